@@ -1,0 +1,1 @@
+//! sightline-sdk: write Sightline plugins in Rust.

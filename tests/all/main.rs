@@ -1,0 +1,1 @@
+//! Sightline's integration tests: one binary.
