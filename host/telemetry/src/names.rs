@@ -1,0 +1,28 @@
+//! Every metric name Sightline exposes about itself, in one place.
+//!
+//! Convention: `sightline_<subsystem>_<name>_<unit>[_total]`. Counter constants here omit the
+//! `_total` suffix: the encoder adds it, as OpenMetrics requires.
+
+// Scrape.
+pub const SCRAPE_TARGETS: &str = "sightline_scrape_targets";
+pub const SCRAPES: &str = "sightline_scrape_scrapes";
+pub const SCRAPE_FAILURES: &str = "sightline_scrape_failures";
+pub const SCRAPE_DURATION_SECONDS: &str = "sightline_scrape_duration_seconds";
+pub const SCRAPE_SAMPLES: &str = "sightline_scrape_samples";
+pub const SCRAPE_SAMPLE_LIMIT_EXCEEDED: &str = "sightline_scrape_sample_limit_exceeded";
+pub const SCRAPE_SAMPLES_OUT_OF_ORDER: &str = "sightline_scrape_samples_out_of_order";
+pub const SCRAPE_SAMPLES_DUPLICATE: &str = "sightline_scrape_samples_duplicate_timestamp";
+pub const SCRAPE_SAMPLES_OUT_OF_BOUNDS: &str = "sightline_scrape_samples_out_of_bounds";
+pub const SCRAPE_BODY_BYTES: &str = "sightline_scrape_body_bytes";
+
+// Config.
+pub const CONFIG_LAST_RELOAD_SUCCESSFUL: &str = "sightline_config_last_reload_successful";
+pub const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS: &str = "sightline_config_last_reload_success_timestamp_seconds";
+pub const CONFIG_RELOADS: &str = "sightline_config_reloads";
+
+// HTTP.
+pub const HTTP_REQUESTS: &str = "sightline_http_requests";
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "sightline_http_request_duration_seconds";
+
+// Build.
+pub const BUILD_INFO: &str = "sightline_build_info";
