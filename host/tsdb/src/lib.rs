@@ -1,1 +1,14 @@
-//! sightline-tsdb.
+//! sightline-tsdb: the time-series store under scrape, PromQL, rules and remote write.
+//!
+//! It owns the write-ahead log, the in-memory head (interned label sets, postings, open
+//! chunks), the Gorilla-compressed chunk format and their persistence in sled, retention,
+//! compaction, tombstones, snapshots and backfill. Other crates reach it only through
+//! `sightline_storage_api::{Appendable, Queryable}` plus the small admin surface on [`Tsdb`].
+//!
+//! Invariant: no sled type is public; sled could be replaced without touching any caller.
+//! Invariant: this crate knows nothing of HTTP, JSON, scraping or PromQL.
+
+mod chunk;
+mod error;
+
+pub use error::{Error, Result};
