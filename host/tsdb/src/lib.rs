@@ -12,3 +12,9 @@ mod chunk;
 mod error;
 
 pub use error::{Error, Result};
+mod enc;
+mod head;
+mod postings;
+mod wal;
+
+pub use wal::FsyncPolicy;

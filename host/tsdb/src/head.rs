@@ -1,0 +1,749 @@
+//! The in-memory head: recent series with their open and not yet persisted chunks, interned
+//! label sets and an inverted postings index.
+//!
+//! Memory layout is chosen for millions of series: a series is a small struct holding its
+//! label set as symbol ids (`u32` pairs into one shared string table), one open chunk encoder
+//! and the closed chunks that maintenance has not yet written to sled. Series are found by
+//! id (the [`SeriesRef`](sightline_model::SeriesRef) handed to appenders) without hashing
+//! labels, or by the labels' stable hash.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use sightline_model::{is_stale_nan, Label, Labels, Sample, TimestampMs};
+
+use crate::chunk::{XorAppender, MAX_SAMPLES};
+use crate::error::Result;
+use crate::postings::{Postings, PostingsSource};
+
+/// A hasher for keys that are already well distributed or sequential (series ids, label hashes).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Fibonacci hashing spreads sequential ids over the table.
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+/// Interned strings shared by all label sets of the head.
+#[derive(Default)]
+pub(crate) struct Symbols {
+    ids: HashMap<Arc<str>, u32>,
+    strs: Vec<Arc<str>>,
+}
+
+impl Symbols {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let a: Arc<str> = Arc::from(s);
+        let id = self.strs.len() as u32;
+        self.strs.push(a.clone());
+        self.ids.insert(a, id);
+        id
+    }
+
+    pub(crate) fn get(&self, id: u32) -> &Arc<str> {
+        // Symbol ids are only created by `intern`, so they are always in range.
+        &self.strs[id as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.strs.len()
+    }
+}
+
+/// A full chunk waiting to be persisted.
+#[derive(Clone, Debug)]
+pub(crate) struct ClosedChunk {
+    pub(crate) min_t: TimestampMs,
+    pub(crate) max_t: TimestampMs,
+    pub(crate) data: Arc<[u8]>,
+}
+
+const FLAG_LOGGED: u8 = 1;
+const FLAG_DIRTY: u8 = 2;
+const FLAG_GC_SEEN: u8 = 4;
+
+/// One series of the head.
+pub(crate) struct MemSeries {
+    /// (name, value) symbol ids, sorted by name.
+    labels: Box<[(u32, u32)]>,
+    open: XorAppender,
+    closed: Vec<ClosedChunk>,
+    /// Out-of-order samples accepted inside the window, sorted by time.
+    ooo: Vec<Sample>,
+    last_t: TimestampMs,
+    last_v: u64,
+    flags: u8,
+}
+
+/// Why a sample was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reject {
+    OutOfOrder,
+    Duplicate,
+}
+
+/// The outcome of the ordering rules for one sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    InOrder,
+    OutOfOrderAccepted,
+    /// Identical to the stored sample: accepted, nothing to store.
+    Identical,
+}
+
+/// Applies Prometheus' ordering rules against the newest sample `(last_t, last_v)`.
+pub(crate) fn check_order(
+    last: Option<(TimestampMs, u64)>,
+    t: TimestampMs,
+    v: f64,
+    ooo_min_t: Option<TimestampMs>,
+) -> std::result::Result<Verdict, Reject> {
+    let Some((lt, lv)) = last else { return Ok(Verdict::InOrder) };
+    if t > lt {
+        return Ok(Verdict::InOrder);
+    }
+    if t == lt {
+        let vb = v.to_bits();
+        if vb == lv {
+            return Ok(Verdict::Identical);
+        }
+        // A stale marker next to a real value at the same timestamp is not a conflict worth
+        // failing over; Prometheus treats differing NaN bits as duplicates too, except staleness.
+        if is_stale_nan(v) || is_stale_nan(f64::from_bits(lv)) {
+            return Ok(Verdict::Identical);
+        }
+        return Err(Reject::Duplicate);
+    }
+    match ooo_min_t {
+        Some(min) if t >= min => Ok(Verdict::OutOfOrderAccepted),
+        _ => Err(Reject::OutOfOrder),
+    }
+}
+
+/// Chunks and extra samples of one head series, copied out for a query.
+pub(crate) struct SeriesData {
+    pub(crate) labels: Labels,
+    pub(crate) chunks: Vec<ClosedChunk>,
+    pub(crate) ooo: Vec<Sample>,
+}
+
+/// A series' persistable state (the head checkpoint entry).
+pub(crate) struct SeriesSnapshot {
+    pub(crate) id: u64,
+    pub(crate) labels: Labels,
+    /// Closed chunks, then the open chunk (if any) last.
+    pub(crate) chunks: Vec<Vec<u8>>,
+    pub(crate) ooo: Vec<Sample>,
+    pub(crate) last_t: TimestampMs,
+    pub(crate) last_v: u64,
+}
+
+/// Counters the head updates while applying samples.
+#[derive(Default, Debug, Clone, Copy)]
+pub(crate) struct ApplyStats {
+    pub(crate) appended: u64,
+    pub(crate) out_of_order: u64,
+    pub(crate) duplicates: u64,
+    pub(crate) ooo_accepted: u64,
+    pub(crate) chunks_cut: u64,
+}
+
+/// Head state behind one lock.
+pub(crate) struct HeadInner {
+    pub(crate) symbols: Symbols,
+    series: IdMap<MemSeries>,
+    by_hash: IdMap<u64>,
+    collisions: IdMap<Vec<u64>>,
+    postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
+    all: Vec<u64>,
+    pub(crate) next_id: u64,
+    pub(crate) min_t: TimestampMs,
+    pub(crate) max_t: TimestampMs,
+    partition_ms: i64,
+    ooo_window_ms: i64,
+}
+
+/// Start of the partition containing `t`.
+pub(crate) fn partition_start(t: TimestampMs, partition_ms: i64) -> TimestampMs {
+    t.div_euclid(partition_ms).saturating_mul(partition_ms)
+}
+
+impl HeadInner {
+    pub(crate) fn new(partition_ms: i64, ooo_window_ms: i64) -> Self {
+        HeadInner {
+            symbols: Symbols::default(),
+            series: IdMap::default(),
+            by_hash: IdMap::default(),
+            collisions: IdMap::default(),
+            postings: BTreeMap::new(),
+            all: Vec::new(),
+            next_id: 1,
+            min_t: i64::MAX,
+            max_t: i64::MIN,
+            partition_ms,
+            ooo_window_ms,
+        }
+    }
+
+    pub(crate) fn num_series(&self) -> usize {
+        self.series.len()
+    }
+
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.series.contains_key(&id)
+    }
+
+    fn labels_equal(&self, s: &MemSeries, labels: &Labels) -> bool {
+        s.labels.len() == labels.len()
+            && s.labels
+                .iter()
+                .zip(labels.iter())
+                .all(|(&(n, v), l)| &**self.symbols.get(n) == l.name && &**self.symbols.get(v) == l.value)
+    }
+
+    /// The id of the series with exactly `labels`, given their stable hash.
+    pub(crate) fn lookup(&self, hash: u64, labels: &Labels) -> Option<u64> {
+        let id = *self.by_hash.get(&hash)?;
+        if self.series.get(&id).is_some_and(|s| self.labels_equal(s, labels)) {
+            return Some(id);
+        }
+        self.collisions
+            .get(&hash)?
+            .iter()
+            .copied()
+            .find(|id| self.series.get(id).is_some_and(|s| self.labels_equal(s, labels)))
+    }
+
+    /// The newest sample of a series (None if unknown or empty).
+    pub(crate) fn last(&self, id: u64) -> Option<Option<(TimestampMs, u64)>> {
+        let s = self.series.get(&id)?;
+        Some((s.last_t != i64::MIN).then_some((s.last_t, s.last_v)))
+    }
+
+    /// The smallest timestamp an out-of-order sample may have, if a window is configured.
+    pub(crate) fn ooo_min_t(&self) -> Option<TimestampMs> {
+        (self.ooo_window_ms > 0 && self.max_t != i64::MIN).then(|| self.max_t.saturating_sub(self.ooo_window_ms))
+    }
+
+    /// Creates a series with a given id (from the WAL or a checkpoint) or a fresh one.
+    pub(crate) fn create(&mut self, id: Option<u64>, hash: u64, labels: &Labels) -> u64 {
+        if let Some(existing) = self.lookup(hash, labels) {
+            return existing;
+        }
+        let id = id.unwrap_or(self.next_id);
+        if self.series.contains_key(&id) {
+            // An id reused with different labels can only come from a corrupt log; keep the
+            // first binding.
+            return id;
+        }
+        self.next_id = self.next_id.max(id + 1);
+        let mut syms = Vec::with_capacity(labels.len());
+        for l in labels {
+            let n = self.symbols.intern(&l.name);
+            let v = self.symbols.intern(&l.value);
+            syms.push((n, v));
+            let name = self.symbols.get(n).clone();
+            let value = self.symbols.get(v).clone();
+            insert_sorted(self.postings.entry(name).or_default().entry(value).or_default(), id);
+        }
+        insert_sorted(&mut self.all, id);
+        self.series.insert(
+            id,
+            MemSeries {
+                labels: syms.into_boxed_slice(),
+                open: XorAppender::new(),
+                closed: Vec::new(),
+                ooo: Vec::new(),
+                last_t: i64::MIN,
+                last_v: 0,
+                flags: 0,
+            },
+        );
+        match self.by_hash.get(&hash) {
+            Some(_) => self.collisions.entry(hash).or_default().push(id),
+            None => {
+                self.by_hash.insert(hash, id);
+            }
+        }
+        id
+    }
+
+    /// Marks a series as written to the WAL; returns whether it needed logging.
+    pub(crate) fn mark_logged(&mut self, id: u64) -> bool {
+        match self.series.get_mut(&id) {
+            Some(s) if s.flags & FLAG_LOGGED == 0 => {
+                s.flags |= FLAG_LOGGED | FLAG_DIRTY;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn unmark_logged(&mut self, id: u64) {
+        if let Some(s) = self.series.get_mut(&id) {
+            s.flags &= !FLAG_LOGGED;
+        }
+    }
+
+    pub(crate) fn labels_of(&self, id: u64) -> Option<Labels> {
+        let s = self.series.get(&id)?;
+        Some(self.build_labels(s))
+    }
+
+    fn build_labels(&self, s: &MemSeries) -> Labels {
+        Labels::from_sorted_unchecked(
+            s.labels
+                .iter()
+                .map(|&(n, v)| Label { name: self.symbols.get(n).to_string(), value: self.symbols.get(v).to_string() })
+                .collect(),
+        )
+    }
+
+    /// Applies one sample with the ordering rules; rejected samples are counted.
+    pub(crate) fn apply(&mut self, id: u64, t: TimestampMs, v: f64, st: &mut ApplyStats) {
+        let ooo_min = self.ooo_min_t();
+        let partition_ms = self.partition_ms;
+        let Some(s) = self.series.get_mut(&id) else { return };
+        let last = (s.last_t != i64::MIN).then_some((s.last_t, s.last_v));
+        match check_order(last, t, v, ooo_min) {
+            Err(Reject::OutOfOrder) => st.out_of_order += 1,
+            Err(Reject::Duplicate) => st.duplicates += 1,
+            Ok(Verdict::Identical) => {}
+            Ok(Verdict::OutOfOrderAccepted) => match s.ooo.binary_search_by(|x| x.t.cmp(&t)) {
+                Ok(i) => {
+                    if s.ooo[i].v.to_bits() != v.to_bits() {
+                        st.duplicates += 1;
+                    }
+                }
+                Err(i) => {
+                    s.ooo.insert(i, Sample { t, v });
+                    s.flags |= FLAG_DIRTY;
+                    st.ooo_accepted += 1;
+                    st.appended += 1;
+                    self.min_t = self.min_t.min(t);
+                }
+            },
+            Ok(Verdict::InOrder) => {
+                if !s.open.is_empty()
+                    && (s.open.len() >= MAX_SAMPLES
+                        || partition_start(t, partition_ms) != partition_start(s.open.min_t(), partition_ms))
+                {
+                    let full = std::mem::take(&mut s.open);
+                    let (min_t, max_t) = (full.min_t(), full.max_t());
+                    s.closed.push(ClosedChunk { min_t, max_t, data: Arc::from(full.into_bytes()) });
+                    st.chunks_cut += 1;
+                }
+                s.open.append(t, v);
+                s.last_t = t;
+                s.last_v = v.to_bits();
+                s.flags = (s.flags | FLAG_DIRTY) & !FLAG_GC_SEEN;
+                st.appended += 1;
+                self.min_t = self.min_t.min(t);
+                self.max_t = self.max_t.max(t);
+            }
+        }
+    }
+
+    /// Copies out what a query over `[min_t, max_t]` needs for the series `ids`.
+    pub(crate) fn series_data(&self, ids: &[u64], min_t: TimestampMs, max_t: TimestampMs) -> Vec<SeriesData> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(s) = self.series.get(id) else { continue };
+            let mut chunks: Vec<ClosedChunk> =
+                s.closed.iter().filter(|c| c.max_t >= min_t && c.min_t <= max_t).cloned().collect();
+            if !s.open.is_empty() && s.open.max_t() >= min_t && s.open.min_t() <= max_t {
+                chunks.push(ClosedChunk {
+                    min_t: s.open.min_t(),
+                    max_t: s.open.max_t(),
+                    data: Arc::from(s.open.bytes()),
+                });
+            }
+            let ooo: Vec<Sample> = s.ooo.iter().filter(|x| x.t >= min_t && x.t <= max_t).copied().collect();
+            if chunks.is_empty() && ooo.is_empty() {
+                continue;
+            }
+            out.push(SeriesData { labels: self.build_labels(s), chunks, ooo });
+        }
+        out
+    }
+
+    /// Label sets of `ids` that have any data in the head (for label name/value queries).
+    pub(crate) fn labels_for(&self, ids: &[u64]) -> Vec<Labels> {
+        ids.iter().filter_map(|id| self.series.get(id)).map(|s| self.build_labels(s)).collect()
+    }
+
+    /// The closed chunks waiting for persistence, with the series labels.
+    pub(crate) fn closed_chunks(&self) -> Vec<(u64, Labels, Vec<ClosedChunk>)> {
+        self.series
+            .iter()
+            .filter(|(_, s)| !s.closed.is_empty())
+            .map(|(id, s)| (*id, self.build_labels(s), s.closed.clone()))
+            .collect()
+    }
+
+    /// Drops the first `n` closed chunks of each listed series (after they were persisted).
+    pub(crate) fn drop_persisted(&mut self, done: &[(u64, usize)]) {
+        for (id, n) in done {
+            if let Some(s) = self.series.get_mut(id) {
+                let n = (*n).min(s.closed.len());
+                s.closed.drain(..n);
+                s.closed.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Snapshots of series changed since the last checkpoint; clears their dirty flag.
+    pub(crate) fn take_dirty(&mut self, limit: usize) -> Vec<SeriesSnapshot> {
+        let ids: Vec<u64> =
+            self.series.iter().filter(|(_, s)| s.flags & FLAG_DIRTY != 0).map(|(id, _)| *id).take(limit).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(s) = self.series.get(&id) else { continue };
+            let labels = self.build_labels(s);
+            let mut chunks: Vec<Vec<u8>> = s.closed.iter().map(|c| c.data.to_vec()).collect();
+            if !s.open.is_empty() {
+                chunks.push(s.open.bytes().to_vec());
+            }
+            out.push(SeriesSnapshot { id, labels, chunks, ooo: s.ooo.clone(), last_t: s.last_t, last_v: s.last_v });
+            if let Some(s) = self.series.get_mut(&id) {
+                s.flags &= !FLAG_DIRTY;
+            }
+        }
+        out
+    }
+
+    /// Marks every series dirty (a full checkpoint follows).
+    pub(crate) fn mark_all_dirty(&mut self) {
+        for s in self.series.values_mut() {
+            s.flags |= FLAG_DIRTY;
+        }
+    }
+
+    /// Restores a series from a checkpoint entry.
+    pub(crate) fn restore(&mut self, snap: SeriesSnapshot) -> Result<()> {
+        let hash = snap.labels.stable_hash();
+        let id = self.create(Some(snap.id), hash, &snap.labels);
+        let n = snap.chunks.len();
+        let mut closed = Vec::new();
+        let mut open = XorAppender::new();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (i, c) in snap.chunks.into_iter().enumerate() {
+            let a = XorAppender::from_chunk(&c)?;
+            if a.is_empty() {
+                continue;
+            }
+            lo = lo.min(a.min_t());
+            hi = hi.max(a.max_t());
+            if i + 1 == n {
+                open = a;
+            } else {
+                closed.push(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) });
+            }
+        }
+        for x in &snap.ooo {
+            lo = lo.min(x.t);
+        }
+        if let Some(s) = self.series.get_mut(&id) {
+            s.open = open;
+            s.closed = closed;
+            s.ooo = snap.ooo;
+            s.last_t = snap.last_t;
+            s.last_v = snap.last_v;
+            s.flags = FLAG_LOGGED;
+        }
+        if lo <= hi {
+            self.min_t = self.min_t.min(lo);
+            self.max_t = self.max_t.max(hi);
+        }
+        Ok(())
+    }
+
+    /// Moves the open chunk and out-of-order samples of every series into the closed list so
+    /// they are persisted (clean shutdown, snapshots, retention of idle series).
+    pub(crate) fn close_all_chunks(&mut self, only_before: Option<TimestampMs>) {
+        for s in self.series.values_mut() {
+            if !s.open.is_empty() && only_before.is_none_or(|b| s.open.max_t() < b) {
+                let full = std::mem::take(&mut s.open);
+                let (min_t, max_t) = (full.min_t(), full.max_t());
+                s.closed.push(ClosedChunk { min_t, max_t, data: Arc::from(full.into_bytes()) });
+                s.flags |= FLAG_DIRTY;
+            }
+            if !s.ooo.is_empty() && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b)) {
+                let ooo = std::mem::take(&mut s.ooo);
+                for c in crate::chunk::encode_chunks(&ooo) {
+                    let a = XorAppender::from_chunk(&c).unwrap_or_default();
+                    s.closed.push(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) });
+                }
+                s.flags |= FLAG_DIRTY;
+            }
+        }
+    }
+
+    /// Removes series with no unpersisted data whose newest sample is older than `cutoff`.
+    /// A series never appended to survives one extra pass (its appender may still commit).
+    pub(crate) fn gc(&mut self, cutoff: TimestampMs) -> Vec<u64> {
+        let mut victims = Vec::new();
+        for (id, s) in self.series.iter_mut() {
+            let idle = s.open.is_empty() && s.closed.is_empty() && s.ooo.is_empty() && s.last_t < cutoff;
+            if !idle {
+                continue;
+            }
+            if s.last_t == i64::MIN && s.flags & FLAG_GC_SEEN == 0 {
+                s.flags |= FLAG_GC_SEEN;
+                continue;
+            }
+            victims.push(*id);
+        }
+        for id in &victims {
+            self.remove(*id);
+        }
+        victims
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Some(s) = self.series.remove(&id) else { return };
+        let labels = self.build_labels(&s);
+        let hash = labels.stable_hash();
+        if self.by_hash.get(&hash) == Some(&id) {
+            self.by_hash.remove(&hash);
+            if let Some(list) = self.collisions.get_mut(&hash) {
+                if let Some(next) = list.pop() {
+                    self.by_hash.insert(hash, next);
+                }
+                if list.is_empty() {
+                    self.collisions.remove(&hash);
+                }
+            }
+        } else if let Some(list) = self.collisions.get_mut(&hash) {
+            list.retain(|x| *x != id);
+            if list.is_empty() {
+                self.collisions.remove(&hash);
+            }
+        }
+        for &(n, v) in s.labels.iter() {
+            let name = self.symbols.get(n).clone();
+            let value = self.symbols.get(v).clone();
+            if let Some(vals) = self.postings.get_mut(&name) {
+                if let Some(list) = vals.get_mut(&value) {
+                    if let Ok(i) = list.binary_search(&id) {
+                        list.remove(i);
+                    }
+                    if list.is_empty() {
+                        vals.remove(&value);
+                    }
+                }
+                if vals.is_empty() {
+                    self.postings.remove(&name);
+                }
+            }
+        }
+        if let Ok(i) = self.all.binary_search(&id) {
+            self.all.remove(i);
+        }
+    }
+
+    /// Recomputes min/max time from the series (after chunks were dropped).
+    pub(crate) fn recompute_bounds(&mut self) {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for s in self.series.values() {
+            for c in &s.closed {
+                lo = lo.min(c.min_t);
+                hi = hi.max(c.max_t);
+            }
+            if !s.open.is_empty() {
+                lo = lo.min(s.open.min_t());
+                hi = hi.max(s.open.max_t());
+            }
+            if let (Some(a), Some(b)) = (s.ooo.first(), s.ooo.last()) {
+                lo = lo.min(a.t);
+                hi = hi.max(b.t);
+            }
+        }
+        self.min_t = lo;
+        // The newest timestamp ever seen keeps bounding out-of-order appends.
+        self.max_t = self.max_t.max(hi);
+    }
+
+    /// Rewrites the data of series `ids`, dropping samples for which `deleted(t)` holds.
+    pub(crate) fn delete_samples(&mut self, ids: &[u64], deleted: &dyn Fn(u64, TimestampMs) -> bool) -> Result<()> {
+        for id in ids {
+            let Some(s) = self.series.get_mut(id) else { continue };
+            let mut all = Vec::new();
+            for c in &s.closed {
+                all.extend(crate::chunk::decode_all(&c.data)?);
+            }
+            all.extend(crate::chunk::decode_all(s.open.bytes())?);
+            let before = all.len() + s.ooo.len();
+            all.retain(|x| !deleted(*id, x.t));
+            s.ooo.retain(|x| !deleted(*id, x.t));
+            if all.len() + s.ooo.len() == before {
+                continue;
+            }
+            let mut chunks = crate::chunk::encode_chunks(&all);
+            let open_bytes = chunks.pop();
+            s.closed = chunks
+                .into_iter()
+                .filter_map(|c| {
+                    let a = XorAppender::from_chunk(&c).ok()?;
+                    Some(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) })
+                })
+                .collect();
+            s.open = match open_bytes {
+                Some(b) => XorAppender::from_chunk(&b)?,
+                None => XorAppender::new(),
+            };
+            s.flags |= FLAG_DIRTY;
+        }
+        Ok(())
+    }
+
+    /// Number of chunks held (open ones included).
+    pub(crate) fn num_chunks(&self) -> usize {
+        self.series.values().map(|s| s.closed.len() + usize::from(!s.open.is_empty())).sum()
+    }
+
+    /// Rough heap bytes used by series data (for stats).
+    pub(crate) fn approx_bytes(&self) -> usize {
+        let per_series = std::mem::size_of::<MemSeries>() + 16;
+        self.series
+            .values()
+            .map(|s| {
+                per_series
+                    + s.labels.len() * 8
+                    + s.open.heap_bytes()
+                    + s.closed.iter().map(|c| c.data.len() + 40).sum::<usize>()
+                    + s.ooo.capacity() * 16
+            })
+            .sum::<usize>()
+            + self.all.capacity() * 8
+            + self.symbols.len() * 48
+    }
+
+    /// `(label name, value, series count)` for every pair (for stats).
+    pub(crate) fn postings_cardinalities(&self) -> Vec<(Arc<str>, Arc<str>, usize)> {
+        let mut out = Vec::new();
+        for (n, vals) in &self.postings {
+            for (v, list) in vals {
+                out.push((n.clone(), v.clone(), list.len()));
+            }
+        }
+        out
+    }
+}
+
+fn insert_sorted(v: &mut Vec<u64>, id: u64) {
+    match v.last() {
+        Some(&l) if l < id => v.push(id),
+        None => v.push(id),
+        _ => {
+            if let Err(i) = v.binary_search(&id) {
+                v.insert(i, id);
+            }
+        }
+    }
+}
+
+impl PostingsSource for HeadInner {
+    fn postings(&self, name: &str, value: &str) -> Result<Postings> {
+        Ok(self.postings.get(name).and_then(|vals| vals.get(value)).cloned().unwrap_or_default())
+    }
+
+    fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
+        let Some(vals) = self.postings.get(name) else { return Ok(Vec::new()) };
+        Ok(vals
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(|(v, _)| v.starts_with(prefix))
+            .map(|(v, _)| v.to_string())
+            .collect())
+    }
+
+    fn all(&self) -> Result<Postings> {
+        Ok(self.all.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_model::stale_nan;
+
+    #[test]
+    fn order_rules() {
+        let one = 1.0f64.to_bits();
+        let cases: &[(Option<(i64, u64)>, i64, f64, Option<i64>, std::result::Result<Verdict, Reject>)] = &[
+            (None, 5, 1.0, None, Ok(Verdict::InOrder)),
+            (Some((10, one)), 11, 1.0, None, Ok(Verdict::InOrder)),
+            (Some((10, one)), 10, 1.0, None, Ok(Verdict::Identical)),
+            (Some((10, one)), 10, 2.0, None, Err(Reject::Duplicate)),
+            (Some((10, one)), 10, stale_nan(), None, Ok(Verdict::Identical)),
+            (Some((10, one)), 9, 1.0, None, Err(Reject::OutOfOrder)),
+            (Some((10, one)), 9, 1.0, Some(5), Ok(Verdict::OutOfOrderAccepted)),
+            (Some((10, one)), 4, 1.0, Some(5), Err(Reject::OutOfOrder)),
+        ];
+        for (last, t, v, ooo, want) in cases {
+            assert_eq!(check_order(*last, *t, *v, *ooo), *want, "last={last:?} t={t}");
+        }
+    }
+
+    fn lbl(pairs: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn create_lookup_cut_and_gc() {
+        let mut h = HeadInner::new(7_200_000, 0);
+        let a = lbl(&[("__name__", "up"), ("job", "a")]);
+        let id = h.create(None, a.stable_hash(), &a);
+        assert_eq!(h.lookup(a.stable_hash(), &a), Some(id));
+        assert_eq!(h.create(None, a.stable_hash(), &a), id);
+        // A forced hash collision keeps both series apart.
+        let b = lbl(&[("__name__", "up"), ("job", "b")]);
+        let id_b = h.create(None, a.stable_hash(), &b);
+        assert_ne!(id, id_b);
+        assert_eq!(h.lookup(a.stable_hash(), &b), Some(id_b));
+        let mut st = ApplyStats::default();
+        for i in 0..250 {
+            h.apply(id, i * 1000, i as f64, &mut st);
+        }
+        assert_eq!(st.appended, 250);
+        assert_eq!(st.chunks_cut, 2);
+        h.apply(id, 5, 1.0, &mut st);
+        assert_eq!(st.out_of_order, 1);
+        let data = h.series_data(&[id], 0, i64::MAX);
+        assert_eq!(data[0].chunks.len(), 3);
+        assert_eq!(data[0].labels, a);
+        let closed = h.closed_chunks();
+        assert_eq!(closed.len(), 1);
+        h.drop_persisted(&[(id, 2)]);
+        assert!(h.closed_chunks().is_empty());
+        // Chunks cut at partition boundaries.
+        h.apply(id, 7_200_000, 1.0, &mut st);
+        assert_eq!(st.chunks_cut, 3);
+        h.close_all_chunks(None);
+        h.drop_persisted(&[(id, 10)]);
+        let gone = h.gc(i64::MAX);
+        assert_eq!(gone, vec![id]);
+        assert_eq!(h.lookup(a.stable_hash(), &b), Some(id_b), "collision list promoted");
+        let gone = h.gc(i64::MAX);
+        assert_eq!(gone, vec![id_b], "empty series survive one pass");
+        assert_eq!(h.num_series(), 0);
+        assert!(h.postings.is_empty());
+    }
+}
