@@ -1,0 +1,583 @@
+//! The PromQL syntax tree and its pretty-printer (Prometheus' `String()` forms).
+
+use std::fmt;
+
+use sightline_model::{format_duration, MatchOp, Matcher};
+
+/// A byte range inside the query text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PosRange {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// The type an expression evaluates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// A scalar.
+    Scalar,
+    /// A string.
+    String,
+    /// An instant vector.
+    Vector,
+    /// A range vector.
+    Matrix,
+}
+
+impl ValueType {
+    /// Prometheus' name for the type, as used in error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Scalar => "scalar",
+            ValueType::String => "string",
+            ValueType::Vector => "instant vector",
+            ValueType::Matrix => "range vector",
+        }
+    }
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Mod,
+    /// `^`
+    Pow,
+    /// `atan2`
+    Atan2,
+    /// `==`
+    Eql,
+    /// `!=`
+    Neq,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `and`
+    And,
+    /// `or`
+    Or,
+    /// `unless`
+    Unless,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "^",
+            BinOp::Atan2 => "atan2",
+            BinOp::Eql => "==",
+            BinOp::Neq => "!=",
+            BinOp::Lt => "<",
+            BinOp::Lte => "<=",
+            BinOp::Gt => ">",
+            BinOp::Gte => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Unless => "unless",
+        }
+    }
+
+    /// Whether this is a comparison operator.
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Lte | BinOp::Gt | BinOp::Gte)
+    }
+
+    /// Whether this is a set operator.
+    pub fn is_set(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or | BinOp::Unless)
+    }
+
+    pub(crate) fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And | BinOp::Unless => 2,
+            BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Lte | BinOp::Gt | BinOp::Gte => 3,
+            BinOp::Add | BinOp::Sub => 4,
+            BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Atan2 => 5,
+            BinOp::Pow => 6,
+        }
+    }
+}
+
+/// Vector matching cardinality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    /// One-to-one.
+    OneToOne,
+    /// `group_left`.
+    ManyToOne,
+    /// `group_right`.
+    OneToMany,
+    /// Set operators.
+    ManyToMany,
+}
+
+/// `bool`, `on`/`ignoring`, `group_*` and `fill*` modifiers of a binary expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinModifiers {
+    /// `bool` was given.
+    pub return_bool: bool,
+    /// The cardinality.
+    pub card: Card,
+    /// `on` (true) or `ignoring` (false) was given.
+    pub on: bool,
+    /// Whether an `on`/`ignoring` clause is present.
+    pub has_matching: bool,
+    /// The `on`/`ignoring` labels.
+    pub matching: Vec<String>,
+    /// The `group_left`/`group_right` labels.
+    pub include: Vec<String>,
+    /// `fill_left(v)` / `fill(v)`.
+    pub fill_left: Option<f64>,
+    /// `fill_right(v)` / `fill(v)`.
+    pub fill_right: Option<f64>,
+}
+
+/// A duration that may be an expression (`5m`, `1h+30m`, `step()`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DurExpr {
+    /// A duration literal in milliseconds.
+    Lit(i64),
+    /// A number of seconds.
+    Num(f64),
+    /// `step()`.
+    Step,
+    /// `range()`.
+    Range,
+    /// A negation.
+    Neg(Box<DurExpr>),
+    /// Parentheses.
+    Paren(Box<DurExpr>),
+    /// An arithmetic operation.
+    Bin(BinOp, Box<DurExpr>, Box<DurExpr>),
+    /// `min_of(a, b)` (true) or `max_of(a, b)` (false).
+    MinMax(bool, Box<DurExpr>, Box<DurExpr>),
+}
+
+impl DurExpr {
+    /// Evaluates to seconds given the query step and range (milliseconds).
+    pub(crate) fn seconds(&self, step_ms: i64, range_ms: i64) -> f64 {
+        match self {
+            DurExpr::Lit(ms) => *ms as f64 / 1000.0,
+            DurExpr::Num(v) => *v,
+            DurExpr::Step => step_ms as f64 / 1000.0,
+            DurExpr::Range => range_ms as f64 / 1000.0,
+            DurExpr::Neg(e) => -e.seconds(step_ms, range_ms),
+            DurExpr::Paren(e) => e.seconds(step_ms, range_ms),
+            DurExpr::Bin(op, a, b) => {
+                let (a, b) = (a.seconds(step_ms, range_ms), b.seconds(step_ms, range_ms));
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Mod => a % b,
+                    BinOp::Pow => a.powf(b),
+                    _ => f64::NAN,
+                }
+            }
+            DurExpr::MinMax(min, a, b) => {
+                let (a, b) = (a.seconds(step_ms, range_ms), b.seconds(step_ms, range_ms));
+                if *min {
+                    a.min(b)
+                } else {
+                    a.max(b)
+                }
+            }
+        }
+    }
+
+    /// Evaluates to milliseconds.
+    pub(crate) fn millis(&self, step_ms: i64, range_ms: i64) -> i64 {
+        match self {
+            DurExpr::Lit(ms) => *ms,
+            _ => (self.seconds(step_ms, range_ms) * 1000.0).round() as i64,
+        }
+    }
+
+    /// Whether the expression is a constant literal.
+    pub(crate) fn is_literal(&self) -> bool {
+        matches!(self, DurExpr::Lit(_) | DurExpr::Num(_))
+    }
+
+    pub(crate) fn uses_step_or_range(&self) -> bool {
+        match self {
+            DurExpr::Lit(_) | DurExpr::Num(_) => false,
+            DurExpr::Step | DurExpr::Range => true,
+            DurExpr::Neg(e) | DurExpr::Paren(e) => e.uses_step_or_range(),
+            DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => a.uses_step_or_range() || b.uses_step_or_range(),
+        }
+    }
+}
+
+fn fmt_ms(ms: i64) -> String {
+    if ms < 0 {
+        format!("-{}", format_duration(std::time::Duration::from_millis(ms.unsigned_abs())))
+    } else {
+        format_duration(std::time::Duration::from_millis(ms as u64))
+    }
+}
+
+impl fmt::Display for DurExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DurExpr::Lit(ms) => f.write_str(&fmt_ms(*ms)),
+            DurExpr::Num(v) => f.write_str(&fmt_number(*v)),
+            DurExpr::Step => f.write_str("step()"),
+            DurExpr::Range => f.write_str("range()"),
+            DurExpr::Neg(e) => write!(f, "-{e}"),
+            DurExpr::Paren(e) => write!(f, "({e})"),
+            DurExpr::Bin(op, a, b) => write!(f, "{a} {} {b}", op.as_str()),
+            DurExpr::MinMax(min, a, b) => write!(f, "{}({a}, {b})", if *min { "min_of" } else { "max_of" }),
+        }
+    }
+}
+
+/// The `@` modifier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AtModifier {
+    /// `@ <timestamp>` in milliseconds.
+    Time(i64),
+    /// `@ start()`.
+    Start,
+    /// `@ end()`.
+    End,
+}
+
+/// An instant vector selector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorSelector {
+    /// The metric name, if given outside the braces.
+    pub name: Option<String>,
+    /// Every matcher, including the name matcher.
+    pub matchers: Vec<Matcher>,
+    /// `offset`.
+    pub offset: Option<DurExpr>,
+    /// `@`.
+    pub at: Option<AtModifier>,
+    /// `anchored` range modifier.
+    pub anchored: bool,
+    /// `smoothed` range modifier.
+    pub smoothed: bool,
+    /// Position in the query.
+    pub pos: PosRange,
+}
+
+/// An aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateExpr {
+    /// The operator name (`sum`, `topk`, ...).
+    pub op: String,
+    /// The aggregated expression.
+    pub expr: Box<Expr>,
+    /// The parameter of `topk`, `quantile`, ...
+    pub param: Option<Box<Expr>>,
+    /// `by`/`without` labels.
+    pub grouping: Vec<String>,
+    /// `without` was given.
+    pub without: bool,
+    /// A grouping clause was given.
+    pub has_grouping: bool,
+    /// Position in the query.
+    pub pos: PosRange,
+}
+
+/// A PromQL expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A number.
+    Number {
+        /// The value.
+        v: f64,
+        /// Position.
+        pos: PosRange,
+    },
+    /// A string.
+    Str {
+        /// The value.
+        s: String,
+        /// Position.
+        pos: PosRange,
+    },
+    /// An instant vector selector.
+    Vector(VectorSelector),
+    /// A range vector selector.
+    Matrix {
+        /// The selector.
+        vs: VectorSelector,
+        /// The range.
+        range: DurExpr,
+        /// Position.
+        pos: PosRange,
+    },
+    /// A subquery.
+    Subquery {
+        /// The inner expression.
+        expr: Box<Expr>,
+        /// The range.
+        range: DurExpr,
+        /// The resolution (default when `None`).
+        step: Option<DurExpr>,
+        /// `offset`.
+        offset: Option<DurExpr>,
+        /// `@`.
+        at: Option<AtModifier>,
+        /// Position.
+        pos: PosRange,
+    },
+    /// Parentheses.
+    Paren {
+        /// The inner expression.
+        expr: Box<Expr>,
+        /// Position.
+        pos: PosRange,
+    },
+    /// Unary minus or plus.
+    Unary {
+        /// Minus (true) or plus.
+        neg: bool,
+        /// The operand.
+        expr: Box<Expr>,
+        /// Position.
+        pos: PosRange,
+    },
+    /// A binary operation.
+    Binary {
+        /// The operator.
+        op: BinOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+        /// Modifiers.
+        mods: BinModifiers,
+        /// Position.
+        pos: PosRange,
+    },
+    /// An aggregation.
+    Aggregate(AggregateExpr),
+    /// A function call.
+    Call {
+        /// The function name.
+        func: String,
+        /// The arguments.
+        args: Vec<Expr>,
+        /// Position.
+        pos: PosRange,
+    },
+}
+
+impl Expr {
+    /// The expression's position.
+    pub fn pos(&self) -> PosRange {
+        match self {
+            Expr::Number { pos, .. }
+            | Expr::Str { pos, .. }
+            | Expr::Matrix { pos, .. }
+            | Expr::Subquery { pos, .. }
+            | Expr::Paren { pos, .. }
+            | Expr::Unary { pos, .. }
+            | Expr::Binary { pos, .. }
+            | Expr::Call { pos, .. } => *pos,
+            Expr::Vector(vs) => vs.pos,
+            Expr::Aggregate(a) => a.pos,
+        }
+    }
+
+    /// The type this expression evaluates to.
+    pub fn value_type(&self, reg: &crate::FunctionRegistry) -> ValueType {
+        match self {
+            Expr::Number { .. } => ValueType::Scalar,
+            Expr::Str { .. } => ValueType::String,
+            Expr::Vector(_) | Expr::Aggregate(_) => ValueType::Vector,
+            Expr::Matrix { .. } | Expr::Subquery { .. } => ValueType::Matrix,
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(reg),
+            Expr::Binary { lhs, rhs, .. } => {
+                if lhs.value_type(reg) == ValueType::Scalar && rhs.value_type(reg) == ValueType::Scalar {
+                    ValueType::Scalar
+                } else {
+                    ValueType::Vector
+                }
+            }
+            Expr::Call { func, .. } => reg.get(func).map(|f| f.return_type).unwrap_or(ValueType::Vector),
+        }
+    }
+}
+
+/// Formats a float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` (with `+Inf`).
+pub(crate) fn fmt_number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else {
+        format!("{v}")
+    }
+}
+
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn fmt_at_offset(f: &mut fmt::Formatter<'_>, at: &Option<AtModifier>, offset: &Option<DurExpr>) -> fmt::Result {
+    match at {
+        Some(AtModifier::Time(ms)) => write!(f, " @ {:.3}", *ms as f64 / 1000.0)?,
+        Some(AtModifier::Start) => f.write_str(" @ start()")?,
+        Some(AtModifier::End) => f.write_str(" @ end()")?,
+        None => {}
+    }
+    match offset {
+        Some(DurExpr::Lit(0)) | None => {}
+        Some(d) => write!(f, " offset {d}")?,
+    }
+    Ok(())
+}
+
+impl VectorSelector {
+    fn fmt_selector(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut others: Vec<&Matcher> = Vec::new();
+        for m in &self.matchers {
+            if self.name.is_some() && m.name == "__name__" && m.op == MatchOp::Equal {
+                continue;
+            }
+            others.push(m);
+        }
+        if let Some(n) = &self.name {
+            f.write_str(n)?;
+        }
+        if !others.is_empty() || self.name.is_none() {
+            f.write_str("{")?;
+            for (i, m) in others.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{}{}{}", m.name, m.op.as_str(), go_quote(&m.value))?;
+            }
+            f.write_str("}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Number { v, .. } => f.write_str(&fmt_number(*v)),
+            Expr::Str { s, .. } => f.write_str(&go_quote(s)),
+            Expr::Vector(vs) => {
+                vs.fmt_selector(f)?;
+                fmt_at_offset(f, &vs.at, &vs.offset)
+            }
+            Expr::Matrix { vs, range, .. } => {
+                vs.fmt_selector(f)?;
+                write!(f, "[{range}]")?;
+                fmt_at_offset(f, &vs.at, &vs.offset)?;
+                if vs.anchored {
+                    f.write_str(" anchored")?;
+                }
+                if vs.smoothed {
+                    f.write_str(" smoothed")?;
+                }
+                Ok(())
+            }
+            Expr::Subquery { expr, range, step, offset, at, .. } => {
+                write!(f, "{expr}[{range}:")?;
+                if let Some(s) = step {
+                    write!(f, "{s}")?;
+                }
+                f.write_str("]")?;
+                fmt_at_offset(f, at, offset)
+            }
+            Expr::Paren { expr, .. } => write!(f, "({expr})"),
+            Expr::Unary { neg, expr, .. } => write!(f, "{}{expr}", if *neg { "-" } else { "+" }),
+            Expr::Binary { op, lhs, rhs, mods, .. } => {
+                write!(f, "{lhs} {}", op.as_str())?;
+                if mods.return_bool {
+                    f.write_str(" bool")?;
+                }
+                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
+                    write!(f, " {} ({})", if mods.on { "on" } else { "ignoring" }, mods.matching.join(", "))?;
+                    match mods.card {
+                        Card::ManyToOne => write!(f, " group_left ({})", mods.include.join(", "))?,
+                        Card::OneToMany => write!(f, " group_right ({})", mods.include.join(", "))?,
+                        _ => {}
+                    }
+                }
+                match (mods.fill_left, mods.fill_right) {
+                    (Some(l), Some(r)) if l.to_bits() == r.to_bits() => write!(f, " fill ({})", fmt_number(l))?,
+                    (l, r) => {
+                        if let Some(l) = l {
+                            write!(f, " fill_left ({})", fmt_number(l))?;
+                        }
+                        if let Some(r) = r {
+                            write!(f, " fill_right ({})", fmt_number(r))?;
+                        }
+                    }
+                }
+                write!(f, " {rhs}")
+            }
+            Expr::Aggregate(a) => {
+                f.write_str(&a.op)?;
+                if a.without {
+                    write!(f, " without ({}) ", a.grouping.join(", "))?;
+                } else if !a.grouping.is_empty() {
+                    write!(f, " by ({}) ", a.grouping.join(", "))?;
+                }
+                f.write_str("(")?;
+                if let Some(p) = &a.param {
+                    write!(f, "{p}, ")?;
+                }
+                write!(f, "{})", a.expr)
+            }
+            Expr::Call { func, args, .. } => {
+                write!(f, "{func}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}

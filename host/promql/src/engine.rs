@@ -1,0 +1,665 @@
+//! The evaluator: selects every series once over the whole query range, then evaluates the
+//! expression tree step by step over the loaded data.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sightline_model::{is_stale_nan, Labels, LabelsBuilder, Sample};
+use sightline_storage_api::{Queryable, SelectHints};
+
+use crate::aggregate;
+use crate::ast::{AtModifier, BinOp, Card, DurExpr, Expr, PosRange, VectorSelector};
+use crate::binary;
+use crate::error::{Error, Result};
+use crate::functions::{FnCtx, FunctionRegistry};
+use crate::value::{Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window};
+
+/// Engine limits and defaults (Prometheus' `--query.*` flags).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// `--query.timeout`.
+    pub timeout: Duration,
+    /// `--query.max-samples`.
+    pub max_samples: usize,
+    /// `--query.lookback-delta`.
+    pub lookback_delta: Duration,
+    /// `--query.max-concurrency` (enforced by the caller; kept here for one place of truth).
+    pub max_concurrency: usize,
+    /// Step of subqueries without an explicit resolution.
+    pub default_subquery_step: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            timeout: Duration::from_secs(120),
+            max_samples: 50_000_000,
+            lookback_delta: Duration::from_secs(300),
+            max_concurrency: 20,
+            default_subquery_step: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The PromQL engine.
+#[derive(Clone)]
+pub struct Engine {
+    opts: EngineOptions,
+    reg: Arc<FunctionRegistry>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("opts", &self.opts).finish_non_exhaustive()
+    }
+}
+
+/// Annotations collected during evaluation.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Annotations {
+    pub(crate) warnings: Vec<String>,
+    pub(crate) infos: Vec<String>,
+}
+
+impl Annotations {
+    pub(crate) fn warn(&mut self, s: String) {
+        if !self.warnings.contains(&s) {
+            self.warnings.push(s);
+        }
+    }
+    pub(crate) fn info(&mut self, s: String) {
+        if !self.infos.contains(&s) {
+            self.infos.push(s);
+        }
+    }
+}
+
+/// `(line:col)` of a position in the query.
+pub(crate) fn pos_str(text: &str, pos: PosRange) -> String {
+    let e = crate::lexer::error_at(text, pos.start, pos.end, "");
+    format!("({}:{})", e.line, e.col)
+}
+
+impl Engine {
+    /// An engine with the built-in functions.
+    pub fn new(opts: EngineOptions) -> Self {
+        Engine { opts, reg: Arc::new(FunctionRegistry::with_builtins()) }
+    }
+
+    /// An engine with a custom (usually extended) function registry.
+    pub fn with_registry(opts: EngineOptions, reg: FunctionRegistry) -> Self {
+        Engine { opts, reg: Arc::new(reg) }
+    }
+
+    /// The engine's options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// The engine's function registry.
+    pub fn registry(&self) -> &FunctionRegistry {
+        &self.reg
+    }
+
+    /// Parses `expr` with this engine's functions.
+    pub fn parse(&self, expr: &str) -> Result<Expr> {
+        Ok(crate::parser::parse_with(expr, &self.reg)?)
+    }
+
+    /// Evaluates `expr` at `t_ms`.
+    pub fn instant_query(&self, q: &dyn Queryable, expr: &str, t_ms: i64) -> Result<QueryResult> {
+        let e = self.parse(expr)?;
+        self.exec(q, &e, expr, t_ms, t_ms, 0, None)
+    }
+
+    /// Evaluates `expr` from `start_ms` to `end_ms` every `step_ms`.
+    pub fn range_query(&self, q: &dyn Queryable, expr: &str, start_ms: i64, end_ms: i64, step_ms: i64) -> Result<QueryResult> {
+        let e = self.parse(expr)?;
+        self.exec(q, &e, expr, start_ms, end_ms, step_ms, None)
+    }
+
+    /// Evaluates a parsed expression. An instant query has `start == end` and `step == 0`.
+    /// `text` is the query text positions refer to. Setting `cancel` aborts the query.
+    #[allow(clippy::too_many_arguments)]
+    pub fn exec(
+        &self,
+        q: &dyn Queryable,
+        expr: &Expr,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<QueryResult> {
+        let is_range = step > 0;
+        if is_range && end < start {
+            return Err(Error::BadData("end timestamp must not be before start time".into()));
+        }
+        let vt = expr.value_type(&self.reg);
+        if is_range && !matches!(vt, crate::ValueType::Scalar | crate::ValueType::Vector) {
+            return Err(Error::BadData(format!(
+                "invalid expression type {:?} for range query, must be Scalar or instant Vector",
+                vt.name()
+            )));
+        }
+        let mut ev = Ev {
+            reg: &self.reg,
+            text,
+            start,
+            end,
+            interval: step,
+            lookback: self.opts.lookback_delta.as_millis() as i64,
+            sub_step_default: self.opts.default_subquery_step.as_millis() as i64,
+            data: HashMap::new(),
+            ann: Annotations::default(),
+            deadline: Instant::now() + self.opts.timeout,
+            cancel,
+            max_samples: self.opts.max_samples,
+            step_samples: 0,
+            out_samples: 0,
+            sub_cache: HashMap::new(),
+            is_range,
+            checks: 0,
+        };
+        ev.load(q, expr)?;
+        let value = if !is_range {
+            ev.step_samples = 0;
+            let v = ev.eval(expr, start)?;
+            match v {
+                Arg::Scalar(v) => Value::Scalar { t_ms: start, v },
+                Arg::Str(s) => Value::String { t_ms: start, s },
+                Arg::Vector(els) => {
+                    let mut out = Vec::with_capacity(els.len());
+                    for e in els {
+                        out.push(VectorSample { labels: finish_labels(&e), t_ms: start, v: e.v });
+                    }
+                    check_dups(out.iter().map(|s| &s.labels))?;
+                    Value::Vector(out)
+                }
+                Arg::Matrix(m) => {
+                    let mut out: Vec<RangeSeries> = m
+                        .series
+                        .into_iter()
+                        .map(|w| RangeSeries {
+                            labels: if w.drop_name { w.labels.without_metric_name() } else { (*w.labels).clone() },
+                            samples: w.samples().to_vec(),
+                        })
+                        .collect();
+                    check_dups(out.iter().map(|s| &s.labels))?;
+                    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+                    Value::Matrix(out)
+                }
+            }
+        } else {
+            let mut series: HashMap<Labels, usize> = HashMap::new();
+            let mut out: Vec<RangeSeries> = Vec::new();
+            let mut ts = start;
+            while ts <= end {
+                ev.check()?;
+                ev.step_samples = 0;
+                let v = ev.eval(expr, ts)?;
+                match v {
+                    Arg::Scalar(v) => {
+                        let idx = *series.entry(Labels::empty()).or_insert_with(|| {
+                            out.push(RangeSeries { labels: Labels::empty(), samples: vec![] });
+                            out.len() - 1
+                        });
+                        out[idx].samples.push(Sample { t: ts, v });
+                        ev.out_samples += 1;
+                    }
+                    Arg::Vector(els) => {
+                        for e in els {
+                            let l = finish_labels(&e);
+                            let idx = match series.get(&l) {
+                                Some(i) => *i,
+                                None => {
+                                    out.push(RangeSeries { labels: l.clone(), samples: vec![] });
+                                    series.insert(l, out.len() - 1);
+                                    out.len() - 1
+                                }
+                            };
+                            if out[idx].samples.last().is_some_and(|s| s.t == ts) {
+                                return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
+                            }
+                            out[idx].samples.push(Sample { t: ts, v: e.v });
+                            ev.out_samples += 1;
+                        }
+                    }
+                    _ => return Err(Error::Execution("unexpected value type in range query".into())),
+                }
+                if ev.out_samples + ev.step_samples > ev.max_samples {
+                    return Err(Error::TooManySamples("query execution"));
+                }
+                ts += step;
+            }
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+            Value::Matrix(out)
+        };
+        Ok(QueryResult { value, warnings: ev.ann.warnings, infos: ev.ann.infos })
+    }
+}
+
+fn finish_labels(e: &Elem) -> Labels {
+    if e.drop_name {
+        e.labels.without_metric_name()
+    } else {
+        (*e.labels).clone()
+    }
+}
+
+fn check_dups<'a>(it: impl Iterator<Item = &'a Labels>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for l in it {
+        if !seen.insert(l) {
+            return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
+        }
+    }
+    Ok(())
+}
+
+struct LSeries {
+    labels: Arc<Labels>,
+    samples: Arc<Vec<Sample>>,
+}
+
+pub(crate) struct Ev<'a> {
+    pub(crate) reg: &'a FunctionRegistry,
+    pub(crate) text: &'a str,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) interval: i64,
+    lookback: i64,
+    sub_step_default: i64,
+    data: HashMap<usize, Arc<Vec<LSeries>>>,
+    pub(crate) ann: Annotations,
+    deadline: Instant,
+    cancel: Option<&'a AtomicBool>,
+    max_samples: usize,
+    step_samples: usize,
+    out_samples: usize,
+    sub_cache: HashMap<(usize, i64), Vec<Elem>>,
+    pub(crate) is_range: bool,
+    checks: u32,
+}
+
+struct Need {
+    key: usize,
+    vs: VectorSelector,
+    is_matrix: bool,
+    min: i64,
+    max: i64,
+    func: Option<String>,
+}
+
+impl<'a> Ev<'a> {
+    pub(crate) fn check(&mut self) -> Result<()> {
+        self.checks = self.checks.wrapping_add(1);
+        if let Some(c) = self.cancel {
+            if c.load(Ordering::Relaxed) {
+                return Err(Error::Canceled("query execution"));
+            }
+        }
+        if Instant::now() > self.deadline {
+            return Err(Error::Timeout("query execution"));
+        }
+        Ok(())
+    }
+
+    fn dur(&self, d: &DurExpr) -> i64 {
+        d.millis(self.interval, self.end - self.start)
+    }
+
+    fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
+        at.map(|a| match a {
+            AtModifier::Time(t) => t,
+            AtModifier::Start => self.start,
+            AtModifier::End => self.end,
+        })
+    }
+
+    fn sub_step(&self, step: &Option<DurExpr>) -> i64 {
+        match step {
+            Some(s) => self.dur(s).max(1),
+            None => self.sub_step_default.max(1),
+        }
+    }
+
+    fn collect(&self, e: &Expr, tmin: i64, tmax: i64, func: Option<&str>, out: &mut Vec<Need>) {
+        match e {
+            Expr::Number { .. } | Expr::Str { .. } => {}
+            Expr::Vector(vs) => {
+                let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+                let (a, b) = match self.at_ms(&vs.at) {
+                    Some(t) => (t - off, t - off),
+                    None => (tmin - off, tmax - off),
+                };
+                out.push(Need {
+                    key: vs as *const VectorSelector as usize,
+                    vs: vs.clone(),
+                    is_matrix: false,
+                    min: a - self.lookback,
+                    max: b,
+                    func: func.map(str::to_string),
+                });
+            }
+            Expr::Matrix { vs, range, .. } => {
+                let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+                let r = self.dur(range);
+                let (a, b) = match self.at_ms(&vs.at) {
+                    Some(t) => (t - off, t - off),
+                    None => (tmin - off, tmax - off),
+                };
+                // Anchored and smoothed selectors look one lookback further back and ahead.
+                let extra = if vs.anchored || vs.smoothed { self.lookback } else { 0 };
+                out.push(Need {
+                    key: vs as *const VectorSelector as usize,
+                    vs: vs.clone(),
+                    is_matrix: true,
+                    min: a - r - extra,
+                    max: b + if vs.smoothed { self.lookback } else { 0 },
+                    func: func.map(str::to_string),
+                });
+            }
+            Expr::Subquery { expr, range, offset, at, .. } => {
+                let off = offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+                let r = self.dur(range);
+                let (a, b) = match self.at_ms(at) {
+                    Some(t) => (t - off, t - off),
+                    None => (tmin - off, tmax - off),
+                };
+                self.collect(expr, a - r, b, None, out);
+            }
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.collect(expr, tmin, tmax, func, out),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.collect(lhs, tmin, tmax, None, out);
+                self.collect(rhs, tmin, tmax, None, out);
+            }
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    self.collect(p, tmin, tmax, None, out);
+                }
+                self.collect(&a.expr, tmin, tmax, None, out);
+            }
+            Expr::Call { func, args, .. } => {
+                for a in args {
+                    self.collect(a, tmin, tmax, Some(func), out);
+                }
+            }
+        }
+    }
+
+    fn load(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
+        let mut needs = Vec::new();
+        self.collect(e, self.start, self.end, None, &mut needs);
+        if needs.is_empty() {
+            return Ok(());
+        }
+        let min = needs.iter().map(|n| n.min).min().unwrap_or(0);
+        let max = needs.iter().map(|n| n.max).max().unwrap_or(0);
+        let querier = q.querier(min.saturating_add(1), max)?;
+        for n in needs {
+            self.check()?;
+            let hints = SelectHints { start: n.min + 1, end: n.max, step: self.interval, func: n.func.clone() };
+            let series = querier.select(false, Some(&hints), &n.vs.matchers)?;
+            let mut loaded = Vec::with_capacity(series.len());
+            for mut s in series {
+                let mut samples = Vec::new();
+                let mut cur = s.samples.seek(n.min + 1);
+                while let Some(smp) = cur {
+                    if smp.t > n.max {
+                        break;
+                    }
+                    if !(n.is_matrix && is_stale_nan(smp.v)) {
+                        samples.push(smp);
+                    }
+                    cur = s.samples.next_sample();
+                }
+                if samples.is_empty() {
+                    continue;
+                }
+                loaded.push(LSeries { labels: Arc::new(s.labels), samples: Arc::new(samples) });
+            }
+            loaded.sort_by(|a, b| a.labels.cmp(&b.labels));
+            self.data.insert(n.key, Arc::new(loaded));
+        }
+        Ok(())
+    }
+
+    fn count_samples(&mut self, n: usize) -> Result<()> {
+        self.step_samples += n;
+        if self.step_samples + self.out_samples > self.max_samples {
+            return Err(Error::TooManySamples("query execution"));
+        }
+        Ok(())
+    }
+
+    fn select_vector(&mut self, vs: &VectorSelector, ts: i64) -> Result<Vec<Elem>> {
+        let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+        let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
+        let key = vs as *const VectorSelector as usize;
+        let data = match self.data.get(&key) {
+            Some(d) => d.clone(),
+            None => return Ok(vec![]),
+        };
+        let mut out = Vec::new();
+        for s in data.iter() {
+            let idx = s.samples.partition_point(|x| x.t <= t_ref);
+            if idx == 0 {
+                continue;
+            }
+            let smp = s.samples[idx - 1];
+            if smp.t <= t_ref - self.lookback || is_stale_nan(smp.v) {
+                continue;
+            }
+            out.push(Elem { labels: s.labels.clone(), t: smp.t, v: smp.v, drop_name: false });
+        }
+        self.count_samples(out.len())?;
+        Ok(out)
+    }
+
+    fn select_matrix(&mut self, vs: &VectorSelector, range: &DurExpr, ts: i64) -> Result<MatrixArg> {
+        let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+        let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
+        let r = self.dur(range);
+        let start = t_ref - r;
+        let key = vs as *const VectorSelector as usize;
+        let mut out = Vec::new();
+        let mut n = 0;
+        if let Some(data) = self.data.get(&key) {
+            for s in data.iter() {
+                let lo = s.samples.partition_point(|x| x.t <= start);
+                let hi = s.samples.partition_point(|x| x.t <= t_ref);
+                if vs.anchored || vs.smoothed {
+                    // Extended selectors keep the neighbours just outside the window.
+                    let lo2 = lo.saturating_sub(1);
+                    let hi2 = if vs.smoothed { (hi + 1).min(s.samples.len()) } else { hi };
+                    if lo2 == hi2 {
+                        continue;
+                    }
+                    n += hi2 - lo2;
+                    out.push(Window { labels: s.labels.clone(), data: s.samples.clone(), lo: lo2, hi: hi2, drop_name: false });
+                    continue;
+                }
+                if lo == hi {
+                    continue;
+                }
+                n += hi - lo;
+                out.push(Window { labels: s.labels.clone(), data: s.samples.clone(), lo, hi, drop_name: false });
+            }
+        }
+        self.count_samples(n)?;
+        Ok(MatrixArg { series: out, start, end: t_ref, range: r })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_subquery(
+        &mut self,
+        e: &Expr,
+        inner: &Expr,
+        range: &DurExpr,
+        step: &Option<DurExpr>,
+        offset: &Option<DurExpr>,
+        at: &Option<AtModifier>,
+        ts: i64,
+    ) -> Result<MatrixArg> {
+        let off = offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+        let t_ref = self.at_ms(at).unwrap_or(ts) - off;
+        let r = self.dur(range);
+        let st = self.sub_step(step);
+        let start = t_ref - r;
+        let mut t = start.div_euclid(st) * st;
+        if t <= start {
+            t += st;
+        }
+        let key = e as *const Expr as usize;
+        let mut index: HashMap<Arc<Labels>, usize> = HashMap::new();
+        let mut series: Vec<(Arc<Labels>, Vec<Sample>, bool)> = Vec::new();
+        let mut n = 0;
+        while t <= t_ref {
+            self.check()?;
+            let vec = match self.sub_cache.get(&(key, t)) {
+                Some(v) => v.clone(),
+                None => {
+                    let v = match self.eval(inner, t)? {
+                        Arg::Vector(v) => v,
+                        Arg::Scalar(s) => vec![Elem { labels: Arc::new(Labels::empty()), t, v: s, drop_name: false }],
+                        _ => return Err(Error::Execution("subquery must evaluate to an instant vector".into())),
+                    };
+                    if self.is_range {
+                        self.sub_cache.insert((key, t), v.clone());
+                    }
+                    v
+                }
+            };
+            for el in vec {
+                n += 1;
+                match index.get(&el.labels) {
+                    Some(i) => {
+                        series[*i].1.push(Sample { t, v: el.v });
+                        series[*i].2 |= el.drop_name;
+                    }
+                    None => {
+                        index.insert(el.labels.clone(), series.len());
+                        series.push((el.labels, vec![Sample { t, v: el.v }], el.drop_name));
+                    }
+                }
+            }
+            t += st;
+        }
+        self.count_samples(n)?;
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        let out = series
+            .into_iter()
+            .map(|(labels, s, drop)| {
+                let len = s.len();
+                Window { labels, data: Arc::new(s), lo: 0, hi: len, drop_name: drop }
+            })
+            .collect();
+        Ok(MatrixArg { series: out, start, end: t_ref, range: r })
+    }
+
+    pub(crate) fn eval(&mut self, e: &Expr, ts: i64) -> Result<Arg> {
+        self.checks = self.checks.wrapping_add(1);
+        if self.checks % 64 == 0 {
+            self.check()?;
+        }
+        match e {
+            Expr::Number { v, .. } => Ok(Arg::Scalar(*v)),
+            Expr::Str { s, .. } => Ok(Arg::Str(s.clone())),
+            Expr::Paren { expr, .. } => self.eval(expr, ts),
+            Expr::Unary { neg, expr, .. } => {
+                let v = self.eval(expr, ts)?;
+                if !*neg {
+                    return Ok(v);
+                }
+                Ok(match v {
+                    Arg::Scalar(s) => Arg::Scalar(-s),
+                    Arg::Vector(mut els) => {
+                        for el in &mut els {
+                            el.v = -el.v;
+                            el.drop_name = true;
+                        }
+                        Arg::Vector(els)
+                    }
+                    other => other,
+                })
+            }
+            Expr::Vector(vs) => Ok(Arg::Vector(self.select_vector(vs, ts)?)),
+            Expr::Matrix { vs, range, .. } => Ok(Arg::Matrix(self.select_matrix(vs, range, ts)?)),
+            Expr::Subquery { expr, range, step, offset, at, .. } => {
+                Ok(Arg::Matrix(self.eval_subquery(e, expr, range, step, offset, at, ts)?))
+            }
+            Expr::Binary { op, lhs, rhs, mods, .. } => {
+                let l = self.eval(lhs, ts)?;
+                let r = self.eval(rhs, ts)?;
+                binary::eval_binary(*op, mods, l, r, ts)
+            }
+            Expr::Aggregate(a) => {
+                let param = match &a.param {
+                    Some(p) => Some(self.eval(p, ts)?),
+                    None => None,
+                };
+                let v = match self.eval(&a.expr, ts)? {
+                    Arg::Vector(v) => v,
+                    _ => return Err(Error::Execution("aggregation over a non-vector".into())),
+                };
+                aggregate::aggregate(self, a, param, v, ts)
+            }
+            Expr::Call { func, args, pos } => self.eval_call(func, args, *pos, ts),
+        }
+    }
+
+    fn eval_call(&mut self, func: &str, args: &[Expr], pos: PosRange, ts: i64) -> Result<Arg> {
+        let def = match self.reg.get(func) {
+            Some(d) => d.clone(),
+            None => return Err(Error::Execution(format!("unknown function {func:?}"))),
+        };
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a, ts)?);
+        }
+        let mut ctx = FnCtx {
+            ts,
+            start: self.start,
+            end: self.end,
+            is_range_query: self.is_range,
+            args,
+            call_pos: pos,
+            text: self.text,
+            ann: &mut self.ann,
+        };
+        let out = (def.imp)(&mut ctx, vals)?;
+        Ok(match out {
+            FnOut::Scalar(v) => Arg::Scalar(v),
+            FnOut::Vector(v) => Arg::Vector(v),
+        })
+    }
+}
+
+/// Builds labels from a builder into a shared label set.
+pub(crate) fn arc_labels(b: &LabelsBuilder) -> Arc<Labels> {
+    Arc::new(b.build())
+}
+
+/// The signature of a binary expression's matching labels.
+pub(crate) fn matching_names(on: bool, names: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = names.to_vec();
+    if !on {
+        v.push("__name__".to_string());
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether `op` drops the metric name.
+pub(crate) fn drops_name(op: BinOp) -> bool {
+    matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow | BinOp::Atan2)
+}
+
+#[allow(dead_code)]
+pub(crate) fn is_one_to_one(c: Card) -> bool {
+    c == Card::OneToOne
+}
