@@ -1,0 +1,397 @@
+//! YAML plumbing: scalar and mapping deserializers that validate *inside* serde_yaml's
+//! visitors (so its errors keep the position of the offending node), a locator that finds the
+//! position of any path in a document, and the conversion of serde_yaml errors into
+//! `file:line:col: message`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// Deserializes any YAML scalar as its text and validates it with `f` inside the visitor.
+pub(crate) fn scalar_with<'de, D, T, F>(d: D, expecting: &'static str, f: F) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    F: FnOnce(&str) -> Result<T, String>,
+{
+    struct V<F, T>(F, &'static str, PhantomData<T>);
+    impl<'de, F, T> Visitor<'de> for V<F, T>
+    where
+        F: FnOnce(&str) -> Result<T, String>,
+    {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.1)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(v).map_err(E::custom)
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+            (self.0)(if v { "true" } else { "false" }).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            (self.0)(&v.to_string()).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            (self.0)(&v.to_string()).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(V(f, expecting, PhantomData))
+}
+
+/// Deserializes a mapping into the raw type `R` and converts it with `f` inside the visitor,
+/// so an error of `f` carries the position of the mapping.
+pub(crate) fn map_with<'de, D, R, T, F>(d: D, f: F) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    R: Deserialize<'de>,
+    F: FnOnce(R) -> Result<T, String>,
+{
+    struct V<R, F, T>(F, PhantomData<(R, T)>);
+    impl<'de, R, F, T> Visitor<'de> for V<R, F, T>
+    where
+        R: Deserialize<'de>,
+        F: FnOnce(R) -> Result<T, String>,
+    {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            let raw = R::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            (self.0)(raw).map_err(de::Error::custom)
+        }
+    }
+    d.deserialize_map(V(f, PhantomData))
+}
+
+/// A string of any scalar (Go's YAML decoder turns `1` or `true` into a string when asked).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct Str(pub(crate) String);
+
+impl<'de> Deserialize<'de> for Str {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a string", |s| Ok(Str(s.to_string())))
+    }
+}
+
+/// A Prometheus duration (`15s`, `1h30m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dur(pub(crate) Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a duration", |s| {
+            sightline_model::parse_duration(s).map(Dur).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// A valid (legacy) label name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct LabelName(pub(crate) String);
+
+impl<'de> Deserialize<'de> for LabelName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a label name", |s| {
+            if sightline_model::is_valid_label_name(s) {
+                Ok(LabelName(s.to_string()))
+            } else {
+                Err(format!("{s:?} is not a valid label name"))
+            }
+        })
+    }
+}
+
+/// A byte size in Prometheus' grammar (`10MB`, `1GiB`, `0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ByteSize(pub(crate) u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a byte size", |s| parse_bytes(s).map(ByteSize))
+    }
+}
+
+/// A URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UrlValue(pub(crate) url::Url);
+
+impl<'de> Deserialize<'de> for UrlValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a URL", |s| {
+            url::Url::parse(s).map(UrlValue).map_err(|e| format!("invalid URL {s:?}: {e}"))
+        })
+    }
+}
+
+/// Label pairs whose names are validated.
+pub(crate) type LabelMap = BTreeMap<LabelName, Str>;
+
+/// Parses Prometheus' byte sizes (github.com/alecthomas/units `ParseBase2Bytes`): a sequence of
+/// `<number><unit>` with units `B`, `KB`..`EB` and `KiB`..`EiB`, all base 2; `0` alone is zero.
+pub fn parse_bytes(orig: &str) -> Result<u64, String> {
+    let invalid = || format!("units: invalid {orig}");
+    let mut s = orig;
+    let mut neg = false;
+    if let Some(r) = s.strip_prefix('-') {
+        neg = true;
+        s = r;
+    } else if let Some(r) = s.strip_prefix('+') {
+        s = r;
+    }
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut total = 0f64;
+    while !s.is_empty() {
+        let b = s.as_bytes();
+        if !(b[0] == b'.' || b[0].is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let int_end = b.iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len());
+        let mut g: f64 = if int_end > 0 { s[..int_end].parse::<f64>().map_err(|_| invalid())? } else { 0.0 };
+        let pre = int_end > 0;
+        s = &s[int_end..];
+        let mut post = false;
+        if let Some(r) = s.strip_prefix('.') {
+            s = r;
+            let frac_end = s.bytes().position(|c| !c.is_ascii_digit()).unwrap_or(s.len());
+            if frac_end > 0 {
+                let frac: f64 = s[..frac_end].parse::<f64>().map_err(|_| invalid())?;
+                g += frac / 10f64.powi(frac_end as i32);
+                post = true;
+            }
+            s = &s[frac_end..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        let unit_end = s.bytes().position(|c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+        let unit = &s[..unit_end];
+        s = &s[unit_end..];
+        let mult: f64 = match unit {
+            "B" => 1.0,
+            "KB" | "KiB" => 1024.0,
+            "MB" | "MiB" => 1024f64.powi(2),
+            "GB" | "GiB" => 1024f64.powi(3),
+            "TB" | "TiB" => 1024f64.powi(4),
+            "PB" | "PiB" => 1024f64.powi(5),
+            "EB" | "EiB" => 1024f64.powi(6),
+            _ => return Err(format!("units: unknown unit {unit} in {orig}")),
+        };
+        total += g * mult;
+    }
+    if neg && total != 0.0 {
+        return Err(format!("negative size {orig:?}"));
+    }
+    if total > i64::MAX as f64 {
+        return Err("units: overflow parsing unit".to_string());
+    }
+    Ok(total as u64)
+}
+
+/// Formats a byte size as Prometheus does (`10MiB`, `1KiB512B`).
+pub fn format_bytes(mut n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n == 0 {
+        return "0B".to_string();
+    }
+    let mut parts = Vec::new();
+    for u in UNITS {
+        if n % 1024 != 0 {
+            parts.push(format!("{}{u}", n % 1024));
+        }
+        n /= 1024;
+        if n == 0 {
+            break;
+        }
+    }
+    parts.reverse();
+    parts.concat()
+}
+
+/// One step of a path into a YAML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(s: &str) -> Self {
+        Seg::Key(s.to_string())
+    }
+}
+
+impl From<usize> for Seg {
+    fn from(i: usize) -> Self {
+        Seg::Index(i)
+    }
+}
+
+const LOCATE_MARKER: &str = "__sightline_locate__";
+
+/// The 1-based `(line, column)` of the node at `path` in the first document of `src`.
+pub(crate) fn locate(src: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    let doc = serde_yaml::Deserializer::from_str(src).next()?;
+    match Loc(path).deserialize(doc) {
+        Ok(()) => None,
+        Err(e) => {
+            if e.to_string().contains(LOCATE_MARKER) {
+                e.location().map(|l| (l.line(), l.column()))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+struct Loc<'a>(&'a [Seg]);
+
+impl<'de> DeserializeSeed<'de> for Loc<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(LocVisitor(self.0))
+    }
+}
+
+struct LocVisitor<'a>(&'a [Seg]);
+
+impl<'de> Visitor<'de> for LocVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("anything")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((first, rest)) = self.0.split_first() else {
+            return Err(de::Error::custom(LOCATE_MARKER));
+        };
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            let hit = matches!((first, &key), (Seg::Key(k), serde_yaml::Value::String(s)) if k == s);
+            if hit {
+                map.next_value_seed(Loc(rest))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some((first, rest)) = self.0.split_first() else {
+            return Err(de::Error::custom(LOCATE_MARKER));
+        };
+        let mut i = 0;
+        loop {
+            if *first == Seg::Index(i) {
+                if seq.next_element_seed(Loc(rest))?.is_none() {
+                    return Ok(());
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+}
+
+impl LocVisitor<'_> {
+    fn leaf<E: de::Error>(&self) -> Result<(), E> {
+        if self.0.is_empty() {
+            Err(E::custom(LOCATE_MARKER))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Converts a serde_yaml error into our error, keeping its position.
+pub(crate) fn yaml_error(source_name: &str, e: &serde_yaml::Error) -> Error {
+    let mut message = e.to_string();
+    // serde_yaml appends " at line L column C"; we print the position as a prefix instead.
+    if let Some(loc) = e.location() {
+        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(stripped) = message.strip_suffix(&suffix) {
+            message = stripped.to_string();
+        }
+        Error::At { source_name: source_name.to_string(), line: loc.line(), column: loc.column(), message }
+    } else {
+        Error::Invalid { source_name: source_name.to_string(), message }
+    }
+}
+
+/// An error located at `path` in `src` when the path can be found, else at the file.
+pub(crate) fn error_at(source_name: &str, src: &str, path: &[Seg], message: String) -> Error {
+    match locate(src, path) {
+        Some((line, column)) => Error::At { source_name: source_name.to_string(), line, column, message },
+        None => Error::Invalid { source_name: source_name.to_string(), message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes() {
+        for (s, v) in [
+            ("0", 0u64),
+            ("10MB", 10 << 20),
+            ("10MiB", 10 << 20),
+            ("1KB512B", 1536),
+            ("1.5KB", 1536),
+            ("100B", 100),
+            ("1GB", 1 << 30),
+        ] {
+            assert_eq!(parse_bytes(s).unwrap(), v, "{s}");
+        }
+        for s in ["", "10", "10mb", "MB", "1XB", "-1MB"] {
+            assert!(parse_bytes(s).is_err(), "{s}");
+        }
+        assert_eq!(format_bytes(10 << 20), "10MiB");
+        assert_eq!(format_bytes(1536), "1KiB512B");
+        assert_eq!(format_bytes(100), "100B");
+    }
+
+    #[test]
+    fn locator_finds_nodes() {
+        let src = "a: 1\nb:\n  - x: 1\n  - y: foo\n    z: [1, 2]\n";
+        assert_eq!(locate(src, &["a".into()]), Some((1, 4)));
+        assert_eq!(locate(src, &["b".into(), 1.into()]), Some((4, 5)));
+        assert_eq!(locate(src, &["b".into(), 1.into(), "y".into()]), Some((4, 8)));
+        assert_eq!(locate(src, &["b".into(), 1.into(), "z".into(), 1.into()]), Some((5, 12)));
+        assert_eq!(locate(src, &["c".into()]), None);
+    }
+}

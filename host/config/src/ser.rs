@@ -1,0 +1,38 @@
+//! Serialization helpers for [`crate::Config::redacted_yaml`].
+
+use std::time::Duration;
+
+use serde::ser::SerializeMap;
+use serde::Serializer;
+use sightline_model::Labels;
+
+pub(crate) fn dur<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&sightline_model::format_duration(*d))
+}
+
+pub(crate) fn opt_url<S: Serializer>(u: &Option<url::Url>, s: S) -> Result<S::Ok, S::Error> {
+    match u {
+        Some(u) => s.serialize_str(u.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+pub(crate) fn url<S: Serializer>(u: &url::Url, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(u.as_str())
+}
+
+pub(crate) fn labels<S: Serializer>(l: &Labels, s: S) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(Some(l.len()))?;
+    for l in l {
+        m.serialize_entry(&l.name, &l.value)?;
+    }
+    m.end()
+}
+
+pub(crate) fn bytes<S: Serializer>(b: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::de::format_bytes(*b))
+}
+
+pub(crate) fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
