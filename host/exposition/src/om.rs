@@ -6,6 +6,7 @@
 //! end, so those errors surface on the line that starts the next family or on `# EOF`.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use sightline_model::MetricType;
 
@@ -146,12 +147,33 @@ impl Hist {
     }
 }
 
+/// A hasher for keys that already are good 64-bit hashes (the group hashes).
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for group hashes; fold anything else in for completeness.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// The OpenMetrics validator's state for one exposition.
 #[derive(Default)]
 pub(crate) struct OmState<'a> {
     family: Option<Family<'a>>,
     claimed: HashSet<String>,
-    seen_groups: HashSet<u64>,
+    seen_groups: HashSet<u64, BuildHasherDefault<PreHashed>>,
     hist: Hist,
 }
 

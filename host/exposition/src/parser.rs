@@ -22,6 +22,8 @@ pub struct Parser<'a> {
     line: usize,
     format: Format,
     utf8_valid_up_to: usize,
+    /// The valid UTF-8 prefix of `buf` (all of it, normally): slicing it is O(1).
+    text: &'a str,
     done: bool,
     eof_seen: bool,
     text_family: Option<(&'a str, MetricType)>,
@@ -101,12 +103,14 @@ impl<'a> Parser<'a> {
             Ok(_) => buf.len(),
             Err(e) => e.valid_up_to(),
         };
+        let text = std::str::from_utf8(&buf[..utf8_valid_up_to]).unwrap_or_default();
         Parser {
             buf,
             pos: 0,
             line: 1,
             format,
             utf8_valid_up_to,
+            text,
             done: false,
             eof_seen: false,
             text_family: None,
@@ -124,6 +128,15 @@ impl<'a> Parser<'a> {
     fn err(&mut self, line: usize, (col, message): LineError) -> Option<crate::Result<Entry<'a>>> {
         self.done = true;
         Some(Err(ParseError { line, column: col + 1, message }))
+    }
+
+    /// The ASCII name at absolute offsets `start..end`, without re-validating UTF-8.
+    #[inline]
+    fn name_at(&self, start: usize, end: usize) -> &'a str {
+        match self.text.get(start..end) {
+            Some(s) => s,
+            None => as_str(self.buf.get(start..end).unwrap_or_default()),
+        }
     }
 
     /// Checks that `s` (at absolute offset `abs`) is UTF-8, cheaply when the whole buffer is.
@@ -285,7 +298,7 @@ impl<'a> Parser<'a> {
         if n == 0 {
             return Err((i, format!("expected metric name after {kw}, got {}", describe(line, i))));
         }
-        let name = as_str(&line[i..i + n]);
+        let name = self.name_at(abs + i, abs + i + n);
         i += n;
         if i < line.len() && !(line[i] == b' ' || line[i] == b'\t') {
             return Err((i, format!("invalid metric name in {kw} line")));
@@ -342,7 +355,7 @@ impl<'a> Parser<'a> {
             return Err((start, format!("invalid metric name, got {}", describe(line, start))));
         }
         let name_end = start + n;
-        let name = as_str(&line[start..name_end]);
+        let name = self.name_at(abs + start, abs + name_end);
         let mut i = skip_ws(line, name_end);
         let mut block: &'a [u8] = &[];
         let raw_end;
@@ -436,7 +449,7 @@ impl<'a> Parser<'a> {
         if n == 0 {
             return Err((7, format!("expected metric name, got {}", describe(line, 7))));
         }
-        let name = as_str(&line[7..7 + n]);
+        let name = self.name_at(abs + 7, abs + 7 + n);
         let i = 7 + n;
         if line.get(i) != Some(&b' ') {
             return Err((i, format!("expected space after metric name, got {}", describe(line, i))));
@@ -470,7 +483,7 @@ impl<'a> Parser<'a> {
         if n == 0 {
             return Err((0, format!("invalid metric name, got {}", describe(line, 0))));
         }
-        let name = as_str(&line[..n]);
+        let name = self.name_at(abs, abs + n);
         let class: Classified<'a> = self.om.classify(name).map_err(|m| (0, m))?;
         let mut i = n;
         let mut block: &'a [u8] = &[];
