@@ -14,7 +14,9 @@ use sightline_model::{LabelsBuilder, MetricType};
 
 const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
 const CODES: [&str; 5] = ["200", "201", "404", "500", "503"];
-const BOUNDS: [&str; 10] = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"];
+const BOUNDS: [&str; 10] = [
+    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+];
 
 /// Builds the payload; returns the bytes and the number of sample lines.
 fn payload(format: Format) -> (Vec<u8>, usize) {
@@ -30,7 +32,12 @@ fn payload(format: Format) -> (Vec<u8>, usize) {
     // 40 counter families x 100 series = 4,000.
     for f in 0..40 {
         let name = format!("app_subsystem{f}_requests_total");
-        e.family(&name, MetricType::Counter, "Total number of requests handled, by method, code and handler.", "");
+        e.family(
+            &name,
+            MetricType::Counter,
+            "Total number of requests handled, by method, code and handler.",
+            "",
+        );
         for s in 0..100 {
             let handler = format!("/api/v1/endpoint_{}", s / 20);
             let labels = [
@@ -46,13 +53,22 @@ fn payload(format: Format) -> (Vec<u8>, usize) {
     // 20 histogram families x 20 label sets x 13 samples = 5,200.
     for f in 0..20 {
         let name = format!("app_subsystem{f}_request_duration_seconds");
-        e.family(&name, MetricType::Histogram, "Request latency in seconds.", "seconds");
+        e.family(
+            &name,
+            MetricType::Histogram,
+            "Request latency in seconds.",
+            "seconds",
+        );
         for s in 0..20 {
             let handler = format!("/api/v1/endpoint_{s}");
             let mut cum = 0u64;
             for le in BOUNDS.iter().chain(std::iter::once(&"+Inf")) {
                 cum += next() % 1000;
-                let labels = [("handler", handler.as_str()), ("method", METHODS[s % 4]), ("le", le)];
+                let labels = [
+                    ("handler", handler.as_str()),
+                    ("method", METHODS[s % 4]),
+                    ("le", le),
+                ];
                 e.sample(&format!("{name}_bucket"), &labels, cum as f64, None);
                 n += 1;
             }
@@ -65,10 +81,20 @@ fn payload(format: Format) -> (Vec<u8>, usize) {
     // 8 gauge families x 100 series = 800.
     for f in 0..8 {
         let name = format!("node_resource{f}_bytes");
-        e.family(&name, MetricType::Gauge, "Current resource usage in bytes.", "bytes");
+        e.family(
+            &name,
+            MetricType::Gauge,
+            "Current resource usage in bytes.",
+            "bytes",
+        );
         for s in 0..100 {
             let dev = format!("sd{s}");
-            e.sample(&name, &[("device", dev.as_str()), ("mountpoint", "/var/lib/data")], (next() % (1 << 40)) as f64 * 1.5, None);
+            e.sample(
+                &name,
+                &[("device", dev.as_str()), ("mountpoint", "/var/lib/data")],
+                (next() % (1 << 40)) as f64 * 1.5,
+                None,
+            );
             n += 1;
         }
     }
@@ -108,12 +134,17 @@ fn bench(c: &mut Criterion) {
             Format::OpenMetrics => "openmetrics-1.0",
         };
         eprintln!("{tag}: payload {} bytes, {samples} samples", buf.len());
-        for (unit, tp) in [("bytes", Throughput::Bytes(buf.len() as u64)), ("samples", Throughput::Elements(samples as u64))] {
+        for (unit, tp) in [
+            ("bytes", Throughput::Bytes(buf.len() as u64)),
+            ("samples", Throughput::Elements(samples as u64)),
+        ] {
             let mut g = c.benchmark_group(format!("{tag}/{unit}"));
             g.throughput(tp);
             g.bench_function("parse", |bch| bch.iter(|| walk(black_box(&buf), format)));
             let mut lb = LabelsBuilder::with_capacity(8);
-            g.bench_function("parse+labels", |bch| bch.iter(|| walk_labels(black_box(&buf), format, &mut lb)));
+            g.bench_function("parse+labels", |bch| {
+                bch.iter(|| walk_labels(black_box(&buf), format, &mut lb))
+            });
             g.finish();
         }
     }

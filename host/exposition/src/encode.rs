@@ -34,12 +34,23 @@ impl Encoder {
 
     /// An encoder appending to `out`.
     pub fn with_buffer(format: Format, out: Vec<u8>) -> Self {
-        Encoder { format, out, family: String::new(), counter_base: None }
+        Encoder {
+            format,
+            out,
+            family: String::new(),
+            counter_base: None,
+        }
     }
 
     /// Starts a family: writes its HELP (when not empty), TYPE and, for OpenMetrics, UNIT
     /// (when not empty).
-    pub fn family(&mut self, name: &str, metric_type: MetricType, help: &str, unit: &str) -> &mut Self {
+    pub fn family(
+        &mut self,
+        name: &str,
+        metric_type: MetricType,
+        help: &str,
+        unit: &str,
+    ) -> &mut Self {
         let om = self.format == Format::OpenMetrics;
         let meta_name = if om && metric_type == MetricType::Counter {
             name.strip_suffix("_total").unwrap_or(name)
@@ -48,7 +59,8 @@ impl Encoder {
         };
         self.family.clear();
         self.family.push_str(meta_name);
-        self.counter_base = (om && metric_type == MetricType::Counter).then(|| meta_name.to_string());
+        self.counter_base =
+            (om && metric_type == MetricType::Counter).then(|| meta_name.to_string());
         if !help.is_empty() {
             self.out.extend_from_slice(b"# HELP ");
             self.out.extend_from_slice(meta_name.as_bytes());
@@ -58,9 +70,13 @@ impl Encoder {
         }
         let t = match (metric_type, om) {
             (MetricType::Unknown, true) => "unknown",
-            (MetricType::GaugeHistogram | MetricType::Info | MetricType::StateSet | MetricType::Unknown, false) => {
-                "untyped"
-            }
+            (
+                MetricType::GaugeHistogram
+                | MetricType::Info
+                | MetricType::StateSet
+                | MetricType::Unknown,
+                false,
+            ) => "untyped",
             (t, _) => t.as_str(),
         };
         self.out.extend_from_slice(b"# TYPE ");
@@ -79,12 +95,24 @@ impl Encoder {
     }
 
     /// Writes one sample with labels in the given order.
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64, timestamp_ms: Option<i64>) -> &mut Self {
+    pub fn sample(
+        &mut self,
+        name: &str,
+        labels: &[(&str, &str)],
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> &mut Self {
         self.sample_iter(name, labels.iter().copied(), value, timestamp_ms)
     }
 
     /// Writes one sample with the labels of `labels` (`__name__`, if present, is skipped).
-    pub fn sample_labels(&mut self, name: &str, labels: &Labels, value: f64, timestamp_ms: Option<i64>) -> &mut Self {
+    pub fn sample_labels(
+        &mut self,
+        name: &str,
+        labels: &Labels,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> &mut Self {
         let it = labels
             .iter()
             .filter(|l| l.name != sightline_model::METRIC_NAME)
@@ -116,7 +144,8 @@ impl Encoder {
             self.out.push(b'}');
         }
         self.out.push(b' ');
-        self.out.extend_from_slice(format_go_float(value).as_bytes());
+        self.out
+            .extend_from_slice(format_go_float(value).as_bytes());
         if let Some(t) = timestamp_ms {
             self.out.push(b' ');
             let s = match self.format {

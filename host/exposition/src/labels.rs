@@ -20,7 +20,9 @@ impl<'a> LabelIter<'a> {
 }
 
 fn skip_ws_commas(b: &[u8]) -> usize {
-    b.iter().take_while(|&&c| c == b' ' || c == b'\t' || c == b',').count()
+    b.iter()
+        .take_while(|&&c| c == b' ' || c == b'\t' || c == b',')
+        .count()
 }
 
 fn skip_ws(b: &[u8]) -> usize {

@@ -76,7 +76,10 @@ pub(crate) fn as_str(b: &[u8]) -> &str {
 }
 
 fn eq_ignore_case(a: &[u8], lower: &[u8]) -> bool {
-    a.len() == lower.len() && a.iter().zip(lower).all(|(x, y)| x.to_ascii_lowercase() == *y)
+    a.len() == lower.len()
+        && a.iter()
+            .zip(lower)
+            .all(|(x, y)| x.to_ascii_lowercase() == *y)
 }
 
 /// Parses a sample value as both formats allow it: a decimal real number (optional sign,
@@ -101,7 +104,11 @@ pub(crate) fn parse_number(tok: &[u8]) -> Option<f64> {
     match first | 0x20 {
         b'i' => {
             if eq_ignore_case(body, b"inf") || eq_ignore_case(body, b"infinity") {
-                return Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY });
+                return Some(if neg {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                });
             }
             return None;
         }
@@ -188,7 +195,10 @@ fn exact_decimal_ms(body: &[u8], neg: bool) -> i64 {
     };
     let mut v: i64 = 0;
     for &c in int {
-        v = match v.checked_mul(10).and_then(|v| v.checked_add(i64::from(c - b'0'))) {
+        v = match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(c - b'0')))
+        {
             Some(v) => v,
             None => return if neg { i64::MIN } else { i64::MAX },
         };
@@ -329,7 +339,10 @@ mod tests {
         }
         assert!(parse_number(b"NaN").is_some_and(f64::is_nan));
         assert!(parse_number(b"nan").is_some_and(f64::is_nan));
-        for bad in ["", "+", "-", ".", "e1", "1e", "1_2", "0x1", "0x1p-3", "1 ", " 1", "+NaN", "Inf1", "1.1.1", "a"] {
+        for bad in [
+            "", "+", "-", ".", "e1", "1e", "1_2", "0x1", "0x1p-3", "1 ", " 1", "+NaN", "Inf1",
+            "1.1.1", "a",
+        ] {
             assert_eq!(parse_number(bad.as_bytes()), None, "{bad:?}");
         }
     }
@@ -341,7 +354,10 @@ mod tests {
         assert_eq!(parse_om_timestamp(b"-1.0015").map(|t| t.0), Some(-1001));
         assert_eq!(parse_om_timestamp(b"1.5e3").map(|t| t.0), Some(1_500_000));
         assert_eq!(parse_om_timestamp(b"000").map(|t| t.0), Some(0));
-        assert_eq!(parse_om_timestamp(b"12345678901234567890.1").map(|t| t.0), Some(i64::MAX));
+        assert_eq!(
+            parse_om_timestamp(b"12345678901234567890.1").map(|t| t.0),
+            Some(i64::MAX)
+        );
         for bad in ["NaN", "Inf", "-Inf", "0x1p-3", "1_2", "z", ""] {
             assert_eq!(parse_om_timestamp(bad.as_bytes()), None, "{bad}");
         }
@@ -351,7 +367,10 @@ mod tests {
     fn text_timestamps() {
         assert_eq!(parse_text_timestamp(b"123"), Some(123));
         assert_eq!(parse_text_timestamp(b"-5"), Some(-5));
-        assert_eq!(parse_text_timestamp(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(
+            parse_text_timestamp(b"-9223372036854775808"),
+            Some(i64::MIN)
+        );
         assert_eq!(parse_text_timestamp(b"9223372036854775808"), None);
         assert_eq!(parse_text_timestamp(b"1.5"), None);
         assert_eq!(parse_text_timestamp(b"-"), None);
@@ -361,6 +380,9 @@ mod tests {
     fn unescaping() {
         assert_eq!(unescape_label_value(br#"a\"b\\c\nd\z"#), "a\"b\\c\nd\\z");
         assert_eq!(unescape(br#"a\"b"#, false), "a\\\"b");
-        assert!(matches!(unescape_label_value(b"plain"), Cow::Borrowed("plain")));
+        assert!(matches!(
+            unescape_label_value(b"plain"),
+            Cow::Borrowed("plain")
+        ));
     }
 }

@@ -118,7 +118,10 @@ pub enum Entry<'a> {
     /// One sample line.
     Series(SeriesEntry<'a>),
     /// `# TYPE name type`. The text format's `untyped` is [`MetricType::Unknown`].
-    Type { name: &'a str, metric_type: MetricType },
+    Type {
+        name: &'a str,
+        metric_type: MetricType,
+    },
     /// `# HELP name text`, unescaped.
     Help { name: &'a str, help: Cow<'a, str> },
     /// `# UNIT name unit` (OpenMetrics only).

@@ -125,7 +125,10 @@ impl Hist {
         }
         if let Some(c) = self.count {
             if c != self.value {
-                return Err(format!("histogram {name}: count {c} does not match the +Inf bucket {}", self.value));
+                return Err(format!(
+                    "histogram {name}: count {c} does not match the +Inf bucket {}",
+                    self.value
+                ));
             }
         }
         if self.has_sum && self.count.is_none() {
@@ -135,13 +138,17 @@ impl Hist {
             return Err(format!("gauge histogram {name} has _gsum but no _gcount"));
         }
         if !(self.has_sum || self.has_gsum) && self.count.is_some() {
-            return Err(format!("histogram {name} has _count/_gcount but no _sum/_gsum"));
+            return Err(format!(
+                "histogram {name} has _count/_gcount but no _sum/_gsum"
+            ));
         }
         if self.negative_buckets && self.has_sum {
             return Err(format!("histogram {name} has negative buckets and a _sum"));
         }
         if !self.negative_buckets && self.negative_gsum {
-            return Err(format!("gauge histogram {name} has a negative _gsum but no negative buckets"));
+            return Err(format!(
+                "gauge histogram {name} has a negative _gsum but no negative buckets"
+            ));
         }
         Ok(())
     }
@@ -238,7 +245,9 @@ impl<'a> OmState<'a> {
         let mut claim = |s: &str| {
             let full = format!("{}{s}", f.name);
             if self.claimed.contains(&full) {
-                return Err(format!("clashing name: {full} was already used by another metric family"));
+                return Err(format!(
+                    "clashing name: {full} was already used by another metric family"
+                ));
             }
             self.claimed.insert(full);
             Ok(())
@@ -255,13 +264,22 @@ impl<'a> OmState<'a> {
                 && f.name.ends_with(unit)
                 && f.name.as_bytes()[f.name.len() - unit.len() - 1] == b'_';
             if !ok {
-                return Err(format!("unit {unit:?} is not a suffix of metric name {}", f.name));
+                return Err(format!(
+                    "unit {unit:?} is not a suffix of metric name {}",
+                    f.name
+                ));
             }
             if matches!(typ, MetricType::Info | MetricType::StateSet) {
-                return Err(format!("metric {} of type {} may not have a unit", f.name, typ.as_str()));
+                return Err(format!(
+                    "metric {} of type {} may not have a unit",
+                    f.name,
+                    typ.as_str()
+                ));
             }
         }
-        if matches!(typ, MetricType::Histogram | MetricType::GaugeHistogram) && self.hist.key.is_some() {
+        if matches!(typ, MetricType::Histogram | MetricType::GaugeHistogram)
+            && self.hist.key.is_some()
+        {
             self.hist.check(f.name)?;
         }
         Ok(())
@@ -282,16 +300,26 @@ impl<'a> OmState<'a> {
                         (MetricType::Info, _) => Special::IgnoreAll,
                         (MetricType::Summary, Suffix::None) => Special::Label(b"quantile"),
                         (MetricType::StateSet, _) => Special::Label(f.name.as_bytes()),
-                        (MetricType::Histogram | MetricType::GaugeHistogram, Suffix::Bucket) => Special::Label(b"le"),
+                        (MetricType::Histogram | MetricType::GaugeHistogram, Suffix::Bucket) => {
+                            Special::Label(b"le")
+                        }
                         _ => Special::None,
                     };
-                    return Ok(Classified { metric_type: typ, suffix, special });
+                    return Ok(Classified {
+                        metric_type: typ,
+                        suffix,
+                        special,
+                    });
                 }
             }
         }
         self.close()?;
         self.start(sample_name, Some(MetricType::Unknown));
-        Ok(Classified { metric_type: MetricType::Unknown, suffix: Suffix::None, special: Special::None })
+        Ok(Classified {
+            metric_type: MetricType::Unknown,
+            suffix: Suffix::None,
+            special: Special::None,
+        })
     }
 
     /// Checks one sample of the current family (after [`OmState::classify`]).
@@ -312,7 +340,9 @@ impl<'a> OmState<'a> {
                 let b = lex::parse_number(raw.as_bytes()).filter(|b| !b.is_nan());
                 match b {
                     Some(b) if b == f64::INFINITY && raw != "+Inf" => {
-                        return Err(format!("invalid le label {raw:?}: +Inf must be written \"+Inf\""))
+                        return Err(format!(
+                            "invalid le label {raw:?}: +Inf must be written \"+Inf\""
+                        ))
                     }
                     Some(b) => le = Some(b),
                     None => return Err(format!("invalid or missing le label on {name}_bucket")),
@@ -320,16 +350,22 @@ impl<'a> OmState<'a> {
             }
             (MetricType::Summary, Suffix::None) => {
                 let raw = s.special_value.unwrap_or("-1");
-                let ok = lex::parse_number(raw.as_bytes()).is_some_and(|q| (0.0..=1.0).contains(&q));
+                let ok =
+                    lex::parse_number(raw.as_bytes()).is_some_and(|q| (0.0..=1.0).contains(&q));
                 if !ok {
-                    return Err(format!("invalid or missing quantile label on {name}: {raw:?}"));
+                    return Err(format!(
+                        "invalid or missing quantile label on {name}: {raw:?}"
+                    ));
                 }
             }
             _ => {}
         }
         let integral = v.is_finite() && v.fract() == 0.0;
         if matches!(c.suffix, Suffix::Bucket | Suffix::Count | Suffix::GCount) && !integral {
-            return Err(format!("{name}{} value {v} is not an integer", c.suffix.as_str()));
+            return Err(format!(
+                "{name}{} value {v} is not an integer",
+                c.suffix.as_str()
+            ));
         }
 
         // Metric point groups: contiguous, and timestamps ordered within one.
@@ -337,11 +373,15 @@ impl<'a> OmState<'a> {
         if let Some(cur) = f.group {
             if g != cur {
                 if self.seen_groups.contains(&g) {
-                    return Err(format!("samples of one metric point of {name} are not grouped together"));
+                    return Err(format!(
+                        "samples of one metric point of {name} are not grouped together"
+                    ));
                 }
             } else {
                 if s.ts_secs.is_some() != f.group_ts.is_some() {
-                    return Err(format!("mix of samples with and without timestamp in one metric point of {name}"));
+                    return Err(format!(
+                        "mix of samples with and without timestamp in one metric point of {name}"
+                    ));
                 }
                 if let (Some(prev), Some(t)) = (f.group_ts, s.ts_secs) {
                     if prev > t && typ != MetricType::Info {
@@ -360,7 +400,9 @@ impl<'a> OmState<'a> {
             MetricType::StateSet if v != 0.0 && v != 1.0 => {
                 return Err(format!("stateset {name} value must be 0 or 1, got {v}"));
             }
-            MetricType::Info if v != 1.0 => return Err(format!("info {name} value must be 1, got {v}")),
+            MetricType::Info if v != 1.0 => {
+                return Err(format!("info {name} value must be 1, got {v}"))
+            }
             MetricType::Summary if c.suffix == Suffix::None && v < 0.0 => {
                 return Err(format!("summary {name} quantile value is negative"));
             }
@@ -368,13 +410,21 @@ impl<'a> OmState<'a> {
         }
         let counter_like = matches!(
             c.suffix,
-            Suffix::Total | Suffix::Sum | Suffix::Count | Suffix::Bucket | Suffix::GCount | Suffix::GSum
+            Suffix::Total
+                | Suffix::Sum
+                | Suffix::Count
+                | Suffix::Bucket
+                | Suffix::GCount
+                | Suffix::GSum
         );
         if counter_like && v.is_nan() {
             return Err(format!("{name}{} value must not be NaN", c.suffix.as_str()));
         }
         if counter_like && c.suffix != Suffix::GSum && v < 0.0 {
-            return Err(format!("{name}{} value must not be negative", c.suffix.as_str()));
+            return Err(format!(
+                "{name}{} value must not be negative",
+                c.suffix.as_str()
+            ));
         }
         if s.has_exemplar {
             let ok = match typ {
@@ -390,13 +440,18 @@ impl<'a> OmState<'a> {
             }
         }
 
-        if matches!(typ, MetricType::Histogram | MetricType::GaugeHistogram) && c.suffix != Suffix::None {
+        if matches!(typ, MetricType::Histogram | MetricType::GaugeHistogram)
+            && c.suffix != Suffix::None
+        {
             let key = (g, s.ts_secs.map(f64::to_bits));
             if self.hist.key != Some(key) {
                 if self.hist.key.is_some() {
                     self.hist.check(name)?;
                 }
-                self.hist = Hist { key: Some(key), ..Hist::default() };
+                self.hist = Hist {
+                    key: Some(key),
+                    ..Hist::default()
+                };
             }
             let h = &mut self.hist;
             match c.suffix {

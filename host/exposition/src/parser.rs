@@ -34,7 +34,10 @@ pub struct Parser<'a> {
 
 impl std::fmt::Debug for Parser<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parser").field("format", &self.format).field("line", &self.line).finish_non_exhaustive()
+        f.debug_struct("Parser")
+            .field("format", &self.format)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +81,11 @@ fn skip_ws(line: &[u8], mut i: usize) -> usize {
 #[inline]
 fn token_end(line: &[u8], i: usize, tabs: bool) -> usize {
     let rest = &line[i..];
-    let p = if tabs { memchr::memchr2(b' ', b'\t', rest) } else { memchr::memchr(b' ', rest) };
+    let p = if tabs {
+        memchr::memchr2(b' ', b'\t', rest)
+    } else {
+        memchr::memchr(b' ', rest)
+    };
     p.map_or(line.len(), |p| i + p)
 }
 
@@ -127,7 +134,11 @@ impl<'a> Parser<'a> {
 
     fn err(&mut self, line: usize, (col, message): LineError) -> Option<crate::Result<Entry<'a>>> {
         self.done = true;
-        Some(Err(ParseError { line, column: col + 1, message }))
+        Some(Err(ParseError {
+            line,
+            column: col + 1,
+            message,
+        }))
     }
 
     /// The ASCII name at absolute offsets `start..end`, without re-validating UTF-8.
@@ -169,7 +180,13 @@ impl<'a> Parser<'a> {
         (n, start, line, lf)
     }
 
-    fn scan_labels(&mut self, line: &'a [u8], abs: usize, open: usize, o: ScanOpts<'_>) -> LineResult<LabelScan<'a>> {
+    fn scan_labels(
+        &mut self,
+        line: &'a [u8],
+        abs: usize,
+        open: usize,
+        o: ScanOpts<'_>,
+    ) -> LineResult<LabelScan<'a>> {
         let ws = |i: usize| if o.strict { i } else { skip_ws(line, i) };
         self.names.clear();
         let mut hash = 0u64;
@@ -177,7 +194,13 @@ impl<'a> Parser<'a> {
         let mut runes = 0;
         let mut i = ws(open + 1);
         if line.get(i) == Some(&b'}') {
-            return Ok(LabelScan { block: &line[open + 1..i], end: i + 1, hash, special, runes });
+            return Ok(LabelScan {
+                block: &line[open + 1..i],
+                end: i + 1,
+                hash,
+                special,
+                runes,
+            });
         }
         loop {
             let n = lex::label_name_len(&line[i..]);
@@ -191,11 +214,17 @@ impl<'a> Parser<'a> {
             self.names.push(name);
             i = ws(i + n);
             if line.get(i) != Some(&b'=') {
-                return Err((i, format!("expected '=' after label name, got {}", describe(line, i))));
+                return Err((
+                    i,
+                    format!("expected '=' after label name, got {}", describe(line, i)),
+                ));
             }
             i = ws(i + 1);
             if line.get(i) != Some(&b'"') {
-                return Err((i, format!("expected quoted label value, got {}", describe(line, i))));
+                return Err((
+                    i,
+                    format!("expected quoted label value, got {}", describe(line, i)),
+                ));
             }
             let vstart = i + 1;
             i = vstart;
@@ -208,7 +237,9 @@ impl<'a> Parser<'a> {
                         match line.get(i + p + 1) {
                             Some(b'\\' | b'"' | b'n') => escapes += 1,
                             Some(_) => {}
-                            None => return Err((vstart - 1, "unterminated label value".to_string())),
+                            None => {
+                                return Err((vstart - 1, "unterminated label value".to_string()))
+                            }
                         }
                         i += p + 2;
                     }
@@ -246,13 +277,33 @@ impl<'a> Parser<'a> {
                 Some(b',') => {
                     i = ws(i + 1);
                     if !o.strict && line.get(i) == Some(&b'}') {
-                        return Ok(LabelScan { block: &line[open + 1..i], end: i + 1, hash, special, runes });
+                        return Ok(LabelScan {
+                            block: &line[open + 1..i],
+                            end: i + 1,
+                            hash,
+                            special,
+                            runes,
+                        });
                     }
                 }
                 Some(b'}') => {
-                    return Ok(LabelScan { block: &line[open + 1..i], end: i + 1, hash, special, runes });
+                    return Ok(LabelScan {
+                        block: &line[open + 1..i],
+                        end: i + 1,
+                        hash,
+                        special,
+                        runes,
+                    });
                 }
-                _ => return Err((i, format!("expected ',' or '}}' after label value, got {}", describe(line, i)))),
+                _ => {
+                    return Err((
+                        i,
+                        format!(
+                            "expected ',' or '}}' after label value, got {}",
+                            describe(line, i)
+                        ),
+                    ))
+                }
             }
         }
     }
@@ -273,7 +324,11 @@ impl<'a> Parser<'a> {
             if i == line.len() {
                 continue;
             }
-            let r = if line[i] == b'#' { self.text_comment(line, abs, i) } else { self.text_sample(line, abs, i) };
+            let r = if line[i] == b'#' {
+                self.text_comment(line, abs, i)
+            } else {
+                self.text_sample(line, abs, i)
+            };
             return match r {
                 Ok(e) => Some(Ok(e)),
                 Err(e) => self.err(n, e),
@@ -296,7 +351,10 @@ impl<'a> Parser<'a> {
         i = skip_ws(line, i + 4);
         let n = lex::metric_name_len(&line[i..]);
         if n == 0 {
-            return Err((i, format!("expected metric name after {kw}, got {}", describe(line, i))));
+            return Err((
+                i,
+                format!("expected metric name after {kw}, got {}", describe(line, i)),
+            ));
         }
         let name = self.name_at(abs + i, abs + i + n);
         i += n;
@@ -307,7 +365,10 @@ impl<'a> Parser<'a> {
         let text = &line[i..];
         if is_help {
             self.check_utf8(abs + i, text, "HELP text", i)?;
-            return Ok(Entry::Help { name, help: lex::unescape(text, false) });
+            return Ok(Entry::Help {
+                name,
+                help: lex::unescape(text, false),
+            });
         }
         let mut t = text;
         while let Some((&last, head)) = t.split_last() {
@@ -318,7 +379,10 @@ impl<'a> Parser<'a> {
             }
         }
         let Some(metric_type) = parse_metric_type(t, false) else {
-            return Err((i, format!("invalid metric type {:?}", String::from_utf8_lossy(t))));
+            return Err((
+                i,
+                format!("invalid metric type {:?}", String::from_utf8_lossy(t)),
+            ));
         };
         self.text_family = Some((name, metric_type));
         Ok(Entry::Type { name, metric_type })
@@ -352,7 +416,10 @@ impl<'a> Parser<'a> {
     fn text_sample(&mut self, line: &'a [u8], abs: usize, start: usize) -> LineResult<Entry<'a>> {
         let n = lex::metric_name_len(&line[start..]);
         if n == 0 {
-            return Err((start, format!("invalid metric name, got {}", describe(line, start))));
+            return Err((
+                start,
+                format!("invalid metric name, got {}", describe(line, start)),
+            ));
         }
         let name_end = start + n;
         let name = self.name_at(abs + start, abs + name_end);
@@ -360,7 +427,12 @@ impl<'a> Parser<'a> {
         let mut block: &'a [u8] = &[];
         let raw_end;
         if line.get(i) == Some(&b'{') {
-            let opts = ScanOpts { strict: false, hash: false, special: Special::None, count_runes: false };
+            let opts = ScanOpts {
+                strict: false,
+                hash: false,
+                special: Special::None,
+                count_runes: false,
+            };
             let s = self.scan_labels(line, abs, i, opts)?;
             block = s.block;
             raw_end = s.end;
@@ -368,7 +440,10 @@ impl<'a> Parser<'a> {
         } else {
             raw_end = name_end;
             if i == name_end && i < line.len() {
-                return Err((i, format!("invalid metric name, got {}", describe(line, start))));
+                return Err((
+                    i,
+                    format!("invalid metric name, got {}", describe(line, start)),
+                ));
             }
         }
         let vend = token_end(line, i, true);
@@ -376,19 +451,37 @@ impl<'a> Parser<'a> {
             return Err((i, "expected value after metric".to_string()));
         }
         let Some(value) = lex::parse_number(&line[i..vend]) else {
-            return Err((i, format!("invalid value {:?}", String::from_utf8_lossy(&line[i..vend]))));
+            return Err((
+                i,
+                format!(
+                    "invalid value {:?}",
+                    String::from_utf8_lossy(&line[i..vend])
+                ),
+            ));
         };
         i = skip_ws(line, vend);
         let mut timestamp_ms = None;
         if i < line.len() {
             let tend = token_end(line, i, true);
             let Some(t) = lex::parse_text_timestamp(&line[i..tend]) else {
-                return Err((i, format!("invalid timestamp {:?}", String::from_utf8_lossy(&line[i..tend]))));
+                return Err((
+                    i,
+                    format!(
+                        "invalid timestamp {:?}",
+                        String::from_utf8_lossy(&line[i..tend])
+                    ),
+                ));
             };
             timestamp_ms = Some(t);
             i = skip_ws(line, tend);
             if i < line.len() {
-                return Err((i, format!("expected timestamp or new record, got {}", describe(line, i))));
+                return Err((
+                    i,
+                    format!(
+                        "expected timestamp or new record, got {}",
+                        describe(line, i)
+                    ),
+                ));
             }
         }
         Ok(Entry::Series(SeriesEntry {
@@ -442,33 +535,57 @@ impl<'a> Parser<'a> {
             Some(b"# TYPE ") => 1,
             Some(b"# UNIT ") => 2,
             _ => {
-                return Err((0, "invalid line: expected sample, # HELP, # TYPE, # UNIT or # EOF".to_string()));
+                return Err((
+                    0,
+                    "invalid line: expected sample, # HELP, # TYPE, # UNIT or # EOF".to_string(),
+                ));
             }
         };
         let n = lex::metric_name_len(&line[7..]);
         if n == 0 {
-            return Err((7, format!("expected metric name, got {}", describe(line, 7))));
+            return Err((
+                7,
+                format!("expected metric name, got {}", describe(line, 7)),
+            ));
         }
         let name = self.name_at(abs + 7, abs + 7 + n);
         let i = 7 + n;
         if line.get(i) != Some(&b' ') {
-            return Err((i, format!("expected space after metric name, got {}", describe(line, i))));
+            return Err((
+                i,
+                format!(
+                    "expected space after metric name, got {}",
+                    describe(line, i)
+                ),
+            ));
         }
         let text = &line[i + 1..];
         let (entry, meta) = match kw {
             0 => {
                 self.check_utf8(abs + i + 1, text, "HELP text", i + 1)?;
-                (Entry::Help { name, help: lex::unescape(text, true) }, Meta::Help)
+                (
+                    Entry::Help {
+                        name,
+                        help: lex::unescape(text, true),
+                    },
+                    Meta::Help,
+                )
             }
             1 => {
                 let Some(metric_type) = parse_metric_type(text, true) else {
-                    return Err((i + 1, format!("invalid metric type {:?}", String::from_utf8_lossy(text))));
+                    return Err((
+                        i + 1,
+                        format!("invalid metric type {:?}", String::from_utf8_lossy(text)),
+                    ));
                 };
                 (Entry::Type { name, metric_type }, Meta::Type(metric_type))
             }
             _ => {
                 if !lex::all_name_chars(text) {
-                    return Err((i + 1, format!("invalid unit {:?}", String::from_utf8_lossy(text))));
+                    return Err((
+                        i + 1,
+                        format!("invalid unit {:?}", String::from_utf8_lossy(text)),
+                    ));
                 }
                 let unit = as_str(text);
                 (Entry::Unit { name, unit }, Meta::Unit(unit))
@@ -490,7 +607,12 @@ impl<'a> Parser<'a> {
         let mut hash = 0;
         let mut special = None;
         if line.get(i) == Some(&b'{') {
-            let opts = ScanOpts { strict: true, hash: true, special: class.special, count_runes: false };
+            let opts = ScanOpts {
+                strict: true,
+                hash: true,
+                special: class.special,
+                count_runes: false,
+            };
             let s = self.scan_labels(line, abs, i, opts)?;
             block = s.block;
             hash = s.hash;
@@ -499,12 +621,21 @@ impl<'a> Parser<'a> {
         }
         let raw = &line[..i];
         if line.get(i) != Some(&b' ') {
-            return Err((i, format!("expected space before value, got {}", describe(line, i))));
+            return Err((
+                i,
+                format!("expected space before value, got {}", describe(line, i)),
+            ));
         }
         i += 1;
         let vend = token_end(line, i, false);
         let Some(value) = lex::parse_number(&line[i..vend]) else {
-            return Err((i, format!("invalid value {:?}", String::from_utf8_lossy(&line[i..vend]))));
+            return Err((
+                i,
+                format!(
+                    "invalid value {:?}",
+                    String::from_utf8_lossy(&line[i..vend])
+                ),
+            ));
         };
         i = vend;
         let mut ts = None;
@@ -514,14 +645,26 @@ impl<'a> Parser<'a> {
             if line.get(i) != Some(&b'#') {
                 let tend = token_end(line, i, false);
                 let Some(t) = lex::parse_om_timestamp(&line[i..tend]) else {
-                    return Err((i, format!("invalid timestamp {:?}", String::from_utf8_lossy(&line[i..tend]))));
+                    return Err((
+                        i,
+                        format!(
+                            "invalid timestamp {:?}",
+                            String::from_utf8_lossy(&line[i..tend])
+                        ),
+                    ));
                 };
                 ts = Some(t);
                 i = tend;
                 if i < line.len() {
                     i += 1;
                     if line.get(i) != Some(&b'#') {
-                        return Err((i, format!("expected exemplar or end of line, got {}", describe(line, i))));
+                        return Err((
+                            i,
+                            format!(
+                                "expected exemplar or end of line, got {}",
+                                describe(line, i)
+                            ),
+                        ));
                     }
                 }
             }
@@ -529,7 +672,13 @@ impl<'a> Parser<'a> {
                 exemplar = Some(self.om_exemplar(line, abs, i)?);
             }
         }
-        let special_value = special.map(|(v, escaped)| if escaped { lex::unescape_label_value(v) } else { as_str(v).into() });
+        let special_value = special.map(|(v, escaped)| {
+            if escaped {
+                lex::unescape_label_value(v)
+            } else {
+                as_str(v).into()
+            }
+        });
         let facts = SampleFacts {
             value,
             ts_secs: ts.map(|t| t.1),
@@ -551,23 +700,51 @@ impl<'a> Parser<'a> {
 
     /// Parses ` # {labels} value [timestamp]` starting at the `#` at `i`, through the end of
     /// the line.
-    fn om_exemplar(&mut self, line: &'a [u8], abs: usize, mut i: usize) -> LineResult<Exemplar<'a>> {
+    fn om_exemplar(
+        &mut self,
+        line: &'a [u8],
+        abs: usize,
+        mut i: usize,
+    ) -> LineResult<Exemplar<'a>> {
         if line.get(i + 1) != Some(&b' ') || line.get(i + 2) != Some(&b'{') {
             return Err((i, "expected \"# {\" to start an exemplar".to_string()));
         }
-        let opts = ScanOpts { strict: true, hash: false, special: Special::None, count_runes: true };
+        let opts = ScanOpts {
+            strict: true,
+            hash: false,
+            special: Special::None,
+            count_runes: true,
+        };
         let s = self.scan_labels(line, abs, i + 2, opts)?;
         if s.runes > MAX_EXEMPLAR_RUNES {
-            return Err((i + 2, format!("exemplar labels have {} code points, more than {MAX_EXEMPLAR_RUNES}", s.runes)));
+            return Err((
+                i + 2,
+                format!(
+                    "exemplar labels have {} code points, more than {MAX_EXEMPLAR_RUNES}",
+                    s.runes
+                ),
+            ));
         }
         i = s.end;
         if line.get(i) != Some(&b' ') {
-            return Err((i, format!("expected space after exemplar labels, got {}", describe(line, i))));
+            return Err((
+                i,
+                format!(
+                    "expected space after exemplar labels, got {}",
+                    describe(line, i)
+                ),
+            ));
         }
         i += 1;
         let vend = token_end(line, i, false);
         let Some(value) = lex::parse_number(&line[i..vend]) else {
-            return Err((i, format!("invalid exemplar value {:?}", String::from_utf8_lossy(&line[i..vend]))));
+            return Err((
+                i,
+                format!(
+                    "invalid exemplar value {:?}",
+                    String::from_utf8_lossy(&line[i..vend])
+                ),
+            ));
         };
         i = vend;
         let mut timestamp_ms = None;
@@ -575,11 +752,21 @@ impl<'a> Parser<'a> {
             i += 1;
             let t = &line[i..];
             let Some((ms, _)) = lex::parse_om_timestamp(t) else {
-                return Err((i, format!("invalid exemplar timestamp {:?}", String::from_utf8_lossy(t))));
+                return Err((
+                    i,
+                    format!(
+                        "invalid exemplar timestamp {:?}",
+                        String::from_utf8_lossy(t)
+                    ),
+                ));
             };
             timestamp_ms = Some(ms);
         }
-        Ok(Exemplar { value, timestamp_ms, label_block: s.block })
+        Ok(Exemplar {
+            value,
+            timestamp_ms,
+            label_block: s.block,
+        })
     }
 }
 

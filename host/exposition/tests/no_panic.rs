@@ -49,7 +49,9 @@ fn random_and_mutated_inputs_never_panic() {
     let mut cases = 0;
     for _ in 0..1500 {
         let len = rng.usize(0..120);
-        let input: Vec<u8> = (0..len).map(|_| ALPHABET[rng.usize(..ALPHABET.len())]).collect();
+        let input: Vec<u8> = (0..len)
+            .map(|_| ALPHABET[rng.usize(..ALPHABET.len())])
+            .collect();
         check(&input);
         cases += 1;
     }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use sightline_exposition::{parse, Format};
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openmetrics/testdata/parsers")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/openmetrics/testdata/parsers")
 }
 
 /// Parses `buf` fully; the first error, if any.
@@ -24,16 +25,26 @@ fn outcome(buf: &[u8]) -> Result<usize, String> {
 fn openmetrics_suite() {
     let dir = suite_dir();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!("OpenMetrics conformance suite missing at {}: {e}", dir.display());
+        panic!(
+            "OpenMetrics conformance suite missing at {}: {e}",
+            dir.display()
+        );
     });
-    let mut cases: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(!cases.is_empty(), "no cases in {}", dir.display());
 
     let mut passed = 0;
     let mut failures = Vec::new();
     for case in &cases {
-        let name = case.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let name = case
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string();
         let spec = std::fs::read_to_string(case.join("test.json")).expect("test.json readable");
         let spec: serde_json::Value = serde_json::from_str(&spec).expect("test.json is JSON");
         assert_eq!(spec["type"], "text", "{name}: only text cases are expected");
@@ -58,5 +69,10 @@ fn openmetrics_suite() {
     }
     println!("openmetrics-suite: {passed}/{} passed", cases.len());
     assert_eq!(cases.len(), 211, "the suite is expected to hold 211 cases");
-    assert_eq!(passed, cases.len(), "failing cases:\n{}", failures.join("\n"));
+    assert_eq!(
+        passed,
+        cases.len(),
+        "failing cases:\n{}",
+        failures.join("\n")
+    );
 }

@@ -3,12 +3,20 @@
 use sightline_exposition::{parse, Encoder, Entry, Format};
 use sightline_model::{Labels, LabelsBuilder, MetricType};
 
+/// (sample name, labels, value, timestamp).
+type Sample = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    f64,
+    Option<i64>,
+);
+
 struct Fam {
     name: &'static str,
     typ: MetricType,
     help: &'static str,
     unit: &'static str,
-    samples: Vec<(&'static str, Vec<(&'static str, &'static str)>, f64, Option<i64>)>,
+    samples: Vec<Sample>,
 }
 
 fn families() -> Vec<Fam> {
@@ -19,8 +27,18 @@ fn families() -> Vec<Fam> {
             help: "Requests \"served\", with a \\ and a\nnewline.",
             unit: "",
             samples: vec![
-                ("http_requests_total", vec![("code", "200"), ("path", "/a\"b\\c\nd")], 1027.0, None),
-                ("http_requests_total", vec![("code", "500"), ("path", "/")], 3.0, None),
+                (
+                    "http_requests_total",
+                    vec![("code", "200"), ("path", "/a\"b\\c\nd")],
+                    1027.0,
+                    None,
+                ),
+                (
+                    "http_requests_total",
+                    vec![("code", "500"), ("path", "/")],
+                    3.0,
+                    None,
+                ),
             ],
         },
         Fam {
@@ -29,9 +47,24 @@ fn families() -> Vec<Fam> {
             help: "",
             unit: "celsius",
             samples: vec![
-                ("temperature_celsius", vec![("room", "kitchen")], -3.25, Some(1_700_000_000_123)),
-                ("temperature_celsius", vec![("room", "attic")], f64::NAN, Some(1_700_000_000_000)),
-                ("temperature_celsius", vec![("room", "oven")], f64::INFINITY, Some(-1500)),
+                (
+                    "temperature_celsius",
+                    vec![("room", "kitchen")],
+                    -3.25,
+                    Some(1_700_000_000_123),
+                ),
+                (
+                    "temperature_celsius",
+                    vec![("room", "attic")],
+                    f64::NAN,
+                    Some(1_700_000_000_000),
+                ),
+                (
+                    "temperature_celsius",
+                    vec![("room", "oven")],
+                    f64::INFINITY,
+                    Some(-1500),
+                ),
                 ("temperature_celsius", vec![("room", "freezer")], 1e-7, None),
             ],
         },
@@ -54,8 +87,18 @@ fn families() -> Vec<Fam> {
             help: "RPC latency.",
             unit: "",
             samples: vec![
-                ("rpc_duration_seconds", vec![("quantile", "0.5")], 0.25, None),
-                ("rpc_duration_seconds", vec![("quantile", "0.99")], 1.5e21, None),
+                (
+                    "rpc_duration_seconds",
+                    vec![("quantile", "0.5")],
+                    0.25,
+                    None,
+                ),
+                (
+                    "rpc_duration_seconds",
+                    vec![("quantile", "0.99")],
+                    1.5e21,
+                    None,
+                ),
                 ("rpc_duration_seconds_sum", vec![], 100.0, None),
                 ("rpc_duration_seconds_count", vec![], 10.0, None),
             ],
@@ -65,7 +108,12 @@ fn families() -> Vec<Fam> {
             typ: MetricType::Unknown,
             help: "Untyped thing.",
             unit: "",
-            samples: vec![("mystery", vec![("empty", ""), ("utf8", "héllo ☃")], 42.0, None)],
+            samples: vec![(
+                "mystery",
+                vec![("empty", ""), ("utf8", "héllo ☃")],
+                42.0,
+                None,
+            )],
         },
     ]
 }
@@ -81,7 +129,10 @@ fn bits(v: f64) -> u64 {
     }
 }
 
-fn expected(format: Format) -> (Vec<Flat>, Vec<(String, MetricType)>, Vec<(String, String)>) {
+/// Expected samples, TYPE lines and HELP lines.
+type Expected = (Vec<Flat>, Vec<(String, MetricType)>, Vec<(String, String)>);
+
+fn expected(format: Format) -> Expected {
     let mut samples = Vec::new();
     let mut types = Vec::new();
     let mut helps = Vec::new();
@@ -148,7 +199,10 @@ fn round_trip_both_formats() {
         assert_eq!(helps, want_helps, "{format:?}:\n{text}");
         assert_eq!(eof, format == Format::OpenMetrics, "{format:?}");
         let want_units: Vec<(String, String)> = if format == Format::OpenMetrics {
-            vec![("temperature_celsius".into(), "celsius".into()), ("latency_seconds".into(), "seconds".into())]
+            vec![
+                ("temperature_celsius".into(), "celsius".into()),
+                ("latency_seconds".into(), "seconds".into()),
+            ]
         } else {
             vec![]
         };
@@ -168,7 +222,12 @@ fn encoder_output_is_exact() {
         "# HELP jobs Jobs \\\"done\\\".\n# TYPE jobs counter\njobs_total{q=\"a\\\"b\"} 2 1.500\n# TYPE up gauge\nup 1\n# EOF\n"
     );
     let mut e = Encoder::new(Format::PromText);
-    e.family("jobs_total", MetricType::Counter, "Jobs \"done\".", "unit-ignored");
+    e.family(
+        "jobs_total",
+        MetricType::Counter,
+        "Jobs \"done\".",
+        "unit-ignored",
+    );
     e.sample("jobs_total", &[("q", "a\"b")], 2.0, Some(1500));
     e.family("gh", MetricType::GaugeHistogram, "", "");
     assert_eq!(
@@ -182,5 +241,8 @@ fn sample_labels_skips_metric_name() {
     let mut e = Encoder::new(Format::PromText);
     let l = Labels::from_pairs([("__name__", "x"), ("b", "2"), ("a", "1")]);
     e.sample_labels("x", &l, 0.5, None);
-    assert_eq!(String::from_utf8(e.finish()).expect("utf8"), "x{a=\"1\",b=\"2\"} 0.5\n");
+    assert_eq!(
+        String::from_utf8(e.finish()).expect("utf8"),
+        "x{a=\"1\",b=\"2\"} 0.5\n"
+    );
 }

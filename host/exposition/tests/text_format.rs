@@ -27,10 +27,16 @@ fn render(input: &str, format: Format) -> String {
                         line.push_str(&format!(" @{t}"));
                     }
                 }
-                line.push_str(&format!(" [{}] raw={:?}", s.metric_type.as_str(), String::from_utf8_lossy(s.raw)));
+                line.push_str(&format!(
+                    " [{}] raw={:?}",
+                    s.metric_type.as_str(),
+                    String::from_utf8_lossy(s.raw)
+                ));
                 line
             }
-            Ok(Entry::Type { name, metric_type }) => format!("type {name} {}", metric_type.as_str()),
+            Ok(Entry::Type { name, metric_type }) => {
+                format!("type {name} {}", metric_type.as_str())
+            }
             Ok(Entry::Help { name, help }) => format!("help {name} {help:?}"),
             Ok(Entry::Unit { name, unit }) => format!("unit {name} {unit}"),
             Ok(Entry::Comment) => "comment".to_string(),
@@ -129,10 +135,18 @@ fn text_format_table() {
     for (name, input, want) in TEXT_CASES {
         let got = render(input, Format::PromText);
         if got != *want {
-            failures.push(format!("case {name:?}\n--- input\n{input}\n--- want\n{want}\n--- got\n{got}\n"));
+            failures.push(format!(
+                "case {name:?}\n--- input\n{input}\n--- want\n{want}\n--- got\n{got}\n"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), TEXT_CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        TEXT_CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -145,7 +159,9 @@ fn invalid_utf8_is_an_error_not_a_panic() {
         })
         .collect();
     assert_eq!(got, ["ok", "2:6: invalid UTF-8 in label value"]);
-    let om: Vec<bool> = parse(b"# HELP m \xff\n# EOF\n", Format::OpenMetrics).map(|e| e.is_ok()).collect();
+    let om: Vec<bool> = parse(b"# HELP m \xff\n# EOF\n", Format::OpenMetrics)
+        .map(|e| e.is_ok())
+        .collect();
     assert_eq!(om, [false]);
 }
 
@@ -180,16 +196,27 @@ fn openmetrics_table() {
     for (name, input, want) in OM_CASES {
         let got = render(input, Format::OpenMetrics);
         if got != *want {
-            failures.push(format!("case {name:?}\n--- input\n{input}\n--- want\n{want}\n--- got\n{got}\n"));
+            failures.push(format!(
+                "case {name:?}\n--- input\n{input}\n--- want\n{want}\n--- got\n{got}\n"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), OM_CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        OM_CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn content_type_selects_format() {
     let cases = [
-        ("application/openmetrics-text; version=1.0.0; charset=utf-8", Format::OpenMetrics),
+        (
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::OpenMetrics,
+        ),
         ("Application/OpenMetrics-Text", Format::OpenMetrics),
         ("text/plain; version=0.0.4", Format::PromText),
         ("", Format::PromText),
