@@ -148,6 +148,12 @@ pub struct TlsConfig {
     pub max_version: Option<TlsVersion>,
 }
 
+impl<'de> Deserialize<'de> for TlsConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::de::map_with(d, build_tls)
+    }
+}
+
 /// Values of one custom header (`http_headers`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct HeaderValues {
@@ -272,7 +278,7 @@ pub(crate) struct RawAuthorization {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawTls {
+struct RawTls {
     ca: Option<Str>,
     ca_file: Option<Str>,
     cert: Option<Str>,
@@ -300,7 +306,7 @@ pub(crate) struct RawHttp {
     pub(crate) authorization: Option<RawAuthorization>,
     pub(crate) bearer_token: Option<Str>,
     pub(crate) bearer_token_file: Option<Str>,
-    pub(crate) tls_config: Option<RawTls>,
+    pub(crate) tls_config: Option<TlsConfig>,
     pub(crate) follow_redirects: Option<bool>,
     pub(crate) enable_http2: Option<bool>,
     pub(crate) proxy_url: Option<UrlValue>,
@@ -325,7 +331,7 @@ macro_rules! with_http_client {
             oauth2: Option<()>,
             bearer_token: Option<$crate::de::Str>,
             bearer_token_file: Option<$crate::de::Str>,
-            tls_config: Option<$crate::http::RawTls>,
+            tls_config: Option<$crate::http::TlsConfig>,
             follow_redirects: Option<bool>,
             enable_http2: Option<bool>,
             proxy_url: Option<$crate::de::UrlValue>,
@@ -452,7 +458,7 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
         c.authorization = Some(Authorization { kind: "Bearer".into(), credentials: None, credentials_file: Some(f) });
     }
     if let Some(t) = raw.tls_config {
-        c.tls_config = build_tls(t)?;
+        c.tls_config = t;
     }
     if let Some(v) = raw.follow_redirects {
         c.follow_redirects = v;
@@ -516,7 +522,7 @@ const RESERVED_HEADERS: &[&str] = &[
     "X-Amz-Content-Sha256",
 ];
 
-pub(crate) fn build_tls(t: RawTls) -> Result<TlsConfig, String> {
+fn build_tls(t: RawTls) -> Result<TlsConfig, String> {
     let c = TlsConfig {
         ca: nonempty(t.ca),
         ca_file: nonempty(t.ca_file),

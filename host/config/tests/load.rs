@@ -1,0 +1,355 @@
+//! Loading prometheus.yml: the seed config, defaults, located errors, redaction.
+
+use std::time::Duration;
+
+use sightline_config::{load_file, load_str, Config, Scheme, ScrapeProtocol, DEFAULT_CONFIG_YAML};
+
+fn testdata(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[test]
+fn seed_config_loads_unchanged() {
+    let path = testdata("seed-prometheus.yml");
+    let cfg = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.global.scrape_interval, secs(15));
+    assert_eq!(cfg.global.scrape_timeout, secs(10));
+    assert_eq!(cfg.global.evaluation_interval, secs(15));
+    let jobs: Vec<_> = cfg.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    assert_eq!(jobs, ["app", "node", "postgres"]);
+    let app = &cfg.scrape_configs[0];
+    assert_eq!(app.scrape_interval, secs(15));
+    assert_eq!(app.scrape_timeout, secs(5));
+    assert_eq!(app.metrics_path, "/metrics");
+    assert_eq!(app.static_configs[0].addresses().collect::<Vec<_>>(), ["localhost:8000"]);
+    assert_eq!(cfg.scrape_configs[1].scrape_timeout, secs(10));
+    // Rule files are relative to the config file's directory, as in Prometheus.
+    assert_eq!(cfg.rule_files, [testdata("alerts.yml").display().to_string()]);
+    let am = &cfg.alerting.alertmanagers[0];
+    assert_eq!(am.static_configs[0].addresses().collect::<Vec<_>>(), ["localhost:9093"]);
+    assert_eq!(am.api_version, "v2");
+    assert_eq!(am.timeout, secs(10));
+    assert_eq!(am.scheme, Scheme::Http);
+}
+
+#[test]
+fn embedded_default_config_loads() {
+    let cfg = sightline_config::default_config().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(load_str(DEFAULT_CONFIG_YAML, "x").unwrap(), cfg);
+    let own = &cfg.scrape_configs[0];
+    assert_eq!(own.job_name, "sightline");
+    assert_eq!(own.scrape_interval, secs(15));
+    assert_eq!(own.static_configs[0].addresses().collect::<Vec<_>>(), ["127.0.0.1:9090"]);
+    let node = &cfg.scrape_configs[1];
+    assert_eq!(node.job_name, "node");
+    assert_eq!(node.plugin.as_deref(), Some("node-exporter"));
+    let groups = node.static_target_groups();
+    assert_eq!(groups[0].addresses().collect::<Vec<_>>(), ["node-exporter"]);
+}
+
+#[test]
+fn empty_and_comment_only_files_are_the_default_config() {
+    for src in ["", "# nothing\n", "---\n", "global:\n"] {
+        let cfg = load_str(src, "e.yml").unwrap_or_else(|e| panic!("{src:?}: {e}"));
+        assert_eq!(cfg, Config::default(), "{src:?}");
+    }
+}
+
+#[test]
+fn only_the_first_document_counts() {
+    let cfg = load_str("global:\n  scrape_interval: 7s\n---\nbogus: 1\n", "m.yml").unwrap();
+    assert_eq!(cfg.global.scrape_interval, secs(7));
+}
+
+#[test]
+fn defaults_table() {
+    let cfg = load_str("scrape_configs:\n  - job_name: j\n", "d.yml").unwrap();
+    let g = &cfg.global;
+    let s = &cfg.scrape_configs[0];
+    let checks: Vec<(&str, String, String)> = vec![
+        ("global.scrape_interval", format!("{:?}", g.scrape_interval), "60s".into()),
+        ("global.scrape_timeout", format!("{:?}", g.scrape_timeout), "10s".into()),
+        ("global.evaluation_interval", format!("{:?}", g.evaluation_interval), "60s".into()),
+        ("scrape_interval", format!("{:?}", s.scrape_interval), "60s".into()),
+        ("scrape_timeout", format!("{:?}", s.scrape_timeout), "10s".into()),
+        ("metrics_path", s.metrics_path.clone(), "/metrics".into()),
+        ("scheme", s.scheme.as_str().into(), "http".into()),
+        ("honor_labels", s.honor_labels.to_string(), "false".into()),
+        ("honor_timestamps", s.honor_timestamps.to_string(), "true".into()),
+        ("enable_compression", s.enable_compression.to_string(), "true".into()),
+        ("follow_redirects", s.http.follow_redirects.to_string(), "true".into()),
+        ("enable_http2", s.http.enable_http2.to_string(), "true".into()),
+        ("sample_limit", s.sample_limit.to_string(), "0".into()),
+        ("body_size_limit", s.body_size_limit.to_string(), "0".into()),
+        (
+            "scrape_protocols",
+            format!("{:?}", s.scrape_protocols),
+            format!("{:?}", ScrapeProtocol::DEFAULT.to_vec()),
+        ),
+    ];
+    for (what, got, want) in checks {
+        assert_eq!(got, want, "{what}");
+    }
+}
+
+#[test]
+fn inheritance_rules() {
+    // Only the interval given, below the global timeout: the timeout becomes the interval.
+    let cfg = load_str("scrape_configs:\n  - job_name: j\n    scrape_interval: 5s\n", "i.yml").unwrap();
+    assert_eq!(cfg.scrape_configs[0].scrape_timeout, secs(5));
+    // A global interval below the default timeout caps the global timeout.
+    let cfg = load_str("global:\n  scrape_interval: 3s\nscrape_configs:\n  - job_name: j\n", "i.yml").unwrap();
+    assert_eq!(cfg.global.scrape_timeout, secs(3));
+    assert_eq!(cfg.scrape_configs[0].scrape_timeout, secs(3));
+    // Limits and protocols come from global unless set.
+    let src = "global:\n  sample_limit: 10\n  body_size_limit: 10MB\n  scrape_protocols: [PrometheusText0.0.4]\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    sample_limit: 3\n";
+    let cfg = load_str(src, "i.yml").unwrap();
+    assert_eq!(cfg.scrape_configs[0].sample_limit, 10);
+    assert_eq!(cfg.scrape_configs[0].body_size_limit, 10 << 20);
+    assert_eq!(cfg.scrape_configs[0].scrape_protocols, [ScrapeProtocol::PrometheusText0_0_4]);
+    assert_eq!(cfg.scrape_configs[1].sample_limit, 3);
+}
+
+#[test]
+fn http_client_settings() {
+    let src = r#"
+scrape_configs:
+  - job_name: a
+    bearer_token: tok
+  - job_name: b
+    authorization:
+      credentials_file: /etc/tok
+  - job_name: c
+    basic_auth:
+      username: u
+      password: p
+    tls_config:
+      ca_file: ca.pem
+      cert_file: c.pem
+      key_file: k.pem
+      server_name: example
+      insecure_skip_verify: true
+      min_version: TLS12
+    proxy_url: http://proxy:3128
+    follow_redirects: false
+    enable_http2: false
+    params:
+      module: [http_2xx, other]
+"#;
+    let cfg = load_str(src, "h.yml").unwrap();
+    let a = cfg.scrape_configs[0].http.authorization.as_ref().unwrap();
+    assert_eq!((a.kind.as_str(), a.credentials.as_ref().unwrap().expose()), ("Bearer", "tok"));
+    let b = cfg.scrape_configs[1].http.authorization.as_ref().unwrap();
+    assert_eq!((b.kind.as_str(), b.credentials_file.as_deref()), ("Bearer", Some("/etc/tok")));
+    let c = &cfg.scrape_configs[2];
+    let ba = c.http.basic_auth.as_ref().unwrap();
+    assert_eq!((ba.username.as_str(), ba.password.as_ref().unwrap().expose()), ("u", "p"));
+    assert_eq!(c.http.tls_config.cert_file.as_deref(), Some("c.pem"));
+    assert!(c.http.tls_config.insecure_skip_verify);
+    assert_eq!(c.http.proxy_url.as_ref().unwrap().as_str(), "http://proxy:3128/");
+    assert!(!c.http.follow_redirects && !c.http.enable_http2);
+    assert_eq!(c.params["module"], ["http_2xx", "other"]);
+}
+
+#[test]
+fn remote_write_and_read_defaults() {
+    let src = "remote_write:\n  - url: http://rw:9201/write\nremote_read:\n  - url: http://rr/read\nstorage:\n  tsdb:\n    out_of_order_time_window: 30m\ntracing:\n  endpoint: x:4317\n";
+    let cfg = load_str(src, "r.yml").unwrap();
+    let rw = &cfg.remote_write[0];
+    assert_eq!(rw.remote_timeout, secs(30));
+    assert_eq!(rw.queue_config.capacity, 10000);
+    assert_eq!(rw.queue_config.max_shards, 50);
+    assert_eq!(rw.queue_config.min_backoff, Duration::from_millis(30));
+    assert!(rw.metadata_config.send);
+    assert!(!rw.http.enable_http2, "remote write defaults to HTTP/1.1 as in Prometheus");
+    assert_eq!(rw.protobuf_message, "prometheus.WriteRequest");
+    assert_eq!(cfg.remote_read[0].remote_timeout, secs(60));
+    assert!(cfg.remote_read[0].filter_external_labels);
+    assert_eq!(cfg.storage.out_of_order_time_window, secs(1800));
+}
+
+/// Broken configurations: each must fail with this exact `file:line:col` and message part.
+#[test]
+fn broken_configs_are_located() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("global:\n  scrape_interval: 5x\n", "b.yml:2:20:", r#"not a valid duration string: "5x""#),
+        ("global:\n  foo: 1\n", "b.yml:2:3:", "unknown field `foo`"),
+        ("foo: 1\n", "b.yml:1:1:", "unknown field `foo`"),
+        ("global:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n", "b.yml:2:3:", "global scrape timeout greater than scrape interval"),
+        (
+            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['x:1']\n  - job_name: a\n",
+            "b.yml:5:15:",
+            r#"found multiple scrape configs with job name "a""#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n",
+            "b.yml:4:21:",
+            r#"scrape timeout greater than scrape interval for scrape config with job name "a""#,
+        ),
+        (
+            "global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: a\n    scrape_timeout: 6s\n",
+            "b.yml:5:21:",
+            r#"scrape timeout greater than scrape interval for scrape config with job name "a""#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: hashmod\n        target_label: x\n",
+            "b.yml:4:9:",
+            "relabel configuration for hashmod requires non-zero modulus",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: foo\n",
+            "b.yml:4:17:",
+            r#"unknown relabel action "foo""#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['http://x:1/metrics']\n",
+            "b.yml:4:19:",
+            r#""http://x:1/metrics" is not a valid hostname"#,
+        ),
+        ("scrape_configs:\n  - metrics_path: /x\n", "b.yml:2:5:", "job_name is empty"),
+        (
+            "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: p}\n    bearer_token: t\n",
+            "b.yml:2:5:",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+        ),
+        ("scrape_configs:\n  - job_name: a\n    body_size_limit: 10XB\n", "b.yml:3:22:", "units: unknown unit XB in 10XB"),
+        (
+            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['x:1']\n        labels: {'1a': b}\n",
+            "b.yml:5:18:",
+            r#""1a" is not a valid label name"#,
+        ),
+        ("rule_files: ['a/*/b.yml']\n", "b.yml:1:14:", r#"invalid rule file path "a/*/b.yml""#),
+        ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", "b.yml:4:7:", "oauth2 is not supported by Sightline"),
+        ("scrape_configs:\n  - job_name: a\n    scheme: ftp\n", "b.yml:3:13:", r#"scheme must be "http" or "https", got "ftp""#),
+        ("scrape_configs:\n  - job_name: a\n    sample_limit: -1\n", "b.yml:3:19:", "invalid type: integer `-1`"),
+        ("remote_write:\n  - url: http://x\n    sigv4: {region: x}\n", "b.yml:3:12:", "sigv4 is not supported by Sightline"),
+        ("remote_write:\n  - name: x\n", "b.yml:2:5:", "url for remote_write is empty"),
+        (
+            "remote_write:\n  - url: http://a\n    name: x\n  - url: http://b\n    name: x\n",
+            "b.yml:5:11:",
+            r#"found multiple remote write configs with job name "x""#,
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    headers:\n      Authorization: x\n",
+            "b.yml:2:5:",
+            "Authorization is a reserved header. It must not be changed",
+        ),
+        ("scrape_configs:\n  -\n", "b.yml:2:4:", "empty or null scrape config section"),
+        (
+            "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: ['x.txt']\n",
+            "b.yml:4:17:",
+            r#"path name "x.txt" is not valid for file discovery"#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    scrape_protocols: [PrometheusText0.0.4, PrometheusText0.0.4]\n",
+            "b.yml:3:23:",
+            "duplicated protocol in scrape_protocols",
+        ),
+        ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [Foo]\n", "b.yml:3:24:", "unknown scrape protocol Foo"),
+        ("global:\n  external_labels:\n    'a-b': c\n", "b.yml:3:5:", r#""a-b" is not a valid label name"#),
+        (
+            "alerting:\n  alertmanagers:\n    - api_version: v1\n",
+            "b.yml:3:7:",
+            "expected Alertmanager api version to be one of [v2] but got v1",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    tls_config:\n      cert_file: c.pem\n",
+            "b.yml:4:7:",
+            "exactly one of key or key_file must be configured when a client certificate is configured",
+        ),
+        ("scrape_configs:\n  - job_name: a\n    tls_config: {min_version: TLS9}\n", "b.yml:3:31:", "unknown TLS version: TLS9"),
+        ("scrape_configs:\n  - job_name: a\n    authorization: {type: Basic}\n", "b.yml:2:5:", "use \"basic_auth\" instead"),
+        ("scrape_configs:\n  - job_name: a\n    plugin: 'bad name'\n", "b.yml:3:13:", r#""bad name" is not a valid plugin name"#),
+        ("scrape_configs: [\n", "b.yml:2:1:", "did not find expected node content"),
+    ];
+    let mut failures = Vec::new();
+    for (src, at, msg) in cases {
+        match load_str(src, "b.yml") {
+            Ok(_) => failures.push(format!("{src:?}: accepted")),
+            Err(e) => {
+                let s = e.to_string();
+                if !s.starts_with(at) || !s.contains(msg) {
+                    failures.push(format!("{src:?}: got {s:?}, want {at} ... {msg}"));
+                }
+            }
+        }
+    }
+    println!("broken configs: {} passed, {} failed", cases.len() - failures.len(), failures.len());
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn redacted_yaml_hides_secrets_and_shows_defaults() {
+    let src = r#"
+global:
+  external_labels: {region: eu}
+scrape_configs:
+  - job_name: a
+    basic_auth: {username: user, password: hunter2}
+    static_configs: [{targets: ['h:1'], labels: {team: x}}]
+  - job_name: b
+    bearer_token: tok-123
+  - job_name: c
+    authorization: {credentials: cred-456}
+    tls_config: {cert: CERT, key: key-789}
+    proxy_connect_header: {X-Proxy: [pch-000]}
+    proxy_url: http://p:1
+    http_headers:
+      X-Custom: {values: [visible], secrets: [hdr-secret]}
+remote_write:
+  - url: http://rw/
+    basic_auth: {username: u, password: rw-pass}
+"#;
+    let cfg = load_str(src, "s.yml").unwrap();
+    let out = cfg.redacted_yaml();
+    for secret in ["hunter2", "tok-123", "cred-456", "key-789", "pch-000", "hdr-secret", "rw-pass"] {
+        assert!(!out.contains(secret), "{secret} leaked:\n{out}");
+    }
+    assert!(out.matches("<secret>").count() >= 7, "{out}");
+    for shown in [
+        "scrape_interval: 1m",
+        "scrape_timeout: 10s",
+        "evaluation_interval: 1m",
+        "metrics_path: /metrics",
+        "honor_timestamps: true",
+        "username: user",
+        "region: eu",
+        "type: Bearer",
+        "visible",
+        "- h:1",
+        "team: x",
+    ] {
+        assert!(out.contains(shown), "{shown:?} missing:\n{out}");
+    }
+    // The effective config re-loads to the same values, secrets aside.
+    let again = load_str(&out, "again.yml").unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(again.scrape_configs.len(), 3);
+    assert_eq!(again.scrape_configs[0].scrape_interval, cfg.scrape_configs[0].scrape_interval);
+    assert_eq!(again.global, cfg.global);
+}
+
+#[test]
+fn scrape_config_files_are_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(dir.path().join("jobs/extra.yml"), "scrape_configs:\n  - job_name: extra\n    file_sd_configs: [{files: ['sd/*.json']}]\n").unwrap();
+    std::fs::write(dir.path().join("prometheus.yml"), "scrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n").unwrap();
+    let cfg = load_file(dir.path().join("prometheus.yml")).unwrap();
+    let jobs: Vec<_> = cfg.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    assert_eq!(jobs, ["main", "extra"]);
+    assert_eq!(cfg.scrape_configs[1].file_sd_configs[0].files, [dir.path().join("jobs/sd/*.json").display().to_string()]);
+
+    std::fs::write(dir.path().join("jobs/dup.yml"), "scrape_configs:\n  - job_name: main\n").unwrap();
+    let e = load_file(dir.path().join("prometheus.yml")).unwrap_err().to_string();
+    assert!(e.contains("dup.yml:2:15: found multiple scrape configs with job name \"main\", first found in main config file"), "{e}");
+}
+
+#[test]
+fn load_file_reports_missing_file() {
+    let e = load_file("/nonexistent/prometheus.yml").unwrap_err();
+    assert!(matches!(e, sightline_config::Error::Io { .. }), "{e}");
+}
