@@ -173,10 +173,6 @@ impl XorAppender {
         self.t
     }
 
-    pub(crate) fn last_value(&self) -> f64 {
-        f64::from_bits(self.v_bits)
-    }
-
     /// The encoded bytes so far (a complete, readable chunk).
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf
@@ -383,6 +379,7 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
     }
 
     /// Advances to the first sample with `t >= min_t`.
+    #[cfg(test)]
     pub(crate) fn seek(&mut self, min_t: TimestampMs) -> Option<Sample> {
         loop {
             let s = self.next_sample()?;

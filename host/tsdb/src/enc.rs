@@ -42,6 +42,7 @@ impl<'a> Dec<'a> {
         Dec { buf, pos: 0 }
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
     }

@@ -636,6 +636,11 @@ impl HeadInner {
             + self.symbols.len() * 48
     }
 
+    /// Label names present in the head.
+    pub(crate) fn label_names(&self) -> Vec<String> {
+        self.postings.keys().map(|k| k.to_string()).collect()
+    }
+
     /// `(label name, value, series count)` for every pair (for stats).
     pub(crate) fn postings_cardinalities(&self) -> Vec<(Arc<str>, Arc<str>, usize)> {
         let mut out = Vec::new();

@@ -18,3 +18,11 @@ mod postings;
 mod wal;
 
 pub use wal::FsyncPolicy;
+mod admin;
+mod db;
+mod import;
+mod query;
+mod store;
+
+pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
+pub use import::{import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats};

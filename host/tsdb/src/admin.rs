@@ -1,0 +1,150 @@
+//! Admin operations (Prometheus' `/api/v1/admin/tsdb/*`): delete_series, clean_tombstones,
+//! snapshot.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sightline_model::{Matcher, Sample, TimestampMs};
+
+use crate::chunk;
+use crate::db::Tsdb;
+use crate::error::{Error, Result};
+use crate::head::partition_start;
+use crate::postings;
+use crate::store::{PartWrite, Store};
+use crate::wal;
+
+impl Tsdb {
+    /// Marks samples of series matching `matchers` in `[start, end]` (inclusive, ms; open
+    /// ends default to all time) as deleted. Queries stop returning them at once;
+    /// [`Tsdb::clean_tombstones`] removes them physically. Prometheus answers 204.
+    pub fn delete_series(&self, matchers: &[Matcher], start: Option<TimestampMs>, end: Option<TimestampMs>) -> Result<()> {
+        if matchers.is_empty() {
+            return Err(Error::InvalidArgument("delete_series needs at least one matcher".into()));
+        }
+        let (min_t, max_t) = (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX));
+        if min_t > max_t {
+            return Err(Error::InvalidArgument("start is after end".into()));
+        }
+        let t = self.store.add_tombstone(min_t, max_t, matchers.to_vec())?;
+        {
+            let mut w = self.wal.lock();
+            let mut buf = std::mem::take(&mut w.buf);
+            wal::encode_tombstone(&mut buf, &t);
+            w.buf = buf;
+            w.write_buf()?;
+            w.sync()?;
+        }
+        self.tombstones.write().push(t);
+        Ok(())
+    }
+
+    /// Rewrites stored data without the deleted samples and forgets the tombstones.
+    /// Prometheus answers 204.
+    pub fn clean_tombstones(&self) -> Result<()> {
+        let _m = self.maint_lock();
+        let tombs = self.tombstones.read().clone();
+        if tombs.is_empty() {
+            return Ok(());
+        }
+        for p in self.store.partitions() {
+            let mut intervals: HashMap<u64, Vec<(TimestampMs, TimestampMs)>> = HashMap::new();
+            for t in &tombs {
+                if t.max_t < p.min_t || t.min_t >= p.max_t {
+                    continue;
+                }
+                for id in Store::select_ids(&p, &t.matchers)? {
+                    intervals.entry(id).or_default().push((t.min_t, t.max_t));
+                }
+            }
+            for (id, ivs) in intervals {
+                let old = Store::series_chunks(&p, id)?;
+                let mut samples: Vec<Sample> = Vec::new();
+                for c in &old {
+                    samples.extend(chunk::decode_all(&c.data)?);
+                }
+                let before = samples.len();
+                samples.retain(|s| !ivs.iter().any(|(a, b)| s.t >= *a && s.t <= *b));
+                if samples.len() != before {
+                    Store::replace_chunks(&p, id, &old, &chunk::encode_chunks(&samples))?;
+                }
+            }
+        }
+        {
+            let mut h = self.head.write();
+            let mut intervals: HashMap<u64, Vec<(TimestampMs, TimestampMs)>> = HashMap::new();
+            for t in &tombs {
+                for id in postings::select(&*h, &t.matchers)? {
+                    intervals.entry(id).or_default().push((t.min_t, t.max_t));
+                }
+            }
+            let ids: Vec<u64> = intervals.keys().copied().collect();
+            h.delete_samples(&ids, &|id, t| {
+                intervals.get(&id).is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
+            })?;
+        }
+        // The WAL still holds the deleted samples: a full checkpoint makes it unnecessary.
+        self.full_checkpoint_locked()?;
+        let seqs: Vec<u64> = tombs.iter().map(|t| t.seq).collect();
+        self.store.remove_tombstones(&seqs)?;
+        self.tombstones.write().retain(|t| !seqs.contains(&t.seq));
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the stored data (and the head unless `skip_head`) to
+    /// `<data>/snapshots/<name>` and returns `name` (Prometheus' `{"name": ...}`). The copy
+    /// is a data directory [`Tsdb::open`] can open.
+    pub fn snapshot(&self, skip_head: bool) -> Result<String> {
+        let _m = self.maint_lock();
+        self.persist_closed_pub()?;
+        let name = format!("{}-{:016x}", utc_stamp(), fastrand::u64(..));
+        let dir = self.opts.path.join("snapshots").join(&name);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dst = Store::open(&dir.join("sled"), 8 << 20)?;
+        self.store.copy_partitions_to(&dst)?;
+        if !skip_head {
+            let data = {
+                let h = self.head.read();
+                let ids = postings::PostingsSource::all(&*h)?;
+                h.series_data(&ids, i64::MIN, i64::MAX)
+            };
+            let pms = self.partition_ms();
+            let mut by_part: HashMap<TimestampMs, HashMap<sightline_model::Labels, Vec<Sample>>> = HashMap::new();
+            for d in data {
+                let mut samples = d.ooo;
+                for c in &d.chunks {
+                    samples.extend(chunk::decode_all(&c.data)?);
+                }
+                for s in samples {
+                    by_part.entry(partition_start(s.t, pms)).or_default().entry(d.labels.clone()).or_default().push(s);
+                }
+            }
+            let mut built = Vec::new();
+            for (p, series) in by_part {
+                let writes: Vec<PartWrite> = crate::store::writes_from_samples(series);
+                built.push(dst.build_sealed(p, p.saturating_add(pms), &writes)?);
+            }
+            dst.publish(built, &[])?;
+        }
+        dst.flush()?;
+        Ok(name)
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for now (UTC), as Prometheus names snapshots.
+fn utc_stamp() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}

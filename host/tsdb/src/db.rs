@@ -1,0 +1,785 @@
+//! [`Tsdb`]: opening (WAL replay), the appender, maintenance (persist, checkpoint,
+//! compaction, retention), stats and metrics.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use sightline_model::{Labels, SeriesRef, TimestampMs};
+use sightline_storage_api::{Appendable, Appender, Querier, Queryable};
+
+use crate::error::{Error, Result};
+use crate::head::{check_order, partition_start, ApplyStats, HeadInner, IdMap, Reject, Verdict};
+use crate::query::TsdbQuerier;
+use crate::store::{self, PartWrite, Partition, Store};
+use crate::wal::{self, FsyncPolicy, Record, Tombstone, Wal};
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// Options for [`Tsdb::open`].
+#[derive(Debug, Clone)]
+pub struct TsdbOptions {
+    /// Data directory (`--storage.tsdb.path`); holds `wal/`, `sled/` and `snapshots/`.
+    pub path: PathBuf,
+    /// Data older than this (relative to the newest sample) is dropped (default 15 days).
+    pub retention_time: Duration,
+    /// Optional bound on stored bytes (partitions plus WAL); oldest partitions go first.
+    pub retention_size: Option<u64>,
+    /// When the WAL is fsynced (default: at most once per second).
+    pub wal_fsync: FsyncPolicy,
+    /// Accept samples up to this far behind a series' newest sample (default 0: reject).
+    pub out_of_order_window: Duration,
+    /// WAL segment size (default 128 MiB).
+    pub wal_segment_bytes: u64,
+    /// Partition length; chunks never cross a partition boundary (default 2 hours).
+    pub partition_duration: Duration,
+    /// A head checkpoint (and WAL truncation) runs at this interval (default 30 minutes) ...
+    pub checkpoint_interval: Duration,
+    /// ... or once this many WAL bytes were written since the last one (default 256 MiB).
+    pub checkpoint_wal_bytes: u64,
+    /// sled page cache size (default 64 MiB).
+    pub cache_bytes: u64,
+}
+
+impl Default for TsdbOptions {
+    fn default() -> Self {
+        TsdbOptions {
+            path: PathBuf::from("data"),
+            retention_time: 15 * DAY,
+            retention_size: None,
+            wal_fsync: FsyncPolicy::default(),
+            out_of_order_window: Duration::ZERO,
+            wal_segment_bytes: 128 << 20,
+            partition_duration: Duration::from_secs(2 * 3600),
+            checkpoint_interval: Duration::from_secs(30 * 60),
+            checkpoint_wal_bytes: 256 << 20,
+            cache_bytes: 64 << 20,
+        }
+    }
+}
+
+impl TsdbOptions {
+    /// Defaults with the given data directory.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        TsdbOptions { path: path.into(), ..TsdbOptions::default() }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Monotonic counters, rendered by the daemon in `/metrics`.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) samples_appended: AtomicU64,
+    pub(crate) out_of_order: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) ooo_accepted: AtomicU64,
+    pub(crate) series_created: AtomicU64,
+    pub(crate) series_removed: AtomicU64,
+    pub(crate) chunks_created: AtomicU64,
+    pub(crate) chunks_persisted: AtomicU64,
+    pub(crate) commits: AtomicU64,
+    pub(crate) rollbacks: AtomicU64,
+    pub(crate) checkpoints: AtomicU64,
+    pub(crate) compactions: AtomicU64,
+    pub(crate) compaction_failures: AtomicU64,
+    pub(crate) retention_dropped: AtomicU64,
+    pub(crate) size_retention_dropped: AtomicU64,
+    pub(crate) wal_corruptions: AtomicU64,
+}
+
+fn inc(a: &AtomicU64, n: u64) {
+    a.fetch_add(n, Ordering::Relaxed);
+}
+
+fn get(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// A snapshot of the TSDB's counters and gauges (`sightline_tsdb_*` in `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TsdbMetrics {
+    /// Samples accepted into the head (counter).
+    pub samples_appended_total: u64,
+    /// Samples rejected as out of order (counter).
+    pub out_of_order_samples_total: u64,
+    /// Samples rejected as duplicates with a different value (counter).
+    pub duplicate_samples_total: u64,
+    /// Out-of-order samples accepted inside the window (counter).
+    pub out_of_order_samples_accepted_total: u64,
+    /// Series created in the head (counter).
+    pub head_series_created_total: u64,
+    /// Series removed from the head by garbage collection (counter).
+    pub head_series_removed_total: u64,
+    /// Head chunks cut (counter).
+    pub head_chunks_created_total: u64,
+    /// Chunks written to persistent partitions (counter).
+    pub chunks_persisted_total: u64,
+    /// Appender commits (counter).
+    pub commits_total: u64,
+    /// Appender rollbacks (counter).
+    pub rollbacks_total: u64,
+    /// WAL fsyncs (counter).
+    pub wal_fsyncs_total: u64,
+    /// WAL bytes written (counter).
+    pub wal_bytes_written_total: u64,
+    /// WAL corruptions found and repaired on open (counter).
+    pub wal_corruptions_total: u64,
+    /// Head checkpoints with WAL truncation (counter).
+    pub checkpoints_total: u64,
+    /// Partition compactions (counter).
+    pub compactions_total: u64,
+    /// Failed compactions (counter).
+    pub compaction_failures_total: u64,
+    /// Partitions dropped by time retention (counter).
+    pub time_retentions_total: u64,
+    /// Partitions dropped by size retention (counter).
+    pub size_retentions_total: u64,
+    /// Series in the head (gauge).
+    pub head_series: u64,
+    /// Chunks in the head (gauge).
+    pub head_chunks: u64,
+    /// Persistent partitions (gauge).
+    pub partitions: u64,
+    /// Bytes of the data directory on disk: sled files plus WAL (gauge).
+    pub storage_bytes: u64,
+    /// Bytes of WAL segments (gauge).
+    pub wal_bytes: u64,
+}
+
+/// Head statistics in the shape of Prometheus' `/api/v1/status/tsdb` `headStats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeadStats {
+    /// Series in the head.
+    pub num_series: u64,
+    /// Distinct label pairs in the head.
+    pub num_label_pairs: u64,
+    /// Chunks in the head.
+    pub chunk_count: u64,
+    /// Oldest sample in the head (ms), `i64::MAX` when empty, as Prometheus reports.
+    pub min_time: TimestampMs,
+    /// Newest sample in the head (ms), `i64::MIN` when empty.
+    pub max_time: TimestampMs,
+}
+
+/// `/api/v1/status/tsdb` data plus disk usage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TsdbStats {
+    /// Head statistics.
+    pub head: HeadStats,
+    /// Top series counts by metric name.
+    pub series_count_by_metric_name: Vec<(String, u64)>,
+    /// Top label names by number of distinct values.
+    pub label_value_count_by_label_name: Vec<(String, u64)>,
+    /// Top label names by bytes of their values.
+    pub memory_in_bytes_by_label_name: Vec<(String, u64)>,
+    /// Top `name=value` pairs by series count.
+    pub series_count_by_label_value_pair: Vec<(String, u64)>,
+    /// Persistent partitions: `(min_t, max_t exclusive, approximate bytes)`, oldest first.
+    pub partitions: Vec<(TimestampMs, TimestampMs, u64)>,
+    /// Bytes on disk (sled plus WAL).
+    pub storage_bytes: u64,
+    /// Bytes of WAL segments.
+    pub wal_bytes: u64,
+    /// Approximate heap bytes of head series data.
+    pub head_bytes: u64,
+}
+
+/// What [`Tsdb::open`] found while replaying.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    /// Series restored from the head checkpoint.
+    pub checkpoint_series: u64,
+    /// WAL segments read.
+    pub wal_segments: u64,
+    /// WAL records replayed.
+    pub wal_records: u64,
+    /// Samples replayed from the WAL.
+    pub wal_samples: u64,
+    /// Corruptions found and repaired (segment, offset and reason in each message).
+    pub corruptions: Vec<String>,
+    /// Time spent opening.
+    pub duration: Duration,
+}
+
+/// What one maintenance run did.
+#[derive(Debug, Clone, Default)]
+pub struct MaintenanceReport {
+    /// Chunks written to partitions.
+    pub chunks_persisted: u64,
+    /// Whether a checkpoint (and WAL truncation) ran.
+    pub checkpointed: bool,
+    /// WAL segments deleted.
+    pub wal_segments_removed: usize,
+    /// Series garbage-collected from the head.
+    pub series_removed: usize,
+    /// Compactions run.
+    pub compactions: usize,
+    /// Partitions dropped by retention.
+    pub partitions_dropped: usize,
+}
+
+pub(crate) struct MaintState {
+    last_checkpoint: Instant,
+    wal_bytes_at_checkpoint: u64,
+}
+
+/// The TSDB. Implements [`Appendable`] and [`Queryable`]; share it behind an `Arc`.
+pub struct Tsdb {
+    pub(crate) opts: TsdbOptions,
+    pub(crate) head: RwLock<HeadInner>,
+    pub(crate) wal: Mutex<Wal>,
+    pub(crate) store: Store,
+    pub(crate) tombstones: RwLock<Vec<Tombstone>>,
+    pub(crate) counters: Counters,
+    maint: Mutex<MaintState>,
+    report: OpenReport,
+    partition_ms: i64,
+}
+
+impl std::fmt::Debug for Tsdb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tsdb").field("path", &self.opts.path).finish_non_exhaustive()
+    }
+}
+
+impl Tsdb {
+    /// Opens (or creates) the store: loads the head checkpoint and replays the WAL. May take
+    /// a while on a large WAL; call it off the async threads and gate readiness on it.
+    pub fn open(opts: TsdbOptions) -> Result<Tsdb> {
+        let start = Instant::now();
+        if opts.partition_duration < Duration::from_millis(1) {
+            return Err(Error::InvalidArgument("partition_duration must be positive".into()));
+        }
+        std::fs::create_dir_all(&opts.path).map_err(|e| Error::io(&opts.path, e))?;
+        let store = Store::open(&opts.path.join("sled"), opts.cache_bytes)?;
+        let partition_ms = ms(opts.partition_duration);
+        let mut head = HeadInner::new(partition_ms, ms(opts.out_of_order_window));
+        head.next_id = store.next_id()?.max(1);
+        let mut report = OpenReport::default();
+        let corrupt = store.load_head(|snap| {
+            report.checkpoint_series += 1;
+            head.restore(snap)
+        })?;
+        report.corruptions.extend(corrupt.iter().map(|e| e.to_string()));
+        let mut tombstones = store.tombstones()?;
+        let wal_dir = opts.path.join("wal");
+        let mut st = ApplyStats::default();
+        let rep = wal::replay(&wal_dir, |rec| {
+            match rec {
+                Record::Series(v) => {
+                    for (id, labels) in v {
+                        let hash = labels.stable_hash();
+                        let got = head.create(Some(id), hash, &labels);
+                        head.mark_logged(got);
+                    }
+                }
+                Record::Samples(v) => {
+                    report.wal_samples += v.len() as u64;
+                    for (id, t, val) in v {
+                        head.apply(id, t, val, &mut st);
+                    }
+                }
+                Record::Tombstone(t) => {
+                    if !tombstones.iter().any(|x| x.seq == t.seq) {
+                        store.put_tombstone(&t)?;
+                        tombstones.push(t);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        report.wal_segments = rep.segments as u64;
+        report.wal_records = rep.records;
+        report.corruptions.extend(rep.corruptions.iter().map(|e| e.to_string()));
+        let wal = Wal::open(&wal_dir, opts.wal_segment_bytes, opts.wal_fsync)?;
+        report.duration = start.elapsed();
+        let counters = Counters::default();
+        inc(&counters.wal_corruptions, rep.corruptions.len() as u64);
+        tracing::info!(
+            series = head.num_series(),
+            checkpoint_series = report.checkpoint_series,
+            wal_samples = report.wal_samples,
+            corruptions = report.corruptions.len(),
+            ms = report.duration.as_millis() as u64,
+            "tsdb opened"
+        );
+        Ok(Tsdb {
+            wal: Mutex::new(wal),
+            head: RwLock::new(head),
+            store,
+            tombstones: RwLock::new(tombstones),
+            counters,
+            maint: Mutex::new(MaintState { last_checkpoint: Instant::now(), wal_bytes_at_checkpoint: 0 }),
+            report,
+            partition_ms,
+            opts,
+        })
+    }
+
+    /// What opening found (replay counts, repaired corruptions).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The options this store was opened with.
+    pub fn options(&self) -> &TsdbOptions {
+        &self.opts
+    }
+
+    /// Persists everything (closed chunks, head checkpoint), truncates the WAL and syncs:
+    /// a clean state from which open replays nothing.
+    pub fn flush(&self) -> Result<()> {
+        let mut m = self.maint.lock();
+        self.persist_closed()?;
+        self.checkpoint(&mut m, false)?;
+        Ok(())
+    }
+
+    /// Flushes and closes (clean shutdown).
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        self.wal.lock().sync()?;
+        Ok(())
+    }
+
+    /// One maintenance pass: persist full chunks, checkpoint the head and truncate the WAL when
+    /// due, compact, apply retention, fsync the WAL. The daemon calls this on a timer (e.g.
+    /// every minute) from a blocking thread.
+    pub fn run_maintenance_once(&self) -> Result<MaintenanceReport> {
+        let mut m = self.maint.lock();
+        let mut rep = MaintenanceReport { chunks_persisted: self.persist_closed()?, ..Default::default() };
+        let wal_written = self.wal.lock().bytes_written;
+        if m.last_checkpoint.elapsed() >= self.opts.checkpoint_interval
+            || wal_written - m.wal_bytes_at_checkpoint >= self.opts.checkpoint_wal_bytes
+        {
+            let (removed_series, removed_segs, persisted) = self.checkpoint(&mut m, true)?;
+            rep.checkpointed = true;
+            rep.series_removed = removed_series;
+            rep.wal_segments_removed = removed_segs;
+            rep.chunks_persisted += persisted;
+        }
+        for _ in 0..8 {
+            match self.compact_once() {
+                Ok(true) => rep.compactions += 1,
+                Ok(false) => break,
+                Err(e) => {
+                    inc(&self.counters.compaction_failures, 1);
+                    tracing::warn!(error = %e, "compaction failed");
+                    break;
+                }
+            }
+        }
+        rep.partitions_dropped = self.apply_retention()?;
+        self.wal.lock().sync()?;
+        Ok(rep)
+    }
+
+    /// Writes closed head chunks to their partitions and drops them from memory.
+    fn persist_closed(&self) -> Result<u64> {
+        let closed = self.head.read().closed_chunks();
+        if closed.is_empty() {
+            return Ok(0);
+        }
+        let mut by_part: HashMap<TimestampMs, Vec<PartWrite>> = HashMap::new();
+        let mut done = Vec::with_capacity(closed.len());
+        let mut n = 0u64;
+        for (id, labels, chunks) in closed {
+            done.push((id, chunks.len()));
+            let mut per: HashMap<TimestampMs, Vec<(TimestampMs, TimestampMs, std::sync::Arc<[u8]>)>> = HashMap::new();
+            for c in chunks {
+                n += 1;
+                per.entry(partition_start(c.min_t, self.partition_ms)).or_default().push((c.min_t, c.max_t, c.data));
+            }
+            for (p, chunks) in per {
+                by_part.entry(p).or_default().push(PartWrite { labels: labels.clone(), id, chunks });
+            }
+        }
+        for (p, writes) in by_part {
+            self.store.write_head_chunks(p, p.saturating_add(self.partition_ms), &writes)?;
+        }
+        self.head.write().drop_persisted(&done);
+        inc(&self.counters.chunks_persisted, n);
+        Ok(n)
+    }
+
+    /// Rotates the WAL, persists idle chunks, garbage-collects idle series, writes the head
+    /// checkpoint, syncs sled, then deletes the WAL segments the checkpoint covers.
+    fn checkpoint(&self, m: &mut MaintState, gc: bool) -> Result<(usize, usize, u64)> {
+        let seg = self.wal.lock().rotate()?;
+        let mut removed = Vec::new();
+        let mut persisted = 0;
+        if gc {
+            {
+                let mut h = self.head.write();
+                if h.max_t != i64::MIN {
+                    let cur = partition_start(h.max_t, self.partition_ms);
+                    h.close_all_chunks(Some(cur));
+                }
+            }
+            persisted = self.persist_closed()?;
+            let mut h = self.head.write();
+            if h.max_t != i64::MIN {
+                let cutoff = h.max_t.saturating_sub(self.partition_ms);
+                removed = h.gc(cutoff);
+                h.recompute_bounds();
+            }
+        }
+        inc(&self.counters.series_removed, removed.len() as u64);
+        let mut first = true;
+        loop {
+            let snaps = self.head.write().take_dirty(50_000);
+            if snaps.is_empty() && !first {
+                break;
+            }
+            let r = if first { &removed[..] } else { &[][..] };
+            first = false;
+            if let Err(e) = self.store.put_head(&snaps, r) {
+                self.head.write().mark_all_dirty();
+                return Err(e);
+            }
+            if snaps.is_empty() {
+                break;
+            }
+        }
+        let next_id = self.head.read().next_id;
+        self.store.set_next_id(next_id)?;
+        if let Err(e) = self.store.flush() {
+            self.head.write().mark_all_dirty();
+            return Err(e);
+        }
+        let wal = self.wal.lock();
+        let n = wal.remove_before(seg)?;
+        m.wal_bytes_at_checkpoint = wal.bytes_written;
+        m.last_checkpoint = Instant::now();
+        inc(&self.counters.checkpoints, 1);
+        Ok((removed.len(), n, persisted))
+    }
+
+    /// The newest timestamp known (head or partitions).
+    fn newest(&self) -> TimestampMs {
+        let h = self.head.read().max_t;
+        let p = self.store.partitions().iter().map(|p| p.max_t.saturating_sub(1)).max().unwrap_or(i64::MIN);
+        h.max(p)
+    }
+
+    /// Merges the partitions of one compaction window, if any window is due.
+    fn compact_once(&self) -> Result<bool> {
+        let parts = self.store.partitions();
+        if parts.len() < 2 {
+            return Ok(false);
+        }
+        let head_max = self.head.read().max_t;
+        let boundary = if head_max == i64::MIN {
+            i64::MAX
+        } else {
+            let b = partition_start(head_max, self.partition_ms).saturating_sub(self.partition_ms);
+            b.min(head_max.saturating_sub(ms(self.opts.out_of_order_window)))
+        };
+        let max_range = ms(self.opts.retention_time / 10).clamp(self.partition_ms, ms(31 * DAY));
+        let mut w = self.partition_ms;
+        loop {
+            w = w.saturating_mul(3);
+            if w > max_range {
+                return Ok(false);
+            }
+            let mut windows: std::collections::BTreeMap<i64, Vec<Partition>> = std::collections::BTreeMap::new();
+            for p in &parts {
+                let k = p.min_t.div_euclid(w);
+                let end = (k + 1).saturating_mul(w);
+                if p.max_t <= end && p.max_t <= boundary && end <= boundary && p.max_t - p.min_t < w {
+                    windows.entry(k).or_default().push(p.clone());
+                }
+            }
+            // Also merge partitions that are already window-sized but overlap each other.
+            for p in &parts {
+                if p.max_t - p.min_t == w && p.max_t <= boundary {
+                    let k = p.min_t.div_euclid(w);
+                    if let Some(v) = windows.get_mut(&k) {
+                        v.push(p.clone());
+                    }
+                }
+            }
+            if let Some((k, group)) = windows.into_iter().find(|(_, g)| g.len() >= 2) {
+                let (min_t, max_t) = (k * w, (k + 1) * w);
+                let writes = store::merge_partitions(&group)?;
+                let built = self.store.build_sealed(min_t, max_t, &writes)?;
+                if let Err(e) = self.store.publish(vec![built.clone()], &group) {
+                    self.store.discard(&[built]);
+                    return Err(e);
+                }
+                inc(&self.counters.compactions, 1);
+                tracing::info!(min_t, max_t, sources = group.len(), series = writes.len(), "compacted partitions");
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Drops partitions past the time retention, then oldest ones while over the size limit.
+    fn apply_retention(&self) -> Result<usize> {
+        let parts = self.store.partitions();
+        if parts.is_empty() {
+            return Ok(0);
+        }
+        let cutoff = self.newest().saturating_sub(ms(self.opts.retention_time));
+        let mut victims: Vec<Partition> = parts.iter().filter(|p| p.max_t <= cutoff).cloned().collect();
+        let n_time = victims.len();
+        if let Some(limit) = self.opts.retention_size {
+            let mut rest: Vec<&Partition> = parts.iter().filter(|p| p.max_t > cutoff).collect();
+            rest.sort_by_key(|p| (p.max_t, p.min_t));
+            let wal = self.wal.lock().disk_bytes();
+            let mut total: u64 = wal + rest.iter().map(|p| p.bytes).sum::<u64>();
+            for p in rest {
+                if total <= limit {
+                    break;
+                }
+                total = total.saturating_sub(p.bytes);
+                victims.push(p.clone());
+            }
+        }
+        if victims.is_empty() {
+            return Ok(0);
+        }
+        inc(&self.counters.retention_dropped, n_time as u64);
+        inc(&self.counters.size_retention_dropped, (victims.len() - n_time) as u64);
+        tracing::info!(partitions = victims.len(), cutoff, "retention dropping partitions");
+        self.store.drop_partitions(&victims)?;
+        Ok(victims.len())
+    }
+
+    /// Counters and gauges for `/metrics`.
+    pub fn metrics(&self) -> TsdbMetrics {
+        let c = &self.counters;
+        let (fsyncs, wal_written, wal_bytes) = {
+            let w = self.wal.lock();
+            (w.fsyncs, w.bytes_written, w.disk_bytes())
+        };
+        let (head_series, head_chunks) = {
+            let h = self.head.read();
+            (h.num_series() as u64, h.num_chunks() as u64)
+        };
+        TsdbMetrics {
+            samples_appended_total: get(&c.samples_appended),
+            out_of_order_samples_total: get(&c.out_of_order),
+            duplicate_samples_total: get(&c.duplicates),
+            out_of_order_samples_accepted_total: get(&c.ooo_accepted),
+            head_series_created_total: get(&c.series_created),
+            head_series_removed_total: get(&c.series_removed),
+            head_chunks_created_total: get(&c.chunks_created),
+            chunks_persisted_total: get(&c.chunks_persisted),
+            commits_total: get(&c.commits),
+            rollbacks_total: get(&c.rollbacks),
+            wal_fsyncs_total: fsyncs,
+            wal_bytes_written_total: wal_written,
+            wal_corruptions_total: get(&c.wal_corruptions),
+            checkpoints_total: get(&c.checkpoints),
+            compactions_total: get(&c.compactions),
+            compaction_failures_total: get(&c.compaction_failures),
+            time_retentions_total: get(&c.retention_dropped),
+            size_retentions_total: get(&c.size_retention_dropped),
+            head_series,
+            head_chunks,
+            partitions: self.store.partitions().len() as u64,
+            storage_bytes: self.store.size_on_disk() + wal_bytes,
+            wal_bytes,
+        }
+    }
+
+    /// `/api/v1/status/tsdb` data (top `limit` entries per list; Prometheus uses 10).
+    pub fn stats(&self, limit: usize) -> TsdbStats {
+        let h = self.head.read();
+        let pairs = h.postings_cardinalities();
+        let mut by_metric = Vec::new();
+        let mut by_pair = Vec::with_capacity(pairs.len());
+        let mut values_by_name: HashMap<&str, (u64, u64)> = HashMap::new();
+        for (n, v, count) in &pairs {
+            if &**n == sightline_model::METRIC_NAME {
+                by_metric.push((v.to_string(), *count as u64));
+            }
+            by_pair.push((format!("{n}={v}"), *count as u64));
+            let e = values_by_name.entry(n).or_default();
+            e.0 += 1;
+            e.1 += (v.len() * *count) as u64;
+        }
+        let top = |mut v: Vec<(String, u64)>| {
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(limit);
+            v
+        };
+        let head = HeadStats {
+            num_series: h.num_series() as u64,
+            num_label_pairs: pairs.len() as u64,
+            chunk_count: h.num_chunks() as u64,
+            min_time: h.min_t,
+            max_time: h.max_t,
+        };
+        let head_bytes = h.approx_bytes() as u64;
+        let label_value_count = values_by_name.iter().map(|(n, (c, _))| (n.to_string(), *c)).collect();
+        let memory_by_name = values_by_name.iter().map(|(n, (_, b))| (n.to_string(), *b)).collect();
+        drop(h);
+        let wal_bytes = self.wal.lock().disk_bytes();
+        TsdbStats {
+            head,
+            series_count_by_metric_name: top(by_metric),
+            label_value_count_by_label_name: top(label_value_count),
+            memory_in_bytes_by_label_name: top(memory_by_name),
+            series_count_by_label_value_pair: top(by_pair),
+            partitions: self.store.partitions().iter().map(|p| (p.min_t, p.max_t, p.bytes)).collect(),
+            storage_bytes: self.store.size_on_disk() + wal_bytes,
+            wal_bytes,
+            head_bytes,
+        }
+    }
+
+    pub(crate) fn partition_ms(&self) -> i64 {
+        self.partition_ms
+    }
+
+    pub(crate) fn maint_lock(&self) -> parking_lot::MutexGuard<'_, MaintState> {
+        self.maint.lock()
+    }
+
+    pub(crate) fn persist_closed_pub(&self) -> Result<u64> {
+        self.persist_closed()
+    }
+
+    pub(crate) fn full_checkpoint_locked(&self) -> Result<()> {
+        let mut m = MaintState { last_checkpoint: Instant::now(), wal_bytes_at_checkpoint: 0 };
+        self.head.write().mark_all_dirty();
+        self.checkpoint(&mut m, false)?;
+        Ok(())
+    }
+}
+
+/// The appender: buffers a batch, writes it to the WAL and applies it to the head on commit.
+struct TsdbAppender<'a> {
+    db: &'a Tsdb,
+    samples: Vec<(u64, TimestampMs, u64)>,
+    batch_last: IdMap<(TimestampMs, u64)>,
+}
+
+impl Appendable for Tsdb {
+    fn appender(&self) -> Box<dyn Appender + '_> {
+        Box::new(TsdbAppender { db: self, samples: Vec::new(), batch_last: IdMap::default() })
+    }
+}
+
+impl Appender for TsdbAppender<'_> {
+    fn append(&mut self, series_ref: Option<SeriesRef>, labels: &Labels, t: TimestampMs, v: f64) -> sightline_storage_api::Result<SeriesRef> {
+        let db = self.db;
+        let (id, head_last, ooo_min) = {
+            let h = db.head.read();
+            let by_ref = series_ref.map(|r| r.0).filter(|r| h.contains(*r));
+            let id = match by_ref {
+                Some(id) => Some(id),
+                None => {
+                    if labels.is_empty() {
+                        return Err(sightline_storage_api::Error::InvalidSeries(labels.to_string()));
+                    }
+                    h.lookup(labels.stable_hash(), labels)
+                }
+            };
+            match id {
+                Some(id) => (id, h.last(id).flatten(), h.ooo_min_t()),
+                None => {
+                    drop(h);
+                    let mut h = db.head.write();
+                    let before = h.num_series();
+                    let id = h.create(None, labels.stable_hash(), labels);
+                    if h.num_series() > before {
+                        inc(&db.counters.series_created, 1);
+                    }
+                    (id, h.last(id).flatten(), h.ooo_min_t())
+                }
+            }
+        };
+        let last = self.batch_last.get(&id).copied().or(head_last);
+        match check_order(last, t, v, ooo_min) {
+            Err(Reject::OutOfOrder) => {
+                inc(&db.counters.out_of_order, 1);
+                Err(sightline_storage_api::Error::OutOfOrderSample)
+            }
+            Err(Reject::Duplicate) => {
+                inc(&db.counters.duplicates, 1);
+                Err(sightline_storage_api::Error::DuplicateSampleForTimestamp)
+            }
+            Ok(Verdict::Identical) => Ok(SeriesRef(id)),
+            Ok(Verdict::InOrder) => {
+                self.samples.push((id, t, v.to_bits()));
+                self.batch_last.insert(id, (t, v.to_bits()));
+                Ok(SeriesRef(id))
+            }
+            Ok(Verdict::OutOfOrderAccepted) => {
+                self.samples.push((id, t, v.to_bits()));
+                self.batch_last.entry(id).or_insert((last.map_or(t, |l| l.0), last.map_or(0, |l| l.1)));
+                Ok(SeriesRef(id))
+            }
+        }
+    }
+
+    fn commit(self: Box<Self>) -> sightline_storage_api::Result<()> {
+        let db = self.db;
+        inc(&db.counters.commits, 1);
+        if self.samples.is_empty() {
+            return Ok(());
+        }
+        let mut wal = db.wal.lock();
+        let mut new_series: Vec<(u64, Labels)> = Vec::new();
+        {
+            let mut h = db.head.write();
+            for id in self.batch_last.keys() {
+                if h.mark_logged(*id) {
+                    if let Some(l) = h.labels_of(*id) {
+                        new_series.push((*id, l));
+                    }
+                }
+            }
+        }
+        let mut buf = std::mem::take(&mut wal.buf);
+        if !new_series.is_empty() {
+            let refs: Vec<(u64, &Labels)> = new_series.iter().map(|(id, l)| (*id, l)).collect();
+            wal::encode_series(&mut buf, &refs);
+        }
+        wal::encode_samples(&mut buf, &self.samples);
+        wal.buf = buf;
+        if let Err(e) = wal.write_buf() {
+            wal.buf.clear();
+            let mut h = db.head.write();
+            for (id, _) in &new_series {
+                h.unmark_logged(*id);
+            }
+            return Err(e.into());
+        }
+        let mut st = ApplyStats::default();
+        {
+            let mut h = db.head.write();
+            for &(id, t, v) in &self.samples {
+                h.apply(id, t, f64::from_bits(v), &mut st);
+            }
+        }
+        drop(wal);
+        let c = &db.counters;
+        inc(&c.samples_appended, st.appended);
+        inc(&c.out_of_order, st.out_of_order);
+        inc(&c.duplicates, st.duplicates);
+        inc(&c.ooo_accepted, st.ooo_accepted);
+        inc(&c.chunks_created, st.chunks_cut);
+        Ok(())
+    }
+
+    fn rollback(self: Box<Self>) -> sightline_storage_api::Result<()> {
+        inc(&self.db.counters.rollbacks, 1);
+        Ok(())
+    }
+}
+
+impl Queryable for Tsdb {
+    fn querier(&self, min_t: TimestampMs, max_t: TimestampMs) -> sightline_storage_api::Result<Box<dyn Querier + '_>> {
+        let tombstones = self.tombstones.read().clone();
+        Ok(Box::new(TsdbQuerier { db: self, min_t, max_t, tombstones }))
+    }
+}

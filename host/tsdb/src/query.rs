@@ -1,0 +1,253 @@
+//! The read path: a querier over `[min_t, max_t]` that merges head and persisted chunks per
+//! label set, applies tombstones, and iterates samples lazily when chunks do not overlap.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use sightline_model::{Labels, Matcher, Sample, TimestampMs};
+use sightline_storage_api::{labels_match, Querier, SampleIterator, SelectHints, Series};
+
+use crate::chunk::{self, ChunkIter};
+use crate::db::Tsdb;
+use crate::error::Result;
+use crate::postings;
+use crate::store::{Store, StoredChunk};
+use crate::wal::Tombstone;
+
+pub(crate) struct TsdbQuerier<'a> {
+    pub(crate) db: &'a Tsdb,
+    pub(crate) min_t: TimestampMs,
+    pub(crate) max_t: TimestampMs,
+    pub(crate) tombstones: Vec<Tombstone>,
+}
+
+/// Iterates one series' samples inside a time range, skipping deleted intervals.
+pub(crate) struct SeriesIter {
+    chunks: Vec<StoredChunk>,
+    next_chunk: usize,
+    cur: Option<ChunkIter<Arc<[u8]>>>,
+    /// Used instead of `chunks` when chunks overlap or out-of-order samples exist.
+    eager: Option<(Vec<Sample>, usize)>,
+    min_t: TimestampMs,
+    max_t: TimestampMs,
+    deleted: Vec<(TimestampMs, TimestampMs)>,
+}
+
+impl SeriesIter {
+    pub(crate) fn new(
+        mut chunks: Vec<StoredChunk>,
+        extra: Vec<Sample>,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+        deleted: Vec<(TimestampMs, TimestampMs)>,
+    ) -> Self {
+        chunks.sort_by_key(|c| (c.min_t, c.max_t));
+        let overlapping = chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t);
+        let eager = if overlapping || !extra.is_empty() {
+            let mut all = extra;
+            for c in &chunks {
+                match chunk::decode_all(&c.data) {
+                    Ok(v) => all.extend(v),
+                    Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
+                }
+            }
+            // Stable sort keeps the first source for equal timestamps.
+            all.sort_by_key(|s| s.t);
+            all.dedup_by_key(|s| s.t);
+            all.retain(|s| s.t >= min_t && s.t <= max_t && !deleted.iter().any(|(a, b)| s.t >= *a && s.t <= *b));
+            Some((all, 0))
+        } else {
+            None
+        };
+        SeriesIter { chunks, next_chunk: 0, cur: None, eager, min_t, max_t, deleted }
+    }
+
+    fn is_deleted(&self, t: TimestampMs) -> bool {
+        self.deleted.iter().any(|(a, b)| t >= *a && t <= *b)
+    }
+
+    fn raw_next(&mut self) -> Option<Sample> {
+        loop {
+            if let Some(it) = self.cur.as_mut() {
+                if let Some(s) = it.next_sample() {
+                    return Some(s);
+                }
+                if let Some(e) = it.error() {
+                    tracing::warn!(error = %e, "chunk ended early");
+                }
+                self.cur = None;
+            }
+            let c = self.chunks.get(self.next_chunk)?;
+            self.next_chunk += 1;
+            match ChunkIter::new(c.data.clone()) {
+                Ok(it) => self.cur = Some(it),
+                Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
+            }
+        }
+    }
+}
+
+impl SampleIterator for SeriesIter {
+    fn next_sample(&mut self) -> Option<Sample> {
+        if let Some((v, pos)) = self.eager.as_mut() {
+            let s = v.get(*pos).copied();
+            *pos += 1;
+            return s;
+        }
+        loop {
+            let s = self.raw_next()?;
+            if s.t < self.min_t || self.is_deleted(s.t) {
+                continue;
+            }
+            if s.t > self.max_t {
+                self.chunks.clear();
+                self.cur = None;
+                return None;
+            }
+            return Some(s);
+        }
+    }
+
+    fn seek(&mut self, t: TimestampMs) -> Option<Sample> {
+        if let Some((v, pos)) = self.eager.as_mut() {
+            *pos += v[(*pos).min(v.len())..].partition_point(|s| s.t < t);
+            return self.next_sample();
+        }
+        // Skip whole chunks that end before `t`.
+        if self.cur.is_none() || self.chunks.get(self.next_chunk.wrapping_sub(1)).is_some_and(|c| c.max_t < t) {
+            self.cur = None;
+            while self.chunks.get(self.next_chunk).is_some_and(|c| c.max_t < t) {
+                self.next_chunk += 1;
+            }
+        }
+        loop {
+            let s = self.next_sample()?;
+            if s.t >= t {
+                return Some(s);
+            }
+        }
+    }
+}
+
+struct Collected {
+    chunks: Vec<StoredChunk>,
+    extra: Vec<Sample>,
+}
+
+impl TsdbQuerier<'_> {
+    fn deleted_for(&self, labels: &Labels) -> Vec<(TimestampMs, TimestampMs)> {
+        self.tombstones
+            .iter()
+            .filter(|t| labels_match(labels, &t.matchers))
+            .map(|t| (t.min_t, t.max_t))
+            .collect()
+    }
+
+    fn collect(&self, matchers: &[Matcher]) -> Result<HashMap<Labels, Collected>> {
+        let mut by_labels: HashMap<Labels, Collected> = HashMap::new();
+        {
+            let head = self.db.head.read();
+            let ids = postings::select(&*head, matchers)?;
+            for d in head.series_data(&ids, self.min_t, self.max_t) {
+                let e = by_labels.entry(d.labels).or_insert_with(|| Collected { chunks: Vec::new(), extra: Vec::new() });
+                e.chunks.extend(d.chunks.into_iter().map(|c| StoredChunk { min_t: c.min_t, max_t: c.max_t, data: c.data }));
+                e.extra.extend(d.ooo);
+            }
+        }
+        for p in self.db.store.partitions() {
+            if p.max_t <= self.min_t || p.min_t > self.max_t {
+                continue;
+            }
+            for s in Store::select(&p, matchers, self.min_t, self.max_t)? {
+                let e = by_labels.entry(s.labels).or_insert_with(|| Collected { chunks: Vec::new(), extra: Vec::new() });
+                e.chunks.extend(s.chunks);
+            }
+        }
+        Ok(by_labels)
+    }
+
+    fn label_sets(&self, matchers: &[Matcher]) -> Result<Vec<Labels>> {
+        let mut out = Vec::new();
+        {
+            let head = self.db.head.read();
+            let ids = postings::select(&*head, matchers)?;
+            out.extend(head.labels_for(&ids));
+        }
+        for p in self.db.store.partitions() {
+            if p.max_t <= self.min_t || p.min_t > self.max_t {
+                continue;
+            }
+            out.extend(Store::select_labels(&p, matchers)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Querier for TsdbQuerier<'_> {
+    fn select(&self, sorted: bool, _hints: Option<&SelectHints>, matchers: &[Matcher]) -> sightline_storage_api::Result<Vec<Series>> {
+        let collected = self.collect(matchers)?;
+        let mut out: Vec<Series> = Vec::with_capacity(collected.len());
+        for (labels, c) in collected {
+            let deleted = self.deleted_for(&labels);
+            let it = SeriesIter::new(c.chunks, c.extra, self.min_t, self.max_t, deleted);
+            // Series whose every sample is deleted or out of range are not returned.
+            if let Some((v, _)) = &it.eager {
+                if v.is_empty() {
+                    continue;
+                }
+            } else if !it.deleted.is_empty() {
+                let mut probe = SeriesIter { chunks: it.chunks.clone(), next_chunk: 0, cur: None, eager: None, min_t: it.min_t, max_t: it.max_t, deleted: it.deleted.clone() };
+                if probe.next_sample().is_none() {
+                    continue;
+                }
+            }
+            out.push(Series { labels, samples: Box::new(it) });
+        }
+        if sorted {
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        }
+        Ok(out)
+    }
+
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> sightline_storage_api::Result<Vec<String>> {
+        let mut set = BTreeSet::new();
+        if matchers.is_empty() {
+            let head = self.db.head.read();
+            set.extend(postings::PostingsSource::values_with_prefix(&*head, name, "")?);
+            drop(head);
+            for p in self.db.store.partitions() {
+                if p.max_t <= self.min_t || p.min_t > self.max_t {
+                    continue;
+                }
+                set.extend(Store::label_values(&p, name)?);
+            }
+        } else {
+            for l in self.label_sets(matchers)? {
+                if let Some(v) = l.get(name) {
+                    set.insert(v.to_string());
+                }
+            }
+        }
+        Ok(set.into_iter().collect())
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> sightline_storage_api::Result<Vec<String>> {
+        let mut set = BTreeSet::new();
+        if matchers.is_empty() {
+            set.extend(self.db.head.read().label_names());
+            for p in self.db.store.partitions() {
+                if p.max_t <= self.min_t || p.min_t > self.max_t {
+                    continue;
+                }
+                set.extend(Store::label_names(&p)?);
+            }
+        } else {
+            for l in self.label_sets(matchers)? {
+                for x in &l {
+                    set.insert(x.name.clone());
+                }
+            }
+        }
+        Ok(set.into_iter().collect())
+    }
+}

@@ -1,0 +1,734 @@
+//! Persistence in sled: time partitions (one sled tree each) holding series, postings and
+//! chunks; a meta tree with the partition registry and tombstones; a head tree with the
+//! head checkpoint. The byte layout is specified in `docs/format.md`.
+//!
+//! Invariant: this is the only module that names sled, and no sled type leaves the crate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use sightline_model::{Labels, Matcher, Sample, TimestampMs};
+
+use crate::chunk;
+use crate::enc::{put_labels, put_uvarint, put_varint, Dec};
+use crate::error::{Error, Result};
+use crate::head::SeriesSnapshot;
+use crate::postings::{self, Postings, PostingsSource};
+use crate::wal::{decode_matchers, encode_matchers, Tombstone};
+
+/// Partition written by head flushes (may still grow).
+pub(crate) const KIND_HEAD: u8 = 0;
+/// Partition produced by compaction or import (immutable).
+pub(crate) const KIND_SEALED: u8 = 1;
+
+const META_NEXT_ID: &[u8] = b"next_id";
+const META_GEN: &[u8] = b"gen_seq";
+const META_TOMB_SEQ: &[u8] = b"tomb_seq";
+const META_PART: u8 = b'P';
+const META_TOMB: u8 = b'T';
+
+/// Maps a timestamp to 8 bytes whose byte order is the numeric order.
+pub(crate) fn ts_key(t: TimestampMs) -> [u8; 8] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn ts_from_key(b: &[u8]) -> Result<TimestampMs> {
+    let a: [u8; 8] = b.try_into().map_err(|_| Error::Corrupt("short timestamp key".into()))?;
+    Ok((u64::from_be_bytes(a) ^ (1 << 63)) as i64)
+}
+
+fn u64_from(b: &[u8]) -> Result<u64> {
+    let a: [u8; 8] = b.get(..8).and_then(|s| s.try_into().ok()).ok_or_else(|| Error::Corrupt("short u64".into()))?;
+    Ok(u64::from_be_bytes(a))
+}
+
+/// One registered partition.
+#[derive(Clone)]
+pub(crate) struct Partition {
+    pub(crate) min_t: TimestampMs,
+    /// Exclusive end of the partition's range.
+    pub(crate) max_t: TimestampMs,
+    pub(crate) gen: u64,
+    pub(crate) kind: u8,
+    /// Approximate bytes of keys and values written (used by size retention).
+    pub(crate) bytes: u64,
+    pub(crate) tree: sled::Tree,
+}
+
+impl Partition {
+    fn key(&self) -> Vec<u8> {
+        partition_key(self.min_t, self.max_t, self.gen)
+    }
+}
+
+fn partition_key(min_t: TimestampMs, max_t: TimestampMs, gen: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(25);
+    k.push(META_PART);
+    k.extend_from_slice(&ts_key(min_t));
+    k.extend_from_slice(&ts_key(max_t));
+    k.extend_from_slice(&gen.to_be_bytes());
+    k
+}
+
+fn tree_name(min_t: TimestampMs, max_t: TimestampMs, gen: u64) -> Vec<u8> {
+    let mut k = partition_key(min_t, max_t, gen);
+    k[0] = b'p';
+    k
+}
+
+fn series_key(id: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = b'S';
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn postings_prefix(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 4);
+    k.push(b'P');
+    put_uvarint(&mut k, name.len() as u64);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+fn postings_key(name: &str, value: &str) -> Vec<u8> {
+    let mut k = postings_prefix(name);
+    k.extend_from_slice(value.as_bytes());
+    k
+}
+
+fn chunk_key(id: u64, min_t: TimestampMs) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = b'C';
+    k[1..9].copy_from_slice(&id.to_be_bytes());
+    k[9..].copy_from_slice(&ts_key(min_t));
+    k
+}
+
+fn encode_postings(ids: &[u64]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(ids.len() * 2 + 4);
+    put_uvarint(&mut b, ids.len() as u64);
+    let mut prev = 0;
+    for &id in ids {
+        put_uvarint(&mut b, id - prev);
+        prev = id;
+    }
+    b
+}
+
+fn decode_postings(b: &[u8]) -> Result<Postings> {
+    let mut d = Dec::new(b);
+    let n = d.uvarint()? as usize;
+    let mut out = Vec::with_capacity(n.min(1 << 24));
+    let mut prev = 0u64;
+    for _ in 0..n {
+        prev = prev.wrapping_add(d.uvarint()?);
+        out.push(prev);
+    }
+    Ok(out)
+}
+
+/// A chunk read from a partition.
+#[derive(Clone)]
+pub(crate) struct StoredChunk {
+    pub(crate) min_t: TimestampMs,
+    pub(crate) max_t: TimestampMs,
+    pub(crate) data: Arc<[u8]>,
+}
+
+/// Series of one partition selected by a query.
+pub(crate) struct PartSeries {
+    pub(crate) labels: Labels,
+    pub(crate) chunks: Vec<StoredChunk>,
+}
+
+/// Postings view over one partition tree.
+struct TreeSource<'a>(&'a sled::Tree);
+
+impl PostingsSource for TreeSource<'_> {
+    fn postings(&self, name: &str, value: &str) -> Result<Postings> {
+        match self.0.get(postings_key(name, value))? {
+            Some(v) => decode_postings(&v),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
+        let p = postings_prefix(name);
+        let mut full = p.clone();
+        full.extend_from_slice(prefix.as_bytes());
+        let mut out = Vec::new();
+        for kv in self.0.scan_prefix(&full) {
+            let (k, _) = kv?;
+            let v = std::str::from_utf8(&k[p.len()..]).map_err(|_| Error::Corrupt("label value not utf-8".into()))?;
+            out.push(v.to_string());
+        }
+        Ok(out)
+    }
+
+    fn all(&self) -> Result<Postings> {
+        let mut out = Vec::new();
+        for kv in self.0.scan_prefix(b"S") {
+            let (k, _) = kv?;
+            out.push(u64_from(&k[1..])?);
+        }
+        Ok(out)
+    }
+}
+
+/// The sled database and the partition registry.
+pub(crate) struct Store {
+    db: sled::Db,
+    meta: sled::Tree,
+    head: sled::Tree,
+    parts: RwLock<Vec<Partition>>,
+}
+
+/// What a partition write consists of.
+pub(crate) struct PartWrite {
+    pub(crate) labels: Labels,
+    pub(crate) id: u64,
+    pub(crate) chunks: Vec<(TimestampMs, TimestampMs, Arc<[u8]>)>,
+}
+
+impl Store {
+    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        let meta = db.open_tree("meta")?;
+        let head = db.open_tree("head")?;
+        let mut parts = Vec::new();
+        let mut referenced = std::collections::HashSet::new();
+        for kv in meta.scan_prefix([META_PART]) {
+            let (k, v) = kv?;
+            if k.len() != 25 || v.len() < 9 {
+                tracing::warn!(key = ?k, "skipping malformed partition registry entry");
+                continue;
+            }
+            let min_t = ts_from_key(&k[1..9])?;
+            let max_t = ts_from_key(&k[9..17])?;
+            let gen = u64_from(&k[17..25])?;
+            let name = tree_name(min_t, max_t, gen);
+            referenced.insert(name.clone());
+            let tree = db.open_tree(&name)?;
+            parts.push(Partition { min_t, max_t, gen, kind: v[0], bytes: u64_from(&v[1..9])?, tree });
+        }
+        // Trees not in the registry are leftovers of an interrupted compaction or import.
+        for name in db.tree_names() {
+            if name.first() == Some(&b'p') && name.len() == 25 && !referenced.contains(name.as_ref()) {
+                tracing::info!(tree = ?name, "dropping unpublished partition");
+                db.drop_tree(&name)?;
+            }
+        }
+        parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
+        Ok(Store { db, meta, head, parts: RwLock::new(parts) })
+    }
+
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    pub(crate) fn partitions(&self) -> Vec<Partition> {
+        self.parts.read().clone()
+    }
+
+    fn meta_u64(&self, key: &[u8]) -> Result<u64> {
+        Ok(match self.meta.get(key)? {
+            Some(v) => u64_from(&v)?,
+            None => 0,
+        })
+    }
+
+    pub(crate) fn next_id(&self) -> Result<u64> {
+        self.meta_u64(META_NEXT_ID)
+    }
+
+    pub(crate) fn set_next_id(&self, id: u64) -> Result<()> {
+        self.meta.insert(META_NEXT_ID, &id.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn bump(&self, key: &[u8]) -> Result<u64> {
+        let v = self.meta.update_and_fetch(key, |old| {
+            let n = old.and_then(|o| u64_from(o).ok()).unwrap_or(0) + 1;
+            Some(n.to_be_bytes().to_vec())
+        })?;
+        match v {
+            Some(v) => u64_from(&v),
+            None => Err(Error::Corrupt("counter vanished".into())),
+        }
+    }
+
+    // ---- Partitions ----
+
+    /// The head-writable partition for `[min_t, max_t)`, created and registered if needed.
+    fn head_partition(&self, min_t: TimestampMs, max_t: TimestampMs) -> Result<Partition> {
+        if let Some(p) = self.parts.read().iter().find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t) {
+            return Ok(p.clone());
+        }
+        let mut parts = self.parts.write();
+        if let Some(p) = parts.iter().find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t) {
+            return Ok(p.clone());
+        }
+        let gen = self.bump(META_GEN)?;
+        let tree = self.db.open_tree(tree_name(min_t, max_t, gen))?;
+        let p = Partition { min_t, max_t, gen, kind: KIND_HEAD, bytes: 0, tree };
+        self.register(&p)?;
+        parts.push(p.clone());
+        parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
+        Ok(p)
+    }
+
+    fn register(&self, p: &Partition) -> Result<()> {
+        let mut v = vec![p.kind];
+        v.extend_from_slice(&p.bytes.to_be_bytes());
+        self.meta.insert(p.key(), v)?;
+        Ok(())
+    }
+
+    /// Writes series with their chunks into the head partition `[min_t, max_t)`.
+    pub(crate) fn write_head_chunks(&self, min_t: TimestampMs, max_t: TimestampMs, writes: &[PartWrite]) -> Result<u64> {
+        let p = self.head_partition(min_t, max_t)?;
+        let bytes = write_into(&p.tree, writes)?;
+        let mut parts = self.parts.write();
+        if let Some(q) = parts.iter_mut().find(|q| q.gen == p.gen && q.min_t == p.min_t && q.max_t == p.max_t) {
+            q.bytes += bytes;
+            self.register(q)?;
+        }
+        Ok(bytes)
+    }
+
+    /// Creates an unpublished sealed partition and fills it; publish with [`Store::publish`].
+    pub(crate) fn build_sealed(&self, min_t: TimestampMs, max_t: TimestampMs, writes: &[PartWrite]) -> Result<Partition> {
+        let gen = self.bump(META_GEN)?;
+        let tree = self.db.open_tree(tree_name(min_t, max_t, gen))?;
+        let bytes = write_into(&tree, writes)?;
+        Ok(Partition { min_t, max_t, gen, kind: KIND_SEALED, bytes, tree })
+    }
+
+    /// Atomically registers `new` and unregisters `old`, then drops the old trees.
+    pub(crate) fn publish(&self, new: Vec<Partition>, old: &[Partition]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for p in &new {
+            let mut v = vec![p.kind];
+            v.extend_from_slice(&p.bytes.to_be_bytes());
+            batch.insert(p.key(), v);
+        }
+        for p in old {
+            batch.remove(p.key());
+        }
+        {
+            let mut parts = self.parts.write();
+            self.meta.apply_batch(batch)?;
+            parts.retain(|p| !old.iter().any(|o| o.gen == p.gen && o.min_t == p.min_t && o.max_t == p.max_t));
+            parts.extend(new);
+            parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
+        }
+        self.meta.flush()?;
+        for p in old {
+            self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen))?;
+        }
+        Ok(())
+    }
+
+    /// Drops unpublished partitions (a failed import or compaction).
+    pub(crate) fn discard(&self, parts: &[Partition]) {
+        for p in parts {
+            let _ = self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen));
+        }
+    }
+
+    /// Drops published partitions (retention).
+    pub(crate) fn drop_partitions(&self, victims: &[Partition]) -> Result<()> {
+        self.publish(Vec::new(), victims)
+    }
+
+    // ---- Reads ----
+
+    /// Series of partition `p` matching `matchers` with chunks overlapping `[min_t, max_t]`.
+    pub(crate) fn select(p: &Partition, matchers: &[Matcher], min_t: TimestampMs, max_t: TimestampMs) -> Result<Vec<PartSeries>> {
+        let ids = postings::select(&TreeSource(&p.tree), matchers)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(lv) = p.tree.get(series_key(id))? else { continue };
+            let labels = Dec::new(&lv).labels()?;
+            let chunks = read_chunks(&p.tree, id, min_t, max_t)?;
+            if !chunks.is_empty() {
+                out.push(PartSeries { labels, chunks });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Label sets of partition `p` matching `matchers` (no chunk reads).
+    pub(crate) fn select_labels(p: &Partition, matchers: &[Matcher]) -> Result<Vec<Labels>> {
+        let ids = postings::select(&TreeSource(&p.tree), matchers)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(lv) = p.tree.get(series_key(id))? {
+                out.push(Dec::new(&lv).labels()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every series of a partition with all its chunks.
+    pub(crate) fn read_all(p: &Partition) -> Result<Vec<(u64, Labels, Vec<StoredChunk>)>> {
+        let mut out = Vec::new();
+        for kv in p.tree.scan_prefix(b"S") {
+            let (k, v) = kv?;
+            let id = u64_from(&k[1..])?;
+            let labels = Dec::new(&v).labels()?;
+            out.push((id, labels, read_chunks(&p.tree, id, i64::MIN, i64::MAX)?));
+        }
+        Ok(out)
+    }
+
+    /// Rewrites the chunks of series `id` in a partition (tombstone cleaning).
+    pub(crate) fn replace_chunks(p: &Partition, id: u64, old: &[StoredChunk], new: &[Vec<u8>]) -> Result<()> {
+        let mut b = sled::Batch::default();
+        for c in old {
+            b.remove(&chunk_key(id, c.min_t)[..]);
+        }
+        for c in new {
+            let a = chunk::XorAppender::from_chunk(c)?;
+            let mut v = ts_key(a.max_t()).to_vec();
+            v.extend_from_slice(c);
+            b.insert(&chunk_key(id, a.min_t())[..], v);
+        }
+        p.tree.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Values of label `name` in partition `p`.
+    pub(crate) fn label_values(p: &Partition, name: &str) -> Result<Vec<String>> {
+        TreeSource(&p.tree).values_with_prefix(name, "")
+    }
+
+    /// Label names in partition `p` (a scan over the postings keys).
+    pub(crate) fn label_names(p: &Partition) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for kv in p.tree.scan_prefix(b"P") {
+            let (k, _) = kv?;
+            let mut d = Dec::new(&k[1..]);
+            let n = d.uvarint()? as usize;
+            let name = std::str::from_utf8(d.bytes(n)?).map_err(|_| Error::Corrupt("label name not utf-8".into()))?;
+            if out.last().is_none_or(|l| l != name) {
+                out.push(name.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Chunks of one series in a partition.
+    pub(crate) fn series_chunks(p: &Partition, id: u64) -> Result<Vec<StoredChunk>> {
+        read_chunks(&p.tree, id, i64::MIN, i64::MAX)
+    }
+
+    /// Ids in partition `p` matching `matchers`.
+    pub(crate) fn select_ids(p: &Partition, matchers: &[Matcher]) -> Result<Postings> {
+        postings::select(&TreeSource(&p.tree), matchers)
+    }
+
+    // ---- Tombstones ----
+
+    pub(crate) fn add_tombstone(&self, min_t: TimestampMs, max_t: TimestampMs, matchers: Vec<Matcher>) -> Result<Tombstone> {
+        let seq = self.bump(META_TOMB_SEQ)?;
+        let t = Tombstone { seq, min_t, max_t, matchers };
+        self.put_tombstone(&t)?;
+        Ok(t)
+    }
+
+    pub(crate) fn put_tombstone(&self, t: &Tombstone) -> Result<()> {
+        let mut k = vec![META_TOMB];
+        k.extend_from_slice(&t.seq.to_be_bytes());
+        let mut v = Vec::new();
+        put_varint(&mut v, t.min_t);
+        put_varint(&mut v, t.max_t);
+        encode_matchers(&mut v, &t.matchers);
+        self.meta.insert(k, v)?;
+        if self.meta_u64(META_TOMB_SEQ)? < t.seq {
+            self.meta.insert(META_TOMB_SEQ, &t.seq.to_be_bytes())?;
+        }
+        self.meta.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn tombstones(&self) -> Result<Vec<Tombstone>> {
+        let mut out = Vec::new();
+        for kv in self.meta.scan_prefix([META_TOMB]) {
+            let (k, v) = kv?;
+            let seq = u64_from(&k[1..])?;
+            let mut d = Dec::new(&v);
+            let min_t = d.varint()?;
+            let max_t = d.varint()?;
+            let matchers = decode_matchers(&mut d)?;
+            out.push(Tombstone { seq, min_t, max_t, matchers });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn remove_tombstones(&self, seqs: &[u64]) -> Result<()> {
+        for s in seqs {
+            let mut k = vec![META_TOMB];
+            k.extend_from_slice(&s.to_be_bytes());
+            self.meta.remove(k)?;
+        }
+        self.meta.flush()?;
+        Ok(())
+    }
+
+    // ---- Head checkpoint ----
+
+    pub(crate) fn put_head(&self, snaps: &[SeriesSnapshot], removed: &[u64]) -> Result<()> {
+        let mut b = sled::Batch::default();
+        for s in snaps {
+            let mut v = Vec::with_capacity(256);
+            put_labels(&mut v, &s.labels);
+            put_varint(&mut v, s.last_t);
+            v.extend_from_slice(&s.last_v.to_le_bytes());
+            put_uvarint(&mut v, s.chunks.len() as u64);
+            for c in &s.chunks {
+                put_uvarint(&mut v, c.len() as u64);
+                v.extend_from_slice(c);
+            }
+            put_uvarint(&mut v, s.ooo.len() as u64);
+            for x in &s.ooo {
+                put_varint(&mut v, x.t);
+                v.extend_from_slice(&x.v.to_bits().to_le_bytes());
+            }
+            b.insert(&s.id.to_be_bytes()[..], v);
+        }
+        for id in removed {
+            b.remove(&id.to_be_bytes()[..]);
+        }
+        self.head.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Loads the head checkpoint; undecodable entries are reported and skipped.
+    pub(crate) fn load_head(&self, mut f: impl FnMut(SeriesSnapshot) -> Result<()>) -> Result<Vec<Error>> {
+        let mut errors = Vec::new();
+        for kv in self.head.iter() {
+            let (k, v) = kv?;
+            let decoded = (|| -> Result<SeriesSnapshot> {
+                let id = u64_from(&k)?;
+                let mut d = Dec::new(&v);
+                let labels = d.labels()?;
+                let last_t = d.varint()?;
+                let last_v = d.u64_le()?;
+                let n = d.uvarint()? as usize;
+                let mut chunks = Vec::with_capacity(n.min(64));
+                for _ in 0..n {
+                    let len = d.uvarint()? as usize;
+                    chunks.push(d.bytes(len)?.to_vec());
+                }
+                let n = d.uvarint()? as usize;
+                let mut ooo = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    let t = d.varint()?;
+                    ooo.push(Sample { t, v: f64::from_bits(d.u64_le()?) });
+                }
+                Ok(SeriesSnapshot { id, labels, chunks, ooo, last_t, last_v })
+            })();
+            match decoded.and_then(&mut f) {
+                Ok(()) => {}
+                Err(e) => {
+                    let err = Error::Corrupt(format!("head checkpoint entry {k:?}: {e}"));
+                    tracing::warn!(error = %err, "skipping corrupt head checkpoint entry");
+                    errors.push(err);
+                }
+            }
+        }
+        Ok(errors)
+    }
+
+    /// Copies every published partition into `dst` (a snapshot store), registered as sealed.
+    pub(crate) fn copy_partitions_to(&self, dst: &Store) -> Result<()> {
+        let mut new = Vec::new();
+        for p in self.partitions() {
+            let tree = dst.db.open_tree(tree_name(p.min_t, p.max_t, p.gen))?;
+            let mut b = sled::Batch::default();
+            let mut n = 0;
+            for kv in p.tree.iter() {
+                let (k, v) = kv?;
+                b.insert(k, v);
+                n += 1;
+                if n % 10_000 == 0 {
+                    tree.apply_batch(std::mem::take(&mut b))?;
+                }
+            }
+            tree.apply_batch(b)?;
+            new.push(Partition { min_t: p.min_t, max_t: p.max_t, gen: p.gen, kind: KIND_SEALED, bytes: p.bytes, tree });
+        }
+        let max_gen = new.iter().map(|p| p.gen).max().unwrap_or(0);
+        dst.meta.insert(META_GEN, &max_gen.to_be_bytes())?;
+        dst.publish(new, &[])?;
+        Ok(())
+    }
+}
+
+fn read_chunks(tree: &sled::Tree, id: u64, min_t: TimestampMs, max_t: TimestampMs) -> Result<Vec<StoredChunk>> {
+    let mut prefix = [0u8; 9];
+    prefix[0] = b'C';
+    prefix[1..].copy_from_slice(&id.to_be_bytes());
+    let mut out = Vec::new();
+    for kv in tree.scan_prefix(prefix) {
+        let (k, v) = kv?;
+        let c_min = ts_from_key(&k[9..17])?;
+        if c_min > max_t {
+            break;
+        }
+        if v.len() < 8 {
+            return Err(Error::Corrupt(format!("chunk value of series {id} too short")));
+        }
+        let c_max = ts_from_key(&v[..8])?;
+        if c_max < min_t {
+            continue;
+        }
+        out.push(StoredChunk { min_t: c_min, max_t: c_max, data: Arc::from(&v[8..]) });
+    }
+    Ok(out)
+}
+
+/// Writes series, postings and chunks into `tree`; returns the bytes written.
+fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
+    let mut bytes = 0u64;
+    let mut new_postings: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+    let mut b = sled::Batch::default();
+    let mut n = 0usize;
+    for w in writes {
+        let sk = series_key(w.id);
+        if !tree.contains_key(sk)? {
+            let mut v = Vec::new();
+            put_labels(&mut v, &w.labels);
+            bytes += (sk.len() + v.len()) as u64;
+            b.insert(&sk[..], v);
+            for l in &w.labels {
+                new_postings.entry((l.name.clone(), l.value.clone())).or_default().push(w.id);
+            }
+        }
+        for (min_t, max_t, data) in &w.chunks {
+            let mut v = Vec::with_capacity(8 + data.len());
+            v.extend_from_slice(&ts_key(*max_t));
+            v.extend_from_slice(data);
+            bytes += (17 + v.len()) as u64;
+            b.insert(&chunk_key(w.id, *min_t)[..], v);
+            n += 1;
+        }
+        if n >= 20_000 {
+            tree.apply_batch(std::mem::take(&mut b))?;
+            n = 0;
+        }
+    }
+    tree.apply_batch(b)?;
+    // Postings are written after the series they point at, so a reader never sees an id
+    // without its labels.
+    let mut b = sled::Batch::default();
+    for ((name, value), mut ids) in new_postings {
+        ids.sort_unstable();
+        let k = postings_key(&name, &value);
+        let merged = match tree.get(&k)? {
+            Some(old) => postings::union(&decode_postings(&old)?, &ids),
+            None => ids,
+        };
+        let v = encode_postings(&merged);
+        bytes += (k.len() + v.len()) as u64;
+        b.insert(k, v);
+    }
+    tree.apply_batch(b)?;
+    Ok(bytes)
+}
+
+/// Merges the chunks of one series from several sources into non-overlapping chunks.
+pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<(TimestampMs, TimestampMs, Arc<[u8]>)>> {
+    chunks.sort_by_key(|c| (c.min_t, c.max_t));
+    let overlapping = chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t);
+    if !overlapping {
+        return Ok(chunks.into_iter().map(|c| (c.min_t, c.max_t, c.data)).collect());
+    }
+    let mut all: Vec<Sample> = Vec::new();
+    for c in &chunks {
+        all.extend(chunk::decode_all(&c.data)?);
+    }
+    all.sort_by_key(|s| s.t);
+    all.dedup_by_key(|s| s.t);
+    let mut out = Vec::new();
+    for c in chunk::encode_chunks(&all) {
+        let a = chunk::XorAppender::from_chunk(&c)?;
+        out.push((a.min_t(), a.max_t(), Arc::from(c)));
+    }
+    Ok(out)
+}
+
+/// Groups series from several partitions by labels and renumbers them 1..n in label order.
+pub(crate) fn merge_partitions(sources: &[Partition]) -> Result<Vec<PartWrite>> {
+    let mut by_labels: BTreeMap<Labels, Vec<StoredChunk>> = BTreeMap::new();
+    for p in sources {
+        for (_, labels, chunks) in Store::read_all(p)? {
+            by_labels.entry(labels).or_default().extend(chunks);
+        }
+    }
+    let mut out = Vec::with_capacity(by_labels.len());
+    for (i, (labels, chunks)) in by_labels.into_iter().enumerate() {
+        let chunks = merge_chunks(chunks)?;
+        if chunks.is_empty() {
+            continue;
+        }
+        out.push(PartWrite { labels, id: i as u64 + 1, chunks });
+    }
+    Ok(out)
+}
+
+/// Builds partition writes from per-series sample lists (import, snapshots of the head).
+pub(crate) fn writes_from_samples(series: HashMap<Labels, Vec<Sample>>) -> Vec<PartWrite> {
+    let mut sorted: Vec<(Labels, Vec<Sample>)> = series.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (labels, mut samples))| {
+            samples.sort_by_key(|s| s.t);
+            samples.dedup_by_key(|s| s.t);
+            let chunks: Vec<_> = chunk::encode_chunks(&samples)
+                .into_iter()
+                .filter_map(|c| {
+                    let a = chunk::XorAppender::from_chunk(&c).ok()?;
+                    Some((a.min_t(), a.max_t(), Arc::from(c)))
+                })
+                .collect();
+            (!chunks.is_empty()).then(|| PartWrite { labels, id: i as u64 + 1, chunks })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ts_keys_sort_numerically() {
+        let ts = [i64::MIN, -1_000, -1, 0, 1, 7_200_000, i64::MAX];
+        for w in ts.windows(2) {
+            assert!(ts_key(w[0]) < ts_key(w[1]));
+            assert_eq!(ts_from_key(&ts_key(w[0])).unwrap(), w[0]);
+        }
+    }
+
+    #[test]
+    fn postings_encoding_roundtrips() {
+        for ids in [vec![], vec![1u64], vec![1, 2, 3, 1000, u64::MAX / 2]] {
+            assert_eq!(decode_postings(&encode_postings(&ids)).unwrap(), ids);
+        }
+    }
+}
