@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use sightline_model::{is_stale_nan, Label, Labels, Sample, TimestampMs};
+use sightline_model::{Label, Labels, Sample, TimestampMs};
 
 use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
@@ -124,11 +124,7 @@ pub(crate) fn check_order(
         if vb == lv {
             return Ok(Verdict::Identical);
         }
-        // A stale marker next to a real value at the same timestamp is not a conflict worth
-        // failing over; Prometheus treats differing NaN bits as duplicates too, except staleness.
-        if is_stale_nan(v) || is_stale_nan(f64::from_bits(lv)) {
-            return Ok(Verdict::Identical);
-        }
+        // As Prometheus: only bit-identical values are accepted again (stale markers included).
         return Err(Reject::Duplicate);
     }
     match ooo_min_t {
@@ -697,7 +693,8 @@ mod tests {
             (Some((10, one)), 11, 1.0, None, Ok(Verdict::InOrder)),
             (Some((10, one)), 10, 1.0, None, Ok(Verdict::Identical)),
             (Some((10, one)), 10, 2.0, None, Err(Reject::Duplicate)),
-            (Some((10, one)), 10, stale_nan(), None, Ok(Verdict::Identical)),
+            (Some((10, one)), 10, stale_nan(), None, Err(Reject::Duplicate)),
+            (Some((10, stale_nan().to_bits())), 10, stale_nan(), None, Ok(Verdict::Identical)),
             (Some((10, one)), 9, 1.0, None, Err(Reject::OutOfOrder)),
             (Some((10, one)), 9, 1.0, Some(5), Ok(Verdict::OutOfOrderAccepted)),
             (Some((10, one)), 4, 1.0, Some(5), Err(Reject::OutOfOrder)),
