@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-
 use crate::config::{Config, ScrapeConfig};
 use crate::file_sd::{expand_file_sd_globs, read_file_sd};
 use crate::http::HttpClientConfig;
@@ -29,7 +28,11 @@ pub fn check_config_file(path: &Path) -> CheckReport {
     let mut out = format!("Checking {name}\n");
     let fail = |mut out: String, msg: &str| {
         let _ = writeln!(out, "  FAILED: {msg}");
-        CheckReport { success: false, output: out, rule_files: Vec::new() }
+        CheckReport {
+            success: false,
+            output: out,
+            rule_files: Vec::new(),
+        }
     };
     let cfg = match crate::load_file(path) {
         Ok(c) => c,
@@ -47,14 +50,22 @@ pub fn check_config_file(path: &Path) -> CheckReport {
         let _ = writeln!(out, "  WARNING: {w}");
     }
     let _ = writeln!(out, "  SUCCESS: {} rule files found", rule_files.len());
-    let _ = writeln!(out, " SUCCESS: {name} is valid prometheus config file syntax");
-    CheckReport { success: true, output: out, rule_files }
+    let _ = writeln!(
+        out,
+        " SUCCESS: {name} is valid prometheus config file syntax"
+    );
+    CheckReport {
+        success: true,
+        output: out,
+        rule_files,
+    }
 }
 
 fn rule_files(cfg: &Config, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for pat in &cfg.rule_files {
-        let paths = glob::glob(pat).map_err(|e| format!("invalid rule file pattern {pat:?}: {e}"))?;
+        let paths =
+            glob::glob(pat).map_err(|e| format!("invalid rule file pattern {pat:?}: {e}"))?;
         let before = out.len();
         out.extend(paths.flatten());
         if out.len() == before {
@@ -65,7 +76,9 @@ fn rule_files(cfg: &Config, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, 
 }
 
 fn check_file_exists(f: &str) -> Result<(), String> {
-    std::fs::metadata(f).map(|_| ()).map_err(|e| format!("stat {f}: {}", io_reason(&e)))
+    std::fs::metadata(f)
+        .map(|_| ())
+        .map_err(|e| format!("stat {f}: {}", io_reason(&e)))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -77,12 +90,22 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn check_http(h: &HttpClientConfig) -> Result<(), String> {
-    if let Some(f) = h.authorization.as_ref().and_then(|a| a.credentials_file.as_deref()) {
-        check_file_exists(f)
-            .map_err(|e| format!("error checking authorization credentials or bearer token file {f:?}: {e}"))?;
+    if let Some(f) = h
+        .authorization
+        .as_ref()
+        .and_then(|a| a.credentials_file.as_deref())
+    {
+        check_file_exists(f).map_err(|e| {
+            format!("error checking authorization credentials or bearer token file {f:?}: {e}")
+        })?;
     }
-    if let Some(f) = h.basic_auth.as_ref().and_then(|a| a.password_file.as_deref()) {
-        check_file_exists(f).map_err(|e| format!("error checking basic auth password file {f:?}: {e}"))?;
+    if let Some(f) = h
+        .basic_auth
+        .as_ref()
+        .and_then(|a| a.password_file.as_deref())
+    {
+        check_file_exists(f)
+            .map_err(|e| format!("error checking basic auth password file {f:?}: {e}"))?;
     }
     let t = &h.tls_config;
     if let Some(f) = &t.cert_file {
@@ -98,7 +121,11 @@ fn check_groups(groups: &[TargetGroup], scfg: &ScrapeConfig) -> Result<(), Strin
     for g in groups {
         for (i, t) in g.targets.iter().enumerate() {
             if let Err(e) = populate_labels(scfg, t, &g.labels) {
-                return Err(format!("instance {i} in group {}: {}", g.source, e.message()));
+                return Err(format!(
+                    "instance {i} in group {}: {}",
+                    g.source,
+                    e.message()
+                ));
             }
         }
     }
@@ -113,11 +140,15 @@ fn check_details(cfg: &Config, warnings: &mut Vec<String>) -> Result<(), String>
             let files = expand_file_sd_globs(sd, Path::new("")).map_err(|e| e.to_string())?;
             if files.is_empty() {
                 for f in &sd.files {
-                    warnings.push(format!("file {f:?} for file_sd in scrape job {:?} does not exist", scfg.job_name));
+                    warnings.push(format!(
+                        "file {f:?} for file_sd in scrape job {:?} does not exist",
+                        scfg.job_name
+                    ));
                 }
             }
             for f in files {
-                let groups = read_file_sd(&f).map_err(|e| format!("checking SD file {:?}: {e}", f.display().to_string()))?;
+                let groups = read_file_sd(&f)
+                    .map_err(|e| format!("checking SD file {:?}: {e}", f.display().to_string()))?;
                 check_groups(&groups, scfg)?;
             }
         }
@@ -126,7 +157,8 @@ fn check_details(cfg: &Config, warnings: &mut Vec<String>) -> Result<(), String>
         check_http(&am.http)?;
         for sd in &am.file_sd_configs {
             for f in expand_file_sd_globs(sd, Path::new("")).map_err(|e| e.to_string())? {
-                read_file_sd(&f).map_err(|e| format!("checking SD file {:?}: {e}", f.display().to_string()))?;
+                read_file_sd(&f)
+                    .map_err(|e| format!("checking SD file {:?}: {e}", f.display().to_string()))?;
             }
         }
     }

@@ -99,7 +99,10 @@ fn validate_protocols(p: &[ScrapeProtocol]) -> Result<(), String> {
     for (i, a) in p.iter().enumerate() {
         if p[..i].contains(a) {
             let names: Vec<&str> = p.iter().map(|p| p.as_str()).collect();
-            return Err(format!("duplicated protocol in scrape_protocols, got [{}]", names.join(" ")));
+            return Err(format!(
+                "duplicated protocol in scrape_protocols, got [{}]",
+                names.join(" ")
+            ));
         }
     }
     Ok(())
@@ -155,7 +158,9 @@ struct Scheme2(String);
 
 impl<'de> Deserialize<'de> for Scheme2 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar_with(d, "a validation scheme", |s| validation_scheme(s).map(Scheme2))
+        scalar_with(d, "a validation scheme", |s| {
+            validation_scheme(s).map(Scheme2)
+        })
     }
 }
 
@@ -184,10 +189,16 @@ pub struct GlobalConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_failure_log_file: Option<String>,
     /// Labels added to series and alerts leaving this server.
-    #[serde(skip_serializing_if = "Labels::is_empty", serialize_with = "crate::ser::labels")]
+    #[serde(
+        skip_serializing_if = "Labels::is_empty",
+        serialize_with = "crate::ser::labels"
+    )]
     pub external_labels: Labels,
     /// Default body size limit in bytes (0 = none).
-    #[serde(skip_serializing_if = "crate::ser::is_zero", serialize_with = "crate::ser::bytes")]
+    #[serde(
+        skip_serializing_if = "crate::ser::is_zero",
+        serialize_with = "crate::ser::bytes"
+    )]
     pub body_size_limit: u64,
     /// Default per-scrape sample limit (0 = none).
     #[serde(skip_serializing_if = "crate::ser::is_zero")]
@@ -304,7 +315,12 @@ impl<'de> Deserialize<'de> for GlobalConfig {
                 rule_query_offset: r.rule_query_offset.map(|d| d.0).unwrap_or_default(),
                 query_log_file: nonempty(r.query_log_file),
                 scrape_failure_log_file: nonempty(r.scrape_failure_log_file),
-                external_labels: Labels::from_pairs(r.external_labels.unwrap_or_default().into_iter().map(|(k, v)| (k.0, v.0))),
+                external_labels: Labels::from_pairs(
+                    r.external_labels
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k.0, v.0)),
+                ),
                 body_size_limit: r.body_size_limit.map(|b| b.0).unwrap_or(0),
                 sample_limit: r.sample_limit.unwrap_or(0),
                 target_limit: r.target_limit.unwrap_or(0),
@@ -312,11 +328,18 @@ impl<'de> Deserialize<'de> for GlobalConfig {
                 label_name_length_limit: r.label_name_length_limit.unwrap_or(0),
                 label_value_length_limit: r.label_value_length_limit.unwrap_or(0),
                 keep_dropped_targets: r.keep_dropped_targets.unwrap_or(0),
-                metric_name_validation_scheme: r.metric_name_validation_scheme.map(|s| s.0).unwrap_or(def.metric_name_validation_scheme),
+                metric_name_validation_scheme: r
+                    .metric_name_validation_scheme
+                    .map(|s| s.0)
+                    .unwrap_or(def.metric_name_validation_scheme),
                 metric_name_escaping_scheme: nonempty(r.metric_name_escaping_scheme),
                 scrape_native_histograms: r.scrape_native_histograms.unwrap_or(false),
-                convert_classic_histograms_to_nhcb: r.convert_classic_histograms_to_nhcb.unwrap_or(false),
-                always_scrape_classic_histograms: r.always_scrape_classic_histograms.unwrap_or(false),
+                convert_classic_histograms_to_nhcb: r
+                    .convert_classic_histograms_to_nhcb
+                    .unwrap_or(false),
+                always_scrape_classic_histograms: r
+                    .always_scrape_classic_histograms
+                    .unwrap_or(false),
                 extra_scrape_metrics: r.extra_scrape_metrics.unwrap_or(false),
             })
         })
@@ -373,11 +396,21 @@ fn is_rule_path(s: &str) -> bool {
 impl<'de> Deserialize<'de> for FileSdConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         map_with(d, |r: RawFileSd| {
-            let files: Vec<String> = r.files.unwrap_or_default().into_iter().map(|f| f.0).collect();
+            let files: Vec<String> = r
+                .files
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.0)
+                .collect();
             if files.is_empty() {
-                return Err("file service discovery config must contain at least one path name".into());
+                return Err(
+                    "file service discovery config must contain at least one path name".into(),
+                );
             }
-            Ok(FileSdConfig { files, refresh_interval: nz(r.refresh_interval).unwrap_or(Duration::from_secs(300)) })
+            Ok(FileSdConfig {
+                files,
+                refresh_interval: nz(r.refresh_interval).unwrap_or(Duration::from_secs(300)),
+            })
         })
     }
 }
@@ -429,7 +462,10 @@ pub struct ScrapeConfig {
     /// Ask for compressed responses (default true).
     pub enable_compression: bool,
     /// Uncompressed body size limit in bytes (0 = none).
-    #[serde(skip_serializing_if = "crate::ser::is_zero", serialize_with = "crate::ser::bytes")]
+    #[serde(
+        skip_serializing_if = "crate::ser::is_zero",
+        serialize_with = "crate::ser::bytes"
+    )]
     pub body_size_limit: u64,
     /// Samples per scrape after metric relabeling (0 = none).
     #[serde(skip_serializing_if = "crate::ser::is_zero")]
@@ -489,7 +525,11 @@ impl ScrapeConfig {
         if let Some(p) = &self.plugin {
             if self.static_configs.is_empty() && self.file_sd_configs.is_empty() {
                 let t = Labels::from_pairs([(crate::target::ADDRESS_LABEL, p.as_str())]);
-                return vec![TargetGroup { targets: vec![t], labels: Labels::empty(), source: "0".into() }];
+                return vec![TargetGroup {
+                    targets: vec![t],
+                    labels: Labels::empty(),
+                    source: "0".into(),
+                }];
             }
         }
         self.static_configs.clone()
@@ -553,7 +593,8 @@ impl<'de> Deserialize<'de> for PluginName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         scalar_with(d, "a plugin name", |s| {
             let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
             if ok {
                 Ok(PluginName(s.to_string()))
             } else {
@@ -588,7 +629,10 @@ fn nz_u64(v: Option<u64>) -> Option<u64> {
     v.filter(|v| *v != 0)
 }
 
-fn relabel_list(v: Option<Vec<Option<RelabelConfig>>>, what: &str) -> Result<Vec<RelabelConfig>, String> {
+fn relabel_list(
+    v: Option<Vec<Option<RelabelConfig>>>,
+    what: &str,
+) -> Result<Vec<RelabelConfig>, String> {
     v.unwrap_or_default()
         .into_iter()
         .map(|r| r.ok_or_else(|| format!("empty or null {what} relabeling rule in scrape config")))
@@ -637,7 +681,11 @@ impl<'de> Deserialize<'de> for PartialScrape {
                 convert_classic_histograms_to_nhcb: false,
                 extra_scrape_metrics: false,
                 scrape_failure_log_file: nonempty(r.scrape_failure_log_file),
-                metrics_path: r.metrics_path.map(|s| s.0).filter(|s| !s.is_empty()).unwrap_or_else(|| "/metrics".into()),
+                metrics_path: r
+                    .metrics_path
+                    .map(|s| s.0)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "/metrics".into()),
                 scheme: r.scheme.unwrap_or_default(),
                 enable_compression: r.enable_compression.unwrap_or(true),
                 body_size_limit: 0,
@@ -647,7 +695,9 @@ impl<'de> Deserialize<'de> for PartialScrape {
                 label_name_length_limit: 0,
                 label_value_length_limit: 0,
                 native_histogram_bucket_limit: r.native_histogram_bucket_limit.unwrap_or(0),
-                native_histogram_min_bucket_factor: r.native_histogram_min_bucket_factor.unwrap_or(0.0),
+                native_histogram_min_bucket_factor: r
+                    .native_histogram_min_bucket_factor
+                    .unwrap_or(0.0),
                 keep_dropped_targets: 0,
                 metric_name_validation_scheme: String::new(),
                 metric_name_escaping_scheme: None,
@@ -693,27 +743,40 @@ impl PartialScrape {
                 ));
             }
         }
-        c.scrape_timeout = self.timeout.unwrap_or(g.scrape_timeout.min(c.scrape_interval));
+        c.scrape_timeout = self
+            .timeout
+            .unwrap_or(g.scrape_timeout.min(c.scrape_interval));
         c.body_size_limit = self.body_size_limit.unwrap_or(g.body_size_limit);
         c.sample_limit = self.sample_limit.unwrap_or(g.sample_limit);
         c.target_limit = self.target_limit.unwrap_or(g.target_limit);
         c.label_limit = self.label_limit.unwrap_or(g.label_limit);
-        c.label_name_length_limit = self.label_name_length_limit.unwrap_or(g.label_name_length_limit);
-        c.label_value_length_limit = self.label_value_length_limit.unwrap_or(g.label_value_length_limit);
+        c.label_name_length_limit = self
+            .label_name_length_limit
+            .unwrap_or(g.label_name_length_limit);
+        c.label_value_length_limit = self
+            .label_value_length_limit
+            .unwrap_or(g.label_value_length_limit);
         c.keep_dropped_targets = self.keep_dropped_targets.unwrap_or(g.keep_dropped_targets);
         c.scrape_native_histograms = self.native_histograms.unwrap_or(g.scrape_native_histograms);
-        c.always_scrape_classic_histograms = self.always_classic.unwrap_or(g.always_scrape_classic_histograms);
-        c.convert_classic_histograms_to_nhcb = self.nhcb.unwrap_or(g.convert_classic_histograms_to_nhcb);
+        c.always_scrape_classic_histograms = self
+            .always_classic
+            .unwrap_or(g.always_scrape_classic_histograms);
+        c.convert_classic_histograms_to_nhcb =
+            self.nhcb.unwrap_or(g.convert_classic_histograms_to_nhcb);
         c.extra_scrape_metrics = self.extra_metrics.unwrap_or(g.extra_scrape_metrics);
-        c.metric_name_validation_scheme =
-            self.validation_scheme.unwrap_or_else(|| g.metric_name_validation_scheme.clone());
-        if c.metric_name_validation_scheme == "utf8" && g.metric_name_validation_scheme == "legacy" {
+        c.metric_name_validation_scheme = self
+            .validation_scheme
+            .unwrap_or_else(|| g.metric_name_validation_scheme.clone());
+        if c.metric_name_validation_scheme == "utf8" && g.metric_name_validation_scheme == "legacy"
+        {
             return Err((
                 vec!["metric_name_validation_scheme".into()],
                 format!("utf8 metric names requested but validation scheme is not set to UTF8 for scrape config with job name {:?}", c.job_name),
             ));
         }
-        c.metric_name_escaping_scheme = self.escaping_scheme.or_else(|| g.metric_name_escaping_scheme.clone());
+        c.metric_name_escaping_scheme = self
+            .escaping_scheme
+            .or_else(|| g.metric_name_escaping_scheme.clone());
         let (protocols, explicit) = match (self.protocols, &g.scrape_protocols) {
             (Some(p), _) => (p, true),
             (None, Some(p)) => (p.clone(), false),
@@ -726,7 +789,10 @@ impl PartialScrape {
         };
         if explicit {
             validate_protocols(&protocols).map_err(|e| {
-                (vec!["scrape_protocols".into()], format!("{e} for scrape config with job name {:?}", c.job_name))
+                (
+                    vec!["scrape_protocols".into()],
+                    format!("{e} for scrape config with job name {:?}", c.job_name),
+                )
             })?;
         }
         c.scrape_protocols = protocols;
@@ -735,7 +801,15 @@ impl PartialScrape {
             for (gi, g) in c.static_configs.iter().enumerate() {
                 for (ti, t) in g.addresses().enumerate() {
                     check_target_address(t).map_err(|e| {
-                        (vec!["static_configs".into(), gi.into(), "targets".into(), ti.into()], e)
+                        (
+                            vec![
+                                "static_configs".into(),
+                                gi.into(),
+                                "targets".into(),
+                                ti.into(),
+                            ],
+                            e,
+                        )
                     })?;
                 }
             }
@@ -825,7 +899,9 @@ impl<'de> Deserialize<'de> for AlertmanagerConfig {
             let http = build_http(r.take_http(), true)?;
             let api_version = r.api_version.map(|s| s.0).unwrap_or_else(|| "v2".into());
             if api_version != "v2" {
-                return Err(format!("expected Alertmanager api version to be one of [v2] but got {api_version}"));
+                return Err(format!(
+                    "expected Alertmanager api version to be one of [v2] but got {api_version}"
+                ));
             }
             let relabel_configs = r.relabel_configs.unwrap_or_default();
             let static_configs: Vec<TargetGroup> = r
@@ -927,7 +1003,10 @@ impl<'de> Deserialize<'de> for QueueConfig {
                 max_shards: r.max_shards.unwrap_or(def.max_shards),
                 min_shards: r.min_shards.unwrap_or(def.min_shards),
                 max_samples_per_send: r.max_samples_per_send.unwrap_or(def.max_samples_per_send),
-                batch_send_deadline: r.batch_send_deadline.map(|d| d.0).unwrap_or(def.batch_send_deadline),
+                batch_send_deadline: r
+                    .batch_send_deadline
+                    .map(|d| d.0)
+                    .unwrap_or(def.batch_send_deadline),
                 min_backoff: r.min_backoff.map(|d| d.0).unwrap_or(def.min_backoff),
                 max_backoff: r.max_backoff.map(|d| d.0).unwrap_or(def.max_backoff),
                 retry_on_http_429: r.retry_on_http_429.unwrap_or(def.retry_on_http_429),
@@ -951,7 +1030,11 @@ pub struct MetadataConfig {
 
 impl Default for MetadataConfig {
     fn default() -> Self {
-        MetadataConfig { send: true, send_interval: Duration::from_secs(60), max_samples_per_send: 2000 }
+        MetadataConfig {
+            send: true,
+            send_interval: Duration::from_secs(60),
+            max_samples_per_send: 2000,
+        }
     }
 }
 
@@ -1054,7 +1137,10 @@ const REMOTE_RESERVED_HEADERS: &[&str] = &[
 
 fn check_headers(h: &BTreeMap<String, Str>) -> Result<(), String> {
     for k in h.keys() {
-        if REMOTE_RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(k)) {
+        if REMOTE_RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(k))
+        {
             return Err(format!("{k} is a reserved header. It must not be changed"));
         }
     }
@@ -1068,8 +1154,13 @@ impl<'de> Deserialize<'de> for RemoteWriteConfig {
             let url = r.url.ok_or("url for remote_write is empty")?.0;
             let headers = r.headers.unwrap_or_default();
             check_headers(&headers)?;
-            let protobuf_message = r.protobuf_message.map(|s| s.0).unwrap_or_else(|| "prometheus.WriteRequest".into());
-            if protobuf_message != "prometheus.WriteRequest" && protobuf_message != "io.prometheus.write.v2.Request" {
+            let protobuf_message = r
+                .protobuf_message
+                .map(|s| s.0)
+                .unwrap_or_else(|| "prometheus.WriteRequest".into());
+            if protobuf_message != "prometheus.WriteRequest"
+                && protobuf_message != "io.prometheus.write.v2.Request"
+            {
                 return Err(format!(
                     "unknown remote write protobuf message {protobuf_message}, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request"
                 ));
@@ -1144,7 +1235,12 @@ impl<'de> Deserialize<'de> for RemoteReadConfig {
                 headers: headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
                 read_recent: r.read_recent.unwrap_or(false),
                 name: r.name.map(|s| s.0).unwrap_or_default(),
-                required_matchers: r.required_matchers.unwrap_or_default().into_iter().map(|(k, v)| (k.0, v.0)).collect(),
+                required_matchers: r
+                    .required_matchers
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.0, v.0))
+                    .collect(),
                 filter_external_labels: r.filter_external_labels.unwrap_or(true),
                 http,
             })
@@ -1164,7 +1260,10 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { out_of_order_time_window: Duration::ZERO, max_exemplars: 100_000 }
+        StorageConfig {
+            out_of_order_time_window: Duration::ZERO,
+            max_exemplars: 100_000,
+        }
     }
 }
 
@@ -1244,7 +1343,7 @@ struct RawScrapeConfigFile {
 }
 
 /// A loaded, validated `prometheus.yml`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Config {
     /// The `global` block.
     pub global: GlobalConfig,
@@ -1277,21 +1376,6 @@ fn is_default_alerting(a: &AlertingConfig) -> bool {
     a.alertmanagers.is_empty() && a.alert_relabel_configs.is_empty()
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            global: GlobalConfig::default(),
-            alerting: AlertingConfig::default(),
-            rule_files: Vec::new(),
-            scrape_config_files: Vec::new(),
-            scrape_configs: Vec::new(),
-            storage: StorageConfig::default(),
-            remote_write: Vec::new(),
-            remote_read: Vec::new(),
-        }
-    }
-}
-
 impl Config {
     /// The effective configuration as YAML, defaults filled in and every secret shown as
     /// `<secret>` (what `/api/v1/status/config` returns).
@@ -1312,9 +1396,13 @@ impl Config {
             #[serde(serialize_with = "crate::ser::dur")]
             out_of_order_time_window: &'a Duration,
         }
-        let storage = (self.storage != StorageConfig::default())
-            .then_some(OutStorage { tsdb: OutTsdb { out_of_order_time_window: &self.storage.out_of_order_time_window } });
-        serde_yaml::to_string(&Out { cfg: self, storage }).unwrap_or_else(|e| format!("<error creating config string: {e}>"))
+        let storage = (self.storage != StorageConfig::default()).then_some(OutStorage {
+            tsdb: OutTsdb {
+                out_of_order_time_window: &self.storage.out_of_order_time_window,
+            },
+        });
+        serde_yaml::to_string(&Out { cfg: self, storage })
+            .unwrap_or_else(|e| format!("<error creating config string: {e}>"))
     }
 
     /// Joins every relative file path with `dir` (Prometheus' `SetDirectory`).
@@ -1353,8 +1441,11 @@ impl Config {
 
     /// Loads `scrape_config_files` and appends their jobs, as Prometheus' `GetScrapeConfigs`.
     pub(crate) fn load_scrape_config_files(&mut self) -> Result<()> {
-        let mut names: BTreeMap<String, String> =
-            self.scrape_configs.iter().map(|s| (s.job_name.clone(), "main config file".to_string())).collect();
+        let mut names: BTreeMap<String, String> = self
+            .scrape_configs
+            .iter()
+            .map(|s| (s.job_name.clone(), "main config file".to_string()))
+            .collect();
         for pat in self.scrape_config_files.clone() {
             let paths = glob::glob(&pat).map_err(|e| Error::Invalid {
                 source_name: pat.clone(),
@@ -1364,7 +1455,10 @@ impl Config {
             files.sort();
             for file in files {
                 let name = file.display().to_string();
-                let src = std::fs::read_to_string(&file).map_err(|e| Error::Io { path: file.clone(), source: e })?;
+                let src = std::fs::read_to_string(&file).map_err(|e| Error::Io {
+                    path: file.clone(),
+                    source: e,
+                })?;
                 let raw: Option<RawScrapeConfigFile> = first_document(&src, &name)?;
                 let list = raw.and_then(|r| r.scrape_configs).unwrap_or_default();
                 for (i, p) in list.into_iter().enumerate() {
@@ -1405,7 +1499,10 @@ pub(crate) fn join_dir(dir: &Path, p: &str) -> String {
 
 /// Deserializes the first YAML document of `src` (later ones are ignored, as Go's yaml.v2
 /// does); an empty source yields `None`.
-pub(crate) fn first_document<T: serde::de::DeserializeOwned>(src: &str, name: &str) -> Result<Option<T>> {
+pub(crate) fn first_document<T: serde::de::DeserializeOwned>(
+    src: &str,
+    name: &str,
+) -> Result<Option<T>> {
     match serde_yaml::Deserializer::from_str(src).next() {
         None => Ok(None),
         Some(doc) => Option::<T>::deserialize(doc).map_err(|e| de::yaml_error(name, &e)),
@@ -1420,7 +1517,12 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
     let global = raw.global.unwrap_or_default();
     let mut scrape_configs = Vec::new();
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
-    for (i, p) in raw.scrape_configs.unwrap_or_default().into_iter().enumerate() {
+    for (i, p) in raw
+        .scrape_configs
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         let at = |mut rel: Vec<Seg>, msg: String| {
             let mut path: Vec<Seg> = vec!["scrape_configs".into(), i.into()];
             path.append(&mut rel);
@@ -1431,7 +1533,13 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         };
         let s = p.finish(&global).map_err(|(rel, msg)| at(rel, msg))?;
         if seen.insert(s.job_name.clone(), ()).is_some() {
-            return Err(at(vec!["job_name".into()], format!("found multiple scrape configs with job name {:?}", s.job_name)));
+            return Err(at(
+                vec!["job_name".into()],
+                format!(
+                    "found multiple scrape configs with job name {:?}",
+                    s.job_name
+                ),
+            ));
         }
         scrape_configs.push(s);
     }
@@ -1440,12 +1548,25 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
     for (i, r) in raw.remote_write.unwrap_or_default().into_iter().enumerate() {
         let path: Vec<Seg> = vec!["remote_write".into(), i.into()];
         let Some(r) = r else {
-            return Err(de::error_at(name, src, &path, "empty or null remote write config section".into()));
+            return Err(de::error_at(
+                name,
+                src,
+                &path,
+                "empty or null remote write config section".into(),
+            ));
         };
         if !r.name.is_empty() && rw_names.insert(r.name.clone(), ()).is_some() {
             let mut p = path.clone();
             p.push("name".into());
-            return Err(de::error_at(name, src, &p, format!("found multiple remote write configs with job name {:?}", r.name)));
+            return Err(de::error_at(
+                name,
+                src,
+                &p,
+                format!(
+                    "found multiple remote write configs with job name {:?}",
+                    r.name
+                ),
+            ));
         }
         remote_write.push(r);
     }
@@ -1454,24 +1575,51 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
     for (i, r) in raw.remote_read.unwrap_or_default().into_iter().enumerate() {
         let path: Vec<Seg> = vec!["remote_read".into(), i.into()];
         let Some(r) = r else {
-            return Err(de::error_at(name, src, &path, "empty or null remote read config section".into()));
+            return Err(de::error_at(
+                name,
+                src,
+                &path,
+                "empty or null remote read config section".into(),
+            ));
         };
         if !r.name.is_empty() && rr_names.insert(r.name.clone(), ()).is_some() {
             let mut p = path.clone();
             p.push("name".into());
-            return Err(de::error_at(name, src, &p, format!("found multiple remote read configs with job name {:?}", r.name)));
+            return Err(de::error_at(
+                name,
+                src,
+                &p,
+                format!(
+                    "found multiple remote read configs with job name {:?}",
+                    r.name
+                ),
+            ));
         }
         remote_read.push(r);
     }
     let storage = raw.storage.map(|s| StorageConfig {
-        out_of_order_time_window: s.tsdb.and_then(|t| t.out_of_order_time_window).map(|d| d.0).unwrap_or_default(),
+        out_of_order_time_window: s
+            .tsdb
+            .and_then(|t| t.out_of_order_time_window)
+            .map(|d| d.0)
+            .unwrap_or_default(),
         max_exemplars: s.exemplars.and_then(|e| e.max_exemplars).unwrap_or(100_000),
     });
     Ok(Config {
         global,
         alerting: raw.alerting.unwrap_or_default(),
-        rule_files: raw.rule_files.unwrap_or_default().into_iter().map(|r| r.0).collect(),
-        scrape_config_files: raw.scrape_config_files.unwrap_or_default().into_iter().map(|r| r.0).collect(),
+        rule_files: raw
+            .rule_files
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.0)
+            .collect(),
+        scrape_config_files: raw
+            .scrape_config_files
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.0)
+            .collect(),
         scrape_configs,
         storage: storage.unwrap_or_default(),
         remote_write,

@@ -87,7 +87,9 @@ pub(crate) struct Dur(pub(crate) Duration);
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         scalar_with(d, "a duration", |s| {
-            sightline_model::parse_duration(s).map(Dur).map_err(|e| e.to_string())
+            sightline_model::parse_duration(s)
+                .map(Dur)
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -125,7 +127,9 @@ pub(crate) struct UrlValue(pub(crate) url::Url);
 impl<'de> Deserialize<'de> for UrlValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         scalar_with(d, "a URL", |s| {
-            url::Url::parse(s).map(UrlValue).map_err(|e| format!("invalid URL {s:?}: {e}"))
+            url::Url::parse(s)
+                .map(UrlValue)
+                .map_err(|e| format!("invalid URL {s:?}: {e}"))
         })
     }
 }
@@ -157,14 +161,24 @@ pub fn parse_bytes(orig: &str) -> Result<u64, String> {
         if !(b[0] == b'.' || b[0].is_ascii_digit()) {
             return Err(invalid());
         }
-        let int_end = b.iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len());
-        let mut g: f64 = if int_end > 0 { s[..int_end].parse::<f64>().map_err(|_| invalid())? } else { 0.0 };
+        let int_end = b
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(b.len());
+        let mut g: f64 = if int_end > 0 {
+            s[..int_end].parse::<f64>().map_err(|_| invalid())?
+        } else {
+            0.0
+        };
         let pre = int_end > 0;
         s = &s[int_end..];
         let mut post = false;
         if let Some(r) = s.strip_prefix('.') {
             s = r;
-            let frac_end = s.bytes().position(|c| !c.is_ascii_digit()).unwrap_or(s.len());
+            let frac_end = s
+                .bytes()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(s.len());
             if frac_end > 0 {
                 let frac: f64 = s[..frac_end].parse::<f64>().map_err(|_| invalid())?;
                 g += frac / 10f64.powi(frac_end as i32);
@@ -175,7 +189,10 @@ pub fn parse_bytes(orig: &str) -> Result<u64, String> {
         if !pre && !post {
             return Err(invalid());
         }
-        let unit_end = s.bytes().position(|c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+        let unit_end = s
+            .bytes()
+            .position(|c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
         let unit = &s[..unit_end];
         s = &s[unit_end..];
         let mult: f64 = match unit {
@@ -207,7 +224,7 @@ pub fn format_bytes(mut n: u64) -> String {
     }
     let mut parts = Vec::new();
     for u in UNITS {
-        if n % 1024 != 0 {
+        if !n.is_multiple_of(1024) {
             parts.push(format!("{}{u}", n % 1024));
         }
         n /= 1024;
@@ -300,7 +317,8 @@ impl<'de> Visitor<'de> for LocVisitor<'_> {
             return Err(de::Error::custom(LOCATE_MARKER));
         };
         while let Some(key) = map.next_key::<serde_yaml::Value>()? {
-            let hit = matches!((first, &key), (Seg::Key(k), serde_yaml::Value::String(s)) if k == s);
+            let hit =
+                matches!((first, &key), (Seg::Key(k), serde_yaml::Value::String(s)) if k == s);
             if hit {
                 map.next_value_seed(Loc(rest))?;
             } else {
@@ -340,23 +358,43 @@ impl LocVisitor<'_> {
 /// Converts a serde_yaml error into our error, keeping its position.
 pub(crate) fn yaml_error(source_name: &str, e: &serde_yaml::Error) -> Error {
     let mut message = e.to_string();
+    // A path into a top-level sequence reads `.[0]`; drop the dot.
+    if message.starts_with(".[") {
+        message.remove(0);
+    }
     // serde_yaml appends " at line L column C"; we print the position as a prefix instead.
     if let Some(loc) = e.location() {
         let suffix = format!(" at line {} column {}", loc.line(), loc.column());
         if let Some(stripped) = message.strip_suffix(&suffix) {
             message = stripped.to_string();
         }
-        Error::At { source_name: source_name.to_string(), line: loc.line(), column: loc.column(), message }
+        Error::At {
+            source_name: source_name.to_string(),
+            line: loc.line(),
+            column: loc.column(),
+            message,
+        }
     } else {
-        Error::Invalid { source_name: source_name.to_string(), message }
+        Error::Invalid {
+            source_name: source_name.to_string(),
+            message,
+        }
     }
 }
 
 /// An error located at `path` in `src` when the path can be found, else at the file.
 pub(crate) fn error_at(source_name: &str, src: &str, path: &[Seg], message: String) -> Error {
     match locate(src, path) {
-        Some((line, column)) => Error::At { source_name: source_name.to_string(), line, column, message },
-        None => Error::Invalid { source_name: source_name.to_string(), message },
+        Some((line, column)) => Error::At {
+            source_name: source_name.to_string(),
+            line,
+            column,
+            message,
+        },
+        None => Error::Invalid {
+            source_name: source_name.to_string(),
+            message,
+        },
     }
 }
 
@@ -390,8 +428,14 @@ mod tests {
         let src = "a: 1\nb:\n  - x: 1\n  - y: foo\n    z: [1, 2]\n";
         assert_eq!(locate(src, &["a".into()]), Some((1, 4)));
         assert_eq!(locate(src, &["b".into(), 1.into()]), Some((4, 5)));
-        assert_eq!(locate(src, &["b".into(), 1.into(), "y".into()]), Some((4, 8)));
-        assert_eq!(locate(src, &["b".into(), 1.into(), "z".into(), 1.into()]), Some((5, 12)));
+        assert_eq!(
+            locate(src, &["b".into(), 1.into(), "y".into()]),
+            Some((4, 8))
+        );
+        assert_eq!(
+            locate(src, &["b".into(), 1.into(), "z".into(), 1.into()]),
+            Some((5, 12))
+        );
         assert_eq!(locate(src, &["c".into()]), None);
     }
 }

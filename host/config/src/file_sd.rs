@@ -11,14 +11,21 @@ use crate::target::{JsonGroup, TargetGroup, FILEPATH_LABEL};
 /// `{targets: [...], labels: {...}}`. Each group gets `source` = `<path>:<index>` and the
 /// `__meta_filepath` label set to `path` as given, as Prometheus does.
 pub fn read_file_sd(path: &Path) -> Result<Vec<TargetGroup>> {
-    let src = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let src = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     parse_file_sd(&src, path)
 }
 
 /// Like [`read_file_sd`] on content already read; `path` decides the format and the labels.
 pub fn parse_file_sd(src: &str, path: &Path) -> Result<Vec<TargetGroup>> {
     let name = path.display().to_string();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let groups: Vec<Option<TargetGroup>> = match ext.as_str() {
         "json" => {
             let v: Vec<Option<JsonGroup>> = serde_json::from_str(src).map_err(|e| Error::At {
@@ -29,7 +36,9 @@ pub fn parse_file_sd(src: &str, path: &Path) -> Result<Vec<TargetGroup>> {
             })?;
             v.into_iter().map(|g| g.map(|g| g.0)).collect()
         }
-        "yml" | "yaml" => first_document::<Vec<Option<TargetGroup>>>(src, &name)?.unwrap_or_default(),
+        "yml" | "yaml" => {
+            first_document::<Vec<Option<TargetGroup>>>(src, &name)?.unwrap_or_default()
+        }
         _ => {
             return Err(Error::Invalid {
                 source_name: name,
@@ -40,7 +49,10 @@ pub fn parse_file_sd(src: &str, path: &Path) -> Result<Vec<TargetGroup>> {
     let mut out = Vec::with_capacity(groups.len());
     for (i, g) in groups.into_iter().enumerate() {
         let Some(mut g) = g else {
-            return Err(Error::Invalid { source_name: name, message: "nil target group item found".into() });
+            return Err(Error::Invalid {
+                source_name: name,
+                message: "nil target group item found".into(),
+            });
         };
         g.source = format!("{name}:{i}");
         let mut b = g.labels.builder();
@@ -64,8 +76,10 @@ pub fn expand_file_sd_globs(cfg: &FileSdConfig, base_dir: &Path) -> Result<Vec<P
     let mut out = Vec::new();
     for pat in &cfg.files {
         let full = join_dir(base_dir, pat);
-        let paths = glob::glob(&full)
-            .map_err(|e| Error::Invalid { source_name: full.clone(), message: format!("invalid file SD pattern: {e}") })?;
+        let paths = glob::glob(&full).map_err(|e| Error::Invalid {
+            source_name: full.clone(),
+            message: format!("invalid file SD pattern: {e}"),
+        })?;
         for p in paths.flatten() {
             out.push(p);
         }
@@ -74,4 +88,3 @@ pub fn expand_file_sd_globs(cfg: &FileSdConfig, base_dir: &Path) -> Result<Vec<P
     out.dedup();
     Ok(out)
 }
-

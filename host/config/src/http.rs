@@ -178,7 +178,10 @@ pub struct HttpClientConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
     /// Proxy URL.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::ser::opt_url")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::ser::opt_url"
+    )]
     pub proxy_url: Option<url::Url>,
     /// Hosts that bypass the proxy.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -371,13 +374,22 @@ fn reject<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<Option<
             f.write_str("nothing")
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(serde::de::Error::custom(format!("{} is not supported by Sightline", self.0)))
+            Err(serde::de::Error::custom(format!(
+                "{} is not supported by Sightline",
+                self.0
+            )))
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(serde::de::Error::custom(format!("{} is not supported by Sightline", self.0)))
+            Err(serde::de::Error::custom(format!(
+                "{} is not supported by Sightline",
+                self.0
+            )))
         }
         fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(E::custom(format!("{} is not supported by Sightline", self.0)))
+            Err(E::custom(format!(
+                "{} is not supported by Sightline",
+                self.0
+            )))
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
             Ok(None)
@@ -434,28 +446,49 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
     }
     if let Some(a) = raw.authorization {
         if bearer.is_some() || bearer_file.is_some() {
-            return Err("authorization is not compatible with bearer_token & bearer_token_file".into());
+            return Err(
+                "authorization is not compatible with bearer_token & bearer_token_file".into(),
+            );
         }
         let credentials = nonempty(a.credentials);
         let credentials_file = nonempty(a.credentials_file);
         if credentials.is_some() && credentials_file.is_some() {
-            return Err("at most one of authorization credentials & credentials_file must be configured".into());
+            return Err(
+                "at most one of authorization credentials & credentials_file must be configured"
+                    .into(),
+            );
         }
         let mut kind = a.kind.map(|k| k.0.trim().to_string()).unwrap_or_default();
         if kind.is_empty() {
             kind = "Bearer".into();
         }
         if kind.eq_ignore_ascii_case("basic") {
-            return Err(r#"authorization type cannot be set to "basic", use "basic_auth" instead"#.into());
+            return Err(
+                r#"authorization type cannot be set to "basic", use "basic_auth" instead"#.into(),
+            );
         }
         if c.basic_auth.is_some() {
-            return Err("at most one of basic_auth, oauth2 & authorization must be configured".into());
+            return Err(
+                "at most one of basic_auth, oauth2 & authorization must be configured".into(),
+            );
         }
-        c.authorization = Some(Authorization { kind, credentials: credentials.map(Secret), credentials_file });
+        c.authorization = Some(Authorization {
+            kind,
+            credentials: credentials.map(Secret),
+            credentials_file,
+        });
     } else if let Some(t) = bearer {
-        c.authorization = Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret(t)), credentials_file: None });
+        c.authorization = Some(Authorization {
+            kind: "Bearer".into(),
+            credentials: Some(Secret(t)),
+            credentials_file: None,
+        });
     } else if let Some(f) = bearer_file {
-        c.authorization = Some(Authorization { kind: "Bearer".into(), credentials: None, credentials_file: Some(f) });
+        c.authorization = Some(Authorization {
+            kind: "Bearer".into(),
+            credentials: None,
+            credentials_file: Some(f),
+        });
     }
     if let Some(t) = raw.tls_config {
         c.tls_config = t;
@@ -485,15 +518,33 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
         return Err("if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured".into());
     }
     for (name, h) in raw.http_headers.unwrap_or_default() {
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&name))
+        {
             return Err(format!("setting header {name:?} is not allowed"));
         }
         c.http_headers.insert(
             name,
             HeaderValues {
-                values: h.values.unwrap_or_default().into_iter().map(|s| s.0).collect(),
-                secrets: h.secrets.unwrap_or_default().into_iter().map(|s| Secret(s.0)).collect(),
-                files: h.files.unwrap_or_default().into_iter().map(|s| s.0).collect(),
+                values: h
+                    .values
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
+                secrets: h
+                    .secrets
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| Secret(s.0))
+                    .collect(),
+                files: h
+                    .files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
             },
         );
     }
@@ -550,7 +601,10 @@ fn build_tls(t: RawTls) -> Result<TlsConfig, String> {
         return Err("exactly one of key or key_file must be configured when a client certificate is configured".into());
     }
     if using_key && !using_cert {
-        return Err("exactly one of cert or cert_file must be configured when a client key is configured".into());
+        return Err(
+            "exactly one of cert or cert_file must be configured when a client key is configured"
+                .into(),
+        );
     }
     Ok(c)
 }

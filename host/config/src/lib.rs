@@ -51,17 +51,21 @@ use std::path::Path;
 
 pub use check::{check_config_file, CheckReport};
 pub use config::{
-    AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig, QueueConfig,
-    RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig, ScrapeProtocol, StorageConfig,
+    AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig,
+    QueueConfig, RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig, ScrapeProtocol,
+    StorageConfig,
 };
 pub use de::{format_bytes, parse_bytes};
 pub use error::{Error, Result};
 pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
-pub use http::{Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret, TlsConfig, TlsVersion};
-pub use relabel::{expand, hashmod, relabel, relabel_builder, Action, RelabelConfig, Regex};
+pub use http::{
+    Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret, TlsConfig, TlsVersion,
+};
+pub use relabel::{expand, hashmod, relabel, relabel_builder, Action, Regex, RelabelConfig};
 pub use target::{
-    populate_labels, PopulatedTarget, TargetGroup, ADDRESS_LABEL, FILEPATH_LABEL, META_LABEL_PREFIX,
-    METRICS_PATH_LABEL, PARAM_LABEL_PREFIX, SCHEME_LABEL, SCRAPE_INTERVAL_LABEL, SCRAPE_TIMEOUT_LABEL,
+    populate_labels, PopulatedTarget, TargetGroup, ADDRESS_LABEL, FILEPATH_LABEL,
+    META_LABEL_PREFIX, METRICS_PATH_LABEL, PARAM_LABEL_PREFIX, SCHEME_LABEL, SCRAPE_INTERVAL_LABEL,
+    SCRAPE_TIMEOUT_LABEL,
 };
 
 /// The configuration Sightline runs when no `--config.file` is given: it scrapes its own
@@ -100,7 +104,10 @@ pub fn load_str(yaml: &str, source_name: &str) -> Result<Config> {
 /// `scrape_config_files` are loaded and appended, as Prometheus does.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Config> {
     let path = path.as_ref();
-    let src = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let src = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     let mut cfg = config::parse(&src, &path.display().to_string())?;
     if let Some(dir) = path.parent() {
         cfg.set_directory(dir);

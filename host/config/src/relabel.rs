@@ -102,7 +102,10 @@ impl Regex {
     pub fn new(source: &str) -> Result<Regex, String> {
         let re = regex::Regex::new(&format!("^(?:{source})$"))
             .map_err(|e| format!("error parsing regexp {source:?}: {e}"))?;
-        Ok(Regex { source: source.to_string(), re })
+        Ok(Regex {
+            source: source.to_string(),
+            re,
+        })
     }
 
     /// The text as written in the configuration.
@@ -122,6 +125,8 @@ impl Regex {
 }
 
 impl Default for Regex {
+    // The pattern is a constant that compiles; a failure would be a bug caught by every test.
+    #[allow(clippy::expect_used)]
     fn default() -> Self {
         Regex::new("(.*)").expect("the default relabel regex compiles")
     }
@@ -212,7 +217,12 @@ impl<'de> Deserialize<'de> for RelabelConfig {
                 regex: raw.regex.is_some(),
             };
             let cfg = RelabelConfig {
-                source_labels: raw.source_labels.unwrap_or_default().into_iter().map(|l| l.0).collect(),
+                source_labels: raw
+                    .source_labels
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| l.0)
+                    .collect(),
                 separator: raw.separator.map(|s| s.0).unwrap_or(def.separator),
                 regex: raw.regex.unwrap_or(def.regex),
                 modulus: raw.modulus.unwrap_or(0),
@@ -241,8 +251,11 @@ fn is_valid_relabel_target(s: &str) -> bool {
 fn static_regex() -> &'static regex::Regex {
     use std::sync::OnceLock;
     static RE: OnceLock<regex::Regex> = OnceLock::new();
+    // The pattern is a constant that compiles; a failure would be a bug caught by every test.
+    #[allow(clippy::expect_used)]
     RE.get_or_init(|| {
-        regex::Regex::new(r"^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$").expect("constant regex compiles")
+        regex::Regex::new(r"^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$")
+            .expect("constant regex compiles")
     })
 }
 
@@ -262,32 +275,61 @@ impl RelabelConfig {
         if self.modulus == 0 && a == HashMod {
             return Err("relabel configuration for hashmod requires non-zero modulus".into());
         }
-        if matches!(a, Replace | HashMod | Lowercase | Uppercase | KeepEqual | DropEqual) && self.target_label.is_empty() {
-            return Err(format!("relabel configuration for {a} action requires 'target_label' value"));
+        if matches!(
+            a,
+            Replace | HashMod | Lowercase | Uppercase | KeepEqual | DropEqual
+        ) && self.target_label.is_empty()
+        {
+            return Err(format!(
+                "relabel configuration for {a} action requires 'target_label' value"
+            ));
         }
-        let invalid_target = || format!("{:?} is invalid 'target_label' for {a} action", self.target_label);
-        if a == Replace && !self.target_label.contains('$') && !is_valid_label_name(&self.target_label) {
+        let invalid_target = || {
+            format!(
+                "{:?} is invalid 'target_label' for {a} action",
+                self.target_label
+            )
+        };
+        if a == Replace
+            && !self.target_label.contains('$')
+            && !is_valid_label_name(&self.target_label)
+        {
             return Err(invalid_target());
         }
-        if a == Replace && self.target_label.contains('$') && !is_valid_relabel_target(&self.target_label) {
+        if a == Replace
+            && self.target_label.contains('$')
+            && !is_valid_relabel_target(&self.target_label)
+        {
             return Err(invalid_target());
         }
-        if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual) && !is_valid_label_name(&self.target_label) {
+        if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual)
+            && !is_valid_label_name(&self.target_label)
+        {
             return Err(invalid_target());
         }
-        if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual) && self.replacement != def.replacement {
+        if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual)
+            && self.replacement != def.replacement
+        {
             return Err(format!("'replacement' can not be set for {a} action"));
         }
         if a == LabelMap && !is_valid_relabel_target(&self.replacement) {
-            return Err(format!("{:?} is invalid 'replacement' for {a} action", self.replacement));
+            return Err(format!(
+                "{:?} is invalid 'replacement' for {a} action",
+                self.replacement
+            ));
         }
         if a == HashMod && !is_valid_label_name(&self.target_label) {
             return Err(invalid_target());
         }
         if matches!(a, DropEqual | KeepEqual)
-            && (explicit.regex || self.modulus != 0 || self.separator != def.separator || self.replacement != def.replacement)
+            && (explicit.regex
+                || self.modulus != 0
+                || self.separator != def.separator
+                || self.replacement != def.replacement)
         {
-            return Err(format!("{a} action requires only 'source_labels' and `target_label`, and no other fields"));
+            return Err(format!(
+                "{a} action requires only 'source_labels' and `target_label`, and no other fields"
+            ));
         }
         if matches!(a, LabelDrop | LabelKeep)
             && (explicit.source_labels
@@ -296,7 +338,9 @@ impl RelabelConfig {
                 || self.separator != def.separator
                 || self.replacement != def.replacement)
         {
-            return Err(format!("{a} action requires only 'regex', and no other fields"));
+            return Err(format!(
+                "{a} action requires only 'regex', and no other fields"
+            ));
         }
         Ok(())
     }
@@ -318,7 +362,12 @@ pub fn relabel_builder(b: &mut LabelsBuilder, cfgs: &[RelabelConfig]) -> bool {
 }
 
 fn apply(cfg: &RelabelConfig, b: &mut LabelsBuilder) -> bool {
-    let val = cfg.source_labels.iter().map(|n| b.get(n).unwrap_or("")).collect::<Vec<_>>().join(&cfg.separator);
+    let val = cfg
+        .source_labels
+        .iter()
+        .map(|n| b.get(n).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(&cfg.separator);
     match cfg.action {
         Action::Drop => {
             if cfg.regex.is_match(&val) {
@@ -366,7 +415,10 @@ fn apply(cfg: &RelabelConfig, b: &mut LabelsBuilder) -> bool {
             b.set(cfg.target_label.clone(), v.to_string());
         }
         Action::LabelMap => {
-            let snapshot: Vec<(String, String)> = b.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
+            let snapshot: Vec<(String, String)> = b
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect();
             for (name, value) in snapshot {
                 if let Some(caps) = cfg.regex.re.captures(&name) {
                     let res = expand(&cfg.regex.re, &caps, &cfg.replacement);
@@ -456,7 +508,10 @@ fn extract(s: &str) -> Option<(&str, &str)> {
 }
 
 fn group_number(name: &str) -> Option<usize> {
-    if !name.bytes().all(|b| b.is_ascii_digit()) || (name.len() > 1 && name.starts_with('0')) || name.len() > 8 {
+    if !name.bytes().all(|b| b.is_ascii_digit())
+        || (name.len() > 1 && name.starts_with('0'))
+        || name.len() > 8
+    {
         return None;
     }
     name.parse().ok()

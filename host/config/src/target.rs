@@ -68,8 +68,17 @@ fn group_from(targets: Option<Vec<Str>>, labels: Option<LabelMap>) -> TargetGrou
         .into_iter()
         .map(|t| Labels::from_sorted_unchecked(vec![Label::new(ADDRESS_LABEL, t.0)]))
         .collect();
-    let labels = Labels::from_pairs(labels.unwrap_or_default().into_iter().map(|(k, v)| (k.0, v.0)));
-    TargetGroup { targets, labels, source: String::new() }
+    let labels = Labels::from_pairs(
+        labels
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.0, v.0)),
+    );
+    TargetGroup {
+        targets,
+        labels,
+        source: String::new(),
+    }
 }
 
 impl<'de> Deserialize<'de> for TargetGroup {
@@ -105,7 +114,11 @@ pub struct PopulatedTarget {
 /// config's `relabel_configs` are applied; a kept target must have a non-empty `__address__`
 /// without `/`, a valid non-zero interval and timeout (timeout ≤ interval). `__meta_*` labels are
 /// removed and `instance` defaults to `__address__`. No default port is added (Prometheus 3).
-pub fn populate_labels(cfg: &ScrapeConfig, target: &Labels, group_labels: &Labels) -> Result<PopulatedTarget> {
+pub fn populate_labels(
+    cfg: &ScrapeConfig,
+    target: &Labels,
+    group_labels: &Labels,
+) -> Result<PopulatedTarget> {
     let mut b = LabelsBuilder::new();
     for l in target {
         b.set(l.name.clone(), l.value.clone());
@@ -139,7 +152,10 @@ pub fn populate_labels(cfg: &ScrapeConfig, target: &Labels, group_labels: &Label
     let discovered_labels = b.build();
 
     if !relabel_builder(&mut b, &cfg.relabel_configs) {
-        return Ok(PopulatedTarget { labels: None, discovered_labels });
+        return Ok(PopulatedTarget {
+            labels: None,
+            discovered_labels,
+        });
     }
     let addr = b.get(ADDRESS_LABEL).unwrap_or("").to_string();
     if addr.is_empty() {
@@ -167,7 +183,10 @@ pub fn populate_labels(cfg: &ScrapeConfig, target: &Labels, group_labels: &Label
     if b.get(INSTANCE_LABEL).unwrap_or("").is_empty() {
         b.set(INSTANCE_LABEL, addr);
     }
-    Ok(PopulatedTarget { labels: Some(b.build()), discovered_labels })
+    Ok(PopulatedTarget {
+        labels: Some(b.build()),
+        discovered_labels,
+    })
 }
 
 /// Prometheus' `CheckTargetAddress`: a scrape address must not look like a URL.
@@ -186,8 +205,11 @@ impl serde::Serialize for TargetGroup {
         let addrs: Vec<&str> = self.addresses().collect();
         m.serialize_entry("targets", &addrs)?;
         if !self.labels.is_empty() {
-            let labels: std::collections::BTreeMap<&str, &str> =
-                self.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+            let labels: std::collections::BTreeMap<&str, &str> = self
+                .labels
+                .iter()
+                .map(|l| (l.name.as_str(), l.value.as_str()))
+                .collect();
             m.serialize_entry("labels", &labels)?;
         }
         m.end()

@@ -137,11 +137,26 @@ impl<'de> Deserialize<'de> for TlsServerConfig {
                 client_ca_file: ne(r.client_ca_file),
                 client_ca: ne(r.client_ca),
                 client_auth_type: r.client_auth_type.unwrap_or_default(),
-                client_allowed_sans: r.client_allowed_sans.unwrap_or_default().into_iter().map(|s| s.0).collect(),
+                client_allowed_sans: r
+                    .client_allowed_sans
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
                 min_version: r.min_version.unwrap_or(TlsVersion::Tls12),
                 max_version: r.max_version.unwrap_or(TlsVersion::Tls13),
-                cipher_suites: r.cipher_suites.unwrap_or_default().into_iter().map(|s| s.0).collect(),
-                curve_preferences: r.curve_preferences.unwrap_or_default().into_iter().map(|s| s.0).collect(),
+                cipher_suites: r
+                    .cipher_suites
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
+                curve_preferences: r
+                    .curve_preferences
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
                 prefer_server_cipher_suites: r.prefer_server_cipher_suites.unwrap_or(true),
             };
             let has_cert = c.cert_file.is_some() || c.cert.is_some();
@@ -176,7 +191,10 @@ impl<'de> Deserialize<'de> for TlsServerConfig {
 /// Parses a web configuration from memory.
 pub fn parse_web_config(src: &str, source_name: &str) -> Result<WebConfig> {
     let Some(raw) = first_document::<RawWeb>(src, source_name)? else {
-        return Ok(WebConfig { http2: true, ..WebConfig::default() });
+        return Ok(WebConfig {
+            http2: true,
+            ..WebConfig::default()
+        });
     };
     let mut users = BTreeMap::new();
     for (user, hash) in raw.basic_auth_users.unwrap_or_default() {
@@ -195,17 +213,28 @@ pub fn parse_web_config(src: &str, source_name: &str) -> Result<WebConfig> {
     Ok(WebConfig {
         tls_server_config: raw.tls_server_config,
         http2: http.as_ref().and_then(|h| h.http2).unwrap_or(true),
-        headers: http.and_then(|h| h.headers).unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect(),
+        headers: http
+            .and_then(|h| h.headers)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect(),
         basic_auth_users: users,
     })
 }
 
 /// Reads a web configuration file; relative TLS file paths become relative to its directory.
 pub fn load_web_config(path: &Path) -> Result<WebConfig> {
-    let src = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let src = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     let mut c = parse_web_config(&src, &path.display().to_string())?;
     if let (Some(t), Some(dir)) = (&mut c.tls_server_config, path.parent()) {
-        for f in [&mut t.cert_file, &mut t.key_file, &mut t.client_ca_file].into_iter().flatten() {
+        for f in [&mut t.cert_file, &mut t.key_file, &mut t.client_ca_file]
+            .into_iter()
+            .flatten()
+        {
             *f = join_dir(dir, f);
         }
     }
@@ -223,5 +252,7 @@ fn is_bcrypt_hash(s: &str) -> bool {
         && b[4].is_ascii_digit()
         && b[5].is_ascii_digit()
         && b[6] == b'$'
-        && b[7..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/')
+        && b[7..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/')
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 use sightline_config::{load_file, load_str, Config, Scheme, ScrapeProtocol, DEFAULT_CONFIG_YAML};
 
 fn testdata(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 fn secs(s: u64) -> Duration {
@@ -19,18 +21,31 @@ fn seed_config_loads_unchanged() {
     assert_eq!(cfg.global.scrape_interval, secs(15));
     assert_eq!(cfg.global.scrape_timeout, secs(10));
     assert_eq!(cfg.global.evaluation_interval, secs(15));
-    let jobs: Vec<_> = cfg.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    let jobs: Vec<_> = cfg
+        .scrape_configs
+        .iter()
+        .map(|s| s.job_name.as_str())
+        .collect();
     assert_eq!(jobs, ["app", "node", "postgres"]);
     let app = &cfg.scrape_configs[0];
     assert_eq!(app.scrape_interval, secs(15));
     assert_eq!(app.scrape_timeout, secs(5));
     assert_eq!(app.metrics_path, "/metrics");
-    assert_eq!(app.static_configs[0].addresses().collect::<Vec<_>>(), ["localhost:8000"]);
+    assert_eq!(
+        app.static_configs[0].addresses().collect::<Vec<_>>(),
+        ["localhost:8000"]
+    );
     assert_eq!(cfg.scrape_configs[1].scrape_timeout, secs(10));
     // Rule files are relative to the config file's directory, as in Prometheus.
-    assert_eq!(cfg.rule_files, [testdata("alerts.yml").display().to_string()]);
+    assert_eq!(
+        cfg.rule_files,
+        [testdata("alerts.yml").display().to_string()]
+    );
     let am = &cfg.alerting.alertmanagers[0];
-    assert_eq!(am.static_configs[0].addresses().collect::<Vec<_>>(), ["localhost:9093"]);
+    assert_eq!(
+        am.static_configs[0].addresses().collect::<Vec<_>>(),
+        ["localhost:9093"]
+    );
     assert_eq!(am.api_version, "v2");
     assert_eq!(am.timeout, secs(10));
     assert_eq!(am.scheme, Scheme::Http);
@@ -43,7 +58,10 @@ fn embedded_default_config_loads() {
     let own = &cfg.scrape_configs[0];
     assert_eq!(own.job_name, "sightline");
     assert_eq!(own.scrape_interval, secs(15));
-    assert_eq!(own.static_configs[0].addresses().collect::<Vec<_>>(), ["127.0.0.1:9090"]);
+    assert_eq!(
+        own.static_configs[0].addresses().collect::<Vec<_>>(),
+        ["127.0.0.1:9090"]
+    );
     let node = &cfg.scrape_configs[1];
     assert_eq!(node.job_name, "node");
     assert_eq!(node.plugin.as_deref(), Some("node-exporter"));
@@ -71,18 +89,54 @@ fn defaults_table() {
     let g = &cfg.global;
     let s = &cfg.scrape_configs[0];
     let checks: Vec<(&str, String, String)> = vec![
-        ("global.scrape_interval", format!("{:?}", g.scrape_interval), "60s".into()),
-        ("global.scrape_timeout", format!("{:?}", g.scrape_timeout), "10s".into()),
-        ("global.evaluation_interval", format!("{:?}", g.evaluation_interval), "60s".into()),
-        ("scrape_interval", format!("{:?}", s.scrape_interval), "60s".into()),
-        ("scrape_timeout", format!("{:?}", s.scrape_timeout), "10s".into()),
+        (
+            "global.scrape_interval",
+            format!("{:?}", g.scrape_interval),
+            "60s".into(),
+        ),
+        (
+            "global.scrape_timeout",
+            format!("{:?}", g.scrape_timeout),
+            "10s".into(),
+        ),
+        (
+            "global.evaluation_interval",
+            format!("{:?}", g.evaluation_interval),
+            "60s".into(),
+        ),
+        (
+            "scrape_interval",
+            format!("{:?}", s.scrape_interval),
+            "60s".into(),
+        ),
+        (
+            "scrape_timeout",
+            format!("{:?}", s.scrape_timeout),
+            "10s".into(),
+        ),
         ("metrics_path", s.metrics_path.clone(), "/metrics".into()),
         ("scheme", s.scheme.as_str().into(), "http".into()),
         ("honor_labels", s.honor_labels.to_string(), "false".into()),
-        ("honor_timestamps", s.honor_timestamps.to_string(), "true".into()),
-        ("enable_compression", s.enable_compression.to_string(), "true".into()),
-        ("follow_redirects", s.http.follow_redirects.to_string(), "true".into()),
-        ("enable_http2", s.http.enable_http2.to_string(), "true".into()),
+        (
+            "honor_timestamps",
+            s.honor_timestamps.to_string(),
+            "true".into(),
+        ),
+        (
+            "enable_compression",
+            s.enable_compression.to_string(),
+            "true".into(),
+        ),
+        (
+            "follow_redirects",
+            s.http.follow_redirects.to_string(),
+            "true".into(),
+        ),
+        (
+            "enable_http2",
+            s.http.enable_http2.to_string(),
+            "true".into(),
+        ),
         ("sample_limit", s.sample_limit.to_string(), "0".into()),
         ("body_size_limit", s.body_size_limit.to_string(), "0".into()),
         (
@@ -99,10 +153,18 @@ fn defaults_table() {
 #[test]
 fn inheritance_rules() {
     // Only the interval given, below the global timeout: the timeout becomes the interval.
-    let cfg = load_str("scrape_configs:\n  - job_name: j\n    scrape_interval: 5s\n", "i.yml").unwrap();
+    let cfg = load_str(
+        "scrape_configs:\n  - job_name: j\n    scrape_interval: 5s\n",
+        "i.yml",
+    )
+    .unwrap();
     assert_eq!(cfg.scrape_configs[0].scrape_timeout, secs(5));
     // A global interval below the default timeout caps the global timeout.
-    let cfg = load_str("global:\n  scrape_interval: 3s\nscrape_configs:\n  - job_name: j\n", "i.yml").unwrap();
+    let cfg = load_str(
+        "global:\n  scrape_interval: 3s\nscrape_configs:\n  - job_name: j\n",
+        "i.yml",
+    )
+    .unwrap();
     assert_eq!(cfg.global.scrape_timeout, secs(3));
     assert_eq!(cfg.scrape_configs[0].scrape_timeout, secs(3));
     // Limits and protocols come from global unless set.
@@ -110,7 +172,10 @@ fn inheritance_rules() {
     let cfg = load_str(src, "i.yml").unwrap();
     assert_eq!(cfg.scrape_configs[0].sample_limit, 10);
     assert_eq!(cfg.scrape_configs[0].body_size_limit, 10 << 20);
-    assert_eq!(cfg.scrape_configs[0].scrape_protocols, [ScrapeProtocol::PrometheusText0_0_4]);
+    assert_eq!(
+        cfg.scrape_configs[0].scrape_protocols,
+        [ScrapeProtocol::PrometheusText0_0_4]
+    );
     assert_eq!(cfg.scrape_configs[1].sample_limit, 3);
 }
 
@@ -142,15 +207,27 @@ scrape_configs:
 "#;
     let cfg = load_str(src, "h.yml").unwrap();
     let a = cfg.scrape_configs[0].http.authorization.as_ref().unwrap();
-    assert_eq!((a.kind.as_str(), a.credentials.as_ref().unwrap().expose()), ("Bearer", "tok"));
+    assert_eq!(
+        (a.kind.as_str(), a.credentials.as_ref().unwrap().expose()),
+        ("Bearer", "tok")
+    );
     let b = cfg.scrape_configs[1].http.authorization.as_ref().unwrap();
-    assert_eq!((b.kind.as_str(), b.credentials_file.as_deref()), ("Bearer", Some("/etc/tok")));
+    assert_eq!(
+        (b.kind.as_str(), b.credentials_file.as_deref()),
+        ("Bearer", Some("/etc/tok"))
+    );
     let c = &cfg.scrape_configs[2];
     let ba = c.http.basic_auth.as_ref().unwrap();
-    assert_eq!((ba.username.as_str(), ba.password.as_ref().unwrap().expose()), ("u", "p"));
+    assert_eq!(
+        (ba.username.as_str(), ba.password.as_ref().unwrap().expose()),
+        ("u", "p")
+    );
     assert_eq!(c.http.tls_config.cert_file.as_deref(), Some("c.pem"));
     assert!(c.http.tls_config.insecure_skip_verify);
-    assert_eq!(c.http.proxy_url.as_ref().unwrap().as_str(), "http://proxy:3128/");
+    assert_eq!(
+        c.http.proxy_url.as_ref().unwrap().as_str(),
+        "http://proxy:3128/"
+    );
     assert!(!c.http.follow_redirects && !c.http.enable_http2);
     assert_eq!(c.params["module"], ["http_2xx", "other"]);
 }
@@ -165,7 +242,10 @@ fn remote_write_and_read_defaults() {
     assert_eq!(rw.queue_config.max_shards, 50);
     assert_eq!(rw.queue_config.min_backoff, Duration::from_millis(30));
     assert!(rw.metadata_config.send);
-    assert!(!rw.http.enable_http2, "remote write defaults to HTTP/1.1 as in Prometheus");
+    assert!(
+        !rw.http.enable_http2,
+        "remote write defaults to HTTP/1.1 as in Prometheus"
+    );
     assert_eq!(rw.protobuf_message, "prometheus.WriteRequest");
     assert_eq!(cfg.remote_read[0].remote_timeout, secs(60));
     assert!(cfg.remote_read[0].filter_external_labels);
@@ -278,7 +358,11 @@ fn broken_configs_are_located() {
             }
         }
     }
-    println!("broken configs: {} passed, {} failed", cases.len() - failures.len(), failures.len());
+    println!(
+        "broken configs: {} passed, {} failed",
+        cases.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -306,7 +390,15 @@ remote_write:
 "#;
     let cfg = load_str(src, "s.yml").unwrap();
     let out = cfg.redacted_yaml();
-    for secret in ["hunter2", "tok-123", "cred-456", "key-789", "pch-000", "hdr-secret", "rw-pass"] {
+    for secret in [
+        "hunter2",
+        "tok-123",
+        "cred-456",
+        "key-789",
+        "pch-000",
+        "hdr-secret",
+        "rw-pass",
+    ] {
         assert!(!out.contains(secret), "{secret} leaked:\n{out}");
     }
     assert!(out.matches("<secret>").count() >= 7, "{out}");
@@ -328,7 +420,10 @@ remote_write:
     // The effective config re-loads to the same values, secrets aside.
     let again = load_str(&out, "again.yml").unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert_eq!(again.scrape_configs.len(), 3);
-    assert_eq!(again.scrape_configs[0].scrape_interval, cfg.scrape_configs[0].scrape_interval);
+    assert_eq!(
+        again.scrape_configs[0].scrape_interval,
+        cfg.scrape_configs[0].scrape_interval
+    );
     assert_eq!(again.global, cfg.global);
 }
 
@@ -336,15 +431,36 @@ remote_write:
 fn scrape_config_files_are_merged() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("jobs")).unwrap();
-    std::fs::write(dir.path().join("jobs/extra.yml"), "scrape_configs:\n  - job_name: extra\n    file_sd_configs: [{files: ['sd/*.json']}]\n").unwrap();
-    std::fs::write(dir.path().join("prometheus.yml"), "scrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n").unwrap();
+    std::fs::write(
+        dir.path().join("jobs/extra.yml"),
+        "scrape_configs:\n  - job_name: extra\n    file_sd_configs: [{files: ['sd/*.json']}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        "scrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n",
+    )
+    .unwrap();
     let cfg = load_file(dir.path().join("prometheus.yml")).unwrap();
-    let jobs: Vec<_> = cfg.scrape_configs.iter().map(|s| s.job_name.as_str()).collect();
+    let jobs: Vec<_> = cfg
+        .scrape_configs
+        .iter()
+        .map(|s| s.job_name.as_str())
+        .collect();
     assert_eq!(jobs, ["main", "extra"]);
-    assert_eq!(cfg.scrape_configs[1].file_sd_configs[0].files, [dir.path().join("jobs/sd/*.json").display().to_string()]);
+    assert_eq!(
+        cfg.scrape_configs[1].file_sd_configs[0].files,
+        [dir.path().join("jobs/sd/*.json").display().to_string()]
+    );
 
-    std::fs::write(dir.path().join("jobs/dup.yml"), "scrape_configs:\n  - job_name: main\n").unwrap();
-    let e = load_file(dir.path().join("prometheus.yml")).unwrap_err().to_string();
+    std::fs::write(
+        dir.path().join("jobs/dup.yml"),
+        "scrape_configs:\n  - job_name: main\n",
+    )
+    .unwrap();
+    let e = load_file(dir.path().join("prometheus.yml"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("dup.yml:2:15: found multiple scrape configs with job name \"main\", first found in main config file"), "{e}");
 }
 

@@ -30,12 +30,20 @@ fn prometheus_relabel_cases() {
     let mut failed = Vec::new();
     for c in &cases {
         let got = relabel(&labels(&c.input), &c.relabel);
-        let want = if c.drop { None } else { Some(labels(c.output.as_ref().expect("output or drop"))) };
+        let want = if c.drop {
+            None
+        } else {
+            Some(labels(c.output.as_ref().expect("output or drop")))
+        };
         if got != want {
             failed.push(format!("{}: got {got:?}, want {want:?}", c.name));
         }
     }
-    println!("relabel cases: {} passed, {} failed", cases.len() - failed.len(), failed.len());
+    println!(
+        "relabel cases: {} passed, {} failed",
+        cases.len() - failed.len(),
+        failed.len()
+    );
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
@@ -68,7 +76,9 @@ fn relabel_validation() {
         let got = serde_yaml::from_str::<RelabelConfig>(yaml);
         match (got, want) {
             (Ok(_), None) => {}
-            (Err(e), Some(w)) => assert!(e.to_string().contains(w), "{yaml}: error {e} lacks {w:?}"),
+            (Err(e), Some(w)) => {
+                assert!(e.to_string().contains(w), "{yaml}: error {e} lacks {w:?}")
+            }
             (Ok(c), Some(w)) => panic!("{yaml}: accepted as {c:?}, want error {w:?}"),
             (Err(e), None) => panic!("{yaml}: rejected: {e}"),
         }
@@ -78,7 +88,13 @@ fn relabel_validation() {
 #[test]
 fn relabel_defaults() {
     let c: RelabelConfig = serde_yaml::from_str("target_label: x").unwrap();
-    assert_eq!(c, RelabelConfig { target_label: "x".into(), ..RelabelConfig::default() });
+    assert_eq!(
+        c,
+        RelabelConfig {
+            target_label: "x".into(),
+            ..RelabelConfig::default()
+        }
+    );
     assert_eq!(c.separator, ";");
     assert_eq!(c.regex.as_str(), "(.*)");
     assert_eq!(c.replacement, "$1");
