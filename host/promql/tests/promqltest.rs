@@ -1,0 +1,842 @@
+//! Runs every Prometheus promqltest script in `shared/conformance/promql` against the engine
+//! over `MemStorage`, printing per-file and total pass counts. Native-histogram evals are
+//! counted separately (the store has no histogram samples yet).
+//!
+//! `PROMQLTEST_FILE=<substring>` restricts the files; `PROMQLTEST_VERBOSE=1` prints failures.
+
+use std::path::PathBuf;
+
+use sightline_model::{stale_nan, is_stale_nan, Labels, Sample};
+use sightline_promql::{AtModifier, DurExpr, Engine, EngineOptions, Expr, QueryResult, Value};
+use sightline_storage_api::{Appendable, MemStorage};
+
+/// The pass count this runner must not drop below (raise it as the engine improves).
+const FLOOR: usize = 0;
+
+fn suite_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql")
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(d) = sightline_model::parse_duration(s) {
+        return Some(d.as_millis() as i64);
+    }
+    s.parse::<f64>().ok().map(|v| (v * 1000.0) as i64)
+}
+
+/// Splits a series description into its selector text and the rest.
+fn split_series(line: &str) -> (String, String) {
+    let b = line.as_bytes();
+    let mut i = 0;
+    // Metric name (possibly empty).
+    while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'{' {
+        i += 1;
+    }
+    if i < b.len() && b[i] == b'{' {
+        let mut in_str = false;
+        while i < b.len() {
+            let c = b[i];
+            if in_str {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == b'"' {
+                    in_str = false;
+                }
+            } else if c == b'"' {
+                in_str = true;
+            } else if c == b'}' {
+                i += 1;
+                break;
+            }
+            i += 1;
+        }
+    }
+    (line[..i].to_string(), line[i..].trim().to_string())
+}
+
+fn parse_labels(sel: &str) -> Result<Labels, String> {
+    let s = sel.trim();
+    if s == "{}" {
+        return Ok(Labels::empty());
+    }
+    let s2 = s.strip_suffix("{}").unwrap_or(s);
+    let ms = sightline_promql::parse_selector(s2).map_err(|e| format!("bad series {s:?}: {e}"))?;
+    Ok(Labels::from_pairs(ms.into_iter().map(|m| (m.name, m.value))))
+}
+
+/// One expanded value: `None` is `_`.
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    Val(f64),
+    Skip,
+}
+
+fn scan_float(s: &str) -> Option<(f64, usize)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let rest = &s[i..];
+    let lower = rest.to_ascii_lowercase();
+    if lower.starts_with("inf") || lower.starts_with("nan") {
+        let v: f64 = if lower.starts_with("inf") { f64::INFINITY } else { f64::NAN };
+        let v = if s.starts_with('-') { -v } else { v };
+        return Some((v, i + 3));
+    }
+    let st = i;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+        i += 1;
+    }
+    if i == st {
+        return None;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut k = i + 1;
+        if k < b.len() && (b[k] == b'+' || b[k] == b'-') {
+            k += 1;
+        }
+        if k < b.len() && b[k].is_ascii_digit() {
+            while k < b.len() && b[k].is_ascii_digit() {
+                k += 1;
+            }
+            i = k;
+        }
+    }
+    s[..i].parse::<f64>().ok().map(|v| (v, i))
+}
+
+/// Splits value items, keeping `{{...}}` groups together. Returns (items, has_histogram).
+fn tokenize_values(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0;
+    for c in s.chars() {
+        if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            depth -= 1;
+        }
+        if c.is_whitespace() && depth == 0 {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn expand_values(s: &str) -> Result<(Vec<Item>, bool), String> {
+    let mut out = Vec::new();
+    let mut hist = false;
+    for tok in tokenize_values(s) {
+        if tok.contains("{{") {
+            hist = true;
+            continue;
+        }
+        if tok == "_" {
+            out.push(Item::Skip);
+            continue;
+        }
+        if tok == "stale" {
+            out.push(Item::Val(stale_nan()));
+            continue;
+        }
+        if let Some(n) = tok.strip_prefix("_x") {
+            let n: usize = n.parse().map_err(|_| format!("bad item {tok}"))?;
+            out.extend(std::iter::repeat_n(Item::Skip, n));
+            continue;
+        }
+        let (a, len) = scan_float(&tok).ok_or_else(|| format!("bad item {tok:?}"))?;
+        let rest = &tok[len..];
+        if rest.is_empty() {
+            out.push(Item::Val(a));
+            continue;
+        }
+        if let Some(n) = rest.strip_prefix('x') {
+            let n: usize = n.parse().map_err(|_| format!("bad item {tok}"))?;
+            out.extend(std::iter::repeat_n(Item::Val(a), n + 1));
+            continue;
+        }
+        let neg = rest.starts_with('-');
+        let r2 = &rest[1..];
+        let (b, len2) = scan_float(r2).ok_or_else(|| format!("bad item {tok:?}"))?;
+        let n: usize = r2[len2..].strip_prefix('x').and_then(|n| n.parse().ok()).ok_or_else(|| format!("bad item {tok:?}"))?;
+        let b = if neg { -b } else { b };
+        for k in 0..=n {
+            out.push(Item::Val(a + b * k as f64));
+        }
+    }
+    Ok((out, hist))
+}
+
+#[derive(Debug, Default)]
+struct Expect {
+    fail: Option<(Option<String>, Option<String>)>,
+    warn: Vec<(Option<String>, Option<String>)>,
+    info: Vec<(Option<String>, Option<String>)>,
+    no_warn: bool,
+    no_info: bool,
+    ordered: bool,
+    range_vector: Option<(i64, i64, i64)>,
+    string: Option<String>,
+    scalar: Option<f64>,
+    series: Vec<(Labels, Vec<Item>)>,
+    has_hist_output: bool,
+}
+
+fn parse_msg(rest: &str) -> (Option<String>, Option<String>) {
+    let rest = rest.trim();
+    if let Some(m) = rest.strip_prefix("msg:") {
+        (Some(m.trim().to_string()), None)
+    } else if let Some(r) = rest.strip_prefix("regex:") {
+        (None, Some(r.trim().to_string()))
+    } else {
+        (None, None)
+    }
+}
+
+fn go_unquote(s: &str) -> Option<String> {
+    let s = s.trim();
+    if let Some(x) = s.strip_prefix('`').and_then(|x| x.strip_suffix('`')) {
+        return Some(x.to_string());
+    }
+    let x = s.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut it = x.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                o => out.push(o),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+fn float_eq(a: f64, b: f64) -> bool {
+    if is_stale_nan(a) || is_stale_nan(b) {
+        return is_stale_nan(a) && is_stale_nan(b);
+    }
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    if a == b {
+        return true;
+    }
+    ((a - b).abs() / (a.abs() + b.abs())) < 1e-6
+}
+
+struct EvalCase {
+    line: usize,
+    expr: String,
+    range: Option<(i64, i64, i64)>,
+    at: i64,
+    exp: Expect,
+    native: bool,
+}
+
+fn check_annotations(kind: &str, got: &[String], want: &[(Option<String>, Option<String>)], no: bool) -> Result<(), String> {
+    if no && !got.is_empty() {
+        return Err(format!("unexpected {kind}: {got:?}"));
+    }
+    if want.is_empty() {
+        return Ok(());
+    }
+    if got.is_empty() {
+        return Err(format!("expected {kind} but got none"));
+    }
+    let matches = |g: &str, w: &(Option<String>, Option<String>)| -> bool {
+        match w {
+            (Some(m), _) => g == m,
+            (None, Some(r)) => regex::Regex::new(r).map(|re| re.is_match(g)).unwrap_or(false),
+            _ => true,
+        }
+    };
+    for g in got {
+        if !want.iter().any(|w| matches(g, w)) {
+            return Err(format!("unexpected {kind} {g:?}, want {want:?}"));
+        }
+    }
+    for w in want {
+        if !got.iter().any(|g| matches(g, w)) {
+            return Err(format!("missing {kind} {w:?}, got {got:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String> {
+    if let Some(s) = &exp.string {
+        return match &res.value {
+            Value::String { s: g, .. } if g == s => Ok(()),
+            other => Err(format!("expected string {s:?}, got {other:?}")),
+        };
+    }
+    if let Some(want) = exp.scalar {
+        return match &res.value {
+            Value::Scalar { v, .. } if float_eq(*v, want) => Ok(()),
+            other => Err(format!("expected scalar {want}, got {other:?}")),
+        };
+    }
+    if let Some((from, _to, step)) = exp.range_vector {
+        let m = match &res.value {
+            Value::Matrix(m) => m,
+            other => return Err(format!("expected matrix, got {other:?}")),
+        };
+        if m.len() != exp.series.len() {
+            return Err(format!("expected {} series, got {}: {m:?}", exp.series.len(), m.len()));
+        }
+        for (l, items) in &exp.series {
+            let s = m.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing series {l}: got {m:?}"))?;
+            let want: Vec<Sample> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, it)| match it {
+                    Item::Val(v) => Some(Sample { t: from + i as i64 * step, v: *v }),
+                    Item::Skip => None,
+                })
+                .collect();
+            if want.len() != s.samples.len()
+                || want.iter().zip(&s.samples).any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
+            {
+                return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
+            }
+        }
+        return Ok(());
+    }
+    let v = match &res.value {
+        Value::Vector(v) => v,
+        Value::Matrix(m) if m.is_empty() && exp.series.is_empty() => return Ok(()),
+        other => return Err(format!("expected vector, got {other:?}")),
+    };
+    let _ = t;
+    if v.len() != exp.series.len() {
+        return Err(format!("expected {} samples, got {}: {v:?}", exp.series.len(), v.len()));
+    }
+    for (i, (l, items)) in exp.series.iter().enumerate() {
+        let want = match items.first() {
+            Some(Item::Val(x)) => *x,
+            _ => return Err("bad expected value".into()),
+        };
+        let got = if exp.ordered {
+            let g = &v[i];
+            if &g.labels != l {
+                return Err(format!("ordered: position {i}: want {l}, got {}", g.labels));
+            }
+            g
+        } else {
+            v.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing {l}; got {v:?}"))?
+        };
+        if !float_eq(got.v, want) {
+            return Err(format!("{l}: want {want}, got {}", got.v));
+        }
+    }
+    Ok(())
+}
+
+fn compare_range(res: &QueryResult, exp: &Expect, start: i64, step: i64) -> Result<(), String> {
+    let m = match &res.value {
+        Value::Matrix(m) => m,
+        other => return Err(format!("expected matrix, got {other:?}")),
+    };
+    for w in m.windows(2) {
+        if w[0].labels >= w[1].labels {
+            return Err("matrix not sorted by labels".into());
+        }
+    }
+    let want_series: Vec<&(Labels, Vec<Item>)> =
+        exp.series.iter().filter(|(_, it)| it.iter().any(|x| matches!(x, Item::Val(_)))).collect();
+    if let Some(sv) = exp.scalar {
+        // A scalar expected from a range eval: one series with no labels.
+        if m.len() != 1 || m[0].samples.iter().any(|s| !float_eq(s.v, sv)) {
+            return Err(format!("expected scalar {sv}, got {m:?}"));
+        }
+        return Ok(());
+    }
+    if m.len() != want_series.len() {
+        return Err(format!("expected {} series, got {}: {m:?}", want_series.len(), m.len()));
+    }
+    for (l, items) in want_series {
+        let s = m.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing series {l}; got {m:?}"))?;
+        let want: Vec<Sample> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| match it {
+                Item::Val(v) => Some(Sample { t: start + i as i64 * step, v: *v }),
+                Item::Skip => None,
+            })
+            .collect();
+        if want.len() != s.samples.len() || want.iter().zip(&s.samples).any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v)) {
+            return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
+        }
+    }
+    Ok(())
+}
+
+fn check_result(r: &Result<QueryResult, sightline_promql::Error>, exp: &Expect, check: impl Fn(&QueryResult) -> Result<(), String>) -> Result<(), String> {
+    match (r, &exp.fail) {
+        (Err(e), Some((msg, re))) => {
+            let s = e.to_string();
+            if let Some(m) = msg {
+                if &s != m {
+                    return Err(format!("error {s:?}, want {m:?}"));
+                }
+            }
+            if let Some(rx) = re {
+                if !regex::Regex::new(rx).map(|x| x.is_match(&s)).unwrap_or(false) {
+                    return Err(format!("error {s:?} does not match {rx:?}"));
+                }
+            }
+            Ok(())
+        }
+        (Err(e), None) => Err(format!("unexpected error: {e}")),
+        (Ok(_), Some(_)) => Err("expected failure, query succeeded".into()),
+        (Ok(res), None) => {
+            check_annotations("warning", &res.warnings, &exp.warn, exp.no_warn)?;
+            check_annotations("info", &res.infos, &exp.info, exp.no_info)?;
+            check(res)
+        }
+    }
+}
+
+fn set_at(e: &mut Expr, t: i64) {
+    match e {
+        Expr::Vector(vs) => {
+            if vs.at.is_none() {
+                vs.at = Some(AtModifier::Time(t));
+            }
+        }
+        Expr::Matrix { vs, .. } => {
+            if vs.at.is_none() {
+                vs.at = Some(AtModifier::Time(t));
+            }
+        }
+        Expr::Subquery { expr, at, .. } => {
+            if at.is_none() {
+                *at = Some(AtModifier::Time(t));
+            }
+            set_at(expr, t);
+        }
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => set_at(expr, t),
+        Expr::Binary { lhs, rhs, .. } => {
+            set_at(lhs, t);
+            set_at(rhs, t);
+        }
+        Expr::Aggregate(a) => {
+            set_at(&mut a.expr, t);
+            if let Some(p) = &mut a.param {
+                set_at(p, t);
+            }
+        }
+        Expr::Call { args, .. } => args.iter_mut().for_each(|a| set_at(a, t)),
+        Expr::Number { .. } | Expr::Str { .. } => {}
+    }
+}
+
+fn dur_has_step_range(d: &DurExpr) -> bool {
+    match d {
+        DurExpr::Step | DurExpr::Range => true,
+        DurExpr::Lit(_) | DurExpr::Num(_) => false,
+        DurExpr::Neg(x) | DurExpr::Paren(x) => dur_has_step_range(x),
+        DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => dur_has_step_range(a) || dur_has_step_range(b),
+    }
+}
+
+/// (uses time-dependent functions, uses start/end/range/step)
+fn scan_expr(e: &Expr, acc: &mut (bool, bool)) {
+    let durs = |acc: &mut (bool, bool), ds: &[Option<&DurExpr>]| {
+        for d in ds.iter().flatten() {
+            if dur_has_step_range(d) {
+                acc.0 = true;
+                acc.1 = true;
+            }
+        }
+    };
+    match e {
+        Expr::Vector(vs) => {
+            durs(acc, &[vs.offset.as_ref()]);
+            if matches!(vs.at, Some(AtModifier::Start | AtModifier::End)) {
+                acc.1 = true;
+            }
+        }
+        Expr::Matrix { vs, range, .. } => {
+            durs(acc, &[vs.offset.as_ref(), Some(range)]);
+            if matches!(vs.at, Some(AtModifier::Start | AtModifier::End)) {
+                acc.1 = true;
+            }
+        }
+        Expr::Subquery { expr, range, step, offset, at, .. } => {
+            durs(acc, &[Some(range), step.as_ref(), offset.as_ref()]);
+            if matches!(at, Some(AtModifier::Start | AtModifier::End)) {
+                acc.1 = true;
+            }
+            scan_expr(expr, acc);
+        }
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => scan_expr(expr, acc),
+        Expr::Binary { lhs, rhs, .. } => {
+            scan_expr(lhs, acc);
+            scan_expr(rhs, acc);
+        }
+        Expr::Aggregate(a) => {
+            scan_expr(&a.expr, acc);
+            if let Some(p) = &a.param {
+                scan_expr(p, acc);
+            }
+        }
+        Expr::Call { func, args, .. } => {
+            if matches!(
+                func.as_str(),
+                "time" | "timestamp" | "predict_linear" | "start" | "end" | "day_of_month" | "day_of_week"
+                    | "day_of_year" | "days_in_month" | "hour" | "minute" | "month" | "year"
+            ) {
+                acc.0 = true;
+            }
+            if matches!(func.as_str(), "start" | "end") {
+                acc.1 = true;
+            }
+            args.iter().for_each(|a| scan_expr(a, acc));
+        }
+        Expr::Number { .. } | Expr::Str { .. } => {}
+    }
+}
+
+fn selectors(e: &Expr, out: &mut Vec<Vec<sightline_model::Matcher>>) {
+    match e {
+        Expr::Vector(vs) | Expr::Matrix { vs, .. } => out.push(vs.matchers.clone()),
+        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => selectors(expr, out),
+        Expr::Binary { lhs, rhs, .. } => {
+            selectors(lhs, out);
+            selectors(rhs, out);
+        }
+        Expr::Aggregate(a) => {
+            selectors(&a.expr, out);
+            if let Some(p) = &a.param {
+                selectors(p, out);
+            }
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| selectors(a, out)),
+        _ => {}
+    }
+}
+
+fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String> {
+    if let Some((start, end, step)) = c.range {
+        let r = engine.range_query(st, &c.expr, start, end, step);
+        return check_result(&r, &c.exp, |res| compare_range(res, &c.exp, start, step));
+    }
+    let at = c.exp.range_vector.map(|(_, to, _)| to).unwrap_or(c.at);
+    let r = engine.instant_query(st, &c.expr, at);
+    check_result(&r, &c.exp, |res| compare_instant(res, &c.exp, at))?;
+    let parsed = engine.parse(&c.expr).map_err(|e| e.to_string())?;
+    let mut flags = (false, false);
+    scan_expr(&parsed, &mut flags);
+    let range_check = !c.exp.ordered && c.exp.range_vector.is_none() && c.exp.string.is_none() && !flags.1;
+    let mut variants: Vec<(String, i64)> = vec![(c.expr.clone(), at)];
+    if !flags.0 && c.exp.range_vector.is_none() {
+        let mut e2 = parsed.clone();
+        set_at(&mut e2, at);
+        let s = e2.to_string();
+        let times = if at == 0 { vec![-1000, 0, 1000] } else { vec![-10 * at, 0, at / 5, at, 10 * at] };
+        for t in times {
+            variants.push((s.clone(), t));
+        }
+    }
+    for (i, (expr, t)) in variants.iter().enumerate() {
+        if i > 0 {
+            let r = engine.instant_query(st, expr, *t);
+            check_result(&r, &c.exp, |res| compare_instant(res, &c.exp, *t)).map_err(|e| format!("@ re-run of {expr} at {t}: {e}"))?;
+        }
+        if range_check {
+            let r = engine.range_query(st, expr, t - 60_000, t + 60_000, 60_000);
+            let mid = *t;
+            check_result(&r, &c.exp, |res| {
+                // Take the middle step as an instant result.
+                let m = match &res.value {
+                    Value::Matrix(m) => m,
+                    other => return Err(format!("range re-run: expected matrix, got {other:?}")),
+                };
+                let value = if c.exp.scalar.is_some() {
+                    match m.first().and_then(|s| s.samples.iter().find(|p| p.t == mid)) {
+                        Some(p) => Value::Scalar { t_ms: mid, v: p.v },
+                        None => Value::Vector(vec![]),
+                    }
+                } else {
+                    Value::Vector(
+                        m.iter()
+                            .filter_map(|s| {
+                                s.samples.iter().find(|p| p.t == mid).map(|p| sightline_promql::VectorSample {
+                                    labels: s.labels.clone(),
+                                    t_ms: mid,
+                                    v: p.v,
+                                })
+                            })
+                            .collect(),
+                    )
+                };
+                let inst = QueryResult { value, warnings: vec![], infos: vec![] };
+                compare_instant(&inst, &c.exp, mid)
+            })
+            .map_err(|e| format!("range re-run of {expr} around {t}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+struct FileStats {
+    name: String,
+    pass: usize,
+    total: usize,
+    fo_pass: usize,
+    fo_total: usize,
+}
+
+fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let t = l.trim();
+            if t.starts_with('#') {
+                String::new()
+            } else {
+                t.to_string()
+            }
+        })
+        .collect();
+    let mut opts = EngineOptions::default();
+    opts.max_samples = 10_000;
+    opts.timeout = std::time::Duration::from_secs(100);
+    let engine = Engine::new(opts);
+    let mut st = MemStorage::new();
+    let mut hist_series: Vec<Labels> = Vec::new();
+    let mut stats = FileStats { name: name.clone(), pass: 0, total: 0, fo_pass: 0, fo_total: 0 };
+    let mut i = 0;
+    while i < lines.len() {
+        let l = &lines[i];
+        if l.is_empty() {
+            i += 1;
+            continue;
+        }
+        let start_line = i + 1;
+        let mut block = vec![l.clone()];
+        i += 1;
+        while i < lines.len() && !lines[i].is_empty() {
+            block.push(lines[i].clone());
+            i += 1;
+        }
+        let cmd = block[0].split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        if cmd == "clear" {
+            st = MemStorage::new();
+            hist_series.clear();
+        } else if cmd.starts_with("load") {
+            let nhcb = cmd == "load_with_nhcb";
+            let step = block[0].split_whitespace().nth(1).and_then(parse_time).ok_or("bad load step")?;
+            let mut app = st.appender();
+            for line in &block[1..] {
+                let (sel, vals) = split_series(line);
+                if sel.ends_with("@st") {
+                    continue;
+                }
+                let labels = parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
+                let (items, hist) = expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
+                if hist {
+                    hist_series.push(labels.clone());
+                }
+                if nhcb {
+                    if let Some(n) = labels.metric_name() {
+                        for suf in ["_bucket", "_count", "_sum"] {
+                            if let Some(base) = n.strip_suffix(suf) {
+                                let mut b = labels.builder();
+                                b.set("__name__", base.to_string());
+                                b.del("le");
+                                hist_series.push(b.build());
+                            }
+                        }
+                    }
+                }
+                for (k, it) in items.iter().enumerate() {
+                    if let Item::Val(v) = it {
+                        let _ = app.append(None, &labels, k as i64 * step, *v);
+                    }
+                }
+            }
+            app.commit().map_err(|e| e.to_string())?;
+        } else if cmd.starts_with("eval") {
+            let head = &block[0];
+            let mut words = head.split_whitespace();
+            let first = words.next().unwrap_or("").to_ascii_lowercase();
+            let mut exp = Expect::default();
+            match first.as_str() {
+                "eval_fail" => exp.fail = Some((None, None)),
+                "eval_warn" => exp.warn.push((None, None)),
+                "eval_info" => exp.info.push((None, None)),
+                "eval_ordered" => exp.ordered = true,
+                _ => {}
+            }
+            let kind = words.next().unwrap_or("");
+            let (range, at, expr) = if kind == "instant" {
+                let _at_word = words.next();
+                let t = words.next().and_then(parse_time).ok_or_else(|| format!("line {start_line}: bad time"))?;
+                let rest: Vec<&str> = words.collect();
+                (None, t, rest.join(" "))
+            } else if kind == "range" {
+                let _ = words.next();
+                let a = words.next().and_then(parse_time).ok_or("bad from")?;
+                let _ = words.next();
+                let b = words.next().and_then(parse_time).ok_or("bad to")?;
+                let _ = words.next();
+                let s = words.next().and_then(parse_time).ok_or("bad step")?;
+                let rest: Vec<&str> = words.collect();
+                (Some((a, b, s)), 0, rest.join(" "))
+            } else {
+                return Err(format!("line {start_line}: bad eval {head}"));
+            };
+            // Keep the expression text exactly as written after the header words.
+            let expr = {
+                let idx = head.find(expr.split_whitespace().next().unwrap_or("")).unwrap_or(0);
+                let prefix_words = if range.is_some() { 8 } else { 4 };
+                let mut pos = 0;
+                let mut count = 0;
+                let hb = head.as_bytes();
+                while count < prefix_words && pos < hb.len() {
+                    while pos < hb.len() && hb[pos].is_ascii_whitespace() {
+                        pos += 1;
+                    }
+                    while pos < hb.len() && !hb[pos].is_ascii_whitespace() {
+                        pos += 1;
+                    }
+                    count += 1;
+                }
+                let _ = idx;
+                head[pos..].trim().to_string()
+            };
+            for line in &block[1..] {
+                if let Some(rest) = line.strip_prefix("expect ") {
+                    let rest = rest.trim();
+                    let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                    match k {
+                        "fail" => exp.fail = Some(parse_msg(tail)),
+                        "warn" => exp.warn.push(parse_msg(tail)),
+                        "info" => exp.info.push(parse_msg(tail)),
+                        "no_warn" => exp.no_warn = true,
+                        "no_info" => exp.no_info = true,
+                        "ordered" => exp.ordered = true,
+                        "string" => exp.string = go_unquote(tail),
+                        "range" => {
+                            let w: Vec<&str> = tail.split_whitespace().collect();
+                            // range vector from A to B step C
+                            if w.len() >= 7 {
+                                let a = parse_time(w[2]).ok_or("bad range from")?;
+                                let b = parse_time(w[4]).ok_or("bad range to")?;
+                                let c = parse_time(w[6]).ok_or("bad range step")?;
+                                exp.range_vector = Some((a, b, c));
+                            }
+                        }
+                        _ => return Err(format!("line {start_line}: unknown expect {k}")),
+                    }
+                } else if let Some(m) = line.strip_prefix("expected_fail_message") {
+                    exp.fail = Some((Some(m.trim().to_string()), None));
+                } else if let Some(m) = line.strip_prefix("expected_fail_regexp") {
+                    exp.fail = Some((None, Some(m.trim().to_string())));
+                } else if let Some((v, _)) = scan_float(line).filter(|(_, n)| *n == line.len()) {
+                    exp.scalar = Some(v);
+                } else {
+                    let (sel, vals) = split_series(line);
+                    let labels = parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
+                    let (items, hist) = expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
+                    if hist {
+                        exp.has_hist_output = true;
+                    }
+                    exp.series.push((labels, items));
+                }
+            }
+            // Classify: does the eval touch native histogram data?
+            let mut native = exp.has_hist_output;
+            if let Ok(p) = engine.parse(&expr) {
+                let mut sels = Vec::new();
+                selectors(&p, &mut sels);
+                if sels.iter().any(|ms| hist_series.iter().any(|l| ms.iter().all(|m| m.matches(l.get_or_empty(&m.name))))) {
+                    native = true;
+                }
+            }
+            let case = EvalCase { line: start_line, expr, range, at, exp, native };
+            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_eval(&engine, &st, &case)))
+                .unwrap_or_else(|_| Err("PANIC".to_string()));
+            stats.total += 1;
+            if !case.native {
+                stats.fo_total += 1;
+            }
+            match res {
+                Ok(()) => {
+                    stats.pass += 1;
+                    if !case.native {
+                        stats.fo_pass += 1;
+                    }
+                }
+                Err(e) => {
+                    if verbose && (!case.native || std::env::var("PROMQLTEST_NATIVE").is_ok()) {
+                        println!("FAIL {name}:{} {}\n    {e}", case.line, case.expr);
+                    }
+                }
+            }
+        } else {
+            return Err(format!("{name}:{start_line}: invalid command {cmd}"));
+        }
+    }
+    Ok(stats)
+}
+
+#[test]
+fn promqltest() {
+    let dir = suite_dir();
+    assert!(dir.is_dir(), "promqltest suite missing at {} (expected shared/conformance/promql beside the repo)", dir.display());
+    let filter = std::env::var("PROMQLTEST_FILE").ok();
+    let verbose = std::env::var("PROMQLTEST_VERBOSE").is_ok();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("suite dir is readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "test"))
+        .filter(|p| filter.as_ref().is_none_or(|f| p.to_string_lossy().contains(f.as_str())))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .test files in {}", dir.display());
+    let (mut p, mut n, mut fp, mut fnn) = (0, 0, 0, 0);
+    for f in &files {
+        match run_file(f, verbose) {
+            Ok(s) => {
+                println!(
+                    "{:<28} {:>4}/{:<4} evals passed (float-only {:>4}/{:<4}, native-histogram {:>3}/{:<3})",
+                    s.name,
+                    s.pass,
+                    s.total,
+                    s.fo_pass,
+                    s.fo_total,
+                    s.pass - s.fo_pass,
+                    s.total - s.fo_total
+                );
+                p += s.pass;
+                n += s.total;
+                fp += s.fo_pass;
+                fnn += s.fo_total;
+            }
+            Err(e) => println!("{}: could not run: {e}", f.display()),
+        }
+    }
+    println!("promqltest: {p}/{n} evals passed (float-only: {fp}/{fnn}, native-histogram: {}/{})", p - fp, n - fnn);
+    if filter.is_none() {
+        assert!(p >= FLOOR, "pass count {p} dropped below the recorded floor {FLOOR}");
+    }
+}
