@@ -5,6 +5,7 @@ use std::path::Path;
 use sightline_config::check_config_file;
 use sightline_config::web::{load_web_config, parse_web_config, ClientAuth};
 
+#[allow(clippy::unwrap_used)]
 fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     if let Some(parent) = p.parent() {
