@@ -144,8 +144,8 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
     let swapped = mods.card == Card::OneToMany;
     let (lhs, rhs) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
     // Fill values in the (possibly swapped) orientation.
-    let (fill_many, fill_one) =
-        if swapped { (mods.fill_right, mods.fill_left) } else { (mods.fill_left, mods.fill_right) };
+    // The fill values are not swapped with the sides (Prometheus' behaviour).
+    let (fill_many, fill_one) = (mods.fill_left, mods.fill_right);
     let mut right: HashMap<u64, usize> = HashMap::with_capacity(rhs.len());
     for (i, rs) in rhs.iter().enumerate() {
         let s = sig(&rs.labels, &names, mods.on);
@@ -163,19 +163,17 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
     let mut matched_one: HashMap<u64, Option<HashSet<Labels>>> = HashMap::new();
     let mut used_right: HashSet<usize> = HashSet::new();
     let mut out = Vec::new();
-    let mut emit = |ls: &Elem, rs: &Elem, lv: f64, rv: f64, s: u64, out: &mut Vec<Elem>| -> Result<()> {
+    let mut emit = |ls: &Elem, rs: &Elem, lv: f64, rv: f64, s: u64, override_labels: Option<Labels>, out: &mut Vec<Elem>| -> Result<()> {
         let (fl, fr) = if swapped { (rv, lv) } else { (lv, rv) };
         let (mut val, keep) = scalar_op(op, fl, fr);
         if op.is_comparison() && swapped {
             // Comparisons keep the value of the left-hand side as written.
             val = fl;
         }
-        if mods.return_bool {
-            val = if keep { 1.0 } else { 0.0 };
-        } else if !keep {
-            return Ok(());
-        }
-        let metric = result_labels(&ls.labels, &rs.labels, mods);
+        let metric = match &override_labels {
+            Some(l) => l.clone(),
+            None => result_labels(&ls.labels, &rs.labels, mods),
+        };
         match mods.card {
             Card::OneToOne => {
                 if matched_one.contains_key(&s) {
@@ -196,7 +194,12 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
                 }
             }
         }
-        let drop = ls.drop_name || drops_name(op) || mods.return_bool;
+        if mods.return_bool {
+            val = if keep { 1.0 } else { 0.0 };
+        } else if !keep {
+            return Ok(());
+        }
+        let drop = ls.drop_name || drops_name(op) || mods.return_bool || override_labels.is_some();
         let value = if op.is_comparison() && !mods.return_bool && swapped { fl } else { val };
         out.push(Elem { labels: Arc::new(metric), t: ts, v: value, drop_name: drop });
         Ok(())
@@ -207,7 +210,7 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
             Some(&j) => {
                 used_right.insert(j);
                 let rs = &rhs[j];
-                emit(ls, rs, ls.v, rs.v, s, &mut out)?;
+                emit(ls, rs, ls.v, rs.v, s, None, &mut out)?;
             }
             None => {
                 if let Some(fv) = fill_one {
@@ -216,7 +219,7 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
                     ls2.labels = ls.labels.clone();
                     let saved_card = mods.card;
                     let _ = saved_card;
-                    emit(&ls2, &rs, ls.v, fv, s, &mut out)?;
+                    emit(&ls2, &rs, ls.v, fv, s, None, &mut out)?;
                 }
             }
         }
@@ -227,8 +230,9 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
                 continue;
             }
             let s = sig(&rs.labels, &names, mods.on);
-            let ls = Elem { labels: rs.labels.clone(), t: ts, v: fv, drop_name: rs.drop_name };
-            emit(&ls, rs, fv, rs.v, s, &mut out)?;
+            let ls = Elem { labels: rs.labels.clone(), t: ts, v: fv, drop_name: true };
+            let ml = match_labels(&rs.labels, &names, mods.on);
+            emit(&ls, rs, fv, rs.v, s, Some(ml), &mut out)?;
         }
     }
     Ok(out)

@@ -427,7 +427,7 @@ fn set_at(e: &mut Expr, t: i64) {
             if at.is_none() {
                 *at = Some(AtModifier::Time(t));
             }
-            set_at(expr, t);
+            let _ = expr;
         }
         Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => set_at(expr, t),
         Expr::Binary { lhs, rhs, .. } => {
@@ -633,7 +633,8 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
         let start_line = i + 1;
         let mut block = vec![l.clone()];
         i += 1;
-        while i < lines.len() && !lines[i].is_empty() {
+        let is_clear = l.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case("clear"));
+        while !is_clear && i < lines.len() && !lines[i].is_empty() {
             block.push(lines[i].clone());
             i += 1;
         }
@@ -647,7 +648,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             let mut app = st.appender();
             for line in &block[1..] {
                 let (sel, vals) = split_series(line);
-                if sel.ends_with("@st") {
+                if sel.ends_with("@st") || vals.starts_with("@st") {
                     continue;
                 }
                 let labels = parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
