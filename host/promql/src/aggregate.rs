@@ -147,7 +147,13 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
                     labels: gl,
                     value: match op {
                         "count" | "group" => 1.0,
-                        "stddev" | "stdvar" => 0.0,
+                        "stddev" | "stdvar" => {
+                            if f.is_finite() {
+                                0.0
+                            } else {
+                                f64::NAN
+                            }
+                        }
                         _ => f,
                     },
                     comp: 0.0,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_model::{is_stale_nan, Labels, LabelsBuilder, Sample};
+use sightline_model::{is_stale_nan, Labels, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
@@ -144,6 +144,7 @@ impl Engine {
                 vt.name()
             )));
         }
+        validate(expr)?;
         let mut ev = Ev {
             reg: &self.reg,
             text,
@@ -183,7 +184,7 @@ impl Engine {
                         .series
                         .into_iter()
                         .map(|w| RangeSeries {
-                            labels: if w.drop_name { w.labels.without_metric_name() } else { (*w.labels).clone() },
+                            labels: if w.drop_name { drop_name_labels(&w.labels) } else { (*w.labels).clone() },
                             samples: w.samples().to_vec(),
                         })
                         .collect();
@@ -241,12 +242,57 @@ impl Engine {
     }
 }
 
+/// Checks made when a query is created (Prometheus reports them without a position).
+fn validate(e: &Expr) -> Result<()> {
+    match e {
+        Expr::Call { func, args, .. } => {
+            for a in args {
+                if let Expr::Matrix { vs, .. } = a {
+                    if vs.smoothed && !matches!(func.as_str(), "delta" | "increase" | "rate") {
+                        return Err(Error::BadData(format!(
+                            "smoothed modifier can only be used with: delta, increase, rate - not with {func}"
+                        )));
+                    }
+                    if vs.anchored && !matches!(func.as_str(), "changes" | "delta" | "increase" | "rate" | "resets") {
+                        return Err(Error::BadData(format!(
+                            "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {func}"
+                        )));
+                    }
+                }
+                validate(a)?;
+            }
+            Ok(())
+        }
+        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => validate(expr),
+        Expr::Binary { lhs, rhs, .. } => {
+            validate(lhs)?;
+            validate(rhs)
+        }
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                validate(p)?;
+            }
+            validate(&a.expr)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn finish_labels(e: &Elem) -> Labels {
     if e.drop_name {
-        e.labels.without_metric_name()
+        drop_name_labels(&e.labels)
     } else {
         (*e.labels).clone()
     }
+}
+
+/// Removes `__name__` and the labels that belong to it (`__type__`, `__unit__`).
+pub(crate) fn drop_name_labels(l: &Labels) -> Labels {
+    let mut b = l.builder();
+    b.del("__name__");
+    b.del("__type__");
+    b.del("__unit__");
+    b.build()
 }
 
 fn check_dups<'a>(it: impl Iterator<Item = &'a Labels>) -> Result<()> {
@@ -381,6 +427,34 @@ impl<'a> Ev<'a> {
                     self.collect(p, tmin, tmax, None, out);
                 }
                 self.collect(&a.expr, tmin, tmax, None, out);
+            }
+            Expr::Call { func, args, pos } if func == "info" => {
+                if let Some(a) = args.first() {
+                    self.collect(a, tmin, tmax, Some(func), out);
+                }
+                let (name_ms, _) = info_matchers(args.get(1));
+                let mut ms = name_ms;
+                if !ms.iter().any(|m| !m.matches_empty()) {
+                    if let Ok(m) = sightline_model::Matcher::new(sightline_model::MatchOp::RegexMatch, "__name__", ".+_info") {
+                        ms.push(m);
+                    }
+                }
+                out.push(Need {
+                    key: e as *const Expr as usize,
+                    vs: VectorSelector {
+                        name: None,
+                        matchers: ms,
+                        offset: None,
+                        at: None,
+                        anchored: false,
+                        smoothed: false,
+                        pos: *pos,
+                    },
+                    is_matrix: false,
+                    min: tmin - self.lookback,
+                    max: tmax,
+                    func: None,
+                });
             }
             Expr::Call { func, args, .. } => {
                 for a in args {
@@ -607,8 +681,94 @@ impl<'a> Ev<'a> {
                 };
                 aggregate::aggregate(self, a, param, v, ts)
             }
+            Expr::Call { func, args, .. } if func == "info" => self.eval_info(e, args, ts),
             Expr::Call { func, args, pos } => self.eval_call(func, args, *pos, ts),
         }
+    }
+
+    fn eval_info(&mut self, e: &Expr, args: &[Expr], ts: i64) -> Result<Arg> {
+        let base = match args.first() {
+            Some(a) => match self.eval(a, ts)? {
+                Arg::Vector(v) => v,
+                _ => return Err(Error::Execution("info() needs an instant vector".into())),
+            },
+            None => vec![],
+        };
+        let (name_ms, data_ms) = info_matchers(args.get(1));
+        let key = e as *const Expr as usize;
+        let mut infos: Vec<Arc<Labels>> = Vec::new();
+        if let Some(d) = self.data.get(&key) {
+            for s in d.iter() {
+                let idx = s.samples.partition_point(|x| x.t <= ts);
+                if idx == 0 {
+                    continue;
+                }
+                let smp = s.samples[idx - 1];
+                if smp.t <= ts - self.lookback || is_stale_nan(smp.v) {
+                    continue;
+                }
+                if name_ms.iter().all(|m| m.matches(s.labels.get_or_empty(&m.name))) {
+                    infos.push(s.labels.clone());
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(base.len());
+        for el in base {
+            if name_ms.iter().all(|m| m.matches(el.labels.get_or_empty("__name__"))) {
+                out.push(el);
+                continue;
+            }
+            let inst = el.labels.get_or_empty("instance");
+            let job = el.labels.get_or_empty("job");
+            let mut added: Vec<(String, String)> = Vec::new();
+            let mut found = false;
+            for inf in &infos {
+                if inf.get_or_empty("instance") != inst || inf.get_or_empty("job") != job {
+                    continue;
+                }
+                if !data_ms.iter().all(|m| m.matches(inf.get_or_empty(&m.name))) {
+                    continue;
+                }
+                found = true;
+                for l in inf.iter() {
+                    if l.name == "__name__" || l.name == "instance" || l.name == "job" {
+                        continue;
+                    }
+                    if !data_ms.is_empty() && !data_ms.iter().any(|m| m.name == l.name) {
+                        continue;
+                    }
+                    if el.labels.has(&l.name) {
+                        continue;
+                    }
+                    match added.iter().find(|(n, _)| *n == l.name) {
+                        Some((_, v)) if *v != l.value => {
+                            return Err(Error::Execution(format!(
+                                "conflicting label: {:?} has values {:?} and {:?}",
+                                l.name, v, l.value
+                            )));
+                        }
+                        Some(_) => {}
+                        None => added.push((l.name.clone(), l.value.clone())),
+                    }
+                }
+            }
+            if !found {
+                if data_ms.iter().all(|m| m.matches_empty()) {
+                    out.push(el);
+                }
+                continue;
+            }
+            if added.is_empty() {
+                out.push(el);
+                continue;
+            }
+            let mut b = el.labels.builder();
+            for (n, v) in added {
+                b.set(n, v);
+            }
+            out.push(Elem { labels: Arc::new(b.build()), t: el.t, v: el.v, drop_name: el.drop_name });
+        }
+        Ok(Arg::Vector(out))
     }
 
     fn eval_call(&mut self, func: &str, args: &[Expr], pos: PosRange, ts: i64) -> Result<Arg> {
@@ -624,6 +784,7 @@ impl<'a> Ev<'a> {
             ts,
             start: self.start,
             end: self.end,
+            step: self.interval,
             is_range_query: self.is_range,
             args,
             call_pos: pos,
@@ -638,9 +799,18 @@ impl<'a> Ev<'a> {
     }
 }
 
-/// Builds labels from a builder into a shared label set.
-pub(crate) fn arc_labels(b: &LabelsBuilder) -> Arc<Labels> {
-    Arc::new(b.build())
+/// Splits `info()`'s selector into `__name__` matchers (defaulting to `target_info`) and data
+/// label matchers.
+fn info_matchers(sel: Option<&Expr>) -> (Vec<sightline_model::Matcher>, Vec<sightline_model::Matcher>) {
+    let ms = match sel {
+        Some(Expr::Vector(vs)) => vs.matchers.clone(),
+        _ => vec![],
+    };
+    let (mut name, data): (Vec<_>, Vec<_>) = ms.into_iter().partition(|m| m.name == "__name__");
+    if name.is_empty() {
+        name.push(sightline_model::Matcher::equal("__name__", "target_info"));
+    }
+    (name, data)
 }
 
 /// The signature of a binary expression's matching labels.

@@ -22,6 +22,8 @@ pub struct FnCtx<'a> {
     pub start: i64,
     /// The query's end in milliseconds.
     pub end: i64,
+    /// The query step in milliseconds (0 for instant queries).
+    pub step: i64,
     /// Whether this is a range query.
     pub is_range_query: bool,
     /// The argument expressions.
@@ -617,7 +619,7 @@ fn sort_by_label_fn(r: &mut FunctionRegistry, name: &'static str, desc: bool) {
 fn check_dup_labels(v: &[Elem]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for e in v {
-        let key = if e.drop_name { e.labels.without_metric_name() } else { (*e.labels).clone() };
+        let key = if e.drop_name { crate::engine::drop_name_labels(&e.labels) } else { (*e.labels).clone() };
         if !seen.insert(key) {
             return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
         }
@@ -788,6 +790,167 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
     Ok(FnOut::Vector(out))
 }
 
+fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
+    b.sort_by(|x, y| x.upper.partial_cmp(&y.upper).unwrap_or(std::cmp::Ordering::Equal));
+    if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
+        return f64::NAN;
+    }
+    let mut c: Vec<Bucket> = Vec::with_capacity(b.len());
+    for x in b {
+        match c.last_mut() {
+            Some(l) if l.upper == x.upper => l.count += x.count,
+            _ => c.push(x),
+        }
+    }
+    let b = c;
+    let count = b[b.len() - 1].count;
+    if count == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+    let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
+    let (mut lower_set, mut upper_set) = (false, false);
+    for (i, bk) in b.iter().enumerate() {
+        let lower_bound = if i > 0 {
+            b[i - 1].upper
+        } else if bk.upper > 0.0 {
+            0.0
+        } else {
+            f64::NEG_INFINITY
+        };
+        let upper_bound = bk.upper;
+        let interp = |v: f64| -> f64 {
+            if lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY {
+                // Without a finite width the whole bucket counts at its upper bound.
+                return rank;
+            }
+            rank + (bk.count - rank) * (v - lower_bound) / (upper_bound - lower_bound)
+        };
+        if !lower_set && lower_bound >= lower {
+            lower_rank = rank;
+            lower_set = true;
+        }
+        if !upper_set && lower_bound >= upper {
+            upper_rank = rank;
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        if !lower_set && lower_bound < lower && upper_bound > lower {
+            lower_rank = interp(lower);
+            lower_set = true;
+        }
+        if !upper_set && lower_bound < upper && upper_bound > upper {
+            upper_rank = interp(upper);
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        rank = bk.count;
+    }
+    if !lower_set || lower_rank > count {
+        lower_rank = count;
+    }
+    if !upper_set || upper_rank > count {
+        upper_rank = count;
+    }
+    (upper_rank - lower_rank) / count
+}
+
+/// Groups classic-histogram bucket series by their labels without `le`.
+fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<(Arc<Labels>, Vec<Bucket>)> {
+    let mut groups: Vec<(Arc<Labels>, Vec<Bucket>)> = Vec::new();
+    let mut idx: HashMap<Labels, usize> = HashMap::new();
+    for e in v {
+        let le = e.labels.get_or_empty("le").to_string();
+        let upper = match parse_go_float(&le) {
+            Some(u) if !le.is_empty() => u,
+            _ => {
+                let name = e.labels.metric_name().unwrap_or("").to_string();
+                let p = ctx.arg_pos(arg);
+                ctx.warn(
+                    &format!("bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"),
+                    p,
+                );
+                continue;
+            }
+        };
+        let mut b = e.labels.builder();
+        b.del("le");
+        let key = b.build();
+        let i = match idx.get(&key) {
+            Some(i) => *i,
+            None => {
+                idx.insert(key.clone(), groups.len());
+                groups.push((Arc::new(key), vec![]));
+                groups.len() - 1
+            }
+        };
+        groups[i].1.push(Bucket { upper, count: e.v });
+    }
+    groups
+}
+
+fn histogram_fraction_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> {
+    let (lo, hi) = (a[0].scalar(), a[1].scalar());
+    let v = take_vec(&mut a, 2);
+    let groups = group_buckets(ctx, v, 2);
+    Ok(FnOut::Vector(groups.into_iter().map(|(l, b)| elem(l, ctx.ts, bucket_fraction(lo, hi, b), true)).collect()))
+}
+
+fn quantile_label(q: f64) -> String {
+    let s = fmt_number(q);
+    if s.contains('.') || s.contains('e') || s.contains("Inf") || s.contains("NaN") {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+fn histogram_quantiles_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> {
+    let label = a[1].str().to_string();
+    if !sightline_model::is_valid_label_name(&label) {
+        return Err(Error::Execution(format!("invalid label name {label:?}")));
+    }
+    let qs: Vec<f64> = a[2..].iter().map(Arg::scalar).collect();
+    for (i, q) in qs.iter().enumerate() {
+        if !(0.0..=1.0).contains(q) {
+            let p = ctx.arg_pos(i + 2);
+            ctx.warn(&format!("quantile value should be between 0 and 1, got {}", fmt_number(*q)), p);
+        }
+    }
+    let v = take_vec(&mut a, 0);
+    if let Some(e) = v.iter().find(|e| e.labels.has(&label)) {
+        return Err(Error::Execution(format!(
+            "label {label:?} already exists on series {}",
+            e.labels
+        )));
+    }
+    let groups = group_buckets(ctx, v, 0);
+    let mut out = Vec::new();
+    for (l, b) in groups {
+        for q in &qs {
+            let (val, forced, _) = bucket_quantile(*q, b.clone());
+            if forced {
+                let name = l.metric_name().unwrap_or("").to_string();
+                let p = ctx.arg_pos(0);
+                ctx.info(
+                    &format!("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {name:?}"),
+                    p,
+                );
+            }
+            let mut lb = l.builder();
+            lb.set(label.clone(), quantile_label(*q));
+            out.push(elem(Arc::new(lb.build()), ctx.ts, val, true));
+        }
+    }
+    Ok(FnOut::Vector(out))
+}
+
 fn label_replace_fn(_ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> {
     let dst = a[1].str().to_string();
     let repl = a[2].str().to_string();
@@ -894,6 +1057,32 @@ fn register_builtins(r: &mut FunctionRegistry) {
     reg(r, "time", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.ts as f64 / 1000.0))));
     reg(r, "start", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.start as f64 / 1000.0))));
     reg(r, "end", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.end as f64 / 1000.0))));
+    reg(r, "step", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.step as f64 / 1000.0))));
+    reg(r, "range", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar((ctx.end - ctx.start) as f64 / 1000.0))));
+    reg(
+        r,
+        "min_of",
+        &[S, S],
+        0,
+        false,
+        S,
+        Arc::new(|_, a| {
+            let (x, y) = (a[0].scalar(), a[1].scalar());
+            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() { f64::NAN } else { x.min(y) }))
+        }),
+    );
+    reg(
+        r,
+        "max_of",
+        &[S, S],
+        0,
+        false,
+        S,
+        Arc::new(|_, a| {
+            let (x, y) = (a[0].scalar(), a[1].scalar());
+            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) }))
+        }),
+    );
     reg(
         r,
         "round",
@@ -1006,7 +1195,17 @@ fn register_builtins(r: &mut FunctionRegistry) {
         // Native histograms are not stored yet: float samples yield nothing.
         reg(r, name, &[V], 0, false, V, Arc::new(|_, _| Ok(FnOut::Vector(vec![]))));
     }
-    reg(r, "histogram_fraction", &[S, S, V], 0, false, V, Arc::new(|_, _| Ok(FnOut::Vector(vec![]))));
+    reg(
+        r,
+        "info",
+        &[V, V],
+        1,
+        false,
+        V,
+        Arc::new(|_, _| Err(Error::Execution("info() is evaluated by the engine".into()))),
+    );
+    reg(r, "histogram_fraction", &[S, S, V], 0, false, V, Arc::new(histogram_fraction_fn));
+    reg(r, "histogram_quantiles", &[V, Str, S], 0, true, V, Arc::new(histogram_quantiles_fn));
     reg(
         r,
         "absent",
@@ -1120,6 +1319,9 @@ fn register_builtins(r: &mut FunctionRegistry) {
     });
     over_time(r, "mad_over_time", true, |s| {
         let vals: Vec<f64> = s.iter().map(|p| p.v).collect();
+        if vals.iter().any(|v| v.is_nan()) {
+            return Some(f64::NAN);
+        }
         let med = quantile(0.5, vals.clone());
         Some(quantile(0.5, vals.iter().map(|v| (v - med).abs()).collect()))
     });

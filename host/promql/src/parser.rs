@@ -23,6 +23,7 @@ struct Parser<'a> {
     toks: Vec<Token>,
     i: usize,
     reg: &'a FunctionRegistry,
+    allow_empty_selector: bool,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -30,7 +31,7 @@ type PResult<T> = Result<T, ParseError>;
 /// Parses `input` with the given function registry.
 pub(crate) fn parse_with(input: &str, reg: &FunctionRegistry) -> PResult<Expr> {
     let toks = lex(input)?;
-    let mut p = Parser { input, toks, i: 0, reg };
+    let mut p = Parser { input, toks, i: 0, reg, allow_empty_selector: false };
     if matches!(p.peek(), Tok::Eof) {
         return Err(error_at(input, 0, 0, "no expression found in input"));
     }
@@ -653,7 +654,11 @@ impl<'a> Parser<'a> {
             if matches!(self.peek(), Tok::RParen) {
                 break;
             }
-            args.push(self.parse_expr(0)?);
+            let saved = self.allow_empty_selector;
+            self.allow_empty_selector = name == "info" && args.len() == 1;
+            let a = self.parse_expr(0);
+            self.allow_empty_selector = saved;
+            args.push(a?);
             match self.peek() {
                 Tok::Comma => {
                     self.next();
@@ -691,25 +696,6 @@ impl<'a> Parser<'a> {
                     a.pos().end,
                     format!("expected type {} in call to function {:?}, got {}", want.name(), name, got.name()),
                 ));
-            }
-        }
-        // Range modifiers are only valid for some functions.
-        for a in &args {
-            if let Expr::Matrix { vs, .. } = a {
-                if vs.smoothed && !matches!(name.as_str(), "delta" | "increase" | "rate") {
-                    return Err(self.err(
-                        pos.start,
-                        pos.end,
-                        format!("smoothed modifier can only be used with: delta, increase, rate - not with {name}"),
-                    ));
-                }
-                if vs.anchored && !matches!(name.as_str(), "changes" | "delta" | "increase" | "rate" | "resets") {
-                    return Err(self.err(
-                        pos.start,
-                        pos.end,
-                        format!("anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {name}"),
-                    ));
-                }
             }
         }
         Ok(Expr::Call { func: name, args, pos })
@@ -875,7 +861,7 @@ impl<'a> Parser<'a> {
         if let Some(n) = &name {
             matchers.insert(0, Matcher::equal("__name__", n.clone()));
         }
-        if !matchers.iter().any(|m| !m.matches_empty()) {
+        if !self.allow_empty_selector && !matchers.iter().any(|m| !m.matches_empty()) {
             return Err(self.err(start, end, "vector selector must contain at least one non-empty matcher"));
         }
         Ok(Expr::Vector(VectorSelector {

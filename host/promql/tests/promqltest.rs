@@ -646,6 +646,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             let nhcb = cmd == "load_with_nhcb";
             let step = block[0].split_whitespace().nth(1).and_then(parse_time).ok_or("bad load step")?;
             let mut app = st.appender();
+            let mut pending: Vec<(Labels, std::collections::BTreeMap<i64, f64>)> = Vec::new();
             for line in &block[1..] {
                 let (sel, vals) = split_series(line);
                 if sel.ends_with("@st") || vals.starts_with("@st") {
@@ -668,10 +669,22 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                         }
                     }
                 }
+                let idx = match pending.iter().position(|(l, _)| *l == labels) {
+                    Some(i) => i,
+                    None => {
+                        pending.push((labels.clone(), Default::default()));
+                        pending.len() - 1
+                    }
+                };
                 for (k, it) in items.iter().enumerate() {
                     if let Item::Val(v) = it {
-                        let _ = app.append(None, &labels, k as i64 * step, *v);
+                        pending[idx].1.insert(k as i64 * step, *v);
                     }
+                }
+            }
+            for (labels, samples) in &pending {
+                for (t, v) in samples {
+                    let _ = app.append(None, labels, *t, *v);
                 }
             }
             app.commit().map_err(|e| e.to_string())?;
