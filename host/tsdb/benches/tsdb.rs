@@ -1,1 +1,136 @@
-fn main() {}
+//! Criterion benches of the TSDB hot paths: append, chunk encode/decode, postings
+//! intersection, WAL replay.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sightline_model::{Labels, Sample, SeriesRef};
+use sightline_storage_api::Appendable;
+use sightline_tsdb::{bench_support, FsyncPolicy, Tsdb, TsdbOptions};
+
+fn series(n: usize) -> Vec<Labels> {
+    (0..n)
+        .map(|i| {
+            Labels::from_pairs([
+                ("__name__", format!("metric_{}", i % 50)),
+                ("instance", format!("host-{}:9100", i % 100)),
+                ("job", "node".to_string()),
+                ("i", i.to_string()),
+            ])
+        })
+        .collect()
+}
+
+fn opts(dir: &std::path::Path) -> TsdbOptions {
+    TsdbOptions {
+        wal_fsync: FsyncPolicy::Never,
+        ..TsdbOptions::new(dir)
+    }
+}
+
+fn bench_append(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let ls = series(10_000);
+    let mut refs: Vec<Option<SeriesRef>> = vec![None; ls.len()];
+    let mut t = 0i64;
+    let mut g = c.benchmark_group("append");
+    g.throughput(Throughput::Elements(ls.len() as u64));
+    g.sample_size(20);
+    g.bench_function("10k_series_commit_with_refs", |b| {
+        b.iter(|| {
+            t += 15_000;
+            let mut a = db.appender();
+            for (i, l) in ls.iter().enumerate() {
+                refs[i] = Some(
+                    a.append(refs[i], l, t, (t / 1000) as f64 + i as f64)
+                        .unwrap(),
+                );
+            }
+            a.commit().unwrap();
+        })
+    });
+    g.finish();
+}
+
+fn bench_chunks(c: &mut Criterion) {
+    let samples: Vec<Sample> = (0..120)
+        .map(|i| Sample {
+            t: 1_700_000_000_000 + i * 15_000,
+            v: (i as f64 * 1.5).floor(),
+        })
+        .collect();
+    let mut g = c.benchmark_group("chunk");
+    g.throughput(Throughput::Elements(120));
+    g.bench_function("encode_120", |b| {
+        b.iter(|| bench_support::encode_chunks(&samples))
+    });
+    let chunk = bench_support::encode_chunks(&samples).remove(0);
+    println!(
+        "chunk bytes for 120 counter-like samples: {} ({:.2} bytes/sample)",
+        chunk.len(),
+        chunk.len() as f64 / 120.0
+    );
+    g.bench_function("decode_120", |b| {
+        b.iter(|| bench_support::decode_chunk(&chunk))
+    });
+    g.finish();
+}
+
+fn bench_postings(c: &mut Criterion) {
+    let a: Vec<u64> = (0..1_000_000).step_by(3).collect();
+    let b: Vec<u64> = (0..1_000_000).step_by(7).collect();
+    let small: Vec<u64> = (0..1_000_000).step_by(10_007).collect();
+    let mut g = c.benchmark_group("postings");
+    g.bench_function("intersect_333k_x_143k", |bn| {
+        bn.iter(|| bench_support::intersect(&a, &b))
+    });
+    g.bench_function("intersect_100_x_333k", |bn| {
+        bn.iter(|| bench_support::intersect(&small, &a))
+    });
+    g.finish();
+}
+
+fn bench_replay(c: &mut Criterion) {
+    let ls = series(10_000);
+    let mut g = c.benchmark_group("wal_replay");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements((ls.len() * 60) as u64));
+    g.bench_function("10k_series_x_60_samples", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                {
+                    let db = Tsdb::open(opts(dir.path())).unwrap();
+                    let mut refs: Vec<Option<SeriesRef>> = vec![None; ls.len()];
+                    for k in 0..60 {
+                        let mut a = db.appender();
+                        for (i, l) in ls.iter().enumerate() {
+                            refs[i] = Some(a.append(refs[i], l, k * 15_000, k as f64).unwrap());
+                        }
+                        a.commit().unwrap();
+                    }
+                }
+                dir
+            },
+            |dir| {
+                let db = Tsdb::open(opts(dir.path())).unwrap();
+                assert_eq!(db.open_report().wal_samples, 600_000);
+                (db, dir)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_append,
+    bench_chunks,
+    bench_postings,
+    bench_replay
+);
+criterion_main!(benches);

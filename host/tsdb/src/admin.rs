@@ -18,9 +18,16 @@ impl Tsdb {
     /// Marks samples of series matching `matchers` in `[start, end]` (inclusive, ms; open
     /// ends default to all time) as deleted. Queries stop returning them at once;
     /// [`Tsdb::clean_tombstones`] removes them physically. Prometheus answers 204.
-    pub fn delete_series(&self, matchers: &[Matcher], start: Option<TimestampMs>, end: Option<TimestampMs>) -> Result<()> {
+    pub fn delete_series(
+        &self,
+        matchers: &[Matcher],
+        start: Option<TimestampMs>,
+        end: Option<TimestampMs>,
+    ) -> Result<()> {
         if matchers.is_empty() {
-            return Err(Error::InvalidArgument("delete_series needs at least one matcher".into()));
+            return Err(Error::InvalidArgument(
+                "delete_series needs at least one matcher".into(),
+            ));
         }
         let (min_t, max_t) = (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX));
         if min_t > max_t {
@@ -80,7 +87,9 @@ impl Tsdb {
             }
             let ids: Vec<u64> = intervals.keys().copied().collect();
             h.delete_samples(&ids, &|id, t| {
-                intervals.get(&id).is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
+                intervals
+                    .get(&id)
+                    .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
             })?;
         }
         // The WAL still holds the deleted samples: a full checkpoint makes it unnecessary.
@@ -109,14 +118,20 @@ impl Tsdb {
                 h.series_data(&ids, i64::MIN, i64::MAX)
             };
             let pms = self.partition_ms();
-            let mut by_part: HashMap<TimestampMs, HashMap<sightline_model::Labels, Vec<Sample>>> = HashMap::new();
+            let mut by_part: HashMap<TimestampMs, HashMap<sightline_model::Labels, Vec<Sample>>> =
+                HashMap::new();
             for d in data {
                 let mut samples = d.ooo;
                 for c in &d.chunks {
                     samples.extend(chunk::decode_all(&c.data)?);
                 }
                 for s in samples {
-                    by_part.entry(partition_start(s.t, pms)).or_default().entry(d.labels.clone()).or_default().push(s);
+                    by_part
+                        .entry(partition_start(s.t, pms))
+                        .or_default()
+                        .entry(d.labels.clone())
+                        .or_default()
+                        .push(s);
                 }
             }
             let mut built = Vec::new();
@@ -133,7 +148,10 @@ impl Tsdb {
 
 /// `YYYYMMDDTHHMMSSZ` for now (UTC), as Prometheus names snapshots.
 fn utc_stamp() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil date from days since the epoch (Howard Hinnant's algorithm).
@@ -146,5 +164,10 @@ fn utc_stamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

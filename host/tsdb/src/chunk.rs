@@ -55,7 +55,11 @@ impl BitWriter {
             }
             let take = n.min(self.free);
             let shift = n - take;
-            let mask = if take == 64 { u64::MAX } else { (1u64 << take) - 1 };
+            let mask = if take == 64 {
+                u64::MAX
+            } else {
+                (1u64 << take) - 1
+            };
             let bits = ((v >> shift) & mask) as u8;
             let last = buf.len() - 1;
             buf[last] |= bits << (self.free - take);
@@ -87,7 +91,11 @@ impl BitReader {
             let take = n.min(avail);
             let shift = avail - take;
             let bits = (byte >> shift) & (((1u16 << take) - 1) as u8);
-            v = if take == 64 { bits as u64 } else { (v << take) | bits as u64 };
+            v = if take == 64 {
+                bits as u64
+            } else {
+                (v << take) | bits as u64
+            };
             self.pos_bits += take as usize;
             n -= take;
         }
@@ -141,7 +149,17 @@ impl XorAppender {
     pub(crate) fn new() -> Self {
         let mut buf = Vec::with_capacity(32);
         buf.extend_from_slice(&[ENCODING_XOR, 0, 0]);
-        XorAppender { buf, bw: BitWriter::default(), count: 0, first_t: 0, t: 0, delta: 0, v_bits: 0, leading: 0xff, trailing: 0 }
+        XorAppender {
+            buf,
+            bw: BitWriter::default(),
+            count: 0,
+            first_t: 0,
+            t: 0,
+            delta: 0,
+            v_bits: 0,
+            leading: 0xff,
+            trailing: 0,
+        }
     }
 
     /// Rebuilds an appender that continues `chunk` (used when a persisted open chunk is reloaded).
@@ -287,7 +305,9 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
         let remaining = chunk_len(data.as_ref())?;
         Ok(ChunkIter {
             data,
-            br: BitReader { pos_bits: HEADER * 8 },
+            br: BitReader {
+                pos_bits: HEADER * 8,
+            },
             remaining,
             read: 0,
             t: 0,
@@ -354,10 +374,17 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
                 }
                 let sig = 64 - self.leading - self.trailing;
                 let bits = br.read_bits(buf, sig)?;
-                self.v_bits ^= if self.trailing >= 64 { 0 } else { bits << self.trailing };
+                self.v_bits ^= if self.trailing >= 64 {
+                    0
+                } else {
+                    bits << self.trailing
+                };
             }
         }
-        Some(Sample { t: self.t, v: f64::from_bits(self.v_bits) })
+        Some(Sample {
+            t: self.t,
+            v: f64::from_bits(self.v_bits),
+        })
     }
 
     pub(crate) fn next_sample(&mut self) -> Option<Sample> {
@@ -447,11 +474,33 @@ mod tests {
             vec![],
             vec![(0, 0.0)],
             vec![(1000, 1.0), (2000, 1.0), (3000, 1.0)],
-            vec![(1, f64::NAN), (2, stale_nan()), (3, -0.0), (4, 0.0), (5, f64::INFINITY), (6, f64::NEG_INFINITY)],
-            vec![(-5_000_000, 1.5), (-4_000_000, -2.5), (-1, 3.25), (0, 1e300), (1, f64::MIN_POSITIVE)],
+            vec![
+                (1, f64::NAN),
+                (2, stale_nan()),
+                (3, -0.0),
+                (4, 0.0),
+                (5, f64::INFINITY),
+                (6, f64::NEG_INFINITY),
+            ],
+            vec![
+                (-5_000_000, 1.5),
+                (-4_000_000, -2.5),
+                (-1, 3.25),
+                (0, 1e300),
+                (1, f64::MIN_POSITIVE),
+            ],
             vec![(i64::MIN, 1.0), (0, 2.0), (i64::MAX, 3.0)],
-            vec![(0, 1.0), (1 << 40, 2.0), ((1 << 40) + 1, 3.0), (1 << 41, f64::from_bits(1))],
-            vec![(10, f64::from_bits(u64::MAX)), (20, f64::from_bits(1)), (30, f64::from_bits(1 << 63))],
+            vec![
+                (0, 1.0),
+                (1 << 40, 2.0),
+                ((1 << 40) + 1, 3.0),
+                (1 << 41, f64::from_bits(1)),
+            ],
+            vec![
+                (10, f64::from_bits(u64::MAX)),
+                (20, f64::from_bits(1)),
+                (30, f64::from_bits(1 << 63)),
+            ],
             vec![(5, 1.0), (5, 2.0), (4, 3.0)],
         ];
         for c in &cases {

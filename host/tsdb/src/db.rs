@@ -63,7 +63,10 @@ impl Default for TsdbOptions {
 impl TsdbOptions {
     /// Defaults with the given data directory.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        TsdbOptions { path: path.into(), ..TsdbOptions::default() }
+        TsdbOptions {
+            path: path.into(),
+            ..TsdbOptions::default()
+        }
     }
 }
 
@@ -243,7 +246,9 @@ pub struct Tsdb {
 
 impl std::fmt::Debug for Tsdb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tsdb").field("path", &self.opts.path).finish_non_exhaustive()
+        f.debug_struct("Tsdb")
+            .field("path", &self.opts.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -253,7 +258,9 @@ impl Tsdb {
     pub fn open(opts: TsdbOptions) -> Result<Tsdb> {
         let start = Instant::now();
         if opts.partition_duration < Duration::from_millis(1) {
-            return Err(Error::InvalidArgument("partition_duration must be positive".into()));
+            return Err(Error::InvalidArgument(
+                "partition_duration must be positive".into(),
+            ));
         }
         std::fs::create_dir_all(&opts.path).map_err(|e| Error::io(&opts.path, e))?;
         let store = Store::open(&opts.path.join("sled"), opts.cache_bytes)?;
@@ -265,7 +272,9 @@ impl Tsdb {
             report.checkpoint_series += 1;
             head.restore(snap)
         })?;
-        report.corruptions.extend(corrupt.iter().map(|e| e.to_string()));
+        report
+            .corruptions
+            .extend(corrupt.iter().map(|e| e.to_string()));
         let mut tombstones = store.tombstones()?;
         let wal_dir = opts.path.join("wal");
         let mut st = ApplyStats::default();
@@ -295,7 +304,9 @@ impl Tsdb {
         })?;
         report.wal_segments = rep.segments as u64;
         report.wal_records = rep.records;
-        report.corruptions.extend(rep.corruptions.iter().map(|e| e.to_string()));
+        report
+            .corruptions
+            .extend(rep.corruptions.iter().map(|e| e.to_string()));
         let wal = Wal::open(&wal_dir, opts.wal_segment_bytes, opts.wal_fsync)?;
         report.duration = start.elapsed();
         let counters = Counters::default();
@@ -314,7 +325,10 @@ impl Tsdb {
             store,
             tombstones: RwLock::new(tombstones),
             counters,
-            maint: Mutex::new(MaintState { last_checkpoint: Instant::now(), wal_bytes_at_checkpoint: 0 }),
+            maint: Mutex::new(MaintState {
+                last_checkpoint: Instant::now(),
+                wal_bytes_at_checkpoint: 0,
+            }),
             report,
             partition_ms,
             opts,
@@ -352,7 +366,10 @@ impl Tsdb {
     /// every minute) from a blocking thread.
     pub fn run_maintenance_once(&self) -> Result<MaintenanceReport> {
         let mut m = self.maint.lock();
-        let mut rep = MaintenanceReport { chunks_persisted: self.persist_closed()?, ..Default::default() };
+        let mut rep = MaintenanceReport {
+            chunks_persisted: self.persist_closed()?,
+            ..Default::default()
+        };
         let wal_written = self.wal.lock().bytes_written;
         if m.last_checkpoint.elapsed() >= self.opts.checkpoint_interval
             || wal_written - m.wal_bytes_at_checkpoint >= self.opts.checkpoint_wal_bytes
@@ -390,17 +407,24 @@ impl Tsdb {
         let mut n = 0u64;
         for (id, labels, chunks) in closed {
             done.push((id, chunks.len()));
-            let mut per: HashMap<TimestampMs, Vec<(TimestampMs, TimestampMs, std::sync::Arc<[u8]>)>> = HashMap::new();
+            let mut per: HashMap<TimestampMs, Vec<store::ChunkTuple>> = HashMap::new();
             for c in chunks {
                 n += 1;
-                per.entry(partition_start(c.min_t, self.partition_ms)).or_default().push((c.min_t, c.max_t, c.data));
+                per.entry(partition_start(c.min_t, self.partition_ms))
+                    .or_default()
+                    .push((c.min_t, c.max_t, c.data));
             }
             for (p, chunks) in per {
-                by_part.entry(p).or_default().push(PartWrite { labels: labels.clone(), id, chunks });
+                by_part.entry(p).or_default().push(PartWrite {
+                    labels: labels.clone(),
+                    id,
+                    chunks,
+                });
             }
         }
         for (p, writes) in by_part {
-            self.store.write_head_chunks(p, p.saturating_add(self.partition_ms), &writes)?;
+            self.store
+                .write_head_chunks(p, p.saturating_add(self.partition_ms), &writes)?;
         }
         self.head.write().drop_persisted(&done);
         inc(&self.counters.chunks_persisted, n);
@@ -463,7 +487,13 @@ impl Tsdb {
     /// The newest timestamp known (head or partitions).
     fn newest(&self) -> TimestampMs {
         let h = self.head.read().max_t;
-        let p = self.store.partitions().iter().map(|p| p.max_t.saturating_sub(1)).max().unwrap_or(i64::MIN);
+        let p = self
+            .store
+            .partitions()
+            .iter()
+            .map(|p| p.max_t.saturating_sub(1))
+            .max()
+            .unwrap_or(i64::MIN);
         h.max(p)
     }
 
@@ -487,11 +517,13 @@ impl Tsdb {
             if w > max_range {
                 return Ok(false);
             }
-            let mut windows: std::collections::BTreeMap<i64, Vec<Partition>> = std::collections::BTreeMap::new();
+            let mut windows: std::collections::BTreeMap<i64, Vec<Partition>> =
+                std::collections::BTreeMap::new();
             for p in &parts {
                 let k = p.min_t.div_euclid(w);
                 let end = (k + 1).saturating_mul(w);
-                if p.max_t <= end && p.max_t <= boundary && end <= boundary && p.max_t - p.min_t < w {
+                if p.max_t <= end && p.max_t <= boundary && end <= boundary && p.max_t - p.min_t < w
+                {
                     windows.entry(k).or_default().push(p.clone());
                 }
             }
@@ -513,7 +545,13 @@ impl Tsdb {
                     return Err(e);
                 }
                 inc(&self.counters.compactions, 1);
-                tracing::info!(min_t, max_t, sources = group.len(), series = writes.len(), "compacted partitions");
+                tracing::info!(
+                    min_t,
+                    max_t,
+                    sources = group.len(),
+                    series = writes.len(),
+                    "compacted partitions"
+                );
                 return Ok(true);
             }
         }
@@ -526,7 +564,11 @@ impl Tsdb {
             return Ok(0);
         }
         let cutoff = self.newest().saturating_sub(ms(self.opts.retention_time));
-        let mut victims: Vec<Partition> = parts.iter().filter(|p| p.max_t <= cutoff).cloned().collect();
+        let mut victims: Vec<Partition> = parts
+            .iter()
+            .filter(|p| p.max_t <= cutoff)
+            .cloned()
+            .collect();
         let n_time = victims.len();
         if let Some(limit) = self.opts.retention_size {
             let mut rest: Vec<&Partition> = parts.iter().filter(|p| p.max_t > cutoff).collect();
@@ -545,8 +587,15 @@ impl Tsdb {
             return Ok(0);
         }
         inc(&self.counters.retention_dropped, n_time as u64);
-        inc(&self.counters.size_retention_dropped, (victims.len() - n_time) as u64);
-        tracing::info!(partitions = victims.len(), cutoff, "retention dropping partitions");
+        inc(
+            &self.counters.size_retention_dropped,
+            (victims.len() - n_time) as u64,
+        );
+        tracing::info!(
+            partitions = victims.len(),
+            cutoff,
+            "retention dropping partitions"
+        );
         self.store.drop_partitions(&victims)?;
         Ok(victims.len())
     }
@@ -618,8 +667,14 @@ impl Tsdb {
             max_time: h.max_t,
         };
         let head_bytes = h.approx_bytes() as u64;
-        let label_value_count = values_by_name.iter().map(|(n, (c, _))| (n.to_string(), *c)).collect();
-        let memory_by_name = values_by_name.iter().map(|(n, (_, b))| (n.to_string(), *b)).collect();
+        let label_value_count = values_by_name
+            .iter()
+            .map(|(n, (c, _))| (n.to_string(), *c))
+            .collect();
+        let memory_by_name = values_by_name
+            .iter()
+            .map(|(n, (_, b))| (n.to_string(), *b))
+            .collect();
         drop(h);
         let wal_bytes = self.wal.lock().disk_bytes();
         TsdbStats {
@@ -628,7 +683,12 @@ impl Tsdb {
             label_value_count_by_label_name: top(label_value_count),
             memory_in_bytes_by_label_name: top(memory_by_name),
             series_count_by_label_value_pair: top(by_pair),
-            partitions: self.store.partitions().iter().map(|p| (p.min_t, p.max_t, p.bytes)).collect(),
+            partitions: self
+                .store
+                .partitions()
+                .iter()
+                .map(|p| (p.min_t, p.max_t, p.bytes))
+                .collect(),
             storage_bytes: self.store.size_on_disk() + wal_bytes,
             wal_bytes,
             head_bytes,
@@ -648,7 +708,10 @@ impl Tsdb {
     }
 
     pub(crate) fn full_checkpoint_locked(&self) -> Result<()> {
-        let mut m = MaintState { last_checkpoint: Instant::now(), wal_bytes_at_checkpoint: 0 };
+        let mut m = MaintState {
+            last_checkpoint: Instant::now(),
+            wal_bytes_at_checkpoint: 0,
+        };
         self.head.write().mark_all_dirty();
         self.checkpoint(&mut m, false)?;
         Ok(())
@@ -664,12 +727,22 @@ struct TsdbAppender<'a> {
 
 impl Appendable for Tsdb {
     fn appender(&self) -> Box<dyn Appender + '_> {
-        Box::new(TsdbAppender { db: self, samples: Vec::new(), batch_last: IdMap::default() })
+        Box::new(TsdbAppender {
+            db: self,
+            samples: Vec::new(),
+            batch_last: IdMap::default(),
+        })
     }
 }
 
 impl Appender for TsdbAppender<'_> {
-    fn append(&mut self, series_ref: Option<SeriesRef>, labels: &Labels, t: TimestampMs, v: f64) -> sightline_storage_api::Result<SeriesRef> {
+    fn append(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        v: f64,
+    ) -> sightline_storage_api::Result<SeriesRef> {
         let db = self.db;
         let (id, head_last, ooo_min) = {
             let h = db.head.read();
@@ -678,7 +751,9 @@ impl Appender for TsdbAppender<'_> {
                 Some(id) => Some(id),
                 None => {
                     if labels.is_empty() {
-                        return Err(sightline_storage_api::Error::InvalidSeries(labels.to_string()));
+                        return Err(sightline_storage_api::Error::InvalidSeries(
+                            labels.to_string(),
+                        ));
                     }
                     h.lookup(labels.stable_hash(), labels)
                 }
@@ -715,7 +790,9 @@ impl Appender for TsdbAppender<'_> {
             }
             Ok(Verdict::OutOfOrderAccepted) => {
                 self.samples.push((id, t, v.to_bits()));
-                self.batch_last.entry(id).or_insert((last.map_or(t, |l| l.0), last.map_or(0, |l| l.1)));
+                self.batch_last
+                    .entry(id)
+                    .or_insert((last.map_or(t, |l| l.0), last.map_or(0, |l| l.1)));
                 Ok(SeriesRef(id))
             }
         }
@@ -778,8 +855,17 @@ impl Appender for TsdbAppender<'_> {
 }
 
 impl Queryable for Tsdb {
-    fn querier(&self, min_t: TimestampMs, max_t: TimestampMs) -> sightline_storage_api::Result<Box<dyn Querier + '_>> {
+    fn querier(
+        &self,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+    ) -> sightline_storage_api::Result<Box<dyn Querier + '_>> {
         let tombstones = self.tombstones.read().clone();
-        Ok(Box::new(TsdbQuerier { db: self, min_t, max_t, tombstones }))
+        Ok(Box::new(TsdbQuerier {
+            db: self,
+            min_t,
+            max_t,
+            tombstones,
+        }))
     }
 }

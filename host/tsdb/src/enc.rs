@@ -52,7 +52,10 @@ impl<'a> Dec<'a> {
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| self.err("unexpected end"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| self.err("unexpected end"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -86,8 +89,14 @@ impl<'a> Dec<'a> {
     }
 
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or_else(|| self.err("length overflow"))?;
-        let b = self.buf.get(self.pos..end).ok_or_else(|| self.err("unexpected end"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| self.err("length overflow"))?;
+        let b = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| self.err("unexpected end"))?;
         self.pos = end;
         Ok(b)
     }

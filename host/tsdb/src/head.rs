@@ -28,7 +28,7 @@ impl Hasher for IdHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
-            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*b);
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
     }
     fn write_u64(&mut self, v: u64) {
@@ -115,7 +115,9 @@ pub(crate) fn check_order(
     v: f64,
     ooo_min_t: Option<TimestampMs>,
 ) -> std::result::Result<Verdict, Reject> {
-    let Some((lt, lv)) = last else { return Ok(Verdict::InOrder) };
+    let Some((lt, lv)) = last else {
+        return Ok(Verdict::InOrder);
+    };
     if t > lt {
         return Ok(Verdict::InOrder);
     }
@@ -208,23 +210,27 @@ impl HeadInner {
 
     fn labels_equal(&self, s: &MemSeries, labels: &Labels) -> bool {
         s.labels.len() == labels.len()
-            && s.labels
-                .iter()
-                .zip(labels.iter())
-                .all(|(&(n, v), l)| &**self.symbols.get(n) == l.name && &**self.symbols.get(v) == l.value)
+            && s.labels.iter().zip(labels.iter()).all(|(&(n, v), l)| {
+                *self.symbols.get(n).as_ref() == *l.name
+                    && *self.symbols.get(v).as_ref() == *l.value
+            })
     }
 
     /// The id of the series with exactly `labels`, given their stable hash.
     pub(crate) fn lookup(&self, hash: u64, labels: &Labels) -> Option<u64> {
         let id = *self.by_hash.get(&hash)?;
-        if self.series.get(&id).is_some_and(|s| self.labels_equal(s, labels)) {
+        if self
+            .series
+            .get(&id)
+            .is_some_and(|s| self.labels_equal(s, labels))
+        {
             return Some(id);
         }
-        self.collisions
-            .get(&hash)?
-            .iter()
-            .copied()
-            .find(|id| self.series.get(id).is_some_and(|s| self.labels_equal(s, labels)))
+        self.collisions.get(&hash)?.iter().copied().find(|id| {
+            self.series
+                .get(id)
+                .is_some_and(|s| self.labels_equal(s, labels))
+        })
     }
 
     /// The newest sample of a series (None if unknown or empty).
@@ -235,7 +241,8 @@ impl HeadInner {
 
     /// The smallest timestamp an out-of-order sample may have, if a window is configured.
     pub(crate) fn ooo_min_t(&self) -> Option<TimestampMs> {
-        (self.ooo_window_ms > 0 && self.max_t != i64::MIN).then(|| self.max_t.saturating_sub(self.ooo_window_ms))
+        (self.ooo_window_ms > 0 && self.max_t != i64::MIN)
+            .then(|| self.max_t.saturating_sub(self.ooo_window_ms))
     }
 
     /// Creates a series with a given id (from the WAL or a checkpoint) or a fresh one.
@@ -257,7 +264,14 @@ impl HeadInner {
             syms.push((n, v));
             let name = self.symbols.get(n).clone();
             let value = self.symbols.get(v).clone();
-            insert_sorted(self.postings.entry(name).or_default().entry(value).or_default(), id);
+            insert_sorted(
+                self.postings
+                    .entry(name)
+                    .or_default()
+                    .entry(value)
+                    .or_default(),
+                id,
+            );
         }
         insert_sorted(&mut self.all, id);
         self.series.insert(
@@ -307,7 +321,10 @@ impl HeadInner {
         Labels::from_sorted_unchecked(
             s.labels
                 .iter()
-                .map(|&(n, v)| Label { name: self.symbols.get(n).to_string(), value: self.symbols.get(v).to_string() })
+                .map(|&(n, v)| Label {
+                    name: self.symbols.get(n).to_string(),
+                    value: self.symbols.get(v).to_string(),
+                })
                 .collect(),
         )
     }
@@ -316,7 +333,9 @@ impl HeadInner {
     pub(crate) fn apply(&mut self, id: u64, t: TimestampMs, v: f64, st: &mut ApplyStats) {
         let ooo_min = self.ooo_min_t();
         let partition_ms = self.partition_ms;
-        let Some(s) = self.series.get_mut(&id) else { return };
+        let Some(s) = self.series.get_mut(&id) else {
+            return;
+        };
         let last = (s.last_t != i64::MIN).then_some((s.last_t, s.last_v));
         match check_order(last, t, v, ooo_min) {
             Err(Reject::OutOfOrder) => st.out_of_order += 1,
@@ -339,11 +358,16 @@ impl HeadInner {
             Ok(Verdict::InOrder) => {
                 if !s.open.is_empty()
                     && (s.open.len() >= MAX_SAMPLES
-                        || partition_start(t, partition_ms) != partition_start(s.open.min_t(), partition_ms))
+                        || partition_start(t, partition_ms)
+                            != partition_start(s.open.min_t(), partition_ms))
                 {
                     let full = std::mem::take(&mut s.open);
                     let (min_t, max_t) = (full.min_t(), full.max_t());
-                    s.closed.push(ClosedChunk { min_t, max_t, data: Arc::from(full.into_bytes()) });
+                    s.closed.push(ClosedChunk {
+                        min_t,
+                        max_t,
+                        data: Arc::from(full.into_bytes()),
+                    });
                     st.chunks_cut += 1;
                 }
                 s.open.append(t, v);
@@ -358,12 +382,23 @@ impl HeadInner {
     }
 
     /// Copies out what a query over `[min_t, max_t]` needs for the series `ids`.
-    pub(crate) fn series_data(&self, ids: &[u64], min_t: TimestampMs, max_t: TimestampMs) -> Vec<SeriesData> {
+    pub(crate) fn series_data(
+        &self,
+        ids: &[u64],
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+    ) -> Vec<SeriesData> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(s) = self.series.get(id) else { continue };
-            let mut chunks: Vec<ClosedChunk> =
-                s.closed.iter().filter(|c| c.max_t >= min_t && c.min_t <= max_t).cloned().collect();
+            let Some(s) = self.series.get(id) else {
+                continue;
+            };
+            let mut chunks: Vec<ClosedChunk> = s
+                .closed
+                .iter()
+                .filter(|c| c.max_t >= min_t && c.min_t <= max_t)
+                .cloned()
+                .collect();
             if !s.open.is_empty() && s.open.max_t() >= min_t && s.open.min_t() <= max_t {
                 chunks.push(ClosedChunk {
                     min_t: s.open.min_t(),
@@ -371,18 +406,30 @@ impl HeadInner {
                     data: Arc::from(s.open.bytes()),
                 });
             }
-            let ooo: Vec<Sample> = s.ooo.iter().filter(|x| x.t >= min_t && x.t <= max_t).copied().collect();
+            let ooo: Vec<Sample> = s
+                .ooo
+                .iter()
+                .filter(|x| x.t >= min_t && x.t <= max_t)
+                .copied()
+                .collect();
             if chunks.is_empty() && ooo.is_empty() {
                 continue;
             }
-            out.push(SeriesData { labels: self.build_labels(s), chunks, ooo });
+            out.push(SeriesData {
+                labels: self.build_labels(s),
+                chunks,
+                ooo,
+            });
         }
         out
     }
 
     /// Label sets of `ids` that have any data in the head (for label name/value queries).
     pub(crate) fn labels_for(&self, ids: &[u64]) -> Vec<Labels> {
-        ids.iter().filter_map(|id| self.series.get(id)).map(|s| self.build_labels(s)).collect()
+        ids.iter()
+            .filter_map(|id| self.series.get(id))
+            .map(|s| self.build_labels(s))
+            .collect()
     }
 
     /// The closed chunks waiting for persistence, with the series labels.
@@ -407,17 +454,31 @@ impl HeadInner {
 
     /// Snapshots of series changed since the last checkpoint; clears their dirty flag.
     pub(crate) fn take_dirty(&mut self, limit: usize) -> Vec<SeriesSnapshot> {
-        let ids: Vec<u64> =
-            self.series.iter().filter(|(_, s)| s.flags & FLAG_DIRTY != 0).map(|(id, _)| *id).take(limit).collect();
+        let ids: Vec<u64> = self
+            .series
+            .iter()
+            .filter(|(_, s)| s.flags & FLAG_DIRTY != 0)
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(s) = self.series.get(&id) else { continue };
+            let Some(s) = self.series.get(&id) else {
+                continue;
+            };
             let labels = self.build_labels(s);
             let mut chunks: Vec<Vec<u8>> = s.closed.iter().map(|c| c.data.to_vec()).collect();
             if !s.open.is_empty() {
                 chunks.push(s.open.bytes().to_vec());
             }
-            out.push(SeriesSnapshot { id, labels, chunks, ooo: s.ooo.clone(), last_t: s.last_t, last_v: s.last_v });
+            out.push(SeriesSnapshot {
+                id,
+                labels,
+                chunks,
+                ooo: s.ooo.clone(),
+                last_t: s.last_t,
+                last_v: s.last_v,
+            });
             if let Some(s) = self.series.get_mut(&id) {
                 s.flags &= !FLAG_DIRTY;
             }
@@ -450,7 +511,11 @@ impl HeadInner {
             if i + 1 == n {
                 open = a;
             } else {
-                closed.push(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) });
+                closed.push(ClosedChunk {
+                    min_t: a.min_t(),
+                    max_t: a.max_t(),
+                    data: Arc::from(c),
+                });
             }
         }
         for x in &snap.ooo {
@@ -478,14 +543,24 @@ impl HeadInner {
             if !s.open.is_empty() && only_before.is_none_or(|b| s.open.max_t() < b) {
                 let full = std::mem::take(&mut s.open);
                 let (min_t, max_t) = (full.min_t(), full.max_t());
-                s.closed.push(ClosedChunk { min_t, max_t, data: Arc::from(full.into_bytes()) });
+                s.closed.push(ClosedChunk {
+                    min_t,
+                    max_t,
+                    data: Arc::from(full.into_bytes()),
+                });
                 s.flags |= FLAG_DIRTY;
             }
-            if !s.ooo.is_empty() && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b)) {
+            if !s.ooo.is_empty()
+                && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b))
+            {
                 let ooo = std::mem::take(&mut s.ooo);
                 for c in crate::chunk::encode_chunks(&ooo) {
                     let a = XorAppender::from_chunk(&c).unwrap_or_default();
-                    s.closed.push(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) });
+                    s.closed.push(ClosedChunk {
+                        min_t: a.min_t(),
+                        max_t: a.max_t(),
+                        data: Arc::from(c),
+                    });
                 }
                 s.flags |= FLAG_DIRTY;
             }
@@ -497,7 +572,8 @@ impl HeadInner {
     pub(crate) fn gc(&mut self, cutoff: TimestampMs) -> Vec<u64> {
         let mut victims = Vec::new();
         for (id, s) in self.series.iter_mut() {
-            let idle = s.open.is_empty() && s.closed.is_empty() && s.ooo.is_empty() && s.last_t < cutoff;
+            let idle =
+                s.open.is_empty() && s.closed.is_empty() && s.ooo.is_empty() && s.last_t < cutoff;
             if !idle {
                 continue;
             }
@@ -514,7 +590,9 @@ impl HeadInner {
     }
 
     fn remove(&mut self, id: u64) {
-        let Some(s) = self.series.remove(&id) else { return };
+        let Some(s) = self.series.remove(&id) else {
+            return;
+        };
         let labels = self.build_labels(&s);
         let hash = labels.stable_hash();
         if self.by_hash.get(&hash) == Some(&id) {
@@ -578,9 +656,15 @@ impl HeadInner {
     }
 
     /// Rewrites the data of series `ids`, dropping samples for which `deleted(t)` holds.
-    pub(crate) fn delete_samples(&mut self, ids: &[u64], deleted: &dyn Fn(u64, TimestampMs) -> bool) -> Result<()> {
+    pub(crate) fn delete_samples(
+        &mut self,
+        ids: &[u64],
+        deleted: &dyn Fn(u64, TimestampMs) -> bool,
+    ) -> Result<()> {
         for id in ids {
-            let Some(s) = self.series.get_mut(id) else { continue };
+            let Some(s) = self.series.get_mut(id) else {
+                continue;
+            };
             let mut all = Vec::new();
             for c in &s.closed {
                 all.extend(crate::chunk::decode_all(&c.data)?);
@@ -598,7 +682,11 @@ impl HeadInner {
                 .into_iter()
                 .filter_map(|c| {
                     let a = XorAppender::from_chunk(&c).ok()?;
-                    Some(ClosedChunk { min_t: a.min_t(), max_t: a.max_t(), data: Arc::from(c) })
+                    Some(ClosedChunk {
+                        min_t: a.min_t(),
+                        max_t: a.max_t(),
+                        data: Arc::from(c),
+                    })
                 })
                 .collect();
             s.open = match open_bytes {
@@ -612,7 +700,10 @@ impl HeadInner {
 
     /// Number of chunks held (open ones included).
     pub(crate) fn num_chunks(&self) -> usize {
-        self.series.values().map(|s| s.closed.len() + usize::from(!s.open.is_empty())).sum()
+        self.series
+            .values()
+            .map(|s| s.closed.len() + usize::from(!s.open.is_empty()))
+            .sum()
     }
 
     /// Rough heap bytes used by series data (for stats).
@@ -663,13 +754,23 @@ fn insert_sorted(v: &mut Vec<u64>, id: u64) {
 
 impl PostingsSource for HeadInner {
     fn postings(&self, name: &str, value: &str) -> Result<Postings> {
-        Ok(self.postings.get(name).and_then(|vals| vals.get(value)).cloned().unwrap_or_default())
+        Ok(self
+            .postings
+            .get(name)
+            .and_then(|vals| vals.get(value))
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
-        let Some(vals) = self.postings.get(name) else { return Ok(Vec::new()) };
+        let Some(vals) = self.postings.get(name) else {
+            return Ok(Vec::new());
+        };
         Ok(vals
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(v, _)| v.starts_with(prefix))
             .map(|(v, _)| v.to_string())
             .collect())
@@ -685,22 +786,52 @@ mod tests {
     use super::*;
     use sightline_model::stale_nan;
 
+    type OrderCase = (
+        Option<(i64, u64)>,
+        i64,
+        f64,
+        Option<i64>,
+        std::result::Result<Verdict, Reject>,
+    );
+
     #[test]
     fn order_rules() {
         let one = 1.0f64.to_bits();
-        let cases: &[(Option<(i64, u64)>, i64, f64, Option<i64>, std::result::Result<Verdict, Reject>)] = &[
+        let cases: &[OrderCase] = &[
             (None, 5, 1.0, None, Ok(Verdict::InOrder)),
             (Some((10, one)), 11, 1.0, None, Ok(Verdict::InOrder)),
             (Some((10, one)), 10, 1.0, None, Ok(Verdict::Identical)),
             (Some((10, one)), 10, 2.0, None, Err(Reject::Duplicate)),
-            (Some((10, one)), 10, stale_nan(), None, Err(Reject::Duplicate)),
-            (Some((10, stale_nan().to_bits())), 10, stale_nan(), None, Ok(Verdict::Identical)),
+            (
+                Some((10, one)),
+                10,
+                stale_nan(),
+                None,
+                Err(Reject::Duplicate),
+            ),
+            (
+                Some((10, stale_nan().to_bits())),
+                10,
+                stale_nan(),
+                None,
+                Ok(Verdict::Identical),
+            ),
             (Some((10, one)), 9, 1.0, None, Err(Reject::OutOfOrder)),
-            (Some((10, one)), 9, 1.0, Some(5), Ok(Verdict::OutOfOrderAccepted)),
+            (
+                Some((10, one)),
+                9,
+                1.0,
+                Some(5),
+                Ok(Verdict::OutOfOrderAccepted),
+            ),
             (Some((10, one)), 4, 1.0, Some(5), Err(Reject::OutOfOrder)),
         ];
         for (last, t, v, ooo, want) in cases {
-            assert_eq!(check_order(*last, *t, *v, *ooo), *want, "last={last:?} t={t}");
+            assert_eq!(
+                check_order(*last, *t, *v, *ooo),
+                *want,
+                "last={last:?} t={t}"
+            );
         }
     }
 
@@ -742,7 +873,11 @@ mod tests {
         h.drop_persisted(&[(id, 10)]);
         let gone = h.gc(i64::MAX);
         assert_eq!(gone, vec![id]);
-        assert_eq!(h.lookup(a.stable_hash(), &b), Some(id_b), "collision list promoted");
+        assert_eq!(
+            h.lookup(a.stable_hash(), &b),
+            Some(id_b),
+            "collision list promoted"
+        );
         let gone = h.gc(i64::MAX);
         assert_eq!(gone, vec![id_b], "empty series survive one pass");
         assert_eq!(h.num_series(), 0);

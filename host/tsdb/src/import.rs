@@ -86,7 +86,11 @@ pub fn import_openmetrics(
 
 impl Tsdb {
     /// Imports `source` into this store (see [`import_openmetrics`]).
-    pub fn import(&self, source: &mut dyn ImportSource, progress: &mut dyn FnMut(ImportProgress)) -> Result<ImportStats> {
+    pub fn import(
+        &self,
+        source: &mut dyn ImportSource,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportStats> {
         let _m = self.maint_lock();
         let mut built: Vec<Partition> = Vec::new();
         let res = self.import_inner(source, progress, &mut built);
@@ -115,7 +119,11 @@ impl Tsdb {
         let pms = self.partition_ms();
         let mut buf: HashMap<TimestampMs, HashMap<Labels, Vec<Sample>>> = HashMap::new();
         let mut buffered = 0usize;
-        let mut stats = ImportStats { min_t: i64::MAX, max_t: i64::MIN, ..Default::default() };
+        let mut stats = ImportStats {
+            min_t: i64::MAX,
+            max_t: i64::MIN,
+            ..Default::default()
+        };
         let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
         let mut read = 0u64;
         while let Some(s) = source.next_sample()? {
@@ -126,14 +134,21 @@ impl Tsdb {
             seen.insert(s.labels.stable_hash());
             stats.min_t = stats.min_t.min(s.t);
             stats.max_t = stats.max_t.max(s.t);
-            buf.entry(partition_start(s.t, pms)).or_default().entry(s.labels).or_default().push(Sample { t: s.t, v: s.v });
+            buf.entry(partition_start(s.t, pms))
+                .or_default()
+                .entry(s.labels)
+                .or_default()
+                .push(Sample { t: s.t, v: s.v });
             buffered += 1;
             if buffered >= FLUSH_SAMPLES {
                 stats.samples += self.write_import_buffer(&mut buf, built)?;
                 buffered = 0;
             }
-            if read % 100_000 == 0 {
-                progress(ImportProgress { bytes_read: source.bytes_read(), samples: read });
+            if read.is_multiple_of(100_000) {
+                progress(ImportProgress {
+                    bytes_read: source.bytes_read(),
+                    samples: read,
+                });
             }
         }
         stats.samples += self.write_import_buffer(&mut buf, built)?;
@@ -142,11 +157,18 @@ impl Tsdb {
             stats.min_t = 0;
             stats.max_t = 0;
         }
-        progress(ImportProgress { bytes_read: source.bytes_read(), samples: read });
+        progress(ImportProgress {
+            bytes_read: source.bytes_read(),
+            samples: read,
+        });
         Ok(stats)
     }
 
-    fn write_import_buffer(&self, buf: &mut HashMap<TimestampMs, HashMap<Labels, Vec<Sample>>>, built: &mut Vec<Partition>) -> Result<u64> {
+    fn write_import_buffer(
+        &self,
+        buf: &mut HashMap<TimestampMs, HashMap<Labels, Vec<Sample>>>,
+        built: &mut Vec<Partition>,
+    ) -> Result<u64> {
         let pms = self.partition_ms();
         let mut n = 0u64;
         for (p, series) in buf.drain() {

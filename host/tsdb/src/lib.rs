@@ -26,3 +26,24 @@ mod store;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
 pub use import::{import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats};
+
+/// Internals exposed for the criterion benches only; not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    use sightline_model::Sample;
+
+    /// Encodes samples into XOR chunks.
+    pub fn encode_chunks(samples: &[Sample]) -> Vec<Vec<u8>> {
+        crate::chunk::encode_chunks(samples)
+    }
+
+    /// Decodes one chunk; returns the number of samples.
+    pub fn decode_chunk(chunk: &[u8]) -> usize {
+        crate::chunk::decode_all(chunk).map_or(0, |v| v.len())
+    }
+
+    /// Intersects two sorted postings lists.
+    pub fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+        crate::postings::intersect(a, b)
+    }
+}

@@ -127,7 +127,12 @@ fn is_dot_plus(m: &Matcher) -> bool {
 
 /// Postings of series whose `m.name` value (non-empty) satisfies `m` used positively.
 /// `m` is an `=`/`=~` matcher here, or the positive form of a negative one.
-fn postings_for_positive<S: PostingsSource + ?Sized>(src: &S, name: &str, op: MatchOp, m: &Matcher) -> Result<Postings> {
+fn postings_for_positive<S: PostingsSource + ?Sized>(
+    src: &S,
+    name: &str,
+    op: MatchOp,
+    m: &Matcher,
+) -> Result<Postings> {
     match op {
         MatchOp::Equal => src.postings(name, &m.value),
         _ => {
@@ -142,14 +147,21 @@ fn postings_for_positive<S: PostingsSource + ?Sized>(src: &S, name: &str, op: Ma
                 return union_values(src, name, &vals);
             }
             let prefix = m.literal_prefix().unwrap_or("");
-            let vals: Vec<String> =
-                src.values_with_prefix(name, prefix)?.into_iter().filter(|v| m.matches(v)).collect();
+            let vals: Vec<String> = src
+                .values_with_prefix(name, prefix)?
+                .into_iter()
+                .filter(|v| m.matches(v))
+                .collect();
             union_values(src, name, &vals)
         }
     }
 }
 
-fn union_values<S: PostingsSource + ?Sized>(src: &S, name: &str, vals: &[String]) -> Result<Postings> {
+fn union_values<S: PostingsSource + ?Sized>(
+    src: &S,
+    name: &str,
+    vals: &[String],
+) -> Result<Postings> {
     let mut lists = Vec::with_capacity(vals.len());
     for v in vals {
         lists.push(src.postings(name, v)?);
@@ -162,7 +174,10 @@ fn union_values<S: PostingsSource + ?Sized>(src: &S, name: &str, vals: &[String]
 /// Like Prometheus: matchers that match the empty string also select series lacking the
 /// label; negative matchers are subtracted from the positive set (or from all series when no
 /// positive matcher selects anything on its own).
-pub(crate) fn select<S: PostingsSource + ?Sized>(src: &S, matchers: &[Matcher]) -> Result<Postings> {
+pub(crate) fn select<S: PostingsSource + ?Sized>(
+    src: &S,
+    matchers: &[Matcher],
+) -> Result<Postings> {
     let mut its: Vec<Postings> = Vec::new();
     let mut nots: Vec<Postings> = Vec::new();
     // A matcher that is `.*` matches everything and is dropped.
@@ -198,15 +213,21 @@ pub(crate) fn select<S: PostingsSource + ?Sized>(src: &S, matchers: &[Matcher]) 
                     Some(set) => set,
                     None => {
                         let prefix = m.negated_literal_prefix().unwrap_or_default();
-                        src.values_with_prefix(&m.name, &prefix)?.into_iter().filter(|v| !m.matches(v)).collect()
+                        src.values_with_prefix(&m.name, &prefix)?
+                            .into_iter()
+                            .filter(|v| !m.matches(v))
+                            .collect()
                     }
                 };
                 nots.push(union_values(src, &m.name, &vals)?);
             }
             // `l!=""`, `l!~""`, `l!~"|x"`: series that have the label with an accepted value.
             (MatchOp::NotEqual | MatchOp::RegexNoMatch, false) => {
-                let vals: Vec<String> =
-                    src.values_with_prefix(&m.name, "")?.into_iter().filter(|v| m.matches(v)).collect();
+                let vals: Vec<String> = src
+                    .values_with_prefix(&m.name, "")?
+                    .into_iter()
+                    .filter(|v| m.matches(v))
+                    .collect();
                 its.push(union_values(src, &m.name, &vals)?);
             }
         }
@@ -247,7 +268,11 @@ impl NegatedFastPaths for Matcher {
             return None;
         }
         let pos = Matcher::new(MatchOp::RegexMatch, self.name.clone(), self.value.clone()).ok()?;
-        let mut set: Vec<String> = pos.set_matches()?.into_iter().filter(|v| !v.is_empty()).collect();
+        let mut set: Vec<String> = pos
+            .set_matches()?
+            .into_iter()
+            .filter(|v| !v.is_empty())
+            .collect();
         set.sort();
         set.dedup();
         Some(set)
@@ -294,13 +319,29 @@ mod tests {
         }
     }
 
+    type AlgebraCase<'a> = (&'a [u64], &'a [u64], &'a [u64], &'a [u64], &'a [u64]);
+
     #[test]
     fn set_algebra() {
-        let cases: &[(&[u64], &[u64], &[u64], &[u64], &[u64])] = &[
+        let cases: &[AlgebraCase] = &[
             (&[], &[], &[], &[], &[]),
             (&[1, 2, 3], &[2, 3, 4], &[2, 3], &[1, 2, 3, 4], &[1]),
             (&[1, 5, 9], &[], &[], &[1, 5, 9], &[1, 5, 9]),
-            (&[7], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120], &[7], &[], &[]),
+            (
+                &[7],
+                &[
+                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                    23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
+                    43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62,
+                    63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82,
+                    83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101,
+                    102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
+                    118, 119, 120,
+                ],
+                &[7],
+                &[],
+                &[],
+            ),
         ];
         for (a, b, i, _u, s) in cases {
             assert_eq!(&intersect(a, b), i);
@@ -308,7 +349,10 @@ mod tests {
             assert_eq!(&subtract(a, b), s);
         }
         assert_eq!(union(&[1, 2, 3], &[2, 3, 4]), vec![1, 2, 3, 4]);
-        assert_eq!(union_all(vec![vec![5], vec![1, 3], vec![2, 3], vec![]]), vec![1, 2, 3, 5]);
+        assert_eq!(
+            union_all(vec![vec![5], vec![1, 3], vec![2, 3], vec![]]),
+            vec![1, 2, 3, 5]
+        );
     }
 
     /// Every matcher in the table is resolved both through postings and by brute force over
@@ -318,9 +362,21 @@ mod tests {
         let src = Brute(vec![
             vec![("__name__", "up"), ("job", "api"), ("instance", "a:1")],
             vec![("__name__", "up"), ("job", "db"), ("instance", "b:1")],
-            vec![("__name__", "http_requests_total"), ("job", "api"), ("code", "200")],
-            vec![("__name__", "http_requests_total"), ("job", "api"), ("code", "500")],
-            vec![("__name__", "http_requests_total"), ("job", "web"), ("code", "404")],
+            vec![
+                ("__name__", "http_requests_total"),
+                ("job", "api"),
+                ("code", "200"),
+            ],
+            vec![
+                ("__name__", "http_requests_total"),
+                ("job", "api"),
+                ("code", "500"),
+            ],
+            vec![
+                ("__name__", "http_requests_total"),
+                ("job", "web"),
+                ("code", "404"),
+            ],
             vec![("__name__", "foo"), ("env", "prod")],
             vec![("__name__", "foobar"), ("job", "api2")],
             vec![("__name__", "fo\nx")],
@@ -344,23 +400,43 @@ mod tests {
             &[(MatchOp::RegexNoMatch, "job", "")],
             &[(MatchOp::RegexNoMatch, "job", "a.*")],
             &[(MatchOp::RegexNoMatch, "code", "5..|")],
-            &[(MatchOp::Equal, "__name__", "http_requests_total"), (MatchOp::RegexNoMatch, "code", "5..")],
-            &[(MatchOp::Equal, "__name__", "http_requests_total"), (MatchOp::NotEqual, "job", "web"), (MatchOp::RegexMatch, "code", "2..|4..")],
-            &[(MatchOp::RegexMatch, "nonexistent", ".*"), (MatchOp::Equal, "job", "api")],
+            &[
+                (MatchOp::Equal, "__name__", "http_requests_total"),
+                (MatchOp::RegexNoMatch, "code", "5.."),
+            ],
+            &[
+                (MatchOp::Equal, "__name__", "http_requests_total"),
+                (MatchOp::NotEqual, "job", "web"),
+                (MatchOp::RegexMatch, "code", "2..|4.."),
+            ],
+            &[
+                (MatchOp::RegexMatch, "nonexistent", ".*"),
+                (MatchOp::Equal, "job", "api"),
+            ],
             &[(MatchOp::RegexMatch, "nonexistent", ".+")],
             &[(MatchOp::Equal, "nonexistent", "")],
             &[(MatchOp::RegexMatch, "job", "(api|db)")],
             &[(MatchOp::RegexMatch, "instance", "[ab]:1")],
         ];
         for case in table {
-            let ms: Vec<Matcher> = case.iter().map(|(op, n, v)| Matcher::new(*op, *n, *v).unwrap()).collect();
+            let ms: Vec<Matcher> = case
+                .iter()
+                .map(|(op, n, v)| Matcher::new(*op, *n, *v).unwrap())
+                .collect();
             let got = select(&src, &ms).unwrap();
             let want: Vec<u64> = src
                 .0
                 .iter()
                 .enumerate()
                 .filter(|(_, ls)| {
-                    ms.iter().all(|m| m.matches(ls.iter().find(|(n, _)| *n == m.name).map(|(_, v)| *v).unwrap_or("")))
+                    ms.iter().all(|m| {
+                        m.matches(
+                            ls.iter()
+                                .find(|(n, _)| *n == m.name)
+                                .map(|(_, v)| *v)
+                                .unwrap_or(""),
+                        )
+                    })
                 })
                 .map(|(i, _)| i as u64)
                 .collect();

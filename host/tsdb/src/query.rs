@@ -54,12 +54,22 @@ impl SeriesIter {
             // Stable sort keeps the first source for equal timestamps.
             all.sort_by_key(|s| s.t);
             all.dedup_by_key(|s| s.t);
-            all.retain(|s| s.t >= min_t && s.t <= max_t && !deleted.iter().any(|(a, b)| s.t >= *a && s.t <= *b));
+            all.retain(|s| {
+                s.t >= min_t && s.t <= max_t && !deleted.iter().any(|(a, b)| s.t >= *a && s.t <= *b)
+            });
             Some((all, 0))
         } else {
             None
         };
-        SeriesIter { chunks, next_chunk: 0, cur: None, eager, min_t, max_t, deleted }
+        SeriesIter {
+            chunks,
+            next_chunk: 0,
+            cur: None,
+            eager,
+            min_t,
+            max_t,
+            deleted,
+        }
     }
 
     fn is_deleted(&self, t: TimestampMs) -> bool {
@@ -114,9 +124,18 @@ impl SampleIterator for SeriesIter {
             return self.next_sample();
         }
         // Skip whole chunks that end before `t`.
-        if self.cur.is_none() || self.chunks.get(self.next_chunk.wrapping_sub(1)).is_some_and(|c| c.max_t < t) {
+        if self.cur.is_none()
+            || self
+                .chunks
+                .get(self.next_chunk.wrapping_sub(1))
+                .is_some_and(|c| c.max_t < t)
+        {
             self.cur = None;
-            while self.chunks.get(self.next_chunk).is_some_and(|c| c.max_t < t) {
+            while self
+                .chunks
+                .get(self.next_chunk)
+                .is_some_and(|c| c.max_t < t)
+            {
                 self.next_chunk += 1;
             }
         }
@@ -149,8 +168,15 @@ impl TsdbQuerier<'_> {
             let head = self.db.head.read();
             let ids = postings::select(&*head, matchers)?;
             for d in head.series_data(&ids, self.min_t, self.max_t) {
-                let e = by_labels.entry(d.labels).or_insert_with(|| Collected { chunks: Vec::new(), extra: Vec::new() });
-                e.chunks.extend(d.chunks.into_iter().map(|c| StoredChunk { min_t: c.min_t, max_t: c.max_t, data: c.data }));
+                let e = by_labels.entry(d.labels).or_insert_with(|| Collected {
+                    chunks: Vec::new(),
+                    extra: Vec::new(),
+                });
+                e.chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
+                    min_t: c.min_t,
+                    max_t: c.max_t,
+                    data: c.data,
+                }));
                 e.extra.extend(d.ooo);
             }
         }
@@ -159,7 +185,10 @@ impl TsdbQuerier<'_> {
                 continue;
             }
             for s in Store::select(&p, matchers, self.min_t, self.max_t)? {
-                let e = by_labels.entry(s.labels).or_insert_with(|| Collected { chunks: Vec::new(), extra: Vec::new() });
+                let e = by_labels.entry(s.labels).or_insert_with(|| Collected {
+                    chunks: Vec::new(),
+                    extra: Vec::new(),
+                });
                 e.chunks.extend(s.chunks);
             }
         }
@@ -184,7 +213,12 @@ impl TsdbQuerier<'_> {
 }
 
 impl Querier for TsdbQuerier<'_> {
-    fn select(&self, sorted: bool, _hints: Option<&SelectHints>, matchers: &[Matcher]) -> sightline_storage_api::Result<Vec<Series>> {
+    fn select(
+        &self,
+        sorted: bool,
+        _hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> sightline_storage_api::Result<Vec<Series>> {
         let collected = self.collect(matchers)?;
         let mut out: Vec<Series> = Vec::with_capacity(collected.len());
         for (labels, c) in collected {
@@ -196,12 +230,23 @@ impl Querier for TsdbQuerier<'_> {
                     continue;
                 }
             } else if !it.deleted.is_empty() {
-                let mut probe = SeriesIter { chunks: it.chunks.clone(), next_chunk: 0, cur: None, eager: None, min_t: it.min_t, max_t: it.max_t, deleted: it.deleted.clone() };
+                let mut probe = SeriesIter {
+                    chunks: it.chunks.clone(),
+                    next_chunk: 0,
+                    cur: None,
+                    eager: None,
+                    min_t: it.min_t,
+                    max_t: it.max_t,
+                    deleted: it.deleted.clone(),
+                };
                 if probe.next_sample().is_none() {
                     continue;
                 }
             }
-            out.push(Series { labels, samples: Box::new(it) });
+            out.push(Series {
+                labels,
+                samples: Box::new(it),
+            });
         }
         if sorted {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -209,11 +254,17 @@ impl Querier for TsdbQuerier<'_> {
         Ok(out)
     }
 
-    fn label_values(&self, name: &str, matchers: &[Matcher]) -> sightline_storage_api::Result<Vec<String>> {
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+    ) -> sightline_storage_api::Result<Vec<String>> {
         let mut set = BTreeSet::new();
         if matchers.is_empty() {
             let head = self.db.head.read();
-            set.extend(postings::PostingsSource::values_with_prefix(&*head, name, "")?);
+            set.extend(postings::PostingsSource::values_with_prefix(
+                &*head, name, "",
+            )?);
             drop(head);
             for p in self.db.store.partitions() {
                 if p.max_t <= self.min_t || p.min_t > self.max_t {

@@ -35,12 +35,17 @@ pub(crate) fn ts_key(t: TimestampMs) -> [u8; 8] {
 }
 
 fn ts_from_key(b: &[u8]) -> Result<TimestampMs> {
-    let a: [u8; 8] = b.try_into().map_err(|_| Error::Corrupt("short timestamp key".into()))?;
+    let a: [u8; 8] = b
+        .try_into()
+        .map_err(|_| Error::Corrupt("short timestamp key".into()))?;
     Ok((u64::from_be_bytes(a) ^ (1 << 63)) as i64)
 }
 
 fn u64_from(b: &[u8]) -> Result<u64> {
-    let a: [u8; 8] = b.get(..8).and_then(|s| s.try_into().ok()).ok_or_else(|| Error::Corrupt("short u64".into()))?;
+    let a: [u8; 8] = b
+        .get(..8)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| Error::Corrupt("short u64".into()))?;
     Ok(u64::from_be_bytes(a))
 }
 
@@ -162,7 +167,8 @@ impl PostingsSource for TreeSource<'_> {
         let mut out = Vec::new();
         for kv in self.0.scan_prefix(&full) {
             let (k, _) = kv?;
-            let v = std::str::from_utf8(&k[p.len()..]).map_err(|_| Error::Corrupt("label value not utf-8".into()))?;
+            let v = std::str::from_utf8(&k[p.len()..])
+                .map_err(|_| Error::Corrupt("label value not utf-8".into()))?;
             out.push(v.to_string());
         }
         Ok(out)
@@ -186,11 +192,14 @@ pub(crate) struct Store {
     parts: RwLock<Vec<Partition>>,
 }
 
+/// A chunk to write: min time, max time, bytes.
+pub(crate) type ChunkTuple = (TimestampMs, TimestampMs, Arc<[u8]>);
+
 /// What a partition write consists of.
 pub(crate) struct PartWrite {
     pub(crate) labels: Labels,
     pub(crate) id: u64,
-    pub(crate) chunks: Vec<(TimestampMs, TimestampMs, Arc<[u8]>)>,
+    pub(crate) chunks: Vec<ChunkTuple>,
 }
 
 impl Store {
@@ -216,17 +225,32 @@ impl Store {
             let name = tree_name(min_t, max_t, gen);
             referenced.insert(name.clone());
             let tree = db.open_tree(&name)?;
-            parts.push(Partition { min_t, max_t, gen, kind: v[0], bytes: u64_from(&v[1..9])?, tree });
+            parts.push(Partition {
+                min_t,
+                max_t,
+                gen,
+                kind: v[0],
+                bytes: u64_from(&v[1..9])?,
+                tree,
+            });
         }
         // Trees not in the registry are leftovers of an interrupted compaction or import.
         for name in db.tree_names() {
-            if name.first() == Some(&b'p') && name.len() == 25 && !referenced.contains(name.as_ref()) {
+            if name.first() == Some(&b'p')
+                && name.len() == 25
+                && !referenced.contains(name.as_ref())
+            {
                 tracing::info!(tree = ?name, "dropping unpublished partition");
                 db.drop_tree(&name)?;
             }
         }
         parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
-        Ok(Store { db, meta, head, parts: RwLock::new(parts) })
+        Ok(Store {
+            db,
+            meta,
+            head,
+            parts: RwLock::new(parts),
+        })
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
@@ -273,16 +297,31 @@ impl Store {
 
     /// The head-writable partition for `[min_t, max_t)`, created and registered if needed.
     fn head_partition(&self, min_t: TimestampMs, max_t: TimestampMs) -> Result<Partition> {
-        if let Some(p) = self.parts.read().iter().find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t) {
+        if let Some(p) = self
+            .parts
+            .read()
+            .iter()
+            .find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t)
+        {
             return Ok(p.clone());
         }
         let mut parts = self.parts.write();
-        if let Some(p) = parts.iter().find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t) {
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.kind == KIND_HEAD && p.min_t == min_t && p.max_t == max_t)
+        {
             return Ok(p.clone());
         }
         let gen = self.bump(META_GEN)?;
         let tree = self.db.open_tree(tree_name(min_t, max_t, gen))?;
-        let p = Partition { min_t, max_t, gen, kind: KIND_HEAD, bytes: 0, tree };
+        let p = Partition {
+            min_t,
+            max_t,
+            gen,
+            kind: KIND_HEAD,
+            bytes: 0,
+            tree,
+        };
         self.register(&p)?;
         parts.push(p.clone());
         parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
@@ -297,11 +336,19 @@ impl Store {
     }
 
     /// Writes series with their chunks into the head partition `[min_t, max_t)`.
-    pub(crate) fn write_head_chunks(&self, min_t: TimestampMs, max_t: TimestampMs, writes: &[PartWrite]) -> Result<u64> {
+    pub(crate) fn write_head_chunks(
+        &self,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+        writes: &[PartWrite],
+    ) -> Result<u64> {
         let p = self.head_partition(min_t, max_t)?;
         let bytes = write_into(&p.tree, writes)?;
         let mut parts = self.parts.write();
-        if let Some(q) = parts.iter_mut().find(|q| q.gen == p.gen && q.min_t == p.min_t && q.max_t == p.max_t) {
+        if let Some(q) = parts
+            .iter_mut()
+            .find(|q| q.gen == p.gen && q.min_t == p.min_t && q.max_t == p.max_t)
+        {
             q.bytes += bytes;
             self.register(q)?;
         }
@@ -309,11 +356,23 @@ impl Store {
     }
 
     /// Creates an unpublished sealed partition and fills it; publish with [`Store::publish`].
-    pub(crate) fn build_sealed(&self, min_t: TimestampMs, max_t: TimestampMs, writes: &[PartWrite]) -> Result<Partition> {
+    pub(crate) fn build_sealed(
+        &self,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+        writes: &[PartWrite],
+    ) -> Result<Partition> {
         let gen = self.bump(META_GEN)?;
         let tree = self.db.open_tree(tree_name(min_t, max_t, gen))?;
         let bytes = write_into(&tree, writes)?;
-        Ok(Partition { min_t, max_t, gen, kind: KIND_SEALED, bytes, tree })
+        Ok(Partition {
+            min_t,
+            max_t,
+            gen,
+            kind: KIND_SEALED,
+            bytes,
+            tree,
+        })
     }
 
     /// Atomically registers `new` and unregisters `old`, then drops the old trees.
@@ -330,7 +389,10 @@ impl Store {
         {
             let mut parts = self.parts.write();
             self.meta.apply_batch(batch)?;
-            parts.retain(|p| !old.iter().any(|o| o.gen == p.gen && o.min_t == p.min_t && o.max_t == p.max_t));
+            parts.retain(|p| {
+                !old.iter()
+                    .any(|o| o.gen == p.gen && o.min_t == p.min_t && o.max_t == p.max_t)
+            });
             parts.extend(new);
             parts.sort_by_key(|p| (p.min_t, p.max_t, p.gen));
         }
@@ -356,11 +418,18 @@ impl Store {
     // ---- Reads ----
 
     /// Series of partition `p` matching `matchers` with chunks overlapping `[min_t, max_t]`.
-    pub(crate) fn select(p: &Partition, matchers: &[Matcher], min_t: TimestampMs, max_t: TimestampMs) -> Result<Vec<PartSeries>> {
+    pub(crate) fn select(
+        p: &Partition,
+        matchers: &[Matcher],
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+    ) -> Result<Vec<PartSeries>> {
         let ids = postings::select(&TreeSource(&p.tree), matchers)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(lv) = p.tree.get(series_key(id))? else { continue };
+            let Some(lv) = p.tree.get(series_key(id))? else {
+                continue;
+            };
             let labels = Dec::new(&lv).labels()?;
             let chunks = read_chunks(&p.tree, id, min_t, max_t)?;
             if !chunks.is_empty() {
@@ -395,7 +464,12 @@ impl Store {
     }
 
     /// Rewrites the chunks of series `id` in a partition (tombstone cleaning).
-    pub(crate) fn replace_chunks(p: &Partition, id: u64, old: &[StoredChunk], new: &[Vec<u8>]) -> Result<()> {
+    pub(crate) fn replace_chunks(
+        p: &Partition,
+        id: u64,
+        old: &[StoredChunk],
+        new: &[Vec<u8>],
+    ) -> Result<()> {
         let mut b = sled::Batch::default();
         for c in old {
             b.remove(&chunk_key(id, c.min_t)[..]);
@@ -422,7 +496,8 @@ impl Store {
             let (k, _) = kv?;
             let mut d = Dec::new(&k[1..]);
             let n = d.uvarint()? as usize;
-            let name = std::str::from_utf8(d.bytes(n)?).map_err(|_| Error::Corrupt("label name not utf-8".into()))?;
+            let name = std::str::from_utf8(d.bytes(n)?)
+                .map_err(|_| Error::Corrupt("label name not utf-8".into()))?;
             if out.last().is_none_or(|l| l != name) {
                 out.push(name.to_string());
             }
@@ -442,9 +517,19 @@ impl Store {
 
     // ---- Tombstones ----
 
-    pub(crate) fn add_tombstone(&self, min_t: TimestampMs, max_t: TimestampMs, matchers: Vec<Matcher>) -> Result<Tombstone> {
+    pub(crate) fn add_tombstone(
+        &self,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+        matchers: Vec<Matcher>,
+    ) -> Result<Tombstone> {
         let seq = self.bump(META_TOMB_SEQ)?;
-        let t = Tombstone { seq, min_t, max_t, matchers };
+        let t = Tombstone {
+            seq,
+            min_t,
+            max_t,
+            matchers,
+        };
         self.put_tombstone(&t)?;
         Ok(t)
     }
@@ -473,7 +558,12 @@ impl Store {
             let min_t = d.varint()?;
             let max_t = d.varint()?;
             let matchers = decode_matchers(&mut d)?;
-            out.push(Tombstone { seq, min_t, max_t, matchers });
+            out.push(Tombstone {
+                seq,
+                min_t,
+                max_t,
+                matchers,
+            });
         }
         Ok(out)
     }
@@ -517,7 +607,10 @@ impl Store {
     }
 
     /// Loads the head checkpoint; undecodable entries are reported and skipped.
-    pub(crate) fn load_head(&self, mut f: impl FnMut(SeriesSnapshot) -> Result<()>) -> Result<Vec<Error>> {
+    pub(crate) fn load_head(
+        &self,
+        mut f: impl FnMut(SeriesSnapshot) -> Result<()>,
+    ) -> Result<Vec<Error>> {
         let mut errors = Vec::new();
         for kv in self.head.iter() {
             let (k, v) = kv?;
@@ -537,9 +630,19 @@ impl Store {
                 let mut ooo = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
                     let t = d.varint()?;
-                    ooo.push(Sample { t, v: f64::from_bits(d.u64_le()?) });
+                    ooo.push(Sample {
+                        t,
+                        v: f64::from_bits(d.u64_le()?),
+                    });
                 }
-                Ok(SeriesSnapshot { id, labels, chunks, ooo, last_t, last_v })
+                Ok(SeriesSnapshot {
+                    id,
+                    labels,
+                    chunks,
+                    ooo,
+                    last_t,
+                    last_v,
+                })
             })();
             match decoded.and_then(&mut f) {
                 Ok(()) => {}
@@ -569,7 +672,14 @@ impl Store {
                 }
             }
             tree.apply_batch(b)?;
-            new.push(Partition { min_t: p.min_t, max_t: p.max_t, gen: p.gen, kind: KIND_SEALED, bytes: p.bytes, tree });
+            new.push(Partition {
+                min_t: p.min_t,
+                max_t: p.max_t,
+                gen: p.gen,
+                kind: KIND_SEALED,
+                bytes: p.bytes,
+                tree,
+            });
         }
         let max_gen = new.iter().map(|p| p.gen).max().unwrap_or(0);
         dst.meta.insert(META_GEN, &max_gen.to_be_bytes())?;
@@ -578,7 +688,12 @@ impl Store {
     }
 }
 
-fn read_chunks(tree: &sled::Tree, id: u64, min_t: TimestampMs, max_t: TimestampMs) -> Result<Vec<StoredChunk>> {
+fn read_chunks(
+    tree: &sled::Tree,
+    id: u64,
+    min_t: TimestampMs,
+    max_t: TimestampMs,
+) -> Result<Vec<StoredChunk>> {
     let mut prefix = [0u8; 9];
     prefix[0] = b'C';
     prefix[1..].copy_from_slice(&id.to_be_bytes());
@@ -590,13 +705,19 @@ fn read_chunks(tree: &sled::Tree, id: u64, min_t: TimestampMs, max_t: TimestampM
             break;
         }
         if v.len() < 8 {
-            return Err(Error::Corrupt(format!("chunk value of series {id} too short")));
+            return Err(Error::Corrupt(format!(
+                "chunk value of series {id} too short"
+            )));
         }
         let c_max = ts_from_key(&v[..8])?;
         if c_max < min_t {
             continue;
         }
-        out.push(StoredChunk { min_t: c_min, max_t: c_max, data: Arc::from(&v[8..]) });
+        out.push(StoredChunk {
+            min_t: c_min,
+            max_t: c_max,
+            data: Arc::from(&v[8..]),
+        });
     }
     Ok(out)
 }
@@ -615,7 +736,10 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
             bytes += (sk.len() + v.len()) as u64;
             b.insert(&sk[..], v);
             for l in &w.labels {
-                new_postings.entry((l.name.clone(), l.value.clone())).or_default().push(w.id);
+                new_postings
+                    .entry((l.name.clone(), l.value.clone()))
+                    .or_default()
+                    .push(w.id);
             }
         }
         for (min_t, max_t, data) in &w.chunks {
@@ -651,11 +775,14 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
 }
 
 /// Merges the chunks of one series from several sources into non-overlapping chunks.
-pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<(TimestampMs, TimestampMs, Arc<[u8]>)>> {
+pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTuple>> {
     chunks.sort_by_key(|c| (c.min_t, c.max_t));
     let overlapping = chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t);
     if !overlapping {
-        return Ok(chunks.into_iter().map(|c| (c.min_t, c.max_t, c.data)).collect());
+        return Ok(chunks
+            .into_iter()
+            .map(|c| (c.min_t, c.max_t, c.data))
+            .collect());
     }
     let mut all: Vec<Sample> = Vec::new();
     for c in &chunks {
@@ -685,7 +812,11 @@ pub(crate) fn merge_partitions(sources: &[Partition]) -> Result<Vec<PartWrite>> 
         if chunks.is_empty() {
             continue;
         }
-        out.push(PartWrite { labels, id: i as u64 + 1, chunks });
+        out.push(PartWrite {
+            labels,
+            id: i as u64 + 1,
+            chunks,
+        });
     }
     Ok(out)
 }
@@ -707,7 +838,11 @@ pub(crate) fn writes_from_samples(series: HashMap<Labels, Vec<Sample>>) -> Vec<P
                     Some((a.min_t(), a.max_t(), Arc::from(c)))
                 })
                 .collect();
-            (!chunks.is_empty()).then(|| PartWrite { labels, id: i as u64 + 1, chunks })
+            (!chunks.is_empty()).then(|| PartWrite {
+                labels,
+                id: i as u64 + 1,
+                chunks,
+            })
         })
         .collect()
 }

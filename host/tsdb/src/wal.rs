@@ -82,7 +82,11 @@ pub(crate) fn crc32c(data: &[u8]) -> u32 {
         for (i, e) in t.iter_mut().enumerate() {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0x82F6_3B78 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0x82F6_3B78 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             *e = c;
         }
@@ -190,7 +194,12 @@ fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
             let min_t = d.varint()?;
             let max_t = d.varint()?;
             let matchers = decode_matchers(&mut d)?;
-            Ok(Record::Tombstone(Tombstone { seq, min_t, max_t, matchers }))
+            Ok(Record::Tombstone(Tombstone {
+                seq,
+                min_t,
+                max_t,
+                matchers,
+            }))
         }
         x => Err(Error::Corrupt(format!("unknown record type {x}"))),
     }
@@ -234,7 +243,9 @@ pub(crate) fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Res
     for seg in list_segments(dir)? {
         let path = segment_path(dir, seg);
         let mut data = Vec::new();
-        File::open(&path).and_then(|mut fh| fh.read_to_end(&mut data)).map_err(|e| Error::io(&path, e))?;
+        File::open(&path)
+            .and_then(|mut fh| fh.read_to_end(&mut data))
+            .map_err(|e| Error::io(&path, e))?;
         rep.segments += 1;
         let mut off = 0usize;
         let mut bad: Option<String> = None;
@@ -244,14 +255,18 @@ pub(crate) fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Res
                 break;
             }
             let len = u32::from_le_bytes([data[off], data[off + 1], data[off + 2], data[off + 3]]);
-            let crc = u32::from_le_bytes([data[off + 4], data[off + 5], data[off + 6], data[off + 7]]);
+            let crc =
+                u32::from_le_bytes([data[off + 4], data[off + 5], data[off + 6], data[off + 7]]);
             if len == 0 || len > MAX_RECORD {
                 bad = Some(format!("invalid record length {len}"));
                 break;
             }
             let end = off + FRAME + len as usize;
             if end > data.len() {
-                bad = Some(format!("torn record: {len} bytes announced, {} present", data.len() - off - FRAME));
+                bad = Some(format!(
+                    "torn record: {len} bytes announced, {} present",
+                    data.len() - off - FRAME
+                ));
                 break;
             }
             let body = &data[off + FRAME..end];
@@ -271,9 +286,16 @@ pub(crate) fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Res
         }
         rep.bytes += off as u64;
         if let Some(reason) = bad {
-            let err = Error::CorruptWal { segment: seg, offset: off as u64, reason };
+            let err = Error::CorruptWal {
+                segment: seg,
+                offset: off as u64,
+                reason,
+            };
             tracing::warn!(error = %err, "truncating corrupt WAL tail");
-            let fh = OpenOptions::new().write(true).open(&path).map_err(|e| Error::io(&path, e))?;
+            let fh = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
             fh.set_len(off as u64).map_err(|e| Error::io(&path, e))?;
             fh.sync_all().map_err(|e| Error::io(&path, e))?;
             rep.corruptions.push(err);
@@ -327,7 +349,9 @@ impl Wal {
             self.rotate()?;
         }
         let path = segment_path(&self.dir, self.seg);
-        self.file.write_all(&self.buf).map_err(|e| Error::io(&path, e))?;
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| Error::io(&path, e))?;
         self.size += self.buf.len() as u64;
         self.bytes_written += self.buf.len() as u64;
         self.buf.clear();
@@ -382,7 +406,11 @@ impl Wal {
 
 fn create_segment(dir: &Path, n: u64) -> Result<File> {
     let p = segment_path(dir, n);
-    let f = OpenOptions::new().create(true).append(true).open(&p).map_err(|e| Error::io(&p, e))?;
+    let f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&p)
+        .map_err(|e| Error::io(&p, e))?;
     // Make the new directory entry durable too.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
@@ -418,11 +446,25 @@ mod tests {
         encode_series(&mut w.buf, &[(1, &l)]);
         w.write_buf().unwrap();
         for i in 0..n {
-            encode_samples(&mut w.buf, &[(1, i as i64 * 10, (i as f64).to_bits()), (1, i as i64 * 10 + 1, 0)]);
+            encode_samples(
+                &mut w.buf,
+                &[
+                    (1, i as i64 * 10, (i as f64).to_bits()),
+                    (1, i as i64 * 10 + 1, 0),
+                ],
+            );
             w.write_buf().unwrap();
         }
         let m = Matcher::new(MatchOp::RegexMatch, "a", "b.*").unwrap();
-        encode_tombstone(&mut w.buf, &Tombstone { seq: 3, min_t: -5, max_t: 9, matchers: vec![m] });
+        encode_tombstone(
+            &mut w.buf,
+            &Tombstone {
+                seq: 3,
+                min_t: -5,
+                max_t: 9,
+                matchers: vec![m],
+            },
+        );
         w.write_buf().unwrap();
     }
 
@@ -485,7 +527,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(rep.corruptions.len(), 1);
-        assert!(samples < 20 && samples >= 8, "kept the records before the flipped byte: {samples}");
+        assert!(
+            (8..20).contains(&samples),
+            "kept the records before the flipped byte: {samples}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! after each kill that the store opens and holds every acknowledged sample bit for bit.
 //!
 //! The child is this test binary re-executed with `SIGHTLINE_TSDB_CRASH_CHILD=<dir>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -46,7 +47,10 @@ fn child(dir: &Path) {
     // Resume after the newest batch present.
     let q = db.querier(i64::MIN, i64::MAX).expect("querier");
     let mut next = 0u64;
-    for mut s in q.select(false, None, &[Matcher::equal("__name__", "crash")]).expect("select") {
+    for mut s in q
+        .select(false, None, &[Matcher::equal("__name__", "crash")])
+        .expect("select")
+    {
         while let Some(x) = s.samples.next_sample() {
             next = next.max(x.t as u64 / 1000 + 1);
         }
@@ -58,7 +62,14 @@ fn child(dir: &Path) {
     for b in next.. {
         let mut a = db.appender();
         for i in 0..SERIES {
-            let r = a.append(cache[i as usize], &refs[i as usize], (b * 1000) as i64, value(b, i)).expect("append");
+            let r = a
+                .append(
+                    cache[i as usize],
+                    &refs[i as usize],
+                    (b * 1000) as i64,
+                    value(b, i),
+                )
+                .expect("append");
             cache[i as usize] = Some(r);
         }
         a.commit().expect("commit");
@@ -73,14 +84,32 @@ fn verify(dir: &Path, acked: &[u64]) {
     let db = Tsdb::open(options(dir)).expect("store must open after a kill");
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
     for i in 0..SERIES {
-        let mut res = q.select(false, None, &[Matcher::equal("__name__", "crash"), Matcher::equal("i", i.to_string())]).unwrap();
+        let mut res = q
+            .select(
+                false,
+                None,
+                &[
+                    Matcher::equal("__name__", "crash"),
+                    Matcher::equal("i", i.to_string()),
+                ],
+            )
+            .unwrap();
         let got: std::collections::HashMap<i64, u64> = match res.first_mut() {
-            Some(s) => s.samples.collect_all().into_iter().map(|x| (x.t, x.v.to_bits())).collect(),
+            Some(s) => s
+                .samples
+                .collect_all()
+                .into_iter()
+                .map(|x| (x.t, x.v.to_bits()))
+                .collect(),
             None => Default::default(),
         };
         for &b in acked {
             let t = (b * 1000) as i64;
-            assert_eq!(got.get(&t).copied(), Some(value(b, i).to_bits()), "series {i} batch {b} lost or changed");
+            assert_eq!(
+                got.get(&t).copied(),
+                Some(value(b, i).to_bits()),
+                "series {i} batch {b} lost or changed"
+            );
         }
     }
 }
@@ -98,7 +127,12 @@ fn kill_9_loses_no_committed_sample() {
     let kills = 25;
     for round in 0..kills {
         let mut child = Command::new(&exe)
-            .args(["--exact", "kill_9_loses_no_committed_sample", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "kill_9_loses_no_committed_sample",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -132,8 +166,15 @@ fn kill_9_loses_no_committed_sample() {
                 acked.push(b);
             }
         }
-        assert!(acked.len() > before || round > 0, "round {round}: child acknowledged nothing");
+        assert!(
+            acked.len() > before || round > 0,
+            "round {round}: child acknowledged nothing"
+        );
         verify(dir.path(), &acked);
     }
-    assert!(acked.len() > 100, "only {} batches acknowledged over {kills} kills", acked.len());
+    assert!(
+        acked.len() > 100,
+        "only {} batches acknowledged over {kills} kills",
+        acked.len()
+    );
 }

@@ -1,4 +1,5 @@
 //! Integration tests of the TSDB through its public API and the storage-api traits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,16 +13,33 @@ fn l(pairs: &[(&str, &str)]) -> Labels {
 }
 
 fn opts(dir: &Path) -> TsdbOptions {
-    TsdbOptions { wal_fsync: FsyncPolicy::Never, ..TsdbOptions::new(dir) }
+    TsdbOptions {
+        wal_fsync: FsyncPolicy::Never,
+        ..TsdbOptions::new(dir)
+    }
 }
 
 /// All samples of every series matching `ms`, as (labels, samples) sorted by labels.
-fn dump(q: &dyn Queryable, ms: &[Matcher], min_t: i64, max_t: i64) -> Vec<(Labels, Vec<(i64, u64)>)> {
+fn dump(
+    q: &dyn Queryable,
+    ms: &[Matcher],
+    min_t: i64,
+    max_t: i64,
+) -> Vec<(Labels, Vec<(i64, u64)>)> {
     let q = q.querier(min_t, max_t).unwrap();
     q.select(true, None, ms)
         .unwrap()
         .into_iter()
-        .map(|mut s| (s.labels.clone(), s.samples.collect_all().into_iter().map(|x| (x.t, x.v.to_bits())).collect()))
+        .map(|mut s| {
+            (
+                s.labels.clone(),
+                s.samples
+                    .collect_all()
+                    .into_iter()
+                    .map(|x| (x.t, x.v.to_bits()))
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -31,13 +49,22 @@ fn name_re(v: &str) -> Matcher {
 
 /// Writes `n_series` × `n_samples` at a 15 s interval starting at `t0`, one commit per step.
 fn ingest(db: &dyn Appendable, n_series: usize, n_samples: i64, t0: i64) {
-    let labels: Vec<Labels> =
-        (0..n_series).map(|i| l(&[("__name__", "m"), ("i", &i.to_string()), ("mod", &(i % 3).to_string())])).collect();
+    let labels: Vec<Labels> = (0..n_series)
+        .map(|i| {
+            l(&[
+                ("__name__", "m"),
+                ("i", &i.to_string()),
+                ("mod", &(i % 3).to_string()),
+            ])
+        })
+        .collect();
     let mut refs = vec![None; n_series];
     for k in 0..n_samples {
         let mut a = db.appender();
         for (i, lb) in labels.iter().enumerate() {
-            let r = a.append(refs[i], lb, t0 + k * 15_000, (k * 10 + i as i64) as f64).unwrap();
+            let r = a
+                .append(refs[i], lb, t0 + k * 15_000, (k * 10 + i as i64) as f64)
+                .unwrap();
             refs[i] = Some(r);
         }
         a.commit().unwrap();
@@ -52,49 +79,102 @@ fn append_query_roundtrip_and_rules() {
     let mut a = db.appender();
     let r = a.append(None, &up, 1000, 1.0).unwrap();
     assert_eq!(a.append(Some(r), &up, 2000, stale_nan()).unwrap(), r);
-    assert!(dump(&db, &[name_re("up")], 0, 10_000).is_empty(), "invisible before commit");
+    assert!(
+        dump(&db, &[name_re("up")], 0, 10_000).is_empty(),
+        "invisible before commit"
+    );
     a.commit().unwrap();
     let got = dump(&db, &[name_re("up")], 0, 10_000);
-    assert_eq!(got, vec![(up.clone(), vec![(1000, 1f64.to_bits()), (2000, STALE_NAN_BITS)])]);
+    assert_eq!(
+        got,
+        vec![(
+            up.clone(),
+            vec![(1000, 1f64.to_bits()), (2000, STALE_NAN_BITS)]
+        )]
+    );
 
     let mut a = db.appender();
-    assert!(matches!(a.append(Some(r), &up, 500, 1.0), Err(ApiError::OutOfOrderSample)));
-    assert!(matches!(a.append(Some(r), &up, 2000, 3.0), Err(ApiError::DuplicateSampleForTimestamp)));
-    assert!(a.append(Some(r), &up, 2000, stale_nan()).is_ok(), "identical sample accepted silently");
+    assert!(matches!(
+        a.append(Some(r), &up, 500, 1.0),
+        Err(ApiError::OutOfOrderSample)
+    ));
+    assert!(matches!(
+        a.append(Some(r), &up, 2000, 3.0),
+        Err(ApiError::DuplicateSampleForTimestamp)
+    ));
+    assert!(
+        a.append(Some(r), &up, 2000, stale_nan()).is_ok(),
+        "identical sample accepted silently"
+    );
     // A stale reference falls back to labels.
-    assert_eq!(a.append(Some(sightline_model::SeriesRef(999_999)), &up, 3000, 4.0).unwrap(), r);
-    assert!(matches!(a.append(None, &Labels::empty(), 3000, 4.0), Err(ApiError::InvalidSeries(_))));
+    assert_eq!(
+        a.append(Some(sightline_model::SeriesRef(999_999)), &up, 3000, 4.0)
+            .unwrap(),
+        r
+    );
+    assert!(matches!(
+        a.append(None, &Labels::empty(), 3000, 4.0),
+        Err(ApiError::InvalidSeries(_))
+    ));
     a.rollback().unwrap();
-    assert_eq!(dump(&db, &[name_re("up")], 0, 10_000)[0].1.len(), 2, "rollback discards");
+    assert_eq!(
+        dump(&db, &[name_re("up")], 0, 10_000)[0].1.len(),
+        2,
+        "rollback discards"
+    );
     let m = db.metrics();
-    assert_eq!((m.samples_appended_total, m.out_of_order_samples_total, m.duplicate_samples_total), (2, 1, 1));
+    assert_eq!(
+        (
+            m.samples_appended_total,
+            m.out_of_order_samples_total,
+            m.duplicate_samples_total
+        ),
+        (2, 1, 1)
+    );
 
     let q = db.querier(0, 10_000).unwrap();
     assert_eq!(q.label_names(&[]).unwrap(), vec!["__name__", "job"]);
     assert_eq!(q.label_values("job", &[]).unwrap(), vec!["a"]);
-    assert_eq!(q.label_values("job", &[Matcher::equal("__name__", "nope")]).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        q.label_values("job", &[Matcher::equal("__name__", "nope")])
+            .unwrap(),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn out_of_order_window() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Tsdb::open(TsdbOptions { out_of_order_window: Duration::from_secs(60), ..opts(dir.path()) }).unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        out_of_order_window: Duration::from_secs(60),
+        ..opts(dir.path())
+    })
+    .unwrap();
     let s = l(&[("__name__", "x")]);
     let mut a = db.appender();
     a.append(None, &s, 100_000, 1.0).unwrap();
     a.commit().unwrap();
     let mut a = db.appender();
     a.append(None, &s, 50_000, 2.0).unwrap();
-    assert!(matches!(a.append(None, &s, 30_000, 3.0), Err(ApiError::OutOfOrderSample)));
+    assert!(matches!(
+        a.append(None, &s, 30_000, 3.0),
+        Err(ApiError::OutOfOrderSample)
+    ));
     a.commit().unwrap();
     let got = dump(&db, &[name_re("x")], 0, 200_000);
-    assert_eq!(got[0].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![50_000, 100_000]);
+    assert_eq!(
+        got[0].1.iter().map(|x| x.0).collect::<Vec<_>>(),
+        vec![50_000, 100_000]
+    );
     assert_eq!(db.metrics().out_of_order_samples_accepted_total, 1);
     db.flush().unwrap();
     drop(db);
     let db = Tsdb::open(opts(dir.path())).unwrap();
     let got = dump(&db, &[name_re("x")], 0, 200_000);
-    assert_eq!(got[0].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![50_000, 100_000]);
+    assert_eq!(
+        got[0].1.iter().map(|x| x.0).collect::<Vec<_>>(),
+        vec![50_000, 100_000]
+    );
 }
 
 /// The same data in MemStorage and the TSDB (head plus persisted partitions) must give the
@@ -107,17 +187,34 @@ fn matchers_agree_with_mem_storage() {
     let series = [
         l(&[("__name__", "up"), ("job", "api"), ("instance", "a:1")]),
         l(&[("__name__", "up"), ("job", "db"), ("instance", "b:1")]),
-        l(&[("__name__", "http_requests_total"), ("job", "api"), ("code", "200")]),
-        l(&[("__name__", "http_requests_total"), ("job", "api"), ("code", "500")]),
-        l(&[("__name__", "http_requests_total"), ("job", "web"), ("code", "404")]),
+        l(&[
+            ("__name__", "http_requests_total"),
+            ("job", "api"),
+            ("code", "200"),
+        ]),
+        l(&[
+            ("__name__", "http_requests_total"),
+            ("job", "api"),
+            ("code", "500"),
+        ]),
+        l(&[
+            ("__name__", "http_requests_total"),
+            ("job", "web"),
+            ("code", "404"),
+        ]),
         l(&[("__name__", "foobar"), ("job", "api2")]),
-        l(&[("__name__", "node_cpu_seconds_total"), ("cpu", "0"), ("mode", "idle")]),
+        l(&[
+            ("__name__", "node_cpu_seconds_total"),
+            ("cpu", "0"),
+            ("mode", "idle"),
+        ]),
     ];
     for store in [&db as &dyn Appendable, &mem] {
         for k in 0..300i64 {
             let mut a = store.appender();
             for (i, s) in series.iter().enumerate() {
-                a.append(None, s, k * 60_000, (k + i as i64) as f64).unwrap();
+                a.append(None, s, k * 60_000, (k + i as i64) as f64)
+                    .unwrap();
             }
             a.commit().unwrap();
         }
@@ -128,16 +225,39 @@ fn matchers_agree_with_mem_storage() {
         &[(MatchOp::Equal, "__name__", "up")],
         &[(MatchOp::RegexMatch, "job", "api|db")],
         &[(MatchOp::RegexMatch, "job", "api.*")],
-        &[(MatchOp::RegexMatch, "__name__", ".+"), (MatchOp::Equal, "code", "")],
-        &[(MatchOp::RegexMatch, "__name__", ".*_total"), (MatchOp::RegexNoMatch, "code", "5..")],
-        &[(MatchOp::RegexMatch, "__name__", "http.*"), (MatchOp::NotEqual, "job", "api")],
-        &[(MatchOp::RegexMatch, "job", ".+"), (MatchOp::RegexNoMatch, "job", "api|web")],
+        &[
+            (MatchOp::RegexMatch, "__name__", ".+"),
+            (MatchOp::Equal, "code", ""),
+        ],
+        &[
+            (MatchOp::RegexMatch, "__name__", ".*_total"),
+            (MatchOp::RegexNoMatch, "code", "5.."),
+        ],
+        &[
+            (MatchOp::RegexMatch, "__name__", "http.*"),
+            (MatchOp::NotEqual, "job", "api"),
+        ],
+        &[
+            (MatchOp::RegexMatch, "job", ".+"),
+            (MatchOp::RegexNoMatch, "job", "api|web"),
+        ],
         &[(MatchOp::Equal, "__name__", "missing")],
     ];
     for case in table {
-        let ms: Vec<Matcher> = case.iter().map(|(op, n, v)| Matcher::new(*op, *n, *v).unwrap()).collect();
-        for (lo, hi) in [(0, 300 * 60_000), (3_600_000, 9_000_000), (i64::MIN, i64::MAX)] {
-            assert_eq!(dump(&db, &ms, lo, hi), dump(&mem, &ms, lo, hi), "matchers {ms:?} range {lo}..{hi}");
+        let ms: Vec<Matcher> = case
+            .iter()
+            .map(|(op, n, v)| Matcher::new(*op, *n, *v).unwrap())
+            .collect();
+        for (lo, hi) in [
+            (0, 300 * 60_000),
+            (3_600_000, 9_000_000),
+            (i64::MIN, i64::MAX),
+        ] {
+            assert_eq!(
+                dump(&db, &ms, lo, hi),
+                dump(&mem, &ms, lo, hi),
+                "matchers {ms:?} range {lo}..{hi}"
+            );
         }
     }
     assert!(db.metrics().chunks_persisted_total > 0);
@@ -159,8 +279,14 @@ fn wal_replay_after_drop_without_close() {
     // Appending continues in order after replay, and a checkpoint plus reopen keeps it all.
     let mut a = db.appender();
     let last_t = 1_000_000 + 299 * 15_000;
-    assert!(matches!(a.append(None, &before[0].0, last_t, 5.0), Err(ApiError::DuplicateSampleForTimestamp)));
-    assert!(matches!(a.append(None, &before[0].0, 1_000_000, 0.0), Err(ApiError::OutOfOrderSample)));
+    assert!(matches!(
+        a.append(None, &before[0].0, last_t, 5.0),
+        Err(ApiError::DuplicateSampleForTimestamp)
+    ));
+    assert!(matches!(
+        a.append(None, &before[0].0, 1_000_000, 0.0),
+        Err(ApiError::OutOfOrderSample)
+    ));
     a.rollback().unwrap();
     db.flush().unwrap();
     drop(db);
@@ -183,7 +309,12 @@ fn torn_wal_tail_opens_and_keeps_prefix() {
         }
     }
     let wal = dir.path().join("wal");
-    let seg = std::fs::read_dir(&wal).unwrap().flatten().map(|e| e.path()).max().unwrap();
+    let seg = std::fs::read_dir(&wal)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .unwrap();
     let full = std::fs::read(&seg).unwrap();
     for _ in 0..10 {
         let cut = rng.usize(0..full.len());
@@ -195,7 +326,13 @@ fn torn_wal_tail_opens_and_keeps_prefix() {
         let n = got.first().map_or(0, |g| g.1.len());
         // Each commit is one samples record (plus the first series record): whatever
         // precedes the tear survives, in order, with exact values.
-        for (k, (t, v)) in got.first().map(|g| g.1.clone()).unwrap_or_default().into_iter().enumerate() {
+        for (k, (t, v)) in got
+            .first()
+            .map(|g| g.1.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
             assert_eq!((t, v), (k as i64 * 1000, (k as f64).to_bits()));
         }
         assert!(n <= 500);
@@ -207,7 +344,11 @@ fn torn_wal_tail_opens_and_keeps_prefix() {
         assert!(n as f64 >= (cut as f64 - 60.0) / 30.0, "cut {cut} kept {n}");
         let rep = db.open_report();
         if cut != full.len() && n < 500 && !rep.corruptions.is_empty() {
-            assert!(rep.corruptions[0].contains("segment 1"), "{:?}", rep.corruptions);
+            assert!(
+                rep.corruptions[0].contains("segment 1"),
+                "{:?}",
+                rep.corruptions
+            );
         }
     }
 }
@@ -215,7 +356,10 @@ fn torn_wal_tail_opens_and_keeps_prefix() {
 #[test]
 fn persistence_checkpoint_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let o = TsdbOptions { checkpoint_interval: Duration::ZERO, ..opts(dir.path()) };
+    let o = TsdbOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..opts(dir.path())
+    };
     let before;
     {
         let db = Tsdb::open(o.clone()).unwrap();
@@ -243,7 +387,13 @@ fn persistence_checkpoint_and_reopen() {
     let mut res = q.select(false, None, &[Matcher::equal("i", "3")]).unwrap();
     assert_eq!(res.len(), 1);
     let s = res[0].samples.seek(15_000 * 150).unwrap();
-    assert_eq!(s, Sample { t: 15_000 * 150, v: (150 * 10 + 3) as f64 });
+    assert_eq!(
+        s,
+        Sample {
+            t: 15_000 * 150,
+            v: (150 * 10 + 3) as f64
+        }
+    );
     assert_eq!(res[0].samples.collect_all().len(), 50);
 }
 
@@ -257,7 +407,9 @@ fn retention_drops_old_partitions_and_bounds_disk() {
         ..opts(dir.path())
     };
     let db = Tsdb::open(o).unwrap();
-    let labels: Vec<Labels> = (0..50).map(|i| l(&[("__name__", "r"), ("i", &i.to_string())])).collect();
+    let labels: Vec<Labels> = (0..50)
+        .map(|i| l(&[("__name__", "r"), ("i", &i.to_string())]))
+        .collect();
     let mut sizes = Vec::new();
     let step = 30_000;
     let mut t = 0i64;
@@ -273,7 +425,10 @@ fn retention_drops_old_partitions_and_bounds_disk() {
         db.run_maintenance_once().unwrap();
         let st = db.stats(10);
         let oldest = st.partitions.first().map_or(i64::MAX, |p| p.0);
-        assert!(oldest >= t - 8 * 3_600_000, "hour {hour}: oldest partition starts at {oldest}, now {t}");
+        assert!(
+            oldest >= t - 8 * 3_600_000,
+            "hour {hour}: oldest partition starts at {oldest}, now {t}"
+        );
         if hour >= 12 {
             sizes.push(sightline_tsdb_dir_size(dir.path()));
         }
@@ -281,19 +436,30 @@ fn retention_drops_old_partitions_and_bounds_disk() {
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
     let mut res = q.select(false, None, &[Matcher::equal("i", "0")]).unwrap();
     let first = res[0].samples.next_sample().unwrap();
-    assert!(first.t >= t - 8 * 3_600_000, "old samples are gone: first at {}", first.t);
+    assert!(
+        first.t >= t - 8 * 3_600_000,
+        "old samples are gone: first at {}",
+        first.t
+    );
     assert!(db.metrics().time_retentions_total > 0);
     // Disk usage stays bounded: the last measurement is not much above the first one in
     // the steady state.
     let (lo, hi) = (sizes[0], *sizes.iter().max().unwrap());
-    assert!(hi < lo * 3 + (4 << 20), "disk grew from {lo} to {hi}: {sizes:?}");
+    assert!(
+        hi < lo * 3 + (4 << 20),
+        "disk grew from {lo} to {hi}: {sizes:?}"
+    );
 }
 
 fn sightline_tsdb_dir_size(p: &Path) -> u64 {
     let mut total = 0;
     for e in std::fs::read_dir(p).unwrap().flatten() {
         let m = e.metadata().unwrap();
-        total += if m.is_dir() { sightline_tsdb_dir_size(&e.path()) } else { m.len() };
+        total += if m.is_dir() {
+            sightline_tsdb_dir_size(&e.path())
+        } else {
+            m.len()
+        };
     }
     total
 }
@@ -323,7 +489,11 @@ fn size_retention_drops_oldest_first() {
 #[test]
 fn delete_clean_tombstones_and_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Tsdb::open(TsdbOptions { checkpoint_interval: Duration::ZERO, ..opts(dir.path()) }).unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..opts(dir.path())
+    })
+    .unwrap();
     ingest(&db, 6, 1000, 0);
     db.run_maintenance_once().unwrap();
     let del = [Matcher::equal("mod", "1")];
@@ -331,7 +501,11 @@ fn delete_clean_tombstones_and_snapshot() {
     assert!(db.delete_series(&[], None, None).is_err());
     let check = |db: &Tsdb| {
         for (labels, samples) in dump(db, &[name_re("m")], i64::MIN, i64::MAX) {
-            let n = if labels.get("mod") == Some("1") { 500 } else { 1000 };
+            let n = if labels.get("mod") == Some("1") {
+                500
+            } else {
+                1000
+            };
             assert_eq!(samples.len(), n, "{labels}");
         }
     };
@@ -343,7 +517,10 @@ fn delete_clean_tombstones_and_snapshot() {
     db.clean_tombstones().unwrap();
     check(&db);
     let name = db.snapshot(false).unwrap();
-    assert!(name.len() > 20 && name.contains('T') && name.contains('-'), "{name}");
+    assert!(
+        name.len() > 20 && name.contains('T') && name.contains('-'),
+        "{name}"
+    );
     drop(db);
     let db = Tsdb::open(opts(dir.path())).unwrap();
     check(&db);
@@ -355,11 +532,18 @@ fn delete_clean_tombstones_and_snapshot() {
 fn import_is_atomic() {
     let dir = tempfile::tempdir().unwrap();
     let db = Tsdb::open(opts(dir.path())).unwrap();
-    let sample = |i: i64| ImportSample { labels: l(&[("__name__", "imp"), ("k", &(i % 5).to_string())]), t: i * 60_000, v: i as f64 };
+    let sample = |i: i64| ImportSample {
+        labels: l(&[("__name__", "imp"), ("k", &(i % 5).to_string())]),
+        t: i * 60_000,
+        v: i as f64,
+    };
     // A failing source: nothing becomes visible.
     let mut failing = (0..1000).map(|i| {
         if i == 900 {
-            Err(sightline_tsdb::Error::Parse { line: 901, message: "bad".into() })
+            Err(sightline_tsdb::Error::Parse {
+                line: 901,
+                message: "bad".into(),
+            })
         } else {
             Ok(sample(i))
         }
