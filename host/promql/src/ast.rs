@@ -505,7 +505,14 @@ impl fmt::Display for Expr {
             Expr::Str { s, .. } => f.write_str(&go_quote(s)),
             Expr::Vector(vs) => {
                 vs.fmt_selector(f)?;
-                fmt_at_offset(f, &vs.at, &vs.offset)
+                fmt_at_offset(f, &vs.at, &vs.offset)?;
+                if vs.anchored {
+                    f.write_str(" anchored")?;
+                }
+                if vs.smoothed {
+                    f.write_str(" smoothed")?;
+                }
+                Ok(())
             }
             Expr::Matrix { vs, range, .. } => {
                 vs.fmt_selector(f)?;

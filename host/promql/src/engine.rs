@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_model::{is_stale_nan, Labels, Sample};
+use sightline_model::{is_stale_nan, Labels, MatchOp, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
@@ -386,7 +386,7 @@ impl<'a> Ev<'a> {
                     vs: vs.clone(),
                     is_matrix: false,
                     min: a - self.lookback,
-                    max: b,
+                    max: b + if vs.smoothed { self.lookback } else { 0 },
                     func: func.map(str::to_string),
                 });
             }
@@ -527,7 +527,15 @@ impl<'a> Ev<'a> {
             if smp.t <= t_ref - self.lookback || is_stale_nan(smp.v) {
                 continue;
             }
-            out.push(Elem { labels: s.labels.clone(), t: smp.t, v: smp.v, drop_name: false });
+            let mut v = smp.v;
+            if vs.smoothed && smp.t < t_ref {
+                if let Some(nx) = s.samples.get(idx) {
+                    if nx.t - t_ref < self.lookback && !is_stale_nan(nx.v) {
+                        v = smp.v + (nx.v - smp.v) * (t_ref - smp.t) as f64 / (nx.t - smp.t) as f64;
+                    }
+                }
+            }
+            out.push(Elem { labels: s.labels.clone(), t: smp.t, v, drop_name: false });
         }
         self.count_samples(out.len())?;
         Ok(out)
@@ -546,10 +554,17 @@ impl<'a> Ev<'a> {
                 let lo = s.samples.partition_point(|x| x.t <= start);
                 let hi = s.samples.partition_point(|x| x.t <= t_ref);
                 if vs.anchored || vs.smoothed {
-                    // Extended selectors keep the neighbours just outside the window.
-                    let lo2 = lo.saturating_sub(1);
-                    let hi2 = if vs.smoothed { (hi + 1).min(s.samples.len()) } else { hi };
-                    if lo2 == hi2 {
+                    // Extended selectors keep the neighbours just outside the window (within
+                    // the lookback delta).
+                    let before = lo > 0 && s.samples[lo - 1].t > start - self.lookback;
+                    let lo2 = if before { lo - 1 } else { lo };
+                    let after = vs.smoothed && hi < s.samples.len() && s.samples[hi].t - t_ref < self.lookback;
+                    let hi2 = if after { hi + 1 } else { hi };
+                    let inside = hi > lo;
+                    if vs.anchored && !inside {
+                        continue;
+                    }
+                    if vs.smoothed && !inside && !(before && after) {
                         continue;
                     }
                     n += hi2 - lo2;
@@ -714,7 +729,8 @@ impl<'a> Ev<'a> {
         }
         let mut out = Vec::with_capacity(base.len());
         for el in base {
-            if name_ms.iter().all(|m| m.matches(el.labels.get_or_empty("__name__"))) {
+            let positive = name_ms.iter().any(|m| matches!(m.op, MatchOp::Equal | MatchOp::RegexMatch));
+            if positive && name_ms.iter().all(|m| m.matches(el.labels.get_or_empty("__name__"))) {
                 out.push(el);
                 continue;
             }

@@ -299,7 +299,7 @@ fn extrapolated_rate(s: &[Sample], m: &MatrixArg, is_counter: bool, is_rate: boo
 
 /// The value a series had at `t` by linear interpolation between neighbours (for anchored and
 /// smoothed selectors).
-fn interpolate(s: &[Sample], t: i64, smoothed: bool) -> Option<f64> {
+fn interpolate(s: &[Sample], t: i64, smoothed: bool, is_counter: bool) -> Option<f64> {
     let idx = s.partition_point(|p| p.t <= t);
     if idx == 0 {
         return s.first().map(|p| p.v);
@@ -310,6 +310,10 @@ fn interpolate(s: &[Sample], t: i64, smoothed: bool) -> Option<f64> {
     }
     let b = s[idx];
     let f = (t - a.t) as f64 / (b.t - a.t) as f64;
+    if is_counter && b.v < a.v {
+        // A counter reset between the neighbours: the counter restarted from zero.
+        return Some(b.v * f);
+    }
     Some(a.v + (b.v - a.v) * f)
 }
 
@@ -317,8 +321,8 @@ fn interpolate(s: &[Sample], t: i64, smoothed: bool) -> Option<f64> {
 fn extended_rate(s: &[Sample], m: &MatrixArg, is_counter: bool, is_rate: bool, smoothed: bool) -> Option<f64> {
     // Samples strictly inside (start, end].
     let inside: Vec<Sample> = s.iter().copied().filter(|p| p.t > m.start && p.t <= m.end).collect();
-    let vstart = interpolate(s, m.start, smoothed)?;
-    let vend = if smoothed { interpolate(s, m.end, true)? } else { inside.last().map(|p| p.v).unwrap_or(vstart) };
+    let vstart = interpolate(s, m.start, smoothed, is_counter)?;
+    let vend = if smoothed { interpolate(s, m.end, true, is_counter)? } else { inside.last().map(|p| p.v).unwrap_or(vstart) };
     let mut pts = vec![Sample { t: m.start, v: vstart }];
     pts.extend(inside.iter().copied());
     if smoothed {
@@ -821,10 +825,12 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
             f64::NEG_INFINITY
         };
         let upper_bound = bk.upper;
-        let interp = |v: f64| -> f64 {
-            if lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY {
-                // Without a finite width the whole bucket counts at its upper bound.
-                return rank;
+        // A bucket without a finite width is never interpolated: it contributes nothing to
+        // a fraction bounded inside it.
+        let infinite = lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY;
+        let interp = |v: f64, is_lower: bool| -> f64 {
+            if infinite {
+                return if is_lower { bk.count } else { rank };
             }
             rank + (bk.count - rank) * (v - lower_bound) / (upper_bound - lower_bound)
         };
@@ -840,11 +846,11 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
             break;
         }
         if !lower_set && lower_bound < lower && upper_bound > lower {
-            lower_rank = interp(lower);
+            lower_rank = interp(lower, true);
             lower_set = true;
         }
         if !upper_set && lower_bound < upper && upper_bound > upper {
-            upper_rank = interp(upper);
+            upper_rank = interp(upper, false);
             upper_set = true;
         }
         if lower_set && upper_set {

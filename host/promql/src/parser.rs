@@ -339,6 +339,20 @@ impl<'a> Parser<'a> {
                     let end = self.prev_end();
                     e = self.set_at(e, at, t.start, end)?;
                 }
+                Tok::Ident(w) if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Vector(_)) => {
+                    let t = self.next();
+                    if let Expr::Vector(vs) = &mut e {
+                        if w == "anchored" {
+                            vs.anchored = true;
+                        } else {
+                            vs.smoothed = true;
+                        }
+                        if vs.anchored && vs.smoothed {
+                            return Err(self.err(t.start, t.end, "anchored and smoothed modifiers cannot be used together"));
+                        }
+                        vs.pos.end = t.end;
+                    }
+                }
                 Tok::Ident(w) if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Matrix { .. }) => {
                     let t = self.next();
                     if let Expr::Matrix { vs, pos, .. } = &mut e {

@@ -498,12 +498,12 @@ fn scan_expr(e: &Expr, acc: &mut (bool, bool)) {
         Expr::Call { func, args, .. } => {
             if matches!(
                 func.as_str(),
-                "time" | "timestamp" | "predict_linear" | "start" | "end" | "day_of_month" | "day_of_week"
+                "time" | "timestamp" | "predict_linear" | "start" | "end" | "step" | "range" | "day_of_month" | "day_of_week"
                     | "day_of_year" | "days_in_month" | "hour" | "minute" | "month" | "year"
             ) {
                 acc.0 = true;
             }
-            if matches!(func.as_str(), "start" | "end") {
+            if matches!(func.as_str(), "start" | "end" | "step" | "range") {
                 acc.1 = true;
             }
             args.iter().for_each(|a| scan_expr(a, acc));
