@@ -73,7 +73,7 @@ impl ScrapeProtocol {
             "OpenMetricsText1.0.0" => ScrapeProtocol::OpenMetricsText1_0_0,
             _ => {
                 return Err(format!(
-                    "scrape_protocols: unknown scrape protocol {s}, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0]"
+                    "unknown scrape protocol {s}, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0]"
                 ))
             }
         })
@@ -82,7 +82,22 @@ impl ScrapeProtocol {
 
 impl<'de> Deserialize<'de> for ScrapeProtocol {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        scalar_with(d, "a scrape protocol", ScrapeProtocol::parse)
+        scalar_with(d, "a scrape protocol", |s| {
+            ScrapeProtocol::parse(s).map_err(|e| format!("scrape_protocols: {e}"))
+        })
+    }
+}
+
+/// `fallback_scrape_protocol`, reported as Prometheus does.
+struct FallbackProtocol(ScrapeProtocol);
+
+impl<'de> Deserialize<'de> for FallbackProtocol {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_with(d, "a scrape protocol", |s| {
+            ScrapeProtocol::parse(s)
+                .map(FallbackProtocol)
+                .map_err(|e| format!("invalid fallback_scrape_protocol: {e}"))
+        })
     }
 }
 
@@ -144,14 +159,16 @@ impl Serialize for Scheme {
     }
 }
 
-/// `metric_name_validation_scheme`: `utf8` (default) or `legacy`.
+/// `metric_name_validation_scheme`: `utf8`, `legacy` or empty (unset).
 fn validation_scheme(s: &str) -> Result<String, String> {
     match s {
-        "" | "utf8" => Ok("utf8".into()),
-        "legacy" => Ok("legacy".into()),
-        _ => Err(format!("unrecognized metric name validation scheme {s:?}")),
+        "" | "utf8" | "legacy" => Ok(s.to_string()),
+        _ => Err(format!("unrecognized ValidationScheme: {s:?}")),
     }
 }
+
+/// The escaping schemes of `metric_name_escaping_scheme`.
+const ESCAPING_SCHEMES: [&str; 4] = ["allow-utf-8", "underscores", "dots", "values"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Scheme2(String);
@@ -330,6 +347,7 @@ impl<'de> Deserialize<'de> for GlobalConfig {
                 keep_dropped_targets: r.keep_dropped_targets.unwrap_or(0),
                 metric_name_validation_scheme: r
                     .metric_name_validation_scheme
+                    .filter(|s| !s.0.is_empty())
                     .map(|s| s.0)
                     .unwrap_or(def.metric_name_validation_scheme),
                 metric_name_escaping_scheme: nonempty(r.metric_name_escaping_scheme),
@@ -493,9 +511,8 @@ pub struct ScrapeConfig {
     pub keep_dropped_targets: u64,
     /// `utf8` or `legacy`.
     pub metric_name_validation_scheme: String,
-    /// Escaping scheme requested from targets, if set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metric_name_escaping_scheme: Option<String>,
+    /// Escaping scheme requested from targets (`allow-utf-8`, `underscores`, `dots`, `values`).
+    pub metric_name_escaping_scheme: String,
     /// HTTP client settings (auth, TLS, proxy, redirects).
     #[serde(flatten)]
     pub http: HttpClientConfig,
@@ -559,7 +576,7 @@ with_http_client! {
         scrape_interval: Option<Dur>,
         scrape_timeout: Option<Dur>,
         scrape_protocols: Option<Vec<ScrapeProtocol>>,
-        fallback_scrape_protocol: Option<ScrapeProtocol>,
+        fallback_scrape_protocol: Option<FallbackProtocol>,
         scrape_native_histograms: Option<bool>,
         always_scrape_classic_histograms: Option<bool>,
         convert_classic_histograms_to_nhcb: Option<bool>,
@@ -629,13 +646,27 @@ fn nz_u64(v: Option<u64>) -> Option<u64> {
     v.filter(|v| *v != 0)
 }
 
+/// A relabel list whose null entries are an error with Prometheus' message for that list.
 fn relabel_list(
     v: Option<Vec<Option<RelabelConfig>>>,
-    what: &str,
+    null_msg: &str,
 ) -> Result<Vec<RelabelConfig>, String> {
     v.unwrap_or_default()
         .into_iter()
-        .map(|r| r.ok_or_else(|| format!("empty or null {what} relabeling rule in scrape config")))
+        .map(|r| r.ok_or_else(|| null_msg.to_string()))
+        .collect()
+}
+
+/// Static target groups; a null group is an error, the others get their index as source.
+fn static_groups(v: Option<Vec<Option<TargetGroup>>>) -> Result<Vec<TargetGroup>, String> {
+    v.unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let mut g = g.ok_or("empty or null section in static_configs")?;
+            g.source = i.to_string();
+            Ok(g)
+        })
         .collect()
 }
 
@@ -647,19 +678,15 @@ impl<'de> Deserialize<'de> for PartialScrape {
                 return Err("job_name is empty".to_string());
             }
             let http = build_http(r.take_http(), true)?;
-            let relabel_configs = relabel_list(r.relabel_configs, "target")?;
-            let metric_relabel_configs = relabel_list(r.metric_relabel_configs, "metric")?;
-            let static_configs: Vec<TargetGroup> = r
-                .static_configs
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, mut g)| {
-                    g.source = i.to_string();
-                    g
-                })
-                .collect();
+            let relabel_configs = relabel_list(
+                r.relabel_configs,
+                "empty or null target relabeling rule in scrape config",
+            )?;
+            let metric_relabel_configs = relabel_list(
+                r.metric_relabel_configs,
+                "empty or null metric relabeling rule in scrape config",
+            )?;
+            let static_configs = static_groups(r.static_configs)?;
             let cfg = ScrapeConfig {
                 job_name,
                 plugin: r.plugin.map(|p| p.0),
@@ -675,7 +702,7 @@ impl<'de> Deserialize<'de> for PartialScrape {
                 scrape_interval: Duration::ZERO,
                 scrape_timeout: Duration::ZERO,
                 scrape_protocols: Vec::new(),
-                fallback_scrape_protocol: r.fallback_scrape_protocol,
+                fallback_scrape_protocol: r.fallback_scrape_protocol.map(|p| p.0),
                 scrape_native_histograms: false,
                 always_scrape_classic_histograms: false,
                 convert_classic_histograms_to_nhcb: false,
@@ -700,7 +727,7 @@ impl<'de> Deserialize<'de> for PartialScrape {
                     .unwrap_or(0.0),
                 keep_dropped_targets: 0,
                 metric_name_validation_scheme: String::new(),
-                metric_name_escaping_scheme: None,
+                metric_name_escaping_scheme: String::new(),
                 http,
                 relabel_configs,
                 metric_relabel_configs,
@@ -723,7 +750,10 @@ impl<'de> Deserialize<'de> for PartialScrape {
                 always_classic: r.always_scrape_classic_histograms,
                 nhcb: r.convert_classic_histograms_to_nhcb,
                 extra_metrics: r.extra_scrape_metrics,
-                validation_scheme: r.metric_name_validation_scheme.map(|s| s.0),
+                validation_scheme: r
+                    .metric_name_validation_scheme
+                    .map(|s| s.0)
+                    .filter(|s| !s.is_empty()),
                 escaping_scheme: nonempty(r.metric_name_escaping_scheme),
             })
         })
@@ -764,19 +794,41 @@ impl PartialScrape {
         c.convert_classic_histograms_to_nhcb =
             self.nhcb.unwrap_or(g.convert_classic_histograms_to_nhcb);
         c.extra_scrape_metrics = self.extra_metrics.unwrap_or(g.extra_scrape_metrics);
+        // Prometheus' name validation and escaping inheritance (config.go ScrapeConfig.Validate).
+        let local_unset = self.validation_scheme.is_none();
         c.metric_name_validation_scheme = self
             .validation_scheme
             .unwrap_or_else(|| g.metric_name_validation_scheme.clone());
-        if c.metric_name_validation_scheme == "utf8" && g.metric_name_validation_scheme == "legacy"
-        {
+        let global_escaping = match g.metric_name_escaping_scheme.as_deref() {
+            None if g.metric_name_validation_scheme == "legacy" => "underscores".to_string(),
+            None => "allow-utf-8".to_string(),
+            Some(e) if ESCAPING_SCHEMES.contains(&e) => e.to_string(),
+            Some(e) => {
+                return Err((
+                    vec!["metric_name_escaping_scheme".into()],
+                    format!("unknown global name escaping method specified, must be one of 'allow-utf-8', 'underscores', 'dots', or 'values', got {e:?}"),
+                ))
+            }
+        };
+        let escaping = match self.escaping_scheme {
+            Some(e) => e,
+            None if local_unset => global_escaping,
+            None if c.metric_name_validation_scheme == "legacy" => "underscores".to_string(),
+            None => "allow-utf-8".to_string(),
+        };
+        if escaping == "allow-utf-8" && c.metric_name_validation_scheme != "utf8" {
             return Err((
-                vec!["metric_name_validation_scheme".into()],
-                format!("utf8 metric names requested but validation scheme is not set to UTF8 for scrape config with job name {:?}", c.job_name),
+                vec![],
+                "utf8 metric names requested but validation scheme is not set to UTF8".to_string(),
             ));
         }
-        c.metric_name_escaping_scheme = self
-            .escaping_scheme
-            .or_else(|| g.metric_name_escaping_scheme.clone());
+        if !ESCAPING_SCHEMES.contains(&escaping.as_str()) {
+            return Err((
+                vec!["metric_name_escaping_scheme".into()],
+                format!("unknown scrape config name escaping method specified, must be one of 'allow-utf-8', 'underscores', 'dots', or 'values', got {escaping:?}"),
+            ));
+        }
+        c.metric_name_escaping_scheme = escaping;
         let (protocols, explicit) = match (self.protocols, &g.scrape_protocols) {
             (Some(p), _) => (p, true),
             (None, Some(p)) => (p.clone(), false),
@@ -832,16 +884,24 @@ pub struct AlertingConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAlerting {
-    alert_relabel_configs: Option<Vec<RelabelConfig>>,
-    alertmanagers: Option<Vec<AlertmanagerConfig>>,
+    alert_relabel_configs: Option<Vec<Option<RelabelConfig>>>,
+    alertmanagers: Option<Vec<Option<AlertmanagerConfig>>>,
 }
 
 impl<'de> Deserialize<'de> for AlertingConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         map_with(d, |r: RawAlerting| {
             Ok(AlertingConfig {
-                alert_relabel_configs: r.alert_relabel_configs.unwrap_or_default(),
-                alertmanagers: r.alertmanagers.unwrap_or_default(),
+                alert_relabel_configs: relabel_list(
+                    r.alert_relabel_configs,
+                    "empty or null alert relabeling rule",
+                )?,
+                alertmanagers: r
+                    .alertmanagers
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| a.ok_or_else(|| "empty or null alert manager config".to_string()))
+                    .collect::<Result<_, _>>()?,
             })
         })
     }
@@ -883,8 +943,8 @@ with_http_client! {
         path_prefix: Option<Str>,
         timeout: Option<Dur>,
         api_version: Option<Str>,
-        relabel_configs: Option<Vec<RelabelConfig>>,
-        alert_relabel_configs: Option<Vec<RelabelConfig>>,
+        relabel_configs: Option<Vec<Option<RelabelConfig>>>,
+        alert_relabel_configs: Option<Vec<Option<RelabelConfig>>>,
         static_configs: Option<Vec<Option<TargetGroup>>>,
         file_sd_configs: Option<Vec<FileSdConfig>>,
         #[serde(default, deserialize_with = "crate::http::reject_sigv4")]
@@ -903,18 +963,15 @@ impl<'de> Deserialize<'de> for AlertmanagerConfig {
                     "expected Alertmanager api version to be one of [v2] but got {api_version}"
                 ));
             }
-            let relabel_configs = r.relabel_configs.unwrap_or_default();
-            let static_configs: Vec<TargetGroup> = r
-                .static_configs
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, mut g)| {
-                    g.source = i.to_string();
-                    g
-                })
-                .collect();
+            let relabel_configs = relabel_list(
+                r.relabel_configs,
+                "empty or null Alertmanager target relabeling rule",
+            )?;
+            let alert_relabel_configs = relabel_list(
+                r.alert_relabel_configs,
+                "empty or null Alertmanager alert relabeling rule",
+            )?;
+            let static_configs = static_groups(r.static_configs)?;
             if relabel_configs.is_empty() {
                 for g in &static_configs {
                     for t in g.addresses() {
@@ -929,7 +986,7 @@ impl<'de> Deserialize<'de> for AlertmanagerConfig {
                 timeout: r.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(10)),
                 api_version,
                 relabel_configs,
-                alert_relabel_configs: r.alert_relabel_configs.unwrap_or_default(),
+                alert_relabel_configs,
                 static_configs,
                 file_sd_configs: r.file_sd_configs.unwrap_or_default(),
             })
@@ -998,7 +1055,7 @@ impl<'de> Deserialize<'de> for QueueConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         map_with(d, |r: RawQueue| {
             let def = QueueConfig::default();
-            Ok(QueueConfig {
+            let q = QueueConfig {
                 capacity: r.capacity.unwrap_or(def.capacity),
                 max_shards: r.max_shards.unwrap_or(def.max_shards),
                 min_shards: r.min_shards.unwrap_or(def.min_shards),
@@ -1011,7 +1068,30 @@ impl<'de> Deserialize<'de> for QueueConfig {
                 max_backoff: r.max_backoff.map(|d| d.0).unwrap_or(def.max_backoff),
                 retry_on_http_429: r.retry_on_http_429.unwrap_or(def.retry_on_http_429),
                 sample_age_limit: r.sample_age_limit.map(|d| d.0).unwrap_or_default(),
-            })
+            };
+            if q.max_shards == 0 {
+                return Err("remote write queue max_shards must be positive".into());
+            }
+            if q.min_shards == 0 {
+                return Err("remote write queue min_shards must be positive".into());
+            }
+            if q.min_shards > q.max_shards {
+                return Err(
+                    "remote write queue min_shards must not be greater than max_shards".into(),
+                );
+            }
+            if q.max_samples_per_send == 0 {
+                return Err("remote write queue max_samples_per_send must be positive".into());
+            }
+            if q.capacity == 0 {
+                return Err("remote write queue capacity must be positive".into());
+            }
+            if q.max_backoff < q.min_backoff {
+                return Err(
+                    "remote write queue max_backoff must not be less than min_backoff".into(),
+                );
+            }
+            Ok(q)
         })
     }
 }
@@ -1099,7 +1179,7 @@ with_http_client! {
         url: Option<UrlValue>,
         remote_timeout: Option<Dur>,
         headers: Option<BTreeMap<String, Str>>,
-        write_relabel_configs: Option<Vec<RelabelConfig>>,
+        write_relabel_configs: Option<Vec<Option<RelabelConfig>>>,
         name: Option<Str>,
         send_exemplars: Option<bool>,
         send_native_histograms: Option<bool>,
@@ -1119,28 +1199,33 @@ with_http_client! {
     }
 }
 
+/// Prometheus' `reservedHeaders` (lower case); `authorization` is reported on its own.
 const REMOTE_RESERVED_HEADERS: &[&str] = &[
-    "Authorization",
-    "Host",
-    "Content-Encoding",
-    "Content-Length",
-    "Content-Type",
-    "User-Agent",
-    "Connection",
-    "Keep-Alive",
-    "Proxy-Authenticate",
-    "Proxy-Authorization",
-    "Www-Authenticate",
-    "X-Prometheus-Remote-Write-Version",
-    "X-Prometheus-Remote-Read-Version",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "x-prometheus-remote-write-version",
+    "x-prometheus-remote-read-version",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
 ];
 
 fn check_headers(h: &BTreeMap<String, Str>) -> Result<(), String> {
     for k in h.keys() {
-        if REMOTE_RESERVED_HEADERS
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(k))
-        {
+        let lower = k.to_ascii_lowercase();
+        if lower == "authorization" {
+            return Err("authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter".into());
+        }
+        if REMOTE_RESERVED_HEADERS.contains(&lower.as_str()) {
             return Err(format!("{k} is a reserved header. It must not be changed"));
         }
     }
@@ -1162,14 +1247,17 @@ impl<'de> Deserialize<'de> for RemoteWriteConfig {
                 && protobuf_message != "io.prometheus.write.v2.Request"
             {
                 return Err(format!(
-                    "unknown remote write protobuf message {protobuf_message}, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request"
+                    "invalid protobuf_message value: unknown type for remote write protobuf message {protobuf_message}, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request"
                 ));
             }
             Ok(RemoteWriteConfig {
                 url,
                 remote_timeout: nz(r.remote_timeout).unwrap_or(Duration::from_secs(30)),
                 headers: headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
-                write_relabel_configs: r.write_relabel_configs.unwrap_or_default(),
+                write_relabel_configs: relabel_list(
+                    r.write_relabel_configs,
+                    "empty or null relabeling rule in remote write config",
+                )?,
                 name: r.name.map(|s| s.0).unwrap_or_default(),
                 send_exemplars: r.send_exemplars.unwrap_or(false),
                 send_native_histograms: r.send_native_histograms.unwrap_or(false),
@@ -1254,6 +1342,20 @@ pub struct StorageConfig {
     /// `tsdb.out_of_order_time_window` (default 0: out-of-order samples rejected).
     #[serde(serialize_with = "crate::ser::dur")]
     pub out_of_order_time_window: Duration,
+    /// `tsdb.stale_series_compaction_threshold` (0 = off).
+    pub stale_series_compaction_threshold: f64,
+    /// `tsdb.chunk_encoding.floats`: `xor`, `xor2` or unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub float_chunk_encoding: Option<String>,
+    /// `tsdb.retention.time`, when set (it overrides the command-line flag in Prometheus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_time: Option<Duration>,
+    /// `tsdb.retention.size` in bytes, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_size: Option<u64>,
+    /// `tsdb.retention.percentage` of the disk, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_percentage: Option<f64>,
     /// `exemplars.max_exemplars` (default 100000).
     pub max_exemplars: i64,
 }
@@ -1262,6 +1364,11 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             out_of_order_time_window: Duration::ZERO,
+            stale_series_compaction_threshold: 0.0,
+            float_chunk_encoding: None,
+            retention_time: None,
+            retention_size: None,
+            retention_percentage: None,
             max_exemplars: 100_000,
         }
     }
@@ -1270,7 +1377,7 @@ impl Default for StorageConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStorage {
-    tsdb: Option<RawTsdb>,
+    tsdb: Option<TsdbPart>,
     exemplars: Option<RawExemplars>,
 }
 
@@ -1278,12 +1385,189 @@ struct RawStorage {
 #[serde(deny_unknown_fields)]
 struct RawTsdb {
     out_of_order_time_window: Option<Dur>,
+    stale_series_compaction_threshold: Option<f64>,
+    chunk_encoding: Option<RawChunkEncoding>,
+    retention: Option<Retention>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChunkEncoding {
+    floats: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    time: Option<Dur>,
+    size: Option<Str>,
+    percentage: Option<f64>,
+}
+
+struct Retention {
+    time: Option<Duration>,
+    size: Option<u64>,
+    percentage: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for Retention {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_with(d, |r: RawRetention| {
+            let size = match r.size {
+                None => None,
+                Some(s) => {
+                    let v = de::parse_bytes_signed(&s.0)?;
+                    if v < 0 {
+                        return Err(format!(
+                            "'storage.tsdb.retention.size' must be greater than or equal to 0, got -{}",
+                            de::format_bytes(v.unsigned_abs())
+                        ));
+                    }
+                    Some(v as u64).filter(|v| *v != 0)
+                }
+            };
+            if let Some(p) = r.percentage {
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(format!(
+                        "'storage.tsdb.retention.percentage' must be in the range [0, 100], got {p}"
+                    ));
+                }
+            }
+            Ok(Retention {
+                time: nz(r.time),
+                size,
+                percentage: r.percentage.filter(|p| *p != 0.0),
+            })
+        })
+    }
+}
+
+struct TsdbPart(RawTsdbChecked);
+
+struct RawTsdbChecked {
+    out_of_order_time_window: Duration,
+    stale_series_compaction_threshold: f64,
+    float_chunk_encoding: Option<String>,
+    retention: Option<Retention>,
+}
+
+impl<'de> Deserialize<'de> for TsdbPart {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_with(d, |r: RawTsdb| {
+            let floats = r
+                .chunk_encoding
+                .and_then(|c| c.floats)
+                .map(|s| s.0)
+                .filter(|s| !s.is_empty());
+            if let Some(f) = &floats {
+                if f != "xor" && f != "xor2" {
+                    return Err(format!(
+                        "'storage.tsdb.chunk_encoding.floats' must be 'xor' or 'xor2', or the field must be omitted entirely, got {f:?}"
+                    ));
+                }
+            }
+            Ok(TsdbPart(RawTsdbChecked {
+                out_of_order_time_window: r
+                    .out_of_order_time_window
+                    .map(|d| d.0)
+                    .unwrap_or_default(),
+                stale_series_compaction_threshold: r
+                    .stale_series_compaction_threshold
+                    .unwrap_or(0.0),
+                float_chunk_encoding: floats,
+                retention: r.retention,
+            }))
+        })
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExemplars {
     max_exemplars: Option<i64>,
+}
+
+/// The `tracing` block: parsed and validated as Prometheus does, not acted upon (Sightline
+/// exports no traces).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TracingConfig {
+    /// `grpc` (default) or `http`.
+    pub client_type: String,
+    /// Collector endpoint.
+    pub endpoint: String,
+    /// Fraction of traces sampled.
+    pub sampling_fraction: f64,
+    /// Plain-text connection.
+    pub insecure: bool,
+    /// TLS settings.
+    pub tls_config: crate::http::TlsConfig,
+    /// Extra headers.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// `gzip` or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub compression: String,
+    /// Export timeout (0 = default).
+    #[serde(serialize_with = "crate::ser::dur")]
+    pub timeout: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTracing {
+    client_type: Option<Str>,
+    endpoint: Option<Str>,
+    sampling_fraction: Option<f64>,
+    insecure: Option<bool>,
+    tls_config: Option<crate::http::TlsConfig>,
+    headers: Option<BTreeMap<String, Str>>,
+    compression: Option<Str>,
+    timeout: Option<Dur>,
+}
+
+impl<'de> Deserialize<'de> for TracingConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_with(d, |r: RawTracing| {
+            let client_type = r.client_type.map(|s| s.0).unwrap_or_else(|| "grpc".into());
+            if client_type != "grpc" && client_type != "http" {
+                return Err(format!(
+                    "expected tracing client type to be to be http or grpc, but got {client_type}"
+                ));
+            }
+            let headers = r.headers.unwrap_or_default();
+            for k in headers.keys() {
+                let lower = k.to_ascii_lowercase();
+                if lower == "authorization" {
+                    return Err(
+                        "custom authorization header configuration is not yet supported".into(),
+                    );
+                }
+                if REMOTE_RESERVED_HEADERS.contains(&lower.as_str()) {
+                    return Err(format!("{k} is a reserved header. It must not be changed"));
+                }
+            }
+            let endpoint = r.endpoint.map(|s| s.0).unwrap_or_default();
+            if endpoint.is_empty() {
+                return Err("tracing endpoint must be set".into());
+            }
+            let compression = r.compression.map(|s| s.0).unwrap_or_default();
+            if !compression.is_empty() && compression != "gzip" {
+                return Err(format!(
+                    "invalid compression type {compression} provided, valid options: gzip"
+                ));
+            }
+            Ok(TracingConfig {
+                client_type,
+                endpoint,
+                sampling_fraction: r.sampling_fraction.unwrap_or(0.0),
+                insecure: r.insecure.unwrap_or(false),
+                tls_config: r.tls_config.unwrap_or_default(),
+                headers: headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
+                compression,
+                timeout: r.timeout.map(|d| d.0).unwrap_or_default(),
+            })
+        })
+    }
 }
 
 /// A rule file or scrape config file pattern (`*` only in the last path element).
@@ -1326,10 +1610,9 @@ pub(crate) struct RawConfig {
     storage: Option<RawStorage>,
     remote_write: Option<Vec<Option<RemoteWriteConfig>>>,
     remote_read: Option<Vec<Option<RemoteReadConfig>>>,
-    // Accepted as Prometheus accepts them, and ignored: Sightline has no tracing exporter, OTLP
-    // receiver or Go runtime to tune.
-    #[allow(dead_code)]
-    tracing: Option<serde::de::IgnoredAny>,
+    // Accepted as Prometheus accepts them, and ignored: Sightline has no OTLP receiver or Go
+    // runtime to tune.
+    tracing: Option<TracingConfig>,
     #[allow(dead_code)]
     otlp: Option<serde::de::IgnoredAny>,
     #[allow(dead_code)]
@@ -1370,6 +1653,9 @@ pub struct Config {
     /// `remote_read` endpoints.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remote_read: Vec<RemoteReadConfig>,
+    /// The `tracing` block, if any (validated, not acted upon).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<TracingConfig>,
 }
 
 fn is_default_alerting(a: &AlertingConfig) -> bool {
@@ -1436,6 +1722,11 @@ impl Config {
         }
         for r in &mut self.remote_read {
             r.http.set_directory(dir);
+        }
+        if let Some(t) = &mut self.tracing {
+            j(&mut t.tls_config.ca_file);
+            j(&mut t.tls_config.cert_file);
+            j(&mut t.tls_config.key_file);
         }
     }
 
@@ -1597,13 +1888,22 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         }
         remote_read.push(r);
     }
-    let storage = raw.storage.map(|s| StorageConfig {
-        out_of_order_time_window: s
-            .tsdb
-            .and_then(|t| t.out_of_order_time_window)
-            .map(|d| d.0)
-            .unwrap_or_default(),
-        max_exemplars: s.exemplars.and_then(|e| e.max_exemplars).unwrap_or(100_000),
+    let storage = raw.storage.map(|s| {
+        let mut out = StorageConfig::default();
+        if let Some(TsdbPart(t)) = s.tsdb {
+            out.out_of_order_time_window = t.out_of_order_time_window;
+            out.stale_series_compaction_threshold = t.stale_series_compaction_threshold;
+            out.float_chunk_encoding = t.float_chunk_encoding;
+            if let Some(r) = t.retention {
+                out.retention_time = r.time;
+                out.retention_size = r.size;
+                out.retention_percentage = r.percentage;
+            }
+        }
+        if let Some(m) = s.exemplars.and_then(|e| e.max_exemplars) {
+            out.max_exemplars = m;
+        }
+        out
     });
     Ok(Config {
         global,
@@ -1624,5 +1924,6 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         storage: storage.unwrap_or_default(),
         remote_write,
         remote_read,
+        tracing: raw.tracing,
     })
 }

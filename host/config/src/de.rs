@@ -140,6 +140,15 @@ pub(crate) type LabelMap = BTreeMap<LabelName, Str>;
 /// Parses Prometheus' byte sizes (github.com/alecthomas/units `ParseBase2Bytes`): a sequence of
 /// `<number><unit>` with units `B`, `KB`..`EB` and `KiB`..`EiB`, all base 2; `0` alone is zero.
 pub fn parse_bytes(orig: &str) -> Result<u64, String> {
+    let v = parse_bytes_signed(orig)?;
+    if v < 0 {
+        return Err(format!("negative size {orig:?}"));
+    }
+    Ok(v as u64)
+}
+
+/// Like [`parse_bytes`] but keeps a leading `-`, as Go's `units.ParseBase2Bytes` does.
+pub(crate) fn parse_bytes_signed(orig: &str) -> Result<i64, String> {
     let invalid = || format!("units: invalid {orig}");
     let mut s = orig;
     let mut neg = false;
@@ -207,13 +216,10 @@ pub fn parse_bytes(orig: &str) -> Result<u64, String> {
         };
         total += g * mult;
     }
-    if neg && total != 0.0 {
-        return Err(format!("negative size {orig:?}"));
-    }
     if total > i64::MAX as f64 {
         return Err("units: overflow parsing unit".to_string());
     }
-    Ok(total as u64)
+    Ok(if neg { -(total as i64) } else { total as i64 })
 }
 
 /// Formats a byte size as Prometheus does (`10MiB`, `1KiB512B`).
@@ -372,7 +378,7 @@ pub(crate) fn yaml_error(source_name: &str, e: &serde_yaml::Error) -> Error {
             source_name: source_name.to_string(),
             line: loc.line(),
             column: loc.column(),
-            message,
+            message: explain_unknown_sd(message),
         }
     } else {
         Error::Invalid {
@@ -380,6 +386,23 @@ pub(crate) fn yaml_error(source_name: &str, e: &serde_yaml::Error) -> Error {
             message,
         }
     }
+}
+
+/// Prometheus service discoveries other than static and file SD are real keys, not typos: say so.
+fn explain_unknown_sd(message: String) -> String {
+    let Some(start) = message.find("unknown field `") else {
+        return message;
+    };
+    let rest = &message[start + "unknown field `".len()..];
+    let Some(end) = rest.find('`') else {
+        return message;
+    };
+    let field = &rest[..end];
+    if field.ends_with("_sd_configs") {
+        let prefix = &message[..start];
+        return format!("{prefix}{field} is not supported by Sightline (only static_configs and file_sd_configs are)");
+    }
+    message
 }
 
 /// An error located at `path` in `src` when the path can be found, else at the file.

@@ -15,7 +15,8 @@
 //! validation is used for label names in the configuration, `scrape_protocols` defaults to
 //! OpenMetrics first. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
 //! unsupported, and so is every service discovery other than `static_configs` and
-//! `file_sd_configs`. `tracing`, `otlp` and `runtime` are accepted and ignored.
+//! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` and `runtime`
+//! are accepted and ignored.
 //!
 //! # The `plugin` extension
 //!
@@ -53,7 +54,7 @@ pub use check::{check_config_file, CheckReport};
 pub use config::{
     AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig,
     QueueConfig, RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig, ScrapeProtocol,
-    StorageConfig,
+    StorageConfig, TracingConfig,
 };
 pub use de::{format_bytes, parse_bytes};
 pub use error::{Error, Result};

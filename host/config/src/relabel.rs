@@ -201,11 +201,20 @@ impl Default for RelabelConfig {
 struct RawRelabel {
     source_labels: Option<Vec<LabelName>>,
     separator: Option<Str>,
-    regex: Option<Regex>,
+    #[serde(default, deserialize_with = "explicit_null")]
+    regex: Option<Option<Regex>>,
     modulus: Option<u64>,
     target_label: Option<Str>,
     replacement: Option<Str>,
-    action: Option<Action>,
+    #[serde(default, deserialize_with = "explicit_null")]
+    action: Option<Option<Action>>,
+}
+
+/// Tells a key written as `null` (`Some(None)`) from a missing key (`None`).
+fn explicit_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl<'de> Deserialize<'de> for RelabelConfig {
@@ -216,6 +225,18 @@ impl<'de> Deserialize<'de> for RelabelConfig {
                 source_labels: raw.source_labels.is_some(),
                 regex: raw.regex.is_some(),
             };
+            let action = match raw.action {
+                None => Action::Replace,
+                Some(Some(a)) => a,
+                // Go leaves the action empty when the key is null.
+                Some(None) => return Err("relabel action cannot be empty".to_string()),
+            };
+            let regex = match raw.regex {
+                None => def.regex,
+                Some(Some(r)) => r,
+                // Go compiles the empty regex when the key is null.
+                Some(None) => Regex::new("")?,
+            };
             let cfg = RelabelConfig {
                 source_labels: raw
                     .source_labels
@@ -224,11 +245,11 @@ impl<'de> Deserialize<'de> for RelabelConfig {
                     .map(|l| l.0)
                     .collect(),
                 separator: raw.separator.map(|s| s.0).unwrap_or(def.separator),
-                regex: raw.regex.unwrap_or(def.regex),
+                regex,
                 modulus: raw.modulus.unwrap_or(0),
                 target_label: raw.target_label.map(|s| s.0).unwrap_or_default(),
                 replacement: raw.replacement.map(|s| s.0).unwrap_or(def.replacement),
-                action: raw.action.unwrap_or(Action::Replace),
+                action,
             };
             cfg.validate_explicit(explicit)?;
             Ok(cfg)

@@ -316,7 +316,7 @@ fn broken_configs_are_located() {
         (
             "remote_write:\n  - url: http://a\n    headers:\n      Authorization: x\n",
             "b.yml:2:5:",
-            "Authorization is a reserved header. It must not be changed",
+            "authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter",
         ),
         ("scrape_configs:\n  -\n", "b.yml:2:4:", "empty or null scrape config section"),
         (
@@ -345,6 +345,96 @@ fn broken_configs_are_located() {
         ("scrape_configs:\n  - job_name: a\n    authorization: {type: Basic}\n", "b.yml:2:5:", "use \"basic_auth\" instead"),
         ("scrape_configs:\n  - job_name: a\n    plugin: 'bad name'\n", "b.yml:3:13:", r#""bad name" is not a valid plugin name"#),
         ("scrape_configs: [\n", "b.yml:2:1:", "did not find expected node content"),
+        // Rules and messages of Prometheus' config_test.go expectedErrors.
+        (
+            "scrape_configs:\n  - job_name: p\n    relabel_configs:\n      - action: null\n",
+            "b.yml:4:9:",
+            "relabel action cannot be empty",
+        ),
+        (
+            "scrape_configs:\n  - job_name: p\n    static_configs:\n      -\n",
+            "b.yml:2:5:",
+            "empty or null section in static_configs",
+        ),
+        (
+            "alerting:\n  alert_relabel_configs:\n    -\n",
+            "b.yml:2:3:",
+            "empty or null alert relabeling rule",
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    write_relabel_configs:\n      -\n",
+            "b.yml:2:5:",
+            "empty or null relabeling rule in remote write config",
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    queue_config:\n      min_shards: 5\n      max_shards: 2\n",
+            "b.yml:4:7:",
+            "remote write queue min_shards must not be greater than max_shards",
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    queue_config:\n      capacity: 0\n",
+            "b.yml:4:7:",
+            "remote write queue capacity must be positive",
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    headers:\n      x-prometheus-remote-write-version: h\n",
+            "b.yml:2:5:",
+            "x-prometheus-remote-write-version is a reserved header. It must not be changed",
+        ),
+        (
+            "remote_write:\n  - url: http://a\n    protobuf_message: io.prometheus.writet.v2.Request\n",
+            "b.yml:2:5:",
+            "invalid protobuf_message value: unknown type for remote write protobuf message io.prometheus.writet.v2.Request",
+        ),
+        (
+            "remote_read:\n  - read_recent: true\n",
+            "b.yml:2:5:",
+            "url for remote_read is empty",
+        ),
+        (
+            "global:\n  metric_name_validation_scheme: legacy\n  metric_name_escaping_scheme: allow-utf-8\nscrape_configs:\n  - job_name: p\n",
+            "b.yml:5:5:",
+            "utf8 metric names requested but validation scheme is not set to UTF8",
+        ),
+        (
+            "global:\n  metric_name_validation_scheme: invalid_scheme\n",
+            "b.yml:2:34:",
+            r#"unrecognized ValidationScheme: "invalid_scheme""#,
+        ),
+        (
+            "storage:\n  tsdb:\n    retention:\n      size: -1GB\n",
+            "b.yml:4:7:",
+            "'storage.tsdb.retention.size' must be greater than or equal to 0, got -1GiB",
+        ),
+        (
+            "storage:\n  tsdb:\n    retention:\n      percentage: 101\n",
+            "b.yml:4:7:",
+            "'storage.tsdb.retention.percentage' must be in the range [0, 100], got 101",
+        ),
+        (
+            "storage:\n  tsdb:\n    retention:\n      time: -1h\n",
+            "b.yml:4:13:",
+            r#"not a valid duration string: "-1h""#,
+        ),
+        (
+            "storage:\n  tsdb:\n    chunk_encoding:\n      floats: XOR\n",
+            "b.yml:3:5:",
+            r#"'storage.tsdb.chunk_encoding.floats' must be 'xor' or 'xor2', or the field must be omitted entirely, got "XOR""#,
+        ),
+        ("tracing:\n  sampling_fraction: 1\n", "b.yml:2:3:", "tracing endpoint must be set"),
+        (
+            "tracing:\n  endpoint: x:4317\n  compression: foo\n",
+            "b.yml:2:3:",
+            "invalid compression type foo provided, valid options: gzip",
+        ),
+        ("scrape_configs:\n  - job_name: p\n    scrape_configs: []\n", "b.yml:3:5:", "unknown field `scrape_configs`"),
+        (
+            "scrape_configs:\n  - job_name: p\n    consul_sd_configs: []\n",
+            "b.yml:3:5:",
+            "consul_sd_configs is not supported by Sightline",
+        ),
+        ("scrape_configs: []\nscrape_configs: []\n", "b.yml:1:1:", "duplicate field `scrape_configs`"),
+        ("scrape_configs:\n  - job_name: a\n    body_size_limit: 100\n", "b.yml:3:22:", "units: unknown unit  in 100"),
     ];
     let mut failures = Vec::new();
     for (src, at, msg) in cases {
