@@ -830,7 +830,10 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
         let infinite = lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY;
         let interp = |v: f64, is_lower: bool| -> f64 {
             if infinite {
-                return if is_lower { bk.count } else { rank };
+                // The first bucket counts as if the value were at its upper end, the last
+                // (+Inf) bucket as if at its lower end.
+                let _ = is_lower;
+                return if upper_bound == f64::INFINITY { rank } else { bk.count };
             }
             rank + (bk.count - rank) * (v - lower_bound) / (upper_bound - lower_bound)
         };
