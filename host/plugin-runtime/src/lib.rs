@@ -1,1 +1,32 @@
-//! sightline-plugin-runtime.
+//! sightline-plugin-runtime: runs Sightline's WebAssembly component plugins.
+//!
+//! This crate owns the wasmtime engine, the on-disk component cache, the
+//! sandbox (memory and time limits, deny-by-default capabilities granted in
+//! `<name>.toml`), the host side of the `wit/` interfaces, the plugin
+//! registry with hot reload, and per-plugin statistics. It is the only crate
+//! that names wasmtime; no wasmtime type appears in its public API.
+//!
+//! It knows nothing of scraping, PromQL evaluation, alert routing or HTTP
+//! serving: the daemon hands it plugin names and plain values and gets plain
+//! values back.
+//!
+//! Invariant: a guest can not crash the host. Every trap, timeout, memory
+//! limit hit and oversized output becomes an [`Error`] that is counted in the
+//! plugin's [`PluginStats`].
+
+mod bindings;
+mod engine;
+mod error;
+mod http;
+pub mod manifest;
+mod registry;
+mod state;
+mod stats;
+mod types;
+
+pub use error::{Error, Result};
+pub use http::{CannedResponse, RecordedRequest};
+pub use manifest::Capabilities;
+
+
+pub use types::*;

@@ -1,0 +1,307 @@
+//! The engine: one wasmtime `Engine` and `Linker`, the epoch ticker, the
+//! on-disk component cache, and running one call in a fresh store.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
+
+use crate::bindings;
+use crate::error::{Error, Result};
+use crate::http::HttpMode;
+use crate::manifest::Capabilities;
+use crate::state::{HostState, Limiter};
+use crate::types::PluginKind;
+
+/// How often the epoch advances; the granularity of time limits.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// How much guest stderr is kept to explain a trap (panic messages).
+const STDERR_CAPACITY: usize = 64 << 10;
+
+/// Bumps the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The instantiation handle of a linked plugin, per world.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    Exporter(bindings::exporter::ExporterPre<HostState>),
+    Receiver(bindings::receiver::ReceiverPre<HostState>),
+    QueryFunction(bindings::query_function::QueryFunctionPre<HostState>),
+    Dashboard(bindings::dashboard::DashboardPre<HostState>),
+}
+
+impl Pre {
+    pub(crate) fn kind(&self) -> PluginKind {
+        match self {
+            Pre::Exporter(_) => PluginKind::Exporter,
+            Pre::Receiver(_) => PluginKind::Receiver,
+            Pre::QueryFunction(_) => PluginKind::QueryFunction,
+            Pre::Dashboard(_) => PluginKind::Dashboard,
+        }
+    }
+}
+
+/// A compiled, linked plugin ready to be instantiated.
+pub(crate) struct Loaded {
+    pub(crate) name: Arc<str>,
+    pub(crate) sha256: String,
+    pub(crate) caps: Arc<Capabilities>,
+    pub(crate) pre: Pre,
+    pub(crate) loaded_at: SystemTime,
+    /// Whether the compiled code came from the on-disk cache.
+    pub(crate) from_cache: bool,
+}
+
+/// The engine shared by every plugin of a process.
+pub(crate) struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache_dir: Option<PathBuf>,
+    _ticker: EpochTicker,
+}
+
+/// The outcome of one call, with the store's bookkeeping.
+pub(crate) struct CallOutcome<R> {
+    pub(crate) result: Result<R>,
+    pub(crate) memory_high_water_bytes: usize,
+}
+
+impl Runtime {
+    /// Creates the engine; `cache_dir` (created if missing) holds compiled
+    /// components.
+    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        config.max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config).map_err(|e| Error::Runtime(format!("creating engine: {e:#}")))?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
+        bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| Error::Runtime(format!("linking host interfaces: {e:#}")))?;
+        if let Some(dir) = &cache_dir {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let ticker_stop = stop.clone();
+        std::thread::Builder::new()
+            .name("plugin-epoch".to_string())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| Error::Runtime(format!("spawning epoch thread: {e}")))?;
+        Ok(Runtime { engine, linker, cache_dir, _ticker: EpochTicker { stop } })
+    }
+
+    /// The cache file for a component with this sha256.
+    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        let engine_key = h.finish();
+        self.cache_dir.as_ref().map(|d| d.join(format!("{sha256}-{engine_key:016x}.cwasm")))
+    }
+
+    /// Compiles (or loads from the cache) and links `bytes`. Blocking: call it
+    /// from `spawn_blocking`.
+    pub(crate) fn load_blocking(&self, name: &str, bytes: &[u8], caps: Capabilities) -> Result<Loaded> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let cache_path = self.cache_path(&sha256);
+        let mut component = None;
+        let mut from_cache = false;
+        if let Some(path) = cache_path.as_deref().filter(|p| p.exists()) {
+            match deserialize_cached(&self.engine, path) {
+                Ok(c) => {
+                    component = Some(c);
+                    from_cache = true;
+                }
+                Err(e) => {
+                    tracing::warn!(plugin = name, path = %path.display(), "discarding unusable cached component: {e:#}");
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        let component = match component {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.engine, bytes)
+                    .map_err(|e| Error::Compile { name: name.to_string(), message: format!("{e:#}") })?;
+                if let Some(path) = &cache_path {
+                    if let Err(e) = write_cache(&c, path) {
+                        tracing::warn!(plugin = name, "could not cache compiled component: {e}");
+                    }
+                }
+                c
+            }
+        };
+        let pre = self.link(name, &component)?;
+        Ok(Loaded {
+            name: Arc::from(name),
+            sha256,
+            caps: Arc::new(caps),
+            pre,
+            loaded_at: SystemTime::now(),
+            from_cache,
+        })
+    }
+
+    /// Links a component and finds the world it implements.
+    fn link(&self, name: &str, component: &Component) -> Result<Pre> {
+        let link_err = |message: String| Error::Link { name: name.to_string(), message };
+        let ipre = self.linker.instantiate_pre(component).map_err(|e| link_err(format!("{e:#}")))?;
+        let mut reasons = Vec::new();
+        match bindings::exporter::ExporterPre::new(ipre.clone()) {
+            Ok(p) => return Ok(Pre::Exporter(p)),
+            Err(e) => reasons.push(format!("exporter: {e:#}")),
+        }
+        match bindings::receiver::ReceiverPre::new(ipre.clone()) {
+            Ok(p) => return Ok(Pre::Receiver(p)),
+            Err(e) => reasons.push(format!("receiver: {e:#}")),
+        }
+        match bindings::query_function::QueryFunctionPre::new(ipre.clone()) {
+            Ok(p) => return Ok(Pre::QueryFunction(p)),
+            Err(e) => reasons.push(format!("query-function: {e:#}")),
+        }
+        match bindings::dashboard::DashboardPre::new(ipre) {
+            Ok(p) => return Ok(Pre::Dashboard(p)),
+            Err(e) => reasons.push(format!("dashboard: {e:#}")),
+        }
+        Err(link_err(format!(
+            "the component implements no sightline:plugin@0.1.0 world ({})",
+            reasons.join("; ")
+        )))
+    }
+
+    /// Builds the store of one call.
+    pub(crate) fn new_store(
+        &self,
+        plugin: &Loaded,
+        settings: &BTreeMap<String, String>,
+        http: HttpMode,
+    ) -> Result<(Store<HostState>, MemoryOutputPipe)> {
+        let caps = &plugin.caps;
+        let mut wasi = WasiCtxBuilder::new();
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        wasi.stderr(stderr.clone());
+        if !caps.wasi_wall_clock {
+            wasi.wall_clock(FrozenClock);
+        }
+        for dir in &caps.read_only_dirs {
+            let guest = dir.to_string_lossy();
+            wasi.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly).map_err(|e| Error::Io {
+                path: dir.clone(),
+                source: std::io::Error::other(format!("preopening granted directory: {e:#}")),
+            })?;
+        }
+        let mut config = caps.config.clone();
+        config.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let limit_bytes = usize::try_from(caps.memory_bytes).unwrap_or(usize::MAX);
+        let state = HostState {
+            plugin: plugin.name.clone(),
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter: Limiter { limit_bytes, high_water_bytes: 0, hit: false },
+            caps: caps.clone(),
+            config,
+            http,
+            deadline: Instant::now() + caps.timeout,
+            n_logs: 0,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = caps.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        Ok((store, stderr))
+    }
+}
+
+/// Turns a wasmtime error of a call into our error, using the store's
+/// bookkeeping to tell a memory-limit hit or a timeout from other traps.
+pub(crate) fn classify(plugin: &Loaded, store: &Store<HostState>, stderr: &MemoryOutputPipe, err: wasmtime::Error) -> Error {
+    let name = plugin.name.to_string();
+    if store.data().limiter.hit {
+        return Error::MemoryLimit { name, limit_bytes: plugin.caps.memory_bytes };
+    }
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+        return Error::Timeout { name, limit: plugin.caps.timeout };
+    }
+    let mut message = format!("{err:#}");
+    let captured = stderr.contents();
+    let captured = String::from_utf8_lossy(&captured);
+    let captured = captured.trim();
+    if !captured.is_empty() {
+        let tail: String = if captured.len() > 2048 {
+            let mut start = captured.len() - 2048;
+            while !captured.is_char_boundary(start) {
+                start += 1;
+            }
+            captured[start..].to_string()
+        } else {
+            captured.to_string()
+        };
+        message = format!("{message}; guest stderr: {tail}");
+    }
+    if message.len() > 8192 {
+        let mut cut = 8192;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+    }
+    Error::Trapped { name, message }
+}
+
+/// A wall clock stuck at the Unix epoch: WASI's clock is not granted by
+/// default.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
+    let bytes = component.serialize().map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Loads a compiled component from our cache.
+#[allow(unsafe_code)]
+fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime requires that deserialized bytes come from a trusted
+    // `serialize` call, since they are native code. Only this crate writes
+    // the cache directory (via `write_cache`, atomically with a rename), and a
+    // file's name is the sha256 of the original component plus a hash of the
+    // engine's compatibility settings, so a file is only ever read back for
+    // the exact component and engine configuration that produced it.
+    // wasmtime additionally checks its version and engine configuration
+    // recorded in the file and refuses a mismatch.
+    unsafe { Component::deserialize_file(engine, path) }
+}

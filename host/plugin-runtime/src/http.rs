@@ -1,0 +1,181 @@
+//! Outbound HTTP for plugins: the policy check, live sending and recording.
+//!
+//! We expose our own small `http` WIT interface instead of `wasi:http`: one
+//! `send` call with the whole request and response in memory is all a
+//! receiver needs, the host can check the destination against the grant
+//! before anything touches the network, and `plugin test` can record the exact
+//! request and answer it with a canned response without a fake server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+/// Largest response body a plugin may receive.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// A request a plugin made while running under `plugin test`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// Method, e.g. `POST`.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in the order given.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A canned answer for recorded requests whose URL starts with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannedResponse {
+    /// URL prefix this response answers; empty matches every URL.
+    pub url_prefix: String,
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Where requests go.
+#[derive(Clone)]
+pub(crate) enum HttpMode {
+    /// Requests are sent with this client.
+    Live(reqwest::Client),
+    /// Requests are recorded and answered from the canned list (first
+    /// matching prefix; 200 with an empty body when none matches).
+    Record { log: Arc<Mutex<Vec<RecordedRequest>>>, canned: Arc<Vec<CannedResponse>> },
+}
+
+impl HttpMode {
+    pub(crate) fn live() -> crate::Result<Self> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|e| crate::Error::Runtime(format!("building HTTP client: {e}")))?;
+        Ok(HttpMode::Live(client))
+    }
+}
+
+/// The outcome of a send, independent of the generated bindings.
+pub(crate) enum SendError {
+    Denied(String),
+    Invalid(String),
+    Timeout,
+    Transport(String),
+}
+
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Checks `url` against the grants. `config_hosts` are the hosts of the
+/// config values named by `http.allow_config_url_keys`.
+pub(crate) fn check_allowed(url: &url::Url, allowed: &[String], plugin: &str) -> Result<(), SendError> {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let port = url.port_or_known_default().unwrap_or(0);
+    let host_port = format!("{host}:{port}");
+    let ok = allowed.iter().any(|a| a == "*" || *a == host || *a == host_port);
+    if ok {
+        Ok(())
+    } else {
+        Err(SendError::Denied(format!(
+            "outbound HTTP to {host_port} is not granted to plugin {plugin:?}; add \"{host}\" to http.allowed_hosts in {plugin}.toml"
+        )))
+    }
+}
+
+pub(crate) fn parse_url(raw: &str) -> Result<url::Url, SendError> {
+    let url = url::Url::parse(raw).map_err(|e| SendError::Invalid(format!("url {raw:?}: {e}")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(SendError::Invalid(format!("url {raw:?}: only http and https are supported")));
+    }
+    if url.host_str().is_none() {
+        return Err(SendError::Invalid(format!("url {raw:?} has no host")));
+    }
+    Ok(url)
+}
+
+pub(crate) async fn send(mode: &HttpMode, req: RecordedRequest, url: url::Url, timeout: Duration) -> Result<Response, SendError> {
+    match mode {
+        HttpMode::Record { log, canned } => {
+            let answer = canned.iter().find(|c| req.url.starts_with(&c.url_prefix)).cloned();
+            log.lock().push(req);
+            Ok(match answer {
+                Some(c) => Response { status: c.status, headers: c.headers, body: c.body },
+                None => Response { status: 200, headers: Vec::new(), body: Vec::new() },
+            })
+        }
+        HttpMode::Live(client) => {
+            let method = reqwest::Method::from_bytes(req.method.as_bytes())
+                .map_err(|_| SendError::Invalid(format!("method {:?}", req.method)))?;
+            let mut builder = client.request(method, url).timeout(timeout).body(req.body);
+            for (k, v) in &req.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            let mut resp = builder.send().await.map_err(|e| {
+                if e.is_timeout() {
+                    SendError::Timeout
+                } else {
+                    SendError::Transport(error_chain(&e))
+                }
+            })?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| SendError::Transport(error_chain(&e)))? {
+                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(SendError::Transport(format!("response body larger than {MAX_RESPONSE_BYTES} bytes")));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Response { status, headers, body })
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_cases() {
+        let allowed = vec!["hooks.example.org".to_string(), "127.0.0.1:9999".to_string()];
+        let cases = [
+            ("https://hooks.example.org/x", true),
+            ("http://hooks.example.org:8080/x", true),
+            ("http://127.0.0.1:9999/", true),
+            ("http://127.0.0.1:9998/", false),
+            ("https://evil.example.org/", false),
+            ("https://HOOKS.example.org/", true),
+        ];
+        for (url, want) in cases {
+            let u = parse_url(url).ok().unwrap();
+            assert_eq!(check_allowed(&u, &allowed, "p").is_ok(), want, "{url}");
+        }
+        let u = parse_url("https://anything/").ok().unwrap();
+        assert!(check_allowed(&u, &["*".to_string()], "p").is_ok());
+        assert!(parse_url("file:///etc/passwd").is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! Per-call host state: the WASI context, the limiter and the host side of
+//! the `sightline:plugin` interfaces.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::wit;
+use crate::http::{self, HttpMode, RecordedRequest, SendError};
+use crate::manifest::Capabilities;
+
+/// Longest log message kept.
+const MAX_LOG_MESSAGE: usize = 4096;
+/// Most log messages kept per call.
+const MAX_LOG_MESSAGES: u32 = 1000;
+
+/// The memory limiter of one store. It records the high-water mark and
+/// whether the limit was hit, so a resulting trap can be reported as
+/// a memory-limit error.
+pub(crate) struct Limiter {
+    pub(crate) limit_bytes: usize,
+    pub(crate) high_water_bytes: usize,
+    pub(crate) hit: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.limit_bytes {
+            self.hit = true;
+            return Ok(false);
+        }
+        self.high_water_bytes = self.high_water_bytes.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Everything one call's store holds.
+pub(crate) struct HostState {
+    pub(crate) plugin: Arc<str>,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: Limiter,
+    pub(crate) caps: Arc<Capabilities>,
+    /// Config of this call: the manifest's config overlaid with call settings.
+    pub(crate) config: BTreeMap<String, String>,
+    pub(crate) http: HttpMode,
+    pub(crate) deadline: Instant,
+    pub(crate) n_logs: u32,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl wit::types::Host for HostState {}
+impl wit::metrics::Host for HostState {}
+impl wit::alerts::Host for HostState {}
+impl wit::promql::Host for HostState {}
+
+impl wit::log::Host for HostState {
+    async fn log(&mut self, level: wit::log::Level, message: String) {
+        self.n_logs = self.n_logs.saturating_add(1);
+        if self.n_logs > MAX_LOG_MESSAGES {
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE {
+            let mut cut = MAX_LOG_MESSAGE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        let plugin = &*self.plugin;
+        use wit::log::Level;
+        match level {
+            Level::Trace => tracing::trace!(plugin, "{message}"),
+            Level::Debug => tracing::debug!(plugin, "{message}"),
+            Level::Info => tracing::info!(plugin, "{message}"),
+            Level::Warn => tracing::warn!(plugin, "{message}"),
+            Level::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+}
+
+impl wit::config::Host for HostState {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+
+    async fn get_all(&mut self) -> Vec<(String, String)> {
+        self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl wit::clock::Host for HostState {
+    async fn now_ms(&mut self) -> i64 {
+        sightline_model::now_ms()
+    }
+
+    async fn monotonic_ns(&mut self) -> u64 {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let start = *START.get_or_init(Instant::now);
+        u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+impl wit::http::Host for HostState {
+    async fn send(&mut self, request: wit::http::Request) -> Result<wit::http::Response, wit::http::Error> {
+        let result = self.send_inner(request).await;
+        match result {
+            Ok(r) => Ok(wit::http::Response { status: r.status, headers: r.headers, body: r.body }),
+            Err(SendError::Denied(m)) => {
+                tracing::warn!(plugin = &*self.plugin, "{m}");
+                Err(wit::http::Error::Denied(m))
+            }
+            Err(SendError::Invalid(m)) => Err(wit::http::Error::InvalidRequest(m)),
+            Err(SendError::Timeout) => Err(wit::http::Error::Timeout),
+            Err(SendError::Transport(m)) => Err(wit::http::Error::Transport(m)),
+        }
+    }
+}
+
+impl HostState {
+    async fn send_inner(&mut self, request: wit::http::Request) -> Result<http::Response, SendError> {
+        let url = http::parse_url(&request.url)?;
+        let mut allowed = self.caps.http_allowed_hosts.clone();
+        for key in &self.caps.http_allow_config_url_keys {
+            if let Some(host) = self.config.get(key).and_then(|v| url::Url::parse(v).ok()).and_then(|u| u.host_str().map(str::to_ascii_lowercase)) {
+                allowed.push(host);
+            }
+        }
+        http::check_allowed(&url, &allowed, &self.plugin)?;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(SendError::Timeout);
+        }
+        let req = RecordedRequest { method: request.method, url: request.url, headers: request.headers, body: request.body };
+        http::send(&self.http, req, url, remaining.max(Duration::from_millis(1))).await
+    }
+}
+
+impl wit::host_fs::Host for HostState {
+    async fn statfs(&mut self, mount_point: String) -> Result<wit::host_fs::FsStats, String> {
+        let granted = self.caps.statfs.iter().any(|m| m == "*" || *m == mount_point);
+        if !granted {
+            return Err(format!(
+                "statfs of {mount_point:?} is not granted to plugin {:?}; add it to fs.statfs in {}.toml",
+                self.plugin, self.plugin
+            ));
+        }
+        let path = mount_point.clone();
+        let stats = tokio::task::spawn_blocking(move || rustix::fs::statvfs(path.as_str()))
+            .await
+            .map_err(|e| format!("statfs {mount_point:?}: {e}"))?
+            .map_err(|e| format!("statfs {mount_point:?}: {e}"))?;
+        let frsize = stats.f_frsize;
+        Ok(wit::host_fs::FsStats {
+            size_bytes: stats.f_blocks.saturating_mul(frsize),
+            free_bytes: stats.f_bfree.saturating_mul(frsize),
+            avail_bytes: stats.f_bavail.saturating_mul(frsize),
+            files: stats.f_files,
+            files_free: stats.f_ffree,
+            read_only: stats.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! Plain values crossing the runtime's public API.
+//!
+//! These mirror the WIT records but are the host's own types, so callers never
+//! see generated bindings or wasmtime.
+
+use sightline_model::{Labels, LabelsBuilder, MetricType};
+
+/// The kind of a plugin: the WIT world it implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    /// `exporter`: collects samples.
+    Exporter,
+    /// `receiver`: delivers notifications.
+    Receiver,
+    /// `query-function`: a PromQL function.
+    QueryFunction,
+    /// `dashboard`: provides a dashboard.
+    Dashboard,
+}
+
+impl PluginKind {
+    /// The world's name as written in WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Exporter => "exporter",
+            PluginKind::Receiver => "receiver",
+            PluginKind::QueryFunction => "query-function",
+            PluginKind::Dashboard => "dashboard",
+        }
+    }
+}
+
+/// A metric family collected by an exporter plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricFamily {
+    /// Metric name (validated).
+    pub name: String,
+    /// Type, help and unit.
+    pub metric_type: MetricType,
+    /// Help text.
+    pub help: String,
+    /// Unit (may be empty).
+    pub unit: String,
+    /// The family's series.
+    pub samples: Vec<MetricSample>,
+}
+
+/// One series of a family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSample {
+    /// Labels without `__name__`.
+    pub labels: Labels,
+    /// The value.
+    pub value: SampleValue,
+    /// Explicit timestamp, if the plugin gave one.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// The value of a series.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampleValue {
+    /// A counter, gauge or untyped value.
+    Float(f64),
+    /// A histogram: `(upper_bound, cumulative_count)` buckets, with `+Inf`.
+    Histogram {
+        /// Buckets in increasing order, the last one `+Inf`.
+        buckets: Vec<(f64, f64)>,
+        /// Sum of observations.
+        sum: f64,
+        /// Number of observations.
+        count: f64,
+    },
+    /// A summary: `(quantile, value)` pairs.
+    Summary {
+        /// Quantiles.
+        quantiles: Vec<(f64, f64)>,
+        /// Sum of observations.
+        sum: f64,
+        /// Number of observations.
+        count: f64,
+    },
+}
+
+/// One flat series as the exposition formats write it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatSample {
+    /// Full labels including `__name__`.
+    pub labels: Labels,
+    /// The value.
+    pub value: f64,
+    /// Explicit timestamp, if any.
+    pub timestamp_ms: Option<i64>,
+}
+
+impl MetricFamily {
+    /// Expands the family into flat series (`_bucket`/`_sum`/`_count` for
+    /// histograms, `{quantile=..}`/`_sum`/`_count` for summaries).
+    pub fn flatten(&self) -> Vec<FlatSample> {
+        let mut out = Vec::with_capacity(self.samples.len());
+        for s in &self.samples {
+            let with = |name: String, extra: Option<(&str, String)>, value: f64| {
+                let mut b: LabelsBuilder = s.labels.builder();
+                b.set(sightline_model::METRIC_NAME, name);
+                if let Some((k, v)) = extra {
+                    b.set(k, v);
+                }
+                FlatSample { labels: b.build(), value, timestamp_ms: s.timestamp_ms }
+            };
+            match &s.value {
+                SampleValue::Float(v) => out.push(with(self.name.clone(), None, *v)),
+                SampleValue::Histogram { buckets, sum, count } => {
+                    for (le, c) in buckets {
+                        let le = sightline_model::format_go_float(*le);
+                        out.push(with(format!("{}_bucket", self.name), Some((sightline_model::BUCKET_LABEL, le)), *c));
+                    }
+                    out.push(with(format!("{}_sum", self.name), None, *sum));
+                    out.push(with(format!("{}_count", self.name), None, *count));
+                }
+                SampleValue::Summary { quantiles, sum, count } => {
+                    for (q, v) in quantiles {
+                        let q = sightline_model::format_go_float(*q);
+                        out.push(with(self.name.clone(), Some((sightline_model::QUANTILE_LABEL, q)), *v));
+                    }
+                    out.push(with(format!("{}_sum", self.name), None, *sum));
+                    out.push(with(format!("{}_count", self.name), None, *count));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One alert of a notification (Alertmanager's template data).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Alert {
+    /// `firing` or `resolved`.
+    pub status: String,
+    /// The alert's labels.
+    pub labels: Labels,
+    /// The alert's annotations.
+    pub annotations: Labels,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339.
+    pub ends_at: String,
+    /// Link to the expression.
+    pub generator_url: String,
+    /// Fingerprint of the labels.
+    pub fingerprint: String,
+}
+
+/// One notification: an alert group with Alertmanager's webhook fields.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertGroup {
+    /// Payload version, "4".
+    pub version: String,
+    /// Group key.
+    pub group_key: String,
+    /// Alerts left out by `max_alerts`.
+    pub truncated_alerts: u32,
+    /// `firing` or `resolved`.
+    pub status: String,
+    /// Receiver name.
+    pub receiver: String,
+    /// Labels the group is grouped by.
+    pub group_labels: Labels,
+    /// Labels common to all alerts.
+    pub common_labels: Labels,
+    /// Annotations common to all alerts.
+    pub common_annotations: Labels,
+    /// Sender's external URL.
+    pub external_url: String,
+    /// The alerts.
+    pub alerts: Vec<Alert>,
+}
+
+/// A PromQL value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// A float.
+    Scalar,
+    /// One sample per series.
+    InstantVector,
+    /// A range of samples per series.
+    RangeVector,
+    /// A string.
+    String,
+}
+
+/// How a query function is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallMode {
+    /// Once per series of the first vector argument.
+    PerSeries,
+    /// Once with whole vectors.
+    PerVector,
+}
+
+/// A query function's signature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSignature {
+    /// Name in PromQL.
+    pub name: String,
+    /// Argument types.
+    pub arg_types: Vec<ValueType>,
+    /// How many trailing arguments are optional.
+    pub optional_args: u32,
+    /// Result type.
+    pub return_type: ValueType,
+    /// Call mode.
+    pub mode: CallMode,
+}
+
+/// One series of a query value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuerySeries {
+    /// Labels.
+    pub labels: Labels,
+    /// `(t_ms, value)` points.
+    pub points: Vec<sightline_model::Sample>,
+}
+
+/// An argument or result of a query function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryValue {
+    /// A scalar.
+    Scalar(f64),
+    /// A string.
+    String(String),
+    /// An instant or range vector.
+    Vector(Vec<QuerySeries>),
+}
