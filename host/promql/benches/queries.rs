@@ -1,6 +1,8 @@
 //! Criterion benches for the seed's dashboard queries (`shared/bench/prom_run.py` QUERIES)
 //! over a 10,000-series in-memory store: instant at the end and a 1h range at 60s steps.
 
+#![allow(clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use sightline_model::Labels;
 use sightline_promql::{Engine, EngineOptions};
@@ -24,13 +26,19 @@ const POINTS: i64 = 240; // One hour of 15s scrapes.
 fn build_store() -> MemStorage {
     let st = MemStorage::new();
     let mut series: Vec<Labels> = Vec::new();
-    let les = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+    let les = [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
+    ];
     let statuses = ["200", "201", "404", "500", "503"];
     let methods = ["GET", "POST"];
     let endpoints = ["/a", "/b", "/c", "/d", "/e"];
     for inst in 0..40 {
         let instance = format!("10.0.0.{inst}:8080");
-        series.push(Labels::from_pairs([("__name__", "up"), ("job", "app"), ("instance", instance.as_str())]));
+        series.push(Labels::from_pairs([
+            ("__name__", "up"),
+            ("job", "app"),
+            ("instance", instance.as_str()),
+        ]));
         series.push(Labels::from_pairs([
             ("__name__", "process_cpu_seconds_total"),
             ("job", "app"),
@@ -66,8 +74,13 @@ fn build_store() -> MemStorage {
         let mut v = 0.0;
         for p in 0..POINTS {
             v += ((i as i64 * 7 + p * 13) % 10) as f64;
-            let val = if l.metric_name() == Some("up") { 1.0 } else { v };
-            app.append(None, l, p * SCRAPE_MS, val).expect("in-order bench data");
+            let val = if l.metric_name() == Some("up") {
+                1.0
+            } else {
+                v
+            };
+            app.append(None, l, p * SCRAPE_MS, val)
+                .expect("in-order bench data");
         }
     }
     app.commit().expect("commit bench data");
@@ -85,7 +98,11 @@ fn bench(c: &mut Criterion) {
             b.iter(|| engine.instant_query(&st, q, end).expect("query runs"));
         });
         g.bench_function(format!("range/q{i}"), |b| {
-            b.iter(|| engine.range_query(&st, q, end - 3_600_000 + 1_800_000, end, 60_000).expect("query runs"));
+            b.iter(|| {
+                engine
+                    .range_query(&st, q, end - 3_600_000 + 1_800_000, end, 60_000)
+                    .expect("query runs")
+            });
         });
     }
     g.finish();

@@ -40,7 +40,13 @@ struct Group {
     items: Vec<Elem>,
 }
 
-pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, v: Vec<Elem>, ts: i64) -> Result<Arg> {
+pub(crate) fn aggregate(
+    ev: &mut Ev<'_>,
+    a: &AggregateExpr,
+    param: Option<Arg>,
+    v: Vec<Elem>,
+    ts: i64,
+) -> Result<Arg> {
     let op = a.op.as_str();
     let param_pos = a.param.as_ref().map(|p| p.pos()).unwrap_or(a.pos);
     let mut k: i64 = 0;
@@ -54,10 +60,16 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
                 return Err(Error::Execution("Parameter value is NaN".into()));
             }
             if f >= 9.223372036854776e18 {
-                return Err(Error::Execution(format!("Scalar value {} overflows int64", fmt_number(f))));
+                return Err(Error::Execution(format!(
+                    "Scalar value {} overflows int64",
+                    fmt_number(f)
+                )));
             }
             if f <= -9.223372036854776e18 {
-                return Err(Error::Execution(format!("Scalar value {} underflows int64", fmt_number(f))));
+                return Err(Error::Execution(format!(
+                    "Scalar value {} underflows int64",
+                    fmt_number(f)
+                )));
             }
             k = f as i64;
             if k < 1 {
@@ -95,7 +107,10 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
             }
         }
         "count_values" => {
-            label = param.as_ref().map(|p| p.str().to_string()).unwrap_or_default();
+            label = param
+                .as_ref()
+                .map(|p| p.str().to_string())
+                .unwrap_or_default();
             if !sightline_model::is_valid_label_name(&label) {
                 return Err(Error::Execution(format!("invalid label name {label:?}")));
             }
@@ -130,12 +145,20 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
         return Ok(Arg::Vector(
             order
                 .into_iter()
-                .map(|g| Elem { labels: Arc::new(g.labels), t: ts, v: g.value, drop_name: false })
+                .map(|g| Elem {
+                    labels: Arc::new(g.labels),
+                    t: ts,
+                    v: g.value,
+                    drop_name: false,
+                })
                 .collect(),
         ));
     }
 
-    let keep_items = matches!(op, "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile");
+    let keep_items = matches!(
+        op,
+        "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile"
+    );
     for el in v {
         let gl = group_labels(&el.labels, a);
         let gi = match index.get(&gl) {
@@ -163,9 +186,10 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
                     drop: el.drop_name,
                     items: vec![],
                 });
-                let g = order.last_mut().expect("just pushed");
                 if keep_items {
-                    push_item(op, g, el, k, ratio);
+                    if let Some(g) = order.last_mut() {
+                        push_item(op, g, el, k, ratio);
+                    }
                 }
                 continue;
             }
@@ -251,7 +275,12 @@ pub(crate) fn aggregate(ev: &mut Ev<'_>, a: &AggregateExpr, param: Option<Arg>, 
             }
             _ => return Err(Error::Execution(format!("unknown aggregation {op:?}"))),
         };
-        out.push(Elem { labels: Arc::new(g.labels), t: ts, v: value, drop_name: g.drop });
+        out.push(Elem {
+            labels: Arc::new(g.labels),
+            t: ts,
+            v: value,
+            drop_name: g.drop,
+        });
     }
     Ok(Arg::Vector(out))
 }
@@ -303,7 +332,11 @@ fn push_item(op: &str, g: &mut Group, el: Elem, k: i64, ratio: f64) {
         }
         "limit_ratio" => {
             let off = limit_ratio_offset(&el.labels);
-            let keep = if ratio >= 0.0 { off < ratio } else { off >= 1.0 + ratio };
+            let keep = if ratio >= 0.0 {
+                off < ratio
+            } else {
+                off >= 1.0 + ratio
+            };
             if keep {
                 g.items.push(el);
             }

@@ -100,7 +100,10 @@ impl BinOp {
 
     /// Whether this is a comparison operator.
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Lte | BinOp::Gt | BinOp::Gte)
+        matches!(
+            self,
+            BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Lte | BinOp::Gt | BinOp::Gte
+        )
     }
 
     /// Whether this is a set operator.
@@ -215,25 +218,14 @@ impl DurExpr {
             _ => (self.seconds(step_ms, range_ms) * 1000.0).round() as i64,
         }
     }
-
-    /// Whether the expression is a constant literal.
-    pub(crate) fn is_literal(&self) -> bool {
-        matches!(self, DurExpr::Lit(_) | DurExpr::Num(_))
-    }
-
-    pub(crate) fn uses_step_or_range(&self) -> bool {
-        match self {
-            DurExpr::Lit(_) | DurExpr::Num(_) => false,
-            DurExpr::Step | DurExpr::Range => true,
-            DurExpr::Neg(e) | DurExpr::Paren(e) => e.uses_step_or_range(),
-            DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => a.uses_step_or_range() || b.uses_step_or_range(),
-        }
-    }
 }
 
 fn fmt_ms(ms: i64) -> String {
     if ms < 0 {
-        format!("-{}", format_duration(std::time::Duration::from_millis(ms.unsigned_abs())))
+        format!(
+            "-{}",
+            format_duration(std::time::Duration::from_millis(ms.unsigned_abs()))
+        )
     } else {
         format_duration(std::time::Duration::from_millis(ms as u64))
     }
@@ -249,7 +241,9 @@ impl fmt::Display for DurExpr {
             DurExpr::Neg(e) => write!(f, "-{e}"),
             DurExpr::Paren(e) => write!(f, "({e})"),
             DurExpr::Bin(op, a, b) => write!(f, "{a} {} {b}", op.as_str()),
-            DurExpr::MinMax(min, a, b) => write!(f, "{}({a}, {b})", if *min { "min_of" } else { "max_of" }),
+            DurExpr::MinMax(min, a, b) => {
+                write!(f, "{}({a}, {b})", if *min { "min_of" } else { "max_of" })
+            }
         }
     }
 }
@@ -414,13 +408,18 @@ impl Expr {
             Expr::Matrix { .. } | Expr::Subquery { .. } => ValueType::Matrix,
             Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(reg),
             Expr::Binary { lhs, rhs, .. } => {
-                if lhs.value_type(reg) == ValueType::Scalar && rhs.value_type(reg) == ValueType::Scalar {
+                if lhs.value_type(reg) == ValueType::Scalar
+                    && rhs.value_type(reg) == ValueType::Scalar
+                {
                     ValueType::Scalar
                 } else {
                     ValueType::Vector
                 }
             }
-            Expr::Call { func, .. } => reg.get(func).map(|f| f.return_type).unwrap_or(ValueType::Vector),
+            Expr::Call { func, .. } => reg
+                .get(func)
+                .map(|f| f.return_type)
+                .unwrap_or(ValueType::Vector),
         }
     }
 }
@@ -458,7 +457,11 @@ fn go_quote(s: &str) -> String {
     out
 }
 
-fn fmt_at_offset(f: &mut fmt::Formatter<'_>, at: &Option<AtModifier>, offset: &Option<DurExpr>) -> fmt::Result {
+fn fmt_at_offset(
+    f: &mut fmt::Formatter<'_>,
+    at: &Option<AtModifier>,
+    offset: &Option<DurExpr>,
+) -> fmt::Result {
     match at {
         Some(AtModifier::Time(ms)) => write!(f, " @ {:.3}", *ms as f64 / 1000.0)?,
         Some(AtModifier::Start) => f.write_str(" @ start()")?,
@@ -526,7 +529,14 @@ impl fmt::Display for Expr {
                 }
                 Ok(())
             }
-            Expr::Subquery { expr, range, step, offset, at, .. } => {
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at,
+                ..
+            } => {
                 write!(f, "{expr}[{range}:")?;
                 if let Some(s) = step {
                     write!(f, "{s}")?;
@@ -536,13 +546,20 @@ impl fmt::Display for Expr {
             }
             Expr::Paren { expr, .. } => write!(f, "({expr})"),
             Expr::Unary { neg, expr, .. } => write!(f, "{}{expr}", if *neg { "-" } else { "+" }),
-            Expr::Binary { op, lhs, rhs, mods, .. } => {
+            Expr::Binary {
+                op, lhs, rhs, mods, ..
+            } => {
                 write!(f, "{lhs} {}", op.as_str())?;
                 if mods.return_bool {
                     f.write_str(" bool")?;
                 }
                 if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    write!(f, " {} ({})", if mods.on { "on" } else { "ignoring" }, mods.matching.join(", "))?;
+                    write!(
+                        f,
+                        " {} ({})",
+                        if mods.on { "on" } else { "ignoring" },
+                        mods.matching.join(", ")
+                    )?;
                     match mods.card {
                         Card::ManyToOne => write!(f, " group_left ({})", mods.include.join(", "))?,
                         Card::OneToMany => write!(f, " group_right ({})", mods.include.join(", "))?,
@@ -550,7 +567,9 @@ impl fmt::Display for Expr {
                     }
                 }
                 match (mods.fill_left, mods.fill_right) {
-                    (Some(l), Some(r)) if l.to_bits() == r.to_bits() => write!(f, " fill ({})", fmt_number(l))?,
+                    (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+                        write!(f, " fill ({})", fmt_number(l))?
+                    }
                     (l, r) => {
                         if let Some(l) = l {
                             write!(f, " fill_left ({})", fmt_number(l))?;

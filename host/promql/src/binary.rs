@@ -41,19 +41,42 @@ pub(crate) fn eval_binary(op: BinOp, mods: &BinModifiers, l: Arg, r: Arg, ts: i6
                 Ok(Arg::Scalar(v))
             }
         }
-        (Arg::Vector(v), Arg::Scalar(s)) => Ok(Arg::Vector(vector_scalar(op, mods.return_bool, v, s, false, ts))),
-        (Arg::Scalar(s), Arg::Vector(v)) => Ok(Arg::Vector(vector_scalar(op, mods.return_bool, v, s, true, ts))),
+        (Arg::Vector(v), Arg::Scalar(s)) => Ok(Arg::Vector(vector_scalar(
+            op,
+            mods.return_bool,
+            v,
+            s,
+            false,
+            ts,
+        ))),
+        (Arg::Scalar(s), Arg::Vector(v)) => Ok(Arg::Vector(vector_scalar(
+            op,
+            mods.return_bool,
+            v,
+            s,
+            true,
+            ts,
+        ))),
         (Arg::Vector(a), Arg::Vector(b)) => Ok(Arg::Vector(match op {
             BinOp::And => set_and(mods, a, b, false),
             BinOp::Unless => set_and(mods, a, b, true),
             BinOp::Or => set_or(mods, a, b),
             _ => vector_vector(op, mods, a, b, ts)?,
         })),
-        _ => Err(Error::Execution("binary expression must contain only scalar and instant vector types".into())),
+        _ => Err(Error::Execution(
+            "binary expression must contain only scalar and instant vector types".into(),
+        )),
     }
 }
 
-fn vector_scalar(op: BinOp, return_bool: bool, v: Vec<Elem>, s: f64, swap: bool, ts: i64) -> Vec<Elem> {
+fn vector_scalar(
+    op: BinOp,
+    return_bool: bool,
+    v: Vec<Elem>,
+    s: f64,
+    swap: bool,
+    ts: i64,
+) -> Vec<Elem> {
     let mut out = Vec::with_capacity(v.len());
     for mut el in v {
         let (lv, rv) = if swap { (s, el.v) } else { (el.v, s) };
@@ -97,7 +120,9 @@ fn match_labels(labels: &Labels, names: &[String], on: bool) -> Labels {
 fn set_and(mods: &BinModifiers, a: Vec<Elem>, b: Vec<Elem>, unless: bool) -> Vec<Elem> {
     let names = matching_names(mods.on, &mods.matching);
     let rs: HashSet<u64> = b.iter().map(|e| sig(&e.labels, &names, mods.on)).collect();
-    a.into_iter().filter(|e| rs.contains(&sig(&e.labels, &names, mods.on)) != unless).collect()
+    a.into_iter()
+        .filter(|e| rs.contains(&sig(&e.labels, &names, mods.on)) != unless)
+        .collect()
 }
 
 fn set_or(mods: &BinModifiers, mut a: Vec<Elem>, b: Vec<Elem>) -> Vec<Elem> {
@@ -135,7 +160,13 @@ fn result_labels(ls: &Labels, rs: &Labels, mods: &BinModifiers) -> Labels {
     b.build()
 }
 
-fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>, ts: i64) -> Result<Vec<Elem>> {
+fn vector_vector(
+    op: BinOp,
+    mods: &BinModifiers,
+    lhs: Vec<Elem>,
+    rhs: Vec<Elem>,
+    ts: i64,
+) -> Result<Vec<Elem>> {
     let fill = mods.fill_left.is_some() || mods.fill_right.is_some();
     if (lhs.is_empty() || rhs.is_empty()) && !fill {
         return Ok(vec![]);
@@ -153,7 +184,11 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
             let side = if swapped { "left" } else { "right" };
             let ml = match_labels(&rs.labels, &names, mods.on);
             let (first, second) = (&rhs[j].labels, &rs.labels);
-            let (a, b) = if first <= second { (first, second) } else { (second, first) };
+            let (a, b) = if first <= second {
+                (first, second)
+            } else {
+                (second, first)
+            };
             return Err(Error::Execution(format!(
                 "found duplicate series for the match group {ml} on the {side} hand-side of the operation: [{a}, {b}];many-to-many matching not allowed: matching labels must be unique on one side"
             )));
@@ -163,7 +198,14 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
     let mut matched_one: HashMap<u64, Option<HashSet<Labels>>> = HashMap::new();
     let mut used_right: HashSet<usize> = HashSet::new();
     let mut out = Vec::new();
-    let mut emit = |ls: &Elem, rs: &Elem, lv: f64, rv: f64, s: u64, override_labels: Option<Labels>, out: &mut Vec<Elem>| -> Result<()> {
+    let mut emit = |ls: &Elem,
+                    rs: &Elem,
+                    lv: f64,
+                    rv: f64,
+                    s: u64,
+                    override_labels: Option<Labels>,
+                    out: &mut Vec<Elem>|
+     -> Result<()> {
         let (fl, fr) = if swapped { (rv, lv) } else { (lv, rv) };
         let (mut val, keep) = scalar_op(op, fl, fr);
         if op.is_comparison() && swapped {
@@ -200,8 +242,17 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
             return Ok(());
         }
         let drop = ls.drop_name || drops_name(op) || mods.return_bool || override_labels.is_some();
-        let value = if op.is_comparison() && !mods.return_bool && swapped { fl } else { val };
-        out.push(Elem { labels: Arc::new(metric), t: ts, v: value, drop_name: drop });
+        let value = if op.is_comparison() && !mods.return_bool && swapped {
+            fl
+        } else {
+            val
+        };
+        out.push(Elem {
+            labels: Arc::new(metric),
+            t: ts,
+            v: value,
+            drop_name: drop,
+        });
         Ok(())
     };
     for ls in &lhs {
@@ -214,7 +265,12 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
             }
             None => {
                 if let Some(fv) = fill_one {
-                    let rs = Elem { labels: Arc::new(Labels::empty()), t: ts, v: fv, drop_name: false };
+                    let rs = Elem {
+                        labels: Arc::new(Labels::empty()),
+                        t: ts,
+                        v: fv,
+                        drop_name: false,
+                    };
                     let mut ls2 = ls.clone();
                     ls2.labels = ls.labels.clone();
                     let saved_card = mods.card;
@@ -230,7 +286,12 @@ fn vector_vector(op: BinOp, mods: &BinModifiers, lhs: Vec<Elem>, rhs: Vec<Elem>,
                 continue;
             }
             let s = sig(&rs.labels, &names, mods.on);
-            let ls = Elem { labels: rs.labels.clone(), t: ts, v: fv, drop_name: true };
+            let ls = Elem {
+                labels: rs.labels.clone(),
+                t: ts,
+                v: fv,
+                drop_name: true,
+            };
             let ml = match_labels(&rs.labels, &names, mods.on);
             emit(&ls, rs, fv, rs.v, s, Some(ml), &mut out)?;
         }

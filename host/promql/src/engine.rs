@@ -14,7 +14,9 @@ use crate::ast::{AtModifier, BinOp, Card, DurExpr, Expr, PosRange, VectorSelecto
 use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
-use crate::value::{Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window};
+use crate::value::{
+    Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
+};
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
 #[derive(Debug, Clone)]
@@ -52,7 +54,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("opts", &self.opts).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,12 +89,18 @@ pub(crate) fn pos_str(text: &str, pos: PosRange) -> String {
 impl Engine {
     /// An engine with the built-in functions.
     pub fn new(opts: EngineOptions) -> Self {
-        Engine { opts, reg: Arc::new(FunctionRegistry::with_builtins()) }
+        Engine {
+            opts,
+            reg: Arc::new(FunctionRegistry::with_builtins()),
+        }
     }
 
     /// An engine with a custom (usually extended) function registry.
     pub fn with_registry(opts: EngineOptions, reg: FunctionRegistry) -> Self {
-        Engine { opts, reg: Arc::new(reg) }
+        Engine {
+            opts,
+            reg: Arc::new(reg),
+        }
     }
 
     /// The engine's options.
@@ -115,7 +125,14 @@ impl Engine {
     }
 
     /// Evaluates `expr` from `start_ms` to `end_ms` every `step_ms`.
-    pub fn range_query(&self, q: &dyn Queryable, expr: &str, start_ms: i64, end_ms: i64, step_ms: i64) -> Result<QueryResult> {
+    pub fn range_query(
+        &self,
+        q: &dyn Queryable,
+        expr: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    ) -> Result<QueryResult> {
         let e = self.parse(expr)?;
         self.exec(q, &e, expr, start_ms, end_ms, step_ms, None)
     }
@@ -135,7 +152,9 @@ impl Engine {
     ) -> Result<QueryResult> {
         let is_range = step > 0;
         if is_range && end < start {
-            return Err(Error::BadData("end timestamp must not be before start time".into()));
+            return Err(Error::BadData(
+                "end timestamp must not be before start time".into(),
+            ));
         }
         let vt = expr.value_type(&self.reg);
         if is_range && !matches!(vt, crate::ValueType::Scalar | crate::ValueType::Vector) {
@@ -174,7 +193,11 @@ impl Engine {
                 Arg::Vector(els) => {
                     let mut out = Vec::with_capacity(els.len());
                     for e in els {
-                        out.push(VectorSample { labels: finish_labels(&e), t_ms: start, v: e.v });
+                        out.push(VectorSample {
+                            labels: finish_labels(&e),
+                            t_ms: start,
+                            v: e.v,
+                        });
                     }
                     check_dups(out.iter().map(|s| &s.labels))?;
                     Value::Vector(out)
@@ -184,7 +207,11 @@ impl Engine {
                         .series
                         .into_iter()
                         .map(|w| RangeSeries {
-                            labels: if w.drop_name { drop_name_labels(&w.labels) } else { (*w.labels).clone() },
+                            labels: if w.drop_name {
+                                drop_name_labels(&w.labels)
+                            } else {
+                                (*w.labels).clone()
+                            },
                             samples: w.samples().to_vec(),
                         })
                         .collect();
@@ -204,7 +231,10 @@ impl Engine {
                 match v {
                     Arg::Scalar(v) => {
                         let idx = *series.entry(Labels::empty()).or_insert_with(|| {
-                            out.push(RangeSeries { labels: Labels::empty(), samples: vec![] });
+                            out.push(RangeSeries {
+                                labels: Labels::empty(),
+                                samples: vec![],
+                            });
                             out.len() - 1
                         });
                         out[idx].samples.push(Sample { t: ts, v });
@@ -216,19 +246,28 @@ impl Engine {
                             let idx = match series.get(&l) {
                                 Some(i) => *i,
                                 None => {
-                                    out.push(RangeSeries { labels: l.clone(), samples: vec![] });
+                                    out.push(RangeSeries {
+                                        labels: l.clone(),
+                                        samples: vec![],
+                                    });
                                     series.insert(l, out.len() - 1);
                                     out.len() - 1
                                 }
                             };
                             if out[idx].samples.last().is_some_and(|s| s.t == ts) {
-                                return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
+                                return Err(Error::Execution(
+                                    "vector cannot contain metrics with the same labelset".into(),
+                                ));
                             }
                             out[idx].samples.push(Sample { t: ts, v: e.v });
                             ev.out_samples += 1;
                         }
                     }
-                    _ => return Err(Error::Execution("unexpected value type in range query".into())),
+                    _ => {
+                        return Err(Error::Execution(
+                            "unexpected value type in range query".into(),
+                        ))
+                    }
                 }
                 if ev.out_samples + ev.step_samples > ev.max_samples {
                     return Err(Error::TooManySamples("query execution"));
@@ -238,7 +277,11 @@ impl Engine {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
             Value::Matrix(out)
         };
-        Ok(QueryResult { value, warnings: ev.ann.warnings, infos: ev.ann.infos })
+        Ok(QueryResult {
+            value,
+            warnings: ev.ann.warnings,
+            infos: ev.ann.infos,
+        })
     }
 }
 
@@ -253,7 +296,12 @@ fn validate(e: &Expr) -> Result<()> {
                             "smoothed modifier can only be used with: delta, increase, rate - not with {func}"
                         )));
                     }
-                    if vs.anchored && !matches!(func.as_str(), "changes" | "delta" | "increase" | "rate" | "resets") {
+                    if vs.anchored
+                        && !matches!(
+                            func.as_str(),
+                            "changes" | "delta" | "increase" | "rate" | "resets"
+                        )
+                    {
                         return Err(Error::BadData(format!(
                             "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {func}"
                         )));
@@ -263,7 +311,9 @@ fn validate(e: &Expr) -> Result<()> {
             }
             Ok(())
         }
-        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => validate(expr),
+        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+            validate(expr)
+        }
         Expr::Binary { lhs, rhs, .. } => {
             validate(lhs)?;
             validate(rhs)
@@ -299,7 +349,9 @@ fn check_dups<'a>(it: impl Iterator<Item = &'a Labels>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for l in it {
         if !seen.insert(l) {
-            return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
+            return Err(Error::Execution(
+                "vector cannot contain metrics with the same labelset".into(),
+            ));
         }
     }
     Ok(())
@@ -398,7 +450,11 @@ impl<'a> Ev<'a> {
                     None => (tmin - off, tmax - off),
                 };
                 // Anchored and smoothed selectors look one lookback further back and ahead.
-                let extra = if vs.anchored || vs.smoothed { self.lookback } else { 0 };
+                let extra = if vs.anchored || vs.smoothed {
+                    self.lookback
+                } else {
+                    0
+                };
                 out.push(Need {
                     key: vs as *const VectorSelector as usize,
                     vs: vs.clone(),
@@ -408,7 +464,13 @@ impl<'a> Ev<'a> {
                     func: func.map(str::to_string),
                 });
             }
-            Expr::Subquery { expr, range, offset, at, .. } => {
+            Expr::Subquery {
+                expr,
+                range,
+                offset,
+                at,
+                ..
+            } => {
                 let off = offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
                 let r = self.dur(range);
                 let (a, b) = match self.at_ms(at) {
@@ -417,7 +479,9 @@ impl<'a> Ev<'a> {
                 };
                 self.collect(expr, a - r, b, None, out);
             }
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.collect(expr, tmin, tmax, func, out),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+                self.collect(expr, tmin, tmax, func, out)
+            }
             Expr::Binary { lhs, rhs, .. } => {
                 self.collect(lhs, tmin, tmax, None, out);
                 self.collect(rhs, tmin, tmax, None, out);
@@ -435,7 +499,11 @@ impl<'a> Ev<'a> {
                 let (name_ms, _) = info_matchers(args.get(1));
                 let mut ms = name_ms;
                 if !ms.iter().any(|m| !m.matches_empty()) {
-                    if let Ok(m) = sightline_model::Matcher::new(sightline_model::MatchOp::RegexMatch, "__name__", ".+_info") {
+                    if let Ok(m) = sightline_model::Matcher::new(
+                        sightline_model::MatchOp::RegexMatch,
+                        "__name__",
+                        ".+_info",
+                    ) {
                         ms.push(m);
                     }
                 }
@@ -475,7 +543,12 @@ impl<'a> Ev<'a> {
         let querier = q.querier(min.saturating_add(1), max)?;
         for n in needs {
             self.check()?;
-            let hints = SelectHints { start: n.min + 1, end: n.max, step: self.interval, func: n.func.clone() };
+            let hints = SelectHints {
+                start: n.min + 1,
+                end: n.max,
+                step: self.interval,
+                func: n.func.clone(),
+            };
             let series = querier.select(false, Some(&hints), &n.vs.matchers)?;
             let mut loaded = Vec::with_capacity(series.len());
             for mut s in series {
@@ -493,7 +566,10 @@ impl<'a> Ev<'a> {
                 if samples.is_empty() {
                     continue;
                 }
-                loaded.push(LSeries { labels: Arc::new(s.labels), samples: Arc::new(samples) });
+                loaded.push(LSeries {
+                    labels: Arc::new(s.labels),
+                    samples: Arc::new(samples),
+                });
             }
             loaded.sort_by(|a, b| a.labels.cmp(&b.labels));
             self.data.insert(n.key, Arc::new(loaded));
@@ -535,13 +611,23 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
-            out.push(Elem { labels: s.labels.clone(), t: smp.t, v, drop_name: false });
+            out.push(Elem {
+                labels: s.labels.clone(),
+                t: smp.t,
+                v,
+                drop_name: false,
+            });
         }
         self.count_samples(out.len())?;
         Ok(out)
     }
 
-    fn select_matrix(&mut self, vs: &VectorSelector, range: &DurExpr, ts: i64) -> Result<MatrixArg> {
+    fn select_matrix(
+        &mut self,
+        vs: &VectorSelector,
+        range: &DurExpr,
+        ts: i64,
+    ) -> Result<MatrixArg> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
         let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
         let r = self.dur(range);
@@ -558,7 +644,9 @@ impl<'a> Ev<'a> {
                     // the lookback delta).
                     let before = lo > 0 && s.samples[lo - 1].t > start - self.lookback;
                     let lo2 = if before { lo - 1 } else { lo };
-                    let after = vs.smoothed && hi < s.samples.len() && s.samples[hi].t - t_ref < self.lookback;
+                    let after = vs.smoothed
+                        && hi < s.samples.len()
+                        && s.samples[hi].t - t_ref < self.lookback;
                     let hi2 = if after { hi + 1 } else { hi };
                     let inside = hi > lo;
                     if vs.anchored && !inside {
@@ -568,18 +656,35 @@ impl<'a> Ev<'a> {
                         continue;
                     }
                     n += hi2 - lo2;
-                    out.push(Window { labels: s.labels.clone(), data: s.samples.clone(), lo: lo2, hi: hi2, drop_name: false });
+                    out.push(Window {
+                        labels: s.labels.clone(),
+                        data: s.samples.clone(),
+                        lo: lo2,
+                        hi: hi2,
+                        drop_name: false,
+                    });
                     continue;
                 }
                 if lo == hi {
                     continue;
                 }
                 n += hi - lo;
-                out.push(Window { labels: s.labels.clone(), data: s.samples.clone(), lo, hi, drop_name: false });
+                out.push(Window {
+                    labels: s.labels.clone(),
+                    data: s.samples.clone(),
+                    lo,
+                    hi,
+                    drop_name: false,
+                });
             }
         }
         self.count_samples(n)?;
-        Ok(MatrixArg { series: out, start, end: t_ref, range: r })
+        Ok(MatrixArg {
+            series: out,
+            start,
+            end: t_ref,
+            range: r,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -613,8 +718,17 @@ impl<'a> Ev<'a> {
                 None => {
                     let v = match self.eval(inner, t)? {
                         Arg::Vector(v) => v,
-                        Arg::Scalar(s) => vec![Elem { labels: Arc::new(Labels::empty()), t, v: s, drop_name: false }],
-                        _ => return Err(Error::Execution("subquery must evaluate to an instant vector".into())),
+                        Arg::Scalar(s) => vec![Elem {
+                            labels: Arc::new(Labels::empty()),
+                            t,
+                            v: s,
+                            drop_name: false,
+                        }],
+                        _ => {
+                            return Err(Error::Execution(
+                                "subquery must evaluate to an instant vector".into(),
+                            ))
+                        }
                     };
                     if self.is_range {
                         self.sub_cache.insert((key, t), v.clone());
@@ -643,15 +757,26 @@ impl<'a> Ev<'a> {
             .into_iter()
             .map(|(labels, s, drop)| {
                 let len = s.len();
-                Window { labels, data: Arc::new(s), lo: 0, hi: len, drop_name: drop }
+                Window {
+                    labels,
+                    data: Arc::new(s),
+                    lo: 0,
+                    hi: len,
+                    drop_name: drop,
+                }
             })
             .collect();
-        Ok(MatrixArg { series: out, start, end: t_ref, range: r })
+        Ok(MatrixArg {
+            series: out,
+            start,
+            end: t_ref,
+            range: r,
+        })
     }
 
     pub(crate) fn eval(&mut self, e: &Expr, ts: i64) -> Result<Arg> {
         self.checks = self.checks.wrapping_add(1);
-        if self.checks % 64 == 0 {
+        if self.checks.is_multiple_of(64) {
             self.check()?;
         }
         match e {
@@ -677,10 +802,19 @@ impl<'a> Ev<'a> {
             }
             Expr::Vector(vs) => Ok(Arg::Vector(self.select_vector(vs, ts)?)),
             Expr::Matrix { vs, range, .. } => Ok(Arg::Matrix(self.select_matrix(vs, range, ts)?)),
-            Expr::Subquery { expr, range, step, offset, at, .. } => {
-                Ok(Arg::Matrix(self.eval_subquery(e, expr, range, step, offset, at, ts)?))
-            }
-            Expr::Binary { op, lhs, rhs, mods, .. } => {
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at,
+                ..
+            } => Ok(Arg::Matrix(
+                self.eval_subquery(e, expr, range, step, offset, at, ts)?,
+            )),
+            Expr::Binary {
+                op, lhs, rhs, mods, ..
+            } => {
                 let l = self.eval(lhs, ts)?;
                 let r = self.eval(rhs, ts)?;
                 binary::eval_binary(*op, mods, l, r, ts)
@@ -722,15 +856,24 @@ impl<'a> Ev<'a> {
                 if smp.t <= ts - self.lookback || is_stale_nan(smp.v) {
                     continue;
                 }
-                if name_ms.iter().all(|m| m.matches(s.labels.get_or_empty(&m.name))) {
+                if name_ms
+                    .iter()
+                    .all(|m| m.matches(s.labels.get_or_empty(&m.name)))
+                {
                     infos.push(s.labels.clone());
                 }
             }
         }
         let mut out = Vec::with_capacity(base.len());
         for el in base {
-            let positive = name_ms.iter().any(|m| matches!(m.op, MatchOp::Equal | MatchOp::RegexMatch));
-            if positive && name_ms.iter().all(|m| m.matches(el.labels.get_or_empty("__name__"))) {
+            let positive = name_ms
+                .iter()
+                .any(|m| matches!(m.op, MatchOp::Equal | MatchOp::RegexMatch));
+            if positive
+                && name_ms
+                    .iter()
+                    .all(|m| m.matches(el.labels.get_or_empty("__name__")))
+            {
                 out.push(el);
                 continue;
             }
@@ -782,7 +925,12 @@ impl<'a> Ev<'a> {
             for (n, v) in added {
                 b.set(n, v);
             }
-            out.push(Elem { labels: Arc::new(b.build()), t: el.t, v: el.v, drop_name: el.drop_name });
+            out.push(Elem {
+                labels: Arc::new(b.build()),
+                t: el.t,
+                v: el.v,
+                drop_name: el.drop_name,
+            });
         }
         Ok(Arg::Vector(out))
     }
@@ -817,7 +965,9 @@ impl<'a> Ev<'a> {
 
 /// Splits `info()`'s selector into `__name__` matchers (defaulting to `target_info`) and data
 /// label matchers.
-fn info_matchers(sel: Option<&Expr>) -> (Vec<sightline_model::Matcher>, Vec<sightline_model::Matcher>) {
+fn info_matchers(
+    sel: Option<&Expr>,
+) -> (Vec<sightline_model::Matcher>, Vec<sightline_model::Matcher>) {
     let ms = match sel {
         Some(Expr::Vector(vs)) => vs.matchers.clone(),
         _ => vec![],
@@ -842,7 +992,10 @@ pub(crate) fn matching_names(on: bool, names: &[String]) -> Vec<String> {
 
 /// Whether `op` drops the metric name.
 pub(crate) fn drops_name(op: BinOp) -> bool {
-    matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow | BinOp::Atan2)
+    matches!(
+        op,
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow | BinOp::Atan2
+    )
 }
 
 #[allow(dead_code)]

@@ -75,7 +75,9 @@ pub struct FunctionDef {
 
 impl std::fmt::Debug for FunctionDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FunctionDef").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("FunctionDef")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +90,9 @@ pub struct FunctionRegistry {
 impl FunctionRegistry {
     /// An empty registry.
     pub fn empty() -> Self {
-        FunctionRegistry { map: HashMap::new() }
+        FunctionRegistry {
+            map: HashMap::new(),
+        }
     }
 
     /// Every built-in PromQL function.
@@ -118,8 +122,23 @@ impl FunctionRegistry {
 
 use ValueType::{Matrix as M, Scalar as S, String as Str, Vector as V};
 
-fn reg(r: &mut FunctionRegistry, name: &str, args: &[ValueType], optional: usize, variadic: bool, ret: ValueType, imp: FnImpl) {
-    r.register(FunctionDef { name: name.to_string(), arg_types: args.to_vec(), optional, variadic, return_type: ret, imp });
+fn reg(
+    r: &mut FunctionRegistry,
+    name: &str,
+    args: &[ValueType],
+    optional: usize,
+    variadic: bool,
+    ret: ValueType,
+    imp: FnImpl,
+) {
+    r.register(FunctionDef {
+        name: name.to_string(),
+        arg_types: args.to_vec(),
+        optional,
+        variadic,
+        return_type: ret,
+        imp,
+    });
 }
 
 /// Neumaier-compensated summation step (Prometheus' `kahanSumInc`).
@@ -161,7 +180,12 @@ pub(crate) fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
 }
 
 fn elem(labels: Arc<Labels>, ts: i64, v: f64, drop: bool) -> Elem {
-    Elem { labels, t: ts, v, drop_name: drop }
+    Elem {
+        labels,
+        t: ts,
+        v,
+        drop_name: drop,
+    }
 }
 
 fn take_vec(a: &mut [Arg], i: usize) -> Vec<Elem> {
@@ -173,8 +197,21 @@ fn take_vec(a: &mut [Arg], i: usize) -> Vec<Elem> {
 
 fn take_mat(a: &mut [Arg], i: usize) -> MatrixArg {
     match a.get_mut(i) {
-        Some(Arg::Matrix(m)) => std::mem::replace(m, MatrixArg { series: vec![], start: 0, end: 0, range: 0 }),
-        _ => MatrixArg { series: vec![], start: 0, end: 0, range: 0 },
+        Some(Arg::Matrix(m)) => std::mem::replace(
+            m,
+            MatrixArg {
+                series: vec![],
+                start: 0,
+                end: 0,
+                range: 0,
+            },
+        ),
+        _ => MatrixArg {
+            series: vec![],
+            start: 0,
+            end: 0,
+            range: 0,
+        },
     }
 }
 
@@ -188,7 +225,11 @@ fn math_fn(r: &mut FunctionRegistry, name: &str, f: fn(f64) -> f64) {
         V,
         Arc::new(move |ctx, mut a| {
             let v = take_vec(&mut a, 0);
-            Ok(FnOut::Vector(v.into_iter().map(|e| elem(e.labels, ctx.ts, f(e.v), true)).collect()))
+            Ok(FnOut::Vector(
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, f(e.v), true))
+                    .collect(),
+            ))
         }),
     );
 }
@@ -250,7 +291,10 @@ fn linear_regression(s: &[Sample], intercept_t: i64) -> (f64, f64) {
 }
 
 fn has_counter_suffix(name: &str) -> bool {
-    name.ends_with("_total") || name.ends_with("_sum") || name.ends_with("_count") || name.ends_with("_bucket")
+    name.ends_with("_total")
+        || name.ends_with("_sum")
+        || name.ends_with("_count")
+        || name.ends_with("_bucket")
 }
 
 /// Prometheus' `extrapolatedRate`.
@@ -318,12 +362,29 @@ fn interpolate(s: &[Sample], t: i64, smoothed: bool, is_counter: bool) -> Option
 }
 
 /// Rate/increase/delta over an anchored or smoothed window.
-fn extended_rate(s: &[Sample], m: &MatrixArg, is_counter: bool, is_rate: bool, smoothed: bool) -> Option<f64> {
+fn extended_rate(
+    s: &[Sample],
+    m: &MatrixArg,
+    is_counter: bool,
+    is_rate: bool,
+    smoothed: bool,
+) -> Option<f64> {
     // Samples strictly inside (start, end].
-    let inside: Vec<Sample> = s.iter().copied().filter(|p| p.t > m.start && p.t <= m.end).collect();
+    let inside: Vec<Sample> = s
+        .iter()
+        .copied()
+        .filter(|p| p.t > m.start && p.t <= m.end)
+        .collect();
     let vstart = interpolate(s, m.start, smoothed, is_counter)?;
-    let vend = if smoothed { interpolate(s, m.end, true, is_counter)? } else { inside.last().map(|p| p.v).unwrap_or(vstart) };
-    let mut pts = vec![Sample { t: m.start, v: vstart }];
+    let vend = if smoothed {
+        interpolate(s, m.end, true, is_counter)?
+    } else {
+        inside.last().map(|p| p.v).unwrap_or(vstart)
+    };
+    let mut pts = vec![Sample {
+        t: m.start,
+        v: vstart,
+    }];
     pts.extend(inside.iter().copied());
     if smoothed {
         if pts.last().is_some_and(|p| p.t != m.end) {
@@ -406,7 +467,11 @@ fn instant_value(s: &[Sample], is_rate: bool) -> Option<f64> {
     }
     let last = s[s.len() - 1];
     let prev = s[s.len() - 2];
-    let mut result = if is_rate && last.v < prev.v { last.v } else { last.v - prev.v };
+    let mut result = if is_rate && last.v < prev.v {
+        last.v
+    } else {
+        last.v - prev.v
+    };
     let interval = last.t - prev.t;
     if interval == 0 {
         return None;
@@ -474,10 +539,19 @@ fn time_fn(r: &mut FunctionRegistry, name: &str, f: fn(chrono::DateTime<chrono::
                 }
             };
             if a.is_empty() {
-                return Ok(FnOut::Vector(vec![elem(Arc::new(Labels::empty()), ctx.ts, conv(ctx.ts as f64 / 1000.0), false)]));
+                return Ok(FnOut::Vector(vec![elem(
+                    Arc::new(Labels::empty()),
+                    ctx.ts,
+                    conv(ctx.ts as f64 / 1000.0),
+                    false,
+                )]));
             }
             let v = take_vec(&mut a, 0);
-            Ok(FnOut::Vector(v.into_iter().map(|e| elem(e.labels, ctx.ts, conv(e.v), true)).collect()))
+            Ok(FnOut::Vector(
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, conv(e.v), true))
+                    .collect(),
+            ))
         }),
     );
 }
@@ -623,9 +697,15 @@ fn sort_by_label_fn(r: &mut FunctionRegistry, name: &'static str, desc: bool) {
 fn check_dup_labels(v: &[Elem]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for e in v {
-        let key = if e.drop_name { crate::engine::drop_name_labels(&e.labels) } else { (*e.labels).clone() };
+        let key = if e.drop_name {
+            crate::engine::drop_name_labels(&e.labels)
+        } else {
+            (*e.labels).clone()
+        };
         if !seen.insert(key) {
-            return Err(Error::Execution("vector cannot contain metrics with the same labelset".into()));
+            return Err(Error::Execution(
+                "vector cannot contain metrics with the same labelset".into(),
+            ));
         }
     }
     Ok(())
@@ -661,7 +741,11 @@ fn bucket_quantile(q: f64, mut b: Vec<Bucket>) -> (f64, bool, bool) {
     if q > 1.0 {
         return (f64::INFINITY, false, false);
     }
-    b.sort_by(|x, y| x.upper.partial_cmp(&y.upper).unwrap_or(std::cmp::Ordering::Equal));
+    b.sort_by(|x, y| {
+        x.upper
+            .partial_cmp(&y.upper)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
         return (f64::NAN, false, false);
     }
@@ -677,18 +761,18 @@ fn bucket_quantile(q: f64, mut b: Vec<Bucket>) -> (f64, bool, bool) {
     let mut forced = false;
     let mut fixed = false;
     let mut prev = b[0].count;
-    for i in 1..b.len() {
-        let curr = b[i].count;
+    for bk in b.iter_mut().skip(1) {
+        let curr = bk.count;
         if curr == prev {
             continue;
         }
         if almost_equal(prev, curr, 1e-12) {
-            b[i].count = prev;
+            bk.count = prev;
             fixed = true;
             continue;
         }
         if curr < prev {
-            b[i].count = prev;
+            bk.count = prev;
             forced = true;
             continue;
         }
@@ -745,7 +829,13 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
     let q = a[0].scalar();
     if !(0.0..=1.0).contains(&q) {
         let p = ctx.arg_pos(0);
-        ctx.warn(&format!("quantile value should be between 0 and 1, got {}", fmt_number(q)), p);
+        ctx.warn(
+            &format!(
+                "quantile value should be between 0 and 1, got {}",
+                fmt_number(q)
+            ),
+            p,
+        );
     }
     let v = take_vec(&mut a, 1);
     let mut groups: Vec<(Arc<Labels>, Vec<Bucket>, bool)> = Vec::new();
@@ -795,7 +885,11 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
 }
 
 fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
-    b.sort_by(|x, y| x.upper.partial_cmp(&y.upper).unwrap_or(std::cmp::Ordering::Equal));
+    b.sort_by(|x, y| {
+        x.upper
+            .partial_cmp(&y.upper)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
         return f64::NAN;
     }
@@ -833,7 +927,11 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
                 // The first bucket counts as if the value were at its upper end, the last
                 // (+Inf) bucket as if at its lower end.
                 let _ = is_lower;
-                return if upper_bound == f64::INFINITY { rank } else { bk.count };
+                return if upper_bound == f64::INFINITY {
+                    rank
+                } else {
+                    bk.count
+                };
             }
             rank + (bk.count - rank) * (v - lower_bound) / (upper_bound - lower_bound)
         };
@@ -908,7 +1006,12 @@ fn histogram_fraction_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
     let (lo, hi) = (a[0].scalar(), a[1].scalar());
     let v = take_vec(&mut a, 2);
     let groups = group_buckets(ctx, v, 2);
-    Ok(FnOut::Vector(groups.into_iter().map(|(l, b)| elem(l, ctx.ts, bucket_fraction(lo, hi, b), true)).collect()))
+    Ok(FnOut::Vector(
+        groups
+            .into_iter()
+            .map(|(l, b)| elem(l, ctx.ts, bucket_fraction(lo, hi, b), true))
+            .collect(),
+    ))
 }
 
 fn quantile_label(q: f64) -> String {
@@ -929,7 +1032,13 @@ fn histogram_quantiles_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut>
     for (i, q) in qs.iter().enumerate() {
         if !(0.0..=1.0).contains(q) {
             let p = ctx.arg_pos(i + 2);
-            ctx.warn(&format!("quantile value should be between 0 and 1, got {}", fmt_number(*q)), p);
+            ctx.warn(
+                &format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    fmt_number(*q)
+                ),
+                p,
+            );
         }
     }
     let v = take_vec(&mut a, 0);
@@ -965,10 +1074,15 @@ fn label_replace_fn(_ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> {
     let repl = a[2].str().to_string();
     let src = a[3].str().to_string();
     let re_s = a[4].str().to_string();
-    let re = regex::Regex::new(&format!("^(?s:{re_s})$"))
-        .map_err(|e| Error::Execution(format!("invalid regular expression in label_replace(): {re_s}: {e}")))?;
+    let re = regex::Regex::new(&format!("^(?s:{re_s})$")).map_err(|e| {
+        Error::Execution(format!(
+            "invalid regular expression in label_replace(): {re_s}: {e}"
+        ))
+    })?;
     if !sightline_model::is_valid_label_name(&dst) {
-        return Err(Error::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+        return Err(Error::Execution(format!(
+            "invalid destination label name in label_replace(): {dst}"
+        )));
     }
     let v = take_vec(&mut a, 0);
     let mut out = Vec::with_capacity(v.len());
@@ -996,11 +1110,15 @@ fn label_join_fn(_ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> {
     let srcs: Vec<String> = a[3..].iter().map(|x| x.str().to_string()).collect();
     for s in &srcs {
         if !sightline_model::is_valid_label_name(s) {
-            return Err(Error::Execution(format!("invalid source label name in label_join(): {s}")));
+            return Err(Error::Execution(format!(
+                "invalid source label name in label_join(): {s}"
+            )));
         }
     }
     if !sightline_model::is_valid_label_name(&dst) {
-        return Err(Error::Execution(format!("invalid destination label name in label_join(): {dst}")));
+        return Err(Error::Execution(format!(
+            "invalid destination label name in label_join(): {dst}"
+        )));
     }
     let v = take_vec(&mut a, 0);
     let mut out = Vec::with_capacity(v.len());
@@ -1062,12 +1180,60 @@ fn register_builtins(r: &mut FunctionRegistry) {
             v
         }
     });
-    reg(r, "pi", &[], 0, false, S, Arc::new(|_, _| Ok(FnOut::Scalar(std::f64::consts::PI))));
-    reg(r, "time", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.ts as f64 / 1000.0))));
-    reg(r, "start", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.start as f64 / 1000.0))));
-    reg(r, "end", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.end as f64 / 1000.0))));
-    reg(r, "step", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.step as f64 / 1000.0))));
-    reg(r, "range", &[], 0, false, S, Arc::new(|ctx, _| Ok(FnOut::Scalar((ctx.end - ctx.start) as f64 / 1000.0))));
+    reg(
+        r,
+        "pi",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|_, _| Ok(FnOut::Scalar(std::f64::consts::PI))),
+    );
+    reg(
+        r,
+        "time",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.ts as f64 / 1000.0))),
+    );
+    reg(
+        r,
+        "start",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.start as f64 / 1000.0))),
+    );
+    reg(
+        r,
+        "end",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.end as f64 / 1000.0))),
+    );
+    reg(
+        r,
+        "step",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|ctx, _| Ok(FnOut::Scalar(ctx.step as f64 / 1000.0))),
+    );
+    reg(
+        r,
+        "range",
+        &[],
+        0,
+        false,
+        S,
+        Arc::new(|ctx, _| Ok(FnOut::Scalar((ctx.end - ctx.start) as f64 / 1000.0))),
+    );
     reg(
         r,
         "min_of",
@@ -1077,7 +1243,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
         S,
         Arc::new(|_, a| {
             let (x, y) = (a[0].scalar(), a[1].scalar());
-            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() { f64::NAN } else { x.min(y) }))
+            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.min(y)
+            }))
         }),
     );
     reg(
@@ -1089,7 +1259,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
         S,
         Arc::new(|_, a| {
             let (x, y) = (a[0].scalar(), a[1].scalar());
-            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) }))
+            Ok(FnOut::Scalar(if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.max(y)
+            }))
         }),
     );
     reg(
@@ -1104,7 +1278,9 @@ fn register_builtins(r: &mut FunctionRegistry) {
             let inv = 1.0 / to;
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
-                v.into_iter().map(|e| elem(e.labels, ctx.ts, (e.v * inv + 0.5).floor() / inv, true)).collect(),
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, (e.v * inv + 0.5).floor() / inv, true))
+                    .collect(),
             ))
         }),
     );
@@ -1121,7 +1297,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
             if hi < lo {
                 return Ok(FnOut::Vector(vec![]));
             }
-            Ok(FnOut::Vector(v.into_iter().map(|e| elem(e.labels, ctx.ts, e.v.max(lo).min(hi), true)).collect()))
+            Ok(FnOut::Vector(
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, e.v.max(lo).min(hi), true))
+                    .collect(),
+            ))
         }),
     );
     reg(
@@ -1134,7 +1314,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
         Arc::new(|ctx, mut a| {
             let lo = a[1].scalar();
             let v = take_vec(&mut a, 0);
-            Ok(FnOut::Vector(v.into_iter().map(|e| elem(e.labels, ctx.ts, e.v.max(lo), true)).collect()))
+            Ok(FnOut::Vector(
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, e.v.max(lo), true))
+                    .collect(),
+            ))
         }),
     );
     reg(
@@ -1147,7 +1331,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
         Arc::new(|ctx, mut a| {
             let hi = a[1].scalar();
             let v = take_vec(&mut a, 0);
-            Ok(FnOut::Vector(v.into_iter().map(|e| elem(e.labels, ctx.ts, e.v.min(hi), true)).collect()))
+            Ok(FnOut::Vector(
+                v.into_iter()
+                    .map(|e| elem(e.labels, ctx.ts, e.v.min(hi), true))
+                    .collect(),
+            ))
         }),
     );
     reg(
@@ -1158,7 +1346,11 @@ fn register_builtins(r: &mut FunctionRegistry) {
         false,
         V,
         Arc::new(|ctx, mut a| {
-            let direct = ctx.args.first().map(|e| matches!(unwrap_parens(e), Expr::Vector(_))).unwrap_or(false);
+            let direct = ctx
+                .args
+                .first()
+                .map(|e| matches!(unwrap_parens(e), Expr::Vector(_)))
+                .unwrap_or(false);
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
@@ -1177,7 +1369,14 @@ fn register_builtins(r: &mut FunctionRegistry) {
         0,
         false,
         V,
-        Arc::new(|ctx, a| Ok(FnOut::Vector(vec![elem(Arc::new(Labels::empty()), ctx.ts, a[0].scalar(), false)]))),
+        Arc::new(|ctx, a| {
+            Ok(FnOut::Vector(vec![elem(
+                Arc::new(Labels::empty()),
+                ctx.ts,
+                a[0].scalar(),
+                false,
+            )]))
+        }),
     );
     reg(
         r,
@@ -1197,12 +1396,50 @@ fn register_builtins(r: &mut FunctionRegistry) {
     sort_fn(r, "sort_desc", true);
     sort_by_label_fn(r, "sort_by_label", false);
     sort_by_label_fn(r, "sort_by_label_desc", true);
-    reg(r, "label_replace", &[V, Str, Str, Str, Str], 0, false, V, Arc::new(label_replace_fn));
-    reg(r, "label_join", &[V, Str, Str, Str], 1, true, V, Arc::new(label_join_fn));
-    reg(r, "histogram_quantile", &[S, V], 0, false, V, Arc::new(histogram_quantile_fn));
-    for name in ["histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"] {
+    reg(
+        r,
+        "label_replace",
+        &[V, Str, Str, Str, Str],
+        0,
+        false,
+        V,
+        Arc::new(label_replace_fn),
+    );
+    reg(
+        r,
+        "label_join",
+        &[V, Str, Str, Str],
+        1,
+        true,
+        V,
+        Arc::new(label_join_fn),
+    );
+    reg(
+        r,
+        "histogram_quantile",
+        &[S, V],
+        0,
+        false,
+        V,
+        Arc::new(histogram_quantile_fn),
+    );
+    for name in [
+        "histogram_count",
+        "histogram_sum",
+        "histogram_avg",
+        "histogram_stddev",
+        "histogram_stdvar",
+    ] {
         // Native histograms are not stored yet: float samples yield nothing.
-        reg(r, name, &[V], 0, false, V, Arc::new(|_, _| Ok(FnOut::Vector(vec![]))));
+        reg(
+            r,
+            name,
+            &[V],
+            0,
+            false,
+            V,
+            Arc::new(|_, _| Ok(FnOut::Vector(vec![]))),
+        );
     }
     reg(
         r,
@@ -1213,8 +1450,24 @@ fn register_builtins(r: &mut FunctionRegistry) {
         V,
         Arc::new(|_, _| Err(Error::Execution("info() is evaluated by the engine".into()))),
     );
-    reg(r, "histogram_fraction", &[S, S, V], 0, false, V, Arc::new(histogram_fraction_fn));
-    reg(r, "histogram_quantiles", &[V, Str, S], 0, true, V, Arc::new(histogram_quantiles_fn));
+    reg(
+        r,
+        "histogram_fraction",
+        &[S, S, V],
+        0,
+        false,
+        V,
+        Arc::new(histogram_fraction_fn),
+    );
+    reg(
+        r,
+        "histogram_quantiles",
+        &[V, Str, S],
+        0,
+        true,
+        V,
+        Arc::new(histogram_quantiles_fn),
+    );
     reg(
         r,
         "absent",
@@ -1239,7 +1492,8 @@ fn register_builtins(r: &mut FunctionRegistry) {
         false,
         V,
         Arc::new(|ctx, a| {
-            let empty = matches!(&a[0], Arg::Matrix(m) if m.series.iter().all(|w| w.samples().is_empty()));
+            let empty =
+                matches!(&a[0], Arg::Matrix(m) if m.series.iter().all(|w| w.samples().is_empty()));
             if !empty {
                 return Ok(FnOut::Vector(vec![]));
             }
@@ -1249,12 +1503,17 @@ fn register_builtins(r: &mut FunctionRegistry) {
     );
     // Time and date.
     time_fn(r, "day_of_month", |d| d.day() as f64);
-    time_fn(r, "day_of_week", |d| d.weekday().num_days_from_sunday() as f64);
+    time_fn(r, "day_of_week", |d| {
+        d.weekday().num_days_from_sunday() as f64
+    });
     time_fn(r, "day_of_year", |d| d.ordinal() as f64);
     time_fn(r, "days_in_month", |d| {
         let (y, m) = (d.year(), d.month());
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        match (chrono::NaiveDate::from_ymd_opt(y, m, 1), chrono::NaiveDate::from_ymd_opt(ny, nm, 1)) {
+        match (
+            chrono::NaiveDate::from_ymd_opt(y, m, 1),
+            chrono::NaiveDate::from_ymd_opt(ny, nm, 1),
+        ) {
             (Some(a), Some(b)) => (b - a).num_days() as f64,
             _ => f64::NAN,
         }
@@ -1332,12 +1591,23 @@ fn register_builtins(r: &mut FunctionRegistry) {
             return Some(f64::NAN);
         }
         let med = quantile(0.5, vals.clone());
-        Some(quantile(0.5, vals.iter().map(|v| (v - med).abs()).collect()))
+        Some(quantile(
+            0.5,
+            vals.iter().map(|v| (v - med).abs()).collect(),
+        ))
     });
-    over_time(r, "ts_of_max_over_time", true, |s| ts_of(s, |p, b| p.v >= b.v || b.v.is_nan()));
-    over_time(r, "ts_of_min_over_time", true, |s| ts_of(s, |p, b| p.v <= b.v || b.v.is_nan()));
-    over_time(r, "ts_of_last_over_time", true, |s| s.last().map(|p| p.t as f64 / 1000.0));
-    over_time(r, "ts_of_first_over_time", true, |s| s.first().map(|p| p.t as f64 / 1000.0));
+    over_time(r, "ts_of_max_over_time", true, |s| {
+        ts_of(s, |p, b| p.v >= b.v || b.v.is_nan())
+    });
+    over_time(r, "ts_of_min_over_time", true, |s| {
+        ts_of(s, |p, b| p.v <= b.v || b.v.is_nan())
+    });
+    over_time(r, "ts_of_last_over_time", true, |s| {
+        s.last().map(|p| p.t as f64 / 1000.0)
+    });
+    over_time(r, "ts_of_first_over_time", true, |s| {
+        s.first().map(|p| p.t as f64 / 1000.0)
+    });
     reg(
         r,
         "quantile_over_time",
@@ -1349,7 +1619,13 @@ fn register_builtins(r: &mut FunctionRegistry) {
             let q = a[0].scalar();
             if !(0.0..=1.0).contains(&q) {
                 let p = ctx.arg_pos(0);
-                ctx.warn(&format!("quantile value should be between 0 and 1, got {}", fmt_number(q)), p);
+                ctx.warn(
+                    &format!(
+                        "quantile value should be between 0 and 1, got {}",
+                        fmt_number(q)
+                    ),
+                    p,
+                );
             }
             let m = take_mat(&mut a, 1);
             let mut out = vec![];
@@ -1397,10 +1673,14 @@ fn register_builtins(r: &mut FunctionRegistry) {
             Arc::new(|ctx, mut a| {
                 let (sf, tf) = (a[1].scalar(), a[2].scalar());
                 if sf <= 0.0 || sf >= 1.0 {
-                    return Err(Error::Execution(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}")));
+                    return Err(Error::Execution(format!(
+                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
+                    )));
                 }
                 if tf <= 0.0 || tf >= 1.0 {
-                    return Err(Error::Execution(format!("invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}")));
+                    return Err(Error::Execution(format!(
+                        "invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"
+                    )));
                 }
                 let m = take_mat(&mut a, 0);
                 let mut out = vec![];

@@ -83,7 +83,12 @@ pub(crate) struct Token {
 }
 
 /// Builds a parse error at a byte offset of `input`.
-pub(crate) fn error_at(input: &str, start: usize, end: usize, msg: impl Into<String>) -> ParseError {
+pub(crate) fn error_at(
+    input: &str,
+    start: usize,
+    end: usize,
+    msg: impl Into<String>,
+) -> ParseError {
     let start = start.min(input.len());
     let before = &input[..start];
     let line = before.matches('\n').count() + 1;
@@ -91,7 +96,13 @@ pub(crate) fn error_at(input: &str, start: usize, end: usize, msg: impl Into<Str
         Some(i) => start - i,
         None => start + 1,
     };
-    ParseError { line, col, start, end, msg: msg.into() }
+    ParseError {
+        line,
+        col,
+        start,
+        end,
+        msg: msg.into(),
+    }
 }
 
 const UNITS: &[(&str, i64)] = &[
@@ -133,7 +144,11 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             continue;
         }
         let start = i;
-        let two = if i + 1 < b.len() { &b[i..i + 2] } else { &b[i..i + 1] };
+        let two = if i + 1 < b.len() {
+            &b[i..i + 2]
+        } else {
+            &b[i..i + 1]
+        };
         let (tok, len) = match c {
             b'(' => {
                 paren_depth += 1;
@@ -142,7 +157,12 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             b')' => {
                 paren_depth -= 1;
                 if paren_depth < 0 {
-                    return Err(error_at(input, i, i + 1, "unexpected right parenthesis ')'"));
+                    return Err(error_at(
+                        input,
+                        i,
+                        i + 1,
+                        "unexpected right parenthesis ')'",
+                    ));
                 }
                 (Tok::RParen, 1)
             }
@@ -188,7 +208,19 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             b'=' => (Tok::Assign, 1),
             b'!' if two == b"!=" => (Tok::Neq, 2),
             b'!' if two == b"!~" => (Tok::NeqRegex, 2),
-            b'!' => return Err(error_at(input, i, i + 1, "unexpected character after '!': ".to_string() + &input[i + 1..].chars().next().map(|c| c.to_string()).unwrap_or_default())),
+            b'!' => {
+                return Err(error_at(
+                    input,
+                    i,
+                    i + 1,
+                    "unexpected character after '!': ".to_string()
+                        + &input[i + 1..]
+                            .chars()
+                            .next()
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                ))
+            }
             b'<' if two == b"<=" => (Tok::Lte, 2),
             b'<' => (Tok::Lt, 1),
             b'>' if two == b">=" => (Tok::Gte, 2),
@@ -204,35 +236,64 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             c if is_ident_start(c) || (c == b':' && bracket_depth == 0) => {
                 let colon_ok = bracket_depth == 0 && brace_depth == 0;
                 let mut j = i;
-                while j < b.len() && is_ident_char(b[j], colon_ok || (bracket_depth == 0 && b[j] == b':')) {
+                while j < b.len()
+                    && is_ident_char(b[j], colon_ok || (bracket_depth == 0 && b[j] == b':'))
+                {
                     j += 1;
                 }
                 let word = &input[i..j];
                 let lw = word.to_ascii_lowercase();
                 if brace_depth == 0 && (lw == "inf" || lw == "nan") {
-                    (Tok::Number(if lw == "inf" { f64::INFINITY } else { f64::NAN }), j - i)
+                    (
+                        Tok::Number(if lw == "inf" { f64::INFINITY } else { f64::NAN }),
+                        j - i,
+                    )
                 } else {
                     (Tok::Ident(word.to_string()), j - i)
                 }
             }
             _ => {
                 let ch = input[i..].chars().next().unwrap_or(' ');
-                return Err(error_at(input, i, i + ch.len_utf8(), format!("unexpected character: {ch:?}")));
+                return Err(error_at(
+                    input,
+                    i,
+                    i + ch.len_utf8(),
+                    format!("unexpected character: {ch:?}"),
+                ));
             }
         };
         i += len;
         out.push(Token { tok, start, end: i });
     }
     if brace_depth > 0 {
-        return Err(error_at(input, input.len(), input.len(), "unexpected end of input inside braces"));
+        return Err(error_at(
+            input,
+            input.len(),
+            input.len(),
+            "unexpected end of input inside braces",
+        ));
     }
     if bracket_depth > 0 {
-        return Err(error_at(input, input.len(), input.len(), "unexpected end of input inside brackets"));
+        return Err(error_at(
+            input,
+            input.len(),
+            input.len(),
+            "unexpected end of input inside brackets",
+        ));
     }
     if paren_depth > 0 {
-        return Err(error_at(input, input.len(), input.len(), "unclosed left parenthesis"));
+        return Err(error_at(
+            input,
+            input.len(),
+            input.len(),
+            "unclosed left parenthesis",
+        ));
     }
-    out.push(Token { tok: Tok::Eof, start: input.len(), end: input.len() });
+    out.push(Token {
+        tok: Tok::Eof,
+        start: input.len(),
+        end: input.len(),
+    });
     Ok(out)
 }
 
@@ -244,8 +305,14 @@ fn lex_number_or_duration(input: &str, i: usize) -> Result<(Tok, usize), ParseEr
         while j < b.len() && b[j].is_ascii_hexdigit() {
             j += 1;
         }
-        let v = i64::from_str_radix(&input[i + 2..j], 16)
-            .map_err(|_| error_at(input, i, j, format!("bad number or duration syntax: \"{}\"", &input[i..j])))?;
+        let v = i64::from_str_radix(&input[i + 2..j], 16).map_err(|_| {
+            error_at(
+                input,
+                i,
+                j,
+                format!("bad number or duration syntax: \"{}\"", &input[i..j]),
+            )
+        })?;
         return Ok((Tok::Number(v as f64), j - i));
     }
     // A duration: one or more <digits><unit>.
@@ -280,12 +347,22 @@ fn lex_number_or_duration(input: &str, i: usize) -> Result<(Tok, usize), ParseEr
         while k < b.len() && is_ident_char(b[k], false) {
             k += 1;
         }
-        return Err(error_at(input, i, k, format!("bad number or duration syntax: \"{}\"", &input[i..k])));
+        return Err(error_at(
+            input,
+            i,
+            k,
+            format!("bad number or duration syntax: \"{}\"", &input[i..k]),
+        ));
     }
     let clean: String = text.chars().filter(|c| *c != '_').collect();
-    let v: f64 = clean
-        .parse()
-        .map_err(|_| error_at(input, i, j, format!("bad number or duration syntax: \"{text}\"")))?;
+    let v: f64 = clean.parse().map_err(|_| {
+        error_at(
+            input,
+            i,
+            j,
+            format!("bad number or duration syntax: \"{text}\""),
+        )
+    })?;
     Ok((Tok::Number(v), j - i))
 }
 

@@ -15,11 +15,16 @@ mod lexer;
 mod parser;
 mod value;
 
-pub use ast::{AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType, VectorSelector};
+pub use ast::{
+    AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType,
+    VectorSelector,
+};
 pub use engine::{Engine, EngineOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
-pub use value::{Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window};
+pub use value::{
+    Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
+};
 
 use sightline_model::Matcher;
 
@@ -35,5 +40,6 @@ pub fn parse_selector(expr: &str) -> Result<Vec<Matcher>, ParseError> {
 
 fn builtin_registry() -> std::sync::Arc<FunctionRegistry> {
     static REG: std::sync::OnceLock<std::sync::Arc<FunctionRegistry>> = std::sync::OnceLock::new();
-    REG.get_or_init(|| std::sync::Arc::new(FunctionRegistry::with_builtins())).clone()
+    REG.get_or_init(|| std::sync::Arc::new(FunctionRegistry::with_builtins()))
+        .clone()
 }

@@ -3,19 +3,37 @@
 
 use sightline_model::{MatchOp, Matcher};
 
-use crate::ast::{AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType, VectorSelector};
+use crate::ast::{
+    AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType,
+    VectorSelector,
+};
 use crate::error::ParseError;
 use crate::functions::FunctionRegistry;
 use crate::lexer::{error_at, lex, Tok, Token};
 
 /// Aggregation operators.
 pub(crate) const AGGREGATORS: &[&str] = &[
-    "sum", "avg", "count", "min", "max", "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile",
-    "limitk", "limit_ratio",
+    "sum",
+    "avg",
+    "count",
+    "min",
+    "max",
+    "group",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "count_values",
+    "quantile",
+    "limitk",
+    "limit_ratio",
 ];
 
 fn agg_has_param(op: &str) -> bool {
-    matches!(op, "topk" | "bottomk" | "count_values" | "quantile" | "limitk" | "limit_ratio")
+    matches!(
+        op,
+        "topk" | "bottomk" | "count_values" | "quantile" | "limitk" | "limit_ratio"
+    )
 }
 
 struct Parser<'a> {
@@ -31,7 +49,13 @@ type PResult<T> = Result<T, ParseError>;
 /// Parses `input` with the given function registry.
 pub(crate) fn parse_with(input: &str, reg: &FunctionRegistry) -> PResult<Expr> {
     let toks = lex(input)?;
-    let mut p = Parser { input, toks, i: 0, reg, allow_empty_selector: false };
+    let mut p = Parser {
+        input,
+        toks,
+        i: 0,
+        reg,
+        allow_empty_selector: false,
+    };
     if matches!(p.peek(), Tok::Eof) {
         return Err(error_at(input, 0, 0, "no expression found in input"));
     }
@@ -48,7 +72,12 @@ pub(crate) fn parse_selector(input: &str, reg: &FunctionRegistry) -> PResult<Vec
     let e = parse_with(input, reg)?;
     match e {
         Expr::Vector(vs) if vs.offset.is_none() && vs.at.is_none() => Ok(vs.matchers),
-        other => Err(error_at(input, other.pos().start, other.pos().end, "expected type vector selector")),
+        other => Err(error_at(
+            input,
+            other.pos().start,
+            other.pos().end,
+            "expected type vector selector",
+        )),
     }
 }
 
@@ -150,48 +179,88 @@ impl<'a> Parser<'a> {
         Ok(lhs)
     }
 
-    fn make_binary(&self, op: BinOp, lhs: Expr, rhs: Expr, mut mods: BinModifiers, op_tok: &Token) -> PResult<Expr> {
+    fn make_binary(
+        &self,
+        op: BinOp,
+        lhs: Expr,
+        rhs: Expr,
+        mut mods: BinModifiers,
+        op_tok: &Token,
+    ) -> PResult<Expr> {
         let (lt, rt) = (self.vt(&lhs), self.vt(&rhs));
-        let pos = PosRange { start: lhs.pos().start, end: rhs.pos().end };
+        let pos = PosRange {
+            start: lhs.pos().start,
+            end: rhs.pos().end,
+        };
         let bad = |msg: String| error_at(self.input, pos.start, pos.end, msg);
         if mods.return_bool && !op.is_comparison() {
-            return Err(bad("bool modifier can only be used on comparison operators".into()));
+            return Err(bad(
+                "bool modifier can only be used on comparison operators".into(),
+            ));
         }
-        if op.is_comparison() && !mods.return_bool && lt == ValueType::Scalar && rt == ValueType::Scalar {
-            return Err(bad("comparisons between scalars must use BOOL modifier".into()));
+        if op.is_comparison()
+            && !mods.return_bool
+            && lt == ValueType::Scalar
+            && rt == ValueType::Scalar
+        {
+            return Err(bad(
+                "comparisons between scalars must use BOOL modifier".into()
+            ));
         }
         for t in [lt, rt] {
             if t != ValueType::Scalar && t != ValueType::Vector {
-                return Err(bad("binary expression must contain only scalar and instant vector types".into()));
+                return Err(bad(
+                    "binary expression must contain only scalar and instant vector types".into(),
+                ));
             }
         }
         if op.is_set() {
             if lt == ValueType::Scalar || rt == ValueType::Scalar {
-                return Err(bad(format!("set operator {:?} not allowed in binary scalar expression", op.as_str())));
+                return Err(bad(format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    op.as_str()
+                )));
             }
             if matches!(mods.card, Card::ManyToOne | Card::OneToMany) {
-                return Err(bad(format!("no grouping allowed for {:?} operation", op.as_str())));
+                return Err(bad(format!(
+                    "no grouping allowed for {:?} operation",
+                    op.as_str()
+                )));
             }
             mods.card = Card::ManyToMany;
         }
         if (lt == ValueType::Scalar || rt == ValueType::Scalar) && mods.has_matching {
-            return Err(bad("vector matching only allowed between instant vectors".into()));
+            return Err(bad(
+                "vector matching only allowed between instant vectors".into()
+            ));
         }
         if mods.on {
             for l in &mods.include {
                 if mods.matching.contains(l) {
-                    return Err(bad(format!("label {l:?} must not occur in ON and GROUP clause at once")));
+                    return Err(bad(format!(
+                        "label {l:?} must not occur in ON and GROUP clause at once"
+                    )));
                 }
             }
         }
         let _ = op_tok;
-        Ok(Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), mods, pos })
+        Ok(Expr::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+            mods,
+            pos,
+        })
     }
 
     fn parse_bin_modifiers(&mut self, op: BinOp) -> PResult<BinModifiers> {
         let mut m = BinModifiers {
             return_bool: false,
-            card: if op.is_set() { Card::ManyToMany } else { Card::OneToOne },
+            card: if op.is_set() {
+                Card::ManyToMany
+            } else {
+                Card::OneToOne
+            },
             on: false,
             has_matching: false,
             matching: vec![],
@@ -209,7 +278,11 @@ impl<'a> Parser<'a> {
             m.has_matching = true;
             m.matching = self.parse_label_list()?;
             if self.is_ident("group_left") || self.is_ident("group_right") {
-                m.card = if self.is_ident("group_left") { Card::ManyToOne } else { Card::OneToMany };
+                m.card = if self.is_ident("group_left") {
+                    Card::ManyToOne
+                } else {
+                    Card::OneToMany
+                };
                 self.next();
                 if matches!(self.peek(), Tok::LParen) {
                     m.include = self.parse_label_list()?;
@@ -303,9 +376,15 @@ impl<'a> Parser<'a> {
             let t = self.next();
             let neg = matches!(t.tok, Tok::Sub);
             let e = self.parse_expr(BinOp::Pow.precedence())?;
-            let pos = PosRange { start: t.start, end: e.pos().end };
+            let pos = PosRange {
+                start: t.start,
+                end: e.pos().end,
+            };
             if let Expr::Number { v, .. } = e {
-                return Ok(Expr::Number { v: if neg { -v } else { v }, pos });
+                return Ok(Expr::Number {
+                    v: if neg { -v } else { v },
+                    pos,
+                });
             }
             let vt = self.vt(&e);
             if vt != ValueType::Scalar && vt != ValueType::Vector {
@@ -315,7 +394,11 @@ impl<'a> Parser<'a> {
                     format!("unary expression only allowed on expressions of type scalar or instant vector, got {:?}", vt.name()),
                 ));
             }
-            return Ok(Expr::Unary { neg, expr: Box::new(e), pos });
+            return Ok(Expr::Unary {
+                neg,
+                expr: Box::new(e),
+                pos,
+            });
         }
         let e = self.parse_primary()?;
         self.parse_postfix(e)
@@ -339,7 +422,9 @@ impl<'a> Parser<'a> {
                     let end = self.prev_end();
                     e = self.set_at(e, at, t.start, end)?;
                 }
-                Tok::Ident(w) if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Vector(_)) => {
+                Tok::Ident(w)
+                    if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Vector(_)) =>
+                {
                     let t = self.next();
                     if let Expr::Vector(vs) = &mut e {
                         if w == "anchored" {
@@ -348,12 +433,18 @@ impl<'a> Parser<'a> {
                             vs.smoothed = true;
                         }
                         if vs.anchored && vs.smoothed {
-                            return Err(self.err(t.start, t.end, "anchored and smoothed modifiers cannot be used together"));
+                            return Err(self.err(
+                                t.start,
+                                t.end,
+                                "anchored and smoothed modifiers cannot be used together",
+                            ));
                         }
                         vs.pos.end = t.end;
                     }
                 }
-                Tok::Ident(w) if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Matrix { .. }) => {
+                Tok::Ident(w)
+                    if (w == "anchored" || w == "smoothed") && matches!(e, Expr::Matrix { .. }) =>
+                {
                     let t = self.next();
                     if let Expr::Matrix { vs, pos, .. } = &mut e {
                         if w == "anchored" {
@@ -362,7 +453,11 @@ impl<'a> Parser<'a> {
                             vs.smoothed = true;
                         }
                         if vs.anchored && vs.smoothed {
-                            return Err(self.err(t.start, t.end, "anchored and smoothed modifiers cannot be used together"));
+                            return Err(self.err(
+                                t.start,
+                                t.end,
+                                "anchored and smoothed modifiers cannot be used together",
+                            ));
                         }
                         pos.end = t.end;
                     }
@@ -383,7 +478,11 @@ impl<'a> Parser<'a> {
                 vs.pos.end = end;
                 Ok(Expr::Vector(vs))
             }
-            Expr::Matrix { mut vs, range, mut pos } => {
+            Expr::Matrix {
+                mut vs,
+                range,
+                mut pos,
+            } => {
                 if vs.offset.is_some() {
                     return Err(self.err(start, end, "offset may not be set multiple times"));
                 }
@@ -391,12 +490,26 @@ impl<'a> Parser<'a> {
                 pos.end = end;
                 Ok(Expr::Matrix { vs, range, pos })
             }
-            Expr::Subquery { expr, range, step, offset, at, mut pos } => {
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at,
+                mut pos,
+            } => {
                 if offset.is_some() {
                     return Err(self.err(start, end, "offset may not be set multiple times"));
                 }
                 pos.end = end;
-                Ok(Expr::Subquery { expr, range, step, offset: Some(d), at, pos })
+                Ok(Expr::Subquery {
+                    expr,
+                    range,
+                    step,
+                    offset: Some(d),
+                    at,
+                    pos,
+                })
             }
             _ => Err(self.err(start, end, msg)),
         }
@@ -414,7 +527,11 @@ impl<'a> Parser<'a> {
                 vs.pos.end = end;
                 Ok(Expr::Vector(vs))
             }
-            Expr::Matrix { mut vs, range, mut pos } => {
+            Expr::Matrix {
+                mut vs,
+                range,
+                mut pos,
+            } => {
                 if vs.at.is_some() {
                     return Err(self.err(start, end, dup));
                 }
@@ -422,12 +539,26 @@ impl<'a> Parser<'a> {
                 pos.end = end;
                 Ok(Expr::Matrix { vs, range, pos })
             }
-            Expr::Subquery { expr, range, step, offset, at: old, mut pos } => {
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at: old,
+                mut pos,
+            } => {
                 if old.is_some() {
                     return Err(self.err(start, end, dup));
                 }
                 pos.end = end;
-                Ok(Expr::Subquery { expr, range, step, offset, at: Some(at), pos })
+                Ok(Expr::Subquery {
+                    expr,
+                    range,
+                    step,
+                    offset,
+                    at: Some(at),
+                    pos,
+                })
             }
             _ => Err(self.err(start, end, msg)),
         }
@@ -439,7 +570,11 @@ impl<'a> Parser<'a> {
             self.next();
             self.expect(Tok::LParen, "@ modifier")?;
             self.expect(Tok::RParen, "@ modifier")?;
-            return Ok(if is_start { AtModifier::Start } else { AtModifier::End });
+            return Ok(if is_start {
+                AtModifier::Start
+            } else {
+                AtModifier::End
+            });
         }
         let neg = match self.peek() {
             Tok::Sub => {
@@ -500,7 +635,11 @@ impl<'a> Parser<'a> {
                     "step" | "range" => {
                         self.expect(Tok::LParen, "duration expression")?;
                         self.expect(Tok::RParen, "duration expression")?;
-                        Ok(if lw == "step" { DurExpr::Step } else { DurExpr::Range })
+                        Ok(if lw == "step" {
+                            DurExpr::Step
+                        } else {
+                            DurExpr::Range
+                        })
                     }
                     "min_of" | "max_of" => {
                         self.expect(Tok::LParen, "duration expression")?;
@@ -568,7 +707,11 @@ impl<'a> Parser<'a> {
                 let s = self.parse_dur_expr(0)?;
                 if let DurExpr::Lit(ms) = s {
                     if ms <= 0 {
-                        return Err(self.err(lb.end, self.prev_end(), "duration must be greater than 0"));
+                        return Err(self.err(
+                            lb.end,
+                            self.prev_end(),
+                            "duration must be greater than 0",
+                        ));
                     }
                 }
                 Some(s)
@@ -579,16 +722,32 @@ impl<'a> Parser<'a> {
                 return Err(self.err(
                     e.pos().start,
                     rb.end,
-                    format!("subquery is only allowed on instant vector, got {} instead", vt.name()),
+                    format!(
+                        "subquery is only allowed on instant vector, got {} instead",
+                        vt.name()
+                    ),
                 ));
             }
-            let pos = PosRange { start: e.pos().start, end: rb.end };
-            return Ok(Expr::Subquery { expr: Box::new(e), range, step, offset: None, at: None, pos });
+            let pos = PosRange {
+                start: e.pos().start,
+                end: rb.end,
+            };
+            return Ok(Expr::Subquery {
+                expr: Box::new(e),
+                range,
+                step,
+                offset: None,
+                at: None,
+                pos,
+            });
         }
         let rb = self.next();
         if !matches!(rb.tok, Tok::RBracket) {
             let mut er = self.err_tok(&rb, "matrix selector");
-            er.msg = format!("unexpected {} in subquery or range selector, expected \":\" or \"]\"", rb.tok.describe());
+            er.msg = format!(
+                "unexpected {} in subquery or range selector, expected \":\" or \"]\"",
+                rb.tok.describe()
+            );
             return Err(er);
         }
         match e {
@@ -600,7 +759,10 @@ impl<'a> Parser<'a> {
                         "no offset or @ modifiers allowed before range",
                     ));
                 }
-                let pos = PosRange { start: vs.pos.start, end: rb.end };
+                let pos = PosRange {
+                    start: vs.pos.start,
+                    end: rb.end,
+                };
                 Ok(Expr::Matrix { vs, range, pos })
             }
             other => Err(self.err(
@@ -616,21 +778,45 @@ impl<'a> Parser<'a> {
         match &t.tok {
             Tok::Number(v) => {
                 self.next();
-                Ok(Expr::Number { v: *v, pos: PosRange { start: t.start, end: t.end } })
+                Ok(Expr::Number {
+                    v: *v,
+                    pos: PosRange {
+                        start: t.start,
+                        end: t.end,
+                    },
+                })
             }
             Tok::Duration(ms) => {
                 self.next();
-                Ok(Expr::Number { v: *ms as f64 / 1000.0, pos: PosRange { start: t.start, end: t.end } })
+                Ok(Expr::Number {
+                    v: *ms as f64 / 1000.0,
+                    pos: PosRange {
+                        start: t.start,
+                        end: t.end,
+                    },
+                })
             }
             Tok::Str(s) => {
                 self.next();
-                Ok(Expr::Str { s: s.clone(), pos: PosRange { start: t.start, end: t.end } })
+                Ok(Expr::Str {
+                    s: s.clone(),
+                    pos: PosRange {
+                        start: t.start,
+                        end: t.end,
+                    },
+                })
             }
             Tok::LParen => {
                 self.next();
                 let e = self.parse_expr(0)?;
                 let r = self.expect(Tok::RParen, "paren expression")?;
-                Ok(Expr::Paren { expr: Box::new(e), pos: PosRange { start: t.start, end: r.end } })
+                Ok(Expr::Paren {
+                    expr: Box::new(e),
+                    pos: PosRange {
+                        start: t.start,
+                        end: r.end,
+                    },
+                })
             }
             Tok::LBrace => self.parse_selector_rest(None, t.start),
             Tok::Ident(name) => {
@@ -659,7 +845,11 @@ impl<'a> Parser<'a> {
         let def = match self.reg.get(&name) {
             Some(d) => d.clone(),
             None => {
-                return Err(self.err(name_tok.start, name_tok.end, format!("unknown function with name {name:?}")));
+                return Err(self.err(
+                    name_tok.start,
+                    name_tok.end,
+                    format!("unknown function with name {name:?}"),
+                ));
             }
         };
         self.expect(Tok::LParen, "function call")?;
@@ -681,7 +871,10 @@ impl<'a> Parser<'a> {
                 _ => {
                     let t = self.cur().clone();
                     let mut e = self.err_tok(&t, "function call");
-                    e.msg = format!("unexpected {} in function call, expected \",\" or \")\"", t.tok.describe());
+                    e.msg = format!(
+                        "unexpected {} in function call, expected \",\" or \")\"",
+                        t.tok.describe()
+                    );
                     return Err(e);
                 }
             }
@@ -690,14 +883,27 @@ impl<'a> Parser<'a> {
         let pos = PosRange { start, end: r.end };
         let n = args.len();
         let min = def.arg_types.len() - def.optional;
-        let max = if def.variadic { usize::MAX } else { def.arg_types.len() };
+        let max = if def.variadic {
+            usize::MAX
+        } else {
+            def.arg_types.len()
+        };
         if n < min || n > max {
             let msg = if def.optional == 0 && !def.variadic {
-                format!("expected {} argument(s) in call to {:?}, got {}", min, name, n)
+                format!(
+                    "expected {} argument(s) in call to {:?}, got {}",
+                    min, name, n
+                )
             } else if n < min {
-                format!("expected at least {} argument(s) in call to {:?}, got {}", min, name, n)
+                format!(
+                    "expected at least {} argument(s) in call to {:?}, got {}",
+                    min, name, n
+                )
             } else {
-                format!("expected at most {} argument(s) in call to {:?}, got {}", max, name, n)
+                format!(
+                    "expected at most {} argument(s) in call to {:?}, got {}",
+                    max, name, n
+                )
             };
             return Err(self.err(pos.start, pos.end, msg));
         }
@@ -708,11 +914,20 @@ impl<'a> Parser<'a> {
                 return Err(self.err(
                     a.pos().start,
                     a.pos().end,
-                    format!("expected type {} in call to function {:?}, got {}", want.name(), name, got.name()),
+                    format!(
+                        "expected type {} in call to function {:?}, got {}",
+                        want.name(),
+                        name,
+                        got.name()
+                    ),
                 ));
             }
         }
-        Ok(Expr::Call { func: name, args, pos })
+        Ok(Expr::Call {
+            func: name,
+            args,
+            pos,
+        })
     }
 
     fn parse_aggregate(&mut self, op: String, start: usize) -> PResult<Expr> {
@@ -741,7 +956,10 @@ impl<'a> Parser<'a> {
                 _ => {
                     let t = self.cur().clone();
                     let mut e = self.err_tok(&t, "aggregation");
-                    e.msg = format!("unexpected {} in aggregation, expected \",\" or \")\"", t.tok.describe());
+                    e.msg = format!(
+                        "unexpected {} in aggregation, expected \",\" or \")\"",
+                        t.tok.describe()
+                    );
                     return Err(e);
                 }
             }
@@ -771,24 +989,41 @@ impl<'a> Parser<'a> {
                 format!("wrong number of arguments for aggregate expression provided, expected {want}, got {}", args.len()),
             ));
         }
-        let expr = args.pop().expect("args has `want` >= 1 elements");
-        let param = args.pop();
+        let param = if args.len() == 2 {
+            Some(args.remove(0))
+        } else {
+            None
+        };
+        let Some(expr) = args.pop() else {
+            return Err(self.err(r.start, r.end, "unexpected \")\" in aggregation"));
+        };
         let et = self.vt(&expr);
         if et != ValueType::Vector {
             return Err(self.err(
                 expr.pos().start,
                 expr.pos().end,
-                format!("expected type instant vector in aggregation expression, got {}", et.name()),
+                format!(
+                    "expected type instant vector in aggregation expression, got {}",
+                    et.name()
+                ),
             ));
         }
         if let Some(p) = &param {
             let pt = self.vt(p);
-            let want = if op == "count_values" { ValueType::String } else { ValueType::Scalar };
+            let want = if op == "count_values" {
+                ValueType::String
+            } else {
+                ValueType::Scalar
+            };
             if pt != want {
                 return Err(self.err(
                     p.pos().start,
                     p.pos().end,
-                    format!("expected type {} in aggregation parameter, got {}", want.name(), pt.name()),
+                    format!(
+                        "expected type {} in aggregation parameter, got {}",
+                        want.name(),
+                        pt.name()
+                    ),
                 ));
             }
         }
@@ -819,7 +1054,15 @@ impl<'a> Parser<'a> {
                 if is_quoted && matches!(self.peek(), Tok::Comma | Tok::RBrace) {
                     // A quoted metric name inside the braces.
                     if metric_name.is_some() {
-                        return Err(self.err(lt.start, lt.end, format!("metric name must not be set twice: {:?} or {:?}", metric_name.unwrap_or_default(), lname)));
+                        return Err(self.err(
+                            lt.start,
+                            lt.end,
+                            format!(
+                                "metric name must not be set twice: {:?} or {:?}",
+                                metric_name.unwrap_or_default(),
+                                lname
+                            ),
+                        ));
                     }
                     metric_name = Some(lname.clone());
                     matchers.push(Matcher::equal("__name__", lname));
@@ -832,7 +1075,10 @@ impl<'a> Parser<'a> {
                         Tok::NeqRegex => MatchOp::RegexNoMatch,
                         _ => {
                             let mut e = self.err_tok(&opt, "label matching");
-                            e.msg = format!("unexpected {} in label matching, expected label matching operator", opt.tok.describe());
+                            e.msg = format!(
+                                "unexpected {} in label matching, expected label matching operator",
+                                opt.tok.describe()
+                            );
                             return Err(e);
                         }
                     };
@@ -841,7 +1087,10 @@ impl<'a> Parser<'a> {
                         Tok::Str(s) => s,
                         _ => {
                             let mut e = self.err_tok(&vt, "label matching");
-                            e.msg = format!("unexpected {} in label matching, expected string", vt.tok.describe());
+                            e.msg = format!(
+                                "unexpected {} in label matching, expected string",
+                                vt.tok.describe()
+                            );
                             return Err(e);
                         }
                     };
@@ -851,7 +1100,11 @@ impl<'a> Parser<'a> {
                         return Err(self.err(
                             lt.start,
                             vt.end,
-                            format!("metric name must not be set twice: {:?} or {:?}", name.clone().unwrap_or_default(), m.value),
+                            format!(
+                                "metric name must not be set twice: {:?} or {:?}",
+                                name.clone().unwrap_or_default(),
+                                m.value
+                            ),
                         ));
                     }
                     matchers.push(m);
@@ -864,7 +1117,10 @@ impl<'a> Parser<'a> {
                     _ => {
                         let t = self.cur().clone();
                         let mut e = self.err_tok(&t, "label matching");
-                        e.msg = format!("unexpected {} in label matching, expected \",\" or \"}}\"", t.tok.describe());
+                        e.msg = format!(
+                            "unexpected {} in label matching, expected \",\" or \"}}\"",
+                            t.tok.describe()
+                        );
                         return Err(e);
                     }
                 }
@@ -876,7 +1132,11 @@ impl<'a> Parser<'a> {
             matchers.insert(0, Matcher::equal("__name__", n.clone()));
         }
         if !self.allow_empty_selector && !matchers.iter().any(|m| !m.matches_empty()) {
-            return Err(self.err(start, end, "vector selector must contain at least one non-empty matcher"));
+            return Err(self.err(
+                start,
+                end,
+                "vector selector must contain at least one non-empty matcher",
+            ));
         }
         Ok(Expr::Vector(VectorSelector {
             name: metric_name,

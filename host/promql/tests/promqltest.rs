@@ -4,9 +4,11 @@
 //!
 //! `PROMQLTEST_FILE=<substring>` restricts the files; `PROMQLTEST_VERBOSE=1` prints failures.
 
+#![allow(clippy::expect_used)]
+
 use std::path::PathBuf;
 
-use sightline_model::{stale_nan, is_stale_nan, Labels, Sample};
+use sightline_model::{is_stale_nan, stale_nan, Labels, Sample};
 use sightline_promql::{AtModifier, DurExpr, Engine, EngineOptions, Expr, QueryResult, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
@@ -61,7 +63,9 @@ fn parse_labels(sel: &str) -> Result<Labels, String> {
     }
     let s2 = s.strip_suffix("{}").unwrap_or(s);
     let ms = sightline_promql::parse_selector(s2).map_err(|e| format!("bad series {s:?}: {e}"))?;
-    Ok(Labels::from_pairs(ms.into_iter().map(|m| (m.name, m.value))))
+    Ok(Labels::from_pairs(
+        ms.into_iter().map(|m| (m.name, m.value)),
+    ))
 }
 
 /// One expanded value: `None` is `_`.
@@ -80,7 +84,11 @@ fn scan_float(s: &str) -> Option<(f64, usize)> {
     let rest = &s[i..];
     let lower = rest.to_ascii_lowercase();
     if lower.starts_with("inf") || lower.starts_with("nan") {
-        let v: f64 = if lower.starts_with("inf") { f64::INFINITY } else { f64::NAN };
+        let v: f64 = if lower.starts_with("inf") {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
         let v = if s.starts_with('-') { -v } else { v };
         return Some((v, i + 3));
     }
@@ -166,7 +174,10 @@ fn expand_values(s: &str) -> Result<(Vec<Item>, bool), String> {
         let neg = rest.starts_with('-');
         let r2 = &rest[1..];
         let (b, len2) = scan_float(r2).ok_or_else(|| format!("bad item {tok:?}"))?;
-        let n: usize = r2[len2..].strip_prefix('x').and_then(|n| n.parse().ok()).ok_or_else(|| format!("bad item {tok:?}"))?;
+        let n: usize = r2[len2..]
+            .strip_prefix('x')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("bad item {tok:?}"))?;
         let b = if neg { -b } else { b };
         for k in 0..=n {
             out.push(Item::Val(a + b * k as f64));
@@ -247,7 +258,12 @@ struct EvalCase {
     native: bool,
 }
 
-fn check_annotations(kind: &str, got: &[String], want: &[(Option<String>, Option<String>)], no: bool) -> Result<(), String> {
+fn check_annotations(
+    kind: &str,
+    got: &[String],
+    want: &[(Option<String>, Option<String>)],
+    no: bool,
+) -> Result<(), String> {
     if no && !got.is_empty() {
         return Err(format!("unexpected {kind}: {got:?}"));
     }
@@ -260,7 +276,9 @@ fn check_annotations(kind: &str, got: &[String], want: &[(Option<String>, Option
     let matches = |g: &str, w: &(Option<String>, Option<String>)| -> bool {
         match w {
             (Some(m), _) => g == m,
-            (None, Some(r)) => regex::Regex::new(r).map(|re| re.is_match(g)).unwrap_or(false),
+            (None, Some(r)) => regex::Regex::new(r)
+                .map(|re| re.is_match(g))
+                .unwrap_or(false),
             _ => true,
         }
     };
@@ -296,20 +314,33 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
             other => return Err(format!("expected matrix, got {other:?}")),
         };
         if m.len() != exp.series.len() {
-            return Err(format!("expected {} series, got {}: {m:?}", exp.series.len(), m.len()));
+            return Err(format!(
+                "expected {} series, got {}: {m:?}",
+                exp.series.len(),
+                m.len()
+            ));
         }
         for (l, items) in &exp.series {
-            let s = m.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing series {l}: got {m:?}"))?;
+            let s = m
+                .iter()
+                .find(|s| &s.labels == l)
+                .ok_or_else(|| format!("missing series {l}: got {m:?}"))?;
             let want: Vec<Sample> = items
                 .iter()
                 .enumerate()
                 .filter_map(|(i, it)| match it {
-                    Item::Val(v) => Some(Sample { t: from + i as i64 * step, v: *v }),
+                    Item::Val(v) => Some(Sample {
+                        t: from + i as i64 * step,
+                        v: *v,
+                    }),
                     Item::Skip => None,
                 })
                 .collect();
             if want.len() != s.samples.len()
-                || want.iter().zip(&s.samples).any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
+                || want
+                    .iter()
+                    .zip(&s.samples)
+                    .any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
             {
                 return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
             }
@@ -323,7 +354,11 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
     };
     let _ = t;
     if v.len() != exp.series.len() {
-        return Err(format!("expected {} samples, got {}: {v:?}", exp.series.len(), v.len()));
+        return Err(format!(
+            "expected {} samples, got {}: {v:?}",
+            exp.series.len(),
+            v.len()
+        ));
     }
     for (i, (l, items)) in exp.series.iter().enumerate() {
         let want = match items.first() {
@@ -337,7 +372,9 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
             }
             g
         } else {
-            v.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing {l}; got {v:?}"))?
+            v.iter()
+                .find(|s| &s.labels == l)
+                .ok_or_else(|| format!("missing {l}; got {v:?}"))?
         };
         if !float_eq(got.v, want) {
             return Err(format!("{l}: want {want}, got {}", got.v));
@@ -356,8 +393,11 @@ fn compare_range(res: &QueryResult, exp: &Expect, start: i64, step: i64) -> Resu
             return Err("matrix not sorted by labels".into());
         }
     }
-    let want_series: Vec<&(Labels, Vec<Item>)> =
-        exp.series.iter().filter(|(_, it)| it.iter().any(|x| matches!(x, Item::Val(_)))).collect();
+    let want_series: Vec<&(Labels, Vec<Item>)> = exp
+        .series
+        .iter()
+        .filter(|(_, it)| it.iter().any(|x| matches!(x, Item::Val(_))))
+        .collect();
     if let Some(sv) = exp.scalar {
         // A scalar expected from a range eval: one series with no labels.
         if m.len() != 1 || m[0].samples.iter().any(|s| !float_eq(s.v, sv)) {
@@ -366,26 +406,45 @@ fn compare_range(res: &QueryResult, exp: &Expect, start: i64, step: i64) -> Resu
         return Ok(());
     }
     if m.len() != want_series.len() {
-        return Err(format!("expected {} series, got {}: {m:?}", want_series.len(), m.len()));
+        return Err(format!(
+            "expected {} series, got {}: {m:?}",
+            want_series.len(),
+            m.len()
+        ));
     }
     for (l, items) in want_series {
-        let s = m.iter().find(|s| &s.labels == l).ok_or_else(|| format!("missing series {l}; got {m:?}"))?;
+        let s = m
+            .iter()
+            .find(|s| &s.labels == l)
+            .ok_or_else(|| format!("missing series {l}; got {m:?}"))?;
         let want: Vec<Sample> = items
             .iter()
             .enumerate()
             .filter_map(|(i, it)| match it {
-                Item::Val(v) => Some(Sample { t: start + i as i64 * step, v: *v }),
+                Item::Val(v) => Some(Sample {
+                    t: start + i as i64 * step,
+                    v: *v,
+                }),
                 Item::Skip => None,
             })
             .collect();
-        if want.len() != s.samples.len() || want.iter().zip(&s.samples).any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v)) {
+        if want.len() != s.samples.len()
+            || want
+                .iter()
+                .zip(&s.samples)
+                .any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
+        {
             return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
         }
     }
     Ok(())
 }
 
-fn check_result(r: &Result<QueryResult, sightline_promql::Error>, exp: &Expect, check: impl Fn(&QueryResult) -> Result<(), String>) -> Result<(), String> {
+fn check_result(
+    r: &Result<QueryResult, sightline_promql::Error>,
+    exp: &Expect,
+    check: impl Fn(&QueryResult) -> Result<(), String>,
+) -> Result<(), String> {
     match (r, &exp.fail) {
         (Err(e), Some((msg, re))) => {
             let s = e.to_string();
@@ -395,7 +454,10 @@ fn check_result(r: &Result<QueryResult, sightline_promql::Error>, exp: &Expect, 
                 }
             }
             if let Some(rx) = re {
-                if !regex::Regex::new(rx).map(|x| x.is_match(&s)).unwrap_or(false) {
+                if !regex::Regex::new(rx)
+                    .map(|x| x.is_match(&s))
+                    .unwrap_or(false)
+                {
                     return Err(format!("error {s:?} does not match {rx:?}"));
                 }
             }
@@ -450,7 +512,9 @@ fn dur_has_step_range(d: &DurExpr) -> bool {
         DurExpr::Step | DurExpr::Range => true,
         DurExpr::Lit(_) | DurExpr::Num(_) => false,
         DurExpr::Neg(x) | DurExpr::Paren(x) => dur_has_step_range(x),
-        DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => dur_has_step_range(a) || dur_has_step_range(b),
+        DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => {
+            dur_has_step_range(a) || dur_has_step_range(b)
+        }
     }
 }
 
@@ -477,7 +541,14 @@ fn scan_expr(e: &Expr, acc: &mut (bool, bool)) {
                 acc.1 = true;
             }
         }
-        Expr::Subquery { expr, range, step, offset, at, .. } => {
+        Expr::Subquery {
+            expr,
+            range,
+            step,
+            offset,
+            at,
+            ..
+        } => {
             durs(acc, &[Some(range), step.as_ref(), offset.as_ref()]);
             if matches!(at, Some(AtModifier::Start | AtModifier::End)) {
                 acc.1 = true;
@@ -498,8 +569,21 @@ fn scan_expr(e: &Expr, acc: &mut (bool, bool)) {
         Expr::Call { func, args, .. } => {
             if matches!(
                 func.as_str(),
-                "time" | "timestamp" | "predict_linear" | "start" | "end" | "step" | "range" | "day_of_month" | "day_of_week"
-                    | "day_of_year" | "days_in_month" | "hour" | "minute" | "month" | "year"
+                "time"
+                    | "timestamp"
+                    | "predict_linear"
+                    | "start"
+                    | "end"
+                    | "step"
+                    | "range"
+                    | "day_of_month"
+                    | "day_of_week"
+                    | "day_of_year"
+                    | "days_in_month"
+                    | "hour"
+                    | "minute"
+                    | "month"
+                    | "year"
             ) {
                 acc.0 = true;
             }
@@ -515,7 +599,9 @@ fn scan_expr(e: &Expr, acc: &mut (bool, bool)) {
 fn selectors(e: &Expr, out: &mut Vec<Vec<sightline_model::Matcher>>) {
     match e {
         Expr::Vector(vs) | Expr::Matrix { vs, .. } => out.push(vs.matchers.clone()),
-        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => selectors(expr, out),
+        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+            selectors(expr, out)
+        }
         Expr::Binary { lhs, rhs, .. } => {
             selectors(lhs, out);
             selectors(rhs, out);
@@ -542,13 +628,18 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
     let parsed = engine.parse(&c.expr).map_err(|e| e.to_string())?;
     let mut flags = (false, false);
     scan_expr(&parsed, &mut flags);
-    let range_check = !c.exp.ordered && c.exp.range_vector.is_none() && c.exp.string.is_none() && !flags.1;
+    let range_check =
+        !c.exp.ordered && c.exp.range_vector.is_none() && c.exp.string.is_none() && !flags.1;
     let mut variants: Vec<(String, i64)> = vec![(c.expr.clone(), at)];
     if !flags.0 && c.exp.range_vector.is_none() {
         let mut e2 = parsed.clone();
         set_at(&mut e2, at);
         let s = e2.to_string();
-        let times = if at == 0 { vec![-1000, 0, 1000] } else { vec![-10 * at, 0, at / 5, at, 10 * at] };
+        let times = if at == 0 {
+            vec![-1000, 0, 1000]
+        } else {
+            vec![-10 * at, 0, at / 5, at, 10 * at]
+        };
         for t in times {
             variants.push((s.clone(), t));
         }
@@ -556,7 +647,8 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
     for (i, (expr, t)) in variants.iter().enumerate() {
         if i > 0 {
             let r = engine.instant_query(st, expr, *t);
-            check_result(&r, &c.exp, |res| compare_instant(res, &c.exp, *t)).map_err(|e| format!("@ re-run of {expr} at {t}: {e}"))?;
+            check_result(&r, &c.exp, |res| compare_instant(res, &c.exp, *t))
+                .map_err(|e| format!("@ re-run of {expr} at {t}: {e}"))?;
         }
         if range_check {
             let r = engine.range_query(st, expr, t - 60_000, t + 60_000, 60_000);
@@ -568,7 +660,10 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
                     other => return Err(format!("range re-run: expected matrix, got {other:?}")),
                 };
                 let value = if c.exp.scalar.is_some() {
-                    match m.first().and_then(|s| s.samples.iter().find(|p| p.t == mid)) {
+                    match m
+                        .first()
+                        .and_then(|s| s.samples.iter().find(|p| p.t == mid))
+                    {
                         Some(p) => Value::Scalar { t_ms: mid, v: p.v },
                         None => Value::Vector(vec![]),
                     }
@@ -576,16 +671,22 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
                     Value::Vector(
                         m.iter()
                             .filter_map(|s| {
-                                s.samples.iter().find(|p| p.t == mid).map(|p| sightline_promql::VectorSample {
-                                    labels: s.labels.clone(),
-                                    t_ms: mid,
-                                    v: p.v,
+                                s.samples.iter().find(|p| p.t == mid).map(|p| {
+                                    sightline_promql::VectorSample {
+                                        labels: s.labels.clone(),
+                                        t_ms: mid,
+                                        v: p.v,
+                                    }
                                 })
                             })
                             .collect(),
                     )
                 };
-                let inst = QueryResult { value, warnings: vec![], infos: vec![] };
+                let inst = QueryResult {
+                    value,
+                    warnings: vec![],
+                    infos: vec![],
+                };
                 compare_instant(&inst, &c.exp, mid)
             })
             .map_err(|e| format!("range re-run of {expr} around {t}: {e}"))?;
@@ -604,7 +705,10 @@ struct FileStats {
 
 fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let lines: Vec<String> = text
         .lines()
         .map(|l| {
@@ -616,13 +720,21 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             }
         })
         .collect();
-    let mut opts = EngineOptions::default();
-    opts.max_samples = 10_000;
-    opts.timeout = std::time::Duration::from_secs(100);
+    let opts = EngineOptions {
+        max_samples: 10_000,
+        timeout: std::time::Duration::from_secs(100),
+        ..Default::default()
+    };
     let engine = Engine::new(opts);
     let mut st = MemStorage::new();
     let mut hist_series: Vec<Labels> = Vec::new();
-    let mut stats = FileStats { name: name.clone(), pass: 0, total: 0, fo_pass: 0, fo_total: 0 };
+    let mut stats = FileStats {
+        name: name.clone(),
+        pass: 0,
+        total: 0,
+        fo_pass: 0,
+        fo_total: 0,
+    };
     let mut i = 0;
     while i < lines.len() {
         let l = &lines[i];
@@ -633,18 +745,29 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
         let start_line = i + 1;
         let mut block = vec![l.clone()];
         i += 1;
-        let is_clear = l.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case("clear"));
+        let is_clear = l
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("clear"));
         while !is_clear && i < lines.len() && !lines[i].is_empty() {
             block.push(lines[i].clone());
             i += 1;
         }
-        let cmd = block[0].split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let cmd = block[0]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if cmd == "clear" {
             st = MemStorage::new();
             hist_series.clear();
         } else if cmd.starts_with("load") {
             let nhcb = cmd == "load_with_nhcb";
-            let step = block[0].split_whitespace().nth(1).and_then(parse_time).ok_or("bad load step")?;
+            let step = block[0]
+                .split_whitespace()
+                .nth(1)
+                .and_then(parse_time)
+                .ok_or("bad load step")?;
             let mut app = st.appender();
             let mut pending: Vec<(Labels, std::collections::BTreeMap<i64, f64>)> = Vec::new();
             for line in &block[1..] {
@@ -653,7 +776,8 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                     continue;
                 }
                 let labels = parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
-                let (items, hist) = expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
+                let (items, hist) =
+                    expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
                 if hist {
                     hist_series.push(labels.clone());
                 }
@@ -703,7 +827,10 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             let kind = words.next().unwrap_or("");
             let (range, at, expr) = if kind == "instant" {
                 let _at_word = words.next();
-                let t = words.next().and_then(parse_time).ok_or_else(|| format!("line {start_line}: bad time"))?;
+                let t = words
+                    .next()
+                    .and_then(parse_time)
+                    .ok_or_else(|| format!("line {start_line}: bad time"))?;
                 let rest: Vec<&str> = words.collect();
                 (None, t, rest.join(" "))
             } else if kind == "range" {
@@ -720,7 +847,9 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             };
             // Keep the expression text exactly as written after the header words.
             let expr = {
-                let idx = head.find(expr.split_whitespace().next().unwrap_or("")).unwrap_or(0);
+                let idx = head
+                    .find(expr.split_whitespace().next().unwrap_or(""))
+                    .unwrap_or(0);
                 let prefix_words = if range.is_some() { 8 } else { 4 };
                 let mut pos = 0;
                 let mut count = 0;
@@ -769,8 +898,10 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                     exp.scalar = Some(v);
                 } else {
                     let (sel, vals) = split_series(line);
-                    let labels = parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
-                    let (items, hist) = expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
+                    let labels =
+                        parse_labels(&sel).map_err(|e| format!("line {start_line}: {e}"))?;
+                    let (items, hist) =
+                        expand_values(&vals).map_err(|e| format!("line {start_line}: {e}"))?;
                     if hist {
                         exp.has_hist_output = true;
                     }
@@ -782,13 +913,26 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             if let Ok(p) = engine.parse(&expr) {
                 let mut sels = Vec::new();
                 selectors(&p, &mut sels);
-                if sels.iter().any(|ms| hist_series.iter().any(|l| ms.iter().all(|m| m.matches(l.get_or_empty(&m.name))))) {
+                if sels.iter().any(|ms| {
+                    hist_series
+                        .iter()
+                        .any(|l| ms.iter().all(|m| m.matches(l.get_or_empty(&m.name))))
+                }) {
                     native = true;
                 }
             }
-            let case = EvalCase { line: start_line, expr, range, at, exp, native };
-            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_eval(&engine, &st, &case)))
-                .unwrap_or_else(|_| Err("PANIC".to_string()));
+            let case = EvalCase {
+                line: start_line,
+                expr,
+                range,
+                at,
+                exp,
+                native,
+            };
+            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_eval(&engine, &st, &case)
+            }))
+            .unwrap_or_else(|_| Err("PANIC".to_string()));
             stats.total += 1;
             if !case.native {
                 stats.fo_total += 1;
@@ -816,14 +960,22 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
 #[test]
 fn promqltest() {
     let dir = suite_dir();
-    assert!(dir.is_dir(), "promqltest suite missing at {} (expected shared/conformance/promql beside the repo)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "promqltest suite missing at {} (expected shared/conformance/promql beside the repo)",
+        dir.display()
+    );
     let filter = std::env::var("PROMQLTEST_FILE").ok();
     let verbose = std::env::var("PROMQLTEST_VERBOSE").is_ok();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("suite dir is readable")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "test"))
-        .filter(|p| filter.as_ref().is_none_or(|f| p.to_string_lossy().contains(f.as_str())))
+        .filter(|p| {
+            filter
+                .as_ref()
+                .is_none_or(|f| p.to_string_lossy().contains(f.as_str()))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no .test files in {}", dir.display());
@@ -849,8 +1001,15 @@ fn promqltest() {
             Err(e) => println!("{}: could not run: {e}", f.display()),
         }
     }
-    println!("promqltest: {p}/{n} evals passed (float-only: {fp}/{fnn}, native-histogram: {}/{})", p - fp, n - fnn);
+    println!(
+        "promqltest: {p}/{n} evals passed (float-only: {fp}/{fnn}, native-histogram: {}/{})",
+        p - fp,
+        n - fnn
+    );
     if filter.is_none() {
-        assert!(p >= FLOOR, "pass count {p} dropped below the recorded floor {FLOOR}");
+        assert!(
+            p >= FLOOR,
+            "pass count {p} dropped below the recorded floor {FLOOR}"
+        );
     }
 }
