@@ -13,7 +13,7 @@ use sightline_model::Labels;
 use crate::de::{self, map_with, scalar_with, ByteSize, Dur, LabelMap, Seg, Str, UrlValue};
 use crate::error::{Error, Result};
 use crate::http::{build_http, with_http_client, HttpClientConfig};
-use crate::relabel::RelabelConfig;
+use crate::relabel::{NameValidation, RelabelConfig};
 use crate::target::{check_target_address, TargetGroup};
 
 /// A scrape protocol that can be negotiated with `Accept`.
@@ -323,6 +323,17 @@ impl<'de> Deserialize<'de> for GlobalConfig {
             }
             if let Some(p) = &r.scrape_protocols {
                 validate_protocols(p).map_err(|e| format!("{e} for global config"))?;
+            }
+            let legacy = r
+                .metric_name_validation_scheme
+                .as_ref()
+                .is_some_and(|s| s.0 == "legacy");
+            if legacy {
+                for k in r.external_labels.iter().flat_map(|m| m.keys()) {
+                    if !sightline_model::is_valid_label_name(&k.0) {
+                        return Err(format!("{:?} is not a valid label name", k.0));
+                    }
+                }
             }
             Ok(GlobalConfig {
                 scrape_interval,
@@ -646,6 +657,21 @@ fn nz_u64(v: Option<u64>) -> Option<u64> {
     v.filter(|v| *v != 0)
 }
 
+/// Sets the name validation scheme of `list` and re-checks the names; errors carry the path of
+/// the offending rule relative to the block that holds `list` under `key`.
+fn apply_name_validation(
+    list: &mut [RelabelConfig],
+    scheme: NameValidation,
+    key: &str,
+) -> Result<(), (Vec<Seg>, String)> {
+    for (j, r) in list.iter_mut().enumerate() {
+        r.name_validation = scheme;
+        r.validate_names()
+            .map_err(|e| (vec![Seg::from(key), Seg::from(j)], e))?;
+    }
+    Ok(())
+}
+
 /// A relabel list whose null entries are an error with Prometheus' message for that list.
 fn relabel_list(
     v: Option<Vec<Option<RelabelConfig>>>,
@@ -829,6 +855,13 @@ impl PartialScrape {
             ));
         }
         c.metric_name_escaping_scheme = escaping;
+        let scheme = NameValidation::from_scheme(&c.metric_name_validation_scheme);
+        apply_name_validation(&mut c.relabel_configs, scheme, "relabel_configs")?;
+        apply_name_validation(
+            &mut c.metric_relabel_configs,
+            scheme,
+            "metric_relabel_configs",
+        )?;
         let (protocols, explicit) = match (self.protocols, &g.scrape_protocols) {
             (Some(p), _) => (p, true),
             (None, Some(p)) => (p.clone(), false),
@@ -1806,6 +1839,31 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         return Ok(Config::default());
     };
     let global = raw.global.unwrap_or_default();
+    let scheme = NameValidation::from_scheme(&global.metric_name_validation_scheme);
+    let mut alerting = raw.alerting.unwrap_or_default();
+    let alerting_err = |rel: Vec<Seg>, msg: String| {
+        let mut p: Vec<Seg> = vec!["alerting".into()];
+        p.extend(rel);
+        de::error_at(name, src, &p, msg)
+    };
+    apply_name_validation(
+        &mut alerting.alert_relabel_configs,
+        scheme,
+        "alert_relabel_configs",
+    )
+    .map_err(|(rel, msg)| alerting_err(rel, msg))?;
+    for (k, am) in alerting.alertmanagers.iter_mut().enumerate() {
+        for (list, key) in [
+            (&mut am.relabel_configs, "relabel_configs"),
+            (&mut am.alert_relabel_configs, "alert_relabel_configs"),
+        ] {
+            apply_name_validation(list, scheme, key).map_err(|(rel, msg)| {
+                let mut p: Vec<Seg> = vec!["alertmanagers".into(), k.into()];
+                p.extend(rel);
+                alerting_err(p, msg)
+            })?;
+        }
+    }
     let mut scrape_configs = Vec::new();
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
     for (i, p) in raw
@@ -1859,6 +1917,18 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
                 ),
             ));
         }
+        let mut r = r;
+        let scheme = NameValidation::from_scheme(&global.metric_name_validation_scheme);
+        apply_name_validation(
+            &mut r.write_relabel_configs,
+            scheme,
+            "write_relabel_configs",
+        )
+        .map_err(|(rel, msg)| {
+            let mut p = path.clone();
+            p.extend(rel);
+            de::error_at(name, src, &p, msg)
+        })?;
         remote_write.push(r);
     }
     let mut remote_read = Vec::new();
@@ -1907,7 +1977,7 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
     });
     Ok(Config {
         global,
-        alerting: raw.alerting.unwrap_or_default(),
+        alerting,
         rule_files: raw
             .rule_files
             .unwrap_or_default()

@@ -94,17 +94,18 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
-/// A valid (legacy) label name.
+/// A label name valid under Prometheus 3's (UTF-8) rules: any non-empty string. The legacy
+/// rules apply later where a `metric_name_validation_scheme: legacy` asks for them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct LabelName(pub(crate) String);
 
 impl<'de> Deserialize<'de> for LabelName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         scalar_with(d, "a label name", |s| {
-            if sightline_model::is_valid_label_name(s) {
-                Ok(LabelName(s.to_string()))
-            } else {
+            if s.is_empty() {
                 Err(format!("{s:?} is not a valid label name"))
+            } else {
+                Ok(LabelName(s.to_string()))
             }
         })
     }

@@ -11,9 +11,10 @@
 //! reads `file:line:col: message`. An empty file is the default configuration; in a file with
 //! several YAML documents only the first counts, as in Prometheus.
 //!
-//! Semantics follow Prometheus 3: no default port is added to targets, legacy label-name
-//! validation is used for label names in the configuration, `scrape_protocols` defaults to
-//! OpenMetrics first. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
+//! Semantics follow Prometheus 3: no default port is added to targets; label names follow the
+//! UTF-8 rules (any non-empty string) unless `metric_name_validation_scheme: legacy` asks for
+//! `[a-zA-Z_][a-zA-Z0-9_]*`, and relabel rules inherit that scheme from their scrape config (or
+//! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
 //! unsupported, and so is every service discovery other than `static_configs` and
 //! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` and `runtime`
 //! are accepted and ignored.
@@ -62,7 +63,9 @@ pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
 pub use http::{
     Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret, TlsConfig, TlsVersion,
 };
-pub use relabel::{expand, hashmod, relabel, relabel_builder, Action, Regex, RelabelConfig};
+pub use relabel::{
+    expand, hashmod, relabel, relabel_builder, Action, NameValidation, Regex, RelabelConfig,
+};
 pub use target::{
     populate_labels, PopulatedTarget, TargetGroup, ADDRESS_LABEL, FILEPATH_LABEL,
     META_LABEL_PREFIX, METRICS_PATH_LABEL, PARAM_LABEL_PREFIX, SCHEME_LABEL, SCRAPE_INTERVAL_LABEL,

@@ -176,6 +176,47 @@ pub struct RelabelConfig {
     pub replacement: String,
     /// The action (default `replace`).
     pub action: Action,
+    /// How label names are checked: Prometheus 3 inherits this from the scrape config's (or
+    /// the global) `metric_name_validation_scheme`, UTF-8 unless set to `legacy`.
+    #[serde(skip)]
+    pub name_validation: NameValidation,
+}
+
+/// Prometheus' label name validation schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameValidation {
+    /// Any non-empty UTF-8 string (Prometheus 3's default).
+    #[default]
+    Utf8,
+    /// `[a-zA-Z_][a-zA-Z0-9_]*`.
+    Legacy,
+}
+
+impl NameValidation {
+    /// Whether `name` is a valid label name under this scheme.
+    pub fn is_valid_label_name(self, name: &str) -> bool {
+        match self {
+            NameValidation::Utf8 => !name.is_empty(),
+            NameValidation::Legacy => is_valid_label_name(name),
+        }
+    }
+
+    /// A label name that may hold `$1`/`${name}` templates (Prometheus'
+    /// `isValidLabelNameWithRegexVarFn`).
+    fn is_valid_template(self, name: &str) -> bool {
+        match self {
+            NameValidation::Utf8 => !name.is_empty(),
+            NameValidation::Legacy => is_valid_relabel_target(name),
+        }
+    }
+
+    pub(crate) fn from_scheme(scheme: &str) -> Self {
+        if scheme == "legacy" {
+            NameValidation::Legacy
+        } else {
+            NameValidation::Utf8
+        }
+    }
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -192,6 +233,7 @@ impl Default for RelabelConfig {
             target_label: String::new(),
             replacement: "$1".to_string(),
             action: Action::Replace,
+            name_validation: NameValidation::Utf8,
         }
     }
 }
@@ -250,6 +292,7 @@ impl<'de> Deserialize<'de> for RelabelConfig {
                 target_label: raw.target_label.map(|s| s.0).unwrap_or_default(),
                 replacement: raw.replacement.map(|s| s.0).unwrap_or(def.replacement),
                 action,
+                name_validation: NameValidation::Utf8,
             };
             cfg.validate_explicit(explicit)?;
             Ok(cfg)
@@ -281,7 +324,7 @@ fn static_regex() -> &'static regex::Regex {
 }
 
 impl RelabelConfig {
-    /// Checks the rules of Prometheus' `relabel.Config.Validate`.
+    /// Checks the rules of Prometheus' `relabel.Config.Validate` under `self.name_validation`.
     pub fn validate(&self) -> Result<(), String> {
         self.validate_explicit(Explicit {
             source_labels: !self.source_labels.is_empty(),
@@ -289,9 +332,48 @@ impl RelabelConfig {
         })
     }
 
+    /// The checks of label names, which depend on the name validation scheme.
+    pub(crate) fn validate_names(&self) -> Result<(), String> {
+        use Action::*;
+        let a = self.action;
+        let v = self.name_validation;
+        let invalid_target = || {
+            format!(
+                "{:?} is invalid 'target_label' for {a} action",
+                self.target_label
+            )
+        };
+        if a == Replace
+            && !self.target_label.contains('$')
+            && !v.is_valid_label_name(&self.target_label)
+        {
+            return Err(invalid_target());
+        }
+        if a == Replace
+            && self.target_label.contains('$')
+            && !v.is_valid_template(&self.target_label)
+        {
+            return Err(invalid_target());
+        }
+        if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual | HashMod)
+            && !v.is_valid_label_name(&self.target_label)
+        {
+            return Err(invalid_target());
+        }
+        if a == LabelMap && !v.is_valid_template(&self.replacement) {
+            return Err(format!(
+                "{:?} is invalid 'replacement' for {a} action",
+                self.replacement
+            ));
+        }
+        Ok(())
+    }
+
+    /// Prometheus' checks, in Prometheus' order (the first failing one is reported).
     fn validate_explicit(&self, explicit: Explicit) -> Result<(), String> {
         use Action::*;
         let a = self.action;
+        let v = self.name_validation;
         let def = RelabelConfig::default();
         if self.modulus == 0 && a == HashMod {
             return Err("relabel configuration for hashmod requires non-zero modulus".into());
@@ -313,18 +395,18 @@ impl RelabelConfig {
         };
         if a == Replace
             && !self.target_label.contains('$')
-            && !is_valid_label_name(&self.target_label)
+            && !v.is_valid_label_name(&self.target_label)
         {
             return Err(invalid_target());
         }
         if a == Replace
             && self.target_label.contains('$')
-            && !is_valid_relabel_target(&self.target_label)
+            && !v.is_valid_template(&self.target_label)
         {
             return Err(invalid_target());
         }
         if matches!(a, Lowercase | Uppercase | KeepEqual | DropEqual)
-            && !is_valid_label_name(&self.target_label)
+            && !v.is_valid_label_name(&self.target_label)
         {
             return Err(invalid_target());
         }
@@ -333,13 +415,13 @@ impl RelabelConfig {
         {
             return Err(format!("'replacement' can not be set for {a} action"));
         }
-        if a == LabelMap && !is_valid_relabel_target(&self.replacement) {
+        if a == LabelMap && !v.is_valid_template(&self.replacement) {
             return Err(format!(
                 "{:?} is invalid 'replacement' for {a} action",
                 self.replacement
             ));
         }
-        if a == HashMod && !is_valid_label_name(&self.target_label) {
+        if a == HashMod && !v.is_valid_label_name(&self.target_label) {
             return Err(invalid_target());
         }
         if matches!(a, DropEqual | KeepEqual)
@@ -415,7 +497,7 @@ fn apply(cfg: &RelabelConfig, b: &mut LabelsBuilder) -> bool {
                 return true;
             };
             let target = expand(&cfg.regex.re, &caps, &cfg.target_label);
-            if !is_valid_label_name(&target) {
+            if !cfg.name_validation.is_valid_label_name(&target) {
                 return true;
             }
             let res = expand(&cfg.regex.re, &caps, &cfg.replacement);

@@ -91,7 +91,7 @@ fn referenced_files_are_checked() {
     write(
         dir.path(),
         "sd/bad.yml",
-        "- targets: ['a:1']\n  labels: {'-x': y}\n",
+        "- targets: ['a:1']\n  labels: {'': y}\n",
     );
     for (src, want) in cases {
         let cfg = write(dir.path(), "p.yml", src);

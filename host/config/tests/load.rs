@@ -298,9 +298,9 @@ fn broken_configs_are_located() {
         ),
         ("scrape_configs:\n  - job_name: a\n    body_size_limit: 10XB\n", "b.yml:3:22:", "units: unknown unit XB in 10XB"),
         (
-            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['x:1']\n        labels: {'1a': b}\n",
+            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['x:1']\n        labels: {'': b}\n",
             "b.yml:5:18:",
-            r#""1a" is not a valid label name"#,
+            r#""" is not a valid label name"#,
         ),
         ("rule_files: ['a/*/b.yml']\n", "b.yml:1:14:", r#"invalid rule file path "a/*/b.yml""#),
         ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", "b.yml:4:7:", "oauth2 is not supported by Sightline"),
@@ -330,7 +330,11 @@ fn broken_configs_are_located() {
             "duplicated protocol in scrape_protocols",
         ),
         ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [Foo]\n", "b.yml:3:24:", "unknown scrape protocol Foo"),
-        ("global:\n  external_labels:\n    'a-b': c\n", "b.yml:3:5:", r#""a-b" is not a valid label name"#),
+        (
+            "global:\n  metric_name_validation_scheme: legacy\n  external_labels:\n    'a-b': c\n",
+            "b.yml:2:3:",
+            r#""a-b" is not a valid label name"#,
+        ),
         (
             "alerting:\n  alertmanagers:\n    - api_version: v1\n",
             "b.yml:3:7:",

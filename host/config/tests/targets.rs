@@ -234,8 +234,8 @@ fn file_sd_errors_are_located() {
     let cases: &[(&str, &str, &str)] = &[
         (
             "sd.yml",
-            "- targets: ['a:1']\n  labels:\n    'bad-name': x\n",
-            "sd.yml:3:5: [0].labels: \"bad-name\" is not a valid label name",
+            "- targets: ['a:1']\n  labels:\n    '': x\n",
+            "sd.yml:3:5: [0].labels: \"\" is not a valid label name",
         ),
         (
             "sd.yml",
