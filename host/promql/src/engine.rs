@@ -497,6 +497,15 @@ impl<'a> Ev<'a> {
                     self.collect(a, tmin, tmax, Some(func), out);
                 }
                 let (name_ms, _) = info_matchers(args.get(1));
+                // The info series are read at the base expression's reference times.
+                let (mut info_min, mut info_max) = (tmin, tmax);
+                if let Some(a) = args.first() {
+                    for t in [tmin, tmax] {
+                        let r = self.ref_time(a, t);
+                        info_min = info_min.min(r);
+                        info_max = info_max.max(r);
+                    }
+                }
                 let mut ms = name_ms;
                 if !ms.iter().any(|m| !m.matches_empty()) {
                     if let Ok(m) = sightline_model::Matcher::new(
@@ -519,8 +528,8 @@ impl<'a> Ev<'a> {
                         pos: *pos,
                     },
                     is_matrix: false,
-                    min: tmin - self.lookback,
-                    max: tmax,
+                    min: info_min - self.lookback,
+                    max: info_max,
                     func: None,
                 });
             }
@@ -845,22 +854,23 @@ impl<'a> Ev<'a> {
         };
         let (name_ms, data_ms) = info_matchers(args.get(1));
         let key = e as *const Expr as usize;
-        let mut infos: Vec<Arc<Labels>> = Vec::new();
+        let rt = args.first().map(|a| self.ref_time(a, ts)).unwrap_or(ts);
+        let mut infos: Vec<(Arc<Labels>, i64)> = Vec::new();
         if let Some(d) = self.data.get(&key) {
             for s in d.iter() {
-                let idx = s.samples.partition_point(|x| x.t <= ts);
+                let idx = s.samples.partition_point(|x| x.t <= rt);
                 if idx == 0 {
                     continue;
                 }
                 let smp = s.samples[idx - 1];
-                if smp.t <= ts - self.lookback || is_stale_nan(smp.v) {
+                if smp.t <= rt - self.lookback || is_stale_nan(smp.v) {
                     continue;
                 }
                 if name_ms
                     .iter()
                     .all(|m| m.matches(s.labels.get_or_empty(&m.name)))
                 {
-                    infos.push(s.labels.clone());
+                    infos.push((s.labels.clone(), smp.t));
                 }
             }
         }
@@ -881,13 +891,25 @@ impl<'a> Ev<'a> {
             let job = el.labels.get_or_empty("job");
             let mut added: Vec<(String, String)> = Vec::new();
             let mut found = false;
-            for inf in &infos {
+            // Per info metric name, only the series with the newest sample counts (churn).
+            let mut chosen: Vec<(&Arc<Labels>, i64)> = Vec::new();
+            for (inf, t) in &infos {
                 if inf.get_or_empty("instance") != inst || inf.get_or_empty("job") != job {
                     continue;
                 }
                 if !data_ms.iter().all(|m| m.matches(inf.get_or_empty(&m.name))) {
                     continue;
                 }
+                match chosen
+                    .iter_mut()
+                    .find(|(l, _)| l.metric_name() == inf.metric_name())
+                {
+                    Some(c) if c.1 < *t => *c = (inf, *t),
+                    Some(_) => {}
+                    None => chosen.push((inf, *t)),
+                }
+            }
+            for (inf, _) in chosen {
                 found = true;
                 for l in inf.iter() {
                     if l.name == "__name__" || l.name == "instance" || l.name == "job" {
@@ -933,6 +955,35 @@ impl<'a> Ev<'a> {
             });
         }
         Ok(Arg::Vector(out))
+    }
+
+    /// The time the samples of `e` come from at step `ts` (after `@` and `offset`), which is
+    /// when `info()` looks its info series up.
+    fn ref_time(&self, e: &Expr, ts: i64) -> i64 {
+        match e {
+            Expr::Vector(vs) | Expr::Matrix { vs, .. } => {
+                self.at_ms(&vs.at).unwrap_or(ts)
+                    - vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0)
+            }
+            Expr::Subquery {
+                expr, offset, at, ..
+            } => {
+                let t = self.at_ms(at).unwrap_or(ts)
+                    - offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+                self.ref_time(expr, t)
+            }
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.ref_time(expr, ts),
+            Expr::Aggregate(a) => self.ref_time(&a.expr, ts),
+            Expr::Call { args, .. } => match args
+                .iter()
+                .find(|a| !matches!(a, Expr::Number { .. } | Expr::Str { .. }))
+            {
+                Some(a) => self.ref_time(a, ts),
+                None => ts,
+            },
+            Expr::Binary { lhs, .. } => self.ref_time(lhs, ts),
+            _ => ts,
+        }
     }
 
     fn eval_call(&mut self, func: &str, args: &[Expr], pos: PosRange, ts: i64) -> Result<Arg> {

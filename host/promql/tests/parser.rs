@@ -17,7 +17,10 @@ fn prints_like_prometheus() {
         ("0x1F", "31"),
         ("foo{a=\"b\",c!~'d'}", "foo{a=\"b\", c!~\"d\"}"),
         ("{__name__=~\"foo.*\"}", "{__name__=~\"foo.*\"}"),
-        ("sum(rate(foo[5m])) by (job)", "sum by (job) (rate(foo[5m]))"),
+        (
+            "sum(rate(foo[5m])) by (job)",
+            "sum by (job) (rate(foo[5m]))",
+        ),
         ("sum without (a, b) (foo)", "sum without (a, b) (foo)"),
         ("topk(5, foo)", "topk(5, foo)"),
         ("count_values(\"v\", foo)", "count_values(\"v\", foo)"),
@@ -72,7 +75,10 @@ fn errors_map_to_prometheus_error_types() {
     let e = engine.instant_query(&st, "sum(", 0).expect_err("bad query");
     assert_eq!(e.error_type(), "bad_data");
     assert!(matches!(e, Error::Parse(_)));
-    assert_eq!(Error::TooManySamples("query execution").error_type(), "execution");
+    assert_eq!(
+        Error::TooManySamples("query execution").error_type(),
+        "execution"
+    );
     assert_eq!(
         Error::TooManySamples("query execution").to_string(),
         "query processing would load too many samples into memory in query execution"
@@ -93,7 +99,11 @@ fn selectors_for_match_params() {
 #[test]
 fn suite_expressions_round_trip() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql");
-    assert!(dir.is_dir(), "promqltest suite missing at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "promqltest suite missing at {}",
+        dir.display()
+    );
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("suite dir") {
         let path = entry.expect("entry").path();
@@ -117,8 +127,13 @@ fn suite_expressions_round_trip() {
             let expr = rest.trim();
             let Ok(first) = parse(expr) else { continue };
             let printed = first.to_string();
-            let second = parse(&printed).unwrap_or_else(|e| panic!("{expr:?} printed as {printed:?}: {e}"));
-            assert_eq!(second.to_string(), printed, "printing is not stable for {expr:?}");
+            let second =
+                parse(&printed).unwrap_or_else(|e| panic!("{expr:?} printed as {printed:?}: {e}"));
+            assert_eq!(
+                second.to_string(),
+                printed,
+                "printing is not stable for {expr:?}"
+            );
             n += 1;
         }
     }
