@@ -197,7 +197,10 @@ pub struct GlobalConfig {
     #[serde(serialize_with = "crate::ser::dur")]
     pub evaluation_interval: Duration,
     /// Rule query offset (default 0).
-    #[serde(serialize_with = "crate::ser::dur")]
+    #[serde(
+        skip_serializing_if = "Duration::is_zero",
+        serialize_with = "crate::ser::dur"
+    )]
     pub rule_query_offset: Duration,
     /// PromQL query log file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,10 +246,13 @@ pub struct GlobalConfig {
     /// Scrape native histograms (default false).
     pub scrape_native_histograms: bool,
     /// Convert classic histograms to NHCB (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub convert_classic_histograms_to_nhcb: bool,
     /// Keep classic histograms when native ones exist (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub always_scrape_classic_histograms: bool,
     /// Store the extra scrape metrics (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub extra_scrape_metrics: bool,
 }
 
@@ -454,6 +460,7 @@ pub struct ScrapeConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
     /// Keep the scraped labels on conflict (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub honor_labels: bool,
     /// Keep scraped timestamps (default true).
     pub honor_timestamps: bool,

@@ -148,6 +148,13 @@ pub struct TlsConfig {
     pub max_version: Option<TlsVersion>,
 }
 
+impl TlsConfig {
+    /// Whether nothing is set (Prometheus omits such a block when printing).
+    pub fn is_default(&self) -> bool {
+        *self == TlsConfig::default()
+    }
+}
+
 impl<'de> Deserialize<'de> for TlsConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         crate::de::map_with(d, build_tls)
@@ -177,6 +184,13 @@ pub struct HttpClientConfig {
     /// Authorization header (includes legacy `bearer_token(_file)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
+    /// TLS settings.
+    #[serde(skip_serializing_if = "TlsConfig::is_default")]
+    pub tls_config: TlsConfig,
+    /// Follow HTTP 3xx redirects (default true).
+    pub follow_redirects: bool,
+    /// Allow HTTP/2 (default true; false for remote write).
+    pub enable_http2: bool,
     /// Proxy URL.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -192,12 +206,6 @@ pub struct HttpClientConfig {
     /// Headers sent on CONNECT to the proxy.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
-    /// TLS settings.
-    pub tls_config: TlsConfig,
-    /// Follow HTTP 3xx redirects (default true).
-    pub follow_redirects: bool,
-    /// Allow HTTP/2 (default true; false for remote write).
-    pub enable_http2: bool,
     /// Custom headers.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub http_headers: BTreeMap<String, HeaderValues>,

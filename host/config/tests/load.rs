@@ -563,3 +563,19 @@ fn load_file_reports_missing_file() {
     let e = load_file("/nonexistent/prometheus.yml").unwrap_err();
     assert!(matches!(e, sightline_config::Error::Io { .. }), "{e}");
 }
+
+/// The effective configuration of the seed, as `/api/v1/status/config` would print it.
+/// Regenerate with `SIGHTLINE_BLESS=1 cargo test -p sightline-config --test load`.
+#[test]
+fn seed_redacted_yaml_golden() {
+    let src = std::fs::read_to_string(testdata("seed-prometheus.yml")).unwrap();
+    let out = load_str(&src, "seed-prometheus.yml")
+        .unwrap()
+        .redacted_yaml();
+    let golden = testdata("seed-prometheus.effective.yml");
+    if std::env::var_os("SIGHTLINE_BLESS").is_some() {
+        std::fs::write(&golden, &out).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).unwrap_or_default();
+    assert_eq!(out, want, "effective config changed; bless it if intended");
+}
