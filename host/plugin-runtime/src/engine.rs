@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
 
@@ -74,12 +74,6 @@ pub(crate) struct Runtime {
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
     _ticker: EpochTicker,
-}
-
-/// The outcome of one call, with the store's bookkeeping.
-pub(crate) struct CallOutcome<R> {
-    pub(crate) result: Result<R>,
-    pub(crate) memory_high_water_bytes: usize,
 }
 
 impl Runtime {
@@ -228,9 +222,17 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = caps.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
+        // Every epoch tick the guest yields to the async executor (so a busy
+        // plugin never monopolises a runtime thread) and is interrupted once
+        // its deadline has passed.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|store| {
+            if Instant::now() >= store.data().deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
         Ok((store, stderr))
     }
 }

@@ -15,9 +15,11 @@
 //! plugin's [`PluginStats`].
 
 mod bindings;
+mod convert;
 mod engine;
 mod error;
 mod http;
+mod metrics;
 pub mod manifest;
 mod registry;
 mod state;
@@ -27,6 +29,8 @@ mod types;
 pub use error::{Error, Result};
 pub use http::{CannedResponse, RecordedRequest};
 pub use manifest::Capabilities;
+pub use registry::{EnvLookup, PluginHost, PluginHostConfig, PluginInfo, PluginState};
+pub use stats::{PluginStats, DURATION_BUCKETS_SECONDS};
 
 
 pub use types::*;

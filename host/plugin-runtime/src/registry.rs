@@ -1,0 +1,621 @@
+//! The plugin registry: loading the plugins directory, hot reload, and the
+//! public calls.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::{Mutex, RwLock};
+use wasmtime::Store;
+
+use crate::convert;
+use crate::engine::{classify, Loaded, Pre, Runtime};
+use crate::error::{Error, Result};
+use crate::http::{CannedResponse, HttpMode, RecordedRequest};
+use crate::manifest;
+use crate::state::HostState;
+use crate::stats::{PluginStats, StatsCell};
+use crate::types::*;
+
+/// Looks up environment variables for `$VAR` expansion.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How to run a [`PluginHost`].
+#[derive(Clone)]
+pub struct PluginHostConfig {
+    /// The plugins directory: `<name>.wasm` plus optional `<name>.toml`.
+    pub dir: PathBuf,
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// `Some` runs in test mode: outbound HTTP is recorded (see
+    /// [`PluginHost::recorded_requests`]) and answered with these canned
+    /// responses instead of touching the network.
+    pub record_http: Option<Vec<CannedResponse>>,
+    /// Quiet period after a file event before the directory is rescanned.
+    pub debounce: Duration,
+    /// Environment lookup for `$VAR` expansion in `<name>.toml`.
+    pub env: EnvLookup,
+    /// Load only the plugin of this name (used by `sightline plugin test`).
+    pub only: Option<String>,
+    /// Config values overlaid on every plugin's `[config]` for every call
+    /// (used by `sightline plugin test --config KEY=VALUE`).
+    pub extra_config: BTreeMap<String, String>,
+}
+
+impl PluginHostConfig {
+    /// Defaults: cache in `<dir>/.cache`, live HTTP, 200 ms debounce, the
+    /// process environment for `$VAR`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        PluginHostConfig {
+            cache_dir: Some(dir.join(".cache")),
+            dir,
+            record_http: None,
+            debounce: Duration::from_millis(200),
+            env: Arc::new(|k| std::env::var(k).ok()),
+            only: None,
+            extra_config: BTreeMap::new(),
+        }
+    }
+}
+
+/// Whether a plugin is serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginState {
+    /// A version is loaded and serving (a newer file may have failed; see
+    /// `last_error`).
+    Loaded,
+    /// No version could be loaded.
+    Failed,
+}
+
+impl PluginState {
+    /// `loaded` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginState::Loaded => "loaded",
+            PluginState::Failed => "failed",
+        }
+    }
+}
+
+/// What `GET /api/v1/plugins` and `sightline plugin list` show of a plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginInfo {
+    /// File stem of the `.wasm`.
+    pub name: String,
+    /// The world of the serving version, if any.
+    pub kind: Option<PluginKind>,
+    /// sha256 of the serving version (hex), empty when none.
+    pub sha256: String,
+    /// When the serving version was loaded.
+    pub loaded_at: Option<SystemTime>,
+    /// Serving or not.
+    pub state: PluginState,
+    /// The error of the last failed load, cleared by a successful one.
+    pub last_error: Option<String>,
+    /// Capabilities of the serving version, summarised.
+    pub capabilities: String,
+    /// The signature, for query functions.
+    pub signature: Option<FunctionSignature>,
+    /// Call statistics.
+    pub stats: PluginStats,
+}
+
+/// Modification signature of a plugin's files, to notice changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileSig {
+    wasm: (u64, Option<SystemTime>),
+    toml: Option<(u64, Option<SystemTime>)>,
+}
+
+fn stat(path: &Path) -> Option<(u64, Option<SystemTime>)> {
+    let m = std::fs::metadata(path).ok()?;
+    m.is_file().then(|| (m.len(), m.modified().ok()))
+}
+
+struct Entry {
+    current: Option<Arc<Loaded>>,
+    signature: Option<FunctionSignature>,
+    last_error: Option<String>,
+    stats: Arc<StatsCell>,
+    seen: Option<FileSig>,
+}
+
+struct Inner {
+    rt: Runtime,
+    cfg: PluginHostConfig,
+    http: HttpMode,
+    recorded: Option<Arc<Mutex<Vec<RecordedRequest>>>>,
+    entries: RwLock<BTreeMap<String, Entry>>,
+    scan_lock: tokio::sync::Mutex<()>,
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+}
+
+/// Runs the plugins of one directory. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<Inner>,
+}
+
+type CallFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, CallError>> + Send + 'a>>;
+
+/// An error inside a call, before classification.
+pub(crate) enum CallError {
+    Wasm(wasmtime::Error),
+    Host(Error),
+}
+
+impl From<wasmtime::Error> for CallError {
+    fn from(e: wasmtime::Error) -> Self {
+        CallError::Wasm(e)
+    }
+}
+
+impl PluginHost {
+    /// Creates the engine and loads every plugin in `cfg.dir` (a missing
+    /// directory is empty). Plugins that fail to load are listed with their
+    /// error; they do not fail this call.
+    pub async fn new(cfg: PluginHostConfig) -> Result<Self> {
+        let rt = Runtime::new(cfg.cache_dir.clone())?;
+        let (http, recorded) = match &cfg.record_http {
+            Some(canned) => {
+                let log = Arc::new(Mutex::new(Vec::new()));
+                (HttpMode::Record { log: log.clone(), canned: Arc::new(canned.clone()) }, Some(log))
+            }
+            None => (HttpMode::live()?, None),
+        };
+        let host = PluginHost {
+            inner: Arc::new(Inner {
+                rt,
+                cfg,
+                http,
+                recorded,
+                entries: RwLock::new(BTreeMap::new()),
+                scan_lock: tokio::sync::Mutex::new(()),
+                watcher: Mutex::new(None),
+            }),
+        };
+        host.rescan().await;
+        Ok(host)
+    }
+
+    /// The plugins directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.cfg.dir
+    }
+
+    /// Watches the plugins directory and applies changes (debounced) until
+    /// the host is dropped. Must be called within a tokio runtime.
+    pub fn start_watching(&self) -> Result<()> {
+        use notify::Watcher;
+        let dir = self.inner.cfg.dir.clone();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let wake_tx = wake.clone();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if res.is_ok() {
+                wake_tx.notify_one();
+            }
+        })
+        .map_err(|e| Error::Watch { path: dir.clone(), message: e.to_string() })?;
+        watcher
+            .watch(&dir, notify::RecursiveMode::NonRecursive)
+            .map_err(|e| Error::Watch { path: dir.clone(), message: e.to_string() })?;
+        *self.inner.watcher.lock() = Some(watcher);
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let debounce = self.inner.cfg.debounce;
+        tokio::spawn(async move {
+            loop {
+                // A periodic rescan backs up the watcher (events can be lost,
+                // and an unstable file needs another look).
+                let _ = tokio::time::timeout(Duration::from_secs(2), wake.notified()).await;
+                // Debounce: wait until events stop for `debounce`.
+                while tokio::time::timeout(debounce, wake.notified()).await.is_ok() {}
+                let Some(inner) = weak.upgrade() else { break };
+                PluginHost { inner }.rescan().await;
+            }
+        });
+        Ok(())
+    }
+
+    /// Rescans the directory now: loads new and changed plugins, drops
+    /// deleted ones. Returns the names whose state changed.
+    pub async fn rescan(&self) -> Vec<String> {
+        let _guard = self.inner.scan_lock.lock().await;
+        let dir = self.inner.cfg.dir.clone();
+        let mut found = tokio::task::spawn_blocking(move || list_plugins(&dir)).await.unwrap_or_default();
+        if let Some(only) = &self.inner.cfg.only {
+            found.retain(|name, _| name == only);
+        }
+        let mut changed = Vec::new();
+        {
+            let mut entries = self.inner.entries.write();
+            let before = entries.len();
+            entries.retain(|name, _| found.contains_key(name));
+            if entries.len() != before {
+                changed.push(String::new());
+            }
+        }
+        let mut pending = Vec::new();
+        for (name, (path, sig)) in &found {
+            let seen = self.inner.entries.read().get(name).and_then(|e| e.seen.clone());
+            if seen.as_ref() != Some(sig) {
+                pending.push((name.clone(), path.clone(), sig.clone()));
+            }
+        }
+        if pending.is_empty() {
+            changed.retain(|n| !n.is_empty());
+            return changed;
+        }
+        // Writes in progress: only load files whose size and mtime stay the
+        // same over a short interval; others are picked up by the next scan.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for (name, path, sig) in pending {
+            let now = FileSig { wasm: stat(&path).unwrap_or((0, None)), toml: stat(&manifest::manifest_path(&path)) };
+            if now != sig {
+                continue;
+            }
+            self.load_one(&name, &path, sig).await;
+            changed.push(name);
+        }
+        changed.retain(|n| !n.is_empty());
+        changed
+    }
+
+    async fn load_one(&self, name: &str, path: &Path, sig: FileSig) {
+        let result = self.load_file(name, path).await;
+        let mut entries = self.inner.entries.write();
+        let entry = entries.entry(name.to_string()).or_insert_with(|| Entry {
+            current: None,
+            signature: None,
+            last_error: None,
+            stats: Arc::new(StatsCell::default()),
+            seen: None,
+        });
+        entry.seen = Some(sig);
+        match result {
+            Ok((loaded, signature)) => {
+                let unchanged = entry
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.sha256 == loaded.sha256 && c.caps == loaded.caps);
+                if !unchanged {
+                    tracing::info!(
+                        plugin = name,
+                        kind = loaded.pre.kind().as_str(),
+                        sha256 = %loaded.sha256,
+                        from_cache = loaded.from_cache,
+                        "plugin loaded"
+                    );
+                    entry.current = Some(Arc::new(loaded));
+                    entry.signature = signature;
+                    entry.stats.record_load(true);
+                }
+                entry.last_error = None;
+            }
+            Err(e) => {
+                let serving = if entry.current.is_some() { "; the previous version keeps serving" } else { "" };
+                tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
+                entry.last_error = Some(e.to_string());
+                entry.stats.record_load(false);
+            }
+        }
+    }
+
+    async fn load_file(&self, name: &str, path: &Path) -> Result<(Loaded, Option<FunctionSignature>)> {
+        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
+        let caps = manifest::load(path, &*self.inner.cfg.env)?;
+        let inner = self.inner.clone();
+        let name_owned = name.to_string();
+        let loaded = tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
+            .await
+            .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
+        let signature = match &loaded.pre {
+            Pre::QueryFunction(_) => Some(self.describe(&loaded).await?),
+            _ => None,
+        };
+        Ok((loaded, signature))
+    }
+
+    async fn describe(&self, loaded: &Loaded) -> Result<FunctionSignature> {
+        let Pre::QueryFunction(pre) = &loaded.pre else {
+            return Err(Error::Runtime("describe on a non-query-function plugin".to_string()));
+        };
+        let pre = pre.clone();
+        let stats = StatsCell::default();
+        let sig = invoke(&self.inner, loaded, &stats, &BTreeMap::new(), move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                Ok(inst.call_describe(&mut *store).await?)
+            })
+        })
+        .await?;
+        Ok(convert::signature_from_wit(sig))
+    }
+
+    fn get(&self, name: &str, kind: PluginKind) -> Result<(Arc<Loaded>, Arc<StatsCell>)> {
+        let entries = self.inner.entries.read();
+        let entry = entries.get(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
+        let Some(current) = &entry.current else {
+            return Err(Error::NotFound(format!(
+                "{name} (failed to load: {})",
+                entry.last_error.as_deref().unwrap_or("unknown error")
+            )));
+        };
+        let actual = current.pre.kind();
+        if actual != kind {
+            return Err(Error::WrongKind { name: name.to_string(), expected: kind.as_str(), actual: actual.as_str() });
+        }
+        Ok((current.clone(), entry.stats.clone()))
+    }
+
+    /// Calls an exporter's `collect`.
+    pub async fn collect(&self, name: &str) -> Result<Vec<MetricFamily>> {
+        let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
+        let Pre::Exporter(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let limit = loaded.caps.max_output_bytes;
+        let plugin = loaded.name.to_string();
+        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let families = inst.call_collect(&mut *store).await?.map_err(|message| {
+                    CallError::Host(Error::Plugin { name: plugin.clone(), message })
+                })?;
+                let size = convert::families_size(&families);
+                if size > limit {
+                    return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size, limit }));
+                }
+                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+            })
+        })
+        .await
+    }
+
+    /// Calls a receiver's `notify`. `settings` (the receiver's settings from
+    /// alertmanager.yml, already `$VAR`-expanded) overlay the plugin's config.
+    pub async fn notify(&self, name: &str, group: &AlertGroup, settings: &BTreeMap<String, String>) -> Result<()> {
+        let (loaded, stats) = self.get(name, PluginKind::Receiver)?;
+        let Pre::Receiver(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let group = convert::alert_group_to_wit(group);
+        let plugin = loaded.name.to_string();
+        invoke(&self.inner, &loaded, &stats, settings, move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                inst.call_notify(&mut *store, &group)
+                    .await?
+                    .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))
+            })
+        })
+        .await
+    }
+
+    /// The registered query functions: `(plugin name, signature)`.
+    pub fn query_functions(&self) -> Vec<(String, FunctionSignature)> {
+        self.inner
+            .entries
+            .read()
+            .iter()
+            .filter_map(|(name, e)| Some((name.clone(), e.signature.clone()?)))
+            .collect()
+    }
+
+    /// Calls a query function. For `per-series` functions the first vector
+    /// argument is split into one call per series and the results are
+    /// concatenated (one fresh instance serves all series of one call).
+    pub async fn call_query_function(&self, name: &str, args: &[QueryValue], eval_time_ms: i64) -> Result<QueryValue> {
+        let (loaded, stats) = self.get(name, PluginKind::QueryFunction)?;
+        let Pre::QueryFunction(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let mode = self.inner.entries.read().get(name).and_then(|e| e.signature.as_ref().map(|s| s.mode));
+        let plugin = loaded.name.to_string();
+        let limit = loaded.caps.max_output_bytes;
+        let per_series_idx = match mode {
+            Some(CallMode::PerSeries) => args.iter().position(|a| matches!(a, QueryValue::Vector(_))),
+            _ => None,
+        };
+        let calls: Vec<Vec<crate::bindings::wit::promql::Value>> = match per_series_idx {
+            None => vec![args.iter().map(convert::value_to_wit).collect()],
+            Some(idx) => {
+                let QueryValue::Vector(series) = &args[idx] else { unreachable!("position matched a vector") };
+                series
+                    .iter()
+                    .map(|s| {
+                        args.iter()
+                            .enumerate()
+                            .map(|(i, a)| {
+                                if i == idx {
+                                    crate::bindings::wit::promql::Value::Vector(vec![convert::series_to_wit(s)])
+                                } else {
+                                    convert::value_to_wit(a)
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        let per_series = per_series_idx.is_some();
+        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let mut out_series = Vec::new();
+                let mut size = 0usize;
+                let mut last = None;
+                for call_args in calls {
+                    let v = inst
+                        .call_call(&mut *store, &call_args, eval_time_ms)
+                        .await?
+                        .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))?;
+                    size += convert::value_size(&v);
+                    if size > limit {
+                        return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size, limit }));
+                    }
+                    let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
+                    if per_series {
+                        match v {
+                            QueryValue::Vector(s) => out_series.extend(s),
+                            other => {
+                                return Err(CallError::Host(Error::InvalidOutput {
+                                    name: plugin.clone(),
+                                    message: format!("a per-series function must return a vector, got {other:?}"),
+                                }))
+                            }
+                        }
+                    } else {
+                        last = Some(v);
+                    }
+                }
+                Ok(if per_series { QueryValue::Vector(out_series) } else { last.unwrap_or(QueryValue::Vector(Vec::new())) })
+            })
+        })
+        .await
+    }
+
+    /// Calls a dashboard plugin; the result is validated as a JSON object.
+    pub async fn dashboard(&self, name: &str) -> Result<String> {
+        let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
+        let Pre::Dashboard(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let plugin = loaded.name.to_string();
+        let limit = loaded.caps.max_output_bytes;
+        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let json = inst
+                    .call_dashboard(&mut *store)
+                    .await?
+                    .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))?;
+                if json.len() > limit {
+                    return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size: json.len(), limit }));
+                }
+                match serde_json::from_str::<serde_json::Value>(&json) {
+                    Ok(serde_json::Value::Object(_)) => Ok(json),
+                    Ok(_) => Err(CallError::Host(Error::InvalidOutput { name: plugin.clone(), message: "dashboard is not a JSON object".to_string() })),
+                    Err(e) => Err(CallError::Host(Error::InvalidOutput { name: plugin.clone(), message: format!("dashboard is not JSON: {e}") })),
+                }
+            })
+        })
+        .await
+    }
+
+    /// Every dashboard plugin's model: `(plugin name, JSON)`. Failing plugins
+    /// are logged, counted and left out.
+    pub async fn dashboards(&self) -> Vec<(String, String)> {
+        let names: Vec<String> = self
+            .inner
+            .entries
+            .read()
+            .iter()
+            .filter(|(_, e)| e.current.as_ref().is_some_and(|c| c.pre.kind() == PluginKind::Dashboard))
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut out = Vec::new();
+        for name in names {
+            match self.dashboard(&name).await {
+                Ok(json) => out.push((name, json)),
+                Err(e) => tracing::warn!(plugin = %name, "dashboard plugin failed: {e}"),
+            }
+        }
+        out
+    }
+
+    /// Every plugin known, sorted by name.
+    pub fn list(&self) -> Vec<PluginInfo> {
+        self.inner
+            .entries
+            .read()
+            .iter()
+            .map(|(name, e)| PluginInfo {
+                name: name.clone(),
+                kind: e.current.as_ref().map(|c| c.pre.kind()),
+                sha256: e.current.as_ref().map(|c| c.sha256.clone()).unwrap_or_default(),
+                loaded_at: e.current.as_ref().map(|c| c.loaded_at),
+                state: if e.current.is_some() { PluginState::Loaded } else { PluginState::Failed },
+                last_error: e.last_error.clone(),
+                capabilities: e.current.as_ref().map(|c| c.caps.summary()).unwrap_or_default(),
+                signature: e.signature.clone(),
+                stats: e.stats.snapshot(),
+            })
+            .collect()
+    }
+
+    /// Requests recorded in test mode (empty otherwise), oldest first.
+    pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
+        self.inner.recorded.as_ref().map(|r| r.lock().clone()).unwrap_or_default()
+    }
+
+    /// Whether the serving version of `name` came from the on-disk cache.
+    pub fn loaded_from_cache(&self, name: &str) -> Option<bool> {
+        self.inner.entries.read().get(name).and_then(|e| e.current.as_ref().map(|c| c.from_cache))
+    }
+
+    /// The plugin metrics in the Prometheus text format (0.0.4), for the
+    /// daemon's `/metrics`.
+    pub fn render_metrics(&self) -> String {
+        crate::metrics::render(&self.list())
+    }
+}
+
+/// Runs `f` in a fresh store with the plugin's limits and records the call.
+async fn invoke<R, F>(
+    inner: &Inner,
+    loaded: &Loaded,
+    stats: &StatsCell,
+    settings: &BTreeMap<String, String>,
+    f: F,
+) -> Result<R>
+where
+    F: for<'a> FnOnce(&'a mut Store<HostState>) -> CallFuture<'a, R>,
+{
+    let started = Instant::now();
+    let merged;
+    let settings = if inner.cfg.extra_config.is_empty() {
+        settings
+    } else {
+        merged = inner.cfg.extra_config.iter().chain(settings).map(|(k, v)| (k.clone(), v.clone())).collect();
+        &merged
+    };
+    let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
+        Err(e) => (Err(e), 0),
+        Ok((mut store, stderr)) => {
+            // The epoch callback interrupts guest code at the deadline; this
+            // outer timeout also catches a guest stuck in a host call.
+            let grace = Duration::from_millis(250);
+            let outcome = tokio::time::timeout(loaded.caps.timeout + grace, f(&mut store)).await;
+            let result = match outcome {
+                Err(_elapsed) => Err(Error::Timeout { name: loaded.name.to_string(), limit: loaded.caps.timeout }),
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(CallError::Host(e))) => Err(e),
+                Ok(Err(CallError::Wasm(e))) => Err(classify(loaded, &store, &stderr, e)),
+            };
+            (result, store.data().limiter.high_water_bytes)
+        }
+    };
+    let reason = result.as_ref().err().map(Error::reason);
+    if let Err(e) = &result {
+        tracing::warn!(plugin = &*loaded.name, reason = reason.unwrap_or_default(), "plugin call failed: {e}");
+    }
+    stats.record_call(started.elapsed(), high_water, reason);
+    result
+}
+
+/// The `.wasm` files of a directory with their `.toml` signatures.
+fn list_plugins(dir: &Path) -> BTreeMap<String, (PathBuf, FileSig)> {
+    let mut out = BTreeMap::new();
+    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    for entry in rd.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("wasm") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let Some(wasm) = stat(&path) else { continue };
+        let toml = stat(&manifest::manifest_path(&path));
+        out.insert(name, (path, FileSig { wasm, toml }));
+    }
+    out
+}
