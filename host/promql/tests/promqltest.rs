@@ -920,6 +920,18 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                 }) {
                     native = true;
                 }
+            } else {
+                // The expression does not parse (e.g. native-histogram-only operators): fall
+                // back to looking for a histogram series name among its words.
+                let words: Vec<&str> = expr
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .collect();
+                if hist_series
+                    .iter()
+                    .any(|l| l.metric_name().is_some_and(|n| words.contains(&n)))
+                {
+                    native = true;
+                }
             }
             let case = EvalCase {
                 line: start_line,
