@@ -10,6 +10,9 @@ use crate::{Entry, Exemplar, Format, ParseError, SeriesEntry};
 type LineError = (usize, String);
 type LineResult<T> = std::result::Result<T, LineError>;
 
+/// Label sets up to this size are checked for duplicate names by a linear scan.
+const LINEAR_DUP_CHECK: usize = 16;
+
 /// Longest exemplar label set, in code points of names and values, OpenMetrics allows.
 const MAX_EXEMPLAR_RUNES: usize = 128;
 
@@ -29,6 +32,9 @@ pub struct Parser<'a> {
     text_family: Option<(&'a str, MetricType)>,
     om: OmState<'a>,
     names: Vec<&'a [u8]>,
+    /// Used instead of `names` for duplicate detection once a label set is large, so a
+    /// hostile line cannot make the check quadratic.
+    names_set: std::collections::HashSet<&'a [u8]>,
     scratch: Vec<u8>,
 }
 
@@ -123,6 +129,7 @@ impl<'a> Parser<'a> {
             text_family: None,
             om: OmState::default(),
             names: Vec::new(),
+            names_set: std::collections::HashSet::new(),
             scratch: Vec::new(),
         }
     }
@@ -208,7 +215,16 @@ impl<'a> Parser<'a> {
                 return Err((i, format!("expected label name, got {}", describe(line, i))));
             }
             let name = &line[i..i + n];
-            if name == b"__name__" || self.names.contains(&name) {
+            let dup = if self.names.len() < LINEAR_DUP_CHECK {
+                self.names.contains(&name)
+            } else {
+                if self.names.len() == LINEAR_DUP_CHECK {
+                    self.names_set.clear();
+                    self.names_set.extend(self.names.iter().copied());
+                }
+                !self.names_set.insert(name)
+            };
+            if dup || name == b"__name__" {
                 return Err((i, format!("duplicate label name {:?}", as_str(name))));
             }
             self.names.push(name);

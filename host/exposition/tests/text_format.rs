@@ -235,3 +235,23 @@ fn parser_is_fused_after_error() {
     assert!(p.next().is_none());
     assert!(p.next().is_none());
 }
+
+#[test]
+fn large_label_sets_detect_duplicates() {
+    let mut line = String::from("m{");
+    for i in 0..200 {
+        line.push_str(&format!("l{i}=\"v\","));
+    }
+    let ok = format!("{line}}} 1\n");
+    let mut p = parse(ok.as_bytes(), Format::PromText);
+    match p.next() {
+        Some(Ok(Entry::Series(s))) => assert_eq!(s.labels().count(), 200),
+        other => panic!("unexpected {other:?}"),
+    }
+    let dup = format!("{line}l150=\"x\"}} 1\n");
+    let got = parse(dup.as_bytes(), Format::PromText).next();
+    assert!(
+        matches!(&got, Some(Err(e)) if e.message == "duplicate label name \"l150\""),
+        "{got:?}"
+    );
+}
