@@ -570,6 +570,38 @@ impl ScrapeConfig {
         self.static_configs.clone()
     }
 
+    /// The `Accept` header Prometheus sends for this job (scrape.go `acceptHeader`): the
+    /// protocols in order with decreasing `q`, the escaping scheme on the 1.0.0 text formats,
+    /// then `*/*`.
+    pub fn accept_header(&self) -> String {
+        let mut weight = 6; // len(ScrapeProtocolsHeaders) + 1
+        let mut vals = Vec::with_capacity(self.scrape_protocols.len() + 1);
+        for p in &self.scrape_protocols {
+            let mut v = p.header_value().to_string();
+            if matches!(
+                p,
+                ScrapeProtocol::PrometheusText1_0_0 | ScrapeProtocol::OpenMetricsText1_0_0
+            ) {
+                v.push_str(";escaping=");
+                v.push_str(&self.metric_name_escaping_scheme);
+            }
+            v.push_str(&format!(";q=0.{weight}"));
+            vals.push(v);
+            weight -= 1;
+        }
+        vals.push(format!("*/*;q=0.{weight}"));
+        vals.join(",")
+    }
+
+    /// The `Accept-Encoding` header: `gzip` unless `enable_compression: false`.
+    pub fn accept_encoding_header(&self) -> &'static str {
+        if self.enable_compression {
+            "gzip"
+        } else {
+            "identity"
+        }
+    }
+
     pub(crate) fn set_directory(&mut self, dir: &Path) {
         self.http.set_directory(dir);
         for f in &mut self.file_sd_configs {

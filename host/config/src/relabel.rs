@@ -648,6 +648,10 @@ mod tests {
         // Values from Prometheus' relabel_test.go.
         assert_eq!(hashmod("baz", 1000), 976);
         assert_eq!(hashmod("foo\nbar", 1000), 734);
+        // Independently computed: int.from_bytes(md5(v)[8:], "big") % m.
+        assert_eq!(hashmod("", 7), 1);
+        assert_eq!(hashmod("10.0.0.1:9100", 3), 2);
+        assert_eq!(hashmod("日本", 1 << 40), 907_601_320_371);
     }
 
     #[test]

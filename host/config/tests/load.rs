@@ -579,3 +579,25 @@ fn seed_redacted_yaml_golden() {
     let want = std::fs::read_to_string(&golden).unwrap_or_default();
     assert_eq!(out, want, "effective config changed; bless it if intended");
 }
+
+#[test]
+fn accept_header_matches_prometheus() {
+    let cfg = load_str("scrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_protocols: [PrometheusText0.0.4]\n    enable_compression: false\n  - job_name: c\n    metric_name_validation_scheme: legacy\n", "a.yml").unwrap();
+    assert_eq!(
+        cfg.scrape_configs[0].accept_header(),
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+    );
+    assert_eq!(cfg.scrape_configs[0].accept_encoding_header(), "gzip");
+    assert_eq!(
+        cfg.scrape_configs[1].accept_header(),
+        "text/plain;version=0.0.4;q=0.6,*/*;q=0.5"
+    );
+    assert_eq!(cfg.scrape_configs[1].accept_encoding_header(), "identity");
+    assert_eq!(
+        cfg.scrape_configs[2].metric_name_escaping_scheme,
+        "underscores"
+    );
+    assert!(cfg.scrape_configs[2]
+        .accept_header()
+        .starts_with("application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"));
+}
