@@ -15,7 +15,7 @@ pub struct CheckReport {
     /// Whether the file is valid (exit code 0); otherwise exit with 1.
     pub success: bool,
     /// promtool-like text to print on stdout (success) or stderr (failure), newline-terminated.
-    pub output: String,
+    pub text: String,
     /// The rule files the `rule_files` patterns matched, for the rules checker to read.
     pub rule_files: Vec<PathBuf>,
 }
@@ -30,7 +30,7 @@ pub fn check_config_file(path: &Path) -> CheckReport {
         let _ = writeln!(out, "  FAILED: {msg}");
         CheckReport {
             success: false,
-            output: out,
+            text: out,
             rule_files: Vec::new(),
         }
     };
@@ -56,7 +56,7 @@ pub fn check_config_file(path: &Path) -> CheckReport {
     );
     CheckReport {
         success: true,
-        output: out,
+        text: out,
         rule_files,
     }
 }

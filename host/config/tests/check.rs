@@ -27,9 +27,9 @@ fn seed_config_checks_with_its_rule_file() {
     write(dir.path(), "alerts.yml", "groups: []\n");
     let r = check_config_file(&cfg);
     let name = cfg.display();
-    assert!(r.success, "{}", r.output);
+    assert!(r.success, "{}", r.text);
     assert_eq!(
-        r.output,
+        r.text,
         format!("Checking {name}\n  SUCCESS: 1 rule files found\n SUCCESS: {name} is valid prometheus config file syntax\n")
     );
     assert_eq!(r.rule_files, [dir.path().join("alerts.yml")]);
@@ -41,16 +41,16 @@ fn seed_config_without_rule_file_warns_but_passes() {
         env!("CARGO_MANIFEST_DIR"),
         "/testdata/seed-prometheus.yml"
     )));
-    assert!(r.success, "{}", r.output);
+    assert!(r.success, "{}", r.text);
     assert!(
-        r.output.contains("  WARNING: rule file pattern"),
+        r.text.contains("  WARNING: rule file pattern"),
         "{}",
-        r.output
+        r.text
     );
     assert!(
-        r.output.contains("  SUCCESS: 0 rule files found"),
+        r.text.contains("  SUCCESS: 0 rule files found"),
         "{}",
-        r.output
+        r.text
     );
 }
 
@@ -62,7 +62,7 @@ fn broken_config_fails_with_location() {
     assert!(!r.success);
     let name = cfg.display();
     assert_eq!(
-        r.output,
+        r.text,
         format!("Checking {name}\n  FAILED: {name}:2:20: global.scrape_interval: not a valid duration string: \"15x\"\n")
     );
 }
@@ -96,17 +96,17 @@ fn referenced_files_are_checked() {
     for (src, want) in cases {
         let cfg = write(dir.path(), "p.yml", src);
         let r = check_config_file(&cfg);
-        assert!(!r.success, "{src}: {}", r.output);
-        assert!(r.output.contains(want), "{src}: {}", r.output);
+        assert!(!r.success, "{src}: {}", r.text);
+        assert!(r.text.contains(want), "{src}: {}", r.text);
     }
     write(dir.path(), "token", "t");
     let ok = write(dir.path(), "p.yml", "scrape_configs:\n  - job_name: a\n    bearer_token_file: token\n    file_sd_configs: [{files: ['none/*.json']}]\n");
     let r = check_config_file(&ok);
-    assert!(r.success, "{}", r.output);
+    assert!(r.success, "{}", r.text);
     assert!(
-        r.output.contains("WARNING: file \"") && r.output.contains("does not exist"),
+        r.text.contains("WARNING: file \"") && r.text.contains("does not exist"),
         "{}",
-        r.output
+        r.text
     );
 }
 
