@@ -487,6 +487,9 @@ impl Tsdb {
     /// The newest timestamp known (head or partitions).
     fn newest(&self) -> TimestampMs {
         let h = self.head.read().max_t;
+        if h != i64::MIN {
+            return h;
+        }
         let p = self
             .store
             .partitions()
@@ -808,6 +811,14 @@ impl Appender for TsdbAppender<'_> {
         let mut new_series: Vec<(u64, Labels)> = Vec::new();
         {
             let mut h = db.head.write();
+            // A series garbage-collected since it was resolved cannot be logged by id: fail
+            // the whole batch before anything is written, so nothing acknowledged is lost.
+            if let Some(id) = self.batch_last.keys().find(|id| !h.contains(**id)) {
+                return Err(Error::InvalidArgument(format!(
+                    "series {id} was removed from the head during the batch; retry"
+                ))
+                .into());
+            }
             for id in self.batch_last.keys() {
                 if h.mark_logged(*id) {
                     if let Some(l) = h.labels_of(*id) {

@@ -723,25 +723,45 @@ fn read_chunks(
 }
 
 /// Writes series, postings and chunks into `tree`; returns the bytes written.
+///
+/// Crash ordering: postings of new series are written first (one batch), then series and
+/// chunks. A crash in between leaves postings naming ids without a series key, which
+/// readers skip; the next write of that series finds no series key and adds its postings
+/// again (a set union, so idempotent). The reverse order could leave a series key whose
+/// postings were lost, hiding the series forever.
 fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
     let mut bytes = 0u64;
-    let mut new_postings: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
-    let mut b = sled::Batch::default();
-    let mut n = 0usize;
+    let mut new_postings: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();
+    let mut is_new = Vec::with_capacity(writes.len());
     for w in writes {
-        let sk = series_key(w.id);
-        if !tree.contains_key(sk)? {
-            let mut v = Vec::new();
-            put_labels(&mut v, &w.labels);
-            bytes += (sk.len() + v.len()) as u64;
-            b.insert(&sk[..], v);
+        let new = !tree.contains_key(series_key(w.id))?;
+        if new {
             for l in &w.labels {
                 new_postings
-                    .entry((l.name.clone(), l.value.clone()))
+                    .entry((l.name.as_str(), l.value.as_str()))
                     .or_default()
                     .push(w.id);
             }
         }
+        is_new.push(new);
+    }
+    let mut b = sled::Batch::default();
+    for ((name, value), mut ids) in new_postings {
+        ids.sort_unstable();
+        let k = postings_key(name, value);
+        let merged = match tree.get(&k)? {
+            Some(old) => postings::union(&decode_postings(&old)?, &ids),
+            None => ids,
+        };
+        let v = encode_postings(&merged);
+        bytes += (k.len() + v.len()) as u64;
+        b.insert(k, v);
+    }
+    tree.apply_batch(b)?;
+    let mut b = sled::Batch::default();
+    let mut n = 0usize;
+    for (w, new) in writes.iter().zip(is_new) {
+        // Chunks go before the series key: a series key implies its chunks and postings.
         for (min_t, max_t, data) in &w.chunks {
             let mut v = Vec::with_capacity(8 + data.len());
             v.extend_from_slice(&ts_key(*max_t));
@@ -750,25 +770,17 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
             b.insert(&chunk_key(w.id, *min_t)[..], v);
             n += 1;
         }
+        if new {
+            let sk = series_key(w.id);
+            let mut v = Vec::new();
+            put_labels(&mut v, &w.labels);
+            bytes += (sk.len() + v.len()) as u64;
+            b.insert(&sk[..], v);
+        }
         if n >= 20_000 {
             tree.apply_batch(std::mem::take(&mut b))?;
             n = 0;
         }
-    }
-    tree.apply_batch(b)?;
-    // Postings are written after the series they point at, so a reader never sees an id
-    // without its labels.
-    let mut b = sled::Batch::default();
-    for ((name, value), mut ids) in new_postings {
-        ids.sort_unstable();
-        let k = postings_key(&name, &value);
-        let merged = match tree.get(&k)? {
-            Some(old) => postings::union(&decode_postings(&old)?, &ids),
-            None => ids,
-        };
-        let v = encode_postings(&merged);
-        bytes += (k.len() + v.len()) as u64;
-        b.insert(k, v);
     }
     tree.apply_batch(b)?;
     Ok(bytes)
