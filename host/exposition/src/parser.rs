@@ -112,11 +112,13 @@ fn parse_metric_type(s: &[u8], om: bool) -> Option<MetricType> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(buf: &'a [u8], format: Format) -> Self {
-        let utf8_valid_up_to = match std::str::from_utf8(buf) {
-            Ok(_) => buf.len(),
-            Err(e) => e.valid_up_to(),
+        let (utf8_valid_up_to, text) = match std::str::from_utf8(buf) {
+            Ok(s) => (buf.len(), s),
+            Err(e) => (
+                e.valid_up_to(),
+                std::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or_default(),
+            ),
         };
-        let text = std::str::from_utf8(&buf[..utf8_valid_up_to]).unwrap_or_default();
         Parser {
             buf,
             pos: 0,
