@@ -573,3 +573,67 @@ fn import_is_atomic() {
     assert!(db.metrics().compactions_total > 0);
     assert_eq!(dump(&db, &[name_re("imp")], i64::MIN, i64::MAX), before);
 }
+
+/// Footprint on a mixed workload (a third each constant gauges, counters, slowly moving
+/// gauges), 15 s interval, with exact or jittered (0-2 ms) scrape timestamps: persisted bytes
+/// per sample and head bytes per series. Prints the numbers.
+fn footprint(jitter: bool) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..opts(dir.path())
+    })
+    .unwrap();
+    let n = 900usize;
+    let labels: Vec<Labels> = (0..n)
+        .map(|i| {
+            l(&[
+                ("__name__", &format!("metric_{}", i % 30)),
+                ("instance", &format!("host-{}:9100", i % 10)),
+                ("job", "node"),
+                ("series", &i.to_string()),
+            ])
+        })
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(1);
+    let mut values = vec![100f64; n];
+    let mut refs = vec![None; n];
+    let steps = 7_200_000 / 15_000;
+    for k in 0..=steps {
+        let t = k * 15_000 + if jitter { rng.i64(0..3) } else { 0 };
+        let mut a = db.appender();
+        for i in 0..n {
+            match i % 3 {
+                0 => {}
+                1 => values[i] += rng.u32(0..20) as f64,
+                _ => values[i] += (rng.i32(-2..=2) as f64) * 0.5,
+            }
+            refs[i] = Some(a.append(refs[i], &labels[i], t, values[i]).unwrap());
+        }
+        a.commit().unwrap();
+    }
+    db.run_maintenance_once().unwrap();
+    let st = db.stats(10);
+    let first = st
+        .partitions
+        .iter()
+        .find(|p| p.0 == 0)
+        .expect("first partition persisted");
+    let per_sample = first.2 as f64 / (n as i64 * steps) as f64;
+    let per_series = st.head_bytes as f64 / n as f64;
+    println!(
+        "jitter={jitter}: persisted bytes/sample (chunks, series, postings, keys): {per_sample:.3}"
+    );
+    println!("jitter={jitter}: head bytes/series after persistence: {per_series:.0}");
+    (per_sample, per_series)
+}
+
+#[test]
+fn disk_and_memory_footprint() {
+    let (aligned, mem) = footprint(false);
+    let (jittered, _) = footprint(true);
+    // Measured budget on this workload (see the printed numbers in the report).
+    assert!(aligned < 1.6, "{aligned}");
+    assert!(jittered < 3.5, "{jittered}");
+    assert!(mem < 1_000.0, "{mem}");
+}
