@@ -3,8 +3,8 @@
 //! unpublished partitions, and published in one atomic registry update at the end. On any
 //! error the unpublished partitions are dropped: nothing half-written becomes visible.
 //!
-//! The parser is not this crate's business: callers adapt one (e.g. `sightline-exposition`'s
-//! OpenMetrics parser) to [`ImportSource`].
+//! Input comes through [`ImportSource`]; [`OpenMetricsSource`] adapts
+//! `sightline-exposition`'s OpenMetrics parser (the only parsing this crate borrows).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -71,17 +71,106 @@ pub struct ImportStats {
 /// Samples buffered before they are written out to unpublished partitions.
 const FLUSH_SAMPLES: usize = 4_000_000;
 
-/// Opens the store at `data_dir` (it must not be open elsewhere), imports every sample of
-/// `source` and closes it. `progress` is called about every 100k samples and at the end.
+/// Reads the OpenMetrics file `input`, opens the store at `data_dir` (it must not be open
+/// elsewhere), imports every sample and closes the store. Like `promtool tsdb
+/// create-blocks-from openmetrics`: every sample needs a timestamp, the file must end with
+/// `# EOF`, and a parse error (reported with its line) leaves the store unchanged.
+/// `progress` is called about every 100k samples and at the end.
 pub fn import_openmetrics(
+    input: &Path,
     data_dir: &Path,
-    source: &mut dyn ImportSource,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportStats> {
+    let buf = std::fs::read(input).map_err(|e| Error::io(input, e))?;
     let db = Tsdb::open(TsdbOptions::new(data_dir))?;
-    let stats = db.import(source, progress)?;
+    let stats = db.import(&mut OpenMetricsSource::new(&buf), progress)?;
     db.close()?;
     Ok(stats)
+}
+
+/// An [`ImportSource`] over an OpenMetrics text buffer.
+pub struct OpenMetricsSource<'a> {
+    buf: &'a [u8],
+    parser: sightline_exposition::Parser<'a>,
+    builder: sightline_model::LabelsBuilder,
+    /// Byte offset and 1-based line of the last sample line seen.
+    offset: usize,
+    line: u64,
+    done: bool,
+}
+
+impl<'a> OpenMetricsSource<'a> {
+    /// Parses `buf` as OpenMetrics 1.0 text.
+    pub fn new(buf: &'a [u8]) -> Self {
+        OpenMetricsSource {
+            buf,
+            parser: sightline_exposition::parse(buf, sightline_exposition::Format::OpenMetrics),
+            builder: sightline_model::LabelsBuilder::new(),
+            offset: 0,
+            line: 1,
+            done: false,
+        }
+    }
+
+    /// Advances the line counter to the byte offset of `raw` inside the buffer.
+    fn locate(&mut self, raw: &[u8]) {
+        let off = (raw.as_ptr() as usize)
+            .saturating_sub(self.buf.as_ptr() as usize)
+            .min(self.buf.len());
+        if off > self.offset {
+            self.line += self.buf[self.offset..off]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.offset = off;
+        }
+    }
+}
+
+impl ImportSource for OpenMetricsSource<'_> {
+    fn next_sample(&mut self) -> Result<Option<ImportSample>> {
+        use sightline_exposition::Entry;
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            match self.parser.next() {
+                None => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(Error::Parse {
+                        line: e.line as u64,
+                        message: format!("column {}: {}", e.column, e.message),
+                    });
+                }
+                Some(Ok(Entry::Series(s))) => {
+                    self.locate(s.raw);
+                    let Some(t) = s.timestamp_ms else {
+                        self.done = true;
+                        return Err(Error::Parse {
+                            line: self.line,
+                            message: "sample without a timestamp".into(),
+                        });
+                    };
+                    self.builder.clear();
+                    s.labels_into(&mut self.builder);
+                    return Ok(Some(ImportSample {
+                        labels: self.builder.build(),
+                        t,
+                        v: s.value,
+                    }));
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.offset as u64
+    }
 }
 
 impl Tsdb {

@@ -25,7 +25,9 @@ mod query;
 mod store;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
-pub use import::{import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats};
+pub use import::{
+    import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats, OpenMetricsSource,
+};
 
 /// Internals exposed for the criterion benches only; not a stable API.
 #[doc(hidden)]

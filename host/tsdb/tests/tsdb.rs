@@ -637,3 +637,56 @@ fn disk_and_memory_footprint() {
     assert!(jittered < 3.5, "{jittered}");
     assert!(mem < 1_000.0, "{mem}");
 }
+
+#[test]
+fn import_openmetrics_file_then_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut om = String::from("# HELP temp A temperature.\n# TYPE temp gauge\n");
+    // Six hours at one minute, two series; OpenMetrics timestamps are seconds.
+    // OpenMetrics keeps each series' samples together.
+    for k in 0..360 {
+        let t = 1_700_000_000 + k * 60;
+        om.push_str(&format!("temp{{room=\"a\"}} {} {t}\n", k as f64 / 4.0));
+    }
+    for k in 0..360 {
+        let t = 1_700_000_000 + k * 60;
+        om.push_str(&format!("temp{{room=\"b\"}} {} {t}.5\n", -(k as f64)));
+    }
+    om.push_str("# EOF\n");
+    let input = dir.path().join("in.om");
+    std::fs::write(&input, &om).unwrap();
+    let data = dir.path().join("data");
+    let mut last = sightline_tsdb::ImportProgress::default();
+    let st = sightline_tsdb::import_openmetrics(&input, &data, &mut |p| last = p).unwrap();
+    assert_eq!((st.samples, st.series), (720, 2));
+    assert_eq!(last.samples, 720);
+    assert!(last.bytes_read > 0);
+    let db = Tsdb::open(opts(&data)).unwrap();
+    let got = dump(&db, &[Matcher::equal("room", "b")], i64::MIN, i64::MAX);
+    assert_eq!(got[0].0, l(&[("__name__", "temp"), ("room", "b")]));
+    assert_eq!(got[0].1.len(), 360);
+    assert_eq!(
+        got[0].1[100],
+        (1_700_000_000_000 + 100 * 60_000 + 500, (-100f64).to_bits())
+    );
+    drop(db);
+
+    // Bad input: the error names the line and nothing is written.
+    let cases = [
+        ("# TYPE x gauge\nx 1 100\nx 2\n# EOF\n", "line 3"),
+        ("# TYPE x gauge\nx 1 100\nx{a=} 2 200\n# EOF\n", "line 3"),
+        ("# TYPE x gauge\nx 1 100\n", "line"),
+    ];
+    for (text, want) in cases {
+        let bad = dir.path().join("bad.om");
+        std::fs::write(&bad, text).unwrap();
+        let data = dir.path().join(format!("bad-{}", fastrand::u32(..)));
+        let err = sightline_tsdb::import_openmetrics(&bad, &data, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains(want), "{text:?}: {err}");
+        let db = Tsdb::open(opts(&data)).unwrap();
+        assert!(
+            db.stats(1).partitions.is_empty(),
+            "{text:?} left data behind"
+        );
+    }
+}
