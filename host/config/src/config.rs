@@ -1852,6 +1852,73 @@ impl Config {
     }
 }
 
+/// Go's `os.Expand` with Prometheus' mapping: `$NAME` and `${NAME}` become the variable's value
+/// (empty when unset or empty), `$$` stays `$`; malformed `${` forms are dropped as in Go.
+pub(crate) fn expand_env(s: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let map = |name: &str| -> String {
+        if name == "$" {
+            return "$".to_string();
+        }
+        lookup(name).unwrap_or_default()
+    };
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut j = 0;
+    while j < b.len() {
+        if b[j] == b'$' && j + 1 < b.len() {
+            out.push_str(&s[i..j]);
+            let (name, w) = shell_name(&s[j + 1..]);
+            if name.is_empty() && w > 0 {
+                // Invalid syntax: Go eats the characters.
+            } else if name.is_empty() {
+                out.push('$');
+            } else {
+                out.push_str(&map(name));
+            }
+            j += w;
+            i = j + 1;
+        }
+        j += 1;
+    }
+    out.push_str(&s[i.min(s.len())..]);
+    out
+}
+
+fn is_shell_special(c: u8) -> bool {
+    matches!(
+        c,
+        b'*' | b'#' | b'$' | b'@' | b'!' | b'?' | b'-' | b'0'..=b'9'
+    )
+}
+
+/// Go's `getShellName`: the variable name after `$` and how many bytes it spans.
+fn shell_name(s: &str) -> (&str, usize) {
+    let b = s.as_bytes();
+    if b[0] == b'{' {
+        if b.len() > 2 && is_shell_special(b[1]) && b[2] == b'}' {
+            return (&s[1..2], 3);
+        }
+        for i in 1..b.len() {
+            if b[i] == b'}' {
+                if i == 1 {
+                    return ("", 2);
+                }
+                return (&s[1..i], i + 1);
+            }
+        }
+        return ("", 1);
+    }
+    if is_shell_special(b[0]) {
+        return (&s[0..1], 1);
+    }
+    let n = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    (&s[..n], n)
+}
+
 /// Prometheus' `config.JoinDir`: relative paths are joined with `dir`; empty stays empty.
 pub(crate) fn join_dir(dir: &Path, p: &str) -> String {
     if p.is_empty() || Path::new(p).is_absolute() {
@@ -1877,7 +1944,12 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
     let Some(raw) = first_document::<RawConfig>(src, name)? else {
         return Ok(Config::default());
     };
-    let global = raw.global.unwrap_or_default();
+    let mut global = raw.global.unwrap_or_default();
+    // Prometheus expands environment variables in external label values after loading.
+    global.external_labels = Labels::from_pairs(global.external_labels.iter().map(|l| {
+        let v = expand_env(&l.value, |name| std::env::var(name).ok());
+        (l.name.clone(), v)
+    }));
     let scheme = NameValidation::from_scheme(&global.metric_name_validation_scheme);
     let mut alerting = raw.alerting.unwrap_or_default();
     let alerting_err = |rel: Vec<Seg>, msg: String| {
@@ -2035,4 +2107,36 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         remote_read,
         tracing: raw.tracing,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_env_matches_go_os_expand() {
+        let env = |n: &str| match n {
+            "HOST" => Some("h1".to_string()),
+            "1" => Some("one".to_string()),
+            _ => None,
+        };
+        for (input, want) in [
+            ("plain", "plain"),
+            ("$HOST", "h1"),
+            ("${HOST}-x", "h1-x"),
+            ("$HOST.x", "h1.x"),
+            ("$MISSING", ""),
+            ("a$$b", "a$b"),
+            ("cost: 5$", "cost: 5$"),
+            ("${}", ""),
+            ("${HOST", "HOST"),
+            ("$1x", "onex"),
+            ("${1}", "one"),
+            ("$-", ""),
+            ("é$HOSTé", "éh1é"),
+            ("$é", "$é"),
+        ] {
+            assert_eq!(expand_env(input, env), want, "{input}");
+        }
+    }
 }

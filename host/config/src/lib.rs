@@ -14,7 +14,8 @@
 //! Semantics follow Prometheus 3: no default port is added to targets; label names follow the
 //! UTF-8 rules (any non-empty string) unless `metric_name_validation_scheme: legacy` asks for
 //! `[a-zA-Z_][a-zA-Z0-9_]*`, and relabel rules inherit that scheme from their scrape config (or
-//! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
+//! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first; environment
+//! variables (`$VAR`, `${VAR}`) in `external_labels` values are expanded, as Prometheus 3 does. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
 //! unsupported, and so is every service discovery other than `static_configs` and
 //! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` and `runtime`
 //! are accepted and ignored.

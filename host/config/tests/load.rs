@@ -601,3 +601,20 @@ fn accept_header_matches_prometheus() {
         .accept_header()
         .starts_with("application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"));
 }
+
+#[test]
+fn external_labels_expand_environment_variables() {
+    let (var, value) = std::env::vars()
+        .find(|(k, v)| !v.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .expect("some environment variable is set");
+    let src = format!("global:\n  external_labels:\n    a: 'x-${{{var}}}'\n    b: 'cost$$'\n    c: '${{SIGHTLINE_SURELY_UNSET_VARIABLE}}'\n");
+    let cfg = load_str(&src, "e.yml").unwrap();
+    let l = &cfg.global.external_labels;
+    assert_eq!(l.get("a"), Some(format!("x-{value}").as_str()));
+    assert_eq!(l.get("b"), Some("cost$"));
+    assert_eq!(
+        l.get("c"),
+        None,
+        "an unset variable expands to an empty value"
+    );
+}
