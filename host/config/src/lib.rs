@@ -68,9 +68,9 @@ pub use relabel::{
     expand, hashmod, relabel, relabel_builder, Action, NameValidation, Regex, RelabelConfig,
 };
 pub use target::{
-    populate_labels, PopulatedTarget, TargetGroup, ADDRESS_LABEL, FILEPATH_LABEL,
-    META_LABEL_PREFIX, METRICS_PATH_LABEL, PARAM_LABEL_PREFIX, SCHEME_LABEL, SCRAPE_INTERVAL_LABEL,
-    SCRAPE_TIMEOUT_LABEL,
+    alertmanager_url, populate_alertmanager_labels, populate_labels, PopulatedTarget, TargetGroup,
+    ADDRESS_LABEL, ALERTS_PATH_LABEL, FILEPATH_LABEL, META_LABEL_PREFIX, METRICS_PATH_LABEL,
+    PARAM_LABEL_PREFIX, SCHEME_LABEL, SCRAPE_INTERVAL_LABEL, SCRAPE_TIMEOUT_LABEL,
 };
 
 /// The configuration Sightline runs when no `--config.file` is given: it scrapes its own

@@ -215,3 +215,82 @@ impl serde::Serialize for TargetGroup {
         m.end()
     }
 }
+
+/// `__alerts_path__`: the path alerts are posted to on an Alertmanager.
+pub const ALERTS_PATH_LABEL: &str = "__alerts_path__";
+
+/// Builds an Alertmanager's labels as Prometheus' `AlertmanagerFromGroup` does: the target's
+/// labels, `__scheme__` from the config, `__alerts_path__` = `path_prefix` + `/api/v2/alerts`, the
+/// group's labels where the target has none, then the config's `relabel_configs`. A kept
+/// Alertmanager must have an `__address__` without `/`; its push URL is
+/// [`alertmanager_url`] of the final labels.
+pub fn populate_alertmanager_labels(
+    cfg: &crate::config::AlertmanagerConfig,
+    target: &Labels,
+    group_labels: &Labels,
+) -> Result<PopulatedTarget> {
+    let mut b = LabelsBuilder::new();
+    for l in target {
+        b.set(l.name.clone(), l.value.clone());
+    }
+    b.set(SCHEME_LABEL, cfg.scheme.as_str());
+    b.set(
+        ALERTS_PATH_LABEL,
+        alerts_post_path(&cfg.path_prefix, &cfg.api_version),
+    );
+    for l in group_labels {
+        if !target.has(&l.name) {
+            b.set(l.name.clone(), l.value.clone());
+        }
+    }
+    let discovered_labels = b.build();
+    if !relabel_builder(&mut b, &cfg.relabel_configs) {
+        return Ok(PopulatedTarget {
+            labels: None,
+            discovered_labels,
+        });
+    }
+    check_target_address(b.get(ADDRESS_LABEL).unwrap_or("")).map_err(Error::InvalidTarget)?;
+    Ok(PopulatedTarget {
+        labels: Some(b.build()),
+        discovered_labels,
+    })
+}
+
+/// The push URL of an Alertmanager from its final labels: `<__scheme__>://<__address__><__alerts_path__>`.
+pub fn alertmanager_url(labels: &Labels) -> String {
+    format!(
+        "{}://{}{}",
+        labels.get_or_empty(SCHEME_LABEL),
+        labels.get_or_empty(ADDRESS_LABEL),
+        labels.get_or_empty(ALERTS_PATH_LABEL)
+    )
+}
+
+/// Go's `path.Join("/", prefix, "/api/<v>/alerts")`: cleaned, rooted, no trailing slash.
+fn alerts_post_path(prefix: &str, api_version: &str) -> String {
+    let joined = format!("/{prefix}/api/{api_version}/alerts");
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_path_is_go_path_join() {
+        assert_eq!(alerts_post_path("", "v2"), "/api/v2/alerts");
+        assert_eq!(alerts_post_path("/prefix/", "v2"), "/prefix/api/v2/alerts");
+        assert_eq!(alerts_post_path("a//b/../c", "v2"), "/a/c/api/v2/alerts");
+    }
+}

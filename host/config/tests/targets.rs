@@ -263,3 +263,28 @@ fn file_sd_errors_are_located() {
         );
     }
 }
+
+#[test]
+fn alertmanager_targets() {
+    let cfg = load_str(
+        "alerting:\n  alertmanagers:\n    - path_prefix: /am\n      scheme: https\n      static_configs: [{targets: ['am1:9093', 'drop:1'], labels: {dc: x}}]\n      relabel_configs:\n        - {source_labels: [__address__], regex: 'drop:.*', action: drop}\n",
+        "a.yml",
+    )
+    .unwrap();
+    let am = &cfg.alerting.alertmanagers[0];
+    let g = &am.static_configs[0];
+    let t = sightline_config::populate_alertmanager_labels(am, &g.targets[0], &g.labels).unwrap();
+    let labels = t.labels.unwrap();
+    assert_eq!(
+        sightline_config::alertmanager_url(&labels),
+        "https://am1:9093/am/api/v2/alerts"
+    );
+    assert_eq!(labels.get("dc"), Some("x"));
+    let dropped =
+        sightline_config::populate_alertmanager_labels(am, &g.targets[1], &g.labels).unwrap();
+    assert_eq!(dropped.labels, None);
+    assert_eq!(
+        dropped.discovered_labels.get("__alerts_path__"),
+        Some("/am/api/v2/alerts")
+    );
+}
