@@ -510,27 +510,38 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
     c.proxy_url = raw.proxy_url.map(|u| u.0);
     c.no_proxy = nonempty(raw.no_proxy);
     c.proxy_from_environment = raw.proxy_from_environment.unwrap_or(false);
-    if c.proxy_from_environment && (c.proxy_url.is_some() || c.no_proxy.is_some()) {
-        return Err("if proxy_from_environment is configured, proxy_url and no_proxy must not be configured".into());
-    }
-    if c.no_proxy.is_some() && c.proxy_url.is_none() {
-        return Err("if no_proxy is configured, proxy_url must also be configured".into());
-    }
     c.proxy_connect_header = raw
         .proxy_connect_header
         .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| (k, v.into_iter().map(|s| Secret(s.0)).collect()))
         .collect();
+    // common/config ProxyConfig.Validate, in its order.
     if !c.proxy_connect_header.is_empty() && c.proxy_url.is_none() && !c.proxy_from_environment {
         return Err("if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured".into());
+    }
+    if c.proxy_from_environment && c.proxy_url.is_some() {
+        return Err(
+            "if proxy_from_environment is configured, proxy_url must not be configured".into(),
+        );
+    }
+    if c.proxy_from_environment && c.no_proxy.is_some() {
+        return Err(
+            "if proxy_from_environment is configured, no_proxy must not be configured".into(),
+        );
+    }
+    if c.no_proxy.is_some() && c.proxy_url.is_none() {
+        return Err("if no_proxy is configured, proxy_url must also be configured".into());
     }
     for (name, h) in raw.http_headers.unwrap_or_default() {
         if RESERVED_HEADERS
             .iter()
             .any(|r| r.eq_ignore_ascii_case(&name))
         {
-            return Err(format!("setting header {name:?} is not allowed"));
+            return Err(format!(
+                "setting header {:?} is not allowed",
+                canonical_header_key(&name)
+            ));
         }
         c.http_headers.insert(
             name,
@@ -557,6 +568,22 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
         );
     }
     Ok(c)
+}
+
+/// Go's `http.CanonicalHeaderKey` for ASCII names: `x-foo-bar` → `X-Foo-Bar`.
+fn canonical_header_key(name: &str) -> String {
+    let mut upper = true;
+    name.chars()
+        .map(|c| {
+            let out = if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            };
+            upper = c == '-';
+            out
+        })
+        .collect()
 }
 
 /// Headers `http_headers` may not set (Prometheus' common/config list).

@@ -427,6 +427,16 @@ fn broken_configs_are_located() {
         ),
         ("tracing:\n  sampling_fraction: 1\n", "b.yml:2:3:", "tracing endpoint must be set"),
         (
+            "scrape_configs:\n  - job_name: a\n    http_headers:\n      user-agent: {values: [x]}\n",
+            "b.yml:2:5:",
+            r#"setting header "User-Agent" is not allowed"#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    no_proxy: localhost\n",
+            "b.yml:2:5:",
+            "if no_proxy is configured, proxy_url must also be configured",
+        ),
+        (
             "tracing:\n  endpoint: x:4317\n  compression: foo\n",
             "b.yml:2:3:",
             "invalid compression type foo provided, valid options: gzip",
