@@ -155,16 +155,22 @@ pub(crate) fn aggregate(
         ));
     }
 
-    let keep_items = matches!(
-        op,
-        "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile"
-    );
+    let keep_items = matches!(op, "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile");
+    // Groups are keyed by a hash of the grouping labels, as Prometheus does.
+    let mut names: Vec<String> = a.grouping.clone();
+    if a.without {
+        names.push("__name__".to_string());
+    }
+    names.sort();
+    names.dedup();
+    let mut hindex: HashMap<u64, usize> = HashMap::new();
     for el in v {
-        let gl = group_labels(&el.labels, a);
-        let gi = match index.get(&gl) {
+        let h = el.labels.hash_for_labels(&names, !a.without);
+        let gi = match hindex.get(&h) {
             Some(&i) => i,
             None => {
-                index.insert(gl.clone(), order.len());
+                let gl = group_labels(&el.labels, a);
+                hindex.insert(h, order.len());
                 let f = el.v;
                 order.push(Group {
                     labels: gl,

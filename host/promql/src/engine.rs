@@ -197,6 +197,7 @@ impl Engine {
             sub_cache: HashMap::new(),
             is_range,
             checks: 0,
+            cursors: HashMap::new(),
         };
         ev.load(q, expr)?;
         let value = if !is_range {
@@ -237,6 +238,7 @@ impl Engine {
             }
         } else {
             let mut series: HashMap<Labels, usize> = HashMap::new();
+            let mut by_ptr: HashMap<(usize, bool), (Arc<Labels>, usize)> = HashMap::new();
             let mut out: Vec<RangeSeries> = Vec::new();
             let mut ts = start;
             while ts <= end {
@@ -257,16 +259,24 @@ impl Engine {
                     }
                     Arg::Vector(els) => {
                         for e in els {
-                            let l = finish_labels(&e);
-                            let idx = match series.get(&l) {
-                                Some(i) => *i,
+                            // Most elements share their label set with earlier steps (same
+                            // `Arc`): look those up by address, keeping the `Arc` alive so the
+                            // address cannot be reused within the query.
+                            let key = (Arc::as_ptr(&e.labels) as usize, e.drop_name);
+                            let idx = match by_ptr.get(&key) {
+                                Some((_, i)) => *i,
                                 None => {
-                                    out.push(RangeSeries {
-                                        labels: l.clone(),
-                                        samples: vec![],
-                                    });
-                                    series.insert(l, out.len() - 1);
-                                    out.len() - 1
+                                    let l = finish_labels(&e);
+                                    let i = match series.get(&l) {
+                                        Some(i) => *i,
+                                        None => {
+                                            out.push(RangeSeries { labels: l.clone(), samples: vec![] });
+                                            series.insert(l, out.len() - 1);
+                                            out.len() - 1
+                                        }
+                                    };
+                                    by_ptr.insert(key, (e.labels.clone(), i));
+                                    i
                                 }
                             };
                             if out[idx].samples.last().is_some_and(|s| s.t == ts) {
@@ -395,6 +405,7 @@ pub(crate) struct Ev<'a> {
     sub_cache: HashMap<(usize, i64), Vec<Elem>>,
     pub(crate) is_range: bool,
     checks: u32,
+    cursors: HashMap<usize, (i64, Vec<(usize, usize)>)>,
 }
 
 struct Need {
@@ -601,6 +612,15 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
+    /// Per-series positions from the previous evaluation of a selector and whether they are
+    /// unusable (time went backwards or first use), in which case callers binary-search.
+    fn take_cursor(&mut self, key: usize, t_ref: i64, n: usize) -> (Vec<(usize, usize)>, bool) {
+        match self.cursors.remove(&key) {
+            Some(c) if c.0 <= t_ref && c.1.len() == n => (c.1, false),
+            _ => (vec![(0, 0); n], true),
+        }
+    }
+
     fn count_samples(&mut self, n: usize) -> Result<()> {
         self.step_samples += n;
         if self.step_samples + self.out_samples > self.max_samples {
@@ -618,8 +638,14 @@ impl<'a> Ev<'a> {
             None => return Ok(vec![]),
         };
         let mut out = Vec::new();
-        for s in data.iter() {
-            let idx = s.samples.partition_point(|x| x.t <= t_ref);
+        let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
+        for (si, s) in data.iter().enumerate() {
+            let idx = if fresh {
+                s.samples.partition_point(|x| x.t <= t_ref)
+            } else {
+                seek_after(&s.samples, pos[si].1, t_ref)
+            };
+            pos[si].1 = idx;
             if idx == 0 {
                 continue;
             }
@@ -642,6 +668,7 @@ impl<'a> Ev<'a> {
                 drop_name: false,
             });
         }
+        self.cursors.insert(key, (t_ref, pos));
         self.count_samples(out.len())?;
         Ok(out)
     }
@@ -659,10 +686,19 @@ impl<'a> Ev<'a> {
         let key = vs as *const VectorSelector as usize;
         let mut out = Vec::new();
         let mut n = 0;
-        if let Some(data) = self.data.get(&key) {
-            for s in data.iter() {
-                let lo = s.samples.partition_point(|x| x.t <= start);
-                let hi = s.samples.partition_point(|x| x.t <= t_ref);
+        if let Some(data) = self.data.get(&key).cloned() {
+            let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
+            for (si, s) in data.iter().enumerate() {
+                let (lo, hi) = if fresh {
+                    (
+                        s.samples.partition_point(|x| x.t <= start),
+                        s.samples.partition_point(|x| x.t <= t_ref),
+                    )
+                } else {
+                    let lo = seek_after(&s.samples, pos[si].0, start);
+                    (lo, seek_after(&s.samples, pos[si].1.max(lo), t_ref))
+                };
+                pos[si] = (lo, hi);
                 if vs.anchored || vs.smoothed {
                     // Extended selectors keep the neighbours just outside the window (within
                     // the lookback delta).
@@ -701,6 +737,7 @@ impl<'a> Ev<'a> {
                     drop_name: false,
                 });
             }
+            self.cursors.insert(key, (t_ref, pos));
         }
         self.count_samples(n)?;
         Ok(MatrixArg {
@@ -1067,4 +1104,19 @@ pub(crate) fn drops_name(op: BinOp) -> bool {
 #[allow(dead_code)]
 pub(crate) fn is_one_to_one(c: Card) -> bool {
     c == Card::OneToOne
+}
+
+/// The first index at or after `from` whose sample is newer than `t`, assuming every sample
+/// before `from` is not. Walks a few samples, then falls back to a binary search.
+fn seek_after(samples: &[Sample], from: usize, t: i64) -> usize {
+    let mut i = from.min(samples.len());
+    let mut steps = 0;
+    while i < samples.len() && samples[i].t <= t {
+        i += 1;
+        steps += 1;
+        if steps > 16 {
+            return i + samples[i..].partition_point(|x| x.t <= t);
+        }
+    }
+    i
 }

@@ -290,6 +290,24 @@ fn linear_regression(s: &[Sample], intercept_t: i64) -> (f64, f64) {
     (slope, intercept)
 }
 
+/// `__name__` and `__type__` without binary searches: labels starting with `__` sort before
+/// every lowercase name, so a short scan from the front finds them.
+fn name_and_type(l: &Labels) -> (Option<&str>, Option<&str>) {
+    let (mut name, mut typ) = (None, None);
+    for lb in l.iter() {
+        let first = lb.name.as_bytes().first().copied().unwrap_or(0);
+        if first > b'_' {
+            break;
+        }
+        if lb.name == "__name__" {
+            name = Some(lb.value.as_str());
+        } else if lb.name == "__type__" {
+            typ = Some(lb.value.as_str());
+        }
+    }
+    (name, typ)
+}
+
 fn has_counter_suffix(name: &str) -> bool {
     name.ends_with("_total")
         || name.ends_with("_sum")
@@ -435,8 +453,8 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                     extrapolated_rate(s, &m, is_counter, is_rate)
                 };
                 if is_counter && !s.is_empty() {
-                    if let Some(n) = w.labels.metric_name() {
-                        let typ = w.labels.get("__type__");
+                    let (name, typ) = name_and_type(&w.labels);
+                    if let Some(n) = name {
                         if let Some(t) = typ {
                             if t != "counter" && t != "histogram" {
                                 let msg = format!("metric might not be a counter, __type__ label is not set to \"counter\" or \"histogram\": {n:?}");
