@@ -30,11 +30,14 @@
 //!     plugin: node-exporter
 //! ```
 //!
-//! Such a job's samples come from the plugin, not from HTTP; every other key keeps its meaning
-//! (intervals, limits, relabeling, labels). `static_configs` and `file_sd_configs` are allowed:
-//! their targets are handed to the plugin (for exporters that reach a remote system). Without
-//! either, the job has one implicit target whose `__address__` (and so `instance`) is the plugin
-//! name; see [`ScrapeConfig::static_target_groups`].
+//! Such a job's samples come from the plugin, not from HTTP. Intervals, timeouts, limits,
+//! `honor_*`, relabeling and target labels keep their meaning; `params` are handed to the plugin
+//! (as an exporter would receive URL parameters); the HTTP client keys (`scheme`,
+//! `metrics_path`, auth, TLS, proxy) are accepted and unused. `static_configs` and
+//! `file_sd_configs` are allowed: their targets are handed to the plugin (for exporters that
+//! reach a remote system). Without either, the job has one implicit target whose `__address__`
+//! (and so `instance`) is the plugin name; see [`ScrapeConfig::static_target_groups`]. A plugin
+//! name is letters, digits, `-`, `_` and `.`, starting with a letter or digit.
 //!
 //! This crate knows nothing of scraping, HTTP serving, storage or plugins' runtime: it turns
 //! files into validated values. Watching files for changes is the scrape crate's job.
