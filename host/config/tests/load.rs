@@ -67,6 +67,19 @@ fn embedded_default_config_loads() {
     assert_eq!(node.plugin.as_deref(), Some("node-exporter"));
     let groups = node.static_target_groups();
     assert_eq!(groups[0].addresses().collect::<Vec<_>>(), ["node-exporter"]);
+    let t =
+        sightline_config::populate_labels(node, &groups[0].targets[0], &groups[0].labels).unwrap();
+    let labels = t.labels.unwrap();
+    assert_eq!(
+        (labels.get("job"), labels.get("instance")),
+        (Some("node"), Some("node-exporter"))
+    );
+    // `sightline check config` accepts it as a file too.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("default.yml");
+    std::fs::write(&p, DEFAULT_CONFIG_YAML).unwrap();
+    let r = sightline_config::check_config_file(&p);
+    assert!(r.success, "{}", r.text);
 }
 
 #[test]
