@@ -66,6 +66,14 @@ pub enum Error {
         /// The linker's message.
         message: String,
     },
+    /// The plugin file could not be loaded (see `message`).
+    #[error("loading plugin {name:?}: {message}")]
+    LoadFailed {
+        /// Plugin name.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// The guest ran past its time limit.
     #[error("plugin {name:?} exceeded its time limit of {limit:?}")]
     Timeout {
@@ -143,6 +151,7 @@ impl Error {
             Error::Manifest { .. } | Error::UnsetVariable { .. } => "manifest",
             Error::Compile { .. } => "compile",
             Error::Link { .. } => "link",
+            Error::LoadFailed { .. } => "load",
             Error::Timeout { .. } => "timeout",
             Error::MemoryLimit { .. } => "memory_limit",
             Error::Trapped { .. } => "trap",

@@ -15,6 +15,7 @@
 //! plugin's [`PluginStats`].
 
 mod bindings;
+pub mod cli;
 mod convert;
 mod engine;
 mod error;
