@@ -1,1 +1,16 @@
-//! sightline-api.
+//! The HTTP surface of the daemon: Prometheus' API v1 (same paths, envelopes, error types and
+//! number encoding), the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`) and
+//! `/metrics`.
+//!
+//! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
+//! by hand in [`dto`]. It reads state through the narrow [`ApiState`] handles and never owns a
+//! subsystem.
+//! Boundary: [`router`] is the whole public surface; tests drive it with `oneshot`.
+
+mod dto;
+mod error;
+mod params;
+mod routes;
+
+pub use error::{ApiError, ErrorType};
+pub use routes::{router, ApiState, BuildInfo, MetricsRenderer, ReloadFn, TargetsSource};

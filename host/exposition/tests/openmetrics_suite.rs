@@ -22,7 +22,7 @@ fn outcome(buf: &[u8]) -> Result<usize, String> {
 }
 
 #[test]
-fn openmetrics_suite() {
+fn conformance_openmetrics_suite() {
     let dir = suite_dir();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(

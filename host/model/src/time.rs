@@ -70,7 +70,7 @@ pub fn format_duration(d: Duration) -> String {
         if ms >= *f {
             let n = ms / f;
             // Prometheus only uses weeks and years when they divide exactly.
-            if (*u == "y" || *u == "w") && ms % f != 0 {
+            if (*u == "y" || *u == "w") && !ms.is_multiple_of(*f) {
                 continue;
             }
             out.push_str(&n.to_string());

@@ -1,0 +1,201 @@
+//! Command-line interface. Flag names follow Prometheus (`--config.file`, `--web.listen-address`,
+//! ...) so existing unit files and scripts keep working.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sightline: metrics scraping, storage, PromQL, rules and alerting in one daemon, extended by
+/// sandboxed WebAssembly plugins. Compatible with Prometheus' configuration and HTTP API.
+#[derive(Debug, Parser)]
+#[command(name = "sightline", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Only log messages with the given severity or above.
+    #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
+    pub(crate) log_level: LogLevel,
+    /// Output format of log messages.
+    #[arg(long = "log.format", value_enum, default_value = "logfmt", global = true)]
+    pub(crate) log_format: LogFormat,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the daemon: scrape, store, answer queries, evaluate rules, route alerts.
+    Serve(ServeArgs),
+    /// Validate configuration files like promtool (exit 0 valid, 1 invalid).
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CheckCommand {
+    /// Check prometheus.yml-format configuration files and what they reference.
+    Config {
+        /// Configuration files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Flags of `sightline serve`, named as Prometheus names them.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServeArgs {
+    /// Prometheus configuration file (prometheus.yml format). Default: an embedded
+    /// configuration that scrapes Sightline itself and runs the node exporter plugin.
+    #[arg(long = "config.file")]
+    pub(crate) config_file: Option<PathBuf>,
+
+    /// Alertmanager configuration file (alertmanager.yml format). Default: embedded, logging
+    /// notifications.
+    #[arg(long = "alertmanager.config.file")]
+    pub(crate) alertmanager_config_file: Option<PathBuf>,
+
+    /// Base path for metrics storage.
+    #[arg(long = "storage.tsdb.path", default_value = "data/")]
+    pub(crate) storage_path: PathBuf,
+
+    /// How long to retain samples in storage (Prometheus duration, e.g. 15d, 12h).
+    #[arg(long = "storage.tsdb.retention.time", default_value = "15d", value_parser = parse_prom_duration)]
+    pub(crate) retention_time: std::time::Duration,
+
+    /// Maximum number of bytes that can be stored for blocks (e.g. 512MB, 10GB). 0 disables.
+    #[arg(long = "storage.tsdb.retention.size", value_parser = parse_bytes)]
+    pub(crate) retention_size: Option<u64>,
+
+    /// Address to listen on for the web UI, API and telemetry.
+    #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
+    pub(crate) listen_address: String,
+
+    /// Web configuration file (Prometheus web-config format: TLS and basic auth).
+    #[arg(long = "web.config.file")]
+    pub(crate) web_config_file: Option<PathBuf>,
+
+    /// The URL under which Sightline is externally reachable (used in links and alerts).
+    #[arg(long = "web.external-url")]
+    pub(crate) external_url: Option<String>,
+
+    /// Enable API endpoints for admin control actions (TSDB delete, snapshot).
+    #[arg(long = "web.enable-admin-api")]
+    pub(crate) enable_admin_api: bool,
+
+    /// Enable shutdown via HTTP (`/-/quit`). Reload (`/-/reload`) is always enabled; the
+    /// default listener is loopback only.
+    #[arg(long = "web.enable-lifecycle")]
+    pub(crate) enable_lifecycle: bool,
+
+    /// Directory of plugin components (`<name>.wasm` with optional `<name>.toml`), watched for
+    /// changes.
+    #[arg(long = "plugins.dir", default_value = "plugins/")]
+    pub(crate) plugins_dir: PathBuf,
+
+    /// Maximum time a query may take before being aborted.
+    #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_prom_duration)]
+    pub(crate) query_timeout: std::time::Duration,
+
+    /// Maximum number of samples a single query can load into memory.
+    #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
+    pub(crate) query_max_samples: usize,
+
+    /// The maximum lookback duration for retrieving metrics during expression evaluations.
+    #[arg(long = "query.lookback-delta", default_value = "5m", value_parser = parse_prom_duration)]
+    pub(crate) query_lookback_delta: std::time::Duration,
+
+    /// Maximum number of queries executed concurrently.
+    #[arg(long = "query.max-concurrency", default_value_t = 20)]
+    pub(crate) query_max_concurrency: usize,
+}
+
+impl ServeArgs {
+    /// The flags as `/api/v1/status/flags` reports them: Prometheus' names, string values.
+    pub(crate) fn as_flag_map(&self) -> Vec<(String, String)> {
+        let d = sightline_model::format_duration;
+        let opt = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        vec![
+            ("config.file".into(), opt(&self.config_file)),
+            ("alertmanager.config.file".into(), opt(&self.alertmanager_config_file)),
+            ("storage.tsdb.path".into(), self.storage_path.display().to_string()),
+            ("storage.tsdb.retention.time".into(), d(self.retention_time)),
+            ("storage.tsdb.retention.size".into(), self.retention_size.map(|b| format!("{b}B")).unwrap_or_else(|| "0B".into())),
+            ("web.listen-address".into(), self.listen_address.clone()),
+            ("web.config.file".into(), opt(&self.web_config_file)),
+            ("web.external-url".into(), self.external_url.clone().unwrap_or_default()),
+            ("web.enable-admin-api".into(), self.enable_admin_api.to_string()),
+            ("web.enable-lifecycle".into(), self.enable_lifecycle.to_string()),
+            ("plugins.dir".into(), self.plugins_dir.display().to_string()),
+            ("query.timeout".into(), d(self.query_timeout)),
+            ("query.max-samples".into(), self.query_max_samples.to_string()),
+            ("query.lookback-delta".into(), d(self.query_lookback_delta)),
+            ("query.max-concurrency".into(), self.query_max_concurrency.to_string()),
+        ]
+    }
+}
+
+fn parse_prom_duration(s: &str) -> Result<std::time::Duration, String> {
+    sightline_model::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// Prometheus' byte-size grammar: an integer with an optional unit B, KB, MB, GB, TB, PB, EB
+/// (powers of 1024, as Prometheus' `units.Base2Bytes`).
+pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
+    let mult: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        "TB" | "TIB" => 1 << 40,
+        "PB" | "PIB" => 1 << 50,
+        "EB" | "EIB" => 1 << 60,
+        _ => return Err(format!("invalid size unit in {s:?} (use B, KB, MB, GB, TB, PB, EB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} overflows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(parse_bytes("512MB").unwrap(), 512 << 20);
+        assert_eq!(parse_bytes("10").unwrap(), 10);
+        assert!(parse_bytes("1XB").is_err());
+    }
+
+    #[test]
+    fn serve_defaults_match_prometheus() {
+        let c = Cli::parse_from(["sightline", "serve"]);
+        let Command::Serve(a) = c.command else { panic!("not serve") };
+        let flags: std::collections::HashMap<_, _> = a.as_flag_map().into_iter().collect();
+        assert_eq!(flags["storage.tsdb.retention.time"], "15d");
+        assert_eq!(flags["query.lookback-delta"], "5m");
+        assert_eq!(flags["query.timeout"], "2m");
+        assert_eq!(flags["web.listen-address"], "127.0.0.1:9090");
+        assert_eq!(flags["storage.tsdb.path"], "data/");
+    }
+}

@@ -1,0 +1,230 @@
+//! `sightline serve`: wiring and lifecycle. Start order: config → storage → scrape → HTTP;
+//! stop order is the reverse, so nothing acknowledged is lost.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use parking_lot::{Mutex, RwLock};
+use sightline_api::{ApiState, BuildInfo, TargetsSource};
+use sightline_config::Config;
+use sightline_scrape::ScrapeManager;
+use sightline_storage_api::MemStorage;
+use sightline_telemetry::{names, Registry};
+use tokio::signal::unix::{signal, SignalKind};
+use tracing::{error, info, warn};
+
+use crate::cli::ServeArgs;
+
+/// Where the configuration comes from: a file, or the embedded default.
+#[derive(Clone)]
+enum ConfigSource {
+    File(PathBuf),
+    Embedded { listen_address: String },
+}
+
+impl ConfigSource {
+    fn load(&self) -> Result<Config> {
+        match self {
+            ConfigSource::File(p) => {
+                sightline_config::load_file(p).with_context(|| format!("loading configuration {}", p.display()))
+            }
+            ConfigSource::Embedded { listen_address } => {
+                let yaml = sightline_config::DEFAULT_CONFIG_YAML.replace("127.0.0.1:9090", listen_address);
+                sightline_config::load_str(&yaml, "<embedded default config>").context("loading the embedded default configuration")
+            }
+        }
+    }
+}
+
+struct ReloadMetrics {
+    ok: Arc<sightline_telemetry::Gauge>,
+    ok_ts: Arc<sightline_telemetry::Gauge>,
+    reloads: Arc<sightline_telemetry::CounterVec>,
+}
+
+/// Shared by the SIGHUP handler and `POST /-/reload`.
+struct Reloader {
+    source: ConfigSource,
+    scrape: Arc<ScrapeManager>,
+    config_yaml: Arc<RwLock<String>>,
+    status: Arc<RwLock<(bool, i64)>>,
+    metrics: ReloadMetrics,
+    /// Serialises reloads.
+    lock: Mutex<()>,
+}
+
+impl Reloader {
+    fn reload(&self) -> Result<()> {
+        let _g = self.lock.lock();
+        let res = self.source.load().and_then(|cfg| {
+            self.scrape.apply_config(&cfg).context("applying scrape configuration")?;
+            *self.config_yaml.write() = cfg.redacted_yaml();
+            Ok(())
+        });
+        let now = sightline_model::now_ms();
+        match &res {
+            Ok(()) => {
+                info!("configuration reloaded");
+                *self.status.write() = (true, now);
+                self.metrics.ok.set(1.0);
+                self.metrics.ok_ts.set(now as f64 / 1000.0);
+                self.metrics.reloads.with(&["success"]).inc();
+            }
+            Err(e) => {
+                error!(error = format!("{e:#}"), "configuration reload failed; the previous configuration keeps running");
+                self.status.write().0 = false;
+                self.metrics.ok.set(0.0);
+                self.metrics.reloads.with(&["failure"]).inc();
+            }
+        }
+        res
+    }
+}
+
+struct ScrapeTargets(Arc<ScrapeManager>);
+
+impl TargetsSource for ScrapeTargets {
+    fn active(&self) -> Vec<sightline_scrape::TargetSnapshot> {
+        self.0.active_targets()
+    }
+    fn dropped(&self) -> Vec<sightline_scrape::DroppedTarget> {
+        self.0.dropped_targets()
+    }
+    fn pools(&self) -> Vec<String> {
+        self.0.pools()
+    }
+}
+
+pub(crate) async fn run(args: ServeArgs) -> Result<()> {
+    let start_ms = sightline_model::now_ms();
+    let registry = Arc::new(Registry::new());
+    let source = match &args.config_file {
+        Some(p) => ConfigSource::File(p.clone()),
+        None => ConfigSource::Embedded { listen_address: args.listen_address.clone() },
+    };
+    let config = source.load()?;
+    info!(source = %describe(&source), jobs = config.scrape_configs.len(), "configuration loaded");
+
+    // Storage. The TSDB replaces this in-memory store in its own issue; everything below
+    // talks to the storage-api traits only.
+    let storage = Arc::new(MemStorage::new());
+    let ready = Arc::new(AtomicBool::new(false));
+
+    let scrape = Arc::new(ScrapeManager::new(storage.clone(), &registry, None));
+    scrape.apply_config(&config).context("applying scrape configuration")?;
+
+    let reload_metrics = ReloadMetrics {
+        ok: registry.gauge(names::CONFIG_LAST_RELOAD_SUCCESSFUL, "Whether the last configuration reload attempt was successful."),
+        ok_ts: registry.gauge(names::CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS, "Timestamp of the last successful configuration reload."),
+        reloads: registry.counter_vec(names::CONFIG_RELOADS, "Configuration reloads by outcome.", &["outcome"]),
+    };
+    reload_metrics.ok.set(1.0);
+    reload_metrics.ok_ts.set(start_ms as f64 / 1000.0);
+    let build = build_info();
+    registry
+        .gauge_vec(names::BUILD_INFO, "A metric with a constant '1' value labeled by version and toolchain.", &["version", "revision"])
+        .with(&[&build.version, &build.revision])
+        .set(1.0);
+
+    let config_yaml = Arc::new(RwLock::new(config.redacted_yaml()));
+    let reload_status = Arc::new(RwLock::new((true, start_ms)));
+    let reloader = Arc::new(Reloader {
+        source: source.clone(),
+        scrape: scrape.clone(),
+        config_yaml: config_yaml.clone(),
+        status: reload_status.clone(),
+        metrics: reload_metrics,
+        lock: Mutex::new(()),
+    });
+
+    let reload_fn: sightline_api::ReloadFn = {
+        let r = reloader.clone();
+        Arc::new(move || {
+            let r = r.clone();
+            Box::pin(async move {
+                tokio::task::spawn_blocking(move || r.reload().map_err(|e| format!("{e:#}")))
+                    .await
+                    .map_err(|e| format!("reload task failed: {e}"))?
+            })
+        })
+    };
+    let metrics_renderer = crate::metrics::renderer(registry.clone());
+    let state = Arc::new(ApiState {
+        storage: storage.clone(),
+        targets: Arc::new(ScrapeTargets(scrape.clone())),
+        config_yaml,
+        flags: args.as_flag_map(),
+        build,
+        ready: ready.clone(),
+        reload: reload_fn,
+        metrics: metrics_renderer,
+        start_time_ms: start_ms,
+        reload_status,
+        storage_retention: sightline_model::format_duration(args.retention_time),
+    });
+    let app = sightline_api::router(state);
+    let listener = tokio::net::TcpListener::bind(&args.listen_address)
+        .await
+        .with_context(|| format!("listening on {}", args.listen_address))?;
+    info!(address = %args.listen_address, "listening");
+    ready.store(true, Ordering::Release);
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(signals(shutdown.clone(), reloader.clone()));
+    let server = axum::serve(listener, app).with_graceful_shutdown({
+        let s = shutdown.clone();
+        async move { s.cancelled().await }
+    });
+    if let Err(e) = server.await {
+        error!(error = %e, "HTTP server failed");
+    }
+
+    info!("shutting down: stopping scrapes");
+    ready.store(false, Ordering::Release);
+    scrape.stop().await;
+    info!("shutdown complete");
+    Ok(())
+}
+
+async fn signals(shutdown: tokio_util::sync::CancellationToken, reloader: Arc<Reloader>) {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    else {
+        warn!("cannot install signal handlers; stop with SIGKILL");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => { info!("received SIGTERM"); break; }
+            _ = int.recv() => { info!("received SIGINT"); break; }
+            _ = hup.recv() => {
+                info!("received SIGHUP, reloading configuration");
+                let r = reloader.clone();
+                let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+            }
+        }
+    }
+    shutdown.cancel();
+}
+
+fn describe(s: &ConfigSource) -> String {
+    match s {
+        ConfigSource::File(p) => p.display().to_string(),
+        ConfigSource::Embedded { .. } => "embedded default".to_string(),
+    }
+}
+
+fn build_info() -> BuildInfo {
+    BuildInfo {
+        // Grafana gates features on the reported Prometheus version; we implement the 2.x API.
+        version: format!("2.42.0-sightline.{}", env!("CARGO_PKG_VERSION")),
+        revision: option_env!("SIGHTLINE_REVISION").unwrap_or("unknown").to_string(),
+        branch: "main".to_string(),
+        build_user: "sightline".to_string(),
+        build_date: option_env!("SIGHTLINE_BUILD_DATE").unwrap_or("unknown").to_string(),
+        toolchain: format!("rustc {}", option_env!("RUSTC_VERSION").unwrap_or("1.95")),
+    }
+}
+

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `sightline` binary: each test starts the real daemon on a free
+//! loopback port with its own data directory, talks HTTP to it, and stops it. Every wait is
+//! bounded; every process is killed on drop.
+
+mod check;
+mod serve;
+mod support;

@@ -1,0 +1,177 @@
+//! `sightline serve`: scraping, targets API, status endpoints, reload, shutdown.
+
+use serde_json::Value;
+
+use crate::support::{eventually, http_get, http_request, Daemon, TargetServer};
+
+fn targets(d: &Daemon) -> Vec<Value> {
+    d.get_json("/api/v1/targets")["data"]["activeTargets"].as_array().cloned().unwrap_or_default()
+}
+
+fn target_of<'a>(ts: &'a [Value], pool: &str) -> Option<&'a Value> {
+    ts.iter().find(|t| t["scrapePool"] == pool)
+}
+
+const TEXT: &str = "text/plain; version=0.0.4";
+const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[test]
+fn embedded_default_config_scrapes_itself() {
+    let d = Daemon::start(None, &[]);
+    let t = eventually(30, "self-scrape up", || {
+        let ts = targets(&d);
+        target_of(&ts, "sightline").filter(|t| t["health"] == "up").cloned()
+    });
+    assert_eq!(t["labels"]["job"], "sightline");
+    assert_eq!(t["labels"]["instance"], d.addr.as_str());
+    assert_eq!(t["scrapeUrl"], format!("http://{}/metrics", d.addr));
+    assert_eq!(t["lastError"], "");
+    assert_eq!(t["scrapeInterval"], "15s");
+}
+
+#[test]
+fn targets_report_up_down_and_parse_errors() {
+    let good = TargetServer::start(TEXT, "# TYPE m counter\nm_total{a=\"1\"} 5\n");
+    let bad = TargetServer::start(TEXT, "m{a=\"1\" 5\n");
+    let om_no_eof = TargetServer::start(OM, "m 1\n");
+    let dead = crate::support::free_port();
+    let cfg = format!(
+        "global: {{scrape_interval: 1s, scrape_timeout: 500ms}}\nscrape_configs:\n\
+         - job_name: good\n  static_configs: [{{targets: ['{}'], labels: {{team: a}}}}]\n\
+         - job_name: bad\n  static_configs: [{{targets: ['{}']}}]\n\
+         - job_name: omeof\n  static_configs: [{{targets: ['{}']}}]\n\
+         - job_name: dead\n  static_configs: [{{targets: ['127.0.0.1:{dead}']}}]\n",
+        good.addr, bad.addr, om_no_eof.addr
+    );
+    let d = Daemon::start(Some(&cfg), &[]);
+    let ts = eventually(20, "all four targets scraped", || {
+        let ts = targets(&d);
+        (ts.len() == 4 && ts.iter().all(|t| t["health"] != "unknown")).then_some(ts)
+    });
+    let g = target_of(&ts, "good").unwrap();
+    assert_eq!(g["health"], "up", "{g}");
+    assert_eq!(g["labels"]["team"], "a");
+    assert_eq!(g["discoveredLabels"]["__address__"], good.addr.as_str());
+    let b = target_of(&ts, "bad").unwrap();
+    assert_eq!(b["health"], "down");
+    let err = b["lastError"].as_str().unwrap();
+    assert!(err.contains("1:"), "parse error must carry its location: {err}");
+    let o = target_of(&ts, "omeof").unwrap();
+    assert_eq!(o["health"], "down", "OpenMetrics without # EOF must fail: {o}");
+    let x = target_of(&ts, "dead").unwrap();
+    assert_eq!(x["health"], "down");
+    assert!(!x["lastError"].as_str().unwrap().is_empty());
+    // The scraper negotiated OpenMetrics first and told the target its timeout.
+    let reqs = good.requests.lock().unwrap().join("\n").to_ascii_lowercase();
+    assert!(reqs.contains("accept: application/openmetrics-text;version=1.0.0"), "{reqs}");
+    assert!(reqs.contains("x-prometheus-scrape-timeout-seconds: 0.5"), "{reqs}");
+    // Pools in config order.
+    let pools = d.get_json("/api/v1/scrape_pools");
+    assert_eq!(pools["data"]["scrapePools"], serde_json::json!(["good", "bad", "omeof", "dead"]));
+    // Filters.
+    let only_bad = d.get_json("/api/v1/targets?scrapePool=bad&state=active");
+    assert_eq!(only_bad["data"]["activeTargets"].as_array().unwrap().len(), 1);
+    assert!(only_bad["data"].get("droppedTargets").is_none());
+}
+
+#[test]
+fn relabel_drop_shows_dropped_targets() {
+    let good = TargetServer::start(TEXT, "m 1\n");
+    let cfg = format!(
+        "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: j\n  static_configs: [{{targets: ['{}', 'drop.me:1']}}]\n  relabel_configs:\n  - source_labels: [__address__]\n    regex: 'drop\\.me:.*'\n    action: drop\n",
+        good.addr
+    );
+    let d = Daemon::start(Some(&cfg), &[]);
+    let v = d.get_json("/api/v1/targets");
+    assert_eq!(v["data"]["activeTargets"].as_array().unwrap().len(), 1);
+    assert_eq!(v["data"]["droppedTargets"][0]["discoveredLabels"]["__address__"], "drop.me:1");
+    assert_eq!(v["data"]["droppedTargetCounts"]["j"], 1);
+}
+
+#[test]
+fn status_endpoints_and_secret_redaction() {
+    let cfg = "scrape_configs:\n- job_name: s\n  basic_auth: {username: u, password: hunter2}\n  static_configs: [{targets: ['127.0.0.1:1']}]\n";
+    let d = Daemon::start(Some(cfg), &["--storage.tsdb.retention.time=30d"]);
+    let c = d.get_json("/api/v1/status/config");
+    let yaml = c["data"]["yaml"].as_str().unwrap();
+    assert!(!yaml.contains("hunter2"), "{yaml}");
+    assert!(yaml.contains("<secret>"), "{yaml}");
+    assert!(yaml.contains("scrape_interval: 1m"), "defaults are filled in: {yaml}");
+    let f = d.get_json("/api/v1/status/flags");
+    assert_eq!(f["data"]["storage.tsdb.retention.time"], "30d");
+    assert_eq!(f["data"]["web.listen-address"], d.addr.as_str());
+    let b = d.get_json("/api/v1/status/buildinfo");
+    assert_eq!(b["status"], "success");
+    assert!(b["data"]["version"].as_str().unwrap().starts_with("2."));
+    let r = d.get_json("/api/v1/status/runtimeinfo");
+    assert_eq!(r["data"]["storageRetention"], "30d");
+    let (code, body) = http_get(&d.addr, "/-/healthy").unwrap();
+    assert_eq!(code, 200, "{body}");
+    let (code, _) = http_get(&d.addr, "/-/reload").unwrap();
+    assert_eq!(code, 405);
+    // CORS headers on API responses with an Origin.
+    let (code, _) = http_request(&d.addr, "OPTIONS", "/api/v1/targets", &[("Origin", "http://x")], b"").unwrap();
+    assert_eq!(code, 200);
+}
+
+#[test]
+fn metrics_endpoint_in_both_formats() {
+    let d = Daemon::start(Some("scrape_configs: []\n"), &[]);
+    let (code, text) = http_get(&d.addr, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    for want in ["process_resident_memory_bytes", "process_cpu_seconds_total", "sightline_config_last_reload_successful 1", "sightline_build_info{"] {
+        assert!(text.contains(want), "missing {want} in:\n{text}");
+    }
+    let (code, om) = http_request(&d.addr, "GET", "/metrics", &[("Accept", "application/openmetrics-text;version=1.0.0")], b"").unwrap();
+    assert_eq!(code, 200);
+    assert!(om.trim_end().ends_with("# EOF"), "{om}");
+    // What we expose must parse with our own strict OpenMetrics parser.
+    for e in sightline_exposition::parse(om.as_bytes(), sightline_exposition::Format::OpenMetrics) {
+        e.unwrap_or_else(|e| panic!("own /metrics is not valid OpenMetrics: {e}\n{om}"));
+    }
+}
+
+#[test]
+fn reload_rejects_bad_config_and_applies_good_one() {
+    let t = TargetServer::start(TEXT, "m 1\n");
+    let cfg = format!("global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: one\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
+    let d = Daemon::start(Some(&cfg), &[]);
+    std::fs::write(d.config_path(), "scrape_configs:\n- job_name: one\n  bogus_key: 1\n").unwrap();
+    let (code, body) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
+    assert_eq!(code, 500, "{body}");
+    assert!(body.contains("bogus_key"), "{body}");
+    assert_eq!(targets(&d).len(), 1, "old config keeps running");
+    let m = http_get(&d.addr, "/metrics").unwrap().1;
+    assert!(m.contains("sightline_config_last_reload_successful 0"), "{m}");
+    let cfg2 = format!("{cfg}- job_name: two\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
+    std::fs::write(d.config_path(), cfg2).unwrap();
+    d.send_signal("HUP");
+    eventually(10, "job two after SIGHUP", || {
+        let ts = targets(&d);
+        (ts.len() == 2).then_some(())
+    });
+}
+
+#[test]
+fn sigterm_and_sigint_exit_cleanly() {
+    for sig in ["TERM", "INT"] {
+        let mut d = Daemon::start(Some("scrape_configs: []\n"), &[]);
+        let st = d.signal_and_wait(sig);
+        assert!(st.success(), "SIG{sig}: {st}");
+    }
+}
+
+#[test]
+fn seed_config_runs_with_targets_down() {
+    let seed = crate::check::seed_prometheus_yml();
+    // rule_files refer to alerts.yml next to the config; the seed's targets are not running.
+    let d = Daemon::start(Some(&seed), &[]);
+    let ts = targets(&d);
+    let jobs: Vec<&str> = ts.iter().map(|t| t["scrapePool"].as_str().unwrap()).collect();
+    for j in ["app", "node", "postgres"] {
+        assert!(jobs.contains(&j), "{jobs:?}");
+    }
+    let app = target_of(&ts, "app").unwrap();
+    assert_eq!(app["scrapeTimeout"], "5s");
+    assert_eq!(app["scrapeInterval"], "15s");
+}

@@ -1,0 +1,202 @@
+//! Test support: a daemon process guard, tiny HTTP client and target server on loopback.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_sightline");
+
+/// The shared read-only material (conformance suites, seed) beside the repository.
+pub(crate) fn shared_dir() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(p.is_dir(), "shared material not found at {} (it sits beside the repository)", p.display());
+    p
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running daemon; killed when dropped.
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts `sightline serve` with `config` (None = embedded default) and waits until
+    /// `/-/ready` answers 200 (at most 30 s).
+    pub(crate) fn start(config: Option<&str>, extra: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .arg(format!("--web.listen-address={addr}"))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--plugins.dir={}", dir.path().join("plugins").display()));
+        if let Some(c) = config {
+            let p = dir.path().join("prometheus.yml");
+            std::fs::write(&p, c).unwrap();
+            cmd.arg(format!("--config.file={}", p.display()));
+        }
+        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        let child = cmd.spawn().expect("spawn sightline");
+        let mut d = Daemon { child, addr, dir };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("sightline exited early with {st}: {err}");
+            }
+            if let Ok((200, _)) = http_get(&self.addr, "/-/ready") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("sightline not ready within 30s");
+    }
+
+    pub(crate) fn config_path(&self) -> PathBuf {
+        self.dir.path().join("prometheus.yml")
+    }
+
+    pub(crate) fn get_json(&self, path: &str) -> serde_json::Value {
+        let (code, body) = http_get(&self.addr, path).unwrap();
+        assert_eq!(code, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: bad JSON {e}: {body}"))
+    }
+
+    /// Sends a signal and waits (at most 20 s) for the exit status.
+    pub(crate) fn signal_and_wait(&mut self, sig: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let st = Command::new("kill").args([&format!("-{sig}"), &pid]).status().unwrap();
+        assert!(st.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sightline did not exit within 20s of SIG{sig}");
+    }
+
+    pub(crate) fn send_signal(&self, sig: &str) {
+        let st = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(st.success());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `f` every 100 ms until it returns Some, at most `secs` seconds.
+pub(crate) fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {secs}s waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Minimal HTTP/1.1 request over loopback (no keep-alive), returning status and body.
+pub(crate) fn http_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let code = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    Ok((code, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+pub(crate) fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    http_request(addr, "GET", path, &[], b"")
+}
+
+/// A loopback HTTP server answering every request with the current body and content type.
+pub(crate) struct TargetServer {
+    pub(crate) addr: String,
+    stop: Arc<AtomicBool>,
+    pub(crate) requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl TargetServer {
+    pub(crate) fn start(content_type: &str, body: &str) -> TargetServer {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let body = Arc::new(Mutex::new((content_type.to_string(), body.as_bytes().to_vec())));
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (b, st, rq) = (body.clone(), stop.clone(), requests.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                match l.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                        let mut buf = [0u8; 8192];
+                        let n = s.read(&mut buf).unwrap_or(0);
+                        rq.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).to_string());
+                        let (ct, body) = b.lock().unwrap().clone();
+                        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                        let _ = s.write_all(head.as_bytes());
+                        let _ = s.write_all(&body);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        TargetServer { addr, stop, requests }
+    }
+}
+
+impl Drop for TargetServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,114 @@
+//! Fetching one target's exposition over HTTP(S): `Accept` negotiation, gzip, the scrape
+//! timeout, `body_size_limit`, and credentials re-read on every scrape as Prometheus does.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+
+use crate::{Error, Result, ACCEPT_HEADER};
+
+/// How a request authenticates. File-based secrets are re-read per scrape so rotation works
+/// without a reload.
+#[derive(Debug, Clone)]
+pub(crate) enum Auth {
+    None,
+    Basic { username: Secret, password: Secret },
+    Authorization { kind: String, credentials: Secret },
+}
+
+/// A secret given inline or by file.
+#[derive(Debug, Clone)]
+pub(crate) enum Secret {
+    Inline(String),
+    File(PathBuf),
+}
+
+impl Secret {
+    fn read(&self) -> Result<String> {
+        match self {
+            Secret::Inline(s) => Ok(s.clone()),
+            Secret::File(p) => std::fs::read_to_string(p)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| Error::Http(format!("unable to read secret file {}: {e}", p.display()))),
+        }
+    }
+}
+
+/// One HTTP target.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpFetcher {
+    pub(crate) client: reqwest::Client,
+    pub(crate) url: String,
+    pub(crate) auth: Auth,
+    /// 0 = unlimited.
+    pub(crate) body_size_limit: u64,
+    pub(crate) user_agent: String,
+}
+
+/// A fetched body with its content type.
+pub(crate) struct Fetched {
+    pub(crate) body: Bytes,
+    pub(crate) content_type: String,
+}
+
+impl HttpFetcher {
+    /// Fetches the body; the caller bounds the whole call by the scrape timeout.
+    pub(crate) async fn fetch(&self, timeout: Duration) -> Result<Fetched> {
+        let mut req = self
+            .client
+            .get(&self.url)
+            .header(reqwest::header::ACCEPT, ACCEPT_HEADER)
+            .header(reqwest::header::USER_AGENT, &self.user_agent)
+            .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", timeout.as_secs_f64()))
+            .timeout(timeout);
+        match &self.auth {
+            Auth::None => {}
+            Auth::Basic { username, password } => req = req.basic_auth(username.read()?, Some(password.read()?)),
+            Auth::Authorization { kind, credentials } => {
+                req = req.header(reqwest::header::AUTHORIZATION, format!("{kind} {}", credentials.read()?))
+            }
+        }
+        let resp = req.send().await.map_err(map_reqwest)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(Error::Status(format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )));
+        }
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let mut body = BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(map_reqwest)?;
+            if self.body_size_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_size_limit {
+                return Err(Error::BodySizeLimit { limit: self.body_size_limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched { body: body.freeze(), content_type })
+    }
+}
+
+fn map_reqwest(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout;
+    }
+    // reqwest's Display hides the cause ("error sending request"); show the chain.
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    Error::Http(msg)
+}

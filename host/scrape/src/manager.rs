@@ -1,0 +1,602 @@
+//! Scrape pools: one per job, holding the job's targets (static and file-discovered), their
+//! loops, and the dropped targets. [`ScrapeManager::apply_config`] diffs a new configuration
+//! against the running one: unchanged jobs and targets keep their loops (and their caches and
+//! staleness state); removed targets end with stale markers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use parking_lot::{Mutex, RwLock};
+use sightline_config::{Config, ScrapeConfig};
+use sightline_model::Labels;
+use sightline_storage_api::Appendable;
+use sightline_telemetry::{names, CounterVec, GaugeVec, HistogramVec, Registry};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::append::AppendOptions;
+use crate::fetch::HttpFetcher;
+use crate::scrape_loop::{self, LoopHandle, LoopSpec, Source};
+use crate::target::{Target, TargetStatus};
+use crate::{AppendOutcome, DroppedTarget, Error, PluginCollector, Result, TargetSnapshot};
+
+/// The scrape subsystem's own metrics.
+pub struct ScrapeMetrics {
+    scrapes: Arc<CounterVec>,
+    failures: Arc<CounterVec>,
+    duration: Arc<HistogramVec>,
+    samples: Arc<CounterVec>,
+    sample_limit: Arc<CounterVec>,
+    out_of_order: Arc<CounterVec>,
+    duplicate: Arc<CounterVec>,
+    out_of_bounds: Arc<CounterVec>,
+    targets: Arc<GaugeVec>,
+}
+
+impl ScrapeMetrics {
+    /// Registers the scrape metrics.
+    pub fn new(r: &Registry) -> Self {
+        ScrapeMetrics {
+            scrapes: r.counter_vec(names::SCRAPES, "Scrapes attempted, by job.", &["job"]),
+            failures: r.counter_vec(names::SCRAPE_FAILURES, "Scrapes that failed, by job.", &["job"]),
+            duration: r.histogram_vec(
+                names::SCRAPE_DURATION_SECONDS,
+                "Duration of scrapes, by job.",
+                &["job"],
+                sightline_telemetry::DEFAULT_BUCKETS,
+            ),
+            samples: r.counter_vec(names::SCRAPE_SAMPLES, "Samples scraped, by job.", &["job"]),
+            sample_limit: r.counter_vec(
+                names::SCRAPE_SAMPLE_LIMIT_EXCEEDED,
+                "Scrapes that hit the sample limit and were rejected, by job.",
+                &["job"],
+            ),
+            out_of_order: r.counter_vec(
+                names::SCRAPE_SAMPLES_OUT_OF_ORDER,
+                "Samples rejected as out of order, by job.",
+                &["job"],
+            ),
+            duplicate: r.counter_vec(
+                names::SCRAPE_SAMPLES_DUPLICATE,
+                "Samples rejected as duplicates with a different value, by job.",
+                &["job"],
+            ),
+            out_of_bounds: r.counter_vec(
+                names::SCRAPE_SAMPLES_OUT_OF_BOUNDS,
+                "Samples rejected as out of bounds, by job.",
+                &["job"],
+            ),
+            targets: r.gauge_vec(names::SCRAPE_TARGETS, "Active targets, by job.", &["job"]),
+        }
+    }
+
+    pub(crate) fn observe(&self, job: &str, d: Duration, o: &AppendOutcome, err: Option<&Error>) {
+        let j = [job];
+        self.scrapes.with(&j).inc();
+        self.duration.with(&j).observe(d.as_secs_f64());
+        self.samples.with(&j).inc_by(o.scraped as f64);
+        let c = |v: &Arc<CounterVec>, n: usize| {
+            if n > 0 {
+                v.with(&j).inc_by(n as f64)
+            }
+        };
+        c(&self.out_of_order, o.out_of_order);
+        c(&self.duplicate, o.duplicate);
+        c(&self.out_of_bounds, o.out_of_bounds);
+        if let Some(e) = err {
+            self.failures.with(&j).inc();
+            if matches!(e, Error::SampleLimit) {
+                self.sample_limit.with(&j).inc();
+            }
+        }
+    }
+}
+
+struct RunningTarget {
+    target: Arc<Target>,
+    handle: LoopHandle,
+}
+
+struct Pool {
+    cfg: ScrapeConfig,
+    /// Debug rendering of `cfg`, to detect changes on reload.
+    fingerprint: String,
+    client: reqwest::Client,
+    /// Target groups by discovery source (`static/<i>`, or a file path).
+    groups: BTreeMap<String, Vec<sightline_config::TargetGroup>>,
+    running: HashMap<u64, RunningTarget>,
+    dropped: Vec<DroppedTarget>,
+    sd_cancel: Option<CancellationToken>,
+}
+
+struct Inner {
+    pools: BTreeMap<String, Pool>,
+    order: Vec<String>,
+    external_labels: Labels,
+}
+
+/// Owns every scrape pool and loop.
+pub struct ScrapeManager {
+    storage: Arc<dyn Appendable>,
+    metrics: Arc<ScrapeMetrics>,
+    plugins: Option<Arc<dyn PluginCollector>>,
+    rt: tokio::runtime::Handle,
+    inner: Arc<Mutex<Inner>>,
+    offset_seed: u64,
+    stopped: RwLock<bool>,
+}
+
+impl ScrapeManager {
+    /// A manager appending to `storage`. Must be called inside a tokio runtime; loops run on it.
+    pub fn new(storage: Arc<dyn Appendable>, registry: &Registry, plugins: Option<Arc<dyn PluginCollector>>) -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let seed = xxhash_rust::xxh64::xxh64(host.trim().as_bytes(), 0);
+        ScrapeManager {
+            storage,
+            metrics: Arc::new(ScrapeMetrics::new(registry)),
+            plugins,
+            rt: tokio::runtime::Handle::current(),
+            inner: Arc::new(Mutex::new(Inner { pools: BTreeMap::new(), order: Vec::new(), external_labels: Labels::empty() })),
+            offset_seed: seed,
+            stopped: RwLock::new(false),
+        }
+    }
+
+    /// Applies a (new) configuration. Jobs whose configuration is unchanged keep running
+    /// untouched; changed jobs restart their loops; removed jobs stop with stale markers.
+    /// Fails without changing anything when a job's HTTP client cannot be built.
+    pub fn apply_config(&self, cfg: &Config) -> Result<()> {
+        if *self.stopped.read() {
+            return Ok(());
+        }
+        // Build every client first so a bad config changes nothing.
+        let mut clients = HashMap::new();
+        for sc in &cfg.scrape_configs {
+            clients.insert(sc.job_name.clone(), build_client(sc)?);
+        }
+        let mut inner = self.inner.lock();
+        inner.external_labels = cfg.global.external_labels.clone();
+        inner.order = cfg.scrape_configs.iter().map(|s| s.job_name.clone()).collect();
+        // Remove pools that are gone.
+        let gone: Vec<String> = inner.pools.keys().filter(|k| !inner.order.contains(k)).cloned().collect();
+        for job in gone {
+            if let Some(mut p) = inner.pools.remove(&job) {
+                info!(job = %job, "stopping scrape pool");
+                stop_pool(&mut p, true);
+                self.metrics.targets.remove(&[&job]);
+            }
+        }
+        for sc in &cfg.scrape_configs {
+            let fingerprint = format!("{sc:?}");
+            if inner.pools.get(&sc.job_name).is_some_and(|p| p.fingerprint == fingerprint) {
+                continue;
+            }
+            let client = clients.remove(&sc.job_name).ok_or_else(|| Error::Client {
+                job: sc.job_name.clone(),
+                message: "client missing".into(),
+            })?;
+            if let Some(mut old) = inner.pools.remove(&sc.job_name) {
+                info!(job = %sc.job_name, "scrape config changed, restarting its targets");
+                // The same series continue under the new loops: no staleness in between.
+                stop_pool(&mut old, false);
+            }
+            let mut pool = Pool {
+                cfg: sc.clone(),
+                fingerprint,
+                client,
+                groups: BTreeMap::new(),
+                running: HashMap::new(),
+                dropped: Vec::new(),
+                sd_cancel: None,
+            };
+            for (i, g) in sc.static_target_groups().into_iter().enumerate() {
+                pool.groups.insert(format!("static/{i}"), vec![g]);
+            }
+            let has_file_sd = !sc.file_sd_configs.is_empty();
+            self.sync_pool(&mut pool);
+            if has_file_sd {
+                let cancel = CancellationToken::new();
+                pool.sd_cancel = Some(cancel.clone());
+                self.rt.spawn(file_sd_task(self.clone_handle(), sc.job_name.clone(), sc.clone(), cancel));
+            }
+            inner.pools.insert(sc.job_name.clone(), pool);
+        }
+        Ok(())
+    }
+
+    fn clone_handle(&self) -> ManagerHandle {
+        ManagerHandle {
+            storage: self.storage.clone(),
+            metrics: self.metrics.clone(),
+            plugins: self.plugins.clone(),
+            rt: self.rt.clone(),
+            inner: self.inner.clone(),
+            offset_seed: self.offset_seed,
+        }
+    }
+
+    fn sync_pool(&self, pool: &mut Pool) {
+        self.clone_handle().sync_pool(pool)
+    }
+
+    /// Snapshots of every active target.
+    pub fn active_targets(&self) -> Vec<TargetSnapshot> {
+        let inner = self.inner.lock();
+        inner.pools.values().flat_map(|p| p.running.values().map(|r| r.target.snapshot())).collect()
+    }
+
+    /// Targets dropped by relabelling.
+    pub fn dropped_targets(&self) -> Vec<DroppedTarget> {
+        let inner = self.inner.lock();
+        inner.pools.values().flat_map(|p| p.dropped.iter().cloned()).collect()
+    }
+
+    /// Job names in configuration order.
+    pub fn pools(&self) -> Vec<String> {
+        self.inner.lock().order.clone()
+    }
+
+    /// Stops every loop and waits for them (bounded by 10 s), without stale markers: the
+    /// data stays valid until the lookback window expires, as in Prometheus.
+    pub async fn stop(&self) {
+        *self.stopped.write() = true;
+        let mut joins = Vec::new();
+        {
+            let mut inner = self.inner.lock();
+            for p in inner.pools.values_mut() {
+                if let Some(c) = p.sd_cancel.take() {
+                    c.cancel();
+                }
+                for (_, r) in p.running.drain() {
+                    r.handle.cancel.cancel();
+                    joins.push(r.handle.join);
+                }
+            }
+        }
+        let all = futures::future::join_all(joins);
+        if tokio::time::timeout(Duration::from_secs(10), all).await.is_err() {
+            warn!("some scrape loops did not stop within 10s");
+        }
+    }
+}
+
+/// The parts of the manager that background tasks need.
+#[derive(Clone)]
+struct ManagerHandle {
+    storage: Arc<dyn Appendable>,
+    metrics: Arc<ScrapeMetrics>,
+    plugins: Option<Arc<dyn PluginCollector>>,
+    rt: tokio::runtime::Handle,
+    inner: Arc<Mutex<Inner>>,
+    offset_seed: u64,
+}
+
+impl ManagerHandle {
+    /// Recomputes the pool's targets from its groups and starts/stops loops to match.
+    fn sync_pool(&self, pool: &mut Pool) {
+        let sc = &pool.cfg;
+        let mut desired: HashMap<u64, Arc<Target>> = HashMap::new();
+        let mut dropped = Vec::new();
+        for groups in pool.groups.values() {
+            for g in groups {
+                for t in &g.targets {
+                    match sightline_config::populate_labels(sc, t, &g.labels) {
+                        Ok(pt) => match pt.labels {
+                            Some(full) => match resolve_target(sc, &full, pt.discovered_labels) {
+                                Ok(target) => {
+                                    let target = Arc::new(target);
+                                    desired.entry(target_key(&target)).or_insert(target);
+                                }
+                                Err(e) => warn!(job = %sc.job_name, error = %e, "invalid target, skipping"),
+                            },
+                            None => dropped.push(DroppedTarget {
+                                scrape_pool: sc.job_name.clone(),
+                                discovered_labels: pt.discovered_labels,
+                            }),
+                        },
+                        Err(e) => {
+                            warn!(job = %sc.job_name, target = %t, error = %e, "invalid target, skipping");
+                        }
+                    }
+                }
+            }
+        }
+        pool.dropped = dropped;
+        let gone: Vec<u64> = pool.running.keys().filter(|k| !desired.contains_key(k)).copied().collect();
+        for k in gone {
+            if let Some(r) = pool.running.remove(&k) {
+                r.handle.stale_on_stop.store(true, Ordering::Relaxed);
+                r.handle.cancel.cancel();
+            }
+        }
+        for (k, target) in desired {
+            if pool.running.contains_key(&k) {
+                continue;
+            }
+            let source = match &sc.plugin {
+                Some(name) => match &self.plugins {
+                    Some(c) => Source::Plugin { collector: c.clone(), name: name.clone() },
+                    None => Source::Plugin { collector: Arc::new(NoPlugins), name: name.clone() },
+                },
+                None => Source::Http(HttpFetcher {
+                    client: pool.client.clone(),
+                    url: target.url.clone(),
+                    auth: auth_of(sc),
+                    body_size_limit: sc.body_size_limit,
+                    user_agent: format!("Sightline/{}", env!("CARGO_PKG_VERSION")),
+                }),
+            };
+            let spec = LoopSpec {
+                target: target.clone(),
+                source,
+                opts: append_options(sc, &target.labels),
+                offset_seed: self.offset_seed,
+            };
+            let _g = self.rt.enter();
+            let handle = scrape_loop::spawn(spec, self.storage.clone(), self.metrics.clone());
+            pool.running.insert(k, RunningTarget { target, handle });
+        }
+        self.metrics.targets.with(&[&sc.job_name]).set(pool.running.len() as f64);
+    }
+}
+
+fn stop_pool(p: &mut Pool, staleness: bool) {
+    if let Some(c) = p.sd_cancel.take() {
+        c.cancel();
+    }
+    for (_, r) in p.running.drain() {
+        r.handle.stale_on_stop.store(staleness, Ordering::Relaxed);
+        r.handle.cancel.cancel();
+    }
+}
+
+fn target_key(t: &Target) -> u64 {
+    let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+    h.update(&t.labels.stable_hash().to_le_bytes());
+    h.update(t.url.as_bytes());
+    h.update(&(t.interval.as_millis() as u64).to_le_bytes());
+    h.update(&(t.timeout.as_millis() as u64).to_le_bytes());
+    h.digest()
+}
+
+/// Reports plugin jobs as failing when the daemon runs without a plugin runtime.
+struct NoPlugins;
+
+impl PluginCollector for NoPlugins {
+    fn collect<'a>(
+        &'a self,
+        plugin: &'a str,
+        _timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>> {
+        Box::pin(async move { Err(format!("plugin {plugin:?} is not loaded: no plugin runtime is configured")) })
+    }
+}
+
+/// Watches a job's file_sd files: re-reads them when their modification time or size changes
+/// (checked every second, which also catches editors that replace files by renaming) and at
+/// least every `refresh_interval`.
+async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: CancellationToken) {
+    let mut seen: HashMap<std::path::PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
+    let refresh = sc.file_sd_configs.iter().map(|f| f.refresh_interval).min().unwrap_or(Duration::from_secs(300));
+    let mut last_full = tokio::time::Instant::now();
+    let mut first = true;
+    loop {
+        let mut files = Vec::new();
+        for f in &sc.file_sd_configs {
+            match sightline_config::expand_file_sd_globs(f, std::path::Path::new("")) {
+                Ok(v) => files.extend(v),
+                Err(e) => warn!(job = %job, error = %e, "file_sd: bad pattern"),
+            }
+        }
+        let mut changed = first || last_full.elapsed() >= refresh || files.len() != seen.len();
+        let mut now_seen = HashMap::new();
+        for f in &files {
+            let meta = std::fs::metadata(f).ok();
+            let key = (meta.as_ref().and_then(|m| m.modified().ok()), meta.as_ref().map(|m| m.len()).unwrap_or(0));
+            if seen.get(f) != Some(&key) {
+                changed = true;
+            }
+            now_seen.insert(f.clone(), key);
+        }
+        if changed {
+            let mut groups = BTreeMap::new();
+            for f in &files {
+                match sightline_config::read_file_sd(f) {
+                    Ok(g) => {
+                        groups.insert(format!("file/{}", f.display()), g);
+                    }
+                    Err(e) => {
+                        // Keep the last good content of a broken file, as Prometheus does.
+                        warn!(job = %job, file = %f.display(), error = %e, "file_sd: cannot read file");
+                        let inner = m.inner.lock();
+                        if let Some(old) = inner.pools.get(&job).and_then(|p| p.groups.get(&format!("file/{}", f.display()))) {
+                            groups.insert(format!("file/{}", f.display()), old.clone());
+                        }
+                    }
+                }
+            }
+            let mut inner = m.inner.lock();
+            if let Some(pool) = inner.pools.get_mut(&job) {
+                pool.groups.retain(|k, _| !k.starts_with("file/"));
+                pool.groups.extend(groups);
+                m.sync_pool(pool);
+            }
+            drop(inner);
+            last_full = tokio::time::Instant::now();
+            first = false;
+        }
+        seen = now_seen;
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Turns populated (post-relabel) labels into a target: URL from `__scheme__`,
+/// `__address__`, `__metrics_path__` and the params (each `__param_<k>` label overrides the
+/// first value of `k`), interval and timeout from their labels, and the public labels
+/// (everything not starting with `__`).
+fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Result<Target> {
+    let bad = |m: String| Error::Discovery(m);
+    let interval = sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_INTERVAL_LABEL))
+        .map_err(|e| bad(e.to_string()))?;
+    let timeout = sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_TIMEOUT_LABEL))
+        .map_err(|e| bad(e.to_string()))?;
+    let url = match &sc.plugin {
+        Some(p) => format!("plugin://{p}"),
+        None => {
+            let mut params = sc.params.clone();
+            for l in full.iter() {
+                if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
+                    let e = params.entry(k.to_string()).or_default();
+                    if e.is_empty() {
+                        e.push(l.value.clone());
+                    } else {
+                        e[0] = l.value.clone();
+                    }
+                }
+            }
+            let mut u = url::Url::parse(&format!(
+                "{}://{}",
+                full.get_or_empty(sightline_config::SCHEME_LABEL),
+                full.get_or_empty(sightline_config::ADDRESS_LABEL)
+            ))
+            .map_err(|e| bad(format!("invalid target address: {e}")))?;
+            u.set_path(full.get_or_empty(sightline_config::METRICS_PATH_LABEL));
+            if !params.is_empty() {
+                let mut q = u.query_pairs_mut();
+                for (k, vs) in &params {
+                    for v in vs {
+                        q.append_pair(k, v);
+                    }
+                }
+            }
+            u.to_string()
+        }
+    };
+    let mut b = full.builder();
+    b.retain(|l| !l.name.starts_with("__"));
+    Ok(Target {
+        scrape_pool: sc.job_name.clone(),
+        labels: b.build(),
+        discovered,
+        url,
+        interval,
+        timeout,
+        status: Arc::new(RwLock::new(TargetStatus::default())),
+    })
+}
+
+fn auth_of(sc: &ScrapeConfig) -> crate::fetch::Auth {
+    use crate::fetch::{Auth, Secret};
+    let h = &sc.http;
+    let secret = |inline: &Option<sightline_config::Secret>, file: &Option<String>| match (inline, file) {
+        (_, Some(f)) => Secret::File(f.into()),
+        (Some(p), None) => Secret::Inline(p.expose().to_string()),
+        (None, None) => Secret::Inline(String::new()),
+    };
+    if let Some(b) = &h.basic_auth {
+        let username = match &b.username_file {
+            Some(f) => Secret::File(f.into()),
+            None => Secret::Inline(b.username.clone()),
+        };
+        return Auth::Basic { username, password: secret(&b.password, &b.password_file) };
+    }
+    if let Some(a) = &h.authorization {
+        return Auth::Authorization { kind: a.kind.clone(), credentials: secret(&a.credentials, &a.credentials_file) };
+    }
+    Auth::None
+}
+
+fn append_options(sc: &ScrapeConfig, target_labels: &Labels) -> AppendOptions {
+    let relabel = sc.metric_relabel_configs.clone();
+    AppendOptions {
+        target_labels: target_labels.clone(),
+        honor_labels: sc.honor_labels,
+        honor_timestamps: sc.honor_timestamps,
+        metric_relabel: (!relabel.is_empty())
+            .then(|| Arc::new(move |l: &Labels| sightline_config::relabel(l, &relabel)) as crate::append::Relabel),
+        sample_limit: sc.sample_limit as usize,
+        label_limit: sc.label_limit as usize,
+        label_name_length_limit: sc.label_name_length_limit as usize,
+        label_value_length_limit: sc.label_value_length_limit as usize,
+    }
+}
+
+/// Builds the job's HTTP client: TLS settings, proxy, redirects, custom headers. Prometheus
+/// ignores proxy environment variables unless `proxy_from_environment` is set, and so do we.
+fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
+    let err = |m: String| Error::Client { job: sc.job_name.clone(), message: m };
+    let read = |what: &str, f: &str| std::fs::read(f).map_err(|e| err(format!("unable to read {what} file {f}: {e}")));
+    let h = &sc.http;
+    let mut b = reqwest::Client::builder()
+        .gzip(sc.enable_compression)
+        .pool_max_idle_per_host(2)
+        .tcp_nodelay(true)
+        .redirect(if h.follow_redirects { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() });
+    if !h.proxy_from_environment {
+        b = b.no_proxy();
+    }
+    if !h.enable_http2 {
+        b = b.http1_only();
+    }
+    let tls = &h.tls_config;
+    let ca = match (&tls.ca, &tls.ca_file) {
+        (Some(pem), _) => Some(pem.as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("CA", f)?),
+        _ => None,
+    };
+    if let Some(pem) = ca {
+        for c in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| err(format!("invalid CA certificate: {e}")))? {
+            b = b.add_root_certificate(c);
+        }
+    }
+    let cert = match (&tls.cert, &tls.cert_file) {
+        (Some(pem), _) => Some(pem.as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("cert", f)?),
+        _ => None,
+    };
+    let key = match (&tls.key, &tls.key_file) {
+        (Some(pem), _) => Some(pem.expose().as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("key", f)?),
+        _ => None,
+    };
+    if let (Some(mut pem), Some(key)) = (cert, key) {
+        pem.push(b'\n');
+        pem.extend(key);
+        b = b.identity(reqwest::Identity::from_pem(&pem).map_err(|e| err(format!("invalid client certificate: {e}")))?);
+    }
+    if tls.insecure_skip_verify {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    if let Some(v) = tls.min_version {
+        let v = match v {
+            sightline_config::TlsVersion::Tls10 => reqwest::tls::Version::TLS_1_0,
+            sightline_config::TlsVersion::Tls11 => reqwest::tls::Version::TLS_1_1,
+            sightline_config::TlsVersion::Tls12 => reqwest::tls::Version::TLS_1_2,
+            sightline_config::TlsVersion::Tls13 => reqwest::tls::Version::TLS_1_3,
+        };
+        b = b.min_tls_version(v);
+    }
+    if let Some(p) = &h.proxy_url {
+        b = b.proxy(reqwest::Proxy::all(p.as_str()).map_err(|e| err(format!("invalid proxy_url: {e}")))?);
+    }
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in &h.http_headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(format!("invalid header name {k:?}: {e}")))?;
+        let mut vals: Vec<String> = v.values.clone();
+        vals.extend(v.secrets.iter().map(|s| s.expose().to_string()));
+        for f in &v.files {
+            vals.push(String::from_utf8_lossy(&read("header", f)?).trim().to_string());
+        }
+        for val in vals {
+            let hv = reqwest::header::HeaderValue::from_str(&val).map_err(|e| err(format!("invalid value for header {k:?}: {e}")))?;
+            headers.append(name.clone(), hv);
+        }
+    }
+    b = b.default_headers(headers);
+    b.build().map_err(|e| err(e.to_string()))
+}

@@ -1,0 +1,224 @@
+//! The per-target loop: Prometheus' schedule (a stable per-target offset inside the interval,
+//! so targets do not all fire together), one scrape per tick, reporting, staleness at the end.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sightline_exposition::Format;
+use sightline_model::{now_ms, stale_nan, Labels, SeriesRef};
+use sightline_storage_api::Appendable;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use crate::append::{AppendOptions, AppendOutcome, ScrapeCache};
+use crate::fetch::HttpFetcher;
+use crate::manager::ScrapeMetrics;
+use crate::target::{Target, TargetHealth};
+use crate::{Error, PluginCollector};
+
+/// Where a target's exposition comes from.
+pub(crate) enum Source {
+    Http(HttpFetcher),
+    Plugin { collector: Arc<dyn PluginCollector>, name: String },
+}
+
+/// Everything one loop needs.
+pub(crate) struct LoopSpec {
+    pub(crate) target: Arc<Target>,
+    pub(crate) source: Source,
+    pub(crate) opts: AppendOptions,
+    pub(crate) offset_seed: u64,
+}
+
+/// Handle to a running loop.
+pub(crate) struct LoopHandle {
+    pub(crate) cancel: CancellationToken,
+    /// When set before cancelling, the loop writes end-of-run stale markers (target removed).
+    pub(crate) stale_on_stop: Arc<AtomicBool>,
+    pub(crate) join: tokio::task::JoinHandle<()>,
+}
+
+const REPORT_NAMES: [&str; 5] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+];
+
+/// Starts the loop on the current runtime.
+pub(crate) fn spawn(spec: LoopSpec, storage: Arc<dyn Appendable>, metrics: Arc<ScrapeMetrics>) -> LoopHandle {
+    let cancel = CancellationToken::new();
+    let stale_on_stop = Arc::new(AtomicBool::new(false));
+    let join = tokio::spawn(run(spec, storage, metrics, cancel.clone(), stale_on_stop.clone()));
+    LoopHandle { cancel, stale_on_stop, join }
+}
+
+/// The delay before the first scrape: Prometheus' `Target.offset`, a stable position inside
+/// the interval derived from the target's identity.
+pub(crate) fn initial_offset(target: &Target, seed: u64, now_ns: u128) -> Duration {
+    let interval = target.interval.as_nanos().max(1);
+    let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+    h.update(&target.labels.stable_hash().to_le_bytes());
+    h.update(target.url.as_bytes());
+    let hash = h.digest() ^ seed;
+    let base = interval - now_ns % interval;
+    let offset = u128::from(hash) % interval;
+    let mut next = base + offset;
+    if next > interval {
+        next -= interval;
+    }
+    Duration::from_nanos(next as u64)
+}
+
+struct ReportRefs([Option<SeriesRef>; 5]);
+
+async fn run(
+    spec: LoopSpec,
+    storage: Arc<dyn Appendable>,
+    metrics: Arc<ScrapeMetrics>,
+    cancel: CancellationToken,
+    stale_on_stop: Arc<AtomicBool>,
+) {
+    let target = spec.target.clone();
+    let job = target.scrape_pool.clone();
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let offset = initial_offset(&target, spec.offset_seed, now_ns);
+    tokio::select! {
+        _ = cancel.cancelled() => return,
+        _ = tokio::time::sleep(offset) => {}
+    }
+    let mut ticker = tokio::time::interval(target.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut cache = ScrapeCache::new();
+    let mut report_refs = ReportRefs([None; 5]);
+    let report_labels: Vec<Labels> = REPORT_NAMES
+        .iter()
+        .map(|n| {
+            let mut b = Labels::from_pairs([("__name__", *n)]).builder();
+            for l in spec.opts.target_labels.iter() {
+                b.set(l.name.clone(), l.value.clone());
+            }
+            b.build()
+        })
+        .collect();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        let ts = now_ms();
+        let started = Instant::now();
+        let fetched = fetch(&spec.source, target.interval.min(target.timeout)).await;
+        let duration = started.elapsed();
+        let (outcome, err) = tokio::task::block_in_place(|| {
+            ingest(&spec, &storage, &mut cache, &mut report_refs, &report_labels, fetched, ts, duration)
+        });
+        metrics.observe(&job, duration, &outcome, err.as_ref());
+        let mut st = target.status.write();
+        st.last_scrape_ms = Some(ts);
+        st.last_duration = duration;
+        st.last_samples = outcome.scraped;
+        match err {
+            None => {
+                st.health = TargetHealth::Up;
+                st.last_error.clear();
+                st.metadata = cache.metadata().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            }
+            Some(e) => {
+                debug!(job = %job, url = %target.url, error = %e, "scrape failed");
+                st.health = TargetHealth::Down;
+                st.last_error = e.to_string();
+            }
+        }
+    }
+    if stale_on_stop.load(Ordering::Relaxed) {
+        let ts = now_ms();
+        tokio::task::block_in_place(|| {
+            let mut app = storage.appender();
+            let mut ok = cache.append_end_of_run(app.as_mut(), ts).is_ok();
+            for l in &report_labels {
+                ok &= app.append(None, l, ts, stale_nan()).is_ok();
+            }
+            let res = if ok { app.commit() } else { app.rollback() };
+            if let Err(e) = res {
+                warn!(job = %job, url = %target.url, error = %e, "writing end-of-run stale markers failed");
+            }
+        });
+    }
+}
+
+async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Format), Error> {
+    match source {
+        Source::Http(f) => {
+            let r = tokio::time::timeout(timeout, f.fetch(timeout)).await.map_err(|_| Error::Timeout)??;
+            Ok((r.body, Format::from_content_type(&r.content_type)))
+        }
+        Source::Plugin { collector, name } => {
+            let r = tokio::time::timeout(timeout, collector.collect(name, timeout))
+                .await
+                .map_err(|_| Error::Timeout)?
+                .map_err(Error::Plugin)?;
+            Ok((r.into(), Format::PromText))
+        }
+    }
+}
+
+/// Appends one scrape's result and its report series in one batch. Returns the counts and
+/// the scrape's error, if any. A storage failure on commit is reported as the scrape error.
+#[allow(clippy::too_many_arguments)]
+fn ingest(
+    spec: &LoopSpec,
+    storage: &Arc<dyn Appendable>,
+    cache: &mut ScrapeCache,
+    report_refs: &mut ReportRefs,
+    report_labels: &[Labels],
+    fetched: Result<(bytes::Bytes, Format), Error>,
+    ts: i64,
+    duration: Duration,
+) -> (AppendOutcome, Option<Error>) {
+    let mut app = storage.appender();
+    let (outcome, mut err) = match fetched {
+        Ok((body, format)) => match cache.append(app.as_mut(), &body, format, ts, &spec.opts) {
+            Ok(o) => (o, None),
+            Err(e) => {
+                // Parse errors and limits void the whole scrape, as in Prometheus.
+                let _ = app.rollback();
+                app = storage.appender();
+                (AppendOutcome::default(), Some(e))
+            }
+        },
+        Err(e) => (AppendOutcome::default(), Some(e)),
+    };
+    if err.is_some() {
+        if let Err(e) = cache.append_failed(app.as_mut(), ts) {
+            warn!(error = %e, "writing stale markers failed");
+        }
+    }
+    let up = if err.is_none() { 1.0 } else { 0.0 };
+    let values = [
+        up,
+        duration.as_secs_f64(),
+        outcome.scraped as f64,
+        outcome.post_relabel as f64,
+        outcome.series_added as f64,
+    ];
+    for (i, v) in values.iter().enumerate() {
+        match app.append(report_refs.0[i], &report_labels[i], ts, *v) {
+            Ok(r) => report_refs.0[i] = Some(r),
+            Err(e) if e.is_sample_rejection() => {}
+            Err(e) => {
+                err.get_or_insert(Error::Storage(e));
+                break;
+            }
+        }
+    }
+    if let Err(e) = app.commit() {
+        err.get_or_insert(Error::Storage(e));
+    }
+    (outcome, err)
+}
