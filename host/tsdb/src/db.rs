@@ -724,6 +724,10 @@ impl Tsdb {
 /// The appender: buffers a batch, writes it to the WAL and applies it to the head on commit.
 struct TsdbAppender<'a> {
     db: &'a Tsdb,
+    /// Series whose WAL series record may still be missing (checked again at commit).
+    unlogged: Vec<u64>,
+    /// The head's GC epoch when the batch started.
+    epoch: Option<u64>,
     samples: Vec<(u64, TimestampMs, u64)>,
     batch_last: IdMap<(TimestampMs, u64)>,
 }
@@ -732,6 +736,8 @@ impl Appendable for Tsdb {
     fn appender(&self) -> Box<dyn Appender + '_> {
         Box::new(TsdbAppender {
             db: self,
+            unlogged: Vec::new(),
+            epoch: None,
             samples: Vec::new(),
             batch_last: IdMap::default(),
         })
@@ -749,9 +755,12 @@ impl Appender for TsdbAppender<'_> {
         let db = self.db;
         let (id, head_last, ooo_min) = {
             let h = db.head.read();
-            let by_ref = series_ref.map(|r| r.0).filter(|r| h.contains(*r));
-            let id = match by_ref {
-                Some(id) => Some(id),
+            if self.epoch.is_none() {
+                self.epoch = Some(h.gc_epoch);
+            }
+            // The fast path: a valid reference costs one hash lookup and no label hashing.
+            let found = match series_ref.and_then(|r| h.append_info(r.0).map(|i| (r.0, i))) {
+                Some(x) => Some(x),
                 None => {
                     if labels.is_empty() {
                         return Err(sightline_storage_api::Error::InvalidSeries(
@@ -759,10 +768,16 @@ impl Appender for TsdbAppender<'_> {
                         ));
                     }
                     h.lookup(labels.stable_hash(), labels)
+                        .and_then(|id| h.append_info(id).map(|i| (id, i)))
                 }
             };
-            match id {
-                Some(id) => (id, h.last(id).flatten(), h.ooo_min_t()),
+            match found {
+                Some((id, (last, logged))) => {
+                    if !logged {
+                        self.unlogged.push(id);
+                    }
+                    (id, last, h.ooo_min_t())
+                }
                 None => {
                     drop(h);
                     let mut h = db.head.write();
@@ -771,6 +786,7 @@ impl Appender for TsdbAppender<'_> {
                     if h.num_series() > before {
                         inc(&db.counters.series_created, 1);
                     }
+                    self.unlogged.push(id);
                     (id, h.last(id).flatten(), h.ooo_min_t())
                 }
             }
@@ -813,13 +829,16 @@ impl Appender for TsdbAppender<'_> {
             let mut h = db.head.write();
             // A series garbage-collected since it was resolved cannot be logged by id: fail
             // the whole batch before anything is written, so nothing acknowledged is lost.
-            if let Some(id) = self.batch_last.keys().find(|id| !h.contains(**id)) {
-                return Err(Error::InvalidArgument(format!(
-                    "series {id} was removed from the head during the batch; retry"
-                ))
-                .into());
+            // Only checked when a collection ran since this batch started.
+            if self.epoch != Some(h.gc_epoch) {
+                if let Some(id) = self.batch_last.keys().find(|id| !h.contains(**id)) {
+                    return Err(Error::InvalidArgument(format!(
+                        "series {id} was removed from the head during the batch; retry"
+                    ))
+                    .into());
+                }
             }
-            for id in self.batch_last.keys() {
+            for id in &self.unlogged {
                 if h.mark_logged(*id) {
                     if let Some(l) = h.labels_of(*id) {
                         new_series.push((*id, l));

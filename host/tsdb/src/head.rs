@@ -172,6 +172,8 @@ pub(crate) struct HeadInner {
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
     all: Vec<u64>,
     pub(crate) next_id: u64,
+    /// Bumped whenever garbage collection removes series (appenders compare it at commit).
+    pub(crate) gc_epoch: u64,
     pub(crate) min_t: TimestampMs,
     pub(crate) max_t: TimestampMs,
     partition_ms: i64,
@@ -193,6 +195,7 @@ impl HeadInner {
             postings: BTreeMap::new(),
             all: Vec::new(),
             next_id: 1,
+            gc_epoch: 0,
             min_t: i64::MAX,
             max_t: i64::MIN,
             partition_ms,
@@ -231,6 +234,16 @@ impl HeadInner {
                 .get(id)
                 .is_some_and(|s| self.labels_equal(s, labels))
         })
+    }
+
+    /// One lookup for the append path: `None` if the series is unknown, else its newest
+    /// sample (if any) and whether its series record is already in the WAL.
+    pub(crate) fn append_info(&self, id: u64) -> Option<(Option<(TimestampMs, u64)>, bool)> {
+        let s = self.series.get(&id)?;
+        Some((
+            (s.last_t != i64::MIN).then_some((s.last_t, s.last_v)),
+            s.flags & FLAG_LOGGED != 0,
+        ))
     }
 
     /// The newest sample of a series (None if unknown or empty).
@@ -585,6 +598,9 @@ impl HeadInner {
         }
         for id in &victims {
             self.remove(*id);
+        }
+        if !victims.is_empty() {
+            self.gc_epoch += 1;
         }
         victims
     }
