@@ -49,25 +49,32 @@ impl BitWriter {
     }
 
     /// Writes the low `n` bits of `v` (n <= 64), most significant first.
-    fn write_bits(&mut self, buf: &mut Vec<u8>, v: u64, mut n: u8) {
-        while n > 0 {
-            if self.free == 0 {
-                buf.push(0);
-                self.free = 8;
-            }
-            let take = n.min(self.free);
-            let shift = n - take;
-            let mask = if take == 64 {
-                u64::MAX
-            } else {
-                (1u64 << take) - 1
-            };
-            let bits = ((v >> shift) & mask) as u8;
-            let last = buf.len() - 1;
-            buf[last] |= bits << (self.free - take);
-            self.free -= take;
-            n -= take;
+    fn write_bits(&mut self, buf: &mut Vec<u8>, v: u64, n: u8) {
+        if n == 0 {
+            return;
         }
+        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        if n <= self.free {
+            // Fits in the partly filled last byte.
+            let last = buf.len() - 1;
+            buf[last] |= (v << (self.free - n)) as u8;
+            self.free -= n;
+            return;
+        }
+        // Left-align the bits in a 128-bit word, fill the last byte, then append bytes.
+        let mut w = u128::from(v) << (128 - u32::from(n));
+        let mut rem = n;
+        if self.free > 0 {
+            let last = buf.len() - 1;
+            buf[last] |= (w >> (128 - u32::from(self.free))) as u8;
+            w <<= u32::from(self.free);
+            rem -= self.free;
+        }
+        let whole = usize::from(rem / 8);
+        let part = rem % 8;
+        let bytes = w.to_be_bytes();
+        buf.extend_from_slice(&bytes[..whole + usize::from(part > 0)]);
+        self.free = if part > 0 { 8 - part } else { 0 };
     }
 }
 
@@ -85,23 +92,23 @@ impl BitReader {
         Some(bit)
     }
 
-    fn read_bits(&mut self, buf: &[u8], mut n: u8) -> Option<u64> {
-        let mut v: u64 = 0;
-        while n > 0 {
-            let byte = *buf.get(self.pos_bits / 8)?;
-            let avail = 8 - (self.pos_bits % 8) as u8;
-            let take = n.min(avail);
-            let shift = avail - take;
-            let bits = (byte >> shift) & (((1u16 << take) - 1) as u8);
-            v = if take == 64 {
-                bits as u64
-            } else {
-                (v << take) | bits as u64
-            };
-            self.pos_bits += take as usize;
-            n -= take;
+    /// Reads `n <= 64` bits through one 16-byte big-endian window.
+    fn read_bits(&mut self, buf: &[u8], n: u8) -> Option<u64> {
+        if n == 0 {
+            return Some(0);
         }
-        Some(v)
+        let end = self.pos_bits + n as usize;
+        if end > buf.len() * 8 {
+            return None;
+        }
+        let byte = self.pos_bits / 8;
+        let off = (self.pos_bits % 8) as u32;
+        let mut tmp = [0u8; 16];
+        let avail = (buf.len() - byte).min(16);
+        tmp[..avail].copy_from_slice(&buf[byte..byte + avail]);
+        let w = u128::from_be_bytes(tmp);
+        self.pos_bits = end;
+        Some(((w << off) >> (128 - u32::from(n))) as u64)
     }
 }
 
