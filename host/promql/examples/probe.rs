@@ -1,4 +1,8 @@
-#![allow(unsafe_code, clippy::unwrap_used)]
+//! Times queries over the bench's 10,000-series store: `cargo run --release --example probe -- 'QUERY' ...`
+//! prints wall and CPU milliseconds per instant and range (30m at 60s steps) evaluation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sightline_model::Labels;
 use sightline_promql::{Engine, EngineOptions};
 use sightline_storage_api::{Appendable, MemStorage};
@@ -69,11 +73,18 @@ fn build_store() -> MemStorage {
     app.commit().expect("commit bench data");
     st
 }
+/// CPU time of this thread in milliseconds (from `/proc/thread-self/schedstat`), which
+/// stays meaningful on a loaded machine where wall time does not.
 fn cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|ns| ns / 1e6)
+        .unwrap_or(0.0)
 }
 
 fn main() {
@@ -86,10 +97,20 @@ fn main() {
             let c0 = cpu_ms();
             let n = 5;
             for _ in 0..n {
-                let r = if range { engine.range_query(&st, &q, end - 1_800_000, end, 60_000) } else { engine.instant_query(&st, &q, end) };
+                let r = if range {
+                    engine.range_query(&st, &q, end - 1_800_000, end, 60_000)
+                } else {
+                    engine.instant_query(&st, &q, end)
+                };
                 r.unwrap();
             }
-            println!("{:>8.2} ms wall {:>8.2} ms cpu {} {}", t0.elapsed().as_secs_f64() * 1000.0 / n as f64, (cpu_ms() - c0) / n as f64, if range {"range  "} else {"instant"}, q);
+            println!(
+                "{:>8.2} ms wall {:>8.2} ms cpu {} {}",
+                t0.elapsed().as_secs_f64() * 1000.0 / n as f64,
+                (cpu_ms() - c0) / n as f64,
+                if range { "range  " } else { "instant" },
+                q
+            );
         }
     }
 }

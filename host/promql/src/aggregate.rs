@@ -30,7 +30,7 @@ fn group_labels(l: &Labels, a: &AggregateExpr) -> Labels {
 }
 
 struct Group {
-    labels: Labels,
+    labels: Arc<Labels>,
     value: f64,
     comp: f64,
     mean: f64,
@@ -130,7 +130,7 @@ pub(crate) fn aggregate(
                 None => {
                     index.insert(gl.clone(), order.len());
                     order.push(Group {
-                        labels: gl,
+                        labels: Arc::new(gl),
                         value: 1.0,
                         comp: 0.0,
                         mean: 0.0,
@@ -146,7 +146,7 @@ pub(crate) fn aggregate(
             order
                 .into_iter()
                 .map(|g| Elem {
-                    labels: Arc::new(g.labels),
+                    labels: g.labels,
                     t: ts,
                     v: g.value,
                     drop_name: false,
@@ -155,7 +155,10 @@ pub(crate) fn aggregate(
         ));
     }
 
-    let keep_items = matches!(op, "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile");
+    let keep_items = matches!(
+        op,
+        "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile"
+    );
     // Groups are keyed by a hash of the grouping labels, as Prometheus does.
     let mut names: Vec<String> = a.grouping.clone();
     if a.without {
@@ -163,13 +166,15 @@ pub(crate) fn aggregate(
     }
     names.sort();
     names.dedup();
-    let mut hindex: HashMap<u64, usize> = HashMap::new();
+    let mut hindex: crate::fxhash::FxMap<u64, usize> = Default::default();
     for el in v {
-        let h = el.labels.hash_for_labels(&names, !a.without);
+        let node = a as *const AggregateExpr as usize;
+        let h = ev.cached_hash(node, &el.labels, |l| l.hash_for_labels(&names, !a.without));
         let gi = match hindex.get(&h) {
             Some(&i) => i,
             None => {
-                let gl = group_labels(&el.labels, a);
+                let node = a as *const AggregateExpr as usize;
+                let gl = ev.cached_labels(node, h, || group_labels(&el.labels, a));
                 hindex.insert(h, order.len());
                 let f = el.v;
                 order.push(Group {
@@ -282,7 +287,7 @@ pub(crate) fn aggregate(
             _ => return Err(Error::Execution(format!("unknown aggregation {op:?}"))),
         };
         out.push(Elem {
-            labels: Arc::new(g.labels),
+            labels: g.labels,
             t: ts,
             v: value,
             drop_name: g.drop,

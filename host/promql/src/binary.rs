@@ -31,7 +31,20 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
     }
 }
 
-pub(crate) fn eval_binary(op: BinOp, mods: &BinModifiers, l: Arg, r: Arg, ts: i64) -> Result<Arg> {
+/// Result label sets of vector matching, reused across steps: (node, lhs, rhs) addresses to
+/// the two inputs (kept alive so their addresses stay unique) and the result.
+pub(crate) type BinopCache =
+    crate::fxhash::FxMap<(usize, usize, usize), (Arc<Labels>, Arc<Labels>, Arc<Labels>)>;
+
+pub(crate) fn eval_binary(
+    op: BinOp,
+    mods: &BinModifiers,
+    l: Arg,
+    r: Arg,
+    ts: i64,
+    node: usize,
+    cache: &mut BinopCache,
+) -> Result<Arg> {
     match (l, r) {
         (Arg::Scalar(a), Arg::Scalar(b)) => {
             let (v, keep) = scalar_op(op, a, b);
@@ -61,7 +74,7 @@ pub(crate) fn eval_binary(op: BinOp, mods: &BinModifiers, l: Arg, r: Arg, ts: i6
             BinOp::And => set_and(mods, a, b, false),
             BinOp::Unless => set_and(mods, a, b, true),
             BinOp::Or => set_or(mods, a, b),
-            _ => vector_vector(op, mods, a, b, ts)?,
+            _ => vector_vector(op, mods, a, b, ts, node, cache)?,
         })),
         _ => Err(Error::Execution(
             "binary expression must contain only scalar and instant vector types".into(),
@@ -166,6 +179,8 @@ fn vector_vector(
     lhs: Vec<Elem>,
     rhs: Vec<Elem>,
     ts: i64,
+    node: usize,
+    cache: &mut BinopCache,
 ) -> Result<Vec<Elem>> {
     let fill = mods.fill_left.is_some() || mods.fill_right.is_some();
     if (lhs.is_empty() || rhs.is_empty()) && !fill {
@@ -195,7 +210,7 @@ fn vector_vector(
         }
         right.insert(s, i);
     }
-    let mut matched_one: HashMap<u64, Option<HashSet<Labels>>> = HashMap::new();
+    let mut matched_one: HashMap<u64, Option<HashSet<u64>>> = HashMap::new();
     let mut used_right: HashSet<usize> = HashSet::new();
     let mut out = Vec::new();
     let mut emit = |ls: &Elem,
@@ -213,8 +228,25 @@ fn vector_vector(
             val = fl;
         }
         let metric = match &override_labels {
-            Some(l) => l.clone(),
-            None => result_labels(&ls.labels, &rs.labels, mods),
+            Some(l) => Arc::new(l.clone()),
+            None => {
+                let key = (
+                    node,
+                    Arc::as_ptr(&ls.labels) as usize,
+                    Arc::as_ptr(&rs.labels) as usize,
+                );
+                match cache.get(&key) {
+                    Some((_, _, m)) => m.clone(),
+                    None => {
+                        if cache.len() > 200_000 {
+                            cache.clear();
+                        }
+                        let m = Arc::new(result_labels(&ls.labels, &rs.labels, mods));
+                        cache.insert(key, (ls.labels.clone(), rs.labels.clone(), m.clone()));
+                        m
+                    }
+                }
+            }
         };
         match mods.card {
             Card::OneToOne => {
@@ -228,7 +260,7 @@ fn vector_vector(
             _ => {
                 let set = matched_one.entry(s).or_insert_with(|| Some(HashSet::new()));
                 if let Some(set) = set {
-                    if !set.insert(metric.clone()) {
+                    if !set.insert(metric.stable_hash()) {
                         return Err(Error::Execution(
                             "multiple matches for labels: grouping labels must ensure unique matches".into(),
                         ));
@@ -248,7 +280,7 @@ fn vector_vector(
             val
         };
         out.push(Elem {
-            labels: Arc::new(metric),
+            labels: metric,
             t: ts,
             v: value,
             drop_name: drop,

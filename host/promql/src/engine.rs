@@ -14,6 +14,7 @@ use crate::ast::{AtModifier, BinOp, Card, DurExpr, Expr, PosRange, VectorSelecto
 use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
+use crate::fxhash::FxMap;
 use crate::value::{
     Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
@@ -197,7 +198,10 @@ impl Engine {
             sub_cache: HashMap::new(),
             is_range,
             checks: 0,
-            cursors: HashMap::new(),
+            cursors: FxMap::default(),
+            label_cache: FxMap::default(),
+            hash_cache: FxMap::default(),
+            binop_cache: FxMap::default(),
         };
         ev.load(q, expr)?;
         let value = if !is_range {
@@ -238,7 +242,7 @@ impl Engine {
             }
         } else {
             let mut series: HashMap<Labels, usize> = HashMap::new();
-            let mut by_ptr: HashMap<(usize, bool), (Arc<Labels>, usize)> = HashMap::new();
+            let mut by_ptr: FxMap<(usize, bool), (Arc<Labels>, usize)> = FxMap::default();
             let mut out: Vec<RangeSeries> = Vec::new();
             let mut ts = start;
             while ts <= end {
@@ -270,7 +274,10 @@ impl Engine {
                                     let i = match series.get(&l) {
                                         Some(i) => *i,
                                         None => {
-                                            out.push(RangeSeries { labels: l.clone(), samples: vec![] });
+                                            out.push(RangeSeries {
+                                                labels: l.clone(),
+                                                samples: vec![],
+                                            });
                                             series.insert(l, out.len() - 1);
                                             out.len() - 1
                                         }
@@ -405,7 +412,10 @@ pub(crate) struct Ev<'a> {
     sub_cache: HashMap<(usize, i64), Vec<Elem>>,
     pub(crate) is_range: bool,
     checks: u32,
-    cursors: HashMap<usize, (i64, Vec<(usize, usize)>)>,
+    cursors: FxMap<usize, (i64, Vec<(usize, usize)>)>,
+    pub(crate) label_cache: FxMap<(usize, u64), Arc<Labels>>,
+    pub(crate) hash_cache: FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
+    binop_cache: binary::BinopCache,
 }
 
 struct Need {
@@ -619,6 +629,42 @@ impl<'a> Ev<'a> {
             Some(c) if c.0 <= t_ref && c.1.len() == n => (c.1, false),
             _ => (vec![(0, 0); n], true),
         }
+    }
+
+    /// A label set built once per query for (`node`, `key`) and shared by every step, so that
+    /// later steps (and the range assembly) can recognise it by address.
+    /// The grouping hash of `labels` for `node`, computed once per label set and query.
+    pub(crate) fn cached_hash(
+        &mut self,
+        node: usize,
+        labels: &Arc<Labels>,
+        make: impl FnOnce(&Labels) -> u64,
+    ) -> u64 {
+        let key = (node, Arc::as_ptr(labels) as usize);
+        if let Some((_, h, _)) = self.hash_cache.get(&key) {
+            return *h;
+        }
+        if self.hash_cache.len() > 500_000 {
+            self.hash_cache.clear();
+        }
+        let h = make(labels);
+        self.hash_cache.insert(key, (labels.clone(), h, 0.0));
+        h
+    }
+
+    pub(crate) fn cached_labels(
+        &mut self,
+        node: usize,
+        key: u64,
+        make: impl FnOnce() -> Labels,
+    ) -> Arc<Labels> {
+        if self.label_cache.len() > 200_000 {
+            self.label_cache.clear();
+        }
+        self.label_cache
+            .entry((node, key))
+            .or_insert_with(|| Arc::new(make()))
+            .clone()
     }
 
     fn count_samples(&mut self, n: usize) -> Result<()> {
@@ -878,7 +924,15 @@ impl<'a> Ev<'a> {
             } => {
                 let l = self.eval(lhs, ts)?;
                 let r = self.eval(rhs, ts)?;
-                binary::eval_binary(*op, mods, l, r, ts)
+                binary::eval_binary(
+                    *op,
+                    mods,
+                    l,
+                    r,
+                    ts,
+                    e as *const Expr as usize,
+                    &mut self.binop_cache,
+                )
             }
             Expr::Aggregate(a) => {
                 let param = match &a.param {
@@ -1057,6 +1111,8 @@ impl<'a> Ev<'a> {
             call_pos: pos,
             text: self.text,
             ann: &mut self.ann,
+            label_cache: &mut self.label_cache,
+            hash_cache: &mut self.hash_cache,
         };
         let out = (def.imp)(&mut ctx, vals)?;
         Ok(match out {

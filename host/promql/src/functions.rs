@@ -32,6 +32,8 @@ pub struct FnCtx<'a> {
     pub call_pos: PosRange,
     pub(crate) text: &'a str,
     pub(crate) ann: &'a mut Annotations,
+    pub(crate) label_cache: &'a mut crate::fxhash::FxMap<(usize, u64), Arc<Labels>>,
+    pub(crate) hash_cache: &'a mut crate::fxhash::FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
 }
 
 impl FnCtx<'_> {
@@ -45,6 +47,18 @@ impl FnCtx<'_> {
     pub fn info(&mut self, msg: &str, pos: PosRange) {
         let s = format!("PromQL info: {msg} {}", pos_str(self.text, pos));
         self.ann.info(s);
+    }
+
+    /// A label set built once per query for `key` (per call site) and shared by every step,
+    /// which keeps range queries from rebuilding and rehashing identical label sets.
+    pub fn cached_labels(&mut self, key: u64, make: impl FnOnce() -> Labels) -> Arc<Labels> {
+        if self.label_cache.len() > 200_000 {
+            self.label_cache.clear();
+        }
+        self.label_cache
+            .entry((self.call_pos.start, key))
+            .or_insert_with(|| Arc::new(make()))
+            .clone()
     }
 
     /// The position of argument `i` (the call's position when absent).
@@ -856,38 +870,9 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
         );
     }
     let v = take_vec(&mut a, 1);
-    let mut groups: Vec<(Arc<Labels>, Vec<Bucket>, bool)> = Vec::new();
-    let mut idx: HashMap<Labels, usize> = HashMap::new();
-    for e in v {
-        let le = e.labels.get_or_empty("le").to_string();
-        let upper = match parse_go_float(&le) {
-            Some(u) if !le.is_empty() => u,
-            _ => {
-                let name = e.labels.metric_name().unwrap_or("").to_string();
-                let p = ctx.arg_pos(1);
-                ctx.warn(
-                    &format!("bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"),
-                    p,
-                );
-                continue;
-            }
-        };
-        let mut b = e.labels.builder();
-        b.del("le");
-        let key = b.build();
-        let i = match idx.get(&key) {
-            Some(i) => *i,
-            None => {
-                idx.insert(key.clone(), groups.len());
-                groups.push((Arc::new(key), vec![], false));
-                groups.len() - 1
-            }
-        };
-        groups[i].1.push(Bucket { upper, count: e.v });
-        groups[i].2 |= e.drop_name;
-    }
+    let groups = group_buckets(ctx, v, 1);
     let mut out = Vec::with_capacity(groups.len());
-    for (labels, buckets, _) in groups {
+    for (labels, buckets) in groups {
         let (val, forced, _) = bucket_quantile(q, buckets);
         if forced {
             let name = labels.metric_name().unwrap_or("").to_string();
@@ -989,29 +974,44 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
 /// Groups classic-histogram bucket series by their labels without `le`.
 fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<(Arc<Labels>, Vec<Bucket>)> {
     let mut groups: Vec<(Arc<Labels>, Vec<Bucket>)> = Vec::new();
-    let mut idx: HashMap<Labels, usize> = HashMap::new();
+    let mut idx: crate::fxhash::FxMap<u64, usize> = Default::default();
+    let le_name = ["le".to_string()];
     for e in v {
-        let le = e.labels.get_or_empty("le").to_string();
-        let upper = match parse_go_float(&le) {
-            Some(u) if !le.is_empty() => u,
-            _ => {
-                let name = e.labels.metric_name().unwrap_or("").to_string();
-                let p = ctx.arg_pos(arg);
-                ctx.warn(
-                    &format!("bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"),
-                    p,
-                );
-                continue;
+        let key = (ctx.call_pos.start, Arc::as_ptr(&e.labels) as usize);
+        let (h, upper) = match ctx.hash_cache.get(&key) {
+            Some((_, h, u)) => (*h, *u),
+            None => {
+                let le = e.labels.get_or_empty("le").to_string();
+                let upper = match parse_go_float(&le) {
+                    Some(u) if !le.is_empty() => u,
+                    _ => {
+                        let name = e.labels.metric_name().unwrap_or("").to_string();
+                        let p = ctx.arg_pos(arg);
+                        ctx.warn(
+                            &format!("bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"),
+                            p,
+                        );
+                        continue;
+                    }
+                };
+                let h = e.labels.hash_for_labels(&le_name, false);
+                if ctx.hash_cache.len() > 500_000 {
+                    ctx.hash_cache.clear();
+                }
+                ctx.hash_cache.insert(key, (e.labels.clone(), h, upper));
+                (h, upper)
             }
         };
-        let mut b = e.labels.builder();
-        b.del("le");
-        let key = b.build();
-        let i = match idx.get(&key) {
+        let i = match idx.get(&h) {
             Some(i) => *i,
             None => {
-                idx.insert(key.clone(), groups.len());
-                groups.push((Arc::new(key), vec![]));
+                let l = ctx.cached_labels(h, || {
+                    let mut b = e.labels.builder();
+                    b.del("le");
+                    b.build()
+                });
+                idx.insert(h, groups.len());
+                groups.push((l, vec![]));
                 groups.len() - 1
             }
         };

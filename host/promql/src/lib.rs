@@ -11,6 +11,7 @@ mod binary;
 mod engine;
 mod error;
 mod functions;
+mod fxhash;
 mod lexer;
 mod parser;
 mod value;
