@@ -607,3 +607,134 @@ impl fmt::Display for Expr {
         }
     }
 }
+
+/// Prometheus' line limit before the prettifier splits an expression.
+const MAX_LINE: usize = 100;
+
+fn indent(level: usize) -> String {
+    "  ".repeat(level)
+}
+
+impl Expr {
+    /// Formats the expression as Prometheus' `/api/v1/format_query` does (`parser.Prettify`):
+    /// expressions longer than 100 characters are split over indented lines.
+    pub fn pretty(&self) -> String {
+        self.pretty_at(0)
+    }
+
+    fn pretty_at(&self, level: usize) -> String {
+        let flat = self.to_string();
+        let split = flat.len() > MAX_LINE;
+        match self {
+            Expr::Binary {
+                op, lhs, rhs, mods, ..
+            } if split => {
+                let mut m = String::new();
+                if mods.return_bool {
+                    m.push_str(" bool");
+                }
+                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
+                    m.push_str(&format!(
+                        " {} ({})",
+                        if mods.on { "on" } else { "ignoring" },
+                        mods.matching.join(", ")
+                    ));
+                    match mods.card {
+                        Card::ManyToOne => {
+                            m.push_str(&format!(" group_left ({})", mods.include.join(", ")))
+                        }
+                        Card::OneToMany => {
+                            m.push_str(&format!(" group_right ({})", mods.include.join(", ")))
+                        }
+                        _ => {}
+                    }
+                }
+                format!(
+                    "{}\n{}{}{}\n{}",
+                    lhs.pretty_at(level + 1),
+                    indent(level),
+                    op.as_str(),
+                    m,
+                    rhs.pretty_at(level + 1)
+                )
+            }
+            Expr::Call { func, args, .. } if split => {
+                let args: Vec<String> = args.iter().map(|a| a.pretty_at(level + 1)).collect();
+                format!(
+                    "{}{}(\n{}\n{})",
+                    indent(level),
+                    func,
+                    args.join(",\n"),
+                    indent(level)
+                )
+            }
+            Expr::Paren { expr, .. } if split => {
+                format!(
+                    "{}(\n{}\n{})",
+                    indent(level),
+                    expr.pretty_at(level + 1),
+                    indent(level)
+                )
+            }
+            Expr::Aggregate(a) if split => {
+                let mut s = indent(level);
+                s.push_str(&a.op);
+                if a.without {
+                    s.push_str(&format!(" without ({}) ", a.grouping.join(", ")));
+                } else if !a.grouping.is_empty() {
+                    s.push_str(&format!(" by ({}) ", a.grouping.join(", ")));
+                }
+                s.push_str("(\n");
+                if let Some(p) = &a.param {
+                    s.push_str(&p.pretty_at(level + 1));
+                    s.push_str(",\n");
+                }
+                s.push_str(&a.expr.pretty_at(level + 1));
+                s.push('\n');
+                s.push_str(&indent(level));
+                s.push(')');
+                s
+            }
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at,
+                ..
+            } if split => {
+                let mut suffix = format!("[{range}:");
+                if let Some(st) = step {
+                    suffix.push_str(&st.to_string());
+                }
+                suffix.push(']');
+                let mut tail = String::new();
+                {
+                    use std::fmt::Write;
+                    let mut w = String::new();
+                    let _ = write!(w, "{}", AtOffset(at, offset));
+                    tail.push_str(&w);
+                }
+                format!("{}{}{}", expr.pretty_at(level), suffix, tail)
+            }
+            Expr::Unary { neg, expr, .. } => {
+                let child = expr.pretty_at(level);
+                format!(
+                    "{}{}{}",
+                    indent(level),
+                    if *neg { "-" } else { "+" },
+                    child.trim()
+                )
+            }
+            _ => format!("{}{}", indent(level), flat),
+        }
+    }
+}
+
+struct AtOffset<'a>(&'a Option<AtModifier>, &'a Option<DurExpr>);
+
+impl fmt::Display for AtOffset<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_at_offset(f, self.0, self.1)
+    }
+}

@@ -273,20 +273,20 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             "unexpected end of input inside braces",
         ));
     }
-    if bracket_depth > 0 {
-        return Err(error_at(
-            input,
-            input.len(),
-            input.len(),
-            "unexpected end of input inside brackets",
-        ));
-    }
     if paren_depth > 0 {
         return Err(error_at(
             input,
             input.len(),
             input.len(),
             "unclosed left parenthesis",
+        ));
+    }
+    if bracket_depth > 0 {
+        return Err(error_at(
+            input,
+            input.len(),
+            input.len(),
+            "unclosed left bracket",
         ));
     }
     out.push(Token {

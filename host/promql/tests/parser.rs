@@ -139,3 +139,18 @@ fn suite_expressions_round_trip() {
     }
     assert!(n > 1500, "only {n} expressions checked");
 }
+
+#[test]
+fn prettifies_long_expressions_like_format_query() {
+    let short = parse("sum by (job) (rate(http_requests_total[5m]))").unwrap();
+    assert_eq!(
+        short.pretty(),
+        "sum by (job) (rate(http_requests_total[5m]))"
+    );
+    let long = parse(
+        "sum by (job, instance) (rate(http_requests_total{status=~\"5..\", method=\"GET\"}[5m])) / sum by (job, instance) (rate(http_requests_total[5m]))",
+    )
+    .unwrap();
+    let want = "  sum by (job, instance) (rate(http_requests_total{status=~\"5..\", method=\"GET\"}[5m]))\n/\n  sum by (job, instance) (rate(http_requests_total[5m]))";
+    assert_eq!(long.pretty(), want);
+}
