@@ -173,15 +173,46 @@ impl XorAppender {
 
     /// Rebuilds an appender that continues `chunk` (used when a persisted open chunk is reloaded).
     pub(crate) fn from_chunk(chunk: &[u8]) -> Result<Self> {
-        let mut a = XorAppender::new();
-        let mut it = ChunkIter::new(chunk)?;
+        XorAppender::resume(chunk.to_vec())
+    }
+
+    /// Continues the chunk in `bytes` without re-encoding it: one decoding pass recovers the
+    /// encoder state (last timestamp, delta, value, XOR window, bit position).
+    pub(crate) fn resume(bytes: Vec<u8>) -> Result<Self> {
+        let mut it = ChunkIter::new(&bytes[..])?;
+        let mut first_t = 0;
         while let Some(s) = it.next_sample() {
-            a.append(s.t, s.v);
+            if it.read == 1 {
+                first_t = s.t;
+            }
         }
         if let Some(e) = it.error() {
             return Err(e);
         }
-        Ok(a)
+        if it.read == 0 {
+            return Ok(XorAppender::new());
+        }
+        let pos = it.br.pos_bits;
+        let (count, t, delta, v_bits) = (it.read, it.t, it.delta, it.v_bits);
+        let (leading, trailing) = if it.window {
+            (it.leading, it.trailing)
+        } else {
+            (0xff, 0)
+        };
+        let mut buf = bytes;
+        buf.truncate(pos.div_ceil(8));
+        let free = if pos % 8 == 0 { 0 } else { 8 - (pos % 8) as u8 };
+        Ok(XorAppender {
+            buf,
+            bw: BitWriter { free },
+            count,
+            first_t,
+            t,
+            delta,
+            v_bits,
+            leading,
+            trailing,
+        })
     }
 
     pub(crate) fn len(&self) -> u16 {
@@ -307,6 +338,8 @@ pub(crate) struct ChunkIter<B: AsRef<[u8]>> {
     leading: u8,
     trailing: u8,
     err: Option<String>,
+    /// Whether a leading/trailing window was read (the encoder's "no window yet" state).
+    window: bool,
 }
 
 impl<B: AsRef<[u8]>> ChunkIter<B> {
@@ -325,6 +358,7 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             leading: 0,
             trailing: 0,
             err: None,
+            window: false,
         })
     }
 
@@ -371,6 +405,7 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             self.t = self.t.wrapping_add(self.delta);
             if br.read_bit(buf)? {
                 if br.read_bit(buf)? {
+                    self.window = true;
                     self.leading = br.read_bits(buf, 5)? as u8;
                     let mut sig = br.read_bits(buf, 6)? as u8;
                     if sig == 0 {

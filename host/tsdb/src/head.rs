@@ -515,7 +515,7 @@ impl HeadInner {
         let mut open = XorAppender::new();
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (i, c) in snap.chunks.into_iter().enumerate() {
-            let a = XorAppender::from_chunk(&c)?;
+            let a = XorAppender::resume(c)?;
             if a.is_empty() {
                 continue;
             }
@@ -524,10 +524,11 @@ impl HeadInner {
             if i + 1 == n {
                 open = a;
             } else {
+                let (min_t, max_t) = (a.min_t(), a.max_t());
                 closed.push(ClosedChunk {
-                    min_t: a.min_t(),
-                    max_t: a.max_t(),
-                    data: Arc::from(c),
+                    min_t,
+                    max_t,
+                    data: Arc::from(a.into_bytes()),
                 });
             }
         }
