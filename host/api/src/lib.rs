@@ -10,6 +10,7 @@
 mod dto;
 mod error;
 mod params;
+mod query;
 mod routes;
 
 pub use error::{ApiError, ErrorType};

@@ -33,13 +33,11 @@ impl Params {
     }
 
     /// All values of `key`.
-    #[allow(dead_code)]
     pub(crate) fn all(&self, key: &str) -> Vec<&str> {
         self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
     }
 
     /// `limit`: non-negative integer, 0 or absent = unlimited.
-    #[allow(dead_code)]
     pub(crate) fn limit(&self) -> Result<usize, ApiError> {
         match self.get("limit") {
             None | Some("") => Ok(0),
@@ -61,7 +59,6 @@ pub(crate) const MIN_TIME_MS: i64 = i64::MIN / 1_000_000 / 2;
 pub(crate) const MAX_TIME_MS: i64 = i64::MAX / 1_000_000 / 2;
 
 /// Parses `<rfc3339 | unix_timestamp>` into milliseconds (float seconds rounded to ms).
-#[allow(dead_code)]
 pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
         if f.is_finite() {
@@ -83,7 +80,6 @@ pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
 }
 
 /// Parses `<duration>`: float seconds or a Prometheus duration string, into milliseconds.
-#[allow(dead_code)]
 pub(crate) fn parse_duration_ms(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
         let ms = f * 1000.0;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sightline_scrape::{DroppedTarget, TargetSnapshot};
 use sightline_storage_api::Queryable;
 
-use crate::dto;
+use crate::{dto, query};
 use crate::params::Params;
 
 /// Read-only view of the scrape manager.
@@ -77,6 +77,10 @@ pub struct ApiState {
     pub reload_status: Arc<RwLock<(bool, i64)>>,
     /// Retention as Prometheus prints it in runtimeinfo (e.g. `15d`).
     pub storage_retention: String,
+    /// The PromQL engine (its options carry `--query.*`).
+    pub engine: sightline_promql::Engine,
+    /// Bounds concurrent queries (`--query.max-concurrency`).
+    pub query_slots: Arc<tokio::sync::Semaphore>,
 }
 
 type S = State<Arc<ApiState>>;
@@ -88,6 +92,16 @@ fn success(data: Value) -> Response {
 /// Builds the whole HTTP surface.
 pub fn router(state: Arc<ApiState>) -> Router {
     let api = Router::new()
+        .route("/query", get(query::query).post(query::query))
+        .route("/query_range", get(query::query_range).post(query::query_range))
+        .route("/series", get(query::series).post(query::series))
+        .route("/labels", get(query::labels).post(query::labels))
+        .route("/label/{name}/values", get(query::label_values))
+        .route("/metadata", get(query::metadata))
+        .route("/format_query", get(query::format_query).post(query::format_query))
+        .route("/query_exemplars", get(query::query_exemplars).post(query::query_exemplars))
+        .route("/rules", get(rules))
+        .route("/alerts", get(alerts))
         .route("/targets", get(targets))
         .route("/scrape_pools", get(scrape_pools))
         .route("/status/config", get(status_config))
@@ -250,4 +264,15 @@ async fn runtimeinfo(State(st): S) -> Response {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// Rule groups. The rule engine is its own issue; until it lands the list is truthfully empty
+/// (Grafana calls this on load and needs a success).
+async fn rules() -> Response {
+    success(json!({"groups": []}))
+}
+
+/// Active alerts (none without a rule engine; see [`rules`]).
+async fn alerts() -> Response {
+    success(json!({"alerts": []}))
 }

@@ -163,6 +163,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         start_time_ms: start_ms,
         reload_status,
         storage_retention: sightline_model::format_duration(args.retention_time),
+        engine: sightline_promql::Engine::new(sightline_promql::EngineOptions {
+            timeout: args.query_timeout,
+            max_samples: args.query_max_samples,
+            lookback_delta: args.query_lookback_delta,
+            max_concurrency: args.query_max_concurrency,
+            ..sightline_promql::EngineOptions::default()
+        }),
+        query_slots: Arc::new(tokio::sync::Semaphore::new(args.query_max_concurrency.max(1))),
     });
     let app = sightline_api::router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen_address)

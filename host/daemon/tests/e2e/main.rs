@@ -3,5 +3,6 @@
 //! bounded; every process is killed on drop.
 
 mod check;
+mod query;
 mod serve;
 mod support;

@@ -1,0 +1,408 @@
+//! The query side of API v1: `/query`, `/query_range`, `/series`, `/labels`,
+//! `/label/<name>/values`, `/metadata`, `/format_query`, `/query_exemplars`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use sightline_model::{format_go_float, format_timestamp_secs, Labels, Matcher};
+use sightline_promql::{Engine, QueryResult, Value as PValue};
+
+use crate::dto;
+use crate::params::{parse_duration_ms, parse_time, Params, MAX_TIME_MS, MIN_TIME_MS};
+use crate::routes::ApiState;
+use crate::{ApiError, ErrorType};
+
+type S = State<Arc<ApiState>>;
+
+fn params(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Params {
+    Params::from_request(method, uri, headers, body)
+}
+
+fn envelope(data: Value, warnings: &[String], infos: &[String]) -> Response {
+    let mut m = Map::new();
+    m.insert("status".into(), json!("success"));
+    m.insert("data".into(), data);
+    if !warnings.is_empty() {
+        m.insert("warnings".into(), json!(warnings.iter().take(10).collect::<Vec<_>>()));
+    }
+    if !infos.is_empty() {
+        m.insert("infos".into(), json!(infos.iter().take(10).collect::<Vec<_>>()));
+    }
+    axum::Json(Value::Object(m)).into_response()
+}
+
+fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
+    match p.get(name) {
+        None | Some("") => Ok(default),
+        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
+    }
+}
+
+fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
+    match p.get(name) {
+        None | Some("") => Ok(None),
+        Some(s) => {
+            let ms = parse_duration_ms(s).map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}")))?;
+            Ok(Some(Duration::from_millis(ms.max(0) as u64)))
+        }
+    }
+}
+
+fn sample_pair(t_ms: i64, v: f64) -> Value {
+    // Timestamps are JSON numbers with at most three decimals; serde_json would print
+    // floats its own way, so the number is built from Prometheus' exact rendering.
+    let t: Value = serde_json::from_str(&format_timestamp_secs(t_ms)).unwrap_or(Value::Null);
+    json!([t, format_go_float(v)])
+}
+
+pub(crate) fn value_json(v: &PValue, limit: usize) -> (Value, bool) {
+    let mut truncated = false;
+    let mut take = |n: usize| {
+        if limit > 0 && n > limit {
+            truncated = true;
+            limit
+        } else {
+            n
+        }
+    };
+    let v = match v {
+        PValue::Scalar { t_ms, v } => json!({"resultType": "scalar", "result": sample_pair(*t_ms, *v)}),
+        PValue::String { t_ms, s } => {
+            let t: Value = serde_json::from_str(&format_timestamp_secs(*t_ms)).unwrap_or(Value::Null);
+            json!({"resultType": "string", "result": [t, s]})
+        }
+        PValue::Vector(samples) => {
+            let n = take(samples.len());
+            let r: Vec<Value> = samples[..n]
+                .iter()
+                .map(|s| json!({"metric": dto::labels(&s.labels), "value": sample_pair(s.t_ms, s.v)}))
+                .collect();
+            json!({"resultType": "vector", "result": r})
+        }
+        PValue::Matrix(series) => {
+            let n = take(series.len());
+            let r: Vec<Value> = series[..n]
+                .iter()
+                .map(|s| {
+                    let vals: Vec<Value> = s.samples.iter().map(|x| sample_pair(x.t, x.v)).collect();
+                    json!({"metric": dto::labels(&s.labels), "values": vals})
+                })
+                .collect();
+            json!({"resultType": "matrix", "result": r})
+        }
+    };
+    (v, truncated)
+}
+
+fn promql_error(e: sightline_promql::Error) -> ApiError {
+    let kind = match e.error_type() {
+        "bad_data" => ErrorType::BadData,
+        "timeout" => ErrorType::Timeout,
+        "canceled" => ErrorType::Canceled,
+        "internal" => ErrorType::Internal,
+        _ => ErrorType::Execution,
+    };
+    let message = match &e {
+        sightline_promql::Error::Parse(_) => format!("invalid parameter \"query\": {e}"),
+        _ => e.to_string(),
+    };
+    ApiError::new(kind, message)
+}
+
+async fn run_query(
+    st: &Arc<ApiState>,
+    f: impl FnOnce(&ApiState) -> sightline_promql::Result<QueryResult> + Send + 'static,
+) -> Result<QueryResult, ApiError> {
+    let _permit = st
+        .query_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::new(ErrorType::Unavailable, "query engine is shutting down"))?;
+    let st2 = st.clone();
+    tokio::task::spawn_blocking(move || f(&st2))
+        .await
+        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
+        .map_err(promql_error)
+}
+
+/// The engine for one request: the shared one, or a copy with the request's `timeout`
+/// (capped by `--query.timeout`) and `lookback_delta` overrides.
+fn engine_for(st: &ApiState, p: &Params) -> Result<Engine, ApiError> {
+    let timeout = duration_param(p, "timeout")?;
+    let lookback = duration_param(p, "lookback_delta")?.filter(|l| !l.is_zero());
+    if timeout.is_none() && lookback.is_none() {
+        return Ok(st.engine.clone());
+    }
+    let mut o = st.engine.options().clone();
+    if let Some(t) = timeout {
+        o.timeout = o.timeout.min(t);
+    }
+    if let Some(l) = lookback {
+        o.lookback_delta = l;
+    }
+    Ok(Engine::with_registry(o, st.engine.registry().clone()))
+}
+
+pub(crate) async fn query(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    match query_inner(&st, &p).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
+    let limit = p.limit()?;
+    let t = time_param(p, "time", sightline_model::now_ms())?;
+    let q = p.get("query").unwrap_or("").to_string();
+    let engine = engine_for(st, p)?;
+    let res = run_query(st, move |s| engine.instant_query(s.storage.as_ref(), &q, t)).await?;
+    let (data, truncated) = value_json(&res.value, limit);
+    let mut warnings = res.warnings;
+    if truncated {
+        warnings.push("results truncated due to limit".into());
+    }
+    Ok(envelope(data, &warnings, &res.infos))
+}
+
+pub(crate) async fn query_range(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    match query_range_inner(&st, &p).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
+    let limit = p.limit()?;
+    let start = match p.get("start") {
+        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"start\": {e}")))?,
+        None => return Err(ApiError::bad_data("invalid parameter \"start\": cannot parse \"\" to a valid timestamp")),
+    };
+    let end = match p.get("end") {
+        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"end\": {e}")))?,
+        None => return Err(ApiError::bad_data("invalid parameter \"end\": cannot parse \"\" to a valid timestamp")),
+    };
+    if end < start {
+        return Err(ApiError::bad_data("end timestamp must not be before start time"));
+    }
+    let step = match p.get("step") {
+        Some(s) => parse_duration_ms(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"step\": {e}")))?,
+        None => return Err(ApiError::bad_data("invalid parameter \"step\": cannot parse \"\" to a valid duration")),
+    };
+    if step <= 0 {
+        return Err(ApiError::bad_data(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    if (end - start) / step > 11000 {
+        return Err(ApiError::bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let q = p.get("query").unwrap_or("").to_string();
+    let engine = engine_for(st, p)?;
+    let res = run_query(st, move |s| engine.range_query(s.storage.as_ref(), &q, start, end, step)).await?;
+    let (data, truncated) = value_json(&res.value, limit);
+    let mut warnings = res.warnings;
+    if truncated {
+        warnings.push("results truncated due to limit".into());
+    }
+    Ok(envelope(data, &warnings, &res.infos))
+}
+
+/// Parses `match[]` selectors; each must have a matcher that does not match "".
+fn selectors(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
+    let mut out = Vec::new();
+    for s in p.all("match[]") {
+        let ms = sightline_promql::parse_selector(s).map_err(|e| ApiError::bad_data(e.to_string()))?;
+        if ms.iter().all(|m| m.matches_empty()) {
+            return Err(ApiError::bad_data("match[] must contain at least one non-empty matcher"));
+        }
+        out.push(ms);
+    }
+    Ok(out)
+}
+
+fn range(p: &Params) -> Result<(i64, i64), ApiError> {
+    Ok((time_param(p, "start", MIN_TIME_MS)?, time_param(p, "end", MAX_TIME_MS)?))
+}
+
+pub(crate) async fn series(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    let r = (|| {
+        let limit = p.limit()?;
+        let sels = selectors(&p)?;
+        if sels.is_empty() {
+            return Err(ApiError::bad_data("no match[] parameter provided"));
+        }
+        let (start, end) = range(&p)?;
+        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut all: BTreeSet<Labels> = BTreeSet::new();
+        for ms in &sels {
+            for s in q.select(true, None, ms).map_err(|e| ApiError::internal(e.to_string()))? {
+                all.insert(s.labels);
+            }
+        }
+        let mut warnings = Vec::new();
+        let n = all.len();
+        let data: Vec<Value> = all.iter().take(if limit > 0 { limit } else { n }).map(dto::labels).collect();
+        if limit > 0 && n > limit {
+            warnings.push("results truncated due to limit".to_string());
+        }
+        Ok::<_, ApiError>(envelope(Value::Array(data), &warnings, &[]))
+    })();
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn truncate_strings(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<String>) {
+    let mut w = Vec::new();
+    if limit > 0 && v.len() > limit {
+        v.truncate(limit);
+        w.push("results truncated due to limit".to_string());
+    }
+    (v, w)
+}
+
+pub(crate) async fn labels(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    let r = (|| {
+        let limit = p.limit()?;
+        let sels = selectors(&p)?;
+        let (start, end) = range(&p)?;
+        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut names = BTreeSet::new();
+        if sels.is_empty() {
+            names.extend(q.label_names(&[]).map_err(|e| ApiError::internal(e.to_string()))?);
+        } else {
+            for ms in &sels {
+                names.extend(q.label_names(ms).map_err(|e| ApiError::internal(e.to_string()))?);
+            }
+        }
+        let (v, w) = truncate_strings(names.into_iter().collect(), limit);
+        Ok::<_, ApiError>(envelope(json!(v), &w, &[]))
+    })();
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Decodes the `U__` escaping of label names in paths (`U__http_2e_status` → `http.status`).
+fn unescape_label_name(s: &str) -> Option<String> {
+    let Some(rest) = s.strip_prefix("U__") else { return Some(s.to_string()) };
+    let mut out = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '_' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'_') {
+            chars.next();
+            out.push('_');
+            continue;
+        }
+        let mut hex = String::new();
+        loop {
+            match chars.next() {
+                Some('_') => break,
+                Some(h) if h.is_ascii_hexdigit() => hex.push(h),
+                _ => return None,
+            }
+        }
+        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+    }
+    Some(out)
+}
+
+pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    let r = (|| {
+        let name = unescape_label_name(&name)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| ApiError::bad_data(format!("invalid label name: {name:?}")))?;
+        let limit = p.limit()?;
+        let sels = selectors(&p)?;
+        let (start, end) = range(&p)?;
+        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut vals = BTreeSet::new();
+        if sels.is_empty() {
+            vals.extend(q.label_values(&name, &[]).map_err(|e| ApiError::internal(e.to_string()))?);
+        } else {
+            for ms in &sels {
+                vals.extend(q.label_values(&name, ms).map_err(|e| ApiError::internal(e.to_string()))?);
+            }
+        }
+        let (v, w) = truncate_strings(vals.into_iter().collect(), limit);
+        Ok::<_, ApiError>(envelope(json!(v), &w, &[]))
+    })();
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub(crate) async fn metadata(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    let r = (|| {
+        let limit = p.limit()?;
+        let per_metric = match p.get("limit_per_metric") {
+            None | Some("") => 0,
+            Some(s) => s.parse::<i64>().map_err(|_| ApiError::bad_data("limit_per_metric must be a number"))?.max(0) as usize,
+        };
+        let metric = p.get("metric").filter(|m| !m.is_empty());
+        let mut by_name: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for t in st.targets.active() {
+            for (name, m) in &t.metadata {
+                if metric.is_some_and(|x| x != name) {
+                    continue;
+                }
+                let v = json!({"type": m.metric_type.as_str(), "help": m.help, "unit": m.unit});
+                let e = by_name.entry(name.clone()).or_default();
+                if !e.contains(&v) && (per_metric == 0 || e.len() < per_metric) {
+                    e.push(v);
+                }
+            }
+        }
+        let mut out = Map::new();
+        for (k, v) in by_name {
+            if limit > 0 && out.len() >= limit {
+                break;
+            }
+            out.insert(k, Value::Array(v));
+        }
+        Ok::<_, ApiError>(envelope(Value::Object(out), &[], &[]))
+    })();
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub(crate) async fn format_query(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    match sightline_promql::parse(p.get("query").unwrap_or("")) {
+        Ok(expr) => envelope(json!(expr.to_string()), &[], &[]),
+        Err(e) => ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response(),
+    }
+}
+
+pub(crate) async fn query_exemplars(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let p = params(&method, &uri, &headers, &body);
+    // Exemplars are not stored yet; the query must still be valid, as Prometheus checks it.
+    if let Err(e) = sightline_promql::parse(p.get("query").unwrap_or("")) {
+        return ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response();
+    }
+    envelope(json!([]), &[], &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_name_unescaping() {
+        assert_eq!(unescape_label_name("job").unwrap(), "job");
+        assert_eq!(unescape_label_name("U__http_2e_status__code").unwrap(), "http.status_code");
+        assert!(unescape_label_name("U__bad_zz_").is_none());
+    }
+}
