@@ -463,7 +463,7 @@ impl Tsdb {
             let r = if first { &removed[..] } else { &[][..] };
             first = false;
             if let Err(e) = self.store.put_head(&snaps, r) {
-                self.head.write().mark_all_dirty();
+                self.head.write().mark_all_dirty(true);
                 return Err(e);
             }
             if snaps.is_empty() {
@@ -473,7 +473,7 @@ impl Tsdb {
         let next_id = self.head.read().next_id;
         self.store.set_next_id(next_id)?;
         if let Err(e) = self.store.flush() {
-            self.head.write().mark_all_dirty();
+            self.head.write().mark_all_dirty(true);
             return Err(e);
         }
         let wal = self.wal.lock();
@@ -715,7 +715,7 @@ impl Tsdb {
             last_checkpoint: Instant::now(),
             wal_bytes_at_checkpoint: 0,
         };
-        self.head.write().mark_all_dirty();
+        self.head.write().mark_all_dirty(false);
         self.checkpoint(&mut m, false)?;
         Ok(())
     }

@@ -78,6 +78,8 @@ pub(crate) struct ClosedChunk {
 const FLAG_LOGGED: u8 = 1;
 const FLAG_DIRTY: u8 = 2;
 const FLAG_GC_SEEN: u8 = 4;
+/// The series' labels are in the head checkpoint (only its state is rewritten).
+const FLAG_LABELS_SAVED: u8 = 8;
 
 /// One series of the head.
 pub(crate) struct MemSeries {
@@ -145,7 +147,8 @@ pub(crate) struct SeriesData {
 /// A series' persistable state (the head checkpoint entry).
 pub(crate) struct SeriesSnapshot {
     pub(crate) id: u64,
-    pub(crate) labels: Labels,
+    /// Present when the labels must be (or were) stored; `None` when already saved.
+    pub(crate) labels: Option<Labels>,
     /// Closed chunks, then the open chunk (if any) last.
     pub(crate) chunks: Vec<Vec<u8>>,
     pub(crate) ooo: Vec<Sample>,
@@ -479,7 +482,7 @@ impl HeadInner {
             let Some(s) = self.series.get(&id) else {
                 continue;
             };
-            let labels = self.build_labels(s);
+            let labels = (s.flags & FLAG_LABELS_SAVED == 0).then(|| self.build_labels(s));
             let mut chunks: Vec<Vec<u8>> = s.closed.iter().map(|c| c.data.to_vec()).collect();
             if !s.open.is_empty() {
                 chunks.push(s.open.bytes().to_vec());
@@ -493,23 +496,33 @@ impl HeadInner {
                 last_v: s.last_v,
             });
             if let Some(s) = self.series.get_mut(&id) {
-                s.flags &= !FLAG_DIRTY;
+                s.flags = (s.flags & !FLAG_DIRTY) | FLAG_LABELS_SAVED;
             }
         }
         out
     }
 
-    /// Marks every series dirty (a full checkpoint follows).
-    pub(crate) fn mark_all_dirty(&mut self) {
+    /// Marks every series dirty (a full checkpoint follows). After a failed checkpoint
+    /// write, `forget_labels` makes the next one store the labels again too.
+    pub(crate) fn mark_all_dirty(&mut self, forget_labels: bool) {
         for s in self.series.values_mut() {
             s.flags |= FLAG_DIRTY;
+            if forget_labels {
+                s.flags &= !FLAG_LABELS_SAVED;
+            }
         }
     }
 
     /// Restores a series from a checkpoint entry.
     pub(crate) fn restore(&mut self, snap: SeriesSnapshot) -> Result<()> {
-        let hash = snap.labels.stable_hash();
-        let id = self.create(Some(snap.id), hash, &snap.labels);
+        let Some(labels) = snap.labels else {
+            return Err(crate::error::Error::Corrupt(format!(
+                "checkpoint entry {} without labels",
+                snap.id
+            )));
+        };
+        let hash = labels.stable_hash();
+        let id = self.create(Some(snap.id), hash, &labels);
         let n = snap.chunks.len();
         let mut closed = Vec::new();
         let mut open = XorAppender::new();
@@ -541,7 +554,7 @@ impl HeadInner {
             s.ooo = snap.ooo;
             s.last_t = snap.last_t;
             s.last_v = snap.last_v;
-            s.flags = FLAG_LOGGED;
+            s.flags = FLAG_LOGGED | FLAG_LABELS_SAVED;
         }
         if lo <= hi {
             self.min_t = self.min_t.min(lo);

@@ -90,6 +90,14 @@ fn series_key(id: u64) -> [u8; 9] {
     k
 }
 
+/// Key of the head checkpoint: `L` (labels) or `H` (state) then the series id.
+fn head_key(kind: u8, id: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = kind;
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
 fn postings_prefix(name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 4);
     k.push(b'P');
@@ -430,7 +438,13 @@ impl Store {
             let Some(lv) = p.tree.get(series_key(id))? else {
                 continue;
             };
-            let labels = Dec::new(&lv).labels()?;
+            let labels = match Dec::new(&lv).labels() {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(partition_min_t = p.min_t, series = id, error = %e, "skipping series with corrupt labels");
+                    continue;
+                }
+            };
             let chunks = read_chunks(&p.tree, id, min_t, max_t)?;
             if !chunks.is_empty() {
                 out.push(PartSeries { labels, chunks });
@@ -583,8 +597,12 @@ impl Store {
     pub(crate) fn put_head(&self, snaps: &[SeriesSnapshot], removed: &[u64]) -> Result<()> {
         let mut b = sled::Batch::default();
         for s in snaps {
-            let mut v = Vec::with_capacity(256);
-            put_labels(&mut v, &s.labels);
+            if let Some(labels) = &s.labels {
+                let mut v = Vec::with_capacity(128);
+                put_labels(&mut v, labels);
+                b.insert(&head_key(b'L', s.id)[..], v);
+            }
+            let mut v = Vec::with_capacity(128);
             put_varint(&mut v, s.last_t);
             v.extend_from_slice(&s.last_v.to_le_bytes());
             put_uvarint(&mut v, s.chunks.len() as u64);
@@ -597,27 +615,50 @@ impl Store {
                 put_varint(&mut v, x.t);
                 v.extend_from_slice(&x.v.to_bits().to_le_bytes());
             }
-            b.insert(&s.id.to_be_bytes()[..], v);
+            b.insert(&head_key(b'H', s.id)[..], v);
         }
         for id in removed {
-            b.remove(&id.to_be_bytes()[..]);
+            b.remove(&head_key(b'L', *id)[..]);
+            b.remove(&head_key(b'H', *id)[..]);
         }
         self.head.apply_batch(b)?;
         Ok(())
     }
 
-    /// Loads the head checkpoint; undecodable entries are reported and skipped.
+    /// Loads the head checkpoint (`L` and `H` entries joined by id, both ascending);
+    /// undecodable entries are reported and skipped.
     pub(crate) fn load_head(
         &self,
         mut f: impl FnMut(SeriesSnapshot) -> Result<()>,
     ) -> Result<Vec<Error>> {
         let mut errors = Vec::new();
-        for kv in self.head.iter() {
+        let mut labels_it = self.head.scan_prefix([b'L']);
+        let mut pending: Option<(u64, sled::IVec)> = None;
+        for kv in self.head.scan_prefix([b'H']) {
             let (k, v) = kv?;
             let decoded = (|| -> Result<SeriesSnapshot> {
-                let id = u64_from(&k)?;
+                let id = u64_from(k.get(1..).unwrap_or_default())?;
+                // Advance the labels cursor to this id.
+                loop {
+                    match &pending {
+                        Some((lid, _)) if *lid >= id => break,
+                        _ => match labels_it.next() {
+                            Some(kv) => {
+                                let (lk, lv) = kv?;
+                                pending = Some((u64_from(lk.get(1..).unwrap_or_default())?, lv));
+                            }
+                            None => {
+                                pending = None;
+                                break;
+                            }
+                        },
+                    }
+                }
+                let labels = match &pending {
+                    Some((lid, lv)) if *lid == id => Dec::new(lv).labels()?,
+                    _ => return Err(Error::Corrupt(format!("series {id} has no labels entry"))),
+                };
                 let mut d = Dec::new(&v);
-                let labels = d.labels()?;
                 let last_t = d.varint()?;
                 let last_v = d.u64_le()?;
                 let n = d.uvarint()? as usize;
@@ -637,20 +678,17 @@ impl Store {
                 }
                 Ok(SeriesSnapshot {
                     id,
-                    labels,
+                    labels: Some(labels),
                     chunks,
                     ooo,
                     last_t,
                     last_v,
                 })
             })();
-            match decoded.and_then(&mut f) {
-                Ok(()) => {}
-                Err(e) => {
-                    let err = Error::Corrupt(format!("head checkpoint entry {k:?}: {e}"));
-                    tracing::warn!(error = %err, "skipping corrupt head checkpoint entry");
-                    errors.push(err);
-                }
+            if let Err(e) = decoded.and_then(&mut f) {
+                let err = Error::Corrupt(format!("head checkpoint entry {k:?}: {e}"));
+                tracing::warn!(error = %err, "skipping corrupt head checkpoint entry");
+                errors.push(err);
             }
         }
         Ok(errors)
@@ -700,14 +738,14 @@ fn read_chunks(
     let mut out = Vec::new();
     for kv in tree.scan_prefix(prefix) {
         let (k, v) = kv?;
+        // A damaged entry is reported with its key and skipped; the rest stays readable.
+        if k.len() != 17 || v.len() < 8 + 3 || crate::chunk::chunk_len(&v[8..]).is_err() {
+            tracing::warn!(key = ?k, series = id, "skipping corrupt chunk entry");
+            continue;
+        }
         let c_min = ts_from_key(&k[9..17])?;
         if c_min > max_t {
             break;
-        }
-        if v.len() < 8 {
-            return Err(Error::Corrupt(format!(
-                "chunk value of series {id} too short"
-            )));
         }
         let c_max = ts_from_key(&v[..8])?;
         if c_max < min_t {
