@@ -189,6 +189,7 @@ impl Engine {
             lookback: self.opts.lookback_delta.as_millis() as i64,
             sub_step_default: self.opts.default_subquery_step.as_millis() as i64,
             data: HashMap::new(),
+            streams: HashMap::new(),
             ann: Annotations::default(),
             deadline: Instant::now() + self.opts.timeout,
             cancel,
@@ -394,6 +395,45 @@ struct LSeries {
     samples: Arc<Vec<Sample>>,
 }
 
+/// A series read lazily while the step loop moves forward: `buf` holds only the samples the
+/// current and later steps can still need, so a range query's memory stays bounded by its
+/// windows instead of its whole range.
+struct StreamSeries {
+    labels: Arc<Labels>,
+    buf: Arc<Vec<Sample>>,
+    iter: Box<dyn sightline_storage_api::SampleIterator>,
+    pending: Option<Sample>,
+    max_t: i64,
+    last_ref: i64,
+}
+
+impl StreamSeries {
+    /// Reads samples up to `pull_to` and forgets those at or before `drop_upto`.
+    fn advance(&mut self, pull_to: i64, drop_upto: i64, strip_stale: bool) -> Result<()> {
+        if pull_to < self.last_ref {
+            return Err(Error::Execution(
+                "internal error: selector read out of time order".into(),
+            ));
+        }
+        self.last_ref = pull_to;
+        let buf = Arc::make_mut(&mut self.buf);
+        while let Some(p) = self.pending {
+            if p.t > pull_to || p.t > self.max_t {
+                break;
+            }
+            if !(strip_stale && is_stale_nan(p.v)) {
+                buf.push(p);
+            }
+            self.pending = self.iter.next_sample();
+        }
+        let k = buf.partition_point(|x| x.t <= drop_upto);
+        if k > 0 && (k >= 64 || k * 2 >= buf.len()) {
+            buf.drain(..k);
+        }
+        Ok(())
+    }
+}
+
 pub(crate) struct Ev<'a> {
     pub(crate) reg: &'a FunctionRegistry,
     pub(crate) text: &'a str,
@@ -403,6 +443,7 @@ pub(crate) struct Ev<'a> {
     lookback: i64,
     sub_step_default: i64,
     data: HashMap<usize, Arc<Vec<LSeries>>>,
+    streams: HashMap<usize, Vec<StreamSeries>>,
     pub(crate) ann: Annotations,
     deadline: Instant,
     cancel: Option<&'a AtomicBool>,
@@ -420,6 +461,7 @@ pub(crate) struct Ev<'a> {
 
 struct Need {
     key: usize,
+    stream: bool,
     vs: VectorSelector,
     is_matrix: bool,
     min: i64,
@@ -471,6 +513,7 @@ impl<'a> Ev<'a> {
                 };
                 out.push(Need {
                     key: vs as *const VectorSelector as usize,
+                    stream: true,
                     vs: vs.clone(),
                     is_matrix: false,
                     min: a - self.lookback,
@@ -493,6 +536,7 @@ impl<'a> Ev<'a> {
                 };
                 out.push(Need {
                     key: vs as *const VectorSelector as usize,
+                    stream: true,
                     vs: vs.clone(),
                     is_matrix: true,
                     min: a - r - extra,
@@ -554,6 +598,7 @@ impl<'a> Ev<'a> {
                 }
                 out.push(Need {
                     key: e as *const Expr as usize,
+                    stream: false,
                     vs: VectorSelector {
                         name: None,
                         matchers: ms,
@@ -583,6 +628,13 @@ impl<'a> Ev<'a> {
         if needs.is_empty() {
             return Ok(());
         }
+        // Selectors inside subqueries are read at times that may repeat; keep them whole.
+        let mut in_sub = std::collections::HashSet::new();
+        selectors_under_subqueries(e, false, &mut in_sub);
+        for n in &mut needs {
+            n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
+        }
+        let mut loaded_total: usize = 0;
         let min = needs.iter().map(|n| n.min).min().unwrap_or(0);
         let max = needs.iter().map(|n| n.max).max().unwrap_or(0);
         let querier = q.querier(min.saturating_add(1), max)?;
@@ -595,6 +647,23 @@ impl<'a> Ev<'a> {
                 func: n.func.clone(),
             };
             let series = querier.select(false, Some(&hints), &n.vs.matchers)?;
+            if n.stream {
+                let mut streams = Vec::with_capacity(series.len());
+                for mut s in series {
+                    let pending = s.samples.seek(n.min + 1);
+                    streams.push(StreamSeries {
+                        labels: Arc::new(s.labels),
+                        buf: Arc::new(Vec::new()),
+                        iter: s.samples,
+                        pending,
+                        max_t: n.max,
+                        last_ref: i64::MIN,
+                    });
+                }
+                streams.sort_by(|a, b| a.labels.cmp(&b.labels));
+                self.streams.insert(n.key, streams);
+                continue;
+            }
             let mut loaded = Vec::with_capacity(series.len());
             for mut s in series {
                 let mut samples = Vec::new();
@@ -610,6 +679,10 @@ impl<'a> Ev<'a> {
                 }
                 if samples.is_empty() {
                     continue;
+                }
+                loaded_total += samples.len();
+                if loaded_total > self.max_samples {
+                    return Err(Error::TooManySamples("query execution"));
                 }
                 loaded.push(LSeries {
                     labels: Arc::new(s.labels),
@@ -679,6 +752,30 @@ impl<'a> Ev<'a> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
         let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
         let key = vs as *const VectorSelector as usize;
+        if let Some(mut streams) = self.streams.remove(&key) {
+            let lb = self.lookback;
+            let pull = if vs.smoothed { t_ref + lb - 1 } else { t_ref };
+            let mut out = Vec::new();
+            let mut res = Ok(());
+            for s in streams.iter_mut() {
+                res = s.advance(pull, t_ref - lb, false);
+                if res.is_err() {
+                    break;
+                }
+                if let Some((t, v)) = instant_value(&s.buf, t_ref, lb, vs.smoothed) {
+                    out.push(Elem {
+                        labels: s.labels.clone(),
+                        t,
+                        v,
+                        drop_name: false,
+                    });
+                }
+            }
+            self.streams.insert(key, streams);
+            res?;
+            self.count_samples(out.len())?;
+            return Ok(out);
+        }
         let data = match self.data.get(&key) {
             Some(d) => d.clone(),
             None => return Ok(vec![]),
@@ -732,7 +829,32 @@ impl<'a> Ev<'a> {
         let key = vs as *const VectorSelector as usize;
         let mut out = Vec::new();
         let mut n = 0;
-        if let Some(data) = self.data.get(&key).cloned() {
+        if let Some(mut streams) = self.streams.remove(&key) {
+            let lb = self.lookback;
+            let extra = if vs.anchored || vs.smoothed { lb } else { 0 };
+            let pull = if vs.smoothed { t_ref + lb - 1 } else { t_ref };
+            let mut res = Ok(());
+            for s in streams.iter_mut() {
+                res = s.advance(pull, start - extra, true);
+                if res.is_err() {
+                    break;
+                }
+                let lo = s.buf.partition_point(|x| x.t <= start);
+                let hi = s.buf.partition_point(|x| x.t <= t_ref);
+                if let Some((lo, hi)) = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb) {
+                    n += hi - lo;
+                    out.push(Window {
+                        labels: s.labels.clone(),
+                        data: s.buf.clone(),
+                        lo,
+                        hi,
+                        drop_name: false,
+                    });
+                }
+            }
+            self.streams.insert(key, streams);
+            res?;
+        } else if let Some(data) = self.data.get(&key).cloned() {
             let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
             for (si, s) in data.iter().enumerate() {
                 let (lo, hi) = if fresh {
@@ -745,43 +867,18 @@ impl<'a> Ev<'a> {
                     (lo, seek_after(&s.samples, pos[si].1.max(lo), t_ref))
                 };
                 pos[si] = (lo, hi);
-                if vs.anchored || vs.smoothed {
-                    // Extended selectors keep the neighbours just outside the window (within
-                    // the lookback delta).
-                    let before = lo > 0 && s.samples[lo - 1].t > start - self.lookback;
-                    let lo2 = if before { lo - 1 } else { lo };
-                    let after = vs.smoothed
-                        && hi < s.samples.len()
-                        && s.samples[hi].t - t_ref < self.lookback;
-                    let hi2 = if after { hi + 1 } else { hi };
-                    let inside = hi > lo;
-                    if vs.anchored && !inside {
-                        continue;
-                    }
-                    if vs.smoothed && !inside && !(before && after) {
-                        continue;
-                    }
-                    n += hi2 - lo2;
+                if let Some((lo, hi)) =
+                    window_bounds(&s.samples, lo, hi, start, t_ref, vs, self.lookback)
+                {
+                    n += hi - lo;
                     out.push(Window {
                         labels: s.labels.clone(),
                         data: s.samples.clone(),
-                        lo: lo2,
-                        hi: hi2,
+                        lo,
+                        hi,
                         drop_name: false,
                     });
-                    continue;
                 }
-                if lo == hi {
-                    continue;
-                }
-                n += hi - lo;
-                out.push(Window {
-                    labels: s.labels.clone(),
-                    data: s.samples.clone(),
-                    lo,
-                    hi,
-                    drop_name: false,
-                });
             }
             self.cursors.insert(key, (t_ref, pos));
         }
@@ -1175,4 +1272,89 @@ fn seek_after(samples: &[Sample], from: usize, t: i64) -> usize {
         }
     }
     i
+}
+
+/// Collects the keys of selectors that sit inside a subquery.
+fn selectors_under_subqueries(e: &Expr, under: bool, out: &mut std::collections::HashSet<usize>) {
+    match e {
+        Expr::Vector(vs) | Expr::Matrix { vs, .. } => {
+            if under {
+                out.insert(vs as *const VectorSelector as usize);
+            }
+        }
+        Expr::Subquery { expr, .. } => selectors_under_subqueries(expr, true, out),
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+            selectors_under_subqueries(expr, under, out)
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            selectors_under_subqueries(lhs, under, out);
+            selectors_under_subqueries(rhs, under, out);
+        }
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                selectors_under_subqueries(p, under, out);
+            }
+            selectors_under_subqueries(&a.expr, under, out);
+        }
+        Expr::Call { args, .. } => args
+            .iter()
+            .for_each(|a| selectors_under_subqueries(a, under, out)),
+        Expr::Number { .. } | Expr::Str { .. } => {}
+    }
+}
+
+/// The sample an instant vector selector sees at `t_ref`: the newest one within the lookback
+/// window unless it is a staleness marker; `smoothed` interpolates towards the next sample.
+fn instant_value(
+    samples: &[Sample],
+    t_ref: i64,
+    lookback: i64,
+    smoothed: bool,
+) -> Option<(i64, f64)> {
+    let idx = samples.partition_point(|x| x.t <= t_ref);
+    if idx == 0 {
+        return None;
+    }
+    let smp = samples[idx - 1];
+    if smp.t <= t_ref - lookback || is_stale_nan(smp.v) {
+        return None;
+    }
+    let mut v = smp.v;
+    if smoothed && smp.t < t_ref {
+        if let Some(nx) = samples.get(idx) {
+            if nx.t - t_ref < lookback && !is_stale_nan(nx.v) {
+                v = smp.v + (nx.v - smp.v) * (t_ref - smp.t) as f64 / (nx.t - smp.t) as f64;
+            }
+        }
+    }
+    Some((smp.t, v))
+}
+
+/// The part of `samples` a range selector passes on, given the plain window `lo..hi`:
+/// anchored and smoothed selectors add the neighbours just outside it (within the lookback
+/// delta). `None` when the series contributes nothing.
+fn window_bounds(
+    samples: &[Sample],
+    lo: usize,
+    hi: usize,
+    start: i64,
+    t_ref: i64,
+    vs: &VectorSelector,
+    lookback: i64,
+) -> Option<(usize, usize)> {
+    if vs.anchored || vs.smoothed {
+        let before = lo > 0 && samples[lo - 1].t > start - lookback;
+        let lo2 = if before { lo - 1 } else { lo };
+        let after = vs.smoothed && hi < samples.len() && samples[hi].t - t_ref < lookback;
+        let hi2 = if after { hi + 1 } else { hi };
+        let inside = hi > lo;
+        if vs.anchored && !inside {
+            return None;
+        }
+        if vs.smoothed && !inside && !(before && after) {
+            return None;
+        }
+        return Some((lo2, hi2));
+    }
+    (lo < hi).then_some((lo, hi))
 }

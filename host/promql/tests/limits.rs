@@ -150,3 +150,28 @@ fn custom_functions_can_be_registered() {
         "the default registry does not know it"
     );
 }
+
+#[test]
+fn range_queries_stream_instead_of_loading_the_whole_range() {
+    // 20 series x 2000 samples = 40,000 samples in storage, far above the limit of 5,000.
+    let st = store(20, 2000);
+    let engine = Engine::new(EngineOptions {
+        max_samples: 5_000,
+        ..Default::default()
+    });
+    let end = 1999 * 15_000;
+    // A range query only holds each step's windows, so it runs under the limit.
+    let r = engine
+        .range_query(&st, "sum(rate(m[1m]))", 0, end, 60_000)
+        .expect("streamed range query");
+    let Value::Matrix(m) = r.value else {
+        panic!("matrix expected")
+    };
+    assert_eq!(m.len(), 1);
+    assert!(m[0].samples.len() > 400);
+    // Reading every sample at once is refused with Prometheus' error.
+    let err = engine
+        .instant_query(&st, "count_over_time(m[10h])", end)
+        .expect_err("too many samples");
+    assert!(matches!(err, Error::TooManySamples(_)), "{err:?}");
+}
