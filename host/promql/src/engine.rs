@@ -450,7 +450,7 @@ pub(crate) struct Ev<'a> {
     max_samples: usize,
     step_samples: usize,
     out_samples: usize,
-    sub_cache: HashMap<(usize, i64), Vec<Elem>>,
+    sub_cache: HashMap<usize, std::collections::BTreeMap<i64, Vec<Elem>>>,
     pub(crate) is_range: bool,
     checks: u32,
     cursors: FxMap<usize, (i64, Vec<(usize, usize)>)>,
@@ -912,12 +912,14 @@ impl<'a> Ev<'a> {
             t += st;
         }
         let key = e as *const Expr as usize;
+        // Series are found by the address of a label set they keep alive, else by value.
+        let mut by_ptr: FxMap<usize, usize> = FxMap::default();
         let mut index: HashMap<Arc<Labels>, usize> = HashMap::new();
         let mut series: Vec<(Arc<Labels>, Vec<Sample>, bool)> = Vec::new();
         let mut n = 0;
         while t <= t_ref {
             self.check()?;
-            let vec = match self.sub_cache.get(&(key, t)) {
+            let vec = match self.sub_cache.get(&key).and_then(|m| m.get(&t)) {
                 Some(v) => v.clone(),
                 None => {
                     let v = match self.eval(inner, t)? {
@@ -934,26 +936,33 @@ impl<'a> Ev<'a> {
                             ))
                         }
                     };
-                    if self.is_range {
-                        self.sub_cache.insert((key, t), v.clone());
-                    }
+                    self.sub_cache.entry(key).or_default().insert(t, v.clone());
                     v
                 }
             };
             for el in vec {
                 n += 1;
-                match index.get(&el.labels) {
+                let i = match by_ptr.get(&(Arc::as_ptr(&el.labels) as usize)) {
+                    Some(i) => Some(*i),
+                    None => index.get(&el.labels).copied(),
+                };
+                match i {
                     Some(i) => {
-                        series[*i].1.push(Sample { t, v: el.v });
-                        series[*i].2 |= el.drop_name;
+                        series[i].1.push(Sample { t, v: el.v });
+                        series[i].2 |= el.drop_name;
                     }
                     None => {
+                        by_ptr.insert(Arc::as_ptr(&el.labels) as usize, series.len());
                         index.insert(el.labels.clone(), series.len());
                         series.push((el.labels, vec![Sample { t, v: el.v }], el.drop_name));
                     }
                 }
             }
             t += st;
+        }
+        // Later windows start later: forget inner results they cannot need.
+        if let Some(m) = self.sub_cache.get_mut(&key) {
+            *m = m.split_off(&(start + 1));
         }
         self.count_samples(n)?;
         series.sort_by(|a, b| a.0.cmp(&b.0));
