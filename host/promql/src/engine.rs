@@ -508,16 +508,16 @@ impl<'a> Ev<'a> {
             Expr::Vector(vs) => {
                 let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
                 let (a, b) = match self.at_ms(&vs.at) {
-                    Some(t) => (t - off, t - off),
-                    None => (tmin - off, tmax - off),
+                    Some(t) => (t.saturating_sub(off), t.saturating_sub(off)),
+                    None => (tmin.saturating_sub(off), tmax.saturating_sub(off)),
                 };
                 out.push(Need {
                     key: vs as *const VectorSelector as usize,
                     stream: true,
                     vs: vs.clone(),
                     is_matrix: false,
-                    min: a - self.lookback,
-                    max: b + if vs.smoothed { self.lookback } else { 0 },
+                    min: a.saturating_sub(self.lookback),
+                    max: b.saturating_add(if vs.smoothed { self.lookback } else { 0 }),
                     func: func.map(str::to_string),
                 });
             }
@@ -525,8 +525,8 @@ impl<'a> Ev<'a> {
                 let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
                 let r = self.dur(range);
                 let (a, b) = match self.at_ms(&vs.at) {
-                    Some(t) => (t - off, t - off),
-                    None => (tmin - off, tmax - off),
+                    Some(t) => (t.saturating_sub(off), t.saturating_sub(off)),
+                    None => (tmin.saturating_sub(off), tmax.saturating_sub(off)),
                 };
                 // Anchored and smoothed selectors look one lookback further back and ahead.
                 let extra = if vs.anchored || vs.smoothed {
@@ -539,8 +539,8 @@ impl<'a> Ev<'a> {
                     stream: true,
                     vs: vs.clone(),
                     is_matrix: true,
-                    min: a - r - extra,
-                    max: b + if vs.smoothed { self.lookback } else { 0 },
+                    min: a.saturating_sub(r).saturating_sub(extra),
+                    max: b.saturating_add(if vs.smoothed { self.lookback } else { 0 }),
                     func: func.map(str::to_string),
                 });
             }
@@ -554,10 +554,10 @@ impl<'a> Ev<'a> {
                 let off = offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
                 let r = self.dur(range);
                 let (a, b) = match self.at_ms(at) {
-                    Some(t) => (t - off, t - off),
-                    None => (tmin - off, tmax - off),
+                    Some(t) => (t.saturating_sub(off), t.saturating_sub(off)),
+                    None => (tmin.saturating_sub(off), tmax.saturating_sub(off)),
                 };
-                self.collect(expr, a - r, b, None, out);
+                self.collect(expr, a.saturating_sub(r), b, None, out);
             }
             Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
                 self.collect(expr, tmin, tmax, func, out)
@@ -609,7 +609,7 @@ impl<'a> Ev<'a> {
                         pos: *pos,
                     },
                     is_matrix: false,
-                    min: info_min - self.lookback,
+                    min: info_min.saturating_sub(self.lookback),
                     max: info_max,
                     func: None,
                 });
@@ -750,15 +750,19 @@ impl<'a> Ev<'a> {
 
     fn select_vector(&mut self, vs: &VectorSelector, ts: i64) -> Result<Vec<Elem>> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
-        let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
+        let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
         let key = vs as *const VectorSelector as usize;
         if let Some(mut streams) = self.streams.remove(&key) {
             let lb = self.lookback;
-            let pull = if vs.smoothed { t_ref + lb - 1 } else { t_ref };
+            let pull = if vs.smoothed {
+                t_ref.saturating_add(lb - 1)
+            } else {
+                t_ref
+            };
             let mut out = Vec::new();
             let mut res = Ok(());
             for s in streams.iter_mut() {
-                res = s.advance(pull, t_ref - lb, false);
+                res = s.advance(pull, t_ref.saturating_sub(lb), false);
                 if res.is_err() {
                     break;
                 }
@@ -793,13 +797,13 @@ impl<'a> Ev<'a> {
                 continue;
             }
             let smp = s.samples[idx - 1];
-            if smp.t <= t_ref - self.lookback || is_stale_nan(smp.v) {
+            if smp.t <= t_ref.saturating_sub(self.lookback) || is_stale_nan(smp.v) {
                 continue;
             }
             let mut v = smp.v;
             if vs.smoothed && smp.t < t_ref {
                 if let Some(nx) = s.samples.get(idx) {
-                    if nx.t - t_ref < self.lookback && !is_stale_nan(nx.v) {
+                    if nx.t.saturating_sub(t_ref) < self.lookback && !is_stale_nan(nx.v) {
                         v = smp.v + (nx.v - smp.v) * (t_ref - smp.t) as f64 / (nx.t - smp.t) as f64;
                     }
                 }
@@ -823,19 +827,23 @@ impl<'a> Ev<'a> {
         ts: i64,
     ) -> Result<MatrixArg> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
-        let t_ref = self.at_ms(&vs.at).unwrap_or(ts) - off;
+        let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
         let r = self.dur(range);
-        let start = t_ref - r;
+        let start = t_ref.saturating_sub(r);
         let key = vs as *const VectorSelector as usize;
         let mut out = Vec::new();
         let mut n = 0;
         if let Some(mut streams) = self.streams.remove(&key) {
             let lb = self.lookback;
             let extra = if vs.anchored || vs.smoothed { lb } else { 0 };
-            let pull = if vs.smoothed { t_ref + lb - 1 } else { t_ref };
+            let pull = if vs.smoothed {
+                t_ref.saturating_add(lb - 1)
+            } else {
+                t_ref
+            };
             let mut res = Ok(());
             for s in streams.iter_mut() {
-                res = s.advance(pull, start - extra, true);
+                res = s.advance(pull, start.saturating_sub(extra), true);
                 if res.is_err() {
                     break;
                 }
@@ -903,13 +911,13 @@ impl<'a> Ev<'a> {
         ts: i64,
     ) -> Result<MatrixArg> {
         let off = offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
-        let t_ref = self.at_ms(at).unwrap_or(ts) - off;
+        let t_ref = self.at_ms(at).unwrap_or(ts).saturating_sub(off);
         let r = self.dur(range);
         let st = self.sub_step(step);
-        let start = t_ref - r;
-        let mut t = start.div_euclid(st) * st;
+        let start = t_ref.saturating_sub(r);
+        let mut t = start.div_euclid(st).saturating_mul(st);
         if t <= start {
-            t += st;
+            t = t.saturating_add(st);
         }
         let key = e as *const Expr as usize;
         // Series are found by the address of a label set they keep alive, else by value.
@@ -958,7 +966,13 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
-            t += st;
+            if n + self.step_samples + self.out_samples > self.max_samples {
+                return Err(Error::TooManySamples("query execution"));
+            }
+            match t.checked_add(st) {
+                Some(x) => t = x,
+                None => break,
+            }
         }
         // Later windows start later: forget inner results they cannot need.
         if let Some(m) = self.sub_cache.get_mut(&key) {
@@ -1075,7 +1089,7 @@ impl<'a> Ev<'a> {
                     continue;
                 }
                 let smp = s.samples[idx - 1];
-                if smp.t <= rt - self.lookback || is_stale_nan(smp.v) {
+                if smp.t <= rt.saturating_sub(self.lookback) || is_stale_nan(smp.v) {
                     continue;
                 }
                 if name_ms
@@ -1203,6 +1217,14 @@ impl<'a> Ev<'a> {
             Some(d) => d.clone(),
             None => return Err(Error::Execution(format!("unknown function {func:?}"))),
         };
+        // The parser checks arity; a hand-built tree must not reach a function with too few
+        // arguments either.
+        let min_args = def.arg_types.len() - def.optional.min(def.arg_types.len());
+        if args.len() < min_args || (!def.variadic && args.len() > def.arg_types.len()) {
+            return Err(Error::BadData(format!(
+                "wrong number of arguments in call to {func:?}"
+            )));
+        }
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.eval(a, ts)?);
@@ -1325,13 +1347,13 @@ fn instant_value(
         return None;
     }
     let smp = samples[idx - 1];
-    if smp.t <= t_ref - lookback || is_stale_nan(smp.v) {
+    if smp.t <= t_ref.saturating_sub(lookback) || is_stale_nan(smp.v) {
         return None;
     }
     let mut v = smp.v;
     if smoothed && smp.t < t_ref {
         if let Some(nx) = samples.get(idx) {
-            if nx.t - t_ref < lookback && !is_stale_nan(nx.v) {
+            if nx.t.saturating_sub(t_ref) < lookback && !is_stale_nan(nx.v) {
                 v = smp.v + (nx.v - smp.v) * (t_ref - smp.t) as f64 / (nx.t - smp.t) as f64;
             }
         }
@@ -1352,9 +1374,10 @@ fn window_bounds(
     lookback: i64,
 ) -> Option<(usize, usize)> {
     if vs.anchored || vs.smoothed {
-        let before = lo > 0 && samples[lo - 1].t > start - lookback;
+        let before = lo > 0 && samples[lo - 1].t > start.saturating_sub(lookback);
         let lo2 = if before { lo - 1 } else { lo };
-        let after = vs.smoothed && hi < samples.len() && samples[hi].t - t_ref < lookback;
+        let after =
+            vs.smoothed && hi < samples.len() && samples[hi].t.saturating_sub(t_ref) < lookback;
         let hi2 = if after { hi + 1 } else { hi };
         let inside = hi > lo;
         if vs.anchored && !inside {

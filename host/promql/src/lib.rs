@@ -3,8 +3,25 @@
 //! It owns the PromQL language (syntax tree, type checks, Prometheus' error messages), the
 //! evaluation semantics (lookback, staleness, vector matching, aggregations, the function
 //! table) and the query limits. It reads data only through `sightline_storage_api::Queryable`
-//! and must not know which storage engine is underneath, nor anything about HTTP.
-
+//! and must not know which storage engine is underneath, nor anything about HTTP (the `api`
+//! crate owns the JSON wire format).
+//!
+//! Design notes:
+//! - The parser is our own (recursive descent with precedence climbing) rather than the
+//!   `promql-parser` crate: it has to accept the Prometheus 3.x experimental syntax the
+//!   conformance suite uses (duration expressions, `anchored`/`smoothed`, `fill*` modifiers,
+//!   `info()`), carry byte positions on every node for annotations, and give Prometheus'
+//!   messages (`1:5: parse error: unexpected end of input`).
+//! - Evaluation first selects every selector's series once over the whole query range, then
+//!   evaluates the tree step by step. Selectors of range queries are streamed through sliding
+//!   buffers (memory bounded by the windows, not the range); selectors under subqueries are
+//!   materialized, and materialized samples count against `max_samples`.
+//! - `__name__` is removed lazily (Prometheus' delayed name removal): values carry a
+//!   `drop_name` flag that is applied when evaluation ends.
+//! - Functions live in a [`FunctionRegistry`]; a plugin adds one with
+//!   [`FunctionRegistry::register`] and an [`Engine::with_registry`] engine evaluates it.
+//! - Native histograms and start timestamps are not supported: the storage seam carries
+//!   float samples only.
 mod aggregate;
 mod ast;
 mod binary;
@@ -29,7 +46,8 @@ pub use value::{
 
 use sightline_model::Matcher;
 
-/// Parses a PromQL expression with the built-in functions.
+/// Parses a PromQL expression with the built-in functions. `Expr`'s `Display` prints it as
+/// Prometheus does; [`Expr::pretty`] is what `/api/v1/format_query` returns.
 pub fn parse(expr: &str) -> Result<Expr, ParseError> {
     parser::parse_with(expr, &builtin_registry())
 }

@@ -882,7 +882,7 @@ impl<'a> Parser<'a> {
         let r = self.next();
         let pos = PosRange { start, end: r.end };
         let n = args.len();
-        let min = def.arg_types.len() - def.optional;
+        let min = def.arg_types.len().saturating_sub(def.optional);
         let max = if def.variadic {
             usize::MAX
         } else {
@@ -908,7 +908,16 @@ impl<'a> Parser<'a> {
             return Err(self.err(pos.start, pos.end, msg));
         }
         for (i, a) in args.iter().enumerate() {
-            let want = def.arg_types[i.min(def.arg_types.len() - 1)];
+            let Some(&want) = def
+                .arg_types
+                .get(i.min(def.arg_types.len().saturating_sub(1)))
+            else {
+                return Err(self.err(
+                    pos.start,
+                    pos.end,
+                    format!("expected 0 argument(s) in call to {name:?}, got {n}"),
+                ));
+            };
             let got = self.vt(a);
             if got != want {
                 return Err(self.err(
