@@ -138,7 +138,7 @@ impl Runtime {
             Some(c) => c,
             None => {
                 let c = Component::new(&self.engine, bytes)
-                    .map_err(|e| Error::Compile { name: name.to_string(), message: format!("{e:#}") })?;
+                    .map_err(|e| Error::Compile { name: name.to_string(), message: one_line(&format!("{e:#}")) })?;
                 if let Some(path) = &cache_path {
                     if let Err(e) = write_cache(&c, path) {
                         tracing::warn!(plugin = name, "could not cache compiled component: {e}");
@@ -161,23 +161,23 @@ impl Runtime {
     /// Links a component and finds the world it implements.
     fn link(&self, name: &str, component: &Component) -> Result<Pre> {
         let link_err = |message: String| Error::Link { name: name.to_string(), message };
-        let ipre = self.linker.instantiate_pre(component).map_err(|e| link_err(format!("{e:#}")))?;
+        let ipre = self.linker.instantiate_pre(component).map_err(|e| link_err(one_line(&format!("{e:#}"))))?;
         let mut reasons = Vec::new();
         match bindings::exporter::ExporterPre::new(ipre.clone()) {
             Ok(p) => return Ok(Pre::Exporter(p)),
-            Err(e) => reasons.push(format!("exporter: {e:#}")),
+            Err(e) => reasons.push(format!("exporter: {}", one_line(&format!("{e:#}")))),
         }
         match bindings::receiver::ReceiverPre::new(ipre.clone()) {
             Ok(p) => return Ok(Pre::Receiver(p)),
-            Err(e) => reasons.push(format!("receiver: {e:#}")),
+            Err(e) => reasons.push(format!("receiver: {}", one_line(&format!("{e:#}")))),
         }
         match bindings::query_function::QueryFunctionPre::new(ipre.clone()) {
             Ok(p) => return Ok(Pre::QueryFunction(p)),
-            Err(e) => reasons.push(format!("query-function: {e:#}")),
+            Err(e) => reasons.push(format!("query-function: {}", one_line(&format!("{e:#}")))),
         }
         match bindings::dashboard::DashboardPre::new(ipre) {
             Ok(p) => return Ok(Pre::Dashboard(p)),
-            Err(e) => reasons.push(format!("dashboard: {e:#}")),
+            Err(e) => reasons.push(format!("dashboard: {}", one_line(&format!("{e:#}")))),
         }
         Err(link_err(format!(
             "the component implements no sightline:plugin@0.1.0 world ({})",
@@ -247,7 +247,7 @@ pub(crate) fn classify(plugin: &Loaded, store: &Store<HostState>, stderr: &Memor
     if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return Error::Timeout { name, limit: plugin.caps.timeout };
     }
-    let mut message = format!("{err:#}");
+    let mut message = one_line(&format!("{err:#}"));
     let captured = stderr.contents();
     let captured = String::from_utf8_lossy(&captured);
     let captured = captured.trim();
@@ -261,7 +261,7 @@ pub(crate) fn classify(plugin: &Loaded, store: &Store<HostState>, stderr: &Memor
         } else {
             captured.to_string()
         };
-        message = format!("{message}; guest stderr: {tail}");
+        message = format!("{message}; guest stderr: {}", one_line(&tail));
     }
     if message.len() > 8192 {
         let mut cut = 8192;
@@ -271,6 +271,12 @@ pub(crate) fn classify(plugin: &Loaded, store: &Store<HostState>, stderr: &Memor
         message.truncate(cut);
     }
     Error::Trapped { name, message }
+}
+
+/// Collapses whitespace runs (wasmtime's messages span lines) so errors fit
+/// in a log line, a table cell and a JSON string.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A wall clock stuck at the Unix epoch: WASI's clock is not granted by
