@@ -6,28 +6,48 @@
 //! `sightline_storage_api::{Appendable, Queryable}` plus the small admin surface on [`Tsdb`].
 //!
 //! Invariant: no sled type is public; sled could be replaced without touching any caller.
-//! Invariant: this crate knows nothing of HTTP, JSON, scraping or PromQL.
+//! Invariant: this crate knows nothing of HTTP, JSON, scraping or PromQL; the only parser it
+//! borrows is `sightline-exposition`'s, for OpenMetrics backfill.
+//!
+//! # Lifecycle (what the daemon does)
+//!
+//! 1. [`Tsdb::open`] in a blocking task (it loads the head checkpoint and replays the WAL);
+//!    gate readiness on it. [`Tsdb::open_report`] tells what replay found and repaired.
+//! 2. Share it as `Arc<Tsdb>`: it is the `Appendable` for scrape/rules and the `Queryable`
+//!    for PromQL/API. A `SeriesRef` returned by `append` lets the next append skip label
+//!    hashing.
+//! 3. Call [`Tsdb::run_maintenance_once`] from a blocking task on a timer (e.g. every
+//!    minute): it persists full chunks, checkpoints and truncates the WAL when due, compacts
+//!    and applies retention.
+//! 4. `/metrics` renders [`Tsdb::metrics`]; `/api/v1/status/tsdb` renders [`Tsdb::stats`].
+//! 5. Admin API: [`Tsdb::delete_series`], [`Tsdb::clean_tombstones`], [`Tsdb::snapshot`].
+//! 6. On shutdown call [`Tsdb::flush`] (or [`Tsdb::close`] with ownership).
+//!
+//! # Durability
+//!
+//! Once `Appender::commit` returns, its samples are in the WAL file (one `write(2)`), so a
+//! kill -9 loses nothing acknowledged. A power loss may lose what was written since the last
+//! fsync, bounded by [`FsyncPolicy`] (default: 1 s). `docs/format.md` has the details and
+//! the on-disk layout byte by byte.
 
-mod chunk;
-mod error;
-
-pub use error::{Error, Result};
-mod enc;
-mod head;
-mod postings;
-mod wal;
-
-pub use wal::FsyncPolicy;
 mod admin;
+mod chunk;
 mod db;
+mod enc;
+mod error;
+mod head;
 mod import;
+mod postings;
 mod query;
 mod store;
+mod wal;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
+pub use error::{Error, Result};
 pub use import::{
     import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats, OpenMetricsSource,
 };
+pub use wal::FsyncPolicy;
 
 /// Internals exposed for the criterion benches only; not a stable API.
 #[doc(hidden)]
