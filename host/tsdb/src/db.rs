@@ -268,17 +268,20 @@ impl Tsdb {
         let mut head = HeadInner::new(partition_ms, ms(opts.out_of_order_window));
         head.next_id = store.next_id()?.max(1);
         let mut report = OpenReport::default();
-        let corrupt = store.load_head(|snap| {
-            report.checkpoint_series += 1;
-            head.restore(snap)
+        let wal_dir = opts.path.join("wal");
+        let (ckpt_seg, ckpt) = wal::load_checkpoint(&wal_dir, |rec| {
+            if let Record::State(snap) = rec {
+                report.checkpoint_series += 1;
+                head.restore(snap)?;
+            }
+            Ok(())
         })?;
         report
             .corruptions
-            .extend(corrupt.iter().map(|e| e.to_string()));
+            .extend(ckpt.corruptions.iter().map(|e| e.to_string()));
         let mut tombstones = store.tombstones()?;
-        let wal_dir = opts.path.join("wal");
         let mut st = ApplyStats::default();
-        let rep = wal::replay(&wal_dir, |rec| {
+        let rep = wal::replay(&wal_dir, ckpt_seg, |rec| {
             match rec {
                 Record::Series(v) => {
                     for (id, labels) in v {
@@ -293,6 +296,7 @@ impl Tsdb {
                         head.apply(id, t, val, &mut st);
                     }
                 }
+                Record::State(_) => {}
                 Record::Tombstone(t) => {
                     if !tombstones.iter().any(|x| x.seq == t.seq) {
                         store.put_tombstone(&t)?;
@@ -454,28 +458,21 @@ impl Tsdb {
             }
         }
         inc(&self.counters.series_removed, removed.len() as u64);
-        let mut first = true;
-        loop {
-            let snaps = self.head.write().take_dirty(50_000);
-            if snaps.is_empty() && !first {
-                break;
-            }
-            let r = if first { &removed[..] } else { &[][..] };
-            first = false;
-            if let Err(e) = self.store.put_head(&snaps, r) {
-                self.head.write().mark_all_dirty(true);
-                return Err(e);
-            }
-            if snaps.is_empty() {
-                break;
+        // The checkpoint holds every head series; it is written in batches so commits only
+        // wait for one batch's copy under the read lock.
+        let ids = self.head.read().series_ids();
+        let mut w = wal::CheckpointWriter::create(&self.opts.path.join("wal"), seg)?;
+        for batch in ids.chunks(10_000) {
+            let snaps = self.head.read().snapshot(batch);
+            for s in &snaps {
+                w.add(s)?;
             }
         }
+        // Partition writes must be durable before the WAL that also holds them goes away.
+        self.store.flush()?;
+        w.finish()?;
         let next_id = self.head.read().next_id;
         self.store.set_next_id(next_id)?;
-        if let Err(e) = self.store.flush() {
-            self.head.write().mark_all_dirty(true);
-            return Err(e);
-        }
         let wal = self.wal.lock();
         let n = wal.remove_before(seg)?;
         m.wal_bytes_at_checkpoint = wal.bytes_written;
@@ -715,7 +712,6 @@ impl Tsdb {
             last_checkpoint: Instant::now(),
             wal_bytes_at_checkpoint: 0,
         };
-        self.head.write().mark_all_dirty(false);
         self.checkpoint(&mut m, false)?;
         Ok(())
     }

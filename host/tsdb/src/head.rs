@@ -76,10 +76,7 @@ pub(crate) struct ClosedChunk {
 }
 
 const FLAG_LOGGED: u8 = 1;
-const FLAG_DIRTY: u8 = 2;
 const FLAG_GC_SEEN: u8 = 4;
-/// The series' labels are in the head checkpoint (only its state is rewritten).
-const FLAG_LABELS_SAVED: u8 = 8;
 
 /// One series of the head.
 pub(crate) struct MemSeries {
@@ -147,8 +144,7 @@ pub(crate) struct SeriesData {
 /// A series' persistable state (the head checkpoint entry).
 pub(crate) struct SeriesSnapshot {
     pub(crate) id: u64,
-    /// Present when the labels must be (or were) stored; `None` when already saved.
-    pub(crate) labels: Option<Labels>,
+    pub(crate) labels: Labels,
     /// Closed chunks, then the open chunk (if any) last.
     pub(crate) chunks: Vec<Vec<u8>>,
     pub(crate) ooo: Vec<Sample>,
@@ -315,7 +311,7 @@ impl HeadInner {
     pub(crate) fn mark_logged(&mut self, id: u64) -> bool {
         match self.series.get_mut(&id) {
             Some(s) if s.flags & FLAG_LOGGED == 0 => {
-                s.flags |= FLAG_LOGGED | FLAG_DIRTY;
+                s.flags |= FLAG_LOGGED;
                 true
             }
             _ => false,
@@ -365,7 +361,6 @@ impl HeadInner {
                 }
                 Err(i) => {
                     s.ooo.insert(i, Sample { t, v });
-                    s.flags |= FLAG_DIRTY;
                     st.ooo_accepted += 1;
                     st.appended += 1;
                     self.min_t = self.min_t.min(t);
@@ -389,7 +384,7 @@ impl HeadInner {
                 s.open.append(t, v);
                 s.last_t = t;
                 s.last_v = v.to_bits();
-                s.flags = (s.flags | FLAG_DIRTY) & !FLAG_GC_SEEN;
+                s.flags &= !FLAG_GC_SEEN;
                 st.appended += 1;
                 self.min_t = self.min_t.min(t);
                 self.max_t = self.max_t.max(t);
@@ -468,61 +463,38 @@ impl HeadInner {
         }
     }
 
-    /// Snapshots of series changed since the last checkpoint; clears their dirty flag.
-    pub(crate) fn take_dirty(&mut self, limit: usize) -> Vec<SeriesSnapshot> {
-        let ids: Vec<u64> = self
-            .series
-            .iter()
-            .filter(|(_, s)| s.flags & FLAG_DIRTY != 0)
-            .map(|(id, _)| *id)
-            .take(limit)
-            .collect();
+    /// Ids of every head series.
+    pub(crate) fn series_ids(&self) -> Vec<u64> {
+        self.all.clone()
+    }
+
+    /// Checkpoint states of the series `ids` (unknown ids are skipped).
+    pub(crate) fn snapshot(&self, ids: &[u64]) -> Vec<SeriesSnapshot> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(s) = self.series.get(&id) else {
+            let Some(s) = self.series.get(id) else {
                 continue;
             };
-            let labels = (s.flags & FLAG_LABELS_SAVED == 0).then(|| self.build_labels(s));
             let mut chunks: Vec<Vec<u8>> = s.closed.iter().map(|c| c.data.to_vec()).collect();
             if !s.open.is_empty() {
                 chunks.push(s.open.bytes().to_vec());
             }
             out.push(SeriesSnapshot {
-                id,
-                labels,
+                id: *id,
+                labels: self.build_labels(s),
                 chunks,
                 ooo: s.ooo.clone(),
                 last_t: s.last_t,
                 last_v: s.last_v,
             });
-            if let Some(s) = self.series.get_mut(&id) {
-                s.flags = (s.flags & !FLAG_DIRTY) | FLAG_LABELS_SAVED;
-            }
         }
         out
     }
 
-    /// Marks every series dirty (a full checkpoint follows). After a failed checkpoint
-    /// write, `forget_labels` makes the next one store the labels again too.
-    pub(crate) fn mark_all_dirty(&mut self, forget_labels: bool) {
-        for s in self.series.values_mut() {
-            s.flags |= FLAG_DIRTY;
-            if forget_labels {
-                s.flags &= !FLAG_LABELS_SAVED;
-            }
-        }
-    }
-
     /// Restores a series from a checkpoint entry.
     pub(crate) fn restore(&mut self, snap: SeriesSnapshot) -> Result<()> {
-        let Some(labels) = snap.labels else {
-            return Err(crate::error::Error::Corrupt(format!(
-                "checkpoint entry {} without labels",
-                snap.id
-            )));
-        };
-        let hash = labels.stable_hash();
-        let id = self.create(Some(snap.id), hash, &labels);
+        let hash = snap.labels.stable_hash();
+        let id = self.create(Some(snap.id), hash, &snap.labels);
         let n = snap.chunks.len();
         let mut closed = Vec::new();
         let mut open = XorAppender::new();
@@ -554,7 +526,7 @@ impl HeadInner {
             s.ooo = snap.ooo;
             s.last_t = snap.last_t;
             s.last_v = snap.last_v;
-            s.flags = FLAG_LOGGED | FLAG_LABELS_SAVED;
+            s.flags = FLAG_LOGGED;
         }
         if lo <= hi {
             self.min_t = self.min_t.min(lo);
@@ -575,7 +547,6 @@ impl HeadInner {
                     max_t,
                     data: Arc::from(full.into_bytes()),
                 });
-                s.flags |= FLAG_DIRTY;
             }
             if !s.ooo.is_empty()
                 && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b))
@@ -589,7 +560,6 @@ impl HeadInner {
                         data: Arc::from(c),
                     });
                 }
-                s.flags |= FLAG_DIRTY;
             }
         }
     }
@@ -723,7 +693,6 @@ impl HeadInner {
                 Some(b) => XorAppender::from_chunk(&b)?,
                 None => XorAppender::new(),
             };
-            s.flags |= FLAG_DIRTY;
         }
         Ok(())
     }

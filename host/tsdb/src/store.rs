@@ -14,7 +14,6 @@ use sightline_model::{Labels, Matcher, Sample, TimestampMs};
 use crate::chunk;
 use crate::enc::{put_labels, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
-use crate::head::SeriesSnapshot;
 use crate::postings::{self, Postings, PostingsSource};
 use crate::wal::{decode_matchers, encode_matchers, Tombstone};
 
@@ -86,14 +85,6 @@ fn tree_name(min_t: TimestampMs, max_t: TimestampMs, gen: u64) -> Vec<u8> {
 fn series_key(id: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = b'S';
-    k[1..].copy_from_slice(&id.to_be_bytes());
-    k
-}
-
-/// Key of the head checkpoint: `L` (labels) or `H` (state) then the series id.
-fn head_key(kind: u8, id: u64) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = kind;
     k[1..].copy_from_slice(&id.to_be_bytes());
     k
 }
@@ -196,7 +187,6 @@ impl PostingsSource for TreeSource<'_> {
 pub(crate) struct Store {
     db: sled::Db,
     meta: sled::Tree,
-    head: sled::Tree,
     parts: RwLock<Vec<Partition>>,
 }
 
@@ -218,7 +208,6 @@ impl Store {
             .mode(sled::Mode::LowSpace)
             .open()?;
         let meta = db.open_tree("meta")?;
-        let head = db.open_tree("head")?;
         let mut parts = Vec::new();
         let mut referenced = std::collections::HashSet::new();
         for kv in meta.scan_prefix([META_PART]) {
@@ -256,7 +245,6 @@ impl Store {
         Ok(Store {
             db,
             meta,
-            head,
             parts: RwLock::new(parts),
         })
     }
@@ -590,108 +578,6 @@ impl Store {
         }
         self.meta.flush()?;
         Ok(())
-    }
-
-    // ---- Head checkpoint ----
-
-    pub(crate) fn put_head(&self, snaps: &[SeriesSnapshot], removed: &[u64]) -> Result<()> {
-        let mut b = sled::Batch::default();
-        for s in snaps {
-            if let Some(labels) = &s.labels {
-                let mut v = Vec::with_capacity(128);
-                put_labels(&mut v, labels);
-                b.insert(&head_key(b'L', s.id)[..], v);
-            }
-            let mut v = Vec::with_capacity(128);
-            put_varint(&mut v, s.last_t);
-            v.extend_from_slice(&s.last_v.to_le_bytes());
-            put_uvarint(&mut v, s.chunks.len() as u64);
-            for c in &s.chunks {
-                put_uvarint(&mut v, c.len() as u64);
-                v.extend_from_slice(c);
-            }
-            put_uvarint(&mut v, s.ooo.len() as u64);
-            for x in &s.ooo {
-                put_varint(&mut v, x.t);
-                v.extend_from_slice(&x.v.to_bits().to_le_bytes());
-            }
-            b.insert(&head_key(b'H', s.id)[..], v);
-        }
-        for id in removed {
-            b.remove(&head_key(b'L', *id)[..]);
-            b.remove(&head_key(b'H', *id)[..]);
-        }
-        self.head.apply_batch(b)?;
-        Ok(())
-    }
-
-    /// Loads the head checkpoint (`L` and `H` entries joined by id, both ascending);
-    /// undecodable entries are reported and skipped.
-    pub(crate) fn load_head(
-        &self,
-        mut f: impl FnMut(SeriesSnapshot) -> Result<()>,
-    ) -> Result<Vec<Error>> {
-        let mut errors = Vec::new();
-        let mut labels_it = self.head.scan_prefix([b'L']);
-        let mut pending: Option<(u64, sled::IVec)> = None;
-        for kv in self.head.scan_prefix([b'H']) {
-            let (k, v) = kv?;
-            let decoded = (|| -> Result<SeriesSnapshot> {
-                let id = u64_from(k.get(1..).unwrap_or_default())?;
-                // Advance the labels cursor to this id.
-                loop {
-                    match &pending {
-                        Some((lid, _)) if *lid >= id => break,
-                        _ => match labels_it.next() {
-                            Some(kv) => {
-                                let (lk, lv) = kv?;
-                                pending = Some((u64_from(lk.get(1..).unwrap_or_default())?, lv));
-                            }
-                            None => {
-                                pending = None;
-                                break;
-                            }
-                        },
-                    }
-                }
-                let labels = match &pending {
-                    Some((lid, lv)) if *lid == id => Dec::new(lv).labels()?,
-                    _ => return Err(Error::Corrupt(format!("series {id} has no labels entry"))),
-                };
-                let mut d = Dec::new(&v);
-                let last_t = d.varint()?;
-                let last_v = d.u64_le()?;
-                let n = d.uvarint()? as usize;
-                let mut chunks = Vec::with_capacity(n.min(64));
-                for _ in 0..n {
-                    let len = d.uvarint()? as usize;
-                    chunks.push(d.bytes(len)?.to_vec());
-                }
-                let n = d.uvarint()? as usize;
-                let mut ooo = Vec::with_capacity(n.min(1024));
-                for _ in 0..n {
-                    let t = d.varint()?;
-                    ooo.push(Sample {
-                        t,
-                        v: f64::from_bits(d.u64_le()?),
-                    });
-                }
-                Ok(SeriesSnapshot {
-                    id,
-                    labels: Some(labels),
-                    chunks,
-                    ooo,
-                    last_t,
-                    last_v,
-                })
-            })();
-            if let Err(e) = decoded.and_then(&mut f) {
-                let err = Error::Corrupt(format!("head checkpoint entry {k:?}: {e}"));
-                tracing::warn!(error = %err, "skipping corrupt head checkpoint entry");
-                errors.push(err);
-            }
-        }
-        Ok(errors)
     }
 
     /// Copies every published partition into `dst` (a snapshot store), registered as sealed.

@@ -16,10 +16,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use sightline_model::{Labels, MatchOp, Matcher, TimestampMs};
+use sightline_model::{Labels, MatchOp, Matcher, Sample, TimestampMs};
 
 use crate::enc::{put_labels, put_str, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
+use crate::head::SeriesSnapshot;
 
 /// When the WAL is fsynced. Every policy writes a commit's records before the commit
 /// returns (kill -9 safe); the policy only bounds what a power loss or kernel crash may take.
@@ -43,6 +44,7 @@ impl Default for FsyncPolicy {
 const REC_SERIES: u8 = 1;
 const REC_SAMPLES: u8 = 2;
 const REC_TOMBSTONE: u8 = 3;
+const REC_STATE: u8 = 4;
 const FRAME: usize = 8;
 /// Largest record accepted on replay (guards against garbage lengths).
 const MAX_RECORD: u32 = 256 << 20;
@@ -61,6 +63,8 @@ pub(crate) enum Record {
     Series(Vec<(u64, Labels)>),
     Samples(Vec<(u64, TimestampMs, f64)>),
     Tombstone(Tombstone),
+    /// A head series' full state (checkpoint files only).
+    State(SeriesSnapshot),
 }
 
 fn frame(buf: &mut Vec<u8>, typ: u8, body: impl FnOnce(&mut Vec<u8>)) {
@@ -134,6 +138,27 @@ pub(crate) fn encode_tombstone(buf: &mut Vec<u8>, t: &Tombstone) {
     });
 }
 
+/// A series' checkpoint state: id, labels, newest sample, chunks (closed ones, then the
+/// open one last) and out-of-order samples.
+pub(crate) fn encode_state(buf: &mut Vec<u8>, s: &SeriesSnapshot) {
+    frame(buf, REC_STATE, |b| {
+        put_uvarint(b, s.id);
+        put_labels(b, &s.labels);
+        put_varint(b, s.last_t);
+        b.extend_from_slice(&s.last_v.to_le_bytes());
+        put_uvarint(b, s.chunks.len() as u64);
+        for c in &s.chunks {
+            put_uvarint(b, c.len() as u64);
+            b.extend_from_slice(c);
+        }
+        put_uvarint(b, s.ooo.len() as u64);
+        for x in &s.ooo {
+            put_varint(b, x.t);
+            b.extend_from_slice(&x.v.to_bits().to_le_bytes());
+        }
+    });
+}
+
 pub(crate) fn encode_matchers(b: &mut Vec<u8>, ms: &[Matcher]) {
     put_uvarint(b, ms.len() as u64);
     for m in ms {
@@ -201,6 +226,35 @@ fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
                 matchers,
             }))
         }
+        REC_STATE => {
+            let id = d.uvarint()?;
+            let labels = d.labels()?;
+            let last_t = d.varint()?;
+            let last_v = d.u64_le()?;
+            let n = d.uvarint()? as usize;
+            let mut chunks = Vec::with_capacity(n.min(64));
+            for _ in 0..n {
+                let len = d.uvarint()? as usize;
+                chunks.push(d.bytes(len)?.to_vec());
+            }
+            let n = d.uvarint()? as usize;
+            let mut ooo = Vec::with_capacity(n.min(1024));
+            for _ in 0..n {
+                let t = d.varint()?;
+                ooo.push(Sample {
+                    t,
+                    v: f64::from_bits(d.u64_le()?),
+                });
+            }
+            Ok(Record::State(SeriesSnapshot {
+                id,
+                labels,
+                chunks,
+                ooo,
+                last_t,
+                last_v,
+            }))
+        }
         x => Err(Error::Corrupt(format!("unknown record type {x}"))),
     }
 }
@@ -237,53 +291,68 @@ pub(crate) struct ReplayReport {
     pub(crate) corruptions: Vec<Error>,
 }
 
-/// Replays every segment in `dir`, calling `f` per record; truncates torn tails.
-pub(crate) fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<ReplayReport> {
+/// Parses the records of `data`, calling `f` per record. Returns the offset of the end of
+/// the last good record, the number of records, and why parsing stopped early (if it did).
+fn parse_records(
+    data: &[u8],
+    f: &mut impl FnMut(Record) -> Result<()>,
+) -> Result<(usize, u64, Option<String>)> {
+    let mut off = 0usize;
+    let mut n = 0u64;
+    while off < data.len() {
+        if data.len() - off < FRAME {
+            return Ok((off, n, Some("torn record header".into())));
+        }
+        let len = u32::from_le_bytes([data[off], data[off + 1], data[off + 2], data[off + 3]]);
+        let crc = u32::from_le_bytes([data[off + 4], data[off + 5], data[off + 6], data[off + 7]]);
+        if len == 0 || len > MAX_RECORD {
+            return Ok((off, n, Some(format!("invalid record length {len}"))));
+        }
+        let end = off + FRAME + len as usize;
+        if end > data.len() {
+            let present = data.len() - off - FRAME;
+            return Ok((
+                off,
+                n,
+                Some(format!(
+                    "torn record: {len} bytes announced, {present} present"
+                )),
+            ));
+        }
+        let body = &data[off + FRAME..end];
+        if crc32c(body) != crc {
+            return Ok((off, n, Some("checksum mismatch".into())));
+        }
+        match decode_record(body[0], &body[1..]) {
+            Ok(r) => f(r)?,
+            Err(e) => return Ok((off, n, Some(format!("undecodable record: {e}")))),
+        }
+        n += 1;
+        off = end;
+    }
+    Ok((off, n, None))
+}
+
+/// Replays the segments numbered `min_seg` or higher in `dir`, calling `f` per record;
+/// truncates torn tails.
+pub(crate) fn replay(
+    dir: &Path,
+    min_seg: u64,
+    mut f: impl FnMut(Record) -> Result<()>,
+) -> Result<ReplayReport> {
     let mut rep = ReplayReport::default();
     for seg in list_segments(dir)? {
+        if seg < min_seg {
+            continue;
+        }
         let path = segment_path(dir, seg);
         let mut data = Vec::new();
         File::open(&path)
             .and_then(|mut fh| fh.read_to_end(&mut data))
             .map_err(|e| Error::io(&path, e))?;
         rep.segments += 1;
-        let mut off = 0usize;
-        let mut bad: Option<String> = None;
-        while off < data.len() {
-            if data.len() - off < FRAME {
-                bad = Some("torn record header".into());
-                break;
-            }
-            let len = u32::from_le_bytes([data[off], data[off + 1], data[off + 2], data[off + 3]]);
-            let crc =
-                u32::from_le_bytes([data[off + 4], data[off + 5], data[off + 6], data[off + 7]]);
-            if len == 0 || len > MAX_RECORD {
-                bad = Some(format!("invalid record length {len}"));
-                break;
-            }
-            let end = off + FRAME + len as usize;
-            if end > data.len() {
-                bad = Some(format!(
-                    "torn record: {len} bytes announced, {} present",
-                    data.len() - off - FRAME
-                ));
-                break;
-            }
-            let body = &data[off + FRAME..end];
-            if crc32c(body) != crc {
-                bad = Some("checksum mismatch".into());
-                break;
-            }
-            match decode_record(body[0], &body[1..]) {
-                Ok(r) => f(r)?,
-                Err(e) => {
-                    bad = Some(format!("undecodable record: {e}"));
-                    break;
-                }
-            }
-            rep.records += 1;
-            off = end;
-        }
+        let (off, n, bad) = parse_records(&data, &mut f)?;
+        rep.records += n;
         rep.bytes += off as u64;
         if let Some(reason) = bad {
             let err = Error::CorruptWal {
@@ -302,6 +371,123 @@ pub(crate) fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Res
         }
     }
     Ok(rep)
+}
+
+fn checkpoint_path(dir: &Path, seg: u64) -> PathBuf {
+    dir.join(format!("checkpoint.{seg:08}"))
+}
+
+/// Checkpoint files (`checkpoint.<segment>`) in `dir`, ascending; stray `.tmp` files of an
+/// interrupted checkpoint are deleted.
+fn list_checkpoints(dir: &Path) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix("checkpoint.") else {
+            continue;
+        };
+        if rest.ends_with(".tmp") {
+            let _ = fs::remove_file(e.path());
+        } else if let Ok(n) = rest.parse::<u64>() {
+            out.push(n);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Loads the newest checkpoint, calling `f` per record. Returns the segment it covers up
+/// to (replay starts there) and what was found. A corrupt record ends the checkpoint: the
+/// records before it are kept and the problem is reported with its byte offset.
+pub(crate) fn load_checkpoint(
+    dir: &Path,
+    mut f: impl FnMut(Record) -> Result<()>,
+) -> Result<(u64, ReplayReport)> {
+    let mut rep = ReplayReport::default();
+    let Some(&seg) = list_checkpoints(dir)?.last() else {
+        return Ok((0, rep));
+    };
+    let path = checkpoint_path(dir, seg);
+    let data = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let (off, n, bad) = parse_records(&data, &mut f)?;
+    rep.records = n;
+    rep.bytes = off as u64;
+    if let Some(reason) = bad {
+        let err = Error::Corrupt(format!(
+            "checkpoint {} is corrupt at byte {off}: {reason}",
+            path.display()
+        ));
+        tracing::warn!(error = %err, "head checkpoint damaged; series after the damage are lost");
+        rep.corruptions.push(err);
+    }
+    Ok((seg, rep))
+}
+
+/// Writes a checkpoint covering every segment below `seg`: records go to a temporary file
+/// that is fsynced and renamed into place, after which older checkpoints are deleted.
+pub(crate) struct CheckpointWriter {
+    dir: PathBuf,
+    seg: u64,
+    tmp: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+    pub(crate) bytes: u64,
+}
+
+impl CheckpointWriter {
+    pub(crate) fn create(dir: &Path, seg: u64) -> Result<Self> {
+        let tmp = dir.join(format!("checkpoint.{seg:08}.tmp"));
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(CheckpointWriter {
+            dir: dir.to_path_buf(),
+            seg,
+            tmp,
+            file,
+            buf: Vec::with_capacity(1 << 20),
+            bytes: 0,
+        })
+    }
+
+    pub(crate) fn add(&mut self, s: &SeriesSnapshot) -> Result<()> {
+        encode_state(&mut self.buf, s);
+        if self.buf.len() >= 1 << 20 {
+            self.write_out()?;
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self) -> Result<()> {
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| Error::io(&self.tmp, e))?;
+        self.bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Makes the checkpoint durable and current.
+    pub(crate) fn finish(mut self) -> Result<u64> {
+        self.write_out()?;
+        self.file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        let path = checkpoint_path(&self.dir, self.seg);
+        fs::rename(&self.tmp, &path).map_err(|e| Error::io(&path, e))?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        for old in list_checkpoints(&self.dir)? {
+            if old < self.seg {
+                let p = checkpoint_path(&self.dir, old);
+                fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+            }
+        }
+        Ok(self.bytes)
+    }
 }
 
 /// The writer side.
@@ -475,7 +661,7 @@ mod tests {
         let seg = segment_path(dir.path(), 1);
         let full = fs::metadata(&seg).unwrap().len();
         let (mut series, mut samples, mut tombs) = (0, 0, 0);
-        let rep = replay(dir.path(), |r| {
+        let rep = replay(dir.path(), 0, |r| {
             match r {
                 Record::Series(v) => series += v.len(),
                 Record::Samples(v) => samples += v.len(),
@@ -483,6 +669,7 @@ mod tests {
                     assert_eq!((t.seq, t.min_t, t.max_t), (3, -5, 9));
                     tombs += 1
                 }
+                Record::State(_) => panic!("no state records in segments"),
             }
             Ok(())
         })
@@ -493,7 +680,7 @@ mod tests {
         let f = OpenOptions::new().write(true).open(&seg).unwrap();
         f.set_len(full - 3).unwrap();
         let mut samples = 0;
-        let rep = replay(dir.path(), |r| {
+        let rep = replay(dir.path(), 0, |r| {
             if let Record::Samples(v) = r {
                 samples += v.len();
             }
@@ -505,7 +692,7 @@ mod tests {
         let msg = rep.corruptions[0].to_string();
         assert!(msg.contains("segment 1") && msg.contains("byte"), "{msg}");
         // Truncated to the last good record: a second replay is clean.
-        let rep = replay(dir.path(), |_| Ok(())).unwrap();
+        let rep = replay(dir.path(), 0, |_| Ok(())).unwrap();
         assert!(rep.corruptions.is_empty());
     }
 
@@ -519,7 +706,7 @@ mod tests {
         data[mid] ^= 0x40;
         fs::write(&seg, &data).unwrap();
         let mut samples = 0;
-        let rep = replay(dir.path(), |r| {
+        let rep = replay(dir.path(), 0, |r| {
             if let Record::Samples(v) = r {
                 samples += v.len();
             }

@@ -701,3 +701,46 @@ fn import_openmetrics_file_then_query() {
         );
     }
 }
+
+#[test]
+fn corrupt_checkpoint_is_reported_and_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Tsdb::open(opts(dir.path())).unwrap();
+        ingest(&db, 50, 20, 0);
+        db.flush().unwrap();
+    }
+    let ckpt = std::fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("checkpoint.")
+        })
+        .expect("flush wrote a checkpoint");
+    let mut data = std::fs::read(&ckpt).unwrap();
+    let mid = data.len() / 2;
+    data[mid] ^= 0xff;
+    std::fs::write(&ckpt, &data).unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let rep = db.open_report();
+    assert_eq!(rep.corruptions.len(), 1, "{:?}", rep.corruptions);
+    assert!(
+        rep.corruptions[0].contains("checkpoint") && rep.corruptions[0].contains("byte"),
+        "{:?}",
+        rep.corruptions
+    );
+    let got = dump(&db, &[name_re("m")], i64::MIN, i64::MAX);
+    assert!(
+        !got.is_empty() && got.len() < 50,
+        "series before the damage survive: {}",
+        got.len()
+    );
+    assert!(got.iter().all(|(_, s)| s.len() == 20));
+    // The store keeps working.
+    ingest(&db, 5, 1, 20 * 15_000);
+}
