@@ -538,6 +538,7 @@ impl HeadInner {
     /// Moves the open chunk and out-of-order samples of every series into the closed list so
     /// they are persisted (clean shutdown, snapshots, retention of idle series).
     pub(crate) fn close_all_chunks(&mut self, only_before: Option<TimestampMs>) {
+        let partition_ms = self.partition_ms;
         for s in self.series.values_mut() {
             if !s.open.is_empty() && only_before.is_none_or(|b| s.open.max_t() < b) {
                 let full = std::mem::take(&mut s.open);
@@ -552,7 +553,7 @@ impl HeadInner {
                 && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b))
             {
                 let ooo = std::mem::take(&mut s.ooo);
-                for c in crate::chunk::encode_chunks(&ooo) {
+                for c in encode_partitioned(&ooo, partition_ms) {
                     let a = XorAppender::from_chunk(&c).unwrap_or_default();
                     s.closed.push(ClosedChunk {
                         min_t: a.min_t(),
@@ -661,6 +662,7 @@ impl HeadInner {
         ids: &[u64],
         deleted: &dyn Fn(u64, TimestampMs) -> bool,
     ) -> Result<()> {
+        let partition_ms = self.partition_ms;
         for id in ids {
             let Some(s) = self.series.get_mut(id) else {
                 continue;
@@ -676,7 +678,7 @@ impl HeadInner {
             if all.len() + s.ooo.len() == before {
                 continue;
             }
-            let mut chunks = crate::chunk::encode_chunks(&all);
+            let mut chunks = encode_partitioned(&all, partition_ms);
             let open_bytes = chunks.pop();
             s.closed = chunks
                 .into_iter()
@@ -737,6 +739,20 @@ impl HeadInner {
         }
         out
     }
+}
+
+/// Encodes time-sorted samples into chunks that never cross a partition boundary.
+fn encode_partitioned(samples: &[Sample], partition_ms: i64) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while let Some(first) = samples.get(start) {
+        let p = partition_start(first.t, partition_ms);
+        let end =
+            start + samples[start..].partition_point(|s| partition_start(s.t, partition_ms) == p);
+        out.extend(crate::chunk::encode_chunks(&samples[start..end]));
+        start = end;
+    }
+    out
 }
 
 fn insert_sorted(v: &mut Vec<u64>, id: u64) {
@@ -832,6 +848,23 @@ mod tests {
                 "last={last:?} t={t}"
             );
         }
+    }
+
+    #[test]
+    fn partitioned_encoding_never_crosses_boundaries() {
+        let samples: Vec<Sample> = [-5, 0, 5, 9, 10, 11, 30]
+            .iter()
+            .map(|&t| Sample { t, v: t as f64 })
+            .collect();
+        let chunks = encode_partitioned(&samples, 10);
+        let spans: Vec<(i64, i64)> = chunks
+            .iter()
+            .map(|c| {
+                let a = XorAppender::from_chunk(c).unwrap();
+                (a.min_t(), a.max_t())
+            })
+            .collect();
+        assert_eq!(spans, vec![(-5, -5), (0, 9), (10, 11), (30, 30)]);
     }
 
     fn lbl(pairs: &[(&str, &str)]) -> Labels {
