@@ -606,17 +606,18 @@ impl<'a> Parser<'a> {
 
     /// After `offset`: a signed atom, or a parenthesised duration expression.
     fn parse_offset_dur(&mut self) -> PResult<DurExpr> {
-        match self.peek() {
+        let d = match self.peek() {
             Tok::Sub => {
                 self.next();
-                Ok(DurExpr::Neg(Box::new(self.parse_dur_atom()?)))
+                DurExpr::Neg(Box::new(self.parse_dur_atom()?))
             }
             Tok::Add => {
                 self.next();
-                self.parse_dur_atom()
+                self.parse_dur_atom()?
             }
-            _ => self.parse_dur_atom(),
-        }
+            _ => self.parse_dur_atom()?,
+        };
+        Ok(literal_duration(d))
     }
 
     fn parse_dur_atom(&mut self) -> PResult<DurExpr> {
@@ -692,7 +693,7 @@ impl<'a> Parser<'a> {
 
     fn parse_range_suffix(&mut self, e: Expr) -> PResult<Expr> {
         let lb = self.next();
-        let range = self.parse_dur_expr(0)?;
+        let range = literal_duration(self.parse_dur_expr(0)?);
         let range_end = self.prev_end();
         if let DurExpr::Lit(ms) = range {
             if ms <= 0 {
@@ -704,7 +705,7 @@ impl<'a> Parser<'a> {
             let step = if matches!(self.peek(), Tok::RBracket) {
                 None
             } else {
-                let s = self.parse_dur_expr(0)?;
+                let s = literal_duration(self.parse_dur_expr(0)?);
                 if let DurExpr::Lit(ms) = s {
                     if ms <= 0 {
                         return Err(self.err(
@@ -1156,5 +1157,20 @@ impl<'a> Parser<'a> {
             smoothed: false,
             pos: PosRange { start, end },
         }))
+    }
+}
+
+/// A plain number of seconds (or its negation) becomes a duration literal, which prints as
+/// Prometheus prints it (`foo[30]` is `foo[30s]`); real expressions stay as written.
+fn literal_duration(d: DurExpr) -> DurExpr {
+    let secs_to_ms = |v: f64| (v * 1000.0).round() as i64;
+    match d {
+        DurExpr::Num(v) if v.is_finite() => DurExpr::Lit(secs_to_ms(v)),
+        DurExpr::Neg(inner) => match *inner {
+            DurExpr::Num(v) if v.is_finite() => DurExpr::Lit(-secs_to_ms(v)),
+            DurExpr::Lit(ms) => DurExpr::Lit(-ms),
+            other => DurExpr::Neg(Box::new(other)),
+        },
+        other => other,
     }
 }
