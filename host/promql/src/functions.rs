@@ -466,7 +466,21 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                 } else {
                     extrapolated_rate(s, &m, is_counter, is_rate)
                 };
-                if is_counter && !s.is_empty() {
+                // Each series is checked once per query: reading its labels every step costs
+                // cache misses on large range queries.
+                let first_visit = is_counter && !s.is_empty() && {
+                    let key = (
+                        ctx.call_pos.start | (1 << 48),
+                        Arc::as_ptr(&w.labels) as usize,
+                    );
+                    if ctx.hash_cache.contains_key(&key) {
+                        false
+                    } else {
+                        ctx.hash_cache.insert(key, (w.labels.clone(), 0, 0.0));
+                        true
+                    }
+                };
+                if first_visit {
                     let (name, typ) = name_and_type(&w.labels);
                     if let Some(n) = name {
                         if let Some(t) = typ {

@@ -12,7 +12,11 @@ use sightline_storage_api::{Appendable, MemStorage};
 #[test]
 fn every_prefix_of_suite_expressions_parses_or_errors() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql");
-    assert!(dir.is_dir(), "promqltest suite missing at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "promqltest suite missing at {}",
+        dir.display()
+    );
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("suite dir") {
         let path = entry.expect("entry").path();
@@ -20,7 +24,11 @@ fn every_prefix_of_suite_expressions_parses_or_errors() {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("read");
-        for line in text.lines().map(str::trim).filter(|l| l.starts_with("eval")) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("eval"))
+        {
             for (i, _) in line.char_indices() {
                 let r = std::panic::catch_unwind(|| parse(&line[i..]).map(|e| e.to_string()));
                 assert!(r.is_ok(), "parser panicked on {:?}", &line[i..]);
@@ -36,7 +44,13 @@ fn extreme_queries_do_not_panic() {
     let st = MemStorage::new();
     let mut a = st.appender();
     for i in 0..100 {
-        a.append(None, &Labels::from_pairs([("__name__", "m")]), i * 15_000, i as f64).unwrap();
+        a.append(
+            None,
+            &Labels::from_pairs([("__name__", "m")]),
+            i * 15_000,
+            i as f64,
+        )
+        .unwrap();
     }
     a.commit().unwrap();
     let engine = Engine::new(EngineOptions {
