@@ -473,11 +473,12 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                         ctx.call_pos.start | (1 << 48),
                         Arc::as_ptr(&w.labels) as usize,
                     );
-                    if ctx.hash_cache.contains_key(&key) {
-                        false
-                    } else {
-                        ctx.hash_cache.insert(key, (w.labels.clone(), 0, 0.0));
-                        true
+                    match ctx.hash_cache.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(_) => false,
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert((w.labels.clone(), 0, 0.0));
+                            true
+                        }
                     }
                 };
                 if first_visit {
