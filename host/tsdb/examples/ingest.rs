@@ -71,6 +71,10 @@ fn main() {
         if k == 0 {
             first_round = r0.elapsed();
         }
+        // The daemon runs maintenance on a timer; every 40 rounds (10 min of data) here.
+        if k % 40 == 39 {
+            db.run_maintenance_once().unwrap();
+        }
     }
     let total = start.elapsed();
     let samples = n as f64 * rounds as f64;
@@ -106,6 +110,15 @@ fn main() {
         m0.elapsed().as_secs_f64()
     );
     let m = db.metrics();
+    let st = db.stats(3);
+    let logical: u64 = st.partitions.iter().map(|p| p.2).sum();
+    println!(
+        "partitions: {} holding {} logical bytes; sled size_on_disk {} bytes; wal dir {} bytes",
+        st.partitions.len(),
+        logical,
+        m.storage_bytes - m.wal_bytes,
+        m.wal_bytes
+    );
     println!("storage bytes (sled files + WAL): {} ({:.2} bytes/sample incl. sled overhead and head checkpoint)", m.storage_bytes, m.storage_bytes as f64 / samples);
     drop(db);
     // Reopen: checkpoint load (no WAL after flush).
