@@ -3,6 +3,7 @@
 //! persistence, and WAL replay time on reopen.
 //!
 //! Run: `cargo run --release -p sightline-tsdb --example ingest -- 1000000 20 /tmp/tsdb-scale`
+//! (`SLED_CACHE_MB` sets the sled cache size, default 64).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A measurement tool: failing loudly is fine.
 
 use std::time::{Duration, Instant};
@@ -33,6 +34,11 @@ fn main() {
     let opts = TsdbOptions {
         wal_fsync: FsyncPolicy::Interval(Duration::from_secs(1)),
         checkpoint_interval: Duration::from_secs(3600),
+        cache_bytes: std::env::var("SLED_CACHE_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(64)
+            << 20,
         ..TsdbOptions::new(&dir)
     };
     let labels: Vec<Labels> = (0..n)
