@@ -203,8 +203,12 @@ impl Engine {
             label_cache: FxMap::default(),
             hash_cache: FxMap::default(),
             binop_cache: FxMap::default(),
+            precomputed: HashMap::new(),
         };
         ev.load(q, expr)?;
+        if is_range {
+            ev.precompute_calls(expr)?;
+        }
         let value = if !is_range {
             ev.step_samples = 0;
             let v = ev.eval(expr, start)?;
@@ -457,6 +461,7 @@ pub(crate) struct Ev<'a> {
     pub(crate) label_cache: FxMap<(usize, u64), Arc<Labels>>,
     pub(crate) hash_cache: FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
     binop_cache: binary::BinopCache,
+    precomputed: HashMap<usize, Vec<Vec<Elem>>>,
 }
 
 struct Need {
@@ -1066,6 +1071,21 @@ impl<'a> Ev<'a> {
                 aggregate::aggregate(self, a, param, v, ts)
             }
             Expr::Call { func, args, .. } if func == "info" => self.eval_info(e, args, ts),
+            Expr::Call { .. } if self.precomputed.contains_key(&(e as *const Expr as usize)) => {
+                let key = e as *const Expr as usize;
+                let idx = if self.interval > 0 {
+                    ((ts - self.start) / self.interval) as usize
+                } else {
+                    0
+                };
+                let v = self
+                    .precomputed
+                    .get_mut(&key)
+                    .and_then(|p| p.get_mut(idx))
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                Ok(Arg::Vector(v))
+            }
             Expr::Call { func, args, pos } => self.eval_call(func, args, *pos, ts),
         }
     }
@@ -1210,6 +1230,182 @@ impl<'a> Ev<'a> {
             Expr::Binary { lhs, .. } => self.ref_time(lhs, ts),
             _ => ts,
         }
+    }
+
+    /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
+    /// are computed series by series over all steps before the step loop runs, as
+    /// Prometheus does: each series' samples are read once and stay in cache.
+    fn precompute_calls(&mut self, e: &Expr) -> Result<()> {
+        match e {
+            Expr::Call { func, args, pos } => {
+                if self.try_precompute(e, func, args, *pos)? {
+                    return Ok(());
+                }
+                for a in args {
+                    self.precompute_calls(a)?;
+                }
+                Ok(())
+            }
+            // Subqueries evaluate their inner expression at their own steps.
+            Expr::Subquery { .. }
+            | Expr::Number { .. }
+            | Expr::Str { .. }
+            | Expr::Vector(_)
+            | Expr::Matrix { .. } => Ok(()),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(expr),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.precompute_calls(lhs)?;
+                self.precompute_calls(rhs)
+            }
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    self.precompute_calls(p)?;
+                }
+                self.precompute_calls(&a.expr)
+            }
+        }
+    }
+
+    fn try_precompute(
+        &mut self,
+        e: &Expr,
+        func: &str,
+        args: &[Expr],
+        pos: PosRange,
+    ) -> Result<bool> {
+        const PER_SERIES: &[&str] = &[
+            "rate",
+            "increase",
+            "delta",
+            "irate",
+            "idelta",
+            "sum_over_time",
+            "avg_over_time",
+            "count_over_time",
+            "min_over_time",
+            "max_over_time",
+            "last_over_time",
+            "first_over_time",
+            "present_over_time",
+            "stddev_over_time",
+            "stdvar_over_time",
+            "changes",
+            "resets",
+            "deriv",
+            "mad_over_time",
+            "ts_of_max_over_time",
+            "ts_of_min_over_time",
+            "ts_of_last_over_time",
+            "ts_of_first_over_time",
+            "quantile_over_time",
+            "predict_linear",
+            "double_exponential_smoothing",
+            "holt_winters",
+        ];
+        if !PER_SERIES.contains(&func) || self.interval <= 0 {
+            return Ok(false);
+        }
+        // Exactly one range selector argument; every other argument a literal.
+        let mut lits: Vec<Option<Arg>> = Vec::with_capacity(args.len());
+        let mut sel: Option<(usize, &VectorSelector, &DurExpr)> = None;
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                Expr::Matrix { vs, range, .. } if sel.is_none() => {
+                    sel = Some((i, vs, range));
+                    lits.push(None);
+                }
+                Expr::Number { v, .. } => lits.push(Some(Arg::Scalar(*v))),
+                Expr::Str { s, .. } => lits.push(Some(Arg::Str(s.clone()))),
+                _ => return Ok(false),
+            }
+        }
+        let Some((mi, vs, range)) = sel else {
+            return Ok(false);
+        };
+        let key = vs as *const VectorSelector as usize;
+        let Some(mut streams) = self.streams.remove(&key) else {
+            return Ok(false);
+        };
+        let Some(def) = self.reg.get(func).cloned() else {
+            self.streams.insert(key, streams);
+            return Ok(false);
+        };
+        let n_steps = ((self.end - self.start) / self.interval + 1) as usize;
+        let mut out: Vec<Vec<Elem>> = vec![Vec::new(); n_steps];
+        let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
+        let r = self.dur(range);
+        let lb = self.lookback;
+        let extra = if vs.anchored || vs.smoothed { lb } else { 0 };
+        let mut total = 0usize;
+        for s in streams.iter_mut() {
+            self.check()?;
+            for (i, slot) in out.iter_mut().enumerate() {
+                let ts = self.start + i as i64 * self.interval;
+                let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
+                let start = t_ref.saturating_sub(r);
+                let pull = if vs.smoothed {
+                    t_ref.saturating_add(lb - 1)
+                } else {
+                    t_ref
+                };
+                s.advance(pull, start.saturating_sub(extra), true)?;
+                let lo = s.buf.partition_point(|x| x.t <= start);
+                let hi = s.buf.partition_point(|x| x.t <= t_ref);
+                let Some((lo, hi)) = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb) else {
+                    continue;
+                };
+                let m = MatrixArg {
+                    series: vec![Window {
+                        labels: s.labels.clone(),
+                        data: s.buf.clone(),
+                        lo,
+                        hi,
+                        drop_name: false,
+                    }],
+                    start,
+                    end: t_ref,
+                    range: r,
+                };
+                let mut m = Some(m);
+                let vals: Vec<Arg> = lits
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| match l {
+                        Some(a) => a.clone(),
+                        None if j == mi => Arg::Matrix(m.take().unwrap_or(MatrixArg {
+                            series: vec![],
+                            start,
+                            end: t_ref,
+                            range: r,
+                        })),
+                        None => Arg::Scalar(f64::NAN),
+                    })
+                    .collect();
+                let mut ctx = FnCtx {
+                    ts,
+                    start: self.start,
+                    end: self.end,
+                    step: self.interval,
+                    is_range_query: true,
+                    args,
+                    call_pos: pos,
+                    text: self.text,
+                    ann: &mut self.ann,
+                    label_cache: &mut self.label_cache,
+                    hash_cache: &mut self.hash_cache,
+                };
+                if let FnOut::Vector(v) = (def.imp)(&mut ctx, vals)? {
+                    total += v.len();
+                    slot.extend(v);
+                }
+            }
+            if total > self.max_samples {
+                return Err(Error::TooManySamples("query execution"));
+            }
+        }
+        let _ = e;
+        self.precomputed.insert(e as *const Expr as usize, out);
+        Ok(true)
     }
 
     fn eval_call(&mut self, func: &str, args: &[Expr], pos: PosRange, ts: i64) -> Result<Arg> {

@@ -153,14 +153,15 @@ fn custom_functions_can_be_registered() {
 
 #[test]
 fn range_queries_stream_instead_of_loading_the_whole_range() {
-    // 20 series x 2000 samples = 40,000 samples in storage, far above the limit of 5,000.
+    // 20 series x 2000 samples = 40,000 samples in storage, far above the limit of 15,000.
     let st = store(20, 2000);
     let engine = Engine::new(EngineOptions {
-        max_samples: 5_000,
+        max_samples: 15_000,
         ..Default::default()
     });
     let end = 1999 * 15_000;
-    // A range query only holds each step's windows, so it runs under the limit.
+    // A range query reads each series through a sliding window; only its outputs (20 series x
+    // 500 steps of `rate`, as Prometheus counts them) count, so it runs under the limit.
     let r = engine
         .range_query(&st, "sum(rate(m[1m]))", 0, end, 60_000)
         .expect("streamed range query");
