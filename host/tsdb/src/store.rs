@@ -591,7 +591,7 @@ impl Store {
                 let (k, v) = kv?;
                 b.insert(k, v);
                 n += 1;
-                if n % BATCH_ENTRIES == 0 {
+                if n.is_multiple_of(BATCH_ENTRIES) {
                     tree.apply_batch(std::mem::take(&mut b))?;
                 }
             }
@@ -687,7 +687,7 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
         bytes += (k.len() + v.len()) as u64;
         b.insert(k, v);
         n_post += 1;
-        if n_post % BATCH_ENTRIES == 0 {
+        if n_post.is_multiple_of(BATCH_ENTRIES) {
             tree.apply_batch(std::mem::take(&mut b))?;
         }
     }
