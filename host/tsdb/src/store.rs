@@ -586,7 +586,7 @@ impl Store {
         for p in self.partitions() {
             let tree = dst.db.open_tree(tree_name(p.min_t, p.max_t, p.gen))?;
             let mut b = sled::Batch::default();
-            let mut n = 0;
+            let mut n = 0usize;
             for kv in p.tree.iter() {
                 let (k, v) = kv?;
                 b.insert(k, v);
