@@ -665,7 +665,7 @@ impl<'a> Ev<'a> {
                         last_ref: i64::MIN,
                     });
                 }
-                streams.sort_by(|a, b| a.labels.cmp(&b.labels));
+                // Storage order is kept; range results are sorted at the end.
                 self.streams.insert(n.key, streams);
                 continue;
             }
@@ -694,7 +694,7 @@ impl<'a> Ev<'a> {
                     samples: Arc::new(samples),
                 });
             }
-            loaded.sort_by(|a, b| a.labels.cmp(&b.labels));
+            // Storage order is kept, as Prometheus keeps it (it selects unsorted).
             self.data.insert(n.key, Arc::new(loaded));
         }
         Ok(())
