@@ -670,7 +670,10 @@ impl<'a> Ev<'a> {
                 continue;
             }
             let mut loaded = Vec::with_capacity(series.len());
-            for mut s in series {
+            for (si, mut s) in series.into_iter().enumerate() {
+                if si % 1024 == 1023 {
+                    self.check()?;
+                }
                 let mut samples = Vec::new();
                 let mut cur = s.samples.seek(n.min + 1);
                 while let Some(smp) = cur {
