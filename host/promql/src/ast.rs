@@ -708,14 +708,12 @@ impl Expr {
                     suffix.push_str(&st.to_string());
                 }
                 suffix.push(']');
-                let mut tail = String::new();
-                {
-                    use std::fmt::Write;
-                    let mut w = String::new();
-                    let _ = write!(w, "{}", AtOffset(at, offset));
-                    tail.push_str(&w);
-                }
-                format!("{}{}{}", expr.pretty_at(level), suffix, tail)
+                format!(
+                    "{}{}{}",
+                    expr.pretty_at(level),
+                    suffix,
+                    AtOffset(at, offset)
+                )
             }
             Expr::Unary { neg, expr, .. } => {
                 let child = expr.pretty_at(level);

@@ -303,11 +303,7 @@ fn vector_vector(
                         v: fv,
                         drop_name: false,
                     };
-                    let mut ls2 = ls.clone();
-                    ls2.labels = ls.labels.clone();
-                    let saved_card = mods.card;
-                    let _ = saved_card;
-                    emit(&ls2, &rs, ls.v, fv, s, None, &mut out)?;
+                    emit(ls, &rs, ls.v, fv, s, None, &mut out)?;
                 }
             }
         }

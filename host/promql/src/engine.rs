@@ -10,7 +10,7 @@ use sightline_model::{is_stale_nan, Labels, MatchOp, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
-use crate::ast::{AtModifier, BinOp, Card, DurExpr, Expr, PosRange, VectorSelector};
+use crate::ast::{AtModifier, BinOp, DurExpr, Expr, PosRange, VectorSelector};
 use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
@@ -1406,7 +1406,6 @@ impl<'a> Ev<'a> {
                 return Err(Error::TooManySamples("query execution"));
             }
         }
-        let _ = e;
         self.precomputed.insert(e as *const Expr as usize, out);
         Ok(true)
     }
@@ -1482,11 +1481,6 @@ pub(crate) fn drops_name(op: BinOp) -> bool {
         op,
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow | BinOp::Atan2
     )
-}
-
-#[allow(dead_code)]
-pub(crate) fn is_one_to_one(c: Card) -> bool {
-    c == Card::OneToOne
 }
 
 /// The first index at or after `from` whose sample is newer than `t`, assuming every sample

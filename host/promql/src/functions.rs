@@ -12,7 +12,7 @@ use sightline_model::{Labels, LabelsBuilder, MatchOp, Sample};
 use crate::ast::{fmt_number, Expr, PosRange, ValueType};
 use crate::engine::{pos_str, Annotations};
 use crate::error::{Error, Result};
-use crate::value::{Arg, Elem, FnOut, MatrixArg, Window};
+use crate::value::{Arg, Elem, FnOut, MatrixArg};
 
 /// What a function sees at one evaluation step besides its arguments.
 pub struct FnCtx<'a> {
@@ -940,11 +940,10 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
         // A bucket without a finite width is never interpolated: it contributes nothing to
         // a fraction bounded inside it.
         let infinite = lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY;
-        let interp = |v: f64, is_lower: bool| -> f64 {
+        let interp = |v: f64| -> f64 {
             if infinite {
                 // The first bucket counts as if the value were at its upper end, the last
                 // (+Inf) bucket as if at its lower end.
-                let _ = is_lower;
                 return if upper_bound == f64::INFINITY {
                     rank
                 } else {
@@ -965,11 +964,11 @@ fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
             break;
         }
         if !lower_set && lower_bound < lower && upper_bound > lower {
-            lower_rank = interp(lower, true);
+            lower_rank = interp(lower);
             lower_set = true;
         }
         if !upper_set && lower_bound < upper && upper_bound > upper {
-            upper_rank = interp(upper, false);
+            upper_rank = interp(upper);
             upper_set = true;
         }
         if lower_set && upper_set {
@@ -1739,6 +1738,3 @@ fn register_builtins(r: &mut FunctionRegistry) {
         );
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: Window) {}

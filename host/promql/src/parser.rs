@@ -166,7 +166,7 @@ impl<'a> Parser<'a> {
             if prec < min_prec {
                 break;
             }
-            let op_tok = self.next();
+            self.next();
             let mods = self.parse_bin_modifiers(op)?;
             let next_min = if op == BinOp::Pow { prec } else { prec + 1 };
             if matches!(self.peek(), Tok::Eof) {
@@ -174,7 +174,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err_tok(&t, ""));
             }
             let rhs = self.parse_expr(next_min)?;
-            lhs = self.make_binary(op, lhs, rhs, mods, &op_tok)?;
+            lhs = self.make_binary(op, lhs, rhs, mods)?;
         }
         Ok(lhs)
     }
@@ -185,7 +185,6 @@ impl<'a> Parser<'a> {
         lhs: Expr,
         rhs: Expr,
         mut mods: BinModifiers,
-        op_tok: &Token,
     ) -> PResult<Expr> {
         let (lt, rt) = (self.vt(&lhs), self.vt(&rhs));
         let pos = PosRange {
@@ -243,7 +242,6 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let _ = op_tok;
         Ok(Expr::Binary {
             op,
             lhs: Box::new(lhs),
