@@ -475,27 +475,53 @@ fn fmt_at_offset(
     Ok(())
 }
 
+/// A label name as Prometheus prints it: bare when it is a valid legacy name, else quoted.
+fn fmt_label_name(n: &str) -> String {
+    if sightline_model::is_valid_label_name(n) {
+        n.to_string()
+    } else {
+        go_quote(n)
+    }
+}
+
+fn fmt_label_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| fmt_label_name(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl VectorSelector {
     fn fmt_selector(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut others: Vec<&Matcher> = Vec::new();
+        let bare_name = self
+            .name
+            .as_deref()
+            .filter(|n| sightline_model::is_valid_metric_name(n));
+        let mut parts: Vec<String> = Vec::new();
+        if let (Some(n), None) = (&self.name, bare_name) {
+            parts.push(go_quote(n));
+        }
         for m in &self.matchers {
-            if self.name.is_some() && m.name == "__name__" && m.op == MatchOp::Equal {
+            if self.name.is_some()
+                && m.name == "__name__"
+                && m.op == MatchOp::Equal
+                && Some(m.value.as_str()) == self.name.as_deref()
+            {
                 continue;
             }
-            others.push(m);
+            parts.push(format!(
+                "{}{}{}",
+                fmt_label_name(&m.name),
+                m.op.as_str(),
+                go_quote(&m.value)
+            ));
         }
-        if let Some(n) = &self.name {
+        if let Some(n) = bare_name {
             f.write_str(n)?;
         }
-        if !others.is_empty() || self.name.is_none() {
-            f.write_str("{")?;
-            for (i, m) in others.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{}{}{}", m.name, m.op.as_str(), go_quote(&m.value))?;
-            }
-            f.write_str("}")?;
+        if !parts.is_empty() || bare_name.is_none() {
+            write!(f, "{{{}}}", parts.join(", "))?;
         }
         Ok(())
     }
@@ -558,11 +584,15 @@ impl fmt::Display for Expr {
                         f,
                         " {} ({})",
                         if mods.on { "on" } else { "ignoring" },
-                        mods.matching.join(", ")
+                        fmt_label_list(&mods.matching)
                     )?;
                     match mods.card {
-                        Card::ManyToOne => write!(f, " group_left ({})", mods.include.join(", "))?,
-                        Card::OneToMany => write!(f, " group_right ({})", mods.include.join(", "))?,
+                        Card::ManyToOne => {
+                            write!(f, " group_left ({})", fmt_label_list(&mods.include))?
+                        }
+                        Card::OneToMany => {
+                            write!(f, " group_right ({})", fmt_label_list(&mods.include))?
+                        }
                         _ => {}
                     }
                 }
@@ -584,9 +614,9 @@ impl fmt::Display for Expr {
             Expr::Aggregate(a) => {
                 f.write_str(&a.op)?;
                 if a.without {
-                    write!(f, " without ({}) ", a.grouping.join(", "))?;
+                    write!(f, " without ({}) ", fmt_label_list(&a.grouping))?;
                 } else if !a.grouping.is_empty() {
-                    write!(f, " by ({}) ", a.grouping.join(", "))?;
+                    write!(f, " by ({}) ", fmt_label_list(&a.grouping))?;
                 }
                 f.write_str("(")?;
                 if let Some(p) = &a.param {
@@ -637,14 +667,14 @@ impl Expr {
                     m.push_str(&format!(
                         " {} ({})",
                         if mods.on { "on" } else { "ignoring" },
-                        mods.matching.join(", ")
+                        fmt_label_list(&mods.matching)
                     ));
                     match mods.card {
                         Card::ManyToOne => {
-                            m.push_str(&format!(" group_left ({})", mods.include.join(", ")))
+                            m.push_str(&format!(" group_left ({})", fmt_label_list(&mods.include)))
                         }
                         Card::OneToMany => {
-                            m.push_str(&format!(" group_right ({})", mods.include.join(", ")))
+                            m.push_str(&format!(" group_right ({})", fmt_label_list(&mods.include)))
                         }
                         _ => {}
                     }
@@ -680,9 +710,9 @@ impl Expr {
                 let mut s = indent(level);
                 s.push_str(&a.op);
                 if a.without {
-                    s.push_str(&format!(" without ({}) ", a.grouping.join(", ")));
+                    s.push_str(&format!(" without ({}) ", fmt_label_list(&a.grouping)));
                 } else if !a.grouping.is_empty() {
-                    s.push_str(&format!(" by ({}) ", a.grouping.join(", ")));
+                    s.push_str(&format!(" by ({}) ", fmt_label_list(&a.grouping)));
                 }
                 s.push_str("(\n");
                 if let Some(p) = &a.param {

@@ -154,3 +154,19 @@ fn prettifies_long_expressions_like_format_query() {
     let want = "  sum by (job, instance) (rate(http_requests_total{status=~\"5..\", method=\"GET\"}[5m]))\n/\n  sum by (job, instance) (rate(http_requests_total[5m]))";
     assert_eq!(long.pretty(), want);
 }
+
+#[test]
+fn utf8_names_print_quoted() {
+    for (input, want) in [
+        (r#"{"my.metric", "a.b"="c"}"#, r#"{"my.metric", "a.b"="c"}"#),
+        (
+            r#"sum by ("a.b") ({"my.metric"})"#,
+            r#"sum by ("a.b") ({"my.metric"})"#,
+        ),
+        (r#"{"ok_name"}"#, "ok_name"),
+    ] {
+        let e = parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(e.to_string(), want);
+        assert_eq!(parse(&e.to_string()).unwrap().to_string(), want);
+    }
+}
