@@ -129,7 +129,9 @@ pub mod bindings {
 use bindings::host::sightline::plugin as wit;
 
 pub use wit::alerts::{Alert, AlertGroup};
-pub use wit::metrics::{Bucket, HistogramValue, MetricFamily, MetricType, Quantile, Sample, SummaryValue};
+pub use wit::metrics::{
+    Bucket, HistogramValue, MetricFamily, MetricType, Quantile, Sample, SummaryValue,
+};
 pub use wit::promql::{CallMode, Point, Series, Signature, Value, ValueType};
 pub use wit::types::Label;
 
@@ -243,7 +245,10 @@ macro_rules! export_dashboard {
 impl Label {
     /// A label pair.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Label { name: name.into(), value: value.into() }
+        Label {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -254,7 +259,13 @@ fn labels(pairs: &[(&str, &str)]) -> Vec<Label> {
 impl MetricFamily {
     /// An empty family.
     pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
-        MetricFamily { name: name.into(), help: help.into(), type_: metric_type, unit: String::new(), samples: Vec::new() }
+        MetricFamily {
+            name: name.into(),
+            help: help.into(),
+            type_: metric_type,
+            unit: String::new(),
+            samples: Vec::new(),
+        }
     }
 
     /// Sets the unit (e.g. `bytes`, `seconds`).
@@ -265,32 +276,70 @@ impl MetricFamily {
 
     /// Adds a counter, gauge or untyped sample.
     pub fn push(&mut self, labels_: &[(&str, &str)], value: f64) -> &mut Self {
-        self.samples.push(Sample { labels: labels(labels_), value, timestamp_ms: None, histogram: None, summary: None });
+        self.samples.push(Sample {
+            labels: labels(labels_),
+            value,
+            timestamp_ms: None,
+            histogram: None,
+            summary: None,
+        });
         self
     }
 
     /// Adds a histogram sample: `(upper_bound, cumulative_count)` buckets.
-    pub fn push_histogram(&mut self, labels_: &[(&str, &str)], buckets: &[(f64, f64)], sum: f64, count: f64) -> &mut Self {
-        let buckets = buckets.iter().map(|(le, c)| Bucket { upper_bound: *le, cumulative_count: *c }).collect();
+    pub fn push_histogram(
+        &mut self,
+        labels_: &[(&str, &str)],
+        buckets: &[(f64, f64)],
+        sum: f64,
+        count: f64,
+    ) -> &mut Self {
+        let buckets = buckets
+            .iter()
+            .map(|(le, c)| Bucket {
+                upper_bound: *le,
+                cumulative_count: *c,
+            })
+            .collect();
         self.samples.push(Sample {
             labels: labels(labels_),
             value: 0.0,
             timestamp_ms: None,
-            histogram: Some(HistogramValue { buckets, sum, count }),
+            histogram: Some(HistogramValue {
+                buckets,
+                sum,
+                count,
+            }),
             summary: None,
         });
         self
     }
 
     /// Adds a summary sample: `(quantile, value)` pairs.
-    pub fn push_summary(&mut self, labels_: &[(&str, &str)], quantiles: &[(f64, f64)], sum: f64, count: f64) -> &mut Self {
-        let quantiles = quantiles.iter().map(|(q, v)| Quantile { quantile: *q, value: *v }).collect();
+    pub fn push_summary(
+        &mut self,
+        labels_: &[(&str, &str)],
+        quantiles: &[(f64, f64)],
+        sum: f64,
+        count: f64,
+    ) -> &mut Self {
+        let quantiles = quantiles
+            .iter()
+            .map(|(q, v)| Quantile {
+                quantile: *q,
+                value: *v,
+            })
+            .collect();
         self.samples.push(Sample {
             labels: labels(labels_),
             value: 0.0,
             timestamp_ms: None,
             histogram: None,
-            summary: Some(SummaryValue { quantiles, sum, count }),
+            summary: Some(SummaryValue {
+                quantiles,
+                sum,
+                count,
+            }),
         });
         self
     }
@@ -373,7 +422,12 @@ pub mod http {
     pub fn post_json(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<Response, Error> {
         let mut h = vec![("Content-Type".to_string(), "application/json".to_string())];
         h.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        send(&Request { method: "POST".to_string(), url: url.to_string(), headers: h, body: body.as_bytes().to_vec() })
+        send(&Request {
+            method: "POST".to_string(),
+            url: url.to_string(),
+            headers: h,
+            body: body.as_bytes().to_vec(),
+        })
     }
 }
 

@@ -47,7 +47,10 @@ pub fn plugins_json(plugins: &[PluginInfo]) -> Value {
 
 /// Formats a time as RFC 3339 in UTC with millisecond precision.
 pub fn rfc3339(t: SystemTime) -> String {
-    let ms = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let ms = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -78,8 +81,16 @@ fn render_table(plugins: &[PluginInfo]) -> String {
                 p.name.clone(),
                 p.kind.map(PluginKind::as_str).unwrap_or("-").to_string(),
                 p.state.as_str().to_string(),
-                if p.sha256.is_empty() { "-".to_string() } else { p.sha256.clone() },
-                if p.capabilities.is_empty() { "-".to_string() } else { p.capabilities.clone() },
+                if p.sha256.is_empty() {
+                    "-".to_string()
+                } else {
+                    p.sha256.clone()
+                },
+                if p.capabilities.is_empty() {
+                    "-".to_string()
+                } else {
+                    p.capabilities.clone()
+                },
                 p.last_error.clone().unwrap_or_else(|| "-".to_string()),
             ]
         })
@@ -133,7 +144,9 @@ pub struct PluginTestOptions {
 pub fn parse_config_flag(s: &str) -> Result<(String, String)> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(Error::InvalidInput(format!("--config {s:?}: expected KEY=VALUE"))),
+        _ => Err(Error::InvalidInput(format!(
+            "--config {s:?}: expected KEY=VALUE"
+        ))),
     }
 }
 
@@ -142,13 +155,27 @@ pub fn parse_config_flag(s: &str) -> Result<(String, String)> {
 pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
     let wasm = &opts.wasm;
     if wasm.extension().and_then(|e| e.to_str()) != Some("wasm") {
-        return Err(Error::InvalidInput(format!("{}: expected a .wasm file", wasm.display())));
+        return Err(Error::InvalidInput(format!(
+            "{}: expected a .wasm file",
+            wasm.display()
+        )));
     }
     if !wasm.is_file() {
-        return Err(Error::io(wasm, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+        return Err(Error::io(
+            wasm,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        ));
     }
-    let name = wasm.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-    let dir = wasm.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let name = wasm
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let dir = wasm
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let canned = match &opts.responses {
         Some(path) => parse_responses(path)?,
         None => Vec::new(),
@@ -159,14 +186,24 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
     cfg.record_http = Some(canned);
     cfg.extra_config = opts.config.iter().cloned().collect();
     let host = PluginHost::new(cfg).await?;
-    let info = host.list().into_iter().find(|p| p.name == name).ok_or_else(|| Error::NotFound(name.clone()))?;
+    let info = host
+        .list()
+        .into_iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| Error::NotFound(name.clone()))?;
     let Some(kind) = info.kind else {
-        return Err(Error::LoadFailed { name, message: info.last_error.unwrap_or_default() });
+        return Err(Error::LoadFailed {
+            name,
+            message: info.last_error.unwrap_or_default(),
+        });
     };
     let input = match &opts.input {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            Some(serde_json::from_str::<Value>(&text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?)
+            Some(
+                serde_json::from_str::<Value>(&text)
+                    .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?,
+            )
         }
         None => None,
     };
@@ -196,7 +233,11 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
             let signature = info.signature.clone();
             let (args, t) = match &input {
                 Some(v) => query_args_from_json(v)?,
-                None => return Err(Error::InvalidInput("a query function needs --input with {\"args\": [...]}".to_string())),
+                None => {
+                    return Err(Error::InvalidInput(
+                        "a query function needs --input with {\"args\": [...]}".to_string(),
+                    ))
+                }
             };
             let result = host.call_query_function(&name, &args, t).await?;
             json!({
@@ -214,7 +255,10 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
         }
         PluginKind::Dashboard => {
             let text = host.dashboard(&name).await?;
-            let model: Value = serde_json::from_str(&text).map_err(|e| Error::InvalidOutput { name: name.clone(), message: e.to_string() })?;
+            let model: Value = serde_json::from_str(&text).map_err(|e| Error::InvalidOutput {
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
             json!({ "plugin": name, "kind": kind.as_str(), "dashboard": model })
         }
     };
@@ -222,7 +266,11 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
 }
 
 fn labels_json(l: &Labels) -> Value {
-    Value::Object(l.iter().map(|l| (l.name.clone(), Value::String(l.value.clone()))).collect())
+    Value::Object(
+        l.iter()
+            .map(|l| (l.name.clone(), Value::String(l.value.clone())))
+            .collect(),
+    )
 }
 
 fn families_json(families: &[MetricFamily]) -> Value {
@@ -268,21 +316,36 @@ fn parse_responses(path: &Path) -> Result<Vec<CannedResponse>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let bad = |m: String| Error::InvalidInput(format!("{}: {m}", path.display()));
     let v: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let Value::Array(items) = v else { return Err(bad("expected a JSON array".to_string())) };
+    let Value::Array(items) = v else {
+        return Err(bad("expected a JSON array".to_string()));
+    };
     items
         .iter()
         .map(|item| {
             let status = item.get("status").and_then(Value::as_u64).unwrap_or(200);
-            let status = u16::try_from(status).map_err(|_| bad(format!("status {status} out of range")))?;
+            let status =
+                u16::try_from(status).map_err(|_| bad(format!("status {status} out of range")))?;
             let headers = match item.get("headers") {
-                Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect(),
+                Some(Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect(),
                 _ => Vec::new(),
             };
             Ok(CannedResponse {
-                url_prefix: item.get("url_prefix").and_then(Value::as_str).unwrap_or_default().to_string(),
+                url_prefix: item
+                    .get("url_prefix")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 status,
                 headers,
-                body: item.get("body").and_then(Value::as_str).unwrap_or_default().as_bytes().to_vec(),
+                body: item
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
             })
         })
         .collect()
@@ -291,13 +354,22 @@ fn parse_responses(path: &Path) -> Result<Vec<CannedResponse>> {
 fn json_labels(v: Option<&Value>, what: &str) -> Result<Labels> {
     match v {
         None | Some(Value::Null) => Ok(Labels::empty()),
-        Some(Value::Object(m)) => Ok(Labels::from_pairs(m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())))),
-        Some(_) => Err(Error::InvalidInput(format!("{what}: expected an object of strings"))),
+        Some(Value::Object(m)) => {
+            Ok(Labels::from_pairs(m.iter().map(|(k, v)| {
+                (k.clone(), v.as_str().unwrap_or_default().to_string())
+            })))
+        }
+        Some(_) => Err(Error::InvalidInput(format!(
+            "{what}: expected an object of strings"
+        ))),
     }
 }
 
 fn json_str(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Parses Alertmanager's webhook JSON into an alert group.
@@ -321,9 +393,17 @@ pub fn alert_group_from_json(v: &Value) -> Result<AlertGroup> {
         Some(_) => return Err(Error::InvalidInput("alerts: expected an array".to_string())),
     };
     Ok(AlertGroup {
-        version: v.get("version").and_then(Value::as_str).unwrap_or("4").to_string(),
+        version: v
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("4")
+            .to_string(),
         group_key: json_str(v, "groupKey"),
-        truncated_alerts: v.get("truncatedAlerts").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+        truncated_alerts: v
+            .get("truncatedAlerts")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
         status: json_str(v, "status"),
         receiver: json_str(v, "receiver"),
         group_labels: json_labels(v.get("groupLabels"), "groupLabels")?,
@@ -335,7 +415,11 @@ pub fn alert_group_from_json(v: &Value) -> Result<AlertGroup> {
 }
 
 fn example_group() -> AlertGroup {
-    let labels = Labels::from_pairs([("alertname", "ExampleAlert"), ("instance", "localhost:9090"), ("severity", "warning")]);
+    let labels = Labels::from_pairs([
+        ("alertname", "ExampleAlert"),
+        ("instance", "localhost:9090"),
+        ("severity", "warning"),
+    ]);
     AlertGroup {
         version: "4".to_string(),
         group_key: "{}:{alertname=\"ExampleAlert\"}".to_string(),
@@ -344,12 +428,18 @@ fn example_group() -> AlertGroup {
         receiver: "plugin-test".to_string(),
         group_labels: Labels::from_pairs([("alertname", "ExampleAlert")]),
         common_labels: labels.clone(),
-        common_annotations: Labels::from_pairs([("summary", "An example alert from sightline plugin test")]),
+        common_annotations: Labels::from_pairs([(
+            "summary",
+            "An example alert from sightline plugin test",
+        )]),
         external_url: "http://127.0.0.1:9090".to_string(),
         alerts: vec![Alert {
             status: "firing".to_string(),
             labels,
-            annotations: Labels::from_pairs([("summary", "An example alert from sightline plugin test")]),
+            annotations: Labels::from_pairs([(
+                "summary",
+                "An example alert from sightline plugin test",
+            )]),
             starts_at: rfc3339(SystemTime::now()),
             ends_at: "0001-01-01T00:00:00Z".to_string(),
             generator_url: "http://127.0.0.1:9090/graph".to_string(),
@@ -360,8 +450,13 @@ fn example_group() -> AlertGroup {
 
 fn query_args_from_json(v: &Value) -> Result<(Vec<QueryValue>, i64)> {
     let bad = |m: &str| Error::InvalidInput(format!("query function input: {m}"));
-    let t = v.get("eval_time_ms").and_then(Value::as_i64).unwrap_or_else(sightline_model::now_ms);
-    let Some(Value::Array(args)) = v.get("args") else { return Err(bad("expected \"args\": [...]")) };
+    let t = v
+        .get("eval_time_ms")
+        .and_then(Value::as_i64)
+        .unwrap_or_else(sightline_model::now_ms);
+    let Some(Value::Array(args)) = v.get("args") else {
+        return Err(bad("expected \"args\": [...]"));
+    };
     let mut out = Vec::new();
     for a in args {
         if let Some(f) = a.get("scalar").and_then(Value::as_f64) {
@@ -375,8 +470,14 @@ fn query_args_from_json(v: &Value) -> Result<(Vec<QueryValue>, i64)> {
                 let mut points = Vec::new();
                 if let Some(Value::Array(ps)) = s.get("points") {
                     for p in ps {
-                        let t = p.get(0).and_then(Value::as_i64).ok_or_else(|| bad("point: expected [t_ms, value]"))?;
-                        let v = p.get(1).and_then(Value::as_f64).ok_or_else(|| bad("point: expected [t_ms, value]"))?;
+                        let t = p
+                            .get(0)
+                            .and_then(Value::as_i64)
+                            .ok_or_else(|| bad("point: expected [t_ms, value]"))?;
+                        let v = p
+                            .get(1)
+                            .and_then(Value::as_f64)
+                            .ok_or_else(|| bad("point: expected [t_ms, value]"))?;
                         points.push(sightline_model::Sample { t, v });
                     }
                 }
@@ -384,7 +485,9 @@ fn query_args_from_json(v: &Value) -> Result<(Vec<QueryValue>, i64)> {
             }
             out.push(QueryValue::Vector(vs));
         } else {
-            return Err(bad("each argument is {\"scalar\": N}, {\"string\": S} or {\"vector\": [...]}"));
+            return Err(bad(
+                "each argument is {\"scalar\": N}, {\"string\": S} or {\"vector\": [...]}",
+            ));
         }
     }
     Ok((out, t))
@@ -418,7 +521,11 @@ mod tests {
 
     #[test]
     fn rfc3339_cases() {
-        let cases = [(0u64, "1970-01-01T00:00:00.000Z"), (1_700_000_000_123, "2023-11-14T22:13:20.123Z"), (951_782_400_000, "2000-02-29T00:00:00.000Z")];
+        let cases = [
+            (0u64, "1970-01-01T00:00:00.000Z"),
+            (1_700_000_000_123, "2023-11-14T22:13:20.123Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+        ];
         for (ms, want) in cases {
             let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms);
             assert_eq!(rfc3339(t), want);
@@ -440,7 +547,10 @@ mod tests {
 
     #[test]
     fn config_flags() {
-        assert_eq!(parse_config_flag("url=http://x/?a=b").unwrap(), ("url".to_string(), "http://x/?a=b".to_string()));
+        assert_eq!(
+            parse_config_flag("url=http://x/?a=b").unwrap(),
+            ("url".to_string(), "http://x/?a=b".to_string())
+        );
         assert!(parse_config_flag("=x").is_err());
         assert!(parse_config_flag("novalue").is_err());
     }

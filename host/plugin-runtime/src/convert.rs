@@ -10,10 +10,16 @@ fn labels_from_wit(name: &str, what: &str, v: Vec<wit::types::Label>) -> Result<
     let mut b = sightline_model::LabelsBuilder::with_capacity(v.len());
     for l in v {
         if !sightline_model::is_valid_label_name(&l.name) {
-            return Err(Error::InvalidOutput { name: name.to_string(), message: format!("{what}: invalid label name {:?}", l.name) });
+            return Err(Error::InvalidOutput {
+                name: name.to_string(),
+                message: format!("{what}: invalid label name {:?}", l.name),
+            });
         }
         if b.get(&l.name).is_some() {
-            return Err(Error::InvalidOutput { name: name.to_string(), message: format!("{what}: duplicate label {:?}", l.name) });
+            return Err(Error::InvalidOutput {
+                name: name.to_string(),
+                message: format!("{what}: duplicate label {:?}", l.name),
+            });
         }
         b.set(l.name, l.value);
     }
@@ -21,7 +27,12 @@ fn labels_from_wit(name: &str, what: &str, v: Vec<wit::types::Label>) -> Result<
 }
 
 fn labels_to_wit(l: &Labels) -> Vec<wit::types::Label> {
-    l.iter().map(|l| wit::types::Label { name: l.name.clone(), value: l.value.clone() }).collect()
+    l.iter()
+        .map(|l| wit::types::Label {
+            name: l.name.clone(),
+            value: l.value.clone(),
+        })
+        .collect()
 }
 
 /// Approximate size of a collect result, to enforce the output limit.
@@ -34,7 +45,11 @@ pub(crate) fn families_size(v: &[wit::metrics::MetricFamily]) -> usize {
                 + f.samples
                     .iter()
                     .map(|s| {
-                        16 + s.labels.iter().map(|l| l.name.len() + l.value.len()).sum::<usize>()
+                        16 + s
+                            .labels
+                            .iter()
+                            .map(|l| l.name.len() + l.value.len())
+                            .sum::<usize>()
                             + s.histogram.as_ref().map_or(0, |h| 16 * h.buckets.len())
                             + s.summary.as_ref().map_or(0, |q| 16 * q.quantiles.len())
                     })
@@ -43,11 +58,17 @@ pub(crate) fn families_size(v: &[wit::metrics::MetricFamily]) -> usize {
         .sum()
 }
 
-pub(crate) fn families_from_wit(plugin: &str, v: Vec<wit::metrics::MetricFamily>) -> Result<Vec<MetricFamily>, Error> {
+pub(crate) fn families_from_wit(
+    plugin: &str,
+    v: Vec<wit::metrics::MetricFamily>,
+) -> Result<Vec<MetricFamily>, Error> {
     let mut out = Vec::with_capacity(v.len());
     for f in v {
         if !sightline_model::is_valid_metric_name(&f.name) {
-            return Err(Error::InvalidOutput { name: plugin.to_string(), message: format!("invalid metric name {:?}", f.name) });
+            return Err(Error::InvalidOutput {
+                name: plugin.to_string(),
+                message: format!("invalid metric name {:?}", f.name),
+            });
         }
         let metric_type = match f.type_ {
             wit::metrics::MetricType::Counter => MetricType::Counter,
@@ -61,17 +82,31 @@ pub(crate) fn families_from_wit(plugin: &str, v: Vec<wit::metrics::MetricFamily>
             let labels = labels_from_wit(plugin, &f.name, s.labels)?;
             let value = match (metric_type, s.histogram, s.summary) {
                 (MetricType::Histogram, Some(h), _) => {
-                    let mut buckets: Vec<(f64, f64)> = h.buckets.iter().map(|b| (b.upper_bound, b.cumulative_count)).collect();
-                    if buckets.windows(2).any(|w| !(w[0].0 < w[1].0)) {
+                    let mut buckets: Vec<(f64, f64)> = h
+                        .buckets
+                        .iter()
+                        .map(|b| (b.upper_bound, b.cumulative_count))
+                        .collect();
+                    if buckets
+                        .windows(2)
+                        .any(|w| w[0].0.partial_cmp(&w[1].0) != Some(std::cmp::Ordering::Less))
+                    {
                         return Err(Error::InvalidOutput {
                             name: plugin.to_string(),
-                            message: format!("{}: histogram buckets are not in increasing order", f.name),
+                            message: format!(
+                                "{}: histogram buckets are not in increasing order",
+                                f.name
+                            ),
                         });
                     }
                     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
                         buckets.push((f64::INFINITY, h.count));
                     }
-                    SampleValue::Histogram { buckets, sum: h.sum, count: h.count }
+                    SampleValue::Histogram {
+                        buckets,
+                        sum: h.sum,
+                        count: h.count,
+                    }
                 }
                 (MetricType::Summary, _, Some(q)) => SampleValue::Summary {
                     quantiles: q.quantiles.iter().map(|q| (q.quantile, q.value)).collect(),
@@ -81,14 +116,29 @@ pub(crate) fn families_from_wit(plugin: &str, v: Vec<wit::metrics::MetricFamily>
                 (MetricType::Histogram | MetricType::Summary, _, _) => {
                     return Err(Error::InvalidOutput {
                         name: plugin.to_string(),
-                        message: format!("{}: {} sample without its {} value", f.name, metric_type.as_str(), metric_type.as_str()),
+                        message: format!(
+                            "{}: {} sample without its {} value",
+                            f.name,
+                            metric_type.as_str(),
+                            metric_type.as_str()
+                        ),
                     })
                 }
                 _ => SampleValue::Float(s.value),
             };
-            samples.push(MetricSample { labels, value, timestamp_ms: s.timestamp_ms });
+            samples.push(MetricSample {
+                labels,
+                value,
+                timestamp_ms: s.timestamp_ms,
+            });
         }
-        out.push(MetricFamily { name: f.name, metric_type, help: f.help, unit: f.unit, samples });
+        out.push(MetricFamily {
+            name: f.name,
+            metric_type,
+            help: f.help,
+            unit: f.unit,
+            samples,
+        });
     }
     Ok(out)
 }
@@ -146,14 +196,23 @@ pub(crate) fn value_to_wit(v: &QueryValue) -> wit::promql::Value {
     match v {
         QueryValue::Scalar(f) => wit::promql::Value::Scalar(*f),
         QueryValue::String(s) => wit::promql::Value::String(s.clone()),
-        QueryValue::Vector(series) => wit::promql::Value::Vector(series.iter().map(series_to_wit).collect()),
+        QueryValue::Vector(series) => {
+            wit::promql::Value::Vector(series.iter().map(series_to_wit).collect())
+        }
     }
 }
 
 pub(crate) fn series_to_wit(s: &QuerySeries) -> wit::promql::Series {
     wit::promql::Series {
         labels: labels_to_wit(&s.labels),
-        points: s.points.iter().map(|p| wit::promql::Point { t_ms: p.t, value: p.v }).collect(),
+        points: s
+            .points
+            .iter()
+            .map(|p| wit::promql::Point {
+                t_ms: p.t,
+                value: p.v,
+            })
+            .collect(),
     }
 }
 
@@ -167,7 +226,14 @@ pub(crate) fn value_from_wit(plugin: &str, v: wit::promql::Value) -> Result<Quer
                 .map(|s| {
                     Ok(QuerySeries {
                         labels: labels_from_wit(plugin, "result", s.labels)?,
-                        points: s.points.into_iter().map(|p| Sample { t: p.t_ms, v: p.value }).collect(),
+                        points: s
+                            .points
+                            .into_iter()
+                            .map(|p| Sample {
+                                t: p.t_ms,
+                                v: p.value,
+                            })
+                            .collect(),
                     })
                 })
                 .collect::<Result<_, Error>>()?,
@@ -181,7 +247,13 @@ pub(crate) fn value_size(v: &wit::promql::Value) -> usize {
         wit::promql::Value::String(s) => s.len(),
         wit::promql::Value::Vector(series) => series
             .iter()
-            .map(|s| 16 * s.points.len() + s.labels.iter().map(|l| l.name.len() + l.value.len()).sum::<usize>())
+            .map(|s| {
+                16 * s.points.len()
+                    + s.labels
+                        .iter()
+                        .map(|l| l.name.len() + l.value.len())
+                        .sum::<usize>()
+            })
             .sum(),
     }
 }

@@ -84,11 +84,16 @@ impl Runtime {
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         config.max_wasm_stack(1 << 20);
-        let engine = Engine::new(&config).map_err(|e| Error::Runtime(format!("creating engine: {e:#}")))?;
+        let engine =
+            Engine::new(&config).map_err(|e| Error::Runtime(format!("creating engine: {e:#}")))?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
-        bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-            .map_err(|e| Error::Runtime(format!("linking host interfaces: {e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
+        bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Runtime(format!("linking host interfaces: {e:#}")))?;
         if let Some(dir) = &cache_dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
@@ -104,7 +109,12 @@ impl Runtime {
                 }
             })
             .map_err(|e| Error::Runtime(format!("spawning epoch thread: {e}")))?;
-        Ok(Runtime { engine, linker, cache_dir, _ticker: EpochTicker { stop } })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache_dir,
+            _ticker: EpochTicker { stop },
+        })
     }
 
     /// The cache file for a component with this sha256.
@@ -112,12 +122,19 @@ impl Runtime {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut h);
         let engine_key = h.finish();
-        self.cache_dir.as_ref().map(|d| d.join(format!("{sha256}-{engine_key:016x}.cwasm")))
+        self.cache_dir
+            .as_ref()
+            .map(|d| d.join(format!("{sha256}-{engine_key:016x}.cwasm")))
     }
 
     /// Compiles (or loads from the cache) and links `bytes`. Blocking: call it
     /// from `spawn_blocking`.
-    pub(crate) fn load_blocking(&self, name: &str, bytes: &[u8], caps: Capabilities) -> Result<Loaded> {
+    pub(crate) fn load_blocking(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        caps: Capabilities,
+    ) -> Result<Loaded> {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let cache_path = self.cache_path(&sha256);
         let mut component = None;
@@ -137,8 +154,10 @@ impl Runtime {
         let component = match component {
             Some(c) => c,
             None => {
-                let c = Component::new(&self.engine, bytes)
-                    .map_err(|e| Error::Compile { name: name.to_string(), message: one_line(&format!("{e:#}")) })?;
+                let c = Component::new(&self.engine, bytes).map_err(|e| Error::Compile {
+                    name: name.to_string(),
+                    message: one_line(&format!("{e:#}")),
+                })?;
                 if let Some(path) = &cache_path {
                     if let Err(e) = write_cache(&c, path) {
                         tracing::warn!(plugin = name, "could not cache compiled component: {e}");
@@ -160,8 +179,14 @@ impl Runtime {
 
     /// Links a component and finds the world it implements.
     fn link(&self, name: &str, component: &Component) -> Result<Pre> {
-        let link_err = |message: String| Error::Link { name: name.to_string(), message };
-        let ipre = self.linker.instantiate_pre(component).map_err(|e| link_err(one_line(&format!("{e:#}"))))?;
+        let link_err = |message: String| Error::Link {
+            name: name.to_string(),
+            message,
+        };
+        let ipre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| link_err(one_line(&format!("{e:#}"))))?;
         let mut reasons = Vec::new();
         match bindings::exporter::ExporterPre::new(ipre.clone()) {
             Ok(p) => return Ok(Pre::Exporter(p)),
@@ -201,10 +226,11 @@ impl Runtime {
         }
         for dir in &caps.read_only_dirs {
             let guest = dir.to_string_lossy();
-            wasi.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly).map_err(|e| Error::Io {
-                path: dir.clone(),
-                source: std::io::Error::other(format!("preopening granted directory: {e:#}")),
-            })?;
+            wasi.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)
+                .map_err(|e| Error::Io {
+                    path: dir.clone(),
+                    source: std::io::Error::other(format!("preopening granted directory: {e:#}")),
+                })?;
         }
         let mut config = caps.config.clone();
         config.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -213,7 +239,11 @@ impl Runtime {
             plugin: plugin.name.clone(),
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limiter: Limiter { limit_bytes, high_water_bytes: 0, hit: false },
+            limiter: Limiter {
+                limit_bytes,
+                high_water_bytes: 0,
+                hit: false,
+            },
             caps: caps.clone(),
             config,
             http,
@@ -239,13 +269,24 @@ impl Runtime {
 
 /// Turns a wasmtime error of a call into our error, using the store's
 /// bookkeeping to tell a memory-limit hit or a timeout from other traps.
-pub(crate) fn classify(plugin: &Loaded, store: &Store<HostState>, stderr: &MemoryOutputPipe, err: wasmtime::Error) -> Error {
+pub(crate) fn classify(
+    plugin: &Loaded,
+    store: &Store<HostState>,
+    stderr: &MemoryOutputPipe,
+    err: wasmtime::Error,
+) -> Error {
     let name = plugin.name.to_string();
     if store.data().limiter.hit {
-        return Error::MemoryLimit { name, limit_bytes: plugin.caps.memory_bytes };
+        return Error::MemoryLimit {
+            name,
+            limit_bytes: plugin.caps.memory_bytes,
+        };
     }
     if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-        return Error::Timeout { name, limit: plugin.caps.timeout };
+        return Error::Timeout {
+            name,
+            limit: plugin.caps.timeout,
+        };
     }
     let mut message = one_line(&format!("{err:#}"));
     let captured = stderr.contents();
@@ -294,7 +335,9 @@ impl HostWallClock for FrozenClock {
 }
 
 fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
-    let bytes = component.serialize().map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    let bytes = component
+        .serialize()
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)

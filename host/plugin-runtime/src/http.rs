@@ -47,7 +47,10 @@ pub(crate) enum HttpMode {
     Live(reqwest::Client),
     /// Requests are recorded and answered from the canned list (first
     /// matching prefix; 200 with an empty body when none matches).
-    Record { log: Arc<Mutex<Vec<RecordedRequest>>>, canned: Arc<Vec<CannedResponse>> },
+    Record {
+        log: Arc<Mutex<Vec<RecordedRequest>>>,
+        canned: Arc<Vec<CannedResponse>>,
+    },
 }
 
 impl HttpMode {
@@ -77,11 +80,17 @@ pub(crate) struct Response {
 
 /// Checks `url` against the grants. `config_hosts` are the hosts of the
 /// config values named by `http.allow_config_url_keys`.
-pub(crate) fn check_allowed(url: &url::Url, allowed: &[String], plugin: &str) -> Result<(), SendError> {
+pub(crate) fn check_allowed(
+    url: &url::Url,
+    allowed: &[String],
+    plugin: &str,
+) -> Result<(), SendError> {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let port = url.port_or_known_default().unwrap_or(0);
     let host_port = format!("{host}:{port}");
-    let ok = allowed.iter().any(|a| a == "*" || *a == host || *a == host_port);
+    let ok = allowed
+        .iter()
+        .any(|a| a == "*" || *a == host || *a == host_port);
     if ok {
         Ok(())
     } else {
@@ -94,7 +103,9 @@ pub(crate) fn check_allowed(url: &url::Url, allowed: &[String], plugin: &str) ->
 pub(crate) fn parse_url(raw: &str) -> Result<url::Url, SendError> {
     let url = url::Url::parse(raw).map_err(|e| SendError::Invalid(format!("url {raw:?}: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(SendError::Invalid(format!("url {raw:?}: only http and https are supported")));
+        return Err(SendError::Invalid(format!(
+            "url {raw:?}: only http and https are supported"
+        )));
     }
     if url.host_str().is_none() {
         return Err(SendError::Invalid(format!("url {raw:?} has no host")));
@@ -102,14 +113,30 @@ pub(crate) fn parse_url(raw: &str) -> Result<url::Url, SendError> {
     Ok(url)
 }
 
-pub(crate) async fn send(mode: &HttpMode, req: RecordedRequest, url: url::Url, timeout: Duration) -> Result<Response, SendError> {
+pub(crate) async fn send(
+    mode: &HttpMode,
+    req: RecordedRequest,
+    url: url::Url,
+    timeout: Duration,
+) -> Result<Response, SendError> {
     match mode {
         HttpMode::Record { log, canned } => {
-            let answer = canned.iter().find(|c| req.url.starts_with(&c.url_prefix)).cloned();
+            let answer = canned
+                .iter()
+                .find(|c| req.url.starts_with(&c.url_prefix))
+                .cloned();
             log.lock().push(req);
             Ok(match answer {
-                Some(c) => Response { status: c.status, headers: c.headers, body: c.body },
-                None => Response { status: 200, headers: Vec::new(), body: Vec::new() },
+                Some(c) => Response {
+                    status: c.status,
+                    headers: c.headers,
+                    body: c.body,
+                },
+                None => Response {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                },
             })
         }
         HttpMode::Live(client) => {
@@ -130,16 +157,31 @@ pub(crate) async fn send(mode: &HttpMode, req: RecordedRequest, url: url::Url, t
             let headers = resp
                 .headers()
                 .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
             let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| SendError::Transport(error_chain(&e)))? {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| SendError::Transport(error_chain(&e)))?
+            {
                 if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(SendError::Transport(format!("response body larger than {MAX_RESPONSE_BYTES} bytes")));
+                    return Err(SendError::Transport(format!(
+                        "response body larger than {MAX_RESPONSE_BYTES} bytes"
+                    )));
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(Response { status, headers, body })
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
         }
     }
 }
@@ -161,7 +203,10 @@ mod tests {
 
     #[test]
     fn allow_list_cases() {
-        let allowed = vec!["hooks.example.org".to_string(), "127.0.0.1:9999".to_string()];
+        let allowed = vec![
+            "hooks.example.org".to_string(),
+            "127.0.0.1:9999".to_string(),
+        ];
         let cases = [
             ("https://hooks.example.org/x", true),
             ("http://hooks.example.org:8080/x", true),

@@ -20,8 +20,8 @@ mod convert;
 mod engine;
 mod error;
 mod http;
-mod metrics;
 pub mod manifest;
+mod metrics;
 mod registry;
 mod state;
 mod stats;
@@ -32,6 +32,5 @@ pub use http::{CannedResponse, RecordedRequest};
 pub use manifest::Capabilities;
 pub use registry::{EnvLookup, PluginHost, PluginHostConfig, PluginInfo, PluginState};
 pub use stats::{PluginStats, DURATION_BUCKETS_SECONDS};
-
 
 pub use types::*;

@@ -66,7 +66,11 @@ impl Capabilities {
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         if !self.read_only_dirs.is_empty() {
-            let dirs: Vec<String> = self.read_only_dirs.iter().map(|d| d.display().to_string()).collect();
+            let dirs: Vec<String> = self
+                .read_only_dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
             parts.push(format!("fs.read_only={}", dirs.join(",")));
         }
         if !self.statfs.is_empty() {
@@ -76,13 +80,19 @@ impl Capabilities {
             parts.push(format!("http={}", self.http_allowed_hosts.join(",")));
         }
         if !self.http_allow_config_url_keys.is_empty() {
-            parts.push(format!("http.config_urls={}", self.http_allow_config_url_keys.join(",")));
+            parts.push(format!(
+                "http.config_urls={}",
+                self.http_allow_config_url_keys.join(",")
+            ));
         }
         if self.wasi_wall_clock {
             parts.push("wasi_wall_clock".to_string());
         }
         parts.push(format!("memory={}MiB", self.memory_bytes >> 20));
-        parts.push(format!("timeout={}", sightline_model::format_duration(self.timeout)));
+        parts.push(format!(
+            "timeout={}",
+            sightline_model::format_duration(self.timeout)
+        ));
         if !self.config.is_empty() {
             let keys: Vec<&str> = self.config.keys().map(String::as_str).collect();
             parts.push(format!("config={}", keys.join(",")));
@@ -156,38 +166,59 @@ pub(crate) fn load(wasm: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<
 
 /// Parses a manifest's text. `env` looks up environment variables for `$VAR`
 /// expansion in config values.
-pub fn parse(path: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Capabilities> {
-    let bad = |message: String| Error::Manifest { path: path.to_path_buf(), message };
-    let raw: RawManifest = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
+pub fn parse(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Capabilities> {
+    let bad = |message: String| Error::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
+    let raw: RawManifest =
+        toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
     let mut caps = Capabilities::default();
     for dir in raw.fs.read_only {
         if !dir.starts_with('/') {
-            return Err(bad(format!("fs.read_only: {dir:?} is not an absolute path")));
+            return Err(bad(format!(
+                "fs.read_only: {dir:?} is not an absolute path"
+            )));
         }
         caps.read_only_dirs.push(PathBuf::from(dir));
     }
     for mount in raw.fs.statfs {
         if mount != "*" && !mount.starts_with('/') {
-            return Err(bad(format!("fs.statfs: {mount:?} is neither \"*\" nor an absolute path")));
+            return Err(bad(format!(
+                "fs.statfs: {mount:?} is neither \"*\" nor an absolute path"
+            )));
         }
         caps.statfs.push(mount);
     }
     for host in raw.http.allowed_hosts {
         if host.is_empty() || host.contains('/') {
-            return Err(bad(format!("http.allowed_hosts: {host:?} is not a host or host:port")));
+            return Err(bad(format!(
+                "http.allowed_hosts: {host:?} is not a host or host:port"
+            )));
         }
         caps.http_allowed_hosts.push(host.to_ascii_lowercase());
     }
     caps.http_allow_config_url_keys = raw.http.allow_config_url_keys;
     if let Some(m) = raw.limits.memory {
-        caps.memory_bytes = parse_bytes(&m).ok_or_else(|| bad(format!("limits.memory: {m:?} is not a size like \"64MiB\"")))?;
+        caps.memory_bytes = parse_bytes(&m)
+            .ok_or_else(|| bad(format!("limits.memory: {m:?} is not a size like \"64MiB\"")))?;
     }
     if let Some(m) = raw.limits.max_output {
-        let n = parse_bytes(&m).ok_or_else(|| bad(format!("limits.max_output: {m:?} is not a size like \"16MiB\"")))?;
-        caps.max_output_bytes = usize::try_from(n).map_err(|_| bad(format!("limits.max_output: {m:?} is too large")))?;
+        let n = parse_bytes(&m).ok_or_else(|| {
+            bad(format!(
+                "limits.max_output: {m:?} is not a size like \"16MiB\""
+            ))
+        })?;
+        caps.max_output_bytes = usize::try_from(n)
+            .map_err(|_| bad(format!("limits.max_output: {m:?} is too large")))?;
     }
     if let Some(t) = raw.limits.timeout {
-        caps.timeout = sightline_model::parse_duration(&t).map_err(|e| bad(format!("limits.timeout: {e}")))?;
+        caps.timeout =
+            sightline_model::parse_duration(&t).map_err(|e| bad(format!("limits.timeout: {e}")))?;
         if caps.timeout.is_zero() {
             return Err(bad("limits.timeout must be positive".to_string()));
         }
@@ -199,7 +230,12 @@ pub fn parse(path: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> R
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Float(f) => f.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            other => return Err(bad(format!("config.{key}: {} values are not supported", other.type_str()))),
+            other => {
+                return Err(bad(format!(
+                    "config.{key}: {} values are not supported",
+                    other.type_str()
+                )))
+            }
         };
         let expanded = expand_vars(&text, env).map_err(|var| Error::UnsetVariable {
             path: path.to_path_buf(),
@@ -213,7 +249,10 @@ pub fn parse(path: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> R
 
 /// Expands `$VAR` and `${VAR}` (and `$$` to `$`). Returns the name of the
 /// first unset variable as the error.
-pub fn expand_vars(s: &str, env: &dyn Fn(&str) -> Option<String>) -> std::result::Result<String, String> {
+pub fn expand_vars(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -231,7 +270,9 @@ pub fn expand_vars(s: &str, env: &dyn Fn(&str) -> Option<String>) -> std::result
             out.push_str(&env(name).ok_or_else(|| name.to_string())?);
             rest = &tail[end + 1..];
         } else {
-            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
             if end == 0 {
                 out.push('$');
                 rest = after;
@@ -287,7 +328,11 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = expand_vars(input, &env);
-            assert_eq!(got.as_deref().map_err(String::as_str), *want, "input {input:?}");
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                *want,
+                "input {input:?}"
+            );
         }
     }
 
@@ -307,9 +352,18 @@ mod tests {
             retries = 3
         "#;
         let caps = parse(Path::new("x.toml"), text, &env).unwrap();
-        assert_eq!(caps.read_only_dirs, vec![PathBuf::from("/proc"), PathBuf::from("/sys")]);
+        assert_eq!(
+            caps.read_only_dirs,
+            vec![PathBuf::from("/proc"), PathBuf::from("/sys")]
+        );
         assert_eq!(caps.statfs, vec!["/".to_string()]);
-        assert_eq!(caps.http_allowed_hosts, vec!["hooks.example.org".to_string(), "127.0.0.1:9999".to_string()]);
+        assert_eq!(
+            caps.http_allowed_hosts,
+            vec![
+                "hooks.example.org".to_string(),
+                "127.0.0.1:9999".to_string()
+            ]
+        );
         assert_eq!(caps.memory_bytes, 32 << 20);
         assert_eq!(caps.timeout, Duration::from_secs(2));
         assert_eq!(caps.config["url"], "https://example.org/hook");
@@ -327,8 +381,13 @@ mod tests {
             ("[config]\nnested = { a = 1 }", "not supported"),
         ];
         for (text, want) in cases {
-            let err = parse(Path::new("p.toml"), text, &env).unwrap_err().to_string();
-            assert!(err.contains(want), "{text:?}: {err:?} does not contain {want:?}");
+            let err = parse(Path::new("p.toml"), text, &env)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(want),
+                "{text:?}: {err:?} does not contain {want:?}"
+            );
         }
     }
 

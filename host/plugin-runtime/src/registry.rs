@@ -164,7 +164,13 @@ impl PluginHost {
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
                 let log = Arc::new(Mutex::new(Vec::new()));
-                (HttpMode::Record { log: log.clone(), canned: Arc::new(canned.clone()) }, Some(log))
+                (
+                    HttpMode::Record {
+                        log: log.clone(),
+                        canned: Arc::new(canned.clone()),
+                    },
+                    Some(log),
+                )
             }
             None => (HttpMode::live()?, None),
         };
@@ -200,10 +206,16 @@ impl PluginHost {
                 wake_tx.notify_one();
             }
         })
-        .map_err(|e| Error::Watch { path: dir.clone(), message: e.to_string() })?;
+        .map_err(|e| Error::Watch {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
         watcher
             .watch(&dir, notify::RecursiveMode::NonRecursive)
-            .map_err(|e| Error::Watch { path: dir.clone(), message: e.to_string() })?;
+            .map_err(|e| Error::Watch {
+                path: dir.clone(),
+                message: e.to_string(),
+            })?;
         *self.inner.watcher.lock() = Some(watcher);
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
         let debounce = self.inner.cfg.debounce;
@@ -213,7 +225,10 @@ impl PluginHost {
                 // and an unstable file needs another look).
                 let _ = tokio::time::timeout(Duration::from_secs(2), wake.notified()).await;
                 // Debounce: wait until events stop for `debounce`.
-                while tokio::time::timeout(debounce, wake.notified()).await.is_ok() {}
+                while tokio::time::timeout(debounce, wake.notified())
+                    .await
+                    .is_ok()
+                {}
                 let Some(inner) = weak.upgrade() else { break };
                 PluginHost { inner }.rescan().await;
             }
@@ -226,7 +241,9 @@ impl PluginHost {
     pub async fn rescan(&self) -> Vec<String> {
         let _guard = self.inner.scan_lock.lock().await;
         let dir = self.inner.cfg.dir.clone();
-        let mut found = tokio::task::spawn_blocking(move || list_plugins(&dir)).await.unwrap_or_default();
+        let mut found = tokio::task::spawn_blocking(move || list_plugins(&dir))
+            .await
+            .unwrap_or_default();
         if let Some(only) = &self.inner.cfg.only {
             found.retain(|name, _| name == only);
         }
@@ -241,7 +258,12 @@ impl PluginHost {
         }
         let mut pending = Vec::new();
         for (name, (path, sig)) in &found {
-            let seen = self.inner.entries.read().get(name).and_then(|e| e.seen.clone());
+            let seen = self
+                .inner
+                .entries
+                .read()
+                .get(name)
+                .and_then(|e| e.seen.clone());
             if seen.as_ref() != Some(sig) {
                 pending.push((name.clone(), path.clone(), sig.clone()));
             }
@@ -254,7 +276,10 @@ impl PluginHost {
         // same over a short interval; others are picked up by the next scan.
         tokio::time::sleep(Duration::from_millis(100)).await;
         for (name, path, sig) in pending {
-            let now = FileSig { wasm: stat(&path).unwrap_or((0, None)), toml: stat(&manifest::manifest_path(&path)) };
+            let now = FileSig {
+                wasm: stat(&path).unwrap_or((0, None)),
+                toml: stat(&manifest::manifest_path(&path)),
+            };
             if now != sig {
                 continue;
             }
@@ -297,7 +322,11 @@ impl PluginHost {
                 entry.last_error = None;
             }
             Err(e) => {
-                let serving = if entry.current.is_some() { "; the previous version keeps serving" } else { "" };
+                let serving = if entry.current.is_some() {
+                    "; the previous version keeps serving"
+                } else {
+                    ""
+                };
                 tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
                 entry.last_error = Some(e.to_string());
                 entry.stats.record_load(false);
@@ -305,14 +334,21 @@ impl PluginHost {
         }
     }
 
-    async fn load_file(&self, name: &str, path: &Path) -> Result<(Loaded, Option<FunctionSignature>)> {
-        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
+    async fn load_file(
+        &self,
+        name: &str,
+        path: &Path,
+    ) -> Result<(Loaded, Option<FunctionSignature>)> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| Error::io(path, e))?;
         let caps = manifest::load(path, &*self.inner.cfg.env)?;
         let inner = self.inner.clone();
         let name_owned = name.to_string();
-        let loaded = tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
-            .await
-            .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
+        let loaded =
+            tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
+                .await
+                .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
         let signature = match &loaded.pre {
             Pre::QueryFunction(_) => Some(self.describe(&loaded).await?),
             _ => None,
@@ -322,23 +358,33 @@ impl PluginHost {
 
     async fn describe(&self, loaded: &Loaded) -> Result<FunctionSignature> {
         let Pre::QueryFunction(pre) = &loaded.pre else {
-            return Err(Error::Runtime("describe on a non-query-function plugin".to_string()));
+            return Err(Error::Runtime(
+                "describe on a non-query-function plugin".to_string(),
+            ));
         };
         let pre = pre.clone();
         let stats = StatsCell::default();
-        let sig = invoke(&self.inner, loaded, &stats, &BTreeMap::new(), move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                Ok(inst.call_describe(&mut *store).await?)
-            })
-        })
+        let sig = invoke(
+            &self.inner,
+            loaded,
+            &stats,
+            &BTreeMap::new(),
+            move |store| {
+                Box::pin(async move {
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    Ok(inst.call_describe(&mut *store).await?)
+                })
+            },
+        )
         .await?;
         Ok(convert::signature_from_wit(sig))
     }
 
     fn get(&self, name: &str, kind: PluginKind) -> Result<(Arc<Loaded>, Arc<StatsCell>)> {
         let entries = self.inner.entries.read();
-        let entry = entries.get(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
+        let entry = entries
+            .get(name)
+            .ok_or_else(|| Error::NotFound(name.to_string()))?;
         let Some(current) = &entry.current else {
             return Err(Error::NotFound(format!(
                 "{name} (failed to load: {})",
@@ -347,7 +393,11 @@ impl PluginHost {
         };
         let actual = current.pre.kind();
         if actual != kind {
-            return Err(Error::WrongKind { name: name.to_string(), expected: kind.as_str(), actual: actual.as_str() });
+            return Err(Error::WrongKind {
+                name: name.to_string(),
+                expected: kind.as_str(),
+                actual: actual.as_str(),
+            });
         }
         Ok((current.clone(), entry.stats.clone()))
     }
@@ -355,30 +405,52 @@ impl PluginHost {
     /// Calls an exporter's `collect`.
     pub async fn collect(&self, name: &str) -> Result<Vec<MetricFamily>> {
         let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
-        let Pre::Exporter(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let Pre::Exporter(pre) = loaded.pre.clone() else {
+            unreachable!("kind checked by get")
+        };
         let limit = loaded.caps.max_output_bytes;
         let plugin = loaded.name.to_string();
-        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let families = inst.call_collect(&mut *store).await?.map_err(|message| {
-                    CallError::Host(Error::Plugin { name: plugin.clone(), message })
-                })?;
-                let size = convert::families_size(&families);
-                if size > limit {
-                    return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size, limit }));
-                }
-                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
-            })
-        })
+        invoke(
+            &self.inner,
+            &loaded,
+            &stats,
+            &BTreeMap::new(),
+            move |store| {
+                Box::pin(async move {
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    let families = inst.call_collect(&mut *store).await?.map_err(|message| {
+                        CallError::Host(Error::Plugin {
+                            name: plugin.clone(),
+                            message,
+                        })
+                    })?;
+                    let size = convert::families_size(&families);
+                    if size > limit {
+                        return Err(CallError::Host(Error::OutputTooLarge {
+                            name: plugin.clone(),
+                            size,
+                            limit,
+                        }));
+                    }
+                    convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+                })
+            },
+        )
         .await
     }
 
     /// Calls a receiver's `notify`. `settings` (the receiver's settings from
     /// alertmanager.yml, already `$VAR`-expanded) overlay the plugin's config.
-    pub async fn notify(&self, name: &str, group: &AlertGroup, settings: &BTreeMap<String, String>) -> Result<()> {
+    pub async fn notify(
+        &self,
+        name: &str,
+        group: &AlertGroup,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let (loaded, stats) = self.get(name, PluginKind::Receiver)?;
-        let Pre::Receiver(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let Pre::Receiver(pre) = loaded.pre.clone() else {
+            unreachable!("kind checked by get")
+        };
         let group = convert::alert_group_to_wit(group);
         let plugin = loaded.name.to_string();
         invoke(&self.inner, &loaded, &stats, settings, move |store| {
@@ -386,7 +458,12 @@ impl PluginHost {
                 let inst = pre.instantiate_async(&mut *store).await?;
                 inst.call_notify(&mut *store, &group)
                     .await?
-                    .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))
+                    .map_err(|message| {
+                        CallError::Host(Error::Plugin {
+                            name: plugin.clone(),
+                            message,
+                        })
+                    })
             })
         })
         .await
@@ -405,20 +482,36 @@ impl PluginHost {
     /// Calls a query function. For `per-series` functions the first vector
     /// argument is split into one call per series and the results are
     /// concatenated (one fresh instance serves all series of one call).
-    pub async fn call_query_function(&self, name: &str, args: &[QueryValue], eval_time_ms: i64) -> Result<QueryValue> {
+    pub async fn call_query_function(
+        &self,
+        name: &str,
+        args: &[QueryValue],
+        eval_time_ms: i64,
+    ) -> Result<QueryValue> {
         let (loaded, stats) = self.get(name, PluginKind::QueryFunction)?;
-        let Pre::QueryFunction(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
-        let mode = self.inner.entries.read().get(name).and_then(|e| e.signature.as_ref().map(|s| s.mode));
+        let Pre::QueryFunction(pre) = loaded.pre.clone() else {
+            unreachable!("kind checked by get")
+        };
+        let mode = self
+            .inner
+            .entries
+            .read()
+            .get(name)
+            .and_then(|e| e.signature.as_ref().map(|s| s.mode));
         let plugin = loaded.name.to_string();
         let limit = loaded.caps.max_output_bytes;
         let per_series_idx = match mode {
-            Some(CallMode::PerSeries) => args.iter().position(|a| matches!(a, QueryValue::Vector(_))),
+            Some(CallMode::PerSeries) => {
+                args.iter().position(|a| matches!(a, QueryValue::Vector(_)))
+            }
             _ => None,
         };
         let calls: Vec<Vec<crate::bindings::wit::promql::Value>> = match per_series_idx {
             None => vec![args.iter().map(convert::value_to_wit).collect()],
             Some(idx) => {
-                let QueryValue::Vector(series) = &args[idx] else { unreachable!("position matched a vector") };
+                let QueryValue::Vector(series) = &args[idx] else {
+                    unreachable!("position matched a vector")
+                };
                 series
                     .iter()
                     .map(|s| {
@@ -426,7 +519,9 @@ impl PluginHost {
                             .enumerate()
                             .map(|(i, a)| {
                                 if i == idx {
-                                    crate::bindings::wit::promql::Value::Vector(vec![convert::series_to_wit(s)])
+                                    crate::bindings::wit::promql::Value::Vector(vec![
+                                        convert::series_to_wit(s),
+                                    ])
                                 } else {
                                     convert::value_to_wit(a)
                                 }
@@ -437,65 +532,106 @@ impl PluginHost {
             }
         };
         let per_series = per_series_idx.is_some();
-        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let mut out_series = Vec::new();
-                let mut size = 0usize;
-                let mut last = None;
-                for call_args in calls {
-                    let v = inst
-                        .call_call(&mut *store, &call_args, eval_time_ms)
-                        .await?
-                        .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))?;
-                    size += convert::value_size(&v);
-                    if size > limit {
-                        return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size, limit }));
-                    }
-                    let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
-                    if per_series {
-                        match v {
-                            QueryValue::Vector(s) => out_series.extend(s),
-                            other => {
-                                return Err(CallError::Host(Error::InvalidOutput {
+        invoke(
+            &self.inner,
+            &loaded,
+            &stats,
+            &BTreeMap::new(),
+            move |store| {
+                Box::pin(async move {
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    let mut out_series = Vec::new();
+                    let mut size = 0usize;
+                    let mut last = None;
+                    for call_args in calls {
+                        let v = inst
+                            .call_call(&mut *store, &call_args, eval_time_ms)
+                            .await?
+                            .map_err(|message| {
+                                CallError::Host(Error::Plugin {
                                     name: plugin.clone(),
-                                    message: format!("a per-series function must return a vector, got {other:?}"),
-                                }))
-                            }
+                                    message,
+                                })
+                            })?;
+                        size += convert::value_size(&v);
+                        if size > limit {
+                            return Err(CallError::Host(Error::OutputTooLarge {
+                                name: plugin.clone(),
+                                size,
+                                limit,
+                            }));
                         }
-                    } else {
-                        last = Some(v);
+                        let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
+                        if per_series {
+                            match v {
+                                QueryValue::Vector(s) => out_series.extend(s),
+                                other => {
+                                    return Err(CallError::Host(Error::InvalidOutput {
+                                        name: plugin.clone(),
+                                        message: format!(
+                                        "a per-series function must return a vector, got {other:?}"
+                                    ),
+                                    }))
+                                }
+                            }
+                        } else {
+                            last = Some(v);
+                        }
                     }
-                }
-                Ok(if per_series { QueryValue::Vector(out_series) } else { last.unwrap_or(QueryValue::Vector(Vec::new())) })
-            })
-        })
+                    Ok(if per_series {
+                        QueryValue::Vector(out_series)
+                    } else {
+                        last.unwrap_or(QueryValue::Vector(Vec::new()))
+                    })
+                })
+            },
+        )
         .await
     }
 
     /// Calls a dashboard plugin; the result is validated as a JSON object.
     pub async fn dashboard(&self, name: &str) -> Result<String> {
         let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
-        let Pre::Dashboard(pre) = loaded.pre.clone() else { unreachable!("kind checked by get") };
+        let Pre::Dashboard(pre) = loaded.pre.clone() else {
+            unreachable!("kind checked by get")
+        };
         let plugin = loaded.name.to_string();
         let limit = loaded.caps.max_output_bytes;
-        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let json = inst
-                    .call_dashboard(&mut *store)
-                    .await?
-                    .map_err(|message| CallError::Host(Error::Plugin { name: plugin.clone(), message }))?;
-                if json.len() > limit {
-                    return Err(CallError::Host(Error::OutputTooLarge { name: plugin.clone(), size: json.len(), limit }));
-                }
-                match serde_json::from_str::<serde_json::Value>(&json) {
-                    Ok(serde_json::Value::Object(_)) => Ok(json),
-                    Ok(_) => Err(CallError::Host(Error::InvalidOutput { name: plugin.clone(), message: "dashboard is not a JSON object".to_string() })),
-                    Err(e) => Err(CallError::Host(Error::InvalidOutput { name: plugin.clone(), message: format!("dashboard is not JSON: {e}") })),
-                }
-            })
-        })
+        invoke(
+            &self.inner,
+            &loaded,
+            &stats,
+            &BTreeMap::new(),
+            move |store| {
+                Box::pin(async move {
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    let json = inst.call_dashboard(&mut *store).await?.map_err(|message| {
+                        CallError::Host(Error::Plugin {
+                            name: plugin.clone(),
+                            message,
+                        })
+                    })?;
+                    if json.len() > limit {
+                        return Err(CallError::Host(Error::OutputTooLarge {
+                            name: plugin.clone(),
+                            size: json.len(),
+                            limit,
+                        }));
+                    }
+                    match serde_json::from_str::<serde_json::Value>(&json) {
+                        Ok(serde_json::Value::Object(_)) => Ok(json),
+                        Ok(_) => Err(CallError::Host(Error::InvalidOutput {
+                            name: plugin.clone(),
+                            message: "dashboard is not a JSON object".to_string(),
+                        })),
+                        Err(e) => Err(CallError::Host(Error::InvalidOutput {
+                            name: plugin.clone(),
+                            message: format!("dashboard is not JSON: {e}"),
+                        })),
+                    }
+                })
+            },
+        )
         .await
     }
 
@@ -507,7 +643,11 @@ impl PluginHost {
             .entries
             .read()
             .iter()
-            .filter(|(_, e)| e.current.as_ref().is_some_and(|c| c.pre.kind() == PluginKind::Dashboard))
+            .filter(|(_, e)| {
+                e.current
+                    .as_ref()
+                    .is_some_and(|c| c.pre.kind() == PluginKind::Dashboard)
+            })
             .map(|(n, _)| n.clone())
             .collect();
         let mut out = Vec::new();
@@ -529,11 +669,23 @@ impl PluginHost {
             .map(|(name, e)| PluginInfo {
                 name: name.clone(),
                 kind: e.current.as_ref().map(|c| c.pre.kind()),
-                sha256: e.current.as_ref().map(|c| c.sha256.clone()).unwrap_or_default(),
+                sha256: e
+                    .current
+                    .as_ref()
+                    .map(|c| c.sha256.clone())
+                    .unwrap_or_default(),
                 loaded_at: e.current.as_ref().map(|c| c.loaded_at),
-                state: if e.current.is_some() { PluginState::Loaded } else { PluginState::Failed },
+                state: if e.current.is_some() {
+                    PluginState::Loaded
+                } else {
+                    PluginState::Failed
+                },
                 last_error: e.last_error.clone(),
-                capabilities: e.current.as_ref().map(|c| c.caps.summary()).unwrap_or_default(),
+                capabilities: e
+                    .current
+                    .as_ref()
+                    .map(|c| c.caps.summary())
+                    .unwrap_or_default(),
                 signature: e.signature.clone(),
                 stats: e.stats.snapshot(),
             })
@@ -542,12 +694,20 @@ impl PluginHost {
 
     /// Requests recorded in test mode (empty otherwise), oldest first.
     pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorded.as_ref().map(|r| r.lock().clone()).unwrap_or_default()
+        self.inner
+            .recorded
+            .as_ref()
+            .map(|r| r.lock().clone())
+            .unwrap_or_default()
     }
 
     /// Whether the serving version of `name` came from the on-disk cache.
     pub fn loaded_from_cache(&self, name: &str) -> Option<bool> {
-        self.inner.entries.read().get(name).and_then(|e| e.current.as_ref().map(|c| c.from_cache))
+        self.inner
+            .entries
+            .read()
+            .get(name)
+            .and_then(|e| e.current.as_ref().map(|c| c.from_cache))
     }
 
     /// The plugin metrics in the Prometheus text format (0.0.4), for the
@@ -573,7 +733,13 @@ where
     let settings = if inner.cfg.extra_config.is_empty() {
         settings
     } else {
-        merged = inner.cfg.extra_config.iter().chain(settings).map(|(k, v)| (k.clone(), v.clone())).collect();
+        merged = inner
+            .cfg
+            .extra_config
+            .iter()
+            .chain(settings)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         &merged
     };
     let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
@@ -584,7 +750,10 @@ where
             let grace = Duration::from_millis(250);
             let outcome = tokio::time::timeout(loaded.caps.timeout + grace, f(&mut store)).await;
             let result = match outcome {
-                Err(_elapsed) => Err(Error::Timeout { name: loaded.name.to_string(), limit: loaded.caps.timeout }),
+                Err(_elapsed) => Err(Error::Timeout {
+                    name: loaded.name.to_string(),
+                    limit: loaded.caps.timeout,
+                }),
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(CallError::Host(e))) => Err(e),
                 Ok(Err(CallError::Wasm(e))) => Err(classify(loaded, &store, &stderr, e)),
@@ -594,7 +763,11 @@ where
     };
     let reason = result.as_ref().err().map(Error::reason);
     if let Err(e) = &result {
-        tracing::warn!(plugin = &*loaded.name, reason = reason.unwrap_or_default(), "plugin call failed: {e}");
+        tracing::warn!(
+            plugin = &*loaded.name,
+            reason = reason.unwrap_or_default(),
+            "plugin call failed: {e}"
+        );
     }
     stats.record_call(started.elapsed(), high_water, reason);
     result
@@ -603,13 +776,21 @@ where
 /// The `.wasm` files of a directory with their `.toml` signatures.
 fn list_plugins(dir: &Path) -> BTreeMap<String, (PathBuf, FileSig)> {
     let mut out = BTreeMap::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in rd.flatten() {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("wasm") {
             continue;
         }
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        let Some(name) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
         if name.starts_with('.') {
             continue;
         }

@@ -27,7 +27,12 @@ pub(crate) struct Limiter {
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit_bytes {
             self.hit = true;
             return Ok(false);
@@ -36,7 +41,12 @@ impl wasmtime::ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }
@@ -57,7 +67,10 @@ pub(crate) struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -98,7 +111,10 @@ impl wit::config::Host for HostState {
     }
 
     async fn get_all(&mut self) -> Vec<(String, String)> {
-        self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -115,10 +131,17 @@ impl wit::clock::Host for HostState {
 }
 
 impl wit::http::Host for HostState {
-    async fn send(&mut self, request: wit::http::Request) -> Result<wit::http::Response, wit::http::Error> {
+    async fn send(
+        &mut self,
+        request: wit::http::Request,
+    ) -> Result<wit::http::Response, wit::http::Error> {
         let result = self.send_inner(request).await;
         match result {
-            Ok(r) => Ok(wit::http::Response { status: r.status, headers: r.headers, body: r.body }),
+            Ok(r) => Ok(wit::http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
             Err(SendError::Denied(m)) => {
                 tracing::warn!(plugin = &*self.plugin, "{m}");
                 Err(wit::http::Error::Denied(m))
@@ -131,11 +154,19 @@ impl wit::http::Host for HostState {
 }
 
 impl HostState {
-    async fn send_inner(&mut self, request: wit::http::Request) -> Result<http::Response, SendError> {
+    async fn send_inner(
+        &mut self,
+        request: wit::http::Request,
+    ) -> Result<http::Response, SendError> {
         let url = http::parse_url(&request.url)?;
         let mut allowed = self.caps.http_allowed_hosts.clone();
         for key in &self.caps.http_allow_config_url_keys {
-            if let Some(host) = self.config.get(key).and_then(|v| url::Url::parse(v).ok()).and_then(|u| u.host_str().map(str::to_ascii_lowercase)) {
+            if let Some(host) = self
+                .config
+                .get(key)
+                .and_then(|v| url::Url::parse(v).ok())
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            {
                 allowed.push(host);
             }
         }
@@ -144,14 +175,29 @@ impl HostState {
         if remaining.is_zero() {
             return Err(SendError::Timeout);
         }
-        let req = RecordedRequest { method: request.method, url: request.url, headers: request.headers, body: request.body };
-        http::send(&self.http, req, url, remaining.max(Duration::from_millis(1))).await
+        let req = RecordedRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
+        http::send(
+            &self.http,
+            req,
+            url,
+            remaining.max(Duration::from_millis(1)),
+        )
+        .await
     }
 }
 
 impl wit::host_fs::Host for HostState {
     async fn statfs(&mut self, mount_point: String) -> Result<wit::host_fs::FsStats, String> {
-        let granted = self.caps.statfs.iter().any(|m| m == "*" || *m == mount_point);
+        let granted = self
+            .caps
+            .statfs
+            .iter()
+            .any(|m| m == "*" || *m == mount_point);
         if !granted {
             return Err(format!(
                 "statfs of {mount_point:?} is not granted to plugin {:?}; add it to fs.statfs in {}.toml",

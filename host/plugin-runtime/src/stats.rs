@@ -6,8 +6,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 /// Upper bounds of the call-duration histogram, in seconds.
-pub const DURATION_BUCKETS_SECONDS: [f64; 12] =
-    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10.0];
+pub const DURATION_BUCKETS_SECONDS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10.0,
+];
 
 /// A snapshot of one plugin's statistics since the process started (they
 /// survive reloads of the plugin).
@@ -42,7 +43,12 @@ pub(crate) struct StatsCell {
 }
 
 impl StatsCell {
-    pub(crate) fn record_call(&self, duration: Duration, memory_bytes: usize, error: Option<&'static str>) {
+    pub(crate) fn record_call(
+        &self,
+        duration: Duration,
+        memory_bytes: usize,
+        error: Option<&'static str>,
+    ) {
         let mut s = self.inner.lock();
         s.calls += 1;
         if s.duration_bucket_counts.len() != DURATION_BUCKETS_SECONDS.len() {

@@ -104,22 +104,42 @@ impl MetricFamily {
                 if let Some((k, v)) = extra {
                     b.set(k, v);
                 }
-                FlatSample { labels: b.build(), value, timestamp_ms: s.timestamp_ms }
+                FlatSample {
+                    labels: b.build(),
+                    value,
+                    timestamp_ms: s.timestamp_ms,
+                }
             };
             match &s.value {
                 SampleValue::Float(v) => out.push(with(self.name.clone(), None, *v)),
-                SampleValue::Histogram { buckets, sum, count } => {
+                SampleValue::Histogram {
+                    buckets,
+                    sum,
+                    count,
+                } => {
                     for (le, c) in buckets {
                         let le = sightline_model::format_go_float(*le);
-                        out.push(with(format!("{}_bucket", self.name), Some((sightline_model::BUCKET_LABEL, le)), *c));
+                        out.push(with(
+                            format!("{}_bucket", self.name),
+                            Some((sightline_model::BUCKET_LABEL, le)),
+                            *c,
+                        ));
                     }
                     out.push(with(format!("{}_sum", self.name), None, *sum));
                     out.push(with(format!("{}_count", self.name), None, *count));
                 }
-                SampleValue::Summary { quantiles, sum, count } => {
+                SampleValue::Summary {
+                    quantiles,
+                    sum,
+                    count,
+                } => {
                     for (q, v) in quantiles {
                         let q = sightline_model::format_go_float(*q);
-                        out.push(with(self.name.clone(), Some((sightline_model::QUANTILE_LABEL, q)), *v));
+                        out.push(with(
+                            self.name.clone(),
+                            Some((sightline_model::QUANTILE_LABEL, q)),
+                            *v,
+                        ));
                     }
                     out.push(with(format!("{}_sum", self.name), None, *sum));
                     out.push(with(format!("{}_count", self.name), None, *count));

@@ -83,10 +83,11 @@ impl Exporter for NodeExporter {
     }
 }
 
-
 fn cpu_and_stat(f: &mut Families) -> Result<(), String> {
     let text = read("/proc/stat")?;
-    const MODES: [&str; 8] = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"];
+    const MODES: [&str; 8] = [
+        "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal",
+    ];
     for line in text.lines() {
         let mut it = line.split_whitespace();
         let Some(key) = it.next() else { continue };
@@ -102,21 +103,54 @@ fn cpu_and_stat(f: &mut Families) -> Result<(), String> {
             }
             if nums.len() >= 10 {
                 let help = "Seconds the CPUs spent in guests (VMs) for each mode.";
-                f.counter("node_cpu_guest_seconds_total", help, &[("cpu", cpu), ("mode", "user")], nums[8] / USER_HZ);
-                f.counter("node_cpu_guest_seconds_total", help, &[("cpu", cpu), ("mode", "nice")], nums[9] / USER_HZ);
+                f.counter(
+                    "node_cpu_guest_seconds_total",
+                    help,
+                    &[("cpu", cpu), ("mode", "user")],
+                    nums[8] / USER_HZ,
+                );
+                f.counter(
+                    "node_cpu_guest_seconds_total",
+                    help,
+                    &[("cpu", cpu), ("mode", "nice")],
+                    nums[9] / USER_HZ,
+                );
             }
             continue;
         }
         let first = nums.first().copied().unwrap_or(0.0);
         match key {
-            "intr" => f.counter("node_intr_total", "Total number of interrupts serviced.", &[], first),
-            "ctxt" => f.counter("node_context_switches_total", "Total number of context switches.", &[], first),
-            "btime" => f.gauge("node_boot_time_seconds", "Node boot time, in unixtime.", &[], first),
+            "intr" => f.counter(
+                "node_intr_total",
+                "Total number of interrupts serviced.",
+                &[],
+                first,
+            ),
+            "ctxt" => f.counter(
+                "node_context_switches_total",
+                "Total number of context switches.",
+                &[],
+                first,
+            ),
+            "btime" => f.gauge(
+                "node_boot_time_seconds",
+                "Node boot time, in unixtime.",
+                &[],
+                first,
+            ),
             "processes" => f.counter("node_forks_total", "Total number of forks.", &[], first),
-            "procs_running" => f.gauge("node_procs_running", "Number of processes in runnable state.", &[], first),
-            "procs_blocked" => {
-                f.gauge("node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", &[], first)
-            }
+            "procs_running" => f.gauge(
+                "node_procs_running",
+                "Number of processes in runnable state.",
+                &[],
+                first,
+            ),
+            "procs_blocked" => f.gauge(
+                "node_procs_blocked",
+                "Number of processes blocked waiting for I/O to complete.",
+                &[],
+                first,
+            ),
             _ => {}
         }
     }
@@ -126,9 +160,13 @@ fn cpu_and_stat(f: &mut Families) -> Result<(), String> {
 fn meminfo(f: &mut Families) -> Result<(), String> {
     let text = read("/proc/meminfo")?;
     for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else { continue };
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
-        let Some(value) = parts.next().and_then(|v| v.parse::<f64>().ok()) else { continue };
+        let Some(value) = parts.next().and_then(|v| v.parse::<f64>().ok()) else {
+            continue;
+        };
         let key = key.replace('(', "_").replace(')', "");
         let (name, value) = match parts.next() {
             Some("kB") => (format!("node_memory_{key}_bytes"), value * 1024.0),
@@ -142,7 +180,11 @@ fn meminfo(f: &mut Families) -> Result<(), String> {
 
 fn loadavg(f: &mut Families) -> Result<(), String> {
     let text = read("/proc/loadavg")?;
-    let v: Vec<f64> = text.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<f64> = text
+        .split_whitespace()
+        .take(3)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     if v.len() != 3 {
         return Err(format!("unexpected /proc/loadavg content {text:?}"));
     }
@@ -155,27 +197,63 @@ fn loadavg(f: &mut Families) -> Result<(), String> {
 fn vmstat(f: &mut Families) -> Result<(), String> {
     let text = read("/proc/vmstat")?;
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(' ') else { continue };
+        let Some((key, value)) = line.split_once(' ') else {
+            continue;
+        };
         // node_exporter's default --collector.vmstat.fields.
-        let wanted = key == "oom_kill" || key.starts_with("pgpg") || key.starts_with("pswp") || (key.starts_with("pg") && key.ends_with("fault"));
+        let wanted = key == "oom_kill"
+            || key.starts_with("pgpg")
+            || key.starts_with("pswp")
+            || (key.starts_with("pg") && key.ends_with("fault"));
         if !wanted {
             continue;
         }
-        let Ok(v) = value.trim().parse::<f64>() else { continue };
+        let Ok(v) = value.trim().parse::<f64>() else {
+            continue;
+        };
         let help = format!("/proc/vmstat information field {key}.");
-        f.add(&format!("node_vmstat_{key}"), &help, MetricType::Unknown, &[], v);
+        f.add(
+            &format!("node_vmstat_{key}"),
+            &help,
+            MetricType::Unknown,
+            &[],
+            v,
+        );
     }
     Ok(())
 }
 
 fn netdev(f: &mut Families) -> Result<(), String> {
     let text = read("/proc/net/dev")?;
-    const RX: [&str; 8] = ["bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast"];
-    const TX: [&str; 8] = ["bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed"];
+    const RX: [&str; 8] = [
+        "bytes",
+        "packets",
+        "errs",
+        "drop",
+        "fifo",
+        "frame",
+        "compressed",
+        "multicast",
+    ];
+    const TX: [&str; 8] = [
+        "bytes",
+        "packets",
+        "errs",
+        "drop",
+        "fifo",
+        "colls",
+        "carrier",
+        "compressed",
+    ];
     for line in text.lines().skip(2) {
-        let Some((dev, rest)) = line.split_once(':') else { continue };
+        let Some((dev, rest)) = line.split_once(':') else {
+            continue;
+        };
         let dev = dev.trim();
-        let v: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let v: Vec<f64> = rest
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         if v.len() < 16 {
             continue;
         }
@@ -213,8 +291,12 @@ fn disk_excluded(dev: &str) -> bool {
         }
     }
     if let Some(rest) = dev.strip_prefix("nvme") {
-        let Some((a, b)) = rest.split_once('n') else { return false };
-        let Some((b, c)) = b.split_once('p') else { return false };
+        let Some((a, b)) = rest.split_once('n') else {
+            return false;
+        };
+        let Some((b, c)) = b.split_once('p') else {
+            return false;
+        };
         return digits_tail(a) && digits_tail(b) && digits_tail(c);
     }
     false
@@ -231,19 +313,77 @@ fn diskstats(f: &mut Families) -> Result<(), String> {
         if disk_excluded(dev) {
             continue;
         }
-        let v: Vec<f64> = parts[3..].iter().map(|x| x.parse().unwrap_or(0.0)).collect();
+        let v: Vec<f64> = parts[3..]
+            .iter()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
         let l = [("device", dev)];
-        f.counter("node_disk_reads_completed_total", "The total number of reads completed successfully.", &l, v[0]);
-        f.counter("node_disk_reads_merged_total", "The total number of reads merged.", &l, v[1]);
-        f.counter("node_disk_read_bytes_total", "The total number of bytes read successfully.", &l, v[2] * 512.0);
-        f.counter("node_disk_read_time_seconds_total", "The total number of seconds spent by all reads.", &l, v[3] / 1000.0);
-        f.counter("node_disk_writes_completed_total", "The total number of writes completed successfully.", &l, v[4]);
-        f.counter("node_disk_writes_merged_total", "The number of writes merged.", &l, v[5]);
-        f.counter("node_disk_written_bytes_total", "The total number of bytes written successfully.", &l, v[6] * 512.0);
-        f.counter("node_disk_write_time_seconds_total", "This is the total number of seconds spent by all writes.", &l, v[7] / 1000.0);
-        f.gauge("node_disk_io_now", "The number of I/Os currently in progress.", &l, v[8]);
-        f.counter("node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", &l, v[9] / 1000.0);
-        f.counter("node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", &l, v[10] / 1000.0);
+        f.counter(
+            "node_disk_reads_completed_total",
+            "The total number of reads completed successfully.",
+            &l,
+            v[0],
+        );
+        f.counter(
+            "node_disk_reads_merged_total",
+            "The total number of reads merged.",
+            &l,
+            v[1],
+        );
+        f.counter(
+            "node_disk_read_bytes_total",
+            "The total number of bytes read successfully.",
+            &l,
+            v[2] * 512.0,
+        );
+        f.counter(
+            "node_disk_read_time_seconds_total",
+            "The total number of seconds spent by all reads.",
+            &l,
+            v[3] / 1000.0,
+        );
+        f.counter(
+            "node_disk_writes_completed_total",
+            "The total number of writes completed successfully.",
+            &l,
+            v[4],
+        );
+        f.counter(
+            "node_disk_writes_merged_total",
+            "The number of writes merged.",
+            &l,
+            v[5],
+        );
+        f.counter(
+            "node_disk_written_bytes_total",
+            "The total number of bytes written successfully.",
+            &l,
+            v[6] * 512.0,
+        );
+        f.counter(
+            "node_disk_write_time_seconds_total",
+            "This is the total number of seconds spent by all writes.",
+            &l,
+            v[7] / 1000.0,
+        );
+        f.gauge(
+            "node_disk_io_now",
+            "The number of I/Os currently in progress.",
+            &l,
+            v[8],
+        );
+        f.counter(
+            "node_disk_io_time_seconds_total",
+            "Total seconds spent doing I/Os.",
+            &l,
+            v[9] / 1000.0,
+        );
+        f.counter(
+            "node_disk_io_time_weighted_seconds_total",
+            "The weighted # of seconds spent doing I/Os.",
+            &l,
+            v[10] / 1000.0,
+        );
     }
     Ok(())
 }
@@ -251,9 +391,30 @@ fn diskstats(f: &mut Families) -> Result<(), String> {
 /// node_exporter's default filesystem exclusions.
 fn fs_excluded(mountpoint: &str, fstype: &str) -> bool {
     const TYPES: [&str; 24] = [
-        "autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts", "devtmpfs", "fusectl",
-        "hugetlbfs", "iso9660", "mqueue", "nsfs", "overlay", "proc", "procfs", "pstore", "rpc_pipefs", "securityfs",
-        "selinuxfs", "squashfs", "sysfs", "tracefs",
+        "autofs",
+        "binfmt_misc",
+        "bpf",
+        "cgroup",
+        "cgroup2",
+        "configfs",
+        "debugfs",
+        "devpts",
+        "devtmpfs",
+        "fusectl",
+        "hugetlbfs",
+        "iso9660",
+        "mqueue",
+        "nsfs",
+        "overlay",
+        "proc",
+        "procfs",
+        "pstore",
+        "rpc_pipefs",
+        "securityfs",
+        "selinuxfs",
+        "squashfs",
+        "sysfs",
+        "tracefs",
     ];
     if TYPES.contains(&fstype) {
         return true;
@@ -263,7 +424,13 @@ fn fs_excluded(mountpoint: &str, fstype: &str) -> bool {
             return true;
         }
     }
-    ["/run/credentials/", "/var/lib/docker/", "/var/lib/containers/storage/"].iter().any(|p| mountpoint.starts_with(p))
+    [
+        "/run/credentials/",
+        "/var/lib/docker/",
+        "/var/lib/containers/storage/",
+    ]
+    .iter()
+    .any(|p| mountpoint.starts_with(p))
 }
 
 /// Undoes the octal escapes of /proc/mounts (`\040` for a space).
@@ -272,7 +439,10 @@ fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v as char);
             i += 4;
@@ -296,22 +466,66 @@ fn filesystem(f: &mut Families) -> Result<(), String> {
         if fs_excluded(&mountpoint, fstype) || !seen.insert(mountpoint.clone()) {
             continue;
         }
-        let l = [("device", device.as_str()), ("fstype", fstype), ("mountpoint", mountpoint.as_str())];
+        let l = [
+            ("device", device.as_str()),
+            ("fstype", fstype),
+            ("mountpoint", mountpoint.as_str()),
+        ];
         match fs::statfs(&mountpoint) {
             Ok(s) => {
-                f.gauge("node_filesystem_size_bytes", "Filesystem size in bytes.", &l, s.size_bytes as f64);
-                f.gauge("node_filesystem_free_bytes", "Filesystem free space in bytes.", &l, s.free_bytes as f64);
-                f.gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", &l, s.avail_bytes as f64);
-                f.gauge("node_filesystem_files", "Filesystem total file nodes.", &l, s.files as f64);
-                f.gauge("node_filesystem_files_free", "Filesystem total free file nodes.", &l, s.files_free as f64);
-                f.gauge("node_filesystem_readonly", "Filesystem read-only status.", &l, if s.read_only { 1.0 } else { 0.0 });
-                f.gauge("node_filesystem_device_error", "Whether an error occurred while getting statistics for the given device.", &l, 0.0);
+                f.gauge(
+                    "node_filesystem_size_bytes",
+                    "Filesystem size in bytes.",
+                    &l,
+                    s.size_bytes as f64,
+                );
+                f.gauge(
+                    "node_filesystem_free_bytes",
+                    "Filesystem free space in bytes.",
+                    &l,
+                    s.free_bytes as f64,
+                );
+                f.gauge(
+                    "node_filesystem_avail_bytes",
+                    "Filesystem space available to non-root users in bytes.",
+                    &l,
+                    s.avail_bytes as f64,
+                );
+                f.gauge(
+                    "node_filesystem_files",
+                    "Filesystem total file nodes.",
+                    &l,
+                    s.files as f64,
+                );
+                f.gauge(
+                    "node_filesystem_files_free",
+                    "Filesystem total free file nodes.",
+                    &l,
+                    s.files_free as f64,
+                );
+                f.gauge(
+                    "node_filesystem_readonly",
+                    "Filesystem read-only status.",
+                    &l,
+                    if s.read_only { 1.0 } else { 0.0 },
+                );
+                f.gauge(
+                    "node_filesystem_device_error",
+                    "Whether an error occurred while getting statistics for the given device.",
+                    &l,
+                    0.0,
+                );
             }
             // Mount points that are not granted are simply not exported.
             Err(e) if e.contains("not granted") => {}
             Err(e) => {
                 log::debug(&e);
-                f.gauge("node_filesystem_device_error", "Whether an error occurred while getting statistics for the given device.", &l, 1.0);
+                f.gauge(
+                    "node_filesystem_device_error",
+                    "Whether an error occurred while getting statistics for the given device.",
+                    &l,
+                    1.0,
+                );
             }
         }
     }
@@ -341,7 +555,12 @@ fn uname(f: &mut Families) -> Result<(), String> {
 }
 
 fn time(f: &mut Families) -> Result<(), String> {
-    f.gauge("node_time_seconds", "System time in seconds since epoch (1970).", &[], clock::now_ms() as f64 / 1000.0);
+    f.gauge(
+        "node_time_seconds",
+        "System time in seconds since epoch (1970).",
+        &[],
+        clock::now_ms() as f64 / 1000.0,
+    );
     Ok(())
 }
 
@@ -353,7 +572,16 @@ mod tests {
 
     #[test]
     fn disk_exclusions() {
-        for (dev, excluded) in [("sda", false), ("sda1", true), ("nvme0n1", false), ("nvme0n1p2", true), ("loop3", true), ("dm-0", false), ("vdb", false), ("xvda1", true)] {
+        for (dev, excluded) in [
+            ("sda", false),
+            ("sda1", true),
+            ("nvme0n1", false),
+            ("nvme0n1p2", true),
+            ("loop3", true),
+            ("dm-0", false),
+            ("vdb", false),
+            ("xvda1", true),
+        ] {
             assert_eq!(disk_excluded(dev), excluded, "{dev}");
         }
     }

@@ -13,7 +13,9 @@ impl Receiver for Webhook {
     fn notify(mut group: AlertGroup) -> Result<(), String> {
         let url = config::require("url")?;
         if let Some(max) = config::get("max_alerts") {
-            let max: usize = max.parse().map_err(|_| format!("max_alerts {max:?} is not a number"))?;
+            let max: usize = max
+                .parse()
+                .map_err(|_| format!("max_alerts {max:?} is not a number"))?;
             if max > 0 && group.alerts.len() > max {
                 group.truncated_alerts += (group.alerts.len() - max) as u32;
                 group.alerts.truncate(max);
@@ -25,10 +27,17 @@ impl Receiver for Webhook {
         if let Some(a) = auth.as_deref() {
             headers.push(("Authorization", a));
         }
-        let resp = http::post_json(&url, &body, &headers).map_err(|e| format!("POST {url}: {e}"))?;
+        let resp =
+            http::post_json(&url, &body, &headers).map_err(|e| format!("POST {url}: {e}"))?;
         if !(200..300).contains(&resp.status) {
-            let snippet: String = String::from_utf8_lossy(&resp.body).chars().take(200).collect();
-            return Err(format!("POST {url}: unexpected status {}: {snippet}", resp.status));
+            let snippet: String = String::from_utf8_lossy(&resp.body)
+                .chars()
+                .take(200)
+                .collect();
+            return Err(format!(
+                "POST {url}: unexpected status {}: {snippet}",
+                resp.status
+            ));
         }
         log::debug(&format!("notified {url} ({} alerts)", group.alerts.len()));
         Ok(())

@@ -13,10 +13,21 @@ pub(crate) fn repo_root() -> PathBuf {
 fn ensure_target() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
-        let has = installed.map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2")).unwrap_or(true);
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output();
+        let has = installed
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == "wasm32-wasip2")
+            })
+            .unwrap_or(true);
         if !has {
-            let st = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status().expect("running rustup");
+            let st = Command::new("rustup")
+                .args(["target", "add", "wasm32-wasip2"])
+                .status()
+                .expect("running rustup");
             assert!(st.success(), "rustup target add wasm32-wasip2 failed");
         }
     });
@@ -27,7 +38,13 @@ fn cargo_build(workspace: &Path) -> PathBuf {
     let target_dir = workspace.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let out = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)

@@ -9,8 +9,15 @@ use crate::common::{first_party, install, repo_root};
 async fn node_exporter_reports_node_exporter_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let toml = std::fs::read_to_string(repo_root().join("plugins/node-exporter.toml")).unwrap();
-    install(dir.path(), "node-exporter", &first_party("node-exporter"), Some(&toml));
-    let host = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    install(
+        dir.path(),
+        "node-exporter",
+        &first_party("node-exporter"),
+        Some(&toml),
+    );
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     let fams = host.collect("node-exporter").await.unwrap();
     let find = |n: &str| fams.iter().find(|f| f.name == n);
     for name in [
@@ -27,12 +34,22 @@ async fn node_exporter_reports_node_exporter_metrics() {
         "node_uname_info",
         "node_time_seconds",
     ] {
-        assert!(find(name).is_some(), "missing {name}; have {:?}", fams.iter().map(|f| &f.name).collect::<Vec<_>>());
+        assert!(
+            find(name).is_some(),
+            "missing {name}; have {:?}",
+            fams.iter().map(|f| &f.name).collect::<Vec<_>>()
+        );
     }
     let cpu = find("node_cpu_seconds_total").unwrap();
-    assert!(cpu.samples.iter().any(|s| s.labels.get("cpu") == Some("0") && s.labels.get("mode") == Some("idle")));
+    assert!(cpu
+        .samples
+        .iter()
+        .any(|s| s.labels.get("cpu") == Some("0") && s.labels.get("mode") == Some("idle")));
     let lo = find("node_network_receive_bytes_total").unwrap();
-    assert!(lo.samples.iter().any(|s| s.labels.get("device") == Some("lo")));
+    assert!(lo
+        .samples
+        .iter()
+        .any(|s| s.labels.get("device") == Some("lo")));
     let failed: Vec<_> = find("node_scrape_collector_success")
         .unwrap()
         .samples
@@ -40,15 +57,28 @@ async fn node_exporter_reports_node_exporter_metrics() {
         .filter(|s| s.value == SampleValue::Float(0.0))
         .map(|s| s.labels.get("collector").unwrap_or_default().to_string())
         .collect();
-    assert!(failed.iter().all(|c| c == "diskstats"), "failed collectors: {failed:?}");
+    assert!(
+        failed.iter().all(|c| c == "diskstats"),
+        "failed collectors: {failed:?}"
+    );
     // The root filesystem is reported when the mount table lists it with a
     // filesystem type node_exporter does not exclude.
     let mounts = std::fs::read_to_string("/proc/1/mounts").unwrap_or_default();
-    let root_fs = mounts.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|p| p.len() > 2 && p[1] == "/").map(|p| p[2].to_string());
-    if let Some(fstype) = root_fs.filter(|t| !["overlay", "squashfs", "tmpfs"].contains(&t.as_str()) || t == "tmpfs") {
+    let root_fs = mounts
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|p| p.len() > 2 && p[1] == "/")
+        .map(|p| p[2].to_string());
+    if let Some(fstype) =
+        root_fs.filter(|t| !["overlay", "squashfs", "tmpfs"].contains(&t.as_str()) || t == "tmpfs")
+    {
         if fstype != "overlay" && fstype != "squashfs" {
             let size = find("node_filesystem_size_bytes").expect("node_filesystem_size_bytes");
-            let root = size.samples.iter().find(|s| s.labels.get("mountpoint") == Some("/")).expect("no / filesystem");
+            let root = size
+                .samples
+                .iter()
+                .find(|s| s.labels.get("mountpoint") == Some("/"))
+                .expect("no / filesystem");
             assert_eq!(root.labels.get("fstype"), Some(fstype.as_str()));
             assert!(matches!(root.value, SampleValue::Float(v) if v > 0.0));
             assert!(find("node_filesystem_avail_bytes").is_some());
@@ -56,7 +86,10 @@ async fn node_exporter_reports_node_exporter_metrics() {
     }
     // Mount points beyond the grant are not exported.
     if let Some(size) = find("node_filesystem_size_bytes") {
-        assert!(size.samples.iter().all(|s| s.labels.get("mountpoint") == Some("/")));
+        assert!(size
+            .samples
+            .iter()
+            .all(|s| s.labels.get("mountpoint") == Some("/")));
     }
 }
 
@@ -74,7 +107,10 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
     let out = plugin_test(&PluginTestOptions {
         wasm: dir.path().join("webhook.wasm"),
         input: Some(input.clone()),
-        config: vec![("url".into(), "https://hooks.example.org/alert".into()), ("authorization".into(), "Bearer t0k".into())],
+        config: vec![
+            ("url".into(), "https://hooks.example.org/alert".into()),
+            ("authorization".into(), "Bearer t0k".into()),
+        ],
         responses: None,
     })
     .await
@@ -84,14 +120,26 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
     let req = &v["requests"][0];
     assert_eq!(req["method"], "POST");
     assert_eq!(req["url"], "https://hooks.example.org/alert");
-    assert!(req["headers"].as_array().unwrap().iter().any(|h| h[0] == "Authorization" && h[1] == "Bearer t0k"));
+    assert!(req["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "Authorization" && h[1] == "Bearer t0k"));
     let body: serde_json::Value = serde_json::from_str(req["body"].as_str().unwrap()).unwrap();
-    let sent: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
-    assert_eq!(body, sent, "the webhook body must be Alertmanager's payload");
+    let sent: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    assert_eq!(
+        body, sent,
+        "the webhook body must be Alertmanager's payload"
+    );
 
     // A canned 500 makes the plugin fail, and `plugin test` reports it.
     let responses = dir.path().join("responses.json");
-    std::fs::write(&responses, r#"[{"url_prefix":"https://hooks.example.org/","status":500,"body":"boom"}]"#).unwrap();
+    std::fs::write(
+        &responses,
+        r#"[{"url_prefix":"https://hooks.example.org/","status":500,"body":"boom"}]"#,
+    )
+    .unwrap();
     let err = plugin_test(&PluginTestOptions {
         wasm: dir.path().join("webhook.wasm"),
         input: Some(input),
@@ -103,6 +151,11 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
     assert!(err.to_string().contains("unexpected status 500"), "{err}");
 
     // Without a url the plugin says which setting is missing.
-    let err = plugin_test(&PluginTestOptions { wasm: dir.path().join("webhook.wasm"), ..Default::default() }).await.unwrap_err();
+    let err = plugin_test(&PluginTestOptions {
+        wasm: dir.path().join("webhook.wasm"),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("\"url\""), "{err}");
 }

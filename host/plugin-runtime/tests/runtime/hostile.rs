@@ -63,12 +63,24 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
 
     let dir = tempfile::tempdir().unwrap();
     for c in &cases {
-        install(dir.path(), c.guest, &guest(c.guest), (!c.toml.is_empty()).then_some(c.toml.as_str()));
+        install(
+            dir.path(),
+            c.guest,
+            &guest(c.guest),
+            (!c.toml.is_empty()).then_some(c.toml.as_str()),
+        );
     }
     install(dir.path(), "ok-exporter", &guest("ok-exporter"), None);
-    let host = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     for p in host.list() {
-        assert!(p.last_error.is_none(), "{} failed to load: {:?}", p.name, p.last_error);
+        assert!(
+            p.last_error.is_none(),
+            "{} failed to load: {:?}",
+            p.name,
+            p.last_error
+        );
     }
 
     // A healthy plugin is collected continuously during the whole suite.
@@ -77,7 +89,13 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
     let max_latency_us = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let healthy = {
-        let (host, ok, err, done, max_latency_us) = (host.clone(), healthy_ok.clone(), healthy_err.clone(), done.clone(), max_latency_us.clone());
+        let (host, ok, err, done, max_latency_us) = (
+            host.clone(),
+            healthy_ok.clone(),
+            healthy_err.clone(),
+            done.clone(),
+            max_latency_us.clone(),
+        );
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
                 let t = Instant::now();
@@ -97,7 +115,8 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
         tasks.push(tokio::spawn(async move {
             let started = Instant::now();
             let result = if c.receiver {
-                host.notify(c.guest, &AlertGroup::default(), &BTreeMap::new()).await
+                host.notify(c.guest, &AlertGroup::default(), &BTreeMap::new())
+                    .await
             } else {
                 host.collect(c.guest).await.map(|_| ())
             };
@@ -112,12 +131,26 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
             continue;
         };
         let text = err.to_string();
-        println!("{:<16} {:>6} ms  {:<16} {}", c.guest, took.as_millis(), err.reason(), &text[..text.len().min(160)]);
+        println!(
+            "{:<16} {:>6} ms  {:<16} {}",
+            c.guest,
+            took.as_millis(),
+            err.reason(),
+            &text[..text.len().min(160)]
+        );
         if err.reason() != c.reason {
-            failures.push(format!("{}: reason {} (want {}): {text}", c.guest, err.reason(), c.reason));
+            failures.push(format!(
+                "{}: reason {} (want {}): {text}",
+                c.guest,
+                err.reason(),
+                c.reason
+            ));
         }
         if !text.contains(c.guest) {
-            failures.push(format!("{}: error does not name the plugin: {text}", c.guest));
+            failures.push(format!(
+                "{}: error does not name the plugin: {text}",
+                c.guest
+            ));
         }
         for m in c.message {
             if !text.contains(m) {
@@ -140,21 +173,45 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
         if p.name == "ok-exporter" {
             assert_eq!(p.stats.errors(), 0);
         } else {
-            assert_eq!((p.stats.calls, p.stats.errors()), (1, 1), "{} stats {:?}", p.name, p.stats);
+            assert_eq!(
+                (p.stats.calls, p.stats.errors()),
+                (1, 1),
+                "{} stats {:?}",
+                p.name,
+                p.stats
+            );
         }
     }
     let metrics = host.render_metrics();
-    assert!(metrics.contains("sightline_plugin_call_errors_total{plugin=\"loop-forever\",reason=\"timeout\"} 1"), "{metrics}");
-    assert!(metrics.contains("sightline_plugin_call_errors_total{plugin=\"alloc-unbounded\",reason=\"memory_limit\"} 1"));
+    assert!(
+        metrics.contains(
+            "sightline_plugin_call_errors_total{plugin=\"loop-forever\",reason=\"timeout\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        "sightline_plugin_call_errors_total{plugin=\"alloc-unbounded\",reason=\"memory_limit\"} 1"
+    ));
     let ok = healthy_ok.load(Ordering::Relaxed);
     println!(
         "healthy exporter during the suite: {ok} ok, {} errors, max latency {} ms",
         healthy_err.load(Ordering::Relaxed),
         max_latency_us.load(Ordering::Relaxed) / 1000
     );
-    assert!(failures.is_empty(), "hostile suite failures:\n{}", failures.join("\n"));
-    assert_eq!(healthy_err.load(Ordering::Relaxed), 0, "the healthy plugin failed during the suite");
-    assert!(ok >= 5, "the healthy plugin was served only {ok} times during the suite");
+    assert!(
+        failures.is_empty(),
+        "hostile suite failures:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(
+        healthy_err.load(Ordering::Relaxed),
+        0,
+        "the healthy plugin failed during the suite"
+    );
+    assert!(
+        ok >= 5,
+        "the healthy plugin was served only {ok} times during the suite"
+    );
     // The healthy plugin's memory high-water mark is tracked.
     let ok_stats = list.iter().find(|p| p.name == "ok-exporter").unwrap();
     assert!(ok_stats.stats.memory_high_water_bytes > 0);
@@ -163,15 +220,40 @@ async fn hostile_guests_are_contained_while_healthy_plugin_keeps_serving() {
 #[tokio::test]
 async fn ungranted_statfs_and_broken_manifest_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    install(dir.path(), "typo", &guest("ok-exporter"), Some("[fs]\nread_olny = [\"/proc\"]\n"));
-    install(dir.path(), "unset", &guest("ok-exporter"), Some("[config]\ntoken = \"${SIGHTLINE_TEST_SURELY_UNSET_VAR}\"\n"));
+    install(
+        dir.path(),
+        "typo",
+        &guest("ok-exporter"),
+        Some("[fs]\nread_olny = [\"/proc\"]\n"),
+    );
+    install(
+        dir.path(),
+        "unset",
+        &guest("ok-exporter"),
+        Some("[config]\ntoken = \"${SIGHTLINE_TEST_SURELY_UNSET_VAR}\"\n"),
+    );
     install(dir.path(), "garbage", &guest("ok-exporter"), None);
     std::fs::write(dir.path().join("garbage.wasm"), b"\0asm not really").unwrap();
-    let host = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     let list = host.list();
-    let err = |n: &str| list.iter().find(|p| p.name == n).and_then(|p| p.last_error.clone()).unwrap_or_default();
-    assert!(err("typo").contains("unknown field `read_olny`"), "{}", err("typo"));
-    assert!(err("unset").contains("$SIGHTLINE_TEST_SURELY_UNSET_VAR"), "{}", err("unset"));
+    let err = |n: &str| {
+        list.iter()
+            .find(|p| p.name == n)
+            .and_then(|p| p.last_error.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        err("typo").contains("unknown field `read_olny`"),
+        "{}",
+        err("typo")
+    );
+    assert!(
+        err("unset").contains("$SIGHTLINE_TEST_SURELY_UNSET_VAR"),
+        "{}",
+        err("unset")
+    );
     assert!(err("garbage").contains("compiling"), "{}", err("garbage"));
     assert!(list.iter().all(|p| p.kind.is_none()));
 }

@@ -4,34 +4,78 @@ use std::collections::BTreeMap;
 
 use sightline_model::{Labels, MetricType, Sample};
 use sightline_plugin_runtime::cli::{plugin_list, plugin_test, PluginTestOptions};
-use sightline_plugin_runtime::{CallMode, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue, SampleValue};
+use sightline_plugin_runtime::{
+    CallMode, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue, SampleValue,
+};
 
 use crate::common::{guest, install};
 
 #[tokio::test]
 async fn exporter_collect_converts_families_and_sees_config() {
     let dir = tempfile::tempdir().unwrap();
-    install(dir.path(), "ok", &guest("ok-exporter"), Some("[config]\nlabel = \"from-toml\"\n"));
-    let host = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    install(
+        dir.path(),
+        "ok",
+        &guest("ok-exporter"),
+        Some("[config]\nlabel = \"from-toml\"\n"),
+    );
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     let fams = host.collect("ok").await.unwrap();
     let names: Vec<&str> = fams.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["guest_temperature_celsius", "guest_requests_total", "guest_latency_seconds"]);
+    assert_eq!(
+        names,
+        [
+            "guest_temperature_celsius",
+            "guest_requests_total",
+            "guest_latency_seconds"
+        ]
+    );
     assert_eq!(fams[0].metric_type, MetricType::Gauge);
     assert_eq!(fams[0].unit, "celsius");
     assert_eq!(fams[0].samples[0].labels.get("tag"), Some("from-toml"));
     assert_eq!(fams[0].samples[0].value, SampleValue::Float(21.5));
-    let SampleValue::Histogram { buckets, sum, count } = &fams[2].samples[0].value else { panic!("not a histogram") };
+    let SampleValue::Histogram {
+        buckets,
+        sum,
+        count,
+    } = &fams[2].samples[0].value
+    else {
+        panic!("not a histogram")
+    };
     assert_eq!(buckets, &vec![(0.1, 1.0), (1.0, 3.0), (f64::INFINITY, 4.0)]);
     assert_eq!((*sum, *count), (2.5, 4.0));
     let flat = fams[2].flatten();
-    let rendered: Vec<String> = flat.iter().map(|s| format!("{:?}={}", s.labels.iter().map(|l| format!("{}={}", l.name, l.value)).collect::<Vec<_>>(), s.value)).collect();
+    let rendered: Vec<String> = flat
+        .iter()
+        .map(|s| {
+            format!(
+                "{:?}={}",
+                s.labels
+                    .iter()
+                    .map(|l| format!("{}={}", l.name, l.value))
+                    .collect::<Vec<_>>(),
+                s.value
+            )
+        })
+        .collect();
     assert_eq!(flat.len(), 5, "{rendered:?}");
     assert_eq!(flat[2].labels.get("le"), Some("+Inf"));
-    assert_eq!(flat[4].labels.metric_name(), Some("guest_latency_seconds_count"));
+    assert_eq!(
+        flat[4].labels.metric_name(),
+        Some("guest_latency_seconds_count")
+    );
     // A receiver name is not an exporter.
-    let err = host.notify("ok", &Default::default(), &BTreeMap::new()).await.unwrap_err();
+    let err = host
+        .notify("ok", &Default::default(), &BTreeMap::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.reason(), "wrong_kind");
-    assert_eq!(host.collect("missing").await.unwrap_err().reason(), "not_found");
+    assert_eq!(
+        host.collect("missing").await.unwrap_err().reason(),
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -39,16 +83,33 @@ async fn query_function_per_series_and_dashboard() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "scale", &guest("scale-query"), None);
     install(dir.path(), "hello", &guest("hello-dashboard"), None);
-    let host = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     let fns = host.query_functions();
     assert_eq!(fns.len(), 1);
     assert_eq!(fns[0].1.name, "scale");
     assert_eq!(fns[0].1.mode, CallMode::PerSeries);
     let series: Vec<QuerySeries> = (0..3)
-        .map(|i| QuerySeries { labels: Labels::from_pairs([("i", i.to_string())]), points: vec![Sample { t: 1000, v: i as f64 }] })
+        .map(|i| QuerySeries {
+            labels: Labels::from_pairs([("i", i.to_string())]),
+            points: vec![Sample {
+                t: 1000,
+                v: i as f64,
+            }],
+        })
         .collect();
-    let out = host.call_query_function("scale", &[QueryValue::Vector(series), QueryValue::Scalar(10.0)], 1000).await.unwrap();
-    let QueryValue::Vector(out) = out else { panic!("not a vector") };
+    let out = host
+        .call_query_function(
+            "scale",
+            &[QueryValue::Vector(series), QueryValue::Scalar(10.0)],
+            1000,
+        )
+        .await
+        .unwrap();
+    let QueryValue::Vector(out) = out else {
+        panic!("not a vector")
+    };
     let values: Vec<f64> = out.iter().map(|s| s.points[0].v).collect();
     assert_eq!(values, [0.0, 10.0, 20.0]);
     assert_eq!(out[2].labels.get("i"), Some("2"));
@@ -56,35 +117,60 @@ async fn query_function_per_series_and_dashboard() {
     assert_eq!(dashboards.len(), 1);
     assert!(dashboards[0].1.contains("\"uid\":\"hello\""));
     let kinds: Vec<Option<PluginKind>> = host.list().iter().map(|p| p.kind).collect();
-    assert_eq!(kinds, [Some(PluginKind::Dashboard), Some(PluginKind::QueryFunction)]);
+    assert_eq!(
+        kinds,
+        [Some(PluginKind::Dashboard), Some(PluginKind::QueryFunction)]
+    );
 }
 
 #[tokio::test]
 async fn second_start_loads_from_the_disk_cache() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "ok", &guest("ok-exporter"), None);
-    let first = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    let first = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     assert_eq!(first.loaded_from_cache("ok"), Some(false));
     let t = std::time::Instant::now();
-    let second = PluginHost::new(PluginHostConfig::new(dir.path())).await.unwrap();
+    let second = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
     println!("start with a cached plugin: {:?}", t.elapsed());
     assert_eq!(second.loaded_from_cache("ok"), Some(true));
     assert_eq!(second.collect("ok").await.unwrap().len(), 3);
-    let cached: Vec<_> = std::fs::read_dir(dir.path().join(".cache")).unwrap().flatten().collect();
+    let cached: Vec<_> = std::fs::read_dir(dir.path().join(".cache"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert_eq!(cached.len(), 1);
 }
 
 #[tokio::test]
 async fn plugin_list_table_and_test_json() {
     let dir = tempfile::tempdir().unwrap();
-    install(dir.path(), "ok", &guest("ok-exporter"), Some("[limits]\nmemory = \"8MiB\"\n"));
+    install(
+        dir.path(),
+        "ok",
+        &guest("ok-exporter"),
+        Some("[limits]\nmemory = \"8MiB\"\n"),
+    );
     std::fs::write(dir.path().join("broken.wasm"), b"nope").unwrap();
     let table = plugin_list(dir.path()).await.unwrap();
     println!("{table}");
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("NAME"), "{table}");
-    assert!(lines[1].starts_with("broken") && lines[1].contains("failed") && lines[1].contains("compiling"), "{table}");
-    assert!(lines[2].starts_with("ok") && lines[2].contains("exporter") && lines[2].contains("memory=8MiB"), "{table}");
+    assert!(
+        lines[1].starts_with("broken")
+            && lines[1].contains("failed")
+            && lines[1].contains("compiling"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("ok")
+            && lines[2].contains("exporter")
+            && lines[2].contains("memory=8MiB"),
+        "{table}"
+    );
 
     let out = plugin_test(&PluginTestOptions {
         wasm: dir.path().join("ok.wasm"),
@@ -96,9 +182,17 @@ async fn plugin_list_table_and_test_json() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["kind"], "exporter");
     assert_eq!(v["families"][0]["samples"][0]["labels"]["tag"], "cli");
-    assert_eq!(v["families"][0]["samples"][0]["labels"]["__name__"], "guest_temperature_celsius");
+    assert_eq!(
+        v["families"][0]["samples"][0]["labels"]["__name__"],
+        "guest_temperature_celsius"
+    );
     assert_eq!(v["families"][0]["samples"][0]["value"], "21.5");
 
-    let err = plugin_test(&PluginTestOptions { wasm: dir.path().join("broken.wasm"), ..Default::default() }).await.unwrap_err();
+    let err = plugin_test(&PluginTestOptions {
+        wasm: dir.path().join("broken.wasm"),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("broken"), "{err}");
 }

@@ -1,5 +1,7 @@
 //! Integration tests of the plugin runtime with real wasm components.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod first_party;
 mod hostile;

@@ -4,7 +4,8 @@ use sightline_sdk::{config, http, AlertGroup, Receiver};
 struct G;
 impl Receiver for G {
     fn notify(_group: AlertGroup) -> Result<(), String> {
-        let url = config::get("target").unwrap_or_else(|| "http://169.254.169.254/latest/meta-data/".to_string());
+        let url = config::get("target")
+            .unwrap_or_else(|| "http://169.254.169.254/latest/meta-data/".to_string());
         match http::post_json(&url, "{}", &[]) {
             Ok(r) => Err(format!("request went through with status {}", r.status)),
             Err(e) => Err(e.to_string()),

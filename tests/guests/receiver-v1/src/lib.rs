@@ -5,7 +5,10 @@ struct G;
 impl Receiver for G {
     fn notify(group: AlertGroup) -> Result<(), String> {
         let url = config::require("url")?;
-        let body = format!("{{\"version\":\"v1\",\"groupKey\":\"{}\"}}", group.group_key);
+        let body = format!(
+            "{{\"version\":\"v1\",\"groupKey\":\"{}\"}}",
+            group.group_key
+        );
         http::post_json(&url, &body, &[]).map_err(|e| e.to_string())?;
         Ok(())
     }

@@ -14,7 +14,8 @@ impl QueryFunction for G {
     }
     fn call(args: Vec<Value>, _eval_time_ms: i64) -> Result<Value, String> {
         let mut it = args.into_iter();
-        let (Some(Value::Vector(mut series)), Some(Value::Scalar(k))) = (it.next(), it.next()) else {
+        let (Some(Value::Vector(mut series)), Some(Value::Scalar(k))) = (it.next(), it.next())
+        else {
             return Err("expected (instant-vector, scalar)".to_string());
         };
         for s in &mut series {
