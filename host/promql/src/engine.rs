@@ -46,6 +46,17 @@ impl Default for EngineOptions {
     }
 }
 
+/// Per-query overrides for [`Engine::exec_with`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct QueryOptions<'a> {
+    /// Aborts the query when set.
+    pub cancel: Option<&'a AtomicBool>,
+    /// A shorter timeout than the engine's.
+    pub timeout: Option<Duration>,
+    /// A different lookback delta (zero means the engine's).
+    pub lookback_delta: Option<Duration>,
+}
+
 /// The PromQL engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -166,6 +177,35 @@ impl Engine {
         step: i64,
         cancel: Option<&AtomicBool>,
     ) -> Result<QueryResult> {
+        let opts = QueryOptions {
+            cancel,
+            ..Default::default()
+        };
+        self.exec_with(q, expr, text, start, end, step, &opts)
+    }
+
+    /// [`Engine::exec`] with per-query overrides (the HTTP API's `timeout` and
+    /// `lookback_delta` parameters).
+    #[allow(clippy::too_many_arguments)]
+    pub fn exec_with(
+        &self,
+        q: &dyn Queryable,
+        expr: &Expr,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        opts: &QueryOptions<'_>,
+    ) -> Result<QueryResult> {
+        let cancel = opts.cancel;
+        // A per-query timeout may only shorten the engine's.
+        let timeout = opts
+            .timeout
+            .map_or(self.opts.timeout, |t| t.min(self.opts.timeout));
+        let lookback = opts
+            .lookback_delta
+            .filter(|d| !d.is_zero())
+            .unwrap_or(self.opts.lookback_delta);
         let is_range = step > 0;
         if is_range && end < start {
             return Err(Error::BadData(
@@ -186,12 +226,12 @@ impl Engine {
             start,
             end,
             interval: step,
-            lookback: self.opts.lookback_delta.as_millis() as i64,
+            lookback: lookback.as_millis() as i64,
             sub_step_default: self.opts.default_subquery_step.as_millis() as i64,
             data: HashMap::new(),
             streams: HashMap::new(),
             ann: Annotations::default(),
-            deadline: Instant::now() + self.opts.timeout,
+            deadline: Instant::now() + timeout,
             cancel,
             max_samples: self.opts.max_samples,
             step_samples: 0,

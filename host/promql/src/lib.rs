@@ -37,7 +37,7 @@ pub use ast::{
     AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType,
     VectorSelector,
 };
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
 pub use value::{

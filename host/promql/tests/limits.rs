@@ -176,3 +176,31 @@ fn range_queries_stream_instead_of_loading_the_whole_range() {
         .expect_err("too many samples");
     assert!(matches!(err, Error::TooManySamples(_)), "{err:?}");
 }
+
+#[test]
+fn per_query_lookback_and_timeout() {
+    let st = store(1, 2); // Samples at 0s and 15s.
+    let engine = Engine::new(EngineOptions::default());
+    let e = engine.parse("m").unwrap();
+    // At 100s the 15s sample is inside the default 5m lookback but outside a 1m one.
+    let r = engine
+        .exec(&st, &e, "m", 100_000, 100_000, 0, None)
+        .unwrap();
+    assert!(matches!(r.value, Value::Vector(v) if v.len() == 1));
+    let opts = sightline_promql::QueryOptions {
+        lookback_delta: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let r = engine
+        .exec_with(&st, &e, "m", 100_000, 100_000, 0, &opts)
+        .unwrap();
+    assert!(matches!(r.value, Value::Vector(v) if v.is_empty()));
+    let opts = sightline_promql::QueryOptions {
+        timeout: Some(Duration::ZERO),
+        ..Default::default()
+    };
+    let err = engine
+        .exec_with(&st, &e, "m", 0, 600_000, 15_000, &opts)
+        .expect_err("timed out");
+    assert_eq!(err.error_type(), "timeout");
+}
