@@ -81,6 +81,8 @@ pub struct ApiState {
     pub engine: sightline_promql::Engine,
     /// Bounds concurrent queries (`--query.max-concurrency`).
     pub query_slots: Arc<tokio::sync::Semaphore>,
+    /// The `/api/v1/plugins` data (CONTRACT.md shape).
+    pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
 }
 
 type S = State<Arc<ApiState>>;
@@ -102,6 +104,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/query_exemplars", get(query::query_exemplars).post(query::query_exemplars))
         .route("/rules", get(rules))
         .route("/alerts", get(alerts))
+        .route("/plugins", get(plugins))
         .route("/targets", get(targets))
         .route("/scrape_pools", get(scrape_pools))
         .route("/status/config", get(status_config))
@@ -275,4 +278,8 @@ async fn rules() -> Response {
 /// Active alerts (none without a rule engine; see [`rules`]).
 async fn alerts() -> Response {
     success(json!({"alerts": []}))
+}
+
+async fn plugins(State(st): S) -> Response {
+    success((st.plugins)())
 }

@@ -41,6 +41,42 @@ pub(crate) enum Command {
     /// Validate configuration files like promtool (exit 0 valid, 1 invalid).
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Inspect and test WebAssembly plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginCommand {
+    /// List the plugins of a directory: name, kind (WIT world), state, sha256, granted
+    /// capabilities and load errors.
+    List {
+        /// Directory of plugin components.
+        #[arg(long = "plugins.dir", default_value = "plugins/")]
+        plugins_dir: PathBuf,
+    },
+    /// Run one plugin in isolation, without network, and print its result as JSON: an
+    /// exporter's samples, a receiver's recorded outbound HTTP requests, a query function's
+    /// result or a dashboard's model. Exits non-zero with the plugin's error when it fails.
+    Test {
+        /// The plugin component; `<name>.toml` beside it grants capabilities.
+        file: PathBuf,
+        /// Input JSON: for a receiver, Alertmanager's webhook payload of the alert group; for a
+        /// query function, `{"args": [...], "eval_time_ms": N}`.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Plugin configuration overrides, `KEY=VALUE` (repeatable).
+        #[arg(long = "config", value_parser = parse_kv)]
+        config: Vec<(String, String)>,
+        /// Canned HTTP responses for recorded requests, a JSON list of
+        /// `{"url_prefix", "status", "headers", "body"}`. Default: 200 with an empty body.
+        #[arg(long)]
+        responses: Option<PathBuf>,
+    },
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    sightline_plugin_runtime::cli::parse_config_flag(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@
 mod check;
 mod cli;
 mod metrics;
+mod plugins;
 mod serve;
 
 use std::process::ExitCode;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Check(c) => check::run(c),
+        Command::Plugin(c) => plugins::run(c),
     }
 }
 

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use parking_lot::{Mutex, RwLock};
 use sightline_api::{ApiState, BuildInfo, TargetsSource};
 use sightline_config::Config;
+use sightline_plugin_runtime::{PluginHost, PluginHostConfig};
 use sightline_scrape::ScrapeManager;
 use sightline_storage_api::MemStorage;
 use sightline_telemetry::{names, Registry};
@@ -112,7 +113,20 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let storage = Arc::new(MemStorage::new());
     let ready = Arc::new(AtomicBool::new(false));
 
-    let scrape = Arc::new(ScrapeManager::new(storage.clone(), &registry, None));
+    // Plugins: compiled components are cached under the data directory, so a restart does
+    // not recompile unchanged plugins.
+    let mut pcfg = PluginHostConfig::new(&args.plugins_dir);
+    pcfg.cache_dir = Some(args.storage_path.join("plugin-cache"));
+    let plugin_host = PluginHost::new(pcfg).await.context("starting the plugin runtime")?;
+    if let Err(e) = plugin_host.start_watching() {
+        warn!(dir = %args.plugins_dir.display(), error = %e, "cannot watch the plugins directory; plugins will not hot-reload");
+    }
+    {
+        let h = plugin_host.clone();
+        registry.register_callback(move || crate::plugins::stats_families(&h.list()));
+    }
+    let collector: Arc<dyn sightline_scrape::PluginCollector> = Arc::new(crate::plugins::PluginExporters(plugin_host.clone()));
+    let scrape = Arc::new(ScrapeManager::new(storage.clone(), &registry, Some(collector)));
     scrape.apply_config(&config).context("applying scrape configuration")?;
 
     let reload_metrics = ReloadMetrics {
@@ -171,6 +185,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             ..sightline_promql::EngineOptions::default()
         }),
         query_slots: Arc::new(tokio::sync::Semaphore::new(args.query_max_concurrency.max(1))),
+        plugins: crate::plugins::lister(plugin_host.clone()),
     });
     let app = sightline_api::router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen_address)

@@ -1,0 +1,189 @@
+//! Glue between the plugin runtime and the rest of the daemon: exporter plugins as scrape
+//! sources, plugin statistics as Sightline metrics, the `/api/v1/plugins` listing, and the
+//! `sightline plugin ...` commands.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sightline_exposition::{Encoder, Format};
+use sightline_model::{Labels, MetricType};
+use sightline_plugin_runtime::{MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS};
+use sightline_telemetry::{Family, FamilySample};
+
+use crate::cli::PluginCommand;
+
+/// Exporter plugins as a scrape source: a plugin's families are encoded as the text format
+/// and go through the same parse → relabel → append path as an HTTP scrape, so limits,
+/// relabelling and staleness behave identically.
+pub(crate) struct PluginExporters(pub(crate) PluginHost);
+
+impl sightline_scrape::PluginCollector for PluginExporters {
+    fn collect<'a>(
+        &'a self,
+        plugin: &'a str,
+        _timeout: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
+        // The plugin's own time limit (from its manifest) bounds the call; the scrape loop
+        // bounds it again by the scrape timeout.
+        Box::pin(async move {
+            let fams = self.0.collect(plugin).await.map_err(|e| e.to_string())?;
+            Ok(encode_families(&fams))
+        })
+    }
+}
+
+/// Encodes exporter output in the text format.
+pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
+    let mut e = Encoder::new(Format::PromText);
+    for f in fams {
+        e.family(&f.name, f.metric_type, &f.help, "");
+        for s in f.flatten() {
+            let name = s.labels.metric_name().unwrap_or(&f.name).to_string();
+            e.sample_labels(&name, &s.labels, s.value, s.timestamp_ms);
+        }
+    }
+    e.finish()
+}
+
+/// `sightline_plugin_*` families from the runtime's statistics.
+pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
+    let lab = |p: &PluginInfo| Labels::from_pairs([("plugin", p.name.as_str())]);
+    let kind = |p: &PluginInfo| p.kind.map(|k| k.as_str()).unwrap_or("unknown");
+    let one = |labels: Labels, value: f64| FamilySample { suffix: "", labels, value };
+    let fam = |name: &str, help: &str, t: MetricType, samples: Vec<FamilySample>| Family {
+        name: name.to_string(),
+        help: help.to_string(),
+        metric_type: t,
+        samples,
+    };
+    let mut out = vec![
+        fam(
+            "sightline_plugin_up",
+            "Whether a version of the plugin is loaded and serving.",
+            MetricType::Gauge,
+            plugins
+                .iter()
+                .map(|p| {
+                    let l = Labels::from_pairs([("plugin", p.name.as_str()), ("kind", kind(p))]);
+                    one(l, f64::from(u8::from(p.state == PluginState::Loaded)))
+                })
+                .collect(),
+        ),
+        fam(
+            "sightline_plugin_last_load_failed",
+            "Whether the newest file of the plugin failed to load (the previous version keeps serving).",
+            MetricType::Gauge,
+            plugins.iter().map(|p| one(lab(p), f64::from(u8::from(p.last_error.is_some())))).collect(),
+        ),
+        fam(
+            "sightline_plugin_loads",
+            "Successful loads of the plugin.",
+            MetricType::Counter,
+            plugins.iter().map(|p| one(lab(p), p.stats.loads as f64)).collect(),
+        ),
+        fam(
+            "sightline_plugin_load_errors",
+            "Failed loads of the plugin.",
+            MetricType::Counter,
+            plugins.iter().map(|p| one(lab(p), p.stats.load_errors as f64)).collect(),
+        ),
+        fam(
+            "sightline_plugin_calls",
+            "Calls into the plugin.",
+            MetricType::Counter,
+            plugins.iter().map(|p| one(lab(p), p.stats.calls as f64)).collect(),
+        ),
+        fam(
+            "sightline_plugin_call_errors",
+            "Failed calls into the plugin, by reason.",
+            MetricType::Counter,
+            plugins
+                .iter()
+                .flat_map(|p| {
+                    p.stats.errors_by_reason.iter().map(|(reason, n)| {
+                        one(Labels::from_pairs([("plugin", p.name.as_str()), ("reason", *reason)]), *n as f64)
+                    })
+                })
+                .collect(),
+        ),
+        fam(
+            "sightline_plugin_memory_high_water_bytes",
+            "Highest linear-memory size any instance of the plugin reached.",
+            MetricType::Gauge,
+            plugins.iter().map(|p| one(lab(p), p.stats.memory_high_water_bytes as f64)).collect(),
+        ),
+    ];
+    let mut hist = Vec::new();
+    for p in plugins {
+        let l = lab(p);
+        for (le, n) in DURATION_BUCKETS_SECONDS.iter().zip(&p.stats.duration_bucket_counts) {
+            let mut b = l.builder();
+            b.set("le", sightline_model::format_go_float(*le));
+            hist.push(FamilySample { suffix: "_bucket", labels: b.build(), value: *n as f64 });
+        }
+        let mut b = l.builder();
+        b.set("le", "+Inf");
+        hist.push(FamilySample { suffix: "_bucket", labels: b.build(), value: p.stats.calls as f64 });
+        hist.push(FamilySample { suffix: "_sum", labels: l.clone(), value: p.stats.duration_sum_seconds });
+        hist.push(FamilySample { suffix: "_count", labels: l, value: p.stats.calls as f64 });
+    }
+    out.push(fam(
+        "sightline_plugin_call_duration_seconds",
+        "Duration of calls into the plugin, instantiation included.",
+        MetricType::Histogram,
+        hist,
+    ));
+    out
+}
+
+/// `sightline plugin list|test`.
+pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sightline: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let res = rt.block_on(async {
+        match cmd {
+            PluginCommand::List { plugins_dir } => sightline_plugin_runtime::cli::plugin_list(&plugins_dir).await,
+            PluginCommand::Test { file, input, config, responses } => {
+                let opts = sightline_plugin_runtime::cli::PluginTestOptions { wasm: file, input, config, responses };
+                sightline_plugin_runtime::cli::plugin_test(&opts).await
+            }
+        }
+    });
+    match res {
+        Ok(out) => {
+            print!("{out}");
+            if !out.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sightline: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The `/api/v1/plugins` data.
+pub(crate) fn lister(host: PluginHost) -> Arc<dyn Fn() -> serde_json::Value + Send + Sync> {
+    Arc::new(move || {
+        let mut v = sightline_plugin_runtime::cli::plugins_json(&host.list());
+        // CONTRACT.md's shape: capabilities are a `plugin list` extra.
+        if let Some(a) = v.as_array_mut() {
+            for p in a {
+                if let Some(o) = p.as_object_mut() {
+                    o.remove("capabilities");
+                }
+            }
+        }
+        v
+    })
+}
