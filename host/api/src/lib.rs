@@ -7,11 +7,13 @@
 //! subsystem.
 //! Boundary: [`router`] is the whole public surface; tests drive it with `oneshot`.
 
+mod admin;
 mod dto;
 mod error;
 mod params;
 mod query;
 mod routes;
 
+pub use admin::{StorageAdmin, TsdbStatus};
 pub use error::{ApiError, ErrorType};
 pub use routes::{router, ApiState, BuildInfo, MetricsRenderer, ReloadFn, TargetsSource};

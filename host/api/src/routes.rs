@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sightline_scrape::{DroppedTarget, TargetSnapshot};
 use sightline_storage_api::Queryable;
 
-use crate::{dto, query};
+use crate::{admin, dto, query};
 use crate::params::Params;
 
 /// Read-only view of the scrape manager.
@@ -83,6 +83,10 @@ pub struct ApiState {
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).
     pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
+    /// Storage status and admin operations (`None` for storage without them).
+    pub storage_admin: Option<Arc<dyn crate::StorageAdmin>>,
+    /// `--web.enable-admin-api`.
+    pub admin_enabled: bool,
 }
 
 type S = State<Arc<ApiState>>;
@@ -105,6 +109,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/rules", get(rules))
         .route("/alerts", get(alerts))
         .route("/plugins", get(plugins))
+        .route("/status/tsdb", get(admin::status_tsdb))
+        .route("/admin/tsdb/delete_series", axum::routing::post(admin::delete_series).put(admin::delete_series))
+        .route("/admin/tsdb/clean_tombstones", axum::routing::post(admin::clean_tombstones).put(admin::clean_tombstones))
+        .route("/admin/tsdb/snapshot", axum::routing::post(admin::snapshot).put(admin::snapshot))
         .route("/targets", get(targets))
         .route("/scrape_pools", get(scrape_pools))
         .route("/status/config", get(status_config))

@@ -10,6 +10,7 @@ mod cli;
 mod metrics;
 mod plugins;
 mod serve;
+mod storage;
 
 use std::process::ExitCode;
 

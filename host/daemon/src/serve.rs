@@ -11,7 +11,6 @@ use sightline_api::{ApiState, BuildInfo, TargetsSource};
 use sightline_config::Config;
 use sightline_plugin_runtime::{PluginHost, PluginHostConfig};
 use sightline_scrape::ScrapeManager;
-use sightline_storage_api::MemStorage;
 use sightline_telemetry::{names, Registry};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
@@ -108,10 +107,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let config = source.load()?;
     info!(source = %describe(&source), jobs = config.scrape_configs.len(), "configuration loaded");
 
-    // Storage. The TSDB replaces this in-memory store in its own issue; everything below
+    // Storage: the TSDB, replayed from its WAL before anything scrapes. Everything below
     // talks to the storage-api traits only.
-    let storage = Arc::new(MemStorage::new());
+    let tsdb = crate::storage::open(&args).await?;
+    let storage = tsdb.clone();
     let ready = Arc::new(AtomicBool::new(false));
+    {
+        let d = tsdb.clone();
+        registry.register_callback(move || crate::storage::families(&d));
+    }
 
     // Plugins: compiled components are cached under the data directory, so a restart does
     // not recompile unchanged plugins.
@@ -186,6 +190,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         }),
         query_slots: Arc::new(tokio::sync::Semaphore::new(args.query_max_concurrency.max(1))),
         plugins: crate::plugins::lister(plugin_host.clone()),
+        storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
+        admin_enabled: args.enable_admin_api,
     });
     let app = sightline_api::router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
@@ -196,6 +202,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(signals(shutdown.clone(), reloader.clone()));
+    let maintenance = tokio::spawn(crate::storage::maintenance(tsdb.clone(), shutdown.clone()));
     let server = axum::serve(listener, app).with_graceful_shutdown({
         let s = shutdown.clone();
         async move { s.cancelled().await }
@@ -207,6 +214,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     info!("shutting down: stopping scrapes");
     ready.store(false, Ordering::Release);
     scrape.stop().await;
+    let _ = maintenance.await;
+    info!("flushing storage");
+    let d = tsdb.clone();
+    tokio::task::spawn_blocking(move || d.flush())
+        .await
+        .context("storage flush task failed")?
+        .context("flushing storage")?;
     info!("shutdown complete");
     Ok(())
 }

@@ -175,3 +175,27 @@ fn seed_config_runs_with_targets_down() {
     assert_eq!(app["scrapeTimeout"], "5s");
     assert_eq!(app["scrapeInterval"], "15s");
 }
+
+#[test]
+fn data_survives_restart_and_tsdb_status() {
+    let t = TargetServer::start(TEXT, "persisted_metric 42\n");
+    let cfg = format!("global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: p\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
+    let d = Daemon::start(Some(&cfg), &[]);
+    eventually(20, "scraped", || {
+        let v = d.get_json("/api/v1/query?query=persisted_metric");
+        (v["data"]["result"].as_array().map(|a| a.len()) == Some(1)).then_some(())
+    });
+    let st = d.get_json("/api/v1/status/tsdb");
+    assert!(st["data"]["headStats"]["numSeries"].as_u64().unwrap() >= 6, "{st}");
+    assert!(st["data"]["seriesCountByMetricName"].as_array().unwrap().iter().any(|p| p["name"] == "persisted_metric"), "{st}");
+    let (code, body) = http_request(&d.addr, "POST", "/api/v1/admin/tsdb/snapshot", &[], b"").unwrap();
+    assert_eq!(code, 500, "admin API is off by default: {body}");
+    assert!(body.contains("\"errorType\":\"unavailable\""), "{body}");
+    let end = sightline_model::now_ms() / 1000 + 1;
+    let dir = d.stop();
+    // Restart on the same data without the target: the old samples are still there.
+    let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &[]);
+    let v = d.get_json(&format!("/api/v1/query?query=count_over_time(persisted_metric[1h])&time={end}"));
+    let n: f64 = v["data"]["result"][0]["value"][1].as_str().unwrap_or("0").parse().unwrap();
+    assert!(n >= 1.0, "samples survive a restart: {v}");
+}

@@ -32,7 +32,11 @@ impl Daemon {
     /// Starts `sightline serve` with `config` (None = embedded default) and waits until
     /// `/-/ready` answers 200 (at most 30 s).
     pub(crate) fn start(config: Option<&str>, extra: &[&str]) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
+        Daemon::start_in(tempfile::tempdir().unwrap(), config, extra)
+    }
+
+    /// Like [`Daemon::start`], in an existing directory (to restart on the same data).
+    pub(crate) fn start_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(BIN);
@@ -93,6 +97,14 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("sightline did not exit within 20s of SIG{sig}");
+    }
+
+    /// Stops with SIGTERM (asserting a clean exit) and hands back the directory.
+    pub(crate) fn stop(mut self) -> tempfile::TempDir {
+        let st = self.signal_and_wait("TERM");
+        assert!(st.success(), "{st}");
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
     }
 
     pub(crate) fn send_signal(&self, sig: &str) {

@@ -1,0 +1,123 @@
+//! The TSDB as the daemon runs it: opened off the async threads, maintained on a timer,
+//! flushed on shutdown, reported in `/metrics`, `/api/v1/status/tsdb` and the admin API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sightline_api::{StorageAdmin, TsdbStatus};
+use sightline_model::{Labels, Matcher, MetricType};
+use sightline_telemetry::{Family, FamilySample};
+use sightline_tsdb::{Tsdb, TsdbOptions};
+use tracing::{info, warn};
+
+use crate::cli::ServeArgs;
+
+/// Opens (and replays) the TSDB on a blocking thread.
+pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
+    let mut opts = TsdbOptions::new(args.storage_path.clone());
+    opts.retention_time = args.retention_time;
+    opts.retention_size = args.retention_size.filter(|b| *b > 0);
+    let path = args.storage_path.clone();
+    let started = std::time::Instant::now();
+    let db = tokio::task::spawn_blocking(move || Tsdb::open(opts))
+        .await
+        .context("TSDB open task failed")?
+        .with_context(|| format!("opening the TSDB at {}", path.display()))?;
+    let r = db.open_report();
+    info!(
+        path = %args.storage_path.display(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        report = ?r,
+        "TSDB opened"
+    );
+    Ok(Arc::new(db))
+}
+
+/// Runs retention, compaction, chunk persistence and WAL truncation every minute.
+pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        let d = db.clone();
+        match tokio::task::spawn_blocking(move || d.run_maintenance_once()).await {
+            Ok(Ok(r)) => tracing::debug!(report = ?r, "TSDB maintenance"),
+            Ok(Err(e)) => warn!(error = %e, "TSDB maintenance failed"),
+            Err(e) => warn!(error = %e, "TSDB maintenance task failed"),
+        }
+    }
+}
+
+/// `sightline_tsdb_*` families.
+pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
+    let m = db.metrics();
+    let f = |name: &str, help: &str, t: MetricType, v: u64| Family {
+        name: name.to_string(),
+        help: help.to_string(),
+        metric_type: t,
+        samples: vec![FamilySample { suffix: "", labels: Labels::empty(), value: v as f64 }],
+    };
+    use MetricType::{Counter as C, Gauge as G};
+    vec![
+        f("sightline_tsdb_samples_appended", "Samples accepted into the head.", C, m.samples_appended_total),
+        f("sightline_tsdb_out_of_order_samples", "Samples rejected as out of order.", C, m.out_of_order_samples_total),
+        f("sightline_tsdb_duplicate_samples", "Samples rejected as duplicates with a different value.", C, m.duplicate_samples_total),
+        f("sightline_tsdb_out_of_order_samples_accepted", "Out-of-order samples accepted inside the window.", C, m.out_of_order_samples_accepted_total),
+        f("sightline_tsdb_head_series_created", "Series created in the head.", C, m.head_series_created_total),
+        f("sightline_tsdb_head_series_removed", "Series removed from the head.", C, m.head_series_removed_total),
+        f("sightline_tsdb_head_chunks_created", "Head chunks cut.", C, m.head_chunks_created_total),
+        f("sightline_tsdb_chunks_persisted", "Chunks written to persistent partitions.", C, m.chunks_persisted_total),
+        f("sightline_tsdb_commits", "Appender commits.", C, m.commits_total),
+        f("sightline_tsdb_rollbacks", "Appender rollbacks.", C, m.rollbacks_total),
+        f("sightline_tsdb_wal_fsyncs", "WAL fsyncs.", C, m.wal_fsyncs_total),
+        f("sightline_tsdb_wal_written_bytes", "WAL bytes written.", C, m.wal_bytes_written_total),
+        f("sightline_tsdb_wal_corruptions", "WAL corruptions found and repaired on open.", C, m.wal_corruptions_total),
+        f("sightline_tsdb_checkpoints", "Head checkpoints with WAL truncation.", C, m.checkpoints_total),
+        f("sightline_tsdb_compactions", "Partition compactions.", C, m.compactions_total),
+        f("sightline_tsdb_compaction_failures", "Failed partition compactions.", C, m.compaction_failures_total),
+        f("sightline_tsdb_time_retentions", "Partitions dropped by time retention.", C, m.time_retentions_total),
+        f("sightline_tsdb_size_retentions", "Partitions dropped by size retention.", C, m.size_retentions_total),
+        f("sightline_tsdb_head_series", "Series in the head.", G, m.head_series),
+        f("sightline_tsdb_head_chunks", "Chunks in the head.", G, m.head_chunks),
+        f("sightline_tsdb_partitions", "Persistent partitions.", G, m.partitions),
+        f("sightline_tsdb_storage_bytes", "Bytes of the data directory on disk (sled plus WAL).", G, m.storage_bytes),
+        f("sightline_tsdb_wal_bytes", "Bytes of WAL segments.", G, m.wal_bytes),
+    ]
+}
+
+/// The TSDB behind the API's status and admin endpoints.
+pub(crate) struct TsdbAdmin(pub(crate) Arc<Tsdb>);
+
+impl StorageAdmin for TsdbAdmin {
+    fn status(&self, limit: usize) -> TsdbStatus {
+        let s = self.0.stats(limit);
+        TsdbStatus {
+            num_series: s.head.num_series,
+            num_label_pairs: s.head.num_label_pairs,
+            chunk_count: s.head.chunk_count,
+            min_time: s.head.min_time,
+            max_time: s.head.max_time,
+            series_count_by_metric_name: s.series_count_by_metric_name,
+            label_value_count_by_label_name: s.label_value_count_by_label_name,
+            memory_in_bytes_by_label_name: s.memory_in_bytes_by_label_name,
+            series_count_by_label_value_pair: s.series_count_by_label_value_pair,
+        }
+    }
+
+    fn delete_series(&self, matchers: &[Vec<Matcher>], start: Option<i64>, end: Option<i64>) -> Result<(), String> {
+        for ms in matchers {
+            self.0.delete_series(ms, start, end).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn clean_tombstones(&self) -> Result<(), String> {
+        self.0.clean_tombstones().map_err(|e| e.to_string())
+    }
+
+    fn snapshot(&self, skip_head: bool) -> Result<String, String> {
+        self.0.snapshot(skip_head).map_err(|e| e.to_string())
+    }
+}
