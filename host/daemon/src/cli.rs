@@ -44,6 +44,78 @@ pub(crate) enum Command {
     /// Inspect and test WebAssembly plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Backfill historical data into the TSDB (the daemon must not be running on it).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Run a PromQL query against a running server and print the result.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportCommand {
+    /// Import an OpenMetrics text file (every sample with a timestamp, ending in `# EOF`),
+    /// like `promtool tsdb create-blocks-from openmetrics`. Nothing is written unless the
+    /// whole file imports.
+    Openmetrics {
+        /// The OpenMetrics file.
+        file: PathBuf,
+        /// Base path of the TSDB to import into.
+        #[arg(long = "storage.tsdb.path", default_value = "data/")]
+        storage_path: PathBuf,
+    },
+}
+
+/// `sightline query EXPR` or `sightline query range EXPR --start --end --step`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct QueryArgs {
+    #[command(subcommand)]
+    pub(crate) range: Option<QueryRange>,
+    /// The PromQL expression (instant query).
+    pub(crate) expr: Option<String>,
+    /// Evaluation time (RFC 3339 or Unix seconds); default now.
+    #[arg(long)]
+    pub(crate) time: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: QueryCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QueryRange {
+    /// Range query.
+    Range {
+        /// The PromQL expression.
+        expr: String,
+        /// Start time (RFC 3339 or Unix seconds).
+        #[arg(long)]
+        start: String,
+        /// End time (RFC 3339 or Unix seconds).
+        #[arg(long)]
+        end: String,
+        /// Resolution step (duration like 15s or float seconds).
+        #[arg(long)]
+        step: String,
+        #[command(flatten)]
+        common: QueryCommon,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct QueryCommon {
+    /// Base URL of the server.
+    #[arg(long, default_value = "http://127.0.0.1:9090")]
+    pub(crate) server: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub(crate) output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// A readable table.
+    Table,
+    /// The API's JSON response.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

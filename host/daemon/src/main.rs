@@ -11,6 +11,7 @@ mod metrics;
 mod plugins;
 mod serve;
 mod storage;
+mod tools;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
         }
         Command::Check(c) => check::run(c),
         Command::Plugin(c) => plugins::run(c),
+        Command::Import(c) => tools::import(c),
+        Command::Query(a) => tools::query(a),
     }
 }
 

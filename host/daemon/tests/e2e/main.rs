@@ -6,3 +6,4 @@ mod check;
 mod query;
 mod serve;
 mod support;
+mod tools;

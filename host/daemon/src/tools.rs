@@ -1,0 +1,146 @@
+//! `sightline import ...` and `sightline query ...`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::cli::{ImportCommand, OutputFormat, QueryArgs, QueryCommon, QueryRange};
+
+pub(crate) fn import(cmd: ImportCommand) -> ExitCode {
+    match run_import(cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sightline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_import(cmd: ImportCommand) -> Result<()> {
+    let ImportCommand::Openmetrics { file, storage_path } = cmd;
+    let total = std::fs::metadata(&file).with_context(|| format!("reading {}", file.display()))?.len();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let stats = sightline_tsdb::import_openmetrics(&file, &storage_path, &mut |p| {
+        bar.set_position(p.bytes_read);
+        bar.set_message(format!("{} samples", p.samples));
+    });
+    bar.finish_and_clear();
+    let stats = stats.with_context(|| format!("importing {}", file.display()))?;
+    let ts = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    };
+    println!(
+        "imported {} samples of {} series into {} partition(s) of {} ({} .. {})",
+        stats.samples,
+        stats.series,
+        stats.partitions,
+        storage_path.display(),
+        ts(stats.min_t),
+        ts(stats.max_t)
+    );
+    Ok(())
+}
+
+pub(crate) fn query(args: QueryArgs) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sightline: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run_query(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sightline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_query(args: QueryArgs) -> Result<()> {
+    let (path, params, common): (&str, Vec<(&str, String)>, QueryCommon) = match args.range {
+        Some(QueryRange::Range { expr, start, end, step, common }) => {
+            ("/api/v1/query_range", vec![("query", expr), ("start", start), ("end", end), ("step", step)], common)
+        }
+        None => {
+            let Some(expr) = args.expr else { bail!("missing EXPR (see `sightline query --help`)") };
+            let mut p = vec![("query", expr)];
+            if let Some(t) = args.time {
+                p.push(("time", t));
+            }
+            ("/api/v1/query", p, args.common)
+        }
+    };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(130)).no_proxy().build()?;
+    let url = format!("{}{}", common.server.trim_end_matches('/'), path);
+    let resp = client.post(&url).form(&params).send().await.with_context(|| format!("querying {url}"))?;
+    let bytes = resp.bytes().await.with_context(|| format!("reading the answer of {url}"))?;
+    let body: Value = serde_json::from_slice(&bytes).with_context(|| format!("the answer of {url} is not JSON"))?;
+    if body["status"] != "success" {
+        bail!("{}: {}", body["errorType"].as_str().unwrap_or("error"), body["error"].as_str().unwrap_or("unknown error"));
+    }
+    match common.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
+        OutputFormat::Table => print!("{}", table(&body["data"])),
+    }
+    for w in body["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", w.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn metric(m: &Value) -> String {
+    let Some(o) = m.as_object() else { return "{}".into() };
+    let name = o.get("__name__").and_then(Value::as_str).unwrap_or("");
+    let labels: Vec<String> = o
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+        .collect();
+    format!("{name}{{{}}}", labels.join(", "))
+}
+
+/// Renders a result: one line per series (`metric  value  @time`), ranges as `value @time`
+/// pairs.
+fn table(data: &Value) -> String {
+    let mut out = String::new();
+    let empty = Vec::new();
+    match data["resultType"].as_str() {
+        Some("vector") => {
+            let rows: Vec<(String, String)> = data["result"]
+                .as_array()
+                .unwrap_or(&empty)
+                .iter()
+                .map(|r| (metric(&r["metric"]), format!("{} @{}", r["value"][1].as_str().unwrap_or(""), r["value"][0])))
+                .collect();
+            let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+            for (m, v) in rows {
+                out.push_str(&format!("{m:<w$}  {v}\n"));
+            }
+        }
+        Some("matrix") => {
+            for r in data["result"].as_array().unwrap_or(&empty) {
+                out.push_str(&metric(&r["metric"]));
+                out.push('\n');
+                for p in r["values"].as_array().unwrap_or(&empty) {
+                    out.push_str(&format!("  {} @{}\n", p[1].as_str().unwrap_or(""), p[0]));
+                }
+            }
+        }
+        Some(_) => out.push_str(&format!("{} @{}\n", data["result"][1].as_str().unwrap_or(""), data["result"][0])),
+        None => {}
+    }
+    if out.is_empty() {
+        out.push_str("(empty result)\n");
+    }
+    out
+}
