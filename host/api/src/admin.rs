@@ -19,7 +19,12 @@ pub trait StorageAdmin: Send + Sync {
     /// Cardinality statistics, each list at most `limit` long.
     fn status(&self, limit: usize) -> TsdbStatus;
     /// Tombstones every series matching any of the matcher sets over `[start, end]`.
-    fn delete_series(&self, matchers: &[Vec<Matcher>], start: Option<i64>, end: Option<i64>) -> Result<(), String>;
+    fn delete_series(
+        &self,
+        matchers: &[Vec<Matcher>],
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<(), String>;
     /// Rewrites data without deleted samples.
     fn clean_tombstones(&self) -> Result<(), String>;
     /// Writes a snapshot and returns its directory name.
@@ -52,16 +57,29 @@ pub struct TsdbStatus {
 type S = State<Arc<ApiState>>;
 
 fn pairs(v: &[(String, u64)]) -> Value {
-    Value::Array(v.iter().map(|(n, c)| json!({"name": n, "value": c})).collect())
+    Value::Array(
+        v.iter()
+            .map(|(n, c)| json!({"name": n, "value": c}))
+            .collect(),
+    )
 }
 
-pub(crate) async fn status_tsdb(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn status_tsdb(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::from_request(&method, &uri, &headers, &body);
     let limit = match p.get("limit") {
         None | Some("") => 10,
         Some(s) => match s.parse::<usize>() {
             Ok(n) if (1..=10_000).contains(&n) => n,
-            _ => return ApiError::bad_data("limit must be a positive number <= 10000").into_response(),
+            _ => {
+                return ApiError::bad_data("limit must be a positive number <= 10000")
+                    .into_response()
+            }
         },
     };
     let Some(admin) = st.storage_admin.clone() else {
@@ -91,17 +109,27 @@ fn admin(st: &ApiState) -> Result<Arc<dyn StorageAdmin>, ApiError> {
     if !st.admin_enabled {
         return Err(ApiError::new(ErrorType::Unavailable, "admin APIs disabled"));
     }
-    st.storage_admin.clone().ok_or_else(|| ApiError::new(ErrorType::Unavailable, "TSDB not ready"))
+    st.storage_admin
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorType::Unavailable, "TSDB not ready"))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)
 }
 
-pub(crate) async fn delete_series(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn delete_series(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::from_request(&method, &uri, &headers, &body);
     let r = async {
         let a = admin(&st)?;
@@ -111,12 +139,17 @@ pub(crate) async fn delete_series(State(st): S, method: Method, uri: Uri, header
         }
         let mut sets = Vec::new();
         for s in sels {
-            sets.push(sightline_promql::parse_selector(s).map_err(|e| ApiError::bad_data(e.to_string()))?);
+            sets.push(
+                sightline_promql::parse_selector(s)
+                    .map_err(|e| ApiError::bad_data(e.to_string()))?,
+            );
         }
         let t = |name: &str| -> Result<Option<i64>, ApiError> {
             match p.get(name) {
                 None | Some("") => Ok(None),
-                Some(s) => parse_time(s).map(Some).map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
+                Some(s) => parse_time(s)
+                    .map(Some)
+                    .map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
             }
         };
         let (start, end) = (t("start")?, t("end")?);
@@ -135,16 +168,28 @@ pub(crate) async fn clean_tombstones(State(st): S) -> Response {
     r.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn snapshot(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn snapshot(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::from_request(&method, &uri, &headers, &body);
     let r = async {
         let a = admin(&st)?;
         let skip_head = match p.get("skip_head") {
             None | Some("") => false,
-            Some(s) => s.parse::<bool>().map_err(|_| ApiError::bad_data(format!("unable to parse boolean 'skip_head' argument: {s:?}")))?,
+            Some(s) => s.parse::<bool>().map_err(|_| {
+                ApiError::bad_data(format!(
+                    "unable to parse boolean 'skip_head' argument: {s:?}"
+                ))
+            })?,
         };
         let name = blocking(move || a.snapshot(skip_head)).await?;
-        Ok::<_, ApiError>(axum::Json(json!({"status": "success", "data": {"name": name}})).into_response())
+        Ok::<_, ApiError>(
+            axum::Json(json!({"status": "success", "data": {"name": name}})).into_response(),
+        )
     };
     r.await.unwrap_or_else(IntoResponse::into_response)
 }

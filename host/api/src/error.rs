@@ -64,15 +64,24 @@ pub struct ApiError {
 impl ApiError {
     /// A `bad_data` error.
     pub fn bad_data(message: impl Into<String>) -> Self {
-        ApiError { kind: ErrorType::BadData, message: message.into() }
+        ApiError {
+            kind: ErrorType::BadData,
+            message: message.into(),
+        }
     }
     /// An `internal` error.
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError { kind: ErrorType::Internal, message: message.into() }
+        ApiError {
+            kind: ErrorType::Internal,
+            message: message.into(),
+        }
     }
     /// An error of any type.
     pub fn new(kind: ErrorType, message: impl Into<String>) -> Self {
-        ApiError { kind, message: message.into() }
+        ApiError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

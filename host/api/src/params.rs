@@ -11,7 +11,12 @@ use crate::ApiError;
 pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    pub(crate) fn from_request(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Params {
+    pub(crate) fn from_request(
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Params {
         let mut v: Vec<(String, String)> = Vec::new();
         // Go's ParseForm puts body values before query values.
         let is_form = headers
@@ -29,12 +34,19 @@ impl Params {
 
     /// The first value of `key` (Go's `FormValue`).
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of `key`.
     pub(crate) fn all(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// `limit`: non-negative integer, 0 or absent = unlimited.
@@ -42,9 +54,11 @@ impl Params {
         match self.get("limit") {
             None | Some("") => Ok(0),
             Some(s) => {
-                let n: i64 = s
-                    .parse()
-                    .map_err(|_| ApiError::bad_data(format!("invalid parameter \"limit\": cannot parse {s:?} to a valid limit")))?;
+                let n: i64 = s.parse().map_err(|_| {
+                    ApiError::bad_data(format!(
+                        "invalid parameter \"limit\": cannot parse {s:?} to a valid limit"
+                    ))
+                })?;
                 if n < 0 {
                     return Err(ApiError::bad_data("limit must be non-negative"));
                 }
@@ -84,7 +98,9 @@ pub(crate) fn parse_duration_ms(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
         let ms = f * 1000.0;
         if !ms.is_finite() || ms >= i64::MAX as f64 || ms <= i64::MIN as f64 {
-            return Err(format!("cannot parse {s:?} to a valid duration. It overflows int64"));
+            return Err(format!(
+                "cannot parse {s:?} to a valid duration. It overflows int64"
+            ));
         }
         return Ok(ms.round() as i64);
     }
@@ -101,9 +117,17 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("1435781451.781").unwrap(), 1_435_781_451_781);
         assert_eq!(parse_time("1435781451").unwrap(), 1_435_781_451_000);
-        assert_eq!(parse_time("2015-07-01T20:10:51.781Z").unwrap(), 1_435_781_451_781);
-        assert_eq!(parse_time("2015-07-01T22:10:51+02:00").unwrap(), 1_435_781_451_000);
-        assert!(parse_time("x").unwrap_err().contains("cannot parse \"x\" to a valid timestamp"));
+        assert_eq!(
+            parse_time("2015-07-01T20:10:51.781Z").unwrap(),
+            1_435_781_451_781
+        );
+        assert_eq!(
+            parse_time("2015-07-01T22:10:51+02:00").unwrap(),
+            1_435_781_451_000
+        );
+        assert!(parse_time("x")
+            .unwrap_err()
+            .contains("cannot parse \"x\" to a valid timestamp"));
     }
 
     #[test]

@@ -29,10 +29,16 @@ fn envelope(data: Value, warnings: &[String], infos: &[String]) -> Response {
     m.insert("status".into(), json!("success"));
     m.insert("data".into(), data);
     if !warnings.is_empty() {
-        m.insert("warnings".into(), json!(warnings.iter().take(10).collect::<Vec<_>>()));
+        m.insert(
+            "warnings".into(),
+            json!(warnings.iter().take(10).collect::<Vec<_>>()),
+        );
     }
     if !infos.is_empty() {
-        m.insert("infos".into(), json!(infos.iter().take(10).collect::<Vec<_>>()));
+        m.insert(
+            "infos".into(),
+            json!(infos.iter().take(10).collect::<Vec<_>>()),
+        );
     }
     axum::Json(Value::Object(m)).into_response()
 }
@@ -40,7 +46,8 @@ fn envelope(data: Value, warnings: &[String], infos: &[String]) -> Response {
 fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
     match p.get(name) {
         None | Some("") => Ok(default),
-        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
+        Some(s) => parse_time(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
     }
 }
 
@@ -48,7 +55,8 @@ fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> 
     match p.get(name) {
         None | Some("") => Ok(None),
         Some(s) => {
-            let ms = parse_duration_ms(s).map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}")))?;
+            let ms = parse_duration_ms(s)
+                .map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}")))?;
             Ok(Some(Duration::from_millis(ms.max(0) as u64)))
         }
     }
@@ -72,9 +80,12 @@ pub(crate) fn value_json(v: &PValue, limit: usize) -> (Value, bool) {
         }
     };
     let v = match v {
-        PValue::Scalar { t_ms, v } => json!({"resultType": "scalar", "result": sample_pair(*t_ms, *v)}),
+        PValue::Scalar { t_ms, v } => {
+            json!({"resultType": "scalar", "result": sample_pair(*t_ms, *v)})
+        }
         PValue::String { t_ms, s } => {
-            let t: Value = serde_json::from_str(&format_timestamp_secs(*t_ms)).unwrap_or(Value::Null);
+            let t: Value =
+                serde_json::from_str(&format_timestamp_secs(*t_ms)).unwrap_or(Value::Null);
             json!({"resultType": "string", "result": [t, s]})
         }
         PValue::Vector(samples) => {
@@ -90,7 +101,8 @@ pub(crate) fn value_json(v: &PValue, limit: usize) -> (Value, bool) {
             let r: Vec<Value> = series[..n]
                 .iter()
                 .map(|s| {
-                    let vals: Vec<Value> = s.samples.iter().map(|x| sample_pair(x.t, x.v)).collect();
+                    let vals: Vec<Value> =
+                        s.samples.iter().map(|x| sample_pair(x.t, x.v)).collect();
                     json!({"metric": dto::labels(&s.labels), "values": vals})
                 })
                 .collect();
@@ -150,7 +162,13 @@ fn engine_for(st: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     Ok(Engine::with_registry(o, st.engine.registry().clone()))
 }
 
-pub(crate) async fn query(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn query(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     match query_inner(&st, &p).await {
         Ok(r) => r,
@@ -172,7 +190,13 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     Ok(envelope(data, &warnings, &res.infos))
 }
 
-pub(crate) async fn query_range(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn query_range(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     match query_range_inner(&st, &p).await {
         Ok(r) => r,
@@ -183,19 +207,36 @@ pub(crate) async fn query_range(State(st): S, method: Method, uri: Uri, headers:
 async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
     let limit = p.limit()?;
     let start = match p.get("start") {
-        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"start\": {e}")))?,
-        None => return Err(ApiError::bad_data("invalid parameter \"start\": cannot parse \"\" to a valid timestamp")),
+        Some(s) => parse_time(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"start\": {e}")))?,
+        None => {
+            return Err(ApiError::bad_data(
+                "invalid parameter \"start\": cannot parse \"\" to a valid timestamp",
+            ))
+        }
     };
     let end = match p.get("end") {
-        Some(s) => parse_time(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"end\": {e}")))?,
-        None => return Err(ApiError::bad_data("invalid parameter \"end\": cannot parse \"\" to a valid timestamp")),
+        Some(s) => parse_time(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"end\": {e}")))?,
+        None => {
+            return Err(ApiError::bad_data(
+                "invalid parameter \"end\": cannot parse \"\" to a valid timestamp",
+            ))
+        }
     };
     if end < start {
-        return Err(ApiError::bad_data("end timestamp must not be before start time"));
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start time",
+        ));
     }
     let step = match p.get("step") {
-        Some(s) => parse_duration_ms(s).map_err(|e| ApiError::bad_data(format!("invalid parameter \"step\": {e}")))?,
-        None => return Err(ApiError::bad_data("invalid parameter \"step\": cannot parse \"\" to a valid duration")),
+        Some(s) => parse_duration_ms(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"step\": {e}")))?,
+        None => {
+            return Err(ApiError::bad_data(
+                "invalid parameter \"step\": cannot parse \"\" to a valid duration",
+            ))
+        }
     };
     if step <= 0 {
         return Err(ApiError::bad_data(
@@ -209,7 +250,10 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    let res = run_query(st, move |s| engine.range_query(s.storage.as_ref(), &q, start, end, step)).await?;
+    let res = run_query(st, move |s| {
+        engine.range_query(s.storage.as_ref(), &q, start, end, step)
+    })
+    .await?;
     let (data, truncated) = value_json(&res.value, limit);
     let mut warnings = res.warnings;
     if truncated {
@@ -222,9 +266,12 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
 fn selectors(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
     let mut out = Vec::new();
     for s in p.all("match[]") {
-        let ms = sightline_promql::parse_selector(s).map_err(|e| ApiError::bad_data(e.to_string()))?;
+        let ms =
+            sightline_promql::parse_selector(s).map_err(|e| ApiError::bad_data(e.to_string()))?;
         if ms.iter().all(|m| m.matches_empty()) {
-            return Err(ApiError::bad_data("match[] must contain at least one non-empty matcher"));
+            return Err(ApiError::bad_data(
+                "match[] must contain at least one non-empty matcher",
+            ));
         }
         out.push(ms);
     }
@@ -232,10 +279,19 @@ fn selectors(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
 }
 
 fn range(p: &Params) -> Result<(i64, i64), ApiError> {
-    Ok((time_param(p, "start", MIN_TIME_MS)?, time_param(p, "end", MAX_TIME_MS)?))
+    Ok((
+        time_param(p, "start", MIN_TIME_MS)?,
+        time_param(p, "end", MAX_TIME_MS)?,
+    ))
 }
 
-pub(crate) async fn series(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn series(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     let r = (|| {
         let limit = p.limit()?;
@@ -244,16 +300,26 @@ pub(crate) async fn series(State(st): S, method: Method, uri: Uri, headers: Head
             return Err(ApiError::bad_data("no match[] parameter provided"));
         }
         let (start, end) = range(&p)?;
-        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let q = st
+            .storage
+            .querier(start, end)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let mut all: BTreeSet<Labels> = BTreeSet::new();
         for ms in &sels {
-            for s in q.select(true, None, ms).map_err(|e| ApiError::internal(e.to_string()))? {
+            for s in q
+                .select(true, None, ms)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+            {
                 all.insert(s.labels);
             }
         }
         let mut warnings = Vec::new();
         let n = all.len();
-        let data: Vec<Value> = all.iter().take(if limit > 0 { limit } else { n }).map(dto::labels).collect();
+        let data: Vec<Value> = all
+            .iter()
+            .take(if limit > 0 { limit } else { n })
+            .map(dto::labels)
+            .collect();
         if limit > 0 && n > limit {
             warnings.push("results truncated due to limit".to_string());
         }
@@ -271,19 +337,34 @@ fn truncate_strings(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<Strin
     (v, w)
 }
 
-pub(crate) async fn labels(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn labels(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     let r = (|| {
         let limit = p.limit()?;
         let sels = selectors(&p)?;
         let (start, end) = range(&p)?;
-        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let q = st
+            .storage
+            .querier(start, end)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let mut names = BTreeSet::new();
         if sels.is_empty() {
-            names.extend(q.label_names(&[]).map_err(|e| ApiError::internal(e.to_string()))?);
+            names.extend(
+                q.label_names(&[])
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            );
         } else {
             for ms in &sels {
-                names.extend(q.label_names(ms).map_err(|e| ApiError::internal(e.to_string()))?);
+                names.extend(
+                    q.label_names(ms)
+                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                );
             }
         }
         let (v, w) = truncate_strings(names.into_iter().collect(), limit);
@@ -294,7 +375,9 @@ pub(crate) async fn labels(State(st): S, method: Method, uri: Uri, headers: Head
 
 /// Decodes the `U__` escaping of label names in paths (`U__http_2e_status` → `http.status`).
 fn unescape_label_name(s: &str) -> Option<String> {
-    let Some(rest) = s.strip_prefix("U__") else { return Some(s.to_string()) };
+    let Some(rest) = s.strip_prefix("U__") else {
+        return Some(s.to_string());
+    };
     let mut out = String::new();
     let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
@@ -320,7 +403,14 @@ fn unescape_label_name(s: &str) -> Option<String> {
     Some(out)
 }
 
-pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn label_values(
+    State(st): S,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     let r = (|| {
         let name = unescape_label_name(&name)
@@ -329,13 +419,22 @@ pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, method:
         let limit = p.limit()?;
         let sels = selectors(&p)?;
         let (start, end) = range(&p)?;
-        let q = st.storage.querier(start, end).map_err(|e| ApiError::internal(e.to_string()))?;
+        let q = st
+            .storage
+            .querier(start, end)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let mut vals = BTreeSet::new();
         if sels.is_empty() {
-            vals.extend(q.label_values(&name, &[]).map_err(|e| ApiError::internal(e.to_string()))?);
+            vals.extend(
+                q.label_values(&name, &[])
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            );
         } else {
             for ms in &sels {
-                vals.extend(q.label_values(&name, ms).map_err(|e| ApiError::internal(e.to_string()))?);
+                vals.extend(
+                    q.label_values(&name, ms)
+                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                );
             }
         }
         let (v, w) = truncate_strings(vals.into_iter().collect(), limit);
@@ -344,13 +443,22 @@ pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, method:
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn metadata(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn metadata(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     let r = (|| {
         let limit = p.limit()?;
         let per_metric = match p.get("limit_per_metric") {
             None | Some("") => 0,
-            Some(s) => s.parse::<i64>().map_err(|_| ApiError::bad_data("limit_per_metric must be a number"))?.max(0) as usize,
+            Some(s) => s
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_data("limit_per_metric must be a number"))?
+                .max(0) as usize,
         };
         let metric = p.get("metric").filter(|m| !m.is_empty());
         let mut by_name: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -378,7 +486,12 @@ pub(crate) async fn metadata(State(st): S, method: Method, uri: Uri, headers: He
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn format_query(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn format_query(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     match sightline_promql::parse(p.get("query").unwrap_or("")) {
         Ok(expr) => envelope(json!(expr.to_string()), &[], &[]),
@@ -386,7 +499,12 @@ pub(crate) async fn format_query(method: Method, uri: Uri, headers: HeaderMap, b
     }
 }
 
-pub(crate) async fn query_exemplars(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn query_exemplars(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = params(&method, &uri, &headers, &body);
     // Exemplars are not stored yet; the query must still be valid, as Prometheus checks it.
     if let Err(e) = sightline_promql::parse(p.get("query").unwrap_or("")) {
@@ -402,7 +520,10 @@ mod tests {
     #[test]
     fn label_name_unescaping() {
         assert_eq!(unescape_label_name("job").unwrap(), "job");
-        assert_eq!(unescape_label_name("U__http_2e_status__code").unwrap(), "http.status_code");
+        assert_eq!(
+            unescape_label_name("U__http_2e_status__code").unwrap(),
+            "http.status_code"
+        );
         assert!(unescape_label_name("U__bad_zz_").is_none());
     }
 }

@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use sightline_scrape::{DroppedTarget, TargetSnapshot};
 use sightline_storage_api::Queryable;
 
-use crate::{admin, dto, query};
 use crate::params::Params;
+use crate::{admin, dto, query};
 
 /// Read-only view of the scrape manager.
 pub trait TargetsSource: Send + Sync {
@@ -34,7 +34,8 @@ pub trait TargetsSource: Send + Sync {
 pub type MetricsRenderer = Arc<dyn Fn(bool) -> Vec<u8> + Send + Sync>;
 
 /// Triggers a configuration reload and reports its outcome.
-pub type ReloadFn = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+pub type ReloadFn =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 /// What `/api/v1/status/buildinfo` reports.
 #[derive(Debug, Clone)]
@@ -92,27 +93,49 @@ pub struct ApiState {
 type S = State<Arc<ApiState>>;
 
 fn success(data: Value) -> Response {
-    (StatusCode::OK, axum::Json(json!({"status": "success", "data": data}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({"status": "success", "data": data})),
+    )
+        .into_response()
 }
 
 /// Builds the whole HTTP surface.
 pub fn router(state: Arc<ApiState>) -> Router {
     let api = Router::new()
         .route("/query", get(query::query).post(query::query))
-        .route("/query_range", get(query::query_range).post(query::query_range))
+        .route(
+            "/query_range",
+            get(query::query_range).post(query::query_range),
+        )
         .route("/series", get(query::series).post(query::series))
         .route("/labels", get(query::labels).post(query::labels))
         .route("/label/{name}/values", get(query::label_values))
         .route("/metadata", get(query::metadata))
-        .route("/format_query", get(query::format_query).post(query::format_query))
-        .route("/query_exemplars", get(query::query_exemplars).post(query::query_exemplars))
+        .route(
+            "/format_query",
+            get(query::format_query).post(query::format_query),
+        )
+        .route(
+            "/query_exemplars",
+            get(query::query_exemplars).post(query::query_exemplars),
+        )
         .route("/rules", get(rules))
         .route("/alerts", get(alerts))
         .route("/plugins", get(plugins))
         .route("/status/tsdb", get(admin::status_tsdb))
-        .route("/admin/tsdb/delete_series", axum::routing::post(admin::delete_series).put(admin::delete_series))
-        .route("/admin/tsdb/clean_tombstones", axum::routing::post(admin::clean_tombstones).put(admin::clean_tombstones))
-        .route("/admin/tsdb/snapshot", axum::routing::post(admin::snapshot).put(admin::snapshot))
+        .route(
+            "/admin/tsdb/delete_series",
+            axum::routing::post(admin::delete_series).put(admin::delete_series),
+        )
+        .route(
+            "/admin/tsdb/clean_tombstones",
+            axum::routing::post(admin::clean_tombstones).put(admin::clean_tombstones),
+        )
+        .route(
+            "/admin/tsdb/snapshot",
+            axum::routing::post(admin::snapshot).put(admin::snapshot),
+        )
         .route("/targets", get(targets))
         .route("/scrape_pools", get(scrape_pools))
         .route("/status/config", get(status_config))
@@ -124,7 +147,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/-/reload", reload_routes())
-        .layer(middleware::from_fn_with_state(state.clone(), readiness_gate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            readiness_gate,
+        ))
         .route("/-/healthy", get(healthy).head(healthy))
         .route("/-/ready", get(ready).head(ready))
         .route("/metrics", get(metrics))
@@ -134,7 +160,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
 
 fn reload_routes() -> MethodRouter<Arc<ApiState>> {
     axum::routing::post(reload).put(reload).get(|| async {
-        (StatusCode::METHOD_NOT_ALLOWED, "This endpoint requires a POST request.\n")
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This endpoint requires a POST request.\n",
+        )
     })
 }
 
@@ -144,7 +173,8 @@ async fn readiness_gate(State(st): S, req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
-    r.headers_mut().insert("X-Prometheus-Stopping", HeaderValue::from_static("false"));
+    r.headers_mut()
+        .insert("X-Prometheus-Stopping", HeaderValue::from_static("false"));
     r
 }
 
@@ -152,14 +182,30 @@ async fn readiness_gate(State(st): S, req: Request, next: Next) -> Response {
 async fn cors(req: Request, next: Next) -> Response {
     let has_origin = req.headers().contains_key(header::ORIGIN);
     let is_options = req.method() == Method::OPTIONS;
-    let mut resp = if is_options { StatusCode::OK.into_response() } else { next.run(req).await };
+    let mut resp = if is_options {
+        StatusCode::OK.into_response()
+    } else {
+        next.run(req).await
+    };
     let h = resp.headers_mut();
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     if has_origin {
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Accept, Authorization, Content-Type, Origin"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Date"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Accept, Authorization, Content-Type, Origin"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Date"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
     }
     resp
 }
@@ -183,7 +229,11 @@ async fn ready(State(st): S) -> Response {
 async fn reload(State(st): S) -> Response {
     match (st.reload)().await {
         Ok(()) => StatusCode::OK.into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -201,7 +251,13 @@ async fn metrics(State(st): S, headers: HeaderMap) -> Response {
     ([(header::CONTENT_TYPE, ct)], body).into_response()
 }
 
-async fn targets(State(st): S, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn targets(
+    State(st): S,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::from_request(&method, &uri, &headers, &body);
     let state = p.get("state").unwrap_or("any").to_ascii_lowercase();
     let pool = p.get("scrapePool").filter(|s| !s.is_empty());
@@ -210,18 +266,38 @@ async fn targets(State(st): S, method: Method, uri: Uri, headers: HeaderMap, bod
     let in_pool = |name: &str| pool.is_none_or(|p| p == name);
     let mut data = serde_json::Map::new();
     if want_active {
-        let mut active: Vec<TargetSnapshot> = st.targets.active().into_iter().filter(|t| in_pool(&t.scrape_pool)).collect();
-        active.sort_by(|a, b| a.scrape_pool.cmp(&b.scrape_pool).then_with(|| a.scrape_url.cmp(&b.scrape_url)));
-        data.insert("activeTargets".into(), Value::Array(active.iter().map(dto::active_target).collect()));
+        let mut active: Vec<TargetSnapshot> = st
+            .targets
+            .active()
+            .into_iter()
+            .filter(|t| in_pool(&t.scrape_pool))
+            .collect();
+        active.sort_by(|a, b| {
+            a.scrape_pool
+                .cmp(&b.scrape_pool)
+                .then_with(|| a.scrape_url.cmp(&b.scrape_url))
+        });
+        data.insert(
+            "activeTargets".into(),
+            Value::Array(active.iter().map(dto::active_target).collect()),
+        );
     }
     if want_dropped {
-        let dropped: Vec<DroppedTarget> = st.targets.dropped().into_iter().filter(|t| in_pool(&t.scrape_pool)).collect();
+        let dropped: Vec<DroppedTarget> = st
+            .targets
+            .dropped()
+            .into_iter()
+            .filter(|t| in_pool(&t.scrape_pool))
+            .collect();
         let mut counts = serde_json::Map::new();
         for t in &dropped {
             let e = counts.entry(t.scrape_pool.clone()).or_insert(json!(0));
             *e = json!(e.as_u64().unwrap_or(0) + 1);
         }
-        data.insert("droppedTargets".into(), Value::Array(dropped.iter().map(dto::dropped_target).collect()));
+        data.insert(
+            "droppedTargets".into(),
+            Value::Array(dropped.iter().map(dto::dropped_target).collect()),
+        );
         data.insert("droppedTargetCounts".into(), Value::Object(counts));
     }
     success(Value::Object(data))
@@ -236,7 +312,11 @@ async fn status_config(State(st): S) -> Response {
 }
 
 async fn status_flags(State(st): S) -> Response {
-    let m: serde_json::Map<String, Value> = st.flags.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let m: serde_json::Map<String, Value> = st
+        .flags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     success(Value::Object(m))
 }
 
@@ -254,8 +334,12 @@ async fn buildinfo(State(st): S) -> Response {
 
 async fn runtimeinfo(State(st): S) -> Response {
     let (ok, last) = *st.reload_status.read();
-    let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     success(json!({
         "startTime": dto::rfc3339_ms(st.start_time_ms),
         "CWD": cwd,
@@ -274,7 +358,9 @@ async fn runtimeinfo(State(st): S) -> Response {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Rule groups. The rule engine is its own issue; until it lands the list is truthfully empty

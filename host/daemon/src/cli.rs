@@ -14,7 +14,12 @@ pub(crate) struct Cli {
     #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
     pub(crate) log_level: LogLevel,
     /// Output format of log messages.
-    #[arg(long = "log.format", value_enum, default_value = "logfmt", global = true)]
+    #[arg(
+        long = "log.format",
+        value_enum,
+        default_value = "logfmt",
+        global = true
+    )]
     pub(crate) log_format: LogFormat,
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -233,23 +238,53 @@ impl ServeArgs {
     /// The flags as `/api/v1/status/flags` reports them: Prometheus' names, string values.
     pub(crate) fn as_flag_map(&self) -> Vec<(String, String)> {
         let d = sightline_model::format_duration;
-        let opt = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let opt = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
         vec![
             ("config.file".into(), opt(&self.config_file)),
-            ("alertmanager.config.file".into(), opt(&self.alertmanager_config_file)),
-            ("storage.tsdb.path".into(), self.storage_path.display().to_string()),
+            (
+                "alertmanager.config.file".into(),
+                opt(&self.alertmanager_config_file),
+            ),
+            (
+                "storage.tsdb.path".into(),
+                self.storage_path.display().to_string(),
+            ),
             ("storage.tsdb.retention.time".into(), d(self.retention_time)),
-            ("storage.tsdb.retention.size".into(), self.retention_size.map(|b| format!("{b}B")).unwrap_or_else(|| "0B".into())),
+            (
+                "storage.tsdb.retention.size".into(),
+                self.retention_size
+                    .map(|b| format!("{b}B"))
+                    .unwrap_or_else(|| "0B".into()),
+            ),
             ("web.listen-address".into(), self.listen_address.clone()),
             ("web.config.file".into(), opt(&self.web_config_file)),
-            ("web.external-url".into(), self.external_url.clone().unwrap_or_default()),
-            ("web.enable-admin-api".into(), self.enable_admin_api.to_string()),
-            ("web.enable-lifecycle".into(), self.enable_lifecycle.to_string()),
+            (
+                "web.external-url".into(),
+                self.external_url.clone().unwrap_or_default(),
+            ),
+            (
+                "web.enable-admin-api".into(),
+                self.enable_admin_api.to_string(),
+            ),
+            (
+                "web.enable-lifecycle".into(),
+                self.enable_lifecycle.to_string(),
+            ),
             ("plugins.dir".into(), self.plugins_dir.display().to_string()),
             ("query.timeout".into(), d(self.query_timeout)),
-            ("query.max-samples".into(), self.query_max_samples.to_string()),
+            (
+                "query.max-samples".into(),
+                self.query_max_samples.to_string(),
+            ),
             ("query.lookback-delta".into(), d(self.query_lookback_delta)),
-            ("query.max-concurrency".into(), self.query_max_concurrency.to_string()),
+            (
+                "query.max-concurrency".into(),
+                self.query_max_concurrency.to_string(),
+            ),
         ]
     }
 }
@@ -273,9 +308,14 @@ pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
         "TB" | "TIB" => 1 << 40,
         "PB" | "PIB" => 1 << 50,
         "EB" | "EIB" => 1 << 60,
-        _ => return Err(format!("invalid size unit in {s:?} (use B, KB, MB, GB, TB, PB, EB)")),
+        _ => {
+            return Err(format!(
+                "invalid size unit in {s:?} (use B, KB, MB, GB, TB, PB, EB)"
+            ))
+        }
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} overflows"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} overflows"))
 }
 
 #[cfg(test)]
@@ -298,7 +338,9 @@ mod tests {
     #[test]
     fn serve_defaults_match_prometheus() {
         let c = Cli::parse_from(["sightline", "serve"]);
-        let Command::Serve(a) = c.command else { panic!("not serve") };
+        let Command::Serve(a) = c.command else {
+            panic!("not serve")
+        };
         let flags: std::collections::HashMap<_, _> = a.as_flag_map().into_iter().collect();
         assert_eq!(flags["storage.tsdb.retention.time"], "15d");
         assert_eq!(flags["query.lookback-delta"], "5m");

@@ -24,7 +24,11 @@ fn main() -> ExitCode {
     init_tracing(cli.log_level, cli.log_format);
     match cli.command {
         Command::Serve(args) => {
-            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sightline").build() {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("sightline")
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("sightline: cannot start the async runtime: {e}");
@@ -58,7 +62,9 @@ fn init_tracing(level: LogLevel, format: LogFormat) {
     // Dependencies stay at warn unless RUST_LOG asks for more.
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,sightline={default},sightline_scrape={default},sightline_api={default},sightline_config={default},sightline_tsdb={default},sightline_plugin_runtime={default},sightline_promql={default}")));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => b.json().init(),
         LogFormat::Logfmt => b.with_ansi(false).init(),

@@ -12,7 +12,14 @@ pub(crate) fn renderer(registry: Arc<Registry>) -> sightline_api::MetricsRendere
         let mut fams = registry.gather();
         fams.extend(sightline_telemetry::process_families());
         fams.sort_by(|a, b| a.name.cmp(&b.name));
-        encode(&fams, if openmetrics { Format::OpenMetrics } else { Format::PromText })
+        encode(
+            &fams,
+            if openmetrics {
+                Format::OpenMetrics
+            } else {
+                Format::PromText
+            },
+        )
     })
 }
 
@@ -25,10 +32,18 @@ pub(crate) fn encode(fams: &[Family], format: Format) -> Vec<u8> {
             continue;
         }
         let counter = f.metric_type == MetricType::Counter;
-        let fam_name = if counter { format!("{}_total", f.name) } else { f.name.clone() };
+        let fam_name = if counter {
+            format!("{}_total", f.name)
+        } else {
+            f.name.clone()
+        };
         e.family(&fam_name, f.metric_type, &f.help, "");
         for s in &f.samples {
-            let name = if counter { format!("{}_total", f.name) } else { format!("{}{}", f.name, s.suffix) };
+            let name = if counter {
+                format!("{}_total", f.name)
+            } else {
+                format!("{}{}", f.name, s.suffix)
+            };
             e.sample_labels(&name, &s.labels, s.value, None);
         }
     }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use sightline_exposition::{Encoder, Format};
 use sightline_model::{Labels, MetricType};
-use sightline_plugin_runtime::{MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS};
+use sightline_plugin_runtime::{
+    MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS,
+};
 use sightline_telemetry::{Family, FamilySample};
 
 use crate::cli::PluginCommand;
@@ -52,7 +54,11 @@ pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
 pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
     let lab = |p: &PluginInfo| Labels::from_pairs([("plugin", p.name.as_str())]);
     let kind = |p: &PluginInfo| p.kind.map(|k| k.as_str()).unwrap_or("unknown");
-    let one = |labels: Labels, value: f64| FamilySample { suffix: "", labels, value };
+    let one = |labels: Labels, value: f64| FamilySample {
+        suffix: "",
+        labels,
+        value,
+    };
     let fam = |name: &str, help: &str, t: MetricType, samples: Vec<FamilySample>| Family {
         name: name.to_string(),
         help: help.to_string(),
@@ -119,16 +125,35 @@ pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
     let mut hist = Vec::new();
     for p in plugins {
         let l = lab(p);
-        for (le, n) in DURATION_BUCKETS_SECONDS.iter().zip(&p.stats.duration_bucket_counts) {
+        for (le, n) in DURATION_BUCKETS_SECONDS
+            .iter()
+            .zip(&p.stats.duration_bucket_counts)
+        {
             let mut b = l.builder();
             b.set("le", sightline_model::format_go_float(*le));
-            hist.push(FamilySample { suffix: "_bucket", labels: b.build(), value: *n as f64 });
+            hist.push(FamilySample {
+                suffix: "_bucket",
+                labels: b.build(),
+                value: *n as f64,
+            });
         }
         let mut b = l.builder();
         b.set("le", "+Inf");
-        hist.push(FamilySample { suffix: "_bucket", labels: b.build(), value: p.stats.calls as f64 });
-        hist.push(FamilySample { suffix: "_sum", labels: l.clone(), value: p.stats.duration_sum_seconds });
-        hist.push(FamilySample { suffix: "_count", labels: l, value: p.stats.calls as f64 });
+        hist.push(FamilySample {
+            suffix: "_bucket",
+            labels: b.build(),
+            value: p.stats.calls as f64,
+        });
+        hist.push(FamilySample {
+            suffix: "_sum",
+            labels: l.clone(),
+            value: p.stats.duration_sum_seconds,
+        });
+        hist.push(FamilySample {
+            suffix: "_count",
+            labels: l,
+            value: p.stats.calls as f64,
+        });
     }
     out.push(fam(
         "sightline_plugin_call_duration_seconds",
@@ -141,7 +166,10 @@ pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
 
 /// `sightline plugin list|test`.
 pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sightline: cannot start the async runtime: {e}");
@@ -150,9 +178,21 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
     };
     let res = rt.block_on(async {
         match cmd {
-            PluginCommand::List { plugins_dir } => sightline_plugin_runtime::cli::plugin_list(&plugins_dir).await,
-            PluginCommand::Test { file, input, config, responses } => {
-                let opts = sightline_plugin_runtime::cli::PluginTestOptions { wasm: file, input, config, responses };
+            PluginCommand::List { plugins_dir } => {
+                sightline_plugin_runtime::cli::plugin_list(&plugins_dir).await
+            }
+            PluginCommand::Test {
+                file,
+                input,
+                config,
+                responses,
+            } => {
+                let opts = sightline_plugin_runtime::cli::PluginTestOptions {
+                    wasm: file,
+                    input,
+                    config,
+                    responses,
+                };
                 sightline_plugin_runtime::cli::plugin_test(&opts).await
             }
         }

@@ -27,12 +27,13 @@ enum ConfigSource {
 impl ConfigSource {
     fn load(&self) -> Result<Config> {
         match self {
-            ConfigSource::File(p) => {
-                sightline_config::load_file(p).with_context(|| format!("loading configuration {}", p.display()))
-            }
+            ConfigSource::File(p) => sightline_config::load_file(p)
+                .with_context(|| format!("loading configuration {}", p.display())),
             ConfigSource::Embedded { listen_address } => {
-                let yaml = sightline_config::DEFAULT_CONFIG_YAML.replace("127.0.0.1:9090", listen_address);
-                sightline_config::load_str(&yaml, "<embedded default config>").context("loading the embedded default configuration")
+                let yaml =
+                    sightline_config::DEFAULT_CONFIG_YAML.replace("127.0.0.1:9090", listen_address);
+                sightline_config::load_str(&yaml, "<embedded default config>")
+                    .context("loading the embedded default configuration")
             }
         }
     }
@@ -59,7 +60,9 @@ impl Reloader {
     fn reload(&self) -> Result<()> {
         let _g = self.lock.lock();
         let res = self.source.load().and_then(|cfg| {
-            self.scrape.apply_config(&cfg).context("applying scrape configuration")?;
+            self.scrape
+                .apply_config(&cfg)
+                .context("applying scrape configuration")?;
             *self.config_yaml.write() = cfg.redacted_yaml();
             Ok(())
         });
@@ -73,7 +76,10 @@ impl Reloader {
                 self.metrics.reloads.with(&["success"]).inc();
             }
             Err(e) => {
-                error!(error = format!("{e:#}"), "configuration reload failed; the previous configuration keeps running");
+                error!(
+                    error = format!("{e:#}"),
+                    "configuration reload failed; the previous configuration keeps running"
+                );
                 self.status.write().0 = false;
                 self.metrics.ok.set(0.0);
                 self.metrics.reloads.with(&["failure"]).inc();
@@ -102,7 +108,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let registry = Arc::new(Registry::new());
     let source = match &args.config_file {
         Some(p) => ConfigSource::File(p.clone()),
-        None => ConfigSource::Embedded { listen_address: args.listen_address.clone() },
+        None => ConfigSource::Embedded {
+            listen_address: args.listen_address.clone(),
+        },
     };
     let config = source.load()?;
     info!(source = %describe(&source), jobs = config.scrape_configs.len(), "configuration loaded");
@@ -121,7 +129,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     // not recompile unchanged plugins.
     let mut pcfg = PluginHostConfig::new(&args.plugins_dir);
     pcfg.cache_dir = Some(args.storage_path.join("plugin-cache"));
-    let plugin_host = PluginHost::new(pcfg).await.context("starting the plugin runtime")?;
+    let plugin_host = PluginHost::new(pcfg)
+        .await
+        .context("starting the plugin runtime")?;
     if let Err(e) = plugin_host.start_watching() {
         warn!(dir = %args.plugins_dir.display(), error = %e, "cannot watch the plugins directory; plugins will not hot-reload");
     }
@@ -129,20 +139,41 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         let h = plugin_host.clone();
         registry.register_callback(move || crate::plugins::stats_families(&h.list()));
     }
-    let collector: Arc<dyn sightline_scrape::PluginCollector> = Arc::new(crate::plugins::PluginExporters(plugin_host.clone()));
-    let scrape = Arc::new(ScrapeManager::new(storage.clone(), &registry, Some(collector)));
-    scrape.apply_config(&config).context("applying scrape configuration")?;
+    let collector: Arc<dyn sightline_scrape::PluginCollector> =
+        Arc::new(crate::plugins::PluginExporters(plugin_host.clone()));
+    let scrape = Arc::new(ScrapeManager::new(
+        storage.clone(),
+        &registry,
+        Some(collector),
+    ));
+    scrape
+        .apply_config(&config)
+        .context("applying scrape configuration")?;
 
     let reload_metrics = ReloadMetrics {
-        ok: registry.gauge(names::CONFIG_LAST_RELOAD_SUCCESSFUL, "Whether the last configuration reload attempt was successful."),
-        ok_ts: registry.gauge(names::CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS, "Timestamp of the last successful configuration reload."),
-        reloads: registry.counter_vec(names::CONFIG_RELOADS, "Configuration reloads by outcome.", &["outcome"]),
+        ok: registry.gauge(
+            names::CONFIG_LAST_RELOAD_SUCCESSFUL,
+            "Whether the last configuration reload attempt was successful.",
+        ),
+        ok_ts: registry.gauge(
+            names::CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
+            "Timestamp of the last successful configuration reload.",
+        ),
+        reloads: registry.counter_vec(
+            names::CONFIG_RELOADS,
+            "Configuration reloads by outcome.",
+            &["outcome"],
+        ),
     };
     reload_metrics.ok.set(1.0);
     reload_metrics.ok_ts.set(start_ms as f64 / 1000.0);
     let build = build_info();
     registry
-        .gauge_vec(names::BUILD_INFO, "A metric with a constant '1' value labeled by version and toolchain.", &["version", "revision"])
+        .gauge_vec(
+            names::BUILD_INFO,
+            "A metric with a constant '1' value labeled by version and toolchain.",
+            &["version", "revision"],
+        )
         .with(&[&build.version, &build.revision])
         .set(1.0);
 
@@ -188,7 +219,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             max_concurrency: args.query_max_concurrency,
             ..sightline_promql::EngineOptions::default()
         }),
-        query_slots: Arc::new(tokio::sync::Semaphore::new(args.query_max_concurrency.max(1))),
+        query_slots: Arc::new(tokio::sync::Semaphore::new(
+            args.query_max_concurrency.max(1),
+        )),
         plugins: crate::plugins::lister(plugin_host.clone()),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
@@ -226,9 +259,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
 }
 
 async fn signals(shutdown: tokio_util::sync::CancellationToken, reloader: Arc<Reloader>) {
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
         warn!("cannot install signal handlers; stop with SIGKILL");
         return;
     };
@@ -257,11 +292,14 @@ fn build_info() -> BuildInfo {
     BuildInfo {
         // Grafana gates features on the reported Prometheus version; we implement the 2.x API.
         version: format!("2.42.0-sightline.{}", env!("CARGO_PKG_VERSION")),
-        revision: option_env!("SIGHTLINE_REVISION").unwrap_or("unknown").to_string(),
+        revision: option_env!("SIGHTLINE_REVISION")
+            .unwrap_or("unknown")
+            .to_string(),
         branch: "main".to_string(),
         build_user: "sightline".to_string(),
-        build_date: option_env!("SIGHTLINE_BUILD_DATE").unwrap_or("unknown").to_string(),
+        build_date: option_env!("SIGHTLINE_BUILD_DATE")
+            .unwrap_or("unknown")
+            .to_string(),
         toolchain: format!("rustc {}", option_env!("RUSTC_VERSION").unwrap_or("1.95")),
     }
 }
-

@@ -57,33 +57,152 @@ pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
         name: name.to_string(),
         help: help.to_string(),
         metric_type: t,
-        samples: vec![FamilySample { suffix: "", labels: Labels::empty(), value: v as f64 }],
+        samples: vec![FamilySample {
+            suffix: "",
+            labels: Labels::empty(),
+            value: v as f64,
+        }],
     };
     use MetricType::{Counter as C, Gauge as G};
     vec![
-        f("sightline_tsdb_samples_appended", "Samples accepted into the head.", C, m.samples_appended_total),
-        f("sightline_tsdb_out_of_order_samples", "Samples rejected as out of order.", C, m.out_of_order_samples_total),
-        f("sightline_tsdb_duplicate_samples", "Samples rejected as duplicates with a different value.", C, m.duplicate_samples_total),
-        f("sightline_tsdb_out_of_order_samples_accepted", "Out-of-order samples accepted inside the window.", C, m.out_of_order_samples_accepted_total),
-        f("sightline_tsdb_head_series_created", "Series created in the head.", C, m.head_series_created_total),
-        f("sightline_tsdb_head_series_removed", "Series removed from the head.", C, m.head_series_removed_total),
-        f("sightline_tsdb_head_chunks_created", "Head chunks cut.", C, m.head_chunks_created_total),
-        f("sightline_tsdb_chunks_persisted", "Chunks written to persistent partitions.", C, m.chunks_persisted_total),
-        f("sightline_tsdb_commits", "Appender commits.", C, m.commits_total),
-        f("sightline_tsdb_rollbacks", "Appender rollbacks.", C, m.rollbacks_total),
-        f("sightline_tsdb_wal_fsyncs", "WAL fsyncs.", C, m.wal_fsyncs_total),
-        f("sightline_tsdb_wal_written_bytes", "WAL bytes written.", C, m.wal_bytes_written_total),
-        f("sightline_tsdb_wal_corruptions", "WAL corruptions found and repaired on open.", C, m.wal_corruptions_total),
-        f("sightline_tsdb_checkpoints", "Head checkpoints with WAL truncation.", C, m.checkpoints_total),
-        f("sightline_tsdb_compactions", "Partition compactions.", C, m.compactions_total),
-        f("sightline_tsdb_compaction_failures", "Failed partition compactions.", C, m.compaction_failures_total),
-        f("sightline_tsdb_time_retentions", "Partitions dropped by time retention.", C, m.time_retentions_total),
-        f("sightline_tsdb_size_retentions", "Partitions dropped by size retention.", C, m.size_retentions_total),
-        f("sightline_tsdb_head_series", "Series in the head.", G, m.head_series),
-        f("sightline_tsdb_head_chunks", "Chunks in the head.", G, m.head_chunks),
-        f("sightline_tsdb_partitions", "Persistent partitions.", G, m.partitions),
-        f("sightline_tsdb_storage_bytes", "Bytes of the data directory on disk (sled plus WAL).", G, m.storage_bytes),
-        f("sightline_tsdb_wal_bytes", "Bytes of WAL segments.", G, m.wal_bytes),
+        f(
+            "sightline_tsdb_samples_appended",
+            "Samples accepted into the head.",
+            C,
+            m.samples_appended_total,
+        ),
+        f(
+            "sightline_tsdb_out_of_order_samples",
+            "Samples rejected as out of order.",
+            C,
+            m.out_of_order_samples_total,
+        ),
+        f(
+            "sightline_tsdb_duplicate_samples",
+            "Samples rejected as duplicates with a different value.",
+            C,
+            m.duplicate_samples_total,
+        ),
+        f(
+            "sightline_tsdb_out_of_order_samples_accepted",
+            "Out-of-order samples accepted inside the window.",
+            C,
+            m.out_of_order_samples_accepted_total,
+        ),
+        f(
+            "sightline_tsdb_head_series_created",
+            "Series created in the head.",
+            C,
+            m.head_series_created_total,
+        ),
+        f(
+            "sightline_tsdb_head_series_removed",
+            "Series removed from the head.",
+            C,
+            m.head_series_removed_total,
+        ),
+        f(
+            "sightline_tsdb_head_chunks_created",
+            "Head chunks cut.",
+            C,
+            m.head_chunks_created_total,
+        ),
+        f(
+            "sightline_tsdb_chunks_persisted",
+            "Chunks written to persistent partitions.",
+            C,
+            m.chunks_persisted_total,
+        ),
+        f(
+            "sightline_tsdb_commits",
+            "Appender commits.",
+            C,
+            m.commits_total,
+        ),
+        f(
+            "sightline_tsdb_rollbacks",
+            "Appender rollbacks.",
+            C,
+            m.rollbacks_total,
+        ),
+        f(
+            "sightline_tsdb_wal_fsyncs",
+            "WAL fsyncs.",
+            C,
+            m.wal_fsyncs_total,
+        ),
+        f(
+            "sightline_tsdb_wal_written_bytes",
+            "WAL bytes written.",
+            C,
+            m.wal_bytes_written_total,
+        ),
+        f(
+            "sightline_tsdb_wal_corruptions",
+            "WAL corruptions found and repaired on open.",
+            C,
+            m.wal_corruptions_total,
+        ),
+        f(
+            "sightline_tsdb_checkpoints",
+            "Head checkpoints with WAL truncation.",
+            C,
+            m.checkpoints_total,
+        ),
+        f(
+            "sightline_tsdb_compactions",
+            "Partition compactions.",
+            C,
+            m.compactions_total,
+        ),
+        f(
+            "sightline_tsdb_compaction_failures",
+            "Failed partition compactions.",
+            C,
+            m.compaction_failures_total,
+        ),
+        f(
+            "sightline_tsdb_time_retentions",
+            "Partitions dropped by time retention.",
+            C,
+            m.time_retentions_total,
+        ),
+        f(
+            "sightline_tsdb_size_retentions",
+            "Partitions dropped by size retention.",
+            C,
+            m.size_retentions_total,
+        ),
+        f(
+            "sightline_tsdb_head_series",
+            "Series in the head.",
+            G,
+            m.head_series,
+        ),
+        f(
+            "sightline_tsdb_head_chunks",
+            "Chunks in the head.",
+            G,
+            m.head_chunks,
+        ),
+        f(
+            "sightline_tsdb_partitions",
+            "Persistent partitions.",
+            G,
+            m.partitions,
+        ),
+        f(
+            "sightline_tsdb_storage_bytes",
+            "Bytes of the data directory on disk (sled plus WAL).",
+            G,
+            m.storage_bytes,
+        ),
+        f(
+            "sightline_tsdb_wal_bytes",
+            "Bytes of WAL segments.",
+            G,
+            m.wal_bytes,
+        ),
     ]
 }
 
@@ -106,9 +225,16 @@ impl StorageAdmin for TsdbAdmin {
         }
     }
 
-    fn delete_series(&self, matchers: &[Vec<Matcher>], start: Option<i64>, end: Option<i64>) -> Result<(), String> {
+    fn delete_series(
+        &self,
+        matchers: &[Vec<Matcher>],
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<(), String> {
         for ms in matchers {
-            self.0.delete_series(ms, start, end).map_err(|e| e.to_string())?;
+            self.0
+                .delete_series(ms, start, end)
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -20,11 +20,15 @@ pub(crate) fn import(cmd: ImportCommand) -> ExitCode {
 
 fn run_import(cmd: ImportCommand) -> Result<()> {
     let ImportCommand::Openmetrics { file, storage_path } = cmd;
-    let total = std::fs::metadata(&file).with_context(|| format!("reading {}", file.display()))?.len();
+    let total = std::fs::metadata(&file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let stats = sightline_tsdb::import_openmetrics(&file, &storage_path, &mut |p| {
         bar.set_position(p.bytes_read);
@@ -50,7 +54,10 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
 }
 
 pub(crate) fn query(args: QueryArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sightline: {e}");
@@ -68,11 +75,26 @@ pub(crate) fn query(args: QueryArgs) -> ExitCode {
 
 async fn run_query(args: QueryArgs) -> Result<()> {
     let (path, params, common): (&str, Vec<(&str, String)>, QueryCommon) = match args.range {
-        Some(QueryRange::Range { expr, start, end, step, common }) => {
-            ("/api/v1/query_range", vec![("query", expr), ("start", start), ("end", end), ("step", step)], common)
-        }
+        Some(QueryRange::Range {
+            expr,
+            start,
+            end,
+            step,
+            common,
+        }) => (
+            "/api/v1/query_range",
+            vec![
+                ("query", expr),
+                ("start", start),
+                ("end", end),
+                ("step", step),
+            ],
+            common,
+        ),
         None => {
-            let Some(expr) = args.expr else { bail!("missing EXPR (see `sightline query --help`)") };
+            let Some(expr) = args.expr else {
+                bail!("missing EXPR (see `sightline query --help`)")
+            };
             let mut p = vec![("query", expr)];
             if let Some(t) = args.time {
                 p.push(("time", t));
@@ -80,13 +102,29 @@ async fn run_query(args: QueryArgs) -> Result<()> {
             ("/api/v1/query", p, args.common)
         }
     };
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(130)).no_proxy().build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(130))
+        .no_proxy()
+        .build()?;
     let url = format!("{}{}", common.server.trim_end_matches('/'), path);
-    let resp = client.post(&url).form(&params).send().await.with_context(|| format!("querying {url}"))?;
-    let bytes = resp.bytes().await.with_context(|| format!("reading the answer of {url}"))?;
-    let body: Value = serde_json::from_slice(&bytes).with_context(|| format!("the answer of {url} is not JSON"))?;
+    let resp = client
+        .post(&url)
+        .form(&params)
+        .send()
+        .await
+        .with_context(|| format!("querying {url}"))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .with_context(|| format!("reading the answer of {url}"))?;
+    let body: Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("the answer of {url} is not JSON"))?;
     if body["status"] != "success" {
-        bail!("{}: {}", body["errorType"].as_str().unwrap_or("error"), body["error"].as_str().unwrap_or("unknown error"));
+        bail!(
+            "{}: {}",
+            body["errorType"].as_str().unwrap_or("error"),
+            body["error"].as_str().unwrap_or("unknown error")
+        );
     }
     match common.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
@@ -99,7 +137,9 @@ async fn run_query(args: QueryArgs) -> Result<()> {
 }
 
 fn metric(m: &Value) -> String {
-    let Some(o) = m.as_object() else { return "{}".into() };
+    let Some(o) = m.as_object() else {
+        return "{}".into();
+    };
     let name = o.get("__name__").and_then(Value::as_str).unwrap_or("");
     let labels: Vec<String> = o
         .iter()
@@ -120,7 +160,16 @@ fn table(data: &Value) -> String {
                 .as_array()
                 .unwrap_or(&empty)
                 .iter()
-                .map(|r| (metric(&r["metric"]), format!("{} @{}", r["value"][1].as_str().unwrap_or(""), r["value"][0])))
+                .map(|r| {
+                    (
+                        metric(&r["metric"]),
+                        format!(
+                            "{} @{}",
+                            r["value"][1].as_str().unwrap_or(""),
+                            r["value"][0]
+                        ),
+                    )
+                })
                 .collect();
             let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
             for (m, v) in rows {
@@ -136,7 +185,11 @@ fn table(data: &Value) -> String {
                 }
             }
         }
-        Some(_) => out.push_str(&format!("{} @{}\n", data["result"][1].as_str().unwrap_or(""), data["result"][0])),
+        Some(_) => out.push_str(&format!(
+            "{} @{}\n",
+            data["result"][1].as_str().unwrap_or(""),
+            data["result"][0]
+        )),
         None => {}
     }
     if out.is_empty() {

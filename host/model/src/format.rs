@@ -8,7 +8,11 @@ pub fn format_go_float(v: f64) -> String {
         return "NaN".to_string();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "+Inf".to_string() } else { "-Inf".to_string() };
+        return if v > 0.0 {
+            "+Inf".to_string()
+        } else {
+            "-Inf".to_string()
+        };
     }
     let a = v.abs();
     if a != 0.0 && !(1e-6..1e21).contains(&a) {

@@ -24,7 +24,10 @@ pub struct Label {
 
 impl Label {
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Label { name: name.into(), value: value.into() }
+        Label {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -42,7 +45,9 @@ impl Labels {
     }
 
     /// Builds from pairs in any order; later duplicates win, empty values are dropped.
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
         let mut b = LabelsBuilder::new();
         for (n, v) in pairs {
             b.set(n, v);
@@ -53,7 +58,10 @@ impl Labels {
     /// Builds from a vector already sorted by name with unique names and no empty values.
     /// Debug builds check the invariant.
     pub fn from_sorted_unchecked(v: Vec<Label>) -> Self {
-        debug_assert!(v.windows(2).all(|w| w[0].name < w[1].name), "labels not sorted: {v:?}");
+        debug_assert!(
+            v.windows(2).all(|w| w[0].name < w[1].name),
+            "labels not sorted: {v:?}"
+        );
         Labels(v)
     }
 
@@ -102,12 +110,20 @@ impl Labels {
 
     /// A builder seeded with these labels.
     pub fn builder(&self) -> LabelsBuilder {
-        LabelsBuilder { labels: self.0.clone() }
+        LabelsBuilder {
+            labels: self.0.clone(),
+        }
     }
 
     /// A copy without `__name__`.
     pub fn without_metric_name(&self) -> Labels {
-        Labels(self.0.iter().filter(|l| l.name != METRIC_NAME).cloned().collect())
+        Labels(
+            self.0
+                .iter()
+                .filter(|l| l.name != METRIC_NAME)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// A 64-bit hash of the whole set (xxHash64 over names and values with separators), stable
@@ -189,7 +205,9 @@ impl LabelsBuilder {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        LabelsBuilder { labels: Vec::with_capacity(n) }
+        LabelsBuilder {
+            labels: Vec::with_capacity(n),
+        }
     }
 
     /// Sets `name` to `value`; an empty value deletes the label.
@@ -222,7 +240,10 @@ impl LabelsBuilder {
 
     /// The current value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.labels.iter().find(|l| l.name == name).map(|l| l.value.as_str())
+        self.labels
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.value.as_str())
     }
 
     /// Iterates the current labels in insertion order.
@@ -233,7 +254,12 @@ impl LabelsBuilder {
     /// Sorts, drops empty values and returns the label set. With duplicate names (only
     /// possible through `push_unchecked`) the last one wins.
     pub fn build(&self) -> Labels {
-        let mut v: Vec<Label> = self.labels.iter().filter(|l| !l.value.is_empty()).cloned().collect();
+        let mut v: Vec<Label> = self
+            .labels
+            .iter()
+            .filter(|l| !l.value.is_empty())
+            .cloned()
+            .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v.dedup_by(|later, earlier| {
             if later.name == earlier.name {
@@ -248,8 +274,15 @@ impl LabelsBuilder {
 
     /// Appends without checking for an existing name; fast path for parsers that have already
     /// rejected duplicates.
-    pub fn push_unchecked(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        self.labels.push(Label { name: name.into(), value: value.into() });
+    pub fn push_unchecked(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> &mut Self {
+        self.labels.push(Label {
+            name: name.into(),
+            value: value.into(),
+        });
         self
     }
 
@@ -263,7 +296,9 @@ pub fn is_valid_label_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Whether `s` is a valid legacy metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
@@ -271,7 +306,9 @@ pub fn is_valid_metric_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && (b[0].is_ascii_alphabetic() || b[0] == b'_' || b[0] == b':')
-        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b':')
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b':')
 }
 
 impl Labels {
@@ -292,7 +329,10 @@ mod tests {
     #[test]
     fn builder_sorts_dedups_and_drops_empty() {
         let mut b = LabelsBuilder::new();
-        b.push_unchecked("b", "1").push_unchecked("a", "2").push_unchecked("b", "3").push_unchecked("c", "");
+        b.push_unchecked("b", "1")
+            .push_unchecked("a", "2")
+            .push_unchecked("b", "3")
+            .push_unchecked("c", "");
         let l = b.build();
         assert_eq!(l.to_string(), r#"{a="2", b="3"}"#);
     }
@@ -325,6 +365,9 @@ mod tests {
         let a = Labels::from_pairs([("x", "1"), ("y", "2")]);
         let b = Labels::from_pairs([("y", "2"), ("x", "1")]);
         assert_eq!(a.stable_hash(), b.stable_hash());
-        assert_ne!(a.stable_hash(), Labels::from_pairs([("x", "12")]).stable_hash());
+        assert_ne!(
+            a.stable_hash(),
+            Labels::from_pairs([("x", "12")]).stable_hash()
+        );
     }
 }

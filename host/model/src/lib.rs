@@ -14,9 +14,12 @@ mod time;
 
 pub use error::{Error, Result};
 pub use format::{format_go_float, format_timestamp_secs};
-pub use labels::{Label, Labels, LabelsBuilder, ALERT_NAME, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, METRIC_NAME, QUANTILE_LABEL};
+pub use labels::{
+    Label, Labels, LabelsBuilder, ALERT_NAME, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, METRIC_NAME,
+    QUANTILE_LABEL,
+};
 pub use matcher::{MatchOp, Matcher};
-pub use time::{parse_duration, format_duration, now_ms, DurationParseError};
+pub use time::{format_duration, now_ms, parse_duration, DurationParseError};
 
 /// A timestamp in milliseconds since the Unix epoch, as Prometheus stores it.
 pub type TimestampMs = i64;

@@ -40,20 +40,32 @@ impl Matcher {
         let name = name.into();
         let value = value.into();
         let re = match op {
-            MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(
-                regex::Regex::new(&format!("^(?s:{value})$")).map_err(|e| Error::InvalidRegex {
-                    pattern: value.clone(),
-                    message: e.to_string(),
-                })?,
-            ),
+            MatchOp::RegexMatch | MatchOp::RegexNoMatch => {
+                Some(regex::Regex::new(&format!("^(?s:{value})$")).map_err(|e| {
+                    Error::InvalidRegex {
+                        pattern: value.clone(),
+                        message: e.to_string(),
+                    }
+                })?)
+            }
             _ => None,
         };
-        Ok(Matcher { name, op, value, re })
+        Ok(Matcher {
+            name,
+            op,
+            value,
+            re,
+        })
     }
 
     /// An equality matcher (never fails).
     pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Matcher { name: name.into(), op: MatchOp::Equal, value: value.into(), re: None }
+        Matcher {
+            name: name.into(),
+            op: MatchOp::Equal,
+            value: value.into(),
+            re: None,
+        }
     }
 
     /// Whether `value` (the label's value, `""` when absent) matches.
@@ -98,7 +110,10 @@ impl Matcher {
         if !matches!(self.op, MatchOp::RegexMatch) {
             return None;
         }
-        let end = self.value.find(|c: char| "\\.+*?()[]{}^$|".contains(c)).unwrap_or(self.value.len());
+        let end = self
+            .value
+            .find(|c: char| "\\.+*?()[]{}^$|".contains(c))
+            .unwrap_or(self.value.len());
         if end == 0 || self.value.contains('|') {
             None
         } else {
@@ -145,7 +160,9 @@ mod tests {
         let m = Matcher::new(MatchOp::RegexNoMatch, "a", "5..").unwrap();
         assert!(m.matches("200"));
         assert!(!m.matches("500"));
-        assert!(Matcher::new(MatchOp::NotEqual, "a", "x").unwrap().matches(""));
+        assert!(Matcher::new(MatchOp::NotEqual, "a", "x")
+            .unwrap()
+            .matches(""));
     }
 
     #[test]

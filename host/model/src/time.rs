@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert_eq!(parse_duration("1y").unwrap(), Duration::from_secs(365 * 86400));
+        assert_eq!(
+            parse_duration("1y").unwrap(),
+            Duration::from_secs(365 * 86400)
+        );
         assert_eq!(parse_duration("15s").unwrap(), Duration::from_secs(15));
     }
 

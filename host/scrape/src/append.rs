@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sightline_exposition::{Entry, Format};
-use sightline_model::{stale_nan, Labels, LabelsBuilder, Metadata, MetricType, SeriesRef, METRIC_NAME};
+use sightline_model::{
+    stale_nan, Labels, LabelsBuilder, Metadata, MetricType, SeriesRef, METRIC_NAME,
+};
 use sightline_storage_api::Appender;
 
 use crate::{Error, Result};
@@ -134,7 +136,11 @@ impl ScrapeCache {
             };
             out.scraped += 1;
             let explicit_ts = opts.honor_timestamps && s.timestamp_ms.is_some();
-            let t = if opts.honor_timestamps { s.timestamp_ms.unwrap_or(ts) } else { ts };
+            let t = if opts.honor_timestamps {
+                s.timestamp_ms.unwrap_or(ts)
+            } else {
+                ts
+            };
             let iter = self.iter;
             let ce = match self.entries.get_mut(s.raw) {
                 Some(ce) => ce,
@@ -147,9 +153,13 @@ impl ScrapeCache {
                         check_label_limits(l, opts)?;
                     }
                     let hash = labels.as_ref().map(|l| l.stable_hash()).unwrap_or(0);
-                    self.entries
-                        .entry(s.raw.into())
-                        .or_insert(CacheEntry { labels, hash, series_ref: None, seen_iter: 0, tracked: false })
+                    self.entries.entry(s.raw.into()).or_insert(CacheEntry {
+                        labels,
+                        hash,
+                        series_ref: None,
+                        seen_iter: 0,
+                        tracked: false,
+                    })
                 }
             };
             let is_new = ce.seen_iter + 1 < iter || ce.seen_iter == 0;
@@ -167,7 +177,9 @@ impl ScrapeCache {
                     }
                 }
                 Err(sightline_storage_api::Error::OutOfOrderSample) => out.out_of_order += 1,
-                Err(sightline_storage_api::Error::DuplicateSampleForTimestamp) => out.duplicate += 1,
+                Err(sightline_storage_api::Error::DuplicateSampleForTimestamp) => {
+                    out.duplicate += 1
+                }
                 Err(sightline_storage_api::Error::OutOfBounds) => out.out_of_bounds += 1,
                 Err(e) => return Err(e.into()),
             }
@@ -310,7 +322,13 @@ mod tests {
         Labels::from_pairs([("job", "app"), ("instance", "h:1")])
     }
 
-    fn scrape(cache: &mut ScrapeCache, st: &MemStorage, body: &str, ts: i64, opts: &AppendOptions) -> Result<AppendOutcome> {
+    fn scrape(
+        cache: &mut ScrapeCache,
+        st: &MemStorage,
+        body: &str,
+        ts: i64,
+        opts: &AppendOptions,
+    ) -> Result<AppendOutcome> {
         let mut app = st.appender();
         let r = cache.append(app.as_mut(), body.as_bytes(), Format::PromText, ts, opts);
         match &r {
@@ -330,7 +348,16 @@ mod tests {
         q.select(true, None, &[Matcher::equal("__name__", name)])
             .unwrap()
             .into_iter()
-            .map(|mut s| (s.labels, s.samples.collect_all().into_iter().map(|x| (x.t, x.v)).collect()))
+            .map(|mut s| {
+                (
+                    s.labels,
+                    s.samples
+                        .collect_all()
+                        .into_iter()
+                        .map(|x| (x.t, x.v))
+                        .collect(),
+                )
+            })
             .collect()
     }
 
@@ -339,7 +366,14 @@ mod tests {
         let st = MemStorage::new();
         let mut c = ScrapeCache::new();
         let opts = AppendOptions::for_test(target());
-        let o = scrape(&mut c, &st, "m{job=\"inner\",exported_job=\"x\",a=\"1\"} 5\n", 1000, &opts).unwrap();
+        let o = scrape(
+            &mut c,
+            &st,
+            "m{job=\"inner\",exported_job=\"x\",a=\"1\"} 5\n",
+            1000,
+            &opts,
+        )
+        .unwrap();
         assert_eq!(o.scraped, 1);
         assert_eq!(o.series_added, 1);
         let v = values(&st, "m");
@@ -356,7 +390,10 @@ mod tests {
         let mut opts = AppendOptions::for_test(target());
         opts.honor_labels = true;
         scrape(&mut c, &st, "m{job=\"inner\"} 5\n", 1000, &opts).unwrap();
-        assert_eq!(values(&st, "m")[0].0.to_string(), r#"{__name__="m", instance="h:1", job="inner"}"#);
+        assert_eq!(
+            values(&st, "m")[0].0.to_string(),
+            r#"{__name__="m", instance="h:1", job="inner"}"#
+        );
     }
 
     #[test]
@@ -403,7 +440,11 @@ mod tests {
         let mut opts = AppendOptions::for_test(target());
         opts.label_limit = 3;
         let e = scrape(&mut c, &st, "m{a=\"1\",b=\"2\"} 1\n", 1000, &opts).unwrap_err();
-        assert!(e.to_string().starts_with("label_limit exceeded (metric: m, number of labels: 5, limit: 3)"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("label_limit exceeded (metric: m, number of labels: 5, limit: 3)"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -411,7 +452,9 @@ mod tests {
         let st = MemStorage::new();
         let mut c = ScrapeCache::new();
         let mut opts = AppendOptions::for_test(target());
-        opts.metric_relabel = Some(Arc::new(|l: &Labels| (l.metric_name() != Some("drop_me")).then(|| l.clone())));
+        opts.metric_relabel = Some(Arc::new(|l: &Labels| {
+            (l.metric_name() != Some("drop_me")).then(|| l.clone())
+        }));
         let o = scrape(&mut c, &st, "drop_me 1\nkeep 2\n", 1000, &opts).unwrap();
         assert_eq!((o.scraped, o.post_relabel), (2, 1));
         assert!(values(&st, "drop_me").is_empty());

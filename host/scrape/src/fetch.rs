@@ -31,7 +31,9 @@ impl Secret {
             Secret::Inline(s) => Ok(s.clone()),
             Secret::File(p) => std::fs::read_to_string(p)
                 .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-                .map_err(|e| Error::Http(format!("unable to read secret file {}: {e}", p.display()))),
+                .map_err(|e| {
+                    Error::Http(format!("unable to read secret file {}: {e}", p.display()))
+                }),
         }
     }
 }
@@ -61,13 +63,21 @@ impl HttpFetcher {
             .get(&self.url)
             .header(reqwest::header::ACCEPT, ACCEPT_HEADER)
             .header(reqwest::header::USER_AGENT, &self.user_agent)
-            .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", timeout.as_secs_f64()))
+            .header(
+                "X-Prometheus-Scrape-Timeout-Seconds",
+                format!("{}", timeout.as_secs_f64()),
+            )
             .timeout(timeout);
         match &self.auth {
             Auth::None => {}
-            Auth::Basic { username, password } => req = req.basic_auth(username.read()?, Some(password.read()?)),
+            Auth::Basic { username, password } => {
+                req = req.basic_auth(username.read()?, Some(password.read()?))
+            }
             Auth::Authorization { kind, credentials } => {
-                req = req.header(reqwest::header::AUTHORIZATION, format!("{kind} {}", credentials.read()?))
+                req = req.header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("{kind} {}", credentials.read()?),
+                )
             }
         }
         let resp = req.send().await.map_err(map_reqwest)?;
@@ -85,16 +95,23 @@ impl HttpFetcher {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let mut body = BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
+        let mut body =
+            BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(map_reqwest)?;
-            if self.body_size_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_size_limit {
-                return Err(Error::BodySizeLimit { limit: self.body_size_limit });
+            if self.body_size_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_size_limit
+            {
+                return Err(Error::BodySizeLimit {
+                    limit: self.body_size_limit,
+                });
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched { body: body.freeze(), content_type })
+        Ok(Fetched {
+            body: body.freeze(),
+            content_type,
+        })
     }
 }
 

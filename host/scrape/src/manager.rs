@@ -40,7 +40,11 @@ impl ScrapeMetrics {
     pub fn new(r: &Registry) -> Self {
         ScrapeMetrics {
             scrapes: r.counter_vec(names::SCRAPES, "Scrapes attempted, by job.", &["job"]),
-            failures: r.counter_vec(names::SCRAPE_FAILURES, "Scrapes that failed, by job.", &["job"]),
+            failures: r.counter_vec(
+                names::SCRAPE_FAILURES,
+                "Scrapes that failed, by job.",
+                &["job"],
+            ),
             duration: r.histogram_vec(
                 names::SCRAPE_DURATION_SECONDS,
                 "Duration of scrapes, by job.",
@@ -130,7 +134,11 @@ pub struct ScrapeManager {
 
 impl ScrapeManager {
     /// A manager appending to `storage`. Must be called inside a tokio runtime; loops run on it.
-    pub fn new(storage: Arc<dyn Appendable>, registry: &Registry, plugins: Option<Arc<dyn PluginCollector>>) -> Self {
+    pub fn new(
+        storage: Arc<dyn Appendable>,
+        registry: &Registry,
+        plugins: Option<Arc<dyn PluginCollector>>,
+    ) -> Self {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let seed = xxhash_rust::xxh64::xxh64(host.trim().as_bytes(), 0);
         ScrapeManager {
@@ -138,7 +146,11 @@ impl ScrapeManager {
             metrics: Arc::new(ScrapeMetrics::new(registry)),
             plugins,
             rt: tokio::runtime::Handle::current(),
-            inner: Arc::new(Mutex::new(Inner { pools: BTreeMap::new(), order: Vec::new(), external_labels: Labels::empty() })),
+            inner: Arc::new(Mutex::new(Inner {
+                pools: BTreeMap::new(),
+                order: Vec::new(),
+                external_labels: Labels::empty(),
+            })),
             offset_seed: seed,
             stopped: RwLock::new(false),
         }
@@ -158,9 +170,18 @@ impl ScrapeManager {
         }
         let mut inner = self.inner.lock();
         inner.external_labels = cfg.global.external_labels.clone();
-        inner.order = cfg.scrape_configs.iter().map(|s| s.job_name.clone()).collect();
+        inner.order = cfg
+            .scrape_configs
+            .iter()
+            .map(|s| s.job_name.clone())
+            .collect();
         // Remove pools that are gone.
-        let gone: Vec<String> = inner.pools.keys().filter(|k| !inner.order.contains(k)).cloned().collect();
+        let gone: Vec<String> = inner
+            .pools
+            .keys()
+            .filter(|k| !inner.order.contains(k))
+            .cloned()
+            .collect();
         for job in gone {
             if let Some(mut p) = inner.pools.remove(&job) {
                 info!(job = %job, "stopping scrape pool");
@@ -170,7 +191,11 @@ impl ScrapeManager {
         }
         for sc in &cfg.scrape_configs {
             let fingerprint = format!("{sc:?}");
-            if inner.pools.get(&sc.job_name).is_some_and(|p| p.fingerprint == fingerprint) {
+            if inner
+                .pools
+                .get(&sc.job_name)
+                .is_some_and(|p| p.fingerprint == fingerprint)
+            {
                 continue;
             }
             let client = clients.remove(&sc.job_name).ok_or_else(|| Error::Client {
@@ -199,7 +224,12 @@ impl ScrapeManager {
             if has_file_sd {
                 let cancel = CancellationToken::new();
                 pool.sd_cancel = Some(cancel.clone());
-                self.rt.spawn(file_sd_task(self.clone_handle(), sc.job_name.clone(), sc.clone(), cancel));
+                self.rt.spawn(file_sd_task(
+                    self.clone_handle(),
+                    sc.job_name.clone(),
+                    sc.clone(),
+                    cancel,
+                ));
             }
             inner.pools.insert(sc.job_name.clone(), pool);
         }
@@ -224,13 +254,21 @@ impl ScrapeManager {
     /// Snapshots of every active target.
     pub fn active_targets(&self) -> Vec<TargetSnapshot> {
         let inner = self.inner.lock();
-        inner.pools.values().flat_map(|p| p.running.values().map(|r| r.target.snapshot())).collect()
+        inner
+            .pools
+            .values()
+            .flat_map(|p| p.running.values().map(|r| r.target.snapshot()))
+            .collect()
     }
 
     /// Targets dropped by relabelling.
     pub fn dropped_targets(&self) -> Vec<DroppedTarget> {
         let inner = self.inner.lock();
-        inner.pools.values().flat_map(|p| p.dropped.iter().cloned()).collect()
+        inner
+            .pools
+            .values()
+            .flat_map(|p| p.dropped.iter().cloned())
+            .collect()
     }
 
     /// Job names in configuration order.
@@ -256,7 +294,10 @@ impl ScrapeManager {
             }
         }
         let all = futures::future::join_all(joins);
-        if tokio::time::timeout(Duration::from_secs(10), all).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .is_err()
+        {
             warn!("some scrape loops did not stop within 10s");
         }
     }
@@ -289,7 +330,9 @@ impl ManagerHandle {
                                     let target = Arc::new(target);
                                     desired.entry(target_key(&target)).or_insert(target);
                                 }
-                                Err(e) => warn!(job = %sc.job_name, error = %e, "invalid target, skipping"),
+                                Err(e) => {
+                                    warn!(job = %sc.job_name, error = %e, "invalid target, skipping")
+                                }
                             },
                             None => dropped.push(DroppedTarget {
                                 scrape_pool: sc.job_name.clone(),
@@ -304,7 +347,12 @@ impl ManagerHandle {
             }
         }
         pool.dropped = dropped;
-        let gone: Vec<u64> = pool.running.keys().filter(|k| !desired.contains_key(k)).copied().collect();
+        let gone: Vec<u64> = pool
+            .running
+            .keys()
+            .filter(|k| !desired.contains_key(k))
+            .copied()
+            .collect();
         for k in gone {
             if let Some(r) = pool.running.remove(&k) {
                 r.handle.stale_on_stop.store(true, Ordering::Relaxed);
@@ -317,8 +365,14 @@ impl ManagerHandle {
             }
             let source = match &sc.plugin {
                 Some(name) => match &self.plugins {
-                    Some(c) => Source::Plugin { collector: c.clone(), name: name.clone() },
-                    None => Source::Plugin { collector: Arc::new(NoPlugins), name: name.clone() },
+                    Some(c) => Source::Plugin {
+                        collector: c.clone(),
+                        name: name.clone(),
+                    },
+                    None => Source::Plugin {
+                        collector: Arc::new(NoPlugins),
+                        name: name.clone(),
+                    },
                 },
                 None => Source::Http(HttpFetcher {
                     client: pool.client.clone(),
@@ -338,7 +392,10 @@ impl ManagerHandle {
             let handle = scrape_loop::spawn(spec, self.storage.clone(), self.metrics.clone());
             pool.running.insert(k, RunningTarget { target, handle });
         }
-        self.metrics.targets.with(&[&sc.job_name]).set(pool.running.len() as f64);
+        self.metrics
+            .targets
+            .with(&[&sc.job_name])
+            .set(pool.running.len() as f64);
     }
 }
 
@@ -369,8 +426,14 @@ impl PluginCollector for NoPlugins {
         &'a self,
         plugin: &'a str,
         _timeout: Duration,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>> {
-        Box::pin(async move { Err(format!("plugin {plugin:?} is not loaded: no plugin runtime is configured")) })
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            Err(format!(
+                "plugin {plugin:?} is not loaded: no plugin runtime is configured"
+            ))
+        })
     }
 }
 
@@ -379,7 +442,12 @@ impl PluginCollector for NoPlugins {
 /// least every `refresh_interval`.
 async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: CancellationToken) {
     let mut seen: HashMap<std::path::PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
-    let refresh = sc.file_sd_configs.iter().map(|f| f.refresh_interval).min().unwrap_or(Duration::from_secs(300));
+    let refresh = sc
+        .file_sd_configs
+        .iter()
+        .map(|f| f.refresh_interval)
+        .min()
+        .unwrap_or(Duration::from_secs(300));
     let mut last_full = tokio::time::Instant::now();
     let mut first = true;
     loop {
@@ -394,7 +462,10 @@ async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: C
         let mut now_seen = HashMap::new();
         for f in &files {
             let meta = std::fs::metadata(f).ok();
-            let key = (meta.as_ref().and_then(|m| m.modified().ok()), meta.as_ref().map(|m| m.len()).unwrap_or(0));
+            let key = (
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.as_ref().map(|m| m.len()).unwrap_or(0),
+            );
             if seen.get(f) != Some(&key) {
                 changed = true;
             }
@@ -411,7 +482,11 @@ async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: C
                         // Keep the last good content of a broken file, as Prometheus does.
                         warn!(job = %job, file = %f.display(), error = %e, "file_sd: cannot read file");
                         let inner = m.inner.lock();
-                        if let Some(old) = inner.pools.get(&job).and_then(|p| p.groups.get(&format!("file/{}", f.display()))) {
+                        if let Some(old) = inner
+                            .pools
+                            .get(&job)
+                            .and_then(|p| p.groups.get(&format!("file/{}", f.display())))
+                        {
                             groups.insert(format!("file/{}", f.display()), old.clone());
                         }
                     }
@@ -441,10 +516,12 @@ async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: C
 /// (everything not starting with `__`).
 fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Result<Target> {
     let bad = |m: String| Error::Discovery(m);
-    let interval = sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_INTERVAL_LABEL))
-        .map_err(|e| bad(e.to_string()))?;
-    let timeout = sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_TIMEOUT_LABEL))
-        .map_err(|e| bad(e.to_string()))?;
+    let interval =
+        sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_INTERVAL_LABEL))
+            .map_err(|e| bad(e.to_string()))?;
+    let timeout =
+        sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_TIMEOUT_LABEL))
+            .map_err(|e| bad(e.to_string()))?;
     let url = match &sc.plugin {
         Some(p) => format!("plugin://{p}"),
         None => {
@@ -493,20 +570,27 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
 fn auth_of(sc: &ScrapeConfig) -> crate::fetch::Auth {
     use crate::fetch::{Auth, Secret};
     let h = &sc.http;
-    let secret = |inline: &Option<sightline_config::Secret>, file: &Option<String>| match (inline, file) {
-        (_, Some(f)) => Secret::File(f.into()),
-        (Some(p), None) => Secret::Inline(p.expose().to_string()),
-        (None, None) => Secret::Inline(String::new()),
-    };
+    let secret =
+        |inline: &Option<sightline_config::Secret>, file: &Option<String>| match (inline, file) {
+            (_, Some(f)) => Secret::File(f.into()),
+            (Some(p), None) => Secret::Inline(p.expose().to_string()),
+            (None, None) => Secret::Inline(String::new()),
+        };
     if let Some(b) = &h.basic_auth {
         let username = match &b.username_file {
             Some(f) => Secret::File(f.into()),
             None => Secret::Inline(b.username.clone()),
         };
-        return Auth::Basic { username, password: secret(&b.password, &b.password_file) };
+        return Auth::Basic {
+            username,
+            password: secret(&b.password, &b.password_file),
+        };
     }
     if let Some(a) = &h.authorization {
-        return Auth::Authorization { kind: a.kind.clone(), credentials: secret(&a.credentials, &a.credentials_file) };
+        return Auth::Authorization {
+            kind: a.kind.clone(),
+            credentials: secret(&a.credentials, &a.credentials_file),
+        };
     }
     Auth::None
 }
@@ -517,8 +601,10 @@ fn append_options(sc: &ScrapeConfig, target_labels: &Labels) -> AppendOptions {
         target_labels: target_labels.clone(),
         honor_labels: sc.honor_labels,
         honor_timestamps: sc.honor_timestamps,
-        metric_relabel: (!relabel.is_empty())
-            .then(|| Arc::new(move |l: &Labels| sightline_config::relabel(l, &relabel)) as crate::append::Relabel),
+        metric_relabel: (!relabel.is_empty()).then(|| {
+            Arc::new(move |l: &Labels| sightline_config::relabel(l, &relabel))
+                as crate::append::Relabel
+        }),
         sample_limit: sc.sample_limit as usize,
         label_limit: sc.label_limit as usize,
         label_name_length_limit: sc.label_name_length_limit as usize,
@@ -529,14 +615,23 @@ fn append_options(sc: &ScrapeConfig, target_labels: &Labels) -> AppendOptions {
 /// Builds the job's HTTP client: TLS settings, proxy, redirects, custom headers. Prometheus
 /// ignores proxy environment variables unless `proxy_from_environment` is set, and so do we.
 fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
-    let err = |m: String| Error::Client { job: sc.job_name.clone(), message: m };
-    let read = |what: &str, f: &str| std::fs::read(f).map_err(|e| err(format!("unable to read {what} file {f}: {e}")));
+    let err = |m: String| Error::Client {
+        job: sc.job_name.clone(),
+        message: m,
+    };
+    let read = |what: &str, f: &str| {
+        std::fs::read(f).map_err(|e| err(format!("unable to read {what} file {f}: {e}")))
+    };
     let h = &sc.http;
     let mut b = reqwest::Client::builder()
         .gzip(sc.enable_compression)
         .pool_max_idle_per_host(2)
         .tcp_nodelay(true)
-        .redirect(if h.follow_redirects { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() });
+        .redirect(if h.follow_redirects {
+            reqwest::redirect::Policy::limited(10)
+        } else {
+            reqwest::redirect::Policy::none()
+        });
     if !h.proxy_from_environment {
         b = b.no_proxy();
     }
@@ -550,7 +645,9 @@ fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
         _ => None,
     };
     if let Some(pem) = ca {
-        for c in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| err(format!("invalid CA certificate: {e}")))? {
+        for c in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| err(format!("invalid CA certificate: {e}")))?
+        {
             b = b.add_root_certificate(c);
         }
     }
@@ -567,7 +664,10 @@ fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
     if let (Some(mut pem), Some(key)) = (cert, key) {
         pem.push(b'\n');
         pem.extend(key);
-        b = b.identity(reqwest::Identity::from_pem(&pem).map_err(|e| err(format!("invalid client certificate: {e}")))?);
+        b = b.identity(
+            reqwest::Identity::from_pem(&pem)
+                .map_err(|e| err(format!("invalid client certificate: {e}")))?,
+        );
     }
     if tls.insecure_skip_verify {
         b = b.danger_accept_invalid_certs(true);
@@ -582,18 +682,26 @@ fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
         b = b.min_tls_version(v);
     }
     if let Some(p) = &h.proxy_url {
-        b = b.proxy(reqwest::Proxy::all(p.as_str()).map_err(|e| err(format!("invalid proxy_url: {e}")))?);
+        b = b.proxy(
+            reqwest::Proxy::all(p.as_str()).map_err(|e| err(format!("invalid proxy_url: {e}")))?,
+        );
     }
     let mut headers = reqwest::header::HeaderMap::new();
     for (k, v) in &h.http_headers {
-        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(format!("invalid header name {k:?}: {e}")))?;
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| err(format!("invalid header name {k:?}: {e}")))?;
         let mut vals: Vec<String> = v.values.clone();
         vals.extend(v.secrets.iter().map(|s| s.expose().to_string()));
         for f in &v.files {
-            vals.push(String::from_utf8_lossy(&read("header", f)?).trim().to_string());
+            vals.push(
+                String::from_utf8_lossy(&read("header", f)?)
+                    .trim()
+                    .to_string(),
+            );
         }
         for val in vals {
-            let hv = reqwest::header::HeaderValue::from_str(&val).map_err(|e| err(format!("invalid value for header {k:?}: {e}")))?;
+            let hv = reqwest::header::HeaderValue::from_str(&val)
+                .map_err(|e| err(format!("invalid value for header {k:?}: {e}")))?;
             headers.append(name.clone(), hv);
         }
     }

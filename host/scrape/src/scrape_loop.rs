@@ -20,7 +20,10 @@ use crate::{Error, PluginCollector};
 /// Where a target's exposition comes from.
 pub(crate) enum Source {
     Http(HttpFetcher),
-    Plugin { collector: Arc<dyn PluginCollector>, name: String },
+    Plugin {
+        collector: Arc<dyn PluginCollector>,
+        name: String,
+    },
 }
 
 /// Everything one loop needs.
@@ -48,11 +51,25 @@ const REPORT_NAMES: [&str; 5] = [
 ];
 
 /// Starts the loop on the current runtime.
-pub(crate) fn spawn(spec: LoopSpec, storage: Arc<dyn Appendable>, metrics: Arc<ScrapeMetrics>) -> LoopHandle {
+pub(crate) fn spawn(
+    spec: LoopSpec,
+    storage: Arc<dyn Appendable>,
+    metrics: Arc<ScrapeMetrics>,
+) -> LoopHandle {
     let cancel = CancellationToken::new();
     let stale_on_stop = Arc::new(AtomicBool::new(false));
-    let join = tokio::spawn(run(spec, storage, metrics, cancel.clone(), stale_on_stop.clone()));
-    LoopHandle { cancel, stale_on_stop, join }
+    let join = tokio::spawn(run(
+        spec,
+        storage,
+        metrics,
+        cancel.clone(),
+        stale_on_stop.clone(),
+    ));
+    LoopHandle {
+        cancel,
+        stale_on_stop,
+        join,
+    }
 }
 
 /// The delay before the first scrape: Prometheus' `Target.offset`, a stable position inside
@@ -116,7 +133,16 @@ async fn run(
         let fetched = fetch(&spec.source, target.interval.min(target.timeout)).await;
         let duration = started.elapsed();
         let (outcome, err) = tokio::task::block_in_place(|| {
-            ingest(&spec, &storage, &mut cache, &mut report_refs, &report_labels, fetched, ts, duration)
+            ingest(
+                &spec,
+                &storage,
+                &mut cache,
+                &mut report_refs,
+                &report_labels,
+                fetched,
+                ts,
+                duration,
+            )
         });
         metrics.observe(&job, duration, &outcome, err.as_ref());
         let mut st = target.status.write();
@@ -127,7 +153,11 @@ async fn run(
             None => {
                 st.health = TargetHealth::Up;
                 st.last_error.clear();
-                st.metadata = cache.metadata().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                st.metadata = cache
+                    .metadata()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
             }
             Some(e) => {
                 debug!(job = %job, url = %target.url, error = %e, "scrape failed");
@@ -155,7 +185,9 @@ async fn run(
 async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Format), Error> {
     match source {
         Source::Http(f) => {
-            let r = tokio::time::timeout(timeout, f.fetch(timeout)).await.map_err(|_| Error::Timeout)??;
+            let r = tokio::time::timeout(timeout, f.fetch(timeout))
+                .await
+                .map_err(|_| Error::Timeout)??;
             Ok((r.body, Format::from_content_type(&r.content_type)))
         }
         Source::Plugin { collector, name } => {

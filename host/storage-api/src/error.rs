@@ -26,7 +26,10 @@ pub enum Error {
 impl Error {
     /// Whether this error only rejects one sample and leaves the batch usable.
     pub fn is_sample_rejection(&self) -> bool {
-        matches!(self, Error::OutOfOrderSample | Error::DuplicateSampleForTimestamp | Error::OutOfBounds)
+        matches!(
+            self,
+            Error::OutOfOrderSample | Error::DuplicateSampleForTimestamp | Error::OutOfBounds
+        )
     }
 }
 

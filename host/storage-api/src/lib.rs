@@ -30,10 +30,21 @@ pub trait Appender: Send {
     /// Sample-level rejections ([`Error::OutOfOrderSample`], [`Error::DuplicateSampleForTimestamp`],
     /// [`Error::OutOfBounds`]) drop only that sample: the batch stays usable and the caller
     /// counts them. Any other error poisons the batch and the caller must roll back.
-    fn append(&mut self, series_ref: Option<SeriesRef>, labels: &Labels, t: TimestampMs, v: f64) -> Result<SeriesRef>;
+    fn append(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        v: f64,
+    ) -> Result<SeriesRef>;
 
     /// Records metric metadata for a series (type, help, unit). Optional for backends.
-    fn update_metadata(&mut self, _series_ref: SeriesRef, _labels: &Labels, _meta: &Metadata) -> Result<()> {
+    fn update_metadata(
+        &mut self,
+        _series_ref: SeriesRef,
+        _labels: &Labels,
+        _meta: &Metadata,
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -67,7 +78,12 @@ pub struct SelectHints {
 pub trait Querier: Send + Sync {
     /// Every series matching all `matchers`, sorted by labels when `sorted` is true.
     /// At least one matcher must match a non-empty value; callers enforce that rule.
-    fn select(&self, sorted: bool, hints: Option<&SelectHints>, matchers: &[Matcher]) -> Result<Vec<Series>>;
+    fn select(
+        &self,
+        sorted: bool,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Result<Vec<Series>>;
 
     /// Sorted distinct values of label `name` over series matching `matchers` (all series when
     /// `matchers` is empty).
@@ -87,7 +103,9 @@ pub struct Series {
 
 impl std::fmt::Debug for Series {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Series").field("labels", &self.labels).finish_non_exhaustive()
+        f.debug_struct("Series")
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
     }
 }
 
@@ -149,5 +167,7 @@ impl SampleIterator for VecSampleIterator {
 
 /// Whether a series with `labels` matches every matcher (absent labels read as `""`).
 pub fn labels_match(labels: &Labels, matchers: &[Matcher]) -> bool {
-    matchers.iter().all(|m| m.matches(labels.get_or_empty(&m.name)))
+    matchers
+        .iter()
+        .all(|m| m.matches(labels.get_or_empty(&m.name)))
 }

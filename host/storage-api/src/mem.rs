@@ -6,7 +6,10 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use sightline_model::{is_stale_nan, Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs};
 
-use crate::{labels_match, Appendable, Appender, Error, Querier, Queryable, Result, SelectHints, Series, VecSampleIterator};
+use crate::{
+    labels_match, Appendable, Appender, Error, Querier, Queryable, Result, SelectHints, Series,
+    VecSampleIterator,
+};
 
 #[derive(Default)]
 struct Inner {
@@ -60,12 +63,23 @@ struct MemAppender<'a> {
 
 impl Appendable for MemStorage {
     fn appender(&self) -> Box<dyn Appender + '_> {
-        Box::new(MemAppender { store: self, pending: Vec::new(), meta: Vec::new(), batch_last: HashMap::new() })
+        Box::new(MemAppender {
+            store: self,
+            pending: Vec::new(),
+            meta: Vec::new(),
+            batch_last: HashMap::new(),
+        })
     }
 }
 
 impl Appender for MemAppender<'_> {
-    fn append(&mut self, _r: Option<SeriesRef>, labels: &Labels, t: TimestampMs, v: f64) -> Result<SeriesRef> {
+    fn append(
+        &mut self,
+        _r: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        v: f64,
+    ) -> Result<SeriesRef> {
         if labels.is_empty() {
             return Err(Error::InvalidSeries(labels.to_string()));
         }
@@ -73,7 +87,10 @@ impl Appender for MemAppender<'_> {
             Some(s) => Some(*s),
             None => {
                 let g = self.store.inner.read();
-                g.by_labels.get(labels).and_then(|r| g.series.get(r)).and_then(|(_, s)| s.last().copied())
+                g.by_labels
+                    .get(labels)
+                    .and_then(|r| g.series.get(r))
+                    .and_then(|(_, s)| s.last().copied())
             }
         };
         if let Some(last) = last {
@@ -139,7 +156,11 @@ struct MemQuerier<'a> {
 
 impl Queryable for MemStorage {
     fn querier(&self, min_t: TimestampMs, max_t: TimestampMs) -> Result<Box<dyn Querier + '_>> {
-        Ok(Box::new(MemQuerier { store: self, min_t, max_t }))
+        Ok(Box::new(MemQuerier {
+            store: self,
+            min_t,
+            max_t,
+        }))
     }
 }
 
@@ -159,14 +180,21 @@ impl MemQuerier<'_> {
 }
 
 impl Querier for MemQuerier<'_> {
-    fn select(&self, sorted: bool, _hints: Option<&SelectHints>, matchers: &[Matcher]) -> Result<Vec<Series>> {
+    fn select(
+        &self,
+        sorted: bool,
+        _hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Result<Vec<Series>> {
         let mut v = self.matching(matchers);
         if sorted {
             v.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        Ok(v
-            .into_iter()
-            .map(|(labels, s)| Series { labels, samples: Box::new(VecSampleIterator::new(s)) })
+        Ok(v.into_iter()
+            .map(|(labels, s)| Series {
+                labels,
+                samples: Box::new(VecSampleIterator::new(s)),
+            })
             .collect())
     }
 
@@ -192,8 +220,8 @@ impl Querier for MemQuerier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_model::MatchOp;
     use crate::SampleIterator;
+    use sightline_model::MatchOp;
 
     fn l(pairs: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(pairs.iter().copied())
@@ -203,17 +231,25 @@ mod tests {
     fn append_commit_query() {
         let s = MemStorage::new();
         let mut a = s.appender();
-        a.append(None, &l(&[("__name__", "up"), ("job", "a")]), 1000, 1.0).unwrap();
-        a.append(None, &l(&[("__name__", "up"), ("job", "b")]), 1000, 0.0).unwrap();
-        a.append(None, &l(&[("__name__", "up"), ("job", "a")]), 2000, 1.0).unwrap();
+        a.append(None, &l(&[("__name__", "up"), ("job", "a")]), 1000, 1.0)
+            .unwrap();
+        a.append(None, &l(&[("__name__", "up"), ("job", "b")]), 1000, 0.0)
+            .unwrap();
+        a.append(None, &l(&[("__name__", "up"), ("job", "a")]), 2000, 1.0)
+            .unwrap();
         assert_eq!(s.num_series(), 0, "invisible before commit");
         a.commit().unwrap();
         let q = s.querier(0, 1500).unwrap();
-        let res = q.select(true, None, &[Matcher::equal("__name__", "up")]).unwrap();
+        let res = q
+            .select(true, None, &[Matcher::equal("__name__", "up")])
+            .unwrap();
         assert_eq!(res.len(), 2);
         let m = Matcher::new(MatchOp::RegexMatch, "job", "a").unwrap();
         let mut res = q.select(true, None, &[m]).unwrap();
-        assert_eq!(res[0].samples.collect_all(), vec![Sample { t: 1000, v: 1.0 }]);
+        assert_eq!(
+            res[0].samples.collect_all(),
+            vec![Sample { t: 1000, v: 1.0 }]
+        );
         assert_eq!(q.label_values("job", &[]).unwrap(), vec!["a", "b"]);
         assert_eq!(q.label_names(&[]).unwrap(), vec!["__name__", "job"]);
     }
@@ -226,15 +262,28 @@ mod tests {
         a.append(None, &lbl, 2000, 1.0).unwrap();
         a.commit().unwrap();
         let mut a = s.appender();
-        assert!(matches!(a.append(None, &lbl, 1000, 1.0), Err(Error::OutOfOrderSample)));
-        assert!(matches!(a.append(None, &lbl, 2000, 2.0), Err(Error::DuplicateSampleForTimestamp)));
+        assert!(matches!(
+            a.append(None, &lbl, 1000, 1.0),
+            Err(Error::OutOfOrderSample)
+        ));
+        assert!(matches!(
+            a.append(None, &lbl, 2000, 2.0),
+            Err(Error::DuplicateSampleForTimestamp)
+        ));
         assert!(a.append(None, &lbl, 2000, 1.0).is_ok());
         a.rollback().unwrap();
     }
 
     #[test]
     fn seek_skips() {
-        let mut it = VecSampleIterator::new((0..10).map(|i| Sample { t: i * 10, v: i as f64 }).collect());
+        let mut it = VecSampleIterator::new(
+            (0..10)
+                .map(|i| Sample {
+                    t: i * 10,
+                    v: i as f64,
+                })
+                .collect(),
+        );
         assert_eq!(it.seek(35), Some(Sample { t: 40, v: 4.0 }));
         assert_eq!(it.next_sample(), Some(Sample { t: 50, v: 5.0 }));
     }

@@ -13,7 +13,9 @@ mod metrics;
 pub mod names;
 mod process;
 
-pub use metrics::{Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, Registry, DEFAULT_BUCKETS};
+pub use metrics::{
+    Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, Registry, DEFAULT_BUCKETS,
+};
 pub use process::process_families;
 
 use sightline_model::{Labels, MetricType};

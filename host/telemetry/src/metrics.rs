@@ -10,7 +10,9 @@ use sightline_model::{format_go_float, Labels, MetricType};
 use crate::{Family, FamilySample};
 
 /// Prometheus' default histogram buckets.
-pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Debug, Default)]
 struct AtomicF64(AtomicU64);
@@ -26,7 +28,10 @@ impl AtomicF64 {
         let mut cur = self.0.load(Ordering::Relaxed);
         loop {
             let new = (f64::from_bits(cur) + d).to_bits();
-            match self.0.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+            match self
+                .0
+                .compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => return,
                 Err(x) => cur = x,
             }
@@ -91,7 +96,12 @@ impl Histogram {
 
     fn with_shared_bounds(bounds: Arc<[f64]>) -> Self {
         let counts = (0..bounds.len()).map(|_| AtomicU64::new(0)).collect();
-        Histogram { bounds, counts, sum: AtomicF64::default(), count: AtomicU64::new(0) }
+        Histogram {
+            bounds,
+            counts,
+            sum: AtomicF64::default(),
+            count: AtomicU64::new(0),
+        }
     }
 
     /// Records one observation.
@@ -120,14 +130,30 @@ impl Histogram {
             cum += c.load(Ordering::Relaxed);
             let mut lb = base.builder();
             lb.set("le", format_go_float(*b));
-            out.push(FamilySample { suffix: "_bucket", labels: lb.build(), value: cum as f64 });
+            out.push(FamilySample {
+                suffix: "_bucket",
+                labels: lb.build(),
+                value: cum as f64,
+            });
         }
         let count = self.count();
         let mut lb = base.builder();
         lb.set("le", "+Inf");
-        out.push(FamilySample { suffix: "_bucket", labels: lb.build(), value: count as f64 });
-        out.push(FamilySample { suffix: "_sum", labels: base.clone(), value: self.sum() });
-        out.push(FamilySample { suffix: "_count", labels: base.clone(), value: count as f64 });
+        out.push(FamilySample {
+            suffix: "_bucket",
+            labels: lb.build(),
+            value: count as f64,
+        });
+        out.push(FamilySample {
+            suffix: "_sum",
+            labels: base.clone(),
+            value: self.sum(),
+        });
+        out.push(FamilySample {
+            suffix: "_count",
+            labels: base.clone(),
+            value: count as f64,
+        });
     }
 }
 
@@ -140,7 +166,10 @@ struct Vector<T> {
 
 impl<T> Vector<T> {
     fn new(label_names: &[&'static str]) -> Self {
-        Vector { label_names: label_names.to_vec(), children: RwLock::new(BTreeMap::new()) }
+        Vector {
+            label_names: label_names.to_vec(),
+            children: RwLock::new(BTreeMap::new()),
+        }
     }
 
     fn with(&self, values: &[&str], make: impl FnOnce() -> T) -> Arc<T> {
@@ -149,7 +178,11 @@ impl<T> Vector<T> {
         if let Some(c) = self.children.read().get(&key) {
             return c.clone();
         }
-        self.children.write().entry(key).or_insert_with(|| Arc::new(make())).clone()
+        self.children
+            .write()
+            .entry(key)
+            .or_insert_with(|| Arc::new(make()))
+            .clone()
     }
 
     fn remove(&self, values: &[&str]) {
@@ -159,7 +192,12 @@ impl<T> Vector<T> {
 
     fn each(&self, mut f: impl FnMut(Labels, &T)) {
         for (vals, c) in self.children.read().iter() {
-            let labels = Labels::from_pairs(self.label_names.iter().copied().zip(vals.iter().map(String::as_str)));
+            let labels = Labels::from_pairs(
+                self.label_names
+                    .iter()
+                    .copied()
+                    .zip(vals.iter().map(String::as_str)),
+            );
             f(labels, c);
         }
     }
@@ -235,7 +273,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("n_entries", &self.entries.read().len()).finish()
+        f.debug_struct("Registry")
+            .field("n_entries", &self.entries.read().len())
+            .finish()
     }
 }
 
@@ -264,21 +304,36 @@ impl Registry {
     }
 
     /// Registers a histogram.
-    pub fn histogram(&self, name: &'static str, help: &'static str, bounds: &[f64]) -> Arc<Histogram> {
+    pub fn histogram(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        bounds: &[f64],
+    ) -> Arc<Histogram> {
         let h = Arc::new(Histogram::new(bounds));
         self.push(name, help, Metric::Histogram(h.clone()));
         h
     }
 
     /// Registers a counter vector.
-    pub fn counter_vec(&self, name: &'static str, help: &'static str, labels: &[&'static str]) -> Arc<CounterVec> {
+    pub fn counter_vec(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[&'static str],
+    ) -> Arc<CounterVec> {
         let v = Arc::new(CounterVec(Vector::new(labels)));
         self.push(name, help, Metric::CounterVec(v.clone()));
         v
     }
 
     /// Registers a gauge vector.
-    pub fn gauge_vec(&self, name: &'static str, help: &'static str, labels: &[&'static str]) -> Arc<GaugeVec> {
+    pub fn gauge_vec(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[&'static str],
+    ) -> Arc<GaugeVec> {
         let v = Arc::new(GaugeVec(Vector::new(labels)));
         self.push(name, help, Metric::GaugeVec(v.clone()));
         v
@@ -292,7 +347,10 @@ impl Registry {
         labels: &[&'static str],
         bounds: &[f64],
     ) -> Arc<HistogramVec> {
-        let v = Arc::new(HistogramVec { inner: Vector::new(labels), bounds: bounds.into() });
+        let v = Arc::new(HistogramVec {
+            inner: Vector::new(labels),
+            bounds: bounds.into(),
+        });
         self.push(name, help, Metric::HistogramVec(v.clone()));
         v
     }
@@ -313,7 +371,13 @@ impl Registry {
                 metric_type: t,
                 samples,
             };
-            let one = |v: f64| vec![FamilySample { suffix: "", labels: Labels::empty(), value: v }];
+            let one = |v: f64| {
+                vec![FamilySample {
+                    suffix: "",
+                    labels: Labels::empty(),
+                    value: v,
+                }]
+            };
             match &e.metric {
                 Metric::Counter(c) => out.push(fam(MetricType::Counter, one(c.get()))),
                 Metric::Gauge(g) => out.push(fam(MetricType::Gauge, one(g.get()))),
@@ -324,12 +388,24 @@ impl Registry {
                 }
                 Metric::CounterVec(v) => {
                     let mut s = Vec::new();
-                    v.0.each(|labels, c| s.push(FamilySample { suffix: "", labels, value: c.get() }));
+                    v.0.each(|labels, c| {
+                        s.push(FamilySample {
+                            suffix: "",
+                            labels,
+                            value: c.get(),
+                        })
+                    });
                     out.push(fam(MetricType::Counter, s));
                 }
                 Metric::GaugeVec(v) => {
                     let mut s = Vec::new();
-                    v.0.each(|labels, g| s.push(FamilySample { suffix: "", labels, value: g.get() }));
+                    v.0.each(|labels, g| {
+                        s.push(FamilySample {
+                            suffix: "",
+                            labels,
+                            value: g.get(),
+                        })
+                    });
                     out.push(fam(MetricType::Gauge, s));
                 }
                 Metric::HistogramVec(v) => {

@@ -17,7 +17,8 @@ pub const SCRAPE_BODY_BYTES: &str = "sightline_scrape_body_bytes";
 
 // Config.
 pub const CONFIG_LAST_RELOAD_SUCCESSFUL: &str = "sightline_config_last_reload_successful";
-pub const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS: &str = "sightline_config_last_reload_success_timestamp_seconds";
+pub const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS: &str =
+    "sightline_config_last_reload_success_timestamp_seconds";
 pub const CONFIG_RELOADS: &str = "sightline_config_reloads";
 
 // HTTP.

@@ -9,7 +9,11 @@ fn gauge(name: &str, help: &str, v: f64, t: MetricType) -> Family {
         name: name.to_string(),
         help: help.to_string(),
         metric_type: t,
-        samples: vec![FamilySample { suffix: "", labels: Labels::empty(), value: v }],
+        samples: vec![FamilySample {
+            suffix: "",
+            labels: Labels::empty(),
+            value: v,
+        }],
     }
 }
 
@@ -35,7 +39,12 @@ pub fn process_families() -> Vec<Family> {
                 ));
             }
             if let Some(vsize) = num(20) {
-                out.push(gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", vsize, MetricType::Gauge));
+                out.push(gauge(
+                    "process_virtual_memory_bytes",
+                    "Virtual memory size in bytes.",
+                    vsize,
+                    MetricType::Gauge,
+                ));
             }
             if let Some(rss) = num(21) {
                 out.push(gauge(
@@ -56,7 +65,12 @@ pub fn process_families() -> Vec<Family> {
         }
     }
     if let Ok(rd) = std::fs::read_dir("/proc/self/fd") {
-        out.push(gauge("process_open_fds", "Number of open file descriptors.", rd.count() as f64, MetricType::Gauge));
+        out.push(gauge(
+            "process_open_fds",
+            "Number of open file descriptors.",
+            rd.count() as f64,
+            MetricType::Gauge,
+        ));
     }
     if let Ok(limits) = std::fs::read_to_string("/proc/self/limits") {
         if let Some(v) = limits
@@ -65,7 +79,12 @@ pub fn process_families() -> Vec<Family> {
             .and_then(|l| l.split_whitespace().nth(3))
             .and_then(|s| s.parse::<f64>().ok())
         {
-            out.push(gauge("process_max_fds", "Maximum number of open file descriptors.", v, MetricType::Gauge));
+            out.push(gauge(
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+                v,
+                MetricType::Gauge,
+            ));
         }
     }
     out
@@ -73,7 +92,9 @@ pub fn process_families() -> Vec<Family> {
 
 fn boot_time() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/stat").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 #[allow(unsafe_code)]
@@ -104,11 +125,27 @@ mod tests {
     fn reads_own_process() {
         let f = super::process_families();
         let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
-        assert!(names.contains(&"process_resident_memory_bytes"), "{names:?}");
-        let rss = f.iter().find(|f| f.name == "process_resident_memory_bytes").unwrap().samples[0].value;
+        assert!(
+            names.contains(&"process_resident_memory_bytes"),
+            "{names:?}"
+        );
+        let rss = f
+            .iter()
+            .find(|f| f.name == "process_resident_memory_bytes")
+            .unwrap()
+            .samples[0]
+            .value;
         assert!(rss > 1e5, "rss {rss}");
-        let start = f.iter().find(|f| f.name == "process_start_time_seconds").unwrap().samples[0].value;
+        let start = f
+            .iter()
+            .find(|f| f.name == "process_start_time_seconds")
+            .unwrap()
+            .samples[0]
+            .value;
         let now = sightline_model::now_ms() as f64 / 1000.0;
-        assert!(start <= now + 1.0 && start > now - 86400.0 * 365.0, "start {start} now {now}");
+        assert!(
+            start <= now + 1.0 && start > now - 86400.0 * 365.0,
+            "start {start} now {now}"
+        );
     }
 }

@@ -7,13 +7,26 @@ use crate::support::{eventually, http_get, http_request, shared_dir, Daemon, Tar
 const TEXT: &str = "text/plain; version=0.0.4";
 
 fn form_post(d: &Daemon, path: &str, body: &str) -> (u16, Value) {
-    let (code, b) = http_request(&d.addr, "POST", path, &[("Content-Type", "application/x-www-form-urlencoded")], body.as_bytes()).unwrap();
-    (code, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}")))
+    let (code, b) = http_request(
+        &d.addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    )
+    .unwrap();
+    (
+        code,
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}")),
+    )
 }
 
 fn get(d: &Daemon, path: &str) -> (u16, Value) {
     let (code, b) = http_get(&d.addr, path).unwrap();
-    (code, serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}")))
+    (
+        code,
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}")),
+    )
 }
 
 #[test]
@@ -32,52 +45,115 @@ fn query_endpoints_over_scraped_data() {
     assert_eq!(v["data"]["resultType"], "vector");
     let r = &v["data"]["result"][0];
     assert_eq!(r["metric"]["job"], "app");
-    assert!(r["value"][0].is_number() && r["value"][1].is_string(), "{r}");
+    assert!(
+        r["value"][0].is_number() && r["value"][1].is_string(),
+        "{r}"
+    );
 
     // Aggregation over the scraped series.
-    let (_, v) = get(&d, "/api/v1/query?query=sum%20by%20(job)%20(http_requests_total)");
+    let (_, v) = get(
+        &d,
+        "/api/v1/query?query=sum%20by%20(job)%20(http_requests_total)",
+    );
     assert_eq!(v["data"]["result"][0]["value"][1], "12");
     // Scalars and strings.
     let (_, v) = get(&d, "/api/v1/query?query=1%2B1&time=4");
-    assert_eq!(v["data"], serde_json::json!({"resultType": "scalar", "result": [4, "2"]}));
+    assert_eq!(
+        v["data"],
+        serde_json::json!({"resultType": "scalar", "result": [4, "2"]})
+    );
     // Range query: points exactly at start + k*step.
     let now = sightline_model::now_ms() / 1000;
-    let (code, v) = form_post(&d, "/api/v1/query_range", &format!("query=up&start={}&end={}&step=1", now - 5, now + 2));
+    let (code, v) = form_post(
+        &d,
+        "/api/v1/query_range",
+        &format!("query=up&start={}&end={}&step=1", now - 5, now + 2),
+    );
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["data"]["resultType"], "matrix");
-    for p in v["data"]["result"][0]["values"].as_array().unwrap_or_else(|| panic!("no values: {v}")) {
+    for p in v["data"]["result"][0]["values"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no values: {v}"))
+    {
         let ts = p[0].as_f64().unwrap();
         assert_eq!(ts.fract(), 0.0, "aligned to the step grid: {ts}");
     }
     // Errors: types, statuses and positions as Prometheus.
     let (code, v) = get(&d, "/api/v1/query?query=sum(");
     assert_eq!((code, v["errorType"].as_str()), (400, Some("bad_data")));
-    assert!(v["error"].as_str().unwrap().starts_with("invalid parameter \"query\": 1:"), "{v}");
-    let (code, v) = get(&d, &format!("/api/v1/query_range?query=up&start={}&end={}&step=0", now, now));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid parameter \"query\": 1:"),
+        "{v}"
+    );
+    let (code, v) = get(
+        &d,
+        &format!(
+            "/api/v1/query_range?query=up&start={}&end={}&step=0",
+            now, now
+        ),
+    );
     assert_eq!(code, 400);
-    assert!(v["error"].as_str().unwrap().contains("zero or negative query resolution step widths"), "{v}");
-    let (code, v) = get(&d, &format!("/api/v1/query_range?query=up&start={}&end={}&step=1", now, now - 10));
-    assert_eq!((code, v["error"].as_str()), (400, Some("end timestamp must not be before start time")));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("zero or negative query resolution step widths"),
+        "{v}"
+    );
+    let (code, v) = get(
+        &d,
+        &format!(
+            "/api/v1/query_range?query=up&start={}&end={}&step=1",
+            now,
+            now - 10
+        ),
+    );
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("end timestamp must not be before start time"))
+    );
     let (code, _) = get(&d, "/api/v1/query?query=up&time=banana");
     assert_eq!(code, 400);
     // Metadata endpoints.
     let (_, v) = get(&d, "/api/v1/labels");
-    assert!(v["data"].as_array().unwrap().iter().any(|x| x == "status"), "{v}");
+    assert!(
+        v["data"].as_array().unwrap().iter().any(|x| x == "status"),
+        "{v}"
+    );
     let (_, v) = get(&d, "/api/v1/label/status/values");
     assert_eq!(v["data"], serde_json::json!(["200", "500"]));
-    let (_, v) = form_post(&d, "/api/v1/series", "match[]=http_requests_total{status=\"500\"}");
+    let (_, v) = form_post(
+        &d,
+        "/api/v1/series",
+        "match[]=http_requests_total{status=\"500\"}",
+    );
     assert_eq!(v["data"].as_array().unwrap().len(), 1);
     let (code, v) = get(&d, "/api/v1/series");
-    assert_eq!((code, v["error"].as_str()), (400, Some("no match[] parameter provided")));
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("no match[] parameter provided"))
+    );
     let (code, v) = get(&d, "/api/v1/series?match[]=%7Bjob%3D~%22.*%22%7D");
     assert_eq!((code, v["errorType"].as_str()), (400, Some("bad_data")));
-    assert!(v["error"].as_str().unwrap().contains("at least one non-empty matcher"), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("at least one non-empty matcher"),
+        "{v}"
+    );
     let (_, v) = get(&d, "/api/v1/label/__name__/values?limit=1");
     assert_eq!(v["data"].as_array().unwrap().len(), 1);
     assert_eq!(v["warnings"][0], "results truncated due to limit");
     let (_, v) = get(&d, "/api/v1/metadata?metric=http_requests_total");
     assert_eq!(v["data"]["http_requests_total"][0]["type"], "counter");
-    assert_eq!(v["data"]["http_requests_total"][0]["help"], "Total requests");
+    assert_eq!(
+        v["data"]["http_requests_total"][0]["help"],
+        "Total requests"
+    );
     let (_, v) = get(&d, "/api/v1/format_query?query=foo/bar");
     assert_eq!(v["data"], "foo / bar");
     let (_, v) = get(&d, "/api/v1/query_exemplars?query=test&start=1&end=2");
@@ -99,7 +175,8 @@ fn conformance_grafana_client() {
         .arg(format!("http://{}", d.addr))
         .output()
         .expect("python3 runs the peer's Grafana client");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     println!("{}", text.trim_end());
     assert!(out.status.success(), "{text}");
 }
@@ -116,7 +193,8 @@ fn conformance_openmetrics_scrape_suite() {
         .arg("5")
         .output()
         .expect("python3 runs the peer's OpenMetrics scrape suite");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     println!("{}", text.trim_end());
     assert!(out.status.success(), "{text}");
 }

@@ -5,7 +5,10 @@ use serde_json::Value;
 use crate::support::{eventually, http_get, http_request, Daemon, TargetServer};
 
 fn targets(d: &Daemon) -> Vec<Value> {
-    d.get_json("/api/v1/targets")["data"]["activeTargets"].as_array().cloned().unwrap_or_default()
+    d.get_json("/api/v1/targets")["data"]["activeTargets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn target_of<'a>(ts: &'a [Value], pool: &str) -> Option<&'a Value> {
@@ -20,7 +23,9 @@ fn embedded_default_config_scrapes_itself() {
     let d = Daemon::start(None, &[]);
     let t = eventually(30, "self-scrape up", || {
         let ts = targets(&d);
-        target_of(&ts, "sightline").filter(|t| t["health"] == "up").cloned()
+        target_of(&ts, "sightline")
+            .filter(|t| t["health"] == "up")
+            .cloned()
     });
     assert_eq!(t["labels"]["job"], "sightline");
     assert_eq!(t["labels"]["instance"], d.addr.as_str());
@@ -55,22 +60,45 @@ fn targets_report_up_down_and_parse_errors() {
     let b = target_of(&ts, "bad").unwrap();
     assert_eq!(b["health"], "down");
     let err = b["lastError"].as_str().unwrap();
-    assert!(err.contains("1:"), "parse error must carry its location: {err}");
+    assert!(
+        err.contains("1:"),
+        "parse error must carry its location: {err}"
+    );
     let o = target_of(&ts, "omeof").unwrap();
-    assert_eq!(o["health"], "down", "OpenMetrics without # EOF must fail: {o}");
+    assert_eq!(
+        o["health"], "down",
+        "OpenMetrics without # EOF must fail: {o}"
+    );
     let x = target_of(&ts, "dead").unwrap();
     assert_eq!(x["health"], "down");
     assert!(!x["lastError"].as_str().unwrap().is_empty());
     // The scraper negotiated OpenMetrics first and told the target its timeout.
-    let reqs = good.requests.lock().unwrap().join("\n").to_ascii_lowercase();
-    assert!(reqs.contains("accept: application/openmetrics-text;version=1.0.0"), "{reqs}");
-    assert!(reqs.contains("x-prometheus-scrape-timeout-seconds: 0.5"), "{reqs}");
+    let reqs = good
+        .requests
+        .lock()
+        .unwrap()
+        .join("\n")
+        .to_ascii_lowercase();
+    assert!(
+        reqs.contains("accept: application/openmetrics-text;version=1.0.0"),
+        "{reqs}"
+    );
+    assert!(
+        reqs.contains("x-prometheus-scrape-timeout-seconds: 0.5"),
+        "{reqs}"
+    );
     // Pools in config order.
     let pools = d.get_json("/api/v1/scrape_pools");
-    assert_eq!(pools["data"]["scrapePools"], serde_json::json!(["good", "bad", "omeof", "dead"]));
+    assert_eq!(
+        pools["data"]["scrapePools"],
+        serde_json::json!(["good", "bad", "omeof", "dead"])
+    );
     // Filters.
     let only_bad = d.get_json("/api/v1/targets?scrapePool=bad&state=active");
-    assert_eq!(only_bad["data"]["activeTargets"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        only_bad["data"]["activeTargets"].as_array().unwrap().len(),
+        1
+    );
     assert!(only_bad["data"].get("droppedTargets").is_none());
 }
 
@@ -84,7 +112,10 @@ fn relabel_drop_shows_dropped_targets() {
     let d = Daemon::start(Some(&cfg), &[]);
     let v = d.get_json("/api/v1/targets");
     assert_eq!(v["data"]["activeTargets"].as_array().unwrap().len(), 1);
-    assert_eq!(v["data"]["droppedTargets"][0]["discoveredLabels"]["__address__"], "drop.me:1");
+    assert_eq!(
+        v["data"]["droppedTargets"][0]["discoveredLabels"]["__address__"],
+        "drop.me:1"
+    );
     assert_eq!(v["data"]["droppedTargetCounts"]["j"], 1);
 }
 
@@ -96,7 +127,10 @@ fn status_endpoints_and_secret_redaction() {
     let yaml = c["data"]["yaml"].as_str().unwrap();
     assert!(!yaml.contains("hunter2"), "{yaml}");
     assert!(yaml.contains("<secret>"), "{yaml}");
-    assert!(yaml.contains("scrape_interval: 1m"), "defaults are filled in: {yaml}");
+    assert!(
+        yaml.contains("scrape_interval: 1m"),
+        "defaults are filled in: {yaml}"
+    );
     let f = d.get_json("/api/v1/status/flags");
     assert_eq!(f["data"]["storage.tsdb.retention.time"], "30d");
     assert_eq!(f["data"]["web.listen-address"], d.addr.as_str());
@@ -110,7 +144,14 @@ fn status_endpoints_and_secret_redaction() {
     let (code, _) = http_get(&d.addr, "/-/reload").unwrap();
     assert_eq!(code, 405);
     // CORS headers on API responses with an Origin.
-    let (code, _) = http_request(&d.addr, "OPTIONS", "/api/v1/targets", &[("Origin", "http://x")], b"").unwrap();
+    let (code, _) = http_request(
+        &d.addr,
+        "OPTIONS",
+        "/api/v1/targets",
+        &[("Origin", "http://x")],
+        b"",
+    )
+    .unwrap();
     assert_eq!(code, 200);
 }
 
@@ -119,10 +160,22 @@ fn metrics_endpoint_in_both_formats() {
     let d = Daemon::start(Some("scrape_configs: []\n"), &[]);
     let (code, text) = http_get(&d.addr, "/metrics").unwrap();
     assert_eq!(code, 200);
-    for want in ["process_resident_memory_bytes", "process_cpu_seconds_total", "sightline_config_last_reload_successful 1", "sightline_build_info{"] {
+    for want in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "sightline_config_last_reload_successful 1",
+        "sightline_build_info{",
+    ] {
         assert!(text.contains(want), "missing {want} in:\n{text}");
     }
-    let (code, om) = http_request(&d.addr, "GET", "/metrics", &[("Accept", "application/openmetrics-text;version=1.0.0")], b"").unwrap();
+    let (code, om) = http_request(
+        &d.addr,
+        "GET",
+        "/metrics",
+        &[("Accept", "application/openmetrics-text;version=1.0.0")],
+        b"",
+    )
+    .unwrap();
     assert_eq!(code, 200);
     assert!(om.trim_end().ends_with("# EOF"), "{om}");
     // What we expose must parse with our own strict OpenMetrics parser.
@@ -136,14 +189,24 @@ fn reload_rejects_bad_config_and_applies_good_one() {
     let t = TargetServer::start(TEXT, "m 1\n");
     let cfg = format!("global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: one\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
     let d = Daemon::start(Some(&cfg), &[]);
-    std::fs::write(d.config_path(), "scrape_configs:\n- job_name: one\n  bogus_key: 1\n").unwrap();
+    std::fs::write(
+        d.config_path(),
+        "scrape_configs:\n- job_name: one\n  bogus_key: 1\n",
+    )
+    .unwrap();
     let (code, body) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
     assert_eq!(code, 500, "{body}");
     assert!(body.contains("bogus_key"), "{body}");
     assert_eq!(targets(&d).len(), 1, "old config keeps running");
     let m = http_get(&d.addr, "/metrics").unwrap().1;
-    assert!(m.contains("sightline_config_last_reload_successful 0"), "{m}");
-    let cfg2 = format!("{cfg}- job_name: two\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
+    assert!(
+        m.contains("sightline_config_last_reload_successful 0"),
+        "{m}"
+    );
+    let cfg2 = format!(
+        "{cfg}- job_name: two\n  static_configs: [{{targets: ['{}']}}]\n",
+        t.addr
+    );
     std::fs::write(d.config_path(), cfg2).unwrap();
     d.send_signal("HUP");
     eventually(10, "job two after SIGHUP", || {
@@ -167,7 +230,10 @@ fn seed_config_runs_with_targets_down() {
     // rule_files refer to alerts.yml next to the config; the seed's targets are not running.
     let d = Daemon::start(Some(&seed), &[]);
     let ts = targets(&d);
-    let jobs: Vec<&str> = ts.iter().map(|t| t["scrapePool"].as_str().unwrap()).collect();
+    let jobs: Vec<&str> = ts
+        .iter()
+        .map(|t| t["scrapePool"].as_str().unwrap())
+        .collect();
     for j in ["app", "node", "postgres"] {
         assert!(jobs.contains(&j), "{jobs:?}");
     }
@@ -186,16 +252,33 @@ fn data_survives_restart_and_tsdb_status() {
         (v["data"]["result"].as_array().map(|a| a.len()) == Some(1)).then_some(())
     });
     let st = d.get_json("/api/v1/status/tsdb");
-    assert!(st["data"]["headStats"]["numSeries"].as_u64().unwrap() >= 6, "{st}");
-    assert!(st["data"]["seriesCountByMetricName"].as_array().unwrap().iter().any(|p| p["name"] == "persisted_metric"), "{st}");
-    let (code, body) = http_request(&d.addr, "POST", "/api/v1/admin/tsdb/snapshot", &[], b"").unwrap();
+    assert!(
+        st["data"]["headStats"]["numSeries"].as_u64().unwrap() >= 6,
+        "{st}"
+    );
+    assert!(
+        st["data"]["seriesCountByMetricName"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "persisted_metric"),
+        "{st}"
+    );
+    let (code, body) =
+        http_request(&d.addr, "POST", "/api/v1/admin/tsdb/snapshot", &[], b"").unwrap();
     assert_eq!(code, 500, "admin API is off by default: {body}");
     assert!(body.contains("\"errorType\":\"unavailable\""), "{body}");
     let end = sightline_model::now_ms() / 1000 + 1;
     let dir = d.stop();
     // Restart on the same data without the target: the old samples are still there.
     let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &[]);
-    let v = d.get_json(&format!("/api/v1/query?query=count_over_time(persisted_metric[1h])&time={end}"));
-    let n: f64 = v["data"]["result"][0]["value"][1].as_str().unwrap_or("0").parse().unwrap();
+    let v = d.get_json(&format!(
+        "/api/v1/query?query=count_over_time(persisted_metric[1h])&time={end}"
+    ));
+    let n: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or("0")
+        .parse()
+        .unwrap();
     assert!(n >= 1.0, "samples survive a restart: {v}");
 }

@@ -13,12 +13,20 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_sightline");
 /// The shared read-only material (conformance suites, seed) beside the repository.
 pub(crate) fn shared_dir() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(p.is_dir(), "shared material not found at {} (it sits beside the repository)", p.display());
+    assert!(
+        p.is_dir(),
+        "shared material not found at {} (it sits beside the repository)",
+        p.display()
+    );
     p
 }
 
 pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running daemon; killed when dropped.
@@ -42,8 +50,14 @@ impl Daemon {
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .arg(format!("--web.listen-address={addr}"))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--plugins.dir={}", dir.path().join("plugins").display()));
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!(
+                "--plugins.dir={}",
+                dir.path().join("plugins").display()
+            ));
         if let Some(c) = config {
             let p = dir.path().join("prometheus.yml");
             std::fs::write(&p, c).unwrap();
@@ -87,7 +101,10 @@ impl Daemon {
     /// Sends a signal and waits (at most 20 s) for the exit status.
     pub(crate) fn signal_and_wait(&mut self, sig: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let st = Command::new("kill").args([&format!("-{sig}"), &pid]).status().unwrap();
+        let st = Command::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .unwrap();
         assert!(st.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -108,7 +125,10 @@ impl Daemon {
     }
 
     pub(crate) fn send_signal(&self, sig: &str) {
-        let st = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        let st = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(st.success());
     }
 }
@@ -127,16 +147,28 @@ pub(crate) fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {secs}s waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 /// Minimal HTTP/1.1 request over loopback (no keep-alive), returning status and body.
-pub(crate) fn http_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, String)> {
+pub(crate) fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -148,7 +180,14 @@ pub(crate) fn http_request(addr: &str, method: &str, path: &str, headers: &[(&st
     let text = String::from_utf8_lossy(&buf).to_string();
     let code = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Ok((code, body))
 }
 
@@ -181,7 +220,10 @@ impl TargetServer {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap().to_string();
-        let body = Arc::new(Mutex::new((content_type.to_string(), body.as_bytes().to_vec())));
+        let body = Arc::new(Mutex::new((
+            content_type.to_string(),
+            body.as_bytes().to_vec(),
+        )));
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (b, st, rq) = (body.clone(), stop.clone(), requests.clone());
@@ -193,7 +235,9 @@ impl TargetServer {
                         let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
                         let mut buf = [0u8; 8192];
                         let n = s.read(&mut buf).unwrap_or(0);
-                        rq.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).to_string());
+                        rq.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&buf[..n]).to_string());
                         let (ct, body) = b.lock().unwrap().clone();
                         let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                         let _ = s.write_all(head.as_bytes());
@@ -203,7 +247,11 @@ impl TargetServer {
                 }
             }
         });
-        TargetServer { addr, stop, requests }
+        TargetServer {
+            addr,
+            stop,
+            requests,
+        }
     }
 }
 
