@@ -2,6 +2,9 @@
 //! loopback port with its own data directory, talks HTTP to it, and stops it. Every wait is
 //! bounded; every process is killed on drop.
 
+// Test support code panics on purpose: a failed setup step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod check;
 mod query;
 mod serve;
