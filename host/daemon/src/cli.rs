@@ -191,6 +191,13 @@ pub(crate) struct ServeArgs {
     #[arg(long = "storage.tsdb.retention.size", value_parser = parse_bytes)]
     pub(crate) retention_size: Option<u64>,
 
+    /// When the WAL is fsynced: `always` (every commit; a power loss loses nothing
+    /// acknowledged), `never` (left to the OS), or a duration such as `1s` (the default: a
+    /// power loss may lose up to that much). A crash of the process alone never loses an
+    /// acknowledged sample.
+    #[arg(long = "storage.tsdb.wal-fsync", default_value = "1s")]
+    pub(crate) wal_fsync: String,
+
     /// Address to listen on for the web UI, API and telemetry.
     #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
     pub(crate) listen_address: String,
@@ -260,6 +267,7 @@ impl ServeArgs {
                     .map(|b| format!("{b}B"))
                     .unwrap_or_else(|| "0B".into()),
             ),
+            ("storage.tsdb.wal-fsync".into(), self.wal_fsync.clone()),
             ("web.listen-address".into(), self.listen_address.clone()),
             ("web.config.file".into(), opt(&self.web_config_file)),
             (

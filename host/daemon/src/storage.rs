@@ -18,6 +18,15 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
     let mut opts = TsdbOptions::new(args.storage_path.clone());
     opts.retention_time = args.retention_time;
     opts.retention_size = args.retention_size.filter(|b| *b > 0);
+    opts.wal_fsync = match args.wal_fsync.as_str() {
+        "always" => sightline_tsdb::FsyncPolicy::Always,
+        "never" => sightline_tsdb::FsyncPolicy::Never,
+        d => sightline_tsdb::FsyncPolicy::Interval(
+            sightline_model::parse_duration(d).with_context(|| {
+                format!("--storage.tsdb.wal-fsync: expected always, never or a duration, got {d:?}")
+            })?,
+        ),
+    };
     let path = args.storage_path.clone();
     let started = std::time::Instant::now();
     let db = tokio::task::spawn_blocking(move || Tsdb::open(opts))

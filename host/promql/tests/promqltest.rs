@@ -970,7 +970,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
 }
 
 #[test]
-fn promqltest() {
+fn conformance_promqltest() {
     let dir = suite_dir();
     assert!(
         dir.is_dir(),
