@@ -282,3 +282,48 @@ fn data_survives_restart_and_tsdb_status() {
         .unwrap();
     assert!(n >= 1.0, "samples survive a restart: {v}");
 }
+
+#[test]
+fn file_sd_targets_follow_the_file() {
+    let a = TargetServer::start(TEXT, "m 1\n");
+    let b = TargetServer::start(TEXT, "m 2\n");
+    let sd_dir = tempfile::tempdir().unwrap();
+    let sd = sd_dir.path().join("targets.json");
+    std::fs::write(
+        &sd,
+        format!(
+            "[{{\"targets\": [\"{}\"], \"labels\": {{\"env\": \"prod\"}}}}]",
+            a.addr
+        ),
+    )
+    .unwrap();
+    let cfg = format!(
+        "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: sd\n  file_sd_configs: [{{files: ['{}/*.json']}}]\n",
+        sd_dir.path().display()
+    );
+    let d = Daemon::start(Some(&cfg), &[]);
+    let ts = eventually(15, "first file_sd target", || {
+        let ts = targets(&d);
+        (ts.len() == 1).then_some(ts)
+    });
+    assert_eq!(ts[0]["labels"]["env"], "prod");
+    assert_eq!(
+        ts[0]["discoveredLabels"]["__meta_filepath"],
+        sd.display().to_string()
+    );
+    // Replace the file (as editors do, by rename): the target set follows without a reload.
+    let tmp = sd_dir.path().join("targets.tmp");
+    std::fs::write(
+        &tmp,
+        format!("[{{\"targets\": [\"{}\", \"{}\"]}}]", a.addr, b.addr),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, &sd).unwrap();
+    eventually(15, "second file_sd target", || {
+        (targets(&d).len() == 2).then_some(())
+    });
+    std::fs::remove_file(&sd).unwrap();
+    eventually(15, "targets gone with the file", || {
+        targets(&d).is_empty().then_some(())
+    });
+}
