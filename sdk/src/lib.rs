@@ -6,7 +6,7 @@
 //! `wit-bindgen` and offers one trait per world plus an export macro, so a
 //! plugin is a few lines:
 //!
-//! ```ignore
+//! ```text
 //! use sightline_sdk::{Exporter, MetricFamily, MetricType};
 //!
 //! struct Hello;

@@ -29,7 +29,8 @@ struct Uptime;
 
 impl Guest for Uptime {
     fn collect() -> Result<Vec<MetricFamily>, String> {
-        let text = std::fs::read_to_string("/proc/uptime").map_err(|e| format!("reading /proc/uptime: {e}"))?;
+        let text = std::fs::read_to_string("/proc/uptime")
+            .map_err(|e| format!("reading /proc/uptime: {e}"))?;
         let uptime: f64 = text
             .split_whitespace()
             .next()
@@ -42,7 +43,10 @@ impl Guest for Uptime {
             type_: MetricType::Gauge,
             unit: "seconds".to_string(),
             samples: vec![Sample {
-                labels: vec![Label { name: "site".to_string(), value: site }],
+                labels: vec![Label {
+                    name: "site".to_string(),
+                    value: site,
+                }],
                 value: uptime,
                 timestamp_ms: None,
                 histogram: None,

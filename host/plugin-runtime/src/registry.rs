@@ -290,6 +290,36 @@ impl PluginHost {
         changed
     }
 
+    /// Loads `<dir>/<name>.wasm` now, without waiting for the watcher: reads
+    /// the file and its manifest, takes the compiled code from the cache (or
+    /// compiles it) and links it. On failure the previous version keeps
+    /// serving and the error is returned (and recorded as `last_error`).
+    pub async fn reload(&self, name: &str) -> Result<()> {
+        let _guard = self.inner.scan_lock.lock().await;
+        let path = self.inner.cfg.dir.join(format!("{name}.wasm"));
+        let Some(wasm) = stat(&path) else {
+            return Err(Error::NotFound(name.to_string()));
+        };
+        let sig = FileSig {
+            wasm,
+            toml: stat(&manifest::manifest_path(&path)),
+        };
+        self.load_one(name, &path, sig).await;
+        match self
+            .inner
+            .entries
+            .read()
+            .get(name)
+            .and_then(|e| e.last_error.clone())
+        {
+            Some(message) => Err(Error::LoadFailed {
+                name: name.to_string(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
     async fn load_one(&self, name: &str, path: &Path, sig: FileSig) {
         let result = self.load_file(name, path).await;
         let mut entries = self.inner.entries.write();

@@ -81,6 +81,19 @@ pub(crate) fn first_party(name: &str) -> PathBuf {
     p
 }
 
+/// Path of a built example (`examples/<name>`).
+pub(crate) fn example(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| cargo_build(&repo_root().join("examples")));
+    let p = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        p.exists(),
+        "example {name} was not built at {}",
+        p.display()
+    );
+    p
+}
+
 /// Installs `wasm` as `<dir>/<name>.wasm` atomically (copy + rename), with
 /// an optional manifest written first.
 pub(crate) fn install(dir: &Path, name: &str, wasm: &Path, toml: Option<&str>) {

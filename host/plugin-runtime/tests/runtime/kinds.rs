@@ -8,7 +8,7 @@ use sightline_plugin_runtime::{
     CallMode, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue, SampleValue,
 };
 
-use crate::common::{guest, install};
+use crate::common::{example, guest, install};
 
 #[tokio::test]
 async fn exporter_collect_converts_families_and_sees_config() {
@@ -195,4 +195,28 @@ async fn plugin_list_table_and_test_json() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("broken"), "{err}");
+}
+
+#[tokio::test]
+async fn raw_wit_bindgen_example_without_sdk_loads_and_collects() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = example("raw-uptime-exporter");
+    install(
+        dir.path(),
+        "uptime",
+        &wasm,
+        Some("[fs]\nread_only = [\"/proc\"]\n[config]\nsite = \"lab\"\n"),
+    );
+    install(dir.path(), "uptime-ungranted", &wasm, None);
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
+    let fams = host.collect("uptime").await.unwrap();
+    assert_eq!(fams[0].name, "node_uptime_seconds");
+    assert_eq!(fams[0].samples[0].labels.get("site"), Some("lab"));
+    assert!(matches!(fams[0].samples[0].value, SampleValue::Float(v) if v > 0.0));
+    // Without the /proc grant the read fails inside the sandbox.
+    let err = host.collect("uptime-ungranted").await.unwrap_err();
+    assert_eq!(err.reason(), "plugin_error");
+    assert!(err.to_string().contains("/proc/uptime"), "{err}");
 }
