@@ -170,10 +170,19 @@ pub(crate) async fn query(
     body: Bytes,
 ) -> Response {
     let p = params(&method, &uri, &headers, &body);
-    match query_inner(&st, &p).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
+    query_inner(&st, &p)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The success envelope of a query result, truncated to `limit` series.
+fn query_response(res: QueryResult, limit: usize) -> Response {
+    let (data, truncated) = value_json(&res.value, limit);
+    let mut warnings = res.warnings;
+    if truncated {
+        warnings.push("results truncated due to limit".into());
     }
+    envelope(data, &warnings, &res.infos)
 }
 
 async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
@@ -182,12 +191,7 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
     let res = run_query(st, move |s| engine.instant_query(s.storage.as_ref(), &q, t)).await?;
-    let (data, truncated) = value_json(&res.value, limit);
-    let mut warnings = res.warnings;
-    if truncated {
-        warnings.push("results truncated due to limit".into());
-    }
-    Ok(envelope(data, &warnings, &res.infos))
+    Ok(query_response(res, limit))
 }
 
 pub(crate) async fn query_range(
@@ -198,10 +202,9 @@ pub(crate) async fn query_range(
     body: Bytes,
 ) -> Response {
     let p = params(&method, &uri, &headers, &body);
-    match query_range_inner(&st, &p).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+    query_range_inner(&st, &p)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
@@ -254,12 +257,7 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
         engine.range_query(s.storage.as_ref(), &q, start, end, step)
     })
     .await?;
-    let (data, truncated) = value_json(&res.value, limit);
-    let mut warnings = res.warnings;
-    if truncated {
-        warnings.push("results truncated due to limit".into());
-    }
-    Ok(envelope(data, &warnings, &res.infos))
+    Ok(query_response(res, limit))
 }
 
 /// Parses `match[]` selectors; each must have a matcher that does not match "".
