@@ -220,3 +220,32 @@ async fn raw_wit_bindgen_example_without_sdk_loads_and_collects() {
     assert_eq!(err.reason(), "plugin_error");
     assert!(err.to_string().contains("/proc/uptime"), "{err}");
 }
+
+/// Every guest in tests/guests is exercised by a test or bench (the
+/// `foreach_guest!` idea): an unused guest fails this test.
+#[test]
+fn every_guest_is_used() {
+    let root = crate::common::repo_root();
+    let sources: String = [
+        "tests/runtime/hostile.rs",
+        "tests/runtime/kinds.rs",
+        "tests/runtime/reload.rs",
+        "benches/plugins.rs",
+    ]
+    .iter()
+    .map(|p| {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
+    })
+    .collect();
+    let mut unused = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests/guests"))
+        .unwrap()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join("Cargo.toml").exists() && !sources.contains(&format!("\"{name}\"")) {
+            unused.push(name);
+        }
+    }
+    assert!(unused.is_empty(), "guests without a test: {unused:?}");
+}
