@@ -1,1 +1,111 @@
-//! Shared helpers of the integration tests.
+//! Shared helpers of Sightline's integration tests: building the wasm guests
+//! (`tests/guests`), first-party plugins (`plugins/`) and examples (`examples/`) once per
+//! test binary, each workspace with its own target directory, and installing a component
+//! into a plugins directory the way users should (copy, then rename).
+
+// Test support panics on purpose: a failed setup step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ensure_target() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output();
+        let has = installed
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == "wasm32-wasip2")
+            })
+            .unwrap_or(true);
+        if !has {
+            let st = Command::new("rustup")
+                .args(["target", "add", "wasm32-wasip2"])
+                .status()
+                .expect("running rustup");
+            assert!(st.success(), "rustup target add wasm32-wasip2 failed");
+        }
+    });
+}
+
+fn cargo_build(workspace: &Path) -> PathBuf {
+    ensure_target();
+    let target_dir = workspace.join("target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("running cargo to build wasm guests");
+    assert!(
+        out.status.success(),
+        "building {} failed:\n{}",
+        workspace.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target_dir.join("wasm32-wasip2/release")
+}
+
+/// Path of a built test guest (`tests/guests/<name>`).
+pub fn guest(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| cargo_build(&repo_root().join("tests/guests")));
+    let p = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(p.exists(), "guest {name} was not built at {}", p.display());
+    p
+}
+
+/// Path of a built first-party plugin (`plugins/<name>`).
+pub fn first_party(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| cargo_build(&repo_root().join("plugins")));
+    let p = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(p.exists(), "plugin {name} was not built at {}", p.display());
+    p
+}
+
+/// Path of a built example (`examples/<name>`).
+pub fn example(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| cargo_build(&repo_root().join("examples")));
+    let p = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        p.exists(),
+        "example {name} was not built at {}",
+        p.display()
+    );
+    p
+}
+
+/// Installs `wasm` as `<dir>/<name>.wasm` atomically (copy + rename), with
+/// an optional manifest written first.
+pub fn install(dir: &Path, name: &str, wasm: &Path, toml: Option<&str>) {
+    if let Some(t) = toml {
+        std::fs::write(dir.join(format!("{name}.toml")), t).unwrap();
+    }
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::copy(wasm, &tmp).unwrap();
+    std::fs::rename(&tmp, dir.join(format!("{name}.wasm"))).unwrap();
+}

@@ -149,17 +149,18 @@ async fn run_query(
 fn engine_for(st: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     let timeout = duration_param(p, "timeout")?;
     let lookback = duration_param(p, "lookback_delta")?.filter(|l| !l.is_zero());
+    let engine = st.engine.read().clone();
     if timeout.is_none() && lookback.is_none() {
-        return Ok(st.engine.clone());
+        return Ok(engine);
     }
-    let mut o = st.engine.options().clone();
+    let mut o = engine.options().clone();
     if let Some(t) = timeout {
         o.timeout = o.timeout.min(t);
     }
     if let Some(l) = lookback {
         o.lookback_delta = l;
     }
-    Ok(Engine::with_registry(o, st.engine.registry().clone()))
+    Ok(Engine::with_registry(o, engine.registry().clone()))
 }
 
 pub(crate) async fn query(

@@ -78,8 +78,9 @@ pub struct ApiState {
     pub reload_status: Arc<RwLock<(bool, i64)>>,
     /// Retention as Prometheus prints it in runtimeinfo (e.g. `15d`).
     pub storage_retention: String,
-    /// The PromQL engine (its options carry `--query.*`).
-    pub engine: sightline_promql::Engine,
+    /// The PromQL engine (its options carry `--query.*`); replaced when query-function
+    /// plugins change.
+    pub engine: Arc<RwLock<sightline_promql::Engine>>,
     /// Bounds concurrent queries (`--query.max-concurrency`).
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).

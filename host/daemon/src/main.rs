@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod metrics;
 mod plugins;
+mod query_plugins;
 mod serve;
 mod storage;
 mod tools;

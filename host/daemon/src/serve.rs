@@ -127,6 +127,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
 
     // Plugins: compiled components are cached under the data directory, so a restart does
     // not recompile unchanged plugins.
+    // The directory is created if missing, so that dropping a first plugin in later is
+    // noticed by the watcher.
+    if let Err(e) = std::fs::create_dir_all(&args.plugins_dir) {
+        warn!(dir = %args.plugins_dir.display(), error = %e, "cannot create the plugins directory");
+    }
     let mut pcfg = PluginHostConfig::new(&args.plugins_dir);
     pcfg.cache_dir = Some(args.storage_path.join("plugin-cache"));
     let plugin_host = PluginHost::new(pcfg)
@@ -200,6 +205,16 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         })
     };
     let metrics_renderer = crate::metrics::renderer(registry.clone());
+    let engine = Arc::new(RwLock::new(sightline_promql::Engine::with_registry(
+        sightline_promql::EngineOptions {
+            timeout: args.query_timeout,
+            max_samples: args.query_max_samples,
+            lookback_delta: args.query_lookback_delta,
+            max_concurrency: args.query_max_concurrency,
+            ..sightline_promql::EngineOptions::default()
+        },
+        crate::query_plugins::registry(&plugin_host, &tokio::runtime::Handle::current()),
+    )));
     let state = Arc::new(ApiState {
         storage: storage.clone(),
         targets: Arc::new(ScrapeTargets(scrape.clone())),
@@ -212,13 +227,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         start_time_ms: start_ms,
         reload_status,
         storage_retention: sightline_model::format_duration(args.retention_time),
-        engine: sightline_promql::Engine::new(sightline_promql::EngineOptions {
-            timeout: args.query_timeout,
-            max_samples: args.query_max_samples,
-            lookback_delta: args.query_lookback_delta,
-            max_concurrency: args.query_max_concurrency,
-            ..sightline_promql::EngineOptions::default()
-        }),
+        engine: engine.clone(),
         query_slots: Arc::new(tokio::sync::Semaphore::new(
             args.query_max_concurrency.max(1),
         )),
@@ -236,6 +245,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(signals(shutdown.clone(), reloader.clone()));
     let maintenance = tokio::spawn(crate::storage::maintenance(tsdb.clone(), shutdown.clone()));
+    tokio::spawn(crate::query_plugins::follow(
+        plugin_host.clone(),
+        engine,
+        shutdown.clone(),
+    ));
     let server = axum::serve(listener, app).with_graceful_shutdown({
         let s = shutdown.clone();
         async move { s.cancelled().await }

@@ -327,3 +327,32 @@ fn file_sd_targets_follow_the_file() {
         targets(&d).is_empty().then_some(())
     });
 }
+
+#[test]
+fn query_function_plugin_is_a_promql_function_after_hot_reload() {
+    let d = Daemon::start(Some("scrape_configs: []\n"), &[]);
+    let plugins = d.dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let (code, v) = {
+        let (c, b) = http_get(&d.addr, "/api/v1/query?query=scale(vector(3),2)").unwrap();
+        (c, b)
+    };
+    assert_eq!(code, 400, "unknown before the plugin is dropped in: {v}");
+    sightline_tests::install(
+        &plugins,
+        "scale-query",
+        &sightline_tests::guest("scale-query"),
+        None,
+    );
+    let v = eventually(15, "scale() served by the plugin", || {
+        let (c, b) = http_get(&d.addr, "/api/v1/query?query=scale(vector(3),2)").ok()?;
+        (c == 200).then_some(b)
+    });
+    let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["data"]["result"][0]["value"][1], "6", "{v}");
+    let p = d.get_json("/api/v1/plugins");
+    assert_eq!(p["data"][0]["name"], "scale-query");
+    assert_eq!(p["data"][0]["kind"], "query-function");
+    assert_eq!(p["data"][0]["state"], "loaded");
+    assert!(p["data"][0]["calls"].as_u64().unwrap() >= 1, "{p}");
+}
