@@ -6,7 +6,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
 fi
-cargo build --release --manifest-path "$here/Cargo.toml"
+# Run from the plugins workspace so its .cargo/config.toml applies; the target is explicit too.
+cd "$here"
+cargo build --release --target wasm32-wasip2
 for crate in node-exporter webhook; do
     lib="${crate//-/_}"
     # Copy then rename, so a running daemon never sees a half-written file.
