@@ -21,7 +21,6 @@ mod engine;
 mod error;
 mod http;
 pub mod manifest;
-mod metrics;
 mod registry;
 mod state;
 mod stats;

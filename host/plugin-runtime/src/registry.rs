@@ -739,12 +739,6 @@ impl PluginHost {
             .get(name)
             .and_then(|e| e.current.as_ref().map(|c| c.from_cache))
     }
-
-    /// The plugin metrics in the Prometheus text format (0.0.4), for the
-    /// daemon's `/metrics`.
-    pub fn render_metrics(&self) -> String {
-        crate::metrics::render(&self.list())
-    }
 }
 
 /// Runs `f` in a fresh store with the plugin's limits and records the call.

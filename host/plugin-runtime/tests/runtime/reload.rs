@@ -86,9 +86,6 @@ async fn receiver_hot_reload_v1_v2_broken_v3() {
     println!("v3 error: {}", info.last_error.as_deref().unwrap());
     assert!(info.last_error.as_deref().unwrap().contains("compiling"));
     assert!(notify_version(&host, "g3").await.contains("\"v2\""));
-    assert!(host
-        .render_metrics()
-        .contains("sightline_plugin_last_load_failed{plugin=\"recv\"} 1"));
 
     // A half-written new plugin is never loaded; completing it loads it.
     let full = std::fs::read(guest("receiver-v1")).unwrap();
