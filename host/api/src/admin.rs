@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use sightline_model::Matcher;
@@ -64,14 +63,7 @@ fn pairs(v: &[(String, u64)]) -> Value {
     )
 }
 
-pub(crate) async fn status_tsdb(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = Params::from_request(&method, &uri, &headers, &body);
+pub(crate) async fn status_tsdb(State(st): S, p: Params) -> Response {
     let limit = match p.get("limit") {
         None | Some("") => 10,
         Some(s) => match s.parse::<usize>() {
@@ -123,14 +115,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
-pub(crate) async fn delete_series(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = Params::from_request(&method, &uri, &headers, &body);
+pub(crate) async fn delete_series(State(st): S, p: Params) -> Response {
     let r = async {
         let a = admin(&st)?;
         let sels = p.all("match[]");
@@ -168,14 +153,7 @@ pub(crate) async fn clean_tombstones(State(st): S) -> Response {
     r.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn snapshot(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = Params::from_request(&method, &uri, &headers, &body);
+pub(crate) async fn snapshot(State(st): S, p: Params) -> Response {
     let r = async {
         let a = admin(&st)?;
         let skip_head = match p.get("skip_head") {

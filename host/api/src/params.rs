@@ -10,8 +10,26 @@ use crate::ApiError;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Params(Vec<(String, String)>);
 
+/// Extracts the merged parameters; a body that cannot be read is a 400 `bad_data`.
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Params {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (method, uri, headers) = (
+            req.method().clone(),
+            req.uri().clone(),
+            req.headers().clone(),
+        );
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::bad_data(format!("error parsing form values: {e}")).into_response()
+        })?;
+        Ok(Params::from_parts(&method, &uri, &headers, &body))
+    }
+}
+
 impl Params {
-    pub(crate) fn from_request(
+    pub(crate) fn from_parts(
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,

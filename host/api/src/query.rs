@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use sightline_model::{format_go_float, format_timestamp_secs, Labels, Matcher};
@@ -19,10 +17,6 @@ use crate::routes::ApiState;
 use crate::{ApiError, ErrorType};
 
 type S = State<Arc<ApiState>>;
-
-fn params(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Params {
-    Params::from_request(method, uri, headers, body)
-}
 
 fn envelope(data: Value, warnings: &[String], infos: &[String]) -> Response {
     let mut m = Map::new();
@@ -163,14 +157,7 @@ fn engine_for(st: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     Ok(Engine::with_registry(o, engine.registry().clone()))
 }
 
-pub(crate) async fn query(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn query(State(st): S, p: Params) -> Response {
     query_inner(&st, &p)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -195,14 +182,7 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     Ok(query_response(res, limit))
 }
 
-pub(crate) async fn query_range(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn query_range(State(st): S, p: Params) -> Response {
     query_range_inner(&st, &p)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -284,14 +264,7 @@ fn range(p: &Params) -> Result<(i64, i64), ApiError> {
     ))
 }
 
-pub(crate) async fn series(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn series(State(st): S, p: Params) -> Response {
     let r = (|| {
         let limit = p.limit()?;
         let sels = selectors(&p)?;
@@ -336,14 +309,7 @@ fn truncate_strings(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<Strin
     (v, w)
 }
 
-pub(crate) async fn labels(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn labels(State(st): S, p: Params) -> Response {
     let r = (|| {
         let limit = p.limit()?;
         let sels = selectors(&p)?;
@@ -402,15 +368,7 @@ fn unescape_label_name(s: &str) -> Option<String> {
     Some(out)
 }
 
-pub(crate) async fn label_values(
-    State(st): S,
-    Path(name): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, p: Params) -> Response {
     let r = (|| {
         let name = unescape_label_name(&name)
             .filter(|n| !n.is_empty())
@@ -442,14 +400,7 @@ pub(crate) async fn label_values(
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn metadata(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn metadata(State(st): S, p: Params) -> Response {
     let r = (|| {
         let limit = p.limit()?;
         let per_metric = match p.get("limit_per_metric") {
@@ -485,26 +436,14 @@ pub(crate) async fn metadata(
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn format_query(
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn format_query(p: Params) -> Response {
     match sightline_promql::parse(p.get("query").unwrap_or("")) {
         Ok(expr) => envelope(json!(expr.to_string()), &[], &[]),
         Err(e) => ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response(),
     }
 }
 
-pub(crate) async fn query_exemplars(
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = params(&method, &uri, &headers, &body);
+pub(crate) async fn query_exemplars(p: Params) -> Response {
     // Exemplars are not stored yet; the query must still be valid, as Prometheus checks it.
     if let Err(e) = sightline_promql::parse(p.get("query").unwrap_or("")) {
         return ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response();

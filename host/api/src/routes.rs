@@ -5,9 +5,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
@@ -252,14 +251,7 @@ async fn metrics(State(st): S, headers: HeaderMap) -> Response {
     ([(header::CONTENT_TYPE, ct)], body).into_response()
 }
 
-async fn targets(
-    State(st): S,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = Params::from_request(&method, &uri, &headers, &body);
+async fn targets(State(st): S, p: Params) -> Response {
     let state = p.get("state").unwrap_or("any").to_ascii_lowercase();
     let pool = p.get("scrapePool").filter(|s| !s.is_empty());
     let want_active = state != "dropped";
