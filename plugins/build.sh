@@ -8,7 +8,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
 fi
 # Run from the plugins workspace so its .cargo/config.toml applies; the target is explicit too.
 cd "$here"
-cargo build --release --target wasm32-wasip2
+cargo build --release --target wasm32-wasip2 --target-dir "$here/target"
 for crate in node-exporter webhook; do
     lib="${crate//-/_}"
     # Copy then rename, so a running daemon never sees a half-written file.
