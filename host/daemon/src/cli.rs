@@ -5,14 +5,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Sightline: metrics scraping, storage, PromQL, rules and alerting in one daemon, extended by
-/// sandboxed WebAssembly plugins. Compatible with Prometheus' configuration and HTTP API.
+/// Sightline: metrics scraping, storage and PromQL in one daemon, extended by sandboxed
+/// WebAssembly plugins. Compatible with Prometheus' configuration and HTTP API.
 #[derive(Debug, Parser)]
-#[command(name = "sightline", version, about, long_about = None, propagate_version = true)]
+#[command(name = "sightline", version, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Only log messages with the given severity or above.
-    #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
-    pub(crate) log_level: LogLevel,
+    /// Only log messages with the given severity or above (default: info for `serve`, warn
+    /// for the other commands, whose output is their result).
+    #[arg(long = "log.level", value_enum, global = true)]
+    pub(crate) log_level: Option<LogLevel>,
     /// Output format of log messages.
     #[arg(
         long = "log.format",
@@ -41,7 +42,7 @@ pub(crate) enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run the daemon: scrape, store, answer queries, evaluate rules, route alerts.
+    /// Run the daemon: scrape targets and exporter plugins, store samples, answer PromQL.
     Serve(ServeArgs),
     /// Validate configuration files like promtool (exit 0 valid, 1 invalid).
     #[command(subcommand)]

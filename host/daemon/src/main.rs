@@ -22,7 +22,12 @@ use cli::{Cli, Command, LogFormat, LogLevel};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_level, cli.log_format);
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        LogLevel::Info
+    } else {
+        LogLevel::Warn
+    };
+    init_tracing(cli.log_level.unwrap_or(default_level), cli.log_format);
     match cli.command {
         Command::Serve(args) => {
             let rt = match tokio::runtime::Builder::new_multi_thread()
