@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use crate::{Error, Result, ACCEPT_HEADER};
+use crate::{Error, Result};
 
 /// How a request authenticates. File-based secrets are re-read per scrape so rotation works
 /// without a reload.
@@ -61,7 +61,10 @@ impl HttpFetcher {
         let mut req = self
             .client
             .get(&self.url)
-            .header(reqwest::header::ACCEPT, ACCEPT_HEADER)
+            .header(
+                reqwest::header::ACCEPT,
+                sightline_exposition::SCRAPE_ACCEPT_HEADER,
+            )
             .header(reqwest::header::USER_AGENT, &self.user_agent)
             .header(
                 "X-Prometheus-Scrape-Timeout-Seconds",

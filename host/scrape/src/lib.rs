@@ -36,6 +36,3 @@ pub trait PluginCollector: Send + Sync {
         timeout: std::time::Duration,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>>;
 }
-
-/// The `Accept` header Prometheus 2.42 sends: OpenMetrics preferred, text 0.0.4 fallback.
-pub const ACCEPT_HEADER: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
