@@ -437,6 +437,8 @@ fn check_dups<'a>(it: impl Iterator<Item = &'a Labels>) -> Result<()> {
 struct LSeries {
     labels: Arc<Labels>,
     samples: Arc<Vec<Sample>>,
+    /// Start timestamps parallel to `samples` (only for series whose storage has them).
+    st: Option<Arc<Vec<i64>>>,
 }
 
 /// A series read lazily while the step loop moves forward: `buf` holds only the samples the
@@ -445,8 +447,10 @@ struct LSeries {
 struct StreamSeries {
     labels: Arc<Labels>,
     buf: Arc<Vec<Sample>>,
+    /// Start timestamps parallel to `buf` (only for series whose storage has them).
+    st: Option<Arc<Vec<i64>>>,
     iter: Box<dyn sightline_storage_api::SampleIterator>,
-    pending: Option<Sample>,
+    pending: Option<(Sample, i64)>,
     max_t: i64,
     last_ref: i64,
 }
@@ -461,21 +465,34 @@ impl StreamSeries {
         }
         self.last_ref = pull_to;
         let buf = Arc::make_mut(&mut self.buf);
-        while let Some(p) = self.pending {
+        let mut st = self.st.as_mut().map(Arc::make_mut);
+        while let Some((p, p_st)) = self.pending {
             if p.t > pull_to || p.t > self.max_t {
                 break;
             }
             if !(strip_stale && is_stale_nan(p.v)) {
                 buf.push(p);
+                if let Some(st) = st.as_mut() {
+                    st.push(p_st);
+                }
             }
-            self.pending = self.iter.next_sample();
+            self.pending = next_with_st(self.iter.as_mut());
         }
         let k = buf.partition_point(|x| x.t <= drop_upto);
         if k > 0 && (k >= 64 || k * 2 >= buf.len()) {
             buf.drain(..k);
+            if let Some(st) = st {
+                st.drain(..k.min(st.len()));
+            }
         }
         Ok(())
     }
+}
+
+/// The next sample and its start timestamp.
+fn next_with_st(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<(Sample, i64)> {
+    let s = it.next_sample()?;
+    Some((s, it.start_timestamp()))
 }
 
 pub(crate) struct Ev<'a> {
@@ -695,10 +712,15 @@ impl<'a> Ev<'a> {
             if n.stream {
                 let mut streams = Vec::with_capacity(series.len());
                 for mut s in series {
-                    let pending = s.samples.seek(n.min + 1);
+                    let pending = s
+                        .samples
+                        .seek(n.min + 1)
+                        .map(|p| (p, s.samples.start_timestamp()));
+                    let st = s.samples.has_start_timestamps().then(Default::default);
                     streams.push(StreamSeries {
                         labels: Arc::new(s.labels),
                         buf: Arc::new(Vec::new()),
+                        st,
                         iter: s.samples,
                         pending,
                         max_t: n.max,
@@ -715,6 +737,7 @@ impl<'a> Ev<'a> {
                     self.check()?;
                 }
                 let mut samples = Vec::new();
+                let mut sts = s.samples.has_start_timestamps().then(Vec::new);
                 let mut cur = s.samples.seek(n.min + 1);
                 while let Some(smp) = cur {
                     if smp.t > n.max {
@@ -722,6 +745,9 @@ impl<'a> Ev<'a> {
                     }
                     if !(n.is_matrix && is_stale_nan(smp.v)) {
                         samples.push(smp);
+                        if let Some(v) = sts.as_mut() {
+                            v.push(s.samples.start_timestamp());
+                        }
                     }
                     cur = s.samples.next_sample();
                 }
@@ -735,6 +761,7 @@ impl<'a> Ev<'a> {
                 loaded.push(LSeries {
                     labels: Arc::new(s.labels),
                     samples: Arc::new(samples),
+                    st: sts.map(Arc::new),
                 });
             }
             // Storage order is kept, as Prometheus keeps it (it selects unsorted).
@@ -797,6 +824,17 @@ impl<'a> Ev<'a> {
     }
 
     fn select_vector(&mut self, vs: &VectorSelector, ts: i64) -> Result<Vec<Elem>> {
+        self.select_vector_impl(vs, ts, false)
+    }
+
+    /// A vector selector's samples; with `start_ts`, each value is replaced by the sample's
+    /// start timestamp in seconds (0 when unknown), which is what `start_timestamp()` returns.
+    fn select_vector_impl(
+        &mut self,
+        vs: &VectorSelector,
+        ts: i64,
+        start_ts: bool,
+    ) -> Result<Vec<Elem>> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
         let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
         let key = vs as *const VectorSelector as usize;
@@ -814,12 +852,18 @@ impl<'a> Ev<'a> {
                 if res.is_err() {
                     break;
                 }
-                if let Some((t, v)) = instant_value(&s.buf, t_ref, lb, vs.smoothed) {
+                if let Some((i, t, v)) = instant_value(&s.buf, t_ref, lb, vs.smoothed) {
+                    let (t, v) = if start_ts {
+                        let st = s.st.as_ref().and_then(|x| x.get(i)).copied().unwrap_or(0);
+                        (ts, st as f64 / 1000.0)
+                    } else {
+                        (t, v)
+                    };
                     out.push(Elem {
                         labels: s.labels.clone(),
                         t,
                         v,
-                        drop_name: false,
+                        drop_name: start_ts,
                     });
                 }
             }
@@ -846,6 +890,16 @@ impl<'a> Ev<'a> {
             }
             let smp = s.samples[idx - 1];
             if smp.t <= t_ref.saturating_sub(self.lookback) || is_stale_nan(smp.v) {
+                continue;
+            }
+            if start_ts {
+                let st = s.st.as_ref().and_then(|x| x.get(idx - 1)).copied();
+                out.push(Elem {
+                    labels: s.labels.clone(),
+                    t: ts,
+                    v: st.unwrap_or(0) as f64 / 1000.0,
+                    drop_name: true,
+                });
                 continue;
             }
             let mut v = smp.v;
@@ -905,6 +959,7 @@ impl<'a> Ev<'a> {
                         lo,
                         hi,
                         drop_name: false,
+                        st: s.st.clone(),
                     });
                 }
             }
@@ -933,6 +988,7 @@ impl<'a> Ev<'a> {
                         lo,
                         hi,
                         drop_name: false,
+                        st: s.st.clone(),
                     });
                 }
             }
@@ -1032,12 +1088,14 @@ impl<'a> Ev<'a> {
             .into_iter()
             .map(|(labels, s, drop)| {
                 let len = s.len();
+                // Subqueries cut the propagation of start timestamps, as in Prometheus.
                 Window {
                     labels,
                     data: Arc::new(s),
                     lo: 0,
                     hi: len,
                     drop_name: drop,
+                    st: None,
                 }
             })
             .collect();
@@ -1128,6 +1186,22 @@ impl<'a> Ev<'a> {
                     .map(std::mem::take)
                     .unwrap_or_default();
                 Ok(Arg::Vector(v))
+            }
+            Expr::Call { func, args, .. } if func == "start_timestamp" => {
+                // Start timestamps reach the function only straight from a selector: of any
+                // other expression the result is empty, as in Prometheus.
+                match args.first() {
+                    Some(Expr::Vector(vs)) => {
+                        Ok(Arg::Vector(self.select_vector_impl(vs, ts, true)?))
+                    }
+                    Some(a) => {
+                        self.eval(a, ts)?;
+                        Ok(Arg::Vector(Vec::new()))
+                    }
+                    None => Err(Error::BadData(
+                        "wrong number of arguments in call to \"start_timestamp\"".into(),
+                    )),
+                }
             }
             Expr::Call { func, args, pos } => self.eval_call(func, args, *pos, ts),
         }
@@ -1404,6 +1478,7 @@ impl<'a> Ev<'a> {
                         lo,
                         hi,
                         drop_name: false,
+                        st: s.st.clone(),
                     }],
                     start,
                     end: t_ref,
@@ -1574,7 +1649,7 @@ fn instant_value(
     t_ref: i64,
     lookback: i64,
     smoothed: bool,
-) -> Option<(i64, f64)> {
+) -> Option<(usize, i64, f64)> {
     let idx = samples.partition_point(|x| x.t <= t_ref);
     if idx == 0 {
         return None;
@@ -1591,7 +1666,7 @@ fn instant_value(
             }
         }
     }
-    Some((smp.t, v))
+    Some((idx - 1, smp.t, v))
 }
 
 /// The part of `samples` a range selector passes on, given the plain window `lo..hi`:

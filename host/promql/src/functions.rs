@@ -329,48 +329,111 @@ fn has_counter_suffix(name: &str) -> bool {
         || name.ends_with("_bucket")
 }
 
-/// Prometheus' `extrapolatedRate`.
-fn extrapolated_rate(s: &[Sample], m: &MatrixArg, is_counter: bool, is_rate: bool) -> Option<f64> {
-    if s.len() < 2 {
-        return None;
+/// Whether a start timestamp says the counter restarted between two samples (Prometheus'
+/// `isStartTimestampReset`): the current start lies after the previous sample, or points at it
+/// while the previous sample had a known start of its own (a delta series).
+fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, cur_t: i64) -> bool {
+    // Unset (0), invalid (after the sample) or OTel's "unknown start" (equal to it).
+    if cur_st == 0 || cur_st >= cur_t || cur_st < prev_t {
+        return false;
     }
+    if cur_st > prev_t {
+        return true;
+    }
+    // cur_st == prev_t: a delta point, or a cumulative one with an unknown start.
+    if prev_st > prev_t {
+        return false;
+    }
+    prev_st != 0 && prev_st != prev_t
+}
+
+/// Whether a sample's start timestamp overlaps the previous sample (Prometheus'
+/// `checkStartTimeOverlap`), which earns a warning.
+fn start_time_overlaps(prev_st: i64, prev_t: i64, cur_st: i64) -> bool {
+    cur_st != 0 && cur_st < prev_t && cur_st != prev_st
+}
+
+const START_TIME_OVERLAP: &str =
+    "sample has start time that overlaps with previous sample timestamp for metric";
+
+/// Prometheus' `extrapolatedRate`, with its use of stored start timestamps: a reset shown by a
+/// start timestamp counts like a value drop, and a first sample whose start lies inside the
+/// window stands for a zero at that start instead of extrapolating to the left.
+/// Returns the value and whether start timestamps overlapped (a warning).
+fn extrapolated_rate(
+    s: &[Sample],
+    sts: Option<&[i64]>,
+    m: &MatrixArg,
+    is_counter: bool,
+    is_rate: bool,
+) -> (Option<f64>, bool) {
+    if s.is_empty() {
+        return (None, false);
+    }
+    let sts = if is_counter { sts.unwrap_or(&[]) } else { &[] };
     let first = s[0];
     let last = s[s.len() - 1];
     let mut result = last.v - first.v;
+    let mut overlap = false;
     if is_counter {
-        let mut prev = first.v;
-        for p in &s[1..] {
-            if p.v < prev {
-                result += prev;
+        for i in 1..s.len() {
+            let (prev, cur) = (s[i - 1], s[i]);
+            let st_reset = match (sts.get(i - 1), sts.get(i)) {
+                (Some(&prev_st), Some(&cur_st)) => {
+                    overlap |= start_time_overlaps(prev_st, prev.t, cur_st);
+                    is_start_timestamp_reset(prev_st, prev.t, cur_st, cur.t)
+                }
+                _ => false,
+            };
+            if cur.v < prev.v || st_reset {
+                result += prev.v;
             }
-            prev = p.v;
         }
     }
     let mut dur_to_start = (first.t - m.start) as f64 / 1000.0;
     let mut dur_to_end = (m.end - last.t) as f64 / 1000.0;
-    let sampled = (last.t - first.t) as f64 / 1000.0;
-    let avg = sampled / (s.len() - 1) as f64;
+    let mut sampled = (last.t - first.t) as f64 / 1000.0;
+    let avg = if s.len() > 1 {
+        sampled / (s.len() - 1) as f64
+    } else {
+        0.0
+    };
     let threshold = avg * 1.1;
-    if dur_to_start >= threshold {
-        dur_to_start = avg / 2.0;
-    }
-    if is_counter {
-        let mut dur_to_zero = dur_to_start;
-        if result > 0.0 && first.v >= 0.0 {
-            dur_to_zero = sampled * (first.v / result);
+    match sts.first() {
+        Some(&st0) if st0 != 0 && st0 > m.start && st0 < first.t => {
+            // A zero at the first sample's start replaces extrapolation to the left.
+            dur_to_start = 0.0;
+            sampled = (last.t - st0) as f64 / 1000.0;
+            result += first.v;
         }
-        if dur_to_zero < dur_to_start {
-            dur_to_start = dur_to_zero;
+        _ if s.len() < 2 => return (None, overlap),
+        _ => {
+            if dur_to_start >= threshold {
+                dur_to_start = avg / 2.0;
+            }
+            if is_counter {
+                let mut dur_to_zero = dur_to_start;
+                if result > 0.0 && first.v >= 0.0 {
+                    dur_to_zero = sampled * (first.v / result);
+                }
+                if dur_to_zero < dur_to_start {
+                    dur_to_start = dur_to_zero;
+                }
+            }
         }
     }
     if dur_to_end >= threshold {
         dur_to_end = avg / 2.0;
     }
-    let mut factor = (sampled + dur_to_start + dur_to_end) / sampled;
+    let mut factor = if sampled != 0.0 {
+        (sampled + dur_to_start + dur_to_end) / sampled
+    } else {
+        1.0
+    };
     if is_rate {
         factor /= m.range as f64 / 1000.0;
     }
-    Some(result * factor)
+    (Some(result * factor), overlap)
 }
 
 /// The value a series had at `t` by linear interpolation between neighbours (for anchored and
@@ -464,7 +527,12 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                 let v = if anchored || smoothed {
                     extended_rate(s, &m, is_counter, is_rate, smoothed)
                 } else {
-                    extrapolated_rate(s, &m, is_counter, is_rate)
+                    let (v, overlap) =
+                        extrapolated_rate(s, w.start_timestamps(), &m, is_counter, is_rate);
+                    if overlap {
+                        warn_start_overlap(ctx, &w.labels);
+                    }
+                    v
                 };
                 // Each series is checked once per query: reading its labels every step costs
                 // cache misses on large range queries.
@@ -508,13 +576,59 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
     );
 }
 
-fn instant_value(s: &[Sample], is_rate: bool) -> Option<f64> {
+/// The start-time overlap warning, once per metric name and call site.
+fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
+    let name = labels.metric_name().unwrap_or("");
+    let msg = format!("{START_TIME_OVERLAP} {name:?}");
+    let p = ctx.arg_pos(0);
+    ctx.warn(&msg, p);
+}
+
+/// A range function computing one float per window from its samples and their start
+/// timestamps (only `irate` and `resets` look at those, as in Prometheus).
+fn over_time_st(
+    r: &mut FunctionRegistry,
+    name: &str,
+    f: fn(&[Sample], Option<&[i64]>) -> Option<f64>,
+) {
+    reg(
+        r,
+        name,
+        &[M],
+        0,
+        false,
+        V,
+        Arc::new(move |ctx, mut a| {
+            let m = take_mat(&mut a, 0);
+            let mut out = Vec::with_capacity(m.series.len());
+            for w in m.series {
+                let s = w.samples();
+                if s.is_empty() {
+                    continue;
+                }
+                if let Some(v) = f(s, w.start_timestamps()) {
+                    out.push(elem(w.labels.clone(), ctx.ts, v, true));
+                }
+            }
+            Ok(FnOut::Vector(out))
+        }),
+    );
+}
+
+/// `irate` (with `sts`, a start-timestamp reset counts as a counter reset) and `idelta`.
+fn instant_value(s: &[Sample], sts: Option<&[i64]>, is_rate: bool) -> Option<f64> {
     if s.len() < 2 {
         return None;
     }
     let last = s[s.len() - 1];
     let prev = s[s.len() - 2];
-    let mut result = if is_rate && last.v < prev.v {
+    let st_reset = match sts {
+        Some(st) if st.len() == s.len() => {
+            is_start_timestamp_reset(st[s.len() - 2], prev.t, st[s.len() - 1], last.t)
+        }
+        _ => false,
+    };
+    let mut result = if is_rate && (last.v < prev.v || st_reset) {
         last.v
     } else {
         last.v - prev.v
@@ -1370,6 +1484,16 @@ fn register_builtins(r: &mut FunctionRegistry) {
             ))
         }),
     );
+    // Evaluated by the engine, which alone sees the selector's stored start timestamps.
+    reg(
+        r,
+        "start_timestamp",
+        &[V],
+        0,
+        false,
+        V,
+        Arc::new(|_ctx, _a| Ok(FnOut::Vector(Vec::new()))),
+    );
     reg(
         r,
         "timestamp",
@@ -1559,8 +1683,8 @@ fn register_builtins(r: &mut FunctionRegistry) {
     rate_fn(r, "rate", true, true);
     rate_fn(r, "increase", true, false);
     rate_fn(r, "delta", false, false);
-    over_time(r, "irate", true, |s| instant_value(s, true));
-    over_time(r, "idelta", true, |s| instant_value(s, false));
+    over_time_st(r, "irate", |s, st| instant_value(s, st, true));
+    over_time(r, "idelta", true, |s| instant_value(s, None, false));
     over_time(r, "sum_over_time", true, |s| {
         let (mut sum, mut c) = (0.0, 0.0);
         for p in s {
@@ -1602,10 +1726,13 @@ fn register_builtins(r: &mut FunctionRegistry) {
         }
         Some(n)
     });
-    over_time(r, "resets", true, |s| {
+    over_time_st(r, "resets", |s, sts| {
+        let sts = sts.filter(|x| x.len() == s.len());
         let mut n = 0.0;
-        for w in s.windows(2) {
-            if w[1].v < w[0].v {
+        for i in 1..s.len() {
+            let st_reset = sts
+                .is_some_and(|st| is_start_timestamp_reset(st[i - 1], s[i - 1].t, st[i], s[i].t));
+            if s[i].v < s[i - 1].v || st_reset {
                 n += 1.0;
             }
         }

@@ -96,12 +96,20 @@ pub struct Window {
     pub hi: usize,
     /// Whether `__name__` is removed when evaluation ends.
     pub drop_name: bool,
+    /// Start timestamps parallel to `data`, when the window comes straight from a range
+    /// selector over a series that has them (subqueries and expressions cut them off).
+    pub st: Option<Arc<Vec<i64>>>,
 }
 
 impl Window {
     /// The samples inside the window.
     pub fn samples(&self) -> &[Sample] {
         &self.data[self.lo..self.hi]
+    }
+
+    /// The start timestamps of [`Self::samples`] (0 = unknown), if the series has any.
+    pub fn start_timestamps(&self) -> Option<&[i64]> {
+        self.st.as_ref().and_then(|s| s.get(self.lo..self.hi))
     }
 }
 

@@ -38,6 +38,22 @@ pub trait Appender: Send {
         v: f64,
     ) -> Result<SeriesRef>;
 
+    /// Appends one float sample with its start timestamp `st` (the time the counter or delta
+    /// started accumulating; OpenMetrics' `_created`, OTel's start time; 0 means unknown).
+    /// Backends that do not store start timestamps keep the sample and drop `st`; the default
+    /// does exactly that.
+    fn append_with_start(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        st: TimestampMs,
+        t: TimestampMs,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        let _ = st;
+        self.append(series_ref, labels, t, v)
+    }
+
     /// Records metric metadata for a series (type, help, unit). Optional for backends.
     fn update_metadata(
         &mut self,
@@ -125,6 +141,18 @@ pub trait SampleIterator: Send {
         }
     }
 
+    /// The start timestamp of the sample most recently returned by [`Self::next_sample`] or
+    /// [`Self::seek`]; 0 when unknown or when the backend stores none.
+    fn start_timestamp(&self) -> TimestampMs {
+        0
+    }
+
+    /// Whether this series may carry start timestamps at all. When false, readers skip
+    /// [`Self::start_timestamp`] and keep no per-sample start timestamps.
+    fn has_start_timestamps(&self) -> bool {
+        false
+    }
+
     /// Drains the rest into a vector (convenience for tests and small reads).
     fn collect_all(&mut self) -> Vec<Sample> {
         let mut v = Vec::new();
@@ -139,17 +167,44 @@ pub trait SampleIterator: Send {
 #[derive(Debug)]
 pub struct VecSampleIterator {
     samples: Vec<Sample>,
+    /// Start timestamps, parallel to `samples`, when the series has any.
+    starts: Option<Vec<TimestampMs>>,
     pos: usize,
 }
 
 impl VecSampleIterator {
     /// Iterates `samples`, which must be sorted by time.
     pub fn new(samples: Vec<Sample>) -> Self {
-        VecSampleIterator { samples, pos: 0 }
+        VecSampleIterator {
+            samples,
+            starts: None,
+            pos: 0,
+        }
+    }
+
+    /// Iterates `samples` with their start timestamps (`starts[i]` belongs to `samples[i]`;
+    /// missing entries read as 0).
+    pub fn with_start_timestamps(samples: Vec<Sample>, starts: Vec<TimestampMs>) -> Self {
+        VecSampleIterator {
+            samples,
+            starts: Some(starts),
+            pos: 0,
+        }
     }
 }
 
 impl SampleIterator for VecSampleIterator {
+    fn start_timestamp(&self) -> TimestampMs {
+        match (&self.starts, self.pos.checked_sub(1)) {
+            (Some(st), Some(i)) => st.get(i).copied().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn has_start_timestamps(&self) -> bool {
+        self.starts.is_some()
+    }
+
     fn next_sample(&mut self) -> Option<Sample> {
         let s = self.samples.get(self.pos).copied();
         if s.is_some() {

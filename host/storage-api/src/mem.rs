@@ -4,17 +4,36 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use sightline_model::{is_stale_nan, Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs};
+use sightline_model::{Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs};
 
 use crate::{
     labels_match, Appendable, Appender, Error, Querier, Queryable, Result, SelectHints, Series,
     VecSampleIterator,
 };
 
+/// One stored series: samples, and start timestamps parallel to them once any was non-zero.
+#[derive(Default, Clone)]
+struct MemSeries {
+    samples: Vec<Sample>,
+    starts: Option<Vec<TimestampMs>>,
+}
+
+impl MemSeries {
+    fn push(&mut self, s: Sample, st: TimestampMs) {
+        if st != 0 && self.starts.is_none() {
+            self.starts = Some(vec![0; self.samples.len()]);
+        }
+        if let Some(v) = &mut self.starts {
+            v.push(st);
+        }
+        self.samples.push(s);
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     by_labels: HashMap<Labels, u64>,
-    series: BTreeMap<u64, (Labels, Vec<Sample>)>,
+    series: BTreeMap<u64, (Labels, MemSeries)>,
     metadata: HashMap<String, Metadata>,
     next_ref: u64,
 }
@@ -48,14 +67,14 @@ impl MemStorage {
         g.by_labels
             .get(labels)
             .and_then(|r| g.series.get(r))
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| s.samples.clone())
             .unwrap_or_default()
     }
 }
 
 struct MemAppender<'a> {
     store: &'a MemStorage,
-    pending: Vec<(Labels, Sample)>,
+    pending: Vec<(Labels, Sample, TimestampMs)>,
     meta: Vec<(String, Metadata)>,
     /// Newest timestamp per series in this batch, to apply in-order rules within the batch.
     batch_last: HashMap<Labels, Sample>,
@@ -75,8 +94,19 @@ impl Appendable for MemStorage {
 impl Appender for MemAppender<'_> {
     fn append(
         &mut self,
+        r: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        self.append_with_start(r, labels, 0, t, v)
+    }
+
+    fn append_with_start(
+        &mut self,
         _r: Option<SeriesRef>,
         labels: &Labels,
+        st: TimestampMs,
         t: TimestampMs,
         v: f64,
     ) -> Result<SeriesRef> {
@@ -90,7 +120,7 @@ impl Appender for MemAppender<'_> {
                 g.by_labels
                     .get(labels)
                     .and_then(|r| g.series.get(r))
-                    .and_then(|(_, s)| s.last().copied())
+                    .and_then(|(_, s)| s.samples.last().copied())
             }
         };
         if let Some(last) = last {
@@ -98,7 +128,10 @@ impl Appender for MemAppender<'_> {
                 return Err(Error::OutOfOrderSample);
             }
             if t == last.t {
-                if last.v.to_bits() != v.to_bits() && !(is_stale_nan(v) || is_stale_nan(last.v)) {
+                // As the TSDB (and Prometheus' head): only the bit-identical value is a
+                // harmless repeat; anything else at the same time, a stale marker
+                // included, is a duplicate.
+                if last.v.to_bits() != v.to_bits() {
                     return Err(Error::DuplicateSampleForTimestamp);
                 }
                 // Same sample again: accepted and ignored, as Prometheus does.
@@ -107,7 +140,7 @@ impl Appender for MemAppender<'_> {
         }
         let s = Sample { t, v };
         self.batch_last.insert(labels.clone(), s);
-        self.pending.push((labels.clone(), s));
+        self.pending.push((labels.clone(), s, st));
         Ok(SeriesRef(labels.stable_hash() | 1))
     }
 
@@ -120,20 +153,20 @@ impl Appender for MemAppender<'_> {
 
     fn commit(self: Box<Self>) -> Result<()> {
         let mut g = self.store.inner.write();
-        for (labels, s) in self.pending {
+        for (labels, s, st) in self.pending {
             let r = match g.by_labels.get(&labels) {
                 Some(r) => *r,
                 None => {
                     g.next_ref += 1;
                     let r = g.next_ref;
                     g.by_labels.insert(labels.clone(), r);
-                    g.series.insert(r, (labels, Vec::new()));
+                    g.series.insert(r, (labels, MemSeries::default()));
                     r
                 }
             };
             if let Some((_, v)) = g.series.get_mut(&r) {
-                if v.last().is_none_or(|l| l.t < s.t) {
-                    v.push(s);
+                if v.samples.last().is_none_or(|l| l.t < s.t) {
+                    v.push(s, st);
                 }
             }
         }
@@ -165,15 +198,21 @@ impl Queryable for MemStorage {
 }
 
 impl MemQuerier<'_> {
-    fn matching(&self, matchers: &[Matcher]) -> Vec<(Labels, Vec<Sample>)> {
+    fn matching(&self, matchers: &[Matcher]) -> Vec<(Labels, MemSeries)> {
         let g = self.store.inner.read();
         g.series
             .values()
             .filter(|(l, _)| labels_match(l, matchers))
             .filter_map(|(l, s)| {
-                let lo = s.partition_point(|x| x.t < self.min_t);
-                let hi = s.partition_point(|x| x.t <= self.max_t);
-                (lo < hi).then(|| (l.clone(), s[lo..hi].to_vec()))
+                let lo = s.samples.partition_point(|x| x.t < self.min_t);
+                let hi = s.samples.partition_point(|x| x.t <= self.max_t);
+                (lo < hi).then(|| {
+                    let part = MemSeries {
+                        samples: s.samples[lo..hi].to_vec(),
+                        starts: s.starts.as_ref().map(|st| st[lo..hi].to_vec()),
+                    };
+                    (l.clone(), part)
+                })
             })
             .collect()
     }
@@ -193,7 +232,10 @@ impl Querier for MemQuerier<'_> {
         Ok(v.into_iter()
             .map(|(labels, s)| Series {
                 labels,
-                samples: Box::new(VecSampleIterator::new(s)),
+                samples: Box::new(match s.starts {
+                    Some(st) => VecSampleIterator::with_start_timestamps(s.samples, st),
+                    None => VecSampleIterator::new(s.samples),
+                }),
             })
             .collect())
     }
@@ -271,7 +313,34 @@ mod tests {
             Err(Error::DuplicateSampleForTimestamp)
         ));
         assert!(a.append(None, &lbl, 2000, 1.0).is_ok());
+        assert!(
+            matches!(
+                a.append(None, &lbl, 2000, sightline_model::stale_nan()),
+                Err(Error::DuplicateSampleForTimestamp)
+            ),
+            "a stale marker at the time of a real value is a duplicate, as in the TSDB"
+        );
         a.rollback().unwrap();
+    }
+
+    #[test]
+    fn start_timestamps_round_trip() {
+        let s = MemStorage::new();
+        let lbl = l(&[("__name__", "c_total")]);
+        let mut a = s.appender();
+        a.append(None, &lbl, 1000, 1.0).unwrap();
+        a.append_with_start(None, &lbl, 1500, 2000, 1.0).unwrap();
+        a.commit().unwrap();
+        let q = s.querier(0, 5000).unwrap();
+        let mut res = q
+            .select(false, None, &[Matcher::equal("__name__", "c_total")])
+            .unwrap();
+        let it = &mut res[0].samples;
+        assert!(it.has_start_timestamps());
+        assert_eq!(it.next_sample().map(|x| x.t), Some(1000));
+        assert_eq!(it.start_timestamp(), 0);
+        assert_eq!(it.next_sample().map(|x| x.t), Some(2000));
+        assert_eq!(it.start_timestamp(), 1500);
     }
 
     #[test]
