@@ -8,5 +8,6 @@
 mod check;
 mod query;
 mod serve;
+mod sidebyside;
 mod support;
 mod tools;
