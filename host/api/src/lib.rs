@@ -12,6 +12,7 @@ mod dto;
 mod error;
 mod params;
 mod query;
+mod render;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};

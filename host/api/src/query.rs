@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use sightline_model::{format_go_float, format_timestamp_secs, Labels, Matcher};
-use sightline_promql::{Engine, QueryResult, Value as PValue};
+use sightline_model::{Labels, Matcher};
+use sightline_promql::{Engine, QueryResult};
 
 use crate::dto;
 use crate::params::{parse_duration_ms, parse_time, Params, MAX_TIME_MS, MIN_TIME_MS};
@@ -56,56 +56,6 @@ fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> 
     }
 }
 
-fn sample_pair(t_ms: i64, v: f64) -> Value {
-    // Timestamps are JSON numbers with at most three decimals; serde_json would print
-    // floats its own way, so the number is built from Prometheus' exact rendering.
-    let t: Value = serde_json::from_str(&format_timestamp_secs(t_ms)).unwrap_or(Value::Null);
-    json!([t, format_go_float(v)])
-}
-
-pub(crate) fn value_json(v: &PValue, limit: usize) -> (Value, bool) {
-    let mut truncated = false;
-    let mut take = |n: usize| {
-        if limit > 0 && n > limit {
-            truncated = true;
-            limit
-        } else {
-            n
-        }
-    };
-    let v = match v {
-        PValue::Scalar { t_ms, v } => {
-            json!({"resultType": "scalar", "result": sample_pair(*t_ms, *v)})
-        }
-        PValue::String { t_ms, s } => {
-            let t: Value =
-                serde_json::from_str(&format_timestamp_secs(*t_ms)).unwrap_or(Value::Null);
-            json!({"resultType": "string", "result": [t, s]})
-        }
-        PValue::Vector(samples) => {
-            let n = take(samples.len());
-            let r: Vec<Value> = samples[..n]
-                .iter()
-                .map(|s| json!({"metric": dto::labels(&s.labels), "value": sample_pair(s.t_ms, s.v)}))
-                .collect();
-            json!({"resultType": "vector", "result": r})
-        }
-        PValue::Matrix(series) => {
-            let n = take(series.len());
-            let r: Vec<Value> = series[..n]
-                .iter()
-                .map(|s| {
-                    let vals: Vec<Value> =
-                        s.samples.iter().map(|x| sample_pair(x.t, x.v)).collect();
-                    json!({"metric": dto::labels(&s.labels), "values": vals})
-                })
-                .collect();
-            json!({"resultType": "matrix", "result": r})
-        }
-    };
-    (v, truncated)
-}
-
 fn promql_error(e: sightline_promql::Error) -> ApiError {
     let kind = match e.error_type() {
         "bad_data" => ErrorType::BadData,
@@ -121,10 +71,13 @@ fn promql_error(e: sightline_promql::Error) -> ApiError {
     ApiError::new(kind, message)
 }
 
+/// Runs a query in one of the `--query.max-concurrency` slots, off the async threads, and
+/// renders its success envelope there too (rendering is part of a query's memory).
 async fn run_query(
     st: &Arc<ApiState>,
+    limit: usize,
     f: impl FnOnce(&ApiState) -> sightline_promql::Result<QueryResult> + Send + 'static,
-) -> Result<QueryResult, ApiError> {
+) -> Result<Response, ApiError> {
     let _permit = st
         .query_slots
         .clone()
@@ -132,10 +85,17 @@ async fn run_query(
         .await
         .map_err(|_| ApiError::new(ErrorType::Unavailable, "query engine is shutting down"))?;
     let st2 = st.clone();
-    tokio::task::spawn_blocking(move || f(&st2))
-        .await
-        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
-        .map_err(promql_error)
+    let body = tokio::task::spawn_blocking(move || {
+        f(&st2).map(|res| crate::render::query_success(&res, limit))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
+    .map_err(promql_error)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// The engine for one request: the shared one, or a copy with the request's `timeout`
@@ -163,23 +123,15 @@ pub(crate) async fn query(State(st): S, p: Params) -> Response {
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The success envelope of a query result, truncated to `limit` series.
-fn query_response(res: QueryResult, limit: usize) -> Response {
-    let (data, truncated) = value_json(&res.value, limit);
-    let mut warnings = res.warnings;
-    if truncated {
-        warnings.push("results truncated due to limit".into());
-    }
-    envelope(data, &warnings, &res.infos)
-}
-
 async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
     let limit = p.limit()?;
     let t = time_param(p, "time", sightline_model::now_ms())?;
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    let res = run_query(st, move |s| engine.instant_query(s.storage.as_ref(), &q, t)).await?;
-    Ok(query_response(res, limit))
+    run_query(st, limit, move |s| {
+        engine.instant_query(s.storage.as_ref(), &q, t)
+    })
+    .await
 }
 
 pub(crate) async fn query_range(State(st): S, p: Params) -> Response {
@@ -234,11 +186,10 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    let res = run_query(st, move |s| {
+    run_query(st, limit, move |s| {
         engine.range_query(s.storage.as_ref(), &q, start, end, step)
     })
-    .await?;
-    Ok(query_response(res, limit))
+    .await
 }
 
 /// Parses `match[]` selectors; each must have a matcher that does not match "".

@@ -1,0 +1,229 @@
+//! Query results written straight to JSON bytes, the way Prometheus' jsoniter encoder writes
+//! them (timestamps as `secs.mmm` numbers, values as Go-formatted strings).
+//!
+//! Why not `serde_json::Value`: a matrix point would cost three heap values (~170 bytes) before
+//! a byte is written, and large range results are the biggest allocation a query makes. Here
+//! a point costs the ~25 bytes of its text, and the rendering runs inside the query's
+//! concurrency slot, so the memory bound of `--query.max-concurrency` covers it.
+
+use sightline_model::{format_go_float, format_timestamp_secs, Labels};
+use sightline_promql::{QueryResult, Value as PValue};
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            c if c < 0x20 => {
+                out.extend_from_slice(&b[start..i]);
+                out.extend_from_slice(format!("\\u{c:04x}").as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&b[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
+fn push_labels(out: &mut Vec<u8>, l: &Labels) {
+    out.push(b'{');
+    for (i, x) in l.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_json_str(out, &x.name);
+        out.push(b':');
+        push_json_str(out, &x.value);
+    }
+    out.push(b'}');
+}
+
+fn push_pair(out: &mut Vec<u8>, t_ms: i64, v: f64) {
+    out.push(b'[');
+    out.extend_from_slice(format_timestamp_secs(t_ms).as_bytes());
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(format_go_float(v).as_bytes());
+    out.extend_from_slice(b"\"]");
+}
+
+fn push_strings(out: &mut Vec<u8>, key: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":[");
+    // At most ten, as Prometheus sends.
+    for (i, s) in items.iter().take(10).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_json_str(out, s);
+    }
+    out.push(b']');
+}
+
+/// The success envelope of a query result, truncated to `limit` series (0 = no limit), with a
+/// "results truncated due to limit" warning when it was.
+pub(crate) fn query_success(res: &QueryResult, limit: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut truncated = false;
+    let mut take = |n: usize| {
+        if limit > 0 && n > limit {
+            truncated = true;
+            limit
+        } else {
+            n
+        }
+    };
+    out.extend_from_slice(br#"{"status":"success","data":{"resultType":"#);
+    match &res.value {
+        PValue::Scalar { t_ms, v } => {
+            out.extend_from_slice(br#""scalar","result":"#);
+            push_pair(&mut out, *t_ms, *v);
+        }
+        PValue::String { t_ms, s } => {
+            out.extend_from_slice(br#""string","result":["#);
+            out.extend_from_slice(format_timestamp_secs(*t_ms).as_bytes());
+            out.push(b',');
+            push_json_str(&mut out, s);
+            out.push(b']');
+        }
+        PValue::Vector(samples) => {
+            out.extend_from_slice(br#""vector","result":["#);
+            let n = take(samples.len());
+            out.reserve(n * 64);
+            for (i, s) in samples[..n].iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"metric":"#);
+                push_labels(&mut out, &s.labels);
+                out.extend_from_slice(br#","value":"#);
+                push_pair(&mut out, s.t_ms, s.v);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        PValue::Matrix(series) => {
+            out.extend_from_slice(br#""matrix","result":["#);
+            let n = take(series.len());
+            for (i, s) in series[..n].iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"metric":"#);
+                push_labels(&mut out, &s.labels);
+                out.extend_from_slice(br#","values":["#);
+                out.reserve(s.samples.len() * 26);
+                for (j, x) in s.samples.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    push_pair(&mut out, x.t, x.v);
+                }
+                out.extend_from_slice(b"]}");
+            }
+            out.push(b']');
+        }
+    }
+    out.push(b'}');
+    let mut warnings = res.warnings.clone();
+    if truncated {
+        warnings.push("results truncated due to limit".into());
+    }
+    push_strings(&mut out, "warnings", &warnings);
+    push_strings(&mut out, "infos", &res.infos);
+    out.push(b'}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_model::Sample;
+    use sightline_promql::{RangeSeries, VectorSample};
+
+    fn parse(b: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
+    }
+
+    #[test]
+    fn strings_are_escaped_as_json() {
+        for s in [
+            "plain",
+            "quote\"back\\slash",
+            "nl\ncr\rtab\t",
+            "\u{1}\u{1f}",
+            "ünï ☃",
+        ] {
+            let mut out = Vec::new();
+            push_json_str(&mut out, s);
+            assert_eq!(parse(&out), serde_json::Value::String(s.to_string()));
+        }
+    }
+
+    #[test]
+    fn envelopes_match_the_prometheus_shape() {
+        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a\"b")]);
+        let res = QueryResult {
+            value: PValue::Matrix(vec![RangeSeries {
+                labels: labels.clone(),
+                samples: vec![
+                    Sample { t: 1500, v: 1.0 },
+                    Sample {
+                        t: 3000,
+                        v: f64::NAN,
+                    },
+                ],
+            }]),
+            warnings: vec!["w".into()],
+            infos: vec![],
+        };
+        let text = String::from_utf8(query_success(&res, 0)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"a\"b"},"values":[[1.500,"1"],[3,"NaN"]]}]},"warnings":["w"]}"#
+        );
+        let res = QueryResult {
+            value: PValue::Vector(vec![
+                VectorSample {
+                    labels: labels.clone(),
+                    t_ms: -1,
+                    v: 1e-7,
+                };
+                3
+            ]),
+            warnings: vec![],
+            infos: vec!["i".into()],
+        };
+        let v = parse(&query_success(&res, 2));
+        assert_eq!(v["data"]["result"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["data"]["result"][0]["value"][1], "1e-07");
+        assert_eq!(v["warnings"][0], "results truncated due to limit");
+        assert_eq!(v["infos"][0], "i");
+        let res = QueryResult {
+            value: PValue::Scalar { t_ms: 0, v: -2.5 },
+            warnings: vec![],
+            infos: vec![],
+        };
+        assert_eq!(
+            String::from_utf8(query_success(&res, 0)).unwrap(),
+            r#"{"status":"success","data":{"resultType":"scalar","result":[0,"-2.5"]}}"#
+        );
+    }
+}
