@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,14 +26,29 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// How much guest stderr is kept to explain a trap (panic messages).
 const STDERR_CAPACITY: usize = 64 << 10;
 
-/// Bumps the engine's epoch every [`EPOCH_TICK`] until dropped.
+/// Bumps the engine's epoch every [`EPOCH_TICK`] while a guest runs, until dropped. With no
+/// call in progress the thread sleeps, so an idle daemon does not wake 100 times a second.
 struct EpochTicker {
     stop: Arc<AtomicBool>,
+    active: Arc<AtomicUsize>,
+    thread: std::thread::Thread,
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.thread.unpark();
+    }
+}
+
+/// Keeps the epoch ticking while alive (one per guest call).
+pub(crate) struct RunningCall {
+    active: Arc<AtomicUsize>,
+}
+
+impl Drop for RunningCall {
+    fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -73,7 +88,7 @@ pub(crate) struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
-    _ticker: EpochTicker,
+    ticker: EpochTicker,
 }
 
 impl Runtime {
@@ -98,12 +113,18 @@ impl Runtime {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let stop = Arc::new(AtomicBool::new(false));
+        let active = Arc::new(AtomicUsize::new(0));
         let ticker_engine = engine.clone();
-        let ticker_stop = stop.clone();
-        std::thread::Builder::new()
+        let (ticker_stop, ticker_active) = (stop.clone(), active.clone());
+        let handle = std::thread::Builder::new()
             .name("plugin-epoch".to_string())
             .spawn(move || {
                 while !ticker_stop.load(Ordering::Relaxed) {
+                    if ticker_active.load(Ordering::Acquire) == 0 {
+                        // Woken by the first call (or by shutdown); the timeout is a backstop.
+                        std::thread::park_timeout(Duration::from_secs(1));
+                        continue;
+                    }
                     std::thread::sleep(EPOCH_TICK);
                     ticker_engine.increment_epoch();
                 }
@@ -113,8 +134,23 @@ impl Runtime {
             engine,
             linker,
             cache_dir,
-            _ticker: EpochTicker { stop },
+            ticker: EpochTicker {
+                stop,
+                active,
+                thread: handle.thread().clone(),
+            },
         })
+    }
+
+    /// Marks a guest call as running (the epoch ticks, so time limits apply) until the
+    /// returned guard drops.
+    pub(crate) fn running_call(&self) -> RunningCall {
+        if self.ticker.active.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.ticker.thread.unpark();
+        }
+        RunningCall {
+            active: self.ticker.active.clone(),
+        }
     }
 
     /// The cache file for a component with this sha256.

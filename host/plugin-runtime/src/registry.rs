@@ -766,6 +766,7 @@ where
             .collect();
         &merged
     };
+    let _running = inner.rt.running_call();
     let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
         Err(e) => (Err(e), 0),
         Ok((mut store, stderr)) => {

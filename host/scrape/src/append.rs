@@ -83,10 +83,13 @@ struct CacheEntry {
 pub struct ScrapeCache {
     entries: HashMap<Box<[u8]>, CacheEntry>,
     iter: u64,
-    /// Hashes of the final label sets appended in the previous successful scrape, with labels.
-    prev: HashMap<u64, Labels>,
+    /// Hashes of the final label sets appended (without explicit timestamps) in the previous
+    /// scrape. Their labels stay in `entries` until a stale marker has been written.
+    prev: HashSet<u64>,
     cur: HashSet<u64>,
     metadata: HashMap<String, Metadata>,
+    /// Whether `metadata` went to storage in a batch that was not rolled back.
+    metadata_stored: bool,
     builder: LabelsBuilder,
 }
 
@@ -172,7 +175,7 @@ impl ScrapeCache {
             match app.append(ce.series_ref, labels, t, s.value) {
                 Ok(r) => {
                     ce.series_ref = Some(r);
-                    if is_new && !self.prev.contains_key(&ce.hash) {
+                    if is_new && !self.prev.contains(&ce.hash) {
                         out.series_added += 1;
                     }
                 }
@@ -188,13 +191,19 @@ impl ScrapeCache {
                 self.cur.insert(ce.hash);
             }
         }
-        if format == Format::OpenMetrics || !new_meta.is_empty() {
+        // Metadata goes to storage when it changes (and on the first scrape), not every time.
+        if (format == Format::OpenMetrics || !new_meta.is_empty()) && new_meta != self.metadata {
             self.metadata = new_meta;
+            self.metadata_stored = false;
         }
-        for (name, meta) in &self.metadata {
-            if meta.metric_type != MetricType::Unknown || !meta.help.is_empty() {
-                let l = Labels::from_pairs([(METRIC_NAME, name.as_str())]);
-                app.update_metadata(SeriesRef(0), &l, meta)?;
+        if !self.metadata_stored {
+            // Set before the batch commits; a failed scrape clears it again.
+            self.metadata_stored = true;
+            for (name, meta) in &self.metadata {
+                if meta.metric_type != MetricType::Unknown || !meta.help.is_empty() {
+                    let l = Labels::from_pairs([(METRIC_NAME, name.as_str())]);
+                    app.update_metadata(SeriesRef(0), &l, meta)?;
+                }
             }
         }
         self.finish(app, ts)?;
@@ -204,6 +213,7 @@ impl ScrapeCache {
     /// Records a failed scrape: every series of the previous successful scrape gets a stale
     /// marker at `ts`, exactly as an empty body would.
     pub(crate) fn append_failed(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
+        self.metadata_stored = false;
         self.iter += 1;
         self.cur.clear();
         self.finish(app, ts)
@@ -211,33 +221,41 @@ impl ScrapeCache {
 
     /// Stale markers for series in `prev` but not in `cur`; `cur` becomes `prev`; cache
     /// entries not seen in this scrape are evicted.
+    ///
+    /// Entries not seen in this scrape were all seen in the previous one (older ones were
+    /// evicted then), so they carry the labels a stale marker needs: nothing is cloned per
+    /// scrape.
     fn finish(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
-        for (hash, labels) in &self.prev {
-            if !self.cur.contains(hash) {
-                match app.append(None, labels, ts, stale_nan()) {
-                    Ok(_) => {}
-                    Err(e) if e.is_sample_rejection() => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
         let iter = self.iter;
-        self.entries.retain(|_, e| e.seen_iter == iter);
-        let mut next = HashMap::with_capacity(self.cur.len());
         for e in self.entries.values() {
-            if e.tracked && self.cur.contains(&e.hash) {
-                if let Some(l) = &e.labels {
-                    next.entry(e.hash).or_insert_with(|| l.clone());
-                }
+            if e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
+                continue;
+            }
+            let Some(labels) = &e.labels else { continue };
+            if !self.prev.contains(&e.hash) {
+                continue;
+            }
+            match app.append(e.series_ref, labels, ts, stale_nan()) {
+                Ok(_) => {}
+                Err(e) if e.is_sample_rejection() => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        self.prev = next;
+        self.entries.retain(|_, e| e.seen_iter == iter);
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.cur.clear();
         Ok(())
     }
 
     /// Stale markers for every series of the last scrape (the target went away).
     pub(crate) fn append_end_of_run(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
         self.append_failed(app, ts)
+    }
+
+    /// The batch holding the last scrape's appends was not committed: what it carried
+    /// (metadata) must be sent again.
+    pub(crate) fn batch_lost(&mut self) {
+        self.metadata_stored = false;
     }
 
     /// Number of series appended in the last successful scrape (for tests and stats).

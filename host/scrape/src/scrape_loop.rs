@@ -250,6 +250,7 @@ fn ingest(
         }
     }
     if let Err(e) = app.commit() {
+        cache.batch_lost();
         err.get_or_insert(Error::Storage(e));
     }
     (outcome, err)
