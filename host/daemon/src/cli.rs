@@ -199,6 +199,11 @@ pub(crate) struct ServeArgs {
     #[arg(long = "storage.tsdb.wal-fsync", default_value = "1s")]
     pub(crate) wal_fsync: String,
 
+    /// Compress WAL series and sample records (snappy, as Prometheus). Older WALs, compressed
+    /// or not, are always readable.
+    #[arg(long = "storage.tsdb.wal-compression", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub(crate) wal_compression: bool,
+
     /// Address to listen on for the web UI, API and telemetry.
     #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
     pub(crate) listen_address: String,
@@ -269,6 +274,10 @@ impl ServeArgs {
                     .unwrap_or_else(|| "0B".into()),
             ),
             ("storage.tsdb.wal-fsync".into(), self.wal_fsync.clone()),
+            (
+                "storage.tsdb.wal-compression".into(),
+                self.wal_compression.to_string(),
+            ),
             ("web.listen-address".into(), self.listen_address.clone()),
             ("web.config.file".into(), opt(&self.web_config_file)),
             (

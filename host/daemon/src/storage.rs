@@ -18,6 +18,7 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
     let mut opts = TsdbOptions::new(args.storage_path.clone());
     opts.retention_time = args.retention_time;
     opts.retention_size = args.retention_size.filter(|b| *b > 0);
+    opts.wal_compression = args.wal_compression;
     opts.wal_fsync = match args.wal_fsync.as_str() {
         "always" => sightline_tsdb::FsyncPolicy::Always,
         "never" => sightline_tsdb::FsyncPolicy::Never,

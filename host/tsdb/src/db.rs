@@ -29,6 +29,8 @@ pub struct TsdbOptions {
     pub retention_size: Option<u64>,
     /// When the WAL is fsynced (default: at most once per second).
     pub wal_fsync: FsyncPolicy,
+    /// Whether WAL series and sample records are snappy-compressed (default: true).
+    pub wal_compression: bool,
     /// Accept samples up to this far behind a series' newest sample (default 0: reject).
     pub out_of_order_window: Duration,
     /// WAL segment size (default 128 MiB).
@@ -50,6 +52,7 @@ impl Default for TsdbOptions {
             retention_time: 15 * DAY,
             retention_size: None,
             wal_fsync: FsyncPolicy::default(),
+            wal_compression: true,
             out_of_order_window: Duration::ZERO,
             wal_segment_bytes: 128 << 20,
             partition_duration: Duration::from_secs(2 * 3600),
@@ -311,7 +314,8 @@ impl Tsdb {
         report
             .corruptions
             .extend(rep.corruptions.iter().map(|e| e.to_string()));
-        let wal = Wal::open(&wal_dir, opts.wal_segment_bytes, opts.wal_fsync)?;
+        let mut wal = Wal::open(&wal_dir, opts.wal_segment_bytes, opts.wal_fsync)?;
+        wal.compress = opts.wal_compression;
         report.duration = start.elapsed();
         let counters = Counters::default();
         inc(&counters.wal_corruptions, rep.corruptions.len() as u64);
@@ -845,9 +849,9 @@ impl Appender for TsdbAppender<'_> {
         let mut buf = std::mem::take(&mut wal.buf);
         if !new_series.is_empty() {
             let refs: Vec<(u64, &Labels)> = new_series.iter().map(|(id, l)| (*id, l)).collect();
-            wal::encode_series(&mut buf, &refs);
+            wal::encode_series(&mut buf, &refs, wal.compress);
         }
-        wal::encode_samples(&mut buf, &self.samples);
+        wal::encode_samples(&mut buf, &self.samples, wal.compress);
         wal.buf = buf;
         if let Err(e) = wal.write_buf() {
             wal.buf.clear();

@@ -45,6 +45,11 @@ const REC_SERIES: u8 = 1;
 const REC_SAMPLES: u8 = 2;
 const REC_TOMBSTONE: u8 = 3;
 const REC_STATE: u8 = 4;
+/// Type-byte flag: the payload is snappy-compressed (raw format), as Prometheus compresses
+/// its WAL. Records without it are read as before, so older WALs stay readable.
+const COMPRESSED: u8 = 0x80;
+/// Payloads shorter than this are never worth compressing.
+const MIN_COMPRESS: usize = 64;
 const FRAME: usize = 8;
 /// Largest record accepted on replay (guards against garbage lengths).
 const MAX_RECORD: u32 = 256 << 20;
@@ -65,6 +70,29 @@ pub(crate) enum Record {
     Tombstone(Tombstone),
     /// A head series' full state (checkpoint files only).
     State(SeriesSnapshot),
+}
+
+/// Frames a record whose payload `body` writes; with `compress`, the payload is stored
+/// snappy-compressed when that makes it smaller.
+fn frame_maybe_compressed(
+    buf: &mut Vec<u8>,
+    typ: u8,
+    compress: bool,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
+    if !compress {
+        return frame(buf, typ, body);
+    }
+    let mut plain = Vec::new();
+    body(&mut plain);
+    if plain.len() >= MIN_COMPRESS {
+        if let Ok(c) = snap::raw::Encoder::new().compress_vec(&plain) {
+            if c.len() < plain.len() {
+                return frame(buf, typ | COMPRESSED, |b| b.extend_from_slice(&c));
+            }
+        }
+    }
+    frame(buf, typ, |b| b.extend_from_slice(&plain))
 }
 
 fn frame(buf: &mut Vec<u8>, typ: u8, body: impl FnOnce(&mut Vec<u8>)) {
@@ -103,8 +131,8 @@ pub(crate) fn crc32c(data: &[u8]) -> u32 {
     !crc
 }
 
-pub(crate) fn encode_series(buf: &mut Vec<u8>, series: &[(u64, &Labels)]) {
-    frame(buf, REC_SERIES, |b| {
+pub(crate) fn encode_series(buf: &mut Vec<u8>, series: &[(u64, &Labels)], compress: bool) {
+    frame_maybe_compressed(buf, REC_SERIES, compress, |b| {
         put_uvarint(b, series.len() as u64);
         for (id, l) in series {
             put_uvarint(b, *id);
@@ -115,8 +143,12 @@ pub(crate) fn encode_series(buf: &mut Vec<u8>, series: &[(u64, &Labels)]) {
 
 /// Samples: count, then per sample the id delta and timestamp delta to the previous sample
 /// (zigzag varints; the first against 0) and the value's 8 raw bytes.
-pub(crate) fn encode_samples(buf: &mut Vec<u8>, samples: &[(u64, TimestampMs, u64)]) {
-    frame(buf, REC_SAMPLES, |b| {
+pub(crate) fn encode_samples(
+    buf: &mut Vec<u8>,
+    samples: &[(u64, TimestampMs, u64)],
+    compress: bool,
+) {
+    frame_maybe_compressed(buf, REC_SAMPLES, compress, |b| {
         put_uvarint(b, samples.len() as u64);
         let (mut pid, mut pt) = (0u64, 0i64);
         for &(id, t, v) in samples {
@@ -192,6 +224,19 @@ pub(crate) fn decode_matchers(d: &mut Dec<'_>) -> Result<Vec<Matcher>> {
 }
 
 fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
+    if typ & COMPRESSED != 0 {
+        let n = snap::raw::decompress_len(body)
+            .map_err(|e| Error::Corrupt(format!("compressed record: {e}")))?;
+        if n > MAX_RECORD as usize * 8 {
+            return Err(Error::Corrupt(format!(
+                "compressed record claims {n} bytes uncompressed"
+            )));
+        }
+        let plain = snap::raw::Decoder::new()
+            .decompress_vec(body)
+            .map_err(|e| Error::Corrupt(format!("compressed record: {e}")))?;
+        return decode_record(typ & !COMPRESSED, &plain);
+    }
     let mut d = Dec::new(body);
     match typ {
         REC_SERIES => {
@@ -501,6 +546,8 @@ pub(crate) struct Wal {
     last_sync: Instant,
     dirty: bool,
     pub(crate) buf: Vec<u8>,
+    /// Whether series and sample records are written snappy-compressed.
+    pub(crate) compress: bool,
     pub(crate) fsyncs: u64,
     pub(crate) bytes_written: u64,
 }
@@ -521,6 +568,7 @@ impl Wal {
             last_sync: Instant::now(),
             dirty: false,
             buf: Vec::with_capacity(64 << 10),
+            compress: true,
             fsyncs: 0,
             bytes_written: 0,
         })
@@ -629,7 +677,7 @@ mod tests {
     fn write_some(dir: &Path, n: u64) {
         let mut w = Wal::open(dir, 1 << 20, FsyncPolicy::Never).unwrap();
         let l = Labels::from_pairs([("__name__", "x")]);
-        encode_series(&mut w.buf, &[(1, &l)]);
+        encode_series(&mut w.buf, &[(1, &l)], true);
         w.write_buf().unwrap();
         for i in 0..n {
             encode_samples(
@@ -638,6 +686,7 @@ mod tests {
                     (1, i as i64 * 10, (i as f64).to_bits()),
                     (1, i as i64 * 10 + 1, 0),
                 ],
+                i % 2 == 0,
             );
             w.write_buf().unwrap();
         }
@@ -697,6 +746,42 @@ mod tests {
     }
 
     #[test]
+    fn compressed_records_round_trip_beside_plain_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wal::open(dir.path(), 1 << 20, FsyncPolicy::Never).unwrap();
+        // A scrape-like batch: consecutive ids, one timestamp, counter values.
+        let batch: Vec<(u64, TimestampMs, u64)> = (0..1000u64)
+            .map(|i| (i, 1_700_000_000_000, ((i * 37) as f64).to_bits()))
+            .collect();
+        encode_samples(&mut w.buf, &batch, false);
+        let plain_len = w.buf.len();
+        encode_samples(&mut w.buf, &batch, true);
+        let compressed_len = w.buf.len() - plain_len;
+        assert!(
+            compressed_len * 2 < plain_len,
+            "compressed {compressed_len} bytes vs plain {plain_len}"
+        );
+        w.write_buf().unwrap();
+        let mut got = Vec::new();
+        let rep = replay(dir.path(), 0, |r| {
+            if let Record::Samples(v) = r {
+                got.push(v);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(rep.corruptions.is_empty());
+        assert_eq!(got.len(), 2);
+        for v in got {
+            let want: Vec<(u64, TimestampMs, f64)> = batch
+                .iter()
+                .map(|&(id, t, b)| (id, t, f64::from_bits(b)))
+                .collect();
+            assert_eq!(v, want);
+        }
+    }
+
+    #[test]
     fn corrupt_byte_is_detected() {
         let dir = tempfile::tempdir().unwrap();
         write_some(dir.path(), 10);
@@ -725,7 +810,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut w = Wal::open(dir.path(), 200, FsyncPolicy::Always).unwrap();
         for i in 0..50 {
-            encode_samples(&mut w.buf, &[(7, i, 0)]);
+            encode_samples(&mut w.buf, &[(7, i, 0)], i % 2 == 0);
             w.write_buf().unwrap();
         }
         let segs = list_segments(dir.path()).unwrap();
