@@ -693,6 +693,7 @@ impl<'a> Ev<'a> {
         // Selectors inside subqueries are read at times that may repeat; keep them whole.
         let mut in_sub = std::collections::HashSet::new();
         selectors_under_subqueries(e, false, &mut in_sub);
+        let has_info = calls_function(e, "info");
         for n in &mut needs {
             n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
         }
@@ -731,6 +732,14 @@ impl<'a> Ev<'a> {
                 self.streams.insert(n.key, streams);
                 continue;
             }
+            // An instant query reads a plain vector selector at one time only: of each series
+            // only the newest sample up to then matters, so no others are kept.
+            // (`info()` reads its data series at the times of its input's samples: excluded.)
+            let only_last = !n.is_matrix
+                && !self.is_range
+                && !n.vs.smoothed
+                && !in_sub.contains(&n.key)
+                && !has_info;
             let mut loaded = Vec::with_capacity(series.len());
             for (si, mut s) in series.into_iter().enumerate() {
                 if si % 1024 == 1023 {
@@ -744,6 +753,12 @@ impl<'a> Ev<'a> {
                         break;
                     }
                     if !(n.is_matrix && is_stale_nan(smp.v)) {
+                        if only_last {
+                            samples.clear();
+                            if let Some(v) = sts.as_mut() {
+                                v.clear();
+                            }
+                        }
                         samples.push(smp);
                         if let Some(v) = sts.as_mut() {
                             v.push(s.samples.start_timestamp());
@@ -1611,6 +1626,24 @@ fn seek_after(samples: &[Sample], from: usize, t: i64) -> usize {
         }
     }
     i
+}
+
+/// Whether `e` calls the function `name` anywhere.
+fn calls_function(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Call { func, args, .. } => {
+            func == name || args.iter().any(|a| calls_function(a, name))
+        }
+        Expr::Subquery { expr, .. } | Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+            calls_function(expr, name)
+        }
+        Expr::Binary { lhs, rhs, .. } => calls_function(lhs, name) || calls_function(rhs, name),
+        Expr::Aggregate(a) => {
+            a.param.as_ref().is_some_and(|p| calls_function(p, name))
+                || calls_function(&a.expr, name)
+        }
+        Expr::Vector(_) | Expr::Matrix { .. } | Expr::Number { .. } | Expr::Str { .. } => false,
+    }
 }
 
 /// Collects the keys of selectors that sit inside a subquery.

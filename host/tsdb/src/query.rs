@@ -162,7 +162,46 @@ impl TsdbQuerier<'_> {
             .collect()
     }
 
-    fn collect(&self, matchers: &[Matcher]) -> Result<HashMap<Labels, Collected>> {
+    /// Whether any persisted partition holds data inside the querier's range.
+    fn overlaps_store(&self) -> bool {
+        self.db
+            .store
+            .partitions()
+            .iter()
+            .any(|p| !(p.max_t <= self.min_t || p.min_t > self.max_t))
+    }
+
+    /// The head's series alone (the range touches no partition): label sets are unique in
+    /// the head, so no merge map is built.
+    fn collect_head(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
+        let head = self.db.head.read();
+        let ids = postings::select(&*head, matchers)?;
+        Ok(head
+            .series_data(&ids, self.min_t, self.max_t)
+            .into_iter()
+            .map(|d| {
+                let chunks = d
+                    .chunks
+                    .into_iter()
+                    .map(|c| StoredChunk {
+                        min_t: c.min_t,
+                        max_t: c.max_t,
+                        data: c.data,
+                    })
+                    .collect();
+                (
+                    d.labels,
+                    Collected {
+                        chunks,
+                        extra: d.ooo,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Head and partitions, merged by label set.
+    fn collect(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
         let mut by_labels: HashMap<Labels, Collected> = HashMap::new();
         {
             let head = self.db.head.read();
@@ -192,7 +231,7 @@ impl TsdbQuerier<'_> {
                 e.chunks.extend(s.chunks);
             }
         }
-        Ok(by_labels)
+        Ok(by_labels.into_iter().collect())
     }
 
     fn label_sets(&self, matchers: &[Matcher]) -> Result<Vec<Labels>> {
@@ -219,7 +258,11 @@ impl Querier for TsdbQuerier<'_> {
         _hints: Option<&SelectHints>,
         matchers: &[Matcher],
     ) -> sightline_storage_api::Result<Vec<Series>> {
-        let collected = self.collect(matchers)?;
+        let collected = if self.overlaps_store() {
+            self.collect(matchers)?
+        } else {
+            self.collect_head(matchers)?
+        };
         let mut out: Vec<Series> = Vec::with_capacity(collected.len());
         for (labels, c) in collected {
             let deleted = self.deleted_for(&labels);
