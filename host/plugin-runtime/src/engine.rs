@@ -10,7 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
 
@@ -20,6 +23,9 @@ use crate::http::HttpMode;
 use crate::manifest::Capabilities;
 use crate::state::{HostState, Limiter};
 use crate::types::PluginKind;
+
+/// Plugin instances that can be alive at once (each call makes one; it lives for the call).
+const POOL_INSTANCES: u32 = 128;
 
 /// How often the epoch advances; the granularity of time limits.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -96,6 +102,17 @@ impl Runtime {
     /// components.
     pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
         let mut config = Config::new();
+        // Instances come from a pool of pre-reserved slots instead of fresh mmaps per call:
+        // a warm slot keeps its copy-on-write memory image, which makes the per-call
+        // instantiation a plugin call pays several times cheaper. Memory stays bounded by
+        // each plugin's limit (the ResourceLimiter); the counts bound concurrent instances.
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES * 2)
+            .total_tables(POOL_INSTANCES * 4)
+            .total_stacks(POOL_INSTANCES);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         config.max_wasm_stack(1 << 20);
