@@ -48,6 +48,7 @@ mod de;
 mod error;
 mod file_sd;
 mod http;
+mod receivers;
 mod relabel;
 mod ser;
 mod target;
@@ -67,6 +68,7 @@ pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
 pub use http::{
     Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret, TlsConfig, TlsVersion,
 };
+pub use receivers::{expand_vars, load_receivers_file, load_receivers_str, Integration, Receiver};
 pub use relabel::{
     expand, hashmod, relabel, relabel_builder, Action, NameValidation, Regex, RelabelConfig,
 };

@@ -1,6 +1,9 @@
 //! `sightline check ...`: promtool-compatible validation with promtool's exit codes.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use sightline_plugin_runtime::{PluginHost, PluginHostConfig, PluginKind};
 
 use crate::cli::CheckCommand;
 
@@ -19,5 +22,94 @@ pub(crate) fn run(cmd: CheckCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        CheckCommand::Alertmanager { files, plugins_dir } => {
+            check_alertmanager(&files, plugins_dir.as_deref())
+        }
+    }
+}
+
+/// Receiver plugins of `dir` by name (loading every plugin, as the daemon would).
+fn receiver_plugins(dir: &Path) -> Result<Vec<(String, Option<PluginKind>)>, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(async {
+        let host = PluginHost::new(PluginHostConfig::new(dir))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(host.list().into_iter().map(|p| (p.name, p.kind)).collect())
+    })
+}
+
+fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode {
+    let plugins = match plugins_dir.map(receiver_plugins) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("  FAILED: plugins directory: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = false;
+    for f in files {
+        println!("Checking {}", f.display());
+        let receivers = match sightline_config::load_receivers_file(f) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("  FAILED: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        println!(
+            "  SUCCESS: {} receivers, {} integrations",
+            receivers.len(),
+            receivers
+                .iter()
+                .map(|r| r.integrations.len())
+                .sum::<usize>()
+        );
+        for r in &receivers {
+            for i in &r.integrations {
+                let status = match &plugins {
+                    None => String::new(),
+                    Some(p) => match p.iter().find(|(n, _)| *n == i.plugin) {
+                        Some((_, Some(PluginKind::Receiver))) => "  ok".to_string(),
+                        Some((_, Some(k))) => {
+                            failed = true;
+                            format!(
+                                "  FAILED: plugin {:?} is a {k:?} plugin, not a receiver",
+                                i.plugin
+                            )
+                        }
+                        Some((_, None)) => {
+                            failed = true;
+                            format!("  FAILED: plugin {:?} failed to load", i.plugin)
+                        }
+                        None => {
+                            failed = true;
+                            format!(
+                                "  FAILED: no plugin {:?} in the plugins directory",
+                                i.plugin
+                            )
+                        }
+                    },
+                };
+                println!(
+                    "  {} -> plugin {} ({}_configs[{}], {} settings){status}",
+                    r.name,
+                    i.plugin,
+                    i.plugin,
+                    i.index,
+                    i.settings.len()
+                );
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -165,6 +165,16 @@ pub(crate) enum CheckCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check the receivers of alertmanager.yml files: `$VAR`s set, and (with
+    /// `--plugins.dir`) every `<name>_configs` served by a receiver plugin `<name>`.
+    Alertmanager {
+        /// alertmanager.yml files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Plugins directory whose receiver plugins must serve the integrations.
+        #[arg(long = "plugins.dir")]
+        plugins_dir: Option<PathBuf>,
+    },
 }
 
 /// Flags of `sightline serve`, named as Prometheus names them.

@@ -247,45 +247,8 @@ pub fn parse(
     Ok(caps)
 }
 
-/// Expands `$VAR` and `${VAR}` (and `$$` to `$`). Returns the name of the
-/// first unset variable as the error.
-pub fn expand_vars(
-    s: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> std::result::Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(tail) = after.strip_prefix('{') {
-            let Some(end) = tail.find('}') else {
-                out.push_str(&rest[i..]);
-                return Ok(out);
-            };
-            let name = &tail[..end];
-            out.push_str(&env(name).ok_or_else(|| name.to_string())?);
-            rest = &tail[end + 1..];
-        } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            if end == 0 {
-                out.push('$');
-                rest = after;
-                continue;
-            }
-            let name = &after[..end];
-            out.push_str(&env(name).ok_or_else(|| name.to_string())?);
-            rest = &after[end..];
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
+/// `$VAR` expansion, shared with alertmanager.yml receiver settings.
+pub use sightline_config::expand_vars;
 
 fn parse_bytes(s: &str) -> Option<u64> {
     let s = s.trim();

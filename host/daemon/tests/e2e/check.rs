@@ -50,3 +50,82 @@ fn check_config_rejects_with_location() {
         "error must carry file:line:col: {text}"
     );
 }
+
+/// The alertmanager.yml block of the seed document, unchanged.
+fn seed_alertmanager_yml() -> String {
+    let doc = std::fs::read_to_string(shared_dir().join("seed/monitoring-setup.md")).unwrap();
+    let start = doc
+        .find("# /etc/alertmanager/alertmanager.yml")
+        .expect("seed alertmanager.yml block");
+    let end = start + doc[start..].find("```").expect("end of block");
+    doc[start..end].to_string()
+}
+
+#[test]
+fn check_alertmanager_resolves_receivers_to_plugins() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("alertmanager.yml");
+    std::fs::write(&seed, seed_alertmanager_yml()).unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(BIN)
+            .args(["check", "alertmanager"])
+            .args(args)
+            .env_remove("SLACK_WEBHOOK")
+            .env_remove("PAGERDUTY_KEY")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let seed_arg = seed.to_str().unwrap();
+
+    // The seed's `$SLACK_WEBHOOK` unset: an error naming the variable at its position.
+    let (code, text) = run(&[seed_arg], &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("alertmanager.yml:") && text.contains("\"SLACK_WEBHOOK\" is not set"),
+        "{text}"
+    );
+
+    // Set: slack_configs -> slack, pagerduty_configs -> pagerduty.
+    let env = [
+        ("SLACK_WEBHOOK", "http://127.0.0.1:1/x"),
+        ("PAGERDUTY_KEY", "k"),
+    ];
+    let (code, text) = run(&[seed_arg], &env);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("default -> plugin slack"), "{text}");
+    assert!(text.contains("pagerduty -> plugin pagerduty"), "{text}");
+
+    // Against a plugins directory holding only the webhook receiver: the seed's slack and
+    // pagerduty integrations have no plugin; a webhook receiver resolves.
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    sightline_tests::install(
+        &plugins,
+        "webhook",
+        &sightline_tests::first_party("webhook"),
+        None,
+    );
+    let pdir = format!("--plugins.dir={}", plugins.display());
+    let (code, text) = run(&[seed_arg, &pdir], &env);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("no plugin \"slack\"") && text.contains("no plugin \"pagerduty\""),
+        "{text}"
+    );
+    let hook = dir.path().join("hook.yml");
+    std::fs::write(
+        &hook,
+        "receivers:\n  - name: ops\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/hook'\n",
+    )
+    .unwrap();
+    let (code, text) = run(&[hook.to_str().unwrap(), &pdir], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("ops -> plugin webhook") && text.contains("ok"),
+        "{text}"
+    );
+}
