@@ -8,6 +8,7 @@
 //! Boundary: [`router`] is the whole public surface; tests drive it with `oneshot`.
 
 mod admin;
+mod dashboards;
 mod dto;
 mod error;
 mod params;
@@ -16,5 +17,6 @@ mod render;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
+pub use dashboards::DashboardSource;
 pub use error::{ApiError, ErrorType};
 pub use routes::{router, ApiState, BuildInfo, MetricsRenderer, ReloadFn, TargetsSource};

@@ -84,6 +84,8 @@ pub struct ApiState {
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).
     pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
+    /// Dashboards from dashboard plugins (`/api/search`, `/api/dashboards/uid/<uid>`).
+    pub dashboards: Option<crate::dashboards::DashboardSource>,
     /// Storage status and admin operations (`None` for storage without them).
     pub storage_admin: Option<Arc<dyn crate::StorageAdmin>>,
     /// `--web.enable-admin-api`.
@@ -144,8 +146,13 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/status/runtimeinfo", get(runtimeinfo))
         .fallback(api_not_found)
         .layer(middleware::from_fn(cors));
+    let grafana = Router::new()
+        .route("/search", get(crate::dashboards::search))
+        .route("/dashboards/uid/{uid}", get(crate::dashboards::by_uid))
+        .layer(middleware::from_fn(cors));
     Router::new()
         .nest("/api/v1", api)
+        .merge(Router::new().nest("/api", grafana))
         .route("/-/reload", reload_routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -164,6 +164,14 @@ pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
     out
 }
 
+/// The dashboards of every serving dashboard plugin, for the dashboards API.
+pub(crate) fn dashboards(host: PluginHost) -> sightline_api::DashboardSource {
+    Arc::new(move || {
+        let host = host.clone();
+        Box::pin(async move { host.dashboards().await })
+    })
+}
+
 /// `sightline plugin list|test`.
 pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread()

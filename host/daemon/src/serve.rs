@@ -232,6 +232,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             args.query_max_concurrency.max(1),
         )),
         plugins: crate::plugins::lister(plugin_host.clone()),
+        dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
     });

@@ -356,3 +356,43 @@ fn query_function_plugin_is_a_promql_function_after_hot_reload() {
     assert_eq!(p["data"][0]["state"], "loaded");
     assert!(p["data"][0]["calls"].as_u64().unwrap() >= 1, "{p}");
 }
+
+/// A dropped-in dashboard plugin appears in Grafana's dashboard search and by uid; removing
+/// the plugin removes the dashboard.
+#[test]
+fn dashboard_plugins_feed_the_dashboards_list() {
+    let d = Daemon::start(Some("scrape_configs: []\n"), &[]);
+    let plugins = d.dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let (code, body) = http_get(&d.addr, "/api/dashboards/uid/hello").unwrap();
+    assert_eq!(code, 404, "{body}");
+    sightline_tests::install(
+        &plugins,
+        "hello-dashboard",
+        &sightline_tests::guest("hello-dashboard"),
+        None,
+    );
+    let list = eventually(15, "the plugin's dashboard listed", || {
+        let (c, b) = http_get(&d.addr, "/api/search?query=hel").ok()?;
+        let v: serde_json::Value = serde_json::from_str(&b).ok()?;
+        (c == 200 && v.as_array().is_some_and(|a| !a.is_empty())).then_some(v)
+    });
+    assert_eq!(list[0]["uid"], "hello", "{list}");
+    assert_eq!(list[0]["title"], "Hello");
+    assert_eq!(list[0]["type"], "dash-db");
+    assert_eq!(list[0]["url"], "/d/hello/hello");
+    let (_, b) = http_get(&d.addr, "/api/search?query=nomatch").unwrap();
+    assert_eq!(b.trim(), "[]");
+    let v = d.get_json("/api/dashboards/uid/hello");
+    assert_eq!(
+        v["dashboard"]["panels"][0]["targets"][0]["expr"], "up",
+        "{v}"
+    );
+    assert_eq!(v["meta"]["provisioned"], true);
+    assert_eq!(v["meta"]["provisionedExternalId"], "plugin:hello-dashboard");
+    std::fs::remove_file(plugins.join("hello-dashboard.wasm")).unwrap();
+    eventually(15, "the dashboard gone with its plugin", || {
+        let (c, _) = http_get(&d.addr, "/api/dashboards/uid/hello").ok()?;
+        (c == 404).then_some(())
+    });
+}

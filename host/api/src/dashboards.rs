@@ -1,0 +1,176 @@
+//! The dashboards list, in the shapes of Grafana's HTTP API (`GET /api/search`,
+//! `GET /api/dashboards/uid/<uid>`), fed by dashboard plugins. Plugin dashboards are
+//! provisioned: read-only, identified by the model's `uid` (the plugin name when it has none).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::routes::ApiState;
+
+/// Produces `(plugin name, dashboard model JSON)` for every serving dashboard plugin.
+pub type DashboardSource =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(String, String)>> + Send>> + Send + Sync>;
+
+/// One dashboard of the list.
+struct Entry {
+    plugin: String,
+    uid: String,
+    title: String,
+    tags: Vec<String>,
+    model: Value,
+}
+
+/// Grafana's slug: lowercase, runs of other characters become one `-`.
+fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+async fn entries(st: &ApiState) -> Vec<Entry> {
+    let Some(src) = &st.dashboards else {
+        return Vec::new();
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for (plugin, json) in src().await {
+        let Ok(mut model) = serde_json::from_str::<Value>(&json) else {
+            tracing::warn!(plugin = %plugin, "dashboard plugin returned invalid JSON");
+            continue;
+        };
+        if !model.is_object() {
+            tracing::warn!(plugin = %plugin, "dashboard plugin returned a non-object model");
+            continue;
+        }
+        let uid = model["uid"]
+            .as_str()
+            .filter(|u| !u.is_empty())
+            .unwrap_or(&plugin)
+            .to_string();
+        let title = model["title"].as_str().unwrap_or(&plugin).to_string();
+        let tags = model["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        model["uid"] = json!(uid);
+        if out.iter().any(|e| e.uid == uid) {
+            tracing::warn!(plugin = %plugin, uid = %uid, "dashboard uid already taken; skipped");
+            continue;
+        }
+        out.push(Entry {
+            plugin,
+            uid,
+            title,
+            tags,
+            model,
+        });
+    }
+    out.sort_by_key(|e| e.title.to_lowercase());
+    out
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct SearchParams {
+    query: Option<String>,
+    tag: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// `GET /api/search`: dashboards whose title contains `query` (case-insensitive) and that
+/// carry `tag`; `type=dash-folder` lists no folders (there are none).
+pub(crate) async fn search(
+    State(st): State<Arc<ApiState>>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    if p.kind.as_deref() == Some("dash-folder") {
+        return axum::Json(json!([])).into_response();
+    }
+    let q = p.query.unwrap_or_default().to_lowercase();
+    let list: Vec<Value> = entries(&st)
+        .await
+        .into_iter()
+        .enumerate()
+        .filter(|(_, e)| e.title.to_lowercase().contains(&q))
+        .filter(|(_, e)| p.tag.as_ref().is_none_or(|t| e.tags.contains(t)))
+        .map(|(i, e)| {
+            let s = slug(&e.title);
+            json!({
+                "id": i + 1,
+                "uid": e.uid,
+                "title": e.title,
+                "uri": format!("db/{s}"),
+                "url": format!("/d/{}/{s}", e.uid),
+                "slug": "",
+                "type": "dash-db",
+                "tags": e.tags,
+                "isStarred": false,
+                "sortMeta": 0,
+            })
+        })
+        .collect();
+    axum::Json(Value::Array(list)).into_response()
+}
+
+/// `GET /api/dashboards/uid/<uid>`: the model with Grafana's `meta` block.
+pub(crate) async fn by_uid(State(st): State<Arc<ApiState>>, Path(uid): Path<String>) -> Response {
+    let Some((i, e)) = entries(&st)
+        .await
+        .into_iter()
+        .enumerate()
+        .find(|(_, e)| e.uid == uid)
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Dashboard not found"})),
+        )
+            .into_response();
+    };
+    let s = slug(&e.title);
+    let mut model = e.model;
+    model["id"] = json!(i + 1);
+    axum::Json(json!({
+        "dashboard": model,
+        "meta": {
+            "type": "db",
+            "canSave": false,
+            "canEdit": false,
+            "canAdmin": false,
+            "canStar": false,
+            "slug": s,
+            "url": format!("/d/{}/{s}", e.uid),
+            "provisioned": true,
+            "provisionedExternalId": format!("plugin:{}", e.plugin),
+            "folderId": 0,
+            "folderUid": "",
+            "folderTitle": "General",
+        }
+    }))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_as_grafana_makes_them() {
+        assert_eq!(slug("Node Exporter / Full"), "node-exporter-full");
+        assert_eq!(slug("  HTTP  errors!! "), "http-errors");
+    }
+}
