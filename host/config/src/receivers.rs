@@ -316,10 +316,28 @@ receivers:
 
     #[test]
     fn expansion_cases() {
-        let e = |s: &str| expand_vars(s, &env);
-        assert_eq!(e("$$x").unwrap(), "$x");
-        assert_eq!(e("a$").unwrap(), "a$");
-        assert_eq!(e("${PAGERDUTY_KEY}-$PAGERDUTY_KEY").unwrap(), "k3y-k3y");
-        assert_eq!(e("$NOPE").unwrap_err(), "NOPE");
+        let env = |k: &str| match k {
+            "TOKEN" => Some("s3cr3t".to_string()),
+            "HOST" => Some("example.org".to_string()),
+            _ => None,
+        };
+        let cases: &[(&str, std::result::Result<&str, &str>)] = &[
+            ("plain", Ok("plain")),
+            ("$TOKEN", Ok("s3cr3t")),
+            ("Bearer ${TOKEN}!", Ok("Bearer s3cr3t!")),
+            ("https://$HOST/x", Ok("https://example.org/x")),
+            ("cost $$5", Ok("cost $5")),
+            ("trailing $", Ok("trailing $")),
+            ("$MISSING", Err("MISSING")),
+            ("${ALSO_MISSING}x", Err("ALSO_MISSING")),
+        ];
+        for (input, want) in cases {
+            let got = expand_vars(input, &env);
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                *want,
+                "input {input:?}"
+            );
+        }
     }
 }

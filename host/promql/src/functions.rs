@@ -250,6 +250,25 @@ fn math_fn(r: &mut FunctionRegistry, name: &str, f: fn(f64) -> f64) {
 
 /// A range function computing one float per window (or none).
 fn over_time(r: &mut FunctionRegistry, name: &str, drop: bool, f: fn(&[Sample]) -> Option<f64>) {
+    window_fn(r, name, drop, move |s, _| f(s));
+}
+
+/// A range function computing one float per window from its samples and their start
+/// timestamps (only `irate` and `resets` look at those, as in Prometheus).
+fn over_time_st(
+    r: &mut FunctionRegistry,
+    name: &str,
+    f: fn(&[Sample], Option<&[i64]>) -> Option<f64>,
+) {
+    window_fn(r, name, true, f);
+}
+
+fn window_fn(
+    r: &mut FunctionRegistry,
+    name: &str,
+    drop: bool,
+    f: impl Fn(&[Sample], Option<&[i64]>) -> Option<f64> + Send + Sync + 'static,
+) {
     reg(
         r,
         name,
@@ -265,7 +284,7 @@ fn over_time(r: &mut FunctionRegistry, name: &str, drop: bool, f: fn(&[Sample]) 
                 if s.is_empty() {
                     continue;
                 }
-                if let Some(v) = f(s) {
+                if let Some(v) = f(s, w.start_timestamps()) {
                     out.push(elem(w.labels.clone(), ctx.ts, v, drop || w.drop_name));
                 }
             }
@@ -582,37 +601,6 @@ fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
     let msg = format!("{START_TIME_OVERLAP} {name:?}");
     let p = ctx.arg_pos(0);
     ctx.warn(&msg, p);
-}
-
-/// A range function computing one float per window from its samples and their start
-/// timestamps (only `irate` and `resets` look at those, as in Prometheus).
-fn over_time_st(
-    r: &mut FunctionRegistry,
-    name: &str,
-    f: fn(&[Sample], Option<&[i64]>) -> Option<f64>,
-) {
-    reg(
-        r,
-        name,
-        &[M],
-        0,
-        false,
-        V,
-        Arc::new(move |ctx, mut a| {
-            let m = take_mat(&mut a, 0);
-            let mut out = Vec::with_capacity(m.series.len());
-            for w in m.series {
-                let s = w.samples();
-                if s.is_empty() {
-                    continue;
-                }
-                if let Some(v) = f(s, w.start_timestamps()) {
-                    out.push(elem(w.labels.clone(), ctx.ts, v, true));
-                }
-            }
-            Ok(FnOut::Vector(out))
-        }),
-    );
 }
 
 /// `irate` (with `sts`, a start-timestamp reset counts as a counter reset) and `idelta`.

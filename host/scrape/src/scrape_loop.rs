@@ -89,6 +89,29 @@ pub(crate) fn initial_offset(target: &Target, seed: u64, now_ns: u128) -> Durati
     Duration::from_nanos(next as u64)
 }
 
+/// At most this much timer jitter is taken out of scrape timestamps (Prometheus'
+/// `--scrape.timestamp-tolerance`, on by default since 2.2x).
+const TIMESTAMP_TOLERANCE_MS: i64 = 2;
+
+/// Prometheus' timestamp alignment: a scrape that starts within the tolerance (at most 1 % of
+/// the interval) after its scheduled time is stamped with the scheduled time, so timestamps
+/// stay exactly one interval apart and compress to one bit each. `aligned` is the schedule,
+/// started at the first scrape.
+pub(crate) fn align_timestamp(now: i64, aligned: &mut Option<i64>, interval_ms: i64) -> i64 {
+    let sched = aligned.get_or_insert(now);
+    // Ticks may have been skipped: move the schedule up to the last slot before `now`.
+    if now - *sched >= interval_ms {
+        *sched += (now - *sched) / interval_ms * interval_ms;
+    }
+    let tolerance = (interval_ms / 100).min(TIMESTAMP_TOLERANCE_MS);
+    let d = now - *sched;
+    if (0..=tolerance).contains(&d) {
+        *sched
+    } else {
+        now
+    }
+}
+
 struct ReportRefs([Option<SeriesRef>; 5]);
 
 async fn run(
@@ -123,12 +146,16 @@ async fn run(
             b.build()
         })
         .collect();
+    let interval_ms = i64::try_from(target.interval.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let mut aligned: Option<i64> = None;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        let ts = now_ms();
+        let ts = align_timestamp(now_ms(), &mut aligned, interval_ms);
         let started = Instant::now();
         let fetched = fetch(&spec.source, target.interval.min(target.timeout)).await;
         let duration = started.elapsed();
@@ -254,4 +281,29 @@ fn ingest(
         err.get_or_insert(Error::Storage(e));
     }
     (outcome, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::align_timestamp;
+
+    #[test]
+    fn timestamps_align_to_the_schedule_within_tolerance() {
+        let mut a = None;
+        assert_eq!(align_timestamp(10_000, &mut a, 1_000), 10_000);
+        // Up to 1 % of the interval (at most 2 ms) late: the scheduled time.
+        assert_eq!(align_timestamp(11_001, &mut a, 1_000), 11_000);
+        assert_eq!(align_timestamp(12_002, &mut a, 1_000), 12_000);
+        // Later than that: the real time.
+        assert_eq!(align_timestamp(13_003, &mut a, 1_000), 13_003);
+        // A skipped tick moves the schedule along.
+        assert_eq!(align_timestamp(16_001, &mut a, 1_000), 16_000);
+        // Early (the timer fired before the slot): the real time.
+        assert_eq!(align_timestamp(16_999, &mut a, 1_000), 16_999);
+        // Short intervals: the tolerance is 1 % of the interval.
+        let mut b = None;
+        assert_eq!(align_timestamp(0, &mut b, 100), 0);
+        assert_eq!(align_timestamp(101, &mut b, 100), 100);
+        assert_eq!(align_timestamp(202, &mut b, 100), 202);
+    }
 }

@@ -4,14 +4,19 @@ use std::process::Command;
 
 use crate::support::{shared_dir, BIN};
 
-/// The prometheus.yml block of the seed document, unchanged.
-pub(crate) fn seed_prometheus_yml() -> String {
+/// The code block of the seed document that starts with `first_line`, unchanged.
+fn seed_block(first_line: &str) -> String {
     let doc = std::fs::read_to_string(shared_dir().join("seed/monitoring-setup.md")).unwrap();
     let start = doc
-        .find("# /etc/prometheus/prometheus.yml")
-        .expect("seed prometheus.yml block");
+        .find(first_line)
+        .unwrap_or_else(|| panic!("seed block {first_line:?}"));
     let end = start + doc[start..].find("```").expect("end of block");
     doc[start..end].to_string()
+}
+
+/// The prometheus.yml block of the seed document, unchanged.
+pub(crate) fn seed_prometheus_yml() -> String {
+    seed_block("# /etc/prometheus/prometheus.yml")
 }
 
 #[test]
@@ -53,12 +58,7 @@ fn check_config_rejects_with_location() {
 
 /// The alertmanager.yml block of the seed document, unchanged.
 fn seed_alertmanager_yml() -> String {
-    let doc = std::fs::read_to_string(shared_dir().join("seed/monitoring-setup.md")).unwrap();
-    let start = doc
-        .find("# /etc/alertmanager/alertmanager.yml")
-        .expect("seed alertmanager.yml block");
-    let end = start + doc[start..].find("```").expect("end of block");
-    doc[start..end].to_string()
+    seed_block("# /etc/alertmanager/alertmanager.yml")
 }
 
 #[test]

@@ -4,12 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{http_get, Daemon, BIN};
+use crate::support::{http_get, import_openmetrics, urlencode, Daemon};
 
 const SERIES: usize = 4_000;
 const POINTS: i64 = 121;
@@ -45,18 +44,6 @@ fn slow_get(addr: &str, path: &str) -> (u16, String) {
     (code, body.to_string())
 }
 
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[test]
 fn fifty_heavy_queries_keep_memory_bounded() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,20 +65,7 @@ fn fifty_heavy_queries_keep_memory_bounded() {
     let file = dir.path().join("heavy.om");
     std::fs::write(&file, &om).unwrap();
     drop(om);
-    let out = Command::new(BIN)
-        .args(["import", "openmetrics"])
-        .arg(&file)
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_openmetrics(&file, dir.path());
     let d = Daemon::start_in(
         dir,
         Some("scrape_configs: []\n"),
@@ -113,10 +87,10 @@ fn fifty_heavy_queries_keep_memory_bounded() {
     let range = |q: &str, step: i64| {
         format!(
             "/api/v1/query_range?query={}&start={start}&end={end}&step={step}",
-            enc(q)
+            urlencode(q)
         )
     };
-    let instant = |q: &str| format!("/api/v1/query?query={}&time={end}", enc(q));
+    let instant = |q: &str| format!("/api/v1/query?query={}&time={end}", urlencode(q));
     let kinds: Vec<(String, bool)> = vec![
         // Every sample of every series, stepped: within the limit because windows stream.
         (range("sum by (g) (rate(heavy_total[5m]))", STEP_S), true),

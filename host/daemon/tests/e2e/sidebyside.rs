@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{eventually, free_port, http_get, shared_dir, Daemon, BIN};
+use crate::support::{
+    eventually, free_port, http_get, import_openmetrics, shared_dir, urlencode, Daemon,
+};
 
 /// Queries as the seed document writes them (each is checked to occur in it).
 const SEED_QUERIES: &[&str] = &[
@@ -100,18 +102,6 @@ fn need(cmd: &str) {
         "`{cmd}` is needed for the side-by-side test: install Debian's prometheus package \
          (apt-get install prometheus python3); ./dev test and .ci/run do that"
     );
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn get_json(addr: &str, path: &str) -> Value {
@@ -341,20 +331,7 @@ fn conformance_seed_queries_match_prometheus() {
 
     // 3. The same samples into a fresh Sightline and into Prometheus.
     let sdir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["import", "openmetrics"])
-        .arg(&om_path)
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            sdir.path().join("data").display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "sightline import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_openmetrics(&om_path, sdir.path());
     let pdata = work.path().join("prometheus-data");
     let out = Command::new("promtool")
         .args(["tsdb", "create-blocks-from", "openmetrics"])

@@ -21,6 +21,38 @@ pub(crate) fn shared_dir() -> PathBuf {
     p
 }
 
+/// Percent-encodes a query parameter value.
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `sightline import openmetrics FILE` into `<dir>/data` (where [`Daemon::start_in`] looks),
+/// asserting success.
+pub(crate) fn import_openmetrics(file: &Path, dir: &Path) {
+    let out = Command::new(BIN)
+        .args(["import", "openmetrics"])
+        .arg(file)
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sightline import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
