@@ -94,19 +94,16 @@ pub(crate) fn initial_offset(target: &Target, seed: u64, now_ns: u128) -> Durati
 const TIMESTAMP_TOLERANCE_MS: i64 = 2;
 
 /// Prometheus' timestamp alignment: a scrape that starts within the tolerance (at most 1 % of
-/// the interval) after its scheduled time is stamped with the scheduled time, so timestamps
-/// stay exactly one interval apart and compress to one bit each. `aligned` is the schedule,
-/// started at the first scrape.
+/// the interval) of a slot of its schedule is stamped with the slot's time, so timestamps stay
+/// exactly one interval apart and compress to one bit each. The schedule is anchored at the
+/// first scrape; a tick a millisecond early (wall-clock rounding) aligns as one late does.
 pub(crate) fn align_timestamp(now: i64, aligned: &mut Option<i64>, interval_ms: i64) -> i64 {
-    let sched = aligned.get_or_insert(now);
-    // Ticks may have been skipped: move the schedule up to the last slot before `now`.
-    if now - *sched >= interval_ms {
-        *sched += (now - *sched) / interval_ms * interval_ms;
-    }
+    let anchor = *aligned.get_or_insert(now);
+    let k = (now - anchor + interval_ms / 2).div_euclid(interval_ms);
+    let slot = anchor + k * interval_ms;
     let tolerance = (interval_ms / 100).min(TIMESTAMP_TOLERANCE_MS);
-    let d = now - *sched;
-    if (0..=tolerance).contains(&d) {
-        *sched
+    if (now - slot).abs() <= tolerance {
+        slot
     } else {
         now
     }
@@ -291,15 +288,15 @@ mod tests {
     fn timestamps_align_to_the_schedule_within_tolerance() {
         let mut a = None;
         assert_eq!(align_timestamp(10_000, &mut a, 1_000), 10_000);
-        // Up to 1 % of the interval (at most 2 ms) late: the scheduled time.
+        // Up to 1 % of the interval (at most 2 ms) off the slot: the slot's time.
         assert_eq!(align_timestamp(11_001, &mut a, 1_000), 11_000);
         assert_eq!(align_timestamp(12_002, &mut a, 1_000), 12_000);
-        // Later than that: the real time.
-        assert_eq!(align_timestamp(13_003, &mut a, 1_000), 13_003);
-        // A skipped tick moves the schedule along.
-        assert_eq!(align_timestamp(16_001, &mut a, 1_000), 16_000);
-        // Early (the timer fired before the slot): the real time.
-        assert_eq!(align_timestamp(16_999, &mut a, 1_000), 16_999);
+        assert_eq!(align_timestamp(12_999, &mut a, 1_000), 13_000);
+        // Further off: the real time.
+        assert_eq!(align_timestamp(14_003, &mut a, 1_000), 14_003);
+        assert_eq!(align_timestamp(14_996, &mut a, 1_000), 14_996);
+        // A skipped tick: the schedule carries on.
+        assert_eq!(align_timestamp(17_001, &mut a, 1_000), 17_000);
         // Short intervals: the tolerance is 1 % of the interval.
         let mut b = None;
         assert_eq!(align_timestamp(0, &mut b, 100), 0);
