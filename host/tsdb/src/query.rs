@@ -1,7 +1,8 @@
 //! The read path: a querier over `[min_t, max_t]` that merges head and persisted chunks per
 //! label set, applies tombstones, and iterates samples lazily when chunks do not overlap.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sightline_model::{Labels, Matcher, Sample, TimestampMs};
@@ -10,6 +11,7 @@ use sightline_storage_api::{labels_match, Querier, SampleIterator, SelectHints, 
 use crate::chunk::{self, ChunkIter};
 use crate::db::Tsdb;
 use crate::error::Result;
+use crate::head::IdMap;
 use crate::postings;
 use crate::store::{Store, StoredChunk};
 use crate::wal::Tombstone;
@@ -200,23 +202,20 @@ impl TsdbQuerier<'_> {
             .collect())
     }
 
-    /// Head and partitions, merged by label set.
+    /// Head and partitions, merged by label set. Label sets are matched by their 64-bit hash
+    /// (then compared), not by hashing whole label sets in a `HashMap<Labels, _>`.
     fn collect(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
-        let mut by_labels: HashMap<Labels, Collected> = HashMap::new();
-        {
-            let head = self.db.head.read();
-            let ids = postings::select(&*head, matchers)?;
-            for d in head.series_data(&ids, self.min_t, self.max_t) {
-                let e = by_labels.entry(d.labels).or_insert_with(|| Collected {
-                    chunks: Vec::new(),
-                    extra: Vec::new(),
-                });
-                e.chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
-                    min_t: c.min_t,
-                    max_t: c.max_t,
-                    data: c.data,
-                }));
-                e.extra.extend(d.ooo);
+        let mut out = self.collect_head(matchers)?;
+        let mut first: IdMap<usize> = IdMap::default();
+        // Indices whose hash was already taken by another label set (hash collisions).
+        let mut collided: Vec<usize> = Vec::new();
+        first.reserve(out.len());
+        for (i, (l, _)) in out.iter().enumerate() {
+            match first.entry(l.stable_hash()) {
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                Entry::Occupied(_) => collided.push(i),
             }
         }
         for p in self.db.store.partitions() {
@@ -224,14 +223,34 @@ impl TsdbQuerier<'_> {
                 continue;
             }
             for s in Store::select(&p, matchers, self.min_t, self.max_t)? {
-                let e = by_labels.entry(s.labels).or_insert_with(|| Collected {
-                    chunks: Vec::new(),
-                    extra: Vec::new(),
-                });
-                e.chunks.extend(s.chunks);
+                let h = s.labels.stable_hash();
+                let found = match first.get(&h) {
+                    Some(&i) if out[i].0 == s.labels => Some(i),
+                    Some(_) => collided.iter().copied().find(|&i| out[i].0 == s.labels),
+                    None => None,
+                };
+                match found {
+                    Some(i) => out[i].1.chunks.extend(s.chunks),
+                    None => {
+                        let i = out.len();
+                        match first.entry(h) {
+                            Entry::Vacant(v) => {
+                                v.insert(i);
+                            }
+                            Entry::Occupied(_) => collided.push(i),
+                        }
+                        out.push((
+                            s.labels,
+                            Collected {
+                                chunks: s.chunks,
+                                extra: Vec::new(),
+                            },
+                        ));
+                    }
+                }
             }
         }
-        Ok(by_labels.into_iter().collect())
+        Ok(out)
     }
 
     fn label_sets(&self, matchers: &[Matcher]) -> Result<Vec<Labels>> {
