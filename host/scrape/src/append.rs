@@ -81,12 +81,14 @@ struct CacheEntry {
 /// label decoding, relabelling or allocation.
 #[derive(Default)]
 pub struct ScrapeCache {
-    entries: HashMap<Box<[u8]>, CacheEntry>,
+    /// foldhash (seeded per process) instead of SipHash: the lookup by raw series bytes runs
+    /// once per scraped sample and was the largest item of the ingest profile.
+    entries: HashMap<Box<[u8]>, CacheEntry, foldhash::fast::RandomState>,
     iter: u64,
     /// Hashes of the final label sets appended (without explicit timestamps) in the previous
     /// scrape. Their labels stay in `entries` until a stale marker has been written.
-    prev: HashSet<u64>,
-    cur: HashSet<u64>,
+    prev: HashSet<u64, foldhash::fast::RandomState>,
+    cur: HashSet<u64, foldhash::fast::RandomState>,
     metadata: HashMap<String, Metadata>,
     /// Whether `metadata` went to storage in a batch that was not rolled back.
     metadata_stored: bool,
