@@ -44,7 +44,8 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
     Ok(Arc::new(db))
 }
 
-/// Runs retention, compaction, chunk persistence and WAL truncation every minute.
+/// Runs retention, compaction, chunk persistence and WAL truncation every minute, then returns
+/// freed memory to the operating system.
 pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::CancellationToken) {
     loop {
         tokio::select! {
@@ -52,7 +53,13 @@ pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::Cancell
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
         let d = db.clone();
-        match tokio::task::spawn_blocking(move || d.run_maintenance_once()).await {
+        let pass = move || {
+            let r = d.run_maintenance_once();
+            // Large queries and compactions leave freed memory in the allocator's arenas.
+            sightline_telemetry::release_free_memory();
+            r
+        };
+        match tokio::task::spawn_blocking(pass).await {
             Ok(Ok(r)) => tracing::debug!(report = ?r, "TSDB maintenance"),
             Ok(Err(e)) => warn!(error = %e, "TSDB maintenance failed"),
             Err(e) => warn!(error = %e, "TSDB maintenance task failed"),

@@ -16,7 +16,7 @@ mod process;
 pub use metrics::{
     Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, Registry, DEFAULT_BUCKETS,
 };
-pub use process::process_families;
+pub use process::{process_families, release_free_memory};
 
 use sightline_model::{Labels, MetricType};
 
