@@ -119,6 +119,23 @@ fn page_size() -> f64 {
     }
 }
 
+/// Hands memory that the allocator holds but no longer uses back to the operating system.
+/// glibc keeps freed memory in its arenas, so after a large query the process' RSS would stay
+/// at the query's peak indefinitely; the daemon calls this periodically. A no-op elsewhere.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn release_free_memory() {
+    // SAFETY: malloc_trim only inspects and releases the allocator's own free lists; it takes
+    // no pointers from us and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Hands memory that the allocator holds but no longer uses back to the operating system.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free_memory() {}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -149,20 +166,3 @@ mod tests {
         );
     }
 }
-
-/// Hands memory that the allocator holds but no longer uses back to the operating system.
-/// glibc keeps freed memory in its arenas, so after a large query the process' RSS would stay
-/// at the query's peak indefinitely; the daemon calls this periodically. A no-op elsewhere.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-pub fn release_free_memory() {
-    // SAFETY: malloc_trim only inspects and releases the allocator's own free lists; it takes
-    // no pointers from us and is safe to call from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Hands memory that the allocator holds but no longer uses back to the operating system.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn release_free_memory() {}
