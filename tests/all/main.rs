@@ -3,7 +3,8 @@
 //! Where the other integration tests live:
 //! - `host/daemon/tests/e2e`: the real `sightline` binary end to end (only the binary's own
 //!   package gets `CARGO_BIN_EXE_sightline`), including the peers' Grafana client and
-//!   OpenMetrics scrape suites and the seed's queries side by side with Prometheus 2.42;
+//!   OpenMetrics scrape suites, the seed's queries side by side with Prometheus 2.42, and 50
+//!   heavy queries at once under the concurrency and sample limits;
 //! - `host/plugin-runtime/tests/runtime`: the hostile-guest suite and hot reload;
 //! - `host/exposition/tests`, `host/promql/tests`, `host/tsdb/tests`: the conformance suites,
 //!   the crash test and the data-driven tests of each crate.
