@@ -393,31 +393,14 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         scrape_configs.push(s);
     }
     let mut remote_write = Vec::new();
-    let mut rw_names: BTreeMap<String, ()> = BTreeMap::new();
-    for (i, r) in raw.remote_write.unwrap_or_default().into_iter().enumerate() {
-        let path: Vec<Seg> = vec!["remote_write".into(), i.into()];
-        let Some(r) = r else {
-            return Err(de::error_at(
-                name,
-                src,
-                &path,
-                "empty or null remote write config section".into(),
-            ));
-        };
-        if !r.name.is_empty() && rw_names.insert(r.name.clone(), ()).is_some() {
-            let mut p = path.clone();
-            p.push("name".into());
-            return Err(de::error_at(
-                name,
-                src,
-                &p,
-                format!(
-                    "found multiple remote write configs with job name {:?}",
-                    r.name
-                ),
-            ));
-        }
-        let mut r = r;
+    for (path, mut r) in named_sections(
+        raw.remote_write,
+        "remote_write",
+        "remote write",
+        |r| &r.name,
+        name,
+        src,
+    )? {
         let scheme = NameValidation::from_scheme(&global.metric_name_validation_scheme);
         apply_name_validation(
             &mut r.write_relabel_configs,
@@ -431,33 +414,17 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         })?;
         remote_write.push(r);
     }
-    let mut remote_read = Vec::new();
-    let mut rr_names: BTreeMap<String, ()> = BTreeMap::new();
-    for (i, r) in raw.remote_read.unwrap_or_default().into_iter().enumerate() {
-        let path: Vec<Seg> = vec!["remote_read".into(), i.into()];
-        let Some(r) = r else {
-            return Err(de::error_at(
-                name,
-                src,
-                &path,
-                "empty or null remote read config section".into(),
-            ));
-        };
-        if !r.name.is_empty() && rr_names.insert(r.name.clone(), ()).is_some() {
-            let mut p = path.clone();
-            p.push("name".into());
-            return Err(de::error_at(
-                name,
-                src,
-                &p,
-                format!(
-                    "found multiple remote read configs with job name {:?}",
-                    r.name
-                ),
-            ));
-        }
-        remote_read.push(r);
-    }
+    let remote_read = named_sections(
+        raw.remote_read,
+        "remote_read",
+        "remote read",
+        |r| &r.name,
+        name,
+        src,
+    )?
+    .into_iter()
+    .map(|(_, r)| r)
+    .collect();
     Ok(Config {
         global,
         alerting,
@@ -485,6 +452,44 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
 }
 
 // Helpers shared by the block modules.
+
+/// The entries of a list of named sections (`remote_write`, `remote_read`) with their paths:
+/// a null entry or a name used twice is an error at its position, as in Prometheus.
+fn named_sections<T>(
+    list: Option<Vec<Option<T>>>,
+    key: &str,
+    what: &str,
+    name_of: impl Fn(&T) -> &str,
+    name: &str,
+    src: &str,
+) -> Result<Vec<(Vec<Seg>, T)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, r) in list.unwrap_or_default().into_iter().enumerate() {
+        let path: Vec<Seg> = vec![key.into(), i.into()];
+        let Some(r) = r else {
+            return Err(de::error_at(
+                name,
+                src,
+                &path,
+                format!("empty or null {what} config section"),
+            ));
+        };
+        let n = name_of(&r);
+        if !n.is_empty() && !seen.insert(n.to_string()) {
+            let mut p = path.clone();
+            p.push("name".into());
+            return Err(de::error_at(
+                name,
+                src,
+                &p,
+                format!("found multiple {what} configs with job name {n:?}"),
+            ));
+        }
+        out.push((path, r));
+    }
+    Ok(out)
+}
 
 fn nz(d: Option<Dur>) -> Option<Duration> {
     d.map(|d| d.0).filter(|d| !d.is_zero())
