@@ -155,6 +155,28 @@ impl From<wasmtime::Error> for CallError {
     }
 }
 
+impl CallError {
+    /// A guest's own error (the `err` of its WIT result).
+    fn guest(plugin: &str, message: String) -> Self {
+        CallError::Host(Error::Plugin {
+            name: plugin.to_string(),
+            message,
+        })
+    }
+
+    /// Fails when a result of `size` bytes exceeds the plugin's output limit.
+    fn check_output(plugin: &str, size: usize, limit: usize) -> Result<(), Self> {
+        if size > limit {
+            return Err(CallError::Host(Error::OutputTooLarge {
+                name: plugin.to_string(),
+                size,
+                limit,
+            }));
+        }
+        Ok(())
+    }
+}
+
 impl PluginHost {
     /// Creates the engine and loads every plugin in `cfg.dir` (a missing
     /// directory is empty). Plugins that fail to load are listed with their
@@ -448,20 +470,12 @@ impl PluginHost {
             move |store| {
                 Box::pin(async move {
                     let inst = pre.instantiate_async(&mut *store).await?;
-                    let families = inst.call_collect(&mut *store).await?.map_err(|message| {
-                        CallError::Host(Error::Plugin {
-                            name: plugin.clone(),
-                            message,
-                        })
-                    })?;
+                    let families = inst
+                        .call_collect(&mut *store)
+                        .await?
+                        .map_err(|message| CallError::guest(&plugin, message))?;
                     let size = convert::families_size(&families);
-                    if size > limit {
-                        return Err(CallError::Host(Error::OutputTooLarge {
-                            name: plugin.clone(),
-                            size,
-                            limit,
-                        }));
-                    }
+                    CallError::check_output(&plugin, size, limit)?;
                     convert::families_from_wit(&plugin, families).map_err(CallError::Host)
                 })
             },
@@ -488,12 +502,7 @@ impl PluginHost {
                 let inst = pre.instantiate_async(&mut *store).await?;
                 inst.call_notify(&mut *store, &group)
                     .await?
-                    .map_err(|message| {
-                        CallError::Host(Error::Plugin {
-                            name: plugin.clone(),
-                            message,
-                        })
-                    })
+                    .map_err(|message| CallError::guest(&plugin, message))
             })
         })
         .await
@@ -577,20 +586,9 @@ impl PluginHost {
                         let v = inst
                             .call_call(&mut *store, &call_args, eval_time_ms)
                             .await?
-                            .map_err(|message| {
-                                CallError::Host(Error::Plugin {
-                                    name: plugin.clone(),
-                                    message,
-                                })
-                            })?;
+                            .map_err(|message| CallError::guest(&plugin, message))?;
                         size += convert::value_size(&v);
-                        if size > limit {
-                            return Err(CallError::Host(Error::OutputTooLarge {
-                                name: plugin.clone(),
-                                size,
-                                limit,
-                            }));
-                        }
+                        CallError::check_output(&plugin, size, limit)?;
                         let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
                         if per_series {
                             match v {
@@ -635,19 +633,11 @@ impl PluginHost {
             move |store| {
                 Box::pin(async move {
                     let inst = pre.instantiate_async(&mut *store).await?;
-                    let json = inst.call_dashboard(&mut *store).await?.map_err(|message| {
-                        CallError::Host(Error::Plugin {
-                            name: plugin.clone(),
-                            message,
-                        })
-                    })?;
-                    if json.len() > limit {
-                        return Err(CallError::Host(Error::OutputTooLarge {
-                            name: plugin.clone(),
-                            size: json.len(),
-                            limit,
-                        }));
-                    }
+                    let json = inst
+                        .call_dashboard(&mut *store)
+                        .await?
+                        .map_err(|message| CallError::guest(&plugin, message))?;
+                    CallError::check_output(&plugin, json.len(), limit)?;
                     match serde_json::from_str::<serde_json::Value>(&json) {
                         Ok(serde_json::Value::Object(_)) => Ok(json),
                         Ok(_) => Err(CallError::Host(Error::InvalidOutput {
