@@ -45,6 +45,17 @@ fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
     }
 }
 
+/// A time parameter the request must carry (`start`, `end` of a range query).
+fn required_time(p: &Params, name: &str) -> Result<i64, ApiError> {
+    match p.get(name) {
+        Some(s) => parse_time(s)
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter {name:?}: {e}"))),
+        None => Err(ApiError::bad_data(format!(
+            "invalid parameter {name:?}: cannot parse \"\" to a valid timestamp"
+        ))),
+    }
+}
+
 fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
     match p.get(name) {
         None | Some("") => Ok(None),
@@ -142,24 +153,8 @@ pub(crate) async fn query_range(State(st): S, p: Params) -> Response {
 
 async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiError> {
     let limit = p.limit()?;
-    let start = match p.get("start") {
-        Some(s) => parse_time(s)
-            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"start\": {e}")))?,
-        None => {
-            return Err(ApiError::bad_data(
-                "invalid parameter \"start\": cannot parse \"\" to a valid timestamp",
-            ))
-        }
-    };
-    let end = match p.get("end") {
-        Some(s) => parse_time(s)
-            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"end\": {e}")))?,
-        None => {
-            return Err(ApiError::bad_data(
-                "invalid parameter \"end\": cannot parse \"\" to a valid timestamp",
-            ))
-        }
-    };
+    let start = required_time(p, "start")?;
+    let end = required_time(p, "end")?;
     if end < start {
         return Err(ApiError::bad_data(
             "end timestamp must not be before start time",
