@@ -13,7 +13,7 @@ use crate::db::Tsdb;
 use crate::error::Result;
 use crate::head::IdMap;
 use crate::postings;
-use crate::store::{Store, StoredChunk};
+use crate::store::{Partition, Store, StoredChunk};
 use crate::wal::Tombstone;
 
 pub(crate) struct TsdbQuerier<'a> {
@@ -164,13 +164,11 @@ impl TsdbQuerier<'_> {
             .collect()
     }
 
-    /// Whether any persisted partition holds data inside the querier's range.
-    fn overlaps_store(&self) -> bool {
-        self.db
-            .store
-            .partitions()
-            .iter()
-            .any(|p| !(p.max_t <= self.min_t || p.min_t > self.max_t))
+    /// The persisted partitions holding data inside the querier's range.
+    fn overlapping_partitions(&self) -> Vec<Partition> {
+        let mut parts = self.db.store.partitions();
+        parts.retain(|p| !(p.max_t <= self.min_t || p.min_t > self.max_t));
+        parts
     }
 
     /// The head's series alone (the range touches no partition): label sets are unique in
@@ -204,7 +202,11 @@ impl TsdbQuerier<'_> {
 
     /// Head and partitions, merged by label set. Label sets are matched by their 64-bit hash
     /// (then compared), not by hashing whole label sets in a `HashMap<Labels, _>`.
-    fn collect(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
+    fn collect(
+        &self,
+        matchers: &[Matcher],
+        parts: &[Partition],
+    ) -> Result<Vec<(Labels, Collected)>> {
         let mut out = self.collect_head(matchers)?;
         let mut first: IdMap<usize> = IdMap::default();
         // Indices whose hash was already taken by another label set (hash collisions).
@@ -218,11 +220,8 @@ impl TsdbQuerier<'_> {
                 Entry::Occupied(_) => collided.push(i),
             }
         }
-        for p in self.db.store.partitions() {
-            if p.max_t <= self.min_t || p.min_t > self.max_t {
-                continue;
-            }
-            for s in Store::select(&p, matchers, self.min_t, self.max_t)? {
+        for p in parts {
+            for s in Store::select(p, matchers, self.min_t, self.max_t)? {
                 let h = s.labels.stable_hash();
                 let found = match first.get(&h) {
                     Some(&i) if out[i].0 == s.labels => Some(i),
@@ -277,10 +276,11 @@ impl Querier for TsdbQuerier<'_> {
         _hints: Option<&SelectHints>,
         matchers: &[Matcher],
     ) -> sightline_storage_api::Result<Vec<Series>> {
-        let collected = if self.overlaps_store() {
-            self.collect(matchers)?
-        } else {
+        let parts = self.overlapping_partitions();
+        let collected = if parts.is_empty() {
             self.collect_head(matchers)?
+        } else {
+            self.collect(matchers, &parts)?
         };
         let mut out: Vec<Series> = Vec::with_capacity(collected.len());
         for (labels, c) in collected {
