@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sightline_api::{StorageAdmin, TsdbStatus};
-use sightline_model::{Labels, Matcher, MetricType};
-use sightline_telemetry::{Family, FamilySample};
+use sightline_model::{Matcher, MetricType};
+use sightline_telemetry::Family;
 use sightline_tsdb::{Tsdb, TsdbOptions};
 use tracing::{info, warn};
 
@@ -70,16 +70,7 @@ pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::Cancell
 /// `sightline_tsdb_*` families.
 pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
     let m = db.metrics();
-    let f = |name: &str, help: &str, t: MetricType, v: u64| Family {
-        name: name.to_string(),
-        help: help.to_string(),
-        metric_type: t,
-        samples: vec![FamilySample {
-            suffix: "",
-            labels: Labels::empty(),
-            value: v as f64,
-        }],
-    };
+    let f = |name: &str, help: &str, t: MetricType, v: u64| Family::single(name, help, t, v as f64);
     use MetricType::{Counter as C, Gauge as G};
     vec![
         f(

@@ -44,3 +44,19 @@ pub struct Family {
     /// Samples.
     pub samples: Vec<FamilySample>,
 }
+
+impl Family {
+    /// A family of one unlabelled sample.
+    pub fn single(name: &str, help: &str, metric_type: MetricType, value: f64) -> Family {
+        Family {
+            name: name.to_string(),
+            help: help.to_string(),
+            metric_type,
+            samples: vec![FamilySample {
+                suffix: "",
+                labels: Labels::empty(),
+                value,
+            }],
+        }
+    }
+}

@@ -1,20 +1,11 @@
 //! The standard `process_*` metrics, read from `/proc/self` as the Go client does.
 
-use sightline_model::{Labels, MetricType};
+use sightline_model::MetricType;
 
-use crate::{Family, FamilySample};
+use crate::Family;
 
 fn gauge(name: &str, help: &str, v: f64, t: MetricType) -> Family {
-    Family {
-        name: name.to_string(),
-        help: help.to_string(),
-        metric_type: t,
-        samples: vec![FamilySample {
-            suffix: "",
-            labels: Labels::empty(),
-            value: v,
-        }],
-    }
+    Family::single(name, help, t, v)
 }
 
 /// `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`,
