@@ -63,16 +63,52 @@ impl Tsdb {
                     intervals.entry(id).or_default().push((t.min_t, t.max_t));
                 }
             }
-            for (id, ivs) in intervals {
+            if intervals.is_empty() {
+                continue;
+            }
+            let deleted = |id: u64, t: TimestampMs| {
+                intervals
+                    .get(&id)
+                    .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
+            };
+            if p.file.is_some() {
+                // Sealed partitions are immutable: write the partition again without the
+                // deleted samples and swap it in, as Prometheus rewrites a block.
+                let mut writes = Vec::new();
+                for (id, labels, chunks) in Store::read_all(&p)? {
+                    let mut samples: Vec<Sample> = Vec::new();
+                    for c in &chunks {
+                        samples.extend(chunk::decode_all(&c.data)?);
+                    }
+                    samples.retain(|s| !deleted(id, s.t));
+                    if !samples.is_empty() {
+                        writes.push(PartWrite {
+                            labels,
+                            id,
+                            chunks: chunk::encode_chunks_best(&samples),
+                        });
+                    }
+                }
+                let built = self.store.build_sealed(p.min_t, p.max_t, &writes)?;
+                if let Err(e) = self
+                    .store
+                    .publish(vec![built.clone()], std::slice::from_ref(&p))
+                {
+                    self.store.discard(&[built]);
+                    return Err(e);
+                }
+                continue;
+            }
+            for id in intervals.keys().copied() {
                 let old = Store::series_chunks(&p, id)?;
                 let mut samples: Vec<Sample> = Vec::new();
                 for c in &old {
                     samples.extend(chunk::decode_all(&c.data)?);
                 }
                 let before = samples.len();
-                samples.retain(|s| !ivs.iter().any(|(a, b)| s.t >= *a && s.t <= *b));
+                samples.retain(|s| !deleted(id, s.t));
                 if samples.len() != before {
-                    Store::replace_chunks(&p, id, &old, &chunk::encode_chunks(&samples))?;
+                    Store::replace_chunks(&p, id, &old, &chunk::encode_chunks_best(&samples))?;
                 }
             }
         }
@@ -108,7 +144,7 @@ impl Tsdb {
         let name = format!("{}-{:016x}", utc_stamp(), fastrand::u64(..));
         let dir = self.opts.path.join("snapshots").join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let dst = Store::open(&dir.join("sled"), 8 << 20)?;
+        let dst = Store::open(&dir, 8 << 20)?;
         self.store.copy_partitions_to(&dst)?;
         if !skip_head {
             let data = {

@@ -17,6 +17,8 @@
 //! marker) and `-0.0` round-trip exactly. A later encoding byte (e.g. native histograms) gets
 //! its own appender and iterator; readers reject encodings they do not know.
 
+use std::sync::Arc;
+
 use sightline_model::{Sample, TimestampMs};
 
 use crate::error::{Error, Result};
@@ -78,6 +80,21 @@ impl BitWriter {
     }
 }
 
+impl BitWriter {
+    /// Writes `z` as a LEB128 varint, a byte at a time, into the bit stream.
+    fn write_varint(&mut self, buf: &mut Vec<u8>, mut z: u64) {
+        loop {
+            let byte = (z & 0x7f) as u8;
+            z >>= 7;
+            if z == 0 {
+                self.write_bits(buf, u64::from(byte), 8);
+                return;
+            }
+            self.write_bits(buf, u64::from(byte | 0x80), 8);
+        }
+    }
+}
+
 /// Reads bits MSB first.
 #[derive(Debug, Clone)]
 struct BitReader {
@@ -109,6 +126,23 @@ impl BitReader {
         let w = u128::from_be_bytes(tmp);
         self.pos_bits = end;
         Some(((w << off) >> (128 - u32::from(n))) as u64)
+    }
+
+    /// Reads a LEB128 varint written by [`BitWriter::write_varint`].
+    fn read_varint(&mut self, buf: &[u8]) -> Option<u64> {
+        let mut z: u64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let byte = self.read_bits(buf, 8)? as u8;
+            if shift >= 64 {
+                return None;
+            }
+            z |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                return Some(z);
+            }
+        }
     }
 }
 
@@ -253,16 +287,7 @@ impl XorAppender {
         let vb = v.to_bits();
         let buf = &mut self.buf;
         if self.count == 0 {
-            let mut z = zigzag(t);
-            loop {
-                let byte = (z & 0x7f) as u8;
-                z >>= 7;
-                if z == 0 {
-                    self.bw.write_bits(buf, byte as u64, 8);
-                    break;
-                }
-                self.bw.write_bits(buf, (byte | 0x80) as u64, 8);
-            }
+            self.bw.write_varint(buf, zigzag(t));
             self.bw.write_bits(buf, vb, 64);
             self.first_t = t;
             self.delta = 0;
@@ -320,6 +345,7 @@ impl XorAppender {
 pub(crate) fn chunk_len(chunk: &[u8]) -> Result<u16> {
     match chunk {
         [ENCODING_XOR, a, b, ..] => Ok(u16::from_be_bytes([*a, *b])),
+        [ENCODING_DECIMAL, a, b, _, _, _, ..] => Ok(u16::from_be_bytes([*a, *b])),
         [enc, _, _, ..] => Err(Error::Corrupt(format!("unknown chunk encoding {enc}"))),
         _ => Err(Error::Corrupt("chunk shorter than its header".into())),
     }
@@ -340,13 +366,30 @@ pub(crate) struct ChunkIter<B: AsRef<[u8]>> {
     err: Option<String>,
     /// Whether a leading/trailing window was read (the encoder's "no window yet" state).
     window: bool,
+    /// Column readers of a decimal chunk (`None` for XOR chunks).
+    dec: Option<DecimalState>,
 }
 
 impl<B: AsRef<[u8]>> ChunkIter<B> {
     pub(crate) fn new(data: B) -> Result<Self> {
         let remaining = chunk_len(data.as_ref())?;
+        let dec = match data.as_ref() {
+            [ENCODING_DECIMAL, _, _, k, o1, o2, ..] => {
+                let Some(&scale) = POW10.get(usize::from(*k)) else {
+                    return Err(Error::Corrupt(format!("decimal chunk with scale {k}")));
+                };
+                let values_at = DECIMAL_HEADER * 8 + usize::from(u16::from_be_bytes([*o1, *o2]));
+                Some(DecimalState {
+                    times: ColumnReader::new(DECIMAL_HEADER * 8),
+                    values: ColumnReader::new(values_at),
+                    scale,
+                })
+            }
+            _ => None,
+        };
         Ok(ChunkIter {
             data,
+            dec,
             br: BitReader {
                 pos_bits: HEADER * 8,
             },
@@ -369,22 +412,15 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
 
     fn decode_next(&mut self) -> Option<Sample> {
         let buf = self.data.as_ref();
+        if let Some(d) = &mut self.dec {
+            let t = d.times.next(buf, self.read)?;
+            let n = d.values.next(buf, self.read)?;
+            self.t = t;
+            return Some(Sample { t, v: d.value(n) });
+        }
         let br = &mut self.br;
         if self.read == 0 {
-            let mut z: u64 = 0;
-            let mut shift = 0u32;
-            loop {
-                let byte = br.read_bits(buf, 8)? as u8;
-                if shift >= 64 {
-                    return None;
-                }
-                z |= ((byte & 0x7f) as u64) << shift;
-                shift += 7;
-                if byte & 0x80 == 0 {
-                    break;
-                }
-            }
-            self.t = unzigzag(z);
+            self.t = unzigzag(br.read_varint(buf)?);
             self.v_bits = br.read_bits(buf, 64)?;
         } else {
             let mut prefix = 0u8;
@@ -459,6 +495,301 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             }
         }
     }
+}
+
+// ---- Decimal chunks (encoding 2) ----
+//
+// Most stored values are integers (counters, bucket counts, byte gauges) or decimals with a
+// few digits (`_sum`s, seconds, ratios printed by exporters). Such a chunk is stored as two
+// integer columns, timestamps and `value × 10^k`, each as an adaptive delta-of-delta stream;
+// a steady counter then costs a few bits a sample where XOR needs 15–30. A chunk qualifies
+// only if every value round-trips bit for bit (`n as f64 / 10^k == v`), so NaN, ±Inf, -0.0
+// and values beyond 2^53 keep the XOR encoding. Head chunks are always XOR (they grow by
+// appends); finished chunks are re-encoded when they are persisted.
+
+/// Decimal-scaled integer columns, version 1.
+pub(crate) const ENCODING_DECIMAL: u8 = 2;
+/// Encoding, count (u16), scale exponent k, bit offset of the value column (u16).
+const DECIMAL_HEADER: usize = 6;
+/// Largest scale exponent tried.
+const MAX_SCALE: usize = 12;
+/// Exact powers of ten (all below 2^53).
+const POW10: [f64; MAX_SCALE + 1] = [
+    1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+];
+/// Integers up to 2^53 are exact in an f64.
+const EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// The integer `n` with `n / 10^k == v` bit for bit, if there is one within 2^53.
+fn scaled(v: f64, k: usize) -> Option<i64> {
+    let s = v * POW10[k];
+    if !s.is_finite() || s.abs() > EXACT_INT {
+        return None;
+    }
+    let n = s.round() as i64;
+    // Exactly what the reader computes (so -0.0, whose integer is 0, does not qualify).
+    let back = if k == 0 {
+        n as f64
+    } else {
+        n as f64 / POW10[k]
+    };
+    (back.to_bits() == v.to_bits()).then_some(n)
+}
+
+/// Writes an integer column: the first item as a zigzag varint, then (from two items on) one
+/// mode bit and the rest of the items in that mode, whichever is smaller:
+///
+/// - `0`, delta-of-delta: the first delta as a zigzag varint, then 6 bits (`w` − 1) and for
+///   each further item its delta-of-delta (wrapping) as `0` (zero), `10` + `w` bits of
+///   zigzag(dod), or `11` + 6 bits (length − 1) + that many bits of zigzag(dod);
+/// - `1`, frame of reference: the smallest delta as a zigzag varint, 7 bits `w` (0..=64),
+///   then every delta minus the smallest in `w` bits (a fixed interval costs nothing).
+fn write_column(bw: &mut BitWriter, buf: &mut Vec<u8>, xs: &[i64]) {
+    let Some(&x0) = xs.first() else {
+        return;
+    };
+    bw.write_varint(buf, zigzag(x0));
+    if xs.len() < 2 {
+        return;
+    }
+    let deltas: Vec<i64> = xs.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    let min = deltas.iter().copied().min().unwrap_or(0);
+    let for_width = deltas
+        .iter()
+        .map(|d| 64 - (d.wrapping_sub(min) as u64).leading_zeros())
+        .max()
+        .unwrap_or(0) as u8;
+    let for_cost = u64::from(for_width) * deltas.len() as u64;
+    let dods: Vec<u64> = deltas
+        .windows(2)
+        .map(|w| zigzag(w[1].wrapping_sub(w[0])))
+        .collect();
+    // counts[b]: dods needing exactly b bits (b = 0 for zero).
+    let mut counts = [0u64; 65];
+    for &z in &dods {
+        counts[(64 - z.leading_zeros()) as usize] += 1;
+    }
+    let mut best = (u64::MAX, 1u8);
+    for w in 1..=64u64 {
+        let mut cost = counts[0];
+        for (b, &n) in counts.iter().enumerate().skip(1) {
+            cost += n * if b as u64 <= w { 2 + w } else { 8 + b as u64 };
+        }
+        if cost < best.0 {
+            best = (cost, w as u8);
+        }
+    }
+    let dod_cost = best.0 + 6 + varint_bits(zigzag(deltas[0]));
+    if for_cost + 7 + varint_bits(zigzag(min)) <= dod_cost {
+        bw.write_bit(buf, true);
+        bw.write_varint(buf, zigzag(min));
+        bw.write_bits(buf, u64::from(for_width), 7);
+        for d in deltas {
+            bw.write_bits(buf, d.wrapping_sub(min) as u64, for_width);
+        }
+        return;
+    }
+    bw.write_bit(buf, false);
+    bw.write_varint(buf, zigzag(deltas[0]));
+    let w = best.1;
+    bw.write_bits(buf, u64::from(w - 1), 6);
+    for z in dods {
+        let b = (64 - z.leading_zeros()) as u8;
+        if b == 0 {
+            bw.write_bit(buf, false);
+        } else if b <= w {
+            bw.write_bits(buf, 0b10, 2);
+            bw.write_bits(buf, z, w);
+        } else {
+            bw.write_bits(buf, 0b11, 2);
+            bw.write_bits(buf, u64::from(b - 1), 6);
+            bw.write_bits(buf, z, b);
+        }
+    }
+}
+
+/// Bits a LEB128 varint of `z` takes.
+fn varint_bits(z: u64) -> u64 {
+    let significant = u64::from(64 - z.leading_zeros()).max(1);
+    significant.div_ceil(7) * 8
+}
+
+/// Reads a column written by [`write_column`] one item at a time.
+#[derive(Debug, Clone)]
+struct ColumnReader {
+    br: BitReader,
+    /// Frame-of-reference mode (else delta-of-delta).
+    frame: bool,
+    width: u8,
+    x: i64,
+    /// The previous delta (delta-of-delta mode) or the smallest delta (frame mode).
+    delta: i64,
+}
+
+impl ColumnReader {
+    fn new(pos_bits: usize) -> Self {
+        ColumnReader {
+            br: BitReader { pos_bits },
+            frame: false,
+            width: 0,
+            x: 0,
+            delta: 0,
+        }
+    }
+
+    /// Item number `index` (items are read in order).
+    fn next(&mut self, buf: &[u8], index: u16) -> Option<i64> {
+        let br = &mut self.br;
+        if index == 0 {
+            self.x = unzigzag(br.read_varint(buf)?);
+            return Some(self.x);
+        }
+        if index == 1 {
+            self.frame = br.read_bit(buf)?;
+            self.delta = unzigzag(br.read_varint(buf)?);
+            if self.frame {
+                self.width = br.read_bits(buf, 7)? as u8;
+                if self.width > 64 {
+                    return None;
+                }
+            } else {
+                self.x = self.x.wrapping_add(self.delta);
+                return Some(self.x);
+            }
+        }
+        if self.frame {
+            let d = self
+                .delta
+                .wrapping_add(br.read_bits(buf, self.width)? as i64);
+            self.x = self.x.wrapping_add(d);
+            return Some(self.x);
+        }
+        if index == 2 {
+            self.width = br.read_bits(buf, 6)? as u8 + 1;
+        }
+        let z = if !br.read_bit(buf)? {
+            0
+        } else if !br.read_bit(buf)? {
+            br.read_bits(buf, self.width)?
+        } else {
+            let b = br.read_bits(buf, 6)? as u8 + 1;
+            br.read_bits(buf, b)?
+        };
+        self.delta = self.delta.wrapping_add(unzigzag(z));
+        self.x = self.x.wrapping_add(self.delta);
+        Some(self.x)
+    }
+}
+
+/// Decoding state of a decimal chunk.
+#[derive(Debug, Clone)]
+struct DecimalState {
+    times: ColumnReader,
+    values: ColumnReader,
+    scale: f64,
+}
+
+impl DecimalState {
+    fn value(&self, n: i64) -> f64 {
+        if self.scale == 1.0 {
+            n as f64
+        } else {
+            n as f64 / self.scale
+        }
+    }
+}
+
+/// Encodes samples as a decimal chunk, if every value is exactly a decimal of at most
+/// [`MAX_SCALE`] digits within ±2^53 (and there are at most [`MAX_SAMPLES`] samples).
+fn encode_decimal(samples: &[Sample]) -> Option<Vec<u8>> {
+    if samples.is_empty() || samples.len() > usize::from(MAX_SAMPLES) {
+        return None;
+    }
+    // The smallest k that every value needs; then every value must round-trip at that k.
+    let mut k = 0;
+    for s in samples {
+        while scaled(s.v, k).is_none() {
+            k += 1;
+            if k > MAX_SCALE {
+                return None;
+            }
+        }
+    }
+    let mut ns = Vec::with_capacity(samples.len());
+    for s in samples {
+        ns.push(scaled(s.v, k)?);
+    }
+    let ts: Vec<i64> = samples.iter().map(|s| s.t).collect();
+    let mut buf = Vec::with_capacity(16 + samples.len());
+    let count = (samples.len() as u16).to_be_bytes();
+    buf.extend_from_slice(&[ENCODING_DECIMAL, count[0], count[1], k as u8, 0, 0]);
+    let mut bw = BitWriter::default();
+    write_column(&mut bw, &mut buf, &ts);
+    // The value column starts on a fresh byte so its offset fits a u16 of bits.
+    let off = u16::try_from((buf.len() - DECIMAL_HEADER) * 8).ok()?;
+    buf[4..6].copy_from_slice(&off.to_be_bytes());
+    let mut bw = BitWriter::default();
+    write_column(&mut bw, &mut buf, &ns);
+    Some(buf)
+}
+
+/// Encodes samples (sorted by time, at most [`MAX_SAMPLES`]) in the smaller of the XOR
+/// and decimal encodings.
+pub(crate) fn encode_best(samples: &[Sample]) -> Vec<u8> {
+    let mut a = XorAppender::new();
+    for s in samples {
+        a.append(s.t, s.v);
+    }
+    let xor = a.into_bytes();
+    match encode_decimal(samples) {
+        Some(d) if d.len() < xor.len() => d,
+        _ => xor,
+    }
+}
+
+/// Re-encodes a finished chunk in its smallest encoding (returns it unchanged if that is
+/// already the one, or if it does not decode).
+pub(crate) fn compact(chunk: Arc<[u8]>) -> Arc<[u8]> {
+    if chunk.first() != Some(&ENCODING_XOR) {
+        return chunk;
+    }
+    let Ok(samples) = decode_all(&chunk) else {
+        return chunk;
+    };
+    match encode_decimal(&samples) {
+        Some(d) if d.len() < chunk.len() => Arc::from(d),
+        _ => chunk,
+    }
+}
+
+/// First and last timestamp of a chunk.
+#[cfg(test)]
+pub(crate) fn time_bounds(chunk: &[u8]) -> Result<(TimestampMs, TimestampMs)> {
+    let mut it = ChunkIter::new(chunk)?;
+    let first = it.next_sample();
+    let mut last = first;
+    while let Some(s) = it.next_sample() {
+        last = Some(s);
+    }
+    if let Some(e) = it.error() {
+        return Err(e);
+    }
+    match (first, last) {
+        (Some(a), Some(b)) => Ok((a.t, b.t)),
+        _ => Err(Error::Corrupt("empty chunk".into())),
+    }
+}
+
+/// Encodes samples (sorted by time) into chunks of at most [`MAX_SAMPLES`], each in its
+/// smallest encoding, with their time bounds (for persisted data; the head keeps XOR).
+pub(crate) fn encode_chunks_best(samples: &[Sample]) -> Vec<(TimestampMs, TimestampMs, Arc<[u8]>)> {
+    samples
+        .chunks(MAX_SAMPLES as usize)
+        .filter_map(|c| {
+            let (first, last) = (c.first()?, c.last()?);
+            Some((first.t, last.t, Arc::from(encode_best(c))))
+        })
+        .collect()
 }
 
 /// Decodes a whole chunk.
@@ -590,6 +921,87 @@ mod tests {
             }
             roundtrip(&s);
         }
+    }
+
+    fn best_roundtrip(samples: &[(i64, f64)]) -> Vec<u8> {
+        let s: Vec<Sample> = samples.iter().map(|&(t, v)| Sample { t, v }).collect();
+        let c = encode_best(&s);
+        let got = decode_all(&c).unwrap();
+        assert_eq!(got.len(), s.len());
+        for (g, w) in got.iter().zip(&s) {
+            assert_eq!(g.t, w.t);
+            assert_eq!(g.v.to_bits(), w.v.to_bits(), "value bits at t={}", w.t);
+        }
+        if let Some((first, last)) = s.first().zip(s.last()) {
+            assert_eq!(time_bounds(&c).unwrap(), (first.t, last.t));
+        }
+        let xor = encode_chunks(&s).pop().unwrap_or_default();
+        assert!(c.len() <= xor.len().max(1));
+        if !s.is_empty() {
+            assert_eq!(&*compact(Arc::from(xor)), &c[..]);
+        }
+        c
+    }
+
+    #[test]
+    fn decimal_chunks_roundtrip_exactly() {
+        let cases: Vec<Vec<(i64, f64)>> = vec![
+            vec![(0, 1.0)],
+            vec![(0, 1.0), (1, 2.0)],
+            vec![(1000, 0.1), (2000, 0.2), (3000, 0.30000000000000004)],
+            vec![(1, -0.0), (2, 0.0), (3, 1.0)],
+            vec![(1, 1.0), (2, f64::NAN), (3, 3.0)],
+            vec![(1, 9_007_199_254_740_992.0), (2, 9_007_199_254_740_993.0)],
+            vec![(1, -12.5), (2, 1e-12), (3, -3.000001)],
+            vec![(i64::MIN, 1.0), (0, 2.0), (i64::MAX, 3.0)],
+            vec![(5, 1.0), (5, 2.0), (4, 3.0)],
+            vec![(0, 1e15), (1, -1e15), (2, 1.5e15)],
+            vec![(0, 4503599627370497.5), (1, 0.5)],
+        ];
+        for c in &cases {
+            best_roundtrip(c);
+        }
+        let mut rng = fastrand::Rng::with_seed(0xdec1);
+        for _ in 0..2000 {
+            let n = rng.usize(1..=120);
+            let digits = rng.u32(0..=8);
+            let mut t = rng.i64(-1 << 45..1 << 45);
+            let mut x = rng.i64(-1 << 40..1 << 40);
+            let mut s = Vec::with_capacity(n);
+            for _ in 0..n {
+                s.push((t, x as f64 / 10f64.powi(digits as i32)));
+                t = t.wrapping_add(match rng.u8(0..4) {
+                    0 => 15_000,
+                    1 => 15_000 + rng.i64(-3..=3),
+                    2 => rng.i64(0..1 << 30),
+                    _ => rng.i64(i64::MIN / 4..i64::MAX / 4),
+                });
+                x = x.wrapping_add(match rng.u8(0..5) {
+                    0 => 0,
+                    1 => rng.i64(0..100),
+                    2 => rng.i64(-1 << 20..1 << 20),
+                    3 => rng.i64(-1 << 50..1 << 50),
+                    _ => 1,
+                });
+            }
+            best_roundtrip(&s);
+        }
+    }
+
+    #[test]
+    fn counters_compress_far_below_xor() {
+        // A counter growing by 20 ± 5 per 15 s scrape with a few ms of jitter.
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut v = 1_234_567.0;
+        let s: Vec<(i64, f64)> = (0..120)
+            .map(|i| {
+                v += 20.0 + rng.i64(-5..=5) as f64;
+                (1_700_000_000_000 + i * 15_000 + rng.i64(-2..=2), v)
+            })
+            .collect();
+        let best = best_roundtrip(&s);
+        assert_eq!(best[0], ENCODING_DECIMAL);
+        assert!(best.len() <= 120 * 12 / 8, "{} bytes", best.len());
     }
 
     #[test]

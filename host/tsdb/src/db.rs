@@ -266,11 +266,14 @@ impl Tsdb {
             ));
         }
         std::fs::create_dir_all(&opts.path).map_err(|e| Error::io(&opts.path, e))?;
-        let store = Store::open(&opts.path.join("sled"), opts.cache_bytes)?;
+        let store = Store::open(&opts.path, opts.cache_bytes)?;
         let partition_ms = ms(opts.partition_duration);
         let mut head = HeadInner::new(partition_ms, ms(opts.out_of_order_window));
         head.next_id = store.next_id()?.max(1);
         let mut report = OpenReport::default();
+        report
+            .corruptions
+            .extend(store.open_problems.iter().cloned());
         let wal_dir = opts.path.join("wal");
         let (ckpt_seg, ckpt) = wal::load_checkpoint(&wal_dir, |rec| {
             if let Record::State(snap) = rec {
@@ -420,7 +423,7 @@ impl Tsdb {
                 n += 1;
                 per.entry(partition_start(c.min_t, self.partition_ms))
                     .or_default()
-                    .push((c.min_t, c.max_t, c.data));
+                    .push((c.min_t, c.max_t, crate::chunk::compact(c.data)));
             }
             for (p, chunks) in per {
                 by_part.entry(p).or_default().push(PartWrite {
@@ -540,7 +543,13 @@ impl Tsdb {
                     }
                 }
             }
-            if let Some((k, group)) = windows.into_iter().find(|(_, g)| g.len() >= 2) {
+            // A window is due when it has several partitions, or one whose chunks still
+            // live in sled (a head partition, or one sealed before chunk files): rewriting
+            // it moves them to a chunk file.
+            if let Some((k, group)) = windows
+                .into_iter()
+                .find(|(_, g)| g.len() >= 2 || g.iter().any(|p| p.file.is_none()))
+            {
                 let (min_t, max_t) = (k * w, (k + 1) * w);
                 let writes = store::merge_partitions(&group)?;
                 let built = self.store.build_sealed(min_t, max_t, &writes)?;

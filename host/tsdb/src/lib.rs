@@ -32,6 +32,7 @@
 
 mod admin;
 mod chunk;
+mod chunkfile;
 mod db;
 mod enc;
 mod error;

@@ -1,17 +1,19 @@
 //! Persistence in sled: time partitions (one sled tree each) holding series, postings and
-//! chunks; a meta tree with the partition registry and tombstones; a head tree with the
-//! head checkpoint. The byte layout is specified in `docs/format.md`.
+//! chunks (head-written partitions) or a chunk index into a flat chunk file (sealed
+//! partitions, see `chunkfile`); a meta tree with the partition registry and tombstones.
+//! The byte layout is specified in `docs/format.md`.
 //!
 //! Invariant: this is the only module that names sled, and no sled type leaves the crate.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 use sightline_model::{Labels, Matcher, Sample, TimestampMs};
 
 use crate::chunk;
+use crate::chunkfile::{self, ChunkFile, ChunkFileWriter, ChunkRef};
 use crate::enc::{put_labels, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
 use crate::postings::{self, Postings, PostingsSource};
@@ -19,8 +21,12 @@ use crate::wal::{decode_matchers, encode_matchers, Tombstone};
 
 /// Partition written by head flushes (may still grow).
 pub(crate) const KIND_HEAD: u8 = 0;
-/// Partition produced by compaction or import (immutable).
+/// Partition produced by compaction or import before chunk files existed (immutable,
+/// chunks in its tree; still read, rewritten by the next compaction).
 pub(crate) const KIND_SEALED: u8 = 1;
+/// Partition produced by compaction, import or a snapshot: immutable, chunk bytes in
+/// `chunks/<gen>`, a per-series chunk index in its tree.
+pub(crate) const KIND_FILE: u8 = 2;
 
 const META_NEXT_ID: &[u8] = b"next_id";
 const META_GEN: &[u8] = b"gen_seq";
@@ -56,9 +62,11 @@ pub(crate) struct Partition {
     pub(crate) max_t: TimestampMs,
     pub(crate) gen: u64,
     pub(crate) kind: u8,
-    /// Approximate bytes of keys and values written (used by size retention).
+    /// Approximate bytes of keys and values written plus the chunk file (size retention).
     pub(crate) bytes: u64,
     pub(crate) tree: sled::Tree,
+    /// The chunk file of a [`KIND_FILE`] partition.
+    pub(crate) file: Option<Arc<ChunkFile>>,
 }
 
 impl Partition {
@@ -100,6 +108,13 @@ fn postings_prefix(name: &str) -> Vec<u8> {
 fn postings_key(name: &str, value: &str) -> Vec<u8> {
     let mut k = postings_prefix(name);
     k.extend_from_slice(value.as_bytes());
+    k
+}
+
+/// Key of a series' chunk index in a [`KIND_FILE`] partition.
+fn index_key(id: u64) -> [u8; 9] {
+    let mut k = series_key(id);
+    k[0] = b'C';
     k
 }
 
@@ -183,11 +198,14 @@ impl PostingsSource for TreeSource<'_> {
     }
 }
 
-/// The sled database and the partition registry.
+/// The sled database, the chunk files and the partition registry.
 pub(crate) struct Store {
     db: sled::Db,
     meta: sled::Tree,
+    chunks_dir: PathBuf,
     parts: RwLock<Vec<Partition>>,
+    /// Damage found by [`Store::open`] (partitions left out), for the open report.
+    pub(crate) open_problems: Vec<String>,
 }
 
 /// A chunk to write: min time, max time, bytes.
@@ -201,15 +219,20 @@ pub(crate) struct PartWrite {
 }
 
 impl Store {
-    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self> {
+    /// Opens (or creates) the store of data directory `dir`: sled in `dir/sled`, chunk files
+    /// in `dir/chunks`.
+    pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
+        let chunks_dir = dir.join("chunks");
+        std::fs::create_dir_all(&chunks_dir).map_err(|e| Error::io(&chunks_dir, e))?;
         let db = sled::Config::new()
-            .path(path)
+            .path(dir.join("sled"))
             .cache_capacity(cache_bytes)
             .mode(sled::Mode::LowSpace)
             .open()?;
         let meta = db.open_tree("meta")?;
         let mut parts = Vec::new();
         let mut referenced = std::collections::HashSet::new();
+        let mut open_problems = Vec::new();
         for kv in meta.scan_prefix([META_PART]) {
             let (k, v) = kv?;
             if k.len() != 25 || v.len() < 9 {
@@ -220,6 +243,21 @@ impl Store {
             let max_t = ts_from_key(&k[9..17])?;
             let gen = u64_from(&k[17..25])?;
             let name = tree_name(min_t, max_t, gen);
+            let file = if v[0] == KIND_FILE {
+                match ChunkFile::open(chunks_dir.join(chunkfile::file_name(gen))) {
+                    Ok(f) => Some(Arc::new(f)),
+                    Err(e) => {
+                        // The partition cannot be read: report it and leave it out (its
+                        // registry entry goes, so the tree is dropped below).
+                        tracing::error!(error = %e, min_t, max_t, "dropping partition whose chunk file is unreadable");
+                        open_problems.push(format!("partition [{min_t}, {max_t}) dropped: {e}"));
+                        meta.remove(&k)?;
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             referenced.insert(name.clone());
             let tree = db.open_tree(&name)?;
             parts.push(Partition {
@@ -229,7 +267,28 @@ impl Store {
                 kind: v[0],
                 bytes: u64_from(&v[1..9])?,
                 tree,
+                file,
             });
+        }
+        // Chunk files no published partition names are leftovers of an interrupted
+        // compaction, import or retention run.
+        let files: std::collections::HashSet<u64> = parts
+            .iter()
+            .filter(|p| p.file.is_some())
+            .map(|p| p.gen)
+            .collect();
+        let entries = std::fs::read_dir(&chunks_dir).map_err(|e| Error::io(&chunks_dir, e))?;
+        for e in entries {
+            let e = e.map_err(|e| Error::io(&chunks_dir, e))?;
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if chunkfile::gen_of(&name).is_some_and(|g| files.contains(&g)) {
+                continue;
+            }
+            tracing::info!(file = %e.path().display(), "removing unreferenced chunk file");
+            if let Err(err) = std::fs::remove_file(e.path()) {
+                tracing::warn!(file = %e.path().display(), error = %err, "cannot remove file");
+            }
         }
         // Trees not in the registry are leftovers of an interrupted compaction or import.
         for name in db.tree_names() {
@@ -245,7 +304,9 @@ impl Store {
         Ok(Store {
             db,
             meta,
+            chunks_dir,
             parts: RwLock::new(parts),
+            open_problems,
         })
     }
 
@@ -254,8 +315,15 @@ impl Store {
         Ok(())
     }
 
+    /// sled's files plus the chunk files.
     pub(crate) fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        let files: u64 = self
+            .parts
+            .read()
+            .iter()
+            .filter_map(|p| p.file.as_ref().map(|f| f.len))
+            .sum();
+        self.db.size_on_disk().unwrap_or(0) + files
     }
 
     pub(crate) fn partitions(&self) -> Vec<Partition> {
@@ -317,6 +385,7 @@ impl Store {
             kind: KIND_HEAD,
             bytes: 0,
             tree,
+            file: None,
         };
         self.register(&p)?;
         parts.push(p.clone());
@@ -351,7 +420,8 @@ impl Store {
         Ok(bytes)
     }
 
-    /// Creates an unpublished sealed partition and fills it; publish with [`Store::publish`].
+    /// Creates an unpublished sealed partition (chunk file plus index tree) and fills it;
+    /// publish with [`Store::publish`]. On error nothing of it is left behind.
     pub(crate) fn build_sealed(
         &self,
         min_t: TimestampMs,
@@ -359,16 +429,24 @@ impl Store {
         writes: &[PartWrite],
     ) -> Result<Partition> {
         let gen = self.bump(META_GEN)?;
-        let tree = self.db.open_tree(tree_name(min_t, max_t, gen))?;
-        let bytes = write_into(&tree, writes)?;
-        Ok(Partition {
-            min_t,
-            max_t,
-            gen,
-            kind: KIND_SEALED,
-            bytes,
-            tree,
-        })
+        let name = tree_name(min_t, max_t, gen);
+        let tree = self.db.open_tree(&name)?;
+        match write_sealed(&self.chunks_dir, gen, min_t, &tree, writes) {
+            Ok((file, tree_bytes)) => Ok(Partition {
+                min_t,
+                max_t,
+                gen,
+                kind: KIND_FILE,
+                bytes: tree_bytes + file.len,
+                tree,
+                file: Some(Arc::new(file)),
+            }),
+            Err(e) => {
+                let _ = self.db.drop_tree(&name);
+                let _ = std::fs::remove_file(self.chunks_dir.join(chunkfile::file_name(gen)));
+                Err(e)
+            }
+        }
     }
 
     /// Atomically registers `new` and unregisters `old`, then drops the old trees.
@@ -395,14 +473,27 @@ impl Store {
         self.meta.flush()?;
         for p in old {
             self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen))?;
+            self.remove_file(p);
         }
         Ok(())
+    }
+
+    /// Deletes the chunk file of a partition that is no longer published. Readers that
+    /// still hold it keep reading the open file; a failure leaves an orphan that the next
+    /// open removes.
+    fn remove_file(&self, p: &Partition) {
+        if let Some(f) = &p.file {
+            if let Err(e) = std::fs::remove_file(&f.path) {
+                tracing::warn!(file = %f.path.display(), error = %e, "cannot remove chunk file");
+            }
+        }
     }
 
     /// Drops unpublished partitions (a failed import or compaction).
     pub(crate) fn discard(&self, parts: &[Partition]) {
         for p in parts {
             let _ = self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen));
+            self.remove_file(p);
         }
     }
 
@@ -433,7 +524,7 @@ impl Store {
                     continue;
                 }
             };
-            let chunks = read_chunks(&p.tree, id, min_t, max_t)?;
+            let chunks = read_chunks(p, id, min_t, max_t)?;
             if !chunks.is_empty() {
                 out.push(PartSeries { labels, chunks });
             }
@@ -460,27 +551,32 @@ impl Store {
             let (k, v) = kv?;
             let id = u64_from(&k[1..])?;
             let labels = Dec::new(&v).labels()?;
-            out.push((id, labels, read_chunks(&p.tree, id, i64::MIN, i64::MAX)?));
+            out.push((id, labels, read_chunks(p, id, i64::MIN, i64::MAX)?));
         }
         Ok(out)
     }
 
-    /// Rewrites the chunks of series `id` in a partition (tombstone cleaning).
+    /// Rewrites the chunks of series `id` in a partition whose chunks live in its tree
+    /// (tombstone cleaning; partitions with a chunk file are rewritten whole instead).
     pub(crate) fn replace_chunks(
         p: &Partition,
         id: u64,
         old: &[StoredChunk],
-        new: &[Vec<u8>],
+        new: &[ChunkTuple],
     ) -> Result<()> {
+        if p.file.is_some() {
+            return Err(Error::InvalidArgument(
+                "chunks of a sealed partition are rewritten with the whole partition".into(),
+            ));
+        }
         let mut b = sled::Batch::default();
         for c in old {
             b.remove(&chunk_key(id, c.min_t)[..]);
         }
-        for c in new {
-            let a = chunk::XorAppender::from_chunk(c)?;
-            let mut v = ts_key(a.max_t()).to_vec();
+        for (min_t, max_t, c) in new {
+            let mut v = ts_key(*max_t).to_vec();
             v.extend_from_slice(c);
-            b.insert(&chunk_key(id, a.min_t())[..], v);
+            b.insert(&chunk_key(id, *min_t)[..], v);
         }
         p.tree.apply_batch(b)?;
         Ok(())
@@ -509,7 +605,7 @@ impl Store {
 
     /// Chunks of one series in a partition.
     pub(crate) fn series_chunks(p: &Partition, id: u64) -> Result<Vec<StoredChunk>> {
-        read_chunks(&p.tree, id, i64::MIN, i64::MAX)
+        read_chunks(p, id, i64::MIN, i64::MAX)
     }
 
     /// Ids in partition `p` matching `matchers`.
@@ -596,23 +692,90 @@ impl Store {
                 }
             }
             tree.apply_batch(b)?;
+            // Chunk files are immutable: a hard link is a free copy (a real copy across
+            // file systems).
+            let (kind, file) = match &p.file {
+                Some(f) => {
+                    let to = dst.chunks_dir.join(chunkfile::file_name(p.gen));
+                    if std::fs::hard_link(&f.path, &to).is_err() {
+                        std::fs::copy(&f.path, &to).map_err(|e| Error::io(&to, e))?;
+                    }
+                    (KIND_FILE, Some(Arc::new(ChunkFile::open(to)?)))
+                }
+                None => (KIND_SEALED, None),
+            };
             new.push(Partition {
                 min_t: p.min_t,
                 max_t: p.max_t,
                 gen: p.gen,
-                kind: KIND_SEALED,
+                kind,
                 bytes: p.bytes,
                 tree,
+                file,
             });
         }
         let max_gen = new.iter().map(|p| p.gen).max().unwrap_or(0);
         dst.meta.insert(META_GEN, &max_gen.to_be_bytes())?;
+        chunkfile::sync_dir(&dst.chunks_dir)?;
         dst.publish(new, &[])?;
         Ok(())
     }
 }
 
+/// Chunks of series `id` in partition `p` overlapping `[min_t, max_t]`.
 fn read_chunks(
+    p: &Partition,
+    id: u64,
+    min_t: TimestampMs,
+    max_t: TimestampMs,
+) -> Result<Vec<StoredChunk>> {
+    match &p.file {
+        Some(f) => read_file_chunks(p, f, id, min_t, max_t),
+        None => read_tree_chunks(&p.tree, id, min_t, max_t),
+    }
+}
+
+/// Reads through a series' chunk index; a damaged index or chunk is reported and skipped.
+fn read_file_chunks(
+    p: &Partition,
+    f: &ChunkFile,
+    id: u64,
+    min_t: TimestampMs,
+    max_t: TimestampMs,
+) -> Result<Vec<StoredChunk>> {
+    let Some(v) = p.tree.get(index_key(id))? else {
+        return Ok(Vec::new());
+    };
+    let refs = match chunkfile::decode_index(p.min_t, &v) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(partition_min_t = p.min_t, series = id, error = %e, "skipping series with a corrupt chunk index");
+            return Ok(Vec::new());
+        }
+    };
+    let lo = refs.partition_point(|r| r.max_t < min_t);
+    let hi = lo + refs[lo..].partition_point(|r| r.min_t <= max_t);
+    let run: &[ChunkRef] = &refs[lo..hi];
+    let chunks = match f.read_run(run) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(series = id, error = %e, "skipping unreadable chunks");
+            return Ok(Vec::new());
+        }
+    };
+    Ok(chunks
+        .into_iter()
+        .map(|(r, data)| StoredChunk {
+            min_t: r.min_t,
+            max_t: r.max_t,
+            data: Arc::from(data),
+        })
+        .collect())
+}
+
+/// Reads chunks stored as tree entries (head partitions and partitions sealed before chunk
+/// files existed).
+fn read_tree_chunks(
     tree: &sled::Tree,
     id: u64,
     min_t: TimestampMs,
@@ -721,6 +884,83 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
     Ok(bytes)
 }
 
+/// Writes a sealed partition: the chunk file first (durable under its final name), then
+/// postings, chunk indexes and series keys into the fresh `tree`. Returns the file and the
+/// bytes written to the tree.
+fn write_sealed(
+    dir: &Path,
+    gen: u64,
+    part_min_t: TimestampMs,
+    tree: &sled::Tree,
+    writes: &[PartWrite],
+) -> Result<(ChunkFile, u64)> {
+    let mut w = ChunkFileWriter::create(dir, gen)?;
+    let mut indexes = Vec::with_capacity(writes.len());
+    for pw in writes {
+        let mut refs = Vec::with_capacity(pw.chunks.len());
+        for (min_t, max_t, data) in &pw.chunks {
+            let offset = match w.add(data) {
+                Ok(o) => o,
+                Err(e) => {
+                    w.abandon();
+                    return Err(e);
+                }
+            };
+            let len = u32::try_from(data.len())
+                .map_err(|_| Error::InvalidArgument("chunk over 4 GiB".into()))?;
+            refs.push(ChunkRef {
+                min_t: *min_t,
+                max_t: *max_t,
+                offset,
+                len,
+            });
+        }
+        indexes.push(chunkfile::encode_index(part_min_t, &refs));
+    }
+    let file = w.finish()?;
+    let mut bytes = 0u64;
+    let mut postings_map: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();
+    for pw in writes {
+        for l in &pw.labels {
+            postings_map
+                .entry((l.name.as_str(), l.value.as_str()))
+                .or_default()
+                .push(pw.id);
+        }
+    }
+    let mut b = sled::Batch::default();
+    let mut n = 0usize;
+    for ((name, value), mut ids) in postings_map {
+        ids.sort_unstable();
+        ids.dedup();
+        let k = postings_key(name, value);
+        let v = encode_postings(&ids);
+        bytes += (k.len() + v.len()) as u64;
+        b.insert(k, v);
+        n += 1;
+        if n.is_multiple_of(BATCH_ENTRIES) {
+            tree.apply_batch(std::mem::take(&mut b))?;
+        }
+    }
+    for (pw, index) in writes.iter().zip(indexes) {
+        let ik = index_key(pw.id);
+        bytes += (ik.len() + index.len()) as u64;
+        b.insert(&ik[..], index);
+        let sk = series_key(pw.id);
+        let mut v = Vec::new();
+        put_labels(&mut v, &pw.labels);
+        bytes += (sk.len() + v.len()) as u64;
+        b.insert(&sk[..], v);
+        n += 2;
+        if n >= BATCH_ENTRIES {
+            tree.apply_batch(std::mem::take(&mut b))?;
+            n = 0;
+        }
+    }
+    tree.apply_batch(b)?;
+    Ok((file, bytes))
+}
+
 /// Merges the chunks of one series from several sources into non-overlapping chunks.
 pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTuple>> {
     chunks.sort_by_key(|c| (c.min_t, c.max_t));
@@ -728,7 +968,7 @@ pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTupl
     if !overlapping {
         return Ok(chunks
             .into_iter()
-            .map(|c| (c.min_t, c.max_t, c.data))
+            .map(|c| (c.min_t, c.max_t, chunk::compact(c.data)))
             .collect());
     }
     let mut all: Vec<Sample> = Vec::new();
@@ -737,12 +977,7 @@ pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTupl
     }
     all.sort_by_key(|s| s.t);
     all.dedup_by_key(|s| s.t);
-    let mut out = Vec::new();
-    for c in chunk::encode_chunks(&all) {
-        let a = chunk::XorAppender::from_chunk(&c)?;
-        out.push((a.min_t(), a.max_t(), Arc::from(c)));
-    }
-    Ok(out)
+    Ok(chunk::encode_chunks_best(&all))
 }
 
 /// Groups series from several partitions by labels and renumbers them 1..n in label order.
@@ -778,13 +1013,7 @@ pub(crate) fn writes_from_samples(series: HashMap<Labels, Vec<Sample>>) -> Vec<P
         .filter_map(|(i, (labels, mut samples))| {
             samples.sort_by_key(|s| s.t);
             samples.dedup_by_key(|s| s.t);
-            let chunks: Vec<_> = chunk::encode_chunks(&samples)
-                .into_iter()
-                .filter_map(|c| {
-                    let a = chunk::XorAppender::from_chunk(&c).ok()?;
-                    Some((a.min_t(), a.max_t(), Arc::from(c)))
-                })
-                .collect();
+            let chunks = chunk::encode_chunks_best(&samples);
             (!chunks.is_empty()).then(|| PartWrite {
                 labels,
                 id: i as u64 + 1,
