@@ -71,7 +71,7 @@ impl Tsdb {
                     .get(&id)
                     .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
             };
-            if p.file.is_some() {
+            if p.is_file() {
                 // Sealed partitions are immutable: write the partition again without the
                 // deleted samples and swap it in, as Prometheus rewrites a block.
                 let mut writes = Vec::new();

@@ -548,7 +548,7 @@ impl Tsdb {
             // it moves them to a chunk file.
             if let Some((k, group)) = windows
                 .into_iter()
-                .find(|(_, g)| g.len() >= 2 || g.iter().any(|p| p.file.is_none()))
+                .find(|(_, g)| g.len() >= 2 || g.iter().any(|p| !p.is_file()))
             {
                 let (min_t, max_t) = (k * w, (k + 1) * w);
                 let writes = store::merge_partitions(&group)?;

@@ -32,12 +32,12 @@
 
 mod admin;
 mod chunk;
-mod chunkfile;
 mod db;
 mod enc;
 mod error;
 mod head;
 mod import;
+mod partfile;
 mod postings;
 mod query;
 mod store;

@@ -1,6 +1,7 @@
-//! Persistence in sled: time partitions (one sled tree each) holding series, postings and
-//! chunks (head-written partitions) or a chunk index into a flat chunk file (sealed
-//! partitions, see `chunkfile`); a meta tree with the partition registry and tombstones.
+//! Persistence: time partitions, each either a sled tree holding series, postings and
+//! chunks (partitions the head writes into while they are current) or an immutable
+//! partition file (sealed by compaction, import or a snapshot; see `partfile`); a sled meta
+//! tree with the partition registry and tombstones.
 //! The byte layout is specified in `docs/format.md`.
 //!
 //! Invariant: this is the only module that names sled, and no sled type leaves the crate.
@@ -13,19 +14,19 @@ use parking_lot::RwLock;
 use sightline_model::{Labels, Matcher, Sample, TimestampMs};
 
 use crate::chunk;
-use crate::chunkfile::{self, ChunkFile, ChunkFileWriter, ChunkRef};
 use crate::enc::{put_labels, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
+use crate::partfile::{self, PartFile, SeriesWrite};
 use crate::postings::{self, Postings, PostingsSource};
 use crate::wal::{decode_matchers, encode_matchers, Tombstone};
 
 /// Partition written by head flushes (may still grow).
 pub(crate) const KIND_HEAD: u8 = 0;
-/// Partition produced by compaction or import before chunk files existed (immutable,
-/// chunks in its tree; still read, rewritten by the next compaction).
+/// Partition produced by compaction or import before partition files existed (immutable,
+/// a sled tree; still read, rewritten into a file by the next compaction).
 pub(crate) const KIND_SEALED: u8 = 1;
-/// Partition produced by compaction, import or a snapshot: immutable, chunk bytes in
-/// `chunks/<gen>`, a per-series chunk index in its tree.
+/// Partition produced by compaction, import or a snapshot: the immutable file
+/// `parts/<gen>`.
 pub(crate) const KIND_FILE: u8 = 2;
 
 const META_NEXT_ID: &[u8] = b"next_id";
@@ -62,11 +63,23 @@ pub(crate) struct Partition {
     pub(crate) max_t: TimestampMs,
     pub(crate) gen: u64,
     pub(crate) kind: u8,
-    /// Approximate bytes of keys and values written plus the chunk file (size retention).
+    /// Approximate bytes of keys and values written, or the file size (size retention).
     pub(crate) bytes: u64,
-    pub(crate) tree: sled::Tree,
-    /// The chunk file of a [`KIND_FILE`] partition.
-    pub(crate) file: Option<Arc<ChunkFile>>,
+    pub(crate) data: PartData,
+}
+
+/// Where a partition's series, postings and chunks live.
+#[derive(Clone)]
+pub(crate) enum PartData {
+    Tree(sled::Tree),
+    File(Arc<PartFile>),
+}
+
+impl Partition {
+    /// Whether the partition is an immutable file.
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(self.data, PartData::File(_))
+    }
 }
 
 impl Partition {
@@ -108,13 +121,6 @@ fn postings_prefix(name: &str) -> Vec<u8> {
 fn postings_key(name: &str, value: &str) -> Vec<u8> {
     let mut k = postings_prefix(name);
     k.extend_from_slice(value.as_bytes());
-    k
-}
-
-/// Key of a series' chunk index in a [`KIND_FILE`] partition.
-fn index_key(id: u64) -> [u8; 9] {
-    let mut k = series_key(id);
-    k[0] = b'C';
     k
 }
 
@@ -198,11 +204,11 @@ impl PostingsSource for TreeSource<'_> {
     }
 }
 
-/// The sled database, the chunk files and the partition registry.
+/// The sled database, the partition files and the partition registry.
 pub(crate) struct Store {
     db: sled::Db,
     meta: sled::Tree,
-    chunks_dir: PathBuf,
+    parts_dir: PathBuf,
     parts: RwLock<Vec<Partition>>,
     /// Damage found by [`Store::open`] (partitions left out), for the open report.
     pub(crate) open_problems: Vec<String>,
@@ -219,11 +225,11 @@ pub(crate) struct PartWrite {
 }
 
 impl Store {
-    /// Opens (or creates) the store of data directory `dir`: sled in `dir/sled`, chunk files
-    /// in `dir/chunks`.
+    /// Opens (or creates) the store of data directory `dir`: sled in `dir/sled`, partition
+    /// files in `dir/parts`.
     pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
-        let chunks_dir = dir.join("chunks");
-        std::fs::create_dir_all(&chunks_dir).map_err(|e| Error::io(&chunks_dir, e))?;
+        let parts_dir = dir.join("parts");
+        std::fs::create_dir_all(&parts_dir).map_err(|e| Error::io(&parts_dir, e))?;
         let db = sled::Config::new()
             .path(dir.join("sled"))
             .cache_capacity(cache_bytes)
@@ -242,50 +248,49 @@ impl Store {
             let min_t = ts_from_key(&k[1..9])?;
             let max_t = ts_from_key(&k[9..17])?;
             let gen = u64_from(&k[17..25])?;
-            let name = tree_name(min_t, max_t, gen);
-            let file = if v[0] == KIND_FILE {
-                match ChunkFile::open(chunks_dir.join(chunkfile::file_name(gen))) {
-                    Ok(f) => Some(Arc::new(f)),
+            let bytes = u64_from(&v[1..9])?;
+            let data = if v[0] == KIND_FILE {
+                let path = parts_dir.join(partfile::file_name(gen));
+                match PartFile::open(path, min_t) {
+                    Ok(f) => PartData::File(Arc::new(f)),
                     Err(e) => {
-                        // The partition cannot be read: report it and leave it out (its
-                        // registry entry goes, so the tree is dropped below).
-                        tracing::error!(error = %e, min_t, max_t, "dropping partition whose chunk file is unreadable");
+                        // The partition cannot be read: report it and leave it out.
+                        tracing::error!(error = %e, min_t, max_t, "dropping partition whose file is unreadable");
                         open_problems.push(format!("partition [{min_t}, {max_t}) dropped: {e}"));
                         meta.remove(&k)?;
                         continue;
                     }
                 }
             } else {
-                None
+                let name = tree_name(min_t, max_t, gen);
+                referenced.insert(name.clone());
+                PartData::Tree(db.open_tree(&name)?)
             };
-            referenced.insert(name.clone());
-            let tree = db.open_tree(&name)?;
             parts.push(Partition {
                 min_t,
                 max_t,
                 gen,
                 kind: v[0],
-                bytes: u64_from(&v[1..9])?,
-                tree,
-                file,
+                bytes,
+                data,
             });
         }
-        // Chunk files no published partition names are leftovers of an interrupted
-        // compaction, import or retention run.
+        // Files no published partition names are leftovers of an interrupted compaction,
+        // import or retention run.
         let files: std::collections::HashSet<u64> = parts
             .iter()
-            .filter(|p| p.file.is_some())
+            .filter(|p| p.is_file())
             .map(|p| p.gen)
             .collect();
-        let entries = std::fs::read_dir(&chunks_dir).map_err(|e| Error::io(&chunks_dir, e))?;
+        let entries = std::fs::read_dir(&parts_dir).map_err(|e| Error::io(&parts_dir, e))?;
         for e in entries {
-            let e = e.map_err(|e| Error::io(&chunks_dir, e))?;
+            let e = e.map_err(|e| Error::io(&parts_dir, e))?;
             let name = e.file_name();
             let name = name.to_string_lossy();
-            if chunkfile::gen_of(&name).is_some_and(|g| files.contains(&g)) {
+            if partfile::gen_of(&name).is_some_and(|g| files.contains(&g)) {
                 continue;
             }
-            tracing::info!(file = %e.path().display(), "removing unreferenced chunk file");
+            tracing::info!(file = %e.path().display(), "removing unreferenced partition file");
             if let Err(err) = std::fs::remove_file(e.path()) {
                 tracing::warn!(file = %e.path().display(), error = %err, "cannot remove file");
             }
@@ -304,7 +309,7 @@ impl Store {
         Ok(Store {
             db,
             meta,
-            chunks_dir,
+            parts_dir,
             parts: RwLock::new(parts),
             open_problems,
         })
@@ -315,13 +320,16 @@ impl Store {
         Ok(())
     }
 
-    /// sled's files plus the chunk files.
+    /// sled's files plus the partition files.
     pub(crate) fn size_on_disk(&self) -> u64 {
         let files: u64 = self
             .parts
             .read()
             .iter()
-            .filter_map(|p| p.file.as_ref().map(|f| f.len))
+            .map(|p| match &p.data {
+                PartData::File(f) => f.len,
+                PartData::Tree(_) => 0,
+            })
             .sum();
         self.db.size_on_disk().unwrap_or(0) + files
     }
@@ -384,8 +392,7 @@ impl Store {
             gen,
             kind: KIND_HEAD,
             bytes: 0,
-            tree,
-            file: None,
+            data: PartData::Tree(tree),
         };
         self.register(&p)?;
         parts.push(p.clone());
@@ -408,7 +415,10 @@ impl Store {
         writes: &[PartWrite],
     ) -> Result<u64> {
         let p = self.head_partition(min_t, max_t)?;
-        let bytes = write_into(&p.tree, writes)?;
+        let PartData::Tree(tree) = &p.data else {
+            return Err(Error::Corrupt("head partition without a tree".into()));
+        };
+        let bytes = write_into(tree, writes)?;
         let mut parts = self.parts.write();
         if let Some(q) = parts
             .iter_mut()
@@ -420,8 +430,8 @@ impl Store {
         Ok(bytes)
     }
 
-    /// Creates an unpublished sealed partition (chunk file plus index tree) and fills it;
-    /// publish with [`Store::publish`]. On error nothing of it is left behind.
+    /// Writes an unpublished sealed partition file; publish with [`Store::publish`]. On
+    /// error nothing of it is left behind. Series get ids 1..=n in the order of `writes`.
     pub(crate) fn build_sealed(
         &self,
         min_t: TimestampMs,
@@ -429,24 +439,23 @@ impl Store {
         writes: &[PartWrite],
     ) -> Result<Partition> {
         let gen = self.bump(META_GEN)?;
-        let name = tree_name(min_t, max_t, gen);
-        let tree = self.db.open_tree(&name)?;
-        match write_sealed(&self.chunks_dir, gen, min_t, &tree, writes) {
-            Ok((file, tree_bytes)) => Ok(Partition {
-                min_t,
-                max_t,
-                gen,
-                kind: KIND_FILE,
-                bytes: tree_bytes + file.len,
-                tree,
-                file: Some(Arc::new(file)),
-            }),
-            Err(e) => {
-                let _ = self.db.drop_tree(&name);
-                let _ = std::fs::remove_file(self.chunks_dir.join(chunkfile::file_name(gen)));
-                Err(e)
-            }
-        }
+        let series: Vec<SeriesWrite<'_>> = writes
+            .iter()
+            .filter(|w| !w.chunks.is_empty())
+            .map(|w| SeriesWrite {
+                labels: &w.labels,
+                chunks: &w.chunks,
+            })
+            .collect();
+        let file = partfile::write(&self.parts_dir, gen, min_t, &series)?;
+        Ok(Partition {
+            min_t,
+            max_t,
+            gen,
+            kind: KIND_FILE,
+            bytes: file.len,
+            data: PartData::File(Arc::new(file)),
+        })
     }
 
     /// Atomically registers `new` and unregisters `old`, then drops the old trees.
@@ -472,28 +481,32 @@ impl Store {
         }
         self.meta.flush()?;
         for p in old {
-            self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen))?;
-            self.remove_file(p);
+            self.remove_data(p)?;
         }
         Ok(())
     }
 
-    /// Deletes the chunk file of a partition that is no longer published. Readers that
-    /// still hold it keep reading the open file; a failure leaves an orphan that the next
-    /// open removes.
-    fn remove_file(&self, p: &Partition) {
-        if let Some(f) = &p.file {
-            if let Err(e) = std::fs::remove_file(&f.path) {
-                tracing::warn!(file = %f.path.display(), error = %e, "cannot remove chunk file");
+    /// Drops the tree or deletes the file of a partition that is not published (any more).
+    /// Readers that still hold a file keep reading it; a failed delete leaves an orphan
+    /// that the next open removes.
+    fn remove_data(&self, p: &Partition) -> Result<()> {
+        match &p.data {
+            PartData::Tree(_) => {
+                self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen))?;
+            }
+            PartData::File(f) => {
+                if let Err(e) = std::fs::remove_file(&f.path) {
+                    tracing::warn!(file = %f.path.display(), error = %e, "cannot remove partition file");
+                }
             }
         }
+        Ok(())
     }
 
     /// Drops unpublished partitions (a failed import or compaction).
     pub(crate) fn discard(&self, parts: &[Partition]) {
         for p in parts {
-            let _ = self.db.drop_tree(tree_name(p.min_t, p.max_t, p.gen));
-            self.remove_file(p);
+            let _ = self.remove_data(p);
         }
     }
 
@@ -511,10 +524,27 @@ impl Store {
         min_t: TimestampMs,
         max_t: TimestampMs,
     ) -> Result<Vec<PartSeries>> {
-        let ids = postings::select(&TreeSource(&p.tree), matchers)?;
+        let tree = match &p.data {
+            PartData::File(f) => {
+                let ids = postings::select(&**f, matchers)?;
+                let mut out = Vec::with_capacity(ids.len());
+                for (id, rec) in f.series(&ids)? {
+                    let chunks = file_chunks(f, id, &rec.chunks, min_t, max_t);
+                    if !chunks.is_empty() {
+                        out.push(PartSeries {
+                            labels: rec.labels,
+                            chunks,
+                        });
+                    }
+                }
+                return Ok(out);
+            }
+            PartData::Tree(t) => t,
+        };
+        let ids = postings::select(&TreeSource(tree), matchers)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(lv) = p.tree.get(series_key(id))? else {
+            let Some(lv) = tree.get(series_key(id))? else {
                 continue;
             };
             let labels = match Dec::new(&lv).labels() {
@@ -524,7 +554,7 @@ impl Store {
                     continue;
                 }
             };
-            let chunks = read_chunks(p, id, min_t, max_t)?;
+            let chunks = read_tree_chunks(tree, id, min_t, max_t)?;
             if !chunks.is_empty() {
                 out.push(PartSeries { labels, chunks });
             }
@@ -534,10 +564,17 @@ impl Store {
 
     /// Label sets of partition `p` matching `matchers` (no chunk reads).
     pub(crate) fn select_labels(p: &Partition, matchers: &[Matcher]) -> Result<Vec<Labels>> {
-        let ids = postings::select(&TreeSource(&p.tree), matchers)?;
+        let tree = match &p.data {
+            PartData::File(f) => {
+                let ids = postings::select(&**f, matchers)?;
+                return Ok(f.series(&ids)?.into_iter().map(|(_, r)| r.labels).collect());
+            }
+            PartData::Tree(t) => t,
+        };
+        let ids = postings::select(&TreeSource(tree), matchers)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(lv) = p.tree.get(series_key(id))? {
+            if let Some(lv) = tree.get(series_key(id))? {
                 out.push(Dec::new(&lv).labels()?);
             }
         }
@@ -546,12 +583,27 @@ impl Store {
 
     /// Every series of a partition with all its chunks.
     pub(crate) fn read_all(p: &Partition) -> Result<Vec<(u64, Labels, Vec<StoredChunk>)>> {
+        let tree = match &p.data {
+            PartData::File(f) => {
+                let ids = f.all()?;
+                let mut out = Vec::with_capacity(ids.len());
+                // In slices, so a big partition is not read into memory twice.
+                for ids in ids.chunks(4096) {
+                    for (id, rec) in f.series(ids)? {
+                        let chunks = file_chunks(f, id, &rec.chunks, i64::MIN, i64::MAX);
+                        out.push((id, rec.labels, chunks));
+                    }
+                }
+                return Ok(out);
+            }
+            PartData::Tree(t) => t,
+        };
         let mut out = Vec::new();
-        for kv in p.tree.scan_prefix(b"S") {
+        for kv in tree.scan_prefix(b"S") {
             let (k, v) = kv?;
             let id = u64_from(&k[1..])?;
             let labels = Dec::new(&v).labels()?;
-            out.push((id, labels, read_chunks(p, id, i64::MIN, i64::MAX)?));
+            out.push((id, labels, read_tree_chunks(tree, id, i64::MIN, i64::MAX)?));
         }
         Ok(out)
     }
@@ -564,11 +616,11 @@ impl Store {
         old: &[StoredChunk],
         new: &[ChunkTuple],
     ) -> Result<()> {
-        if p.file.is_some() {
+        let PartData::Tree(tree) = &p.data else {
             return Err(Error::InvalidArgument(
-                "chunks of a sealed partition are rewritten with the whole partition".into(),
+                "a partition file is rewritten whole, not per series".into(),
             ));
-        }
+        };
         let mut b = sled::Batch::default();
         for c in old {
             b.remove(&chunk_key(id, c.min_t)[..]);
@@ -578,19 +630,26 @@ impl Store {
             v.extend_from_slice(c);
             b.insert(&chunk_key(id, *min_t)[..], v);
         }
-        p.tree.apply_batch(b)?;
+        tree.apply_batch(b)?;
         Ok(())
     }
 
     /// Values of label `name` in partition `p`.
     pub(crate) fn label_values(p: &Partition, name: &str) -> Result<Vec<String>> {
-        TreeSource(&p.tree).values_with_prefix(name, "")
+        match &p.data {
+            PartData::File(f) => f.values_with_prefix(name, ""),
+            PartData::Tree(t) => TreeSource(t).values_with_prefix(name, ""),
+        }
     }
 
     /// Label names in partition `p` (a scan over the postings keys).
     pub(crate) fn label_names(p: &Partition) -> Result<Vec<String>> {
+        let tree = match &p.data {
+            PartData::File(f) => return f.label_names(),
+            PartData::Tree(t) => t,
+        };
         let mut out: Vec<String> = Vec::new();
-        for kv in p.tree.scan_prefix(b"P") {
+        for kv in tree.scan_prefix(b"P") {
             let (k, _) = kv?;
             let mut d = Dec::new(&k[1..]);
             let n = d.uvarint()? as usize;
@@ -605,12 +664,22 @@ impl Store {
 
     /// Chunks of one series in a partition.
     pub(crate) fn series_chunks(p: &Partition, id: u64) -> Result<Vec<StoredChunk>> {
-        read_chunks(p, id, i64::MIN, i64::MAX)
+        match &p.data {
+            PartData::File(f) => Ok(f
+                .series(&[id])?
+                .into_iter()
+                .flat_map(|(id, r)| file_chunks(f, id, &r.chunks, i64::MIN, i64::MAX))
+                .collect()),
+            PartData::Tree(t) => read_tree_chunks(t, id, i64::MIN, i64::MAX),
+        }
     }
 
     /// Ids in partition `p` matching `matchers`.
     pub(crate) fn select_ids(p: &Partition, matchers: &[Matcher]) -> Result<Postings> {
-        postings::select(&TreeSource(&p.tree), matchers)
+        match &p.data {
+            PartData::File(f) => postings::select(&**f, matchers),
+            PartData::Tree(t) => postings::select(&TreeSource(t), matchers),
+        }
     }
 
     // ---- Tombstones ----
@@ -676,33 +745,35 @@ impl Store {
         Ok(())
     }
 
-    /// Copies every published partition into `dst` (a snapshot store), registered as sealed.
+    /// Copies every published partition into `dst` (a snapshot store): files as hard links
+    /// (they are immutable; a real copy across file systems), trees entry by entry.
     pub(crate) fn copy_partitions_to(&self, dst: &Store) -> Result<()> {
         let mut new = Vec::new();
         for p in self.partitions() {
-            let tree = dst.db.open_tree(tree_name(p.min_t, p.max_t, p.gen))?;
-            let mut b = sled::Batch::default();
-            let mut n = 0usize;
-            for kv in p.tree.iter() {
-                let (k, v) = kv?;
-                b.insert(k, v);
-                n += 1;
-                if n.is_multiple_of(BATCH_ENTRIES) {
-                    tree.apply_batch(std::mem::take(&mut b))?;
-                }
-            }
-            tree.apply_batch(b)?;
-            // Chunk files are immutable: a hard link is a free copy (a real copy across
-            // file systems).
-            let (kind, file) = match &p.file {
-                Some(f) => {
-                    let to = dst.chunks_dir.join(chunkfile::file_name(p.gen));
+            let (kind, data) = match &p.data {
+                PartData::File(f) => {
+                    let to = dst.parts_dir.join(partfile::file_name(p.gen));
                     if std::fs::hard_link(&f.path, &to).is_err() {
                         std::fs::copy(&f.path, &to).map_err(|e| Error::io(&to, e))?;
                     }
-                    (KIND_FILE, Some(Arc::new(ChunkFile::open(to)?)))
+                    let f = PartFile::open(to, p.min_t)?;
+                    (KIND_FILE, PartData::File(Arc::new(f)))
                 }
-                None => (KIND_SEALED, None),
+                PartData::Tree(src) => {
+                    let tree = dst.db.open_tree(tree_name(p.min_t, p.max_t, p.gen))?;
+                    let mut b = sled::Batch::default();
+                    let mut n = 0usize;
+                    for kv in src.iter() {
+                        let (k, v) = kv?;
+                        b.insert(k, v);
+                        n += 1;
+                        if n.is_multiple_of(BATCH_ENTRIES) {
+                            tree.apply_batch(std::mem::take(&mut b))?;
+                        }
+                    }
+                    tree.apply_batch(b)?;
+                    (KIND_SEALED, PartData::Tree(tree))
+                }
             };
             new.push(Partition {
                 min_t: p.min_t,
@@ -710,67 +781,42 @@ impl Store {
                 gen: p.gen,
                 kind,
                 bytes: p.bytes,
-                tree,
-                file,
+                data,
             });
         }
         let max_gen = new.iter().map(|p| p.gen).max().unwrap_or(0);
         dst.meta.insert(META_GEN, &max_gen.to_be_bytes())?;
-        chunkfile::sync_dir(&dst.chunks_dir)?;
+        partfile::sync_dir(&dst.parts_dir)?;
         dst.publish(new, &[])?;
         Ok(())
     }
 }
 
-/// Chunks of series `id` in partition `p` overlapping `[min_t, max_t]`.
-fn read_chunks(
-    p: &Partition,
+/// Chunks of a file partition's series overlapping `[min_t, max_t]`, read with one read; a
+/// damaged chunk is reported and skipped.
+fn file_chunks(
+    f: &PartFile,
     id: u64,
+    refs: &[partfile::ChunkRef],
     min_t: TimestampMs,
     max_t: TimestampMs,
-) -> Result<Vec<StoredChunk>> {
-    match &p.file {
-        Some(f) => read_file_chunks(p, f, id, min_t, max_t),
-        None => read_tree_chunks(&p.tree, id, min_t, max_t),
-    }
-}
-
-/// Reads through a series' chunk index; a damaged index or chunk is reported and skipped.
-fn read_file_chunks(
-    p: &Partition,
-    f: &ChunkFile,
-    id: u64,
-    min_t: TimestampMs,
-    max_t: TimestampMs,
-) -> Result<Vec<StoredChunk>> {
-    let Some(v) = p.tree.get(index_key(id))? else {
-        return Ok(Vec::new());
-    };
-    let refs = match chunkfile::decode_index(p.min_t, &v) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(partition_min_t = p.min_t, series = id, error = %e, "skipping series with a corrupt chunk index");
-            return Ok(Vec::new());
-        }
-    };
+) -> Vec<StoredChunk> {
     let lo = refs.partition_point(|r| r.max_t < min_t);
     let hi = lo + refs[lo..].partition_point(|r| r.min_t <= max_t);
-    let run: &[ChunkRef] = &refs[lo..hi];
-    let chunks = match f.read_run(run) {
-        Ok(c) => c,
+    match f.chunks(&refs[lo..hi]) {
+        Ok(chunks) => chunks
+            .into_iter()
+            .map(|(r, data)| StoredChunk {
+                min_t: r.min_t,
+                max_t: r.max_t,
+                data: Arc::from(data),
+            })
+            .collect(),
         Err(e) => {
             tracing::warn!(series = id, error = %e, "skipping unreadable chunks");
-            return Ok(Vec::new());
+            Vec::new()
         }
-    };
-    Ok(chunks
-        .into_iter()
-        .map(|(r, data)| StoredChunk {
-            min_t: r.min_t,
-            max_t: r.max_t,
-            data: Arc::from(data),
-        })
-        .collect())
+    }
 }
 
 /// Reads chunks stored as tree entries (head partitions and partitions sealed before chunk
@@ -882,83 +928,6 @@ fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
     }
     tree.apply_batch(b)?;
     Ok(bytes)
-}
-
-/// Writes a sealed partition: the chunk file first (durable under its final name), then
-/// postings, chunk indexes and series keys into the fresh `tree`. Returns the file and the
-/// bytes written to the tree.
-fn write_sealed(
-    dir: &Path,
-    gen: u64,
-    part_min_t: TimestampMs,
-    tree: &sled::Tree,
-    writes: &[PartWrite],
-) -> Result<(ChunkFile, u64)> {
-    let mut w = ChunkFileWriter::create(dir, gen)?;
-    let mut indexes = Vec::with_capacity(writes.len());
-    for pw in writes {
-        let mut refs = Vec::with_capacity(pw.chunks.len());
-        for (min_t, max_t, data) in &pw.chunks {
-            let offset = match w.add(data) {
-                Ok(o) => o,
-                Err(e) => {
-                    w.abandon();
-                    return Err(e);
-                }
-            };
-            let len = u32::try_from(data.len())
-                .map_err(|_| Error::InvalidArgument("chunk over 4 GiB".into()))?;
-            refs.push(ChunkRef {
-                min_t: *min_t,
-                max_t: *max_t,
-                offset,
-                len,
-            });
-        }
-        indexes.push(chunkfile::encode_index(part_min_t, &refs));
-    }
-    let file = w.finish()?;
-    let mut bytes = 0u64;
-    let mut postings_map: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();
-    for pw in writes {
-        for l in &pw.labels {
-            postings_map
-                .entry((l.name.as_str(), l.value.as_str()))
-                .or_default()
-                .push(pw.id);
-        }
-    }
-    let mut b = sled::Batch::default();
-    let mut n = 0usize;
-    for ((name, value), mut ids) in postings_map {
-        ids.sort_unstable();
-        ids.dedup();
-        let k = postings_key(name, value);
-        let v = encode_postings(&ids);
-        bytes += (k.len() + v.len()) as u64;
-        b.insert(k, v);
-        n += 1;
-        if n.is_multiple_of(BATCH_ENTRIES) {
-            tree.apply_batch(std::mem::take(&mut b))?;
-        }
-    }
-    for (pw, index) in writes.iter().zip(indexes) {
-        let ik = index_key(pw.id);
-        bytes += (ik.len() + index.len()) as u64;
-        b.insert(&ik[..], index);
-        let sk = series_key(pw.id);
-        let mut v = Vec::new();
-        put_labels(&mut v, &pw.labels);
-        bytes += (sk.len() + v.len()) as u64;
-        b.insert(&sk[..], v);
-        n += 2;
-        if n >= BATCH_ENTRIES {
-            tree.apply_batch(std::mem::take(&mut b))?;
-            n = 0;
-        }
-    }
-    tree.apply_batch(b)?;
-    Ok((file, bytes))
 }
 
 /// Merges the chunks of one series from several sources into non-overlapping chunks.

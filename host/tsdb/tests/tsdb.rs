@@ -761,7 +761,7 @@ fn sealed_store(dir: &Path) -> (Tsdb, Dump) {
 }
 
 fn chunk_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir.join("chunks"))
+    let mut v: Vec<_> = std::fs::read_dir(dir.join("parts"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -792,9 +792,9 @@ fn sealed_partitions_live_in_chunk_files() {
         .collect();
     assert_eq!(dump(&db, &[name_re("m")], a, b), cut);
     // A leftover file of an interrupted compaction is removed on open.
-    let stray = dir.path().join("chunks").join("00000000000fffff");
+    let stray = dir.path().join("parts").join("00000000000fffff");
     std::fs::write(&stray, b"SLCHUNK1 half written").unwrap();
-    std::fs::write(dir.path().join("chunks").join("00000000000ffffe.tmp"), b"x").unwrap();
+    std::fs::write(dir.path().join("parts").join("00000000000ffffe.tmp"), b"x").unwrap();
     drop(db);
     let db = Tsdb::open(opts(dir.path())).unwrap();
     assert_eq!(chunk_files(dir.path()), files);
@@ -845,10 +845,10 @@ fn damaged_chunk_files_are_reported_and_skipped() {
     let (db, all) = sealed_store(dir.path());
     drop(db);
     let files = chunk_files(dir.path());
-    // Flip bytes in the middle of the first file: its damaged chunks are left out, the
-    // rest reads, nothing panics.
+    // Flip bytes a third into the first file (chunk data): the damaged chunks are left
+    // out, the rest reads, nothing panics.
     let mut bytes = std::fs::read(&files[0]).unwrap();
-    let mid = bytes.len() / 2;
+    let mid = bytes.len() / 3;
     for b in &mut bytes[mid..mid + 16] {
         *b ^= 0x5a;
     }
@@ -868,14 +868,21 @@ fn damaged_chunk_files_are_reported_and_skipped() {
         );
     }
     drop(db);
-    // A missing file: the partition is reported and dropped, the store opens.
+    // A damaged footer or index table: the partition is reported and dropped at open.
+    let mut bytes = std::fs::read(&files[1]).unwrap();
+    let end = bytes.len() - 30;
+    bytes[end] ^= 1;
+    std::fs::write(&files[1], &bytes).unwrap();
+    // A missing file: the same.
     std::fs::remove_file(&files[0]).unwrap();
     let db = Tsdb::open(opts(dir.path())).unwrap();
     assert!(
         db.open_report()
             .corruptions
             .iter()
-            .any(|c| c.contains("dropped")),
+            .filter(|c| c.contains("dropped"))
+            .count()
+            == 2,
         "{:?}",
         db.open_report().corruptions
     );
