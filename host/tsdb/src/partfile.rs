@@ -691,7 +691,8 @@ mod tests {
         let labels: Vec<Labels> = (0..50)
             .map(|i| l(&[("__name__", "m"), ("i", &i.to_string())]))
             .collect();
-        let chunks: Vec<Vec<(i64, i64, Arc<[u8]>)>> = (0..50)
+        type Chunks = Vec<(i64, i64, Arc<[u8]>)>;
+        let chunks: Vec<Chunks> = (0..50)
             .map(|i| vec![(i, i + 1, Arc::from(vec![i as u8; 20]))])
             .collect();
         let series: Vec<SeriesWrite<'_>> = labels
