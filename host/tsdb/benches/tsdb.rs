@@ -75,6 +75,19 @@ fn bench_chunks(c: &mut Criterion) {
     g.bench_function("decode_120", |b| {
         b.iter(|| bench_support::decode_chunk(&chunk))
     });
+    // What persisting a finished chunk costs: XOR and decimal encodings, keep the smaller.
+    g.bench_function("encode_best_120", |b| {
+        b.iter(|| bench_support::encode_best(&samples))
+    });
+    let best = bench_support::encode_best(&samples);
+    println!(
+        "persisted chunk bytes for the same samples: {} ({:.2} bytes/sample)",
+        best.len(),
+        best.len() as f64 / 120.0
+    );
+    g.bench_function("decode_decimal_120", |b| {
+        b.iter(|| bench_support::decode_chunk(&best))
+    });
     g.finish();
 }
 

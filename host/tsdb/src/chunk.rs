@@ -569,15 +569,23 @@ fn write_column(bw: &mut BitWriter, buf: &mut Vec<u8>, xs: &[i64]) {
     for &z in &dods {
         counts[(64 - z.leading_zeros()) as usize] += 1;
     }
+    // cost(w) = zeros + (dods of ≤ w bits) × (2 + w) + Σ over longer ones of (8 + bits);
+    // only widths that occur can be best. One pass from the top keeps the running sums.
     let mut best = (u64::MAX, 1u8);
-    for w in 1..=64u64 {
-        let mut cost = counts[0];
-        for (b, &n) in counts.iter().enumerate().skip(1) {
-            cost += n * if b as u64 <= w { 2 + w } else { 8 + b as u64 };
+    let (mut longer_cost, mut at_most) = (0u64, dods.len() as u64 - counts[0]);
+    for w in (1..=64u64).rev() {
+        let n = counts[w as usize];
+        if n > 0 {
+            let cost = counts[0] + at_most * (2 + w) + longer_cost;
+            if cost <= best.0 {
+                best = (cost, w as u8);
+            }
         }
-        if cost < best.0 {
-            best = (cost, w as u8);
-        }
+        at_most -= n;
+        longer_cost += n * (8 + w);
+    }
+    if best.0 == u64::MAX {
+        best = (counts[0], 1);
     }
     let dod_cost = best.0 + 6 + varint_bits(zigzag(deltas[0]));
     if for_cost + 7 + varint_bits(zigzag(min)) <= dod_cost {

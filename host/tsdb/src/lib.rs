@@ -60,6 +60,11 @@ pub mod bench_support {
         crate::chunk::encode_chunks(samples)
     }
 
+    /// Encodes samples as persisted chunks are (the smaller of XOR and decimal).
+    pub fn encode_best(samples: &[Sample]) -> Vec<u8> {
+        crate::chunk::encode_best(samples)
+    }
+
     /// Decodes one chunk; returns the number of samples.
     pub fn decode_chunk(chunk: &[u8]) -> usize {
         crate::chunk::decode_all(chunk).map_or(0, |v| v.len())
