@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sightline_exposition::{Entry, Format};
+use sightline_exposition::{Entry, Format, SeriesEntry};
 use sightline_model::{
     stale_nan, Labels, LabelsBuilder, Metadata, MetricType, SeriesRef, METRIC_NAME,
 };
@@ -68,25 +68,68 @@ struct CacheEntry {
     labels: Option<Labels>,
     hash: u64,
     series_ref: Option<SeriesRef>,
-    /// Iteration in which the entry was last seen in a body.
+    /// Iteration in which the entry was last seen in a body (0: never; the slot is free
+    /// when `live` is false).
     seen_iter: u64,
     /// Whether its last sample had no explicit timestamp (only those get stale markers).
     tracked: bool,
+    live: bool,
+}
+
+/// The raw series bytes of one scrape in body order, back to back, with their slots.
+#[derive(Default)]
+struct Order {
+    keys: Vec<u8>,
+    ends: Vec<usize>,
+    slots: Vec<u32>,
+}
+
+impl Order {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.ends.clear();
+        self.slots.clear();
+    }
+
+    fn push(&mut self, raw: &[u8], slot: u32) {
+        self.keys.extend_from_slice(raw);
+        self.ends.push(self.keys.len());
+        self.slots.push(slot);
+    }
+
+    /// The slot of position `i` if that position held exactly `raw`.
+    fn predict(&self, i: usize, raw: &[u8]) -> Option<u32> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (self.keys[start..end] == *raw).then(|| self.slots[i])
+    }
 }
 
 /// Per-target state kept between scrapes: raw series bytes → labels and storage reference,
 /// the series of the previous scrape (for staleness) and the latest metadata.
 ///
-/// Keying by the raw series bytes means a series seen before costs one hash lookup and no
-/// label decoding, relabelling or allocation.
+/// Keying by the raw series bytes means a series seen before costs no label decoding,
+/// relabelling or allocation. A target's body lists its series in the same order scrape
+/// after scrape, so the cache first compares each series with the one at the same position
+/// in the previous body (bytes stored back to back: a sequential comparison) and only on a
+/// mismatch looks it up by hash. The hash lookup, whose key and entry are cache misses, was
+/// the largest item of the ingest profile.
 #[derive(Default)]
 pub struct ScrapeCache {
-    /// foldhash (seeded per process) instead of SipHash: the lookup by raw series bytes runs
-    /// once per scraped sample and was the largest item of the ingest profile.
-    entries: HashMap<Box<[u8]>, CacheEntry, foldhash::fast::RandomState>,
+    slots: Vec<CacheEntry>,
+    free: Vec<u32>,
+    /// foldhash (seeded per process) instead of SipHash.
+    index: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    /// The previous successful body's order, and this one's as it is read.
+    last: Order,
+    next: Order,
     iter: u64,
+    /// Live slots seen in this iteration.
+    seen: usize,
+    /// Whether this scrape added a series or changed one's `tracked` flag.
+    churn: bool,
     /// Hashes of the final label sets appended (without explicit timestamps) in the previous
-    /// scrape. Their labels stay in `entries` until a stale marker has been written.
+    /// scrape. Their labels stay in the cache until a stale marker has been written.
     prev: HashSet<u64, foldhash::fast::RandomState>,
     cur: HashSet<u64, foldhash::fast::RandomState>,
     metadata: HashMap<String, Metadata>,
@@ -106,6 +149,45 @@ impl ScrapeCache {
         &self.metadata
     }
 
+    /// The slot of `raw`, created (labels built, relabelled, checked) if it is new.
+    fn slot(&mut self, pos: usize, s: &SeriesEntry<'_>, opts: &AppendOptions) -> Result<u32> {
+        let raw = s.raw;
+        if let Some(slot) = self.last.predict(pos, raw) {
+            return Ok(slot);
+        }
+        if let Some(&slot) = self.index.get(raw) {
+            return Ok(slot);
+        }
+        self.builder.clear();
+        s.labels_into(&mut self.builder);
+        let sample_labels = self.builder.build();
+        let labels = final_labels(&sample_labels, opts);
+        if let Some(l) = &labels {
+            check_label_limits(l, opts)?;
+        }
+        let hash = labels.as_ref().map(|l| l.stable_hash()).unwrap_or(0);
+        let entry = CacheEntry {
+            labels,
+            hash,
+            series_ref: None,
+            seen_iter: 0,
+            tracked: false,
+            live: true,
+        };
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = entry;
+                i
+            }
+            None => {
+                self.slots.push(entry);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(raw.into(), slot);
+        Ok(slot)
+    }
+
     /// Parses `body` and appends its samples at scrape time `ts`, then writes stale markers
     /// for series of the previous scrape that are gone. On `Err` the caller rolls back and
     /// calls [`ScrapeCache::append_failed`].
@@ -117,8 +199,7 @@ impl ScrapeCache {
         ts: i64,
         opts: &AppendOptions,
     ) -> Result<AppendOutcome> {
-        self.iter += 1;
-        self.cur.clear();
+        self.begin();
         let mut out = AppendOutcome::default();
         let mut new_meta: HashMap<String, Metadata> = HashMap::new();
         for entry in sightline_exposition::parse(body, format) {
@@ -139,6 +220,7 @@ impl ScrapeCache {
                 }
                 _ => continue,
             };
+            let pos = out.scraped;
             out.scraped += 1;
             let explicit_ts = opts.honor_timestamps && s.timestamp_ms.is_some();
             let t = if opts.honor_timestamps {
@@ -147,27 +229,13 @@ impl ScrapeCache {
                 ts
             };
             let iter = self.iter;
-            let ce = match self.entries.get_mut(s.raw) {
-                Some(ce) => ce,
-                None => {
-                    self.builder.clear();
-                    s.labels_into(&mut self.builder);
-                    let sample_labels = self.builder.build();
-                    let labels = final_labels(&sample_labels, opts);
-                    if let Some(l) = &labels {
-                        check_label_limits(l, opts)?;
-                    }
-                    let hash = labels.as_ref().map(|l| l.stable_hash()).unwrap_or(0);
-                    self.entries.entry(s.raw.into()).or_insert(CacheEntry {
-                        labels,
-                        hash,
-                        series_ref: None,
-                        seen_iter: 0,
-                        tracked: false,
-                    })
-                }
-            };
+            let slot = self.slot(pos, &s, opts)?;
+            self.next.push(s.raw, slot);
+            let ce = &mut self.slots[slot as usize];
             let is_new = ce.seen_iter + 1 < iter || ce.seen_iter == 0;
+            if ce.seen_iter != iter {
+                self.seen += 1;
+            }
             ce.seen_iter = iter;
             let Some(labels) = &ce.labels else { continue };
             out.post_relabel += 1;
@@ -188,10 +256,10 @@ impl ScrapeCache {
                 Err(sightline_storage_api::Error::OutOfBounds) => out.out_of_bounds += 1,
                 Err(e) => return Err(e.into()),
             }
-            ce.tracked = !explicit_ts;
-            if ce.tracked {
-                self.cur.insert(ce.hash);
+            if is_new || ce.tracked == explicit_ts {
+                self.churn = true;
             }
+            ce.tracked = !explicit_ts;
         }
         // Metadata goes to storage when it changes (and on the first scrape), not every time.
         if (format == Format::OpenMetrics || !new_meta.is_empty()) && new_meta != self.metadata {
@@ -212,25 +280,43 @@ impl ScrapeCache {
         Ok(out)
     }
 
+    fn begin(&mut self) {
+        self.iter += 1;
+        self.seen = 0;
+        self.churn = false;
+        self.next.clear();
+    }
+
     /// Records a failed scrape: every series of the previous successful scrape gets a stale
     /// marker at `ts`, exactly as an empty body would.
     pub(crate) fn append_failed(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
         self.metadata_stored = false;
-        self.iter += 1;
-        self.cur.clear();
+        self.begin();
         self.finish(app, ts)
     }
 
-    /// Stale markers for series in `prev` but not in `cur`; `cur` becomes `prev`; cache
-    /// entries not seen in this scrape are evicted.
+    /// Stale markers for series in `prev` but not in this scrape; this scrape's series
+    /// become `prev`; entries not seen in this scrape are evicted.
     ///
     /// Entries not seen in this scrape were all seen in the previous one (older ones were
     /// evicted then), so they carry the labels a stale marker needs: nothing is cloned per
-    /// scrape.
+    /// scrape. When the body held exactly the previous series (the steady state) there is
+    /// nothing to mark, evict or recompute.
     fn finish(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
         let iter = self.iter;
-        for e in self.entries.values() {
-            if e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
+        let live = self.slots.len() - self.free.len();
+        if !self.churn && self.seen == live {
+            std::mem::swap(&mut self.last, &mut self.next);
+            return Ok(());
+        }
+        self.cur.clear();
+        for e in &self.slots {
+            if e.live && e.seen_iter == iter && e.tracked && e.labels.is_some() {
+                self.cur.insert(e.hash);
+            }
+        }
+        for e in &self.slots {
+            if !e.live || e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
                 continue;
             }
             let Some(labels) = &e.labels else { continue };
@@ -243,9 +329,21 @@ impl ScrapeCache {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.entries.retain(|_, e| e.seen_iter == iter);
+        let slots = &mut self.slots;
+        let free = &mut self.free;
+        self.index.retain(|_, &mut i| {
+            let e = &mut slots[i as usize];
+            let keep = e.seen_iter == iter;
+            if !keep {
+                e.live = false;
+                e.labels = None;
+                free.push(i);
+            }
+            keep
+        });
         std::mem::swap(&mut self.prev, &mut self.cur);
-        self.cur.clear();
+        // Every slot in this scrape's order was seen in it, so none of them was freed.
+        std::mem::swap(&mut self.last, &mut self.next);
         Ok(())
     }
 
@@ -438,6 +536,78 @@ mod tests {
         // Coming back counts as added again.
         let o = scrape(&mut c, &st, "a 1\n", 5000, &opts).unwrap();
         assert_eq!(o.series_added, 1);
+    }
+
+    /// Random bodies (subsets of a pool of series in random order, some repeated, some with
+    /// explicit timestamps, some failing) against a model of Prometheus' staleness rules:
+    /// the positional fast path must never change what is stored.
+    #[test]
+    fn cache_matches_staleness_model_under_reordering_and_churn() {
+        let st = MemStorage::new();
+        let mut c = ScrapeCache::new();
+        let opts = AppendOptions::for_test(target());
+        let mut rng = fastrand::Rng::with_seed(99);
+        let pool: Vec<String> = (0..12).map(|i| format!("m{{k=\"{i}\"}}")).collect();
+        // series index -> expected (t, value or stale)
+        let mut want: Vec<Vec<(i64, Option<f64>)>> = vec![Vec::new(); pool.len()];
+        let mut prev: Vec<usize> = Vec::new();
+        let mut order: Vec<usize> = (0..pool.len()).collect();
+        for step in 1..400i64 {
+            let ts = step * 1000;
+            match rng.u8(0..10) {
+                0 => rng.shuffle(&mut order),
+                1 => {
+                    let i = rng.usize(0..order.len());
+                    let j = rng.usize(0..order.len());
+                    order.swap(i, j);
+                }
+                _ => {}
+            }
+            let present: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|_| rng.u8(0..10) != 0 || step % 7 != 0)
+                .collect();
+            if rng.u8(0..25) == 0 {
+                // A failed scrape: everything of the last good one goes stale.
+                assert!(scrape(&mut c, &st, "m{\n", ts, &opts).is_err());
+                for &i in &prev {
+                    want[i].push((ts, None));
+                }
+                prev.clear();
+                continue;
+            }
+            let mut body = String::new();
+            for &i in &present {
+                body.push_str(&format!("{} {}\n", pool[i], step * 10 + i as i64));
+            }
+            let o = scrape(&mut c, &st, &body, ts, &opts).unwrap();
+            let added = present.iter().filter(|i| !prev.contains(i)).count();
+            assert_eq!(o.series_added, added, "step {step}");
+            for &i in &present {
+                want[i].push((ts, Some((step * 10 + i as i64) as f64)));
+            }
+            for &i in &prev {
+                if !present.contains(&i) {
+                    want[i].push((ts, None));
+                }
+            }
+            prev = present;
+            assert_eq!(c.active_series(), prev.len());
+        }
+        let got = values(&st, "m");
+        for (labels, samples) in got {
+            let i: usize = labels.get("k").unwrap().parse().unwrap();
+            let exp = &want[i];
+            assert_eq!(samples.len(), exp.len(), "series {i}");
+            for (g, w) in samples.iter().zip(exp) {
+                assert_eq!(g.0, w.0, "series {i}");
+                match w.1 {
+                    Some(v) => assert_eq!(g.1, v, "series {i} at {}", w.0),
+                    None => assert!(is_stale_nan(g.1), "series {i} at {}", w.0),
+                }
+            }
+        }
     }
 
     #[test]
