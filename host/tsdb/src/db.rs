@@ -11,7 +11,7 @@ use sightline_model::{Labels, SeriesRef, TimestampMs};
 use sightline_storage_api::{Appendable, Appender, Querier, Queryable};
 
 use crate::error::{Error, Result};
-use crate::head::{check_order, partition_start, ApplyStats, HeadInner, IdMap, Reject, Verdict};
+use crate::head::{check_order, partition_start, ApplyStats, HeadInner, Reject, Verdict};
 use crate::query::TsdbQuerier;
 use crate::store::{self, PartWrite, Partition, Store};
 use crate::wal::{self, FsyncPolicy, Record, Tombstone, Wal};
@@ -737,8 +737,10 @@ struct TsdbAppender<'a> {
     unlogged: Vec<u64>,
     /// The head's GC epoch when the batch started.
     epoch: Option<u64>,
+    /// As Prometheus' head appender, `append` checks a sample against the series' committed
+    /// state only; a series appended twice in one batch is ordered (and a late or duplicate
+    /// sample counted and dropped) when the batch is applied at commit.
     samples: Vec<(u64, TimestampMs, u64)>,
-    batch_last: IdMap<(TimestampMs, u64)>,
 }
 
 impl Appendable for Tsdb {
@@ -748,7 +750,6 @@ impl Appendable for Tsdb {
             unlogged: Vec::new(),
             epoch: None,
             samples: Vec::new(),
-            batch_last: IdMap::default(),
         })
     }
 }
@@ -800,8 +801,7 @@ impl Appender for TsdbAppender<'_> {
                 }
             }
         };
-        let last = self.batch_last.get(&id).copied().or(head_last);
-        match check_order(last, t, v, ooo_min) {
+        match check_order(head_last, t, v, ooo_min) {
             Err(Reject::OutOfOrder) => {
                 inc(&db.counters.out_of_order, 1);
                 Err(sightline_storage_api::Error::OutOfOrderSample)
@@ -811,16 +811,8 @@ impl Appender for TsdbAppender<'_> {
                 Err(sightline_storage_api::Error::DuplicateSampleForTimestamp)
             }
             Ok(Verdict::Identical) => Ok(SeriesRef(id)),
-            Ok(Verdict::InOrder) => {
+            Ok(Verdict::InOrder | Verdict::OutOfOrderAccepted) => {
                 self.samples.push((id, t, v.to_bits()));
-                self.batch_last.insert(id, (t, v.to_bits()));
-                Ok(SeriesRef(id))
-            }
-            Ok(Verdict::OutOfOrderAccepted) => {
-                self.samples.push((id, t, v.to_bits()));
-                self.batch_last
-                    .entry(id)
-                    .or_insert((last.map_or(t, |l| l.0), last.map_or(0, |l| l.1)));
                 Ok(SeriesRef(id))
             }
         }
@@ -840,7 +832,7 @@ impl Appender for TsdbAppender<'_> {
             // the whole batch before anything is written, so nothing acknowledged is lost.
             // Only checked when a collection ran since this batch started.
             if self.epoch != Some(h.gc_epoch) {
-                if let Some(id) = self.batch_last.keys().find(|id| !h.contains(**id)) {
+                if let Some((id, _, _)) = self.samples.iter().find(|s| !h.contains(s.0)) {
                     return Err(Error::InvalidArgument(format!(
                         "series {id} was removed from the head during the batch; retry"
                     ))

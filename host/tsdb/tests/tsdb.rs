@@ -890,3 +890,36 @@ fn damaged_chunk_files_are_reported_and_skipped() {
     assert!(!got.is_empty());
     ingest(&db, 5, 1, 18 * 240 * 15_000);
 }
+
+#[test]
+fn one_series_twice_in_a_batch_is_ordered_at_commit() {
+    // As in Prometheus: `append` checks against committed data; a later sample of the same
+    // series in the same batch that is older or a conflicting duplicate is counted and
+    // dropped when the batch is applied, and the WAL replays to the same result.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let s = l(&[("__name__", "m")]);
+    let mut a = db.appender();
+    for (t, v) in [
+        (10_000, 1.0),
+        (5_000, 2.0),
+        (10_000, 3.0),
+        (10_000, 1.0),
+        (20_000, 4.0),
+    ] {
+        a.append(None, &s, t, v).unwrap();
+    }
+    a.commit().unwrap();
+    let want = vec![(
+        s.clone(),
+        vec![(10_000, 1f64.to_bits()), (20_000, 4f64.to_bits())],
+    )];
+    assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX), want);
+    let m = db.metrics();
+    assert_eq!(m.out_of_order_samples_total, 1);
+    assert_eq!(m.duplicate_samples_total, 1);
+    assert_eq!(m.samples_appended_total, 2);
+    drop(db);
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX), want);
+}
