@@ -2,6 +2,7 @@
 //! staleness markers. Pure with respect to IO, so it is tested without a network.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use sightline_exposition::{Entry, Format, SeriesEntry};
@@ -74,6 +75,23 @@ struct CacheEntry {
     /// Whether its last sample had no explicit timestamp (only those get stale markers).
     tracked: bool,
     live: bool,
+    /// Hash of the raw series bytes (for the index).
+    raw_hash: u64,
+    /// Position of the raw series bytes in `last` (`u32::MAX` for an entry created in the
+    /// current pass), and in `next` once seen in the current pass.
+    pos_last: u32,
+    pos_next: u32,
+}
+
+impl CacheEntry {
+    /// The entry's raw series bytes (empty if it has none yet, which matches no series).
+    fn key<'a>(&self, iter: u64, last: &'a Order, next: &'a Order) -> &'a [u8] {
+        if self.seen_iter == iter {
+            next.key(self.pos_next as usize)
+        } else {
+            last.key(self.pos_last as usize)
+        }
+    }
 }
 
 /// The raw series bytes of one scrape in body order, back to back, with their slots.
@@ -97,11 +115,18 @@ impl Order {
         self.slots.push(slot);
     }
 
+    /// The raw series bytes at position `i`.
+    fn key(&self, i: usize) -> &[u8] {
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.keys[start..end]
+    }
+
     /// The slot of position `i` if that position held exactly `raw`.
     fn predict(&self, i: usize, raw: &[u8]) -> Option<u32> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (self.keys[start..end] == *raw).then(|| self.slots[i])
+        (i < self.ends.len() && self.key(i) == raw).then(|| self.slots[i])
     }
 }
 
@@ -113,13 +138,16 @@ impl Order {
 /// after scrape, so the cache first compares each series with the one at the same position
 /// in the previous body (bytes stored back to back: a sequential comparison) and only on a
 /// mismatch looks it up by hash. The hash lookup, whose key and entry are cache misses, was
-/// the largest item of the ingest profile.
+/// the largest item of the ingest profile. The raw bytes are stored once, in those
+/// back-to-back buffers; the hash index holds slot numbers only.
 #[derive(Default)]
 pub struct ScrapeCache {
     slots: Vec<CacheEntry>,
     free: Vec<u32>,
-    /// foldhash (seeded per process) instead of SipHash.
-    index: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    /// Slots by the hash of their raw series bytes (foldhash, seeded per process), compared
+    /// against the bytes in `last`/`next`.
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     /// The previous successful body's order, and this one's as it is read.
     last: Order,
     next: Order,
@@ -128,6 +156,11 @@ pub struct ScrapeCache {
     seen: usize,
     /// Whether this scrape added a series or changed one's `tracked` flag.
     churn: bool,
+    /// Series of this pass not found at their position in the previous body.
+    unpredicted: usize,
+    /// Entries created (label sets built), for tests of the lookup paths.
+    #[cfg(test)]
+    created: usize,
     /// Hashes of the final label sets appended (without explicit timestamps) in the previous
     /// scrape. Their labels stay in the cache until a stale marker has been written.
     prev: HashSet<u64, foldhash::fast::RandomState>,
@@ -155,7 +188,13 @@ impl ScrapeCache {
         if let Some(slot) = self.last.predict(pos, raw) {
             return Ok(slot);
         }
-        if let Some(&slot) = self.index.get(raw) {
+        let raw_hash = self.hasher.hash_one(raw);
+        let (slots, last, next, iter) = (&self.slots, &self.last, &self.next, self.iter);
+        self.unpredicted += 1;
+        let found = self.index.find(raw_hash, |&i| {
+            slots[i as usize].key(iter, last, next) == raw
+        });
+        if let Some(&slot) = found {
             return Ok(slot);
         }
         self.builder.clear();
@@ -173,7 +212,14 @@ impl ScrapeCache {
             seen_iter: 0,
             tracked: false,
             live: true,
+            raw_hash,
+            pos_last: u32::MAX,
+            pos_next: 0,
         };
+        #[cfg(test)]
+        {
+            self.created += 1;
+        }
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = entry;
@@ -184,7 +230,9 @@ impl ScrapeCache {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(raw.into(), slot);
+        let slots = &self.slots;
+        self.index
+            .insert_unique(raw_hash, slot, |&i| slots[i as usize].raw_hash);
         Ok(slot)
     }
 
@@ -230,13 +278,17 @@ impl ScrapeCache {
             };
             let iter = self.iter;
             let slot = self.slot(pos, &s, opts)?;
-            self.next.push(s.raw, slot);
             let ce = &mut self.slots[slot as usize];
+            // Not seen in the previous pass (a repeat within this body is not new again).
             let is_new = ce.seen_iter + 1 < iter || ce.seen_iter == 0;
             if ce.seen_iter != iter {
+                // First sighting in this body: its bytes are found at this position of
+                // `next` from now on (a repeated series keeps its first position).
                 self.seen += 1;
+                ce.pos_next = self.next.slots.len() as u32;
             }
             ce.seen_iter = iter;
+            self.next.push(s.raw, slot);
             let Some(labels) = &ce.labels else { continue };
             out.post_relabel += 1;
             if opts.sample_limit > 0 && out.post_relabel > opts.sample_limit {
@@ -280,9 +332,12 @@ impl ScrapeCache {
         Ok(out)
     }
 
+    /// Starts a pass. A pass that ended early (an error before `finish`) left `last` and
+    /// every entry's `pos_last` as they were, so it is simply forgotten.
     fn begin(&mut self) {
         self.iter += 1;
         self.seen = 0;
+        self.unpredicted = 0;
         self.churn = false;
         self.next.clear();
     }
@@ -301,20 +356,17 @@ impl ScrapeCache {
     /// Entries not seen in this scrape were all seen in the previous one (older ones were
     /// evicted then), so they carry the labels a stale marker needs: nothing is cloned per
     /// scrape. When the body held exactly the previous series (the steady state) there is
-    /// nothing to mark, evict or recompute.
+    /// nothing to mark, evict or recompute. The cache is settled even when a stale marker
+    /// cannot be appended (the error is returned afterwards).
     fn finish(&mut self, app: &mut dyn Appender, ts: i64) -> Result<()> {
         let iter = self.iter;
         let live = self.slots.len() - self.free.len();
         if !self.churn && self.seen == live {
-            std::mem::swap(&mut self.last, &mut self.next);
+            self.rotate_order();
             return Ok(());
         }
-        self.cur.clear();
-        for e in &self.slots {
-            if e.live && e.seen_iter == iter && e.tracked && e.labels.is_some() {
-                self.cur.insert(e.hash);
-            }
-        }
+        self.collect_current();
+        let mut res = Ok(());
         for e in &self.slots {
             if !e.live || e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
                 continue;
@@ -326,12 +378,33 @@ impl ScrapeCache {
             match app.append(e.series_ref, labels, ts, stale_nan()) {
                 Ok(_) => {}
                 Err(e) if e.is_sample_rejection() => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    res = Err(e.into());
+                    break;
+                }
             }
         }
+        self.settle();
+        res
+    }
+
+    /// `cur`: hashes of the tracked series seen in this pass.
+    fn collect_current(&mut self) {
+        self.cur.clear();
+        for e in &self.slots {
+            if e.live && e.seen_iter == self.iter && e.tracked && e.labels.is_some() {
+                self.cur.insert(e.hash);
+            }
+        }
+    }
+
+    /// Ends the pass: evicts entries not seen in it, makes its series `prev` and its order
+    /// `last` (every slot in `next` was seen in this pass, so none of them is freed).
+    fn settle(&mut self) {
+        let iter = self.iter;
         let slots = &mut self.slots;
         let free = &mut self.free;
-        self.index.retain(|_, &mut i| {
+        self.index.retain(|&mut i| {
             let e = &mut slots[i as usize];
             let keep = e.seen_iter == iter;
             if !keep {
@@ -342,9 +415,20 @@ impl ScrapeCache {
             keep
         });
         std::mem::swap(&mut self.prev, &mut self.cur);
-        // Every slot in this scrape's order was seen in it, so none of them was freed.
+        self.cur.clear();
+        self.rotate_order();
+    }
+
+    /// This pass's order becomes `last`. Positions only move when some series was not
+    /// where it was in the previous body.
+    fn rotate_order(&mut self) {
+        if self.unpredicted > 0 || self.next.slots.len() != self.last.slots.len() {
+            // In reverse, so a series repeated in the body keeps its first position.
+            for (i, &slot) in self.next.slots.iter().enumerate().rev() {
+                self.slots[slot as usize].pos_last = i as u32;
+            }
+        }
         std::mem::swap(&mut self.last, &mut self.next);
-        Ok(())
     }
 
     /// Stale markers for every series of the last scrape (the target went away).
@@ -566,8 +650,22 @@ mod tests {
             let present: Vec<usize> = order
                 .iter()
                 .copied()
-                .filter(|_| rng.u8(0..10) != 0 || step % 7 != 0)
+                .filter(|_| rng.u8(0..10) < 8 || step % 5 != 0)
                 .collect();
+            if rng.u8(0..30) == 0 {
+                // A body that fails half-way and is only rolled back (no `append_failed`):
+                // the cache must forget the pass, as if it never happened.
+                let mut body = String::new();
+                for p in &pool {
+                    body.push_str(&format!("{p} 1\n"));
+                }
+                body.push_str("m{\n");
+                let mut app = st.appender();
+                let r = c.append(app.as_mut(), body.as_bytes(), Format::PromText, ts, &opts);
+                assert!(r.is_err());
+                app.rollback().unwrap();
+                continue;
+            }
             if rng.u8(0..25) == 0 {
                 // A failed scrape: everything of the last good one goes stale.
                 assert!(scrape(&mut c, &st, "m{\n", ts, &opts).is_err());
@@ -580,10 +678,18 @@ mod tests {
             let mut body = String::new();
             for &i in &present {
                 body.push_str(&format!("{} {}\n", pool[i], step * 10 + i as i64));
+                if rng.u8(0..40) == 0 {
+                    // A repeated line (same value): stored once, added once.
+                    body.push_str(&format!("{} {}\n", pool[i], step * 10 + i as i64));
+                }
             }
+            let created = c.created;
             let o = scrape(&mut c, &st, &body, ts, &opts).unwrap();
             let added = present.iter().filter(|i| !prev.contains(i)).count();
             assert_eq!(o.series_added, added, "step {step}");
+            // A series of the last good scrape is found again, wherever it moved to; only
+            // new ones build labels.
+            assert_eq!(c.created - created, added, "step {step}");
             for &i in &present {
                 want[i].push((ts, Some((step * 10 + i as i64) as f64)));
             }
