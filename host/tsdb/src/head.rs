@@ -23,8 +23,12 @@ pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
-        // Fibonacci hashing spreads sequential ids over the table.
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        // The low bits pick the bucket: kept as they are, so series created together (one
+        // target's, in body order) sit in neighbouring buckets and a scrape walks memory in
+        // order. The top 7 bits are hashbrown's tag byte: taken from a Fibonacci hash so tags
+        // still tell keys apart.
+        const TAG: u64 = 0xFE00_0000_0000_0000;
+        (self.0 & !TAG) | (self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) & TAG)
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
