@@ -154,10 +154,18 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-/// Sign-extends the low `bits` bits of `v`.
-fn sign_extend(v: u64, bits: u8) -> i64 {
-    let shift = 64 - bits;
-    ((v << shift) as i64) >> shift
+/// The value of a `bits`-bit delta-of-delta bucket. The writer's range is Prometheus'
+/// asymmetric `-(2^(bits-1) - 1) ..= 2^(bits-1)` (see [`fits`]), so, as in Prometheus, a
+/// field above `2^(bits-1)` is negative and `2^(bits-1)` itself is positive. (Plain sign
+/// extension read that one value as `-2^(bits-1)`: a delta-of-delta of exactly +64 ms came
+/// back as -64 ms. Found by the chunk fuzzer; every chunk ever written decodes right with
+/// this rule, since the writer never stores `-2^(bits-1)` in that bucket.)
+fn bucket_value(v: u64, bits: u8) -> i64 {
+    if v > 1 << (bits - 1) {
+        v as i64 - (1i64 << bits)
+    } else {
+        v as i64
+    }
 }
 
 fn fits(v: i64, bits: u8) -> bool {
@@ -432,9 +440,9 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             }
             let dod = match prefix {
                 0 => 0,
-                1 => sign_extend(br.read_bits(buf, 7)?, 7),
-                2 => sign_extend(br.read_bits(buf, 14)?, 14),
-                3 => sign_extend(br.read_bits(buf, 20)?, 20),
+                1 => bucket_value(br.read_bits(buf, 7)?, 7),
+                2 => bucket_value(br.read_bits(buf, 14)?, 14),
+                3 => bucket_value(br.read_bits(buf, 20)?, 20),
                 _ => br.read_bits(buf, 64)? as i64,
             };
             self.delta = self.delta.wrapping_add(dod);
@@ -888,6 +896,18 @@ mod tests {
         ];
         for c in &cases {
             roundtrip(c);
+        }
+    }
+
+    #[test]
+    fn bucket_edges_roundtrip() {
+        // Delta-of-deltas at both ends of every bucket, in particular +2^(k-1), which
+        // plain sign extension decoded as -2^(k-1).
+        for k in [7u32, 14, 20] {
+            let lim = 1i64 << (k - 1);
+            for dod in [lim, lim - 1, -(lim - 1), -lim, lim + 1, -(lim + 1)] {
+                roundtrip(&[(0, 1.0), (1000, 2.0), (2000 + dod, 3.0), (3000 + dod, 4.0)]);
+            }
         }
     }
 

@@ -65,9 +65,39 @@ pub mod bench_support {
         crate::chunk::encode_best(samples)
     }
 
+    /// Decodes one chunk into its samples.
+    pub fn decode_samples(chunk: &[u8]) -> crate::Result<Vec<Sample>> {
+        crate::chunk::decode_all(chunk)
+    }
+
     /// Decodes one chunk; returns the number of samples.
     pub fn decode_chunk(chunk: &[u8]) -> usize {
         crate::chunk::decode_all(chunk).map_or(0, |v| v.len())
+    }
+
+    /// Opens a partition file and reads every series record, chunk and postings list of
+    /// it; returns the samples decoded. Errors are values, never panics (for fuzzing).
+    pub fn read_partition_file(path: &std::path::Path) -> crate::Result<usize> {
+        use crate::postings::PostingsSource;
+        let f = crate::partfile::PartFile::open(path.to_path_buf(), 0)?;
+        let mut n = 0;
+        let ids = f.all()?;
+        for (_, rec) in f.series(&ids)? {
+            for l in &rec.labels {
+                let _ = f.postings(&l.name, &l.value);
+                let _ = f.values_with_prefix(&l.name, "");
+            }
+            for (_, c) in f.chunks(&rec.chunks).unwrap_or_default() {
+                n += crate::chunk::decode_all(&c).map_or(0, |v| v.len());
+            }
+        }
+        let _ = f.label_names();
+        Ok(n)
+    }
+
+    /// CRC-32C as the WAL and partition files use it.
+    pub fn crc32c(data: &[u8]) -> u32 {
+        crate::wal::crc32c(data)
     }
 
     /// Intersects two sorted postings lists.

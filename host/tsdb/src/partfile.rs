@@ -266,6 +266,10 @@ impl PartFile {
         for _ in 0..n {
             let name = self.symbol(d.uvarint()?)?;
             let value = self.symbol(d.uvarint()?)?;
+            // The same invariants the WAL decoder checks: names sorted and unique, values set.
+            if value.is_empty() || labels.last().is_some_and(|l: &Label| *l.name >= **name) {
+                return Err(Error::Corrupt("labels not sorted or empty value".into()));
+            }
             labels.push(Label {
                 name: name.to_string(),
                 value: value.to_string(),
