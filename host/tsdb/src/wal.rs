@@ -338,7 +338,7 @@ pub(crate) struct ReplayReport {
 
 /// Parses the records of `data`, calling `f` per record. Returns the offset of the end of
 /// the last good record, the number of records, and why parsing stopped early (if it did).
-fn parse_records(
+pub(crate) fn parse_records(
     data: &[u8],
     f: &mut impl FnMut(Record) -> Result<()>,
 ) -> Result<(usize, u64, Option<String>)> {

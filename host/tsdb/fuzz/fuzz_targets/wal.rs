@@ -1,0 +1,9 @@
+//! Any bytes as one WAL record (type byte, payload) behind a valid frame and checksum:
+//! decoding series, samples, tombstone, snappy-compressed and checkpoint records never
+//! panics.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = sightline_tsdb::bench_support::parse_wal_record(data);
+});
