@@ -157,12 +157,13 @@ async fn run(
         let fetched = fetch(&spec.source, target.interval.min(target.timeout)).await;
         let duration = started.elapsed();
         // A typical body is appended in well under a millisecond: on the worker thread. A
-        // big one hands the worker's other tasks to another thread first (`block_in_place`
-        // costs two context switches, which showed in the ingest profile when paid on every
-        // scrape).
-        let big = fetched
-            .as_ref()
-            .is_ok_and(|(body, _)| body.len() > INLINE_INGEST_BYTES);
+        // big one, or any when storage fsyncs every commit, hands the worker's other tasks
+        // to another thread first (`block_in_place` costs two context switches, which
+        // showed in the ingest profile when paid on every scrape).
+        let big = storage.commit_may_block()
+            || fetched
+                .as_ref()
+                .is_ok_and(|(body, _)| body.len() > INLINE_INGEST_BYTES);
         let run = || {
             ingest(
                 &spec,

@@ -20,6 +20,13 @@ pub trait Appendable: Send + Sync {
     /// A new appender. Samples it receives are invisible to readers until
     /// [`Appender::commit`] returns `Ok`, and durable (per the backend's contract) from then on.
     fn appender(&self) -> Box<dyn Appender + '_>;
+
+    /// Whether a commit may wait for the disk every time (e.g. an fsync per commit), so that
+    /// async callers should move it off their runtime's worker threads. `false` when a
+    /// commit only writes to memory and the page cache, with at most an occasional fsync.
+    fn commit_may_block(&self) -> bool {
+        false
+    }
 }
 
 /// A batch of appends, committed or rolled back as a whole (one per scrape or rule evaluation).

@@ -744,6 +744,10 @@ struct TsdbAppender<'a> {
 }
 
 impl Appendable for Tsdb {
+    fn commit_may_block(&self) -> bool {
+        matches!(self.opts.wal_fsync, FsyncPolicy::Always)
+    }
+
     fn appender(&self) -> Box<dyn Appender + '_> {
         Box::new(TsdbAppender {
             db: self,

@@ -923,3 +923,20 @@ fn one_series_twice_in_a_batch_is_ordered_at_commit() {
     let db = Tsdb::open(opts(dir.path())).unwrap();
     assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX), want);
 }
+
+#[test]
+fn commits_may_block_only_with_fsync_always() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions::new(dir.path())).unwrap();
+    assert!(
+        !db.commit_may_block(),
+        "the default interval policy fsyncs at most once a second"
+    );
+    drop(db);
+    let db = Tsdb::open(TsdbOptions {
+        wal_fsync: FsyncPolicy::Always,
+        ..TsdbOptions::new(dir.path())
+    })
+    .unwrap();
+    assert!(db.commit_may_block());
+}
