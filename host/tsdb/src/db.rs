@@ -507,7 +507,7 @@ impl Tsdb {
     /// Merges the partitions of one compaction window, if any window is due.
     fn compact_once(&self) -> Result<bool> {
         let parts = self.store.partitions();
-        if parts.len() < 2 {
+        if parts.is_empty() {
             return Ok(false);
         }
         let head_max = self.head.read().max_t;
@@ -517,6 +517,29 @@ impl Tsdb {
             let b = partition_start(head_max, self.partition_ms).saturating_sub(self.partition_ms);
             b.min(head_max.saturating_sub(ms(self.opts.out_of_order_window)))
         };
+        // A partition the head wrote into becomes a file as soon as no more data is due for
+        // it: sled stores its chunks at several times their size and does not give the
+        // space back, so the sooner the better.
+        if let Some(p) = parts
+            .iter()
+            .find(|p| !p.is_file() && p.max_t <= boundary && p.max_t - p.min_t <= self.partition_ms)
+        {
+            let group = [p.clone()];
+            let writes = store::merge_partitions(&group)?;
+            let built = self.store.build_sealed(p.min_t, p.max_t, &writes)?;
+            if let Err(e) = self.store.publish(vec![built.clone()], &group) {
+                self.store.discard(&[built]);
+                return Err(e);
+            }
+            inc(&self.counters.compactions, 1);
+            tracing::info!(
+                min_t = p.min_t,
+                max_t = p.max_t,
+                series = writes.len(),
+                "sealed partition"
+            );
+            return Ok(true);
+        }
         let max_range = ms(self.opts.retention_time / 10).clamp(self.partition_ms, ms(31 * DAY));
         let mut w = self.partition_ms;
         loop {

@@ -940,3 +940,23 @@ fn commits_may_block_only_with_fsync_always() {
     .unwrap();
     assert!(db.commit_may_block());
 }
+
+#[test]
+fn a_complete_head_partition_becomes_a_file() {
+    // Five hours at 15 s: the first 2 h partition is complete once the head is past 4 h,
+    // and is sealed into a file without waiting for its 6 h compaction window.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..opts(dir.path())
+    })
+    .unwrap();
+    ingest(&db, 20, 5 * 240, 0);
+    db.run_maintenance_once().unwrap();
+    assert_eq!(chunk_files(dir.path()).len(), 1);
+    let all = dump(&db, &[name_re("m")], i64::MIN, i64::MAX);
+    assert!(all.iter().all(|(_, s)| s.len() == 5 * 240));
+    drop(db);
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX), all);
+}
