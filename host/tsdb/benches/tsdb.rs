@@ -66,12 +66,15 @@ fn bench_chunks(c: &mut Criterion) {
     g.bench_function("encode_120", |b| {
         b.iter(|| bench_support::encode_chunks(&samples))
     });
+    let size = |what: &str, c: &[u8]| {
+        println!(
+            "{what}: {} bytes ({:.2} bytes/sample)",
+            c.len(),
+            c.len() as f64 / 120.0
+        );
+    };
     let chunk = bench_support::encode_chunks(&samples).remove(0);
-    println!(
-        "chunk bytes for 120 counter-like samples: {} ({:.2} bytes/sample)",
-        chunk.len(),
-        chunk.len() as f64 / 120.0
-    );
+    size("XOR chunk, 120 counter-like samples", &chunk);
     g.bench_function("decode_120", |b| {
         b.iter(|| bench_support::decode_chunk(&chunk))
     });
@@ -80,11 +83,7 @@ fn bench_chunks(c: &mut Criterion) {
         b.iter(|| bench_support::encode_best(&samples))
     });
     let best = bench_support::encode_best(&samples);
-    println!(
-        "persisted chunk bytes for the same samples: {} ({:.2} bytes/sample)",
-        best.len(),
-        best.len() as f64 / 120.0
-    );
+    size("persisted chunk, same samples", &best);
     g.bench_function("decode_decimal_120", |b| {
         b.iter(|| bench_support::decode_chunk(&best))
     });

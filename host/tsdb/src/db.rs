@@ -524,20 +524,7 @@ impl Tsdb {
             .iter()
             .find(|p| !p.is_file() && p.max_t <= boundary && p.max_t - p.min_t <= self.partition_ms)
         {
-            let group = [p.clone()];
-            let writes = store::merge_partitions(&group)?;
-            let built = self.store.build_sealed(p.min_t, p.max_t, &writes)?;
-            if let Err(e) = self.store.publish(vec![built.clone()], &group) {
-                self.store.discard(&[built]);
-                return Err(e);
-            }
-            inc(&self.counters.compactions, 1);
-            tracing::info!(
-                min_t = p.min_t,
-                max_t = p.max_t,
-                series = writes.len(),
-                "sealed partition"
-            );
+            self.rewrite(&[p.clone()], p.min_t, p.max_t)?;
             return Ok(true);
         }
         let max_range = ms(self.opts.retention_time / 10).clamp(self.partition_ms, ms(31 * DAY));
@@ -573,24 +560,29 @@ impl Tsdb {
                 .into_iter()
                 .find(|(_, g)| g.len() >= 2 || g.iter().any(|p| !p.is_file()))
             {
-                let (min_t, max_t) = (k * w, (k + 1) * w);
-                let writes = store::merge_partitions(&group)?;
-                let built = self.store.build_sealed(min_t, max_t, &writes)?;
-                if let Err(e) = self.store.publish(vec![built.clone()], &group) {
-                    self.store.discard(&[built]);
-                    return Err(e);
-                }
-                inc(&self.counters.compactions, 1);
-                tracing::info!(
-                    min_t,
-                    max_t,
-                    sources = group.len(),
-                    series = writes.len(),
-                    "compacted partitions"
-                );
+                self.rewrite(&group, k * w, (k + 1) * w)?;
                 return Ok(true);
             }
         }
+    }
+
+    /// Merges `group` into one partition file for `[min_t, max_t)` and swaps it in.
+    fn rewrite(&self, group: &[Partition], min_t: TimestampMs, max_t: TimestampMs) -> Result<()> {
+        let writes = store::merge_partitions(group)?;
+        let built = self.store.build_sealed(min_t, max_t, &writes)?;
+        if let Err(e) = self.store.publish(vec![built.clone()], group) {
+            self.store.discard(&[built]);
+            return Err(e);
+        }
+        inc(&self.counters.compactions, 1);
+        tracing::info!(
+            min_t,
+            max_t,
+            sources = group.len(),
+            series = writes.len(),
+            "compacted partitions into a file"
+        );
+        Ok(())
     }
 
     /// Drops partitions past the time retention, then oldest ones while over the size limit.
