@@ -524,7 +524,7 @@ impl Tsdb {
             .iter()
             .find(|p| !p.is_file() && p.max_t <= boundary && p.max_t - p.min_t <= self.partition_ms)
         {
-            self.rewrite(&[p.clone()], p.min_t, p.max_t)?;
+            self.rewrite(std::slice::from_ref(p), p.min_t, p.max_t)?;
             return Ok(true);
         }
         let max_range = ms(self.opts.retention_time / 10).clamp(self.partition_ms, ms(31 * DAY));
