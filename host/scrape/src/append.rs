@@ -68,12 +68,10 @@ struct CacheEntry {
     labels: Option<Labels>,
     hash: u64,
     series_ref: Option<SeriesRef>,
-    /// Iteration in which the entry was last seen in a body (0: never; the slot is free
-    /// when `live` is false).
+    /// Iteration in which the entry was last seen in a body (0: never).
     seen_iter: u64,
     /// Whether its last sample had no explicit timestamp (only those get stale markers).
     tracked: bool,
-    live: bool,
 }
 
 /// The raw series bytes of one scrape in body order, back to back, with their slots.
@@ -177,7 +175,6 @@ impl ScrapeCache {
             series_ref: None,
             seen_iter: 0,
             tracked: false,
-            live: true,
         };
         #[cfg(test)]
         {
@@ -325,12 +322,13 @@ impl ScrapeCache {
         let mut res = Ok(());
         self.cur.clear();
         for e in &self.slots {
-            if e.live && e.seen_iter == iter && e.tracked && e.labels.is_some() {
+            if e.seen_iter == iter && e.tracked && e.labels.is_some() {
                 self.cur.insert(e.hash);
             }
         }
         for e in &self.slots {
-            if !e.live || e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
+            // Free slots have no labels and are skipped below.
+            if e.seen_iter == iter || !e.tracked || self.cur.contains(&e.hash) {
                 continue;
             }
             let Some(labels) = &e.labels else { continue };
@@ -353,7 +351,6 @@ impl ScrapeCache {
             let e = &mut slots[i as usize];
             let keep = e.seen_iter == iter;
             if !keep {
-                e.live = false;
                 e.labels = None;
                 free.push(i);
             }

@@ -90,13 +90,7 @@ impl Tsdb {
                     }
                 }
                 let built = self.store.build_sealed(p.min_t, p.max_t, &writes)?;
-                if let Err(e) = self
-                    .store
-                    .publish(vec![built.clone()], std::slice::from_ref(&p))
-                {
-                    self.store.discard(&[built]);
-                    return Err(e);
-                }
+                self.store.publish(vec![built], std::slice::from_ref(&p))?;
                 continue;
             }
             for id in intervals.keys().copied() {

@@ -424,7 +424,10 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             let t = d.times.next(buf, self.read)?;
             let n = d.values.next(buf, self.read)?;
             self.t = t;
-            return Some(Sample { t, v: d.value(n) });
+            return Some(Sample {
+                t,
+                v: unscale(n, d.scale),
+            });
         }
         let br = &mut self.br;
         if self.read == 0 {
@@ -509,11 +512,14 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
 //
 // Most stored values are integers (counters, bucket counts, byte gauges) or decimals with a
 // few digits (`_sum`s, seconds, ratios printed by exporters). Such a chunk is stored as two
-// integer columns, timestamps and `value × 10^k`, each as an adaptive delta-of-delta stream;
-// a steady counter then costs a few bits a sample where XOR needs 15–30. A chunk qualifies
+// integer columns, timestamps and `value × 10^k`, each in the smaller of a delta-of-delta
+// and a frame-of-reference code; a steady counter then costs a few bits a sample where XOR needs 15–30. A chunk qualifies
 // only if every value round-trips bit for bit (`n as f64 / 10^k == v`), so NaN, ±Inf, -0.0
 // and values beyond 2^53 keep the XOR encoding. Head chunks are always XOR (they grow by
 // appends); finished chunks are re-encoded when they are persisted.
+
+/// A finished chunk with its first and last timestamp: `(min_t, max_t, bytes)`.
+pub(crate) type ChunkTuple = (TimestampMs, TimestampMs, Arc<[u8]>);
 
 /// Decimal-scaled integer columns, version 1.
 pub(crate) const ENCODING_DECIMAL: u8 = 2;
@@ -536,12 +542,16 @@ fn scaled(v: f64, k: usize) -> Option<i64> {
     }
     let n = s.round() as i64;
     // Exactly what the reader computes (so -0.0, whose integer is 0, does not qualify).
-    let back = if k == 0 {
+    (unscale(n, POW10[k]).to_bits() == v.to_bits()).then_some(n)
+}
+
+/// `n / scale` as decimal chunks store it (`scale` a power of ten; 1 is exact).
+fn unscale(n: i64, scale: f64) -> f64 {
+    if scale == 1.0 {
         n as f64
     } else {
-        n as f64 / POW10[k]
-    };
-    (back.to_bits() == v.to_bits()).then_some(n)
+        n as f64 / scale
+    }
 }
 
 /// Writes an integer column: the first item as a zigzag varint, then (from two items on) one
@@ -705,16 +715,6 @@ struct DecimalState {
     scale: f64,
 }
 
-impl DecimalState {
-    fn value(&self, n: i64) -> f64 {
-        if self.scale == 1.0 {
-            n as f64
-        } else {
-            n as f64 / self.scale
-        }
-    }
-}
-
 /// Encodes samples as a decimal chunk, if every value is exactly a decimal of at most
 /// [`MAX_SCALE`] digits within ±2^53 (and there are at most [`MAX_SAMPLES`] samples).
 fn encode_decimal(samples: &[Sample]) -> Option<Vec<u8>> {
@@ -778,27 +778,9 @@ pub(crate) fn compact(chunk: Arc<[u8]>) -> Arc<[u8]> {
     }
 }
 
-/// First and last timestamp of a chunk.
-#[cfg(test)]
-pub(crate) fn time_bounds(chunk: &[u8]) -> Result<(TimestampMs, TimestampMs)> {
-    let mut it = ChunkIter::new(chunk)?;
-    let first = it.next_sample();
-    let mut last = first;
-    while let Some(s) = it.next_sample() {
-        last = Some(s);
-    }
-    if let Some(e) = it.error() {
-        return Err(e);
-    }
-    match (first, last) {
-        (Some(a), Some(b)) => Ok((a.t, b.t)),
-        _ => Err(Error::Corrupt("empty chunk".into())),
-    }
-}
-
 /// Encodes samples (sorted by time) into chunks of at most [`MAX_SAMPLES`], each in its
 /// smallest encoding, with their time bounds (for persisted data; the head keeps XOR).
-pub(crate) fn encode_chunks_best(samples: &[Sample]) -> Vec<(TimestampMs, TimestampMs, Arc<[u8]>)> {
+pub(crate) fn encode_chunks_best(samples: &[Sample]) -> Vec<ChunkTuple> {
     samples
         .chunks(MAX_SAMPLES as usize)
         .filter_map(|c| {
@@ -959,9 +941,6 @@ mod tests {
         for (g, w) in got.iter().zip(&s) {
             assert_eq!(g.t, w.t);
             assert_eq!(g.v.to_bits(), w.v.to_bits(), "value bits at t={}", w.t);
-        }
-        if let Some((first, last)) = s.first().zip(s.last()) {
-            assert_eq!(time_bounds(&c).unwrap(), (first.t, last.t));
         }
         let xor = encode_chunks(&s).pop().unwrap_or_default();
         assert!(c.len() <= xor.len().max(1));

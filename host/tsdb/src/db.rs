@@ -554,8 +554,8 @@ impl Tsdb {
                 }
             }
             // A window is due when it has several partitions, or one whose chunks still
-            // live in sled (a head partition, or one sealed before chunk files): rewriting
-            // it moves them to a chunk file.
+            // live in sled (a head partition, or one sealed before partition files): rewriting
+            // it moves them to a partition file.
             if let Some((k, group)) = windows
                 .into_iter()
                 .find(|(_, g)| g.len() >= 2 || g.iter().any(|p| !p.is_file()))
@@ -570,10 +570,7 @@ impl Tsdb {
     fn rewrite(&self, group: &[Partition], min_t: TimestampMs, max_t: TimestampMs) -> Result<()> {
         let writes = store::merge_partitions(group)?;
         let built = self.store.build_sealed(min_t, max_t, &writes)?;
-        if let Err(e) = self.store.publish(vec![built.clone()], group) {
-            self.store.discard(&[built]);
-            return Err(e);
-        }
+        self.store.publish(vec![built], group)?;
         inc(&self.counters.compactions, 1);
         tracing::info!(
             min_t,

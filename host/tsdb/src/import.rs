@@ -186,10 +186,7 @@ impl Tsdb {
         match res {
             Ok(mut stats) => {
                 stats.partitions = built.len() as u64;
-                if let Err(e) = self.store.publish(built.clone(), &[]) {
-                    self.store.discard(&built);
-                    return Err(e);
-                }
+                self.store.publish(built, &[])?;
                 Ok(stats)
             }
             Err(e) => {

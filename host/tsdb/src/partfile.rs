@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use sightline_model::{Label, Labels, TimestampMs};
 
+use crate::chunk::ChunkTuple;
 use crate::enc::{put_str, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
 use crate::postings::{Postings, PostingsSource};
@@ -457,7 +458,7 @@ fn decode_index(part_min_t: TimestampMs, d: &mut Dec<'_>) -> Result<Vec<ChunkRef
 /// A series to write: labels and chunks `(min_t, max_t, bytes)` in time order.
 pub(crate) struct SeriesWrite<'a> {
     pub(crate) labels: &'a Labels,
-    pub(crate) chunks: &'a [(TimestampMs, TimestampMs, Arc<[u8]>)],
+    pub(crate) chunks: &'a [ChunkTuple],
 }
 
 /// Writes a partition file for `[min_t, ..)` with `series` (ids 1..=n in the given order)
@@ -695,8 +696,7 @@ mod tests {
         let labels: Vec<Labels> = (0..50)
             .map(|i| l(&[("__name__", "m"), ("i", &i.to_string())]))
             .collect();
-        type Chunks = Vec<(i64, i64, Arc<[u8]>)>;
-        let chunks: Vec<Chunks> = (0..50)
+        let chunks: Vec<Vec<ChunkTuple>> = (0..50)
             .map(|i| vec![(i, i + 1, Arc::from(vec![i as u8; 20]))])
             .collect();
         let series: Vec<SeriesWrite<'_>> = labels

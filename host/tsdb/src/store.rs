@@ -88,6 +88,13 @@ impl Partition {
     }
 }
 
+/// A registry entry's value: kind, then approximate bytes.
+fn registry_value(p: &Partition) -> Vec<u8> {
+    let mut v = vec![p.kind];
+    v.extend_from_slice(&p.bytes.to_be_bytes());
+    v
+}
+
 fn partition_key(min_t: TimestampMs, max_t: TimestampMs, gen: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(25);
     k.push(META_PART);
@@ -214,8 +221,7 @@ pub(crate) struct Store {
     pub(crate) open_problems: Vec<String>,
 }
 
-/// A chunk to write: min time, max time, bytes.
-pub(crate) type ChunkTuple = (TimestampMs, TimestampMs, Arc<[u8]>);
+pub(crate) use crate::chunk::ChunkTuple;
 
 /// What a partition write consists of.
 pub(crate) struct PartWrite {
@@ -401,9 +407,7 @@ impl Store {
     }
 
     fn register(&self, p: &Partition) -> Result<()> {
-        let mut v = vec![p.kind];
-        v.extend_from_slice(&p.bytes.to_be_bytes());
-        self.meta.insert(p.key(), v)?;
+        self.meta.insert(p.key(), registry_value(p))?;
         Ok(())
     }
 
@@ -458,20 +462,24 @@ impl Store {
         })
     }
 
-    /// Atomically registers `new` and unregisters `old`, then drops the old trees.
+    /// Atomically registers `new` and unregisters `old`, then drops the old trees and files.
+    /// If the registry cannot be written, `new` is discarded (nothing of it stays behind);
+    /// once it is written, `new` is published even if a later step fails.
     pub(crate) fn publish(&self, new: Vec<Partition>, old: &[Partition]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for p in &new {
-            let mut v = vec![p.kind];
-            v.extend_from_slice(&p.bytes.to_be_bytes());
-            batch.insert(p.key(), v);
+            batch.insert(p.key(), registry_value(p));
         }
         for p in old {
             batch.remove(p.key());
         }
         {
             let mut parts = self.parts.write();
-            self.meta.apply_batch(batch)?;
+            if let Err(e) = self.meta.apply_batch(batch) {
+                drop(parts);
+                self.discard(&new);
+                return Err(e.into());
+            }
             parts.retain(|p| {
                 !old.iter()
                     .any(|o| o.gen == p.gen && o.min_t == p.min_t && o.max_t == p.max_t)
@@ -524,9 +532,9 @@ impl Store {
         min_t: TimestampMs,
         max_t: TimestampMs,
     ) -> Result<Vec<PartSeries>> {
+        let ids = Store::select_ids(p, matchers)?;
         let tree = match &p.data {
             PartData::File(f) => {
-                let ids = postings::select(&**f, matchers)?;
                 let mut out = Vec::with_capacity(ids.len());
                 for (id, rec) in f.series(&ids)? {
                     let chunks = file_chunks(f, id, &rec.chunks, min_t, max_t);
@@ -541,7 +549,6 @@ impl Store {
             }
             PartData::Tree(t) => t,
         };
-        let ids = postings::select(&TreeSource(tree), matchers)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let Some(lv) = tree.get(series_key(id))? else {
@@ -564,14 +571,13 @@ impl Store {
 
     /// Label sets of partition `p` matching `matchers` (no chunk reads).
     pub(crate) fn select_labels(p: &Partition, matchers: &[Matcher]) -> Result<Vec<Labels>> {
+        let ids = Store::select_ids(p, matchers)?;
         let tree = match &p.data {
             PartData::File(f) => {
-                let ids = postings::select(&**f, matchers)?;
                 return Ok(f.series(&ids)?.into_iter().map(|(_, r)| r.labels).collect());
             }
             PartData::Tree(t) => t,
         };
-        let ids = postings::select(&TreeSource(tree), matchers)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(lv) = tree.get(series_key(id))? {
@@ -609,7 +615,7 @@ impl Store {
     }
 
     /// Rewrites the chunks of series `id` in a partition whose chunks live in its tree
-    /// (tombstone cleaning; partitions with a chunk file are rewritten whole instead).
+    /// (tombstone cleaning; partition files are rewritten whole instead).
     pub(crate) fn replace_chunks(
         p: &Partition,
         id: u64,
