@@ -3,9 +3,9 @@
 //!
 //! Why not sled: sled is a fine home for data that changes (the partition registry, head
 //! partitions that grow while they are written) but a poor one for immutable bulk data.
-//! Measured on the benchmark workload, sled stored chunk bytes at ≈ 2.5× and the series
-//! and postings index at ≈ 4.6× their size; this file stores them at 1×, with the label
-//! strings of a partition deduplicated into a symbol table.
+//! Measured on the benchmark workload, sled stored chunk bytes at ≈ 2.5× their size, and
+//! the index of 2 hours of 10,000 series took 8.9 MB of sled against 0.9 MB in this format,
+//! which stores chunks as they are and deduplicates label strings into a symbol table.
 //!
 //! On open only the symbol table and two offset tables are read into memory (checksummed);
 //! series records, postings lists and chunks are read by offset when a query needs them,
