@@ -133,6 +133,8 @@ struct Inner {
     entries: RwLock<BTreeMap<String, Entry>>,
     scan_lock: tokio::sync::Mutex<()>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// Directory scans so far (watcher-triggered, periodic and explicit).
+    scans: std::sync::atomic::AtomicU64,
 }
 
 /// Runs the plugins of one directory. Cheap to clone; clones share state.
@@ -205,6 +207,7 @@ impl PluginHost {
                 entries: RwLock::new(BTreeMap::new()),
                 scan_lock: tokio::sync::Mutex::new(()),
                 watcher: Mutex::new(None),
+                scans: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         host.rescan().await;
@@ -224,7 +227,7 @@ impl PluginHost {
         let wake = Arc::new(tokio::sync::Notify::new());
         let wake_tx = wake.clone();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok() {
+            if res.is_ok_and(|ev| is_change(&ev.kind)) {
                 wake_tx.notify_one();
             }
         })
@@ -262,6 +265,9 @@ impl PluginHost {
     /// deleted ones. Returns the names whose state changed.
     pub async fn rescan(&self) -> Vec<String> {
         let _guard = self.inner.scan_lock.lock().await;
+        self.inner
+            .scans
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = self.inner.cfg.dir.clone();
         let mut found = tokio::task::spawn_blocking(move || list_plugins(&dir))
             .await
@@ -712,6 +718,11 @@ impl PluginHost {
             .collect()
     }
 
+    /// How many times the plugins directory has been scanned.
+    pub fn scans(&self) -> u64 {
+        self.inner.scans.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Requests recorded in test mode (empty otherwise), oldest first.
     pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
         self.inner
@@ -789,6 +800,19 @@ where
 }
 
 /// The `.wasm` files of a directory with their `.toml` signatures.
+/// Whether a watcher event can mean a plugin changed. Opening, reading and closing a file
+/// unmodified are not changes, and must not count as such: the scan itself opens the
+/// directory (and loading opens the files), so a watcher that reacted to them would rescan
+/// every debounce period forever.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 fn list_plugins(dir: &Path) -> BTreeMap<String, (PathBuf, FileSig)> {
     let mut out = BTreeMap::new();
     let Ok(rd) = std::fs::read_dir(dir) else {

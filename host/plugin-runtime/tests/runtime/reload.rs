@@ -119,3 +119,37 @@ async fn receiver_hot_reload_v1_v2_broken_v3() {
         "not_found"
     );
 }
+
+/// Scanning opens the directory and loading reads the files; neither is a change, so an idle
+/// directory is only rescanned by the periodic backup scan (every 2 s), not every debounce
+/// period (it was: the watcher saw the scan's own opens and woke it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_directory_is_not_rescanned() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("recv.toml"), TOML).unwrap();
+    install(dir.path(), "recv", &guest("receiver-v1"), None);
+    let mut cfg = PluginHostConfig::new(dir.path());
+    cfg.record_http = Some(Vec::new());
+    cfg.debounce = Duration::from_millis(50);
+    let host = PluginHost::new(cfg).await.unwrap();
+    assert!(!sha(&host).is_empty());
+    host.start_watching().unwrap();
+    // One explicit scan, as an outside reader of the directory would cause.
+    host.rescan().await;
+    let before = host.scans();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let scans = host.scans() - before;
+    assert!(
+        scans <= 1,
+        "{scans} scans of an unchanged directory in 1.5 s"
+    );
+    // A real change is still seen.
+    install(dir.path(), "recv", &guest("receiver-v2"), None);
+    let v1 = sha(&host);
+    wait_for(Duration::from_secs(3), || {
+        let s = sha(&host);
+        !s.is_empty() && s != v1
+    })
+    .await
+    .expect("v2 not loaded within 3 s");
+}
