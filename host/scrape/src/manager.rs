@@ -374,13 +374,13 @@ impl ManagerHandle {
                         name: name.clone(),
                     },
                 },
-                None => Source::Http(HttpFetcher {
-                    client: pool.client.clone(),
-                    url: target.url.clone(),
-                    auth: auth_of(sc),
-                    body_size_limit: sc.body_size_limit,
-                    user_agent: format!("Sightline/{}", env!("CARGO_PKG_VERSION")),
-                }),
+                None => Source::Http(HttpFetcher::new(
+                    pool.client.clone(),
+                    &target.url,
+                    auth_of(sc),
+                    sc.body_size_limit,
+                    concat!("Sightline/", env!("CARGO_PKG_VERSION")),
+                )),
             };
             let spec = LoopSpec {
                 target: target.clone(),
