@@ -176,10 +176,16 @@ fn fits(v: i64, bits: u8) -> bool {
 
 /// Incremental XOR chunk encoder. The bytes live in `buf`; the rest is the state needed to
 /// append the next sample.
+///
+/// `buf` always extends at least [`PAD`] zeroed bytes past the last written bit, so a write
+/// of up to 57 bits is one 64-bit read-modify-write, and one sample's fields are gathered
+/// into as few such writes as fit (usually one). Bit-at-a-time writes were ≈ 10 % of ingest
+/// CPU. The encoding is byte-for-byte the one [`BitWriter`] produces (tested against it).
 #[derive(Debug, Clone)]
 pub(crate) struct XorAppender {
     buf: Vec<u8>,
-    bw: BitWriter,
+    /// Bits written, header included.
+    bits: usize,
     count: u16,
     first_t: TimestampMs,
     t: TimestampMs,
@@ -187,6 +193,17 @@ pub(crate) struct XorAppender {
     v_bits: u64,
     leading: u8,
     trailing: u8,
+}
+
+/// Zeroed bytes kept past the written bits.
+const PAD: usize = 8;
+
+/// Bits gathered for one [`XorAppender::put`]: at most 57, so that with up to 7 bits already
+/// used in the current byte they fit one 64-bit word.
+#[derive(Default)]
+struct Gather {
+    v: u64,
+    n: u32,
 }
 
 impl Default for XorAppender {
@@ -198,11 +215,11 @@ impl Default for XorAppender {
 impl XorAppender {
     /// An empty chunk.
     pub(crate) fn new() -> Self {
-        let mut buf = Vec::with_capacity(32);
-        buf.extend_from_slice(&[ENCODING_XOR, 0, 0]);
+        let mut buf = vec![0; 32];
+        buf[0] = ENCODING_XOR;
         XorAppender {
             buf,
-            bw: BitWriter::default(),
+            bits: 24,
             count: 0,
             first_t: 0,
             t: 0,
@@ -243,10 +260,16 @@ impl XorAppender {
         };
         let mut buf = bytes;
         buf.truncate(pos.div_ceil(8));
-        let free = if pos % 8 == 0 { 0 } else { 8 - (pos % 8) as u8 };
+        // Writes OR bits in: whatever follows the last sample in its byte must be zero.
+        if pos % 8 != 0 {
+            if let Some(last) = buf.last_mut() {
+                *last &= !(0xffu8 >> (pos % 8));
+            }
+        }
+        buf.resize(buf.len() + PAD, 0);
         Ok(XorAppender {
             buf,
-            bw: BitWriter { free },
+            bits: pos,
             count,
             first_t,
             t,
@@ -275,7 +298,7 @@ impl XorAppender {
 
     /// The encoded bytes so far (a complete, readable chunk).
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.buf
+        &self.buf[..self.bits.div_ceil(8)]
     }
 
     /// Heap bytes held by this appender.
@@ -283,69 +306,143 @@ impl XorAppender {
         self.buf.capacity()
     }
 
-    /// Releases spare capacity (called when a chunk is closed).
+    /// Releases the padding and spare capacity (called when a chunk is closed).
     pub(crate) fn into_bytes(mut self) -> Vec<u8> {
+        self.buf.truncate(self.bits.div_ceil(8));
         self.buf.shrink_to_fit();
         self.buf
+    }
+
+    /// Asks the CPU to bring the bytes the next append writes into cache. The appender calls
+    /// this when it checks a sample's order, so by the time the commit appends (after the
+    /// WAL write) the line is there: the write to a cold chunk tail was ≈ 90 % of append's
+    /// cost in the ingest profile (one heap buffer per series, touched once a scrape).
+    #[inline]
+    pub(crate) fn prefetch_tail(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.buf.as_ptr().wrapping_add(self.bits >> 3);
+            // SAFETY: a prefetch is only a hint: it never faults and reads nothing the
+            // program sees, whatever the address (and this one is inside `buf`).
+            #[allow(unsafe_code)]
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+            }
+        }
+    }
+
+    /// Writes the low `n` bits of `v` (n <= 57, the rest of `v` zero) at the bit position.
+    #[inline]
+    fn put(&mut self, v: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let byte = self.bits >> 3;
+        let off = (self.bits & 7) as u32;
+        if self.buf.len() < byte + PAD {
+            // Doubling, as `Vec::push` would.
+            let len = (byte + PAD).max(self.buf.len() * 2);
+            self.buf.resize(len, 0);
+        }
+        let word = &mut self.buf[byte..byte + PAD];
+        let mut w = [0u8; PAD];
+        w.copy_from_slice(word);
+        let w = u64::from_be_bytes(w) | (v << (64 - off - n));
+        word.copy_from_slice(&w.to_be_bytes());
+        self.bits += n as usize;
+    }
+
+    /// Adds the low `n` bits of `v` (n <= 64) to `g`, writing `g` out first when they would
+    /// not fit.
+    #[inline]
+    fn gather(&mut self, g: &mut Gather, v: u64, n: u32) {
+        if n > 32 {
+            self.gather32(g, v >> 32, n - 32);
+            self.gather32(g, v, 32);
+        } else {
+            self.gather32(g, v, n);
+        }
+    }
+
+    #[inline]
+    fn gather32(&mut self, g: &mut Gather, v: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let v = v & (u64::MAX >> (64 - n));
+        if g.n + n > 57 {
+            self.put(g.v, g.n);
+            *g = Gather::default();
+        }
+        g.v = (g.v << n) | v;
+        g.n += n;
     }
 
     /// Appends one sample. The caller enforces ordering; the encoding itself round-trips any
     /// sequence of timestamps (wrapping arithmetic) up to `u16::MAX` samples.
     pub(crate) fn append(&mut self, t: TimestampMs, v: f64) {
         let vb = v.to_bits();
-        let buf = &mut self.buf;
+        let mut g = Gather::default();
         if self.count == 0 {
-            self.bw.write_varint(buf, zigzag(t));
-            self.bw.write_bits(buf, vb, 64);
+            let mut z = zigzag(t);
+            loop {
+                let byte = z & 0x7f;
+                z >>= 7;
+                if z == 0 {
+                    self.gather(&mut g, byte, 8);
+                    break;
+                }
+                self.gather(&mut g, byte | 0x80, 8);
+            }
+            self.gather(&mut g, vb, 64);
             self.first_t = t;
             self.delta = 0;
         } else {
             let delta = t.wrapping_sub(self.t);
             let dod = delta.wrapping_sub(self.delta);
+            let d = dod as u64;
             if dod == 0 {
-                self.bw.write_bit(buf, false);
+                self.gather(&mut g, 0, 1);
             } else if fits(dod, 7) {
-                self.bw.write_bits(buf, 0b10, 2);
-                self.bw.write_bits(buf, dod as u64, 7);
+                self.gather(&mut g, (0b10 << 7) | (d & 0x7f), 9);
             } else if fits(dod, 14) {
-                self.bw.write_bits(buf, 0b110, 3);
-                self.bw.write_bits(buf, dod as u64, 14);
+                self.gather(&mut g, (0b110 << 14) | (d & 0x3fff), 17);
             } else if fits(dod, 20) {
-                self.bw.write_bits(buf, 0b1110, 4);
-                self.bw.write_bits(buf, dod as u64, 20);
+                self.gather(&mut g, (0b1110 << 20) | (d & 0xf_ffff), 24);
             } else {
-                self.bw.write_bits(buf, 0b1111, 4);
-                self.bw.write_bits(buf, dod as u64, 64);
+                self.gather(&mut g, 0b1111, 4);
+                self.gather(&mut g, d, 64);
             }
             self.delta = delta;
             let x = vb ^ self.v_bits;
             if x == 0 {
-                self.bw.write_bit(buf, false);
+                self.gather(&mut g, 0, 1);
             } else {
                 let leading = (x.leading_zeros() as u8).min(31);
                 let trailing = x.trailing_zeros() as u8;
                 if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
-                    self.bw.write_bits(buf, 0b10, 2);
+                    self.gather(&mut g, 0b10, 2);
                     let sig = 64 - self.leading - self.trailing;
-                    self.bw.write_bits(buf, x >> self.trailing, sig);
+                    self.gather(&mut g, x >> self.trailing, u32::from(sig));
                 } else {
                     self.leading = leading;
                     self.trailing = trailing;
-                    self.bw.write_bits(buf, 0b11, 2);
-                    self.bw.write_bits(buf, leading as u64, 5);
                     let sig = 64 - leading - trailing;
-                    // 64 meaningful bits do not fit in 6 bits; 0 stands for 64.
-                    self.bw.write_bits(buf, (sig & 63) as u64, 6);
-                    self.bw.write_bits(buf, x >> trailing, sig);
+                    // Control bits, leading zeros (5 bits), meaningful bits (6 bits; 0
+                    // stands for 64, which does not fit).
+                    let head = (0b11 << 11) | (u64::from(leading) << 6) | u64::from(sig & 63);
+                    self.gather(&mut g, head, 13);
+                    self.gather(&mut g, x >> trailing, u32::from(sig));
                 }
             }
         }
+        self.put(g.v, g.n);
         self.t = t;
         self.v_bits = vb;
         self.count += 1;
         let c = self.count.to_be_bytes();
-        buf[1] = c[0];
-        buf[2] = c[1];
+        self.buf[1] = c[0];
+        self.buf[2] = c[1];
     }
 }
 
@@ -822,12 +919,85 @@ mod tests {
     use super::*;
     use sightline_model::{stale_nan, STALE_NAN_BITS};
 
+    /// The XOR encoder as first written, a field at a time through [`BitWriter`]: the
+    /// encoding every stored chunk has.
+    fn reference_xor(samples: &[(i64, f64)]) -> Vec<u8> {
+        let mut buf = vec![ENCODING_XOR, 0, 0];
+        let mut bw = BitWriter::default();
+        let (mut prev_t, mut prev_delta, mut prev_v) = (0i64, 0i64, 0u64);
+        let (mut lead, mut trail) = (0xffu8, 0u8);
+        for (i, &(t, v)) in samples.iter().enumerate() {
+            let vb = v.to_bits();
+            if i == 0 {
+                bw.write_varint(&mut buf, zigzag(t));
+                bw.write_bits(&mut buf, vb, 64);
+                prev_delta = 0;
+            } else {
+                let delta = t.wrapping_sub(prev_t);
+                let dod = delta.wrapping_sub(prev_delta);
+                if dod == 0 {
+                    bw.write_bit(&mut buf, false);
+                } else {
+                    let (ctl, n, bits) = if fits(dod, 7) {
+                        (0b10, 2, 7)
+                    } else if fits(dod, 14) {
+                        (0b110, 3, 14)
+                    } else if fits(dod, 20) {
+                        (0b1110, 4, 20)
+                    } else {
+                        (0b1111, 4, 64)
+                    };
+                    bw.write_bits(&mut buf, ctl, n);
+                    bw.write_bits(&mut buf, dod as u64, bits);
+                }
+                prev_delta = delta;
+                let x = vb ^ prev_v;
+                if x == 0 {
+                    bw.write_bit(&mut buf, false);
+                } else {
+                    let l = (x.leading_zeros() as u8).min(31);
+                    let tz = x.trailing_zeros() as u8;
+                    if lead != 0xff && l >= lead && tz >= trail {
+                        bw.write_bits(&mut buf, 0b10, 2);
+                        bw.write_bits(&mut buf, x >> trail, 64 - lead - trail);
+                    } else {
+                        (lead, trail) = (l, tz);
+                        bw.write_bits(&mut buf, 0b11, 2);
+                        bw.write_bits(&mut buf, u64::from(l), 5);
+                        let sig = 64 - l - tz;
+                        bw.write_bits(&mut buf, u64::from(sig & 63), 6);
+                        bw.write_bits(&mut buf, x >> tz, sig);
+                    }
+                }
+            }
+            prev_t = t;
+            prev_v = vb;
+        }
+        buf[1..3].copy_from_slice(&(samples.len() as u16).to_be_bytes());
+        buf
+    }
+
     fn roundtrip(samples: &[(i64, f64)]) {
         let mut a = XorAppender::new();
         for &(t, v) in samples {
             a.append(t, v);
         }
         assert_eq!(a.len() as usize, samples.len());
+        assert_eq!(a.bytes(), &reference_xor(samples)[..], "{samples:?}");
+        // Resuming anywhere and appending the rest gives the same bytes.
+        if samples.len() > 1 {
+            let cut = samples.len() / 2;
+            let mut h = XorAppender::new();
+            for &(t, v) in &samples[..cut] {
+                h.append(t, v);
+            }
+            let mut r = XorAppender::from_chunk(h.bytes()).unwrap();
+            for &(t, v) in &samples[cut..] {
+                r.append(t, v);
+            }
+            assert_eq!(r.bytes(), a.bytes());
+            assert_eq!(r.clone().into_bytes(), a.bytes());
+        }
         let got = decode_all(a.bytes()).unwrap();
         assert_eq!(got.len(), samples.len());
         for (g, &(t, v)) in got.iter().zip(samples) {

@@ -243,6 +243,7 @@ impl HeadInner {
     /// sample (if any) and whether its series record is already in the WAL.
     pub(crate) fn append_info(&self, id: u64) -> Option<(Option<(TimestampMs, u64)>, bool)> {
         let s = self.series.get(&id)?;
+        s.open.prefetch_tail();
         Some((
             (s.last_t != i64::MIN).then_some((s.last_t, s.last_v)),
             s.flags & FLAG_LOGGED != 0,
