@@ -230,17 +230,55 @@ pub(crate) struct PartWrite {
     pub(crate) chunks: Vec<ChunkTuple>,
 }
 
+/// How long opening waits for sled's file lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens sled, waiting up to [`LOCK_WAIT`] for its file lock. A store dropped in this
+/// process can keep its file (and so the lock) open a moment after the last handle is gone
+/// (sled's I/O threads and deferred frees hold it); reopening right after a drop failed
+/// about once in twenty test runs. Another process holding the directory still fails,
+/// after the wait, with sled's error naming the lock file.
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db> {
+    let started = std::time::Instant::now();
+    let mut retried = false;
+    loop {
+        let r = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            // Every write whose durability matters is followed by an explicit flush (the
+            // registry on publish, head chunks before the WAL holding them is truncated);
+            // sled's own periodic flush only bounds the rest. At its default 500 ms it
+            // fsynced twice a second on an idle store.
+            .flush_every_ms(Some(5_000))
+            .open();
+        match r {
+            // sled reports a held lock as `Other`, with the OS error in the message.
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                retried = true;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            r => {
+                if retried {
+                    let waited = started.elapsed();
+                    tracing::debug!(path = %path.display(), ?waited, "waited for sled's lock");
+                }
+                return Ok(r?);
+            }
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the store of data directory `dir`: sled in `dir/sled`, partition
     /// files in `dir/parts`.
     pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
         let parts_dir = dir.join("parts");
         std::fs::create_dir_all(&parts_dir).map_err(|e| Error::io(&parts_dir, e))?;
-        let db = sled::Config::new()
-            .path(dir.join("sled"))
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::LowSpace)
-            .open()?;
+        let db = open_sled(&dir.join("sled"), cache_bytes)?;
         let meta = db.open_tree("meta")?;
         let mut parts = Vec::new();
         let mut referenced = std::collections::HashSet::new();

@@ -960,3 +960,23 @@ fn a_complete_head_partition_becomes_a_file() {
     let db = Tsdb::open(opts(dir.path())).unwrap();
     assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX), all);
 }
+
+/// A data directory in use is refused with an error naming the lock, after a bounded wait;
+/// once the holder is gone it opens at once (in-process reopening waits out sled's
+/// late release of its file).
+#[test]
+fn a_directory_in_use_is_refused_then_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    ingest(&db, 5, 10, 1_000_000);
+    let started = std::time::Instant::now();
+    let err = Tsdb::open(opts(dir.path())).map(|_| ()).unwrap_err();
+    let waited = started.elapsed();
+    assert!(err.to_string().contains("lock"), "{err}");
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+    drop(db);
+    for _ in 0..5 {
+        let db = Tsdb::open(opts(dir.path())).unwrap();
+        assert_eq!(dump(&db, &[name_re("m")], i64::MIN, i64::MAX).len(), 5);
+    }
+}
