@@ -328,7 +328,7 @@ impl<'a> Parser<'a> {
 
     // ----- Prometheus text format 0.0.4 -----
 
-    fn next_text(&mut self) -> Option<crate::Result<Entry<'a>>> {
+    fn next_text(&mut self, known: Option<&[u8]>) -> Option<crate::Result<Entry<'a>>> {
         loop {
             if self.pos >= self.buf.len() {
                 self.done = true;
@@ -345,7 +345,7 @@ impl<'a> Parser<'a> {
             let r = if line[i] == b'#' {
                 self.text_comment(line, abs, i)
             } else {
-                self.text_sample(line, abs, i)
+                self.text_sample(line, abs, i, known)
             };
             return match r {
                 Ok(e) => Some(Ok(e)),
@@ -431,7 +431,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn text_sample(&mut self, line: &'a [u8], abs: usize, start: usize) -> LineResult<Entry<'a>> {
+    fn text_sample(
+        &mut self,
+        line: &'a [u8],
+        abs: usize,
+        start: usize,
+        known: Option<&[u8]>,
+    ) -> LineResult<Entry<'a>> {
         let n = lex::metric_name_len(&line[start..]);
         if n == 0 {
             return Err((
@@ -445,16 +451,27 @@ impl<'a> Parser<'a> {
         let mut block: &'a [u8] = &[];
         let raw_end;
         if line.get(i) == Some(&b'{') {
-            let opts = ScanOpts {
-                strict: false,
-                hash: false,
-                special: Special::None,
-                count_runes: false,
-            };
-            let s = self.scan_labels(line, abs, i, opts)?;
-            block = s.block;
-            raw_end = s.end;
-            i = skip_ws(line, s.end);
+            // A line that starts with a series accepted before: its label block scans to the
+            // same result, so it is not scanned again (see `next_expecting`). The length
+            // checks only keep a misused `known` from slicing out of bounds.
+            let known = known.filter(|k| {
+                k.len() >= i - start + 2 && k.last() == Some(&b'}') && line[start..].starts_with(k)
+            });
+            if let Some(k) = known {
+                raw_end = start + k.len();
+                block = &line[i + 1..raw_end - 1];
+            } else {
+                let opts = ScanOpts {
+                    strict: false,
+                    hash: false,
+                    special: Special::None,
+                    count_runes: false,
+                };
+                let s = self.scan_labels(line, abs, i, opts)?;
+                block = s.block;
+                raw_end = s.end;
+            }
+            i = skip_ws(line, raw_end);
         } else {
             raw_end = name_end;
             if i == name_end && i < line.len() {
@@ -788,17 +805,33 @@ impl<'a> Parser<'a> {
     }
 }
 
-impl<'a> Iterator for Parser<'a> {
-    type Item = crate::Result<Entry<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Parser<'a> {
+    /// [`Iterator::next`], told the series the caller expects on the next sample line: the
+    /// `raw` of a series this parser accepted in the same format before (a scraper keeps the
+    /// previous body's). A text-format line starting with exactly those bytes skips the
+    /// label block's validation, which those bytes already passed; everything after them
+    /// (value, timestamp) is parsed as usual, and any other line is parsed in full. Entries
+    /// are the same as `next` returns. OpenMetrics ignores `known`: its checks depend on the
+    /// lines around a sample, not on the line alone.
+    ///
+    /// `known` that was never accepted (or was accepted in the other format) can let an
+    /// invalid label block through; it never causes a panic.
+    pub fn next_expecting(&mut self, known: Option<&[u8]>) -> Option<crate::Result<Entry<'a>>> {
         if self.done {
             return None;
         }
         match self.format {
-            Format::PromText => self.next_text(),
+            Format::PromText => self.next_text(known),
             Format::OpenMetrics => self.next_om(),
         }
+    }
+}
+
+impl<'a> Iterator for Parser<'a> {
+    type Item = crate::Result<Entry<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_expecting(None)
     }
 }
 

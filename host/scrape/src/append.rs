@@ -80,6 +80,8 @@ struct Order {
     keys: Vec<u8>,
     ends: Vec<usize>,
     slots: Vec<u32>,
+    /// The format of the body they came from, which accepted every one of them.
+    format: Option<Format>,
 }
 
 impl Order {
@@ -87,6 +89,14 @@ impl Order {
         self.keys.clear();
         self.ends.clear();
         self.slots.clear();
+        self.format = None;
+    }
+
+    /// The raw series bytes at position `i`.
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.keys.get(start..end)
     }
 
     fn push(&mut self, raw: &[u8], slot: u32) {
@@ -97,9 +107,7 @@ impl Order {
 
     /// The slot of position `i` if that position held exactly `raw`.
     fn predict(&self, i: usize, raw: &[u8]) -> Option<u32> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (self.keys[start..end] == *raw).then(|| self.slots[i])
+        (self.get(i)? == raw).then(|| self.slots[i])
     }
 }
 
@@ -136,6 +144,8 @@ pub struct ScrapeCache {
     prev: HashSet<u64, foldhash::fast::RandomState>,
     cur: HashSet<u64, foldhash::fast::RandomState>,
     metadata: HashMap<String, Metadata>,
+    /// Bumped whenever `metadata` changes.
+    metadata_version: u64,
     /// Whether `metadata` went to storage in a batch that was not rolled back.
     metadata_stored: bool,
     builder: LabelsBuilder,
@@ -150,6 +160,11 @@ impl ScrapeCache {
     /// Metadata of the metric families seen in the latest scrape.
     pub fn metadata(&self) -> &HashMap<String, Metadata> {
         &self.metadata
+    }
+
+    /// Changes whenever [`ScrapeCache::metadata`] does, so readers copy it only then.
+    pub fn metadata_version(&self) -> u64 {
+        self.metadata_version
     }
 
     /// The slot of `raw`, created (labels built, relabelled, checked) if it is new.
@@ -206,9 +221,22 @@ impl ScrapeCache {
         opts: &AppendOptions,
     ) -> Result<AppendOutcome> {
         self.begin();
+        self.next.format = Some(format);
         let mut out = AppendOutcome::default();
         let mut new_meta: HashMap<String, Metadata> = HashMap::new();
-        for entry in sightline_exposition::parse(body, format) {
+        let mut parser = sightline_exposition::parse(body, format);
+        // The previous body's series, all accepted in this format, spare the parser from
+        // validating label blocks it has seen before at the same position.
+        let expect = self.last.format == Some(format);
+        loop {
+            let known = if expect {
+                self.last.get(out.scraped)
+            } else {
+                None
+            };
+            let Some(entry) = parser.next_expecting(known) else {
+                break;
+            };
             let entry = entry.map_err(|e| Error::Parse(e.to_string()))?;
             let s = match entry {
                 Entry::Series(s) => s,
@@ -273,6 +301,7 @@ impl ScrapeCache {
         // Metadata goes to storage when it changes (and on the first scrape), not every time.
         if (format == Format::OpenMetrics || !new_meta.is_empty()) && new_meta != self.metadata {
             self.metadata = new_meta;
+            self.metadata_version += 1;
             self.metadata_stored = false;
         }
         if !self.metadata_stored {

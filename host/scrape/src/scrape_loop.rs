@@ -147,6 +147,8 @@ async fn run(
         .unwrap_or(i64::MAX)
         .max(1);
     let mut aligned: Option<i64> = None;
+    // The cache's metadata version last copied into the target status.
+    let mut meta_version: Option<u64> = None;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -190,11 +192,14 @@ async fn run(
             None => {
                 st.health = TargetHealth::Up;
                 st.last_error.clear();
-                st.metadata = cache
-                    .metadata()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                if meta_version != Some(cache.metadata_version()) {
+                    meta_version = Some(cache.metadata_version());
+                    st.metadata = cache
+                        .metadata()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                }
             }
             Some(e) => {
                 debug!(job = %job, url = %target.url, error = %e, "scrape failed");
