@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Ingest CPU of Sightline and Prometheus 2.42 measured at the same time.
+
+The peers' harness (../shared/bench/prom_run.py) runs one server after the other; on a
+shared machine the two runs can see different machines (Prometheus' own figure moved from
+1.7 to 2.0 us a sample between runs minutes apart). Here both servers scrape the same
+synthetic targets (../shared/bench/targets.py) at once, so whatever the machine does, it
+does to both. Each round reads both processes' CPU time (/proc/<pid>/stat, utime + stime)
+and their samples-appended counters at the start and end of a window, and reports CPU
+microseconds per appended sample and the ratio. Everything listens on 127.0.0.1; every wait
+is bounded; everything started is stopped and its directory removed.
+
+  tests/bench/cpu-concurrent.py [--sightline BIN] [-K 10] [-M 1000] [--window 120]
+                                [--rounds 3] [--warmup 30] [--against OTHER_SIGHTLINE_BIN]
+
+With --against, a second Sightline binary takes Prometheus' place: an A/B of two builds
+under identical conditions (the ratio is --sightline / --against).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+TARGETS = ROOT.parent / "shared" / "bench" / "targets.py"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def metric_sum(port: int, name: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        body = r.read().decode()
+    total, found = 0.0, False
+    for line in body.splitlines():
+        if line.startswith(name) and line[len(name)] in " {":
+            total += float(line.rsplit(" ", 1)[1])
+            found = True
+    if not found:
+        raise RuntimeError(f"{name} not in :{port}/metrics")
+    return total
+
+
+def wait_ready(port: int, proc: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server on :{port} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on :{port} not ready within {limit} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_bin = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "sightline"
+    ap.add_argument("--sightline", default=str(default_bin))
+    ap.add_argument("--prometheus", default="prometheus")
+    ap.add_argument("-K", "--targets", type=int, default=10)
+    ap.add_argument("-M", "--series-per-target", type=int, default=1000)
+    ap.add_argument("--scrape-interval", default="1s")
+    ap.add_argument("--window", type=float, default=120, help="seconds per measured round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=30, help="seconds before the first round")
+    ap.add_argument("--target-port", type=int, default=19300)
+    ap.add_argument("--against", help="a second Sightline binary to compare with instead of Prometheus")
+    args = ap.parse_args()
+    if not Path(args.sightline).is_file():
+        raise SystemExit(f"no Sightline binary at {args.sightline} (cargo build --release -p sightline-daemon)")
+    if args.against is None and shutil.which(args.prometheus) is None:
+        raise SystemExit("prometheus not installed (apt-get install prometheus)")
+
+    work = Path(tempfile.mkdtemp(prefix="cpu-concurrent-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        total = args.warmup + args.rounds * args.window + 120
+        targets = [f"127.0.0.1:{args.target_port + i}" for i in range(args.targets)]
+        procs.append(subprocess.Popen(
+            [sys.executable, str(TARGETS), "--targets", str(args.targets),
+             "--series-per-target", str(args.series_per_target),
+             "--port", str(args.target_port), "--max-seconds", str(int(total))],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        cfg = work / "prometheus.yml"
+        cfg.write_text(
+            f"global: {{scrape_interval: {args.scrape_interval}, scrape_timeout: {args.scrape_interval}}}\n"
+            "scrape_configs:\n  - job_name: app\n    static_configs:\n"
+            f"      - targets: [{', '.join(repr(t) for t in targets)}]\n")
+        (work / "plugins").mkdir()
+        prom_port, sl_port = args.target_port - 2, args.target_port - 1
+        if args.against:
+            base_cmd = [args.against, "serve", f"--plugins.dir={work / 'plugins'}"]
+            base_name, base_metric = "baseline", "sightline_tsdb_samples_appended_total"
+        else:
+            base_cmd = [args.prometheus]
+            base_name, base_metric = "Prometheus", "prometheus_tsdb_head_samples_appended_total"
+        prom = subprocess.Popen(
+            base_cmd + [f"--config.file={cfg}", f"--storage.tsdb.path={work / 'base'}",
+                        f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=open(work / "base.log", "w"))
+        procs.append(prom)
+        sl = subprocess.Popen(
+            [args.sightline, "serve", f"--config.file={cfg}", f"--storage.tsdb.path={work / 'sl'}",
+             f"--web.listen-address=127.0.0.1:{sl_port}", f"--plugins.dir={work / 'plugins'}",
+             "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=open(work / "sightline.log", "w"))
+        procs.append(sl)
+        wait_ready(prom_port, prom)
+        wait_ready(sl_port, sl)
+        print(f"both ready; warming up {args.warmup:.0f} s ({args.targets} x {args.series_per_target} series, "
+              f"every {args.scrape_interval})", flush=True)
+        time.sleep(args.warmup)
+        servers = [("prometheus", prom, prom_port, base_metric),
+                   ("sightline", sl, sl_port, "sightline_tsdb_samples_appended_total")]
+        ratios = []
+        print(f"| round | {base_name} us/sample | Sightline us/sample | ratio |\n|---|---|---|---|")
+        for r in range(args.rounds):
+            start = {n: (cpu_seconds(p.pid), metric_sum(port, m)) for n, p, port, m in servers}
+            time.sleep(args.window)
+            per = {}
+            for n, p, port, m in servers:
+                if p.poll() is not None:
+                    raise SystemExit(f"{n} exited during the run")
+                c0, s0 = start[n]
+                c1, s1 = cpu_seconds(p.pid), metric_sum(port, m)
+                per[n] = (c1 - c0) * 1e6 / (s1 - s0)
+            ratio = per["sightline"] / per["prometheus"]
+            ratios.append(ratio)
+            print(f"| {r + 1} | {per['prometheus']:.3f} | {per['sightline']:.3f} | {ratio:.2f}x |", flush=True)
+        print(f"\nmedian ratio over {args.rounds} rounds of {args.window:.0f} s: {statistics.median(ratios):.2f}x "
+              f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
