@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ingest CPU of Sightline and Prometheus 2.42 measured at the same time.
+"""Ingest CPU (and RSS per head series) of Sightline and Prometheus 2.42 measured at the same time.
 
 The peers' harness (../shared/bench/prom_run.py) runs one server after the other; on a
 shared machine the two runs can see different machines (Prometheus' own figure moved from
@@ -40,6 +40,14 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         rest = f.read().rsplit(")", 1)[1].split()
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def metric_sum(port: int, name: str) -> float:
@@ -130,21 +138,28 @@ def main() -> None:
         time.sleep(args.warmup)
         servers = [("prometheus", prom, prom_port, base_metric),
                    ("sightline", sl, sl_port, "sightline_tsdb_samples_appended_total")]
+        series_metric = {"prometheus": "sightline_tsdb_head_series" if args.against
+                         else "prometheus_tsdb_head_series",
+                         "sightline": "sightline_tsdb_head_series"}
         ratios = []
-        print(f"| round | {base_name} us/sample | Sightline us/sample | ratio |\n|---|---|---|---|")
+        print(f"| round | {base_name} us/sample | Sightline us/sample | ratio | RSS/series {base_name} | "
+              "RSS/series Sightline | ratio |\n|---|---|---|---|---|---|---|")
         for r in range(args.rounds):
             start = {n: (cpu_seconds(p.pid), metric_sum(port, m)) for n, p, port, m in servers}
             time.sleep(args.window)
-            per = {}
+            per, rss = {}, {}
             for n, p, port, m in servers:
                 if p.poll() is not None:
                     raise SystemExit(f"{n} exited during the run")
                 c0, s0 = start[n]
                 c1, s1 = cpu_seconds(p.pid), metric_sum(port, m)
                 per[n] = (c1 - c0) * 1e6 / (s1 - s0)
+                rss[n] = rss_bytes(p.pid) / metric_sum(port, series_metric[n])
             ratio = per["sightline"] / per["prometheus"]
             ratios.append(ratio)
-            print(f"| {r + 1} | {per['prometheus']:.3f} | {per['sightline']:.3f} | {ratio:.2f}x |", flush=True)
+            print(f"| {r + 1} | {per['prometheus']:.3f} | {per['sightline']:.3f} | {ratio:.2f}x | "
+                  f"{rss['prometheus']:.0f} | {rss['sightline']:.0f} | {rss['sightline'] / rss['prometheus']:.2f}x |",
+                  flush=True)
         print(f"\nmedian ratio over {args.rounds} rounds of {args.window:.0f} s: {statistics.median(ratios):.2f}x "
               f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
     finally:
