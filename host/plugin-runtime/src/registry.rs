@@ -799,7 +799,6 @@ where
     result
 }
 
-/// The `.wasm` files of a directory with their `.toml` signatures.
 /// Whether a watcher event can mean a plugin changed. Opening, reading and closing a file
 /// unmodified are not changes, and must not count as such: the scan itself opens the
 /// directory (and loading opens the files), so a watcher that reacted to them would rescan
@@ -813,6 +812,7 @@ fn is_change(kind: &notify::EventKind) -> bool {
     }
 }
 
+/// The `.wasm` files of a directory with their `.toml` signatures.
 fn list_plugins(dir: &Path) -> BTreeMap<String, (PathBuf, FileSig)> {
     let mut out = BTreeMap::new();
     let Ok(rd) = std::fs::read_dir(dir) else {

@@ -46,8 +46,9 @@ const ACCEPT: reqwest::header::HeaderValue =
 #[derive(Debug, Clone)]
 pub(crate) struct HttpFetcher {
     client: reqwest::Client,
-    /// Parsed once: parsing it on every scrape was ≈ 3 % of ingest CPU. An unparsable URL
-    /// stays a string so each scrape reports reqwest's error for it.
+    /// Parsed once instead of on every scrape (URL parsing was ≈ 3 % of ingest CPU, about
+    /// half of it here; reqwest's redirect layer parses it again per request). An
+    /// unparsable URL stays a string so each scrape reports reqwest's error for it.
     url: Result<reqwest::Url, String>,
     auth: Auth,
     /// 0 = unlimited.

@@ -384,15 +384,11 @@ impl XorAppender {
         let vb = v.to_bits();
         let mut g = Gather::default();
         if self.count == 0 {
-            let mut z = zigzag(t);
-            loop {
-                let byte = z & 0x7f;
-                z >>= 7;
-                if z == 0 {
-                    self.gather(&mut g, byte, 8);
-                    break;
-                }
-                self.gather(&mut g, byte | 0x80, 8);
+            // Once a chunk: the first timestamp as a zigzag varint, each byte as 8 bits.
+            let mut varint = Vec::with_capacity(10);
+            crate::enc::put_varint(&mut varint, t);
+            for b in varint {
+                self.gather(&mut g, u64::from(b), 8);
             }
             self.gather(&mut g, vb, 64);
             self.first_t = t;
