@@ -92,6 +92,12 @@ pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
             m.duplicate_samples_total,
         ),
         f(
+            "sightline_tsdb_out_of_bound_samples",
+            "Samples rejected because their partition is already sealed.",
+            C,
+            m.out_of_bound_samples_total,
+        ),
+        f(
             "sightline_tsdb_out_of_order_samples_accepted",
             "Out-of-order samples accepted inside the window.",
             C,
@@ -117,9 +123,15 @@ pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
         ),
         f(
             "sightline_tsdb_chunks_persisted",
-            "Chunks written to persistent partitions.",
+            "Head chunks written to head chunk files.",
             C,
             m.chunks_persisted_total,
+        ),
+        f(
+            "sightline_tsdb_head_seals",
+            "Head partitions sealed into partition files.",
+            C,
+            m.head_seals_total,
         ),
         f(
             "sightline_tsdb_commits",
@@ -201,9 +213,15 @@ pub(crate) fn families(db: &Tsdb) -> Vec<Family> {
         ),
         f(
             "sightline_tsdb_storage_bytes",
-            "Bytes of the data directory on disk (sled plus WAL).",
+            "Bytes of the data directory on disk (sled, partition files, head chunk files, WAL).",
             G,
             m.storage_bytes,
+        ),
+        f(
+            "sightline_tsdb_head_chunk_file_bytes",
+            "Bytes of head chunk files.",
+            G,
+            m.head_chunk_file_bytes,
         ),
         f(
             "sightline_tsdb_wal_bytes",

@@ -8,7 +8,7 @@ use sightline_model::{Matcher, Sample, TimestampMs};
 use crate::chunk;
 use crate::db::Tsdb;
 use crate::error::{Error, Result};
-use crate::head::partition_start;
+use crate::head::{partition_start, IdMap};
 use crate::postings;
 use crate::store::{PartWrite, Store};
 use crate::wal;
@@ -107,19 +107,36 @@ impl Tsdb {
             }
         }
         {
-            let mut h = self.head.write();
             let mut intervals: HashMap<u64, Vec<(TimestampMs, TimestampMs)>> = HashMap::new();
-            for t in &tombs {
-                for id in postings::select(&*h, &t.matchers)? {
-                    intervals.entry(id).or_default().push((t.min_t, t.max_t));
+            {
+                let h = self.head.read();
+                for t in &tombs {
+                    for id in postings::select(&*h, &t.matchers)? {
+                        intervals.entry(id).or_default().push((t.min_t, t.max_t));
+                    }
                 }
             }
             let ids: Vec<u64> = intervals.keys().copied().collect();
-            h.delete_samples(&ids, &|id, t| {
-                intervals
-                    .get(&id)
-                    .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
-            })?;
+            // The chunks of these series in head chunk files, read in first: a rewritten
+            // series keeps all its data in memory until the checkpoint below persists it.
+            let mut persisted: IdMap<Vec<Sample>> = IdMap::default();
+            for d in self.head_refs_data(&ids)? {
+                let e = persisted.entry(d.0).or_default();
+                for c in &d.1 {
+                    e.extend(chunk::decode_all(c)?);
+                }
+            }
+            let reset = self.head.write().delete_samples(
+                &ids,
+                &|id, t| {
+                    intervals
+                        .get(&id)
+                        .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
+                },
+                &persisted,
+            )?;
+            // Void their old records before the checkpoint writes the new chunks.
+            self.head_chunks.reset(&reset)?;
         }
         // The WAL still holds the deleted samples: a full checkpoint makes it unnecessary.
         self.full_checkpoint_locked()?;
@@ -141,11 +158,7 @@ impl Tsdb {
         let dst = Store::open(&dir, 8 << 20)?;
         self.store.copy_partitions_to(&dst)?;
         if !skip_head {
-            let data = {
-                let h = self.head.read();
-                let ids = postings::PostingsSource::all(&*h)?;
-                h.series_data(&ids, i64::MIN, i64::MAX)
-            };
+            let data = self.head_data(postings::PostingsSource::all, i64::MIN, i64::MAX)?;
             let pms = self.partition_ms();
             let mut by_part: HashMap<TimestampMs, HashMap<sightline_model::Labels, Vec<Sample>>> =
                 HashMap::new();

@@ -12,8 +12,9 @@ use sightline_storage_api::{Appendable, Appender, Querier, Queryable};
 
 use crate::error::{Error, Result};
 use crate::head::{check_order, partition_start, ApplyStats, HeadInner, Reject, Verdict};
+use crate::headchunks::{HeadChunks, Mark};
 use crate::query::TsdbQuerier;
-use crate::store::{self, PartWrite, Partition, Store};
+use crate::store::{self, PartWrite, Partition, Store, StoredChunk};
 use crate::wal::{self, FsyncPolicy, Record, Tombstone, Wal};
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -21,7 +22,8 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// Options for [`Tsdb::open`].
 #[derive(Debug, Clone)]
 pub struct TsdbOptions {
-    /// Data directory (`--storage.tsdb.path`); holds `wal/`, `sled/` and `snapshots/`.
+    /// Data directory (`--storage.tsdb.path`); holds `wal/`, `chunks_head/`, `sled/`,
+    /// `parts/` and `snapshots/`.
     pub path: PathBuf,
     /// Data older than this (relative to the newest sample) is dropped (default 15 days).
     pub retention_time: Duration,
@@ -35,7 +37,8 @@ pub struct TsdbOptions {
     pub out_of_order_window: Duration,
     /// WAL segment size (default 128 MiB).
     pub wal_segment_bytes: u64,
-    /// Partition length; chunks never cross a partition boundary (default 2 hours).
+    /// Partition length; chunks never cross a partition boundary (default 2 hours, at most
+    /// 31 days).
     pub partition_duration: Duration,
     /// A head checkpoint (and WAL truncation) runs at this interval (default 30 minutes) ...
     pub checkpoint_interval: Duration,
@@ -83,6 +86,7 @@ pub(crate) struct Counters {
     pub(crate) samples_appended: AtomicU64,
     pub(crate) out_of_order: AtomicU64,
     pub(crate) duplicates: AtomicU64,
+    pub(crate) out_of_bounds: AtomicU64,
     pub(crate) ooo_accepted: AtomicU64,
     pub(crate) series_created: AtomicU64,
     pub(crate) series_removed: AtomicU64,
@@ -91,6 +95,7 @@ pub(crate) struct Counters {
     pub(crate) commits: AtomicU64,
     pub(crate) rollbacks: AtomicU64,
     pub(crate) checkpoints: AtomicU64,
+    pub(crate) seals: AtomicU64,
     pub(crate) compactions: AtomicU64,
     pub(crate) compaction_failures: AtomicU64,
     pub(crate) retention_dropped: AtomicU64,
@@ -115,6 +120,8 @@ pub struct TsdbMetrics {
     pub out_of_order_samples_total: u64,
     /// Samples rejected as duplicates with a different value (counter).
     pub duplicate_samples_total: u64,
+    /// Samples rejected because their partition is already sealed (counter).
+    pub out_of_bound_samples_total: u64,
     /// Out-of-order samples accepted inside the window (counter).
     pub out_of_order_samples_accepted_total: u64,
     /// Series created in the head (counter).
@@ -123,8 +130,10 @@ pub struct TsdbMetrics {
     pub head_series_removed_total: u64,
     /// Head chunks cut (counter).
     pub head_chunks_created_total: u64,
-    /// Chunks written to persistent partitions (counter).
+    /// Head chunks written to head chunk files (counter).
     pub chunks_persisted_total: u64,
+    /// Head partitions sealed into partition files (counter).
+    pub head_seals_total: u64,
     /// Appender commits (counter).
     pub commits_total: u64,
     /// Appender rollbacks (counter).
@@ -151,10 +160,13 @@ pub struct TsdbMetrics {
     pub head_chunks: u64,
     /// Persistent partitions (gauge).
     pub partitions: u64,
-    /// Bytes of the data directory on disk: sled files plus WAL (gauge).
+    /// Bytes of the data directory on disk: sled, partition files, head chunk files and
+    /// WAL (gauge).
     pub storage_bytes: u64,
     /// Bytes of WAL segments (gauge).
     pub wal_bytes: u64,
+    /// Bytes of head chunk files (gauge).
+    pub head_chunk_file_bytes: u64,
 }
 
 /// Head statistics in the shape of Prometheus' `/api/v1/status/tsdb` `headStats`.
@@ -187,7 +199,7 @@ pub struct TsdbStats {
     pub series_count_by_label_value_pair: Vec<(String, u64)>,
     /// Persistent partitions: `(min_t, max_t exclusive, approximate bytes)`, oldest first.
     pub partitions: Vec<(TimestampMs, TimestampMs, u64)>,
-    /// Bytes on disk (sled plus WAL).
+    /// Bytes on disk (sled, partition files, head chunk files and WAL).
     pub storage_bytes: u64,
     /// Bytes of WAL segments.
     pub wal_bytes: u64,
@@ -206,6 +218,8 @@ pub struct OpenReport {
     pub wal_records: u64,
     /// Samples replayed from the WAL.
     pub wal_samples: u64,
+    /// Chunk references restored from head chunk files.
+    pub head_chunks: u64,
     /// Corruptions found and repaired (segment, offset and reason in each message).
     pub corruptions: Vec<String>,
     /// Time spent opening.
@@ -215,8 +229,10 @@ pub struct OpenReport {
 /// What one maintenance run did.
 #[derive(Debug, Clone, Default)]
 pub struct MaintenanceReport {
-    /// Chunks written to partitions.
+    /// Chunks written to head chunk files.
     pub chunks_persisted: u64,
+    /// Head partitions sealed into partition files.
+    pub seals: usize,
     /// Whether a checkpoint (and WAL truncation) ran.
     pub checkpointed: bool,
     /// WAL segments deleted.
@@ -239,6 +255,7 @@ pub struct Tsdb {
     pub(crate) opts: TsdbOptions,
     pub(crate) head: RwLock<HeadInner>,
     pub(crate) wal: Mutex<Wal>,
+    pub(crate) head_chunks: HeadChunks,
     pub(crate) store: Store,
     pub(crate) tombstones: RwLock<Vec<Tombstone>>,
     pub(crate) counters: Counters,
@@ -260,9 +277,10 @@ impl Tsdb {
     /// a while on a large WAL; call it off the async threads and gate readiness on it.
     pub fn open(opts: TsdbOptions) -> Result<Tsdb> {
         let start = Instant::now();
-        if opts.partition_duration < Duration::from_millis(1) {
+        if opts.partition_duration < Duration::from_millis(1) || opts.partition_duration > 31 * DAY
+        {
             return Err(Error::InvalidArgument(
-                "partition_duration must be positive".into(),
+                "partition_duration must be between 1 ms and 31 days".into(),
             ));
         }
         std::fs::create_dir_all(&opts.path).map_err(|e| Error::io(&opts.path, e))?;
@@ -270,21 +288,48 @@ impl Tsdb {
         let partition_ms = ms(opts.partition_duration);
         let mut head = HeadInner::new(partition_ms, ms(opts.out_of_order_window));
         head.next_id = store.next_id()?.max(1);
+        let sealed_before = store.sealed_before()?;
+        head.min_valid_t = sealed_before;
         let mut report = OpenReport::default();
         report
             .corruptions
             .extend(store.open_problems.iter().cloned());
         let wal_dir = opts.path.join("wal");
+        let mut mark: Option<Mark> = None;
         let (ckpt_seg, ckpt) = wal::load_checkpoint(&wal_dir, |rec| {
-            if let Record::State(snap) = rec {
-                report.checkpoint_series += 1;
-                head.restore(snap)?;
+            match rec {
+                Record::State(snap) => {
+                    report.checkpoint_series += 1;
+                    head.restore(snap)?;
+                }
+                Record::HeadChunksMark(m) => mark = Some(m),
+                _ => {}
             }
             Ok(())
         })?;
         report
             .corruptions
             .extend(ckpt.corruptions.iter().map(|e| e.to_string()));
+        // Head chunk files: what the checkpoint covers comes back as references; later
+        // records are cut off, the WAL replay below rebuilds their chunks.
+        let (head_chunks, found) =
+            HeadChunks::open(&opts.path.join("chunks_head"), mark, sealed_before)?;
+        report.corruptions.extend(found.problems);
+        let mut orphans = 0u64;
+        for (id, refs) in &found.refs {
+            if head.attach_refs(*id, refs) {
+                report.head_chunks += refs.len() as u64;
+            } else {
+                orphans += refs.len() as u64;
+            }
+        }
+        if orphans > 0 {
+            let msg = format!(
+                "{orphans} chunks in head chunk files belong to no series of the checkpoint; skipped"
+            );
+            tracing::warn!("{msg}");
+            report.corruptions.push(msg);
+        }
         let mut tombstones = store.tombstones()?;
         let mut st = ApplyStats::default();
         let rep = wal::replay(&wal_dir, ckpt_seg, |rec| {
@@ -302,7 +347,7 @@ impl Tsdb {
                         head.apply(id, t, val, &mut st);
                     }
                 }
-                Record::State(_) => {}
+                Record::State(_) | Record::HeadChunksMark(_) => {}
                 Record::Tombstone(t) => {
                     if !tombstones.iter().any(|x| x.seq == t.seq) {
                         store.put_tombstone(&t)?;
@@ -312,6 +357,9 @@ impl Tsdb {
             }
             Ok(())
         })?;
+        // Data the checkpoint held for partitions sealed after it was written.
+        head.drop_before(sealed_before);
+        head.recompute_bounds();
         report.wal_segments = rep.segments as u64;
         report.wal_records = rep.records;
         report
@@ -332,6 +380,7 @@ impl Tsdb {
         );
         Ok(Tsdb {
             wal: Mutex::new(wal),
+            head_chunks,
             head: RwLock::new(head),
             store,
             tombstones: RwLock::new(tombstones),
@@ -373,8 +422,8 @@ impl Tsdb {
     }
 
     /// One maintenance pass: persist full chunks, checkpoint the head and truncate the WAL when
-    /// due, compact, apply retention, fsync the WAL. The daemon calls this on a timer (e.g.
-    /// every minute) from a blocking thread.
+    /// due, seal complete head partitions, compact, apply retention, fsync the WAL. The
+    /// daemon calls this on a timer (e.g. every minute) from a blocking thread.
     pub fn run_maintenance_once(&self) -> Result<MaintenanceReport> {
         let mut m = self.maint.lock();
         let mut rep = MaintenanceReport {
@@ -392,6 +441,17 @@ impl Tsdb {
             rep.chunks_persisted += persisted;
         }
         for _ in 0..8 {
+            match self.seal_head() {
+                Ok(true) => rep.seals += 1,
+                Ok(false) => break,
+                Err(e) => {
+                    inc(&self.counters.compaction_failures, 1);
+                    tracing::warn!(error = %e, "sealing a head partition failed");
+                    break;
+                }
+            }
+        }
+        for _ in 0..8 {
             match self.compact_once() {
                 Ok(true) => rep.compactions += 1,
                 Ok(false) => break,
@@ -407,39 +467,116 @@ impl Tsdb {
         Ok(rep)
     }
 
-    /// Writes closed head chunks to their partitions and drops them from memory.
+    /// Appends closed head chunks to the head chunk file and keeps only references to them.
+    /// Runs under the maintenance lock (the only writer of head chunk files).
     fn persist_closed(&self) -> Result<u64> {
         let closed = self.head.read().closed_chunks();
         if closed.is_empty() {
             return Ok(0);
         }
-        let mut by_part: HashMap<TimestampMs, Vec<PartWrite>> = HashMap::new();
-        let mut done = Vec::with_capacity(closed.len());
-        let mut n = 0u64;
-        for (id, labels, chunks) in closed {
-            done.push((id, chunks.len()));
-            let mut per: HashMap<TimestampMs, Vec<store::ChunkTuple>> = HashMap::new();
-            for c in chunks {
-                n += 1;
-                per.entry(partition_start(c.min_t, self.partition_ms))
-                    .or_default()
-                    .push((c.min_t, c.max_t, crate::chunk::compact(c.data)));
+        let refs = self
+            .head_chunks
+            .append(closed.iter().flat_map(|(id, chunks)| {
+                chunks
+                    .iter()
+                    .map(move |c| (*id, c.min_t, c.max_t, &c.data[..]))
+            }))?;
+        let done: Vec<(u64, usize)> = closed.iter().map(|(id, c)| (*id, c.len())).collect();
+        self.head.write().attach_persisted(&done, &refs);
+        let n = refs.len() as u64;
+        inc(&self.counters.chunks_persisted, n);
+        Ok(n)
+    }
+
+    /// Seals the oldest head partition into a partition file once the head is half a
+    /// partition (and the out-of-order window) past its end, as Prometheus compacts its head
+    /// at 1.5 block lengths. Samples older than its end are rejected from then on.
+    fn seal_head(&self) -> Result<bool> {
+        let pms = self.partition_ms;
+        let (start, end, old_valid) = {
+            let mut h = self.head.write();
+            if h.max_t == i64::MIN || h.min_t == i64::MAX {
+                return Ok(false);
             }
-            for (p, chunks) in per {
-                by_part.entry(p).or_default().push(PartWrite {
-                    labels: labels.clone(),
-                    id,
+            let boundary = h
+                .max_t
+                .saturating_sub(pms / 2)
+                .min(h.max_t.saturating_sub(ms(self.opts.out_of_order_window)));
+            let start = partition_start(h.min_t.max(h.min_valid_t), pms);
+            let end = start.saturating_add(pms);
+            if end > boundary {
+                return Ok(false);
+            }
+            // From here on the partition takes no more samples; its open chunks close.
+            let old = h.min_valid_t;
+            h.min_valid_t = h.min_valid_t.max(end);
+            h.close_all_chunks(Some(end));
+            (start, end, old)
+        };
+        let res = self.seal_range(start, end);
+        if res.is_err() {
+            let mut h = self.head.write();
+            h.min_valid_t = old_valid;
+        }
+        res?;
+        Ok(true)
+    }
+
+    fn seal_range(&self, start: TimestampMs, end: TimestampMs) -> Result<()> {
+        self.persist_closed()?;
+        let (series, files) = {
+            let h = self.head.read();
+            (h.refs_before(end), self.head_chunks.pin())
+        };
+        let mut writes = Vec::with_capacity(series.len());
+        for (labels, refs) in series {
+            let chunks: Vec<StoredChunk> = files
+                .read(&refs)
+                .into_iter()
+                .zip(&refs)
+                .filter_map(|(data, r)| {
+                    Some(StoredChunk {
+                        min_t: r.min_t,
+                        max_t: r.max_t(),
+                        data: data?,
+                    })
+                })
+                .collect();
+            let chunks = store::merge_chunks(chunks)?;
+            if !chunks.is_empty() {
+                writes.push(PartWrite {
+                    labels,
+                    id: 0,
                     chunks,
                 });
             }
         }
-        for (p, writes) in by_part {
-            self.store
-                .write_head_chunks(p, p.saturating_add(self.partition_ms), &writes)?;
+        writes.sort_by(|a, b| a.labels.cmp(&b.labels));
+        for (i, w) in writes.iter_mut().enumerate() {
+            w.id = i as u64 + 1;
         }
-        self.head.write().drop_persisted(&done);
-        inc(&self.counters.chunks_persisted, n);
-        Ok(n)
+        let built = if writes.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.store.build_sealed(start, end, &writes)?]
+        };
+        self.store.publish_sealing(built, &[], Some(end))?;
+        {
+            let mut h = self.head.write();
+            h.drop_refs_before(end);
+            h.recompute_bounds();
+        }
+        self.head_chunks.cut();
+        let removed = self.head_chunks.remove_sealed(end);
+        inc(&self.counters.seals, 1);
+        tracing::info!(
+            min_t = start,
+            max_t = end,
+            series = writes.len(),
+            head_chunk_files_removed = removed,
+            "sealed a head partition into a file"
+        );
+        Ok(())
     }
 
     /// Rotates the WAL, persists idle chunks, garbage-collects idle series, writes the head
@@ -469,13 +606,17 @@ impl Tsdb {
         // wait for one batch's copy under the read lock.
         let ids = self.head.read().series_ids();
         let mut w = wal::CheckpointWriter::create(&self.opts.path.join("wal"), seg)?;
+        // Nothing appends to head chunk files while the maintenance lock is held: the
+        // snapshots below hold exactly the chunks written after this mark.
+        w.add_mark(self.head_chunks.mark())?;
         for batch in ids.chunks(10_000) {
             let snaps = self.head.read().snapshot(batch);
             for s in &snaps {
                 w.add(s)?;
             }
         }
-        // Partition writes must be durable before the WAL that also holds them goes away.
+        // Head chunks must be durable before the WAL that also holds them goes away.
+        self.head_chunks.sync()?;
         self.store.flush()?;
         w.finish()?;
         let next_id = self.head.read().next_id;
@@ -517,9 +658,9 @@ impl Tsdb {
             let b = partition_start(head_max, self.partition_ms).saturating_sub(self.partition_ms);
             b.min(head_max.saturating_sub(ms(self.opts.out_of_order_window)))
         };
-        // A partition the head wrote into becomes a file as soon as no more data is due for
-        // it: sled stores its chunks at several times their size and does not give the
-        // space back, so the sooner the better.
+        // A partition an older version's head wrote into sled becomes a file as soon as no
+        // more data is due for it: sled stores its chunks at several times their size and
+        // does not give the space back, so the sooner the better.
         if let Some(p) = parts
             .iter()
             .find(|p| !p.is_file() && p.max_t <= boundary && p.max_t - p.min_t <= self.partition_ms)
@@ -598,7 +739,7 @@ impl Tsdb {
         if let Some(limit) = self.opts.retention_size {
             let mut rest: Vec<&Partition> = parts.iter().filter(|p| p.max_t > cutoff).collect();
             rest.sort_by_key(|p| (p.max_t, p.min_t));
-            let wal = self.wal.lock().disk_bytes();
+            let wal = self.wal.lock().disk_bytes() + self.head_chunks.disk_bytes();
             let mut total: u64 = wal + rest.iter().map(|p| p.bytes).sum::<u64>();
             for p in rest {
                 if total <= limit {
@@ -632,6 +773,7 @@ impl Tsdb {
             let w = self.wal.lock();
             (w.fsyncs, w.bytes_written, w.disk_bytes())
         };
+        let head_chunk_file_bytes = self.head_chunks.disk_bytes();
         let (head_series, head_chunks) = {
             let h = self.head.read();
             (h.num_series() as u64, h.num_chunks() as u64)
@@ -640,11 +782,13 @@ impl Tsdb {
             samples_appended_total: get(&c.samples_appended),
             out_of_order_samples_total: get(&c.out_of_order),
             duplicate_samples_total: get(&c.duplicates),
+            out_of_bound_samples_total: get(&c.out_of_bounds),
             out_of_order_samples_accepted_total: get(&c.ooo_accepted),
             head_series_created_total: get(&c.series_created),
             head_series_removed_total: get(&c.series_removed),
             head_chunks_created_total: get(&c.chunks_created),
             chunks_persisted_total: get(&c.chunks_persisted),
+            head_seals_total: get(&c.seals),
             commits_total: get(&c.commits),
             rollbacks_total: get(&c.rollbacks),
             wal_fsyncs_total: fsyncs,
@@ -658,8 +802,9 @@ impl Tsdb {
             head_series,
             head_chunks,
             partitions: self.store.partitions().len() as u64,
-            storage_bytes: self.store.size_on_disk() + wal_bytes,
+            storage_bytes: self.store.size_on_disk() + wal_bytes + head_chunk_file_bytes,
             wal_bytes,
+            head_chunk_file_bytes,
         }
     }
 
@@ -702,6 +847,7 @@ impl Tsdb {
             .collect();
         drop(h);
         let wal_bytes = self.wal.lock().disk_bytes();
+        let head_chunk_file_bytes = self.head_chunks.disk_bytes();
         TsdbStats {
             head,
             series_count_by_metric_name: top(by_metric),
@@ -714,7 +860,7 @@ impl Tsdb {
                 .iter()
                 .map(|p| (p.min_t, p.max_t, p.bytes))
                 .collect(),
-            storage_bytes: self.store.size_on_disk() + wal_bytes,
+            storage_bytes: self.store.size_on_disk() + wal_bytes + head_chunk_file_bytes,
             wal_bytes,
             head_bytes,
         }
@@ -732,6 +878,76 @@ impl Tsdb {
         self.persist_closed()
     }
 
+    /// The chunks of series `ids` that are in head chunk files, read in. An unreadable
+    /// chunk is an error here: the caller rewrites the series from what it gets.
+    pub(crate) fn head_refs_data(&self, ids: &[u64]) -> Result<Vec<(u64, Vec<ChunkBytes>)>> {
+        let (refs, files) = {
+            let h = self.head.read();
+            (h.refs_of(ids), self.head_chunks.pin())
+        };
+        let mut out = Vec::with_capacity(refs.len());
+        for (id, r) in refs {
+            let mut chunks = Vec::with_capacity(r.len());
+            for (c, r) in files.read(&r).into_iter().zip(&r) {
+                chunks.push(c.ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "head chunk of series {id} at {}..{} is unreadable",
+                        r.min_t,
+                        r.max_t()
+                    ))
+                })?);
+            }
+            out.push((id, chunks));
+        }
+        Ok(out)
+    }
+
+    /// Head data of the series `select` picks, in `[min_t, max_t]`, with the chunks in head
+    /// chunk files read in (all of them in one pass, neighbouring records read together).
+    pub(crate) fn head_data(
+        &self,
+        select: impl FnOnce(&HeadInner) -> Result<Vec<u64>>,
+        min_t: TimestampMs,
+        max_t: TimestampMs,
+    ) -> Result<Vec<HeadSeries>> {
+        let (data, files) = {
+            let h = self.head.read();
+            let ids = select(&h)?;
+            // Files are pinned under the head lock: sealing drops references under the
+            // write lock before it deletes files, so every reference taken here stays
+            // readable.
+            (h.series_data(&ids, min_t, max_t), self.head_chunks.pin())
+        };
+        let all_refs: Vec<crate::headchunks::ChunkRef> =
+            data.iter().flat_map(|d| d.refs.iter().copied()).collect();
+        let mut bytes = files.read(&all_refs).into_iter();
+        Ok(data
+            .into_iter()
+            .map(|d| {
+                let mut chunks = Vec::with_capacity(d.refs.len() + d.chunks.len());
+                for r in &d.refs {
+                    if let Some(Some(data)) = bytes.next() {
+                        chunks.push(StoredChunk {
+                            min_t: r.min_t,
+                            max_t: r.max_t(),
+                            data,
+                        });
+                    }
+                }
+                chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
+                    min_t: c.min_t,
+                    max_t: c.max_t,
+                    data: c.data,
+                }));
+                HeadSeries {
+                    labels: d.labels,
+                    chunks,
+                    ooo: d.ooo,
+                }
+            })
+            .collect())
+    }
+
     pub(crate) fn full_checkpoint_locked(&self) -> Result<()> {
         let mut m = MaintState {
             last_checkpoint: Instant::now(),
@@ -740,6 +956,16 @@ impl Tsdb {
         self.checkpoint(&mut m, false)?;
         Ok(())
     }
+}
+
+/// A chunk's bytes, shared.
+pub(crate) type ChunkBytes = std::sync::Arc<[u8]>;
+
+/// One head series as a reader sees it: chunks in memory and read from head chunk files.
+pub(crate) struct HeadSeries {
+    pub(crate) labels: Labels,
+    pub(crate) chunks: Vec<StoredChunk>,
+    pub(crate) ooo: Vec<sightline_model::Sample>,
 }
 
 /// The appender: buffers a batch, writes it to the WAL and applies it to the head on commit.
@@ -779,7 +1005,7 @@ impl Appender for TsdbAppender<'_> {
         v: f64,
     ) -> sightline_storage_api::Result<SeriesRef> {
         let db = self.db;
-        let (id, head_last, ooo_min) = {
+        let (id, head_last, ooo_min, min_valid) = {
             let h = db.head.read();
             if self.epoch.is_none() {
                 self.epoch = Some(h.gc_epoch);
@@ -802,7 +1028,7 @@ impl Appender for TsdbAppender<'_> {
                     if !logged {
                         self.unlogged.push(id);
                     }
-                    (id, last, h.ooo_min_t())
+                    (id, last, h.ooo_min_t(), h.min_valid_t)
                 }
                 None => {
                     drop(h);
@@ -813,11 +1039,15 @@ impl Appender for TsdbAppender<'_> {
                         inc(&db.counters.series_created, 1);
                     }
                     self.unlogged.push(id);
-                    (id, h.last(id).flatten(), h.ooo_min_t())
+                    (id, h.last(id).flatten(), h.ooo_min_t(), h.min_valid_t)
                 }
             }
         };
-        match check_order(head_last, t, v, ooo_min) {
+        match check_order(head_last, t, v, ooo_min, min_valid) {
+            Err(Reject::OutOfBounds) => {
+                inc(&db.counters.out_of_bounds, 1);
+                Err(sightline_storage_api::Error::OutOfBounds)
+            }
             Err(Reject::OutOfOrder) => {
                 inc(&db.counters.out_of_order, 1);
                 Err(sightline_storage_api::Error::OutOfOrderSample)
@@ -890,6 +1120,7 @@ impl Appender for TsdbAppender<'_> {
         inc(&c.samples_appended, st.appended);
         inc(&c.out_of_order, st.out_of_order);
         inc(&c.duplicates, st.duplicates);
+        inc(&c.out_of_bounds, st.out_of_bounds);
         inc(&c.ooo_accepted, st.ooo_accepted);
         inc(&c.chunks_created, st.chunks_cut);
         Ok(())
@@ -914,5 +1145,165 @@ impl Queryable for Tsdb {
             max_t,
             tombstones,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_model::{Labels, Matcher};
+
+    fn all(db: &Tsdb) -> Vec<(Labels, Vec<(i64, u64)>)> {
+        let q = db.querier(i64::MIN, i64::MAX).unwrap();
+        q.select(true, None, &[Matcher::equal("__name__", "m")])
+            .unwrap()
+            .into_iter()
+            .map(|mut s| {
+                let v = s
+                    .samples
+                    .collect_all()
+                    .into_iter()
+                    .map(|x| (x.t, x.v.to_bits()))
+                    .collect();
+                (s.labels, v)
+            })
+            .collect()
+    }
+
+    /// A store written before head chunk files existed has its newest data in a sled head
+    /// partition: it is read as it is, and sealed into a file once the head moves on.
+    #[test]
+    fn a_sled_head_partition_of_an_older_store_is_read_and_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = Labels::from_pairs([("__name__", "m"), ("i", "0")]);
+        let samples: Vec<sightline_model::Sample> = (0..200)
+            .map(|k| sightline_model::Sample {
+                t: k * 15_000,
+                v: k as f64,
+            })
+            .collect();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let chunks = crate::chunk::encode_chunks_best(&samples);
+            store
+                .write_head_chunks(
+                    0,
+                    7_200_000,
+                    &[PartWrite {
+                        labels: labels.clone(),
+                        id: 1,
+                        chunks,
+                    }],
+                )
+                .unwrap();
+            store.set_next_id(2).unwrap();
+            store.flush().unwrap();
+        }
+        let db = Tsdb::open(TsdbOptions {
+            checkpoint_interval: Duration::ZERO,
+            ..TsdbOptions::new(dir.path())
+        })
+        .unwrap();
+        let want: Vec<(i64, u64)> = samples.iter().map(|s| (s.t, s.v.to_bits())).collect();
+        assert_eq!(all(&db), vec![(labels.clone(), want.clone())]);
+        assert!(db.store.partitions().iter().any(|p| !p.is_file()));
+        // Newer samples through the head; the tree becomes a file once the head is past it.
+        let mut a = db.appender();
+        for k in 0..4 {
+            let t = 14_400_000 + k * 15_000;
+            a.append(None, &labels, t, 1.0).unwrap();
+        }
+        a.commit().unwrap();
+        db.run_maintenance_once().unwrap();
+        assert!(db.store.partitions().iter().all(|p| p.is_file()));
+        let got = all(&db);
+        assert_eq!(got[0].1.len(), 204);
+        assert_eq!(&got[0].1[..200], &want[..]);
+    }
+
+    /// Sealing moves a partition from head chunk files into a partition file; after that
+    /// the partition takes no samples (out of bounds), a restart keeps everything exactly
+    /// once, and the sealed head chunk files are deleted.
+    #[test]
+    fn sealing_restart_and_out_of_bounds() {
+        // With a checkpoint in every maintenance pass, and with none at all (the WAL
+        // then replays everything and what was sealed must not come back twice).
+        sealing_restart(Duration::ZERO);
+        sealing_restart(Duration::from_secs(3600));
+    }
+
+    fn sealing_restart(checkpoint_interval: Duration) {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = TsdbOptions {
+            checkpoint_interval,
+            wal_fsync: FsyncPolicy::Never,
+            ..TsdbOptions::new(dir.path())
+        };
+        let db = Tsdb::open(opts.clone()).unwrap();
+        let series: Vec<Labels> = (0..5)
+            .map(|i| Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())]))
+            .collect();
+        let mut refs = vec![None; series.len()];
+        // 3.5 hours at 15 s, maintenance every simulated 20 minutes.
+        for k in 0..840i64 {
+            let mut a = db.appender();
+            for (i, l) in series.iter().enumerate() {
+                refs[i] = Some(
+                    a.append(refs[i], l, k * 15_000, (k * 7 + i as i64) as f64)
+                        .unwrap(),
+                );
+            }
+            a.commit().unwrap();
+            if k % 80 == 79 {
+                db.run_maintenance_once().unwrap();
+            }
+        }
+        db.run_maintenance_once().unwrap();
+        let m = db.metrics();
+        assert_eq!(m.head_seals_total, 1, "{m:?}");
+        assert_eq!(
+            db.store
+                .partitions()
+                .iter()
+                .map(|p| (p.min_t, p.max_t, p.is_file()))
+                .collect::<Vec<_>>(),
+            vec![(0, 7_200_000, true)]
+        );
+        assert!(m.chunks_persisted_total > 0);
+        let before = all(&db);
+        assert_eq!(before.len(), 5);
+        assert!(before.iter().all(|(_, s)| s.len() == 840));
+        // The sealed partition takes no more samples, not even for a new series.
+        let mut a = db.appender();
+        let err = a
+            .append(
+                None,
+                &Labels::from_pairs([("__name__", "m"), ("i", "new")]),
+                1_000,
+                1.0,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, sightline_storage_api::Error::OutOfBounds),
+            "{err}"
+        );
+        a.commit().unwrap();
+        assert_eq!(db.metrics().out_of_bound_samples_total, 1);
+        // Only files holding unsealed chunks are left.
+        let files = db.head_chunks.num_files();
+        assert!(files <= 2, "{files}");
+        // Restart without a clean shutdown (the WAL and the checkpoint's mark decide).
+        drop(db);
+        let db = Tsdb::open(opts.clone()).unwrap();
+        assert!(
+            db.open_report().corruptions.is_empty(),
+            "{:?}",
+            db.open_report()
+        );
+        assert_eq!(all(&db), before);
+        // And once more after a clean one.
+        db.close().unwrap();
+        let db = Tsdb::open(opts).unwrap();
+        assert_eq!(all(&db), before);
     }
 }

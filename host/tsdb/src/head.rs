@@ -2,8 +2,9 @@
 //! label sets and an inverted postings index.
 //!
 //! Memory layout is chosen for millions of series: a series is a small struct holding its
-//! label set as symbol ids (`u32` pairs into one shared string table), one open chunk encoder
-//! and the closed chunks that maintenance has not yet written to sled. Series are found by
+//! label set as symbol ids (`u32` pairs into one shared string table), one open chunk encoder,
+//! the closed chunks that maintenance has not yet appended to a head chunk file, and 24-byte
+//! references to those it has (`headchunks`), until their partition is sealed. Series are found by
 //! id (the [`SeriesRef`](sightline_model::SeriesRef) handed to appenders) without hashing
 //! labels, or by the labels' stable hash.
 
@@ -15,6 +16,7 @@ use sightline_model::{Label, Labels, Sample, TimestampMs};
 
 use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
+use crate::headchunks::ChunkRef;
 use crate::postings::{Postings, PostingsSource};
 
 /// A hasher for keys that are already well distributed or sequential (series ids, label hashes).
@@ -88,6 +90,8 @@ pub(crate) struct MemSeries {
     labels: Box<[(u32, u32)]>,
     open: XorAppender,
     closed: Vec<ClosedChunk>,
+    /// Closed chunks in head chunk files, oldest first.
+    refs: Vec<ChunkRef>,
     /// Out-of-order samples accepted inside the window, sorted by time.
     ooo: Vec<Sample>,
     last_t: TimestampMs,
@@ -100,6 +104,9 @@ pub(crate) struct MemSeries {
 pub(crate) enum Reject {
     OutOfOrder,
     Duplicate,
+    /// Older than the sealed watermark: its partition is already a file (Prometheus'
+    /// "out of bounds").
+    OutOfBounds,
 }
 
 /// The outcome of the ordering rules for one sample.
@@ -111,13 +118,18 @@ pub(crate) enum Verdict {
     Identical,
 }
 
-/// Applies Prometheus' ordering rules against the newest sample `(last_t, last_v)`.
+/// Applies Prometheus' ordering rules against the newest sample `(last_t, last_v)` and the
+/// head's lower bound `min_valid_t`.
 pub(crate) fn check_order(
     last: Option<(TimestampMs, u64)>,
     t: TimestampMs,
     v: f64,
     ooo_min_t: Option<TimestampMs>,
+    min_valid_t: TimestampMs,
 ) -> std::result::Result<Verdict, Reject> {
+    if t < min_valid_t {
+        return Err(Reject::OutOfBounds);
+    }
     let Some((lt, lv)) = last else {
         return Ok(Verdict::InOrder);
     };
@@ -142,6 +154,8 @@ pub(crate) fn check_order(
 pub(crate) struct SeriesData {
     pub(crate) labels: Labels,
     pub(crate) chunks: Vec<ClosedChunk>,
+    /// Chunks to read from head chunk files.
+    pub(crate) refs: Vec<ChunkRef>,
     pub(crate) ooo: Vec<Sample>,
 }
 
@@ -163,6 +177,7 @@ pub(crate) struct ApplyStats {
     pub(crate) out_of_order: u64,
     pub(crate) duplicates: u64,
     pub(crate) ooo_accepted: u64,
+    pub(crate) out_of_bounds: u64,
     pub(crate) chunks_cut: u64,
 }
 
@@ -179,6 +194,9 @@ pub(crate) struct HeadInner {
     pub(crate) gc_epoch: u64,
     pub(crate) min_t: TimestampMs,
     pub(crate) max_t: TimestampMs,
+    /// Samples older than this are rejected: everything before it is sealed in partition
+    /// files (the sealed watermark).
+    pub(crate) min_valid_t: TimestampMs,
     partition_ms: i64,
     ooo_window_ms: i64,
 }
@@ -201,6 +219,7 @@ impl HeadInner {
             gc_epoch: 0,
             min_t: i64::MAX,
             max_t: i64::MIN,
+            min_valid_t: i64::MIN,
             partition_ms,
             ooo_window_ms,
         }
@@ -297,6 +316,7 @@ impl HeadInner {
                 labels: syms.into_boxed_slice(),
                 open: XorAppender::new(),
                 closed: Vec::new(),
+                refs: Vec::new(),
                 ooo: Vec::new(),
                 last_t: i64::MIN,
                 last_v: 0,
@@ -350,13 +370,15 @@ impl HeadInner {
     pub(crate) fn apply(&mut self, id: u64, t: TimestampMs, v: f64, st: &mut ApplyStats) {
         let ooo_min = self.ooo_min_t();
         let partition_ms = self.partition_ms;
+        let min_valid = self.min_valid_t;
         let Some(s) = self.series.get_mut(&id) else {
             return;
         };
         let last = (s.last_t != i64::MIN).then_some((s.last_t, s.last_v));
-        match check_order(last, t, v, ooo_min) {
+        match check_order(last, t, v, ooo_min, min_valid) {
             Err(Reject::OutOfOrder) => st.out_of_order += 1,
             Err(Reject::Duplicate) => st.duplicates += 1,
+            Err(Reject::OutOfBounds) => st.out_of_bounds += 1,
             Ok(Verdict::Identical) => {}
             Ok(Verdict::OutOfOrderAccepted) => match s.ooo.binary_search_by(|x| x.t.cmp(&t)) {
                 Ok(i) => {
@@ -428,12 +450,19 @@ impl HeadInner {
                 .filter(|x| x.t >= min_t && x.t <= max_t)
                 .copied()
                 .collect();
-            if chunks.is_empty() && ooo.is_empty() {
+            let refs: Vec<ChunkRef> = s
+                .refs
+                .iter()
+                .filter(|r| r.max_t() >= min_t && r.min_t <= max_t)
+                .copied()
+                .collect();
+            if chunks.is_empty() && ooo.is_empty() && refs.is_empty() {
                 continue;
             }
             out.push(SeriesData {
                 labels: self.build_labels(s),
                 chunks,
+                refs,
                 ooo,
             });
         }
@@ -448,23 +477,95 @@ impl HeadInner {
             .collect()
     }
 
-    /// The closed chunks waiting for persistence, with the series labels.
-    pub(crate) fn closed_chunks(&self) -> Vec<(u64, Labels, Vec<ClosedChunk>)> {
+    /// The closed chunks waiting for a head chunk file, by series (cheap clones).
+    pub(crate) fn closed_chunks(&self) -> Vec<(u64, Vec<ClosedChunk>)> {
         self.series
             .iter()
             .filter(|(_, s)| !s.closed.is_empty())
-            .map(|(id, s)| (*id, self.build_labels(s), s.closed.clone()))
+            .map(|(id, s)| (*id, s.closed.clone()))
             .collect()
     }
 
-    /// Drops the first `n` closed chunks of each listed series (after they were persisted).
-    pub(crate) fn drop_persisted(&mut self, done: &[(u64, usize)]) {
+    /// Replaces the first closed chunks of each listed series by the references of their
+    /// persisted copies (`refs` in the order [`HeadInner::closed_chunks`] listed them).
+    pub(crate) fn attach_persisted(&mut self, done: &[(u64, usize)], refs: &[ChunkRef]) {
+        let mut at = 0;
         for (id, n) in done {
+            let mine = &refs[at..at + n];
+            at += n;
             if let Some(s) = self.series.get_mut(id) {
-                let n = (*n).min(s.closed.len());
-                s.closed.drain(..n);
+                // Only what is still there is replaced (a deletion may have rewritten it).
+                let k = s
+                    .closed
+                    .iter()
+                    .zip(mine)
+                    .take_while(|(c, r)| c.min_t == r.min_t && c.max_t == r.max_t())
+                    .count();
+                s.closed.drain(..k);
                 s.closed.shrink_to_fit();
+                add_refs(&mut s.refs, &mine[..k]);
             }
+        }
+    }
+
+    /// Attaches references found in head chunk files on open; false if the series is
+    /// unknown.
+    pub(crate) fn attach_refs(&mut self, id: u64, refs: &[ChunkRef]) -> bool {
+        let Some(s) = self.series.get_mut(&id) else {
+            return false;
+        };
+        add_refs(&mut s.refs, refs);
+        for r in refs {
+            self.min_t = self.min_t.min(r.min_t);
+            self.max_t = self.max_t.max(r.max_t());
+        }
+        true
+    }
+
+    /// Every series with persisted chunks starting before `end`, with those chunks.
+    pub(crate) fn refs_before(&self, end: TimestampMs) -> Vec<(Labels, Vec<ChunkRef>)> {
+        self.series
+            .values()
+            .filter(|s| s.refs.first().is_some_and(|r| r.min_t < end))
+            .map(|s| {
+                let refs = s.refs.iter().filter(|r| r.min_t < end).copied().collect();
+                (self.build_labels(s), refs)
+            })
+            .collect()
+    }
+
+    /// The chunk references of series `ids` (those that have any).
+    pub(crate) fn refs_of(&self, ids: &[u64]) -> Vec<(u64, Vec<ChunkRef>)> {
+        ids.iter()
+            .filter_map(|id| {
+                let s = self.series.get(id)?;
+                (!s.refs.is_empty()).then(|| (*id, s.refs.clone()))
+            })
+            .collect()
+    }
+
+    /// Forgets persisted chunks starting before `end` (their partition was sealed).
+    pub(crate) fn drop_refs_before(&mut self, end: TimestampMs) {
+        for s in self.series.values_mut() {
+            if s.refs.first().is_some_and(|r| r.min_t < end) {
+                s.refs.retain(|r| r.min_t >= end);
+                s.refs.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Drops in-memory data before `t` (on open: it was sealed after the checkpoint that
+    /// restored it, or arrives again from the WAL).
+    pub(crate) fn drop_before(&mut self, t: TimestampMs) {
+        if t == i64::MIN {
+            return;
+        }
+        for s in self.series.values_mut() {
+            s.closed.retain(|c| c.max_t >= t);
+            if !s.open.is_empty() && s.open.max_t() < t {
+                s.open = XorAppender::new();
+            }
+            s.ooo.retain(|x| x.t >= t);
         }
     }
 
@@ -554,10 +655,10 @@ impl HeadInner {
                     data: Arc::from(full.into_bytes()),
                 });
             }
-            if !s.ooo.is_empty()
-                && only_before.is_none_or(|b| s.ooo.last().is_some_and(|x| x.t < b))
-            {
-                let ooo = std::mem::take(&mut s.ooo);
+            // Out-of-order samples before the bound are closed, later ones stay.
+            let n = only_before.map_or(s.ooo.len(), |b| s.ooo.partition_point(|x| x.t < b));
+            if n > 0 {
+                let ooo: Vec<Sample> = s.ooo.drain(..n).collect();
                 for c in encode_partitioned(&ooo, partition_ms) {
                     let a = XorAppender::from_chunk(&c).unwrap_or_default();
                     s.closed.push(ClosedChunk {
@@ -575,8 +676,11 @@ impl HeadInner {
     pub(crate) fn gc(&mut self, cutoff: TimestampMs) -> Vec<u64> {
         let mut victims = Vec::new();
         for (id, s) in self.series.iter_mut() {
-            let idle =
-                s.open.is_empty() && s.closed.is_empty() && s.ooo.is_empty() && s.last_t < cutoff;
+            let idle = s.open.is_empty()
+                && s.closed.is_empty()
+                && s.refs.is_empty()
+                && s.ooo.is_empty()
+                && s.last_t < cutoff;
             if !idle {
                 continue;
             }
@@ -647,6 +751,10 @@ impl HeadInner {
                 lo = lo.min(c.min_t);
                 hi = hi.max(c.max_t);
             }
+            if let (Some(a), Some(b)) = (s.refs.first(), s.refs.last()) {
+                lo = lo.min(a.min_t);
+                hi = hi.max(b.max_t());
+            }
             if !s.open.is_empty() {
                 lo = lo.min(s.open.min_t());
                 hi = hi.max(s.open.max_t());
@@ -662,17 +770,22 @@ impl HeadInner {
     }
 
     /// Rewrites the data of series `ids`, dropping samples for which `deleted(t)` holds.
+    /// `persisted` holds the samples of each series' chunk references (read by the caller);
+    /// a rewritten series keeps all its data in memory and loses its references. Returns
+    /// the series whose references were dropped (their file records are void now).
     pub(crate) fn delete_samples(
         &mut self,
         ids: &[u64],
         deleted: &dyn Fn(u64, TimestampMs) -> bool,
-    ) -> Result<()> {
+        persisted: &IdMap<Vec<Sample>>,
+    ) -> Result<Vec<u64>> {
         let partition_ms = self.partition_ms;
+        let mut reset = Vec::new();
         for id in ids {
             let Some(s) = self.series.get_mut(id) else {
                 continue;
             };
-            let mut all = Vec::new();
+            let mut all = persisted.get(id).cloned().unwrap_or_default();
             for c in &s.closed {
                 all.extend(crate::chunk::decode_all(&c.data)?);
             }
@@ -683,6 +796,12 @@ impl HeadInner {
             if all.len() + s.ooo.len() == before {
                 continue;
             }
+            if !s.refs.is_empty() {
+                s.refs = Vec::new();
+                reset.push(*id);
+            }
+            all.sort_by_key(|x| x.t);
+            all.dedup_by_key(|x| x.t);
             let mut chunks = encode_partitioned(&all, partition_ms);
             let open_bytes = chunks.pop();
             s.closed = chunks
@@ -701,14 +820,14 @@ impl HeadInner {
                 None => XorAppender::new(),
             };
         }
-        Ok(())
+        Ok(reset)
     }
 
     /// Number of chunks held (open ones included).
     pub(crate) fn num_chunks(&self) -> usize {
         self.series
             .values()
-            .map(|s| s.closed.len() + usize::from(!s.open.is_empty()))
+            .map(|s| s.closed.len() + s.refs.len() + usize::from(!s.open.is_empty()))
             .sum()
     }
 
@@ -722,6 +841,7 @@ impl HeadInner {
                     + s.labels.len() * 8
                     + s.open.heap_bytes()
                     + s.closed.iter().map(|c| c.data.len() + 40).sum::<usize>()
+                    + s.refs.capacity() * std::mem::size_of::<ChunkRef>()
                     + s.ooo.capacity() * 16
             })
             .sum::<usize>()
@@ -758,6 +878,14 @@ fn encode_partitioned(samples: &[Sample], partition_ms: i64) -> Vec<Vec<u8>> {
         start = end;
     }
     out
+}
+
+/// Adds references keeping them in time order (they nearly always come in order).
+fn add_refs(v: &mut Vec<ChunkRef>, new: &[ChunkRef]) {
+    v.extend_from_slice(new);
+    if v.windows(2).any(|w| w[1].min_t < w[0].min_t) {
+        v.sort_by_key(|r| r.min_t);
+    }
 }
 
 fn insert_sorted(v: &mut Vec<u64>, id: u64) {
@@ -848,11 +976,14 @@ mod tests {
         ];
         for (last, t, v, ooo, want) in cases {
             assert_eq!(
-                check_order(*last, *t, *v, *ooo),
+                check_order(*last, *t, *v, *ooo, i64::MIN),
                 *want,
                 "last={last:?} t={t}"
             );
         }
+        // Below the sealed watermark nothing is accepted, not even a new series' first sample.
+        assert_eq!(check_order(None, 5, 1.0, None, 6), Err(Reject::OutOfBounds));
+        assert_eq!(check_order(None, 6, 1.0, None, 6), Ok(Verdict::InOrder));
     }
 
     #[test]
@@ -874,6 +1005,32 @@ mod tests {
 
     fn lbl(pairs: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn series_with_chunk_references_survive_gc_until_sealed() {
+        let mut h = HeadInner::new(7_200_000, 0);
+        let a = lbl(&[("__name__", "up")]);
+        let id = h.create(None, a.stable_hash(), &a);
+        let mut st = ApplyStats::default();
+        for i in 0..10 {
+            h.apply(id, i * 1000, i as f64, &mut st);
+        }
+        h.close_all_chunks(None);
+        let closed = h.closed_chunks();
+        let c = &closed[0].1[0];
+        let r = ChunkRef {
+            pos: 0,
+            min_t: c.min_t,
+            dur: (c.max_t - c.min_t) as u32,
+            len: c.data.len() as u32,
+        };
+        h.attach_persisted(&[(id, 1)], &[r]);
+        assert_eq!(h.num_chunks(), 1);
+        assert!(h.gc(i64::MAX).is_empty(), "a series with references stays");
+        assert_eq!(h.refs_before(10_000).len(), 1);
+        h.drop_refs_before(10_000);
+        assert_eq!(h.gc(i64::MAX), vec![id]);
     }
 
     #[test]
@@ -901,13 +1058,39 @@ mod tests {
         assert_eq!(data[0].labels, a);
         let closed = h.closed_chunks();
         assert_eq!(closed.len(), 1);
-        h.drop_persisted(&[(id, 2)]);
+        let refs: Vec<ChunkRef> = closed[0]
+            .1
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChunkRef {
+                pos: i as u64,
+                min_t: c.min_t,
+                dur: (c.max_t - c.min_t) as u32,
+                len: c.data.len() as u32,
+            })
+            .collect();
+        h.attach_persisted(&[(id, 2)], &refs);
         assert!(h.closed_chunks().is_empty());
+        let data = h.series_data(&[id], 0, i64::MAX);
+        assert_eq!((data[0].chunks.len(), data[0].refs.len()), (1, 2));
+        h.drop_refs_before(i64::MAX);
         // Chunks cut at partition boundaries.
         h.apply(id, 7_200_000, 1.0, &mut st);
         assert_eq!(st.chunks_cut, 3);
         h.close_all_chunks(None);
-        h.drop_persisted(&[(id, 10)]);
+        let closed = h.closed_chunks();
+        let refs: Vec<ChunkRef> = closed[0]
+            .1
+            .iter()
+            .map(|c| ChunkRef {
+                pos: 0,
+                min_t: c.min_t,
+                dur: (c.max_t - c.min_t) as u32,
+                len: c.data.len() as u32,
+            })
+            .collect();
+        h.attach_persisted(&[(id, refs.len())], &refs);
+        h.drop_refs_before(i64::MAX);
         let gone = h.gc(i64::MAX);
         assert_eq!(gone, vec![id]);
         assert_eq!(

@@ -36,6 +36,7 @@ mod db;
 mod enc;
 mod error;
 mod head;
+mod headchunks;
 mod import;
 mod partfile;
 mod postings;
@@ -109,6 +110,12 @@ pub mod bench_support {
             Ok(())
         });
         n
+    }
+
+    /// Parses a head chunk file body (after its magic) with every record checksum fixed
+    /// up; returns the records decoded. Errors are values, never panics (for fuzzing).
+    pub fn parse_head_chunk_records(data: &[u8]) -> usize {
+        crate::headchunks::parse_fixed_up(data)
     }
 
     /// CRC-32C as the WAL and partition files use it.

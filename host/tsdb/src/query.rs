@@ -174,25 +174,15 @@ impl TsdbQuerier<'_> {
     /// The head's series alone (the range touches no partition): label sets are unique in
     /// the head, so no merge map is built.
     fn collect_head(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
-        let head = self.db.head.read();
-        let ids = postings::select(&*head, matchers)?;
-        Ok(head
-            .series_data(&ids, self.min_t, self.max_t)
+        Ok(self
+            .db
+            .head_data(|h| postings::select(h, matchers), self.min_t, self.max_t)?
             .into_iter()
             .map(|d| {
-                let chunks = d
-                    .chunks
-                    .into_iter()
-                    .map(|c| StoredChunk {
-                        min_t: c.min_t,
-                        max_t: c.max_t,
-                        data: c.data,
-                    })
-                    .collect();
                 (
                     d.labels,
                     Collected {
-                        chunks,
+                        chunks: d.chunks,
                         extra: d.ooo,
                     },
                 )
@@ -204,10 +194,10 @@ impl TsdbQuerier<'_> {
     /// (then compared), not by hashing whole label sets in a `HashMap<Labels, _>`.
     fn collect(
         &self,
+        mut out: Vec<(Labels, Collected)>,
         matchers: &[Matcher],
         parts: &[Partition],
     ) -> Result<Vec<(Labels, Collected)>> {
-        let mut out = self.collect_head(matchers)?;
         let mut first: IdMap<usize> = IdMap::default();
         // Indices whose hash was already taken by another label set (hash collisions).
         let mut collided: Vec<usize> = Vec::new();
@@ -276,11 +266,16 @@ impl Querier for TsdbQuerier<'_> {
         _hints: Option<&SelectHints>,
         matchers: &[Matcher],
     ) -> sightline_storage_api::Result<Vec<Series>> {
+        // The head first, then the partition list: sealing publishes a partition before it
+        // drops the head's references to the same chunks, so in this order a partition
+        // sealed meanwhile is seen in one place or the other (or both, merged), never in
+        // neither.
+        let head = self.collect_head(matchers)?;
         let parts = self.overlapping_partitions();
         let collected = if parts.is_empty() {
-            self.collect_head(matchers)?
+            head
         } else {
-            self.collect(matchers, &parts)?
+            self.collect(head, matchers, &parts)?
         };
         let mut out: Vec<Series> = Vec::with_capacity(collected.len());
         for (labels, c) in collected {

@@ -1,7 +1,8 @@
-//! Persistence: time partitions, each either a sled tree holding series, postings and
-//! chunks (partitions the head writes into while they are current) or an immutable
-//! partition file (sealed by compaction, import or a snapshot; see `partfile`); a sled meta
-//! tree with the partition registry and tombstones.
+//! Persistence: time partitions, each an immutable partition file (sealed from the head,
+//! or written by compaction, import or a snapshot; see `partfile`) or, in stores written
+//! before head chunk files existed, a sled tree holding series, postings and chunks (still
+//! read, and rewritten into a file by the next compaction); a sled meta tree with the
+//! partition registry, the sealed watermark and tombstones.
 //! The byte layout is specified in `docs/format.md`.
 //!
 //! Invariant: this is the only module that names sled, and no sled type leaves the crate.
@@ -14,13 +15,16 @@ use parking_lot::RwLock;
 use sightline_model::{Labels, Matcher, Sample, TimestampMs};
 
 use crate::chunk;
-use crate::enc::{put_labels, put_uvarint, put_varint, Dec};
+#[cfg(test)]
+use crate::enc::put_labels;
+use crate::enc::{put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
 use crate::partfile::{self, PartFile, SeriesWrite};
 use crate::postings::{self, Postings, PostingsSource};
 use crate::wal::{decode_matchers, encode_matchers, Tombstone};
 
-/// Partition written by head flushes (may still grow).
+/// Partition the head wrote into before head chunk files existed (older stores).
+#[cfg(test)]
 pub(crate) const KIND_HEAD: u8 = 0;
 /// Partition produced by compaction or import before partition files existed (immutable,
 /// a sled tree; still read, rewritten into a file by the next compaction).
@@ -32,6 +36,7 @@ pub(crate) const KIND_FILE: u8 = 2;
 const META_NEXT_ID: &[u8] = b"next_id";
 const META_GEN: &[u8] = b"gen_seq";
 const META_TOMB_SEQ: &[u8] = b"tomb_seq";
+const META_SEALED: &[u8] = b"sealed_before";
 const META_PART: u8 = b'P';
 const META_TOMB: u8 = b'T';
 
@@ -139,6 +144,7 @@ fn chunk_key(id: u64, min_t: TimestampMs) -> [u8; 17] {
     k
 }
 
+#[cfg(test)]
 fn encode_postings(ids: &[u64]) -> Vec<u8> {
     let mut b = Vec::with_capacity(ids.len() * 2 + 4);
     put_uvarint(&mut b, ids.len() as u64);
@@ -393,6 +399,15 @@ impl Store {
         self.meta_u64(META_NEXT_ID)
     }
 
+    /// The sealed watermark: all head data before it is in partition files
+    /// (`i64::MIN` until the first seal).
+    pub(crate) fn sealed_before(&self) -> Result<TimestampMs> {
+        Ok(match self.meta.get(META_SEALED)? {
+            Some(v) => ts_from_key(&v)?,
+            None => i64::MIN,
+        })
+    }
+
     pub(crate) fn set_next_id(&self, id: u64) -> Result<()> {
         self.meta.insert(META_NEXT_ID, &id.to_be_bytes())?;
         Ok(())
@@ -411,7 +426,9 @@ impl Store {
 
     // ---- Partitions ----
 
-    /// The head-writable partition for `[min_t, max_t)`, created and registered if needed.
+    /// The head-writable partition for `[min_t, max_t)`, created and registered if needed
+    /// (only tests still write head trees, to check that older stores are read).
+    #[cfg(test)]
     fn head_partition(&self, min_t: TimestampMs, max_t: TimestampMs) -> Result<Partition> {
         if let Some(p) = self
             .parts
@@ -444,12 +461,15 @@ impl Store {
         Ok(p)
     }
 
+    #[cfg(test)]
     fn register(&self, p: &Partition) -> Result<()> {
         self.meta.insert(p.key(), registry_value(p))?;
         Ok(())
     }
 
-    /// Writes series with their chunks into the head partition `[min_t, max_t)`.
+    /// Writes series with their chunks into the head partition `[min_t, max_t)`, as
+    /// stores before head chunk files did.
+    #[cfg(test)]
     pub(crate) fn write_head_chunks(
         &self,
         min_t: TimestampMs,
@@ -504,7 +524,21 @@ impl Store {
     /// If the registry cannot be written, `new` is discarded (nothing of it stays behind);
     /// once it is written, `new` is published even if a later step fails.
     pub(crate) fn publish(&self, new: Vec<Partition>, old: &[Partition]) -> Result<()> {
+        self.publish_sealing(new, old, None)
+    }
+
+    /// [`Store::publish`], also raising the sealed watermark to `sealed_before` in the same
+    /// atomic registry write.
+    pub(crate) fn publish_sealing(
+        &self,
+        new: Vec<Partition>,
+        old: &[Partition],
+        sealed_before: Option<TimestampMs>,
+    ) -> Result<()> {
         let mut batch = sled::Batch::default();
+        if let Some(t) = sealed_before {
+            batch.insert(META_SEALED, &ts_key(t));
+        }
         for p in &new {
             batch.insert(p.key(), registry_value(p));
         }
@@ -905,6 +939,7 @@ fn read_tree_chunks(
 const BATCH_ENTRIES: usize = 500;
 
 /// Writes series, postings and chunks into `tree`; returns the bytes written.
+#[cfg(test)]
 ///
 /// Crash ordering: postings of new series are written first (one batch), then series and
 /// chunks. A crash in between leaves postings naming ids without a series key, which

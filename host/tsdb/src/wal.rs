@@ -45,6 +45,7 @@ const REC_SERIES: u8 = 1;
 const REC_SAMPLES: u8 = 2;
 const REC_TOMBSTONE: u8 = 3;
 const REC_STATE: u8 = 4;
+const REC_HEAD_CHUNKS_MARK: u8 = 5;
 /// Type-byte flag: the payload is snappy-compressed (raw format), as Prometheus compresses
 /// its WAL. Records without it are read as before, so older WALs stay readable.
 const COMPRESSED: u8 = 0x80;
@@ -70,6 +71,8 @@ pub(crate) enum Record {
     Tombstone(Tombstone),
     /// A head series' full state (checkpoint files only).
     State(SeriesSnapshot),
+    /// How far the head chunk files are covered by this checkpoint (checkpoint files only).
+    HeadChunksMark(crate::headchunks::Mark),
 }
 
 /// Frames a record whose payload `body` writes; with `compress`, the payload is stored
@@ -191,6 +194,13 @@ pub(crate) fn encode_state(buf: &mut Vec<u8>, s: &SeriesSnapshot) {
     });
 }
 
+pub(crate) fn encode_head_chunks_mark(buf: &mut Vec<u8>, m: crate::headchunks::Mark) {
+    frame(buf, REC_HEAD_CHUNKS_MARK, |b| {
+        put_uvarint(b, u64::from(m.seq));
+        put_uvarint(b, m.offset);
+    });
+}
+
 pub(crate) fn encode_matchers(b: &mut Vec<u8>, ms: &[Matcher]) {
     put_uvarint(b, ms.len() as u64);
     for m in ms {
@@ -298,6 +308,14 @@ fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
                 ooo,
                 last_t,
                 last_v,
+            }))
+        }
+        REC_HEAD_CHUNKS_MARK => {
+            let seq = u32::try_from(d.uvarint()?)
+                .map_err(|_| Error::Corrupt("head chunk file number out of range".into()))?;
+            Ok(Record::HeadChunksMark(crate::headchunks::Mark {
+                seq,
+                offset: d.uvarint()?,
             }))
         }
         x => Err(Error::Corrupt(format!("unknown record type {x}"))),
@@ -497,6 +515,11 @@ impl CheckpointWriter {
             buf: Vec::with_capacity(1 << 20),
             bytes: 0,
         })
+    }
+
+    pub(crate) fn add_mark(&mut self, m: crate::headchunks::Mark) -> Result<()> {
+        encode_head_chunks_mark(&mut self.buf, m);
+        Ok(())
     }
 
     pub(crate) fn add(&mut self, s: &SeriesSnapshot) -> Result<()> {
@@ -718,7 +741,9 @@ mod tests {
                     assert_eq!((t.seq, t.min_t, t.max_t), (3, -5, 9));
                     tombs += 1
                 }
-                Record::State(_) => panic!("no state records in segments"),
+                Record::State(_) | Record::HeadChunksMark(_) => {
+                    panic!("no checkpoint records in segments")
+                }
             }
             Ok(())
         })
