@@ -132,7 +132,7 @@ fn main() {
         m.storage_bytes - m.wal_bytes,
         m.wal_bytes
     );
-    println!("storage bytes (sled files + WAL): {} ({:.2} bytes/sample incl. sled overhead and head checkpoint)", m.storage_bytes, m.storage_bytes as f64 / samples);
+    println!("storage bytes (sled, partition files, head chunk files, WAL): {} ({:.2} bytes/sample incl. head checkpoint)", m.storage_bytes, m.storage_bytes as f64 / samples);
     drop(db);
     // Reopen: checkpoint load (no WAL after flush).
     let o0 = Instant::now();

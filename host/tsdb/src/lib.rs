@@ -1,9 +1,10 @@
 //! sightline-tsdb: the time-series store under scrape, PromQL, rules and remote write.
 //!
 //! It owns the write-ahead log, the in-memory head (interned label sets, postings, open
-//! chunks), the Gorilla-compressed chunk format and their persistence in sled, retention,
-//! compaction, tombstones, snapshots and backfill. Other crates reach it only through
-//! `sightline_storage_api::{Appendable, Queryable}` plus the small admin surface on [`Tsdb`].
+//! chunks), the Gorilla-compressed chunk format, head chunk files, sealed partition files,
+//! the sled registry, retention, compaction, tombstones, snapshots and backfill. Other
+//! crates reach it only through `sightline_storage_api::{Appendable, Queryable}` plus the
+//! small admin surface on [`Tsdb`].
 //!
 //! Invariant: no sled type is public; sled could be replaced without touching any caller.
 //! Invariant: this crate knows nothing of HTTP, JSON, scraping or PromQL; the only parser it
@@ -17,8 +18,8 @@
 //!    for PromQL/API. A `SeriesRef` returned by `append` lets the next append skip label
 //!    hashing.
 //! 3. Call [`Tsdb::run_maintenance_once`] from a blocking task on a timer (e.g. every
-//!    minute): it persists full chunks, checkpoints and truncates the WAL when due, compacts
-//!    and applies retention.
+//!    minute): it appends full chunks to head chunk files, checkpoints and truncates the WAL
+//!    when due, seals complete partitions into files, compacts and applies retention.
 //! 4. `/metrics` renders [`Tsdb::metrics`]; `/api/v1/status/tsdb` renders [`Tsdb::stats`].
 //! 5. Admin API: [`Tsdb::delete_series`], [`Tsdb::clean_tombstones`], [`Tsdb::snapshot`].
 //! 6. On shutdown call [`Tsdb::flush`] (or [`Tsdb::close`] with ownership).

@@ -171,8 +171,8 @@ impl TsdbQuerier<'_> {
         parts
     }
 
-    /// The head's series alone (the range touches no partition): label sets are unique in
-    /// the head, so no merge map is built.
+    /// The head's series, with chunks from memory and from head chunk files. Label sets are
+    /// unique in the head, so no merge map is built when no partition overlaps.
     fn collect_head(&self, matchers: &[Matcher]) -> Result<Vec<(Labels, Collected)>> {
         Ok(self
             .db
