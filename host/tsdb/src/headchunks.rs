@@ -180,7 +180,11 @@ fn parse_record(data: &[u8], off: usize) -> std::result::Result<Option<(Rec, usi
     }
     let rec = match rest[0] {
         REC_CHUNK => {
-            if max_t < min_t || max_t - min_t > MAX_CHUNK_SPAN_MS {
+            // (Checked: a damaged min_t far below max_t must not overflow; found by fuzzing.)
+            if max_t
+                .checked_sub(min_t)
+                .is_none_or(|d| !(0..=MAX_CHUNK_SPAN_MS).contains(&d))
+            {
                 return Err(format!("chunk times {min_t}..{max_t} out of order"));
             }
             if crate::chunk::chunk_len(&rest[HEADER..HEADER + len as usize]).is_err() {
@@ -732,6 +736,23 @@ mod tests {
         // A reader of a damaged record gets None, not garbage.
         assert_eq!(hc.pin().read(&refs[1..2]), vec![None]);
         assert_eq!(fs::metadata(&path).unwrap().len(), refs[1].offset());
+    }
+
+    #[test]
+    fn damaged_headers_are_errors_not_panics() {
+        // Found by the `headchunks` fuzz target: min_t far below max_t overflowed the span
+        // check.
+        let input = [
+            1u8, 23, 0, 0, 0, 0, 0, 0, 0, 0, 0, 88, 0, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0,
+            0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(parse_fixed_up(&input), 0);
+        let mut rec = Vec::new();
+        put_record(&mut rec, REC_CHUNK, 1, i64::MIN, i64::MAX, &chunk(&[1]));
+        assert!(parse_record(&rec, 0).is_err());
+        let mut rec = Vec::new();
+        put_record(&mut rec, REC_CHUNK, 1, 5, 4, &chunk(&[1]));
+        assert!(parse_record(&rec, 0).is_err());
     }
 
     #[test]
