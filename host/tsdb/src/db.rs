@@ -440,31 +440,29 @@ impl Tsdb {
             rep.wal_segments_removed = removed_segs;
             rep.chunks_persisted += persisted;
         }
-        for _ in 0..8 {
-            match self.seal_head() {
-                Ok(true) => rep.seals += 1,
-                Ok(false) => break,
-                Err(e) => {
-                    inc(&self.counters.compaction_failures, 1);
-                    tracing::warn!(error = %e, "sealing a head partition failed");
-                    break;
-                }
-            }
-        }
-        for _ in 0..8 {
-            match self.compact_once() {
-                Ok(true) => rep.compactions += 1,
-                Ok(false) => break,
-                Err(e) => {
-                    inc(&self.counters.compaction_failures, 1);
-                    tracing::warn!(error = %e, "compaction failed");
-                    break;
-                }
-            }
-        }
+        rep.seals = self.repeat_step("sealing a head partition", || self.seal_head());
+        rep.compactions = self.repeat_step("compaction", || self.compact_once());
         rep.partitions_dropped = self.apply_retention()?;
         self.wal.lock().sync()?;
         Ok(rep)
+    }
+
+    /// Runs `step` while it has done something (at most 8 times a pass); returns how often
+    /// it did. A failure is counted and logged and ends the loop: the next pass retries.
+    fn repeat_step(&self, what: &str, mut step: impl FnMut() -> Result<bool>) -> usize {
+        let mut n = 0;
+        for _ in 0..8 {
+            match step() {
+                Ok(true) => n += 1,
+                Ok(false) => break,
+                Err(e) => {
+                    inc(&self.counters.compaction_failures, 1);
+                    tracing::warn!(error = %e, "{what} failed");
+                    break;
+                }
+            }
+        }
+        n
     }
 
     /// Appends closed head chunks to the head chunk file and keeps only references to them.

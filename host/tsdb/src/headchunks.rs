@@ -344,12 +344,7 @@ impl HeadChunks {
                 }
             }
             if cut {
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| Error::io(&path, e))?;
-                f.set_len(end as u64).map_err(|e| Error::io(&path, e))?;
-                f.sync_all().map_err(|e| Error::io(&path, e))?;
+                crate::wal::truncate_file(&path, end as u64)?;
             }
             let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
             files.0.insert(

@@ -322,6 +322,16 @@ fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
     }
 }
 
+/// Cuts the file at `path` to `len` bytes and syncs it (repairing a damaged tail).
+pub(crate) fn truncate_file(path: &Path, len: u64) -> Result<()> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.set_len(len).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
 fn segment_path(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("{n:08}"))
 }
@@ -424,12 +434,7 @@ pub(crate) fn replay(
                 reason,
             };
             tracing::warn!(error = %err, "truncating corrupt WAL tail");
-            let fh = OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(&path, e))?;
-            fh.set_len(off as u64).map_err(|e| Error::io(&path, e))?;
-            fh.sync_all().map_err(|e| Error::io(&path, e))?;
+            truncate_file(&path, off as u64)?;
             rep.corruptions.push(err);
         }
     }
