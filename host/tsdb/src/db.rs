@@ -1219,6 +1219,68 @@ mod tests {
         assert_eq!(&got[0].1[..200], &want[..]);
     }
 
+    /// Queries running while chunks are persisted, partitions sealed and head chunk files
+    /// deleted see every committed sample exactly once: the head is read before the
+    /// partition list, and files stay readable while a reader holds references into them.
+    #[test]
+    fn queries_during_sealing_see_every_sample_once() {
+        use std::sync::atomic::{AtomicBool, AtomicI64};
+        let dir = tempfile::tempdir().unwrap();
+        let db = Tsdb::open(TsdbOptions {
+            checkpoint_interval: Duration::ZERO,
+            partition_duration: Duration::from_secs(60),
+            wal_fsync: FsyncPolicy::Never,
+            ..TsdbOptions::new(dir.path())
+        })
+        .unwrap();
+        let series: Vec<Labels> = (0..20)
+            .map(|i| Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())]))
+            .collect();
+        let acked = AtomicI64::new(-1);
+        let done = AtomicBool::new(false);
+        let checks = std::thread::scope(|sc| {
+            let reader = sc.spawn(|| {
+                crate::query::test_hooks::PAUSE_US.with(|p| p.set(300));
+                let mut checks = 0u32;
+                while !done.load(Ordering::Acquire) {
+                    let k = acked.load(Ordering::Acquire);
+                    if k < 0 {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    let q = db.querier(0, k * 1000).unwrap();
+                    let got = q
+                        .select(false, None, &[Matcher::equal("__name__", "m")])
+                        .unwrap();
+                    assert_eq!(got.len(), 20, "series missing at k={k}");
+                    for mut s in got {
+                        let n = s.samples.collect_all().len() as i64;
+                        assert_eq!(n, k + 1, "{}: {n} samples at k={k}", s.labels);
+                    }
+                    checks += 1;
+                }
+                checks
+            });
+            let mut refs = vec![None; series.len()];
+            for k in 0..900i64 {
+                let mut a = db.appender();
+                for (i, l) in series.iter().enumerate() {
+                    refs[i] = Some(a.append(refs[i], l, k * 1000, k as f64).unwrap());
+                }
+                a.commit().unwrap();
+                acked.store(k, Ordering::Release);
+                if k % 25 == 24 {
+                    db.run_maintenance_once().unwrap();
+                }
+            }
+            done.store(true, Ordering::Release);
+            reader.join().unwrap()
+        });
+        let m = db.metrics();
+        assert!(m.head_seals_total >= 10, "{m:?}");
+        assert!(checks > 10, "only {checks} queries ran");
+    }
+
     /// Sealing moves a partition from head chunk files into a partition file; after that
     /// the partition takes no samples (out of bounds), a restart keeps everything exactly
     /// once, and the sealed head chunk files are deleted.

@@ -16,6 +16,25 @@ use crate::postings;
 use crate::store::{Partition, Store, StoredChunk};
 use crate::wal::Tombstone;
 
+/// Test hooks of the read path (compiled into unit tests only).
+#[cfg(test)]
+pub(crate) mod test_hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// A pause between reading the head and reading the partition list, on this thread:
+        /// it widens the window a concurrent seal has to fall into.
+        pub(crate) static PAUSE_US: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn pause_between_reads() {
+        let us = PAUSE_US.with(Cell::get);
+        if us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(us));
+        }
+    }
+}
+
 pub(crate) struct TsdbQuerier<'a> {
     pub(crate) db: &'a Tsdb,
     pub(crate) min_t: TimestampMs,
@@ -271,6 +290,8 @@ impl Querier for TsdbQuerier<'_> {
         // sealed meanwhile is seen in one place or the other (or both, merged), never in
         // neither.
         let head = self.collect_head(matchers)?;
+        #[cfg(test)]
+        test_hooks::pause_between_reads();
         let parts = self.overlapping_partitions();
         let collected = if parts.is_empty() {
             head
