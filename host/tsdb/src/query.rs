@@ -16,25 +16,6 @@ use crate::postings;
 use crate::store::{Partition, Store, StoredChunk};
 use crate::wal::Tombstone;
 
-/// Test hooks of the read path (compiled into unit tests only).
-#[cfg(test)]
-pub(crate) mod test_hooks {
-    use std::cell::Cell;
-
-    thread_local! {
-        /// A pause between reading the head and reading the partition list, on this thread:
-        /// it widens the window a concurrent seal has to fall into.
-        pub(crate) static PAUSE_US: Cell<u64> = const { Cell::new(0) };
-    }
-
-    pub(crate) fn pause_between_reads() {
-        let us = PAUSE_US.with(Cell::get);
-        if us > 0 {
-            std::thread::sleep(std::time::Duration::from_micros(us));
-        }
-    }
-}
-
 pub(crate) struct TsdbQuerier<'a> {
     pub(crate) db: &'a Tsdb,
     pub(crate) min_t: TimestampMs,
@@ -378,5 +359,24 @@ impl Querier for TsdbQuerier<'_> {
             }
         }
         Ok(set.into_iter().collect())
+    }
+}
+
+/// Test hooks of the read path (compiled into unit tests only).
+#[cfg(test)]
+pub(crate) mod test_hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// A pause between reading the head and reading the partition list, on this thread:
+        /// it widens the window a concurrent seal has to fall into.
+        pub(crate) static PAUSE_US: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn pause_between_reads() {
+        let us = PAUSE_US.with(Cell::get);
+        if us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(us));
+        }
     }
 }
