@@ -526,13 +526,17 @@ impl Tsdb {
             let h = self.head.read();
             (h.refs_before(end), self.head_chunks.pin())
         };
+        // One read pass over all of them: a persist pass wrote every series' chunk of the
+        // same minute back to back, so the reads merge into large sequential ones.
+        let all: Vec<crate::headchunks::ChunkRef> =
+            series.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+        let mut data = files.read(&all).into_iter();
         let mut writes = Vec::with_capacity(series.len());
         for (labels, refs) in series {
-            let chunks: Vec<StoredChunk> = files
-                .read(&refs)
-                .into_iter()
-                .zip(&refs)
-                .filter_map(|(data, r)| {
+            let chunks: Vec<StoredChunk> = refs
+                .iter()
+                .zip(data.by_ref())
+                .filter_map(|(r, data)| {
                     Some(StoredChunk {
                         min_t: r.min_t,
                         max_t: r.max_t(),
