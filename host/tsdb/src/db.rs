@@ -468,9 +468,16 @@ impl Tsdb {
     /// Appends closed head chunks to the head chunk file and keeps only references to them.
     /// Runs under the maintenance lock (the only writer of head chunk files).
     fn persist_closed(&self) -> Result<u64> {
-        let closed = self.head.read().closed_chunks();
+        let (closed, max_t) = {
+            let h = self.head.read();
+            (h.closed_chunks(), h.max_t)
+        };
         if closed.is_empty() {
             return Ok(0);
+        }
+        if max_t != i64::MIN {
+            self.head_chunks
+                .roll_at(partition_start(max_t, self.partition_ms));
         }
         let refs = self
             .head_chunks

@@ -110,6 +110,8 @@ struct Writer {
     unsynced: Vec<Arc<ChunkFile>>,
     new_dir_entry: bool,
     buf: Vec<u8>,
+    /// The head partition the current file was started in (see [`HeadChunks::roll_at`]).
+    epoch: Option<TimestampMs>,
 }
 
 /// The `chunks_head` directory.
@@ -371,6 +373,7 @@ impl HeadChunks {
                 unsynced: Vec::new(),
                 new_dir_entry: false,
                 buf: Vec::new(),
+                epoch: None,
             }),
         };
         Ok((hc, rec))
@@ -533,6 +536,19 @@ impl HeadChunks {
     /// Pins the current files for reading references taken under the head lock.
     pub(crate) fn pin(&self) -> FileSet {
         self.files.read().clone()
+    }
+
+    /// Starts a new file when the head has moved into another partition since the current
+    /// one was started: files then hold roughly one partition's chunks and can be deleted
+    /// as soon as it is sealed, instead of one seal later.
+    pub(crate) fn roll_at(&self, head_partition: TimestampMs) {
+        let mut w = self.w.lock();
+        if w.epoch != Some(head_partition) {
+            if w.size > MAGIC.len() as u64 {
+                w.cur = None;
+            }
+            w.epoch = Some(head_partition);
+        }
     }
 
     /// Ends the current file (if it holds anything): the next append starts a new one, so
