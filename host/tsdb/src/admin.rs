@@ -120,10 +120,10 @@ impl Tsdb {
             // The chunks of these series in head chunk files, read in first: a rewritten
             // series keeps all its data in memory until the checkpoint below persists it.
             let mut persisted: IdMap<Vec<Sample>> = IdMap::default();
-            for d in self.head_refs_data(&ids)? {
-                let e = persisted.entry(d.0).or_default();
-                for c in &d.1 {
-                    e.extend(chunk::decode_all(c)?);
+            for (id, chunks) in self.head_refs_data(&ids)? {
+                let e = persisted.entry(id).or_default();
+                for c in &chunks {
+                    e.extend(chunk::decode_all(&c.data)?);
                 }
             }
             let reset = self.head.write().delete_samples(
@@ -133,7 +133,7 @@ impl Tsdb {
                         .get(&id)
                         .is_some_and(|ivs| ivs.iter().any(|(a, b)| t >= *a && t <= *b))
                 },
-                &persisted,
+                &mut persisted,
             )?;
             // Void their old records before the checkpoint writes the new chunks.
             self.head_chunks.reset(&reset)?;

@@ -535,26 +535,14 @@ impl Tsdb {
         };
         // One read pass over all of them: a persist pass wrote every series' chunk of the
         // same minute back to back, so the reads merge into large sequential ones.
-        let all: Vec<crate::headchunks::ChunkRef> =
-            series.iter().flat_map(|(_, r)| r.iter().copied()).collect();
-        let mut data = files.read(&all).into_iter();
+        let groups: Vec<&[_]> = series.iter().map(|(_, r)| &r[..]).collect();
+        let read = files.read_groups(&groups);
         let mut writes = Vec::with_capacity(series.len());
-        for (labels, refs) in series {
-            let chunks: Vec<StoredChunk> = refs
-                .iter()
-                .zip(data.by_ref())
-                .filter_map(|(r, data)| {
-                    Some(StoredChunk {
-                        min_t: r.min_t,
-                        max_t: r.max_t(),
-                        data: data?,
-                    })
-                })
-                .collect();
-            let chunks = store::merge_chunks(chunks)?;
+        for ((labels, _), chunks) in series.iter().zip(read) {
+            let chunks = store::merge_chunks(chunks.into_iter().flatten().collect())?;
             if !chunks.is_empty() {
                 writes.push(PartWrite {
-                    labels,
+                    labels: labels.clone(),
                     id: 0,
                     chunks,
                 });
@@ -616,8 +604,9 @@ impl Tsdb {
         let ids = self.head.read().series_ids();
         let mut w = wal::CheckpointWriter::create(&self.opts.path.join("wal"), seg)?;
         // Nothing appends to head chunk files while the maintenance lock is held: the
-        // snapshots below hold exactly the chunks written after this mark.
-        w.add_mark(self.head_chunks.mark())?;
+        // records before this mark hold exactly the persisted chunks the snapshots below
+        // leave out.
+        w.add_mark(self.head_chunks.mark());
         for batch in ids.chunks(10_000) {
             let snaps = self.head.read().snapshot(batch);
             for s in &snaps {
@@ -889,26 +878,23 @@ impl Tsdb {
 
     /// The chunks of series `ids` that are in head chunk files, read in. An unreadable
     /// chunk is an error here: the caller rewrites the series from what it gets.
-    pub(crate) fn head_refs_data(&self, ids: &[u64]) -> Result<Vec<(u64, Vec<ChunkBytes>)>> {
+    pub(crate) fn head_refs_data(&self, ids: &[u64]) -> Result<Vec<(u64, Vec<StoredChunk>)>> {
         let (refs, files) = {
             let h = self.head.read();
             (h.refs_of(ids), self.head_chunks.pin())
         };
-        let mut out = Vec::with_capacity(refs.len());
-        for (id, r) in refs {
-            let mut chunks = Vec::with_capacity(r.len());
-            for (c, r) in files.read(&r).into_iter().zip(&r) {
-                chunks.push(c.ok_or_else(|| {
-                    Error::Corrupt(format!(
-                        "head chunk of series {id} at {}..{} is unreadable",
-                        r.min_t,
-                        r.max_t()
-                    ))
-                })?);
-            }
-            out.push((id, chunks));
-        }
-        Ok(out)
+        let groups: Vec<&[_]> = refs.iter().map(|(_, r)| &r[..]).collect();
+        let read = files.read_groups(&groups);
+        refs.iter()
+            .zip(read)
+            .map(|((id, _), chunks)| {
+                let chunks = chunks.into_iter().collect::<Option<Vec<_>>>();
+                let chunks = chunks.ok_or_else(|| {
+                    Error::Corrupt(format!("a head chunk of series {id} is unreadable"))
+                })?;
+                Ok((*id, chunks))
+            })
+            .collect()
     }
 
     /// Head data of the series `select` picks, in `[min_t, max_t]`, with the chunks in head
@@ -927,22 +913,13 @@ impl Tsdb {
             // readable.
             (h.series_data(&ids, min_t, max_t), self.head_chunks.pin())
         };
-        let all_refs: Vec<crate::headchunks::ChunkRef> =
-            data.iter().flat_map(|d| d.refs.iter().copied()).collect();
-        let mut bytes = files.read(&all_refs).into_iter();
+        let groups: Vec<&[_]> = data.iter().map(|d| &d.refs[..]).collect();
+        let read = files.read_groups(&groups);
         Ok(data
             .into_iter()
-            .map(|d| {
-                let mut chunks = Vec::with_capacity(d.refs.len() + d.chunks.len());
-                for r in &d.refs {
-                    if let Some(Some(data)) = bytes.next() {
-                        chunks.push(StoredChunk {
-                            min_t: r.min_t,
-                            max_t: r.max_t(),
-                            data,
-                        });
-                    }
-                }
+            .zip(read)
+            .map(|(d, persisted)| {
+                let mut chunks: Vec<StoredChunk> = persisted.into_iter().flatten().collect();
                 chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
                     min_t: c.min_t,
                     max_t: c.max_t,
@@ -966,9 +943,6 @@ impl Tsdb {
         Ok(())
     }
 }
-
-/// A chunk's bytes, shared.
-pub(crate) type ChunkBytes = std::sync::Arc<[u8]>;
 
 /// One head series as a reader sees it: chunks in memory and read from head chunk files.
 pub(crate) struct HeadSeries {

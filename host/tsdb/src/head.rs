@@ -509,16 +509,12 @@ impl HeadInner {
     }
 
     /// Attaches references found in head chunk files on open; false if the series is
-    /// unknown.
+    /// unknown. (The caller recomputes the head's time bounds afterwards.)
     pub(crate) fn attach_refs(&mut self, id: u64, refs: &[ChunkRef]) -> bool {
         let Some(s) = self.series.get_mut(&id) else {
             return false;
         };
         add_refs(&mut s.refs, refs);
-        for r in refs {
-            self.min_t = self.min_t.min(r.min_t);
-            self.max_t = self.max_t.max(r.max_t());
-        }
         true
     }
 
@@ -777,7 +773,7 @@ impl HeadInner {
         &mut self,
         ids: &[u64],
         deleted: &dyn Fn(u64, TimestampMs) -> bool,
-        persisted: &IdMap<Vec<Sample>>,
+        persisted: &mut IdMap<Vec<Sample>>,
     ) -> Result<Vec<u64>> {
         let partition_ms = self.partition_ms;
         let mut reset = Vec::new();
@@ -785,7 +781,7 @@ impl HeadInner {
             let Some(s) = self.series.get_mut(id) else {
                 continue;
             };
-            let mut all = persisted.get(id).cloned().unwrap_or_default();
+            let mut all = persisted.remove(id).unwrap_or_default();
             for c in &s.closed {
                 all.extend(crate::chunk::decode_all(&c.data)?);
             }

@@ -30,6 +30,7 @@ use sightline_model::TimestampMs;
 use crate::error::{Error, Result};
 use crate::head::IdMap;
 use crate::partfile::read_exact_at;
+use crate::store::StoredChunk;
 use crate::wal::crc32c;
 
 /// Magic at the start of every head chunk file.
@@ -126,7 +127,6 @@ pub(crate) struct HeadChunks {
 pub(crate) struct Recovered {
     pub(crate) refs: IdMap<Vec<ChunkRef>>,
     pub(crate) problems: Vec<String>,
-    pub(crate) records: u64,
 }
 
 fn corrupt(path: &Path, offset: u64, reason: &str) -> String {
@@ -332,7 +332,6 @@ impl HeadChunks {
                                 rec.refs.remove(&id);
                             }
                         }
-                        rec.records += 1;
                         off += n;
                     }
                     Err(reason) => {
@@ -615,6 +614,29 @@ impl HeadChunks {
 }
 
 impl FileSet {
+    /// Reads the chunks of several series (`groups`, one slice of references each) in one
+    /// pass, so that records written back to back are read together; returns per series
+    /// its chunks in reference order, `None` for one that is unreadable (already reported).
+    pub(crate) fn read_groups(&self, groups: &[&[ChunkRef]]) -> Vec<Vec<Option<StoredChunk>>> {
+        let all: Vec<ChunkRef> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+        let mut data = self.read(&all).into_iter();
+        groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .zip(data.by_ref())
+                    .map(|(r, d)| {
+                        d.map(|data| StoredChunk {
+                            min_t: r.min_t,
+                            max_t: r.max_t(),
+                            data,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Reads the chunks `refs` point at; neighbouring records are read together. A record
     /// that is missing or fails its checksum is reported and comes back as `None`.
     pub(crate) fn read(&self, refs: &[ChunkRef]) -> Vec<Option<Arc<[u8]>>> {

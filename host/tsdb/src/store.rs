@@ -253,7 +253,7 @@ fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db> {
             .cache_capacity(cache_bytes)
             .mode(sled::Mode::LowSpace)
             // Every write whose durability matters is followed by an explicit flush (the
-            // registry on publish, head chunks before the WAL holding them is truncated);
+            // registry on publish, and before a checkpoint lets the WAL be truncated);
             // sled's own periodic flush only bounds the rest. At its default 500 ms it
             // fsynced twice a second on an idle store.
             .flush_every_ms(Some(5_000))
@@ -939,13 +939,13 @@ fn read_tree_chunks(
 const BATCH_ENTRIES: usize = 500;
 
 /// Writes series, postings and chunks into `tree`; returns the bytes written.
-#[cfg(test)]
 ///
 /// Crash ordering: postings of new series are written first (one batch), then series and
 /// chunks. A crash in between leaves postings naming ids without a series key, which
 /// readers skip; the next write of that series finds no series key and adds its postings
 /// again (a set union, so idempotent). The reverse order could leave a series key whose
 /// postings were lost, hiding the series forever.
+#[cfg(test)]
 fn write_into(tree: &sled::Tree, writes: &[PartWrite]) -> Result<u64> {
     let mut bytes = 0u64;
     let mut new_postings: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();

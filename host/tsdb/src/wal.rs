@@ -522,9 +522,8 @@ impl CheckpointWriter {
         })
     }
 
-    pub(crate) fn add_mark(&mut self, m: crate::headchunks::Mark) -> Result<()> {
+    pub(crate) fn add_mark(&mut self, m: crate::headchunks::Mark) {
         encode_head_chunks_mark(&mut self.buf, m);
-        Ok(())
     }
 
     pub(crate) fn add(&mut self, s: &SeriesSnapshot) -> Result<()> {
