@@ -82,31 +82,50 @@ fn promql_error(e: sightline_promql::Error) -> ApiError {
     ApiError::new(kind, message)
 }
 
-/// Runs a query in one of the `--query.max-concurrency` slots, off the async threads, and
-/// renders its success envelope there too (rendering is part of a query's memory).
+/// Runs a request's work in one of the `--query.max-concurrency` slots on a blocking thread:
+/// parsing, storage reads and rendering never run on the async workers. The slot is held by
+/// the work itself, so a client that goes away does not free it while the work still runs.
+async fn in_query_slot(
+    st: &Arc<ApiState>,
+    f: impl FnOnce(&ApiState) -> Result<Response, ApiError> + Send + 'static,
+) -> Response {
+    let permit = match st.query_slots.clone().acquire_owned().await {
+        Ok(p) => p,
+        Err(_) => {
+            return ApiError::new(ErrorType::Unavailable, "query engine is shutting down")
+                .into_response()
+        }
+    };
+    let st2 = st.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&st2)
+    })
+    .await;
+    match res {
+        Ok(r) => r.unwrap_or_else(IntoResponse::into_response),
+        Err(e) => ApiError::internal(format!("query task failed: {e}")).into_response(),
+    }
+}
+
+/// Runs a query in a query slot and renders its success envelope there too (rendering is
+/// part of a query's memory).
 async fn run_query(
     st: &Arc<ApiState>,
     limit: usize,
     f: impl FnOnce(&ApiState) -> sightline_promql::Result<QueryResult> + Send + 'static,
-) -> Result<Response, ApiError> {
-    let _permit = st
-        .query_slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::new(ErrorType::Unavailable, "query engine is shutting down"))?;
-    let st2 = st.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        f(&st2).map(|res| crate::render::query_success(&res, limit))
+) -> Response {
+    in_query_slot(st, move |s| {
+        let body = f(s)
+            .map(|res| crate::render::query_success(&res, limit))
+            .map_err(promql_error)?;
+        Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response())
     })
     .await
-    .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
-    .map_err(promql_error)?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response())
 }
 
 /// The engine for one request: the shared one, or a copy with the request's `timeout`
@@ -139,10 +158,10 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     let t = time_param(p, "time", sightline_model::now_ms())?;
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    run_query(st, limit, move |s| {
+    Ok(run_query(st, limit, move |s| {
         engine.instant_query(s.storage.as_ref(), &q, t)
     })
-    .await
+    .await)
 }
 
 pub(crate) async fn query_range(State(st): S, p: Params) -> Response {
@@ -181,10 +200,10 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    run_query(st, limit, move |s| {
+    Ok(run_query(st, limit, move |s| {
         engine.range_query(s.storage.as_ref(), &q, start, end, step)
     })
-    .await
+    .await)
 }
 
 /// Parses `match[]` selectors; each must have a matcher that does not match "".
@@ -211,7 +230,7 @@ fn range(p: &Params) -> Result<(i64, i64), ApiError> {
 }
 
 pub(crate) async fn series(State(st): S, p: Params) -> Response {
-    let r = (|| {
+    in_query_slot(&st, move |st| {
         let limit = p.limit()?;
         let sels = selectors(&p)?;
         if sels.is_empty() {
@@ -241,9 +260,9 @@ pub(crate) async fn series(State(st): S, p: Params) -> Response {
         if limit > 0 && n > limit {
             warnings.push("results truncated due to limit".to_string());
         }
-        Ok::<_, ApiError>(envelope(Value::Array(data), &warnings, &[]))
-    })();
-    r.unwrap_or_else(IntoResponse::into_response)
+        Ok(envelope(Value::Array(data), &warnings, &[]))
+    })
+    .await
 }
 
 fn truncate_strings(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<String>) {
@@ -256,7 +275,7 @@ fn truncate_strings(mut v: Vec<String>, limit: usize) -> (Vec<String>, Vec<Strin
 }
 
 pub(crate) async fn labels(State(st): S, p: Params) -> Response {
-    let r = (|| {
+    in_query_slot(&st, move |st| {
         let limit = p.limit()?;
         let sels = selectors(&p)?;
         let (start, end) = range(&p)?;
@@ -279,9 +298,9 @@ pub(crate) async fn labels(State(st): S, p: Params) -> Response {
             }
         }
         let (v, w) = truncate_strings(names.into_iter().collect(), limit);
-        Ok::<_, ApiError>(envelope(json!(v), &w, &[]))
-    })();
-    r.unwrap_or_else(IntoResponse::into_response)
+        Ok(envelope(json!(v), &w, &[]))
+    })
+    .await
 }
 
 /// Decodes the `U__` escaping of label names in paths (`U__http_2e_status` → `http.status`).
@@ -315,7 +334,7 @@ fn unescape_label_name(s: &str) -> Option<String> {
 }
 
 pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, p: Params) -> Response {
-    let r = (|| {
+    in_query_slot(&st, move |st| {
         let name = unescape_label_name(&name)
             .filter(|n| !n.is_empty())
             .ok_or_else(|| ApiError::bad_data(format!("invalid label name: {name:?}")))?;
@@ -341,9 +360,9 @@ pub(crate) async fn label_values(State(st): S, Path(name): Path<String>, p: Para
             }
         }
         let (v, w) = truncate_strings(vals.into_iter().collect(), limit);
-        Ok::<_, ApiError>(envelope(json!(v), &w, &[]))
-    })();
-    r.unwrap_or_else(IntoResponse::into_response)
+        Ok(envelope(json!(v), &w, &[]))
+    })
+    .await
 }
 
 pub(crate) async fn metadata(State(st): S, p: Params) -> Response {
@@ -382,19 +401,23 @@ pub(crate) async fn metadata(State(st): S, p: Params) -> Response {
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub(crate) async fn format_query(p: Params) -> Response {
-    match sightline_promql::parse(p.get("query").unwrap_or("")) {
-        Ok(expr) => envelope(json!(expr.to_string()), &[], &[]),
-        Err(e) => ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response(),
-    }
+pub(crate) async fn format_query(State(st): S, p: Params) -> Response {
+    in_query_slot(&st, move |_| {
+        let expr = sightline_promql::parse(p.get("query").unwrap_or(""))
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"query\": {e}")))?;
+        Ok(envelope(json!(expr.pretty()), &[], &[]))
+    })
+    .await
 }
 
-pub(crate) async fn query_exemplars(p: Params) -> Response {
+pub(crate) async fn query_exemplars(State(st): S, p: Params) -> Response {
     // Exemplars are not stored yet; the query must still be valid, as Prometheus checks it.
-    if let Err(e) = sightline_promql::parse(p.get("query").unwrap_or("")) {
-        return ApiError::bad_data(format!("invalid parameter \"query\": {e}")).into_response();
-    }
-    envelope(json!([]), &[], &[])
+    in_query_slot(&st, move |_| {
+        sightline_promql::parse(p.get("query").unwrap_or(""))
+            .map_err(|e| ApiError::bad_data(format!("invalid parameter \"query\": {e}")))?;
+        Ok(envelope(json!([]), &[], &[]))
+    })
+    .await
 }
 
 #[cfg(test)]

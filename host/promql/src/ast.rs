@@ -4,6 +4,8 @@ use std::fmt;
 
 use sightline_model::{format_duration, MatchOp, Matcher};
 
+use crate::stack::guard;
+
 /// A byte range inside the query text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PosRange {
@@ -158,7 +160,7 @@ pub struct BinModifiers {
 }
 
 /// A duration that may be an expression (`5m`, `1h+30m`, `step()`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum DurExpr {
     /// A duration literal in milliseconds.
     Lit(i64),
@@ -181,6 +183,10 @@ pub enum DurExpr {
 impl DurExpr {
     /// Evaluates to seconds given the query step and range (milliseconds).
     pub(crate) fn seconds(&self, step_ms: i64, range_ms: i64) -> f64 {
+        guard(|| self.seconds_inner(step_ms, range_ms))
+    }
+
+    fn seconds_inner(&self, step_ms: i64, range_ms: i64) -> f64 {
         match self {
             DurExpr::Lit(ms) => *ms as f64 / 1000.0,
             DurExpr::Num(v) => *v,
@@ -233,6 +239,12 @@ fn fmt_ms(ms: i64) -> String {
 
 impl fmt::Display for DurExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        guard(|| self.fmt_inner(f))
+    }
+}
+
+impl DurExpr {
+    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DurExpr::Lit(ms) => f.write_str(&fmt_ms(*ms)),
             DurExpr::Num(v) => f.write_str(&fmt_number(*v)),
@@ -260,7 +272,7 @@ pub enum AtModifier {
 }
 
 /// An instant vector selector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VectorSelector {
     /// The metric name, if given outside the braces.
     pub name: Option<String>,
@@ -297,8 +309,9 @@ pub struct AggregateExpr {
     pub pos: PosRange,
 }
 
-/// A PromQL expression.
-#[derive(Debug, Clone, PartialEq)]
+/// A PromQL expression. `Clone` and `Drop` work on trees of any depth (see
+/// [`crate::stack`]); the derived `PartialEq` and `Debug` are for tests.
+#[derive(Debug, PartialEq)]
 pub enum Expr {
     /// A number.
     Number {
@@ -401,25 +414,34 @@ impl Expr {
 
     /// The type this expression evaluates to.
     pub fn value_type(&self, reg: &crate::FunctionRegistry) -> ValueType {
-        match self {
-            Expr::Number { .. } => ValueType::Scalar,
-            Expr::Str { .. } => ValueType::String,
-            Expr::Vector(_) | Expr::Aggregate(_) => ValueType::Vector,
-            Expr::Matrix { .. } | Expr::Subquery { .. } => ValueType::Matrix,
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(reg),
-            Expr::Binary { lhs, rhs, .. } => {
-                if lhs.value_type(reg) == ValueType::Scalar
-                    && rhs.value_type(reg) == ValueType::Scalar
-                {
-                    ValueType::Scalar
-                } else {
-                    ValueType::Vector
+        let mut e = self;
+        loop {
+            return match e {
+                // Parentheses and signs pass their operand's type through: a loop, not a
+                // recursion.
+                Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => {
+                    e = expr;
+                    continue;
                 }
-            }
-            Expr::Call { func, .. } => reg
-                .get(func)
-                .map(|f| f.return_type)
-                .unwrap_or(ValueType::Vector),
+                Expr::Number { .. } => ValueType::Scalar,
+                Expr::Str { .. } => ValueType::String,
+                Expr::Vector(_) | Expr::Aggregate(_) => ValueType::Vector,
+                Expr::Matrix { .. } | Expr::Subquery { .. } => ValueType::Matrix,
+                Expr::Binary { op, .. } if op.is_set() => ValueType::Vector,
+                Expr::Binary { lhs, rhs, .. } => guard(|| {
+                    if lhs.value_type(reg) == ValueType::Scalar
+                        && rhs.value_type(reg) == ValueType::Scalar
+                    {
+                        ValueType::Scalar
+                    } else {
+                        ValueType::Vector
+                    }
+                }),
+                Expr::Call { func, .. } => reg
+                    .get(func)
+                    .map(|f| f.return_type)
+                    .unwrap_or(ValueType::Vector),
+            };
         }
     }
 }
@@ -529,6 +551,12 @@ impl VectorSelector {
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        guard(|| self.fmt_inner(f))
+    }
+}
+
+impl Expr {
+    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Number { v, .. } => f.write_str(&fmt_number(*v)),
             Expr::Str { s, .. } => f.write_str(&go_quote(s)),
@@ -641,89 +669,57 @@ impl fmt::Display for Expr {
 /// Prometheus' line limit before the prettifier splits an expression.
 const MAX_LINE: usize = 100;
 
-fn indent(level: usize) -> String {
-    "  ".repeat(level)
-}
-
 impl Expr {
     /// Formats the expression as Prometheus' `/api/v1/format_query` does (`parser.Prettify`):
     /// expressions longer than 100 characters are split over indented lines.
     pub fn pretty(&self) -> String {
-        self.pretty_at(0)
+        let mut out = String::new();
+        self.pretty_into(0, true, &mut out);
+        out
     }
 
-    fn pretty_at(&self, level: usize) -> String {
-        let flat = self.to_string();
-        let split = flat.len() > MAX_LINE;
+    /// Appends the pretty form at `level` to `out`, without its leading indentation unless
+    /// `lead` (a sign writes its operand right after itself). Writing into one buffer keeps
+    /// the cost to the size of the output; returning a string per node would copy each
+    /// subtree once per level above it.
+    fn pretty_into(&self, level: usize, lead: bool, out: &mut String) {
+        guard(|| self.pretty_node(level, lead, out))
+    }
+
+    fn pretty_node(&self, level: usize, lead: bool, out: &mut String) {
+        let indent = |out: &mut String, level: usize| {
+            for _ in 0..level {
+                out.push_str("  ");
+            }
+        };
+        let split = longer_than(self, MAX_LINE);
         match self {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } if split => {
-                let mut m = String::new();
+                lhs.pretty_into(level + 1, lead, out);
+                out.push('\n');
+                indent(out, level);
+                out.push_str(op.as_str());
                 if mods.return_bool {
-                    m.push_str(" bool");
+                    out.push_str(" bool");
                 }
                 if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    m.push_str(&format!(
+                    out.push_str(&format!(
                         " {} ({})",
                         if mods.on { "on" } else { "ignoring" },
                         fmt_label_list(&mods.matching)
                     ));
                     match mods.card {
-                        Card::ManyToOne => {
-                            m.push_str(&format!(" group_left ({})", fmt_label_list(&mods.include)))
-                        }
-                        Card::OneToMany => {
-                            m.push_str(&format!(" group_right ({})", fmt_label_list(&mods.include)))
-                        }
+                        Card::ManyToOne => out
+                            .push_str(&format!(" group_left ({})", fmt_label_list(&mods.include))),
+                        Card::OneToMany => out
+                            .push_str(&format!(" group_right ({})", fmt_label_list(&mods.include))),
                         _ => {}
                     }
                 }
-                format!(
-                    "{}\n{}{}{}\n{}",
-                    lhs.pretty_at(level + 1),
-                    indent(level),
-                    op.as_str(),
-                    m,
-                    rhs.pretty_at(level + 1)
-                )
-            }
-            Expr::Call { func, args, .. } if split => {
-                let args: Vec<String> = args.iter().map(|a| a.pretty_at(level + 1)).collect();
-                format!(
-                    "{}{}(\n{}\n{})",
-                    indent(level),
-                    func,
-                    args.join(",\n"),
-                    indent(level)
-                )
-            }
-            Expr::Paren { expr, .. } if split => {
-                format!(
-                    "{}(\n{}\n{})",
-                    indent(level),
-                    expr.pretty_at(level + 1),
-                    indent(level)
-                )
-            }
-            Expr::Aggregate(a) if split => {
-                let mut s = indent(level);
-                s.push_str(&a.op);
-                if a.without {
-                    s.push_str(&format!(" without ({}) ", fmt_label_list(&a.grouping)));
-                } else if !a.grouping.is_empty() {
-                    s.push_str(&format!(" by ({}) ", fmt_label_list(&a.grouping)));
-                }
-                s.push_str("(\n");
-                if let Some(p) = &a.param {
-                    s.push_str(&p.pretty_at(level + 1));
-                    s.push_str(",\n");
-                }
-                s.push_str(&a.expr.pretty_at(level + 1));
-                s.push('\n');
-                s.push_str(&indent(level));
-                s.push(')');
-                s
+                out.push('\n');
+                rhs.pretty_into(level + 1, true, out);
             }
             Expr::Subquery {
                 expr,
@@ -733,30 +729,105 @@ impl Expr {
                 at,
                 ..
             } if split => {
-                let mut suffix = format!("[{range}:");
+                expr.pretty_into(level, lead, out);
+                out.push_str(&format!("[{range}:"));
                 if let Some(st) = step {
-                    suffix.push_str(&st.to_string());
+                    out.push_str(&st.to_string());
                 }
-                suffix.push(']');
-                format!(
-                    "{}{}{}",
-                    expr.pretty_at(level),
-                    suffix,
-                    AtOffset(at, offset)
-                )
+                out.push(']');
+                out.push_str(&AtOffset(at, offset).to_string());
             }
-            Expr::Unary { neg, expr, .. } => {
-                let child = expr.pretty_at(level);
-                format!(
-                    "{}{}{}",
-                    indent(level),
-                    if *neg { "-" } else { "+" },
-                    child.trim()
-                )
+            _ => {
+                if lead {
+                    indent(out, level);
+                }
+                match self {
+                    Expr::Call { func, args, .. } if split => {
+                        out.push_str(func);
+                        out.push_str("(\n");
+                        for (i, a) in args.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(",\n");
+                            }
+                            a.pretty_into(level + 1, true, out);
+                        }
+                        out.push('\n');
+                        indent(out, level);
+                        out.push(')');
+                    }
+                    Expr::Paren { expr, .. } if split => {
+                        out.push_str("(\n");
+                        expr.pretty_into(level + 1, true, out);
+                        out.push('\n');
+                        indent(out, level);
+                        out.push(')');
+                    }
+                    Expr::Aggregate(a) if split => {
+                        out.push_str(&a.op);
+                        if a.without {
+                            out.push_str(&format!(" without ({}) ", fmt_label_list(&a.grouping)));
+                        } else if !a.grouping.is_empty() {
+                            out.push_str(&format!(" by ({}) ", fmt_label_list(&a.grouping)));
+                        }
+                        out.push_str("(\n");
+                        if let Some(p) = &a.param {
+                            p.pretty_into(level + 1, true, out);
+                            out.push_str(",\n");
+                        }
+                        a.expr.pretty_into(level + 1, true, out);
+                        out.push('\n');
+                        indent(out, level);
+                        out.push(')');
+                    }
+                    Expr::Unary { neg, expr, .. } => {
+                        out.push(if *neg { '-' } else { '+' });
+                        expr.pretty_into(level, false, out);
+                    }
+                    _ => {
+                        use fmt::Write;
+                        let _ = write!(out, "{self}");
+                    }
+                }
             }
-            _ => format!("{}{}", indent(level), flat),
         }
     }
+
+    /// Calls `f` with each direct subexpression.
+    fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
+                f(expr)
+            }
+            Expr::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    f(p);
+                }
+                f(&a.expr);
+            }
+            Expr::Call { args, .. } => args.iter().for_each(f),
+            Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. } => {}
+        }
+    }
+}
+
+/// Whether `e` prints to more than `n` bytes. Every node prints at least one byte, so a tree
+/// of more than `n` nodes is longer (found by visiting at most `n + 1` of them); a smaller
+/// one is printed and measured.
+fn longer_than(e: &Expr, n: usize) -> bool {
+    let mut seen = 0usize;
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        seen += 1;
+        if seen > n {
+            return true;
+        }
+        x.for_each_child(|c| stack.push(c));
+    }
+    e.to_string().len() > n
 }
 
 struct AtOffset<'a>(&'a Option<AtModifier>, &'a Option<DurExpr>);
@@ -764,5 +835,165 @@ struct AtOffset<'a>(&'a Option<AtModifier>, &'a Option<DurExpr>);
 impl fmt::Display for AtOffset<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt_at_offset(f, self.0, self.1)
+    }
+}
+
+/// Dropping a tree takes its subtrees apart on a heap stack instead of recursing, so a tree
+/// as deep as the parser allows drops on any thread's stack.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        while let Some(mut e) = stack.pop() {
+            e.take_children(&mut stack);
+        }
+    }
+}
+
+impl Expr {
+    /// Moves the children that have children of their own onto `stack`, leaving leaves.
+    fn take_children(&mut self, stack: &mut Vec<Expr>) {
+        let mut take = |e: &mut Expr| {
+            if e.has_children() {
+                stack.push(std::mem::replace(e, Expr::leaf()));
+            }
+        };
+        match self {
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
+                take(expr)
+            }
+            Expr::Binary { lhs, rhs, .. } => {
+                take(lhs);
+                take(rhs);
+            }
+            Expr::Aggregate(a) => {
+                take(&mut a.expr);
+                if let Some(p) = &mut a.param {
+                    take(p);
+                }
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(take),
+            Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. } => {}
+        }
+    }
+
+    fn has_children(&self) -> bool {
+        !matches!(
+            self,
+            Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. }
+        )
+    }
+
+    fn leaf() -> Expr {
+        Expr::Number {
+            v: 0.0,
+            pos: PosRange::default(),
+        }
+    }
+}
+
+impl Clone for Expr {
+    fn clone(&self) -> Self {
+        guard(|| match self {
+            Expr::Number { v, pos } => Expr::Number { v: *v, pos: *pos },
+            Expr::Str { s, pos } => Expr::Str {
+                s: s.clone(),
+                pos: *pos,
+            },
+            Expr::Vector(vs) => Expr::Vector(vs.clone()),
+            Expr::Matrix { vs, range, pos } => Expr::Matrix {
+                vs: vs.clone(),
+                range: range.clone(),
+                pos: *pos,
+            },
+            Expr::Subquery {
+                expr,
+                range,
+                step,
+                offset,
+                at,
+                pos,
+            } => Expr::Subquery {
+                expr: expr.clone(),
+                range: range.clone(),
+                step: step.clone(),
+                offset: offset.clone(),
+                at: *at,
+                pos: *pos,
+            },
+            Expr::Paren { expr, pos } => Expr::Paren {
+                expr: expr.clone(),
+                pos: *pos,
+            },
+            Expr::Unary { neg, expr, pos } => Expr::Unary {
+                neg: *neg,
+                expr: expr.clone(),
+                pos: *pos,
+            },
+            Expr::Binary {
+                op,
+                lhs,
+                rhs,
+                mods,
+                pos,
+            } => Expr::Binary {
+                op: *op,
+                lhs: lhs.clone(),
+                rhs: rhs.clone(),
+                mods: mods.clone(),
+                pos: *pos,
+            },
+            Expr::Aggregate(a) => Expr::Aggregate(a.clone()),
+            Expr::Call { func, args, pos } => Expr::Call {
+                func: func.clone(),
+                args: args.clone(),
+                pos: *pos,
+            },
+        })
+    }
+}
+
+impl Clone for DurExpr {
+    fn clone(&self) -> Self {
+        guard(|| match self {
+            DurExpr::Lit(ms) => DurExpr::Lit(*ms),
+            DurExpr::Num(v) => DurExpr::Num(*v),
+            DurExpr::Step => DurExpr::Step,
+            DurExpr::Range => DurExpr::Range,
+            DurExpr::Neg(e) => DurExpr::Neg(e.clone()),
+            DurExpr::Paren(e) => DurExpr::Paren(e.clone()),
+            DurExpr::Bin(op, a, b) => DurExpr::Bin(*op, a.clone(), b.clone()),
+            DurExpr::MinMax(min, a, b) => DurExpr::MinMax(*min, a.clone(), b.clone()),
+        })
+    }
+}
+
+/// Like [`Expr`]'s: a duration expression as deep as the parser allows drops without
+/// recursing.
+impl Drop for DurExpr {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        let take = |d: &mut DurExpr, stack: &mut Vec<DurExpr>| {
+            let mut push = |b: &mut Box<DurExpr>| {
+                if matches!(
+                    **b,
+                    DurExpr::Neg(_) | DurExpr::Paren(_) | DurExpr::Bin(..) | DurExpr::MinMax(..)
+                ) {
+                    stack.push(std::mem::replace(&mut **b, DurExpr::Lit(0)));
+                }
+            };
+            match d {
+                DurExpr::Neg(e) | DurExpr::Paren(e) => push(e),
+                DurExpr::Bin(_, a, b) | DurExpr::MinMax(_, a, b) => {
+                    push(a);
+                    push(b);
+                }
+                DurExpr::Lit(_) | DurExpr::Num(_) | DurExpr::Step | DurExpr::Range => {}
+            }
+        };
+        take(self, &mut stack);
+        while let Some(mut d) = stack.pop() {
+            take(&mut d, &mut stack);
+        }
     }
 }

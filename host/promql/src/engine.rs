@@ -15,6 +15,7 @@ use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
+use crate::stack::guard;
 use crate::value::{
     Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
@@ -55,6 +56,9 @@ pub struct QueryOptions<'a> {
     pub timeout: Option<Duration>,
     /// A different lookback delta (zero means the engine's).
     pub lookback_delta: Option<Duration>,
+    /// When the query started, if before [`Engine::exec_with`] (parsing counts against the
+    /// timeout too); default: when `exec_with` is called.
+    pub started: Option<Instant>,
 }
 
 /// The PromQL engine.
@@ -132,8 +136,13 @@ impl Engine {
 
     /// Evaluates `expr` at `t_ms`.
     pub fn instant_query(&self, q: &dyn Queryable, expr: &str, t_ms: i64) -> Result<QueryResult> {
+        let started = Some(Instant::now());
         let e = self.parse(expr)?;
-        self.exec(q, &e, expr, t_ms, t_ms, 0, None)
+        let opts = QueryOptions {
+            started,
+            ..Default::default()
+        };
+        self.exec_with(q, &e, expr, t_ms, t_ms, 0, &opts)
     }
 
     /// Evaluates `expr` from `start_ms` to `end_ms` every `step_ms`.
@@ -160,8 +169,13 @@ impl Engine {
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
         }
+        let started = Some(Instant::now());
         let e = self.parse(expr)?;
-        self.exec(q, &e, expr, start_ms, end_ms, step_ms, None)
+        let opts = QueryOptions {
+            started,
+            ..Default::default()
+        };
+        self.exec_with(q, &e, expr, start_ms, end_ms, step_ms, &opts)
     }
 
     /// Evaluates a parsed expression. An instant query has `start == end` and `step == 0`.
@@ -231,7 +245,7 @@ impl Engine {
             data: HashMap::new(),
             streams: HashMap::new(),
             ann: Annotations::default(),
-            deadline: Instant::now() + timeout,
+            deadline: opts.started.unwrap_or_else(Instant::now) + timeout,
             cancel,
             max_samples: self.opts.max_samples,
             step_samples: 0,
@@ -364,6 +378,10 @@ impl Engine {
 
 /// Checks made when a query is created (Prometheus reports them without a position).
 fn validate(e: &Expr) -> Result<()> {
+    guard(|| validate_node(e))
+}
+
+fn validate_node(e: &Expr) -> Result<()> {
     match e {
         Expr::Call { func, args, .. } => {
             for a in args {
@@ -565,6 +583,17 @@ impl<'a> Ev<'a> {
     }
 
     fn collect(&self, e: &Expr, tmin: i64, tmax: i64, func: Option<&str>, out: &mut Vec<Need>) {
+        guard(|| self.collect_node(e, tmin, tmax, func, out))
+    }
+
+    fn collect_node(
+        &self,
+        e: &Expr,
+        tmin: i64,
+        tmax: i64,
+        func: Option<&str>,
+        out: &mut Vec<Need>,
+    ) {
         match e {
             Expr::Number { .. } | Expr::Str { .. } => {}
             Expr::Vector(vs) => {
@@ -1123,6 +1152,10 @@ impl<'a> Ev<'a> {
     }
 
     pub(crate) fn eval(&mut self, e: &Expr, ts: i64) -> Result<Arg> {
+        guard(|| self.eval_node(e, ts))
+    }
+
+    fn eval_node(&mut self, e: &Expr, ts: i64) -> Result<Arg> {
         self.checks = self.checks.wrapping_add(1);
         if self.checks.is_multiple_of(64) {
             self.check()?;
@@ -1338,6 +1371,10 @@ impl<'a> Ev<'a> {
     /// The time the samples of `e` come from at step `ts` (after `@` and `offset`), which is
     /// when `info()` looks its info series up.
     fn ref_time(&self, e: &Expr, ts: i64) -> i64 {
+        guard(|| self.ref_time_node(e, ts))
+    }
+
+    fn ref_time_node(&self, e: &Expr, ts: i64) -> i64 {
         match e {
             Expr::Vector(vs) | Expr::Matrix { vs, .. } => {
                 self.at_ms(&vs.at).unwrap_or(ts)
@@ -1368,6 +1405,10 @@ impl<'a> Ev<'a> {
     /// are computed series by series over all steps before the step loop runs, as
     /// Prometheus does: each series' samples are read once and stay in cache.
     fn precompute_calls(&mut self, e: &Expr) -> Result<()> {
+        guard(|| self.precompute_calls_node(e))
+    }
+
+    fn precompute_calls_node(&mut self, e: &Expr) -> Result<()> {
         match e {
             Expr::Call { func, args, pos } => {
                 if self.try_precompute(e, func, args, *pos)? {
@@ -1630,6 +1671,10 @@ fn seek_after(samples: &[Sample], from: usize, t: i64) -> usize {
 
 /// Whether `e` calls the function `name` anywhere.
 fn calls_function(e: &Expr, name: &str) -> bool {
+    guard(|| calls_function_node(e, name))
+}
+
+fn calls_function_node(e: &Expr, name: &str) -> bool {
     match e {
         Expr::Call { func, args, .. } => {
             func == name || args.iter().any(|a| calls_function(a, name))
@@ -1648,6 +1693,14 @@ fn calls_function(e: &Expr, name: &str) -> bool {
 
 /// Collects the keys of selectors that sit inside a subquery.
 fn selectors_under_subqueries(e: &Expr, under: bool, out: &mut std::collections::HashSet<usize>) {
+    guard(|| selectors_under_subqueries_node(e, under, out))
+}
+
+fn selectors_under_subqueries_node(
+    e: &Expr,
+    under: bool,
+    out: &mut std::collections::HashSet<usize>,
+) {
     match e {
         Expr::Vector(vs) | Expr::Matrix { vs, .. } => {
             if under {

@@ -732,11 +732,11 @@ fn absent_labels(e: &Expr) -> Labels {
     b.build()
 }
 
-fn unwrap_parens(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren { expr, .. } => unwrap_parens(expr),
-        other => other,
+fn unwrap_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren { expr, .. } = e {
+        e = expr;
     }
+    e
 }
 
 fn cmp_nan_last(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {

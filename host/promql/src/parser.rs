@@ -10,6 +10,7 @@ use crate::ast::{
 use crate::error::ParseError;
 use crate::functions::FunctionRegistry;
 use crate::lexer::{error_at, lex, Tok, Token};
+use crate::stack::{guard, MAX_DEPTH};
 
 /// Aggregation operators.
 pub(crate) const AGGREGATORS: &[&str] = &[
@@ -42,6 +43,9 @@ struct Parser<'a> {
     i: usize,
     reg: &'a FunctionRegistry,
     allow_empty_selector: bool,
+    /// Nesting so far: recursive descents plus the operators of enclosing chains (see
+    /// [`crate::stack`]).
+    depth: usize,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -55,6 +59,7 @@ pub(crate) fn parse_with(input: &str, reg: &FunctionRegistry) -> PResult<Expr> {
         i: 0,
         reg,
         allow_empty_selector: false,
+        depth: 0,
     };
     if matches!(p.peek(), Tok::Eof) {
         return Err(error_at(input, 0, 0, "no expression found in input"));
@@ -69,9 +74,11 @@ pub(crate) fn parse_with(input: &str, reg: &FunctionRegistry) -> PResult<Expr> {
 
 /// Parses a series selector (`foo{a="b"}`) as used by `match[]`.
 pub(crate) fn parse_selector(input: &str, reg: &FunctionRegistry) -> PResult<Vec<Matcher>> {
-    let e = parse_with(input, reg)?;
-    match e {
-        Expr::Vector(vs) if vs.offset.is_none() && vs.at.is_none() => Ok(vs.matchers),
+    let mut e = parse_with(input, reg)?;
+    match &mut e {
+        Expr::Vector(vs) if vs.offset.is_none() && vs.at.is_none() => {
+            Ok(std::mem::take(&mut vs.matchers))
+        }
         other => Err(error_at(
             input,
             other.pos().start,
@@ -159,13 +166,41 @@ impl<'a> Parser<'a> {
         e.value_type(self.reg)
     }
 
+    /// Counts one level of nesting; an error at the current token past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.cur().clone();
+            return Err(self.err(
+                t.start,
+                t.end,
+                format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn parse_expr(&mut self, min_prec: u8) -> PResult<Expr> {
+        let depth = self.depth;
+        let r = self
+            .deeper()
+            .and_then(|()| guard(|| self.parse_expr_inner(min_prec)));
+        self.depth = depth;
+        r
+    }
+
+    fn parse_expr_inner(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut lhs = self.parse_unary()?;
+        // The type of `lhs` once it is a binary expression built here: a long chain must not
+        // recompute it from the whole left spine at every operator.
+        let mut lt = None;
         while let Some(op) = self.peek_binop() {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
             }
+            // Each operator of a chain nests the left side one level deeper.
+            self.deeper()?;
             self.next();
             let mods = self.parse_bin_modifiers(op)?;
             let next_min = if op == BinOp::Pow { prec } else { prec + 1 };
@@ -174,7 +209,14 @@ impl<'a> Parser<'a> {
                 return Err(self.err_tok(&t, ""));
             }
             let rhs = self.parse_expr(next_min)?;
-            lhs = self.make_binary(op, lhs, rhs, mods)?;
+            let l = lt.unwrap_or_else(|| self.vt(&lhs));
+            let r = self.vt(&rhs);
+            lhs = self.make_binary(op, (lhs, l), (rhs, r), mods)?;
+            lt = Some(if l == ValueType::Scalar && r == ValueType::Scalar {
+                ValueType::Scalar
+            } else {
+                ValueType::Vector
+            });
         }
         Ok(lhs)
     }
@@ -182,11 +224,10 @@ impl<'a> Parser<'a> {
     fn make_binary(
         &self,
         op: BinOp,
-        lhs: Expr,
-        rhs: Expr,
+        (lhs, lt): (Expr, ValueType),
+        (rhs, rt): (Expr, ValueType),
         mut mods: BinModifiers,
     ) -> PResult<Expr> {
-        let (lt, rt) = (self.vt(&lhs), self.vt(&rhs));
         let pos = PosRange {
             start: lhs.pos().start,
             end: rhs.pos().end,
@@ -406,6 +447,8 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek().clone() {
                 Tok::LBracket => {
+                    // `x[1m:][1m:]...` wraps subquery in subquery without recursing.
+                    self.deeper()?;
                     e = self.parse_range_suffix(e)?;
                 }
                 Tok::Ident(w) if w.eq_ignore_ascii_case("offset") => {
@@ -465,101 +508,64 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn set_offset(&self, e: Expr, d: DurExpr, start: usize, end: usize) -> PResult<Expr> {
+    fn set_offset(&self, mut e: Expr, d: DurExpr, start: usize, end: usize) -> PResult<Expr> {
         let msg = "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery";
-        match e {
-            Expr::Vector(mut vs) => {
+        let dup = "offset may not be set multiple times";
+        match &mut e {
+            Expr::Vector(vs) => {
                 if vs.offset.is_some() {
-                    return Err(self.err(start, end, "offset may not be set multiple times"));
+                    return Err(self.err(start, end, dup));
                 }
                 vs.offset = Some(d);
                 vs.pos.end = end;
-                Ok(Expr::Vector(vs))
             }
-            Expr::Matrix {
-                mut vs,
-                range,
-                mut pos,
-            } => {
+            Expr::Matrix { vs, pos, .. } => {
                 if vs.offset.is_some() {
-                    return Err(self.err(start, end, "offset may not be set multiple times"));
+                    return Err(self.err(start, end, dup));
                 }
                 vs.offset = Some(d);
                 pos.end = end;
-                Ok(Expr::Matrix { vs, range, pos })
             }
-            Expr::Subquery {
-                expr,
-                range,
-                step,
-                offset,
-                at,
-                mut pos,
-            } => {
+            Expr::Subquery { offset, pos, .. } => {
                 if offset.is_some() {
-                    return Err(self.err(start, end, "offset may not be set multiple times"));
+                    return Err(self.err(start, end, dup));
                 }
+                *offset = Some(d);
                 pos.end = end;
-                Ok(Expr::Subquery {
-                    expr,
-                    range,
-                    step,
-                    offset: Some(d),
-                    at,
-                    pos,
-                })
             }
-            _ => Err(self.err(start, end, msg)),
+            _ => return Err(self.err(start, end, msg)),
         }
+        Ok(e)
     }
 
-    fn set_at(&self, e: Expr, at: AtModifier, start: usize, end: usize) -> PResult<Expr> {
+    fn set_at(&self, mut e: Expr, at: AtModifier, start: usize, end: usize) -> PResult<Expr> {
         let msg = "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery";
         let dup = "@ <timestamp> may not be set multiple times";
-        match e {
-            Expr::Vector(mut vs) => {
+        match &mut e {
+            Expr::Vector(vs) => {
                 if vs.at.is_some() {
                     return Err(self.err(start, end, dup));
                 }
                 vs.at = Some(at);
                 vs.pos.end = end;
-                Ok(Expr::Vector(vs))
             }
-            Expr::Matrix {
-                mut vs,
-                range,
-                mut pos,
-            } => {
+            Expr::Matrix { vs, pos, .. } => {
                 if vs.at.is_some() {
                     return Err(self.err(start, end, dup));
                 }
                 vs.at = Some(at);
                 pos.end = end;
-                Ok(Expr::Matrix { vs, range, pos })
             }
-            Expr::Subquery {
-                expr,
-                range,
-                step,
-                offset,
-                at: old,
-                mut pos,
-            } => {
+            Expr::Subquery { at: old, pos, .. } => {
                 if old.is_some() {
                     return Err(self.err(start, end, dup));
                 }
+                *old = Some(at);
                 pos.end = end;
-                Ok(Expr::Subquery {
-                    expr,
-                    range,
-                    step,
-                    offset,
-                    at: Some(at),
-                    pos,
-                })
             }
-            _ => Err(self.err(start, end, msg)),
+            _ => return Err(self.err(start, end, msg)),
         }
+        Ok(e)
     }
 
     fn parse_at(&mut self) -> PResult<AtModifier> {
@@ -656,6 +662,15 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_dur_expr(&mut self, min_prec: u8) -> PResult<DurExpr> {
+        let depth = self.depth;
+        let r = self
+            .deeper()
+            .and_then(|()| guard(|| self.parse_dur_expr_inner(min_prec)));
+        self.depth = depth;
+        r
+    }
+
+    fn parse_dur_expr_inner(&mut self, min_prec: u8) -> PResult<DurExpr> {
         let mut lhs = match self.peek() {
             Tok::Sub => {
                 self.next();
@@ -681,6 +696,7 @@ impl<'a> Parser<'a> {
             if prec < min_prec {
                 break;
             }
+            self.deeper()?;
             self.next();
             let next_min = if op == BinOp::Pow { prec } else { prec + 1 };
             let rhs = self.parse_dur_expr(next_min)?;
@@ -749,7 +765,8 @@ impl<'a> Parser<'a> {
             );
             return Err(er);
         }
-        match e {
+        let mut e = e;
+        match &mut e {
             Expr::Vector(vs) => {
                 if vs.offset.is_some() || vs.at.is_some() {
                     return Err(self.err(
@@ -762,6 +779,7 @@ impl<'a> Parser<'a> {
                     start: vs.pos.start,
                     end: rb.end,
                 };
+                let vs = std::mem::take(vs);
                 Ok(Expr::Matrix { vs, range, pos })
             }
             other => Err(self.err(
@@ -1162,13 +1180,13 @@ impl<'a> Parser<'a> {
 /// Prometheus prints it (`foo[30]` is `foo[30s]`); real expressions stay as written.
 fn literal_duration(d: DurExpr) -> DurExpr {
     let secs_to_ms = |v: f64| (v * 1000.0).round() as i64;
-    match d {
-        DurExpr::Num(v) if v.is_finite() => DurExpr::Lit(secs_to_ms(v)),
-        DurExpr::Neg(inner) => match *inner {
+    match &d {
+        DurExpr::Num(v) if v.is_finite() => DurExpr::Lit(secs_to_ms(*v)),
+        DurExpr::Neg(inner) => match **inner {
             DurExpr::Num(v) if v.is_finite() => DurExpr::Lit(-secs_to_ms(v)),
             DurExpr::Lit(ms) => DurExpr::Lit(-ms),
-            other => DurExpr::Neg(Box::new(other)),
+            _ => d,
         },
-        other => other,
+        _ => d,
     }
 }
