@@ -249,7 +249,18 @@ async fn metrics(State(st): S, headers: HeaderMap) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/openmetrics-text"));
-    let body = (st.metrics)(om);
+    // Rendering reads storage figures (directory sizes): off the async workers.
+    let render = st.metrics.clone();
+    let body = match tokio::task::spawn_blocking(move || render(om)).await {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("rendering metrics failed: {e}"),
+            )
+                .into_response()
+        }
+    };
     let ct = if om {
         "application/openmetrics-text; version=1.0.0; charset=utf-8"
     } else {

@@ -26,10 +26,12 @@ pub(crate) enum Secret {
 }
 
 impl Secret {
-    fn read(&self) -> Result<String> {
+    /// The value; a file is read on a blocking thread, never on the async workers.
+    async fn read(&self) -> Result<String> {
         match self {
             Secret::Inline(s) => Ok(s.clone()),
-            Secret::File(p) => std::fs::read_to_string(p)
+            Secret::File(p) => tokio::fs::read_to_string(p)
+                .await
                 .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
                 .map_err(|e| {
                     Error::Http(format!("unable to read secret file {}: {e}", p.display()))
@@ -97,12 +99,12 @@ impl HttpFetcher {
         match &self.auth {
             Auth::None => {}
             Auth::Basic { username, password } => {
-                req = req.basic_auth(username.read()?, Some(password.read()?))
+                req = req.basic_auth(username.read().await?, Some(password.read().await?))
             }
             Auth::Authorization { kind, credentials } => {
                 req = req.header(
                     reqwest::header::AUTHORIZATION,
-                    format!("{kind} {}", credentials.read()?),
+                    format!("{kind} {}", credentials.read().await?),
                 )
             }
         }

@@ -105,14 +105,38 @@ struct RunningTarget {
 
 struct Pool {
     cfg: ScrapeConfig,
-    /// Debug rendering of `cfg`, to detect changes on reload.
-    fingerprint: String,
+    /// Decides whether a reload restarts the pool.
+    fingerprint: Fingerprint,
     client: reqwest::Client,
     /// Target groups by discovery source (`static/<i>`, or a file path).
     groups: BTreeMap<String, Vec<sightline_config::TargetGroup>>,
     running: HashMap<u64, RunningTarget>,
     dropped: Vec<DroppedTarget>,
     sd_cancel: Option<CancellationToken>,
+}
+
+/// What decides whether a job's pool restarts on reload: its configuration by value (secrets
+/// included: their `Debug` form is `<secret>`, so comparing printed configurations missed a
+/// rotated password), and the contents of the TLS files it names (a certificate rotated
+/// under the same path takes effect on reload). Secret files for authentication are re-read
+/// on every scrape and need no restart.
+#[derive(PartialEq)]
+struct Fingerprint {
+    cfg: ScrapeConfig,
+    tls_files: Vec<Option<Vec<u8>>>,
+}
+
+impl Fingerprint {
+    fn of(sc: &ScrapeConfig) -> Fingerprint {
+        let t = &sc.http.tls_config;
+        Fingerprint {
+            cfg: sc.clone(),
+            tls_files: [&t.ca_file, &t.cert_file, &t.key_file]
+                .into_iter()
+                .map(|f| f.as_ref().and_then(|f| std::fs::read(f).ok()))
+                .collect(),
+        }
+    }
 }
 
 struct Inner {
@@ -190,7 +214,7 @@ impl ScrapeManager {
             }
         }
         for sc in &cfg.scrape_configs {
-            let fingerprint = format!("{sc:?}");
+            let fingerprint = Fingerprint::of(sc);
             if inner
                 .pools
                 .get(&sc.job_name)
@@ -439,9 +463,9 @@ impl PluginCollector for NoPlugins {
 
 /// Watches a job's file_sd files: re-reads them when their modification time or size changes
 /// (checked every second, which also catches editors that replace files by renaming) and at
-/// least every `refresh_interval`.
+/// least every `refresh_interval`. Every filesystem call runs on a blocking thread.
 async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: CancellationToken) {
-    let mut seen: HashMap<std::path::PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
+    let mut seen: FileSdSeen = HashMap::new();
     let refresh = sc
         .file_sd_configs
         .iter()
@@ -451,63 +475,104 @@ async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: C
     let mut last_full = tokio::time::Instant::now();
     let mut first = true;
     loop {
-        let mut files = Vec::new();
-        for f in &sc.file_sd_configs {
-            match sightline_config::expand_file_sd_globs(f, std::path::Path::new("")) {
-                Ok(v) => files.extend(v),
-                Err(e) => warn!(job = %job, error = %e, "file_sd: bad pattern"),
-            }
-        }
-        let mut changed = first || last_full.elapsed() >= refresh || files.len() != seen.len();
-        let mut now_seen = HashMap::new();
-        for f in &files {
-            let meta = std::fs::metadata(f).ok();
-            let key = (
-                meta.as_ref().and_then(|m| m.modified().ok()),
-                meta.as_ref().map(|m| m.len()).unwrap_or(0),
-            );
-            if seen.get(f) != Some(&key) {
-                changed = true;
-            }
-            now_seen.insert(f.clone(), key);
-        }
-        if changed {
-            let mut groups = BTreeMap::new();
-            for f in &files {
-                match sightline_config::read_file_sd(f) {
-                    Ok(g) => {
-                        groups.insert(format!("file/{}", f.display()), g);
-                    }
-                    Err(e) => {
-                        // Keep the last good content of a broken file, as Prometheus does.
-                        warn!(job = %job, file = %f.display(), error = %e, "file_sd: cannot read file");
-                        let inner = m.inner.lock();
-                        if let Some(old) = inner
-                            .pools
-                            .get(&job)
-                            .and_then(|p| p.groups.get(&format!("file/{}", f.display())))
-                        {
-                            groups.insert(format!("file/{}", f.display()), old.clone());
-                        }
-                    }
+        let cfgs = sc.file_sd_configs.clone();
+        let force = first || last_full.elapsed() >= refresh;
+        let prev = std::mem::take(&mut seen);
+        let job2 = job.clone();
+        let scan =
+            tokio::task::spawn_blocking(move || scan_file_sd(&job2, &cfgs, &prev, force)).await;
+        match scan {
+            Ok((now_seen, read)) => {
+                seen = now_seen;
+                if let Some(read) = read {
+                    apply_file_sd(&m, &job, read);
+                    last_full = tokio::time::Instant::now();
+                    first = false;
                 }
             }
-            let mut inner = m.inner.lock();
-            if let Some(pool) = inner.pools.get_mut(&job) {
-                pool.groups.retain(|k, _| !k.starts_with("file/"));
-                pool.groups.extend(groups);
-                m.sync_pool(pool);
-            }
-            drop(inner);
-            last_full = tokio::time::Instant::now();
-            first = false;
+            Err(e) => warn!(job = %job, error = %e, "file_sd: scan task failed"),
         }
-        seen = now_seen;
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// Modification time and size of each file_sd file, as last seen.
+type FileSdSeen = HashMap<std::path::PathBuf, (Option<SystemTime>, u64)>;
+
+/// Each file_sd file's target groups, or why it could not be read.
+type FileSdRead = Vec<(
+    std::path::PathBuf,
+    std::result::Result<Vec<sightline_config::TargetGroup>, String>,
+)>;
+
+/// Expands the patterns and stats every file (blocking); reads them all when anything
+/// changed or `force` is set.
+fn scan_file_sd(
+    job: &str,
+    cfgs: &[sightline_config::FileSdConfig],
+    seen: &FileSdSeen,
+    force: bool,
+) -> (FileSdSeen, Option<FileSdRead>) {
+    let mut files = Vec::new();
+    for f in cfgs {
+        match sightline_config::expand_file_sd_globs(f, std::path::Path::new("")) {
+            Ok(v) => files.extend(v),
+            Err(e) => warn!(job = %job, error = %e, "file_sd: bad pattern"),
+        }
+    }
+    let mut changed = force || files.len() != seen.len();
+    let mut now_seen = HashMap::new();
+    for f in &files {
+        let meta = std::fs::metadata(f).ok();
+        let key = (
+            meta.as_ref().and_then(|m| m.modified().ok()),
+            meta.as_ref().map(|m| m.len()).unwrap_or(0),
+        );
+        if seen.get(f) != Some(&key) {
+            changed = true;
+        }
+        now_seen.insert(f.clone(), key);
+    }
+    let read = changed.then(|| {
+        files
+            .into_iter()
+            .map(|f| {
+                let g = sightline_config::read_file_sd(&f).map_err(|e| e.to_string());
+                (f, g)
+            })
+            .collect()
+    });
+    (now_seen, read)
+}
+
+/// Replaces the pool's file_sd groups with what was read, keeping the last good content of
+/// a broken file, as Prometheus does.
+fn apply_file_sd(m: &ManagerHandle, job: &str, read: FileSdRead) {
+    let mut inner = m.inner.lock();
+    let Some(pool) = inner.pools.get_mut(job) else {
+        return;
+    };
+    let mut groups = BTreeMap::new();
+    for (f, g) in read {
+        let key = format!("file/{}", f.display());
+        match g {
+            Ok(g) => {
+                groups.insert(key, g);
+            }
+            Err(e) => {
+                warn!(job = %job, file = %f.display(), error = %e, "file_sd: cannot read file");
+                if let Some(old) = pool.groups.get(&key) {
+                    groups.insert(key, old.clone());
+                }
+            }
+        }
+    }
+    pool.groups.retain(|k, _| !k.starts_with("file/"));
+    pool.groups.extend(groups);
+    m.sync_pool(pool);
 }
 
 /// Turns populated (post-relabel) labels into a target: URL from `__scheme__`,

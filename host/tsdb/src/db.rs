@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
@@ -15,6 +16,7 @@ use crate::head::{check_order, partition_start, ApplyStats, HeadInner, Reject, V
 use crate::headchunks::{HeadChunks, Mark};
 use crate::query::TsdbQuerier;
 use crate::store::{self, PartWrite, Partition, Store, StoredChunk};
+use crate::syncer::WalSyncer;
 use crate::wal::{self, FsyncPolicy, Record, Tombstone, Wal};
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -254,7 +256,9 @@ pub(crate) struct MaintState {
 pub struct Tsdb {
     pub(crate) opts: TsdbOptions,
     pub(crate) head: RwLock<HeadInner>,
-    pub(crate) wal: Mutex<Wal>,
+    pub(crate) wal: Arc<Mutex<Wal>>,
+    /// fsyncs the WAL every interval under `FsyncPolicy::Interval`.
+    _syncer: Option<WalSyncer>,
     pub(crate) head_chunks: HeadChunks,
     pub(crate) store: Store,
     pub(crate) tombstones: RwLock<Vec<Tombstone>>,
@@ -378,8 +382,16 @@ impl Tsdb {
             ms = report.duration.as_millis() as u64,
             "tsdb opened"
         );
+        let wal = Arc::new(Mutex::new(wal));
+        let syncer = match opts.wal_fsync {
+            FsyncPolicy::Interval(every) => {
+                Some(WalSyncer::start(wal.clone(), every).map_err(|e| Error::io(&opts.path, e))?)
+            }
+            _ => None,
+        };
         Ok(Tsdb {
-            wal: Mutex::new(wal),
+            wal,
+            _syncer: syncer,
             head_chunks,
             head: RwLock::new(head),
             store,
@@ -737,7 +749,7 @@ impl Tsdb {
         if let Some(limit) = self.opts.retention_size {
             let mut rest: Vec<&Partition> = parts.iter().filter(|p| p.max_t > cutoff).collect();
             rest.sort_by_key(|p| (p.max_t, p.min_t));
-            let wal = self.wal.lock().disk_bytes() + self.head_chunks.disk_bytes();
+            let wal = self.wal_disk_bytes() + self.head_chunks.disk_bytes();
             let mut total: u64 = wal + rest.iter().map(|p| p.bytes).sum::<u64>();
             for p in rest {
                 if total <= limit {
@@ -767,10 +779,12 @@ impl Tsdb {
     /// Counters and gauges for `/metrics`.
     pub fn metrics(&self) -> TsdbMetrics {
         let c = &self.counters;
-        let (fsyncs, wal_written, wal_bytes) = {
+        let (fsyncs, wal_written) = {
             let w = self.wal.lock();
-            (w.fsyncs, w.bytes_written, w.disk_bytes())
+            (w.fsyncs, w.bytes_written)
         };
+        // The directory walk runs without the WAL's lock, which commits take.
+        let wal_bytes = self.wal_disk_bytes();
         let head_chunk_file_bytes = self.head_chunks.disk_bytes();
         let (head_series, head_chunks) = {
             let h = self.head.read();
@@ -844,7 +858,7 @@ impl Tsdb {
             .map(|(n, (_, b))| (n.to_string(), *b))
             .collect();
         drop(h);
-        let wal_bytes = self.wal.lock().disk_bytes();
+        let wal_bytes = self.wal_disk_bytes();
         let head_chunk_file_bytes = self.head_chunks.disk_bytes();
         TsdbStats {
             head,
@@ -862,6 +876,11 @@ impl Tsdb {
             wal_bytes,
             head_bytes,
         }
+    }
+
+    /// Bytes of the WAL's segments and checkpoints (a directory walk, without the WAL's lock).
+    fn wal_disk_bytes(&self) -> u64 {
+        wal::dir_size(&self.opts.path.join("wal"))
     }
 
     pub(crate) fn partition_ms(&self) -> i64 {

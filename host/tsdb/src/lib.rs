@@ -43,6 +43,7 @@ mod partfile;
 mod postings;
 mod query;
 mod store;
+mod syncer;
 mod wal;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};

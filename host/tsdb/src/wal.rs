@@ -14,7 +14,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sightline_model::{Labels, MatchOp, Matcher, Sample, TimestampMs};
 
@@ -28,8 +29,9 @@ use crate::head::SeriesSnapshot;
 pub enum FsyncPolicy {
     /// fsync before every commit returns: nothing acknowledged is lost on power loss.
     Always,
-    /// fsync at most once per interval, inside the commit that crosses it and on maintenance:
-    /// a power loss may lose up to the interval's commits.
+    /// fsync once per interval on a background thread (never inside a commit, which may run
+    /// on an async worker), and on maintenance: a power loss may lose up to the interval's
+    /// commits.
     Interval(Duration),
     /// Never fsync explicitly (the OS writes back when it likes, typically within 30 s).
     Never,
@@ -566,12 +568,14 @@ impl CheckpointWriter {
 pub(crate) struct Wal {
     dir: PathBuf,
     seg: u64,
-    file: File,
+    /// Shared with the background syncer, which fsyncs it outside the WAL's lock.
+    file: Arc<File>,
     size: u64,
     max_segment_bytes: u64,
     policy: FsyncPolicy,
-    last_sync: Instant,
     dirty: bool,
+    /// Segments closed by rotation whose fsync is left to the background syncer.
+    unsynced: Vec<Arc<File>>,
     pub(crate) buf: Vec<u8>,
     /// Whether series and sample records are written snappy-compressed.
     pub(crate) compress: bool,
@@ -584,7 +588,7 @@ impl Wal {
     pub(crate) fn open(dir: &Path, max_segment_bytes: u64, policy: FsyncPolicy) -> Result<Self> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let next = list_segments(dir)?.last().map_or(1, |n| n + 1);
-        let file = create_segment(dir, next)?;
+        let file = Arc::new(create_segment(dir, next)?);
         Ok(Wal {
             dir: dir.to_path_buf(),
             seg: next,
@@ -592,8 +596,8 @@ impl Wal {
             size: 0,
             max_segment_bytes,
             policy,
-            last_sync: Instant::now(),
             dirty: false,
+            unsynced: Vec::new(),
             buf: Vec::with_capacity(64 << 10),
             compress: true,
             fsyncs: 0,
@@ -610,38 +614,60 @@ impl Wal {
             self.rotate()?;
         }
         let path = segment_path(&self.dir, self.seg);
-        self.file
+        (&*self.file)
             .write_all(&self.buf)
             .map_err(|e| Error::io(&path, e))?;
         self.size += self.buf.len() as u64;
         self.bytes_written += self.buf.len() as u64;
         self.buf.clear();
         self.dirty = true;
-        match self.policy {
-            FsyncPolicy::Always => self.sync()?,
-            FsyncPolicy::Interval(d) if self.last_sync.elapsed() >= d => self.sync()?,
-            _ => {}
+        if self.policy == FsyncPolicy::Always {
+            self.sync()?;
         }
         Ok(())
     }
 
-    /// fsyncs the current segment if anything was written since the last fsync.
+    /// fsyncs the segments rotated out since the last fsync, and the current one if anything
+    /// was written to it since.
     pub(crate) fn sync(&mut self) -> Result<()> {
+        for f in std::mem::take(&mut self.unsynced) {
+            f.sync_data().map_err(|e| Error::io(&self.dir, e))?;
+            self.fsyncs += 1;
+        }
         if self.dirty {
             let path = segment_path(&self.dir, self.seg);
             self.file.sync_data().map_err(|e| Error::io(&path, e))?;
             self.fsyncs += 1;
             self.dirty = false;
         }
-        self.last_sync = Instant::now();
         Ok(())
     }
 
-    /// Closes the current segment (fsynced) and starts the next; returns the new number.
+    /// The files the background syncer must fsync now (counted as done); the caller fsyncs
+    /// them after releasing the WAL's lock, so commits never wait for the disk.
+    pub(crate) fn take_sync_job(&mut self) -> Vec<Arc<File>> {
+        let mut files = std::mem::take(&mut self.unsynced);
+        if self.dirty {
+            files.push(self.file.clone());
+            self.dirty = false;
+        }
+        self.fsyncs += files.len() as u64;
+        files
+    }
+
+    /// Closes the current segment and starts the next; returns the new number. The closed
+    /// segment is fsynced now, or by the background syncer under the interval policy.
     pub(crate) fn rotate(&mut self) -> Result<u64> {
-        self.sync()?;
+        if matches!(self.policy, FsyncPolicy::Interval(_)) {
+            if self.dirty {
+                self.unsynced.push(self.file.clone());
+                self.dirty = false;
+            }
+        } else {
+            self.sync()?;
+        }
         self.seg += 1;
-        self.file = create_segment(&self.dir, self.seg)?;
+        self.file = Arc::new(create_segment(&self.dir, self.seg)?);
         self.size = 0;
         Ok(self.seg)
     }
@@ -657,11 +683,6 @@ impl Wal {
             }
         }
         Ok(n)
-    }
-
-    /// Total bytes of all segments.
-    pub(crate) fn disk_bytes(&self) -> u64 {
-        dir_size(&self.dir)
     }
 }
 
