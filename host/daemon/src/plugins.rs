@@ -3,6 +3,7 @@
 //! `sightline plugin ...` commands.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -187,7 +188,8 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
     let res = rt.block_on(async {
         match cmd {
             PluginCommand::List { plugins_dir } => {
-                sightline_plugin_runtime::cli::plugin_list(&plugins_dir).await
+                let cache = user_cache_dir();
+                sightline_plugin_runtime::cli::plugin_list(&plugins_dir, cache.as_deref()).await
             }
             PluginCommand::Test {
                 file,
@@ -218,6 +220,23 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The compile cache of CLI commands that load plugins (`plugin list`, `check alertmanager`):
+/// `$XDG_CACHE_HOME/sightline/plugin-cache`, else `~/.cache/sightline/plugin-cache`; `None`
+/// (compile every plugin) when neither variable gives an absolute path. Never the plugins
+/// directory: native code is loaded from here, so only this user may write it (the runtime
+/// creates it owner-only and authenticates its files).
+pub(crate) fn user_cache_dir() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .and_then(absolute)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".cache"))
+        })?;
+    Some(base.join("sightline").join("plugin-cache"))
 }
 
 /// The `/api/v1/plugins` data.

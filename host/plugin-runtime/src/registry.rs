@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use parking_lot::{Mutex, RwLock};
 use wasmtime::Store;
 
+use crate::cache::CacheStats;
 use crate::convert;
 use crate::engine::{classify, Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
@@ -28,7 +29,12 @@ pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct PluginHostConfig {
     /// The plugins directory: `<name>.wasm` plus optional `<name>.toml`.
     pub dir: PathBuf,
-    /// Where compiled components are cached; `None` disables the cache.
+    /// Where compiled components are cached; `None` (the default) disables the
+    /// cache. Native code is loaded from it, so it must be a directory only
+    /// Sightline writes, never one a plugin author can (such as `dir`): the
+    /// daemon uses `<storage.tsdb.path>/plugin-cache`, CLI commands the user's
+    /// cache directory. It is created owner-only and its files are
+    /// authenticated (see [`CacheStats`]).
     pub cache_dir: Option<PathBuf>,
     /// `Some` runs in test mode: outbound HTTP is recorded (see
     /// [`PluginHost::recorded_requests`]) and answered with these canned
@@ -40,19 +46,19 @@ pub struct PluginHostConfig {
     pub env: EnvLookup,
     /// Load only the plugin of this name (used by `sightline plugin test`).
     pub only: Option<String>,
-    /// Config values overlaid on every plugin's `[config]` for every call
-    /// (used by `sightline plugin test --config KEY=VALUE`).
+    /// Config values overlaid on every plugin's `[config]` and the call's
+    /// settings for every call (used by `sightline plugin test --config
+    /// KEY=VALUE`).
     pub extra_config: BTreeMap<String, String>,
 }
 
 impl PluginHostConfig {
-    /// Defaults: cache in `<dir>/.cache`, live HTTP, 200 ms debounce, the
-    /// process environment for `$VAR`.
+    /// Defaults: no compile cache, live HTTP, 200 ms debounce, the process
+    /// environment for `$VAR`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        let dir = dir.into();
         PluginHostConfig {
-            cache_dir: Some(dir.join(".cache")),
-            dir,
+            cache_dir: None,
+            dir: dir.into(),
             record_http: None,
             debounce: Duration::from_millis(200),
             env: Arc::new(|k| std::env::var(k).ok()),
@@ -730,6 +736,11 @@ impl PluginHost {
             .as_ref()
             .map(|r| r.lock().clone())
             .unwrap_or_default()
+    }
+
+    /// What the compile cache did so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.rt.cache_stats()
     }
 
     /// Whether the serving version of `name` came from the on-disk cache.
