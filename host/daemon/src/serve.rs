@@ -213,7 +213,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             max_concurrency: args.query_max_concurrency,
             ..sightline_promql::EngineOptions::default()
         },
-        crate::query_plugins::registry(&plugin_host, &tokio::runtime::Handle::current()),
+        crate::query_plugins::registry(&plugin_host),
     )));
     let state = Arc::new(ApiState {
         storage: storage.clone(),

@@ -629,6 +629,46 @@ impl PluginHost {
         .await
     }
 
+    /// [`call_query_function`](Self::call_query_function) for synchronous callers, such
+    /// as PromQL's function table, on any thread: a plain thread, a blocking-pool thread, or
+    /// a worker of a current-thread or multi-thread tokio runtime. It never calls
+    /// `Handle::block_on` (which panics inside a runtime): the call runs on the runtime's own
+    /// executor threads (see [`sync_executor`]) and this thread waits for its answer, inside
+    /// `block_in_place` on a multi-thread runtime's worker so that the worker's other tasks
+    /// move on meanwhile. The plugin's time limit bounds the wait.
+    pub fn call_query_function_blocking(
+        &self,
+        name: &str,
+        args: &[QueryValue],
+        eval_time_ms: i64,
+    ) -> Result<QueryValue> {
+        let executor = sync_executor()?;
+        let host = self.clone();
+        let (name, args) = (name.to_string(), args.to_vec());
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        executor.spawn(async move {
+            let result = host.call_query_function(&name, &args, eval_time_ms).await;
+            // Dropped before answering, so the caller's handle is never the last one
+            // waiting on this executor's thread.
+            drop(host);
+            let _ = tx.send(result);
+        });
+        let wait = move || {
+            rx.recv().unwrap_or_else(|_| {
+                Err(Error::Runtime(
+                    "the plugin call ended without an answer".to_string(),
+                ))
+            })
+        };
+        let on_multi_thread_runtime = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_multi_thread_runtime {
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
+        }
+    }
+
     /// Calls a dashboard plugin; the result is validated as a JSON object.
     pub async fn dashboard(&self, name: &str) -> Result<String> {
         let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
@@ -751,6 +791,28 @@ impl PluginHost {
             .get(name)
             .and_then(|e| e.current.as_ref().map(|c| c.from_cache))
     }
+}
+
+/// The executor of [`PluginHost::call_query_function_blocking`]: a small multi-thread tokio
+/// runtime private to this crate, built on first use and kept for the process (like the
+/// engine, one per process). Synchronous callers can not use the caller's runtime: on a
+/// current-thread runtime the waiting caller would be the only thread that could run the
+/// call. The daemon's own runtime stays the daemon's; this one runs only plugin calls.
+fn sync_executor() -> Result<&'static tokio::runtime::Handle> {
+    static EXECUTOR: std::sync::OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    EXECUTOR
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("plugin-call")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting the plugin call executor: {e}"))
+        })
+        .as_ref()
+        .map(tokio::runtime::Runtime::handle)
+        .map_err(|e| Error::Runtime(e.clone()))
 }
 
 /// Runs `f` in a fresh store with the plugin's limits and records the call.
