@@ -12,7 +12,7 @@ use std::time::Duration;
 use sightline_exposition::{Encoder, Format};
 use sightline_model::{Labels, MetricType};
 use sightline_plugin_runtime::{
-    MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS,
+    ExporterTarget, MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS,
 };
 use sightline_telemetry::{Family, FamilySample};
 
@@ -20,19 +20,31 @@ use crate::cli::PluginCommand;
 
 /// Exporter plugins as a scrape source: a plugin's families are encoded as the text format
 /// and go through the same parse → relabel → append path as an HTTP scrape, so limits,
-/// relabelling and staleness behave identically.
+/// relabelling and staleness behave identically. Each target of a plugin job is its own call,
+/// told the target's address, params and scrape timeout (as config values, see
+/// `ExporterTarget`).
 pub(crate) struct PluginExporters(pub(crate) PluginHost);
 
 impl sightline_scrape::PluginCollector for PluginExporters {
     fn collect<'a>(
         &'a self,
         plugin: &'a str,
-        _timeout: Duration,
+        target: &'a sightline_scrape::PluginTarget,
+        timeout: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
         // The plugin's own time limit (from its manifest) bounds the call; the scrape loop
         // bounds it again by the scrape timeout.
         Box::pin(async move {
-            let fams = self.0.collect(plugin).await.map_err(|e| e.to_string())?;
+            let target = ExporterTarget {
+                address: target.address.clone(),
+                params: target.params.clone(),
+                scrape_timeout: timeout,
+            };
+            let fams = self
+                .0
+                .collect_target(plugin, &target)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(encode_families(&fams))
         })
     }

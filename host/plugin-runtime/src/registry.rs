@@ -466,32 +466,55 @@ impl PluginHost {
         Ok((current.clone(), entry.stats.clone()))
     }
 
-    /// Calls an exporter's `collect`.
+    /// Calls an exporter's `collect` for its implicit target: `__address__` is the plugin's
+    /// name, no params, the plugin's own time limit as scrape timeout (what `plugin test`
+    /// and a job without targets use).
     pub async fn collect(&self, name: &str) -> Result<Vec<MetricFamily>> {
+        self.collect_inner(name, None).await
+    }
+
+    /// Calls an exporter's `collect` for one scrape target: the plugin reads the target's
+    /// address, params and scrape timeout as config values (see [`ExporterTarget`]).
+    pub async fn collect_target(
+        &self,
+        name: &str,
+        target: &ExporterTarget,
+    ) -> Result<Vec<MetricFamily>> {
+        self.collect_inner(name, Some(target)).await
+    }
+
+    async fn collect_inner(
+        &self,
+        name: &str,
+        target: Option<&ExporterTarget>,
+    ) -> Result<Vec<MetricFamily>> {
         let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
         let Pre::Exporter(pre) = loaded.pre.clone() else {
             unreachable!("kind checked by get")
         };
+        let settings = match target {
+            Some(t) => t.config_values(),
+            None => ExporterTarget {
+                address: name.to_string(),
+                params: BTreeMap::new(),
+                scrape_timeout: loaded.caps.timeout,
+            }
+            .config_values(),
+        };
         let limit = loaded.caps.max_output_bytes;
         let plugin = loaded.name.to_string();
-        invoke(
-            &self.inner,
-            &loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    let families = inst
-                        .call_collect(&mut *store)
-                        .await?
-                        .map_err(|message| CallError::guest(&plugin, message))?;
-                    let size = convert::families_size(&families);
-                    CallError::check_output(&plugin, size, limit)?;
-                    convert::families_from_wit(&plugin, families).map_err(CallError::Host)
-                })
-            },
-        )
+        invoke(&self.inner, &loaded, &stats, &settings, move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let families = inst
+                    .call_collect(&mut *store)
+                    .await?
+                    .map_err(|message| CallError::guest(&plugin, message))?;
+                let size = convert::families_size(&families);
+                CallError::check_output(&plugin, size, limit)?;
+                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+            })
+        })
         .await
     }
 
@@ -831,11 +854,11 @@ where
     let settings = if inner.cfg.extra_config.is_empty() {
         settings
     } else {
-        merged = inner
-            .cfg
-            .extra_config
+        // The explicit `--config` flags win over the call's settings, so `plugin test`
+        // can stand in for an exporter's target (`--config __address__=...`).
+        merged = settings
             .iter()
-            .chain(settings)
+            .chain(&inner.cfg.extra_config)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         &merged

@@ -20,7 +20,9 @@ use crate::append::AppendOptions;
 use crate::fetch::HttpFetcher;
 use crate::scrape_loop::{self, LoopHandle, LoopSpec, Source};
 use crate::target::{Target, TargetStatus};
-use crate::{AppendOutcome, DroppedTarget, Error, PluginCollector, Result, TargetSnapshot};
+use crate::{
+    AppendOutcome, DroppedTarget, Error, PluginCollector, PluginTarget, Result, TargetSnapshot,
+};
 
 /// The scrape subsystem's own metrics.
 pub struct ScrapeMetrics {
@@ -363,18 +365,16 @@ impl ManagerHandle {
             if pool.running.contains_key(&k) {
                 continue;
             }
-            let source = match &sc.plugin {
-                Some(name) => match &self.plugins {
-                    Some(c) => Source::Plugin {
-                        collector: c.clone(),
-                        name: name.clone(),
+            let source = match (&sc.plugin, &target.plugin_target) {
+                (Some(name), Some(plugin_target)) => Source::Plugin {
+                    collector: match &self.plugins {
+                        Some(c) => c.clone(),
+                        None => Arc::new(NoPlugins),
                     },
-                    None => Source::Plugin {
-                        collector: Arc::new(NoPlugins),
-                        name: name.clone(),
-                    },
+                    name: name.clone(),
+                    target: plugin_target.clone(),
                 },
-                None => Source::Http(HttpFetcher::new(
+                _ => Source::Http(HttpFetcher::new(
                     pool.client.clone(),
                     &target.url,
                     auth_of(sc),
@@ -425,6 +425,7 @@ impl PluginCollector for NoPlugins {
     fn collect<'a>(
         &'a self,
         plugin: &'a str,
+        _target: &'a PluginTarget,
         _timeout: Duration,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>,
@@ -513,7 +514,8 @@ async fn file_sd_task(m: ManagerHandle, job: String, sc: ScrapeConfig, cancel: C
 /// Turns populated (post-relabel) labels into a target: URL from `__scheme__`,
 /// `__address__`, `__metrics_path__` and the params (each `__param_<k>` label overrides the
 /// first value of `k`), interval and timeout from their labels, and the public labels
-/// (everything not starting with `__`).
+/// (everything not starting with `__`). A plugin job's target keeps its address and params
+/// for the plugin instead (its URL, `plugin://<name>[/<address>][?<params>]`, is only shown).
 fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Result<Target> {
     let bad = |m: String| Error::Discovery(m);
     let interval =
@@ -522,36 +524,56 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
     let timeout =
         sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_TIMEOUT_LABEL))
             .map_err(|e| bad(e.to_string()))?;
-    let url = match &sc.plugin {
-        Some(p) => format!("plugin://{p}"),
-        None => {
-            let mut params = sc.params.clone();
-            for l in full.iter() {
-                if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
-                    let e = params.entry(k.to_string()).or_default();
-                    if e.is_empty() {
-                        e.push(l.value.clone());
-                    } else {
-                        e[0] = l.value.clone();
-                    }
-                }
+    let mut params = sc.params.clone();
+    for l in full.iter() {
+        if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
+            let e = params.entry(k.to_string()).or_default();
+            if e.is_empty() {
+                e.push(l.value.clone());
+            } else {
+                e[0] = l.value.clone();
             }
+        }
+    }
+    let query = || {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, vs) in &params {
+            for v in vs {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    };
+    let address = full.get_or_empty(sightline_config::ADDRESS_LABEL);
+    let (url, plugin_target) = match &sc.plugin {
+        Some(p) => {
+            let mut url = format!("plugin://{p}");
+            // The implicit target of a job without targets has the plugin's name as address.
+            if address != p.as_str() {
+                url.push('/');
+                url.push_str(address);
+            }
+            if !params.is_empty() {
+                url.push('?');
+                url.push_str(&query());
+            }
+            let target = PluginTarget {
+                address: address.to_string(),
+                params: params.clone(),
+            };
+            (url, Some(target))
+        }
+        None => {
             let mut u = url::Url::parse(&format!(
-                "{}://{}",
+                "{}://{address}",
                 full.get_or_empty(sightline_config::SCHEME_LABEL),
-                full.get_or_empty(sightline_config::ADDRESS_LABEL)
             ))
             .map_err(|e| bad(format!("invalid target address: {e}")))?;
             u.set_path(full.get_or_empty(sightline_config::METRICS_PATH_LABEL));
             if !params.is_empty() {
-                let mut q = u.query_pairs_mut();
-                for (k, vs) in &params {
-                    for v in vs {
-                        q.append_pair(k, v);
-                    }
-                }
+                u.set_query(Some(&query()));
             }
-            u.to_string()
+            (u.to_string(), None)
         }
     };
     let mut b = full.builder();
@@ -561,6 +583,7 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
         labels: b.build(),
         discovered,
         url,
+        plugin_target,
         interval,
         timeout,
         status: Arc::new(RwLock::new(TargetStatus::default())),

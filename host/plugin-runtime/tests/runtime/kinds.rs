@@ -6,7 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use sightline_model::{Labels, MetricType, Sample};
 use sightline_plugin_runtime::cli::{plugin_list, plugin_test, PluginTestOptions};
 use sightline_plugin_runtime::{
-    CallMode, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue, SampleValue,
+    CallMode, ExporterTarget, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue,
+    SampleValue,
 };
 
 use crate::common::{example, guest, install};
@@ -76,6 +77,52 @@ async fn exporter_collect_converts_families_and_sees_config() {
     assert_eq!(
         host.collect("missing").await.unwrap_err().reason(),
         "not_found"
+    );
+}
+
+/// issue 13: an exporter is told the target it is called for, through config values.
+#[tokio::test]
+async fn exporter_sees_its_target_as_config_values() {
+    let dir = tempfile::tempdir().unwrap();
+    install(
+        dir.path(),
+        "echo",
+        &guest("target-exporter"),
+        Some("[limits]\ntimeout = \"2s\"\n"),
+    );
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
+    let labels = |fams: &[sightline_plugin_runtime::MetricFamily]| {
+        let l = &fams[0].samples[0].labels;
+        [l.get("address"), l.get("module"), l.get("timeout")]
+            .map(|v| v.unwrap_or_default().to_string())
+    };
+    // Without a target (plugin test, a job without targets): the implicit one.
+    let fams = host.collect("echo").await.unwrap();
+    assert_eq!(labels(&fams), ["echo", "", "2"]);
+    let target = ExporterTarget {
+        address: "db1:5432".to_string(),
+        params: BTreeMap::from([(
+            "module".to_string(),
+            vec!["pg".to_string(), "x".to_string()],
+        )]),
+        scrape_timeout: std::time::Duration::from_millis(1500),
+    };
+    let fams = host.collect_target("echo", &target).await.unwrap();
+    assert_eq!(labels(&fams), ["db1:5432", "pg", "1.5"]);
+    // `plugin test --config` stands in for a target.
+    let out = plugin_test(&PluginTestOptions {
+        wasm: dir.path().join("echo.wasm"),
+        config: vec![("__address__".into(), "db2:3306".into())],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["families"][0]["samples"][0]["labels"]["address"],
+        "db2:3306"
     );
 }
 
