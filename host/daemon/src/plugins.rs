@@ -12,7 +12,8 @@ use std::time::Duration;
 use sightline_exposition::{Encoder, Format};
 use sightline_model::{Labels, MetricType};
 use sightline_plugin_runtime::{
-    ExporterTarget, MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS,
+    CacheStats, ExporterTarget, MetricFamily, PluginHost, PluginInfo, PluginState,
+    DURATION_BUCKETS_SECONDS,
 };
 use sightline_telemetry::{Family, FamilySample};
 
@@ -64,7 +65,7 @@ pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
 }
 
 /// `sightline_plugin_*` families from the runtime's statistics.
-pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
+pub(crate) fn stats_families(plugins: &[PluginInfo], cache: CacheStats) -> Vec<Family> {
     let lab = |p: &PluginInfo| Labels::from_pairs([("plugin", p.name.as_str())]);
     let kind = |p: &PluginInfo| p.kind.map(|k| k.as_str()).unwrap_or("unknown");
     let one = |labels: Labels, value: f64| FamilySample {
@@ -174,6 +175,30 @@ pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
         MetricType::Histogram,
         hist,
     ));
+    for (name, help, value) in [
+        (
+            "sightline_plugin_cache_hits",
+            "Plugins whose compiled code came from the compile cache.",
+            cache.hits,
+        ),
+        (
+            "sightline_plugin_cache_misses",
+            "Plugins compiled because the compile cache had no usable entry.",
+            cache.misses,
+        ),
+        (
+            "sightline_plugin_cache_rejected",
+            "Compile cache entries ignored because their authentication tag did not verify.",
+            cache.rejected,
+        ),
+    ] {
+        out.push(fam(
+            name,
+            help,
+            MetricType::Counter,
+            vec![one(Labels::empty(), value as f64)],
+        ));
+    }
     out
 }
 
