@@ -379,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn a_key_others_can_read_or_a_symlinked_key_disables_the_cache() {
+    fn a_key_others_can_read_or_own_or_a_symlinked_key_disables_the_cache() {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("c");
         let cache = ComponentCache::open(cache_dir.clone());
@@ -395,8 +395,19 @@ mod tests {
             !loose.path(&sha, 2).exists(),
             "a disabled cache writes nothing"
         );
-        // A symlink to a private file is not followed.
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(ComponentCache::open(cache_dir.clone()).stats().enabled);
+        // A key of another user (only root can make one to test with).
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&key, Some(65534), None).unwrap();
+            assert!(!ComponentCache::open(cache_dir.clone()).stats().enabled);
+            std::os::unix::fs::chown(&key, Some(0), None).unwrap();
+            // Likewise a directory of another user.
+            std::os::unix::fs::chown(&cache_dir, Some(65534), None).unwrap();
+            assert!(!ComponentCache::open(cache_dir.clone()).stats().enabled);
+            std::os::unix::fs::chown(&cache_dir, Some(0), None).unwrap();
+        }
+        // A symlink to a private file is not followed.
         let real = dir.path().join("elsewhere.key");
         std::fs::rename(&key, &real).unwrap();
         std::os::unix::fs::symlink(&real, &key).unwrap();
