@@ -731,3 +731,90 @@ fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
     b = b.default_headers(headers);
     b.build().map_err(|e| err(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The targets of the first job of `yaml`, as the pool resolves them.
+    fn targets(yaml: &str) -> Vec<Target> {
+        let cfg = sightline_config::load_str(yaml, "test.yml").unwrap();
+        let sc = &cfg.scrape_configs[0];
+        let mut out = Vec::new();
+        for g in sc.static_target_groups() {
+            for t in &g.targets {
+                let pt = sightline_config::populate_labels(sc, t, &g.labels).unwrap();
+                out.push(resolve_target(sc, &pt.labels.unwrap(), pt.discovered_labels).unwrap());
+            }
+        }
+        out
+    }
+
+    /// issue 13: every target of a plugin job keeps its own address and params for the
+    /// plugin, and its own URL (so its own loop and offset).
+    #[test]
+    fn plugin_targets_carry_their_address_and_params() {
+        let ts = targets(
+            "scrape_configs:
+  - job_name: db
+    plugin: dbx
+    params: {module: [default], extra: [a, b]}
+    static_configs:
+      - targets: ['db1:5432']
+      - targets: ['db2:3306']
+        labels: {__param_module: mysql}
+",
+        );
+        let seen: Vec<(String, String, Option<PluginTarget>)> = ts
+            .iter()
+            .map(|t| {
+                (
+                    t.labels.get_or_empty("instance").to_string(),
+                    t.url.clone(),
+                    t.plugin_target.clone(),
+                )
+            })
+            .collect();
+        let params = |module: &str| {
+            BTreeMap::from([
+                ("extra".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("module".to_string(), vec![module.to_string()]),
+            ])
+        };
+        assert_eq!(
+            seen,
+            [
+                (
+                    "db1:5432".to_string(),
+                    "plugin://dbx/db1:5432?extra=a&extra=b&module=default".to_string(),
+                    Some(PluginTarget {
+                        address: "db1:5432".to_string(),
+                        params: params("default"),
+                    })
+                ),
+                (
+                    "db2:3306".to_string(),
+                    "plugin://dbx/db2:3306?extra=a&extra=b&module=mysql".to_string(),
+                    Some(PluginTarget {
+                        address: "db2:3306".to_string(),
+                        params: params("mysql"),
+                    })
+                ),
+            ]
+        );
+        // Without targets: one implicit target named after the plugin.
+        let ts = targets("scrape_configs:\n  - job_name: node\n    plugin: node-exporter\n");
+        assert_eq!(ts.len(), 1);
+        assert_eq!(ts[0].url, "plugin://node-exporter");
+        assert_eq!(
+            ts[0].plugin_target.as_ref().unwrap().address,
+            "node-exporter"
+        );
+        // HTTP targets are unchanged.
+        let ts = targets(
+            "scrape_configs:\n  - job_name: h\n    params: {module: [x y]}\n    static_configs:\n      - targets: ['h:1']\n",
+        );
+        assert_eq!(ts[0].url, "http://h:1/metrics?module=x+y");
+        assert_eq!(ts[0].plugin_target, None);
+    }
+}
