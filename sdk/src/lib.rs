@@ -137,7 +137,10 @@ pub use wit::types::Label;
 
 mod json;
 
-/// An exporter plugin: called on every scrape.
+/// An exporter plugin: called on every scrape, once per target of its scrape
+/// job. The target is read with [`config::get`]: `__address__`,
+/// `__param_<name>` (the first value of each URL parameter) and
+/// `__scrape_timeout_seconds__` (e.g. `10` or `0.5`).
 pub trait Exporter {
     /// Collects the current samples; an error fails the scrape (`up == 0`).
     fn collect() -> Result<Vec<MetricFamily>, String>;

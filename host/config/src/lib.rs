@@ -31,13 +31,16 @@
 //! ```
 //!
 //! Such a job's samples come from the plugin, not from HTTP. Intervals, timeouts, limits,
-//! `honor_*`, relabeling and target labels keep their meaning; `params` are handed to the plugin
-//! (as an exporter would receive URL parameters); the HTTP client keys (`scheme`,
+//! `honor_*`, relabeling and target labels keep their meaning; the HTTP client keys (`scheme`,
 //! `metrics_path`, auth, TLS, proxy) are accepted and unused. `static_configs` and
-//! `file_sd_configs` are allowed: their targets are handed to the plugin (for exporters that
-//! reach a remote system). Without either, the job has one implicit target whose `__address__`
-//! (and so `instance`) is the plugin name; see [`ScrapeConfig::static_target_groups`]. A plugin
-//! name is letters, digits, `-`, `_` and `.`, starting with a letter or digit.
+//! `file_sd_configs` are allowed (for exporters that reach a remote system): each target is
+//! its own plugin call, which is handed the target's `__address__`, its `params` (the job's,
+//! with `__param_<name>` labels applied, as an HTTP target's URL parameters) and the scrape
+//! timeout, as the config values `__address__`, `__param_<name>` and
+//! `__scrape_timeout_seconds__`. Without targets, the job has one implicit target whose
+//! `__address__` (and so `instance`) is the plugin name; see
+//! [`ScrapeConfig::static_target_groups`]. A plugin name is letters, digits, `-`, `_` and `.`,
+//! starting with a letter or digit.
 //!
 //! This crate knows nothing of scraping, HTTP serving, storage or plugins' runtime: it turns
 //! files into validated values. Watching files for changes is the scrape crate's job.

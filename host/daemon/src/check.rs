@@ -34,10 +34,10 @@ fn receiver_plugins(dir: &Path) -> Result<Vec<(String, Option<PluginKind>)>, Str
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut cfg = PluginHostConfig::new(dir);
+    cfg.cache_dir = crate::plugins::user_cache_dir();
     rt.block_on(async {
-        let host = PluginHost::new(PluginHostConfig::new(dir))
-            .await
-            .map_err(|e| e.to_string())?;
+        let host = PluginHost::new(cfg).await.map_err(|e| e.to_string())?;
         Ok(host.list().into_iter().map(|p| (p.name, p.kind)).collect())
     })
 }

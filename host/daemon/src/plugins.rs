@@ -3,6 +3,7 @@
 //! `sightline plugin ...` commands.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use std::time::Duration;
 use sightline_exposition::{Encoder, Format};
 use sightline_model::{Labels, MetricType};
 use sightline_plugin_runtime::{
-    MetricFamily, PluginHost, PluginInfo, PluginState, DURATION_BUCKETS_SECONDS,
+    CacheStats, ExporterTarget, MetricFamily, PluginHost, PluginInfo, PluginState,
+    DURATION_BUCKETS_SECONDS,
 };
 use sightline_telemetry::{Family, FamilySample};
 
@@ -19,19 +21,31 @@ use crate::cli::PluginCommand;
 
 /// Exporter plugins as a scrape source: a plugin's families are encoded as the text format
 /// and go through the same parse → relabel → append path as an HTTP scrape, so limits,
-/// relabelling and staleness behave identically.
+/// relabelling and staleness behave identically. Each target of a plugin job is its own call,
+/// told the target's address, params and scrape timeout (as config values, see
+/// `ExporterTarget`).
 pub(crate) struct PluginExporters(pub(crate) PluginHost);
 
 impl sightline_scrape::PluginCollector for PluginExporters {
     fn collect<'a>(
         &'a self,
         plugin: &'a str,
-        _timeout: Duration,
+        target: &'a sightline_scrape::PluginTarget,
+        timeout: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
         // The plugin's own time limit (from its manifest) bounds the call; the scrape loop
         // bounds it again by the scrape timeout.
         Box::pin(async move {
-            let fams = self.0.collect(plugin).await.map_err(|e| e.to_string())?;
+            let target = ExporterTarget {
+                address: target.address.clone(),
+                params: target.params.clone(),
+                scrape_timeout: timeout,
+            };
+            let fams = self
+                .0
+                .collect_target(plugin, &target)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(encode_families(&fams))
         })
     }
@@ -51,7 +65,7 @@ pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
 }
 
 /// `sightline_plugin_*` families from the runtime's statistics.
-pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
+pub(crate) fn stats_families(plugins: &[PluginInfo], cache: CacheStats) -> Vec<Family> {
     let lab = |p: &PluginInfo| Labels::from_pairs([("plugin", p.name.as_str())]);
     let kind = |p: &PluginInfo| p.kind.map(|k| k.as_str()).unwrap_or("unknown");
     let one = |labels: Labels, value: f64| FamilySample {
@@ -161,6 +175,30 @@ pub(crate) fn stats_families(plugins: &[PluginInfo]) -> Vec<Family> {
         MetricType::Histogram,
         hist,
     ));
+    for (name, help, value) in [
+        (
+            "sightline_plugin_cache_hits",
+            "Plugins whose compiled code came from the compile cache.",
+            cache.hits,
+        ),
+        (
+            "sightline_plugin_cache_misses",
+            "Plugins compiled because the compile cache had no usable entry.",
+            cache.misses,
+        ),
+        (
+            "sightline_plugin_cache_rejected",
+            "Compile cache entries ignored because their authentication tag did not verify.",
+            cache.rejected,
+        ),
+    ] {
+        out.push(fam(
+            name,
+            help,
+            MetricType::Counter,
+            vec![one(Labels::empty(), value as f64)],
+        ));
+    }
     out
 }
 
@@ -187,7 +225,8 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
     let res = rt.block_on(async {
         match cmd {
             PluginCommand::List { plugins_dir } => {
-                sightline_plugin_runtime::cli::plugin_list(&plugins_dir).await
+                let cache = user_cache_dir();
+                sightline_plugin_runtime::cli::plugin_list(&plugins_dir, cache.as_deref()).await
             }
             PluginCommand::Test {
                 file,
@@ -218,6 +257,23 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The compile cache of CLI commands that load plugins (`plugin list`, `check alertmanager`):
+/// `$XDG_CACHE_HOME/sightline/plugin-cache`, else `~/.cache/sightline/plugin-cache`; `None`
+/// (compile every plugin) when neither variable gives an absolute path. Never the plugins
+/// directory: native code is loaded from here, so only this user may write it (the runtime
+/// creates it owner-only and authenticates its files).
+pub(crate) fn user_cache_dir() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .and_then(absolute)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".cache"))
+        })?;
+    Some(base.join("sightline").join("plugin-cache"))
 }
 
 /// The `/api/v1/plugins` data.

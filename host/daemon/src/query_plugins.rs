@@ -68,19 +68,23 @@ fn from_plugin(v: QueryValue, ts: i64, plugin: &str) -> sightline_promql::Result
 }
 
 /// The built-in functions plus one per loaded query-function plugin (never shadowing a
-/// built-in). Plugin calls block the evaluating thread, which is a blocking-pool thread.
-pub(crate) fn registry(host: &PluginHost, rt: &tokio::runtime::Handle) -> FunctionRegistry {
+/// built-in). A plugin call blocks the evaluating thread until the plugin answers (within its
+/// time limit), whatever that thread is: the API's blocking-pool threads today, a runtime
+/// worker when the rules engine evaluates there. The call itself runs on the plugin
+/// runtime's executor (`call_query_function_blocking`), never through `Handle::block_on`,
+/// which panics on a runtime thread.
+pub(crate) fn registry(host: &PluginHost) -> FunctionRegistry {
     let mut reg = FunctionRegistry::with_builtins();
     for (plugin, sig) in host.query_functions() {
         if reg.get(&sig.name).is_some() {
             warn!(plugin = %plugin, function = %sig.name, "query function plugin would shadow a function; ignored");
             continue;
         }
-        let (h, rt, p) = (host.clone(), rt.clone(), plugin.clone());
+        let (h, p) = (host.clone(), plugin.clone());
         let imp: sightline_promql::FnImpl = Arc::new(move |ctx, args| {
             let qargs: Vec<QueryValue> = args.iter().map(to_plugin).collect();
-            let res = rt
-                .block_on(h.call_query_function(&p, &qargs, ctx.ts))
+            let res = h
+                .call_query_function_blocking(&p, &qargs, ctx.ts)
                 .map_err(|e| {
                     sightline_promql::Error::Execution(format!("query function plugin {p:?}: {e}"))
                 })?;
@@ -116,7 +120,6 @@ pub(crate) async fn follow(
     engine: Arc<RwLock<Engine>>,
     cancel: tokio_util::sync::CancellationToken,
 ) {
-    let rt = tokio::runtime::Handle::current();
     let mut last = fingerprint(&host);
     loop {
         tokio::select! {
@@ -125,11 +128,72 @@ pub(crate) async fn follow(
         }
         let now = fingerprint(&host);
         if now != last {
-            let reg = registry(&host, &rt);
+            let reg = registry(&host);
             let mut e = engine.write();
             *e = Engine::with_registry(e.options().clone(), reg);
             info!(plugins = ?now.iter().map(|p| &p.0).collect::<Vec<_>>(), "query functions updated");
             last = now;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_plugin_runtime::PluginHostConfig;
+
+    /// issue 13: a query-function plugin called by PromQL running on a runtime worker (as the
+    /// rules engine will) must not panic, on either kind of tokio runtime.
+    #[test]
+    fn query_function_plugins_work_on_runtime_worker_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        sightline_tests::install(
+            dir.path(),
+            "scale",
+            &sightline_tests::guest("scale-query"),
+            None,
+        );
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = multi
+            .block_on(PluginHost::new(PluginHostConfig::new(dir.path())))
+            .unwrap();
+        let engine = Arc::new(Engine::with_registry(
+            sightline_promql::EngineOptions::default(),
+            registry(&host),
+        ));
+        let query = |engine: &Engine| {
+            let storage = sightline_storage_api::MemStorage::new();
+            let res = engine
+                .instant_query(&storage, "scale(vector(2), 10)", 1000)
+                .map_err(|e| e.to_string())?;
+            Ok::<String, String>(format!("{:?}", res.value))
+        };
+        let expect = |out: Result<String, String>| {
+            let out = out.unwrap();
+            assert!(out.contains("20"), "{out}");
+        };
+        // A worker of a multi-thread runtime (the one the host was made in).
+        let e = engine.clone();
+        expect(
+            multi.block_on(async move { tokio::spawn(async move { query(&e) }).await.unwrap() }),
+        );
+        // The thread of a current-thread runtime.
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        expect(current.block_on(async { query(&engine) }));
+        // A blocking-pool thread (where the API evaluates) and a plain thread.
+        let e = engine.clone();
+        expect(
+            multi
+                .block_on(multi.spawn_blocking(move || query(&e)))
+                .unwrap(),
+        );
+        expect(std::thread::spawn(move || query(&engine)).join().unwrap());
     }
 }

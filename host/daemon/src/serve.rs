@@ -142,7 +142,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     }
     {
         let h = plugin_host.clone();
-        registry.register_callback(move || crate::plugins::stats_families(&h.list()));
+        registry
+            .register_callback(move || crate::plugins::stats_families(&h.list(), h.cache_stats()));
     }
     let collector: Arc<dyn sightline_scrape::PluginCollector> =
         Arc::new(crate::plugins::PluginExporters(plugin_host.clone()));
@@ -213,7 +214,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             max_concurrency: args.query_max_concurrency,
             ..sightline_promql::EngineOptions::default()
         },
-        crate::query_plugins::registry(&plugin_host, &tokio::runtime::Handle::current()),
+        crate::query_plugins::registry(&plugin_host),
     )));
     let state = Arc::new(ApiState {
         storage: storage.clone(),

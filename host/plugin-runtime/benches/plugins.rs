@@ -37,14 +37,16 @@ fn benches(c: &mut Criterion) {
     );
     common::install(dir.path(), "scale", &common::guest("scale-query"), None);
     // The first host compiles and caches every plugin; the second (and every
-    // reload) loads the compiled code from the disk cache.
-    drop(
-        rt.block_on(PluginHost::new(PluginHostConfig::new(dir.path())))
-            .unwrap(),
-    );
-    let host = rt
-        .block_on(PluginHost::new(PluginHostConfig::new(dir.path())))
-        .unwrap();
+    // reload) loads the compiled code from the disk cache (kept apart from the
+    // plugins, as the daemon keeps it under the data directory).
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = || {
+        let mut c = PluginHostConfig::new(dir.path());
+        c.cache_dir = Some(cache.path().join("plugin-cache"));
+        c
+    };
+    drop(rt.block_on(PluginHost::new(cfg())).unwrap());
+    let host = rt.block_on(PluginHost::new(cfg())).unwrap();
     assert_eq!(host.loaded_from_cache("empty-exporter"), Some(true));
 
     c.bench_function("load_from_disk_cache/empty-exporter", |b| {

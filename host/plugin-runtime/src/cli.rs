@@ -15,10 +15,14 @@ use crate::registry::{PluginHost, PluginHostConfig, PluginInfo};
 use crate::types::*;
 
 /// `sightline plugin list [--plugins.dir DIR]`: loads every plugin of `dir`
-/// (using the compile cache in `DIR/.cache`) and returns a table with name,
-/// kind, state, sha256, capabilities and load error.
-pub async fn plugin_list(dir: &Path) -> Result<String> {
-    let host = PluginHost::new(PluginHostConfig::new(dir)).await?;
+/// and returns a table with name, kind, state, sha256, capabilities and load
+/// error. `cache_dir` is the compile cache (the daemon passes the user's cache
+/// directory; never a directory plugin authors can write, see
+/// [`PluginHostConfig::cache_dir`]); `None` compiles every plugin.
+pub async fn plugin_list(dir: &Path, cache_dir: Option<&Path>) -> Result<String> {
+    let mut cfg = PluginHostConfig::new(dir);
+    cfg.cache_dir = cache_dir.map(Path::to_path_buf);
+    let host = PluginHost::new(cfg).await?;
     Ok(render_table(&host.list()))
 }
 
@@ -158,7 +162,6 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
         None => Vec::new(),
     };
     let mut cfg = PluginHostConfig::new(dir);
-    cfg.cache_dir = None;
     cfg.only = Some(name.clone());
     cfg.record_http = Some(canned);
     cfg.extra_config = opts.config.iter().cloned().collect();

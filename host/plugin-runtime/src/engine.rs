@@ -1,9 +1,10 @@
-//! The engine: one wasmtime `Engine` and `Linker`, the epoch ticker, the
-//! on-disk component cache, and running one call in a fresh store.
+//! The engine: one wasmtime `Engine` and `Linker`, the epoch ticker, loading
+//! through the authenticated component cache (`cache.rs`), and running one call
+//! in a fresh store.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -18,6 +19,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
 
 use crate::bindings;
+use crate::cache::{CacheStats, ComponentCache};
 use crate::error::{Error, Result};
 use crate::http::HttpMode;
 use crate::manifest::Capabilities;
@@ -93,13 +95,15 @@ pub(crate) struct Loaded {
 pub(crate) struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
-    cache_dir: Option<PathBuf>,
+    cache: Option<ComponentCache>,
+    /// Hash of the engine's compatibility settings; part of every cache entry's name and tag.
+    engine_key: u64,
     ticker: EpochTicker,
 }
 
 impl Runtime {
-    /// Creates the engine; `cache_dir` (created if missing) holds compiled
-    /// components.
+    /// Creates the engine; `cache_dir` (created owner-only if missing) holds
+    /// compiled components. It must be a directory only Sightline writes.
     pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
         let mut config = Config::new();
         // Instances come from a pool of pre-reserved slots instead of fresh mmaps per call:
@@ -126,9 +130,10 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::Runtime(format!("linking host interfaces: {e:#}")))?;
-        if let Some(dir) = &cache_dir {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
+        let cache = cache_dir.map(ComponentCache::open);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let engine_key = h.finish();
         let stop = Arc::new(AtomicBool::new(false));
         let active = Arc::new(AtomicUsize::new(0));
         let ticker_engine = engine.clone();
@@ -150,7 +155,8 @@ impl Runtime {
         Ok(Runtime {
             engine,
             linker,
-            cache_dir,
+            cache,
+            engine_key,
             ticker: EpochTicker {
                 stop,
                 active,
@@ -170,14 +176,12 @@ impl Runtime {
         }
     }
 
-    /// The cache file for a component with this sha256.
-    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
-        let engine_key = h.finish();
-        self.cache_dir
+    /// What the component cache did so far (all zero and disabled without one).
+    pub(crate) fn cache_stats(&self) -> CacheStats {
+        self.cache
             .as_ref()
-            .map(|d| d.join(format!("{sha256}-{engine_key:016x}.cwasm")))
+            .map(ComponentCache::stats)
+            .unwrap_or_default()
     }
 
     /// Compiles (or loads from the cache) and links `bytes`. Blocking: call it
@@ -189,21 +193,28 @@ impl Runtime {
         caps: Capabilities,
     ) -> Result<Loaded> {
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let cache_path = self.cache_path(&sha256);
         let mut component = None;
-        let mut from_cache = false;
-        if let Some(path) = cache_path.as_deref().filter(|p| p.exists()) {
-            match deserialize_cached(&self.engine, path) {
-                Ok(c) => {
-                    component = Some(c);
-                    from_cache = true;
-                }
-                Err(e) => {
-                    tracing::warn!(plugin = name, path = %path.display(), "discarding unusable cached component: {e:#}");
-                    let _ = std::fs::remove_file(path);
+        if let Some(cache) = &self.cache {
+            if let Some(serialized) = cache.read(name, &sha256, self.engine_key) {
+                match deserialize_verified(&self.engine, &serialized) {
+                    Ok(c) => {
+                        cache.hit();
+                        component = Some(c);
+                    }
+                    Err(e) => {
+                        // Authentic but refused: written by another wasmtime build or
+                        // configuration. Compiled again and overwritten below.
+                        cache.miss();
+                        tracing::info!(
+                            plugin = name,
+                            "recompiling a cached component this engine cannot use: {}",
+                            one_line(&format!("{e:#}"))
+                        );
+                    }
                 }
             }
         }
+        let from_cache = component.is_some();
         let component = match component {
             Some(c) => c,
             None => {
@@ -211,8 +222,12 @@ impl Runtime {
                     name: name.to_string(),
                     message: one_line(&format!("{e:#}")),
                 })?;
-                if let Some(path) = &cache_path {
-                    if let Err(e) = write_cache(&c, path) {
+                if let Some(cache) = &self.cache {
+                    let written = c
+                        .serialize()
+                        .map_err(|e| std::io::Error::other(format!("{e:#}")))
+                        .and_then(|bytes| cache.write(&sha256, self.engine_key, &bytes));
+                    if let Err(e) = written {
                         tracing::warn!(plugin = name, "could not cache compiled component: {e}");
                     }
                 }
@@ -387,25 +402,17 @@ impl HostWallClock for FrozenClock {
     }
 }
 
-fn write_cache(component: &Component, path: &Path) -> std::io::Result<()> {
-    let bytes = component
-        .serialize()
-        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
-/// Loads a compiled component from our cache.
+/// Loads a compiled component whose bytes the cache has authenticated.
 #[allow(unsafe_code)]
-fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    // SAFETY: wasmtime requires that deserialized bytes come from a trusted
-    // `serialize` call, since they are native code. Only this crate writes
-    // the cache directory (via `write_cache`, atomically with a rename), and a
-    // file's name is the sha256 of the original component plus a hash of the
-    // engine's compatibility settings, so a file is only ever read back for
-    // the exact component and engine configuration that produced it.
-    // wasmtime additionally checks its version and engine configuration
-    // recorded in the file and refuses a mismatch.
-    unsafe { Component::deserialize_file(engine, path) }
+fn deserialize_verified(engine: &Engine, serialized: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime requires that deserialized bytes come from a trusted `serialize` call,
+    // since they are native code. `ComponentCache::read` returns bytes only when their
+    // HMAC-SHA256 tag verifies under the cache's secret key (a 0600 file of this user in an
+    // owner-only directory, never the plugins directory), and the tag covers the original
+    // component's sha256 and this engine's compatibility hash: so these bytes are exactly
+    // what `Component::serialize` produced in this cache for this component and engine
+    // configuration. They are verified and deserialized from the same buffer, with no file
+    // read in between. wasmtime additionally checks its version and engine configuration
+    // recorded in the bytes and refuses a mismatch.
+    unsafe { Component::deserialize(engine, serialized) }
 }

@@ -1,6 +1,7 @@
 //! sightline-plugin-runtime: runs Sightline's WebAssembly component plugins.
 //!
-//! This crate owns the wasmtime engine, the on-disk component cache, the
+//! This crate owns the wasmtime engine, the authenticated on-disk component
+//! cache (native code is loaded only from files it wrote and can verify), the
 //! sandbox (memory and time limits, deny-by-default capabilities granted in
 //! `<name>.toml`), the host side of the `wit/` interfaces, the plugin
 //! registry with hot reload, and per-plugin statistics. It is the only crate
@@ -15,6 +16,7 @@
 //! plugin's [`PluginStats`].
 
 mod bindings;
+mod cache;
 pub mod cli;
 mod convert;
 mod engine;
@@ -26,6 +28,7 @@ mod state;
 mod stats;
 mod types;
 
+pub use cache::CacheStats;
 pub use error::{Error, Result};
 pub use http::{CannedResponse, RecordedRequest};
 pub use manifest::Capabilities;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use parking_lot::{Mutex, RwLock};
 use wasmtime::Store;
 
+use crate::cache::CacheStats;
 use crate::convert;
 use crate::engine::{classify, Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
@@ -28,7 +29,12 @@ pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct PluginHostConfig {
     /// The plugins directory: `<name>.wasm` plus optional `<name>.toml`.
     pub dir: PathBuf,
-    /// Where compiled components are cached; `None` disables the cache.
+    /// Where compiled components are cached; `None` (the default) disables the
+    /// cache. Native code is loaded from it, so it must be a directory only
+    /// Sightline writes, never one a plugin author can (such as `dir`): the
+    /// daemon uses `<storage.tsdb.path>/plugin-cache`, CLI commands the user's
+    /// cache directory. It is created owner-only and its files are
+    /// authenticated (see [`CacheStats`]).
     pub cache_dir: Option<PathBuf>,
     /// `Some` runs in test mode: outbound HTTP is recorded (see
     /// [`PluginHost::recorded_requests`]) and answered with these canned
@@ -40,19 +46,19 @@ pub struct PluginHostConfig {
     pub env: EnvLookup,
     /// Load only the plugin of this name (used by `sightline plugin test`).
     pub only: Option<String>,
-    /// Config values overlaid on every plugin's `[config]` for every call
-    /// (used by `sightline plugin test --config KEY=VALUE`).
+    /// Config values overlaid on every plugin's `[config]` and the call's
+    /// settings for every call (used by `sightline plugin test --config
+    /// KEY=VALUE`).
     pub extra_config: BTreeMap<String, String>,
 }
 
 impl PluginHostConfig {
-    /// Defaults: cache in `<dir>/.cache`, live HTTP, 200 ms debounce, the
-    /// process environment for `$VAR`.
+    /// Defaults: no compile cache, live HTTP, 200 ms debounce, the process
+    /// environment for `$VAR`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        let dir = dir.into();
         PluginHostConfig {
-            cache_dir: Some(dir.join(".cache")),
-            dir,
+            cache_dir: None,
+            dir: dir.into(),
             record_http: None,
             debounce: Duration::from_millis(200),
             env: Arc::new(|k| std::env::var(k).ok()),
@@ -460,32 +466,55 @@ impl PluginHost {
         Ok((current.clone(), entry.stats.clone()))
     }
 
-    /// Calls an exporter's `collect`.
+    /// Calls an exporter's `collect` for its implicit target: `__address__` is the plugin's
+    /// name, no params, the plugin's own time limit as scrape timeout (what `plugin test`
+    /// and a job without targets use).
     pub async fn collect(&self, name: &str) -> Result<Vec<MetricFamily>> {
+        self.collect_inner(name, None).await
+    }
+
+    /// Calls an exporter's `collect` for one scrape target: the plugin reads the target's
+    /// address, params and scrape timeout as config values (see [`ExporterTarget`]).
+    pub async fn collect_target(
+        &self,
+        name: &str,
+        target: &ExporterTarget,
+    ) -> Result<Vec<MetricFamily>> {
+        self.collect_inner(name, Some(target)).await
+    }
+
+    async fn collect_inner(
+        &self,
+        name: &str,
+        target: Option<&ExporterTarget>,
+    ) -> Result<Vec<MetricFamily>> {
         let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
         let Pre::Exporter(pre) = loaded.pre.clone() else {
             unreachable!("kind checked by get")
         };
+        let settings = match target {
+            Some(t) => t.config_values(),
+            None => ExporterTarget {
+                address: name.to_string(),
+                params: BTreeMap::new(),
+                scrape_timeout: loaded.caps.timeout,
+            }
+            .config_values(),
+        };
         let limit = loaded.caps.max_output_bytes;
         let plugin = loaded.name.to_string();
-        invoke(
-            &self.inner,
-            &loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    let families = inst
-                        .call_collect(&mut *store)
-                        .await?
-                        .map_err(|message| CallError::guest(&plugin, message))?;
-                    let size = convert::families_size(&families);
-                    CallError::check_output(&plugin, size, limit)?;
-                    convert::families_from_wit(&plugin, families).map_err(CallError::Host)
-                })
-            },
-        )
+        invoke(&self.inner, &loaded, &stats, &settings, move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let families = inst
+                    .call_collect(&mut *store)
+                    .await?
+                    .map_err(|message| CallError::guest(&plugin, message))?;
+                let size = convert::families_size(&families);
+                CallError::check_output(&plugin, size, limit)?;
+                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+            })
+        })
         .await
     }
 
@@ -623,6 +652,46 @@ impl PluginHost {
         .await
     }
 
+    /// [`call_query_function`](Self::call_query_function) for synchronous callers, such
+    /// as PromQL's function table, on any thread: a plain thread, a blocking-pool thread, or
+    /// a worker of a current-thread or multi-thread tokio runtime. It never calls
+    /// `Handle::block_on` (which panics inside a runtime): the call runs on the runtime's own
+    /// executor threads (see [`sync_executor`]) and this thread waits for its answer, inside
+    /// `block_in_place` on a multi-thread runtime's worker so that the worker's other tasks
+    /// move on meanwhile. The plugin's time limit bounds the wait.
+    pub fn call_query_function_blocking(
+        &self,
+        name: &str,
+        args: &[QueryValue],
+        eval_time_ms: i64,
+    ) -> Result<QueryValue> {
+        let executor = sync_executor()?;
+        let host = self.clone();
+        let (name, args) = (name.to_string(), args.to_vec());
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        executor.spawn(async move {
+            let result = host.call_query_function(&name, &args, eval_time_ms).await;
+            // Dropped before answering, so the caller's handle is never the last one
+            // waiting on this executor's thread.
+            drop(host);
+            let _ = tx.send(result);
+        });
+        let wait = move || {
+            rx.recv().unwrap_or_else(|_| {
+                Err(Error::Runtime(
+                    "the plugin call ended without an answer".to_string(),
+                ))
+            })
+        };
+        let on_multi_thread_runtime = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_multi_thread_runtime {
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
+        }
+    }
+
     /// Calls a dashboard plugin; the result is validated as a JSON object.
     pub async fn dashboard(&self, name: &str) -> Result<String> {
         let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
@@ -732,6 +801,11 @@ impl PluginHost {
             .unwrap_or_default()
     }
 
+    /// What the compile cache did so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.rt.cache_stats()
+    }
+
     /// Whether the serving version of `name` came from the on-disk cache.
     pub fn loaded_from_cache(&self, name: &str) -> Option<bool> {
         self.inner
@@ -740,6 +814,28 @@ impl PluginHost {
             .get(name)
             .and_then(|e| e.current.as_ref().map(|c| c.from_cache))
     }
+}
+
+/// The executor of [`PluginHost::call_query_function_blocking`]: a small multi-thread tokio
+/// runtime private to this crate, built on first use and kept for the process (like the
+/// engine, one per process). Synchronous callers can not use the caller's runtime: on a
+/// current-thread runtime the waiting caller would be the only thread that could run the
+/// call. The daemon's own runtime stays the daemon's; this one runs only plugin calls.
+fn sync_executor() -> Result<&'static tokio::runtime::Handle> {
+    static EXECUTOR: std::sync::OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    EXECUTOR
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("plugin-call")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting the plugin call executor: {e}"))
+        })
+        .as_ref()
+        .map(tokio::runtime::Runtime::handle)
+        .map_err(|e| Error::Runtime(e.clone()))
 }
 
 /// Runs `f` in a fresh store with the plugin's limits and records the call.
@@ -758,11 +854,11 @@ where
     let settings = if inner.cfg.extra_config.is_empty() {
         settings
     } else {
-        merged = inner
-            .cfg
-            .extra_config
+        // The explicit `--config` flags win over the call's settings, so `plugin test`
+        // can stand in for an exporter's target (`--config __address__=...`).
+        merged = settings
             .iter()
-            .chain(settings)
+            .chain(&inner.cfg.extra_config)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         &merged

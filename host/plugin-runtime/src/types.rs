@@ -3,6 +3,9 @@
 //! These mirror the WIT records but are the host's own types, so callers never
 //! see generated bindings or wasmtime.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use sightline_model::{Labels, LabelsBuilder, MetricType};
 
 /// The kind of a plugin: the WIT world it implements.
@@ -27,6 +30,52 @@ impl PluginKind {
             PluginKind::QueryFunction => "query-function",
             PluginKind::Dashboard => "dashboard",
         }
+    }
+}
+
+/// The scrape target an exporter plugin is called for: what an HTTP target gets in its URL
+/// (address, params) and in Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` header.
+///
+/// `sightline:plugin@0.1.0`'s `collect` takes no argument, so the plugin reads its target
+/// through the `config` interface, overlaid on its `[config]` for the call:
+///
+/// | key | value |
+/// | --- | --- |
+/// | `__address__` | [`address`](Self::address) |
+/// | `__param_<name>` | the first value of param `<name>` (as Prometheus' `__param_<name>` label) |
+/// | `__scrape_timeout_seconds__` | [`scrape_timeout`](Self::scrape_timeout) in seconds, e.g. `10` or `0.5` |
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExporterTarget {
+    /// `__address__` of the target (the plugin's name for a job without targets).
+    pub address: String,
+    /// URL parameters by name (the job's `params` after `__param_<name>` relabelling).
+    pub params: BTreeMap<String, Vec<String>>,
+    /// The scrape timeout.
+    pub scrape_timeout: Duration,
+}
+
+impl ExporterTarget {
+    /// Config key of the address.
+    pub const ADDRESS_KEY: &'static str = "__address__";
+    /// Config key prefix of the params.
+    pub const PARAM_KEY_PREFIX: &'static str = "__param_";
+    /// Config key of the scrape timeout in seconds.
+    pub const SCRAPE_TIMEOUT_KEY: &'static str = "__scrape_timeout_seconds__";
+
+    /// The config values the plugin sees for this target.
+    pub fn config_values(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        out.insert(Self::ADDRESS_KEY.to_string(), self.address.clone());
+        for (name, values) in &self.params {
+            if let Some(first) = values.first() {
+                out.insert(format!("{}{name}", Self::PARAM_KEY_PREFIX), first.clone());
+            }
+        }
+        out.insert(
+            Self::SCRAPE_TIMEOUT_KEY.to_string(),
+            self.scrape_timeout.as_secs_f64().to_string(),
+        );
+        out
     }
 }
 

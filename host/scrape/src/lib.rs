@@ -23,16 +23,31 @@ pub use error::{Error, Result};
 pub use manager::{ScrapeManager, ScrapeMetrics};
 pub use target::{DroppedTarget, TargetHealth, TargetSnapshot};
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+
+/// The target an exporter plugin is called for: what an HTTP scrape would put in the URL.
+/// Each target of a plugin job (static, file_sd, or the implicit one) gets its own calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginTarget {
+    /// The target's `__address__` after relabelling; the plugin's name for the implicit
+    /// target of a job without `static_configs`/`file_sd_configs`.
+    pub address: String,
+    /// The job's `params`, each `__param_<name>` label replacing the first value of `<name>`,
+    /// exactly as for an HTTP target's URL.
+    pub params: BTreeMap<String, Vec<String>>,
+}
 
 /// Collects metrics from an exporter plugin, returning an exposition in the Prometheus text
 /// format. The daemon implements it over the plugin runtime; scrape needs nothing else.
 pub trait PluginCollector: Send + Sync {
-    /// Runs the named exporter plugin once. The future must finish by `timeout`.
+    /// Runs the named exporter plugin once for `target`. The future must finish by
+    /// `timeout` (the target's scrape timeout, which the plugin is told too).
     fn collect<'a>(
         &'a self,
         plugin: &'a str,
+        target: &'a PluginTarget,
         timeout: std::time::Duration,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>>;
 }

@@ -20,7 +20,9 @@ use crate::append::AppendOptions;
 use crate::fetch::HttpFetcher;
 use crate::scrape_loop::{self, LoopHandle, LoopSpec, Source};
 use crate::target::{Target, TargetStatus};
-use crate::{AppendOutcome, DroppedTarget, Error, PluginCollector, Result, TargetSnapshot};
+use crate::{
+    AppendOutcome, DroppedTarget, Error, PluginCollector, PluginTarget, Result, TargetSnapshot,
+};
 
 /// The scrape subsystem's own metrics.
 pub struct ScrapeMetrics {
@@ -387,18 +389,16 @@ impl ManagerHandle {
             if pool.running.contains_key(&k) {
                 continue;
             }
-            let source = match &sc.plugin {
-                Some(name) => match &self.plugins {
-                    Some(c) => Source::Plugin {
-                        collector: c.clone(),
-                        name: name.clone(),
+            let source = match (&sc.plugin, &target.plugin_target) {
+                (Some(name), Some(plugin_target)) => Source::Plugin {
+                    collector: match &self.plugins {
+                        Some(c) => c.clone(),
+                        None => Arc::new(NoPlugins),
                     },
-                    None => Source::Plugin {
-                        collector: Arc::new(NoPlugins),
-                        name: name.clone(),
-                    },
+                    name: name.clone(),
+                    target: plugin_target.clone(),
                 },
-                None => Source::Http(HttpFetcher::new(
+                _ => Source::Http(HttpFetcher::new(
                     pool.client.clone(),
                     &target.url,
                     auth_of(sc),
@@ -449,6 +449,7 @@ impl PluginCollector for NoPlugins {
     fn collect<'a>(
         &'a self,
         plugin: &'a str,
+        _target: &'a PluginTarget,
         _timeout: Duration,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>,
@@ -578,7 +579,8 @@ fn apply_file_sd(m: &ManagerHandle, job: &str, read: FileSdRead) {
 /// Turns populated (post-relabel) labels into a target: URL from `__scheme__`,
 /// `__address__`, `__metrics_path__` and the params (each `__param_<k>` label overrides the
 /// first value of `k`), interval and timeout from their labels, and the public labels
-/// (everything not starting with `__`).
+/// (everything not starting with `__`). A plugin job's target keeps its address and params
+/// for the plugin instead (its URL, `plugin://<name>[/<address>][?<params>]`, is only shown).
 fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Result<Target> {
     let bad = |m: String| Error::Discovery(m);
     let interval =
@@ -587,36 +589,56 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
     let timeout =
         sightline_model::parse_duration(full.get_or_empty(sightline_config::SCRAPE_TIMEOUT_LABEL))
             .map_err(|e| bad(e.to_string()))?;
-    let url = match &sc.plugin {
-        Some(p) => format!("plugin://{p}"),
-        None => {
-            let mut params = sc.params.clone();
-            for l in full.iter() {
-                if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
-                    let e = params.entry(k.to_string()).or_default();
-                    if e.is_empty() {
-                        e.push(l.value.clone());
-                    } else {
-                        e[0] = l.value.clone();
-                    }
-                }
+    let mut params = sc.params.clone();
+    for l in full.iter() {
+        if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
+            let e = params.entry(k.to_string()).or_default();
+            if e.is_empty() {
+                e.push(l.value.clone());
+            } else {
+                e[0] = l.value.clone();
             }
+        }
+    }
+    let query = || {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, vs) in &params {
+            for v in vs {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    };
+    let address = full.get_or_empty(sightline_config::ADDRESS_LABEL);
+    let (url, plugin_target) = match &sc.plugin {
+        Some(p) => {
+            let mut url = format!("plugin://{p}");
+            // The implicit target of a job without targets has the plugin's name as address.
+            if address != p.as_str() {
+                url.push('/');
+                url.push_str(address);
+            }
+            if !params.is_empty() {
+                url.push('?');
+                url.push_str(&query());
+            }
+            let target = PluginTarget {
+                address: address.to_string(),
+                params: params.clone(),
+            };
+            (url, Some(target))
+        }
+        None => {
             let mut u = url::Url::parse(&format!(
-                "{}://{}",
+                "{}://{address}",
                 full.get_or_empty(sightline_config::SCHEME_LABEL),
-                full.get_or_empty(sightline_config::ADDRESS_LABEL)
             ))
             .map_err(|e| bad(format!("invalid target address: {e}")))?;
             u.set_path(full.get_or_empty(sightline_config::METRICS_PATH_LABEL));
             if !params.is_empty() {
-                let mut q = u.query_pairs_mut();
-                for (k, vs) in &params {
-                    for v in vs {
-                        q.append_pair(k, v);
-                    }
-                }
+                u.set_query(Some(&query()));
             }
-            u.to_string()
+            (u.to_string(), None)
         }
     };
     let mut b = full.builder();
@@ -626,6 +648,7 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
         labels: b.build(),
         discovered,
         url,
+        plugin_target,
         interval,
         timeout,
         status: Arc::new(RwLock::new(TargetStatus::default())),
@@ -772,4 +795,91 @@ fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
     }
     b = b.default_headers(headers);
     b.build().map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The targets of the first job of `yaml`, as the pool resolves them.
+    fn targets(yaml: &str) -> Vec<Target> {
+        let cfg = sightline_config::load_str(yaml, "test.yml").unwrap();
+        let sc = &cfg.scrape_configs[0];
+        let mut out = Vec::new();
+        for g in sc.static_target_groups() {
+            for t in &g.targets {
+                let pt = sightline_config::populate_labels(sc, t, &g.labels).unwrap();
+                out.push(resolve_target(sc, &pt.labels.unwrap(), pt.discovered_labels).unwrap());
+            }
+        }
+        out
+    }
+
+    /// issue 13: every target of a plugin job keeps its own address and params for the
+    /// plugin, and its own URL (so its own loop and offset).
+    #[test]
+    fn plugin_targets_carry_their_address_and_params() {
+        let ts = targets(
+            "scrape_configs:
+  - job_name: db
+    plugin: dbx
+    params: {module: [default], extra: [a, b]}
+    static_configs:
+      - targets: ['db1:5432']
+      - targets: ['db2:3306']
+        labels: {__param_module: mysql}
+",
+        );
+        let seen: Vec<(String, String, Option<PluginTarget>)> = ts
+            .iter()
+            .map(|t| {
+                (
+                    t.labels.get_or_empty("instance").to_string(),
+                    t.url.clone(),
+                    t.plugin_target.clone(),
+                )
+            })
+            .collect();
+        let params = |module: &str| {
+            BTreeMap::from([
+                ("extra".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("module".to_string(), vec![module.to_string()]),
+            ])
+        };
+        assert_eq!(
+            seen,
+            [
+                (
+                    "db1:5432".to_string(),
+                    "plugin://dbx/db1:5432?extra=a&extra=b&module=default".to_string(),
+                    Some(PluginTarget {
+                        address: "db1:5432".to_string(),
+                        params: params("default"),
+                    })
+                ),
+                (
+                    "db2:3306".to_string(),
+                    "plugin://dbx/db2:3306?extra=a&extra=b&module=mysql".to_string(),
+                    Some(PluginTarget {
+                        address: "db2:3306".to_string(),
+                        params: params("mysql"),
+                    })
+                ),
+            ]
+        );
+        // Without targets: one implicit target named after the plugin.
+        let ts = targets("scrape_configs:\n  - job_name: node\n    plugin: node-exporter\n");
+        assert_eq!(ts.len(), 1);
+        assert_eq!(ts[0].url, "plugin://node-exporter");
+        assert_eq!(
+            ts[0].plugin_target.as_ref().unwrap().address,
+            "node-exporter"
+        );
+        // HTTP targets are unchanged.
+        let ts = targets(
+            "scrape_configs:\n  - job_name: h\n    params: {module: [x y]}\n    static_configs:\n      - targets: ['h:1']\n",
+        );
+        assert_eq!(ts[0].url, "http://h:1/metrics?module=x+y");
+        assert_eq!(ts[0].plugin_target, None);
+    }
 }

@@ -15,7 +15,7 @@ use crate::append::{AppendOptions, AppendOutcome, ScrapeCache};
 use crate::fetch::HttpFetcher;
 use crate::manager::ScrapeMetrics;
 use crate::target::{Target, TargetHealth};
-use crate::{Error, PluginCollector};
+use crate::{Error, PluginCollector, PluginTarget};
 
 /// Where a target's exposition comes from.
 pub(crate) enum Source {
@@ -23,6 +23,7 @@ pub(crate) enum Source {
     Plugin {
         collector: Arc<dyn PluginCollector>,
         name: String,
+        target: PluginTarget,
     },
 }
 
@@ -235,8 +236,12 @@ async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Form
                 .map_err(|_| Error::Timeout)??;
             Ok((r.body, Format::from_content_type(&r.content_type)))
         }
-        Source::Plugin { collector, name } => {
-            let r = tokio::time::timeout(timeout, collector.collect(name, timeout))
+        Source::Plugin {
+            collector,
+            name,
+            target,
+        } => {
+            let r = tokio::time::timeout(timeout, collector.collect(name, target, timeout))
                 .await
                 .map_err(|_| Error::Timeout)?
                 .map_err(Error::Plugin)?;

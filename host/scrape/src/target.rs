@@ -50,6 +50,8 @@ pub(crate) struct Target {
     /// Labels before relabelling (`discoveredLabels`).
     pub(crate) discovered: Labels,
     pub(crate) url: String,
+    /// For a plugin job: the address and params handed to the plugin.
+    pub(crate) plugin_target: Option<crate::PluginTarget>,
     pub(crate) interval: Duration,
     pub(crate) timeout: Duration,
     pub(crate) status: Arc<RwLock<TargetStatus>>,
@@ -64,7 +66,7 @@ pub struct TargetSnapshot {
     pub labels: Labels,
     /// Labels before relabelling.
     pub discovered_labels: Labels,
-    /// The URL scraped (or `plugin://<name>` for plugin targets).
+    /// The URL scraped (or `plugin://<name>[/<address>][?<params>]` for plugin targets).
     pub scrape_url: String,
     /// Last error, empty when the last scrape succeeded.
     pub last_error: String,

@@ -66,10 +66,13 @@ fn check_alertmanager_resolves_receivers_to_plugins() {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("alertmanager.yml");
     std::fs::write(&seed, seed_alertmanager_yml()).unwrap();
+    let xdg = dir.path().join("xdg");
     let run = |args: &[&str], env: &[(&str, &str)]| {
         let out = Command::new(BIN)
             .args(["check", "alertmanager"])
             .args(args)
+            // The compile cache goes to the user's cache directory: keep it in the test's.
+            .env("XDG_CACHE_HOME", &xdg)
             .env_remove("SLACK_WEBHOOK")
             .env_remove("PAGERDUTY_KEY")
             .envs(env.iter().copied())

@@ -7,6 +7,7 @@
 
 mod check;
 mod heavy;
+mod plugins;
 mod query;
 mod serve;
 mod sidebyside;

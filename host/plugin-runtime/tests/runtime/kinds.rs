@@ -1,11 +1,13 @@
 //! Each world end to end, the compile cache, and `plugin list`/`plugin test`.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 
 use sightline_model::{Labels, MetricType, Sample};
 use sightline_plugin_runtime::cli::{plugin_list, plugin_test, PluginTestOptions};
 use sightline_plugin_runtime::{
-    CallMode, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue, SampleValue,
+    CallMode, ExporterTarget, PluginHost, PluginHostConfig, PluginKind, QuerySeries, QueryValue,
+    SampleValue,
 };
 
 use crate::common::{example, guest, install};
@@ -78,6 +80,52 @@ async fn exporter_collect_converts_families_and_sees_config() {
     );
 }
 
+/// issue 13: an exporter is told the target it is called for, through config values.
+#[tokio::test]
+async fn exporter_sees_its_target_as_config_values() {
+    let dir = tempfile::tempdir().unwrap();
+    install(
+        dir.path(),
+        "echo",
+        &guest("target-exporter"),
+        Some("[limits]\ntimeout = \"2s\"\n"),
+    );
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
+    let labels = |fams: &[sightline_plugin_runtime::MetricFamily]| {
+        let l = &fams[0].samples[0].labels;
+        [l.get("address"), l.get("module"), l.get("timeout")]
+            .map(|v| v.unwrap_or_default().to_string())
+    };
+    // Without a target (plugin test, a job without targets): the implicit one.
+    let fams = host.collect("echo").await.unwrap();
+    assert_eq!(labels(&fams), ["echo", "", "2"]);
+    let target = ExporterTarget {
+        address: "db1:5432".to_string(),
+        params: BTreeMap::from([(
+            "module".to_string(),
+            vec!["pg".to_string(), "x".to_string()],
+        )]),
+        scrape_timeout: std::time::Duration::from_millis(1500),
+    };
+    let fams = host.collect_target("echo", &target).await.unwrap();
+    assert_eq!(labels(&fams), ["db1:5432", "pg", "1.5"]);
+    // `plugin test --config` stands in for a target.
+    let out = plugin_test(&PluginTestOptions {
+        wasm: dir.path().join("echo.wasm"),
+        config: vec![("__address__".into(), "db2:3306".into())],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["families"][0]["samples"][0]["labels"]["address"],
+        "db2:3306"
+    );
+}
+
 #[tokio::test]
 async fn query_function_per_series_and_dashboard() {
     let dir = tempfile::tempdir().unwrap();
@@ -126,23 +174,136 @@ async fn query_function_per_series_and_dashboard() {
 #[tokio::test]
 async fn second_start_loads_from_the_disk_cache() {
     let dir = tempfile::tempdir().unwrap();
-    install(dir.path(), "ok", &guest("ok-exporter"), None);
-    let first = PluginHost::new(PluginHostConfig::new(dir.path()))
-        .await
-        .unwrap();
+    let plugins = dir.path().join("plugins");
+    let cache = dir.path().join("data/plugin-cache");
+    std::fs::create_dir_all(&plugins).unwrap();
+    install(&plugins, "ok", &guest("ok-exporter"), None);
+    let cfg = || {
+        let mut c = PluginHostConfig::new(&plugins);
+        c.cache_dir = Some(cache.clone());
+        c
+    };
+    let first = PluginHost::new(cfg()).await.unwrap();
     assert_eq!(first.loaded_from_cache("ok"), Some(false));
     let t = std::time::Instant::now();
-    let second = PluginHost::new(PluginHostConfig::new(dir.path()))
-        .await
-        .unwrap();
+    let second = PluginHost::new(cfg()).await.unwrap();
     println!("start with a cached plugin: {:?}", t.elapsed());
     assert_eq!(second.loaded_from_cache("ok"), Some(true));
     assert_eq!(second.collect("ok").await.unwrap().len(), 3);
-    let cached: Vec<_> = std::fs::read_dir(dir.path().join(".cache"))
+    let stats = second.cache_stats();
+    assert!(stats.enabled);
+    assert_eq!((stats.hits, stats.misses, stats.rejected), (1, 0, 0));
+    // Owner-only: the directory 0700, the key and the entry 0600.
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cache), 0o700);
+    let mut files: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .flatten()
+        .map(|e| e.path())
         .collect();
-    assert_eq!(cached.len(), 1);
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].to_string_lossy().ends_with(".cwasm"), "{files:?}");
+    assert!(files[1].ends_with("cache.key"), "{files:?}");
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    // Nothing is written beside the plugins.
+    assert!(!plugins.join(".cache").exists());
+}
+
+/// issue 13: whoever may drop a `.wasm` into the plugins directory must not be able to plant
+/// native code. A `.cwasm` under `<plugins>/.cache` is never read (no command caches there
+/// any more), and a cache entry that does not verify under the cache's own key (tampered, or
+/// the real compiled code of another component renamed) is rejected and recompiled.
+#[tokio::test]
+async fn planted_or_tampered_compiled_code_is_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let cache = dir.path().join("data/plugin-cache");
+    std::fs::create_dir_all(&plugins).unwrap();
+    install(&plugins, "ok", &guest("ok-exporter"), None);
+    let with_cache = || {
+        let mut c = PluginHostConfig::new(&plugins);
+        c.cache_dir = Some(cache.clone());
+        c
+    };
+    // Real compiled code of another component (a query function), authenticated in its own
+    // cache, to plant under the exporter's names.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    install(&other, "scale", &guest("scale-query"), None);
+    let mut ocfg = PluginHostConfig::new(&other);
+    ocfg.cache_dir = Some(dir.path().join("other-cache"));
+    PluginHost::new(ocfg).await.unwrap();
+    let foreign = std::fs::read_dir(dir.path().join("other-cache"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
+    let engine_suffix = foreign
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .split_once('-')
+        .unwrap()
+        .1
+        .to_string();
+
+    let first = PluginHost::new(with_cache()).await.unwrap();
+    let sha = first.list()[0].sha256.clone();
+    let entry = cache.join(format!("{sha}-{engine_suffix}"));
+    assert!(entry.exists(), "{}", entry.display());
+
+    // Planted in the plugins directory, where the cache used to default: not read.
+    std::fs::create_dir_all(plugins.join(".cache")).unwrap();
+    let planted = plugins
+        .join(".cache")
+        .join(format!("{sha}-{engine_suffix}"));
+    std::fs::copy(&foreign, &planted).unwrap();
+    let host = PluginHost::new(PluginHostConfig::new(&plugins))
+        .await
+        .unwrap();
+    assert_eq!(host.loaded_from_cache("ok"), Some(false));
+    assert_eq!(host.list()[0].kind, Some(PluginKind::Exporter));
+    assert_eq!(host.collect("ok").await.unwrap().len(), 3);
+    let table = plugin_list(&plugins, Some(&dir.path().join("user-cache")))
+        .await
+        .unwrap();
+    assert!(
+        table.lines().nth(1).unwrap().contains("exporter"),
+        "{table}"
+    );
+
+    // Another component's authentic code renamed to this component's entry: the tag binds
+    // the entry to its sha256, so it is rejected, recompiled and rewritten.
+    std::fs::copy(&foreign, &entry).unwrap();
+    let host = PluginHost::new(with_cache()).await.unwrap();
+    assert_eq!(host.loaded_from_cache("ok"), Some(false));
+    assert_eq!(host.list()[0].kind, Some(PluginKind::Exporter));
+    assert_eq!(host.cache_stats().rejected, 1);
+    // Rewritten with a valid tag: used.
+    let host = PluginHost::new(with_cache()).await.unwrap();
+    assert_eq!(host.loaded_from_cache("ok"), Some(true));
+    assert_eq!(host.cache_stats().rejected, 0);
+
+    // One flipped byte in the code: rejected and recompiled.
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&entry, &bytes).unwrap();
+    let host = PluginHost::new(with_cache()).await.unwrap();
+    assert_eq!(host.loaded_from_cache("ok"), Some(false));
+    assert_eq!(host.cache_stats().rejected, 1);
+    assert_eq!(host.collect("ok").await.unwrap().len(), 3);
+
+    // A key file others may read: the cache is not trusted at all (compiled, nothing read).
+    let key = cache.join("cache.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let host = PluginHost::new(with_cache()).await.unwrap();
+    assert!(!host.cache_stats().enabled);
+    assert_eq!(host.loaded_from_cache("ok"), Some(false));
 }
 
 #[tokio::test]
@@ -155,7 +316,7 @@ async fn plugin_list_table_and_test_json() {
         Some("[limits]\nmemory = \"8MiB\"\n"),
     );
     std::fs::write(dir.path().join("broken.wasm"), b"nope").unwrap();
-    let table = plugin_list(dir.path()).await.unwrap();
+    let table = plugin_list(dir.path(), None).await.unwrap();
     println!("{table}");
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("NAME"), "{table}");
