@@ -12,3 +12,4 @@ mod serve;
 mod sidebyside;
 mod support;
 mod tools;
+mod web;
