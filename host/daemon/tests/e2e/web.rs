@@ -72,7 +72,11 @@ fn write_file(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn ready_with_auth(addr: &str) -> bool {
-    matches!(request(addr, "GET", "/-/ready", Cred::Right), (200, _, _))
+    let h = basic(USER, PASSWORD);
+    matches!(
+        http_request(addr, "GET", "/-/ready", &[("Authorization", &h)], b""),
+        Ok((200, _))
+    )
 }
 
 #[test]
