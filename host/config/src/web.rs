@@ -268,8 +268,11 @@ fn check_header(name: &str, value: &str) -> std::result::Result<(), String> {
         return Err(format!("HTTP header {name:?} can not be configured"));
     };
     if !values.is_empty() && !values.contains(&value) {
+        // Go's `%q` of a string slice: `["deny" "sameorigin"]`.
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
         return Err(format!(
-            "invalid value for {name}. Expected one of: {values:?}, but got: {value:?}"
+            "invalid value for {name}. Expected one of: [{}], but got: {value:?}",
+            quoted.join(" ")
         ));
     }
     Ok(())
