@@ -42,6 +42,9 @@ use tracing::{debug, error, info, warn};
 /// Go's `http.DefaultMaxHeaderBytes` plus the 4096 bytes of slack Go allows.
 const MAX_HEADER_BYTES: usize = (1 << 20) + 4096;
 
+/// Headers a request may carry (each costs a few bytes of index per request).
+const MAX_HEADERS: usize = 1000;
+
 /// How often the web configuration's files are looked at.
 const RELOAD_CHECK: Duration = Duration::from_secs(1);
 
@@ -274,25 +277,50 @@ async fn connection(
     match &active.tls {
         None => serve_io(stream, app, web, active.http2, limits, shutdown).await,
         Some(tls) => {
-            // A TLS connection starts with a handshake record (type 22); anything else is
-            // most likely plain HTTP, which gets Go's answer instead of a TLS alert.
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(limits.read_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(1)) if first[0] == 0x16 => {}
-                Ok(Ok(1)) => {
-                    let mut s = stream;
-                    let _ = s.write_all(PLAIN_ON_TLS).await;
-                    let _ = s.shutdown().await;
-                    return;
-                }
-                _ => return,
-            }
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
-            match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
-                Ok(Ok(s)) => serve_io(s, app, web, active.http2, limits, shutdown).await,
-                Ok(Err(e)) => debug!(error = %e, "TLS handshake failed"),
-                Err(_) => debug!("TLS handshake timed out"),
-            }
+            // The handshake does not hold up a shutdown.
+            let s = shutdown.clone();
+            let tls = tls.clone();
+            let stream = tokio::select! {
+                _ = s.cancelled() => return,
+                r = handshake(stream, tls, limits.read_timeout) => match r {
+                    Some(s) => s,
+                    None => return,
+                },
+            };
+            serve_io(stream, app, web, active.http2, limits, shutdown).await;
+        }
+    }
+}
+
+/// Go's answer to plain HTTP on a TLS port, or the TLS handshake within `timeout`.
+async fn handshake(
+    stream: TcpStream,
+    tls: Arc<rustls::ServerConfig>,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    // A TLS connection starts with a handshake record (type 22); anything else is
+    // most likely plain HTTP, which gets Go's answer instead of a TLS alert.
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == 0x16 => {}
+        Ok(Ok(1)) => {
+            let mut s = stream;
+            let _ = s.write_all(PLAIN_ON_TLS).await;
+            let _ = s.shutdown().await;
+            return None;
+        }
+        _ => return None,
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            debug!("TLS handshake timed out");
+            None
         }
     }
 }
@@ -361,7 +389,10 @@ async fn serve_io<I>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.read_timeout)
-        .max_buf_size(MAX_HEADER_BYTES);
+        .max_buf_size(MAX_HEADER_BYTES)
+        // Go has no limit on the number of headers, only on their size; hyper's default
+        // of 100 would refuse requests Prometheus serves.
+        .max_headers(MAX_HEADERS);
     builder
         .http2()
         .timer(TokioTimer::new())

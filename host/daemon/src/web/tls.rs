@@ -245,3 +245,109 @@ impl ClientCertVerifier for AnyClientCert {
             .supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_config::Secret;
+
+    /// A self-signed certificate for localhost, inline, as the base of each case.
+    fn base() -> (TlsServerConfig, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+            .pem();
+        let c = TlsServerConfig {
+            cert_file: None,
+            key_file: None,
+            cert: Some(cert.clone()),
+            key: Some(Secret::new(key.serialize_pem())),
+            client_ca_file: None,
+            client_ca: None,
+            client_auth_type: ClientAuth::NoClientCert,
+            client_allowed_sans: Vec::new(),
+            min_version: TlsVersion::Tls12,
+            max_version: TlsVersion::Tls13,
+            cipher_suites: Vec::new(),
+            curve_preferences: Vec::new(),
+            prefer_server_cipher_suites: true,
+        };
+        (c, cert)
+    }
+
+    fn err(c: &TlsServerConfig) -> String {
+        format!("{:#}", server_config(c, true).unwrap_err())
+    }
+
+    #[test]
+    fn every_client_auth_type_builds() {
+        let (mut c, ca) = base();
+        c.client_ca = Some(ca);
+        for t in [
+            ClientAuth::NoClientCert,
+            ClientAuth::RequestClientCert,
+            ClientAuth::RequireAnyClientCert,
+            ClientAuth::VerifyClientCertIfGiven,
+            ClientAuth::RequireAndVerifyClientCert,
+        ] {
+            c.client_auth_type = t;
+            let s = server_config(&c, true).unwrap_or_else(|e| panic!("{t:?}: {e:#}"));
+            assert_eq!(s.alpn_protocols[0], b"h2");
+        }
+        let s = server_config(&c, false).unwrap();
+        assert_eq!(s.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn cipher_suites_and_curves_rustls_has_are_accepted_others_named() {
+        let (mut c, _) = base();
+        c.cipher_suites = vec![
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into(),
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".into(),
+        ];
+        c.curve_preferences = vec!["X25519".into(), "CurveP256".into()];
+        server_config(&c, true).unwrap();
+        c.cipher_suites = vec![
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into(),
+            "TLS_RSA_WITH_AES_128_CBC_SHA".into(),
+            "TLS_BOGUS".into(),
+        ];
+        let e = err(&c);
+        assert!(
+            e.contains("unsupported cipher suites: TLS_RSA_WITH_AES_128_CBC_SHA, TLS_BOGUS"),
+            "{e}"
+        );
+        c.cipher_suites.clear();
+        c.curve_preferences = vec!["CurveP521".into()];
+        assert!(err(&c).contains("CurveP521"));
+    }
+
+    #[test]
+    fn versions_map_onto_what_rustls_speaks() {
+        let (mut c, _) = base();
+        c.min_version = TlsVersion::Tls10;
+        server_config(&c, true).unwrap();
+        c.max_version = TlsVersion::Tls11;
+        assert!(err(&c).contains("below TLS12"));
+        c.min_version = TlsVersion::Tls13;
+        c.max_version = TlsVersion::Tls13;
+        server_config(&c, true).unwrap();
+    }
+
+    #[test]
+    fn unreadable_and_mismatched_material_is_named() {
+        let (mut c, _) = base();
+        c.cert = None;
+        c.cert_file = Some("/nonexistent/server.pem".into());
+        assert!(err(&c).contains("/nonexistent/server.pem"));
+        let (mut c, _) = base();
+        let (other, _) = base();
+        c.key = other.key;
+        assert!(err(&c).contains("do not match"), "{}", err(&c));
+        let (mut c, _) = base();
+        c.client_allowed_sans = vec!["client".into()];
+        assert!(err(&c).contains("client_allowed_sans"));
+    }
+}

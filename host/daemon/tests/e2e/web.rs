@@ -363,6 +363,20 @@ fn oversized_body_is_413() {
         text.starts_with("HTTP/1.1 413"),
         "after {sent} bytes: {text}"
     );
+    // Headers far over the 1 MiB limit (Go's): 431, as Go answers.
+    let big = "x".repeat(2 << 20);
+    let (code, _) = http_request(&d.addr, "GET", "/-/healthy", &[("X-Big", &big)], b"")
+        .unwrap_or((0, String::new()));
+    assert_eq!(code, 431);
+    // Many small headers are fine (hyper's default limit is 100; Go has none).
+    let many: Vec<(String, String)> = (0..200).map(|i| (format!("X-H{i}"), "v".into())).collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        http_request(&d.addr, "GET", "/-/healthy", &many, b"")
+            .unwrap()
+            .0,
+        200
+    );
     // A normal POST still works.
     let (code, _) = http_request(
         &d.addr,
