@@ -21,6 +21,7 @@ mod tls;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::future::Future as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -378,8 +379,10 @@ async fn serve_io<I>(
         let (app, web, act) = (app.clone(), web.clone(), act.clone());
         act.in_flight.fetch_add(1, Ordering::Relaxed);
         let guard = InFlight(act);
+        let deadline = tokio::time::Instant::now() + limits.read_timeout;
         async move {
-            let resp = handle(&web, app, req.map(axum::body::Body::new)).await;
+            let req = req.map(|b| axum::body::Body::new(DeadlineBody::new(b, deadline)));
+            let resp = handle(&web, app, req).await;
             drop(guard);
             Ok::<_, Infallible>(resp)
         }
@@ -457,6 +460,50 @@ async fn handle(
         }
     }
     resp
+}
+
+/// A request body that must have arrived by a deadline (Go's `ReadTimeout` covers the body
+/// too): a client trickling its body ends with a read error, so its handler answers 400
+/// instead of waiting for it indefinitely.
+struct DeadlineBody {
+    inner: hyper::body::Incoming,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: hyper::body::Incoming, at: tokio::time::Instant) -> DeadlineBody {
+        DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep_until(at)),
+        }
+    }
+}
+
+impl hyper::body::Body for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        if let Poll::Ready(r) = std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(r.map(|f| f.map_err(Into::into)));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err("timed out reading the request body".into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// An IO stream that records when it last moved bytes.

@@ -444,6 +444,22 @@ fn slow_and_idle_clients_are_disconnected() {
         closed_within(&mut slow, 5),
         "a half-sent request was kept open"
     );
+    // A body that stops arriving: the request fails when the read timeout is up.
+    let mut body = TcpStream::connect(&d.addr).unwrap();
+    body.write_all(b"POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=1").unwrap();
+    body.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 64];
+    let started = Instant::now();
+    let n = body.read(&mut buf).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        n == 0 || text.starts_with("HTTP/1.1 400"),
+        "a stalled body got: {text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "a stalled body was waited for"
+    );
     // A connection that never sends anything.
     let mut idle = TcpStream::connect(&d.addr).unwrap();
     assert!(
