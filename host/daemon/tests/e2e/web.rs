@@ -655,6 +655,11 @@ fn mtls_require_and_verify_client_cert() {
 
 /// Starts Debian's Prometheus 2.42 with `web_config` and waits until `probe` holds.
 fn prometheus(dir: &Path, web_config: &str, probe: impl Fn(&str) -> bool) -> (Proc, String) {
+    prometheus_with(dir, &[&format!("--web.config.file={web_config}")], probe)
+}
+
+/// Starts Debian's Prometheus 2.42 with `args` and waits until `probe` holds.
+fn prometheus_with(dir: &Path, args: &[&str], probe: impl Fn(&str) -> bool) -> (Proc, String) {
     need("prometheus");
     let cfg = write_file(dir, "prometheus.yml", "scrape_configs: []\n");
     let addr = format!("127.0.0.1:{}", free_port());
@@ -666,7 +671,7 @@ fn prometheus(dir: &Path, web_config: &str, probe: impl Fn(&str) -> bool) -> (Pr
                 dir.join("pdata").display()
             ))
             .arg(format!("--web.listen-address={addr}"))
-            .arg(format!("--web.config.file={web_config}"))
+            .args(args)
             .arg("--log.level=warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -773,4 +778,57 @@ fn tls_and_mtls_side_by_side_with_prometheus() {
     }
     let plain = |addr: &str| http_get(addr, "/-/ready").map(|r| r.0).unwrap_or(0);
     assert_eq!(plain(&d.addr), plain(&paddr), "plain HTTP to the TLS port");
+}
+
+#[test]
+fn route_prefix_side_by_side_with_prometheus() {
+    need("prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let url = "--web.external-url=http://example.com:1234/foo/bar/";
+    let probe = |a: &str| matches!(http_get(a, "/foo/bar/-/ready"), Ok((200, _)));
+    let (_prom, paddr) = prometheus_with(dir.path(), &[url, "--web.enable-lifecycle"], probe);
+    let mut d = Daemon::spawn(
+        Some("scrape_configs: []\n"),
+        &[url, "--web.enable-lifecycle"],
+    );
+    d.wait_for("/foo/bar/-/ready", probe);
+    let mut diffs = Vec::new();
+    for path in [
+        "/",
+        "/-/ready",
+        "/-/healthy",
+        "/metrics",
+        "/api/v1/query?query=1",
+        "/foo",
+        "/foo/barx/-/ready",
+        "/foo/bar/-/ready",
+        "/foo/bar/-/healthy",
+        "/foo/bar/metrics",
+        "/foo/bar/api/v1/query?query=1",
+        "/foo/bar/api/v1/status/flags",
+        "/foo/bar/-/reload",
+    ] {
+        let (ours, ohead, _) = http_exchange(&d.addr, "GET", path, &[], b"").unwrap();
+        let (theirs, phead, _) = http_exchange(&paddr, "GET", path, &[], b"").unwrap();
+        let location = |h: &str| {
+            h.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("location:"))
+                .map(|l| l[9..].trim().to_string())
+        };
+        if (ours, location(&ohead)) != (theirs, location(&phead)) {
+            diffs.push(format!(
+                "GET {path}: sightline {ours} {:?}, prometheus {theirs} {:?}",
+                location(&ohead),
+                location(&phead)
+            ));
+        }
+    }
+    let (ours, _) = http_request(&d.addr, "POST", "/foo/bar/-/reload", &[], b"").unwrap();
+    let (theirs, _) = http_request(&paddr, "POST", "/foo/bar/-/reload", &[], b"").unwrap();
+    if ours != theirs {
+        diffs.push(format!(
+            "POST /foo/bar/-/reload: sightline {ours}, prometheus {theirs}"
+        ));
+    }
+    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
 }
