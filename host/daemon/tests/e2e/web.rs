@@ -739,45 +739,90 @@ fn basic_auth_side_by_side_with_prometheus() {
 }
 
 #[test]
-fn tls_and_mtls_side_by_side_with_prometheus() {
+fn tls_and_every_client_auth_type_side_by_side_with_prometheus() {
     need("prometheus");
-    let dir = tempfile::tempdir().unwrap();
     let pki = pki();
-    let web = tls_config(
-        dir.path(),
-        &pki,
-        "  client_ca_file: ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n",
-    );
-    let (ca, client) = (pki.ca.clone(), pki.client.clone());
-    let probe = |a: &str| https_get(a, "/-/ready", &ca, Some(&client)) == Ok(200);
-    let (_prom, paddr) = prometheus(dir.path(), &web, probe);
+    let mut diffs = Vec::new();
+    for auth in [
+        "NoClientCert",
+        "RequestClientCert",
+        "RequireAnyClientCert",
+        "VerifyClientCertIfGiven",
+        "RequireAndVerifyClientCert",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = if auth == "NoClientCert" {
+            String::new()
+        } else {
+            format!("  client_ca_file: ca.pem\n  client_auth_type: {auth}\n")
+        };
+        let web = tls_config(dir.path(), &pki, &extra);
+        let (ca, client) = (pki.ca.clone(), pki.client.clone());
+        let probe = |a: &str| https_get(a, "/-/ready", &ca, Some(&client)) == Ok(200);
+        let (_prom, paddr) = prometheus(dir.path(), &web, probe);
+        let mut d = Daemon::spawn(
+            Some("scrape_configs: []\n"),
+            &[&format!("--web.config.file={web}")],
+        );
+        d.wait_for("/-/ready over TLS", probe);
+        let outcome = |addr: &str, identity: Option<&str>| match https_get(
+            addr,
+            "/api/v1/query?query=1",
+            &pki.ca,
+            identity,
+        ) {
+            Ok(code) => code.to_string(),
+            Err(_) => "refused".to_string(),
+        };
+        for (what, identity) in [
+            (
+                "a client certificate from the CA",
+                Some(pki.client.as_str()),
+            ),
+            ("no client certificate", None),
+            ("a certificate from another CA", Some(pki.stranger.as_str())),
+        ] {
+            let (ours, theirs) = (outcome(&d.addr, identity), outcome(&paddr, identity));
+            if ours != theirs {
+                diffs.push(format!(
+                    "{auth}, {what}: sightline {ours}, prometheus {theirs}"
+                ));
+            }
+        }
+        let plain = |addr: &str| http_get(addr, "/-/ready").map(|r| r.0).unwrap_or(0);
+        let (ours, theirs) = (plain(&d.addr), plain(&paddr));
+        if ours != theirs {
+            diffs.push(format!(
+                "{auth}, plain HTTP: sightline {ours}, prometheus {theirs}"
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+}
+
+#[test]
+fn rotated_tls_files_apply_to_new_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = pki();
+    let web = tls_config(dir.path(), &first, "");
     let mut d = Daemon::spawn(
         Some("scrape_configs: []\n"),
         &[&format!("--web.config.file={web}")],
     );
-    d.wait_for("/-/ready over mTLS", probe);
-    let outcome = |addr: &str, identity: Option<&str>| match https_get(
-        addr,
-        "/api/v1/query?query=1",
-        &pki.ca,
-        identity,
-    ) {
-        Ok(code) => code.to_string(),
-        Err(_) => "refused".to_string(),
-    };
-    for (what, identity) in [
-        ("client certificate from the CA", Some(pki.client.as_str())),
-        ("no client certificate", None),
-        ("certificate from another CA", Some(pki.stranger.as_str())),
-    ] {
-        assert_eq!(
-            outcome(&d.addr, identity),
-            outcome(&paddr, identity),
-            "{what}: sightline vs prometheus"
-        );
-    }
-    let plain = |addr: &str| http_get(addr, "/-/ready").map(|r| r.0).unwrap_or(0);
-    assert_eq!(plain(&d.addr), plain(&paddr), "plain HTTP to the TLS port");
+    let ca = first.ca.clone();
+    d.wait_for("/-/ready over TLS", |a| {
+        https_get(a, "/-/ready", &ca, None) == Ok(200)
+    });
+    let second = pki();
+    tls_config(dir.path(), &second, "");
+    eventually(10, "the rotated certificate to be served", || {
+        (https_get(&d.addr, "/-/ready", &second.ca, None) == Ok(200)).then_some(())
+    });
+    assert!(https_get(&d.addr, "/-/ready", &first.ca, None).is_err());
+    // A broken certificate file keeps the working one.
+    std::fs::write(dir.path().join("server.pem"), "garbage").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(https_get(&d.addr, "/-/ready", &second.ca, None), Ok(200));
 }
 
 #[test]
