@@ -712,11 +712,15 @@ fn basic_auth_side_by_side_with_prometheus() {
     let mut diffs = Vec::new();
     for &(method, path) in requests {
         for cred in Cred::ALL {
-            let (ours, ohead, _) = request(&d.addr, method, path, cred);
-            let (theirs, phead, _) = request(&paddr, method, path, cred);
+            let (ours, ohead, obody) = request(&d.addr, method, path, cred);
+            let (theirs, phead, pbody) = request(&paddr, method, path, cred);
             if ours != theirs {
                 diffs.push(format!(
                     "{method} {path} {cred:?}: sightline {ours}, prometheus {theirs}"
+                ));
+            } else if ours == 401 && obody != pbody {
+                diffs.push(format!(
+                    "{method} {path} {cred:?}: 401 bodies {obody:?} vs {pbody:?}"
                 ));
             }
             for head in [&ohead, &phead] {
@@ -729,6 +733,31 @@ fn basic_auth_side_by_side_with_prometheus() {
                     assert!(lower.contains("www-authenticate: basic\r\n"), "{head}");
                 }
             }
+        }
+    }
+    // Odd Authorization headers, as Go's Request.BasicAuth reads them.
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for value in [
+        "Basic !!!".to_string(),
+        "Bearer abc".to_string(),
+        format!("basic {}", b64(&format!("{USER}:{PASSWORD}"))),
+        format!("BASIC {}", b64(&format!("{USER}:{PASSWORD}"))),
+        format!("Basic  {}", b64(&format!("{USER}:{PASSWORD}"))),
+        format!("Basic {}", b64(USER)),
+        format!("Basic {}", b64(&format!("{USER}:{PASSWORD}:"))),
+        format!("Basic {}", b64(&format!(":{PASSWORD}"))),
+    ] {
+        let h = [("Authorization", value.as_str())];
+        let ours = http_request(&d.addr, "GET", "/-/healthy", &h, b"")
+            .unwrap()
+            .0;
+        let theirs = http_request(&paddr, "GET", "/-/healthy", &h, b"")
+            .unwrap()
+            .0;
+        if ours != theirs {
+            diffs.push(format!(
+                "Authorization {value:?}: sightline {ours}, prometheus {theirs}"
+            ));
         }
     }
     assert!(
