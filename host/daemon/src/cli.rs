@@ -239,8 +239,8 @@ pub(crate) struct ServeArgs {
     #[arg(long = "web.max-connections", default_value_t = 512)]
     pub(crate) max_connections: usize,
 
-    /// Maximum duration before timing out read of the request headers (and TLS handshake),
-    /// and how long an idle connection is kept open.
+    /// Maximum duration before timing out read of the request (TLS handshake, headers and
+    /// body), and closing idle connections.
     #[arg(long = "web.read-timeout", default_value = "5m", value_parser = parse_prom_duration)]
     pub(crate) read_timeout: std::time::Duration,
 
