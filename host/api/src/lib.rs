@@ -1,7 +1,6 @@
 //! The HTTP surface of the daemon: Prometheus' API v1 (same paths, envelopes, error types and
 //! number encoding), the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`,
-//! `/-/quit`) and
-//! `/metrics`.
+//! `/-/quit`) and `/metrics`.
 //!
 //! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
 //! by hand in [`dto`]. It reads state through the narrow [`ApiState`] handles and never owns a
