@@ -88,6 +88,11 @@ impl Daemon {
         Daemon::spawn_in(tempfile::tempdir().unwrap(), config, extra)
     }
 
+    /// Like [`Daemon::spawn`], in a prepared directory (its `data/` is the TSDB).
+    pub(crate) fn spawn_at(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
+        Daemon::spawn_in(dir, config, extra)
+    }
+
     fn spawn_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");

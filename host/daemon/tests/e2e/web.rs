@@ -906,3 +906,35 @@ fn route_prefix_side_by_side_with_prometheus() {
     }
     assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
 }
+
+/// The listener binds before storage opens: while WAL replay is held up (its first segment is
+/// a FIFO nobody writes to), `/-/healthy` and `/metrics` answer, `/-/ready` and the API say
+/// 503, and the lifecycle gate still answers 403.
+#[test]
+fn healthy_but_not_ready_during_wal_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("data/wal");
+    std::fs::create_dir_all(&wal).unwrap();
+    let fifo = wal.join("00000000");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success(), "mkfifo");
+    let mut d = Daemon::spawn_at(dir, Some("scrape_configs: []\n"), &[]);
+    d.wait_for("/-/healthy during WAL replay", |a| {
+        matches!(http_get(a, "/-/healthy"), Ok((200, _)))
+    });
+    assert_eq!(
+        http_get(&d.addr, "/-/ready").unwrap(),
+        (503, "Service Unavailable".to_string())
+    );
+    for path in [
+        "/api/v1/query?query=1",
+        "/api/v1/status/flags",
+        "/api/search",
+    ] {
+        assert_eq!(http_get(&d.addr, path).unwrap().0, 503, "{path}");
+    }
+    assert_eq!(http_get(&d.addr, "/metrics").unwrap().0, 200);
+    let (code, _) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
+    assert_eq!(code, 403);
+    assert!(d.child.try_wait().unwrap().is_none(), "still replaying");
+}
