@@ -1,11 +1,13 @@
 //! The HTTP surface of the daemon: Prometheus' API v1 (same paths, envelopes, error types and
-//! number encoding), the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`) and
-//! `/metrics`.
+//! number encoding), the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`,
+//! `/-/quit`) and `/metrics`.
 //!
 //! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
 //! by hand in [`dto`]. It reads state through the narrow [`ApiState`] handles and never owns a
 //! subsystem.
-//! Boundary: [`router`] is the whole public surface; tests drive it with `oneshot`.
+//! Boundary: [`shell_router`] (health, readiness, lifecycle, `/metrics`, the route prefix)
+//! around [`router`] (everything else) is the whole public surface; tests drive it with
+//! `oneshot`. Authentication, TLS and connection limits wrap it in the daemon.
 
 mod admin;
 mod dashboards;
@@ -19,4 +21,7 @@ mod routes;
 pub use admin::{StorageAdmin, TsdbStatus};
 pub use dashboards::DashboardSource;
 pub use error::{ApiError, ErrorType};
-pub use routes::{router, ApiState, BuildInfo, MetricsRenderer, ReloadFn, TargetsSource};
+pub use routes::{
+    router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn, Shell,
+    ShellOptions, TargetsSource, MAX_BODY_BYTES,
+};

@@ -22,6 +22,10 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Params {
             req.headers().clone(),
         );
         let body = Bytes::from_request(req, state).await.map_err(|e| {
+            // A body over the limit is 413, as the HTTP layer answers for a declared length.
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                return crate::routes::too_large();
+            }
             ApiError::bad_data(format!("error parsing form values: {e}")).into_response()
         })?;
         Ok(Params::from_parts(&method, &uri, &headers, &body))

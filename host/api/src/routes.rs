@@ -3,18 +3,19 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::Router;
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 use sightline_scrape::{DroppedTarget, TargetSnapshot};
 use sightline_storage_api::Queryable;
+use tower::ServiceExt;
 
 use crate::params::Params;
 use crate::{admin, dto, query};
@@ -35,6 +36,9 @@ pub type MetricsRenderer = Arc<dyn Fn(bool) -> Vec<u8> + Send + Sync>;
 /// Triggers a configuration reload and reports its outcome.
 pub type ReloadFn =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// Shuts the daemon down (`/-/quit`).
+pub type QuitFn = Arc<dyn Fn() + Send + Sync>;
 
 /// What `/api/v1/status/buildinfo` reports.
 #[derive(Debug, Clone)]
@@ -69,8 +73,6 @@ pub struct ApiState {
     pub ready: Arc<AtomicBool>,
     /// Reload hook for `POST /-/reload`.
     pub reload: ReloadFn,
-    /// `/metrics` renderer.
-    pub metrics: MetricsRenderer,
     /// Process start, ms since the epoch.
     pub start_time_ms: i64,
     /// Whether the last reload succeeded, and when the config was last loaded (ms).
@@ -153,25 +155,160 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(Router::new().nest("/api", grafana))
-        .route("/-/reload", reload_routes())
+        .route(
+            "/-/reload",
+            axum::routing::post(reload)
+                .put(reload)
+                .get(only_post_or_put),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             readiness_gate,
         ))
-        .route("/-/healthy", get(healthy).head(healthy))
-        .route("/-/ready", get(ready).head(ready))
-        .route("/metrics", get(metrics))
-        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
-fn reload_routes() -> MethodRouter<Arc<ApiState>> {
-    axum::routing::post(reload).put(reload).get(|| async {
+/// Prometheus' request body limit for forms (Go's `maxFormSize`, 10 MiB); bigger bodies get
+/// 413.
+pub const MAX_BODY_BYTES: usize = 10 << 20;
+
+/// What the HTTP surface needs from the moment the listener binds, before storage is open.
+pub struct ShellOptions {
+    /// `--web.route-prefix`, normalised as Prometheus does: `/` or `/a/b` (no trailing `/`).
+    pub route_prefix: String,
+    /// `--web.enable-lifecycle`: `POST`/`PUT` `/-/reload` and `/-/quit`.
+    pub lifecycle_enabled: bool,
+    /// False while starting (WAL replay, plugin compilation) and during shutdown.
+    pub ready: Arc<AtomicBool>,
+    /// `/-/quit`.
+    pub quit: QuitFn,
+    /// `/metrics` renderer (the registry exists before storage does).
+    pub metrics: MetricsRenderer,
+}
+
+/// The outer HTTP surface: health, readiness, lifecycle, `/metrics` and the route prefix,
+/// around the full [`router`], which [`Shell::set_app`] hands in once the daemon has opened
+/// storage and started scraping. Until then every other path answers 503, as Prometheus'
+/// readiness check does for its API.
+pub struct Shell {
+    opts: ShellOptions,
+    app: OnceLock<Router>,
+}
+
+impl Shell {
+    /// A shell with no application yet.
+    pub fn new(opts: ShellOptions) -> Arc<Shell> {
+        Arc::new(Shell {
+            opts,
+            app: OnceLock::new(),
+        })
+    }
+
+    /// Hands in the full router (once; later calls are ignored).
+    pub fn set_app(&self, app: Router) {
+        let _ = self.app.set(app);
+    }
+}
+
+/// Builds the whole HTTP surface around a [`Shell`]: every route served under the route
+/// prefix; outside it, `/` redirects to the prefix and everything else is 404.
+pub fn shell_router(shell: Arc<Shell>) -> Router {
+    let prefix = shell.opts.route_prefix.clone();
+    let lifecycle = if shell.opts.lifecycle_enabled {
         (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "This endpoint requires a POST request.\n",
+            axum::routing::post(forward).put(forward),
+            axum::routing::post(quit).put(quit),
         )
-    })
+    } else {
+        (
+            axum::routing::post(lifecycle_disabled).put(lifecycle_disabled),
+            axum::routing::post(lifecycle_disabled).put(lifecycle_disabled),
+        )
+    };
+    let surface = Router::new()
+        .route("/-/healthy", get(healthy).head(healthy))
+        .route("/-/ready", get(ready).head(ready))
+        .route("/metrics", get(metrics))
+        .route("/-/reload", lifecycle.0.get(only_post_or_put))
+        .route("/-/quit", lifecycle.1.get(only_post_or_put))
+        .fallback(forward)
+        .with_state(shell);
+    let surface = if prefix == "/" {
+        surface
+    } else {
+        let to = prefix.clone();
+        Router::new()
+            .route(
+                "/",
+                get(move || async move { (StatusCode::FOUND, [(header::LOCATION, to)]) }),
+            )
+            .nest_service(&prefix, surface)
+            .fallback(api_not_found)
+    };
+    surface
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(middleware::from_fn(limit_body))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A declared body over [`MAX_BODY_BYTES`] is refused before it is read; an undeclared
+/// (chunked) one is cut off by [`DefaultBodyLimit`] where a handler reads it.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    next.run(req).await
+}
+
+/// 413, as Go's `http.MaxBytesReader` callers answer.
+pub(crate) fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "http: request body too large\n",
+    )
+        .into_response()
+}
+
+type Sh = State<Arc<Shell>>;
+
+/// Everything not owned by the shell goes to the full router, once there is one.
+async fn forward(State(sh): Sh, req: Request) -> Response {
+    match sh.app.get() {
+        Some(app) => match app.clone().oneshot(req).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        },
+        None => unavailable(),
+    }
+}
+
+fn unavailable() -> Response {
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    r.headers_mut()
+        .insert("X-Prometheus-Stopping", HeaderValue::from_static("false"));
+    r
+}
+
+async fn lifecycle_disabled() -> Response {
+    (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.").into_response()
+}
+
+async fn only_post_or_put() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Only POST or PUT requests allowed",
+    )
+        .into_response()
+}
+
+async fn quit(State(sh): Sh) -> Response {
+    (sh.opts.quit)();
+    "Requesting termination... Goodbye!".into_response()
 }
 
 /// While not ready, answer 503 as Prometheus does (plain text, not JSON).
@@ -179,10 +316,7 @@ async fn readiness_gate(State(st): S, req: Request, next: Next) -> Response {
     if st.ready.load(Ordering::Acquire) {
         return next.run(req).await;
     }
-    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
-    r.headers_mut()
-        .insert("X-Prometheus-Stopping", HeaderValue::from_static("false"));
-    r
+    unavailable()
 }
 
 /// Prometheus' CORS behaviour with the default `--web.cors.origin=.*`.
@@ -225,8 +359,8 @@ async fn healthy() -> &'static str {
     "Sightline Server is Healthy.\n"
 }
 
-async fn ready(State(st): S) -> Response {
-    if st.ready.load(Ordering::Acquire) {
+async fn ready(State(sh): Sh) -> Response {
+    if sh.opts.ready.load(Ordering::Acquire) {
         (StatusCode::OK, "Sightline Server is Ready.\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response()
@@ -244,13 +378,13 @@ async fn reload(State(st): S) -> Response {
     }
 }
 
-async fn metrics(State(st): S, headers: HeaderMap) -> Response {
+async fn metrics(State(sh): Sh, headers: HeaderMap) -> Response {
     let om = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/openmetrics-text"));
     // Rendering reads storage figures (directory sizes): off the async workers.
-    let render = st.metrics.clone();
+    let render = sh.opts.metrics.clone();
     let body = match tokio::task::spawn_blocking(move || render(om)).await {
         Ok(b) => b,
         Err(e) => {
@@ -387,4 +521,185 @@ async fn alerts() -> Response {
 
 async fn plugins(State(st): S) -> Response {
     success((st.plugins)())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Fixture {
+        shell: Arc<Shell>,
+        ready: Arc<AtomicBool>,
+        quits: Arc<AtomicUsize>,
+    }
+
+    fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
+        let ready = Arc::new(AtomicBool::new(false));
+        let quits = Arc::new(AtomicUsize::new(0));
+        let q = quits.clone();
+        let shell = Shell::new(ShellOptions {
+            route_prefix: prefix.to_string(),
+            lifecycle_enabled: lifecycle,
+            ready: ready.clone(),
+            quit: Arc::new(move || {
+                q.fetch_add(1, Ordering::Relaxed);
+            }),
+            metrics: Arc::new(|_| b"up 1\n".to_vec()),
+        });
+        Fixture {
+            shell,
+            ready,
+            quits,
+        }
+    }
+
+    async fn call(shell: &Arc<Shell>, method: &str, uri: &str, body: Body) -> (u16, String) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(body)
+            .unwrap();
+        let resp = shell_router(shell.clone()).oneshot(req).await.unwrap();
+        let code = resp.status().as_u16();
+        let loc = resp
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        (code, loc.unwrap_or(text))
+    }
+
+    /// The full router stands in as a tiny app whose one route echoes the body length.
+    fn app() -> Router {
+        Router::new().route(
+            "/api/v1/query",
+            get(|| async { "answer" }).post(|p: crate::params::Params| async move {
+                format!("q={}", p.get("query").unwrap_or(""))
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn healthy_during_startup_ready_and_api_unavailable() {
+        let f = fixture("/", false);
+        let s = &f.shell;
+        assert_eq!(call(s, "GET", "/-/healthy", Body::empty()).await.0, 200);
+        assert_eq!(
+            call(s, "GET", "/-/ready", Body::empty()).await,
+            (503, "Service Unavailable".into())
+        );
+        assert_eq!(
+            call(s, "GET", "/api/v1/query?query=1", Body::empty()).await,
+            (503, "Service Unavailable".into())
+        );
+        assert_eq!(call(s, "GET", "/metrics", Body::empty()).await.0, 200);
+        s.set_app(app());
+        f.ready.store(true, Ordering::Release);
+        assert_eq!(call(s, "GET", "/-/ready", Body::empty()).await.0, 200);
+        assert_eq!(
+            call(s, "GET", "/api/v1/query", Body::empty()).await,
+            (200, "answer".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn lifecycle_disabled_is_403_and_enabled_quits() {
+        let f = fixture("/", false);
+        for (m, p) in [
+            ("POST", "/-/reload"),
+            ("PUT", "/-/reload"),
+            ("POST", "/-/quit"),
+            ("PUT", "/-/quit"),
+        ] {
+            assert_eq!(
+                call(&f.shell, m, p, Body::empty()).await,
+                (403, "Lifecycle API is not enabled.".into()),
+                "{m} {p}"
+            );
+        }
+        assert_eq!(
+            call(&f.shell, "GET", "/-/quit", Body::empty()).await,
+            (405, "Only POST or PUT requests allowed".into())
+        );
+        assert_eq!(f.quits.load(Ordering::Relaxed), 0);
+        let f = fixture("/", true);
+        assert_eq!(
+            call(&f.shell, "POST", "/-/quit", Body::empty()).await,
+            (200, "Requesting termination... Goodbye!".into())
+        );
+        assert_eq!(f.quits.load(Ordering::Relaxed), 1);
+        // Reload goes to the full router, which is not there yet.
+        assert_eq!(
+            call(&f.shell, "POST", "/-/reload", Body::empty()).await.0,
+            503
+        );
+    }
+
+    #[tokio::test]
+    async fn routes_live_under_the_prefix() {
+        let f = fixture("/foo/bar", false);
+        f.shell.set_app(app());
+        f.ready.store(true, Ordering::Release);
+        let s = &f.shell;
+        assert_eq!(
+            call(s, "GET", "/", Body::empty()).await,
+            (302, "/foo/bar".into())
+        );
+        assert_eq!(call(s, "GET", "/-/healthy", Body::empty()).await.0, 404);
+        assert_eq!(call(s, "GET", "/api/v1/query", Body::empty()).await.0, 404);
+        assert_eq!(
+            call(s, "GET", "/foo/bar/-/healthy", Body::empty()).await.0,
+            200
+        );
+        assert_eq!(
+            call(s, "GET", "/foo/bar/metrics", Body::empty()).await.0,
+            200
+        );
+        assert_eq!(
+            call(s, "GET", "/foo/bar/api/v1/query", Body::empty()).await,
+            (200, "answer".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_413() {
+        let f = fixture("/", false);
+        f.shell.set_app(app());
+        f.ready.store(true, Ordering::Release);
+        let form = |n: usize| {
+            let mut b = b"query=".to_vec();
+            b.resize(n, b'1');
+            b
+        };
+        let post = |body: Vec<u8>, declare: bool| {
+            let mut r = Request::builder()
+                .method("POST")
+                .uri("/api/v1/query")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if declare {
+                r = r.header(header::CONTENT_LENGTH, body.len());
+            }
+            r.body(Body::from(body)).unwrap()
+        };
+        for declare in [true, false] {
+            let resp = shell_router(f.shell.clone())
+                .oneshot(post(form(MAX_BODY_BYTES + 1), declare))
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "declared {declare}"
+            );
+        }
+        let resp = shell_router(f.shell.clone())
+            .oneshot(post(form(3 << 20), true))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "3 MiB is under the limit");
+    }
 }

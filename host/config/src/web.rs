@@ -210,6 +210,18 @@ pub fn parse_web_config(src: &str, source_name: &str) -> Result<WebConfig> {
         users.insert(user, Secret::new(hash.0));
     }
     let http = raw.http_server_config;
+    if let Some(headers) = http.as_ref().and_then(|h| h.headers.as_ref()) {
+        for (name, value) in headers {
+            if let Err(msg) = check_header(name, &value.0) {
+                let path = [
+                    "http_server_config".into(),
+                    "headers".into(),
+                    crate::de::Seg::Key(name.clone()),
+                ];
+                return Err(crate::de::error_at(source_name, src, &path, msg));
+            }
+        }
+    }
     Ok(WebConfig {
         tls_server_config: raw.tls_server_config,
         http2: http.as_ref().and_then(|h| h.http2).unwrap_or(true),
@@ -239,6 +251,31 @@ pub fn load_web_config(path: &Path) -> Result<WebConfig> {
         }
     }
     Ok(c)
+}
+
+/// exporter-toolkit's rule for `http_server_config.headers`: only these security headers may
+/// be set, some only to fixed values.
+const ALLOWED_HEADERS: &[(&str, &[&str])] = &[
+    ("Strict-Transport-Security", &[]),
+    ("X-Content-Type-Options", &["nosniff"]),
+    ("X-Frame-Options", &["deny", "sameorigin"]),
+    ("X-XSS-Protection", &[]),
+    ("Content-Security-Policy", &[]),
+];
+
+fn check_header(name: &str, value: &str) -> std::result::Result<(), String> {
+    let Some((_, values)) = ALLOWED_HEADERS.iter().find(|(n, _)| *n == name) else {
+        return Err(format!("HTTP header {name:?} can not be configured"));
+    };
+    if !values.is_empty() && !values.contains(&value) {
+        // Go's `%q` of a string slice: `["deny" "sameorigin"]`.
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        return Err(format!(
+            "invalid value for {name}. Expected one of: [{}], but got: {value:?}",
+            quoted.join(" ")
+        ));
+    }
+    Ok(())
 }
 
 /// A bcrypt hash: `$2a$`, `$2b$` or `$2y$`, a two-digit cost, `$`, then 53 characters.

@@ -148,6 +148,8 @@ fn web_config_errors() {
         ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Maybe\n", "w.yml:4:21: tls_server_config.client_auth_type: invalid ClientAuth: Maybe"),
         ("basic_auth_users:\n  bob: plain\n", "w.yml:2:8: basic_auth_users: the password of \"bob\" is not a bcrypt hash"),
         ("tls_config: {}\n", "w.yml:1:1: unknown field `tls_config`"),
+        ("http_server_config:\n  headers:\n    X-Custom: x\n", "w.yml:3:15: HTTP header \"X-Custom\" can not be configured"),
+        ("http_server_config:\n  headers:\n    X-Frame-Options: bogus\n", "w.yml:3:22: invalid value for X-Frame-Options. Expected one of: [\"deny\" \"sameorigin\"], but got: \"bogus\""),
     ];
     for (src, want) in cases {
         let e = parse_web_config(src, "w.yml").unwrap_err().to_string();

@@ -185,8 +185,9 @@ pub(crate) struct ServeArgs {
     #[arg(long = "config.file")]
     pub(crate) config_file: Option<PathBuf>,
 
-    /// Alertmanager configuration file (alertmanager.yml format). Default: embedded, logging
-    /// notifications.
+    /// Alertmanager configuration file (alertmanager.yml format) for the built-in alert
+    /// manager. Not available yet: startup fails when it is given (`sightline check
+    /// alertmanager` checks such a file).
     #[arg(long = "alertmanager.config.file")]
     pub(crate) alertmanager_config_file: Option<PathBuf>,
 
@@ -218,20 +219,37 @@ pub(crate) struct ServeArgs {
     #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
     pub(crate) listen_address: String,
 
-    /// Web configuration file (Prometheus web-config format: TLS and basic auth).
+    /// Web configuration file (Prometheus' exporter-toolkit format): TLS, client
+    /// certificates, basic auth with bcrypt hashes and extra response headers, applied to
+    /// every endpoint. Re-read when it (or a file it names) changes.
     #[arg(long = "web.config.file")]
     pub(crate) web_config_file: Option<PathBuf>,
 
-    /// The URL under which Sightline is externally reachable (used in links and alerts).
+    /// The URL under which Sightline is externally reachable (for example, behind a reverse
+    /// proxy). Its path is the default route prefix. Default: http://<hostname>:<port>/.
     #[arg(long = "web.external-url")]
     pub(crate) external_url: Option<String>,
+
+    /// Prefix for the internal routes of web endpoints. Default: the path of
+    /// --web.external-url.
+    #[arg(long = "web.route-prefix")]
+    pub(crate) route_prefix: Option<String>,
+
+    /// Maximum number of simultaneous connections; further clients wait to be accepted.
+    #[arg(long = "web.max-connections", default_value_t = 512)]
+    pub(crate) max_connections: usize,
+
+    /// Maximum duration before timing out read of the request (TLS handshake, headers and
+    /// body), and closing idle connections.
+    #[arg(long = "web.read-timeout", default_value = "5m", value_parser = parse_prom_duration)]
+    pub(crate) read_timeout: std::time::Duration,
 
     /// Enable API endpoints for admin control actions (TSDB delete, snapshot).
     #[arg(long = "web.enable-admin-api")]
     pub(crate) enable_admin_api: bool,
 
-    /// Enable shutdown via HTTP (`/-/quit`). Reload (`/-/reload`) is always enabled; the
-    /// default listener is loopback only.
+    /// Enable shutdown and reload via HTTP requests (`POST /-/quit`, `POST /-/reload`).
+    /// Without it they answer 403, as in Prometheus; SIGHUP still reloads.
     #[arg(long = "web.enable-lifecycle")]
     pub(crate) enable_lifecycle: bool,
 
@@ -258,6 +276,48 @@ pub(crate) struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Prometheus' `computeExternalURL`: the given URL with its path's trailing `/` removed,
+    /// or `http://<hostname>:<listen port>/`.
+    pub(crate) fn external_url(&self) -> Result<url::Url, String> {
+        let raw = match &self.external_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => {
+                let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .ok()
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "localhost".to_string());
+                let port = self
+                    .listen_address
+                    .rsplit_once(':')
+                    .map(|(_, p)| p)
+                    .ok_or_else(|| {
+                        format!("--web.listen-address {:?} has no port", self.listen_address)
+                    })?;
+                format!("http://{host}:{port}/")
+            }
+        };
+        let quoted = |c: char| raw.starts_with(c) || raw.ends_with(c);
+        if quoted('"') || quoted('\'') {
+            return Err("--web.external-url: URL must not begin or end with quotes".into());
+        }
+        let mut u =
+            url::Url::parse(&raw).map_err(|e| format!("--web.external-url {raw:?}: {e}"))?;
+        let path = u.path().trim_end_matches('/').to_string();
+        u.set_path(&path);
+        Ok(u)
+    }
+
+    /// The route prefix: `--web.route-prefix`, else the external URL's path; always `/` or
+    /// `/a/b` (Prometheus trims slashes and puts one in front).
+    pub(crate) fn route_prefix(&self) -> Result<String, String> {
+        let p = match &self.route_prefix {
+            Some(p) if !p.is_empty() => p.clone(),
+            _ => self.external_url()?.path().to_string(),
+        };
+        Ok(format!("/{}", p.trim_matches('/')))
+    }
+
     /// The flags as `/api/v1/status/flags` reports them: Prometheus' names, string values.
     pub(crate) fn as_flag_map(&self) -> Vec<(String, String)> {
         let d = sightline_model::format_duration;
@@ -294,6 +354,15 @@ impl ServeArgs {
                 "web.external-url".into(),
                 self.external_url.clone().unwrap_or_default(),
             ),
+            (
+                "web.route-prefix".into(),
+                self.route_prefix().unwrap_or_default(),
+            ),
+            (
+                "web.max-connections".into(),
+                self.max_connections.to_string(),
+            ),
+            ("web.read-timeout".into(), d(self.read_timeout)),
             (
                 "web.enable-admin-api".into(),
                 self.enable_admin_api.to_string(),
@@ -375,5 +444,36 @@ mod tests {
         assert_eq!(flags["query.timeout"], "2m");
         assert_eq!(flags["web.listen-address"], "127.0.0.1:9090");
         assert_eq!(flags["storage.tsdb.path"], "data/");
+        assert_eq!(flags["web.max-connections"], "512");
+        assert_eq!(flags["web.read-timeout"], "5m");
+        assert_eq!(flags["web.route-prefix"], "/");
+        assert_eq!(flags["web.enable-lifecycle"], "false");
+    }
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let c = Cli::parse_from(["sightline", "serve"].iter().chain(args));
+        let Command::Serve(a) = c.command else {
+            panic!("not serve")
+        };
+        a
+    }
+
+    #[test]
+    fn route_prefix_follows_prometheus() {
+        let a = serve(&["--web.external-url=http://example.com:1234/foo/bar/"]);
+        assert_eq!(a.route_prefix().unwrap(), "/foo/bar");
+        assert_eq!(
+            a.external_url().unwrap().as_str(),
+            "http://example.com:1234/foo/bar"
+        );
+        let a = serve(&[
+            "--web.external-url=http://example.com/foo",
+            "--web.route-prefix=baz/",
+        ]);
+        assert_eq!(a.route_prefix().unwrap(), "/baz");
+        assert_eq!(serve(&[]).route_prefix().unwrap(), "/");
+        assert!(serve(&["--web.external-url=\"http://x/\""])
+            .external_url()
+            .is_err());
     }
 }

@@ -13,6 +13,7 @@ mod query_plugins;
 mod serve;
 mod storage;
 mod tools;
+mod web;
 
 use std::process::ExitCode;
 

@@ -1,11 +1,12 @@
-//! `sightline serve`: wiring and lifecycle. Start order: config → storage → scrape → HTTP;
-//! stop order is the reverse, so nothing acknowledged is lost.
+//! `sightline serve`: wiring and lifecycle. Start order: flags and configuration → HTTP
+//! listener (healthy, not ready) → storage → plugins → scrape → the full API, ready; stop
+//! order is the reverse, so nothing acknowledged is lost.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use parking_lot::{Mutex, RwLock};
 use sightline_api::{ApiState, BuildInfo, TargetsSource};
 use sightline_config::Config;
@@ -105,6 +106,16 @@ impl TargetsSource for ScrapeTargets {
 
 pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let start_ms = sightline_model::now_ms();
+    // Every flag either works or stops startup here, before anything binds or opens.
+    if let Some(p) = &args.alertmanager_config_file {
+        bail!(
+            "--alertmanager.config.file={}: the built-in alert manager does not exist yet; \
+             remove the flag (`sightline check alertmanager` checks the file)",
+            p.display()
+        );
+    }
+    let route_prefix = args.route_prefix().map_err(anyhow::Error::msg)?;
+    let web = crate::web::WebConfigFile::load(args.web_config_file.as_deref())?;
     let registry = Arc::new(Registry::new());
     let source = match &args.config_file {
         Some(p) => ConfigSource::File(p.clone()),
@@ -115,11 +126,45 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let config = source.load()?;
     info!(source = %describe(&source), jobs = config.scrape_configs.len(), "configuration loaded");
 
+    // The listener binds first: `/-/healthy` answers during WAL replay and plugin
+    // compilation, `/-/ready` and the API answer 503 until the application is handed in.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let ready = Arc::new(AtomicBool::new(false));
+    let shell = sightline_api::Shell::new(sightline_api::ShellOptions {
+        route_prefix: route_prefix.clone(),
+        lifecycle_enabled: args.enable_lifecycle,
+        ready: ready.clone(),
+        quit: {
+            let s = shutdown.clone();
+            Arc::new(move || {
+                info!("received termination request via web service");
+                s.cancel();
+            })
+        },
+        metrics: crate::metrics::renderer(registry.clone()),
+    });
+    let listener = tokio::net::TcpListener::bind(&args.listen_address)
+        .await
+        .with_context(|| format!("listening on {}", args.listen_address))?;
+    info!(address = %args.listen_address, tls = web.is_tls(), route_prefix = %route_prefix, "listening");
+    let server = tokio::spawn(crate::web::serve(
+        listener,
+        sightline_api::shell_router(shell.clone()),
+        web.clone(),
+        crate::web::Limits {
+            max_connections: args.max_connections,
+            read_timeout: args.read_timeout,
+        },
+        shutdown.clone(),
+    ));
+    tokio::spawn(web.clone().watch(shutdown.clone()));
+    let (hup_tx, hup_rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(signals(shutdown.clone(), hup_tx));
+
     // Storage: the TSDB, replayed from its WAL before anything scrapes. Everything below
     // talks to the storage-api traits only.
     let tsdb = crate::storage::open(&args).await?;
     let storage = tsdb.clone();
-    let ready = Arc::new(AtomicBool::new(false));
     {
         let d = tsdb.clone();
         registry.register_callback(move || crate::storage::families(&d));
@@ -193,6 +238,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         metrics: reload_metrics,
         lock: Mutex::new(()),
     });
+    tokio::spawn(reload_on_hup(hup_rx, reloader.clone()));
 
     let reload_fn: sightline_api::ReloadFn = {
         let r = reloader.clone();
@@ -205,7 +251,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             })
         })
     };
-    let metrics_renderer = crate::metrics::renderer(registry.clone());
     let engine = Arc::new(RwLock::new(sightline_promql::Engine::with_registry(
         sightline_promql::EngineOptions {
             timeout: args.query_timeout,
@@ -224,7 +269,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         build,
         ready: ready.clone(),
         reload: reload_fn,
-        metrics: metrics_renderer,
         start_time_ms: start_ms,
         reload_status,
         storage_retention: sightline_model::format_duration(args.retention_time),
@@ -237,31 +281,24 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
     });
-    let app = sightline_api::router(state);
-    let listener = tokio::net::TcpListener::bind(&args.listen_address)
-        .await
-        .with_context(|| format!("listening on {}", args.listen_address))?;
-    info!(address = %args.listen_address, "listening");
+    shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);
+    info!("server is ready to receive web requests");
 
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(signals(shutdown.clone(), reloader.clone()));
     let maintenance = tokio::spawn(crate::storage::maintenance(tsdb.clone(), shutdown.clone()));
     tokio::spawn(crate::query_plugins::follow(
         plugin_host.clone(),
         engine,
         shutdown.clone(),
     ));
-    let server = axum::serve(listener, app).with_graceful_shutdown({
-        let s = shutdown.clone();
-        async move { s.cancelled().await }
-    });
-    if let Err(e) = server.await {
-        error!(error = %e, "HTTP server failed");
-    }
+    shutdown.cancelled().await;
 
-    info!("shutting down: stopping scrapes");
+    info!("shutting down: draining HTTP connections");
     ready.store(false, Ordering::Release);
+    if let Err(e) = server.await {
+        error!(error = %e, "HTTP server task failed");
+    }
+    info!("stopping scrapes");
     scrape.stop().await;
     let _ = maintenance.await;
     info!("flushing storage");
@@ -274,7 +311,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-async fn signals(shutdown: tokio_util::sync::CancellationToken, reloader: Arc<Reloader>) {
+/// SIGTERM/SIGINT stop the daemon; SIGHUP asks for a configuration reload (handled once the
+/// reloader exists; during startup it is dropped).
+async fn signals(
+    shutdown: tokio_util::sync::CancellationToken,
+    hup_tx: tokio::sync::mpsc::Sender<()>,
+) {
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -289,12 +331,19 @@ async fn signals(shutdown: tokio_util::sync::CancellationToken, reloader: Arc<Re
             _ = int.recv() => { info!("received SIGINT"); break; }
             _ = hup.recv() => {
                 info!("received SIGHUP, reloading configuration");
-                let r = reloader.clone();
-                let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+                let _ = hup_tx.try_send(());
             }
+            _ = shutdown.cancelled() => return,
         }
     }
     shutdown.cancel();
+}
+
+async fn reload_on_hup(mut rx: tokio::sync::mpsc::Receiver<()>, reloader: Arc<Reloader>) {
+    while rx.recv().await.is_some() {
+        let r = reloader.clone();
+        let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+    }
 }
 
 fn describe(s: &ConfigSource) -> String {

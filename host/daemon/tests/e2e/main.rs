@@ -13,3 +13,4 @@ mod serve;
 mod sidebyside;
 mod support;
 mod tools;
+mod web;

@@ -188,7 +188,7 @@ fn metrics_endpoint_in_both_formats() {
 fn reload_rejects_bad_config_and_applies_good_one() {
     let t = TargetServer::start(TEXT, "m 1\n");
     let cfg = format!("global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: one\n  static_configs: [{{targets: ['{}']}}]\n", t.addr);
-    let d = Daemon::start(Some(&cfg), &[]);
+    let d = Daemon::start(Some(&cfg), &["--web.enable-lifecycle"]);
     std::fs::write(
         d.config_path(),
         "scrape_configs:\n- job_name: one\n  bogus_key: 1\n",

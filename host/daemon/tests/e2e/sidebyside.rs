@@ -81,7 +81,7 @@ const MORE_QUERIES: &[&str] = &[
 ];
 
 /// A child process killed when dropped.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -90,7 +90,7 @@ impl Drop for Proc {
     }
 }
 
-fn need(cmd: &str) {
+pub(crate) fn need(cmd: &str) {
     let ok = Command::new(cmd)
         .arg("--version")
         .stdout(Stdio::null())

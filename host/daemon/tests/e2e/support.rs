@@ -77,6 +77,23 @@ impl Daemon {
 
     /// Like [`Daemon::start`], in an existing directory (to restart on the same data).
     pub(crate) fn start_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
+        let mut d = Daemon::spawn_in(dir, config, extra);
+        d.wait_ready();
+        d
+    }
+
+    /// Starts `sightline serve` without waiting for it (for servers behind TLS, basic auth or
+    /// a route prefix, which the caller probes itself with [`Daemon::wait_for`]).
+    pub(crate) fn spawn(config: Option<&str>, extra: &[&str]) -> Daemon {
+        Daemon::spawn_in(tempfile::tempdir().unwrap(), config, extra)
+    }
+
+    /// Like [`Daemon::spawn`], in a prepared directory (its `data/` is the TSDB).
+    pub(crate) fn spawn_at(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
+        Daemon::spawn_in(dir, config, extra)
+    }
+
+    fn spawn_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(BIN);
@@ -97,12 +114,17 @@ impl Daemon {
         }
         cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
         let child = cmd.spawn().expect("spawn sightline");
-        let mut d = Daemon { child, addr, dir };
-        d.wait_ready();
-        d
+        Daemon { child, addr, dir }
     }
 
     fn wait_ready(&mut self) {
+        self.wait_for("/-/ready to answer 200", |addr| {
+            matches!(http_get(addr, "/-/ready"), Ok((200, _)))
+        });
+    }
+
+    /// Waits (at most 30 s) until `probe(addr)` holds, failing early if the daemon exits.
+    pub(crate) fn wait_for(&mut self, what: &str, probe: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(st)) = self.child.try_wait() {
@@ -112,12 +134,24 @@ impl Daemon {
                 }
                 panic!("sightline exited early with {st}: {err}");
             }
-            if let Ok((200, _)) = http_get(&self.addr, "/-/ready") {
+            if probe(&self.addr) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("sightline not ready within 30s");
+        panic!("sightline: no {what} within 30s");
+    }
+
+    /// Waits (at most 20 s) for the process to exit by itself.
+    pub(crate) fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sightline did not exit within 20s");
     }
 
     pub(crate) fn config_path(&self) -> PathBuf {
@@ -195,6 +229,17 @@ pub(crate) fn http_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<(u16, String)> {
+    http_exchange(addr, method, path, headers, body).map(|(c, _, b)| (c, b))
+}
+
+/// Like [`http_request`], also returning the response head (status line and headers).
+pub(crate) fn http_exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut req = format!(
@@ -220,7 +265,7 @@ pub(crate) fn http_request(
     } else {
         body.to_string()
     };
-    Ok((code, body))
+    Ok((code, head.to_string(), body))
 }
 
 fn dechunk(mut s: &str) -> String {
