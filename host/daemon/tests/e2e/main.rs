@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod check;
+mod deep;
 mod heavy;
 mod plugins;
 mod query;
