@@ -197,9 +197,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         &registry,
         Some(collector),
     ));
-    scrape
-        .apply_config(&config)
-        .context("applying scrape configuration")?;
+    {
+        // Applying reads the TLS files the jobs name: off the async workers.
+        let (s, c) = (scrape.clone(), config.clone());
+        tokio::task::spawn_blocking(move || s.apply_config(&c))
+            .await
+            .context("scrape configuration task failed")?
+            .context("applying scrape configuration")?;
+    }
 
     let reload_metrics = ReloadMetrics {
         ok: registry.gauge(

@@ -11,8 +11,10 @@ use sightline_model::Labels;
 use sightline_promql::{parse, Engine, EngineOptions, Value, MAX_DEPTH};
 use sightline_storage_api::{Appendable, MemStorage};
 
-/// Each shape: name and a builder of the query nested `n` levels deep.
-fn shapes() -> Vec<(&'static str, fn(usize) -> String)> {
+/// A shape's name and a builder of the query nested `n` levels deep.
+type Shape = (&'static str, fn(usize) -> String);
+
+fn shapes() -> Vec<Shape> {
     vec![
         ("parentheses", |n| {
             format!("{}m{}", "(".repeat(n), ")".repeat(n))

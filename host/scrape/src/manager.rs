@@ -129,6 +129,8 @@ struct Fingerprint {
 }
 
 impl Fingerprint {
+    // Called by `apply_config`, which runs on a blocking thread.
+    #[allow(clippy::disallowed_methods)]
     fn of(sc: &ScrapeConfig) -> Fingerprint {
         let t = &sc.http.tls_config;
         Fingerprint {
@@ -165,6 +167,8 @@ impl ScrapeManager {
         registry: &Registry,
         plugins: Option<Arc<dyn PluginCollector>>,
     ) -> Self {
+        // procfs answers from memory, once per daemon.
+        #[allow(clippy::disallowed_methods)]
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let seed = xxhash_rust::xxh64::xxh64(host.trim().as_bytes(), 0);
         ScrapeManager {
@@ -184,7 +188,8 @@ impl ScrapeManager {
 
     /// Applies a (new) configuration. Jobs whose configuration is unchanged keep running
     /// untouched; changed jobs restart their loops; removed jobs stop with stale markers.
-    /// Fails without changing anything when a job's HTTP client cannot be built.
+    /// Fails without changing anything when a job's HTTP client cannot be built. Blocking
+    /// (it reads the TLS files jobs name): call it from a blocking thread.
     pub fn apply_config(&self, cfg: &Config) -> Result<()> {
         if *self.stopped.read() {
             return Ok(());
@@ -510,7 +515,8 @@ type FileSdRead = Vec<(
 )>;
 
 /// Expands the patterns and stats every file (blocking); reads them all when anything
-/// changed or `force` is set.
+/// changed or `force` is set. Runs on a blocking thread.
+#[allow(clippy::disallowed_methods)]
 fn scan_file_sd(
     job: &str,
     cfgs: &[sightline_config::FileSdConfig],
@@ -702,6 +708,8 @@ fn append_options(sc: &ScrapeConfig, target_labels: &Labels) -> AppendOptions {
 
 /// Builds the job's HTTP client: TLS settings, proxy, redirects, custom headers. Prometheus
 /// ignores proxy environment variables unless `proxy_from_environment` is set, and so do we.
+// Reads the CA, certificate and key files; `apply_config` runs on a blocking thread.
+#[allow(clippy::disallowed_methods)]
 fn build_client(sc: &ScrapeConfig) -> Result<reqwest::Client> {
     let err = |m: String| Error::Client {
         job: sc.job_name.clone(),

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::support::{http_get, http_request, urlencode, Daemon};
 
-fn shapes() -> Vec<(&'static str, fn(usize) -> String)> {
+/// A shape's name and a builder of the query nested `n` levels deep.
+type Shape = (&'static str, fn(usize) -> String);
+
+fn shapes() -> Vec<Shape> {
     vec![
         ("parentheses", |n| {
             format!("{}up{}", "(".repeat(n), ")".repeat(n))
