@@ -424,6 +424,38 @@ pub(crate) fn error_at(source_name: &str, src: &str, path: &[Seg], message: Stri
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_flow_nesting_is_rejected_with_its_position_and_quickly() {
+        let n = 100_000;
+        let src = format!(
+            "global:\n  external_labels: {}{}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        );
+        let t = std::time::Instant::now();
+        let e = crate::load_str(&src, "deep.yml").unwrap_err().to_string();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(
+            e.contains("deep.yml:2:1020: collections nested deeper than 1000 levels"),
+            "{e}"
+        );
+        // At the limit, libyaml parses and the usual type error follows.
+        let ok = format!("a: {}{}\n", "[".repeat(1000), "]".repeat(1000));
+        assert!(check_yaml_nesting(&ok, "x").is_ok());
+        // Brackets in quoted scalars and comments are text.
+        let quoted = format!(
+            "a: '{}' # {}\nb: \"{}\\\"\"\n",
+            "[".repeat(2000),
+            "{".repeat(2000),
+            "[".repeat(2000)
+        );
+        assert!(check_yaml_nesting(&quoted, "x").is_ok());
+    }
+
     use super::*;
 
     #[test]
@@ -462,4 +494,69 @@ mod tests {
         );
         assert_eq!(locate(src, &["c".into()]), None);
     }
+}
+
+/// Deepest flow nesting (`[` and `{`) accepted in a YAML source. libyaml, under serde_yaml,
+/// re-examines every open flow level at each token, so parsing grows with the square of the
+/// depth (100,000 levels took minutes); no configuration needs more than a handful.
+pub(crate) const MAX_YAML_FLOW_DEPTH: usize = 1000;
+
+/// Rejects a source whose flow collections nest deeper than [`MAX_YAML_FLOW_DEPTH`], with the
+/// position of the bracket that crossed the limit, before libyaml sees it. Brackets inside
+/// quoted scalars and comments do not count; everything else is left to the parser.
+pub(crate) fn check_yaml_nesting(src: &str, source_name: &str) -> Result<(), Error> {
+    let (mut depth, mut line, mut col) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = '\n';
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        col += 1;
+        if c == '\n' {
+            line += 1;
+            col = 0;
+            comment = false;
+            prev = c;
+            continue;
+        }
+        match quote {
+            Some('\'') if c == '\'' => {
+                // `''` is an escaped quote inside a single-quoted scalar.
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    col += 1;
+                } else {
+                    quote = None;
+                }
+            }
+            Some('"') if c == '\\' => {
+                chars.next();
+                col += 1;
+            }
+            Some('"') if c == '"' => quote = None,
+            Some(_) => {}
+            None if comment => {}
+            None => match c {
+                '#' if prev.is_whitespace() => comment = true,
+                '\'' | '"' => quote = Some(c),
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_FLOW_DEPTH {
+                        return Err(Error::At {
+                            source_name: source_name.to_string(),
+                            line,
+                            column: col,
+                            message: format!(
+                                "collections nested deeper than {MAX_YAML_FLOW_DEPTH} levels"
+                            ),
+                        });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = c;
+    }
+    Ok(())
 }

@@ -98,6 +98,7 @@ pub fn load_receivers_str(
     source_name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Receiver>> {
+    crate::de::check_yaml_nesting(yaml, source_name)?;
     let doc: Value = serde_yaml::from_str(yaml).map_err(|e| yaml_error(source_name, &e))?;
     let at = |path: &[Seg], msg: String| error_at(source_name, yaml, path, msg);
     let list = match doc.get("receivers") {

@@ -322,6 +322,7 @@ pub(crate) fn first_document<T: serde::de::DeserializeOwned>(
     src: &str,
     name: &str,
 ) -> Result<Option<T>> {
+    de::check_yaml_nesting(src, name)?;
     match serde_yaml::Deserializer::from_str(src).next() {
         None => Ok(None),
         Some(doc) => Option::<T>::deserialize(doc).map_err(|e| de::yaml_error(name, &e)),
