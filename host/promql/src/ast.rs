@@ -157,6 +157,43 @@ pub struct BinModifiers {
     pub fill_right: Option<f64>,
 }
 
+/// Printed after the operator, each with a leading space, in one place for the plain and the
+/// pretty printer (which once forgot the `fill*` modifiers).
+impl fmt::Display for BinModifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.return_bool {
+            f.write_str(" bool")?;
+        }
+        if self.has_matching && (self.on || !self.matching.is_empty()) {
+            write!(
+                f,
+                " {} ({})",
+                if self.on { "on" } else { "ignoring" },
+                fmt_label_list(&self.matching)
+            )?;
+            match self.card {
+                Card::ManyToOne => write!(f, " group_left ({})", fmt_label_list(&self.include))?,
+                Card::OneToMany => write!(f, " group_right ({})", fmt_label_list(&self.include))?,
+                _ => {}
+            }
+        }
+        match (self.fill_left, self.fill_right) {
+            (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+                write!(f, " fill ({})", fmt_number(l))
+            }
+            (l, r) => {
+                if let Some(l) = l {
+                    write!(f, " fill_left ({})", fmt_number(l))?;
+                }
+                if let Some(r) = r {
+                    write!(f, " fill_right ({})", fmt_number(r))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A duration that may be an expression (`5m`, `1h+30m`, `step()`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DurExpr {
@@ -575,41 +612,7 @@ impl fmt::Display for Expr {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } => {
-                write!(f, "{lhs} {}", op.as_str())?;
-                if mods.return_bool {
-                    f.write_str(" bool")?;
-                }
-                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    write!(
-                        f,
-                        " {} ({})",
-                        if mods.on { "on" } else { "ignoring" },
-                        fmt_label_list(&mods.matching)
-                    )?;
-                    match mods.card {
-                        Card::ManyToOne => {
-                            write!(f, " group_left ({})", fmt_label_list(&mods.include))?
-                        }
-                        Card::OneToMany => {
-                            write!(f, " group_right ({})", fmt_label_list(&mods.include))?
-                        }
-                        _ => {}
-                    }
-                }
-                match (mods.fill_left, mods.fill_right) {
-                    (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                        write!(f, " fill ({})", fmt_number(l))?
-                    }
-                    (l, r) => {
-                        if let Some(l) = l {
-                            write!(f, " fill_left ({})", fmt_number(l))?;
-                        }
-                        if let Some(r) = r {
-                            write!(f, " fill_right ({})", fmt_number(r))?;
-                        }
-                    }
-                }
-                write!(f, " {rhs}")
+                write!(f, "{lhs} {}{mods} {rhs}", op.as_str())
             }
             Expr::Aggregate(a) => {
                 f.write_str(&a.op)?;
@@ -659,32 +662,12 @@ impl Expr {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } if split => {
-                let mut m = String::new();
-                if mods.return_bool {
-                    m.push_str(" bool");
-                }
-                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    m.push_str(&format!(
-                        " {} ({})",
-                        if mods.on { "on" } else { "ignoring" },
-                        fmt_label_list(&mods.matching)
-                    ));
-                    match mods.card {
-                        Card::ManyToOne => {
-                            m.push_str(&format!(" group_left ({})", fmt_label_list(&mods.include)))
-                        }
-                        Card::OneToMany => {
-                            m.push_str(&format!(" group_right ({})", fmt_label_list(&mods.include)))
-                        }
-                        _ => {}
-                    }
-                }
                 format!(
                     "{}\n{}{}{}\n{}",
                     lhs.pretty_at(level + 1),
                     indent(level),
                     op.as_str(),
-                    m,
+                    mods,
                     rhs.pretty_at(level + 1)
                 )
             }
