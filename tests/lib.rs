@@ -15,6 +15,20 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// A file or folder of the test material vendored under `tests/` (conformance suites in
+/// `tests/conformance`, the seed in `tests/seed`, peer tools in `tests/tools`; see
+/// `tests/conformance/README.md`), e.g. `vendored("conformance/promql")`. Tests read only
+/// these copies, so a clone of the repository alone runs every suite.
+pub fn vendored(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    assert!(
+        p.exists(),
+        "vendored test material missing at {} (it is committed under tests/)",
+        p.display()
+    );
+    p
+}
+
 fn ensure_target() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {

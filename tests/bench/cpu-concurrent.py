@@ -4,7 +4,7 @@
 The peers' harness (../shared/bench/prom_run.py) runs one server after the other; on a
 shared machine the two runs can see different machines (Prometheus' own figure moved from
 1.7 to 2.0 us a sample between runs minutes apart). Here both servers scrape the same
-synthetic targets (../shared/bench/targets.py) at once, so whatever the machine does, it
+synthetic targets (tests/tools/targets.py) at once, so whatever the machine does, it
 does to both. Each round reads both processes' CPU time (/proc/<pid>/stat, utime + stime)
 and their samples-appended counters at the start and end of a window, and reports CPU
 microseconds per appended sample and the ratio. Everything listens on 127.0.0.1; every wait
@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-TARGETS = ROOT.parent / "shared" / "bench" / "targets.py"
+TARGETS = ROOT / "tests" / "tools" / "targets.py"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

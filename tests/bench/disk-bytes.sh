@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bytes on disk per sample after persistence, Sightline against Prometheus 2.42 on the same
-# data: the benchmark workload (../shared/bench/targets.py values, K targets x M series at a
+# data: the benchmark workload (tests/tools/targets.py values, K targets x M series at a
 # 15 s interval over H hours) written once as OpenMetrics, then
 #   1. backfilled by `sightline import openmetrics` and `promtool tsdb create-blocks-from
 #      openmetrics` (both write 2 h partitions/blocks), sizes measured;

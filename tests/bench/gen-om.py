@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the synthetic benchmark workload (../shared/bench/targets.py: K targets x M series,
+"""Writes the synthetic benchmark workload (tests/tools/targets.py: K targets x M series,
 the same values a live scrape of those targets returns) over a span of time as an
 OpenMetrics file for backfill: `sightline import openmetrics` and `promtool tsdb
 create-blocks-from openmetrics` read the same file.
@@ -34,7 +34,7 @@ def main():
     ap.add_argument("--start", type=int, default=1_700_000_000, help="first timestamp (unix seconds)")
     ap.add_argument("--jitter-ms", type=int, default=0)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--targets-py", default=os.path.join(here, "..", "..", "..", "shared", "bench", "targets.py"))
+    ap.add_argument("--targets-py", default=os.path.join(here, "..", "tools", "targets.py"))
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     tm = load_targets(args.targets_py)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end comparison with the real Prometheus (Debian package `prometheus`, 2.42) on the
 # same synthetic workload, one after the other in the same session, with the peers' harness
-# ../shared/bench/prom_run.py. Writes both result JSON files and prints a ratio table.
+# ../shared/bench/prom_run.py, which is not vendored: this benchmark (not a test) needs the
+# workplace's shared/ beside the repository. Writes both result JSON files and prints a ratio table.
 #
 #   tests/bench/vs-prometheus.sh [-K targets] [-M series-per-target] [--duration s] [--runs n]
 #
@@ -11,6 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 harness="$root/../shared/bench/prom_run.py"
+[ -f "$harness" ] || { echo "the peers' harness is not at $harness (shared/ beside the repository)" >&2; exit 1; }
 bin="${SIGHTLINE_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/sightline}"
 out="${OUT_DIR:-$root/target/bench}"
 mkdir -p "$out"

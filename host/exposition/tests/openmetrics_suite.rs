@@ -1,14 +1,13 @@
-//! Runs the OpenMetrics peer suite (`shared/conformance/openmetrics/testdata/parsers`): every
+//! Runs the OpenMetrics peer suite (`tests/conformance/openmetrics/testdata/parsers`): every
 //! case's file must parse completely when `shouldParse` is true and must yield an error
 //! otherwise.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sightline_exposition::{parse, Format};
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/openmetrics/testdata/parsers")
+    sightline_tests::vendored("conformance/openmetrics/testdata/parsers")
 }
 
 /// Parses `buf` fully; the first error, if any.

@@ -159,6 +159,43 @@ pub struct BinModifiers {
     pub fill_right: Option<f64>,
 }
 
+/// Printed after the operator, each with a leading space, in one place for the plain and the
+/// pretty printer (which once forgot the `fill*` modifiers).
+impl fmt::Display for BinModifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.return_bool {
+            f.write_str(" bool")?;
+        }
+        if self.has_matching && (self.on || !self.matching.is_empty()) {
+            write!(
+                f,
+                " {} ({})",
+                if self.on { "on" } else { "ignoring" },
+                fmt_label_list(&self.matching)
+            )?;
+            match self.card {
+                Card::ManyToOne => write!(f, " group_left ({})", fmt_label_list(&self.include))?,
+                Card::OneToMany => write!(f, " group_right ({})", fmt_label_list(&self.include))?,
+                _ => {}
+            }
+        }
+        match (self.fill_left, self.fill_right) {
+            (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+                write!(f, " fill ({})", fmt_number(l))
+            }
+            (l, r) => {
+                if let Some(l) = l {
+                    write!(f, " fill_left ({})", fmt_number(l))?;
+                }
+                if let Some(r) = r {
+                    write!(f, " fill_right ({})", fmt_number(r))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A duration that may be an expression (`5m`, `1h+30m`, `step()`).
 #[derive(Debug, PartialEq)]
 pub enum DurExpr {
@@ -603,41 +640,7 @@ impl Expr {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } => {
-                write!(f, "{lhs} {}", op.as_str())?;
-                if mods.return_bool {
-                    f.write_str(" bool")?;
-                }
-                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    write!(
-                        f,
-                        " {} ({})",
-                        if mods.on { "on" } else { "ignoring" },
-                        fmt_label_list(&mods.matching)
-                    )?;
-                    match mods.card {
-                        Card::ManyToOne => {
-                            write!(f, " group_left ({})", fmt_label_list(&mods.include))?
-                        }
-                        Card::OneToMany => {
-                            write!(f, " group_right ({})", fmt_label_list(&mods.include))?
-                        }
-                        _ => {}
-                    }
-                }
-                match (mods.fill_left, mods.fill_right) {
-                    (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                        write!(f, " fill ({})", fmt_number(l))?
-                    }
-                    (l, r) => {
-                        if let Some(l) = l {
-                            write!(f, " fill_left ({})", fmt_number(l))?;
-                        }
-                        if let Some(r) = r {
-                            write!(f, " fill_right ({})", fmt_number(r))?;
-                        }
-                    }
-                }
-                write!(f, " {rhs}")
+                write!(f, "{lhs} {}{mods} {rhs}", op.as_str())
             }
             Expr::Aggregate(a) => {
                 f.write_str(&a.op)?;
@@ -701,23 +704,7 @@ impl Expr {
                 out.push('\n');
                 indent(out, level);
                 out.push_str(op.as_str());
-                if mods.return_bool {
-                    out.push_str(" bool");
-                }
-                if mods.has_matching && (mods.on || !mods.matching.is_empty()) {
-                    out.push_str(&format!(
-                        " {} ({})",
-                        if mods.on { "on" } else { "ignoring" },
-                        fmt_label_list(&mods.matching)
-                    ));
-                    match mods.card {
-                        Card::ManyToOne => out
-                            .push_str(&format!(" group_left ({})", fmt_label_list(&mods.include))),
-                        Card::OneToMany => out
-                            .push_str(&format!(" group_right ({})", fmt_label_list(&mods.include))),
-                        _ => {}
-                    }
-                }
+                out.push_str(&mods.to_string());
                 out.push('\n');
                 rhs.pretty_into(level + 1, true, out);
             }

@@ -3,8 +3,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use sightline_promql::{parse, parse_selector, Engine, EngineOptions, Error};
 
 #[test]
@@ -98,7 +96,7 @@ fn selectors_for_match_params() {
 /// Every expression of the suite prints to text that parses back to the same tree.
 #[test]
 fn suite_expressions_round_trip() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql");
+    let dir = sightline_tests::vendored("conformance/promql");
     assert!(
         dir.is_dir(),
         "promqltest suite missing at {}",

@@ -1,4 +1,4 @@
-//! Runs every Prometheus promqltest script in `shared/conformance/promql` against the engine
+//! Runs every Prometheus promqltest script in `tests/conformance/promql` against the engine
 //! over `MemStorage`, printing per-file and total pass counts. Native-histogram evals are
 //! counted separately (the store has no histogram samples yet).
 //!
@@ -16,7 +16,7 @@ use sightline_storage_api::{Appendable, MemStorage};
 const FLOOR: usize = 1384;
 
 fn suite_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql")
+    sightline_tests::vendored("conformance/promql")
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -1052,7 +1052,7 @@ fn conformance_promqltest() {
     let dir = suite_dir();
     assert!(
         dir.is_dir(),
-        "promqltest suite missing at {} (expected shared/conformance/promql beside the repo)",
+        "promqltest suite missing at {} (vendored in tests/conformance/promql)",
         dir.display()
     );
     let filter = std::env::var("PROMQLTEST_FILE").ok();

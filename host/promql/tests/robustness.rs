@@ -3,15 +3,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use sightline_model::Labels;
 use sightline_promql::{parse, Engine, EngineOptions};
 use sightline_storage_api::{Appendable, MemStorage};
 
 #[test]
 fn every_prefix_of_suite_expressions_parses_or_errors() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql");
+    let dir = sightline_tests::vendored("conformance/promql");
     assert!(
         dir.is_dir(),
         "promqltest suite missing at {}",

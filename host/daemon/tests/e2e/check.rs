@@ -2,11 +2,11 @@
 
 use std::process::Command;
 
-use crate::support::{shared_dir, BIN};
+use crate::support::{vendored, BIN};
 
 /// The code block of the seed document that starts with `first_line`, unchanged.
 fn seed_block(first_line: &str) -> String {
-    let doc = std::fs::read_to_string(shared_dir().join("seed/monitoring-setup.md")).unwrap();
+    let doc = std::fs::read_to_string(vendored("seed/monitoring-setup.md")).unwrap();
     let start = doc
         .find(first_line)
         .unwrap_or_else(|| panic!("seed block {first_line:?}"));

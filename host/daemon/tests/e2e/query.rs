@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{eventually, http_get, http_request, shared_dir, Daemon, TargetServer, BIN};
+use crate::support::{eventually, http_get, http_request, vendored, Daemon, TargetServer, BIN};
 
 const TEXT: &str = "text/plain; version=0.0.4";
 
@@ -171,7 +171,7 @@ fn conformance_grafana_client() {
     // The client asks with `end` floored to whole seconds; let the first sample fall inside.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = std::process::Command::new("python3")
-        .arg(shared_dir().join("tools/grafana_client.py"))
+        .arg(vendored("tools/grafana_client.py"))
         .arg(format!("http://{}", d.addr))
         .output()
         .expect("python3 runs the peer's Grafana client");
@@ -186,7 +186,7 @@ fn conformance_grafana_client() {
 #[test]
 fn conformance_openmetrics_scrape_suite() {
     let out = std::process::Command::new("python3")
-        .arg(shared_dir().join("tools/om_scrape_suite.py"))
+        .arg(vendored("tools/om_scrape_suite.py"))
         .arg("--server-cmd")
         .arg(format!("{BIN} serve --config.file={{config}} --storage.tsdb.path={{data}} --web.listen-address={{listen}} --plugins.dir={{data}}/plugins"))
         .arg("--settle")

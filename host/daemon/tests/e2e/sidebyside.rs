@@ -1,7 +1,7 @@
 //! The seed's dashboard, alert, SLO and debugging queries, answered by Sightline and by
 //! Debian's Prometheus 2.42 from the same data, compared number by number (1e-9 relative).
 //!
-//! The data: Sightline scrapes the benchmark targets (`../shared/bench/targets.py`) and the
+//! The data: Sightline scrapes the benchmark targets (`tests/tools/targets.py`) and the
 //! node-exporter plugin every second. Every raw sample it stored is then read back over the
 //! HTTP API and written out as OpenMetrics, which is loaded into a fresh Sightline with
 //! `sightline import openmetrics` and into Prometheus with `promtool tsdb
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    eventually, free_port, http_get, import_openmetrics, shared_dir, urlencode, Daemon,
+    eventually, free_port, http_get, import_openmetrics, urlencode, vendored, Daemon,
 };
 
 /// Queries as the seed document writes them (each is checked to occur in it).
@@ -207,7 +207,7 @@ fn conformance_seed_queries_match_prometheus() {
     for cmd in ["prometheus", "promtool", "python3"] {
         need(cmd);
     }
-    let seed = std::fs::read_to_string(shared_dir().join("seed/monitoring-setup.md")).unwrap();
+    let seed = std::fs::read_to_string(vendored("seed/monitoring-setup.md")).unwrap();
     let seed_norm = without_whitespace(&seed);
     for q in SEED_QUERIES {
         assert!(
@@ -222,7 +222,7 @@ fn conformance_seed_queries_match_prometheus() {
     let targets = 3;
     let _targets = Proc(
         Command::new("python3")
-            .arg(shared_dir().join("bench/targets.py"))
+            .arg(vendored("tools/targets.py"))
             .args(["--targets", &targets.to_string()])
             .args(["--series-per-target", "150", "--ports", "1"])
             .args(["--port", &tport.to_string(), "--max-seconds", "600"])

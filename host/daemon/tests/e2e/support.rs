@@ -10,15 +10,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_sightline");
 
-/// The shared read-only material (conformance suites, seed) beside the repository.
-pub(crate) fn shared_dir() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        p.is_dir(),
-        "shared material not found at {} (it sits beside the repository)",
-        p.display()
-    );
-    p
+/// Test material vendored under the repository's `tests/` (seed, peer tools, conformance
+/// suites), e.g. `vendored("tools/om_scrape_suite.py")`.
+pub(crate) fn vendored(rel: &str) -> PathBuf {
+    sightline_tests::vendored(rel)
 }
 
 /// Percent-encodes a query parameter value.
