@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sightline_exposition::Format;
 use sightline_model::{now_ms, stale_nan, Labels, SeriesRef};
 use sightline_storage_api::Appendable;
+use sightline_telemetry::supervise::{supervise, Backoff};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -51,7 +52,10 @@ const REPORT_NAMES: [&str; 5] = [
     "scrape_series_added",
 ];
 
-/// Starts the loop on the current runtime.
+/// The `task` label of a scrape loop's panics.
+pub(crate) const TASK: &str = "scrape_loop";
+
+/// Starts the loop on the current runtime, supervised.
 pub(crate) fn spawn(
     spec: LoopSpec,
     storage: Arc<dyn Appendable>,
@@ -59,13 +63,22 @@ pub(crate) fn spawn(
 ) -> LoopHandle {
     let cancel = CancellationToken::new();
     let stale_on_stop = Arc::new(AtomicBool::new(false));
-    let join = tokio::spawn(run(
-        spec,
-        storage,
-        metrics,
-        cancel.clone(),
-        stale_on_stop.clone(),
-    ));
+    let spec = Arc::new(spec);
+    let (c, stale) = (cancel.clone(), stale_on_stop.clone());
+    // A panic (a bug: malformed input is an error value) restarts the loop with a fresh cache
+    // after a backoff, so the target keeps being scraped and `up` resumes.
+    let join = tokio::spawn(async move {
+        supervise(TASK, Some(&c), Backoff::default(), || {
+            run(
+                spec.clone(),
+                storage.clone(),
+                metrics.clone(),
+                c.clone(),
+                stale.clone(),
+            )
+        })
+        .await
+    });
     LoopHandle {
         cancel,
         stale_on_stop,
@@ -113,7 +126,7 @@ pub(crate) fn align_timestamp(now: i64, aligned: &mut Option<i64>, interval_ms: 
 struct ReportRefs([Option<SeriesRef>; 5]);
 
 async fn run(
-    spec: LoopSpec,
+    spec: Arc<LoopSpec>,
     storage: Arc<dyn Appendable>,
     metrics: Arc<ScrapeMetrics>,
     cancel: CancellationToken,
