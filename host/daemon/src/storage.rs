@@ -44,8 +44,12 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
     Ok(Arc::new(db))
 }
 
+/// The `task` label of maintenance panics.
+pub(crate) const MAINTENANCE_TASK: &str = "tsdb_maintenance";
+
 /// Runs retention, compaction, chunk persistence and WAL truncation every minute, then returns
-/// freed memory to the operating system.
+/// freed memory to the operating system. A pass that panics is logged and counted
+/// (`sightline_task_panics_total{task="tsdb_maintenance"}`); the next one runs a period later.
 pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::CancellationToken) {
     loop {
         tokio::select! {
@@ -62,6 +66,11 @@ pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::Cancell
         match tokio::task::spawn_blocking(pass).await {
             Ok(Ok(r)) => tracing::debug!(report = ?r, "TSDB maintenance"),
             Ok(Err(e)) => warn!(error = %e, "TSDB maintenance failed"),
+            // A panicking pass is counted like a supervised task's and retried next period.
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                sightline_telemetry::supervise::record_panic(MAINTENANCE_TASK, payload.as_ref());
+            }
             Err(e) => warn!(error = %e, "TSDB maintenance task failed"),
         }
     }

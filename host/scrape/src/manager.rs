@@ -12,6 +12,7 @@ use parking_lot::{Mutex, RwLock};
 use sightline_config::{Config, ScrapeConfig};
 use sightline_model::Labels;
 use sightline_storage_api::Appendable;
+use sightline_telemetry::supervise::{supervise, Backoff};
 use sightline_telemetry::{names, CounterVec, GaugeVec, HistogramVec, Registry};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -250,12 +251,13 @@ impl ScrapeManager {
             if has_file_sd {
                 let cancel = CancellationToken::new();
                 pool.sd_cancel = Some(cancel.clone());
-                self.rt.spawn(file_sd_task(
-                    self.clone_handle(),
-                    sc.job_name.clone(),
-                    sc.clone(),
-                    cancel,
-                ));
+                let (h, job, sc) = (self.clone_handle(), sc.job_name.clone(), sc.clone());
+                self.rt.spawn(async move {
+                    supervise("file_sd", Some(&cancel), Backoff::default(), || {
+                        file_sd_task(h.clone(), job.clone(), sc.clone(), cancel.clone())
+                    })
+                    .await
+                });
             }
             inner.pools.insert(sc.job_name.clone(), pool);
         }
@@ -955,11 +957,7 @@ mod tests {
             panics: std::sync::atomic::AtomicU32::new(2),
             commits: std::sync::atomic::AtomicU32::new(0),
         });
-        let m = ScrapeManager::new(
-            storage.clone(),
-            &Registry::new(),
-            Some(Arc::new(OneSample)),
-        );
+        let m = ScrapeManager::new(storage.clone(), &Registry::new(), Some(Arc::new(OneSample)));
         let cfg = sightline_config::load_str(
             "scrape_configs:\n  - job_name: p\n    plugin: x\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n",
             "test.yml",
@@ -970,7 +968,10 @@ mod tests {
         // Two panics: restarts after 1 s and 2 s of backoff, then scrapes every 100 ms.
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while storage.commits.load(SeqCst) < 3 {
-            assert!(std::time::Instant::now() < deadline, "the loop did not resume");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the loop did not resume"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(storage.panics.load(SeqCst), 0);

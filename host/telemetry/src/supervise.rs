@@ -70,6 +70,17 @@ fn record(task: &str, payload: &(dyn Any + Send), delay: Duration) {
     );
 }
 
+/// Logs and counts a panic caught elsewhere (a periodic pass on a blocking thread, whose
+/// `JoinError` carries it); the caller retries on its own schedule.
+pub fn record_panic(task: &str, payload: &(dyn Any + Send)) {
+    counter().1.with(&[task]).inc();
+    tracing::error!(
+        task,
+        panic = panic_message(payload),
+        "background task panicked; it runs again at its next period"
+    );
+}
+
 /// Restart delays: doubling from [`INITIAL_BACKOFF`] to [`MAX_BACKOFF`], reset by a run that
 /// lasted longer than the cap (a rare panic is not punished like a crash loop).
 #[derive(Debug, Clone)]
@@ -226,15 +237,20 @@ mod tests {
         let t = token.clone();
         let runs = Arc::new(AtomicU32::new(0));
         let r = runs.clone();
-        supervise("test_async_shutdown", Some(&token), Backoff::default(), || {
-            let r = r.clone();
-            let t = t.clone();
-            async move {
-                r.fetch_add(1, Ordering::SeqCst);
-                t.cancel();
-                panic!("always");
-            }
-        })
+        supervise(
+            "test_async_shutdown",
+            Some(&token),
+            Backoff::default(),
+            || {
+                let r = r.clone();
+                let t = t.clone();
+                async move {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    t.cancel();
+                    panic!("always");
+                }
+            },
+        )
         .await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(panics("test_async_shutdown"), 1.0);
@@ -244,12 +260,17 @@ mod tests {
     fn a_thread_body_that_panics_twice_is_restarted_and_counted() {
         let mut runs = 0;
         let fast = Backoff::new(Duration::from_millis(1), Duration::from_millis(4));
-        supervise_thread("test_thread_twice", || false, fast, || {
-            runs += 1;
-            if runs <= 2 {
-                panic!("injected panic {runs}");
-            }
-        });
+        supervise_thread(
+            "test_thread_twice",
+            || false,
+            fast,
+            || {
+                runs += 1;
+                if runs <= 2 {
+                    panic!("injected panic {runs}");
+                }
+            },
+        );
         assert_eq!(runs, 3);
         assert_eq!(panics("test_thread_twice"), 2.0);
     }
@@ -258,13 +279,18 @@ mod tests {
     fn a_parking_lot_lock_held_by_a_panicking_body_is_released() {
         let m = parking_lot::Mutex::new(0u32);
         let fast = Backoff::new(Duration::from_millis(1), Duration::from_millis(1));
-        supervise_thread("test_thread_lock", || false, fast, || {
-            let mut g = m.lock();
-            *g += 1;
-            if *g == 1 {
-                panic!("panic while holding the lock");
-            }
-        });
+        supervise_thread(
+            "test_thread_lock",
+            || false,
+            fast,
+            || {
+                let mut g = m.lock();
+                *g += 1;
+                if *g == 1 {
+                    panic!("panic while holding the lock");
+                }
+            },
+        );
         // Not poisoned, not held: the second run took it and saw the first run's write.
         assert_eq!(*m.lock(), 2);
     }
