@@ -319,6 +319,7 @@ impl ServeArgs {
     }
 
     /// The flags as `/api/v1/status/flags` reports them: Prometheus' names, string values.
+    /// The flags as `/api/v1/status/flags` shows them (URL passwords as `xxxxx`).
     pub(crate) fn as_flag_map(&self) -> Vec<(String, String)> {
         let d = sightline_model::format_duration;
         let opt = |p: &Option<PathBuf>| {
@@ -383,6 +384,10 @@ impl ServeArgs {
                 self.query_max_concurrency.to_string(),
             ),
         ]
+        .into_iter()
+        // A URL flag (`--web.external-url`) may carry a password in its userinfo.
+        .map(|(k, v)| (k, sightline_config::redact_url_passwords(&v).into_owned()))
+        .collect()
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sightline_config::redact_url_passwords;
 use sightline_exposition::Format;
 use sightline_model::{now_ms, stale_nan, Labels, SeriesRef};
 use sightline_storage_api::Appendable;
@@ -216,9 +217,10 @@ async fn run(
                 }
             }
             Some(e) => {
-                debug!(job = %job, url = %target.url, error = %e, "scrape failed");
+                let error = redact_url_passwords(&e.to_string()).into_owned();
+                debug!(job = %job, url = %redact_url_passwords(&target.url), error = %error, "scrape failed");
                 st.health = TargetHealth::Down;
-                st.last_error = e.to_string();
+                st.last_error = error;
             }
         }
     }
@@ -232,7 +234,7 @@ async fn run(
             }
             let res = if ok { app.commit() } else { app.rollback() };
             if let Err(e) = res {
-                warn!(job = %job, url = %target.url, error = %e, "writing end-of-run stale markers failed");
+                warn!(job = %job, url = %redact_url_passwords(&target.url), error = %e, "writing end-of-run stale markers failed");
             }
         });
     }
