@@ -301,8 +301,10 @@ impl ServeArgs {
         if quoted('"') || quoted('\'') {
             return Err("--web.external-url: URL must not begin or end with quotes".into());
         }
-        let mut u =
-            url::Url::parse(&raw).map_err(|e| format!("--web.external-url {raw:?}: {e}"))?;
+        let mut u = url::Url::parse(&raw).map_err(|e| {
+            let raw = sightline_config::redact_url_passwords(&raw);
+            format!("--web.external-url {raw:?}: {e}")
+        })?;
         let path = u.path().trim_end_matches('/').to_string();
         u.set_path(&path);
         Ok(u)

@@ -9,6 +9,7 @@ mod check;
 mod heavy;
 mod plugins;
 mod query;
+mod secrets;
 mod serve;
 mod sidebyside;
 mod support;
