@@ -22,6 +22,7 @@ const SECRETS: &[&str] = &[
     "s3cr3t-remote-read-credentials",
     "s3cr3t-alerting-password",
     "s3cr3t-alerting-bearer",
+    "s3cr3t-external-url",
 ];
 
 /// The password of a target address with userinfo. The address is also the `instance` label
@@ -75,7 +76,13 @@ fn assert_no_secret(what: &str, text: &str) {
 fn secrets_appear_in_no_response_log_or_check_output() {
     let dead = free_port();
     let cfg = config(dead);
-    let mut d = Daemon::start(Some(&cfg), &["--log.level=debug"]);
+    let mut d = Daemon::start(
+        Some(&cfg),
+        &[
+            "--log.level=debug",
+            "--web.external-url=http://ext:s3cr3t-external-url@sightline.example/",
+        ],
+    );
     // Drain stderr as it comes, so debug logging never blocks on a full pipe.
     let mut stderr = d.child.stderr.take().unwrap();
     let logs = std::thread::spawn(move || {
@@ -118,6 +125,12 @@ fn secrets_appear_in_no_response_log_or_check_output() {
     assert!(
         yaml.contains(&format!("url: http://rw:xxxxx@127.0.0.1:{dead}/write")),
         "{yaml}"
+    );
+
+    let flags = d.get_json("/api/v1/status/flags");
+    assert_eq!(
+        flags["data"]["web.external-url"],
+        "http://ext:xxxxx@sightline.example/"
     );
 
     let endpoints = [
