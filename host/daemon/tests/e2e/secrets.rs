@@ -201,21 +201,27 @@ fn secrets_appear_in_no_response_log_or_check_output() {
 fn config_errors_do_not_quote_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.yml");
-    // Two authentication methods: rejected, with both secrets in the job.
-    std::fs::write(
-        &p,
-        "scrape_configs:\n- job_name: x\n  basic_auth: {username: u, password: s3cr3t-basic-password}\n  bearer_token: s3cr3t-bearer-token\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
-        .args(["check", "config"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert_no_secret("check config", &text);
+    for job in [
+        // Two authentication methods: rejected, with both secrets in the job.
+        "  basic_auth: {username: u, password: s3cr3t-basic-password}\n  bearer_token: s3cr3t-bearer-token\n",
+        // A password where the block belongs.
+        "  basic_auth: s3cr3t-basic-password\n",
+        "  authorization: s3cr3t-authorization-credentials\n",
+        // A URL that does not parse.
+        "  proxy_url: 'http://u:s3cr3t-proxy-url-password@[bad'\n",
+    ] {
+        std::fs::write(&p, format!("scrape_configs:\n- job_name: x\n{job}")).unwrap();
+        let out = Command::new(BIN)
+            .args(["check", "config"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("bad.yml:"), "errors keep their position: {text}");
+        assert_no_secret("check config", &text);
+    }
 }
 
 /// `check alertmanager`: webhook URLs and service keys stay out of its output.
