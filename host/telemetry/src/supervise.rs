@@ -77,8 +77,21 @@ pub fn record_panic(task: &str, payload: &(dyn Any + Send)) {
     tracing::error!(
         task,
         panic = panic_message(payload),
-        "background task panicked; it runs again at its next period"
+        "task panicked; its current work is abandoned"
     );
+}
+
+/// Runs `fut` once under `catch_unwind`: a panic is logged and counted under `task` and
+/// `None` returned, with no restart (for units of work whose owner carries on, such as one
+/// HTTP connection).
+pub async fn contain<F: Future>(task: &str, fut: F) -> Option<F::Output> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(v) => Some(v),
+        Err(payload) => {
+            record_panic(task, payload.as_ref());
+            None
+        }
+    }
 }
 
 /// Restart delays: doubling from [`INITIAL_BACKOFF`] to [`MAX_BACKOFF`], reset by a run that
@@ -254,6 +267,14 @@ mod tests {
         .await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(panics("test_async_shutdown"), 1.0);
+    }
+
+    #[tokio::test]
+    async fn a_contained_panic_is_counted_once() {
+        assert_eq!(contain("test_contain", async { 7 }).await, Some(7));
+        let r: Option<()> = contain("test_contain", async { panic!("once") }).await;
+        assert_eq!(r, None);
+        assert_eq!(panics("test_contain"), 1.0);
     }
 
     #[test]
