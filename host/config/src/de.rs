@@ -128,9 +128,10 @@ pub(crate) struct UrlValue(pub(crate) url::Url);
 impl<'de> Deserialize<'de> for UrlValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         scalar_with(d, "a URL", |s| {
-            url::Url::parse(s)
-                .map(UrlValue)
-                .map_err(|e| format!("invalid URL {s:?}: {e}"))
+            url::Url::parse(s).map(UrlValue).map_err(|e| {
+                let s = crate::http::redact_url_passwords(s);
+                format!("invalid URL {s:?}: {e}")
+            })
         })
     }
 }
@@ -379,14 +380,70 @@ pub(crate) fn yaml_error(source_name: &str, e: &serde_yaml::Error) -> Error {
             source_name: source_name.to_string(),
             line: loc.line(),
             column: loc.column(),
-            message: explain_unknown_sd(message),
+            message: explain_unknown_sd(redact_secret_values(message)),
         }
     } else {
         Error::Invalid {
             source_name: source_name.to_string(),
-            message,
+            message: redact_secret_values(message),
         }
     }
+}
+
+/// Path segments under which a scalar is (or may be) a secret: a password or token given
+/// where a map was expected must not come back in the error. Every receiver setting counts
+/// (webhook URLs, service keys).
+const SECRET_SEGMENTS: &[&str] = &[
+    "basic_auth",
+    "authorization",
+    "bearer_token",
+    "oauth2",
+    "sigv4",
+    "azuread",
+    "google_iam",
+    "proxy_connect_header",
+    "http_headers",
+    "key",
+    "password",
+    "credentials",
+    "basic_auth_users",
+    "receivers",
+];
+
+/// serde's `invalid type: string "value"` and `invalid value: string "value"` with the value
+/// as `<secret>` when the error's path (`a.b[0].c: ...`) runs through a secret field.
+fn redact_secret_values(message: String) -> String {
+    let message = match crate::http::redact_url_passwords(&message) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(m) => m,
+    };
+    let Some((path, rest)) = message.split_once(": ") else {
+        return message;
+    };
+    let secret = path
+        .split(['.', '['])
+        .any(|seg| SECRET_SEGMENTS.contains(&seg));
+    if !secret {
+        return message;
+    }
+    let mut out = String::with_capacity(message.len());
+    out.push_str(path);
+    out.push_str(": ");
+    let mut rest = rest;
+    while let Some(i) = rest.find("string \"") {
+        let start = i + "string \"".len();
+        let Some(len) = rest[start..]
+            .find("\", ")
+            .or_else(|| rest[start..].rfind('"'))
+        else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str("<secret>");
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Prometheus service discoveries other than static and file SD are real keys, not typos: say so.
@@ -419,80 +476,6 @@ pub(crate) fn error_at(source_name: &str, src: &str, path: &[Seg], message: Stri
             source_name: source_name.to_string(),
             message,
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn deep_flow_nesting_is_rejected_with_its_position_and_quickly() {
-        let n = 100_000;
-        let src = format!(
-            "global:\n  external_labels: {}{}\n",
-            "[".repeat(n),
-            "]".repeat(n)
-        );
-        let t = std::time::Instant::now();
-        let e = crate::load_str(&src, "deep.yml").unwrap_err().to_string();
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(2),
-            "{:?}",
-            t.elapsed()
-        );
-        assert!(
-            e.contains("deep.yml:2:1020: collections nested deeper than 1000 levels"),
-            "{e}"
-        );
-        // At the limit, libyaml parses and the usual type error follows.
-        let ok = format!("a: {}{}\n", "[".repeat(1000), "]".repeat(1000));
-        assert!(check_yaml_nesting(&ok, "x").is_ok());
-        // Brackets in quoted scalars and comments are text.
-        let quoted = format!(
-            "a: '{}' # {}\nb: \"{}\\\"\"\n",
-            "[".repeat(2000),
-            "{".repeat(2000),
-            "[".repeat(2000)
-        );
-        assert!(check_yaml_nesting(&quoted, "x").is_ok());
-    }
-
-    use super::*;
-
-    #[test]
-    fn bytes() {
-        for (s, v) in [
-            ("0", 0u64),
-            ("10MB", 10 << 20),
-            ("10MiB", 10 << 20),
-            ("1KB512B", 1536),
-            ("1.5KB", 1536),
-            ("100B", 100),
-            ("1GB", 1 << 30),
-        ] {
-            assert_eq!(parse_bytes(s).unwrap(), v, "{s}");
-        }
-        for s in ["", "10", "10mb", "MB", "1XB", "-1MB"] {
-            assert!(parse_bytes(s).is_err(), "{s}");
-        }
-        assert_eq!(format_bytes(10 << 20), "10MiB");
-        assert_eq!(format_bytes(1536), "1KiB512B");
-        assert_eq!(format_bytes(100), "100B");
-    }
-
-    #[test]
-    fn locator_finds_nodes() {
-        let src = "a: 1\nb:\n  - x: 1\n  - y: foo\n    z: [1, 2]\n";
-        assert_eq!(locate(src, &["a".into()]), Some((1, 4)));
-        assert_eq!(locate(src, &["b".into(), 1.into()]), Some((4, 5)));
-        assert_eq!(
-            locate(src, &["b".into(), 1.into(), "y".into()]),
-            Some((4, 8))
-        );
-        assert_eq!(
-            locate(src, &["b".into(), 1.into(), "z".into(), 1.into()]),
-            Some((5, 12))
-        );
-        assert_eq!(locate(src, &["c".into()]), None);
     }
 }
 
@@ -559,4 +542,102 @@ pub(crate) fn check_yaml_nesting(src: &str, source_name: &str) -> Result<(), Err
         prev = c;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn deep_flow_nesting_is_rejected_with_its_position_and_quickly() {
+        let n = 100_000;
+        let src = format!(
+            "global:\n  external_labels: {}{}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        );
+        let t = std::time::Instant::now();
+        let e = crate::load_str(&src, "deep.yml").unwrap_err().to_string();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(
+            e.contains("deep.yml:2:1020: collections nested deeper than 1000 levels"),
+            "{e}"
+        );
+        // At the limit, libyaml parses and the usual type error follows.
+        let ok = format!("a: {}{}\n", "[".repeat(1000), "]".repeat(1000));
+        assert!(check_yaml_nesting(&ok, "x").is_ok());
+        // Brackets in quoted scalars and comments are text.
+        let quoted = format!(
+            "a: '{}' # {}\nb: \"{}\\\"\"\n",
+            "[".repeat(2000),
+            "{".repeat(2000),
+            "[".repeat(2000)
+        );
+        assert!(check_yaml_nesting(&quoted, "x").is_ok());
+    }
+
+    use super::*;
+
+    #[test]
+    fn secret_values_stay_out_of_type_errors() {
+        for (input, want) in [
+            (
+                "scrape_configs[0].basic_auth: invalid type: string \"s3cr3t\", expected struct RawBasicAuth",
+                "scrape_configs[0].basic_auth: invalid type: string \"<secret>\", expected struct RawBasicAuth",
+            ),
+            (
+                "receivers[0].webhook_configs: invalid type: string \"http://h/s3cr3t\", expected a sequence",
+                "receivers[0].webhook_configs: invalid type: string \"<secret>\", expected a sequence",
+            ),
+            (
+                "scrape_configs[0].scrape_interval: invalid type: string \"x\", expected a duration",
+                "scrape_configs[0].scrape_interval: invalid type: string \"x\", expected a duration",
+            ),
+            (
+                "scrape_configs[0].proxy_url: invalid URL \"http://u:s3cr3t@[bad\": invalid IPv6 address",
+                "scrape_configs[0].proxy_url: invalid URL \"http://u:xxxxx@[bad\": invalid IPv6 address",
+            ),
+        ] {
+            assert_eq!(redact_secret_values(input.to_string()), want);
+        }
+    }
+
+    #[test]
+    fn bytes() {
+        for (s, v) in [
+            ("0", 0u64),
+            ("10MB", 10 << 20),
+            ("10MiB", 10 << 20),
+            ("1KB512B", 1536),
+            ("1.5KB", 1536),
+            ("100B", 100),
+            ("1GB", 1 << 30),
+        ] {
+            assert_eq!(parse_bytes(s).unwrap(), v, "{s}");
+        }
+        for s in ["", "10", "10mb", "MB", "1XB", "-1MB"] {
+            assert!(parse_bytes(s).is_err(), "{s}");
+        }
+        assert_eq!(format_bytes(10 << 20), "10MiB");
+        assert_eq!(format_bytes(1536), "1KiB512B");
+        assert_eq!(format_bytes(100), "100B");
+    }
+
+    #[test]
+    fn locator_finds_nodes() {
+        let src = "a: 1\nb:\n  - x: 1\n  - y: foo\n    z: [1, 2]\n";
+        assert_eq!(locate(src, &["a".into()]), Some((1, 4)));
+        assert_eq!(locate(src, &["b".into(), 1.into()]), Some((4, 5)));
+        assert_eq!(
+            locate(src, &["b".into(), 1.into(), "y".into()]),
+            Some((4, 8))
+        );
+        assert_eq!(
+            locate(src, &["b".into(), 1.into(), "z".into(), 1.into()]),
+            Some((5, 12))
+        );
+        assert_eq!(locate(src, &["c".into()]), None);
+    }
 }

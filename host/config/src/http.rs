@@ -39,6 +39,45 @@ impl Serialize for Secret {
     }
 }
 
+/// What a URL's userinfo password becomes when printed: Go's `url.URL.Redacted`, which
+/// Prometheus uses when it prints a configured URL.
+pub const REDACTED_PASSWORD: &str = "xxxxx";
+
+/// `text` with the password of every `scheme://user:password@` in it replaced by
+/// [`REDACTED_PASSWORD`], as Prometheus prints configured URLs (`http://user:xxxxx@host`).
+/// Works on a bare URL and on free text that quotes URLs (error messages, log fields).
+pub fn redact_url_passwords(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::new();
+    let mut done = 0;
+    let mut from = 0;
+    while let Some(i) = text[from..].find("://") {
+        let auth_start = from + i + 3;
+        // The authority ends at the first '/', '?', '#' or whitespace (or quote in text).
+        let rest = &text[auth_start..];
+        let auth_len = rest
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | ')') || c.is_whitespace()
+            })
+            .unwrap_or(rest.len());
+        let auth = &rest[..auth_len];
+        from = auth_start + auth_len;
+        let Some(at) = auth.rfind('@') else { continue };
+        let Some(colon) = auth[..at].find(':') else {
+            continue;
+        };
+        let pw_start = auth_start + colon + 1;
+        let pw_end = auth_start + at;
+        out.push_str(&text[done..pw_start]);
+        out.push_str(REDACTED_PASSWORD);
+        done = pw_end;
+    }
+    if done == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.push_str(&text[done..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// HTTP basic authentication.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct BasicAuth {
@@ -642,4 +681,28 @@ fn build_tls(t: RawTls) -> Result<TlsConfig, String> {
         );
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url_passwords as r;
+
+    #[test]
+    fn url_passwords_print_as_prometheus_prints_them() {
+        for (input, want) in [
+            ("http://host:9/metrics", "http://host:9/metrics"),
+            ("http://user@host/", "http://user@host/"),
+            ("http://user:pw@host:9/metrics", "http://user:xxxxx@host:9/metrics"),
+            ("https://u:p@w@h", "https://u:xxxxx@h"),
+            ("http://u:@h/", "http://u:xxxxx@h/"),
+            (
+                "error sending request for url (http://u:pw@h/m): refused; see https://a:b@c",
+                "error sending request for url (http://u:xxxxx@h/m): refused; see https://a:xxxxx@c",
+            ),
+            ("no url at all: a:b@c", "no url at all: a:b@c"),
+            ("ftp://a:b@c?x=1", "ftp://a:xxxxx@c?x=1"),
+        ] {
+            assert_eq!(r(input), want, "{input}");
+        }
+    }
 }

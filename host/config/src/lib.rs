@@ -69,7 +69,8 @@ pub use de::{format_bytes, parse_bytes};
 pub use error::{Error, Result};
 pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
 pub use http::{
-    Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret, TlsConfig, TlsVersion,
+    redact_url_passwords, Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret,
+    TlsConfig, TlsVersion, REDACTED_PASSWORD,
 };
 pub use receivers::{expand_vars, load_receivers_file, load_receivers_str, Integration, Receiver};
 pub use relabel::{

@@ -28,8 +28,10 @@ pub struct Receiver {
     pub integrations: Vec<Integration>,
 }
 
-/// One entry of a receiver's `<kind>_configs` list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry of a receiver's `<kind>_configs` list. `Debug` prints setting values as
+/// `<secret>`: they hold webhook URLs, service keys and tokens, and only the receiver plugin
+/// knows which are which.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Integration {
     /// The receiver plugin that serves it (`<kind>`).
     pub plugin: String,
@@ -37,6 +39,21 @@ pub struct Integration {
     pub index: usize,
     /// Flattened, `$VAR`-expanded settings.
     pub settings: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let settings: BTreeMap<&str, &str> = self
+            .settings
+            .keys()
+            .map(|k| (k.as_str(), "<secret>"))
+            .collect();
+        f.debug_struct("Integration")
+            .field("plugin", &self.plugin)
+            .field("index", &self.index)
+            .field("settings", &settings)
+            .finish()
+    }
 }
 
 /// Expands `$VAR` and `${VAR}` (and `$$` to `$`) with `env`. The error is the name of the
@@ -340,5 +357,19 @@ receivers:
                 "input {input:?}"
             );
         }
+    }
+
+    /// issue 13: webhook URLs and service keys stay out of `Debug`.
+    #[test]
+    fn integration_debug_hides_setting_values() {
+        let r = load_receivers_str(
+            "receivers:\n  - name: a\n    webhook_configs: [{url: 'http://h/s3cr3t-hook'}]\n",
+            "am.yml",
+            &|_| None,
+        )
+        .unwrap();
+        let debug = format!("{r:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("\"url\": \"<secret>\""), "{debug}");
     }
 }

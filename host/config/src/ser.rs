@@ -12,13 +12,14 @@ pub(crate) fn dur<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 
 pub(crate) fn opt_url<S: Serializer>(u: &Option<url::Url>, s: S) -> Result<S::Ok, S::Error> {
     match u {
-        Some(u) => s.serialize_str(u.as_str()),
+        Some(u) => url(u, s),
         None => s.serialize_none(),
     }
 }
 
+/// A URL as Prometheus prints a configured one: the userinfo password as `xxxxx`.
 pub(crate) fn url<S: Serializer>(u: &url::Url, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(u.as_str())
+    s.serialize_str(&crate::http::redact_url_passwords(u.as_str()))
 }
 
 pub(crate) fn labels<S: Serializer>(l: &Labels, s: S) -> Result<S::Ok, S::Error> {

@@ -301,8 +301,10 @@ impl ServeArgs {
         if quoted('"') || quoted('\'') {
             return Err("--web.external-url: URL must not begin or end with quotes".into());
         }
-        let mut u =
-            url::Url::parse(&raw).map_err(|e| format!("--web.external-url {raw:?}: {e}"))?;
+        let mut u = url::Url::parse(&raw).map_err(|e| {
+            let raw = sightline_config::redact_url_passwords(&raw);
+            format!("--web.external-url {raw:?}: {e}")
+        })?;
         let path = u.path().trim_end_matches('/').to_string();
         u.set_path(&path);
         Ok(u)
@@ -319,6 +321,7 @@ impl ServeArgs {
     }
 
     /// The flags as `/api/v1/status/flags` reports them: Prometheus' names, string values.
+    /// The flags as `/api/v1/status/flags` shows them (URL passwords as `xxxxx`).
     pub(crate) fn as_flag_map(&self) -> Vec<(String, String)> {
         let d = sightline_model::format_duration;
         let opt = |p: &Option<PathBuf>| {
@@ -383,6 +386,10 @@ impl ServeArgs {
                 self.query_max_concurrency.to_string(),
             ),
         ]
+        .into_iter()
+        // A URL flag (`--web.external-url`) may carry a password in its userinfo.
+        .map(|(k, v)| (k, sightline_config::redact_url_passwords(&v).into_owned()))
+        .collect()
     }
 }
 

@@ -12,6 +12,7 @@ use sightline_api::{ApiState, BuildInfo, TargetsSource};
 use sightline_config::Config;
 use sightline_plugin_runtime::{PluginHost, PluginHostConfig};
 use sightline_scrape::ScrapeManager;
+use sightline_telemetry::supervise::{supervise, Backoff};
 use sightline_telemetry::{names, Registry};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
@@ -117,6 +118,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let route_prefix = args.route_prefix().map_err(anyhow::Error::msg)?;
     let web = crate::web::WebConfigFile::load(args.web_config_file.as_deref())?;
     let registry = Arc::new(Registry::new());
+    registry.register_callback(sightline_telemetry::supervise::families);
     let source = match &args.config_file {
         Some(p) => ConfigSource::File(p.clone()),
         None => ConfigSource::Embedded {
@@ -157,9 +159,19 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         },
         shutdown.clone(),
     ));
-    tokio::spawn(web.clone().watch(shutdown.clone()));
+    {
+        let (w, s) = (web.clone(), shutdown.clone());
+        spawn_supervised("web_config_watcher", &shutdown, move || {
+            w.clone().watch(s.clone())
+        });
+    }
     let (hup_tx, hup_rx) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(signals(shutdown.clone(), hup_tx));
+    {
+        let s = shutdown.clone();
+        spawn_supervised("signals", &shutdown, move || {
+            signals(s.clone(), hup_tx.clone())
+        });
+    }
 
     // Storage: the TSDB, replayed from its WAL before anything scrapes. Everything below
     // talks to the storage-api traits only.
@@ -243,7 +255,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         metrics: reload_metrics,
         lock: Mutex::new(()),
     });
-    tokio::spawn(reload_on_hup(hup_rx, reloader.clone()));
+    // The receiver outlives a panicking body, so a restarted one keeps receiving SIGHUPs.
+    {
+        let rx = Arc::new(tokio::sync::Mutex::new(hup_rx));
+        let r = reloader.clone();
+        spawn_supervised("reload_on_hup", &shutdown, move || {
+            reload_on_hup(rx.clone(), r.clone())
+        });
+    }
 
     let reload_fn: sightline_api::ReloadFn = {
         let r = reloader.clone();
@@ -290,12 +309,18 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     ready.store(true, Ordering::Release);
     info!("server is ready to receive web requests");
 
-    let maintenance = tokio::spawn(crate::storage::maintenance(tsdb.clone(), shutdown.clone()));
-    tokio::spawn(crate::query_plugins::follow(
-        plugin_host.clone(),
-        engine,
-        shutdown.clone(),
-    ));
+    let maintenance = {
+        let (d, s) = (tsdb.clone(), shutdown.clone());
+        spawn_supervised(crate::storage::MAINTENANCE_TASK, &shutdown, move || {
+            crate::storage::maintenance(d.clone(), s.clone())
+        })
+    };
+    {
+        let (h, s) = (plugin_host.clone(), shutdown.clone());
+        spawn_supervised("query_plugins_follower", &shutdown, move || {
+            crate::query_plugins::follow(h.clone(), engine.clone(), s.clone())
+        });
+    }
     shutdown.cancelled().await;
 
     info!("shutting down: draining HTTP connections");
@@ -344,7 +369,26 @@ async fn signals(
     shutdown.cancel();
 }
 
-async fn reload_on_hup(mut rx: tokio::sync::mpsc::Receiver<()>, reloader: Arc<Reloader>) {
+/// Spawns `body` as a supervised background task (`sightline_telemetry::supervise`): a panic
+/// is logged, counted and followed by a restart, until `shutdown`.
+fn spawn_supervised<F, Fut>(
+    task: &'static str,
+    shutdown: &tokio_util::sync::CancellationToken,
+    body: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let s = shutdown.clone();
+    tokio::spawn(async move { supervise(task, Some(&s), Backoff::default(), body).await })
+}
+
+async fn reload_on_hup(
+    rx: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>,
+    reloader: Arc<Reloader>,
+) {
+    let mut rx = rx.lock().await;
     while rx.recv().await.is_some() {
         let r = reloader.clone();
         let _ = tokio::task::spawn_blocking(move || r.reload()).await;

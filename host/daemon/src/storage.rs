@@ -44,24 +44,44 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
     Ok(Arc::new(db))
 }
 
+/// The `task` label of maintenance panics.
+pub(crate) const MAINTENANCE_TASK: &str = "tsdb_maintenance";
+
 /// Runs retention, compaction, chunk persistence and WAL truncation every minute, then returns
-/// freed memory to the operating system.
+/// freed memory to the operating system. A pass that panics is logged and counted
+/// (`sightline_task_panics_total{task="tsdb_maintenance"}`); the next one runs a period later.
 pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::CancellationToken) {
+    let pass = move || {
+        let r = db.run_maintenance_once();
+        // Large queries and compactions leave freed memory in the allocator's arenas.
+        sightline_telemetry::release_free_memory();
+        r
+    };
+    periodically(MAINTENANCE_PERIOD, pass, cancel).await
+}
+
+/// The time between two maintenance passes.
+const MAINTENANCE_PERIOD: Duration = Duration::from_secs(60);
+
+/// Runs `pass` on a blocking thread every `period` until `cancel`.
+async fn periodically<R: std::fmt::Debug + Send + 'static>(
+    period: Duration,
+    pass: impl Fn() -> sightline_tsdb::Result<R> + Clone + Send + 'static,
+    cancel: tokio_util::sync::CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = tokio::time::sleep(period) => {}
         }
-        let d = db.clone();
-        let pass = move || {
-            let r = d.run_maintenance_once();
-            // Large queries and compactions leave freed memory in the allocator's arenas.
-            sightline_telemetry::release_free_memory();
-            r
-        };
-        match tokio::task::spawn_blocking(pass).await {
+        match tokio::task::spawn_blocking(pass.clone()).await {
             Ok(Ok(r)) => tracing::debug!(report = ?r, "TSDB maintenance"),
             Ok(Err(e)) => warn!(error = %e, "TSDB maintenance failed"),
+            // A panicking pass is counted like a supervised task's and retried next period.
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                sightline_telemetry::supervise::record_panic(MAINTENANCE_TASK, payload.as_ref());
+            }
             Err(e) => warn!(error = %e, "TSDB maintenance task failed"),
         }
     }
@@ -271,5 +291,40 @@ impl StorageAdmin for TsdbAdmin {
 
     fn snapshot(&self, skip_head: bool) -> Result<String, String> {
         self.0.snapshot(skip_head).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// issue 13: a maintenance pass that panics is counted and the next one runs a period
+    /// later.
+    #[tokio::test]
+    async fn a_panicking_maintenance_pass_is_counted_and_retried() {
+        let runs = Arc::new(AtomicU32::new(0));
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let (r, c) = (runs.clone(), cancel.clone());
+        let before = sightline_telemetry::supervise::panics(MAINTENANCE_TASK);
+        let pass = move || {
+            let n = r.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                panic!("injected maintenance panic");
+            }
+            if n == 2 {
+                c.cancel();
+            }
+            Ok(n)
+        };
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            periodically(Duration::from_millis(10), pass, cancel),
+        )
+        .await
+        .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        let after = sightline_telemetry::supervise::panics(MAINTENANCE_TASK);
+        assert_eq!(after - before, 1.0);
     }
 }

@@ -221,6 +221,9 @@ fn fingerprint_of<'a>(files: impl Iterator<Item = &'a Path>) -> Fingerprint {
         .collect()
 }
 
+/// The `task` label of panics inside a connection (a request handler).
+const HTTP_CONNECTION_TASK: &str = "http_connection";
+
 /// Serves `app` on `listener` until `shutdown`, then drains open connections.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -254,7 +257,12 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let (app, web, shutdown) = (app.clone(), web.clone(), shutdown.clone());
         tracker.spawn(async move {
-            connection(stream, app, web, limits, shutdown).await;
+            // A panic in a handler ends this connection only; it is logged and counted.
+            let _ = sightline_telemetry::supervise::contain(
+                HTTP_CONNECTION_TASK,
+                connection(stream, app, web, limits, shutdown),
+            )
+            .await;
             drop(permit);
         });
     }

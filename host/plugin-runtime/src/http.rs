@@ -100,15 +100,19 @@ pub(crate) fn check_allowed(
     }
 }
 
+/// Errors never quote the URL: a receiver's webhook URL is a secret (its path is the token),
+/// and the guest may pass the message on to a log line or the API (Alertmanager redacts such
+/// URLs in its errors too).
 pub(crate) fn parse_url(raw: &str) -> Result<url::Url, SendError> {
-    let url = url::Url::parse(raw).map_err(|e| SendError::Invalid(format!("url {raw:?}: {e}")))?;
+    let url = url::Url::parse(raw).map_err(|e| SendError::Invalid(format!("invalid url: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(SendError::Invalid(format!(
-            "url {raw:?}: only http and https are supported"
+            "url scheme {:?}: only http and https are supported",
+            url.scheme()
         )));
     }
     if url.host_str().is_none() {
-        return Err(SendError::Invalid(format!("url {raw:?} has no host")));
+        return Err(SendError::Invalid("url has no host".to_string()));
     }
     Ok(url)
 }
@@ -150,7 +154,7 @@ pub(crate) async fn send(
                 if e.is_timeout() {
                     SendError::Timeout
                 } else {
-                    SendError::Transport(error_chain(&e))
+                    SendError::Transport(error_chain(&e.without_url()))
                 }
             })?;
             let status = resp.status().as_u16();
@@ -168,7 +172,7 @@ pub(crate) async fn send(
             while let Some(chunk) = resp
                 .chunk()
                 .await
-                .map_err(|e| SendError::Transport(error_chain(&e)))?
+                .map_err(|e| SendError::Transport(error_chain(&e.without_url())))?
             {
                 if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                     return Err(SendError::Transport(format!(
@@ -221,6 +225,17 @@ mod tests {
         }
         let u = parse_url("https://anything/").ok().unwrap();
         assert!(check_allowed(&u, &["*".to_string()], "p").is_ok());
+        for bad in [
+            "file:///s3cr3t",
+            "http//s3cr3t",
+            "unix:/s3cr3t",
+            "http://:s3cr3t",
+        ] {
+            let Err(SendError::Invalid(m)) = parse_url(bad) else {
+                panic!("{bad} accepted")
+            };
+            assert!(!m.contains("s3cr3t"), "{m}");
+        }
         assert!(parse_url("file:///etc/passwd").is_err());
     }
 }

@@ -19,8 +19,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
 
 /// The capabilities granted to one plugin, after validation and `$VAR`
-/// expansion.
-#[derive(Debug, Clone, PartialEq)]
+/// expansion. `Debug` prints config values as `<secret>` (they hold tokens).
+#[derive(Clone, PartialEq)]
 pub struct Capabilities {
     /// Host directories preopened read-only, at the same path in the guest.
     pub read_only_dirs: Vec<PathBuf>,
@@ -58,6 +58,30 @@ impl Default for Capabilities {
             wasi_wall_clock: false,
             config: BTreeMap::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for Capabilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let config: BTreeMap<&str, &str> = self
+            .config
+            .keys()
+            .map(|k| (k.as_str(), "<secret>"))
+            .collect();
+        f.debug_struct("Capabilities")
+            .field("read_only_dirs", &self.read_only_dirs)
+            .field("statfs", &self.statfs)
+            .field("http_allowed_hosts", &self.http_allowed_hosts)
+            .field(
+                "http_allow_config_url_keys",
+                &self.http_allow_config_url_keys,
+            )
+            .field("memory_bytes", &self.memory_bytes)
+            .field("timeout", &self.timeout)
+            .field("max_output_bytes", &self.max_output_bytes)
+            .field("wasi_wall_clock", &self.wasi_wall_clock)
+            .field("config", &config)
+            .finish()
     }
 }
 
@@ -175,8 +199,20 @@ pub fn parse(
         path: path.to_path_buf(),
         message,
     };
-    let raw: RawManifest =
-        toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
+    // Not the error's Display: it quotes the offending source line, which may hold a
+    // config value (a token). The message and the position say enough.
+    let raw: RawManifest = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|sp| {
+                let before = &text[..sp.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("line {line}, column {col}: ")
+            })
+            .unwrap_or_default();
+        bad(format!("{at}{}", e.message().trim_end()))
+    })?;
     let mut caps = Capabilities::default();
     for dir in raw.fs.read_only {
         if !dir.starts_with('/') {
@@ -330,6 +366,28 @@ mod tests {
                 "{text:?}: {err:?} does not contain {want:?}"
             );
         }
+    }
+
+    /// issue 13: config values are secrets: a syntax error does not quote the line holding
+    /// one, and `Debug` does not print them.
+    #[test]
+    fn config_values_stay_out_of_errors_and_debug() {
+        for text in [
+            "[config]\ntoken = \"s3cr3t-manifest-value\" x",
+            "[config]\ntoken = \"s3cr3t-manifest-value",
+            "[config]\ntoken = s3cr3t-manifest-value",
+        ] {
+            let err = parse(Path::new("p.toml"), text, &env)
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("s3cr3t"), "{err}");
+            assert!(err.contains("line 2"), "{err}");
+        }
+        let caps = parse(Path::new("p.toml"), "[config]\ntoken = \"$TOKEN\"\n", &env).unwrap();
+        assert_eq!(caps.config["token"], "s3cr3t");
+        let debug = format!("{caps:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("\"token\": \"<secret>\""), "{debug}");
     }
 
     #[test]

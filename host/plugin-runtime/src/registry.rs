@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
+use sightline_telemetry::supervise::{supervise, Backoff};
 use wasmtime::Store;
 
 use crate::cache::CacheStats;
@@ -250,20 +251,28 @@ impl PluginHost {
         *self.inner.watcher.lock() = Some(watcher);
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
         let debounce = self.inner.cfg.debounce;
-        tokio::spawn(async move {
-            loop {
-                // A periodic rescan backs up the watcher (events can be lost,
-                // and an unstable file needs another look).
-                let _ = tokio::time::timeout(Duration::from_secs(2), wake.notified()).await;
-                // Debounce: wait until events stop for `debounce`.
-                while tokio::time::timeout(debounce, wake.notified())
-                    .await
-                    .is_ok()
-                {}
-                let Some(inner) = weak.upgrade() else { break };
-                PluginHost { inner }.rescan().await;
+        // Supervised: a panic in a rescan (a bug) is logged, counted and the watcher restarts
+        // after a backoff; the scan lock is a tokio mutex, released while unwinding.
+        let body = move || {
+            let (wake, weak) = (wake.clone(), weak.clone());
+            async move {
+                loop {
+                    // A periodic rescan backs up the watcher (events can be lost,
+                    // and an unstable file needs another look).
+                    let _ = tokio::time::timeout(Duration::from_secs(2), wake.notified()).await;
+                    // Debounce: wait until events stop for `debounce`.
+                    while tokio::time::timeout(debounce, wake.notified())
+                        .await
+                        .is_ok()
+                    {}
+                    let Some(inner) = weak.upgrade() else { break };
+                    PluginHost { inner }.rescan().await;
+                }
             }
-        });
+        };
+        tokio::spawn(
+            async move { supervise("plugin_watcher", None, Backoff::default(), body).await },
+        );
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use parking_lot::{Mutex, RwLock};
 use sightline_config::{Config, ScrapeConfig};
 use sightline_model::Labels;
 use sightline_storage_api::Appendable;
+use sightline_telemetry::supervise::{supervise, Backoff};
 use sightline_telemetry::{names, CounterVec, GaugeVec, HistogramVec, Registry};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -255,12 +256,13 @@ impl ScrapeManager {
             if has_file_sd {
                 let cancel = CancellationToken::new();
                 pool.sd_cancel = Some(cancel.clone());
-                self.rt.spawn(file_sd_task(
-                    self.clone_handle(),
-                    sc.job_name.clone(),
-                    sc.clone(),
-                    cancel,
-                ));
+                let (h, job, sc) = (self.clone_handle(), sc.job_name.clone(), sc.clone());
+                self.rt.spawn(async move {
+                    supervise("file_sd", Some(&cancel), Backoff::default(), || {
+                        file_sd_task(h.clone(), job.clone(), sc.clone(), cancel.clone())
+                    })
+                    .await
+                });
             }
             inner.pools.insert(sc.job_name.clone(), pool);
         }
@@ -889,5 +891,106 @@ mod tests {
         );
         assert_eq!(ts[0].url, "http://h:1/metrics?module=x+y");
         assert_eq!(ts[0].plugin_target, None);
+    }
+
+    /// A plugin collector that always serves one sample.
+    struct OneSample;
+
+    impl PluginCollector for OneSample {
+        fn collect<'a>(
+            &'a self,
+            _plugin: &'a str,
+            _target: &'a PluginTarget,
+            _timeout: Duration,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = std::result::Result<Vec<u8>, String>> + Send + 'a>,
+        > {
+            Box::pin(async { Ok(b"m 1\n".to_vec()) })
+        }
+    }
+
+    /// `MemStorage` whose first `panics` commits panic (a bug somewhere below the loop).
+    struct PanickyStorage {
+        inner: sightline_storage_api::MemStorage,
+        panics: std::sync::atomic::AtomicU32,
+        commits: std::sync::atomic::AtomicU32,
+    }
+
+    struct PanickyAppender<'a> {
+        inner: Box<dyn sightline_storage_api::Appender + 'a>,
+        owner: &'a PanickyStorage,
+    }
+
+    impl Appendable for PanickyStorage {
+        fn appender(&self) -> Box<dyn sightline_storage_api::Appender + '_> {
+            Box::new(PanickyAppender {
+                inner: self.inner.appender(),
+                owner: self,
+            })
+        }
+    }
+
+    impl sightline_storage_api::Appender for PanickyAppender<'_> {
+        fn append(
+            &mut self,
+            series_ref: Option<sightline_model::SeriesRef>,
+            labels: &Labels,
+            t: i64,
+            v: f64,
+        ) -> sightline_storage_api::Result<sightline_model::SeriesRef> {
+            self.inner.append(series_ref, labels, t, v)
+        }
+        fn commit(self: Box<Self>) -> sightline_storage_api::Result<()> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let left = self.owner.panics.load(SeqCst);
+            if left > 0 {
+                self.owner.panics.store(left - 1, SeqCst);
+                panic!("injected commit panic ({left} left)");
+            }
+            self.owner.commits.fetch_add(1, SeqCst);
+            self.inner.commit()
+        }
+        fn rollback(self: Box<Self>) -> sightline_storage_api::Result<()> {
+            self.inner.rollback()
+        }
+    }
+
+    /// issue 13: a scrape loop that panics is logged, counted and restarted; its target keeps
+    /// being scraped and `up` resumes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_scrape_loop_is_restarted() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let storage = Arc::new(PanickyStorage {
+            inner: sightline_storage_api::MemStorage::new(),
+            panics: std::sync::atomic::AtomicU32::new(2),
+            commits: std::sync::atomic::AtomicU32::new(0),
+        });
+        let m = ScrapeManager::new(storage.clone(), &Registry::new(), Some(Arc::new(OneSample)));
+        let cfg = sightline_config::load_str(
+            "scrape_configs:\n  - job_name: p\n    plugin: x\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n",
+            "test.yml",
+        )
+        .unwrap();
+        m.apply_config(&cfg).unwrap();
+        let before = sightline_telemetry::supervise::panics(scrape_loop::TASK);
+        // Two panics: restarts after 1 s and 2 s of backoff, then scrapes every 100 ms.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while storage.commits.load(SeqCst) < 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the loop did not resume"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(storage.panics.load(SeqCst), 0);
+        let after = sightline_telemetry::supervise::panics(scrape_loop::TASK);
+        assert_eq!(after - before, 2.0);
+        let t = &m.active_targets()[0];
+        assert_eq!(t.health, crate::TargetHealth::Up);
+        let up = Labels::from_pairs([("__name__", "up"), ("instance", "x"), ("job", "p")]);
+        let samples = storage.inner.samples_of(&up);
+        assert!(samples.len() >= 3, "{samples:?}");
+        assert!(samples.iter().all(|s| s.v == 1.0), "{samples:?}");
+        m.stop().await;
     }
 }

@@ -5,9 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sightline_config::redact_url_passwords;
 use sightline_exposition::Format;
 use sightline_model::{now_ms, stale_nan, Labels, SeriesRef};
 use sightline_storage_api::Appendable;
+use sightline_telemetry::supervise::{supervise, Backoff};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -51,7 +53,10 @@ const REPORT_NAMES: [&str; 5] = [
     "scrape_series_added",
 ];
 
-/// Starts the loop on the current runtime.
+/// The `task` label of a scrape loop's panics.
+pub(crate) const TASK: &str = "scrape_loop";
+
+/// Starts the loop on the current runtime, supervised.
 pub(crate) fn spawn(
     spec: LoopSpec,
     storage: Arc<dyn Appendable>,
@@ -59,13 +64,22 @@ pub(crate) fn spawn(
 ) -> LoopHandle {
     let cancel = CancellationToken::new();
     let stale_on_stop = Arc::new(AtomicBool::new(false));
-    let join = tokio::spawn(run(
-        spec,
-        storage,
-        metrics,
-        cancel.clone(),
-        stale_on_stop.clone(),
-    ));
+    let spec = Arc::new(spec);
+    let (c, stale) = (cancel.clone(), stale_on_stop.clone());
+    // A panic (a bug: malformed input is an error value) restarts the loop with a fresh cache
+    // after a backoff, so the target keeps being scraped and `up` resumes.
+    let join = tokio::spawn(async move {
+        supervise(TASK, Some(&c), Backoff::default(), || {
+            run(
+                spec.clone(),
+                storage.clone(),
+                metrics.clone(),
+                c.clone(),
+                stale.clone(),
+            )
+        })
+        .await
+    });
     LoopHandle {
         cancel,
         stale_on_stop,
@@ -113,7 +127,7 @@ pub(crate) fn align_timestamp(now: i64, aligned: &mut Option<i64>, interval_ms: 
 struct ReportRefs([Option<SeriesRef>; 5]);
 
 async fn run(
-    spec: LoopSpec,
+    spec: Arc<LoopSpec>,
     storage: Arc<dyn Appendable>,
     metrics: Arc<ScrapeMetrics>,
     cancel: CancellationToken,
@@ -203,9 +217,10 @@ async fn run(
                 }
             }
             Some(e) => {
-                debug!(job = %job, url = %target.url, error = %e, "scrape failed");
+                let error = redact_url_passwords(&e.to_string()).into_owned();
+                debug!(job = %job, url = %redact_url_passwords(&target.url), error = %error, "scrape failed");
                 st.health = TargetHealth::Down;
-                st.last_error = e.to_string();
+                st.last_error = error;
             }
         }
     }
@@ -219,7 +234,7 @@ async fn run(
             }
             let res = if ok { app.commit() } else { app.rollback() };
             if let Err(e) = res {
-                warn!(job = %job, url = %target.url, error = %e, "writing end-of-run stale markers failed");
+                warn!(job = %job, url = %redact_url_passwords(&target.url), error = %e, "writing end-of-run stale markers failed");
             }
         });
     }

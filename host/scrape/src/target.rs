@@ -102,7 +102,7 @@ impl Target {
             scrape_pool: self.scrape_pool.clone(),
             labels: self.labels.clone(),
             discovered_labels: self.discovered.clone(),
-            scrape_url: self.url.clone(),
+            scrape_url: sightline_config::redact_url_passwords(&self.url).into_owned(),
             last_error: s.last_error,
             last_scrape_ms: s.last_scrape_ms,
             last_scrape_duration: s.last_duration,

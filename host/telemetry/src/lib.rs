@@ -7,11 +7,14 @@
 //! [`Family`] snapshots and the exposition crate encodes them in either format.
 //!
 //! Invariant: this crate does no encoding and no IO except reading `/proc/self` in
-//! [`process_families`]. Metric names live in [`names`], one place, as constants.
+//! [`process_families`]. It also holds [`supervise`], the restart-on-panic wrapper every
+//! background loop runs in, because every crate that spawns one already depends on it.
+//! Metric names live in [`names`], one place, as constants.
 
 mod metrics;
 pub mod names;
 mod process;
+pub mod supervise;
 
 pub use metrics::{
     Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, Registry, DEFAULT_BUCKETS,

@@ -27,3 +27,6 @@ pub const HTTP_REQUEST_DURATION_SECONDS: &str = "sightline_http_request_duration
 
 // Build.
 pub const BUILD_INFO: &str = "sightline_build_info";
+
+// Supervision.
+pub const TASK_PANICS: &str = "sightline_task_panics";

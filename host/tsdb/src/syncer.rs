@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
+use sightline_telemetry::supervise::{supervise_thread, Backoff};
 
 use crate::wal::Wal;
 
@@ -24,24 +25,30 @@ impl WalSyncer {
         let st = stop.clone();
         let thread = std::thread::Builder::new()
             .name("sightline-wal-sync".into())
-            .spawn(move || loop {
-                let stopping = {
-                    let (m, cv) = &*st;
-                    let mut stopped = m.lock();
-                    if !*stopped {
-                        cv.wait_for(&mut stopped, every);
+            .spawn(move || {
+                // Supervised: a panic is logged, counted and the loop restarts after a
+                // backoff (cut short by a stop). The WAL's lock is parking_lot's: released
+                // while unwinding, never poisoned.
+                let stopping = || *st.0.lock();
+                supervise_thread("wal_syncer", stopping, Backoff::default(), || loop {
+                    let stopping = {
+                        let (m, cv) = &*st;
+                        let mut stopped = m.lock();
+                        if !*stopped {
+                            cv.wait_for(&mut stopped, every);
+                        }
+                        *stopped
+                    };
+                    let files = wal.lock().take_sync_job();
+                    for f in files {
+                        if let Err(e) = f.sync_data() {
+                            tracing::error!(error = %e, "WAL fsync failed");
+                        }
                     }
-                    *stopped
-                };
-                let files = wal.lock().take_sync_job();
-                for f in files {
-                    if let Err(e) = f.sync_data() {
-                        tracing::error!(error = %e, "WAL fsync failed");
+                    if stopping {
+                        return;
                     }
-                }
-                if stopping {
-                    return;
-                }
+                })
             })?;
         Ok(WalSyncer {
             stop,
