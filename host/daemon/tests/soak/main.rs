@@ -44,8 +44,8 @@ const PLUGIN: &str = "soak-exporter";
 /// windows are full of samples, and saws by ~30 MiB around each minute's `malloc_trim`.
 /// Measured (2 cores): release over 600 s, 92 MiB after warm-up, 104 MiB at the end, flat
 /// from minute 6 on (per-minute means 98, 107, 101, 103, 107 MiB); debug over 60 s, 92-96 MiB
-/// then 109-115 MiB (limit 131-136). A quarter of the post-warm-up size plus 16 MiB clears that; a leak that
-/// grows with scrapes, queries or reloads at a rate that matters does not.
+/// then 109-115 MiB (limit 131-136). A quarter of the post-warm-up size plus 16 MiB clears
+/// that; a leak that grows with scrapes, queries or reloads at a rate that matters does not.
 const RSS_FACTOR: f64 = 1.25;
 const RSS_SLACK_KIB: u64 = 16 * 1024;
 
