@@ -123,3 +123,22 @@ pub fn install(dir: &Path, name: &str, wasm: &Path, toml: Option<&str>) {
     std::fs::copy(wasm, &tmp).unwrap();
     std::fs::rename(&tmp, dir.join(format!("{name}.wasm"))).unwrap();
 }
+
+/// Runs `check` on every file of `seeds` (a fuzz target's committed seeds) and returns how
+/// many there were; fails naming every seed on which `check` panicked. The library tests
+/// `tests/fuzz_seeds.rs` replay the fuzz targets' inputs through the targets' own checks.
+pub fn replay_seeds(seeds: &Path, check: fn(&[u8])) -> usize {
+    let mut failed = Vec::new();
+    let mut n = 0;
+    for entry in std::fs::read_dir(seeds).unwrap_or_else(|e| panic!("{}: {e}", seeds.display())) {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        n += 1;
+        let run = std::panic::AssertUnwindSafe(|| check(&data));
+        if std::panic::catch_unwind(run).is_err() {
+            failed.push(path.display().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "seeds that panic: {failed:#?}");
+    n
+}

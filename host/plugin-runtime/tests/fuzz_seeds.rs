@@ -13,21 +13,10 @@ mod checks;
 
 /// Runs `check` on every file of `fuzz/seeds/<dir>`; the number of files.
 fn replay(dir: &str, check: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/seeds")
         .join(dir);
-    let mut failed = Vec::new();
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        n += 1;
-        if catch_unwind(AssertUnwindSafe(|| check(&data))).is_err() {
-            failed.push(path.display().to_string());
-        }
-    }
-    assert!(failed.is_empty(), "seeds that panic: {failed:#?}");
-    n
+    sightline_tests::replay_seeds(&seeds, check)
 }
 
 #[test]

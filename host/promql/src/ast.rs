@@ -799,6 +799,27 @@ impl Expr {
             Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. } => {}
         }
     }
+
+    /// [`Expr::for_each_child`], mutably.
+    fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut Expr)) {
+        match self {
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
+                f(expr)
+            }
+            Expr::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            Expr::Aggregate(a) => {
+                if let Some(p) = &mut a.param {
+                    f(p);
+                }
+                f(&mut a.expr);
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(f),
+            Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. } => {}
+        }
+    }
 }
 
 /// Whether `e` prints to more than `n` bytes. Every node prints at least one byte, so a tree
@@ -840,28 +861,11 @@ impl Drop for Expr {
 impl Expr {
     /// Moves the children that have children of their own onto `stack`, leaving leaves.
     fn take_children(&mut self, stack: &mut Vec<Expr>) {
-        let mut take = |e: &mut Expr| {
+        self.for_each_child_mut(|e| {
             if e.has_children() {
                 stack.push(std::mem::replace(e, Expr::leaf()));
             }
-        };
-        match self {
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
-                take(expr)
-            }
-            Expr::Binary { lhs, rhs, .. } => {
-                take(lhs);
-                take(rhs);
-            }
-            Expr::Aggregate(a) => {
-                take(&mut a.expr);
-                if let Some(p) = &mut a.param {
-                    take(p);
-                }
-            }
-            Expr::Call { args, .. } => args.iter_mut().for_each(take),
-            Expr::Number { .. } | Expr::Str { .. } | Expr::Vector(_) | Expr::Matrix { .. } => {}
-        }
+        });
     }
 
     fn has_children(&self) -> bool {
