@@ -17,6 +17,7 @@
 
 mod bindings;
 mod cache;
+mod calls;
 pub mod cli;
 mod convert;
 mod engine;

@@ -1,24 +1,19 @@
-//! The plugin registry: loading the plugins directory, hot reload, and the
-//! public calls.
+//! The plugin registry: loading the plugins directory, hot reload, and the list of
+//! plugins. The calls into plugins are in `calls.rs`.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
 use sightline_telemetry::supervise::{supervise, Backoff};
-use wasmtime::Store;
 
 use crate::cache::CacheStats;
-use crate::convert;
-use crate::engine::{classify, Loaded, Pre, Runtime};
+use crate::engine::{Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
 use crate::http::{CannedResponse, HttpMode, RecordedRequest};
 use crate::manifest;
-use crate::state::HostState;
 use crate::stats::{PluginStats, StatsCell};
 use crate::types::*;
 
@@ -124,20 +119,20 @@ fn stat(path: &Path) -> Option<(u64, Option<SystemTime>)> {
     m.is_file().then(|| (m.len(), m.modified().ok()))
 }
 
-struct Entry {
-    current: Option<Arc<Loaded>>,
-    signature: Option<FunctionSignature>,
+pub(crate) struct Entry {
+    pub(crate) current: Option<Arc<Loaded>>,
+    pub(crate) signature: Option<FunctionSignature>,
     last_error: Option<String>,
     stats: Arc<StatsCell>,
     seen: Option<FileSig>,
 }
 
-struct Inner {
-    rt: Runtime,
-    cfg: PluginHostConfig,
-    http: HttpMode,
+pub(crate) struct Inner {
+    pub(crate) rt: Runtime,
+    pub(crate) cfg: PluginHostConfig,
+    pub(crate) http: HttpMode,
     recorded: Option<Arc<Mutex<Vec<RecordedRequest>>>>,
-    entries: RwLock<BTreeMap<String, Entry>>,
+    pub(crate) entries: RwLock<BTreeMap<String, Entry>>,
     scan_lock: tokio::sync::Mutex<()>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Directory scans so far (watcher-triggered, periodic and explicit).
@@ -147,43 +142,7 @@ struct Inner {
 /// Runs the plugins of one directory. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct PluginHost {
-    inner: Arc<Inner>,
-}
-
-type CallFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, CallError>> + Send + 'a>>;
-
-/// An error inside a call, before classification.
-pub(crate) enum CallError {
-    Wasm(wasmtime::Error),
-    Host(Error),
-}
-
-impl From<wasmtime::Error> for CallError {
-    fn from(e: wasmtime::Error) -> Self {
-        CallError::Wasm(e)
-    }
-}
-
-impl CallError {
-    /// A guest's own error (the `err` of its WIT result).
-    fn guest(plugin: &str, message: String) -> Self {
-        CallError::Host(Error::Plugin {
-            name: plugin.to_string(),
-            message,
-        })
-    }
-
-    /// Fails when a result of `size` bytes exceeds the plugin's output limit.
-    fn check_output(plugin: &str, size: usize, limit: usize) -> Result<(), Self> {
-        if size > limit {
-            return Err(CallError::Host(Error::OutputTooLarge {
-                name: plugin.to_string(),
-                size,
-                limit,
-            }));
-        }
-        Ok(())
-    }
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl PluginHost {
@@ -429,31 +388,11 @@ impl PluginHost {
         Ok((loaded, signature))
     }
 
-    async fn describe(&self, loaded: &Loaded) -> Result<FunctionSignature> {
-        let Pre::QueryFunction(pre) = &loaded.pre else {
-            return Err(Error::Runtime(
-                "describe on a non-query-function plugin".to_string(),
-            ));
-        };
-        let pre = pre.clone();
-        let stats = StatsCell::default();
-        let sig = invoke(
-            &self.inner,
-            loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    Ok(inst.call_describe(&mut *store).await?)
-                })
-            },
-        )
-        .await?;
-        Ok(convert::signature_from_wit(sig))
-    }
-
-    fn get(&self, name: &str, kind: PluginKind) -> Result<(Arc<Loaded>, Arc<StatsCell>)> {
+    pub(crate) fn get(
+        &self,
+        name: &str,
+        kind: PluginKind,
+    ) -> Result<(Arc<Loaded>, Arc<StatsCell>)> {
         let entries = self.inner.entries.read();
         let entry = entries
             .get(name)
@@ -475,83 +414,6 @@ impl PluginHost {
         Ok((current.clone(), entry.stats.clone()))
     }
 
-    /// Calls an exporter's `collect` for its implicit target: `__address__` is the plugin's
-    /// name, no params, the plugin's own time limit as scrape timeout (what `plugin test`
-    /// and a job without targets use).
-    pub async fn collect(&self, name: &str) -> Result<Vec<MetricFamily>> {
-        self.collect_inner(name, None).await
-    }
-
-    /// Calls an exporter's `collect` for one scrape target: the plugin reads the target's
-    /// address, params and scrape timeout as config values (see [`ExporterTarget`]).
-    pub async fn collect_target(
-        &self,
-        name: &str,
-        target: &ExporterTarget,
-    ) -> Result<Vec<MetricFamily>> {
-        self.collect_inner(name, Some(target)).await
-    }
-
-    async fn collect_inner(
-        &self,
-        name: &str,
-        target: Option<&ExporterTarget>,
-    ) -> Result<Vec<MetricFamily>> {
-        let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
-        let Pre::Exporter(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
-        let settings = match target {
-            Some(t) => t.config_values(),
-            None => ExporterTarget {
-                address: name.to_string(),
-                params: BTreeMap::new(),
-                scrape_timeout: loaded.caps.timeout,
-            }
-            .config_values(),
-        };
-        let limit = loaded.caps.max_output_bytes;
-        let plugin = loaded.name.to_string();
-        invoke(&self.inner, &loaded, &stats, &settings, move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let families = inst
-                    .call_collect(&mut *store)
-                    .await?
-                    .map_err(|message| CallError::guest(&plugin, message))?;
-                let size = convert::families_size(&families);
-                CallError::check_output(&plugin, size, limit)?;
-                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
-            })
-        })
-        .await
-    }
-
-    /// Calls a receiver's `notify`. `settings` (the receiver's settings from
-    /// alertmanager.yml, already `$VAR`-expanded) overlay the plugin's config.
-    pub async fn notify(
-        &self,
-        name: &str,
-        group: &AlertGroup,
-        settings: &BTreeMap<String, String>,
-    ) -> Result<()> {
-        let (loaded, stats) = self.get(name, PluginKind::Receiver)?;
-        let Pre::Receiver(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
-        let group = convert::alert_group_to_wit(group);
-        let plugin = loaded.name.to_string();
-        invoke(&self.inner, &loaded, &stats, settings, move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                inst.call_notify(&mut *store, &group)
-                    .await?
-                    .map_err(|message| CallError::guest(&plugin, message))
-            })
-        })
-        .await
-    }
-
     /// The registered query functions: `(plugin name, signature)`.
     pub fn query_functions(&self) -> Vec<(String, FunctionSignature)> {
         self.inner
@@ -560,208 +422,6 @@ impl PluginHost {
             .iter()
             .filter_map(|(name, e)| Some((name.clone(), e.signature.clone()?)))
             .collect()
-    }
-
-    /// Calls a query function. For `per-series` functions the first vector
-    /// argument is split into one call per series and the results are
-    /// concatenated (one fresh instance serves all series of one call).
-    pub async fn call_query_function(
-        &self,
-        name: &str,
-        args: &[QueryValue],
-        eval_time_ms: i64,
-    ) -> Result<QueryValue> {
-        let (loaded, stats) = self.get(name, PluginKind::QueryFunction)?;
-        let Pre::QueryFunction(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
-        let mode = self
-            .inner
-            .entries
-            .read()
-            .get(name)
-            .and_then(|e| e.signature.as_ref().map(|s| s.mode));
-        let plugin = loaded.name.to_string();
-        let limit = loaded.caps.max_output_bytes;
-        let per_series_idx = match mode {
-            Some(CallMode::PerSeries) => {
-                args.iter().position(|a| matches!(a, QueryValue::Vector(_)))
-            }
-            _ => None,
-        };
-        let calls: Vec<Vec<crate::bindings::wit::promql::Value>> = match per_series_idx {
-            None => vec![args.iter().map(convert::value_to_wit).collect()],
-            Some(idx) => {
-                let QueryValue::Vector(series) = &args[idx] else {
-                    unreachable!("position matched a vector")
-                };
-                series
-                    .iter()
-                    .map(|s| {
-                        args.iter()
-                            .enumerate()
-                            .map(|(i, a)| {
-                                if i == idx {
-                                    crate::bindings::wit::promql::Value::Vector(vec![
-                                        convert::series_to_wit(s),
-                                    ])
-                                } else {
-                                    convert::value_to_wit(a)
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }
-        };
-        let per_series = per_series_idx.is_some();
-        invoke(
-            &self.inner,
-            &loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    let mut out_series = Vec::new();
-                    let mut size = 0usize;
-                    let mut last = None;
-                    for call_args in calls {
-                        let v = inst
-                            .call_call(&mut *store, &call_args, eval_time_ms)
-                            .await?
-                            .map_err(|message| CallError::guest(&plugin, message))?;
-                        size += convert::value_size(&v);
-                        CallError::check_output(&plugin, size, limit)?;
-                        let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
-                        if per_series {
-                            match v {
-                                QueryValue::Vector(s) => out_series.extend(s),
-                                other => {
-                                    return Err(CallError::Host(Error::InvalidOutput {
-                                        name: plugin.clone(),
-                                        message: format!(
-                                        "a per-series function must return a vector, got {other:?}"
-                                    ),
-                                    }))
-                                }
-                            }
-                        } else {
-                            last = Some(v);
-                        }
-                    }
-                    Ok(if per_series {
-                        QueryValue::Vector(out_series)
-                    } else {
-                        last.unwrap_or(QueryValue::Vector(Vec::new()))
-                    })
-                })
-            },
-        )
-        .await
-    }
-
-    /// [`call_query_function`](Self::call_query_function) for synchronous callers, such
-    /// as PromQL's function table, on any thread: a plain thread, a blocking-pool thread, or
-    /// a worker of a current-thread or multi-thread tokio runtime. It never calls
-    /// `Handle::block_on` (which panics inside a runtime): the call runs on the runtime's own
-    /// executor threads (see [`sync_executor`]) and this thread waits for its answer, inside
-    /// `block_in_place` on a multi-thread runtime's worker so that the worker's other tasks
-    /// move on meanwhile. The plugin's time limit bounds the wait.
-    pub fn call_query_function_blocking(
-        &self,
-        name: &str,
-        args: &[QueryValue],
-        eval_time_ms: i64,
-    ) -> Result<QueryValue> {
-        let executor = sync_executor()?;
-        let host = self.clone();
-        let (name, args) = (name.to_string(), args.to_vec());
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        executor.spawn(async move {
-            let result = host.call_query_function(&name, &args, eval_time_ms).await;
-            // Dropped before answering, so the caller's handle is never the last one
-            // waiting on this executor's thread.
-            drop(host);
-            let _ = tx.send(result);
-        });
-        let wait = move || {
-            rx.recv().unwrap_or_else(|_| {
-                Err(Error::Runtime(
-                    "the plugin call ended without an answer".to_string(),
-                ))
-            })
-        };
-        let on_multi_thread_runtime = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if on_multi_thread_runtime {
-            tokio::task::block_in_place(wait)
-        } else {
-            wait()
-        }
-    }
-
-    /// Calls a dashboard plugin; the result is validated as a JSON object.
-    pub async fn dashboard(&self, name: &str) -> Result<String> {
-        let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
-        let Pre::Dashboard(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
-        let plugin = loaded.name.to_string();
-        let limit = loaded.caps.max_output_bytes;
-        invoke(
-            &self.inner,
-            &loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    let json = inst
-                        .call_dashboard(&mut *store)
-                        .await?
-                        .map_err(|message| CallError::guest(&plugin, message))?;
-                    CallError::check_output(&plugin, json.len(), limit)?;
-                    match serde_json::from_str::<serde_json::Value>(&json) {
-                        Ok(serde_json::Value::Object(_)) => Ok(json),
-                        Ok(_) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: "dashboard is not a JSON object".to_string(),
-                        })),
-                        Err(e) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: format!("dashboard is not JSON: {e}"),
-                        })),
-                    }
-                })
-            },
-        )
-        .await
-    }
-
-    /// Every dashboard plugin's model: `(plugin name, JSON)`. Failing plugins
-    /// are logged, counted and left out.
-    pub async fn dashboards(&self) -> Vec<(String, String)> {
-        let names: Vec<String> = self
-            .inner
-            .entries
-            .read()
-            .iter()
-            .filter(|(_, e)| {
-                e.current
-                    .as_ref()
-                    .is_some_and(|c| c.pre.kind() == PluginKind::Dashboard)
-            })
-            .map(|(n, _)| n.clone())
-            .collect();
-        let mut out = Vec::new();
-        for name in names {
-            match self.dashboard(&name).await {
-                Ok(json) => out.push((name, json)),
-                Err(e) => tracing::warn!(plugin = %name, "dashboard plugin failed: {e}"),
-            }
-        }
-        out
     }
 
     /// Every plugin known, sorted by name.
@@ -823,85 +483,6 @@ impl PluginHost {
             .get(name)
             .and_then(|e| e.current.as_ref().map(|c| c.from_cache))
     }
-}
-
-/// The executor of [`PluginHost::call_query_function_blocking`]: a small multi-thread tokio
-/// runtime private to this crate, built on first use and kept for the process (like the
-/// engine, one per process). Synchronous callers can not use the caller's runtime: on a
-/// current-thread runtime the waiting caller would be the only thread that could run the
-/// call. The daemon's own runtime stays the daemon's; this one runs only plugin calls.
-fn sync_executor() -> Result<&'static tokio::runtime::Handle> {
-    static EXECUTOR: std::sync::OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
-        std::sync::OnceLock::new();
-    EXECUTOR
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("plugin-call")
-                .enable_all()
-                .build()
-                .map_err(|e| format!("starting the plugin call executor: {e}"))
-        })
-        .as_ref()
-        .map(tokio::runtime::Runtime::handle)
-        .map_err(|e| Error::Runtime(e.clone()))
-}
-
-/// Runs `f` in a fresh store with the plugin's limits and records the call.
-async fn invoke<R, F>(
-    inner: &Inner,
-    loaded: &Loaded,
-    stats: &StatsCell,
-    settings: &BTreeMap<String, String>,
-    f: F,
-) -> Result<R>
-where
-    F: for<'a> FnOnce(&'a mut Store<HostState>) -> CallFuture<'a, R>,
-{
-    let started = Instant::now();
-    let merged;
-    let settings = if inner.cfg.extra_config.is_empty() {
-        settings
-    } else {
-        // The explicit `--config` flags win over the call's settings, so `plugin test`
-        // can stand in for an exporter's target (`--config __address__=...`).
-        merged = settings
-            .iter()
-            .chain(&inner.cfg.extra_config)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        &merged
-    };
-    let _running = inner.rt.running_call();
-    let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
-        Err(e) => (Err(e), 0),
-        Ok((mut store, stderr)) => {
-            // The epoch callback interrupts guest code at the deadline; this
-            // outer timeout also catches a guest stuck in a host call.
-            let grace = Duration::from_millis(250);
-            let outcome = tokio::time::timeout(loaded.caps.timeout + grace, f(&mut store)).await;
-            let result = match outcome {
-                Err(_elapsed) => Err(Error::Timeout {
-                    name: loaded.name.to_string(),
-                    limit: loaded.caps.timeout,
-                }),
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(CallError::Host(e))) => Err(e),
-                Ok(Err(CallError::Wasm(e))) => Err(classify(loaded, &store, &stderr, e)),
-            };
-            (result, store.data().limiter.high_water_bytes)
-        }
-    };
-    let reason = result.as_ref().err().map(Error::reason);
-    if let Err(e) = &result {
-        tracing::warn!(
-            plugin = &*loaded.name,
-            reason = reason.unwrap_or_default(),
-            "plugin call failed: {e}"
-        );
-    }
-    stats.record_call(started.elapsed(), high_water, reason);
-    result
 }
 
 /// Whether a watcher event can mean a plugin changed. Opening, reading and closing a file
