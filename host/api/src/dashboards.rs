@@ -13,17 +13,24 @@ use serde_json::{json, Value};
 
 use crate::routes::ApiState;
 
-/// Produces `(plugin name, dashboard model JSON)` for every serving dashboard plugin.
+/// Produces the model of every serving dashboard plugin.
 pub type DashboardSource =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(String, String)>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<Dashboard>> + Send>> + Send + Sync>;
 
-/// One dashboard of the list.
-struct Entry {
-    plugin: String,
-    uid: String,
-    title: String,
-    tags: Vec<String>,
-    model: Value,
+/// One dashboard: the model a plugin returned, parsed and validated once per loaded version
+/// (the source shares it; requests never parse it again), with the fields the list shows.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// The plugin.
+    pub plugin: String,
+    /// The model's `uid` (the plugin name when it has none); unique among dashboards.
+    pub uid: String,
+    /// The model's title.
+    pub title: String,
+    /// The model's tags.
+    pub tags: Vec<String>,
+    /// The model, a JSON object whose `uid` is [`uid`](Self::uid).
+    pub model: Arc<Value>,
 }
 
 /// Grafana's slug: lowercase, runs of other characters become one `-`.
@@ -39,46 +46,19 @@ fn slug(title: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-async fn entries(st: &ApiState) -> Vec<Entry> {
+async fn entries(st: &ApiState) -> Vec<Dashboard> {
     let Some(src) = &st.dashboards else {
         return Vec::new();
     };
-    let mut out: Vec<Entry> = Vec::new();
-    for (plugin, json) in src().await {
-        let Ok(mut model) = serde_json::from_str::<Value>(&json) else {
-            tracing::warn!(plugin = %plugin, "dashboard plugin returned invalid JSON");
-            continue;
-        };
-        if !model.is_object() {
-            tracing::warn!(plugin = %plugin, "dashboard plugin returned a non-object model");
+    let mut out: Vec<Dashboard> = Vec::new();
+    for d in src().await {
+        // The runtime refuses a second plugin declaring a uid; this only guards the API's
+        // own contract (one dashboard per uid) against another source.
+        if out.iter().any(|e| e.uid == d.uid) {
+            tracing::warn!(plugin = %d.plugin, uid = %d.uid, "dashboard uid already taken; skipped");
             continue;
         }
-        let uid = model["uid"]
-            .as_str()
-            .filter(|u| !u.is_empty())
-            .unwrap_or(&plugin)
-            .to_string();
-        let title = model["title"].as_str().unwrap_or(&plugin).to_string();
-        let tags = model["tags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        model["uid"] = json!(uid);
-        if out.iter().any(|e| e.uid == uid) {
-            tracing::warn!(plugin = %plugin, uid = %uid, "dashboard uid already taken; skipped");
-            continue;
-        }
-        out.push(Entry {
-            plugin,
-            uid,
-            title,
-            tags,
-            model,
-        });
+        out.push(d);
     }
     out.sort_by_key(|e| e.title.to_lowercase());
     out
@@ -142,7 +122,8 @@ pub(crate) async fn by_uid(State(st): State<Arc<ApiState>>, Path(uid): Path<Stri
             .into_response();
     };
     let s = slug(&e.title);
-    let mut model = e.model;
+    // The one copy of the model a request makes: Grafana's `id` is the list position.
+    let mut model = (*e.model).clone();
     model["id"] = json!(i + 1);
     axum::Json(json!({
         "dashboard": model,

@@ -19,7 +19,7 @@ mod render;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
-pub use dashboards::DashboardSource;
+pub use dashboards::{Dashboard, DashboardSource};
 pub use error::{ApiError, ErrorType};
 pub use routes::{
     router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn, Shell,

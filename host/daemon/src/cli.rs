@@ -132,6 +132,8 @@ pub(crate) enum PluginCommand {
         /// Directory of plugin components.
         #[arg(long = "plugins.dir", default_value = "plugins/")]
         plugins_dir: PathBuf,
+        #[command(flatten)]
+        limits: PluginLimits,
     },
     /// Run one plugin in isolation, without network, and print its result as JSON: an
     /// exporter's samples, a receiver's recorded outbound HTTP requests, a query function's
@@ -150,7 +152,68 @@ pub(crate) enum PluginCommand {
         /// `{"url_prefix", "status", "headers", "body"}`. Default: 200 with an empty body.
         #[arg(long)]
         responses: Option<PathBuf>,
+        #[command(flatten)]
+        limits: PluginLimits,
     },
+}
+
+/// The daemon-wide ceilings of plugin manifests (`[limits]`), shared by `serve` and the
+/// `plugin` commands so they accept and refuse the same manifests. The defaults are
+/// `sightline_plugin_runtime::Ceilings::default()` (a test checks they agree).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PluginLimits {
+    /// Largest memory limit a plugin manifest may grant (`limits.memory`) to one instance.
+    #[arg(long = "plugins.max-memory", default_value = "1GiB", value_parser = parse_bytes)]
+    pub(crate) max_memory: u64,
+    /// Largest time limit a plugin manifest may grant (`limits.timeout`) to one call.
+    #[arg(long = "plugins.max-timeout", default_value = "5m", value_parser = parse_prom_duration)]
+    pub(crate) max_timeout: std::time::Duration,
+    /// Largest output a plugin manifest may allow (`limits.max_output`) for one call.
+    #[arg(long = "plugins.max-output", default_value = "256MiB", value_parser = parse_bytes)]
+    pub(crate) max_output: u64,
+    /// Largest number of concurrent calls of one plugin a manifest may allow
+    /// (`limits.concurrency`, default 4); at most 32, a quarter of the runtime's 128
+    /// instance slots.
+    #[arg(long = "plugins.max-concurrency", default_value_t = 16)]
+    pub(crate) max_concurrency: u32,
+    /// Linear memory of all plugin instances together. A plugin growing past it fails that
+    /// growth as its own memory-limit error.
+    #[arg(long = "plugins.memory-ceiling", default_value = "2GiB", value_parser = parse_bytes)]
+    pub(crate) memory_ceiling: u64,
+}
+
+impl PluginLimits {
+    /// The runtime's ceilings, checked against each other.
+    pub(crate) fn ceilings(&self) -> Result<sightline_plugin_runtime::Ceilings, String> {
+        let c = sightline_plugin_runtime::Ceilings {
+            max_memory_bytes: self.max_memory,
+            max_timeout: self.max_timeout,
+            max_output_bytes: usize::try_from(self.max_output)
+                .map_err(|_| format!("--plugins.max-output={} is too large", self.max_output))?,
+            max_concurrency: self.max_concurrency,
+            memory_ceiling_bytes: self.memory_ceiling,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The flags as `/api/v1/status/flags` shows them.
+    fn flags(&self) -> Vec<(String, String)> {
+        let size = |b: u64| sightline_config::format_bytes(b);
+        vec![
+            ("plugins.max-memory".into(), size(self.max_memory)),
+            (
+                "plugins.max-timeout".into(),
+                sightline_model::format_duration(self.max_timeout),
+            ),
+            ("plugins.max-output".into(), size(self.max_output)),
+            (
+                "plugins.max-concurrency".into(),
+                self.max_concurrency.to_string(),
+            ),
+            ("plugins.memory-ceiling".into(), size(self.memory_ceiling)),
+        ]
+    }
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -257,6 +320,9 @@ pub(crate) struct ServeArgs {
     /// changes.
     #[arg(long = "plugins.dir", default_value = "plugins/")]
     pub(crate) plugins_dir: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) plugin_limits: PluginLimits,
 
     /// Maximum time a query may take before being aborted.
     #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_prom_duration)]
@@ -375,6 +441,10 @@ impl ServeArgs {
                 self.enable_lifecycle.to_string(),
             ),
             ("plugins.dir".into(), self.plugins_dir.display().to_string()),
+        ]
+        .into_iter()
+        .chain(self.plugin_limits.flags())
+        .chain([
             ("query.timeout".into(), d(self.query_timeout)),
             (
                 "query.max-samples".into(),
@@ -385,8 +455,7 @@ impl ServeArgs {
                 "query.max-concurrency".into(),
                 self.query_max_concurrency.to_string(),
             ),
-        ]
-        .into_iter()
+        ])
         // A URL flag (`--web.external-url`) may carry a password in its userinfo.
         .map(|(k, v)| (k, sightline_config::redact_url_passwords(&v).into_owned()))
         .collect()
@@ -430,6 +499,34 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// issue 14: the ceilings flags default to the runtime's defaults, so `serve`, `plugin
+    /// list` and `plugin test` hold manifests to the same limits; absurd flags stop startup.
+    #[test]
+    fn plugin_ceilings_default_to_the_runtimes() {
+        let cli = Cli::try_parse_from(["sightline", "plugin", "list"]).unwrap();
+        let Command::Plugin(PluginCommand::List { limits, .. }) = cli.command else {
+            panic!("not plugin list");
+        };
+        assert_eq!(
+            limits.ceilings().unwrap(),
+            sightline_plugin_runtime::Ceilings::default()
+        );
+        let cli = Cli::try_parse_from([
+            "sightline",
+            "plugin",
+            "list",
+            "--plugins.max-concurrency=100",
+        ])
+        .unwrap();
+        let Command::Plugin(PluginCommand::List { limits, .. }) = cli.command else {
+            panic!("not plugin list");
+        };
+        assert!(limits
+            .ceilings()
+            .unwrap_err()
+            .contains("--plugins.max-concurrency=100"));
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use sightline_exposition::{Encoder, Format};
 use sightline_model::{Labels, MetricType};
 use sightline_plugin_runtime::{
-    CacheStats, ExporterTarget, MetricFamily, PluginHost, PluginInfo, PluginState,
-    DURATION_BUCKETS_SECONDS,
+    CacheStats, Error, ExporterTarget, MetricFamily, PluginHost, PluginHostConfig, PluginInfo,
+    PluginState, DURATION_BUCKETS_SECONDS,
 };
 use sightline_telemetry::{Family, FamilySample};
 
@@ -64,8 +64,13 @@ pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
     e.finish()
 }
 
-/// `sightline_plugin_*` families from the runtime's statistics.
-pub(crate) fn stats_families(plugins: &[PluginInfo], cache: CacheStats) -> Vec<Family> {
+/// `sightline_plugin_*` families from the runtime's statistics; `guest_memory` is the linear
+/// memory all live instances hold together.
+pub(crate) fn stats_families(
+    plugins: &[PluginInfo],
+    cache: CacheStats,
+    guest_memory: u64,
+) -> Vec<Family> {
     let lab = |p: &PluginInfo| Labels::from_pairs([("plugin", p.name.as_str())]);
     let kind = |p: &PluginInfo| p.kind.map(|k| k.as_str()).unwrap_or("unknown");
     let one = |labels: Labels, value: f64| FamilySample {
@@ -128,6 +133,24 @@ pub(crate) fn stats_families(plugins: &[PluginInfo], cache: CacheStats) -> Vec<F
                     })
                 })
                 .collect(),
+        ),
+        fam(
+            "sightline_plugin_calls_host_busy",
+            "Calls of the plugin refused because other plugins held every instance slot (not the plugin's error).",
+            MetricType::Counter,
+            plugins.iter().map(|p| one(lab(p), p.stats.host_busy as f64)).collect(),
+        ),
+        fam(
+            "sightline_plugin_peak_concurrent_calls",
+            "Most calls of the plugin that ran at once.",
+            MetricType::Gauge,
+            plugins.iter().map(|p| one(lab(p), p.stats.peak_concurrency as f64)).collect(),
+        ),
+        fam(
+            "sightline_plugin_instances_memory_bytes",
+            "Linear memory all live plugin instances hold together (bounded by --plugins.memory-ceiling).",
+            MetricType::Gauge,
+            vec![one(Labels::empty(), guest_memory as f64)],
         ),
         fam(
             "sightline_plugin_memory_high_water_bytes",
@@ -202,11 +225,24 @@ pub(crate) fn stats_families(plugins: &[PluginInfo], cache: CacheStats) -> Vec<F
     out
 }
 
-/// The dashboards of every serving dashboard plugin, for the dashboards API.
+/// The dashboards of every serving dashboard plugin, for the dashboards API: the models the
+/// runtime evaluated and parsed once per loaded version, shared, never parsed per request.
 pub(crate) fn dashboards(host: PluginHost) -> sightline_api::DashboardSource {
     Arc::new(move || {
         let host = host.clone();
-        Box::pin(async move { host.dashboards().await })
+        Box::pin(async move {
+            host.dashboards()
+                .await
+                .into_iter()
+                .map(|d| sightline_api::Dashboard {
+                    plugin: d.plugin.clone(),
+                    uid: d.uid.clone(),
+                    title: d.title.clone(),
+                    tags: d.tags.clone(),
+                    model: d.model.clone(),
+                })
+                .collect()
+        })
     })
 }
 
@@ -224,21 +260,29 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
     };
     let res = rt.block_on(async {
         match cmd {
-            PluginCommand::List { plugins_dir } => {
-                let cache = user_cache_dir();
-                sightline_plugin_runtime::cli::plugin_list(&plugins_dir, cache.as_deref()).await
+            PluginCommand::List {
+                plugins_dir,
+                limits,
+            } => {
+                let mut cfg = PluginHostConfig::new(plugins_dir);
+                cfg.cache_dir = user_cache_dir();
+                cfg.ceilings = limits.ceilings().map_err(Error::InvalidInput)?;
+                cfg.reserved_functions = crate::query_plugins::builtin_names();
+                sightline_plugin_runtime::cli::plugin_list_with(cfg).await
             }
             PluginCommand::Test {
                 file,
                 input,
                 config,
                 responses,
+                limits,
             } => {
                 let opts = sightline_plugin_runtime::cli::PluginTestOptions {
                     wasm: file,
                     input,
                     config,
                     responses,
+                    ceilings: limits.ceilings().map_err(Error::InvalidInput)?,
                 };
                 sightline_plugin_runtime::cli::plugin_test(&opts).await
             }

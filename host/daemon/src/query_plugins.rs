@@ -67,6 +67,16 @@ fn from_plugin(v: QueryValue, ts: i64, plugin: &str) -> sightline_promql::Result
     }
 }
 
+/// PromQL's built-in function names: no plugin may take one (the runtime refuses it, with an
+/// error in the plugin's listing).
+pub(crate) fn builtin_names() -> std::collections::BTreeSet<String> {
+    FunctionRegistry::with_builtins()
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
 /// The built-in functions plus one per loaded query-function plugin (never shadowing a
 /// built-in). A plugin call blocks the evaluating thread until the plugin answers (within its
 /// time limit), whatever that thread is: the API's blocking-pool threads today, a runtime
@@ -141,6 +151,13 @@ pub(crate) async fn follow(
 mod tests {
     use super::*;
     use sightline_plugin_runtime::PluginHostConfig;
+
+    /// issue 14: PromQL's built-ins are reserved, so a plugin declaring `rate` is refused.
+    #[test]
+    fn builtin_names_are_reserved() {
+        let names = builtin_names();
+        assert!(names.contains("rate") && names.contains("histogram_quantile"));
+    }
 
     /// issue 13: a query-function plugin called by PromQL running on a runtime worker (as the
     /// rules engine will) must not panic, on either kind of tokio runtime.

@@ -116,6 +116,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         );
     }
     let route_prefix = args.route_prefix().map_err(anyhow::Error::msg)?;
+    let plugin_ceilings = args.plugin_limits.ceilings().map_err(anyhow::Error::msg)?;
     let web = crate::web::WebConfigFile::load(args.web_config_file.as_deref())?;
     let registry = Arc::new(Registry::new());
     registry.register_callback(sightline_telemetry::supervise::families);
@@ -191,6 +192,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     }
     let mut pcfg = PluginHostConfig::new(&args.plugins_dir);
     pcfg.cache_dir = Some(args.storage_path.join("plugin-cache"));
+    pcfg.ceilings = plugin_ceilings;
+    pcfg.reserved_functions = crate::query_plugins::builtin_names();
     let plugin_host = PluginHost::new(pcfg)
         .await
         .context("starting the plugin runtime")?;
@@ -199,8 +202,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     }
     {
         let h = plugin_host.clone();
-        registry
-            .register_callback(move || crate::plugins::stats_families(&h.list(), h.cache_stats()));
+        registry.register_callback(move || {
+            crate::plugins::stats_families(&h.list(), h.cache_stats(), h.guest_memory_bytes())
+        });
     }
     let collector: Arc<dyn sightline_scrape::PluginCollector> =
         Arc::new(crate::plugins::PluginExporters(plugin_host.clone()));

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::Store;
@@ -294,67 +295,65 @@ impl PluginHost {
         }
     }
 
-    /// Calls a dashboard plugin; the result is validated as a JSON object.
-    pub async fn dashboard(&self, name: &str) -> Result<String> {
-        let (loaded, stats) = self.get(name, PluginKind::Dashboard)?;
+    /// Evaluates a dashboard plugin's model: calls the guest and validates its JSON. The
+    /// registry does it once per loaded version (see [`dashboard_model`](Self::dashboard_model)).
+    pub(crate) async fn evaluate_dashboard(
+        &self,
+        loaded: &Loaded,
+        stats: &StatsCell,
+    ) -> Result<DashboardModel> {
         let Pre::Dashboard(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
+            return Err(Error::Runtime(
+                "dashboard of a non-dashboard plugin".to_string(),
+            ));
         };
         let plugin = loaded.name.to_string();
         let limit = loaded.caps.max_output_bytes;
-        invoke(
-            &self.inner,
-            &loaded,
-            &stats,
-            &BTreeMap::new(),
-            move |store| {
-                Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    let json = inst
-                        .call_dashboard(&mut *store)
-                        .await?
-                        .map_err(|message| CallError::guest(&plugin, message))?;
-                    CallError::check_output(&plugin, json.len(), limit)?;
-                    match serde_json::from_str::<serde_json::Value>(&json) {
-                        Ok(serde_json::Value::Object(_)) => Ok(json),
-                        Ok(_) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: "dashboard is not a JSON object".to_string(),
-                        })),
-                        Err(e) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: format!("dashboard is not JSON: {e}"),
-                        })),
-                    }
+        invoke(&self.inner, loaded, stats, &BTreeMap::new(), move |store| {
+            Box::pin(async move {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                let json = inst
+                    .call_dashboard(&mut *store)
+                    .await?
+                    .map_err(|message| CallError::guest(&plugin, message))?;
+                CallError::check_output(&plugin, json.len(), limit)?;
+                DashboardModel::from_json(&plugin, &json).map_err(|message| {
+                    CallError::Host(Error::InvalidOutput {
+                        name: plugin.clone(),
+                        message,
+                    })
                 })
-            },
-        )
+            })
+        })
         .await
     }
 
-    /// Every dashboard plugin's model: `(plugin name, JSON)`. Failing plugins
-    /// are logged, counted and left out.
-    pub async fn dashboards(&self) -> Vec<(String, String)> {
-        let names: Vec<String> = self
-            .inner
+    /// A dashboard plugin's model, as evaluated when its serving version was loaded.
+    pub fn dashboard_model(&self, name: &str) -> Result<Arc<DashboardModel>> {
+        self.get(name, PluginKind::Dashboard)?;
+        self.inner
             .entries
             .read()
-            .iter()
-            .filter(|(_, e)| {
-                e.current
-                    .as_ref()
-                    .is_some_and(|c| c.pre.kind() == PluginKind::Dashboard)
-            })
-            .map(|(n, _)| n.clone())
-            .collect();
-        let mut out = Vec::new();
-        for name in names {
-            match self.dashboard(&name).await {
-                Ok(json) => out.push((name, json)),
-                Err(e) => tracing::warn!(plugin = %name, "dashboard plugin failed: {e}"),
-            }
-        }
-        out
+            .get(name)
+            .and_then(|e| e.dashboard.clone())
+            .ok_or_else(|| Error::NotFound(name.to_string()))
+    }
+
+    /// A dashboard plugin's model as JSON text.
+    pub async fn dashboard(&self, name: &str) -> Result<String> {
+        let model = self.dashboard_model(name)?;
+        serde_json::to_string(&*model.model).map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// Every serving dashboard plugin's model, by plugin name. The models were evaluated
+    /// when each version was loaded, so this never runs a guest.
+    pub async fn dashboards(&self) -> Vec<Arc<DashboardModel>> {
+        self.inner
+            .entries
+            .read()
+            .values()
+            .filter_map(|e| e.dashboard.clone())
+            .collect()
     }
 }
 
@@ -405,6 +404,39 @@ where
             .collect();
         &merged
     };
+    // Admission, first come first served, each wait bounded by the call's own time limit:
+    // first one of the plugin's own `limits.concurrency` slots (waiting for it is the
+    // plugin's own doing: `busy`), then one of the runtime's instance slots (waiting for that
+    // is the other plugins' doing: `host_busy`, not counted as this plugin's error). With
+    // every plugin capped at a quarter of the slots, one plugin never takes them all.
+    let wait_until = tokio::time::Instant::from_std(started) + loaded.caps.timeout;
+    let Ok(Ok(_own)) = tokio::time::timeout_at(wait_until, loaded.slots.acquire()).await else {
+        return finish(
+            loaded,
+            stats,
+            started,
+            0,
+            Err(Error::Busy {
+                name: loaded.name.to_string(),
+                concurrency: loaded.caps.concurrency,
+                limit: loaded.caps.timeout,
+            }),
+        );
+    };
+    let Ok(Ok(_slot)) = tokio::time::timeout_at(wait_until, inner.rt.admission.acquire()).await
+    else {
+        let e = Error::HostBusy {
+            name: loaded.name.to_string(),
+        };
+        tracing::warn!(
+            plugin = &*loaded.name,
+            reason = e.reason(),
+            "plugin call refused: {e}"
+        );
+        stats.record_host_busy();
+        return Err(e);
+    };
+    let _counted = stats.running();
     let _running = inner.rt.running_call();
     let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
         Err(e) => (Err(e), 0),
@@ -425,6 +457,17 @@ where
             (result, store.data().limiter.high_water_bytes)
         }
     };
+    finish(loaded, stats, started, high_water, result)
+}
+
+/// Logs a failed call and records it in the plugin's statistics.
+fn finish<R>(
+    loaded: &Loaded,
+    stats: &StatsCell,
+    started: Instant,
+    high_water: usize,
+    result: Result<R>,
+) -> Result<R> {
     let reason = result.as_ref().err().map(Error::reason);
     if let Err(e) = &result {
         tracing::warn!(

@@ -22,6 +22,13 @@ use crate::types::*;
 pub async fn plugin_list(dir: &Path, cache_dir: Option<&Path>) -> Result<String> {
     let mut cfg = PluginHostConfig::new(dir);
     cfg.cache_dir = cache_dir.map(Path::to_path_buf);
+    plugin_list_with(cfg).await
+}
+
+/// [`plugin_list`] with a whole configuration: the daemon passes its ceilings flags and
+/// PromQL's built-in function names (`cfg.reserved_functions`), so the list refuses what
+/// `sightline serve` would (a limit over a ceiling, a taken name or uid).
+pub async fn plugin_list_with(cfg: PluginHostConfig) -> Result<String> {
     let host = PluginHost::new(cfg).await?;
     Ok(render_table(&host.list()))
 }
@@ -119,6 +126,9 @@ pub struct PluginTestOptions {
     /// `[{"url_prefix": "...", "status": 200, "headers": {..}, "body": "..."}]`.
     /// Without it every request is answered `200` with an empty body.
     pub responses: Option<PathBuf>,
+    /// The ceilings manifests are held to (the same flags and defaults as `sightline
+    /// serve`).
+    pub ceilings: crate::manifest::Ceilings,
 }
 
 /// Parses one `--config KEY=VALUE` flag.
@@ -165,6 +175,7 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
     cfg.only = Some(name.clone());
     cfg.record_http = Some(canned);
     cfg.extra_config = opts.config.iter().cloned().collect();
+    cfg.ceilings = opts.ceilings;
     let host = PluginHost::new(cfg).await?;
     let info = host
         .list()

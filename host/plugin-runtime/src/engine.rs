@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -23,11 +24,19 @@ use crate::cache::{CacheStats, ComponentCache};
 use crate::error::{Error, Result};
 use crate::http::HttpMode;
 use crate::manifest::Capabilities;
-use crate::state::{HostState, Limiter};
+use crate::state::{HostState, Limiter, MemoryBudget};
 use crate::types::PluginKind;
 
 /// Plugin instances that can be alive at once (each call makes one; it lives for the call).
-const POOL_INSTANCES: u32 = 128;
+/// Every call first takes one of these slots from [`Runtime::admission`], so the pool itself
+/// is never exhausted.
+pub(crate) const POOL_INSTANCES: u32 = 128;
+/// Per-component bounds of the pool's other resources. The totals are the per-component bounds
+/// times [`POOL_INSTANCES`], so the component-instance slots are always the scarce resource,
+/// and that one is admitted fairly (one plugin's concurrency is capped at a quarter of them).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 16;
 
 /// How often the epoch advances; the granularity of time limits.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -89,6 +98,9 @@ pub(crate) struct Loaded {
     pub(crate) loaded_at: SystemTime,
     /// Whether the compiled code came from the on-disk cache.
     pub(crate) from_cache: bool,
+    /// The plugin's own concurrency: `caps.concurrency` permits, handed out first come,
+    /// first served.
+    pub(crate) slots: Arc<Semaphore>,
 }
 
 /// The engine shared by every plugin of a process.
@@ -99,12 +111,18 @@ pub(crate) struct Runtime {
     /// Hash of the engine's compatibility settings; part of every cache entry's name and tag.
     engine_key: u64,
     ticker: EpochTicker,
+    /// One permit per pooled instance slot, taken (first come, first served) before a call
+    /// instantiates, so the pool is never exhausted and a call that can not get a slot in
+    /// time fails as the host's `host_busy`, not as a trap of the plugin.
+    pub(crate) admission: Arc<Semaphore>,
+    /// Linear memory of all live instances together, against `--plugins.memory-ceiling`.
+    pub(crate) memory: Arc<MemoryBudget>,
 }
 
 impl Runtime {
     /// Creates the engine; `cache_dir` (created owner-only if missing) holds
     /// compiled components. It must be a directory only Sightline writes.
-    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
+    pub(crate) fn new(cache_dir: Option<PathBuf>, memory_ceiling_bytes: u64) -> Result<Self> {
         let mut config = Config::new();
         // Instances come from a pool of pre-reserved slots instead of fresh mmaps per call:
         // a warm slot keeps its copy-on-write memory image, which makes the per-call
@@ -112,9 +130,12 @@ impl Runtime {
         // each plugin's limit (the ResourceLimiter); the counts bound concurrent instances.
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES * 4)
-            .total_memories(POOL_INSTANCES * 2)
-            .total_tables(POOL_INSTANCES * 4)
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .total_core_instances(POOL_INSTANCES * CORE_INSTANCES_PER_COMPONENT)
+            .total_memories(POOL_INSTANCES * MEMORIES_PER_COMPONENT)
+            .total_tables(POOL_INSTANCES * TABLES_PER_COMPONENT)
             .total_stacks(POOL_INSTANCES);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.epoch_interruption(true);
@@ -162,6 +183,8 @@ impl Runtime {
                 active,
                 thread: handle.thread().clone(),
             },
+            admission: Arc::new(Semaphore::new(POOL_INSTANCES as usize)),
+            memory: Arc::new(MemoryBudget::new(memory_ceiling_bytes)),
         })
     }
 
@@ -234,7 +257,8 @@ impl Runtime {
                 c
             }
         };
-        let pre = self.link(name, &component)?;
+        let pre = self.link(name, &component, caps.kind)?;
+        let slots = Arc::new(Semaphore::new(caps.concurrency.max(1) as usize));
         Ok(Loaded {
             name: Arc::from(name),
             sha256,
@@ -242,11 +266,14 @@ impl Runtime {
             pre,
             loaded_at: SystemTime::now(),
             from_cache,
+            slots,
         })
     }
 
-    /// Links a component and finds the world it implements.
-    fn link(&self, name: &str, component: &Component) -> Result<Pre> {
+    /// Links a component and finds the world it implements. Every world is tried: a
+    /// component that implements several is refused unless the manifest's `kind` names one
+    /// of them (guessing could run an exporter as a dashboard).
+    fn link(&self, name: &str, component: &Component, declared: Option<PluginKind>) -> Result<Pre> {
         let link_err = |message: String| Error::Link {
             name: name.to_string(),
             message,
@@ -255,27 +282,68 @@ impl Runtime {
             .linker
             .instantiate_pre(component)
             .map_err(|e| link_err(one_line(&format!("{e:#}"))))?;
+        let mut found = Vec::new();
         let mut reasons = Vec::new();
-        match bindings::exporter::ExporterPre::new(ipre.clone()) {
-            Ok(p) => return Ok(Pre::Exporter(p)),
-            Err(e) => reasons.push(format!("exporter: {}", one_line(&format!("{e:#}")))),
+        let mut note = |kind: PluginKind, r: wasmtime::Result<Pre>| match r {
+            Ok(p) => found.push(p),
+            Err(e) => reasons.push(format!(
+                "{}: {}",
+                kind.as_str(),
+                one_line(&format!("{e:#}"))
+            )),
+        };
+        note(
+            PluginKind::Exporter,
+            bindings::exporter::ExporterPre::new(ipre.clone()).map(Pre::Exporter),
+        );
+        note(
+            PluginKind::Receiver,
+            bindings::receiver::ReceiverPre::new(ipre.clone()).map(Pre::Receiver),
+        );
+        note(
+            PluginKind::QueryFunction,
+            bindings::query_function::QueryFunctionPre::new(ipre.clone()).map(Pre::QueryFunction),
+        );
+        note(
+            PluginKind::Dashboard,
+            bindings::dashboard::DashboardPre::new(ipre).map(Pre::Dashboard),
+        );
+        let worlds = || {
+            found
+                .iter()
+                .map(|p| p.kind().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(kind) = declared {
+            if let Some(i) = found.iter().position(|p| p.kind() == kind) {
+                return Ok(found.swap_remove(i));
+            }
+            return Err(link_err(if found.is_empty() {
+                format!(
+                    "the manifest says kind = {:?}, but the component implements no sightline:plugin@0.1.0 world ({})",
+                    kind.as_str(),
+                    reasons.join("; ")
+                )
+            } else {
+                format!(
+                    "the manifest says kind = {:?}, but the component implements {}",
+                    kind.as_str(),
+                    worlds()
+                )
+            }));
         }
-        match bindings::receiver::ReceiverPre::new(ipre.clone()) {
-            Ok(p) => return Ok(Pre::Receiver(p)),
-            Err(e) => reasons.push(format!("receiver: {}", one_line(&format!("{e:#}")))),
+        match found.len() {
+            0 => Err(link_err(format!(
+                "the component implements no sightline:plugin@0.1.0 world ({})",
+                reasons.join("; ")
+            ))),
+            1 => Ok(found.swap_remove(0)),
+            _ => Err(link_err(format!(
+                "the component implements several worlds ({}); name the one to run with a top-level kind = \"<world>\" in {name}.toml",
+                worlds()
+            ))),
         }
-        match bindings::query_function::QueryFunctionPre::new(ipre.clone()) {
-            Ok(p) => return Ok(Pre::QueryFunction(p)),
-            Err(e) => reasons.push(format!("query-function: {}", one_line(&format!("{e:#}")))),
-        }
-        match bindings::dashboard::DashboardPre::new(ipre) {
-            Ok(p) => return Ok(Pre::Dashboard(p)),
-            Err(e) => reasons.push(format!("dashboard: {}", one_line(&format!("{e:#}")))),
-        }
-        Err(link_err(format!(
-            "the component implements no sightline:plugin@0.1.0 world ({})",
-            reasons.join("; ")
-        )))
     }
 
     /// Builds the store of one call.
@@ -307,11 +375,7 @@ impl Runtime {
             plugin: plugin.name.clone(),
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limiter: Limiter {
-                limit_bytes,
-                high_water_bytes: 0,
-                hit: false,
-            },
+            limiter: Limiter::new(limit_bytes, self.memory.clone()),
             caps: caps.clone(),
             config,
             http,
@@ -344,6 +408,12 @@ pub(crate) fn classify(
     err: wasmtime::Error,
 ) -> Error {
     let name = plugin.name.to_string();
+    if store.data().limiter.ceiling_hit {
+        return Error::MemoryCeiling {
+            name,
+            ceiling_bytes: store.data().limiter.budget.ceiling(),
+        };
+    }
     if store.data().limiter.hit {
         return Error::MemoryLimit {
             name,

@@ -90,6 +90,44 @@ pub enum Error {
         /// The limit.
         limit_bytes: u64,
     },
+    /// The guest tried to grow its memory while all plugin instances together were at the
+    /// daemon's ceiling (`--plugins.memory-ceiling`).
+    #[error("plugin {name:?} could not grow its memory: plugin instances together are at the daemon's ceiling --plugins.memory-ceiling={ceiling_bytes} bytes")]
+    MemoryCeiling {
+        /// Plugin name.
+        name: String,
+        /// The ceiling.
+        ceiling_bytes: u64,
+    },
+    /// The plugin already runs its `limits.concurrency` calls, and this call could not start
+    /// within its time limit. The plugin's own error.
+    #[error("plugin {name:?} is busy: {concurrency} calls already running and none finished within the time limit of {limit:?}")]
+    Busy {
+        /// Plugin name.
+        name: String,
+        /// Its concurrency limit.
+        concurrency: u32,
+        /// The call's time limit.
+        limit: Duration,
+    },
+    /// Every instance slot of the runtime was taken (by other plugins) for the whole of
+    /// this call's time limit. Not the plugin's fault: counted apart from its errors.
+    #[error("plugin {name:?} could not start: every plugin instance slot of the daemon is in use")]
+    HostBusy {
+        /// Plugin name.
+        name: String,
+    },
+    /// Another plugin (or PromQL's built-ins) already holds the query-function name or
+    /// dashboard uid this plugin declares; the plugin that arrives second is refused.
+    #[error("plugin {name:?} declares {what}, which {holder} already holds; refused")]
+    Conflict {
+        /// Plugin name.
+        name: String,
+        /// What it declares, e.g. `query function "rate"`.
+        what: String,
+        /// Who holds it, e.g. `plugin "a"`.
+        holder: String,
+    },
     /// The guest trapped (panic, `unreachable`, out-of-bounds access, ...).
     #[error("plugin {name:?} trapped: {message}")]
     Trapped {
@@ -153,7 +191,10 @@ impl Error {
             Error::Link { .. } => "link",
             Error::LoadFailed { .. } => "load",
             Error::Timeout { .. } => "timeout",
-            Error::MemoryLimit { .. } => "memory_limit",
+            Error::MemoryLimit { .. } | Error::MemoryCeiling { .. } => "memory_limit",
+            Error::Busy { .. } => "busy",
+            Error::HostBusy { .. } => "host_busy",
+            Error::Conflict { .. } => "conflict",
             Error::Trapped { .. } => "trap",
             Error::OutputTooLarge { .. } => "output_too_large",
             Error::Plugin { .. } => "plugin_error",

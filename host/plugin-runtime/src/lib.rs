@@ -32,7 +32,11 @@ mod types;
 pub use cache::CacheStats;
 pub use error::{Error, Result};
 pub use http::{CannedResponse, RecordedRequest};
-pub use manifest::Capabilities;
+pub use manifest::{Capabilities, Ceilings};
+
+/// Plugin instances the runtime can hold at once (the pooling allocator's slots); a
+/// plugin's concurrency ceiling is at most a quarter of them.
+pub const INSTANCE_SLOTS: u32 = engine::POOL_INSTANCES;
 pub use registry::{EnvLookup, PluginHost, PluginHostConfig, PluginInfo, PluginState};
 pub use stats::{PluginStats, DURATION_BUCKETS_SECONDS};
 

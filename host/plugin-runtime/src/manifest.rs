@@ -17,6 +17,69 @@ pub const DEFAULT_MEMORY_BYTES: u64 = 64 << 20;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default limit on the size of a call's output.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
+/// Default number of calls of one plugin that may run at once.
+pub const DEFAULT_CONCURRENCY: u32 = 4;
+
+/// The daemon-wide ceilings a manifest's `[limits]` can not exceed (`sightline serve
+/// --plugins.max-memory` and friends). A value over a ceiling is refused, naming the key and
+/// the flag; a limit the manifest leaves out defaults to the smaller of its default and the
+/// ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ceilings {
+    /// `--plugins.max-memory`: the largest `limits.memory`.
+    pub max_memory_bytes: u64,
+    /// `--plugins.max-timeout`: the largest `limits.timeout`.
+    pub max_timeout: Duration,
+    /// `--plugins.max-output`: the largest `limits.max_output`.
+    pub max_output_bytes: usize,
+    /// `--plugins.max-concurrency`: the largest `limits.concurrency`. At most a quarter of the
+    /// runtime's instance slots ([`crate::INSTANCE_SLOTS`]), so no one plugin can take them
+    /// all.
+    pub max_concurrency: u32,
+    /// `--plugins.memory-ceiling`: linear memory of all plugin instances together. A guest
+    /// whose growth would pass it fails that growth (a memory-limit error of that plugin).
+    pub memory_ceiling_bytes: u64,
+}
+
+impl Default for Ceilings {
+    fn default() -> Self {
+        Ceilings {
+            max_memory_bytes: 1 << 30,
+            max_timeout: Duration::from_secs(300),
+            max_output_bytes: 256 << 20,
+            max_concurrency: 16,
+            memory_ceiling_bytes: 2 << 30,
+        }
+    }
+}
+
+impl Ceilings {
+    /// Checks the ceilings against each other and the runtime's instance slots.
+    pub fn validate(&self) -> Result<(), String> {
+        let max_concurrency = crate::INSTANCE_SLOTS / 4;
+        if self.max_concurrency == 0 || self.max_concurrency > max_concurrency {
+            return Err(format!(
+                "--plugins.max-concurrency={} must be between 1 and {max_concurrency} (a quarter of the {} instance slots)",
+                self.max_concurrency,
+                crate::INSTANCE_SLOTS
+            ));
+        }
+        if self.max_memory_bytes > self.memory_ceiling_bytes {
+            return Err(format!(
+                "--plugins.max-memory={} is more than --plugins.memory-ceiling={}",
+                sightline_config::format_bytes(self.max_memory_bytes),
+                sightline_config::format_bytes(self.memory_ceiling_bytes)
+            ));
+        }
+        if self.max_timeout.is_zero() || self.max_output_bytes == 0 || self.max_memory_bytes == 0 {
+            return Err(
+                "--plugins.max-timeout, --plugins.max-memory and --plugins.max-output must be positive"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+}
 
 /// The capabilities granted to one plugin, after validation and `$VAR`
 /// expansion. `Debug` prints config values as `<secret>` (they hold tokens).
@@ -38,6 +101,12 @@ pub struct Capabilities {
     pub timeout: Duration,
     /// Limit on the size of a call's output, in bytes.
     pub max_output_bytes: usize,
+    /// Calls of this plugin that may run at once; further calls queue (first come, first
+    /// served) within their own time limit, then fail as this plugin's `busy` error.
+    pub concurrency: u32,
+    /// The world the manifest says the component implements (top-level `kind`), required
+    /// when the component implements several.
+    pub kind: Option<crate::types::PluginKind>,
     /// Whether WASI's wall clock shows real time (otherwise it is frozen at
     /// the Unix epoch; the `clock` interface is always real).
     pub wasi_wall_clock: bool,
@@ -55,6 +124,8 @@ impl Default for Capabilities {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             timeout: DEFAULT_TIMEOUT,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            concurrency: DEFAULT_CONCURRENCY,
+            kind: None,
             wasi_wall_clock: false,
             config: BTreeMap::new(),
         }
@@ -79,6 +150,8 @@ impl std::fmt::Debug for Capabilities {
             .field("memory_bytes", &self.memory_bytes)
             .field("timeout", &self.timeout)
             .field("max_output_bytes", &self.max_output_bytes)
+            .field("concurrency", &self.concurrency)
+            .field("kind", &self.kind)
             .field("wasi_wall_clock", &self.wasi_wall_clock)
             .field("config", &config)
             .finish()
@@ -117,6 +190,7 @@ impl Capabilities {
             "timeout={}",
             sightline_model::format_duration(self.timeout)
         ));
+        parts.push(format!("concurrency={}", self.concurrency));
         if !self.config.is_empty() {
             let keys: Vec<&str> = self.config.keys().map(String::as_str).collect();
             parts.push(format!("config={}", keys.join(",")));
@@ -128,6 +202,8 @@ impl Capabilities {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
+    /// The world, when the component implements several.
+    kind: Option<String>,
     #[serde(default)]
     fs: RawFs,
     #[serde(default)]
@@ -164,6 +240,7 @@ struct RawLimits {
     memory: Option<String>,
     timeout: Option<String>,
     max_output: Option<String>,
+    concurrency: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,13 +255,89 @@ pub(crate) fn manifest_path(wasm: &Path) -> PathBuf {
     wasm.with_extension("toml")
 }
 
-/// Reads the capabilities beside `wasm`; a missing file grants nothing.
-pub(crate) fn load(wasm: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Capabilities> {
+/// Reads the capabilities beside `wasm` and holds them to `ceilings`; a missing file grants
+/// nothing.
+pub(crate) fn load(
+    wasm: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    ceilings: &Ceilings,
+) -> Result<Capabilities> {
     let path = manifest_path(wasm);
     match std::fs::read_to_string(&path) {
-        Ok(text) => parse(&path, &text, env),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Capabilities::default()),
+        Ok(text) => parse_within(&path, &text, env, ceilings),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Capabilities::default().clamped(ceilings))
+        }
         Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// [`parse`], then refuses a limit over a daemon-wide ceiling (naming the key and the flag)
+/// and lowers the defaults of limits the manifest leaves out to the ceilings.
+pub fn parse_within(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    ceilings: &Ceilings,
+) -> Result<Capabilities> {
+    let caps = parse(path, text, env)?;
+    let bad = |message: String| Error::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
+    // Only the keys the manifest sets can be over a ceiling: the others are defaults,
+    // lowered to the ceiling below.
+    let raw: RawManifest = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
+    let size = sightline_config::format_bytes;
+    let over = |key: &str, value: &str, flag: &str, ceiling: String| {
+        bad(format!(
+            "limits.{key} = {value} exceeds the daemon's ceiling --plugins.{flag}={ceiling}"
+        ))
+    };
+    if let Some(m) = &raw.limits.memory {
+        if caps.memory_bytes > ceilings.max_memory_bytes {
+            return Err(over(
+                "memory",
+                m,
+                "max-memory",
+                size(ceilings.max_memory_bytes),
+            ));
+        }
+    }
+    if let Some(t) = &raw.limits.timeout {
+        if caps.timeout > ceilings.max_timeout {
+            let ceiling = sightline_model::format_duration(ceilings.max_timeout);
+            return Err(over("timeout", t, "max-timeout", ceiling));
+        }
+    }
+    if let Some(m) = &raw.limits.max_output {
+        if caps.max_output_bytes > ceilings.max_output_bytes {
+            let ceiling = size(ceilings.max_output_bytes as u64);
+            return Err(over("max_output", m, "max-output", ceiling));
+        }
+    }
+    if let Some(n) = raw.limits.concurrency {
+        if caps.concurrency > ceilings.max_concurrency {
+            let ceiling = ceilings.max_concurrency.to_string();
+            return Err(over(
+                "concurrency",
+                &n.to_string(),
+                "max-concurrency",
+                ceiling,
+            ));
+        }
+    }
+    Ok(caps.clamped(ceilings))
+}
+
+impl Capabilities {
+    /// Lowers every limit to its ceiling (for the defaults of keys a manifest leaves out).
+    fn clamped(mut self, ceilings: &Ceilings) -> Self {
+        self.memory_bytes = self.memory_bytes.min(ceilings.max_memory_bytes);
+        self.timeout = self.timeout.min(ceilings.max_timeout);
+        self.max_output_bytes = self.max_output_bytes.min(ceilings.max_output_bytes);
+        self.concurrency = self.concurrency.min(ceilings.max_concurrency);
+        self
     }
 }
 
@@ -258,6 +411,19 @@ pub fn parse(
         if caps.timeout.is_zero() {
             return Err(bad("limits.timeout must be positive".to_string()));
         }
+    }
+    if let Some(n) = raw.limits.concurrency {
+        if n == 0 {
+            return Err(bad("limits.concurrency must be at least 1".to_string()));
+        }
+        caps.concurrency = n;
+    }
+    if let Some(k) = raw.kind {
+        caps.kind = Some(crate::types::PluginKind::parse(&k).ok_or_else(|| {
+            bad(format!(
+                "kind: {k:?} is not one of \"exporter\", \"receiver\", \"query-function\", \"dashboard\""
+            ))
+        })?);
     }
     caps.wasi_wall_clock = raw.clock.wasi_wall_clock;
     for (key, value) in raw.config {
@@ -388,6 +554,64 @@ mod tests {
         let debug = format!("{caps:?}");
         assert!(!debug.contains("s3cr3t"), "{debug}");
         assert!(debug.contains("\"token\": \"<secret>\""), "{debug}");
+    }
+
+    /// issue 14: a limit over a daemon-wide ceiling is refused, naming the key and the flag;
+    /// limits left out default to at most the ceiling.
+    #[test]
+    fn limits_over_the_ceilings_are_refused() {
+        let ceilings = Ceilings::default();
+        let cases = [
+            (
+                "[limits]\nmemory = \"1024GiB\"",
+                "limits.memory = 1024GiB exceeds the daemon's ceiling --plugins.max-memory=1GiB",
+            ),
+            (
+                "[limits]\ntimeout = \"100000h\"",
+                "limits.timeout = 100000h exceeds the daemon's ceiling --plugins.max-timeout=5m",
+            ),
+            (
+                "[limits]\nmax_output = \"1024GiB\"",
+                "limits.max_output = 1024GiB exceeds the daemon's ceiling --plugins.max-output=256MiB",
+            ),
+            (
+                "[limits]\nconcurrency = 1000",
+                "limits.concurrency = 1000 exceeds the daemon's ceiling --plugins.max-concurrency=16",
+            ),
+            ("[limits]\nconcurrency = 0", "limits.concurrency must be at least 1"),
+            ("kind = \"widget\"", "kind: \"widget\" is not one of"),
+        ];
+        for (text, want) in cases {
+            let err = parse_within(Path::new("p.toml"), text, &env, &ceilings)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(want),
+                "{text:?}: {err:?} does not contain {want:?}"
+            );
+        }
+        let small = Ceilings {
+            max_memory_bytes: 8 << 20,
+            max_timeout: Duration::from_secs(1),
+            max_output_bytes: 1 << 20,
+            max_concurrency: 2,
+            memory_ceiling_bytes: 64 << 20,
+        };
+        let caps = parse_within(Path::new("p.toml"), "kind = \"dashboard\"", &env, &small).unwrap();
+        assert_eq!(caps.memory_bytes, 8 << 20);
+        assert_eq!(caps.timeout, Duration::from_secs(1));
+        assert_eq!(caps.max_output_bytes, 1 << 20);
+        assert_eq!(caps.concurrency, 2);
+        assert_eq!(caps.kind, Some(crate::types::PluginKind::Dashboard));
+        let at = parse_within(
+            Path::new("p.toml"),
+            "[limits]\nmemory = \"1GiB\"\ntimeout = \"5m\"\nconcurrency = 16",
+            &env,
+            &ceilings,
+        )
+        .unwrap();
+        assert_eq!(at.memory_bytes, 1 << 30);
+        assert!(Ceilings::default().validate().is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The plugin registry: loading the plugins directory, hot reload, and the list of
 //! plugins. The calls into plugins are in `calls.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
@@ -13,7 +13,7 @@ use crate::cache::CacheStats;
 use crate::engine::{Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
 use crate::http::{CannedResponse, HttpMode, RecordedRequest};
-use crate::manifest;
+use crate::manifest::{self, Ceilings};
 use crate::stats::{PluginStats, StatsCell};
 use crate::types::*;
 
@@ -46,6 +46,12 @@ pub struct PluginHostConfig {
     /// settings for every call (used by `sightline plugin test --config
     /// KEY=VALUE`).
     pub extra_config: BTreeMap<String, String>,
+    /// The daemon-wide ceilings of every manifest's `[limits]`, and the memory ceiling of
+    /// all instances together.
+    pub ceilings: Ceilings,
+    /// Query-function names no plugin may take (the daemon passes PromQL's built-ins): a
+    /// plugin declaring one is refused with an error in its listing.
+    pub reserved_functions: BTreeSet<String>,
 }
 
 impl PluginHostConfig {
@@ -60,6 +66,8 @@ impl PluginHostConfig {
             env: Arc::new(|k| std::env::var(k).ok()),
             only: None,
             extra_config: BTreeMap::new(),
+            ceilings: Ceilings::default(),
+            reserved_functions: BTreeSet::new(),
         }
     }
 }
@@ -122,9 +130,74 @@ fn stat(path: &Path) -> Option<(u64, Option<SystemTime>)> {
 pub(crate) struct Entry {
     pub(crate) current: Option<Arc<Loaded>>,
     pub(crate) signature: Option<FunctionSignature>,
+    /// The serving version's dashboard model, evaluated once when it was loaded.
+    pub(crate) dashboard: Option<Arc<DashboardModel>>,
     last_error: Option<String>,
     stats: Arc<StatsCell>,
     seen: Option<FileSig>,
+    /// The name or uid the newest file declared but another plugin holds: once it is free,
+    /// the next scan loads the file again.
+    conflict: Option<Claim>,
+}
+
+impl Entry {
+    /// The query-function name or dashboard uid the serving version holds.
+    fn claim(&self) -> Option<Claim> {
+        self.current.as_ref()?;
+        if let Some(sig) = &self.signature {
+            return Some(Claim::Function(sig.name.clone()));
+        }
+        self.dashboard
+            .as_ref()
+            .map(|d| Claim::DashboardUid(d.uid.clone()))
+    }
+}
+
+/// A name that only one plugin may hold at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Claim {
+    Function(String),
+    DashboardUid(String),
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Claim::Function(n) => write!(f, "query function {n:?}"),
+            Claim::DashboardUid(u) => write!(f, "dashboard uid {u:?}"),
+        }
+    }
+}
+
+/// A loaded file with what was learnt by calling it once: a query function's signature, a
+/// dashboard's model.
+struct Version {
+    loaded: Arc<Loaded>,
+    signature: Option<FunctionSignature>,
+    dashboard: Option<Arc<DashboardModel>>,
+}
+
+impl Version {
+    fn claim(&self) -> Option<Claim> {
+        if let Some(sig) = &self.signature {
+            return Some(Claim::Function(sig.name.clone()));
+        }
+        self.dashboard
+            .as_ref()
+            .map(|d| Claim::DashboardUid(d.uid.clone()))
+    }
+}
+
+/// The plugin other than `except` whose serving version holds `claim`.
+fn holder<'a>(
+    entries: &'a BTreeMap<String, Entry>,
+    claim: &Claim,
+    except: &str,
+) -> Option<&'a str> {
+    entries
+        .iter()
+        .find(|(n, e)| n.as_str() != except && e.claim().as_ref() == Some(claim))
+        .map(|(n, _)| n.as_str())
 }
 
 pub(crate) struct Inner {
@@ -150,7 +223,8 @@ impl PluginHost {
     /// directory is empty). Plugins that fail to load are listed with their
     /// error; they do not fail this call.
     pub async fn new(cfg: PluginHostConfig) -> Result<Self> {
-        let rt = Runtime::new(cfg.cache_dir.clone())?;
+        cfg.ceilings.validate().map_err(Error::InvalidInput)?;
+        let rt = Runtime::new(cfg.cache_dir.clone(), cfg.ceilings.memory_ceiling_bytes)?;
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
                 let log = Arc::new(Mutex::new(Vec::new()));
@@ -258,16 +332,21 @@ impl PluginHost {
                 changed.push(String::new());
             }
         }
+        // In file-name order (`found` is sorted), so which of two plugins declaring the same
+        // name or uid at startup gets it does not depend on the directory's order.
         let mut pending = Vec::new();
-        for (name, (path, sig)) in &found {
-            let seen = self
-                .inner
-                .entries
-                .read()
-                .get(name)
-                .and_then(|e| e.seen.clone());
-            if seen.as_ref() != Some(sig) {
-                pending.push((name.clone(), path.clone(), sig.clone()));
+        {
+            let entries = self.inner.entries.read();
+            for (name, (path, sig)) in &found {
+                let entry = entries.get(name);
+                let changed = entry.and_then(|e| e.seen.as_ref()) != Some(sig);
+                // Refused a name or uid that its holder has since given up: try again.
+                let freed = entry
+                    .and_then(|e| e.conflict.as_ref())
+                    .is_some_and(|c| holder(&entries, c, name).is_none());
+                if changed || freed {
+                    pending.push((name.clone(), path.clone(), sig.clone()));
+                }
             }
         }
         if pending.is_empty() {
@@ -323,32 +402,65 @@ impl PluginHost {
     }
 
     async fn load_one(&self, name: &str, path: &Path, sig: FileSig) {
-        let result = self.load_file(name, path).await;
+        let stats = {
+            let mut entries = self.inner.entries.write();
+            let entry = entries.entry(name.to_string()).or_insert_with(|| Entry {
+                current: None,
+                signature: None,
+                dashboard: None,
+                last_error: None,
+                stats: Arc::new(StatsCell::default()),
+                seen: None,
+                conflict: None,
+            });
+            entry.stats.clone()
+        };
+        let result = self.load_file(name, path, &stats).await;
         let mut entries = self.inner.entries.write();
-        let entry = entries.entry(name.to_string()).or_insert_with(|| Entry {
-            current: None,
-            signature: None,
-            last_error: None,
-            stats: Arc::new(StatsCell::default()),
-            seen: None,
+        // The plugin that arrives second is refused a name or uid another plugin holds.
+        let mut conflict = None;
+        let result = result.and_then(|v| {
+            let Some(claim) = v.claim() else { return Ok(v) };
+            match holder(&entries, &claim, name) {
+                None => Ok(v),
+                Some(other) => {
+                    let e = Error::Conflict {
+                        name: name.to_string(),
+                        what: claim.to_string(),
+                        holder: format!("plugin {other:?}"),
+                    };
+                    conflict = Some(claim);
+                    Err(e)
+                }
+            }
         });
-        entry.seen = Some(sig);
+        let Some(entry) = entries.get_mut(name) else {
+            return;
+        };
+        entry.conflict = conflict;
+        // A call refused for lack of a slot says nothing about the file: the next scan
+        // tries it again.
+        let transient = matches!(&result, Err(Error::Busy { .. } | Error::HostBusy { .. }));
+        if !transient {
+            entry.seen = Some(sig);
+        }
         match result {
-            Ok((loaded, signature)) => {
+            Ok(v) => {
                 let unchanged = entry
                     .current
                     .as_ref()
-                    .is_some_and(|c| c.sha256 == loaded.sha256 && c.caps == loaded.caps);
+                    .is_some_and(|c| Arc::ptr_eq(c, &v.loaded));
                 if !unchanged {
                     tracing::info!(
                         plugin = name,
-                        kind = loaded.pre.kind().as_str(),
-                        sha256 = %loaded.sha256,
-                        from_cache = loaded.from_cache,
+                        kind = v.loaded.pre.kind().as_str(),
+                        sha256 = %v.loaded.sha256,
+                        from_cache = v.loaded.from_cache,
                         "plugin loaded"
                     );
-                    entry.current = Some(Arc::new(loaded));
-                    entry.signature = signature;
+                    entry.current = Some(v.loaded);
+                    entry.signature = v.signature;
+                    entry.dashboard = v.dashboard;
                     entry.stats.record_load(true);
                 }
                 entry.last_error = None;
@@ -366,26 +478,54 @@ impl PluginHost {
         }
     }
 
-    async fn load_file(
-        &self,
-        name: &str,
-        path: &Path,
-    ) -> Result<(Loaded, Option<FunctionSignature>)> {
+    /// Loads a file: its manifest (held to the ceilings), its compiled code, and what one
+    /// call tells (a query function's signature, a dashboard's model). A file whose sha256
+    /// and capabilities match the serving version is that version: it is not called again.
+    async fn load_file(&self, name: &str, path: &Path, stats: &StatsCell) -> Result<Version> {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| Error::io(path, e))?;
-        let caps = manifest::load(path, &*self.inner.cfg.env)?;
+        let caps = manifest::load(path, &*self.inner.cfg.env, &self.inner.cfg.ceilings)?;
         let inner = self.inner.clone();
         let name_owned = name.to_string();
         let loaded =
             tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
                 .await
                 .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
-        let signature = match &loaded.pre {
-            Pre::QueryFunction(_) => Some(self.describe(&loaded).await?),
-            _ => None,
+        let serving = self.inner.entries.read().get(name).and_then(|e| {
+            let c = e.current.as_ref()?;
+            (c.sha256 == loaded.sha256 && c.caps == loaded.caps).then(|| Version {
+                loaded: c.clone(),
+                signature: e.signature.clone(),
+                dashboard: e.dashboard.clone(),
+            })
+        });
+        if let Some(v) = serving {
+            return Ok(v);
+        }
+        let (signature, dashboard) = match &loaded.pre {
+            Pre::QueryFunction(_) => {
+                let sig = self.describe(&loaded).await?;
+                if self.inner.cfg.reserved_functions.contains(&sig.name) {
+                    return Err(Error::Conflict {
+                        name: name.to_string(),
+                        what: Claim::Function(sig.name).to_string(),
+                        holder: "a built-in PromQL function".to_string(),
+                    });
+                }
+                (Some(sig), None)
+            }
+            Pre::Dashboard(_) => (
+                None,
+                Some(Arc::new(self.evaluate_dashboard(&loaded, stats).await?)),
+            ),
+            _ => (None, None),
         };
-        Ok((loaded, signature))
+        Ok(Version {
+            loaded: Arc::new(loaded),
+            signature,
+            dashboard,
+        })
     }
 
     pub(crate) fn get(
@@ -454,6 +594,12 @@ impl PluginHost {
                 stats: e.stats.snapshot(),
             })
             .collect()
+    }
+
+    /// Linear memory all live plugin instances hold together, in bytes (at most the
+    /// ceiling, `--plugins.memory-ceiling`).
+    pub fn guest_memory_bytes(&self) -> u64 {
+        self.inner.rt.memory.used()
     }
 
     /// How many times the plugins directory has been scanned.

@@ -2,6 +2,7 @@
 //! the `sightline:plugin` interfaces.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,19 +18,82 @@ const MAX_LOG_MESSAGE: usize = 4096;
 /// Most log messages kept per call.
 const MAX_LOG_MESSAGES: u32 = 1000;
 
+/// Linear memory of every live plugin instance together, against the daemon-wide ceiling
+/// (`--plugins.memory-ceiling`). Each store's [`Limiter`] reserves its growth here and
+/// releases it when the store drops.
+pub(crate) struct MemoryBudget {
+    used: AtomicU64,
+    ceiling: u64,
+}
+
+impl MemoryBudget {
+    pub(crate) fn new(ceiling: u64) -> Self {
+        MemoryBudget {
+            used: AtomicU64::new(0),
+            ceiling,
+        }
+    }
+
+    /// Takes `n` bytes if that stays within the ceiling.
+    fn reserve(&self, n: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|total| *total <= self.ceiling)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, n: u64) {
+        self.used.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Bytes reserved by live instances.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn ceiling(&self) -> u64 {
+        self.ceiling
+    }
+}
+
 /// The memory limiter of one store. It records the high-water mark and
-/// whether the limit was hit, so a resulting trap can be reported as
+/// whether the limit (or the shared ceiling) was hit, so a resulting trap can be reported as
 /// a memory-limit error.
 pub(crate) struct Limiter {
     pub(crate) limit_bytes: usize,
     pub(crate) high_water_bytes: usize,
     pub(crate) hit: bool,
+    /// The growth failed because all instances together were at the ceiling.
+    pub(crate) ceiling_hit: bool,
+    pub(crate) budget: Arc<MemoryBudget>,
+    /// What this store holds of `budget`, given back on drop.
+    reserved: u64,
+}
+
+impl Limiter {
+    pub(crate) fn new(limit_bytes: usize, budget: Arc<MemoryBudget>) -> Self {
+        Limiter {
+            limit_bytes,
+            high_water_bytes: 0,
+            hit: false,
+            ceiling_hit: false,
+            budget,
+            reserved: 0,
+        }
+    }
+}
+
+impl Drop for Limiter {
+    fn drop(&mut self) {
+        self.budget.release(self.reserved);
+    }
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -37,6 +101,15 @@ impl wasmtime::ResourceLimiter for Limiter {
             self.hit = true;
             return Ok(false);
         }
+        // Instantiation reports each memory's initial size as a growth from zero, so every
+        // byte of every memory of the store is reserved here.
+        let growth = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+        if !self.budget.reserve(growth) {
+            self.hit = true;
+            self.ceiling_hit = true;
+            return Ok(false);
+        }
+        self.reserved = self.reserved.saturating_add(growth);
         self.high_water_bytes = self.high_water_bytes.max(desired);
         Ok(true)
     }

@@ -28,6 +28,11 @@ pub struct PluginStats {
     pub load_errors: u64,
     /// Successful loads.
     pub loads: u64,
+    /// Calls that could not start because every instance slot of the daemon was taken by
+    /// others (`host_busy`): counted in `calls`, not in the plugin's errors.
+    pub host_busy: u64,
+    /// Most calls of the plugin that ran at once.
+    pub peak_concurrency: u64,
 }
 
 impl PluginStats {
@@ -40,9 +45,39 @@ impl PluginStats {
 #[derive(Default)]
 pub(crate) struct StatsCell {
     inner: Mutex<PluginStats>,
+    running: std::sync::atomic::AtomicU64,
+}
+
+/// One running call of a plugin, for its peak concurrency.
+pub(crate) struct Running<'a>(&'a StatsCell);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0
+            .running
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl StatsCell {
+    /// Counts a call as running until the guard drops.
+    pub(crate) fn running(&self) -> Running<'_> {
+        let now = self
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
+        let mut s = self.inner.lock();
+        s.peak_concurrency = s.peak_concurrency.max(now);
+        Running(self)
+    }
+
+    /// A call refused because the daemon had no instance slot for it (not its error).
+    pub(crate) fn record_host_busy(&self) {
+        let mut s = self.inner.lock();
+        s.calls += 1;
+        s.host_busy += 1;
+    }
+
     pub(crate) fn record_call(
         &self,
         duration: Duration,

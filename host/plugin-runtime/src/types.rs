@@ -31,6 +31,19 @@ impl PluginKind {
             PluginKind::Dashboard => "dashboard",
         }
     }
+
+    /// Every kind, in the order worlds are listed in errors.
+    pub const ALL: [PluginKind; 4] = [
+        PluginKind::Exporter,
+        PluginKind::Receiver,
+        PluginKind::QueryFunction,
+        PluginKind::Dashboard,
+    ];
+
+    /// The kind of a world name as written in WIT (a manifest's `kind`).
+    pub fn parse(s: &str) -> Option<PluginKind> {
+        PluginKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// The scrape target an exporter plugin is called for: what an HTTP target gets in its URL
@@ -298,4 +311,60 @@ pub enum QueryValue {
     String(String),
     /// An instant or range vector.
     Vector(Vec<QuerySeries>),
+}
+
+/// A dashboard plugin's model, evaluated once per loaded version (sha256 and capabilities)
+/// and kept: requests read it, they never run the guest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardModel {
+    /// The plugin.
+    pub plugin: String,
+    /// The model's `uid`, or the plugin's name when it has none; unique among plugins.
+    pub uid: String,
+    /// The model's `title`, or the plugin's name.
+    pub title: String,
+    /// The model's string `tags`.
+    pub tags: Vec<String>,
+    /// The model (a JSON object) with `uid` set to [`uid`](Self::uid).
+    pub model: std::sync::Arc<serde_json::Value>,
+}
+
+impl DashboardModel {
+    /// Validates a guest's JSON: it must be an object; `uid` and `title` default to the
+    /// plugin's name.
+    pub(crate) fn from_json(plugin: &str, json: &str) -> Result<Self, String> {
+        let mut model = match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => return Err("dashboard is not a JSON object".to_string()),
+            Err(e) => return Err(format!("dashboard is not JSON: {e}")),
+        };
+        let uid = model
+            .get("uid")
+            .and_then(serde_json::Value::as_str)
+            .filter(|u| !u.is_empty())
+            .unwrap_or(plugin)
+            .to_string();
+        let title = model
+            .get("title")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(plugin)
+            .to_string();
+        let tags = model
+            .get("tags")
+            .and_then(serde_json::Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        model.insert("uid".to_string(), serde_json::Value::String(uid.clone()));
+        Ok(DashboardModel {
+            plugin: plugin.to_string(),
+            uid,
+            title,
+            tags,
+            model: std::sync::Arc::new(serde_json::Value::Object(model)),
+        })
+    }
 }

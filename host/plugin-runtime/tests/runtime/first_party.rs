@@ -112,6 +112,7 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
             ("authorization".into(), "Bearer t0k".into()),
         ],
         responses: None,
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -145,6 +146,7 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
         input: Some(input),
         config: vec![("url".into(), "https://hooks.example.org/alert".into())],
         responses: Some(responses),
+        ..Default::default()
     })
     .await
     .unwrap_err();

@@ -163,7 +163,8 @@ async fn query_function_per_series_and_dashboard() {
     assert_eq!(out[2].labels.get("i"), Some("2"));
     let dashboards = host.dashboards().await;
     assert_eq!(dashboards.len(), 1);
-    assert!(dashboards[0].1.contains("\"uid\":\"hello\""));
+    assert_eq!(dashboards[0].uid, "hello");
+    assert_eq!(dashboards[0].model["uid"], "hello");
     let kinds: Vec<Option<PluginKind>> = host.list().iter().map(|p| p.kind).collect();
     assert_eq!(
         kinds,
@@ -389,6 +390,8 @@ async fn raw_wit_bindgen_example_without_sdk_loads_and_collects() {
 fn every_guest_is_used() {
     let root = crate::common::repo_root();
     let sources: String = [
+        "tests/runtime/budgets.rs",
+        "tests/runtime/conflicts.rs",
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
         "tests/runtime/reload.rs",

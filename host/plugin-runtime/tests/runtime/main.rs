@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod budgets;
 mod common;
+mod conflicts;
 mod first_party;
 mod hostile;
 mod kinds;
