@@ -5,6 +5,7 @@
 // Test support code panics on purpose: a failed setup step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod budgets;
 mod check;
 mod deep;
 mod heavy;
