@@ -122,12 +122,18 @@ pub(crate) async fn by_uid(State(st): State<Arc<ApiState>>, Path(uid): Path<Stri
             .into_response();
     };
     let s = slug(&e.title);
-    // The one copy of the model a request makes: Grafana's `id` is the list position.
-    let mut model = (*e.model).clone();
-    model["id"] = json!(i + 1);
-    axum::Json(json!({
-        "dashboard": model,
-        "meta": {
+    /// The response, serialized straight from the shared model: no copy of it is made.
+    #[derive(serde::Serialize)]
+    struct ByUid<'a> {
+        dashboard: WithId<'a>,
+        meta: Value,
+    }
+    axum::Json(ByUid {
+        dashboard: WithId {
+            model: &e.model,
+            id: i + 1,
+        },
+        meta: json!({
             "type": "db",
             "canSave": false,
             "canEdit": false,
@@ -140,14 +146,48 @@ pub(crate) async fn by_uid(State(st): State<Arc<ApiState>>, Path(uid): Path<Stri
             "folderId": 0,
             "folderUid": "",
             "folderTitle": "General",
-        }
-    }))
+        }),
+    })
     .into_response()
+}
+
+/// A dashboard model with Grafana's `id` (the list position) in place of its own.
+struct WithId<'a> {
+    model: &'a Value,
+    id: usize,
+}
+
+impl serde::Serialize for WithId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(fields) = self.model else {
+            return self.model.serialize(s);
+        };
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != "id") {
+            map.serialize_entry(k, v)?;
+        }
+        map.serialize_entry("id", &self.id)?;
+        map.end()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::slug;
+
+    /// The model is served with Grafana's `id` replacing its own, without copying it.
+    #[test]
+    fn model_is_served_with_the_list_position_as_id() {
+        let model = serde_json::json!({"uid": "u", "id": 99, "title": "T"});
+        let text = serde_json::to_string(&super::WithId {
+            model: &model,
+            id: 3,
+        })
+        .unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, serde_json::json!({"uid": "u", "id": 3, "title": "T"}));
+    }
 
     #[test]
     fn slugs_as_grafana_makes_them() {

@@ -235,3 +235,75 @@ fn conflicts_and_absurd_grants_are_refused_visibly() {
     ));
     assert_eq!(v["data"]["result"], serde_json::json!([]), "{v}");
 }
+
+/// A 15 MB dashboard is evaluated and parsed once, when loaded: `/api/search` hammered from 20
+/// threads reads the shared model (before issue 14 it parsed it twice per request, ~40x its
+/// size each), so the daemon stays healthy and its RSS bounded.
+#[test]
+fn a_large_dashboard_is_not_parsed_per_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    sightline_tests::install(
+        &plugins,
+        "big",
+        &sightline_tests::guest("big-dashboard"),
+        None,
+    );
+    let mut d = Daemon::start_in(dir, None, &[]);
+    let log = drain_stderr(&mut d);
+    let (pid, addr) = (d.child.id(), d.addr.clone());
+    let v = d.get_json("/api/dashboards/uid/big");
+    assert_eq!(v["dashboard"]["panels"].as_array().unwrap().len(), 15_000);
+    let loaded = rss(pid);
+    let stop = Arc::new(AtomicBool::new(false));
+    let searches = Arc::new(AtomicU64::new(0));
+    let hammer: Vec<_> = (0..20)
+        .map(|_| {
+            let (addr, stop, searches) = (addr.clone(), stop.clone(), searches.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (code, body) = http_get(&addr, "/api/search?query=big").unwrap();
+                    assert_eq!(code, 200);
+                    assert!(body.contains("\"uid\":\"big\""), "{body}");
+                    searches.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut peak_rss = loaded;
+    while started.elapsed() < Duration::from_secs(5) {
+        let t = Instant::now();
+        let (code, _) = http_get(&addr, "/-/healthy").unwrap();
+        assert_eq!(code, 200);
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "/-/healthy took {:?}",
+            t.elapsed()
+        );
+        peak_rss = peak_rss.max(rss(pid));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in hammer {
+        h.join().unwrap();
+    }
+    let list = d.get_json("/api/v1/plugins");
+    println!(
+        "RSS {} MiB with the model loaded, peak {} MiB over {} searches",
+        loaded >> 20,
+        peak_rss >> 20,
+        searches.load(Ordering::Relaxed)
+    );
+    assert_eq!(plugin(&list, "big")["calls"], 1, "{list}");
+    assert!(searches.load(Ordering::Relaxed) >= 20);
+    assert!(
+        peak_rss < loaded + (128 << 20),
+        "RSS grew from {} MiB to {} MiB",
+        loaded >> 20,
+        peak_rss >> 20
+    );
+    drop(d);
+    let _ = log.join();
+}

@@ -324,3 +324,22 @@ async fn a_dashboard_is_evaluated_once_per_loaded_version() {
     host.dashboards().await;
     assert_eq!(calls(), 2);
 }
+
+/// A 15 MB model is parsed once when loaded; every request shares that one parsed model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_dashboard_is_parsed_once_and_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    install(dir.path(), "big", &guest("big-dashboard"), None);
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
+    let first = host.dashboards().await;
+    assert_eq!(first[0].uid, "big");
+    assert_eq!(first[0].tags, ["big"]);
+    assert_eq!(first[0].model["panels"].as_array().unwrap().len(), 15_000);
+    for _ in 0..20 {
+        let again = host.dashboards().await;
+        assert!(Arc::ptr_eq(&first[0].model, &again[0].model));
+    }
+    assert_eq!(host.list()[0].stats.calls, 1);
+}
