@@ -307,3 +307,89 @@ fn a_large_dashboard_is_not_parsed_per_request() {
     drop(d);
     let _ = log.join();
 }
+
+/// Four exporters that each hold 40 MiB for most of every scrape, under a 128 MiB memory
+/// ceiling for all instances together: the instances never hold more than the ceiling (a
+/// growth past it is that plugin's `memory_limit` error), the daemon stays healthy, and its RSS
+/// stays near its baseline plus the ceiling.
+#[test]
+fn the_memory_ceiling_bounds_all_plugin_instances_together() {
+    const CEILING: u64 = 128 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let mut config = String::from("scrape_configs:\n");
+    for name in ["hog-a", "hog-b", "hog-c", "hog-d"] {
+        sightline_tests::install(
+            &plugins,
+            name,
+            &sightline_tests::guest("slow-exporter"),
+            Some(
+                "[limits]\nmemory = \"64MiB\"\n[config]\nalloc_mib = \"40\"\nsleep_ms = \"800\"\n",
+            ),
+        );
+        config.push_str(&format!(
+            "  - job_name: {name}\n    scrape_interval: 1s\n    scrape_timeout: 950ms\n    plugin: {name}\n"
+        ));
+    }
+    let mut d = Daemon::start_in(
+        dir,
+        Some(&config),
+        &[
+            "--plugins.memory-ceiling=128MiB",
+            "--plugins.max-memory=64MiB",
+        ],
+    );
+    let log = drain_stderr(&mut d);
+    let (pid, addr) = (d.child.id(), d.addr.clone());
+    let baseline = rss(pid);
+    let started = Instant::now();
+    let (mut peak_rss, mut peak_instances) = (baseline, 0u64);
+    let mut metrics = String::new();
+    while started.elapsed() < Duration::from_secs(8) {
+        let t = Instant::now();
+        let (code, _) = http_get(&addr, "/-/healthy").unwrap();
+        assert_eq!(code, 200);
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "/-/healthy took {:?}",
+            t.elapsed()
+        );
+        peak_rss = peak_rss.max(rss(pid));
+        metrics = http_get(&addr, "/metrics").unwrap().1;
+        let instances = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("sightline_plugin_instances_memory_bytes "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap() as u64;
+        peak_instances = peak_instances.max(instances);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "RSS {} MiB before, peak {} MiB; instances held at most {} MiB (ceiling {} MiB)",
+        baseline >> 20,
+        peak_rss >> 20,
+        peak_instances >> 20,
+        CEILING >> 20
+    );
+    assert!(peak_instances <= CEILING);
+    assert!(
+        peak_instances > 64 << 20,
+        "the hogs ran together: {peak_instances}"
+    );
+    // Some growth was refused at the ceiling, as a memory-limit error of a hog.
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("sightline_plugin_call_errors_total{plugin=\"hog-")
+                && l.contains("reason=\"memory_limit\"")
+        ),
+        "{metrics}"
+    );
+    assert!(
+        peak_rss < baseline + CEILING + (96 << 20),
+        "RSS {} MiB",
+        peak_rss >> 20
+    );
+    drop(d);
+    let _ = log.join();
+}
