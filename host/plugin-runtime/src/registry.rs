@@ -488,12 +488,17 @@ impl PluginHost {
         let caps = manifest::load(path, &*self.inner.cfg.env, &self.inner.cfg.ceilings)?;
         let inner = self.inner.clone();
         let name_owned = name.to_string();
-        let loaded =
+        let mut loaded =
             tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
                 .await
                 .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
         let serving = self.inner.entries.read().get(name).and_then(|e| {
             let c = e.current.as_ref()?;
+            // A new version with the same concurrency shares the serving version's permits,
+            // so calls in flight across a reload still count against one cap.
+            if c.caps.concurrency == loaded.caps.concurrency {
+                loaded.slots = c.slots.clone();
+            }
             (c.sha256 == loaded.sha256 && c.caps == loaded.caps).then(|| Version {
                 loaded: c.clone(),
                 signature: e.signature.clone(),

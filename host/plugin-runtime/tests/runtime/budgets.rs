@@ -343,3 +343,38 @@ async fn a_large_dashboard_is_parsed_once_and_shared() {
     }
     assert_eq!(host.list()[0].stats.calls, 1);
 }
+
+/// Calls in flight across a reload still count against one cap: a new version with the same
+/// concurrency shares the serving version's permits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_does_not_double_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = |sleep: u32| {
+        format!("[limits]\nconcurrency = 2\ntimeout = \"3s\"\n[config]\nsleep_ms = \"{sleep}\"\n")
+    };
+    install(
+        dir.path(),
+        "slow",
+        &guest("slow-exporter"),
+        Some(&toml(1000)),
+    );
+    let host = PluginHost::new(PluginHostConfig::new(dir.path()))
+        .await
+        .unwrap();
+    let first = {
+        let host = host.clone();
+        tokio::spawn(async move { hammer(&host, "slow", 2).await })
+    };
+    crate::common::wait_for(Duration::from_secs(5), || {
+        host.list()[0].stats.peak_concurrency == 2
+    })
+    .await
+    .unwrap();
+    // A new version (other config) while both permits are held by the old one.
+    install(dir.path(), "slow", &guest("slow-exporter"), Some(&toml(10)));
+    host.reload("slow").await.unwrap();
+    let second = hammer(&host, "slow", 2).await;
+    assert!(second.iter().all(Result::is_ok), "{second:?}");
+    assert!(first.await.unwrap().iter().all(Result::is_ok));
+    assert_eq!(host.list()[0].stats.peak_concurrency, 2);
+}
