@@ -21,6 +21,7 @@ use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
 use crate::bindings;
 use crate::cache::{CacheStats, ComponentCache};
 use crate::error::{Error, Result};
+use crate::fs_guard::{self, CallGuard, FsPolicy};
 use crate::http::HttpMode;
 use crate::manifest::Capabilities;
 use crate::state::{HostState, Limiter};
@@ -99,12 +100,15 @@ pub(crate) struct Runtime {
     /// Hash of the engine's compatibility settings; part of every cache entry's name and tag.
     engine_key: u64,
     ticker: EpochTicker,
+    /// What no grant reaches (`fs_guard.rs`).
+    fs_policy: Arc<FsPolicy>,
 }
 
 impl Runtime {
     /// Creates the engine; `cache_dir` (created owner-only if missing) holds
-    /// compiled components. It must be a directory only Sightline writes.
-    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
+    /// compiled components. It must be a directory only Sightline writes. `fs_policy`
+    /// guards every call's filesystem access.
+    pub(crate) fn new(cache_dir: Option<PathBuf>, fs_policy: Arc<FsPolicy>) -> Result<Self> {
         let mut config = Config::new();
         // Instances come from a pool of pre-reserved slots instead of fresh mmaps per call:
         // a warm slot keeps its copy-on-write memory image, which makes the per-call
@@ -125,6 +129,8 @@ impl Runtime {
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
+        fs_guard::add_to_linker(&mut linker)
+            .map_err(|e| Error::Runtime(format!("linking the filesystem guard: {e:#}")))?;
         bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut linker,
             |s| s,
@@ -162,6 +168,7 @@ impl Runtime {
                 active,
                 thread: handle.thread().clone(),
             },
+            fs_policy,
         })
     }
 
@@ -174,6 +181,11 @@ impl Runtime {
         RunningCall {
             active: self.ticker.active.clone(),
         }
+    }
+
+    /// What no grant reaches.
+    pub(crate) fn fs_policy(&self) -> &FsPolicy {
+        &self.fs_policy
     }
 
     /// What the component cache did so far (all zero and disabled without one).
@@ -317,6 +329,7 @@ impl Runtime {
             http,
             deadline: Instant::now() + caps.timeout,
             n_logs: 0,
+            fs_guard: CallGuard::new(self.fs_policy.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -21,6 +21,7 @@ pub mod cli;
 mod convert;
 mod engine;
 mod error;
+mod fs_guard;
 mod http;
 pub mod manifest;
 mod registry;

@@ -16,6 +16,7 @@ use crate::cache::CacheStats;
 use crate::convert;
 use crate::engine::{classify, Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
+use crate::fs_guard::FsPolicy;
 use crate::http::{CannedResponse, HttpMode, RecordedRequest};
 use crate::manifest;
 use crate::state::HostState;
@@ -51,6 +52,12 @@ pub struct PluginHostConfig {
     /// settings for every call (used by `sightline plugin test --config
     /// KEY=VALUE`).
     pub extra_config: BTreeMap<String, String>,
+    /// Files and directories no filesystem grant reaches, besides `dir` and `cache_dir`
+    /// (always private: other plugins' manifests hold secrets, the cache native code).
+    /// The daemon adds its data directory and configuration files. A manifest granting
+    /// a directory inside one is refused, and the guard denies opening anything in one
+    /// through a wider grant such as `/`.
+    pub private_paths: Vec<PathBuf>,
 }
 
 impl PluginHostConfig {
@@ -65,6 +72,7 @@ impl PluginHostConfig {
             env: Arc::new(|k| std::env::var(k).ok()),
             only: None,
             extra_config: BTreeMap::new(),
+            private_paths: Vec::new(),
         }
     }
 }
@@ -191,7 +199,14 @@ impl PluginHost {
     /// directory is empty). Plugins that fail to load are listed with their
     /// error; they do not fail this call.
     pub async fn new(cfg: PluginHostConfig) -> Result<Self> {
-        let rt = Runtime::new(cfg.cache_dir.clone())?;
+        let private: Vec<PathBuf> = std::iter::once(cfg.dir.clone())
+            .chain(cfg.cache_dir.clone())
+            .chain(cfg.private_paths.iter().cloned())
+            .collect();
+        let fs_policy = tokio::task::spawn_blocking(move || FsPolicy::new(&private))
+            .await
+            .map_err(|e| Error::Runtime(format!("resolving private paths: {e}")))?;
+        let rt = Runtime::new(cfg.cache_dir.clone(), Arc::new(fs_policy))?;
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
                 let log = Arc::new(Mutex::new(Vec::new()));
@@ -418,10 +433,13 @@ impl PluginHost {
         let caps = manifest::load(path, &*self.inner.cfg.env)?;
         let inner = self.inner.clone();
         let name_owned = name.to_string();
-        let loaded =
-            tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
-                .await
-                .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
+        let manifest = manifest::manifest_path(path);
+        let loaded = tokio::task::spawn_blocking(move || {
+            inner.rt.fs_policy().check_grants(&manifest, &caps)?;
+            inner.rt.load_blocking(&name_owned, &bytes, caps)
+        })
+        .await
+        .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
         let signature = match &loaded.pre {
             Pre::QueryFunction(_) => Some(self.describe(&loaded).await?),
             _ => None,
