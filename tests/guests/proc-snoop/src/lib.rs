@@ -476,11 +476,18 @@ impl Exporter for G {
         }
 
         // The daemon's private files: another plugin's manifest, the cache key.
+        let private_dirs = config_list("private_dirs");
         for path in config_list("private_files") {
             r.record(&format!("attack:read {path}"), read(&path));
-            r.record(&format!("attack:stat {path}"), stat(&path, true));
+            // A file's own entry shows in its directory's listing; only when that directory
+            // is private must looking at it fail too.
+            let inside = private_dirs
+                .iter()
+                .any(|d| path.starts_with(&format!("{}/", d.trim_end_matches('/'))));
+            let kind = if inside { "attack" } else { "info" };
+            r.record(&format!("{kind}:stat {path}"), stat(&path, true));
         }
-        for dir in config_list("private_dirs") {
+        for dir in private_dirs {
             r.record(&format!("attack:list {dir}"), list(&dir));
             // Its own entry shows in its parent's listing; what is inside must not.
             r.record(&format!("info:stat {dir}"), stat(&dir, true));
