@@ -96,8 +96,8 @@ pub(crate) struct Located {
 const HARMLESS_DEVICES: [(u32, u32); 5] = [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9)];
 
 impl FsPolicy {
-    /// A policy protecting `private` (canonicalized here; a path that does not exist yet is
-    /// kept as written, made absolute).
+    /// A policy protecting `private`, canonicalized here (a path that does not exist yet,
+    /// such as a cache directory created on first use, as it will be once created).
     pub(crate) fn new(private: &[PathBuf]) -> Self {
         let mut canonical: Vec<PathBuf> = private.iter().map(|p| canonical_or_planned(p)).collect();
         canonical.sort();
