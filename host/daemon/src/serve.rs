@@ -194,6 +194,16 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     pcfg.cache_dir = Some(args.storage_path.join("plugin-cache"));
     pcfg.ceilings = plugin_ceilings;
     pcfg.reserved_functions = crate::query_plugins::builtin_names();
+    // No filesystem grant reaches the data directory or the configuration (issue 14).
+    pcfg.private_paths = [
+        Some(&args.storage_path),
+        args.config_file.as_ref(),
+        args.web_config_file.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
     let plugin_host = PluginHost::new(pcfg)
         .await
         .context("starting the plugin runtime")?;

@@ -22,6 +22,7 @@ use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtxBuilder};
 use crate::bindings;
 use crate::cache::{CacheStats, ComponentCache};
 use crate::error::{Error, Result};
+use crate::fs_guard::{self, CallGuard, FsPolicy};
 use crate::http::HttpMode;
 use crate::manifest::Capabilities;
 use crate::state::{HostState, Limiter, MemoryBudget};
@@ -117,12 +118,20 @@ pub(crate) struct Runtime {
     pub(crate) admission: Arc<Semaphore>,
     /// Linear memory of all live instances together, against `--plugins.memory-ceiling`.
     pub(crate) memory: Arc<MemoryBudget>,
+    /// What no grant reaches (`fs_guard.rs`).
+    fs_policy: Arc<FsPolicy>,
 }
 
 impl Runtime {
     /// Creates the engine; `cache_dir` (created owner-only if missing) holds
-    /// compiled components. It must be a directory only Sightline writes.
-    pub(crate) fn new(cache_dir: Option<PathBuf>, memory_ceiling_bytes: u64) -> Result<Self> {
+    /// compiled components. It must be a directory only Sightline writes. `fs_policy`
+    /// guards every call's filesystem access; `memory_ceiling_bytes` bounds the linear
+    /// memory of all live instances together.
+    pub(crate) fn new(
+        cache_dir: Option<PathBuf>,
+        memory_ceiling_bytes: u64,
+        fs_policy: Arc<FsPolicy>,
+    ) -> Result<Self> {
         let mut config = Config::new();
         // Instances come from a pool of pre-reserved slots instead of fresh mmaps per call:
         // a warm slot keeps its copy-on-write memory image, which makes the per-call
@@ -146,6 +155,8 @@ impl Runtime {
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
+        fs_guard::add_to_linker(&mut linker)
+            .map_err(|e| Error::Runtime(format!("linking the filesystem guard: {e:#}")))?;
         bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut linker,
             |s| s,
@@ -185,6 +196,7 @@ impl Runtime {
             },
             admission: Arc::new(Semaphore::new(POOL_INSTANCES as usize)),
             memory: Arc::new(MemoryBudget::new(memory_ceiling_bytes)),
+            fs_policy,
         })
     }
 
@@ -197,6 +209,11 @@ impl Runtime {
         RunningCall {
             active: self.ticker.active.clone(),
         }
+    }
+
+    /// What no grant reaches.
+    pub(crate) fn fs_policy(&self) -> &FsPolicy {
+        &self.fs_policy
     }
 
     /// What the component cache did so far (all zero and disabled without one).
@@ -381,6 +398,7 @@ impl Runtime {
             http,
             deadline: Instant::now() + caps.timeout,
             n_logs: 0,
+            fs_guard: CallGuard::new(self.fs_policy.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -22,6 +22,7 @@ pub mod cli;
 mod convert;
 mod engine;
 mod error;
+mod fs_guard;
 mod http;
 pub mod manifest;
 mod registry;

@@ -12,6 +12,7 @@ use sightline_telemetry::supervise::{supervise, Backoff};
 use crate::cache::CacheStats;
 use crate::engine::{Loaded, Pre, Runtime};
 use crate::error::{Error, Result};
+use crate::fs_guard::FsPolicy;
 use crate::http::{CannedResponse, HttpMode, RecordedRequest};
 use crate::manifest::{self, Ceilings};
 use crate::stats::{PluginStats, StatsCell};
@@ -52,6 +53,12 @@ pub struct PluginHostConfig {
     /// Query-function names no plugin may take (the daemon passes PromQL's built-ins): a
     /// plugin declaring one is refused with an error in its listing.
     pub reserved_functions: BTreeSet<String>,
+    /// Files and directories no filesystem grant reaches, besides `dir` and `cache_dir`
+    /// (always private: other plugins' manifests hold secrets, the cache native code).
+    /// The daemon adds its data directory and configuration files. A manifest granting
+    /// a directory inside one is refused, and the guard denies opening anything in one
+    /// through a wider grant such as `/`.
+    pub private_paths: Vec<PathBuf>,
 }
 
 impl PluginHostConfig {
@@ -68,6 +75,7 @@ impl PluginHostConfig {
             extra_config: BTreeMap::new(),
             ceilings: Ceilings::default(),
             reserved_functions: BTreeSet::new(),
+            private_paths: Vec::new(),
         }
     }
 }
@@ -224,7 +232,18 @@ impl PluginHost {
     /// error; they do not fail this call.
     pub async fn new(cfg: PluginHostConfig) -> Result<Self> {
         cfg.ceilings.validate().map_err(Error::InvalidInput)?;
-        let rt = Runtime::new(cfg.cache_dir.clone(), cfg.ceilings.memory_ceiling_bytes)?;
+        let private: Vec<PathBuf> = std::iter::once(cfg.dir.clone())
+            .chain(cfg.cache_dir.clone())
+            .chain(cfg.private_paths.iter().cloned())
+            .collect();
+        let fs_policy = tokio::task::spawn_blocking(move || FsPolicy::new(&private))
+            .await
+            .map_err(|e| Error::Runtime(format!("resolving private paths: {e}")))?;
+        let rt = Runtime::new(
+            cfg.cache_dir.clone(),
+            cfg.ceilings.memory_ceiling_bytes,
+            Arc::new(fs_policy),
+        )?;
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
                 let log = Arc::new(Mutex::new(Vec::new()));
@@ -488,10 +507,14 @@ impl PluginHost {
         let caps = manifest::load(path, &*self.inner.cfg.env, &self.inner.cfg.ceilings)?;
         let inner = self.inner.clone();
         let name_owned = name.to_string();
-        let mut loaded =
-            tokio::task::spawn_blocking(move || inner.rt.load_blocking(&name_owned, &bytes, caps))
-                .await
-                .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
+        let manifest = manifest::manifest_path(path);
+        let mut loaded = tokio::task::spawn_blocking(move || {
+            // A grant into a process directory or a private path is refused at load.
+            inner.rt.fs_policy().check_grants(&manifest, &caps)?;
+            inner.rt.load_blocking(&name_owned, &bytes, caps)
+        })
+        .await
+        .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
         let serving = self.inner.entries.read().get(name).and_then(|e| {
             let c = e.current.as_ref()?;
             // A new version with the same concurrency shares the serving version's permits,

@@ -10,6 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::wit;
+use crate::fs_guard::CallGuard;
 use crate::http::{self, HttpMode, RecordedRequest, SendError};
 use crate::manifest::Capabilities;
 
@@ -136,6 +137,8 @@ pub(crate) struct HostState {
     pub(crate) http: HttpMode,
     pub(crate) deadline: Instant,
     pub(crate) n_logs: u32,
+    /// The filesystem guard of this call (`fs_guard.rs`).
+    pub(crate) fs_guard: CallGuard,
 }
 
 impl WasiView for HostState {

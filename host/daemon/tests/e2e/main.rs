@@ -10,6 +10,7 @@ mod check;
 mod deep;
 mod heavy;
 mod plugins;
+mod procfs;
 mod query;
 mod secrets;
 mod serve;

@@ -394,6 +394,7 @@ fn every_guest_is_used() {
         "tests/runtime/conflicts.rs",
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
+        "tests/runtime/procfs.rs",
         "tests/runtime/reload.rs",
         "benches/plugins.rs",
     ]

@@ -8,4 +8,5 @@ mod conflicts;
 mod first_party;
 mod hostile;
 mod kinds;
+mod procfs;
 mod reload;
