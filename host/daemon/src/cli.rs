@@ -55,6 +55,35 @@ pub(crate) enum Command {
     Import(ImportCommand),
     /// Run a PromQL query against a running server and print the result.
     Query(QueryArgs),
+    /// Run unit tests, like promtool (exit 0 when every test passes, 1 otherwise).
+    #[command(subcommand)]
+    Test(TestCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TestCommand {
+    /// Run rule unit tests in promtool's format (`rule_files`, `evaluation_interval`,
+    /// `group_eval_order`, `tests` with `input_series`, `alert_rule_test` and
+    /// `promql_expr_test`).
+    Rules {
+        /// Unit-test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Run only test groups whose name matches this regular expression.
+        #[arg(long)]
+        run: Option<String>,
+    },
+}
+
+/// `--lint` of `check rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintMode {
+    /// No linting.
+    None,
+    /// Report rules with the same name and labels.
+    DuplicateRules,
+    /// Every lint.
+    All,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +188,18 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
+    /// Check rule files (Prometheus' format): syntax, expressions, templates, duplicates.
+    Rules {
+        /// Rule files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Linting checks to apply.
+        #[arg(long, value_enum, default_value = "duplicate-rules")]
+        lint: LintMode,
+        /// Make lint errors exit with exit code 3.
+        #[arg(long = "lint-fatal")]
+        lint_fatal: bool,
+    },
     /// Check prometheus.yml-format configuration files and what they reference.
     Config {
         /// Configuration files to check.
