@@ -69,9 +69,13 @@ pub(crate) enum TestCommand {
         /// Unit-test files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Run only test groups whose name matches this regular expression.
+        /// Run only test groups whose name matches one of these regular expressions
+        /// (repeatable).
         #[arg(long)]
-        run: Option<String>,
+        run: Vec<String>,
+        /// Ignore unknown fields in the rule files (the test files stay strict).
+        #[arg(long = "ignore-unknown-fields")]
+        ignore_unknown_fields: bool,
     },
 }
 

@@ -37,7 +37,7 @@ pub enum FileCheck {
 
 /// Checks one file.
 pub fn check_file(path: &Path, lint: Lint, templates: TemplateCheck<'_>) -> FileCheck {
-    match file::load(path, templates) {
+    match file::load(path, templates, false) {
         Err(problems) => FileCheck::Failed(problems.into_iter().map(|p| p.message).collect()),
         Ok(f) => {
             if lint.duplicate_rules {

@@ -190,7 +190,11 @@ struct RawRule {
 }
 
 /// Reads and parses a rule file; see [`parse`].
-pub fn load(path: &Path, templates: TemplateCheck<'_>) -> Result<RuleFile, Vec<RuleFileProblem>> {
+pub fn load(
+    path: &Path,
+    templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
+) -> Result<RuleFile, Vec<RuleFileProblem>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![RuleFileProblem {
@@ -198,15 +202,17 @@ pub fn load(path: &Path, templates: TemplateCheck<'_>) -> Result<RuleFile, Vec<R
             message: format!("{name}: {e}"),
         }]
     })?;
-    parse(&name, &text, templates)
+    parse(&name, &text, templates, ignore_unknown_fields)
 }
 
 /// Parses and validates the text of a rule file named `name`. Every problem is returned,
-/// not just the first.
+/// not just the first. With `ignore_unknown_fields`, keys this version does not know are
+/// dropped instead of refused (promtool's `--ignore-unknown-fields`).
 pub fn parse(
     name: &str,
     text: &str,
     templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
 ) -> Result<RuleFile, Vec<RuleFileProblem>> {
     let located = |pos: Option<(usize, usize)>, message: String| RuleFileProblem {
         position: pos,
@@ -224,7 +230,7 @@ pub fn parse(
     // An empty file (or one of only comments) has no groups, as in Prometheus.
     let raw: RawFile = match serde_yaml::Deserializer::from_str(text).next() {
         None => RawFile { groups: Vec::new() },
-        Some(doc) => match RawFile::deserialize(doc) {
+        Some(doc) => match deserialize_raw(doc, ignore_unknown_fields) {
             Ok(r) => r,
             Err(e) if is_empty_document(&e) => RawFile { groups: Vec::new() },
             Err(e) => {
@@ -414,6 +420,44 @@ pub fn parse(
     }
 }
 
+fn deserialize_raw(
+    doc: serde_yaml::Deserializer<'_>,
+    ignore_unknown_fields: bool,
+) -> std::result::Result<RawFile, serde_yaml::Error> {
+    if !ignore_unknown_fields {
+        return RawFile::deserialize(doc);
+    }
+    const GROUP_KEYS: &[&str] = &["name", "interval", "query_offset", "limit", "labels", "rules"];
+    const RULE_KEYS: &[&str] = &[
+        "record",
+        "alert",
+        "expr",
+        "for",
+        "keep_firing_for",
+        "labels",
+        "annotations",
+    ];
+    let keep = |m: &mut serde_yaml::Mapping, known: &[&str]| {
+        m.retain(|k, _| k.as_str().is_some_and(|k| known.contains(&k)));
+    };
+    let mut v = serde_yaml::Value::deserialize(doc)?;
+    if let Some(top) = v.as_mapping_mut() {
+        keep(top, &["groups"]);
+        if let Some(groups) = top.get_mut("groups").and_then(|g| g.as_sequence_mut()) {
+            for g in groups {
+                let Some(gm) = g.as_mapping_mut() else { continue };
+                keep(gm, GROUP_KEYS);
+                if let Some(rules) = gm.get_mut("rules").and_then(|r| r.as_sequence_mut()) {
+                    for r in rules.iter_mut().filter_map(|r| r.as_mapping_mut()) {
+                        keep(r, RULE_KEYS);
+                    }
+                }
+            }
+        }
+    }
+    serde_yaml::from_value(v)
+}
+
 /// serde_yaml reports a document that is only comments as "invalid type: unit value".
 fn is_empty_document(e: &serde_yaml::Error) -> bool {
     e.to_string().starts_with("invalid type: unit value")
@@ -423,11 +467,12 @@ fn is_empty_document(e: &serde_yaml::Error) -> bool {
 pub fn load_all(
     paths: &[std::path::PathBuf],
     templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
 ) -> Result<Vec<RuleFile>> {
     let mut files = Vec::with_capacity(paths.len());
     let mut problems = Vec::new();
     for p in paths {
-        match load(p, templates) {
+        match load(p, templates, ignore_unknown_fields) {
             Ok(f) => files.push(f),
             Err(ps) => problems.extend(ps.into_iter().map(|p| p.message)),
         }
@@ -462,7 +507,7 @@ mod tests {
     }
 
     fn problems(text: &str) -> Vec<String> {
-        match parse("f.yml", text, &no_templates) {
+        match parse("f.yml", text, &no_templates, false) {
             Ok(_) => Vec::new(),
             Err(ps) => ps.into_iter().map(|p| p.message).collect(),
         }
@@ -471,7 +516,7 @@ mod tests {
     #[test]
     fn parses_the_seed_alerts() {
         let text = include_str!("../../../tests/seed/alerts.yml");
-        let f = parse("alerts.yml", text, &no_templates).unwrap();
+        let f = parse("alerts.yml", text, &no_templates, false).unwrap();
         assert_eq!(f.groups.len(), 1);
         let g = &f.groups[0];
         assert_eq!(g.interval, Some(Duration::from_secs(30)));

@@ -253,13 +253,16 @@ impl Group {
     /// Restores the `for` state of active alerts from their `ALERTS_FOR_STATE` series, as
     /// Prometheus' `RestoreForState`: an alert that was pending before the daemon went down
     /// continues its `for` clock, shifted by the downtime, and never fires earlier than
-    /// `for_grace_period` after the restart.
+    /// `for_grace_period` after the restart. With `no_shift` (the downtime was evaluated by
+    /// catch-up, so the data shows whether the alert held throughout) the clock continues from
+    /// the original `activeAt` instead.
     pub fn restore_for_state(
         &mut self,
         ts: i64,
         queryable: &dyn Queryable,
         outage_tolerance: Duration,
         for_grace_period: Duration,
+        no_shift: bool,
     ) {
         let mint = ts - duration_ms(outage_tolerance);
         let querier = match queryable.querier(mint, ts) {
@@ -314,6 +317,10 @@ impl Group {
                 }
                 let down_at = last.t / 1000 * 1000;
                 let mut restored_active_at = (last.v as i64) * 1000;
+                if no_shift {
+                    a.active_at = restored_active_at.min(a.active_at);
+                    continue;
+                }
                 let spent_pending = down_at - restored_active_at;
                 let remaining = hold - spent_pending;
                 if remaining <= 0 {

@@ -14,11 +14,13 @@ pub mod check;
 mod error;
 pub mod file;
 mod group;
+mod manager;
 mod rule;
 pub mod unittest;
 
 pub use error::{Error, Result};
 pub use file::{GroupSpec, RuleFile, RuleKind, RuleSpec};
+pub use manager::{GroupStatus, Manager, ManagerOptions, RuleStatus, RulesConfig};
 pub use group::{group_key, table_link, Deps, Group, NoNotifier, Notifier};
 pub use rule::{
     Alert, AlertState, EvalInfo, ExpandContext, Expander, Health, NoTemplates, NotifyAlert,

@@ -176,6 +176,8 @@ pub struct TestOptions<'a> {
     pub templates: TemplateCheck<'a>,
     /// Run only test groups whose name matches.
     pub run: Option<&'a regex::Regex>,
+    /// Accept unknown keys in rule files (`--ignore-unknown-fields`).
+    pub ignore_unknown_fields: bool,
 }
 
 /// Runs the unit tests of one file, as promtool's `ruleUnitTest`.
@@ -300,7 +302,7 @@ fn run_group(
     });
     let query = engine_query_fn(engine, storage.clone());
     // Load the rule files: the groups' default interval is the test group's interval.
-    let files = match file::load_all(rule_files, opts.templates) {
+    let files = match file::load_all(rule_files, opts.templates, opts.ignore_unknown_fields) {
         Ok(f) => f,
         Err(e) => return vec![e.to_string()],
     };
