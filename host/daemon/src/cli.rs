@@ -318,6 +318,29 @@ pub(crate) struct ServeArgs {
     /// Maximum number of queries executed concurrently.
     #[arg(long = "query.max-concurrency", default_value_t = 20)]
     pub(crate) query_max_concurrency: usize,
+
+    /// Max time to tolerate an outage for restoring the "for" state of alerts.
+    #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h", value_parser = parse_prom_duration)]
+    pub(crate) for_outage_tolerance: std::time::Duration,
+
+    /// Minimum duration between an alert and its restored "for" state. This is maintained
+    /// only for alerts with a configured "for" time greater than the grace period.
+    #[arg(long = "rules.alert.for-grace-period", default_value = "10m", value_parser = parse_prom_duration)]
+    pub(crate) for_grace_period: std::time::Duration,
+
+    /// Minimum amount of time to wait before resending an alert to Alertmanager.
+    #[arg(long = "rules.alert.resend-delay", default_value = "1m", value_parser = parse_prom_duration)]
+    pub(crate) resend_delay: std::time::Duration,
+
+    /// How far back a rule group evaluates the iterations it missed (the daemon was down or
+    /// the group slower than its interval), so recording rules have no gaps; 0 disables it
+    /// (Prometheus' behaviour).
+    #[arg(long = "rules.catch-up-window", default_value = "1h", value_parser = parse_prom_duration)]
+    pub(crate) catch_up_window: std::time::Duration,
+
+    /// The capacity of the queue for pending Alertmanager notifications.
+    #[arg(long = "alertmanager.notification-queue-capacity", default_value_t = 10000)]
+    pub(crate) notification_queue_capacity: usize,
 }
 
 impl ServeArgs {
@@ -376,6 +399,17 @@ impl ServeArgs {
         };
         vec![
             ("config.file".into(), opt(&self.config_file)),
+            (
+                "rules.alert.for-outage-tolerance".into(),
+                d(self.for_outage_tolerance),
+            ),
+            ("rules.alert.for-grace-period".into(), d(self.for_grace_period)),
+            ("rules.alert.resend-delay".into(), d(self.resend_delay)),
+            ("rules.catch-up-window".into(), d(self.catch_up_window)),
+            (
+                "alertmanager.notification-queue-capacity".into(),
+                self.notification_queue_capacity.to_string(),
+            ),
             (
                 "alertmanager.config.file".into(),
                 opt(&self.alertmanager_config_file),

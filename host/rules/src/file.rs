@@ -97,7 +97,7 @@ impl fmt::Display for RuleFileProblem {
 
 /// Checks an alerting rule's label or annotation template; returns Prometheus' message
 /// (`template: __alert_X:1: ...`) when it does not parse.
-pub type TemplateCheck<'a> = &'a dyn Fn(&str, &str) -> std::result::Result<(), String>;
+pub type TemplateCheck<'a> = &'a (dyn Fn(&str, &str) -> std::result::Result<(), String> + Sync);
 
 /// A YAML scalar as text: Go's YAML decoder reads `1` or `true` into a string field, so
 /// `expr: 1` and `severity: 2` are accepted.

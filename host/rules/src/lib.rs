@@ -10,11 +10,13 @@
 //! Invariant: a rule's failure (query error, template error, storage rejection) is recorded
 //! in its health and never stops the evaluation of the other rules of its group.
 
+pub mod api;
 pub mod check;
 mod error;
 pub mod file;
 mod group;
 mod manager;
+pub mod notifier;
 mod rule;
 pub mod unittest;
 

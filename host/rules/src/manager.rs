@@ -55,6 +55,8 @@ pub struct ManagerOptions {
 pub struct RulesConfig {
     /// Rule files, already expanded from `rule_files` globs.
     pub files: Vec<PathBuf>,
+    /// Rule files given as text (`(name, YAML)`), such as the embedded default rules.
+    pub inline: Vec<(String, String)>,
     /// `global.evaluation_interval`.
     pub evaluation_interval: Duration,
     /// `global.rule_query_offset`.
@@ -220,15 +222,23 @@ impl Manager {
         }
     }
 
-    /// Loads `cfg`'s rule files and applies them: unchanged groups keep running untouched,
+    /// Loads `cfg`'s rule files and applies them (reading files is blocking: call it where a
+    /// short block is acceptable, such as a reload): unchanged groups keep running untouched,
     /// changed groups restart with their rules' state carried over, removed groups stop and
     /// their series are marked stale. Nothing changes when a file is invalid.
     pub async fn apply(&self, cfg: &RulesConfig, templates: TemplateCheck<'_>) -> Result<()> {
-        let files = {
-            let paths = cfg.files.clone();
-            // Reading and validating files is blocking work; templates are checked here too.
-            file::load_all(&paths, templates, false)?
-        };
+        let mut files = file::load_all(&cfg.files, templates, false)?;
+        for (name, text) in &cfg.inline {
+            let f = file::parse(name, text, templates, false).map_err(|ps| {
+                Error::RuleFile(
+                    ps.into_iter()
+                        .map(|p| p.message)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            })?;
+            files.push(f);
+        }
         let mut new_groups: Vec<Group> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for f in &files {

@@ -39,6 +39,16 @@ pub const RULE_GROUP_LAST_EVALUATION_SAMPLES: &str = "sightline_rule_group_last_
 pub const RULE_GROUP_RULES: &str = "sightline_rule_group_rules";
 pub const RULE_GROUP_DURATION_SECONDS: &str = "sightline_rule_group_duration_seconds";
 
+// Notifications to Alertmanagers (Prometheus' `prometheus_notifications_*`).
+pub const NOTIFICATIONS_LATENCY_SECONDS: &str = "sightline_notifications_latency_seconds";
+pub const NOTIFICATIONS_ERRORS: &str = "sightline_notifications_errors";
+pub const NOTIFICATIONS_SENT: &str = "sightline_notifications_sent";
+pub const NOTIFICATIONS_DROPPED: &str = "sightline_notifications_dropped";
+pub const NOTIFICATIONS_QUEUE_LENGTH: &str = "sightline_notifications_queue_length";
+pub const NOTIFICATIONS_QUEUE_CAPACITY: &str = "sightline_notifications_queue_capacity";
+pub const NOTIFICATIONS_ALERTMANAGERS_DISCOVERED: &str =
+    "sightline_notifications_alertmanagers_discovered";
+
 // Build.
 pub const BUILD_INFO: &str = "sightline_build_info";
 
