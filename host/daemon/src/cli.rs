@@ -339,7 +339,10 @@ pub(crate) struct ServeArgs {
     pub(crate) catch_up_window: std::time::Duration,
 
     /// The capacity of the queue for pending Alertmanager notifications.
-    #[arg(long = "alertmanager.notification-queue-capacity", default_value_t = 10000)]
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        default_value_t = 10000
+    )]
     pub(crate) notification_queue_capacity: usize,
 }
 
@@ -403,7 +406,10 @@ impl ServeArgs {
                 "rules.alert.for-outage-tolerance".into(),
                 d(self.for_outage_tolerance),
             ),
-            ("rules.alert.for-grace-period".into(), d(self.for_grace_period)),
+            (
+                "rules.alert.for-grace-period".into(),
+                d(self.for_grace_period),
+            ),
             ("rules.alert.resend-delay".into(), d(self.resend_delay)),
             ("rules.catch-up-window".into(), d(self.catch_up_window)),
             (

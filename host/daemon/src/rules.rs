@@ -99,7 +99,12 @@ mod tests {
 
     #[test]
     fn default_rules_are_valid() {
-        let f = sightline_rules::file::parse(DEFAULT_RULES_NAME, DEFAULT_RULES_YAML, &check_template, false);
+        let f = sightline_rules::file::parse(
+            DEFAULT_RULES_NAME,
+            DEFAULT_RULES_YAML,
+            &check_template,
+            false,
+        );
         assert!(f.is_ok(), "{f:?}");
     }
 }

@@ -312,7 +312,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             outage_tolerance: args.for_outage_tolerance,
             for_grace_period: args.for_grace_period,
             catch_up_window: args.catch_up_window,
-            state_file: Some(args.storage_path.join("rules").join("last-evaluations.json")),
+            state_file: Some(
+                args.storage_path
+                    .join("rules")
+                    .join("last-evaluations.json"),
+            ),
         },
         &registry,
     );

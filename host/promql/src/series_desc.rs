@@ -174,7 +174,10 @@ mod tests {
             [Some(1.0), Some(3.0), Some(5.0), Some(7.0)]
         );
         assert_eq!(vals("up 5-1x2"), [Some(5.0), Some(4.0), Some(3.0)]);
-        assert_eq!(vals("up 0x2 _ 1"), [Some(0.0), Some(0.0), Some(0.0), None, Some(1.0)]);
+        assert_eq!(
+            vals("up 0x2 _ 1"),
+            [Some(0.0), Some(0.0), Some(0.0), None, Some(1.0)]
+        );
         assert_eq!(vals("up _x3"), [None, None, None]);
         assert_eq!(vals("up -2+-1x1"), [Some(-2.0), Some(-3.0)]);
         let s = vals("up stale");

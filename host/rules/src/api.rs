@@ -83,13 +83,19 @@ async fn rules(State(m): State<Manager>, RawQuery(q): RawQuery) -> Response {
             }
         },
     };
-    let (names, groups, files) = (get_all("rule_name[]"), get_all("rule_group[]"), get_all("file[]"));
+    let (names, groups, files) = (
+        get_all("rule_name[]"),
+        get_all("rule_group[]"),
+        get_all("file[]"),
+    );
     let filtering = !names.is_empty() || !groups.is_empty() || !files.is_empty();
     let want_alerting = typ.is_empty() || typ == "alert";
     let want_recording = typ.is_empty() || typ == "record";
     let mut out = Vec::new();
     for g in m.groups() {
-        if (!groups.is_empty() && !groups.contains(&g.name)) || (!files.is_empty() && !files.contains(&g.file)) {
+        if (!groups.is_empty() && !groups.contains(&g.name))
+            || (!files.is_empty() && !files.contains(&g.file))
+        {
             continue;
         }
         let rules: Vec<Value> = g
@@ -183,7 +189,10 @@ fn rule_json(r: &RuleStatus, exclude_alerts: bool) -> Value {
         "evaluationTime".into(),
         json!(r.info.evaluation_time.as_secs_f64()),
     );
-    o.insert("lastEvaluation".into(), json!(go_time(r.info.last_evaluation)));
+    o.insert(
+        "lastEvaluation".into(),
+        json!(go_time(r.info.last_evaluation)),
+    );
     o.insert("type".into(), json!(r.spec.kind.as_str()));
     Value::Object(o)
 }

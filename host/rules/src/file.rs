@@ -279,7 +279,11 @@ pub fn parse(
         for (ri, r) in g.rules.unwrap_or_default().into_iter().enumerate() {
             let rpath = |key: &str| {
                 let mut p = gpath.to_vec();
-                p.extend([Seg::Key("rules".into()), Seg::Index(ri), Seg::Key(key.into())]);
+                p.extend([
+                    Seg::Key("rules".into()),
+                    Seg::Index(ri),
+                    Seg::Key(key.into()),
+                ]);
                 p
             };
             let rule_name = if r.alert.0.is_empty() {
@@ -288,13 +292,11 @@ pub fn parse(
                 r.alert.0.clone()
             };
             let mut rule_problem = |key: Option<&str>, message: String| {
-                let pos = key
-                    .and_then(|k| locate(text, &rpath(k)))
-                    .or_else(|| {
-                        let mut p = gpath.to_vec();
-                        p.extend([Seg::Key("rules".into()), Seg::Index(ri)]);
-                        locate(text, &p)
-                    });
+                let pos = key.and_then(|k| locate(text, &rpath(k))).or_else(|| {
+                    let mut p = gpath.to_vec();
+                    p.extend([Seg::Key("rules".into()), Seg::Index(ri)]);
+                    locate(text, &p)
+                });
                 let pos = if key.is_some() { pos } else { None };
                 problems.push(located(
                     pos,
@@ -364,8 +366,7 @@ pub fn parse(
                 }
             }
             for k in labels.keys() {
-                if !sightline_model::is_valid_label_name(k) || k == sightline_model::METRIC_NAME
-                {
+                if !sightline_model::is_valid_label_name(k) || k == sightline_model::METRIC_NAME {
                     rule_problem(None, format!("invalid label name: {k}"));
                 }
             }
@@ -427,7 +428,14 @@ fn deserialize_raw(
     if !ignore_unknown_fields {
         return RawFile::deserialize(doc);
     }
-    const GROUP_KEYS: &[&str] = &["name", "interval", "query_offset", "limit", "labels", "rules"];
+    const GROUP_KEYS: &[&str] = &[
+        "name",
+        "interval",
+        "query_offset",
+        "limit",
+        "labels",
+        "rules",
+    ];
     const RULE_KEYS: &[&str] = &[
         "record",
         "alert",
@@ -445,7 +453,9 @@ fn deserialize_raw(
         keep(top, &["groups"]);
         if let Some(groups) = top.get_mut("groups").and_then(|g| g.as_sequence_mut()) {
             for g in groups {
-                let Some(gm) = g.as_mapping_mut() else { continue };
+                let Some(gm) = g.as_mapping_mut() else {
+                    continue;
+                };
                 keep(gm, GROUP_KEYS);
                 if let Some(rules) = gm.get_mut("rules").and_then(|r| r.as_sequence_mut()) {
                     for r in rules.iter_mut().filter_map(|r| r.as_mapping_mut()) {
@@ -534,8 +544,13 @@ mod tests {
             ["f.yml: 5:15: group \"bad-syntax\", rule 1, \"x\": could not parse expression: 1:7: parse error: unexpected end of input"]
         );
         let p = problems("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\n  - name: a\n    rules: []\n");
-        assert_eq!(p, ["f.yml: 6:5: groupname: \"a\" is repeated in the same file"]);
-        let p = problems("groups:\n- name: g\n  rules:\n  - record: 'a b'\n    expr: up\n    for: 1m\n");
+        assert_eq!(
+            p,
+            ["f.yml: 6:5: groupname: \"a\" is repeated in the same file"]
+        );
+        let p = problems(
+            "groups:\n- name: g\n  rules:\n  - record: 'a b'\n    expr: up\n    for: 1m\n",
+        );
         assert_eq!(
             p,
             [
@@ -545,9 +560,15 @@ mod tests {
         );
         let p = problems("groups:\n- name: g\n  rules:\n  - expr: up\n");
         assert_eq!(p.len(), 1);
-        assert!(p[0].contains("one of 'record' or 'alert' must be set"), "{p:?}");
+        assert!(
+            p[0].contains("one of 'record' or 'alert' must be set"),
+            "{p:?}"
+        );
         let p = problems("groups:\n- name: g\n  namespace: x\n  rules: []\n");
-        assert!(p[0].starts_with("f.yml: 3:3: groups[0]: unknown field `namespace`"), "{p:?}");
+        assert!(
+            p[0].starts_with("f.yml: 3:3: groups[0]: unknown field `namespace`"),
+            "{p:?}"
+        );
         let p = problems("groups:\n- name: g\n  interval: 5x\n");
         assert!(p[0].contains("not a valid duration string"), "{p:?}");
         assert!(problems("# nothing\n").is_empty());

@@ -75,7 +75,12 @@ pub struct Group {
 impl Group {
     /// A group from its spec; `default_interval` and `default_offset` apply when the group
     /// sets none.
-    pub fn new(file: &str, spec: &GroupSpec, default_interval: Duration, default_offset: Duration) -> Self {
+    pub fn new(
+        file: &str,
+        spec: &GroupSpec,
+        default_interval: Duration,
+        default_offset: Duration,
+    ) -> Self {
         Group {
             file: file.to_string(),
             name: spec.name.clone(),
@@ -241,7 +246,9 @@ impl Group {
             }
             match app.commit() {
                 Ok(()) => self.stale_series.clear(),
-                Err(e) => tracing::warn!(group = %self.name, "stale sample appending for previous configuration failed: {e}"),
+                Err(e) => {
+                    tracing::warn!(group = %self.name, "stale sample appending for previous configuration failed: {e}")
+                }
             }
         }
         self.last_evaluation = Some(ts);
@@ -295,7 +302,10 @@ impl Group {
                 let series = match querier.select(false, None, &matchers) {
                     Ok(s) => s,
                     Err(e) => {
-                        tracing::error!(alertname = rule.spec.name.as_str(), "failed to restore 'for' state: {e}");
+                        tracing::error!(
+                            alertname = rule.spec.name.as_str(),
+                            "failed to restore 'for' state: {e}"
+                        );
                         continue;
                     }
                 };

@@ -22,8 +22,8 @@ pub mod unittest;
 
 pub use error::{Error, Result};
 pub use file::{GroupSpec, RuleFile, RuleKind, RuleSpec};
-pub use manager::{GroupStatus, Manager, ManagerOptions, RuleStatus, RulesConfig};
 pub use group::{group_key, table_link, Deps, Group, NoNotifier, Notifier};
+pub use manager::{GroupStatus, Manager, ManagerOptions, RuleStatus, RulesConfig};
 pub use rule::{
     Alert, AlertState, EvalInfo, ExpandContext, Expander, Health, NoTemplates, NotifyAlert,
     QueryFn, Rule, Sample, ALERT_FOR_STATE_METRIC_NAME, ALERT_METRIC_NAME, ALERT_STATE_LABEL,

@@ -20,9 +20,9 @@ use sightline_telemetry::{names, CounterVec, GaugeVec, HistogramVec, Registry};
 use tokio::sync::watch;
 
 use crate::error::{Error, Result};
+use crate::file::RuleSpec;
 use crate::file::{self, TemplateCheck};
 use crate::group::{Deps, Group, Notifier};
-use crate::file::RuleSpec;
 use crate::rule::{duration_ms, Alert, EvalInfo, Expander, QueryFn};
 
 /// What the manager is handed once.
@@ -157,10 +157,22 @@ impl Metrics {
     }
 
     fn forget(&self, key: &str) {
-        for v in [&self.evaluations, &self.failures, &self.iterations, &self.missed, &self.caught_up] {
+        for v in [
+            &self.evaluations,
+            &self.failures,
+            &self.iterations,
+            &self.missed,
+            &self.caught_up,
+        ] {
             v.remove(&[key]);
         }
-        for v in [&self.interval, &self.last_duration, &self.last_evaluation, &self.last_samples, &self.rules] {
+        for v in [
+            &self.interval,
+            &self.last_duration,
+            &self.last_evaluation,
+            &self.last_samples,
+            &self.rules,
+        ] {
             v.remove(&[key]);
         }
     }
@@ -575,4 +587,3 @@ fn persist(inner: &Inner) {
         tracing::warn!(path = %path.display(), "could not persist rule evaluation times: {e}");
     }
 }
-

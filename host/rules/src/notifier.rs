@@ -249,7 +249,10 @@ impl Notifier for AlertmanagerNotifier {
         if out.len() > cap {
             let d = out.len() - cap;
             out.drain(..d);
-            tracing::warn!(num_dropped = d, "alert batch larger than queue capacity, dropping alerts");
+            tracing::warn!(
+                num_dropped = d,
+                "alert batch larger than queue capacity, dropping alerts"
+            );
             m.dropped.inc_by(d as f64);
         }
         {
@@ -257,7 +260,10 @@ impl Notifier for AlertmanagerNotifier {
             let over = (q.len() + out.len()).saturating_sub(cap);
             if over > 0 {
                 q.drain(..over);
-                tracing::warn!(num_dropped = over, "alert notification queue full, dropping alerts");
+                tracing::warn!(
+                    num_dropped = over,
+                    "alert notification queue full, dropping alerts"
+                );
                 m.dropped.inc_by(over as f64);
             }
             q.extend(out);
@@ -328,12 +334,18 @@ fn strfmt_time(t_ms: Option<i64>) -> String {
     }
 }
 
-fn build_set(i: usize, am: &AlertmanagerConfig, base_dir: &std::path::Path) -> Result<AmSet, String> {
+fn build_set(
+    i: usize,
+    am: &AlertmanagerConfig,
+    base_dir: &std::path::Path,
+) -> Result<AmSet, String> {
     let name = format!("alertmanagers[{i}]");
-    let client = sightline_scrape::client::build(&name, &am.http, false).map_err(|e| e.to_string())?;
+    let client =
+        sightline_scrape::client::build(&name, &am.http, false).map_err(|e| e.to_string())?;
     let mut groups = am.static_configs.clone();
     for sd in &am.file_sd_configs {
-        let files = sightline_config::expand_file_sd_globs(sd, base_dir).map_err(|e| e.to_string())?;
+        let files =
+            sightline_config::expand_file_sd_globs(sd, base_dir).map_err(|e| e.to_string())?;
         for f in files {
             match sightline_config::read_file_sd(&f) {
                 Ok(gs) => groups.extend(gs),

@@ -257,14 +257,24 @@ impl Rule {
 
     /// Evaluates the rule at `ts` and returns the samples to append (for an alerting rule,
     /// its `ALERTS` and `ALERTS_FOR_STATE` samples).
-    pub(crate) fn eval(&mut self, ctx: &EvalContext<'_>, ts: i64, limit: usize) -> Result<Vec<Sample>, String> {
+    pub(crate) fn eval(
+        &mut self,
+        ctx: &EvalContext<'_>,
+        ts: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, String> {
         match self.spec.kind {
             RuleKind::Recording => self.eval_recording(ctx, ts, limit),
             RuleKind::Alerting => self.eval_alerting(ctx, ts, limit),
         }
     }
 
-    fn eval_recording(&mut self, ctx: &EvalContext<'_>, ts: i64, limit: usize) -> Result<Vec<Sample>, String> {
+    fn eval_recording(
+        &mut self,
+        ctx: &EvalContext<'_>,
+        ts: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, String> {
         let res = (ctx.query)(&self.spec.expr, ts - ctx.query_offset_ms)?;
         let mut out = Vec::with_capacity(res.len());
         let mut seen = HashSet::with_capacity(res.len());
@@ -292,7 +302,12 @@ impl Rule {
         Ok(out)
     }
 
-    fn eval_alerting(&mut self, ctx: &EvalContext<'_>, ts: i64, limit: usize) -> Result<Vec<Sample>, String> {
+    fn eval_alerting(
+        &mut self,
+        ctx: &EvalContext<'_>,
+        ts: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, String> {
         let res = (ctx.query)(&self.spec.expr, ts - ctx.query_offset_ms)?;
         let mut fresh: HashMap<u64, Alert> = HashMap::with_capacity(res.len());
         for s in res {
@@ -372,8 +387,7 @@ impl Rule {
                 }
                 // A pending alert goes at once; a resolved one after the retention.
                 if a.state == AlertState::Pending
-                    || a
-                        .resolved_at
+                    || a.resolved_at
                         .is_some_and(|r| ts - r > RESOLVED_RETENTION_MS)
                 {
                     remove.push(*fp);

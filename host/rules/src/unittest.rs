@@ -239,7 +239,14 @@ pub fn run_file(path: &Path, opts: &TestOptions<'_>) -> FileOutcome {
             }
         }
         out.groups += 1;
-        let errs = run_group(tg, eval_interval, &order, &rule_files, tf.fuzzy_compare, opts);
+        let errs = run_group(
+            tg,
+            eval_interval,
+            &order,
+            &rule_files,
+            tf.fuzzy_compare,
+            opts,
+        );
         if !errs.is_empty() {
             out.failed_groups += 1;
             out.failed_names.push(if tg.name.is_empty() {
@@ -492,7 +499,11 @@ fn next_toward(x: f64, dir: f64) -> f64 {
         return x;
     }
     if x == 0.0 {
-        return if dir > 0.0 { f64::from_bits(1) } else { -f64::from_bits(1) };
+        return if dir > 0.0 {
+            f64::from_bits(1)
+        } else {
+            -f64::from_bits(1)
+        };
     }
     let bits = x.to_bits();
     let up = (dir > x) == (x > 0.0);

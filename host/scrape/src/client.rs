@@ -54,7 +54,6 @@ impl Secret {
     }
 }
 
-
 impl Auth {
     /// Adds the credentials to `req` (reading secret files now, on a blocking thread).
     pub async fn apply(&self, req: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder> {
@@ -170,7 +169,6 @@ pub fn build(name: &str, h: &HttpClientConfig, gzip: bool) -> Result<reqwest::Cl
     b.build().map_err(|e| err(e.to_string()))
 }
 
-
 /// How requests made with `h` authenticate.
 pub fn auth(h: &HttpClientConfig) -> Auth {
     let secret =
@@ -197,4 +195,3 @@ pub fn auth(h: &HttpClientConfig) -> Auth {
     }
     Auth::None
 }
-

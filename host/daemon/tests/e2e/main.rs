@@ -10,6 +10,7 @@ mod deep;
 mod heavy;
 mod plugins;
 mod query;
+mod rules;
 mod secrets;
 mod serve;
 mod sidebyside;
