@@ -62,7 +62,8 @@ impl<'a> State<'a> {
         self.walk_list(dot, root).map(|_| ())
     }
 
-    /// Go's `state.errorf`: `template: loc: executing "name" at <ctx>: msg`.
+    /// Go's `state.errorf`: `template: loc: executing "name" at <ctx>: msg`. Current Go quotes
+    /// the whole node (older releases cut it at 20 bytes).
     fn errorf(&self, msg: impl Into<String>) -> Error {
         let msg = msg.into();
         let name = crate::gofmt::quote(&self.tree.name);
@@ -74,15 +75,6 @@ impl<'a> State<'a> {
             At::Pipe(p) => (p.pos, p.to_string()),
             At::Cmd(c) => (c.pos, c.to_string()),
             At::Arg(a) => (a.pos(), a.to_string()),
-        };
-        let ctx = if ctx.len() > 20 {
-            let mut end = 20;
-            while !ctx.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!("{}...", &ctx[..end])
-        } else {
-            ctx
         };
         Error::Exec(format!(
             "template: {}: executing {} at <{}>: {}",
@@ -346,8 +338,8 @@ impl<'a> State<'a> {
             }
             Arg::Chain { node, fields, .. } => {
                 self.at = At::Arg(first);
+                // As Go, errors on the fields report the node the receiver came from.
                 let recv = self.eval_arg(dot, node)?;
-                self.at = At::Arg(first);
                 self.eval_field_chain(dot, recv, fields, &cmd.args, final_)
             }
             Arg::Ident { name, .. } => self.eval_function(dot, first, name, Some(cmd), &cmd.args, final_),
@@ -510,7 +502,6 @@ impl<'a> State<'a> {
             Arg::Ident { name, .. } => self.eval_function(dot, a, name, None, &[], None),
             Arg::Chain { node, fields, .. } => {
                 let recv = self.eval_arg(dot, node)?;
-                self.at = At::Arg(a);
                 self.eval_field_chain(dot, recv, fields, &[], None)
             }
             _ => self.literal(dot, a),

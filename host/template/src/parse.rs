@@ -112,7 +112,8 @@ impl Parser<'_> {
 
     fn next(&mut self) -> Token {
         let t = self.toks[self.i.min(self.toks.len() - 1)].clone();
-        if self.i < self.toks.len() - 1 {
+        // Past the last token (EOF or an error) reads repeat it; backing up returns to it.
+        if self.i < self.toks.len() {
             self.i += 1;
         }
         self.line = t.line;

@@ -9,7 +9,7 @@ use crate::funcs::{want_str, wrong_type, Arity, Env, FuncError, FuncMap, QueryFn
 use crate::gofmt::{format_float, quote};
 use crate::gotime::{Duration, Time};
 use crate::value::{Object, Sample, Value};
-use crate::{Error, Template};
+use crate::{Error, MissingKey, Options, Template};
 
 /// Prometheus' function map (builtins included), built once.
 pub fn funcs() -> Arc<FuncMap> {
@@ -529,6 +529,28 @@ pub struct AlertContext<'a> {
     pub query: Option<&'a dyn QueryFn>,
 }
 
+/// Prometheus' `Expander.Expand`: parses `text` as the template `name` with Prometheus'
+/// functions and runs it on `data`, wording errors as Prometheus does
+/// (`error parsing template NAME: ...`, `error executing template NAME: ...`). Prometheus
+/// passes `missingkey=zero` unless told otherwise; so does [`expand_options`].
+pub fn expand(name: &str, text: &str, data: &Value, env: &Env<'_>, options: Options) -> Result<String, Error> {
+    let mut t = Template::new(name, funcs()).with_options(options);
+    t.parse(text)
+        .map_err(|e| Error::Parse(format!("error parsing template {name}: {e}")))?;
+    t.execute(data, env).map_err(|e| match e {
+        Error::Exec(msg) => Error::Exec(format!("error executing template {name}: {msg}")),
+        other => other,
+    })
+}
+
+/// The options Prometheus' expander uses by default (`missingkey=zero`).
+pub fn expand_options() -> Options {
+    Options {
+        missing_key: MissingKey::Zero,
+        ..Options::default()
+    }
+}
+
 /// Expands a label or annotation of the alerting rule `rule_name` as Prometheus does:
 /// the template is `__alert_<rule_name>`, prefixed by [`ALERT_DEFS`]. The error reads as
 /// Prometheus' `Expand` error (`error executing template __alert_X: template: ...`).
@@ -537,9 +559,6 @@ pub fn expand_alert_template(rule_name: &str, text: &str, ctx: &AlertContext<'_>
     let mut full = String::with_capacity(ALERT_DEFS.len() + text.len());
     full.push_str(ALERT_DEFS);
     full.push_str(text);
-    let mut t = Template::new(&name, funcs());
-    t.parse(&full)
-        .map_err(|e| Error::Parse(format!("error parsing template {name}: {e}")))?;
     let data = Value::Object(Arc::new(AlertData {
         labels: Value::StrMap(Arc::new(ctx.labels.clone())),
         external_labels: Value::StrMap(Arc::new(ctx.external_labels.clone())),
@@ -551,10 +570,7 @@ pub fn expand_alert_template(rule_name: &str, text: &str, ctx: &AlertContext<'_>
         now: Some(ctx.now),
         external_url: Some(ctx.external_url),
     };
-    t.execute(&data, &env).map_err(|e| match e {
-        Error::Exec(msg) => Error::Exec(format!("error executing template {name}: {msg}")),
-        other => other,
-    })
+    expand(&name, &full, &data, &env, expand_options())
 }
 
 /// What Prometheus stores in place of a label or annotation whose template fails.
