@@ -319,10 +319,11 @@ impl Lexer<'_> {
                 self.paren_depth += 1;
             }
             ')' => {
-                self.emit(Tok::RightParen);
+                // Go's synchronous lexer replaces the paren item with the error.
                 if self.paren_depth == 0 {
                     return Err("unexpected right paren".to_string());
                 }
+                self.emit(Tok::RightParen);
                 self.paren_depth -= 1;
             }
             c if c.is_ascii() && !c.is_ascii_control() => self.emit(Tok::Char),

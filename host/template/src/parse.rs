@@ -28,6 +28,8 @@ pub(crate) struct Parser<'a> {
     has_func: &'a dyn Fn(&str) -> bool,
     vars: Vec<String>,
     range_depth: usize,
+    /// The line of the `{{` of the action being parsed, for "started at" in lexer errors.
+    action_line: usize,
     depth: usize,
     max_depth: usize,
     trees: Vec<Tree>,
@@ -50,6 +52,7 @@ pub(crate) fn parse(
         has_func,
         vars: vec!["$".to_string()],
         range_depth: 0,
+        action_line: 0,
         depth: 0,
         max_depth,
         trees: Vec::new(),
@@ -148,7 +151,14 @@ impl Parser<'_> {
 
     fn unexpected(&self, tok: &Token, context: &str) -> ParseError {
         if tok.typ == Tok::Error {
-            return self.err(tok.val.clone());
+            let mut extra = String::new();
+            if self.action_line != 0 && self.action_line != tok.line {
+                extra = format!(" in action started at {}:{}", self.parse_name, self.action_line);
+                if tok.val.ends_with(" action") {
+                    extra = extra[" in action".len()..].to_string();
+                }
+            }
+            return self.err(format!("{}{}", tok.val, extra));
         }
         self.err(format!("unexpected {} in {}", tok.describe(), context))
     }
@@ -245,7 +255,12 @@ impl Parser<'_> {
         let t = self.next_non_space();
         match t.typ {
             Tok::Text => Ok(Item::Node(Node::Text(t.val))),
-            Tok::LeftDelim => self.action(),
+            Tok::LeftDelim => {
+                self.action_line = t.line;
+                let res = self.action();
+                self.action_line = 0;
+                res
+            }
             Tok::Comment => {
                 // Comments produce no output; keep the list free of them.
                 Ok(Item::Node(Node::Text(String::new())))
