@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::funcs::{want_str, wrong_type, Arity, Env, FuncError, FuncMap};
 use crate::gotime::{Duration, Time};
-use crate::prometheus::{compile, backquote, go_lower, go_upper, humanize_duration, to_float};
+use crate::prometheus::{backquote, compile, go_lower, go_upper, humanize_duration, to_float};
 use crate::value::{Object, Value};
 use crate::{Error, MissingKey, Options, Template};
 
@@ -258,7 +258,11 @@ impl AlertsObj {
             self.0
                 .iter()
                 .filter(|a| match a {
-                    Value::Object(o) => o.field("Status").and_then(|s| s.as_str().map(|s| s == status)) == Some(true),
+                    Value::Object(o) => {
+                        o.field("Status")
+                            .and_then(|s| s.as_str().map(|s| s == status))
+                            == Some(true)
+                    }
                     _ => false,
                 })
                 .cloned()
@@ -291,7 +295,10 @@ fn no_args(name: &str, args: &[Value]) -> Result<(), String> {
     if args.is_empty() {
         Ok(())
     } else {
-        Err(format!("wrong number of args for {name}: want 0 got {}", args.len()))
+        Err(format!(
+            "wrong number of args for {name}: want 0 got {}",
+            args.len()
+        ))
     }
 }
 
@@ -326,9 +333,8 @@ impl Object for Kv {
     }
     fn method(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
         Some(match name {
-            "SortedPairs" => no_args(name, args).map(|_| {
-                Value::Object(Arc::new(Pairs(Arc::new(self.sorted_pairs()))))
-            }),
+            "SortedPairs" => no_args(name, args)
+                .map(|_| Value::Object(Arc::new(Pairs(Arc::new(self.sorted_pairs()))))),
             "Names" => no_args(name, args)
                 .map(|_| strings(self.sorted_pairs().into_iter().map(|p| p.0).collect())),
             "Values" => no_args(name, args)
@@ -373,8 +379,12 @@ impl Object for Pairs {
     }
     fn method(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
         Some(match name {
-            "Names" => no_args(name, args).map(|_| strings(self.0.iter().map(|p| p.0.clone()).collect())),
-            "Values" => no_args(name, args).map(|_| strings(self.0.iter().map(|p| p.1.clone()).collect())),
+            "Names" => {
+                no_args(name, args).map(|_| strings(self.0.iter().map(|p| p.0.clone()).collect()))
+            }
+            "Values" => {
+                no_args(name, args).map(|_| strings(self.0.iter().map(|p| p.1.clone()).collect()))
+            }
             _ => return None,
         })
     }
@@ -470,7 +480,10 @@ fn string_list(v: &Value) -> Result<Vec<String>, FuncError> {
 
 fn time_arg(v: &Value) -> Result<Time, FuncError> {
     match v {
-        Value::Object(o) => o.as_time().cloned().ok_or_else(|| wrong_type("time.Time", v)),
+        Value::Object(o) => o
+            .as_time()
+            .cloned()
+            .ok_or_else(|| wrong_type("time.Time", v)),
         _ => Err(wrong_type("time.Time", v)),
     }
 }
@@ -511,7 +524,9 @@ fn query_unescape(s: &str) -> Result<String, String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = s.get(i + 1..i + 3).filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()));
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()));
                 let Some(h) = hex else {
                     let bad: String = s[i..].chars().take(3).collect();
                     return Err(format!("invalid URL escape {}", crate::gofmt::quote(&bad)));
@@ -607,13 +622,24 @@ fn build() -> FuncMap {
     let mut m = FuncMap::builtins();
     let s = |v: &str| Ok(Value::from(v));
     m.add("toUpper", Arity::Exact(1), |_, a| {
-        Ok(Value::from(want_str(&a[0])?.chars().filter_map(go_upper).collect::<String>()))
+        Ok(Value::from(
+            want_str(&a[0])?
+                .chars()
+                .filter_map(go_upper)
+                .collect::<String>(),
+        ))
     });
     m.add("toLower", Arity::Exact(1), |_, a| {
-        Ok(Value::from(want_str(&a[0])?.chars().map(go_lower).collect::<String>()))
+        Ok(Value::from(
+            want_str(&a[0])?.chars().map(go_lower).collect::<String>(),
+        ))
     });
-    m.add("title", Arity::Exact(1), |_, a| Ok(Value::from(title(want_str(&a[0])?))));
-    m.add("trimSpace", Arity::Exact(1), move |_, a| s(want_str(&a[0])?.trim()));
+    m.add("title", Arity::Exact(1), |_, a| {
+        Ok(Value::from(title(want_str(&a[0])?)))
+    });
+    m.add("trimSpace", Arity::Exact(1), move |_, a| {
+        s(want_str(&a[0])?.trim())
+    });
     m.add("join", Arity::Exact(2), |_, a| {
         let sep = want_str(&a[0])?;
         let items: Vec<Value> = string_list(&a[1])?.into_iter().map(Value::from).collect();
@@ -627,7 +653,9 @@ fn build() -> FuncMap {
     m.add("safeHtml", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
     m.add("safeUrl", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
     m.add("urlUnescape", Arity::Exact(1), |_, a| {
-        query_unescape(want_str(&a[0])?).map(Value::from).map_err(FuncError::Call)
+        query_unescape(want_str(&a[0])?)
+            .map(Value::from)
+            .map_err(FuncError::Call)
     });
     m.add("reReplaceAll", Arity::Exact(3), |_, a| {
         let (p, r, t) = (want_str(&a[0])?, want_str(&a[1])?, want_str(&a[2])?);
@@ -658,12 +686,16 @@ fn build() -> FuncMap {
             _ => Err(FuncError::Call(format!("unknown time zone {name}"))),
         }
     });
-    m.add("now", Arity::Exact(0), |_, _| Ok(Value::Object(Arc::new(now()))));
+    m.add("now", Arity::Exact(0), |_, _| {
+        Ok(Value::Object(Arc::new(now())))
+    });
     m.add("since", Arity::Exact(1), |_, a| {
         let t = time_arg(&a[0])?;
         let n = now();
         let d = (n.secs - t.secs) as i128 * 1_000_000_000 + (n.nanos as i128 - t.nanos as i128);
-        Ok(Value::Object(Arc::new(Duration(d.clamp(i64::MIN as i128, i64::MAX as i128) as i64))))
+        Ok(Value::Object(Arc::new(Duration(
+            d.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+        ))))
     });
     m.add("humanizeDuration", Arity::Exact(1), |_, a| {
         Ok(Value::from(humanize_duration(to_float(&a[0])?)))
@@ -673,7 +705,9 @@ fn build() -> FuncMap {
         to_json(&mut out, &a[0]);
         Ok(Value::from(out))
     });
-    m.add("list", Arity::AtLeast(0), |_, a| Ok(Value::List(Arc::new(a.to_vec()))));
+    m.add("list", Arity::AtLeast(0), |_, a| {
+        Ok(Value::List(Arc::new(a.to_vec())))
+    });
     m.add("append", Arity::AtLeast(1), |_, a| {
         let mut l = match a[0].plain() {
             Value::List(l) => l.as_ref().clone(),
@@ -685,7 +719,9 @@ fn build() -> FuncMap {
     });
     m.add("dict", Arity::AtLeast(0), |_, a| {
         if a.len() % 2 != 0 {
-            return Err(FuncError::Call("dict requires an even number of arguments".into()));
+            return Err(FuncError::Call(
+                "dict requires an even number of arguments".into(),
+            ));
         }
         let mut map = BTreeMap::new();
         for kv in a.chunks(2) {

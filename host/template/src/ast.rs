@@ -79,22 +79,46 @@ pub(crate) struct Command {
 #[derive(Debug)]
 pub(crate) enum Arg {
     /// `.A.B`: the identifiers without dots.
-    Field { pos: usize, idents: Vec<String> },
+    Field {
+        pos: usize,
+        idents: Vec<String>,
+    },
     /// `(pipe).A.B` or `func.A` style chains on other terms.
     Chain {
         pos: usize,
         node: Box<Arg>,
         fields: Vec<String>,
     },
-    Ident { pos: usize, name: String },
+    Ident {
+        pos: usize,
+        name: String,
+    },
     Pipe(Box<Pipe>),
     /// `$x.A.B`: idents[0] is the variable name with its `$`.
-    Variable { pos: usize, idents: Vec<String> },
-    Bool { pos: usize, val: bool },
-    Dot { pos: usize },
-    Nil { pos: usize },
-    Number { pos: usize, text: String, num: Number },
-    String { pos: usize, quoted: String, text: String },
+    Variable {
+        pos: usize,
+        idents: Vec<String>,
+    },
+    Bool {
+        pos: usize,
+        val: bool,
+    },
+    Dot {
+        pos: usize,
+    },
+    Nil {
+        pos: usize,
+    },
+    Number {
+        pos: usize,
+        text: String,
+        num: Number,
+    },
+    String {
+        pos: usize,
+        quoted: String,
+        text: String,
+    },
 }
 
 /// A number literal, as Go's NumberNode: the syntax decides how it behaves untyped.
@@ -175,6 +199,12 @@ impl Display for Command {
 
 impl Display for Pipe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.fmt_inner(f))
+    }
+}
+
+impl Pipe {
+    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.decl.is_empty() {
             f.write_str(&self.decl.join(", "))?;
             f.write_str(if self.is_assign { " = " } else { " := " })?;
@@ -198,6 +228,12 @@ fn write_list(f: &mut fmt::Formatter<'_>, list: &[Node]) -> fmt::Result {
 
 impl Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.fmt_inner(f))
+    }
+}
+
+impl Node {
+    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::Text(t) => write!(f, "{}", crate::gofmt::quote(t)),
             Node::Action { pipe, .. } => write!(f, "{{{{{pipe}}}}}"),

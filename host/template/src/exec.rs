@@ -144,7 +144,9 @@ impl<'a> State<'a> {
             Node::If(b) => return self.walk_if_or_with(false, dot, b),
             Node::With(b) => return self.walk_if_or_with(true, dot, b),
             Node::Range(b) => return self.walk_range(dot, node, b),
-            Node::Template { name, pipe, .. } => self.walk_template(dot, node, name, pipe.as_ref())?,
+            Node::Template { name, pipe, .. } => {
+                self.walk_template(dot, node, name, pipe.as_ref())?
+            }
             Node::Break { .. } => return Ok(Flow::Break),
             Node::Continue { .. } => return Ok(Flow::Continue),
         }
@@ -342,7 +344,9 @@ impl<'a> State<'a> {
                 let recv = self.eval_arg(dot, node)?;
                 self.eval_field_chain(dot, recv, fields, &cmd.args, final_)
             }
-            Arg::Ident { name, .. } => self.eval_function(dot, first, name, Some(cmd), &cmd.args, final_),
+            Arg::Ident { name, .. } => {
+                self.eval_function(dot, first, name, Some(cmd), &cmd.args, final_)
+            }
             Arg::Pipe(p) => {
                 self.not_a_function(&cmd.args, &final_)?;
                 self.eval_pipeline(dot, p)
@@ -381,7 +385,12 @@ impl<'a> State<'a> {
                 }
             }
             Arg::String { text, .. } => Value::from(text.as_str()),
-            _ => return Err(self.errorf(format!("can't evaluate command {}", crate::gofmt::quote(&a.to_string())))),
+            _ => {
+                return Err(self.errorf(format!(
+                    "can't evaluate command {}",
+                    crate::gofmt::quote(&a.to_string())
+                )))
+            }
         })
     }
 
@@ -490,7 +499,9 @@ impl<'a> State<'a> {
         match a {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Ok(Value::Nil),
-            Arg::Field { idents, .. } => self.eval_field_chain(dot, dot.clone(), idents, std::slice::from_ref(a), None),
+            Arg::Field { idents, .. } => {
+                self.eval_field_chain(dot, dot.clone(), idents, std::slice::from_ref(a), None)
+            }
             Arg::Variable { idents, .. } => {
                 let v = self.var_value(&idents[0])?;
                 if idents.len() == 1 {
@@ -519,7 +530,10 @@ impl<'a> State<'a> {
     ) -> R<Value> {
         self.at = At::Arg(ident);
         let Some(func) = self.tmpl.funcs.get(name) else {
-            return Err(self.errorf(format!("{} is not a defined function", crate::gofmt::quote(name))));
+            return Err(self.errorf(format!(
+                "{} is not a defined function",
+                crate::gofmt::quote(name)
+            )));
         };
         let given = args.len().saturating_sub(1);
         let num_in = given + usize::from(final_.is_some());
@@ -584,4 +598,3 @@ fn node_pos(n: &Node) -> usize {
         Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
     }
 }
-

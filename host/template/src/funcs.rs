@@ -83,7 +83,9 @@ impl FuncMap {
                 f: Arc::new(|_, _| Ok(Value::NoValue)),
             },
         );
-        m.add("not", Arity::Exact(1), |_, a| Ok(Value::Bool(!a[0].is_true())));
+        m.add("not", Arity::Exact(1), |_, a| {
+            Ok(Value::Bool(!a[0].is_true()))
+        });
         m.add("len", Arity::Exact(1), |_, a| length(&a[0]));
         m.add("index", Arity::AtLeast(1), |_, a| index(&a[0], &a[1..]));
         m.add("slice", Arity::AtLeast(1), |_, a| slice(&a[0], &a[1..]));
@@ -103,9 +105,15 @@ impl FuncMap {
             gofmt::sprintf(&mut s, f, &a[1..]);
             Ok(Value::from(s))
         });
-        m.add("html", Arity::AtLeast(0), |_, a| Ok(Value::from(html_escape(&eval_args(a)))));
-        m.add("js", Arity::AtLeast(0), |_, a| Ok(Value::from(js_escape(&eval_args(a)))));
-        m.add("urlquery", Arity::AtLeast(0), |_, a| Ok(Value::from(query_escape(&eval_args(a)))));
+        m.add("html", Arity::AtLeast(0), |_, a| {
+            Ok(Value::from(html_escape(&eval_args(a))))
+        });
+        m.add("js", Arity::AtLeast(0), |_, a| {
+            Ok(Value::from(js_escape(&eval_args(a))))
+        });
+        m.add("urlquery", Arity::AtLeast(0), |_, a| {
+            Ok(Value::from(query_escape(&eval_args(a))))
+        });
         m.add("eq", Arity::AtLeast(1), |_, a| {
             if a.len() < 2 {
                 return Err(FuncError::Call("missing argument for comparison".into()));
@@ -117,15 +125,21 @@ impl FuncMap {
             }
             Ok(Value::Bool(false))
         });
-        m.add("ne", Arity::Exact(2), |_, a| Ok(Value::Bool(!eq(&a[0], &a[1])?)));
-        m.add("lt", Arity::Exact(2), |_, a| Ok(Value::Bool(lt(&a[0], &a[1])?)));
+        m.add("ne", Arity::Exact(2), |_, a| {
+            Ok(Value::Bool(!eq(&a[0], &a[1])?))
+        });
+        m.add("lt", Arity::Exact(2), |_, a| {
+            Ok(Value::Bool(lt(&a[0], &a[1])?))
+        });
         m.add("le", Arity::Exact(2), |_, a| {
             Ok(Value::Bool(lt(&a[0], &a[1])? || eq(&a[0], &a[1])?))
         });
         m.add("gt", Arity::Exact(2), |_, a| {
             Ok(Value::Bool(!(lt(&a[0], &a[1])? || eq(&a[0], &a[1])?)))
         });
-        m.add("ge", Arity::Exact(2), |_, a| Ok(Value::Bool(!lt(&a[0], &a[1])?)));
+        m.add("ge", Arity::Exact(2), |_, a| {
+            Ok(Value::Bool(!lt(&a[0], &a[1])?))
+        });
         m
     }
 
@@ -192,7 +206,10 @@ fn length(v: &Value) -> Result<Value, FuncError> {
         Value::StrMap(m) => m.len(),
         Value::NoValue | Value::Nil => return Err(FuncError::Call("len of nil pointer".into())),
         other => {
-            return Err(FuncError::Call(format!("len of type {}", other.type_name())));
+            return Err(FuncError::Call(format!(
+                "len of type {}",
+                other.type_name()
+            )));
         }
     };
     Ok(Value::Int(n as i64))
@@ -444,7 +461,9 @@ pub fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             b => {
                 out.push('%');

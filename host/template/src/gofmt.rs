@@ -89,7 +89,10 @@ fn split_exp(s: &str) -> Digits {
     if digits == [b'0'] {
         return Digits { digits, dp: 1 };
     }
-    Digits { digits, dp: exp + 1 }
+    Digits {
+        digits,
+        dp: exp + 1,
+    }
 }
 
 /// `%e` layout with `prec` digits after the point (Go's fmtE).
@@ -399,7 +402,11 @@ fn fmt_float(out: &mut String, v: f64, verb: char, f: &Flags) {
     if !v.is_finite() {
         // Go pads infinities and NaN with spaces only, and always shows the sign of ±Inf.
         let f2 = Flags { zero: false, ..*f };
-        let s = if v.is_nan() && f.plus { "+NaN".to_string() } else { s };
+        let s = if v.is_nan() && f.plus {
+            "+NaN".to_string()
+        } else {
+            s
+        };
         return pad(out, &s, &f2, false);
     }
     let neg = s.starts_with('-');
@@ -454,16 +461,24 @@ fn fmt_arg(out: &mut String, verb: char, f: &Flags, v: &Value) {
         }
     }
     match (verb, v) {
-        ('v', Value::Str(s)) | ('s', Value::Str(s)) | ('q', Value::Str(s)) | ('x', Value::Str(s)) | ('X', Value::Str(s)) => {
-            fmt_str(out, s, verb, f)
-        }
+        ('v', Value::Str(s))
+        | ('s', Value::Str(s))
+        | ('q', Value::Str(s))
+        | ('x', Value::Str(s))
+        | ('X', Value::Str(s)) => fmt_str(out, s, verb, f),
         ('v' | 'd' | 'x' | 'X' | 'o' | 'O' | 'b', Value::Int(i)) => fmt_int(out, *i, verb, f),
         ('c', Value::Int(i)) => {
-            let c = u32::try_from(*i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let c = u32::try_from(*i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{fffd}');
             pad(out, &c.to_string(), f, false);
         }
         ('q', Value::Int(i)) => {
-            let c = u32::try_from(*i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let c = u32::try_from(*i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{fffd}');
             pad(out, &quote_rune(c), f, false);
         }
         ('v' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G', Value::Float(x)) => fmt_float(out, *x, verb, f),
@@ -524,7 +539,12 @@ pub(crate) fn sprintf(out: &mut String, format: &str, args: &[Value]) {
         let mut w = None;
         while let Some(&(_, d)) = chars.peek() {
             if let Some(n) = d.to_digit(10) {
-                w = Some(w.unwrap_or(0usize).saturating_mul(10).saturating_add(n as usize).min(1 << 20));
+                w = Some(
+                    w.unwrap_or(0usize)
+                        .saturating_mul(10)
+                        .saturating_add(n as usize)
+                        .min(1 << 20),
+                );
                 chars.next();
             } else {
                 break;

@@ -179,7 +179,10 @@ pub(crate) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         });
     }
     if text.ends_with('i') {
-        return Err(format!("illegal number syntax: {}", crate::gofmt::quote(text)));
+        return Err(format!(
+            "illegal number syntax: {}",
+            crate::gofmt::quote(text)
+        ));
     }
     let uint = parse_go_uint(text);
     let int = parse_go_int(text);
@@ -204,7 +207,10 @@ pub(crate) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         }
     }
     if n.int.is_none() && n.float.is_none() {
-        return Err(format!("illegal number syntax: {}", crate::gofmt::quote(text)));
+        return Err(format!(
+            "illegal number syntax: {}",
+            crate::gofmt::quote(text)
+        ));
     }
     let is_hex = text.len() > 2
         && (text.starts_with("0x") || text.starts_with("0X"))

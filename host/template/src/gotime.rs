@@ -288,12 +288,17 @@ impl Object for Time {
             if args.is_empty() {
                 Ok(v)
             } else {
-                Err(format!("wrong number of args for {name}: want 0 got {}", args.len()))
+                Err(format!(
+                    "wrong number of args for {name}: want 0 got {}",
+                    args.len()
+                ))
             }
         };
         Some(match name {
             "Unix" => no_args(Value::Int(self.secs)),
-            "UnixMilli" => no_args(Value::Int(self.secs * 1000 + (self.nanos / 1_000_000) as i64)),
+            "UnixMilli" => no_args(Value::Int(
+                self.secs * 1000 + (self.nanos / 1_000_000) as i64,
+            )),
             "UnixNano" => no_args(Value::Int(
                 self.secs.saturating_mul(1_000_000_000) + self.nanos as i64,
             )),
@@ -303,7 +308,9 @@ impl Object for Time {
                 zone: Arc::from("UTC"),
                 ..self.clone()
             }))),
-            "IsZero" => no_args(Value::Bool(self.secs == Time::zero().secs && self.nanos == 0)),
+            "IsZero" => no_args(Value::Bool(
+                self.secs == Time::zero().secs && self.nanos == 0,
+            )),
             "Year" => no_args(Value::Int(self.civil().0)),
             "Format" => match args {
                 [Value::Str(layout)] => Ok(Value::from(self.format(layout))),

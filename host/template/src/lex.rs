@@ -196,7 +196,10 @@ impl Lexer<'_> {
             let trim = Self::has_left_trim(after);
             let mut end = delim_pos;
             if trim {
-                end = self.input[self.start..delim_pos].trim_end_matches([' ', '\t', '\r', '\n']).len() + self.start;
+                end = self.input[self.start..delim_pos]
+                    .trim_end_matches([' ', '\t', '\r', '\n'])
+                    .len()
+                    + self.start;
             }
             self.pos = end;
             if self.pos > self.start {

@@ -24,8 +24,8 @@ pub mod prometheus;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use funcs::{want_str, Arity, Env, FuncError, FuncImpl, FuncMap, QueryFn};
 pub use funcs::{html_escape, js_escape, query_escape};
+pub use funcs::{want_str, Arity, Env, FuncError, FuncImpl, FuncMap, QueryFn};
 pub use gotime::{Duration, Time};
 pub use value::{Object, Sample, Value};
 
@@ -149,7 +149,12 @@ impl Template {
     }
 
     /// Executes the named template on `data` (Go's `ExecuteTemplate`).
-    pub fn execute_template(&self, name: &str, data: &Value, env: &Env<'_>) -> Result<String, Error> {
+    pub fn execute_template(
+        &self,
+        name: &str,
+        data: &Value,
+        env: &Env<'_>,
+    ) -> Result<String, Error> {
         let Some(tree) = self.trees.get(name) else {
             if name == self.name {
                 return Err(Error::Exec(format!(

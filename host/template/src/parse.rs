@@ -110,7 +110,10 @@ enum Item {
 
 impl Parser<'_> {
     fn err(&self, msg: String) -> ParseError {
-        ParseError(format!("template: {}:{}: {}", self.parse_name, self.line, msg))
+        ParseError(format!(
+            "template: {}:{}: {}",
+            self.parse_name, self.line, msg
+        ))
     }
 
     fn next(&mut self) -> Token {
@@ -153,7 +156,10 @@ impl Parser<'_> {
         if tok.typ == Tok::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != tok.line {
-                extra = format!(" in action started at {}:{}", self.parse_name, self.action_line);
+                extra = format!(
+                    " in action started at {}:{}",
+                    self.parse_name, self.action_line
+                );
                 if tok.val.ends_with(" action") {
                     extra = extra[" in action".len()..].to_string();
                 }
@@ -169,6 +175,15 @@ impl Parser<'_> {
             return Err(self.unexpected(&t, context));
         }
         Ok(t)
+    }
+
+    /// Every nesting level of the parser comes through here: it bounds the depth and gives the
+    /// recursion a fresh stack segment when the current one runs low.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.enter()?;
+        let res = stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self));
+        self.depth -= 1;
+        res
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -274,7 +289,11 @@ impl Parser<'_> {
         match t.typ {
             Tok::Block => return self.block_control().map(Item::Node),
             Tok::Break | Tok::Continue => {
-                let kw = if t.typ == Tok::Break { "break" } else { "continue" };
+                let kw = if t.typ == Tok::Break {
+                    "break"
+                } else {
+                    "continue"
+                };
                 let next = self.next_non_space();
                 if next.typ != Tok::RightDelim {
                     return Err(self.unexpected(&next, &format!("{{{{{kw}}}}}")));
@@ -314,7 +333,10 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, context: &str) -> PResult<Branch> {
-        self.enter()?;
+        self.nested(|p| p.control_inner(context))
+    }
+
+    fn control_inner(&mut self, context: &str) -> PResult<Branch> {
         let mark = self.vars.len();
         let pipe = self.pipeline(context, Tok::RightDelim)?;
         if context == "range" {
@@ -344,7 +366,6 @@ impl Parser<'_> {
             }
         }
         self.vars.truncate(mark);
-        self.depth -= 1;
         Ok(Branch {
             pos: pipe.pos,
             pipe,
@@ -378,8 +399,11 @@ impl Parser<'_> {
     }
 
     fn block_control(&mut self) -> PResult<Node> {
+        self.nested(Self::block_control_inner)
+    }
+
+    fn block_control_inner(&mut self) -> PResult<Node> {
         const CONTEXT: &str = "block clause";
-        self.enter()?;
         let t = self.next_non_space();
         let name = self.template_name(&t, CONTEXT)?;
         let pipe = self.pipeline(CONTEXT, Tok::RightDelim)?;
@@ -401,7 +425,6 @@ impl Parser<'_> {
         let res = add_tree(&mut trees, tree, self);
         self.trees = trees;
         res?;
-        self.depth -= 1;
         Ok(Node::Template {
             pos: t.pos,
             name,
@@ -564,7 +587,11 @@ impl Parser<'_> {
                     idents,
                 }
             }
-            Arg::Bool { .. } | Arg::String { .. } | Arg::Number { .. } | Arg::Nil { .. } | Arg::Dot { .. } => {
+            Arg::Bool { .. }
+            | Arg::String { .. }
+            | Arg::Number { .. }
+            | Arg::Nil { .. }
+            | Arg::Dot { .. } => {
                 return Err(self.err(format!(
                     "unexpected . after term {}",
                     crate::gofmt::quote(&node.to_string())
@@ -596,7 +623,7 @@ impl Parser<'_> {
             Tok::Dot => Arg::Dot { pos: t.pos },
             Tok::Nil => Arg::Nil { pos: t.pos },
             Tok::Variable => {
-                if !self.vars.iter().any(|v| *v == t.val) {
+                if !self.vars.contains(&t.val) {
                     return Err(self.err(format!(
                         "undefined variable {}",
                         crate::gofmt::quote(&t.val)
@@ -624,9 +651,7 @@ impl Parser<'_> {
                 }
             }
             Tok::LeftParen => {
-                self.enter()?;
-                let p = self.pipeline("parenthesized pipeline", Tok::RightParen)?;
-                self.depth -= 1;
+                let p = self.nested(|p| p.pipeline("parenthesized pipeline", Tok::RightParen))?;
                 Arg::Pipe(Box::new(p))
             }
             Tok::String | Tok::RawString => {

@@ -56,7 +56,11 @@ fn parse_go_float(s: &str) -> Option<f64> {
             f64::INFINITY
         }));
     }
-    if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse::<f64>().ok()
@@ -76,7 +80,12 @@ fn sample_arg(v: &Value) -> Result<&Sample, FuncError> {
 
 fn query_result(v: &Value) -> Result<&Arc<Vec<Value>>, FuncError> {
     match v {
-        Value::List(l) if l.iter().all(|s| matches!(s, Value::Object(o) if o.as_sample().is_some())) => Ok(l),
+        Value::List(l)
+            if l.iter()
+                .all(|s| matches!(s, Value::Object(o) if o.as_sample().is_some())) =>
+        {
+            Ok(l)
+        }
         _ => Err(wrong_type("template.queryResult", v)),
     }
 }
@@ -209,7 +218,9 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         if digits == 0 {
             return Err(invalid());
         }
-        let n: i64 = rest[..digits].parse().map_err(|_| "duration out of range".to_string())?;
+        let n: i64 = rest[..digits]
+            .parse()
+            .map_err(|_| "duration out of range".to_string())?;
         rest = &rest[digits..];
         let unit = if rest.starts_with("ms") {
             "ms"
@@ -324,7 +335,10 @@ fn build() -> FuncMap {
         };
         let samples = qf.query(q).map_err(call)?;
         Ok(Value::List(Arc::new(
-            samples.into_iter().map(|s| Value::Object(Arc::new(s))).collect(),
+            samples
+                .into_iter()
+                .map(|s| Value::Object(Arc::new(s)))
+                .collect(),
         )))
     });
     m.add("first", Arity::Exact(1), |_, a| {
@@ -338,10 +352,14 @@ fn build() -> FuncMap {
         let s = sample_arg(&a[1])?;
         Ok(Value::from(s.labels.get(l).map_or("", String::as_str)))
     });
-    m.add("value", Arity::Exact(1), |_, a| Ok(Value::Float(sample_arg(&a[0])?.value)));
+    m.add("value", Arity::Exact(1), |_, a| {
+        Ok(Value::Float(sample_arg(&a[0])?.value))
+    });
     m.add("strvalue", Arity::Exact(1), |_, a| {
         let s = sample_arg(&a[0])?;
-        Ok(Value::from(s.labels.get("__value__").map_or("", String::as_str)))
+        Ok(Value::from(
+            s.labels.get("__value__").map_or("", String::as_str),
+        ))
     });
     m.add("args", Arity::AtLeast(0), |_, a| {
         let map: BTreeMap<String, Value> = a
@@ -359,18 +377,29 @@ fn build() -> FuncMap {
             .map_err(|e| FuncError::Call(format!("regexp: Compile({}): {e}", backquote(p))))?;
         Ok(Value::from(re.replace_all(t, r).into_owned()))
     });
-    m.add("safeHtml", Arity::Exact(1), |_, a| Ok(Value::from(want_str(&a[0])?)));
+    m.add("safeHtml", Arity::Exact(1), |_, a| {
+        Ok(Value::from(want_str(&a[0])?))
+    });
     m.add("match", Arity::Exact(2), |_, a| {
         let (p, t) = (want_str(&a[0])?, want_str(&a[1])?);
         let re = compile(p).map_err(FuncError::Call)?;
         Ok(Value::Bool(re.is_match(t)))
     });
-    m.add("title", Arity::Exact(1), |_, a| Ok(Value::from(title(want_str(&a[0])?))));
+    m.add("title", Arity::Exact(1), |_, a| {
+        Ok(Value::from(title(want_str(&a[0])?)))
+    });
     m.add("toUpper", Arity::Exact(1), |_, a| {
-        Ok(Value::from(want_str(&a[0])?.chars().filter_map(go_upper).collect::<String>()))
+        Ok(Value::from(
+            want_str(&a[0])?
+                .chars()
+                .filter_map(go_upper)
+                .collect::<String>(),
+        ))
     });
     m.add("toLower", Arity::Exact(1), |_, a| {
-        Ok(Value::from(want_str(&a[0])?.chars().map(go_lower).collect::<String>()))
+        Ok(Value::from(
+            want_str(&a[0])?.chars().map(go_lower).collect::<String>(),
+        ))
     });
     m.add("graphLink", Arity::Exact(1), |_, a| {
         Ok(Value::from(format!(
@@ -414,7 +443,9 @@ fn build() -> FuncMap {
             join_host_port(host, port)
         }))
     });
-    m.add("humanize", Arity::Exact(1), |_, a| Ok(Value::from(humanize(to_float(&a[0])?))));
+    m.add("humanize", Arity::Exact(1), |_, a| {
+        Ok(Value::from(humanize(to_float(&a[0])?)))
+    });
     m.add("humanize1024", Arity::Exact(1), |_, a| {
         Ok(Value::from(humanize1024(to_float(&a[0])?)))
     });
@@ -442,7 +473,9 @@ fn build() -> FuncMap {
         let v = to_float(&a[0])?;
         Ok(Value::Object(Arc::new(Duration((v * 1e9) as i64))))
     });
-    m.add("now", Arity::Exact(0), |env, _| Ok(Value::Float(env.now.unwrap_or(0.0))));
+    m.add("now", Arity::Exact(0), |env, _| {
+        Ok(Value::Float(env.now.unwrap_or(0.0)))
+    });
     m.add("pathPrefix", Arity::Exact(0), |env, _| {
         Ok(Value::from(url_path(env.external_url.unwrap_or(""))))
     });
@@ -533,7 +566,13 @@ pub struct AlertContext<'a> {
 /// functions and runs it on `data`, wording errors as Prometheus does
 /// (`error parsing template NAME: ...`, `error executing template NAME: ...`). Prometheus
 /// passes `missingkey=zero` unless told otherwise; so does [`expand_options`].
-pub fn expand(name: &str, text: &str, data: &Value, env: &Env<'_>, options: Options) -> Result<String, Error> {
+pub fn expand(
+    name: &str,
+    text: &str,
+    data: &Value,
+    env: &Env<'_>,
+    options: Options,
+) -> Result<String, Error> {
     let mut t = Template::new(name, funcs()).with_options(options);
     t.parse(text)
         .map_err(|e| Error::Parse(format!("error parsing template {name}: {e}")))?;
@@ -554,7 +593,11 @@ pub fn expand_options() -> Options {
 /// Expands a label or annotation of the alerting rule `rule_name` as Prometheus does:
 /// the template is `__alert_<rule_name>`, prefixed by [`ALERT_DEFS`]. The error reads as
 /// Prometheus' `Expand` error (`error executing template __alert_X: template: ...`).
-pub fn expand_alert_template(rule_name: &str, text: &str, ctx: &AlertContext<'_>) -> Result<String, Error> {
+pub fn expand_alert_template(
+    rule_name: &str,
+    text: &str,
+    ctx: &AlertContext<'_>,
+) -> Result<String, Error> {
     let name = format!("__alert_{rule_name}");
     let mut full = String::with_capacity(ALERT_DEFS.len() + text.len());
     full.push_str(ALERT_DEFS);
@@ -574,7 +617,11 @@ pub fn expand_alert_template(rule_name: &str, text: &str, ctx: &AlertContext<'_>
 }
 
 /// What Prometheus stores in place of a label or annotation whose template fails.
-pub fn expand_alert_template_or_error(rule_name: &str, text: &str, ctx: &AlertContext<'_>) -> String {
+pub fn expand_alert_template_or_error(
+    rule_name: &str,
+    text: &str,
+    ctx: &AlertContext<'_>,
+) -> String {
     expand_alert_template(rule_name, text, ctx)
         .unwrap_or_else(|e| format!("<error expanding template: {e}>"))
 }

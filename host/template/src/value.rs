@@ -124,7 +124,9 @@ impl From<BTreeMap<String, String>> for Value {
 
 impl Value {
     /// A `map[string]string` from pairs.
-    pub fn str_map<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn str_map<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Value::StrMap(Arc::new(
             pairs
                 .into_iter()

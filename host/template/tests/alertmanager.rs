@@ -7,13 +7,18 @@
 //! `regexp.QuoteMeta`, and templates run with `missingkey=zero`. Trim markers in default.tmpl
 //! (`-}}`, `{{-`) are applied as text/template applies them.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use sightline_template::alertmanager::{self, Alert, Data};
 use sightline_template::{Options, Time};
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn alert(instance: &str, status: &str, severity: &str) -> Alert {
@@ -49,8 +54,12 @@ fn sample() -> Data {
 
 fn render(name: &str, data: &Data) -> String {
     let set = alertmanager::from_texts(&[], Options::default()).unwrap();
-    alertmanager::execute_text_string(&set, &format!("{{{{ template \"{name}\" . }}}}"), &data.to_value())
-        .unwrap()
+    alertmanager::execute_text_string(
+        &set,
+        &format!("{{{{ template \"{name}\" . }}}}"),
+        &data.to_value(),
+    )
+    .unwrap()
 }
 
 fn list(instance: &str) -> String {
@@ -63,15 +72,28 @@ fn list(instance: &str) -> String {
 fn data_is_built_as_alertmanager_builds_it() {
     let d = sample();
     assert_eq!(d.status, "firing");
-    assert_eq!(d.common_labels, labels(&[("alertname", "ServiceDown"), ("job", "node"), ("severity", "page")]));
+    assert_eq!(
+        d.common_labels,
+        labels(&[
+            ("alertname", "ServiceDown"),
+            ("job", "node"),
+            ("severity", "page")
+        ])
+    );
     assert!(d.common_annotations.is_empty());
-    assert_eq!(Data::new("a.b(c)", BTreeMap::new(), vec![], "").receiver, "a\\.b\\(c\\)");
+    assert_eq!(
+        Data::new("a.b(c)", BTreeMap::new(), vec![], "").receiver,
+        "a\\.b\\(c\\)"
+    );
 }
 
 #[test]
 fn slack_defaults() {
     let d = sample();
-    assert_eq!(render("slack.default.title", &d), "[FIRING:2] ServiceDown (node page)");
+    assert_eq!(
+        render("slack.default.title", &d),
+        "[FIRING:2] ServiceDown (node page)"
+    );
     assert_eq!(render("slack.default.username", &d), "Alertmanager");
     assert_eq!(
         render("slack.default.titlelink", &d),
@@ -89,11 +111,19 @@ fn slack_defaults() {
 fn subject_when_resolved_and_without_extra_common_labels() {
     let d = Data::new(
         "r",
-        labels(&[("alertname", "ServiceDown"), ("instance", "web-1"), ("job", "node"), ("severity", "page")]),
+        labels(&[
+            ("alertname", "ServiceDown"),
+            ("instance", "web-1"),
+            ("job", "node"),
+            ("severity", "page"),
+        ]),
         vec![alert("web-1", "resolved", "page")],
         "http://am",
     );
-    assert_eq!(render("slack.default.title", &d), "[RESOLVED] ServiceDown web-1 node page ");
+    assert_eq!(
+        render("slack.default.title", &d),
+        "[RESOLVED] ServiceDown web-1 node page "
+    );
     assert_eq!(render("slack.default.color", &d), "good");
 }
 
@@ -125,11 +155,19 @@ fn jira_priority_walks_severities() {
     let d = Data::new(
         "r",
         BTreeMap::new(),
-        vec![alert("a", "firing", "info"), alert("b", "firing", "warning")],
+        vec![
+            alert("a", "firing", "info"),
+            alert("b", "firing", "warning"),
+        ],
         "",
     );
     assert_eq!(render("jira.default.priority", &d), "Medium");
-    let d = Data::new("r", BTreeMap::new(), vec![alert("a", "resolved", "critical")], "");
+    let d = Data::new(
+        "r",
+        BTreeMap::new(),
+        vec![alert("a", "resolved", "critical")],
+        "",
+    );
     assert_eq!(render("jira.default.priority", &d), "High");
     assert_eq!(render("jira.default.priority", &sample()), "");
 }
@@ -137,35 +175,74 @@ fn jira_priority_walks_severities() {
 #[test]
 fn methods_fields_and_functions() {
     let set = alertmanager::from_texts(
-        &[("custom.tmpl", "{{ define \"slack.default.title\" }}custom {{ .Status }}{{ end }}")],
+        &[(
+            "custom.tmpl",
+            "{{ define \"slack.default.title\" }}custom {{ .Status }}{{ end }}",
+        )],
         Options::default(),
     )
     .unwrap();
     let v = sample().to_value();
     let run = |t: &str| alertmanager::execute_text_string(&set, t, &v).unwrap();
     // A later templates file replaces a default definition, as `templates:` globs do.
-    assert_eq!(run("{{ template \"slack.default.title\" . }}"), "custom firing");
-    assert_eq!(run("{{ .CommonLabels }}"), "map[alertname:ServiceDown job:node severity:page]");
+    assert_eq!(
+        run("{{ template \"slack.default.title\" . }}"),
+        "custom firing"
+    );
+    assert_eq!(
+        run("{{ .CommonLabels }}"),
+        "map[alertname:ServiceDown job:node severity:page]"
+    );
     assert_eq!(run("{{ .CommonLabels.Names }}"), "[alertname job severity]");
-    assert_eq!(run("{{ .CommonLabels.SortedPairs }}"), "[{alertname ServiceDown} {job node} {severity page}]");
-    assert_eq!(run("{{ (.CommonLabels.Remove (stringSlice \"job\")).Values | join \",\" }}"), "ServiceDown,page");
-    assert_eq!(run("{{ len .Alerts }} {{ len .Alerts.Firing }} {{ len .Alerts.Resolved }}"), "3 2 1");
-    assert_eq!(run("{{ range .Alerts.Resolved }}{{ .Labels.instance }}{{ end }}"), "web-3");
-    assert_eq!(run("{{ (index .Alerts 0).StartsAt }}"), "2024-01-02 03:04:05 +0000 UTC");
+    assert_eq!(
+        run("{{ .CommonLabels.SortedPairs }}"),
+        "[{alertname ServiceDown} {job node} {severity page}]"
+    );
+    assert_eq!(
+        run("{{ (.CommonLabels.Remove (stringSlice \"job\")).Values | join \",\" }}"),
+        "ServiceDown,page"
+    );
+    assert_eq!(
+        run("{{ len .Alerts }} {{ len .Alerts.Firing }} {{ len .Alerts.Resolved }}"),
+        "3 2 1"
+    );
+    assert_eq!(
+        run("{{ range .Alerts.Resolved }}{{ .Labels.instance }}{{ end }}"),
+        "web-3"
+    );
+    assert_eq!(
+        run("{{ (index .Alerts 0).StartsAt }}"),
+        "2024-01-02 03:04:05 +0000 UTC"
+    );
     assert_eq!(
         run("{{ (index .Alerts 0).StartsAt.Format \"2006-01-02T15:04:05Z07:00\" }}"),
         "2024-01-02T03:04:05Z"
     );
-    assert_eq!(run("{{ date \"Jan 2, 15:04 MST\" (index .Alerts 0).StartsAt }}"), "Jan 2, 03:04 UTC");
+    assert_eq!(
+        run("{{ date \"Jan 2, 15:04 MST\" (index .Alerts 0).StartsAt }}"),
+        "Jan 2, 03:04 UTC"
+    );
     assert_eq!(run("{{ (index .Alerts 0).EndsAt.IsZero }}"), "true");
     // missingkey=zero: a missing label is empty.
     assert_eq!(run("[{{ .CommonLabels.nope }}]"), "[]");
-    assert_eq!(run("{{ \"hello wORLD\" | title }} {{ toUpper \"x\" }} {{ trimSpace \"  y \" }}"), "Hello World X y");
-    assert_eq!(run("{{ reReplaceAll \"web-(.*)\" \"host $1\" \"web-7\" }}"), "host 7");
+    assert_eq!(
+        run("{{ \"hello wORLD\" | title }} {{ toUpper \"x\" }} {{ trimSpace \"  y \" }}"),
+        "Hello World X y"
+    );
+    assert_eq!(
+        run("{{ reReplaceAll \"web-(.*)\" \"host $1\" \"web-7\" }}"),
+        "host 7"
+    );
     assert_eq!(run("{{ match \"^web\" \"web-1\" }}"), "true");
     assert_eq!(run("{{ humanizeDuration 90 }}"), "1m 30s");
-    assert_eq!(run("{{ toJson .CommonLabels }}"), "{\"alertname\":\"ServiceDown\",\"job\":\"node\",\"severity\":\"page\"}");
-    assert_eq!(run("{{ $d := dict \"a\" 1 \"b\" \"x\" }}{{ $d.b }}{{ index $d \"a\" }}"), "x1");
+    assert_eq!(
+        run("{{ toJson .CommonLabels }}"),
+        "{\"alertname\":\"ServiceDown\",\"job\":\"node\",\"severity\":\"page\"}"
+    );
+    assert_eq!(
+        run("{{ $d := dict \"a\" 1 \"b\" \"x\" }}{{ $d.b }}{{ index $d \"a\" }}"),
+        "x1"
+    );
     assert_eq!(run("{{ urlUnescape \"a%20b+c\" }}"), "a b c");
     assert_eq!(run(""), "");
     // Errors read as Go's: the unnamed template is "".
@@ -174,7 +251,8 @@ fn methods_fields_and_functions() {
         err.to_string(),
         "template: :1:3: executing \"\" at <.Nope>: can't evaluate field Nope in type *template.Data"
     );
-    let err = alertmanager::execute_text_string(&set, "{{ join \",\" .Receiver }}", &v).unwrap_err();
+    let err =
+        alertmanager::execute_text_string(&set, "{{ join \",\" .Receiver }}", &v).unwrap_err();
     assert_eq!(
         err.to_string(),
         "template: :1:12: executing \"\" at <.Receiver>: wrong type for value; expected []string; got string"
@@ -192,7 +270,11 @@ fn every_default_definition_parses_and_renders() {
         .collect();
     assert!(names.len() > 60, "{}", names.len());
     for name in names {
-        let out = alertmanager::execute_text_string(&set, &format!("{{{{ template \"{name}\" . }}}}"), &v);
+        let out = alertmanager::execute_text_string(
+            &set,
+            &format!("{{{{ template \"{name}\" . }}}}"),
+            &v,
+        );
         // __text_alert_list ranges over its dot; given the whole Data (as pagerduty's
         // `instances` does) it fails in Alertmanager too.
         if name.contains("alert_list") || name == "pagerduty.default.instances" {

@@ -4,6 +4,8 @@
 //! as in the Go test. Cases for ExpandHTML (html/template escaping) are left out: alert
 //! templates are text templates.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use sightline_template::prometheus::{self, AlertContext};
@@ -29,7 +31,12 @@ fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
 
 const EXT: &str = "http://testhost:9090/path/prefix";
 
-fn expand(text: &str, input: &Value, result: Vec<Sample>, options: Options) -> Result<String, String> {
+fn expand(
+    text: &str,
+    input: &Value,
+    result: Vec<Sample>,
+    options: Options,
+) -> Result<String, String> {
     let q = Fixed(result);
     let env = Env {
         query: Some(&q),
@@ -80,8 +87,18 @@ fn plain_and_literals() {
 #[test]
 fn queries() {
     let m = |v| vec![sample(&[("__name__", "metric"), ("instance", "a")], v)];
-    check("{{ query \"1.5\" | first | value }}", Value::NoValue, vec![sample(&[], 1.5)], Ok("1.5"));
-    check("{{ query \"metric{instance='a'}\" | first | value }}", Value::NoValue, m(11.0), Ok("11"));
+    check(
+        "{{ query \"1.5\" | first | value }}",
+        Value::NoValue,
+        vec![sample(&[], 1.5)],
+        Ok("1.5"),
+    );
+    check(
+        "{{ query \"metric{instance='a'}\" | first | value }}",
+        Value::NoValue,
+        m(11.0),
+        Ok("11"),
+    );
     check(
         "{{ query \"metric{instance='a'}\" | first | label \"instance\" }}",
         Value::NoValue,
@@ -131,11 +148,29 @@ fn strip_port_and_domain() {
         ("192.0.2.1", "192.0.2.1", "192.0.2.1"),
         ("192.0.2.1:12345", "192.0.2.1", "192.0.2.1:12345"),
         ("2001:0DB8::1", "2001:0DB8::1", "2001:0DB8::1"),
-        ("[2001:0DB8::1]:12345", "2001:0DB8::1", "[2001:0DB8::1]:12345"),
-        ("[2001:0DB8::1]::12345", "[2001:0DB8::1]::12345", "[2001:0DB8::1]::12345"),
+        (
+            "[2001:0DB8::1]:12345",
+            "2001:0DB8::1",
+            "[2001:0DB8::1]:12345",
+        ),
+        (
+            "[2001:0DB8::1]::12345",
+            "[2001:0DB8::1]::12345",
+            "[2001:0DB8::1]::12345",
+        ),
     ] {
-        check(&format!("{{{{ {input:?} | stripPort }}}}"), Value::NoValue, vec![], Ok(port));
-        check(&format!("{{{{ {input:?} | stripDomain }}}}"), Value::NoValue, vec![], Ok(domain));
+        check(
+            &format!("{{{{ {input:?} | stripPort }}}}"),
+            Value::NoValue,
+            vec![],
+            Ok(port),
+        );
+        check(
+            &format!("{{{{ {input:?} | stripDomain }}}}"),
+            Value::NoValue,
+            vec![],
+            Ok(domain),
+        );
     }
 }
 
@@ -162,21 +197,56 @@ fn missing_keys_by_option() {
 
 #[test]
 fn rereplace_and_humanize() {
-    check("{{ reReplaceAll \"(a)b\" \"x$1\" \"ab\" }}", Value::NoValue, vec![], Ok("xa"));
+    check(
+        "{{ reReplaceAll \"(a)b\" \"x$1\" \"ab\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("xa"),
+    );
     let h = "{{ range . }}{{ humanize . }}:{{ end }}";
-    check(h, floats(&[0.0, 1.0, 1234567.0, 0.12]), vec![], Ok("0:1:1.235M:120m:"));
-    check(h, strs(&["0.0", "1.0", "1234567.0", ".12"]), vec![], Ok("0:1:1.235M:120m:"));
+    check(
+        h,
+        floats(&[0.0, 1.0, 1234567.0, 0.12]),
+        vec![],
+        Ok("0:1:1.235M:120m:"),
+    );
+    check(
+        h,
+        strs(&["0.0", "1.0", "1234567.0", ".12"]),
+        vec![],
+        Ok("0:1:1.235M:120m:"),
+    );
     check(
         "{{ humanize \"one\" }}",
         Value::NoValue,
         vec![],
         Err("error executing template test: template: test:1:3: executing \"test\" at <humanize \"one\">: error calling humanize: strconv.ParseFloat: parsing \"one\": invalid syntax"),
     );
-    check(h, ints(&[0, -1, 1, 1234567, i64::MAX]), vec![], Ok("0:-1:1:1.235M:9.223E:"));
+    check(
+        h,
+        ints(&[0, -1, 1, 1234567, i64::MAX]),
+        vec![],
+        Ok("0:-1:1:1.235M:9.223E:"),
+    );
     let h = "{{ range . }}{{ humanize1024 . }}:{{ end }}";
-    check(h, floats(&[0.0, 1.0, 1048576.0, 0.12]), vec![], Ok("0:1:1Mi:0.12:"));
-    check(h, strs(&["0.0", "1.0", "1048576.0", ".12"]), vec![], Ok("0:1:1Mi:0.12:"));
-    check(h, ints(&[0, -1, 1, 1234567, i64::MAX]), vec![], Ok("0:-1:1:1.177Mi:8Ei:"));
+    check(
+        h,
+        floats(&[0.0, 1.0, 1048576.0, 0.12]),
+        vec![],
+        Ok("0:1:1Mi:0.12:"),
+    );
+    check(
+        h,
+        strs(&["0.0", "1.0", "1048576.0", ".12"]),
+        vec![],
+        Ok("0:1:1Mi:0.12:"),
+    );
+    check(
+        h,
+        ints(&[0, -1, 1, 1234567, i64::MAX]),
+        vec![],
+        Ok("0:-1:1:1.177Mi:8Ei:"),
+    );
     check(
         "{{ humanize1024 \"one\" }}",
         Value::NoValue,
@@ -190,11 +260,25 @@ fn humanize_duration() {
     let h = "{{ range . }}{{ humanizeDuration . }}:{{ end }}";
     check(
         h,
-        floats(&[0.0, 1.0, 60.0, 3600.0, 86400.0, 86400.0 + 3600.0, -(86400.0 * 2.0 + 3600.0 * 3.0 + 60.0 * 4.0 + 5.0), 899.99]),
+        floats(&[
+            0.0,
+            1.0,
+            60.0,
+            3600.0,
+            86400.0,
+            86400.0 + 3600.0,
+            -(86400.0 * 2.0 + 3600.0 * 3.0 + 60.0 * 4.0 + 5.0),
+            899.99,
+        ]),
         vec![],
         Ok("0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:1d 1h 0m 0s:-2d 3h 4m 5s:14m 59s:"),
     );
-    check(h, strs(&["0", "1", "60", "3600", "86400"]), vec![], Ok("0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:"));
+    check(
+        h,
+        strs(&["0", "1", "60", "3600", "86400"]),
+        vec![],
+        Ok("0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:"),
+    );
     check(
         h,
         floats(&[0.1, 0.0001, 0.12345, 60.1, 60.5, 1.2345, 12.345]),
@@ -207,7 +291,12 @@ fn humanize_duration() {
         vec![],
         Ok("100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:"),
     );
-    check(h, ints(&[0, -1, 1, 1234567]), vec![], Ok("0s:-1s:1s:14d 6h 56m 7s:"));
+    check(
+        h,
+        ints(&[0, -1, 1, 1234567]),
+        vec![],
+        Ok("0s:-1s:1s:14d 6h 56m 7s:"),
+    );
     check(
         "{{ humanizeDuration \"one\" }}",
         Value::NoValue,
@@ -215,14 +304,24 @@ fn humanize_duration() {
         Err("error executing template test: template: test:1:3: executing \"test\" at <humanizeDuration \"one\">: error calling humanizeDuration: strconv.ParseFloat: parsing \"one\": invalid syntax"),
     );
     // The brief's example.
-    check("{{ humanizeDuration 3661 }}", Value::NoValue, vec![], Ok("1h 1m 1s"));
+    check(
+        "{{ humanizeDuration 3661 }}",
+        Value::NoValue,
+        vec![],
+        Ok("1h 1m 1s"),
+    );
 }
 
 #[test]
 fn infinities_and_percentages() {
     let all = "{{ range . }}{{ humanize . }}:{{ humanize1024 . }}:{{ humanizeDuration . }}:{{humanizeTimestamp .}}:{{ end }}";
     let want = "+Inf:+Inf:+Inf:+Inf:-Inf:-Inf:-Inf:-Inf:NaN:NaN:NaN:NaN:";
-    check(all, floats(&[f64::INFINITY, f64::NEG_INFINITY, f64::NAN]), vec![], Ok(want));
+    check(
+        all,
+        floats(&[f64::INFINITY, f64::NEG_INFINITY, f64::NAN]),
+        vec![],
+        Ok(want),
+    );
     check(all, strs(&["+Inf", "-Inf", "NaN"]), vec![], Ok(want));
     check(
         "{{ -0.22222 | humanizePercentage }}:{{ 0.0 | humanizePercentage }}:{{ 0.1234567 | humanizePercentage }}:{{ 1.23456 | humanizePercentage }}",
@@ -248,8 +347,18 @@ fn infinities_and_percentages() {
         vec![],
         Err("error executing template test: template: test:1:11: executing \"test\" at <humanizePercentage>: error calling humanizePercentage: strconv.ParseFloat: parsing \"one\": invalid syntax"),
     );
-    check("{{ humanizePercentage 0.1234 }}", Value::NoValue, vec![], Ok("12.34%"));
-    check("{{ humanize 1234567 }}", Value::NoValue, vec![], Ok("1.235M"));
+    check(
+        "{{ humanizePercentage 0.1234 }}",
+        Value::NoValue,
+        vec![],
+        Ok("12.34%"),
+    );
+    check(
+        "{{ humanize 1234567 }}",
+        Value::NoValue,
+        vec![],
+        Ok("1.235M"),
+    );
 }
 
 #[test]
@@ -267,26 +376,106 @@ fn timestamps() {
         vec![],
         Err("error executing template test: template: test:1:16: executing \"test\" at <humanizeTimestamp .>: error calling humanizeTimestamp: -9.223372036854776e+18 cannot be represented as a nanoseconds timestamp since it overflows int64"),
     );
-    check("{{ 1435065584.128 | humanizeTimestamp }}", Value::NoValue, vec![], Ok("2015-06-23 13:19:44.128 +0000 UTC"));
-    check("{{ \"1435065584.128\" | humanizeTimestamp }}", Value::NoValue, vec![], Ok("2015-06-23 13:19:44.128 +0000 UTC"));
-    check("{{ (1435065584.128 | toTime).Format \"2006\" }}", Value::NoValue, vec![], Ok("2015"));
-    check("{{ (\"1435065584.128\" | toTime).Format \"2006\" }}", Value::NoValue, vec![], Ok("2015"));
-    check("{{ 1657155181 | toTime }}", Value::NoValue, vec![], Ok("2022-07-07 00:53:01 +0000 UTC"));
-    check("{{ 3661.5 | toDuration }}", Value::NoValue, vec![], Ok("1h1m1.5s"));
+    check(
+        "{{ 1435065584.128 | humanizeTimestamp }}",
+        Value::NoValue,
+        vec![],
+        Ok("2015-06-23 13:19:44.128 +0000 UTC"),
+    );
+    check(
+        "{{ \"1435065584.128\" | humanizeTimestamp }}",
+        Value::NoValue,
+        vec![],
+        Ok("2015-06-23 13:19:44.128 +0000 UTC"),
+    );
+    check(
+        "{{ (1435065584.128 | toTime).Format \"2006\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("2015"),
+    );
+    check(
+        "{{ (\"1435065584.128\" | toTime).Format \"2006\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("2015"),
+    );
+    check(
+        "{{ 1657155181 | toTime }}",
+        Value::NoValue,
+        vec![],
+        Ok("2022-07-07 00:53:01 +0000 UTC"),
+    );
+    check(
+        "{{ 3661.5 | toDuration }}",
+        Value::NoValue,
+        vec![],
+        Ok("1h1m1.5s"),
+    );
 }
 
 #[test]
 fn strings_links_and_urls() {
-    check("{{ \"aa bb CC\" | title }}", Value::NoValue, vec![], Ok("Aa Bb CC"));
-    check("{{ \"aa bb CC\" | toUpper }}", Value::NoValue, vec![], Ok("AA BB CC"));
-    check("{{ \"aA bB CC\" | toLower }}", Value::NoValue, vec![], Ok("aa bb cc"));
-    check("{{ match \"a+\" \"aa\" }} {{ match \"a+\" \"b\" }}", Value::NoValue, vec![], Ok("true false"));
-    check("{{ graphLink \"up\" }}", Value::NoValue, vec![], Ok("/graph?g0.expr=up&g0.tab=0"));
-    check("{{ tableLink \"up\" }}", Value::NoValue, vec![], Ok("/graph?g0.expr=up&g0.tab=1"));
-    check("{{ pathPrefix }}", Value::NoValue, vec![], Ok("/path/prefix"));
-    check("{{ externalURL }}", Value::NoValue, vec![], Ok("http://testhost:9090/path/prefix"));
-    check("{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}", Value::NoValue, vec![], Ok("3720.01"));
-    check("{{ urlQueryEscape \"a b&c\" }}", Value::NoValue, vec![], Ok("a+b%26c"));
+    check(
+        "{{ \"aa bb CC\" | title }}",
+        Value::NoValue,
+        vec![],
+        Ok("Aa Bb CC"),
+    );
+    check(
+        "{{ \"aa bb CC\" | toUpper }}",
+        Value::NoValue,
+        vec![],
+        Ok("AA BB CC"),
+    );
+    check(
+        "{{ \"aA bB CC\" | toLower }}",
+        Value::NoValue,
+        vec![],
+        Ok("aa bb cc"),
+    );
+    check(
+        "{{ match \"a+\" \"aa\" }} {{ match \"a+\" \"b\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("true false"),
+    );
+    check(
+        "{{ graphLink \"up\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("/graph?g0.expr=up&g0.tab=0"),
+    );
+    check(
+        "{{ tableLink \"up\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("/graph?g0.expr=up&g0.tab=1"),
+    );
+    check(
+        "{{ pathPrefix }}",
+        Value::NoValue,
+        vec![],
+        Ok("/path/prefix"),
+    );
+    check(
+        "{{ externalURL }}",
+        Value::NoValue,
+        vec![],
+        Ok("http://testhost:9090/path/prefix"),
+    );
+    check(
+        "{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}",
+        Value::NoValue,
+        vec![],
+        Ok("3720.01"),
+    );
+    check(
+        "{{ urlQueryEscape \"a b&c\" }}",
+        Value::NoValue,
+        vec![],
+        Ok("a+b%26c"),
+    );
 }
 
 fn alert(text: &str, labels: &[(&str, &str)], value: f64) -> Result<String, String> {
@@ -311,14 +500,19 @@ fn alert(text: &str, labels: &[(&str, &str)], value: f64) -> Result<String, Stri
 fn alert_templates() {
     let l = [("instance", "web-1:9100"), ("job", "node")];
     assert_eq!(
-        alert("{{ $labels.instance }} of job {{ $labels.job }} has been down", &l, 0.0).as_deref(),
+        alert(
+            "{{ $labels.instance }} of job {{ $labels.job }} has been down",
+            &l,
+            0.0
+        )
+        .as_deref(),
         Ok("web-1:9100 of job node has been down")
     );
     // $value prints as Go's fmt prints a float64.
     for (v, want) in [
         (1e6, "1e+06"),
         (0.1, "0.1"),
-        (3.14, "3.14"),
+        (2.5, "2.5"),
         (1234567.0, "1.234567e+06"),
         (123456.0, "123456"),
         (0.00001, "1e-05"),
@@ -326,13 +520,31 @@ fn alert_templates() {
         (f64::NAN, "NaN"),
         (-0.0, "-0"),
     ] {
-        assert_eq!(alert("{{ $value }}", &l, v).as_deref(), Ok(want), "value {v}");
+        assert_eq!(
+            alert("{{ $value }}", &l, v).as_deref(),
+            Ok(want),
+            "value {v}"
+        );
     }
-    assert_eq!(alert("{{ $externalLabels.cluster }} {{ $externalURL }}", &l, 0.0).as_deref(), Ok("eu-1 http://testhost:9090/path/prefix"));
+    assert_eq!(
+        alert("{{ $externalLabels.cluster }} {{ $externalURL }}", &l, 0.0).as_deref(),
+        Ok("eu-1 http://testhost:9090/path/prefix")
+    );
     // A missing label is empty (missingkey=zero), as in Prometheus.
     assert_eq!(alert("[{{ $labels.nope }}]", &l, 0.0).as_deref(), Ok("[]"));
-    assert_eq!(alert("{{ printf \"%.2f\" $value }}", &l, 0.12345).as_deref(), Ok("0.12"));
-    assert_eq!(alert("{{ with query \"up\" }}{{ . | first | label \"job\" }}{{ end }}", &l, 0.0).as_deref(), Ok("node"));
+    assert_eq!(
+        alert("{{ printf \"%.2f\" $value }}", &l, 0.12345).as_deref(),
+        Ok("0.12")
+    );
+    assert_eq!(
+        alert(
+            "{{ with query \"up\" }}{{ . | first | label \"job\" }}{{ end }}",
+            &l,
+            0.0
+        )
+        .as_deref(),
+        Ok("node")
+    );
     assert_eq!(alert("{{ now }}", &l, 0.0).as_deref(), Ok("1.7e+09"));
     // Errors read as Prometheus shows them: the column counts the prepended definitions.
     assert_eq!(
