@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sightline_template::alertmanager::{self, Alert, Data};
 use sightline_template::prometheus::{self, AlertContext};
-use sightline_template::{Env, Options, Template, Time, Value};
+use sightline_template::{Options, Time};
 
 const ANNOTATION: &str = "{{ $labels.instance }} of job {{ $labels.job }} has been down for more than 1 minute (value {{ $value | humanize }}, {{ printf \"%.2f\" $value }}).";
 
@@ -42,18 +42,9 @@ fn bench(c: &mut Criterion) {
             prometheus::expand_alert_template("ServiceDown", ANNOTATION, &ctx).expect("expands")
         });
     });
-    let mut t = Template::new("__alert_ServiceDown", prometheus::funcs())
-        .with_options(prometheus::expand_options());
-    t.parse(&format!("{}{}", prometheus::ALERT_DEFS, ANNOTATION))
-        .unwrap();
-    let data = Value::map([
-        ("Labels", Value::str_map(l.clone())),
-        ("ExternalLabels", Value::str_map(ext.clone())),
-        ("ExternalURL", Value::from("http://prometheus:9090")),
-        ("Value", Value::Float(0.0)),
-    ]);
+    let parsed = prometheus::AlertTemplate::new("ServiceDown", ANNOTATION);
     g.bench_function("alert_annotation/execute", |b| {
-        b.iter(|| t.execute(&data, &Env::default()).expect("executes"));
+        b.iter(|| parsed.expand(&ctx).expect("expands"));
     });
     let set = alertmanager::from_texts(&[], Options::default()).unwrap();
     let alerts = (1..=3)

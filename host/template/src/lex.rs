@@ -3,6 +3,8 @@
 //! Lexing everything up front (rather than Go's goroutine-fed channel) keeps the parser's
 //! look-ahead a slice index. An error becomes the last token, as in Go.
 
+use std::borrow::Cow;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
     Error,
@@ -41,21 +43,23 @@ pub(crate) enum Tok {
     With,
 }
 
+/// A token borrows its text from the input (only error messages are owned), so lexing
+/// allocates one vector, not a string per token.
 #[derive(Debug, Clone)]
-pub(crate) struct Token {
+pub(crate) struct Token<'a> {
     pub(crate) typ: Tok,
     pub(crate) pos: usize,
     /// The token's text (for text tokens, after trimming; for errors, the message).
-    pub(crate) val: String,
+    pub(crate) val: Cow<'a, str>,
     pub(crate) line: usize,
 }
 
-impl Token {
+impl Token<'_> {
     /// Go's `item.String()`, as parse errors quote tokens.
     pub(crate) fn describe(&self) -> String {
         match self.typ {
             Tok::Eof => "EOF".to_string(),
-            Tok::Error => self.val.clone(),
+            Tok::Error => self.val.to_string(),
             Tok::Block
             | Tok::Break
             | Tok::Continue
@@ -91,11 +95,11 @@ struct Lexer<'a> {
     line: usize,
     start_line: usize,
     paren_depth: usize,
-    out: Vec<Token>,
+    out: Vec<Token<'a>>,
 }
 
 /// Lexes the whole input. The last token is `Eof` or `Error`.
-pub(crate) fn lex(input: &str) -> Vec<Token> {
+pub(crate) fn lex(input: &str) -> Vec<Token<'_>> {
     let mut l = Lexer {
         input,
         pos: 0,
@@ -122,7 +126,7 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
                 l.out.push(Token {
                     typ: Tok::Error,
                     pos: l.start,
-                    val: msg,
+                    val: Cow::Owned(msg),
                     line: l.start_line,
                 });
                 break;
@@ -132,21 +136,17 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
     l.out
 }
 
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
         &self.input[self.pos..]
     }
 
     fn emit(&mut self, typ: Tok) {
-        let val = self.input[self.start..self.pos].to_string();
-        self.emit_val(typ, val);
-    }
-
-    fn emit_val(&mut self, typ: Tok, val: String) {
+        let val = &self.input[self.start..self.pos];
         self.out.push(Token {
             typ,
             pos: self.start,
-            val,
+            val: Cow::Borrowed(val),
             line: self.start_line,
         });
         self.ignore();

@@ -19,7 +19,7 @@ pub(crate) struct Parsed {
 }
 
 pub(crate) struct Parser<'a> {
-    toks: Vec<Token>,
+    toks: Vec<Token<'a>>,
     i: usize,
     /// The line of the last token read, as Go's errors report it.
     line: usize,
@@ -42,13 +42,13 @@ pub(crate) fn parse(
     has_func: &dyn Fn(&str) -> bool,
     max_depth: usize,
 ) -> Result<Parsed, ParseError> {
-    let text: Arc<str> = Arc::from(text);
+    let shared: Arc<str> = Arc::from(text);
     let mut p = Parser {
-        toks: lex(&text),
+        toks: lex(text),
         i: 0,
         line: 1,
         parse_name: name,
-        text: text.clone(),
+        text: shared.clone(),
         has_func,
         vars: vec!["$".to_string()],
         range_depth: 0,
@@ -64,7 +64,7 @@ pub(crate) fn parse(
         Tree {
             name: name.to_string(),
             parse_name: name.to_string(),
-            text,
+            text: shared,
             root,
         },
         &p,
@@ -108,7 +108,7 @@ enum Item {
     Else,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, msg: String) -> ParseError {
         ParseError(format!(
             "template: {}:{}: {}",
@@ -116,7 +116,7 @@ impl Parser<'_> {
         ))
     }
 
-    fn next(&mut self) -> Token {
+    fn next(&mut self) -> Token<'a> {
         let t = self.toks[self.i.min(self.toks.len() - 1)].clone();
         // Past the last token (EOF or an error) reads repeat it; backing up returns to it.
         if self.i < self.toks.len() {
@@ -130,11 +130,11 @@ impl Parser<'_> {
         self.i -= n;
     }
 
-    fn peek(&self) -> &Token {
+    fn peek(&self) -> &Token<'a> {
         &self.toks[self.i.min(self.toks.len() - 1)]
     }
 
-    fn next_non_space(&mut self) -> Token {
+    fn next_non_space(&mut self) -> Token<'a> {
         loop {
             let t = self.next();
             if t.typ != Tok::Space {
@@ -143,7 +143,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token {
+    fn peek_non_space(&mut self) -> Token<'a> {
         let start = self.i;
         let t = self.next_non_space();
         // Go backs up one token, leaving skipped spaces consumed; keep that behaviour.
@@ -169,7 +169,7 @@ impl Parser<'_> {
         self.err(format!("unexpected {} in {}", tok.describe(), context))
     }
 
-    fn expect(&mut self, typ: Tok, context: &str) -> PResult<Token> {
+    fn expect(&mut self, typ: Tok, context: &str) -> PResult<Token<'a>> {
         let t = self.next_non_space();
         if t.typ != typ {
             return Err(self.unexpected(&t, context));
@@ -216,7 +216,7 @@ impl Parser<'_> {
         if let Some(t) = self.toks.last() {
             if t.typ == Tok::Error {
                 self.line = t.line;
-                return Err(self.err(t.val.clone()));
+                return Err(self.err(t.val.to_string()));
             }
         }
         Ok(root)
@@ -269,7 +269,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> PResult<Item> {
         let t = self.next_non_space();
         match t.typ {
-            Tok::Text => Ok(Item::Node(Node::Text(t.val))),
+            Tok::Text => Ok(Item::Node(Node::Text(t.val.into_owned()))),
             Tok::LeftDelim => {
                 self.action_line = t.line;
                 let res = self.action();
@@ -453,14 +453,14 @@ impl Parser<'_> {
                 Tok::Assign | Tok::Declare => {
                     pipe.is_assign = next.typ == Tok::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.into_owned());
                     break;
                 }
                 Tok::Char if next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.into_owned());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             Tok::Variable | Tok::RightDelim | Tok::RightParen => continue,
@@ -617,13 +617,13 @@ impl Parser<'_> {
                 }
                 Arg::Ident {
                     pos: t.pos,
-                    name: t.val,
+                    name: t.val.into_owned(),
                 }
             }
             Tok::Dot => Arg::Dot { pos: t.pos },
             Tok::Nil => Arg::Nil { pos: t.pos },
             Tok::Variable => {
-                if !self.vars.contains(&t.val) {
+                if !self.vars.iter().any(|v| *v == t.val) {
                     return Err(self.err(format!(
                         "undefined variable {}",
                         crate::gofmt::quote(&t.val)
@@ -631,7 +631,7 @@ impl Parser<'_> {
                 }
                 Arg::Variable {
                     pos: t.pos,
-                    idents: vec![t.val],
+                    idents: vec![t.val.into_owned()],
                 }
             }
             Tok::Field => Arg::Field {
@@ -646,7 +646,7 @@ impl Parser<'_> {
                 let num = self.number(&t)?;
                 Arg::Number {
                     pos: t.pos,
-                    text: t.val,
+                    text: t.val.into_owned(),
                     num,
                 }
             }
@@ -658,7 +658,7 @@ impl Parser<'_> {
                 let text = self.unquote(&t.val)?;
                 Arg::String {
                     pos: t.pos,
-                    quoted: t.val,
+                    quoted: t.val.into_owned(),
                     text,
                 }
             }

@@ -573,11 +573,22 @@ pub fn expand(
     env: &Env<'_>,
     options: Options,
 ) -> Result<String, Error> {
+    let t = parse_expander(name, text, options)?;
+    execute_expander(&t, data, env)
+}
+
+/// The parsing half of [`expand`]: the template `name` with Prometheus' functions.
+pub fn parse_expander(name: &str, text: &str, options: Options) -> Result<Template, Error> {
     let mut t = Template::new(name, funcs()).with_options(options);
     t.parse(text)
         .map_err(|e| Error::Parse(format!("error parsing template {name}: {e}")))?;
+    Ok(t)
+}
+
+/// The execution half of [`expand`].
+pub fn execute_expander(t: &Template, data: &Value, env: &Env<'_>) -> Result<String, Error> {
     t.execute(data, env).map_err(|e| match e {
-        Error::Exec(msg) => Error::Exec(format!("error executing template {name}: {msg}")),
+        Error::Exec(msg) => Error::Exec(format!("error executing template {}: {msg}", t.name())),
         other => other,
     })
 }
@@ -590,30 +601,56 @@ pub fn expand_options() -> Options {
     }
 }
 
-/// Expands a label or annotation of the alerting rule `rule_name` as Prometheus does:
-/// the template is `__alert_<rule_name>`, prefixed by [`ALERT_DEFS`]. The error reads as
-/// Prometheus' `Expand` error (`error executing template __alert_X: template: ...`).
+/// A label or annotation template of an alerting rule, parsed once and expanded for each
+/// alert: the template is `__alert_<rule_name>`, prefixed by [`ALERT_DEFS`], as Prometheus
+/// builds it (Prometheus re-parses it for every alert; the result is the same).
+pub struct AlertTemplate {
+    parsed: Result<Template, Error>,
+}
+
+impl AlertTemplate {
+    pub fn new(rule_name: &str, text: &str) -> AlertTemplate {
+        let name = format!("__alert_{rule_name}");
+        let mut full = String::with_capacity(ALERT_DEFS.len() + text.len());
+        full.push_str(ALERT_DEFS);
+        full.push_str(text);
+        AlertTemplate {
+            parsed: parse_expander(&name, &full, expand_options()),
+        }
+    }
+
+    /// The parse error, if the text does not parse (what `promtool check rules` reports).
+    pub fn parse_error(&self) -> Option<&Error> {
+        self.parsed.as_ref().err()
+    }
+
+    /// Expands the template for one alert. The error reads as Prometheus' `Expand` error
+    /// (`error executing template __alert_X: template: ...`).
+    pub fn expand(&self, ctx: &AlertContext<'_>) -> Result<String, Error> {
+        let t = self.parsed.as_ref().map_err(Clone::clone)?;
+        let data = Value::Object(Arc::new(AlertData {
+            labels: Value::StrMap(Arc::new(ctx.labels.clone())),
+            external_labels: Value::StrMap(Arc::new(ctx.external_labels.clone())),
+            external_url: Value::from(ctx.external_url),
+            value: ctx.value,
+        }));
+        let env = Env {
+            query: ctx.query,
+            now: Some(ctx.now),
+            external_url: Some(ctx.external_url),
+        };
+        execute_expander(t, &data, &env)
+    }
+}
+
+/// Expands a label or annotation of the alerting rule `rule_name` as Prometheus does (see
+/// [`AlertTemplate`]).
 pub fn expand_alert_template(
     rule_name: &str,
     text: &str,
     ctx: &AlertContext<'_>,
 ) -> Result<String, Error> {
-    let name = format!("__alert_{rule_name}");
-    let mut full = String::with_capacity(ALERT_DEFS.len() + text.len());
-    full.push_str(ALERT_DEFS);
-    full.push_str(text);
-    let data = Value::Object(Arc::new(AlertData {
-        labels: Value::StrMap(Arc::new(ctx.labels.clone())),
-        external_labels: Value::StrMap(Arc::new(ctx.external_labels.clone())),
-        external_url: Value::from(ctx.external_url),
-        value: ctx.value,
-    }));
-    let env = Env {
-        query: ctx.query,
-        now: Some(ctx.now),
-        external_url: Some(ctx.external_url),
-    };
-    expand(&name, &full, &data, &env, expand_options())
+    AlertTemplate::new(rule_name, text).expand(ctx)
 }
 
 /// What Prometheus stores in place of a label or annotation whose template fails.
