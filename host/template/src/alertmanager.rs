@@ -43,9 +43,7 @@ pub fn execute_text_string(set: &Template, text: &str, data: &Value) -> Result<S
     if text.is_empty() {
         return Ok(String::new());
     }
-    let mut t = set.clone();
-    t.parse_named("", text)?;
-    t.execute_template("", data, &Env::default())
+    set.execute_text("", text, data, &Env::default())
 }
 
 /// One alert as templates see it (Alertmanager's `template.Alert`).

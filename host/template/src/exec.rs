@@ -4,6 +4,9 @@
 //! configured limits (nesting at parse time, template calls and steps here), never by the
 //! thread's stack.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::ast::{Arg, Branch, Command, Node, Pipe, Tree};
 use crate::funcs::{Arity, Env, FuncError};
 use crate::value::Value;
@@ -30,6 +33,9 @@ type R<T> = Result<T, Error>;
 
 pub(crate) struct State<'a> {
     tmpl: &'a Template,
+    /// Templates parsed for this execution only; they shadow the set's (Alertmanager's
+    /// `ExecuteTextString` parses into a clone of the set, which this avoids copying).
+    overlay: Option<&'a HashMap<String, Arc<Tree>>>,
     env: &'a Env<'a>,
     /// The template being executed (its name) and the tree it lives in.
     tree: &'a Tree,
@@ -44,9 +50,16 @@ const RED_ZONE: usize = 64 * 1024;
 const STACK_SEGMENT: usize = 1024 * 1024;
 
 impl<'a> State<'a> {
-    pub(crate) fn new(tmpl: &'a Template, env: &'a Env<'a>, tree: &'a Tree, dot: Value) -> Self {
+    pub(crate) fn new(
+        tmpl: &'a Template,
+        overlay: Option<&'a HashMap<String, Arc<Tree>>>,
+        env: &'a Env<'a>,
+        tree: &'a Tree,
+        dot: Value,
+    ) -> Self {
         State {
             tmpl,
+            overlay,
             env,
             tree,
             at: At::None,
@@ -257,7 +270,11 @@ impl<'a> State<'a> {
         pipe: Option<&'a Pipe>,
     ) -> R<()> {
         self.at = At::Node(node);
-        let Some(tree) = self.tmpl.trees.get(name) else {
+        let found = self
+            .overlay
+            .and_then(|o| o.get(name))
+            .or_else(|| self.tmpl.trees.get(name));
+        let Some(tree) = found else {
             return Err(self.errorf(format!(
                 "template {} not defined",
                 crate::gofmt::quote(name)

@@ -168,7 +168,43 @@ impl Template {
                 gofmt::quote(&self.name)
             )));
         };
-        let mut state = exec::State::new(self, env, tree, data.clone());
+        let mut state = exec::State::new(self, None, env, tree, data.clone());
+        state.run(data)?;
+        Ok(state.out)
+    }
+
+    /// Parses `text` as the template `name` for one execution and runs it on `data`, without
+    /// changing the set: its definitions shadow the set's for this run only. This is Go's
+    /// `t.Clone()` + `New(name).Parse(text)` + `Execute`, minus the copy.
+    pub fn execute_text(
+        &self,
+        name: &str,
+        text: &str,
+        data: &Value,
+        env: &Env<'_>,
+    ) -> Result<String, Error> {
+        let funcs = self.funcs.clone();
+        let has = move |f: &str| funcs.contains(f);
+        let parsed = parse::parse(name, text, &has, self.options.max_nesting)
+            .map_err(|e| Error::Parse(e.0))?;
+        let mut overlay: HashMap<String, Arc<ast::Tree>> = HashMap::new();
+        for tree in parsed.trees {
+            if parse::is_empty(&tree.root) {
+                if let Some(old) = self.trees.get(&tree.name) {
+                    if !parse::is_empty(&old.root) && tree.name != name {
+                        continue;
+                    }
+                }
+            }
+            overlay.insert(tree.name.clone(), Arc::new(tree));
+        }
+        let Some(tree) = overlay.get(name) else {
+            return Err(Error::Exec(format!(
+                "template: {name}: {} is an incomplete or empty template",
+                gofmt::quote(name)
+            )));
+        };
+        let mut state = exec::State::new(self, Some(&overlay), env, tree, data.clone());
         state.run(data)?;
         Ok(state.out)
     }
