@@ -8,13 +8,13 @@ use sightline_rules::unittest::{run_files, TestOptions};
 use crate::cli::TestCommand;
 
 /// Checks an alerting rule's label or annotation template when rule files load.
-pub(crate) fn check_template(_rule: &str, _text: &str) -> Result<(), String> {
-    Ok(())
+pub(crate) fn check_template(rule: &str, text: &str) -> Result<(), String> {
+    sightline_rules::templates::check_template(rule, text)
 }
 
 /// The template expander rules are handed.
 pub(crate) fn expander() -> std::sync::Arc<dyn sightline_rules::Expander> {
-    std::sync::Arc::new(sightline_rules::NoTemplates)
+    std::sync::Arc::new(sightline_rules::templates::TemplateExpander::new())
 }
 
 /// `sightline test rules`.
@@ -38,7 +38,7 @@ pub(crate) fn test(cmd: TestCommand) -> ExitCode {
                 }
             };
             let opts = TestOptions {
-                expander: &sightline_rules::NoTemplates,
+                expander: &sightline_rules::templates::TemplateExpander::new(),
                 templates: &check_template,
                 run: run.as_ref(),
                 ignore_unknown_fields,

@@ -18,6 +18,7 @@ mod group;
 mod manager;
 pub mod notifier;
 mod rule;
+pub mod templates;
 pub mod unittest;
 
 pub use error::{Error, Result};

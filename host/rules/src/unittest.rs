@@ -300,7 +300,7 @@ fn run_group(
         .unwrap_or(eval_interval);
     let mint = tg.start_timestamp.map_or(0, |t| t.0);
     let storage = Arc::new(MemStorage::new());
-    if let Err(e) = load_series(&*storage, &tg.input_series, mint, interval) {
+    if let Err(e) = load_series(&storage, &tg.input_series, mint, interval) {
         return vec![e];
     }
     let engine = Engine::new(EngineOptions {
