@@ -484,3 +484,66 @@ fn rule_unit_tests_agree_with_promtool_242() {
     );
     assert!(disagree.is_empty(), "{}", disagree.join("\n\n"));
 }
+
+/// Raw sample timestamps (ms) of `series` over the last `range`.
+fn sample_times(d: &Daemon, series: &str, range: &str) -> Vec<i64> {
+    let v = d.get_json(&format!(
+        "/api/v1/query?query={}",
+        urlencode(&format!("{series}[{range}]"))
+    ));
+    v["data"]["result"][0]["values"]
+        .as_array()
+        .map(|vals| {
+            vals.iter()
+                .map(|p| (p[0].as_f64().unwrap() * 1000.0).round() as i64)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs a 1 s recording rule, stops the daemon for ~6 s and starts it again on the same
+/// data; returns the recorded series' sample times around the outage.
+fn restart_gap(extra: &[&str]) -> Vec<i64> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yml"),
+        "groups:\n  - name: steady\n    interval: 1s\n    rules:\n      - record: steady_one\n        expr: vector(1)\n",
+    )
+    .unwrap();
+    let cfg = format!(
+        "rule_files: ['{}']\nscrape_configs: []\n",
+        dir.path().join("rules.yml").display()
+    );
+    let d = Daemon::start_in(dir, Some(&cfg), extra);
+    eventually(30, "a few evaluations", || {
+        (sample_times(&d, "steady_one", "1m").len() >= 3).then_some(())
+    });
+    let dir = d.stop();
+    std::thread::sleep(Duration::from_secs(6));
+    let d = Daemon::start_in(dir, Some(&cfg), extra);
+    eventually(30, "evaluations after the restart", || {
+        let t = sample_times(&d, "steady_one", "1m");
+        let last = *t.last()?;
+        (last >= sightline_model::now_ms() - 2_000 && t.len() >= 12).then_some(())
+    });
+    sample_times(&d, "steady_one", "1m")
+}
+
+/// Beyond Prometheus (prometheus#18073): after a restart each group evaluates the iterations
+/// it missed, so a recording rule has no hole; with `--rules.catch-up-window=0` (Prometheus'
+/// behaviour) the hole is there.
+#[test]
+fn restart_leaves_no_gap_in_a_recording_rule() {
+    let times = restart_gap(&[]);
+    let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g == 1_000),
+        "recorded samples are not 1 s apart across the restart: steps {gaps:?}"
+    );
+    let times = restart_gap(&["--rules.catch-up-window=0"]);
+    let widest = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert!(
+        widest >= 5_000,
+        "without catch-up the outage must show as a gap; widest step {widest} ms"
+    );
+}
