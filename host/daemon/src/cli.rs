@@ -58,6 +58,57 @@ pub(crate) enum Command {
     /// Run unit tests, like promtool (exit 0 when every test passes, 1 otherwise).
     #[command(subcommand)]
     Test(TestCommand),
+    /// Show the rule groups of a running server (state, health, last evaluation, errors), or
+    /// backfill recording rules over its history.
+    Rules(RulesArgs),
+    /// Show the alerts of a running server's alerting rules.
+    Alerts(AlertsArgs),
+}
+
+/// `sightline rules [--type alert|record]` or `sightline rules backfill ...`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct RulesArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<RulesCommand>,
+    /// Only alerting (`alert`) or recording (`record`) rules.
+    #[arg(long = "type")]
+    pub(crate) rule_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: QueryCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Evaluate recording rules over past data on the running server and store the results
+    /// (each rule up to its first live evaluation), instead of promtool's offline blocks.
+    /// Needs the server's `--web.enable-admin-api`.
+    Backfill {
+        /// Start of the range (RFC 3339 or Unix seconds).
+        #[arg(long)]
+        start: String,
+        /// End of the range (RFC 3339 or Unix seconds); default now.
+        #[arg(long)]
+        end: Option<String>,
+        /// Only this rule group (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Only this recording rule (repeatable).
+        #[arg(long = "rule")]
+        rules: Vec<String>,
+        #[command(flatten)]
+        common: QueryCommon,
+    },
+}
+
+/// `sightline alerts`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// Only alerts in this state (`pending`, `firing`).
+    #[arg(long)]
+    pub(crate) state: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: QueryCommon,
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,6 +389,12 @@ pub(crate) struct ServeArgs {
     #[arg(long = "rules.catch-up-window", default_value = "1h", value_parser = parse_prom_duration)]
     pub(crate) catch_up_window: std::time::Duration,
 
+    /// How much history a recording rule that a reload adds is backfilled over, so its
+    /// series does not start empty; 0 (the default) backfills nothing. `sightline rules
+    /// backfill` backfills on demand.
+    #[arg(long = "rules.backfill-new-rules", default_value = "0s", value_parser = parse_prom_duration)]
+    pub(crate) backfill_new_rules: std::time::Duration,
+
     /// The capacity of the queue for pending Alertmanager notifications.
     #[arg(
         long = "alertmanager.notification-queue-capacity",
@@ -412,6 +469,7 @@ impl ServeArgs {
             ),
             ("rules.alert.resend-delay".into(), d(self.resend_delay)),
             ("rules.catch-up-window".into(), d(self.catch_up_window)),
+            ("rules.backfill-new-rules".into(), d(self.backfill_new_rules)),
             (
                 "alertmanager.notification-queue-capacity".into(),
                 self.notification_queue_capacity.to_string(),

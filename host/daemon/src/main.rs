@@ -58,6 +58,8 @@ fn main() -> ExitCode {
         Command::Import(c) => tools::import(c),
         Command::Query(a) => tools::query(a),
         Command::Test(c) => rules::test(c),
+        Command::Rules(a) => rules::rules_command(a),
+        Command::Alerts(a) => rules::alerts_command(a),
     }
 }
 

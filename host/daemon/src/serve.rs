@@ -317,6 +317,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
                     .join("rules")
                     .join("last-evaluations.json"),
             ),
+            range_query: Some(crate::rules::range_query_fn(engine.clone(), storage.clone())),
+            backfill_writer: Some(Arc::new(crate::rules::TsdbBackfill(tsdb.clone()))),
+            backfill_new_rules: args.backfill_new_rules,
         },
         &registry,
     );
@@ -374,7 +377,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
-        subsystems: vec![sightline_rules::api::router(rules.clone())],
+        subsystems: vec![sightline_rules::api::router(
+            rules.clone(),
+            args.enable_admin_api,
+        )],
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);

@@ -19,12 +19,110 @@ use crate::file::RuleKind;
 use crate::manager::{GroupStatus, Manager, RuleStatus};
 use crate::rule::{Alert, AlertState};
 
-/// The routes, relative to `/api/v1`.
-pub fn router(manager: Manager) -> Router {
+/// The routes, relative to `/api/v1`. `admin_enabled` (`--web.enable-admin-api`) gates
+/// `POST /admin/rules/backfill`.
+pub fn router(manager: Manager, admin_enabled: bool) -> Router {
     Router::new()
         .route("/rules", get(rules).post(rules))
         .route("/alerts", get(alerts).post(alerts))
-        .with_state(manager)
+        .route(
+            "/admin/rules/backfill",
+            axum::routing::post(backfill).put(backfill),
+        )
+        .with_state(AppState {
+            manager,
+            admin_enabled,
+        })
+}
+
+#[derive(Clone)]
+struct AppState {
+    manager: Manager,
+    admin_enabled: bool,
+}
+
+fn error(status: StatusCode, kind: &str, message: String) -> Response {
+    (
+        status,
+        axum::Json(json!({"status": "error", "errorType": kind, "error": message})),
+    )
+        .into_response()
+}
+
+/// Unix seconds (fractions allowed) or RFC 3339, as the query API takes times.
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(f) = s.parse::<f64>() {
+        if f.is_finite() {
+            return Ok((f * 1000.0).round() as i64);
+        }
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))
+}
+
+/// `POST /api/v1/admin/rules/backfill?start=&end=&rule_group[]=&rule_name[]=`: evaluates
+/// recording rules over the range on their own grid and writes the results (each rule up to
+/// its first live evaluation). `end` defaults to now.
+async fn backfill(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    if !st.admin_enabled {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "admin APIs disabled".to_string(),
+        );
+    }
+    let mut ps = params(q.as_deref());
+    ps.extend(params(std::str::from_utf8(&body).ok()));
+    let one = |k: &str| ps.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let all = |k: &str| -> Vec<String> {
+        ps.iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let Some(start) = one("start") else {
+        return bad_data("invalid parameter \"start\": missing".to_string());
+    };
+    let start = match parse_time(&start) {
+        Ok(t) => t,
+        Err(e) => return bad_data(format!("invalid parameter \"start\": {e}")),
+    };
+    let end = match one("end").map(|e| parse_time(&e)) {
+        None => sightline_model::now_ms(),
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return bad_data(format!("invalid parameter \"end\": {e}")),
+    };
+    let req = crate::backfill::BackfillRequest {
+        groups: all("rule_group[]"),
+        rules: all("rule_name[]"),
+        start,
+        end,
+    };
+    match st.manager.backfill(&req).await {
+        Err(e) => bad_data(e.to_string()),
+        Ok(reports) => {
+            let rules: Vec<Value> = reports
+                .iter()
+                .map(|r| {
+                    json!({
+                        "group": r.group,
+                        "rule": r.rule,
+                        "start": r.range.map(|x| go_time(Some(x.0))),
+                        "end": r.range.map(|x| go_time(Some(x.1))),
+                        "series": r.series,
+                        "samples": r.samples,
+                        "error": r.error,
+                    })
+                })
+                .collect();
+            success(json!({ "rules": rules }))
+        }
+    }
 }
 
 fn success(data: Value) -> Response {
@@ -53,7 +151,8 @@ fn params(q: Option<&str>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
-async fn rules(State(m): State<Manager>, RawQuery(q): RawQuery) -> Response {
+async fn rules(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let m = &st.manager;
     let ps = params(q.as_deref());
     let get_all = |name: &str| -> HashSet<String> {
         ps.iter()
@@ -116,8 +215,9 @@ async fn rules(State(m): State<Manager>, RawQuery(q): RawQuery) -> Response {
     success(json!({ "groups": out }))
 }
 
-async fn alerts(State(m): State<Manager>) -> Response {
-    let alerts: Vec<Value> = m
+async fn alerts(State(st): State<AppState>) -> Response {
+    let alerts: Vec<Value> = st
+        .manager
         .groups()
         .iter()
         .flat_map(|g| g.rules.iter())

@@ -187,6 +187,7 @@ impl Group {
                     rule.info.health = Health::Err;
                     rule.info.last_error = Some(e);
                     rule.info.last_evaluation = Some(ts);
+                    rule.info.first_evaluation.get_or_insert(ts);
                     rule.info.evaluation_time = rule_started.elapsed();
                     continue;
                 }
@@ -237,6 +238,7 @@ impl Group {
                 rule.info.last_error = Some(e);
             }
             rule.info.last_evaluation = Some(ts);
+            rule.info.first_evaluation.get_or_insert(ts);
             rule.info.evaluation_time = rule_started.elapsed();
         }
         if !self.stale_series.is_empty() {

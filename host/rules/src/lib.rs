@@ -11,6 +11,7 @@
 //! in its health and never stops the evaluation of the other rules of its group.
 
 pub mod api;
+pub mod backfill;
 pub mod check;
 mod error;
 pub mod file;

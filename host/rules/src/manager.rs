@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::file::RuleSpec;
 use crate::file::{self, TemplateCheck};
 use crate::group::{Deps, Group, Notifier};
+use crate::backfill::{backfill_group, BackfillRequest, BackfillWriter, RangeQueryFn, RuleBackfill};
 use crate::rule::{duration_ms, Alert, EvalInfo, Expander, QueryFn};
 
 /// What the manager is handed once.
@@ -48,6 +49,13 @@ pub struct ManagerOptions {
     pub catch_up_window: Duration,
     /// Where the last evaluation time of each group is kept across restarts (for catch-up).
     pub state_file: Option<PathBuf>,
+    /// Range queries, for backfilling recording rules (`None`: no backfill).
+    pub range_query: Option<RangeQueryFn>,
+    /// Where backfilled samples go (`None`: no backfill).
+    pub backfill_writer: Option<Arc<dyn BackfillWriter>>,
+    /// `--rules.backfill-new-rules`: how much history a recording rule added by a reload is
+    /// backfilled over (zero: none).
+    pub backfill_new_rules: Duration,
 }
 
 /// What a configuration (re)load hands the manager.
@@ -275,8 +283,28 @@ impl Manager {
             .swap(true, std::sync::atomic::Ordering::SeqCst);
         let mut groups = self.inner.groups.lock().await;
         let mut old: BTreeMap<String, Running> = std::mem::take(&mut *groups);
+        let known: std::collections::HashSet<(String, String)> = old
+            .values()
+            .flat_map(|r| {
+                let g = r.group.lock();
+                g.rules
+                    .iter()
+                    .map(|rule| (g.name.clone(), rule.name().to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut added: Vec<(String, String)> = Vec::new();
         for mut g in new_groups {
             let key = g.key();
+            if !first {
+                for r in &g.rules {
+                    if r.kind() == crate::file::RuleKind::Recording
+                        && !known.contains(&(g.name.clone(), r.name().to_string()))
+                    {
+                        added.push((g.name.clone(), r.name().to_string()));
+                    }
+                }
+            }
             if let Some(running) = old.remove(&key) {
                 let unchanged = running.group.lock().same_definition(&g);
                 if unchanged {
@@ -311,7 +339,66 @@ impl Manager {
         }
         let statuses = groups.values().map(|r| r.status.clone()).collect();
         *self.inner.statuses.write() = statuses;
+        drop(groups);
+        let window = duration_ms(self.inner.opts.backfill_new_rules);
+        if window > 0 && !added.is_empty() {
+            // Recording rules the reload added get their history, up to now (their first
+            // live evaluation comes after).
+            let now = sightline_model::now_ms();
+            let req = BackfillRequest {
+                groups: added.iter().map(|(g, _)| g.clone()).collect(),
+                rules: added.iter().map(|(_, r)| r.clone()).collect(),
+                start: now - window,
+                end: now,
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
+                match this.backfill(&req).await {
+                    Ok(reports) => {
+                        for r in reports {
+                            match &r.error {
+                                None => tracing::info!(group = %r.group, rule = %r.rule, series = r.series, samples = r.samples, "backfilled a new recording rule"),
+                                Some(e) => tracing::warn!(group = %r.group, rule = %r.rule, "backfilling a new recording rule failed: {e}"),
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("backfilling new recording rules failed: {e}"),
+                }
+            });
+        }
         Ok(())
+    }
+
+    /// Backfills recording rules over `[req.start, req.end)` (each up to its first live
+    /// evaluation), in group and rule order. Fails when the manager was built without a range
+    /// query or writer.
+    pub async fn backfill(&self, req: &BackfillRequest) -> Result<Vec<RuleBackfill>> {
+        let (Some(rq), Some(writer)) = (
+            self.inner.opts.range_query.clone(),
+            self.inner.opts.backfill_writer.clone(),
+        ) else {
+            return Err(Error::Eval("backfill is not available on this storage".to_string()));
+        };
+        if req.end <= req.start {
+            return Err(Error::Eval("backfill: end must be after start".to_string()));
+        }
+        let groups: Vec<Group> = {
+            let running = self.inner.groups.lock().await;
+            running
+                .values()
+                .map(|r| r.group.lock().clone())
+                .filter(|g| req.groups.is_empty() || req.groups.contains(&g.name))
+                .collect()
+        };
+        let req = req.clone();
+        tokio::task::spawn_blocking(move || {
+            groups
+                .iter()
+                .flat_map(|g| backfill_group(g, &req, &rq, &*writer))
+                .collect()
+        })
+        .await
+        .map_err(|e| Error::Eval(format!("backfill task failed: {e}")))
     }
 
     /// Every group's status, in file then name order.

@@ -159,6 +159,9 @@ pub struct EvalInfo {
     pub last_error: Option<String>,
     /// When it was last evaluated (Unix ms), if ever.
     pub last_evaluation: Option<i64>,
+    /// When it was first evaluated (Unix ms): its series start there, and a backfill of its
+    /// history stops before it.
+    pub first_evaluation: Option<i64>,
     /// How long it took.
     pub evaluation_time: Duration,
 }
@@ -169,6 +172,7 @@ impl Default for EvalInfo {
             health: Health::Unknown,
             last_error: None,
             last_evaluation: None,
+            first_evaluation: None,
             evaluation_time: Duration::ZERO,
         }
     }
