@@ -247,10 +247,15 @@ fn methods_fields_and_functions() {
     assert_eq!(run(""), "");
     // Definitions in the text shadow the set's for that execution only.
     assert_eq!(
-        run("{{ define \"__alertmanager\" }}AM{{ end }}{{ template \"slack.default.username\" . }}"),
+        run(
+            "{{ define \"__alertmanager\" }}AM{{ end }}{{ template \"slack.default.username\" . }}"
+        ),
         "AM"
     );
-    assert_eq!(run("{{ template \"slack.default.username\" . }}"), "Alertmanager");
+    assert_eq!(
+        run("{{ template \"slack.default.username\" . }}"),
+        "Alertmanager"
+    );
     // Errors read as Go's: the unnamed template is "".
     let err = alertmanager::execute_text_string(&set, "{{ .Nope }}", &v).unwrap_err();
     assert_eq!(
