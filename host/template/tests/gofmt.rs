@@ -80,6 +80,14 @@ const CASES: &[(&str, &str)] = &[
         "[1 a 2.5]|[%!s(int=1) a %!s(float64=2.5)]",
     ),
     ("{{printf \"%v\" .M}}", "map[a:1 b:x]"),
+    (
+        "{{printf \"%d\" .M}}",
+        "map[%!d(string=a):1 %!d(string=b):%!d(string=x)]",
+    ),
+    (
+        "{{printf \"%3d\" .L}}",
+        "[  1 %!d(string=  a) %!d(float64=2.5)]",
+    ),
     ("{{printf \"%v %v\" nil .Missing}}", "<nil> <nil>"),
     ("{{.Missing}}", "<no value>"),
 ];
