@@ -616,6 +616,59 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Go's `base64.URLEncoding.EncodeToString` (URL-safe alphabet, padded).
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Go's `base64.URLEncoding.DecodeString`, with its error text.
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    let corrupt = |i: usize| format!("illegal base64 data at input byte {i}");
+    if !b.len().is_multiple_of(4) {
+        return Err(corrupt(b.len() - b.len() % 4));
+    }
+    let mut out = Vec::with_capacity(b.len() / 4 * 3);
+    for (ci, chunk) in b.chunks(4).enumerate() {
+        let mut n = 0u32;
+        let mut pad = 0;
+        for (j, &c) in chunk.iter().enumerate() {
+            let v = if c == b'=' && j >= 2 && ci == b.len() / 4 - 1 {
+                pad += 1;
+                0
+            } else if pad > 0 {
+                return Err(corrupt(ci * 4 + j));
+            } else {
+                B64.iter()
+                    .position(|&x| x == c)
+                    .ok_or_else(|| corrupt(ci * 4 + j))? as u32
+            };
+            n = n << 6 | v;
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Ok(out)
+}
+
 fn build() -> FuncMap {
     let mut m = FuncMap::builtins();
     let s = |v: &str| Ok(Value::from(v));
@@ -702,6 +755,13 @@ fn build() -> FuncMap {
         let mut out = String::new();
         to_json(&mut out, &a[0]);
         Ok(Value::from(out))
+    });
+    m.add("base64encode", Arity::Exact(1), |_, a| {
+        Ok(Value::from(base64_encode(want_str(&a[0])?.as_bytes())))
+    });
+    m.add("base64decode", Arity::Exact(1), |_, a| {
+        let bytes = base64_decode(want_str(&a[0])?).map_err(FuncError::Call)?;
+        Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
     });
     m.add("list", Arity::AtLeast(0), |_, a| {
         Ok(Value::List(Arc::new(a.to_vec())))

@@ -244,6 +244,12 @@ fn methods_fields_and_functions() {
         "x1"
     );
     assert_eq!(run("{{ urlUnescape \"a%20b+c\" }}"), "a b c");
+    assert_eq!(run("{{ base64encode \"a?b>c\" }}"), "YT9iPmM=");
+    assert_eq!(
+        run("{{ base64encode \"ab\" }}|{{ base64encode \"\" }}"),
+        "YWI=|"
+    );
+    assert_eq!(run("{{ \"YT9iPmM=\" | base64decode }}"), "a?b>c");
     assert_eq!(run(""), "");
     // Definitions in the text shadow the set's for that execution only.
     assert_eq!(
