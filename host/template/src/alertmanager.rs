@@ -347,6 +347,12 @@ impl Object for Kv {
                 let keys = match string_list(keys) {
                     Ok(k) => k,
                     Err(FuncError::Call(e) | FuncError::Type(e)) => return Some(Err(e)),
+                    Err(FuncError::Arg { want, .. }) => {
+                        return Some(Err(format!(
+                            "wrong type for value; expected {want}; got {}",
+                            keys.type_name()
+                        )))
+                    }
                 };
                 let set: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
                 let rest: BTreeMap<String, String> = self
@@ -674,7 +680,7 @@ fn build() -> FuncMap {
     let s = |v: &str| Ok(Value::from(v));
     m.add("toUpper", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?
+            want_str(a, 0)?
                 .chars()
                 .filter_map(go_upper)
                 .collect::<String>(),
@@ -682,50 +688,50 @@ fn build() -> FuncMap {
     });
     m.add("toLower", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?.chars().map(go_lower).collect::<String>(),
+            want_str(a, 0)?.chars().map(go_lower).collect::<String>(),
         ))
     });
     m.add("title", Arity::Exact(1), |_, a| {
-        Ok(Value::from(title(want_str(&a[0])?)))
+        Ok(Value::from(title(want_str(a, 0)?)))
     });
     m.add("trimSpace", Arity::Exact(1), move |_, a| {
-        s(want_str(&a[0])?.trim())
+        s(want_str(a, 0)?.trim())
     });
     m.add("join", Arity::Exact(2), |_, a| {
-        let sep = want_str(&a[0])?;
+        let sep = want_str(a, 0)?;
         let items: Vec<Value> = string_list(&a[1])?.into_iter().map(Value::from).collect();
         Ok(Value::from(join(&items, sep)))
     });
     m.add("match", Arity::Exact(2), |_, a| {
-        let (p, t) = (want_str(&a[0])?, want_str(&a[1])?);
+        let (p, t) = (want_str(a, 0)?, want_str(a, 1)?);
         let re = compile(p).map_err(FuncError::Call)?;
         Ok(Value::Bool(re.is_match(t)))
     });
-    m.add("safeHtml", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
-    m.add("safeUrl", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
+    m.add("safeHtml", Arity::Exact(1), move |_, a| s(want_str(a, 0)?));
+    m.add("safeUrl", Arity::Exact(1), move |_, a| s(want_str(a, 0)?));
     m.add("urlUnescape", Arity::Exact(1), |_, a| {
-        query_unescape(want_str(&a[0])?)
+        query_unescape(want_str(a, 0)?)
             .map(Value::from)
             .map_err(FuncError::Call)
     });
     m.add("reReplaceAll", Arity::Exact(3), |_, a| {
-        let (p, r, t) = (want_str(&a[0])?, want_str(&a[1])?, want_str(&a[2])?);
+        let (p, r, t) = (want_str(a, 0)?, want_str(a, 1)?, want_str(a, 2)?);
         let re = compile(p)
             .map_err(|e| FuncError::Call(format!("regexp: Compile({}): {e}", backquote(p))))?;
         Ok(Value::from(re.replace_all(t, r).into_owned()))
     });
     m.add("stringSlice", Arity::AtLeast(0), |_, a| {
-        for v in a {
-            want_str(v)?;
+        for i in 0..a.len() {
+            want_str(a, i)?;
         }
         Ok(Value::List(Arc::new(a.to_vec())))
     });
     m.add("date", Arity::Exact(2), |_, a| {
-        let layout = want_str(&a[0])?;
+        let layout = want_str(a, 0)?;
         Ok(Value::from(time_arg(&a[1])?.format(layout)))
     });
     m.add("tz", Arity::Exact(2), |_, a| {
-        let name = want_str(&a[0])?;
+        let name = want_str(a, 0)?;
         let t = time_arg(&a[1])?;
         match name {
             "" | "UTC" => Ok(Value::Object(Arc::new(Time {
@@ -757,10 +763,10 @@ fn build() -> FuncMap {
         Ok(Value::from(out))
     });
     m.add("base64encode", Arity::Exact(1), |_, a| {
-        Ok(Value::from(base64_encode(want_str(&a[0])?.as_bytes())))
+        Ok(Value::from(base64_encode(want_str(a, 0)?.as_bytes())))
     });
     m.add("base64decode", Arity::Exact(1), |_, a| {
-        let bytes = base64_decode(want_str(&a[0])?).map_err(FuncError::Call)?;
+        let bytes = base64_decode(want_str(a, 0)?).map_err(FuncError::Call)?;
         Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
     });
     m.add("list", Arity::AtLeast(0), |_, a| {
