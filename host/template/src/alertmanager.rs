@@ -347,6 +347,12 @@ impl Object for Kv {
                 let keys = match string_list(keys) {
                     Ok(k) => k,
                     Err(FuncError::Call(e) | FuncError::Type(e)) => return Some(Err(e)),
+                    Err(FuncError::Arg { want, .. }) => {
+                        return Some(Err(format!(
+                            "wrong type for value; expected {want}; got {}",
+                            keys.type_name()
+                        )))
+                    }
                 };
                 let set: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
                 let rest: BTreeMap<String, String> = self
@@ -616,12 +622,65 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Go's `base64.URLEncoding.EncodeToString` (URL-safe alphabet, padded).
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Go's `base64.URLEncoding.DecodeString`, with its error text.
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    let corrupt = |i: usize| format!("illegal base64 data at input byte {i}");
+    if !b.len().is_multiple_of(4) {
+        return Err(corrupt(b.len() - b.len() % 4));
+    }
+    let mut out = Vec::with_capacity(b.len() / 4 * 3);
+    for (ci, chunk) in b.chunks(4).enumerate() {
+        let mut n = 0u32;
+        let mut pad = 0;
+        for (j, &c) in chunk.iter().enumerate() {
+            let v = if c == b'=' && j >= 2 && ci == b.len() / 4 - 1 {
+                pad += 1;
+                0
+            } else if pad > 0 {
+                return Err(corrupt(ci * 4 + j));
+            } else {
+                B64.iter()
+                    .position(|&x| x == c)
+                    .ok_or_else(|| corrupt(ci * 4 + j))? as u32
+            };
+            n = n << 6 | v;
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Ok(out)
+}
+
 fn build() -> FuncMap {
     let mut m = FuncMap::builtins();
     let s = |v: &str| Ok(Value::from(v));
     m.add("toUpper", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?
+            want_str(a, 0)?
                 .chars()
                 .filter_map(go_upper)
                 .collect::<String>(),
@@ -629,50 +688,50 @@ fn build() -> FuncMap {
     });
     m.add("toLower", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?.chars().map(go_lower).collect::<String>(),
+            want_str(a, 0)?.chars().map(go_lower).collect::<String>(),
         ))
     });
     m.add("title", Arity::Exact(1), |_, a| {
-        Ok(Value::from(title(want_str(&a[0])?)))
+        Ok(Value::from(title(want_str(a, 0)?)))
     });
     m.add("trimSpace", Arity::Exact(1), move |_, a| {
-        s(want_str(&a[0])?.trim())
+        s(want_str(a, 0)?.trim())
     });
     m.add("join", Arity::Exact(2), |_, a| {
-        let sep = want_str(&a[0])?;
+        let sep = want_str(a, 0)?;
         let items: Vec<Value> = string_list(&a[1])?.into_iter().map(Value::from).collect();
         Ok(Value::from(join(&items, sep)))
     });
     m.add("match", Arity::Exact(2), |_, a| {
-        let (p, t) = (want_str(&a[0])?, want_str(&a[1])?);
+        let (p, t) = (want_str(a, 0)?, want_str(a, 1)?);
         let re = compile(p).map_err(FuncError::Call)?;
         Ok(Value::Bool(re.is_match(t)))
     });
-    m.add("safeHtml", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
-    m.add("safeUrl", Arity::Exact(1), move |_, a| s(want_str(&a[0])?));
+    m.add("safeHtml", Arity::Exact(1), move |_, a| s(want_str(a, 0)?));
+    m.add("safeUrl", Arity::Exact(1), move |_, a| s(want_str(a, 0)?));
     m.add("urlUnescape", Arity::Exact(1), |_, a| {
-        query_unescape(want_str(&a[0])?)
+        query_unescape(want_str(a, 0)?)
             .map(Value::from)
             .map_err(FuncError::Call)
     });
     m.add("reReplaceAll", Arity::Exact(3), |_, a| {
-        let (p, r, t) = (want_str(&a[0])?, want_str(&a[1])?, want_str(&a[2])?);
+        let (p, r, t) = (want_str(a, 0)?, want_str(a, 1)?, want_str(a, 2)?);
         let re = compile(p)
             .map_err(|e| FuncError::Call(format!("regexp: Compile({}): {e}", backquote(p))))?;
         Ok(Value::from(re.replace_all(t, r).into_owned()))
     });
     m.add("stringSlice", Arity::AtLeast(0), |_, a| {
-        for v in a {
-            want_str(v)?;
+        for i in 0..a.len() {
+            want_str(a, i)?;
         }
         Ok(Value::List(Arc::new(a.to_vec())))
     });
     m.add("date", Arity::Exact(2), |_, a| {
-        let layout = want_str(&a[0])?;
+        let layout = want_str(a, 0)?;
         Ok(Value::from(time_arg(&a[1])?.format(layout)))
     });
     m.add("tz", Arity::Exact(2), |_, a| {
-        let name = want_str(&a[0])?;
+        let name = want_str(a, 0)?;
         let t = time_arg(&a[1])?;
         match name {
             "" | "UTC" => Ok(Value::Object(Arc::new(Time {
@@ -702,6 +761,13 @@ fn build() -> FuncMap {
         let mut out = String::new();
         to_json(&mut out, &a[0]);
         Ok(Value::from(out))
+    });
+    m.add("base64encode", Arity::Exact(1), |_, a| {
+        Ok(Value::from(base64_encode(want_str(a, 0)?.as_bytes())))
+    });
+    m.add("base64decode", Arity::Exact(1), |_, a| {
+        let bytes = base64_decode(want_str(a, 0)?).map_err(FuncError::Call)?;
+        Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
     });
     m.add("list", Arity::AtLeast(0), |_, a| {
         Ok(Value::List(Arc::new(a.to_vec())))

@@ -601,6 +601,24 @@ impl<'a> State<'a> {
                 Err(self.errorf(format!("error calling {name}: {msg}")))
             }
             Err(FuncError::Type(msg)) => Err(self.errorf(msg)),
+            Err(FuncError::Arg { index, want }) => {
+                let got = argv.get(index).map_or("<nil>", Value::type_name);
+                let wrong = format!("wrong type for value; expected {want}; got {got}");
+                let Some(node) = rest.get(index) else {
+                    // The piped value: Go's validateType.
+                    return Err(self.errorf(wrong));
+                };
+                self.at = At::Arg(node);
+                // A literal argument meets a typed parameter in Go's evalArg.
+                let msg = match node {
+                    Arg::String { .. } | Arg::Number { .. } | Arg::Bool { .. } => {
+                        format!("expected {want}; found {node}")
+                    }
+                    Arg::Nil { .. } => format!("cannot assign nil to {want}"),
+                    _ => wrong,
+                };
+                Err(self.errorf(msg))
+            }
         }
     }
 }

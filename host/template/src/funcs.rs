@@ -29,6 +29,10 @@ pub enum FuncError {
     Call(String),
     /// An argument has the wrong type: Go prints the message alone.
     Type(String),
+    /// Argument `index` (the piped value counts last) is not of the parameter's Go type
+    /// `want`. The executor words it as Go does for that argument: `expected string; found 3`
+    /// for a literal, `wrong type for value; expected string; got int` otherwise.
+    Arg { index: usize, want: &'static str },
 }
 
 /// How many arguments a function takes.
@@ -100,7 +104,7 @@ impl FuncMap {
             Ok(Value::from(s))
         });
         m.add("printf", Arity::AtLeast(1), |_, a| {
-            let f = want_str(&a[0])?;
+            let f = want_str(a, 0)?;
             let mut s = String::new();
             gofmt::sprintf(&mut s, f, &a[1..]);
             Ok(Value::from(s))
@@ -180,11 +184,14 @@ pub(crate) fn wrong_type(want: &str, got: &Value) -> FuncError {
     }
 }
 
-/// A `string` parameter.
-pub fn want_str(v: &Value) -> Result<&str, FuncError> {
-    match v {
-        Value::Str(s) => Ok(s),
-        _ => Err(wrong_type("string", v)),
+/// Argument `i` as a `string` parameter.
+pub fn want_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
+    match args.get(i) {
+        Some(Value::Str(s)) => Ok(s),
+        _ => Err(FuncError::Arg {
+            index: i,
+            want: "string",
+        }),
     }
 }
 

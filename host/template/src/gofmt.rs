@@ -327,14 +327,15 @@ fn pad(out: &mut String, s: &str, f: &Flags, numeric: bool) {
     }
 }
 
-fn bad_verb(out: &mut String, verb: char, v: &Value) {
+/// Go's `badVerb`: `%!verb(type=value)`, the value printed with `%v` and the same flags.
+fn bad_verb(out: &mut String, verb: char, f: &Flags, v: &Value) {
     let _ = write!(out, "%!{verb}(");
     match v {
         Value::NoValue | Value::Nil => out.push_str("<nil>"),
         _ => {
             out.push_str(v.type_name());
             out.push('=');
-            write_value(out, v);
+            fmt_arg(out, 'v', f, v);
         }
     }
     out.push(')');
@@ -489,19 +490,42 @@ fn fmt_arg(out: &mut String, verb: char, f: &Flags, v: &Value) {
             out.push(')');
         }
         ('v' | 't', Value::Bool(b)) => pad(out, if *b { "true" } else { "false" }, f, false),
-        ('v', _) | ('s', Value::List(_) | Value::Map(_) | Value::StrMap(_)) => {
-            if let (Value::List(l), 's' | 'v') = (v, verb) {
-                // Containers format each element with the same verb.
-                let mut s = String::from("[");
-                for (i, e) in l.iter().enumerate() {
-                    if i > 0 {
-                        s.push(' ');
-                    }
-                    fmt_arg(&mut s, verb, &Flags::default(), e);
+        // Containers format each key and element with the verb and flags, as Go's printValue.
+        (_, Value::List(l)) => {
+            out.push('[');
+            for (i, e) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
                 }
-                s.push(']');
-                return pad(out, &s, f, false);
+                fmt_arg(out, verb, f, e);
             }
+            out.push(']');
+        }
+        (_, Value::Map(m)) => {
+            out.push_str("map[");
+            for (i, (k, e)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fmt_arg(out, verb, f, &Value::from(k.as_str()));
+                out.push(':');
+                fmt_arg(out, verb, f, e);
+            }
+            out.push(']');
+        }
+        (_, Value::StrMap(m)) => {
+            out.push_str("map[");
+            for (i, (k, e)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fmt_arg(out, verb, f, &Value::from(k.as_str()));
+                out.push(':');
+                fmt_arg(out, verb, f, &Value::from(e.as_str()));
+            }
+            out.push(']');
+        }
+        ('v', _) => {
             let mut s = String::new();
             write_value(&mut s, v);
             if matches!(v, Value::NoValue) {
@@ -509,7 +533,7 @@ fn fmt_arg(out: &mut String, verb: char, f: &Flags, v: &Value) {
             }
             pad(out, &s, f, false);
         }
-        _ => bad_verb(out, verb, v),
+        _ => bad_verb(out, verb, f, v),
     }
 }
 

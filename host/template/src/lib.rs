@@ -7,6 +7,24 @@
 //!
 //! Templates are user input: nesting, template calls, evaluation steps and output size are
 //! bounded by [`Options`], and every failure is an [`Error`], never a panic.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use sightline_template::prometheus::{AlertContext, AlertTemplate};
+//!
+//! let labels = BTreeMap::from([("instance".to_string(), "web-1:9100".to_string())]);
+//! let none = BTreeMap::new();
+//! let summary = AlertTemplate::new("ServiceDown", "{{ $labels.instance }} down ({{ $value }})");
+//! let ctx = AlertContext {
+//!     labels: &labels,
+//!     external_labels: &none,
+//!     external_url: "http://prometheus:9090",
+//!     value: 0.0,
+//!     now: 0.0,
+//!     query: None,
+//! };
+//! assert_eq!(summary.expand(&ctx).unwrap(), "web-1:9100 down (0)");
+//! ```
 
 mod ast;
 mod exec;
@@ -209,6 +227,14 @@ impl Template {
         Ok(state.out)
     }
 }
+
+/// Templates and values cross threads (the rules engine evaluates groups on their own tasks).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<Value>();
+    assert_send_sync::<prometheus::AlertTemplate>();
+};
 
 /// Parses `text` with `funcs`, reporting only whether it parses (fuzzing, `check rules`).
 pub fn check(name: &str, text: &str, funcs: &FuncMap) -> Result<(), Error> {

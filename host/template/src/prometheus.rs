@@ -329,7 +329,7 @@ fn build() -> FuncMap {
     let mut m = FuncMap::builtins();
     let call = FuncError::Call;
     m.add("query", Arity::Exact(1), move |env, a| {
-        let q = want_str(&a[0])?;
+        let q = want_str(a, 0)?;
         let Some(qf) = env.query else {
             return Err(call("no query function configured".into()));
         };
@@ -348,7 +348,7 @@ fn build() -> FuncMap {
             .ok_or_else(|| FuncError::Call("first() called on vector with no elements".into()))
     });
     m.add("label", Arity::Exact(2), |_, a| {
-        let l = want_str(&a[0])?;
+        let l = want_str(a, 0)?;
         let s = sample_arg(&a[1])?;
         Ok(Value::from(s.labels.get(l).map_or("", String::as_str)))
     });
@@ -370,7 +370,7 @@ fn build() -> FuncMap {
         Ok(Value::from(map))
     });
     m.add("reReplaceAll", Arity::Exact(3), |_, a| {
-        let (p, r, t) = (want_str(&a[0])?, want_str(&a[1])?, want_str(&a[2])?);
+        let (p, r, t) = (want_str(a, 0)?, want_str(a, 1)?, want_str(a, 2)?);
         // regexp.MustCompile panics; text/template's safeCall turns the panic into the
         // call's error.
         let re = compile(p)
@@ -378,19 +378,19 @@ fn build() -> FuncMap {
         Ok(Value::from(re.replace_all(t, r).into_owned()))
     });
     m.add("safeHtml", Arity::Exact(1), |_, a| {
-        Ok(Value::from(want_str(&a[0])?))
+        Ok(Value::from(want_str(a, 0)?))
     });
     m.add("match", Arity::Exact(2), |_, a| {
-        let (p, t) = (want_str(&a[0])?, want_str(&a[1])?);
+        let (p, t) = (want_str(a, 0)?, want_str(a, 1)?);
         let re = compile(p).map_err(FuncError::Call)?;
         Ok(Value::Bool(re.is_match(t)))
     });
     m.add("title", Arity::Exact(1), |_, a| {
-        Ok(Value::from(title(want_str(&a[0])?)))
+        Ok(Value::from(title(want_str(a, 0)?)))
     });
     m.add("toUpper", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?
+            want_str(a, 0)?
                 .chars()
                 .filter_map(go_upper)
                 .collect::<String>(),
@@ -398,23 +398,23 @@ fn build() -> FuncMap {
     });
     m.add("toLower", Arity::Exact(1), |_, a| {
         Ok(Value::from(
-            want_str(&a[0])?.chars().map(go_lower).collect::<String>(),
+            want_str(a, 0)?.chars().map(go_lower).collect::<String>(),
         ))
     });
     m.add("graphLink", Arity::Exact(1), |_, a| {
         Ok(Value::from(format!(
             "/graph?g0.expr={}&g0.tab=0",
-            crate::query_escape(want_str(&a[0])?)
+            crate::query_escape(want_str(a, 0)?)
         )))
     });
     m.add("tableLink", Arity::Exact(1), |_, a| {
         Ok(Value::from(format!(
             "/graph?g0.expr={}&g0.tab=1",
-            crate::query_escape(want_str(&a[0])?)
+            crate::query_escape(want_str(a, 0)?)
         )))
     });
     m.add("sortByLabel", Arity::Exact(2), |_, a| {
-        let l = want_str(&a[0])?;
+        let l = want_str(a, 0)?;
         let mut v: Vec<Value> = query_result(&a[1])?.as_ref().clone();
         let key = |x: &Value| match x {
             Value::Object(o) => o
@@ -427,11 +427,11 @@ fn build() -> FuncMap {
         Ok(Value::List(Arc::new(v)))
     });
     m.add("stripPort", Arity::Exact(1), |_, a| {
-        let hp = want_str(&a[0])?;
+        let hp = want_str(a, 0)?;
         Ok(Value::from(split_host_port(hp).map_or(hp, |(h, _)| h)))
     });
     m.add("stripDomain", Arity::Exact(1), |_, a| {
-        let hp = want_str(&a[0])?;
+        let hp = want_str(a, 0)?;
         let (host, port) = split_host_port(hp).unwrap_or((hp, ""));
         if host.parse::<std::net::IpAddr>().is_ok() {
             return Ok(Value::from(hp));
@@ -483,11 +483,11 @@ fn build() -> FuncMap {
         Ok(Value::from(env.external_url.unwrap_or("")))
     });
     m.add("parseDuration", Arity::Exact(1), |_, a| {
-        let ms = parse_duration(want_str(&a[0])?).map_err(FuncError::Call)?;
+        let ms = parse_duration(want_str(a, 0)?).map_err(FuncError::Call)?;
         Ok(Value::Float(ms as f64 / 1000.0))
     });
     m.add("urlQueryEscape", Arity::Exact(1), |_, a| {
-        Ok(Value::from(crate::query_escape(want_str(&a[0])?)))
+        Ok(Value::from(crate::query_escape(want_str(a, 0)?)))
     });
     m
 }

@@ -244,6 +244,12 @@ fn methods_fields_and_functions() {
         "x1"
     );
     assert_eq!(run("{{ urlUnescape \"a%20b+c\" }}"), "a b c");
+    assert_eq!(run("{{ base64encode \"a?b>c\" }}"), "YT9iPmM=");
+    assert_eq!(
+        run("{{ base64encode \"ab\" }}|{{ base64encode \"\" }}"),
+        "YWI=|"
+    );
+    assert_eq!(run("{{ \"YT9iPmM=\" | base64decode }}"), "a?b>c");
     assert_eq!(run(""), "");
     // Definitions in the text shadow the set's for that execution only.
     assert_eq!(
@@ -294,4 +300,74 @@ fn every_default_definition_parses_and_renders() {
             assert!(out.is_ok(), "{name}: {out:?}");
         }
     }
+}
+
+/// The seed scenario: `ServiceDown` (summary rendered by the Prometheus side from the seed's
+/// `{{ $labels.job }} down`) routed to the seed's `pagerduty` receiver, grouped by
+/// `['alertname', 'severity']`, rendered with Alertmanager 0.25's default PagerDuty fields
+/// (config/notifiers.go: `DefaultPagerdutyConfig` and `DefaultPagerdutyDetails`).
+#[test]
+fn seed_pagerduty_notification() {
+    use sightline_template::prometheus::{self, AlertContext};
+
+    let alert_labels = labels(&[
+        ("alertname", "ServiceDown"),
+        ("instance", "localhost:9100"),
+        ("job", "node"),
+        ("severity", "page"),
+    ]);
+    let none = BTreeMap::new();
+    let ctx = AlertContext {
+        labels: &alert_labels,
+        external_labels: &none,
+        external_url: "http://localhost:9090",
+        value: 0.0,
+        now: 0.0,
+        query: None,
+    };
+    let summary =
+        prometheus::expand_alert_template("ServiceDown", "{{ $labels.job }} down", &ctx).unwrap();
+    assert_eq!(summary, "node down");
+    let a = Alert {
+        status: "firing".to_string(),
+        labels: alert_labels.clone(),
+        annotations: labels(&[("summary", &summary)]),
+        starts_at: Time::from_unix_millis(1_704_164_645_000),
+        ends_at: Time::zero(),
+        generator_url: "http://localhost:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1".to_string(),
+        fingerprint: "0123456789abcdef".to_string(),
+    };
+    let d = Data::new(
+        "pagerduty",
+        labels(&[("alertname", "ServiceDown"), ("severity", "page")]),
+        vec![a],
+        "http://localhost:9093",
+    )
+    .to_value();
+    let set = alertmanager::from_texts(&[], Options::default()).unwrap();
+    let run = |t: &str| alertmanager::execute_text_string(&set, t, &d).unwrap();
+    assert_eq!(
+        run("{{ template \"pagerduty.default.description\" .}}"),
+        "[FIRING:1] ServiceDown page (localhost:9100 node)"
+    );
+    assert_eq!(
+        run("{{ template \"pagerduty.default.client\" . }}"),
+        "Alertmanager"
+    );
+    assert_eq!(
+        run("{{ template \"pagerduty.default.clientURL\" . }}"),
+        "http://localhost:9093/#/alerts?receiver=pagerduty"
+    );
+    assert_eq!(
+        run("{{ template \"pagerduty.default.instances\" .Alerts.Firing }}"),
+        "Labels:\n - alertname = ServiceDown\n - instance = localhost:9100\n - job = node\n - severity = page\nAnnotations:\n - summary = node down\nSource: http://localhost:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1\n"
+    );
+    assert_eq!(
+        run("{{ template \"pagerduty.default.instances\" .Alerts.Resolved }}"),
+        ""
+    );
+    assert_eq!(
+        run("{{ .Alerts.Firing | len }}|{{ .Alerts.Resolved | len }}"),
+        "1|0"
+    );
 }

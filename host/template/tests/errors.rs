@@ -226,6 +226,19 @@ fn execution_errors_have_line_column_and_node() {
         exec_err("{{ 18446744073709551615 }}", &d),
         "template: x:1:3: executing \"x\" at <18446744073709551615>: 18446744073709551615 overflows int"
     );
+    // A literal meets a typed parameter (Go's evalArg), a computed value does (validateType).
+    assert_eq!(
+        exec_err("{{ printf 3 }}", &d),
+        "template: x:1:10: executing \"x\" at <3>: expected string; found 3"
+    );
+    assert_eq!(
+        exec_err("{{ printf nil }}", &d),
+        "template: x:1:10: executing \"x\" at <nil>: cannot assign nil to string"
+    );
+    assert_eq!(
+        exec_err("{{ printf .A.B }}", &d),
+        "template: x:1:12: executing \"x\" at <.A.B>: wrong type for value; expected string; got int"
+    );
     let mut t = Template::new("x", Arc::new(FuncMap::builtins()));
     t.parse("{{define \"a\"}}{{end}}").unwrap();
     assert_eq!(
