@@ -40,6 +40,8 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+// Parsed once per process; boxing `ServeArgs` would only make the code noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the daemon: scrape targets and exporter plugins, store samples, answer PromQL.
@@ -469,7 +471,10 @@ impl ServeArgs {
             ),
             ("rules.alert.resend-delay".into(), d(self.resend_delay)),
             ("rules.catch-up-window".into(), d(self.catch_up_window)),
-            ("rules.backfill-new-rules".into(), d(self.backfill_new_rules)),
+            (
+                "rules.backfill-new-rules".into(),
+                d(self.backfill_new_rules),
+            ),
             (
                 "alertmanager.notification-queue-capacity".into(),
                 self.notification_queue_capacity.to_string(),

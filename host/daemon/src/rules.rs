@@ -93,22 +93,6 @@ pub(crate) fn query_fn(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_rules_are_valid() {
-        let f = sightline_rules::file::parse(
-            DEFAULT_RULES_NAME,
-            DEFAULT_RULES_YAML,
-            &check_template,
-            false,
-        );
-        assert!(f.is_ok(), "{f:?}");
-    }
-}
-
 /// Range queries for backfilling recording rules, on the daemon's current engine.
 pub(crate) fn range_query_fn(
     engine: std::sync::Arc<parking_lot::RwLock<sightline_promql::Engine>>,
@@ -141,7 +125,10 @@ pub(crate) fn range_query_fn(
 pub(crate) struct TsdbBackfill(pub(crate) std::sync::Arc<sightline_tsdb::Tsdb>);
 
 impl sightline_rules::backfill::BackfillWriter for TsdbBackfill {
-    fn write(&self, series: Vec<(sightline_model::Labels, Vec<(i64, f64)>)>) -> Result<u64, String> {
+    fn write(
+        &self,
+        series: Vec<(sightline_model::Labels, Vec<(i64, f64)>)>,
+    ) -> Result<u64, String> {
         use sightline_storage_api::{Appendable, Error as StorageError};
         let mut app = self.0.appender();
         let mut older = Vec::new();
@@ -352,7 +339,15 @@ pub(crate) fn rules_command(args: crate::cli::RulesArgs) -> ExitCode {
                     }
                 }
                 print_table(
-                    &["GROUP", "RULE", "TYPE", "STATE", "HEALTH", "LAST EVALUATION", "ERROR"],
+                    &[
+                        "GROUP",
+                        "RULE",
+                        "TYPE",
+                        "STATE",
+                        "HEALTH",
+                        "LAST EVALUATION",
+                        "ERROR",
+                    ],
                     &rows,
                 );
                 Ok(())
@@ -400,7 +395,26 @@ pub(crate) fn alerts_command(args: crate::cli::AlertsArgs) -> ExitCode {
                 ]
             })
             .collect();
-        print_table(&["ALERTNAME", "STATE", "ACTIVE SINCE", "VALUE", "LABELS"], &rows);
+        print_table(
+            &["ALERTNAME", "STATE", "ACTIVE SINCE", "VALUE", "LABELS"],
+            &rows,
+        );
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_are_valid() {
+        let f = sightline_rules::file::parse(
+            DEFAULT_RULES_NAME,
+            DEFAULT_RULES_YAML,
+            &check_template,
+            false,
+        );
+        assert!(f.is_ok(), "{f:?}");
+    }
 }

@@ -317,7 +317,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
                     .join("rules")
                     .join("last-evaluations.json"),
             ),
-            range_query: Some(crate::rules::range_query_fn(engine.clone(), storage.clone())),
+            range_query: Some(crate::rules::range_query_fn(
+                engine.clone(),
+                storage.clone(),
+            )),
             backfill_writer: Some(Arc::new(crate::rules::TsdbBackfill(tsdb.clone()))),
             backfill_new_rules: args.backfill_new_rules,
         },

@@ -19,8 +19,9 @@ use crate::group::Group;
 use crate::rule::duration_ms;
 
 /// Evaluates PromQL over a range: `(expr, start, end, step)` → series with their points.
-pub type RangeQueryFn =
-    Arc<dyn Fn(&str, i64, i64, i64) -> Result<Vec<(Labels, Vec<(i64, f64)>)>, String> + Send + Sync>;
+pub type RangeQueryFn = Arc<
+    dyn Fn(&str, i64, i64, i64) -> Result<Vec<(Labels, Vec<(i64, f64)>)>, String> + Send + Sync,
+>;
 
 /// Writes backfilled series (each in time order); returns the samples written.
 pub trait BackfillWriter: Send + Sync {
@@ -79,10 +80,7 @@ pub(crate) fn backfill_group(
         if !req.rules.is_empty() && !req.rules.iter().any(|n| n == r.name()) {
             continue;
         }
-        let end = r
-            .info
-            .first_evaluation
-            .map_or(req.end, |f| f.min(req.end));
+        let end = r.info.first_evaluation.map_or(req.end, |f| f.min(req.end));
         // The rule's own evaluation grid: the group's timestamps, strictly before `end`.
         let mut first = g.eval_timestamp(req.start);
         if first < req.start {

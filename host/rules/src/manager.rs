@@ -19,11 +19,13 @@ use sightline_storage_api::{Appendable, Queryable};
 use sightline_telemetry::{names, CounterVec, GaugeVec, HistogramVec, Registry};
 use tokio::sync::watch;
 
+use crate::backfill::{
+    backfill_group, BackfillRequest, BackfillWriter, RangeQueryFn, RuleBackfill,
+};
 use crate::error::{Error, Result};
 use crate::file::RuleSpec;
 use crate::file::{self, TemplateCheck};
 use crate::group::{Deps, Group, Notifier};
-use crate::backfill::{backfill_group, BackfillRequest, BackfillWriter, RangeQueryFn, RuleBackfill};
 use crate::rule::{duration_ms, Alert, EvalInfo, Expander, QueryFn};
 
 /// What the manager is handed once.
@@ -357,8 +359,12 @@ impl Manager {
                     Ok(reports) => {
                         for r in reports {
                             match &r.error {
-                                None => tracing::info!(group = %r.group, rule = %r.rule, series = r.series, samples = r.samples, "backfilled a new recording rule"),
-                                Some(e) => tracing::warn!(group = %r.group, rule = %r.rule, "backfilling a new recording rule failed: {e}"),
+                                None => {
+                                    tracing::info!(group = %r.group, rule = %r.rule, series = r.series, samples = r.samples, "backfilled a new recording rule")
+                                }
+                                Some(e) => {
+                                    tracing::warn!(group = %r.group, rule = %r.rule, "backfilling a new recording rule failed: {e}")
+                                }
                             }
                         }
                     }
@@ -377,7 +383,9 @@ impl Manager {
             self.inner.opts.range_query.clone(),
             self.inner.opts.backfill_writer.clone(),
         ) else {
-            return Err(Error::Eval("backfill is not available on this storage".to_string()));
+            return Err(Error::Eval(
+                "backfill is not available on this storage".to_string(),
+            ));
         };
         if req.end <= req.start {
             return Err(Error::Eval("backfill: end must be after start".to_string()));

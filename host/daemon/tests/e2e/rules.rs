@@ -547,3 +547,93 @@ fn restart_leaves_no_gap_in_a_recording_rule() {
         "without catch-up the outage must show as a gap; widest step {widest} ms"
     );
 }
+
+/// A daemon that scrapes a healthy target every second for a while, then gets a rule file
+/// with a recording rule on `up` by a reload; returns it with the time of the reload.
+fn scraped_then_rule_added(extra: &[&str]) -> (Daemon, i64, Server) {
+    let target = Server::start();
+    target.healthy.store(true, Ordering::Relaxed);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let cfg = |with_rules: bool| {
+        let rf = if with_rules {
+            format!("rule_files: ['{}']\n", rules.display())
+        } else {
+            String::new()
+        };
+        format!(
+            "global:\n  scrape_interval: 1s\n{rf}scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{}']\n",
+            target.addr
+        )
+    };
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: counts\n    interval: 1s\n    rules:\n      - record: job:up:count\n        expr: count by (job) (up)\n",
+    )
+    .unwrap();
+    let mut args = vec!["--web.enable-lifecycle", "--web.enable-admin-api"];
+    args.extend_from_slice(extra);
+    let d = Daemon::start_in(dir, Some(&cfg(false)), &args);
+    std::thread::sleep(Duration::from_secs(8));
+    std::fs::write(d.config_path(), cfg(true)).unwrap();
+    let reload_at = sightline_model::now_ms();
+    let (code, body) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
+    assert_eq!(code, 200, "{body}");
+    (d, reload_at, target)
+}
+
+/// Beyond Prometheus (prometheus#4357): a recording rule added to a running server gets its
+/// history, online: automatically on reload with `--rules.backfill-new-rules`, or on demand
+/// with `sightline rules backfill` — on the rule's own 1 s grid, with no duplicate samples.
+#[test]
+fn recording_rules_are_backfilled_over_history() {
+    for auto in [true, false] {
+        let extra: &[&str] = if auto {
+            &["--rules.backfill-new-rules=1m"]
+        } else {
+            &[]
+        };
+        let (d, reload_at, _target) = scraped_then_rule_added(extra);
+        if !auto {
+            // Let the rule evaluate live first; the backfill stops where that begins.
+            eventually(30, "live evaluations of the new rule", || {
+                (sample_times(&d, "job:up:count", "1m").len() >= 2).then_some(())
+            });
+            assert!(
+                sample_times(&d, "job:up:count", "1m")[0] >= reload_at,
+                "without the flag nothing is backfilled on reload"
+            );
+            let out = Command::new(BIN)
+                .args(["rules", "backfill", "--server"])
+                .arg(format!("http://{}", d.addr))
+                .args(["--start", &format!("{}", (reload_at - 60_000) / 1000)])
+                .args(["--rule", "job:up:count"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(
+                out.status.success(),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(text.contains("job:up:count"), "{text}");
+        }
+        let times = eventually(30, "backfilled history of the new rule", || {
+            let t = sample_times(&d, "job:up:count", "1m");
+            (t.first().is_some_and(|f| *f < reload_at - 5_000)
+                && t.last().is_some_and(|l| *l > reload_at))
+            .then_some(t)
+        });
+        let steps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            steps.iter().all(|s| *s == 1_000),
+            "backfilled and live samples are on one 1 s grid without duplicates (auto={auto}): {steps:?}"
+        );
+        let v = d.get_json(&format!(
+            "/api/v1/query?query={}&time={}",
+            urlencode("job:up:count"),
+            (reload_at - 3_000) as f64 / 1000.0
+        ));
+        assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
+    }
+}
