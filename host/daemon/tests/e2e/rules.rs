@@ -385,7 +385,7 @@ fn run_in(dir: &std::path::Path, cmd: &str, args: &[String]) -> (i32, String) {
 /// Prometheus' promtool fixtures (vendored from its testdata), each run as Prometheus' own
 /// tests run it, against the outcome those tests expect (`expectations.yml` says why).
 #[test]
-fn promtool_fixtures_give_promtools_exit_codes() {
+fn conformance_promtool_fixtures_give_promtools_exit_codes() {
     need("promtool", "prometheus");
     let dir = vendored("conformance/promtool");
     let text = std::fs::read_to_string(dir.join("expectations.yml")).unwrap();
@@ -453,7 +453,7 @@ fn promtool_fixtures_give_promtools_exit_codes() {
 /// The side-by-side rule unit tests (`tests/rules/side-by-side`): promtool 2.42 and
 /// `sightline test rules` must agree on every file (pass or fail).
 #[test]
-fn rule_unit_tests_agree_with_promtool_242() {
+fn conformance_rule_unit_tests_agree_with_promtool_242() {
     need("promtool", "prometheus");
     let dir = vendored("rules/side-by-side");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
