@@ -637,3 +637,41 @@ fn recording_rules_are_backfilled_over_history() {
         assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
     }
 }
+
+/// `/api/v1/rules` filters as current Prometheus, on the embedded default rules.
+#[test]
+fn rules_api_filters() {
+    let d = Daemon::start(None, &[]);
+    let get = |q: &str| d.get_json(&format!("/api/v1/rules{q}"));
+    let all = get("");
+    let groups = all["data"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{all}");
+    assert_eq!(groups[0]["file"], "<embedded default rules>");
+    let types = |v: &Value| -> Vec<String> {
+        v["data"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap().iter())
+            .map(|r| r["type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(types(&get("?type=alert")).iter().all(|t| t == "alerting"));
+    assert!(types(&get("?type=record")).iter().all(|t| t == "recording"));
+    assert_eq!(types(&get("?type=record")).len(), 2);
+    let one = get("?rule_name[]=ServiceDown&exclude_alerts=true");
+    let rules = one["data"]["groups"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{one}");
+    assert_eq!(rules[0]["name"], "ServiceDown");
+    assert!(rules[0].get("alerts").is_none(), "exclude_alerts: {one}");
+    assert_eq!(rules[0]["duration"], 60.0);
+    assert!(get("?file[]=nope")["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let (code, body) = http_get(&d.addr, "/api/v1/rules?type=bogus").unwrap();
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("bad_data"), "{body}");
+    let alerts = d.get_json("/api/v1/alerts");
+    assert!(alerts["data"]["alerts"].is_array(), "{alerts}");
+}
