@@ -92,6 +92,9 @@ pub struct ApiState {
     pub storage_admin: Option<Arc<dyn crate::StorageAdmin>>,
     /// `--web.enable-admin-api`.
     pub admin_enabled: bool,
+    /// The routers of subsystems that bring their own endpoints under `/api/v1` (the rules
+    /// engine's `/rules` and `/alerts`). They sit behind the same CORS and readiness layers.
+    pub subsystems: Vec<Router>,
 }
 
 type S = State<Arc<ApiState>>;
@@ -124,8 +127,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/query_exemplars",
             get(query::query_exemplars).post(query::query_exemplars),
         )
-        .route("/rules", get(rules))
-        .route("/alerts", get(alerts))
         .route("/plugins", get(plugins))
         .route("/status/tsdb", get(admin::status_tsdb))
         .route(
@@ -145,7 +146,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/status/config", get(status_config))
         .route("/status/flags", get(status_flags))
         .route("/status/buildinfo", get(buildinfo))
-        .route("/status/runtimeinfo", get(runtimeinfo))
+        .route("/status/runtimeinfo", get(runtimeinfo));
+    let api = state
+        .subsystems
+        .iter()
+        .fold(api, |api, sub| api.merge(sub.clone().with_state(())))
         .fallback(api_not_found)
         .layer(middleware::from_fn(cors));
     let grafana = Router::new()
@@ -508,17 +513,6 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
-}
-
-/// Rule groups. The rule engine is its own issue; until it lands the list is truthfully empty
-/// (Grafana calls this on load and needs a success).
-async fn rules() -> Response {
-    success(json!({"groups": []}))
-}
-
-/// Active alerts (none without a rule engine; see [`rules`]).
-async fn alerts() -> Response {
-    success(json!({"alerts": []}))
 }
 
 async fn plugins(State(st): S) -> Response {

@@ -246,8 +246,10 @@ pub fn format_bytes(mut n: u64) -> String {
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Seg {
+pub enum Seg {
+    /// A mapping key.
     Key(String),
+    /// A sequence index.
     Index(usize),
 }
 
@@ -266,7 +268,7 @@ impl From<usize> for Seg {
 const LOCATE_MARKER: &str = "__sightline_locate__";
 
 /// The 1-based `(line, column)` of the node at `path` in the first document of `src`.
-pub(crate) fn locate(src: &str, path: &[Seg]) -> Option<(usize, usize)> {
+pub fn locate(src: &str, path: &[Seg]) -> Option<(usize, usize)> {
     let doc = serde_yaml::Deserializer::from_str(src).next()?;
     match Loc(path).deserialize(doc) {
         Ok(()) => None,
@@ -487,7 +489,7 @@ pub(crate) const MAX_YAML_FLOW_DEPTH: usize = 1000;
 /// Rejects a source whose flow collections nest deeper than [`MAX_YAML_FLOW_DEPTH`], with the
 /// position of the bracket that crossed the limit, before libyaml sees it. Brackets inside
 /// quoted scalars and comments do not count; everything else is left to the parser.
-pub(crate) fn check_yaml_nesting(src: &str, source_name: &str) -> Result<(), Error> {
+pub fn check_yaml_nesting(src: &str, source_name: &str) -> Result<(), Error> {
     let (mut depth, mut line, mut col) = (0usize, 1usize, 0usize);
     let mut quote: Option<char> = None;
     let mut comment = false;

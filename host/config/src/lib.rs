@@ -66,6 +66,10 @@ pub use config::{
     StorageConfig, TracingConfig,
 };
 pub use de::{format_bytes, parse_bytes};
+/// Positions in YAML sources, for crates that validate YAML files of their own (rule files).
+pub mod yaml {
+    pub use crate::de::{check_yaml_nesting, locate, Seg};
+}
 pub use error::{Error, Result};
 pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
 pub use http::{

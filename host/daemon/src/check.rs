@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use sightline_plugin_runtime::{PluginHost, PluginHostConfig, PluginKind};
 
-use crate::cli::CheckCommand;
+use crate::cli::{CheckCommand, LintMode};
 
 pub(crate) fn run(cmd: CheckCommand) -> ExitCode {
     match cmd {
@@ -24,6 +24,19 @@ pub(crate) fn run(cmd: CheckCommand) -> ExitCode {
         }
         CheckCommand::Alertmanager { files, plugins_dir } => {
             check_alertmanager(&files, plugins_dir.as_deref())
+        }
+        CheckCommand::Rules {
+            files,
+            lint,
+            lint_fatal,
+        } => {
+            let lint = sightline_rules::check::Lint {
+                duplicate_rules: lint != LintMode::None,
+                fatal: lint_fatal,
+            };
+            let code =
+                sightline_rules::check::check_files(&files, lint, &crate::rules::check_template);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }

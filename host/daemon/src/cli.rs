@@ -40,6 +40,8 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+// Parsed once per process; boxing `ServeArgs` would only make the code noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the daemon: scrape targets and exporter plugins, store samples, answer PromQL.
@@ -55,6 +57,90 @@ pub(crate) enum Command {
     Import(ImportCommand),
     /// Run a PromQL query against a running server and print the result.
     Query(QueryArgs),
+    /// Run unit tests, like promtool (exit 0 when every test passes, 1 otherwise).
+    #[command(subcommand)]
+    Test(TestCommand),
+    /// Show the rule groups of a running server (state, health, last evaluation, errors), or
+    /// backfill recording rules over its history.
+    Rules(RulesArgs),
+    /// Show the alerts of a running server's alerting rules.
+    Alerts(AlertsArgs),
+}
+
+/// `sightline rules [--type alert|record]` or `sightline rules backfill ...`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct RulesArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<RulesCommand>,
+    /// Only alerting (`alert`) or recording (`record`) rules.
+    #[arg(long = "type")]
+    pub(crate) rule_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: QueryCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Evaluate recording rules over past data on the running server and store the results
+    /// (each rule up to its first live evaluation), instead of promtool's offline blocks.
+    /// Needs the server's `--web.enable-admin-api`.
+    Backfill {
+        /// Start of the range (RFC 3339 or Unix seconds).
+        #[arg(long)]
+        start: String,
+        /// End of the range (RFC 3339 or Unix seconds); default now.
+        #[arg(long)]
+        end: Option<String>,
+        /// Only this rule group (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Only this recording rule (repeatable).
+        #[arg(long = "rule")]
+        rules: Vec<String>,
+        #[command(flatten)]
+        common: QueryCommon,
+    },
+}
+
+/// `sightline alerts`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// Only alerts in this state (`pending`, `firing`).
+    #[arg(long)]
+    pub(crate) state: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: QueryCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TestCommand {
+    /// Run rule unit tests in promtool's format (`rule_files`, `evaluation_interval`,
+    /// `group_eval_order`, `tests` with `input_series`, `alert_rule_test` and
+    /// `promql_expr_test`).
+    Rules {
+        /// Unit-test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Run only test groups whose name matches one of these regular expressions
+        /// (repeatable).
+        #[arg(long)]
+        run: Vec<String>,
+        /// Ignore unknown fields in the rule files (the test files stay strict).
+        #[arg(long = "ignore-unknown-fields")]
+        ignore_unknown_fields: bool,
+    },
+}
+
+/// `--lint` of `check rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintMode {
+    /// No linting.
+    None,
+    /// Report rules with the same name and labels.
+    DuplicateRules,
+    /// Every lint.
+    All,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +308,18 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
+    /// Check rule files (Prometheus' format): syntax, expressions, templates, duplicates.
+    Rules {
+        /// Rule files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Linting checks to apply.
+        #[arg(long, value_enum, default_value = "duplicate-rules")]
+        lint: LintMode,
+        /// Make lint errors exit with exit code 3.
+        #[arg(long = "lint-fatal")]
+        lint_fatal: bool,
+    },
     /// Check prometheus.yml-format configuration files and what they reference.
     Config {
         /// Configuration files to check.
@@ -339,6 +437,38 @@ pub(crate) struct ServeArgs {
     /// Maximum number of queries executed concurrently.
     #[arg(long = "query.max-concurrency", default_value_t = 20)]
     pub(crate) query_max_concurrency: usize,
+
+    /// Max time to tolerate an outage for restoring the "for" state of alerts.
+    #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h", value_parser = parse_prom_duration)]
+    pub(crate) for_outage_tolerance: std::time::Duration,
+
+    /// Minimum duration between an alert and its restored "for" state. This is maintained
+    /// only for alerts with a configured "for" time greater than the grace period.
+    #[arg(long = "rules.alert.for-grace-period", default_value = "10m", value_parser = parse_prom_duration)]
+    pub(crate) for_grace_period: std::time::Duration,
+
+    /// Minimum amount of time to wait before resending an alert to Alertmanager.
+    #[arg(long = "rules.alert.resend-delay", default_value = "1m", value_parser = parse_prom_duration)]
+    pub(crate) resend_delay: std::time::Duration,
+
+    /// How far back a rule group evaluates the iterations it missed (the daemon was down or
+    /// the group slower than its interval), so recording rules have no gaps; 0 disables it
+    /// (Prometheus' behaviour).
+    #[arg(long = "rules.catch-up-window", default_value = "1h", value_parser = parse_prom_duration)]
+    pub(crate) catch_up_window: std::time::Duration,
+
+    /// How much history a recording rule that a reload adds is backfilled over, so its
+    /// series does not start empty; 0 (the default) backfills nothing. `sightline rules
+    /// backfill` backfills on demand.
+    #[arg(long = "rules.backfill-new-rules", default_value = "0s", value_parser = parse_prom_duration)]
+    pub(crate) backfill_new_rules: std::time::Duration,
+
+    /// The capacity of the queue for pending Alertmanager notifications.
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        default_value_t = 10000
+    )]
+    pub(crate) notification_queue_capacity: usize,
 }
 
 impl ServeArgs {
@@ -397,6 +527,24 @@ impl ServeArgs {
         };
         vec![
             ("config.file".into(), opt(&self.config_file)),
+            (
+                "rules.alert.for-outage-tolerance".into(),
+                d(self.for_outage_tolerance),
+            ),
+            (
+                "rules.alert.for-grace-period".into(),
+                d(self.for_grace_period),
+            ),
+            ("rules.alert.resend-delay".into(), d(self.resend_delay)),
+            ("rules.catch-up-window".into(), d(self.catch_up_window)),
+            (
+                "rules.backfill-new-rules".into(),
+                d(self.backfill_new_rules),
+            ),
+            (
+                "alertmanager.notification-queue-capacity".into(),
+                self.notification_queue_capacity.to_string(),
+            ),
             (
                 "alertmanager.config.file".into(),
                 opt(&self.alertmanager_config_file),

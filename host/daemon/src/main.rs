@@ -10,6 +10,7 @@ mod cli;
 mod metrics;
 mod plugins;
 mod query_plugins;
+mod rules;
 mod serve;
 mod storage;
 mod tools;
@@ -23,10 +24,11 @@ use cli::{Cli, Command, LogFormat, LogLevel};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve(_)) {
-        LogLevel::Info
-    } else {
-        LogLevel::Warn
+    // `test rules` reports failing rules in its own output, as promtool does.
+    let default_level = match cli.command {
+        Command::Serve(_) => LogLevel::Info,
+        Command::Test(_) => LogLevel::Error,
+        _ => LogLevel::Warn,
     };
     init_tracing(cli.log_level.unwrap_or(default_level), cli.log_format);
     match cli.command {
@@ -55,6 +57,9 @@ fn main() -> ExitCode {
         Command::Plugin(c) => plugins::run(c),
         Command::Import(c) => tools::import(c),
         Command::Query(a) => tools::query(a),
+        Command::Test(c) => rules::test(c),
+        Command::Rules(a) => rules::rules_command(a),
+        Command::Alerts(a) => rules::alerts_command(a),
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use sightline_api::{ApiState, BuildInfo, TargetsSource};
 use sightline_config::Config;
 use sightline_plugin_runtime::{PluginHost, PluginHostConfig};
@@ -51,23 +51,61 @@ struct ReloadMetrics {
 struct Reloader {
     source: ConfigSource,
     scrape: Arc<ScrapeManager>,
+    rules: sightline_rules::Manager,
+    notifier: sightline_rules::notifier::AlertmanagerNotifier,
+    external_url: String,
     config_yaml: Arc<RwLock<String>>,
     status: Arc<RwLock<(bool, i64)>>,
     metrics: ReloadMetrics,
     /// Serialises reloads.
-    lock: Mutex<()>,
+    lock: tokio::sync::Mutex<()>,
 }
 
 impl Reloader {
-    fn reload(&self) -> Result<()> {
-        let _g = self.lock.lock();
-        let res = self.source.load().and_then(|cfg| {
-            self.scrape
-                .apply_config(&cfg)
+    /// Loads the configuration and applies it to every subsystem: the rule files are checked
+    /// before anything changes, so an invalid rule file leaves the running configuration
+    /// untouched, as Prometheus.
+    async fn apply(self: &Arc<Self>) -> Result<()> {
+        let this = self.clone();
+        let (cfg, rules_cfg) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let cfg = this.source.load()?;
+            let rules_cfg = crate::rules::rules_config(
+                &cfg,
+                matches!(this.source, ConfigSource::Embedded { .. }),
+                &this.external_url,
+            )?;
+            Ok((cfg, rules_cfg))
+        })
+        .await
+        .context("configuration task failed")??;
+        let rules = self.rules.clone();
+        // Reading and validating rule files blocks; the manager's apply does both.
+        rules
+            .apply(&rules_cfg, &crate::rules::check_template)
+            .await
+            .context("loading rules")?;
+        let this = self.clone();
+        let cfg = Arc::new(cfg);
+        let c = cfg.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            this.scrape
+                .apply_config(&c)
                 .context("applying scrape configuration")?;
-            *self.config_yaml.write() = cfg.redacted_yaml();
+            this.notifier
+                .apply_config(&c, std::path::Path::new(""))
+                .map_err(anyhow::Error::msg)
+                .context("applying alerting configuration")?;
             Ok(())
-        });
+        })
+        .await
+        .context("configuration task failed")??;
+        *self.config_yaml.write() = cfg.redacted_yaml();
+        Ok(())
+    }
+
+    async fn reload(self: &Arc<Self>) -> Result<()> {
+        let _g = self.lock.lock().await;
+        let res = self.apply().await;
         let now = sightline_model::now_ms();
         match &res {
             Ok(()) => {
@@ -223,14 +261,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         &registry,
         Some(collector),
     ));
-    {
-        // Applying reads the TLS files the jobs name: off the async workers.
-        let (s, c) = (scrape.clone(), config.clone());
-        tokio::task::spawn_blocking(move || s.apply_config(&c))
-            .await
-            .context("scrape configuration task failed")?
-            .context("applying scrape configuration")?;
-    }
 
     let reload_metrics = ReloadMetrics {
         ok: registry.gauge(
@@ -259,16 +289,76 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         .with(&[&build.version, &build.revision])
         .set(1.0);
 
+    let engine = Arc::new(RwLock::new(sightline_promql::Engine::with_registry(
+        sightline_promql::EngineOptions {
+            timeout: args.query_timeout,
+            max_samples: args.query_max_samples,
+            lookback_delta: args.query_lookback_delta,
+            max_concurrency: args.query_max_concurrency,
+            ..sightline_promql::EngineOptions::default()
+        },
+        crate::query_plugins::registry(&plugin_host),
+    )));
+
+    // Rules and the notifier of external Alertmanagers. Rules read and write storage only
+    // through the storage-api seam and evaluate through the engine the API uses.
+    let external_url = args.external_url().map_err(anyhow::Error::msg)?;
+    let notifier = sightline_rules::notifier::AlertmanagerNotifier::new(
+        args.notification_queue_capacity,
+        &format!("Sightline/{}", env!("CARGO_PKG_VERSION")),
+        &registry,
+    );
+    {
+        let (n, s) = (notifier.clone(), shutdown.clone());
+        spawn_supervised("notifier", &shutdown, move || n.clone().run(s.clone()));
+    }
+    if let Err(e) = std::fs::create_dir_all(args.storage_path.join("rules")) {
+        warn!(error = %e, "cannot create the rules state directory; missed evaluations will not be caught up after a restart");
+    }
+    let rules = sightline_rules::Manager::new(
+        sightline_rules::ManagerOptions {
+            query: crate::rules::query_fn(engine.clone(), storage.clone()),
+            appendable: storage.clone(),
+            queryable: storage.clone(),
+            expander: crate::rules::expander(),
+            notifier: Arc::new(notifier.clone()),
+            resend_delay: args.resend_delay,
+            outage_tolerance: args.for_outage_tolerance,
+            for_grace_period: args.for_grace_period,
+            catch_up_window: args.catch_up_window,
+            state_file: Some(
+                args.storage_path
+                    .join("rules")
+                    .join("last-evaluations.json"),
+            ),
+            range_query: Some(crate::rules::range_query_fn(
+                engine.clone(),
+                storage.clone(),
+            )),
+            backfill_writer: Some(Arc::new(crate::rules::TsdbBackfill(tsdb.clone()))),
+            backfill_new_rules: args.backfill_new_rules,
+        },
+        &registry,
+    );
+
     let config_yaml = Arc::new(RwLock::new(config.redacted_yaml()));
     let reload_status = Arc::new(RwLock::new((true, start_ms)));
     let reloader = Arc::new(Reloader {
         source: source.clone(),
         scrape: scrape.clone(),
+        rules: rules.clone(),
+        notifier: notifier.clone(),
+        external_url: external_url.to_string(),
         config_yaml: config_yaml.clone(),
         status: reload_status.clone(),
         metrics: reload_metrics,
-        lock: Mutex::new(()),
+        lock: tokio::sync::Mutex::new(()),
     });
+    // The first application of the configuration: a failure stops startup.
+    reloader
+        .apply()
+        .await
+        .context("applying the configuration")?;
     // The receiver outlives a panicking body, so a restarted one keeps receiving SIGHUPs.
     {
         let rx = Arc::new(tokio::sync::Mutex::new(hup_rx));
@@ -282,23 +372,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         let r = reloader.clone();
         Arc::new(move || {
             let r = r.clone();
-            Box::pin(async move {
-                tokio::task::spawn_blocking(move || r.reload().map_err(|e| format!("{e:#}")))
-                    .await
-                    .map_err(|e| format!("reload task failed: {e}"))?
-            })
+            Box::pin(async move { r.reload().await.map_err(|e| format!("{e:#}")) })
         })
     };
-    let engine = Arc::new(RwLock::new(sightline_promql::Engine::with_registry(
-        sightline_promql::EngineOptions {
-            timeout: args.query_timeout,
-            max_samples: args.query_max_samples,
-            lookback_delta: args.query_lookback_delta,
-            max_concurrency: args.query_max_concurrency,
-            ..sightline_promql::EngineOptions::default()
-        },
-        crate::query_plugins::registry(&plugin_host),
-    )));
     let state = Arc::new(ApiState {
         storage: storage.clone(),
         targets: Arc::new(ScrapeTargets(scrape.clone())),
@@ -318,6 +394,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
+        subsystems: vec![sightline_rules::api::router(
+            rules.clone(),
+            args.enable_admin_api,
+        )],
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);
@@ -342,8 +422,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     if let Err(e) = server.await {
         error!(error = %e, "HTTP server task failed");
     }
-    info!("stopping scrapes");
+    info!("stopping scrapes and rule evaluation");
     scrape.stop().await;
+    rules.stop().await;
     let _ = maintenance.await;
     info!("flushing storage");
     let d = tsdb.clone();
@@ -404,8 +485,7 @@ async fn reload_on_hup(
 ) {
     let mut rx = rx.lock().await;
     while rx.recv().await.is_some() {
-        let r = reloader.clone();
-        let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+        let _ = reloader.reload().await;
     }
 }
 

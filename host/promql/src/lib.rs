@@ -31,6 +31,7 @@ mod functions;
 mod fxhash;
 mod lexer;
 mod parser;
+mod series_desc;
 mod stack;
 mod value;
 
@@ -41,6 +42,7 @@ pub use ast::{
 pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
+pub use series_desc::{parse_series_desc, SeriesStep};
 pub use stack::MAX_DEPTH;
 pub use value::{
     Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,

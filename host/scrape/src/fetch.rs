@@ -1,44 +1,13 @@
 //! Fetching one target's exposition over HTTP(S): `Accept` negotiation, gzip, the scrape
 //! timeout, `body_size_limit`, and credentials re-read on every scrape as Prometheus does.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
+use crate::client::Auth;
 use crate::{Error, Result};
-
-/// How a request authenticates. File-based secrets are re-read per scrape so rotation works
-/// without a reload.
-#[derive(Debug, Clone)]
-pub(crate) enum Auth {
-    None,
-    Basic { username: Secret, password: Secret },
-    Authorization { kind: String, credentials: Secret },
-}
-
-/// A secret given inline or by file.
-#[derive(Debug, Clone)]
-pub(crate) enum Secret {
-    Inline(String),
-    File(PathBuf),
-}
-
-impl Secret {
-    /// The value; a file is read on a blocking thread, never on the async workers.
-    async fn read(&self) -> Result<String> {
-        match self {
-            Secret::Inline(s) => Ok(s.clone()),
-            Secret::File(p) => tokio::fs::read_to_string(p)
-                .await
-                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-                .map_err(|e| {
-                    Error::Http(format!("unable to read secret file {}: {e}", p.display()))
-                }),
-        }
-    }
-}
 
 /// Checked at compile time.
 const ACCEPT: reqwest::header::HeaderValue =
@@ -96,18 +65,7 @@ impl HttpFetcher {
                 "X-Prometheus-Scrape-Timeout-Seconds",
                 format!("{}", timeout.as_secs_f64()),
             );
-        match &self.auth {
-            Auth::None => {}
-            Auth::Basic { username, password } => {
-                req = req.basic_auth(username.read().await?, Some(password.read().await?))
-            }
-            Auth::Authorization { kind, credentials } => {
-                req = req.header(
-                    reqwest::header::AUTHORIZATION,
-                    format!("{kind} {}", credentials.read().await?),
-                )
-            }
-        }
+        req = self.auth.apply(req).await?;
         let resp = req.send().await.map_err(map_reqwest)?;
         let status = resp.status();
         if !status.is_success() {

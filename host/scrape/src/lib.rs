@@ -12,6 +12,7 @@
 //! `up == 0`; it never ends the loop or the process.
 
 mod append;
+pub mod client;
 mod error;
 mod fetch;
 mod manager;

@@ -25,6 +25,30 @@ pub const CONFIG_RELOADS: &str = "sightline_config_reloads";
 pub const HTTP_REQUESTS: &str = "sightline_http_requests";
 pub const HTTP_REQUEST_DURATION_SECONDS: &str = "sightline_http_request_duration_seconds";
 
+// Rules (Prometheus' `prometheus_rule_*` under our prefix; label `rule_group` is `file;name`).
+pub const RULE_EVALUATIONS: &str = "sightline_rule_evaluations";
+pub const RULE_EVALUATION_FAILURES: &str = "sightline_rule_evaluation_failures";
+pub const RULE_GROUP_ITERATIONS: &str = "sightline_rule_group_iterations";
+pub const RULE_GROUP_ITERATIONS_MISSED: &str = "sightline_rule_group_iterations_missed";
+pub const RULE_GROUP_ITERATIONS_CAUGHT_UP: &str = "sightline_rule_group_iterations_caught_up";
+pub const RULE_GROUP_INTERVAL_SECONDS: &str = "sightline_rule_group_interval_seconds";
+pub const RULE_GROUP_LAST_DURATION_SECONDS: &str = "sightline_rule_group_last_duration_seconds";
+pub const RULE_GROUP_LAST_EVALUATION_TIMESTAMP_SECONDS: &str =
+    "sightline_rule_group_last_evaluation_timestamp_seconds";
+pub const RULE_GROUP_LAST_EVALUATION_SAMPLES: &str = "sightline_rule_group_last_evaluation_samples";
+pub const RULE_GROUP_RULES: &str = "sightline_rule_group_rules";
+pub const RULE_GROUP_DURATION_SECONDS: &str = "sightline_rule_group_duration_seconds";
+
+// Notifications to Alertmanagers (Prometheus' `prometheus_notifications_*`).
+pub const NOTIFICATIONS_LATENCY_SECONDS: &str = "sightline_notifications_latency_seconds";
+pub const NOTIFICATIONS_ERRORS: &str = "sightline_notifications_errors";
+pub const NOTIFICATIONS_SENT: &str = "sightline_notifications_sent";
+pub const NOTIFICATIONS_DROPPED: &str = "sightline_notifications_dropped";
+pub const NOTIFICATIONS_QUEUE_LENGTH: &str = "sightline_notifications_queue_length";
+pub const NOTIFICATIONS_QUEUE_CAPACITY: &str = "sightline_notifications_queue_capacity";
+pub const NOTIFICATIONS_ALERTMANAGERS_DISCOVERED: &str =
+    "sightline_notifications_alertmanagers_discovered";
+
 // Build.
 pub const BUILD_INFO: &str = "sightline_build_info";
 

@@ -12,6 +12,7 @@ mod heavy;
 mod plugins;
 mod procfs;
 mod query;
+mod rules;
 mod secrets;
 mod serve;
 mod sidebyside;
