@@ -317,6 +317,7 @@ impl Runtime {
             http,
             deadline: Instant::now() + caps.timeout,
             n_logs: 0,
+            log_gate: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

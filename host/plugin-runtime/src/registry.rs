@@ -136,7 +136,7 @@ struct Inner {
     rt: Runtime,
     cfg: PluginHostConfig,
     http: HttpMode,
-    recorded: Option<Arc<Mutex<Vec<RecordedRequest>>>>,
+    recorded: Option<Arc<Mutex<crate::http::RecordLog>>>,
     entries: RwLock<BTreeMap<String, Entry>>,
     scan_lock: tokio::sync::Mutex<()>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
@@ -165,24 +165,12 @@ impl From<wasmtime::Error> for CallError {
 }
 
 impl CallError {
-    /// A guest's own error (the `err` of its WIT result).
+    /// A guest's own error (the `err` of its WIT result), escaped and bounded at once.
     fn guest(plugin: &str, message: String) -> Self {
         CallError::Host(Error::Plugin {
             name: plugin.to_string(),
-            message,
+            message: crate::words::sanitize(&message, crate::words::MAX_GUEST_ERROR),
         })
-    }
-
-    /// Fails when a result of `size` bytes exceeds the plugin's output limit.
-    fn check_output(plugin: &str, size: usize, limit: usize) -> Result<(), Self> {
-        if size > limit {
-            return Err(CallError::Host(Error::OutputTooLarge {
-                name: plugin.to_string(),
-                size,
-                limit,
-            }));
-        }
-        Ok(())
     }
 }
 
@@ -194,7 +182,7 @@ impl PluginHost {
         let rt = Runtime::new(cfg.cache_dir.clone())?;
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
-                let log = Arc::new(Mutex::new(Vec::new()));
+                let log = Arc::new(Mutex::new(crate::http::RecordLog::default()));
                 (
                     HttpMode::Record {
                         log: log.clone(),
@@ -395,12 +383,15 @@ impl PluginHost {
                 entry.last_error = None;
             }
             Err(e) => {
+                let e = crate::words::bound_error(e);
                 let serving = if entry.current.is_some() {
                     "; the previous version keeps serving"
                 } else {
                     ""
                 };
-                tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
+                if entry.stats.log_gate().admit(name) {
+                    tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
+                }
                 entry.last_error = Some(e.to_string());
                 entry.stats.record_load(false);
             }
@@ -519,9 +510,9 @@ impl PluginHost {
                     .call_collect(&mut *store)
                     .await?
                     .map_err(|message| CallError::guest(&plugin, message))?;
-                let size = convert::families_size(&families);
-                CallError::check_output(&plugin, size, limit)?;
-                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+                convert::off_worker(move || convert::families_checked(&plugin, families, limit))
+                    .await
+                    .map_err(CallError::Host)
             })
         })
         .await
@@ -631,9 +622,12 @@ impl PluginHost {
                             .call_call(&mut *store, &call_args, eval_time_ms)
                             .await?
                             .map_err(|message| CallError::guest(&plugin, message))?;
-                        size += convert::value_size(&v);
-                        CallError::check_output(&plugin, size, limit)?;
-                        let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
+                        let p = plugin.clone();
+                        let (v, total) =
+                            convert::off_worker(move || convert::value_checked(&p, v, size, limit))
+                                .await
+                                .map_err(CallError::Host)?;
+                        size = total;
                         if per_series {
                             match v {
                                 QueryValue::Vector(s) => out_series.extend(s),
@@ -721,18 +715,9 @@ impl PluginHost {
                         .call_dashboard(&mut *store)
                         .await?
                         .map_err(|message| CallError::guest(&plugin, message))?;
-                    CallError::check_output(&plugin, json.len(), limit)?;
-                    match serde_json::from_str::<serde_json::Value>(&json) {
-                        Ok(serde_json::Value::Object(_)) => Ok(json),
-                        Ok(_) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: "dashboard is not a JSON object".to_string(),
-                        })),
-                        Err(e) => Err(CallError::Host(Error::InvalidOutput {
-                            name: plugin.clone(),
-                            message: format!("dashboard is not JSON: {e}"),
-                        })),
-                    }
+                    convert::off_worker(move || convert::dashboard_checked(&plugin, json, limit))
+                        .await
+                        .map_err(CallError::Host)
                 })
             },
         )
@@ -806,8 +791,14 @@ impl PluginHost {
         self.inner
             .recorded
             .as_ref()
-            .map(|r| r.lock().clone())
+            .map(|r| r.lock().requests.clone())
             .unwrap_or_default()
+    }
+
+    /// Requests answered in test mode but not recorded, over
+    /// [`crate::MAX_RECORDED_REQUESTS`].
+    pub fn recorded_requests_dropped(&self) -> u64 {
+        self.inner.recorded.as_ref().map_or(0, |r| r.lock().dropped)
     }
 
     /// What the compile cache did so far.
@@ -876,6 +867,7 @@ where
     let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
         Err(e) => (Err(e), 0),
         Ok((mut store, stderr)) => {
+            store.data_mut().log_gate = stats.log_gate();
             // The epoch callback interrupts guest code at the deadline; this
             // outer timeout also catches a guest stuck in a host call.
             let grace = Duration::from_millis(250);
@@ -888,18 +880,23 @@ where
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(CallError::Host(e))) => Err(e),
                 Ok(Err(CallError::Wasm(e))) => Err(classify(loaded, &store, &stderr, e)),
-            };
+            }
+            .map_err(crate::words::bound_error);
             (result, store.data().limiter.high_water_bytes)
         }
     };
     let reason = result.as_ref().err().map(Error::reason);
+    let gate = stats.log_gate();
     if let Err(e) = &result {
-        tracing::warn!(
-            plugin = &*loaded.name,
-            reason = reason.unwrap_or_default(),
-            "plugin call failed: {e}"
-        );
+        if gate.admit(&loaded.name) {
+            tracing::warn!(
+                plugin = &*loaded.name,
+                reason = reason.unwrap_or_default(),
+                "plugin call failed: {e}"
+            );
+        }
     }
+    gate.flush(&loaded.name);
     stats.record_call(started.elapsed(), high_water, reason);
     result
 }

@@ -1,9 +1,12 @@
 //! Per-plugin call statistics.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+
+use crate::words::LogGate;
 
 /// Upper bounds of the call-duration histogram, in seconds.
 pub const DURATION_BUCKETS_SECONDS: [f64; 12] = [
@@ -28,6 +31,9 @@ pub struct PluginStats {
     pub load_errors: u64,
     /// Successful loads.
     pub loads: u64,
+    /// Log lines about the plugin (its own and the host's warnings) refused by its rate
+    /// limit (see [`crate::words::LogGate`]).
+    pub log_lines_suppressed: u64,
 }
 
 impl PluginStats {
@@ -40,6 +46,8 @@ impl PluginStats {
 #[derive(Default)]
 pub(crate) struct StatsCell {
     inner: Mutex<PluginStats>,
+    /// The plugin's share of the log, across calls and reloads.
+    log: Arc<LogGate>,
 }
 
 impl StatsCell {
@@ -76,8 +84,14 @@ impl StatsCell {
         }
     }
 
+    /// The plugin's log rate limit, for the per-call store and the host's warnings.
+    pub(crate) fn log_gate(&self) -> Arc<LogGate> {
+        self.log.clone()
+    }
+
     pub(crate) fn snapshot(&self) -> PluginStats {
         let mut s = self.inner.lock().clone();
+        s.log_lines_suppressed = self.log.suppressed();
         if s.duration_bucket_counts.is_empty() {
             s.duration_bucket_counts = vec![0; DURATION_BUCKETS_SECONDS.len()];
         }

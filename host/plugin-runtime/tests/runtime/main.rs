@@ -6,4 +6,5 @@ mod common;
 mod first_party;
 mod hostile;
 mod kinds;
+mod output;
 mod reload;
