@@ -743,7 +743,16 @@ impl PluginHost {
         for name in names {
             match self.dashboard(&name).await {
                 Ok(json) => out.push((name, json)),
-                Err(e) => tracing::warn!(plugin = %name, "dashboard plugin failed: {e}"),
+                Err(e) => {
+                    // Through the plugin's log rate limit, like every line about it.
+                    let entries = self.inner.entries.read();
+                    if entries
+                        .get(&name)
+                        .is_none_or(|en| en.stats.log_gate().admit(&name))
+                    {
+                        tracing::warn!(plugin = %name, "dashboard plugin failed: {e}");
+                    }
+                }
             }
         }
         out

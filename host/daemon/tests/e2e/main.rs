@@ -8,6 +8,7 @@
 mod check;
 mod deep;
 mod heavy;
+mod plugin_output;
 mod plugins;
 mod query;
 mod secrets;

@@ -391,6 +391,7 @@ fn every_guest_is_used() {
     let sources: String = [
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
+        "tests/runtime/output.rs",
         "tests/runtime/reload.rs",
         "benches/plugins.rs",
     ]

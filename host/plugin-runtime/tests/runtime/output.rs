@@ -212,10 +212,18 @@ async fn a_noisy_guest_is_escaped_truncated_and_rate_limited() {
         .iter()
         .filter(|l| !l.contains("suppressed") && !l.contains("plugin loaded"))
         .count();
-    assert_eq!(
-        stats.log_lines_suppressed as usize + about_calls,
-        tried,
-        "every line is either logged or counted"
+    // Every line tried is either logged or counted. (`<=`: a line may also go missing from
+    // this capture when another test of this binary fixed tracing's per-callsite interest
+    // while no subscriber was set on its thread.)
+    assert!(
+        stats.log_lines_suppressed as usize + about_calls <= tried,
+        "{} suppressed + {about_calls} logged > {tried} tried",
+        stats.log_lines_suppressed
+    );
+    assert!(
+        stats.log_lines_suppressed as f64 >= tried as f64 - allowed,
+        "only {} suppressed",
+        stats.log_lines_suppressed
     );
 }
 
