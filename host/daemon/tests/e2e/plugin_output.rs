@@ -52,6 +52,11 @@ fn hostile_exporters_do_not_stall_amplify_or_forge_the_daemons_log() {
             "  - job_name: {p}\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    plugin: {p}\n"
         ));
     }
+    // A job's scrape limits apply to plugin output as to an HTTP body.
+    config.push_str(
+        "  - job_name: ok-body-limit\n    scrape_interval: 1s\n    plugin: ok-exporter\n    body_size_limit: 100B\n\
+         \x20 - job_name: ok-label-limit\n    scrape_interval: 1s\n    plugin: ok-exporter\n    label_limit: 2\n",
+    );
     let mut d = Daemon::start_in(dir, Some(&config), &[]);
     // Drain stderr on a thread (a full pipe would block the daemon), keeping it all.
     let log = Arc::new(Mutex::new(Vec::<u8>::new()));
@@ -89,7 +94,7 @@ fn hostile_exporters_do_not_stall_amplify_or_forge_the_daemons_log() {
     let targets = eventually(10, "every job scraped", || {
         let v = d.get_json("/api/v1/targets");
         let t = v["data"]["activeTargets"].as_array()?.clone();
-        (t.len() == 5 && t.iter().all(|t| t["health"] != "unknown")).then_some(t)
+        (t.len() == 7 && t.iter().all(|t| t["health"] != "unknown")).then_some(t)
     });
     for t in &targets {
         let job = t["labels"]["job"].as_str().unwrap();
@@ -103,6 +108,8 @@ fn hostile_exporters_do_not_stall_amplify_or_forge_the_daemons_log() {
             "histogram-bomb" => "more than the limit of 16777216",
             "label-flood" | "label-flood-b" => "more than the limit of 256",
             "noisy" => "[truncated, ",
+            "ok-body-limit" => "body size limit exceeded (100 bytes)",
+            "ok-label-limit" => "label_limit exceeded",
             _ => {
                 assert_eq!(t["health"], "up", "{t}");
                 continue;
