@@ -155,6 +155,54 @@ pub(crate) fn families_checked(
     families_from_wit(plugin, v)
 }
 
+/// Results up to this size (as the host expands them) are checked and converted on the
+/// calling task: moving them to a blocking thread would cost more than the work (a call of
+/// a small exporter takes ≈ 25 µs in all).
+const INLINE_OUTPUT_BYTES: usize = 64 * 1024;
+/// At most this many samples or series are even measured on the calling task (measuring
+/// reads each label's length, at most [`MAX_LABELS`] per series).
+const INLINE_SERIES: usize = 256;
+
+/// [`families_checked`], on the calling task for a small result, else through
+/// [`off_worker`].
+pub(crate) async fn families_converted(
+    plugin: String,
+    v: Vec<wit::metrics::MetricFamily>,
+    limit: usize,
+) -> Result<Vec<MetricFamily>, Error> {
+    let samples = v
+        .iter()
+        .map(|f| f.samples.len())
+        .fold(0usize, usize::saturating_add);
+    if v.len() <= INLINE_SERIES
+        && samples <= INLINE_SERIES
+        && families_size(&plugin, &v)? <= INLINE_OUTPUT_BYTES.min(limit)
+    {
+        return families_from_wit(&plugin, v);
+    }
+    off_worker(move || families_checked(&plugin, v, limit)).await
+}
+
+/// [`value_checked`], on the calling task for a small value, else through [`off_worker`].
+pub(crate) async fn value_converted(
+    plugin: String,
+    v: wit::promql::Value,
+    used: usize,
+    limit: usize,
+) -> Result<(QueryValue, usize), Error> {
+    let small = match &v {
+        wit::promql::Value::Vector(series) => series.len() <= INLINE_SERIES,
+        _ => true,
+    };
+    if small {
+        let size = used.saturating_add(value_size(&plugin, &v)?);
+        if size <= INLINE_OUTPUT_BYTES.min(limit) {
+            return Ok((value_from_wit(&plugin, v)?, size));
+        }
+    }
+    off_worker(move || value_checked(&plugin, v, used, limit)).await
+}
+
 /// Runs host work proportional to a guest's output (checking, converting, parsing, and
 /// dropping it) on a blocking thread, so that no async worker waits for it; the caller
 /// awaits it inside the call's time limit.

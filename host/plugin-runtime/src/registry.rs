@@ -510,7 +510,7 @@ impl PluginHost {
                     .call_collect(&mut *store)
                     .await?
                     .map_err(|message| CallError::guest(&plugin, message))?;
-                convert::off_worker(move || convert::families_checked(&plugin, families, limit))
+                convert::families_converted(plugin, families, limit)
                     .await
                     .map_err(CallError::Host)
             })
@@ -622,11 +622,9 @@ impl PluginHost {
                             .call_call(&mut *store, &call_args, eval_time_ms)
                             .await?
                             .map_err(|message| CallError::guest(&plugin, message))?;
-                        let p = plugin.clone();
-                        let (v, total) =
-                            convert::off_worker(move || convert::value_checked(&p, v, size, limit))
-                                .await
-                                .map_err(CallError::Host)?;
+                        let (v, total) = convert::value_converted(plugin.clone(), v, size, limit)
+                            .await
+                            .map_err(CallError::Host)?;
                         size = total;
                         if per_series {
                             match v {
