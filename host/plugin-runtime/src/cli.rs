@@ -207,7 +207,10 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
                 Ok(()) => {
                     let mut out =
                         json!({ "plugin": name, "kind": kind.as_str(), "requests": requests });
-                    if not_recorded > 0 {
+                    let cut = requests
+                        .iter()
+                        .any(|r| r.get("body_truncated_from").is_some());
+                    if not_recorded > 0 || cut {
                         out["requests_not_recorded"] = json!(not_recorded);
                         out["note"] = json!(format!(
                             "only the first {MAX_RECORDED_REQUESTS} requests are recorded, \
@@ -226,13 +229,18 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
                             *b = crate::words::sanitize(b, 1024);
                         }
                     }
+                    // Compact JSON has no raw control characters; `sanitize` escapes
+                    // what else a terminal acts on and bounds the line.
                     return Err(Error::Plugin {
                         name,
-                        message: escape_json_for_terminal(format!(
-                            "{e}; {total} requests made; the first {}: {}",
-                            requests.len(),
-                            Value::Array(requests)
-                        )),
+                        message: crate::words::sanitize(
+                            &format!(
+                                "{e}; {total} requests made; the first {}: {}",
+                                requests.len(),
+                                Value::Array(requests)
+                            ),
+                            ERROR_TEXT_BYTES,
+                        ),
                     });
                 }
             }
@@ -277,6 +285,8 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
 
 /// How many recorded requests the error of a failed receiver test quotes.
 const ERROR_REQUESTS: usize = 10;
+/// Longest error text of a failed receiver test (its error and those requests).
+const ERROR_TEXT_BYTES: usize = 64 * 1024;
 
 fn labels_json(l: &Labels) -> Value {
     Value::Object(
