@@ -195,8 +195,11 @@ pub(crate) async fn value_converted(
         _ => true,
     };
     if small {
-        let size = used.saturating_add(value_size(&plugin, &v)?);
-        if size <= INLINE_OUTPUT_BYTES.min(limit) {
+        // This value's own size decides where it is converted: a per-series function's
+        // running total grows past the inline size, each of its values does not.
+        let own = value_size(&plugin, &v)?;
+        let size = used.saturating_add(own);
+        if own <= INLINE_OUTPUT_BYTES && size <= limit {
             return Ok((value_from_wit(&plugin, v)?, size));
         }
     }
