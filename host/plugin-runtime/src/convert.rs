@@ -495,6 +495,43 @@ mod tests {
     }
 
     #[test]
+    fn query_values_and_dashboards_are_checked_against_the_limit() {
+        let series = |n: usize| wit::promql::Series {
+            labels: vec![label("a".to_string())],
+            points: (0..n)
+                .map(|i| wit::promql::Point {
+                    t_ms: i as i64,
+                    value: 0.0,
+                })
+                .collect(),
+        };
+        let v = wit::promql::Value::Vector(vec![series(100)]);
+        let (_, used) = value_checked("p", v.clone(), 0, 10_000).unwrap();
+        assert!(used >= 1_600, "{used}");
+        let err = value_checked("p", v, 9_000, 10_000).unwrap_err();
+        assert_eq!(err.reason(), "output_too_large");
+        let mut flood = series(1);
+        flood.labels = (0..=MAX_LABELS).map(|i| label(format!("l{i}"))).collect();
+        let err =
+            value_checked("p", wit::promql::Value::Vector(vec![flood]), 0, usize::MAX).unwrap_err();
+        assert_eq!(err.reason(), "invalid_output");
+
+        assert!(dashboard_checked("p", " {\"a\": [1]}".to_string(), 100).is_ok());
+        for (bad, reason) in [
+            ("[1]", "invalid_output"),
+            ("{", "invalid_output"),
+            ("{} x", "invalid_output"),
+            (
+                &*format!("{{\"a\": \"{}\"}}", "x".repeat(200)),
+                "output_too_large",
+            ),
+        ] {
+            let err = dashboard_checked("p", bad.to_string(), 100).unwrap_err();
+            assert_eq!(err.reason(), reason, "{bad}");
+        }
+    }
+
+    #[test]
     fn sizes_count_what_the_host_expands() {
         let sample = |buckets: usize| wit::metrics::Sample {
             labels: (0..10).map(|i| label(format!("l{i}"))).collect(),

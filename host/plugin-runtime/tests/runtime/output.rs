@@ -280,3 +280,15 @@ async fn plugin_test_keeps_a_bounded_record_of_requests() {
     assert_eq!(last["body"], "");
     assert_eq!(last["body_truncated_from"], 256 << 10);
 }
+
+#[tokio::test]
+async fn plugin_list_prints_names_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "evil\u{1b}[2J\u{202e}name";
+    install(dir.path(), evil, &guest("ok-exporter"), None);
+    let table = sightline_plugin_runtime::cli::plugin_list(dir.path(), None)
+        .await
+        .unwrap();
+    assert!(!table.contains(['\u{1b}', '\u{202e}']), "{table:?}");
+    assert!(table.contains("evil\\u{1b}[2J\\u{202e}name"), "{table}");
+}
