@@ -46,7 +46,12 @@ impl sightline_scrape::PluginCollector for PluginExporters {
                 .collect_target(plugin, &target)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(encode_families(&fams))
+            // Writing out every bucket with its sample's labels is work proportional to the
+            // expanded output (bounded by the plugin's max_output, which counts it): off the
+            // async workers.
+            tokio::task::spawn_blocking(move || encode_families(&fams))
+                .await
+                .map_err(|e| format!("encoding plugin output: {e}"))
         })
     }
 }
@@ -56,10 +61,11 @@ pub(crate) fn encode_families(fams: &[MetricFamily]) -> Vec<u8> {
     let mut e = Encoder::new(Format::PromText);
     for f in fams {
         e.family(&f.name, f.metric_type, &f.help, "");
-        for s in f.flatten() {
+        // One series at a time: a histogram's buckets are never all held expanded.
+        f.for_each_flat(|s| {
             let name = s.labels.metric_name().unwrap_or(&f.name).to_string();
             e.sample_labels(&name, &s.labels, s.value, s.timestamp_ms);
-        }
+        });
     }
     e.finish()
 }
@@ -151,6 +157,12 @@ pub(crate) fn stats_families(
             "Linear memory all live plugin instances hold together (bounded by --plugins.memory-ceiling).",
             MetricType::Gauge,
             vec![one(Labels::empty(), guest_memory as f64)],
+        ),
+        fam(
+            "sightline_plugin_log_lines_suppressed",
+            "Log lines about the plugin (its own and the host's warnings) dropped by its rate limit.",
+            MetricType::Counter,
+            plugins.iter().map(|p| one(lab(p), p.stats.log_lines_suppressed as f64)).collect(),
         ),
         fam(
             "sightline_plugin_memory_high_water_bytes",

@@ -33,24 +33,12 @@ impl From<wasmtime::Error> for CallError {
 }
 
 impl CallError {
-    /// A guest's own error (the `err` of its WIT result).
+    /// A guest's own error (the `err` of its WIT result), escaped and bounded at once.
     fn guest(plugin: &str, message: String) -> Self {
         CallError::Host(Error::Plugin {
             name: plugin.to_string(),
-            message,
+            message: crate::words::sanitize(&message, crate::words::MAX_GUEST_ERROR),
         })
-    }
-
-    /// Fails when a result of `size` bytes exceeds the plugin's output limit.
-    fn check_output(plugin: &str, size: usize, limit: usize) -> Result<(), Self> {
-        if size > limit {
-            return Err(CallError::Host(Error::OutputTooLarge {
-                name: plugin.to_string(),
-                size,
-                limit,
-            }));
-        }
-        Ok(())
     }
 }
 
@@ -123,9 +111,9 @@ impl PluginHost {
                     .call_collect(&mut *store)
                     .await?
                     .map_err(|message| CallError::guest(&plugin, message))?;
-                let size = convert::families_size(&families);
-                CallError::check_output(&plugin, size, limit)?;
-                convert::families_from_wit(&plugin, families).map_err(CallError::Host)
+                convert::families_converted(plugin, families, limit)
+                    .await
+                    .map_err(CallError::Host)
             })
         })
         .await
@@ -225,9 +213,10 @@ impl PluginHost {
                             .call_call(&mut *store, &call_args, eval_time_ms)
                             .await?
                             .map_err(|message| CallError::guest(&plugin, message))?;
-                        size += convert::value_size(&v);
-                        CallError::check_output(&plugin, size, limit)?;
-                        let v = convert::value_from_wit(&plugin, v).map_err(CallError::Host)?;
+                        let (v, total) = convert::value_converted(plugin.clone(), v, size, limit)
+                            .await
+                            .map_err(CallError::Host)?;
+                        size = total;
                         if per_series {
                             match v {
                                 QueryValue::Vector(s) => out_series.extend(s),
@@ -316,13 +305,18 @@ impl PluginHost {
                     .call_dashboard(&mut *store)
                     .await?
                     .map_err(|message| CallError::guest(&plugin, message))?;
-                CallError::check_output(&plugin, json.len(), limit)?;
-                DashboardModel::from_json(&plugin, &json).map_err(|message| {
-                    CallError::Host(Error::InvalidOutput {
-                        name: plugin.clone(),
-                        message,
+                // Checked and parsed (once per version) off the async workers.
+                convert::off_worker(move || {
+                    let json = convert::dashboard_checked(&plugin, json, limit)?;
+                    DashboardModel::from_json(&plugin, &json).map_err(|message| {
+                        Error::InvalidOutput {
+                            name: plugin.clone(),
+                            message: crate::words::sanitize(&message, crate::words::MAX_GUEST_ERROR),
+                        }
                     })
                 })
+                .await
+                .map_err(CallError::Host)
             })
         })
         .await
@@ -428,11 +422,13 @@ where
         let e = Error::HostBusy {
             name: loaded.name.to_string(),
         };
-        tracing::warn!(
-            plugin = &*loaded.name,
-            reason = e.reason(),
-            "plugin call refused: {e}"
-        );
+        if stats.log_gate().admit(&loaded.name) {
+            tracing::warn!(
+                plugin = &*loaded.name,
+                reason = e.reason(),
+                "plugin call refused: {e}"
+            );
+        }
         stats.record_host_busy();
         return Err(e);
     };
@@ -441,6 +437,7 @@ where
     let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
         Err(e) => (Err(e), 0),
         Ok((mut store, stderr)) => {
+            store.data_mut().log_gate = stats.log_gate();
             // The epoch callback interrupts guest code at the deadline; this
             // outer timeout also catches a guest stuck in a host call.
             let grace = Duration::from_millis(250);
@@ -453,7 +450,8 @@ where
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(CallError::Host(e))) => Err(e),
                 Ok(Err(CallError::Wasm(e))) => Err(classify(loaded, &store, &stderr, e)),
-            };
+            }
+            .map_err(crate::words::bound_error);
             (result, store.data().limiter.high_water_bytes)
         }
     };
@@ -469,13 +467,18 @@ fn finish<R>(
     result: Result<R>,
 ) -> Result<R> {
     let reason = result.as_ref().err().map(Error::reason);
+    // Through the plugin's log rate limit, like every line about it.
+    let gate = stats.log_gate();
     if let Err(e) = &result {
-        tracing::warn!(
-            plugin = &*loaded.name,
-            reason = reason.unwrap_or_default(),
-            "plugin call failed: {e}"
-        );
+        if gate.admit(&loaded.name) {
+            tracing::warn!(
+                plugin = &*loaded.name,
+                reason = reason.unwrap_or_default(),
+                "plugin call failed: {e}"
+            );
+        }
     }
+    gate.flush(&loaded.name);
     stats.record_call(started.elapsed(), high_water, reason);
     result
 }

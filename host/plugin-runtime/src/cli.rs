@@ -10,9 +10,12 @@ use serde_json::{json, Map, Value};
 use sightline_model::{format_go_float, Labels};
 
 use crate::error::{Error, Result};
-use crate::http::CannedResponse;
+use crate::http::{
+    CannedResponse, MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS, MAX_RECORDED_TOTAL_BYTES,
+};
 use crate::registry::{PluginHost, PluginHostConfig, PluginInfo};
 use crate::types::*;
+use crate::words::escape_json_for_terminal;
 
 /// `sightline plugin list [--plugins.dir DIR]`: loads every plugin of `dir`
 /// and returns a table with name, kind, state, sha256, capabilities and load
@@ -30,7 +33,7 @@ pub async fn plugin_list(dir: &Path, cache_dir: Option<&Path>) -> Result<String>
 /// `sightline serve` would (a limit over a ceiling, a taken name or uid).
 pub async fn plugin_list_with(cfg: PluginHostConfig) -> Result<String> {
     let host = PluginHost::new(cfg).await?;
-    Ok(render_table(&host.list()))
+    Ok(escape_json_for_terminal(render_table(&host.list())))
 }
 
 /// The rows of `plugin list` as JSON (the `GET /api/v1/plugins` data shape
@@ -66,7 +69,7 @@ fn render_table(plugins: &[PluginInfo]) -> String {
         .iter()
         .map(|p| {
             [
-                p.name.clone(),
+                crate::words::sanitize(&p.name, 1024),
                 p.kind.map(PluginKind::as_str).unwrap_or("-").to_string(),
                 p.state.as_str().to_string(),
                 if p.sha256.is_empty() {
@@ -209,14 +212,47 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
                 None => example_group(),
             };
             let result = host.notify(&name, &group, &BTreeMap::new()).await;
-            let requests = requests_json(&host);
+            let mut requests = requests_json(&host);
+            let not_recorded = host.recorded_requests_dropped();
             match result {
-                Ok(()) => json!({ "plugin": name, "kind": kind.as_str(), "requests": requests }),
+                Ok(()) => {
+                    let mut out =
+                        json!({ "plugin": name, "kind": kind.as_str(), "requests": requests });
+                    let cut = requests
+                        .iter()
+                        .any(|r| r.get("body_truncated_from").is_some());
+                    if not_recorded > 0 || cut {
+                        out["requests_not_recorded"] = json!(not_recorded);
+                        out["note"] = json!(format!(
+                            "only the first {MAX_RECORDED_REQUESTS} requests are recorded, \
+                             bodies up to {MAX_RECORDED_BODY_BYTES} bytes each and \
+                             {MAX_RECORDED_TOTAL_BYTES} bytes in all"
+                        ));
+                    }
+                    out
+                }
                 Err(e) => {
+                    // The error names the first few requests only: it is one line of text.
+                    let total = requests.len() as u64 + not_recorded;
+                    requests.truncate(ERROR_REQUESTS);
+                    for r in &mut requests {
+                        if let Some(Value::String(b)) = r.get_mut("body") {
+                            *b = crate::words::sanitize(b, 1024);
+                        }
+                    }
+                    // Compact JSON has no raw control characters; `sanitize` escapes
+                    // what else a terminal acts on and bounds the line.
                     return Err(Error::Plugin {
                         name,
-                        message: format!("{e}; recorded requests: {}", Value::Array(requests)),
-                    })
+                        message: crate::words::sanitize(
+                            &format!(
+                                "{e}; {total} requests made; the first {}: {}",
+                                requests.len(),
+                                Value::Array(requests)
+                            ),
+                            ERROR_TEXT_BYTES,
+                        ),
+                    });
                 }
             }
         }
@@ -253,8 +289,15 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
             json!({ "plugin": name, "kind": kind.as_str(), "dashboard": model })
         }
     };
-    serde_json::to_string_pretty(&out).map_err(|e| Error::Runtime(e.to_string()))
+    serde_json::to_string_pretty(&out)
+        .map(escape_json_for_terminal)
+        .map_err(|e| Error::Runtime(e.to_string()))
 }
+
+/// How many recorded requests the error of a failed receiver test quotes.
+const ERROR_REQUESTS: usize = 10;
+/// Longest error text of a failed receiver test (its error and those requests).
+const ERROR_TEXT_BYTES: usize = 64 * 1024;
 
 fn labels_json(l: &Labels) -> Value {
     Value::Object(
@@ -293,12 +336,16 @@ fn requests_json(host: &PluginHost) -> Vec<Value> {
         .into_iter()
         .map(|r| {
             let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!([k, v])).collect();
-            json!({
+            let mut o = json!({
                 "method": r.method,
                 "url": r.url,
                 "headers": headers,
                 "body": String::from_utf8_lossy(&r.body),
-            })
+            });
+            if r.body_len > r.body.len() {
+                o["body_truncated_from"] = json!(r.body_len);
+            }
+            o
         })
         .collect()
 }

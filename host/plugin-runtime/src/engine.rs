@@ -399,6 +399,7 @@ impl Runtime {
             deadline: Instant::now() + caps.timeout,
             n_logs: 0,
             fs_guard: CallGuard::new(self.fs_policy.clone()),
+            log_gate: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

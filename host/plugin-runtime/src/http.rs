@@ -23,8 +23,52 @@ pub struct RecordedRequest {
     pub url: String,
     /// Headers in the order given.
     pub headers: Vec<(String, String)>,
-    /// Body bytes.
+    /// Body bytes: the first [`MAX_RECORDED_BODY_BYTES`] (fewer once the record holds
+    /// [`MAX_RECORDED_TOTAL_BYTES`]).
     pub body: Vec<u8>,
+    /// The body's size as sent; more than `body.len()` when the body was cut.
+    pub body_len: usize,
+}
+
+/// Most requests `plugin test` records; later ones are answered but only counted.
+pub const MAX_RECORDED_REQUESTS: usize = 1_000;
+/// Most bytes of one request body `plugin test` records.
+pub const MAX_RECORDED_BODY_BYTES: usize = 1 << 20;
+/// Most body bytes `plugin test` records in all.
+pub const MAX_RECORDED_TOTAL_BYTES: usize = 16 << 20;
+
+/// The requests recorded in test mode, bounded by the limits above.
+#[derive(Debug, Default)]
+pub(crate) struct RecordLog {
+    pub(crate) requests: Vec<RecordedRequest>,
+    /// Requests answered but not recorded (over [`MAX_RECORDED_REQUESTS`]).
+    pub(crate) dropped: u64,
+    body_bytes: usize,
+}
+
+impl RecordLog {
+    fn push(&mut self, mut req: RecordedRequest) {
+        if self.requests.len() >= MAX_RECORDED_REQUESTS {
+            self.dropped += 1;
+            return;
+        }
+        let room = MAX_RECORDED_BODY_BYTES.min(MAX_RECORDED_TOTAL_BYTES - self.body_bytes);
+        req.body_len = req.body.len();
+        if req.body.len() > room {
+            req.body.truncate(room);
+            req.body.shrink_to_fit();
+        }
+        // Headers and the URL are bounded the same way: a guest chooses them too.
+        req.url = crate::words::sanitize(&req.url, 8192);
+        req.headers.truncate(100);
+        for (k, v) in &mut req.headers {
+            *k = crate::words::sanitize(k, 1024);
+            *v = crate::words::sanitize(v, 8192);
+        }
+        req.method = crate::words::sanitize(&req.method, 64);
+        self.body_bytes += req.body.len();
+        self.requests.push(req);
+    }
 }
 
 /// A canned answer for recorded requests whose URL starts with a prefix.
@@ -48,7 +92,7 @@ pub(crate) enum HttpMode {
     /// Requests are recorded and answered from the canned list (first
     /// matching prefix; 200 with an empty body when none matches).
     Record {
-        log: Arc<Mutex<Vec<RecordedRequest>>>,
+        log: Arc<Mutex<RecordLog>>,
         canned: Arc<Vec<CannedResponse>>,
     },
 }

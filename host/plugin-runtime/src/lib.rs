@@ -29,10 +29,15 @@ mod registry;
 mod state;
 mod stats;
 mod types;
+pub mod words;
 
 pub use cache::CacheStats;
+pub use convert::{MAX_LABELS, MAX_LABEL_NAME_BYTES, MAX_LABEL_VALUE_BYTES};
 pub use error::{Error, Result};
-pub use http::{CannedResponse, RecordedRequest};
+pub use http::{
+    CannedResponse, RecordedRequest, MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS,
+    MAX_RECORDED_TOTAL_BYTES,
+};
 pub use manifest::{Capabilities, Ceilings};
 
 /// Plugin instances the runtime can hold at once (the pooling allocator's slots); a

@@ -212,7 +212,7 @@ pub(crate) struct Inner {
     pub(crate) rt: Runtime,
     pub(crate) cfg: PluginHostConfig,
     pub(crate) http: HttpMode,
-    recorded: Option<Arc<Mutex<Vec<RecordedRequest>>>>,
+    recorded: Option<Arc<Mutex<crate::http::RecordLog>>>,
     pub(crate) entries: RwLock<BTreeMap<String, Entry>>,
     scan_lock: tokio::sync::Mutex<()>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
@@ -246,7 +246,7 @@ impl PluginHost {
         )?;
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
-                let log = Arc::new(Mutex::new(Vec::new()));
+                let log = Arc::new(Mutex::new(crate::http::RecordLog::default()));
                 (
                     HttpMode::Record {
                         log: log.clone(),
@@ -485,12 +485,15 @@ impl PluginHost {
                 entry.last_error = None;
             }
             Err(e) => {
+                let e = crate::words::bound_error(e);
                 let serving = if entry.current.is_some() {
                     "; the previous version keeps serving"
                 } else {
                     ""
                 };
-                tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
+                if entry.stats.log_gate().admit(name) {
+                    tracing::warn!(plugin = name, "plugin failed to load{serving}: {e}");
+                }
                 entry.last_error = Some(e.to_string());
                 entry.stats.record_load(false);
             }
@@ -640,8 +643,14 @@ impl PluginHost {
         self.inner
             .recorded
             .as_ref()
-            .map(|r| r.lock().clone())
+            .map(|r| r.lock().requests.clone())
             .unwrap_or_default()
+    }
+
+    /// Requests answered in test mode but not recorded, over
+    /// [`crate::MAX_RECORDED_REQUESTS`].
+    pub fn recorded_requests_dropped(&self) -> u64 {
+        self.inner.recorded.as_ref().map_or(0, |r| r.lock().dropped)
     }
 
     /// What the compile cache did so far.

@@ -13,10 +13,9 @@ use crate::bindings::wit;
 use crate::fs_guard::CallGuard;
 use crate::http::{self, HttpMode, RecordedRequest, SendError};
 use crate::manifest::Capabilities;
+use crate::words::{sanitize, LogGate, MAX_GUEST_ERROR, MAX_LOG_MESSAGE};
 
-/// Longest log message kept.
-const MAX_LOG_MESSAGE: usize = 4096;
-/// Most log messages kept per call.
+/// Most log messages kept per call (the plugin's [`LogGate`] limits them across calls too).
 const MAX_LOG_MESSAGES: u32 = 1000;
 
 /// Linear memory of every live plugin instance together, against the daemon-wide ceiling
@@ -139,6 +138,8 @@ pub(crate) struct HostState {
     pub(crate) n_logs: u32,
     /// The filesystem guard of this call (`fs_guard.rs`).
     pub(crate) fs_guard: CallGuard,
+    /// The plugin's log rate limit, shared by all its calls (set by `invoke`).
+    pub(crate) log_gate: Arc<LogGate>,
 }
 
 impl WasiView for HostState {
@@ -159,17 +160,14 @@ impl wit::log::Host for HostState {
     async fn log(&mut self, level: wit::log::Level, message: String) {
         self.n_logs = self.n_logs.saturating_add(1);
         if self.n_logs > MAX_LOG_MESSAGES {
+            self.log_gate.refuse();
             return;
         }
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE {
-            let mut cut = MAX_LOG_MESSAGE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
         let plugin = &*self.plugin;
+        if !self.log_gate.admit(plugin) {
+            return;
+        }
+        let message = sanitize(&message, MAX_LOG_MESSAGE);
         use wit::log::Level;
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),
@@ -219,7 +217,9 @@ impl wit::http::Host for HostState {
                 body: r.body,
             }),
             Err(SendError::Denied(m)) => {
-                tracing::warn!(plugin = &*self.plugin, "{m}");
+                if self.log_gate.admit(&self.plugin) {
+                    tracing::warn!(plugin = &*self.plugin, "{}", sanitize(&m, MAX_GUEST_ERROR));
+                }
                 Err(wit::http::Error::Denied(m))
             }
             Err(SendError::Invalid(m)) => Err(wit::http::Error::InvalidRequest(m)),
@@ -255,6 +255,7 @@ impl HostState {
             method: request.method,
             url: request.url,
             headers: request.headers,
+            body_len: request.body.len(),
             body: request.body,
         };
         http::send(

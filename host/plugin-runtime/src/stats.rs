@@ -1,9 +1,12 @@
 //! Per-plugin call statistics.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+
+use crate::words::LogGate;
 
 /// Upper bounds of the call-duration histogram, in seconds.
 pub const DURATION_BUCKETS_SECONDS: [f64; 12] = [
@@ -33,6 +36,9 @@ pub struct PluginStats {
     pub host_busy: u64,
     /// Most calls of the plugin that ran at once.
     pub peak_concurrency: u64,
+    /// Log lines about the plugin (its own and the host's warnings) refused by its rate
+    /// limit (see [`crate::words::LogGate`]).
+    pub log_lines_suppressed: u64,
 }
 
 impl PluginStats {
@@ -46,6 +52,8 @@ impl PluginStats {
 pub(crate) struct StatsCell {
     inner: Mutex<PluginStats>,
     running: std::sync::atomic::AtomicU64,
+    /// The plugin's share of the log, across calls and reloads.
+    log: Arc<LogGate>,
 }
 
 /// One running call of a plugin, for its peak concurrency.
@@ -111,8 +119,14 @@ impl StatsCell {
         }
     }
 
+    /// The plugin's log rate limit, for the per-call store and the host's warnings.
+    pub(crate) fn log_gate(&self) -> Arc<LogGate> {
+        self.log.clone()
+    }
+
     pub(crate) fn snapshot(&self) -> PluginStats {
         let mut s = self.inner.lock().clone();
+        s.log_lines_suppressed = self.log.suppressed();
         if s.duration_bucket_counts.is_empty() {
             s.duration_bucket_counts = vec![0; DURATION_BUCKETS_SECONDS.len()];
         }

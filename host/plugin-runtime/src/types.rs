@@ -157,8 +157,20 @@ pub struct FlatSample {
 impl MetricFamily {
     /// Expands the family into flat series (`_bucket`/`_sum`/`_count` for
     /// histograms, `{quantile=..}`/`_sum`/`_count` for summaries).
+    ///
+    /// Every series carries all its sample's labels, so this is the host's largest
+    /// expansion of an exporter's output; the runtime checked its size against the
+    /// plugin's `max_output` before handing the family out. Prefer
+    /// [`for_each_flat`](Self::for_each_flat), which holds one series at a time.
     pub fn flatten(&self) -> Vec<FlatSample> {
         let mut out = Vec::with_capacity(self.samples.len());
+        self.for_each_flat(|s| out.push(s));
+        out
+    }
+
+    /// Hands each flat series of [`flatten`](Self::flatten) to `out`, in the same order,
+    /// one at a time.
+    pub fn for_each_flat(&self, mut out: impl FnMut(FlatSample)) {
         for s in &self.samples {
             let with = |name: String, extra: Option<(&str, String)>, value: f64| {
                 let mut b: LabelsBuilder = s.labels.builder();
@@ -173,7 +185,7 @@ impl MetricFamily {
                 }
             };
             match &s.value {
-                SampleValue::Float(v) => out.push(with(self.name.clone(), None, *v)),
+                SampleValue::Float(v) => out(with(self.name.clone(), None, *v)),
                 SampleValue::Histogram {
                     buckets,
                     sum,
@@ -181,14 +193,14 @@ impl MetricFamily {
                 } => {
                     for (le, c) in buckets {
                         let le = sightline_model::format_go_float(*le);
-                        out.push(with(
+                        out(with(
                             format!("{}_bucket", self.name),
                             Some((sightline_model::BUCKET_LABEL, le)),
                             *c,
                         ));
                     }
-                    out.push(with(format!("{}_sum", self.name), None, *sum));
-                    out.push(with(format!("{}_count", self.name), None, *count));
+                    out(with(format!("{}_sum", self.name), None, *sum));
+                    out(with(format!("{}_count", self.name), None, *count));
                 }
                 SampleValue::Summary {
                     quantiles,
@@ -197,18 +209,17 @@ impl MetricFamily {
                 } => {
                     for (q, v) in quantiles {
                         let q = sightline_model::format_go_float(*q);
-                        out.push(with(
+                        out(with(
                             self.name.clone(),
                             Some((sightline_model::QUANTILE_LABEL, q)),
                             *v,
                         ));
                     }
-                    out.push(with(format!("{}_sum", self.name), None, *sum));
-                    out.push(with(format!("{}_count", self.name), None, *count));
+                    out(with(format!("{}_sum", self.name), None, *sum));
+                    out(with(format!("{}_count", self.name), None, *count));
                 }
             }
         }
-        out
     }
 }
 

@@ -404,6 +404,7 @@ impl ManagerHandle {
                     },
                     name: name.clone(),
                     target: plugin_target.clone(),
+                    body_size_limit: sc.body_size_limit,
                 },
                 _ => Source::Http(HttpFetcher::new(
                     pool.client.clone(),

@@ -26,6 +26,9 @@ pub(crate) enum Source {
         collector: Arc<dyn PluginCollector>,
         name: String,
         target: PluginTarget,
+        /// The job's `body_size_limit`, applied to the plugin's encoded output as to an
+        /// HTTP body (0 = none).
+        body_size_limit: u64,
     },
 }
 
@@ -255,11 +258,17 @@ async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Form
             collector,
             name,
             target,
+            body_size_limit,
         } => {
             let r = tokio::time::timeout(timeout, collector.collect(name, target, timeout))
                 .await
                 .map_err(|_| Error::Timeout)?
                 .map_err(Error::Plugin)?;
+            if *body_size_limit > 0 && r.len() as u64 > *body_size_limit {
+                return Err(Error::BodySizeLimit {
+                    limit: *body_size_limit,
+                });
+            }
             Ok((r.into(), Format::PromText))
         }
     }

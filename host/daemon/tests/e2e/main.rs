@@ -9,6 +9,7 @@ mod budgets;
 mod check;
 mod deep;
 mod heavy;
+mod plugin_output;
 mod plugins;
 mod procfs;
 mod query;

@@ -9,4 +9,5 @@ mod first_party;
 mod hostile;
 mod kinds;
 mod procfs;
+mod output;
 mod reload;
