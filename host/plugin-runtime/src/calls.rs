@@ -311,7 +311,10 @@ impl PluginHost {
                     DashboardModel::from_json(&plugin, &json).map_err(|message| {
                         Error::InvalidOutput {
                             name: plugin.clone(),
-                            message: crate::words::sanitize(&message, crate::words::MAX_GUEST_ERROR),
+                            message: crate::words::sanitize(
+                                &message,
+                                crate::words::MAX_GUEST_ERROR,
+                            ),
                         }
                     })
                 })

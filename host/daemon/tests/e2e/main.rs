@@ -9,6 +9,7 @@ mod budgets;
 mod check;
 mod deep;
 mod heavy;
+mod hostile_mix;
 mod plugin_output;
 mod plugins;
 mod procfs;

@@ -8,6 +8,6 @@ mod conflicts;
 mod first_party;
 mod hostile;
 mod kinds;
-mod procfs;
 mod output;
+mod procfs;
 mod reload;
