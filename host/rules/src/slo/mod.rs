@@ -43,5 +43,90 @@ pub fn window_string(d: std::time::Duration) -> String {
     format!("{s}s")
 }
 
+/// What `sightline check slos` reports for a valid file.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// The report, promtool-style (`  SUCCESS: …` and one line per SLO).
+    pub text: String,
+    /// The generated groups.
+    pub groups: Vec<crate::file::GroupSpec>,
+}
+
+/// Checks an SLO spec file as it would load through `rule_files` (the generated rules
+/// checked as a rule file's); the problems are formatted `file: L:C: message`.
+pub fn check_file(
+    path: &std::path::Path,
+    templates: crate::file::TemplateCheck<'_>,
+) -> Result<CheckReport, Vec<String>> {
+    use std::fmt::Write as _;
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: {e}")])?;
+    let format = detect(&text).ok_or_else(|| {
+        vec![format!(
+            "{name}: not an SLO spec (want Sloth's `version: \"prometheus/v1\"` or a `slos:` mapping)"
+        )]
+    })?;
+    let msgs = |ps: Vec<crate::file::RuleFileProblem>| -> Vec<String> {
+        ps.into_iter().map(|p| p.message).collect()
+    };
+    let set = parse(&name, &text).map_err(msgs)?;
+    let file = crate::file::parse(&name, &text, templates, false).map_err(msgs)?;
+    let rules: Vec<&crate::file::RuleSpec> = file.groups.iter().flat_map(|g| &g.rules).collect();
+    let alerts = rules
+        .iter()
+        .filter(|r| r.kind == crate::file::RuleKind::Alerting)
+        .count();
+    let form = match format {
+        SpecFormat::Sloth => "Sloth prometheus/v1",
+        SpecFormat::Seed => "slos: block",
+    };
+    let mut out = format!(
+        "  SUCCESS: {} SLOs ({form}, service {:?}): {} rules ({} recording, {alerts} alerting) in {} groups\n",
+        set.slos.len(),
+        set.service,
+        rules.len(),
+        rules.len() - alerts,
+        file.groups.len()
+    );
+    for slo in &set.slos {
+        let sli = match slo.sli {
+            Sli::Events { .. } => "events SLI, exact period ratio",
+            Sli::Raw { .. } => "raw SLI, period ratio averaged as Sloth",
+        };
+        let windows: Vec<String> = alert_windows(slo.period)
+            .iter()
+            .filter(|w| match w.severity {
+                Severity::Page => !slo.alerting.page.disable,
+                Severity::Ticket => !slo.alerting.ticket.disable,
+            })
+            .map(|w| {
+                format!(
+                    "{} {}x {}/{}",
+                    w.severity.as_str(),
+                    w.factor,
+                    window_string(w.short),
+                    window_string(w.long)
+                )
+            })
+            .collect();
+        let alerts = if windows.is_empty() {
+            "no alerts".to_string()
+        } else {
+            format!("alert {} ({})", slo.alerting.name, windows.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "    {}: objective {}% over {}, {sli}; {alerts}",
+            slo.id(),
+            slo.objective,
+            window_string(slo.period)
+        );
+    }
+    Ok(CheckReport {
+        text: out,
+        groups: file.groups,
+    })
+}
+
 #[cfg(test)]
 mod tests;
