@@ -193,6 +193,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
     /// Check rule files (Prometheus' format): syntax, expressions, templates, duplicates.
+    /// An SLO spec is checked as the rule file it generates (see `check slos`).
     Rules {
         /// Rule files to check.
         #[arg(required = true)]

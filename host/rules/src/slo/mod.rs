@@ -80,10 +80,12 @@ pub fn check_file(
         SpecFormat::Sloth => "Sloth prometheus/v1",
         SpecFormat::Seed => "slos: block",
     };
+    let mut services: Vec<&str> = set.slos.iter().map(|s| s.service.as_str()).collect();
+    services.dedup();
     let mut out = format!(
-        "  SUCCESS: {} SLOs ({form}, service {:?}): {} rules ({} recording, {alerts} alerting) in {} groups\n",
+        "  SUCCESS: {} SLOs ({form}, service {}): {} rules ({} recording, {alerts} alerting) in {} groups\n",
         set.slos.len(),
-        set.service,
+        services.join(", "),
         rules.len(),
         rules.len() - alerts,
         file.groups.len()

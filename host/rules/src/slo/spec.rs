@@ -271,11 +271,78 @@ pub(super) fn yaml_problem(name: &str, e: &serde_yaml::Error) -> RuleFileProblem
 }
 
 /// Parses an SLO spec in either form (see [`detect`]; a text that is neither is read as
-/// Sloth's). Every problem found is returned.
+/// Sloth's). Sloth's files may hold several specs as YAML documents separated by `---`
+/// (Sloth's `multifile` example); their SLOs are concatenated. Every problem found is
+/// returned.
 pub fn parse(name: &str, text: &str) -> Result<SloSet, Vec<RuleFileProblem>> {
     if detect(text) == Some(SpecFormat::Seed) {
         return super::seed::parse(name, text);
     }
+    let docs = documents(text);
+    if docs.len() <= 1 {
+        return parse_document(name, text);
+    }
+    let (mut sets, mut problems) = (Vec::new(), Vec::new());
+    for (first_line, doc) in docs {
+        match parse_document(name, doc) {
+            Ok(set) => sets.push(set),
+            // Positions are relative to the document: move them to the file's lines.
+            Err(ps) => problems.extend(ps.into_iter().map(|p| match p.position {
+                Some((l, c)) => RuleFileProblem {
+                    position: Some((l + first_line, c)),
+                    message: p.message.replacen(
+                        &format!("{name}: {l}:{c}: "),
+                        &format!("{name}: {}:{c}: ", l + first_line),
+                        1,
+                    ),
+                },
+                None => p,
+            })),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for slo in sets.iter().flat_map(|s| &s.slos) {
+        if !seen.insert(slo.id()) {
+            problems.push(RuleFileProblem {
+                position: None,
+                message: format!("{name}: SLO id {:?} is repeated in the same file", slo.id()),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let service = sets.first().map(|s| s.service.clone()).unwrap_or_default();
+    Ok(SloSet {
+        format: SpecFormat::Sloth,
+        service,
+        slos: sets.into_iter().flat_map(|s| s.slos).collect(),
+    })
+}
+
+/// The YAML documents of `text` that hold something (not only comments), each with the
+/// number of lines before it.
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut docs = Vec::new();
+    let (mut start, mut start_line, mut offset) = (0, 0, 0);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if line.trim_end() == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
+            docs.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = i + 1;
+        }
+        offset += line.len();
+    }
+    docs.push((start_line, &text[start..]));
+    docs.retain(|(_, d)| {
+        d.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
+    docs
+}
+
+/// One Sloth `prometheus/v1` document.
+fn parse_document(name: &str, text: &str) -> Result<SloSet, Vec<RuleFileProblem>> {
     let raw: RawSpec = serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(name, &e)])?;
     let mut problems = Vec::new();
     let at = |p: &[Seg]| p.to_vec();

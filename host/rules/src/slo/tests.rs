@@ -24,9 +24,14 @@ type Key = (String, String, String);
 type Described = (String, BTreeMap<String, String>, BTreeMap<String, String>);
 
 fn sloth_rules(text: &str) -> BTreeMap<Key, Described> {
-    let f = crate::file::parse("gen.yml", text, &no_templates, false).unwrap();
+    // Sloth writes one rule file document per spec of a multi-document input.
+    let groups = text.split("\n---\n").flat_map(|doc| {
+        crate::file::parse("gen.yml", doc, &no_templates, false)
+            .unwrap()
+            .groups
+    });
     let mut out = BTreeMap::new();
-    for g in f.groups {
+    for g in groups {
         for r in g.rules {
             let mut labels = r.labels.clone();
             for k in ["cmd", "sloth_mode", "sloth_version"] {
@@ -86,6 +91,21 @@ fn getting_started_matches_sloth() {
     same_as_sloth(
         include_str!("../../../../examples/slo/sloth/getting-started.yml"),
         include_str!("../../../../examples/slo/sloth/getting-started.sloth-gen.yml"),
+    );
+}
+
+#[test]
+fn multifile_matches_sloth() {
+    same_as_sloth(
+        include_str!("../../../../examples/slo/sloth/multifile.yml"),
+        include_str!("../../../../examples/slo/sloth/multifile.sloth-gen.yml"),
+    );
+    // A problem in the second document is reported at its line in the file.
+    let text = "version: \"prometheus/v1\"\nservice: a\nslos: []\n---\nversion: \"prometheus/v1\"\nservice: b\nslos:\n  - name: x\n    objective: 0\n    sli: {raw: {error_ratio_query: 'x[{{.window}}]'}}\n    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}\n";
+    let e = parse("f.yml", text).unwrap_err();
+    assert_eq!(
+        e[0].message,
+        "f.yml: 9:16: slo \"x\": objective must be in (0, 100], got 0"
     );
 }
 
