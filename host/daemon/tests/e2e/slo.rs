@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use crate::support::*;
 
@@ -163,7 +162,6 @@ scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{}']
     assert_eq!(f["data"]["slos"].as_array().unwrap().len(), 1);
     let (code, _) = http_get(&d.addr, "/api/v1/slos/nope").unwrap();
     assert_eq!(code, 404);
-    std::thread::sleep(Duration::from_millis(10));
-    drop(target);
     d.stop();
+    drop(target);
 }
