@@ -8,7 +8,8 @@
 //! average of ratios over-weights the night.
 //!
 //! `period_cost_30d_100_series` is the cost measurement of BENCHMARKS.md ("SLOs: 30-day
-//! exactness and cost"); it is ignored by default (it holds 17 million samples in memory):
+//! exactness and cost"), over `MemStorage` and over the TSDB; it is ignored by default (it
+//! holds 17 million samples in memory):
 //! `cargo test --release -p sightline-rules --test slo_exactness -- --ignored --nocapture`.
 
 // Test code panics on purpose: a failed setup step is a failed test.
@@ -257,23 +258,84 @@ fn period_cost_30d_100_series() {
     let sloth = format!(
         "sum_over_time(slo:sli_error:ratio_rate5m[{p}]) / count_over_time(slo:sli_error:ratio_rate5m[{p}])"
     );
-    let median = |expr: &str, runs: usize| {
-        let mut times: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let t0 = Instant::now();
-                std::hint::black_box(value(&q, expr, end));
-                t0.elapsed()
-            })
-            .collect();
-        times.sort();
-        (times[runs / 2], times[0], times[runs - 1])
-    };
-    let (o, omin, omax) = median(&ours, 9);
-    let (d, dmin, dmax) = median(&direct, 9);
-    let (sl, slmin, slmax) = median(&sloth, 9);
     let points = period.as_secs() / 30;
-    println!("ours   (2 recorded series, {points} points each in 30d): median {o:.2?} (min {omin:.2?}, max {omax:.2?})");
-    println!("direct (100 raw series, 172,800 samples each in 30d): median {d:.2?} (min {dmin:.2?}, max {dmax:.2?})");
-    println!("Sloth  (1 recorded series, average of 5m ratios): median {sl:.2?} (min {slmin:.2?}, max {slmax:.2?})");
-    println!("direct / ours: {:.0}x", d.as_secs_f64() / o.as_secs_f64());
+    let measure = |store: &str, q: &QueryFn| {
+        let median = |expr: &str, runs: usize| {
+            let mut times: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let t0 = Instant::now();
+                    std::hint::black_box(value(q, expr, end));
+                    t0.elapsed()
+                })
+                .collect();
+            times.sort();
+            (times[runs / 2], times[0], times[runs - 1])
+        };
+        let (o, omin, omax) = median(&ours, 9);
+        let (d, dmin, dmax) = median(&direct, 9);
+        let (sl, slmin, slmax) = median(&sloth, 9);
+        println!("[{store}] ours   (2 recorded series, {points} points each in 30d): median {o:.2?} (min {omin:.2?}, max {omax:.2?})");
+        println!("[{store}] direct (100 raw series, 172,800 samples each in 30d): median {d:.2?} (min {dmin:.2?}, max {dmax:.2?})");
+        println!("[{store}] Sloth  (1 recorded series, average of 5m ratios): median {sl:.2?} (min {slmin:.2?}, max {slmax:.2?})");
+        println!(
+            "[{store}] direct / ours: {:.0}x",
+            d.as_secs_f64() / o.as_secs_f64()
+        );
+    };
+    measure("MemStorage", &q);
+
+    // The same series in the TSDB (compressed, decoded on read), imported as
+    // `sightline import openmetrics` imports, into a temporary directory.
+    let mut series: Vec<Labels> = Vec::new();
+    for k in 0..50 {
+        for code in ["200", "500"] {
+            series.push(Labels::from_pairs([
+                ("__name__", "http_requests_total"),
+                ("instance", format!("i{k}").as_str()),
+                ("code", code),
+            ]));
+        }
+    }
+    for name in [
+        EVENTS_ERROR_METRIC,
+        EVENTS_TOTAL_METRIC,
+        "slo:sli_error:ratio_rate5m",
+    ] {
+        series.extend(q(name, end).unwrap().into_iter().map(|s| s.labels));
+    }
+    assert_eq!(series.len(), 103);
+    let dir = tempfile::tempdir().unwrap();
+    let db = sightline_tsdb::Tsdb::open(sightline_tsdb::TsdbOptions {
+        retention_time: Duration::from_secs(90 * 86_400),
+        ..sightline_tsdb::TsdbOptions::new(dir.path())
+    })
+    .unwrap();
+    let t0 = Instant::now();
+    let mut source = series.iter().flat_map(|l| {
+        data.storage.samples_of(l).into_iter().map(move |s| {
+            Ok(sightline_tsdb::ImportSample {
+                labels: l.clone(),
+                t: s.t,
+                v: s.v,
+            })
+        })
+    });
+    let stats = db.import(&mut source, &mut |_| {}).unwrap();
+    println!(
+        "imported {} samples of {} series into the TSDB in {:.1?}",
+        stats.samples,
+        stats.series,
+        t0.elapsed()
+    );
+    let db: Arc<dyn sightline_storage_api::Queryable> = Arc::new(db);
+    let engine = Engine::new(EngineOptions {
+        max_samples: 100_000_000,
+        timeout: Duration::from_secs(600),
+        ..EngineOptions::default()
+    });
+    let tq = sightline_rules::unittest::engine_query_fn(engine, db);
+    let (ours_tsdb, direct_tsdb) = (value(&tq, &ours, end), value(&tq, &direct, end));
+    println!("[TSDB] ours {ours_tsdb:.6e}, direct {direct_tsdb:.6e}");
+    assert!((ours_tsdb - r.ours).abs() / r.ours < 1e-9);
+    measure("TSDB", &tq);
 }
