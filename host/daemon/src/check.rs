@@ -25,6 +25,7 @@ pub(crate) fn run(cmd: CheckCommand) -> ExitCode {
         CheckCommand::Alertmanager { files, plugins_dir } => {
             check_alertmanager(&files, plugins_dir.as_deref())
         }
+        CheckCommand::Slos { files, out } => check_slos(&files, out.as_deref()),
         CheckCommand::Rules {
             files,
             lint,
@@ -125,4 +126,51 @@ fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `sightline check slos`: each file's SLOs and what they generate; `--out` writes every
+/// generated group to one rule file (only when every file is valid).
+fn check_slos(files: &[PathBuf], out: Option<&Path>) -> ExitCode {
+    let mut failed = false;
+    let mut all = Vec::new();
+    for f in files {
+        println!("Checking {}", f.display());
+        match sightline_rules::slo::check_file(f, &crate::rules::check_template) {
+            Err(problems) => {
+                eprintln!("  FAILED:");
+                for p in problems {
+                    eprintln!("{p}");
+                }
+                failed = true;
+            }
+            Ok(report) => {
+                print!("{}", report.text);
+                all.extend(report.groups);
+            }
+        }
+        println!();
+    }
+    if failed {
+        return ExitCode::from(1);
+    }
+    if let Some(out) = out {
+        let source = files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = match sightline_rules::slo::render_rule_file(&source, &all) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("cannot render the rules: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        if let Err(e) = std::fs::write(out, text) {
+            eprintln!("cannot write {}: {e}", out.display());
+            return ExitCode::from(1);
+        }
+        println!("Wrote {} groups to {}", all.len(), out.display());
+    }
+    ExitCode::SUCCESS
 }

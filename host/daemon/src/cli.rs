@@ -309,6 +309,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
     /// Check rule files (Prometheus' format): syntax, expressions, templates, duplicates.
+    /// An SLO spec is checked as the rule file it generates (see `check slos`).
     Rules {
         /// Rule files to check.
         #[arg(required = true)]
@@ -319,6 +320,18 @@ pub(crate) enum CheckCommand {
         /// Make lint errors exit with exit code 3.
         #[arg(long = "lint-fatal")]
         lint_fatal: bool,
+    },
+    /// Check SLO specs (Sloth's `prometheus/v1` spec, or a `slos:` block of
+    /// `{target, query}` entries) and print what they generate: SLOs, recording rules,
+    /// alerts. The same files load through `rule_files` like rule files.
+    Slos {
+        /// SLO spec files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the generated rules of every file to this Prometheus rule file (to inspect
+        /// them, or to hand them to Prometheus).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Check prometheus.yml-format configuration files and what they reference.
     Config {

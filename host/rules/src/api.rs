@@ -1,5 +1,6 @@
 //! `/api/v1/rules` and `/api/v1/alerts` in Prometheus' JSON shapes, served from the groups'
-//! status snapshots (never blocking on an evaluation in progress).
+//! status snapshots (never blocking on an evaluation in progress); `/api/v1/slos` is
+//! `slo::api`'s.
 //!
 //! Filters of `/api/v1/rules`, as current Prometheus: `type=alert|record`, `rule_name[]`,
 //! `rule_group[]`, `file[]`, `exclude_alerts=true`. With a name, group or file filter, groups
@@ -29,6 +30,8 @@ pub fn router(manager: Manager, admin_enabled: bool) -> Router {
             "/admin/rules/backfill",
             axum::routing::post(backfill).put(backfill),
         )
+        .route("/slos", get(crate::slo::api::list))
+        .route("/slos/{name}", get(crate::slo::api::one))
         .with_state(AppState {
             manager,
             admin_enabled,
@@ -39,6 +42,12 @@ pub fn router(manager: Manager, admin_enabled: bool) -> Router {
 struct AppState {
     manager: Manager,
     admin_enabled: bool,
+}
+
+impl axum::extract::FromRef<AppState> for Manager {
+    fn from_ref(s: &AppState) -> Manager {
+        s.manager.clone()
+    }
 }
 
 fn error(status: StatusCode, kind: &str, message: String) -> Response {
@@ -125,7 +134,7 @@ async fn backfill(
     }
 }
 
-fn success(data: Value) -> Response {
+pub(crate) fn success(data: Value) -> Response {
     (
         StatusCode::OK,
         axum::Json(json!({"status": "success", "data": data})),
@@ -133,7 +142,7 @@ fn success(data: Value) -> Response {
         .into_response()
 }
 
-fn bad_data(message: String) -> Response {
+pub(crate) fn bad_data(message: String) -> Response {
     (
         StatusCode::BAD_REQUEST,
         axum::Json(json!({"status": "error", "errorType": "bad_data", "error": message})),
@@ -142,7 +151,7 @@ fn bad_data(message: String) -> Response {
 }
 
 /// Query parameters as `(name, value)` pairs, percent-decoded.
-fn params(q: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn params(q: Option<&str>) -> Vec<(String, String)> {
     q.map(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))

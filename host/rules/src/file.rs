@@ -227,6 +227,11 @@ pub fn parse(
             message: e.to_string(),
         }]);
     }
+    // An SLO spec (Sloth's prometheus/v1 or the seed's `slos:` block) is recognised by its
+    // content and becomes the rule groups it generates, so `rule_files` needs no new key.
+    if crate::slo::detect(text).is_some() {
+        return slo_rule_file(name, text, templates);
+    }
     // An empty file (or one of only comments) has no groups, as in Prometheus.
     let raw: RawFile = match serde_yaml::Deserializer::from_str(text).next() {
         None => RawFile { groups: Vec::new() },
@@ -410,6 +415,46 @@ pub fn parse(
             labels,
             rules,
         });
+    }
+    if problems.is_empty() {
+        Ok(RuleFile {
+            path: name.to_string(),
+            groups,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The groups an SLO spec generates, checked as a rule file's would be (expressions parse,
+/// alert templates parse) so a spec can never load rules that could not be written by hand.
+fn slo_rule_file(
+    name: &str,
+    text: &str,
+    templates: TemplateCheck<'_>,
+) -> Result<RuleFile, Vec<RuleFileProblem>> {
+    let set = crate::slo::parse(name, text)?;
+    let groups = crate::slo::generate_set(&set);
+    let mut problems = Vec::new();
+    for g in &groups {
+        for r in &g.rules {
+            let mut fail = |m: String| {
+                problems.push(RuleFileProblem {
+                    position: None,
+                    message: format!("{name}: group \"{}\", rule \"{}\": {m}", g.name, r.name),
+                })
+            };
+            if let Err(e) = sightline_promql::parse(&r.expr) {
+                fail(format!("could not parse generated expression: {e}"));
+            }
+            if r.kind == RuleKind::Alerting {
+                for (k, v) in r.labels.iter().chain(&r.annotations) {
+                    if let Err(e) = templates(&r.name, v) {
+                        fail(format!("{k:?}: {e}"));
+                    }
+                }
+            }
+        }
     }
     if problems.is_empty() {
         Ok(RuleFile {

@@ -2,8 +2,8 @@
 //!
 //! It owns Prometheus' rule files (`file`), the evaluation of a rule group at one timestamp
 //! with staleness and the alert state machine (`group`, `rule`), promtool's `check rules`
-//! and `test rules` (`check`, `unittest`). It reads and writes data only through
-//! `sightline_storage_api` and is handed what it needs as seams: a [`QueryFn`] that evaluates
+//! and `test rules` (`check`, `unittest`), and SLO specs turned into rule groups (`slo`).
+//! It reads and writes data only through `sightline_storage_api` and is handed what it needs as seams: a [`QueryFn`] that evaluates
 //! PromQL, an [`Expander`] for templates and a [`Notifier`] for alerts. It knows neither the
 //! PromQL engine's construction, nor the TSDB, nor the alert manager.
 //!
@@ -19,6 +19,7 @@ mod group;
 mod manager;
 pub mod notifier;
 mod rule;
+pub mod slo;
 pub mod templates;
 pub mod unittest;
 

@@ -419,6 +419,12 @@ impl Manager {
             .collect()
     }
 
+    /// The query function the groups evaluate with (the SLO API reads recorded SLO series
+    /// through it).
+    pub fn query_fn(&self) -> QueryFn {
+        self.inner.opts.query.clone()
+    }
+
     /// Stops every group (for shutdown) and persists the last evaluation times.
     pub async fn stop(&self) {
         let mut groups = self.inner.groups.lock().await;

@@ -18,6 +18,7 @@ mod rules;
 mod secrets;
 mod serve;
 mod sidebyside;
+mod slo;
 mod support;
 mod tools;
 mod web;
