@@ -159,6 +159,9 @@ pub struct ScrapeManager {
     inner: Arc<Mutex<Inner>>,
     offset_seed: u64,
     stopped: RwLock<bool>,
+    /// Cancelled by [`ScrapeManager::stop`]: deferred end-of-run markers are not written
+    /// after it.
+    shutdown: CancellationToken,
 }
 
 impl ScrapeManager {
@@ -183,6 +186,7 @@ impl ScrapeManager {
                 external_labels: Labels::empty(),
             })),
             offset_seed: seed,
+            shutdown: CancellationToken::new(),
             stopped: RwLock::new(false),
         }
     }
@@ -217,7 +221,7 @@ impl ScrapeManager {
         for job in gone {
             if let Some(mut p) = inner.pools.remove(&job) {
                 info!(job = %job, "stopping scrape pool");
-                stop_pool(&mut p, true);
+                stop_pool(&mut p, scrape_loop::stale_on_stop::NOW);
                 self.metrics.targets.remove(&[&job]);
             }
         }
@@ -236,8 +240,11 @@ impl ScrapeManager {
             })?;
             if let Some(mut old) = inner.pools.remove(&sc.job_name) {
                 info!(job = %sc.job_name, "scrape config changed, restarting its targets");
-                // The same series continue under the new loops: no staleness in between.
-                stop_pool(&mut old, false);
+                // Series that continue under the new loops must not go stale in between;
+                // those that ended (changed target labels or relabelling) must: the old
+                // loops mark them two intervals later, where a continuing series' newer
+                // samples make the markers out of order.
+                stop_pool(&mut old, scrape_loop::stale_on_stop::DEFERRED);
             }
             let mut pool = Pool {
                 cfg: sc.clone(),
@@ -277,6 +284,7 @@ impl ScrapeManager {
             rt: self.rt.clone(),
             inner: self.inner.clone(),
             offset_seed: self.offset_seed,
+            shutdown: self.shutdown.clone(),
         }
     }
 
@@ -313,6 +321,7 @@ impl ScrapeManager {
     /// data stays valid until the lookback window expires, as in Prometheus.
     pub async fn stop(&self) {
         *self.stopped.write() = true;
+        self.shutdown.cancel();
         let mut joins = Vec::new();
         {
             let mut inner = self.inner.lock();
@@ -345,6 +354,7 @@ struct ManagerHandle {
     rt: tokio::runtime::Handle,
     inner: Arc<Mutex<Inner>>,
     offset_seed: u64,
+    shutdown: CancellationToken,
 }
 
 impl ManagerHandle {
@@ -388,7 +398,9 @@ impl ManagerHandle {
             .collect();
         for k in gone {
             if let Some(r) = pool.running.remove(&k) {
-                r.handle.stale_on_stop.store(true, Ordering::Relaxed);
+                r.handle
+                    .stale_on_stop
+                    .store(scrape_loop::stale_on_stop::NOW, Ordering::Relaxed);
                 r.handle.cancel.cancel();
             }
         }
@@ -419,6 +431,7 @@ impl ManagerHandle {
                 source,
                 opts: append_options(sc, &target.labels),
                 offset_seed: self.offset_seed,
+                shutdown: self.shutdown.clone(),
             };
             let _g = self.rt.enter();
             let handle = scrape_loop::spawn(spec, self.storage.clone(), self.metrics.clone());
@@ -431,7 +444,7 @@ impl ManagerHandle {
     }
 }
 
-fn stop_pool(p: &mut Pool, staleness: bool) {
+fn stop_pool(p: &mut Pool, staleness: u8) {
     if let Some(c) = p.sd_cancel.take() {
         c.cancel();
     }

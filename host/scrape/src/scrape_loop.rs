@@ -1,7 +1,7 @@
 //! The per-target loop: Prometheus' schedule (a stable per-target offset inside the interval,
 //! so targets do not all fire together), one scrape per tick, reporting, staleness at the end.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,13 +38,28 @@ pub(crate) struct LoopSpec {
     pub(crate) source: Source,
     pub(crate) opts: AppendOptions,
     pub(crate) offset_seed: u64,
+    /// Cancelled when the manager stops: deferred end-of-run markers are then not written.
+    pub(crate) shutdown: CancellationToken,
+}
+
+/// What a loop writes when it is stopped (set before cancelling it).
+pub(crate) mod stale_on_stop {
+    /// Nothing: the daemon is shutting down (the data stays valid for the lookback).
+    pub(crate) const NONE: u8 = 0;
+    /// Stale markers now: the target was removed.
+    pub(crate) const NOW: u8 = 1;
+    /// Stale markers just after the loop's last scrape, written two intervals later: the
+    /// configuration changed and a new loop may continue some of the same series, whose
+    /// newer samples then make these markers out of order, so only the series that really
+    /// ended are marked (Prometheus' `endOfRunStaleness`).
+    pub(crate) const DEFERRED: u8 = 2;
 }
 
 /// Handle to a running loop.
 pub(crate) struct LoopHandle {
     pub(crate) cancel: CancellationToken,
-    /// When set before cancelling, the loop writes end-of-run stale markers (target removed).
-    pub(crate) stale_on_stop: Arc<AtomicBool>,
+    /// One of [`stale_on_stop`]'s modes, set before cancelling.
+    pub(crate) stale_on_stop: Arc<AtomicU8>,
     pub(crate) join: tokio::task::JoinHandle<()>,
 }
 
@@ -66,7 +81,7 @@ pub(crate) fn spawn(
     metrics: Arc<ScrapeMetrics>,
 ) -> LoopHandle {
     let cancel = CancellationToken::new();
-    let stale_on_stop = Arc::new(AtomicBool::new(false));
+    let stale_on_stop = Arc::new(AtomicU8::new(stale_on_stop::NONE));
     let spec = Arc::new(spec);
     let (c, stale) = (cancel.clone(), stale_on_stop.clone());
     // A panic (a bug: malformed input is an error value) restarts the loop with a fresh cache
@@ -134,7 +149,7 @@ async fn run(
     storage: Arc<dyn Appendable>,
     metrics: Arc<ScrapeMetrics>,
     cancel: CancellationToken,
-    stale_on_stop: Arc<AtomicBool>,
+    stale_on_stop: Arc<AtomicU8>,
 ) {
     let target = spec.target.clone();
     let job = target.scrape_pool.clone();
@@ -167,12 +182,15 @@ async fn run(
     let mut aligned: Option<i64> = None;
     // The cache's metadata version last copied into the target status.
     let mut meta_version: Option<u64> = None;
+    // The last scrape's timestamp: deferred end-of-run markers go just after it.
+    let mut last_ts: Option<i64> = None;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = ticker.tick() => {}
         }
         let ts = align_timestamp(now_ms(), &mut aligned, interval_ms);
+        last_ts = Some(ts);
         let started = Instant::now();
         let fetched = fetch(&spec.source, target.interval.min(target.timeout)).await;
         let duration = started.elapsed();
@@ -227,19 +245,68 @@ async fn run(
             }
         }
     }
-    if stale_on_stop.load(Ordering::Relaxed) {
-        let ts = now_ms();
-        tokio::task::block_in_place(|| {
-            let mut app = storage.appender();
-            let mut ok = cache.append_end_of_run(app.as_mut(), ts).is_ok();
-            for l in &report_labels {
-                ok &= app.append(None, l, ts, stale_nan()).is_ok();
-            }
-            let res = if ok { app.commit() } else { app.rollback() };
-            if let Err(e) = res {
-                warn!(job = %job, url = %redact_url_passwords(&target.url), error = %e, "writing end-of-run stale markers failed");
-            }
-        });
+    match stale_on_stop.load(Ordering::Relaxed) {
+        stale_on_stop::NOW => {
+            tokio::task::block_in_place(|| {
+                write_end_of_run(
+                    &storage,
+                    &mut cache,
+                    &report_labels,
+                    now_ms(),
+                    &job,
+                    &target.url,
+                )
+            });
+        }
+        stale_on_stop::DEFERRED => {
+            // Detached: the loop's own task ends now; shutdown cancels the wait.
+            let Some(last) = last_ts else { return };
+            let wait = target.interval * 2 + target.interval / 10;
+            let shutdown = spec.shutdown.clone();
+            let url = target.url.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(wait) => {
+                        let _ = tokio::task::spawn_blocking(move || {
+                            write_end_of_run(&storage, &mut cache, &report_labels, last + 1, &job, &url);
+                        })
+                        .await;
+                    }
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Stale markers at `ts` for every series of the last scrape and the report series.
+/// Rejected markers (a newer sample exists: the series continues elsewhere) are skipped.
+fn write_end_of_run(
+    storage: &Arc<dyn Appendable>,
+    cache: &mut ScrapeCache,
+    report_labels: &[Labels],
+    ts: i64,
+    job: &str,
+    url: &str,
+) {
+    let mut app = storage.appender();
+    let mut res = cache.append_end_of_run(app.as_mut(), ts);
+    for l in report_labels {
+        match app.append(None, l, ts, stale_nan()) {
+            Err(e) if !e.is_sample_rejection() => res = Err(e.into()),
+            _ => {}
+        }
+    }
+    let res = match res {
+        Ok(()) => app.commit().map_err(Error::from),
+        Err(e) => {
+            let _ = app.rollback();
+            Err(e)
+        }
+    };
+    if let Err(e) = res {
+        warn!(job = %job, url = %redact_url_passwords(url), error = %e, "writing end-of-run stale markers failed");
     }
 }
 

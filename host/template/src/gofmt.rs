@@ -73,9 +73,16 @@ fn shortest(v: f64) -> Digits {
     split_exp(&s)
 }
 
+/// Most significant decimal digits an f64 has: its exact decimal expansion ends within 767
+/// significant digits, so further ones are zeros (the callers pad them). Rust's formatter
+/// refuses precisions over 65,535, which Go's (bounded at 10^6) accepts.
+const MAX_SIGNIFICANT: usize = 800;
+/// Most decimal places an f64 has (its smallest subnormal needs 1,074).
+const MAX_DECIMALS: usize = 1_100;
+
 /// Digits rounded to `n` significant digits (n ≥ 1), trailing zeros trimmed as Go does.
 fn significant(v: f64, n: usize) -> Digits {
-    let s = format!("{:.*e}", n.saturating_sub(1), v.abs());
+    let s = format!("{:.*e}", n.saturating_sub(1).min(MAX_SIGNIFICANT), v.abs());
     split_exp(&s)
 }
 
@@ -156,8 +163,10 @@ pub(crate) fn format_float(v: f64, verb: char, prec: Option<usize>) -> String {
         }
         'f' | 'F' => match prec {
             Some(p) => {
-                let s = format!("{:.*}", p, v.abs());
+                let s = format!("{:.*}", p.min(MAX_DECIMALS), v.abs());
                 out.push_str(&s);
+                // Beyond an f64's last decimal place every digit is zero.
+                out.extend(std::iter::repeat_n('0', p.saturating_sub(MAX_DECIMALS)));
             }
             None => {
                 let d = shortest(v);

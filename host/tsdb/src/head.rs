@@ -144,6 +144,12 @@ pub(crate) fn check_order(
         // As Prometheus: only bit-identical values are accepted again (stale markers included).
         return Err(Reject::Duplicate);
     }
+    // A stale marker older than the series' newest sample says nothing: the series went on
+    // (a restarted scrape loop's end-of-run marker, written after the new loop scraped). It
+    // is accepted as a no-op: never stored out of order, not counted as a rejection.
+    if sightline_model::is_stale_nan(v) {
+        return Ok(Verdict::Identical);
+    }
     match ooo_min_t {
         Some(min) if t >= min => Ok(Verdict::OutOfOrderAccepted),
         _ => Err(Reject::OutOfOrder),
@@ -979,6 +985,16 @@ mod tests {
         }
         // Below the sealed watermark nothing is accepted, not even a new series' first sample.
         assert_eq!(check_order(None, 5, 1.0, None, 6), Err(Reject::OutOfBounds));
+        // An out-of-order stale marker is a no-op, with or without an out-of-order window.
+        let stale = sightline_model::stale_nan();
+        assert_eq!(
+            check_order(Some((10, 1f64.to_bits())), 5, stale, None, 0),
+            Ok(Verdict::Identical)
+        );
+        assert_eq!(
+            check_order(Some((10, 1f64.to_bits())), 5, stale, Some(0), 0),
+            Ok(Verdict::Identical)
+        );
         assert_eq!(check_order(None, 6, 1.0, None, 6), Ok(Verdict::InOrder));
     }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{eventually, http_get, http_request, Daemon, TargetServer};
+use crate::support::{eventually, http_get, http_request, urlencode, Daemon, TargetServer};
 
 fn targets(d: &Daemon) -> Vec<Value> {
     d.get_json("/api/v1/targets")["data"]["activeTargets"]
@@ -213,6 +213,82 @@ fn reload_rejects_bad_config_and_applies_good_one() {
         let ts = targets(&d);
         (ts.len() == 2).then_some(())
     });
+}
+
+/// A reload that changes a job's target labels ends the old series with stale markers (as
+/// Prometheus' end-of-run staleness), while series that continue under a restarted loop
+/// (a job whose scrape timeout changed) never go stale in between.
+#[test]
+fn reload_marks_the_series_of_changed_targets_stale_and_no_others() {
+    let t = TargetServer::start(TEXT, "m 1\n");
+    let cfg = |labels: &str, timeout: &str| {
+        format!(
+            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: one\n  static_configs: [{{targets: ['{}'], labels: {{{labels}}}}}]\n- job_name: steady\n  scrape_timeout: {timeout}\n  static_configs: [{{targets: ['{}']}}]\n",
+            t.addr, t.addr
+        )
+    };
+    let d = Daemon::start(
+        Some(&cfg("config: a", "900ms")),
+        &["--web.enable-lifecycle"],
+    );
+    let count = |q: &str| -> usize {
+        let v = d.get_json(&format!("/api/v1/query?query={}", urlencode(q)));
+        v["data"]["result"].as_array().map_or(0, Vec::len)
+    };
+    eventually(20, "both jobs scraped", || {
+        (count("up == 1") == 2).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    std::fs::write(d.config_path(), cfg("config: b", "800ms")).unwrap();
+    let reload_ms = sightline_model::now_ms();
+    let (code, body) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
+    assert_eq!(code, 200, "{body}");
+    // The old loops mark their series stale two intervals after the reload; instant queries
+    // then show only the new label set.
+    eventually(20, "config=a gone from instant queries", || {
+        (count("up{config=\"a\"}") == 0
+            && count("m{config=\"a\"}") == 0
+            && count("up{config=\"b\"}") == 1)
+            .then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    // The restarted steady job's series has a value at every step across the reload: no
+    // stale marker landed between its old loop's last sample and its new loop's first.
+    let (start, end) = (
+        (reload_ms - 3_000) as f64 / 1000.0,
+        (sightline_model::now_ms() - 500) as f64 / 1000.0,
+    );
+    let v = d.get_json(&format!(
+        "/api/v1/query_range?query={}&start={start}&end={end}&step=0.1",
+        urlencode("up{job=\"steady\"}")
+    ));
+    let steps = ((end - start) / 0.1).floor() as usize + 1;
+    let times: Vec<f64> = v["data"]["result"][0]["values"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p[0].as_f64()).collect())
+        .unwrap_or_default();
+    // From its first scrape on, a value at every step: no hole across the reload.
+    let holes = times.windows(2).filter(|w| w[1] - w[0] > 0.15).count();
+    assert!(
+        holes == 0
+            && times
+                .first()
+                .is_some_and(|t| *t < reload_ms as f64 / 1000.0 - 1.0),
+        "the steady job's series went stale across the reload: {v}"
+    );
+    // The ended series: stale from just after its last sample, so a range over the reload
+    // shows it ending there.
+    let v = d.get_json(&format!(
+        "/api/v1/query_range?query={}&start={start}&end={end}&step=0.1",
+        urlencode("up{config=\"a\"}")
+    ));
+    let got = v["data"]["result"][0]["values"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(
+        got > 0 && got < steps,
+        "config=a should end within the range: {got} of {steps} steps"
+    );
 }
 
 #[test]
