@@ -615,7 +615,8 @@ pub(crate) fn check(src: Src<'_>, n: &Node<'_>, ty: Ty) -> R<()> {
         SecretUrl => {
             let s = yamlx::string(src, n)?;
             if !n.is_null() && s != "<secret>" {
-                yamlx::check_url(&s).map_err(|e| src.err(&n.path, e))?;
+                // The URL is a secret: the message must not quote it.
+                yamlx::check_url(&s).map_err(|e| src.err(&n.path, e.replace(&s, "[REDACTED]")))?;
             }
             Ok(())
         }
@@ -633,7 +634,12 @@ pub(crate) fn check(src: Src<'_>, n: &Node<'_>, ty: Ty) -> R<()> {
                     .map_err(|e| src.err(&n.path, format!("invalid template syntax: {e}")))?;
                 return Ok(());
             }
-            yamlx::check_url(&s).map_err(|e| src.err(&n.path, format!("invalid URL: {e}")))?;
+            yamlx::check_url(&s).map_err(|e| {
+                src.err(
+                    &n.path,
+                    format!("invalid URL: {}", e.replace(&s, "[REDACTED]")),
+                )
+            })?;
             Ok(())
         }
         Bool => yamlx::boolean(src, n).map(drop),

@@ -3,6 +3,8 @@
 //! `config_test.go`) says; for files that only use what 0.25 knows, Debian's `amtool
 //! check-config` must give the same verdict.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
