@@ -15,7 +15,7 @@ fn dir() -> PathBuf {
 const AMTOOL: &str = "/usr/bin/amtool";
 
 #[test]
-fn alertmanager_peer_configs() {
+fn conformance_alertmanager_peer_configs() {
     let dir = dir();
     let text = std::fs::read_to_string(dir.join("expectations.yml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();

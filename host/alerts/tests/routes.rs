@@ -100,7 +100,7 @@ fn tempfile_dir() -> PathBuf {
 }
 
 #[test]
-fn seed_routes_agree_with_amtool() {
+fn conformance_seed_routes_agree_with_amtool() {
     let n = compare(
         &repo("../../tests/seed/alertmanager.yml"),
         &[
@@ -115,7 +115,7 @@ fn seed_routes_agree_with_amtool() {
 }
 
 #[test]
-fn every_routing_feature_agrees_with_amtool() {
+fn conformance_every_routing_feature_agrees_with_amtool() {
     let n = compare(
         &repo("tests/routing-features.yml"),
         &[
