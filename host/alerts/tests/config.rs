@@ -241,3 +241,108 @@ fn secret_urls_stay_out_of_errors() {
         .unwrap_err();
     assert!(!e.contains("s3cr3t"), "{e}");
 }
+
+/// The inline cases of Alertmanager's `config_test.go` (their input and exact message).
+/// Those that depend on the `compat` package's classic default (`-invalid-` as a `group_by`
+/// or route label name) are left out: the alertmanager and amtool binaries run the fallback
+/// mode, where any UTF-8 name is valid, and so does Sightline.
+#[test]
+fn alertmanagers_inline_config_tests() {
+    let cases: &[(&str, &str)] = &[
+        ("", "no route provided in config"),
+        ("\nroute:\n   group_wait: 30s\n", "root route must specify a default receiver"),
+        (
+            "\nroute:\n    receiver: team-X\nreceivers:\n- name: 'team-X'\n- name: 'team-X'\n",
+            "notification config name \"team-X\" is not unique",
+        ),
+        (
+            "\nroute:\n    receiver: team-X\nreceivers:\n- name: 'team-Y'\n",
+            "undefined receiver \"team-X\" used in route",
+        ),
+        (
+            "\nroute:\n    receiver: team-X\n    routes:\n      - match:\n          foo: bar\n        routes:\n        - match:\n            foo: bar\n          receiver: nonexistent\nreceivers:\n- name: 'team-X'\n",
+            "undefined receiver \"nonexistent\" used in route",
+        ),
+        ("\nroute:\nreceivers:\n- name: ''\n", "missing name in receiver"),
+        (
+            "\nroute:\n    receiver: team-X\nreceivers:\n- name: 'team-X'\n  labels:\n    name: 'different-name'\n",
+            "receiver label \"name\" must match receiver name \"team-X\", got \"different-name\"",
+        ),
+        (
+            "\nroute:\n    receiver: team-Y\n    routes:\n    -  match:\n        severity: critical\n       mute_time_intervals:\n       - business_hours\nreceivers:\n- name: 'team-Y'\n",
+            "undefined time interval \"business_hours\" used in route",
+        ),
+        (
+            "\nroute:\n    receiver: team-Y\n    routes:\n    -  match:\n        severity: critical\n       active_time_intervals:\n       - business_hours\nreceivers:\n- name: 'team-Y'\n",
+            "undefined time interval \"business_hours\" used in route",
+        ),
+        (
+            "\ntime_intervals:\n- name:\n  time_intervals:\n  - times:\n     - start_time: '09:00'\n       end_time: '17:00'\nreceivers:\n- name: 'team-X-mails'\nroute:\n  receiver: 'team-X-mails'\n  routes:\n  -  match:\n      severity: critical\n     mute_time_intervals:\n     - business_hours\n",
+            "missing name in time interval",
+        ),
+        (
+            "\nmute_time_intervals:\n- name: duplicate\n  time_intervals:\n  - times:\n     - start_time: '09:00'\n       end_time: '17:00'\n- name: duplicate\n  time_intervals:\n  - times:\n     - start_time: '10:00'\n       end_time: '14:00'\nreceivers:\n- name: 'team-X-mails'\nroute:\n  receiver: 'team-X-mails'\n  routes:\n  -  match:\n      severity: critical\n     mute_time_intervals:\n     - business_hours\n",
+            "mute time interval \"duplicate\" is not unique",
+        ),
+        (
+            "\nroute:\n  group_by: ['alertname', 'cluster', 'service', 'cluster']\nreceivers:\n- name: 'team-X-mails'\n",
+            "duplicated label \"cluster\" in group_by",
+        ),
+        (
+            "\nroute:\n  group_by: ['alertname', 'cluster', '...']\n  receiver: team-X-mails\nreceivers:\n- name: 'team-X-mails'\n",
+            "cannot have wildcard group_by (`...`) and other labels at the same time",
+        ),
+        ("\nreceivers:\n- name: 'team-X-mails'\n", "no routes provided"),
+        (
+            "\nmute_time_intervals:\n- name: my_mute_time\n  time_intervals:\n  - times:\n     - start_time: '09:00'\n       end_time: '17:00'\nreceivers:\n- name: 'team-X-mails'\nroute:\n  receiver: 'team-X-mails'\n  mute_time_intervals:\n  - my_mute_time\n",
+            "root route must not have any mute time intervals",
+        ),
+        (
+            "\ntime_intervals:\n- name: my_active_time\n  time_intervals:\n  - times:\n     - start_time: '09:00'\n       end_time: '17:00'\nreceivers:\n- name: 'team-X-mails'\nroute:\n  receiver: 'team-X-mails'\n  active_time_intervals:\n  - my_active_time\n",
+            "root route must not have any active time intervals",
+        ),
+        (
+            "\nroute:\n  receiver: 'team-X'\n  match:\n    severity: critical\nreceivers:\n- name: 'team-X'\n",
+            "root route must not have any matchers",
+        ),
+        (
+            "\nroute:\n  receiver: 'team-X'\n  matchers:\n    - severity=critical\nreceivers:\n- name: 'team-X'\n",
+            "root route must not have any matchers",
+        ),
+        (
+            "\nroute:\n    receiver: team-X-mails\n    continue: true\nreceivers:\n- name: 'team-X-mails'\n",
+            "cannot have continue in root route",
+        ),
+        (
+            "\nroute:\n    receiver: team-X-mails\n    group_interval: 0s\nreceivers:\n- name: 'team-X-mails'\n",
+            "group_interval cannot be zero",
+        ),
+        (
+            "\nroute:\n    receiver: team-X-mails\n    repeat_interval: 0s\nreceivers:\n- name: 'team-X-mails'\n",
+            "repeat_interval cannot be zero",
+        ),
+    ];
+    for (yaml, want) in cases {
+        let err = load_str(yaml, "am.yml", &|_| None).expect_err(yaml);
+        assert_eq!(err.message(), *want, "{yaml}");
+    }
+    // Receiver labels: `name` added, user labels kept, UTF-8 names allowed; route labels
+    // may hold templates.
+    let cfg = load(
+        "route:\n  receiver: team-X\n  labels: {team: x, severity: '{{ .GroupLabels.severity }}'}\nreceivers:\n- name: team-X\n  labels: {owning-team: a, kind: heartbeat}\n",
+    )
+    .unwrap();
+    let l = &cfg.receivers[0].labels;
+    assert_eq!(
+        (
+            l["name"].as_str(),
+            l["owning-team"].as_str(),
+            l["kind"].as_str()
+        ),
+        ("team-X", "a", "heartbeat")
+    );
+    // group_by: ['...'] and the default SMTP hello.
+    let cfg = load("route: {receiver: r, group_by: ['...']}\nreceivers: [{name: r}]\n").unwrap();
+    assert!(cfg.route.group_by_all && cfg.route.group_by.is_none());
+    assert_eq!(cfg.global.str("smtp_hello"), Some("localhost"));
+}
