@@ -76,7 +76,10 @@ pub use http::{
     redact_url_passwords, Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret,
     TlsConfig, TlsVersion, REDACTED_PASSWORD,
 };
-pub use receivers::{expand_vars, load_receivers_file, load_receivers_str, Integration, Receiver};
+pub use receivers::{
+    expand_vars, expand_vars_outside_templates, load_receivers_file, load_receivers_str,
+    Integration, Receiver,
+};
 pub use relabel::{
     expand, hashmod, relabel, relabel_builder, Action, NameValidation, Regex, RelabelConfig,
 };

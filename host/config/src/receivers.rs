@@ -96,6 +96,31 @@ pub fn expand_vars(
     Ok(out)
 }
 
+/// [`expand_vars`] applied only outside `{{ ... }}` template actions: a template's own `$x`
+/// variables are not environment variables. An unclosed `{{` leaves the rest as written.
+pub fn expand_vars_outside_templates(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&expand_vars(&rest[..open], env)?);
+        match rest[open..].find("}}") {
+            Some(close) => {
+                out.push_str(&rest[open..open + close + 2]);
+                rest = &rest[open + close + 2..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                return Ok(out);
+            }
+        }
+    }
+    out.push_str(&expand_vars(rest, env)?);
+    Ok(out)
+}
+
 /// Reads the receivers of an alertmanager.yml file, expanding variables from the process
 /// environment.
 pub fn load_receivers_file(path: impl AsRef<Path>) -> Result<Vec<Receiver>> {
@@ -177,7 +202,7 @@ pub fn load_receivers_str(
                 let mut flat = Vec::new();
                 flatten(em, "", &mut Vec::new(), &mut flat);
                 for (setting, value, vpath) in flat {
-                    let expanded = expand_vars(&value, env).map_err(|var| {
+                    let expanded = expand_vars_outside_templates(&value, env).map_err(|var| {
                         let mut p = path(&[key.into(), i.into()]);
                         p.extend(vpath);
                         at(
@@ -349,6 +374,15 @@ receivers:
             ("$MISSING", Err("MISSING")),
             ("${ALSO_MISSING}x", Err("ALSO_MISSING")),
         ];
+        // Template text keeps its own `$` variables.
+        assert_eq!(
+            expand_vars_outside_templates("$TOKEN {{ $x := 1 }}{{ $x }} ${HOST}", &env).as_deref(),
+            Ok("s3cr3t {{ $x := 1 }}{{ $x }} example.org")
+        );
+        assert_eq!(
+            expand_vars_outside_templates("{{ $MISSING", &env).as_deref(),
+            Ok("{{ $MISSING")
+        );
         for (input, want) in cases {
             let got = expand_vars(input, &env);
             assert_eq!(

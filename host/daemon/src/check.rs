@@ -65,62 +65,58 @@ fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode
             return ExitCode::from(1);
         }
     };
-    let mut failed = false;
+    let mut failed = 0usize;
     for f in files {
-        println!("Checking {}", f.display());
-        let receivers = match sightline_config::load_receivers_file(f) {
-            Ok(r) => r,
-            Err(e) => {
-                println!("  FAILED: {e}");
-                failed = true;
-                continue;
-            }
+        // amtool's report first, then (an addition) the receiver plugins serving each
+        // integration when a plugins directory is given.
+        let (report, ok) = sightline_alerts::check_config_file(f);
+        print!("{report}");
+        if !ok {
+            failed += 1;
+            continue;
+        }
+        let Some(plugins) = &plugins else { continue };
+        let receivers = match sightline_alerts::load_file(f) {
+            Ok(c) => c.receivers,
+            Err(_) => continue,
         };
-        println!(
-            "  SUCCESS: {} receivers, {} integrations",
-            receivers.len(),
-            receivers
-                .iter()
-                .map(|r| r.integrations.len())
-                .sum::<usize>()
-        );
+        println!("Receiver plugins:");
+        let mut plugin_failed = false;
         for r in &receivers {
             for i in &r.integrations {
-                let status = match &plugins {
-                    None => String::new(),
-                    Some(p) => match p.iter().find(|(n, _)| *n == i.plugin) {
-                        Some((_, Some(PluginKind::Receiver))) => "  ok".to_string(),
-                        Some((_, Some(k))) => {
-                            failed = true;
-                            format!(
-                                "  FAILED: plugin {:?} is a {k:?} plugin, not a receiver",
-                                i.plugin
-                            )
-                        }
-                        Some((_, None)) => {
-                            failed = true;
-                            format!("  FAILED: plugin {:?} failed to load", i.plugin)
-                        }
-                        None => {
-                            failed = true;
-                            format!(
-                                "  FAILED: no plugin {:?} in the plugins directory",
-                                i.plugin
-                            )
-                        }
-                    },
+                let status = match plugins.iter().find(|(n, _)| *n == i.kind) {
+                    Some((_, Some(PluginKind::Receiver))) => "ok".to_string(),
+                    Some((_, Some(k))) => {
+                        plugin_failed = true;
+                        format!(
+                            "FAILED: plugin {:?} is a {k:?} plugin, not a receiver",
+                            i.kind
+                        )
+                    }
+                    Some((_, None)) => {
+                        plugin_failed = true;
+                        format!("FAILED: plugin {:?} failed to load", i.kind)
+                    }
+                    None => {
+                        plugin_failed = true;
+                        format!("FAILED: no plugin {:?} in the plugins directory", i.kind)
+                    }
                 };
                 println!(
-                    "  {} -> plugin {} ({}_configs[{}], {} settings){status}",
-                    r.name,
-                    i.plugin,
-                    i.plugin,
-                    i.index,
-                    i.settings.len()
+                    " - {} -> plugin {} ({}_configs[{}]): {status}",
+                    r.name, i.kind, i.kind, i.index
                 );
             }
         }
+        println!();
+        if plugin_failed {
+            failed += 1;
+        }
     }
+    if failed > 0 {
+        eprintln!("sightline: error: failed to validate {failed} file(s)");
+    }
+    let failed = failed > 0;
     if failed {
         ExitCode::from(1)
     } else {

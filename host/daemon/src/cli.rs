@@ -63,7 +63,8 @@ pub(crate) enum Command {
     /// Show the rule groups of a running server (state, health, last evaluation, errors), or
     /// backfill recording rules over its history.
     Rules(RulesArgs),
-    /// Show the alerts of a running server's alerting rules.
+    /// Show the alerts of a running server's alerting rules, or inspect an alertmanager.yml
+    /// routing tree (`alerts routes show|test`, like `amtool config routes`).
     Alerts(AlertsArgs),
 }
 
@@ -103,14 +104,46 @@ pub(crate) enum RulesCommand {
     },
 }
 
-/// `sightline alerts`.
+/// `sightline alerts [--state S]` or `sightline alerts routes ...`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct AlertsArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<AlertsCommand>,
     /// Only alerts in this state (`pending`, `firing`).
     #[arg(long)]
     pub(crate) state: Option<String>,
     #[command(flatten)]
     pub(crate) common: QueryCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AlertsCommand {
+    /// The routing tree of an alertmanager.yml, as `amtool config routes` shows and tests it.
+    Routes {
+        #[command(subcommand)]
+        command: Option<RoutesCommand>,
+        /// The alertmanager.yml whose routes to use.
+        #[arg(long = "config.file", global = true)]
+        config_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RoutesCommand {
+    /// Print the routing tree (the default).
+    Show,
+    /// Print the receivers a label set is routed to (in tree order, comma-separated).
+    Test {
+        /// Fail (exit 1) unless the resolved receivers are exactly this comma-separated list.
+        #[arg(long = "verify.receivers")]
+        verify_receivers: Option<String>,
+        /// Also print the matching routes as a tree.
+        #[arg(long)]
+        tree: bool,
+        /// Labels as `name=value`.
+        labels: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -339,8 +372,9 @@ pub(crate) enum CheckCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Check the receivers of alertmanager.yml files: `$VAR`s set, and (with
-    /// `--plugins.dir`) every `<name>_configs` served by a receiver plugin `<name>`.
+    /// Check alertmanager.yml files as `amtool check-config` does (same report, exit 1 on
+    /// failure); with `--plugins.dir`, also that every `<name>_configs` is served by a
+    /// receiver plugin `<name>`.
     Alertmanager {
         /// alertmanager.yml files to check.
         #[arg(required = true)]

@@ -5,6 +5,7 @@
 //! its own settings, builds the tokio runtime and installs the tracing subscriber. Library
 //! crates receive everything they need as arguments.
 
+mod alerts;
 mod check;
 mod cli;
 mod metrics;
@@ -59,7 +60,10 @@ fn main() -> ExitCode {
         Command::Query(a) => tools::query(a),
         Command::Test(c) => rules::test(c),
         Command::Rules(a) => rules::rules_command(a),
-        Command::Alerts(a) => rules::alerts_command(a),
+        Command::Alerts(a) => match a.command {
+            Some(cmd) => alerts::run(cmd),
+            None => rules::alerts_command(a),
+        },
     }
 }
 

@@ -92,15 +92,17 @@ fn check_alertmanager_resolves_receivers_to_plugins() {
         "{text}"
     );
 
-    // Set: slack_configs -> slack, pagerduty_configs -> pagerduty.
+    // Set: amtool check-config's report.
     let env = [
         ("SLACK_WEBHOOK", "http://127.0.0.1:1/x"),
         ("PAGERDUTY_KEY", "k"),
     ];
     let (code, text) = run(&[seed_arg], &env);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("default -> plugin slack"), "{text}");
-    assert!(text.contains("pagerduty -> plugin pagerduty"), "{text}");
+    assert_eq!(
+        text,
+        format!("Checking '{seed_arg}'  SUCCESS\nFound:\n - global config\n - route\n - 0 inhibit rules\n - 2 receivers\n - 0 templates\n\n")
+    );
 
     // Against a plugins directory holding only the webhook receiver: the seed's slack and
     // pagerduty integrations have no plugin; a webhook receiver resolves.
@@ -116,13 +118,16 @@ fn check_alertmanager_resolves_receivers_to_plugins() {
     let (code, text) = run(&[seed_arg, &pdir], &env);
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.contains("no plugin \"slack\"") && text.contains("no plugin \"pagerduty\""),
+        text.contains("default -> plugin slack")
+            && text.contains("no plugin \"slack\"")
+            && text.contains("pagerduty -> plugin pagerduty")
+            && text.contains("no plugin \"pagerduty\""),
         "{text}"
     );
     let hook = dir.path().join("hook.yml");
     std::fs::write(
         &hook,
-        "receivers:\n  - name: ops\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/hook'\n",
+        "route: {receiver: ops}\nreceivers:\n  - name: ops\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/hook'\n",
     )
     .unwrap();
     let (code, text) = run(&[hook.to_str().unwrap(), &pdir], &[]);
@@ -131,4 +136,79 @@ fn check_alertmanager_resolves_receivers_to_plugins() {
         text.contains("ops -> plugin webhook") && text.contains("ok"),
         "{text}"
     );
+}
+
+/// `sightline check alertmanager` and `sightline alerts routes` against amtool 0.25 on the
+/// same files: the same report, tree, receivers and exit codes; `sightline alerts` without a
+/// subcommand still lists a server's alerts (it only fails to connect here).
+#[test]
+fn alertmanager_commands_print_what_amtool_prints() {
+    crate::sidebyside::need("amtool");
+    let features = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../alerts/tests/routing-features.yml"
+    );
+    let run = |cmd: &str, args: &[&str]| {
+        let out = Command::new(cmd).args(args).output().unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+        )
+    };
+    // check-config: a good file and a bad one.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "route: {receiver: nope}\nreceivers: [{name: r}]\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let (ours, code) = run(BIN, &["check", "alertmanager", features]);
+    assert_eq!((ours, code), run("amtool", &["check-config", features]));
+    let (ours, code) = run(BIN, &["check", "alertmanager", bad]);
+    let (theirs, their_code) = run("amtool", &["check-config", bad]);
+    assert_eq!(code, their_code, "{ours}");
+    assert!(
+        theirs.contains("FAILED: undefined receiver \"nope\" used in route")
+            && ours.starts_with(&format!(
+                "Checking '{bad}'  FAILED: {bad}:1:8: undefined receiver \"nope\" used in route"
+            )),
+        "{ours}\n{theirs}"
+    );
+    // routes show and test.
+    let cf = format!("--config.file={features}");
+    assert_eq!(
+        run(BIN, &["alerts", "routes", "show", &cf]),
+        run("amtool", &["config", "routes", "show", &cf])
+    );
+    assert_eq!(
+        run(BIN, &["alerts", "routes", &cf]),
+        run("amtool", &["config", "routes", &cf])
+    );
+    for args in [
+        vec!["severity=page", "service=db"],
+        vec!["--tree", "service=cache", "env=staging"],
+        vec![
+            "--verify.receivers=db-pager,db-team",
+            "severity=page",
+            "service=db",
+        ],
+        vec!["--verify.receivers=web", "team=frontend", "severity=page"],
+        vec!["team=~x"],
+    ] {
+        let mut ours = vec!["alerts", "routes", "test", cf.as_str()];
+        ours.extend(args.iter().copied());
+        let mut theirs = vec!["config", "routes", "test", cf.as_str()];
+        theirs.extend(args.iter().copied());
+        assert_eq!(run(BIN, &ours), run("amtool", &theirs), "{args:?}");
+    }
+    // `alerts` without a subcommand is still the server listing.
+    let (_, code) = run(
+        BIN,
+        &[
+            "alerts",
+            "--state",
+            "firing",
+            "--server",
+            "http://127.0.0.1:1",
+        ],
+    );
+    assert_eq!(code, Some(1));
 }

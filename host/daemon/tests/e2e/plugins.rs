@@ -134,7 +134,7 @@ fn plugin_commands_cache_in_the_user_cache_dir_only() {
     let hook = dir.path().join("hook.yml");
     std::fs::write(
         &hook,
-        "receivers:\n  - name: ops\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/hook'\n",
+        "route: {receiver: ops}\nreceivers:\n  - name: ops\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/hook'\n",
     )
     .unwrap();
     let text = run(&["check", "alertmanager", hook.to_str().unwrap(), &pdir]);
