@@ -42,7 +42,10 @@ pub use ast::{
 pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
-pub use series_desc::{parse_series_desc, SeriesStep};
+pub use series_desc::{
+    expand_series_values, parse_series_desc, parse_series_labels, scan_float, split_series_desc,
+    Histograms, SeriesStep,
+};
 pub use stack::MAX_DEPTH;
 pub use value::{
     Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,

@@ -14,14 +14,24 @@ pub type SeriesStep = Option<f64>;
 /// Parses a series description: its labels (the metric name as `__name__`) and its values,
 /// one per step. Native-histogram values (`{{…}}`) are refused with a clear error.
 pub fn parse_series_desc(line: &str) -> Result<(Labels, Vec<SeriesStep>), String> {
-    let (selector, values) = split_series(line.trim());
-    let labels = parse_labels(&selector)?;
-    let steps = expand_values(&values)?;
+    let (selector, values) = split_series_desc(line.trim());
+    let labels = parse_series_labels(&selector)?;
+    let (steps, _) = expand_series_values(&values, Histograms::Refuse)?;
     Ok((labels, steps))
 }
 
-/// Splits a series description into its selector text and the rest.
-fn split_series(line: &str) -> (String, String) {
+/// What [`expand_series_values`] does with a native-histogram value (`{{…}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Histograms {
+    /// An error naming it.
+    Refuse,
+    /// Left out (no step), reported by the returned flag (the PromQL test runner skips the
+    /// evaluations that need them).
+    Skip,
+}
+
+/// Splits a series description into its selector text and its values.
+pub fn split_series_desc(line: &str) -> (String, String) {
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'{' {
@@ -50,7 +60,8 @@ fn split_series(line: &str) -> (String, String) {
     (line[..i].to_string(), line[i..].trim().to_string())
 }
 
-fn parse_labels(sel: &str) -> Result<Labels, String> {
+/// The labels of a series selector such as `up{job="x"}`, `{__name__="up"}` or `{}`.
+pub fn parse_series_labels(sel: &str) -> Result<Labels, String> {
     let s = sel.trim();
     if s.is_empty() {
         return Err("missing series selector".to_string());
@@ -66,7 +77,7 @@ fn parse_labels(sel: &str) -> Result<Labels, String> {
 }
 
 /// A float at the start of `s` (with sign, `Inf`, `NaN`, exponent) and its length.
-fn scan_float(s: &str) -> Option<(f64, usize)> {
+pub fn scan_float(s: &str) -> Option<(f64, usize)> {
     let b = s.as_bytes();
     let mut i = 0;
     if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
@@ -109,10 +120,46 @@ fn repeat_count(tok: &str, n: &str) -> Result<usize, String> {
         .map_err(|_| format!("invalid repetition in series values {tok:?}"))
 }
 
-fn expand_values(s: &str) -> Result<Vec<SeriesStep>, String> {
+/// Splits values on whitespace, keeping `{{…}}` groups (native histograms) whole.
+fn tokenize_values(s: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for tok in s.split_whitespace() {
-        if tok.starts_with("{{") {
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    for c in s.chars() {
+        if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            depth -= 1;
+        }
+        if c.is_whitespace() && depth <= 0 {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Expands the values of a series description, one step each; the flag says whether
+/// native-histogram values were skipped.
+pub fn expand_series_values(
+    s: &str,
+    histograms: Histograms,
+) -> Result<(Vec<SeriesStep>, bool), String> {
+    let mut out = Vec::new();
+    let mut skipped = false;
+    for tok in tokenize_values(s) {
+        let tok = tok.as_str();
+        if tok.contains("{{") {
+            if histograms == Histograms::Skip {
+                skipped = true;
+                continue;
+            }
             return Err(format!(
                 "native histogram values are not supported in series values: {tok:?}"
             ));
@@ -156,7 +203,7 @@ fn expand_values(s: &str) -> Result<Vec<SeriesStep>, String> {
             out.push(Some(a + b * k as f64));
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use sightline_model::{is_stale_nan, stale_nan, Labels, Sample};
+use sightline_model::{is_stale_nan, Labels, Sample};
 use sightline_promql::{AtModifier, DurExpr, Engine, EngineOptions, Expr, QueryResult, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
@@ -83,46 +83,13 @@ fn expand_start_offsets(s: &str) -> Result<Vec<Option<i64>>, String> {
     Ok(out)
 }
 
-/// Splits a series description into its selector text and the rest.
 fn split_series(line: &str) -> (String, String) {
-    let b = line.as_bytes();
-    let mut i = 0;
-    // Metric name (possibly empty).
-    while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'{' {
-        i += 1;
-    }
-    if i < b.len() && b[i] == b'{' {
-        let mut in_str = false;
-        while i < b.len() {
-            let c = b[i];
-            if in_str {
-                if c == b'\\' {
-                    i += 1;
-                } else if c == b'"' {
-                    in_str = false;
-                }
-            } else if c == b'"' {
-                in_str = true;
-            } else if c == b'}' {
-                i += 1;
-                break;
-            }
-            i += 1;
-        }
-    }
-    (line[..i].to_string(), line[i..].trim().to_string())
+    sightline_promql::split_series_desc(line)
 }
 
 fn parse_labels(sel: &str) -> Result<Labels, String> {
-    let s = sel.trim();
-    if s == "{}" {
-        return Ok(Labels::empty());
-    }
-    let s2 = s.strip_suffix("{}").unwrap_or(s);
-    let ms = sightline_promql::parse_selector(s2).map_err(|e| format!("bad series {s:?}: {e}"))?;
-    Ok(Labels::from_pairs(
-        ms.into_iter().map(|m| (m.name, m.value)),
-    ))
+    sightline_promql::parse_series_labels(sel)
+        .map_err(|e| format!("bad series {:?}: {e}", sel.trim()))
 }
 
 /// One expanded value: `None` is `_`.
@@ -132,115 +99,18 @@ enum Item {
     Skip,
 }
 
-fn scan_float(s: &str) -> Option<(f64, usize)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        i += 1;
-    }
-    let rest = &s[i..];
-    let lower = rest.to_ascii_lowercase();
-    if lower.starts_with("inf") || lower.starts_with("nan") {
-        let v: f64 = if lower.starts_with("inf") {
-            f64::INFINITY
-        } else {
-            f64::NAN
-        };
-        let v = if s.starts_with('-') { -v } else { v };
-        return Some((v, i + 3));
-    }
-    let st = i;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-        i += 1;
-    }
-    if i == st {
-        return None;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        let mut k = i + 1;
-        if k < b.len() && (b[k] == b'+' || b[k] == b'-') {
-            k += 1;
-        }
-        if k < b.len() && b[k].is_ascii_digit() {
-            while k < b.len() && b[k].is_ascii_digit() {
-                k += 1;
-            }
-            i = k;
-        }
-    }
-    s[..i].parse::<f64>().ok().map(|v| (v, i))
-}
+use sightline_promql::scan_float;
 
-/// Splits value items, keeping `{{...}}` groups together. Returns (items, has_histogram).
-fn tokenize_values(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0;
-    for c in s.chars() {
-        if c == '{' {
-            depth += 1;
-        } else if c == '}' {
-            depth -= 1;
-        }
-        if c.is_whitespace() && depth == 0 {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
+/// The steps of a series description's values (the library's expanding notation), with
+/// whether native-histogram values were left out.
 fn expand_values(s: &str) -> Result<(Vec<Item>, bool), String> {
-    let mut out = Vec::new();
-    let mut hist = false;
-    for tok in tokenize_values(s) {
-        if tok.contains("{{") {
-            hist = true;
-            continue;
-        }
-        if tok == "_" {
-            out.push(Item::Skip);
-            continue;
-        }
-        if tok == "stale" {
-            out.push(Item::Val(stale_nan()));
-            continue;
-        }
-        if let Some(n) = tok.strip_prefix("_x") {
-            let n: usize = n.parse().map_err(|_| format!("bad item {tok}"))?;
-            out.extend(std::iter::repeat_n(Item::Skip, n));
-            continue;
-        }
-        let (a, len) = scan_float(&tok).ok_or_else(|| format!("bad item {tok:?}"))?;
-        let rest = &tok[len..];
-        if rest.is_empty() {
-            out.push(Item::Val(a));
-            continue;
-        }
-        if let Some(n) = rest.strip_prefix('x') {
-            let n: usize = n.parse().map_err(|_| format!("bad item {tok}"))?;
-            out.extend(std::iter::repeat_n(Item::Val(a), n + 1));
-            continue;
-        }
-        let neg = rest.starts_with('-');
-        let r2 = &rest[1..];
-        let (b, len2) = scan_float(r2).ok_or_else(|| format!("bad item {tok:?}"))?;
-        let n: usize = r2[len2..]
-            .strip_prefix('x')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| format!("bad item {tok:?}"))?;
-        let b = if neg { -b } else { b };
-        for k in 0..=n {
-            out.push(Item::Val(a + b * k as f64));
-        }
-    }
-    Ok((out, hist))
+    let (steps, hist) =
+        sightline_promql::expand_series_values(s, sightline_promql::Histograms::Skip)?;
+    let items = steps
+        .into_iter()
+        .map(|v| v.map_or(Item::Skip, Item::Val))
+        .collect();
+    Ok((items, hist))
 }
 
 #[derive(Debug, Default)]

@@ -24,20 +24,6 @@ impl Drop for Peer {
     }
 }
 
-fn need(cmd: &str, package: &str) {
-    let ok = Command::new(cmd)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "`{cmd}` is needed for the rules side-by-side test: install Debian's {package} package \
-         (./dev test and .ci/run do that)"
-    );
-}
-
 /// A loopback HTTP server: a scrape target that is healthy or answers 503, and a sink that
 /// records every POST body by path.
 struct Server {
@@ -167,8 +153,8 @@ scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{tar
 
 #[test]
 fn seed_service_down_fires_reaches_alertmanager_and_resolves_as_prometheus() {
-    need("prometheus", "prometheus");
-    need("prometheus-alertmanager", "prometheus-alertmanager");
+    need("prometheus");
+    need("prometheus-alertmanager");
     let work = tempfile::tempdir().unwrap();
     let rules = work.path().join("alerts.yml");
     std::fs::copy(vendored("seed/alerts.yml"), &rules).unwrap();
@@ -386,7 +372,7 @@ fn run_in(dir: &std::path::Path, cmd: &str, args: &[String]) -> (i32, String) {
 /// tests run it, against the outcome those tests expect (`expectations.yml` says why).
 #[test]
 fn conformance_promtool_fixtures_give_promtools_exit_codes() {
-    need("promtool", "prometheus");
+    need("promtool");
     let dir = vendored("conformance/promtool");
     let text = std::fs::read_to_string(dir.join("expectations.yml")).unwrap();
     let cases: Vec<serde_json::Value> = serde_yaml::from_str(&text).unwrap();
@@ -454,7 +440,7 @@ fn conformance_promtool_fixtures_give_promtools_exit_codes() {
 /// `sightline test rules` must agree on every file (pass or fail).
 #[test]
 fn conformance_rule_unit_tests_agree_with_promtool_242() {
-    need("promtool", "prometheus");
+    need("promtool");
     let dir = vendored("rules/side-by-side");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -90,19 +90,7 @@ impl Drop for Proc {
     }
 }
 
-pub(crate) fn need(cmd: &str) {
-    let ok = Command::new(cmd)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "`{cmd}` is needed for the side-by-side test: install Debian's prometheus package \
-         (apt-get install prometheus python3); ./dev test and .ci/run do that"
-    );
-}
+pub(crate) use crate::support::need;
 
 fn get_json(addr: &str, path: &str) -> Value {
     let (code, body) = http_get(addr, path).unwrap_or_else(|e| panic!("GET {addr}{path}: {e}"));

@@ -294,3 +294,25 @@ impl Drop for TargetServer {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// Fails the test by name when a peer program is missing: the side-by-side tests need
+/// Debian's `prometheus` (prometheus, promtool), `prometheus-alertmanager` (its daemon and
+/// amtool) and `python3`; `./dev test` and `.ci/run` install them.
+pub(crate) fn need(cmd: &str) {
+    let package = match cmd {
+        "prometheus" | "promtool" => "prometheus",
+        "prometheus-alertmanager" | "amtool" => "prometheus-alertmanager",
+        other => other,
+    };
+    let ok = Command::new(cmd)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "`{cmd}` is needed by this side-by-side test: install Debian's {package} package \
+         (apt-get install {package}); ./dev test and .ci/run do that"
+    );
+}
