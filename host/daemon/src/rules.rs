@@ -88,8 +88,7 @@ pub(crate) fn query_fn(
 ) -> sightline_rules::QueryFn {
     std::sync::Arc::new(move |expr: &str, t: i64| {
         let engine = engine.read().clone();
-        let q = sightline_rules::unittest::engine_query_fn(engine, storage.clone());
-        q(expr, t)
+        sightline_rules::unittest::instant_samples(&engine, &*storage, expr, t)
     })
 }
 
@@ -165,58 +164,6 @@ impl sightline_rules::backfill::BackfillWriter for TsdbBackfill {
     }
 }
 
-/// Runs `f` on a current-thread runtime and maps its error to an exit code.
-fn run_client<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sightline: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(f) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("sightline: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Calls the server's API and returns `data` of a success answer.
-async fn api_call(
-    server: &str,
-    method: reqwest::Method,
-    path: &str,
-    params: &[(&str, String)],
-) -> anyhow::Result<serde_json::Value> {
-    use anyhow::Context;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(3600))
-        .no_proxy()
-        .build()?;
-    let url = format!("{}{}", server.trim_end_matches('/'), path);
-    let req = if method == reqwest::Method::GET {
-        client.get(&url).query(params)
-    } else {
-        client.request(method, &url).form(params)
-    };
-    let resp = req.send().await.with_context(|| format!("calling {url}"))?;
-    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)
-        .with_context(|| format!("the answer of {url} is not JSON"))?;
-    if body["status"] != "success" {
-        anyhow::bail!(
-            "{}: {}",
-            body["errorType"].as_str().unwrap_or("error"),
-            body["error"].as_str().unwrap_or("unknown error")
-        );
-    }
-    Ok(body["data"].clone())
-}
-
 /// Left-aligned columns.
 fn print_table(header: &[&str], rows: &[Vec<String>]) {
     let mut w: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -256,7 +203,7 @@ fn labels_text(v: &serde_json::Value) -> String {
 /// `sightline rules` and `sightline rules backfill`.
 pub(crate) fn rules_command(args: crate::cli::RulesArgs) -> ExitCode {
     use crate::cli::{OutputFormat, RulesCommand};
-    run_client(async move {
+    crate::tools::run_client(async move {
         match args.command {
             Some(RulesCommand::Backfill {
                 start,
@@ -271,13 +218,15 @@ pub(crate) fn rules_command(args: crate::cli::RulesArgs) -> ExitCode {
                 }
                 params.extend(groups.into_iter().map(|g| ("rule_group[]", g)));
                 params.extend(rules.into_iter().map(|r| ("rule_name[]", r)));
-                let data = api_call(
+                let data = crate::tools::api_call(
                     &common.server,
                     reqwest::Method::POST,
                     "/api/v1/admin/rules/backfill",
                     &params,
+                    std::time::Duration::from_secs(3600),
                 )
-                .await?;
+                .await?["data"]
+                    .clone();
                 if matches!(common.output, OutputFormat::Json) {
                     println!("{}", serde_json::to_string_pretty(&data)?);
                     return Ok(());
@@ -313,13 +262,15 @@ pub(crate) fn rules_command(args: crate::cli::RulesArgs) -> ExitCode {
                 if let Some(t) = args.rule_type {
                     params.push(("type", t));
                 }
-                let data = api_call(
+                let data = crate::tools::api_call(
                     &args.common.server,
                     reqwest::Method::GET,
                     "/api/v1/rules",
                     &params,
+                    std::time::Duration::from_secs(30),
                 )
-                .await?;
+                .await?["data"]
+                    .clone();
                 if matches!(args.common.output, OutputFormat::Json) {
                     println!("{}", serde_json::to_string_pretty(&data)?);
                     return Ok(());
@@ -359,14 +310,16 @@ pub(crate) fn rules_command(args: crate::cli::RulesArgs) -> ExitCode {
 /// `sightline alerts`.
 pub(crate) fn alerts_command(args: crate::cli::AlertsArgs) -> ExitCode {
     use crate::cli::OutputFormat;
-    run_client(async move {
-        let data = api_call(
+    crate::tools::run_client(async move {
+        let data = crate::tools::api_call(
             &args.common.server,
             reqwest::Method::GET,
             "/api/v1/alerts",
             &[],
+            std::time::Duration::from_secs(30),
         )
-        .await?;
+        .await?["data"]
+            .clone();
         let empty = Vec::new();
         let alerts: Vec<&serde_json::Value> = data["alerts"]
             .as_array()

@@ -54,6 +54,11 @@ fn run_import(cmd: ImportCommand) -> Result<()> {
 }
 
 pub(crate) fn query(args: QueryArgs) -> ExitCode {
+    run_client(run_query(args))
+}
+
+/// Runs `f` on a current-thread runtime and maps its error to an exit code.
+pub(crate) fn run_client<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,13 +69,45 @@ pub(crate) fn query(args: QueryArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run_query(args)) {
+    match rt.block_on(f) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sightline: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Calls a running server's API (GET with a query string, else a form) and returns the
+/// answer when its status is `success` (else its error).
+pub(crate) async fn api_call(
+    server: &str,
+    method: reqwest::Method,
+    path: &str,
+    params: &[(&str, String)],
+    timeout: std::time::Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()?;
+    let url = format!("{}{}", server.trim_end_matches('/'), path);
+    let req = if method == reqwest::Method::GET {
+        client.get(&url).query(params)
+    } else {
+        client.request(method, &url).form(params)
+    };
+    let resp = req.send().await.with_context(|| format!("calling {url}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)
+        .with_context(|| format!("the answer of {url} is not JSON"))?;
+    if body["status"] != "success" {
+        anyhow::bail!(
+            "{}: {}",
+            body["errorType"].as_str().unwrap_or("error"),
+            body["error"].as_str().unwrap_or("unknown error")
+        );
+    }
+    Ok(body)
 }
 
 async fn run_query(args: QueryArgs) -> Result<()> {
@@ -102,30 +139,14 @@ async fn run_query(args: QueryArgs) -> Result<()> {
             ("/api/v1/query", p, args.common)
         }
     };
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(130))
-        .no_proxy()
-        .build()?;
-    let url = format!("{}{}", common.server.trim_end_matches('/'), path);
-    let resp = client
-        .post(&url)
-        .form(&params)
-        .send()
-        .await
-        .with_context(|| format!("querying {url}"))?;
-    let bytes = resp
-        .bytes()
-        .await
-        .with_context(|| format!("reading the answer of {url}"))?;
-    let body: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("the answer of {url} is not JSON"))?;
-    if body["status"] != "success" {
-        bail!(
-            "{}: {}",
-            body["errorType"].as_str().unwrap_or("error"),
-            body["error"].as_str().unwrap_or("unknown error")
-        );
-    }
+    let body = api_call(
+        &common.server,
+        reqwest::Method::POST,
+        path,
+        &params,
+        Duration::from_secs(130),
+    )
+    .await?;
     match common.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
         OutputFormat::Table => print!("{}", table(&body["data"])),

@@ -320,7 +320,8 @@ pub fn alert_json(a: &Alert) -> Value {
     Value::Object(o)
 }
 
-fn labels_json(l: &Labels) -> Value {
+/// A label set as a JSON object, as Prometheus' and Alertmanager's APIs write one.
+pub(crate) fn labels_json(l: &Labels) -> Value {
     Value::Object(
         l.iter()
             .map(|l| (l.name.clone(), Value::String(l.value.clone())))

@@ -137,8 +137,8 @@ impl<'de> Deserialize<'de> for Scalar {
 
 /// A Prometheus duration (`30s`, `1h30m`), validated inside the visitor so the error keeps
 /// the node's position.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Dur(Duration);
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Dur(pub(crate) Duration);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {

@@ -15,6 +15,7 @@ use sightline_config::{AlertmanagerConfig, Config, RelabelConfig};
 use sightline_model::Labels;
 use sightline_telemetry::{names, Counter, CounterVec, Gauge, HistogramVec, Registry};
 
+use crate::api::labels_json;
 use crate::group::Notifier;
 use crate::rule::NotifyAlert;
 
@@ -314,14 +315,6 @@ fn payload(alerts: &[&NotifyAlert]) -> Value {
                     "labels": labels_json(&a.labels),
                 })
             })
-            .collect(),
-    )
-}
-
-fn labels_json(l: &Labels) -> Value {
-    Value::Object(
-        l.iter()
-            .map(|l| (l.name.clone(), Value::String(l.value.clone())))
             .collect(),
     )
 }

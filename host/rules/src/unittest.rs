@@ -23,7 +23,7 @@ use sightline_model::{Labels, LabelsBuilder, ALERT_NAME};
 use sightline_promql::{Engine, EngineOptions};
 use sightline_storage_api::{Appendable, MemStorage, Queryable};
 
-use crate::file::{self, TemplateCheck};
+use crate::file::{self, Dur, TemplateCheck};
 use crate::group::{Deps, Group, NoNotifier};
 use crate::rule::{AlertState, Expander, QueryFn, Sample};
 
@@ -110,24 +110,6 @@ struct ExpSample {
     value: f64,
     #[serde(default)]
     histogram: Option<String>,
-}
-
-/// A Prometheus duration in a unit-test file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Dur(Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_yaml::Value::deserialize(d)?;
-        let s = match &v {
-            serde_yaml::Value::String(s) => s.clone(),
-            serde_yaml::Value::Number(n) => n.to_string(),
-            _ => return Err(serde::de::Error::custom("expected a duration")),
-        };
-        sightline_model::parse_duration(&s)
-            .map(Dur)
-            .map_err(|_| serde::de::Error::custom(format!("not a valid duration string: {s:?}")))
-    }
 }
 
 /// `start_timestamp`: RFC 3339 or Unix seconds, as promtool's `parseTime`.
@@ -542,28 +524,37 @@ fn parse_metric(s: &str) -> Result<Labels, String> {
     Ok(labels)
 }
 
-/// The query function rules use, over a PromQL engine and a queryable: a scalar becomes one
-/// sample without labels; strings and matrices are errors, as Prometheus' `EngineQueryFunc`.
+/// The query function rules use, over a PromQL engine and a queryable (see
+/// [`instant_samples`]).
 pub fn engine_query_fn(engine: Engine, queryable: Arc<dyn Queryable>) -> QueryFn {
-    Arc::new(move |expr: &str, t: i64| {
-        let res = engine
-            .instant_query(&*queryable, expr, t)
-            .map_err(|e| e.to_string())?;
-        match res.value {
-            sightline_promql::Value::Vector(v) => Ok(v
-                .into_iter()
-                .map(|s| Sample {
-                    labels: s.labels,
-                    v: s.v,
-                })
-                .collect()),
-            sightline_promql::Value::Scalar { v, .. } => Ok(vec![Sample {
-                labels: Labels::empty(),
-                v,
-            }]),
-            _ => Err("rule result is not a vector or scalar".to_string()),
-        }
-    })
+    Arc::new(move |expr: &str, t: i64| instant_samples(&engine, &*queryable, expr, t))
+}
+
+/// Evaluates `expr` at `t` as rules do: a scalar becomes one sample without labels; strings
+/// and matrices are errors, as Prometheus' `EngineQueryFunc`.
+pub fn instant_samples(
+    engine: &Engine,
+    queryable: &dyn Queryable,
+    expr: &str,
+    t: i64,
+) -> Result<Vec<Sample>, String> {
+    let res = engine
+        .instant_query(queryable, expr, t)
+        .map_err(|e| e.to_string())?;
+    match res.value {
+        sightline_promql::Value::Vector(v) => Ok(v
+            .into_iter()
+            .map(|s| Sample {
+                labels: s.labels,
+                v: s.v,
+            })
+            .collect()),
+        sightline_promql::Value::Scalar { v, .. } => Ok(vec![Sample {
+            labels: Labels::empty(),
+            v,
+        }]),
+        _ => Err("rule result is not a vector or scalar".to_string()),
+    }
 }
 
 fn rule_ms(d: Duration) -> i64 {

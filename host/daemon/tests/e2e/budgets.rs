@@ -9,18 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{eventually, http_get, urlencode, Daemon};
-
-/// The daemon's resident set in bytes.
-fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap()
-        * 1024
-}
+use crate::support::{eventually, http_get, rss, urlencode, Daemon};
 
 /// Reads the daemon's log so a flood of warnings can never block it on a full pipe; the tail
 /// is kept for failure messages.

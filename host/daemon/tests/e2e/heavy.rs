@@ -8,24 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{http_get, import_openmetrics, urlencode, Daemon};
+use crate::support::{http_get, import_openmetrics, rss, urlencode, Daemon};
 
 const SERIES: usize = 4_000;
 const POINTS: i64 = 121;
 const STEP_S: i64 = 15;
 const MAX_SAMPLES: usize = 500_000;
 const CONCURRENCY: usize = 4;
-
-/// Resident set size of `pid` in bytes.
-fn rss(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1024
-}
 
 /// GET with a generous read timeout (queries queue behind each other).
 fn slow_get(addr: &str, path: &str) -> (u16, String) {

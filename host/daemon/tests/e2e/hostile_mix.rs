@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{eventually, http_get, urlencode, Daemon};
+use crate::support::{eventually, http_get, rss, urlencode, Daemon};
 
 /// The bound on the daemon's RSS while every plugin misbehaves. What may legitimately be
 /// resident: the slow query function's 4 capped instances of ≈ 50 MiB, the memory bomb's
@@ -18,16 +18,6 @@ use crate::support::{eventually, http_get, urlencode, Daemon};
 /// the daemon itself (≈ 70 MiB), allocator slack. Without the caps and the expansion
 /// accounting, this mix reaches several GiB (the histogram bomb alone expands to ≈ 4 GiB).
 const RSS_BOUND: u64 = 1 << 30;
-
-fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1024
-}
 
 #[test]
 fn every_plugin_misbehaving_at_once_leaves_the_daemon_healthy_and_bounded() {

@@ -316,3 +316,14 @@ pub(crate) fn need(cmd: &str) {
          (apt-get install {package}); ./dev test and .ci/run do that"
     );
 }
+
+/// Resident set size of process `pid` in bytes (0 when it is gone).
+pub(crate) fn rss(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
