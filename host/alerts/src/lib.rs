@@ -12,12 +12,14 @@
 //! store, the notification log, API v2 and delivery. This crate does no IO beyond reading
 //! the configuration and the template files it names.
 
+mod alert;
 mod check;
 mod config;
 mod error;
 mod global;
 mod inhibit;
 mod matchers;
+pub mod persist;
 mod receivers;
 mod route;
 mod routes_cli;
@@ -25,6 +27,9 @@ mod schema;
 mod timeinterval;
 mod yamlx;
 
+pub use alert::{
+    fingerprint, fingerprint_hex, parse_rfc3339, rfc3339, rfc3339_millis, Alert, Fingerprint,
+};
 pub use check::check_config_file;
 pub use config::{load_file, load_str, load_templates, Config};
 pub use error::{Error, Result};
