@@ -15,6 +15,7 @@
 mod alert;
 mod check;
 mod config;
+mod defaults;
 mod error;
 mod global;
 mod inhibit;
@@ -32,6 +33,7 @@ pub use alert::{
 };
 pub use check::check_config_file;
 pub use config::{load_file, load_str, load_templates, Config};
+pub use defaults::{render_settings, template_defaults, with_defaults};
 pub use error::{Error, Result};
 pub use global::GlobalConfig;
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
