@@ -135,7 +135,7 @@ pub use wit::metrics::{
 pub use wit::promql::{CallMode, Point, Series, Signature, Value, ValueType};
 pub use wit::types::Label;
 
-mod json;
+pub mod json;
 
 /// An exporter plugin: called on every scrape, once per target of its scrape
 /// job. The target is read with [`config::get`]: `__address__`,
