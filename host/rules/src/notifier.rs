@@ -22,6 +22,13 @@ use crate::rule::NotifyAlert;
 /// Most alerts in one request.
 pub const MAX_BATCH_SIZE: usize = 64;
 
+/// An alert manager in the same process (Sightline's built-in one): it gets every batch
+/// after external labels and `alert_relabel_configs`, without HTTP.
+pub trait LocalAlertmanager: Send + Sync {
+    /// Receives one batch.
+    fn post(&self, alerts: Vec<NotifyAlert>);
+}
+
 /// One `alertmanagers` entry with its resolved Alertmanagers.
 struct AmSet {
     client: reqwest::Client,
@@ -50,6 +57,10 @@ struct Inner {
     sets: RwLock<Arc<Vec<AmSet>>>,
     user_agent: String,
     metrics: Metrics,
+    local: RwLock<Option<Arc<dyn LocalAlertmanager>>>,
+    /// `host:port` forms of this process' own listeners: configured Alertmanagers that are
+    /// really the built-in one get the alerts in-process instead of over HTTP.
+    own_authorities: RwLock<Vec<String>>,
 }
 
 /// The notifier of external Alertmanagers. Cheap to clone.
@@ -106,6 +117,8 @@ impl AlertmanagerNotifier {
                 sets: RwLock::new(Arc::new(Vec::new())),
                 user_agent: user_agent.to_string(),
                 metrics,
+                local: RwLock::new(None),
+                own_authorities: RwLock::new(Vec::new()),
             }),
         }
     }
@@ -123,6 +136,13 @@ impl AlertmanagerNotifier {
         *self.inner.sets.write() = Arc::new(sets);
         self.inner.metrics.discovered.set(discovered as f64);
         Ok(())
+    }
+
+    /// Sends every batch to `local` too; configured Alertmanagers whose `host:port` is one
+    /// of `own_authorities` (this process' listeners) are skipped, since `local` is them.
+    pub fn set_local(&self, local: Arc<dyn LocalAlertmanager>, own_authorities: Vec<String>) {
+        *self.inner.local.write() = Some(local);
+        *self.inner.own_authorities.write() = own_authorities;
     }
 
     /// The Alertmanager URLs alerts go to.
@@ -160,6 +180,11 @@ impl AlertmanagerNotifier {
 
     async fn send_all(&self, alerts: &[NotifyAlert]) {
         let sets = self.inner.sets.read().clone();
+        let local = self.inner.local.read().clone();
+        if let Some(local) = &local {
+            local.post(alerts.to_vec());
+        }
+        let own = self.inner.own_authorities.read().clone();
         let begin = Instant::now();
         let mut sends = Vec::new();
         for set in sets.iter() {
@@ -193,6 +218,9 @@ impl AlertmanagerNotifier {
                 }
             };
             for url in &set.urls {
+                if local.is_some() && is_own(url, &own) {
+                    continue;
+                }
                 let (client, auth, timeout) = (set.client.clone(), set.auth.clone(), set.timeout);
                 let (url, payload, n) = (url.clone(), payload.clone(), batch.len());
                 let inner = self.inner.clone();
@@ -272,6 +300,18 @@ impl Notifier for AlertmanagerNotifier {
         }
         self.inner.more.notify_one();
     }
+}
+
+/// Whether `url`'s `host:port` is one of `own`.
+fn is_own(url: &str, own: &[String]) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (u.host_str(), u.port_or_known_default()) else {
+        return false;
+    };
+    let authority = format!("{host}:{port}");
+    own.iter().any(|o| *o == authority)
 }
 
 async fn send_one(
@@ -390,5 +430,15 @@ mod tests {
         assert_eq!(strfmt_time(Some(0)), "1970-01-01T00:00:00.000Z");
         assert_eq!(strfmt_time(Some(1_500)), "1970-01-01T00:00:01.500Z");
         assert_eq!(strfmt_time(None), "0001-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn own_listeners_are_recognised_by_host_and_port() {
+        let own = vec!["127.0.0.1:9090".to_string(), "localhost:9093".to_string()];
+        assert!(is_own("http://127.0.0.1:9090/api/v2/alerts", &own));
+        assert!(is_own("http://localhost:9093/api/v2/alerts", &own));
+        assert!(!is_own("http://localhost:9094/api/v2/alerts", &own));
+        assert!(!is_own("http://10.0.0.1:9090/api/v2/alerts", &own));
+        assert!(!is_own("not a url", &own));
     }
 }
