@@ -311,7 +311,7 @@ fn is_own(url: &str, own: &[String]) -> bool {
         return false;
     };
     let authority = format!("{host}:{port}");
-    own.iter().any(|o| *o == authority)
+    own.contains(&authority)
 }
 
 async fn send_one(
