@@ -41,7 +41,7 @@ pub use matchers::{
     parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
     Matchers,
 };
-pub use receivers::{integration_kinds, IntegrationConfig, Receiver};
+pub use receivers::{flatten_settings, integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};
 pub use timeinterval::{NamedTimeInterval, TimeInterval};

@@ -60,11 +60,18 @@ impl IntegrationConfig {
     /// The settings flattened for a receiver plugin, as `sightline_config::load_receivers_*`
     /// flattens them: dotted keys, lists as JSON text.
     pub fn flat_settings(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        flatten(&self.settings, "", &mut out);
+        let mut out = flatten_settings(&self.settings);
         out.insert("send_resolved".into(), self.send_resolved.to_string());
         out
     }
+}
+
+/// Settings flattened for a receiver plugin's `config`: nested maps as dotted keys
+/// (`details.firing`), lists as JSON text, nulls left out.
+pub fn flatten_settings(settings: &Mapping) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    flatten(settings, "", &mut out);
+    out
 }
 
 fn flatten(m: &Mapping, prefix: &str, out: &mut BTreeMap<String, String>) {

@@ -393,11 +393,25 @@ pub(crate) struct ServeArgs {
     #[arg(long = "config.file")]
     pub(crate) config_file: Option<PathBuf>,
 
-    /// Alertmanager configuration file (alertmanager.yml format) for the built-in alert
-    /// manager. Not available yet: startup fails when it is given (`sightline check
-    /// alertmanager` checks such a file).
+    /// Alertmanager configuration file (alertmanager.yml format): runs the built-in alert
+    /// manager (Alertmanager's API v2 under /api/v2, state in <storage.tsdb.path>/alertmanager),
+    /// which gets the alerts of this server's rules in-process and any Prometheus' alerts over
+    /// the API. Reloaded with the Prometheus configuration.
     #[arg(long = "alertmanager.config.file")]
     pub(crate) alertmanager_config_file: Option<PathBuf>,
+
+    /// How long the built-in alert manager keeps expired silences and notification-log
+    /// entries (Alertmanager's --data.retention).
+    #[arg(long = "alertmanager.data.retention", default_value = "120h", value_parser = parse_prom_duration)]
+    pub(crate) alertmanager_data_retention: std::time::Duration,
+
+    /// How long the notification history (every notification sent or failed) is kept.
+    #[arg(long = "alertmanager.history.retention", default_value = "7d", value_parser = parse_prom_duration)]
+    pub(crate) alertmanager_history_retention: std::time::Duration,
+
+    /// Most entries kept in the notification history; the oldest go first.
+    #[arg(long = "alertmanager.history.max-entries", default_value_t = 100_000)]
+    pub(crate) alertmanager_history_max_entries: usize,
 
     /// Base path for metrics storage.
     #[arg(long = "storage.tsdb.path", default_value = "data/")]
@@ -595,6 +609,18 @@ impl ServeArgs {
             (
                 "alertmanager.config.file".into(),
                 opt(&self.alertmanager_config_file),
+            ),
+            (
+                "alertmanager.data.retention".into(),
+                d(self.alertmanager_data_retention),
+            ),
+            (
+                "alertmanager.history.retention".into(),
+                d(self.alertmanager_history_retention),
+            ),
+            (
+                "alertmanager.history.max-entries".into(),
+                self.alertmanager_history_max_entries.to_string(),
             ),
             (
                 "storage.tsdb.path".into(),

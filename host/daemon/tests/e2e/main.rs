@@ -16,6 +16,7 @@ mod procfs;
 mod query;
 mod rules;
 mod secrets;
+mod seed_alerting;
 mod serve;
 mod sidebyside;
 mod slo;

@@ -72,7 +72,17 @@ impl Daemon {
 
     /// Like [`Daemon::start`], in an existing directory (to restart on the same data).
     pub(crate) fn start_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
-        let mut d = Daemon::spawn_in(dir, config, extra);
+        Daemon::start_in_env(dir, config, extra, &[])
+    }
+
+    /// Like [`Daemon::start_in`], with extra environment variables for the daemon.
+    pub(crate) fn start_in_env(
+        dir: tempfile::TempDir,
+        config: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        let mut d = Daemon::spawn_env(dir, config, extra, env);
         d.wait_ready();
         d
     }
@@ -89,6 +99,15 @@ impl Daemon {
     }
 
     fn spawn_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Daemon {
+        Daemon::spawn_env(dir, config, extra, &[])
+    }
+
+    fn spawn_env(
+        dir: tempfile::TempDir,
+        config: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(BIN);
@@ -107,7 +126,10 @@ impl Daemon {
             std::fs::write(&p, c).unwrap();
             cmd.arg(format!("--config.file={}", p.display()));
         }
-        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.args(extra)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let child = cmd.spawn().expect("spawn sightline");
         Daemon { child, addr, dir }
     }

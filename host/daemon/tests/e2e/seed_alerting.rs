@@ -1,0 +1,241 @@
+//! The seed scenario end to end (issue 16): the seed's prometheus.yml, alerts.yml and
+//! alertmanager.yml, unchanged but for the addresses of their targets and a local sink for
+//! each receiver, on one `sightline serve`. A target that is down fires `ServiceDown`, an app
+//! serving 10 % 5xx fires `HighErrorRate`; both are `severity: page`, so both reach the
+//! `pagerduty` receiver (through the first-party PagerDuty plugin), each page once, and
+//! nothing reaches `default` (Slack).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A loopback HTTP server: `/metrics` serves an app whose request counter grows at 10
+/// requests a second, one in ten a 500; every POST is recorded with its path.
+struct App {
+    addr: String,
+    posts: Arc<Mutex<Vec<(String, String)>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl App {
+    fn start() -> App {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let posts = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, st) = (posts.clone(), stop.clone());
+        let began = Instant::now();
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let Some((head, body)) = read_request(&mut s) else {
+                    continue;
+                };
+                let mut parts = head.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let out = if method == "POST" {
+                    p.lock().unwrap().push((path.to_string(), body));
+                    String::new()
+                } else {
+                    let n = (began.elapsed().as_secs_f64() * 10.0).floor();
+                    let errors = (n / 10.0).floor();
+                    format!(
+                        "# TYPE http_requests_total counter\n\
+http_requests_total{{status=\"200\"}} {}\nhttp_requests_total{{status=\"500\"}} {errors}\n",
+                        n - errors
+                    )
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                    out.len()
+                );
+            }
+        });
+        App { addr, posts, stop }
+    }
+
+    fn bodies(&self, path: &str) -> Vec<Value> {
+        self.posts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, b)| {
+                serde_json::from_str(b).unwrap_or_else(|e| panic!("POST {path}: {e}: {b}"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn read_request(s: &mut std::net::TcpStream) -> Option<(String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut chunk).ok()?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
+            return Some((head, body));
+        }
+    }
+}
+
+#[test]
+fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
+    let app = App::start();
+    let sinks = App::start();
+    // The node exporter is down; postgres is up with nothing to say, so each page holds
+    // one alert and fires at one evaluation.
+    let down_node = free_port();
+    let postgres = TargetServer::start("text/plain; version=0.0.4", "");
+    let prom = crate::check::seed_prometheus_yml()
+        .replace("localhost:8000", &app.addr)
+        .replace("localhost:9100", &format!("127.0.0.1:{down_node}"))
+        .replace("localhost:9187", &postgres.addr);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(vendored("seed/alerts.yml"), dir.path().join("alerts.yml")).unwrap();
+    // The seed's alertmanager.yml with one line added: PagerDuty's URL, the local sink.
+    let am = std::fs::read_to_string(vendored("seed/alertmanager.yml"))
+        .unwrap()
+        .replace(
+            "  resolve_timeout: 5m\n",
+            &format!(
+                "  resolve_timeout: 5m\n  pagerduty_url: 'http://{}/pagerduty'\n",
+                sinks.addr
+            ),
+        );
+    assert!(
+        am.contains("pagerduty_url"),
+        "the seed's global block moved"
+    );
+    let am_file = dir.path().join("alertmanager.yml");
+    std::fs::write(&am_file, am).unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for p in ["pagerduty", "slack"] {
+        let toml =
+            std::fs::read_to_string(sightline_tests::repo_root().join(format!("plugins/{p}.toml")))
+                .unwrap();
+        sightline_tests::install(&plugins, p, &sightline_tests::first_party(p), Some(&toml));
+    }
+    let slack_url = format!("http://{}/slack", sinks.addr);
+    let d = Daemon::start_in_env(
+        dir,
+        Some(&prom),
+        &[
+            &format!("--alertmanager.config.file={}", am_file.display()),
+            "--log.level=warn",
+        ],
+        &[("SLACK_WEBHOOK", &slack_url), ("PAGERDUTY_KEY", "seed-key")],
+    );
+
+    // ServiceDown fires after `for: 1m`, HighErrorRate after its 2m range fills and `for:
+    // 2m`, each then waits the route's `group_wait` of 10 s.
+    let pages = eventually(
+        330,
+        "a page for ServiceDown and one for HighErrorRate",
+        || {
+            let pages = sinks.bodies("/pagerduty");
+            let names: Vec<String> = pages
+                .iter()
+                .filter_map(|p| p["description"].as_str().map(str::to_string))
+                .collect();
+            (names.iter().any(|n| n.contains("ServiceDown"))
+                && names.iter().any(|n| n.contains("HighErrorRate")))
+            .then_some(pages)
+        },
+    );
+    // Both groups are in the API, routed to `pagerduty`.
+    let alerts = d.get_json("/api/v2/alerts");
+    let mut routed: Vec<(String, String)> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["labels"]["alertname"].as_str().unwrap().to_string(),
+                a["receivers"][0]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    routed.sort();
+    routed.dedup();
+    assert_eq!(
+        routed,
+        vec![
+            ("HighErrorRate".to_string(), "pagerduty".to_string()),
+            ("ServiceDown".to_string(), "pagerduty".to_string()),
+        ],
+        "{alerts:#}"
+    );
+    // Another two group intervals: no page repeats (repeat_interval is 1h), nothing went to
+    // Slack.
+    std::thread::sleep(Duration::from_secs(25));
+    let again = sinks.bodies("/pagerduty");
+    assert_eq!(again.len(), 2, "each group paged once: {again:#?}");
+    assert_eq!(again, pages);
+    for p in &pages {
+        assert_eq!(p["service_key"], "seed-key", "{p:#}");
+        assert_eq!(p["event_type"], "trigger", "{p:#}");
+        assert_eq!(p["incident_key"].as_str().unwrap().len(), 64, "{p:#}");
+        assert!(
+            p["description"].as_str().unwrap().starts_with("[FIRING:"),
+            "{p:#}"
+        );
+    }
+    let service_down = pages
+        .iter()
+        .find(|p| p["description"].as_str().unwrap().contains("ServiceDown"))
+        .unwrap();
+    assert_eq!(
+        service_down["details"]["num_firing"], "1",
+        "{service_down:#}"
+    );
+    assert!(
+        sinks.bodies("/slack").is_empty(),
+        "nothing goes to default: {:#?}",
+        sinks.bodies("/slack")
+    );
+    // The notification history has both deliveries, succeeded.
+    let hist = d.get_json("/api/v2/notifications?receiver=pagerduty");
+    assert_eq!(hist.as_array().map(Vec::len), Some(2), "{hist:#}");
+    drop(app);
+}
