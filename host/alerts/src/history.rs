@@ -193,21 +193,27 @@ impl History {
             }),
             wake: Condvar::new(),
         });
-        let syncer = {
+        // Only a file needs syncing; an in-memory history has no thread.
+        let has_file = shared.inner.lock().log.is_some();
+        let syncer = if has_file {
             let shared = shared.clone();
-            std::thread::Builder::new()
-                .name("alert-history-sync".into())
-                .spawn(move || sync_loop(&shared))
-                .map_err(|e| Error::Io {
-                    path: PathBuf::from("alert-history-sync"),
-                    source: e,
-                })?
+            Some(
+                std::thread::Builder::new()
+                    .name("alert-history-sync".into())
+                    .spawn(move || sync_loop(&shared))
+                    .map_err(|e| Error::Io {
+                        path: PathBuf::from("alert-history-sync"),
+                        source: e,
+                    })?,
+            )
+        } else {
+            None
         };
         let h = History {
             shared,
             retention_ms: i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
             max_entries,
-            syncer: Some(syncer),
+            syncer,
             entries_gauge: registry.gauge(ENTRIES, "Notification history entries kept."),
             records: registry.counter(RECORDS, "Notification history entries recorded."),
             write_failures: registry.counter(

@@ -766,3 +766,48 @@ fn metrics() {
         fam(n);
     }
 }
+
+/// The sequence run against Debian's Alertmanager 0.25 over API v2 (its answers in the
+/// comments): create with a start in the past, update the end, post the original past start
+/// again, delete twice.
+#[test]
+fn post_sequence_as_alertmanager_answers() {
+    let s = store(HOUR);
+    let now = T0 + 745;
+    let req = |id: &str, start: i64, end: i64, comment: &str| SilenceRequest {
+        id: id.into(),
+        matchers: vec![MatcherSpec {
+            kind: MatchType::Equal,
+            name: "a".into(),
+            value: "b".into(),
+        }],
+        starts_at: start,
+        ends_at: end,
+        created_by: "a".into(),
+        comment: comment.into(),
+        until_resolved: false,
+    };
+    // startsAt one minute ago: stored as now, state active.
+    let id = s.post(req("", now - MIN, now + HOUR, "c"), now).unwrap();
+    let got = s.get(&id).unwrap();
+    assert_eq!((got.starts_at, got.state(now)), (now, SilenceState::Active));
+    // Same id and start, later end: the same id comes back.
+    let t = now + 269;
+    assert_eq!(s.post(req(&id, now, now + 2 * HOUR, "c2"), t).unwrap(), id);
+    assert_eq!(s.get(&id).unwrap().comment, "c2");
+    // The original start (a minute ago, another second): a new id; the old one expired.
+    let t2 = t + 10;
+    let id2 = s
+        .post(req(&id, now - MIN, now + 2 * HOUR, "c3"), t2)
+        .unwrap();
+    assert_ne!(id2, id);
+    let old = s.get(&id).unwrap();
+    assert_eq!(
+        (old.ends_at, old.updated_at, old.state(t2)),
+        (t2, t2, SilenceState::Expired)
+    );
+    assert_eq!(old.comment, "c2");
+    // DELETE twice: 200 both times.
+    s.expire(&id2, t2 + 1).unwrap();
+    s.expire(&id2, t2 + 2).unwrap();
+}
