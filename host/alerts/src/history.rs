@@ -264,20 +264,20 @@ impl History {
     /// The entries `q` selects, newest first.
     pub fn query(&self, q: &HistoryQuery) -> Vec<HistoryEntry> {
         let inner = self.shared.inner.lock();
-        let mut out: Vec<HistoryEntry> = inner
+        let mut out: Vec<&HistoryEntry> = inner
             .entries
             .iter()
             .rev()
             .filter(|e| q.selects(e))
-            .cloned()
             .collect();
         // Recording order is nearly time order; a stable sort fixes the rare overtaking
-        // (a long retry series recorded after a later quick one) and keeps ties newest first.
+        // (a long retry series recorded after a later quick one) and keeps ties newest
+        // first. Only the entries returned are copied.
         out.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
         if let Some(limit) = q.limit {
             out.truncate(limit);
         }
-        out
+        out.into_iter().cloned().collect()
     }
 
     /// How many entries are kept.

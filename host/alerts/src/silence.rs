@@ -206,15 +206,18 @@ impl std::fmt::Debug for Silences {
 impl Silences {
     /// Opens the store, loading `state_file` when it exists (a missing file is an empty
     /// store; a corrupt one is an error naming it). Without a file nothing is persisted.
-    /// Registers the `sightline_alertmanager_silences*` metrics in `registry`.
+    /// Registers the `sightline_alertmanager_silences*` metrics in `registry` (so open one
+    /// store per registry; a configuration reload keeps the store).
     pub fn open(
         state_file: Option<PathBuf>,
         retention: Duration,
         registry: &Registry,
     ) -> Result<Silences> {
         let mut state = State::default();
+        let mut loaded_bytes = 0;
         if let Some(path) = &state_file {
             if let Some(bytes) = crate::persist::read_snapshot(path)? {
+                loaded_bytes = bytes.len();
                 for e in snapshot::decode(path, &bytes)? {
                     state.map.insert(e.sil.id.clone(), e);
                 }
@@ -237,6 +240,7 @@ impl Silences {
             snapshot_size: registry
                 .gauge(SNAPSHOT_SIZE, "Size of the last silence snapshot in bytes."),
         };
+        metrics.snapshot_size.set(loaded_bytes as f64);
         Ok(Silences {
             state,
             write: Mutex::new(()),
@@ -251,12 +255,14 @@ impl Silences {
     /// silence expired when the new one is invalid); it is undone when the write fails.
     fn mutate<R>(&self, f: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
         let _w = self.write.lock();
-        let before = self.state.read().clone();
+        // The copy to undo a failed write is only needed when there is a file to write.
+        let before = self.path.as_ref().map(|_| self.state.read().clone());
         let (r, payload) = {
             let mut st = self.state.write();
+            let version = st.version;
             let r = f(&mut st);
-            let payload = (st.version != before.version && self.path.is_some())
-                .then(|| snapshot::encode(&st));
+            let payload =
+                (st.version != version && self.path.is_some()).then(|| snapshot::encode(&st));
             (r, payload)
         };
         if let (Some(path), Some(payload)) = (&self.path, payload) {
@@ -267,7 +273,9 @@ impl Silences {
             match written {
                 Ok(n) => self.metrics.snapshot_size.set(n as f64),
                 Err(e) => {
-                    *self.state.write() = before;
+                    if let Some(before) = before {
+                        *self.state.write() = before;
+                    }
                     return Err(e);
                 }
             }
@@ -435,21 +443,15 @@ impl Silences {
     /// that has never matched a firing alert while active is kept (it waits for its alert),
     /// so creating one ahead of the alert works. Returns the ids it expired.
     pub fn expire_resolved(&self, firing: &[LabelSet], now_ms: i64) -> Result<Vec<String>> {
+        // The caller runs this on every change of the alerts; the common case changes
+        // nothing and is decided under the read lock, without `mutate`'s copy of the state.
+        let (seen, ended) = resolved_changes(&self.state.read(), firing, now_ms);
+        if seen.is_empty() && ended.is_empty() {
+            return Ok(Vec::new());
+        }
         let retention = self.retention_ms;
         self.mutate(|st| {
-            let mut ended = Vec::new();
-            let mut seen = Vec::new();
-            for e in st.map.values() {
-                if !e.sil.until_resolved || e.sil.state(now_ms) != SilenceState::Active {
-                    continue;
-                }
-                let matched = firing.iter().any(|ls| e.sil.matches(ls));
-                if matched && !e.seen_firing {
-                    seen.push(e.sil.id.clone());
-                } else if !matched && e.seen_firing {
-                    ended.push(e.sil.id.clone());
-                }
-            }
+            let (seen, mut ended) = resolved_changes(st, firing, now_ms);
             for id in &seen {
                 if let Some(e) = st.map.get_mut(id) {
                     e.seen_firing = true;
@@ -494,6 +496,25 @@ impl Silences {
         self.metrics.snapshot_size.set(payload.len() as f64);
         Ok(payload.len())
     }
+}
+
+/// For [`Silences::expire_resolved`]: the active until-resolved silences that now see a
+/// firing alert for the first time, and those that saw one and see none any more.
+fn resolved_changes(st: &State, firing: &[LabelSet], now_ms: i64) -> (Vec<String>, Vec<String>) {
+    let mut seen = Vec::new();
+    let mut ended = Vec::new();
+    for e in st.map.values() {
+        if !e.sil.until_resolved || e.sil.state(now_ms) != SilenceState::Active {
+            continue;
+        }
+        let matched = firing.iter().any(|ls| e.sil.matches(ls));
+        if matched && !e.seen_firing {
+            seen.push(e.sil.id.clone());
+        } else if !matched && e.seen_firing {
+            ended.push(e.sil.id.clone());
+        }
+    }
+    (seen, ended)
 }
 
 /// `Silences.Set` under the lock. `seen` is the new silence's `seen_firing`.
