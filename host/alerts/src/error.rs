@@ -37,6 +37,14 @@ pub enum Error {
     /// not parse.
     #[error("{0}")]
     Matcher(String),
+    /// A silence id that is not in the store (Alertmanager's `silence.ErrNotFound`; API v2
+    /// answers 404 to a POST and 500 to a DELETE with it).
+    #[error("silence not found")]
+    SilenceNotFound,
+    /// A silence Alertmanager refuses, in its words (`silence invalid: ...`, `Failed to
+    /// create silence: ...`); API v2 answers 400 with it.
+    #[error("{0}")]
+    SilenceInvalid(String),
 }
 
 impl Error {
@@ -45,7 +53,8 @@ impl Error {
         match self {
             Error::At { message, .. } | Error::Invalid { message, .. } => message.clone(),
             Error::Io { source, .. } => source.to_string(),
-            Error::Matcher(m) => m.clone(),
+            Error::Matcher(m) | Error::SilenceInvalid(m) => m.clone(),
+            Error::SilenceNotFound => "silence not found".to_string(),
         }
     }
 }

@@ -8,9 +8,13 @@
 //! [`silence_mutes`]), and `amtool check-config`'s and `amtool config routes`' output
 //! ([`check_config_file`], [`routes_show`], [`routes_test`]).
 //!
-//! What is not here yet: the dispatcher (aggregation groups and their timers), the silence
-//! store, the notification log, API v2 and delivery. This crate does no IO beyond reading
-//! the configuration and the template files it names.
+//! The silence store ([`Silences`]: Alertmanager 0.25's semantics, until-resolved silences
+//! and acknowledgements) and the notification history ([`History`]) keep their own state
+//! files.
+//!
+//! What is not here yet: the dispatcher (aggregation groups and their timers), the
+//! notification log, API v2 and delivery. This crate does no IO beyond reading the
+//! configuration and the template files it names and writing its own state files.
 
 mod alert;
 mod check;
@@ -18,6 +22,7 @@ mod config;
 mod defaults;
 mod error;
 mod global;
+mod history;
 mod inhibit;
 mod matchers;
 pub mod persist;
@@ -25,6 +30,7 @@ mod receivers;
 mod route;
 mod routes_cli;
 mod schema;
+mod silence;
 mod timeinterval;
 mod yamlx;
 
@@ -36,6 +42,7 @@ pub use config::{load_file, load_str, load_templates, Config};
 pub use defaults::{render_settings, template_defaults, with_defaults};
 pub use error::{Error, Result};
 pub use global::GlobalConfig;
+pub use history::{History, HistoryAlert, HistoryEntry, HistoryQuery};
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
 pub use matchers::{
     parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
@@ -44,4 +51,8 @@ pub use matchers::{
 pub use receivers::{flatten_settings, integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};
+pub use silence::{
+    build_matchers, MatcherSpec, Silence, SilenceQuery, SilenceRequest, SilenceState, Silences,
+    UNTIL_RESOLVED_END_MS, ZERO_TIME_MS,
+};
 pub use timeinterval::{NamedTimeInterval, TimeInterval};
