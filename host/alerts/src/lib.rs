@@ -14,16 +14,24 @@
 
 mod alert;
 mod check;
+mod clock;
 mod config;
+mod data;
+mod dispatch;
 mod error;
 mod global;
 mod inhibit;
+mod marker;
 mod matchers;
+mod metrics;
+mod nflog;
 pub mod persist;
+mod pipeline;
 mod receivers;
 mod route;
 mod routes_cli;
 mod schema;
+mod store;
 mod timeinterval;
 mod yamlx;
 
@@ -31,15 +39,26 @@ pub use alert::{
     fingerprint, fingerprint_hex, parse_rfc3339, rfc3339, rfc3339_millis, Alert, Fingerprint,
 };
 pub use check::check_config_file;
+pub use clock::{Clock, SystemClock};
 pub use config::{load_file, load_str, load_templates, Config};
+pub use data::{DataAlert, TemplateData};
+pub use dispatch::{Dispatcher, DispatcherDeps, DispatcherOptions, GroupSnapshot};
 pub use error::{Error, Result};
 pub use global::GlobalConfig;
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
+pub use marker::{AlertState, AlertStatus, Marker};
 pub use matchers::{
     parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
     Matchers,
 };
+pub use metrics::Metrics;
+pub use nflog::{NflogEntry, NflogReceiver, NotificationLog};
+pub use pipeline::{
+    BoxFuture, Integration, Integrations, NoOutcomes, NoSilences, Notification,
+    NotificationOutcome, NotifyError, OutcomeAlert, OutcomeSink, ReceiverOptions, Silencer,
+};
 pub use receivers::{integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};
+pub use store::AlertStore;
 pub use timeinterval::{NamedTimeInterval, TimeInterval};
