@@ -252,6 +252,10 @@ impl Dispatcher {
         }
         r.groups.clear();
         self.inner.shared.metrics.aggregation_groups.set(0.0);
+        drop(r);
+        if let Err(e) = self.inner.shared.store.save() {
+            tracing::warn!(error = %e, "alerts snapshot failed");
+        }
     }
 
     /// Applies a new configuration as Alertmanager's reload does: the dispatcher stops,

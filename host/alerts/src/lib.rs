@@ -33,6 +33,7 @@ mod routes_cli;
 mod schema;
 mod store;
 mod timeinterval;
+mod tz;
 mod yamlx;
 
 pub use alert::{
@@ -60,5 +61,5 @@ pub use pipeline::{
 pub use receivers::{integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};
-pub use store::AlertStore;
+pub use store::{validate, AlertStore, PostedAlert};
 pub use timeinterval::{NamedTimeInterval, TimeInterval};

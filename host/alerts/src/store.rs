@@ -145,6 +145,47 @@ impl AlertStore {
         }
     }
 
+    /// Takes alerts posted to the API as Alertmanager 0.25's `postAlertsHandler` does:
+    /// a missing start is the end (or now), a missing end is now + `resolve_timeout`
+    /// (`timeout`), empty labels are dropped, invalid alerts are counted and left out, the
+    /// valid ones stored. The error lists the invalid ones' reasons joined by "; " (the
+    /// handler's 400 body).
+    pub fn post(&self, alerts: Vec<PostedAlert>, now_ms: i64) -> std::result::Result<(), String> {
+        let rt = *self.resolve_timeout_ms.lock();
+        let mut valid = Vec::new();
+        let mut errs = Vec::new();
+        for p in alerts {
+            let starts_at = p.starts_at.or(p.ends_at).unwrap_or(now_ms);
+            let (ends_at, timeout) = match p.ends_at {
+                Some(e) => (e, false),
+                None => (now_ms + rt, true),
+            };
+            let mut a = Alert {
+                labels: p.labels,
+                annotations: p.annotations,
+                starts_at,
+                ends_at: Some(ends_at),
+                generator_url: p.generator_url,
+                updated_at: now_ms,
+                timeout,
+            };
+            a.labels.retain(|_, v| !v.is_empty());
+            match validate(&a) {
+                Ok(()) => valid.push(a),
+                Err(e) => {
+                    self.metrics.alerts_invalid.inc();
+                    errs.push(e);
+                }
+            }
+        }
+        self.put(valid, now_ms);
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("; "))
+        }
+    }
+
     /// One alert by fingerprint.
     pub fn get(&self, fp: Fingerprint) -> Option<Alert> {
         self.alerts.lock().get(&fp).cloned()
@@ -216,6 +257,44 @@ impl AlertStore {
         })?;
         crate::persist::write_snapshot(path, &bytes)
     }
+}
+
+/// An alert as posted to the API, before Alertmanager fills in its times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostedAlert {
+    /// Labels.
+    pub labels: crate::LabelSet,
+    /// Annotations.
+    pub annotations: crate::LabelSet,
+    /// `startsAt`, when given (and not Go's zero time).
+    pub starts_at: Option<i64>,
+    /// `endsAt`, when given (and not Go's zero time).
+    pub ends_at: Option<i64>,
+    /// `generatorURL`.
+    pub generator_url: String,
+}
+
+/// `model.Alert.Validate` (prometheus/common 0.38, classic label names).
+pub fn validate(a: &Alert) -> std::result::Result<(), String> {
+    if let Some(e) = a.ends_at {
+        if e < a.starts_at {
+            return Err("start time must be before end time".into());
+        }
+    }
+    let check = |ls: &crate::LabelSet| {
+        for k in ls.keys() {
+            if !crate::route::is_classic_label_name(k) {
+                return Err(format!("invalid name {k:?}"));
+            }
+        }
+        Ok(())
+    };
+    check(&a.labels).map_err(|e| format!("invalid label set: {e}"))?;
+    if a.labels.is_empty() {
+        return Err("at least one label pair required".into());
+    }
+    check(&a.annotations).map_err(|e| format!("invalid annotations: {e}"))?;
+    Ok(())
 }
 
 /// `mem.Alerts.Put`'s overlap test: the new alert ends or starts inside the stored one.
@@ -291,6 +370,35 @@ mod tests {
         assert!(!a.timeout);
         assert_eq!(s.gc(30_000), 1);
         assert!(s.list().is_empty());
+    }
+
+    #[test]
+    fn posted_alerts_get_times_and_invalid_ones_are_reported() {
+        let s = store();
+        let ok = PostedAlert {
+            labels: [
+                ("alertname".to_string(), "A".to_string()),
+                ("empty".to_string(), String::new()),
+            ]
+            .into(),
+            ..PostedAlert::default()
+        };
+        let bad = PostedAlert {
+            labels: [("0bad".to_string(), "x".to_string())].into(),
+            ..PostedAlert::default()
+        };
+        let none = PostedAlert::default();
+        let err = s.post(vec![ok, bad, none], 1_000).unwrap_err();
+        assert_eq!(
+            err,
+            "invalid label set: invalid name \"0bad\"; at least one label pair required"
+        );
+        let a = s.list().pop().unwrap();
+        assert_eq!(a.labels.len(), 1);
+        assert_eq!(
+            (a.starts_at, a.ends_at, a.timeout),
+            (1_000, Some(301_000), true)
+        );
     }
 
     #[test]
