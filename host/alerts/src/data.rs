@@ -190,5 +190,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "firing 1");
+        // default.tmpl's subject: status, firing count, group label values, then the
+        // common labels that are not group labels in parentheses.
+        let title = tmpl::execute_text_string(
+            &set,
+            r#"{{ template "slack.default.title" . }}"#,
+            &d.to_value(),
+        )
+        .unwrap();
+        assert_eq!(title, "[FIRING:1]  (Down)");
     }
 }

@@ -620,3 +620,146 @@ async fn a_delivery_that_never_succeeds_fails_at_the_group_deadline() {
     );
     env.d.stop().await;
 }
+
+/// Mutes everything once switched on.
+#[derive(Default)]
+struct Switch(std::sync::atomic::AtomicBool);
+
+impl Silencer for Switch {
+    fn mutes(&self, _: &LabelSet, _: i64) -> Vec<String> {
+        if self.0.load(Ordering::SeqCst) {
+            vec!["ack".to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Fires, is notified, gets silenced, resolves: how many notifications arrive.
+async fn silenced_then_resolved(send_resolved_for_silenced: bool) -> Vec<Call> {
+    let yaml = BASIC.replace("group_interval: 600ms", "group_interval: 300ms");
+    let switch = Arc::new(Switch::default());
+    let mut s = Setup::new(&yaml).integration("team", true, Mode::Ok);
+    s.silencer = switch.clone();
+    s.receiver_options.insert(
+        "team".into(),
+        ReceiverOptions {
+            send_resolved_for_silenced,
+        },
+    );
+    let env = s.start();
+    let a = alert(&[("alertname", "X")]);
+    env.store.put(vec![a.clone()], now_ms());
+    assert!(wait_for(Duration::from_secs(3), || env.log.calls().len() == 1).await);
+    switch.0.store(true, Ordering::SeqCst);
+    env.store.put(vec![resolved(a)], now_ms());
+    // Long enough for two group_interval ticks.
+    let _ = wait_for(Duration::from_secs(1), || env.log.calls().len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    env.d.stop().await;
+    env.log.calls()
+}
+
+#[tokio::test]
+async fn resolved_notifications_for_silenced_alerts_are_a_receiver_choice() {
+    // Alertmanager's behaviour: the silence swallows the resolution.
+    let calls = silenced_then_resolved(false).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    // The extension: the receiver that was paged hears that it resolved.
+    let calls = silenced_then_resolved(true).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[1].alerts[0].2, "resolved");
+}
+
+#[tokio::test]
+async fn a_silenced_alert_never_notified_sends_no_resolution_even_with_the_option() {
+    let yaml = BASIC
+        .replace("group_interval: 600ms", "group_interval: 300ms")
+        .replace("group_by: [alertname]", "group_by: [team]");
+    let mut s = Setup::new(&yaml).integration("team", true, Mode::Ok);
+    s.silencer = Arc::new(MuteMuted);
+    s.receiver_options.insert(
+        "team".into(),
+        ReceiverOptions {
+            send_resolved_for_silenced: true,
+        },
+    );
+    let env = s.start();
+    // Both in one group, so the group keeps notifying while the muted one resolves.
+    let a = alert(&[("alertname", "Muted"), ("team", "t")]);
+    let loud = alert(&[("alertname", "Loud"), ("team", "t")]);
+    env.store.put(vec![a.clone(), loud], now_ms());
+    assert!(wait_for(Duration::from_secs(3), || env.log.calls().len() == 1).await);
+    env.store.put(vec![resolved(a)], now_ms());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let calls = env.log.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].alerts.len(), 1);
+    env.d.stop().await;
+}
+
+#[tokio::test]
+async fn reload_reroutes_alerts() {
+    let two = r#"
+route:
+  receiver: first
+  group_by: [alertname]
+  group_wait: 100ms
+  group_interval: 300ms
+receivers:
+  - name: first
+    webhook_configs:
+      - url: http://127.0.0.1:9/hook
+  - name: second
+    webhook_configs:
+      - url: http://127.0.0.1:9/hook
+"#;
+    let env = Setup::new(two)
+        .integration("first", true, Mode::Ok)
+        .integration("second", true, Mode::Ok)
+        .start();
+    env.store.put(vec![alert(&[("alertname", "X")])], now_ms());
+    assert!(
+        wait_for(Duration::from_secs(3), || env
+            .log
+            .for_receiver("first")
+            .len()
+            == 1)
+        .await
+    );
+    let config = load_str(
+        &two.replace("receiver: first", "receiver: second"),
+        "t.yml",
+        &|_| None,
+    )
+    .unwrap();
+    let log = env.log.clone();
+    let mut integrations: Integrations = HashMap::new();
+    integrations.insert(
+        "second".into(),
+        vec![Arc::new(Fake {
+            idx: 0,
+            send_resolved: true,
+            mode: Mode::Ok,
+            log,
+        })],
+    );
+    env.d
+        .reload(&config, integrations, DispatcherOptions::default())
+        .await;
+    // The alert is older than group_wait in its new group: sent at once to the new receiver.
+    assert!(
+        wait_for(Duration::from_secs(3), || env
+            .log
+            .for_receiver("second")
+            .len()
+            == 1)
+        .await
+    );
+    assert_eq!(env.d.groups()[0].receiver, "second");
+    assert_eq!(
+        env.d.receivers_for(&env.d.groups()[0].alerts[0].labels),
+        ["second"]
+    );
+    env.d.stop().await;
+}
