@@ -18,35 +18,54 @@
 
 mod alert;
 mod check;
+mod clock;
 mod config;
+mod data;
 mod defaults;
+mod dispatch;
 mod error;
 mod global;
 mod history;
 mod inhibit;
+mod marker;
 mod matchers;
+mod metrics;
+mod nflog;
 pub mod persist;
+mod pipeline;
 mod receivers;
 mod route;
 mod routes_cli;
 mod schema;
 mod silence;
+mod store;
 mod timeinterval;
+mod tz;
 mod yamlx;
 
 pub use alert::{
     fingerprint, fingerprint_hex, parse_rfc3339, rfc3339, rfc3339_millis, Alert, Fingerprint,
 };
 pub use check::check_config_file;
+pub use clock::{Clock, SystemClock};
 pub use config::{load_file, load_str, load_templates, Config};
+pub use data::{DataAlert, TemplateData};
 pub use defaults::{render_settings, template_defaults, with_defaults};
+pub use dispatch::{Dispatcher, DispatcherDeps, DispatcherOptions, GroupSnapshot};
 pub use error::{Error, Result};
 pub use global::GlobalConfig;
 pub use history::{History, HistoryAlert, HistoryEntry, HistoryQuery};
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
+pub use marker::{AlertState, AlertStatus, Marker};
 pub use matchers::{
     parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
     Matchers,
+};
+pub use metrics::Metrics;
+pub use nflog::{NflogEntry, NflogReceiver, NotificationLog};
+pub use pipeline::{
+    BoxFuture, Integration, Integrations, NoOutcomes, NoSilences, Notification,
+    NotificationOutcome, NotifyError, OutcomeAlert, OutcomeSink, ReceiverOptions, Silencer,
 };
 pub use receivers::{flatten_settings, integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
@@ -55,4 +74,5 @@ pub use silence::{
     build_matchers, MatcherSpec, Silence, SilenceQuery, SilenceRequest, SilenceState, Silences,
     UNTIL_RESOLVED_END_MS, ZERO_TIME_MS,
 };
+pub use store::{validate, AlertStore, PostedAlert};
 pub use timeinterval::{NamedTimeInterval, TimeInterval};

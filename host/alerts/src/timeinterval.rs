@@ -1,5 +1,5 @@
 //! `time_intervals:` and `mute_time_intervals:` (`timeinterval.TimeInterval`), parsed and
-//! validated with Alertmanager's messages. Evaluating them belongs to the dispatcher.
+//! validated with Alertmanager's messages, and evaluated (`TimeInterval::contains`).
 
 use serde_yaml::Value;
 
@@ -245,4 +245,146 @@ fn zone_exists(name: &str) -> bool {
         }
     }
     false
+}
+
+/// A moment's calendar fields in an interval's location.
+struct Civil {
+    year: i32,
+    month: i32,
+    day: i32,
+    weekday: i32,
+    minute_of_day: u32,
+    days_in_month: i32,
+}
+
+fn civil<Tz: chrono::TimeZone>(t: chrono::DateTime<Tz>) -> Civil {
+    use chrono::{Datelike, Timelike};
+    let (y, m) = (t.year(), t.month());
+    let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let days_in_month = match (
+        chrono::NaiveDate::from_ymd_opt(y, m, 1),
+        chrono::NaiveDate::from_ymd_opt(next.0, next.1, 1),
+    ) {
+        (Some(a), Some(b)) => (b - a).num_days() as i32,
+        _ => 31,
+    };
+    Civil {
+        year: y,
+        month: m as i32,
+        day: t.day() as i32,
+        weekday: t.weekday().num_days_from_sunday() as i32,
+        minute_of_day: t.hour() * 60 + t.minute(),
+        days_in_month,
+    }
+}
+
+impl TimeInterval {
+    /// Whether the moment `now_ms` is inside the interval (`TimeInterval.ContainsTime`),
+    /// evaluated in its `location`: `UTC` (the default), `Local` (the process' zone) or a
+    /// zone of the system's database (read as Go reads it; see `tz.rs` for the limits).
+    pub fn contains(&self, now_ms: i64) -> bool {
+        let Some(utc) = chrono::DateTime::from_timestamp_millis(now_ms) else {
+            return false;
+        };
+        let c = match self.location.as_deref() {
+            None | Some("") | Some("UTC") => civil(utc),
+            Some("Local") => civil(utc.with_timezone(&chrono::Local)),
+            Some(name) => match crate::tz::zone(name) {
+                Some(z) => {
+                    let off = z.offset_at(now_ms.div_euclid(1000));
+                    match chrono::FixedOffset::east_opt(off) {
+                        Some(o) => civil(utc.with_timezone(&o)),
+                        None => civil(utc),
+                    }
+                }
+                None => {
+                    tracing::warn!(location = %name, "time zone not readable, evaluating the time interval in UTC");
+                    civil(utc)
+                }
+            },
+        };
+        self.contains_civil(&c)
+    }
+
+    fn contains_civil(&self, t: &Civil) -> bool {
+        if !self.times.is_empty()
+            && !self
+                .times
+                .iter()
+                .any(|(s, e)| t.minute_of_day >= *s && t.minute_of_day < *e)
+        {
+            return false;
+        }
+        if !self.days_of_month.is_empty() {
+            let dim = t.days_in_month;
+            let in_range = self.days_of_month.iter().any(|(b, e)| {
+                let begin = if *b < 0 { dim + b + 1 } else { *b };
+                let end = if *e < 0 { dim + e + 1 } else { *e };
+                // Skip a range that starts after the end of the month.
+                if begin > dim {
+                    return false;
+                }
+                let (begin, end) = (begin.clamp(-dim, dim), end.clamp(-dim, dim));
+                t.day >= begin && t.day <= end
+            });
+            if !in_range {
+                return false;
+            }
+        }
+        if !self.months.is_empty()
+            && !self
+                .months
+                .iter()
+                .any(|(b, e)| t.month >= *b && t.month <= *e)
+        {
+            return false;
+        }
+        if !self.weekdays.is_empty()
+            && !self
+                .weekdays
+                .iter()
+                .any(|(b, e)| t.weekday >= *b && t.weekday <= *e)
+        {
+            return false;
+        }
+        if !self.years.is_empty() && !self.years.iter().any(|(b, e)| t.year >= *b && t.year <= *e) {
+            return false;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod eval_tests {
+    use super::*;
+
+    #[test]
+    fn intervals_contain_as_alertmanagers() {
+        // 2024-01-31T10:30:00Z, a Wednesday.
+        let t = chrono::DateTime::parse_from_rfc3339("2024-01-31T10:30:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let ti = |f: &dyn Fn(&mut TimeInterval)| {
+            let mut x = TimeInterval::default();
+            f(&mut x);
+            x
+        };
+        assert!(TimeInterval::default().contains(t));
+        assert!(ti(&|x| x.times = vec![(600, 660)]).contains(t));
+        assert!(!ti(&|x| x.times = vec![(631, 660)]).contains(t));
+        assert!(ti(&|x| x.weekdays = vec![(1, 5)]).contains(t));
+        assert!(!ti(&|x| x.weekdays = vec![(6, 6)]).contains(t));
+        assert!(ti(&|x| x.days_of_month = vec![(-1, -1)]).contains(t));
+        assert!(!ti(&|x| x.days_of_month = vec![(1, 30)]).contains(t));
+        assert!(ti(&|x| x.months = vec![(1, 3)]).contains(t));
+        assert!(!ti(&|x| x.years = vec![(2025, 2026)]).contains(t));
+        // 10:30Z is 19:30 in Tokyo (no summer time there), when the database is installed.
+        if crate::tz::zone("Asia/Tokyo").is_some() {
+            assert!(ti(&|x| {
+                x.times = vec![(1170, 1180)];
+                x.location = Some("Asia/Tokyo".into());
+            })
+            .contains(t));
+        }
+    }
 }

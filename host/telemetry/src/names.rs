@@ -54,3 +54,25 @@ pub const BUILD_INFO: &str = "sightline_build_info";
 
 // Supervision.
 pub const TASK_PANICS: &str = "sightline_task_panics";
+
+// Alert manager engine (Alertmanager 0.25's `alertmanager_*` under our prefix).
+pub const AM_NOTIFICATIONS: &str = "sightline_alertmanager_notifications";
+pub const AM_NOTIFICATIONS_FAILED: &str = "sightline_alertmanager_notifications_failed";
+pub const AM_NOTIFICATION_REQUESTS: &str = "sightline_alertmanager_notification_requests";
+pub const AM_NOTIFICATION_REQUESTS_FAILED: &str =
+    "sightline_alertmanager_notification_requests_failed";
+pub const AM_NOTIFICATION_LATENCY_SECONDS: &str =
+    "sightline_alertmanager_notification_latency_seconds";
+pub const AM_ALERTS: &str = "sightline_alertmanager_alerts";
+pub const AM_ALERTS_RECEIVED: &str = "sightline_alertmanager_alerts_received";
+pub const AM_ALERTS_INVALID: &str = "sightline_alertmanager_alerts_invalid";
+pub const AM_NFLOG_GC_DURATION_SECONDS: &str = "sightline_alertmanager_nflog_gc_duration_seconds";
+pub const AM_NFLOG_SNAPSHOT_DURATION_SECONDS: &str =
+    "sightline_alertmanager_nflog_snapshot_duration_seconds";
+pub const AM_NFLOG_SNAPSHOT_SIZE_BYTES: &str = "sightline_alertmanager_nflog_snapshot_size_bytes";
+pub const AM_NFLOG_QUERIES: &str = "sightline_alertmanager_nflog_queries";
+pub const AM_NFLOG_QUERY_ERRORS: &str = "sightline_alertmanager_nflog_query_errors";
+pub const AM_DISPATCHER_AGGREGATION_GROUPS: &str =
+    "sightline_alertmanager_dispatcher_aggregation_groups";
+pub const AM_DISPATCHER_ALERT_PROCESSING_DURATION_SECONDS: &str =
+    "sightline_alertmanager_dispatcher_alert_processing_duration_seconds";
