@@ -13,6 +13,7 @@
 //! the configuration and the template files it names.
 
 mod alert;
+pub mod api;
 mod check;
 mod config;
 mod error;
@@ -36,8 +37,8 @@ pub use error::{Error, Result};
 pub use global::GlobalConfig;
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
 pub use matchers::{
-    parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
-    Matchers,
+    parse_classic, parse_filter_matchers, parse_matcher, parse_matchers, parse_utf8, LabelSet,
+    MatchType, Matcher, Matchers,
 };
 pub use receivers::{integration_kinds, IntegrationConfig, Receiver};
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
