@@ -5,130 +5,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
 
+mod api_fake;
+
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use api_fake::{expect, get, golden, ls, post, recorded_status, send, t, Fake, JSON};
 use axum::Router;
-use http_body_util::BodyExt;
 use sightline_alerts::api::{
-    router, validate_silence_matchers, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiAlertState,
-    ApiAlertStatus, ApiMatcher, ApiSilence, ApiSilenceState, ApiStatus, NotificationQuery,
-    NotificationRecord, NotifiedAlert, PostableSilence, SetSilenceError, VersionInfo,
+    router, validate_silence_matchers, ApiAlert, ApiAlertGroup, ApiAlertState, ApiAlertStatus,
+    ApiMatcher, ApiSilence, ApiSilenceState, NotificationRecord, NotifiedAlert, PostableSilence,
 };
-use sightline_alerts::{parse_rfc3339, Alert, LabelSet};
-use tower::ServiceExt;
-
-fn t(s: &str) -> i64 {
-    parse_rfc3339(s).unwrap().unwrap()
-}
-
-fn ls(pairs: &[(&str, &str)]) -> LabelSet {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn golden(name: &str) -> String {
-    let p = format!("{}/tests/testdata/api/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(p).unwrap()
-}
+use sightline_alerts::{Alert, LabelSet};
 
 const S1: &str = "46f8991c-2987-4a4a-955f-ba4bab4d7c3a";
 const S2: &str = "cea1b5fc-f829-4444-a50f-0bf8cf912eb3";
 const S3: &str = "6ffe268f-80c5-4d83-845c-b73dc7474a67";
-
-/// What the fake recorded.
-#[derive(Default)]
-struct Seen {
-    put: Vec<Vec<Alert>>,
-    invalid: usize,
-    set: Vec<PostableSilence>,
-    expired: Vec<String>,
-    queries: Vec<NotificationQuery>,
-    acks: Vec<(u64, String, String)>,
-}
-
-struct Fake {
-    now: i64,
-    alerts: Vec<ApiAlert>,
-    groups: Vec<ApiAlertGroup>,
-    silences: Vec<ApiSilence>,
-    notifications: Vec<NotificationRecord>,
-    status: ApiStatus,
-    seen: Mutex<Seen>,
-}
-
-impl AlertsApiBackend for Fake {
-    fn now_ms(&self) -> i64 {
-        self.now
-    }
-    fn resolve_timeout_ms(&self) -> i64 {
-        5 * 60 * 1000
-    }
-    fn alerts(&self) -> Result<Vec<ApiAlert>, String> {
-        Ok(self.alerts.clone())
-    }
-    fn put_alerts(&self, alerts: Vec<Alert>) -> Result<(), String> {
-        self.seen.lock().unwrap().put.push(alerts);
-        Ok(())
-    }
-    fn record_invalid_alerts(&self, count: usize) {
-        self.seen.lock().unwrap().invalid += count;
-    }
-    fn groups(&self) -> Vec<ApiAlertGroup> {
-        self.groups.clone()
-    }
-    fn receivers(&self) -> Vec<String> {
-        vec!["default".into(), "pagerduty".into(), "team-x".into()]
-    }
-    fn status(&self) -> ApiStatus {
-        self.status.clone()
-    }
-    fn silences(&self) -> Result<Vec<ApiSilence>, String> {
-        Ok(self.silences.clone())
-    }
-    fn silence(&self, id: &str) -> Result<Option<ApiSilence>, String> {
-        Ok(self.silences.iter().find(|s| s.id == id).cloned())
-    }
-    fn set_silence(&self, s: PostableSilence) -> Result<String, SetSilenceError> {
-        let id = s.id.clone();
-        self.seen.lock().unwrap().set.push(s.clone());
-        match id {
-            Some(id) if self.silences.iter().any(|x| x.id == id) => Ok(id),
-            Some(_) => Err(SetSilenceError::NotFound("silence not found".into())),
-            None => {
-                validate_silence_matchers(&s.matchers).map_err(SetSilenceError::Invalid)?;
-                Ok("11111111-2222-3333-4444-555555555555".into())
-            }
-        }
-    }
-    fn expire_silence(&self, id: &str) -> Result<(), String> {
-        if self.silences.iter().any(|s| s.id == id) {
-            self.seen.lock().unwrap().expired.push(id.to_string());
-            Ok(())
-        } else {
-            Err("silence not found".into())
-        }
-    }
-    fn notifications(&self, q: &NotificationQuery) -> Result<Vec<NotificationRecord>, String> {
-        self.seen.lock().unwrap().queries.push(q.clone());
-        Ok(self.notifications.clone())
-    }
-    fn acknowledge(&self, fp: u64, by: &str, comment: &str) -> Result<Option<String>, String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .acks
-            .push((fp, by.to_string(), comment.to_string()));
-        Ok(self
-            .alerts
-            .iter()
-            .any(|a| a.alert.fingerprint() == fp)
-            .then(|| "99999999-0000-0000-0000-000000000000".to_string()))
-    }
-}
 
 fn alert(labels: LabelSet, starts: &str, ends: &str) -> Alert {
     Alert {
@@ -312,20 +203,7 @@ fn fake() -> Arc<Fake> {
             "active one",
         ),
     ];
-    let recorded: serde_json::Value = serde_json::from_str(&golden("status.json")).unwrap();
-    let v = |k: &str| recorded["versionInfo"][k].as_str().unwrap().to_string();
-    let status = ApiStatus {
-        config_original: recorded["config"]["original"].as_str().unwrap().into(),
-        uptime_ms: t("2026-12-05T02:23:56.443Z"),
-        version: VersionInfo {
-            version: v("version"),
-            revision: v("revision"),
-            branch: v("branch"),
-            build_user: v("buildUser"),
-            build_date: v("buildDate"),
-            go_version: v("goVersion"),
-        },
-    };
+    let status = recorded_status(&serde_json::from_str(&golden("status.json")).unwrap());
     let notifications = vec![NotificationRecord {
         at_ms: t("2026-12-05T02:24:00.000Z"),
         receiver: "pagerduty".into(),
@@ -353,50 +231,9 @@ fn fake() -> Arc<Fake> {
     })
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(app: &Router, method: &str, uri: &str, ct: Option<&str>, body: &str) -> Answer {
-    let mut r = Request::builder().method(method).uri(uri);
-    if let Some(ct) = ct {
-        r = r.header("content-type", ct);
-    }
-    let resp = app
-        .clone()
-        .oneshot(r.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Answer {
-    send(app, "GET", uri, None, "").await
-}
-
-const JSON: Option<&str> = Some("application/json");
-
-async fn post(app: &Router, uri: &str, body: &str) -> Answer {
-    send(app, "POST", uri, JSON, body).await
-}
-
 fn app() -> (Router, Arc<Fake>) {
     let f = fake();
     (router(f.clone()), f)
-}
-
-/// Asserts an answer: status and exact body.
-fn expect(a: &Answer, status: u16, body: &str) {
-    assert_eq!((a.status, a.body.as_str()), (status, body));
 }
 
 #[tokio::test]
