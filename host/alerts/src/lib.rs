@@ -17,6 +17,7 @@
 //! configuration and the template files it names and writing its own state files.
 
 mod alert;
+pub mod api;
 mod check;
 mod clock;
 mod config;
@@ -58,8 +59,8 @@ pub use history::{History, HistoryAlert, HistoryEntry, HistoryQuery};
 pub use inhibit::{inhibited_by, silence_mutes, InhibitRule};
 pub use marker::{AlertState, AlertStatus, Marker};
 pub use matchers::{
-    parse_classic, parse_matcher, parse_matchers, parse_utf8, LabelSet, MatchType, Matcher,
-    Matchers,
+    parse_classic, parse_filter_matchers, parse_matcher, parse_matchers, parse_utf8, LabelSet,
+    MatchType, Matcher, Matchers,
 };
 pub use metrics::Metrics;
 pub use nflog::{NflogEntry, NflogReceiver, NotificationLog};

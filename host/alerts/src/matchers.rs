@@ -200,6 +200,12 @@ pub fn parse_matcher(input: &str) -> Result<Matcher> {
     }
 }
 
+/// Parses API filter parameters as Alertmanager 0.25's API does: each entry is one matcher
+/// in the classic syntax (`labels.ParseMatcher`, no braces, no fallback to the UTF-8 parser).
+pub fn parse_filter_matchers(filters: &[String]) -> Result<Vec<Matcher>> {
+    filters.iter().map(|f| parse_classic_one(f)).collect()
+}
+
 /// The classic parser (`pkg/labels.ParseMatchers`): optional braces, commas outside double
 /// quotes separate matchers, a trailing comma is allowed.
 pub fn parse_classic(s: &str) -> Result<Vec<Matcher>> {
