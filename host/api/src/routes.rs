@@ -95,6 +95,9 @@ pub struct ApiState {
     /// The routers of subsystems that bring their own endpoints under `/api/v1` (the rules
     /// engine's `/rules` and `/alerts`). They sit behind the same CORS and readiness layers.
     pub subsystems: Vec<Router>,
+    /// Routers of subsystems with endpoints outside `/api/v1` (the alert manager's
+    /// `/api/v2`), behind the same readiness layer.
+    pub root_routers: Vec<Router>,
 }
 
 type S = State<Arc<ApiState>>;
@@ -157,9 +160,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/search", get(crate::dashboards::search))
         .route("/dashboards/uid/{uid}", get(crate::dashboards::by_uid))
         .layer(middleware::from_fn(cors));
+    let root = state
+        .root_routers
+        .iter()
+        .fold(Router::new(), |r, sub| r.merge(sub.clone().with_state(())));
     Router::new()
         .nest("/api/v1", api)
         .merge(Router::new().nest("/api", grafana))
+        .merge(root)
         .route(
             "/-/reload",
             axum::routing::post(reload)

@@ -409,6 +409,15 @@ pub(crate) struct ServeArgs {
     #[arg(long = "alertmanager.history.retention", default_value = "7d", value_parser = parse_prom_duration)]
     pub(crate) alertmanager_history_retention: std::time::Duration,
 
+    /// Receivers that also get the resolved notification of an alert that was notified as
+    /// firing and then silenced (Alertmanager drops it; alertmanager#226). Repeatable or
+    /// comma-separated receiver names.
+    #[arg(
+        long = "alertmanager.send-resolved-for-silenced",
+        value_delimiter = ','
+    )]
+    pub(crate) alertmanager_resolved_for_silenced: Vec<String>,
+
     /// Most entries kept in the notification history; the oldest go first.
     #[arg(long = "alertmanager.history.max-entries", default_value_t = 100_000)]
     pub(crate) alertmanager_history_max_entries: usize,
@@ -617,6 +626,10 @@ impl ServeArgs {
             (
                 "alertmanager.history.retention".into(),
                 d(self.alertmanager_history_retention),
+            ),
+            (
+                "alertmanager.send-resolved-for-silenced".into(),
+                self.alertmanager_resolved_for_silenced.join(","),
             ),
             (
                 "alertmanager.history.max-entries".into(),

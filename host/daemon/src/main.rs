@@ -6,6 +6,7 @@
 //! crates receive everything they need as arguments.
 
 mod alerts;
+mod am;
 mod check;
 mod cli;
 mod metrics;

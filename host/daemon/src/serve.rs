@@ -53,6 +53,7 @@ struct Reloader {
     scrape: Arc<ScrapeManager>,
     rules: sightline_rules::Manager,
     notifier: sightline_rules::notifier::AlertmanagerNotifier,
+    am: Option<Arc<crate::am::BuiltinAm>>,
     external_url: String,
     config_yaml: Arc<RwLock<String>>,
     status: Arc<RwLock<(bool, i64)>>,
@@ -66,6 +67,10 @@ impl Reloader {
     /// before anything changes, so an invalid rule file leaves the running configuration
     /// untouched, as Prometheus.
     async fn apply(self: &Arc<Self>) -> Result<()> {
+        // alertmanager.yml first: when it is invalid nothing changes.
+        if let Some(am) = &self.am {
+            am.reload().await.context("reloading alertmanager.yml")?;
+        }
         let this = self.clone();
         let (cfg, rules_cfg) = tokio::task::spawn_blocking(move || -> Result<_> {
             let cfg = this.source.load()?;
@@ -147,11 +152,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let start_ms = sightline_model::now_ms();
     // Every flag either works or stops startup here, before anything binds or opens.
     if let Some(p) = &args.alertmanager_config_file {
-        bail!(
-            "--alertmanager.config.file={}: the built-in alert manager does not exist yet; \
-             remove the flag (`sightline check alertmanager` checks the file)",
-            p.display()
-        );
+        if let Err(e) = sightline_alerts::load_file(p) {
+            bail!("--alertmanager.config.file={}: {e}", p.display());
+        }
     }
     let route_prefix = args.route_prefix().map_err(anyhow::Error::msg)?;
     let plugin_ceilings = args.plugin_limits.ceilings().map_err(anyhow::Error::msg)?;
@@ -237,6 +240,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         Some(&args.storage_path),
         args.config_file.as_ref(),
         args.web_config_file.as_ref(),
+        args.alertmanager_config_file.as_ref(),
     ]
     .into_iter()
     .flatten()
@@ -312,6 +316,37 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         let (n, s) = (notifier.clone(), shutdown.clone());
         spawn_supervised("notifier", &shutdown, move || n.clone().run(s.clone()));
     }
+    // The built-in alert manager: this server's rules deliver to it in-process.
+    let am = match &args.alertmanager_config_file {
+        None => None,
+        Some(file) => {
+            let am = crate::am::BuiltinAm::start(
+                crate::am::AmOptions {
+                    config_file: file.clone(),
+                    data_dir: args.storage_path.clone(),
+                    external_url: external_url.to_string(),
+                    data_retention: args.alertmanager_data_retention,
+                    history_retention: args.alertmanager_history_retention,
+                    history_max_entries: args.alertmanager_history_max_entries,
+                    resolved_for_silenced: args.alertmanager_resolved_for_silenced.clone(),
+                },
+                plugin_host.clone(),
+                &registry,
+            )
+            .await
+            .context("starting the built-in alert manager")?;
+            notifier.set_local(
+                Arc::new(crate::am::RulesToAm(am.clone())),
+                crate::am::own_authorities(&args.listen_address),
+            );
+            let (a, s) = (am.clone(), shutdown.clone());
+            spawn_supervised("alertmanager_maintenance", &shutdown, move || {
+                a.clone().maintain(s.clone())
+            });
+            info!(file = %file.display(), "built-in alert manager started");
+            Some(am)
+        }
+    };
     if let Err(e) = std::fs::create_dir_all(args.storage_path.join("rules")) {
         warn!(error = %e, "cannot create the rules state directory; missed evaluations will not be caught up after a restart");
     }
@@ -348,6 +383,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         scrape: scrape.clone(),
         rules: rules.clone(),
         notifier: notifier.clone(),
+        am: am.clone(),
         external_url: external_url.to_string(),
         config_yaml: config_yaml.clone(),
         status: reload_status.clone(),
@@ -394,10 +430,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
-        subsystems: vec![sightline_rules::api::router(
-            rules.clone(),
-            args.enable_admin_api,
-        )],
+        subsystems: [
+            Some(sightline_rules::api::router(
+                rules.clone(),
+                args.enable_admin_api,
+            )),
+            am.as_ref().map(crate::am::api::router_v1),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        root_routers: am.iter().map(crate::am::api::router_v2).collect(),
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);
@@ -425,6 +468,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     info!("stopping scrapes and rule evaluation");
     scrape.stop().await;
     rules.stop().await;
+    if let Some(am) = &am {
+        info!("stopping the alert manager");
+        am.stop().await;
+    }
     let _ = maintenance.await;
     info!("flushing storage");
     let d = tsdb.clone();

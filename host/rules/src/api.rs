@@ -25,7 +25,9 @@ use crate::rule::{Alert, AlertState};
 pub fn router(manager: Manager, admin_enabled: bool) -> Router {
     Router::new()
         .route("/rules", get(rules).post(rules))
-        .route("/alerts", get(alerts).post(alerts))
+        // GET only, as Prometheus: with the built-in alert manager, `POST /api/v1/alerts` is
+        // Alertmanager's API v1.
+        .route("/alerts", get(alerts))
         .route(
             "/admin/rules/backfill",
             axum::routing::post(backfill).put(backfill),

@@ -42,8 +42,8 @@ pub const MAX_BODY_BYTES: usize = 32 << 20;
 /// The shared state of the handlers.
 type Backend = Arc<dyn AlertsApiBackend>;
 
-/// The router serving `/api/v2/...` and `POST /api/v1/alerts`.
-pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
+/// The router serving `/api/v2/...`.
+pub fn router_v2(backend: Arc<dyn AlertsApiBackend>) -> Router {
     let v2 = Router::new()
         .route(
             "/alerts",
@@ -69,12 +69,19 @@ pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
             only(&["POST"], post(ext::post_ack)),
         )
         .fallback(not_found);
+    Router::new().nest("/api/v2", v2).with_state(backend)
+}
+
+/// The router serving `/api/v2/...` and `POST /api/v1/alerts`.
+pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
+    router_v2(backend.clone()).merge(Router::new().nest_service("/api/v1", router_v1(backend)))
+}
+
+/// API v1's `POST /alerts`, to be mounted under `/api/v1` (where a Prometheus-compatible
+/// server also answers `GET /api/v1/alerts` with its rules' alerts).
+pub fn router_v1(backend: Arc<dyn AlertsApiBackend>) -> Router {
     Router::new()
-        .nest("/api/v2", v2)
-        .route(
-            "/api/v1/alerts",
-            post(v1::post_alerts).fallback(|| async { StatusCode::METHOD_NOT_ALLOWED }),
-        )
+        .route("/alerts", post(v1::post_alerts))
         .with_state(backend)
 }
 
