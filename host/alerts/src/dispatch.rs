@@ -246,15 +246,19 @@ impl Dispatcher {
             cancel.cancel();
             let _ = h.await;
         }
-        let mut r = self.inner.running.lock();
-        for ag in r.groups.values() {
-            ag.cancel.cancel();
+        {
+            let mut r = self.inner.running.lock();
+            for ag in r.groups.values() {
+                ag.cancel.cancel();
+            }
+            r.groups.clear();
         }
-        r.groups.clear();
         self.inner.shared.metrics.aggregation_groups.set(0.0);
-        drop(r);
-        if let Err(e) = self.inner.shared.store.save() {
-            tracing::warn!(error = %e, "alerts snapshot failed");
+        let store = self.inner.shared.store.clone();
+        match tokio::task::spawn_blocking(move || store.save()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "alerts snapshot failed"),
+            Err(e) => tracing::warn!(error = %e, "alerts snapshot task failed"),
         }
     }
 
@@ -315,10 +319,14 @@ impl Dispatcher {
                 }
                 _ = maintenance.tick() => {
                     let now = self.inner.shared.clock.now_ms();
-                    self.inner.shared.nflog.gc(now);
-                    if let Err(e) = self.inner.shared.store.save() {
-                        tracing::warn!(error = %e, "alerts snapshot failed");
-                    }
+                    let (nflog, store) = (self.inner.shared.nflog.clone(), self.inner.shared.store.clone());
+                    // File writes: off the async threads, and not waited for by routing.
+                    tokio::task::spawn_blocking(move || {
+                        nflog.gc(now);
+                        if let Err(e) = store.save() {
+                            tracing::warn!(error = %e, "alerts snapshot failed");
+                        }
+                    });
                 }
                 _ = cancel.cancelled() => return,
             }

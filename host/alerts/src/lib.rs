@@ -8,9 +8,11 @@
 //! [`silence_mutes`]), and `amtool check-config`'s and `amtool config routes`' output
 //! ([`check_config_file`], [`routes_show`], [`routes_test`]).
 //!
-//! What is not here yet: the dispatcher (aggregation groups and their timers), the silence
-//! store, the notification log, API v2 and delivery. This crate does no IO beyond reading
-//! the configuration and the template files it names.
+//! The engine: the alert store ([`AlertStore`]), the [`Marker`], the [`Dispatcher`] with its
+//! aggregation groups and notification pipeline (inhibition, time intervals, silences
+//! through a [`Silencer`], dedup against the [`NotificationLog`], retries), delivery through
+//! [`Integration`]s the caller provides, outcomes to an [`OutcomeSink`], and the template data
+//! ([`TemplateData`]). State files are written crash-safely ([`persist`]).
 
 mod alert;
 mod check;

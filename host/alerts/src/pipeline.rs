@@ -447,18 +447,28 @@ async fn integration_stage(
         }
     }
     let expiry = ctx.repeat_interval * 2;
-    if let Err(e) = shared.nflog.log(
+    shared.nflog.record(
         &recv,
         &ctx.group_key,
         firing,
         resolved,
         expiry,
         shared.clock.now_ms(),
-    ) {
-        tracing::error!(error = %e, "notification log write failed");
-        return false;
+    );
+    // Durable before the flush counts as done: a restart must not page again. The write is
+    // blocking IO, so it runs off the async threads.
+    let nflog = shared.nflog.clone();
+    match tokio::task::spawn_blocking(move || nflog.snapshot()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "notification log snapshot failed");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "notification log snapshot task failed");
+            false
+        }
     }
-    true
 }
 
 /// Exponential backoff as `backoff.NewExponentialBackOff` (0.5s initial, ×1.5, ±50%, 60s max).

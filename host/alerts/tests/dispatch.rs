@@ -763,3 +763,44 @@ receivers:
     );
     env.d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_groups_flush_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = BASIC.replace("group_wait: 200ms", "group_wait: 100ms");
+    let mut s = Setup::new(&yaml).integration("team", true, Mode::Ok);
+    // With the durable log: every delivery is on disk before its flush completes.
+    s.nflog = Some(dir.path().join("nflog"));
+    let env = s.start();
+    let t0 = Instant::now();
+    let alerts: Vec<Alert> = (0..5000)
+        .map(|i| {
+            alert(&[
+                ("alertname", &format!("A{}", i % 1000)),
+                ("instance", &format!("i{i}")),
+            ])
+        })
+        .collect();
+    env.store.put(alerts, now_ms());
+    let put = t0.elapsed();
+    assert!(wait_for(Duration::from_secs(5), || env.log.calls().len() == 1000).await);
+    let all = t0.elapsed();
+    let path = dir.path().join("nflog");
+    let durable = || {
+        NotificationLog::open(
+            Some(path.clone()),
+            Duration::from_secs(3600),
+            Metrics::unregistered(),
+        )
+        .map(|l| l.entries().len() == 1000)
+        .unwrap_or(false)
+    };
+    assert!(wait_for(Duration::from_secs(5), durable).await);
+    println!(
+        "5000 alerts in 1000 groups: put {put:?}, all notified after {all:?}, all in the log file after {:?}",
+        t0.elapsed()
+    );
+    assert!(env.log.calls().iter().all(|c| c.alerts.len() == 5));
+    assert_eq!(env.d.groups().len(), 1000);
+    env.d.stop().await;
+}
