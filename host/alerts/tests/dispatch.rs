@@ -21,6 +21,8 @@ struct Call {
     group_key: String,
     /// (alertname, instance label or "", status)
     alerts: Vec<(String, String, String)>,
+    /// The webhook payload of the notification.
+    payload: String,
 }
 
 #[derive(Default)]
@@ -79,6 +81,7 @@ impl Integration for Fake {
                     )
                 })
                 .collect(),
+            payload: serde_json::to_string(&n.data.webhook_json(0)).unwrap(),
         };
         match &self.mode {
             Mode::Ok => {
@@ -139,6 +142,7 @@ struct Setup<'a> {
     alerts_file: Option<PathBuf>,
     min_timeout: Duration,
     receiver_options: HashMap<String, ReceiverOptions>,
+    external_url: String,
 }
 
 impl<'a> Setup<'a> {
@@ -151,6 +155,7 @@ impl<'a> Setup<'a> {
             alerts_file: None,
             min_timeout: Duration::from_millis(50),
             receiver_options: HashMap::new(),
+            external_url: String::new(),
         }
     }
 
@@ -208,6 +213,7 @@ impl<'a> Setup<'a> {
             DispatcherOptions {
                 min_timeout: self.min_timeout,
                 receiver_options: self.receiver_options,
+                external_url: self.external_url,
                 ..DispatcherOptions::default()
             },
         );
@@ -316,6 +322,17 @@ async fn alerts_group_by_labels_and_batch_on_group_interval() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].labels["alertname"], "X");
     assert_eq!(groups[0].alerts.len(), 3);
+    assert_eq!(groups[0].alerts[0].labels["instance"], "a");
+    let (only_y, receivers) = env
+        .d
+        .groups_filtered(&|r| r == "team", &|a, _| a.labels["alertname"] == "Y");
+    assert_eq!(only_y.len(), 1);
+    assert_eq!(receivers.values().next().unwrap(), &["team".to_string()]);
+    assert!(env
+        .d
+        .groups_filtered(&|r| r == "other", &|_, _| true)
+        .0
+        .is_empty());
     env.d.stop().await;
 }
 
@@ -802,5 +819,79 @@ async fn many_groups_flush_together() {
     );
     assert!(env.log.calls().iter().all(|c| c.alerts.len() == 5));
     assert_eq!(env.d.groups().len(), 1000);
+    env.d.stop().await;
+}
+
+/// The webhook payloads Debian's Alertmanager 0.25 sent for the same config and posts
+/// (`--web.external-url=http://am.example:9093`, captured with a local sink).
+const AM_BODIES: [&str; 2] = [
+    r#"{"receiver":"team\\.x","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Down","instance":"a","job":"j"},"annotations":{"summary":"s2"},"startsAt":"2020-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"d4ffd66169fad72b"},{"status":"firing","labels":{"alertname":"Down","instance":"b","job":"j"},"annotations":{"summary":"s1"},"startsAt":"2020-01-01T00:00:00.123Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://g/1","fingerprint":"d9ba6d2daab4be18"}],"groupLabels":{"alertname":"Down"},"commonLabels":{"alertname":"Down","job":"j"},"commonAnnotations":{},"externalURL":"http://am.example:9093","version":"4","groupKey":"{}:{alertname=\"Down\"}","truncatedAlerts":0}"#,
+    r#"{"receiver":"team\\.x","status":"firing","alerts":[{"status":"resolved","labels":{"alertname":"Down","instance":"a","job":"j"},"annotations":{"summary":"s2"},"startsAt":"2020-01-01T00:00:00Z","endsAt":"2020-01-01T00:01:00Z","generatorURL":"","fingerprint":"d4ffd66169fad72b"},{"status":"firing","labels":{"alertname":"Down","instance":"b","job":"j"},"annotations":{"summary":"s1"},"startsAt":"2020-01-01T00:00:00.123Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://g/1","fingerprint":"d9ba6d2daab4be18"}],"groupLabels":{"alertname":"Down"},"commonLabels":{"alertname":"Down","job":"j"},"commonAnnotations":{},"externalURL":"http://am.example:9093","version":"4","groupKey":"{}:{alertname=\"Down\"}","truncatedAlerts":0}"#,
+];
+
+#[tokio::test]
+async fn webhook_payloads_are_alertmanagers() {
+    let yaml = r#"
+route:
+  receiver: 'team.x'
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 500ms
+receivers:
+  - name: 'team.x'
+    webhook_configs:
+      - url: http://127.0.0.1:9/hook
+        send_resolved: true
+"#;
+    let mut s = Setup::new(yaml).integration("team.x", true, Mode::Ok);
+    s.external_url = "http://am.example:9093".into();
+    let env = s.start();
+    let t = |x: &str| parse_rfc3339(x).unwrap();
+    let labels = |i: &str| -> LabelSet {
+        [("alertname", "Down"), ("instance", i), ("job", "j")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let ann = |v: &str| -> LabelSet { [("summary".to_string(), v.to_string())].into() };
+    env.store
+        .post(
+            vec![
+                PostedAlert {
+                    labels: labels("b"),
+                    annotations: ann("s1"),
+                    starts_at: t("2020-01-01T00:00:00.123Z"),
+                    ends_at: None,
+                    generator_url: "http://g/1".into(),
+                },
+                PostedAlert {
+                    labels: labels("a"),
+                    annotations: ann("s2"),
+                    starts_at: t("2020-01-01T00:00:00Z"),
+                    ends_at: t("2099-01-01T00:00:00Z"),
+                    generator_url: String::new(),
+                },
+            ],
+            now_ms(),
+        )
+        .unwrap();
+    // Alerts older than group_wait: the first flush is immediate.
+    assert!(wait_for(Duration::from_millis(900), || env.log.calls().len() == 1).await);
+    env.store
+        .post(
+            vec![PostedAlert {
+                labels: labels("a"),
+                annotations: ann("s2"),
+                starts_at: t("2020-01-01T00:00:00Z"),
+                ends_at: t("2020-01-01T00:01:00Z"),
+                generator_url: String::new(),
+            }],
+            now_ms(),
+        )
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(3), || env.log.calls().len() == 2).await);
+    let calls = env.log.calls();
+    assert_eq!(calls[0].payload, AM_BODIES[0]);
+    assert_eq!(calls[1].payload, AM_BODIES[1]);
     env.d.stop().await;
 }
