@@ -320,10 +320,13 @@ pub(crate) async fn exec(
     if alerts.is_empty() {
         return true;
     }
-    let Some(integrations) = stages.integrations.get(&ctx.receiver).cloned() else {
-        tracing::error!(receiver = %ctx.receiver, "notify for alerts failed: receiver has no integrations");
-        return false;
-    };
+    // A receiver without integrations (or absent from the map) is an empty fan-out, which
+    // succeeds, as in Alertmanager (the configuration check guarantees the name exists).
+    let integrations = stages
+        .integrations
+        .get(&ctx.receiver)
+        .cloned()
+        .unwrap_or_default();
     let alerts = Arc::new(alerts);
     let silenced_resolved = Arc::new(silenced_resolved);
     // Fan out: each integration on its own, so one that hangs or fails delays no other.
@@ -575,13 +578,13 @@ async fn retry(
                     .notification_requests_failed
                     .with(&[&name])
                     .inc();
-                let err = last
-                    .take()
-                    .unwrap_or_else(|| "context deadline exceeded".into());
+                // The call itself ran into the deadline; Alertmanager counts the loop turn
+                // that then finds the deadline as an attempt.
                 break Err((
                     format!(
-                        "{}/{label}: notify retry canceled after {attempts} attempts: {err}",
-                        ctx.receiver
+                        "{}/{label}: notify retry canceled after {} attempts: context deadline exceeded",
+                        ctx.receiver,
+                        attempts + 1
                     ),
                     "contextDeadlineExceeded",
                 ));

@@ -895,3 +895,48 @@ receivers:
     assert_eq!(calls[1].payload, AM_BODIES[1]);
     env.d.stop().await;
 }
+
+#[tokio::test]
+async fn a_hanging_call_is_cut_at_the_group_deadline() {
+    let yaml = BASIC
+        .replace("group_wait: 200ms", "group_wait: 50ms")
+        .replace("group_interval: 600ms", "group_interval: 400ms");
+    let env = Setup::new(&yaml)
+        .integration("team", true, Mode::Hang)
+        .start();
+    let t0 = Instant::now();
+    env.store.put(vec![alert(&[("alertname", "X")])], now_ms());
+    assert!(
+        wait_for(Duration::from_secs(3), || !env
+            .outcomes
+            .0
+            .lock()
+            .unwrap()
+            .is_empty())
+        .await
+    );
+    let elapsed = t0.elapsed();
+    // group_wait + group_interval, the group's deadline (min_timeout is 50ms here).
+    assert!(elapsed >= Duration::from_millis(440), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    let o = env.outcomes.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        o.result,
+        Err(
+            "team/webhook[0]: notify retry canceled after 2 attempts: context deadline exceeded"
+                .into()
+        )
+    );
+    let failed = env
+        .registry
+        .gather()
+        .into_iter()
+        .find(|f| f.name == "sightline_alertmanager_notifications_failed")
+        .unwrap();
+    assert_eq!(failed.samples.len(), 1);
+    assert_eq!(
+        failed.samples[0].labels.get_or_empty("reason"),
+        "contextDeadlineExceeded"
+    );
+    env.d.stop().await;
+}
