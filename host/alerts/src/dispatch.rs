@@ -246,15 +246,19 @@ impl Dispatcher {
             cancel.cancel();
             let _ = h.await;
         }
-        let mut r = self.inner.running.lock();
-        for ag in r.groups.values() {
-            ag.cancel.cancel();
+        {
+            let mut r = self.inner.running.lock();
+            for ag in r.groups.values() {
+                ag.cancel.cancel();
+            }
+            r.groups.clear();
         }
-        r.groups.clear();
         self.inner.shared.metrics.aggregation_groups.set(0.0);
-        drop(r);
-        if let Err(e) = self.inner.shared.store.save() {
-            tracing::warn!(error = %e, "alerts snapshot failed");
+        let store = self.inner.shared.store.clone();
+        match tokio::task::spawn_blocking(move || store.save()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "alerts snapshot failed"),
+            Err(e) => tracing::warn!(error = %e, "alerts snapshot task failed"),
         }
     }
 
@@ -315,10 +319,14 @@ impl Dispatcher {
                 }
                 _ = maintenance.tick() => {
                     let now = self.inner.shared.clock.now_ms();
-                    self.inner.shared.nflog.gc(now);
-                    if let Err(e) = self.inner.shared.store.save() {
-                        tracing::warn!(error = %e, "alerts snapshot failed");
-                    }
+                    let (nflog, store) = (self.inner.shared.nflog.clone(), self.inner.shared.store.clone());
+                    // File writes: off the async threads, and not waited for by routing.
+                    tokio::task::spawn_blocking(move || {
+                        nflog.gc(now);
+                        if let Err(e) = store.save() {
+                            tracing::warn!(error = %e, "alerts snapshot failed");
+                        }
+                    });
                 }
                 _ = cancel.cancelled() => return,
             }
@@ -381,24 +389,53 @@ impl Dispatcher {
     /// The aggregation groups and their alerts (`Dispatcher.Groups` without filters),
     /// sorted by labels then receiver.
     pub fn groups(&self) -> Vec<GroupSnapshot> {
+        self.groups_filtered(&|_| true, &|_, _| true).0
+    }
+
+    /// `Dispatcher.Groups`: the groups whose receiver passes `receiver_filter`, each with
+    /// its alerts that pass `alert_filter` (given the alert and now), groups left empty
+    /// dropped; sorted by labels then receiver, alerts as Alertmanager sorts them. Also
+    /// returns, per alert fingerprint, the sorted receivers of the groups it is in.
+    pub fn groups_filtered(
+        &self,
+        receiver_filter: &dyn Fn(&str) -> bool,
+        alert_filter: &dyn Fn(&Alert, i64) -> bool,
+    ) -> (Vec<GroupSnapshot>, HashMap<Fingerprint, Vec<String>>) {
+        let now = self.inner.shared.clock.now_ms();
         let r = self.inner.running.lock();
-        let mut out: Vec<GroupSnapshot> = r
-            .groups
-            .values()
-            .map(|ag| {
-                let mut alerts: Vec<Alert> = ag.state.lock().alerts.values().cloned().collect();
-                alerts.sort_by(alert_cmp);
-                GroupSnapshot {
-                    labels: ag.labels.clone(),
-                    receiver: ag.opts.receiver.clone(),
-                    route_key: r.tree.key(ag.route),
-                    route_id: r.tree.id(ag.route),
-                    group_key: ag.group_key.clone(),
-                    alerts,
-                }
-            })
-            .filter(|g| !g.alerts.is_empty())
-            .collect();
+        let mut receivers: HashMap<Fingerprint, Vec<String>> = HashMap::new();
+        let mut out = Vec::new();
+        for ag in r.groups.values() {
+            if !receiver_filter(&ag.opts.receiver) {
+                continue;
+            }
+            let mut alerts: Vec<Alert> = ag
+                .state
+                .lock()
+                .alerts
+                .values()
+                .filter(|a| alert_filter(a, now))
+                .cloned()
+                .collect();
+            if alerts.is_empty() {
+                continue;
+            }
+            for a in &alerts {
+                receivers
+                    .entry(a.fingerprint())
+                    .or_default()
+                    .push(ag.opts.receiver.clone());
+            }
+            alerts.sort_by(alert_cmp);
+            out.push(GroupSnapshot {
+                labels: ag.labels.clone(),
+                receiver: ag.opts.receiver.clone(),
+                route_key: r.tree.key(ag.route),
+                route_id: r.tree.id(ag.route),
+                group_key: ag.group_key.clone(),
+                alerts,
+            });
+        }
         out.sort_by(|a, b| {
             if a.labels == b.labels {
                 a.receiver.cmp(&b.receiver)
@@ -408,7 +445,10 @@ impl Dispatcher {
                 std::cmp::Ordering::Greater
             }
         });
-        out
+        for v in receivers.values_mut() {
+            v.sort();
+        }
+        (out, receivers)
     }
 
     /// The receivers an alert with `labels` is routed to, in routing order (the API's

@@ -8,13 +8,14 @@
 //! [`silence_mutes`]), and `amtool check-config`'s and `amtool config routes`' output
 //! ([`check_config_file`], [`routes_show`], [`routes_test`]).
 //!
-//! The silence store ([`Silences`]: Alertmanager 0.25's semantics, until-resolved silences
-//! and acknowledgements) and the notification history ([`History`]) keep their own state
-//! files.
+//! The engine: the alert store ([`AlertStore`]), the [`Marker`], the [`Dispatcher`] with its
+//! aggregation groups and notification pipeline (inhibition, time intervals, silences
+//! through a [`Silencer`], dedup against the [`NotificationLog`], retries), delivery through
+//! [`Integration`]s the caller provides, outcomes to an [`OutcomeSink`], and the template data
+//! ([`TemplateData`]). State files are written crash-safely ([`persist`]).
 //!
-//! What is not here yet: the dispatcher (aggregation groups and their timers), the
-//! notification log, API v2 and delivery. This crate does no IO beyond reading the
-//! configuration and the template files it names and writing its own state files.
+//! The silence store ([`Silences`]: Alertmanager 0.25's semantics, until-resolved silences
+//! and acknowledgements), the notification history ([`History`]) and API v2 ([`api`]).
 
 mod alert;
 pub mod api;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,10 @@ pub struct NotificationLog {
     retention_ms: i64,
     path: Option<PathBuf>,
     metrics: Arc<Metrics>,
+    /// Bumped by every change; snapshots record the generation they include, so concurrent
+    /// callers share one write instead of each writing (and racing on the temporary file).
+    generation: AtomicU64,
+    snapshot_lock: Mutex<u64>,
 }
 
 impl NotificationLog {
@@ -89,6 +94,8 @@ impl NotificationLog {
             retention_ms: retention.as_millis() as i64,
             path,
             metrics,
+            generation: AtomicU64::new(0),
+            snapshot_lock: Mutex::new(0),
         })
     }
 
@@ -100,7 +107,8 @@ impl NotificationLog {
 
     /// Records a notification (`Log.Log`): expiry is `expiry` when shorter than the
     /// retention (the set-notifies stage passes twice the repeat interval). An existing
-    /// newer entry is kept. The snapshot is written before returning.
+    /// newer entry is kept. The snapshot is written before returning (see
+    /// [`NotificationLog::record`] for the part that does no IO).
     pub fn log(
         &self,
         r: &NflogReceiver,
@@ -110,12 +118,27 @@ impl NotificationLog {
         expiry: Duration,
         now_ms: i64,
     ) -> Result<()> {
+        self.record(r, group_key, firing, resolved, expiry, now_ms);
+        self.snapshot()
+    }
+
+    /// [`NotificationLog::log`] without the snapshot; the caller writes it (off the async
+    /// threads) with [`NotificationLog::snapshot`].
+    pub fn record(
+        &self,
+        r: &NflogReceiver,
+        group_key: &str,
+        firing: Vec<u64>,
+        resolved: Vec<u64>,
+        expiry: Duration,
+        now_ms: i64,
+    ) {
         let key = state_key(group_key, r);
         {
             let mut st = self.st.lock();
             if let Some(prev) = st.get(&key) {
                 if prev.timestamp_ms > now_ms {
-                    return Ok(());
+                    return;
                 }
             }
             let expiry_ms = expiry.as_millis() as i64;
@@ -136,7 +159,7 @@ impl NotificationLog {
                 },
             );
         }
-        self.snapshot()
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Drops expired entries (`Log.GC`); returns how many.
@@ -148,6 +171,9 @@ impl NotificationLog {
             st.retain(|_, e| e.expires_at_ms > now_ms);
             before - st.len()
         };
+        if n > 0 {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
         self.metrics
             .nflog_gc_duration
             .observe(t.elapsed().as_secs_f64());
@@ -169,17 +195,24 @@ impl NotificationLog {
             .collect()
     }
 
-    /// Writes the whole log to its file crash-safely (a no-op without a file).
+    /// Writes the whole log to its file crash-safely (a no-op without a file, or when a
+    /// snapshot already holds every change made before the call). Blocking IO.
     pub fn snapshot(&self) -> Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
         };
+        let mut saved = self.snapshot_lock.lock();
+        let generation = self.generation.load(Ordering::SeqCst);
+        if generation == *saved && path.exists() {
+            return Ok(());
+        }
         let t = Instant::now();
         let bytes = serde_json::to_vec(&self.entries()).map_err(|e| Error::Invalid {
             source_name: path.display().to_string(),
             message: e.to_string(),
         })?;
         crate::persist::write_snapshot(path, &bytes)?;
+        *saved = generation;
         self.metrics.nflog_snapshot_size.set(bytes.len() as f64);
         self.metrics
             .nflog_snapshot_duration

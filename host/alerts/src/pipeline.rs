@@ -320,10 +320,13 @@ pub(crate) async fn exec(
     if alerts.is_empty() {
         return true;
     }
-    let Some(integrations) = stages.integrations.get(&ctx.receiver).cloned() else {
-        tracing::error!(receiver = %ctx.receiver, "notify for alerts failed: receiver has no integrations");
-        return false;
-    };
+    // A receiver without integrations (or absent from the map) is an empty fan-out, which
+    // succeeds, as in Alertmanager (the configuration check guarantees the name exists).
+    let integrations = stages
+        .integrations
+        .get(&ctx.receiver)
+        .cloned()
+        .unwrap_or_default();
     let alerts = Arc::new(alerts);
     let silenced_resolved = Arc::new(silenced_resolved);
     // Fan out: each integration on its own, so one that hangs or fails delays no other.
@@ -447,18 +450,28 @@ async fn integration_stage(
         }
     }
     let expiry = ctx.repeat_interval * 2;
-    if let Err(e) = shared.nflog.log(
+    shared.nflog.record(
         &recv,
         &ctx.group_key,
         firing,
         resolved,
         expiry,
         shared.clock.now_ms(),
-    ) {
-        tracing::error!(error = %e, "notification log write failed");
-        return false;
+    );
+    // Durable before the flush counts as done: a restart must not page again. The write is
+    // blocking IO, so it runs off the async threads.
+    let nflog = shared.nflog.clone();
+    match tokio::task::spawn_blocking(move || nflog.snapshot()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "notification log snapshot failed");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "notification log snapshot task failed");
+            false
+        }
     }
-    true
 }
 
 /// Exponential backoff as `backoff.NewExponentialBackOff` (0.5s initial, ×1.5, ±50%, 60s max).
@@ -565,13 +578,13 @@ async fn retry(
                     .notification_requests_failed
                     .with(&[&name])
                     .inc();
-                let err = last
-                    .take()
-                    .unwrap_or_else(|| "context deadline exceeded".into());
+                // The call itself ran into the deadline; Alertmanager counts the loop turn
+                // that then finds the deadline as an attempt.
                 break Err((
                     format!(
-                        "{}/{label}: notify retry canceled after {attempts} attempts: {err}",
-                        ctx.receiver
+                        "{}/{label}: notify retry canceled after {} attempts: context deadline exceeded",
+                        ctx.receiver,
+                        attempts + 1
                     ),
                     "contextDeadlineExceeded",
                 ));

@@ -28,6 +28,8 @@ pub struct AlertStore {
     marker: Arc<Marker>,
     metrics: Arc<Metrics>,
     path: Option<PathBuf>,
+    /// Serialises snapshot writes (they share a temporary file).
+    save_lock: Mutex<()>,
 }
 
 impl AlertStore {
@@ -40,6 +42,7 @@ impl AlertStore {
             marker,
             metrics,
             path: None,
+            save_lock: Mutex::new(()),
         }
     }
 
@@ -247,8 +250,9 @@ impl AlertStore {
         self.save_to(path)
     }
 
-    /// Writes every alert to `path` crash-safely.
+    /// Writes every alert to `path` crash-safely (blocking IO).
     pub fn save_to(&self, path: &Path) -> Result<()> {
+        let _one_at_a_time = self.save_lock.lock();
         let mut alerts = self.list();
         alerts.sort_by_key(Alert::fingerprint);
         let bytes = serde_json::to_vec(&alerts).map_err(|e| Error::Invalid {
@@ -328,6 +332,7 @@ pub(crate) fn merge(a: &Alert, o: &Alert, now_ms: i64) -> Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Clock;
 
     fn alert(name: &str, starts: i64, ends: Option<i64>) -> Alert {
         Alert {
@@ -398,6 +403,43 @@ mod tests {
         assert_eq!(
             (a.starts_at, a.ends_at, a.timeout),
             (1_000, Some(301_000), true)
+        );
+    }
+
+    #[test]
+    fn the_alerts_gauge_counts_unresolved_alerts_by_marker_state() {
+        let r = Registry::new();
+        let marker = Arc::new(Marker::new());
+        let s = Arc::new(AlertStore::new(
+            Duration::from_secs(300),
+            marker.clone(),
+            Metrics::unregistered(),
+        ));
+        s.register_metrics(&r, Arc::new(crate::SystemClock));
+        let now = crate::SystemClock.now_ms();
+        let (a, b) = (alert("A", now, None), alert("B", now, None));
+        marker.set_silenced(b.fingerprint(), vec!["s".into()]);
+        s.put(
+            vec![a, b, alert("C", now, None), alert("D", 0, Some(1))],
+            now,
+        );
+        let fam = r
+            .gather()
+            .into_iter()
+            .find(|f| f.name == "sightline_alertmanager_alerts")
+            .unwrap();
+        let v: Vec<(String, f64)> = fam
+            .samples
+            .iter()
+            .map(|x| (x.labels.get_or_empty("state").to_string(), x.value))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                ("active".to_string(), 0.0),
+                ("suppressed".to_string(), 1.0),
+                ("unprocessed".to_string(), 2.0)
+            ]
         );
     }
 
