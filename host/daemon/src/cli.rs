@@ -119,13 +119,56 @@ pub(crate) struct AlertsArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AlertsCommand {
+    /// The notification history of a running server's alert manager: every notification
+    /// sent or failed, newest first (`GET /api/v2/notifications`).
+    History {
+        /// Only this receiver.
+        #[arg(long)]
+        receiver: Option<String>,
+        /// Only this aggregation group.
+        #[arg(long = "group-key")]
+        group_key: Option<String>,
+        /// Only notifications with an alert matching this matcher (`alertname="Down"`;
+        /// repeatable, all must match one alert).
+        #[arg(long)]
+        filter: Vec<String>,
+        /// Only notifications since this long ago (e.g. `1h`).
+        #[arg(long, value_parser = parse_prom_duration)]
+        since: Option<std::time::Duration>,
+        /// Only failed deliveries.
+        #[arg(long)]
+        failed: bool,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        common: QueryCommon,
+    },
+    /// Acknowledge a firing alert by fingerprint: it pages no one again until it resolves
+    /// (a silence on exactly its labels that ends when the alert does).
+    Ack {
+        /// The alert's fingerprint (16 hex digits, as `GET /api/v2/alerts` shows it).
+        fingerprint: String,
+        /// Who acknowledges.
+        #[arg(long, default_value = "sightline")]
+        author: String,
+        /// Why.
+        #[arg(long, default_value = "acknowledged")]
+        comment: String,
+        #[command(flatten)]
+        common: QueryCommon,
+    },
     /// The routing tree of an alertmanager.yml, as `amtool config routes` shows and tests it.
     Routes {
         #[command(subcommand)]
         command: Option<RoutesCommand>,
-        /// The alertmanager.yml whose routes to use.
+        /// The alertmanager.yml whose routes to use; without it, the running server's
+        /// (`--server`), as amtool reads Alertmanager's.
         #[arg(long = "config.file", global = true)]
         config_file: Option<PathBuf>,
+        /// Base URL of the server whose configuration to use without `--config.file`.
+        #[arg(long, global = true, default_value = "http://127.0.0.1:9090")]
+        server: String,
     },
 }
 

@@ -78,7 +78,7 @@ fn init_tracing(level: LogLevel, format: LogFormat) {
     };
     // Dependencies stay at warn unless RUST_LOG asks for more.
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,sightline={default},sightline_scrape={default},sightline_api={default},sightline_config={default},sightline_tsdb={default},sightline_plugin_runtime={default},sightline_promql={default}")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,sightline={default},sightline_scrape={default},sightline_api={default},sightline_config={default},sightline_tsdb={default},sightline_plugin_runtime={default},sightline_promql={default},sightline_rules={default},sightline_alerts={default}")));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
