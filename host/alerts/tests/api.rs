@@ -488,17 +488,36 @@ async fn post_alerts_defaults_and_validation() {
         let a = post(&app, "/api/v2/alerts", body).await;
         assert_eq!((a.status, a.body.as_str()), (*status, *want), "{body}");
     }
-    // A time that does not parse is a decoding error (Go words it differently).
+    // Recorded from Alertmanager 0.25.
+    expect(
+        &post(
+            &app,
+            "/api/v2/alerts",
+            r#"[{"labels":{"a":"b"},"startsAt":"yesterday"}]"#,
+        )
+        .await,
+        400,
+        r#"{"code":400,"message":"parsing alerts body from \"\" failed, because parsing time \"yesterday\" as \"2006-01-02 15:04:05\": cannot parse \"yesterday\" as \"2006\""}"#,
+    );
+    // Go's decoder: field names match without regard to case, what follows the first value
+    // is ignored, and strfmt takes ISO 8601 forms besides RFC 3339.
+    let before = f.seen.lock().unwrap().put.len();
     let a = post(
         &app,
         "/api/v2/alerts",
-        r#"[{"labels":{"a":"b"},"startsAt":"yesterday"}]"#,
+        r#"[{"Labels":{"alertname":"Case"},"STARTSAT":"2026-12-05 01:00:00","endsAt":"2026-12-05T03:00"}] trailing"#,
     )
     .await;
-    assert_eq!(a.status, 400);
-    assert!(a
-        .body
-        .starts_with(r#"{"code":400,"message":"parsing alerts body from \"\" failed, because "#));
+    expect(&a, 200, "");
+    {
+        let seen = f.seen.lock().unwrap();
+        let got = &seen.put[before][0];
+        assert_eq!(got.labels, ls(&[("alertname", "Case")]));
+        assert_eq!(
+            (got.starts_at, got.ends_at),
+            (t("2026-12-05T01:00:00Z"), Some(t("2026-12-05T03:00:00Z")))
+        );
+    }
     // Media types.
     let a = send(
         &app,
@@ -566,6 +585,16 @@ async fn v1_post_alerts() {
             "{}",
             400,
             r#"{"status":"error","errorType":"bad_data","error":"json: cannot unmarshal object into Go value of type []*types.Alert"}"#,
+        ),
+        (
+            r#"[{"labels":{"a":"b"},"startsAt":"yesterday"}]"#,
+            400,
+            r#"{"status":"error","errorType":"bad_data","error":"parsing time \"\\\"yesterday\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse \"yesterday\\\"\" as \"2006\""}"#,
+        ),
+        (
+            r#"[{"Labels":{"alertname":"v1case"},"startsAt":"2026-12-05T01:00:00Z"}] junk"#,
+            200,
+            r#"{"status":"success"}"#,
         ),
     ];
     for (body, status, want) in cases {

@@ -56,7 +56,7 @@ pub(super) async fn post_alerts(State(b): State<Backend>, body: Body) -> Respons
     };
     let posted = match items
         .iter()
-        .map(|i| models::posted_alert(i, "types.Alert"))
+        .map(|i| models::posted_alert(i, "types.Alert", models::parse_go_time))
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(p) => p,
