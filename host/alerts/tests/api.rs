@@ -9,7 +9,7 @@ mod api_fake;
 
 use std::sync::{Arc, Mutex};
 
-use api_fake::{expect, get, golden, ls, post, recorded_status, send, t, Fake, JSON};
+use api_fake::{expect, get, golden, ls, post, recorded_status, send, send_with, t, Fake, JSON};
 use axum::Router;
 use sightline_alerts::api::{
     router, validate_silence_matchers, ApiAlert, ApiAlertGroup, ApiAlertState, ApiAlertStatus,
@@ -960,4 +960,94 @@ fn silence_states_as_calc_silence_state() {
     assert_eq!(ApiSilenceState::at(10, 20, 5), ApiSilenceState::Pending);
     assert_eq!(ApiSilenceState::at(10, 20, 10), ApiSilenceState::Active);
     assert_eq!(ApiSilenceState::at(10, 20, 20), ApiSilenceState::Expired);
+}
+
+/// The header values of `name`, in order.
+fn values(a: &api_fake::Answer, name: &str) -> Vec<String> {
+    a.headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn cors_as_alertmanager() {
+    let (app, _) = app();
+    // Recorded from Alertmanager 0.25 (`rs/cors`' default policy on v2).
+    let a = send_with(
+        &app,
+        "GET",
+        "/api/v2/receivers",
+        &[("origin", "http://x")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(values(&a, "access-control-allow-origin"), ["*"]);
+    assert_eq!(values(&a, "vary"), ["Origin"]);
+    let a = get(&app, "/api/v2/receivers").await;
+    assert!(values(&a, "access-control-allow-origin").is_empty());
+    assert_eq!(values(&a, "vary"), ["Origin"]);
+    let preflight = [
+        ("origin", "http://x"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ];
+    let a = send_with(&app, "OPTIONS", "/api/v2/silences", &preflight, "").await;
+    expect(&a, 200, "");
+    assert_eq!(values(&a, "access-control-allow-origin"), ["*"]);
+    assert_eq!(values(&a, "access-control-allow-methods"), ["POST"]);
+    assert_eq!(values(&a, "access-control-allow-headers"), ["Content-Type"]);
+    assert_eq!(
+        values(&a, "vary"),
+        [
+            "Origin",
+            "Access-Control-Request-Method",
+            "Access-Control-Request-Headers"
+        ]
+    );
+    // DELETE is not in the default policy: no allow headers (as in Alertmanager).
+    let a = send_with(
+        &app,
+        "OPTIONS",
+        &format!("/api/v2/silence/{S1}"),
+        &[
+            ("origin", "http://x"),
+            ("access-control-request-method", "DELETE"),
+        ],
+        "",
+    )
+    .await;
+    expect(&a, 200, "");
+    assert!(values(&a, "access-control-allow-origin").is_empty());
+    // A plain OPTIONS is an unsupported method.
+    let a = send(&app, "OPTIONS", "/api/v2/silences", None, "").await;
+    expect(
+        &a,
+        405,
+        r#"{"code":405,"message":"method OPTIONS is not allowed, but [GET,POST] are"}"#,
+    );
+    assert_eq!(values(&a, "vary"), ["Origin"]);
+    // v1 sets its fixed headers on every answer.
+    for a in [
+        send(&app, "POST", "/api/v1/alerts", None, "[]").await,
+        send(&app, "OPTIONS", "/api/v1/alerts", None, "").await,
+    ] {
+        assert_eq!(a.status, 200);
+        assert_eq!(
+            values(&a, "access-control-allow-headers"),
+            ["Accept, Authorization, Content-Type, Origin"]
+        );
+        assert_eq!(
+            values(&a, "access-control-allow-methods"),
+            ["GET, POST, DELETE, OPTIONS"]
+        );
+        assert_eq!(values(&a, "access-control-allow-origin"), ["*"]);
+        assert_eq!(values(&a, "access-control-expose-headers"), ["Date"]);
+        assert_eq!(
+            values(&a, "cache-control"),
+            ["no-cache, no-store, must-revalidate"]
+        );
+    }
 }

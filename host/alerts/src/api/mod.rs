@@ -9,6 +9,7 @@
 //! history) and `POST /api/v2/alerts/{fingerprint}/ack`.
 
 mod backend;
+mod cors;
 mod ext;
 mod filters;
 pub(crate) mod models;
@@ -68,12 +69,15 @@ pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
             "/alerts/{fingerprint}/ack",
             only(&["POST"], post(ext::post_ack)),
         )
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(cors::v2));
     Router::new()
         .nest("/api/v2", v2)
         .route(
             "/api/v1/alerts",
-            post(v1::post_alerts).fallback(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+            post(v1::post_alerts)
+                .options(cors::v1_options)
+                .fallback(|| async { StatusCode::METHOD_NOT_ALLOWED }),
         )
         .with_state(backend)
 }

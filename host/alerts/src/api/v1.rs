@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Response};
 use super::{insert_alerts, models, Backend, InsertError, MAX_BODY_BYTES};
 
 fn respond(status: StatusCode, body: serde_json::Value) -> Response {
-    (
+    let mut resp = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
-        .into_response()
+        .into_response();
+    super::cors::v1_headers(&mut resp);
+    resp
 }
 
 fn error(status: StatusCode, kind: &str, msg: &str) -> Response {

@@ -131,9 +131,21 @@ pub struct Answer {
 }
 
 pub async fn send(app: &Router, method: &str, uri: &str, ct: Option<&str>, body: &str) -> Answer {
+    let headers: Vec<(&str, &str)> = ct.map(|ct| ("content-type", ct)).into_iter().collect();
+    send_with(app, method, uri, &headers, body).await
+}
+
+/// Sends a request with these headers.
+pub async fn send_with(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
     let mut r = Request::builder().method(method).uri(uri);
-    if let Some(ct) = ct {
-        r = r.header("content-type", ct);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
     }
     let resp = app
         .clone()
