@@ -8,9 +8,12 @@
 //! [`silence_mutes`]), and `amtool check-config`'s and `amtool config routes`' output
 //! ([`check_config_file`], [`routes_show`], [`routes_test`]).
 //!
+//! [`api`] is Alertmanager 0.25's HTTP API v2 as an axum router over a backend trait.
+//!
 //! What is not here yet: the dispatcher (aggregation groups and their timers), the silence
-//! store, the notification log, API v2 and delivery. This crate does no IO beyond reading
-//! the configuration and the template files it names.
+//! store, the notification log and delivery. This crate does no IO beyond reading the
+//! configuration and the template files it names (the API only serves what its backend
+//! gives it).
 
 mod alert;
 pub mod api;
