@@ -199,6 +199,9 @@ async fn post_alerts_defaults_and_validation() {
         assert_eq!(seen.put[1].len(), 1);
         assert_eq!(seen.put[1][0].labels, ls(&[("alertname", "D")]));
         assert_eq!(seen.invalid, 2);
+        // Counted before validation: OnlyEnd and C ended before now (resolved), Added, D
+        // and the invalid one fire.
+        assert_eq!(seen.received, (3, 2));
     }
     // The rest recorded from Alertmanager 0.25.
     let cases: &[(&str, u16, &str)] = &[

@@ -6,6 +6,10 @@
 mod api_fake;
 
 use api_fake::{app, expect, get, post, send, send_with, t, S1};
+use sightline_alerts::api::{
+    router_with_options, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiOptions, ApiSilence,
+    ApiStatus, NotificationQuery, NotificationRecord, PostableSilence, SetSilenceError,
+};
 
 #[tokio::test]
 async fn notification_history() {
@@ -198,4 +202,91 @@ async fn cors_as_alertmanager() {
             ["no-cache, no-store, must-revalidate"]
         );
     }
+}
+
+/// A backend whose alert listing waits until released, to hold a GET in flight.
+struct Slow {
+    inner: std::sync::Arc<api_fake::Fake>,
+    entered: std::sync::atomic::AtomicBool,
+    release: std::sync::atomic::AtomicBool,
+}
+
+impl AlertsApiBackend for Slow {
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms()
+    }
+    fn resolve_timeout_ms(&self) -> i64 {
+        self.inner.resolve_timeout_ms()
+    }
+    fn alerts(&self) -> Result<Vec<ApiAlert>, String> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.entered.store(true, SeqCst);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.release.load(SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        self.inner.alerts()
+    }
+    fn put_alerts(&self, alerts: Vec<sightline_alerts::Alert>) -> Result<(), String> {
+        self.inner.put_alerts(alerts)
+    }
+    fn groups(&self) -> Vec<ApiAlertGroup> {
+        self.inner.groups()
+    }
+    fn receivers(&self) -> Vec<String> {
+        self.inner.receivers()
+    }
+    fn status(&self) -> ApiStatus {
+        self.inner.status()
+    }
+    fn silences(&self) -> Result<Vec<ApiSilence>, String> {
+        self.inner.silences()
+    }
+    fn silence(&self, id: &str) -> Result<Option<ApiSilence>, String> {
+        self.inner.silence(id)
+    }
+    fn set_silence(&self, s: PostableSilence) -> Result<String, SetSilenceError> {
+        self.inner.set_silence(s)
+    }
+    fn expire_silence(&self, id: &str) -> Result<(), String> {
+        self.inner.expire_silence(id)
+    }
+    fn notifications(&self, q: &NotificationQuery) -> Result<Vec<NotificationRecord>, String> {
+        self.inner.notifications(q)
+    }
+    fn acknowledge(&self, fp: u64, by: &str, comment: &str) -> Result<Option<String>, String> {
+        self.inner.acknowledge(fp, by, comment)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_concurrency_is_limited_as_alertmanager_limits_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let slow = std::sync::Arc::new(Slow {
+        inner: api_fake::fake(),
+        entered: false.into(),
+        release: false.into(),
+    });
+    let app = router_with_options(slow.clone(), ApiOptions { get_concurrency: 1 });
+    let held = tokio::spawn({
+        let app = app.clone();
+        async move { get(&app, "/api/v2/alerts").await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !slow.entered.load(SeqCst) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Alertmanager's words (`limitHandler`).
+    let a = get(&app, "/api/v2/receivers").await;
+    expect(
+        &a,
+        503,
+        "Limit of concurrent GET requests reached (1), try again later.\n",
+    );
+    assert_eq!(a.headers["content-type"], "text/plain; charset=utf-8");
+    // Only GETs are limited.
+    expect(&post(&app, "/api/v2/alerts", "[]").await, 200, "");
+    slow.release.store(true, SeqCst);
+    assert_eq!(held.await.unwrap().status, 200);
+    assert_eq!(get(&app, "/api/v2/receivers").await.status, 200);
 }

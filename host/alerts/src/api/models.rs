@@ -511,15 +511,29 @@ fn invalid_name(ls: &LabelSet) -> Option<String> {
         .map(|k| format!("invalid name {}", go_quote(k)))
 }
 
+/// Posted alerts after Alertmanager's defaults and validation.
+#[derive(Debug, Default)]
+pub(crate) struct Completed {
+    /// The valid alerts.
+    pub(crate) valid: Vec<Alert>,
+    /// The others' errors, in order.
+    pub(crate) errors: Vec<String>,
+    /// How many were firing and resolved (counted before validation, as Alertmanager does).
+    pub(crate) firing: usize,
+    pub(crate) resolved: usize,
+}
+
 /// Applies Alertmanager's defaults to posted alerts and validates them (`insertAlerts` /
-/// `postAlertsHandler`): returns the valid alerts and the error messages of the others.
+/// `postAlertsHandler`).
 pub(crate) fn complete_alerts(
     posted: Vec<PostedAlert>,
     now_ms: i64,
     resolve_timeout_ms: i64,
-) -> (Vec<Alert>, Vec<String>) {
-    let mut valid = Vec::with_capacity(posted.len());
-    let mut errors = Vec::new();
+) -> Completed {
+    let mut out = Completed {
+        valid: Vec::with_capacity(posted.len()),
+        ..Completed::default()
+    };
     for p in posted {
         let mut labels = p.labels.unwrap_or_default();
         // `removeEmptyLabels`: an empty value is the same as no label.
@@ -529,6 +543,11 @@ pub(crate) fn complete_alerts(
             Some(e) => (e, false),
             None => (now_ms + resolve_timeout_ms, true),
         };
+        if ends_at > now_ms {
+            out.firing += 1;
+        } else {
+            out.resolved += 1;
+        }
         // `model.Alert.Validate`, in its order.
         let err = if ends_at < starts_at {
             Some("start time must be before end time".to_string())
@@ -540,8 +559,8 @@ pub(crate) fn complete_alerts(
             invalid_name(&p.annotations).map(|e| format!("invalid annotations: {e}"))
         };
         match err {
-            Some(e) => errors.push(e),
-            None => valid.push(Alert {
+            Some(e) => out.errors.push(e),
+            None => out.valid.push(Alert {
                 labels,
                 annotations: p.annotations,
                 starts_at,
@@ -552,7 +571,7 @@ pub(crate) fn complete_alerts(
             }),
         }
     }
-    (valid, errors)
+    out
 }
 
 /// A posted silence after decoding and the schema's checks.

@@ -38,6 +38,7 @@ pub fn golden(name: &str) -> String {
 pub struct Seen {
     pub put: Vec<Vec<Alert>>,
     pub invalid: usize,
+    pub received: (usize, usize),
     pub set: Vec<PostableSilence>,
     pub expired: Vec<String>,
     pub queries: Vec<NotificationQuery>,
@@ -67,6 +68,11 @@ impl AlertsApiBackend for Fake {
     fn put_alerts(&self, alerts: Vec<Alert>) -> Result<(), String> {
         self.seen.lock().unwrap().put.push(alerts);
         Ok(())
+    }
+    fn record_received_alerts(&self, firing: usize, resolved: usize) {
+        let mut seen = self.seen.lock().unwrap();
+        seen.received.0 += firing;
+        seen.received.1 += resolved;
     }
     fn record_invalid_alerts(&self, count: usize) {
         self.seen.lock().unwrap().invalid += count;
