@@ -302,7 +302,7 @@ pub trait AlertsApiBackend: Send + Sync + 'static {
     fn record_invalid_alerts(&self, _count: usize) {}
 
     /// The dispatcher's aggregation groups, in any order (the API sorts them as
-    /// `Dispatcher.Groups` does).
+    /// `Dispatcher.Groups` does), their alerts with fresh statuses as in [`Self::alerts`].
     fn groups(&self) -> Vec<ApiAlertGroup>;
 
     /// The names of the configured receivers, in configuration order.

@@ -337,7 +337,8 @@ async fn insert_alerts(b: &Backend, posted: Vec<models::PostedAlert>) -> Result<
     }
 }
 
-/// One group as the API prints it, with the receivers derived from the filtered groups.
+/// `GET /api/v2/alerts/groups`: the dispatcher's groups, filtered and sorted as
+/// `Dispatcher.Groups` does, each alert's receivers derived from the groups kept.
 async fn get_groups(State(b): State<Backend>, RawQuery(q): RawQuery) -> Response {
     let params = match AlertParams::parse(&Query::parse(q.as_deref())) {
         Ok(p) => p,
