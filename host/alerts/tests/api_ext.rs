@@ -7,7 +7,7 @@ mod api_fake;
 
 use api_fake::{app, expect, get, post, send, send_with, t, S1};
 use sightline_alerts::api::{
-    router_with_options, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiOptions, ApiSilence,
+    router, router_with_options, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiOptions, ApiSilence,
     ApiStatus, NotificationQuery, NotificationRecord, PostableSilence, SetSilenceError,
 };
 
@@ -289,4 +289,18 @@ async fn get_concurrency_is_limited_as_alertmanager_limits_it() {
     slow.release.store(true, SeqCst);
     assert_eq!(held.await.unwrap().status, 200);
     assert_eq!(get(&app, "/api/v2/receivers").await.status, 200);
+}
+
+#[tokio::test]
+async fn merges_with_the_prometheus_api_get_v1_alerts() {
+    // The daemon serves Prometheus' `GET /api/v1/alerts` (the rules' alerts) beside
+    // Alertmanager's `POST /api/v1/alerts`.
+    let prometheus = axum::Router::new().route(
+        "/api/v1/alerts",
+        axum::routing::get(|| async { "prometheus" }),
+    );
+    let app = prometheus.merge(router(api_fake::fake()));
+    expect(&get(&app, "/api/v1/alerts").await, 200, "prometheus");
+    let a = send(&app, "POST", "/api/v1/alerts", None, "[]").await;
+    expect(&a, 200, r#"{"status":"success"}"#);
 }

@@ -97,9 +97,9 @@ pub fn router_with_options(backend: Arc<dyn AlertsApiBackend>, options: ApiOptio
         .nest("/api/v2", v2)
         .route(
             "/api/v1/alerts",
-            post(v1::post_alerts)
-                .options(cors::v1_options)
-                .fallback(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+            // No method fallback: the daemon's Prometheus API serves `GET /api/v1/alerts`
+            // at the same path, and axum merges method routers only without overlap.
+            post(v1::post_alerts).options(cors::v1_options),
         )
         .with_state(backend)
         .layer(axum::middleware::from_fn_with_state(
