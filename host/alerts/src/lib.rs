@@ -36,6 +36,7 @@ mod nflog;
 pub mod persist;
 mod pipeline;
 mod receivers;
+mod redact;
 mod route;
 mod routes_cli;
 mod schema;
@@ -70,6 +71,7 @@ pub use pipeline::{
     NotificationOutcome, NotifyError, OutcomeAlert, OutcomeSink, ReceiverOptions, Silencer,
 };
 pub use receivers::{flatten_settings, integration_kinds, IntegrationConfig, Receiver};
+pub use redact::redacted_config;
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};
 pub use silence::{

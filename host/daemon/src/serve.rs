@@ -430,17 +430,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
-        subsystems: [
-            Some(sightline_rules::api::router(
-                rules.clone(),
-                args.enable_admin_api,
-            )),
-            am.as_ref().map(crate::am::api::router_v1),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        root_routers: am.iter().map(crate::am::api::router_v2).collect(),
+        subsystems: vec![sightline_rules::api::router(
+            rules.clone(),
+            args.enable_admin_api,
+        )],
+        root_routers: am.iter().map(crate::am::api::router).collect(),
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);

@@ -294,11 +294,15 @@ pub trait AlertsApiBackend: Send + Sync + 'static {
     /// `timeout` when the sender gave none, `updated_at` = now, empty labels removed).
     fn put_alerts(&self, alerts: Vec<Alert>) -> Result<(), String>;
 
+    /// Counts posted alerts by whether they fire or are resolved at arrival, invalid ones
+    /// included (`alertmanager_alerts_received_total{status}`).
+    fn record_received_alerts(&self, _firing: usize, _resolved: usize) {}
+
     /// Counts alerts rejected by validation (`alertmanager_alerts_invalid_total`).
     fn record_invalid_alerts(&self, _count: usize) {}
 
     /// The dispatcher's aggregation groups, in any order (the API sorts them as
-    /// `Dispatcher.Groups` does).
+    /// `Dispatcher.Groups` does), their alerts with fresh statuses as in [`Self::alerts`].
     fn groups(&self) -> Vec<ApiAlertGroup>;
 
     /// The names of the configured receivers, in configuration order.

@@ -9,6 +9,7 @@
 //! history) and `POST /api/v2/alerts/{fingerprint}/ack`.
 
 mod backend;
+mod cors;
 mod ext;
 mod filters;
 pub(crate) mod models;
@@ -42,8 +43,30 @@ pub const MAX_BODY_BYTES: usize = 32 << 20;
 /// The shared state of the handlers.
 type Backend = Arc<dyn AlertsApiBackend>;
 
-/// The router serving `/api/v2/...`.
-pub fn router_v2(backend: Arc<dyn AlertsApiBackend>) -> Router {
+/// Limits of the API (Alertmanager's `--web.get-concurrency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiOptions {
+    /// How many GET requests may run at once; more are answered 503 at once.
+    pub get_concurrency: usize,
+}
+
+impl Default for ApiOptions {
+    /// Alertmanager's default: the number of CPUs, at least 8.
+    fn default() -> ApiOptions {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        ApiOptions {
+            get_concurrency: cpus.max(8),
+        }
+    }
+}
+
+/// The router serving `/api/v2/...` and `POST /api/v1/alerts` with the default options.
+pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
+    router_with_options(backend, ApiOptions::default())
+}
+
+/// The router serving `/api/v2/...` and `POST /api/v1/alerts`.
+pub fn router_with_options(backend: Arc<dyn AlertsApiBackend>, options: ApiOptions) -> Router {
     let v2 = Router::new()
         .route(
             "/alerts",
@@ -68,21 +91,58 @@ pub fn router_v2(backend: Arc<dyn AlertsApiBackend>) -> Router {
             "/alerts/{fingerprint}/ack",
             only(&["POST"], post(ext::post_ack)),
         )
-        .fallback(not_found);
-    Router::new().nest("/api/v2", v2).with_state(backend)
-}
-
-/// The router serving `/api/v2/...` and `POST /api/v1/alerts`.
-pub fn router(backend: Arc<dyn AlertsApiBackend>) -> Router {
-    router_v2(backend.clone()).merge(Router::new().nest_service("/api/v1", router_v1(backend)))
-}
-
-/// API v1's `POST /alerts`, to be mounted under `/api/v1` (where a Prometheus-compatible
-/// server also answers `GET /api/v1/alerts` with its rules' alerts).
-pub fn router_v1(backend: Arc<dyn AlertsApiBackend>) -> Router {
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(cors::v2));
     Router::new()
-        .route("/alerts", post(v1::post_alerts))
+        .nest("/api/v2", v2)
+        .route(
+            "/api/v1/alerts",
+            // No method fallback: the daemon's Prometheus API serves `GET /api/v1/alerts`
+            // at the same path, and axum merges method routers only without overlap.
+            post(v1::post_alerts).options(cors::v1_options),
+        )
         .with_state(backend)
+        .layer(axum::middleware::from_fn_with_state(
+            GetLimit {
+                sem: Arc::new(tokio::sync::Semaphore::new(options.get_concurrency)),
+                limit: options.get_concurrency,
+            },
+            limit_gets,
+        ))
+}
+
+/// The GET concurrency limit's state.
+#[derive(Clone)]
+struct GetLimit {
+    sem: Arc<tokio::sync::Semaphore>,
+    limit: usize,
+}
+
+/// Alertmanager's `limitHandler`: GET requests beyond the limit are refused at once (a slow
+/// client cannot queue unbounded work), with its plain-text answer.
+async fn limit_gets(
+    State(limit): State<GetLimit>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    match limit.sem.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            format!(
+                "Limit of concurrent GET requests reached ({}), try again later.\n",
+                limit.limit
+            ),
+        )
+            .into_response(),
+    }
 }
 
 /// A method router answering other methods as go-swagger does.
@@ -261,11 +321,12 @@ enum InsertError {
 /// invalid ones.
 async fn insert_alerts(b: &Backend, posted: Vec<models::PostedAlert>) -> Result<(), InsertError> {
     let result = call(b, move |b| {
-        let (valid, errors) = models::complete_alerts(posted, b.now_ms(), b.resolve_timeout_ms());
-        if !errors.is_empty() {
-            b.record_invalid_alerts(errors.len());
+        let c = models::complete_alerts(posted, b.now_ms(), b.resolve_timeout_ms());
+        b.record_received_alerts(c.firing, c.resolved);
+        if !c.errors.is_empty() {
+            b.record_invalid_alerts(c.errors.len());
         }
-        b.put_alerts(valid).map(|()| errors)
+        b.put_alerts(c.valid).map(|()| c.errors)
     })
     .await
     .map_err(InsertError::Response)?;
@@ -276,7 +337,8 @@ async fn insert_alerts(b: &Backend, posted: Vec<models::PostedAlert>) -> Result<
     }
 }
 
-/// One group as the API prints it, with the receivers derived from the filtered groups.
+/// `GET /api/v2/alerts/groups`: the dispatcher's groups, filtered and sorted as
+/// `Dispatcher.Groups` does, each alert's receivers derived from the groups kept.
 async fn get_groups(State(b): State<Backend>, RawQuery(q): RawQuery) -> Response {
     let params = match AlertParams::parse(&Query::parse(q.as_deref())) {
         Ok(p) => p,

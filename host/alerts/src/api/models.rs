@@ -238,13 +238,16 @@ pub(crate) fn decode_body(body: &[u8]) -> Result<Option<Value>, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(body).map(Some).map_err(|e| {
-        if e.is_eof() {
-            "unexpected EOF".to_string()
-        } else {
-            e.to_string()
-        }
-    })
+    // `json.Decoder.Decode` reads the first value and ignores what follows it.
+    let first = serde_json::Deserializer::from_slice(body)
+        .into_iter::<Value>()
+        .next();
+    match first {
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(e)) if e.is_eof() => Err("unexpected EOF".to_string()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(None),
+    }
 }
 
 /// A label set field: a JSON object of strings (`null` or absent: `None`).
@@ -287,14 +290,71 @@ fn bool_field(v: Option<&Value>, owner: &str, field: &str) -> Result<Option<bool
     }
 }
 
+/// A member of a JSON object as Go's decoder finds a struct field: the name matched without
+/// regard to case, the last match winning.
+fn field<'a>(o: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
+    o.iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// `strfmt.ParseDateTime`: RFC 3339 (any fraction, `Z` or an offset with or without a colon)
+/// and the ISO 8601 forms go-openapi also accepts (`2006-01-02T15:04:05`, `2006-01-02T15:04Z`,
+/// `2006-01-02T15:04`, `2006-01-02 15:04:05`; a time without a zone is UTC). Go's zero time
+/// gives `None`.
+pub(crate) fn parse_strfmt_date_time(s: &str) -> Result<Option<i64>, String> {
+    if let Ok(t) = parse_rfc3339(s) {
+        return Ok(t);
+    }
+    let zero = |ms: i64| (ms > -62_135_596_800_000).then_some(ms);
+    if let Ok(t) = chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(zero(t.timestamp_millis()));
+    }
+    for layout in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%MZ",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, layout) {
+            return Ok(zero(t.and_utc().timestamp_millis()));
+        }
+    }
+    // Go reports the last layout it tried.
+    Err(format!(
+        "parsing time {} as \"2006-01-02 15:04:05\": cannot parse {} as \"2006\"",
+        go_quote(s),
+        go_quote(s)
+    ))
+}
+
 /// A `strfmt.DateTime` (or Go `time.Time`) field: `Ok(None)` when absent, null or Go's zero
 /// time (amtool sends `0001-01-01T00:00:00.000Z` for "not given").
-fn time_field(v: Option<&Value>, owner: &str, field: &str) -> Result<Option<i64>, String> {
-    match string_field(v, owner, field)? {
+fn time_field(
+    v: Option<&Value>,
+    owner: &str,
+    name: &str,
+    parse: TimeParser,
+) -> Result<Option<i64>, String> {
+    match string_field(v, owner, name)? {
         None => Ok(None),
-        Some(s) => parse_rfc3339(&s)
-            .map_err(|_| format!("parsing time {} as RFC 3339 failed", go_quote(&s))),
+        Some(s) => parse(&s),
     }
+}
+
+/// How a time field is read: API v2's `strfmt.DateTime` or v1's Go `time.Time` (RFC 3339).
+pub(crate) type TimeParser = fn(&str) -> Result<Option<i64>, String>;
+
+/// Go's `time.Time` JSON: RFC 3339 only.
+pub(crate) fn parse_go_time(s: &str) -> Result<Option<i64>, String> {
+    parse_rfc3339(s).map_err(|_| {
+        format!(
+            "parsing time {} as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse {} as \"2006\"",
+            go_quote(&format!("\"{s}\"")),
+            go_quote(&format!("{s}\""))
+        )
+    })
 }
 
 /// One alert as posted, before Alertmanager's defaults.
@@ -308,7 +368,11 @@ pub(crate) struct PostedAlert {
 }
 
 /// Decodes one posted alert (v1 and v2 share the field names).
-pub(crate) fn posted_alert(v: &Value, go_type: &str) -> Result<PostedAlert, String> {
+pub(crate) fn posted_alert(
+    v: &Value,
+    go_type: &str,
+    parse_time: TimeParser,
+) -> Result<PostedAlert, String> {
     let o = match v {
         Value::Object(o) => o,
         Value::Null => {
@@ -328,12 +392,17 @@ pub(crate) fn posted_alert(v: &Value, go_type: &str) -> Result<PostedAlert, Stri
         }
     };
     Ok(PostedAlert {
-        labels: label_set(o.get("labels"), "Alert", "labels")?,
-        annotations: label_set(o.get("annotations"), "PostableAlert", "annotations")?
+        labels: label_set(field(o, "labels"), "Alert", "labels")?,
+        annotations: label_set(field(o, "annotations"), "PostableAlert", "annotations")?
             .unwrap_or_default(),
-        starts_at: time_field(o.get("startsAt"), "PostableAlert", "startsAt")?,
-        ends_at: time_field(o.get("endsAt"), "PostableAlert", "endsAt")?,
-        generator_url: string_field(o.get("generatorURL"), "Alert", "generatorURL")?
+        starts_at: time_field(
+            field(o, "startsAt"),
+            "PostableAlert",
+            "startsAt",
+            parse_time,
+        )?,
+        ends_at: time_field(field(o, "endsAt"), "PostableAlert", "endsAt", parse_time)?,
+        generator_url: string_field(field(o, "generatorURL"), "Alert", "generatorURL")?
             .unwrap_or_default(),
     })
 }
@@ -363,7 +432,7 @@ pub(crate) fn postable_alerts(body: &[u8]) -> Result<Vec<PostedAlert>, ApiError>
     };
     let alerts = items
         .iter()
-        .map(|i| posted_alert(i, POSTABLE_ALERT_GO_TYPE))
+        .map(|i| posted_alert(i, POSTABLE_ALERT_GO_TYPE, parse_strfmt_date_time))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::parse("alerts", e))?;
     // The schema: `generatorURL` is a URI, `labels` is required; the first failure is
@@ -442,15 +511,29 @@ fn invalid_name(ls: &LabelSet) -> Option<String> {
         .map(|k| format!("invalid name {}", go_quote(k)))
 }
 
+/// Posted alerts after Alertmanager's defaults and validation.
+#[derive(Debug, Default)]
+pub(crate) struct Completed {
+    /// The valid alerts.
+    pub(crate) valid: Vec<Alert>,
+    /// The others' errors, in order.
+    pub(crate) errors: Vec<String>,
+    /// How many were firing and resolved (counted before validation, as Alertmanager does).
+    pub(crate) firing: usize,
+    pub(crate) resolved: usize,
+}
+
 /// Applies Alertmanager's defaults to posted alerts and validates them (`insertAlerts` /
-/// `postAlertsHandler`): returns the valid alerts and the error messages of the others.
+/// `postAlertsHandler`).
 pub(crate) fn complete_alerts(
     posted: Vec<PostedAlert>,
     now_ms: i64,
     resolve_timeout_ms: i64,
-) -> (Vec<Alert>, Vec<String>) {
-    let mut valid = Vec::with_capacity(posted.len());
-    let mut errors = Vec::new();
+) -> Completed {
+    let mut out = Completed {
+        valid: Vec::with_capacity(posted.len()),
+        ..Completed::default()
+    };
     for p in posted {
         let mut labels = p.labels.unwrap_or_default();
         // `removeEmptyLabels`: an empty value is the same as no label.
@@ -460,6 +543,11 @@ pub(crate) fn complete_alerts(
             Some(e) => (e, false),
             None => (now_ms + resolve_timeout_ms, true),
         };
+        if ends_at > now_ms {
+            out.firing += 1;
+        } else {
+            out.resolved += 1;
+        }
         // `model.Alert.Validate`, in its order.
         let err = if ends_at < starts_at {
             Some("start time must be before end time".to_string())
@@ -471,8 +559,8 @@ pub(crate) fn complete_alerts(
             invalid_name(&p.annotations).map(|e| format!("invalid annotations: {e}"))
         };
         match err {
-            Some(e) => errors.push(e),
-            None => valid.push(Alert {
+            Some(e) => out.errors.push(e),
+            None => out.valid.push(Alert {
                 labels,
                 annotations: p.annotations,
                 starts_at,
@@ -483,7 +571,7 @@ pub(crate) fn complete_alerts(
             }),
         }
     }
-    (valid, errors)
+    out
 }
 
 /// A posted silence after decoding and the schema's checks.
@@ -515,29 +603,45 @@ pub(crate) fn postable_silence(body: &[u8]) -> Result<PostedSilence, ApiError> {
         ));
     };
     let parse = |e: String| ApiError::parse("silence", e);
-    let id = string_field(o.get("id"), "PostableSilence", "id")
+    let id = string_field(field(o, "id"), "PostableSilence", "id")
         .map_err(parse)?
         .unwrap_or_default();
-    let comment = string_field(o.get("comment"), "Silence", "comment").map_err(parse)?;
-    let created_by = string_field(o.get("createdBy"), "Silence", "createdBy").map_err(parse)?;
-    let starts_at = time_field(o.get("startsAt"), "Silence", "startsAt").map_err(parse)?;
-    let ends_at = time_field(o.get("endsAt"), "Silence", "endsAt").map_err(parse)?;
-    let until_resolved = bool_field(o.get("untilResolved"), "PostableSilence", "untilResolved")
-        .map_err(parse)?
-        .unwrap_or(false);
+    let comment = string_field(field(o, "comment"), "Silence", "comment").map_err(parse)?;
+    let created_by = string_field(field(o, "createdBy"), "Silence", "createdBy").map_err(parse)?;
+    let starts_at = time_field(
+        field(o, "startsAt"),
+        "Silence",
+        "startsAt",
+        parse_strfmt_date_time,
+    )
+    .map_err(parse)?;
+    let ends_at = time_field(
+        field(o, "endsAt"),
+        "Silence",
+        "endsAt",
+        parse_strfmt_date_time,
+    )
+    .map_err(parse)?;
+    let until_resolved = bool_field(
+        field(o, "untilResolved"),
+        "PostableSilence",
+        "untilResolved",
+    )
+    .map_err(parse)?
+    .unwrap_or(false);
     // Matchers: `null` or absent is "required"; each element's fields are checked below.
     type RawMatcher = (Option<String>, Option<String>, Option<bool>, Option<bool>);
-    let matchers: Option<Vec<RawMatcher>> = match o.get("matchers") {
+    let matchers: Option<Vec<RawMatcher>> = match field(o, "matchers") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(
             items
                 .iter()
                 .map(|m| match m {
                     Value::Object(m) => Ok((
-                        string_field(m.get("name"), "Matcher", "name")?,
-                        string_field(m.get("value"), "Matcher", "value")?,
-                        bool_field(m.get("isRegex"), "Matcher", "isRegex")?,
-                        bool_field(m.get("isEqual"), "Matcher", "isEqual")?,
+                        string_field(field(m, "name"), "Matcher", "name")?,
+                        string_field(field(m, "value"), "Matcher", "value")?,
+                        bool_field(field(m, "isRegex"), "Matcher", "isRegex")?,
+                        bool_field(field(m, "isEqual"), "Matcher", "isEqual")?,
                     )),
                     Value::Null => Ok((None, None, None, None)),
                     other => Err(format!(
@@ -565,7 +669,7 @@ pub(crate) fn postable_silence(body: &[u8]) -> Result<PostedSilence, ApiError> {
     let Some(created_by) = created_by else {
         return Err(ApiError::required("createdBy"));
     };
-    if o.get("endsAt").is_none_or(Value::is_null) {
+    if field(o, "endsAt").is_none_or(Value::is_null) {
         return Err(ApiError::required("endsAt"));
     }
     let Some(raw) = matchers else {
@@ -596,7 +700,7 @@ pub(crate) fn postable_silence(body: &[u8]) -> Result<PostedSilence, ApiError> {
             is_equal: is_equal.unwrap_or(true),
         });
     }
-    if o.get("startsAt").is_none_or(Value::is_null) {
+    if field(o, "startsAt").is_none_or(Value::is_null) {
         return Err(ApiError::required("startsAt"));
     }
     // Go's zero time where one was given as such.
@@ -625,6 +729,25 @@ mod tests {
         assert!(!go_parses_url("a b:c"));
         assert!(!go_parses_url("http://x/%zz"));
         assert!(!go_parses_url("http://x/\n"));
+    }
+
+    #[test]
+    fn date_times_as_strfmt_parses_them() {
+        let ms = |s: &str| parse_strfmt_date_time(s).unwrap().unwrap();
+        let base = ms("2026-12-05T01:02:03Z");
+        assert_eq!(base, 1_796_432_523_000);
+        assert_eq!(ms("2026-12-05T01:02:03.250Z"), base + 250);
+        assert_eq!(ms("2026-12-05T02:02:03+01:00"), base);
+        assert_eq!(ms("2026-12-05T02:02:03+0100"), base);
+        assert_eq!(ms("2026-12-05T01:02:03"), base);
+        assert_eq!(ms("2026-12-05 01:02:03"), base);
+        assert_eq!(ms("2026-12-05T01:02Z"), base - 3000);
+        assert_eq!(ms("2026-12-05T01:02"), base - 3000);
+        assert_eq!(parse_strfmt_date_time("0001-01-01T00:00:00.000Z"), Ok(None));
+        assert_eq!(
+            parse_strfmt_date_time("yesterday").unwrap_err(),
+            r#"parsing time "yesterday" as "2006-01-02 15:04:05": cannot parse "yesterday" as "2006""#
+        );
     }
 
     #[test]

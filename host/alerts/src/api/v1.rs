@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Response};
 use super::{insert_alerts, models, Backend, InsertError, MAX_BODY_BYTES};
 
 fn respond(status: StatusCode, body: serde_json::Value) -> Response {
-    (
+    let mut resp = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
-        .into_response()
+        .into_response();
+    super::cors::v1_headers(&mut resp);
+    resp
 }
 
 fn error(status: StatusCode, kind: &str, msg: &str) -> Response {
@@ -56,7 +58,7 @@ pub(super) async fn post_alerts(State(b): State<Backend>, body: Body) -> Respons
     };
     let posted = match items
         .iter()
-        .map(|i| models::posted_alert(i, "types.Alert"))
+        .map(|i| models::posted_alert(i, "types.Alert", models::parse_go_time))
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(p) => p,

@@ -10,9 +10,9 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sightline_alerts::api::{
-    validate_silence_matchers, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiAlertState,
+    router, validate_silence_matchers, AlertsApiBackend, ApiAlert, ApiAlertGroup, ApiAlertState,
     ApiAlertStatus, ApiMatcher, ApiSilence, ApiSilenceState, ApiStatus, NotificationQuery,
-    NotificationRecord, PostableSilence, SetSilenceError, VersionInfo,
+    NotificationRecord, NotifiedAlert, PostableSilence, SetSilenceError, VersionInfo,
 };
 use sightline_alerts::{parse_rfc3339, Alert, LabelSet};
 use tower::ServiceExt;
@@ -38,6 +38,7 @@ pub fn golden(name: &str) -> String {
 pub struct Seen {
     pub put: Vec<Vec<Alert>>,
     pub invalid: usize,
+    pub received: (usize, usize),
     pub set: Vec<PostableSilence>,
     pub expired: Vec<String>,
     pub queries: Vec<NotificationQuery>,
@@ -67,6 +68,11 @@ impl AlertsApiBackend for Fake {
     fn put_alerts(&self, alerts: Vec<Alert>) -> Result<(), String> {
         self.seen.lock().unwrap().put.push(alerts);
         Ok(())
+    }
+    fn record_received_alerts(&self, firing: usize, resolved: usize) {
+        let mut seen = self.seen.lock().unwrap();
+        seen.received.0 += firing;
+        seen.received.1 += resolved;
     }
     fn record_invalid_alerts(&self, count: usize) {
         self.seen.lock().unwrap().invalid += count;
@@ -131,9 +137,21 @@ pub struct Answer {
 }
 
 pub async fn send(app: &Router, method: &str, uri: &str, ct: Option<&str>, body: &str) -> Answer {
+    let headers: Vec<(&str, &str)> = ct.map(|ct| ("content-type", ct)).into_iter().collect();
+    send_with(app, method, uri, &headers, body).await
+}
+
+/// Sends a request with these headers.
+pub async fn send_with(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
     let mut r = Request::builder().method(method).uri(uri);
-    if let Some(ct) = ct {
-        r = r.header("content-type", ct);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
     }
     let resp = app
         .clone()
@@ -274,4 +292,223 @@ pub fn recorded_status(v: &Value) -> ApiStatus {
             go_version: info("goVersion"),
         },
     }
+}
+
+pub const S1: &str = "46f8991c-2987-4a4a-955f-ba4bab4d7c3a";
+pub const S2: &str = "cea1b5fc-f829-4444-a50f-0bf8cf912eb3";
+pub const S3: &str = "6ffe268f-80c5-4d83-845c-b73dc7474a67";
+
+pub fn alert(labels: LabelSet, starts: &str, ends: &str) -> Alert {
+    Alert {
+        labels,
+        annotations: LabelSet::new(),
+        starts_at: t(starts),
+        ends_at: Some(t(ends)),
+        generator_url: String::new(),
+        updated_at: t("2026-12-05T02:23:58.443Z"),
+        timeout: true,
+    }
+}
+
+pub fn api_alert(a: Alert, status: ApiAlertStatus, receivers: &[&str]) -> ApiAlert {
+    ApiAlert {
+        alert: a,
+        status,
+        receivers: receivers.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+pub fn active() -> ApiAlertStatus {
+    ApiAlertStatus {
+        state: ApiAlertState::Active,
+        ..Default::default()
+    }
+}
+
+pub fn eq(name: &str, value: &str) -> ApiMatcher {
+    ApiMatcher {
+        name: name.into(),
+        value: value.into(),
+        is_regex: false,
+        is_equal: true,
+    }
+}
+
+/// The state Alertmanager 0.25 had when tests/testdata/api/*.json were recorded (see the
+/// README there), given to the API in a scrambled order.
+pub fn fake() -> Arc<Fake> {
+    let (t0, end) = ("2026-12-05T02:23:58.443Z", "2026-12-05T02:28:58.443Z");
+    let a_i2 = api_alert(
+        alert(
+            ls(&[
+                ("alertname", "A"),
+                ("instance", "i2"),
+                ("job", "j0"),
+                ("severity", "page"),
+                ("team", "x"),
+            ]),
+            t0,
+            end,
+        ),
+        active(),
+        &["pagerduty", "team-x"],
+    );
+    let mut a_i1 = alert(
+        ls(&[
+            ("alertname", "A"),
+            ("instance", "i1"),
+            ("job", "j1"),
+            ("severity", "page"),
+            ("team", "x"),
+        ]),
+        "2026-12-05T02:13:58.000Z",
+        end,
+    );
+    a_i1.annotations = ls(&[("summary", "down")]);
+    a_i1.generator_url = "http://prom/graph?g0.expr=up".into();
+    let a_i1 = api_alert(
+        a_i1,
+        ApiAlertStatus {
+            state: ApiAlertState::Suppressed,
+            silenced_by: vec![S1.into()],
+            inhibited_by: vec![],
+        },
+        &["pagerduty", "team-x"],
+    );
+    let b = api_alert(
+        alert(ls(&[("alertname", "B"), ("job", "j0")]), t0, end),
+        active(),
+        &["default"],
+    );
+    let inhibitor = api_alert(
+        alert(ls(&[("alertname", "Inhibitor")]), t0, end),
+        active(),
+        &["default"],
+    );
+    let target = api_alert(
+        alert(ls(&[("alertname", "Target"), ("team", "y")]), t0, end),
+        ApiAlertStatus {
+            state: ApiAlertState::Suppressed,
+            silenced_by: vec![],
+            inhibited_by: vec!["8e33209db99e7cd8".into()],
+        },
+        &["team-x"],
+    );
+    // Resolved before "now": neither endpoint shows it.
+    let res = api_alert(
+        alert(
+            ls(&[("alertname", "Res")]),
+            "2026-12-05T02:13:58.000Z",
+            "2026-12-05T02:18:58.000Z",
+        ),
+        active(),
+        &["default"],
+    );
+    let group = |name: &str, receiver: &str, alerts: Vec<ApiAlert>| ApiAlertGroup {
+        labels: ls(&[("alertname", name)]),
+        receiver: receiver.into(),
+        alerts,
+    };
+    let groups = vec![
+        group("Target", "team-x", vec![target.clone()]),
+        group("A", "team-x", vec![a_i1.clone(), a_i2.clone()]),
+        group("Res", "default", vec![res.clone()]),
+        group("Inhibitor", "default", vec![inhibitor.clone()]),
+        group("B", "default", vec![b.clone()]),
+        group("A", "pagerduty", vec![a_i1.clone(), a_i2.clone()]),
+    ];
+    let silence =
+        |id: &str, state, matchers, times: [&str; 3], by: &str, comment: &str| ApiSilence {
+            id: id.into(),
+            matchers,
+            starts_at: t(times[0]),
+            ends_at: t(times[1]),
+            updated_at: t(times[2]),
+            created_by: by.into(),
+            comment: comment.into(),
+            until_resolved: false,
+            state,
+        };
+    let silences = vec![
+        silence(
+            S3,
+            ApiSilenceState::Expired,
+            vec![eq("alertname", "Gone")],
+            [
+                "2026-12-05T02:23:58.460Z",
+                "2026-12-05T02:23:58.639Z",
+                "2026-12-05T02:23:58.639Z",
+            ],
+            "me",
+            "expired one",
+        ),
+        silence(
+            S2,
+            ApiSilenceState::Pending,
+            vec![
+                ApiMatcher {
+                    name: "team".into(),
+                    value: "x|y".into(),
+                    is_regex: true,
+                    is_equal: false,
+                },
+                ApiMatcher {
+                    name: "alertname".into(),
+                    value: "Z".into(),
+                    is_regex: false,
+                    is_equal: false,
+                },
+            ],
+            [
+                "2026-12-05T03:23:58.000Z",
+                "2026-12-05T04:23:58.000Z",
+                "2026-12-05T02:23:58.455Z",
+            ],
+            "you",
+            "pending one",
+        ),
+        silence(
+            S1,
+            ApiSilenceState::Active,
+            vec![eq("instance", "i1")],
+            [
+                "2026-12-05T02:23:58.450Z",
+                "2026-12-05T03:23:58.000Z",
+                "2026-12-05T02:23:58.450Z",
+            ],
+            "me",
+            "active one",
+        ),
+    ];
+    let status = recorded_status(&serde_json::from_str(&golden("status.json")).unwrap());
+    let notifications = vec![NotificationRecord {
+        at_ms: t("2026-12-05T02:24:00.000Z"),
+        receiver: "pagerduty".into(),
+        integration: "webhook".into(),
+        index: 0,
+        group_key: "{}/{severity=\"page\"}:{alertname=\"A\"}".into(),
+        group_labels: ls(&[("alertname", "A")]),
+        alerts: vec![NotifiedAlert {
+            fingerprint: a_i2.alert.fingerprint(),
+            status: "firing".into(),
+            labels: a_i2.alert.labels.clone(),
+        }],
+        error: Some("unexpected status 500".into()),
+        attempts: 3,
+        duration_ms: 1500,
+    }];
+    Arc::new(Fake {
+        now: t("2026-12-05T02:24:01.000Z"),
+        alerts: vec![res, a_i1, target, b, inhibitor, a_i2],
+        groups,
+        silences,
+        notifications,
+        status,
+        seen: Mutex::default(),
+    })
+}
+
+pub fn app() -> (Router, Arc<Fake>) {
+    let f = fake();
+    (router(f.clone()), f)
 }

@@ -15,14 +15,10 @@ use sightline_alerts::{
 
 use super::BuiltinAm;
 
-/// The API v2 router of `am` (`/api/v2/...`).
-pub(crate) fn router_v2(am: &Arc<BuiltinAm>) -> axum::Router {
-    sightline_alerts::api::router_v2(Arc::new(Backend(am.clone())))
-}
-
-/// API v1's `POST /alerts` of `am`, for the `/api/v1` tree.
-pub(crate) fn router_v1(am: &Arc<BuiltinAm>) -> axum::Router {
-    sightline_alerts::api::router_v1(Arc::new(Backend(am.clone())))
+/// The API router of `am`: `/api/v2/...` and API v1's `POST /api/v1/alerts` (merged beside
+/// the Prometheus API's `GET /api/v1/alerts`).
+pub(crate) fn router(am: &Arc<BuiltinAm>) -> axum::Router {
+    sightline_alerts::api::router(Arc::new(Backend(am.clone())))
 }
 
 struct Backend(Arc<BuiltinAm>);
@@ -125,7 +121,7 @@ impl AlertsApiBackend for Backend {
 
     fn status(&self) -> ApiStatus {
         ApiStatus {
-            config_original: self.0.loaded.read().text.clone(),
+            config_original: self.0.loaded.read().redacted.clone(),
             uptime_ms: self.0.started_ms,
             version: VersionInfo {
                 version: env!("CARGO_PKG_VERSION").to_string(),

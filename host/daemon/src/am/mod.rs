@@ -40,8 +40,8 @@ pub(crate) struct AmOptions {
 /// A loaded configuration with what is derived from it.
 pub(crate) struct Loaded {
     pub(crate) config: Config,
-    /// The file's text, for `GET /api/v2/status`.
-    pub(crate) text: String,
+    /// The file with its secrets hidden, for `GET /api/v2/status`.
+    pub(crate) redacted: String,
     templates: Arc<sightline_template::Template>,
 }
 
@@ -134,7 +134,7 @@ fn load(path: &Path) -> Result<Loaded> {
         .context("templates")?;
     Ok(Loaded {
         config,
-        text,
+        redacted: sightline_alerts::redacted_config(&text),
         templates: Arc::new(templates),
     })
 }
