@@ -14,6 +14,18 @@ use serde_json::{json, Value};
 use crate::am_support::*;
 use crate::support::*;
 
+/// The receivers of tests/alertmanager/routing-features.yml.
+const ROUTING_RECEIVERS: [&str; 8] = [
+    "db",
+    "db-pager",
+    "default",
+    "frontend",
+    "frontend-critical",
+    "frontend-warn",
+    "muted",
+    "night",
+];
+
 /// Group interval of the scenarios' configs (ms): the timing tolerance and the tick bucket.
 const TICK_MS: u64 = 2_000;
 
@@ -43,21 +55,29 @@ fn start_all(
         .collect()
 }
 
-/// Runs a scenario on every started target and checks: the real Alertmanager gives the
-/// recorded sequence `expected`; Sightline (when running) gives the real one's of this run.
+/// A timed scenario: the alerts, the steps, and when observation ends (ms).
+struct Scenario {
+    alerts: Vec<ScenarioAlert>,
+    steps: Vec<Step>,
+    end_ms: u64,
+}
+
+/// Runs `scenario` on every target at once (the first one the real Alertmanager) and checks:
+/// the real Alertmanager gives the recorded sequence `expected`; every other target gives the
+/// real one's of this same run, each notification within one group_interval of it.
 fn side_by_side(
+    targets: &[Target],
     template: &str,
     receivers: &[&str],
-    alerts: &[ScenarioAlert],
-    steps: &[Step],
-    end_ms: u64,
+    scenario: &Scenario,
     expected: &str,
     test: &str,
 ) -> BTreeMap<String, Vec<Value>> {
+    assert_eq!(targets[0], Target::RealAm);
     let work = tempfile::tempdir().unwrap();
-    let running = start_all(&Target::enabled(test), template, receivers, work.path());
+    let running = start_all(targets, template, receivers, work.path());
     let ams: Vec<&Am> = running.iter().map(|(a, _)| a).collect();
-    let t0 = run_scenario(&ams, alerts, steps, end_ms);
+    let t0 = run_scenario(&ams, &scenario.alerts, &scenario.steps, scenario.end_ms);
     let got: Vec<(Target, Notifications)> = running
         .iter()
         .map(|(a, s)| (a.target, s.notifications(t0, TICK_MS)))
@@ -70,8 +90,8 @@ fn side_by_side(
     }
     let seq = sequences(real);
     assert_recorded(expected, &seq);
-    if let Some((_, ours)) = got.iter().find(|(t, _)| *t == Target::Sightline) {
-        assert_same_notifications(real, ours, TICK_MS);
+    for (who, other) in &got[1..] {
+        assert_same_notifications(real, *who, other, TICK_MS);
     }
     seq
 }
@@ -114,7 +134,7 @@ fn side_by_side_seedlike() {
     let (template, names) = seedlike_template();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     assert_eq!(names, ["default", "pagerduty"]);
-    let alerts = [
+    let alerts = vec![
         alert(
             &[
                 ("alertname", "HighLatency"),
@@ -148,7 +168,7 @@ fn side_by_side_seedlike() {
             &[("summary", "y down")],
         ),
     ];
-    let steps = [
+    let steps = vec![
         Step {
             at_ms: 0,
             fire: vec![0, 1],
@@ -170,12 +190,16 @@ fn side_by_side_seedlike() {
             resolve: vec![1, 2, 3],
         },
     ];
+    let scenario = Scenario {
+        alerts,
+        steps,
+        end_ms: 16_000,
+    };
     let seq = side_by_side(
+        &Target::enabled("side_by_side_seedlike"),
         &template,
         &names,
-        &alerts,
-        &steps,
-        16_000,
+        &scenario,
         "seedlike.expected.json",
         "side_by_side_seedlike",
     );
@@ -213,20 +237,10 @@ fn side_by_side_seedlike() {
 /// `continue`, `match`/`match_re`/`matchers` in both syntaxes, `group_by: ['...']`,
 /// inhibition with `equal`, an always-active mute interval, a never-active active interval,
 /// `send_resolved: false`, and a short `repeat_interval` that repeats.
-#[test]
-fn side_by_side_routing_features() {
-    let template = std::fs::read_to_string(vendored("alertmanager/routing-features.yml")).unwrap();
-    let receivers = [
-        "db",
-        "db-pager",
-        "default",
-        "frontend",
-        "frontend-critical",
-        "frontend-warn",
-        "muted",
-        "night",
-    ];
-    let alerts = [
+/// The routing-features scenario: ten alerts over the routes of routing-features.yml, one
+/// critical resolved at 4 s (lifting an inhibition), two more at 8 s, the rest at 12 s.
+fn routing_scenario() -> Scenario {
+    let alerts = vec![
         // 0: routed to db (continue) and db-pager; inhibits 1.
         alert(
             &[
@@ -302,7 +316,7 @@ fn side_by_side_routing_features() {
         // 9: the root's receiver.
         alert(&[("alertname", "Other")], &[]),
     ];
-    let steps = [
+    let steps = vec![
         Step {
             at_ms: 0,
             fire: (0..10).collect(),
@@ -324,12 +338,21 @@ fn side_by_side_routing_features() {
             resolve: vec![1, 2, 4, 6, 7, 8, 9],
         },
     ];
+    Scenario {
+        alerts,
+        steps,
+        end_ms: 16_000,
+    }
+}
+
+#[test]
+fn side_by_side_routing_features() {
+    let template = std::fs::read_to_string(vendored("alertmanager/routing-features.yml")).unwrap();
     let seq = side_by_side(
+        &Target::enabled("side_by_side_routing_features"),
         &template,
-        &receivers,
-        &alerts,
-        &steps,
-        16_000,
+        &ROUTING_RECEIVERS,
+        &routing_scenario(),
         "routing-features.expected.json",
         "side_by_side_routing_features",
     );
@@ -367,6 +390,23 @@ fn side_by_side_routing_features() {
     assert_eq!(
         seq["frontend-critical"][0]["groupLabels"],
         json!({"alertname": "ApiErrors", "env": "prod", "service": "api", "severity": "critical"})
+    );
+}
+
+/// The harness itself: two real Alertmanagers on the routing-features scenario, posted the
+/// same alerts at the same moments, compare equal (order, payloads, timing within one
+/// group_interval) — so a difference against Sightline is Sightline's, not the harness'.
+#[test]
+fn harness_two_real_alertmanagers_agree() {
+    need("prometheus-alertmanager");
+    let template = std::fs::read_to_string(vendored("alertmanager/routing-features.yml")).unwrap();
+    side_by_side(
+        &[Target::RealAm, Target::RealAm],
+        &template,
+        &ROUTING_RECEIVERS,
+        &routing_scenario(),
+        "routing-features.expected.json",
+        "harness_two_real_alertmanagers_agree",
     );
 }
 
@@ -553,7 +593,10 @@ fn amtool_transcript(am: &Am, work: &Path) -> String {
 /// an invalid one (its message adds `file:line:col`, which the issue asks for).
 #[test]
 fn amtool_against_target() {
-    let targets = Target::enabled("amtool_against_target");
+    // The real Alertmanager twice: two servers' transcripts must already be equal once
+    // normalised (ids, times, paths, padding), or the comparison with Sightline means nothing.
+    let mut targets = vec![Target::RealAm];
+    targets.extend(Target::enabled("amtool_against_target"));
     let mut transcripts = Vec::new();
     for target in targets {
         let work = tempfile::tempdir().unwrap();
@@ -562,24 +605,15 @@ fn amtool_against_target() {
         transcripts.push((target, amtool_transcript(&am, work.path())));
     }
     println!("amtool against Alertmanager 0.25:\n{}", transcripts[0].1);
-    if let Some((_, ours)) = transcripts.get(1) {
+    for (target, other) in &transcripts[1..] {
         assert_eq!(
-            ours, &transcripts[0].1,
-            "amtool against Sightline (left) differs from against Alertmanager 0.25 (right)"
+            other, &transcripts[0].1,
+            "amtool against {target:?} (left) differs from against Alertmanager 0.25 (right)"
         );
     }
 
     let work = tempfile::tempdir().unwrap();
-    let sinks = Sinks::new(&[
-        "db",
-        "db-pager",
-        "default",
-        "frontend",
-        "frontend-critical",
-        "frontend-warn",
-        "muted",
-        "night",
-    ]);
+    let sinks = Sinks::new(&ROUTING_RECEIVERS);
     let good = work.path().join("routing-features.yml");
     let template = std::fs::read_to_string(vendored("alertmanager/routing-features.yml")).unwrap();
     std::fs::write(&good, sinks.render(&template)).unwrap();
@@ -749,4 +783,47 @@ fn restart_mid_group_no_duplicate() {
         assert_eq!(n["alerts"].as_array().unwrap().len(), 2, "{target:?}: {n}");
         assert_eq!(n["status"], "firing");
     }
+}
+
+/// The comparison catches what it must: a payload that differs, a missing notification, and
+/// one more than a group_interval late.
+#[test]
+fn harness_comparison_rejects_differences() {
+    let n = |status: &str| json!({"receiver": "r", "status": status, "groupKey": "{}:{}"});
+    let am: Notifications = [(
+        "r".to_string(),
+        vec![(1_000, n("firing")), (5_000, n("resolved"))],
+    )]
+    .into_iter()
+    .collect();
+    let fails = |ours: Notifications| {
+        let am = am.clone();
+        std::panic::catch_unwind(move || {
+            assert_same_notifications(&am, Target::Sightline, &ours, TICK_MS)
+        })
+        .is_err()
+    };
+    let same = am.clone();
+    assert!(!fails(same), "identical notifications compare equal");
+    let mut late = am.clone();
+    late.get_mut("r").unwrap()[1].0 = 7_500;
+    assert!(fails(late), "2.5 s late");
+    let mut other = am.clone();
+    other.get_mut("r").unwrap()[1].1 = n("firing");
+    assert!(fails(other), "another status");
+    let mut missing = am.clone();
+    missing.get_mut("r").unwrap().pop();
+    assert!(fails(missing), "one notification missing");
+    // The tick bucket orders groups flushed on one tick by group key, whatever the arrival.
+    let mut v = vec![
+        (1_020, json!({"groupKey": "b"})),
+        (1_010, json!({"groupKey": "a"})),
+        (3_000, json!({"groupKey": "a"})),
+    ];
+    by_tick(&mut v, TICK_MS);
+    let keys: Vec<&str> = v
+        .iter()
+        .map(|(_, p)| p["groupKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["a", "b", "a"]);
 }

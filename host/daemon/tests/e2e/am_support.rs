@@ -129,10 +129,10 @@ pub(crate) struct Am {
 impl Am {
     /// Starts `target` on the Alertmanager config text `yaml`, with its files under `work`.
     pub(crate) fn start(target: Target, yaml: &str, work: &Path) -> Am {
-        let work = work.join(match target {
-            Target::RealAm => "real-am",
-            Target::Sightline => "sightline",
-        });
+        // A directory per instance: a test may run two of the same kind side by side.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let work = work.join(format!("{target:?}-{n}"));
         std::fs::create_dir_all(&work).unwrap();
         let config = work.join("alertmanager.yml");
         std::fs::write(&config, yaml).unwrap();
@@ -514,10 +514,11 @@ pub(crate) fn sequences(n: &Notifications) -> BTreeMap<String, Vec<Value>> {
         .collect()
 }
 
-/// Asserts that Sightline's notifications are the real Alertmanager's: per receiver the same
+/// Asserts that `who`'s notifications are the real Alertmanager's: per receiver the same
 /// payloads in the same order, each within one `group_interval` of Alertmanager's.
 pub(crate) fn assert_same_notifications(
     am: &Notifications,
+    who: Target,
     ours: &Notifications,
     interval_ms: u64,
 ) {
@@ -525,13 +526,13 @@ pub(crate) fn assert_same_notifications(
     assert_eq!(
         serde_json::to_string_pretty(&o).unwrap(),
         serde_json::to_string_pretty(&a).unwrap(),
-        "Sightline's notifications (left) differ from Alertmanager 0.25's (right)"
+        "{who:?}'s notifications (left) differ from Alertmanager 0.25's (right)"
     );
     for (r, list) in am {
         for (i, ((ta, _), (to, _))) in list.iter().zip(&ours[r]).enumerate() {
             assert!(
                 ta.abs_diff(*to) <= interval_ms,
-                "receiver {r}, notification {i}: Alertmanager at {ta} ms, Sightline at {to} ms \
+                "receiver {r}, notification {i}: Alertmanager at {ta} ms, {who:?} at {to} ms \
                  (more than one group_interval, {interval_ms} ms, apart)"
             );
         }
