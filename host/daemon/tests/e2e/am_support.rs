@@ -451,21 +451,30 @@ pub(crate) struct Step {
     pub(crate) resolve: Vec<usize>,
 }
 
+/// How long after each step the API is snapshotted (ms): after the first flush of the groups
+/// a step created (group_wait 1 s), before the next step.
+pub(crate) const SNAPSHOT_AFTER_MS: u64 = 1_500;
+
 /// Runs the timed scenario against every target at the same moments (each target in turn,
 /// milliseconds apart), then waits until `end_ms`. Firing alerts keep the `startsAt` of their
 /// first post; a resolution posts the same `startsAt` with `endsAt` = now, as Prometheus
-/// does. Returns the scenario's start.
+/// does. [`SNAPSHOT_AFTER_MS`] after each step every target's API is read
+/// ([`api_snapshot`]). Returns the scenario's start and, per target, the snapshots.
 pub(crate) fn run_scenario(
     targets: &[&Am],
     alerts: &[ScenarioAlert],
     steps: &[Step],
     end_ms: u64,
-) -> Instant {
+) -> (Instant, Vec<Vec<Value>>) {
     let t0 = Instant::now();
     let mut starts: BTreeMap<usize, String> = BTreeMap::new();
-    for step in steps {
-        let at = t0 + Duration::from_millis(step.at_ms);
+    let mut snapshots = vec![Vec::new(); targets.len()];
+    let sleep_until = |ms: u64| {
+        let at = t0 + Duration::from_millis(ms);
         std::thread::sleep(at.saturating_duration_since(Instant::now()));
+    };
+    for step in steps {
+        sleep_until(step.at_ms);
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut batch = Vec::new();
         for &i in &step.fire {
@@ -480,11 +489,50 @@ pub(crate) fn run_scenario(
         for t in targets {
             t.post_alerts(&batch);
         }
+        sleep_until(step.at_ms + SNAPSHOT_AFTER_MS);
+        for (i, t) in targets.iter().enumerate() {
+            snapshots[i].push(api_snapshot(t));
+        }
     }
-    std::thread::sleep(
-        (t0 + Duration::from_millis(end_ms)).saturating_duration_since(Instant::now()),
-    );
-    t0
+    sleep_until(end_ms);
+    (t0, snapshots)
+}
+
+/// What the API v2 says, normalised for comparing two servers: `/api/v2/alerts` (active,
+/// silenced and inhibited alike, with status and receivers), `/api/v2/alerts/groups`,
+/// `/api/v2/receivers`, and of `/api/v2/status` the cluster status. Timestamps, URLs and ids
+/// are dropped ([`normalise_json`]). Not compared: the status' `config.original`, which
+/// Alertmanager 0.25 fills with its re-marshalled config (every default spelled out, secrets
+/// as `<secret>`), not the file's text; amtool only parses it (`config routes`).
+pub(crate) fn api_snapshot(am: &Am) -> Value {
+    let status = am.get("/api/v2/status");
+    normalise_json(&json!({
+        "alerts": am.get("/api/v2/alerts"),
+        "groups": am.get("/api/v2/alerts/groups"),
+        "receivers": am.get("/api/v2/receivers"),
+        "cluster": status["cluster"]["status"],
+    }))
+}
+
+/// A JSON document with ids, timestamps and URLs dropped and keys sorted.
+pub(crate) fn normalise_json(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .filter(|k| {
+                        !["id", "startsAt", "endsAt", "updatedAt", "generatorURL"]
+                            .contains(&k.as_str())
+                    })
+                    .map(|k| (k.clone(), normalise_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(normalise_json).collect()),
+        other => other.clone(),
+    }
 }
 
 fn alert_json(a: &ScenarioAlert, starts_at: &str, ends_at: Option<&str>) -> Value {
@@ -541,7 +589,7 @@ pub(crate) fn assert_same_notifications(
 
 /// Compares `got` (the real Alertmanager's normalised sequences) with the recorded
 /// expectation `tests/alertmanager/<name>`; with `AM_RECORD=1` writes it instead.
-pub(crate) fn assert_recorded(name: &str, got: &BTreeMap<String, Vec<Value>>) {
+pub(crate) fn assert_recorded(name: &str, got: &Value) {
     let path = sightline_tests::repo_root()
         .join("tests/alertmanager")
         .join(name);
