@@ -177,7 +177,9 @@ impl Am {
             Target::Sightline => {
                 let dir = self.ours_dir.take().expect("sightline run directory");
                 let flag = format!("--alertmanager.config.file={}", self.config.display());
-                let d = Daemon::start_in(dir, None, &[&flag]);
+                // No scrape targets and no rules: the embedded default config's rules would
+                // otherwise be able to raise alerts of their own beside the scenario's.
+                let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &[&flag]);
                 self.addr = d.addr.clone();
                 self.proc = Proc::Ours(d);
             }
@@ -189,6 +191,20 @@ impl Am {
         match std::mem::replace(&mut self.proc, Proc::Stopped) {
             Proc::Real(p) => p.terminate(),
             Proc::Ours(d) => self.ours_dir = Some(d.stop()),
+            Proc::Stopped => {}
+        }
+        self.run();
+    }
+
+    /// Kills with SIGKILL (no chance to write anything) and starts again on the same state.
+    pub(crate) fn crash_restart(&mut self) {
+        match std::mem::replace(&mut self.proc, Proc::Stopped) {
+            Proc::Real(p) => drop(p),
+            Proc::Ours(mut d) => {
+                let _ = d.child.kill();
+                let _ = d.child.wait();
+                self.ours_dir = Some(std::mem::replace(&mut d.dir, tempfile::tempdir().unwrap()));
+            }
             Proc::Stopped => {}
         }
         self.run();
