@@ -255,6 +255,12 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub(crate) fn start() -> Sink {
+        Sink::start_with_delay(Duration::ZERO)
+    }
+
+    /// A sink that holds each request `delay` before answering (a hanging receiver); it
+    /// answers one request at a time, so later ones wait in the listen backlog meanwhile.
+    pub(crate) fn start_with_delay(delay: Duration) -> Sink {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap().to_string();
@@ -290,6 +296,7 @@ impl Sink {
                     headers,
                     body,
                 });
+                std::thread::sleep(delay);
                 let _ = s.write_all(
                     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
@@ -354,6 +361,15 @@ impl Sinks {
                 .map(|r| (r.to_string(), Sink::start()))
                 .collect(),
         )
+    }
+
+    /// Like [`Sinks::new`], with the sink of `slow` holding every request `delay`.
+    pub(crate) fn with_slow(receivers: &[&str], slow: &str, delay: Duration) -> Sinks {
+        let mut sinks = Sinks::new(receivers);
+        sinks
+            .0
+            .insert(slow.to_string(), Sink::start_with_delay(delay));
+        sinks
     }
 
     /// `template` with every `@sink:<name>@` replaced by that sink's URL.
@@ -637,4 +653,43 @@ pub(crate) fn amtool(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// The sum of the samples of Alertmanager's metric `name` (e.g. `notifications_total`) whose
+/// labels include every `key="value"` of `labels`, from the target's `/metrics`. Sightline
+/// exposes Alertmanager's metrics with its own prefix: `sightline_alertmanager_<name>`.
+pub(crate) fn metric(am: &Am, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let full = match am.target {
+        Target::RealAm => format!("alertmanager_{name}"),
+        Target::Sightline => format!("sightline_alertmanager_{name}"),
+    };
+    let (code, text) = http_get(&am.addr, "/metrics").unwrap();
+    assert_eq!(code, 200, "{:?} /metrics", am.target);
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            let series = l.rsplit_once(' ').map(|(s, _)| s).unwrap_or("");
+            let metric = series.split('{').next().unwrap_or("");
+            metric == full
+                && labels
+                    .iter()
+                    .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
+/// The counters a scenario moves, as the target exposes them: notifications sent and failed
+/// (webhook), alerts received firing and resolved.
+pub(crate) fn scenario_counters(am: &Am) -> [f64; 4] {
+    [
+        metric(am, "notifications_total", &[("integration", "webhook")]),
+        metric(
+            am,
+            "notifications_failed_total",
+            &[("integration", "webhook")],
+        ),
+        metric(am, "alerts_received_total", &[("status", "firing")]),
+        metric(am, "alerts_received_total", &[("status", "resolved")]),
+    ]
 }
