@@ -435,27 +435,56 @@ pub(crate) fn by_tick(v: &mut [(u64, Value)], tick_ms: u64) {
 }
 
 /// Alertmanager's webhook payload (version 4) without what legitimately differs between two
-/// servers or two runs: timestamps (`startsAt`, `endsAt`) and URLs (`externalURL`,
-/// `generatorURL`). Everything else is kept: receiver, status, groupKey, groupLabels,
-/// commonLabels, commonAnnotations, truncatedAlerts, version, and each alert's status,
-/// labels, annotations and fingerprint, in the order sent.
+/// servers or two runs: timestamps (`startsAt`, `endsAt`) keep only their shape (`<zero>` for
+/// Go's zero time, `<time>` for a valid RFC 3339 time, anything else as it is) and URLs
+/// (`externalURL`, `generatorURL`) only whether they are empty. Everything else is kept:
+/// receiver, status, groupKey, groupLabels, commonLabels, commonAnnotations, truncatedAlerts,
+/// version, and each alert's status, labels, annotations and fingerprint, in the order sent;
+/// `fields` lists the payload's and each alert's keys, so a field added or missing shows.
 pub(crate) fn normalise(payload: &Value) -> Value {
+    let time = |v: &Value| -> Value {
+        match v.as_str() {
+            Some("0001-01-01T00:00:00Z") => json!("<zero>"),
+            Some(t) if chrono::DateTime::parse_from_rfc3339(t).is_ok() => json!("<time>"),
+            _ => v.clone(),
+        }
+    };
+    let url = |v: &Value| -> Value {
+        match v.as_str() {
+            Some("") => json!(""),
+            Some(_) => json!("<url>"),
+            None => v.clone(),
+        }
+    };
+    let keys = |v: &Value| -> Value {
+        let mut k: Vec<&String> = v
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        k.sort();
+        json!(k)
+    };
     let alerts: Vec<Value> = payload["alerts"]
         .as_array()
         .map(|a| {
             a.iter()
                 .map(|x| {
                     json!({
+                        "fields": keys(x),
                         "status": x["status"],
                         "labels": x["labels"],
                         "annotations": x["annotations"],
                         "fingerprint": x["fingerprint"],
+                        "startsAt": time(&x["startsAt"]),
+                        "endsAt": time(&x["endsAt"]),
+                        "generatorURL": url(&x["generatorURL"]),
                     })
                 })
                 .collect()
         })
         .unwrap_or_default();
     json!({
+        "fields": keys(payload),
         "receiver": payload["receiver"],
         "status": payload["status"],
         "groupKey": payload["groupKey"],
@@ -464,6 +493,7 @@ pub(crate) fn normalise(payload: &Value) -> Value {
         "commonAnnotations": payload["commonAnnotations"],
         "truncatedAlerts": payload["truncatedAlerts"],
         "version": payload["version"],
+        "externalURL": url(&payload["externalURL"]),
         "alerts": alerts,
     })
 }
