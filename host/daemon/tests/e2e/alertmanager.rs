@@ -16,6 +16,7 @@ use crate::am_support::*;
 use crate::support::*;
 
 mod amtool;
+mod api;
 mod delivery;
 mod restart;
 
