@@ -196,6 +196,22 @@ impl Am {
         self.run();
     }
 
+    /// Writes a new config and sends SIGHUP (which both Alertmanager and `sightline serve`
+    /// take as "reload the configuration").
+    pub(crate) fn reload(&mut self, yaml: &str) {
+        std::fs::write(&self.config, yaml).unwrap();
+        let pid = match &self.proc {
+            Proc::Real(p) => p.0.id(),
+            Proc::Ours(d) => d.child.id(),
+            Proc::Stopped => panic!("reload of a stopped target"),
+        };
+        let st = Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
     /// Kills with SIGKILL (no chance to write anything) and starts again on the same state.
     pub(crate) fn crash_restart(&mut self) {
         match std::mem::replace(&mut self.proc, Proc::Stopped) {

@@ -1,6 +1,6 @@
 //! State across restarts (issue 16: "silences created over the API survive a restart and still
 //! mute; expired silences stop muting; a restart in the middle of a group does not send a
-//! duplicate"), and across a crash.
+//! duplicate"), across a crash, and across a config reload.
 
 use std::time::Duration;
 
@@ -198,5 +198,52 @@ fn crash_keeps_silences_and_notification_log() {
                 );
             }
         }
+    }
+}
+
+/// A config reload (SIGHUP) keeps the notification log and the groups' state: an alert
+/// already notified is not notified again, and the new routing applies to new alerts.
+#[test]
+fn reload_sends_no_duplicate_and_routes_anew() {
+    const BEFORE: &str = "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n\
+receivers:\n  - name: hook\n    webhook_configs:\n      - url: '@sink:hook@'\n";
+    for target in Target::enabled("reload_sends_no_duplicate_and_routes_anew") {
+        let work = tempfile::tempdir().unwrap();
+        let sinks = Sinks::new(&["hook", "pager"]);
+        let mut am = Am::start(target, &sinks.render(BEFORE), work.path());
+        am.post_alerts(&firing("Kept", "one"));
+        eventually(10, "the first notification", || {
+            (count(&sinks, "hook") == 1).then_some(())
+        });
+        am.reload(&sinks.render(SIMPLE));
+        eventually(10, "the reloaded config's receivers", || {
+            let r = am.get("/api/v2/receivers");
+            (r.as_array()?.len() == 2).then_some(())
+        });
+        am.post_alerts(&json!([
+            {"labels": {"alertname": "Kept", "instance": "one"}},
+            {"labels": {"alertname": "Paged", "severity": "page"}},
+        ]));
+        eventually(10, "the new route's notification", || {
+            (count(&sinks, "pager") == 1).then_some(())
+        });
+        // Two more group_interval ticks: still the one notification to hook.
+        std::thread::sleep(Duration::from_secs(4));
+        assert_eq!(
+            count(&sinks, "hook"),
+            1,
+            "{target:?}: {:?}",
+            sinks.0["hook"]
+                .received()
+                .iter()
+                .map(|r| normalise(&r.body))
+                .collect::<Vec<_>>()
+        );
+        let paged = normalise(&sinks.0["pager"].received()[0].body);
+        assert_eq!(
+            paged["groupLabels"],
+            json!({"alertname": "Paged"}),
+            "{target:?}"
+        );
     }
 }
