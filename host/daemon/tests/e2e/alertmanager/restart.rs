@@ -107,7 +107,11 @@ fn silences_survive_restart() {
             .unwrap_or_else(|| panic!("{target:?}: expired silence {id} gone: {silences}"));
         assert_eq!(s["status"]["state"], "expired");
         am.post_alerts(&firing("Quiet", "one"));
-        assert_eq!(alert_state(&am, "Quiet")["state"], "active", "{target:?}");
+        let st = eventually(10, "the alert active again", || {
+            let st = alert_state(&am, "Quiet");
+            (st["state"] == "active").then_some(st)
+        });
+        assert_eq!(st["silencedBy"], json!([]), "{target:?}");
         eventually(10, "the no longer silenced alert delivered", || {
             (count(&sinks, "hook") == 1).then_some(())
         });
