@@ -277,6 +277,12 @@ impl Sink {
     /// A sink that holds each request `delay` before answering (a hanging receiver); it
     /// answers one request at a time, so later ones wait in the listen backlog meanwhile.
     pub(crate) fn start_with_delay(delay: Duration) -> Sink {
+        Sink::start_with(delay, 0)
+    }
+
+    /// A sink that answers its first `fail_first` requests with 500 (a failing receiver,
+    /// which Alertmanager retries), then 200; each after `delay`.
+    pub(crate) fn start_with(delay: Duration, fail_first: usize) -> Sink {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap().to_string();
@@ -312,10 +318,14 @@ impl Sink {
                     headers,
                     body,
                 });
+                let n = g.lock().unwrap().len();
                 std::thread::sleep(delay);
-                let _ = s.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
+                let answer: &[u8] = if n <= fail_first {
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfail"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                };
+                let _ = s.write_all(answer);
             }
         });
         Sink { addr, got, stop }

@@ -57,6 +57,47 @@ fn hanging_receiver_delays_no_other_group() {
     }
 }
 
+/// A receiver that fails twice (HTTP 500) is retried until it accepts: three requests, one
+/// notification, the same payload each time, and the counters say so — requests 3, failed
+/// requests 2, notifications 1, failed notifications 0 — as Alertmanager 0.25 counts them.
+#[test]
+fn failing_receiver_is_retried_and_counted() {
+    for target in Target::enabled("failing_receiver_is_retried_and_counted") {
+        let work = tempfile::tempdir().unwrap();
+        let mut sinks = Sinks::new(&["fast", "slow"]);
+        sinks
+            .0
+            .insert("fast".to_string(), Sink::start_with(Duration::ZERO, 2));
+        let am = Am::start(target, &sinks.render(TWO), work.path());
+        am.post_alerts(&json!([{"labels": {"alertname": "Retried"}}]));
+        let got = eventually(20, "three delivery attempts", || {
+            let r = sinks.0["fast"].received();
+            (r.len() >= 3).then_some(r)
+        });
+        // A moment for a (wrong) fourth attempt to show.
+        std::thread::sleep(Duration::from_secs(3));
+        let got_now = sinks.0["fast"].received();
+        assert_eq!(got_now.len(), 3, "{target:?}: {} attempts", got_now.len());
+        let bodies: Vec<_> = got.iter().map(|r| normalise(&r.body)).collect();
+        assert!(
+            bodies.iter().all(|b| *b == bodies[0]),
+            "{target:?}: {bodies:?}"
+        );
+        let hook = [("integration", "webhook")];
+        let counts = [
+            metric(&am, "notification_requests_total", &hook),
+            metric(&am, "notification_requests_failed_total", &hook),
+            metric(&am, "notifications_total", &hook),
+            metric(&am, "notifications_failed_total", &hook),
+        ];
+        assert_eq!(
+            counts,
+            [3.0, 2.0, 1.0, 0.0],
+            "{target:?}: requests, failed requests, notifications, failed notifications"
+        );
+    }
+}
+
 /// Prometheus 2.42 (Debian's) posts to the target as to an Alertmanager (API v2, its own
 /// client): one Prometheus sends the same alert to every target; each has it in
 /// `/api/v2/alerts` and notifies it, with the same payload as the real Alertmanager.
