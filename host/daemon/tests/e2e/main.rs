@@ -5,6 +5,8 @@
 // Test support code panics on purpose: a failed setup step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alertmanager;
+mod am_support;
 mod budgets;
 mod check;
 mod deep;

@@ -3,26 +3,17 @@
 //! Prometheus 2.42 sends it (both run side by side on the same target and rules, their
 //! pushes captured and compared), and resolves when the target comes back.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::am_support::{read_request, start_real_am, Peer};
 use crate::support::*;
-
-/// Kills a peer process when dropped.
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A loopback HTTP server: a scrape target that is healthy or answers 503, and a sink that
 /// records every POST body by path.
@@ -53,6 +44,7 @@ impl Server {
                 let Some((head, body)) = read_request(&mut s) else {
                     continue;
                 };
+                let body = String::from_utf8_lossy(&body).to_string();
                 let mut parts = head.split_whitespace();
                 let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                 let (status, out) = if method == "POST" {
@@ -96,38 +88,6 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn read_request(s: &mut std::net::TcpStream) -> Option<(String, String)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let n = s.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..i]).to_string();
-            let len = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            while buf.len() < i + 4 + len {
-                let n = s.read(&mut chunk).ok()?;
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = String::from_utf8_lossy(&buf[i + 4..]).to_string();
-            return Some((head, body));
-        }
     }
 }
 
@@ -176,24 +136,7 @@ receivers:\n  - name: hook\n    webhook_configs:\n      - url: 'http://{}/hook'\
         ),
     )
     .unwrap();
-    let _am = Peer(
-        Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", am_cfg.display()))
-            .arg(format!(
-                "--storage.path={}",
-                work.path().join("am").display()
-            ))
-            .arg(format!("--web.listen-address={am_addr}"))
-            .arg("--cluster.listen-address=")
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start alertmanager"),
-    );
-    eventually(30, "alertmanager ready", || {
-        http_get(&am_addr, "/-/ready").ok().filter(|r| r.0 == 200)
-    });
+    let _am = start_real_am(&am_cfg, &work.path().join("am"), &am_addr);
 
     // Prometheus 2.42 and Sightline on the same target and rules.
     let prom_port = free_port();
