@@ -32,6 +32,8 @@
 mod snapshot;
 mod validate;
 
+pub(crate) use validate::go_regex_error;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;

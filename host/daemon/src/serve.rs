@@ -67,10 +67,6 @@ impl Reloader {
     /// before anything changes, so an invalid rule file leaves the running configuration
     /// untouched, as Prometheus.
     async fn apply(self: &Arc<Self>) -> Result<()> {
-        // alertmanager.yml first: when it is invalid nothing changes.
-        if let Some(am) = &self.am {
-            am.reload().await.context("reloading alertmanager.yml")?;
-        }
         let this = self.clone();
         let (cfg, rules_cfg) = tokio::task::spawn_blocking(move || -> Result<_> {
             let cfg = this.source.load()?;
@@ -110,7 +106,16 @@ impl Reloader {
 
     async fn reload(self: &Arc<Self>) -> Result<()> {
         let _g = self.lock.lock().await;
-        let res = self.apply().await;
+        // alertmanager.yml first (the alert manager loaded it at startup): when it is invalid
+        // nothing changes.
+        let res = match &self.am {
+            Some(am) => am.reload().await.context("reloading alertmanager.yml"),
+            None => Ok(()),
+        };
+        let res = match res {
+            Ok(()) => self.apply().await,
+            Err(e) => Err(e),
+        };
         let now = sightline_model::now_ms();
         match &res {
             Ok(()) => {

@@ -69,9 +69,15 @@ impl AlertParams {
         let matchers = parse_filter_matchers(&q.all("filter")).map_err(|e| e.message())?;
         let receiver = match q.last("receiver") {
             None => None,
-            Some(r) => Some(regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| {
-                format!("failed to parse receiver param: error parsing regexp: {e}")
-            })?),
+            Some(r) => {
+                let anchored = format!("^(?:{r})$");
+                Some(regex::Regex::new(&anchored).map_err(|e| {
+                    format!(
+                        "failed to parse receiver param: error parsing regexp: {}",
+                        crate::silence::go_regex_error(&anchored, &e.to_string())
+                    )
+                })?)
+            }
         };
         Ok(AlertParams {
             matchers,

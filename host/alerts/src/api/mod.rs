@@ -12,6 +12,7 @@ mod backend;
 mod cors;
 mod ext;
 mod filters;
+mod gojson;
 pub(crate) mod models;
 mod v1;
 

@@ -245,7 +245,8 @@ pub(crate) fn decode_body(body: &[u8]) -> Result<Option<Value>, String> {
     match first {
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(e)) if e.is_eof() => Err("unexpected EOF".to_string()),
-        Some(Err(e)) => Err(e.to_string()),
+        // serde's words differ from Go's; Go's scanner is reproduced for syntax errors.
+        Some(Err(e)) => Err(super::gojson::syntax_error(body).unwrap_or_else(|| e.to_string())),
         None => Ok(None),
     }
 }

@@ -48,7 +48,7 @@ fn validate_matcher(kind: MatchType, name: &str, value: &str) -> std::result::Re
 /// (`missing closing ): `((``), otherwise the regex crate's own one-line message. The regex
 /// crate's errors are several lines: the pattern, a caret line under the offending span and
 /// `error: ...`.
-fn go_regex_error(pattern: &str, rust: &str) -> String {
+pub(crate) fn go_regex_error(pattern: &str, rust: &str) -> String {
     let lines: Vec<&str> = rust.lines().collect();
     let message = lines
         .iter()

@@ -123,10 +123,12 @@ impl AlertsApiBackend for Backend {
         ApiStatus {
             config_original: self.0.loaded.read().redacted.clone(),
             uptime_ms: self.0.started_ms,
+            // The Alertmanager version whose API this is: amtool warns on any other. The
+            // revision and branch name Sightline's own build.
             version: VersionInfo {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                revision: String::new(),
-                branch: String::new(),
+                version: "0.25.0".to_string(),
+                revision: format!("sightline-{}", env!("CARGO_PKG_VERSION")),
+                branch: "sightline".to_string(),
                 build_user: String::new(),
                 build_date: String::new(),
                 go_version: String::new(),

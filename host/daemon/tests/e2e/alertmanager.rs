@@ -1,9 +1,8 @@
 //! The built-in Alertmanager side by side with the real Alertmanager 0.25 (issue 16, "Done
-//! means"). Every test runs against [`Target::RealAm`] now — which proves the harness and
-//! checks the recorded expectations in `tests/alertmanager/` — and against
-//! [`Target::Sightline`] once the integrator flips [`SIGHTLINE_AM_WIRED`] (or sets
-//! `SIGHTLINE_AM_WIRED=1`); the timed scenarios then run both in the same test, post the same
-//! alerts to both at the same moments and compare what their webhook sinks received.
+//! means"). Every test runs against [`Target::RealAm`] — which proves the harness and checks
+//! the recorded expectations in `tests/alertmanager/` — and against [`Target::Sightline`]; the
+//! timed scenarios run both in the same test, post the same alerts to both at the same
+//! moments and compare what their webhook sinks received.
 //! amtool's commands are in `alertmanager/amtool.rs`, restarts and crashes in
 //! `alertmanager/restart.rs`; the shared machinery is `am_support.rs`.
 

@@ -16,20 +16,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-/// Whether `sightline serve` runs the built-in Alertmanager yet. The integrator flips this to
-/// `true` once `--alertmanager.config.file` is wired (API v2 on the daemon's listen address,
-/// state in the data directory, delivery through the `webhook` receiver plugin); until then
-/// the Sightline variants print that they are skipped and only the real Alertmanager runs
-/// (which still asserts the expected sequences, proving the harness). Setting the
-/// environment variable `SIGHTLINE_AM_WIRED=1` switches them on without a rebuild of this
-/// constant, e.g. to try a branch.
-pub(crate) const SIGHTLINE_AM_WIRED: bool = false;
-
-/// True when the Sightline variants are to run (see [`SIGHTLINE_AM_WIRED`]).
-pub(crate) fn sightline_wired() -> bool {
-    SIGHTLINE_AM_WIRED || std::env::var("SIGHTLINE_AM_WIRED").is_ok_and(|v| v == "1")
-}
-
 /// The Alertmanager under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
@@ -40,20 +26,12 @@ pub(crate) enum Target {
 }
 
 impl Target {
-    /// The targets a test runs against now: always the real Alertmanager (which fails by name
-    /// when the package is missing), and Sightline once wired; says so when it is skipped.
-    pub(crate) fn enabled(test: &str) -> Vec<Target> {
+    /// The targets every test runs against: the real Alertmanager (which fails by name when
+    /// the package is missing) and Sightline.
+    pub(crate) fn enabled(_test: &str) -> Vec<Target> {
         need("prometheus-alertmanager");
         need("amtool");
-        if sightline_wired() {
-            vec![Target::RealAm, Target::Sightline]
-        } else {
-            println!(
-                "{test}: Sightline variant skipped: the built-in Alertmanager is not wired \
-                 (flip SIGHTLINE_AM_WIRED in am_support.rs or set SIGHTLINE_AM_WIRED=1)"
-            );
-            vec![Target::RealAm]
-        }
+        vec![Target::RealAm, Target::Sightline]
     }
 }
 
