@@ -388,6 +388,12 @@ pub mod config {
         super::wit::config::get(key)
     }
 
+    /// The value of `key`, or the empty string when it is not set (Go's zero value, which
+    /// is what Alertmanager's notifiers see for a setting left out).
+    pub fn text(key: &str) -> String {
+        get(key).unwrap_or_default()
+    }
+
     /// The value of `key`, or an error naming it.
     pub fn require(key: &str) -> Result<String, String> {
         get(key).ok_or_else(|| format!("config key {key:?} is not set"))
@@ -397,6 +403,20 @@ pub mod config {
     pub fn all() -> Vec<(String, String)> {
         super::wit::config::get_all()
     }
+}
+
+/// `s` cut to at most `n` characters, the last one an ellipsis when cut (Alertmanager's
+/// `notify.TruncateInRunes`, for titles and summaries that services limit).
+pub fn truncate_runes(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    if n <= 3 {
+        return s.chars().take(n).collect();
+    }
+    let mut out: String = s.chars().take(n - 1).collect();
+    out.push('…');
+    out
 }
 
 /// The host's clocks.

@@ -186,6 +186,7 @@ def main() -> None:
     ap.add_argument("--resend", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    args.sightline = str(Path(args.sightline).resolve())
     if shutil.which(args.alertmanager) is None:
         raise SystemExit(f"{args.alertmanager} is missing (Debian package prometheus-alertmanager)")
     webhook = ROOT / "plugins" / "webhook.wasm"

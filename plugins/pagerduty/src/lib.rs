@@ -21,20 +21,6 @@ const MAX_SUMMARY_RUNES: usize = 1024;
 
 struct PagerDuty;
 
-/// `notify.TruncateInRunes`.
-fn truncate_runes(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(n - 1).collect();
-    out.push('…');
-    out
-}
-
-fn setting(key: &str) -> String {
-    config::get(key).unwrap_or_default()
-}
-
 /// The `details.<name>` settings as a Go `map[string]string`.
 fn details() -> Vec<(String, String)> {
     config::all()
@@ -89,9 +75,10 @@ fn encode(build: &dyn Fn(&str) -> String, details: &str) -> String {
 }
 
 fn v1(event_type: &str, key_hash: &str, service_key: &str) -> String {
-    let description = truncate_runes(&setting("description"), MAX_SUMMARY_RUNES);
+    let description =
+        sightline_sdk::truncate_runes(&config::text("description"), MAX_SUMMARY_RUNES);
     let (client, client_url) = if event_type == "trigger" {
-        (setting("client"), setting("client_url"))
+        (config::text("client"), config::text("client_url"))
     } else {
         (String::new(), String::new())
     };
@@ -117,8 +104,8 @@ fn v1(event_type: &str, key_hash: &str, service_key: &str) -> String {
 }
 
 fn v2(event_action: &str, key_hash: &str, routing_key: &str) -> Result<String, String> {
-    let summary = truncate_runes(&setting("description"), MAX_SUMMARY_RUNES);
-    let severity = match setting("severity") {
+    let summary = sightline_sdk::truncate_runes(&config::text("description"), MAX_SUMMARY_RUNES);
+    let severity = match config::text("severity") {
         s if s.is_empty() => "error".to_string(),
         s => s,
     };
@@ -147,11 +134,11 @@ fn v2(event_action: &str, key_hash: &str, routing_key: &str) -> Result<String, S
     let build = |details: &str| {
         let mut p = Object::new();
         p.str("summary", &summary)
-            .str("source", &setting("source"))
+            .str("source", &config::text("source"))
             .str("severity", &severity)
-            .str_omitempty("class", &setting("class"))
-            .str_omitempty("component", &setting("component"))
-            .str_omitempty("group", &setting("group"));
+            .str_omitempty("class", &config::text("class"))
+            .str_omitempty("component", &config::text("component"))
+            .str_omitempty("group", &config::text("group"));
         if details != "{}" {
             p.raw("custom_details", details);
         }
@@ -160,8 +147,8 @@ fn v2(event_action: &str, key_hash: &str, routing_key: &str) -> Result<String, S
             .str_omitempty("dedup_key", key_hash)
             .str("event_action", event_action)
             .raw("payload", &p.finish())
-            .str_omitempty("client", &setting("client"))
-            .str_omitempty("client_url", &setting("client_url"));
+            .str_omitempty("client", &config::text("client"))
+            .str_omitempty("client_url", &config::text("client_url"));
         if !images.is_empty() {
             o.raw("images", &format!("[{}]", images.join(",")));
         }
@@ -188,11 +175,11 @@ impl Receiver for PagerDuty {
         } else {
             "trigger"
         };
-        let service_key = setting("service_key");
+        let service_key = config::text("service_key");
         let body = if !service_key.is_empty() {
             v1(event, &key_hash, &service_key)
         } else {
-            let routing_key = setting("routing_key");
+            let routing_key = config::text("routing_key");
             if routing_key.is_empty() {
                 return Err("routing key cannot be empty".into());
             }

@@ -17,19 +17,6 @@ const MAX_TITLE_RUNES: usize = 1024;
 
 struct Slack;
 
-fn setting(key: &str) -> String {
-    config::get(key).unwrap_or_default()
-}
-
-fn truncate_runes(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(n - 1).collect();
-    out.push('…');
-    out
-}
-
 fn list(key: &str) -> Result<Vec<Value>, String> {
     match config::get(key) {
         None => Ok(Vec::new()),
@@ -90,7 +77,7 @@ fn body() -> Result<String, String> {
     } else {
         mrkdwn_in
     };
-    let short_fields = setting("short_fields") == "true";
+    let short_fields = config::text("short_fields") == "true";
     let fields: Vec<String> = list("fields")?
         .iter()
         .filter_map(Value::as_object)
@@ -102,30 +89,33 @@ fn body() -> Result<String, String> {
         .map(action_json)
         .collect();
     let mut att = Object::new();
-    att.str_omitempty("title", &truncate_runes(&setting("title"), MAX_TITLE_RUNES))
-        .str_omitempty("title_link", &setting("title_link"))
-        .str_omitempty("pretext", &setting("pretext"))
-        .str("text", &setting("text"))
-        .str("fallback", &setting("fallback"))
-        .str("callback_id", &setting("callback_id"));
+    att.str_omitempty(
+        "title",
+        &sightline_sdk::truncate_runes(&config::text("title"), MAX_TITLE_RUNES),
+    )
+    .str_omitempty("title_link", &config::text("title_link"))
+    .str_omitempty("pretext", &config::text("pretext"))
+    .str("text", &config::text("text"))
+    .str("fallback", &config::text("fallback"))
+    .str("callback_id", &config::text("callback_id"));
     if !fields.is_empty() {
         att.raw("fields", &format!("[{}]", fields.join(",")));
     }
     if !actions.is_empty() {
         att.raw("actions", &format!("[{}]", actions.join(",")));
     }
-    att.str_omitempty("image_url", &setting("image_url"))
-        .str_omitempty("thumb_url", &setting("thumb_url"))
-        .str("footer", &setting("footer"))
-        .str_omitempty("color", &setting("color"));
+    att.str_omitempty("image_url", &config::text("image_url"))
+        .str_omitempty("thumb_url", &config::text("thumb_url"))
+        .str("footer", &config::text("footer"))
+        .str_omitempty("color", &config::text("color"));
     let md: Vec<String> = mrkdwn_in.iter().map(|s| json::quote(s)).collect();
     att.raw("mrkdwn_in", &format!("[{}]", md.join(",")));
     let mut req = Object::new();
-    req.str_omitempty("channel", &setting("channel"))
-        .str_omitempty("username", &setting("username"))
-        .str_omitempty("icon_emoji", &setting("icon_emoji"))
-        .str_omitempty("icon_url", &setting("icon_url"));
-    if setting("link_names") == "true" {
+    req.str_omitempty("channel", &config::text("channel"))
+        .str_omitempty("username", &config::text("username"))
+        .str_omitempty("icon_emoji", &config::text("icon_emoji"))
+        .str_omitempty("icon_url", &config::text("icon_url"));
+    if config::text("link_names") == "true" {
         req.bool("link_names", true);
     }
     req.raw("attachments", &format!("[{}]", att.finish()));
@@ -138,7 +128,7 @@ impl Receiver for Slack {
     fn notify(group: AlertGroup) -> Result<(), String> {
         let url = config::require("api_url")?;
         let body = body()?;
-        let channel = setting("channel");
+        let channel = config::text("channel");
         let resp = http::post_json(&url, &body, &[("User-Agent", "Alertmanager/0.25.0")])
             .map_err(|e| format!("channel {channel:?}: {e}"))?;
         if (200..300).contains(&resp.status) {

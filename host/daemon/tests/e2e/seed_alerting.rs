@@ -5,21 +5,20 @@
 //! `pagerduty` receiver (through the first-party PagerDuty plugin), each page once, and
 //! nothing reaches `default` (Slack).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::am_support::{read_request, Sink};
 use crate::support::*;
 
-/// A loopback HTTP server: `/metrics` serves an app whose request counter grows at 10
-/// requests a second, one in ten a 500; every POST is recorded with its path.
+/// A loopback app whose request counter grows at 10 requests a second, one in ten a 500.
 struct App {
     addr: String,
-    posts: Arc<Mutex<Vec<(String, String)>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -28,9 +27,8 @@ impl App {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap().to_string();
-        let posts = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (p, st) = (posts.clone(), stop.clone());
+        let st = stop.clone();
         let began = Instant::now();
         std::thread::spawn(move || {
             while !st.load(Ordering::Relaxed) {
@@ -40,23 +38,16 @@ impl App {
                 };
                 let _ = s.set_nonblocking(false);
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let Some((head, body)) = read_request(&mut s) else {
+                if read_request(&mut s).is_none() {
                     continue;
-                };
-                let mut parts = head.split_whitespace();
-                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                let out = if method == "POST" {
-                    p.lock().unwrap().push((path.to_string(), body));
-                    String::new()
-                } else {
-                    let n = (began.elapsed().as_secs_f64() * 10.0).floor();
-                    let errors = (n / 10.0).floor();
-                    format!(
-                        "# TYPE http_requests_total counter\n\
+                }
+                let n = (began.elapsed().as_secs_f64() * 10.0).floor();
+                let errors = (n / 10.0).floor();
+                let out = format!(
+                    "# TYPE http_requests_total counter\n\
 http_requests_total{{status=\"200\"}} {}\nhttp_requests_total{{status=\"500\"}} {errors}\n",
-                        n - errors
-                    )
-                };
+                    n - errors
+                );
                 let _ = write!(
                     s,
                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
@@ -64,19 +55,7 @@ http_requests_total{{status=\"200\"}} {}\nhttp_requests_total{{status=\"500\"}} 
                 );
             }
         });
-        App { addr, posts, stop }
-    }
-
-    fn bodies(&self, path: &str) -> Vec<Value> {
-        self.posts
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(p, _)| p == path)
-            .map(|(_, b)| {
-                serde_json::from_str(b).unwrap_or_else(|e| panic!("POST {path}: {e}: {b}"))
-            })
-            .collect()
+        App { addr, stop }
     }
 }
 
@@ -86,42 +65,19 @@ impl Drop for App {
     }
 }
 
-fn read_request(s: &mut std::net::TcpStream) -> Option<(String, String)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let n = s.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            while buf.len() < end + 4 + len {
-                let n = s.read(&mut chunk).ok()?;
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
-            return Some((head, body));
-        }
-    }
+/// The JSON bodies a sink received on `path`, in order.
+fn bodies(sink: &Sink, path: &str) -> Vec<Value> {
+    sink.received()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.body)
+        .collect()
 }
 
 #[test]
 fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
     let app = App::start();
-    let sinks = App::start();
+    let sinks = Sink::start();
     // The node exporter is down; postgres is up with nothing to say, so each page holds
     // one alert and fires at one evaluation.
     let down_node = free_port();
@@ -173,7 +129,7 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
         330,
         "a page for ServiceDown and one for HighErrorRate",
         || {
-            let pages = sinks.bodies("/pagerduty");
+            let pages = bodies(&sinks, "/pagerduty");
             let names: Vec<String> = pages
                 .iter()
                 .filter_map(|p| p["description"].as_str().map(str::to_string))
@@ -209,7 +165,7 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
     // Another two group intervals: no page repeats (repeat_interval is 1h), nothing went to
     // Slack.
     std::thread::sleep(Duration::from_secs(25));
-    let again = sinks.bodies("/pagerduty");
+    let again = bodies(&sinks, "/pagerduty");
     assert_eq!(again.len(), 2, "each group paged once: {again:#?}");
     assert_eq!(again, pages);
     for p in &pages {
@@ -230,9 +186,9 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
         "{service_down:#}"
     );
     assert!(
-        sinks.bodies("/slack").is_empty(),
+        bodies(&sinks, "/slack").is_empty(),
         "nothing goes to default: {:#?}",
-        sinks.bodies("/slack")
+        bodies(&sinks, "/slack")
     );
     // The notification history has both deliveries, succeeded.
     let hist = d.get_json("/api/v2/notifications?receiver=pagerduty");
