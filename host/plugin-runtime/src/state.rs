@@ -163,12 +163,24 @@ impl wit::log::Host for HostState {
             self.log_gate.refuse();
             return;
         }
+        use wit::log::Level;
+        // A line the log level drops costs nothing and does not count against the rate
+        // limit (a receiver's debug line per notification is no flood).
+        let enabled = match level {
+            Level::Trace => tracing::enabled!(tracing::Level::TRACE),
+            Level::Debug => tracing::enabled!(tracing::Level::DEBUG),
+            Level::Info => tracing::enabled!(tracing::Level::INFO),
+            Level::Warn => tracing::enabled!(tracing::Level::WARN),
+            Level::Error => tracing::enabled!(tracing::Level::ERROR),
+        };
+        if !enabled {
+            return;
+        }
         let plugin = &*self.plugin;
         if !self.log_gate.admit(plugin) {
             return;
         }
         let message = sanitize(&message, MAX_LOG_MESSAGE);
-        use wit::log::Level;
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),
             Level::Debug => tracing::debug!(plugin, "{message}"),
