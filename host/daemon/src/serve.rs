@@ -329,7 +329,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
                 crate::am::AmOptions {
                     config_file: file.clone(),
                     data_dir: args.storage_path.clone(),
-                    external_url: external_url.to_string(),
+                    // Alertmanager trims the trailing slash (`{{ .ExternalURL }}/#/alerts`).
+                    external_url: external_url.to_string().trim_end_matches('/').to_string(),
                     data_retention: args.alertmanager_data_retention,
                     history_retention: args.alertmanager_history_retention,
                     history_max_entries: args.alertmanager_history_max_entries,

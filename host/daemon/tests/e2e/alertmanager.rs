@@ -17,6 +17,7 @@ use crate::support::*;
 mod amtool;
 mod api;
 mod delivery;
+mod receivers;
 mod restart;
 
 /// The receivers of tests/alertmanager/routing-features.yml.

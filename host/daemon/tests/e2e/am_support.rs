@@ -126,15 +126,19 @@ impl Am {
             let dir = tempfile::tempdir().unwrap();
             let plugins = dir.path().join("plugins");
             std::fs::create_dir_all(&plugins).unwrap();
-            let manifest =
-                std::fs::read_to_string(sightline_tests::repo_root().join("plugins/webhook.toml"))
-                    .unwrap();
-            sightline_tests::install(
-                &plugins,
-                "webhook",
-                &sightline_tests::first_party("webhook"),
-                Some(&manifest),
-            );
+            // The first-party receivers, as `./dev run` installs them.
+            for name in ["webhook", "slack", "pagerduty"] {
+                let manifest = std::fs::read_to_string(
+                    sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
+                )
+                .unwrap();
+                sightline_tests::install(
+                    &plugins,
+                    name,
+                    &sightline_tests::first_party(name),
+                    Some(&manifest),
+                );
+            }
             am.ours_dir = Some(dir);
         }
         am.run();
@@ -238,6 +242,8 @@ pub(crate) struct Received {
     pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Value,
+    /// The body's bytes as sent.
+    pub(crate) raw: Vec<u8>,
 }
 
 /// A loopback webhook receiver that records every request and answers 200.
@@ -289,12 +295,14 @@ impl Sink {
                     .filter_map(|l| l.split_once(':'))
                     .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
                     .collect();
-                let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let raw = body;
+                let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
                 g.lock().unwrap().push(Received {
                     at,
                     path,
                     headers,
                     body,
+                    raw,
                 });
                 let n = g.lock().unwrap().len();
                 std::thread::sleep(delay);

@@ -1,0 +1,134 @@
+//! The Slack and PagerDuty receiver plugins send what Alertmanager 0.25's notifiers send:
+//! the same alerts, on the same config, to Alertmanager and to Sightline, each pointing its
+//! receivers at its own sinks; the request bodies must be byte for byte the same but for the
+//! server's own external URL (in Slack's title link and PagerDuty's `client_url`), and the
+//! `User-Agent` and `Content-Type` headers the same.
+//!
+//! PagerDuty Events v1 (`service_key`) is not compared: Alertmanager 0.25 posts it to
+//! PagerDuty's fixed URL whatever `url` says.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::am_support::*;
+use crate::support::*;
+
+const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n\
+receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n";
+
+/// `body` with every `http://host:port` (the servers' external URLs; the alerts' generator
+/// URL has no port) replaced by `<external>`.
+fn without_external_url(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body).to_string();
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("http://") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 7..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':'))
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        if authority.contains(':') {
+            out.push_str("<external>");
+        } else {
+            out.push_str(&rest[i..i + 7 + end]);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn header<'a>(r: &'a Received, name: &str) -> &'a str {
+    r.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+#[test]
+fn slack_and_pagerduty_requests_are_alertmanagers() {
+    let work = tempfile::tempdir().unwrap();
+    let targets = Target::enabled("slack_and_pagerduty_requests_are_alertmanagers");
+    let runs: Vec<(Target, Sinks, Am)> = targets
+        .iter()
+        .map(|t| {
+            let sinks = Sinks::new(&["slack", "pd"]);
+            let am = Am::start(*t, &sinks.render(CONFIG), work.path());
+            (*t, sinks, am)
+        })
+        .collect();
+    let alerts = json!([
+        {"labels": {"alertname": "DiskFull", "severity": "page", "instance": "db-1"},
+         "annotations": {"summary": "Disk < 10% free", "description": "<b>root</b> & more"},
+         "generatorURL": "http://prometheus/graph?g0.expr=disk"},
+        {"labels": {"alertname": "HighLoad", "severity": "warning", "instance": "web-1"},
+         "annotations": {"summary": "load > 4"},
+         "generatorURL": "http://prometheus/graph?g0.expr=load"},
+    ]);
+    for (_, _, am) in &runs {
+        am.post_alerts(&alerts);
+    }
+    for (t, sinks, _) in &runs {
+        eventually(20, "a Slack and a PagerDuty request", || {
+            (sinks.0["slack"].received().len() == 1 && sinks.0["pd"].received().len() == 1)
+                .then_some(())
+        });
+        let _ = t;
+    }
+    // Resolve both: resolved notifications go to both receivers (`send_resolved` is on).
+    let resolved = json!([
+        {"labels": {"alertname": "DiskFull", "severity": "page", "instance": "db-1"},
+         "annotations": {"summary": "Disk < 10% free", "description": "<b>root</b> & more"},
+         "generatorURL": "http://prometheus/graph?g0.expr=disk",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+        {"labels": {"alertname": "HighLoad", "severity": "warning", "instance": "web-1"},
+         "annotations": {"summary": "load > 4"},
+         "generatorURL": "http://prometheus/graph?g0.expr=load",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+    ]);
+    for (_, _, am) in &runs {
+        am.post_alerts(&resolved);
+    }
+    for (_, sinks, _) in &runs {
+        eventually(20, "the resolved notifications", || {
+            (sinks.0["slack"].received().len() == 2 && sinks.0["pd"].received().len() == 2)
+                .then_some(())
+        });
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let got = |t: Target, r: &str| -> Vec<Received> {
+        runs.iter()
+            .find(|(x, _, _)| *x == t)
+            .map(|(_, s, _)| s.0[r].received())
+            .unwrap()
+    };
+    let (mut compared, mut bytes) = (0, 0);
+    for receiver in ["slack", "pd"] {
+        let theirs = got(Target::RealAm, receiver);
+        let ours = got(Target::Sightline, receiver);
+        assert_eq!(ours.len(), theirs.len(), "{receiver}: number of requests");
+        for (i, (o, t)) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!(
+                without_external_url(&o.raw),
+                without_external_url(&t.raw),
+                "{receiver} request {i}: Sightline (left) and Alertmanager 0.25 (right) differ"
+            );
+            for h in ["user-agent", "content-type"] {
+                assert_eq!(header(o, h), header(t, h), "{receiver} request {i}: {h}");
+            }
+            compared += 1;
+            bytes += o.raw.len();
+            if i == 0 {
+                println!("{receiver}: {}", without_external_url(&o.raw).trim_end());
+            }
+        }
+    }
+    assert_eq!(compared, 4);
+    println!(
+        "receivers: {compared}/4 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2)"
+    );
+}
