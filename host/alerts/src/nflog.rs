@@ -70,6 +70,9 @@ pub struct NotificationLog {
     /// callers share one write instead of each writing (and racing on the temporary file).
     generation: AtomicU64,
     snapshot_lock: Mutex<u64>,
+    /// Serialises [`NotificationLog::persist`] callers without holding threads: they queue
+    /// here asynchronously, and one snapshot covers every change made before it began.
+    persist_queue: tokio::sync::Mutex<()>,
 }
 
 impl NotificationLog {
@@ -96,6 +99,7 @@ impl NotificationLog {
             metrics,
             generation: AtomicU64::new(0),
             snapshot_lock: Mutex::new(0),
+            persist_queue: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -193,6 +197,28 @@ impl NotificationLog {
         keys.into_iter()
             .filter_map(|k| st.get(k).cloned())
             .collect()
+    }
+
+    /// Makes every change recorded so far durable (group commit): callers wait their turn
+    /// asynchronously, a caller whose change an earlier snapshot already wrote returns at
+    /// once, and the write itself runs on one blocking thread at a time. A burst of
+    /// thousands of flushes thus costs a few snapshots and no thread per flush.
+    pub async fn persist(self: &Arc<Self>) -> Result<()> {
+        if self.path.is_none() {
+            return Ok(());
+        }
+        let wanted = self.generation.load(Ordering::SeqCst);
+        let _turn = self.persist_queue.lock().await;
+        if *self.snapshot_lock.lock() >= wanted {
+            return Ok(());
+        }
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.snapshot())
+            .await
+            .map_err(|e| Error::Invalid {
+                source_name: "notification log".into(),
+                message: format!("snapshot task failed: {e}"),
+            })?
     }
 
     /// Writes the whole log to its file crash-safely (a no-op without a file, or when a

@@ -458,17 +458,12 @@ async fn integration_stage(
         expiry,
         shared.clock.now_ms(),
     );
-    // Durable before the flush counts as done: a restart must not page again. The write is
-    // blocking IO, so it runs off the async threads.
-    let nflog = shared.nflog.clone();
-    match tokio::task::spawn_blocking(move || nflog.snapshot()).await {
-        Ok(Ok(())) => true,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "notification log snapshot failed");
-            false
-        }
+    // Durable before the flush counts as done: a restart must not page again. Concurrent
+    // flushes share one snapshot (group commit), written off the async threads.
+    match shared.nflog.persist().await {
+        Ok(()) => true,
         Err(e) => {
-            tracing::error!(error = %e, "notification log snapshot task failed");
+            tracing::error!(error = %e, "notification log snapshot failed");
             false
         }
     }
