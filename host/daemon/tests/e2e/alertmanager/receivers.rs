@@ -1,4 +1,5 @@
-//! The Slack and PagerDuty receiver plugins send what Alertmanager 0.25's notifiers send:
+//! The Slack, PagerDuty and Discord receiver plugins send what Alertmanager 0.25's notifiers
+//! send:
 //! the same alerts, on the same config, to Alertmanager and to Sightline, each pointing its
 //! receivers at its own sinks; the request bodies must be byte for byte the same but for the
 //! server's own external URL (in Slack's title link and PagerDuty's `client_url`), and the
@@ -14,8 +15,8 @@ use serde_json::json;
 use crate::am_support::*;
 use crate::support::*;
 
-const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n\
-receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n";
+const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n    - matchers: [team=chat]\n      receiver: discord\n\
+receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n  - name: discord\n    discord_configs:\n      - webhook_url: '@sink:discord@'\n";
 
 /// `body` with every `http://host:port` (the servers' external URLs; the alerts' generator
 /// URL has no port) replaced by `<external>`.
@@ -50,13 +51,13 @@ fn header<'a>(r: &'a Received, name: &str) -> &'a str {
 }
 
 #[test]
-fn slack_and_pagerduty_requests_are_alertmanagers() {
+fn receiver_requests_are_alertmanagers() {
     let work = tempfile::tempdir().unwrap();
-    let targets = Target::enabled("slack_and_pagerduty_requests_are_alertmanagers");
+    let targets = Target::enabled("receiver_requests_are_alertmanagers");
     let runs: Vec<(Target, Sinks, Am)> = targets
         .iter()
         .map(|t| {
-            let sinks = Sinks::new(&["slack", "pd"]);
+            let sinks = Sinks::new(&["slack", "pd", "discord"]);
             let am = Am::start(*t, &sinks.render(CONFIG), work.path());
             (*t, sinks, am)
         })
@@ -68,13 +69,18 @@ fn slack_and_pagerduty_requests_are_alertmanagers() {
         {"labels": {"alertname": "HighLoad", "severity": "warning", "instance": "web-1"},
          "annotations": {"summary": "load > 4"},
          "generatorURL": "http://prometheus/graph?g0.expr=load"},
+        {"labels": {"alertname": "QueueStuck", "team": "chat", "instance": "mq-1"},
+         "annotations": {"summary": "queue \"jobs\" stuck"},
+         "generatorURL": "http://prometheus/graph?g0.expr=queue"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&alerts);
     }
     for (t, sinks, _) in &runs {
-        eventually(20, "a Slack and a PagerDuty request", || {
-            (sinks.0["slack"].received().len() == 1 && sinks.0["pd"].received().len() == 1)
+        eventually(20, "a Slack, a PagerDuty and a Discord request", || {
+            (sinks.0["slack"].received().len() == 1
+                && sinks.0["pd"].received().len() == 1
+                && sinks.0["discord"].received().len() == 1)
                 .then_some(())
         });
         let _ = t;
@@ -89,13 +95,19 @@ fn slack_and_pagerduty_requests_are_alertmanagers() {
          "annotations": {"summary": "load > 4"},
          "generatorURL": "http://prometheus/graph?g0.expr=load",
          "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+        {"labels": {"alertname": "QueueStuck", "team": "chat", "instance": "mq-1"},
+         "annotations": {"summary": "queue \"jobs\" stuck"},
+         "generatorURL": "http://prometheus/graph?g0.expr=queue",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&resolved);
     }
     for (_, sinks, _) in &runs {
         eventually(20, "the resolved notifications", || {
-            (sinks.0["slack"].received().len() == 2 && sinks.0["pd"].received().len() == 2)
+            (sinks.0["slack"].received().len() == 2
+                && sinks.0["pd"].received().len() == 2
+                && sinks.0["discord"].received().len() == 2)
                 .then_some(())
         });
     }
@@ -107,7 +119,7 @@ fn slack_and_pagerduty_requests_are_alertmanagers() {
             .unwrap()
     };
     let (mut compared, mut bytes) = (0, 0);
-    for receiver in ["slack", "pd"] {
+    for receiver in ["slack", "pd", "discord"] {
         let theirs = got(Target::RealAm, receiver);
         let ours = got(Target::Sightline, receiver);
         assert_eq!(ours.len(), theirs.len(), "{receiver}: number of requests");
@@ -127,8 +139,8 @@ fn slack_and_pagerduty_requests_are_alertmanagers() {
             }
         }
     }
-    assert_eq!(compared, 4);
+    assert_eq!(compared, 6);
     println!(
-        "receivers: {compared}/4 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2)"
+        "receivers: {compared}/6 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2)"
     );
 }
