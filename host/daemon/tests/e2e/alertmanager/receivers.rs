@@ -144,3 +144,47 @@ fn receiver_requests_are_alertmanagers() {
         "receivers: {compared}/6 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2)"
     );
 }
+
+/// PagerDuty Events v1 (`service_key`, the seed's form), which Alertmanager 0.25 cannot be
+/// pointed at a sink for (it posts v1 events to PagerDuty's fixed URL): Sightline's requests
+/// against golden bodies derived from 0.25's `notify/pagerduty/pagerduty.go` (see
+/// `tests/alertmanager/README.md`).
+#[test]
+fn pagerduty_v1_is_alertmanagers_from_its_source() {
+    let work = tempfile::tempdir().unwrap();
+    let sinks = Sinks::new(&["pd"]);
+    let config = "route:\n  receiver: pd\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n  - name: pd\n    pagerduty_configs:\n      - service_key: 'the-service-key'\n        url: '@sink:pd@'\n";
+    let am = Am::start(Target::Sightline, &sinks.render(config), work.path());
+    let alert = |ends: Option<&str>| {
+        let mut a = json!({"labels": {"alertname": "DiskFull", "severity": "page", "instance": "db-1"},
+             "annotations": {"summary": "Disk < 10% free"},
+             "generatorURL": "http://prometheus/graph?g0.expr=disk"});
+        if let Some(e) = ends {
+            a["startsAt"] = json!("2026-01-01T00:00:00Z");
+            a["endsAt"] = json!(e);
+        }
+        json!([a])
+    };
+    am.post_alerts(&alert(None));
+    eventually(20, "the trigger", || {
+        (sinks.0["pd"].received().len() == 1).then_some(())
+    });
+    am.post_alerts(&alert(Some("2026-01-01T00:00:01Z")));
+    eventually(20, "the resolve", || {
+        (sinks.0["pd"].received().len() == 2).then_some(())
+    });
+    let got: Vec<String> = sinks.0["pd"]
+        .received()
+        .iter()
+        .map(|r| without_external_url(&r.raw))
+        .collect();
+    let golden = std::fs::read_to_string(vendored("alertmanager/pagerduty-v1.golden")).unwrap();
+    let want: Vec<&str> = golden.split_inclusive('\n').collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            g, w,
+            "Sightline (left) and the golden v1 event (right) differ"
+        );
+    }
+}
