@@ -127,7 +127,15 @@ impl Am {
             let plugins = dir.path().join("plugins");
             std::fs::create_dir_all(&plugins).unwrap();
             // The first-party receivers, as `./dev run` installs them.
-            for name in ["webhook", "slack", "pagerduty", "discord", "opsgenie"] {
+            for name in [
+                "webhook",
+                "slack",
+                "pagerduty",
+                "discord",
+                "opsgenie",
+                "victorops",
+                "webex",
+            ] {
                 let manifest = std::fs::read_to_string(
                     sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
                 )

@@ -1,5 +1,5 @@
-//! The Slack, PagerDuty, Discord and Opsgenie receiver plugins send what Alertmanager 0.25's
-//! notifiers send:
+//! The Slack, PagerDuty, Discord, Opsgenie, VictorOps and Webex receiver plugins send what
+//! Alertmanager 0.25's notifiers send:
 //! the same alerts, on the same config, to Alertmanager and to Sightline, each pointing its
 //! receivers at its own sinks; the request bodies must be byte for byte the same but for the
 //! server's own external URL (in Slack's title link and PagerDuty's `client_url`), and the
@@ -15,8 +15,8 @@ use serde_json::json;
 use crate::am_support::*;
 use crate::support::*;
 
-const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n    - matchers: [team=chat]\n      receiver: discord\n    - matchers: [team=ops]\n      receiver: og\n\
-receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n  - name: discord\n    discord_configs:\n      - webhook_url: '@sink:discord@'\n  - name: og\n    opsgenie_configs:\n      - api_key: 'the-genie-key'\n        api_url: '@sink:og@/'\n        priority: P1\n        tags: 'db, {{ .GroupLabels.alertname }},'\n        update_alerts: true\n        details:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n        responders:\n          - name: 'dba,oncall'\n            type: teams\n          - username: bob\n            type: user\n";
+const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n    - matchers: [team=chat]\n      receiver: discord\n    - matchers: [team=ops]\n      receiver: og\n    - matchers: [team=vo]\n      receiver: vo\n    - matchers: [team=wx]\n      receiver: wx\n\
+receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n  - name: discord\n    discord_configs:\n      - webhook_url: '@sink:discord@'\n  - name: og\n    opsgenie_configs:\n      - api_key: 'the-genie-key'\n        api_url: '@sink:og@/'\n        priority: P1\n        tags: 'db, {{ .GroupLabels.alertname }},'\n        update_alerts: true\n        details:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n        responders:\n          - name: 'dba,oncall'\n            type: teams\n          - username: bob\n            type: user\n  - name: vo\n    victorops_configs:\n      - api_key: 'vo-key'\n        api_url: '@sink:vo@/'\n        routing_key: 'db-{{ .GroupLabels.alertname }}'\n        custom_fields:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: wx\n    webex_configs:\n      - api_url: '@sink:wx@'\n        room_id: 'room-1'\n        http_config:\n          authorization:\n            credentials: 'webex-token'\n";
 
 /// `body` with every `http://host:port` (the servers' external URLs; the alerts' generator
 /// URL has no port) replaced by `<external>`.
@@ -57,7 +57,7 @@ fn receiver_requests_are_alertmanagers() {
     let runs: Vec<(Target, Sinks, Am)> = targets
         .iter()
         .map(|t| {
-            let sinks = Sinks::new(&["slack", "pd", "discord", "og"]);
+            let sinks = Sinks::new(&["slack", "pd", "discord", "og", "vo", "wx"]);
             let am = Am::start(*t, &sinks.render(CONFIG), work.path());
             (*t, sinks, am)
         })
@@ -75,22 +75,24 @@ fn receiver_requests_are_alertmanagers() {
         {"labels": {"alertname": "ReplicaLag", "team": "ops", "instance": "db-2"},
          "annotations": {"summary": "lag > 30s", "description": "replica <db-2> behind"},
          "generatorURL": "http://prometheus/graph?g0.expr=lag"},
+        {"labels": {"alertname": "BackupLate", "team": "vo", "instance": "db-3"},
+         "annotations": {"summary": "backup 2h late"},
+         "generatorURL": "http://prometheus/graph?g0.expr=backup"},
+        {"labels": {"alertname": "CertExpiry", "team": "wx", "instance": "lb-1"},
+         "annotations": {"summary": "cert expires in 3d", "description": "renew *now*"},
+         "generatorURL": "http://prometheus/graph?g0.expr=cert"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&alerts);
     }
     for (t, sinks, _) in &runs {
-        eventually(
-            20,
-            "a Slack, a PagerDuty, a Discord and three Opsgenie requests",
-            || {
-                (sinks.0["slack"].received().len() == 1
-                    && sinks.0["pd"].received().len() == 1
-                    && sinks.0["discord"].received().len() == 1
-                    && sinks.0["og"].received().len() == 3)
-                    .then_some(())
-            },
-        );
+        eventually(20, "the first request of every receiver", || {
+            (sinks.0["slack"].received().len() == 1
+                && sinks.0["pd"].received().len() == 1
+                && sinks.0["discord"].received().len() == 1
+                && sinks.0["og"].received().len() == 3)
+                .then_some(())
+        });
         let _ = t;
     }
     // Resolve both: resolved notifications go to both receivers (`send_resolved` is on).
@@ -111,6 +113,14 @@ fn receiver_requests_are_alertmanagers() {
          "annotations": {"summary": "lag > 30s", "description": "replica <db-2> behind"},
          "generatorURL": "http://prometheus/graph?g0.expr=lag",
          "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+        {"labels": {"alertname": "BackupLate", "team": "vo", "instance": "db-3"},
+         "annotations": {"summary": "backup 2h late"},
+         "generatorURL": "http://prometheus/graph?g0.expr=backup",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+        {"labels": {"alertname": "CertExpiry", "team": "wx", "instance": "lb-1"},
+         "annotations": {"summary": "cert expires in 3d", "description": "renew *now*"},
+         "generatorURL": "http://prometheus/graph?g0.expr=cert",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&resolved);
@@ -120,7 +130,9 @@ fn receiver_requests_are_alertmanagers() {
             (sinks.0["slack"].received().len() == 2
                 && sinks.0["pd"].received().len() == 2
                 && sinks.0["discord"].received().len() == 2
-                && sinks.0["og"].received().len() == 4)
+                && sinks.0["og"].received().len() == 4
+                && sinks.0["vo"].received().len() == 2
+                && sinks.0["wx"].received().len() == 2)
                 .then_some(())
         });
     }
@@ -132,7 +144,7 @@ fn receiver_requests_are_alertmanagers() {
             .unwrap()
     };
     let (mut compared, mut bytes) = (0, 0);
-    for receiver in ["slack", "pd", "discord", "og"] {
+    for receiver in ["slack", "pd", "discord", "og", "vo", "wx"] {
         let theirs = got(Target::RealAm, receiver);
         let ours = got(Target::Sightline, receiver);
         assert_eq!(ours.len(), theirs.len(), "{receiver}: number of requests");
@@ -153,9 +165,9 @@ fn receiver_requests_are_alertmanagers() {
             }
         }
     }
-    assert_eq!(compared, 10);
+    assert_eq!(compared, 14);
     println!(
-        "receivers: {compared}/10 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2, Opsgenie 4)"
+        "receivers: {compared}/14 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2, Opsgenie 4, VictorOps 2, Webex 2)"
     );
 }
 
