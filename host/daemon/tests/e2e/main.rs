@@ -9,6 +9,7 @@ mod alertmanager;
 mod am_support;
 mod budgets;
 mod check;
+mod dashboards;
 mod deep;
 mod heavy;
 mod hostile_mix;
