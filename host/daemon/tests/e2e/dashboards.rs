@@ -11,7 +11,12 @@ fn first_party_dashboards_load_and_their_queries_run() {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
-    let names = ["dashboard-service-health", "dashboard-node"];
+    // The node dashboard's anomaly panel calls the robust-zscore query function.
+    let names = [
+        "dashboard-service-health",
+        "dashboard-node",
+        "robust-zscore",
+    ];
     for name in names {
         let manifest = std::fs::read_to_string(
             sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
@@ -25,6 +30,10 @@ fn first_party_dashboards_load_and_their_queries_run() {
         );
     }
     let d = Daemon::start_in(dir, None, &[]);
+    eventually(30, "robust_zscore to be a PromQL function", || {
+        let (_, body) = http_get(&d.addr, "/api/v1/query?query=robust_zscore(up%5B1m%5D)").ok()?;
+        body.contains("\"success\"").then_some(())
+    });
     let found = eventually(30, "both dashboards in /api/search", || {
         let v = d.get_json("/api/search");
         let uids: Vec<String> = v
@@ -77,4 +86,64 @@ fn first_party_dashboards_load_and_their_queries_run() {
         "dashboards: {} found, {queries} queries answered",
         found.len()
     );
+}
+
+/// `robust_zscore(v[range])`, the first-party query-function plugin: how unusual each series'
+/// latest value is against its window (`|last - median| / (1.4826 * MAD)`), on imported data.
+#[test]
+fn robust_zscore_scores_the_latest_point_against_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    sightline_tests::install(
+        &plugins,
+        "robust-zscore",
+        &sightline_tests::first_party("robust-zscore"),
+        None,
+    );
+    // Two series, five points a minute apart ending now: one steady with a spike last, one
+    // flat.
+    let end = sightline_model::now_ms() / 1000 / 60 * 60;
+    let mut om = String::from("# TYPE load gauge\n");
+    // OpenMetrics keeps each series' samples together.
+    for (host, values) in [("a", [10.0, 9.0, 11.0, 10.0, 100.0]), ("b", [3.0; 5])] {
+        for (i, v) in values.iter().enumerate() {
+            let t = end - 240 + 60 * i as i64;
+            om.push_str(&format!("load{{host=\"{host}\"}} {v} {t}\n"));
+        }
+    }
+    om.push_str("# EOF\n");
+    let file = dir.path().join("load.om");
+    std::fs::write(&file, om).unwrap();
+    import_openmetrics(&file, dir.path());
+    let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &[]);
+    let q = format!(
+        "/api/v1/query?query={}&time={end}",
+        urlencode("robust_zscore(load[5m])")
+    );
+    let v = eventually(30, "robust_zscore to answer", || {
+        let (code, body) = http_get(&d.addr, &q).ok()?;
+        (code == 200).then(|| serde_json::from_str::<Value>(&body).unwrap())
+    });
+    let mut got: Vec<(String, String, String)> = v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["metric"]["host"].as_str().unwrap().to_string(),
+                r["metric"]["__name__"].as_str().unwrap_or("").to_string(),
+                r["value"][1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    // Median 10, MAD 1: the spike is 90 / 1.4826 = 60.70 robust deviations out; the flat
+    // series scores 0; the metric name is dropped.
+    assert_eq!(got.len(), 2, "{v:#}");
+    assert_eq!(got[0].0, "a");
+    assert_eq!(got[0].1, "");
+    let a: f64 = got[0].2.parse().unwrap();
+    assert!((a - 90.0 / 1.4826).abs() < 1e-9, "{a}");
+    assert_eq!(got[1], ("b".to_string(), String::new(), "0".to_string()));
 }
