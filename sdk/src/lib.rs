@@ -441,6 +441,24 @@ pub mod http {
         super::wit::http::send(request)
     }
 
+    /// `resp` when its status is 2xx, else an error naming the status with the start of the
+    /// body (at most 200 characters): what a receiver returns so that the host retries the
+    /// notification and records why.
+    pub fn success(resp: Response) -> Result<Response, String> {
+        if (200..300).contains(&resp.status) {
+            return Ok(resp);
+        }
+        let snippet: String = String::from_utf8_lossy(&resp.body)
+            .chars()
+            .take(200)
+            .collect();
+        Err(format!(
+            "unexpected status code {}: {}",
+            resp.status,
+            snippet.trim_end()
+        ))
+    }
+
     /// POSTs a JSON body with `Content-Type: application/json` plus `headers`.
     pub fn post_json(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<Response, Error> {
         let mut h = vec![("Content-Type".to_string(), "application/json".to_string())];

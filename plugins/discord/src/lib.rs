@@ -6,7 +6,7 @@
 //! `discord.default.message`) and renders them before the call. Settings: `webhook_url`,
 //! `title`, `message`.
 
-use sightline_sdk::json::{self, Object};
+use sightline_sdk::json::Object;
 use sightline_sdk::{config, http, log, AlertGroup, Receiver};
 
 /// Alertmanager's embed colours.
@@ -36,19 +36,9 @@ impl Receiver for Discord {
         body.push('\n');
         let resp = http::post_json(&url, &body, &[("User-Agent", "Alertmanager/0.25.0")])
             .map_err(|e| format!("POST to the Discord webhook: {e}"))?;
-        if (200..300).contains(&resp.status) {
-            log::debug(&format!("sent {}", group.group_key));
-            return Ok(());
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!(
-            "unexpected status code {}: {}",
-            resp.status,
-            json::quote(&snippet)
-        ))
+        http::success(resp)?;
+        log::debug(&format!("sent {}", group.group_key));
+        Ok(())
     }
 }
 

@@ -90,14 +90,7 @@ fn send(method: &str, url: &str, body: &str, api_key: &str) -> Result<(), String
         body: body.as_bytes().to_vec(),
     })
     .map_err(|e| format!("{method} {url}: {e}"))?;
-    if (200..300).contains(&resp.status) {
-        return Ok(());
-    }
-    let snippet: String = String::from_utf8_lossy(&resp.body)
-        .chars()
-        .take(200)
-        .collect();
-    Err(format!("unexpected status code {}: {snippet}", resp.status))
+    http::success(resp).map(|_| ())
 }
 
 fn encoded(o: Object) -> String {

@@ -187,15 +187,9 @@ impl Receiver for PagerDuty {
         };
         let resp = http::post_json(&url, &body, &[("User-Agent", "Alertmanager/0.25.0")])
             .map_err(|e| format!("failed to post message to PagerDuty: {e}"))?;
-        if (200..300).contains(&resp.status) {
-            log::debug(&format!("{event} sent for {}", group.group_key));
-            return Ok(());
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!("unexpected status code {}: {snippet}", resp.status))
+        http::success(resp)?;
+        log::debug(&format!("{event} sent for {}", group.group_key));
+        Ok(())
     }
 }
 

@@ -131,18 +131,9 @@ impl Receiver for Slack {
         let channel = config::text("channel");
         let resp = http::post_json(&url, &body, &[("User-Agent", "Alertmanager/0.25.0")])
             .map_err(|e| format!("channel {channel:?}: {e}"))?;
-        if (200..300).contains(&resp.status) {
-            log::debug(&format!("sent {} to {channel:?}", group.group_key));
-            return Ok(());
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!(
-            "channel {channel:?}: unexpected status code {}: {snippet}",
-            resp.status
-        ))
+        http::success(resp).map_err(|e| format!("channel {channel:?}: {e}"))?;
+        log::debug(&format!("sent {} to {channel:?}", group.group_key));
+        Ok(())
     }
 }
 

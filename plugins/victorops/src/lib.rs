@@ -57,15 +57,9 @@ impl Receiver for VictorOps {
         body.push('\n');
         let resp = http::post_json(&url, &body, &[("User-Agent", "Alertmanager/0.25.0")])
             .map_err(|e| format!("POST to VictorOps: {e}"))?;
-        if (200..300).contains(&resp.status) {
-            log::debug(&format!("sent {}", group.group_key));
-            return Ok(());
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!("unexpected status code {}: {snippet}", resp.status))
+        http::success(resp)?;
+        log::debug(&format!("sent {}", group.group_key));
+        Ok(())
     }
 }
 

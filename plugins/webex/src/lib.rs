@@ -50,15 +50,9 @@ impl Receiver for Webex {
         }
         let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let resp = http::post_json(&url, &body, &refs).map_err(|e| format!("POST {url}: {e}"))?;
-        if (200..300).contains(&resp.status) {
-            log::debug(&format!("sent {}", group.group_key));
-            return Ok(());
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!("unexpected status code {}: {snippet}", resp.status))
+        http::success(resp)?;
+        log::debug(&format!("sent {}", group.group_key));
+        Ok(())
     }
 }
 

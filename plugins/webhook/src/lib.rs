@@ -29,16 +29,7 @@ impl Receiver for Webhook {
         }
         let resp =
             http::post_json(&url, &body, &headers).map_err(|e| format!("POST {url}: {e}"))?;
-        if !(200..300).contains(&resp.status) {
-            let snippet: String = String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(200)
-                .collect();
-            return Err(format!(
-                "POST {url}: unexpected status {}: {snippet}",
-                resp.status
-            ));
-        }
+        http::success(resp).map_err(|e| format!("POST {url}: {e}"))?;
         log::debug(&format!("notified {url} ({} alerts)", group.alerts.len()));
         Ok(())
     }

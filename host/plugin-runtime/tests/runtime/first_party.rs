@@ -150,7 +150,10 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
     })
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("unexpected status 500"), "{err}");
+    assert!(
+        err.to_string().contains("unexpected status code 500: boom"),
+        "{err}"
+    );
 
     // Without a url the plugin says which setting is missing.
     let err = plugin_test(&PluginTestOptions {
