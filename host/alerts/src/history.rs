@@ -323,6 +323,35 @@ impl History {
     }
 }
 
+/// The engine's delivery outcomes go straight into the history.
+impl crate::pipeline::OutcomeSink for History {
+    fn record(&self, o: &crate::pipeline::NotificationOutcome) {
+        History::record(
+            self,
+            HistoryEntry {
+                at_ms: o.at_ms,
+                receiver: o.receiver.clone(),
+                integration: o.integration.clone(),
+                index: o.index,
+                group_key: o.group_key.clone(),
+                group_labels: o.group_labels.clone(),
+                alerts: o
+                    .alerts
+                    .iter()
+                    .map(|a| HistoryAlert {
+                        fingerprint: a.fingerprint.clone(),
+                        status: a.status.clone(),
+                        labels: a.labels.clone(),
+                    })
+                    .collect(),
+                error: o.result.clone().err(),
+                attempts: o.attempts,
+                duration_ms: o.duration.as_millis() as u64,
+            },
+        );
+    }
+}
+
 impl Drop for History {
     fn drop(&mut self) {
         {

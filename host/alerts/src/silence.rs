@@ -607,3 +607,10 @@ fn count_family(st: &State) -> Family {
         samples,
     }
 }
+
+/// The silence store is the pipeline's silencer.
+impl crate::pipeline::Silencer for Silences {
+    fn mutes(&self, labels: &LabelSet, now_ms: i64) -> Vec<String> {
+        Silences::mutes(self, labels, now_ms)
+    }
+}

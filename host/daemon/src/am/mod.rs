@@ -14,10 +14,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use parking_lot::RwLock;
 use sightline_alerts::{
-    AlertStore, Clock, Config, Dispatcher, DispatcherDeps, DispatcherOptions, History,
-    HistoryAlert, HistoryEntry, Integration, Integrations, Marker, Metrics, Notification,
-    NotificationLog, NotificationOutcome, NotifyError, OutcomeSink, PostedAlert, ReceiverOptions,
-    Silencer, Silences, SystemClock,
+    AlertStore, Clock, Config, Dispatcher, DispatcherDeps, DispatcherOptions, History, Integration,
+    Integrations, Marker, Metrics, Notification, NotificationLog, NotifyError, PostedAlert,
+    ReceiverOptions, Silences, SystemClock,
 };
 use sightline_plugin_runtime::PluginHost;
 use sightline_telemetry::Registry;
@@ -56,43 +55,6 @@ pub(crate) struct BuiltinAm {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) started_ms: i64,
     plugins: PluginHost,
-}
-
-/// The silence store as the pipeline's silencer.
-struct SilenceStage(Arc<Silences>);
-
-impl Silencer for SilenceStage {
-    fn mutes(&self, labels: &sightline_alerts::LabelSet, now_ms: i64) -> Vec<String> {
-        self.0.mutes(labels, now_ms)
-    }
-}
-
-/// Every delivery outcome into the notification history.
-struct HistorySink(Arc<History>);
-
-impl OutcomeSink for HistorySink {
-    fn record(&self, o: &NotificationOutcome) {
-        self.0.record(HistoryEntry {
-            at_ms: o.at_ms,
-            receiver: o.receiver.clone(),
-            integration: o.integration.clone(),
-            index: o.index,
-            group_key: o.group_key.clone(),
-            group_labels: o.group_labels.clone(),
-            alerts: o
-                .alerts
-                .iter()
-                .map(|a| HistoryAlert {
-                    fingerprint: a.fingerprint.clone(),
-                    status: a.status.clone(),
-                    labels: a.labels.clone(),
-                })
-                .collect(),
-            error: o.result.clone().err(),
-            attempts: o.attempts,
-            duration_ms: o.duration.as_millis() as u64,
-        });
-    }
 }
 
 /// A receiver plugin as an engine integration.
@@ -196,9 +158,9 @@ impl BuiltinAm {
             DispatcherDeps {
                 store: store.clone(),
                 marker: marker.clone(),
-                silencer: Arc::new(SilenceStage(silences.clone())),
+                silencer: silences.clone(),
                 nflog,
-                sink: Arc::new(HistorySink(history.clone())),
+                sink: history.clone(),
                 clock: clock.clone(),
                 metrics,
             },
