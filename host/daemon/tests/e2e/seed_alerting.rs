@@ -2,8 +2,11 @@
 //! alertmanager.yml, unchanged but for the addresses of their targets and a local sink for
 //! each receiver, on one `sightline serve`. A target that is down fires `ServiceDown`, an app
 //! serving 10 % 5xx fires `HighErrorRate`; both are `severity: page`, so both reach the
-//! `pagerduty` receiver (through the first-party PagerDuty plugin), each page once, and
-//! nothing reaches `default` (Slack).
+//! `pagerduty` receiver (through the first-party PagerDuty plugin), each page once. The
+//! seed's one `severity: warning` alert, `HighLatency`, needs five minutes of slow requests;
+//! the test posts it to the API instead, and the seed's default route takes it to `default`,
+//! Slack (through the first-party Slack plugin), with the seed's channel. Nothing else reaches
+//! Slack.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -75,7 +78,7 @@ fn bodies(sink: &Sink, path: &str) -> Vec<Value> {
 }
 
 #[test]
-fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
+fn seed_pages_pagerduty_once_per_group_and_sends_the_rest_to_slack() {
     let app = App::start();
     let sinks = Sink::start();
     // The node exporter is down; postgres is up with nothing to say, so each page holds
@@ -123,6 +126,34 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
         &[("SLACK_WEBHOOK", &slack_url), ("PAGERDUTY_KEY", "seed-key")],
     );
 
+    // A warning, as Prometheus would push HighLatency: not a page, so the seed's route sends
+    // it to `default`.
+    crate::am_support::post_alerts(
+        &d.addr,
+        &serde_json::json!([{
+            "labels": {"alertname": "HighLatency", "severity": "warning", "job": "app"},
+            "annotations": {"summary": "p95 latency > 1s"},
+            "generatorURL": "http://prometheus.example/graph"
+        }]),
+    );
+    let slack = eventually(60, "HighLatency in Slack", || {
+        let b = bodies(&sinks, "/slack");
+        (!b.is_empty()).then_some(b)
+    });
+    assert_eq!(slack.len(), 1, "{slack:#?}");
+    let msg = &slack[0];
+    assert_eq!(msg["channel"], "#alerts", "{msg:#}");
+    let att = &msg["attachments"][0];
+    assert_eq!(
+        att["title"], "[FIRING:1] HighLatency warning (app)",
+        "{msg:#}"
+    );
+    assert_eq!(att["color"], "danger", "{msg:#}");
+    assert!(
+        att["text"].as_str().unwrap_or_default().is_empty(),
+        "Alertmanager's default Slack text is empty: {msg:#}"
+    );
+
     // ServiceDown fires after `for: 1m`, HighErrorRate after its 2m range fills and `for:
     // 2m`, each then waits the route's `group_wait` of 10 s.
     let pages = eventually(
@@ -158,12 +189,13 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
         routed,
         vec![
             ("HighErrorRate".to_string(), "pagerduty".to_string()),
+            ("HighLatency".to_string(), "default".to_string()),
             ("ServiceDown".to_string(), "pagerduty".to_string()),
         ],
         "{alerts:#}"
     );
-    // Another two group intervals: no page repeats (repeat_interval is 1h), nothing went to
-    // Slack.
+    // Another two group intervals: no page repeats (repeat_interval is 1h), and Slack got
+    // the warning alone, once.
     std::thread::sleep(Duration::from_secs(25));
     let again = bodies(&sinks, "/pagerduty");
     assert_eq!(again.len(), 2, "each group paged once: {again:#?}");
@@ -185,10 +217,10 @@ fn seed_pages_pagerduty_once_per_group_and_nothing_reaches_default() {
         service_down["details"]["num_firing"], "1",
         "{service_down:#}"
     );
-    assert!(
-        bodies(&sinks, "/slack").is_empty(),
-        "nothing goes to default: {:#?}",
-        bodies(&sinks, "/slack")
+    assert_eq!(
+        bodies(&sinks, "/slack"),
+        slack,
+        "only the warning goes to default, once"
     );
     // The notification history has both deliveries, succeeded.
     let hist = d.get_json("/api/v2/notifications?receiver=pagerduty");
