@@ -55,11 +55,13 @@ pub(crate) const DEFAULT_RULES_YAML: &str = include_str!("assets/default-rules.y
 pub(crate) const DEFAULT_RULES_NAME: &str = "<embedded default rules>";
 
 /// What the rules manager is handed for `cfg`: its rule files (or, for the embedded default
-/// configuration, the embedded default rules), intervals and external labels.
+/// configuration, the embedded default rules), intervals and external labels, and the
+/// functions their expressions may call (the built-ins and the query-function plugins).
 pub(crate) fn rules_config(
     cfg: &sightline_config::Config,
     embedded: bool,
     external_url: &str,
+    functions: std::sync::Arc<sightline_promql::FunctionRegistry>,
 ) -> anyhow::Result<sightline_rules::RulesConfig> {
     let files = sightline_rules::file::expand_globs(&cfg.rule_files)?;
     let inline = if embedded && cfg.rule_files.is_empty() {
@@ -77,6 +79,7 @@ pub(crate) fn rules_config(
         query_offset: cfg.global.rule_query_offset,
         external_labels: cfg.global.external_labels.clone(),
         external_url: external_url.to_string(),
+        functions: Some(functions),
     })
 }
 

@@ -54,6 +54,9 @@ struct Reloader {
     rules: sightline_rules::Manager,
     notifier: sightline_rules::notifier::AlertmanagerNotifier,
     am: Option<Arc<crate::am::BuiltinAm>>,
+    /// The query engine, whose functions (query-function plugins among them) rule
+    /// expressions may call.
+    engine: Arc<RwLock<sightline_promql::Engine>>,
     external_url: String,
     config_yaml: Arc<RwLock<String>>,
     status: Arc<RwLock<(bool, i64)>>,
@@ -74,6 +77,7 @@ impl Reloader {
                 &cfg,
                 matches!(this.source, ConfigSource::Embedded { .. }),
                 &this.external_url,
+                this.engine.read().shared_registry(),
             )?;
             Ok((cfg, rules_cfg))
         })
@@ -390,6 +394,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         rules: rules.clone(),
         notifier: notifier.clone(),
         am: am.clone(),
+        engine: engine.clone(),
         external_url: external_url.to_string(),
         config_yaml: config_yaml.clone(),
         status: reload_status.clone(),

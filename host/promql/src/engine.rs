@@ -129,6 +129,11 @@ impl Engine {
         &self.reg
     }
 
+    /// The engine's function registry, shared (to parse elsewhere with the same functions).
+    pub fn shared_registry(&self) -> Arc<FunctionRegistry> {
+        self.reg.clone()
+    }
+
     /// Parses `expr` with this engine's functions.
     pub fn parse(&self, expr: &str) -> Result<Expr> {
         Ok(crate::parser::parse_with(expr, &self.reg)?)

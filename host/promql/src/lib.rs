@@ -59,6 +59,12 @@ pub fn parse(expr: &str) -> Result<Expr, ParseError> {
     parser::parse_with(expr, &builtin_registry())
 }
 
+/// Parses a PromQL expression with the functions of `reg` (the built-ins and, in the daemon,
+/// the query-function plugins).
+pub fn parse_with(expr: &str, reg: &FunctionRegistry) -> Result<Expr, ParseError> {
+    parser::parse_with(expr, reg)
+}
+
 /// Parses a series selector such as `up{job="x"}` (for `match[]`).
 pub fn parse_selector(expr: &str) -> Result<Vec<Matcher>, ParseError> {
     parser::parse_selector(expr, &builtin_registry())

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use sightline_config::yaml::{check_yaml_nesting, locate, Seg};
+use sightline_promql::FunctionRegistry;
 
 use crate::error::{Error, Result};
 
@@ -195,6 +196,16 @@ pub fn load(
     templates: TemplateCheck<'_>,
     ignore_unknown_fields: bool,
 ) -> Result<RuleFile, Vec<RuleFileProblem>> {
+    load_with_functions(path, templates, ignore_unknown_fields, None)
+}
+
+/// Reads and parses a rule file; see [`parse_with_functions`].
+pub fn load_with_functions(
+    path: &Path,
+    templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
+    functions: Option<&FunctionRegistry>,
+) -> Result<RuleFile, Vec<RuleFileProblem>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![RuleFileProblem {
@@ -202,18 +213,35 @@ pub fn load(
             message: format!("{name}: {e}"),
         }]
     })?;
-    parse(&name, &text, templates, ignore_unknown_fields)
+    parse_with_functions(&name, &text, templates, ignore_unknown_fields, functions)
 }
 
 /// Parses and validates the text of a rule file named `name`. Every problem is returned,
 /// not just the first. With `ignore_unknown_fields`, keys this version does not know are
-/// dropped instead of refused (promtool's `--ignore-unknown-fields`).
+/// dropped instead of refused (promtool's `--ignore-unknown-fields`). Expressions may call
+/// PromQL's built-in functions only; see [`parse_with_functions`].
 pub fn parse(
     name: &str,
     text: &str,
     templates: TemplateCheck<'_>,
     ignore_unknown_fields: bool,
 ) -> Result<RuleFile, Vec<RuleFileProblem>> {
+    parse_with_functions(name, text, templates, ignore_unknown_fields, None)
+}
+
+/// [`parse`], where expressions may also call the functions of `functions` (the daemon's
+/// query-function plugins) when given.
+pub fn parse_with_functions(
+    name: &str,
+    text: &str,
+    templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
+    functions: Option<&FunctionRegistry>,
+) -> Result<RuleFile, Vec<RuleFileProblem>> {
+    let parse_expr = |e: &str| match functions {
+        Some(reg) => sightline_promql::parse_with(e, reg),
+        None => sightline_promql::parse(e),
+    };
     let located = |pos: Option<(usize, usize)>, message: String| RuleFileProblem {
         position: pos,
         message: match pos {
@@ -327,7 +355,7 @@ pub fn parse(
             let expr = r.expr.0;
             if expr.is_empty() {
                 rule_problem(Some("expr"), "field 'expr' must be set in rule".to_string());
-            } else if let Err(e) = sightline_promql::parse(&expr) {
+            } else if let Err(e) = parse_expr(&expr) {
                 rule_problem(Some("expr"), format!("could not parse expression: {e}"));
             }
             let for_ = r.for_.unwrap_or_default().0;
@@ -524,10 +552,20 @@ pub fn load_all(
     templates: TemplateCheck<'_>,
     ignore_unknown_fields: bool,
 ) -> Result<Vec<RuleFile>> {
+    load_all_with_functions(paths, templates, ignore_unknown_fields, None)
+}
+
+/// [`load_all`] with the extra functions of [`parse_with_functions`].
+pub fn load_all_with_functions(
+    paths: &[std::path::PathBuf],
+    templates: TemplateCheck<'_>,
+    ignore_unknown_fields: bool,
+    functions: Option<&FunctionRegistry>,
+) -> Result<Vec<RuleFile>> {
     let mut files = Vec::with_capacity(paths.len());
     let mut problems = Vec::new();
     for p in paths {
-        match load(p, templates, ignore_unknown_fields) {
+        match load_with_functions(p, templates, ignore_unknown_fields, functions) {
             Ok(f) => files.push(f),
             Err(ps) => problems.extend(ps.into_iter().map(|p| p.message)),
         }

@@ -75,6 +75,10 @@ pub struct RulesConfig {
     pub external_labels: Labels,
     /// `--web.external-url`.
     pub external_url: String,
+    /// The functions rule expressions may call beyond PromQL's built-ins (the daemon's
+    /// query-function plugins at the time of loading); `None`: built-ins only. Expressions are
+    /// checked against them when the files load, as Prometheus checks its own functions.
+    pub functions: Option<Arc<sightline_promql::FunctionRegistry>>,
 }
 
 /// The status of a group, as the rules API shows it.
@@ -249,16 +253,19 @@ impl Manager {
     /// changed groups restart with their rules' state carried over, removed groups stop and
     /// their series are marked stale. Nothing changes when a file is invalid.
     pub async fn apply(&self, cfg: &RulesConfig, templates: TemplateCheck<'_>) -> Result<()> {
-        let mut files = file::load_all(&cfg.files, templates, false)?;
+        let functions = cfg.functions.as_deref();
+        let mut files = file::load_all_with_functions(&cfg.files, templates, false, functions)?;
         for (name, text) in &cfg.inline {
-            let f = file::parse(name, text, templates, false).map_err(|ps| {
-                Error::RuleFile(
-                    ps.into_iter()
-                        .map(|p| p.message)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                )
-            })?;
+            let f = file::parse_with_functions(name, text, templates, false, functions).map_err(
+                |ps| {
+                    Error::RuleFile(
+                        ps.into_iter()
+                            .map(|p| p.message)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    )
+                },
+            )?;
             files.push(f);
         }
         let mut new_groups: Vec<Group> = Vec::new();

@@ -147,3 +147,62 @@ fn robust_zscore_scores_the_latest_point_against_its_window() {
     assert!((a - 90.0 / 1.4826).abs() < 1e-9, "{a}");
     assert_eq!(got[1], ("b".to_string(), String::new(), "0".to_string()));
 }
+
+/// The example rule file `examples/rules/anomaly.rules.yml`, unchanged, evaluates
+/// `robust_zscore` in a recording rule and fires its alert's pending state on a traffic spike.
+#[test]
+fn the_anomaly_example_rules_use_the_query_function_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    sightline_tests::install(
+        &plugins,
+        "robust-zscore",
+        &sightline_tests::first_party("robust-zscore"),
+        None,
+    );
+    // The recording rule's input, as if `job:http_requests:rate5m` had been recorded for the
+    // last few minutes: steady, then a spike.
+    let end = sightline_model::now_ms() / 1000 / 60 * 60;
+    let mut om = String::from("# TYPE job:http_requests:rate5m gauge\n");
+    for (i, v) in [20.0, 21.0, 19.0, 20.0, 22.0, 20.0, 95.0]
+        .iter()
+        .enumerate()
+    {
+        let t = end - 360 + 60 * i as i64;
+        om.push_str(&format!(
+            "job:http_requests:rate5m{{job=\"app\"}} {v} {t}\n"
+        ));
+    }
+    om.push_str("# EOF\n");
+    let file = dir.path().join("rate.om");
+    std::fs::write(&file, om).unwrap();
+    import_openmetrics(&file, dir.path());
+    let rules = sightline_tests::repo_root().join("examples/rules/anomaly.rules.yml");
+    let config = format!(
+        "global:\n  evaluation_interval: 1s\nrule_files: ['{}']\nscrape_configs: []\n",
+        rules.display()
+    );
+    let d = Daemon::start_in(dir, Some(&config), &[]);
+    let alert = eventually(60, "TrafficAnomaly pending", || {
+        let v = d.get_json("/api/v1/alerts");
+        v["data"]["alerts"]
+            .as_array()?
+            .iter()
+            .find(|a| a["labels"]["alertname"] == "TrafficAnomaly")
+            .cloned()
+    });
+    assert_eq!(alert["state"], "pending", "{alert:#}");
+    assert_eq!(alert["labels"]["job"], "app", "{alert:#}");
+    let rules = d.get_json("/api/v1/rules");
+    for r in rules["data"]["groups"][0]["rules"].as_array().unwrap() {
+        assert_eq!(r["health"], "ok", "{r:#}");
+    }
+    let v = d.get_json("/api/v1/query?query=job%3Ahttp_requests%3Arobust_zscore1h");
+    let score: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(score > 5.0, "{v:#}");
+}
