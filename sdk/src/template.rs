@@ -85,6 +85,15 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// `text` rendered on its own, its error returned rather than kept (Go's
+    /// `ExecuteTextString`, as PagerDuty's `details` are rendered).
+    pub fn try_text(&self, text: &str) -> Result<String, String> {
+        if !text.contains("{{") {
+            return Ok(text.to_string());
+        }
+        (self.render)(text)
+    }
+
     /// The first error, if any field failed to render.
     pub fn error(&self) -> Option<String> {
         self.error.borrow().clone()
