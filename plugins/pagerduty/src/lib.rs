@@ -179,3 +179,86 @@ impl Receiver for PagerDuty {
 }
 
 sightline_sdk::export_receiver!(PagerDuty);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_sdk::settings::Tree;
+    use sightline_sdk::AlertStatus;
+
+    fn text(s: &str) -> Tree {
+        Tree::Text(s.into())
+    }
+
+    /// Events v1 against the golden bodies derived from Alertmanager 0.25's source, with the
+    /// templates' renderings (what `default.tmpl` gives for that group) standing in for the
+    /// host.
+    #[test]
+    fn v1_events_are_the_golden_ones() {
+        let golden = include_str!("../../../tests/alertmanager/pagerduty-v1.golden");
+        let want: Vec<&str> = golden.split_inclusive('\n').collect();
+        let instances = "Labels:\n - alertname = DiskFull\n - instance = db-1\n - severity = page\nAnnotations:\n - summary = Disk < 10% free\nSource: http://prometheus/graph?g0.expr=disk\n";
+        let s = Settings::new(Tree::Map(vec![
+            ("service_key".into(), text("the-service-key")),
+            ("url".into(), text("http://sink/pd")),
+            ("description".into(), text("{{ description }}")),
+            ("client".into(), text("{{ client }}")),
+            ("client_url".into(), text("{{ client_url }}")),
+            (
+                "details".into(),
+                Tree::Map(vec![
+                    ("firing".into(), text("{{ firing }}")),
+                    ("resolved".into(), text("{{ resolved }}")),
+                    ("num_firing".into(), text("{{ num_firing }}")),
+                    ("num_resolved".into(), text("{{ num_resolved }}")),
+                ]),
+            ),
+        ]));
+        for (i, status) in [AlertStatus::Firing, AlertStatus::Resolved]
+            .into_iter()
+            .enumerate()
+        {
+            let firing = status == AlertStatus::Firing;
+            let t = Renderer::new(move |tmpl: &str| {
+                Ok(match tmpl {
+                    "{{ description }}" if firing => "[FIRING:1] DiskFull (db-1 page)",
+                    "{{ description }}" => "[RESOLVED] DiskFull (db-1 page)",
+                    "{{ client }}" => "Alertmanager",
+                    "{{ client_url }}" => "http://h:1/#/alerts?receiver=pd",
+                    "{{ firing }}" if firing => instances,
+                    "{{ resolved }}" if !firing => instances,
+                    "{{ num_firing }}" => {
+                        if firing {
+                            "1"
+                        } else {
+                            "0"
+                        }
+                    }
+                    "{{ num_resolved }}" => {
+                        if firing {
+                            "0"
+                        } else {
+                            "1"
+                        }
+                    }
+                    _ => "",
+                }
+                .to_string())
+            });
+            let n = Notification {
+                receiver: "pd".into(),
+                status,
+                group_key: "{}:{alertname=\"DiskFull\"}".into(),
+                group_labels: vec![],
+                common_labels: vec![],
+                common_annotations: vec![],
+                external_url: "http://h:1".into(),
+                alerts: vec![],
+                truncated_alerts: 0,
+            };
+            let (got, is_v1) = body(&n, &s, &t).unwrap();
+            assert!(is_v1);
+            assert_eq!(got.replace("http://h:1", "<external>"), want[i]);
+        }
+    }
+}
