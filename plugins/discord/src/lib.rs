@@ -46,3 +46,35 @@ impl Receiver for Discord {
 }
 
 sightline_sdk::export_receiver!(Discord);
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn bodies_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"webhook_url": "http://sink/discord",
+            "title": "{{ template \"discord.default.title\" . }}",
+            "message": "{{ template \"discord.default.message\" . }}"}"##,
+        );
+        let want = am_render::recorded("/discord");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "discord",
+                "{}/{team=\"chat\"}",
+                &[
+                    ("alertname", "QueueStuck"),
+                    ("team", "chat"),
+                    ("instance", "mq-1"),
+                ],
+                &[("summary", "queue \"jobs\" stuck")],
+                "http://prometheus/graph?g0.expr=queue",
+                firing,
+            );
+            assert_eq!(body(&g.notification, &s, &g.renderer()).unwrap(), w.body);
+        }
+    }
+}

@@ -52,8 +52,9 @@ fn responders(s: &Settings, t: &Renderer) -> Result<Vec<String>, NotifyError> {
             continue;
         }
         if kind == "teams" {
+            // Each team name is rendered once more, as Alertmanager does.
             for team in safe_split(&name) {
-                out.push(one("", &team, "", "team"));
+                out.push(one("", &t.text(&team), "", "team"));
             }
             continue;
         }
@@ -167,3 +168,51 @@ impl Receiver for Opsgenie {
 }
 
 sightline_sdk::export_receiver!(Opsgenie);
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn requests_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"api_key": "the-genie-key", "api_url": "http://sink/og/", "priority": "P1",
+            "tags": "db, {{ .GroupLabels.alertname }},", "update_alerts": true,
+            "details": {"runbook": "http://runbooks/{{ .GroupLabels.alertname }}"},
+            "responders": [{"name": "dba,oncall", "type": "teams"}, {"username": "bob", "type": "user"}],
+            "message": "{{ template \"opsgenie.default.message\" . }}",
+            "description": "{{ template \"opsgenie.default.description\" . }}",
+            "source": "{{ template \"opsgenie.default.source\" . }}"}"##,
+        );
+        let want = am_render::recorded("/og");
+        assert_eq!(want.len(), 4);
+        let mut got = Vec::new();
+        for firing in [true, false] {
+            let g = am_render::Group::new(
+                "og",
+                "{}/{team=\"ops\"}",
+                &[
+                    ("alertname", "ReplicaLag"),
+                    ("team", "ops"),
+                    ("instance", "db-2"),
+                ],
+                &[
+                    ("summary", "lag > 30s"),
+                    ("description", "replica <db-2> behind"),
+                ],
+                "http://prometheus/graph?g0.expr=lag",
+                firing,
+            );
+            let (calls, key) = requests(&g.notification, &s, &g.renderer()).unwrap();
+            assert_eq!(key, "the-genie-key");
+            got.extend(calls);
+        }
+        assert_eq!(got.len(), 4);
+        for ((method, url, body), w) in got.iter().zip(&want) {
+            assert_eq!(*method, w.method);
+            assert_eq!(url.trim_start_matches("http://sink"), w.path);
+            assert_eq!(*body, w.body);
+        }
+    }
+}

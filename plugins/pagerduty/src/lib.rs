@@ -9,13 +9,19 @@
 //! `*_file`), `description`, `client`, `client_url`, `source`, `severity`, `class`,
 //! `component`, `group`, `details` (a map), `images`, `links`.
 //!
-//! Unlike Alertmanager 0.25, which posts v1 events to PagerDuty's fixed v1 URL whatever
-//! `url` says, v1 events go to `url` too, so they can be pointed at a proxy or a test sink.
+//! Alertmanager 0.25 posts v1 events to PagerDuty's fixed v1 URL whatever `url` says; here v1
+//! events go to `url` too, so they can be pointed at a proxy or a test sink, except when
+//! `url` is the default (`global.pagerduty_url`'s v2 endpoint), which becomes the v1 one.
 
 use sightline_sdk::http::{self, Retrier, ALERTMANAGER_USER_AGENT};
 use sightline_sdk::json::{self, Object};
 use sightline_sdk::template::Renderer;
 use sightline_sdk::{log, truncate_runes, Notification, NotifyError, Receiver, Settings};
+
+/// `global.pagerduty_url`'s default, the Events API v2 endpoint.
+const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+/// Where Alertmanager 0.25 posts every v1 event.
+const V1_URL: &str = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
 
 /// Alertmanager's `maxEventSize`.
 const MAX_EVENT_SIZE: usize = 512_000;
@@ -162,8 +168,11 @@ pub fn body(n: &Notification, s: &Settings, t: &Renderer) -> Result<(String, boo
 
 impl Receiver for PagerDuty {
     fn notify(n: &Notification, s: &Settings) -> Result<(), NotifyError> {
-        let url = s.require_text("url")?;
         let (body, is_v1) = body(n, s, &Renderer::host())?;
+        let mut url = s.require_text("url")?;
+        if is_v1 && url == DEFAULT_URL {
+            url = V1_URL.to_string();
+        }
         let resp = http::post_json(&url, &body, &[("User-Agent", ALERTMANAGER_USER_AGENT)])
             .map_err(|e| NotifyError::from(e).context("failed to post message to PagerDuty"))?;
         // v1 retries 403 (its rate limit), v2 429.
@@ -259,6 +268,51 @@ mod tests {
             let (got, is_v1) = body(&n, &s, &t).unwrap();
             assert!(is_v1);
             assert_eq!(got.replace("http://h:1", "<external>"), want[i]);
+        }
+    }
+}
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn v2_events_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"routing_key": "the-routing-key", "url": "http://sink/pd", "severity": "critical",
+            "links": [{"href": "http://dash/{{ .GroupLabels.alertname }}", "text": "dashboard"}],
+            "description": "{{ template \"pagerduty.default.description\" .}}",
+            "client": "{{ template \"pagerduty.default.client\" . }}",
+            "client_url": "{{ template \"pagerduty.default.clientURL\" . }}",
+            "source": "{{ template \"pagerduty.default.client\" . }}",
+            "details": {
+                "firing": "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}",
+                "resolved": "{{ template \"pagerduty.default.instances\" .Alerts.Resolved }}",
+                "num_firing": "{{ .Alerts.Firing | len }}",
+                "num_resolved": "{{ .Alerts.Resolved | len }}"}}"##,
+        );
+        let want = am_render::recorded("/pd");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "pd",
+                "{}/{severity=\"page\"}",
+                &[
+                    ("alertname", "DiskFull"),
+                    ("severity", "page"),
+                    ("instance", "db-1"),
+                ],
+                &[
+                    ("summary", "Disk < 10% free"),
+                    ("description", "<b>root</b> & more"),
+                ],
+                "http://prometheus/graph?g0.expr=disk",
+                firing,
+            );
+            let (got, is_v1) = body(&g.notification, &s, &g.renderer()).unwrap();
+            assert!(!is_v1);
+            assert_eq!(got, w.body);
         }
     }
 }

@@ -147,3 +147,48 @@ mod tests {
         assert!(!body(&s, &bad).unwrap_err().is_retryable());
     }
 }
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn bodies_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"api_url": "http://sink/slack", "channel": "#alerts <ops> & co", "send_resolved": true,
+            "fields": [{"title": "Instance", "value": "{{ .CommonLabels.instance }}"}],
+            "actions": [{"type": "button", "text": "Runbook", "url": "http://runbooks/{{ .GroupLabels.alertname }}"}],
+            "color": "{{ if eq .Status \"firing\" }}danger{{ else }}good{{ end }}",
+            "username": "{{ template \"slack.default.username\" . }}",
+            "title": "{{ template \"slack.default.title\" . }}",
+            "title_link": "{{ template \"slack.default.titlelink\" . }}",
+            "icon_emoji": "{{ template \"slack.default.iconemoji\" . }}",
+            "icon_url": "{{ template \"slack.default.iconurl\" . }}",
+            "pretext": "{{ template \"slack.default.pretext\" . }}",
+            "text": "{{ template \"slack.default.text\" . }}",
+            "fallback": "{{ template \"slack.default.fallback\" . }}",
+            "callback_id": "{{ template \"slack.default.callbackid\" . }}",
+            "footer": "{{ template \"slack.default.footer\" . }}"}"##,
+        );
+        let want = am_render::recorded("/slack");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "slack",
+                "{}",
+                &[
+                    ("alertname", "HighLoad"),
+                    ("severity", "warning"),
+                    ("instance", "web-1"),
+                ],
+                &[("summary", "load > 4")],
+                "http://prometheus/graph?g0.expr=load",
+                firing,
+            );
+            let (got, _) = body(&s, &g.renderer()).unwrap();
+            assert_eq!(got, w.body);
+            assert_eq!(w.user_agent, ALERTMANAGER_USER_AGENT);
+        }
+    }
+}

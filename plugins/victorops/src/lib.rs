@@ -73,3 +73,41 @@ impl Receiver for VictorOps {
 }
 
 sightline_sdk::export_receiver!(VictorOps);
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn requests_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"api_key": "vo-key", "api_url": "http://sink/vo/",
+            "routing_key": "db-{{ .GroupLabels.alertname }}",
+            "custom_fields": {"runbook": "http://runbooks/{{ .GroupLabels.alertname }}"},
+            "message_type": "CRITICAL",
+            "state_message": "{{ template \"victorops.default.state_message\" . }}",
+            "entity_display_name": "{{ template \"victorops.default.entity_display_name\" . }}",
+            "monitoring_tool": "{{ template \"victorops.default.monitoring_tool\" . }}"}"##,
+        );
+        let want = am_render::recorded("/vo");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "vo",
+                "{}/{team=\"vo\"}",
+                &[
+                    ("alertname", "BackupLate"),
+                    ("team", "vo"),
+                    ("instance", "db-3"),
+                ],
+                &[("summary", "backup 2h late")],
+                "http://prometheus/graph?g0.expr=backup",
+                firing,
+            );
+            let (url, body) = request(&g.notification, &s, &g.renderer()).unwrap();
+            assert_eq!(body, w.body);
+            assert_eq!(url.trim_start_matches("http://sink"), w.path);
+        }
+    }
+}

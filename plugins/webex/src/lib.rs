@@ -39,3 +39,37 @@ impl Receiver for Webex {
 }
 
 sightline_sdk::export_receiver!(Webex);
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn bodies_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"api_url": "http://sink/wx", "room_id": "room-1",
+            "message": "{{ template \"webex.default.message\" . }}"}"##,
+        );
+        let want = am_render::recorded("/wx");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "wx",
+                "{}/{team=\"wx\"}",
+                &[
+                    ("alertname", "CertExpiry"),
+                    ("team", "wx"),
+                    ("instance", "lb-1"),
+                ],
+                &[
+                    ("summary", "cert expires in 3d"),
+                    ("description", "renew *now*"),
+                ],
+                "http://prometheus/graph?g0.expr=cert",
+                firing,
+            );
+            assert_eq!(body(&s, &g.renderer()).unwrap(), w.body);
+        }
+    }
+}
