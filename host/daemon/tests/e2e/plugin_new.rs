@@ -56,6 +56,13 @@ fn plugin_new_scaffolds_a_buildable_plugin_of_each_kind() {
             assert!(dir.join(f).is_file(), "{kind}: {f}");
         }
         assert!(dir.join(format!("{name}.toml")).is_file());
+        // The first-party plugins' lock file pins versions the registry cache holds, so the
+        // offline build resolves without surprises (cargo drops what the crate does not use).
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/Cargo.lock"),
+            dir.join("Cargo.lock"),
+        )
+        .unwrap();
         let (ok, _, err) = run(
             Command::new(&cargo)
                 .args([
