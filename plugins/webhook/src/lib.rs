@@ -102,4 +102,36 @@ mod tests {
         assert_eq!(truncate(n.clone(), 0), n);
         assert_eq!(truncate(n.clone(), 5), n);
     }
+
+    /// What the real Alertmanager 0.25 sent (recorded against a local sink) for two alerts of
+    /// one group and `max_alerts: 1`: the common labels are those of the alert kept.
+    #[test]
+    fn payload_is_alertmanager_025s() {
+        let mut a = alert(
+            AlertStatus::Firing,
+            &[("alertname", "Disk"), ("instance", "a"), ("job", "node")],
+        );
+        a.annotations = vec![Label::new("summary", "<x> & y")];
+        a.starts_at_ns = 1_767_225_600_123_456_789;
+        a.generator_url = "http://prometheus/graph?g0.expr=a".into();
+        a.fingerprint = "6d6bf26352ad2d0e".into();
+        let mut b = alert(
+            AlertStatus::Firing,
+            &[("alertname", "Disk"), ("instance", "b"), ("job", "node")],
+        );
+        b.annotations = vec![Label::new("summary", "other")];
+        let n = Notification {
+            receiver: "hook".into(),
+            status: AlertStatus::Firing,
+            group_key: "{}:{alertname=\"Disk\"}".into(),
+            group_labels: vec![Label::new("alertname", "Disk")],
+            common_labels: vec![Label::new("alertname", "Disk"), Label::new("job", "node")],
+            common_annotations: vec![],
+            external_url: "http://vm:18972".into(),
+            alerts: vec![a, b],
+            truncated_alerts: 0,
+        };
+        let want = "{\"receiver\":\"hook\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"Disk\",\"instance\":\"a\",\"job\":\"node\"},\"annotations\":{\"summary\":\"\\u003cx\\u003e \\u0026 y\"},\"startsAt\":\"2026-01-01T00:00:00.123456789Z\",\"endsAt\":\"0001-01-01T00:00:00Z\",\"generatorURL\":\"http://prometheus/graph?g0.expr=a\",\"fingerprint\":\"6d6bf26352ad2d0e\"}],\"groupLabels\":{\"alertname\":\"Disk\"},\"commonLabels\":{\"alertname\":\"Disk\",\"instance\":\"a\",\"job\":\"node\"},\"commonAnnotations\":{\"summary\":\"\\u003cx\\u003e \\u0026 y\"},\"externalURL\":\"http://vm:18972\",\"version\":\"4\",\"groupKey\":\"{}:{alertname=\\\"Disk\\\"}\",\"truncatedAlerts\":1}\n";
+        assert_eq!(truncate(n, 1).to_webhook_json(), want);
+    }
 }
