@@ -77,3 +77,38 @@ mod tests {
         );
     }
 }
+
+/// The golden cards of `host/daemon/tests/e2e/alertmanager/receivers.rs` (derived from
+/// Alertmanager 0.26's source, see `tests/alertmanager/README.md`), rendered here with the
+/// host's template engine.
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    #[test]
+    fn cards_are_the_golden_ones() {
+        let golden = include_str!("../../../tests/alertmanager/msteams.golden");
+        let want: Vec<&str> = golden.split_inclusive('\n').collect();
+        let s = am_render::settings(
+            r##"{"webhook_url": "http://sink/teams",
+            "title": "{{ template \"msteams.default.title\" . }}",
+            "summary": "{{ template \"msteams.default.summary\" . }}",
+            "text": "{{ template \"msteams.default.text\" . }}"}"##,
+        );
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "teams",
+                "{}",
+                &[
+                    ("alertname", "DiskFull"),
+                    ("severity", "page"),
+                    ("instance", "db-1"),
+                ],
+                &[("summary", "Disk < 10% free")],
+                "http://prometheus/graph?g0.expr=disk",
+                firing,
+            );
+            assert_eq!(body(&g.notification, &s, &g.renderer()).unwrap(), *w);
+        }
+    }
+}
