@@ -43,8 +43,68 @@ pub(crate) fn run(kind: Kind, name: &str, dir: Option<PathBuf>, sdk: Option<Path
     }
 }
 
+/// Names cargo refuses as package names (Rust keywords and the standard crates).
+const RESERVED: &[&str] = &[
+    "abstract",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+    "std",
+    "core",
+    "alloc",
+    "test",
+    "proc-macro",
+];
+
 fn valid_name(name: &str) -> bool {
-    name.len() <= 64
+    !RESERVED.contains(&name)
+        && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
@@ -368,7 +428,7 @@ mod tests {
     #[test]
     fn names_are_checked() {
         assert!(valid_name("my-exporter2"));
-        for bad in ["", "My", "1x", "a_b", "a-", "../x"] {
+        for bad in ["", "My", "1x", "a_b", "a-", "../x", "type", "test"] {
             assert!(!valid_name(bad), "{bad}");
         }
     }
