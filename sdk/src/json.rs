@@ -3,7 +3,7 @@
 //! U+2029 are escaped as `\u003c`-style sequences, control characters other than `\n`,
 //! `\r` and `\t` as `\u00XX`, and an encoder's output ends with a newline.
 
-use crate::{AlertGroup, Label};
+use crate::{Label, Notification};
 
 /// Appends `s` as a JSON string, escaped as Go's `encoding/json` escapes it.
 pub fn string(out: &mut String, s: &str) {
@@ -70,6 +70,13 @@ impl Object {
         self
     }
 
+    /// A number field written as Go writes an integer.
+    pub fn int(&mut self, key: &str, value: i64) -> &mut Self {
+        self.key(key);
+        self.out.push_str(&value.to_string());
+        self
+    }
+
     /// A boolean field.
     pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.key(key);
@@ -92,6 +99,26 @@ impl Object {
         self.out.push('}');
         self.out
     }
+}
+
+/// A JSON list of strings.
+pub fn string_list<S: AsRef<str>>(items: &[S]) -> String {
+    let q: Vec<String> = items.iter().map(|s| quote(s.as_ref())).collect();
+    format!("[{}]", q.join(","))
+}
+
+/// A JSON list of values that are already JSON text.
+pub fn raw_list<S: AsRef<str>>(items: &[S]) -> String {
+    let parts: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// The object's JSON text followed by a newline: what Go's `json.NewEncoder(w).Encode(v)`
+/// writes, the body of most Alertmanager notifier requests.
+pub fn encoded(object: Object) -> String {
+    let mut s = object.finish();
+    s.push('\n');
+    s
 }
 
 /// A JSON object of string values with keys in sorted order (how Go encodes a
@@ -127,15 +154,15 @@ fn field(out: &mut String, first: &mut bool, key: &str) {
     out.push(':');
 }
 
-/// Alertmanager's webhook JSON for `g`.
-pub(crate) fn webhook(g: &AlertGroup) -> String {
+/// Alertmanager's webhook JSON (version 4) for `g`.
+pub(crate) fn webhook(g: &Notification) -> String {
     let mut out = String::with_capacity(512);
     let mut first = true;
     out.push('{');
     field(&mut out, &mut first, "receiver");
     string(&mut out, &g.receiver);
     field(&mut out, &mut first, "status");
-    string(&mut out, &g.status);
+    string(&mut out, g.status.as_str());
     field(&mut out, &mut first, "alerts");
     out.push('[');
     for (i, a) in g.alerts.iter().enumerate() {
@@ -145,15 +172,15 @@ pub(crate) fn webhook(g: &AlertGroup) -> String {
         let mut f = true;
         out.push('{');
         field(&mut out, &mut f, "status");
-        string(&mut out, &a.status);
+        string(&mut out, a.status.as_str());
         field(&mut out, &mut f, "labels");
         object(&mut out, &a.labels);
         field(&mut out, &mut f, "annotations");
         object(&mut out, &a.annotations);
         field(&mut out, &mut f, "startsAt");
-        string(&mut out, &a.starts_at);
+        string(&mut out, &crate::rfc3339_nano(Some(a.starts_at_ns)));
         field(&mut out, &mut f, "endsAt");
-        string(&mut out, &a.ends_at);
+        string(&mut out, &crate::rfc3339_nano(a.ends_at_ns));
         field(&mut out, &mut f, "generatorURL");
         string(&mut out, &a.generator_url);
         field(&mut out, &mut f, "fingerprint");
@@ -170,7 +197,7 @@ pub(crate) fn webhook(g: &AlertGroup) -> String {
     field(&mut out, &mut first, "externalURL");
     string(&mut out, &g.external_url);
     field(&mut out, &mut first, "version");
-    string(&mut out, &g.version);
+    string(&mut out, "4");
     field(&mut out, &mut first, "groupKey");
     string(&mut out, &g.group_key);
     field(&mut out, &mut first, "truncatedAlerts");
@@ -184,26 +211,25 @@ pub(crate) fn webhook(g: &AlertGroup) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Alert;
+    use crate::{Alert, AlertStatus};
 
     #[test]
     fn webhook_payload_shape() {
-        let g = AlertGroup {
-            version: "4".into(),
+        let g = Notification {
             group_key: "{}:{alertname=\"Down\"}".into(),
             truncated_alerts: 0,
-            status: "firing".into(),
+            status: AlertStatus::Firing,
             receiver: "team\n1".into(),
             group_labels: vec![Label::new("alertname", "Down")],
             common_labels: vec![],
             common_annotations: vec![],
             external_url: "http://localhost:9090".into(),
             alerts: vec![Alert {
-                status: "firing".into(),
+                status: AlertStatus::Firing,
                 labels: vec![Label::new("alertname", "Down")],
                 annotations: vec![],
-                starts_at: "2026-01-01T00:00:00Z".into(),
-                ends_at: "0001-01-01T00:00:00Z".into(),
+                starts_at_ns: 1_767_225_600_000_000_000,
+                ends_at_ns: None,
                 generator_url: "http://x/graph".into(),
                 fingerprint: "0123456789abcdef".into(),
             }],

@@ -1,20 +1,28 @@
 //! sightline-sdk: write Sightline plugins in Rust.
 //!
-//! A plugin is a WebAssembly component built for `wasm32-wasip2` that
-//! implements one world of Sightline's WIT package (`wit/` at the repository
-//! root, `sightline:plugin@0.1.0`). This crate binds that WIT with
-//! `wit-bindgen` and offers one trait per world plus an export macro, so a
-//! plugin is a few lines:
+//! A plugin is a WebAssembly component built for `wasm32-wasip2` that implements one world
+//! of Sightline's plugin contract `sightline:plugin@0.2.0` (`wit/v0.2/plugin.wit` at the
+//! repository root). This crate binds that WIT with `wit-bindgen` and offers one trait and
+//! one export macro per kind:
 //!
-//! ```text
-//! use sightline_sdk::{Exporter, MetricFamily, MetricType};
+//! | kind | trait | macro |
+//! | --- | --- | --- |
+//! | exporter | [`Exporter`] | [`export_exporter!`] |
+//! | receiver | [`Receiver`] | [`export_receiver!`] |
+//! | query function | [`QueryFunction`] | [`export_query_function!`] |
+//! | dashboard | [`Dashboard`] | [`export_dashboard!`] |
+//!
+//! An exporter:
+//!
+//! ```no_run
+//! use sightline_sdk::{Exporter, MetricFamily, MetricType, Target};
 //!
 //! struct Hello;
 //!
 //! impl Exporter for Hello {
-//!     fn collect() -> Result<Vec<MetricFamily>, String> {
+//!     fn collect(target: &Target) -> Result<Vec<MetricFamily>, String> {
 //!         let mut f = MetricFamily::new("hello_answer", "The answer.", MetricType::Gauge);
-//!         f.push(&[("planet", "earth")], 42.0);
+//!         f.push(&[("planet", target.param("planet").unwrap_or("earth"))], 42.0);
 //!         Ok(vec![f])
 //!     }
 //! }
@@ -22,148 +30,206 @@
 //! sightline_sdk::export_exporter!(Hello);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2` (a `cdylib` crate), and
-//! drop the `.wasm` into the plugins directory. Host capabilities — logging,
-//! config, clock, outbound HTTP, filesystem statistics — are in the modules
-//! [`log`], [`config`], [`clock`], [`http`] and [`fs`]; everything beyond
-//! logging, config and the clock must be granted in `<name>.toml`.
+//! A receiver renders the fields Alertmanager renders through the host's [`template`]
+//! import, reads its alertmanager.yml entry through [`Settings`], and says whether a failure
+//! is worth retrying ([`NotifyError`], [`http::Retrier`]):
 //!
-//! This crate knows nothing of the host's internals; the WIT files are the
-//! whole contract. It also compiles for native targets (so the workspace's
-//! `cargo clippy` covers it), where calling a host function panics.
+//! ```no_run
+//! use sightline_sdk::{http, json, template, Notification, NotifyError, Receiver, Settings};
+//!
+//! struct Chat;
+//!
+//! impl Receiver for Chat {
+//!     fn notify(_n: &Notification, settings: &Settings) -> Result<(), NotifyError> {
+//!         let url = settings.require_text("url")?;
+//!         let t = template::Renderer::host();
+//!         let text = t.text(&settings.text("text")?);
+//!         t.finish()?;
+//!         let mut body = json::Object::new();
+//!         body.str("text", &text);
+//!         let resp = http::post_json(&url, &json::encoded(body), &[])?;
+//!         http::Retrier::ALERTMANAGER.check(resp)?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! sightline_sdk::export_receiver!(Chat);
+//! ```
+//!
+//! A query function:
+//!
+//! ```no_run
+//! use sightline_sdk::{CallMode, QueryFunction, Signature, Value, ValueType};
+//!
+//! struct Double;
+//!
+//! impl QueryFunction for Double {
+//!     fn describe() -> Signature {
+//!         Signature {
+//!             name: "double".into(),
+//!             arg_types: vec![ValueType::Scalar],
+//!             optional_args: 0,
+//!             return_type: ValueType::Scalar,
+//!             mode: CallMode::PerVector,
+//!         }
+//!     }
+//!
+//!     fn call(args: Vec<Value>, _eval_time_ms: i64) -> Result<Value, String> {
+//!         match args.first() {
+//!             Some(Value::Scalar(x)) => Ok(Value::Scalar(2.0 * x)),
+//!             _ => Err("double expects a scalar".into()),
+//!         }
+//!     }
+//! }
+//!
+//! sightline_sdk::export_query_function!(Double);
+//! ```
+//!
+//! A dashboard:
+//!
+//! ```no_run
+//! struct Board;
+//!
+//! impl sightline_sdk::Dashboard for Board {
+//!     fn dashboard() -> Result<String, String> {
+//!         Ok(r#"{"uid": "my-board", "title": "My board", "panels": []}"#.into())
+//!     }
+//! }
+//!
+//! sightline_sdk::export_dashboard!(Board);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2` (a `cdylib` crate), and drop the
+//! `.wasm` with its `<name>.toml` manifest into the plugins directory; `sightline plugin new
+//! KIND NAME` writes such a crate. Host capabilities are in the modules [`log`], [`config`],
+//! [`clock`], [`template`], [`http`], [`smtp`] and [`fs`]; everything beyond logging,
+//! config, the clock and templates must be granted in `<name>.toml`.
+//!
+//! **Contract 0.1.0.** This crate speaks only 0.2.0. Plugins built with the SDK for 0.1.0
+//! (`wit/plugin.wit`) keep loading and running in the host unchanged; to rebuild one, either
+//! move it to the traits above or bind `wit/plugin.wit` with `wit-bindgen` directly (as
+//! `examples/raw-uptime-exporter` does). The 0.1.0 SDK is kept, frozen, only for the test
+//! guests (`tests/guests/sdk-v0.1`).
+//!
+//! This crate knows nothing of the host's internals; the WIT file is the whole contract. It
+//! also compiles for native targets (so `cargo test` covers its pure parts and plugins can
+//! unit-test their payloads natively), where calling a host function panics.
 
 #![deny(missing_docs)]
 
 #[doc(hidden)]
 #[allow(missing_docs, unreachable_pub, unsafe_code, clippy::all)]
 pub mod bindings {
+    /// Every import of the contract; the four worlds below share these types.
     pub mod host {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/v0.2",
             world: "host",
             generate_all,
+            additional_derives: [PartialEq],
         });
     }
 
-    pub mod exporter {
-        wit_bindgen::generate!({
-            path: "../wit",
-            world: "exporter",
-            with: {
-                "sightline:plugin/types@0.1.0": super::host::sightline::plugin::types,
-                "sightline:plugin/metrics@0.1.0": super::host::sightline::plugin::metrics,
-                "sightline:plugin/alerts@0.1.0": super::host::sightline::plugin::alerts,
-                "sightline:plugin/promql@0.1.0": super::host::sightline::plugin::promql,
-                "sightline:plugin/log@0.1.0": super::host::sightline::plugin::log,
-                "sightline:plugin/config@0.1.0": super::host::sightline::plugin::config,
-                "sightline:plugin/clock@0.1.0": super::host::sightline::plugin::clock,
-                "sightline:plugin/http@0.1.0": super::host::sightline::plugin::http,
-                "sightline:plugin/host-fs@0.1.0": super::host::sightline::plugin::host_fs,
-            },
-            pub_export_macro: true,
-            default_bindings_module: "sightline_sdk::bindings::exporter",
-        });
+    macro_rules! world {
+        ($module:ident, $world:literal, $path:literal) => {
+            pub mod $module {
+                wit_bindgen::generate!({
+                    path: "../wit/v0.2",
+                    world: $world,
+                    with: {
+                        "sightline:plugin/types@0.2.0": super::host::sightline::plugin::types,
+                        "sightline:plugin/metrics@0.2.0": super::host::sightline::plugin::metrics,
+                        "sightline:plugin/alerts@0.2.0": super::host::sightline::plugin::alerts,
+                        "sightline:plugin/promql@0.2.0": super::host::sightline::plugin::promql,
+                        "sightline:plugin/log@0.2.0": super::host::sightline::plugin::log,
+                        "sightline:plugin/config@0.2.0": super::host::sightline::plugin::config,
+                        "sightline:plugin/clock@0.2.0": super::host::sightline::plugin::clock,
+                        "sightline:plugin/http@0.2.0": super::host::sightline::plugin::http,
+                        "sightline:plugin/host-fs@0.2.0": super::host::sightline::plugin::host_fs,
+                        "sightline:plugin/template@0.2.0": super::host::sightline::plugin::template,
+                        "sightline:plugin/smtp@0.2.0": super::host::sightline::plugin::smtp,
+                    },
+                    pub_export_macro: true,
+                    default_bindings_module: $path,
+                });
+            }
+        };
     }
 
-    pub mod receiver {
-        wit_bindgen::generate!({
-            path: "../wit",
-            world: "receiver",
-            with: {
-                "sightline:plugin/types@0.1.0": super::host::sightline::plugin::types,
-                "sightline:plugin/metrics@0.1.0": super::host::sightline::plugin::metrics,
-                "sightline:plugin/alerts@0.1.0": super::host::sightline::plugin::alerts,
-                "sightline:plugin/promql@0.1.0": super::host::sightline::plugin::promql,
-                "sightline:plugin/log@0.1.0": super::host::sightline::plugin::log,
-                "sightline:plugin/config@0.1.0": super::host::sightline::plugin::config,
-                "sightline:plugin/clock@0.1.0": super::host::sightline::plugin::clock,
-                "sightline:plugin/http@0.1.0": super::host::sightline::plugin::http,
-                "sightline:plugin/host-fs@0.1.0": super::host::sightline::plugin::host_fs,
-            },
-            pub_export_macro: true,
-            default_bindings_module: "sightline_sdk::bindings::receiver",
-        });
-    }
-
-    pub mod query_function {
-        wit_bindgen::generate!({
-            path: "../wit",
-            world: "query-function",
-            with: {
-                "sightline:plugin/types@0.1.0": super::host::sightline::plugin::types,
-                "sightline:plugin/metrics@0.1.0": super::host::sightline::plugin::metrics,
-                "sightline:plugin/alerts@0.1.0": super::host::sightline::plugin::alerts,
-                "sightline:plugin/promql@0.1.0": super::host::sightline::plugin::promql,
-                "sightline:plugin/log@0.1.0": super::host::sightline::plugin::log,
-                "sightline:plugin/config@0.1.0": super::host::sightline::plugin::config,
-                "sightline:plugin/clock@0.1.0": super::host::sightline::plugin::clock,
-                "sightline:plugin/http@0.1.0": super::host::sightline::plugin::http,
-                "sightline:plugin/host-fs@0.1.0": super::host::sightline::plugin::host_fs,
-            },
-            pub_export_macro: true,
-            default_bindings_module: "sightline_sdk::bindings::query_function",
-        });
-    }
-
-    pub mod dashboard {
-        wit_bindgen::generate!({
-            path: "../wit",
-            world: "dashboard",
-            with: {
-                "sightline:plugin/types@0.1.0": super::host::sightline::plugin::types,
-                "sightline:plugin/metrics@0.1.0": super::host::sightline::plugin::metrics,
-                "sightline:plugin/alerts@0.1.0": super::host::sightline::plugin::alerts,
-                "sightline:plugin/promql@0.1.0": super::host::sightline::plugin::promql,
-                "sightline:plugin/log@0.1.0": super::host::sightline::plugin::log,
-                "sightline:plugin/config@0.1.0": super::host::sightline::plugin::config,
-                "sightline:plugin/clock@0.1.0": super::host::sightline::plugin::clock,
-                "sightline:plugin/http@0.1.0": super::host::sightline::plugin::http,
-                "sightline:plugin/host-fs@0.1.0": super::host::sightline::plugin::host_fs,
-            },
-            pub_export_macro: true,
-            default_bindings_module: "sightline_sdk::bindings::dashboard",
-        });
-    }
+    world!(
+        exporter,
+        "exporter-plugin",
+        "sightline_sdk::bindings::exporter"
+    );
+    world!(
+        receiver,
+        "receiver-plugin",
+        "sightline_sdk::bindings::receiver"
+    );
+    world!(
+        query_function,
+        "query-function-plugin",
+        "sightline_sdk::bindings::query_function"
+    );
+    world!(
+        dashboard,
+        "dashboard-plugin",
+        "sightline_sdk::bindings::dashboard"
+    );
 }
 
 use bindings::host::sightline::plugin as wit;
 
-pub use wit::alerts::{Alert, AlertGroup};
+pub use wit::alerts::{Alert, AlertStatus, Notification, NotifyError, Retryable};
 pub use wit::metrics::{
-    Bucket, HistogramValue, MetricFamily, MetricType, Quantile, Sample, SummaryValue,
+    Bucket, HistogramValue, MetricFamily, MetricType, Quantile, Sample, SummaryValue, Target,
 };
 pub use wit::promql::{CallMode, Point, Series, Signature, Value, ValueType};
-pub use wit::types::Label;
+pub use wit::types::{Document, Label, Node};
 
+mod families;
+pub mod http;
 pub mod json;
+mod notify;
+pub mod settings;
+pub mod smtp;
+pub mod template;
+mod time;
 
-/// An exporter plugin: called on every scrape, once per target of its scrape
-/// job. The target is read with [`config::get`]: `__address__`,
-/// `__param_<name>` (the first value of each URL parameter) and
-/// `__scrape_timeout_seconds__` (e.g. `10` or `0.5`).
+pub use notify::{truncate_bytes, truncate_runes};
+pub use settings::{Setting, Settings, SettingsError};
+pub use time::rfc3339_nano;
+
+/// An exporter plugin: called on every scrape, once per target of its scrape job.
 pub trait Exporter {
-    /// Collects the current samples; an error fails the scrape (`up == 0`).
-    fn collect() -> Result<Vec<MetricFamily>, String>;
+    /// Collects the current samples for `target` (its address, URL parameters, labels and
+    /// scrape timeout); an error fails the scrape (`up == 0`).
+    fn collect(target: &Target) -> Result<Vec<MetricFamily>, String>;
 }
 
-/// A receiver plugin: delivers alert notifications. The receiver's
-/// alertmanager.yml settings are read with [`config::get`].
+/// A receiver plugin: delivers alert notifications, what an alertmanager.yml
+/// `<name>_configs` entry resolves to.
 pub trait Receiver {
-    /// Delivers one notification; an error makes the host retry.
-    fn notify(group: AlertGroup) -> Result<(), String>;
+    /// Delivers one notification. `settings` is the receiver's alertmanager.yml entry with
+    /// Alertmanager's defaults and `global` values filled in and `*_file` secrets read;
+    /// template text in it is not rendered yet (see [`template`]). Return
+    /// [`NotifyError::Retryable`] when another attempt may succeed, else
+    /// [`NotifyError::Permanent`].
+    fn notify(notification: &Notification, settings: &Settings) -> Result<(), NotifyError>;
 }
 
 /// A PromQL function plugin.
 pub trait QueryFunction {
-    /// The function's signature.
+    /// The function's signature; called once when the plugin loads.
     fn describe() -> Signature;
-    /// Evaluates the function.
+    /// Evaluates the function at `eval_time_ms`.
     fn call(args: Vec<Value>, eval_time_ms: i64) -> Result<Value, String>;
 }
 
 /// A dashboard plugin.
 pub trait Dashboard {
-    /// The dashboard as Grafana dashboard JSON.
+    /// The dashboard as a Grafana dashboard JSON model (an object with at least `uid` and
+    /// `title`).
     fn dashboard() -> Result<String, String>;
 }
 
@@ -171,17 +237,33 @@ pub trait Dashboard {
 pub mod __private {
     pub use std::string::String;
     pub use std::vec::Vec;
+
+    /// The receiver export's body: the settings document as a tree, then the plugin.
+    pub fn notify<R: crate::Receiver>(
+        notification: crate::Notification,
+        settings: crate::Document,
+    ) -> Result<(), crate::NotifyError> {
+        let settings = crate::Settings::from_document(&settings)?;
+        R::notify(&notification, &settings)
+    }
 }
 
-/// Exports a type implementing [`Exporter`] as the plugin's `exporter` world.
+/// Exports a type implementing [`Exporter`] as the plugin's `exporter-plugin` world.
 #[macro_export]
 macro_rules! export_exporter {
     ($t:ty) => {
         const _: () = {
             struct __SightlineExport;
-            impl $crate::bindings::exporter::Guest for __SightlineExport {
-                fn collect() -> ::core::result::Result<$crate::__private::Vec<$crate::MetricFamily>, $crate::__private::String> {
-                    <$t as $crate::Exporter>::collect()
+            impl $crate::bindings::exporter::exports::sightline::plugin::exporter::Guest
+                for __SightlineExport
+            {
+                fn collect(
+                    target: $crate::Target,
+                ) -> ::core::result::Result<
+                    $crate::__private::Vec<$crate::MetricFamily>,
+                    $crate::__private::String,
+                > {
+                    <$t as $crate::Exporter>::collect(&target)
                 }
             }
             $crate::bindings::exporter::export!(__SightlineExport with_types_in $crate::bindings::exporter);
@@ -189,15 +271,20 @@ macro_rules! export_exporter {
     };
 }
 
-/// Exports a type implementing [`Receiver`] as the plugin's `receiver` world.
+/// Exports a type implementing [`Receiver`] as the plugin's `receiver-plugin` world.
 #[macro_export]
 macro_rules! export_receiver {
     ($t:ty) => {
         const _: () = {
             struct __SightlineExport;
-            impl $crate::bindings::receiver::Guest for __SightlineExport {
-                fn notify(group: $crate::AlertGroup) -> ::core::result::Result<(), $crate::__private::String> {
-                    <$t as $crate::Receiver>::notify(group)
+            impl $crate::bindings::receiver::exports::sightline::plugin::receiver::Guest
+                for __SightlineExport
+            {
+                fn notify(
+                    notification: $crate::Notification,
+                    settings: $crate::Document,
+                ) -> ::core::result::Result<(), $crate::NotifyError> {
+                    $crate::__private::notify::<$t>(notification, settings)
                 }
             }
             $crate::bindings::receiver::export!(__SightlineExport with_types_in $crate::bindings::receiver);
@@ -205,14 +292,16 @@ macro_rules! export_receiver {
     };
 }
 
-/// Exports a type implementing [`QueryFunction`] as the plugin's
-/// `query-function` world.
+/// Exports a type implementing [`QueryFunction`] as the plugin's `query-function-plugin`
+/// world.
 #[macro_export]
 macro_rules! export_query_function {
     ($t:ty) => {
         const _: () = {
             struct __SightlineExport;
-            impl $crate::bindings::query_function::Guest for __SightlineExport {
+            impl $crate::bindings::query_function::exports::sightline::plugin::query_function::Guest
+                for __SightlineExport
+            {
                 fn describe() -> $crate::Signature {
                     <$t as $crate::QueryFunction>::describe()
                 }
@@ -228,131 +317,24 @@ macro_rules! export_query_function {
     };
 }
 
-/// Exports a type implementing [`Dashboard`] as the plugin's `dashboard`
-/// world.
+/// Exports a type implementing [`Dashboard`] as the plugin's `dashboard-plugin` world.
 #[macro_export]
 macro_rules! export_dashboard {
     ($t:ty) => {
         const _: () = {
             struct __SightlineExport;
-            impl $crate::bindings::dashboard::Guest for __SightlineExport {
-                fn dashboard() -> ::core::result::Result<$crate::__private::String, $crate::__private::String> {
+            impl $crate::bindings::dashboard::exports::sightline::plugin::dashboard::Guest
+                for __SightlineExport
+            {
+                fn dashboard(
+                ) -> ::core::result::Result<$crate::__private::String, $crate::__private::String>
+                {
                     <$t as $crate::Dashboard>::dashboard()
                 }
             }
             $crate::bindings::dashboard::export!(__SightlineExport with_types_in $crate::bindings::dashboard);
         };
     };
-}
-
-impl Label {
-    /// A label pair.
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Label {
-            name: name.into(),
-            value: value.into(),
-        }
-    }
-}
-
-fn labels(pairs: &[(&str, &str)]) -> Vec<Label> {
-    pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect()
-}
-
-impl MetricFamily {
-    /// An empty family.
-    pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
-        MetricFamily {
-            name: name.into(),
-            help: help.into(),
-            type_: metric_type,
-            unit: String::new(),
-            samples: Vec::new(),
-        }
-    }
-
-    /// Sets the unit (e.g. `bytes`, `seconds`).
-    pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-        self.unit = unit.into();
-        self
-    }
-
-    /// Adds a counter, gauge or untyped sample.
-    pub fn push(&mut self, labels_: &[(&str, &str)], value: f64) -> &mut Self {
-        self.samples.push(Sample {
-            labels: labels(labels_),
-            value,
-            timestamp_ms: None,
-            histogram: None,
-            summary: None,
-        });
-        self
-    }
-
-    /// Adds a histogram sample: `(upper_bound, cumulative_count)` buckets.
-    pub fn push_histogram(
-        &mut self,
-        labels_: &[(&str, &str)],
-        buckets: &[(f64, f64)],
-        sum: f64,
-        count: f64,
-    ) -> &mut Self {
-        let buckets = buckets
-            .iter()
-            .map(|(le, c)| Bucket {
-                upper_bound: *le,
-                cumulative_count: *c,
-            })
-            .collect();
-        self.samples.push(Sample {
-            labels: labels(labels_),
-            value: 0.0,
-            timestamp_ms: None,
-            histogram: Some(HistogramValue {
-                buckets,
-                sum,
-                count,
-            }),
-            summary: None,
-        });
-        self
-    }
-
-    /// Adds a summary sample: `(quantile, value)` pairs.
-    pub fn push_summary(
-        &mut self,
-        labels_: &[(&str, &str)],
-        quantiles: &[(f64, f64)],
-        sum: f64,
-        count: f64,
-    ) -> &mut Self {
-        let quantiles = quantiles
-            .iter()
-            .map(|(q, v)| Quantile {
-                quantile: *q,
-                value: *v,
-            })
-            .collect();
-        self.samples.push(Sample {
-            labels: labels(labels_),
-            value: 0.0,
-            timestamp_ms: None,
-            histogram: None,
-            summary: Some(SummaryValue {
-                quantiles,
-                sum,
-                count,
-            }),
-        });
-        self
-    }
-}
-
-impl AlertGroup {
-    /// The group as Alertmanager's webhook JSON (version 4).
-    pub fn to_webhook_json(&self) -> String {
-        json::webhook(self)
-    }
 }
 
 /// Logging into the host's log, tagged with the plugin's name.
@@ -380,16 +362,17 @@ pub mod log {
     }
 }
 
-/// The plugin's configuration (`[config]` of `<name>.toml`, overlaid with
-/// per-call settings such as a receiver's alertmanager.yml settings).
+/// The plugin's own configuration: the `[config]` table of `<name>.toml` (after `$VAR`
+/// expansion), overlaid under `sightline plugin test` with its `--config KEY=VALUE` flags.
+/// A receiver's alertmanager.yml settings and an exporter's target are not here: they are
+/// the arguments of [`Receiver::notify`] and [`Exporter::collect`].
 pub mod config {
     /// The value of `key`, if set.
     pub fn get(key: &str) -> Option<String> {
         super::wit::config::get(key)
     }
 
-    /// The value of `key`, or the empty string when it is not set (Go's zero value, which
-    /// is what Alertmanager's notifiers see for a setting left out).
+    /// The value of `key`, or the empty string when it is not set.
     pub fn text(key: &str) -> String {
         get(key).unwrap_or_default()
     }
@@ -405,20 +388,6 @@ pub mod config {
     }
 }
 
-/// `s` cut to at most `n` characters, the last one an ellipsis when cut (Alertmanager's
-/// `notify.TruncateInRunes`, for titles and summaries that services limit).
-pub fn truncate_runes(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    if n <= 3 {
-        return s.chars().take(n).collect();
-    }
-    let mut out: String = s.chars().take(n - 1).collect();
-    out.push('…');
-    out
-}
-
 /// The host's clocks.
 pub mod clock {
     /// Milliseconds since the Unix epoch.
@@ -429,46 +398,6 @@ pub mod clock {
     /// A monotonic clock in nanoseconds.
     pub fn monotonic_ns() -> u64 {
         super::wit::clock::monotonic_ns()
-    }
-}
-
-/// Outbound HTTP to hosts granted in `<name>.toml`.
-pub mod http {
-    pub use super::wit::http::{Error, Request, Response};
-
-    /// Sends a request.
-    pub fn send(request: &Request) -> Result<Response, Error> {
-        super::wit::http::send(request)
-    }
-
-    /// `resp` when its status is 2xx, else an error naming the status with the start of the
-    /// body (at most 200 characters): what a receiver returns so that the host retries the
-    /// notification and records why.
-    pub fn success(resp: Response) -> Result<Response, String> {
-        if (200..300).contains(&resp.status) {
-            return Ok(resp);
-        }
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(format!(
-            "unexpected status code {}: {}",
-            resp.status,
-            snippet.trim_end()
-        ))
-    }
-
-    /// POSTs a JSON body with `Content-Type: application/json` plus `headers`.
-    pub fn post_json(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<Response, Error> {
-        let mut h = vec![("Content-Type".to_string(), "application/json".to_string())];
-        h.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        send(&Request {
-            method: "POST".to_string(),
-            url: url.to_string(),
-            headers: h,
-            body: body.as_bytes().to_vec(),
-        })
     }
 }
 

@@ -317,6 +317,22 @@ pub(crate) enum PluginCommand {
         #[command(flatten)]
         limits: PluginLimits,
     },
+    /// Write a new plugin crate (Rust, the plugin SDK, contract 0.2) into `./NAME` (or
+    /// `--dir`): Cargo.toml, src/lib.rs with a unit test, `NAME.toml` and a README with the
+    /// build and `sightline plugin test` commands.
+    New {
+        /// What the plugin is.
+        kind: crate::scaffold::Kind,
+        /// The plugin's name: lower-case letters, digits and `-`, starting with a letter.
+        name: String,
+        /// Directory to create (default: `./NAME`); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The SDK crate (`sdk/` of a Sightline checkout). Default: the `sdk/` of the
+        /// checkout this binary was built from, when it still exists.
+        #[arg(long = "sdk-path")]
+        sdk_path: Option<PathBuf>,
+    },
 }
 
 /// The daemon-wide ceilings of plugin manifests (`[limits]`), shared by `serve` and the

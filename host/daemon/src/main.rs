@@ -13,6 +13,7 @@ mod metrics;
 mod plugins;
 mod query_plugins;
 mod rules;
+mod scaffold;
 mod serve;
 mod storage;
 mod tools;

@@ -258,8 +258,17 @@ pub(crate) fn dashboards(host: PluginHost) -> sightline_api::DashboardSource {
     })
 }
 
-/// `sightline plugin list|test`.
+/// `sightline plugin list|test|new`.
 pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
+    if let PluginCommand::New {
+        kind,
+        name,
+        dir,
+        sdk_path,
+    } = cmd
+    {
+        return crate::scaffold::run(kind, &name, dir, sdk_path);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -298,6 +307,8 @@ pub(crate) fn run(cmd: PluginCommand) -> ExitCode {
                 };
                 sightline_plugin_runtime::cli::plugin_test(&opts).await
             }
+            // Handled above, without a runtime.
+            PluginCommand::New { .. } => Ok(String::new()),
         }
     });
     match res {

@@ -1,59 +1,75 @@
 //! The `webex` receiver: the message Alertmanager 0.25's `notify/webex` posts to a Webex
-//! room (`{"markdown": ..., "roomId": ...}`), authorised by the entry's
-//! `http_config.authorization` (`Bearer` unless its `type` says otherwise).
+//! room (`{"markdown": ..., "roomId": ...}`), the message rendered and cut to Webex's limit.
+//! The entry's `http_config.authorization` (the bot's token, `Bearer` by default) is applied
+//! by the host, as Alertmanager's HTTP client applies it.
 //!
-//! The host fills in Alertmanager's default message (`webex.default.message`) and renders it
-//! before the call. Settings: `api_url` (inherited from `global.webex_api_url`), `room_id`,
-//! `message`, `http_config.authorization.type|credentials`.
+//! Settings: a `webex_configs` entry with Alertmanager's default message
+//! (`webex.default.message`) filled in by the host: `api_url` (from
+//! `global.webex_api_url`), `room_id`, `message`.
 
-use sightline_sdk::json::Object;
-use sightline_sdk::{config, http, log, AlertGroup, Receiver};
+use sightline_sdk::http::{self, Retrier, ALERTMANAGER_USER_AGENT};
+use sightline_sdk::json::{self, Object};
+use sightline_sdk::template::Renderer;
+use sightline_sdk::{log, truncate_bytes, Notification, NotifyError, Receiver, Settings};
 
 /// Alertmanager's `maxMessageSize`: Webex's limit on a message, in bytes.
 const MAX_MESSAGE_BYTES: usize = 7439;
 
 struct Webex;
 
-/// `notify.TruncateInBytes`: at most `n` bytes, cut on a character boundary and marked with
-/// an ellipsis.
-fn truncate_bytes(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        return s.to_string();
-    }
-    if n <= 3 {
-        return if n == 3 { "…".into() } else { ".".repeat(n) };
-    }
-    let mut end = n - 3;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+/// The request body.
+pub fn body(s: &Settings, t: &Renderer) -> Result<String, NotifyError> {
+    let message = t.text(&s.text("message")?);
+    t.finish()?;
+    let mut o = Object::new();
+    o.str("markdown", &truncate_bytes(&message, MAX_MESSAGE_BYTES))
+        .str_omitempty("roomId", &s.text("room_id")?);
+    Ok(json::encoded(o))
 }
 
 impl Receiver for Webex {
-    fn notify(group: AlertGroup) -> Result<(), String> {
-        let url = config::require("api_url")?;
-        let message = truncate_bytes(&config::text("message"), MAX_MESSAGE_BYTES);
-        let mut o = Object::new();
-        o.str("markdown", &message)
-            .str_omitempty("roomId", &config::text("room_id"));
-        let mut body = o.finish();
-        body.push('\n');
-        let mut headers = vec![("User-Agent", "Alertmanager/0.25.0".to_string())];
-        let credentials = config::text("http_config.authorization.credentials");
-        if !credentials.is_empty() {
-            let kind = match config::text("http_config.authorization.type") {
-                t if t.is_empty() => "Bearer".to_string(),
-                t => t,
-            };
-            headers.push(("Authorization", format!("{kind} {credentials}")));
-        }
-        let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let resp = http::post_json(&url, &body, &refs).map_err(|e| format!("POST {url}: {e}"))?;
-        http::success(resp)?;
-        log::debug(&format!("sent {}", group.group_key));
+    fn notify(n: &Notification, s: &Settings) -> Result<(), NotifyError> {
+        let url = s.require_text("api_url")?;
+        let body = body(s, &Renderer::host())?;
+        let resp = http::post_json(&url, &body, &[("User-Agent", ALERTMANAGER_USER_AGENT)])?;
+        Retrier::ALERTMANAGER.check(resp)?;
+        log::debug(&format!("sent {}", n.group_key));
         Ok(())
     }
 }
 
 sightline_sdk::export_receiver!(Webex);
+
+/// The requests the real Alertmanager 0.25 sent (recorded) for `receivers.rs`'s config.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    #[test]
+    fn bodies_are_alertmanager_025s() {
+        let s = am_render::settings(
+            r##"{"api_url": "http://sink/wx", "room_id": "room-1",
+            "message": "{{ template \"webex.default.message\" . }}"}"##,
+        );
+        let want = am_render::recorded("/wx");
+        assert_eq!(want.len(), 2);
+        for (w, firing) in want.iter().zip([true, false]) {
+            let g = am_render::Group::new(
+                "wx",
+                "{}/{team=\"wx\"}",
+                &[
+                    ("alertname", "CertExpiry"),
+                    ("team", "wx"),
+                    ("instance", "lb-1"),
+                ],
+                &[
+                    ("summary", "cert expires in 3d"),
+                    ("description", "renew *now*"),
+                ],
+                "http://prometheus/graph?g0.expr=cert",
+                firing,
+            );
+            assert_eq!(body(&s, &g.renderer()).unwrap(), w.body);
+        }
+    }
+}

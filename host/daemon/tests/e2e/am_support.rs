@@ -135,6 +135,8 @@ impl Am {
                 "opsgenie",
                 "victorops",
                 "webex",
+                "telegram",
+                "msteams",
             ] {
                 let manifest = std::fs::read_to_string(
                     sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
@@ -254,6 +256,9 @@ pub(crate) struct Received {
     pub(crate) raw: Vec<u8>,
 }
 
+/// The Bot API's answer to `sendMessage`, which a sink gives for a path ending in it.
+const TELEGRAM_OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 92\r\nConnection: close\r\n\r\n{\"ok\":true,\"result\":{\"message_id\":1,\"chat\":{\"id\":-1001,\"type\":\"group\"},\"date\":1,\"text\":\"x\"}}";
+
 /// A loopback webhook receiver that records every request and answers 200.
 pub(crate) struct Sink {
     pub(crate) addr: String,
@@ -299,6 +304,7 @@ impl Sink {
                     .and_then(|l| l.split_whitespace().nth(1))
                     .unwrap_or("")
                     .to_string();
+                let telegram = path.ends_with("/sendMessage");
                 let headers = lines
                     .filter_map(|l| l.split_once(':'))
                     .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -316,6 +322,9 @@ impl Sink {
                 std::thread::sleep(delay);
                 let answer: &[u8] = if n <= fail_first {
                     b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfail"
+                } else if telegram {
+                    // Telegram's Bot API answer: Alertmanager's client fails any other.
+                    TELEGRAM_OK
                 } else {
                     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 };

@@ -1,6 +1,5 @@
-//! The Slack, PagerDuty, Discord, Opsgenie, VictorOps and Webex receiver plugins send what
-//! Alertmanager 0.25's notifiers send:
-//! the same alerts, on the same config, to Alertmanager and to Sightline, each pointing its
+//! The Slack, PagerDuty, Discord, Opsgenie, VictorOps, Webex and Telegram receiver plugins
+//! send what Alertmanager 0.25's notifiers send: the same alerts, on the same config, to Alertmanager and to Sightline, each pointing its
 //! receivers at its own sinks; the request bodies must be byte for byte the same but for the
 //! server's own external URL (in Slack's title link and PagerDuty's `client_url`), and the
 //! `User-Agent` and `Content-Type` headers the same.
@@ -15,8 +14,8 @@ use serde_json::json;
 use crate::am_support::*;
 use crate::support::*;
 
-const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n    - matchers: [team=chat]\n      receiver: discord\n    - matchers: [team=ops]\n      receiver: og\n    - matchers: [team=vo]\n      receiver: vo\n    - matchers: [team=wx]\n      receiver: wx\n\
-receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n  - name: discord\n    discord_configs:\n      - webhook_url: '@sink:discord@'\n  - name: og\n    opsgenie_configs:\n      - api_key: 'the-genie-key'\n        api_url: '@sink:og@/'\n        priority: P1\n        tags: 'db, {{ .GroupLabels.alertname }},'\n        update_alerts: true\n        details:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n        responders:\n          - name: 'dba,oncall'\n            type: teams\n          - username: bob\n            type: user\n  - name: vo\n    victorops_configs:\n      - api_key: 'vo-key'\n        api_url: '@sink:vo@/'\n        routing_key: 'db-{{ .GroupLabels.alertname }}'\n        custom_fields:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: wx\n    webex_configs:\n      - api_url: '@sink:wx@'\n        room_id: 'room-1'\n        http_config:\n          authorization:\n            credentials: 'webex-token'\n";
+const CONFIG: &str = "route:\n  receiver: slack\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: [severity=page]\n      receiver: pd\n    - matchers: [team=chat]\n      receiver: discord\n    - matchers: [team=ops]\n      receiver: og\n    - matchers: [team=vo]\n      receiver: vo\n    - matchers: [team=wx]\n      receiver: wx\n    - matchers: [team=tg]\n      receiver: tg\n\
+receivers:\n  - name: slack\n    slack_configs:\n      - api_url: '@sink:slack@'\n        channel: '#alerts <ops> & co'\n        send_resolved: true\n        fields:\n          - title: Instance\n            value: '{{ .CommonLabels.instance }}'\n        actions:\n          - type: button\n            text: Runbook\n            url: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: pd\n    pagerduty_configs:\n      - routing_key: 'the-routing-key'\n        url: '@sink:pd@'\n        severity: critical\n        links:\n          - href: 'http://dash/{{ .GroupLabels.alertname }}'\n            text: dashboard\n  - name: discord\n    discord_configs:\n      - webhook_url: '@sink:discord@'\n  - name: og\n    opsgenie_configs:\n      - api_key: 'the-genie-key'\n        api_url: '@sink:og@/'\n        priority: P1\n        tags: 'db, {{ .GroupLabels.alertname }},'\n        update_alerts: true\n        details:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n        responders:\n          - name: 'dba,oncall'\n            type: teams\n          - username: bob\n            type: user\n  - name: vo\n    victorops_configs:\n      - api_key: 'vo-key'\n        api_url: '@sink:vo@/'\n        routing_key: 'db-{{ .GroupLabels.alertname }}'\n        custom_fields:\n          runbook: 'http://runbooks/{{ .GroupLabels.alertname }}'\n  - name: wx\n    webex_configs:\n      - api_url: '@sink:wx@'\n        room_id: 'room-1'\n        http_config:\n          authorization:\n            credentials: 'webex-token'\n  - name: tg\n    telegram_configs:\n      - api_url: '@sink:tg@'\n        bot_token: 'the-bot-token'\n        chat_id: -1001\n";
 
 /// `body` with every `http://host:port` (the servers' external URLs; the alerts' generator
 /// URL has no port) replaced by `<external>`.
@@ -57,7 +56,7 @@ fn receiver_requests_are_alertmanagers() {
     let runs: Vec<(Target, Sinks, Am)> = targets
         .iter()
         .map(|t| {
-            let sinks = Sinks::new(&["slack", "pd", "discord", "og", "vo", "wx"]);
+            let sinks = Sinks::new(&["slack", "pd", "discord", "og", "vo", "wx", "tg"]);
             let am = Am::start(*t, &sinks.render(CONFIG), work.path());
             (*t, sinks, am)
         })
@@ -81,6 +80,9 @@ fn receiver_requests_are_alertmanagers() {
         {"labels": {"alertname": "CertExpiry", "team": "wx", "instance": "lb-1"},
          "annotations": {"summary": "cert expires in 3d", "description": "renew *now*"},
          "generatorURL": "http://prometheus/graph?g0.expr=cert"},
+        {"labels": {"alertname": "BotSilent", "team": "tg", "instance": "bot-1"},
+         "annotations": {"summary": "no <b>updates</b> & no replies"},
+         "generatorURL": "http://prometheus/graph?g0.expr=bot"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&alerts);
@@ -90,7 +92,8 @@ fn receiver_requests_are_alertmanagers() {
             (sinks.0["slack"].received().len() == 1
                 && sinks.0["pd"].received().len() == 1
                 && sinks.0["discord"].received().len() == 1
-                && sinks.0["og"].received().len() == 3)
+                && sinks.0["og"].received().len() == 3
+                && sinks.0["tg"].received().len() == 1)
                 .then_some(())
         });
         let _ = t;
@@ -121,6 +124,10 @@ fn receiver_requests_are_alertmanagers() {
          "annotations": {"summary": "cert expires in 3d", "description": "renew *now*"},
          "generatorURL": "http://prometheus/graph?g0.expr=cert",
          "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
+        {"labels": {"alertname": "BotSilent", "team": "tg", "instance": "bot-1"},
+         "annotations": {"summary": "no <b>updates</b> & no replies"},
+         "generatorURL": "http://prometheus/graph?g0.expr=bot",
+         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T00:00:01Z"},
     ]);
     for (_, _, am) in &runs {
         am.post_alerts(&resolved);
@@ -132,7 +139,8 @@ fn receiver_requests_are_alertmanagers() {
                 && sinks.0["discord"].received().len() == 2
                 && sinks.0["og"].received().len() == 4
                 && sinks.0["vo"].received().len() == 2
-                && sinks.0["wx"].received().len() == 2)
+                && sinks.0["wx"].received().len() == 2
+                && sinks.0["tg"].received().len() == 2)
                 .then_some(())
         });
     }
@@ -144,7 +152,7 @@ fn receiver_requests_are_alertmanagers() {
             .unwrap()
     };
     let (mut compared, mut bytes) = (0, 0);
-    for receiver in ["slack", "pd", "discord", "og", "vo", "wx"] {
+    for receiver in ["slack", "pd", "discord", "og", "vo", "wx", "tg"] {
         let theirs = got(Target::RealAm, receiver);
         let ours = got(Target::Sightline, receiver);
         assert_eq!(ours.len(), theirs.len(), "{receiver}: number of requests");
@@ -165,9 +173,9 @@ fn receiver_requests_are_alertmanagers() {
             }
         }
     }
-    assert_eq!(compared, 14);
+    assert_eq!(compared, 16);
     println!(
-        "receivers: {compared}/14 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2, Opsgenie 4, VictorOps 2, Webex 2)"
+        "receivers: {compared}/16 requests ({bytes} bytes) byte-identical to Alertmanager 0.25's (Slack 2, PagerDuty v2 2, Discord 2, Opsgenie 4, VictorOps 2, Webex 2, Telegram 2)"
     );
 }
 
@@ -212,5 +220,46 @@ fn pagerduty_v1_is_alertmanagers_from_its_source() {
             g, w,
             "Sightline (left) and the golden v1 event (right) differ"
         );
+    }
+}
+
+/// Microsoft Teams, which Alertmanager 0.25 has no notifier for: Sightline's MessageCards
+/// against golden bodies derived from 0.26's `notify/msteams/msteams.go` (see
+/// `tests/alertmanager/README.md`).
+#[test]
+fn msteams_is_alertmanager_026s_from_its_source() {
+    let work = tempfile::tempdir().unwrap();
+    let sinks = Sinks::new(&["teams"]);
+    let config = "route:\n  receiver: teams\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n  - name: teams\n    msteams_configs:\n      - webhook_url: '@sink:teams@'\n";
+    let am = Am::start(Target::Sightline, &sinks.render(config), work.path());
+    let alert = |ends: Option<&str>| {
+        let mut a = json!({"labels": {"alertname": "DiskFull", "severity": "page", "instance": "db-1"},
+             "annotations": {"summary": "Disk < 10% free"},
+             "generatorURL": "http://prometheus/graph?g0.expr=disk"});
+        if let Some(e) = ends {
+            a["startsAt"] = json!("2026-01-01T00:00:00Z");
+            a["endsAt"] = json!(e);
+        }
+        json!([a])
+    };
+    am.post_alerts(&alert(None));
+    eventually(20, "the firing card", || {
+        (sinks.0["teams"].received().len() == 1).then_some(())
+    });
+    am.post_alerts(&alert(Some("2026-01-01T00:00:01Z")));
+    eventually(20, "the resolved card", || {
+        (sinks.0["teams"].received().len() == 2).then_some(())
+    });
+    let received = sinks.0["teams"].received();
+    let golden = std::fs::read_to_string(vendored("alertmanager/msteams.golden")).unwrap();
+    let want: Vec<&str> = golden.split_inclusive('\n').collect();
+    assert_eq!(received.len(), want.len());
+    for (r, w) in received.iter().zip(&want) {
+        assert_eq!(
+            String::from_utf8_lossy(&r.raw),
+            *w,
+            "Sightline (left) and the golden MessageCard (right) differ"
+        );
+        assert_eq!(header(r, "content-type"), "application/json");
     }
 }
