@@ -163,15 +163,55 @@ impl Latencies {
     }
 }
 
+/// How long one `sightline plugin test` may take: it compiles the component first (no cache),
+/// tens of seconds for these in a debug build on a busy machine.
+const PLUGIN_TEST_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs `cmd` to completion with its output captured (read as it comes, so a full pipe never
+/// stalls it), killing it and failing after `limit`.
+fn output_within(mut cmd: Command, limit: Duration) -> std::process::Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
 /// Runs `sightline plugin test` with `args`, asserting success, and returns stdout as JSON.
 fn plugin_test(args: &[&str]) -> Value {
     let xdg = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["plugin", "test"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["plugin", "test"])
         .args(args)
-        .env("XDG_CACHE_HOME", xdg.path())
-        .output()
-        .unwrap();
+        .env("XDG_CACHE_HOME", xdg.path());
+    let out = output_within(cmd, PLUGIN_TEST_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -496,16 +536,15 @@ fn js_receiver_reports_a_failed_post() {
         r#"[{"url_prefix": "http://127.0.0.1:9/", "status": 500, "headers": [], "body": "boom"}]"#,
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["plugin", "test"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["plugin", "test"])
         .arg(dir.path().join("js-receiver.wasm"))
         .arg("--input")
         .arg(&input)
         .args(["--config", "url=http://127.0.0.1:9/hook", "--responses"])
         .arg(&responses)
-        .env("XDG_CACHE_HOME", dir.path().join("xdg"))
-        .output()
-        .unwrap();
+        .env("XDG_CACHE_HOME", dir.path().join("xdg"));
+    let out = output_within(cmd, PLUGIN_TEST_LIMIT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
