@@ -13,6 +13,7 @@ mod dashboards;
 mod deep;
 mod heavy;
 mod hostile_mix;
+mod http_config;
 mod plugin_output;
 mod plugins;
 mod procfs;
