@@ -182,19 +182,24 @@ impl Outbound {
     /// goes out with the profile's credentials, TLS and proxy within the call's time limit
     /// and the response body cap.
     pub(crate) async fn send(&self, req: RecordedRequest) -> Result<Response, SendError> {
-        let url = parse_url(&req.url)?;
-        if let Err(e) = check_allowed(&url, &self.allowed, &self.plugin) {
-            if let SendError::Denied(m) = &e {
-                if self.log_gate.admit(&self.plugin) {
-                    tracing::warn!(
-                        plugin = &*self.plugin,
-                        "{}",
-                        crate::words::sanitize(m, crate::words::MAX_GUEST_ERROR)
-                    );
-                }
+        let result = self.send_checked(req).await;
+        // A denial (of the request or of a redirect's hop) is logged through the plugin's
+        // log rate limit, whichever interface the request came through.
+        if let Err(SendError::Denied(m)) = &result {
+            if self.log_gate.admit(&self.plugin) {
+                tracing::warn!(
+                    plugin = &*self.plugin,
+                    "{}",
+                    crate::words::sanitize(m, crate::words::MAX_GUEST_ERROR)
+                );
             }
-            return Err(e);
         }
+        result
+    }
+
+    async fn send_checked(&self, req: RecordedRequest) -> Result<Response, SendError> {
+        let url = parse_url(&req.url)?;
+        check_allowed(&url, &self.allowed, &self.plugin)?;
         let deadline = tokio::time::Instant::from_std(self.deadline);
         let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.in_flight.acquire()).await
         else {
