@@ -785,5 +785,26 @@ pub(crate) fn check_http(src: Src<'_>, n: &Node<'_>) -> R<()> {
     if [basic, oauth2, auth].iter().filter(|b| **b).count() > 1 {
         return err("at most one of basic_auth, oauth2 & authorization must be configured");
     }
+    if let Some(o) = get(n, "oauth2") {
+        let o = n.child("oauth2", o);
+        let (secret, secret_file) = (
+            nonempty(&o, "client_secret"),
+            nonempty(&o, "client_secret_file"),
+        );
+        if !nonempty(&o, "client_id") {
+            return err("oauth2 client_id must be configured");
+        }
+        if !secret && !secret_file {
+            return err("either oauth2 client_secret or client_secret_file must be configured");
+        }
+        if !nonempty(&o, "token_url") {
+            return err("oauth2 token_url must be configured");
+        }
+        if secret && secret_file {
+            return err(
+                "at most one of oauth2 client_secret & client_secret_file must be configured",
+            );
+        }
+    }
     Ok(())
 }

@@ -346,3 +346,34 @@ fn alertmanagers_inline_config_tests() {
     assert!(cfg.route.group_by_all && cfg.route.group_by.is_none());
     assert_eq!(cfg.global.str("smtp_hello"), Some("localhost"));
 }
+
+#[test]
+fn http_config_oauth2_is_validated_as_prometheus_common() {
+    let with = |oauth2: &str| {
+        load(&format!(
+            "route: {{receiver: r}}\nreceivers:\n  - name: r\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/'\n        http_config: {{oauth2: {oauth2}}}\n"
+        ))
+        .unwrap_err()
+    };
+    for (oauth2, want) in [
+        (
+            "{token_url: 'http://t'}",
+            "oauth2 client_id must be configured",
+        ),
+        (
+            "{client_id: a, token_url: 'http://t'}",
+            "either oauth2 client_secret or client_secret_file must be configured",
+        ),
+        (
+            "{client_id: a, client_secret: b}",
+            "oauth2 token_url must be configured",
+        ),
+        (
+            "{client_id: a, client_secret: b, client_secret_file: f, token_url: 'http://t'}",
+            "at most one of oauth2 client_secret & client_secret_file must be configured",
+        ),
+    ] {
+        let err = with(oauth2);
+        assert!(err.contains(want), "{oauth2}: {err}");
+    }
+}

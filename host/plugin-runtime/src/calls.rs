@@ -127,14 +127,30 @@ impl PluginHost {
         group: &AlertGroup,
         settings: &BTreeMap<String, String>,
     ) -> Result<()> {
+        self.notify_with_profile(name, group, settings, None).await
+    }
+
+    /// [`notify`](Self::notify) with the receiver's `http_config` (or, for email, its
+    /// `tls_config`) applied on the host side: every request the plugin makes during this
+    /// call (`http.send` or `wasi:http`) carries the profile's credentials and goes through
+    /// its TLS settings and proxy; the plugin never sees them.
+    pub async fn notify_with_profile(
+        &self,
+        name: &str,
+        group: &AlertGroup,
+        settings: &BTreeMap<String, String>,
+        profile: Option<&crate::HttpProfile>,
+    ) -> Result<()> {
         let (loaded, stats) = self.get(name, PluginKind::Receiver)?;
         let Pre::Receiver(pre) = loaded.pre.clone() else {
             unreachable!("kind checked by get")
         };
         let group = convert::alert_group_to_wit(group);
         let plugin = loaded.name.to_string();
+        let profile = profile.cloned();
         invoke(&self.inner, &loaded, &stats, settings, move |store| {
             Box::pin(async move {
+                store.data_mut().net.profile = profile;
                 let inst = pre.instantiate_async(&mut *store).await?;
                 inst.call_notify(&mut *store, &group)
                     .await?

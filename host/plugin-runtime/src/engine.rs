@@ -155,6 +155,9 @@ impl Runtime {
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Runtime(format!("linking WASI: {e:#}")))?;
+        // wasi:http for every plugin, behind the `http` grant (`wasi_http.rs`).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| Error::Runtime(format!("linking wasi:http: {e:#}")))?;
         fs_guard::add_to_linker(&mut linker)
             .map_err(|e| Error::Runtime(format!("linking the filesystem guard: {e:#}")))?;
         bindings::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(
@@ -400,6 +403,7 @@ impl Runtime {
             n_logs: 0,
             fs_guard: CallGuard::new(self.fs_policy.clone()),
             log_gate: Default::default(),
+            net: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -1,13 +1,14 @@
 //! Outbound HTTP for plugins: the policy check, live sending and recording.
 //!
-//! We expose our own small `http` WIT interface instead of `wasi:http`: one
-//! `send` call with the whole request and response in memory is all a
-//! receiver needs, the host can check the destination against the grant
-//! before anything touches the network, and `plugin test` can record the exact
-//! request and answer it with a canned response without a fake server.
+//! Plugins reach the network through our own small `http` WIT interface (one `send` call
+//! with the whole request and response in memory is all a receiver needs) and through
+//! `wasi:http/outgoing-handler` (`wasi_http.rs`), so a language's own HTTP client works.
+//! Both end in [`Outbound::send`]: the host checks the destination against the grant
+//! before anything touches the network, applies the receiver's `http_config` profile
+//! (`http_profile.rs`), bounds time and response size, and under `plugin test` records the
+//! exact request and answers it with a canned response without a fake server.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -47,7 +48,7 @@ pub(crate) struct RecordLog {
 }
 
 impl RecordLog {
-    fn push(&mut self, mut req: RecordedRequest) {
+    pub(crate) fn push(&mut self, mut req: RecordedRequest) {
         if self.requests.len() >= MAX_RECORDED_REQUESTS {
             self.dropped += 1;
             return;
@@ -109,17 +110,147 @@ impl HttpMode {
 }
 
 /// The outcome of a send, independent of the generated bindings.
+#[derive(Debug)]
 pub(crate) enum SendError {
     Denied(String),
     Invalid(String),
     Timeout,
+    /// The response body is larger than [`MAX_RESPONSE_BYTES`].
+    TooLarge,
     Transport(String),
+}
+
+impl SendError {
+    /// The message of the `http` interface's `transport` error for a body too large.
+    pub(crate) fn too_large_message() -> String {
+        format!("response body larger than {MAX_RESPONSE_BYTES} bytes")
+    }
 }
 
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+}
+
+/// Most requests of one call in flight at once (`wasi:http` lets a guest start several;
+/// `http.send` waits for each). Further requests wait for one to finish, within the call's
+/// time limit.
+pub(crate) const MAX_IN_FLIGHT: usize = 8;
+
+/// The outbound-network part of one call's state: the receiver's `http_config` profile (a
+/// per-call option), the in-flight limit and `wasi:http`'s context.
+pub(crate) struct CallNet {
+    /// The profile of the receiver being notified, set by the call before the guest runs.
+    pub(crate) profile: Option<crate::http_profile::HttpProfile>,
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    pub(crate) wasi_http: wasmtime_wasi_http::WasiHttpCtx,
+    /// `wasi:http`'s hooks, built on the guest's first `wasi:http` call (after the call's
+    /// settings, profile and log gate are in place).
+    pub(crate) hooks: Option<Outbound>,
+}
+
+impl Default for CallNet {
+    fn default() -> Self {
+        CallNet {
+            profile: None,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            wasi_http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            hooks: None,
+        }
+    }
+}
+
+/// Everything a request of one call needs, detached from the store (the `wasi:http` hook
+/// runs in a task of its own). [`Outbound::send`] is the one path of every outbound request
+/// a plugin makes, whichever interface it came through.
+#[derive(Clone)]
+pub(crate) struct Outbound {
+    pub(crate) plugin: Arc<str>,
+    /// `http.allowed_hosts` plus the hosts of the `http.allow_config_url_keys` values.
+    pub(crate) allowed: Arc<Vec<String>>,
+    pub(crate) mode: HttpMode,
+    pub(crate) deadline: std::time::Instant,
+    pub(crate) profile: Option<crate::http_profile::HttpProfile>,
+    pub(crate) log_gate: Arc<crate::words::LogGate>,
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl Outbound {
+    /// Sends (or, under `plugin test`, records) one request: the URL is checked, the host
+    /// against the grant (a denial is logged through the plugin's log rate limit), then it
+    /// goes out with the profile's credentials, TLS and proxy within the call's time limit
+    /// and the response body cap.
+    pub(crate) async fn send(&self, req: RecordedRequest) -> Result<Response, SendError> {
+        let result = self.send_checked(req).await;
+        // A denial (of the request or of a redirect's hop) is logged through the plugin's
+        // log rate limit, whichever interface the request came through.
+        if let Err(SendError::Denied(m)) = &result {
+            if self.log_gate.admit(&self.plugin) {
+                tracing::warn!(
+                    plugin = &*self.plugin,
+                    "{}",
+                    crate::words::sanitize(m, crate::words::MAX_GUEST_ERROR)
+                );
+            }
+        }
+        result
+    }
+
+    async fn send_checked(&self, req: RecordedRequest) -> Result<Response, SendError> {
+        let url = parse_url(&req.url)?;
+        check_allowed(&url, &self.allowed, &self.plugin)?;
+        let deadline = tokio::time::Instant::from_std(self.deadline);
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.in_flight.acquire()).await
+        else {
+            return Err(SendError::Timeout);
+        };
+        let remaining = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if remaining.is_zero() {
+            return Err(SendError::Timeout);
+        }
+        match &self.mode {
+            HttpMode::Record { log, canned } => Ok(record(log, canned, req)),
+            HttpMode::Live(default_client) => {
+                let (client, follow) = match &self.profile {
+                    Some(p) => (p.client(), p.follow_redirects()),
+                    None => (default_client, false),
+                };
+                let live = LiveRequest {
+                    client,
+                    profile: self.profile.as_ref(),
+                    follow,
+                    allowed: &self.allowed,
+                    plugin: &self.plugin,
+                };
+                tokio::time::timeout(remaining, live.send(req, url))
+                    .await
+                    .unwrap_or(Err(SendError::Timeout))
+            }
+        }
+    }
+}
+
+fn record(log: &Mutex<RecordLog>, canned: &[CannedResponse], req: RecordedRequest) -> Response {
+    let answer = canned
+        .iter()
+        .find(|c| req.url.starts_with(&c.url_prefix))
+        .cloned();
+    log.lock().push(req);
+    match answer {
+        Some(c) => Response {
+            status: c.status,
+            headers: c.headers,
+            body: c.body,
+        },
+        None => Response {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+    }
 }
 
 /// Checks `url` against the grants. `config_hosts` are the hosts of the
@@ -161,77 +292,137 @@ pub(crate) fn parse_url(raw: &str) -> Result<url::Url, SendError> {
     Ok(url)
 }
 
-pub(crate) async fn send(
-    mode: &HttpMode,
-    req: RecordedRequest,
-    url: url::Url,
-    timeout: Duration,
-) -> Result<Response, SendError> {
-    match mode {
-        HttpMode::Record { log, canned } => {
-            let answer = canned
-                .iter()
-                .find(|c| req.url.starts_with(&c.url_prefix))
-                .cloned();
-            log.lock().push(req);
-            Ok(match answer {
-                Some(c) => Response {
-                    status: c.status,
-                    headers: c.headers,
-                    body: c.body,
-                },
-                None => Response {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: Vec::new(),
-                },
-            })
-        }
-        HttpMode::Live(client) => {
-            let method = reqwest::Method::from_bytes(req.method.as_bytes())
-                .map_err(|_| SendError::Invalid(format!("method {:?}", req.method)))?;
-            let mut builder = client.request(method, url).timeout(timeout).body(req.body);
-            for (k, v) in &req.headers {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            let mut resp = builder.send().await.map_err(|e| {
-                if e.is_timeout() {
-                    SendError::Timeout
-                } else {
-                    SendError::Transport(error_chain(&e.without_url()))
-                }
-            })?;
+/// Go's `http.Client` gives up after this many redirects.
+const MAX_REDIRECTS: usize = 10;
+
+struct LiveRequest<'a> {
+    client: &'a reqwest::Client,
+    profile: Option<&'a crate::http_profile::HttpProfile>,
+    follow: bool,
+    allowed: &'a [String],
+    plugin: &'a str,
+}
+
+impl LiveRequest<'_> {
+    /// Sends the request, following redirects as Go's client does when the profile says so
+    /// (301/302/303 turn a request other than GET or HEAD into a bodiless GET, 307/308
+    /// repeat it; `Authorization` and cookies are dropped when the host changes, the
+    /// profile's credentials are added to every hop), each hop checked against the grant.
+    async fn send(&self, req: RecordedRequest, mut url: url::Url) -> Result<Response, SendError> {
+        let mut method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| SendError::Invalid(format!("method {:?}", req.method)))?;
+        let mut headers = req.headers;
+        let mut body = req.body;
+        for hop in 0..=MAX_REDIRECTS {
+            let resp = self.send_one(&method, &url, &headers, &body).await?;
             let status = resp.status().as_u16();
-            let headers = resp
+            let location = resp
                 .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
-                .await
-                .map_err(|e| SendError::Transport(error_chain(&e.without_url())))?
-            {
-                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(SendError::Transport(format!(
-                        "response body larger than {MAX_RESPONSE_BYTES} bytes"
-                    )));
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+            match location {
+                Some(location) if self.follow && redirect => {
+                    if hop == MAX_REDIRECTS {
+                        return Err(SendError::Transport(format!(
+                            "stopped after {MAX_REDIRECTS} redirects"
+                        )));
+                    }
+                    let next = url.join(&location).map_err(|e| {
+                        SendError::Transport(format!("failed to parse Location header: {e}"))
+                    })?;
+                    let next = parse_url(next.as_str())?;
+                    check_allowed(&next, self.allowed, self.plugin)?;
+                    if (301..=303).contains(&status)
+                        && method != reqwest::Method::GET
+                        && method != reqwest::Method::HEAD
+                    {
+                        method = reqwest::Method::GET;
+                        body = Vec::new();
+                        headers.retain(|(k, _)| {
+                            !k.eq_ignore_ascii_case("content-type")
+                                && !k.eq_ignore_ascii_case("content-length")
+                        });
+                    }
+                    if next.host_str() != url.host_str() {
+                        headers.retain(|(k, _)| {
+                            !["authorization", "www-authenticate", "cookie", "cookie2"]
+                                .iter()
+                                .any(|h| k.eq_ignore_ascii_case(h))
+                        });
+                    }
+                    url = next;
                 }
-                body.extend_from_slice(&chunk);
+                _ => return read_response(resp).await,
             }
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
         }
+        Err(SendError::Transport(format!(
+            "stopped after {MAX_REDIRECTS} redirects"
+        )))
     }
+
+    async fn send_one(
+        &self,
+        method: &reqwest::Method,
+        url: &url::Url,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<reqwest::Response, SendError> {
+        let mut builder = self
+            .client
+            .request(method.clone(), url.clone())
+            .body(body.to_vec());
+        for (k, v) in headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let has_auth = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if let (Some(p), false) = (self.profile, has_auth) {
+            // A secrets file that cannot be read fails the request, as in Go.
+            if let Some(value) = p.authorization().map_err(SendError::Transport)? {
+                builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            }
+        }
+        builder.send().await.map_err(|e| {
+            if e.is_timeout() {
+                SendError::Timeout
+            } else {
+                SendError::Transport(error_chain(&e.without_url()))
+            }
+        })
+    }
+}
+
+async fn read_response(mut resp: reqwest::Response) -> Result<Response, SendError> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| SendError::Transport(error_chain(&e.without_url())))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(SendError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -24,11 +24,15 @@ mod engine;
 mod error;
 mod fs_guard;
 mod http;
+mod http_profile;
 pub mod manifest;
 mod registry;
+pub mod smtp;
 mod state;
 mod stats;
+mod tls;
 mod types;
+mod wasi_http;
 pub mod words;
 
 pub use cache::CacheStats;
@@ -38,7 +42,9 @@ pub use http::{
     CannedResponse, RecordedRequest, MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS,
     MAX_RECORDED_TOTAL_BYTES,
 };
+pub use http_profile::{HttpAuth, HttpClientSettings, HttpProfile, Secret};
 pub use manifest::{Capabilities, Ceilings};
+pub use tls::{Pem, TlsSettings};
 
 /// Plugin instances the runtime can hold at once (the pooling allocator's slots); a
 /// plugin's concurrency ceiling is at most a quarter of them.

@@ -95,6 +95,9 @@ pub struct Capabilities {
     /// Config keys whose values are URLs the plugin may send HTTP requests
     /// to (for receivers: the `url` setting the operator configured).
     pub http_allow_config_url_keys: Vec<String>,
+    /// SMTP smarthosts (`host` or `host:port`, `*` = any) the plugin may send mail
+    /// through (`smtp.allowed_hosts`; contract 0.2's `smtp` import).
+    pub smtp_allowed_hosts: Vec<String>,
     /// Memory limit in bytes.
     pub memory_bytes: u64,
     /// Time limit of one call.
@@ -121,6 +124,7 @@ impl Default for Capabilities {
             statfs: Vec::new(),
             http_allowed_hosts: Vec::new(),
             http_allow_config_url_keys: Vec::new(),
+            smtp_allowed_hosts: Vec::new(),
             memory_bytes: DEFAULT_MEMORY_BYTES,
             timeout: DEFAULT_TIMEOUT,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
@@ -147,6 +151,7 @@ impl std::fmt::Debug for Capabilities {
                 "http_allow_config_url_keys",
                 &self.http_allow_config_url_keys,
             )
+            .field("smtp_allowed_hosts", &self.smtp_allowed_hosts)
             .field("memory_bytes", &self.memory_bytes)
             .field("timeout", &self.timeout)
             .field("max_output_bytes", &self.max_output_bytes)
@@ -182,6 +187,9 @@ impl Capabilities {
                 self.http_allow_config_url_keys.join(",")
             ));
         }
+        if !self.smtp_allowed_hosts.is_empty() {
+            parts.push(format!("smtp={}", self.smtp_allowed_hosts.join(",")));
+        }
         if self.wasi_wall_clock {
             parts.push("wasi_wall_clock".to_string());
         }
@@ -209,6 +217,8 @@ struct RawManifest {
     #[serde(default)]
     http: RawHttp,
     #[serde(default)]
+    smtp: RawSmtp,
+    #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
     clock: RawClock,
@@ -232,6 +242,13 @@ struct RawHttp {
     allowed_hosts: Vec<String>,
     #[serde(default)]
     allow_config_url_keys: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,6 +409,14 @@ pub fn parse(
         caps.http_allowed_hosts.push(host.to_ascii_lowercase());
     }
     caps.http_allow_config_url_keys = raw.http.allow_config_url_keys;
+    for host in raw.smtp.allowed_hosts {
+        if host.is_empty() || host.contains('/') {
+            return Err(bad(format!(
+                "smtp.allowed_hosts: {host:?} is not a host or host:port"
+            )));
+        }
+        caps.smtp_allowed_hosts.push(host.to_ascii_lowercase());
+    }
     if let Some(m) = raw.limits.memory {
         caps.memory_bytes = parse_bytes(&m)
             .ok_or_else(|| bad(format!("limits.memory: {m:?} is not a size like \"64MiB\"")))?;

@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::wit;
 use crate::fs_guard::CallGuard;
-use crate::http::{self, HttpMode, RecordedRequest, SendError};
+use crate::http::{HttpMode, Outbound, RecordedRequest, SendError};
 use crate::manifest::Capabilities;
-use crate::words::{sanitize, LogGate, MAX_GUEST_ERROR, MAX_LOG_MESSAGE};
+use crate::words::{sanitize, LogGate, MAX_LOG_MESSAGE};
 
 /// Most log messages kept per call (the plugin's [`LogGate`] limits them across calls too).
 const MAX_LOG_MESSAGES: u32 = 1000;
@@ -140,6 +140,9 @@ pub(crate) struct HostState {
     pub(crate) fs_guard: CallGuard,
     /// The plugin's log rate limit, shared by all its calls (set by `invoke`).
     pub(crate) log_gate: Arc<LogGate>,
+    /// Outbound network of this call: the `http_config` profile, the in-flight limit,
+    /// `wasi:http`'s context (`http.rs`, `wasi_http.rs`).
+    pub(crate) net: crate::http::CallNet,
 }
 
 impl WasiView for HostState {
@@ -221,32 +224,35 @@ impl wit::http::Host for HostState {
         &mut self,
         request: wit::http::Request,
     ) -> Result<wit::http::Response, wit::http::Error> {
-        let result = self.send_inner(request).await;
-        match result {
+        let req = RecordedRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body_len: request.body.len(),
+            body: request.body,
+        };
+        match self.outbound().send(req).await {
             Ok(r) => Ok(wit::http::Response {
                 status: r.status,
                 headers: r.headers,
                 body: r.body,
             }),
-            Err(SendError::Denied(m)) => {
-                if self.log_gate.admit(&self.plugin) {
-                    tracing::warn!(plugin = &*self.plugin, "{}", sanitize(&m, MAX_GUEST_ERROR));
-                }
-                Err(wit::http::Error::Denied(m))
-            }
+            Err(SendError::Denied(m)) => Err(wit::http::Error::Denied(m)),
             Err(SendError::Invalid(m)) => Err(wit::http::Error::InvalidRequest(m)),
             Err(SendError::Timeout) => Err(wit::http::Error::Timeout),
+            Err(SendError::TooLarge) => {
+                Err(wit::http::Error::Transport(SendError::too_large_message()))
+            }
             Err(SendError::Transport(m)) => Err(wit::http::Error::Transport(m)),
         }
     }
 }
 
 impl HostState {
-    async fn send_inner(
-        &mut self,
-        request: wit::http::Request,
-    ) -> Result<http::Response, SendError> {
-        let url = http::parse_url(&request.url)?;
+    /// The outbound side of this call, detached from the store: the grant (with the hosts
+    /// of the `http.allow_config_url_keys` config values), the mode, the deadline, the
+    /// profile.
+    pub(crate) fn outbound(&self) -> Outbound {
         let mut allowed = self.caps.http_allowed_hosts.clone();
         for key in &self.caps.http_allow_config_url_keys {
             if let Some(host) = self
@@ -258,25 +264,15 @@ impl HostState {
                 allowed.push(host);
             }
         }
-        http::check_allowed(&url, &allowed, &self.plugin)?;
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(SendError::Timeout);
+        Outbound {
+            plugin: self.plugin.clone(),
+            allowed: Arc::new(allowed),
+            mode: self.http.clone(),
+            deadline: self.deadline,
+            profile: self.net.profile.clone(),
+            log_gate: self.log_gate.clone(),
+            in_flight: self.net.in_flight.clone(),
         }
-        let req = RecordedRequest {
-            method: request.method,
-            url: request.url,
-            headers: request.headers,
-            body_len: request.body.len(),
-            body: request.body,
-        };
-        http::send(
-            &self.http,
-            req,
-            url,
-            remaining.max(Duration::from_millis(1)),
-        )
-        .await
     }
 }
 

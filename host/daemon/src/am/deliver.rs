@@ -44,6 +44,9 @@ pub(crate) struct PluginIntegration {
     pub(crate) templates: Arc<sightline_template::Template>,
     /// Relative `*_file` paths are relative to the config file's directory.
     pub(crate) base_dir: PathBuf,
+    /// The entry's `http_config` (email: `tls_config`), applied by the host to the
+    /// plugin's requests; the plugin's settings leave it out.
+    pub(crate) profile: Option<sightline_plugin_runtime::HttpProfile>,
 }
 
 impl PluginIntegration {
@@ -53,6 +56,10 @@ impl PluginIntegration {
         data: &TemplateData,
     ) -> Result<(AlertGroup, BTreeMap<String, String>), String> {
         let mut settings = sightline_alerts::with_defaults(&self.kind, &self.settings);
+        // Credentials and TLS material stay with the host (see `http_config.rs`).
+        for key in super::http_config::host_keys(&self.kind) {
+            settings.remove(*key);
+        }
         for (file_key, key) in SECRET_FILES {
             let Some(Value::String(path)) = settings.get(*file_key).cloned() else {
                 continue;

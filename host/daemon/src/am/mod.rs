@@ -5,6 +5,7 @@
 
 pub(crate) mod api;
 mod deliver;
+mod http_config;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ pub(crate) struct Loaded {
     /// The file with its secrets hidden, for `GET /api/v2/status`.
     pub(crate) redacted: String,
     templates: Arc<sightline_template::Template>,
+    /// Each integration's `http_config` (email: `tls_config`) compiled, by receiver name and
+    /// position in its integrations.
+    profiles: HashMap<(String, usize), sightline_plugin_runtime::HttpProfile>,
 }
 
 /// The running alert manager.
@@ -81,7 +85,7 @@ impl Integration for PluginStage {
             // plugin error is retried within the group's deadline, as Alertmanager retries
             // a failed request.
             p.plugins
-                .notify(&p.kind, &group, &settings)
+                .notify_with_profile(&p.kind, &group, &settings, p.profile.as_ref())
                 .await
                 .map_err(|e| NotifyError::retryable(e.to_string()))
         })
@@ -94,10 +98,28 @@ fn load(path: &Path) -> Result<Loaded> {
     let templates = sightline_alerts::load_templates(&config.templates)
         .map_err(anyhow::Error::msg)
         .context("templates")?;
+    // Compiled here so that a bad http_config (a CA that does not parse, an option Sightline
+    // does not implement) rejects the file before anything changes.
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut profiles = HashMap::new();
+    for r in &config.receivers {
+        for (pos, i) in r.integrations.iter().enumerate() {
+            let profile = http_config::profile(&i.kind, &i.settings, &base_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "receiver {:?}: {}_configs[{}]: {e}",
+                    r.name,
+                    i.kind,
+                    i.index
+                )
+            })?;
+            profiles.insert((r.name.clone(), pos), profile);
+        }
+    }
     Ok(Loaded {
         config,
         redacted: sightline_alerts::redacted_config(&text),
         templates: Arc::new(templates),
+        profiles,
     })
 }
 
@@ -289,8 +311,10 @@ fn integrations(loaded: &Loaded, plugins: &PluginHost, config_file: &Path) -> In
         let list: Vec<Arc<dyn Integration>> = r
             .integrations
             .iter()
-            .map(|i| {
+            .enumerate()
+            .map(|(pos, i)| {
                 Arc::new(PluginStage(Arc::new(PluginIntegration {
+                    profile: loaded.profiles.get(&(r.name.clone(), pos)).cloned(),
                     plugins: plugins.clone(),
                     kind: i.kind.clone(),
                     index: i.index,

@@ -13,6 +13,7 @@ mod dashboards;
 mod deep;
 mod heavy;
 mod hostile_mix;
+mod http_config;
 mod lang_plugins;
 mod plugin_new;
 mod plugin_output;

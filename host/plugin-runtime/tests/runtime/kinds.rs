@@ -395,6 +395,7 @@ fn every_guest_is_used() {
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
         "tests/runtime/procfs.rs",
+        "tests/runtime/outbound.rs",
         "tests/runtime/output.rs",
         "tests/runtime/reload.rs",
         "benches/plugins.rs",

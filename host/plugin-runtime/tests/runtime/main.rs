@@ -8,6 +8,7 @@ mod conflicts;
 mod first_party;
 mod hostile;
 mod kinds;
+mod outbound;
 mod output;
 mod procfs;
 mod reload;
