@@ -101,6 +101,11 @@ fn thermal_throttles(f: &mut Families) {
     let mut cores: BTreeMap<(u64, u64), Option<u64>> = BTreeMap::new();
     for cpu in cpus {
         let dir = format!("/sys/devices/system/cpu/{cpu}");
+        // Without thermal_throttle (most VMs) there is nothing to read; one look instead of
+        // the two topology reads.
+        if std::fs::metadata(format!("{dir}/thermal_throttle")).is_err() {
+            continue;
+        }
         let (Some(package), Some(core)) = (
             number(format!("{dir}/topology/physical_package_id")),
             number(format!("{dir}/topology/core_id")),
@@ -272,7 +277,8 @@ fn psi_total(text: &str, kind: &str) -> Option<f64> {
     let total = line
         .split_whitespace()
         .find_map(|kv| kv.strip_prefix("total="))?;
-    total.parse::<f64>().ok().map(|us| us / 1e6)
+    // Divided twice by 1000 as node_exporter does, for the same rounding.
+    total.parse::<f64>().ok().map(|us| us / 1000.0 / 1000.0)
 }
 
 /// node_exporter's `pressure` collector (PSI); fails, as node_exporter's does, on kernels

@@ -13,6 +13,7 @@ mod dashboards;
 mod deep;
 mod heavy;
 mod hostile_mix;
+mod node_exporter_parity;
 mod plugin_output;
 mod plugins;
 mod procfs;
