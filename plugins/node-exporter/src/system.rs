@@ -334,8 +334,7 @@ pub(crate) fn uname(f: &mut Families) -> Result<(), String> {
     let version = get("/proc/sys/kernel/version")?;
     let nodename = get("/proc/sys/kernel/hostname")?;
     let domainname = get("/proc/sys/kernel/domainname")?;
-    // `arch` exists since Linux 6.1; older kernels leave the label empty.
-    let machine = get("/proc/sys/kernel/arch").unwrap_or_default();
+    let machine = get("/proc/sys/kernel/arch").unwrap_or_else(|_| machine_from_release(&release));
     f.gauge(
         "node_uname_info",
         "Labeled system information as provided by the uname system call.",
@@ -350,6 +349,23 @@ pub(crate) fn uname(f: &mut Families) -> Result<(), String> {
         1.0,
     );
     Ok(())
+}
+
+/// uname's machine on kernels without `/proc/sys/kernel/arch` (before 6.1), from the
+/// architecture Debian and Ubuntu name their kernel packages by (`6.1.0-18-amd64`); empty
+/// when the release does not say.
+fn machine_from_release(release: &str) -> String {
+    let machine = match release.rsplit('-').next().unwrap_or_default() {
+        "amd64" => "x86_64",
+        "arm64" => "aarch64",
+        "686" | "pae" => "i686",
+        "armmp" | "lpae" => "armv7l",
+        "ppc64el" => "ppc64le",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        _ => "",
+    };
+    machine.to_string()
 }
 
 /// node_exporter's `time` collector but for `node_time_zone_offset_seconds`: the zone is
@@ -416,6 +432,13 @@ mod tests {
         ] {
             assert_eq!(vmstat_wanted(k), want, "{k}");
         }
+    }
+
+    #[test]
+    fn machine_from_debian_kernel_release() {
+        assert_eq!(machine_from_release("6.1.0-18-amd64"), "x86_64");
+        assert_eq!(machine_from_release("6.1.0-18-cloud-arm64"), "aarch64");
+        assert_eq!(machine_from_release("5.15.0-91-generic"), "");
     }
 
     #[test]
