@@ -15,6 +15,7 @@ mod heavy;
 mod hostile_mix;
 mod http_config;
 mod lang_plugins;
+mod node_exporter_parity;
 mod plugin_new;
 mod plugin_output;
 mod plugins;
