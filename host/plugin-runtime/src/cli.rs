@@ -46,6 +46,7 @@ pub fn plugins_json(plugins: &[PluginInfo]) -> Value {
                 json!({
                     "name": p.name,
                     "kind": p.kind.map(PluginKind::as_str),
+                    "contract": p.contract.map(crate::notification::Contract::as_str),
                     "sha256": p.sha256,
                     "loaded_at": p.loaded_at.map(rfc3339),
                     "state": p.state.as_str(),
@@ -65,12 +66,16 @@ pub fn rfc3339(t: SystemTime) -> String {
 }
 
 fn render_table(plugins: &[PluginInfo]) -> String {
-    let rows: Vec<[String; 6]> = plugins
+    let rows: Vec<[String; 7]> = plugins
         .iter()
         .map(|p| {
             [
                 crate::words::sanitize(&p.name, 1024),
                 p.kind.map(PluginKind::as_str).unwrap_or("-").to_string(),
+                p.contract
+                    .map(crate::notification::Contract::as_str)
+                    .unwrap_or("-")
+                    .to_string(),
                 p.state.as_str().to_string(),
                 if p.sha256.is_empty() {
                     "-".to_string()
@@ -86,10 +91,18 @@ fn render_table(plugins: &[PluginInfo]) -> String {
             ]
         })
         .collect();
-    let header = ["NAME", "KIND", "STATE", "SHA256", "CAPABILITIES", "ERROR"];
+    let header = [
+        "NAME",
+        "KIND",
+        "CONTRACT",
+        "STATE",
+        "SHA256",
+        "CAPABILITIES",
+        "ERROR",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()).take(5) {
+        for (w, c) in widths.iter_mut().zip(r.iter()).take(6) {
             *w = (*w).max(c.len());
         }
     }

@@ -18,16 +18,21 @@
 mod bindings;
 mod cache;
 mod calls;
+mod calls_v02;
 pub mod cli;
 mod convert;
+mod convert_v02;
 mod engine;
 mod error;
 mod fs_guard;
 mod http;
 pub mod manifest;
+mod notification;
 mod registry;
 mod state;
+mod state_v02;
 mod stats;
+mod template;
 mod types;
 pub mod words;
 
@@ -39,6 +44,10 @@ pub use http::{
     MAX_RECORDED_TOTAL_BYTES,
 };
 pub use manifest::{Capabilities, Ceilings};
+pub use notification::{
+    default_templates, AlertStatus, Contract, Notification, NotificationAlert, SettingsValue,
+    TemplateScope,
+};
 
 /// Plugin instances the runtime can hold at once (the pooling allocator's slots); a
 /// plugin's concurrency ceiling is at most a quarter of them.

@@ -107,6 +107,8 @@ pub struct PluginInfo {
     pub name: String,
     /// The world of the serving version, if any.
     pub kind: Option<PluginKind>,
+    /// The plugin contract version of the serving version, if any.
+    pub contract: Option<crate::notification::Contract>,
     /// sha256 of the serving version (hex), empty when none.
     pub sha256: String,
     /// When the serving version was loaded.
@@ -604,6 +606,7 @@ impl PluginHost {
             .map(|(name, e)| PluginInfo {
                 name: name.clone(),
                 kind: e.current.as_ref().map(|c| c.pre.kind()),
+                contract: e.current.as_ref().map(|c| c.pre.contract()),
                 sha256: e
                     .current
                     .as_ref()

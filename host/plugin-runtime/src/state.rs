@@ -140,6 +140,9 @@ pub(crate) struct HostState {
     pub(crate) fs_guard: CallGuard,
     /// The plugin's log rate limit, shared by all its calls (set by `invoke`).
     pub(crate) log_gate: Arc<LogGate>,
+    /// What contract 0.2's `template` import renders with (a receiver's `notify` sets the
+    /// notification's data; every other call has `default.tmpl` and no data).
+    pub(crate) template: crate::notification::TemplateScope,
 }
 
 impl WasiView for HostState {
