@@ -122,20 +122,26 @@ impl PluginHost {
             // 0.2: the target is the argument; `config` is the manifest's alone.
             Pre::ExporterV02(pre) => {
                 let target = convert_v02::target_to_wit(target);
-                invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
-                    Box::pin(async move {
-                        let inst = pre.instantiate_async(&mut *store).await?;
-                        let families = inst
-                            .sightline_plugin_exporter()
-                            .call_collect(&mut *store, &target)
-                            .await?
-                            .map_err(|message| CallError::guest(&plugin, message))?;
-                        let families = convert_v02::families_to_v01(families);
-                        convert::families_converted(plugin, families, limit)
-                            .await
-                            .map_err(CallError::Host)
-                    })
-                })
+                invoke(
+                    &self.inner,
+                    &loaded,
+                    &stats,
+                    &BTreeMap::new(),
+                    move |store| {
+                        Box::pin(async move {
+                            let inst = pre.instantiate_async(&mut *store).await?;
+                            let families = inst
+                                .sightline_plugin_exporter()
+                                .call_collect(&mut *store, &target)
+                                .await?
+                                .map_err(|message| CallError::guest(&plugin, message))?;
+                            let families = convert_v02::families_to_v01(families);
+                            convert::families_converted(plugin, families, limit)
+                                .await
+                                .map_err(CallError::Host)
+                        })
+                    },
+                )
                 .await
             }
             Pre::Exporter(pre) => {

@@ -78,20 +78,26 @@ impl PluginHost {
         let n = convert_v02::notification_to_wit(notification);
         let doc = convert_v02::document_to_wit(settings);
         let plugin = loaded.name.to_string();
-        invoke(&self.inner, &loaded, &stats, &BTreeMap::new(), move |store| {
-            Box::pin(async move {
-                let state = store.data_mut();
-                state.template = scope;
-                if let Some(caps) = caps {
-                    state.caps = caps;
-                }
-                let inst = pre.instantiate_async(&mut *store).await?;
-                inst.sightline_plugin_receiver()
-                    .call_notify(&mut *store, &n, &doc)
-                    .await?
-                    .map_err(|e| notify_error(&plugin, e))
-            })
-        })
+        invoke(
+            &self.inner,
+            &loaded,
+            &stats,
+            &BTreeMap::new(),
+            move |store| {
+                Box::pin(async move {
+                    let state = store.data_mut();
+                    state.template = scope;
+                    if let Some(caps) = caps {
+                        state.caps = caps;
+                    }
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    inst.sightline_plugin_receiver()
+                        .call_notify(&mut *store, &n, &doc)
+                        .await?
+                        .map_err(|e| notify_error(&plugin, e))
+                })
+            },
+        )
         .await
     }
 }

@@ -224,13 +224,29 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
                 Some(v) => alert_group_from_json(v)?,
                 None => example_group(),
             };
-            let result = host.notify(&name, &group, &BTreeMap::new()).await;
+            let result = if info.contract == Some(crate::notification::Contract::V0_2) {
+                // Contract 0.2: the group typed, `--config` pairs as the settings document
+                // (see `settings_from_flags`), templates rendered over the group.
+                let n = crate::calls_v02::notification_from_group(&group);
+                let scope = crate::calls_v02::scope_of(
+                    &n,
+                    crate::notification::TemplateScope::default_only(),
+                );
+                let settings = settings_from_flags(&opts.config);
+                host.notify_typed(&name, &n, &settings, scope).await
+            } else {
+                host.notify(&name, &group, &BTreeMap::new()).await
+            };
             let mut requests = requests_json(&host);
             let not_recorded = host.recorded_requests_dropped();
             match result {
                 Ok(()) => {
-                    let mut out =
-                        json!({ "plugin": name, "kind": kind.as_str(), "requests": requests });
+                    let mut out = json!({
+                        "plugin": name,
+                        "kind": kind.as_str(),
+                        "contract": info.contract.map(crate::notification::Contract::as_str),
+                        "requests": requests,
+                    });
                     let cut = requests
                         .iter()
                         .any(|r| r.get("body_truncated_from").is_some());
@@ -305,6 +321,30 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
     serde_json::to_string_pretty(&out)
         .map(escape_json_for_terminal)
         .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The settings document of a contract 0.2 receiver under `plugin test`: one entry per
+/// `--config KEY=VALUE` flag, in the flags' order (they also overlay the plugin's `config`,
+/// as for every plugin). A value that is a JSON object, array or boolean (`true`,
+/// `{"title": "x"}`) is that structure, so nested settings and `send_resolved` can be given;
+/// everything else is a string, as alertmanager.yml settings mostly are.
+fn settings_from_flags(flags: &[(String, String)]) -> crate::notification::SettingsValue {
+    use crate::notification::SettingsValue;
+    SettingsValue::Map(
+        flags
+            .iter()
+            .map(|(k, v)| {
+                let structured = serde_json::from_str::<Value>(v)
+                    .ok()
+                    .filter(|j| j.is_object() || j.is_array() || j.is_boolean());
+                let value = match structured {
+                    Some(j) => SettingsValue::from_json(&j),
+                    None => SettingsValue::Text(v.clone()),
+                };
+                (k.clone(), value)
+            })
+            .collect(),
+    )
 }
 
 /// How many recorded requests the error of a failed receiver test quotes.

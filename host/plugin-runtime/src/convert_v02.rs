@@ -243,7 +243,10 @@ mod tests {
     #[test]
     fn documents_are_pre_order() {
         let v = SettingsValue::Map(vec![
-            ("a".into(), SettingsValue::List(vec![SettingsValue::Integer(1)])),
+            (
+                "a".into(),
+                SettingsValue::List(vec![SettingsValue::Integer(1)]),
+            ),
             ("b".into(), SettingsValue::Text("x".into())),
         ]);
         let d = document_to_wit(&v);

@@ -537,7 +537,7 @@ impl PluginHost {
             return Ok(v);
         }
         let (signature, dashboard) = match &loaded.pre {
-            Pre::QueryFunction(_) => {
+            Pre::QueryFunction(_) | Pre::QueryFunctionV02(_) => {
                 let sig = self.describe(&loaded).await?;
                 if self.inner.cfg.reserved_functions.contains(&sig.name) {
                     return Err(Error::Conflict {
@@ -548,7 +548,7 @@ impl PluginHost {
                 }
                 (Some(sig), None)
             }
-            Pre::Dashboard(_) => (
+            Pre::Dashboard(_) | Pre::DashboardV02(_) => (
                 None,
                 Some(Arc::new(self.evaluate_dashboard(&loaded, stats).await?)),
             ),
