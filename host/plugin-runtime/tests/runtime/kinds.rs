@@ -393,6 +393,7 @@ fn every_guest_is_used() {
     let sources: String = [
         "tests/runtime/budgets.rs",
         "tests/runtime/conflicts.rs",
+        "tests/runtime/contract_v02.rs",
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
         "tests/runtime/procfs.rs",
