@@ -59,6 +59,9 @@ fn v02_plugins_of_each_kind_run_in_the_daemon() {
 
     let sink = Sink::start();
     let am_yml = dir.path().join("alertmanager.yml");
+    // The permanent receiver's URL is a `*_file` secret, read by the host.
+    let secret = dir.path().join("perm-url");
+    std::fs::write(&secret, format!("http://{}/permanent\n", sink.addr)).unwrap();
     std::fs::write(
         &am_yml,
         format!(
@@ -81,14 +84,16 @@ receivers:
         channel: '#ops'
     discord_configs:
       - webhook_url: http://{a}/ok
+        http_config: {{follow_redirects: true}}
   - name: retry
     discord_configs:
       - webhook_url: http://{a}/retryable?ra=1500
   - name: perm
     discord_configs:
-      - webhook_url: http://{a}/permanent
+      - webhook_url_file: {secret}
 ",
-            a = sink.addr
+            a = sink.addr,
+            secret = secret.display()
         ),
     )
     .unwrap();
@@ -224,6 +229,18 @@ scrape_configs:
         .filter(|x| x.path == "/permanent")
         .count();
     assert_eq!(perm, 1);
+    let perm_body = sink
+        .received()
+        .into_iter()
+        .find(|x| x.path == "/permanent")
+        .unwrap()
+        .body;
+    assert_eq!(
+        perm_body["settings"]["webhook_url"],
+        format!("http://{}/permanent", sink.addr),
+        "the secret file read, trimmed, under the setting's name"
+    );
+    assert!(perm_body["settings"].get("webhook_url_file").is_none());
     let failed = "sightline_alertmanager_notification_requests_failed_total";
     let retryable = metric(
         &d,
