@@ -217,3 +217,72 @@ pub(crate) fn plugin_group(data: &TemplateData) -> AlertGroup {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_alerts::DataAlert;
+
+    fn alert(name: &str, ends_at: Option<i64>) -> DataAlert {
+        DataAlert {
+            status: if ends_at.is_some() {
+                "resolved"
+            } else {
+                "firing"
+            }
+            .to_string(),
+            labels: BTreeMap::from([("alertname".to_string(), name.to_string())]),
+            annotations: BTreeMap::new(),
+            starts_at: 1_700_000_000_123,
+            ends_at,
+            generator_url: String::new(),
+            fingerprint: "0000000000000001".to_string(),
+        }
+    }
+
+    /// Contract 0.2's notification: ns times, Go's zero end time as none, `max_alerts`
+    /// cutting the alerts and counted as truncated.
+    #[test]
+    fn typed_notification_cuts_to_max_alerts() {
+        let data = TemplateData {
+            receiver: "team".to_string(),
+            status: "firing".to_string(),
+            alerts: vec![alert("A", None), alert("B", Some(1_700_000_001_000))],
+            group_labels: BTreeMap::new(),
+            common_labels: BTreeMap::new(),
+            common_annotations: BTreeMap::new(),
+            external_url: "http://x".to_string(),
+            group_key: "{}:{}".to_string(),
+        };
+        let n = typed_notification(&data, 1);
+        assert_eq!((n.alerts.len(), n.truncated_alerts), (1, 1));
+        assert_eq!(n.alerts[0].starts_at_ns, 1_700_000_000_123_000_000);
+        assert_eq!(n.alerts[0].ends_at_ns, None);
+        assert_eq!(n.status, AlertStatus::Firing);
+        let all = typed_notification(&data, 0);
+        assert_eq!((all.alerts.len(), all.truncated_alerts), (2, 0));
+        assert_eq!(all.alerts[1].ends_at_ns, Some(1_700_000_001_000_000_000));
+        assert_eq!(all.alerts[1].status, AlertStatus::Resolved);
+    }
+
+    #[test]
+    fn settings_keep_structure_and_order() {
+        let v: Value =
+            serde_yaml::from_str("z: 1\na: [x, {b: true}]\nf: 0.5\nn: ~\n").unwrap_or_default();
+        assert_eq!(
+            settings_value(&v),
+            SettingsValue::Map(vec![
+                ("z".into(), SettingsValue::Integer(1)),
+                (
+                    "a".into(),
+                    SettingsValue::List(vec![
+                        SettingsValue::Text("x".into()),
+                        SettingsValue::Map(vec![("b".into(), SettingsValue::Bool(true))]),
+                    ])
+                ),
+                ("f".into(), SettingsValue::Number(0.5)),
+                ("n".into(), SettingsValue::Null),
+            ])
+        );
+    }
+}
