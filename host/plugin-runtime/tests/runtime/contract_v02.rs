@@ -102,6 +102,12 @@ async fn host_with_all(record: bool) -> (tempfile::TempDir, PluginHost) {
         &guest("receiver-v02"),
         Some("[config]\nteam = \"ops\"\n[http]\nallowed_hosts = [\"127.0.0.1\"]\n"),
     );
+    install(
+        dir.path(),
+        "recv3",
+        &guest("receiver-v02"),
+        Some("[http]\nallow_config_url_keys = [\"url\"]\n"),
+    );
     install(dir.path(), "double2", &guest("query-v02"), None);
     install(dir.path(), "dash2", &guest("dashboard-v02"), None);
     install(dir.path(), "ok", &guest("ok-exporter"), None);
@@ -307,12 +313,30 @@ async fn receiver_gets_typed_data_renders_templates_and_types_its_failures() {
             "recv2",
             &n,
             &settings("http://127.0.0.1:9/permanent"),
-            scope,
+            scope.clone(),
         )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Permanent { .. }), "{err:?}");
     assert_eq!(err.reason(), "plugin_error");
+    // `http.allow_config_url_keys` grants the host of the settings' `url` for the call.
+    host.notify_typed(
+        "recv3",
+        &n,
+        &settings("http://127.0.0.1:9/ok"),
+        scope.clone(),
+    )
+    .await
+    .unwrap();
+    let mut other = settings("http://127.0.0.1:9/ok");
+    if let SettingsValue::Map(m) = &mut other {
+        m[0].0 = "webhook_url".into();
+    }
+    let err = host
+        .notify_typed("recv3", &n, &other, scope)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Denied"), "{err}");
     // The host's call statistics count both as the plugin's errors.
     let stats = host
         .list()
