@@ -214,8 +214,9 @@ scrape_configs:
             .collect();
         (r.len() >= 3).then_some(r)
     });
-    for w in retried.windows(2) {
-        let gap = w[1].at - w[0].at;
+    let gaps: Vec<Duration> = retried.windows(2).map(|w| w[1].at - w[0].at).collect();
+    println!("0.2 receiver: gaps between retryable attempts (retry-after 1.5 s): {gaps:?}");
+    for &gap in &gaps {
         assert!(
             gap >= Duration::from_millis(1400),
             "retry-after not honoured: {gap:?}"
