@@ -19,7 +19,12 @@ pub struct Metrics {
     pub notifications_failed: Arc<CounterVec>,
     /// `notification_requests_total{integration}`: single delivery attempts.
     pub notification_requests: Arc<CounterVec>,
-    /// `notification_requests_failed_total{integration}`.
+    /// `notification_requests_failed_total{integration,reason}`: single failed attempts.
+    /// `reason` is Sightline's addition (Alertmanager 0.25 has `integration` only; 0.27 put
+    /// reasons on `notifications_failed_total`, where ours are Alertmanager's): `retryable`
+    /// for a failure the engine retries (contract 0.2's `retryable`, every 0.1 plugin error,
+    /// an attempt cut off by the group's deadline) and `permanent` for one it gives up on at
+    /// once (contract 0.2's `permanent`, settings the host can not prepare).
     pub notification_requests_failed: Arc<CounterVec>,
     /// `notification_latency_seconds{integration}`.
     pub notification_latency: Arc<HistogramVec>,
@@ -66,7 +71,7 @@ impl Metrics {
             notification_requests_failed: r.counter_vec(
                 AM_NOTIFICATION_REQUESTS_FAILED,
                 "The total number of failed notification requests.",
-                &["integration"],
+                &["integration", "reason"],
             ),
             notification_latency: r.histogram_vec(
                 AM_NOTIFICATION_LATENCY_SECONDS,

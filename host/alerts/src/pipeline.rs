@@ -546,10 +546,15 @@ async fn retry(
                 break Ok(());
             }
             Ok(Err(e)) => {
+                let kind = if e.retryable {
+                    "retryable"
+                } else {
+                    "permanent"
+                };
                 shared
                     .metrics
                     .notification_requests_failed
-                    .with(&[&name])
+                    .with(&[&name, kind])
                     .inc();
                 if !e.retryable {
                     break Err((
@@ -568,10 +573,11 @@ async fn retry(
                 tokio::time::sleep_until((Instant::now() + wait).min(ctx.deadline)).await;
             }
             Err(_) => {
+                // An attempt cut off by the deadline would have been retried.
                 shared
                     .metrics
                     .notification_requests_failed
-                    .with(&[&name])
+                    .with(&[&name, "retryable"])
                     .inc();
                 // The call itself ran into the deadline; Alertmanager counts the loop turn
                 // that then finds the deadline as an attempt.

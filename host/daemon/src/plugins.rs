@@ -22,8 +22,8 @@ use crate::cli::PluginCommand;
 /// Exporter plugins as a scrape source: a plugin's families are encoded as the text format
 /// and go through the same parse → relabel → append path as an HTTP scrape, so limits,
 /// relabelling and staleness behave identically. Each target of a plugin job is its own call,
-/// told the target's address, params and scrape timeout (as config values, see
-/// `ExporterTarget`).
+/// told the target's address, params and scrape timeout (0.1: as config values, see
+/// `ExporterTarget`; 0.2: as `collect`'s target argument, with the target's labels).
 pub(crate) struct PluginExporters(pub(crate) PluginHost);
 
 impl sightline_scrape::PluginCollector for PluginExporters {
@@ -40,6 +40,7 @@ impl sightline_scrape::PluginCollector for PluginExporters {
                 address: target.address.clone(),
                 params: target.params.clone(),
                 scrape_timeout: timeout,
+                labels: target.labels.clone(),
             };
             let fams = self
                 .0

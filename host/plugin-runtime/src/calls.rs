@@ -11,14 +11,16 @@ use std::time::{Duration, Instant};
 use wasmtime::Store;
 
 use crate::convert;
+use crate::convert_v02;
 use crate::engine::{classify, Loaded, Pre};
 use crate::error::{Error, Result};
+use crate::notification::{SettingsValue, TemplateScope};
 use crate::registry::{Inner, PluginHost};
 use crate::state::HostState;
 use crate::stats::StatsCell;
 use crate::types::*;
 
-type CallFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, CallError>> + Send + 'a>>;
+pub(crate) type CallFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, CallError>> + Send + 'a>>;
 
 /// An error inside a call, before classification.
 pub(crate) enum CallError {
@@ -34,7 +36,7 @@ impl From<wasmtime::Error> for CallError {
 
 impl CallError {
     /// A guest's own error (the `err` of its WIT result), escaped and bounded at once.
-    fn guest(plugin: &str, message: String) -> Self {
+    pub(crate) fn guest(plugin: &str, message: String) -> Self {
         CallError::Host(Error::Plugin {
             name: plugin.to_string(),
             message: crate::words::sanitize(&message, crate::words::MAX_GUEST_ERROR),
@@ -44,12 +46,12 @@ impl CallError {
 
 impl PluginHost {
     pub(crate) async fn describe(&self, loaded: &Loaded) -> Result<FunctionSignature> {
-        let Pre::QueryFunction(pre) = &loaded.pre else {
+        let pre = loaded.pre.clone();
+        if !matches!(pre, Pre::QueryFunction(_) | Pre::QueryFunctionV02(_)) {
             return Err(Error::Runtime(
                 "describe on a non-query-function plugin".to_string(),
             ));
-        };
-        let pre = pre.clone();
+        }
         let stats = StatsCell::default();
         let sig = invoke(
             &self.inner,
@@ -58,8 +60,23 @@ impl PluginHost {
             &BTreeMap::new(),
             move |store| {
                 Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    Ok(inst.call_describe(&mut *store).await?)
+                    match pre {
+                        Pre::QueryFunctionV02(pre) => {
+                            let inst = pre.instantiate_async(&mut *store).await?;
+                            let sig = inst
+                                .sightline_plugin_query_function()
+                                .call_describe(&mut *store)
+                                .await?;
+                            Ok(convert_v02::signature_to_v01(sig))
+                        }
+                        Pre::QueryFunction(pre) => {
+                            let inst = pre.instantiate_async(&mut *store).await?;
+                            Ok(inst.call_describe(&mut *store).await?)
+                        }
+                        _ => Err(CallError::Host(Error::Runtime(
+                            "describe on a non-query-function plugin".to_string(),
+                        ))),
+                    }
                 })
             },
         )
@@ -74,8 +91,9 @@ impl PluginHost {
         self.collect_inner(name, None).await
     }
 
-    /// Calls an exporter's `collect` for one scrape target: the plugin reads the target's
-    /// address, params and scrape timeout as config values (see [`ExporterTarget`]).
+    /// Calls an exporter's `collect` for one scrape target: a 0.1 plugin reads the target's
+    /// address, params and scrape timeout as config values (see [`ExporterTarget`]), a 0.2
+    /// plugin gets the whole target as `collect`'s argument.
     pub async fn collect_target(
         &self,
         name: &str,
@@ -90,33 +108,60 @@ impl PluginHost {
         target: Option<&ExporterTarget>,
     ) -> Result<Vec<MetricFamily>> {
         let (loaded, stats) = self.get(name, PluginKind::Exporter)?;
-        let Pre::Exporter(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
-        let settings = match target {
-            Some(t) => t.config_values(),
-            None => ExporterTarget {
-                address: name.to_string(),
-                params: BTreeMap::new(),
-                scrape_timeout: loaded.caps.timeout,
+        let implicit;
+        let target = match target {
+            Some(t) => t,
+            None => {
+                implicit = self.implicit_target(name, loaded.caps.timeout);
+                &implicit
             }
-            .config_values(),
         };
         let limit = loaded.caps.max_output_bytes;
         let plugin = loaded.name.to_string();
-        invoke(&self.inner, &loaded, &stats, &settings, move |store| {
-            Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let families = inst
-                    .call_collect(&mut *store)
-                    .await?
-                    .map_err(|message| CallError::guest(&plugin, message))?;
-                convert::families_converted(plugin, families, limit)
-                    .await
-                    .map_err(CallError::Host)
-            })
-        })
-        .await
+        match loaded.pre.clone() {
+            // 0.2: the target is the argument; `config` is the manifest's alone.
+            Pre::ExporterV02(pre) => {
+                let target = convert_v02::target_to_wit(target);
+                invoke(
+                    &self.inner,
+                    &loaded,
+                    &stats,
+                    &BTreeMap::new(),
+                    move |store| {
+                        Box::pin(async move {
+                            let inst = pre.instantiate_async(&mut *store).await?;
+                            let families = inst
+                                .sightline_plugin_exporter()
+                                .call_collect(&mut *store, &target)
+                                .await?
+                                .map_err(|message| CallError::guest(&plugin, message))?;
+                            let families = convert_v02::families_to_v01(families);
+                            convert::families_converted(plugin, families, limit)
+                                .await
+                                .map_err(CallError::Host)
+                        })
+                    },
+                )
+                .await
+            }
+            Pre::Exporter(pre) => {
+                let settings = target.config_values();
+                invoke(&self.inner, &loaded, &stats, &settings, move |store| {
+                    Box::pin(async move {
+                        let inst = pre.instantiate_async(&mut *store).await?;
+                        let families = inst
+                            .call_collect(&mut *store)
+                            .await?
+                            .map_err(|message| CallError::guest(&plugin, message))?;
+                        convert::families_converted(plugin, families, limit)
+                            .await
+                            .map_err(CallError::Host)
+                    })
+                })
+                .await
+            }
+            _ => unreachable!("kind checked by get"),
+        }
     }
 
     /// Calls a receiver's `notify`. `settings` (the receiver's settings from
@@ -142,8 +187,24 @@ impl PluginHost {
         profile: Option<&crate::HttpProfile>,
     ) -> Result<()> {
         let (loaded, stats) = self.get(name, PluginKind::Receiver)?;
-        let Pre::Receiver(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
+        let pre = match loaded.pre.clone() {
+            Pre::Receiver(pre) => pre,
+            // A 0.2 receiver called the 0.1 way (`plugin test` with webhook JSON): the
+            // group typed, the flat settings as a document of strings.
+            Pre::ReceiverV02(_) => {
+                let settings = SettingsValue::Map(
+                    settings
+                        .iter()
+                        .map(|(k, v)| (k.clone(), SettingsValue::Text(v.clone())))
+                        .collect(),
+                );
+                let n = crate::calls_v02::notification_from_group(group);
+                let scope = crate::calls_v02::scope_of(&n, TemplateScope::default_only());
+                return self
+                    .notify_typed_with_profile(name, &n, &settings, scope, profile)
+                    .await;
+            }
+            _ => unreachable!("kind checked by get"),
         };
         let group = convert::alert_group_to_wit(group);
         let plugin = loaded.name.to_string();
@@ -170,9 +231,7 @@ impl PluginHost {
         eval_time_ms: i64,
     ) -> Result<QueryValue> {
         let (loaded, stats) = self.get(name, PluginKind::QueryFunction)?;
-        let Pre::QueryFunction(pre) = loaded.pre.clone() else {
-            unreachable!("kind checked by get")
-        };
+        let pre = loaded.pre.clone();
         let mode = self
             .inner
             .entries
@@ -220,13 +279,13 @@ impl PluginHost {
             &BTreeMap::new(),
             move |store| {
                 Box::pin(async move {
-                    let inst = pre.instantiate_async(&mut *store).await?;
+                    let inst = QueryInstance::new(pre, &mut *store).await?;
                     let mut out_series = Vec::new();
                     let mut size = 0usize;
                     let mut last = None;
                     for call_args in calls {
                         let v = inst
-                            .call_call(&mut *store, &call_args, eval_time_ms)
+                            .call(&mut *store, call_args, eval_time_ms)
                             .await?
                             .map_err(|message| CallError::guest(&plugin, message))?;
                         let (v, total) = convert::value_converted(plugin.clone(), v, size, limit)
@@ -307,20 +366,30 @@ impl PluginHost {
         loaded: &Loaded,
         stats: &StatsCell,
     ) -> Result<DashboardModel> {
-        let Pre::Dashboard(pre) = loaded.pre.clone() else {
+        let pre = loaded.pre.clone();
+        if !matches!(pre, Pre::Dashboard(_) | Pre::DashboardV02(_)) {
             return Err(Error::Runtime(
                 "dashboard of a non-dashboard plugin".to_string(),
             ));
-        };
+        }
         let plugin = loaded.name.to_string();
         let limit = loaded.caps.max_output_bytes;
         invoke(&self.inner, loaded, stats, &BTreeMap::new(), move |store| {
             Box::pin(async move {
-                let inst = pre.instantiate_async(&mut *store).await?;
-                let json = inst
-                    .call_dashboard(&mut *store)
-                    .await?
-                    .map_err(|message| CallError::guest(&plugin, message))?;
+                let json = match pre {
+                    Pre::DashboardV02(pre) => {
+                        let inst = pre.instantiate_async(&mut *store).await?;
+                        inst.sightline_plugin_dashboard()
+                            .call_dashboard(&mut *store)
+                            .await?
+                    }
+                    Pre::Dashboard(pre) => {
+                        let inst = pre.instantiate_async(&mut *store).await?;
+                        inst.call_dashboard(&mut *store).await?
+                    }
+                    _ => unreachable!("kind checked above"),
+                }
+                .map_err(|message| CallError::guest(&plugin, message))?;
                 // Checked and parsed (once per version) off the async workers.
                 convert::off_worker(move || {
                     let json = convert::dashboard_checked(&plugin, json, limit)?;
@@ -392,8 +461,48 @@ fn sync_executor() -> Result<&'static tokio::runtime::Handle> {
         .map_err(|e| Error::Runtime(e.clone()))
 }
 
+/// A query function's instance of either contract.
+enum QueryInstance {
+    V01(crate::bindings::query_function::QueryFunction),
+    V02(crate::bindings::v02::query_function::QueryFunctionPlugin),
+}
+
+impl QueryInstance {
+    async fn new(pre: Pre, store: &mut Store<HostState>) -> Result<Self, CallError> {
+        Ok(match pre {
+            Pre::QueryFunction(pre) => QueryInstance::V01(pre.instantiate_async(store).await?),
+            Pre::QueryFunctionV02(pre) => QueryInstance::V02(pre.instantiate_async(store).await?),
+            _ => {
+                return Err(CallError::Host(Error::Runtime(
+                    "query function call on another kind of plugin".to_string(),
+                )))
+            }
+        })
+    }
+
+    /// One `call`, with 0.1's types on both sides.
+    async fn call(
+        &self,
+        store: &mut Store<HostState>,
+        args: Vec<crate::bindings::wit::promql::Value>,
+        eval_time_ms: i64,
+    ) -> wasmtime::Result<Result<crate::bindings::wit::promql::Value, String>> {
+        match self {
+            QueryInstance::V01(inst) => inst.call_call(store, &args, eval_time_ms).await,
+            QueryInstance::V02(inst) => {
+                let args: Vec<_> = args.into_iter().map(convert_v02::value_from_v01).collect();
+                let r = inst
+                    .sightline_plugin_query_function()
+                    .call_call(store, &args, eval_time_ms)
+                    .await?;
+                Ok(r.map(convert_v02::value_to_v01))
+            }
+        }
+    }
+}
+
 /// Runs `f` in a fresh store with the plugin's limits and records the call.
-async fn invoke<R, F>(
+pub(crate) async fn invoke<R, F>(
     inner: &Inner,
     loaded: &Loaded,
     stats: &StatsCell,

@@ -46,6 +46,7 @@ pub fn plugins_json(plugins: &[PluginInfo]) -> Value {
                 json!({
                     "name": p.name,
                     "kind": p.kind.map(PluginKind::as_str),
+                    "contract": p.contract.map(crate::notification::Contract::as_str),
                     "sha256": p.sha256,
                     "loaded_at": p.loaded_at.map(rfc3339),
                     "state": p.state.as_str(),
@@ -65,12 +66,16 @@ pub fn rfc3339(t: SystemTime) -> String {
 }
 
 fn render_table(plugins: &[PluginInfo]) -> String {
-    let rows: Vec<[String; 6]> = plugins
+    let rows: Vec<[String; 7]> = plugins
         .iter()
         .map(|p| {
             [
                 crate::words::sanitize(&p.name, 1024),
                 p.kind.map(PluginKind::as_str).unwrap_or("-").to_string(),
+                p.contract
+                    .map(crate::notification::Contract::as_str)
+                    .unwrap_or("-")
+                    .to_string(),
                 p.state.as_str().to_string(),
                 if p.sha256.is_empty() {
                     "-".to_string()
@@ -86,10 +91,18 @@ fn render_table(plugins: &[PluginInfo]) -> String {
             ]
         })
         .collect();
-    let header = ["NAME", "KIND", "STATE", "SHA256", "CAPABILITIES", "ERROR"];
+    let header = [
+        "NAME",
+        "KIND",
+        "CONTRACT",
+        "STATE",
+        "SHA256",
+        "CAPABILITIES",
+        "ERROR",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()).take(5) {
+        for (w, c) in widths.iter_mut().zip(r.iter()).take(6) {
             *w = (*w).max(c.len());
         }
     }
@@ -211,13 +224,29 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
                 Some(v) => alert_group_from_json(v)?,
                 None => example_group(),
             };
-            let result = host.notify(&name, &group, &BTreeMap::new()).await;
+            let result = if info.contract == Some(crate::notification::Contract::V0_2) {
+                // Contract 0.2: the group typed, `--config` pairs as the settings document
+                // (see `settings_from_flags`), templates rendered over the group.
+                let n = crate::calls_v02::notification_from_group(&group);
+                let scope = crate::calls_v02::scope_of(
+                    &n,
+                    crate::notification::TemplateScope::default_only(),
+                );
+                let settings = settings_from_flags(&opts.config);
+                host.notify_typed(&name, &n, &settings, scope).await
+            } else {
+                host.notify(&name, &group, &BTreeMap::new()).await
+            };
             let mut requests = requests_json(&host);
             let not_recorded = host.recorded_requests_dropped();
             match result {
                 Ok(()) => {
-                    let mut out =
-                        json!({ "plugin": name, "kind": kind.as_str(), "requests": requests });
+                    let mut out = json!({
+                        "plugin": name,
+                        "kind": kind.as_str(),
+                        "contract": info.contract.map(crate::notification::Contract::as_str),
+                        "requests": requests,
+                    });
                     let cut = requests
                         .iter()
                         .any(|r| r.get("body_truncated_from").is_some());
@@ -292,6 +321,30 @@ pub async fn plugin_test(opts: &PluginTestOptions) -> Result<String> {
     serde_json::to_string_pretty(&out)
         .map(escape_json_for_terminal)
         .map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The settings document of a contract 0.2 receiver under `plugin test`: one entry per
+/// `--config KEY=VALUE` flag, in the flags' order (they also overlay the plugin's `config`,
+/// as for every plugin). A value that is a JSON object, array or boolean (`true`,
+/// `{"title": "x"}`) is that structure, so nested settings and `send_resolved` can be given;
+/// everything else is a string, as alertmanager.yml settings mostly are.
+fn settings_from_flags(flags: &[(String, String)]) -> crate::notification::SettingsValue {
+    use crate::notification::SettingsValue;
+    SettingsValue::Map(
+        flags
+            .iter()
+            .map(|(k, v)| {
+                let structured = serde_json::from_str::<Value>(v)
+                    .ok()
+                    .filter(|j| j.is_object() || j.is_array() || j.is_boolean());
+                let value = match structured {
+                    Some(j) => SettingsValue::from_json(&j),
+                    None => SettingsValue::Text(v.clone()),
+                };
+                (k.clone(), value)
+            })
+            .collect(),
+    )
 }
 
 /// How many recorded requests the error of a failed receiver test quotes.

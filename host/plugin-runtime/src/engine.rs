@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::fs_guard::{self, CallGuard, FsPolicy};
 use crate::http::HttpMode;
 use crate::manifest::Capabilities;
+use crate::notification::Contract;
 use crate::state::{HostState, Limiter, MemoryBudget};
 use crate::types::PluginKind;
 
@@ -70,22 +71,35 @@ impl Drop for RunningCall {
     }
 }
 
-/// The instantiation handle of a linked plugin, per world.
+/// The instantiation handle of a linked plugin, per world and contract version.
 #[derive(Clone)]
 pub(crate) enum Pre {
     Exporter(bindings::exporter::ExporterPre<HostState>),
     Receiver(bindings::receiver::ReceiverPre<HostState>),
     QueryFunction(bindings::query_function::QueryFunctionPre<HostState>),
     Dashboard(bindings::dashboard::DashboardPre<HostState>),
+    ExporterV02(bindings::v02::exporter::ExporterPluginPre<HostState>),
+    ReceiverV02(bindings::v02::receiver::ReceiverPluginPre<HostState>),
+    QueryFunctionV02(bindings::v02::query_function::QueryFunctionPluginPre<HostState>),
+    DashboardV02(bindings::v02::dashboard::DashboardPluginPre<HostState>),
 }
 
 impl Pre {
     pub(crate) fn kind(&self) -> PluginKind {
         match self {
-            Pre::Exporter(_) => PluginKind::Exporter,
-            Pre::Receiver(_) => PluginKind::Receiver,
-            Pre::QueryFunction(_) => PluginKind::QueryFunction,
-            Pre::Dashboard(_) => PluginKind::Dashboard,
+            Pre::Exporter(_) | Pre::ExporterV02(_) => PluginKind::Exporter,
+            Pre::Receiver(_) | Pre::ReceiverV02(_) => PluginKind::Receiver,
+            Pre::QueryFunction(_) | Pre::QueryFunctionV02(_) => PluginKind::QueryFunction,
+            Pre::Dashboard(_) | Pre::DashboardV02(_) => PluginKind::Dashboard,
+        }
+    }
+
+    pub(crate) fn contract(&self) -> Contract {
+        match self {
+            Pre::Exporter(_) | Pre::Receiver(_) | Pre::QueryFunction(_) | Pre::Dashboard(_) => {
+                Contract::V0_1
+            }
+            _ => Contract::V0_2,
         }
     }
 }
@@ -165,6 +179,11 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::Runtime(format!("linking host interfaces: {e:#}")))?;
+        bindings::v02::host_world::Host_::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Runtime(format!("linking host interfaces 0.2.0: {e:#}")))?;
         let cache = cache_dir.map(ComponentCache::open);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
@@ -290,9 +309,10 @@ impl Runtime {
         })
     }
 
-    /// Links a component and finds the world it implements. Every world is tried: a
-    /// component that implements several is refused unless the manifest's `kind` names one
-    /// of them (guessing could run an exporter as a dashboard).
+    /// Links a component and finds the world it implements. Every world of both contracts
+    /// is tried (0.2's export versioned interfaces, 0.1's bare functions, so the exports
+    /// tell the version): a component that implements several kinds is refused unless the
+    /// manifest's `kind` names one of them (guessing could run an exporter as a dashboard).
     fn link(&self, name: &str, component: &Component, declared: Option<PluginKind>) -> Result<Pre> {
         let link_err = |message: String| Error::Link {
             name: name.to_string(),
@@ -326,8 +346,45 @@ impl Runtime {
         );
         note(
             PluginKind::Dashboard,
-            bindings::dashboard::DashboardPre::new(ipre).map(Pre::Dashboard),
+            bindings::dashboard::DashboardPre::new(ipre.clone()).map(Pre::Dashboard),
         );
+        let v01_reasons = std::mem::take(&mut reasons);
+        let mut note = |kind: PluginKind, r: wasmtime::Result<Pre>| match r {
+            Ok(p) => found.push(p),
+            Err(e) => reasons.push(format!(
+                "{}@0.2.0: {}",
+                kind.as_str(),
+                one_line(&format!("{e:#}"))
+            )),
+        };
+        note(
+            PluginKind::Exporter,
+            bindings::v02::exporter::ExporterPluginPre::new(ipre.clone()).map(Pre::ExporterV02),
+        );
+        note(
+            PluginKind::Receiver,
+            bindings::v02::receiver::ReceiverPluginPre::new(ipre.clone()).map(Pre::ReceiverV02),
+        );
+        note(
+            PluginKind::QueryFunction,
+            bindings::v02::query_function::QueryFunctionPluginPre::new(ipre.clone())
+                .map(Pre::QueryFunctionV02),
+        );
+        note(
+            PluginKind::Dashboard,
+            bindings::v02::dashboard::DashboardPluginPre::new(ipre).map(Pre::DashboardV02),
+        );
+        // A 0.1 and a 0.2 world of the same kind can not both match (their exports
+        // differ), so the kinds found are distinct unless a component exports both
+        // contracts' names; then the newer contract serves.
+        found.sort_by_key(|p| std::cmp::Reverse(p.contract() == Contract::V0_2));
+        let mut seen = Vec::new();
+        found.retain(|p| {
+            let fresh = !seen.contains(&p.kind());
+            seen.push(p.kind());
+            fresh
+        });
+        let reasons = v01_reasons.into_iter().chain(reasons).collect::<Vec<_>>();
         let worlds = || {
             found
                 .iter()
@@ -341,7 +398,7 @@ impl Runtime {
             }
             return Err(link_err(if found.is_empty() {
                 format!(
-                    "the manifest says kind = {:?}, but the component implements no sightline:plugin@0.1.0 world ({})",
+                    "the manifest says kind = {:?}, but the component implements no sightline:plugin world of 0.1.0 or 0.2.0 ({})",
                     kind.as_str(),
                     reasons.join("; ")
                 )
@@ -355,7 +412,7 @@ impl Runtime {
         }
         match found.len() {
             0 => Err(link_err(format!(
-                "the component implements no sightline:plugin@0.1.0 world ({})",
+                "the component implements no sightline:plugin world of 0.1.0 or 0.2.0 ({})",
                 reasons.join("; ")
             ))),
             1 => Ok(found.swap_remove(0)),
@@ -404,6 +461,7 @@ impl Runtime {
             fs_guard: CallGuard::new(self.fs_policy.clone()),
             log_gate: Default::default(),
             net: Default::default(),
+            template: crate::notification::TemplateScope::default_only(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

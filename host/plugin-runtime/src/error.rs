@@ -154,6 +154,27 @@ pub enum Error {
         /// The guest's message.
         message: String,
     },
+    /// A contract 0.2 receiver's `retryable` failure: worth another attempt, not before
+    /// `retry_after` when it is set.
+    #[error("plugin {name:?} failed (retryable): {message}")]
+    Retryable {
+        /// Plugin name.
+        name: String,
+        /// The plugin's message (escaped and bounded).
+        message: String,
+        /// The least wait before the next attempt the plugin asked for.
+        retry_after: Option<Duration>,
+    },
+
+    /// A contract 0.2 receiver's `permanent` failure: retrying cannot help.
+    #[error("plugin {name:?} failed permanently: {message}")]
+    Permanent {
+        /// Plugin name.
+        name: String,
+        /// The plugin's message (escaped and bounded).
+        message: String,
+    },
+
     /// The guest's output is not valid (bad metric name, bad JSON, ...).
     #[error("plugin {name:?} returned invalid output: {message}")]
     InvalidOutput {
@@ -197,7 +218,9 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Trapped { .. } => "trap",
             Error::OutputTooLarge { .. } => "output_too_large",
-            Error::Plugin { .. } => "plugin_error",
+            Error::Plugin { .. } | Error::Retryable { .. } | Error::Permanent { .. } => {
+                "plugin_error"
+            }
             Error::InvalidOutput { .. } => "invalid_output",
             Error::InvalidInput(_) => "invalid_input",
             Error::Watch { .. } => "watch",

@@ -18,18 +18,23 @@
 mod bindings;
 mod cache;
 mod calls;
+mod calls_v02;
 pub mod cli;
 mod convert;
+mod convert_v02;
 mod engine;
 mod error;
 mod fs_guard;
 mod http;
 mod http_profile;
 pub mod manifest;
+mod notification;
 mod registry;
 pub mod smtp;
 mod state;
+mod state_v02;
 mod stats;
+mod template;
 mod tls;
 mod types;
 mod wasi_http;
@@ -44,6 +49,10 @@ pub use http::{
 };
 pub use http_profile::{HttpAuth, HttpClientSettings, HttpProfile, Secret};
 pub use manifest::{Capabilities, Ceilings};
+pub use notification::{
+    default_templates, AlertStatus, Contract, Notification, NotificationAlert, SettingsValue,
+    TemplateScope,
+};
 pub use tls::{Pem, TlsSettings};
 
 /// Plugin instances the runtime can hold at once (the pooling allocator's slots); a

@@ -107,6 +107,8 @@ pub struct PluginInfo {
     pub name: String,
     /// The world of the serving version, if any.
     pub kind: Option<PluginKind>,
+    /// The plugin contract version of the serving version, if any.
+    pub contract: Option<crate::notification::Contract>,
     /// sha256 of the serving version (hex), empty when none.
     pub sha256: String,
     /// When the serving version was loaded.
@@ -535,7 +537,7 @@ impl PluginHost {
             return Ok(v);
         }
         let (signature, dashboard) = match &loaded.pre {
-            Pre::QueryFunction(_) => {
+            Pre::QueryFunction(_) | Pre::QueryFunctionV02(_) => {
                 let sig = self.describe(&loaded).await?;
                 if self.inner.cfg.reserved_functions.contains(&sig.name) {
                     return Err(Error::Conflict {
@@ -546,7 +548,7 @@ impl PluginHost {
                 }
                 (Some(sig), None)
             }
-            Pre::Dashboard(_) => (
+            Pre::Dashboard(_) | Pre::DashboardV02(_) => (
                 None,
                 Some(Arc::new(self.evaluate_dashboard(&loaded, stats).await?)),
             ),
@@ -604,6 +606,7 @@ impl PluginHost {
             .map(|(name, e)| PluginInfo {
                 name: name.clone(),
                 kind: e.current.as_ref().map(|c| c.pre.kind()),
+                contract: e.current.as_ref().map(|c| c.pre.contract()),
                 sha256: e
                     .current
                     .as_ref()

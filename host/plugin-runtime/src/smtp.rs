@@ -107,7 +107,6 @@ pub struct MailContext {
 impl crate::state::HostState {
     /// The SMTP side of this call, for the 0.2 `smtp.send` binding:
     /// `smtp::send(&self.mail(), envelope, message)`.
-    #[allow(dead_code)] // Until the 0.2 binding calls it; the tests build contexts directly.
     pub(crate) fn mail(&self) -> MailContext {
         MailContext {
             plugin: self.plugin.clone(),

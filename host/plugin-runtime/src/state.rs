@@ -143,6 +143,9 @@ pub(crate) struct HostState {
     /// Outbound network of this call: the `http_config` profile, the in-flight limit,
     /// `wasi:http`'s context (`http.rs`, `wasi_http.rs`).
     pub(crate) net: crate::http::CallNet,
+    /// What contract 0.2's `template` import renders with (a receiver's `notify` sets the
+    /// notification's data; every other call has `default.tmpl` and no data).
+    pub(crate) template: crate::notification::TemplateScope,
 }
 
 impl WasiView for HostState {

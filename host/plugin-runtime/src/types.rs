@@ -47,9 +47,11 @@ impl PluginKind {
 }
 
 /// The scrape target an exporter plugin is called for: what an HTTP target gets in its URL
-/// (address, params) and in Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` header.
+/// (address, params) and in Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` header, and
+/// the target's labels.
 ///
-/// `sightline:plugin@0.1.0`'s `collect` takes no argument, so the plugin reads its target
+/// Contract 0.2's `collect(target)` gets all of it as its argument (every value of each
+/// param, and the labels). `sightline:plugin@0.1.0`'s `collect` takes no argument, so the plugin reads its target
 /// through the `config` interface, overlaid on its `[config]` for the call:
 ///
 /// | key | value |
@@ -65,6 +67,9 @@ pub struct ExporterTarget {
     pub params: BTreeMap<String, Vec<String>>,
     /// The scrape timeout.
     pub scrape_timeout: Duration,
+    /// The target's public labels after relabelling (no `__`-prefixed ones); only
+    /// contract 0.2 plugins see them.
+    pub labels: Labels,
 }
 
 impl ExporterTarget {

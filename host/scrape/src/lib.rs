@@ -38,6 +38,9 @@ pub struct PluginTarget {
     /// The job's `params`, each `__param_<name>` label replacing the first value of `<name>`,
     /// exactly as for an HTTP target's URL.
     pub params: BTreeMap<String, Vec<String>>,
+    /// The target's public labels after relabelling (`job`, `instance`, ..., none of the
+    /// `__`-prefixed ones), which plugin contract 0.2 hands to the exporter.
+    pub labels: sightline_model::Labels,
 }
 
 /// Collects metrics from an exporter plugin, returning an exposition in the Prometheus text

@@ -644,9 +644,12 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
                 url.push('?');
                 url.push_str(&query());
             }
+            let mut public = full.builder();
+            public.retain(|l| !l.name.starts_with("__"));
             let target = PluginTarget {
                 address: address.to_string(),
                 params: params.clone(),
+                labels: public.build(),
             };
             (url, Some(target))
         }
@@ -757,6 +760,7 @@ mod tests {
                     Some(PluginTarget {
                         address: "db1:5432".to_string(),
                         params: params("default"),
+                        labels: ts[0].labels.clone(),
                     })
                 ),
                 (
@@ -765,10 +769,19 @@ mod tests {
                     Some(PluginTarget {
                         address: "db2:3306".to_string(),
                         params: params("mysql"),
+                        labels: ts[1].labels.clone(),
                     })
                 ),
             ]
         );
+        // The plugin sees the target's public labels (contract 0.2's `target.labels`).
+        assert_eq!(
+            ts[1].labels.get_or_empty("instance"),
+            "db2:3306",
+            "{:?}",
+            ts[1].labels
+        );
+        assert!(ts[1].labels.iter().all(|l| !l.name.starts_with("__")));
         // Without targets: one implicit target named after the plugin.
         let ts = targets("scrape_configs:\n  - job_name: node\n    plugin: node-exporter\n");
         assert_eq!(ts.len(), 1);

@@ -19,7 +19,7 @@ use sightline_alerts::{
     Integrations, Marker, Metrics, Notification, NotificationLog, NotifyError, PostedAlert,
     ReceiverOptions, Silences, SystemClock,
 };
-use sightline_plugin_runtime::PluginHost;
+use sightline_plugin_runtime::{Contract, Error as PluginError, PluginHost};
 use sightline_telemetry::Registry;
 
 pub(crate) use deliver::PluginIntegration;
@@ -80,6 +80,29 @@ impl Integration for PluginStage {
     ) -> sightline_alerts::BoxFuture<'static, Result<(), NotifyError>> {
         let p = self.0.clone();
         Box::pin(async move {
+            if p.plugins.contract(&p.kind) == Some(Contract::V0_2) {
+                let (typed, settings, scope) =
+                    p.prepare_typed(&n.data).map_err(NotifyError::fatal)?;
+                // Contract 0.2 says whether a failure is worth retrying, and how soon.
+                return p
+                    .plugins
+                    .notify_typed_with_profile(
+                        &p.kind,
+                        &typed,
+                        &settings,
+                        scope,
+                        p.profile.as_ref(),
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        PluginError::Permanent { .. } => NotifyError::fatal(e.to_string()),
+                        PluginError::Retryable { retry_after, .. } => NotifyError {
+                            retry_after,
+                            ..NotifyError::retryable(e.to_string())
+                        },
+                        other => NotifyError::retryable(other.to_string()),
+                    });
+            }
             let (group, settings) = p.prepare(&n.data).map_err(NotifyError::fatal)?;
             // Contract 0.1 cannot tell a permanent failure from a passing one, so every
             // plugin error is retried within the group's deadline, as Alertmanager retries

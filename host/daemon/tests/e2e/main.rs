@@ -9,6 +9,7 @@ mod alertmanager;
 mod am_support;
 mod budgets;
 mod check;
+mod contract_v02;
 mod dashboards;
 mod deep;
 mod heavy;

@@ -108,6 +108,7 @@ async fn exporter_sees_its_target_as_config_values() {
             vec!["pg".to_string(), "x".to_string()],
         )]),
         scrape_timeout: std::time::Duration::from_millis(1500),
+        labels: Default::default(),
     };
     let fams = host.collect_target("echo", &target).await.unwrap();
     assert_eq!(labels(&fams), ["db1:5432", "pg", "1.5"]);
@@ -392,6 +393,7 @@ fn every_guest_is_used() {
     let sources: String = [
         "tests/runtime/budgets.rs",
         "tests/runtime/conflicts.rs",
+        "tests/runtime/contract_v02.rs",
         "tests/runtime/hostile.rs",
         "tests/runtime/kinds.rs",
         "tests/runtime/procfs.rs",

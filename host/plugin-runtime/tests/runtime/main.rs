@@ -5,6 +5,7 @@
 mod budgets;
 mod common;
 mod conflicts;
+mod contract_v02;
 mod first_party;
 mod hostile;
 mod kinds;
