@@ -37,8 +37,9 @@ fn v02_plugins_of_each_kind_run_in_the_daemon() {
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     let g = sightline_tests::guest;
-    // The 0.2 receiver serves `discord_configs`; the first-party (0.1) Slack plugin beside it
-    // gets its title rendered by the host.
+    // The 0.2 receiver serves `discord_configs`; the first-party Slack plugin beside it (also
+    // 0.2, written with the SDK) renders its title through the same `template` import; a 0.1
+    // exporter loads and lists beside them.
     sightline_tests::install(
         &plugins,
         "discord",
@@ -54,6 +55,7 @@ fn v02_plugins_of_each_kind_run_in_the_daemon() {
         Some(&slack_manifest),
     );
     sightline_tests::install(&plugins, "echo2", &g("exporter-v02"), None);
+    sightline_tests::install(&plugins, "ok1", &g("ok-exporter"), None);
     sightline_tests::install(&plugins, "double2", &g("query-v02"), None);
     sightline_tests::install(&plugins, "dash2", &g("dashboard-v02"), None);
 
@@ -129,7 +131,8 @@ scrape_configs:
     };
     let pair = |k: &str, c: &str| (Value::from(k), Value::from(c));
     assert_eq!(contract("discord"), pair("receiver", "0.2.0"), "{list}");
-    assert_eq!(contract("slack"), pair("receiver", "0.1.0"), "{list}");
+    assert_eq!(contract("slack"), pair("receiver", "0.2.0"), "{list}");
+    assert_eq!(contract("ok1"), pair("exporter", "0.1.0"), "{list}");
     assert_eq!(contract("echo2"), pair("exporter", "0.2.0"), "{list}");
     assert_eq!(
         contract("double2"),

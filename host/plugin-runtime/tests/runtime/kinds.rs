@@ -413,7 +413,9 @@ fn every_guest_is_used() {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().join("Cargo.toml").exists() && !sources.contains(&format!("\"{name}\"")) {
+        // A guest is a component (`cdylib`); `sdk-v0.1`, the frozen 0.1 SDK, is a library.
+        let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
+        if manifest.contains("cdylib") && !sources.contains(&format!("\"{name}\"")) {
             unused.push(name);
         }
     }
