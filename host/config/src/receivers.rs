@@ -227,7 +227,8 @@ pub fn load_receivers_str(
 }
 
 /// Plugin names as the plugins directory allows them: lowercase ASCII, digits, `-` and `_`.
-fn valid_plugin_name(p: &str) -> bool {
+/// The alert manager uses the same rule for its `<plugin>_configs` extension.
+pub fn valid_plugin_name(p: &str) -> bool {
     !p.is_empty()
         && p.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && p.bytes()
