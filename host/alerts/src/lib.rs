@@ -71,7 +71,7 @@ pub use pipeline::{
     BoxFuture, Integration, Integrations, NoOutcomes, NoSilences, Notification,
     NotificationOutcome, NotifyError, OutcomeAlert, OutcomeSink, ReceiverOptions, Silencer,
 };
-pub use plugin_kinds::{check_plugin_kinds, plugin_integrations};
+pub use plugin_kinds::{check_plugin_kinds, nearest_kind, plugin_integrations};
 pub use receivers::{
     flatten_settings, integration_kinds, is_alertmanager_kind, IntegrationConfig, Receiver,
 };

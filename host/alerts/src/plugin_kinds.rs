@@ -44,8 +44,9 @@ pub fn plugin_integrations(cfg: &Config) -> Vec<(String, String, usize)> {
         .collect()
 }
 
-/// Alertmanager's kind within two edits of `name`, if any.
-fn nearest_kind(name: &str) -> Option<&'static str> {
+/// Alertmanager's kind within two edits of `name`, if any: the likely intent of a typo such
+/// as `slak_configs`.
+pub fn nearest_kind(name: &str) -> Option<&'static str> {
     KINDS
         .iter()
         .map(|k| (edit_distance(name, k.name), k.name))

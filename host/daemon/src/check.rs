@@ -111,7 +111,14 @@ fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode
                     }
                     None => {
                         plugin_failed = true;
-                        format!("FAILED: no plugin {:?} in the plugins directory", i.kind)
+                        let hint = sightline_alerts::nearest_kind(&i.kind)
+                            .filter(|_| i.is_extension())
+                            .map(|k| format!("; did you mean {k}_configs?"))
+                            .unwrap_or_default();
+                        format!(
+                            "FAILED: no plugin {:?} in the plugins directory{hint}",
+                            i.kind
+                        )
                     }
                 };
                 println!(

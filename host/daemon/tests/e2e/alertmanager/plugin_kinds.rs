@@ -228,6 +228,18 @@ fn check_alertmanager_notes_plugin_integrations() {
     let (code, text) = run(&[f, &pdir]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("no plugin \"my-hook\""), "{text}");
+    let typo = dir.path().join("typo.yml");
+    std::fs::write(
+        &typo,
+        "route: {receiver: r}\nreceivers:\n  - name: r\n    slak_configs:\n      - api_url: 'http://127.0.0.1:9/x'\n",
+    )
+    .unwrap();
+    let (code, text) = run(&[typo.to_str().unwrap(), &pdir]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("no plugin \"slak\" in the plugins directory; did you mean slack_configs?"),
+        "{text}"
+    );
     install_my_hook(&plugins);
     let (code, text) = run(&[f, &pdir]);
     assert_eq!(code, Some(0), "{text}");
