@@ -12,6 +12,10 @@ use crate::support::*;
 
 const CONFIG: &str = "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    my-hook_configs:\n      - url: '@sink:hook@/plugin'\n        http_config:\n          basic_auth: {username: u, password: pw}\n";
 
+/// Beside `my-hook`, a contract 0.1 plugin (the `receiver-v1` test guest, which reads its
+/// flattened `url` setting) as `v1-hook_configs`.
+const WITH_V1: &str = "    v1-hook_configs:\n      - url: '@sink:v1@/flat'\n";
+
 /// A plugins directory with the webhook plugin installed as `my-hook`, granted the host of
 /// its `url` setting (127.0.0.1 here) as the webhook's own manifest grants it.
 fn install_my_hook(plugins: &Path) {
@@ -41,11 +45,17 @@ fn metric_value(d: &Daemon, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[test]
 fn a_receiver_plugin_serves_its_own_configs_key() {
-    let sinks = Sinks::new(&["hook"]);
+    let sinks = Sinks::new(&["hook", "v1"]);
     let dir = tempfile::tempdir().unwrap();
     install_my_hook(&dir.path().join("plugins"));
+    sightline_tests::install(
+        &dir.path().join("plugins"),
+        "v1-hook",
+        &sightline_tests::guest("receiver-v1"),
+        Some("[http]\nallow_config_url_keys = [\"url\"]\n"),
+    );
     let am_yml = dir.path().join("alertmanager.yml");
-    std::fs::write(&am_yml, sinks.render(CONFIG)).unwrap();
+    std::fs::write(&am_yml, sinks.render(&format!("{CONFIG}{WITH_V1}"))).unwrap();
     let flag = format!("--alertmanager.config.file={}", am_yml.display());
     let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &[&flag]);
 
@@ -70,6 +80,13 @@ fn a_receiver_plugin_serves_its_own_configs_key() {
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .map(|(_, v)| v.as_str());
     assert_eq!(auth, Some("Basic dTpwdw=="));
+    // The 0.1 plugin got its entry flattened (`url` as a string).
+    let v1 = eventually(20, "a notification through v1-hook", || {
+        sinks.0["v1"].received().into_iter().next()
+    });
+    assert_eq!(v1.path, "/v1/flat");
+    let raw = String::from_utf8_lossy(&v1.raw).to_string();
+    assert!(raw.contains("\"version\":\"v1\""), "{raw}");
     let sent = metric_value(
         &d,
         "sightline_alertmanager_notifications_total",
@@ -86,7 +103,10 @@ fn a_receiver_plugin_serves_its_own_configs_key() {
     assert_eq!(receivers, json!([{"name": "hook"}]));
     let status = d.get_json("/api/v2/status");
     let original = status["config"]["original"].as_str().unwrap();
-    assert!(!original.contains("my-hook"), "{original}");
+    assert!(
+        !original.contains("my-hook") && !original.contains("v1-hook"),
+        "{original}"
+    );
     assert!(original.contains("name: hook"), "{original}");
     {
         need("amtool");
