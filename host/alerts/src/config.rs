@@ -135,10 +135,8 @@ pub fn load_str(
                 format!("notification config name {:?} is not unique", rcv.name),
             ));
         }
-        for (kind_idx, index, ipath, entry) in pending {
-            let kind = receivers::integration_kinds()
-                .nth(kind_idx)
-                .unwrap_or_default();
+        for (_, kind, index, ipath, entry) in pending {
+            let kind = kind.as_str();
             let explicit = entry
                 .as_ref()
                 .and_then(|m| m.get("send_resolved"))
@@ -152,7 +150,8 @@ pub fn load_str(
             settings.remove("send_resolved");
             let send_resolved = match explicit {
                 Some(b) => b,
-                None if was_null => false,
+                // A null entry is Go's nil pointer: the zero value, for Alertmanager's kinds.
+                None if was_null && receivers::is_alertmanager_kind(kind) => false,
                 None => receivers::default_send_resolved(kind),
             };
             rcv.integrations.push(IntegrationConfig {

@@ -35,6 +35,7 @@ mod metrics;
 mod nflog;
 pub mod persist;
 mod pipeline;
+mod plugin_kinds;
 mod receivers;
 mod redact;
 mod route;
@@ -70,7 +71,10 @@ pub use pipeline::{
     BoxFuture, Integration, Integrations, NoOutcomes, NoSilences, Notification,
     NotificationOutcome, NotifyError, OutcomeAlert, OutcomeSink, ReceiverOptions, Silencer,
 };
-pub use receivers::{flatten_settings, integration_kinds, IntegrationConfig, Receiver};
+pub use plugin_kinds::{check_plugin_kinds, nearest_kind, plugin_integrations};
+pub use receivers::{
+    flatten_settings, integration_kinds, is_alertmanager_kind, IntegrationConfig, Receiver,
+};
 pub use redact::redacted_config;
 pub use route::{Route, RouteConfig, RouteOpts, RouteTree};
 pub use routes_cli::{routes_show, routes_test, RoutesTestOutcome};

@@ -30,7 +30,7 @@ pub struct Receiver {
 #[derive(Clone)]
 pub struct IntegrationConfig {
     /// The integration kind (`slack`, `pagerduty`, ...), which is also the receiver plugin
-    /// that serves it.
+    /// that serves it; for an extension (`<plugin>_configs`) the plugin's name.
     pub kind: String,
     /// Index in its `<kind>_configs` list.
     pub index: usize,
@@ -57,6 +57,12 @@ impl std::fmt::Debug for IntegrationConfig {
 }
 
 impl IntegrationConfig {
+    /// Whether this entry is Sightline's extension (`<plugin>_configs` for a receiver
+    /// plugin that is not one of Alertmanager's kinds), which Alertmanager and amtool refuse.
+    pub fn is_extension(&self) -> bool {
+        !is_alertmanager_kind(&self.kind)
+    }
+
     /// The settings flattened for a receiver plugin, as `sightline_config::load_receivers_*`
     /// flattens them: dotted keys, lists as JSON text.
     pub fn flat_settings(&self) -> BTreeMap<String, String> {
@@ -129,8 +135,21 @@ fn expand(
     })
 }
 
-/// Integrations read but not yet resolved: kind index, list index, path, entry.
-pub(crate) type Pending = Vec<(usize, usize, Vec<Seg>, Option<Mapping>)>;
+/// Integrations read but not yet resolved: order key (the kind's position in [`KINDS`],
+/// extensions after them), kind, list index, path, entry.
+pub(crate) type Pending = Vec<(usize, String, usize, Vec<Seg>, Option<Mapping>)>;
+
+/// The receiver plugin named by an extension key: `<name>_configs` where `<name>` is a valid
+/// plugin name and not one of Alertmanager's kinds (those stay strict, as Alertmanager's).
+pub(crate) fn extension_kind(key: &str) -> Option<&str> {
+    key.strip_suffix("_configs")
+        .filter(|k| sightline_config::valid_plugin_name(k) && !is_alertmanager_kind(k))
+}
+
+/// Whether `kind` is one of Alertmanager's own integrations.
+pub fn is_alertmanager_kind(kind: &str) -> bool {
+    KINDS.iter().any(|k| k.name == kind)
+}
 
 /// Reads one receiver (its own checks; global inheritance is [`resolve`]'s).
 pub(crate) fn parse_receiver(
@@ -144,6 +163,18 @@ pub(crate) fn parse_receiver(
         .map(|k| format!("{}_configs", k.name))
         .collect();
     allowed.extend(keys.iter().map(String::as_str));
+    // Sightline's extension: `<plugin>_configs` for any receiver plugin; whether the plugin
+    // is loaded is the daemon's check, since only it knows the plugins directory.
+    let extensions: Vec<String> =
+        n.v.as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(yamlx::scalar_text)
+                    .filter(|k| extension_kind(k).is_some())
+                    .collect()
+            })
+            .unwrap_or_default();
+    allowed.extend(extensions.iter().map(String::as_str));
     let mut name = String::new();
     let mut labels = BTreeMap::new();
     let mut pending = Vec::new();
@@ -156,15 +187,19 @@ pub(crate) fn parse_receiver(
                 }
             }
             _ => {
-                let kind_idx = KINDS
+                let (order, kind) = match KINDS
                     .iter()
                     .position(|k| key.strip_suffix("_configs") == Some(k.name))
-                    .unwrap_or_default();
-                let kind = &KINDS[kind_idx];
-                for (i, item) in yamlx::list(src, &child, kind.type_name)?
-                    .into_iter()
-                    .enumerate()
                 {
+                    Some(i) => (i, Some(&KINDS[i])),
+                    None => (KINDS.len(), None),
+                };
+                let kind_name = match kind {
+                    Some(k) => k.name.to_string(),
+                    None => extension_kind(&key).unwrap_or_default().to_string(),
+                };
+                let type_name = kind.map_or("config.plugin", |k| k.type_name);
+                for (i, item) in yamlx::list(src, &child, type_name)?.into_iter().enumerate() {
                     let entry = if item.is_null() {
                         None
                     } else {
@@ -176,13 +211,16 @@ pub(crate) fn parse_receiver(
                             v: &expanded,
                             path: item.path.clone(),
                         };
-                        check_entry(src, &en, kind)?;
+                        match kind {
+                            Some(kind) => check_entry(src, &en, kind)?,
+                            None => check_extension_entry(src, &en)?,
+                        }
                         match expanded {
                             Value::Mapping(m) => Some(m),
                             _ => Some(Mapping::new()),
                         }
                     };
-                    pending.push((kind_idx, i, item.path.clone(), entry));
+                    pending.push((order, kind_name.clone(), i, item.path.clone(), entry));
                 }
             }
         }
@@ -200,7 +238,8 @@ pub(crate) fn parse_receiver(
     }
     labels.insert("name".into(), name.clone());
     // Alertmanager keeps kinds in `config.Receiver`'s field order.
-    pending.sort_by_key(|(k, _, _, _)| *k);
+    // Extensions follow, in file order.
+    pending.sort_by_key(|(k, _, _, _, _)| *k);
     Ok((
         Receiver {
             name,
@@ -238,6 +277,32 @@ fn check_entry(src: Src<'_>, n: &Node<'_>, kind: &Kind) -> R<()> {
     let empty = Mapping::new();
     let m = n.v.as_mapping().unwrap_or(&empty);
     validate_kind(kind.name, m).map_err(|e| src.err(&n.path, e))
+}
+
+/// An extension entry: a free-form mapping for the plugin, except the keys the host
+/// handles as it does for Alertmanager's kinds (`send_resolved`, `http_config`).
+fn check_extension_entry(src: Src<'_>, n: &Node<'_>) -> R<()> {
+    let Some(m) = n.v.as_mapping() else {
+        return Err(src.err(
+            &n.path,
+            format!(
+                "cannot unmarshal {} into config.plugin (a mapping of the plugin's settings)",
+                yamlx::kind_name(n.v)
+            ),
+        ));
+    };
+    for (k, v) in m {
+        let key = yamlx::scalar_text(k).unwrap_or_default();
+        let child = n.child(key.as_str(), v);
+        match key.as_str() {
+            "send_resolved" => {
+                yamlx::boolean(src, &child)?;
+            }
+            "http_config" => schema::check(src, &child, schema::Ty::Http)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn at_most_one(m: &Mapping, a: &str, b: &str) -> Result<(), String> {
@@ -724,12 +789,13 @@ pub(crate) fn resolve(
     Ok(m)
 }
 
-/// The default of `send_resolved` for a kind.
+/// The default of `send_resolved` for a kind; a plugin's own kind (an extension) defaults
+/// to `true`, as Alertmanager's webhook does.
 pub(crate) fn default_send_resolved(kind: &str) -> bool {
     KINDS
         .iter()
         .find(|k| k.name == kind)
-        .is_some_and(|k| k.send_resolved)
+        .is_none_or(|k| k.send_resolved)
 }
 
 /// The kinds Alertmanager knows, in `config.Receiver`'s order.

@@ -3,6 +3,8 @@
 
 use serde_yaml::Value;
 
+use crate::receivers::extension_kind;
+
 /// Setting names whose values are secrets somewhere in alertmanager.yml (`Secret` and
 /// `SecretURL` fields of the integrations, `global` and `http_config`).
 const SECRET_KEYS: &[&str] = &[
@@ -40,14 +42,32 @@ const SECRET_KEYS: &[&str] = &[
 ];
 
 /// `text` re-written with every secret value replaced by `<secret>` and passwords in URLs by
-/// `xxxxx`; text that is not YAML is not shown at all.
+/// `xxxxx`, and without the `<plugin>_configs` extension; text that is not YAML is not shown
+/// at all.
 pub fn redacted_config(text: &str) -> String {
     let Ok(mut v) = serde_yaml::from_str::<Value>(text) else {
         return String::new();
     };
+    drop_extensions(&mut v);
     redact(&mut v);
     let out = serde_yaml::to_string(&v).unwrap_or_default();
     sightline_config::redact_url_passwords(&out).into_owned()
+}
+
+/// Removes every receiver's `<plugin>_configs` keys that Alertmanager does not know.
+fn drop_extensions(v: &mut Value) {
+    let Some(receivers) = v
+        .as_mapping_mut()
+        .and_then(|m| m.get_mut("receivers"))
+        .and_then(Value::as_sequence_mut)
+    else {
+        return;
+    };
+    for r in receivers {
+        if let Some(m) = r.as_mapping_mut() {
+            m.retain(|k, _| k.as_str().is_none_or(|k| extension_kind(k).is_none()));
+        }
+    }
 }
 
 fn redact(v: &mut Value) {
@@ -85,5 +105,16 @@ mod tests {
             "{r}"
         );
         assert_eq!(redacted_config("{"), "");
+    }
+
+    #[test]
+    fn plugin_extensions_are_left_out_for_amtool() {
+        let text = "receivers:\n  - name: p\n    my-hook_configs:\n      - url: http://h/x\n        token_x: t\n    webhook_configs:\n      - url: http://w/\n";
+        let r = redacted_config(text);
+        assert!(!r.contains("my-hook") && !r.contains("token_x"), "{r}");
+        assert!(
+            r.contains("webhook_configs") && r.contains("name: p"),
+            "{r}"
+        );
     }
 }

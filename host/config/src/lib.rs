@@ -78,7 +78,7 @@ pub use http::{
 };
 pub use receivers::{
     expand_vars, expand_vars_outside_templates, load_receivers_file, load_receivers_str,
-    Integration, Receiver,
+    valid_plugin_name, Integration, Receiver,
 };
 pub use relabel::{
     expand, hashmod, relabel, relabel_builder, Action, NameValidation, Regex, RelabelConfig,

@@ -2,7 +2,8 @@
 //!
 //! Contract: a receiver's `<name>_configs` entries are served by the receiver plugin
 //! `<name>` (`slack_configs` → `slack`, `pagerduty_configs` → `pagerduty`, `webhook_configs`
-//! → `webhook`, and any dropped-in plugin the same way). Each entry's settings become the
+//! → `webhook`, and any dropped-in plugin the same way, as the alert manager's
+//! `<plugin>_configs` extension does). Each entry's settings become the
 //! plugin's config keys: nested mappings are flattened with dots (`http_config.basic_auth.
 //! username`), lists are passed as JSON text. `$VAR` and `${VAR}` (and `$$` for a dollar) in
 //! setting values are expanded from the environment; an unset variable is an error naming the
@@ -227,7 +228,8 @@ pub fn load_receivers_str(
 }
 
 /// Plugin names as the plugins directory allows them: lowercase ASCII, digits, `-` and `_`.
-fn valid_plugin_name(p: &str) -> bool {
+/// The alert manager uses the same rule for its `<plugin>_configs` extension.
+pub fn valid_plugin_name(p: &str) -> bool {
     !p.is_empty()
         && p.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && p.bytes()

@@ -75,11 +75,23 @@ fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode
             failed += 1;
             continue;
         }
-        let Some(plugins) = &plugins else { continue };
-        let receivers = match sightline_alerts::load_file(f) {
-            Ok(c) => c.receivers,
-            Err(_) => continue,
+        let Ok(cfg) = sightline_alerts::load_file(f) else {
+            continue;
         };
+        let Some(plugins) = &plugins else {
+            // Without the plugins directory a `<plugin>_configs` cannot be told from a typo:
+            // accepted, with a note (the daemon refuses it if the plugin is not loaded).
+            let ext = sightline_alerts::plugin_integrations(&cfg);
+            if !ext.is_empty() {
+                println!("Note: served by receiver plugins (not Alertmanager's kinds; checked with --plugins.dir and when the daemon loads the file):");
+                for (receiver, plugin, index) in ext {
+                    println!(" - {receiver} -> plugin {plugin} ({plugin}_configs[{index}]): needs plugins/{plugin}.wasm");
+                }
+                println!();
+            }
+            continue;
+        };
+        let receivers = cfg.receivers;
         println!("Receiver plugins:");
         let mut plugin_failed = false;
         for r in &receivers {
@@ -99,7 +111,14 @@ fn check_alertmanager(files: &[PathBuf], plugins_dir: Option<&Path>) -> ExitCode
                     }
                     None => {
                         plugin_failed = true;
-                        format!("FAILED: no plugin {:?} in the plugins directory", i.kind)
+                        let hint = sightline_alerts::nearest_kind(&i.kind)
+                            .filter(|_| i.is_extension())
+                            .map(|k| format!("; did you mean {k}_configs?"))
+                            .unwrap_or_default();
+                        format!(
+                            "FAILED: no plugin {:?} in the plugins directory{hint}",
+                            i.kind
+                        )
                     }
                 };
                 println!(

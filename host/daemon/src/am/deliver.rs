@@ -1,5 +1,7 @@
 //! Delivery through receiver plugins: an alertmanager.yml `<kind>_configs` entry is served
-//! by the receiver plugin named `<kind>` (`plugins/slack.wasm` for `slack_configs`).
+//! by the receiver plugin named `<kind>` (`plugins/slack.wasm` for `slack_configs`), for
+//! Alertmanager's kinds and for Sightline's `<plugin>_configs` extension alike (an
+//! extension's entry has no Alertmanager defaults to fill in; the rest is the same).
 //!
 //! Contract 0.1 plugins: the host prepares everything Alertmanager's built-in notifier would
 //! compute before its HTTP request: the integration's defaults

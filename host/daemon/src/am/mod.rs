@@ -115,8 +115,19 @@ impl Integration for PluginStage {
     }
 }
 
-fn load(path: &Path) -> Result<Loaded> {
+fn load(path: &Path, plugins: &PluginHost) -> Result<Loaded> {
     let config = sightline_alerts::load_file(path).map_err(anyhow::Error::msg)?;
+    // `<plugin>_configs` beyond Alertmanager's kinds name a receiver plugin: one that is not
+    // loaded is most likely a typo (`slak_configs`), refused before anything changes. A
+    // plugin removed later makes its notifications fail (counted and logged) instead.
+    let receivers: std::collections::HashSet<String> = plugins
+        .list()
+        .into_iter()
+        .filter(|p| p.kind == Some(sightline_plugin_runtime::PluginKind::Receiver))
+        .map(|p| p.name)
+        .collect();
+    sightline_alerts::check_plugin_kinds(&config, &|name| receivers.contains(name))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     let templates = sightline_alerts::load_templates(&config.templates)
         .map_err(anyhow::Error::msg)
@@ -156,7 +167,8 @@ impl BuiltinAm {
     ) -> Result<Arc<BuiltinAm>> {
         let flag = format!("--alertmanager.config.file={}", opts.config_file.display());
         let path = opts.config_file.clone();
-        let loaded = tokio::task::spawn_blocking(move || load(&path))
+        let host = plugins.clone();
+        let loaded = tokio::task::spawn_blocking(move || load(&path, &host))
             .await
             .context("loading alertmanager.yml")?
             .context(flag)?;
@@ -230,7 +242,8 @@ impl BuiltinAm {
     /// Re-reads alertmanager.yml and applies it; on error the running configuration stays.
     pub(crate) async fn reload(&self) -> Result<()> {
         let path = self.opts.config_file.clone();
-        let loaded = tokio::task::spawn_blocking(move || load(&path))
+        let host = self.plugins.clone();
+        let loaded = tokio::task::spawn_blocking(move || load(&path, &host))
             .await
             .context("loading alertmanager.yml")?
             .with_context(|| self.opts.config_file.display().to_string())?;
