@@ -5,12 +5,12 @@ componentize-py generates the `wit_world` bindings from the `exporter-plugin` wo
 one export, the `exporter` interface's `collect(target)`.
 
 What it exports: the freshness of files, the classic "is last night's backup
-there?" check. The files come from the scrape target: every value of its `file`
-URL parameter (the job's `params: {file: [...]}` or a `__param_file` label), or,
-without one, the comma-separated `files` setting of python-exporter.toml. A
-relative name is resolved against the target's address when that is a directory
-(`static_configs: [{targets: ['/var/backups']}]`), so one job watches the same
-file in several directories, one target each. Each path must be inside a
+there?" check. The files come from the scrape target's URL parameters: every
+value of `file` (the job's `params: {file: [...]}`, or a target's `__param_file`
+label), or, without one, the comma-separated `files` setting of
+python-exporter.toml. A relative name is joined to the `dir` parameter, so one job
+watches the same files in several directories, one target each (a
+`__param_dir` label per target in `static_configs`). Each path must be inside a
 directory granted by `fs.read_only`. For each file it reports the size, the
 modification time and the age, plus one `up`-like gauge per file so that a
 missing file is a series at 0, not a silent gap.
@@ -52,12 +52,12 @@ def gauge(name, help_text, unit, samples):
 
 def files_of(target):
     """The paths to watch for `target`: its `file` params, else the `files` setting;
-    relative ones joined to the target's address when that is an absolute directory."""
+    relative ones joined to its `dir` param."""
     params = dict(target.params)
     names = params.get("file") or [
         f.strip() for f in (config.get("files") or "").split(",") if f.strip()
     ]
-    base = target.address if target.address.startswith("/") else ""
+    base = (params.get("dir") or [""])[0]
     return [os.path.join(base, n) if base and not n.startswith("/") else n for n in names]
 
 
