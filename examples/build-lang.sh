@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the plugins written in other languages, from wit/plugin.wit alone:
+# Builds the plugins written in other languages, from wit/v0.2/plugin.wit alone (contract
+# sightline:plugin@0.2.0):
 #   examples/python-exporter  with componentize-py (PyPI), pinned in requirements.txt
 #   examples/js-receiver      with componentize-js (npm), pinned in package-lock.json
 # into examples/target/lang/<name>.wasm (what the daemon tests install).
@@ -116,21 +117,23 @@ stale() {
 # Writes to a temporary file first, so a failed build never leaves a truncated component.
 build_python() {
   local src=$root/examples/python-exporter wasm=$out/python-exporter.wasm
-  stale "$wasm" "$src/app.py" "$root/wit/plugin.wit" "$out/venv/.stamp" || return 0
+  stale "$wasm" "$src/app.py" "$root/wit/v0.2/plugin.wit" "$out/venv/.stamp" || return 0
   say "componentize-py: examples/python-exporter -> $wasm"
   # -d the WIT, -w the world; `app` is the module implementing it, found through -p.
-  (cd "$src" && "$out/venv/bin/componentize-py" -d ../../wit/plugin.wit -w exporter \
+  (cd "$src" && "$out/venv/bin/componentize-py" -d ../../wit/v0.2/plugin.wit -w exporter-plugin \
     componentize -p . app -o "$wasm.tmp" >/dev/null)
   mv "$wasm.tmp" "$wasm"
 }
 
 build_js() {
   local src=$root/examples/js-receiver wasm=$out/js-receiver.wasm
-  stale "$wasm" "$src/receiver.js" "$root/wit/plugin.wit" "$src/node_modules/.sightline-stamp" || return 0
+  stale "$wasm" "$src/receiver.js" "$root/wit/v0.2/plugin.wit" "$src/node_modules/.sightline-stamp" || return 0
   say "componentize-js: examples/js-receiver -> $wasm"
-  # `npm run build` is the same command (package.json), with the output given here.
-  (cd "$src" && node_modules/.bin/componentize-js receiver.js --wit ../../wit/plugin.wit \
-    --world-name receiver --disable http fetch-event -o "$wasm.tmp" >/dev/null)
+  # `npm run build` is the same command (package.json), with the output given here. The
+  # `http` feature (fetch, through wasi:http) stays; `fetch-event` would export
+  # wasi:http/incoming-handler, which a receiver has no use for.
+  (cd "$src" && node_modules/.bin/componentize-js receiver.js --wit ../../wit/v0.2/plugin.wit \
+    --world-name receiver-plugin --disable fetch-event -o "$wasm.tmp" >/dev/null)
   mv "$wasm.tmp" "$wasm"
 }
 

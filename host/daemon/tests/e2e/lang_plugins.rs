@@ -1,21 +1,28 @@
 //! Plugins written in other languages from the WIT alone (issue 17): the Python exporter
 //! (`examples/python-exporter`, componentize-py) and the JavaScript receiver
-//! (`examples/js-receiver`, componentize-js), built by `examples/build-lang.sh` (which
-//! `./dev test` runs first) into `examples/target/lang/`. Each loads in the daemon beside a
-//! Rust plugin of the same kind, runs (the exporter is scraped, the receiver notified through
-//! an alertmanager.yml route), is listed in `/api/v1/plugins` with its kind, and passes
-//! `sightline plugin test` (the receiver's recorded request checked, and a failed request
-//! reported as the plugin's error). The test prints each plugin's per-call latency (instantiation
-//! included) beside the Rust plugin's.
+//! (`examples/js-receiver`, componentize-js), both on contract 0.2.0 (`wit/v0.2`), built by
+//! `examples/build-lang.sh` (which `./dev test` runs first) into `examples/target/lang/`. Each
+//! loads in the daemon beside a Rust plugin of the same kind (the 0.1.0 `raw-uptime-exporter`
+//! example keeps 0.1 proven in the same daemon), runs (the exporter is scraped with its
+//! target's address and params, the receiver notified through alertmanager.yml routes and
+//! posting with JavaScript's `fetch`, i.e. `wasi:http`), is listed in `/api/v1/plugins` with
+//! its kind and contract, and passes `sightline plugin test` (the receiver's recorded `fetch`
+//! checked, and failed requests reported as retryable or permanent). The receiver's 503 is
+//! retried after its Retry-After, its 400 is not, and both are counted by reason. The test
+//! prints each plugin's per-call latency (instantiation included) beside the Rust plugin's.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::am_support::{post_alerts, Sink};
+use crate::am_support::{post_alerts, read_request, Sink};
 use crate::support::*;
 
 /// A component built by `examples/build-lang.sh`. Fails by name when it is missing: these
@@ -39,18 +46,91 @@ fn manifest(example: &str, name: &str) -> String {
     .unwrap()
 }
 
-/// The Python exporter's manifest with its `fs` grant and `files` pointed at `watched`.
-fn python_manifest(watched: &Path, files: &[PathBuf]) -> String {
-    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    manifest("python-exporter", "python-exporter")
-        .replace(
-            "read_only = [\"/var/backups\"]",
-            &format!("read_only = [\"{}\"]", watched.display()),
-        )
-        .replace(
-            "files = \"/var/backups/dpkg.status.0\"",
-            &format!("files = \"{}\"", files.join(",")),
-        )
+/// The Python exporter's manifest with its `fs` grant pointed at `watched`. Its `files`
+/// setting stays (a path outside the grant): the scrape target's `file` params replace it.
+fn python_manifest(watched: &Path) -> String {
+    manifest("python-exporter", "python-exporter").replace(
+        "read_only = [\"/var/backups\"]",
+        &format!("read_only = [\"{}\"]", watched.display()),
+    )
+}
+
+/// A loopback HTTP server answering by path: `/503` with 503 and `Retry-After: 1`, `/400`
+/// with 400, anything else 200. It records each request's path and arrival time.
+struct StatusSink {
+    addr: String,
+    got: Arc<Mutex<Vec<(String, Instant)>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl StatusSink {
+    fn start() -> StatusSink {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (g, st) = (got.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let at = Instant::now();
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let Some((head, _)) = read_request(&mut s) else {
+                    continue;
+                };
+                let path = head
+                    .lines()
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .unwrap_or("")
+                    .to_string();
+                let answer: &[u8] = match path.as_str() {
+                    "/503" => b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+                    "/400" => b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad",
+                    _ => b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                };
+                g.lock().unwrap().push((path, at));
+                let _ = s.write_all(answer);
+            }
+        });
+        StatusSink { addr, got, stop }
+    }
+
+    /// Arrival times of the requests to `path`.
+    fn times(&self, path: &str) -> Vec<Instant> {
+        let got = self.got.lock().unwrap();
+        got.iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+}
+
+impl Drop for StatusSink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The sum of the `name` series with all of `labels`, from the daemon's `/metrics`.
+fn metric(addr: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let (_, text) = http_get(addr, "/metrics").unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter(|(series, _)| {
+            series.split('{').next() == Some(name)
+                && labels
+                    .iter()
+                    .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|(_, v)| v.parse::<f64>().ok())
+        .sum()
 }
 
 /// Waits until `/-/ready` answers 200, at most `limit`: compiling the 12 and 18 MB
@@ -282,10 +362,7 @@ fn python_exporter_and_js_receiver_run_in_the_daemon() {
         &plugins,
         "python-exporter",
         &py,
-        Some(&python_manifest(
-            &watched,
-            &[backup.clone(), missing.clone()],
-        )),
+        Some(&python_manifest(&watched)),
     );
     // The alert manager resolves `<kind>_configs` to the receiver plugin `<kind>` for
     // Alertmanager's kinds only, so the JS plugin serves `webhook_configs` (whose `url` it
@@ -313,48 +390,72 @@ fn python_exporter_and_js_receiver_run_in_the_daemon() {
     );
 
     // One receiver with two integrations: every group goes to the JS plugin and to the Rust
-    // Discord plugin, each posting to its own sink.
-    let (js_sink, rust_sink) = (Sink::start(), Sink::start());
+    // Discord plugin, each posting to its own sink. Two more routes send the JS plugin to a
+    // sink answering 503 (retryable) and 400 (permanent).
+    let (js_sink, rust_sink, status) = (Sink::start(), Sink::start(), StatusSink::start());
     let am = dir.path().join("alertmanager.yml");
     std::fs::write(
         &am,
         format!(
             "route:\n  receiver: chat\n  group_by: [alertname]\n  group_wait: 100ms\n  \
-             group_interval: 1h\n  repeat_interval: 1h\nreceivers:\n  - name: chat\n    \
-             webhook_configs:\n      - url: 'http://{}/js'\n    discord_configs:\n      \
-             - webhook_url: 'http://{}/rust'\n",
-            js_sink.addr, rust_sink.addr
+             group_interval: 1h\n  repeat_interval: 1h\n  routes:\n    \
+             - matchers: ['mode=\"retry\"']\n      receiver: retry\n    \
+             - matchers: ['mode=\"perm\"']\n      receiver: perm\nreceivers:\n  \
+             - name: chat\n    webhook_configs:\n      - url: 'http://{}/js'\n    \
+             discord_configs:\n      - webhook_url: 'http://{}/rust'\n  \
+             - name: retry\n    webhook_configs:\n      - url: 'http://{s}/503'\n  \
+             - name: perm\n    webhook_configs:\n      - url: 'http://{s}/400'\n",
+            js_sink.addr,
+            rust_sink.addr,
+            s = status.addr
         ),
     )
     .unwrap();
-    let config = "\
+    // The exporter's target names the watched directory with its `dir` param (a
+    // `__param_dir` target label), the job's `file` params the files in it.
+    let config = format!(
+        "\
 scrape_configs:
   - job_name: files
     scrape_interval: 500ms
     scrape_timeout: 500ms
     plugin: python-exporter
+    params:
+      file: [backup.tar, missing.tar]
+    static_configs:
+      - targets: ['backups']
+        labels:
+          __param_dir: '{}'
   - job_name: uptime
     scrape_interval: 500ms
     scrape_timeout: 500ms
     plugin: raw-uptime-exporter
-";
+",
+        watched.display()
+    );
     let flag = format!("--alertmanager.config.file={}", am.display());
     let started = Instant::now();
-    let mut d = Daemon::spawn_at(dir, Some(config), &[&flag]);
+    let mut d = Daemon::spawn_at(dir, Some(&config), &[&flag]);
     wait_ready(&mut d, Duration::from_secs(300));
     let load = started.elapsed();
     let mut lat = Latencies::default();
     lat.sample(&d.addr);
 
-    // Both plugins are listed, loaded, with their kind, the `webhook` entry being the JS
-    // component (by its digest).
+    // Both plugins are listed, loaded, with their kind and contract 0.2.0, the `webhook`
+    // entry being the JS component (by its digest); the Rust 0.1 example beside them.
     let list = d.get_json("/api/v1/plugins");
+    assert_eq!(
+        plugin_entry(&list, "raw-uptime-exporter")["contract"],
+        "0.1.0",
+        "{list}"
+    );
     for (name, kind, wasm) in [
         ("python-exporter", "exporter", &py),
         ("webhook", "receiver", &js),
     ] {
         let p = plugin_entry(&list, name);
         assert_eq!(p["kind"], kind, "{list}");
+        assert_eq!(p["contract"], "0.2.0", "{list}");
         assert_eq!(p["state"], "loaded", "{list}");
         assert_eq!(
             p["sha256"],
@@ -364,7 +465,8 @@ scrape_configs:
         );
     }
 
-    // The exporter's samples are queryable: the file's size and age, the missing file a 0.
+    // The exporter's samples are queryable: the file's size and age, the missing file a 0,
+    // each path the target's `dir` param joined with a `file` param.
     let q = |expr: &str| {
         let v = d.get_json(&format!("/api/v1/query?query={}", urlencode(expr)));
         v["data"]["result"].as_array().cloned().unwrap_or_default()
@@ -403,7 +505,9 @@ scrape_configs:
         (0.0..120.0).contains(&age),
         "age of a file just written: {age}"
     );
-    assert_eq!(q("up{job=\"files\"}")[0]["value"][1], "1");
+    let up = q("up{job=\"files\"}");
+    assert_eq!(up[0]["value"][1], "1");
+    assert_eq!(up[0]["metric"]["instance"], "backups", "{up:?}");
 
     // The receiver: alerts posted one at a time, each its own group, each delivered by both
     // plugins before the next (so every call is measured on its own).
@@ -440,7 +544,13 @@ scrape_configs:
         body["alerts"][0]["annotations"]["summary"], "round 0",
         "{body}"
     );
-    assert_eq!(body["text"], "[FIRING:1] LangTest0", "{body}");
+    // Rendered by the host's templates (`__subject`: the common labels beyond the group's).
+    assert_eq!(body["title"], "[FIRING:1] LangTest0 (page)", "{body}");
+    let starts = body["alerts"][0]["startsAt"].as_str().unwrap();
+    assert!(
+        starts.starts_with("20") && starts.ends_with('Z') && starts.len() >= 20,
+        "{body}"
+    );
     assert_eq!(body["alerts"][0]["status"], "firing", "{body}");
     assert_eq!(
         body["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z",
@@ -481,16 +591,66 @@ scrape_configs:
         memory_high_water_mib(&d.addr, "discord"),
     );
 
+    // The JS receiver's failures: a 503 (with Retry-After: 1) is retryable, retried no sooner
+    // than a second later; a 400 is permanent, tried once. Both counted by reason.
+    let t0 = Instant::now();
+    post_alerts(
+        &d.addr,
+        &json!([
+            {"labels": {"alertname": "LangRetry", "mode": "retry"}},
+            {"labels": {"alertname": "LangPerm", "mode": "perm"}},
+        ]),
+    );
+    let retried = eventually(30, "three attempts at the 503 sink", || {
+        let t = status.times("/503");
+        (t.len() >= 3).then_some(t)
+    });
+    let gaps: Vec<Duration> = retried.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("js-receiver: gaps between attempts answered 503 with Retry-After: 1: {gaps:?}");
+    for gap in &gaps {
+        assert!(
+            *gap >= Duration::from_millis(900),
+            "Retry-After not honoured: {gaps:?}"
+        );
+    }
+    std::thread::sleep(Duration::from_secs(3).saturating_sub(t0.elapsed()));
+    assert_eq!(status.times("/400").len(), 1, "a 400 is not retried");
+    let failed = "sightline_alertmanager_notification_requests_failed_total";
+    let by_reason = |reason| {
+        metric(
+            &d.addr,
+            failed,
+            &[("integration", "webhook"), ("reason", reason)],
+        )
+    };
+    let (retryable, permanent) = (by_reason("retryable"), by_reason("permanent"));
+    println!("js-receiver: {retryable} attempts counted retryable, {permanent} permanent");
+    assert!(retryable >= 2.0, "{retryable}");
+    assert_eq!(permanent, 1.0);
+
     // `sightline plugin test` on the installed copies (their manifests beside them). It
     // compiles each component anew: it has no compile cache.
     let plugins = d.dir.path().join("plugins");
     let xdg = d.dir.path().join("xdg");
     let tests_started = Instant::now();
+    // The exporter's target from `--config`: its `dir` and `file` params.
+    let dir_param = format!("__param_dir={}", watched.display());
     let out = plugin_test(
         &xdg,
-        &[plugins.join("python-exporter.wasm").to_str().unwrap()],
+        &[
+            plugins.join("python-exporter.wasm").to_str().unwrap(),
+            "--config",
+            &dir_param,
+            "--config",
+            "__param_file=backup.tar",
+        ],
     );
     assert_eq!(out["kind"], "exporter", "{out}");
+    assert_eq!(
+        out["families"][1]["samples"][0]["labels"]["path"],
+        backup.display().to_string(),
+        "{out}"
+    );
     let names: Vec<&str> = out["families"]
         .as_array()
         .unwrap()
@@ -518,46 +678,60 @@ scrape_configs:
             input.to_str().unwrap(),
             "--config",
             "url=http://127.0.0.1:9/recorded",
+            "--config",
+            "title={{ .CommonAnnotations.summary }} ({{ .Alerts.Firing | len }})",
         ],
     );
     assert_eq!(out["kind"], "receiver", "{out}");
+    assert_eq!(out["contract"], "0.2.0", "{out}");
     let requests = out["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 1, "{out}");
     assert_eq!(requests[0]["method"], "POST");
     assert_eq!(requests[0]["url"], "http://127.0.0.1:9/recorded");
     let sent: Value = serde_json::from_str(requests[0]["body"].as_str().unwrap()).unwrap();
     let mut expected = test_group();
-    expected["text"] = json!("[FIRING:1] DiskFull");
+    // The `title` setting rendered by the host (the summary is not HTML-escaped: text/template).
+    expected["title"] = json!("Disk < 10% free (1)");
     assert_eq!(sent, expected);
 
-    // A failed POST (the canned answer is 500) is the plugin's error: a thrown string is the
-    // WIT `result`'s error, which `plugin test` reports with the requests made.
-    let responses = d.dir.path().join("responses.json");
-    std::fs::write(
-        &responses,
-        r#"[{"url_prefix": "http://127.0.0.1:9/", "status": 500, "headers": [], "body": "boom"}]"#,
-    )
-    .unwrap();
-    let out = plugin_test_output(
-        &xdg,
-        &[
-            plugins.join("webhook.wasm").to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--config",
-            "url=http://127.0.0.1:9/hook",
-            "--responses",
-            responses.to_str().unwrap(),
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("js-receiver: http://127.0.0.1:9/hook answered 500: boom"),
-        "{stderr}"
-    );
+    // Failed POSTs (canned answers) are the plugin's errors, which `plugin test` reports with
+    // the requests made: a 500 as retryable, a 404 as permanent.
+    for (status, body, kind) in [
+        (500, "boom", "failed (retryable)"),
+        (404, "gone", "failed permanently"),
+    ] {
+        let responses = d.dir.path().join("responses.json");
+        std::fs::write(
+            &responses,
+            format!(
+                r#"[{{"url_prefix": "http://127.0.0.1:9/", "status": {status}, "headers": [], "body": "{body}"}}]"#
+            ),
+        )
+        .unwrap();
+        let out = plugin_test_output(
+            &xdg,
+            &[
+                plugins.join("webhook.wasm").to_str().unwrap(),
+                "--input",
+                input.to_str().unwrap(),
+                "--config",
+                "url=http://127.0.0.1:9/hook",
+                "--responses",
+                responses.to_str().unwrap(),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(kind), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "js-receiver: http://127.0.0.1:9/hook answered {status}: {body}"
+            )),
+            "{stderr}"
+        );
+    }
     println!(
-        "three `sightline plugin test` runs (each compiling its component) took {:.1?}",
+        "four `sightline plugin test` runs (each compiling its component) took {:.1?}",
         tests_started.elapsed()
     );
 }
