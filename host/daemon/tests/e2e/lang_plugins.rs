@@ -364,12 +364,11 @@ fn python_exporter_and_js_receiver_run_in_the_daemon() {
         &py,
         Some(&python_manifest(&watched)),
     );
-    // The alert manager resolves `<kind>_configs` to the receiver plugin `<kind>` for
-    // Alertmanager's kinds only, so the JS plugin serves `webhook_configs` (whose `url` it
-    // reads) by being installed as `webhook`, as a user replaces a first-party plugin.
+    // Dropped in under its own name, the JS plugin serves `js-receiver_configs` (the alert
+    // manager resolves `<name>_configs` to the receiver plugin `<name>`).
     sightline_tests::install(
         &plugins,
-        "webhook",
+        "js-receiver",
         &js,
         Some(&manifest("js-receiver", "js-receiver")),
     );
@@ -401,10 +400,10 @@ fn python_exporter_and_js_receiver_run_in_the_daemon() {
              group_interval: 1h\n  repeat_interval: 1h\n  routes:\n    \
              - matchers: ['mode=\"retry\"']\n      receiver: retry\n    \
              - matchers: ['mode=\"perm\"']\n      receiver: perm\nreceivers:\n  \
-             - name: chat\n    webhook_configs:\n      - url: 'http://{}/js'\n    \
+             - name: chat\n    js-receiver_configs:\n      - url: 'http://{}/js'\n    \
              discord_configs:\n      - webhook_url: 'http://{}/rust'\n  \
-             - name: retry\n    webhook_configs:\n      - url: 'http://{s}/503'\n  \
-             - name: perm\n    webhook_configs:\n      - url: 'http://{s}/400'\n",
+             - name: retry\n    js-receiver_configs:\n      - url: 'http://{s}/503'\n  \
+             - name: perm\n    js-receiver_configs:\n      - url: 'http://{s}/400'\n",
             js_sink.addr,
             rust_sink.addr,
             s = status.addr
@@ -441,8 +440,8 @@ scrape_configs:
     let mut lat = Latencies::default();
     lat.sample(&d.addr);
 
-    // Both plugins are listed, loaded, with their kind and contract 0.2.0, the `webhook`
-    // entry being the JS component (by its digest); the Rust 0.1 example beside them.
+    // Both plugins are listed, loaded, with their kind and contract 0.2.0, the
+    // `js-receiver` entry being the JS component (by its digest); the Rust 0.1 example beside them.
     let list = d.get_json("/api/v1/plugins");
     assert_eq!(
         plugin_entry(&list, "raw-uptime-exporter")["contract"],
@@ -451,7 +450,7 @@ scrape_configs:
     );
     for (name, kind, wasm) in [
         ("python-exporter", "exporter", &py),
-        ("webhook", "receiver", &js),
+        ("js-receiver", "receiver", &js),
     ] {
         let p = plugin_entry(&list, name);
         assert_eq!(p["kind"], kind, "{list}");
@@ -569,7 +568,7 @@ scrape_configs:
         std::thread::sleep(Duration::from_millis(50));
     }
     let list = d.get_json("/api/v1/plugins");
-    for name in ["python-exporter", "webhook"] {
+    for name in ["python-exporter", "js-receiver"] {
         let p = plugin_entry(&list, name);
         assert_eq!(p["errors"], 0, "{list}");
         assert!(p["calls"].as_u64().unwrap() > 0, "{list}");
@@ -579,15 +578,14 @@ scrape_configs:
          instantiation included (debug build of the daemon when run by \
          `cargo test`):\n  {}\n  {}",
         lat.report("python-exporter", "raw-uptime-exporter"),
-        lat.report("webhook", "discord")
-            .replacen("webhook", "js-receiver (as webhook)", 1)
+        lat.report("js-receiver", "discord")
     );
     println!(
         "linear memory high water: python-exporter {:.1} MiB, raw-uptime-exporter {:.1} MiB, \
          js-receiver {:.1} MiB, discord {:.1} MiB",
         memory_high_water_mib(&d.addr, "python-exporter"),
         memory_high_water_mib(&d.addr, "raw-uptime-exporter"),
-        memory_high_water_mib(&d.addr, "webhook"),
+        memory_high_water_mib(&d.addr, "js-receiver"),
         memory_high_water_mib(&d.addr, "discord"),
     );
 
@@ -620,7 +618,7 @@ scrape_configs:
         metric(
             &d.addr,
             failed,
-            &[("integration", "webhook"), ("reason", reason)],
+            &[("integration", "js-receiver"), ("reason", reason)],
         )
     };
     let (retryable, permanent) = (by_reason("retryable"), by_reason("permanent"));
@@ -673,7 +671,7 @@ scrape_configs:
     let out = plugin_test(
         &xdg,
         &[
-            plugins.join("webhook.wasm").to_str().unwrap(),
+            plugins.join("js-receiver.wasm").to_str().unwrap(),
             "--input",
             input.to_str().unwrap(),
             "--config",
@@ -711,7 +709,7 @@ scrape_configs:
         let out = plugin_test_output(
             &xdg,
             &[
-                plugins.join("webhook.wasm").to_str().unwrap(),
+                plugins.join("js-receiver.wasm").to_str().unwrap(),
                 "--input",
                 input.to_str().unwrap(),
                 "--config",
