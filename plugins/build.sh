@@ -9,7 +9,7 @@ fi
 # Run from the plugins workspace so its .cargo/config.toml applies; the target is explicit too.
 cd "$here"
 cargo build --release --target wasm32-wasip2 --target-dir "$here/target"
-for crate in dashboard-node dashboard-service-health discord msteams node-exporter opsgenie pagerduty robust-zscore slack telegram victorops webex webhook; do
+for crate in dashboard-node dashboard-service-health discord email msteams node-exporter opsgenie pagerduty robust-zscore slack telegram victorops webex webhook; do
     lib="${crate//-/_}"
     # Copy then rename, so a running daemon never sees a half-written file.
     cp "$here/target/wasm32-wasip2/release/$lib.wasm" "$here/.$crate.wasm.tmp"

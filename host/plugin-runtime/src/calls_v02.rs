@@ -119,25 +119,37 @@ impl PluginHost {
 }
 
 /// The plugin's capabilities for one 0.2 notify: its grants plus the hosts of the settings
-/// its manifest names in `http.allow_config_url_keys` (`None`: nothing to add).
+/// its manifest names in `http.allow_config_url_keys`, and the smarthosts (`host:port`) of
+/// those it names in `smtp.allow_config_host_keys` (`None`: nothing to add).
 fn call_caps(
     caps: &Arc<crate::manifest::Capabilities>,
     settings: &SettingsValue,
 ) -> Option<Arc<crate::manifest::Capabilities>> {
+    let text = |k: &String| match settings.get(k) {
+        Some(SettingsValue::Text(v)) => Some(v.clone()),
+        _ => None,
+    };
     let hosts: Vec<String> = caps
         .http_allow_config_url_keys
         .iter()
-        .filter_map(|k| match settings.get(k) {
-            Some(SettingsValue::Text(v)) => url::Url::parse(v).ok(),
-            _ => None,
-        })
+        .filter_map(text)
+        .filter_map(|v| url::Url::parse(&v).ok())
         .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
         .collect();
-    if hosts.is_empty() {
+    // Granted exactly as written (`host:port`), so the grant is that one smarthost.
+    let smarthosts: Vec<String> = caps
+        .smtp_allow_config_host_keys
+        .iter()
+        .filter_map(text)
+        .filter(|v| !v.is_empty() && !v.contains(['/', '*']))
+        .map(|v| v.to_ascii_lowercase())
+        .collect();
+    if hosts.is_empty() && smarthosts.is_empty() {
         return None;
     }
     let mut c = (**caps).clone();
     c.http_allowed_hosts.extend(hosts);
+    c.smtp_allowed_hosts.extend(smarthosts);
     Some(Arc::new(c))
 }
 

@@ -98,6 +98,10 @@ pub struct Capabilities {
     /// SMTP smarthosts (`host` or `host:port`, `*` = any) the plugin may send mail
     /// through (`smtp.allowed_hosts`; contract 0.2's `smtp` import).
     pub smtp_allowed_hosts: Vec<String>,
+    /// Config keys whose values are smarthosts (`host:port`) the plugin may send mail
+    /// through (`smtp.allow_config_host_keys`; for the email receiver: the `smarthost`
+    /// the operator configured).
+    pub smtp_allow_config_host_keys: Vec<String>,
     /// Memory limit in bytes.
     pub memory_bytes: u64,
     /// Time limit of one call.
@@ -125,6 +129,7 @@ impl Default for Capabilities {
             http_allowed_hosts: Vec::new(),
             http_allow_config_url_keys: Vec::new(),
             smtp_allowed_hosts: Vec::new(),
+            smtp_allow_config_host_keys: Vec::new(),
             memory_bytes: DEFAULT_MEMORY_BYTES,
             timeout: DEFAULT_TIMEOUT,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
@@ -152,6 +157,10 @@ impl std::fmt::Debug for Capabilities {
                 &self.http_allow_config_url_keys,
             )
             .field("smtp_allowed_hosts", &self.smtp_allowed_hosts)
+            .field(
+                "smtp_allow_config_host_keys",
+                &self.smtp_allow_config_host_keys,
+            )
             .field("memory_bytes", &self.memory_bytes)
             .field("timeout", &self.timeout)
             .field("max_output_bytes", &self.max_output_bytes)
@@ -189,6 +198,12 @@ impl Capabilities {
         }
         if !self.smtp_allowed_hosts.is_empty() {
             parts.push(format!("smtp={}", self.smtp_allowed_hosts.join(",")));
+        }
+        if !self.smtp_allow_config_host_keys.is_empty() {
+            parts.push(format!(
+                "smtp.config_hosts={}",
+                self.smtp_allow_config_host_keys.join(",")
+            ));
         }
         if self.wasi_wall_clock {
             parts.push("wasi_wall_clock".to_string());
@@ -249,6 +264,8 @@ struct RawHttp {
 struct RawSmtp {
     #[serde(default)]
     allowed_hosts: Vec<String>,
+    #[serde(default)]
+    allow_config_host_keys: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -417,6 +434,7 @@ pub fn parse(
         }
         caps.smtp_allowed_hosts.push(host.to_ascii_lowercase());
     }
+    caps.smtp_allow_config_host_keys = raw.smtp.allow_config_host_keys;
     if let Some(m) = raw.limits.memory {
         caps.memory_bytes = parse_bytes(&m)
             .ok_or_else(|| bad(format!("limits.memory: {m:?} is not a size like \"64MiB\"")))?;
@@ -512,6 +530,9 @@ mod tests {
             statfs = ["/"]
             [http]
             allowed_hosts = ["Hooks.Example.org", "127.0.0.1:9999"]
+            [smtp]
+            allowed_hosts = ["Mail.Example.org"]
+            allow_config_host_keys = ["smarthost"]
             [limits]
             memory = "32MiB"
             timeout = "2s"
@@ -531,6 +552,14 @@ mod tests {
                 "hooks.example.org".to_string(),
                 "127.0.0.1:9999".to_string()
             ]
+        );
+        assert_eq!(
+            caps.smtp_allowed_hosts,
+            vec!["mail.example.org".to_string()]
+        );
+        assert_eq!(
+            caps.smtp_allow_config_host_keys,
+            vec!["smarthost".to_string()]
         );
         assert_eq!(caps.memory_bytes, 32 << 20);
         assert_eq!(caps.timeout, Duration::from_secs(2));

@@ -17,6 +17,10 @@ use crate::{Error, MissingKey, Options, Template};
 /// Alertmanager's `default.tmpl`, vendored unchanged (see `src/vendor/README.md`).
 pub const DEFAULT_TMPL: &str = include_str!("vendor/alertmanager-default.tmpl");
 
+/// Alertmanager 0.25's `email.tmpl` (`email.default.subject`, `email.default.html`), which
+/// `FromGlobs` parses after `default.tmpl`; vendored unchanged (see `src/vendor/README.md`).
+pub const EMAIL_TMPL: &str = include_str!("vendor/alertmanager-email.tmpl");
+
 /// Alertmanager's `DefaultFuncs` plus Go's builtins, built once.
 pub fn funcs() -> Arc<FuncMap> {
     static FUNCS: OnceLock<Arc<FuncMap>> = OnceLock::new();
@@ -24,13 +28,14 @@ pub fn funcs() -> Arc<FuncMap> {
 }
 
 /// A template set as Alertmanager's `FromGlobs` builds it: `missingkey=zero`, `default.tmpl`
-/// parsed, then each of `files` (name, text) in order, later definitions replacing earlier ones.
+/// and `email.tmpl` parsed, then each of `files` (name, text) in order, later definitions replacing earlier ones.
 pub fn from_texts(files: &[(&str, &str)], options: Options) -> Result<Template, Error> {
     let mut t = Template::new("", funcs()).with_options(Options {
         missing_key: MissingKey::Zero,
         ..options
     });
     t.parse_named("default.tmpl", DEFAULT_TMPL)?;
+    t.parse_named("email.tmpl", EMAIL_TMPL)?;
     for (name, text) in files {
         t.parse_named(name, text)?;
     }

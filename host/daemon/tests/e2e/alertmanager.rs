@@ -17,6 +17,7 @@ use crate::support::*;
 mod amtool;
 mod api;
 mod delivery;
+mod email;
 mod plugin_kinds;
 mod receivers;
 mod restart;

@@ -137,6 +137,7 @@ impl Am {
                 "webex",
                 "telegram",
                 "msteams",
+                "email",
             ] {
                 let manifest = std::fs::read_to_string(
                     sightline_tests::repo_root().join(format!("plugins/{name}.toml")),

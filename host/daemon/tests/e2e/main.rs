@@ -28,6 +28,7 @@ mod seed_alerting;
 mod serve;
 mod sidebyside;
 mod slo;
+mod smtp_sink;
 mod support;
 mod tools;
 mod web;
