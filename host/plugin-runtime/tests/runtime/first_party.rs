@@ -161,5 +161,8 @@ async fn plugin_test_of_webhook_prints_recorded_request() {
     })
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("\"url\""), "{err}");
+    assert!(
+        err.to_string().contains("setting `url`: is required"),
+        "{err}"
+    );
 }
