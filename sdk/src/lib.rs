@@ -198,7 +198,7 @@ mod time;
 
 pub use notify::{truncate_bytes, truncate_runes};
 pub use settings::{Setting, Settings, SettingsError};
-pub use time::rfc3339_nano;
+pub use time::{rfc1123z, rfc3339_nano};
 
 /// An exporter plugin: called on every scrape, once per target of its scrape job.
 pub trait Exporter {

@@ -54,27 +54,36 @@ pub fn rfc3339_nano(ns: Option<i64>) -> String {
     out
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Milliseconds since the Unix epoch as Go's `time.RFC1123Z` in UTC,
+/// `Mon, 02 Jan 2006 15:04:05 +0000` (an email's `Date`).
+pub fn rfc1123z(ms: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
+}
+
 /// Seconds since the Unix epoch of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's
 /// IMF-fixdate, the form a `Retry-After` date takes).
 pub(crate) fn parse_http_date(s: &str) -> Option<i64> {
     let (_, rest) = s.trim().split_once(", ")?;
     let mut parts = rest.split(' ');
     let day: u32 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? as u32 + 1;
     let year: i64 = parts.next()?.parse().ok()?;
     let mut hms = parts.next()?.split(':').map(|x| x.parse::<i64>().ok());
     let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
@@ -103,6 +112,15 @@ mod tests {
         assert_eq!(
             rfc3339_nano(Some(1_709_210_096_123_456_789)),
             "2024-02-29T12:34:56.123456789Z"
+        );
+    }
+
+    #[test]
+    fn rfc1123z_in_utc() {
+        assert_eq!(rfc1123z(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(
+            rfc1123z(1_136_214_245_000),
+            "Mon, 02 Jan 2006 15:04:05 +0000"
         );
     }
 

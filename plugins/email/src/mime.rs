@@ -133,42 +133,6 @@ pub fn q_encode(v: &str) -> String {
     out
 }
 
-/// `t` (milliseconds since the epoch) as Go's `time.RFC1123Z` in UTC:
-/// `Mon, 02 Jan 2006 15:04:05 +0000`.
-pub fn rfc1123z(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// What goes into one message.
 pub struct Message<'a> {
     /// Header names (canonical, as Alertmanager stores them) and rendered values, in the
@@ -195,7 +159,7 @@ pub fn build(m: &Message<'_>) -> Vec<u8> {
     if !m.headers.iter().any(|(n, _)| n == "Message-Id") {
         out.extend_from_slice(format!("Message-Id: {}\r\n", m.message_id).as_bytes());
     }
-    out.extend_from_slice(format!("Date: {}\r\n", rfc1123z(m.now_ms)).as_bytes());
+    out.extend_from_slice(format!("Date: {}\r\n", sightline_sdk::rfc1123z(m.now_ms)).as_bytes());
     out.extend_from_slice(
         format!(
             "Content-Type: multipart/alternative;  boundary={}\r\n",
@@ -282,15 +246,6 @@ mod tests {
         for word in enc.split(' ') {
             assert!(word.len() <= 75, "{word}");
         }
-    }
-
-    #[test]
-    fn rfc1123z_in_utc() {
-        assert_eq!(rfc1123z(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(
-            rfc1123z(1_136_214_245_000),
-            "Mon, 02 Jan 2006 15:04:05 +0000"
-        );
     }
 
     #[test]
