@@ -113,11 +113,12 @@ struct Embedded {
 }
 
 impl Embedded {
-    fn build(base: &str) -> Embedded {
+    /// The set for `base` from a table of files (the generated [`EMBEDDED`], or a test's).
+    fn build(base: &str, table: &[(&'static str, &'static [u8])]) -> Embedded {
         let mut files = HashMap::new();
         let mut dirs = HashSet::new();
         let mut raw_index = None;
-        for (path, bytes) in EMBEDDED {
+        for (path, bytes) in table {
             if let Some((dir, _)) = path.split_once('/') {
                 dirs.insert(dir);
             }
@@ -161,7 +162,12 @@ fn render_index(raw: &str, base: &str, versions: &[(&str, &str)]) -> String {
     let mut html = raw.replacen(BASE_TAG, &head, 1);
     for (p, h) in versions {
         for attr in ["src", "href"] {
-            html = html.replace(&format!("{attr}=\"{p}\""), &format!("{attr}=\"{p}?v={h}\""));
+            for dot in ["", "./"] {
+                html = html.replace(
+                    &format!("{attr}=\"{dot}{p}\""),
+                    &format!("{attr}=\"{dot}{p}?v={h}\""),
+                );
+            }
         }
     }
     html
@@ -224,6 +230,15 @@ struct UiState {
 /// The UI's router: every GET or HEAD is a file, or `index.html`. The daemon's shell
 /// sends it the paths that are not its own and not under `api/` or `-/`.
 pub fn ui_router(opts: UiOptions, metrics: WebMetrics) -> Router {
+    router_over(opts, metrics, EMBEDDED)
+}
+
+/// [`ui_router`] over a table of files.
+fn router_over(
+    opts: UiOptions,
+    metrics: WebMetrics,
+    table: &[(&'static str, &'static [u8])],
+) -> Router {
     let base = normalize_base(&opts.base_path);
     let source = match opts.dev_dir {
         Some(dir) => {
@@ -232,7 +247,7 @@ pub fn ui_router(opts: UiOptions, metrics: WebMetrics) -> Router {
         }
         None => {
             let started = std::time::Instant::now();
-            let e = Embedded::build(&base);
+            let e = Embedded::build(&base, table);
             tracing::debug!(files = e.files.len(), elapsed = ?started.elapsed(), "web UI assets compressed");
             Source::Embedded(e)
         }
