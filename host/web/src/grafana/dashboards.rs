@@ -32,7 +32,7 @@ pub(crate) fn plugin_id(uid: &str) -> i64 {
 
 /// The plugin dashboards, one per uid.
 async fn plugin_dashboards(st: &GrafanaState) -> Vec<Dashboard> {
-    let Some(src) = &st.opts.plugins else {
+    let Some(src) = st.opts.plugins.get() else {
         return Vec::new();
     };
     let mut out: Vec<Dashboard> = Vec::new();

@@ -13,7 +13,7 @@ mod store;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -50,12 +50,43 @@ pub struct Dashboard {
     pub model: Arc<Value>,
 }
 
+/// The plugins' dashboards, handed in once the plugin runtime is up: the API serves from the
+/// moment the listener binds (the seed's script may post while the daemon starts), with no
+/// plugin dashboards until then.
+#[derive(Default)]
+pub struct PluginDashboards(OnceLock<DashboardSource>);
+
+impl PluginDashboards {
+    /// An empty slot.
+    pub fn new() -> Arc<PluginDashboards> {
+        Arc::new(PluginDashboards::default())
+    }
+
+    /// Hands in the source (once; later calls are ignored).
+    pub fn set(&self, source: DashboardSource) {
+        let _ = self.0.set(source);
+    }
+
+    pub(crate) fn get(&self) -> Option<&DashboardSource> {
+        self.0.get()
+    }
+}
+
+/// The paths (inside the route prefix, without the leading `/`) the Grafana API serves: the
+/// shell sends them to [`grafana_router`] before the application is ready.
+pub const GRAFANA_API_PATHS: &[&str] = &[
+    "api/health",
+    "api/datasources",
+    "api/dashboards",
+    "api/search",
+];
+
 /// What the Grafana API needs from the daemon.
 pub struct GrafanaOptions {
     /// Saved dashboards.
     pub store: Arc<DashboardStore>,
     /// Dashboards from dashboard plugins (read-only).
-    pub plugins: Option<DashboardSource>,
+    pub plugins: Arc<PluginDashboards>,
     /// `--web.external-url`, without a trailing `/`: the URL of Sightline as a data source.
     pub external_url: String,
     /// The path the browser sees for the UI's root, with a trailing `/` (dashboard `url`s

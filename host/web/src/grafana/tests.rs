@@ -32,7 +32,11 @@ fn router_in(dir: &std::path::Path) -> Router {
     let store = DashboardStore::open(dir.join("dashboards"), WebMetrics::unregistered()).unwrap();
     grafana_router(GrafanaOptions {
         store: Arc::new(store),
-        plugins: Some(plugin_source()),
+        plugins: {
+            let slot = PluginDashboards::new();
+            slot.set(plugin_source());
+            slot
+        },
         external_url: "http://example.com/sub".into(),
         base_path: "/sub/".into(),
         version: "1.2.3".into(),
