@@ -112,6 +112,15 @@ fn seed_setup_script_then_kill_9_and_restart() {
         })
     };
     listed(&d);
+    let (_, metrics) = http_get(&d.addr, "/metrics").unwrap();
+    assert!(
+        metrics.contains("\nsightline_web_dashboards 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"sightline_web_dashboard_writes_total{op="save",outcome="success"} 1"#),
+        "{metrics}"
+    );
 
     // kill -9 right after the acknowledged save: it is on disk.
     let mut d = d;
@@ -171,6 +180,11 @@ fn assets_are_gzipped_once_with_etags_and_index_for_app_routes() {
         assert_eq!(header(&head, "cache-control"), Some("no-cache"));
         assert!(body.contains("<base href=\"/\">"), "{path}: {body}");
     }
+    let (_, metrics) = http_get(&d.addr, "/metrics").unwrap();
+    assert!(
+        metrics.contains(r#"sightline_web_ui_requests_total{class="index",code="304"} 1"#),
+        "{metrics}"
+    );
     // Unknown API paths keep the API's 404.
     let (code, body) = http_get(&d.addr, "/api/v1/nope").unwrap();
     assert_eq!((code, body.as_str()), (404, "404 page not found\n"));
