@@ -1,7 +1,8 @@
 //! The Grafana-compatible HTTP API, in Grafana 9/10's shapes and status codes, so that
 //! scripts written for Grafana (the seed's setup script) run against Sightline unchanged:
 //! `GET /api/health`, `GET|POST /api/datasources`, `POST /api/dashboards/db`,
-//! `GET|DELETE /api/dashboards/uid/<uid>` and `GET /api/search`.
+//! `GET|DELETE /api/dashboards/uid/<uid>`, `GET /api/dashboards/uid/<uid>/versions[/<n>]`
+//! and `GET /api/search`.
 //!
 //! Beyond Grafana: `POST /api/dashboards/db` also takes a bare dashboard (an object with
 //! `title` or `panels` and no `dashboard` key), as the seed's script posts it. Data sources
@@ -130,6 +131,14 @@ pub fn grafana_router(opts: GrafanaOptions) -> Router {
         .route(
             "/api/dashboards/uid/{uid}",
             get(dashboards::by_uid).delete(dashboards::delete),
+        )
+        .route(
+            "/api/dashboards/uid/{uid}/versions",
+            get(dashboards::versions),
+        )
+        .route(
+            "/api/dashboards/uid/{uid}/versions/{version}",
+            get(dashboards::version),
         )
         .route("/api/search", get(dashboards::search))
         .layer(middleware::from_fn(cors))

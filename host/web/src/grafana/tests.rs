@@ -372,3 +372,57 @@ fn slugs_as_grafana_makes_them() {
     assert_eq!(slug("Node Exporter / Full"), "node-exporter-full");
     assert_eq!(slug("  HTTP  errors!! "), "http-errors");
 }
+
+#[tokio::test]
+async fn versions_are_kept_listed_and_pruned() {
+    let f = fixture();
+    let r = &f.router;
+    for v in 0..22 {
+        let (code, _) = call(
+            r,
+            "POST",
+            "/api/dashboards/db",
+            Some(json!({"dashboard": {"uid": "h", "title": format!("T{v}"), "version": v}, "message": format!("m{v}")})),
+        )
+        .await;
+        assert_eq!(code, 200);
+    }
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(code, 200);
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 20, "Grafana keeps 20");
+    assert_eq!(list[0]["version"], 22);
+    assert_eq!(list[0]["message"], "m21");
+    assert_eq!(list[0]["parentVersion"], 21);
+    assert_eq!(list[0]["dashboardUid"], "h");
+    assert_eq!(list[19]["version"], 3);
+    let (_, v) = call(r, "GET", "/api/dashboards/uid/h/versions?limit=2", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/h/versions/5", None).await;
+    assert_eq!(code, 200);
+    assert_eq!(v["data"]["title"], "T4");
+    assert_eq!(v["data"]["version"], 5);
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/h/versions/1", None).await;
+    assert_eq!(code, 404);
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/node/versions", None).await;
+    assert_eq!((code, v), (200, json!([])));
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/none/versions", None).await;
+    assert_eq!(code, 404);
+    // Deleted and saved anew: a fresh history.
+    call(r, "DELETE", "/api/dashboards/uid/h", None).await;
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(code, 404);
+    call(
+        r,
+        "POST",
+        "/api/dashboards/db",
+        Some(json!({"dashboard": {"uid": "h", "title": "New"}})),
+    )
+    .await;
+    let (_, v) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    // The history directory does not confuse loading.
+    let r2 = router_in(f.dir.path());
+    let (code, v) = call(&r2, "GET", "/api/dashboards/uid/h", None).await;
+    assert_eq!((code, v["dashboard"]["title"].clone()), (200, json!("New")));
+}
