@@ -194,6 +194,9 @@ impl DashboardStore {
         if title.is_empty() {
             return Err(WebError::EmptyTitle);
         }
+        if cmd.message.chars().count() > 500 {
+            return Err(WebError::MessageTooLong);
+        }
         let mut uid = str_field(&model, "uid").to_string();
         check_uid(&uid)?;
         let id = model.get("id").and_then(Value::as_i64).unwrap_or(0);
@@ -206,7 +209,7 @@ impl DashboardStore {
             inner.by_uid.get(&uid).cloned()
         } else if id != 0 {
             let found = inner.by_uid.values().find(|d| d.id == id).cloned();
-            Some(found.ok_or(WebError::NotFound)?)
+            Some(found.ok_or(WebError::SaveNotFound)?)
         } else {
             None
         };

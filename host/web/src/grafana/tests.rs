@@ -217,8 +217,16 @@ async fn versions_overwrite_and_conflicts_as_grafana() {
     // By id: unknown → 404; known → that dashboard.
     let (code, v) = post(json!({"dashboard": {"id": 99, "title": "Z"}})).await;
     assert_eq!(
+        (code, v),
+        (
+            404,
+            json!({"message": "Dashboard not found", "status": "not-found"})
+        )
+    );
+    let (code, v) = post(json!({"dashboard": {"title": "M"}, "message": "x".repeat(501)})).await;
+    assert_eq!(
         (code, v["message"].clone()),
-        (404, json!("Dashboard not found"))
+        (400, json!("message too long, max 500 characters"))
     );
     let (code, v) =
         post(json!({"dashboard": {"id": 2, "title": "B", "version": 1}, "folderUid": "f"})).await;
@@ -241,6 +249,9 @@ async fn versions_overwrite_and_conflicts_as_grafana() {
     ] {
         let (code, v) = post(body).await;
         assert_eq!((code, v["message"].clone()), (400, json!(msg)));
+        if msg.starts_with("Dashboard title") {
+            assert_eq!(v["status"], "empty-name");
+        }
     }
     let req = Request::builder()
         .method("POST")
