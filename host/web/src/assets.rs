@@ -348,6 +348,8 @@ fn not_found() -> Response {
 }
 
 /// Serves a path from the development directory, read now.
+// Runs on a blocking thread (`spawn_blocking` in `serve`).
+#[allow(clippy::disallowed_methods)]
 fn from_dir(dir: &Path, path: &str, base: &str) -> (&'static str, Response) {
     // Only plain relative segments: nothing can climb out of the directory.
     let safe = |p: &str| {

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Test code reads and writes files directly.
+
 use super::*;
 use axum::http::HeaderValue;
 use http_body_util::BodyExt;

@@ -14,6 +14,10 @@
 //! replaces that dashboard); a save bumps the version; new dashboards get a generated uid
 //! and the next id. Plugin dashboards are read-only: a save or delete of their uid is 400.
 
+// Every function here is called on a blocking thread (`spawn_blocking` in the handlers and at
+// startup): the store's reads, writes and fsyncs are blocking by design.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write as _;

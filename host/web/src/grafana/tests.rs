@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Test code reads and writes files directly.
+
 use super::dashboards::{plugin_id, slug, WithId};
 use super::*;
 use axum::body::Body;
