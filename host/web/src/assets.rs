@@ -298,6 +298,15 @@ async fn serve(State(st): State<Arc<UiState>>, req: Request) -> Response {
             .into_response();
     }
     let path = req.uri().path().trim_start_matches('/').to_string();
+    // API paths reach this fallback only when the daemon merged an API router (Grafana's)
+    // into this one and none of its routes matched: they stay API 404s, never the app.
+    if path == "api" || path.starts_with("api/") || path.starts_with("-/") {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"message": "Not found"})),
+        )
+            .into_response();
+    }
     let version = req.uri().query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "v")

@@ -180,6 +180,11 @@ async fn files_are_gzipped_etagged_and_revalidated() {
     // A missing file under a directory of files is 404, not the app.
     assert_eq!(get(&r, "/js/missing.js", &[]).await.0, 404);
     assert_eq!(get(&r, "/css", &[]).await.0, 404);
+    let (code, _, body) = get(&r, "/api/dashboards/uid/x/nope", &[]).await;
+    assert_eq!(
+        (code, body.as_slice()),
+        (404, &br#"{"message":"Not found"}"#[..])
+    );
 }
 
 #[test]

@@ -190,6 +190,8 @@ fn assets_are_gzipped_once_with_etags_and_index_for_app_routes() {
     assert_eq!((code, body.as_str()), (404, "404 page not found\n"));
     let (code, _) = http_get(&d.addr, "/api/nope").unwrap();
     assert_eq!(code, 404);
+    let (code, body) = http_get(&d.addr, "/api/dashboards/uid/x/nope").unwrap();
+    assert_eq!((code, body.as_str()), (404, r#"{"message":"Not found"}"#));
 }
 
 #[test]
