@@ -5,12 +5,12 @@
 //! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
 //! by hand in [`dto`]. It reads state through the narrow [`ApiState`] handles and never owns a
 //! subsystem.
-//! Boundary: [`shell_router`] (health, readiness, lifecycle, `/metrics`, the route prefix)
-//! around [`router`] (everything else) is the whole public surface; tests drive it with
+//! Boundary: [`shell_router`] (health, readiness, lifecycle, `/metrics`, the route prefix,
+//! and the web UI's router the daemon hands it in [`ShellOptions::ui`]) around [`router`]
+//! (everything else) is the whole public surface; tests drive it with
 //! `oneshot`. Authentication, TLS and connection limits wrap it in the daemon.
 
 mod admin;
-mod dashboards;
 mod dto;
 mod error;
 mod params;
@@ -19,7 +19,6 @@ mod render;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
-pub use dashboards::{Dashboard, DashboardSource};
 pub use error::{ApiError, ErrorType};
 pub use routes::{
     router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn, Shell,

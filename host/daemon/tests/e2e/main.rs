@@ -32,3 +32,4 @@ mod smtp_sink;
 mod support;
 mod tools;
 mod web;
+mod web_ui;
