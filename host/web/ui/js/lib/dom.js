@@ -62,6 +62,7 @@ export function labelString(labels, { withName = true } = {}) {
 /** Label chips, each `name=value`, skipping the names in `skip`. */
 export function labelChips(labels, skip = []) {
   const keys = Object.keys(labels || {}).filter((k) => !skip.includes(k)).sort();
+  if (!keys.length) return null;
   return h('span', { class: 'labels' }, keys.map((k) =>
     h('span', { class: 'label', title: `${k}="${labels[k]}"` }, h('b', null, k), '=', labels[k])));
 }
