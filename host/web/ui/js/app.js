@@ -191,8 +191,8 @@ async function refreshProblems() {
     api.v1('api/v1/targets', { state: 'active' }),
   ]);
   const el = document.getElementById('problems');
-  if (alerts.status === 'fulfilled') counts.alerts = (alerts.value.alerts || []).filter((a) => a.state === 'firing').length;
-  if (targets.status === 'fulfilled') counts.targets = (targets.value.activeTargets || []).filter((t) => t.health === 'down').length;
+  if (alerts.status === 'fulfilled') counts.alerts = ((alerts.value && alerts.value.alerts) || []).filter((a) => a.state === 'firing').length;
+  if (targets.status === 'fulfilled') counts.targets = ((targets.value && targets.value.activeTargets) || []).filter((t) => t.health === 'down').length;
   setCount('alerts', counts.alerts, 'crit');
   setCount('targets', counts.targets, 'crit');
   if (!el) return;

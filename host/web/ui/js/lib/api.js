@@ -70,6 +70,7 @@ async function request(path, { method = 'GET', params, body, signal, timeout = 3
     if (json && json.errorType && json.error) msg = `${json.errorType}: ${json.error}`;
     throw new ApiError(`${method} ${path}: ${res.status} ${msg}`.trim(), res.status, path);
   }
+  if (json === null && method === 'GET') throw new ApiError(`${method} ${path}: the answer is not JSON (${(res.headers.get('Content-Type') || 'no content type')})`, res.status, path);
   return json;
 }
 
@@ -106,4 +107,19 @@ export async function scalar(expr) {
   if (d.resultType === 'scalar') return parseFloat(d.result[1]);
   if (Array.isArray(d.result) && d.result.length) return parseFloat(d.result[0].value[1]);
   return null;
+}
+
+let featuresPromise = null;
+/**
+ * What this server runs, from its flags (fetched once per page load): `alertmanager` is true
+ * when the built-in alert manager is configured. Views ask this before calling api/v2, so an
+ * absent alert manager costs no 404 (which Chromium would log as a console error).
+ */
+export function features() {
+  if (!featuresPromise) {
+    featuresPromise = v1('api/v1/status/flags').then(
+      (f) => ({ alertmanager: !!(f && f['alertmanager.config.file']), flags: f || {} }),
+      (e) => { featuresPromise = null; if (e.starting) throw e; return { alertmanager: true, flags: {} }; });
+  }
+  return featuresPromise;
 }

@@ -116,10 +116,12 @@ export default {
           g.as.map(card))) : empty('No alert matches the filter'));
     }
 
+    const feats = await api.features();
+    const notConfigured = Object.assign(new Error('alert manager not configured'), { notFound: true });
     const load = async () => {
       const [v1, v2] = await Promise.allSettled([
         api.v1('api/v1/alerts'),
-        api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' }),
+        feats.alertmanager ? api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' }) : Promise.reject(notConfigured),
       ]);
       if (v1.status === 'fulfilled') { state.alerts = v1.value.alerts || []; state.err = null; state.loaded = true; } else if (!state.loaded) {
         throw v1.reason;

@@ -67,11 +67,12 @@ export default {
     };
     const failed = (key, e) => set(key, 'unknown', 0, '', h('p', { class: 'err-text' }, e.message || String(e)));
 
+    const feats = await api.features();
     const load = async () => {
       const p = {
         targets: api.v1('api/v1/targets', { state: 'active' }),
         alerts: api.v1('api/v1/alerts'),
-        amAlerts: api.optional(api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true', unprocessed: 'false' })),
+        amAlerts: feats.alertmanager ? api.optional(api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' })) : Promise.resolve(null),
         slos: api.optional(api.v1('api/v1/slos')),
         rules: api.v1('api/v1/rules'),
         plugins: api.optional(api.v1('api/v1/plugins')),

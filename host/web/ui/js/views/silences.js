@@ -30,6 +30,7 @@ export default {
     // First load decides whether the alert manager exists at all.
     let first;
     try {
+      if (!(await api.features()).alertmanager) throw Object.assign(new Error('alert manager not configured'), { notFound: true });
       first = await Promise.all([api.get('api/v2/silences'), api.get('api/v2/alerts')]);
     } catch (e) {
       if (e.notFound) {
