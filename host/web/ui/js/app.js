@@ -5,6 +5,7 @@
 
 import * as api from './lib/api.js';
 import { h, replace, poll } from './lib/dom.js';
+import { alertKey } from './lib/alerting.js';
 
 const THEME_KEY = 'sightline.theme';
 
@@ -186,18 +187,22 @@ function setCount(view, n, kind) {
 
 /** Polls the cheap problem indicators for the nav bar: firing alerts and down targets. */
 async function refreshProblems() {
-  const [alerts, targets] = await Promise.allSettled([
+  const feats = await api.features().catch(() => ({ alertmanager: false }));
+  const [alerts, targets, am] = await Promise.allSettled([
     api.v1('api/v1/alerts'),
     api.v1('api/v1/targets', { state: 'active' }),
+    feats.alertmanager ? api.get('api/v2/alerts', { active: 'false', silenced: 'true', inhibited: 'true' }) : Promise.resolve([]),
   ]);
   const el = document.getElementById('problems');
-  if (alerts.status === 'fulfilled') counts.alerts = ((alerts.value && alerts.value.alerts) || []).filter((a) => a.state === 'firing').length;
+  // Firing alerts the alert manager silences or inhibits are not counted as problems.
+  const muted = new Set(am.status === 'fulfilled' && Array.isArray(am.value) ? am.value.filter((a) => a.status && a.status.state === 'suppressed').map((a) => alertKey(a.labels)) : []);
+  if (alerts.status === 'fulfilled') counts.alerts = ((alerts.value && alerts.value.alerts) || []).filter((a) => a.state === 'firing' && !muted.has(alertKey(a.labels))).length;
   if (targets.status === 'fulfilled') counts.targets = ((targets.value && targets.value.activeTargets) || []).filter((t) => t.health === 'down').length;
   setCount('alerts', counts.alerts, 'crit');
   setCount('targets', counts.targets, 'crit');
   if (!el) return;
   if (alerts.status === 'rejected' && targets.status === 'rejected') {
-    el.textContent = 'unreachable';
+    el.textContent = alerts.reason && alerts.reason.starting ? 'starting…' : 'unreachable';
     el.className = 'problems problems-unknown';
     return;
   }
@@ -221,7 +226,7 @@ function showBanner(kind, text) {
 
 api.onAvailability((starting) => {
   if (starting) showBanner('warn', 'Sightline is starting (replaying its write-ahead log). The API answers 503 until it is ready; retrying automatically…');
-  else showBanner(null, null);
+  else { showBanner(null, null); refreshProblems(); }
 });
 
 /** A transient message in the corner (errors from actions and uncaught failures). */
