@@ -86,7 +86,7 @@ export function matcherMatches(m, labels) {
   const v = labels && Object.prototype.hasOwnProperty.call(labels, m.name) ? String(labels[m.name]) : '';
   let hit;
   if (m.isRegex) {
-    if (!m._re) m._re = new RegExp(`^(?:${m.value})$`, 's');
+    if (!m._re) m._re = new RegExp(`^(?:${m.value})$`);
     hit = m._re.test(v);
   } else hit = v === m.value;
   return m.isEqual ? hit : !hit;
