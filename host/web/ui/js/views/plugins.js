@@ -1,7 +1,15 @@
 // Plugins: every WASM plugin with its state, kind, calls and errors, capabilities and last
 // error; failed ones first.
 
-import { h, replace, poll, pageHeader, badge, empty, notice, fmtNum, fmtPct, timeAgo, debounce } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, badge, empty, fmtNum, fmtPct, timeAgo, debounce, th, cmp } from '../lib/dom.js';
+
+const SORTS = {
+  name: (p) => p.name,
+  state: (p) => p.state,
+  kind: (p) => p.kind || null,
+  calls: (p) => p.calls || 0,
+  errors: (p) => p.errors || 0,
+};
 
 export default {
   title: 'Plugins',
@@ -12,6 +20,8 @@ export default {
     let err = null;
     let notAvailable = false;
     let q = route.query.get('q') || '';
+    let sort = route.query.get('sort') || '';
+    const onSort = (s) => { sort = s; setQuery({ sort: s }); draw(); };
     const search = h('input', { type: 'search', placeholder: 'Filter by name, kind or error  ( / )', 'data-search': '', value: q, style: 'min-width:300px' });
     search.addEventListener('input', debounce(() => { q = search.value; setQuery({ q: q || null }); draw(); }, 150));
     root.append(pageHeader('Plugins', 'WASM components loaded from the plugins directory.', status), h('div', { class: 'toolbar' }, search), body);
@@ -23,12 +33,14 @@ export default {
       const failed = ps.filter((p) => p.state !== 'loaded').length;
       replace(status, `${ps.length} plugins · ${ps.length - failed} loaded · ${failed} failed`);
       const needle = q.toLowerCase();
+      const [sk, sd] = sort.split(':');
+      const key = SORTS[sk];
       const shown = ps.filter((p) => !needle || JSON.stringify(p).toLowerCase().includes(needle))
-        .sort((a, b) => (a.state === 'loaded') - (b.state === 'loaded') || (b.errors || 0) - (a.errors || 0) || a.name.localeCompare(b.name));
+        .sort((a, b) => (key ? cmp(key(a), key(b)) * (sd === 'desc' ? -1 : 1) : 0) || (a.state === 'loaded') - (b.state === 'loaded') || (b.errors || 0) - (a.errors || 0) || a.name.localeCompare(b.name));
       replace(body, err ? h('p', { class: 'refresh-error' }, 'Refresh failed: ', err.message) : null,
         h('section', { class: 'panel' }, h('div', { class: 'table-wrap' }, h('table', null,
-          h('thead', null, h('tr', null, h('th', null, 'Plugin'), h('th', null, 'State'), h('th', null, 'Kind'), h('th', null, 'Contract'),
-            h('th', { class: 'num' }, 'Calls'), h('th', { class: 'num' }, 'Errors'), h('th', null, 'Capabilities'), h('th', null, 'Loaded'), h('th', null, 'Last error'))),
+          h('thead', null, h('tr', null, th('Plugin', 'name', sort, onSort), th('State', 'state', sort, onSort), th('Kind', 'kind', sort, onSort), h('th', null, 'Contract'),
+            th('Calls', 'calls', sort, onSort, { class: 'num' }), th('Errors', 'errors', sort, onSort, { class: 'num' }), h('th', null, 'Capabilities'), h('th', null, 'Loaded'), h('th', null, 'Last error'))),
           h('tbody', null, shown.map((p) => {
             const caps = p.capabilities || p.caps || null;
             const capList = Array.isArray(caps) ? caps : caps && typeof caps === 'object'

@@ -3,7 +3,7 @@
 // against the alert manager's current alerts, so you see what you are about to mute.
 
 import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, fmtTime, fmtAgo, empty, debounce, notice, parseDuration, fmtDuration } from '../lib/dom.js';
-import { parseMatchers, matchesAll, matcherOp, sevClass } from '../lib/alerting.js';
+import { parseMatchers, matchesAll, matcherOp, sevClass, formatMatchers } from '../lib/alerting.js';
 
 const STATE_KIND = { active: 'ok', pending: 'info', expired: 'muted' };
 const STATE_ORDER = { active: 0, pending: 1, expired: 2 };
@@ -162,7 +162,12 @@ export default {
             b.disabled = false;
             toast('crit', `Expire failed: ${e.message}`);
           }
-        } }, 'Expire') : null));
+        } }, 'Expire') : h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'recreate', title: 'A new silence with the same matchers', onclick: () => {
+          const text = formatMatchers(s.matchers);
+          setQuery({ new: '1', matchers: text });
+          showForm(text);
+          window.scrollTo(0, 0);
+        } }, 'Recreate')));
     }
 
     function draw() {

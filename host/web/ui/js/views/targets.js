@@ -1,14 +1,24 @@
 // Targets: every active scrape target grouped by scrape pool, down ones first, with the last
 // scrape, its duration and error. Filters (?health=, ?q=) live in the URL.
 
-import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, fmtDuration, empty, debounce, notice } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, fmtDuration, empty, debounce, notice, th, cmp, parseTime } from '../lib/dom.js';
+
+// Sort keys (?sort=<key>:<asc|desc>); the default puts down targets first.
+const SORTS = {
+  endpoint: (t) => t.scrapeUrl,
+  health: (t) => rank(t),
+  scrape: (t) => parseTime(t.lastScrape),
+  duration: (t) => t.lastScrapeDuration,
+  error: (t) => t.lastError || null,
+};
 
 const HEALTH_KIND = { up: 'ok', down: 'crit', unknown: 'muted' };
 
 export default {
   title: 'Targets',
   async render(root, route, { api, setQuery }) {
-    const state = { health: route.query.get('health') || 'all', q: route.query.get('q') || '', data: null, err: null };
+    const state = { health: route.query.get('health') || 'all', q: route.query.get('q') || '', sort: route.query.get('sort') || '', data: null, err: null };
+    const onSort = (s) => { state.sort = s; setQuery({ sort: s }); draw(); };
     const body = h('div');
     const status = h('span', { class: 'updated' });
     const search = h('input', { type: 'search', placeholder: 'Filter by endpoint, label or error  ( / )', 'data-search': '', value: state.q, style: 'min-width:320px' });
@@ -38,7 +48,9 @@ export default {
         .sort((a, b) => (b.down > 0) - (a.down > 0) || a.name.localeCompare(b.name));
       const panels = [];
       for (const p of order) {
-        const shown = p.ts.filter(match).sort((a, b) => rank(a) - rank(b) || a.scrapeUrl.localeCompare(b.scrapeUrl));
+        const [sk, sd] = state.sort.split(':');
+        const key = SORTS[sk];
+        const shown = p.ts.filter(match).sort((a, b) => (key ? cmp(key(a), key(b)) * (sd === 'desc' ? -1 : 1) : 0) || rank(a) - rank(b) || a.scrapeUrl.localeCompare(b.scrapeUrl));
         if (!shown.length) continue;
         const up = p.ts.filter((t) => t.health === 'up').length;
         panels.push(h('section', { class: 'panel', 'data-pool': p.name },
@@ -46,8 +58,8 @@ export default {
             badge(`${up}/${p.ts.length} up`, p.down ? 'crit' : up === p.ts.length ? 'ok' : 'muted')),
           h('div', { class: 'table-wrap' }, h('table', { class: 'fixed' },
             h('colgroup', null, ['26%', '7%', '21%', '10%', '8%', '28%'].map((w) => h('col', { style: { width: w } }))),
-            h('thead', null, h('tr', null, h('th', null, 'Endpoint'), h('th', null, 'State'), h('th', null, 'Labels'),
-              h('th', null, 'Last scrape'), h('th', { class: 'num' }, 'Duration'), h('th', null, 'Error'))),
+            h('thead', null, h('tr', null, th('Endpoint', 'endpoint', state.sort, onSort), th('State', 'health', state.sort, onSort), th('Labels'),
+              th('Last scrape', 'scrape', state.sort, onSort), th('Duration', 'duration', state.sort, onSort, { class: 'num' }), th('Error', 'error', state.sort, onSort))),
             h('tbody', null, shown.map((t) => h('tr', { 'data-target': t.scrapeUrl, 'data-health': t.health },
               h('td', { class: 'mono nowrap' }, h('a', { href: t.scrapeUrl, target: '_blank', rel: 'noopener', 'data-external': '' }, t.scrapeUrl)),
               h('td', null, badge(t.health, HEALTH_KIND[t.health] || 'muted')),
