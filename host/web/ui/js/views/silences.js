@@ -150,7 +150,9 @@ export default {
         h('td', null, s.createdBy),
         h('td', null, s.comment),
         h('td', { class: 'nowrap', title: `${fmtTime(s.startsAt)} → ${fmtTime(s.endsAt)}` },
-          st === 'expired' ? `ended ${fmtAgo(s.endsAt)}` : st === 'pending' ? `starts ${fmtAgo(s.startsAt)}` : `ends ${fmtAgo(s.endsAt)}`),
+          st === 'expired' ? `ended ${fmtAgo(s.endsAt)}` : st === 'pending' ? `starts ${fmtAgo(s.startsAt)}`
+            // An acknowledgement's silence lasts until the alert resolves: its end is far away.
+            : Date.parse(s.endsAt) - Date.now() > 365 * 86400e3 ? 'until the alert resolves' : `ends ${fmtAgo(s.endsAt)}`),
         h('td', { class: 'right nowrap' }, st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'expire', onclick: async (ev) => {
           const b = ev.currentTarget;
           b.disabled = true;
