@@ -65,14 +65,18 @@ export default {
       t.summary = summary;
       replace(t.body, content);
     };
-    const failed = (key, e) => set(key, 'unknown', 0, '', h('p', { class: 'err-text' }, e.message || String(e)));
+    let starting = null;
+    const failed = (key, e) => {
+      if (e && e.starting) starting = e;
+      set(key, 'unknown', 0, '', h('p', { class: 'err-text' }, e.message || String(e)));
+    };
 
-    const feats = await api.features();
     const load = async () => {
       const p = {
         targets: api.v1('api/v1/targets', { state: 'active' }),
         alerts: api.v1('api/v1/alerts'),
-        amAlerts: feats.alertmanager ? api.optional(api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' })) : Promise.resolve(null),
+        // Asked in parallel with the rest; api/v2 only when an alert manager is configured.
+        amAlerts: api.features().then((f) => (f.alertmanager ? api.optional(api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' })) : null)),
         slos: api.optional(api.v1('api/v1/slos')),
         rules: api.v1('api/v1/rules'),
         plugins: api.optional(api.v1('api/v1/plugins')),
@@ -98,6 +102,8 @@ export default {
       replace(updated, 'Updated ', fmtTime(Date.now()), ' · refreshes every 15 s');
     };
     await load();
+    // While the daemon replays its WAL (503), let the shell show its banner and retry.
+    if (starting) throw starting;
     return poll(load, REFRESH_MS);
   },
 };
