@@ -157,11 +157,12 @@ function buildShell() {
     nav.appendChild(a);
   }
   const problems = h('a', { href: './', class: 'problems', id: 'problems', title: 'Problems right now (firing alerts, down targets)' }, '…');
+  const help = h('button', { type: 'button', class: 'icon-btn', title: 'Keyboard shortcuts (?)', 'aria-label': 'Keyboard shortcuts', onclick: showHelp }, '?');
   const theme = h('button', { type: 'button', id: 'theme-toggle', class: 'icon-btn', onclick: toggleTheme, 'aria-label': 'Toggle light/dark theme' });
   const top = h('div', { class: 'topbar' },
     h('a', { href: './', class: 'brand', title: 'Sightline home (g h)' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Sightline'),
     nav,
-    h('div', { class: 'top-right' }, problems, theme));
+    h('div', { class: 'top-right' }, problems, help, theme));
   const banner = h('div', { id: 'banner', class: 'banner', hidden: true, role: 'status' });
   const toast = h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' });
   const main = h('main', { id: 'view', 'data-view': '', 'data-state': 'loading', tabindex: '-1' });
@@ -336,6 +337,7 @@ document.addEventListener('keydown', (ev) => {
     if (box) { ev.preventDefault(); box.focus(); if (box.select) box.select(); }
     return;
   }
+  if (ev.key === '?') { ev.preventDefault(); showHelp(); return; }
   if (ev.key === 'g') { pendingG = Date.now(); return; }
   if (pendingG && Date.now() - pendingG < 1500) {
     pendingG = 0;
@@ -343,6 +345,22 @@ document.addEventListener('keydown', (ev) => {
     if (dest) { ev.preventDefault(); navigate(dest); }
   }
 });
+
+const SHORTCUTS = [
+  ['g h', 'Home'], ['g a', 'Alerts'], ['g t', 'Targets'], ['g e', 'Explore'], ['g d', 'Dashboards'],
+  ['g s', 'Silences'], ['g r', 'Rules'], ['/', 'Focus the search or expression box'], ['Esc', 'Leave a text box'], ['?', 'This help'],
+];
+function showHelp() {
+  let d = document.getElementById('help');
+  if (!d) {
+    d = h('dialog', { id: 'help', class: 'help', 'aria-label': 'Keyboard shortcuts' },
+      h('h2', null, 'Keyboard shortcuts'),
+      h('table', null, h('tbody', null, SHORTCUTS.map(([k, what]) => h('tr', null, h('td', null, k.split(' ').map((x) => h('kbd', null, x))), h('td', null, what))))),
+      h('form', { method: 'dialog' }, h('button', { class: 'btn', type: 'submit' }, 'Close')));
+    document.body.appendChild(d);
+  }
+  if (!d.open) d.showModal();
+}
 
 // ---- start ----------------------------------------------------------------------------------
 
