@@ -11,9 +11,10 @@ function kv(obj, fmt = {}) {
 function topTable(title, rows, valueLabel, fmt = fmtNum) {
   const max = Math.max(1, ...(rows || []).map((r) => r.value));
   return h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', null, title)),
-    rows && rows.length ? h('table', null, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', { class: 'num' }, valueLabel))),
+    rows && rows.length ? h('table', { class: 'fixed' }, h('colgroup', null, h('col'), h('col', { style: { width: '90px' } })),
+      h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', { class: 'num' }, valueLabel))),
       h('tbody', null, rows.map((r) => h('tr', null,
-        h('td', { class: 'mono small', style: { backgroundImage: `linear-gradient(90deg, color-mix(in srgb, var(--accent) 12%, transparent) ${(r.value / max) * 100}%, transparent 0)` } }, r.name),
+        h('td', { class: 'mono small ellipsis', title: r.name, style: { backgroundImage: `linear-gradient(90deg, color-mix(in srgb, var(--accent) 12%, transparent) ${(r.value / max) * 100}%, transparent 0)` } }, r.name),
         h('td', { class: 'num' }, fmt(r.value))))))
       : h('div', { class: 'panel-body muted' }, 'None'));
 }
