@@ -8,6 +8,19 @@ import { sevClass, alertKey, matchersFor } from '../lib/alerting.js';
 const STATE_KIND = { firing: 'crit', pending: 'warn', suppressed: 'muted' };
 const STATE_ORDER = { firing: 0, pending: 1, suppressed: 2 };
 
+/** A link to Explore for a Prometheus generator URL (`…/graph?g0.expr=…`), kept relative. */
+function queryLink(gen) {
+  if (!gen) return null;
+  try {
+    const u = new URL(gen, document.baseURI);
+    const expr = u.searchParams.get('g0.expr');
+    if (!expr) return null;
+    return h('span', null, ' · ', h('a', { href: `explore?expr=${encodeURIComponent(expr)}` }, 'query'));
+  } catch (e) {
+    return null;
+  }
+}
+
 export default {
   title: 'Alerts',
   async render(root, route, { api, setQuery, navigate, toast }) {
@@ -78,7 +91,8 @@ export default {
             a.value !== null && a.value !== undefined ? ` · value ${fmtNum(parseFloat(a.value), 4)}` : '',
             a.am && a.am.receivers ? ` · receivers: ${a.am.receivers.map((r) => r.name).join(', ')}` : '',
             st && st.silencedBy && st.silencedBy.length ? h('span', null, ' · silenced by ', st.silencedBy.map((id, i) => [i ? ', ' : '', h('a', { href: `silences?id=${encodeURIComponent(id)}` }, id.slice(0, 8))])) : '',
-            st && st.inhibitedBy && st.inhibitedBy.length ? ` · inhibited by ${st.inhibitedBy.length} alert(s)` : '')),
+            st && st.inhibitedBy && st.inhibitedBy.length ? ` · inhibited by ${st.inhibitedBy.length} alert(s)` : '',
+            queryLink(a.am && a.am.generatorURL))),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'silence', title: 'Create a silence for this alert', onclick: () => {
             navigate(`silences?new=1&matchers=${encodeURIComponent(matchersFor(a.labels))}`);

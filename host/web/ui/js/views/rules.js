@@ -54,7 +54,7 @@ export default {
               h('th', { class: 'num' }, 'Eval time'), h('th', null, 'Last evaluation'))),
             h('tbody', null, rules.map((r) => h('tr', { 'data-rule': r.name, 'data-health': r.health, 'data-type': r.type },
               h('td', null, h('div', null, h('b', null, r.name)),
-                h('div', { class: 'mono small muted', style: 'white-space:pre-wrap;word-break:break-word' }, r.query),
+                h('a', { class: 'mono small muted', style: 'display:block;white-space:pre-wrap;word-break:break-word', href: `explore?expr=${encodeURIComponent(r.query)}`, title: 'Open in Explore' }, r.query),
                 r.type === 'alerting' && r.duration ? h('div', { class: 'small muted' }, `for ${fmtDuration(r.duration)}`) : null,
                 labelChips(r.labels),
                 r.lastError ? h('pre', { class: 'err-text', style: 'margin-top:4px' }, r.lastError) : null),
