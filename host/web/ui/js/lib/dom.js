@@ -234,6 +234,12 @@ export function cmp(a, b) {
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
 
+/** A long error text clamped to a few lines; a click shows all of it. */
+export function errText(text) {
+  const el = h('span', { class: 'err-text clamp', title: 'Click to show all', onclick: () => el.classList.toggle('clamp') }, text);
+  return el;
+}
+
 /** A debounced version of fn. */
 export function debounce(fn, ms = 200) {
   let t = null;

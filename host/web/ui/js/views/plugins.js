@@ -1,7 +1,7 @@
 // Plugins: every WASM plugin with its state, kind, calls and errors, capabilities and last
 // error; failed ones first.
 
-import { h, replace, poll, pageHeader, badge, empty, fmtNum, fmtPct, timeAgo, debounce, th, cmp } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, badge, empty, fmtNum, fmtPct, timeAgo, debounce, th, cmp, errText } from '../lib/dom.js';
 
 const SORTS = {
   name: (p) => p.name,
@@ -60,7 +60,7 @@ export default {
               h('td', { class: 'num' }, p.errors ? h('span', { class: 'err-text' }, `${fmtNum(p.errors)} (${fmtPct(ratio, 1)})`) : '0'),
               hasCaps ? h('td', null, capList.length ? h('span', { class: 'labels' }, capList.map((c) => h('span', { class: 'label' }, c))) : h('span', { class: 'muted' }, '–')) : null,
               h('td', { class: 'nowrap' }, p.loaded_at ? timeAgo(p.loaded_at) : h('span', { class: 'muted' }, '–')),
-              h('td', { style: 'max-width:480px' }, p.last_error ? h('span', { class: 'err-text' }, p.last_error) : h('span', { class: 'muted' }, '–')));
+              h('td', { style: 'max-width:480px' }, p.last_error ? errText(p.last_error) : h('span', { class: 'muted' }, '–')));
           }))))));
     }
 
