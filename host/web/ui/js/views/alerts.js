@@ -83,7 +83,8 @@ export default {
       return h('div', { class: 'alert-card', 'data-alert': '', 'data-alertname': name, 'data-severity': sev, 'data-state': a.state },
         h('div', null, h('span', { class: `dot dot-${a.state === 'firing' ? sevClass(sev) : a.state === 'pending' ? 'warn' : ''}` })),
         h('div', { class: 'stack' },
-          h('div', null, h('span', { class: 'title' }, name), ' ', sev ? badge(sev, sevClass(sev)) : null, ' ', badge(a.state, STATE_KIND[a.state]),
+          // The group header names the alert; each instance leads with its severity and state.
+          h('div', null, sev ? badge(sev, sevClass(sev)) : null, ' ', badge(a.state, STATE_KIND[a.state]),
             a.source === 'alertmanager' ? h('span', { class: 'muted small' }, '  (sent to the alert manager by another server)') : null),
           labelChips(a.labels, ['alertname', 'severity']),
           annotations.length ? h('div', { class: 'annot' }, annotations.map(([k, v]) => h('div', null, h('span', { class: 'k' }, k, ': '), v))) : null,
