@@ -14,8 +14,10 @@ export function h(tag, attrs, ...children) {
       if (v === null || v === undefined || v === false) continue;
       if (k.startsWith('on') && typeof v === 'function') {
         el.addEventListener(k.slice(2).toLowerCase(), v);
-      } else if (k === 'style' && typeof v === 'object') {
-        Object.assign(el.style, v);
+      } else if (k === 'style') {
+        // Through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' allows.
+        if (typeof v === 'object') Object.assign(el.style, v);
+        else el.style.cssText = v;
       } else if (k === 'dataset') {
         for (const [dk, dv] of Object.entries(v)) if (dv !== null && dv !== undefined) el.dataset[dk] = dv;
       } else if (k === 'value' || k === 'checked' || k === 'selected') {
