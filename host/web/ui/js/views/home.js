@@ -56,8 +56,12 @@ export default {
       h('header', { class: 'page-head' }, h('h1', { class: 'sr-only' }, 'Overview'), h('div', { class: 'grow' }), updated),
       verdict, grid);
 
+    // When a tile has problems its links open the detail view filtered to them.
+    const PROBLEM_LINKS = { targets: 'targets?health=down', alerts: 'alerts?state=firing', rules: 'rules?health=err', ingest: 'targets?health=down' };
     const set = (key, st, problems, summary, ...content) => {
       const t = tiles[key];
+      const href = (st === 'crit' || st === 'warn') && PROBLEM_LINKS[key] ? PROBLEM_LINKS[key] : TILES.find((x) => x[0] === key)[2];
+      for (const a of t.el.querySelectorAll('.tile-head a, .tile-foot a')) a.setAttribute('href', href);
       t.el.dataset.status = st;
       t.status.className = `badge badge-${STATUS_KIND[st]}`;
       t.status.textContent = STATUS_TEXT[st];
