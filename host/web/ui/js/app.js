@@ -192,7 +192,8 @@ async function refreshProblems() {
   const [alerts, targets, am] = await Promise.allSettled([
     api.v1('api/v1/alerts'),
     api.v1('api/v1/targets', { state: 'active' }),
-    feats.alertmanager ? api.get('api/v2/alerts', { active: 'false', silenced: 'true', inhibited: 'true' }) : Promise.resolve([]),
+    // The same query as the home page's, so the two share one request while it loads.
+    feats.alertmanager ? api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' }) : Promise.resolve([]),
   ]);
   const el = document.getElementById('problems');
   // Firing alerts the alert manager silences or inhibits are not counted as problems.

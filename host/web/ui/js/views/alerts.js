@@ -7,6 +7,7 @@ import { sevClass, alertKey, matchersFor } from '../lib/alerting.js';
 
 const STATE_KIND = { firing: 'crit', pending: 'warn', suppressed: 'muted' };
 const STATE_ORDER = { firing: 0, pending: 1, suppressed: 2 };
+const GROUP_LIMIT = 50;
 
 /** A link to Explore for a Prometheus generator URL (`…/graph?g0.expr=…`), kept relative. */
 function queryLink(gen) {
@@ -128,7 +129,16 @@ export default {
       replace(body, state.err ? h('p', { class: 'refresh-error' }, 'Refresh failed: ', state.err.message) : null,
         gs.length ? gs.map((g) => h('section', { class: 'panel', 'data-group': g.n },
           h('div', { class: 'panel-head' }, h('h2', null, g.n), badge(`${g.as.length}`, 'muted')),
-          g.as.map(card))) : empty('No alert matches the filter'));
+          groupBody(g))) : empty('No alert matches the filter'));
+    }
+
+    // Large groups show their first instances (the worst, as sorted) until asked for all.
+    const expanded = new Set();
+    function groupBody(g) {
+      if (g.as.length <= GROUP_LIMIT || expanded.has(g.n)) return g.as.map(card);
+      return [g.as.slice(0, GROUP_LIMIT).map(card), h('div', { class: 'panel-body' },
+        h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'show-all', onclick: () => { expanded.add(g.n); draw(); } },
+          `Show all ${g.as.length}`))];
     }
 
     const feats = await api.features();

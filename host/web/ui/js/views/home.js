@@ -75,6 +75,7 @@ export default {
       set(key, 'unknown', 0, '', h('p', { class: 'err-text' }, e.message || String(e)));
     };
 
+    let first = true;
     const load = async () => {
       const p = {
         targets: api.v1('api/v1/targets', { state: 'active' }),
@@ -90,7 +91,13 @@ export default {
       };
       const jobs = [
         p.targets.then((d) => targetsTile(set, d)).catch((e) => failed('targets', e)),
-        Promise.all([p.alerts, p.amAlerts.catch(() => null)]).then(([a, am]) => alertsTile(set, a, am)).catch((e) => failed('alerts', e)),
+        // The rules' alerts paint the tile at once; the alert manager's view (which may be slow
+        // with many alerts) then takes out the silenced and inhibited ones.
+        p.alerts.then((a) => {
+          // Only on the first load: a refresh keeps the previous figures until both answer.
+          if (first) alertsTile(set, a, undefined);
+          return p.amAlerts.catch(() => null).then((am) => alertsTile(set, a, am));
+        }).catch((e) => failed('alerts', e)),
         p.slos.then((d) => slosTile(set, d)).catch((e) => failed('slos', e)),
         p.rules.then((d) => rulesTile(set, d)).catch((e) => failed('rules', e)),
         p.plugins.then((d) => pluginsTile(set, d)).catch((e) => failed('plugins', e)),
@@ -102,6 +109,7 @@ export default {
         }),
       ];
       await Promise.all(jobs);
+      first = false;
       renderVerdict(verdict, tiles);
       replace(updated, 'Updated ', fmtTime(Date.now()), ' · refreshes every 15 s');
     };
@@ -187,7 +195,8 @@ function alertsTile(set, data, amAlerts) {
       h('span', { class: `sev sev-${sevClass(s)}`, 'data-severity': s, 'data-count': String(n) }, h('b', null, n), s || 'no severity'))) : null,
     h('ul', null, [...names.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([n, c]) =>
       h('li', null, h('span', { class: 'dot dot-crit' }), h('span', { class: 'trunc' }, n), c > 1 ? h('span', { class: 'muted' }, `×${c}`) : null))),
-    h('p', { class: 'muted small', style: 'margin:0' }, `${pending} pending`, silenced ? ` · ${silenced} silenced or inhibited` : ''));
+    h('p', { class: 'muted small', style: 'margin:0' }, `${pending} pending`, silenced ? ` · ${silenced} silenced or inhibited` : '',
+      amAlerts === undefined ? ' · checking silences…' : ''));
 }
 
 function sevRank(s) {

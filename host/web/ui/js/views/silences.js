@@ -8,6 +8,7 @@ import { parseMatchers, matchesAll, matcherOp, sevClass, formatMatchers } from '
 const STATE_KIND = { active: 'ok', pending: 'info', expired: 'muted' };
 const STATE_ORDER = { active: 0, pending: 1, expired: 2 };
 const AUTHOR_KEY = 'sightline.silence.createdBy';
+const PREVIEW_LIMIT = 100;
 
 export default {
   title: 'Silences',
@@ -81,10 +82,11 @@ export default {
         if (!ms.length) { replace(previewHead, 'Would mute: –'); replace(preview, h('p', { class: 'muted' }, 'Enter at least one matcher.')); return; }
         const hits = state.alerts.filter((a) => matchesAll(ms, a.labels));
         replace(previewHead, `Would mute ${hits.length} of ${state.alerts.length} current alert${state.alerts.length === 1 ? '' : 's'}`);
-        replace(preview, hits.length ? hits.map((a) => h('div', { 'data-alert': '', 'data-alertname': a.labels.alertname || '', 'data-fingerprint': a.fingerprint },
+        replace(preview, hits.length ? hits.slice(0, PREVIEW_LIMIT).map((a) => h('div', { 'data-alert': '', 'data-alertname': a.labels.alertname || '', 'data-fingerprint': a.fingerprint },
           h('b', null, a.labels.alertname || '(no name)'), ' ', a.labels.severity ? badge(a.labels.severity, sevClass(a.labels.severity)) : null, ' ',
           labelChips(a.labels, ['alertname', 'severity'])))
-          : h('p', { class: 'muted' }, 'No current alert matches. The silence will still mute future alerts that match.'));
+          : h('p', { class: 'muted' }, 'No current alert matches. The silence will still mute future alerts that match.'),
+        hits.length > PREVIEW_LIMIT ? h('p', { class: 'muted' }, `and ${hits.length - PREVIEW_LIMIT} more`) : null);
       };
       refreshPreview = update;
       mIn.addEventListener('input', debounce(() => { setQuery({ matchers: mIn.value || null }); update(); }, 120));
