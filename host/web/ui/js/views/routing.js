@@ -4,7 +4,7 @@
 // `continue`; a node with no matching child is where the alert stops) and, when the server
 // offers it, api/v2/routes/test gives its own answer beside it.
 
-import { h, replace, pageHeader, empty, notice, badge, debounce } from '../lib/dom.js';
+import { h, replace, pageHeader, empty, badge, debounce } from '../lib/dom.js';
 import { parseMatchers, matchesAll, matcherOp, formatMatchers } from '../lib/alerting.js';
 
 /** Normalizes one route node from the API's JSON (camelCase or snake_case, matchers as strings or objects). */

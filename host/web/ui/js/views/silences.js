@@ -2,7 +2,7 @@
 // create form whose live preview evaluates the matchers client-side (Alertmanager's semantics)
 // against the alert manager's current alerts, so you see what you are about to mute.
 
-import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, fmtTime, fmtAgo, empty, debounce, notice, parseDuration, fmtDuration } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, labelChips, badge, fmtTime, fmtAgo, empty, debounce, parseDuration, fmtDuration } from '../lib/dom.js';
 import { parseMatchers, matchesAll, matcherOp, sevClass, formatMatchers } from '../lib/alerting.js';
 
 const STATE_KIND = { active: 'ok', pending: 'info', expired: 'muted' };
