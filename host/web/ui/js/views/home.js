@@ -137,6 +137,7 @@ function renderVerdict(el, tiles) {
   else if (warn.length) kind = 'warn';
   else if (unknown.length === list.length) kind = 'unknown';
   const summaries = [...crit, ...warn].map(([, t]) => t.summary).filter(Boolean);
+  if (unknown.length && unknown.length < list.length && (crit.length || warn.length)) summaries.push(`could not check ${unknown.map(([k]) => k).join(', ')}`);
   const headline = kind === 'ok' ? 'All good' : kind === 'unknown' ? 'Status unknown'
     : `${n || summaries.length} problem${(n || summaries.length) === 1 ? '' : 's'}`;
   el.className = `verdict verdict-${kind}`;
