@@ -66,9 +66,17 @@ function applyTheme() {
   }
   window.dispatchEvent(new CustomEvent('sightline:theme', { detail: theme }));
 }
+/**
+ * Every click changes what is shown: to the other theme, remembered; when that other theme is
+ * the system's own, back to following the system (nothing stored).
+ */
 function toggleTheme() {
-  const current = document.documentElement.dataset.theme;
-  try { localStorage.setItem(THEME_KEY, current === 'dark' ? 'light' : 'dark'); } catch (e) { /* private mode */ }
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  const system = media && media.matches ? 'dark' : 'light';
+  try {
+    if (storedTheme() && next === system) localStorage.removeItem(THEME_KEY);
+    else localStorage.setItem(THEME_KEY, next);
+  } catch (e) { /* private mode: the choice lasts for this page only */ document.documentElement.dataset.theme = next; return; }
   applyTheme();
 }
 if (media && media.addEventListener) media.addEventListener('change', applyTheme);
