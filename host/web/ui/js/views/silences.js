@@ -48,20 +48,24 @@ export default {
 
     let refreshPreview = () => {};
 
-    function showForm(matchers) {
+    /** The create form, or with `edit` (a silence) the form that updates it in place. */
+    function showForm(matchers, edit = null) {
       newBtn.hidden = true;
       let author = '';
       try { author = localStorage.getItem(AUTHOR_KEY) || ''; } catch (e) { /* private mode */ }
+      if (edit) author = edit.createdBy;
+      const remaining = edit ? Math.max(60, (Date.parse(edit.endsAt) - Date.now()) / 1000) : 0;
       const mIn = h('input', { name: 'matchers', class: 'mono', value: matchers, placeholder: '{alertname="HighLatency", instance=~"web-.*"}', autocomplete: 'off', spellcheck: 'false', required: true });
-      const dIn = h('input', { name: 'duration', value: '2h', placeholder: '2h', style: 'width:110px', autocomplete: 'off' });
+      const dIn = h('input', { name: 'duration', value: edit && remaining < 365 * 86400 ? `${Math.ceil(remaining / 60)}m` : '2h', placeholder: '2h', style: 'width:110px', autocomplete: 'off' });
       const endsOut = h('span', { class: 'muted small' });
       const byIn = h('input', { name: 'createdBy', value: author, placeholder: 'your name', required: true });
       const cIn = h('textarea', { name: 'comment', rows: '2', placeholder: 'Why? (ticket, maintenance, …)', required: true });
+      if (edit) cIn.value = edit.comment;
       const mErr = h('div', { class: 'field-error', 'aria-live': 'polite' });
       const formErr = h('div', { class: 'field-error', 'aria-live': 'polite' });
       const preview = h('div', { class: 'preview', 'data-preview': '' });
       const previewHead = h('h3');
-      const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create silence');
+      const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, edit ? 'Update silence' : 'Create silence');
       const cancel = h('button', { type: 'button', class: 'btn', onclick: () => { setQuery({ new: null, matchers: null }); replace(formBox); newBtn.hidden = false; refreshPreview = () => {}; } }, 'Cancel');
 
       const update = () => {
@@ -107,13 +111,16 @@ export default {
         submit.disabled = true;
         try {
           const r = await api.post('api/v2/silences', {
+            // With its id, an active silence keeps its start and is updated in place (or, when
+            // its matchers change, Alertmanager expires it and starts a new one).
+            ...(edit ? { id: edit.id } : {}),
             matchers: ms.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual })),
-            startsAt: new Date(now).toISOString(),
+            startsAt: edit && Date.parse(edit.startsAt) < now ? edit.startsAt : new Date(now).toISOString(),
             endsAt: new Date(now + d * 1000).toISOString(),
             createdBy: byIn.value.trim(),
             comment: cIn.value.trim(),
           });
-          toast('ok', `Silence created${r && r.silenceID ? ': ' + r.silenceID : ''}`);
+          toast('ok', `Silence ${edit ? 'updated' : 'created'}${r && r.silenceID ? ': ' + r.silenceID : ''}`);
           setQuery({ new: null, matchers: null });
           replace(formBox);
           newBtn.hidden = false;
@@ -125,7 +132,7 @@ export default {
           submit.disabled = false;
         }
       } },
-      h('div', { class: 'panel-head' }, h('h2', null, 'New silence')),
+      h('div', { class: 'panel-head' }, h('h2', null, edit ? `Edit silence ${edit.id.slice(0, 8)}` : 'New silence')),
       h('div', { class: 'panel-body form-grid' },
         h('div', { class: 'stack' },
           h('label', { class: 'field' }, h('span', null, 'Matchers'), mIn, mErr,
@@ -155,7 +162,11 @@ export default {
           st === 'expired' ? `ended ${fmtAgo(s.endsAt)}` : st === 'pending' ? `starts ${fmtAgo(s.startsAt)}`
             // An acknowledgement's silence lasts until the alert resolves: its end is far away.
             : Date.parse(s.endsAt) - Date.now() > 365 * 86400e3 ? 'until the alert resolves' : `ends ${fmtAgo(s.endsAt)}`),
-        h('td', { class: 'right nowrap' }, st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'expire', onclick: async (ev) => {
+        h('td', { class: 'right nowrap' }, st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'edit', onclick: () => {
+          setQuery({ new: null, matchers: null });
+          showForm(formatMatchers(s.matchers), s);
+          window.scrollTo(0, 0);
+        } }, 'Edit') : null, ' ', st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'expire', onclick: async (ev) => {
           const b = ev.currentTarget;
           b.disabled = true;
           try {
