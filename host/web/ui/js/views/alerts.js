@@ -3,7 +3,7 @@
 // Alerts the alert manager got from elsewhere (another Prometheus) are listed too.
 
 import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, empty, debounce, notice, fmtNum } from '../lib/dom.js';
-import { sevClass, alertKey, matchersFor } from '../lib/alerting.js';
+import { sevClass, alertKey, matchersFor, parseMatchers, matchesAll } from '../lib/alerting.js';
 
 const STATE_KIND = { firing: 'crit', pending: 'warn', suppressed: 'muted' };
 const STATE_ORDER = { firing: 0, pending: 1, suppressed: 2 };
@@ -28,7 +28,8 @@ export default {
     const state = { filter: route.query.get('state') || 'all', q: route.query.get('q') || '', alerts: [], am: null, amErr: null, err: null };
     const body = h('div');
     const status = h('span', { class: 'updated' });
-    const search = h('input', { type: 'search', placeholder: 'Filter by name, label or annotation  ( / )', 'data-search': '', value: state.q, style: 'min-width:320px' });
+    const search = h('input', { type: 'search', placeholder: 'Filter: text, or matchers {severity="critical"}  ( / )', 'data-search': '', value: state.q, style: 'min-width:360px' });
+    const searchErr = h('span', { class: 'field-error' });
     const states = ['all', 'firing', 'pending', 'suppressed'];
     const segs = states.map((v) => h('button', { type: 'button', 'data-filter': v, 'aria-pressed': String(state.filter === v), onclick: () => {
       state.filter = v;
@@ -39,7 +40,7 @@ export default {
     search.addEventListener('input', debounce(() => { state.q = search.value; setQuery({ q: state.q || null }); draw(); }, 150));
     const amNote = h('div');
     root.append(pageHeader('Alerts', 'Firing and pending alerts from the rules, and what the alert manager does with them.', status),
-      amNote, h('div', { class: 'toolbar' }, h('div', { class: 'seg', role: 'group', 'aria-label': 'State' }, segs), search), body);
+      amNote, h('div', { class: 'toolbar' }, h('div', { class: 'seg', role: 'group', 'aria-label': 'State' }, segs), search, searchErr), body);
 
     function merged() {
       const byKey = new Map();
@@ -108,8 +109,15 @@ export default {
         : state.amErr && !state.amErr.notFound ? notice('warn', 'The alert manager did not answer: ', state.amErr.message) : null);
       const all = merged();
       const q = state.q.toLowerCase();
-      const shown = all.filter((a) => (state.filter === 'all' || a.state === state.filter)
-        && (!q || JSON.stringify([a.labels, a.annotations]).toLowerCase().includes(q)));
+      // `{...}` in the search box filters with Alertmanager matchers; other text is a substring.
+      let ms = null;
+      replace(searchErr);
+      if (state.q.trim().startsWith('{')) {
+        try { ms = parseMatchers(state.q); } catch (e) { replace(searchErr, e.message); }
+      }
+      const textMatch = (a) => (ms ? matchesAll(ms, a.labels) || !ms.length
+        : !q || JSON.stringify([a.labels, a.annotations]).toLowerCase().includes(q));
+      const shown = all.filter((a) => (state.filter === 'all' || a.state === state.filter) && (searchErr.textContent ? true : textMatch(a)));
       const counts = { firing: 0, pending: 0, suppressed: 0 };
       for (const a of all) counts[a.state] = (counts[a.state] || 0) + 1;
       replace(status, `${counts.firing} firing · ${counts.pending} pending · ${counts.suppressed} suppressed`);
