@@ -171,8 +171,10 @@ export function normalize(json) {
       const panels = (r.panels || []).map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
       y = layout(panels, 0);
       rebase(panels);
-      const titled = r.showTitle || r.title;
+      // Old rows show a header only with showTitle; untitled rows are plain sections.
+      const titled = !!r.showTitle;
       if (i === 0 && !titled) head.panels.push(...panels);
+      else if (!titled) sections.push({ row: null, panels });
       else sections.push({ row: { id: `row-${i}`, title: r.title || '', collapsed: !!r.collapse, repeat: r.repeat || '' }, panels });
     });
     void y;

@@ -31,7 +31,7 @@ function dataTable(head, rows) {
  */
 export function createPanel(panel, env) {
   const renderer = rendererFor(panel.type);
-  const title = interpolate(panel.title || '', env.vars());
+  const title = interpolate(panel.title || '', env.vars(), {}, 'text');
   const body = h('div', { class: 'panel-body' });
   const overlay = h('div', { class: 'panel-overlay', hidden: true });
   const spinner = h('span', { class: 'panel-spinner', hidden: true, 'aria-label': 'loading' });

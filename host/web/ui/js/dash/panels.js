@@ -8,6 +8,7 @@ import { PALETTE, normThresholds, resolveColor, thresholdFor } from './colors.js
 import { reduce, toHeatmap } from './query.js';
 import { renderMarkdown } from './markdown.js';
 import { h } from './util.js';
+import { interpolate } from './vars.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 function s(tag, attrs) {
@@ -294,7 +295,8 @@ export function table(body, panel) {
     const refIds = [...new Set(res.rows.map((r) => r.refId))];
     const multi = refIds.length > 1;
     const labelCols = [];
-    for (const r of res.rows) for (const k of Object.keys(r.metric)) if (!labelCols.includes(k)) labelCols.push(k);
+    // Several queries merge on their labels; their metric names would keep the rows apart.
+    for (const r of res.rows) for (const k of Object.keys(r.metric)) if (!labelCols.includes(k) && !(multi && k === '__name__')) labelCols.push(k);
     labelCols.sort((a, b) => (a === '__name__' ? -1 : b === '__name__' ? 1 : a.localeCompare(b)));
     // Rows with the same labels from different queries merge into one line, as Grafana's merge.
     const merged = new Map();
@@ -379,9 +381,9 @@ export function table(body, panel) {
   };
 }
 
-function text(body, panel) {
+function text(body, panel, env) {
   const o = panel.options || {};
-  const content = o.content ?? panel.content ?? '';
+  const content = interpolate(o.content ?? panel.content ?? '', env.vars(), {}, 'text');
   const mode = o.mode || panel.mode || 'markdown';
   const box = h('div', { class: 'text-panel' });
   if (mode === 'markdown') box.append(renderMarkdown(content));

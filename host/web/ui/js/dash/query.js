@@ -86,7 +86,9 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       rows.push({ refId: t.refId, metric: {}, name: legendName({}, t.legendFormat, p.expr), value: sampleValue(v), time: ts * 1000 });
       continue;
     }
-    for (const r of data.result || []) {
+    // Series sorted by their labels (as Prometheus does), so colours stay put between refreshes.
+    const result = [...(data.result || [])].sort((a, b) => (seriesName(a.metric || {}) < seriesName(b.metric || {}) ? -1 : 1));
+    for (const r of result) {
       const name = legendName(r.metric || {}, t.legendFormat, p.expr);
       if (instant || r.value) {
         const [ts, v] = r.value || [0, 'NaN'];

@@ -92,6 +92,10 @@ export function interpolate(text, vars, scoped = {}, formatOverride) {
     let value = v.current.value;
     if (v.type === 'interval' && v.auto && value === '$__auto_interval_' + v.name) value = v._autoValue;
     if (v.type === 'interval' && (value === 'auto' || value === '$__auto')) value = v._autoValue;
+    if (fmt === 'text') {
+      const t = v.current.text ?? value;
+      return Array.isArray(t) ? t.join(' + ') : String(t);
+    }
     const all = value === ALL || (Array.isArray(value) && value.includes(ALL));
     if (all) {
       if (v.allValue != null && v.allValue !== '') return v.allValue;

@@ -222,7 +222,8 @@ export function timeChart(container, opts = {}) {
         show: !s.hidden,
         points: pointsShow === undefined ? { size: 4 } : { show: pointsShow, size: draw === 'points' ? 5 : 4, fill: color },
         value: (self, v, si, idx) => {
-          const x = idx == null ? v : raw[si - 1]?.[idx] ?? v;
+          if (idx == null) return '';
+          const x = raw[si - 1]?.[idx] ?? v;
           return x == null ? '—' : formatValue(x, s.unit || o.unit, o.decimals);
         },
       });
@@ -300,7 +301,8 @@ export function timeChart(container, opts = {}) {
         setSelect: [
           (self) => {
             const w = self.select.width;
-            if (w > 3 && current.onZoom) {
+            // Synced charts mirror the selection (no event of their own); only the source zooms.
+            if (w > 3 && current.onZoom && self.cursor.event) {
               const a = self.posToVal(self.select.left, 'x');
               const b = self.posToVal(self.select.left + w, 'x');
               current.onZoom(Math.round(a * 1000), Math.round(b * 1000));
@@ -442,7 +444,7 @@ export function heatmapChart(container, opts = {}) {
         setSelect: [
           (self) => {
             const w = self.select.width;
-            if (w > 3 && opts.onZoom) {
+            if (w > 3 && opts.onZoom && self.cursor.event) {
               opts.onZoom(Math.round(self.posToVal(self.select.left, 'x') * 1000), Math.round(self.posToVal(self.select.left + w, 'x') * 1000));
             }
             self.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);

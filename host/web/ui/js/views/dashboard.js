@@ -197,7 +197,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
         return made;
       };
       if (sec.row) {
-        const rowTitle = interpolate(sec.row.title, st.vars);
+        const rowTitle = interpolate(sec.row.title, st.vars, {}, 'text');
         let collapsed = sec.row.collapsed;
         let made = collapsed ? [] : mount();
         const btn = h('button', { type: 'button', class: 'dash-row-toggle', 'aria-expanded': String(!collapsed) }, h('span', { class: 'dash-row-caret' }, collapsed ? '▸' : '▾'), ` ${rowTitle}`, h('span', { class: 'dash-row-count' }, collapsed ? ` (${sec.panels.length} panels)` : ''));
