@@ -415,7 +415,7 @@ function heatmap(body, panel, env) {
 }
 
 function unsupported(body, panel) {
-  body.append(h('div', { class: 'panel-placeholder' }, `Panel type "${panel.type}" is not supported`));
+  body.append(h('div', { class: 'dash-panel-placeholder' }, `Panel type "${panel.type}" is not supported`));
   return { update: () => ({ series: 0, points: 0 }), destroy() {} };
 }
 

@@ -188,8 +188,12 @@ export function timeChart(container, opts = {}) {
   let raw = [];
   const current = { ...opts };
 
-  const themeObs = new MutationObserver(() => u && u.redraw(false, true));
+  // Axis and grid colours are read at draw time: redraw when the theme changes.
+  const redraw = () => u && u.redraw(false, true);
+  const themeObs = new MutationObserver(redraw);
   themeObs.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class'] });
+  const dark = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+  if (dark) dark.addEventListener('change', redraw);
 
   function size() {
     return { width: Math.max(50, plot.clientWidth), height: Math.max(40, plot.clientHeight) };
@@ -350,6 +354,7 @@ export function timeChart(container, opts = {}) {
     destroy() {
       ro.disconnect();
       themeObs.disconnect();
+      if (dark) dark.removeEventListener('change', redraw);
       if (u) u.destroy();
       u = null;
       root.remove();

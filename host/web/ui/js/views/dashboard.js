@@ -2,7 +2,7 @@
 // rows and panels on the 24-column grid, drag-to-zoom, a panel in full view (`viewPanel`),
 // and auto-refresh paused while the tab is hidden. All state lives in the URL like Grafana's
 // (`from`, `to`, `refresh`, `var-<name>`, `viewPanel`).
-import { fetchJSON, h, limiter } from '../dash/util.js';
+import { fetchJSON, h, limiter, setUrlQuery } from '../dash/util.js';
 import { normalize } from '../dash/model.js';
 import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
@@ -63,7 +63,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
       for (const x of Array.isArray(val) ? val : [val]) p.append(`var-${v.name}`, x === '$__all' ? 'All' : x ?? '');
     }
     if (st.viewPanel) p.set('viewPanel', st.viewPanel);
-    ctx.setQuery(p, { replace });
+    setUrlQuery(ctx, p, { replace });
   }
 
   // Toolbar.
@@ -90,6 +90,19 @@ export async function renderDashboard(root, json, { route, ctx }) {
     st.to = to;
     tp.update();
     writeUrl(!push);
+    // Query variables with refresh "on time range change" (2) re-run first, keeping their values.
+    if (model.variables.some((v) => v.type === 'query' && Number(v.refresh) === 2)) {
+      const keep = new Map(st.vars.map((v) => [v.name, [].concat(v.current?.value ?? [])]));
+      resolveVariables(model.variables, { range: range(), urlVars: keep })
+        .then((vs) => {
+          if (disposed) return;
+          st.vars = vs;
+          buildVars();
+          refreshAll();
+        })
+        .catch(() => refreshAll());
+      return;
+    }
     refreshAll();
   }
 
@@ -181,7 +194,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
       const p = model.panels.find((x) => String(x.id) === st.viewPanel);
       if (p) {
         const ctl = createPanel(p, { ...envBase, fullscreen: true });
-        ctl.el.classList.add('panel-fullscreen');
+        ctl.el.classList.add('dash-panel-fullscreen');
         panels.push(ctl);
         bodyEl.append(h('div', { class: 'dash-fullscreen' }, ctl.el));
         return;

@@ -1,7 +1,7 @@
 // The dashboards list (Grafana's api/search): title, tags, a read-only badge for dashboards
 // from plugins or provisioning, a filter box (`/` focuses it), delete for stored dashboards,
 // and an import box that POSTs pasted JSON to api/dashboards/db.
-import { fetchJSON, h, slugify } from '../dash/util.js';
+import { fetchJSON, h, setUrlQuery, slugify } from '../dash/util.js';
 
 function isReadOnly(d) {
   return !!(d.readOnly || d.provisioned || d.plugin || (d.meta && d.meta.provisioned));
@@ -119,7 +119,7 @@ export default {
       const p = new URLSearchParams(route.query);
       if (filter.value) p.set('query', filter.value);
       else p.delete('query');
-      ctx.setQuery(p, { replace: true });
+      setUrlQuery(ctx, p, { replace: true });
     });
     const onKey = (e) => {
       if (e.key === '/' && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName || '')) {
