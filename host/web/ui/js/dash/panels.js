@@ -405,6 +405,8 @@ function heatmap(body, panel, env) {
   return {
     update(res) {
       const hm = toHeatmap(res);
+      const unit = opts.yAxis?.unit;
+      if (unit) hm.buckets = hm.buckets.map((b) => (Number.isFinite(Number(b)) ? formatValue(Number(b), unit) : b));
       chart.setData({ ...hm, range: [env.range().from / 1000, env.range().to / 1000] });
       let pts = 0;
       for (const row of hm.counts) for (const c of row) if (c != null) pts++;

@@ -3,10 +3,10 @@
 // and auto-refresh paused while the tab is hidden. All state lives in the URL like Grafana's
 // (`from`, `to`, `refresh`, `var-<name>`, `viewPanel`).
 import { fetchJSON, h, limiter, setUrlQuery } from '../dash/util.js';
-import { normalize } from '../dash/model.js';
+import { expandRepeats, normalize } from '../dash/model.js';
 import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
-import { resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
+import { ALL, resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
 import { refreshPicker, timePicker, variablePicker } from '../dash/picker.js';
 
 let syncSeq = 0;
@@ -148,6 +148,16 @@ export async function renderDashboard(root, json, { route, ctx }) {
     },
   };
 
+  /** A repeated panel sees its variable fixed to its own value. */
+  function envFor(p) {
+    if (!p.scopedVar) return envBase;
+    const { name, value } = p.scopedVar;
+    return {
+      ...envBase,
+      vars: () => st.vars.map((v) => (v.name === name ? { ...v, multi: false, includeAll: false, current: { value, text: v.options?.find((o) => o.value === value)?.text ?? value } } : v)),
+    };
+  }
+
   function buildVars() {
     varsBar.replaceChildren(
       ...st.vars
@@ -191,9 +201,9 @@ export async function renderDashboard(root, json, { route, ctx }) {
     panels = [];
     bodyEl.replaceChildren();
     if (st.viewPanel) {
-      const p = model.panels.find((x) => String(x.id) === st.viewPanel);
+      const p = model.sections.flatMap((sec) => expandRepeats(sec.panels, st.vars, ALL)).find((x) => String(x.id) === st.viewPanel);
       if (p) {
-        const ctl = createPanel(p, { ...envBase, fullscreen: true });
+        const ctl = createPanel(p, { ...envFor(p), fullscreen: true });
         ctl.el.classList.add('dash-panel-fullscreen');
         panels.push(ctl);
         bodyEl.append(h('div', { class: 'dash-fullscreen' }, ctl.el));
@@ -204,7 +214,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     for (const sec of model.sections) {
       const grid = h('div', { class: 'dash-grid' });
       const mount = () => {
-        const made = sec.panels.map((p) => createPanel(p, envBase));
+        const made = expandRepeats(sec.panels, st.vars, ALL).map((p) => createPanel(p, envFor(p)));
         for (const m of made) grid.append(m.el);
         panels.push(...made);
         return made;
