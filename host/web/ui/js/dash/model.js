@@ -213,6 +213,7 @@ export function normalize(json) {
     time: { from: t.from || 'now-6h', to: t.to || 'now' },
     timepicker: d.timepicker || {},
     graphTooltip: num(d.graphTooltip, 0),
+    timezone: d.timezone === 'utc' || d.timezone === 'UTC' ? 'utc' : 'browser',
     variables: templating.filter((v) => v && v.name),
     sections: kept,
     panels: kept.flatMap((s) => s.panels),

@@ -133,6 +133,7 @@ function timeseries(body, panel, env) {
     legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement },
     tooltip: panel.options.tooltip?.mode === 'none' ? 'none' : 'multi',
     syncKey: env.syncKey,
+    utc: env.utc,
     onZoom: env.onZoom,
     onReset: env.onReset,
   });
@@ -401,7 +402,7 @@ function heatmap(body, panel, env) {
   const opts = panel.options || {};
   const color = opts.color?.exponent != null ? null : null;
   void color;
-  const chart = heatmapChart(body, { syncKey: env.syncKey, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
+  const chart = heatmapChart(body, { syncKey: env.syncKey, utc: env.utc, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
   return {
     update(res) {
       const hm = toHeatmap(res);

@@ -90,8 +90,10 @@ function pad(n, w = 2) {
   return String(n).padStart(w, '0');
 }
 
-export function isoDateTime(ms) {
+/** `YYYY-MM-DD HH:mm:ss` in the browser's time zone, or in UTC. */
+export function isoDateTime(ms, utc = false) {
   const d = new Date(ms);
+  if (utc) return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 

@@ -28,19 +28,26 @@ function axisSize(self, values, axisIdx, cycleNum) {
   return Math.ceil(size) + 2;
 }
 
-function timeTick(u, splits, axisIdx, space, incr) {
-  // Grafana-like tick labels: time of day within a day, dates beyond.
-  const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
-  return splits.map((s) => {
-    const d = new Date(s * 1000);
+/** Grafana-like tick labels: time of day within a day, dates beyond (local time or UTC). */
+function timeTicks(utc) {
+  return (u, splits, axisIdx, space, incr) => {
+    const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
     const p = (n) => String(n).padStart(2, '0');
-    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-    if (span > 3 * 86400) return `${p(d.getMonth() + 1)}/${p(d.getDate())}`;
-    if (span > 86400) return `${p(d.getMonth() + 1)}/${p(d.getDate())} ${hm}`;
-    if (incr < 60) return `${hm}:${p(d.getSeconds())}`;
-    return hm;
-  });
+    return splits.map((s) => {
+      const d = new Date(s * 1000);
+      const [mo, da, ho, mi, se] = utc
+        ? [d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+        : [d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+      const hm = `${p(ho)}:${p(mi)}`;
+      if (span > 3 * 86400) return `${p(mo + 1)}/${p(da)}`;
+      if (span > 86400) return `${p(mo + 1)}/${p(da)} ${hm}`;
+      if (incr < 60) return `${hm}:${p(se)}`;
+      return hm;
+    });
+  };
 }
+
+const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
 
 /** Stacks series values (nulls count as 0 in the running sum, like Grafana). */
 function stack(seriesVals, percent) {
@@ -129,7 +136,7 @@ function tooltipPlugin(getOpts, host) {
         tip.replaceChildren();
         const head = document.createElement('div');
         head.className = 'chart-tooltip-time';
-        head.textContent = isoDateTime(u.data[0][idx] * 1000);
+        head.textContent = isoDateTime(u.data[0][idx] * 1000, o.utc);
         tip.append(head);
         for (const [label, v, color] of shown) {
           const r = document.createElement('div');
@@ -202,7 +209,7 @@ export function timeChart(container, opts = {}) {
   function build(data) {
     const o = current;
     const stacking = o.stacking && o.stacking !== 'none' ? o.stacking : null;
-    const series = [{ label: 'Time', value: (self, v) => (v == null ? '' : isoDateTime(v * 1000)) }];
+    const series = [{ label: 'Time', value: (self, v) => (v == null ? '' : isoDateTime(v * 1000, o.utc)) }];
     const bands = [];
     data.series.forEach((s, i) => {
       const color = canvasColor(s.color || PALETTE[i % PALETTE.length]);
@@ -258,6 +265,10 @@ export function timeChart(container, opts = {}) {
       return [lo, hi];
     };
     const unit = stacking === 'percent' ? 'percentunit' : o.unit;
+    // Hundreds of series: no legend table and no per-series cursor points (the tooltip stays).
+    const many = data.series.length > 150;
+    const legendOn = showLegend && !many;
+    legendBox.hidden = !legendOn;
     const getOpts = () => ({
       ...current,
       rawValue: (si, idx) => raw[si - 1]?.[idx],
@@ -265,6 +276,7 @@ export function timeChart(container, opts = {}) {
     });
     const uopts = {
       ...size(),
+      ...(o.utc ? { tzDate: utcDate } : {}),
       series,
       bands,
       scales: {
@@ -272,7 +284,7 @@ export function timeChart(container, opts = {}) {
         y: { range: yRange },
       },
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTick, space: 70 },
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTicks(o.utc), space: 60 },
         {
           stroke: fg,
           grid: { stroke: grid, width: 1 },
@@ -284,14 +296,14 @@ export function timeChart(container, opts = {}) {
         },
       ],
       legend: {
-        show: showLegend,
+        show: legendOn,
         live: true,
         mount: (self, el) => legendBox.append(el),
       },
       cursor: {
         sync: o.syncKey ? { key: o.syncKey, setSeries: false } : undefined,
         drag: { x: true, y: false, setScale: false },
-        points: { size: 6 },
+        points: { size: 6, show: data.series.length <= 50 },
         focus: { prox: 16 },
         bind: {
           dblclick: () => () => {
@@ -414,6 +426,7 @@ export function heatmapChart(container, opts = {}) {
     return {
       width: Math.max(50, plot.clientWidth),
       height: Math.max(40, plot.clientHeight),
+      ...(opts.utc ? { tzDate: utcDate } : {}),
       legend: { show: false },
       series: [{}, { label: 'count', paths: () => null, points: { show: false } }],
       scales: {
@@ -421,7 +434,7 @@ export function heatmapChart(container, opts = {}) {
         y: { range: () => [0, Math.max(1, hd.buckets.length)] },
       },
       axes: [
-        { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, font: font(), values: timeTick, space: 70 },
+        { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, font: font(), values: timeTicks(opts.utc), space: 60 },
         {
           stroke: fg,
           grid: { show: false },
@@ -471,7 +484,7 @@ export function heatmapChart(container, opts = {}) {
               tip.hidden = true;
               return;
             }
-            tip.textContent = `${isoDateTime(hd.xs[xi] * 1000)} · ${opts.bucketLabel || 'bucket'} ${hd.buckets[bi]} · ${formatValue(c, 'short')}`;
+            tip.textContent = `${isoDateTime(hd.xs[xi] * 1000, opts.utc)} · ${opts.bucketLabel || 'bucket'} ${hd.buckets[bi]} · ${formatValue(c, 'short')}`;
             tip.hidden = false;
             tip.style.left = `${left + self.over.offsetLeft + 12}px`;
             tip.style.top = `${top + self.over.offsetTop}px`;

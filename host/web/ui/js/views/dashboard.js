@@ -25,7 +25,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   const st = {
     from: q.get('from') || model.time.from,
     to: q.get('to') || model.time.to,
-    refresh: q.has('refresh') ? q.get('refresh') : model.refresh,
+    refresh: q.has('refresh') ? (q.get('refresh') === 'off' ? '' : q.get('refresh')) : model.refresh,
     viewPanel: q.get('viewPanel') || '',
     vars: [],
     zoomStack: [],
@@ -56,7 +56,9 @@ export async function renderDashboard(root, json, { route, ctx }) {
     for (const [k, v] of route.query) if (!['from', 'to', 'refresh', 'viewPanel'].includes(k) && !k.startsWith('var-')) p.append(k, v);
     p.set('from', st.from);
     p.set('to', st.to);
+    // "off" keeps a dashboard's own refresh from coming back on reload.
     if (st.refresh) p.set('refresh', st.refresh);
+    else if (model.refresh) p.set('refresh', 'off');
     for (const v of st.vars) {
       if (v.type === 'constant' || v.hide === 2 && v.type !== 'textbox') continue;
       const val = v.current?.value;
@@ -124,7 +126,9 @@ export async function renderDashboard(root, json, { route, ctx }) {
     vars: () => st.vars,
     range,
     limit,
-    syncKey: model.graphTooltip > 0 || true ? syncKey : undefined,
+    utc: model.timezone === 'utc',
+    // Grafana shares the crosshair only with graphTooltip > 0; here every dashboard shares it.
+    syncKey,
     onZoom: (a, b) => {
       st.zoomStack.push([st.from, st.to]);
       setTime(String(a), String(b), true);
