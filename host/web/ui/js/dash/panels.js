@@ -130,7 +130,7 @@ function timeseries(body, panel, env) {
     spanNulls: custom.spanNulls === true,
     thresholds: normThresholds(f.thresholds),
     thresholdsStyle: (custom.thresholdsStyle && custom.thresholdsStyle.mode) || 'off',
-    legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement },
+    legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement, calcs: Array.isArray(legend.calcs) ? legend.calcs : [] },
     tooltip: panel.options.tooltip?.mode === 'none' ? 'none' : 'multi',
     syncKey: env.syncKey,
     utc: env.utc,

@@ -5,6 +5,12 @@
 import uPlot from '../../vendor/uplot/uPlot.esm.js';
 import { axisFormatter, formatValue, isoDateTime } from '../dash/units.js';
 import { PALETTE, canvasColor, withAlpha, absoluteSteps } from '../dash/colors.js';
+import { reduce } from '../dash/query.js';
+
+const CALC_NAMES = {
+  lastNotNull: 'Last *', last: 'Last', firstNotNull: 'First *', first: 'First', mean: 'Mean', max: 'Max', min: 'Min',
+  sum: 'Total', count: 'Count', range: 'Range', delta: 'Delta', diff: 'Difference', median: 'Median',
+};
 
 function css(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -344,6 +350,24 @@ export function timeChart(container, opts = {}) {
   });
   ro.observe(plot);
 
+  /** Grafana's legend calcs (mean, max, last...) beside each series' name. */
+  function updateCalcs(data) {
+    const calcs = (current.legend && current.legend.calcs) || [];
+    if (!u || !calcs.length || legendBox.hidden) return;
+    const rows = legendBox.querySelectorAll('tr.u-series');
+    data.series.forEach((s, i) => {
+      const row = rows[i + 1];
+      if (!row) return;
+      let cell = row.querySelector('.chart-calcs');
+      if (!cell) {
+        cell = document.createElement('td');
+        cell.className = 'chart-calcs';
+        row.append(cell);
+      }
+      cell.textContent = calcs.map((c) => `${CALC_NAMES[c] || c}: ${formatValue(reduce(s.values, c), s.unit || current.unit, current.decimals)}`).join('  ');
+    });
+  }
+
   return {
     root,
     setData(data) {
@@ -352,12 +376,14 @@ export function timeChart(container, opts = {}) {
       const d = toUplotData(data);
       if (u && sig === signature) {
         u.setData(d);
+        updateCalcs(data);
         return;
       }
       signature = sig;
       if (u) u.destroy();
       legendBox.replaceChildren();
       u = new uPlot(build(data), d, plot);
+      updateCalcs(data);
     },
     setOptions(o) {
       Object.assign(current, o);
