@@ -275,6 +275,13 @@ export async function renderDashboard(root, json, { route, ctx }) {
     }
   };
   document.addEventListener('visibilitychange', onVisible);
+  // Escape leaves a panel's full view (when no menu, popover or dialog has it).
+  const onKey = (e) => {
+    if (e.key !== 'Escape' || !st.viewPanel || e.defaultPrevented) return;
+    if (document.querySelector('.dash-popover, .dash-panel-menu, dialog[open]')) return;
+    envBase.onView(null);
+  };
+  document.addEventListener('keydown', onKey);
 
   try {
     st.vars = await resolveVariables(model.variables, { range: range(), urlVars, signal: undefined });
@@ -292,6 +299,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     disposed = true;
     clearInterval(timer);
     document.removeEventListener('visibilitychange', onVisible);
+    document.removeEventListener('keydown', onKey);
     if (varCtrl) varCtrl.abort();
     for (const p of panels) p.destroy();
     panels = [];
