@@ -16,7 +16,11 @@ document.addEventListener('click', (e) => {
   if (openMenu && !openMenu.contains(e.target)) closeMenu();
 });
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') closeMenu();
+  if (e.key === 'Escape' && openMenu) {
+    // Marked as handled: Escape then does not also leave a panel's full view.
+    e.preventDefault();
+    closeMenu();
+  }
 });
 
 function dataTable(head, rows) {
