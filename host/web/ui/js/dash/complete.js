@@ -120,7 +120,9 @@ export function attachCompletion(textarea, { onRun, container }) {
 
   async function update(force) {
     const my = ++seq;
-    const c = contextAt(textarea.value, textarea.selectionStart);
+    let c = contextAt(textarea.value, textarea.selectionStart);
+    // Ctrl+Space where no word has started yet lists everything.
+    if (!c && force) c = { kind: 'any', prefix: '' };
     ctx = c;
     if (!c || (c.kind === 'any' && !force && c.prefix.length < 1)) return close();
     let cands = [];

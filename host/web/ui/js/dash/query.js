@@ -13,13 +13,12 @@ export function sampleValue(s) {
 }
 
 /** Grafana's legendFormat: `{{label}}` from the series labels; empty means the series name. */
-export function legendName(metric, legendFormat, expr) {
+export function legendName(metric, legendFormat, expr, name) {
   if (legendFormat && legendFormat !== '__auto') {
     return legendFormat.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (m, k) => metric[k] ?? '');
   }
-  const keys = Object.keys(metric || {});
-  if (!keys.length) return expr;
-  return seriesName(metric);
+  if (metric && Object.keys(metric).length) return name ?? seriesName(metric);
+  return expr;
 }
 
 function shouldPost(expr) {
@@ -89,9 +88,8 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
     // Series sorted by their labels (as Prometheus does), so colours stay put between refreshes.
     const keyed = (data.result || []).map((r) => [seriesName(r.metric || {}), r]);
     keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const result = keyed.map((k) => k[1]);
-    for (const r of result) {
-      const name = legendName(r.metric || {}, t.legendFormat, p.expr);
+    for (const [key, r] of keyed) {
+      const name = legendName(r.metric || {}, t.legendFormat, p.expr, key);
       if (instant || r.value) {
         const [ts, v] = r.value || [0, 'NaN'];
         rows.push({ refId: t.refId, metric: r.metric || {}, name, value: sampleValue(v), time: ts * 1000 });
