@@ -61,6 +61,7 @@ function fromGraph(p) {
     if (so.color) props.push({ id: 'color', value: { mode: 'fixed', fixedColor: so.color } });
     if (so.fill != null) props.push({ id: 'custom.fillOpacity', value: so.fill * 10 });
     if (so.linewidth != null) props.push({ id: 'custom.lineWidth', value: so.linewidth });
+    if (so.transform === 'negative-Y') props.push({ id: 'custom.transform', value: 'negative-Y' });
     const re = /^\/.*\/[gimsuy]*$/.test(so.alias);
     overrides.push({ matcher: { id: re ? 'byRegexp' : 'byName', options: so.alias }, properties: props });
   }

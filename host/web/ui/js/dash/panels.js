@@ -128,6 +128,8 @@ function timeseries(body, panel, env) {
     lineInterpolation: custom.lineInterpolation,
     showPoints: custom.showPoints,
     spanNulls: custom.spanNulls === true,
+    logBase: custom.scaleDistribution && custom.scaleDistribution.type === 'log' ? Number(custom.scaleDistribution.log) || 10 : 0,
+    axisLabel: custom.axisLabel || '',
     thresholds: normThresholds(f.thresholds),
     thresholdsStyle: (custom.thresholdsStyle && custom.thresholdsStyle.mode) || 'off',
     legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement, calcs: Array.isArray(legend.calcs) ? legend.calcs : [] },
@@ -150,6 +152,7 @@ function timeseries(body, panel, env) {
           fillOpacity: c.fillOpacity !== custom.fillOpacity ? c.fillOpacity : undefined,
           lineWidth: c.lineWidth !== custom.lineWidth ? c.lineWidth : undefined,
           hidden: c.hideFrom && c.hideFrom.viz,
+          negativeY: c.transform === 'negative-Y',
         };
       });
       chart.setData({ xs: res.xs, range: [env.range().from / 1000, env.range().to / 1000], series });
@@ -358,7 +361,7 @@ export function table(body, panel) {
         ),
       ),
     );
-    wrap.replaceChildren(h('table', { class: 'dash-table' }, h('thead', null, thead), tbody));
+    wrap.replaceChildren(h('table', { class: 'dash-table' }, panel.options.showHeader === false ? null : h('thead', null, thead), tbody));
   }
   function sortBy(i) {
     if (sortCol === i) sortDesc = !sortDesc;

@@ -37,11 +37,12 @@ async function promQuery(path, params, signal) {
 export function planPanel(panel, { vars, range, width }) {
   const rangeMs = Math.max(1000, range.to - range.from);
   const maxDataPoints = Number(panel.maxDataPoints) || Math.max(100, Math.round(width || 800));
-  const minInterval = interpolate(panel.interval || '', vars) || '';
+  // Old dashboards write the min interval as ">10s".
+  const minInterval = (interpolate(panel.interval || '', vars) || '').replace(/^>/, '');
   const targets = panel.targets.filter((t) => !t.hide && t.expr && t.expr.trim());
   // The smallest target interval wins over the panel's, as in Grafana's per-query min step.
   const plans = targets.map((t) => {
-    const own = interpolate(t.interval || '', vars) || minInterval;
+    const own = (interpolate(t.interval || '', vars) || '').replace(/^>/, '') || minInterval;
     const iv = panelInterval(rangeMs, maxDataPoints, parseDuration(own) ? own : '', undefined);
     const stepMs = Math.max(iv.stepMs, iv.intervalMs * (t.intervalFactor || 1));
     const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs });

@@ -165,11 +165,17 @@ function tooltipPlugin(getOpts, host) {
           tip.append(more);
         }
         tip.hidden = false;
-        const bw = u.over.clientWidth;
-        const x = left + u.over.offsetLeft;
+        // Measured at the left edge (near the right edge the box would shrink to fit), then
+        // placed right of the cursor, or left of it when it would leave the chart.
+        tip.style.left = '0px';
+        const hostBox = host.getBoundingClientRect();
+        const overBox = u.over.getBoundingClientRect();
+        const x = overBox.left - hostBox.left + left;
+        const y = overBox.top - hostBox.top + top;
         const tw = tip.offsetWidth;
-        tip.style.left = `${x + 14 + tw > bw + u.over.offsetLeft ? Math.max(0, x - tw - 14) : x + 14}px`;
-        tip.style.top = `${Math.max(0, top + u.over.offsetTop - 10)}px`;
+        const th = tip.offsetHeight;
+        tip.style.left = `${x + 14 + tw > hostBox.width ? Math.max(0, x - tw - 14) : x + 14}px`;
+        tip.style.top = `${Math.max(0, Math.min(y - 10, hostBox.height - th))}px`;
       },
     },
   };
@@ -287,7 +293,7 @@ export function timeChart(container, opts = {}) {
       bands,
       scales: {
         x: { time: true, range: (self, dmin, dmax) => (range ? [range[0], range[1]] : [dmin, dmax]) },
-        y: { range: yRange },
+        y: o.logBase ? { distr: 3, log: o.logBase } : { range: yRange },
       },
       axes: [
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTicks(o.utc), space: 60 },
@@ -299,6 +305,9 @@ export function timeChart(container, opts = {}) {
           values: axisFormatter(unit, o.decimals),
           size: axisSize,
           space: 30,
+          label: o.axisLabel || undefined,
+          labelSize: o.axisLabel ? 16 : undefined,
+          labelFont: font(),
         },
       ],
       legend: {
@@ -341,7 +350,9 @@ export function timeChart(container, opts = {}) {
   function toUplotData(data) {
     raw = data.series.map((s) => s.values);
     const stacking = current.stacking && current.stacking !== 'none' ? current.stacking : null;
-    const ys = stacking ? stack(raw, stacking === 'percent') : raw;
+    // negative-Y series draw below the axis; the legend and tooltip keep their real values.
+    const drawn = data.series.map((s) => (s.negativeY ? s.values.map((v) => (v == null ? null : -v)) : s.values));
+    const ys = stacking ? stack(drawn, stacking === 'percent') : drawn;
     return [data.xs, ...ys];
   }
 
@@ -372,7 +383,7 @@ export function timeChart(container, opts = {}) {
     root,
     setData(data) {
       range = data.range || null;
-      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden]), current.stacking]);
+      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden, s.negativeY]), current.stacking]);
       const d = toUplotData(data);
       if (u && sig === signature) {
         u.setData(d);
