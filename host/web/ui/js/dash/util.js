@@ -48,6 +48,18 @@ export async function fetchJSON(url, opts = {}) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(`network error: ${e.message}`, 0);
   }
+  if (res.ok) {
+    // The common case parses straight from the stream (large range answers are megabytes).
+    let ok;
+    try {
+      ok = await res.json();
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new ApiError(`invalid JSON from ${String(url).split('?')[0]}`, res.status);
+    }
+    if (ok && ok.status === 'error') throw new ApiError(ok.error || 'error', res.status, ok.errorType);
+    return ok;
+  }
   const text = await res.text();
   let body = null;
   try {
