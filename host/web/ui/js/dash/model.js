@@ -96,7 +96,8 @@ function fromSinglestat(p) {
   return { type: p.gauge && p.gauge.show ? 'gauge' : 'stat', fieldConfig: { defaults: d, overrides: [] }, options };
 }
 
-let autoId = 1000;
+// Panels without an id get one by their order, the same on every load (viewPanel links).
+let autoId = 100000;
 
 function normPanel(p) {
   const out = { ...p };
@@ -162,15 +163,15 @@ function rebase(panels) {
  */
 export function normalize(json) {
   const { dashboard: d, meta } = unwrap(json);
+  autoId = 100000;
   const sections = [];
-  let head = { row: null, panels: [] };
+  const head = { row: null, panels: [] };
   sections.push(head);
   if (Array.isArray(d.rows) && !Array.isArray(d.panels)) {
     // schemaVersion < 16: rows of panels with a 12-column span and a pixel height.
-    let y = 0;
     d.rows.forEach((r, i) => {
       const panels = (r.panels || []).map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
-      y = layout(panels, 0);
+      layout(panels, 0);
       rebase(panels);
       // Old rows show a header only with showTitle; untitled rows are plain sections.
       const titled = !!r.showTitle;
@@ -178,7 +179,6 @@ export function normalize(json) {
       else if (!titled) sections.push({ row: null, panels });
       else sections.push({ row: { id: `row-${i}`, title: r.title || '', collapsed: !!r.collapse, repeat: r.repeat || '' }, panels });
     });
-    void y;
   } else {
     const list = Array.isArray(d.panels) ? d.panels : [];
     let cur = head;

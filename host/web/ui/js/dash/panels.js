@@ -403,8 +403,6 @@ function text(body, panel, env) {
 
 function heatmap(body, panel, env) {
   const opts = panel.options || {};
-  const color = opts.color?.exponent != null ? null : null;
-  void color;
   const chart = heatmapChart(body, { syncKey: env.syncKey, utc: env.utc, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
   return {
     update(res) {
@@ -441,4 +439,3 @@ export function rendererFor(type) {
   return RENDERERS[type] || { mode: null, create: unsupported, unsupported: true };
 }
 
-export { formatValue };
