@@ -17,6 +17,18 @@ function s(tag, attrs) {
   return el;
 }
 
+/** A field's displayName with Grafana's `${__field.labels.x}`, `${__field.name}` filled in. */
+function displayName(field, x) {
+  const t = field.displayName;
+  if (!t) return x.name;
+  const labels = x.metric || {};
+  return String(t)
+    .replace(/\$\{__field\.labels\.([\w]+)\}/g, (m, k) => labels[k] ?? '')
+    .replace(/\$\{__field\.labels\}/g, () => Object.entries(labels).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}="${v}"`).join(', '))
+    .replace(/\$\{__(?:field|series)\.name\}/g, x.name)
+    .replace(/\$\{__field\.displayName\}/g, x.name);
+}
+
 function countPoints(series) {
   let n = 0;
   for (const x of series) for (const v of x.values) if (v != null) n++;
@@ -82,8 +94,8 @@ function minMax(field, values) {
 function reducedValues(panel, res) {
   const calc = (panel.options.reduceOptions && panel.options.reduceOptions.calcs && panel.options.reduceOptions.calcs[0]) || 'lastNotNull';
   const out = [];
-  for (const x of res.series) out.push({ name: x.name, refId: x.refId, value: reduce(x.values, calc), values: x.values });
-  for (const r of res.rows) out.push({ name: r.name, refId: r.refId, value: r.value, values: [r.value] });
+  for (const x of res.series) out.push({ name: x.name, metric: x.metric, refId: x.refId, value: reduce(x.values, calc), values: x.values });
+  for (const r of res.rows) out.push({ name: r.name, metric: r.metric, refId: r.refId, value: r.value, values: [r.value] });
   const limit = Number(panel.options.reduceOptions?.limit) || 0;
   return limit ? out.slice(0, limit) : out;
 }
@@ -145,7 +157,7 @@ function timeseries(body, panel, env) {
         const sf = fieldFor(panel, x.name, x.refId);
         const c = sf.custom || {};
         return {
-          label: sf.displayName || x.name,
+          label: displayName(sf, x),
           values: x.values,
           color: fixedColor(sf) || PALETTE[i % PALETTE.length],
           unit: sf.unit !== f.unit ? sf.unit : undefined,
@@ -180,7 +192,7 @@ function stat(body, panel) {
         const box = h('div', { class: 'stat', 'data-color-mode': colorMode });
         if (colorMode === 'background' || colorMode === 'background_solid') box.style.background = d.color;
         const showName = textMode === 'name' || textMode === 'value_and_name' || (textMode === 'auto' && vals.length > 1);
-        if (showName) box.append(h('div', { class: 'stat-name' }, f.displayName || v.name));
+        if (showName) box.append(h('div', { class: 'stat-name' }, displayName(f, v)));
         if (textMode !== 'name' && textMode !== 'none') {
           const value = h('div', { class: 'stat-value' }, d.parts.prefix, d.parts.text, h('span', { class: 'stat-unit' }, d.parts.suffix));
           if (colorMode === 'value') value.style.color = d.color;
@@ -239,7 +251,7 @@ function gauge(body, panel) {
         t.textContent = d.parts.prefix + d.parts.text + d.parts.suffix;
         svg.append(t);
         const box = h('div', { class: 'gauge' }, svg);
-        if (vals.length > 1 || panel.options.showName) box.append(h('div', { class: 'stat-name' }, f.displayName || v.name));
+        if (vals.length > 1 || panel.options.showName) box.append(h('div', { class: 'stat-name' }, displayName(f, v)));
         wrap.append(box);
       }
       return { series: vals.length, points: res.series.length ? countPoints(res.series) : res.rows.length };
@@ -275,7 +287,7 @@ function bargauge(body, panel) {
           h(
             'div',
             { class: 'bar-row' },
-            h('div', { class: 'bar-name', title: v.name }, f.displayName || v.name),
+            h('div', { class: 'bar-name', title: v.name }, displayName(f, v)),
             h('div', { class: 'bar-track' }, fill),
             h('div', { class: 'bar-value', style: { color: d.color } }, d.parts.prefix + d.parts.text + d.parts.suffix),
           ),
