@@ -99,8 +99,14 @@ function fromSinglestat(p) {
 // Panels without an id get one by their order, the same on every load (viewPanel links).
 let autoId = 100000;
 
+/** A data source's type when the model names one (`{type, uid}`); strings are names only. */
+function dsType(ds) {
+  return ds && typeof ds === 'object' && typeof ds.type === 'string' ? ds.type : null;
+}
+
 function normPanel(p) {
   const out = { ...p };
+  const panelDs = dsType(p.datasource);
   out.id = p.id ?? autoId++;
   out.type = p.type || 'timeseries';
   out.title = p.title ?? '';
@@ -113,6 +119,8 @@ function normPanel(p) {
     interval: t.interval || '',
     hide: !!t.hide,
     intervalFactor: num(t.intervalFactor, 1),
+    // Only Prometheus queries run here; other sources' queries (Loki, expressions) are not sent.
+    unsupported: ((type) => (type && type !== 'prometheus' && type !== 'datasource' ? type : ''))(dsType(t.datasource) || panelDs),
   }));
   if (out.type === 'graph') Object.assign(out, fromGraph(p));
   if (out.type === 'singlestat') Object.assign(out, fromSinglestat(p));

@@ -6,6 +6,7 @@ import { rendererFor } from './panels.js';
 import { runPanel } from './query.js';
 import { interpolate } from './vars.js';
 import { isoDateTime } from './units.js';
+import { parseDuration } from './time.js';
 
 let openMenu = null;
 function closeMenu() {
@@ -33,8 +34,23 @@ function dataTable(head, rows) {
  * env: {vars(), range() → {from, to} ms, limit, syncKey, onZoom, onReset, onView(panel),
  * onExplore(expr), fullscreen}
  */
-export function createPanel(panel, env) {
+/** The panel's own range: `timeFrom` (last X of the dashboard's end) and `timeShift`. */
+function panelRange(panel, r) {
+  let { from, to } = r;
+  const tf = parseDuration(String(panel.timeFrom || '').replace(/^now-/, ''));
+  if (tf) from = to - tf;
+  const ts = parseDuration(String(panel.timeShift || '').replace(/^now-/, ''));
+  if (ts) {
+    from -= ts;
+    to -= ts;
+  }
+  return { from, to };
+}
+
+export function createPanel(panel, dashEnv) {
+  const env = panel.timeFrom || panel.timeShift ? { ...dashEnv, range: () => panelRange(panel, dashEnv.range()) } : dashEnv;
   const renderer = rendererFor(panel.type);
+  const timeNote = [panel.timeFrom ? `Last ${String(panel.timeFrom).replace(/^now-/, '')}` : '', panel.timeShift ? `timeshift -${String(panel.timeShift).replace(/^now-/, '')}` : ''].filter(Boolean).join(' ');
   const title = interpolate(panel.title || '', env.vars(), {}, 'text');
   const body = h('div', { class: 'dash-panel-body' });
   const overlay = h('div', { class: 'dash-panel-overlay', hidden: true });
@@ -45,6 +61,7 @@ export function createPanel(panel, env) {
     { class: 'dash-panel-header' },
     h('h3', { class: 'dash-panel-title', title }, title || '\u00a0'),
     panel.description ? h('span', { class: 'dash-panel-info', title: panel.description, tabindex: '0' }, 'i') : null,
+    timeNote ? h('span', { class: 'dash-panel-time' }, timeNote) : null,
     spinner,
     menuBtn,
   );

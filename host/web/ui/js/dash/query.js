@@ -39,7 +39,7 @@ export function planPanel(panel, { vars, range, width }) {
   const maxDataPoints = Number(panel.maxDataPoints) || Math.max(100, Math.round(width || 800));
   // Old dashboards write the min interval as ">10s".
   const minInterval = (interpolate(panel.interval || '', vars) || '').replace(/^>/, '');
-  const targets = panel.targets.filter((t) => !t.hide && t.expr && t.expr.trim());
+  const targets = panel.targets.filter((t) => !t.hide && !t.unsupported && t.expr && t.expr.trim());
   // The smallest target interval wins over the panel's, as in Grafana's per-query min step.
   const plans = targets.map((t) => {
     const own = (interpolate(t.interval || '', vars) || '').replace(/^>/, '') || minInterval;
@@ -59,6 +59,8 @@ export function planPanel(panel, { vars, range, width }) {
  */
 export async function runPanel(panel, { vars, range, width, signal, limit, mode }) {
   const { plans } = planPanel(panel, { vars, range, width });
+  const foreign = panel.targets.find((t) => !t.hide && t.unsupported);
+  if (!plans.length && foreign) throw new Error(`Data source type "${foreign.unsupported}" is not supported (only Prometheus queries run here)`);
   if (!plans.length) return { kind: mode, xs: [], series: [], rows: [], exprs: [], stepMs: 0 };
   const stepMs = Math.max(...plans.map((p) => p.stepMs));
   const { start, end } = alignRange(range.from, range.to, stepMs);
