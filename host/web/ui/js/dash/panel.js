@@ -200,6 +200,9 @@ export function createPanel(panel, dashEnv) {
     el,
     panel,
     refresh,
+    redraw() {
+      if (view && view.redraw) view.redraw();
+    },
     destroy() {
       if (ctrl) ctrl.abort();
       if (view) view.destroy();

@@ -148,6 +148,7 @@ function timeseries(body, panel, env) {
     tooltip: panel.options.tooltip?.mode === 'none' ? 'none' : 'multi',
     syncKey: env.syncKey,
     utc: env.utc,
+    annotations: env.annotations,
     onZoom: env.onZoom,
     onReset: env.onReset,
   });
@@ -170,6 +171,7 @@ function timeseries(body, panel, env) {
       chart.setData({ xs: res.xs, range: [env.range().from / 1000, env.range().to / 1000], series });
       return { series: series.length, points: countPoints(series) };
     },
+    redraw: () => chart.redraw(),
     destroy: () => chart.destroy(),
   };
 }

@@ -111,6 +111,41 @@ function thresholdsPlugin(getOpts) {
   return { hooks: { drawClear: (u) => draw(u, true), draw: (u) => draw(u, false) } };
 }
 
+/** Annotations as dashed vertical lines (events) or shaded regions. */
+function annotationsPlugin(getOpts) {
+  return {
+    hooks: {
+      draw: (u) => {
+        const list = getOpts().annotations ? getOpts().annotations() : [];
+        if (!list.length) return;
+        const { left, top, width, height } = u.bbox;
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(left, top, width, height);
+        ctx.clip();
+        for (const a of list) {
+          const x0 = u.valToPos(a.start / 1000, 'x', true);
+          const x1 = u.valToPos(a.end / 1000, 'x', true);
+          if (x1 < left || x0 > left + width) continue;
+          if (x1 - x0 >= 2) {
+            ctx.fillStyle = withAlpha(a.color, 0.12);
+            ctx.fillRect(x0, top, x1 - x0, height);
+          }
+          ctx.strokeStyle = canvasColor(a.color);
+          ctx.lineWidth = Math.max(1, devicePixelRatio);
+          ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+          ctx.beginPath();
+          ctx.moveTo(Math.round(x0) + 0.5, top);
+          ctx.lineTo(Math.round(x0) + 0.5, top + height);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
 function tooltipPlugin(getOpts, host) {
   const tip = document.createElement('div');
   tip.className = 'chart-tooltip';
@@ -157,6 +192,19 @@ function tooltipPlugin(getOpts, host) {
           val.textContent = formatValue(v, o.unitOf ? o.unitOf(label) : o.unit, o.decimals);
           r.append(sw, l, val);
           tip.append(r);
+        }
+        const notes = o.annotations ? o.annotations() : [];
+        if (notes.length) {
+          const t = u.posToVal(left, 'x') * 1000;
+          const slack = (u.posToVal(left + 6, 'x') - u.posToVal(left, 'x')) * 1000;
+          for (const a of notes) {
+            if (t < a.start - slack || t > a.end + slack) continue;
+            const r = document.createElement('div');
+            r.className = 'chart-tooltip-note';
+            r.textContent = `▲ ${a.title}`;
+            r.style.color = a.color;
+            tip.append(r);
+          }
         }
         if (rows.length > shown.length) {
           const more = document.createElement('div');
@@ -342,7 +390,7 @@ export function timeChart(container, opts = {}) {
           },
         ],
       },
-      plugins: [thresholdsPlugin(getOpts), tooltipPlugin(getOpts, plot)],
+      plugins: [thresholdsPlugin(getOpts), annotationsPlugin(getOpts), tooltipPlugin(getOpts, plot)],
     };
     return uopts;
   }
@@ -407,6 +455,9 @@ export function timeChart(container, opts = {}) {
       if (u) u.destroy();
       u = null;
       root.remove();
+    },
+    redraw() {
+      if (u) u.redraw(false, false);
     },
     get uplot() {
       return u;

@@ -8,6 +8,7 @@ import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
 import { ALL, resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
 import { refreshPicker, timePicker, variablePicker } from '../dash/picker.js';
+import { loadAnnotations, promAnnotations } from '../dash/annotations.js';
 
 let syncSeq = 0;
 
@@ -29,6 +30,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     viewPanel: q.get('viewPanel') || '',
     vars: [],
     zoomStack: [],
+    annotations: [],
   };
   const urlVars = new Map();
   for (const [k, v] of q) if (k.startsWith('var-')) urlVars.set(k.slice(4), [...(urlVars.get(k.slice(4)) || []), v]);
@@ -124,6 +126,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
 
   const envBase = {
     vars: () => st.vars,
+    annotations: () => st.annotations,
     range,
     limit,
     utc: model.timezone === 'utc',
@@ -252,8 +255,24 @@ export async function renderDashboard(root, json, { route, ctx }) {
     if (!model.panels.length) bodyEl.append(h('p', { class: 'dash-empty' }, 'This dashboard has no panels.'));
   }
 
+  const annotationDefs = promAnnotations(model.raw);
+  let annCtrl = null;
+  async function refreshAnnotations() {
+    if (!annotationDefs.length) return;
+    if (annCtrl) annCtrl.abort();
+    const c = (annCtrl = new AbortController());
+    try {
+      const list = await loadAnnotations(annotationDefs, { vars: st.vars, range: range(), signal: c.signal });
+      if (c.signal.aborted || disposed) return;
+      st.annotations = list;
+      for (const p of panels) p.redraw();
+    } catch {
+      // Annotations are decoration: a failure leaves the panels as they are.
+    }
+  }
+
   function refreshAll() {
-    return Promise.allSettled(panels.map((p) => p.refresh()));
+    return Promise.allSettled([...panels.map((p) => p.refresh()), refreshAnnotations()]);
   }
 
   function schedule() {
@@ -301,6 +320,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     document.removeEventListener('visibilitychange', onVisible);
     document.removeEventListener('keydown', onKey);
     if (varCtrl) varCtrl.abort();
+    if (annCtrl) annCtrl.abort();
     for (const p of panels) p.destroy();
     panels = [];
   };
