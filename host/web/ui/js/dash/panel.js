@@ -1,7 +1,7 @@
 // One dashboard panel: its frame (title, description, spinner, menu), its data states for the
 // tests (data-state loading|ready|nodata|error, data-series, data-points), the query run on
 // each refresh (aborting the previous one), and the menu's view / explore / inspect actions.
-import { h } from './util.js';
+import { h, safeUrl } from './util.js';
 import { rendererFor } from './panels.js';
 import { runPanel } from './query.js';
 import { interpolate } from './vars.js';
@@ -189,6 +189,10 @@ export function createPanel(panel, dashEnv) {
       item(env.fullscreen ? 'Back to dashboard' : 'View', () => env.onView(env.fullscreen ? null : panel), 'view'),
       exprs.length ? item('Explore', () => env.onExplore(exprs[0]), 'explore') : null,
       renderer.mode ? item('Inspect data', inspect, 'inspect') : null,
+      ...(Array.isArray(panel.links) ? panel.links : []).map((l) => {
+        const href = safeUrl(interpolate(l.url || '', env.vars(), {}, 'raw'));
+        return href ? h('a', { href, role: 'menuitem', class: 'dash-panel-link', target: l.targetBlank ? '_blank' : null, rel: /^https?:/i.test(href) ? 'noopener noreferrer' : null }, l.title || href) : null;
+      }),
     );
     header.append(menu);
     openMenu = menu;

@@ -158,3 +158,12 @@ export function setUrlQuery(ctx, params, { replace = true } = {}) {
     else history.pushState(history.state, '', url);
   }
 }
+
+/** A link target that is safe to put in an href: http(s), mailto, or relative. */
+export function safeUrl(url) {
+  const u = String(url || '').trim();
+  if (!u) return null;
+  if (/^(https?:|mailto:)/i.test(u)) return u;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith('//')) return null;
+  return u.replace(/^\/+/, '');
+}

@@ -2,7 +2,7 @@
 // rows and panels on the 24-column grid, drag-to-zoom, a panel in full view (`viewPanel`),
 // and auto-refresh paused while the tab is hidden. All state lives in the URL like Grafana's
 // (`from`, `to`, `refresh`, `var-<name>`, `viewPanel`).
-import { fetchJSON, h, limiter, setUrlQuery } from '../dash/util.js';
+import { fetchJSON, h, limiter, safeUrl, setUrlQuery } from '../dash/util.js';
 import { expandRepeats, normalize } from '../dash/model.js';
 import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
@@ -84,8 +84,18 @@ export async function renderDashboard(root, json, { route, ctx }) {
       schedule();
     },
   });
+  // Dashboard links: plain links (variables filled in) and "dashboards" links to the list.
+  const links = h('span', { class: 'dash-links' });
+  const linkItems = () =>
+    model.links.map((l) => {
+      if (l.type === 'dashboards') return h('a', { href: `dashboards${l.tags && l.tags.length ? `?query=${encodeURIComponent(l.tags[0])}` : ''}`, class: 'dash-link' }, l.title || 'Dashboards');
+      const href = safeUrl(interpolate(l.url || '', st.vars, {}, 'raw'));
+      if (!href) return null;
+      const external = /^https?:/i.test(href);
+      return h('a', { href, class: 'dash-link', target: l.targetBlank || external ? '_blank' : null, rel: external ? 'noopener noreferrer' : null, title: l.tooltip || null }, l.title || href);
+    });
   const varsBar = h('div', { class: 'dash-vars' });
-  const toolbar = h('div', { class: 'dash-toolbar' }, h('div', { class: 'dash-heading' }, h('a', { href: 'dashboards', class: 'dash-back', title: 'All dashboards' }, 'Dashboards'), ' / ', title, badges), h('div', { class: 'dash-controls' }, tp.el, zoomOut, rp.el));
+  const toolbar = h('div', { class: 'dash-toolbar' }, h('div', { class: 'dash-heading' }, h('a', { href: 'dashboards', class: 'dash-back', title: 'All dashboards' }, 'Dashboards'), ' / ', title, badges, links), h('div', { class: 'dash-controls' }, tp.el, zoomOut, rp.el));
   const bodyEl = h('div', { class: 'dash-body' });
   root.replaceChildren(h('div', { class: 'dashboard', 'data-dashboard-uid': model.uid }, toolbar, varsBar, bodyEl));
 
@@ -166,6 +176,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   }
 
   function buildVars() {
+    links.replaceChildren(...linkItems().filter(Boolean));
     varsBar.replaceChildren(
       ...st.vars
         .filter((v) => v.hide !== 2)
