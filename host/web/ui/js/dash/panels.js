@@ -96,8 +96,9 @@ function reducedValues(panel, res) {
   const out = [];
   for (const x of res.series) out.push({ name: x.name, metric: x.metric, refId: x.refId, value: reduce(x.values, calc), values: x.values });
   for (const r of res.rows) out.push({ name: r.name, metric: r.metric, refId: r.refId, value: r.value, values: [r.value] });
-  const limit = Number(panel.options.reduceOptions?.limit) || 0;
-  return limit ? out.slice(0, limit) : out;
+  // At most 100 boxes by default: thousands of stats would draw slowly and say nothing.
+  const limit = Number(panel.options.reduceOptions?.limit) || 100;
+  return out.slice(0, limit);
 }
 
 function sparkline(values, color) {

@@ -172,6 +172,14 @@ export default {
       } else errBox.removeAttribute('data-error-pos');
     }
 
+    const warnBox = h('div', { class: 'explore-warnings', role: 'status', hidden: true });
+    controls.after(warnBox);
+    function showWarnings(body) {
+      const list = [...((body && body.warnings) || []), ...((body && body.infos) || [])];
+      warnBox.hidden = !list.length;
+      warnBox.replaceChildren(...list.map((w) => h('div', null, `⚠ ${w}`)));
+    }
+
     function showCost(stats, wallMs) {
       const s = stats || null;
       const samples = s && s.samples ? s.samples.totalQueryableSamples : null;
@@ -216,6 +224,7 @@ export default {
           body = await fetchJSON(`api/v1/query_range?${p}`, { signal: c.signal });
           if (c.signal.aborted || disposed) return;
           showCost(body.data?.stats || body.stats, performance.now() - t0);
+          showWarnings(body);
           drawGraph(body.data, start, end, stepMs, endMs - rangeMs, endMs);
         } else {
           const p = new URLSearchParams({ query: expr, stats: 'all' });
@@ -223,6 +232,7 @@ export default {
           body = await fetchJSON(`api/v1/query?${p}`, { signal: c.signal });
           if (c.signal.aborted || disposed) return;
           showCost(body.data?.stats || body.stats, performance.now() - t0);
+          showWarnings(body);
           drawTable(body.data);
         }
         saveHistory(expr);
@@ -230,6 +240,7 @@ export default {
       } catch (e) {
         if (e.name === 'AbortError' || c.signal.aborted) return;
         showCost(null, performance.now() - t0);
+        showWarnings(null);
         showError(e.message);
         if (chart) {
           chart.destroy();
