@@ -62,6 +62,11 @@ function fromGraph(p) {
     if (so.fill != null) props.push({ id: 'custom.fillOpacity', value: so.fill * 10 });
     if (so.linewidth != null) props.push({ id: 'custom.lineWidth', value: so.linewidth });
     if (so.transform === 'negative-Y') props.push({ id: 'custom.transform', value: 'negative-Y' });
+    if (Number(so.yaxis) === 2) {
+      props.push({ id: 'custom.axisPlacement', value: 'right' });
+      const y2 = Array.isArray(p.yaxes) ? p.yaxes[1] : null;
+      if (y2 && y2.format) props.push({ id: 'unit', value: y2.format });
+    }
     const re = /^\/.*\/[gimsuy]*$/.test(so.alias);
     overrides.push({ matcher: { id: re ? 'byRegexp' : 'byName', options: so.alias }, properties: props });
   }

@@ -167,6 +167,7 @@ function timeseries(body, panel, env) {
           lineWidth: c.lineWidth !== custom.lineWidth ? c.lineWidth : undefined,
           hidden: c.hideFrom && c.hideFrom.viz,
           negativeY: c.transform === 'negative-Y',
+          axis: c.axisPlacement === 'right' ? 'right' : undefined,
         };
       });
       chart.setData({ xs: res.xs, range: [env.range().from / 1000, env.range().to / 1000], series });

@@ -285,6 +285,7 @@ export function timeChart(container, opts = {}) {
       const pointsShow = draw === 'points' || o.showPoints === 'always' ? true : o.showPoints === 'never' ? false : undefined;
       series.push({
         label: s.label,
+        scale: s.axis === 'right' ? 'y2' : 'y',
         stroke: color,
         width: lw,
         fill: fillOp > 0 || draw === 'bars' ? withAlpha(color, draw === 'bars' ? Math.max(fillOp, 0.8) : fillOp) : undefined,
@@ -334,6 +335,11 @@ export function timeChart(container, opts = {}) {
       rawValue: (si, idx) => raw[si - 1]?.[idx],
       unitOf: (label) => data.series.find((s) => s.label === label)?.unit || current.unit,
     });
+    // Series placed on the right get their own scale and axis (Grafana's axisPlacement).
+    const right = data.series.find((x) => x.axis === 'right');
+    const rightAxis = right
+      ? [{ scale: 'y2', side: 1, stroke: fg, grid: { show: false }, ticks: { stroke: grid, width: 1 }, font: font(), values: axisFormatter(right.unit || o.unit, right.unit ? undefined : o.decimals), size: axisSize, space: 30 }]
+      : [];
     const uopts = {
       ...size(),
       ...(o.utc ? { tzDate: utcDate } : {}),
@@ -342,6 +348,7 @@ export function timeChart(container, opts = {}) {
       scales: {
         x: { time: true, range: (self, dmin, dmax) => (range ? [range[0], range[1]] : [dmin, dmax]) },
         y: o.logBase ? { distr: 3, log: o.logBase } : { range: yRange },
+        ...(right ? { y2: { range: (self, dmin, dmax) => uPlot.rangeNum(dmin ?? 0, dmax ?? 1, 0.05, true) } } : {}),
       },
       axes: [
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTicks(o.utc), space: 60 },
@@ -357,6 +364,7 @@ export function timeChart(container, opts = {}) {
           labelSize: o.axisLabel ? 16 : undefined,
           labelFont: font(),
         },
+        ...rightAxis,
       ],
       legend: {
         show: legendOn,
@@ -431,7 +439,7 @@ export function timeChart(container, opts = {}) {
     root,
     setData(data) {
       range = data.range || null;
-      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden, s.negativeY]), current.stacking]);
+      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden, s.negativeY, s.axis]), current.stacking]);
       const d = toUplotData(data);
       if (u && sig === signature) {
         u.setData(d);
