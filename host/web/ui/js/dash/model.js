@@ -115,7 +115,7 @@ function normPanel(p) {
   out.id = p.id ?? autoId++;
   out.type = p.type || 'timeseries';
   out.title = p.title ?? '';
-  out.targets = (Array.isArray(p.targets) ? p.targets : []).map((t, i) => ({
+  out.targets = (Array.isArray(p.targets) ? p.targets : []).filter((t) => t && typeof t === 'object').map((t, i) => ({
     refId: t.refId || String.fromCharCode(65 + (i % 26)),
     expr: typeof t.expr === 'string' ? t.expr : typeof t.query === 'string' ? t.query : '',
     legendFormat: t.legendFormat || '',
@@ -182,8 +182,8 @@ export function normalize(json) {
   sections.push(head);
   if (Array.isArray(d.rows) && !Array.isArray(d.panels)) {
     // schemaVersion < 16: rows of panels with a 12-column span and a pixel height.
-    d.rows.forEach((r, i) => {
-      const panels = (r.panels || []).map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
+    d.rows.filter((r) => r && typeof r === 'object').forEach((r, i) => {
+      const panels = (Array.isArray(r.panels) ? r.panels : []).filter((p) => p && typeof p === 'object').map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
       layout(panels, 0);
       rebase(panels);
       // Old rows show a header only with showTitle; untitled rows are plain sections.
@@ -204,7 +204,7 @@ export function normalize(json) {
         };
         sections.push(cur);
         // A collapsed row carries its panels inside itself.
-        for (const p of raw.panels || []) cur.panels.push(normPanel(p));
+        for (const p of Array.isArray(raw.panels) ? raw.panels : []) if (p && typeof p === 'object') cur.panels.push(normPanel(p));
         continue;
       }
       cur.panels.push(normPanel(raw));
