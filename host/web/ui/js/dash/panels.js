@@ -37,7 +37,8 @@ function countPoints(series) {
 
 /** Value mappings (fieldConfig mappings: value, range, special null/nan). */
 function mapValue(v, mappings) {
-  for (const m of mappings || []) {
+  for (const m of Array.isArray(mappings) ? mappings : []) {
+    if (!m || typeof m !== 'object') continue;
     const o = m.options || {};
     if (m.type === 'value') {
       const hit = o[String(v)];
@@ -92,7 +93,8 @@ function minMax(field, values) {
 
 /** One value per series for stat/gauge/bar gauge (range series reduced, instant rows as is). */
 function reducedValues(panel, res) {
-  const calc = (panel.options.reduceOptions && panel.options.reduceOptions.calcs && panel.options.reduceOptions.calcs[0]) || 'lastNotNull';
+  const calcs = panel.options.reduceOptions && panel.options.reduceOptions.calcs;
+  const calc = (Array.isArray(calcs) && typeof calcs[0] === 'string' && calcs[0]) || 'lastNotNull';
   const out = [];
   for (const x of res.series) out.push({ name: x.name, metric: x.metric, refId: x.refId, value: reduce(x.values, calc), values: x.values });
   for (const r of res.rows) out.push({ name: r.name, metric: r.metric, refId: r.refId, value: r.value, values: [r.value] });
@@ -109,16 +111,18 @@ function sparkline(values, color) {
   const W = 200;
   const H = 50;
   let d = '';
-  let started = false;
+  let firstX = null;
+  let lastX = 0;
   values.forEach((v, i) => {
     if (v == null) return;
     const x = (i / (values.length - 1)) * W;
     const y = H - (hi > lo ? ((v - lo) / (hi - lo)) * (H - 4) + 2 : H / 2);
-    d += `${started ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
-    started = true;
+    d += `${firstX == null ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`;
+    if (firstX == null) firstX = x;
+    lastX = x;
   });
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', class: 'stat-spark' });
-  svg.append(s('path', { d: `${d}L${W},${H}L0,${H}Z`, fill: color, 'fill-opacity': '0.2', stroke: 'none' }));
+  svg.append(s('path', { d: `${d}L${lastX.toFixed(1)},${H}L${firstX.toFixed(1)},${H}Z`, fill: color, 'fill-opacity': '0.2', stroke: 'none' }));
   svg.append(s('path', { d, fill: 'none', stroke: color, 'stroke-width': '1.5', 'vector-effect': 'non-scaling-stroke' }));
   return svg;
 }
