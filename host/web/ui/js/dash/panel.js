@@ -55,6 +55,7 @@ export function createPanel(panel, dashEnv) {
   const body = h('div', { class: 'dash-panel-body' });
   const overlay = h('div', { class: 'dash-panel-overlay', hidden: true });
   const spinner = h('span', { class: 'dash-panel-spinner', hidden: true, 'aria-label': 'loading' });
+  const warn = h('span', { class: 'dash-panel-warn', hidden: true, tabindex: '0', role: 'img', 'aria-label': 'Some queries failed' }, '⚠');
   const menuBtn = h('button', { type: 'button', class: 'dash-panel-menu-btn', 'aria-label': `Menu of ${title || 'panel'}`, title: 'Panel menu' }, '⋮');
   const header = h(
     'header',
@@ -62,6 +63,7 @@ export function createPanel(panel, dashEnv) {
     h('h3', { class: 'dash-panel-title', title }, title || '\u00a0'),
     panel.description ? h('span', { class: 'dash-panel-info', title: panel.description, tabindex: '0' }, 'i') : null,
     timeNote ? h('span', { class: 'dash-panel-time' }, timeNote) : null,
+    warn,
     spinner,
     menuBtn,
   );
@@ -127,6 +129,10 @@ export function createPanel(panel, dashEnv) {
       });
       if (c.signal.aborted) return;
       last = res;
+      const errs = res.errors || [];
+      warn.hidden = !errs.length;
+      warn.title = errs.join('\n');
+      el.dataset.errors = String(errs.length);
       const r = view.update(res);
       el.dataset.series = String(r.series);
       el.dataset.points = String(r.points);

@@ -313,6 +313,7 @@ export function table(body, panel) {
   body.append(wrap);
   let sortCol = null;
   let sortDesc = false;
+  let initialSort = null;
   let last = null;
   function draw() {
     const res = last;
@@ -336,9 +337,23 @@ export function table(body, panel) {
     for (const o of panel.fieldConfig.overrides || []) {
       for (const p of o.properties || []) if (p.id === 'custom.hidden' && p.value && o.matcher?.id === 'byName') hidden.add(o.matcher.options);
     }
-    if (!panel.options.showTime) hidden.add('Time');
-    const shown = cols.filter((c) => !hidden.has(c.name));
+    // Grafana's "organize" and "filter by name" transformations: hide, rename and order columns.
+    const transforms = Array.isArray(panel.transformations) ? panel.transformations.filter((t) => t && !t.disabled) : [];
+    const organize = transforms.find((t) => t.id === 'organize');
+    const filter = transforms.find((t) => t.id === 'filterFieldsByName');
+    const exclude = (organize && organize.options && organize.options.excludeByName) || {};
+    const include = filter && filter.options && filter.options.include && Array.isArray(filter.options.include.names) ? new Set(filter.options.include.names) : null;
+    if (!panel.options.showTime && !(include && include.has('Time')) && !(organize && exclude.Time === false)) hidden.add('Time');
+    let shown = cols.filter((c) => !hidden.has(c.name) && !exclude[c.name] && (!include || include.has(c.name)));
+    const rename = (organize && organize.options && organize.options.renameByName) || {};
+    const order = (organize && organize.options && organize.options.indexByName) || {};
+    if (Object.keys(order).length) shown = [...shown].sort((a, b) => (order[a.name] ?? 1e9) - (order[b.name] ?? 1e9));
+    for (const c of shown) if (rename[c.name]) c.title = rename[c.name];
     let list = [...merged.values()];
+    if (sortCol == null && initialSort) {
+      const i = shown.findIndex((c) => (c.title || fieldFor(panel, c.name, c.refId).displayName || c.name) === initialSort);
+      if (i >= 0) sortCol = i;
+    }
     if (sortCol != null && shown[sortCol]) {
       const c = shown[sortCol];
       list.sort((a, b) => {
@@ -353,7 +368,7 @@ export function table(body, panel) {
       null,
       shown.map((c, i) => {
         const f = fieldFor(panel, c.name, c.refId);
-        return h('th', { class: sortCol === i ? (sortDesc ? 'sorted-desc' : 'sorted-asc') : null, tabindex: '0', 'aria-sort': sortCol === i ? (sortDesc ? 'descending' : 'ascending') : null, onclick: () => sortBy(i), onkeydown: (e) => e.key === 'Enter' && sortBy(i) }, f.displayName || c.name);
+        return h('th', { class: sortCol === i ? (sortDesc ? 'sorted-desc' : 'sorted-asc') : null, tabindex: '0', 'aria-sort': sortCol === i ? (sortDesc ? 'descending' : 'ascending') : null, onclick: () => sortBy(i), onkeydown: (e) => e.key === 'Enter' && sortBy(i) }, c.title || f.displayName || c.name);
       }),
     );
     const tbody = h(
@@ -396,8 +411,11 @@ export function table(body, panel) {
       // Range answers in a table show each series' last value.
       const rows = res.rows.length ? res.rows : res.series.map((x) => ({ refId: x.refId, metric: x.metric, name: x.name, value: reduce(x.values, 'lastNotNull'), time: res.end }));
       last = { ...res, rows };
-      const sb = panel.options.sortBy && panel.options.sortBy[0];
-      if (sb && sortCol == null) sortDesc = !!sb.desc;
+      const sb = Array.isArray(panel.options.sortBy) ? panel.options.sortBy[0] : null;
+      if (sb && sortCol == null && initialSort == null) {
+        sortDesc = !!sb.desc;
+        initialSort = sb.displayName || '';
+      }
       draw();
       return { series: new Set(rows.map((r) => JSON.stringify(r.metric))).size, points: rows.length };
     },

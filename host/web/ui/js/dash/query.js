@@ -65,7 +65,7 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
   const stepMs = Math.max(...plans.map((p) => p.stepMs));
   const { start, end } = alignRange(range.from, range.to, stepMs);
   const run = limit || ((fn) => fn());
-  const answers = await Promise.all(
+  const settled = await Promise.allSettled(
     plans.map((p) =>
       run(() => {
         if (mode === 'instant' || p.target.instant) {
@@ -75,6 +75,15 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       }),
     ),
   );
+  // One failing query of several leaves the others drawn, with its error beside them.
+  const answers = settled.filter((x) => x.status === 'fulfilled').map((x) => x.value);
+  const failures = settled.filter((x) => x.status === 'rejected').map((x) => x.reason);
+  if (failures.some((e) => e && e.name === 'AbortError')) throw failures.find((e) => e.name === 'AbortError');
+  if (!answers.length) throw failures[0];
+  const errors = [];
+  settled.forEach((x, i) => {
+    if (x.status === 'rejected') errors.push(`${plans[i].target.refId}: ${x.reason && x.reason.message}`);
+  });
   const n = Math.max(1, Math.round((end - start) / stepMs) + 1);
   const xs = new Array(n);
   for (let i = 0; i < n; i++) xs[i] = (start + i * stepMs) / 1000;
@@ -107,7 +116,7 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       series.push({ refId: t.refId, metric: r.metric || {}, name, values });
     }
   }
-  return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr) };
+  return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr), errors };
 }
 
 function leValue(le) {
