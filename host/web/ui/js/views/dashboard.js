@@ -214,6 +214,32 @@ export async function renderDashboard(root, json, { route, ctx }) {
     refreshAll();
   }
 
+  /**
+   * Rows with `repeat` become one section per value of their variable; their panels see the
+   * variable fixed to that value (panels repeated inside them are not repeated again).
+   */
+  function repeatedSections() {
+    const out = [];
+    for (const sec of model.sections) {
+      const v = sec.row && sec.row.repeat ? st.vars.find((x) => x.name === sec.row.repeat) : null;
+      if (!v) {
+        out.push(sec);
+        continue;
+      }
+      let values = [].concat(v.current?.value ?? []);
+      if (values.includes(ALL)) values = (v.options || []).map((o) => o.value).filter((x) => x !== ALL);
+      values.forEach((value, i) => {
+        const scopedVar = { name: v.name, value };
+        out.push({
+          row: i ? { ...sec.row, id: `${sec.row.id}-${i}` } : sec.row,
+          scopedVar,
+          panels: sec.panels.map((p) => ({ ...p, id: i ? `${p.id}-r${i}` : p.id, repeat: '', scopedVar })),
+        });
+      });
+    }
+    return out;
+  }
+
   function buildBody() {
     for (const p of panels) p.destroy();
     panels = [];
@@ -229,7 +255,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
       }
       st.viewPanel = '';
     }
-    for (const sec of model.sections) {
+    for (const sec of repeatedSections()) {
       const grid = h('div', { class: 'dash-grid' });
       const mount = () => {
         const made = expandRepeats(sec.panels, st.vars, ALL).map((p) => createPanel(p, envFor(p)));
@@ -238,7 +264,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
         return made;
       };
       if (sec.row) {
-        const rowTitle = interpolate(sec.row.title, st.vars, {}, 'text');
+        const rowTitle = interpolate(sec.row.title, sec.scopedVar ? envFor(sec).vars() : st.vars, {}, 'text');
         let collapsed = sec.row.collapsed;
         let made = collapsed ? [] : mount();
         const btn = h('button', { type: 'button', class: 'dash-row-toggle', 'aria-expanded': String(!collapsed) }, h('span', { class: 'dash-row-caret' }, collapsed ? '▸' : '▾'), ` ${rowTitle}`, h('span', { class: 'dash-row-count' }, collapsed ? ` (${sec.panels.length} panels)` : ''));
