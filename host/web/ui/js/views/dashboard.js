@@ -12,13 +12,14 @@ import { loadAnnotations, promAnnotations } from '../dash/annotations.js';
 
 let syncSeq = 0;
 
+/** Fetches a dashboard by uid (Grafana's `{dashboard, meta}`). */
 export async function loadDashboard(uid) {
   return fetchJSON(`api/dashboards/uid/${encodeURIComponent(uid)}`);
 }
 
 /**
- * Renders a normalised-or-raw dashboard into root. Used by this view and by the import
- * preview. opts: {route, ctx}. Returns a cleanup function.
+ * Renders a dashboard (Grafana JSON, bare or as `{dashboard, meta}`) into root, its state
+ * from and to the route's query. Returns the cleanup function of the view.
  */
 export async function renderDashboard(root, json, { route, ctx }) {
   const model = normalize(json);
@@ -73,7 +74,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   // Toolbar.
   const title = h('h1', { class: 'dash-title' }, model.title);
   const badges = h('span', { class: 'dash-badges' }, model.readOnly ? h('span', { class: 'badge', title: 'Provided by a plugin or provisioned; read-only' }, 'read-only') : null, model.tags.map((t) => h('span', { class: 'badge dash-tag' }, t)));
-  const tp = timePicker({ getRange: () => st, onChange: (f, t) => setTime(f, t, false) });
+  const tp = timePicker({ getRange: () => st, onChange: (f, t) => setTime(f, t, true) });
   const zoomOut = h('button', { type: 'button', class: 'btn', 'data-action': 'zoom-out', title: 'Zoom out (time range ×2)', onclick: () => doZoomOut() }, '⊖');
   const rp = refreshPicker({
     getRefresh: () => st.refresh,
