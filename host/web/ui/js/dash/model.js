@@ -38,6 +38,7 @@ function fromGraph(p) {
     if (d.max == null && y.max != null && y.max !== '') d.max = Number(y.max);
   }
   if (p.format && d.unit == null) d.unit = p.format;
+  if (p.decimals != null && d.decimals == null) d.decimals = p.decimals;
   if (p.stack) d.custom.stacking = { mode: p.percentage ? 'percent' : 'normal' };
   if (p.fill != null && d.custom.fillOpacity == null) d.custom.fillOpacity = num(p.fill, 1) * 10;
   if (p.linewidth != null && d.custom.lineWidth == null) d.custom.lineWidth = num(p.linewidth, 1);
@@ -70,13 +71,19 @@ function fromGraph(p) {
     const re = /^\/.*\/[gimsuy]*$/.test(so.alias);
     overrides.push({ matcher: { id: re ? 'byRegexp' : 'byName', options: so.alias }, properties: props });
   }
+  // aliasColors: {"series name": "#hex"} were the old graph's fixed series colours.
+  for (const [name, color] of Object.entries(p.aliasColors && typeof p.aliasColors === 'object' ? p.aliasColors : {})) {
+    overrides.push({ matcher: { id: 'byName', options: name }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }] });
+  }
   const legend = p.legend || {};
   const options = { ...(p.options || {}) };
   if (!options.legend) {
+    const calcs = legend.values ? [['avg', 'mean'], ['min', 'min'], ['max', 'max'], ['current', 'lastNotNull'], ['total', 'sum']].filter(([k]) => legend[k]).map(([, c]) => c) : [];
     options.legend = {
       showLegend: legend.show !== false,
       displayMode: legend.alignAsTable ? 'table' : 'list',
       placement: legend.rightSide ? 'right' : 'bottom',
+      calcs,
     };
   }
   return { fieldConfig: { defaults: d, overrides }, options };
