@@ -20,7 +20,7 @@ export async function loadAnnotations(defs, { vars, range, signal }) {
     defs.map(async (a) => {
       const stepMs = Math.max(1000, parseDuration(a.step) || 60000);
       const rangeMs = range.to - range.from;
-      const expr = interpolate(a.expr, vars, builtins({ intervalMs: stepMs, rateIntervalMs: Math.max(stepMs + 15000, 60000), rangeMs }));
+      const expr = interpolate(a.expr, vars, builtins({ intervalMs: stepMs, rateIntervalMs: Math.max(stepMs + 15000, 60000), rangeMs, from: range.from, to: range.to }));
       const start = Math.floor(range.from / stepMs) * stepMs;
       const p = new URLSearchParams({ query: expr, start: String(start / 1000), end: String(range.to / 1000), step: String(stepMs / 1000) });
       let body;

@@ -45,7 +45,7 @@ export function planPanel(panel, { vars, range, width }) {
     const own = (interpolate(t.interval || '', vars) || '').replace(/^>/, '') || minInterval;
     const iv = panelInterval(rangeMs, maxDataPoints, parseDuration(own) ? own : '', undefined);
     const stepMs = Math.max(iv.stepMs, iv.intervalMs * (t.intervalFactor || 1));
-    const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs });
+    const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs, from: range.from, to: range.to });
     return { target: t, expr: interpolate(t.expr, vars, scoped), stepMs, scoped, intervalMs: iv.intervalMs };
   });
   return { plans, rangeMs, maxDataPoints };
