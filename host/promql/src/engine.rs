@@ -1616,6 +1616,8 @@ impl<'a> Ev<'a> {
                 return Err(Error::TooManySamples("query execution"));
             }
         }
+        // These streams are used up here rather than returned to `self.streams`.
+        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
         self.precomputed.insert(e as *const Expr as usize, out);
         Ok(true)
     }

@@ -224,6 +224,16 @@ fn query_stats_count_what_was_read_and_held() {
         .expect("range");
     assert_eq!(res.stats.total_queryable_samples, 20 * 100);
     assert!(res.stats.peak_samples >= 20 * 100, "{:?}", res.stats);
+    // A function over a streamed range selector is computed for every step at once.
+    let rate = engine
+        .range_query(&st, "rate(m[1m])", 600_000, 1_485_000, 15_000)
+        .expect("rate");
+    assert_eq!(
+        rate.stats.total_queryable_samples,
+        20 * (100 - 37),
+        "{:?}",
+        rate.stats
+    );
     let limited = Engine::new(EngineOptions {
         max_samples: res.stats.peak_samples as usize - 1,
         ..Default::default()

@@ -281,7 +281,10 @@ function ingestTile(set, stats, targets, err) {
   if (stats.samples === undefined) {
     return set('ingest', 'unknown', 0, '',
       h('div', { class: 'tile-big' }, 'unknown'),
-      h('p', { class: 'muted small' }, err ? err.message : 'Sightline does not scrape its own /metrics, so ingest rates are unknown. Add a scrape job for it.'));
+      h('p', { class: 'muted small' }, err ? err.message
+        // Its gauges are there but no rate yet: a rate needs two scrapes of its own /metrics.
+        : stats.wal !== undefined || stats.disk !== undefined ? 'Collecting: ingest rates appear after two scrapes of Sightline\'s own /metrics.'
+          : 'Sightline does not scrape its own /metrics, so ingest rates are unknown. Add a scrape job for it.'));
   }
   const ts = (targets && targets.activeTargets) || [];
   const failRatio = stats.scrapes > 0 ? (stats.failures || 0) / stats.scrapes : 0;
