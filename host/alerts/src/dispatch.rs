@@ -464,14 +464,35 @@ impl Dispatcher {
     /// Runs the inhibitor and the silencer on `labels` and returns the marker's status, as
     /// the API does before listing an alert.
     pub fn refresh_status(&self, labels: &LabelSet) -> AlertStatus {
+        self.refresh_statuses([labels])
+            .pop()
+            .unwrap_or_else(|| self.inner.shared.marker.status(fingerprint(labels)))
+    }
+
+    /// [`Dispatcher::refresh_status`] for many alerts: the firing alerts the inhibitor
+    /// compares against are listed once (per alert, listing them made the API quadratic in
+    /// the number of alerts: 0.3 s for 572), and only when there are inhibit rules.
+    pub fn refresh_statuses<'a>(
+        &self,
+        labels: impl IntoIterator<Item = &'a LabelSet>,
+    ) -> Vec<AlertStatus> {
         let s = &self.inner.shared;
         let now = s.clock.now_ms();
         let stages = self.inner.running.lock().stages.clone();
-        let firing = s.store.firing(now);
-        pipeline::inhibit(&stages.inhibit_rules, &firing, labels, &s.marker);
-        s.marker
-            .set_silenced(fingerprint(labels), s.silencer.mutes(labels, now));
-        s.marker.status(fingerprint(labels))
+        let firing = if stages.inhibit_rules.is_empty() {
+            Vec::new()
+        } else {
+            s.store.firing(now)
+        };
+        labels
+            .into_iter()
+            .map(|labels| {
+                pipeline::inhibit(&stages.inhibit_rules, &firing, labels, &s.marker);
+                let fp = fingerprint(labels);
+                s.marker.set_silenced(fp, s.silencer.mutes(labels, now));
+                s.marker.status(fp)
+            })
+            .collect()
     }
 }
 

@@ -50,18 +50,23 @@ fn api_silence(s: Silence, state: SilenceState) -> ApiSilence {
 }
 
 impl Backend {
-    fn api_alert(&self, a: Alert) -> ApiAlert {
+    /// The API's view of alerts: receivers and a freshly computed status for each.
+    fn api_alerts(&self, alerts: Vec<Alert>) -> Vec<ApiAlert> {
         let d = &self.0.dispatcher;
-        let st = d.refresh_status(&a.labels);
-        ApiAlert {
-            receivers: d.receivers_for(&a.labels),
-            status: ApiAlertStatus {
-                state: api_state(st.state),
-                silenced_by: st.silenced_by,
-                inhibited_by: st.inhibited_by,
-            },
-            alert: a,
-        }
+        let statuses = d.refresh_statuses(alerts.iter().map(|a| &a.labels));
+        alerts
+            .into_iter()
+            .zip(statuses)
+            .map(|(a, st)| ApiAlert {
+                receivers: d.receivers_for(&a.labels),
+                status: ApiAlertStatus {
+                    state: api_state(st.state),
+                    silenced_by: st.silenced_by,
+                    inhibited_by: st.inhibited_by,
+                },
+                alert: a,
+            })
+            .collect()
     }
 }
 
@@ -81,13 +86,7 @@ impl AlertsApiBackend for Backend {
     }
 
     fn alerts(&self) -> Result<Vec<ApiAlert>, String> {
-        Ok(self
-            .0
-            .store
-            .list()
-            .into_iter()
-            .map(|a| self.api_alert(a))
-            .collect())
+        Ok(self.api_alerts(self.0.store.list()))
     }
 
     fn put_alerts(&self, alerts: Vec<Alert>) -> Result<(), String> {
@@ -96,14 +95,23 @@ impl AlertsApiBackend for Backend {
     }
 
     fn groups(&self) -> Vec<ApiAlertGroup> {
-        self.0
-            .dispatcher
-            .groups()
+        // One status pass over every group's alerts (an alert may sit in several groups).
+        let groups = self.0.dispatcher.groups();
+        let sizes: Vec<usize> = groups.iter().map(|g| g.alerts.len()).collect();
+        let mut heads = Vec::with_capacity(groups.len());
+        let mut all = Vec::new();
+        for g in groups {
+            heads.push((g.labels, g.receiver));
+            all.extend(g.alerts);
+        }
+        let mut api = self.api_alerts(all).into_iter();
+        heads
             .into_iter()
-            .map(|g| ApiAlertGroup {
-                labels: g.labels,
-                receiver: g.receiver,
-                alerts: g.alerts.into_iter().map(|a| self.api_alert(a)).collect(),
+            .zip(sizes)
+            .map(|((labels, receiver), n)| ApiAlertGroup {
+                labels,
+                receiver,
+                alerts: api.by_ref().take(n).collect(),
             })
             .collect()
     }
