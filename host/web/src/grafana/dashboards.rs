@@ -247,6 +247,8 @@ struct Hit {
     title: String,
     tags: Vec<String>,
     folder_uid: String,
+    /// From a dashboard plugin: read-only.
+    provisioned: bool,
 }
 
 impl From<&Stored> for Hit {
@@ -257,6 +259,7 @@ impl From<&Stored> for Hit {
             title: d.title.clone(),
             tags: d.tags.clone(),
             folder_uid: d.folder_uid.clone(),
+            provisioned: false,
         }
     }
 }
@@ -310,6 +313,7 @@ pub(super) async fn search(State(st): S, RawQuery(q): RawQuery) -> Response {
             title: d.title,
             tags: d.tags,
             folder_uid: String::new(),
+            provisioned: true,
         });
     }
     hits.retain(|h| {
@@ -340,6 +344,9 @@ pub(super) async fn search(State(st): S, RawQuery(q): RawQuery) -> Response {
                 "tags": h.tags,
                 "isStarred": false,
                 "sortMeta": 0,
+                // Beyond Grafana's hit: plugin dashboards are read-only (the UI marks them
+                // without asking each dashboard's meta).
+                "provisioned": h.provisioned,
             });
             if !h.folder_uid.is_empty() {
                 item["folderUid"] = json!(h.folder_uid);

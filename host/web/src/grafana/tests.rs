@@ -161,6 +161,7 @@ async fn the_seeds_bare_dashboard_saves_and_reads_back() {
     assert_eq!(v[1]["uri"], "db/service-health");
     assert_eq!(v[1]["type"], "dash-db");
     assert_eq!(v[1]["isStarred"], false);
+    assert!(v[1]["provisioned"].is_boolean(), "{v}");
     assert_eq!(v[0]["id"], plugin_id("node"));
     let (_, v) = call(&f.router, "GET", "/api/search?query=HEALTH", None).await;
     assert_eq!(v.as_array().unwrap().len(), 1);
