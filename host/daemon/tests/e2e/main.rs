@@ -31,4 +31,6 @@ mod slo;
 mod smtp_sink;
 mod support;
 mod tools;
+mod ui;
+mod ui_env;
 mod web;
