@@ -1,0 +1,192 @@
+// Runs a panel's targets against the Prometheus API with Grafana's interval and step, and
+// turns the answers into series on one time grid (nulls where a series has no sample, so
+// charts show gaps), instant rows for tables and stats, and heatmap buckets.
+import { fetchJSON, postForm, seriesName } from './util.js';
+import { alignRange, panelInterval, parseDuration } from './time.js';
+import { builtins, interpolate } from './vars.js';
+
+/** Prometheus sample value text to a number (NaN and infinities as Prometheus writes them). */
+export function sampleValue(s) {
+  if (s === '+Inf' || s === 'Inf') return Infinity;
+  if (s === '-Inf') return -Infinity;
+  return Number(s);
+}
+
+/** Grafana's legendFormat: `{{label}}` from the series labels; empty means the series name. */
+export function legendName(metric, legendFormat, expr) {
+  if (legendFormat && legendFormat !== '__auto') {
+    return legendFormat.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (m, k) => metric[k] ?? '');
+  }
+  const keys = Object.keys(metric || {});
+  if (!keys.length) return expr;
+  return seriesName(metric);
+}
+
+function shouldPost(expr) {
+  return expr.length > 1500;
+}
+
+async function promQuery(path, params, signal) {
+  if (shouldPost(params.query)) return postForm(path, params, { signal });
+  return fetchJSON(`${path}?${new URLSearchParams(params)}`, { signal });
+}
+
+/**
+ * Plans a panel's queries: the interval and step from the range and the panel's width (its
+ * max data points), the built-in variables, and each visible target's interpolated expr.
+ */
+export function planPanel(panel, { vars, range, width }) {
+  const rangeMs = Math.max(1000, range.to - range.from);
+  const maxDataPoints = Number(panel.maxDataPoints) || Math.max(100, Math.round(width || 800));
+  const minInterval = interpolate(panel.interval || '', vars) || '';
+  const targets = panel.targets.filter((t) => !t.hide && t.expr && t.expr.trim());
+  // The smallest target interval wins over the panel's, as in Grafana's per-query min step.
+  const plans = targets.map((t) => {
+    const own = interpolate(t.interval || '', vars) || minInterval;
+    const iv = panelInterval(rangeMs, maxDataPoints, parseDuration(own) ? own : '', undefined);
+    const stepMs = Math.max(iv.stepMs, iv.intervalMs * (t.intervalFactor || 1));
+    const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs });
+    return { target: t, expr: interpolate(t.expr, vars, scoped), stepMs, scoped, intervalMs: iv.intervalMs };
+  });
+  return { plans, rangeMs, maxDataPoints };
+}
+
+/**
+ * Runs a panel's queries. mode 'range' uses query_range (instant targets still use query),
+ * 'instant' uses query at the range's end for every target. Returns {kind, xs, stepMs,
+ * series: [{refId, metric, name, values}], rows: [{refId, metric, name, value, time}],
+ * exprs}.
+ */
+export async function runPanel(panel, { vars, range, width, signal, limit, mode }) {
+  const { plans } = planPanel(panel, { vars, range, width });
+  if (!plans.length) return { kind: mode, xs: [], series: [], rows: [], exprs: [], stepMs: 0 };
+  const stepMs = Math.max(...plans.map((p) => p.stepMs));
+  const { start, end } = alignRange(range.from, range.to, stepMs);
+  const run = limit || ((fn) => fn());
+  const answers = await Promise.all(
+    plans.map((p) =>
+      run(() => {
+        if (mode === 'instant' || p.target.instant) {
+          return promQuery('api/v1/query', { query: p.expr, time: String(range.to / 1000) }, signal).then((b) => ({ p, b, instant: true }));
+        }
+        return promQuery('api/v1/query_range', { query: p.expr, start: String(start / 1000), end: String(end / 1000), step: String(stepMs / 1000) }, signal).then((b) => ({ p, b, instant: false }));
+      }),
+    ),
+  );
+  const n = Math.max(1, Math.round((end - start) / stepMs) + 1);
+  const xs = new Array(n);
+  for (let i = 0; i < n; i++) xs[i] = (start + i * stepMs) / 1000;
+  const series = [];
+  const rows = [];
+  for (const { p, b, instant } of answers) {
+    const data = (b && b.data) || {};
+    const t = p.target;
+    if (data.resultType === 'scalar' || data.resultType === 'string') {
+      const [ts, v] = data.result || [0, 'NaN'];
+      rows.push({ refId: t.refId, metric: {}, name: legendName({}, t.legendFormat, p.expr), value: sampleValue(v), time: ts * 1000 });
+      continue;
+    }
+    // Series sorted by their labels (as Prometheus does), so colours stay put between refreshes.
+    const result = [...(data.result || [])].sort((a, b) => (seriesName(a.metric || {}) < seriesName(b.metric || {}) ? -1 : 1));
+    for (const r of result) {
+      const name = legendName(r.metric || {}, t.legendFormat, p.expr);
+      if (instant || r.value) {
+        const [ts, v] = r.value || [0, 'NaN'];
+        rows.push({ refId: t.refId, metric: r.metric || {}, name, value: sampleValue(v), time: ts * 1000 });
+        continue;
+      }
+      const values = new Array(n).fill(null);
+      for (const [ts, v] of r.values || []) {
+        const i = Math.round((ts * 1000 - start) / stepMs);
+        const x = sampleValue(v);
+        if (i >= 0 && i < n && Number.isFinite(x)) values[i] = x;
+      }
+      series.push({ refId: t.refId, metric: r.metric || {}, name, values });
+    }
+  }
+  return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr) };
+}
+
+function leValue(le) {
+  if (le === '+Inf' || le === 'Inf') return Infinity;
+  return Number(le);
+}
+
+/**
+ * Heatmap buckets: series with an `le` label become Prometheus histogram buckets (summed per
+ * bound, de-accumulated); other series are bucketed by value into about 20 bands.
+ */
+export function toHeatmap(res) {
+  const withLe = res.series.filter((s) => s.metric.le != null);
+  const n = res.xs.length;
+  if (withLe.length && withLe.length === res.series.length) {
+    const byLe = new Map();
+    for (const s of withLe) {
+      const k = s.metric.le;
+      let acc = byLe.get(k);
+      if (!acc) byLe.set(k, (acc = new Array(n).fill(null)));
+      s.values.forEach((v, i) => {
+        if (v != null) acc[i] = (acc[i] ?? 0) + v;
+      });
+    }
+    const les = [...byLe.keys()].sort((a, b) => leValue(a) - leValue(b));
+    const cum = les.map((k) => byLe.get(k));
+    const counts = cum.map((row, bi) => row.map((v, i) => (v == null ? null : bi === 0 ? v : Math.max(0, v - (cum[bi - 1][i] ?? 0)))));
+    return { xs: res.xs, stepS: res.stepMs / 1000, buckets: les.map((l) => (l === '+Inf' ? '+Inf' : String(Number(l)))), counts, bucketLabel: 'le' };
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of res.series) for (const v of s.values) if (v != null) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  if (!Number.isFinite(lo)) return { xs: res.xs, stepS: res.stepMs / 1000, buckets: [], counts: [] };
+  const nb = hi > lo ? 20 : 1;
+  const width = hi > lo ? (hi - lo) / nb : 1;
+  const counts = Array.from({ length: nb }, () => new Array(n).fill(0));
+  for (const s of res.series) {
+    s.values.forEach((v, i) => {
+      if (v == null) return;
+      const b = Math.min(nb - 1, Math.floor((v - lo) / width));
+      counts[b][i]++;
+    });
+  }
+  const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2));
+  return { xs: res.xs, stepS: res.stepMs / 1000, buckets: counts.map((_, i) => fmt(lo + i * width)), counts, bucketLabel: '≥' };
+}
+
+/** Reduces values with Grafana's reducer ids (lastNotNull, mean, max, ...). */
+export function reduce(values, calc = 'lastNotNull') {
+  const nn = values.filter((v) => v != null && !Number.isNaN(v));
+  switch (calc) {
+    case 'last':
+      return values.length ? values[values.length - 1] : null;
+    case 'lastNotNull':
+      return nn.length ? nn[nn.length - 1] : null;
+    case 'first':
+      return values.length ? values[0] : null;
+    case 'firstNotNull':
+      return nn.length ? nn[0] : null;
+    case 'mean':
+    case 'avg':
+      return nn.length ? nn.reduce((a, b) => a + b, 0) / nn.length : null;
+    case 'sum':
+      return nn.reduce((a, b) => a + b, 0);
+    case 'max':
+      return nn.length ? Math.max(...nn) : null;
+    case 'min':
+      return nn.length ? Math.min(...nn) : null;
+    case 'count':
+      return values.length;
+    case 'range':
+      return nn.length ? Math.max(...nn) - Math.min(...nn) : null;
+    case 'delta':
+    case 'diff':
+      return nn.length ? nn[nn.length - 1] - nn[0] : null;
+    case 'median': {
+      if (!nn.length) return null;
+      const s = [...nn].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    }
+    default:
+      return nn.length ? nn[nn.length - 1] : null;
+  }
+}
