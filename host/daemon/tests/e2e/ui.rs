@@ -128,12 +128,13 @@ fn ui_home_targets_and_alerts_show_what_is_broken() {
     checkpoint(&mut page, "alerts");
 
     // The alert manager notified the webhook receiver.
-    let hooked = env
-        .sink
-        .received()
-        .iter()
-        .any(|r| r.body.to_string().contains(CRITICAL));
-    assert!(hooked, "the sink got no notification of {CRITICAL}");
+    eventually(20, "the webhook notified of the critical alert", || {
+        env.sink
+            .received()
+            .iter()
+            .any(|r| r.body.to_string().contains(CRITICAL))
+            .then_some(())
+    });
 }
 
 #[test]

@@ -41,6 +41,8 @@ pub(crate) struct UiEnv {
     pub(crate) app_url: String,
     pub(crate) down_url: String,
     pub(crate) self_url: String,
+    /// Where the UI is: the daemon itself.
+    base: String,
     _targets: Proc,
 }
 
@@ -76,17 +78,19 @@ impl UiEnv {
         let dir = tempfile::tempdir().unwrap();
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).unwrap();
-        let name = "dashboard-service-health";
-        let manifest = std::fs::read_to_string(
-            sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
-        )
-        .unwrap();
-        sightline_tests::install(
-            &plugins,
-            name,
-            &sightline_tests::first_party(name),
-            Some(&manifest),
-        );
+        // The seed's dashboard as a plugin, and the receiver of `webhook_configs`.
+        for name in ["dashboard-service-health", "webhook"] {
+            let manifest = std::fs::read_to_string(
+                sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
+            )
+            .unwrap();
+            sightline_tests::install(
+                &plugins,
+                name,
+                &sightline_tests::first_party(name),
+                Some(&manifest),
+            );
+        }
         let rules = dir.path().join("ui-rules.yml");
         std::fs::write(
             &rules,
@@ -141,6 +145,7 @@ impl UiEnv {
             app_url: format!("http://{taddr}/metrics/0"),
             down_url: format!("http://{down}/metrics"),
             self_url: format!("http://{}/metrics", d.addr),
+            base: format!("http://{}/", d.addr),
             d,
             sink,
             _targets: targets_proc,
@@ -173,7 +178,7 @@ impl UiEnv {
 
     /// `http://<daemon>/<route>`: the UI's routes are relative to the root here.
     pub(crate) fn url(&self, route: &str) -> String {
-        format!("http://{}/{route}", self.d.addr)
+        format!("{}{route}", self.base)
     }
 
     pub(crate) fn query(&self, expr: &str) -> Value {
