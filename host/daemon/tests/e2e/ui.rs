@@ -371,6 +371,22 @@ fn ui_dashboards_draw_the_seed_and_a_plugin_dashboard() {
     .unwrap();
     wait_el(&mut page, "[data-cost]");
     checkpoint(&mut page, "explore");
+    // Keyboard: `/` focuses the query box, Enter runs the query (and the URL holds it).
+    page.eval::<Value>("document.activeElement && document.activeElement.blur()")
+        .unwrap();
+    page.press("/").unwrap();
+    page.wait_for(
+        "document.activeElement && document.activeElement.matches('textarea[name=expr]')",
+        VIEW_TIMEOUT,
+    )
+    .unwrap();
+    page.type_into("textarea[name=expr]", "count(up)").unwrap();
+    page.press("Enter").unwrap();
+    page.wait_for(
+        "location.search.includes('expr=count') && (r => !!r && +r.dataset.series === 1)(document.querySelector('[data-result]'))",
+        VIEW_TIMEOUT,
+    )
+    .unwrap();
     open(
         &mut page,
         &env,
@@ -379,6 +395,37 @@ fn ui_dashboards_draw_the_seed_and_a_plugin_dashboard() {
     );
     wait_el(&mut page, "[data-error-pos]");
     page.assert_no_console_errors().unwrap();
+}
+
+#[test]
+fn ui_works_under_a_route_prefix() {
+    let _serial = serial();
+    // The embedded default configuration (it scrapes the daemon, has rules and an alert
+    // manager), served under /sightline/ as a reverse proxy would forward it.
+    let mut d = Daemon::spawn(
+        None,
+        &[
+            "--web.external-url=http://127.0.0.1/sightline/",
+            "--log.level=warn",
+        ],
+    );
+    d.wait_for("/sightline/-/ready", |a| {
+        matches!(http_get(a, "/sightline/-/ready"), Ok((200, _)))
+    });
+    let base = format!("http://{}/sightline/", d.addr);
+    let browser = Browser::launch().unwrap();
+    let mut page = browser.page().unwrap();
+    page.goto(&base).unwrap();
+    wait_view(&mut page, "home");
+    // The nav's relative links stay under the prefix, routed in the page.
+    page.click("a[href=\"targets\"]").unwrap();
+    wait_view(&mut page, "targets");
+    let path: String = page.eval("location.pathname").unwrap();
+    assert_eq!(path, "/sightline/targets");
+    // A deep link loads under the prefix too (assets and API calls included).
+    page.goto(&format!("{base}alerts")).unwrap();
+    wait_view(&mut page, "alerts");
+    checkpoint(&mut page, "route-prefix-alerts");
 }
 
 /// Every route of the contract: (route, the view it shows).
