@@ -10,7 +10,6 @@
 //! `oneshot`. Authentication, TLS and connection limits wrap it in the daemon.
 
 mod admin;
-mod dashboards;
 mod dto;
 mod error;
 mod params;
@@ -19,7 +18,6 @@ mod render;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
-pub use dashboards::{Dashboard, DashboardSource};
 pub use error::{ApiError, ErrorType};
 pub use routes::{
     router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn, Shell,

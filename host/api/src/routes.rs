@@ -86,8 +86,6 @@ pub struct ApiState {
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).
     pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
-    /// Dashboards from dashboard plugins (`/api/search`, `/api/dashboards/uid/<uid>`).
-    pub dashboards: Option<crate::dashboards::DashboardSource>,
     /// Storage status and admin operations (`None` for storage without them).
     pub storage_admin: Option<Arc<dyn crate::StorageAdmin>>,
     /// `--web.enable-admin-api`.
@@ -96,7 +94,8 @@ pub struct ApiState {
     /// engine's `/rules` and `/alerts`). They sit behind the same CORS and readiness layers.
     pub subsystems: Vec<Router>,
     /// Routers of subsystems with endpoints outside `/api/v1` (the alert manager's
-    /// `/api/v2`), behind the same readiness layer.
+    /// `/api/v2`, the web crate's Grafana-compatible `/api/...`), behind the same readiness
+    /// layer; each brings its own CORS handling.
     pub root_routers: Vec<Router>,
 }
 
@@ -156,17 +155,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .fold(api, |api, sub| api.merge(sub.clone().with_state(())))
         .fallback(api_not_found)
         .layer(middleware::from_fn(cors));
-    let grafana = Router::new()
-        .route("/search", get(crate::dashboards::search))
-        .route("/dashboards/uid/{uid}", get(crate::dashboards::by_uid))
-        .layer(middleware::from_fn(cors));
     let root = state
         .root_routers
         .iter()
         .fold(Router::new(), |r, sub| r.merge(sub.clone().with_state(())));
     Router::new()
         .nest("/api/v1", api)
-        .merge(Router::new().nest("/api", grafana))
         .merge(root)
         .route(
             "/-/reload",
@@ -197,6 +191,11 @@ pub struct ShellOptions {
     pub quit: QuitFn,
     /// `/metrics` renderer (the registry exists before storage does).
     pub metrics: MetricsRenderer,
+    /// The web UI (the web crate's router), served from the start, before the application
+    /// is ready, so the page loads during WAL replay and can say so. It gets every GET and
+    /// HEAD inside the prefix that the shell does not answer itself and that is not under
+    /// `api/` or `-/`; those keep going to the full router (and its 404s).
+    pub ui: Option<Router>,
 }
 
 /// The outer HTTP surface: health, readiness, lifecycle, `/metrics` and the route prefix,
@@ -244,7 +243,7 @@ pub fn shell_router(shell: Arc<Shell>) -> Router {
         .route("/metrics", get(metrics))
         .route("/-/reload", lifecycle.0.get(only_post_or_put))
         .route("/-/quit", lifecycle.1.get(only_post_or_put))
-        .fallback(forward)
+        .fallback(dispatch)
         .with_state(shell);
     let surface = if prefix == "/" {
         surface
@@ -288,6 +287,29 @@ pub(crate) fn too_large() -> Response {
 }
 
 type Sh = State<Arc<Shell>>;
+
+/// Whether a request (its path inside the prefix) is the UI's: a GET or HEAD outside
+/// `api/` and `-/`.
+fn is_ui_request(method: &Method, path: &str) -> bool {
+    if method != Method::GET && method != Method::HEAD {
+        return false;
+    }
+    let p = path.trim_start_matches('/');
+    !(p == "api" || p.starts_with("api/") || p == "-" || p.starts_with("-/"))
+}
+
+/// The UI's requests go to the UI (ready or not); everything else to [`forward`].
+async fn dispatch(State(sh): Sh, req: Request) -> Response {
+    if let Some(ui) = &sh.opts.ui {
+        if is_ui_request(req.method(), req.uri().path()) {
+            return match ui.clone().oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+        }
+    }
+    forward(State(sh), req).await
+}
 
 /// Everything not owned by the shell goes to the full router, once there is one.
 async fn forward(State(sh): Sh, req: Request) -> Response {
@@ -552,6 +574,7 @@ mod tests {
                 q.fetch_add(1, Ordering::Relaxed);
             }),
             metrics: Arc::new(|_| b"up 1\n".to_vec()),
+            ui: None,
         });
         Fixture {
             shell,
@@ -608,6 +631,63 @@ mod tests {
             call(s, "GET", "/api/v1/query", Body::empty()).await,
             (200, "answer".into())
         );
+    }
+
+    /// The UI answers from the start; `api/` and `-/` paths, and other methods, keep going
+    /// to the full router (503 before it is there, its own 404s after).
+    #[tokio::test]
+    async fn ui_is_served_before_ready_and_api_paths_are_not_the_uis() {
+        for prefix in ["/", "/p"] {
+            let ready = Arc::new(AtomicBool::new(false));
+            let shell = Shell::new(ShellOptions {
+                route_prefix: prefix.into(),
+                lifecycle_enabled: false,
+                ready: ready.clone(),
+                quit: Arc::new(|| {}),
+                metrics: Arc::new(|_| Vec::new()),
+                ui: Some(
+                    Router::new()
+                        .fallback(|req: Request| async move { format!("ui:{}", req.uri().path()) }),
+                ),
+            });
+            let at = |p: &str| {
+                if prefix == "/" {
+                    p.to_string()
+                } else {
+                    format!("{prefix}{p}")
+                }
+            };
+            let s = &shell;
+            for p in ["/", "/d/abc/slug", "/graph", "/alerts"] {
+                assert_eq!(
+                    call(s, "GET", &at(p), Body::empty()).await,
+                    (200, format!("ui:{p}")),
+                    "{prefix} {p}"
+                );
+            }
+            assert_eq!(
+                call(s, "GET", &at("/-/healthy"), Body::empty()).await.0,
+                200
+            );
+            for (m, p) in [
+                ("GET", "/api/v1/query"),
+                ("GET", "/api/nope"),
+                ("POST", "/x"),
+            ] {
+                assert_eq!(
+                    call(s, m, &at(p), Body::empty()).await.0,
+                    503,
+                    "{prefix} {m} {p}"
+                );
+            }
+            s.set_app(app());
+            ready.store(true, Ordering::Release);
+            assert_eq!(
+                call(s, "GET", &at("/api/v1/query"), Body::empty()).await,
+                (200, "answer".into())
+            );
+            assert_eq!(call(s, "GET", &at("/api/nope"), Body::empty()).await.0, 404);
+        }
     }
 
     #[tokio::test]

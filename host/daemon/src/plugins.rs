@@ -240,14 +240,14 @@ pub(crate) fn stats_families(
 
 /// The dashboards of every serving dashboard plugin, for the dashboards API: the models the
 /// runtime evaluated and parsed once per loaded version, shared, never parsed per request.
-pub(crate) fn dashboards(host: PluginHost) -> sightline_api::DashboardSource {
+pub(crate) fn dashboards(host: PluginHost) -> sightline_web::DashboardSource {
     Arc::new(move || {
         let host = host.clone();
         Box::pin(async move {
             host.dashboards()
                 .await
                 .into_iter()
-                .map(|d| sightline_api::Dashboard {
+                .map(|d| sightline_web::Dashboard {
                     plugin: d.plugin.clone(),
                     uid: d.uid.clone(),
                     title: d.title.clone(),

@@ -183,6 +183,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     // compilation, `/-/ready` and the API answer 503 until the application is handed in.
     let shutdown = tokio_util::sync::CancellationToken::new();
     let ready = Arc::new(AtomicBool::new(false));
+    // The UI's base is the path the browser sees: the external URL's path when one is given
+    // (a proxy may strip it before the route prefix), else the route prefix.
+    let web_base = match args.external_url.as_deref() {
+        Some(u) if !u.is_empty() => args
+            .external_url()
+            .map_err(anyhow::Error::msg)?
+            .path()
+            .to_string(),
+        _ => route_prefix.clone(),
+    };
+    let web_metrics = sightline_web::WebMetrics::new(&registry);
     let shell = sightline_api::Shell::new(sightline_api::ShellOptions {
         route_prefix: route_prefix.clone(),
         lifecycle_enabled: args.enable_lifecycle,
@@ -195,6 +206,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             })
         },
         metrics: crate::metrics::renderer(registry.clone()),
+        ui: Some(sightline_web::ui_router(
+            sightline_web::UiOptions::from_env(&web_base),
+            web_metrics.clone(),
+        )),
     });
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
@@ -422,6 +437,22 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             Box::pin(async move { r.reload().await.map_err(|e| format!("{e:#}")) })
         })
     };
+    // Dashboards saved through the Grafana API, beside the TSDB.
+    let dashboard_store = {
+        let (dir, m) = (args.storage_path.join("dashboards"), web_metrics.clone());
+        tokio::task::spawn_blocking(move || sightline_web::DashboardStore::open(dir, m))
+            .await
+            .context("opening the dashboard store")?
+            .context("opening the dashboard store")?
+    };
+    let grafana = sightline_web::grafana_router(sightline_web::GrafanaOptions {
+        store: Arc::new(dashboard_store),
+        plugins: Some(crate::plugins::dashboards(plugin_host.clone())),
+        external_url: external_url.to_string().trim_end_matches('/').to_string(),
+        base_path: web_base.clone(),
+        version: build.version.clone(),
+        commit: build.revision.clone(),
+    });
     let state = Arc::new(ApiState {
         storage: storage.clone(),
         targets: Arc::new(ScrapeTargets(scrape.clone())),
@@ -438,14 +469,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             args.query_max_concurrency.max(1),
         )),
         plugins: crate::plugins::lister(plugin_host.clone()),
-        dashboards: Some(crate::plugins::dashboards(plugin_host.clone())),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
         subsystems: vec![sightline_rules::api::router(
             rules.clone(),
             args.enable_admin_api,
         )],
-        root_routers: am.iter().map(crate::am::api::router).collect(),
+        root_routers: am
+            .iter()
+            .map(crate::am::api::router)
+            .chain(std::iter::once(grafana))
+            .collect(),
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);

@@ -328,6 +328,11 @@ pub trait AlertsApiBackend: Send + Sync + 'static {
     /// The notification history, filtered, newest first, at most `query.limit` entries.
     fn notifications(&self, query: &NotificationQuery) -> Result<Vec<NotificationRecord>, String>;
 
+    /// The routing tree of the loaded configuration (`/api/v2/routes`); `None` answers 404.
+    fn route_tree(&self) -> Option<crate::route::RouteTree> {
+        None
+    }
+
     /// Acknowledges the firing alert with this fingerprint: an until-resolved silence matching
     /// exactly its labels. `Ok(None)` when no such alert fires.
     fn acknowledge(

@@ -6,7 +6,8 @@
 //! matcher format: foo"`) followed by a newline, go-swagger's own errors (schema, media type,
 //! unknown path) are `{"code":602,"message":"..."}`. Sightline's extensions live under
 //! `/api/v2/` at paths Alertmanager does not use: `GET /api/v2/notifications` (notification
-//! history) and `POST /api/v2/alerts/{fingerprint}/ack`.
+//! history), `POST /api/v2/alerts/{fingerprint}/ack`, and `GET /api/v2/routes` and
+//! `GET /api/v2/routes/test` (the routing tree, and the routes a label set takes).
 
 mod backend;
 mod cors;
@@ -14,6 +15,7 @@ mod ext;
 mod filters;
 mod gojson;
 pub(crate) mod models;
+mod routes;
 mod v1;
 
 use std::collections::BTreeMap;
@@ -92,6 +94,8 @@ pub fn router_with_options(backend: Arc<dyn AlertsApiBackend>, options: ApiOptio
             "/alerts/{fingerprint}/ack",
             only(&["POST"], post(ext::post_ack)),
         )
+        .route("/routes", only(&["GET"], get(routes::get_routes)))
+        .route("/routes/test", only(&["GET"], get(routes::test_routes)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(cors::v2));
     Router::new()

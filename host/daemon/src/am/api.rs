@@ -108,6 +108,12 @@ impl AlertsApiBackend for Backend {
             .collect()
     }
 
+    fn route_tree(&self) -> Option<sightline_alerts::RouteTree> {
+        Some(sightline_alerts::RouteTree::new(
+            &self.0.loaded.read().config.route,
+        ))
+    }
+
     fn receivers(&self) -> Vec<String> {
         self.0
             .loaded

@@ -34,3 +34,4 @@ mod tools;
 mod ui;
 mod ui_env;
 mod web;
+mod web_ui;

@@ -106,7 +106,10 @@ fn basic_auth_guards_every_endpoint_family() {
         ("GET", "/api/v1/status/tsdb", 200),
         ("POST", "/api/v1/admin/tsdb/clean_tombstones", 204),
         ("POST", "/-/reload", 200),
-        ("GET", "/no/such/path", 404),
+        // The web UI: its routes and unknown non-API paths are the app's index.html.
+        ("GET", "/", 200),
+        ("GET", "/no/such/path", 200),
+        ("GET", "/api/no/such/path", 404),
     ];
     for &(method, path, want) in families {
         for cred in Cred::ALL {

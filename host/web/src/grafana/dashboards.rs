@@ -49,12 +49,7 @@ async fn plugin_dashboards(st: &GrafanaState) -> Vec<Dashboard> {
 }
 
 fn provisioned(list: &[Dashboard]) -> Vec<Provisioned<'_>> {
-    list.iter()
-        .map(|d| Provisioned {
-            uid: &d.uid,
-            title: &d.title,
-        })
-        .collect()
+    list.iter().map(|d| Provisioned { uid: &d.uid }).collect()
 }
 
 /// Grafana's envelope `{dashboard, folderUid, overwrite, message}`, or (beyond Grafana) a

@@ -10,7 +10,7 @@
 //! uid, else by id; a stale `version` is 412 `version-mismatch` unless `overwrite`; the same
 //! title in the folder under another uid is 412 `name-exists` unless `overwrite` (which then
 //! replaces that dashboard); a save bumps the version; new dashboards get a generated uid
-//! and the next id.
+//! and the next id. Plugin dashboards are read-only: a save or delete of their uid is 400.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -48,10 +48,12 @@ pub(crate) struct SaveCommand {
     pub(crate) message: String,
 }
 
-/// What a plugin provides, as far as saving needs to know: uid and title (folder General).
+/// What a plugin provides, as far as saving needs to know: its uid. Plugin dashboards live
+/// apart from the stored ones as far as titles go (a plugin's "Service Health" does not stop
+/// the seed's script from saving its own "Service Health"), unlike Grafana's provisioned
+/// dashboards, which share the General folder.
 pub(crate) struct Provisioned<'a> {
     pub(crate) uid: &'a str,
-    pub(crate) title: &'a str,
 }
 
 /// The store. Saves and deletes are serialised by one lock, held while the file is written:
@@ -223,13 +225,6 @@ impl DashboardStore {
             }
             // Grafana: overwrite by title takes over the other dashboard's id and uid.
             existing = Some(c);
-        }
-        if cmd.folder_uid.is_empty() && provisioned.iter().any(|p| p.title == title) {
-            return Err(if cmd.overwrite {
-                WebError::ProvisionedSave
-            } else {
-                WebError::NameExists
-            });
         }
         if let Some(ex) = &existing {
             uid = ex.uid.clone();
