@@ -66,9 +66,17 @@ function applyTheme() {
   }
   window.dispatchEvent(new CustomEvent('sightline:theme', { detail: theme }));
 }
+/**
+ * Every click changes what is shown: to the other theme, remembered; when that other theme is
+ * the system's own, back to following the system (nothing stored).
+ */
 function toggleTheme() {
-  const current = document.documentElement.dataset.theme;
-  try { localStorage.setItem(THEME_KEY, current === 'dark' ? 'light' : 'dark'); } catch (e) { /* private mode */ }
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  const system = media && media.matches ? 'dark' : 'light';
+  try {
+    if (storedTheme() && next === system) localStorage.removeItem(THEME_KEY);
+    else localStorage.setItem(THEME_KEY, next);
+  } catch (e) { /* private mode: the choice lasts for this page only */ document.documentElement.dataset.theme = next; return; }
   applyTheme();
 }
 if (media && media.addEventListener) media.addEventListener('change', applyTheme);
@@ -192,7 +200,8 @@ async function refreshProblems() {
   const [alerts, targets, am] = await Promise.allSettled([
     api.v1('api/v1/alerts'),
     api.v1('api/v1/targets', { state: 'active' }),
-    feats.alertmanager ? api.get('api/v2/alerts', { active: 'false', silenced: 'true', inhibited: 'true' }) : Promise.resolve([]),
+    // The same query as the home page's, so the two share one request while it loads.
+    feats.alertmanager ? api.get('api/v2/alerts', { active: 'true', silenced: 'true', inhibited: 'true' }) : Promise.resolve([]),
   ]);
   const el = document.getElementById('problems');
   // Firing alerts the alert manager silences or inhibits are not counted as problems.

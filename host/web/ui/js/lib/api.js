@@ -39,7 +39,23 @@ export function url(path, params) {
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }
 
-async function request(path, { method = 'GET', params, body, signal, timeout = 30000 } = {}) {
+// GETs of the same URL in flight at once share one request (the nav bar and a view often ask
+// the same thing as a page loads). Callers must not mutate what they get.
+const inflight = new Map();
+
+function request(path, opts = {}) {
+  const method = opts.method || 'GET';
+  if (method !== 'GET' || opts.signal) return send(path, opts);
+  const u = url(path, opts.params);
+  let p = inflight.get(u);
+  if (!p) {
+    p = send(path, opts).finally(() => inflight.delete(u));
+    inflight.set(u, p);
+  }
+  return p;
+}
+
+async function send(path, { method = 'GET', params, body, signal, timeout = 30000 } = {}) {
   const u = url(path, params);
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeout);

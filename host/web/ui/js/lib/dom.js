@@ -14,8 +14,10 @@ export function h(tag, attrs, ...children) {
       if (v === null || v === undefined || v === false) continue;
       if (k.startsWith('on') && typeof v === 'function') {
         el.addEventListener(k.slice(2).toLowerCase(), v);
-      } else if (k === 'style' && typeof v === 'object') {
-        Object.assign(el.style, v);
+      } else if (k === 'style') {
+        // Through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' allows.
+        if (typeof v === 'object') Object.assign(el.style, v);
+        else el.style.cssText = v;
       } else if (k === 'dataset') {
         for (const [dk, dv] of Object.entries(v)) if (dv !== null && dv !== undefined) el.dataset[dk] = dv;
       } else if (k === 'value' || k === 'checked' || k === 'selected') {
@@ -232,6 +234,12 @@ export function cmp(a, b) {
   if (b === null || b === undefined) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+/** A long error text clamped to a few lines; a click shows all of it. */
+export function errText(text) {
+  const el = h('span', { class: 'err-text clamp', title: 'Click to show all', onclick: () => el.classList.toggle('clamp') }, text);
+  return el;
 }
 
 /** A debounced version of fn. */

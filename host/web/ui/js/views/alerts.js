@@ -3,10 +3,11 @@
 // Alerts the alert manager got from elsewhere (another Prometheus) are listed too.
 
 import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, empty, debounce, notice, fmtNum } from '../lib/dom.js';
-import { sevClass, alertKey, matchersFor } from '../lib/alerting.js';
+import { sevClass, alertKey, matchersFor, parseMatchers, matchesAll } from '../lib/alerting.js';
 
 const STATE_KIND = { firing: 'crit', pending: 'warn', suppressed: 'muted' };
 const STATE_ORDER = { firing: 0, pending: 1, suppressed: 2 };
+const GROUP_LIMIT = 50;
 
 /** A link to Explore for a Prometheus generator URL (`…/graph?g0.expr=…`), kept relative. */
 function queryLink(gen) {
@@ -27,7 +28,8 @@ export default {
     const state = { filter: route.query.get('state') || 'all', q: route.query.get('q') || '', alerts: [], am: null, amErr: null, err: null };
     const body = h('div');
     const status = h('span', { class: 'updated' });
-    const search = h('input', { type: 'search', placeholder: 'Filter by name, label or annotation  ( / )', 'data-search': '', value: state.q, style: 'min-width:320px' });
+    const search = h('input', { type: 'search', placeholder: 'Filter: text, or matchers {severity="critical"}  ( / )', 'data-search': '', value: state.q, style: 'min-width:360px' });
+    const searchErr = h('span', { class: 'field-error' });
     const states = ['all', 'firing', 'pending', 'suppressed'];
     const segs = states.map((v) => h('button', { type: 'button', 'data-filter': v, 'aria-pressed': String(state.filter === v), onclick: () => {
       state.filter = v;
@@ -38,7 +40,7 @@ export default {
     search.addEventListener('input', debounce(() => { state.q = search.value; setQuery({ q: state.q || null }); draw(); }, 150));
     const amNote = h('div');
     root.append(pageHeader('Alerts', 'Firing and pending alerts from the rules, and what the alert manager does with them.', status),
-      amNote, h('div', { class: 'toolbar' }, h('div', { class: 'seg', role: 'group', 'aria-label': 'State' }, segs), search), body);
+      amNote, h('div', { class: 'toolbar' }, h('div', { class: 'seg', role: 'group', 'aria-label': 'State' }, segs), search, searchErr), body);
 
     function merged() {
       const byKey = new Map();
@@ -83,7 +85,8 @@ export default {
       return h('div', { class: 'alert-card', 'data-alert': '', 'data-alertname': name, 'data-severity': sev, 'data-state': a.state },
         h('div', null, h('span', { class: `dot dot-${a.state === 'firing' ? sevClass(sev) : a.state === 'pending' ? 'warn' : ''}` })),
         h('div', { class: 'stack' },
-          h('div', null, h('span', { class: 'title' }, name), ' ', sev ? badge(sev, sevClass(sev)) : null, ' ', badge(a.state, STATE_KIND[a.state]),
+          // The group header names the alert; each instance leads with its severity and state.
+          h('div', null, sev ? badge(sev, sevClass(sev)) : null, ' ', badge(a.state, STATE_KIND[a.state]),
             a.source === 'alertmanager' ? h('span', { class: 'muted small' }, '  (sent to the alert manager by another server)') : null),
           labelChips(a.labels, ['alertname', 'severity']),
           annotations.length ? h('div', { class: 'annot' }, annotations.map(([k, v]) => h('div', null, h('span', { class: 'k' }, k, ': '), v))) : null,
@@ -106,8 +109,15 @@ export default {
         : state.amErr && !state.amErr.notFound ? notice('warn', 'The alert manager did not answer: ', state.amErr.message) : null);
       const all = merged();
       const q = state.q.toLowerCase();
-      const shown = all.filter((a) => (state.filter === 'all' || a.state === state.filter)
-        && (!q || JSON.stringify([a.labels, a.annotations]).toLowerCase().includes(q)));
+      // `{...}` in the search box filters with Alertmanager matchers; other text is a substring.
+      let ms = null;
+      replace(searchErr);
+      if (state.q.trim().startsWith('{')) {
+        try { ms = parseMatchers(state.q); } catch (e) { replace(searchErr, e.message); }
+      }
+      const textMatch = (a) => (ms ? matchesAll(ms, a.labels) || !ms.length
+        : !q || JSON.stringify([a.labels, a.annotations]).toLowerCase().includes(q));
+      const shown = all.filter((a) => (state.filter === 'all' || a.state === state.filter) && (searchErr.textContent ? true : textMatch(a)));
       const counts = { firing: 0, pending: 0, suppressed: 0 };
       for (const a of all) counts[a.state] = (counts[a.state] || 0) + 1;
       replace(status, `${counts.firing} firing · ${counts.pending} pending · ${counts.suppressed} suppressed`);
@@ -127,7 +137,16 @@ export default {
       replace(body, state.err ? h('p', { class: 'refresh-error' }, 'Refresh failed: ', state.err.message) : null,
         gs.length ? gs.map((g) => h('section', { class: 'panel', 'data-group': g.n },
           h('div', { class: 'panel-head' }, h('h2', null, g.n), badge(`${g.as.length}`, 'muted')),
-          g.as.map(card))) : empty('No alert matches the filter'));
+          groupBody(g))) : empty('No alert matches the filter'));
+    }
+
+    // Large groups show their first instances (the worst, as sorted) until asked for all.
+    const expanded = new Set();
+    function groupBody(g) {
+      if (g.as.length <= GROUP_LIMIT || expanded.has(g.n)) return g.as.map(card);
+      return [g.as.slice(0, GROUP_LIMIT).map(card), h('div', { class: 'panel-body' },
+        h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'show-all', onclick: () => { expanded.add(g.n); draw(); } },
+          `Show all ${g.as.length}`))];
     }
 
     const feats = await api.features();

@@ -56,8 +56,12 @@ export default {
       h('header', { class: 'page-head' }, h('h1', { class: 'sr-only' }, 'Overview'), h('div', { class: 'grow' }), updated),
       verdict, grid);
 
+    // When a tile has problems its links open the detail view filtered to them.
+    const PROBLEM_LINKS = { targets: 'targets?health=down', alerts: 'alerts?state=firing', rules: 'rules?health=err', ingest: 'targets?health=down' };
     const set = (key, st, problems, summary, ...content) => {
       const t = tiles[key];
+      const href = (st === 'crit' || st === 'warn') && PROBLEM_LINKS[key] ? PROBLEM_LINKS[key] : TILES.find((x) => x[0] === key)[2];
+      for (const a of t.el.querySelectorAll('.tile-head a, .tile-foot a')) a.setAttribute('href', href);
       t.el.dataset.status = st;
       t.status.className = `badge badge-${STATUS_KIND[st]}`;
       t.status.textContent = STATUS_TEXT[st];
@@ -71,6 +75,7 @@ export default {
       set(key, 'unknown', 0, '', h('p', { class: 'err-text' }, e.message || String(e)));
     };
 
+    let first = true;
     const load = async () => {
       const p = {
         targets: api.v1('api/v1/targets', { state: 'active' }),
@@ -86,7 +91,13 @@ export default {
       };
       const jobs = [
         p.targets.then((d) => targetsTile(set, d)).catch((e) => failed('targets', e)),
-        Promise.all([p.alerts, p.amAlerts.catch(() => null)]).then(([a, am]) => alertsTile(set, a, am)).catch((e) => failed('alerts', e)),
+        // The rules' alerts paint the tile at once; the alert manager's view (which may be slow
+        // with many alerts) then takes out the silenced and inhibited ones.
+        p.alerts.then((a) => {
+          // Only on the first load: a refresh keeps the previous figures until both answer.
+          if (first) alertsTile(set, a, undefined);
+          return p.amAlerts.catch(() => null).then((am) => alertsTile(set, a, am));
+        }).catch((e) => failed('alerts', e)),
         p.slos.then((d) => slosTile(set, d)).catch((e) => failed('slos', e)),
         p.rules.then((d) => rulesTile(set, d)).catch((e) => failed('rules', e)),
         p.plugins.then((d) => pluginsTile(set, d)).catch((e) => failed('plugins', e)),
@@ -98,6 +109,7 @@ export default {
         }),
       ];
       await Promise.all(jobs);
+      first = false;
       renderVerdict(verdict, tiles);
       replace(updated, 'Updated ', fmtTime(Date.now()), ' · refreshes every 15 s');
     };
@@ -125,6 +137,7 @@ function renderVerdict(el, tiles) {
   else if (warn.length) kind = 'warn';
   else if (unknown.length === list.length) kind = 'unknown';
   const summaries = [...crit, ...warn].map(([, t]) => t.summary).filter(Boolean);
+  if (unknown.length && unknown.length < list.length && (crit.length || warn.length)) summaries.push(`could not check ${unknown.map(([k]) => k).join(', ')}`);
   const headline = kind === 'ok' ? 'All good' : kind === 'unknown' ? 'Status unknown'
     : `${n || summaries.length} problem${(n || summaries.length) === 1 ? '' : 's'}`;
   el.className = `verdict verdict-${kind}`;
@@ -183,7 +196,8 @@ function alertsTile(set, data, amAlerts) {
       h('span', { class: `sev sev-${sevClass(s)}`, 'data-severity': s, 'data-count': String(n) }, h('b', null, n), s || 'no severity'))) : null,
     h('ul', null, [...names.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([n, c]) =>
       h('li', null, h('span', { class: 'dot dot-crit' }), h('span', { class: 'trunc' }, n), c > 1 ? h('span', { class: 'muted' }, `×${c}`) : null))),
-    h('p', { class: 'muted small', style: 'margin:0' }, `${pending} pending`, silenced ? ` · ${silenced} silenced or inhibited` : ''));
+    h('p', { class: 'muted small', style: 'margin:0' }, `${pending} pending`, silenced ? ` · ${silenced} silenced or inhibited` : '',
+      amAlerts === undefined ? ' · checking silences…' : ''));
 }
 
 function sevRank(s) {

@@ -2,7 +2,7 @@
 // failed): time, receiver, integration, outcome, the alerts it carried. Filters (?receiver=,
 // ?outcome=failed, ?q=, ?limit=) live in the URL; receiver and outcome are applied server-side.
 
-import { h, replace, poll, pageHeader, badge, empty, notice, fmtDuration, fmtTime, timeAgo, labelChips, debounce } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, badge, empty, fmtDuration, fmtTime, timeAgo, labelChips, debounce, errText } from '../lib/dom.js';
 
 export default {
   title: 'Notifications',
@@ -67,7 +67,12 @@ export default {
                 h('td', null, h('div', { class: 'stack' }, (n.alerts || []).slice(0, 6).map((a) => h('div', null,
                   badge(a.status, a.status === 'firing' ? 'crit' : 'ok'), ' ', h('b', null, a.labels.alertname || ''), ' ', labelChips(a.labels, ['alertname', ...Object.keys(n.groupLabels || {}).filter((k) => k !== 'alertname')]))),
                   (n.alerts || []).length > 6 ? h('div', { class: 'muted small' }, `and ${n.alerts.length - 6} more`) : null)),
-                h('td', { style: 'min-width:300px;max-width:560px' }, n.error ? h('span', { class: 'err-text' }, n.error) : h('span', { class: 'muted' }, '–')))))))));
+                h('td', { style: 'min-width:300px;max-width:560px' }, n.error ? errText(n.error) : h('span', { class: 'muted' }, '–'))))))),
+              rows.length >= +state.limit ? h('div', { class: 'panel-body' }, h('button', { type: 'button', class: 'btn', 'data-action': 'more', onclick: () => {
+                state.limit = String(Math.min(+state.limit * 2, 100000));
+                setQuery({ limit: state.limit });
+                load();
+              } }, `Show up to ${Math.min(+state.limit * 2, 100000)}`)) : null));
     }
 
     async function load() {

@@ -4,11 +4,11 @@
 // `continue`; a node with no matching child is where the alert stops) and, when the server
 // offers it, api/v2/routes/test gives its own answer beside it.
 
-import { h, replace, pageHeader, empty, notice, badge, debounce } from '../lib/dom.js';
+import { h, replace, pageHeader, empty, badge, debounce } from '../lib/dom.js';
 import { parseMatchers, matchesAll, matcherOp, formatMatchers } from '../lib/alerting.js';
 
 /** Normalizes one route node from the API's JSON (camelCase or snake_case, matchers as strings or objects). */
-function normalize(n, path = '0') {
+function normalize(n, path = '0', parentTiming = [], parentGroup = null) {
   const ms = [];
   const raw = n.matchers || [];
   for (const m of Array.isArray(raw) ? raw : [raw]) {
@@ -22,17 +22,20 @@ function normalize(n, path = '0') {
   for (const [k, v] of Object.entries(n.match || {})) ms.push({ name: k, value: v, isRegex: false, isEqual: true });
   for (const [k, v] of Object.entries(n.match_re || n.matchRe || {})) ms.push({ name: k, value: v, isRegex: true, isEqual: true });
   const kids = n.routes || n.children || [];
+  const groupBy = n.group_by_all || n.groupByAll ? ['…'] : n.group_by || n.groupBy || null;
+  // The server resolves every node's timing; show only what differs from the parent's.
+  const timing = ['group_wait', 'groupWait', 'group_interval', 'groupInterval', 'repeat_interval', 'repeatInterval']
+    .filter((k) => n[k] !== undefined && n[k] !== null).map((k) => `${k.replace(/([A-Z])/g, '_$1').toLowerCase()}: ${n[k]}`);
   return {
     path,
     receiver: n.receiver || '',
     matchers: ms,
     cont: !!(n.continue ?? n.continue_),
-    groupBy: n.group_by || n.groupBy || null,
-    timing: ['group_wait', 'groupWait', 'group_interval', 'groupInterval', 'repeat_interval', 'repeatInterval']
-      .filter((k) => n[k] !== undefined && n[k] !== null).map((k) => `${k.replace(/([A-Z])/g, '_$1').toLowerCase()}: ${n[k]}`),
+    groupBy: JSON.stringify(groupBy) === JSON.stringify(parentGroup) ? null : groupBy,
+    timing: timing.filter((t) => !parentTiming.includes(t)),
     muteTimes: n.mute_time_intervals || n.muteTimeIntervals || [],
     activeTimes: n.active_time_intervals || n.activeTimeIntervals || [],
-    routes: kids.map((c, i) => normalize(c, `${path}.${i}`)),
+    routes: kids.map((c, i) => normalize(c, `${path}.${i}`, timing, groupBy)),
   };
 }
 
@@ -88,7 +91,7 @@ export default {
         n.matchers.length ? h('span', { class: 'matchers' }, n.matchers.map((m) => h('span', { class: 'label' }, h('b', null, m.name), matcherOp(m), JSON.stringify(m.value))))
           : n.path === '0' ? null : h('span', { class: 'muted small' }, 'matches everything'),
         h('span', { class: 'muted' }, '→'), h('span', { class: 'recv' }, n.receiver || '(inherited)'),
-        n.groupBy ? h('span', { class: 'muted small' }, `group by ${n.groupBy.join(', ') || '(nothing)'}`) : null,
+        n.groupBy ? h('span', { class: 'muted small' }, n.groupBy[0] === '…' ? 'group by all labels' : `group by ${n.groupBy.join(', ') || '(nothing)'}`) : null,
         n.cont ? badge('continue', 'muted') : null,
         n.timing.length ? h('span', { class: 'muted small mono' }, n.timing.join(' · ')) : null,
         n.muteTimes.length ? h('span', { class: 'muted small' }, `muted: ${n.muteTimes.join(', ')}`) : null,
@@ -99,8 +102,16 @@ export default {
     tree.appendChild(drawNode(top));
 
     let noServerTest = false;
-    const test = async () => {
+    const highlight = (paths) => {
       for (const el of nodes.values()) el.classList.remove('matched', 'on-path');
+      for (const path of paths) {
+        nodes.get(path)?.classList.add('matched');
+        const parts = path.split('.');
+        for (let i = 1; i < parts.length; i++) nodes.get(parts.slice(0, i).join('.'))?.classList.add('on-path');
+      }
+    };
+    const test = async () => {
+      highlight([]);
       const text = labelsIn.value.trim();
       setQuery({ labels: text || null });
       if (!text) { replace(result, h('span', { class: 'muted' }, 'Enter a label set to see which routes it takes.')); return; }
@@ -110,22 +121,24 @@ export default {
         if (ms.some((m) => m.isRegex || !m.isEqual)) throw new Error('a label set uses only name="value" pairs');
       } catch (e) { replace(result, h('span', { class: 'field-error' }, e.message)); return; }
       const labels = Object.fromEntries(ms.map((m) => [m.name, m.value]));
+      // The server's answer (amtool's `config routes test`) is authoritative when this build has
+      // it; the tree walk here is the fallback and a cross-check.
       const hits = matchRoute(top, labels);
-      for (const n of hits) {
-        nodes.get(n.path)?.classList.add('matched');
-        const parts = n.path.split('.');
-        for (let i = 1; i < parts.length; i++) nodes.get(parts.slice(0, i).join('.'))?.classList.add('on-path');
+      let server = null;
+      if (!noServerTest) {
+        server = await api.optional(api.get('api/v2/routes/test', { labels: formatMatchers(ms) })).catch((e) => ({ error: e.message }));
+        // Asked once: a build without the endpoint answers 404 every time.
+        if (server === null) noServerTest = true;
       }
-      replace(result, 'Goes to ', hits.map((n, i) => [i ? ', ' : '', h('b', { 'data-result-receiver': n.receiver }, n.receiver || '(inherited)')]));
-      if (noServerTest) return;
-      const server = await api.optional(api.get('api/v2/routes/test', { labels: formatMatchers(ms) })).catch((e) => ({ error: e.message }));
-      // Asked once: a build without the endpoint answers 404 every time.
-      if (server === null) noServerTest = true;
+      const serverPaths = server && Array.isArray(server.routes) && server.routes.every((r) => Array.isArray(r.path))
+        ? server.routes.map((r) => ['0', ...r.path].join('.')) : null;
+      const paths = serverPaths || hits.map((n) => n.path);
+      const receivers = server && Array.isArray(server.receivers) ? server.receivers : serverPaths ? [...collectReceivers(server.routes)] : hits.map((n) => n.receiver);
+      highlight(paths);
+      replace(result, 'Goes to ', receivers.map((r, i) => [i ? ', ' : '', h('b', { 'data-result-receiver': r }, r || '(inherited)')]));
       if (server && server.error) result.appendChild(h('div', { class: 'field-error' }, `The server's route test failed: ${server.error}`));
-      else if (server) {
-        const recv = [...collectReceivers(server)];
-        const same = recv.length === hits.length && hits.every((n) => recv.includes(n.receiver));
-        result.appendChild(h('div', { class: same ? 'muted' : 'field-error' }, `The server's route test: ${recv.join(', ') || '(none)'}`, same ? ' (agrees)' : ' (differs from the tree above)'));
+      else if (serverPaths && serverPaths.join() !== hits.map((n) => n.path).join()) {
+        result.appendChild(h('div', { class: 'muted small' }, 'The server resolves this differently from the tree walk in the browser; the highlight follows the server.'));
       }
     };
     labelsIn.addEventListener('input', debounce(test, 250));

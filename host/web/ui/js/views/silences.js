@@ -2,12 +2,13 @@
 // create form whose live preview evaluates the matchers client-side (Alertmanager's semantics)
 // against the alert manager's current alerts, so you see what you are about to mute.
 
-import { h, replace, poll, pageHeader, labelChips, badge, timeAgo, fmtTime, fmtAgo, empty, debounce, notice, parseDuration, fmtDuration } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, labelChips, badge, fmtTime, fmtAgo, empty, debounce, parseDuration, fmtDuration } from '../lib/dom.js';
 import { parseMatchers, matchesAll, matcherOp, sevClass, formatMatchers } from '../lib/alerting.js';
 
 const STATE_KIND = { active: 'ok', pending: 'info', expired: 'muted' };
 const STATE_ORDER = { active: 0, pending: 1, expired: 2 };
 const AUTHOR_KEY = 'sightline.silence.createdBy';
+const PREVIEW_LIMIT = 100;
 
 export default {
   title: 'Silences',
@@ -47,20 +48,24 @@ export default {
 
     let refreshPreview = () => {};
 
-    function showForm(matchers) {
+    /** The create form, or with `edit` (a silence) the form that updates it in place. */
+    function showForm(matchers, edit = null) {
       newBtn.hidden = true;
       let author = '';
       try { author = localStorage.getItem(AUTHOR_KEY) || ''; } catch (e) { /* private mode */ }
+      if (edit) author = edit.createdBy;
+      const remaining = edit ? Math.max(60, (Date.parse(edit.endsAt) - Date.now()) / 1000) : 0;
       const mIn = h('input', { name: 'matchers', class: 'mono', value: matchers, placeholder: '{alertname="HighLatency", instance=~"web-.*"}', autocomplete: 'off', spellcheck: 'false', required: true });
-      const dIn = h('input', { name: 'duration', value: '2h', placeholder: '2h', style: 'width:110px', autocomplete: 'off' });
+      const dIn = h('input', { name: 'duration', value: edit && remaining < 365 * 86400 ? `${Math.ceil(remaining / 60)}m` : '2h', placeholder: '2h', style: 'width:110px', autocomplete: 'off' });
       const endsOut = h('span', { class: 'muted small' });
       const byIn = h('input', { name: 'createdBy', value: author, placeholder: 'your name', required: true });
       const cIn = h('textarea', { name: 'comment', rows: '2', placeholder: 'Why? (ticket, maintenance, …)', required: true });
+      if (edit) cIn.value = edit.comment;
       const mErr = h('div', { class: 'field-error', 'aria-live': 'polite' });
       const formErr = h('div', { class: 'field-error', 'aria-live': 'polite' });
       const preview = h('div', { class: 'preview', 'data-preview': '' });
       const previewHead = h('h3');
-      const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create silence');
+      const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, edit ? 'Update silence' : 'Create silence');
       const cancel = h('button', { type: 'button', class: 'btn', onclick: () => { setQuery({ new: null, matchers: null }); replace(formBox); newBtn.hidden = false; refreshPreview = () => {}; } }, 'Cancel');
 
       const update = () => {
@@ -81,10 +86,11 @@ export default {
         if (!ms.length) { replace(previewHead, 'Would mute: –'); replace(preview, h('p', { class: 'muted' }, 'Enter at least one matcher.')); return; }
         const hits = state.alerts.filter((a) => matchesAll(ms, a.labels));
         replace(previewHead, `Would mute ${hits.length} of ${state.alerts.length} current alert${state.alerts.length === 1 ? '' : 's'}`);
-        replace(preview, hits.length ? hits.map((a) => h('div', { 'data-alert': '', 'data-alertname': a.labels.alertname || '', 'data-fingerprint': a.fingerprint },
+        replace(preview, hits.length ? hits.slice(0, PREVIEW_LIMIT).map((a) => h('div', { 'data-alert': '', 'data-alertname': a.labels.alertname || '', 'data-fingerprint': a.fingerprint },
           h('b', null, a.labels.alertname || '(no name)'), ' ', a.labels.severity ? badge(a.labels.severity, sevClass(a.labels.severity)) : null, ' ',
           labelChips(a.labels, ['alertname', 'severity'])))
-          : h('p', { class: 'muted' }, 'No current alert matches. The silence will still mute future alerts that match.'));
+          : h('p', { class: 'muted' }, 'No current alert matches. The silence will still mute future alerts that match.'),
+        hits.length > PREVIEW_LIMIT ? h('p', { class: 'muted' }, `and ${hits.length - PREVIEW_LIMIT} more`) : null);
       };
       refreshPreview = update;
       mIn.addEventListener('input', debounce(() => { setQuery({ matchers: mIn.value || null }); update(); }, 120));
@@ -105,13 +111,16 @@ export default {
         submit.disabled = true;
         try {
           const r = await api.post('api/v2/silences', {
+            // With its id, an active silence keeps its start and is updated in place (or, when
+            // its matchers change, Alertmanager expires it and starts a new one).
+            ...(edit ? { id: edit.id } : {}),
             matchers: ms.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual })),
-            startsAt: new Date(now).toISOString(),
+            startsAt: edit && Date.parse(edit.startsAt) < now ? edit.startsAt : new Date(now).toISOString(),
             endsAt: new Date(now + d * 1000).toISOString(),
             createdBy: byIn.value.trim(),
             comment: cIn.value.trim(),
           });
-          toast('ok', `Silence created${r && r.silenceID ? ': ' + r.silenceID : ''}`);
+          toast('ok', `Silence ${edit ? 'updated' : 'created'}${r && r.silenceID ? ': ' + r.silenceID : ''}`);
           setQuery({ new: null, matchers: null });
           replace(formBox);
           newBtn.hidden = false;
@@ -123,7 +132,7 @@ export default {
           submit.disabled = false;
         }
       } },
-      h('div', { class: 'panel-head' }, h('h2', null, 'New silence')),
+      h('div', { class: 'panel-head' }, h('h2', null, edit ? `Edit silence ${edit.id.slice(0, 8)}` : 'New silence')),
       h('div', { class: 'panel-body form-grid' },
         h('div', { class: 'stack' },
           h('label', { class: 'field' }, h('span', null, 'Matchers'), mIn, mErr,
@@ -153,7 +162,11 @@ export default {
           st === 'expired' ? `ended ${fmtAgo(s.endsAt)}` : st === 'pending' ? `starts ${fmtAgo(s.startsAt)}`
             // An acknowledgement's silence lasts until the alert resolves: its end is far away.
             : Date.parse(s.endsAt) - Date.now() > 365 * 86400e3 ? 'until the alert resolves' : `ends ${fmtAgo(s.endsAt)}`),
-        h('td', { class: 'right nowrap' }, st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'expire', onclick: async (ev) => {
+        h('td', { class: 'right nowrap' }, st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'edit', onclick: () => {
+          setQuery({ new: null, matchers: null });
+          showForm(formatMatchers(s.matchers), s);
+          window.scrollTo(0, 0);
+        } }, 'Edit') : null, ' ', st !== 'expired' ? h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'expire', onclick: async (ev) => {
           const b = ev.currentTarget;
           b.disabled = true;
           try {

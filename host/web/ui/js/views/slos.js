@@ -1,7 +1,7 @@
 // SLOs: each objective's error budget remaining, burn rate now and over the whole period, the
 // burn rate per window, and its burn-rate alerts; the worst first.
 
-import { h, replace, poll, pageHeader, badge, empty, notice, fmtNum, fmtPct } from '../lib/dom.js';
+import { h, replace, poll, pageHeader, badge, empty, fmtNum, fmtPct } from '../lib/dom.js';
 import { sevClass } from '../lib/alerting.js';
 
 const ALERT_KIND = { firing: 'crit', pending: 'warn', inactive: 'ok' };

@@ -61,7 +61,8 @@ export default {
             h('thead', null, h('tr', null, th('Endpoint', 'endpoint', state.sort, onSort), th('State', 'health', state.sort, onSort), th('Labels'),
               th('Last scrape', 'scrape', state.sort, onSort), th('Duration', 'duration', state.sort, onSort, { class: 'num' }), th('Error', 'error', state.sort, onSort))),
             h('tbody', null, shown.map((t) => h('tr', { 'data-target': t.scrapeUrl, 'data-health': t.health },
-              h('td', { class: 'mono nowrap' }, h('a', { href: t.scrapeUrl, target: '_blank', rel: 'noopener', 'data-external': '' }, t.scrapeUrl)),
+              h('td', { class: 'mono' }, /^https?:\/\//.test(t.scrapeUrl)
+                ? h('a', { href: t.scrapeUrl, target: '_blank', rel: 'noopener noreferrer', 'data-external': '' }, t.scrapeUrl) : t.scrapeUrl),
               h('td', null, badge(t.health, HEALTH_KIND[t.health] || 'muted')),
               h('td', null, labelChips(t.labels, ['job'])),
               h('td', { class: 'nowrap' }, timeAgo(t.lastScrape)),
