@@ -185,7 +185,9 @@ export function attachCompletion(textarea, { onRun, container }) {
         return;
       }
       if (e.key === 'Escape') {
+        // Closing the list must not also leave the box (the shell blurs on Escape).
         e.preventDefault();
+        e.stopPropagation();
         close();
         return;
       }

@@ -213,6 +213,7 @@ export function normalize(json) {
     time: { from: t.from || 'now-6h', to: t.to || 'now' },
     timepicker: d.timepicker || {},
     graphTooltip: num(d.graphTooltip, 0),
+    timezone: d.timezone === 'utc' || d.timezone === 'UTC' ? 'utc' : 'browser',
     variables: templating.filter((v) => v && v.name),
     sections: kept,
     panels: kept.flatMap((s) => s.panels),
@@ -256,4 +257,40 @@ export function fixedColor(field) {
   if (c.mode === 'fixed' || c.mode === 'shades') return c.fixedColor || null;
   if (c.mode === 'single' || c.fixedColor) return c.fixedColor || null;
   return null;
+}
+
+/**
+ * Expands repeated panels (`repeat: "<var>"`) for the variable's current values: clones side
+ * by side (`repeatDirection: "h"`, up to `maxPerRow`, default 4) or stacked ("v"), each with
+ * the variable fixed to one value (`scopedVar`); panels below move down to make room.
+ */
+export function expandRepeats(panels, vars, ALL) {
+  const out = [];
+  let shift = 0;
+  const sorted = [...panels].sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
+  for (const p of sorted) {
+    const g = { ...p.gridPos, y: p.gridPos.y + shift };
+    const v = p.repeat ? vars.find((x) => x.name === p.repeat) : null;
+    if (!v) {
+      out.push({ ...p, gridPos: g });
+      continue;
+    }
+    let values = [].concat(v.current?.value ?? []);
+    if (values.includes(ALL)) values = (v.options || []).map((o) => o.value).filter((x) => x !== ALL);
+    if (!values.length) values = [''];
+    let extra = 0;
+    if (p.repeatDirection === 'v') {
+      values.forEach((val, i) => out.push({ ...p, id: i ? `${p.id}-${i}` : p.id, scopedVar: { name: v.name, value: val }, gridPos: { ...g, y: g.y + i * g.h } }));
+      extra = (values.length - 1) * g.h;
+    } else {
+      const perRow = Math.max(1, Math.min(Number(p.maxPerRow) || 4, values.length));
+      const w = Math.max(1, Math.floor(24 / perRow));
+      values.forEach((val, i) =>
+        out.push({ ...p, id: i ? `${p.id}-${i}` : p.id, scopedVar: { name: v.name, value: val }, gridPos: { x: (i % perRow) * w, y: g.y + Math.floor(i / perRow) * g.h, w, h: g.h } }),
+      );
+      extra = (Math.ceil(values.length / perRow) - 1) * g.h;
+    }
+    shift += extra;
+  }
+  return out;
 }

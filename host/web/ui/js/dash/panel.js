@@ -16,7 +16,11 @@ document.addEventListener('click', (e) => {
   if (openMenu && !openMenu.contains(e.target)) closeMenu();
 });
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') closeMenu();
+  if (e.key === 'Escape' && openMenu) {
+    // Marked as handled: Escape then does not also leave a panel's full view.
+    e.preventDefault();
+    closeMenu();
+  }
 });
 
 function dataTable(head, rows) {
@@ -32,22 +36,22 @@ function dataTable(head, rows) {
 export function createPanel(panel, env) {
   const renderer = rendererFor(panel.type);
   const title = interpolate(panel.title || '', env.vars(), {}, 'text');
-  const body = h('div', { class: 'panel-body' });
-  const overlay = h('div', { class: 'panel-overlay', hidden: true });
-  const spinner = h('span', { class: 'panel-spinner', hidden: true, 'aria-label': 'loading' });
-  const menuBtn = h('button', { type: 'button', class: 'panel-menu-btn', 'aria-label': `Menu of ${title || 'panel'}`, title: 'Panel menu' }, '⋮');
+  const body = h('div', { class: 'dash-panel-body' });
+  const overlay = h('div', { class: 'dash-panel-overlay', hidden: true });
+  const spinner = h('span', { class: 'dash-panel-spinner', hidden: true, 'aria-label': 'loading' });
+  const menuBtn = h('button', { type: 'button', class: 'dash-panel-menu-btn', 'aria-label': `Menu of ${title || 'panel'}`, title: 'Panel menu' }, '⋮');
   const header = h(
     'header',
-    { class: 'panel-header' },
-    h('h3', { class: 'panel-title', title }, title || '\u00a0'),
-    panel.description ? h('span', { class: 'panel-info', title: panel.description, tabindex: '0' }, 'i') : null,
+    { class: 'dash-panel-header' },
+    h('h3', { class: 'dash-panel-title', title }, title || '\u00a0'),
+    panel.description ? h('span', { class: 'dash-panel-info', title: panel.description, tabindex: '0' }, 'i') : null,
     spinner,
     menuBtn,
   );
   const el = h(
     'section',
     {
-      class: 'panel',
+      class: 'dash-panel',
       'data-panel': '',
       'data-panel-id': panel.id,
       'data-panel-type': panel.type,
@@ -59,7 +63,7 @@ export function createPanel(panel, env) {
     body,
     overlay,
   );
-  if (panel.transparent) el.classList.add('panel-transparent');
+  if (panel.transparent) el.classList.add('dash-panel-transparent');
   const g = panel.gridPos;
   if (g && !env.fullscreen) {
     el.style.gridColumn = `${g.x + 1} / span ${g.w}`;
@@ -85,7 +89,7 @@ export function createPanel(panel, env) {
     spinner.hidden = s !== 'loading';
     if (s === 'error' || s === 'nodata') {
       overlay.hidden = false;
-      overlay.className = `panel-overlay panel-${s}`;
+      overlay.className = `dash-panel-overlay dash-panel-${s}`;
       overlay.replaceChildren(s === 'nodata' ? 'No data' : h('div', null, h('strong', null, 'Query error'), h('pre', null, msg)));
     } else if (s === 'ready') overlay.hidden = true;
   }
@@ -164,7 +168,7 @@ export function createPanel(panel, env) {
     const item = (label, fn, key) => h('button', { type: 'button', role: 'menuitem', 'data-action': key, onclick: () => (closeMenu(), fn()) }, label);
     const menu = h(
       'div',
-      { class: 'panel-menu', role: 'menu', 'data-for': String(panel.id) },
+      { class: 'dash-panel-menu', role: 'menu', 'data-for': String(panel.id) },
       item(env.fullscreen ? 'Back to dashboard' : 'View', () => env.onView(env.fullscreen ? null : panel), 'view'),
       exprs.length ? item('Explore', () => env.onExplore(exprs[0]), 'explore') : null,
       renderer.mode ? item('Inspect data', inspect, 'inspect') : null,

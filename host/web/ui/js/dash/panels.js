@@ -130,9 +130,10 @@ function timeseries(body, panel, env) {
     spanNulls: custom.spanNulls === true,
     thresholds: normThresholds(f.thresholds),
     thresholdsStyle: (custom.thresholdsStyle && custom.thresholdsStyle.mode) || 'off',
-    legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement },
+    legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement, calcs: Array.isArray(legend.calcs) ? legend.calcs : [] },
     tooltip: panel.options.tooltip?.mode === 'none' ? 'none' : 'multi',
     syncKey: env.syncKey,
+    utc: env.utc,
     onZoom: env.onZoom,
     onReset: env.onReset,
   });
@@ -401,10 +402,12 @@ function heatmap(body, panel, env) {
   const opts = panel.options || {};
   const color = opts.color?.exponent != null ? null : null;
   void color;
-  const chart = heatmapChart(body, { syncKey: env.syncKey, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
+  const chart = heatmapChart(body, { syncKey: env.syncKey, utc: env.utc, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
   return {
     update(res) {
       const hm = toHeatmap(res);
+      const unit = opts.yAxis?.unit;
+      if (unit) hm.buckets = hm.buckets.map((b) => (Number.isFinite(Number(b)) ? formatValue(Number(b), unit) : b));
       chart.setData({ ...hm, range: [env.range().from / 1000, env.range().to / 1000] });
       let pts = 0;
       for (const row of hm.counts) for (const c of row) if (c != null) pts++;
@@ -415,7 +418,7 @@ function heatmap(body, panel, env) {
 }
 
 function unsupported(body, panel) {
-  body.append(h('div', { class: 'panel-placeholder' }, `Panel type "${panel.type}" is not supported`));
+  body.append(h('div', { class: 'dash-panel-placeholder' }, `Panel type "${panel.type}" is not supported`));
   return { update: () => ({ series: 0, points: 0 }), destroy() {} };
 }
 

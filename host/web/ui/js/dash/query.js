@@ -87,7 +87,9 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       continue;
     }
     // Series sorted by their labels (as Prometheus does), so colours stay put between refreshes.
-    const result = [...(data.result || [])].sort((a, b) => (seriesName(a.metric || {}) < seriesName(b.metric || {}) ? -1 : 1));
+    const keyed = (data.result || []).map((r) => [seriesName(r.metric || {}), r]);
+    keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const result = keyed.map((k) => k[1]);
     for (const r of result) {
       const name = legendName(r.metric || {}, t.legendFormat, p.expr);
       if (instant || r.value) {

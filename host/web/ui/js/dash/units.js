@@ -40,7 +40,7 @@ function scaled(factor, steps, unit, offset = 0) {
         i--;
       }
     }
-    return { text: fixed(x, dec), suffix: (steps[i] + unit).replace(/^ $/, '') };
+    return { text: fixed(x, dec), suffix: steps[i] ? steps[i] + unit : unit ? ` ${unit}` : '' };
   };
 }
 
@@ -90,8 +90,10 @@ function pad(n, w = 2) {
   return String(n).padStart(w, '0');
 }
 
-export function isoDateTime(ms) {
+/** `YYYY-MM-DD HH:mm:ss` in the browser's time zone, or in UTC. */
+export function isoDateTime(ms, utc = false) {
   const d = new Date(ms);
+  if (utc) return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
@@ -202,18 +204,18 @@ export function formatValue(v, unit, decimals) {
   return p.prefix + p.text + p.suffix;
 }
 
-/** Axis tick formatter: enough decimals to tell adjacent ticks apart. */
+/** Axis tick formatter: per tick, enough decimals (in its scaled unit) to tell ticks apart. */
 export function axisFormatter(unit, decimals) {
-  return (u, splits, axisIdx, space, incr) => {
-    let dec = decimals;
-    if (dec == null && unit !== 'dateTimeAsIso') {
-      // Decimals from the tick increment, in the scaled unit of the largest tick.
-      const max = Math.max(...splits.map((s) => Math.abs(s ?? 0)));
-      const probe = formatParts(max || incr, unit);
-      const scale = max ? Math.abs(parseFloat(probe.text) / max) || 1 : 1;
-      const inc = Math.abs(incr * scale);
-      dec = inc >= 1 || !Number.isFinite(inc) || inc === 0 ? 0 : Math.min(6, Math.ceil(-Math.log10(inc) - 1e-9));
-    }
-    return splits.map((s) => (s == null ? '' : formatValue(s, unit, dec)));
-  };
+  return (u, splits, axisIdx, space, incr) =>
+    splits.map((s) => {
+      if (s == null) return '';
+      let dec = decimals;
+      if (dec == null && unit !== 'dateTimeAsIso' && s !== 0) {
+        const probe = parseFloat(formatParts(s, unit).text);
+        const scale = Number.isFinite(probe) && s ? Math.abs(probe / s) : 1;
+        const inc = Math.abs(incr * scale);
+        dec = inc >= 1 || !Number.isFinite(inc) || inc === 0 ? 0 : Math.min(6, Math.ceil(-Math.log10(inc) - 1e-9));
+      } else if (dec == null) dec = 0;
+      return formatValue(s, unit, dec);
+    });
 }

@@ -125,3 +125,24 @@ export function slugify(title) {
     .replace(/[^\p{L}\p{N}]+/gu, '-')
     .replace(/^-+|-+$/g, '');
 }
+
+/**
+ * Puts the view's whole state into the URL's query: through the shell's ctx.setQuery, then
+ * checked, so the URL holds exactly these parameters (repeated `var-x` included) whatever
+ * merging the shell does.
+ */
+export function setUrlQuery(ctx, params, { replace = true } = {}) {
+  const want = params.toString();
+  if (ctx && typeof ctx.setQuery === 'function') {
+    try {
+      ctx.setQuery(params, { replace });
+    } catch {
+      // The history API below still records the state.
+    }
+  }
+  if (location.search.replace(/^\?/, '') !== want) {
+    const url = `${location.pathname}${want ? `?${want}` : ''}${location.hash}`;
+    if (replace || (ctx && typeof ctx.setQuery === 'function')) history.replaceState(history.state, '', url);
+    else history.pushState(history.state, '', url);
+  }
+}

@@ -5,6 +5,12 @@
 import uPlot from '../../vendor/uplot/uPlot.esm.js';
 import { axisFormatter, formatValue, isoDateTime } from '../dash/units.js';
 import { PALETTE, canvasColor, withAlpha, absoluteSteps } from '../dash/colors.js';
+import { reduce } from '../dash/query.js';
+
+const CALC_NAMES = {
+  lastNotNull: 'Last *', last: 'Last', firstNotNull: 'First *', first: 'First', mean: 'Mean', max: 'Max', min: 'Min',
+  sum: 'Total', count: 'Count', range: 'Range', delta: 'Delta', diff: 'Difference', median: 'Median',
+};
 
 function css(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -28,19 +34,26 @@ function axisSize(self, values, axisIdx, cycleNum) {
   return Math.ceil(size) + 2;
 }
 
-function timeTick(u, splits, axisIdx, space, incr) {
-  // Grafana-like tick labels: time of day within a day, dates beyond.
-  const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
-  return splits.map((s) => {
-    const d = new Date(s * 1000);
+/** Grafana-like tick labels: time of day within a day, dates beyond (local time or UTC). */
+function timeTicks(utc) {
+  return (u, splits, axisIdx, space, incr) => {
+    const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
     const p = (n) => String(n).padStart(2, '0');
-    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-    if (span > 3 * 86400) return `${p(d.getMonth() + 1)}/${p(d.getDate())}`;
-    if (span > 86400) return `${p(d.getMonth() + 1)}/${p(d.getDate())} ${hm}`;
-    if (incr < 60) return `${hm}:${p(d.getSeconds())}`;
-    return hm;
-  });
+    return splits.map((s) => {
+      const d = new Date(s * 1000);
+      const [mo, da, ho, mi, se] = utc
+        ? [d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+        : [d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+      const hm = `${p(ho)}:${p(mi)}`;
+      if (span > 3 * 86400) return `${p(mo + 1)}/${p(da)}`;
+      if (span > 86400) return `${p(mo + 1)}/${p(da)} ${hm}`;
+      if (incr < 60) return `${hm}:${p(se)}`;
+      return hm;
+    });
+  };
 }
+
+const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
 
 /** Stacks series values (nulls count as 0 in the running sum, like Grafana). */
 function stack(seriesVals, percent) {
@@ -129,7 +142,7 @@ function tooltipPlugin(getOpts, host) {
         tip.replaceChildren();
         const head = document.createElement('div');
         head.className = 'chart-tooltip-time';
-        head.textContent = isoDateTime(u.data[0][idx] * 1000);
+        head.textContent = isoDateTime(u.data[0][idx] * 1000, o.utc);
         tip.append(head);
         for (const [label, v, color] of shown) {
           const r = document.createElement('div');
@@ -188,8 +201,12 @@ export function timeChart(container, opts = {}) {
   let raw = [];
   const current = { ...opts };
 
-  const themeObs = new MutationObserver(() => u && u.redraw(false, true));
+  // Axis and grid colours are read at draw time: redraw when the theme changes.
+  const redraw = () => u && u.redraw(false, true);
+  const themeObs = new MutationObserver(redraw);
   themeObs.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class'] });
+  const dark = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+  if (dark) dark.addEventListener('change', redraw);
 
   function size() {
     return { width: Math.max(50, plot.clientWidth), height: Math.max(40, plot.clientHeight) };
@@ -198,7 +215,7 @@ export function timeChart(container, opts = {}) {
   function build(data) {
     const o = current;
     const stacking = o.stacking && o.stacking !== 'none' ? o.stacking : null;
-    const series = [{ label: 'Time', value: (self, v) => (v == null ? '' : isoDateTime(v * 1000)) }];
+    const series = [{ label: 'Time', value: (self, v) => (v == null ? '' : isoDateTime(v * 1000, o.utc)) }];
     const bands = [];
     data.series.forEach((s, i) => {
       const color = canvasColor(s.color || PALETTE[i % PALETTE.length]);
@@ -254,6 +271,10 @@ export function timeChart(container, opts = {}) {
       return [lo, hi];
     };
     const unit = stacking === 'percent' ? 'percentunit' : o.unit;
+    // Hundreds of series: no legend table and no per-series cursor points (the tooltip stays).
+    const many = data.series.length > 150;
+    const legendOn = showLegend && !many;
+    legendBox.hidden = !legendOn;
     const getOpts = () => ({
       ...current,
       rawValue: (si, idx) => raw[si - 1]?.[idx],
@@ -261,6 +282,7 @@ export function timeChart(container, opts = {}) {
     });
     const uopts = {
       ...size(),
+      ...(o.utc ? { tzDate: utcDate } : {}),
       series,
       bands,
       scales: {
@@ -268,7 +290,7 @@ export function timeChart(container, opts = {}) {
         y: { range: yRange },
       },
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTick, space: 70 },
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTicks(o.utc), space: 60 },
         {
           stroke: fg,
           grid: { stroke: grid, width: 1 },
@@ -280,14 +302,14 @@ export function timeChart(container, opts = {}) {
         },
       ],
       legend: {
-        show: showLegend,
+        show: legendOn,
         live: true,
         mount: (self, el) => legendBox.append(el),
       },
       cursor: {
         sync: o.syncKey ? { key: o.syncKey, setSeries: false } : undefined,
         drag: { x: true, y: false, setScale: false },
-        points: { size: 6 },
+        points: { size: 6, show: data.series.length <= 50 },
         focus: { prox: 16 },
         bind: {
           dblclick: () => () => {
@@ -328,6 +350,24 @@ export function timeChart(container, opts = {}) {
   });
   ro.observe(plot);
 
+  /** Grafana's legend calcs (mean, max, last...) beside each series' name. */
+  function updateCalcs(data) {
+    const calcs = (current.legend && current.legend.calcs) || [];
+    if (!u || !calcs.length || legendBox.hidden) return;
+    const rows = legendBox.querySelectorAll('tr.u-series');
+    data.series.forEach((s, i) => {
+      const row = rows[i + 1];
+      if (!row) return;
+      let cell = row.querySelector('.chart-calcs');
+      if (!cell) {
+        cell = document.createElement('td');
+        cell.className = 'chart-calcs';
+        row.append(cell);
+      }
+      cell.textContent = calcs.map((c) => `${CALC_NAMES[c] || c}: ${formatValue(reduce(s.values, c), s.unit || current.unit, current.decimals)}`).join('  ');
+    });
+  }
+
   return {
     root,
     setData(data) {
@@ -336,12 +376,14 @@ export function timeChart(container, opts = {}) {
       const d = toUplotData(data);
       if (u && sig === signature) {
         u.setData(d);
+        updateCalcs(data);
         return;
       }
       signature = sig;
       if (u) u.destroy();
       legendBox.replaceChildren();
       u = new uPlot(build(data), d, plot);
+      updateCalcs(data);
     },
     setOptions(o) {
       Object.assign(current, o);
@@ -350,6 +392,7 @@ export function timeChart(container, opts = {}) {
     destroy() {
       ro.disconnect();
       themeObs.disconnect();
+      if (dark) dark.removeEventListener('change', redraw);
       if (u) u.destroy();
       u = null;
       root.remove();
@@ -409,6 +452,7 @@ export function heatmapChart(container, opts = {}) {
     return {
       width: Math.max(50, plot.clientWidth),
       height: Math.max(40, plot.clientHeight),
+      ...(opts.utc ? { tzDate: utcDate } : {}),
       legend: { show: false },
       series: [{}, { label: 'count', paths: () => null, points: { show: false } }],
       scales: {
@@ -416,7 +460,7 @@ export function heatmapChart(container, opts = {}) {
         y: { range: () => [0, Math.max(1, hd.buckets.length)] },
       },
       axes: [
-        { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, font: font(), values: timeTick, space: 70 },
+        { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, font: font(), values: timeTicks(opts.utc), space: 60 },
         {
           stroke: fg,
           grid: { show: false },
@@ -466,7 +510,7 @@ export function heatmapChart(container, opts = {}) {
               tip.hidden = true;
               return;
             }
-            tip.textContent = `${isoDateTime(hd.xs[xi] * 1000)} · ${opts.bucketLabel || 'bucket'} ${hd.buckets[bi]} · ${formatValue(c, 'short')}`;
+            tip.textContent = `${isoDateTime(hd.xs[xi] * 1000, opts.utc)} · ${opts.bucketLabel || 'bucket'} ${hd.buckets[bi]} · ${formatValue(c, 'short')}`;
             tip.hidden = false;
             tip.style.left = `${left + self.over.offsetLeft + 12}px`;
             tip.style.top = `${top + self.over.offsetTop}px`;

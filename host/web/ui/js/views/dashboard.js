@@ -2,11 +2,11 @@
 // rows and panels on the 24-column grid, drag-to-zoom, a panel in full view (`viewPanel`),
 // and auto-refresh paused while the tab is hidden. All state lives in the URL like Grafana's
 // (`from`, `to`, `refresh`, `var-<name>`, `viewPanel`).
-import { fetchJSON, h, limiter } from '../dash/util.js';
-import { normalize } from '../dash/model.js';
+import { fetchJSON, h, limiter, setUrlQuery } from '../dash/util.js';
+import { expandRepeats, normalize } from '../dash/model.js';
 import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
-import { resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
+import { ALL, resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
 import { refreshPicker, timePicker, variablePicker } from '../dash/picker.js';
 
 let syncSeq = 0;
@@ -25,7 +25,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   const st = {
     from: q.get('from') || model.time.from,
     to: q.get('to') || model.time.to,
-    refresh: q.has('refresh') ? q.get('refresh') : model.refresh,
+    refresh: q.has('refresh') ? (q.get('refresh') === 'off' ? '' : q.get('refresh')) : model.refresh,
     viewPanel: q.get('viewPanel') || '',
     vars: [],
     zoomStack: [],
@@ -56,14 +56,16 @@ export async function renderDashboard(root, json, { route, ctx }) {
     for (const [k, v] of route.query) if (!['from', 'to', 'refresh', 'viewPanel'].includes(k) && !k.startsWith('var-')) p.append(k, v);
     p.set('from', st.from);
     p.set('to', st.to);
+    // "off" keeps a dashboard's own refresh from coming back on reload.
     if (st.refresh) p.set('refresh', st.refresh);
+    else if (model.refresh) p.set('refresh', 'off');
     for (const v of st.vars) {
       if (v.type === 'constant' || v.hide === 2 && v.type !== 'textbox') continue;
       const val = v.current?.value;
       for (const x of Array.isArray(val) ? val : [val]) p.append(`var-${v.name}`, x === '$__all' ? 'All' : x ?? '');
     }
     if (st.viewPanel) p.set('viewPanel', st.viewPanel);
-    ctx.setQuery(p, { replace });
+    setUrlQuery(ctx, p, { replace });
   }
 
   // Toolbar.
@@ -90,6 +92,19 @@ export async function renderDashboard(root, json, { route, ctx }) {
     st.to = to;
     tp.update();
     writeUrl(!push);
+    // Query variables with refresh "on time range change" (2) re-run first, keeping their values.
+    if (model.variables.some((v) => v.type === 'query' && Number(v.refresh) === 2)) {
+      const keep = new Map(st.vars.map((v) => [v.name, [].concat(v.current?.value ?? [])]));
+      resolveVariables(model.variables, { range: range(), urlVars: keep })
+        .then((vs) => {
+          if (disposed) return;
+          st.vars = vs;
+          buildVars();
+          refreshAll();
+        })
+        .catch(() => refreshAll());
+      return;
+    }
     refreshAll();
   }
 
@@ -111,7 +126,9 @@ export async function renderDashboard(root, json, { route, ctx }) {
     vars: () => st.vars,
     range,
     limit,
-    syncKey: model.graphTooltip > 0 || true ? syncKey : undefined,
+    utc: model.timezone === 'utc',
+    // Grafana shares the crosshair only with graphTooltip > 0; here every dashboard shares it.
+    syncKey,
     onZoom: (a, b) => {
       st.zoomStack.push([st.from, st.to]);
       setTime(String(a), String(b), true);
@@ -134,6 +151,16 @@ export async function renderDashboard(root, json, { route, ctx }) {
       ctx.navigate(`explore?${p}`);
     },
   };
+
+  /** A repeated panel sees its variable fixed to its own value. */
+  function envFor(p) {
+    if (!p.scopedVar) return envBase;
+    const { name, value } = p.scopedVar;
+    return {
+      ...envBase,
+      vars: () => st.vars.map((v) => (v.name === name ? { ...v, multi: false, includeAll: false, current: { value, text: v.options?.find((o) => o.value === value)?.text ?? value } } : v)),
+    };
+  }
 
   function buildVars() {
     varsBar.replaceChildren(
@@ -178,10 +205,10 @@ export async function renderDashboard(root, json, { route, ctx }) {
     panels = [];
     bodyEl.replaceChildren();
     if (st.viewPanel) {
-      const p = model.panels.find((x) => String(x.id) === st.viewPanel);
+      const p = model.sections.flatMap((sec) => expandRepeats(sec.panels, st.vars, ALL)).find((x) => String(x.id) === st.viewPanel);
       if (p) {
-        const ctl = createPanel(p, { ...envBase, fullscreen: true });
-        ctl.el.classList.add('panel-fullscreen');
+        const ctl = createPanel(p, { ...envFor(p), fullscreen: true });
+        ctl.el.classList.add('dash-panel-fullscreen');
         panels.push(ctl);
         bodyEl.append(h('div', { class: 'dash-fullscreen' }, ctl.el));
         return;
@@ -191,7 +218,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     for (const sec of model.sections) {
       const grid = h('div', { class: 'dash-grid' });
       const mount = () => {
-        const made = sec.panels.map((p) => createPanel(p, envBase));
+        const made = expandRepeats(sec.panels, st.vars, ALL).map((p) => createPanel(p, envFor(p)));
         for (const m of made) grid.append(m.el);
         panels.push(...made);
         return made;
@@ -248,6 +275,13 @@ export async function renderDashboard(root, json, { route, ctx }) {
     }
   };
   document.addEventListener('visibilitychange', onVisible);
+  // Escape leaves a panel's full view (when no menu, popover or dialog has it).
+  const onKey = (e) => {
+    if (e.key !== 'Escape' || !st.viewPanel || e.defaultPrevented) return;
+    if (document.querySelector('.dash-popover, .dash-panel-menu, dialog[open]')) return;
+    envBase.onView(null);
+  };
+  document.addEventListener('keydown', onKey);
 
   try {
     st.vars = await resolveVariables(model.variables, { range: range(), urlVars, signal: undefined });
@@ -265,6 +299,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     disposed = true;
     clearInterval(timer);
     document.removeEventListener('visibilitychange', onVisible);
+    document.removeEventListener('keydown', onKey);
     if (varCtrl) varCtrl.abort();
     for (const p of panels) p.destroy();
     panels = [];

@@ -1,7 +1,7 @@
 // The dashboards list (Grafana's api/search): title, tags, a read-only badge for dashboards
 // from plugins or provisioning, a filter box (`/` focuses it), delete for stored dashboards,
 // and an import box that POSTs pasted JSON to api/dashboards/db.
-import { fetchJSON, h, slugify } from '../dash/util.js';
+import { fetchJSON, h, limiter, setUrlQuery, slugify } from '../dash/util.js';
 
 function isReadOnly(d) {
   return !!(d.readOnly || d.provisioned || d.plugin || (d.meta && d.meta.provisioned));
@@ -43,6 +43,23 @@ export default {
       try {
         const r = await fetchJSON('api/search?type=dash-db');
         items = Array.isArray(r) ? r.filter((d) => d.type !== 'dash-folder') : [];
+        // Grafana's search does not say which dashboards are read-only; when the server adds
+        // no marker, a short list asks each dashboard's meta (provisioned = from a plugin).
+        const marked = items.some((d) => 'readOnly' in d || 'provisioned' in d || 'plugin' in d);
+        if (!marked && items.length && items.length <= 50) {
+          const run = limiter(6);
+          await Promise.all(
+            items.map((d) =>
+              run(() =>
+                fetchJSON(`api/dashboards/uid/${encodeURIComponent(d.uid)}`)
+                  .then((full) => {
+                    d.readOnly = !!(full && full.meta && (full.meta.provisioned || full.meta.canSave === false));
+                  })
+                  .catch(() => {}),
+              ),
+            ),
+          );
+        }
       } catch (e) {
         items = [];
         status.textContent = `Could not list dashboards: ${e.message}`;
@@ -119,7 +136,7 @@ export default {
       const p = new URLSearchParams(route.query);
       if (filter.value) p.set('query', filter.value);
       else p.delete('query');
-      ctx.setQuery(p, { replace: true });
+      setUrlQuery(ctx, p, { replace: true });
     });
     const onKey = (e) => {
       if (e.key === '/' && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName || '')) {

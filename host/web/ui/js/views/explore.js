@@ -2,7 +2,7 @@
 // (range query) and a table (instant query) view, range/end/step controls, the query's cost
 // from `stats=all` beside the wall time measured here, a local query history, and the URL
 // holding expr, range, end, step and tab.
-import { fetchJSON, h, seriesName } from '../dash/util.js';
+import { fetchJSON, h, seriesName, setUrlQuery } from '../dash/util.js';
 import { attachCompletion } from '../dash/complete.js';
 import { formatDuration, parseDuration, parseTime, roundInterval } from '../dash/time.js';
 import { formatValue, isoDateTime } from '../dash/units.js';
@@ -134,7 +134,7 @@ export default {
       if (st.end) p.set('end', st.end);
       if (st.step) p.set('step', st.step);
       p.set('tab', st.tab);
-      ctx.setQuery(p, { replace: !push });
+      setUrlQuery(ctx, p, { replace: !push });
     }
 
     function setTab(name) {
@@ -305,7 +305,7 @@ export default {
           'table',
           { class: 'dash-table' },
           h('thead', null, h('tr', null, th('labels', 'Series'), th('value', data.resultType === 'matrix' ? 'Samples' : 'Value'))),
-          h('tbody', null, sorted.slice(0, 10000).map((r) => h('tr', null, h('td', { class: 'labels' }, r.labels), h('td', { class: 'num', style: { whiteSpace: 'pre' } }, r.text)))),
+          h('tbody', null, sorted.slice(0, 10000).map((r) => h('tr', null, h('td', { class: 'series-labels' }, r.labels), h('td', { class: 'num', style: { whiteSpace: 'pre' } }, r.text)))),
         );
         result.replaceChildren(h('div', { class: 'explore-table', 'data-result': '', 'data-series': String(rows.length) }, rows.length ? tbl : h('p', { class: 'explore-msg' }, 'Empty query result.')));
       };
