@@ -176,6 +176,31 @@ impl UiEnv {
         });
     }
 
+    /// Waits (at most 60 s) until a range query of the app's request rate at `step_s`, its
+    /// range aligned to the step as Grafana aligns it, has a point at the range's end: a
+    /// dashboard at that step then has data to draw.
+    pub(crate) fn wait_range_data(&self, step_s: i64) {
+        eventually(60, &format!("request rates at a {step_s}s step"), || {
+            let end = sightline_model::now_ms() / 1000 / step_s * step_s;
+            let v = self.d.get_json(&format!(
+                "/api/v1/query_range?query={}&start={}&end={end}&step={step_s}",
+                urlencode("rate(http_requests_total[5m])"),
+                end - 10 * step_s
+            ));
+            let series = v["data"]["result"].as_array()?.clone();
+            series
+                .iter()
+                .any(|s| {
+                    s["values"]
+                        .as_array()
+                        .and_then(|v| v.last())
+                        .and_then(|p| p[0].as_f64())
+                        == Some(end as f64)
+                })
+                .then_some(())
+        });
+    }
+
     /// `http://<daemon>/<route>`: the UI's routes are relative to the root here.
     pub(crate) fn url(&self, route: &str) -> String {
         format!("{}{route}", self.base)
