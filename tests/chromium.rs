@@ -202,6 +202,7 @@ impl Browser {
             conn,
             target_id,
             messages: Vec::new(),
+            idle: Vec::new(),
         };
         page.call("Page.enable", json!({}))?;
         page.call("Page.setLifecycleEventsEnabled", json!({"enabled": true}))?;
@@ -359,6 +360,8 @@ pub struct LoadTiming {
     /// network-idle point without Chromium's 500 ms quiet window.
     pub last_response_ms: f64,
     pub resources: u64,
+    /// First contentful paint (0 when there was none yet).
+    pub first_contentful_paint_ms: f64,
 }
 
 /// One page (tab) of a [`Browser`], with its own DevTools connection.
@@ -367,6 +370,23 @@ pub struct Page<'b> {
     conn: Conn,
     target_id: String,
     messages: Vec<ConsoleMessage>,
+    /// `networkIdle` lifecycle events seen: the loader and when the event arrived.
+    idle: Vec<(String, Instant)>,
+}
+
+/// A navigation started by [`Page::navigate`].
+#[derive(Debug, Clone)]
+pub struct Navigation {
+    pub url: String,
+    loader: Option<String>,
+    start: Instant,
+}
+
+impl Navigation {
+    /// When it started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
 }
 
 impl Page<'_> {
@@ -379,6 +399,13 @@ impl Page<'_> {
     /// (Chromium's `networkIdle` lifecycle event: no request for 500 ms). Returns the time
     /// from the navigation's start to that event.
     pub fn goto(&mut self, url: &str) -> Result<Duration> {
+        let nav = self.navigate(url)?;
+        self.wait_network_idle(&nav)
+    }
+
+    /// Starts a navigation to `url` and returns once Chromium has committed to it (its
+    /// document loads on): to measure something else first, then [`Page::wait_network_idle`].
+    pub fn navigate(&mut self, url: &str) -> Result<Navigation> {
         let start = Instant::now();
         let r = self.call("Page.navigate", json!({"url": url}))?;
         if let Some(e) = r["errorText"].as_str().filter(|e| !e.is_empty()) {
@@ -387,25 +414,36 @@ impl Page<'_> {
                 reason: e.into(),
             });
         }
-        // A same-document navigation (a fragment) has no loader and no lifecycle.
-        let Some(loader) = r["loaderId"].as_str().map(str::to_string) else {
-            return Ok(start.elapsed());
+        Ok(Navigation {
+            url: url.to_string(),
+            // A same-document navigation (a fragment) has no loader and no lifecycle.
+            loader: r["loaderId"].as_str().map(str::to_string),
+            start,
+        })
+    }
+
+    /// Waits (at most 30 s from the navigation's start) until the navigation's document is
+    /// network idle, and returns the time from the navigation's start to that event.
+    pub fn wait_network_idle(&mut self, nav: &Navigation) -> Result<Duration> {
+        let Some(loader) = &nav.loader else {
+            return Ok(nav.start.elapsed());
         };
-        let deadline = start + NAV_TIMEOUT;
-        while let Some(ev) = self.conn.next_event(deadline)? {
-            self.record(&ev);
-            let p = &ev["params"];
-            if ev["method"] == "Page.lifecycleEvent"
-                && p["name"] == "networkIdle"
-                && p["loaderId"].as_str() == Some(&loader)
-            {
-                return Ok(start.elapsed());
+        let deadline = nav.start + NAV_TIMEOUT;
+        loop {
+            if let Some((_, at)) = self.idle.iter().find(|(l, _)| l == loader) {
+                return Ok(at.duration_since(nav.start));
+            }
+            match self.conn.next_event(deadline)? {
+                Some(ev) => self.record(&ev),
+                None => {
+                    return Err(Error::Timeout(format!(
+                        "{} not network idle within {NAV_TIMEOUT:?}{}",
+                        nav.url,
+                        self.describe()
+                    )))
+                }
             }
         }
-        Err(Error::Timeout(format!(
-            "{url} not network idle within {NAV_TIMEOUT:?}{}",
-            self.describe()
-        )))
     }
 
     /// Evaluates `js` (an expression; a promise is awaited) and returns its value as JSON
@@ -610,13 +648,15 @@ impl Page<'_> {
                const r = performance.getEntriesByType('resource');
                return {dcl: n.domContentLoadedEventEnd || 0, load: n.loadEventEnd || 0,
                        last: Math.max(n.responseEnd || 0, ...r.map(e => e.responseEnd)),
-                       n: r.length}; })()",
+                       n: r.length,
+                       fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0}; })()",
         )?;
         Ok(LoadTiming {
             dom_content_loaded_ms: v["dcl"].as_f64().unwrap_or(0.0),
             load_ms: v["load"].as_f64().unwrap_or(0.0),
             last_response_ms: v["last"].as_f64().unwrap_or(0.0),
             resources: v["n"].as_u64().unwrap_or(0),
+            first_contentful_paint_ms: v["fcp"].as_f64().unwrap_or(0.0),
         })
     }
 
@@ -674,6 +714,14 @@ impl Page<'_> {
                     text: e["text"].as_str().unwrap_or("").into(),
                     source: location(e["url"].as_str(), e["lineNumber"].as_u64()),
                 }
+            }
+            "Page.lifecycleEvent" => {
+                if p["name"] == "networkIdle" {
+                    if let Some(l) = p["loaderId"].as_str() {
+                        self.idle.push((l.to_string(), Instant::now()));
+                    }
+                }
+                return;
             }
             _ => return,
         };

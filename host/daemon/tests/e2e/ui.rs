@@ -579,8 +579,13 @@ fn ui_every_view_loads_without_console_errors() {
 /// Home's and the seed dashboard's load budget (to network idle and every panel drawn), on
 /// the benchmark data: 10 targets × 1,000 series. Chromium's network idle comes 500 ms after
 /// the last request, which the budget includes.
+/// Measured on a shared 2-core machine (debug daemon): home ready in 0.2–0.35 s and network
+/// idle at 1.0 s, the seed dashboard ready in 0.6–1.0 s and idle at 1.2–2.1 s; the budgets
+/// leave about 2.5× for a noisy CI machine.
 const HOME_BUDGET: Duration = Duration::from_millis(3000);
 const DASHBOARD_BUDGET: Duration = Duration::from_millis(5000);
+/// Home's first contentful paint ("well under a second"), median of three: measured 90–190 ms.
+const HOME_FIRST_PAINT_MS: f64 = 1000.0;
 
 #[test]
 fn ui_home_and_the_seed_dashboard_load_within_budget() {
@@ -602,8 +607,8 @@ fn ui_home_and_the_seed_dashboard_load_within_budget() {
         // The first load is cold (nothing cached); the budget holds for the median of three.
         for _ in 0..3 {
             let mut page = browser.page().unwrap();
-            let t = Instant::now();
-            let idle = page.goto(&env.url(&route)).unwrap();
+            let nav = page.navigate(&env.url(&route)).unwrap();
+            // Ready: the view rendered and, on the dashboard, every panel drawn with points.
             wait_view(&mut page, view);
             if view == "dashboard" {
                 page.wait_for(
@@ -613,7 +618,8 @@ fn ui_home_and_the_seed_dashboard_load_within_budget() {
                 )
                 .unwrap();
             }
-            let ready = t.elapsed();
+            let ready = nav.start().elapsed();
+            let idle = page.wait_network_idle(&nav).unwrap();
             let timing = page.load_timing().unwrap();
             page.assert_no_console_errors().unwrap();
             runs.push((idle.max(ready), idle, ready, timing));
@@ -621,10 +627,25 @@ fn ui_home_and_the_seed_dashboard_load_within_budget() {
         let mut total: Vec<Duration> = runs.iter().map(|r| r.0).collect();
         total.sort();
         let median = total[1];
+        if view == "home" {
+            let mut fcp: Vec<f64> = runs.iter().map(|r| r.3.first_contentful_paint_ms).collect();
+            fcp.sort_by(f64::total_cmp);
+            println!(
+                "ui budget /: first contentful paint median {:.0} ms",
+                fcp[1]
+            );
+            assert!(
+                fcp[1] > 0.0 && fcp[1] <= HOME_FIRST_PAINT_MS,
+                "home's first contentful paint {:.0} ms (budget {HOME_FIRST_PAINT_MS} ms)",
+                fcp[1]
+            );
+        }
         for (i, (_, idle, ready, timing)) in runs.iter().enumerate() {
             println!(
-                "ui budget /{route} run {i}: network idle {idle:?}, ready {ready:?}; \
-                 DOMContentLoaded {:.0} ms, load {:.0} ms, last response {:.0} ms, {} requests",
+                "ui budget /{route} run {i}: ready {ready:?}, network idle {idle:?}; \
+                 first contentful paint {:.0} ms, DOMContentLoaded {:.0} ms, load {:.0} ms, \
+                 last response {:.0} ms, {} requests",
+                timing.first_contentful_paint_ms,
                 timing.dom_content_loaded_ms,
                 timing.load_ms,
                 timing.last_response_ms,
