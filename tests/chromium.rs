@@ -598,6 +598,16 @@ impl Page<'_> {
         Ok(file)
     }
 
+    /// Emulates the system's colour scheme preference (`prefers-color-scheme`).
+    pub fn emulate_color_scheme(&mut self, dark: bool) -> Result<()> {
+        let value = if dark { "dark" } else { "light" };
+        self.call(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": value}]}),
+        )?;
+        Ok(())
+    }
+
     /// Every console message, exception and log entry of this page so far.
     pub fn console_messages(&mut self) -> Result<Vec<ConsoleMessage>> {
         self.pump(Duration::ZERO)?;

@@ -484,6 +484,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("", "home"),
     ("dashboards", "dashboards"),
     ("d/sightline-service-health", "dashboard"),
+    ("d/sightline-service-health/service-health", "dashboard"),
     ("explore", "explore"),
     ("explore?expr=up&range=1h&tab=table", "explore"),
     ("alerts", "alerts"),
@@ -545,6 +546,37 @@ fn ui_every_view_loads_without_console_errors() {
             }
         }
     }
+    // The dark theme follows the system's preference: home and a dashboard, dark.
+    for (route, view, shot) in [
+        ("", "home", "dark-home"),
+        ("d/sightline-service-health", "dashboard", "dark-dashboard"),
+    ] {
+        let mut page = browser.page().unwrap();
+        page.emulate_color_scheme(true).unwrap();
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            open(&mut page, &env, route, view);
+            // The theme's background (the contract's `--bg`) is dark: luminance under a half.
+            let lum: f64 = page
+                .eval(
+                    "(() => { const e = document.createElement('div'); e.style.background = 'var(--bg)'; \
+                     document.body.append(e); const c = getComputedStyle(e).backgroundColor; e.remove(); \
+                     const m = c.match(/[\\d.]+/g).map(Number); \
+                     return m.length > 3 && m[3] === 0 ? 1 : (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255; })()",
+                )
+                .unwrap();
+            assert!(lum < 0.5, "background luminance {lum} in the dark theme");
+            checkpoint(&mut page, shot);
+        }));
+        if let Err(e) = step {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!("dark /{route}: {msg}"));
+        }
+    }
+
     // An unknown path shows a "not found" view, without errors.
     let mut page = browser.page().unwrap();
     page.goto(&env.url("no/such/view")).unwrap();
