@@ -255,17 +255,23 @@ impl UiEnv {
     }
 }
 
-/// The seed's "Essential Dashboard" JSON, as the seed document has it (`dashboard.json` of its
-/// setup script).
+/// The seed's "Essential Dashboard" JSON (`dashboard.json` of its setup script), as the web
+/// crate's tests keep it (`host/web/tests/data/service-health.json`); checked to be the seed
+/// document's block.
 pub(crate) fn seed_dashboard_json() -> String {
+    let file = sightline_tests::repo_root().join("host/web/tests/data/service-health.json");
+    let json = std::fs::read_to_string(&file).unwrap();
     let seed = std::fs::read_to_string(vendored("seed/monitoring-setup.md")).unwrap();
     let (_, rest) = seed
         .split_once("### Essential Dashboard\n```json\n")
         .expect("the seed's Essential Dashboard block");
-    let (json, _) = rest.split_once("\n```").unwrap();
-    let v: Value = serde_json::from_str(json).unwrap();
-    assert_eq!(v["title"], "Service Health");
-    json.to_string()
+    let (block, _) = rest.split_once("\n```").unwrap();
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&json).unwrap(),
+        serde_json::from_str(block).unwrap(),
+    );
+    assert_eq!(a, b, "{} is not the seed's dashboard", file.display());
+    json
 }
 
 /// The seed dashboard's panel titles, in order.
