@@ -5,8 +5,9 @@
 //! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
 //! by hand in [`dto`]. It reads state through the narrow [`ApiState`] handles and never owns a
 //! subsystem.
-//! Boundary: [`shell_router`] (health, readiness, lifecycle, `/metrics`, the route prefix)
-//! around [`router`] (everything else) is the whole public surface; tests drive it with
+//! Boundary: [`shell_router`] (health, readiness, lifecycle, `/metrics`, the route prefix,
+//! and the web UI's router the daemon hands it in [`ShellOptions::ui`]) around [`router`]
+//! (everything else) is the whole public surface; tests drive it with
 //! `oneshot`. Authentication, TLS and connection limits wrap it in the daemon.
 
 mod admin;

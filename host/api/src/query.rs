@@ -113,12 +113,18 @@ async fn in_query_slot(
 async fn run_query(
     st: &Arc<ApiState>,
     limit: usize,
+    stats: bool,
     f: impl FnOnce(&ApiState) -> sightline_promql::Result<QueryResult> + Send + 'static,
 ) -> Response {
+    let arrived = std::time::Instant::now();
     in_query_slot(st, move |s| {
-        let body = f(s)
-            .map(|res| crate::render::query_success(&res, limit))
-            .map_err(promql_error)?;
+        let queue = arrived.elapsed();
+        let res = f(s).map_err(promql_error)?;
+        let timings = stats.then(|| crate::render::RequestTimings {
+            queue,
+            total: arrived.elapsed(),
+        });
+        let body = crate::render::query_success(&res, limit, timings.as_ref());
         Ok((
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             body,
@@ -147,6 +153,11 @@ fn engine_for(st: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     Ok(Engine::with_registry(o, engine.registry().clone()))
 }
 
+/// Prometheus adds the `stats` object when the `stats` parameter is set to anything.
+fn wants_stats(p: &Params) -> bool {
+    p.get("stats").is_some_and(|v| !v.is_empty())
+}
+
 pub(crate) async fn query(State(st): S, p: Params) -> Response {
     query_inner(&st, &p)
         .await
@@ -158,7 +169,7 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     let t = time_param(p, "time", sightline_model::now_ms())?;
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, move |s| {
+    Ok(run_query(st, limit, wants_stats(p), move |s| {
         engine.instant_query(s.storage.as_ref(), &q, t)
     })
     .await)
@@ -200,7 +211,7 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, move |s| {
+    Ok(run_query(st, limit, wants_stats(p), move |s| {
         engine.range_query(s.storage.as_ref(), &q, start, end, step)
     })
     .await)

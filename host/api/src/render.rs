@@ -77,9 +77,41 @@ fn push_strings(out: &mut Vec<u8>, key: &str, items: &[String]) {
     out.push(b']');
 }
 
+/// When a query asked for `stats`: the time it waited for a query slot and the time from
+/// arrival to the end of evaluation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestTimings {
+    pub(crate) queue: std::time::Duration,
+    pub(crate) total: std::time::Duration,
+}
+
+/// Prometheus' `stats` object (`stats.BuiltinStats`): timings in seconds and the sample
+/// counts. The per-step breakdown `stats=all` adds for range queries is not produced.
+fn push_stats(out: &mut Vec<u8>, res: &QueryResult, t: &RequestTimings) {
+    let st = &res.stats;
+    let eval = st.prepare + st.inner_eval;
+    let secs = |d: std::time::Duration| d.as_secs_f64();
+    let body = format!(
+        r#","stats":{{"timings":{{"evalTotalTime":{},"resultSortTime":0,"queryPreparationTime":{},"innerEvalTime":{},"execQueueTime":{},"execTotalTime":{}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
+        secs(eval),
+        secs(st.prepare),
+        secs(st.inner_eval),
+        secs(t.queue),
+        secs(t.total.max(eval + t.queue)),
+        st.total_queryable_samples,
+        st.peak_samples
+    );
+    out.extend_from_slice(body.as_bytes());
+}
+
 /// The success envelope of a query result, truncated to `limit` series (0 = no limit), with a
-/// "results truncated due to limit" warning when it was.
-pub(crate) fn query_success(res: &QueryResult, limit: usize) -> Vec<u8> {
+/// "results truncated due to limit" warning when it was, and the `stats` object when the
+/// request asked for it.
+pub(crate) fn query_success(
+    res: &QueryResult,
+    limit: usize,
+    stats: Option<&RequestTimings>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let mut truncated = false;
     let mut take = |n: usize| {
@@ -141,6 +173,9 @@ pub(crate) fn query_success(res: &QueryResult, limit: usize) -> Vec<u8> {
             out.push(b']');
         }
     }
+    if let Some(t) = stats {
+        push_stats(&mut out, res, t);
+    }
     out.push(b'}');
     let mut warnings = res.warnings.clone();
     if truncated {
@@ -193,8 +228,9 @@ mod tests {
             }]),
             warnings: vec!["w".into()],
             infos: vec![],
+            stats: Default::default(),
         };
-        let text = String::from_utf8(query_success(&res, 0)).unwrap();
+        let text = String::from_utf8(query_success(&res, 0, None)).unwrap();
         assert_eq!(
             text,
             r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"a\"b"},"values":[[1.500,"1"],[3,"NaN"]]}]},"warnings":["w"]}"#
@@ -210,8 +246,9 @@ mod tests {
             ]),
             warnings: vec![],
             infos: vec!["i".into()],
+            stats: Default::default(),
         };
-        let v = parse(&query_success(&res, 2));
+        let v = parse(&query_success(&res, 2, None));
         assert_eq!(v["data"]["result"].as_array().map(Vec::len), Some(2));
         assert_eq!(v["data"]["result"][0]["value"][1], "1e-07");
         assert_eq!(v["warnings"][0], "results truncated due to limit");
@@ -220,9 +257,10 @@ mod tests {
             value: PValue::Scalar { t_ms: 0, v: -2.5 },
             warnings: vec![],
             infos: vec![],
+            stats: Default::default(),
         };
         assert_eq!(
-            String::from_utf8(query_success(&res, 0)).unwrap(),
+            String::from_utf8(query_success(&res, 0, None)).unwrap(),
             r#"{"status":"success","data":{"resultType":"scalar","result":[0,"-2.5"]}}"#
         );
     }

@@ -94,8 +94,7 @@ pub struct ApiState {
     /// engine's `/rules` and `/alerts`). They sit behind the same CORS and readiness layers.
     pub subsystems: Vec<Router>,
     /// Routers of subsystems with endpoints outside `/api/v1` (the alert manager's
-    /// `/api/v2`, the web crate's Grafana-compatible `/api/...`), behind the same readiness
-    /// layer; each brings its own CORS handling.
+    /// `/api/v2`), behind the same readiness layer; each brings its own CORS handling.
     pub root_routers: Vec<Router>,
 }
 
@@ -194,8 +193,12 @@ pub struct ShellOptions {
     /// The web UI (the web crate's router), served from the start, before the application
     /// is ready, so the page loads during WAL replay and can say so. It gets every GET and
     /// HEAD inside the prefix that the shell does not answer itself and that is not under
-    /// `api/` or `-/`; those keep going to the full router (and its 404s).
+    /// `api/` or `-/` (those keep going to the full router, and its 404s), and every request
+    /// under [`ui_api_paths`](Self::ui_api_paths).
     pub ui: Option<Router>,
+    /// API paths the UI router serves from the start (inside the prefix, no leading `/`:
+    /// `api/search` takes `api/search` and `api/search/...`): the Grafana-compatible API.
+    pub ui_api_paths: Vec<String>,
 }
 
 /// The outer HTTP surface: health, readiness, lifecycle, `/metrics` and the route prefix,
@@ -288,20 +291,26 @@ pub(crate) fn too_large() -> Response {
 
 type Sh = State<Arc<Shell>>;
 
-/// Whether a request (its path inside the prefix) is the UI's: a GET or HEAD outside
-/// `api/` and `-/`.
-fn is_ui_request(method: &Method, path: &str) -> bool {
+/// Whether a request (its path inside the prefix) is the UI's: one of its API paths, or a GET
+/// or HEAD outside `api/` and `-/`.
+fn is_ui_request(method: &Method, path: &str, api_paths: &[String]) -> bool {
+    let p = path.trim_start_matches('/');
+    if api_paths.iter().any(|a| {
+        p.strip_prefix(a.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }) {
+        return true;
+    }
     if method != Method::GET && method != Method::HEAD {
         return false;
     }
-    let p = path.trim_start_matches('/');
     !(p == "api" || p.starts_with("api/") || p == "-" || p.starts_with("-/"))
 }
 
 /// The UI's requests go to the UI (ready or not); everything else to [`forward`].
 async fn dispatch(State(sh): Sh, req: Request) -> Response {
     if let Some(ui) = &sh.opts.ui {
-        if is_ui_request(req.method(), req.uri().path()) {
+        if is_ui_request(req.method(), req.uri().path(), &sh.opts.ui_api_paths) {
             return match ui.clone().oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},
@@ -575,6 +584,7 @@ mod tests {
             }),
             metrics: Arc::new(|_| b"up 1\n".to_vec()),
             ui: None,
+            ui_api_paths: Vec::new(),
         });
         Fixture {
             shell,
@@ -649,6 +659,7 @@ mod tests {
                     Router::new()
                         .fallback(|req: Request| async move { format!("ui:{}", req.uri().path()) }),
                 ),
+                ui_api_paths: vec!["api/search".into()],
             });
             let at = |p: &str| {
                 if prefix == "/" {
@@ -669,9 +680,18 @@ mod tests {
                 call(s, "GET", &at("/-/healthy"), Body::empty()).await.0,
                 200
             );
+            // The UI's API paths, any method.
+            for (m, p) in [("GET", "/api/search"), ("POST", "/api/search/x")] {
+                assert_eq!(
+                    call(s, m, &at(p), Body::empty()).await,
+                    (200, format!("ui:{p}")),
+                    "{prefix} {m} {p}"
+                );
+            }
             for (m, p) in [
                 ("GET", "/api/v1/query"),
                 ("GET", "/api/nope"),
+                ("GET", "/api/searchx"),
                 ("POST", "/x"),
             ] {
                 assert_eq!(

@@ -194,6 +194,27 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         _ => route_prefix.clone(),
     };
     let web_metrics = sightline_web::WebMetrics::new(&registry);
+    let external_url = args.external_url().map_err(anyhow::Error::msg)?;
+    let build = build_info();
+    // Grafana's API (dashboards saved beside the TSDB) answers from the first second, beside
+    // the UI: a setup script may post while storage replays and plugins compile. Plugin
+    // dashboards join once the plugin runtime is up.
+    let dashboard_store = {
+        let (dir, m) = (args.storage_path.join("dashboards"), web_metrics.clone());
+        tokio::task::spawn_blocking(move || sightline_web::DashboardStore::open(dir, m))
+            .await
+            .context("opening the dashboard store")?
+            .context("opening the dashboard store")?
+    };
+    let plugin_dashboards = sightline_web::PluginDashboards::new();
+    let grafana = sightline_web::grafana_router(sightline_web::GrafanaOptions {
+        store: Arc::new(dashboard_store),
+        plugins: plugin_dashboards.clone(),
+        external_url: external_url.to_string().trim_end_matches('/').to_string(),
+        base_path: web_base.clone(),
+        version: build.version.clone(),
+        commit: build.revision.clone(),
+    });
     let shell = sightline_api::Shell::new(sightline_api::ShellOptions {
         route_prefix: route_prefix.clone(),
         lifecycle_enabled: args.enable_lifecycle,
@@ -206,10 +227,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             })
         },
         metrics: crate::metrics::renderer(registry.clone()),
-        ui: Some(sightline_web::ui_router(
-            sightline_web::UiOptions::from_env(&web_base),
-            web_metrics.clone(),
-        )),
+        ui: Some(
+            sightline_web::ui_router(
+                sightline_web::UiOptions::from_env(&web_base),
+                web_metrics.clone(),
+            )
+            .merge(grafana),
+        ),
+        ui_api_paths: sightline_web::GRAFANA_API_PATHS
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
     });
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
@@ -273,6 +301,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let plugin_host = PluginHost::new(pcfg)
         .await
         .context("starting the plugin runtime")?;
+    plugin_dashboards.set(crate::plugins::dashboards(plugin_host.clone()));
     if let Err(e) = plugin_host.start_watching() {
         warn!(dir = %args.plugins_dir.display(), error = %e, "cannot watch the plugins directory; plugins will not hot-reload");
     }
@@ -307,7 +336,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     };
     reload_metrics.ok.set(1.0);
     reload_metrics.ok_ts.set(start_ms as f64 / 1000.0);
-    let build = build_info();
     registry
         .gauge_vec(
             names::BUILD_INFO,
@@ -330,7 +358,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
 
     // Rules and the notifier of external Alertmanagers. Rules read and write storage only
     // through the storage-api seam and evaluate through the engine the API uses.
-    let external_url = args.external_url().map_err(anyhow::Error::msg)?;
     let notifier = sightline_rules::notifier::AlertmanagerNotifier::new(
         args.notification_queue_capacity,
         &format!("Sightline/{}", env!("CARGO_PKG_VERSION")),
@@ -437,22 +464,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             Box::pin(async move { r.reload().await.map_err(|e| format!("{e:#}")) })
         })
     };
-    // Dashboards saved through the Grafana API, beside the TSDB.
-    let dashboard_store = {
-        let (dir, m) = (args.storage_path.join("dashboards"), web_metrics.clone());
-        tokio::task::spawn_blocking(move || sightline_web::DashboardStore::open(dir, m))
-            .await
-            .context("opening the dashboard store")?
-            .context("opening the dashboard store")?
-    };
-    let grafana = sightline_web::grafana_router(sightline_web::GrafanaOptions {
-        store: Arc::new(dashboard_store),
-        plugins: Some(crate::plugins::dashboards(plugin_host.clone())),
-        external_url: external_url.to_string().trim_end_matches('/').to_string(),
-        base_path: web_base.clone(),
-        version: build.version.clone(),
-        commit: build.revision.clone(),
-    });
     let state = Arc::new(ApiState {
         storage: storage.clone(),
         targets: Arc::new(ScrapeTargets(scrape.clone())),
@@ -475,11 +486,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             rules.clone(),
             args.enable_admin_api,
         )],
-        root_routers: am
-            .iter()
-            .map(crate::am::api::router)
-            .chain(std::iter::once(grafana))
-            .collect(),
+        root_routers: am.iter().map(crate::am::api::router).collect(),
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);

@@ -263,11 +263,16 @@ impl Engine {
             hash_cache: FxMap::default(),
             binop_cache: FxMap::default(),
             precomputed: HashMap::new(),
+            read_samples: 0,
+            peak_samples: 0,
         };
+        let load_started = Instant::now();
         ev.load(q, expr)?;
         if is_range {
             ev.precompute_calls(expr)?;
         }
+        let prepare = load_started.elapsed();
+        let eval_started = Instant::now();
         let value = if !is_range {
             ev.step_samples = 0;
             let v = ev.eval(expr, start)?;
@@ -365,6 +370,7 @@ impl Engine {
                         ))
                     }
                 }
+                ev.note_peak(0);
                 if ev.out_samples + ev.step_samples > ev.max_samples {
                     return Err(Error::TooManySamples("query execution"));
                 }
@@ -373,10 +379,20 @@ impl Engine {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
             Value::Matrix(out)
         };
+        // Streamed selectors count what they read as they go.
+        let streamed: usize = ev.streams.values().flatten().map(|s| s.read).sum();
+        ev.note_peak(0);
+        let stats = crate::QueryStats {
+            total_queryable_samples: (ev.read_samples + streamed) as u64,
+            peak_samples: ev.peak_samples as u64,
+            prepare,
+            inner_eval: eval_started.elapsed(),
+        };
         Ok(QueryResult {
             value,
             warnings: ev.ann.warnings,
             infos: ev.ann.infos,
+            stats,
         })
     }
 }
@@ -476,6 +492,8 @@ struct StreamSeries {
     pending: Option<(Sample, i64)>,
     max_t: i64,
     last_ref: i64,
+    /// Samples read from storage so far (for [`crate::QueryStats`]).
+    read: usize,
 }
 
 impl StreamSeries {
@@ -493,6 +511,7 @@ impl StreamSeries {
             if p.t > pull_to || p.t > self.max_t {
                 break;
             }
+            self.read += 1;
             if !(strip_stale && is_stale_nan(p.v)) {
                 buf.push(p);
                 if let Some(st) = st.as_mut() {
@@ -542,6 +561,10 @@ pub(crate) struct Ev<'a> {
     pub(crate) hash_cache: FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
     binop_cache: binary::BinopCache,
     precomputed: HashMap<usize, Vec<Vec<Elem>>>,
+    /// Samples the non-streamed selectors loaded (for [`crate::QueryStats`]).
+    read_samples: usize,
+    /// The most samples held at once so far (for [`crate::QueryStats`]).
+    peak_samples: usize,
 }
 
 struct Need {
@@ -760,6 +783,7 @@ impl<'a> Ev<'a> {
                         pending,
                         max_t: n.max,
                         last_ref: i64::MIN,
+                        read: 0,
                     });
                 }
                 // Storage order is kept; range results are sorted at the end.
@@ -804,6 +828,7 @@ impl<'a> Ev<'a> {
                     continue;
                 }
                 loaded_total += samples.len();
+                self.read_samples += samples.len();
                 if loaded_total > self.max_samples {
                     return Err(Error::TooManySamples("query execution"));
                 }
@@ -864,8 +889,16 @@ impl<'a> Ev<'a> {
             .clone()
     }
 
+    /// Records the samples held now (plus `extra` about to be) for the peak figure.
+    fn note_peak(&mut self, extra: usize) {
+        self.peak_samples = self
+            .peak_samples
+            .max(self.step_samples + self.out_samples + extra);
+    }
+
     fn count_samples(&mut self, n: usize) -> Result<()> {
         self.step_samples += n;
+        self.note_peak(0);
         if self.step_samples + self.out_samples > self.max_samples {
             return Err(Error::TooManySamples("query execution"));
         }
@@ -1119,6 +1152,7 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
+            self.note_peak(n);
             if n + self.step_samples + self.out_samples > self.max_samples {
                 return Err(Error::TooManySamples("query execution"));
             }

@@ -48,7 +48,7 @@ pub use series_desc::{
 };
 pub use stack::MAX_DEPTH;
 pub use value::{
-    Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
+    Arg, Elem, FnOut, MatrixArg, QueryResult, QueryStats, RangeSeries, Value, VectorSample, Window,
 };
 
 use sightline_model::Matcher;

@@ -68,6 +68,23 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
     /// `PromQL info: ...` annotations.
     pub infos: Vec<String>,
+    /// What the evaluation cost (the HTTP API's `stats=all`).
+    pub stats: QueryStats,
+}
+
+/// What one evaluation cost, as Prometheus' `stats` object reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryStats {
+    /// Samples read from storage (Prometheus' `totalQueryableSamples`): every sample the
+    /// selectors loaded or streamed, counted once however many steps used it.
+    pub total_queryable_samples: u64,
+    /// The most samples held at once while evaluating (Prometheus' `peakSamples`; the figure
+    /// `--query.max-samples` bounds).
+    pub peak_samples: u64,
+    /// Time spent reading the selectors' data before evaluation (`queryPreparationTime`).
+    pub prepare: std::time::Duration,
+    /// Time spent evaluating after the data was read (`innerEvalTime`).
+    pub inner_eval: std::time::Duration,
 }
 
 /// An element of an instant vector during evaluation.

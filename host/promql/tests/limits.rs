@@ -204,3 +204,29 @@ fn per_query_lookback_and_timeout() {
         .expect_err("timed out");
     assert_eq!(err.error_type(), "timeout");
 }
+
+/// The `stats` figures: samples read from storage, and the most held at once, which is what
+/// `max_samples` bounds (a query needing more than the reported peak under a limit equal to it
+/// fails, one at the peak passes).
+#[test]
+fn query_stats_count_what_was_read_and_held() {
+    let st = store(20, 100);
+    let engine = Engine::new(EngineOptions::default());
+    // 10 minutes of 15 s samples before t = 1500 s: samples 61..=99 of each series (39).
+    let res = engine
+        .instant_query(&st, "sum_over_time(m[10m])", 1_500_000)
+        .expect("query");
+    assert_eq!(res.stats.total_queryable_samples, 20 * 39);
+    assert!(res.stats.peak_samples >= 20 * 39, "{:?}", res.stats);
+    // A range query streams its selector; every stored sample in range is read once.
+    let res = engine
+        .range_query(&st, "m", 0, 1_485_000, 15_000)
+        .expect("range");
+    assert_eq!(res.stats.total_queryable_samples, 20 * 100);
+    assert!(res.stats.peak_samples >= 20 * 100, "{:?}", res.stats);
+    let limited = Engine::new(EngineOptions {
+        max_samples: res.stats.peak_samples as usize - 1,
+        ..Default::default()
+    });
+    assert!(limited.range_query(&st, "m", 0, 1_485_000, 15_000).is_err());
+}

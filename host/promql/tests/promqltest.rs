@@ -613,6 +613,7 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
                     value,
                     warnings: vec![],
                     infos: vec![],
+                    stats: Default::default(),
                 };
                 compare_instant(&inst, &c.exp, mid)
             })

@@ -113,11 +113,12 @@ struct Embedded {
 }
 
 impl Embedded {
-    fn build(base: &str) -> Embedded {
+    /// The set for `base` from a table of files (the generated [`EMBEDDED`], or a test's).
+    fn build(base: &str, table: &[(&'static str, &'static [u8])]) -> Embedded {
         let mut files = HashMap::new();
         let mut dirs = HashSet::new();
         let mut raw_index = None;
-        for (path, bytes) in EMBEDDED {
+        for (path, bytes) in table {
             if let Some((dir, _)) = path.split_once('/') {
                 dirs.insert(dir);
             }
@@ -161,7 +162,12 @@ fn render_index(raw: &str, base: &str, versions: &[(&str, &str)]) -> String {
     let mut html = raw.replacen(BASE_TAG, &head, 1);
     for (p, h) in versions {
         for attr in ["src", "href"] {
-            html = html.replace(&format!("{attr}=\"{p}\""), &format!("{attr}=\"{p}?v={h}\""));
+            for dot in ["", "./"] {
+                html = html.replace(
+                    &format!("{attr}=\"{dot}{p}\""),
+                    &format!("{attr}=\"{dot}{p}?v={h}\""),
+                );
+            }
         }
     }
     html
@@ -224,6 +230,15 @@ struct UiState {
 /// The UI's router: every GET or HEAD is a file, or `index.html`. The daemon's shell
 /// sends it the paths that are not its own and not under `api/` or `-/`.
 pub fn ui_router(opts: UiOptions, metrics: WebMetrics) -> Router {
+    router_over(opts, metrics, EMBEDDED)
+}
+
+/// [`ui_router`] over a table of files.
+fn router_over(
+    opts: UiOptions,
+    metrics: WebMetrics,
+    table: &[(&'static str, &'static [u8])],
+) -> Router {
     let base = normalize_base(&opts.base_path);
     let source = match opts.dev_dir {
         Some(dir) => {
@@ -232,7 +247,7 @@ pub fn ui_router(opts: UiOptions, metrics: WebMetrics) -> Router {
         }
         None => {
             let started = std::time::Instant::now();
-            let e = Embedded::build(&base);
+            let e = Embedded::build(&base, table);
             tracing::debug!(files = e.files.len(), elapsed = ?started.elapsed(), "web UI assets compressed");
             Source::Embedded(e)
         }
@@ -283,6 +298,15 @@ async fn serve(State(st): State<Arc<UiState>>, req: Request) -> Response {
             .into_response();
     }
     let path = req.uri().path().trim_start_matches('/').to_string();
+    // API paths reach this fallback only when the daemon merged an API router (Grafana's)
+    // into this one and none of its routes matched: they stay API 404s, never the app.
+    if path == "api" || path.starts_with("api/") || path.starts_with("-/") {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"message": "Not found"})),
+        )
+            .into_response();
+    }
     let version = req.uri().query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "v")
@@ -333,6 +357,8 @@ fn not_found() -> Response {
 }
 
 /// Serves a path from the development directory, read now.
+// Runs on a blocking thread (`spawn_blocking` in `serve`).
+#[allow(clippy::disallowed_methods)]
 fn from_dir(dir: &Path, path: &str, base: &str) -> (&'static str, Response) {
     // Only plain relative segments: nothing can climb out of the directory.
     let safe = |p: &str| {

@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Test code reads and writes files directly.
+
 use super::*;
 use axum::http::HeaderValue;
 use http_body_util::BodyExt;
@@ -34,13 +36,27 @@ fn gunzip(b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A UI of three files, independent of what `ui/` holds.
+static TABLE: &[(&str, &[u8])] = &[
+    (
+        "index.html",
+        b"<!doctype html><html><head><base href=\"/\"><link rel=\"stylesheet\" \
+          href=\"css/app.css\"><script type=\"module\" src=\"js/app.js\"></script></head></html>\n",
+    ),
+    ("js/app.js", include_bytes!("../tests/data/app.js")),
+    ("css/app.css", b"body { color: black; }\n"),
+];
+
+const APP_JS: &[u8] = include_bytes!("../tests/data/app.js");
+
 fn embedded(base: &str) -> Router {
-    ui_router(
+    router_over(
         UiOptions {
             base_path: base.into(),
             dev_dir: None,
         },
         WebMetrics::unregistered(),
+        TABLE,
     )
 }
 
@@ -98,11 +114,11 @@ async fn index_has_the_base_and_is_no_cache() {
 #[tokio::test]
 async fn files_are_gzipped_etagged_and_revalidated() {
     let r = embedded("/");
-    let raw = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/favicon.svg")).unwrap();
-    let (code, h, body) = get(&r, "/favicon.svg", &[]).await;
+    let raw = APP_JS.to_vec();
+    let (code, h, body) = get(&r, "/js/app.js", &[]).await;
     assert_eq!(code, 200);
     assert_eq!(body, raw);
-    assert_eq!(h[header::CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(h[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
     assert!(h.get(header::CONTENT_ENCODING).is_none());
     assert_eq!(h[header::CACHE_CONTROL], "no-cache");
     let etag = h[header::ETAG].to_str().unwrap().to_string();
@@ -111,7 +127,7 @@ async fn files_are_gzipped_etagged_and_revalidated() {
         "strong: {etag}"
     );
 
-    let (code, h, gz) = get(&r, "/favicon.svg", &[("accept-encoding", "gzip, br")]).await;
+    let (code, h, gz) = get(&r, "/js/app.js", &[("accept-encoding", "gzip, br")]).await;
     assert_eq!(code, 200);
     assert_eq!(h[header::CONTENT_ENCODING], "gzip");
     assert_eq!(h[header::VARY], "Accept-Encoding");
@@ -122,16 +138,16 @@ async fn files_are_gzipped_etagged_and_revalidated() {
 
     // Either tag revalidates; a refused gzip gets identity.
     for tag in [&etag, &gz_etag] {
-        let (code, h, body) = get(&r, "/favicon.svg", &[("if-none-match", tag)]).await;
+        let (code, h, body) = get(&r, "/js/app.js", &[("if-none-match", tag)]).await;
         assert_eq!(code, 304);
         assert!(body.is_empty());
         assert_eq!(h[header::ETAG].to_str().unwrap(), etag);
     }
-    let (code, _, _) = get(&r, "/favicon.svg", &[("if-none-match", "\"other\"")]).await;
+    let (code, _, _) = get(&r, "/js/app.js", &[("if-none-match", "\"other\"")]).await;
     assert_eq!(code, 200);
     let (_, h, _) = get(
         &r,
-        "/favicon.svg",
+        "/js/app.js",
         &[("accept-encoding", "gzip;q=0, deflate")],
     )
     .await;
@@ -139,9 +155,9 @@ async fn files_are_gzipped_etagged_and_revalidated() {
 
     // The hash-addressed URL is immutable; a stale hash is not.
     let hash = etag.trim_matches('"');
-    let (_, h, _) = get(&r, &format!("/favicon.svg?v={hash}"), &[]).await;
+    let (_, h, _) = get(&r, &format!("/js/app.js?v={hash}"), &[]).await;
     assert_eq!(h[header::CACHE_CONTROL], IMMUTABLE);
-    let (_, h, _) = get(&r, "/favicon.svg?v=0000", &[]).await;
+    let (_, h, _) = get(&r, "/js/app.js?v=0000", &[]).await;
     assert_eq!(h[header::CACHE_CONTROL], "no-cache");
 
     // index.html too: gzip, and 304 on its tag.
@@ -150,6 +166,25 @@ async fn files_are_gzipped_etagged_and_revalidated() {
     let tag = h[header::ETAG].to_str().unwrap().to_string();
     let (code, _, _) = get(&r, "/silences?new=1", &[("if-none-match", &tag)]).await;
     assert_eq!(code, 304);
+    // The index refers to the files by their hash, and maps every module to it.
+    let (_, _, body) = get(&r, "/", &[]).await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains(&format!("src=\"js/app.js?v={hash}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("\"./js/app.js\":\"./js/app.js?v={hash}\"")),
+        "{html}"
+    );
+    // A missing file under a directory of files is 404, not the app.
+    assert_eq!(get(&r, "/js/missing.js", &[]).await.0, 404);
+    assert_eq!(get(&r, "/css", &[]).await.0, 404);
+    let (code, _, body) = get(&r, "/api/dashboards/uid/x/nope", &[]).await;
+    assert_eq!(
+        (code, body.as_slice()),
+        (404, &br#"{"message":"Not found"}"#[..])
+    );
 }
 
 #[test]

@@ -30,9 +30,15 @@ pub enum WebError {
     /// A uid over 40 characters.
     #[error("uid too long, max 40 characters")]
     UidTooLong,
-    /// No dashboard with that uid (or id).
+    /// No dashboard with that uid (a read or a delete).
     #[error("Dashboard not found")]
     NotFound,
+    /// A save naming an `id` no dashboard has (the service's error, which carries a status).
+    #[error("Dashboard not found")]
+    SaveNotFound,
+    /// A save's `message` over 500 characters.
+    #[error("message too long, max 500 characters")]
+    MessageTooLong,
     /// The posted version is not the stored one and `overwrite` is false.
     #[error("The dashboard has been changed by someone else")]
     VersionMismatch,
@@ -58,18 +64,20 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::NotFound | WebError::SaveNotFound => StatusCode::NOT_FOUND,
             WebError::VersionMismatch | WebError::NameExists => StatusCode::PRECONDITION_FAILED,
             WebError::DatasourceExists => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// Grafana's `status` word for the 412 answers.
+    /// Grafana's `status` word, for the errors whose `DashboardErr` has one.
     fn status_word(&self) -> Option<&'static str> {
         match self {
             WebError::VersionMismatch => Some("version-mismatch"),
             WebError::NameExists => Some("name-exists"),
+            WebError::EmptyTitle => Some("empty-name"),
+            WebError::SaveNotFound => Some("not-found"),
             _ => None,
         }
     }

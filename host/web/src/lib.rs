@@ -8,7 +8,9 @@
 //!   (development).
 //! - [`grafana_router`]: `/api/health`, `/api/datasources`, `/api/dashboards/db`,
 //!   `/api/dashboards/uid/<uid>` and `/api/search` over a durable [`DashboardStore`] and the
-//!   plugins' read-only dashboards.
+//!   plugins' read-only dashboards ([`PluginDashboards`], handed in later). It is served
+//!   from the shell too ([`GRAFANA_API_PATHS`]): a setup script may post while the daemon
+//!   starts.
 //!
 //! Boundary: this crate knows nothing of storage, rules or plugins; the daemon hands it a
 //! directory, a [`DashboardSource`] and strings. The API crate does not depend on it.
@@ -20,5 +22,8 @@ mod metrics;
 
 pub use assets::{normalize_base, ui_router, UiOptions, UI_DIR_ENV};
 pub use error::WebError;
-pub use grafana::{grafana_router, Dashboard, DashboardSource, DashboardStore, GrafanaOptions};
+pub use grafana::{
+    grafana_router, Dashboard, DashboardSource, DashboardStore, GrafanaOptions, PluginDashboards,
+    GRAFANA_API_PATHS,
+};
 pub use metrics::{WebMetrics, DASHBOARDS, DASHBOARD_WRITES, UI_REQUESTS};

@@ -50,6 +50,26 @@ fn query_endpoints_over_scraped_data() {
         "{r}"
     );
 
+    // `stats`: Prometheus' object inside `data`, only when asked for.
+    assert!(v["data"].get("stats").is_none(), "{v}");
+    let (_, v) = form_post(&d, "/api/v1/query", "query=http_requests_total&stats=all");
+    let stats = &v["data"]["stats"];
+    assert!(
+        stats["samples"]["totalQueryableSamples"].as_u64() >= Some(2),
+        "{v}"
+    );
+    assert!(stats["samples"]["peakSamples"].as_u64() >= Some(2), "{v}");
+    for k in [
+        "evalTotalTime",
+        "resultSortTime",
+        "queryPreparationTime",
+        "innerEvalTime",
+        "execQueueTime",
+        "execTotalTime",
+    ] {
+        assert!(stats["timings"][k].as_f64().is_some(), "{k}: {v}");
+    }
+
     // Aggregation over the scraped series.
     let (_, v) = get(
         &d,

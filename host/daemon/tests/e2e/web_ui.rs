@@ -112,6 +112,15 @@ fn seed_setup_script_then_kill_9_and_restart() {
         })
     };
     listed(&d);
+    let (_, metrics) = http_get(&d.addr, "/metrics").unwrap();
+    assert!(
+        metrics.contains("\nsightline_web_dashboards 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"sightline_web_dashboard_writes_total{op="save",outcome="success"} 1"#),
+        "{metrics}"
+    );
 
     // kill -9 right after the acknowledged save: it is on disk.
     let mut d = d;
@@ -132,9 +141,12 @@ fn seed_setup_script_then_kill_9_and_restart() {
 fn assets_are_gzipped_once_with_etags_and_index_for_app_routes() {
     let d = Daemon::start(Some("scrape_configs: []\n"), &[]);
     let gz = [("Accept-Encoding", "gzip")];
-    let (code, head, _) = http_exchange(&d.addr, "GET", "/favicon.svg", &gz, b"").unwrap();
+    let (code, head, _) = http_exchange(&d.addr, "GET", "/alerts", &gz, b"").unwrap();
     assert_eq!(code, 200);
-    assert_eq!(header(&head, "content-type"), Some("image/svg+xml"));
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
     // One gzip, the crate's own: the shell's compression layer leaves it alone.
     assert_eq!(count_header(&head, "content-encoding"), 1, "{head}");
     assert_eq!(header(&head, "content-encoding"), Some("gzip"));
@@ -143,8 +155,19 @@ fn assets_are_gzipped_once_with_etags_and_index_for_app_routes() {
         ("Accept-Encoding", "gzip"),
         ("If-None-Match", etag.as_str()),
     ];
-    let (code, _, body) = http_exchange(&d.addr, "GET", "/favicon.svg", &inm, b"").unwrap();
+    let (code, _, body) = http_exchange(&d.addr, "GET", "/", &inm, b"").unwrap();
     assert_eq!((code, body.as_str()), (304, ""));
+    let (code, head, body) = http_exchange(&d.addr, "GET", "/robots.txt", &[], b"").unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(body.contains("Disallow: /"));
+    let etag = header(&head, "etag").unwrap().to_string();
+    let inm = [("If-None-Match", etag.as_str())];
+    let (code, _, _) = http_exchange(&d.addr, "GET", "/robots.txt", &inm, b"").unwrap();
+    assert_eq!(code, 304);
 
     for path in [
         "/",
@@ -157,11 +180,18 @@ fn assets_are_gzipped_once_with_etags_and_index_for_app_routes() {
         assert_eq!(header(&head, "cache-control"), Some("no-cache"));
         assert!(body.contains("<base href=\"/\">"), "{path}: {body}");
     }
+    let (_, metrics) = http_get(&d.addr, "/metrics").unwrap();
+    assert!(
+        metrics.contains(r#"sightline_web_ui_requests_total{class="index",code="304"} 1"#),
+        "{metrics}"
+    );
     // Unknown API paths keep the API's 404.
     let (code, body) = http_get(&d.addr, "/api/v1/nope").unwrap();
     assert_eq!((code, body.as_str()), (404, "404 page not found\n"));
     let (code, _) = http_get(&d.addr, "/api/nope").unwrap();
     assert_eq!(code, 404);
+    let (code, body) = http_get(&d.addr, "/api/dashboards/uid/x/nope").unwrap();
+    assert_eq!((code, body.as_str()), (404, r#"{"message":"Not found"}"#));
 }
 
 #[test]
@@ -199,7 +229,7 @@ fn base_follows_route_prefix_and_external_url() {
 }
 
 /// While WAL replay is held up (its first segment is a FIFO nobody writes to), the UI loads
-/// and the API says 503.
+/// and Grafana's API answers; Prometheus' API says 503.
 #[test]
 fn ui_is_served_during_wal_replay() {
     let dir = tempfile::tempdir().unwrap();
@@ -217,8 +247,16 @@ fn ui_is_served_during_wal_replay() {
     let (code, body) = http_get(&d.addr, "/").unwrap();
     assert_eq!(code, 200);
     assert!(body.contains("<base href=\"/\">"));
-    assert_eq!(http_get(&d.addr, "/favicon.svg").unwrap().0, 200);
-    assert_eq!(http_get(&d.addr, "/api/search").unwrap().0, 503);
+    assert_eq!(http_get(&d.addr, "/robots.txt").unwrap().0, 200);
+    // Grafana's API answers too: the seed's script may run while the daemon starts.
+    let (code, body) = http_get(&d.addr, "/api/health").unwrap();
+    assert_eq!(code, 200, "{body}");
+    let h = [("Content-Type", "application/json")];
+    let (code, body) =
+        http_request(&d.addr, "POST", "/api/dashboards/db", &h, &seed_dashboard()).unwrap();
+    assert_eq!(code, 200, "{body}");
+    let v = d.get_json("/api/search");
+    assert_eq!(v[0]["title"], "Service Health");
     assert_eq!(http_get(&d.addr, "/api/v1/query?query=1").unwrap().0, 503);
     assert!(d.child.try_wait().unwrap().is_none(), "still replaying");
 }
@@ -243,7 +281,7 @@ fn ui_is_behind_basic_auth() {
             Ok((200, _))
         )
     });
-    for path in ["/", "/favicon.svg", "/alerts"] {
+    for path in ["/", "/robots.txt", "/alerts"] {
         assert_eq!(http_get(&d.addr, path).unwrap().0, 401, "{path}");
         let (code, _) =
             http_request(&d.addr, "GET", path, &[("Authorization", &auth)], b"").unwrap();

@@ -32,7 +32,7 @@ pub(crate) fn plugin_id(uid: &str) -> i64 {
 
 /// The plugin dashboards, one per uid.
 async fn plugin_dashboards(st: &GrafanaState) -> Vec<Dashboard> {
-    let Some(src) = &st.opts.plugins else {
+    let Some(src) = st.opts.plugins.get() else {
         return Vec::new();
     };
     let mut out: Vec<Dashboard> = Vec::new();
@@ -348,4 +348,87 @@ pub(super) async fn search(State(st): S, RawQuery(q): RawQuery) -> Response {
         })
         .collect();
     axum::Json(Value::Array(list)).into_response()
+}
+
+/// One entry of the version list, in Grafana 9's shape.
+fn version_entry(uid: &str, doc: &Value) -> Map<String, Value> {
+    let version = doc["version"].as_i64().unwrap_or(0);
+    let mut m = Map::new();
+    m.insert("id".into(), json!(version));
+    m.insert("dashboardId".into(), doc["id"].clone());
+    m.insert("dashboardUid".into(), json!(uid));
+    m.insert("parentVersion".into(), json!((version - 1).max(0)));
+    m.insert("restoredFrom".into(), json!(0));
+    m.insert("version".into(), json!(version));
+    m.insert(
+        "created".into(),
+        json!(rfc3339(doc["updated"].as_i64().unwrap_or(0))),
+    );
+    m.insert("createdBy".into(), json!("admin"));
+    m.insert("message".into(), doc["message"].clone());
+    m
+}
+
+/// Reads the versions of a stored dashboard off the async workers; `Err` is the answer for
+/// a dashboard that is not stored (a plugin's has no history: an empty list).
+async fn versions_of(st: &GrafanaState, uid: &str) -> Result<Vec<Value>, Response> {
+    let store = st.opts.store.clone();
+    let u = uid.to_string();
+    match tokio::task::spawn_blocking(move || store.versions(&u)).await {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => {
+            if plugin_dashboards(st).await.iter().any(|d| d.uid == uid) {
+                Ok(Vec::new())
+            } else {
+                Err(WebError::NotFound.into_response())
+            }
+        }
+        Err(e) => Err(WebError::Io {
+            path: "dashboards".into(),
+            source: std::io::Error::other(e.to_string()),
+        }
+        .into_response()),
+    }
+}
+
+/// `GET /api/dashboards/uid/<uid>/versions` (Grafana 9's array, newest first; `limit`).
+pub(super) async fn versions(
+    State(st): S,
+    Path(uid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let limit = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "limit")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    match versions_of(&st, &uid).await {
+        Ok(list) => axum::Json(Value::Array(
+            list.iter()
+                .take(limit)
+                .map(|d| Value::Object(version_entry(&uid, d)))
+                .collect(),
+        ))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/dashboards/uid/<uid>/versions/<version>`: the entry with the model as `data`.
+pub(super) async fn version(State(st): S, Path((uid, version)): Path<(String, i64)>) -> Response {
+    match versions_of(&st, &uid).await {
+        Ok(list) => match list.iter().find(|d| d["version"].as_i64() == Some(version)) {
+            Some(doc) => {
+                let mut m = version_entry(&uid, doc);
+                m.insert("data".into(), doc["dashboard"].clone());
+                axum::Json(Value::Object(m)).into_response()
+            }
+            None => (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(json!({"message": "Dashboard version not found"})),
+            )
+                .into_response(),
+        },
+        Err(r) => r,
+    }
 }

@@ -1,7 +1,8 @@
 //! The Grafana-compatible HTTP API, in Grafana 9/10's shapes and status codes, so that
 //! scripts written for Grafana (the seed's setup script) run against Sightline unchanged:
 //! `GET /api/health`, `GET|POST /api/datasources`, `POST /api/dashboards/db`,
-//! `GET|DELETE /api/dashboards/uid/<uid>` and `GET /api/search`.
+//! `GET|DELETE /api/dashboards/uid/<uid>`, `GET /api/dashboards/uid/<uid>/versions[/<n>]`
+//! and `GET /api/search`.
 //!
 //! Beyond Grafana: `POST /api/dashboards/db` also takes a bare dashboard (an object with
 //! `title` or `panels` and no `dashboard` key), as the seed's script posts it. Data sources
@@ -13,7 +14,7 @@ mod store;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -50,12 +51,43 @@ pub struct Dashboard {
     pub model: Arc<Value>,
 }
 
+/// The plugins' dashboards, handed in once the plugin runtime is up: the API serves from the
+/// moment the listener binds (the seed's script may post while the daemon starts), with no
+/// plugin dashboards until then.
+#[derive(Default)]
+pub struct PluginDashboards(OnceLock<DashboardSource>);
+
+impl PluginDashboards {
+    /// An empty slot.
+    pub fn new() -> Arc<PluginDashboards> {
+        Arc::new(PluginDashboards::default())
+    }
+
+    /// Hands in the source (once; later calls are ignored).
+    pub fn set(&self, source: DashboardSource) {
+        let _ = self.0.set(source);
+    }
+
+    pub(crate) fn get(&self) -> Option<&DashboardSource> {
+        self.0.get()
+    }
+}
+
+/// The paths (inside the route prefix, without the leading `/`) the Grafana API serves: the
+/// shell sends them to [`grafana_router`] before the application is ready.
+pub const GRAFANA_API_PATHS: &[&str] = &[
+    "api/health",
+    "api/datasources",
+    "api/dashboards",
+    "api/search",
+];
+
 /// What the Grafana API needs from the daemon.
 pub struct GrafanaOptions {
     /// Saved dashboards.
     pub store: Arc<DashboardStore>,
     /// Dashboards from dashboard plugins (read-only).
-    pub plugins: Option<DashboardSource>,
+    pub plugins: Arc<PluginDashboards>,
     /// `--web.external-url`, without a trailing `/`: the URL of Sightline as a data source.
     pub external_url: String,
     /// The path the browser sees for the UI's root, with a trailing `/` (dashboard `url`s
@@ -99,6 +131,14 @@ pub fn grafana_router(opts: GrafanaOptions) -> Router {
         .route(
             "/api/dashboards/uid/{uid}",
             get(dashboards::by_uid).delete(dashboards::delete),
+        )
+        .route(
+            "/api/dashboards/uid/{uid}/versions",
+            get(dashboards::versions),
+        )
+        .route(
+            "/api/dashboards/uid/{uid}/versions/{version}",
+            get(dashboards::version),
         )
         .route("/api/search", get(dashboards::search))
         .layer(middleware::from_fn(cors))

@@ -4,13 +4,19 @@
 //! `<uid>.json.tmp`, fsynced, renamed over `<uid>.json`, and the directory is fsynced before
 //! the save answers; a crash leaves the old file or the new one, never a torn one (a leftover
 //! `.tmp` is removed at the next start). A file that does not parse is logged and skipped at
-//! startup, never fatal.
+//! startup, never fatal. Each save also writes its copy to `versions/<uid>/<version>.json`
+//! (the same way, before the main file), the last 20 kept as Grafana keeps them, for
+//! `GET /api/dashboards/uid/<uid>/versions`.
 //!
 //! Grafana's save semantics (`pkg/services/dashboards/database`): a dashboard is found by
 //! uid, else by id; a stale `version` is 412 `version-mismatch` unless `overwrite`; the same
 //! title in the folder under another uid is 412 `name-exists` unless `overwrite` (which then
 //! replaces that dashboard); a save bumps the version; new dashboards get a generated uid
 //! and the next id. Plugin dashboards are read-only: a save or delete of their uid is 400.
+
+// Every function here is called on a blocking thread (`spawn_blocking` in the handlers and at
+// startup): the store's reads, writes and fsyncs are blocking by design.
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -192,6 +198,9 @@ impl DashboardStore {
         if title.is_empty() {
             return Err(WebError::EmptyTitle);
         }
+        if cmd.message.chars().count() > 500 {
+            return Err(WebError::MessageTooLong);
+        }
         let mut uid = str_field(&model, "uid").to_string();
         check_uid(&uid)?;
         let id = model.get("id").and_then(Value::as_i64).unwrap_or(0);
@@ -204,7 +213,7 @@ impl DashboardStore {
             inner.by_uid.get(&uid).cloned()
         } else if id != 0 {
             let found = inner.by_uid.values().find(|d| d.id == id).cloned();
-            Some(found.ok_or(WebError::NotFound)?)
+            Some(found.ok_or(WebError::SaveNotFound)?)
         } else {
             None
         };
@@ -255,6 +264,12 @@ impl DashboardStore {
             tags: tags_of(&model),
             model: Arc::new(Value::Object(model)),
         };
+        if existing.is_none() {
+            let vdir = self.versions_dir(&uid);
+            if vdir.exists() {
+                std::fs::remove_dir_all(&vdir).map_err(io(&vdir))?;
+            }
+        }
         self.write_file(&stored, &cmd.message)?;
         if existing.is_none() {
             inner.next_id += 1;
@@ -295,6 +310,14 @@ impl DashboardStore {
         std::fs::remove_file(&path).map_err(io(&path))?;
         sync_dir(&self.dir)?;
         inner.by_uid.remove(uid);
+        // The history goes too; a leftover is removed when the uid is saved anew, so a
+        // failure here is only logged.
+        let vdir = self.versions_dir(uid);
+        if let Err(e) = std::fs::remove_dir_all(&vdir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %vdir.display(), error = %e, "cannot remove a deleted dashboard's versions");
+            }
+        }
         self.metrics.dashboards.set(inner.by_uid.len() as f64);
         Ok(d)
     }
@@ -315,16 +338,68 @@ impl DashboardStore {
             path: self.dir.clone(),
             source: std::io::Error::other(e),
         })?;
-        let path = self.dir.join(format!("{}.json", d.uid));
-        let tmp = self.dir.join(format!("{}.json.tmp", d.uid));
-        {
-            let mut f = File::create(&tmp).map_err(io(&tmp))?;
-            f.write_all(&bytes).map_err(io(&tmp))?;
-            f.sync_all().map_err(io(&tmp))?;
+        // The version's copy first, so the history never lacks the current version.
+        let vdir = self.versions_dir(&d.uid);
+        if !vdir.is_dir() {
+            std::fs::create_dir_all(&vdir).map_err(io(&vdir))?;
+            sync_dir(&self.dir.join(VERSIONS))?;
         }
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        sync_dir(&self.dir)
+        atomic_write(&vdir, &format!("{}.json", d.version), &bytes)?;
+        atomic_write(&self.dir, &format!("{}.json", d.uid), &bytes)?;
+        // Grafana's `versions_to_keep` default: older copies go (their loss is harmless).
+        let old = vdir.join(format!("{}.json", d.version - VERSIONS_TO_KEEP));
+        if let Err(e) = std::fs::remove_file(&old) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(file = %old.display(), error = %e, "cannot remove an old dashboard version");
+            }
+        }
+        Ok(())
     }
+
+    fn versions_dir(&self, uid: &str) -> PathBuf {
+        self.dir.join(VERSIONS).join(uid)
+    }
+
+    /// Every saved version of a stored dashboard, newest first, each as its file holds it
+    /// (`version`, `updated`, `message`, `dashboard`, ...); `None` when no such dashboard is
+    /// stored. Blocking: reads files.
+    pub(crate) fn versions(&self, uid: &str) -> Option<Vec<Value>> {
+        self.get(uid)?;
+        let dir = self.versions_dir(uid);
+        let mut out: Vec<Value> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
+            .filter_map(|e| {
+                let bytes = std::fs::read(e.path()).ok()?;
+                serde_json::from_slice::<Value>(&bytes).ok()
+            })
+            .filter(|doc| doc.get("version").and_then(Value::as_i64).is_some())
+            .collect();
+        out.sort_by_key(|doc| std::cmp::Reverse(doc["version"].as_i64().unwrap_or(0)));
+        Some(out)
+    }
+}
+
+/// The directory of the saved versions, one `<uid>/<version>.json` each.
+const VERSIONS: &str = "versions";
+
+/// How many versions of a dashboard are kept (Grafana's `versions_to_keep` default).
+pub(crate) const VERSIONS_TO_KEEP: i64 = 20;
+
+/// Writes `dir/name` so that a crash leaves the old file or the new one: a temporary file,
+/// fsynced, renamed over it, and the directory fsynced.
+fn atomic_write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), WebError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    {
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    sync_dir(dir)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), WebError> {

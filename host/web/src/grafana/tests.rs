@@ -1,3 +1,5 @@
+#![allow(clippy::disallowed_methods)] // Test code reads and writes files directly.
+
 use super::dashboards::{plugin_id, slug, WithId};
 use super::*;
 use axum::body::Body;
@@ -32,7 +34,11 @@ fn router_in(dir: &std::path::Path) -> Router {
     let store = DashboardStore::open(dir.join("dashboards"), WebMetrics::unregistered()).unwrap();
     grafana_router(GrafanaOptions {
         store: Arc::new(store),
-        plugins: Some(plugin_source()),
+        plugins: {
+            let slot = PluginDashboards::new();
+            slot.set(plugin_source());
+            slot
+        },
         external_url: "http://example.com/sub".into(),
         base_path: "/sub/".into(),
         version: "1.2.3".into(),
@@ -213,8 +219,16 @@ async fn versions_overwrite_and_conflicts_as_grafana() {
     // By id: unknown → 404; known → that dashboard.
     let (code, v) = post(json!({"dashboard": {"id": 99, "title": "Z"}})).await;
     assert_eq!(
+        (code, v),
+        (
+            404,
+            json!({"message": "Dashboard not found", "status": "not-found"})
+        )
+    );
+    let (code, v) = post(json!({"dashboard": {"title": "M"}, "message": "x".repeat(501)})).await;
+    assert_eq!(
         (code, v["message"].clone()),
-        (404, json!("Dashboard not found"))
+        (400, json!("message too long, max 500 characters"))
     );
     let (code, v) =
         post(json!({"dashboard": {"id": 2, "title": "B", "version": 1}, "folderUid": "f"})).await;
@@ -237,6 +251,9 @@ async fn versions_overwrite_and_conflicts_as_grafana() {
     ] {
         let (code, v) = post(body).await;
         assert_eq!((code, v["message"].clone()), (400, json!(msg)));
+        if msg.starts_with("Dashboard title") {
+            assert_eq!(v["status"], "empty-name");
+        }
     }
     let req = Request::builder()
         .method("POST")
@@ -367,4 +384,58 @@ fn model_is_served_with_the_given_id() {
 fn slugs_as_grafana_makes_them() {
     assert_eq!(slug("Node Exporter / Full"), "node-exporter-full");
     assert_eq!(slug("  HTTP  errors!! "), "http-errors");
+}
+
+#[tokio::test]
+async fn versions_are_kept_listed_and_pruned() {
+    let f = fixture();
+    let r = &f.router;
+    for v in 0..22 {
+        let (code, _) = call(
+            r,
+            "POST",
+            "/api/dashboards/db",
+            Some(json!({"dashboard": {"uid": "h", "title": format!("T{v}"), "version": v}, "message": format!("m{v}")})),
+        )
+        .await;
+        assert_eq!(code, 200);
+    }
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(code, 200);
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 20, "Grafana keeps 20");
+    assert_eq!(list[0]["version"], 22);
+    assert_eq!(list[0]["message"], "m21");
+    assert_eq!(list[0]["parentVersion"], 21);
+    assert_eq!(list[0]["dashboardUid"], "h");
+    assert_eq!(list[19]["version"], 3);
+    let (_, v) = call(r, "GET", "/api/dashboards/uid/h/versions?limit=2", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/h/versions/5", None).await;
+    assert_eq!(code, 200);
+    assert_eq!(v["data"]["title"], "T4");
+    assert_eq!(v["data"]["version"], 5);
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/h/versions/1", None).await;
+    assert_eq!(code, 404);
+    let (code, v) = call(r, "GET", "/api/dashboards/uid/node/versions", None).await;
+    assert_eq!((code, v), (200, json!([])));
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/none/versions", None).await;
+    assert_eq!(code, 404);
+    // Deleted and saved anew: a fresh history.
+    call(r, "DELETE", "/api/dashboards/uid/h", None).await;
+    let (code, _) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(code, 404);
+    call(
+        r,
+        "POST",
+        "/api/dashboards/db",
+        Some(json!({"dashboard": {"uid": "h", "title": "New"}})),
+    )
+    .await;
+    let (_, v) = call(r, "GET", "/api/dashboards/uid/h/versions", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    // The history directory does not confuse loading.
+    let r2 = router_in(f.dir.path());
+    let (code, v) = call(&r2, "GET", "/api/dashboards/uid/h", None).await;
+    assert_eq!((code, v["dashboard"]["title"].clone()), (200, json!("New")));
 }

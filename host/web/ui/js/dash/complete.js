@@ -43,11 +43,16 @@ export function contextAt(text, pos) {
   return null;
 }
 
-function firstMetric(text) {
+/** The first metric name in an expression (strings, matchers and `by (...)` lists skipped). */
+export function firstMetric(text) {
   const skip = new Set([...FUNCTIONS, ...AGGREGATIONS, ...KEYWORDS]);
+  const cleaned = text
+    .replace(/"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?/g, '""')
+    .replace(/\{[^}]*\}?/g, '{}')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)?/g, ' ');
   const re = /(?:^|[^\w:"$])([a-zA-Z_:][\w:]*)(?=\s*(?:\{|\[|\)|$|\s|[-+*/%^<>=!,]))/g;
   let m;
-  while ((m = re.exec(text))) if (!skip.has(m[1]) && !/^\d/.test(m[1])) return m[1];
+  while ((m = re.exec(cleaned))) if (!skip.has(m[1])) return m[1];
   return '';
 }
 
@@ -120,7 +125,9 @@ export function attachCompletion(textarea, { onRun, container }) {
 
   async function update(force) {
     const my = ++seq;
-    const c = contextAt(textarea.value, textarea.selectionStart);
+    let c = contextAt(textarea.value, textarea.selectionStart);
+    // Ctrl+Space where no word has started yet lists everything.
+    if (!c && force) c = { kind: 'any', prefix: '' };
     ctx = c;
     if (!c || (c.kind === 'any' && !force && c.prefix.length < 1)) return close();
     let cands = [];

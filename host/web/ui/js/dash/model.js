@@ -38,6 +38,7 @@ function fromGraph(p) {
     if (d.max == null && y.max != null && y.max !== '') d.max = Number(y.max);
   }
   if (p.format && d.unit == null) d.unit = p.format;
+  if (p.decimals != null && d.decimals == null) d.decimals = p.decimals;
   if (p.stack) d.custom.stacking = { mode: p.percentage ? 'percent' : 'normal' };
   if (p.fill != null && d.custom.fillOpacity == null) d.custom.fillOpacity = num(p.fill, 1) * 10;
   if (p.linewidth != null && d.custom.lineWidth == null) d.custom.lineWidth = num(p.linewidth, 1);
@@ -61,16 +62,28 @@ function fromGraph(p) {
     if (so.color) props.push({ id: 'color', value: { mode: 'fixed', fixedColor: so.color } });
     if (so.fill != null) props.push({ id: 'custom.fillOpacity', value: so.fill * 10 });
     if (so.linewidth != null) props.push({ id: 'custom.lineWidth', value: so.linewidth });
+    if (so.transform === 'negative-Y') props.push({ id: 'custom.transform', value: 'negative-Y' });
+    if (Number(so.yaxis) === 2) {
+      props.push({ id: 'custom.axisPlacement', value: 'right' });
+      const y2 = Array.isArray(p.yaxes) ? p.yaxes[1] : null;
+      if (y2 && y2.format) props.push({ id: 'unit', value: y2.format });
+    }
     const re = /^\/.*\/[gimsuy]*$/.test(so.alias);
     overrides.push({ matcher: { id: re ? 'byRegexp' : 'byName', options: so.alias }, properties: props });
+  }
+  // aliasColors: {"series name": "#hex"} were the old graph's fixed series colours.
+  for (const [name, color] of Object.entries(p.aliasColors && typeof p.aliasColors === 'object' ? p.aliasColors : {})) {
+    overrides.push({ matcher: { id: 'byName', options: name }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }] });
   }
   const legend = p.legend || {};
   const options = { ...(p.options || {}) };
   if (!options.legend) {
+    const calcs = legend.values ? [['avg', 'mean'], ['min', 'min'], ['max', 'max'], ['current', 'lastNotNull'], ['total', 'sum']].filter(([k]) => legend[k]).map(([, c]) => c) : [];
     options.legend = {
       showLegend: legend.show !== false,
       displayMode: legend.alignAsTable ? 'table' : 'list',
       placement: legend.rightSide ? 'right' : 'bottom',
+      calcs,
     };
   }
   return { fieldConfig: { defaults: d, overrides }, options };
@@ -95,14 +108,21 @@ function fromSinglestat(p) {
   return { type: p.gauge && p.gauge.show ? 'gauge' : 'stat', fieldConfig: { defaults: d, overrides: [] }, options };
 }
 
-let autoId = 1000;
+// Panels without an id get one by their order, the same on every load (viewPanel links).
+let autoId = 100000;
+
+/** A data source's type when the model names one (`{type, uid}`); strings are names only. */
+function dsType(ds) {
+  return ds && typeof ds === 'object' && typeof ds.type === 'string' ? ds.type : null;
+}
 
 function normPanel(p) {
   const out = { ...p };
+  const panelDs = dsType(p.datasource);
   out.id = p.id ?? autoId++;
   out.type = p.type || 'timeseries';
   out.title = p.title ?? '';
-  out.targets = (Array.isArray(p.targets) ? p.targets : []).map((t, i) => ({
+  out.targets = (Array.isArray(p.targets) ? p.targets : []).filter((t) => t && typeof t === 'object').map((t, i) => ({
     refId: t.refId || String.fromCharCode(65 + (i % 26)),
     expr: typeof t.expr === 'string' ? t.expr : typeof t.query === 'string' ? t.query : '',
     legendFormat: t.legendFormat || '',
@@ -111,6 +131,8 @@ function normPanel(p) {
     interval: t.interval || '',
     hide: !!t.hide,
     intervalFactor: num(t.intervalFactor, 1),
+    // Only Prometheus queries run here; other sources' queries (Loki, expressions) are not sent.
+    unsupported: ((type) => (type && type !== 'prometheus' && type !== 'datasource' ? type : ''))(dsType(t.datasource) || panelDs),
   }));
   if (out.type === 'graph') Object.assign(out, fromGraph(p));
   if (out.type === 'singlestat') Object.assign(out, fromSinglestat(p));
@@ -161,15 +183,15 @@ function rebase(panels) {
  */
 export function normalize(json) {
   const { dashboard: d, meta } = unwrap(json);
+  autoId = 100000;
   const sections = [];
-  let head = { row: null, panels: [] };
+  const head = { row: null, panels: [] };
   sections.push(head);
   if (Array.isArray(d.rows) && !Array.isArray(d.panels)) {
     // schemaVersion < 16: rows of panels with a 12-column span and a pixel height.
-    let y = 0;
-    d.rows.forEach((r, i) => {
-      const panels = (r.panels || []).map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
-      y = layout(panels, 0);
+    d.rows.filter((r) => r && typeof r === 'object').forEach((r, i) => {
+      const panels = (Array.isArray(r.panels) ? r.panels : []).filter((p) => p && typeof p === 'object').map((p) => normPanel({ ...p, _span: num(p.span, 12), _height: rowHeightUnits(p.height || r.height) }));
+      layout(panels, 0);
       rebase(panels);
       // Old rows show a header only with showTitle; untitled rows are plain sections.
       const titled = !!r.showTitle;
@@ -177,7 +199,6 @@ export function normalize(json) {
       else if (!titled) sections.push({ row: null, panels });
       else sections.push({ row: { id: `row-${i}`, title: r.title || '', collapsed: !!r.collapse, repeat: r.repeat || '' }, panels });
     });
-    void y;
   } else {
     const list = Array.isArray(d.panels) ? d.panels : [];
     let cur = head;
@@ -190,7 +211,7 @@ export function normalize(json) {
         };
         sections.push(cur);
         // A collapsed row carries its panels inside itself.
-        for (const p of raw.panels || []) cur.panels.push(normPanel(p));
+        for (const p of Array.isArray(raw.panels) ? raw.panels : []) if (p && typeof p === 'object') cur.panels.push(normPanel(p));
         continue;
       }
       cur.panels.push(normPanel(raw));

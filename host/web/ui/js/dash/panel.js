@@ -1,11 +1,12 @@
 // One dashboard panel: its frame (title, description, spinner, menu), its data states for the
 // tests (data-state loading|ready|nodata|error, data-series, data-points), the query run on
 // each refresh (aborting the previous one), and the menu's view / explore / inspect actions.
-import { h } from './util.js';
+import { h, safeUrl } from './util.js';
 import { rendererFor } from './panels.js';
 import { runPanel } from './query.js';
 import { interpolate } from './vars.js';
 import { isoDateTime } from './units.js';
+import { parseDuration } from './time.js';
 
 let openMenu = null;
 function closeMenu() {
@@ -33,18 +34,36 @@ function dataTable(head, rows) {
  * env: {vars(), range() → {from, to} ms, limit, syncKey, onZoom, onReset, onView(panel),
  * onExplore(expr), fullscreen}
  */
-export function createPanel(panel, env) {
+/** The panel's own range: `timeFrom` (last X of the dashboard's end) and `timeShift`. */
+function panelRange(panel, r) {
+  let { from, to } = r;
+  const tf = parseDuration(String(panel.timeFrom || '').replace(/^now-/, ''));
+  if (tf) from = to - tf;
+  const ts = parseDuration(String(panel.timeShift || '').replace(/^now-/, ''));
+  if (ts) {
+    from -= ts;
+    to -= ts;
+  }
+  return { from, to };
+}
+
+export function createPanel(panel, dashEnv) {
+  const env = panel.timeFrom || panel.timeShift ? { ...dashEnv, range: () => panelRange(panel, dashEnv.range()) } : dashEnv;
   const renderer = rendererFor(panel.type);
+  const timeNote = [panel.timeFrom ? `Last ${String(panel.timeFrom).replace(/^now-/, '')}` : '', panel.timeShift ? `timeshift -${String(panel.timeShift).replace(/^now-/, '')}` : ''].filter(Boolean).join(' ');
   const title = interpolate(panel.title || '', env.vars(), {}, 'text');
   const body = h('div', { class: 'dash-panel-body' });
   const overlay = h('div', { class: 'dash-panel-overlay', hidden: true });
   const spinner = h('span', { class: 'dash-panel-spinner', hidden: true, 'aria-label': 'loading' });
+  const warn = h('span', { class: 'dash-panel-warn', hidden: true, tabindex: '0', role: 'img', 'aria-label': 'Some queries failed' }, '⚠');
   const menuBtn = h('button', { type: 'button', class: 'dash-panel-menu-btn', 'aria-label': `Menu of ${title || 'panel'}`, title: 'Panel menu' }, '⋮');
   const header = h(
     'header',
     { class: 'dash-panel-header' },
     h('h3', { class: 'dash-panel-title', title }, title || '\u00a0'),
     panel.description ? h('span', { class: 'dash-panel-info', title: panel.description, tabindex: '0' }, 'i') : null,
+    timeNote ? h('span', { class: 'dash-panel-time' }, timeNote) : null,
+    warn,
     spinner,
     menuBtn,
   );
@@ -110,6 +129,10 @@ export function createPanel(panel, env) {
       });
       if (c.signal.aborted) return;
       last = res;
+      const errs = res.errors || [];
+      warn.hidden = !errs.length;
+      warn.title = errs.join('\n');
+      el.dataset.errors = String(errs.length);
       const r = view.update(res);
       el.dataset.series = String(r.series);
       el.dataset.points = String(r.points);
@@ -172,6 +195,10 @@ export function createPanel(panel, env) {
       item(env.fullscreen ? 'Back to dashboard' : 'View', () => env.onView(env.fullscreen ? null : panel), 'view'),
       exprs.length ? item('Explore', () => env.onExplore(exprs[0]), 'explore') : null,
       renderer.mode ? item('Inspect data', inspect, 'inspect') : null,
+      ...(Array.isArray(panel.links) ? panel.links : []).map((l) => {
+        const href = safeUrl(interpolate(l.url || '', env.vars(), {}, 'raw'));
+        return href ? h('a', { href, role: 'menuitem', class: 'dash-panel-link', target: l.targetBlank ? '_blank' : null, rel: /^https?:/i.test(href) ? 'noopener noreferrer' : null }, l.title || href) : null;
+      }),
     );
     header.append(menu);
     openMenu = menu;
@@ -183,6 +210,9 @@ export function createPanel(panel, env) {
     el,
     panel,
     refresh,
+    redraw() {
+      if (view && view.redraw) view.redraw();
+    },
     destroy() {
       if (ctrl) ctrl.abort();
       if (view) view.destroy();

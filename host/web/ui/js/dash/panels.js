@@ -17,6 +17,18 @@ function s(tag, attrs) {
   return el;
 }
 
+/** A field's displayName with Grafana's `${__field.labels.x}`, `${__field.name}` filled in. */
+function displayName(field, x) {
+  const t = field.displayName;
+  if (!t) return x.name;
+  const labels = x.metric || {};
+  return String(t)
+    .replace(/\$\{__field\.labels\.([\w]+)\}/g, (m, k) => labels[k] ?? '')
+    .replace(/\$\{__field\.labels\}/g, () => Object.entries(labels).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}="${v}"`).join(', '))
+    .replace(/\$\{__(?:field|series)\.name\}/g, x.name)
+    .replace(/\$\{__field\.displayName\}/g, x.name);
+}
+
 function countPoints(series) {
   let n = 0;
   for (const x of series) for (const v of x.values) if (v != null) n++;
@@ -25,7 +37,8 @@ function countPoints(series) {
 
 /** Value mappings (fieldConfig mappings: value, range, special null/nan). */
 function mapValue(v, mappings) {
-  for (const m of mappings || []) {
+  for (const m of Array.isArray(mappings) ? mappings : []) {
+    if (!m || typeof m !== 'object') continue;
     const o = m.options || {};
     if (m.type === 'value') {
       const hit = o[String(v)];
@@ -80,12 +93,14 @@ function minMax(field, values) {
 
 /** One value per series for stat/gauge/bar gauge (range series reduced, instant rows as is). */
 function reducedValues(panel, res) {
-  const calc = (panel.options.reduceOptions && panel.options.reduceOptions.calcs && panel.options.reduceOptions.calcs[0]) || 'lastNotNull';
+  const calcs = panel.options.reduceOptions && panel.options.reduceOptions.calcs;
+  const calc = (Array.isArray(calcs) && typeof calcs[0] === 'string' && calcs[0]) || 'lastNotNull';
   const out = [];
-  for (const x of res.series) out.push({ name: x.name, refId: x.refId, value: reduce(x.values, calc), values: x.values });
-  for (const r of res.rows) out.push({ name: r.name, refId: r.refId, value: r.value, values: [r.value] });
-  const limit = Number(panel.options.reduceOptions?.limit) || 0;
-  return limit ? out.slice(0, limit) : out;
+  for (const x of res.series) out.push({ name: x.name, metric: x.metric, refId: x.refId, value: reduce(x.values, calc), values: x.values });
+  for (const r of res.rows) out.push({ name: r.name, metric: r.metric, refId: r.refId, value: r.value, values: [r.value] });
+  // At most 100 boxes by default: thousands of stats would draw slowly and say nothing.
+  const limit = Number(panel.options.reduceOptions?.limit) || 100;
+  return out.slice(0, limit);
 }
 
 function sparkline(values, color) {
@@ -96,16 +111,18 @@ function sparkline(values, color) {
   const W = 200;
   const H = 50;
   let d = '';
-  let started = false;
+  let firstX = null;
+  let lastX = 0;
   values.forEach((v, i) => {
     if (v == null) return;
     const x = (i / (values.length - 1)) * W;
     const y = H - (hi > lo ? ((v - lo) / (hi - lo)) * (H - 4) + 2 : H / 2);
-    d += `${started ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
-    started = true;
+    d += `${firstX == null ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`;
+    if (firstX == null) firstX = x;
+    lastX = x;
   });
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', class: 'stat-spark' });
-  svg.append(s('path', { d: `${d}L${W},${H}L0,${H}Z`, fill: color, 'fill-opacity': '0.2', stroke: 'none' }));
+  svg.append(s('path', { d: `${d}L${lastX.toFixed(1)},${H}L${firstX.toFixed(1)},${H}Z`, fill: color, 'fill-opacity': '0.2', stroke: 'none' }));
   svg.append(s('path', { d, fill: 'none', stroke: color, 'stroke-width': '1.5', 'vector-effect': 'non-scaling-stroke' }));
   return svg;
 }
@@ -128,12 +145,15 @@ function timeseries(body, panel, env) {
     lineInterpolation: custom.lineInterpolation,
     showPoints: custom.showPoints,
     spanNulls: custom.spanNulls === true,
+    logBase: custom.scaleDistribution && custom.scaleDistribution.type === 'log' ? Number(custom.scaleDistribution.log) || 10 : 0,
+    axisLabel: custom.axisLabel || '',
     thresholds: normThresholds(f.thresholds),
     thresholdsStyle: (custom.thresholdsStyle && custom.thresholdsStyle.mode) || 'off',
     legend: { show: legend.showLegend !== false && legend.displayMode !== 'hidden', placement: legend.placement, calcs: Array.isArray(legend.calcs) ? legend.calcs : [] },
     tooltip: panel.options.tooltip?.mode === 'none' ? 'none' : 'multi',
     syncKey: env.syncKey,
     utc: env.utc,
+    annotations: env.annotations,
     onZoom: env.onZoom,
     onReset: env.onReset,
   });
@@ -143,18 +163,21 @@ function timeseries(body, panel, env) {
         const sf = fieldFor(panel, x.name, x.refId);
         const c = sf.custom || {};
         return {
-          label: sf.displayName || x.name,
+          label: displayName(sf, x),
           values: x.values,
           color: fixedColor(sf) || PALETTE[i % PALETTE.length],
           unit: sf.unit !== f.unit ? sf.unit : undefined,
           fillOpacity: c.fillOpacity !== custom.fillOpacity ? c.fillOpacity : undefined,
           lineWidth: c.lineWidth !== custom.lineWidth ? c.lineWidth : undefined,
           hidden: c.hideFrom && c.hideFrom.viz,
+          negativeY: c.transform === 'negative-Y',
+          axis: c.axisPlacement === 'right' ? 'right' : undefined,
         };
       });
       chart.setData({ xs: res.xs, range: [env.range().from / 1000, env.range().to / 1000], series });
       return { series: series.length, points: countPoints(series) };
     },
+    redraw: () => chart.redraw(),
     destroy: () => chart.destroy(),
   };
 }
@@ -177,7 +200,7 @@ function stat(body, panel) {
         const box = h('div', { class: 'stat', 'data-color-mode': colorMode });
         if (colorMode === 'background' || colorMode === 'background_solid') box.style.background = d.color;
         const showName = textMode === 'name' || textMode === 'value_and_name' || (textMode === 'auto' && vals.length > 1);
-        if (showName) box.append(h('div', { class: 'stat-name' }, f.displayName || v.name));
+        if (showName) box.append(h('div', { class: 'stat-name' }, displayName(f, v)));
         if (textMode !== 'name' && textMode !== 'none') {
           const value = h('div', { class: 'stat-value' }, d.parts.prefix, d.parts.text, h('span', { class: 'stat-unit' }, d.parts.suffix));
           if (colorMode === 'value') value.style.color = d.color;
@@ -236,7 +259,7 @@ function gauge(body, panel) {
         t.textContent = d.parts.prefix + d.parts.text + d.parts.suffix;
         svg.append(t);
         const box = h('div', { class: 'gauge' }, svg);
-        if (vals.length > 1 || panel.options.showName) box.append(h('div', { class: 'stat-name' }, f.displayName || v.name));
+        if (vals.length > 1 || panel.options.showName) box.append(h('div', { class: 'stat-name' }, displayName(f, v)));
         wrap.append(box);
       }
       return { series: vals.length, points: res.series.length ? countPoints(res.series) : res.rows.length };
@@ -272,7 +295,7 @@ function bargauge(body, panel) {
           h(
             'div',
             { class: 'bar-row' },
-            h('div', { class: 'bar-name', title: v.name }, f.displayName || v.name),
+            h('div', { class: 'bar-name', title: v.name }, displayName(f, v)),
             h('div', { class: 'bar-track' }, fill),
             h('div', { class: 'bar-value', style: { color: d.color } }, d.parts.prefix + d.parts.text + d.parts.suffix),
           ),
@@ -290,6 +313,7 @@ export function table(body, panel) {
   body.append(wrap);
   let sortCol = null;
   let sortDesc = false;
+  let initialSort = null;
   let last = null;
   function draw() {
     const res = last;
@@ -313,9 +337,23 @@ export function table(body, panel) {
     for (const o of panel.fieldConfig.overrides || []) {
       for (const p of o.properties || []) if (p.id === 'custom.hidden' && p.value && o.matcher?.id === 'byName') hidden.add(o.matcher.options);
     }
-    if (!panel.options.showTime) hidden.add('Time');
-    const shown = cols.filter((c) => !hidden.has(c.name));
+    // Grafana's "organize" and "filter by name" transformations: hide, rename and order columns.
+    const transforms = Array.isArray(panel.transformations) ? panel.transformations.filter((t) => t && !t.disabled) : [];
+    const organize = transforms.find((t) => t.id === 'organize');
+    const filter = transforms.find((t) => t.id === 'filterFieldsByName');
+    const exclude = (organize && organize.options && organize.options.excludeByName) || {};
+    const include = filter && filter.options && filter.options.include && Array.isArray(filter.options.include.names) ? new Set(filter.options.include.names) : null;
+    if (!panel.options.showTime && !(include && include.has('Time')) && !(organize && exclude.Time === false)) hidden.add('Time');
+    let shown = cols.filter((c) => !hidden.has(c.name) && !exclude[c.name] && (!include || include.has(c.name)));
+    const rename = (organize && organize.options && organize.options.renameByName) || {};
+    const order = (organize && organize.options && organize.options.indexByName) || {};
+    if (Object.keys(order).length) shown = [...shown].sort((a, b) => (order[a.name] ?? 1e9) - (order[b.name] ?? 1e9));
+    for (const c of shown) if (rename[c.name]) c.title = rename[c.name];
     let list = [...merged.values()];
+    if (sortCol == null && initialSort) {
+      const i = shown.findIndex((c) => (c.title || fieldFor(panel, c.name, c.refId).displayName || c.name) === initialSort);
+      if (i >= 0) sortCol = i;
+    }
     if (sortCol != null && shown[sortCol]) {
       const c = shown[sortCol];
       list.sort((a, b) => {
@@ -330,7 +368,7 @@ export function table(body, panel) {
       null,
       shown.map((c, i) => {
         const f = fieldFor(panel, c.name, c.refId);
-        return h('th', { class: sortCol === i ? (sortDesc ? 'sorted-desc' : 'sorted-asc') : null, tabindex: '0', 'aria-sort': sortCol === i ? (sortDesc ? 'descending' : 'ascending') : null, onclick: () => sortBy(i), onkeydown: (e) => e.key === 'Enter' && sortBy(i) }, f.displayName || c.name);
+        return h('th', { class: sortCol === i ? (sortDesc ? 'sorted-desc' : 'sorted-asc') : null, tabindex: '0', 'aria-sort': sortCol === i ? (sortDesc ? 'descending' : 'ascending') : null, onclick: () => sortBy(i), onkeydown: (e) => e.key === 'Enter' && sortBy(i) }, c.title || f.displayName || c.name);
       }),
     );
     const tbody = h(
@@ -358,7 +396,7 @@ export function table(body, panel) {
         ),
       ),
     );
-    wrap.replaceChildren(h('table', { class: 'dash-table' }, h('thead', null, thead), tbody));
+    wrap.replaceChildren(h('table', { class: 'dash-table' }, panel.options.showHeader === false ? null : h('thead', null, thead), tbody));
   }
   function sortBy(i) {
     if (sortCol === i) sortDesc = !sortDesc;
@@ -373,8 +411,11 @@ export function table(body, panel) {
       // Range answers in a table show each series' last value.
       const rows = res.rows.length ? res.rows : res.series.map((x) => ({ refId: x.refId, metric: x.metric, name: x.name, value: reduce(x.values, 'lastNotNull'), time: res.end }));
       last = { ...res, rows };
-      const sb = panel.options.sortBy && panel.options.sortBy[0];
-      if (sb && sortCol == null) sortDesc = !!sb.desc;
+      const sb = Array.isArray(panel.options.sortBy) ? panel.options.sortBy[0] : null;
+      if (sb && sortCol == null && initialSort == null) {
+        sortDesc = !!sb.desc;
+        initialSort = sb.displayName || '';
+      }
       draw();
       return { series: new Set(rows.map((r) => JSON.stringify(r.metric))).size, points: rows.length };
     },
@@ -400,8 +441,6 @@ function text(body, panel, env) {
 
 function heatmap(body, panel, env) {
   const opts = panel.options || {};
-  const color = opts.color?.exponent != null ? null : null;
-  void color;
   const chart = heatmapChart(body, { syncKey: env.syncKey, utc: env.utc, onZoom: env.onZoom, onReset: env.onReset, color: resolveColor(opts.color?.fill || 'orange') });
   return {
     update(res) {
@@ -438,4 +477,3 @@ export function rendererFor(type) {
   return RENDERERS[type] || { mode: null, create: unsupported, unsupported: true };
 }
 
-export { formatValue };

@@ -13,13 +13,12 @@ export function sampleValue(s) {
 }
 
 /** Grafana's legendFormat: `{{label}}` from the series labels; empty means the series name. */
-export function legendName(metric, legendFormat, expr) {
+export function legendName(metric, legendFormat, expr, name) {
   if (legendFormat && legendFormat !== '__auto') {
     return legendFormat.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (m, k) => metric[k] ?? '');
   }
-  const keys = Object.keys(metric || {});
-  if (!keys.length) return expr;
-  return seriesName(metric);
+  if (metric && Object.keys(metric).length) return name ?? seriesName(metric);
+  return expr;
 }
 
 function shouldPost(expr) {
@@ -38,14 +37,15 @@ async function promQuery(path, params, signal) {
 export function planPanel(panel, { vars, range, width }) {
   const rangeMs = Math.max(1000, range.to - range.from);
   const maxDataPoints = Number(panel.maxDataPoints) || Math.max(100, Math.round(width || 800));
-  const minInterval = interpolate(panel.interval || '', vars) || '';
-  const targets = panel.targets.filter((t) => !t.hide && t.expr && t.expr.trim());
+  // Old dashboards write the min interval as ">10s".
+  const minInterval = (interpolate(panel.interval || '', vars) || '').replace(/^>/, '');
+  const targets = panel.targets.filter((t) => !t.hide && !t.unsupported && t.expr && t.expr.trim());
   // The smallest target interval wins over the panel's, as in Grafana's per-query min step.
   const plans = targets.map((t) => {
-    const own = interpolate(t.interval || '', vars) || minInterval;
+    const own = (interpolate(t.interval || '', vars) || '').replace(/^>/, '') || minInterval;
     const iv = panelInterval(rangeMs, maxDataPoints, parseDuration(own) ? own : '', undefined);
     const stepMs = Math.max(iv.stepMs, iv.intervalMs * (t.intervalFactor || 1));
-    const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs });
+    const scoped = builtins({ intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs, rangeMs, from: range.from, to: range.to });
     return { target: t, expr: interpolate(t.expr, vars, scoped), stepMs, scoped, intervalMs: iv.intervalMs };
   });
   return { plans, rangeMs, maxDataPoints };
@@ -59,11 +59,13 @@ export function planPanel(panel, { vars, range, width }) {
  */
 export async function runPanel(panel, { vars, range, width, signal, limit, mode }) {
   const { plans } = planPanel(panel, { vars, range, width });
+  const foreign = panel.targets.find((t) => !t.hide && t.unsupported);
+  if (!plans.length && foreign) throw new Error(`Data source type "${foreign.unsupported}" is not supported (only Prometheus queries run here)`);
   if (!plans.length) return { kind: mode, xs: [], series: [], rows: [], exprs: [], stepMs: 0 };
   const stepMs = Math.max(...plans.map((p) => p.stepMs));
   const { start, end } = alignRange(range.from, range.to, stepMs);
   const run = limit || ((fn) => fn());
-  const answers = await Promise.all(
+  const settled = await Promise.allSettled(
     plans.map((p) =>
       run(() => {
         if (mode === 'instant' || p.target.instant) {
@@ -73,6 +75,15 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       }),
     ),
   );
+  // One failing query of several leaves the others drawn, with its error beside them.
+  const answers = settled.filter((x) => x.status === 'fulfilled').map((x) => x.value);
+  const failures = settled.filter((x) => x.status === 'rejected').map((x) => x.reason);
+  if (failures.some((e) => e && e.name === 'AbortError')) throw failures.find((e) => e.name === 'AbortError');
+  if (!answers.length) throw failures[0];
+  const errors = [];
+  settled.forEach((x, i) => {
+    if (x.status === 'rejected') errors.push(`${plans[i].target.refId}: ${x.reason && x.reason.message}`);
+  });
   const n = Math.max(1, Math.round((end - start) / stepMs) + 1);
   const xs = new Array(n);
   for (let i = 0; i < n; i++) xs[i] = (start + i * stepMs) / 1000;
@@ -89,9 +100,8 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
     // Series sorted by their labels (as Prometheus does), so colours stay put between refreshes.
     const keyed = (data.result || []).map((r) => [seriesName(r.metric || {}), r]);
     keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const result = keyed.map((k) => k[1]);
-    for (const r of result) {
-      const name = legendName(r.metric || {}, t.legendFormat, p.expr);
+    for (const [key, r] of keyed) {
+      const name = legendName(r.metric || {}, t.legendFormat, p.expr, key);
       if (instant || r.value) {
         const [ts, v] = r.value || [0, 'NaN'];
         rows.push({ refId: t.refId, metric: r.metric || {}, name, value: sampleValue(v), time: ts * 1000 });
@@ -106,7 +116,7 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
       series.push({ refId: t.refId, metric: r.metric || {}, name, values });
     }
   }
-  return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr) };
+  return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr), errors };
 }
 
 function leValue(le) {

@@ -48,6 +48,18 @@ export async function fetchJSON(url, opts = {}) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(`network error: ${e.message}`, 0);
   }
+  if (res.ok) {
+    // The common case parses straight from the stream (large range answers are megabytes).
+    let ok;
+    try {
+      ok = await res.json();
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new ApiError(`invalid JSON from ${String(url).split('?')[0]}`, res.status);
+    }
+    if (ok && ok.status === 'error') throw new ApiError(ok.error || 'error', res.status, ok.errorType);
+    return ok;
+  }
   const text = await res.text();
   let body = null;
   try {
@@ -145,4 +157,13 @@ export function setUrlQuery(ctx, params, { replace = true } = {}) {
     if (replace || (ctx && typeof ctx.setQuery === 'function')) history.replaceState(history.state, '', url);
     else history.pushState(history.state, '', url);
   }
+}
+
+/** A link target that is safe to put in an href: http(s), mailto, or relative. */
+export function safeUrl(url) {
+  const u = String(url || '').trim();
+  if (!u) return null;
+  if (/^(https?:|mailto:)/i.test(u)) return u;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith('//')) return null;
+  return u.replace(/^\/+/, '');
 }

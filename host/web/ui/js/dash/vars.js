@@ -62,11 +62,14 @@ function explicitFormat(values, fmt, v) {
 }
 
 /**
- * Built-in variables for a panel query. intervalMs is $__interval, rangeMs the time range.
+ * Built-in variables for a panel query. intervalMs is $__interval, rangeMs the time range;
+ * from and to (ms) give $__from and $__to.
  */
-export function builtins({ intervalMs, rateIntervalMs, rangeMs }) {
+export function builtins({ intervalMs, rateIntervalMs, rangeMs, from, to }) {
   const rs = Math.round(rangeMs / 1000);
+  const ends = from != null && to != null ? { __from: String(Math.round(from)), __to: String(Math.round(to)) } : {};
   return {
+    ...ends,
     __interval: formatDuration(intervalMs),
     __interval_ms: String(Math.round(intervalMs)),
     __rate_interval: formatDuration(rateIntervalMs),

@@ -111,6 +111,41 @@ function thresholdsPlugin(getOpts) {
   return { hooks: { drawClear: (u) => draw(u, true), draw: (u) => draw(u, false) } };
 }
 
+/** Annotations as dashed vertical lines (events) or shaded regions. */
+function annotationsPlugin(getOpts) {
+  return {
+    hooks: {
+      draw: (u) => {
+        const list = getOpts().annotations ? getOpts().annotations() : [];
+        if (!list.length) return;
+        const { left, top, width, height } = u.bbox;
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(left, top, width, height);
+        ctx.clip();
+        for (const a of list) {
+          const x0 = u.valToPos(a.start / 1000, 'x', true);
+          const x1 = u.valToPos(a.end / 1000, 'x', true);
+          if (x1 < left || x0 > left + width) continue;
+          if (x1 - x0 >= 2) {
+            ctx.fillStyle = withAlpha(a.color, 0.12);
+            ctx.fillRect(x0, top, x1 - x0, height);
+          }
+          ctx.strokeStyle = canvasColor(a.color);
+          ctx.lineWidth = Math.max(1, devicePixelRatio);
+          ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+          ctx.beginPath();
+          ctx.moveTo(Math.round(x0) + 0.5, top);
+          ctx.lineTo(Math.round(x0) + 0.5, top + height);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
 function tooltipPlugin(getOpts, host) {
   const tip = document.createElement('div');
   tip.className = 'chart-tooltip';
@@ -158,6 +193,19 @@ function tooltipPlugin(getOpts, host) {
           r.append(sw, l, val);
           tip.append(r);
         }
+        const notes = o.annotations ? o.annotations() : [];
+        if (notes.length) {
+          const t = u.posToVal(left, 'x') * 1000;
+          const slack = (u.posToVal(left + 6, 'x') - u.posToVal(left, 'x')) * 1000;
+          for (const a of notes) {
+            if (t < a.start - slack || t > a.end + slack) continue;
+            const r = document.createElement('div');
+            r.className = 'chart-tooltip-note';
+            r.textContent = `▲ ${a.title}`;
+            r.style.color = a.color;
+            tip.append(r);
+          }
+        }
         if (rows.length > shown.length) {
           const more = document.createElement('div');
           more.className = 'chart-tooltip-more';
@@ -165,11 +213,17 @@ function tooltipPlugin(getOpts, host) {
           tip.append(more);
         }
         tip.hidden = false;
-        const bw = u.over.clientWidth;
-        const x = left + u.over.offsetLeft;
+        // Measured at the left edge (near the right edge the box would shrink to fit), then
+        // placed right of the cursor, or left of it when it would leave the chart.
+        tip.style.left = '0px';
+        const hostBox = host.getBoundingClientRect();
+        const overBox = u.over.getBoundingClientRect();
+        const x = overBox.left - hostBox.left + left;
+        const y = overBox.top - hostBox.top + top;
         const tw = tip.offsetWidth;
-        tip.style.left = `${x + 14 + tw > bw + u.over.offsetLeft ? Math.max(0, x - tw - 14) : x + 14}px`;
-        tip.style.top = `${Math.max(0, top + u.over.offsetTop - 10)}px`;
+        const th = tip.offsetHeight;
+        tip.style.left = `${x + 14 + tw > hostBox.width ? Math.max(0, x - tw - 14) : x + 14}px`;
+        tip.style.top = `${Math.max(0, Math.min(y - 10, hostBox.height - th))}px`;
       },
     },
   };
@@ -231,6 +285,7 @@ export function timeChart(container, opts = {}) {
       const pointsShow = draw === 'points' || o.showPoints === 'always' ? true : o.showPoints === 'never' ? false : undefined;
       series.push({
         label: s.label,
+        scale: s.axis === 'right' ? 'y2' : 'y',
         stroke: color,
         width: lw,
         fill: fillOp > 0 || draw === 'bars' ? withAlpha(color, draw === 'bars' ? Math.max(fillOp, 0.8) : fillOp) : undefined,
@@ -280,6 +335,11 @@ export function timeChart(container, opts = {}) {
       rawValue: (si, idx) => raw[si - 1]?.[idx],
       unitOf: (label) => data.series.find((s) => s.label === label)?.unit || current.unit,
     });
+    // Series placed on the right get their own scale and axis (Grafana's axisPlacement).
+    const right = data.series.find((x) => x.axis === 'right');
+    const rightAxis = right
+      ? [{ scale: 'y2', side: 1, stroke: fg, grid: { show: false }, ticks: { stroke: grid, width: 1 }, font: font(), values: axisFormatter(right.unit || o.unit, right.unit ? undefined : o.decimals), size: axisSize, space: 30 }]
+      : [];
     const uopts = {
       ...size(),
       ...(o.utc ? { tzDate: utcDate } : {}),
@@ -287,7 +347,8 @@ export function timeChart(container, opts = {}) {
       bands,
       scales: {
         x: { time: true, range: (self, dmin, dmax) => (range ? [range[0], range[1]] : [dmin, dmax]) },
-        y: { range: yRange },
+        y: o.logBase ? { distr: 3, log: o.logBase } : { range: yRange },
+        ...(right ? { y2: { range: (self, dmin, dmax) => uPlot.rangeNum(dmin ?? 0, dmax ?? 1, 0.05, true) } } : {}),
       },
       axes: [
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: font(), values: timeTicks(o.utc), space: 60 },
@@ -299,7 +360,11 @@ export function timeChart(container, opts = {}) {
           values: axisFormatter(unit, o.decimals),
           size: axisSize,
           space: 30,
+          label: o.axisLabel || undefined,
+          labelSize: o.axisLabel ? 16 : undefined,
+          labelFont: font(),
         },
+        ...rightAxis,
       ],
       legend: {
         show: legendOn,
@@ -333,7 +398,7 @@ export function timeChart(container, opts = {}) {
           },
         ],
       },
-      plugins: [thresholdsPlugin(getOpts), tooltipPlugin(getOpts, plot)],
+      plugins: [thresholdsPlugin(getOpts), annotationsPlugin(getOpts), tooltipPlugin(getOpts, plot)],
     };
     return uopts;
   }
@@ -341,7 +406,9 @@ export function timeChart(container, opts = {}) {
   function toUplotData(data) {
     raw = data.series.map((s) => s.values);
     const stacking = current.stacking && current.stacking !== 'none' ? current.stacking : null;
-    const ys = stacking ? stack(raw, stacking === 'percent') : raw;
+    // negative-Y series draw below the axis; the legend and tooltip keep their real values.
+    const drawn = data.series.map((s) => (s.negativeY ? s.values.map((v) => (v == null ? null : -v)) : s.values));
+    const ys = stacking ? stack(drawn, stacking === 'percent') : drawn;
     return [data.xs, ...ys];
   }
 
@@ -372,7 +439,7 @@ export function timeChart(container, opts = {}) {
     root,
     setData(data) {
       range = data.range || null;
-      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden]), current.stacking]);
+      const sig = JSON.stringify([data.series.map((s) => [s.label, s.color, s.unit, s.hidden, s.negativeY, s.axis]), current.stacking]);
       const d = toUplotData(data);
       if (u && sig === signature) {
         u.setData(d);
@@ -396,6 +463,9 @@ export function timeChart(container, opts = {}) {
       if (u) u.destroy();
       u = null;
       root.remove();
+    },
+    redraw() {
+      if (u) u.redraw(false, false);
     },
     get uplot() {
       return u;

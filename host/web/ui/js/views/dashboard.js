@@ -2,22 +2,24 @@
 // rows and panels on the 24-column grid, drag-to-zoom, a panel in full view (`viewPanel`),
 // and auto-refresh paused while the tab is hidden. All state lives in the URL like Grafana's
 // (`from`, `to`, `refresh`, `var-<name>`, `viewPanel`).
-import { fetchJSON, h, limiter, setUrlQuery } from '../dash/util.js';
+import { fetchJSON, h, limiter, safeUrl, setUrlQuery } from '../dash/util.js';
 import { expandRepeats, normalize } from '../dash/model.js';
 import { createPanel } from '../dash/panel.js';
 import { formatDuration, parseDuration, parseTime } from '../dash/time.js';
 import { ALL, resolveVariables, referencedNames, interpolate } from '../dash/vars.js';
 import { refreshPicker, timePicker, variablePicker } from '../dash/picker.js';
+import { loadAnnotations, promAnnotations } from '../dash/annotations.js';
 
 let syncSeq = 0;
 
+/** Fetches a dashboard by uid (Grafana's `{dashboard, meta}`). */
 export async function loadDashboard(uid) {
   return fetchJSON(`api/dashboards/uid/${encodeURIComponent(uid)}`);
 }
 
 /**
- * Renders a normalised-or-raw dashboard into root. Used by this view and by the import
- * preview. opts: {route, ctx}. Returns a cleanup function.
+ * Renders a dashboard (Grafana JSON, bare or as `{dashboard, meta}`) into root, its state
+ * from and to the route's query. Returns the cleanup function of the view.
  */
 export async function renderDashboard(root, json, { route, ctx }) {
   const model = normalize(json);
@@ -29,6 +31,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     viewPanel: q.get('viewPanel') || '',
     vars: [],
     zoomStack: [],
+    annotations: [],
   };
   const urlVars = new Map();
   for (const [k, v] of q) if (k.startsWith('var-')) urlVars.set(k.slice(4), [...(urlVars.get(k.slice(4)) || []), v]);
@@ -71,7 +74,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   // Toolbar.
   const title = h('h1', { class: 'dash-title' }, model.title);
   const badges = h('span', { class: 'dash-badges' }, model.readOnly ? h('span', { class: 'badge', title: 'Provided by a plugin or provisioned; read-only' }, 'read-only') : null, model.tags.map((t) => h('span', { class: 'badge dash-tag' }, t)));
-  const tp = timePicker({ getRange: () => st, onChange: (f, t) => setTime(f, t, false) });
+  const tp = timePicker({ getRange: () => st, onChange: (f, t) => setTime(f, t, true) });
   const zoomOut = h('button', { type: 'button', class: 'btn', 'data-action': 'zoom-out', title: 'Zoom out (time range ×2)', onclick: () => doZoomOut() }, '⊖');
   const rp = refreshPicker({
     getRefresh: () => st.refresh,
@@ -82,8 +85,18 @@ export async function renderDashboard(root, json, { route, ctx }) {
       schedule();
     },
   });
+  // Dashboard links: plain links (variables filled in) and "dashboards" links to the list.
+  const links = h('span', { class: 'dash-links' });
+  const linkItems = () =>
+    model.links.map((l) => {
+      if (l.type === 'dashboards') return h('a', { href: `dashboards${l.tags && l.tags.length ? `?query=${encodeURIComponent(l.tags[0])}` : ''}`, class: 'dash-link' }, l.title || 'Dashboards');
+      const href = safeUrl(interpolate(l.url || '', st.vars, {}, 'raw'));
+      if (!href) return null;
+      const external = /^https?:/i.test(href);
+      return h('a', { href, class: 'dash-link', target: l.targetBlank || external ? '_blank' : null, rel: external ? 'noopener noreferrer' : null, title: l.tooltip || null }, l.title || href);
+    });
   const varsBar = h('div', { class: 'dash-vars' });
-  const toolbar = h('div', { class: 'dash-toolbar' }, h('div', { class: 'dash-heading' }, h('a', { href: 'dashboards', class: 'dash-back', title: 'All dashboards' }, 'Dashboards'), ' / ', title, badges), h('div', { class: 'dash-controls' }, tp.el, zoomOut, rp.el));
+  const toolbar = h('div', { class: 'dash-toolbar' }, h('div', { class: 'dash-heading' }, h('a', { href: 'dashboards', class: 'dash-back', title: 'All dashboards' }, 'Dashboards'), ' / ', title, badges, links), h('div', { class: 'dash-controls' }, tp.el, zoomOut, rp.el));
   const bodyEl = h('div', { class: 'dash-body' });
   root.replaceChildren(h('div', { class: 'dashboard', 'data-dashboard-uid': model.uid }, toolbar, varsBar, bodyEl));
 
@@ -124,6 +137,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
 
   const envBase = {
     vars: () => st.vars,
+    annotations: () => st.annotations,
     range,
     limit,
     utc: model.timezone === 'utc',
@@ -163,6 +177,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
   }
 
   function buildVars() {
+    links.replaceChildren(...linkItems().filter(Boolean));
     varsBar.replaceChildren(
       ...st.vars
         .filter((v) => v.hide !== 2)
@@ -200,6 +215,32 @@ export async function renderDashboard(root, json, { route, ctx }) {
     refreshAll();
   }
 
+  /**
+   * Rows with `repeat` become one section per value of their variable; their panels see the
+   * variable fixed to that value (panels repeated inside them are not repeated again).
+   */
+  function repeatedSections() {
+    const out = [];
+    for (const sec of model.sections) {
+      const v = sec.row && sec.row.repeat ? st.vars.find((x) => x.name === sec.row.repeat) : null;
+      if (!v) {
+        out.push(sec);
+        continue;
+      }
+      let values = [].concat(v.current?.value ?? []);
+      if (values.includes(ALL)) values = (v.options || []).map((o) => o.value).filter((x) => x !== ALL);
+      values.forEach((value, i) => {
+        const scopedVar = { name: v.name, value };
+        out.push({
+          row: i ? { ...sec.row, id: `${sec.row.id}-${i}` } : sec.row,
+          scopedVar,
+          panels: sec.panels.map((p) => ({ ...p, id: i ? `${p.id}-r${i}` : p.id, repeat: '', scopedVar })),
+        });
+      });
+    }
+    return out;
+  }
+
   function buildBody() {
     for (const p of panels) p.destroy();
     panels = [];
@@ -215,7 +256,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
       }
       st.viewPanel = '';
     }
-    for (const sec of model.sections) {
+    for (const sec of repeatedSections()) {
       const grid = h('div', { class: 'dash-grid' });
       const mount = () => {
         const made = expandRepeats(sec.panels, st.vars, ALL).map((p) => createPanel(p, envFor(p)));
@@ -224,7 +265,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
         return made;
       };
       if (sec.row) {
-        const rowTitle = interpolate(sec.row.title, st.vars, {}, 'text');
+        const rowTitle = interpolate(sec.row.title, sec.scopedVar ? envFor(sec).vars() : st.vars, {}, 'text');
         let collapsed = sec.row.collapsed;
         let made = collapsed ? [] : mount();
         const btn = h('button', { type: 'button', class: 'dash-row-toggle', 'aria-expanded': String(!collapsed) }, h('span', { class: 'dash-row-caret' }, collapsed ? '▸' : '▾'), ` ${rowTitle}`, h('span', { class: 'dash-row-count' }, collapsed ? ` (${sec.panels.length} panels)` : ''));
@@ -252,8 +293,24 @@ export async function renderDashboard(root, json, { route, ctx }) {
     if (!model.panels.length) bodyEl.append(h('p', { class: 'dash-empty' }, 'This dashboard has no panels.'));
   }
 
+  const annotationDefs = promAnnotations(model.raw);
+  let annCtrl = null;
+  async function refreshAnnotations() {
+    if (!annotationDefs.length) return;
+    if (annCtrl) annCtrl.abort();
+    const c = (annCtrl = new AbortController());
+    try {
+      const list = await loadAnnotations(annotationDefs, { vars: st.vars, range: range(), signal: c.signal });
+      if (c.signal.aborted || disposed) return;
+      st.annotations = list;
+      for (const p of panels) p.redraw();
+    } catch {
+      // Annotations are decoration: a failure leaves the panels as they are.
+    }
+  }
+
   function refreshAll() {
-    return Promise.allSettled(panels.map((p) => p.refresh()));
+    return Promise.allSettled([...panels.map((p) => p.refresh()), refreshAnnotations()]);
   }
 
   function schedule() {
@@ -301,6 +358,7 @@ export async function renderDashboard(root, json, { route, ctx }) {
     document.removeEventListener('visibilitychange', onVisible);
     document.removeEventListener('keydown', onKey);
     if (varCtrl) varCtrl.abort();
+    if (annCtrl) annCtrl.abort();
     for (const p of panels) p.destroy();
     panels = [];
   };

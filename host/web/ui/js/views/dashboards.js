@@ -22,9 +22,29 @@ export default {
         ...shown.map((d) => {
           const ro = isReadOnly(d);
           const href = `d/${encodeURIComponent(d.uid)}/${slugify(d.title)}`;
+          // Two clicks delete (the first asks), with no blocking window.confirm dialog.
           const del = ro
             ? null
-            : h('button', { type: 'button', class: 'btn', 'data-action': 'delete', title: `Delete ${d.title}`, onclick: () => remove(d) }, 'Delete');
+            : h('button', {
+                type: 'button',
+                class: 'btn btn-danger',
+                'data-action': 'delete',
+                title: `Delete ${d.title}`,
+                onclick: (e) => {
+                  const b = e.currentTarget;
+                  if (b.dataset.confirm === '1') remove(d);
+                  else {
+                    b.dataset.confirm = '1';
+                    b.textContent = 'Really delete?';
+                    setTimeout(() => {
+                      if (b.isConnected) {
+                        b.dataset.confirm = '';
+                        b.textContent = 'Delete';
+                      }
+                    }, 4000);
+                  }
+                },
+              }, 'Delete');
           return h(
             'li',
             null,
@@ -70,7 +90,6 @@ export default {
     }
 
     async function remove(d) {
-      if (!window.confirm(`Delete dashboard "${d.title}"?`)) return;
       try {
         await fetchJSON(`api/dashboards/uid/${encodeURIComponent(d.uid)}`, { method: 'DELETE' });
         await load();
@@ -87,11 +106,16 @@ export default {
     const overwrite = h('input', { type: 'checkbox', name: 'overwrite' });
     const importMsg = h('span', { role: 'status' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Import');
+    const file = h('input', { type: 'file', accept: '.json,application/json', 'aria-label': 'Load dashboard JSON from a file' });
+    file.addEventListener('change', async () => {
+      const f = file.files && file.files[0];
+      if (f) text.value = await f.text();
+    });
     const form = h(
       'form',
       { 'data-form': 'import' },
       text,
-      h('div', { class: 'dash-import-actions' }, submit, h('label', null, overwrite, ' Overwrite a dashboard with the same uid'), importMsg),
+      h('div', { class: 'dash-import-actions' }, submit, file, h('label', null, overwrite, ' Overwrite a dashboard with the same uid'), importMsg),
     );
     form.addEventListener('submit', async (e) => {
       e.preventDefault();

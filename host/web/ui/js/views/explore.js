@@ -73,7 +73,9 @@ export default {
     const runBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'run' }, 'Run query');
     const rangeIn = h('input', { name: 'range', value: st.range, list: 'explore-ranges', 'aria-label': 'Range', title: 'Range (e.g. 1h, 30m, 2d)' });
     const ranges = h('datalist', { id: 'explore-ranges' }, RANGES.map((r) => h('option', { value: r })));
-    const endIn = h('input', { name: 'end', value: st.end ? isoDateTime(Number(st.end) * 1000) : '', placeholder: 'now', 'aria-label': 'End time', title: 'End (YYYY-MM-DD HH:mm:ss, now-1h; empty = now)' });
+    // `end` in the URL is Unix seconds; other forms (an ISO date, now-1h) are shown as given.
+    const endText = !st.end ? '' : /^\d+(\.\d+)?$/.test(st.end) ? isoDateTime(Number(st.end) * 1000) : st.end;
+    const endIn = h('input', { name: 'end', value: endText, placeholder: 'now', 'aria-label': 'End time', title: 'End (YYYY-MM-DD HH:mm:ss, now-1h; empty = now)' });
     const stepIn = h('input', { name: 'step', value: st.step, placeholder: 'auto', 'aria-label': 'Step', title: 'Resolution step (e.g. 15s; empty = auto)' });
     const tabBtn = (name, label) => h('button', { type: 'button', role: 'tab', 'data-tab': name, 'aria-selected': String(st.tab === name), onclick: () => setTab(name) }, label);
     const tabs = h('div', { class: 'explore-tabs', role: 'tablist' }, tabBtn('graph', 'Graph'), tabBtn('table', 'Table'));
@@ -172,6 +174,14 @@ export default {
       } else errBox.removeAttribute('data-error-pos');
     }
 
+    const warnBox = h('div', { class: 'explore-warnings', role: 'status', hidden: true });
+    controls.after(warnBox);
+    function showWarnings(body) {
+      const list = [...((body && body.warnings) || []), ...((body && body.infos) || [])];
+      warnBox.hidden = !list.length;
+      warnBox.replaceChildren(...list.map((w) => h('div', null, `⚠ ${w}`)));
+    }
+
     function showCost(stats, wallMs) {
       const s = stats || null;
       const samples = s && s.samples ? s.samples.totalQueryableSamples : null;
@@ -216,6 +226,7 @@ export default {
           body = await fetchJSON(`api/v1/query_range?${p}`, { signal: c.signal });
           if (c.signal.aborted || disposed) return;
           showCost(body.data?.stats || body.stats, performance.now() - t0);
+          showWarnings(body);
           drawGraph(body.data, start, end, stepMs, endMs - rangeMs, endMs);
         } else {
           const p = new URLSearchParams({ query: expr, stats: 'all' });
@@ -223,6 +234,7 @@ export default {
           body = await fetchJSON(`api/v1/query?${p}`, { signal: c.signal });
           if (c.signal.aborted || disposed) return;
           showCost(body.data?.stats || body.stats, performance.now() - t0);
+          showWarnings(body);
           drawTable(body.data);
         }
         saveHistory(expr);
@@ -230,6 +242,7 @@ export default {
       } catch (e) {
         if (e.name === 'AbortError' || c.signal.aborted) return;
         showCost(null, performance.now() - t0);
+        showWarnings(null);
         showError(e.message);
         if (chart) {
           chart.destroy();
@@ -278,7 +291,7 @@ export default {
           const prev = st.zoom.pop();
           if (!prev) return;
           rangeIn.value = prev[0];
-          endIn.value = prev[1] ? isoDateTime(Number(prev[1]) * 1000) : '';
+          endIn.value = prev[1] && /^\d+(\.\d+)?$/.test(prev[1]) ? isoDateTime(Number(prev[1]) * 1000) : prev[1] || '';
           run(true);
         },
       });
