@@ -479,6 +479,28 @@ fn ui_home_renders_on_an_empty_daemon() {
     checkpoint(&mut page, "home-empty");
 }
 
+/// Without `--alertmanager.config.file` the `api/v2` paths 404: the alert manager's views
+/// say so plainly, and ask nothing that would fail (no console error).
+#[test]
+fn ui_without_an_alert_manager_its_views_say_so() {
+    let _serial = serial();
+    let d = Daemon::start(Some("scrape_configs: []\n"), &["--log.level=warn"]);
+    let (code, _) = http_get(&d.addr, "/api/v2/status").unwrap();
+    assert_eq!(code, 404, "an alert manager is configured");
+    let browser = Browser::launch().unwrap();
+    for view in ["silences", "notifications", "routing"] {
+        let mut page = browser.page().unwrap();
+        page.goto(&format!("http://{}/{view}", d.addr)).unwrap();
+        wait_view(&mut page, view);
+        let text = text(&mut page, "main#view");
+        assert!(
+            text.to_lowercase().contains("not configured"),
+            "{view}: {text}"
+        );
+        checkpoint(&mut page, &format!("no-am-{view}"));
+    }
+}
+
 /// Every route of the contract: (route, the view it shows).
 const ROUTES: &[(&str, &str)] = &[
     ("", "home"),
