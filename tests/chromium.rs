@@ -10,6 +10,7 @@
 
 mod cdp;
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -80,7 +81,15 @@ pub fn screenshots_dir() -> PathBuf {
 /// The Chromium binary: `$CHROMIUM`, else the first of `chromium`, `chromium-browser`,
 /// `google-chrome`, `google-chrome-stable` on `PATH`.
 pub fn find_chromium() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
+    find_chromium_in(
+        std::env::var_os("CHROMIUM"),
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )
+}
+
+/// [`find_chromium`] with the values of `CHROMIUM` and `PATH` given.
+pub fn find_chromium_in(chromium: Option<OsString>, path: &OsStr) -> Result<PathBuf> {
+    if let Some(p) = chromium.filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         return if p.is_file() {
             Ok(p)
@@ -91,14 +100,13 @@ pub fn find_chromium() -> Result<PathBuf> {
             )))
         };
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
     for name in [
         "chromium",
         "chromium-browser",
         "google-chrome",
         "google-chrome-stable",
     ] {
-        for dir in std::env::split_paths(&path) {
+        for dir in std::env::split_paths(path) {
             let p = dir.join(name);
             if p.is_file() {
                 return Ok(p);

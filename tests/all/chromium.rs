@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_tests::chromium::{Browser, Error};
+use sightline_tests::chromium::{find_chromium_in, Browser, Error};
 
 /// A loopback server answering fixed pages by path (404 otherwise); stops on drop.
 struct Site {
@@ -189,13 +189,33 @@ fn chromium_driver_catches_errors_clicks_types_waits_and_screenshots() {
 
 #[test]
 fn chromium_missing_binary_fails_by_name() {
-    // The error a test shows when Chromium is not installed names the package.
-    let msg = Error::NotFound.to_string();
+    // No Chromium on PATH: the error names the package to install.
+    let empty = tempfile::tempdir().unwrap();
+    let e = find_chromium_in(None, empty.path().as_os_str()).unwrap_err();
+    assert!(matches!(e, Error::NotFound), "{e}");
+    let msg = e.to_string();
     assert!(
         msg.starts_with(
             "chromium not found: install Debian's `chromium` (apt-get install chromium)"
         ),
         "{msg}"
+    );
+    // CHROMIUM names a binary that is not there: said so.
+    let e =
+        find_chromium_in(Some("/nonexistent/chrome".into()), empty.path().as_os_str()).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/chrome"), "{e}");
+    // Any of the usual names on PATH is found; CHROMIUM wins over PATH.
+    let bin = empty.path().join("chromium-browser");
+    std::fs::write(&bin, "").unwrap();
+    assert_eq!(
+        find_chromium_in(None, empty.path().as_os_str()).unwrap(),
+        bin
+    );
+    let other = empty.path().join("my-chrome");
+    std::fs::write(&other, "").unwrap();
+    assert_eq!(
+        find_chromium_in(Some(other.clone().into()), empty.path().as_os_str()).unwrap(),
+        other
     );
 }
 
