@@ -228,7 +228,7 @@ impl Browser {
             .conn
             .lock()
             .map_err(|_| Error::Protocol("browser connection poisoned".into()))?;
-        conn.call(None, method, params, CALL_TIMEOUT)
+        conn.call(method, params, CALL_TIMEOUT)
     }
 }
 
@@ -400,7 +400,7 @@ impl Navigation {
 impl Page<'_> {
     /// Sends a DevTools command to this page.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value> {
-        self.conn.call(None, method, params, CALL_TIMEOUT)
+        self.conn.call(method, params, CALL_TIMEOUT)
     }
 
     /// Navigates to `url` and waits (at most 30 s) until the new document is network idle

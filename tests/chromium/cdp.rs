@@ -75,21 +75,17 @@ impl Conn {
         })
     }
 
-    /// Sends a command (on `session`, for a target attached with `flatten`) and waits for its
-    /// answer, keeping the events that arrive meanwhile. A protocol error is an `Err`.
+    /// Sends a command and waits for its answer, keeping the events that arrive meanwhile.
+    /// A protocol error is an `Err`.
     pub(crate) fn call(
         &mut self,
-        session: Option<&str>,
         method: &str,
         params: Value,
         timeout: Duration,
     ) -> Result<Value, Error> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut msg = json!({"id": id, "method": method, "params": params});
-        if let Some(s) = session {
-            msg["sessionId"] = json!(s);
-        }
+        let msg = json!({"id": id, "method": method, "params": params});
         self.ws.send(Message::text(msg.to_string()))?;
         let deadline = Instant::now() + timeout;
         loop {
