@@ -426,6 +426,14 @@ fn ui_dashboards_draw_the_seed_and_a_plugin_dashboard() {
     for (ty, title, _, series, points) in &got {
         assert!(*series > 0 && *points > 0, "{title} ({ty}): {got:?}");
     }
+    // Each is a chart: a drawn canvas (uPlot) in the panel.
+    let drawn: Vec<bool> = page
+        .eval(
+            "[...document.querySelectorAll('[data-panel]')].map(p => \
+             [...p.querySelectorAll('canvas')].some(c => c.width > 0 && c.height > 0))",
+        )
+        .unwrap();
+    assert_eq!(drawn, [true; 4], "a canvas per panel: {got:?}");
     checkpoint(&mut page, "dashboard-seed");
     println!("ui: seed dashboard panels {got:?}");
 }
