@@ -65,16 +65,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Where screenshots go: `target/ui-screenshots/` of the workspace (or of `CARGO_TARGET_DIR`),
 /// kept as test artifacts.
 pub fn screenshots_dir() -> PathBuf {
+    let root = crate::repo_root();
+    let root = root.canonicalize().unwrap_or(root);
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|t| {
-            if t.is_absolute() {
-                t
-            } else {
-                crate::repo_root().join(t)
-            }
-        })
-        .unwrap_or_else(|| crate::repo_root().join("target"));
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
     target.join("ui-screenshots")
 }
 

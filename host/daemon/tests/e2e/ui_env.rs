@@ -295,11 +295,27 @@ fn settled(name: &str) -> String {
     )
 }
 
+/// Fails the test with `msg`, after saving what the page shows as
+/// `target/ui-screenshots/failed-<what>.png` (a CI artifact to look at).
+pub(crate) fn fail(page: &mut Page<'_>, what: &str, msg: String) -> ! {
+    let name: String = what
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(60)
+        .collect();
+    let shot = match page.screenshot(&format!("failed-{name}")) {
+        Ok(p) => p.display().to_string(),
+        Err(e) => format!("no screenshot: {e}"),
+    };
+    panic!("{msg}\n  screenshot: {shot}");
+}
+
 /// Waits for the current view to be `name` and ready; fails with the view's text when it is
 /// in `error`.
 pub(crate) fn wait_view(page: &mut Page<'_>, name: &str) {
-    page.wait_for(&settled(name), VIEW_TIMEOUT)
-        .unwrap_or_else(|e| panic!("view {name:?}: {e}"));
+    if let Err(e) = page.wait_for(&settled(name), VIEW_TIMEOUT) {
+        fail(page, name, format!("view {name:?}: {e}"));
+    }
     let state: String = page
         .eval("document.querySelector('main#view').dataset.state")
         .unwrap();
@@ -307,7 +323,11 @@ pub(crate) fn wait_view(page: &mut Page<'_>, name: &str) {
         let text: String = page
             .eval("document.querySelector('main#view').innerText")
             .unwrap();
-        panic!("view {name:?} is in state {state}: {text}");
+        fail(
+            page,
+            name,
+            format!("view {name:?} is in state {state}: {text}"),
+        );
     }
 }
 
@@ -323,11 +343,12 @@ pub(crate) fn open(page: &mut Page<'_>, env: &UiEnv, route: &str, name: &str) ->
 
 /// Waits (bounded) until `selector` matches an element; fails with the page's state.
 pub(crate) fn wait_el(page: &mut Page<'_>, selector: &str) {
-    page.wait_for(
+    if let Err(e) = page.wait_for(
         &format!("document.querySelector({})", js(selector)),
         VIEW_TIMEOUT,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    ) {
+        fail(page, selector, e.to_string());
+    }
 }
 
 /// An attribute of the first element matching `selector` (None when absent).
