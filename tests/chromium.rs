@@ -399,12 +399,15 @@ impl Page<'_> {
         self.conn.call(method, params, CALL_TIMEOUT)
     }
 
-    /// Navigates to `url` and waits (at most 30 s) until the new document is network idle
-    /// (Chromium's `networkIdle` lifecycle event: no request for 500 ms). Returns the time
-    /// from the navigation's start to that event.
+    /// Navigates to `url` and waits (at most 30 s) until the new document is loaded and
+    /// network idle (Chromium's `networkIdle` lifecycle event: no request for 500 ms).
+    /// Returns the time from the navigation's start to that event.
     pub fn goto(&mut self, url: &str) -> Result<Duration> {
         let nav = self.navigate(url)?;
-        self.wait_network_idle(&nav)
+        let idle = self.wait_network_idle(&nav)?;
+        let left = NAV_TIMEOUT.saturating_sub(nav.start.elapsed());
+        self.wait_for("document.readyState === 'complete'", left)?;
+        Ok(idle)
     }
 
     /// Starts a navigation to `url` and returns once Chromium has committed to it (its
