@@ -1,10 +1,13 @@
 //! Shared helpers of Sightline's integration tests: building the wasm guests
 //! (`tests/guests`), first-party plugins (`plugins/`) and examples (`examples/`) once per
 //! test binary, each workspace with its own target directory, and installing a component
-//! into a plugins directory the way users should (copy, then rename).
+//! into a plugins directory the way users should (copy, then rename); and [`chromium`], the
+//! headless Chromium driver of the web UI tests.
 
 // Test support panics on purpose: a failed setup step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod chromium;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

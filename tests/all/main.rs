@@ -9,7 +9,13 @@
 //! - `host/exposition/tests`, `host/promql/tests`, `host/tsdb/tests`: the conformance suites,
 //!   the crash test and the data-driven tests of each crate.
 //!
-//! The helpers in `tests/lib.rs` build the wasm guests, plugins and examples for all of them.
+//! The helpers in `tests/lib.rs` build the wasm guests, plugins and examples for all of them;
+//! `sightline_tests::chromium` drives headless Chromium for the web UI tests (tested here).
+
+// Test support panics on purpose: a failed setup step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod chromium;
 
 /// The guest builder finds the repository's wasm workspaces.
 #[test]

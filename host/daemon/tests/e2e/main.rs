@@ -31,5 +31,7 @@ mod slo;
 mod smtp_sink;
 mod support;
 mod tools;
+mod ui;
+mod ui_env;
 mod web;
 mod web_ui;

@@ -102,14 +102,43 @@ impl Daemon {
         Daemon::spawn_env(dir, config, extra, &[])
     }
 
+    /// Like [`Daemon::start_in_env`], with the configuration made from the daemon's own
+    /// address (`config(addr)`), for a configuration that scrapes the daemon itself.
+    pub(crate) fn start_with_own_addr(
+        dir: tempfile::TempDir,
+        config: impl FnOnce(&str) -> String,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let config = config(&addr);
+        let mut d = Daemon::spawn_on(addr, dir, Some(&config), extra, env);
+        d.wait_ready();
+        d
+    }
+
     fn spawn_env(
         dir: tempfile::TempDir,
         config: Option<&str>,
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Daemon {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
+        Daemon::spawn_on(
+            format!("127.0.0.1:{}", free_port()),
+            dir,
+            config,
+            extra,
+            env,
+        )
+    }
+
+    fn spawn_on(
+        addr: String,
+        dir: tempfile::TempDir,
+        config: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .arg(format!("--web.listen-address={addr}"))
