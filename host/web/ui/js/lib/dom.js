@@ -125,14 +125,15 @@ export function fmtAgo(t, now = Date.now()) {
 /** A <time> element showing "ago" with the absolute time as its tooltip. */
 export function timeAgo(t) {
   const ms = typeof t === 'number' ? t : parseTime(t);
-  if (ms === null) return h('span', { class: 'muted' }, 'never');
+  // Out of Date's range too: an empty head reports minTime as the largest int64, as Prometheus.
+  if (ms === null || !Number.isFinite(ms) || Number.isNaN(new Date(ms).getTime())) return h('span', { class: 'muted' }, 'never');
   return h('time', { datetime: new Date(ms).toISOString(), title: fmtTime(ms) }, fmtAgo(ms));
 }
 
 /** Local date and time, second precision: 2026-12-05 09:06:41. */
 export function fmtTime(t) {
   const ms = typeof t === 'number' ? t : parseTime(t);
-  if (ms === null) return '–';
+  if (ms === null || !Number.isFinite(ms) || Number.isNaN(new Date(ms).getTime())) return '–';
   const d = new Date(ms);
   const p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;

@@ -273,7 +273,7 @@ function storageTile(set, tsdb, runtime, stats, err) {
       h('div', null, h('span', { class: 'muted' }, 'Disk'), h('span', null, stats.disk !== undefined ? fmtBytes(stats.disk) : 'unknown')),
       h('div', null, h('span', { class: 'muted' }, 'Retention'), h('span', null, (runtime && runtime.storageRetention) || 'unknown')),
       h('div', null, h('span', { class: 'muted' }, 'Chunks'), h('span', null, fmtNum(head.chunkCount))),
-      h('div', null, h('span', { class: 'muted' }, 'Oldest'), h('span', null, head.minTime ? timeAgo(head.minTime) : '–')),
+      h('div', null, h('span', { class: 'muted' }, 'Oldest'), h('span', null, head.numSeries > 0 && head.minTime ? timeAgo(head.minTime) : '–')),
       h('div', null, h('span', { class: 'muted' }, 'Corruptions'), h('span', null, String(corrupt)))));
 }
 
