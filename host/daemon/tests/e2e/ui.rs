@@ -477,9 +477,6 @@ fn ui_works_under_a_route_prefix() {
 /// Home right after the start, before any sample: an empty head (Prometheus reports its
 /// `minTime` as the largest int64) is shown, not an error.
 #[test]
-#[ignore = "the UI's home.js formats an empty head's minTime (i64::MAX, as Prometheus reports it) \
-            with timeAgo, which throws RangeError 'Invalid time value': home is in data-state=error \
-            until the first sample; un-ignore with the fix in host/web/ui/js/views/home.js"]
 fn ui_home_renders_on_an_empty_daemon() {
     let _serial = serial();
     let d = Daemon::start(Some("scrape_configs: []\n"), &["--log.level=warn"]);
