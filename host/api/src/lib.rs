@@ -21,6 +21,6 @@ mod routes;
 pub use admin::{StorageAdmin, TsdbStatus};
 pub use error::{ApiError, ErrorType};
 pub use routes::{
-    router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn, Shell,
-    ShellOptions, TargetsSource, MAX_BODY_BYTES,
+    prometheus_cors, router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn,
+    Shell, ShellOptions, TargetsSource, MAX_BODY_BYTES,
 };

@@ -365,6 +365,14 @@ async fn readiness_gate(State(st): S, req: Request, next: Next) -> Response {
 
 /// Prometheus' CORS behaviour with the default `--web.cors.origin=.*`.
 async fn cors(req: Request, next: Next) -> Response {
+    prometheus_cors("GET, POST, OPTIONS", req, next).await
+}
+
+/// Prometheus' CORS behaviour with the default `--web.cors.origin=.*`, for a router whose
+/// endpoints take `methods` (as `Access-Control-Allow-Methods` lists them): `OPTIONS` answers
+/// 200 at once; a request with an `Origin` gets the allow headers. Other subsystems' routers
+/// (Grafana's API in the web crate) wrap themselves in it.
+pub async fn prometheus_cors(methods: &'static str, req: Request, next: Next) -> Response {
     let has_origin = req.headers().contains_key(header::ORIGIN);
     let is_options = req.method() == Method::OPTIONS;
     let mut resp = if is_options {
@@ -381,7 +389,7 @@ async fn cors(req: Request, next: Next) -> Response {
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
+            HeaderValue::from_static(methods),
         );
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,

@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -241,35 +241,9 @@ async fn add_datasource(State(st): S, body: Bytes) -> Response {
         .into_response()
 }
 
-/// Prometheus' CORS behaviour with the default `--web.cors.origin=.*`, as the API crate's.
+/// Prometheus' CORS behaviour, as the API crate's routers have it, with `DELETE` allowed.
 async fn cors(req: Request, next: Next) -> Response {
-    let has_origin = req.headers().contains_key(header::ORIGIN);
-    let mut resp = if req.method() == Method::OPTIONS {
-        StatusCode::OK.into_response()
-    } else {
-        next.run(req).await
-    };
-    let h = resp.headers_mut();
-    h.insert(header::VARY, HeaderValue::from_static("Origin"));
-    if has_origin {
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Accept, Authorization, Content-Type, Origin"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Date"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
-    resp
+    sightline_api::prometheus_cors("GET, POST, DELETE, OPTIONS", req, next).await
 }
 
 #[cfg(test)]
