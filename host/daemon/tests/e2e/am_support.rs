@@ -139,16 +139,7 @@ impl Am {
                 "msteams",
                 "email",
             ] {
-                let manifest = std::fs::read_to_string(
-                    sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
-                )
-                .unwrap();
-                sightline_tests::install(
-                    &plugins,
-                    name,
-                    &sightline_tests::first_party(name),
-                    Some(&manifest),
-                );
+                crate::support::install_first_party(&plugins, name);
             }
             am.ours_dir = Some(dir);
         }

@@ -18,16 +18,7 @@ fn first_party_dashboards_load_and_their_queries_run() {
         "robust-zscore",
     ];
     for name in names {
-        let manifest = std::fs::read_to_string(
-            sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
-        )
-        .unwrap();
-        sightline_tests::install(
-            &plugins,
-            name,
-            &sightline_tests::first_party(name),
-            Some(&manifest),
-        );
+        crate::support::install_first_party(&plugins, name);
     }
     let d = Daemon::start_in(dir, None, &[]);
     eventually(30, "robust_zscore to be a PromQL function", || {

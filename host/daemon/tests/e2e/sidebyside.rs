@@ -14,7 +14,7 @@
 //! edge, so that difference cannot show.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -80,15 +80,7 @@ const MORE_QUERIES: &[&str] = &[
     "max by (status) (rate(http_requests_total[30s] offset 10s))",
 ];
 
-/// A child process killed when dropped.
-pub(crate) struct Proc(pub(crate) Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub(crate) use crate::support::Proc;
 
 pub(crate) use crate::support::need;
 
@@ -206,29 +198,8 @@ fn conformance_seed_queries_match_prometheus() {
 
     // 1. Sightline scrapes the benchmark targets and the node exporter plugin.
     let work = tempfile::tempdir().unwrap();
-    let tport = free_port();
     let targets = 3;
-    let _targets = Proc(
-        Command::new("python3")
-            .arg(vendored("tools/targets.py"))
-            .args(["--targets", &targets.to_string()])
-            .args(["--series-per-target", "150", "--ports", "1"])
-            .args(["--port", &tport.to_string(), "--max-seconds", "600"])
-            // Counters a day old, as in production. (Near zero, the order of two steps of
-            // rate()'s extrapolation, which 3.x changed, would show.)
-            .args([
-                "--epoch",
-                &(sightline_model::now_ms() / 1000 - 86_400).to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs targets.py"),
-    );
-    let taddr = format!("127.0.0.1:{tport}");
-    eventually(30, "targets.py", || {
-        http_get(&taddr, "/-/healthy").ok().filter(|r| r.0 == 200)
-    });
+    let (_targets, taddr) = crate::support::bench_targets(targets, 150, 600);
     let mut config = String::from(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n",
     );

@@ -378,3 +378,58 @@ pub(crate) fn rss(pid: u32) -> u64 {
         .unwrap_or(0)
         * 1024
 }
+
+/// Starts the benchmark targets (`tests/tools/targets.py`): `targets` targets of `series`
+/// series each, all behind one loopback port at `/metrics/<i>`, with counters a day old as in
+/// production (near zero, the order of two steps of rate()'s extrapolation, which 3.x
+/// changed, would show). Returns the process (killed when dropped) and its address, once it
+/// answers.
+pub(crate) fn bench_targets(targets: usize, series: usize, max_seconds: u64) -> (Proc, String) {
+    need("python3");
+    let port = free_port();
+    let proc = Proc(
+        Command::new("python3")
+            .arg(vendored("tools/targets.py"))
+            .args(["--targets", &targets.to_string()])
+            .args(["--series-per-target", &series.to_string(), "--ports", "1"])
+            .args(["--port", &port.to_string()])
+            .args(["--max-seconds", &max_seconds.to_string()])
+            .args([
+                "--epoch",
+                &(sightline_model::now_ms() / 1000 - 86_400).to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs targets.py"),
+    );
+    let addr = format!("127.0.0.1:{port}");
+    eventually(30, "targets.py", || {
+        http_get(&addr, "/-/healthy").ok().filter(|r| r.0 == 200)
+    });
+    (proc, addr)
+}
+
+/// Installs the first-party plugin `name` (its built component and its manifest from
+/// `plugins/`) into `dir`.
+pub(crate) fn install_first_party(dir: &Path, name: &str) {
+    let manifest =
+        std::fs::read_to_string(sightline_tests::repo_root().join(format!("plugins/{name}.toml")))
+            .unwrap();
+    sightline_tests::install(
+        dir,
+        name,
+        &sightline_tests::first_party(name),
+        Some(&manifest),
+    );
+}
+
+/// A child process killed when dropped.
+pub(crate) struct Proc(pub(crate) Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

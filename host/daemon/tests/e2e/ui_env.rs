@@ -6,7 +6,6 @@
 //! sending to a local webhook sink, and the first-party "Service Health" dashboard plugin.
 //! Plus the helpers the tests share: opening a view and waiting for its `data-state`.
 
-use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -50,28 +49,7 @@ impl UiEnv {
     /// Starts the world with `targets` benchmark targets of `series` series each, and waits
     /// until every target was scraped, both alerts fire and `rate()` has data.
     pub(crate) fn start(targets: usize, series: usize) -> UiEnv {
-        need("python3");
-        let tport = free_port();
-        let targets_proc = Proc(
-            Command::new("python3")
-                .arg(vendored("tools/targets.py"))
-                .args(["--targets", &targets.to_string()])
-                .args(["--series-per-target", &series.to_string(), "--ports", "1"])
-                .args(["--port", &tport.to_string(), "--max-seconds", "900"])
-                // Counters a day old, as in production.
-                .args([
-                    "--epoch",
-                    &(sightline_model::now_ms() / 1000 - 86_400).to_string(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("python3 runs targets.py"),
-        );
-        let taddr = format!("127.0.0.1:{tport}");
-        eventually(30, "targets.py", || {
-            http_get(&taddr, "/-/healthy").ok().filter(|r| r.0 == 200)
-        });
+        let (targets_proc, taddr) = bench_targets(targets, series, 900);
         let sink = Sink::start();
         let down = format!("127.0.0.1:{}", free_port());
 
@@ -80,16 +58,7 @@ impl UiEnv {
         std::fs::create_dir_all(&plugins).unwrap();
         // The seed's dashboard as a plugin, and the receiver of `webhook_configs`.
         for name in ["dashboard-service-health", "webhook"] {
-            let manifest = std::fs::read_to_string(
-                sightline_tests::repo_root().join(format!("plugins/{name}.toml")),
-            )
-            .unwrap();
-            sightline_tests::install(
-                &plugins,
-                name,
-                &sightline_tests::first_party(name),
-                Some(&manifest),
-            );
+            crate::support::install_first_party(&plugins, name);
         }
         let rules = dir.path().join("ui-rules.yml");
         std::fs::write(
