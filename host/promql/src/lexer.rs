@@ -176,7 +176,8 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
             b'}' => {
                 brace_depth -= 1;
                 if brace_depth < 0 {
-                    return Err(error_at(input, i, i + 1, "unexpected right brace '}'"));
+                    // Prometheus' lexer (2.42 and 3.x) has no case for a `}` outside braces.
+                    return Err(error_at(input, i, i + 1, "unexpected character: '}'"));
                 }
                 (Tok::RBrace, 1)
             }

@@ -70,6 +70,12 @@ pub fn parse_selector(expr: &str) -> Result<Vec<Matcher>, ParseError> {
     parser::parse_selector(expr, &builtin_registry())
 }
 
+/// Parses a series selector exactly as Prometheus' `ParseMetricSelector` (for `/federate`):
+/// selectors matching the empty string are accepted, and the errors are Prometheus' words.
+pub fn parse_metric_selector(expr: &str) -> Result<Vec<Matcher>, ParseError> {
+    parser::parse_metric_selector(expr, &builtin_registry())
+}
+
 fn builtin_registry() -> std::sync::Arc<FunctionRegistry> {
     static REG: std::sync::OnceLock<std::sync::Arc<FunctionRegistry>> = std::sync::OnceLock::new();
     REG.get_or_init(|| std::sync::Arc::new(FunctionRegistry::with_builtins()))

@@ -72,6 +72,46 @@ pub(crate) fn parse_with(input: &str, reg: &FunctionRegistry) -> PResult<Expr> {
     Ok(e)
 }
 
+/// Prometheus' `parser.ParseMetricSelector` (its grammar's `START_METRIC_SELECTOR`): one
+/// vector selector and nothing else. Unlike [`parse_selector`] it accepts a selector whose
+/// matchers all match the empty string (`{}`, `{a=""}`), as `/federate` does, and anything
+/// after the selector (`[5m]`, `(`) is reported as the unexpected token Prometheus names.
+pub(crate) fn parse_metric_selector(input: &str, reg: &FunctionRegistry) -> PResult<Vec<Matcher>> {
+    let toks = lex(input)?;
+    let mut p = Parser {
+        input,
+        toks,
+        i: 0,
+        reg,
+        allow_empty_selector: true,
+        depth: 0,
+    };
+    let t = p.cur().clone();
+    let mut e = match &t.tok {
+        Tok::LBrace => p.parse_selector_rest(None, t.start)?,
+        Tok::Ident(name) => {
+            let name = name.clone();
+            p.next();
+            p.parse_selector_rest(Some(name), t.start)?
+        }
+        Tok::Eof => return Err(p.err(t.start, t.end, "unexpected end of input")),
+        _ => return Err(p.err_tok(&t, "")),
+    };
+    if !matches!(p.peek(), Tok::Eof) {
+        let t = p.cur().clone();
+        return Err(p.err_tok(&t, ""));
+    }
+    match &mut e {
+        Expr::Vector(vs) => Ok(std::mem::take(&mut vs.matchers)),
+        other => Err(error_at(
+            input,
+            other.pos().start,
+            other.pos().end,
+            "expected type vector selector",
+        )),
+    }
+}
+
 /// Parses a series selector (`foo{a="b"}`) as used by `match[]`.
 pub(crate) fn parse_selector(input: &str, reg: &FunctionRegistry) -> PResult<Vec<Matcher>> {
     let mut e = parse_with(input, reg)?;
