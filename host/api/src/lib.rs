@@ -1,5 +1,5 @@
 //! The HTTP surface of the daemon: Prometheus' API v1 (same paths, envelopes, error types and
-//! number encoding), the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`,
+//! number encoding), `/federate`, the management endpoints (`/-/healthy`, `/-/ready`, `/-/reload`,
 //! `/-/quit`) and `/metrics`.
 //!
 //! Invariant: this is the only crate that knows JSON wire shapes; domain types are converted
@@ -13,6 +13,7 @@
 mod admin;
 mod dto;
 mod error;
+mod federate;
 mod params;
 mod query;
 mod render;
@@ -20,6 +21,7 @@ mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
 pub use error::{ApiError, ErrorType};
+pub use federate::{federate_router, FederateOptions};
 pub use routes::{
     prometheus_cors, router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn,
     Shell, ShellOptions, TargetsSource, MAX_BODY_BYTES,

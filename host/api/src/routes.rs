@@ -193,7 +193,7 @@ pub struct ShellOptions {
     /// The web UI (the web crate's router), served from the start, before the application
     /// is ready, so the page loads during WAL replay and can say so. It gets every GET and
     /// HEAD inside the prefix that the shell does not answer itself and that is not under
-    /// `api/` or `-/` (those keep going to the full router, and its 404s), and every request
+    /// `api/`, `-/` or `federate` (those keep going to the full router, and its 404s), and every request
     /// under [`ui_api_paths`](Self::ui_api_paths).
     pub ui: Option<Router>,
     /// API paths the UI router serves from the start (inside the prefix, no leading `/`:
@@ -292,7 +292,7 @@ pub(crate) fn too_large() -> Response {
 type Sh = State<Arc<Shell>>;
 
 /// Whether a request (its path inside the prefix) is the UI's: one of its API paths, or a GET
-/// or HEAD outside `api/` and `-/`.
+/// or HEAD outside `api/`, `-/` and `federate`.
 fn is_ui_request(method: &Method, path: &str, api_paths: &[String]) -> bool {
     let p = path.trim_start_matches('/');
     if api_paths.iter().any(|a| {
@@ -304,7 +304,7 @@ fn is_ui_request(method: &Method, path: &str, api_paths: &[String]) -> bool {
     if method != Method::GET && method != Method::HEAD {
         return false;
     }
-    !(p == "api" || p.starts_with("api/") || p == "-" || p.starts_with("-/"))
+    !(p == "api" || p.starts_with("api/") || p == "-" || p.starts_with("-/") || p == "federate")
 }
 
 /// The UI's requests go to the UI (ready or not); everything else to [`forward`].
