@@ -59,6 +59,8 @@ struct Reloader {
     engine: Arc<RwLock<sightline_promql::Engine>>,
     external_url: String,
     config_yaml: Arc<RwLock<String>>,
+    /// `global.external_labels`, which `/federate` attaches.
+    external_labels: Arc<RwLock<sightline_model::Labels>>,
     status: Arc<RwLock<(bool, i64)>>,
     metrics: ReloadMetrics,
     /// Serialises reloads.
@@ -105,6 +107,7 @@ impl Reloader {
         .await
         .context("configuration task failed")??;
         *self.config_yaml.write() = cfg.redacted_yaml();
+        *self.external_labels.write() = cfg.global.external_labels.clone();
         Ok(())
     }
 
@@ -430,6 +433,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
 
     let config_yaml = Arc::new(RwLock::new(config.redacted_yaml()));
     let reload_status = Arc::new(RwLock::new((true, start_ms)));
+    let external_labels = Arc::new(RwLock::new(config.global.external_labels.clone()));
     let reloader = Arc::new(Reloader {
         source: source.clone(),
         scrape: scrape.clone(),
@@ -439,6 +443,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         engine: engine.clone(),
         external_url: external_url.to_string(),
         config_yaml: config_yaml.clone(),
+        external_labels: external_labels.clone(),
         status: reload_status.clone(),
         metrics: reload_metrics,
         lock: tokio::sync::Mutex::new(()),
@@ -486,7 +491,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             rules.clone(),
             args.enable_admin_api,
         )],
-        root_routers: am.iter().map(crate::am::api::router).collect(),
+        root_routers: am
+            .iter()
+            .map(crate::am::api::router)
+            .chain([sightline_api::federate_router(
+                sightline_api::FederateOptions {
+                    storage: storage.clone(),
+                    lookback_delta: args.query_lookback_delta,
+                    external_labels,
+                },
+            )])
+            .collect(),
     });
     shell.set_app(sightline_api::router(state));
     ready.store(true, Ordering::Release);

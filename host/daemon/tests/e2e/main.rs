@@ -12,6 +12,7 @@ mod check;
 mod contract_v02;
 mod dashboards;
 mod deep;
+mod federate;
 mod heavy;
 mod hostile_mix;
 mod http_config;
