@@ -651,7 +651,7 @@ mod tests {
         );
     }
 
-    /// The UI answers from the start; `api/` and `-/` paths, and other methods, keep going
+    /// The UI answers from the start; `api/`, `-/` and `federate` paths, and other methods, keep going
     /// to the full router (503 before it is there, its own 404s after).
     #[tokio::test]
     async fn ui_is_served_before_ready_and_api_paths_are_not_the_uis() {
@@ -700,6 +700,7 @@ mod tests {
                 ("GET", "/api/v1/query"),
                 ("GET", "/api/nope"),
                 ("GET", "/api/searchx"),
+                ("GET", "/federate"),
                 ("POST", "/x"),
             ] {
                 assert_eq!(
