@@ -18,6 +18,7 @@
 //! sort by name (n log n), and the body is encoded in bounded chunks as the client reads it.
 
 use std::convert::Infallible;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -334,7 +335,10 @@ impl FamilyWriter {
         write_go_float(out, v);
         out.push(b' ');
         match self.format {
-            Format::Text => out.extend_from_slice(t.to_string().as_bytes()),
+            // Writing to a Vec cannot fail.
+            Format::Text => {
+                let _ = write!(out, "{t}");
+            }
             Format::OpenMetrics => out.extend_from_slice(om_timestamp(t).as_bytes()),
         }
         out.push(b'\n');
@@ -377,23 +381,30 @@ fn write_go_float(out: &mut Vec<u8>, v: f64) {
         out.push(b'0');
         return;
     }
-    // Rust's `{:e}` is the shortest round-trip mantissa with an unpadded exponent.
-    let s = format!("{v:e}");
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let x: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&x) {
-        out.extend_from_slice(mant.as_bytes());
-        out.push(b'e');
-        out.push(if x < 0 { b'-' } else { b'+' });
-        let a = x.unsigned_abs();
-        if a < 10 {
-            out.push(b'0');
-        }
-        out.extend_from_slice(a.to_string().as_bytes());
-    } else {
+    // The decimal exponent decides the form; from 1e-4 to 1e6 (exclusive), where most values
+    // are, it is known without formatting. Writing to a Vec cannot fail.
+    let a = v.abs();
+    if (1e-4..1e6).contains(&a) {
         // Display is the shortest round-trip decimal without an exponent.
-        out.extend_from_slice(format!("{v}").as_bytes());
+        let _ = write!(out, "{v}");
+        return;
     }
+    // Rust's `{:e}` is the shortest round-trip mantissa with an unpadded exponent.
+    let start = out.len();
+    let _ = write!(out, "{v:e}");
+    let Some(e) = out[start..].iter().position(|&b| b == b'e') else {
+        return;
+    };
+    let exp = out.split_off(start + e + 1);
+    let (neg, digits) = match exp.split_first() {
+        Some((b'-', d)) => (true, d),
+        _ => (false, exp.as_slice()),
+    };
+    out.push(if neg { b'-' } else { b'+' });
+    if digits.len() < 2 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(digits);
 }
 
 /// An OpenMetrics timestamp (seconds) that Prometheus' parser reads back as exactly `t_ms`.
@@ -451,6 +462,32 @@ mod tests {
         ];
         for (v, want) in cases {
             assert_eq!(g(v), want, "{v}");
+        }
+    }
+
+    /// Every value reads back exactly, and is in exponent form exactly when its shortest
+    /// decimal's exponent is below -4 or at least 6.
+    #[test]
+    fn values_round_trip_in_the_right_form() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = if i % 2 == 0 {
+                f64::from_bits(x)
+            } else {
+                // Values near the thresholds and ordinary magnitudes.
+                (x % 10_000_000) as f64 / 10f64.powi((x % 14) as i32)
+            };
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            let s = g(v);
+            assert_eq!(s.parse::<f64>().unwrap(), v, "{s}");
+            let e = format!("{v:e}");
+            let exp: i32 = e.split_once('e').unwrap().1.parse().unwrap();
+            assert_eq!(s.contains('e'), !(-4..6).contains(&exp), "{v:e} as {s}");
         }
     }
 
