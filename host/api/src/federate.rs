@@ -210,7 +210,8 @@ fn select(opts: &FederateOptions, sets: &[Vec<Matcher>], now: i64) -> Result<Vec
             ms.push(Matcher::new(MatchOp::NotEqual, METRIC_NAME, "").map_err(|e| e.to_string())?);
         }
         for mut s in q
-            .select(true, Some(&hints), &ms)
+            // Unsorted: the rows are sorted by name below, which also merges duplicates.
+            .select(false, Some(&hints), &ms)
             .map_err(|e| e.to_string())?
         {
             let mut last = None;

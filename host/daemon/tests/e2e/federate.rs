@@ -456,4 +456,16 @@ scrape_configs:
         fed_times.iter().any(|t| t % 1000 != 0),
         "no sub-second timestamp to check: {fed_times:?}"
     );
+
+    // A reload brings the new external labels.
+    std::fs::write(
+        ours.config_path(),
+        cfg.replace("cluster: east", "cluster: west"),
+    )
+    .unwrap();
+    ours.send_signal("HUP");
+    eventually(30, "the reloaded external labels", || {
+        let (_, _, b) = federate(&ours.addr, &["static_total"], &[]);
+        b.contains("cluster=\"west\"").then_some(())
+    });
 }
