@@ -193,8 +193,8 @@ pub struct ShellOptions {
     /// The web UI (the web crate's router), served from the start, before the application
     /// is ready, so the page loads during WAL replay and can say so. It gets every GET and
     /// HEAD inside the prefix that the shell does not answer itself and that is not under
-    /// `api/`, `-/` or `federate` (those keep going to the full router, and its 404s), and every request
-    /// under [`ui_api_paths`](Self::ui_api_paths).
+    /// `api/`, `-/` or `federate` (those keep going to the full router, and its 404s), and
+    /// every request under [`ui_api_paths`](Self::ui_api_paths).
     pub ui: Option<Router>,
     /// API paths the UI router serves from the start (inside the prefix, no leading `/`:
     /// `api/search` takes `api/search` and `api/search/...`): the Grafana-compatible API.
@@ -651,8 +651,8 @@ mod tests {
         );
     }
 
-    /// The UI answers from the start; `api/`, `-/` and `federate` paths, and other methods, keep going
-    /// to the full router (503 before it is there, its own 404s after).
+    /// The UI answers from the start; `api/`, `-/` and `federate` paths, and other methods,
+    /// keep going to the full router (503 before it is there, its own 404s after).
     #[tokio::test]
     async fn ui_is_served_before_ready_and_api_paths_are_not_the_uis() {
         for prefix in ["/", "/p"] {
