@@ -209,3 +209,40 @@ fn remote_write_receiver_needs_its_flag() {
     let v = get_json(&d.addr, "/api/v1/status/flags");
     assert_eq!(v["data"]["web.enable-remote-write-receiver"], "false");
 }
+
+/// 204 means committed through the WAL: samples acknowledged just before a `kill -9` are
+/// there after the restart (WAL replay).
+#[test]
+fn acknowledged_samples_survive_kill_9() {
+    let flags = ["--web.enable-remote-write-receiver"];
+    let mut d = Daemon::start(Some("scrape_configs: []\n"), &flags);
+    let t0 = sightline_model::now_ms() - 60_000;
+    let req = WriteRequest {
+        timeseries: (0..50)
+            .map(|i| {
+                let name = format!("rw_kill_{i}");
+                let samples: Vec<(i64, f64)> =
+                    (0..10).map(|k| (t0 + k * 1000, (i * k) as f64)).collect();
+                one_series(&[("__name__", &name), ("job", "kill")], &samples)
+                    .timeseries
+                    .remove(0)
+            })
+            .collect(),
+        metadata: vec![],
+    };
+    assert_eq!(post_write(&d.addr, &req), (204, String::new()));
+    let st = d.signal_and_wait("KILL");
+    assert!(!st.success());
+    let dir = std::mem::replace(&mut d.dir, tempfile::tempdir().unwrap());
+    drop(d);
+    let d = Daemon::start_in(dir, Some("scrape_configs: []\n"), &flags);
+    let v = get_json(
+        &d.addr,
+        &format!(
+            "/api/v1/query?query={}&time={}",
+            urlencode(r#"sum(count_over_time({job="kill"}[5m]))"#),
+            secs(t0 + 20_000)
+        ),
+    );
+    assert_eq!(v["data"]["result"][0]["value"][1], "500", "{v}");
+}
