@@ -23,6 +23,7 @@ pub enum Error {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// The storage refused the request.
+    #[cfg(feature = "receiver")]
     #[error(transparent)]
     Storage(#[from] sightline_storage_api::Error),
 }

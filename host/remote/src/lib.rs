@@ -9,13 +9,16 @@
 //! on hostile input; every error names the field and the byte (`fuzz/` has a target).
 
 mod error;
+#[cfg(feature = "receiver")]
 pub mod metrics;
 mod proto;
+#[cfg(feature = "receiver")]
 pub mod receiver;
 pub mod v1;
 pub mod v2;
 
 pub use error::{DecodeError, Error, Result};
+#[cfg(feature = "receiver")]
 pub use metrics::RemoteMetrics;
 
 /// The largest decompressed message the receiver accepts: far above what any sender batches
