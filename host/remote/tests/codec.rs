@@ -321,3 +321,59 @@ fn write_fuzz_seeds() {
         std::fs::write(dir.join(name), data).unwrap();
     }
 }
+
+/// Decode and encode throughput of a request shaped like Prometheus' (2,000 samples over
+/// 500 series with 8 labels each), single-threaded:
+/// `cargo test --release -p sightline-remote --no-default-features --test codec -- --ignored measure --nocapture`.
+#[test]
+#[ignore]
+fn measure_codec_throughput() {
+    let req = WriteRequest {
+        timeseries: (0..500)
+            .map(|i| TimeSeries {
+                labels: vec![
+                    label("__name__", &format!("http_requests_total_{}", i % 20)),
+                    label("instance", &format!("app-{}:8080", i % 7)),
+                    label("job", "app"),
+                    label("method", "GET"),
+                    label("path", &format!("/api/v1/items/{i}")),
+                    label("status", "200"),
+                    label("region", "eu-west-1"),
+                    label("pod", &format!("app-7d9f8c-{i:05}")),
+                ],
+                samples: (0..4)
+                    .map(|k| Sample {
+                        value: (i * k) as f64 * 1.5,
+                        timestamp: 1_700_000_000_000 + k * 15_000,
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
+        metadata: vec![],
+    };
+    let raw = req.encode();
+    let body = compress(&raw);
+    let rounds = 300;
+    let t = std::time::Instant::now();
+    for _ in 0..rounds {
+        let raw = decompress(&body, 1 << 26).unwrap();
+        let back = WriteRequest::decode(&raw).unwrap();
+        assert_eq!(back.timeseries.len(), 500);
+    }
+    let dec = t.elapsed().as_secs_f64() / rounds as f64;
+    let t = std::time::Instant::now();
+    for _ in 0..rounds {
+        assert!(!compress(&req.encode()).is_empty());
+    }
+    let enc = t.elapsed().as_secs_f64() / rounds as f64;
+    println!(
+        "request: {} bytes raw, {} snappy; decompress+decode {:.0} µs ({:.1} M samples/s), encode+compress {:.0} µs ({:.1} M samples/s)",
+        raw.len(),
+        body.len(),
+        dec * 1e6,
+        2000.0 / dec / 1e6,
+        enc * 1e6,
+        2000.0 / enc / 1e6
+    );
+}
