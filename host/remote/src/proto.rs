@@ -20,6 +20,33 @@ pub(crate) enum Value<'a> {
 
 type R<T> = std::result::Result<T, DecodeError>;
 
+/// What a message may cost in memory once decoded, so that a small hostile body cannot make
+/// the decoder allocate without bound: an empty `TimeSeries` is 2 bytes on the wire and 96 in
+/// memory. Every decoded struct is charged its size; strings and packed scalars cost at most
+/// 8 times their encoding and are not charged. Real requests use 2 to 6 times their size
+/// (labels are the expensive part); the budget is 8 times, plus 64 KiB.
+pub(crate) struct Budget(std::cell::Cell<usize>);
+
+impl Budget {
+    pub(crate) fn for_input(len: usize) -> Self {
+        Budget(std::cell::Cell::new(
+            len.saturating_mul(8).saturating_add(64 << 10),
+        ))
+    }
+
+    pub(crate) fn charge(&self, n: usize, at: usize) -> R<()> {
+        let left = self.0.get();
+        if n > left {
+            return Err(DecodeError::new(
+                at,
+                "message decodes to more than 8 times its size in memory (too many empty elements)",
+            ));
+        }
+        self.0.set(left - n);
+        Ok(())
+    }
+}
+
 /// Reads a varint at `*pos`; at most 10 bytes, and the 10th may only carry one bit.
 fn varint(buf: &[u8], pos: &mut usize, base: usize) -> R<u64> {
     let start = *pos;

@@ -3,7 +3,7 @@
 //! 2.0, which keeps the same field numbers.
 
 use crate::error::DecodeError;
-use crate::proto::{fields, Writer};
+use crate::proto::{fields, Budget, Writer};
 
 /// The protobuf message name, as `Content-Type: application/x-protobuf;proto=` names it.
 pub const MESSAGE: &str = "prometheus.WriteRequest";
@@ -165,12 +165,13 @@ impl WriteRequest {
 }
 
 fn decode_request(buf: &[u8]) -> R<WriteRequest> {
+    let budget = &Budget::for_input(buf.len());
     let mut req = WriteRequest::default();
     fields(buf, 0, |field, v, at| match field {
         1 => {
             let i = req.timeseries.len();
             let (b, off) = v.message(at).map_err(|e| e.at("timeseries", Some(i)))?;
-            let ts = decode_series(b, off).map_err(|e| e.at("timeseries", Some(i)))?;
+            let ts = decode_series(b, off, budget).map_err(|e| e.at("timeseries", Some(i)))?;
             req.timeseries.push(ts);
             Ok(())
         }
@@ -178,7 +179,7 @@ fn decode_request(buf: &[u8]) -> R<WriteRequest> {
             let i = req.metadata.len();
             let m = v
                 .message(at)
-                .and_then(|(b, off)| decode_metadata(b, off))
+                .and_then(|(b, off)| decode_metadata(b, off, budget))
                 .map_err(|e| e.at("metadata", Some(i)))?;
             req.metadata.push(m);
             Ok(())
@@ -188,14 +189,15 @@ fn decode_request(buf: &[u8]) -> R<WriteRequest> {
     Ok(req)
 }
 
-fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
+fn decode_series(buf: &[u8], base: usize, budget: &Budget) -> R<TimeSeries> {
+    budget.charge(std::mem::size_of::<TimeSeries>(), base)?;
     let mut ts = TimeSeries::default();
     fields(buf, base, |field, v, at| match field {
         1 => {
             let i = ts.labels.len();
             let l = v
                 .message(at)
-                .and_then(|(b, off)| decode_label(b, off))
+                .and_then(|(b, off)| decode_label(b, off, budget))
                 .map_err(|e| e.at("labels", Some(i)))?;
             ts.labels.push(l);
             Ok(())
@@ -204,7 +206,7 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
             let i = ts.samples.len();
             let s = v
                 .message(at)
-                .and_then(|(b, off)| decode_sample(b, off))
+                .and_then(|(b, off)| decode_sample(b, off, budget))
                 .map_err(|e| e.at("samples", Some(i)))?;
             ts.samples.push(s);
             Ok(())
@@ -213,7 +215,7 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
             let i = ts.exemplars.len();
             let x = v
                 .message(at)
-                .and_then(|(b, off)| decode_exemplar(b, off))
+                .and_then(|(b, off)| decode_exemplar(b, off, budget))
                 .map_err(|e| e.at("exemplars", Some(i)))?;
             ts.exemplars.push(x);
             Ok(())
@@ -222,7 +224,7 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
             let i = ts.histograms.len();
             let h = v
                 .message(at)
-                .and_then(|(b, off)| decode_histogram(b, off))
+                .and_then(|(b, off)| decode_histogram(b, off, budget))
                 .map_err(|e| e.at("histograms", Some(i)))?;
             ts.histograms.push(h);
             Ok(())
@@ -232,7 +234,8 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
     Ok(ts)
 }
 
-pub(crate) fn decode_label(buf: &[u8], base: usize) -> R<Label> {
+pub(crate) fn decode_label(buf: &[u8], base: usize, budget: &Budget) -> R<Label> {
+    budget.charge(std::mem::size_of::<Label>(), base)?;
     let mut l = Label::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -245,7 +248,8 @@ pub(crate) fn decode_label(buf: &[u8], base: usize) -> R<Label> {
     Ok(l)
 }
 
-fn decode_sample(buf: &[u8], base: usize) -> R<Sample> {
+fn decode_sample(buf: &[u8], base: usize, budget: &Budget) -> R<Sample> {
+    budget.charge(std::mem::size_of::<Sample>(), base)?;
     let mut s = Sample::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -258,7 +262,8 @@ fn decode_sample(buf: &[u8], base: usize) -> R<Sample> {
     Ok(s)
 }
 
-fn decode_exemplar(buf: &[u8], base: usize) -> R<Exemplar> {
+fn decode_exemplar(buf: &[u8], base: usize, budget: &Budget) -> R<Exemplar> {
+    budget.charge(std::mem::size_of::<Exemplar>(), base)?;
     let mut x = Exemplar::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -266,7 +271,7 @@ fn decode_exemplar(buf: &[u8], base: usize) -> R<Exemplar> {
                 let i = x.labels.len();
                 let l = v
                     .message(at)
-                    .and_then(|(b, off)| decode_label(b, off))
+                    .and_then(|(b, off)| decode_label(b, off, budget))
                     .map_err(|e| e.at("labels", Some(i)))?;
                 x.labels.push(l);
             }
@@ -279,7 +284,8 @@ fn decode_exemplar(buf: &[u8], base: usize) -> R<Exemplar> {
     Ok(x)
 }
 
-fn decode_metadata(buf: &[u8], base: usize) -> R<MetricMetadata> {
+fn decode_metadata(buf: &[u8], base: usize, budget: &Budget) -> R<MetricMetadata> {
+    budget.charge(std::mem::size_of::<MetricMetadata>(), base)?;
     let mut m = MetricMetadata::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -296,7 +302,8 @@ fn decode_metadata(buf: &[u8], base: usize) -> R<MetricMetadata> {
     Ok(m)
 }
 
-pub(crate) fn decode_histogram(buf: &[u8], base: usize) -> R<Histogram> {
+pub(crate) fn decode_histogram(buf: &[u8], base: usize, budget: &Budget) -> R<Histogram> {
+    budget.charge(std::mem::size_of::<Histogram>(), base)?;
     let mut h = Histogram::default();
     fields(buf, base, |field, v, at| {
         let name = match field {
@@ -331,7 +338,7 @@ pub(crate) fn decode_histogram(buf: &[u8], base: usize) -> R<Histogram> {
                     let (b, off) = v.message(at)?;
                     let i = h.negative_spans.len();
                     h.negative_spans
-                        .push(decode_span(b, off).map_err(|e| e.at(name, Some(i)))?);
+                        .push(decode_span(b, off, budget).map_err(|e| e.at(name, Some(i)))?);
                     return Ok(());
                 }
                 9 => v.packed_varints(at, |x| h.negative_deltas.push(crate::proto::unzigzag(x)))?,
@@ -340,7 +347,7 @@ pub(crate) fn decode_histogram(buf: &[u8], base: usize) -> R<Histogram> {
                     let (b, off) = v.message(at)?;
                     let i = h.positive_spans.len();
                     h.positive_spans
-                        .push(decode_span(b, off).map_err(|e| e.at(name, Some(i)))?);
+                        .push(decode_span(b, off, budget).map_err(|e| e.at(name, Some(i)))?);
                     return Ok(());
                 }
                 12 => {
@@ -358,7 +365,8 @@ pub(crate) fn decode_histogram(buf: &[u8], base: usize) -> R<Histogram> {
     Ok(h)
 }
 
-fn decode_span(buf: &[u8], base: usize) -> R<BucketSpan> {
+fn decode_span(buf: &[u8], base: usize, budget: &Budget) -> R<BucketSpan> {
+    budget.charge(std::mem::size_of::<BucketSpan>(), base)?;
     let mut s = BucketSpan::default();
     fields(buf, base, |field, v, at| {
         match field {

@@ -4,7 +4,7 @@
 //! `Sample.start_timestamp`, field 3; both are read).
 
 use crate::error::DecodeError;
-use crate::proto::{fields, Writer};
+use crate::proto::{fields, Budget, Writer};
 use crate::v1::{decode_histogram, encode_histogram, Histogram};
 
 /// The protobuf message name, as `Content-Type: application/x-protobuf;proto=` names it.
@@ -119,10 +119,14 @@ impl Request {
 }
 
 fn decode_request(buf: &[u8]) -> R<Request> {
+    let budget = &Budget::for_input(buf.len());
     let mut req = Request::default();
     fields(buf, 0, |field, v, at| match field {
         4 => {
             let i = req.symbols.len();
+            budget
+                .charge(std::mem::size_of::<String>(), at)
+                .map_err(|e| e.at("symbols", Some(i)))?;
             req.symbols
                 .push(v.string(at).map_err(|e| e.at("symbols", Some(i)))?);
             Ok(())
@@ -131,7 +135,7 @@ fn decode_request(buf: &[u8]) -> R<Request> {
             let i = req.timeseries.len();
             let ts = v
                 .message(at)
-                .and_then(|(b, off)| decode_series(b, off))
+                .and_then(|(b, off)| decode_series(b, off, budget))
                 .map_err(|e| e.at("timeseries", Some(i)))?;
             req.timeseries.push(ts);
             Ok(())
@@ -141,7 +145,8 @@ fn decode_request(buf: &[u8]) -> R<Request> {
     Ok(req)
 }
 
-fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
+fn decode_series(buf: &[u8], base: usize, budget: &Budget) -> R<TimeSeries> {
+    budget.charge(std::mem::size_of::<TimeSeries>(), base)?;
     let mut ts = TimeSeries::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -152,7 +157,7 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
                 let i = ts.samples.len();
                 let s = v
                     .message(at)
-                    .and_then(|(b, off)| decode_sample(b, off))
+                    .and_then(|(b, off)| decode_sample(b, off, budget))
                     .map_err(|e| e.at("samples", Some(i)))?;
                 ts.samples.push(s);
             }
@@ -160,7 +165,7 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
                 let i = ts.histograms.len();
                 let h = v
                     .message(at)
-                    .and_then(|(b, off)| decode_histogram(b, off))
+                    .and_then(|(b, off)| decode_histogram(b, off, budget))
                     .map_err(|e| e.at("histograms", Some(i)))?;
                 ts.histograms.push(h);
             }
@@ -168,14 +173,14 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
                 let i = ts.exemplars.len();
                 let x = v
                     .message(at)
-                    .and_then(|(b, off)| decode_exemplar(b, off))
+                    .and_then(|(b, off)| decode_exemplar(b, off, budget))
                     .map_err(|e| e.at("exemplars", Some(i)))?;
                 ts.exemplars.push(x);
             }
             5 => {
                 ts.metadata = v
                     .message(at)
-                    .and_then(|(b, off)| decode_metadata(b, off))
+                    .and_then(|(b, off)| decode_metadata(b, off, budget))
                     .map_err(|e| e.at("metadata", None))?;
             }
             6 => ts.created_timestamp = v.int64(at).map_err(|e| e.at("created_timestamp", None))?,
@@ -186,7 +191,8 @@ fn decode_series(buf: &[u8], base: usize) -> R<TimeSeries> {
     Ok(ts)
 }
 
-fn decode_sample(buf: &[u8], base: usize) -> R<Sample> {
+fn decode_sample(buf: &[u8], base: usize, budget: &Budget) -> R<Sample> {
+    budget.charge(std::mem::size_of::<Sample>(), base)?;
     let mut s = Sample::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -200,7 +206,8 @@ fn decode_sample(buf: &[u8], base: usize) -> R<Sample> {
     Ok(s)
 }
 
-fn decode_exemplar(buf: &[u8], base: usize) -> R<Exemplar> {
+fn decode_exemplar(buf: &[u8], base: usize, budget: &Budget) -> R<Exemplar> {
+    budget.charge(std::mem::size_of::<Exemplar>(), base)?;
     let mut x = Exemplar::default();
     fields(buf, base, |field, v, at| {
         match field {
@@ -216,7 +223,8 @@ fn decode_exemplar(buf: &[u8], base: usize) -> R<Exemplar> {
     Ok(x)
 }
 
-fn decode_metadata(buf: &[u8], base: usize) -> R<Metadata> {
+fn decode_metadata(buf: &[u8], base: usize, budget: &Budget) -> R<Metadata> {
+    budget.charge(std::mem::size_of::<Metadata>(), base)?;
     let mut m = Metadata::default();
     fields(buf, base, |field, v, at| {
         match field {

@@ -285,6 +285,20 @@ fn errors_name_the_field_and_byte() {
 }
 
 #[test]
+fn empty_elements_cannot_blow_up_memory() {
+    // 100,000 empty series: 200 KB on the wire, 9.6 MB decoded; refused at the budget (8x).
+    let bomb: Vec<u8> = [0x0a, 0x00].repeat(100_000);
+    let e = WriteRequest::decode(&bomb).unwrap_err();
+    assert!(e.reason.contains("more than 8 times"), "{e}");
+    assert!(e.path.starts_with("timeseries["), "{e}");
+    let symbols: Vec<u8> = [0x22, 0x00].repeat(100_000);
+    assert!(v2::Request::decode(&symbols).is_err());
+    // A realistic request is well within it.
+    let req = full_v1();
+    assert!(WriteRequest::decode(&req.encode()).is_ok());
+}
+
+#[test]
 fn snappy_errors_and_limits() {
     assert!(matches!(
         decompress(b"\xff\xff\xff\xff\x0fgarbage", 1 << 20),
