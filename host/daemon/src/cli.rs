@@ -538,6 +538,11 @@ pub(crate) struct ServeArgs {
     #[arg(long = "web.enable-admin-api")]
     pub(crate) enable_admin_api: bool,
 
+    /// Enable API endpoint accepting remote write requests (`POST /api/v1/write`, remote
+    /// write 1.0 and 2.0). Without it the endpoint answers 404, as in Prometheus.
+    #[arg(long = "web.enable-remote-write-receiver")]
+    pub(crate) enable_remote_write_receiver: bool,
+
     /// Enable shutdown and reload via HTTP requests (`POST /-/quit`, `POST /-/reload`).
     /// Without it they answer 403, as in Prometheus; SIGHUP still reloads.
     #[arg(long = "web.enable-lifecycle")]
@@ -732,6 +737,10 @@ impl ServeArgs {
             (
                 "web.enable-lifecycle".into(),
                 self.enable_lifecycle.to_string(),
+            ),
+            (
+                "web.enable-remote-write-receiver".into(),
+                self.enable_remote_write_receiver.to_string(),
             ),
             ("plugins.dir".into(), self.plugins_dir.display().to_string()),
         ]

@@ -487,10 +487,16 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         plugins: crate::plugins::lister(plugin_host.clone()),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
-        subsystems: vec![sightline_rules::api::router(
-            rules.clone(),
-            args.enable_admin_api,
-        )],
+        subsystems: vec![
+            sightline_rules::api::router(rules.clone(), args.enable_admin_api),
+            // `POST /api/v1/write`: appends through the same storage path as scrapes.
+            sightline_remote::receiver::router(args.enable_remote_write_receiver.then(|| {
+                sightline_remote::receiver::Receiver::new(
+                    storage.clone(),
+                    sightline_remote::RemoteMetrics::new(&registry),
+                )
+            })),
+        ],
         root_routers: am
             .iter()
             .map(crate::am::api::router)

@@ -84,14 +84,14 @@ pub(crate) use crate::support::Proc;
 
 pub(crate) use crate::support::need;
 
-fn get_json(addr: &str, path: &str) -> Value {
+pub(crate) fn get_json(addr: &str, path: &str) -> Value {
     let (code, body) = http_get(addr, path).unwrap_or_else(|e| panic!("GET {addr}{path}: {e}"));
     assert_eq!(code, 200, "GET {addr}{path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {addr}{path}: {e}: {body}"))
 }
 
 /// Seconds with exactly three decimals for a millisecond timestamp.
-fn secs(ms: i64) -> String {
+pub(crate) fn secs(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
@@ -106,7 +106,7 @@ fn without_whitespace(s: &str) -> String {
 }
 
 /// A result as label set → points (instant results have one point).
-type Answer = BTreeMap<String, Vec<(i64, f64)>>;
+pub(crate) type Answer = BTreeMap<String, Vec<(i64, f64)>>;
 
 fn parse_point(p: &Value) -> (i64, f64) {
     let t = (p[0].as_f64().unwrap() * 1000.0).round() as i64;
@@ -119,7 +119,7 @@ fn parse_point(p: &Value) -> (i64, f64) {
     (t, v)
 }
 
-fn answer(v: &Value) -> (String, Answer) {
+pub(crate) fn answer(v: &Value) -> (String, Answer) {
     let data = &v["data"];
     let kind = data["resultType"].as_str().unwrap_or("").to_string();
     let mut out = Answer::new();
@@ -154,7 +154,7 @@ fn same_number(a: f64, b: f64) -> bool {
 }
 
 /// Differences between two answers, as readable lines.
-fn diff(ours: &(String, Answer), theirs: &(String, Answer)) -> Vec<String> {
+pub(crate) fn diff(ours: &(String, Answer), theirs: &(String, Answer)) -> Vec<String> {
     let mut d = Vec::new();
     if ours.0 != theirs.0 {
         d.push(format!("resultType {} vs {}", ours.0, theirs.0));

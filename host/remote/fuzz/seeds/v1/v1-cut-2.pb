@@ -1,0 +1,7 @@
+
+ 
+
+__name__http_requests_total
+
+
+
