@@ -6,14 +6,12 @@
 //! Sightline served.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::{
-    bench_targets, eventually, free_port, http_exchange, http_get, need, urlencode, Daemon, Proc,
-    TargetServer,
+    bench_targets, eventually, http_exchange, http_get, need, urlencode, Daemon, TargetServer,
 };
 
 /// The static target: gauges that never move, so both servers must write identical lines.
@@ -55,30 +53,6 @@ scrape_configs:
         replacement: ""
 "#
     )
-}
-
-fn start_prometheus(dir: &std::path::Path, config: &str) -> (Proc, String) {
-    let cfg = dir.join("prometheus.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let addr = format!("127.0.0.1:{}", free_port());
-    let proc = Proc(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus"),
-    );
-    eventually(60, "prometheus ready", || {
-        http_get(&addr, "/-/ready").ok().filter(|r| r.0 == 200)
-    });
-    (proc, addr)
 }
 
 /// GET `/federate` with these selectors: status, response head and body.
@@ -221,7 +195,7 @@ fn federate_matches_prometheus_and_prometheus_federates_from_sightline() {
     let cfg = config(&bench, &stat.addr);
     let ours = Daemon::start(Some(&cfg), &[]);
     let pdir = tempfile::tempdir().unwrap();
-    let (_prom, prom) = start_prometheus(pdir.path(), &cfg);
+    let (_prom, prom) = crate::support::start_prometheus(pdir.path(), &cfg, &[]);
 
     // Both have scraped both jobs a few times.
     for addr in [&ours.addr, &prom] {
@@ -326,7 +300,7 @@ fn federate_matches_prometheus_and_prometheus_federates_from_sightline() {
 
     // A Prometheus federating from Sightline (it asks for OpenMetrics first, and gzip).
     let fdir = tempfile::tempdir().unwrap();
-    let (_fed, fed) = start_prometheus(
+    let (_fed, fed) = crate::support::start_prometheus(
         fdir.path(),
         &format!(
             r#"global:
@@ -341,6 +315,7 @@ scrape_configs:
 "#,
             ours.addr
         ),
+        &[],
     );
     let got = eventually(60, "federated series in Prometheus", || {
         let r = query(&fed, r#"{__name__=~"static_.*|up", job!="federate"}"#);

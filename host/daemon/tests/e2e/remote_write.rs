@@ -6,15 +6,12 @@
 //! with the flag too) and must get the same answers. Without the flag the endpoint is 404,
 //! and a garbage body is 400.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sightline_remote::v1::{Label, Sample, TimeSeries, WriteRequest};
 
 use crate::sidebyside::{answer, diff, get_json, secs};
-use crate::support::{
-    bench_targets, eventually, free_port, http_get, http_request, need, urlencode, Daemon, Proc,
-};
+use crate::support::{bench_targets, eventually, http_get, http_request, need, urlencode, Daemon};
 
 fn post_write(addr: &str, req: &WriteRequest) -> (u16, String) {
     let body = sightline_remote::compress(&req.encode());
@@ -78,27 +75,11 @@ fn prometheus_remote_writes_into_sightline() {
             "      - targets: ['{taddr}']\n        labels: {{__metrics_path__: /metrics/{i}, instance: 'app-{i}'}}\n"
         ));
     }
-    let pcfg = work.path().join("prometheus.yml");
-    std::fs::write(&pcfg, &config).unwrap();
-    let paddr = format!("127.0.0.1:{}", free_port());
-    let _prom = Proc(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", pcfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                work.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={paddr}"))
-            .arg("--web.enable-remote-write-receiver")
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus"),
+    let (_prom, paddr) = crate::support::start_prometheus(
+        work.path(),
+        &config,
+        &["--web.enable-remote-write-receiver"],
     );
-    eventually(60, "prometheus ready", || {
-        http_get(&paddr, "/-/ready").ok().filter(|r| r.0 == 200)
-    });
     // Samples arrive in Sightline only through remote write: it scrapes nothing.
     eventually(60, "remote-written samples in Sightline", || {
         let v = get_json(&ours.addr, "/api/v1/query?query=count(up)");

@@ -433,3 +433,32 @@ impl Drop for Proc {
         let _ = self.0.wait();
     }
 }
+
+/// Starts Debian's Prometheus 2.42 on a free loopback port with `config` (written to
+/// `dir/prometheus.yml`), its data in `dir/data` and `extra` flags; returns the process (killed
+/// when dropped) and its address once it is ready.
+pub(crate) fn start_prometheus(dir: &Path, config: &str, extra: &[&str]) -> (Proc, String) {
+    need("prometheus");
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let proc = Proc(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--log.level=warn")
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    eventually(60, "prometheus ready", || {
+        http_get(&addr, "/-/ready").ok().filter(|r| r.0 == 200)
+    });
+    (proc, addr)
+}
