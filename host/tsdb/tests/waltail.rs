@@ -44,7 +44,9 @@ fn drain(tail: &mut WalTail, names: &mut HashMap<u64, Labels>) -> Vec<(String, i
             })
             .unwrap();
         for (id, t, v) in samples {
-            let l = names.get(&id).expect("a series record precedes its samples");
+            let l = names
+                .get(&id)
+                .expect("a series record precedes its samples");
             out.push((l.get("i").unwrap().to_string(), t, v));
         }
         if p.records == 0 {
