@@ -556,6 +556,11 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) plugin_limits: PluginLimits,
 
+    /// How long to wait on shutdown for the remote-write queues to deliver what the WAL
+    /// holds; what is left is sent after the next start (the queues resume from the WAL).
+    #[arg(long = "storage.remote.flush-deadline", default_value = "1m", value_parser = parse_prom_duration)]
+    pub(crate) remote_flush_deadline: std::time::Duration,
+
     /// Maximum time a query may take before being aborted.
     #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_prom_duration)]
     pub(crate) query_timeout: std::time::Duration,
@@ -748,6 +753,10 @@ impl ServeArgs {
         .chain(self.plugin_limits.flags())
         .chain([
             ("query.timeout".into(), d(self.query_timeout)),
+            (
+                "storage.remote.flush-deadline".into(),
+                d(self.remote_flush_deadline),
+            ),
             (
                 "query.max-samples".into(),
                 self.query_max_samples.to_string(),

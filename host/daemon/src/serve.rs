@@ -553,11 +553,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         info!("stopping the alert manager");
         am.stop().await;
     }
-    // Every sample is in the WAL now; what the queues have not delivered stays there (held)
-    // and their positions are saved, so the next start sends it.
+    // Every sample is in the WAL now: the queues deliver it within the flush deadline; what
+    // they have not delivered by then stays there (held), to be sent after the next start.
     info!("stopping remote write");
-    let rw = remote_write.clone();
-    if let Err(e) = tokio::task::spawn_blocking(move || rw.stop()).await {
+    let (rw, deadline) = (remote_write.clone(), args.remote_flush_deadline);
+    if let Err(e) = tokio::task::spawn_blocking(move || rw.drain_and_stop(deadline)).await {
         error!(error = %e, "remote write stop task failed");
     }
     let _ = maintenance.await;

@@ -40,6 +40,7 @@ pub(crate) struct QueueMetrics {
     pub(crate) dropped_relabel: Arc<Counter>,
     pub(crate) dropped_too_old: Arc<Counter>,
     pub(crate) dropped_unknown: Arc<Counter>,
+    pub(crate) already_delivered: Arc<Counter>,
     pub(crate) samples_in: Arc<Counter>,
     pub(crate) pending: Arc<Gauge>,
     pub(crate) shards: Arc<Gauge>,
@@ -74,7 +75,7 @@ impl ClientMetrics {
             ),
             dropped: r.counter_vec(
                 "sightline_remote_storage_samples_dropped",
-                "Samples not sent: dropped by write_relabel_configs, older than sample_age_limit, or of a series whose labels the WAL no longer has.",
+                "Samples not sent: dropped by write_relabel_configs (relabel), older than sample_age_limit (too_old), of a series whose labels the WAL no longer has (unknown_series), or resent after a crash to a receiver that already had them (already_delivered).",
                 &["remote_name", "url", "reason"],
             ),
             samples_in: r.counter_vec(
@@ -159,6 +160,7 @@ impl ClientMetrics {
             dropped_relabel: self.dropped.with(&[name, url, "relabel"]),
             dropped_too_old: self.dropped.with(&[name, url, "too_old"]),
             dropped_unknown: self.dropped.with(&[name, url, "unknown_series"]),
+            already_delivered: self.dropped.with(&[name, url, "already_delivered"]),
             samples_in: self.samples_in.with(&l),
             pending: self.pending.with(&l),
             shards: self.shards.with(&l),
@@ -207,7 +209,7 @@ impl QueueMetrics {
             v.remove(&l);
         }
         a.duration.remove(&l);
-        for r in ["relabel", "too_old", "unknown_series"] {
+        for r in ["relabel", "too_old", "unknown_series", "already_delivered"] {
             a.dropped.remove(&[n, u, r]);
         }
         for o in ["success", "retried", "failed"] {

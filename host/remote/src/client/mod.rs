@@ -52,6 +52,10 @@ struct Queue {
     cancel: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
     metrics: metrics::QueueMetrics,
+    /// Asks the reader to stop once it has handed out everything the WAL holds.
+    drain: Arc<AtomicBool>,
+    /// Set when the reader is done (drained, cancelled or failed).
+    stopped: Arc<AtomicBool>,
 }
 
 /// Each queue's oldest needed WAL segment; their minimum is the store's hold.
@@ -215,6 +219,8 @@ impl RemoteWrite {
             .or_insert_with(|| Arc::new(AtomicU64::new(u64::MAX)))
             .clone();
         let holds = self.holds.clone();
+        let drain = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::new(AtomicBool::new(false));
         let setup = queue::ReaderSetup {
             position_file: self.dir.join(position_key(name, cfg.url.as_str())),
             cfg,
@@ -226,7 +232,8 @@ impl RemoteWrite {
             runtime: self.runtime.clone(),
             hold,
             on_hold_change: Arc::new(move || holds.update()),
-            stopped: Arc::new(AtomicBool::new(false)),
+            drain: drain.clone(),
+            stopped: stopped.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("sightline-rw-{name}"))
@@ -238,7 +245,37 @@ impl RemoteWrite {
             cancel,
             thread: Some(thread),
             metrics,
+            drain,
+            stopped,
         })
+    }
+
+    /// Lets every queue deliver what the WAL holds, for at most `deadline`
+    /// (`--storage.remote.flush-deadline`), then stops them all. Call after scraping and
+    /// rule evaluation stopped.
+    pub fn drain_and_stop(&self, deadline: std::time::Duration) {
+        let until = std::time::Instant::now() + deadline;
+        let flags: Vec<Arc<AtomicBool>> = {
+            let queues = self.queues.lock();
+            queues
+                .values()
+                .map(|q| {
+                    q.drain.store(true, Ordering::Relaxed);
+                    q.stopped.clone()
+                })
+                .collect()
+        };
+        while std::time::Instant::now() < until && !flags.iter().all(|f| f.load(Ordering::Relaxed))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if !flags.iter().all(|f| f.load(Ordering::Relaxed)) {
+            tracing::warn!(
+                ?deadline,
+                "remote write: flush deadline reached; the rest is sent after the next start"
+            );
+        }
+        self.stop();
     }
 
     /// Stops every queue, saving how far each delivered. What was not delivered stays in

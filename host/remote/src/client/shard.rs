@@ -33,6 +33,9 @@ pub(crate) struct Pending {
     pub(crate) t: i64,
     pub(crate) v: f64,
     pub(crate) seq: u64,
+    /// Read again after a restart from a WAL record the queue may already have delivered
+    /// (between the saved delivered position and the saved high-water mark).
+    pub(crate) replay: bool,
 }
 
 /// What every shard of a queue shares.
@@ -243,15 +246,30 @@ struct Buffers {
 
 enum Outcome {
     Delivered,
-    Refused,
+    /// Refused for good, with this status.
+    Refused(u16),
     Retry(Option<Duration>),
     /// The receiver does not speak 2.0: resend as 1.0 at once.
     Downgrade,
 }
 
-/// Sends `batch` until it is delivered or refused for good, then acknowledges it to the
-/// tracker; false when the queue was cancelled first (nothing acknowledged: the WAL still
-/// has it for the next start).
+/// What became of a batch's samples.
+#[derive(Default)]
+struct Tally {
+    delivered: usize,
+    failed: usize,
+    /// Replayed samples the receiver already had (refused alone as out of order or
+    /// duplicate after a crash).
+    already: usize,
+    newest: Option<i64>,
+}
+
+/// The queue was cancelled mid-send: nothing of the batch is acknowledged.
+struct Cancelled;
+
+/// Sends `batch` until every sample is delivered or refused for good, then acknowledges it
+/// to the tracker; false when the queue was cancelled first (nothing acknowledged: the WAL
+/// still has it for the next start).
 async fn send_batch(
     ctx: &ShardCtx,
     tracker: &Tracker,
@@ -263,88 +281,32 @@ async fn send_batch(
         return true;
     }
     let n = batch.len();
+    // The position file must say these samples may be at the receiver before they may be.
+    if let Some(max_seq) = batch.iter().map(|p| p.seq).max() {
+        tracker.reserve(max_seq);
+    }
     // Group each series' samples (a stable sort keeps their order).
     batch.sort_by_key(|p| p.id);
-    bufs.samples.clear();
-    bufs.samples.extend(batch.iter().map(|p| (p.t, p.v)));
-    let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
-    let mut encoded_v2: Option<bool> = None;
-    let mut body = bytes::Bytes::new();
-    let outcome_ok;
-    loop {
-        let v2 = ctx.v2.load(Ordering::Relaxed);
-        if encoded_v2 != Some(v2) {
-            let mut series = Vec::new();
-            let mut i = 0;
-            while i < n {
-                let mut j = i + 1;
-                while j < n && batch[j].id == batch[i].id {
-                    j += 1;
-                }
-                series.push(SeriesBatch {
-                    labels: &batch[i].labels,
-                    samples: &bufs.samples[i..j],
-                });
-                i = j;
-            }
-            if v2 {
-                encode_v2(&series, &mut bufs.raw);
-            } else {
-                encode_v1(&series, &mut bufs.raw);
-            }
-            body = bytes::Bytes::from(crate::compress(&bufs.raw));
-            encoded_v2 = Some(v2);
-        }
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            _ = cancel.cancelled() => return false,
-            o = attempt(ctx, body.clone(), v2) => o,
-        };
-        let took = started.elapsed();
-        ctx.metrics.duration.observe(took.as_secs_f64());
-        ctx.metrics.bytes.inc_by(body.len() as f64);
-        match outcome {
-            Outcome::Delivered => {
-                ctx.metrics.request("success");
-                let mut s = ctx.stats.lock();
-                s.samples += n as u64;
-                s.busy += took;
-                outcome_ok = true;
-                break;
-            }
-            Outcome::Refused => {
-                ctx.metrics.request("failed");
-                outcome_ok = false;
-                break;
-            }
-            Outcome::Downgrade => {
-                tracing::warn!(queue = %ctx.name, "the receiver does not accept remote write 2.0 (415); sending 1.0");
-                ctx.v2.store(false, Ordering::Relaxed);
-            }
-            Outcome::Retry(after) => {
-                ctx.metrics.request("retried");
-                ctx.metrics.retried.inc_by(n as f64);
-                ctx.stats.lock().failing = true;
-                let wait = after
-                    .unwrap_or(backoff)
-                    .min(ctx.queue.max_backoff.max(backoff));
-                tokio::select! {
-                    _ = cancel.cancelled() => return false,
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                backoff = (backoff * 2).min(ctx.queue.max_backoff.max(Duration::from_millis(1)));
-            }
-        }
+    let mut tally = Tally::default();
+    if deliver(ctx, batch, cancel, bufs, &mut tally).await.is_err() {
+        return false;
     }
-    if outcome_ok {
-        ctx.metrics.samples.inc_by(n as f64);
-        let newest = batch.iter().map(|p| p.t).max().unwrap_or(i64::MIN);
+    if tally.delivered > 0 {
+        ctx.metrics.samples.inc_by(tally.delivered as f64);
+        let mut st = ctx.stats.lock();
+        st.samples += tally.delivered as u64;
+    }
+    if let Some(newest) = tally.newest {
         let prev = ctx.highest_sent.fetch_max(newest, Ordering::Relaxed);
         ctx.metrics
             .highest_sent
             .set(prev.max(newest) as f64 / 1000.0);
-    } else {
-        ctx.metrics.failed.inc_by(n as f64);
+    }
+    if tally.failed > 0 {
+        ctx.metrics.failed.inc_by(tally.failed as f64);
+    }
+    if tally.already > 0 {
+        ctx.metrics.already_delivered.inc_by(tally.already as f64);
     }
     ctx.metrics.pending.add(-(n as f64));
     bufs.seqs.clear();
@@ -361,6 +323,104 @@ async fn send_batch(
     }
     batch.clear();
     true
+}
+
+/// Sends `items` (grouped by series) with retries. A strict receiver (Prometheus) refuses a
+/// whole 1.0 request with 400 when one sample is older than what it has; after a crash the
+/// queue resends samples it may already have delivered, so such a refusal of a batch
+/// holding replayed samples is bisected until the samples the receiver already has are
+/// isolated and set aside, and the rest is delivered.
+fn deliver<'a>(
+    ctx: &'a ShardCtx,
+    items: &'a [Pending],
+    cancel: &'a CancellationToken,
+    bufs: &'a mut Buffers,
+    tally: &'a mut Tally,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Cancelled>> + Send + 'a>> {
+    Box::pin(async move {
+        let n = items.len();
+        bufs.samples.clear();
+        bufs.samples.extend(items.iter().map(|p| (p.t, p.v)));
+        let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
+        let mut encoded_v2: Option<bool> = None;
+        let mut body = bytes::Bytes::new();
+        loop {
+            let v2 = ctx.v2.load(Ordering::Relaxed);
+            if encoded_v2 != Some(v2) {
+                let mut series = Vec::new();
+                let mut i = 0;
+                while i < n {
+                    let mut j = i + 1;
+                    while j < n && items[j].id == items[i].id {
+                        j += 1;
+                    }
+                    series.push(SeriesBatch {
+                        labels: &items[i].labels,
+                        samples: &bufs.samples[i..j],
+                    });
+                    i = j;
+                }
+                if v2 {
+                    encode_v2(&series, &mut bufs.raw);
+                } else {
+                    encode_v1(&series, &mut bufs.raw);
+                }
+                body = bytes::Bytes::from(crate::compress(&bufs.raw));
+                encoded_v2 = Some(v2);
+            }
+            let started = Instant::now();
+            let outcome = tokio::select! {
+                _ = cancel.cancelled() => return Err(Cancelled),
+                o = attempt(ctx, body.clone(), v2) => o,
+            };
+            let took = started.elapsed();
+            ctx.metrics.duration.observe(took.as_secs_f64());
+            ctx.metrics.bytes.inc_by(body.len() as f64);
+            match outcome {
+                Outcome::Delivered => {
+                    ctx.metrics.request("success");
+                    ctx.stats.lock().busy += took;
+                    tally.delivered += n;
+                    let newest = items.iter().map(|p| p.t).max();
+                    tally.newest = tally.newest.max(newest);
+                    return Ok(());
+                }
+                Outcome::Refused(400) if items.iter().any(|p| p.replay) => {
+                    ctx.metrics.request("failed");
+                    if n == 1 {
+                        tally.already += 1;
+                        return Ok(());
+                    }
+                    let (left, right) = items.split_at(n / 2);
+                    deliver(ctx, left, cancel, bufs, tally).await?;
+                    return deliver(ctx, right, cancel, bufs, tally).await;
+                }
+                Outcome::Refused(_) => {
+                    ctx.metrics.request("failed");
+                    tally.failed += n;
+                    return Ok(());
+                }
+                Outcome::Downgrade => {
+                    tracing::warn!(queue = %ctx.name, "the receiver does not accept remote write 2.0 (415); sending 1.0");
+                    ctx.v2.store(false, Ordering::Relaxed);
+                }
+                Outcome::Retry(after) => {
+                    ctx.metrics.request("retried");
+                    ctx.metrics.retried.inc_by(n as f64);
+                    ctx.stats.lock().failing = true;
+                    let wait = after
+                        .unwrap_or(backoff)
+                        .min(ctx.queue.max_backoff.max(backoff));
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(Cancelled),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    backoff =
+                        (backoff * 2).min(ctx.queue.max_backoff.max(Duration::from_millis(1)));
+                }
+            }
+        }
+    })
 }
 
 /// One HTTP request and what its answer means.
@@ -417,5 +477,5 @@ async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
         return Outcome::Retry(retry_after);
     }
     tracing::error!(queue = %ctx.name, %status, body = %text.trim(), "remote write: non-recoverable error; dropping the batch");
-    Outcome::Refused
+    Outcome::Refused(status.as_u16())
 }
