@@ -444,6 +444,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         sightline_remote::client::RemoteWrite::new(
             tsdb.clone(),
             sightline_remote::client::ClientMetrics::new(&registry),
+            Some({
+                let sc = scrape.clone();
+                Arc::new(move || {
+                    sc.active_targets()
+                        .into_iter()
+                        .flat_map(|t| t.metadata)
+                        .collect()
+                })
+            }),
         )
         .context("starting remote write")?,
     );

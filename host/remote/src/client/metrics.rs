@@ -27,6 +27,8 @@ pub struct ClientMetrics {
     duration: Arc<HistogramVec>,
     wal_lost: Arc<CounterVec>,
     wal_segment: Arc<GaugeVec>,
+    metadata: Arc<CounterVec>,
+    metadata_failed: Arc<CounterVec>,
 }
 
 /// One queue's metrics.
@@ -51,6 +53,8 @@ pub(crate) struct QueueMetrics {
     pub(crate) duration: Arc<Histogram>,
     pub(crate) wal_lost: Arc<Counter>,
     pub(crate) wal_segment: Arc<Gauge>,
+    pub(crate) metadata: Arc<Counter>,
+    pub(crate) metadata_failed: Arc<Counter>,
 }
 
 impl ClientMetrics {
@@ -139,6 +143,16 @@ impl ClientMetrics {
                 "WAL segments deleted before the queue read them (past the WAL hold's age limit).",
                 q,
             ),
+            metadata: r.counter_vec(
+                "sightline_remote_storage_metadata",
+                "Metadata entries delivered (1.0 metadata requests).",
+                q,
+            ),
+            metadata_failed: r.counter_vec(
+                "sightline_remote_storage_metadata_failed",
+                "Metadata entries not delivered (resent in full at the next interval).",
+                q,
+            ),
             wal_segment: r.gauge_vec(
                 "sightline_remote_storage_wal_segment",
                 "WAL segment the queue's delivered position is in.",
@@ -171,6 +185,8 @@ impl ClientMetrics {
             duration: self.duration.with(&l),
             wal_lost: self.wal_lost.with(&l),
             wal_segment: self.wal_segment.with(&l),
+            metadata: self.metadata.with(&l),
+            metadata_failed: self.metadata_failed.with(&l),
         }
     }
 }

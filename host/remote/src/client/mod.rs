@@ -13,6 +13,7 @@
 //! workers) and `shards` tasks on the runtime that batch, encode, compress and send.
 
 mod encode;
+mod meta;
 pub mod metrics;
 mod queue;
 mod shard;
@@ -29,6 +30,7 @@ use sightline_model::Labels;
 use sightline_tsdb::Tsdb;
 use tokio_util::sync::CancellationToken;
 
+pub use meta::MetadataSource;
 pub use metrics::ClientMetrics;
 
 use crate::{Error, Result};
@@ -44,6 +46,7 @@ pub struct RemoteWrite {
     runtime: tokio::runtime::Handle,
     queues: Mutex<HashMap<String, Queue>>,
     holds: Arc<Holds>,
+    metadata: Option<MetadataSource>,
 }
 
 struct Queue {
@@ -113,9 +116,14 @@ fn position_key(name: &str, url: &str) -> String {
 }
 
 impl RemoteWrite {
-    /// The client for the store `tsdb`; positions live under `<data>/remote-write/`. Call
-    /// from within the tokio runtime.
-    pub fn new(tsdb: Arc<Tsdb>, metrics: ClientMetrics) -> Result<RemoteWrite> {
+    /// The client for the store `tsdb`; positions live under `<data>/remote-write/`.
+    /// `metadata` supplies metric metadata (the scrape targets'), sent per
+    /// `metadata_config`. Call from within the tokio runtime.
+    pub fn new(
+        tsdb: Arc<Tsdb>,
+        metrics: ClientMetrics,
+        metadata: Option<MetadataSource>,
+    ) -> Result<RemoteWrite> {
         let dir = tsdb.options().path.join("remote-write");
         // Creating one directory at startup, before any request is served.
         #[allow(clippy::disallowed_methods)]
@@ -133,6 +141,7 @@ impl RemoteWrite {
             metrics,
             runtime: tokio::runtime::Handle::current(),
             queues: Mutex::new(HashMap::new()),
+            metadata,
         })
     }
 
@@ -219,6 +228,19 @@ impl RemoteWrite {
             .or_insert_with(|| Arc::new(AtomicU64::new(u64::MAX)))
             .clone();
         let holds = self.holds.clone();
+        let ctx = Arc::new(ctx);
+        if let Some(src) = &self.metadata {
+            // Gathered even when not sent over 1.0: 2.0 carries it inline.
+            if cfg.metadata_config.send || ctx.v2.load(Ordering::Relaxed) {
+                self.runtime.spawn(meta::run(
+                    src.clone(),
+                    cfg.metadata_config.clone(),
+                    ctx.clone(),
+                    ctx.meta.clone(),
+                    cancel.clone(),
+                ));
+            }
+        }
         let drain = Arc::new(AtomicBool::new(false));
         let stopped = Arc::new(AtomicBool::new(false));
         let setup = queue::ReaderSetup {
@@ -227,7 +249,7 @@ impl RemoteWrite {
             external,
             data_dir: self.tsdb.options().path.clone(),
             metrics: metrics.clone(),
-            ctx: Arc::new(ctx),
+            ctx,
             cancel: cancel.clone(),
             runtime: self.runtime.clone(),
             hold,

@@ -50,6 +50,8 @@ pub(crate) struct ShardCtx {
     /// Speaks 2.0 (until a receiver answers 415).
     pub(crate) v2: AtomicBool,
     pub(crate) metrics: QueueMetrics,
+    /// Families' metadata, for 2.0's inline series metadata.
+    pub(crate) meta: Arc<super::meta::MetaMap>,
     highest_sent: AtomicI64,
     stats: Mutex<SendStats>,
 }
@@ -84,6 +86,7 @@ impl ShardCtx {
             queue,
             v2: AtomicBool::new(v2),
             metrics,
+            meta: Arc::default(),
             highest_sent: AtomicI64::new(i64::MIN),
             stats: Mutex::new(SendStats::default()),
         }
@@ -244,7 +247,7 @@ struct Buffers {
     seqs: Vec<u64>,
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     Delivered,
     /// Refused for good, with this status.
     Refused(u16),
@@ -361,7 +364,7 @@ fn deliver<'a>(
                     i = j;
                 }
                 if v2 {
-                    encode_v2(&series, &mut bufs.raw);
+                    encode_v2(&series, Some(&ctx.meta), &mut bufs.raw);
                 } else {
                     encode_v1(&series, &mut bufs.raw);
                 }
@@ -371,7 +374,7 @@ fn deliver<'a>(
             let started = Instant::now();
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return Err(Cancelled),
-                o = attempt(ctx, body.clone(), v2) => o,
+                o = send_once(ctx, body.clone(), v2) => o,
             };
             let took = started.elapsed();
             ctx.metrics.duration.observe(took.as_secs_f64());
@@ -424,7 +427,7 @@ fn deliver<'a>(
 }
 
 /// One HTTP request and what its answer means.
-async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
+pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
     let (ct, version) = if v2 {
         (
             "application/x-protobuf;proto=io.prometheus.write.v2.Request",
