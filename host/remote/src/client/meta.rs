@@ -109,7 +109,7 @@ pub(crate) async fn run(
                     o = send_once(&ctx, body, false) => o,
                 };
                 match outcome {
-                    Outcome::Delivered => ctx.metrics.metadata.inc_by(chunk.len() as f64),
+                    Outcome::Delivered(_) => ctx.metrics.metadata.inc_by(chunk.len() as f64),
                     _ => {
                         // Metadata is resent in full next interval; no retry loop here.
                         ctx.metrics.metadata_failed.inc_by(chunk.len() as f64);

@@ -248,7 +248,9 @@ struct Buffers {
 }
 
 pub(crate) enum Outcome {
-    Delivered,
+    /// 2xx; over 2.0, the samples the receiver says it wrote
+    /// (`X-Prometheus-Remote-Write-Samples-Written`), when it says.
+    Delivered(Option<u64>),
     /// Refused for good, with this status.
     Refused(u16),
     Retry(Option<Duration>),
@@ -380,10 +382,17 @@ fn deliver<'a>(
             ctx.metrics.duration.observe(took.as_secs_f64());
             ctx.metrics.bytes.inc_by(body.len() as f64);
             match outcome {
-                Outcome::Delivered => {
+                Outcome::Delivered(written) => {
                     ctx.metrics.request("success");
                     ctx.stats.lock().busy += took;
-                    tally.delivered += n;
+                    // A 2.0 receiver that wrote fewer than it was sent refused the rest
+                    // for good (it would have answered 5xx otherwise).
+                    let w = written.map_or(n, |w| (w as usize).min(n));
+                    if w < n {
+                        tracing::warn!(queue = %ctx.name, sent = n, written = w, "remote write 2.0: the receiver wrote fewer samples than it was sent");
+                        tally.failed += n - w;
+                    }
+                    tally.delivered += w;
                     let newest = items.iter().map(|p| p.t).max();
                     tally.newest = tally.newest.max(newest);
                     return Ok(());
@@ -462,7 +471,15 @@ pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> O
     };
     let status = resp.status();
     if status.is_success() {
-        return Outcome::Delivered;
+        let written = if v2 {
+            resp.headers()
+                .get(crate::receiver::SAMPLES_WRITTEN)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+        } else {
+            None
+        };
+        return Outcome::Delivered(written);
     }
     let retry_after = resp
         .headers()
