@@ -469,16 +469,24 @@ impl Rates {
             None => rate,
         };
         self.in_rate = Some(in_rate);
-        let (sent, busy, failing) = s.ctx.take_send_stats();
+        let (delivered, busy, failing) = s.ctx.take_send_stats();
         if failing {
             return None;
         }
         let q = &s.cfg.queue_config;
-        let backlog = s.metrics.pending.get().max(0.0);
-        let desired = if sent == 0 {
+        // The backlog: what the shards hold, plus how far delivery is behind the clock at
+        // the arrival rate (the WAL not yet read, which the shards cannot see).
+        let sent = s.metrics.highest_sent.get();
+        let lag = if sent > 0.0 {
+            (now_ms() as f64 / 1000.0 - sent - q.batch_send_deadline.as_secs_f64()).max(0.0)
+        } else {
+            0.0
+        };
+        let backlog = s.metrics.pending.get().max(0.0) + lag * in_rate;
+        let desired = if delivered == 0 {
             current as f64
         } else {
-            let per_sample = busy.as_secs_f64() / sent as f64;
+            let per_sample = busy.as_secs_f64() / delivered as f64;
             // A tenth of the backlog per second on top of the arrival rate.
             per_sample * (in_rate + backlog * 0.1)
         };
