@@ -243,11 +243,17 @@ impl RemoteWrite {
         }
         let drain = Arc::new(AtomicBool::new(false));
         let stopped = Arc::new(AtomicBool::new(false));
+        let position_file = self.dir.join(position_key(name, cfg.url.as_str()));
+        let (tail, replay_until) =
+            queue::open_tail(name, &self.tsdb.options().path, &position_file).map_err(|e| {
+                Error::Config(format!("remote_write {name}: cannot read the WAL: {e}"))
+            })?;
         let setup = queue::ReaderSetup {
-            position_file: self.dir.join(position_key(name, cfg.url.as_str())),
+            position_file,
+            tail: Some(tail),
+            replay_until,
             cfg,
             external,
-            data_dir: self.tsdb.options().path.clone(),
             metrics: metrics.clone(),
             ctx,
             cancel: cancel.clone(),

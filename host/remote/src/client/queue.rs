@@ -227,8 +227,11 @@ fn save_position(path: &Path, p: Saved) -> std::io::Result<()> {
 pub(crate) struct ReaderSetup {
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
-    pub(crate) data_dir: PathBuf,
     pub(crate) position_file: PathBuf,
+    /// The WAL, opened where the queue starts.
+    pub(crate) tail: Option<WalTail>,
+    /// Records up to here may have been delivered before a crash.
+    pub(crate) replay_until: WalPosition,
     pub(crate) metrics: QueueMetrics,
     pub(crate) ctx: Arc<ShardCtx>,
     pub(crate) cancel: CancellationToken,
@@ -240,6 +243,33 @@ pub(crate) struct ReaderSetup {
     pub(crate) drain: Arc<AtomicBool>,
     /// Set when the reader has finished (its shards have sent what they held).
     pub(crate) stopped: Arc<AtomicBool>,
+}
+
+/// Where a queue starts: its saved position, or the end of the WAL for a new queue (as
+/// Prometheus: no history), or the oldest segment when the position file is damaged.
+/// Called when the queue is started, so samples committed after that are the queue's.
+pub(crate) fn open_tail(
+    name: &str,
+    data_dir: &Path,
+    position_file: &Path,
+) -> sightline_tsdb::Result<(WalTail, WalPosition)> {
+    match load_position(position_file) {
+        Ok(Some(p)) => {
+            tracing::info!(queue = %name, position = ?p.done, "remote write queue resumes");
+            Ok((WalTail::open(data_dir, Some(p.done))?, p.high))
+        }
+        Ok(None) => {
+            tracing::info!(queue = %name, "new remote write queue: starting at the end of the WAL");
+            Ok((WalTail::open(data_dir, None)?, WalPosition::default()))
+        }
+        Err(e) => {
+            // A damaged position file: resend everything the WAL still has rather than
+            // skip what may not have been delivered.
+            tracing::warn!(queue = %name, error = %e, "remote write position unreadable; resending the whole WAL");
+            let t = WalTail::open_oldest(data_dir)?;
+            Ok((t, WalPosition::default()))
+        }
+    }
 }
 
 /// The labels a series is sent with: external labels added (a series' own label wins), then
@@ -264,33 +294,12 @@ fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Op
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
-pub(crate) fn run_reader(s: ReaderSetup) {
+pub(crate) fn run_reader(mut s: ReaderSetup) {
     let name = s.ctx.name.clone();
-    let mut replay_until = WalPosition::default();
-    let opened = match load_position(&s.position_file) {
-        Ok(Some(p)) => {
-            tracing::info!(queue = %name, position = ?p.done, "remote write queue resumes");
-            replay_until = p.high;
-            WalTail::open(&s.data_dir, Some(p.done))
-        }
-        Ok(None) => {
-            tracing::info!(queue = %name, "new remote write queue: starting at the end of the WAL");
-            WalTail::open(&s.data_dir, None)
-        }
-        Err(e) => {
-            // A damaged position file: resend everything the WAL still has rather than
-            // skip what may not have been delivered.
-            tracing::warn!(queue = %name, error = %e, "remote write position unreadable; resending the whole WAL");
-            WalTail::open_oldest(&s.data_dir)
-        }
-    };
-    let mut tail = match opened {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(queue = %name, error = %e, "remote write queue cannot open the WAL");
-            s.stopped.store(true, Ordering::Relaxed);
-            return;
-        }
+    let replay_until = s.replay_until;
+    let Some(mut tail) = s.tail.take() else {
+        s.stopped.store(true, Ordering::Relaxed);
+        return;
     };
     let mut series: HashMap<u64, Option<Arc<Labels>>> = HashMap::new();
     if let Err(e) = tail.load_series(|id, l| {
