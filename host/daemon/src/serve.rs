@@ -512,6 +512,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         admin_enabled: args.enable_admin_api,
         subsystems: vec![
             sightline_rules::api::router(rules.clone(), args.enable_admin_api),
+            sightline_remote::client::api::router(remote_write.clone()),
             // `POST /api/v1/write`: appends through the same storage path as scrapes.
             sightline_remote::receiver::router(args.enable_remote_write_receiver.then(|| {
                 sightline_remote::receiver::Receiver::new(

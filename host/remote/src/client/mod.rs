@@ -12,6 +12,7 @@
 //! Threads: each queue has one reader thread (blocking file reads, never on the async
 //! workers) and `shards` tasks on the runtime that batch, encode, compress and send.
 
+pub mod api;
 mod encode;
 mod meta;
 pub mod metrics;
@@ -59,6 +60,8 @@ struct Queue {
     drain: Arc<AtomicBool>,
     /// Set when the reader is done (drained, cancelled or failed).
     stopped: Arc<AtomicBool>,
+    ctx: Arc<shard::ShardCtx>,
+    protocol: &'static str,
 }
 
 /// Each queue's oldest needed WAL segment; their minimum is the store's hold.
@@ -243,6 +246,12 @@ impl RemoteWrite {
         }
         let drain = Arc::new(AtomicBool::new(false));
         let stopped = Arc::new(AtomicBool::new(false));
+        let ctx_keep = ctx.clone();
+        let protocol = if cfg.protobuf_message == crate::v2::MESSAGE {
+            "2.0"
+        } else {
+            "1.0"
+        };
         let position_file = self.dir.join(position_key(name, cfg.url.as_str()));
         let (tail, replay_until) =
             queue::open_tail(name, &self.tsdb.options().path, &position_file).map_err(|e| {
@@ -275,6 +284,8 @@ impl RemoteWrite {
             metrics,
             drain,
             stopped,
+            ctx: ctx_keep,
+            protocol,
         })
     }
 

@@ -54,6 +54,19 @@ pub(crate) struct ShardCtx {
     pub(crate) meta: Arc<super::meta::MetaMap>,
     highest_sent: AtomicI64,
     stats: Mutex<SendStats>,
+    /// Why the last attempt failed, for [`Health`].
+    last_reason: Mutex<Option<String>>,
+    /// For the status API: the last delivery, the last error and whether the newest
+    /// attempt failed.
+    pub(crate) health: Mutex<Health>,
+}
+
+/// A queue's recent history, as the status API shows it.
+#[derive(Default, Clone)]
+pub(crate) struct Health {
+    pub(crate) last_success_ms: Option<i64>,
+    pub(crate) last_error: Option<(i64, String)>,
+    pub(crate) failing: bool,
 }
 
 #[derive(Default)]
@@ -89,11 +102,34 @@ impl ShardCtx {
             meta: Arc::default(),
             highest_sent: AtomicI64::new(i64::MIN),
             stats: Mutex::new(SendStats::default()),
+            health: Mutex::new(Health::default()),
+            last_reason: Mutex::new(None),
         }
     }
 
     /// Samples delivered and time spent sending since the last call, and whether any send
     /// had to be retried meanwhile.
+    /// The newest timestamp delivered (ms).
+    pub(crate) fn highest_sent(&self) -> Option<i64> {
+        let v = self.highest_sent.load(Ordering::Relaxed);
+        (v != i64::MIN).then_some(v)
+    }
+
+    /// Notes an attempt's outcome: delivered, and whether the queue is now stuck retrying.
+    fn record(&self, delivered: bool, failing: bool, error: Option<String>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut h = self.health.lock();
+        if delivered {
+            h.last_success_ms = Some(now);
+        }
+        h.failing = failing;
+        if let Some(e) = error {
+            h.last_error = Some((now, e));
+        }
+    }
+
     pub(crate) fn take_send_stats(&self) -> (u64, Duration, bool) {
         let s = std::mem::take(&mut *self.stats.lock());
         (s.samples, s.busy, s.failing)
@@ -384,6 +420,7 @@ fn deliver<'a>(
             match outcome {
                 Outcome::Delivered(written) => {
                     ctx.metrics.request("success");
+                    ctx.record(true, false, None);
                     ctx.stats.lock().busy += took;
                     // A 2.0 receiver that wrote fewer than it was sent refused the rest
                     // for good (it would have answered 5xx otherwise).
@@ -399,6 +436,7 @@ fn deliver<'a>(
                 }
                 Outcome::Refused(400) if items.iter().any(|p| p.replay) => {
                     ctx.metrics.request("failed");
+                    ctx.last_reason.lock().take();
                     if n == 1 {
                         tally.already += 1;
                         return Ok(());
@@ -407,8 +445,11 @@ fn deliver<'a>(
                     deliver(ctx, left, cancel, bufs, tally).await?;
                     return deliver(ctx, right, cancel, bufs, tally).await;
                 }
-                Outcome::Refused(_) => {
+                Outcome::Refused(code) => {
                     ctx.metrics.request("failed");
+                    let why = ctx.last_reason.lock().take();
+                    let why = why.unwrap_or_else(|| format!("HTTP {code}"));
+                    ctx.record(false, false, Some(format!("{why} ({n} samples dropped)")));
                     tally.failed += n;
                     return Ok(());
                 }
@@ -418,6 +459,8 @@ fn deliver<'a>(
                 }
                 Outcome::Retry(after) => {
                     ctx.metrics.request("retried");
+                    let why = ctx.last_reason.lock().take();
+                    ctx.record(false, true, why);
                     ctx.metrics.retried.inc_by(n as f64);
                     ctx.stats.lock().failing = true;
                     let wait = after
@@ -459,6 +502,7 @@ pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> O
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(queue = %ctx.name, error = %e, "remote write credentials unavailable; retrying");
+            *ctx.last_reason.lock() = Some(format!("credentials: {e}"));
             return Outcome::Retry(None);
         }
     };
@@ -466,6 +510,7 @@ pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> O
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(queue = %ctx.name, error = %e, "remote write request failed; retrying");
+            *ctx.last_reason.lock() = Some(error_chain(&e));
             return Outcome::Retry(None);
         }
     };
@@ -494,8 +539,22 @@ pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> O
     }
     if status.is_server_error() || (status.as_u16() == 429 && ctx.queue.retry_on_http_429) {
         tracing::warn!(queue = %ctx.name, %status, body = %text.trim(), "remote write: recoverable error; retrying");
+        *ctx.last_reason.lock() = Some(format!("HTTP {}: {}", status.as_u16(), text.trim()));
         return Outcome::Retry(retry_after);
     }
     tracing::error!(queue = %ctx.name, %status, body = %text.trim(), "remote write: non-recoverable error; dropping the batch");
+    *ctx.last_reason.lock() = Some(format!("HTTP {}: {}", status.as_u16(), text.trim()));
     Outcome::Refused(status.as_u16())
+}
+
+/// An error and its causes, as one line (reqwest's top-level message alone says little).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
