@@ -11,6 +11,7 @@
 mod error;
 #[cfg(feature = "receiver")]
 pub mod metrics;
+pub mod otlp;
 mod proto;
 #[cfg(feature = "receiver")]
 pub mod receiver;
