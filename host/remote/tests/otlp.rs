@@ -640,3 +640,18 @@ fn metric_names_as_otlptranslator_tests() {
     }
     assert!(n > 70);
 }
+
+/// The Python SDK's own encodings (`fuzz/seeds/otlp`, made with opentelemetry-proto 1.27 and
+/// protobuf's `MessageToJson`: enum names, 64-bit integers as strings) decode to the same.
+#[test]
+fn sdk_protobuf_and_json_encodings_agree() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/otlp");
+    for name in ["sdk-cumulative", "sdk-delta", "summary-exp"] {
+        let pb = std::fs::read(dir.join(format!("{name}.pb"))).unwrap();
+        let js = std::fs::read(dir.join(format!("{name}.json"))).unwrap();
+        let a = otlp::ExportRequest::decode(&pb).unwrap();
+        let b = json::decode(&js).unwrap();
+        assert_eq!(a, b, "{name}");
+        assert!(a.data_points() >= 2, "{name}");
+    }
+}
