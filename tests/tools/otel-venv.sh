@@ -10,6 +10,13 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.stamp" 2>/dev/null)" = "$want" 
   exit 0
 fi
 rm -rf "$venv"
-python3 -m venv "$venv"
+if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+  # Debian's python3 lacks ensurepip until python3-venv is installed.
+  rm -rf "$venv"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv python3-pip >/dev/null
+  python3 -m venv "$venv"
+fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/tools/otel-requirements.txt
 echo "$want" > "$venv/.stamp"
