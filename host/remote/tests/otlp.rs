@@ -655,3 +655,230 @@ fn sdk_protobuf_and_json_encodings_agree() {
         assert!(a.data_points() >= 2, "{name}");
     }
 }
+
+/// One service instance's export as tests/tools/otlp_load.py makes it (800 data points, 1,400
+/// samples): 20 counters and 10 gauges of 25 points, 5 histograms of 10 points.
+fn realistic_request(instance: usize, t: u64, round: u64) -> ExportRequest {
+    let attrs = |pairs: &[(&str, String)]| -> Vec<KeyValue> {
+        pairs.iter().map(|(k, v)| KeyValue::string(k, v)).collect()
+    };
+    let mut metrics = Vec::new();
+    for m in 0..20 {
+        let points = (0..25u64)
+            .map(|p| NumberPoint {
+                attributes: attrs(&[
+                    ("http.route", format!("/api/items/{p}")),
+                    ("http.method", "GET".into()),
+                    ("http.status_code", "200".into()),
+                ]),
+                start_time_unix_nano: T0,
+                time_unix_nano: t,
+                value: (round * (p + 1)) as f64,
+                flags: 0,
+            })
+            .collect();
+        metrics.push(counter(
+            &format!("app.requests.{m}"),
+            "{request}",
+            2,
+            points,
+        ));
+    }
+    for m in 0..10 {
+        let points = (0..25u64)
+            .map(|p| NumberPoint {
+                attributes: attrs(&[
+                    ("queue", format!("q{p}")),
+                    ("partition", (p % 4).to_string()),
+                    ("tier", "gold".into()),
+                ]),
+                start_time_unix_nano: 0,
+                time_unix_nano: t,
+                value: (p * round % 97) as f64,
+                flags: 0,
+            })
+            .collect();
+        metrics.push(Metric {
+            name: format!("app.queue.depth.{m}"),
+            description: String::new(),
+            unit: "{item}".into(),
+            data: Data::Gauge(points),
+        });
+    }
+    for m in 0..5 {
+        let points = (0..10)
+            .map(|p| {
+                let counts: Vec<u64> = (0..11).map(|i| round * (i + 1)).collect();
+                HistogramPoint {
+                    attributes: attrs(&[
+                        ("http.route", format!("/api/items/{p}")),
+                        ("http.method", "GET".into()),
+                    ]),
+                    start_time_unix_nano: T0,
+                    time_unix_nano: t,
+                    count: counts.iter().sum(),
+                    sum: Some(round as f64 * 12.5),
+                    bucket_counts: counts,
+                    explicit_bounds: vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                    flags: 0,
+                }
+            })
+            .collect();
+        metrics.push(Metric {
+            name: format!("http.server.duration.{m}"),
+            description: String::new(),
+            unit: "s".into(),
+            data: Data::Histogram {
+                points,
+                temporality: 2,
+            },
+        });
+    }
+    let inst = format!("pod-{instance}");
+    let pod = format!("checkout-7d9f8c-{instance:05}");
+    let node = format!("node-{}", instance % 7);
+    request(
+        &[
+            ("service.name", "checkout"),
+            ("service.namespace", "shop"),
+            ("service.instance.id", &inst),
+            ("host.name", &node),
+            ("cloud.region", "eu-west-1"),
+            ("k8s.pod.name", &pod),
+            ("telemetry.sdk.language", "python"),
+        ],
+        metrics,
+    )
+}
+
+/// Single-threaded throughput of decoding, translating and appending (to `MemStorage`) the
+/// realistic request:
+/// `cargo test --release -p sightline-remote --test otlp -- --ignored measure --nocapture`.
+#[test]
+#[ignore]
+fn measure_otlp_throughput() {
+    let storage = Arc::new(MemStorage::new());
+    let rx = otlp::Receiver::new(storage.clone(), OtlpMetrics::unregistered(), settings());
+    let now = sightline_model::now_ms();
+    let base = (now as u64 - 3_000_000) * 1_000_000;
+    let bodies: Vec<Vec<u8>> = (0..200)
+        .map(|r| {
+            realistic_request(
+                r % 10,
+                base + (r / 10 + 1) as u64 * SEC,
+                (r / 10 + 1) as u64,
+            )
+            .encode()
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let mut points = 0;
+    for b in &bodies {
+        let req = otlp::ExportRequest::decode(b).unwrap();
+        points += req.data_points();
+    }
+    let decode = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let mut samples = 0;
+    for b in &bodies {
+        let req = otlp::ExportRequest::decode(b).unwrap();
+        samples += translate::translate(&req, &settings()).samples.len();
+    }
+    let translate = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    for b in &bodies {
+        let o = otlp::handler::handle(&rx, otlp::handler::Encoding::Protobuf, false, b, now);
+        assert_eq!((o.status, o.rejected), (StatusCode::OK, 0), "{}", o.message);
+    }
+    let all = t.elapsed().as_secs_f64();
+    println!(
+        "{} requests of {} KiB, {points} data points, {samples} samples: decode {:.2} M points/s; \
+         decode+translate {:.2} M points/s; decode+translate+append (MemStorage) {:.2} M points/s ({:.2} M samples/s)",
+        bodies.len(),
+        bodies[0].len() / 1024,
+        points as f64 / decode / 1e6,
+        points as f64 / translate / 1e6,
+        points as f64 / all / 1e6,
+        samples as f64 / all / 1e6,
+    );
+}
+
+/// Attribute values nested without bound (2 bytes a level in protobuf) are refused at a fixed
+/// depth in both encodings instead of exhausting the stack.
+#[test]
+fn deeply_nested_attribute_values_are_refused() {
+    let mut v = AnyValue::Int(1);
+    for _ in 0..100 {
+        v = AnyValue::Array(vec![v]);
+    }
+    let mut req = request(SERVICE, vec![]);
+    req.resource_metrics[0].resource.push(KeyValue {
+        key: "deep".into(),
+        value: v,
+    });
+    let e = otlp::ExportRequest::decode(&req.encode()).unwrap_err();
+    assert!(e.reason.contains("nested deeper than 32"), "{e}");
+    // A thousand levels by hand, inside a resource attribute.
+    let mut any: Vec<u8> = vec![0x18, 0x01];
+    for _ in 0..1000 {
+        // AnyValue{array_value: ArrayValue{values: [any]}}.
+        let arr = wrap(0x0a, &any);
+        any = wrap(0x2a, &arr);
+    }
+    let kv = [wrap(0x0a, b"k"), wrap(0x12, &any)].concat();
+    let body = wrap(0x0a, &wrap(0x0a, &wrap(0x0a, &kv)));
+    let e = otlp::ExportRequest::decode(&body).unwrap_err();
+    assert!(e.reason.contains("nested deeper than 32"), "{e}");
+    let mut json =
+        String::from(r#"{"resourceMetrics":[{"resource":{"attributes":[{"key":"k","value":"#);
+    for _ in 0..40 {
+        json.push_str(r#"{"arrayValue":{"values":["#);
+    }
+    json.push_str(r#"{"intValue":1}"#);
+    for _ in 0..40 {
+        json.push_str("]}}");
+    }
+    json.push_str("}]}}]}");
+    let e = json::decode(json.as_bytes()).unwrap_err();
+    assert!(
+        e.contains("nested deeper than 32") || e.contains("recursion limit"),
+        "{e}"
+    );
+}
+
+/// A length-delimited field: its key byte, the length, the bytes.
+fn wrap(key: u8, b: &[u8]) -> Vec<u8> {
+    let mut out = vec![key];
+    push_varint(&mut out, b.len() as u64);
+    out.extend_from_slice(b);
+    out
+}
+
+fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A batch whose points are years apart gets a bounded number of `target_info` samples.
+#[test]
+fn target_info_is_bounded() {
+    let req = request(
+        SERVICE,
+        vec![Metric {
+            name: "g".into(),
+            description: String::new(),
+            unit: String::new(),
+            data: Data::Gauge(vec![point(&[], 0, 0, 1.0), point(&[], 0, u64::MAX, 1.0)]),
+        }],
+    );
+    let t = translate::translate(&req, &settings());
+    let n = t
+        .samples
+        .iter()
+        .filter(|s| s.labels.metric_name() == Some("target_info"))
+        .count();
+    assert_eq!(n, 1001);
+}

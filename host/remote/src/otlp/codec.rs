@@ -166,12 +166,23 @@ fn scope(buf: &[u8], base: usize, budget: &Budget) -> R<Scope> {
     Ok(s)
 }
 
+/// How deep arrays and maps may nest in an attribute value: real attributes nest a level or
+/// two; the bound keeps a hostile body (2 bytes a level) from exhausting the stack.
+pub const MAX_VALUE_DEPTH: usize = 32;
+
 fn key_value(buf: &[u8], base: usize, budget: &Budget) -> R<KeyValue> {
+    key_value_at(buf, base, budget, 0)
+}
+
+fn key_value_at(buf: &[u8], base: usize, budget: &Budget, depth: usize) -> R<KeyValue> {
     let mut kv = KeyValue::default();
     fields(buf, base, |field, v, at| {
         match field {
             1 => kv.key = v.string(at).map_err(|e| e.at("key", None))?,
-            2 => kv.value = sub(v, at, budget, any_value).map_err(|e| e.at("value", None))?,
+            2 => {
+                kv.value = sub(v, at, budget, |b, o, bu| any_value(b, o, bu, depth))
+                    .map_err(|e| e.at("value", None))?
+            }
             _ => {}
         }
         Ok(())
@@ -179,7 +190,13 @@ fn key_value(buf: &[u8], base: usize, budget: &Budget) -> R<KeyValue> {
     Ok(kv)
 }
 
-fn any_value(buf: &[u8], base: usize, budget: &Budget) -> R<AnyValue> {
+fn any_value(buf: &[u8], base: usize, budget: &Budget, depth: usize) -> R<AnyValue> {
+    if depth >= MAX_VALUE_DEPTH {
+        return Err(DecodeError::new(
+            base,
+            format!("attribute value nested deeper than {MAX_VALUE_DEPTH} levels"),
+        ));
+    }
     let mut out = AnyValue::Empty;
     fields(buf, base, |field, v, at| {
         out = match field {
@@ -194,7 +211,8 @@ fn any_value(buf: &[u8], base: usize, budget: &Budget) -> R<AnyValue> {
                     if f == 1 {
                         let i = vs.len();
                         vs.push(
-                            sub(v, at, budget, any_value).map_err(|e| e.at("values", Some(i)))?,
+                            sub(v, at, budget, |b, o, bu| any_value(b, o, bu, depth + 1))
+                                .map_err(|e| e.at("values", Some(i)))?,
                         );
                     }
                     Ok(())
@@ -209,7 +227,8 @@ fn any_value(buf: &[u8], base: usize, budget: &Budget) -> R<AnyValue> {
                     if f == 1 {
                         let i = kvs.len();
                         kvs.push(
-                            sub(v, at, budget, key_value).map_err(|e| e.at("values", Some(i)))?,
+                            sub(v, at, budget, |b, o, bu| key_value_at(b, o, bu, depth + 1))
+                                .map_err(|e| e.at("values", Some(i)))?,
                         );
                     }
                     Ok(())

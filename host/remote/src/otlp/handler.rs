@@ -217,9 +217,15 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, String> {
 
 /// Decodes, translates and writes one request, synchronously.
 pub fn handle(rx: &Receiver, encoding: Encoding, gzip: bool, body: &[u8], now_ms: i64) -> Outcome {
+    // JSON costs several times its size once parsed (serde_json's `Value`), so its limit is a
+    // quarter of protobuf's (whose decoder charges a memory budget as it goes).
+    let limit = match encoding {
+        Encoding::Protobuf => crate::MAX_DECOMPRESSED,
+        Encoding::Json => crate::MAX_DECOMPRESSED / 4,
+    };
     let inflated;
     let raw = if gzip {
-        match gunzip(body, crate::MAX_DECOMPRESSED) {
+        match gunzip(body, limit) {
             Ok(b) => {
                 inflated = b;
                 &inflated[..]
@@ -229,13 +235,10 @@ pub fn handle(rx: &Receiver, encoding: Encoding, gzip: bool, body: &[u8], now_ms
                 return Outcome::error(StatusCode::BAD_REQUEST, e);
             }
         }
-    } else if body.len() > crate::MAX_DECOMPRESSED {
+    } else if body.len() > limit {
         return Outcome::error(
             StatusCode::BAD_REQUEST,
-            format!(
-                "body is over the limit of {} bytes",
-                crate::MAX_DECOMPRESSED
-            ),
+            format!("body is over the limit of {limit} bytes"),
         );
     } else {
         body
@@ -282,6 +285,7 @@ pub fn write(rx: &Receiver, req: &ExportRequest, now_ms: i64) -> Outcome {
     let mut last: Option<(&sightline_model::Labels, SeriesRef)> = None;
     let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut first_refusal: Option<String> = None;
+    let mut described: std::collections::HashSet<SeriesRef> = Default::default();
     {
         // The accumulator is locked for the whole request: a series' deltas must be summed
         // in the order they are appended.
@@ -317,7 +321,8 @@ pub fn write(rx: &Receiver, req: &ExportRequest, now_ms: i64) -> Outcome {
             match app.append_with_start(hint, &s.labels, st, s.t_ms, v) {
                 Ok(r) => {
                     written += 1;
-                    if hint.is_none() {
+                    // Metadata once per series and request, as Prometheus' combined appender.
+                    if hint.is_none() && described.insert(r) {
                         if let Err(e) = app.update_metadata(r, &s.labels, &s.meta) {
                             debug!(error = %e, "OTLP: metadata not stored");
                         }

@@ -207,14 +207,25 @@ fn scope_metrics(v: &Value) -> R<ScopeMetrics> {
 }
 
 fn key_value(v: &Value) -> R<KeyValue> {
+    key_value_at(v, 0)
+}
+
+fn key_value_at(v: &Value, depth: usize) -> R<KeyValue> {
     let o = obj(v)?;
     Ok(KeyValue {
         key: string(o, "key", "key")?,
-        value: opt(o, "value", "value", any_value)?.unwrap_or_default(),
+        value: opt(o, "value", "value", |v| any_value(v, depth))?.unwrap_or_default(),
     })
 }
 
-fn any_value(v: &Value) -> R<AnyValue> {
+fn any_value(v: &Value, depth: usize) -> R<AnyValue> {
+    // The protobuf decoder's bound, so that what one encoding accepts the other does too.
+    if depth >= super::codec::MAX_VALUE_DEPTH {
+        return Err(format!(
+            ": attribute value nested deeper than {} levels",
+            super::codec::MAX_VALUE_DEPTH
+        ));
+    }
     let o = obj(v)?;
     if let Some(s) = field(o, "stringValue", "string_value") {
         return match s {
@@ -233,14 +244,14 @@ fn any_value(v: &Value) -> R<AnyValue> {
     }
     if let Some(a) = field(o, "arrayValue", "array_value") {
         return ctx(
-            obj(a).and_then(|a| list(a, "values", "values", any_value)),
+            obj(a).and_then(|a| list(a, "values", "values", |v| any_value(v, depth + 1))),
             "arrayValue",
         )
         .map(AnyValue::Array);
     }
     if let Some(a) = field(o, "kvlistValue", "kvlist_value") {
         return ctx(
-            obj(a).and_then(|a| list(a, "values", "values", key_value)),
+            obj(a).and_then(|a| list(a, "values", "values", |v| key_value_at(v, depth + 1))),
             "kvlistValue",
         )
         .map(AnyValue::KvList);

@@ -84,6 +84,8 @@ const SERVICE_NAME: &str = "service.name";
 const SERVICE_NAMESPACE: &str = "service.namespace";
 const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 const DEFAULT_LOOKBACK_MS: i64 = 5 * 60 * 1000;
+/// `target_info` samples written per resource and request before the last one.
+const MAX_TARGET_INFO: usize = 1000;
 
 fn ms(ns: u64) -> i64 {
     (ns / 1_000_000) as i64
@@ -509,9 +511,13 @@ impl Converter<'_> {
         // Timestamps in nanoseconds as Prometheus walks them (`timestamp.Before(latest)`).
         let step_ns = (interval as u64).saturating_mul(1_000_000);
         let mut t = earliest;
-        while t < latest {
+        // At most MAX_TARGET_INFO samples before the last: a hostile batch with points years
+        // apart would otherwise ask for millions (Prometheus has no such bound).
+        let mut n = 0;
+        while t < latest && n < MAX_TARGET_INFO {
             self.push(&b, "target_info", None, 0, t, 1.0, false, &meta);
             t = t.saturating_add(step_ns);
+            n += 1;
         }
         self.push(&b, "target_info", None, 0, latest, 1.0, false, &meta);
         // Deduplicate samples with the same series and timestamp across resources.
