@@ -882,3 +882,46 @@ fn target_info_is_bounded() {
         .count();
     assert_eq!(n, 1001);
 }
+
+/// `keep_identifying_resource_attributes` keeps service.* on target_info; a UTF-8 strategy
+/// keeps attribute names as they are (no `;` joining: no collisions are possible).
+#[test]
+fn keep_identifying_and_utf8_strategies() {
+    let req = request(
+        SERVICE,
+        vec![counter(
+            "http.requests",
+            "s",
+            2,
+            vec![point(&[("http.method", "GET")], 0, T0, 1.0)],
+        )],
+    );
+    let mut s = settings();
+    s.keep_identifying = true;
+    let t = translate::translate(&req, &s);
+    assert_eq!(
+        find(&t, r#"__name__="target_info",host_name="node-a",instance="pod-1",job="shop/checkout",service_instance_id="pod-1",service_name="checkout",service_namespace="shop""#).len(),
+        1,
+        "{:#?}",
+        t.samples
+    );
+    let mut s = settings();
+    s.strategy = Strategy::NoUtf8EscapingWithSuffixes;
+    let t = translate::translate(&req, &s);
+    assert_eq!(
+        find(&t, r#"__name__="http.requests_seconds_total",http.method="GET",instance="pod-1",job="shop/checkout""#).len(),
+        1,
+        "{:#?}",
+        t.samples
+    );
+    s.strategy = Strategy::NoTranslation;
+    let t = translate::translate(&req, &s);
+    assert_eq!(
+        find(
+            &t,
+            r#"__name__="http.requests",http.method="GET",instance="pod-1",job="shop/checkout""#
+        )
+        .len(),
+        1
+    );
+}

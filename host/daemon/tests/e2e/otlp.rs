@@ -212,7 +212,7 @@ fn json_request(instance: &str, t_ns: u128, value: i64) -> String {
 fn json_and_gzip_requests_over_plain_http_and_the_flag() {
     let d = Daemon::start(
         Some("scrape_configs: []\n"),
-        &["--web.enable-otlp-receiver"],
+        &["--web.enable-otlp-receiver", "--web.enable-lifecycle"],
     );
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -278,6 +278,34 @@ fn json_and_gzip_requests_over_plain_http_and_the_flag() {
     )
     .unwrap();
     assert_eq!(code, 415);
+
+    // The otlp block follows a reload: promoted resource attributes appear on later points.
+    std::fs::write(
+        d.dir.path().join("prometheus.yml"),
+        "scrape_configs: []\notlp:\n  promote_resource_attributes: [service.instance.id]\n",
+    )
+    .unwrap();
+    let (code, body) = http_request(&d.addr, "POST", "/-/reload", &[], b"").unwrap();
+    assert_eq!(code, 200, "{body}");
+    let later = json_request("a", now_ns + 1_000_000_000, 5).replace("temperature", "humidity");
+    let (code, _) = http_request(
+        &d.addr,
+        "POST",
+        PATH,
+        &[("Content-Type", "application/json")],
+        later.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    let got = eventually(10, "the point after the reload", || {
+        let r = query(&d.addr, "humidity_celsius");
+        (!r.is_empty()).then_some(r)
+    });
+    assert_eq!(
+        got[0].0.get("service_instance_id"),
+        Some(&Value::from("a")),
+        "{got:?}"
+    );
     drop(d);
 
     // The flag off: Prometheus 3's 404 and text.
