@@ -99,6 +99,16 @@ struct Converter<'a> {
     settings: &'a Settings,
     namer: LabelNamer,
     out: Translation,
+    /// Sanitised label names by attribute key: the same few keys recur on every point.
+    names: std::cell::RefCell<std::collections::HashMap<String, String>>,
+}
+
+/// The labels a resource gives each of its points, worked out once per resource.
+struct ResourcePart {
+    /// Promoted attributes (sanitised name, value), which never override a point's own.
+    promoted: Vec<(String, String)>,
+    job: Option<String>,
+    instance: Option<String>,
 }
 
 /// Translates a request.
@@ -111,17 +121,19 @@ pub fn translate(req: &ExportRequest, settings: &Settings) -> Translation {
             preserve_multiple_underscores: settings.label_preserve_multiple_underscores,
         },
         out: Translation::default(),
+        names: Default::default(),
     };
     let mut seen_target_info = std::collections::HashSet::new();
     for rm in &req.resource_metrics {
         let (mut earliest, mut latest) = (u64::MAX, 0u64);
+        let part = c.resource_part(&rm.resource);
         for sm in &rm.scope_metrics {
             for m in &sm.metrics {
                 for t in point_times(&m.data) {
                     earliest = earliest.min(t);
                     latest = latest.max(t);
                 }
-                c.metric(&rm.resource, &sm.scope, &sm.schema_url, m);
+                c.metric(&part, &sm.scope, &sm.schema_url, m);
             }
         }
         if earliest != u64::MAX {
@@ -152,7 +164,13 @@ fn value_of(v: f64, flags: u32) -> f64 {
 }
 
 impl Converter<'_> {
-    fn metric(&mut self, resource: &[KeyValue], scope: &Scope, schema_url: &str, m: &Metric) {
+    fn metric(
+        &mut self,
+        resource: &Result<ResourcePart, String>,
+        scope: &Scope,
+        schema_url: &str,
+        m: &Metric,
+    ) {
         let n = m.data.len();
         let (kind, temporality) = match &m.data {
             Data::None => {
@@ -377,12 +395,16 @@ impl Converter<'_> {
     /// when a name cannot be sanitised.
     fn base_labels(
         &mut self,
-        resource: &[KeyValue],
+        resource: &Result<ResourcePart, String>,
         attributes: &[KeyValue],
         scope: (&Scope, &str),
         points: usize,
     ) -> Option<BTreeMap<String, String>> {
-        match self.attributes(resource, attributes, Some(scope), &[]) {
+        let r = resource
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|part| self.attributes(part, attributes, Some(scope), &[]));
+        match r {
             Ok(b) => Some(b),
             Err(e) => {
                 self.out.reject("invalid", points, e);
@@ -391,9 +413,41 @@ impl Converter<'_> {
         }
     }
 
+    /// `LabelNamer.Build`, cached.
+    fn label_name(&self, key: &str) -> Result<String, String> {
+        if let Some(n) = self.names.borrow().get(key) {
+            return Ok(n.clone());
+        }
+        let n = self.namer.build(key)?;
+        self.names.borrow_mut().insert(key.to_string(), n.clone());
+        Ok(n)
+    }
+
+    /// The promoted attributes, `job` and `instance` of a resource.
+    fn resource_part(&self, resource: &[KeyValue]) -> Result<ResourcePart, String> {
+        let s = self.settings;
+        let mut promoted = Vec::new();
+        for kv in resource {
+            if s.attributes.contains(&kv.key) != s.promote_all {
+                promoted.push((self.label_name(&kv.key)?, kv.value.as_label_value()));
+            }
+        }
+        let job =
+            attr(resource, SERVICE_NAME).map(|name| match attr(resource, SERVICE_NAMESPACE) {
+                Some(ns) => format!("{}/{}", ns.as_label_value(), name.as_label_value()),
+                None => name.as_label_value(),
+            });
+        let instance = attr(resource, SERVICE_INSTANCE_ID).map(AnyValue::as_label_value);
+        Ok(ResourcePart {
+            promoted,
+            job,
+            instance,
+        })
+    }
+
     fn attributes(
         &self,
-        resource: &[KeyValue],
+        resource: &ResourcePart,
         attributes: &[KeyValue],
         scope: Option<(&Scope, &str)>,
         ignore: &[&str],
@@ -409,7 +463,7 @@ impl Converter<'_> {
         let get =
             |b: &BTreeMap<String, String>, k: &str| b.get(k).filter(|v| !v.is_empty()).cloned();
         for (k, v) in sorted {
-            let key = self.namer.build(k)?;
+            let key = self.label_name(k)?;
             match get(&b, &key) {
                 Some(existing) if !self.namer.utf8 => {
                     b.insert(key, format!("{existing};{v}"));
@@ -420,13 +474,9 @@ impl Converter<'_> {
             }
         }
         // Promoted resource attributes never override the point's own.
-        for kv in resource {
-            let listed = s.attributes.contains(&kv.key);
-            if listed != s.promote_all {
-                let key = self.namer.build(&kv.key)?;
-                if get(&b, &key).is_none() {
-                    b.insert(key, kv.value.as_label_value());
-                }
+        for (k, v) in &resource.promoted {
+            if get(&b, k).is_none() {
+                b.insert(k.clone(), v.clone());
             }
         }
         if let Some((scope, schema_url)) =
@@ -440,15 +490,11 @@ impl Converter<'_> {
             b.insert("otel_scope_version".into(), scope.version.clone());
             b.insert("otel_scope_schema_url".into(), schema_url.to_string());
         }
-        if let Some(name) = attr(resource, SERVICE_NAME) {
-            let mut job = name.as_label_value();
-            if let Some(ns) = attr(resource, SERVICE_NAMESPACE) {
-                job = format!("{}/{job}", ns.as_label_value());
-            }
-            b.insert("job".into(), job);
+        if let Some(job) = &resource.job {
+            b.insert("job".into(), job.clone());
         }
-        if let Some(id) = attr(resource, SERVICE_INSTANCE_ID) {
-            b.insert("instance".into(), id.as_label_value());
+        if let Some(instance) = &resource.instance {
+            b.insert("instance".into(), instance.clone());
         }
         Ok(b)
     }
@@ -484,8 +530,12 @@ impl Converter<'_> {
             settings: &unpromoted,
             namer: self.namer,
             out: Translation::default(),
+            names: Default::default(),
         };
-        let b = match conv.attributes(resource, resource, None, ignore) {
+        let b = match conv
+            .resource_part(resource)
+            .and_then(|part| conv.attributes(&part, resource, None, ignore))
+        {
             Ok(b) => b,
             Err(e) => {
                 self.out.reject("invalid", 0, e);
