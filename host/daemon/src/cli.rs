@@ -543,6 +543,12 @@ pub(crate) struct ServeArgs {
     #[arg(long = "web.enable-remote-write-receiver")]
     pub(crate) enable_remote_write_receiver: bool,
 
+    /// Enable API endpoint accepting OTLP metrics over HTTP (`POST /api/v1/otlp/v1/metrics`,
+    /// protobuf or JSON). Delta temporality is converted to cumulative. Without it the
+    /// endpoint answers 404, as in Prometheus.
+    #[arg(long = "web.enable-otlp-receiver")]
+    pub(crate) enable_otlp_receiver: bool,
+
     /// Enable shutdown and reload via HTTP requests (`POST /-/quit`, `POST /-/reload`).
     /// Without it they answer 403, as in Prometheus; SIGHUP still reloads.
     #[arg(long = "web.enable-lifecycle")]
@@ -746,6 +752,10 @@ impl ServeArgs {
             (
                 "web.enable-remote-write-receiver".into(),
                 self.enable_remote_write_receiver.to_string(),
+            ),
+            (
+                "web.enable-otlp-receiver".into(),
+                self.enable_otlp_receiver.to_string(),
             ),
             ("plugins.dir".into(), self.plugins_dir.display().to_string()),
         ]
