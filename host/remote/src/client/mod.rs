@@ -182,12 +182,18 @@ impl RemoteWrite {
             .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
         let headers = shard::header_map(&cfg.headers)
             .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
+        // `sigv4` excludes the HTTP client's credentials (the config loader checks it).
+        let auth = match &cfg.sigv4 {
+            Some(s) => sightline_scrape::client::Auth::sigv4(s)
+                .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?,
+            None => sightline_scrape::client::auth(&cfg.http),
+        };
         let q = &cfg.queue_config;
         Ok(shard::ShardCtx::new(
             name.to_string(),
             cfg.url.clone(),
             client,
-            sightline_scrape::client::auth(&cfg.http),
+            auth,
             headers,
             cfg.remote_timeout,
             q.clone(),
