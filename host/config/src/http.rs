@@ -125,7 +125,8 @@ pub struct OAuth2 {
     /// Scopes asked for (sent space-separated as `scope`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
-    /// The token endpoint.
+    /// The token endpoint, as written (Go keeps a string); printed with its password redacted.
+    #[serde(serialize_with = "crate::ser::url_text")]
     pub token_url: String,
     /// Extra form parameters of the token request.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

@@ -198,8 +198,14 @@ impl RemoteWrite {
             cfg.remote_timeout,
             q.clone(),
             cfg.protobuf_message == crate::v2::MESSAGE,
-            self.metrics
-                .queue(name, cfg.url.as_str(), q.min_shards, q.max_shards),
+            self.metrics.queue(
+                name,
+                // The `url` label shows the password as `xxxxx`, as Prometheus'
+                // `URL.Redacted()` endpoint label does.
+                &sightline_config::redact_url_passwords(cfg.url.as_str()),
+                q.min_shards,
+                q.max_shards,
+            ),
         ))
     }
 

@@ -205,7 +205,8 @@ impl OAuth2Source {
         user_agent: Option<&HeaderValue>,
     ) -> Result<Token> {
         let url = &self.cfg.token_url;
-        let fail = |m: String| Error::Http(format!("oauth2: cannot fetch token from {url}: {m}"));
+        let shown = sightline_config::redact_url_passwords(url);
+        let fail = |m: String| Error::Http(format!("oauth2: cannot fetch token from {shown}: {m}"));
         let mut req = client
             .post(url.as_str())
             .timeout(TOKEN_TIMEOUT)
