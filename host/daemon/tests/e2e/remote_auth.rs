@@ -20,7 +20,7 @@ use crate::support::{eventually, Daemon};
 
 /// One recorded request.
 #[derive(Clone, Debug)]
-struct Req {
+pub(crate) struct Req {
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -28,7 +28,7 @@ struct Req {
 }
 
 impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -43,12 +43,12 @@ impl Req {
 
 /// A token request as the server understood it.
 #[derive(Clone, Debug)]
-struct TokenReq {
-    client_id: String,
+pub(crate) struct TokenReq {
+    pub(crate) client_id: String,
     /// "header" (basic auth) or "params" (form fields).
-    style: &'static str,
-    form: BTreeMap<String, String>,
-    status: u16,
+    pub(crate) style: &'static str,
+    pub(crate) form: BTreeMap<String, String>,
+    pub(crate) status: u16,
 }
 
 #[derive(Default)]
@@ -60,8 +60,9 @@ struct State {
     writer_failures: usize,
 }
 
-struct Server {
-    addr: String,
+/// The loopback token endpoint, protected target and receivers (see the module doc).
+pub(crate) struct Server {
+    pub(crate) addr: String,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
 }
@@ -153,12 +154,14 @@ fn respond(st: &mut State, r: &Req) -> (u16, &'static str, String) {
         ),
         ("POST", "/write") if issued(st, "tok-writer-") => (204, "text/plain", String::new()),
         ("POST", p) if p.starts_with("/aps/") => (204, "text/plain", String::new()),
+        // An alert receiver's webhook, for the `scraper` client's tokens.
+        ("POST", "/hook") if issued(st, "tok-scraper-") => (200, "text/plain", String::new()),
         _ => (401, "text/plain", "unauthorized".to_string()),
     }
 }
 
 impl Server {
-    fn start(writer_failures: usize) -> Server {
+    pub(crate) fn start(writer_failures: usize) -> Server {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap().to_string();
@@ -210,7 +213,7 @@ impl Server {
         Server { addr, state, stop }
     }
 
-    fn tokens(&self, client: &str) -> Vec<TokenReq> {
+    pub(crate) fn tokens(&self, client: &str) -> Vec<TokenReq> {
         let g = self.state.lock().unwrap();
         g.tokens
             .iter()
@@ -219,7 +222,7 @@ impl Server {
             .collect()
     }
 
-    fn requests(&self, method: &str, prefix: &str) -> Vec<Req> {
+    pub(crate) fn requests(&self, method: &str, prefix: &str) -> Vec<Req> {
         let g = self.state.lock().unwrap();
         g.requests
             .iter()
