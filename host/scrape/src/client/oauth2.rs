@@ -55,7 +55,6 @@ struct State {
 pub struct OAuth2Source {
     cfg: OAuth2,
     state: tokio::sync::Mutex<State>,
-    fetches: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for OAuth2Source {
@@ -73,13 +72,7 @@ impl OAuth2Source {
         OAuth2Source {
             cfg,
             state: tokio::sync::Mutex::new(State::default()),
-            fetches: std::sync::atomic::AtomicU64::new(0),
         }
-    }
-
-    /// How many tokens have been fetched successfully (for tests and debugging).
-    pub fn fetches(&self) -> u64 {
-        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The `Authorization` value for the next request: the cached token, or a new one.
@@ -107,12 +100,11 @@ impl OAuth2Source {
         st.style = Some(style);
         let header = token.header.clone();
         st.token = Some(token);
-        self.fetches
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(header)
     }
 
-    /// `client_secret`, or `client_secret_file` read now (trimmed, as Go's `TrimSpace`).
+    /// `client_secret`, or `client_secret_file` read for this request (trimmed, as Go's
+    /// `TrimSpace`), so that a changed file is noticed at once.
     async fn secret(&self) -> Result<String> {
         if let Some(s) = &self.cfg.client_secret {
             return Ok(s.expose().to_string());
@@ -183,14 +175,11 @@ impl OAuth2Source {
             Ok(t) => Ok((t, first)),
             Err(e) if style.is_none() => {
                 let second = AuthStyle::Params;
-                match self
-                    .request(client, second, params(second), secret, user_agent)
+                // When both fail, x/oauth2 reports the second attempt's error.
+                tracing::debug!(error = %e, "oauth2: token request with basic auth failed; trying form credentials");
+                self.request(client, second, params(second), secret, user_agent)
                     .await
-                {
-                    Ok(t) => Ok((t, second)),
-                    // The first error is the one that explains a wrong secret.
-                    Err(_) => Err(e),
-                }
+                    .map(|t| (t, second))
             }
             Err(e) => Err(e),
         }
