@@ -131,15 +131,15 @@ pub struct OAuth2 {
     /// Extra form parameters of the token request.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoint_params: BTreeMap<String, String>,
-    /// TLS settings for the token endpoint.
-    #[serde(skip_serializing_if = "TlsConfig::is_default")]
-    pub tls_config: TlsConfig,
-    /// Proxy for the token endpoint.
+    /// Proxy for the token endpoint (printed before `tls_config`, Go's field order).
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "crate::ser::opt_url"
     )]
     pub proxy_url: Option<url::Url>,
+    /// TLS settings for the token endpoint.
+    #[serde(skip_serializing_if = "TlsConfig::is_default")]
+    pub tls_config: TlsConfig,
 }
 
 /// A TLS protocol version.

@@ -23,7 +23,7 @@ remote_write:
       access_key: AKID
       secret_key: shh
   - url: https://rw.example/write
-    oauth2: {client_id: id, client_secret: s, token_url: 'http://t/token'}
+    oauth2: {client_id: id, client_secret: s, token_url: 'http://u:tokenpw@t/token'}
 alerting:
   alertmanagers:
     - oauth2: {client_id: id, client_secret: s, token_url: 'http://t/token'}
@@ -64,6 +64,11 @@ remote_read:
     let printed = cfg.redacted_yaml();
     assert!(
         !printed.contains("shh") && printed.contains("client_secret: <secret>"),
+        "{printed}"
+    );
+    // A token URL prints its password as `xxxxx`, as every configured URL does.
+    assert!(
+        !printed.contains("tokenpw") && printed.contains("token_url: http://u:xxxxx@t/token"),
         "{printed}"
     );
 }
