@@ -520,3 +520,67 @@ fn sigv4_profile_is_refused_at_load() {
         "{text}"
     );
 }
+
+/// No credentials anywhere: the daemon does not start, and says what it looked for (as
+/// Prometheus, whose remote storage fails to apply the configuration).
+#[test]
+fn sigv4_without_credentials_stops_startup() {
+    let work = tempfile::tempdir().unwrap();
+    let cfg = work.path().join("prometheus.yml");
+    std::fs::write(
+        &cfg,
+        "remote_write:\n  - url: http://127.0.0.1:9/aps\n    sigv4: {region: eu-west-1}\n",
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(crate::support::BIN);
+    cmd.arg("serve")
+        .arg(format!(
+            "--web.listen-address=127.0.0.1:{}",
+            crate::support::free_port()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            work.path().join("data").display()
+        ))
+        .arg(format!(
+            "--plugins.dir={}",
+            work.path().join("plugins").display()
+        ))
+        .arg(format!("--config.file={}", cfg.display()));
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        cmd.env_remove(v);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the daemon started without SigV4 credentials");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    use std::io::Read as _;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("could not get SigV4 credentials"), "{err}");
+}
