@@ -110,6 +110,38 @@ pub struct Authorization {
     pub credentials_file: Option<String>,
 }
 
+/// `oauth2`: the OAuth 2.0 client-credentials grant (prometheus/common v0.39's `OAuth2`). The
+/// token is fetched from `token_url` and sent as `Authorization: <type> <token>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OAuth2 {
+    /// The client identifier.
+    pub client_id: String,
+    /// The client secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// File holding the client secret, re-read on every request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_file: Option<String>,
+    /// Scopes asked for (sent space-separated as `scope`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// The token endpoint, as written (Go keeps a string); printed with its password redacted.
+    #[serde(serialize_with = "crate::ser::url_text")]
+    pub token_url: String,
+    /// Extra form parameters of the token request.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_params: BTreeMap<String, String>,
+    /// Proxy for the token endpoint (printed before `tls_config`, Go's field order).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::ser::opt_url"
+    )]
+    pub proxy_url: Option<url::Url>,
+    /// TLS settings for the token endpoint.
+    #[serde(skip_serializing_if = "TlsConfig::is_default")]
+    pub tls_config: TlsConfig,
+}
+
 /// A TLS protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TlsVersion {
@@ -223,6 +255,9 @@ pub struct HttpClientConfig {
     /// Authorization header (includes legacy `bearer_token(_file)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
+    /// OAuth 2.0 client credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2>,
     /// TLS settings.
     #[serde(skip_serializing_if = "TlsConfig::is_default")]
     pub tls_config: TlsConfig,
@@ -256,6 +291,7 @@ impl HttpClientConfig {
         HttpClientConfig {
             basic_auth: None,
             authorization: None,
+            oauth2: None,
             proxy_url: None,
             no_proxy: None,
             proxy_from_environment: false,
@@ -277,10 +313,16 @@ impl HttpClientConfig {
         if let Some(a) = &self.authorization {
             v.extend(a.credentials_file.as_deref());
         }
-        let t = &self.tls_config;
-        v.extend(t.ca_file.as_deref());
-        v.extend(t.cert_file.as_deref());
-        v.extend(t.key_file.as_deref());
+        let mut tls = vec![&self.tls_config];
+        if let Some(o) = &self.oauth2 {
+            v.extend(o.client_secret_file.as_deref());
+            tls.push(&o.tls_config);
+        }
+        for t in tls {
+            v.extend(t.ca_file.as_deref());
+            v.extend(t.cert_file.as_deref());
+            v.extend(t.key_file.as_deref());
+        }
         v
     }
 
@@ -296,6 +338,12 @@ impl HttpClientConfig {
         }
         if let Some(a) = &mut self.authorization {
             j(&mut a.credentials_file);
+        }
+        if let Some(o) = &mut self.oauth2 {
+            j(&mut o.client_secret_file);
+            j(&mut o.tls_config.ca_file);
+            j(&mut o.tls_config.cert_file);
+            j(&mut o.tls_config.key_file);
         }
         j(&mut self.tls_config.ca_file);
         j(&mut self.tls_config.cert_file);
@@ -328,6 +376,19 @@ pub(crate) struct RawAuthorization {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawOAuth2 {
+    client_id: Option<Str>,
+    client_secret: Option<Str>,
+    client_secret_file: Option<Str>,
+    scopes: Option<Vec<Str>>,
+    token_url: Option<Str>,
+    endpoint_params: Option<BTreeMap<String, Str>>,
+    tls_config: Option<TlsConfig>,
+    proxy_url: Option<UrlValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTls {
     ca: Option<Str>,
     ca_file: Option<Str>,
@@ -354,6 +415,7 @@ pub(crate) struct RawHeader {
 pub(crate) struct RawHttp {
     pub(crate) basic_auth: Option<RawBasicAuth>,
     pub(crate) authorization: Option<RawAuthorization>,
+    pub(crate) oauth2: Option<RawOAuth2>,
     pub(crate) bearer_token: Option<Str>,
     pub(crate) bearer_token_file: Option<Str>,
     pub(crate) tls_config: Option<TlsConfig>,
@@ -376,9 +438,7 @@ macro_rules! with_http_client {
             $($(#[$fm])* $f: $t,)*
             basic_auth: Option<$crate::http::RawBasicAuth>,
             authorization: Option<$crate::http::RawAuthorization>,
-            #[serde(default, deserialize_with = "crate::http::reject_oauth2")]
-            #[allow(dead_code)]
-            oauth2: Option<()>,
+            oauth2: Option<$crate::http::RawOAuth2>,
             bearer_token: Option<$crate::de::Str>,
             bearer_token_file: Option<$crate::de::Str>,
             tls_config: Option<$crate::http::TlsConfig>,
@@ -395,6 +455,7 @@ macro_rules! with_http_client {
                 $crate::http::RawHttp {
                     basic_auth: self.basic_auth.take(),
                     authorization: self.authorization.take(),
+                    oauth2: self.oauth2.take(),
                     bearer_token: self.bearer_token.take(),
                     bearer_token_file: self.bearer_token_file.take(),
                     tls_config: self.tls_config.take(),
@@ -445,9 +506,6 @@ fn reject<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<Option<
     d.deserialize_any(V(what))
 }
 
-pub(crate) fn reject_oauth2<'de, D: Deserializer<'de>>(d: D) -> Result<Option<()>, D::Error> {
-    reject(d, "oauth2")
-}
 pub(crate) fn reject_sigv4<'de, D: Deserializer<'de>>(d: D) -> Result<Option<()>, D::Error> {
     reject(d, "sigv4")
 }
@@ -470,7 +528,9 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
     if bearer.is_some() && bearer_file.is_some() {
         return Err("at most one of bearer_token & bearer_token_file must be configured".into());
     }
-    if raw.basic_auth.is_some() && (bearer.is_some() || bearer_file.is_some()) {
+    if (raw.basic_auth.is_some() || raw.oauth2.is_some())
+        && (bearer.is_some() || bearer_file.is_some())
+    {
         return Err("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into());
     }
     if let Some(b) = raw.basic_auth {
@@ -514,7 +574,7 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
                 r#"authorization type cannot be set to "basic", use "basic_auth" instead"#.into(),
             );
         }
-        if c.basic_auth.is_some() {
+        if c.basic_auth.is_some() || raw.oauth2.is_some() {
             return Err(
                 "at most one of basic_auth, oauth2 & authorization must be configured".into(),
             );
@@ -536,6 +596,14 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
             credentials: None,
             credentials_file: Some(f),
         });
+    }
+    if let Some(o) = raw.oauth2 {
+        if c.basic_auth.is_some() {
+            return Err(
+                "at most one of basic_auth, oauth2 & authorization must be configured".into(),
+            );
+        }
+        c.oauth2 = Some(build_oauth2(o)?);
     }
     if let Some(t) = raw.tls_config {
         c.tls_config = t;
@@ -607,6 +675,42 @@ pub(crate) fn build_http(raw: RawHttp, http2_default: bool) -> Result<HttpClient
         );
     }
     Ok(c)
+}
+
+/// `OAuth2` checked as common/config v0.39's `HTTPClientConfig.Validate`, in its order.
+fn build_oauth2(o: RawOAuth2) -> Result<OAuth2, String> {
+    let client_id = nonempty(o.client_id).ok_or("oauth2 client_id must be configured")?;
+    let client_secret = nonempty(o.client_secret);
+    let client_secret_file = nonempty(o.client_secret_file);
+    if client_secret.is_none() && client_secret_file.is_none() {
+        return Err("either oauth2 client_secret or client_secret_file must be configured".into());
+    }
+    let token_url = nonempty(o.token_url).ok_or("oauth2 token_url must be configured")?;
+    if client_secret.is_some() && client_secret_file.is_some() {
+        return Err(
+            "at most one of oauth2 client_secret & client_secret_file must be configured".into(),
+        );
+    }
+    Ok(OAuth2 {
+        client_id,
+        client_secret: client_secret.map(Secret),
+        client_secret_file,
+        scopes: o
+            .scopes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.0)
+            .collect(),
+        token_url,
+        endpoint_params: o
+            .endpoint_params
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect(),
+        tls_config: o.tls_config.unwrap_or_default(),
+        proxy_url: o.proxy_url.map(|u| u.0),
+    })
 }
 
 /// Go's `http.CanonicalHeaderKey` for ASCII names: `x-foo-bar` → `X-Foo-Bar`.

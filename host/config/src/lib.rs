@@ -15,7 +15,9 @@
 //! UTF-8 rules (any non-empty string) unless `metric_name_validation_scheme: legacy` asks for
 //! `[a-zA-Z_][a-zA-Z0-9_]*`, and relabel rules inherit that scheme from their scrape config (or
 //! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first; environment
-//! variables (`$VAR`, `${VAR}`) in `external_labels` values are expanded, as Prometheus 3 does. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
+//! variables (`$VAR`, `${VAR}`) in `external_labels` values are expanded, as Prometheus 3 does. `oauth2` is implemented
+//! for every HTTP client and `sigv4` for `remote_write` (static credentials only: `profile` and
+//! `role_arn` are rejected); `sigv4` elsewhere, `azuread` and `google_iam` are rejected as
 //! unsupported, and so is every service discovery other than `static_configs` and
 //! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` configures the OTLP
 //! receiver (as Prometheus 3.9's `OTLPConfig`); `runtime` is accepted and ignored.
@@ -63,7 +65,7 @@ pub use check::{check_config_file, CheckReport};
 pub use config::{
     AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig,
     OtlpConfig, QueueConfig, RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig,
-    ScrapeProtocol, StorageConfig, TracingConfig, TRANSLATION_STRATEGIES,
+    ScrapeProtocol, SigV4Config, StorageConfig, TracingConfig, TRANSLATION_STRATEGIES,
 };
 pub use de::{format_bytes, parse_bytes};
 /// Positions in YAML sources, for crates that validate YAML files of their own (rule files).
@@ -73,7 +75,7 @@ pub mod yaml {
 pub use error::{Error, Result};
 pub use file_sd::{expand_file_sd_globs, parse_file_sd, read_file_sd};
 pub use http::{
-    redact_url_passwords, Authorization, BasicAuth, HeaderValues, HttpClientConfig, Secret,
+    redact_url_passwords, Authorization, BasicAuth, HeaderValues, HttpClientConfig, OAuth2, Secret,
     TlsConfig, TlsVersion, REDACTED_PASSWORD,
 };
 pub use receivers::{

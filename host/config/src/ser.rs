@@ -22,6 +22,11 @@ pub(crate) fn url<S: Serializer>(u: &url::Url, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_str(&crate::http::redact_url_passwords(u.as_str()))
 }
 
+/// A URL kept as written (`oauth2.token_url`), printed with its password redacted.
+pub(crate) fn url_text<S: Serializer>(u: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::http::redact_url_passwords(u))
+}
+
 pub(crate) fn labels<S: Serializer>(l: &Labels, s: S) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(l.len()))?;
     for l in l {

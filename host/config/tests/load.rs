@@ -316,10 +316,10 @@ fn broken_configs_are_located() {
             r#""" is not a valid label name"#,
         ),
         ("rule_files: ['a/*/b.yml']\n", "b.yml:1:14:", r#"invalid rule file path "a/*/b.yml""#),
-        ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", "b.yml:4:7:", "oauth2 is not supported by Sightline"),
+        ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", "b.yml:2:5:", "either oauth2 client_secret or client_secret_file must be configured"),
         ("scrape_configs:\n  - job_name: a\n    scheme: ftp\n", "b.yml:3:13:", r#"scheme must be "http" or "https", got "ftp""#),
         ("scrape_configs:\n  - job_name: a\n    sample_limit: -1\n", "b.yml:3:19:", "invalid type: integer `-1`"),
-        ("remote_write:\n  - url: http://x\n    sigv4: {region: x}\n", "b.yml:3:12:", "sigv4 is not supported by Sightline"),
+        ("remote_write:\n  - url: http://x\n    sigv4: {region: x, profile: p}\n", "b.yml:3:12:", "sigv4 profile is not supported by Sightline"),
         ("remote_write:\n  - name: x\n", "b.yml:2:5:", "url for remote_write is empty"),
         (
             "remote_write:\n  - url: http://a\n    name: x\n  - url: http://b\n    name: x\n",

@@ -381,7 +381,7 @@ impl LiveRequest<'_> {
             .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
         if let (Some(p), false) = (self.profile, has_auth) {
             // A secrets file that cannot be read fails the request, as in Go.
-            if let Some(value) = p.authorization().map_err(SendError::Transport)? {
+            if let Some(value) = p.authorization().await.map_err(SendError::Transport)? {
                 builder = builder.header(reqwest::header::AUTHORIZATION, value);
             }
         }

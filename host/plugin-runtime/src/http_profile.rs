@@ -12,7 +12,7 @@
 //! is compiled, i.e. when the configuration loads (Go re-reads them when they change; here a
 //! reload does); the secrets (`password_file`, `username_file`, `credentials_file`,
 //! `bearer_token_file`) for every request, as Go's round trippers do, so a rotated token
-//! is used at once.
+//! is used at once. `oauth2` tokens come from an [`AuthSource`] the daemon supplies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +50,33 @@ impl Secret {
     }
 }
 
+/// Credentials the host computes for each request (an `oauth2` token), supplied by the
+/// daemon, which owns the token client; the runtime only asks for the header value.
+pub trait AuthSource: Send + Sync {
+    /// The `Authorization` value for the next request, or the operator-facing error.
+    fn authorization(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + '_>>;
+}
+
+/// A shared [`AuthSource`]. Two are equal only when they are the same source.
+#[derive(Clone)]
+pub struct SharedAuthSource(pub Arc<dyn AuthSource>);
+
+impl PartialEq for SharedAuthSource {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
+impl Eq for SharedAuthSource {}
+
+impl std::fmt::Debug for SharedAuthSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthSource")
+    }
+}
+
 /// The credentials of `http_config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpAuth {
@@ -68,6 +95,8 @@ pub enum HttpAuth {
         /// `credentials` / `credentials_file`; no header without them, as in Go.
         credentials: Option<Secret>,
     },
+    /// `oauth2`: the value comes from the host's token source at each request.
+    Source(SharedAuthSource),
 }
 
 /// `http_config` after validation, as plain data.
@@ -187,7 +216,7 @@ impl HttpProfile {
 
     /// The `Authorization` header value to add, read now (secrets files per request). Go
     /// adds it only when the request has none, so a plugin's own header wins.
-    pub(crate) fn authorization(&self) -> Result<Option<String>, String> {
+    pub(crate) async fn authorization(&self) -> Result<Option<String>, String> {
         use base64::Engine as _;
         match &self.inner.settings.auth {
             None => Ok(None),
@@ -211,6 +240,7 @@ impl HttpProfile {
                 let value = c.value("authorization credentials")?;
                 Ok(Some(format!("{scheme} {value}")))
             }
+            Some(HttpAuth::Source(src)) => src.0.authorization().await.map(Some),
         }
     }
 }

@@ -47,7 +47,9 @@ pub use http::{
     CannedResponse, RecordedRequest, MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS,
     MAX_RECORDED_TOTAL_BYTES,
 };
-pub use http_profile::{HttpAuth, HttpClientSettings, HttpProfile, Secret};
+pub use http_profile::{
+    AuthSource, HttpAuth, HttpClientSettings, HttpProfile, Secret, SharedAuthSource,
+};
 pub use manifest::{Capabilities, Ceilings};
 pub use notification::{
     default_templates, AlertStatus, Contract, Notification, NotificationAlert, SettingsValue,

@@ -111,6 +111,9 @@ struct Pool {
     /// Decides whether a reload restarts the pool.
     fingerprint: Fingerprint,
     client: reqwest::Client,
+    /// The job's credentials, shared by its targets (one `oauth2` token per job, as
+    /// Prometheus has one client per scrape pool).
+    auth: crate::client::Auth,
     /// Target groups by discovery source (`static/<i>`, or a file path).
     groups: BTreeMap<String, Vec<sightline_config::TargetGroup>>,
     running: HashMap<u64, RunningTarget>,
@@ -250,6 +253,7 @@ impl ScrapeManager {
                 cfg: sc.clone(),
                 fingerprint,
                 client,
+                auth: crate::client::auth(&sc.http),
                 groups: BTreeMap::new(),
                 running: HashMap::new(),
                 dropped: Vec::new(),
@@ -421,7 +425,7 @@ impl ManagerHandle {
                 _ => Source::Http(HttpFetcher::new(
                     pool.client.clone(),
                     &target.url,
-                    crate::client::auth(&sc.http),
+                    pool.auth.clone(),
                     sc.body_size_limit,
                     concat!("Sightline/", env!("CARGO_PKG_VERSION")),
                 )),

@@ -27,7 +27,7 @@ use global::{validate_protocols, FallbackProtocol, SchemeName, ESCAPING_SCHEMES}
 pub use global::{GlobalConfig, Scheme, ScrapeProtocol};
 pub use otlp::{OtlpConfig, TRANSLATION_STRATEGIES};
 use remote::REMOTE_RESERVED_HEADERS;
-pub use remote::{MetadataConfig, QueueConfig, RemoteReadConfig, RemoteWriteConfig};
+pub use remote::{MetadataConfig, QueueConfig, RemoteReadConfig, RemoteWriteConfig, SigV4Config};
 use scrape::PartialScrape;
 pub use scrape::{FileSdConfig, ScrapeConfig};
 use storage::RawStorage;

@@ -155,7 +155,59 @@ impl<'de> Deserialize<'de> for MetadataConfig {
     }
 }
 
-/// A `remote_write` entry (parsed and kept; sending belongs to the remote write issue).
+/// `sigv4` of a `remote_write` (prometheus/common sigv4 v0.1.0's `SigV4Config`): requests are
+/// signed with AWS Signature Version 4 for the service `aps`. Only static credentials are
+/// implemented (these keys, else `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`
+/// when the queue starts); `profile` and `role_arn` need AWS's credential files and STS and
+/// are rejected when the configuration loads.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SigV4Config {
+    /// The AWS region (else `AWS_REGION`/`AWS_DEFAULT_REGION`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// The access key id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub access_key: String,
+    /// The secret access key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<crate::Secret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSigV4 {
+    region: Option<Str>,
+    access_key: Option<Str>,
+    secret_key: Option<Str>,
+    profile: Option<Str>,
+    role_arn: Option<Str>,
+}
+
+impl<'de> Deserialize<'de> for SigV4Config {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_with(d, |r: RawSigV4| {
+            let s = |v: Option<Str>| v.map(|v| v.0).unwrap_or_default();
+            let (access_key, secret_key) = (s(r.access_key), s(r.secret_key));
+            if access_key.is_empty() != secret_key.is_empty() {
+                return Err("must provide a AWS SigV4 Access key and Secret Key if credentials are specified in the SigV4 config".into());
+            }
+            for (key, v) in [("profile", r.profile), ("role_arn", r.role_arn)] {
+                if !s(v).is_empty() {
+                    return Err(format!(
+                        "sigv4 {key} is not supported by Sightline: it signs with static credentials only (access_key and secret_key, or the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN environment variables)"
+                    ));
+                }
+            }
+            Ok(SigV4Config {
+                region: s(r.region),
+                access_key,
+                secret_key: (!secret_key.is_empty()).then(|| crate::Secret::new(secret_key)),
+            })
+        })
+    }
+}
+
+/// A `remote_write` entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemoteWriteConfig {
     /// Endpoint URL.
@@ -188,6 +240,9 @@ pub struct RemoteWriteConfig {
     pub queue_config: QueueConfig,
     /// Metadata sending.
     pub metadata_config: MetadataConfig,
+    /// AWS Signature Version 4 signing, instead of the HTTP client's credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigv4: Option<SigV4Config>,
 }
 
 with_http_client! {
@@ -203,9 +258,7 @@ with_http_client! {
         protobuf_message: Option<Str>,
         queue_config: Option<QueueConfig>,
         metadata_config: Option<MetadataConfig>,
-        #[serde(default, deserialize_with = "crate::http::reject_sigv4")]
-        #[allow(dead_code)]
-        sigv4: Option<()>,
+        sigv4: Option<SigV4Config>,
         #[serde(default, deserialize_with = "crate::http::reject_azuread")]
         #[allow(dead_code)]
         azuread: Option<()>,
@@ -255,6 +308,14 @@ impl<'de> Deserialize<'de> for RemoteWriteConfig {
             let url = r.url.ok_or("url for remote_write is empty")?.0;
             let headers = r.headers.unwrap_or_default();
             check_headers(&headers)?;
+            let auth_enabled =
+                http.basic_auth.is_some() || http.authorization.is_some() || http.oauth2.is_some();
+            if auth_enabled && r.sigv4.is_some() {
+                return Err(
+                    "at most one of basic_auth, authorization, oauth2, & sigv4 must be configured"
+                        .into(),
+                );
+            }
             let protobuf_message = r
                 .protobuf_message
                 .map(|s| s.0)
@@ -282,6 +343,7 @@ impl<'de> Deserialize<'de> for RemoteWriteConfig {
                 http,
                 queue_config: r.queue_config.unwrap_or_default(),
                 metadata_config: r.metadata_config.unwrap_or_default(),
+                sigv4: r.sigv4,
             })
         })
     }

@@ -9,11 +9,15 @@
 //! settings it hands over.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_yaml::{Mapping, Value};
+use sightline_config::OAuth2;
 use sightline_plugin_runtime::{
-    HttpAuth, HttpClientSettings, HttpProfile, Pem, Secret, TlsSettings,
+    AuthSource, HttpAuth, HttpClientSettings, HttpProfile, Pem, Secret, SharedAuthSource,
+    TlsSettings,
 };
+use sightline_scrape::client::OAuth2Source;
 
 /// The keys the host applies and the plugin does not get, per integration kind.
 pub(crate) fn host_keys(kind: &str) -> &'static [&'static str] {
@@ -90,12 +94,6 @@ fn refuse_refs(m: &Mapping, keys: &[&str]) -> Result<(), String> {
 
 pub(crate) fn http_settings(h: &Mapping, base_dir: &Path) -> Result<HttpClientSettings, String> {
     let mut out = HttpClientSettings::default();
-    if set(h, "oauth2") {
-        return Err(
-            "oauth2 is not supported by Sightline's receivers yet; use authorization or basic_auth"
-                .to_string(),
-        );
-    }
     for k in ["proxy_connect_header", "http_headers"] {
         if set(h, k) {
             return Err(format!("{k} is not supported by Sightline"));
@@ -123,6 +121,11 @@ pub(crate) fn http_settings(h: &Mapping, base_dir: &Path) -> Result<HttpClientSe
             scheme: "Bearer".to_string(),
             credentials: Some(token),
         });
+    } else if let Some(o) = map(h, "oauth2") {
+        let cfg = oauth2(o, base_dir).map_err(|e| format!("oauth2: {e}"))?;
+        out.auth = Some(HttpAuth::Source(SharedAuthSource(Arc::new(OAuth2Auth(
+            OAuth2Source::new(cfg),
+        )))));
     }
     if let Some(t) = map(h, "tls_config") {
         out.tls = tls_settings(t, base_dir).map_err(|e| format!("tls_config: {e}"))?;
@@ -139,6 +142,94 @@ pub(crate) fn http_settings(h: &Mapping, base_dir: &Path) -> Result<HttpClientSe
     out.follow_redirects = flag(h, "follow_redirects").unwrap_or(true);
     out.enable_http2 = flag(h, "enable_http2").unwrap_or(true);
     Ok(out)
+}
+
+/// The keys of prometheus/common v0.39's `OAuth2`, which is what Sightline implements; the
+/// newer ones Alertmanager's schema knows (JWT grants, `*_ref`, proxy options) are refused.
+const OAUTH2_KEYS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "client_secret_file",
+    "scopes",
+    "token_url",
+    "endpoint_params",
+    "tls_config",
+    "proxy_url",
+];
+
+/// A receiver's `oauth2` as the config crate's [`OAuth2`] (the alerts crate has checked
+/// the required keys with prometheus/common's messages).
+fn oauth2(o: &Mapping, base_dir: &Path) -> Result<OAuth2, String> {
+    for (k, v) in o {
+        let k = k.as_str().unwrap_or("");
+        if !OAUTH2_KEYS.contains(&k) && !matches!(v, Value::Null) {
+            return Err(format!("{k} is not supported by Sightline"));
+        }
+    }
+    let file = |k: &str| text(o, k).map(|f| base_dir.join(f).display().to_string());
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_sequence)
+            .map(|s| {
+                s.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut tls: sightline_config::TlsConfig = match o.get("tls_config") {
+        Some(t @ Value::Mapping(_)) => {
+            serde_yaml::from_value(t.clone()).map_err(|e| format!("tls_config: {e}"))?
+        }
+        _ => sightline_config::TlsConfig::default(),
+    };
+    for p in [&mut tls.ca_file, &mut tls.cert_file, &mut tls.key_file]
+        .into_iter()
+        .flatten()
+    {
+        *p = base_dir.join(&*p).display().to_string();
+    }
+    let proxy_url = match text(o, "proxy_url") {
+        Some(p) => Some(url::Url::parse(&p).map_err(|e| format!("proxy_url: {e}"))?),
+        None => None,
+    };
+    Ok(OAuth2 {
+        client_id: text(o, "client_id").unwrap_or_default(),
+        client_secret: text(o, "client_secret").map(sightline_config::Secret::new),
+        client_secret_file: file("client_secret_file"),
+        scopes: strings(o.get("scopes")),
+        token_url: text(o, "token_url").unwrap_or_default(),
+        endpoint_params: map(o, "endpoint_params")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        tls_config: tls,
+        proxy_url,
+    })
+}
+
+/// The scrape client's token source behind the plugin runtime's [`AuthSource`], so receivers
+/// get the very token flow of prometheus.yml's clients.
+struct OAuth2Auth(OAuth2Source);
+
+impl AuthSource for OAuth2Auth {
+    fn authorization(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + '_>>
+    {
+        Box::pin(async move {
+            let v = self
+                .0
+                .authorization(None)
+                .await
+                .map_err(|e| e.to_string())?;
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| "oauth2: the token is not a valid header value".to_string())
+        })
+    }
 }
 
 pub(crate) fn tls_settings(t: &Mapping, base_dir: &Path) -> Result<TlsSettings, String> {
@@ -212,12 +303,31 @@ mod tests {
     }
 
     #[test]
+    fn oauth2_becomes_a_token_source() {
+        let dir = Path::new("/etc/am");
+        let h = http_settings(
+            &yaml("oauth2: {client_id: a, client_secret_file: s, token_url: 'http://t/token', scopes: [x], tls_config: {ca_file: ca.pem}}\n"),
+            dir,
+        )
+        .unwrap();
+        assert!(matches!(h.auth, Some(HttpAuth::Source(_))), "{:?}", h.auth);
+        let o = oauth2(
+            &yaml("{client_id: a, client_secret_file: s, token_url: 'http://t/token', scopes: [x, y], endpoint_params: {k: v}, tls_config: {ca_file: ca.pem}}"),
+            dir,
+        )
+        .unwrap();
+        assert_eq!(o.client_secret_file.as_deref(), Some("/etc/am/s"));
+        assert_eq!(o.tls_config.ca_file.as_deref(), Some("/etc/am/ca.pem"));
+        assert_eq!((o.scopes.len(), o.endpoint_params["k"].as_str()), (2, "v"));
+    }
+
+    #[test]
     fn refusals_are_clear() {
         let dir = Path::new("/");
         let err = |s: &str| http_settings(&yaml(s), dir).unwrap_err();
-        assert!(
-            err("oauth2: {client_id: a, client_secret: b, token_url: 'http://t'}\n")
-                .starts_with("oauth2 is not supported")
+        assert_eq!(
+            err("oauth2: {client_id: a, client_secret: b, token_url: 'http://t', audience: x}\n"),
+            "oauth2: audience is not supported by Sightline"
         );
         assert!(err("http_headers: {X-A: {values: [b]}}\n").contains("http_headers"));
         assert!(err("basic_auth: {username: u, password_ref: r}\n").contains("password_ref"));

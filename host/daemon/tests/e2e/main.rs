@@ -24,6 +24,7 @@ mod plugin_output;
 mod plugins;
 mod procfs;
 mod query;
+mod remote_auth;
 mod remote_write;
 mod rules;
 mod secrets;

@@ -23,6 +23,9 @@ const SECRETS: &[&str] = &[
     "s3cr3t-alerting-password",
     "s3cr3t-alerting-bearer",
     "s3cr3t-external-url",
+    "s3cr3t-oauth2-client-secret",
+    "s3cr3t-oauth2-token-url",
+    "s3cr3t-sigv4-secret-key",
 ];
 
 /// The password of a target address with userinfo. The address is also the `instance` label
@@ -48,11 +51,16 @@ scrape_configs:
   proxy_url: http://pu:s3cr3t-proxy-url-password@127.0.0.1:{dead}
   proxy_connect_header: {{Proxy-Authorization: [s3cr3t-proxy-connect-header]}}
   static_configs: [{{targets: ['127.0.0.1:{dead}']}}]
+- job_name: oauth2
+  oauth2: {{client_id: c, client_secret: s3cr3t-oauth2-client-secret, token_url: 'http://tu:s3cr3t-oauth2-token-url@127.0.0.1:{dead}/token'}}
+  static_configs: [{{targets: ['127.0.0.1:{dead}']}}]
 - job_name: userinfo
   static_configs: [{{targets: ['user:{USERINFO}@127.0.0.1:{dead}']}}]
 remote_write:
 - url: http://rw:s3cr3t-remote-write-url@127.0.0.1:{dead}/write
   basic_auth: {{username: u, password: s3cr3t-remote-write-password}}
+- url: http://127.0.0.1:{dead}/aps
+  sigv4: {{region: r, access_key: AKID, secret_key: s3cr3t-sigv4-secret-key}}
 remote_read:
 - url: http://rr:s3cr3t-remote-read-url@127.0.0.1:{dead}/read
   authorization: {{credentials: s3cr3t-remote-read-credentials}}
@@ -94,7 +102,7 @@ fn secrets_appear_in_no_response_log_or_check_output() {
     let targets = eventually(20, "every target scraped", || {
         let t = d.get_json("/api/v1/targets");
         let a = t["data"]["activeTargets"].as_array()?.clone();
-        (a.len() == 5 && a.iter().all(|t| t["lastError"] != "")).then_some(t)
+        (a.len() == 6 && a.iter().all(|t| t["lastError"] != "")).then_some(t)
     });
     let userinfo = targets["data"]["activeTargets"]
         .as_array()

@@ -52,7 +52,9 @@ pub struct RemoteWrite {
 
 struct Queue {
     /// Hash of the whole entry and the external labels: a change restarts the queue.
-    fingerprint: u64,
+    /// The entry and external labels it runs with: any change (secrets included, which a
+    /// printed form would hide) restarts the queue.
+    applied: (RemoteWriteConfig, Labels),
     cancel: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
     metrics: metrics::QueueMetrics,
@@ -91,13 +93,6 @@ fn queue_name(cfg: &RemoteWriteConfig) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     cfg.url.as_str().hash(&mut h);
     format!("{:06x}", h.finish() & 0xff_ffff)
-}
-
-fn fingerprint(cfg: &RemoteWriteConfig, external: &Labels) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{cfg:?}").hash(&mut h);
-    format!("{external:?}").hash(&mut h);
-    h.finish()
 }
 
 /// File-name-safe key of a queue's position: its name and URL, so a renamed or
@@ -155,12 +150,12 @@ impl RemoteWrite {
         let mut wanted = HashMap::new();
         for cfg in configs {
             let name = queue_name(cfg);
-            let fp = fingerprint(cfg, external);
+            let fp = (cfg.clone(), external.clone());
             let keep = self
                 .queues
                 .lock()
                 .get(&name)
-                .is_some_and(|q| q.fingerprint == fp);
+                .is_some_and(|q| q.applied == fp);
             let ctx = if keep {
                 None
             } else {
@@ -171,7 +166,7 @@ impl RemoteWrite {
         let mut queues = self.queues.lock();
         let stale: Vec<String> = queues
             .iter()
-            .filter(|(n, q)| wanted.get(*n).is_none_or(|w| w.1 != q.fingerprint))
+            .filter(|(n, q)| wanted.get(*n).is_none_or(|w| w.1 != q.applied))
             .map(|(n, _)| n.clone())
             .collect();
         for n in stale {
@@ -198,18 +193,30 @@ impl RemoteWrite {
             .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
         let headers = shard::header_map(&cfg.headers)
             .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
+        // `sigv4` excludes the HTTP client's credentials (the config loader checks it).
+        let auth = match &cfg.sigv4 {
+            Some(s) => sightline_scrape::client::Auth::sigv4(s)
+                .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?,
+            None => sightline_scrape::client::auth(&cfg.http),
+        };
         let q = &cfg.queue_config;
         Ok(shard::ShardCtx::new(
             name.to_string(),
             cfg.url.clone(),
             client,
-            sightline_scrape::client::auth(&cfg.http),
+            auth,
             headers,
             cfg.remote_timeout,
             q.clone(),
             cfg.protobuf_message == crate::v2::MESSAGE,
-            self.metrics
-                .queue(name, cfg.url.as_str(), q.min_shards, q.max_shards),
+            self.metrics.queue(
+                name,
+                // The `url` label shows the password as `xxxxx`, as Prometheus'
+                // `URL.Redacted()` endpoint label does.
+                &sightline_config::redact_url_passwords(cfg.url.as_str()),
+                q.min_shards,
+                q.max_shards,
+            ),
         ))
     }
 
@@ -218,7 +225,7 @@ impl RemoteWrite {
         name: &str,
         cfg: RemoteWriteConfig,
         external: Labels,
-        fingerprint: u64,
+        applied: (RemoteWriteConfig, Labels),
         ctx: shard::ShardCtx,
     ) -> Result<Queue> {
         let cancel = CancellationToken::new();
@@ -278,7 +285,7 @@ impl RemoteWrite {
             .map_err(|e| Error::Config(format!("remote_write {name}: cannot start: {e}")))?;
         tracing::info!(queue = %name, "remote write queue started");
         Ok(Queue {
-            fingerprint,
+            applied,
             cancel,
             thread: Some(thread),
             metrics,

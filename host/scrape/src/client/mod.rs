@@ -1,8 +1,16 @@
 //! HTTP clients built from the `http_config` settings every Prometheus `*_config` shares
 //! (scrape jobs, Alertmanagers, remote write): TLS, proxy, redirects, headers, and credentials
-//! re-read from their files on every request, as Prometheus' `common/config` does.
+//! re-read from their files on every request, as Prometheus' `common/config` does; `oauth2`
+//! tokens (`oauth2.rs`) and, for remote write, AWS SigV4 signatures (`sigv4.rs`).
+
+mod oauth2;
+pub mod sigv4;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use oauth2::OAuth2Source;
+pub use sigv4::SigV4Signer;
 
 use sightline_config::HttpClientConfig;
 
@@ -28,6 +36,11 @@ pub enum Auth {
         /// The credentials.
         credentials: Secret,
     },
+    /// `oauth2`: a token from the client-credentials grant, shared by every request of the
+    /// client that holds this `Auth` (clones share the cache).
+    OAuth2(Arc<OAuth2Source>),
+    /// `sigv4` (remote write): each request signed with AWS Signature Version 4.
+    SigV4(Arc<SigV4Signer>),
 }
 
 /// A secret given inline or by file.
@@ -66,7 +79,25 @@ impl Auth {
                 reqwest::header::AUTHORIZATION,
                 format!("{kind} {}", credentials.read().await?),
             ),
+            Auth::OAuth2(src) => {
+                let (client, built) = req.build_split();
+                let mut built = built.map_err(|e| Error::Http(e.to_string()))?;
+                oauth2::apply(src, &mut built).await?;
+                reqwest::RequestBuilder::from_parts(client, built)
+            }
+            Auth::SigV4(signer) => {
+                let (client, built) = req.build_split();
+                let mut built = built.map_err(|e| Error::Http(e.to_string()))?;
+                signer.sign(&mut built, chrono::Utc::now())?;
+                reqwest::RequestBuilder::from_parts(client, built)
+            }
         })
+    }
+
+    /// The `sigv4` signer of a remote-write queue, failing as Prometheus does when no
+    /// credentials or no region can be found.
+    pub fn sigv4(cfg: &sightline_config::SigV4Config) -> Result<Auth> {
+        Ok(Auth::SigV4(Arc::new(SigV4Signer::new(cfg)?)))
     }
 }
 
@@ -169,7 +200,8 @@ pub fn build(name: &str, h: &HttpClientConfig, gzip: bool) -> Result<reqwest::Cl
     b.build().map_err(|e| err(e.to_string()))
 }
 
-/// How requests made with `h` authenticate.
+/// How requests made with `h` authenticate. Call it once per client: an `oauth2` token is
+/// cached in the returned value (and its clones).
 pub fn auth(h: &HttpClientConfig) -> Auth {
     let secret =
         |inline: &Option<sightline_config::Secret>, file: &Option<String>| match (inline, file) {
@@ -192,6 +224,9 @@ pub fn auth(h: &HttpClientConfig) -> Auth {
             kind: a.kind.clone(),
             credentials: secret(&a.credentials, &a.credentials_file),
         };
+    }
+    if let Some(o) = &h.oauth2 {
+        return Auth::OAuth2(Arc::new(OAuth2Source::new(o.clone())));
     }
     Auth::None
 }
