@@ -12,6 +12,7 @@ mod error;
 #[cfg(feature = "receiver")]
 pub mod metrics;
 mod proto;
+pub mod read;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 pub mod v1;

@@ -23,6 +23,7 @@ mod plugin_output;
 mod plugins;
 mod procfs;
 mod query;
+mod remote_read;
 mod remote_write;
 mod rules;
 mod secrets;
