@@ -521,6 +521,7 @@ fn decode_chunk(buf: &[u8], base: usize, budget: &Budget) -> R<Chunk> {
 
 /// Encodes one series' frame: labels and chunks already Prometheus-encoded, without copying
 /// the chunk data twice.
+#[cfg(any(feature = "receiver", test))]
 pub(crate) fn encode_frame<'a>(
     query_index: i64,
     labels: &[Label],
