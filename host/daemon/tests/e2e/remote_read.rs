@@ -459,26 +459,65 @@ fn limits_errors_and_external_labels_as_prometheus() {
     );
 }
 
-/// Throughput of large reads (run on demand: `cargo test -p sightline-daemon --test e2e
-/// --release -- remote_read::throughput --ignored --nocapture`): 2,000 series of 3,600
-/// samples each (7.2 M samples, 1 h at 1 s) are remote-written into Sightline, then read
-/// whole as SAMPLES and as STREAMED_XOR_CHUNKS; samples a second of each, end to end through
-/// HTTP including the client's decoding.
+/// Throughput of large reads, run on demand against a release build:
+/// `cargo build --release -p sightline-daemon && SIGHTLINE_BENCH_BIN=<build>/release/sightline
+/// cargo test -p sightline-daemon --test e2e -- remote_read::throughput --ignored --nocapture`.
+/// 2,000 series of 3,600 samples each (7.2 M samples, one hour at 1 s with jitter) are
+/// remote-written into Sightline and into Prometheus 2.42 (both with the receiver on), then
+/// read whole from each as SAMPLES and as STREAMED_XOR_CHUNKS, three rounds each: samples a
+/// second from the request to the last byte received (the client's decoding is not timed; it
+/// checks the count afterwards).
 #[test]
 #[ignore = "a measurement, not a check"]
 fn throughput() {
     use sightline_remote::v1::{Label, Sample, TimeSeries, WriteRequest};
-    let ours = Daemon::start(
-        Some("scrape_configs: []\n"),
+    need("prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = std::env::var("SIGHTLINE_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_sightline").to_string());
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
+    std::fs::write(dir.path().join("p.yml"), "scrape_configs: []\n").unwrap();
+    let _ours = crate::support::Proc(
+        std::process::Command::new(&bin)
+            .arg("serve")
+            .arg(format!("--web.listen-address={addr}"))
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("p.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!(
+                "--plugins.dir={}",
+                dir.path().join("plugins").display()
+            ))
+            .args([
+                "--web.enable-remote-write-receiver",
+                "--storage.remote.read-sample-limit=0",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    eventually(60, "sightline ready", || {
+        http_get(&addr, "/-/ready").ok().filter(|r| r.0 == 200)
+    });
+    let (_prom, paddr) = start_prometheus(
+        dir.path(),
+        "scrape_configs: []\n",
         &[
             "--web.enable-remote-write-receiver",
             "--storage.remote.read-sample-limit=0",
         ],
     );
-    let (series, per) = (2_000usize, 3_600i64);
+    let (series, per, step) = (2_000usize, 3_600i64, 600i64);
     let t0 = sightline_model::now_ms() - per * 1000 - 60_000;
-    for batch in 0..(series / 100) {
-        for step in 0..(per / 600) {
+    // Time outermost, so that every receiver sees each series in order.
+    for s0 in 0..(per / step) {
+        for batch in 0..(series / 100) {
             let req = WriteRequest {
                 timeseries: (0..100)
                     .map(|i| TimeSeries {
@@ -492,9 +531,9 @@ fn throughput() {
                                 value: format!("{:05}", batch * 100 + i),
                             },
                         ],
-                        samples: (0..600)
+                        samples: (0..step)
                             .map(|k| {
-                                let j = step * 600 + k;
+                                let j = s0 * step + k;
                                 Sample {
                                     timestamp: t0 + j * 1000 + (j % 5),
                                     value: (j * (i as i64 + 1)) as f64 * 0.5,
@@ -506,44 +545,59 @@ fn throughput() {
                     .collect(),
                 metadata: vec![],
             };
-            let (code, _, body) = post(
-                &ours.addr,
-                "/api/v1/write",
-                &[
-                    ("Content-Type", "application/x-protobuf"),
-                    ("Content-Encoding", "snappy"),
-                ],
-                &sightline_remote::compress(&req.encode()),
-            );
-            assert_eq!(code, 204, "{}", String::from_utf8_lossy(&body));
+            let body = sightline_remote::compress(&req.encode());
+            for a in [&addr, &paddr] {
+                let (code, _, b) = post(
+                    a,
+                    "/api/v1/write",
+                    &[
+                        ("Content-Type", "application/x-protobuf"),
+                        ("Content-Encoding", "snappy"),
+                    ],
+                    &body,
+                );
+                assert_eq!(code, 204, "{a}: {}", String::from_utf8_lossy(&b));
+            }
         }
     }
     let total = series * per as usize;
     let ms = vec![matcher(matcher_type::EQ, "__name__", "bench_read")];
     let end = sightline_model::now_ms();
-    for (name, types) in [
-        ("SAMPLES", vec![]),
-        ("STREAMED_XOR_CHUNKS", vec![STREAMED_XOR_CHUNKS]),
-    ] {
-        let req = request(ms.clone(), t0, end, types.clone());
-        for round in 0..3 {
-            let start = Instant::now();
-            let (n, bytes) = if types.is_empty() {
-                let s = samples_answer(&ours.addr, &req);
-                (s.values().map(Vec::len).sum::<usize>(), 0)
-            } else {
-                let (s, c) = streamed_answer(&ours.addr, &req, true);
-                (
-                    s.values().map(Vec::len).sum::<usize>(),
-                    c.iter().map(Vec::len).sum(),
-                )
-            };
-            let secs = start.elapsed().as_secs_f64();
-            assert_eq!(n, total);
-            println!(
-                "remote read {name} round {round}: {n} samples in {secs:.2} s = {:.0} samples/s (chunk bytes {bytes})",
-                n as f64 / secs
-            );
+    for (who, a) in [("Sightline", &addr), ("Prometheus 2.42", &paddr)] {
+        for (name, types) in [
+            ("SAMPLES", vec![]),
+            ("STREAMED_XOR_CHUNKS", vec![STREAMED_XOR_CHUNKS]),
+        ] {
+            let req = request(ms.clone(), t0, end, types.clone());
+            for round in 0..3 {
+                let start = Instant::now();
+                let (code, _, body) = read(a, &req);
+                let secs = start.elapsed().as_secs_f64();
+                assert_eq!(code, 200);
+                let n: usize = if types.is_empty() {
+                    let raw = sightline_remote::decompress(&body, 1 << 31).unwrap();
+                    ReadResponse::decode(&raw).unwrap().results[0]
+                        .timeseries
+                        .iter()
+                        .map(|t| t.samples.len())
+                        .sum()
+                } else {
+                    frame::split_frames(&body, 50_000_000)
+                        .unwrap()
+                        .iter()
+                        .flat_map(|m| ChunkedReadResponse::decode(m).unwrap().chunked_series)
+                        .flat_map(|s| s.chunks)
+                        .map(|c| xor::decode(&c.data).unwrap().len())
+                        .sum()
+                };
+                // Prometheus sends whole chunks, which may reach outside the range.
+                assert!(n >= total, "{who} {name}: {n} samples");
+                println!(
+                    "remote read from {who}, {name}, round {round}: {total} samples, {} bytes, in {secs:.2} s = {:.2} M samples/s",
+                    body.len(),
+                    total as f64 / secs / 1e6
+                );
+            }
         }
     }
 }
