@@ -505,8 +505,10 @@ fn throughput() {
     eventually(60, "sightline ready", || {
         http_get(&addr, "/-/ready").ok().filter(|r| r.0 == 200)
     });
+    let pdir = dir.path().join("prometheus");
+    std::fs::create_dir_all(&pdir).unwrap();
     let (_prom, paddr) = start_prometheus(
-        dir.path(),
+        &pdir,
         "scrape_configs: []\n",
         &[
             "--web.enable-remote-write-receiver",

@@ -96,38 +96,47 @@ impl XorChunk {
         self.free -= 1;
     }
 
-    /// `bstream.writeByte`: completes the last byte and always starts the next one, so a
-    /// stream that ends on a byte boundary after a whole byte carries a trailing zero byte,
-    /// as Prometheus' chunks do.
-    fn byte(&mut self, b: u8) {
-        if self.free == 0 {
-            self.buf.push(0);
-            self.free = 8;
-        }
-        if let Some(last) = self.buf.last_mut() {
-            *last |= ((u16::from(b)) >> (8 - self.free)) as u8;
-        }
-        self.buf.push(((u16::from(b) << self.free) & 0xff) as u8);
-    }
-
-    /// `bstream.writeBits`: the low `n` bits of `v`, whole bytes first, most significant
-    /// first.
-    fn bits(&mut self, v: u64, n: u8) {
+    /// Appends the low `n` bits of `v` (n <= 64) to the bit stream, most significant first:
+    /// the bits `bstream.writeBits` writes, a byte at a time rather than Go's bit at a time.
+    fn put(&mut self, v: u64, n: u8) {
+        let mut n = u32::from(n);
         if n == 0 {
             return;
         }
-        let mut u = v << (64 - u32::from(n));
-        let mut n = n;
+        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        if self.free > 0 {
+            let take = n.min(u32::from(self.free));
+            let part = ((v >> (n - take)) & ((1u64 << take) - 1)) as u8;
+            if let Some(last) = self.buf.last_mut() {
+                *last |= part << (u32::from(self.free) - take);
+            }
+            self.free -= take as u8;
+            n -= take;
+        }
         while n >= 8 {
-            self.byte((u >> 56) as u8);
-            u <<= 8;
             n -= 8;
+            self.buf.push((v >> n) as u8);
         }
-        while n > 0 {
-            self.bit(u >> 63 == 1);
-            u <<= 1;
-            n -= 1;
+        if n > 0 {
+            self.buf.push(((v << (8 - n)) & 0xff) as u8);
+            self.free = (8 - n) as u8;
         }
+    }
+
+    /// `bstream.writeBits`. Go writes whole bytes with `writeByte`, which always starts the
+    /// next byte: when a write ends with a whole byte on a byte boundary, the stream carries a
+    /// trailing zero byte (with 8 free bits), as Prometheus' chunks do.
+    fn bits(&mut self, v: u64, n: u8) {
+        self.put(v, n);
+        if n >= 8 && n % 8 == 0 && self.free == 0 {
+            self.buf.push(0);
+            self.free = 8;
+        }
+    }
+
+    /// `bstream.writeByte`.
+    fn byte(&mut self, b: u8) {
+        self.bits(u64::from(b), 8);
     }
 
     fn uvarint(&mut self, mut v: u64) {
@@ -190,22 +199,24 @@ impl XorChunk {
             self.bit(false);
             return;
         }
-        self.bit(true);
         let leading = (delta.leading_zeros() as u8).min(31);
         let trailing = delta.trailing_zeros() as u8;
         if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
-            self.bit(false);
+            // `1`, `0`, then the bits inside the window.
+            self.put(0b10, 2);
             let sig = 64 - self.leading - self.trailing;
             self.bits(delta >> self.trailing, sig);
             return;
         }
         self.leading = leading;
         self.trailing = trailing;
-        self.bit(true);
-        self.bits(u64::from(leading), 5);
         let sig = 64 - leading - trailing;
-        // 64 meaningful bits do not fit in 6 bits: they are written as 0.
-        self.bits(u64::from(sig), 6);
+        // `1`, `1`, 5 bits of leading zeros, 6 of meaningful bits (64 is written as 0: it
+        // does not fit). None of these Go writes is whole bytes, so one write does.
+        self.put(
+            (0b11 << 11) | (u64::from(leading) << 6) | u64::from(sig & 63),
+            13,
+        );
         self.bits(delta >> trailing, sig);
     }
 }
@@ -568,6 +579,43 @@ mod tests {
             assert_eq!(got, reference_encode(&s), "{s:?}");
             let back = decode(&got).unwrap();
             assert!(same(&back, &s), "{s:?} → {back:?}");
+        }
+    }
+
+    #[test]
+    fn random_series_match_reference() {
+        // A small LCG: timestamps with every kind of jitter and jump, values with random bit
+        // patterns, repeats and small changes.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x
+        };
+        for _ in 0..300 {
+            let n = (next() % 130) as usize;
+            let mut t = (next() % 2_000_000_000_000) as i64;
+            let mut v = f64::from_bits(next());
+            let mut s = Vec::with_capacity(n);
+            for _ in 0..n {
+                t += match next() % 6 {
+                    0 => 15_000,
+                    1 => 15_000 + (next() % 40) as i64 - 20,
+                    2 => (next() % 300_000) as i64,
+                    3 => (next() % 5_000_000_000) as i64,
+                    _ => 1_000,
+                };
+                v = match next() % 5 {
+                    0 => v,
+                    1 => v + 1.0,
+                    2 => f64::from_bits(next()),
+                    3 => (next() % 1000) as f64 * 0.25,
+                    _ => f64::from_bits(v.to_bits() ^ (1 << (next() % 64))),
+                };
+                s.push((t, v));
+            }
+            let got = encode(&s);
+            assert_eq!(got, reference_encode(&s), "{s:?}");
+            assert!(same(&decode(&got).unwrap(), &s));
         }
     }
 
