@@ -128,7 +128,7 @@ impl XorChunk {
     /// trailing zero byte (with 8 free bits), as Prometheus' chunks do.
     fn bits(&mut self, v: u64, n: u8) {
         self.put(v, n);
-        if n >= 8 && n % 8 == 0 && self.free == 0 {
+        if n >= 8 && n.is_multiple_of(8) && self.free == 0 {
             self.buf.push(0);
             self.free = 8;
         }
