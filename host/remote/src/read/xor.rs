@@ -582,6 +582,34 @@ mod tests {
         }
     }
 
+    /// Chunks written by Prometheus 2.42's Go encoder (`seriesToChunkEncoder`, from its
+    /// streamed `/api/v1/read` answer in the e2e test `remote_read`, which re-encodes what it
+    /// remote-read from Sightline): 13 scrapes of a counter, of `+Inf` and of 64.0 at 1 s.
+    /// Decoding and re-encoding them gives Prometheus' bytes back.
+    #[test]
+    fn prometheus_chunks_re_encode_identically() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        for (chunk, n) in [
+            ("000dc0b88ce5c8683f8622a34ba7a6d6e807db8f74b1af1b10e5a38e64511cf74ffad800f87df5133c\
+              1b8142ffd2f89261e40b0b78bffa831a75aa07a7a02001a03164eeb7e98ffbffd8129aaf18fc3d0a\
+              fff6fc6024711aabd880038715beafa9bee1a000acbb5176873c4ac80028827873ba8122d6fff6f4\
+              5eefe7ab68df00", 13),
+            ("000dc0b88ce5c8687ff0000000000000e8071001ebff45ffd200197ffabffd4001a00090004bffd0", 13),
+            ("000dc0b88ce5c8684044000000000000e807c26c044000080030", 13),
+        ] {
+            let bytes = hex(chunk);
+            let samples = decode(&bytes).unwrap();
+            assert_eq!(samples.len(), n);
+            assert_eq!(encode(&samples), bytes);
+            assert_eq!(reference_encode(&samples), bytes);
+        }
+    }
+
     #[test]
     fn random_series_match_reference() {
         // A small LCG: timestamps with every kind of jitter and jump, values with random bit
