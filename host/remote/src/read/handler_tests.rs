@@ -327,3 +327,72 @@ fn matchers_and_negotiation_as_prometheus() {
     assert!(got[0].is_empty());
     assert_eq!(got[1].len(), 1);
 }
+
+/// A store whose querier waits until the test lets it go, to hold a request inside the
+/// handler.
+struct Blocking {
+    inner: Arc<MemStorage>,
+    go: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl sightline_storage_api::Queryable for Blocking {
+    fn querier(
+        &self,
+        min_t: i64,
+        max_t: i64,
+    ) -> sightline_storage_api::Result<Box<dyn sightline_storage_api::Querier + '_>> {
+        let _ = self
+            .go
+            .lock()
+            .unwrap()
+            .recv_timeout(std::time::Duration::from_secs(10));
+        self.inner.querier(min_t, max_t)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_limit_makes_requests_wait() {
+    use tower::ServiceExt;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let metrics = ReadMetrics::unregistered();
+    let h = ReadHandler::new(
+        Arc::new(Blocking {
+            inner: store(),
+            go: std::sync::Mutex::new(rx),
+        }),
+        Arc::new(Labels::empty),
+        ReadOptions {
+            concurrent_limit: 1,
+            ..ReadOptions::default()
+        },
+        metrics.clone(),
+    );
+    let app = handler::router(h);
+    let req = ReadRequest {
+        queries: vec![query(vec![eq("job", "b")], 0, 1_000_000)],
+        accepted_response_types: vec![],
+    };
+    let body = crate::compress(&req.encode());
+    let call = |app: axum::Router| {
+        let body = body.clone();
+        tokio::spawn(async move {
+            let r = axum::http::Request::post("/read")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.oneshot(r).await.unwrap().status().as_u16()
+        })
+    };
+    let first = call(app.clone());
+    let second = call(app.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // One request is inside (waiting on the store), the other waits at the gate.
+    assert_eq!(metrics.queries.get(), 1.0);
+    assert!(!first.is_finished() && !second.is_finished());
+    tx.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(metrics.queries.get(), 1.0);
+    tx.send(()).unwrap();
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 200);
+    assert_eq!(metrics.queries.get(), 0.0);
+}
