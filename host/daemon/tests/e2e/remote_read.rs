@@ -571,7 +571,8 @@ fn throughput() {
             ("STREAMED_XOR_CHUNKS", vec![STREAMED_XOR_CHUNKS]),
         ] {
             let req = request(ms.clone(), t0, end, types.clone());
-            for round in 0..3 {
+            let rounds: usize = std::env::var("ROUNDS").map_or(3, |r| r.parse().unwrap());
+            for round in 0..rounds {
                 let start = Instant::now();
                 let (code, _, body) = read(a, &req);
                 let secs = start.elapsed().as_secs_f64();
