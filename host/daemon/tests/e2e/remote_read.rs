@@ -270,6 +270,18 @@ fn prometheus_reads_sightline_remotely() {
     );
     assert!(samples.len() > 80, "{}", samples.len());
     assert_eq!(samples, streamed);
+    // A client that accepts gzip (Go's does by default) still gets the frames as they are,
+    // as from Prometheus, whose read endpoint does not compress.
+    let (code, head, _) = post(
+        &ours.addr,
+        "/api/v1/read",
+        &[("Accept-Encoding", "gzip")],
+        &sightline_remote::compress(
+            &request(ms.clone(), start, end, vec![STREAMED_XOR_CHUNKS]).encode(),
+        ),
+    );
+    assert_eq!(code, 200);
+    assert!(!head.contains("content-encoding"), "{head}");
     let (theirs, their_chunks) = streamed_answer(
         &paddr,
         &request(ms.clone(), start, end, vec![STREAMED_XOR_CHUNKS]),
@@ -447,6 +459,21 @@ fn limits_errors_and_external_labels_as_prometheus() {
             .any(|k| k.contains("cluster=east") && k.contains("region=own")),
         "{keys:?}"
     );
+    // Stale markers: once the target is gone, both answer each series' stale marker as a
+    // sample (2.42's querier returns them as stored; PromQL is what skips them).
+    drop(stat);
+    for a in &both {
+        eventually(30, "stale markers", || {
+            let now = sightline_model::now_ms();
+            let req = request(g(vec![]), now - 10_000, now, vec![STREAMED_XOR_CHUNKS]);
+            let (got, _) = streamed_answer(a, &req, false);
+            (got.len() == 3
+                && got
+                    .values()
+                    .all(|v| v.last().map(|p| p.1) == Some(sightline_model::STALE_NAN_BITS)))
+            .then_some(())
+        });
+    }
     let (_, metrics) = http_get(&ours.addr, "/metrics").unwrap();
     assert!(
         metrics
