@@ -363,7 +363,7 @@ pub fn samples_response(
 }
 
 /// Streams every query's series as frames through `send`, which returns false once the
-/// client is gone. Returns whether anything was sent before an error.
+/// client is gone (the stream then ends quietly). An error may come after frames were sent.
 pub fn stream_frames(
     h: &ReadHandler,
     req: &ReadRequest,
