@@ -261,7 +261,18 @@ pub fn shell_router(shell: Arc<Shell>) -> Router {
             .fallback(api_not_found)
     };
     surface
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Streamed remote read is framed for the client to read as it arrives, and Prometheus
+        // does not compress it: compressing would only buffer the frames.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::Predicate::and(
+                    tower_http::compression::predicate::DefaultPredicate::new(),
+                    tower_http::compression::predicate::NotForContentType::const_new(
+                        "application/x-streamed-protobuf",
+                    ),
+                ),
+            ),
+        )
         .layer(middleware::from_fn(limit_body))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

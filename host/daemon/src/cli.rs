@@ -583,6 +583,21 @@ pub(crate) struct ServeArgs {
     #[arg(long = "query.max-concurrency", default_value_t = 20)]
     pub(crate) query_max_concurrency: usize,
 
+    /// Maximum overall number of samples to return via the remote read interface
+    /// (`POST /api/v1/read`), in a single query. 0 means no limit. This limit is ignored for
+    /// streamed response types.
+    #[arg(long = "storage.remote.read-sample-limit", default_value = "5e7", value_parser = parse_count)]
+    pub(crate) remote_read_sample_limit: usize,
+
+    /// Maximum number of concurrent remote read calls; further calls wait. 0 means no limit.
+    #[arg(long = "storage.remote.read-concurrent-limit", default_value = "10", value_parser = parse_count)]
+    pub(crate) remote_read_concurrent_limit: usize,
+
+    /// Maximum number of bytes in a single frame for streaming remote read response types
+    /// before marshalling. Note that client might have limit on frame size as well.
+    #[arg(long = "storage.remote.read-max-bytes-in-frame", default_value = "1048576", value_parser = parse_count)]
+    pub(crate) remote_read_max_bytes_in_frame: usize,
+
     /// Max time to tolerate an outage for restoring the "for" state of alerts.
     #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h", value_parser = parse_prom_duration)]
     pub(crate) for_outage_tolerance: std::time::Duration,
@@ -776,10 +791,34 @@ impl ServeArgs {
                 "query.max-concurrency".into(),
                 self.query_max_concurrency.to_string(),
             ),
+            (
+                "storage.remote.read-sample-limit".into(),
+                self.remote_read_sample_limit.to_string(),
+            ),
+            (
+                "storage.remote.read-concurrent-limit".into(),
+                self.remote_read_concurrent_limit.to_string(),
+            ),
+            (
+                "storage.remote.read-max-bytes-in-frame".into(),
+                self.remote_read_max_bytes_in_frame.to_string(),
+            ),
         ])
         // A URL flag (`--web.external-url`) may carry a password in its userinfo.
         .map(|(k, v)| (k, sightline_config::redact_url_passwords(&v).into_owned()))
         .collect()
+    }
+}
+
+/// A count as Prometheus' integer flags take it: decimal, or in float notation (its default
+/// remote-read sample limit is written `5e7`); not negative.
+fn parse_count(s: &str) -> Result<usize, String> {
+    if let Ok(n) = s.trim().parse::<usize>() {
+        return Ok(n);
+    }
+    match s.trim().parse::<f64>() {
+        Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < usize::MAX as f64 => Ok(f as usize),
+        _ => Err(format!("expected a non-negative integer, got {s:?}")),
     }
 }
 
@@ -873,6 +912,10 @@ mod tests {
         assert_eq!(flags["web.read-timeout"], "5m");
         assert_eq!(flags["web.route-prefix"], "/");
         assert_eq!(flags["web.enable-lifecycle"], "false");
+        // As Prometheus 2.42 lists them.
+        assert_eq!(flags["storage.remote.read-sample-limit"], "50000000");
+        assert_eq!(flags["storage.remote.read-concurrent-limit"], "10");
+        assert_eq!(flags["storage.remote.read-max-bytes-in-frame"], "1048576");
     }
 
     fn serve(args: &[&str]) -> ServeArgs {

@@ -540,6 +540,22 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
                 )
             })),
             sightline_remote::otlp::router(otlp),
+            // `POST /api/v1/read`: always on, as in Prometheus.
+            sightline_remote::read::handler::router(
+                sightline_remote::read::handler::ReadHandler::new(
+                    storage.clone(),
+                    {
+                        let ext = external_labels.clone();
+                        Arc::new(move || ext.read().clone())
+                    },
+                    sightline_remote::read::handler::ReadOptions {
+                        sample_limit: args.remote_read_sample_limit,
+                        concurrent_limit: args.remote_read_concurrent_limit,
+                        max_bytes_in_frame: args.remote_read_max_bytes_in_frame,
+                    },
+                    sightline_remote::read::metrics::ReadMetrics::new(&registry),
+                ),
+            ),
         ],
         root_routers: am
             .iter()

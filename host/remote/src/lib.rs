@@ -15,6 +15,7 @@ mod error;
 pub mod metrics;
 pub mod otlp;
 mod proto;
+pub mod read;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 pub mod v1;

@@ -189,7 +189,7 @@ fn decode_request(buf: &[u8]) -> R<WriteRequest> {
     Ok(req)
 }
 
-fn decode_series(buf: &[u8], base: usize, budget: &Budget) -> R<TimeSeries> {
+pub(crate) fn decode_series(buf: &[u8], base: usize, budget: &Budget) -> R<TimeSeries> {
     budget.charge(std::mem::size_of::<TimeSeries>(), base)?;
     let mut ts = TimeSeries::default();
     fields(buf, base, |field, v, at| match field {

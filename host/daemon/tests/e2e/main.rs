@@ -25,6 +25,7 @@ mod plugins;
 mod procfs;
 mod query;
 mod remote_auth;
+mod remote_read;
 mod remote_write;
 mod rules;
 mod secrets;
