@@ -301,24 +301,37 @@ impl RemoteWrite {
     /// rule evaluation stopped.
     pub fn drain_and_stop(&self, deadline: std::time::Duration) {
         let until = std::time::Instant::now() + deadline;
-        let flags: Vec<Arc<AtomicBool>> = {
+        let queues: Vec<(Arc<AtomicBool>, Arc<shard::ShardCtx>)> = {
             let queues = self.queues.lock();
             queues
                 .values()
                 .map(|q| {
                     q.drain.store(true, Ordering::Relaxed);
-                    q.stopped.clone()
+                    (q.stopped.clone(), q.ctx.clone())
                 })
                 .collect()
         };
-        while std::time::Instant::now() < until && !flags.iter().all(|f| f.load(Ordering::Relaxed))
-        {
+        // A queue that is retrying a failing receiver is not waited for: unlike Prometheus,
+        // nothing is lost by stopping it (the WAL keeps what it has not delivered).
+        let waiting = || {
+            queues
+                .iter()
+                .filter(|(stopped, ctx)| {
+                    !stopped.load(Ordering::Relaxed) && !ctx.health.lock().failing
+                })
+                .count()
+        };
+        while std::time::Instant::now() < until && waiting() > 0 {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        if !flags.iter().all(|f| f.load(Ordering::Relaxed)) {
-            tracing::warn!(
-                ?deadline,
-                "remote write: flush deadline reached; the rest is sent after the next start"
+        let left = queues
+            .iter()
+            .filter(|(stopped, _)| !stopped.load(Ordering::Relaxed))
+            .count();
+        if left > 0 {
+            tracing::info!(
+                queues = left,
+                "remote write: stopping queues that have not delivered everything; the rest is sent after the next start"
             );
         }
         self.stop();
