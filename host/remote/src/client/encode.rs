@@ -7,9 +7,42 @@ use std::collections::HashMap;
 
 use sightline_model::Labels;
 
-/// One series of a batch: its labels (as sent) and its samples, oldest first.
+/// A series as a queue sends it: its outgoing labels, and their 1.0 encoding (the repeated
+/// `labels` fields of a `TimeSeries`), made once when the series is first seen rather than
+/// for every sample sent (during a catch-up a batch holds one sample of each of thousands of
+/// series, and label bytes are most of a request).
+pub(crate) struct OutSeries {
+    pub(crate) labels: Labels,
+    v1_labels: Box<[u8]>,
+}
+
+impl OutSeries {
+    pub(crate) fn new(labels: Labels) -> Self {
+        let mut b = Vec::new();
+        for l in labels.iter() {
+            b.push(0x0a); // labels = 1
+            put_varint(&mut b, label_len(&l.name, &l.value) as u64);
+            if !l.name.is_empty() {
+                b.push(0x0a);
+                put_varint(&mut b, l.name.len() as u64);
+                b.extend_from_slice(l.name.as_bytes());
+            }
+            if !l.value.is_empty() {
+                b.push(0x12);
+                put_varint(&mut b, l.value.len() as u64);
+                b.extend_from_slice(l.value.as_bytes());
+            }
+        }
+        OutSeries {
+            labels,
+            v1_labels: b.into_boxed_slice(),
+        }
+    }
+}
+
+/// One series of a batch and its samples, oldest first.
 pub(crate) struct SeriesBatch<'a> {
-    pub(crate) labels: &'a Labels,
+    pub(crate) series: &'a OutSeries,
     pub(crate) samples: &'a [(i64, f64)],
 }
 
@@ -70,29 +103,15 @@ fn label_len(name: &str, value: &str) -> usize {
 pub(crate) fn encode_v1(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
     buf.clear();
     for s in series {
-        let mut body = 0;
-        for l in s.labels.iter() {
-            body += delimited_len(label_len(&l.name, &l.value));
-        }
+        let labels = &s.series.v1_labels;
+        let mut body = labels.len();
         for &(t, v) in s.samples {
             body += delimited_len(sample_len(t, v));
         }
+        buf.reserve(body + 11);
         buf.push(0x0a); // timeseries = 1
         put_varint(buf, body as u64);
-        for l in s.labels.iter() {
-            buf.push(0x0a); // labels = 1
-            put_varint(buf, label_len(&l.name, &l.value) as u64);
-            if !l.name.is_empty() {
-                buf.push(0x0a);
-                put_varint(buf, l.name.len() as u64);
-                buf.extend_from_slice(l.name.as_bytes());
-            }
-            if !l.value.is_empty() {
-                buf.push(0x12);
-                put_varint(buf, l.value.len() as u64);
-                buf.extend_from_slice(l.value.as_bytes());
-            }
-        }
+        buf.extend_from_slice(labels);
         for &(t, v) in s.samples {
             put_sample(buf, 0x12, t, v); // samples = 2
         }
@@ -118,7 +137,7 @@ pub(crate) fn encode_v2(
     buf.clear();
     let found: Vec<Option<sightline_model::Metadata>> = series
         .iter()
-        .map(|s| meta.and_then(|m| s.labels.metric_name().and_then(|n| m.lookup(n))))
+        .map(|s| meta.and_then(|m| s.series.labels.metric_name().and_then(|n| m.lookup(n))))
         .collect();
     let mut symbols: HashMap<&str, u32> = HashMap::with_capacity(series.len() * 4);
     let mut order: Vec<&str> = vec![""];
@@ -129,7 +148,7 @@ pub(crate) fn encode_v2(
     let mut metas: Vec<Option<(i32, u32, u32)>> = Vec::with_capacity(series.len());
     for (s, md) in series.iter().zip(&found) {
         let start = refs.len();
-        for l in s.labels.iter() {
+        for l in s.series.labels.iter() {
             refs.push(intern(&mut symbols, &mut order, &l.name));
             refs.push(intern(&mut symbols, &mut order, &l.value));
         }
@@ -207,14 +226,22 @@ pub(crate) fn encode_v2(
 mod tests {
     use super::*;
 
-    fn batch() -> Vec<(Labels, Vec<(i64, f64)>)> {
+    fn batch() -> Vec<(OutSeries, Vec<(i64, f64)>)> {
         vec![
             (
-                Labels::from_pairs([("__name__", "up"), ("instance", "a:1"), ("job", "j")]),
+                OutSeries::new(Labels::from_pairs([
+                    ("__name__", "up"),
+                    ("instance", "a:1"),
+                    ("job", "j"),
+                ])),
                 vec![(1_700_000_000_000, 1.0), (1_700_000_015_000, 0.0)],
             ),
             (
-                Labels::from_pairs([("__name__", "x"), ("job", "j"), ("le", "")]),
+                OutSeries::new(Labels::from_pairs([
+                    ("__name__", "x"),
+                    ("job", "j"),
+                    ("le", ""),
+                ])),
                 vec![(-5, f64::NAN), (0, -2.5)],
             ),
         ]
@@ -226,7 +253,7 @@ mod tests {
         let series: Vec<_> = data
             .iter()
             .map(|(l, s)| SeriesBatch {
-                labels: l,
+                series: l,
                 samples: s,
             })
             .collect();
@@ -237,6 +264,7 @@ mod tests {
                 .iter()
                 .map(|(l, s)| crate::v1::TimeSeries {
                     labels: l
+                        .labels
                         .iter()
                         .map(|l| crate::v1::Label {
                             name: l.name.clone(),
@@ -268,7 +296,7 @@ mod tests {
         let series: Vec<_> = data
             .iter()
             .map(|(l, s)| SeriesBatch {
-                labels: l,
+                series: l,
                 samples: s,
             })
             .collect();
@@ -301,7 +329,7 @@ mod tests {
         let series: Vec<_> = data
             .iter()
             .map(|(l, s)| SeriesBatch {
-                labels: l,
+                series: l,
                 samples: s,
             })
             .collect();

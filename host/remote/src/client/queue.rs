@@ -21,6 +21,7 @@ use sightline_tsdb::{WalPosition, WalRecord, WalTail};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::encode::OutSeries;
 use super::metrics::QueueMetrics;
 use super::shard::{Pending, ShardCtx, Shards};
 
@@ -274,7 +275,11 @@ pub(crate) fn open_tail(
 
 /// The labels a series is sent with: external labels added (a series' own label wins), then
 /// `write_relabel_configs`. `None`: dropped.
-fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Option<Arc<Labels>> {
+fn outgoing_labels(
+    l: &Labels,
+    external: &Labels,
+    cfg: &RemoteWriteConfig,
+) -> Option<Arc<OutSeries>> {
     let with_ext = if external.is_empty() {
         None
     } else {
@@ -288,9 +293,9 @@ fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Op
     };
     let base = with_ext.as_ref().unwrap_or(l);
     if cfg.write_relabel_configs.is_empty() {
-        return Some(Arc::new(base.clone()));
+        return Some(Arc::new(OutSeries::new(base.clone())));
     }
-    relabel(base, &cfg.write_relabel_configs).map(Arc::new)
+    relabel(base, &cfg.write_relabel_configs).map(|l| Arc::new(OutSeries::new(l)))
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
@@ -301,7 +306,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
         s.stopped.store(true, Ordering::Relaxed);
         return;
     };
-    let mut series: HashMap<u64, Option<Arc<Labels>>> = HashMap::new();
+    let mut series: HashMap<u64, Option<Arc<OutSeries>>> = HashMap::new();
     if let Err(e) = tail.load_series(|id, l| {
         series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
     }) {
@@ -369,7 +374,8 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                         replay,
                     });
                     if outbox[shard].len() >= chunk {
-                        let batch = std::mem::take(&mut outbox[shard]);
+                        let batch =
+                            std::mem::replace(&mut outbox[shard], Vec::with_capacity(chunk));
                         if !shards.send(shard, batch, &s.metrics) {
                             gone = true;
                         }
@@ -381,7 +387,13 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
             }
         });
         for (i, b) in outbox.iter_mut().enumerate() {
-            if !b.is_empty() && !shards.send(i, std::mem::take(b), &s.metrics) {
+            if !b.is_empty()
+                && !shards.send(
+                    i,
+                    std::mem::replace(b, Vec::with_capacity(chunk)),
+                    &s.metrics,
+                )
+            {
                 gone = true;
             }
         }

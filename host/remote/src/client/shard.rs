@@ -14,13 +14,12 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
 use sightline_config::QueueConfig;
-use sightline_model::Labels;
 use sightline_scrape::client::Auth;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::encode::{encode_v1, encode_v2, SeriesBatch};
+use super::encode::{encode_v1, encode_v2, OutSeries, SeriesBatch};
 use super::metrics::QueueMetrics;
 use super::queue::{channel_chunks, ShardTx, Tracker};
 
@@ -28,7 +27,7 @@ use super::queue::{channel_chunks, ShardTx, Tracker};
 /// grouping), and the WAL record it came from (for the delivery tracker).
 #[derive(Clone)]
 pub(crate) struct Pending {
-    pub(crate) labels: Arc<Labels>,
+    pub(crate) labels: Arc<OutSeries>,
     pub(crate) id: u64,
     pub(crate) t: i64,
     pub(crate) v: f64,
@@ -326,8 +325,9 @@ async fn send_batch(
     if let Some(max_seq) = batch.iter().map(|p| p.seq).max() {
         tracker.reserve(max_seq);
     }
-    // Group each series' samples (a stable sort keeps their order).
-    batch.sort_by_key(|p| p.id);
+    // Group each series' samples, oldest first (a series has one sample per timestamp, so
+    // the unstable sort, which moves less, is deterministic).
+    batch.sort_unstable_by_key(|p| (p.id, p.t));
     let mut tally = Tally::default();
     if deliver(ctx, batch, cancel, bufs, &mut tally).await.is_err() {
         return false;
@@ -396,7 +396,7 @@ fn deliver<'a>(
                         j += 1;
                     }
                     series.push(SeriesBatch {
-                        labels: &items[i].labels,
+                        series: &items[i].labels,
                         samples: &bufs.samples[i..j],
                     });
                     i = j;
