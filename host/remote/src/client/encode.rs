@@ -118,8 +118,11 @@ pub(crate) fn encode_v1(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
     }
 }
 
+/// A 2.0 request's symbol table being built: text to reference.
+type Symbols<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
+
 /// The reference of `text` in the symbol table, added when new.
-fn intern<'a>(symbols: &mut HashMap<&'a str, u32>, order: &mut Vec<&'a str>, text: &'a str) -> u32 {
+fn intern<'a>(symbols: &mut Symbols<'a>, order: &mut Vec<&'a str>, text: &'a str) -> u32 {
     let next = order.len() as u32;
     *symbols.entry(text).or_insert_with(|| {
         order.push(text);
@@ -139,7 +142,8 @@ pub(crate) fn encode_v2(
         .iter()
         .map(|s| meta.and_then(|m| s.series.labels.metric_name().and_then(|n| m.lookup(n))))
         .collect();
-    let mut symbols: HashMap<&str, u32> = HashMap::with_capacity(series.len() * 4);
+    let mut symbols: Symbols<'_> =
+        HashMap::with_capacity_and_hasher(series.len() * 4, Default::default());
     let mut order: Vec<&str> = vec![""];
     symbols.insert("", 0);
     let mut refs: Vec<u32> = Vec::with_capacity(series.len() * 10);

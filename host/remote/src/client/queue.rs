@@ -306,7 +306,9 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
         s.stopped.store(true, Ordering::Relaxed);
         return;
     };
-    let mut series: HashMap<u64, Option<Arc<OutSeries>>> = HashMap::new();
+    // foldhash, not SipHash: one lookup per sample read, keys are our own ids.
+    let mut series: HashMap<u64, Option<Arc<OutSeries>>, foldhash::fast::RandomState> =
+        HashMap::default();
     if let Err(e) = tail.load_series(|id, l| {
         series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
     }) {
