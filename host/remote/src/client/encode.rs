@@ -251,16 +251,19 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn v1_matches_the_generic_encoder_and_decodes() {
-        let data = batch();
-        let series: Vec<_> = data
-            .iter()
+    fn batches(data: &[(OutSeries, Vec<(i64, f64)>)]) -> Vec<SeriesBatch<'_>> {
+        data.iter()
             .map(|(l, s)| SeriesBatch {
                 series: l,
                 samples: s,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn v1_matches_the_generic_encoder_and_decodes() {
+        let data = batch();
+        let series = batches(&data);
         let mut buf = Vec::new();
         encode_v1(&series, &mut buf);
         let generic = crate::v1::WriteRequest {
@@ -297,13 +300,7 @@ mod tests {
     #[test]
     fn v2_round_trips_with_a_shared_symbol_table() {
         let data = batch();
-        let series: Vec<_> = data
-            .iter()
-            .map(|(l, s)| SeriesBatch {
-                series: l,
-                samples: s,
-            })
-            .collect();
+        let series = batches(&data);
         let mut buf = Vec::new();
         encode_v2(&series, None, &mut buf);
         let req = crate::v2::Request::decode(&buf).unwrap();
@@ -330,13 +327,7 @@ mod tests {
             },
         );
         let data = batch();
-        let series: Vec<_> = data
-            .iter()
-            .map(|(l, s)| SeriesBatch {
-                series: l,
-                samples: s,
-            })
-            .collect();
+        let series = batches(&data);
         let mut buf = Vec::new();
         encode_v2(&series, Some(&meta), &mut buf);
         let req = crate::v2::Request::decode(&buf).unwrap();

@@ -257,124 +257,91 @@ fn metric(buf: &[u8], base: usize, budget: &Budget) -> R<Metric> {
             2 => m.description = v.string(at).map_err(|e| e.at("description", None))?,
             3 => m.unit = v.string(at).map_err(|e| e.at("unit", None))?,
             5 => {
-                let (b, off) = v.message(at).map_err(|e| e.at("gauge", None))?;
-                let mut points = Vec::new();
-                fields(b, off, |f, v, at| {
-                    if f == 1 {
-                        let i = points.len();
-                        points.push(
-                            sub(v, at, budget, number_point)
-                                .map_err(|e| e.at("data_points", Some(i)))?,
-                        );
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.at("gauge", None))?;
-                m.data = Data::Gauge(points);
+                let d = data(v, at, budget, "gauge", number_point)?;
+                m.data = Data::Gauge(d.points);
             }
             7 => {
-                let (b, off) = v.message(at).map_err(|e| e.at("sum", None))?;
-                let (mut points, mut temporality, mut monotonic) = (Vec::new(), 0, false);
-                fields(b, off, |f, v, at| {
-                    match f {
-                        1 => {
-                            let i = points.len();
-                            points.push(
-                                sub(v, at, budget, number_point)
-                                    .map_err(|e| e.at("data_points", Some(i)))?,
-                            );
-                        }
-                        2 => {
-                            temporality = v
-                                .int32(at)
-                                .map_err(|e| e.at("aggregation_temporality", None))?
-                        }
-                        3 => monotonic = v.uint64(at).map_err(|e| e.at("is_monotonic", None))? != 0,
-                        _ => {}
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.at("sum", None))?;
+                let d = data(v, at, budget, "sum", number_point)?;
                 m.data = Data::Sum {
-                    points,
-                    temporality,
-                    monotonic,
+                    points: d.points,
+                    temporality: d.temporality,
+                    monotonic: d.monotonic,
                 };
             }
             9 => {
-                let (b, off) = v.message(at).map_err(|e| e.at("histogram", None))?;
-                let (mut points, mut temporality) = (Vec::new(), 0);
-                fields(b, off, |f, v, at| {
-                    match f {
-                        1 => {
-                            let i = points.len();
-                            points.push(
-                                sub(v, at, budget, histogram_point)
-                                    .map_err(|e| e.at("data_points", Some(i)))?,
-                            );
-                        }
-                        2 => {
-                            temporality = v
-                                .int32(at)
-                                .map_err(|e| e.at("aggregation_temporality", None))?
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.at("histogram", None))?;
+                let d = data(v, at, budget, "histogram", histogram_point)?;
                 m.data = Data::Histogram {
-                    points,
-                    temporality,
+                    points: d.points,
+                    temporality: d.temporality,
                 };
             }
             10 => {
-                let (b, off) = v
-                    .message(at)
-                    .map_err(|e| e.at("exponential_histogram", None))?;
-                let (mut times, mut temporality) = (Vec::new(), 0);
-                fields(b, off, |f, v, at| {
-                    match f {
-                        1 => {
-                            let i = times.len();
-                            times.push(
-                                sub(v, at, budget, exp_point_time)
-                                    .map_err(|e| e.at("data_points", Some(i)))?,
-                            );
-                        }
-                        2 => {
-                            temporality = v
-                                .int32(at)
-                                .map_err(|e| e.at("aggregation_temporality", None))?
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.at("exponential_histogram", None))?;
-                m.data = Data::ExponentialHistogram { times, temporality };
+                let d = data(v, at, budget, "exponential_histogram", exp_point_time)?;
+                m.data = Data::ExponentialHistogram {
+                    times: d.points,
+                    temporality: d.temporality,
+                };
             }
             11 => {
-                let (b, off) = v.message(at).map_err(|e| e.at("summary", None))?;
-                let mut points = Vec::new();
-                fields(b, off, |f, v, at| {
-                    if f == 1 {
-                        let i = points.len();
-                        points.push(
-                            sub(v, at, budget, summary_point)
-                                .map_err(|e| e.at("data_points", Some(i)))?,
-                        );
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.at("summary", None))?;
-                m.data = Data::Summary(points);
+                let d = data(v, at, budget, "summary", summary_point)?;
+                m.data = Data::Summary(d.points);
             }
             _ => {}
         }
         Ok(())
     })?;
     Ok(m)
+}
+
+/// The fields every metric data message shares (`Gauge`, `Sum`, `Histogram`,
+/// `ExponentialHistogram`, `Summary`): data points (1), and where the type has them,
+/// aggregation temporality (2) and monotonicity (3, `Sum` only).
+struct DataFields<T> {
+    points: Vec<T>,
+    temporality: i32,
+    monotonic: bool,
+}
+
+fn data<'a, T>(
+    v: Value<'a>,
+    at: usize,
+    budget: &Budget,
+    name: &'static str,
+    point: fn(&'a [u8], usize, &Budget) -> R<T>,
+) -> R<DataFields<T>> {
+    // Which of fields 2 and 3 the type has; the others are unknown fields, skipped.
+    let (has_temporality, has_monotonic) = match name {
+        "sum" => (true, true),
+        "histogram" | "exponential_histogram" => (true, false),
+        _ => (false, false),
+    };
+    let (b, off) = v.message(at).map_err(|e| e.at(name, None))?;
+    let mut d = DataFields {
+        points: Vec::new(),
+        temporality: 0,
+        monotonic: false,
+    };
+    fields(b, off, |f, v, at| {
+        match f {
+            1 => {
+                let i = d.points.len();
+                d.points
+                    .push(sub(v, at, budget, point).map_err(|e| e.at("data_points", Some(i)))?);
+            }
+            2 if has_temporality => {
+                d.temporality = v
+                    .int32(at)
+                    .map_err(|e| e.at("aggregation_temporality", None))?
+            }
+            3 if has_monotonic => {
+                d.monotonic = v.uint64(at).map_err(|e| e.at("is_monotonic", None))? != 0
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|e| e.at(name, None))?;
+    Ok(d)
 }
 
 fn fixed64(v: Value<'_>, at: usize, name: &str) -> R<u64> {
