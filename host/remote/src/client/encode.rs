@@ -7,17 +7,18 @@ use std::collections::HashMap;
 
 use sightline_model::Labels;
 
-/// A series as a queue sends it: its outgoing labels, and their 1.0 encoding (the repeated
+/// A series as a queue sends it: its outgoing labels in their 1.0 encoding (the repeated
 /// `labels` fields of a `TimeSeries`), made once when the series is first seen rather than
 /// for every sample sent (during a catch-up a batch holds one sample of each of thousands of
-/// series, and label bytes are most of a request).
+/// series, and label bytes are most of a request). It is also the only copy the queue keeps:
+/// 2.0 and the metadata lookup read the labels back from it, so a series costs its label
+/// bytes plus about three bytes a label.
 pub(crate) struct OutSeries {
-    pub(crate) labels: Labels,
     v1_labels: Box<[u8]>,
 }
 
 impl OutSeries {
-    pub(crate) fn new(labels: Labels) -> Self {
+    pub(crate) fn new(labels: &Labels) -> Self {
         let mut b = Vec::new();
         for l in labels.iter() {
             b.push(0x0a); // labels = 1
@@ -34,9 +35,68 @@ impl OutSeries {
             }
         }
         OutSeries {
-            labels,
             v1_labels: b.into_boxed_slice(),
         }
+    }
+
+    /// The labels, read back from their encoding (which this type wrote: well formed).
+    pub(crate) fn labels(&self) -> LabelIter<'_> {
+        LabelIter { b: &self.v1_labels }
+    }
+
+    /// The value of `__name__`.
+    pub(crate) fn metric_name(&self) -> Option<&str> {
+        self.labels().find(|l| l.0 == "__name__").map(|l| l.1)
+    }
+}
+
+/// The labels of an [`OutSeries`].
+pub(crate) struct LabelIter<'a> {
+    b: &'a [u8],
+}
+
+fn get_varint(b: &mut &[u8]) -> usize {
+    let (mut v, mut shift) = (0usize, 0);
+    while let Some((&byte, rest)) = b.split_first() {
+        *b = rest;
+        v |= ((byte & 0x7f) as usize) << shift;
+        if byte < 0x80 || shift > 56 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+fn take<'a>(b: &mut &'a [u8], n: usize) -> &'a [u8] {
+    let n = n.min(b.len());
+    let (head, rest) = b.split_at(n);
+    *b = rest;
+    head
+}
+
+impl<'a> Iterator for LabelIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        if self.b.is_empty() {
+            return None;
+        }
+        self.b = &self.b[1..]; // the key of `labels`
+        let len = get_varint(&mut self.b);
+        let mut body = take(&mut self.b, len);
+        let (mut name, mut value) = ("", "");
+        while let Some((&key, rest)) = body.split_first() {
+            body = rest;
+            let n = get_varint(&mut body);
+            let text = std::str::from_utf8(take(&mut body, n)).unwrap_or("");
+            if key == 0x0a {
+                name = text;
+            } else {
+                value = text;
+            }
+        }
+        Some((name, value))
     }
 }
 
@@ -140,7 +200,7 @@ pub(crate) fn encode_v2(
     buf.clear();
     let found: Vec<Option<sightline_model::Metadata>> = series
         .iter()
-        .map(|s| meta.and_then(|m| s.series.labels.metric_name().and_then(|n| m.lookup(n))))
+        .map(|s| meta.and_then(|m| s.series.metric_name().and_then(|n| m.lookup(n))))
         .collect();
     let mut symbols: Symbols<'_> =
         HashMap::with_capacity_and_hasher(series.len() * 4, Default::default());
@@ -152,9 +212,9 @@ pub(crate) fn encode_v2(
     let mut metas: Vec<Option<(i32, u32, u32)>> = Vec::with_capacity(series.len());
     for (s, md) in series.iter().zip(&found) {
         let start = refs.len();
-        for l in s.series.labels.iter() {
-            refs.push(intern(&mut symbols, &mut order, &l.name));
-            refs.push(intern(&mut symbols, &mut order, &l.value));
+        for (name, value) in s.series.labels() {
+            refs.push(intern(&mut symbols, &mut order, name));
+            refs.push(intern(&mut symbols, &mut order, value));
         }
         metas.push(md.as_ref().map(|m| {
             (
@@ -233,7 +293,7 @@ mod tests {
     fn batch() -> Vec<(OutSeries, Vec<(i64, f64)>)> {
         vec![
             (
-                OutSeries::new(Labels::from_pairs([
+                OutSeries::new(&Labels::from_pairs([
                     ("__name__", "up"),
                     ("instance", "a:1"),
                     ("job", "j"),
@@ -241,7 +301,7 @@ mod tests {
                 vec![(1_700_000_000_000, 1.0), (1_700_000_015_000, 0.0)],
             ),
             (
-                OutSeries::new(Labels::from_pairs([
+                OutSeries::new(&Labels::from_pairs([
                     ("__name__", "x"),
                     ("job", "j"),
                     ("le", ""),
@@ -271,11 +331,10 @@ mod tests {
                 .iter()
                 .map(|(l, s)| crate::v1::TimeSeries {
                     labels: l
-                        .labels
-                        .iter()
-                        .map(|l| crate::v1::Label {
-                            name: l.name.clone(),
-                            value: l.value.clone(),
+                        .labels()
+                        .map(|(name, value)| crate::v1::Label {
+                            name: name.to_string(),
+                            value: value.to_string(),
                         })
                         .collect(),
                     samples: s
@@ -339,6 +398,19 @@ mod tests {
         );
         assert_eq!(m.unit_ref, 0, "no unit: the empty symbol");
         assert_eq!(req.timeseries[1].metadata, crate::v2::Metadata::default());
+    }
+
+    #[test]
+    fn labels_read_back_from_their_encoding() {
+        let long = "v".repeat(300);
+        let l = Labels::from_pairs([("__name__", "m"), ("a", long.as_str()), ("b", "é")]);
+        let s = OutSeries::new(&l);
+        let back: Vec<(&str, &str)> = s.labels().collect();
+        assert_eq!(
+            back,
+            vec![("__name__", "m"), ("a", long.as_str()), ("b", "é")]
+        );
+        assert_eq!(s.metric_name(), Some("m"));
     }
 
     #[test]

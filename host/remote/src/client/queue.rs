@@ -293,9 +293,9 @@ fn outgoing_labels(
     };
     let base = with_ext.as_ref().unwrap_or(l);
     if cfg.write_relabel_configs.is_empty() {
-        return Some(Arc::new(OutSeries::new(base.clone())));
+        return Some(Arc::new(OutSeries::new(base)));
     }
-    relabel(base, &cfg.write_relabel_configs).map(|l| Arc::new(OutSeries::new(l)))
+    relabel(base, &cfg.write_relabel_configs).map(|l| Arc::new(OutSeries::new(&l)))
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
