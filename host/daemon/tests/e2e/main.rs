@@ -24,6 +24,7 @@ mod plugins;
 mod procfs;
 mod query;
 mod remote_write;
+mod remote_write_out;
 mod rules;
 mod secrets;
 mod seed_alerting;
