@@ -583,6 +583,62 @@ fn sender_kill_9_resumes_from_the_wal() {
     eprintln!("delivered to VictoriaMetrics: {before} before the kill, {after} after the restart");
 }
 
+/// `remote_write` follows the configuration: an entry added by a reload (SIGHUP) starts
+/// delivering, and one removed by a reload stops.
+#[test]
+fn remote_write_follows_reload() {
+    let (_targets, taddr) = bench_targets(TARGETS, SERIES, 600);
+    let receiver = Daemon::start(
+        Some("scrape_configs: []\n"),
+        &["--web.enable-remote-write-receiver"],
+    );
+    let sender = Daemon::start(Some(&scrape_config(&taddr)), &[]);
+    let url = format!("http://{}/api/v1/write", receiver.addr);
+    let at_receiver = || {
+        let v = get_json(&receiver.addr, "/api/v1/query?query=count(up)");
+        v["data"]["result"][0]["value"][1]
+            .as_str()
+            .map(|s| s.parse::<f64>().unwrap())
+            .unwrap_or(0.0)
+    };
+    let written = || -> f64 {
+        metrics(&receiver.addr)
+            .lines()
+            .filter(|l| l.starts_with("sightline_remote_write_samples_written_total"))
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum()
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(written(), 0.0);
+
+    std::fs::write(
+        sender.config_path(),
+        sender_config(&taddr, &[remote(Some("late"), &url, "", "")]),
+    )
+    .unwrap();
+    sender.send_signal("HUP");
+    wait_delivering(&sender.addr, "late");
+    eventually(30, "both targets' up at the receiver", || {
+        (at_receiver() == TARGETS as f64).then_some(())
+    });
+
+    std::fs::write(sender.config_path(), scrape_config(&taddr)).unwrap();
+    sender.send_signal("HUP");
+    // Stopped: nothing more arrives over three seconds (three scrapes, three batch deadlines).
+    eventually(30, "deliveries to stop", || {
+        let before = written();
+        std::thread::sleep(Duration::from_secs(3));
+        (written() == before).then_some(())
+    });
+    let stopped = written();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        written(),
+        stopped,
+        "samples still arrive after the entry was removed"
+    );
+}
+
 /// Requests a [`Stub`] received: head (lower-cased) and body.
 type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
