@@ -61,6 +61,8 @@ struct Reloader {
     config_yaml: Arc<RwLock<String>>,
     /// `global.external_labels`, which `/federate` attaches.
     external_labels: Arc<RwLock<sightline_model::Labels>>,
+    /// The `remote_write` queues.
+    remote_write: Arc<sightline_remote::client::RemoteWrite>,
     status: Arc<RwLock<(bool, i64)>>,
     metrics: ReloadMetrics,
     /// Serialises reloads.
@@ -102,6 +104,10 @@ impl Reloader {
                 .apply_config(&c, std::path::Path::new(""))
                 .map_err(anyhow::Error::msg)
                 .context("applying alerting configuration")?;
+            // Stopping a replaced queue joins its reader thread: off the async workers.
+            this.remote_write
+                .apply(&c.remote_write, &c.global.external_labels)
+                .context("applying remote_write")?;
             Ok(())
         })
         .await
@@ -434,6 +440,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     let config_yaml = Arc::new(RwLock::new(config.redacted_yaml()));
     let reload_status = Arc::new(RwLock::new((true, start_ms)));
     let external_labels = Arc::new(RwLock::new(config.global.external_labels.clone()));
+    let remote_write = Arc::new(
+        sightline_remote::client::RemoteWrite::new(
+            tsdb.clone(),
+            sightline_remote::client::ClientMetrics::new(&registry),
+        )
+        .context("starting remote write")?,
+    );
     let reloader = Arc::new(Reloader {
         source: source.clone(),
         scrape: scrape.clone(),
@@ -444,6 +457,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         external_url: external_url.to_string(),
         config_yaml: config_yaml.clone(),
         external_labels: external_labels.clone(),
+        remote_write: remote_write.clone(),
         status: reload_status.clone(),
         metrics: reload_metrics,
         lock: tokio::sync::Mutex::new(()),
@@ -538,6 +552,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     if let Some(am) = &am {
         info!("stopping the alert manager");
         am.stop().await;
+    }
+    // Every sample is in the WAL now; what the queues have not delivered stays there (held)
+    // and their positions are saved, so the next start sends it.
+    info!("stopping remote write");
+    let rw = remote_write.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || rw.stop()).await {
+        error!(error = %e, "remote write stop task failed");
     }
     let _ = maintenance.await;
     info!("flushing storage");

@@ -26,6 +26,19 @@ pub enum Error {
     #[cfg(feature = "receiver")]
     #[error(transparent)]
     Storage(#[from] sightline_storage_api::Error),
+    /// A `remote_write` entry cannot be used (bad header, TLS file, ...).
+    #[cfg(feature = "client")]
+    #[error("{0}")]
+    Config(String),
+    /// A file of the client's state could not be read or written.
+    #[cfg(feature = "client")]
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// A malformed protobuf message: what was wrong, at which byte of the decompressed message,

@@ -8,6 +8,8 @@
 //! They encode as well as decode, for the remote-write client to come. Decoding never panics
 //! on hostile input; every error names the field and the byte (`fuzz/` has a target).
 
+#[cfg(feature = "client")]
+pub mod client;
 mod error;
 #[cfg(feature = "receiver")]
 pub mod metrics;

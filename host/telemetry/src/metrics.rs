@@ -246,6 +246,10 @@ impl HistogramVec {
         let b = self.bounds.clone();
         self.inner.with(values, || Histogram::with_shared_bounds(b))
     }
+    /// Removes a child.
+    pub fn remove(&self, values: &[&str]) {
+        self.inner.remove(values)
+    }
 }
 
 enum Metric {

@@ -48,6 +48,11 @@ pub struct TsdbOptions {
     pub checkpoint_wal_bytes: u64,
     /// sled page cache size (default 64 MiB).
     pub cache_bytes: u64,
+    /// How long WAL segments a reader still needs ([`Tsdb::set_wal_hold`]) are kept past
+    /// the checkpoint that would delete them (default 2 hours, about what Prometheus' WAL
+    /// covers); older ones go regardless, so a receiver that never returns cannot fill the
+    /// disk.
+    pub wal_hold_max_age: Duration,
 }
 
 impl Default for TsdbOptions {
@@ -64,6 +69,7 @@ impl Default for TsdbOptions {
             checkpoint_interval: Duration::from_secs(30 * 60),
             checkpoint_wal_bytes: 256 << 20,
             cache_bytes: 64 << 20,
+            wal_hold_max_age: Duration::from_secs(2 * 3600),
         }
     }
 }
@@ -266,6 +272,8 @@ pub struct Tsdb {
     maint: Mutex<MaintState>,
     report: OpenReport,
     partition_ms: i64,
+    /// The oldest WAL segment a reader still needs (`u64::MAX`: none).
+    wal_hold: AtomicU64,
 }
 
 impl std::fmt::Debug for Tsdb {
@@ -403,8 +411,17 @@ impl Tsdb {
             }),
             report,
             partition_ms,
+            wal_hold: AtomicU64::new(u64::MAX),
             opts,
         })
+    }
+
+    /// Keeps WAL segments numbered `segment` or higher from being deleted by checkpoints
+    /// (for at most `TsdbOptions::wal_hold_max_age`); `None` releases the hold. The
+    /// remote-write queues set it to the oldest segment they have not delivered.
+    pub fn set_wal_hold(&self, segment: Option<u64>) {
+        self.wal_hold
+            .store(segment.unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// What opening found (replay counts, repaired corruptions).
@@ -632,7 +649,8 @@ impl Tsdb {
         let next_id = self.head.read().next_id;
         self.store.set_next_id(next_id)?;
         let wal = self.wal.lock();
-        let n = wal.remove_before(seg)?;
+        let hold = self.wal_hold.load(Ordering::Relaxed);
+        let n = wal.remove_before(seg, hold, self.opts.wal_hold_max_age)?;
         m.wal_bytes_at_checkpoint = wal.bytes_written;
         m.last_checkpoint = Instant::now();
         inc(&self.counters.checkpoints, 1);

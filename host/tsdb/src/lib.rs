@@ -45,6 +45,7 @@ mod query;
 mod store;
 mod syncer;
 mod wal;
+mod waltail;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
 pub use error::{Error, Result};
@@ -52,6 +53,7 @@ pub use import::{
     import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats, OpenMetricsSource,
 };
 pub use wal::FsyncPolicy;
+pub use waltail::{TailProgress, WalPosition, WalRecord, WalTail};
 
 /// Internals exposed for the criterion benches only; not a stable API.
 #[doc(hidden)]

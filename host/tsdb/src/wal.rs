@@ -366,6 +366,63 @@ pub(crate) struct ReplayReport {
     pub(crate) corruptions: Vec<Error>,
 }
 
+/// The next record at the start of `data`, as a reader of a live WAL sees it.
+pub(crate) enum Next {
+    /// A record and its framed length.
+    Record(Record, usize),
+    /// Nothing left.
+    End,
+    /// A record that is not complete yet: this many bytes are needed in all.
+    Incomplete(usize),
+    /// Bytes that are not a record (bad length, checksum or contents).
+    Corrupt,
+}
+
+/// Decodes the record at the start of `data`.
+pub(crate) fn next_record(data: &[u8]) -> Next {
+    match frame_at(data) {
+        Ok(None) => Next::End,
+        Ok(Some((typ, body, len))) => match decode_record(typ, body) {
+            Ok(r) => Next::Record(r, len),
+            Err(_) => Next::Corrupt,
+        },
+        Err(FrameErr::Incomplete(n)) => Next::Incomplete(n),
+        Err(FrameErr::Bad(_)) => Next::Corrupt,
+    }
+}
+
+enum FrameErr {
+    Incomplete(usize),
+    Bad(String),
+}
+
+/// A record's type byte, payload and framed length.
+type Frame<'a> = (u8, &'a [u8], usize);
+
+/// The frame at the start of `data`.
+fn frame_at(data: &[u8]) -> std::result::Result<Option<Frame<'_>>, FrameErr> {
+    if data.is_empty() {
+        return Ok(None);
+    }
+    if data.len() < FRAME {
+        return Err(FrameErr::Incomplete(FRAME));
+    }
+    let len = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+    let crc = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
+    if len == 0 || len > MAX_RECORD {
+        return Err(FrameErr::Bad(format!("invalid record length {len}")));
+    }
+    let end = FRAME + len as usize;
+    if end > data.len() {
+        return Err(FrameErr::Incomplete(end));
+    }
+    let body = &data[FRAME..end];
+    if crc32c(body) != crc {
+        return Err(FrameErr::Bad("checksum mismatch".into()));
+    }
+    Ok(Some((body[0], &body[1..], end)))
+}
+
 /// Parses the records of `data`, calling `f` per record. Returns the offset of the end of
 /// the last good record, the number of records, and why parsing stopped early (if it did).
 pub(crate) fn parse_records(
@@ -374,38 +431,32 @@ pub(crate) fn parse_records(
 ) -> Result<(usize, u64, Option<String>)> {
     let mut off = 0usize;
     let mut n = 0u64;
-    while off < data.len() {
-        if data.len() - off < FRAME {
-            return Ok((off, n, Some("torn record header".into())));
-        }
-        let len = u32::from_le_bytes([data[off], data[off + 1], data[off + 2], data[off + 3]]);
-        let crc = u32::from_le_bytes([data[off + 4], data[off + 5], data[off + 6], data[off + 7]]);
-        if len == 0 || len > MAX_RECORD {
-            return Ok((off, n, Some(format!("invalid record length {len}"))));
-        }
-        let end = off + FRAME + len as usize;
-        if end > data.len() {
-            let present = data.len() - off - FRAME;
-            return Ok((
-                off,
-                n,
-                Some(format!(
-                    "torn record: {len} bytes announced, {present} present"
-                )),
-            ));
-        }
-        let body = &data[off + FRAME..end];
-        if crc32c(body) != crc {
-            return Ok((off, n, Some("checksum mismatch".into())));
-        }
-        match decode_record(body[0], &body[1..]) {
+    loop {
+        let (typ, body, len) = match frame_at(&data[off..]) {
+            Ok(None) => return Ok((off, n, None)),
+            Ok(Some(x)) => x,
+            Err(FrameErr::Incomplete(need)) => {
+                let present = data.len() - off;
+                let why = if present < FRAME {
+                    "torn record header".to_string()
+                } else {
+                    format!(
+                        "torn record: {} bytes announced, {} present",
+                        need - FRAME,
+                        present - FRAME
+                    )
+                };
+                return Ok((off, n, Some(why)));
+            }
+            Err(FrameErr::Bad(why)) => return Ok((off, n, Some(why))),
+        };
+        match decode_record(typ, body) {
             Ok(r) => f(r)?,
             Err(e) => return Ok((off, n, Some(format!("undecodable record: {e}")))),
         }
         n += 1;
-        off = end;
+        off += len;
     }
-    Ok((off, n, None))
 }
 
 /// Replays the segments numbered `min_seg` or higher in `dir`, calling `f` per record;
@@ -672,11 +723,23 @@ impl Wal {
         Ok(self.seg)
     }
 
-    /// Deletes segments numbered below `seg`.
-    pub(crate) fn remove_before(&self, seg: u64) -> Result<usize> {
+    /// Deletes segments numbered below `seg`, except those from `hold` on that were last
+    /// written less than `max_age` ago (a reader still needs them).
+    pub(crate) fn remove_before(&self, seg: u64, hold: u64, max_age: Duration) -> Result<usize> {
         let mut n = 0;
         for s in list_segments(&self.dir)? {
             if s < seg {
+                if s >= hold {
+                    let p = segment_path(&self.dir, s);
+                    let young = fs::metadata(&p)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age < max_age);
+                    if young {
+                        continue;
+                    }
+                }
                 let p = segment_path(&self.dir, s);
                 fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
                 n += 1;
@@ -867,7 +930,7 @@ mod tests {
         assert!(segs.len() > 3, "{segs:?}");
         assert!(w.fsyncs > 0);
         let cur = w.rotate().unwrap();
-        w.remove_before(cur).unwrap();
+        w.remove_before(cur, u64::MAX, Duration::ZERO).unwrap();
         assert_eq!(list_segments(dir.path()).unwrap(), vec![cur]);
     }
 }

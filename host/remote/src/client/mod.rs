@@ -1,0 +1,270 @@
+//! The remote-write client: one queue per `remote_write` entry, each tailing the WAL (as
+//! Prometheus' WAL watcher does) and sending what it reads over protocol 1.0 or 2.0.
+//!
+//! Unlike Prometheus, a queue saves how far it has delivered (`<data>/remote-write/
+//! <queue>.pos`) and holds the WAL segments it still needs
+//! ([`sightline_tsdb::Tsdb::set_wal_hold`], bounded by the store's `wal_hold_max_age`), so a
+//! receiver outage, a reload, a graceful restart or a `kill -9` all resume where delivery
+//! stopped, with nothing committed lost (duplicates are possible after a crash; receivers
+//! accept an identical sample again). A new queue starts at the end of the WAL, as in
+//! Prometheus: it does not send history.
+//!
+//! Threads: each queue has one reader thread (blocking file reads, never on the async
+//! workers) and `shards` tasks on the runtime that batch, encode, compress and send.
+
+mod encode;
+pub mod metrics;
+mod queue;
+mod shard;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use sightline_config::RemoteWriteConfig;
+use sightline_model::Labels;
+use sightline_tsdb::Tsdb;
+use tokio_util::sync::CancellationToken;
+
+pub use metrics::ClientMetrics;
+
+use crate::{Error, Result};
+
+/// `User-Agent` of outgoing requests.
+pub(crate) const USER_AGENT: &str = concat!("Sightline/", env!("CARGO_PKG_VERSION"));
+
+/// The queues, started, replaced and stopped as the configuration changes.
+pub struct RemoteWrite {
+    tsdb: Arc<Tsdb>,
+    dir: PathBuf,
+    metrics: ClientMetrics,
+    runtime: tokio::runtime::Handle,
+    queues: Mutex<HashMap<String, Queue>>,
+    holds: Arc<Holds>,
+}
+
+struct Queue {
+    /// Hash of the whole entry and the external labels: a change restarts the queue.
+    fingerprint: u64,
+    cancel: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+    metrics: metrics::QueueMetrics,
+}
+
+/// Each queue's oldest needed WAL segment; their minimum is the store's hold.
+struct Holds {
+    tsdb: Arc<Tsdb>,
+    by_queue: Mutex<HashMap<String, Arc<AtomicU64>>>,
+}
+
+impl Holds {
+    fn update(&self) {
+        let min = self
+            .by_queue
+            .lock()
+            .values()
+            .map(|h| h.load(Ordering::Relaxed))
+            .min();
+        self.tsdb.set_wal_hold(min.filter(|&m| m != u64::MAX));
+    }
+}
+
+/// The queue's name as metrics and logs show it: `name`, or (unnamed, as Prometheus) the
+/// first six hex digits of a hash of the entry.
+fn queue_name(cfg: &RemoteWriteConfig) -> String {
+    if !cfg.name.is_empty() {
+        return cfg.name.clone();
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    cfg.url.as_str().hash(&mut h);
+    format!("{:06x}", h.finish() & 0xff_ffff)
+}
+
+fn fingerprint(cfg: &RemoteWriteConfig, external: &Labels) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{cfg:?}").hash(&mut h);
+    format!("{external:?}").hash(&mut h);
+    h.finish()
+}
+
+/// File-name-safe key of a queue's position: its name and URL, so a renamed or
+/// re-pointed queue starts afresh while any other change resumes.
+fn position_key(name: &str, url: &str) -> String {
+    let h = xxhash_rust::xxh64::xxh64(format!("{name}\n{url}").as_bytes(), 0);
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("{safe}-{h:016x}.pos")
+}
+
+impl RemoteWrite {
+    /// The client for the store `tsdb`; positions live under `<data>/remote-write/`. Call
+    /// from within the tokio runtime.
+    pub fn new(tsdb: Arc<Tsdb>, metrics: ClientMetrics) -> Result<RemoteWrite> {
+        let dir = tsdb.options().path.join("remote-write");
+        // Creating one directory at startup, before any request is served.
+        #[allow(clippy::disallowed_methods)]
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
+        Ok(RemoteWrite {
+            holds: Arc::new(Holds {
+                tsdb: tsdb.clone(),
+                by_queue: Mutex::new(HashMap::new()),
+            }),
+            tsdb,
+            dir,
+            metrics,
+            runtime: tokio::runtime::Handle::current(),
+            queues: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Brings the queues in line with `configs`: unchanged entries keep running, changed
+    /// ones restart (resuming from their saved position), removed ones stop. Errors (a bad
+    /// header or TLS file) are returned before anything changes.
+    pub fn apply(&self, configs: &[RemoteWriteConfig], external: &Labels) -> Result<()> {
+        let mut wanted = HashMap::new();
+        for cfg in configs {
+            let name = queue_name(cfg);
+            let fp = fingerprint(cfg, external);
+            let keep = self
+                .queues
+                .lock()
+                .get(&name)
+                .is_some_and(|q| q.fingerprint == fp);
+            let ctx = if keep {
+                None
+            } else {
+                Some(self.context(cfg, &name)?)
+            };
+            wanted.insert(name, (cfg.clone(), fp, ctx));
+        }
+        let mut queues = self.queues.lock();
+        let stale: Vec<String> = queues
+            .iter()
+            .filter(|(n, q)| wanted.get(*n).is_none_or(|w| w.1 != q.fingerprint))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in stale {
+            if let Some(q) = queues.remove(&n) {
+                let removed = !wanted.contains_key(&n);
+                stop_queue(q, removed);
+                if removed {
+                    self.holds.by_queue.lock().remove(&n);
+                }
+            }
+        }
+        for (name, (cfg, fp, ctx)) in wanted {
+            let Some(ctx) = ctx else { continue };
+            let q = self.start_queue(&name, cfg, external.clone(), fp, ctx)?;
+            queues.insert(name, q);
+        }
+        drop(queues);
+        self.holds.update();
+        Ok(())
+    }
+
+    fn context(&self, cfg: &RemoteWriteConfig, name: &str) -> Result<shard::ShardCtx> {
+        let client = sightline_scrape::client::build(name, &cfg.http, false)
+            .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
+        let headers = shard::header_map(&cfg.headers)
+            .map_err(|e| Error::Config(format!("remote_write {name}: {e}")))?;
+        let q = &cfg.queue_config;
+        Ok(shard::ShardCtx::new(
+            name.to_string(),
+            cfg.url.clone(),
+            client,
+            sightline_scrape::client::auth(&cfg.http),
+            headers,
+            cfg.remote_timeout,
+            q.clone(),
+            cfg.protobuf_message == crate::v2::MESSAGE,
+            self.metrics
+                .queue(name, cfg.url.as_str(), q.min_shards, q.max_shards),
+        ))
+    }
+
+    fn start_queue(
+        &self,
+        name: &str,
+        cfg: RemoteWriteConfig,
+        external: Labels,
+        fingerprint: u64,
+        ctx: shard::ShardCtx,
+    ) -> Result<Queue> {
+        let cancel = CancellationToken::new();
+        let metrics = ctx.metrics.clone();
+        let hold = self
+            .holds
+            .by_queue
+            .lock()
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(AtomicU64::new(u64::MAX)))
+            .clone();
+        let holds = self.holds.clone();
+        let setup = queue::ReaderSetup {
+            position_file: self.dir.join(position_key(name, cfg.url.as_str())),
+            cfg,
+            external,
+            data_dir: self.tsdb.options().path.clone(),
+            metrics: metrics.clone(),
+            ctx: Arc::new(ctx),
+            cancel: cancel.clone(),
+            runtime: self.runtime.clone(),
+            hold,
+            on_hold_change: Arc::new(move || holds.update()),
+            stopped: Arc::new(AtomicBool::new(false)),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("sightline-rw-{name}"))
+            .spawn(move || queue::run_reader(setup))
+            .map_err(|e| Error::Config(format!("remote_write {name}: cannot start: {e}")))?;
+        tracing::info!(queue = %name, "remote write queue started");
+        Ok(Queue {
+            fingerprint,
+            cancel,
+            thread: Some(thread),
+            metrics,
+        })
+    }
+
+    /// Stops every queue, saving how far each delivered. What was not delivered stays in
+    /// the WAL (held) for the next start.
+    pub fn stop(&self) {
+        let queues: Vec<Queue> = self.queues.lock().drain().map(|(_, q)| q).collect();
+        for q in queues {
+            stop_queue(q, false);
+        }
+    }
+}
+
+fn stop_queue(mut q: Queue, remove_metrics: bool) {
+    q.cancel.cancel();
+    if let Some(t) = q.thread.take() {
+        // The reader notices within ~50 ms (or as soon as a blocked hand-off fails).
+        let _ = t.join();
+    }
+    q.metrics.pending.set(0.0);
+    if remove_metrics {
+        q.metrics.remove();
+    }
+}
+
+impl Drop for RemoteWrite {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

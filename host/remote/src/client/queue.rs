@@ -1,0 +1,440 @@
+//! One remote-write queue: a reader thread that tails the WAL and hands samples to shards,
+//! the delivery tracker that turns acknowledgements back into a WAL position, and the
+//! position file that lets a restart resume where delivery stopped.
+//!
+//! Order and loss: a series always goes to the same shard (its id modulo the shard count),
+//! and a shard sends its batches one at a time, so each series' samples arrive in order.
+//! The position saved is the end of the last WAL record whose every sample was delivered
+//! (or refused for good), so after a crash the queue resends from there: duplicates are
+//! possible, loss of anything committed is not (within the WAL hold's age limit).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use sightline_config::{relabel, RemoteWriteConfig};
+use sightline_model::{Labels, LabelsBuilder};
+use sightline_tsdb::{WalPosition, WalRecord, WalTail};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::metrics::QueueMetrics;
+use super::shard::{Pending, ShardCtx, Shards};
+
+/// Bytes of WAL read per pass.
+const READ_BYTES: usize = 4 << 20;
+/// How often the delivered position is saved and the WAL hold updated.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// How often the shard count is reconsidered (Prometheus: 10 s).
+const RESHARD_EVERY: Duration = Duration::from_secs(10);
+
+/// Turns per-sample acknowledgements into "everything up to this WAL position is done".
+#[derive(Default)]
+pub(crate) struct Tracker {
+    inner: Mutex<TrackerInner>,
+}
+
+#[derive(Default)]
+struct TrackerInner {
+    /// Sequence number of `entries[0]`.
+    base: u64,
+    /// Per WAL record read: the position after it and its samples not yet acknowledged.
+    entries: VecDeque<(WalPosition, u32)>,
+    done: WalPosition,
+}
+
+impl Tracker {
+    pub(crate) fn new(start: WalPosition) -> Self {
+        Tracker {
+            inner: Mutex::new(TrackerInner {
+                done: start,
+                ..TrackerInner::default()
+            }),
+        }
+    }
+
+    /// Registers a record ending at `pos` with `samples` samples in flight; returns its
+    /// sequence number.
+    fn push(&self, pos: WalPosition, samples: u32) -> u64 {
+        let mut t = self.inner.lock();
+        let seq = t.base + t.entries.len() as u64;
+        t.entries.push_back((pos, samples));
+        t.advance();
+        seq
+    }
+
+    /// Acknowledges `n` samples of record `seq`.
+    pub(crate) fn ack(&self, seq: u64, n: u32) {
+        let mut t = self.inner.lock();
+        let Some(i) = seq.checked_sub(t.base) else {
+            return;
+        };
+        if let Some(e) = t.entries.get_mut(i as usize) {
+            e.1 = e.1.saturating_sub(n);
+        }
+        t.advance();
+    }
+
+    /// Everything before this position is delivered.
+    pub(crate) fn done(&self) -> WalPosition {
+        self.inner.lock().done
+    }
+}
+
+impl TrackerInner {
+    fn advance(&mut self) {
+        while let Some(&(pos, 0)) = self.entries.front() {
+            self.done = pos;
+            self.entries.pop_front();
+            self.base += 1;
+        }
+    }
+}
+
+/// The position file: `<segment> <offset>\n`, replaced atomically.
+pub(crate) fn load_position(path: &Path) -> Result<Option<WalPosition>, String> {
+    // Runs on the queue's own thread, never on an async worker.
+    #[allow(clippy::disallowed_methods)]
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let mut it = text.split_whitespace().map(str::parse::<u64>);
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(segment)), Some(Ok(offset)), None) => Ok(Some(WalPosition { segment, offset })),
+        _ => Err(format!(
+            "{}: not a WAL position (\"<segment> <offset>\"): {text:?}",
+            path.display()
+        )),
+    }
+}
+
+#[allow(clippy::disallowed_methods)]
+fn save_position(path: &Path, p: WalPosition) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!("{} {}\n", p.segment, p.offset))?;
+    std::fs::rename(&tmp, path)
+}
+
+/// What the reader thread needs.
+pub(crate) struct ReaderSetup {
+    pub(crate) cfg: RemoteWriteConfig,
+    pub(crate) external: Labels,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) position_file: PathBuf,
+    pub(crate) metrics: QueueMetrics,
+    pub(crate) ctx: Arc<ShardCtx>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The oldest WAL segment this queue still needs (for the store's hold).
+    pub(crate) hold: Arc<AtomicU64>,
+    pub(crate) on_hold_change: Arc<dyn Fn() + Send + Sync>,
+    pub(crate) stopped: Arc<AtomicBool>,
+}
+
+/// The labels a series is sent with: external labels added (a series' own label wins), then
+/// `write_relabel_configs`. `None`: dropped.
+fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Option<Arc<Labels>> {
+    let with_ext = if external.is_empty() {
+        None
+    } else {
+        let mut b: LabelsBuilder = l.builder();
+        for e in external.iter() {
+            if !l.has(&e.name) {
+                b.set(e.name.clone(), e.value.clone());
+            }
+        }
+        Some(b.build())
+    };
+    let base = with_ext.as_ref().unwrap_or(l);
+    if cfg.write_relabel_configs.is_empty() {
+        return Some(Arc::new(base.clone()));
+    }
+    relabel(base, &cfg.write_relabel_configs).map(Arc::new)
+}
+
+/// The reader thread's body. Returns when cancelled (or the shards are gone).
+pub(crate) fn run_reader(s: ReaderSetup) {
+    let name = s.ctx.name.clone();
+    let opened = match load_position(&s.position_file) {
+        Ok(Some(p)) => {
+            tracing::info!(queue = %name, position = ?p, "remote write queue resumes");
+            WalTail::open(&s.data_dir, Some(p))
+        }
+        Ok(None) => {
+            tracing::info!(queue = %name, "new remote write queue: starting at the end of the WAL");
+            WalTail::open(&s.data_dir, None)
+        }
+        Err(e) => {
+            // A damaged position file: resend everything the WAL still has rather than
+            // skip what may not have been delivered.
+            tracing::warn!(queue = %name, error = %e, "remote write position unreadable; resending the whole WAL");
+            WalTail::open_oldest(&s.data_dir)
+        }
+    };
+    let mut tail = match opened {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(queue = %name, error = %e, "remote write queue cannot open the WAL");
+            s.stopped.store(true, Ordering::Relaxed);
+            return;
+        }
+    };
+    let mut series: HashMap<u64, Option<Arc<Labels>>> = HashMap::new();
+    if let Err(e) = tail.load_series(|id, l| {
+        series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
+    }) {
+        tracing::error!(queue = %name, error = %e, "remote write queue cannot read series from the WAL");
+    }
+    let tracker = Arc::new(Tracker::new(tail.position()));
+    s.hold.store(tail.position().segment, Ordering::Relaxed);
+    (s.on_hold_change)();
+    let q = &s.cfg.queue_config;
+    let mut shards = Shards::start(
+        q.min_shards.max(1) as usize,
+        &s.ctx,
+        &tracker,
+        &s.runtime,
+        &s.cancel,
+    );
+    s.metrics.shards.set(shards.len() as f64);
+    s.metrics.shards_desired.set(shards.len() as f64);
+    let chunk = (q.max_samples_per_send.max(1) as usize).min(10_000);
+    let mut outbox: Vec<Vec<Pending>> = vec![Vec::new(); shards.len()];
+    let mut last_save = Instant::now();
+    let mut saved = tail.position();
+    let mut rates = Rates::new(&s.metrics);
+    let age_limit = (!q.sample_age_limit.is_zero()).then_some(q.sample_age_limit);
+    let mut highest_in = i64::MIN;
+    'outer: while !s.cancel.is_cancelled() {
+        let min_t = age_limit.map(|a| now_ms() - a.as_millis() as i64);
+        let mut gone = false;
+        let res = tail.read(READ_BYTES, |rec, pos| match rec {
+            WalRecord::Series(v) => {
+                for (id, l) in v {
+                    series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
+                }
+                tracker.push(pos, 0);
+            }
+            WalRecord::Samples(v) => {
+                s.metrics.samples_in.inc_by(v.len() as f64);
+                let mut kept = 0u32;
+                let seq = tracker.push(pos, u32::MAX);
+                for (id, t, val) in v {
+                    highest_in = highest_in.max(t);
+                    let labels = match series.get(&id) {
+                        Some(Some(l)) => l.clone(),
+                        Some(None) => {
+                            s.metrics.dropped_relabel.inc();
+                            continue;
+                        }
+                        None => {
+                            s.metrics.dropped_unknown.inc();
+                            continue;
+                        }
+                    };
+                    if min_t.is_some_and(|m| t < m) {
+                        s.metrics.dropped_too_old.inc();
+                        continue;
+                    }
+                    kept += 1;
+                    let shard = (id % outbox.len() as u64) as usize;
+                    outbox[shard].push(Pending {
+                        labels,
+                        id,
+                        t,
+                        v: val,
+                        seq,
+                    });
+                    if outbox[shard].len() >= chunk {
+                        let batch = std::mem::take(&mut outbox[shard]);
+                        if !shards.send(shard, batch, &s.metrics) {
+                            gone = true;
+                        }
+                    }
+                }
+                // The record's real count replaces the placeholder that kept it open
+                // while its samples were being handed out.
+                tracker.ack(seq, u32::MAX - kept);
+            }
+        });
+        for (i, b) in outbox.iter_mut().enumerate() {
+            if !b.is_empty() && !shards.send(i, std::mem::take(b), &s.metrics) {
+                gone = true;
+            }
+        }
+        if highest_in != i64::MIN {
+            s.metrics.highest_in.set(highest_in as f64 / 1000.0);
+        }
+        let idle = match res {
+            Ok(p) => {
+                if p.segments_lost > 0 {
+                    s.metrics.wal_lost.inc_by(p.segments_lost as f64);
+                }
+                p.records == 0
+            }
+            Err(e) => {
+                tracing::error!(queue = %name, error = %e, "remote write queue failed to read the WAL; retrying");
+                true
+            }
+        };
+        if gone {
+            break 'outer;
+        }
+        if last_save.elapsed() >= SAVE_EVERY {
+            last_save = Instant::now();
+            saved = persist(&s, &tracker, saved);
+            if let Some(n) = rates.desired(&s, shards.len()) {
+                s.metrics.shards_desired.set(n as f64);
+                if n != shards.len() {
+                    tracing::info!(queue = %name, from = shards.len(), to = n, "remote write resharding");
+                    shards = shards.reshard(n, &s.runtime);
+                    outbox = vec![Vec::new(); shards.len()];
+                    s.metrics.shards.set(shards.len() as f64);
+                }
+            }
+        }
+        if idle {
+            // Nothing new: wait a little (the loop checks for cancellation).
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    shards.close(&s.runtime);
+    persist(&s, &tracker, saved);
+    s.stopped.store(true, Ordering::Relaxed);
+}
+
+fn persist(s: &ReaderSetup, tracker: &Tracker, saved: WalPosition) -> WalPosition {
+    let done = tracker.done();
+    if done != saved {
+        if let Err(e) = save_position(&s.position_file, done) {
+            tracing::warn!(queue = %s.ctx.name, error = %e, "cannot save the remote write position");
+            return saved;
+        }
+        s.metrics.wal_segment.set(done.segment as f64);
+        if s.hold.swap(done.segment, Ordering::Relaxed) != done.segment {
+            (s.on_hold_change)();
+        }
+    }
+    done
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Dynamic sharding, after Prometheus' `calculateDesiredShards`: the shards needed are the
+/// time one sample takes to send times the rate samples arrive at, plus a share of the
+/// backlog so a queue that fell behind catches up; changes within ±30 % are ignored, and
+/// nothing changes while sends are failing (more shards would not help a receiver that is
+/// down).
+struct Rates {
+    last: Instant,
+    last_in: f64,
+    in_rate: Option<f64>,
+}
+
+impl Rates {
+    fn new(m: &QueueMetrics) -> Self {
+        Rates {
+            last: Instant::now(),
+            last_in: m.samples_in.get(),
+            in_rate: None,
+        }
+    }
+
+    fn desired(&mut self, s: &ReaderSetup, current: usize) -> Option<usize> {
+        let dt = self.last.elapsed();
+        if dt < RESHARD_EVERY {
+            return None;
+        }
+        self.last = Instant::now();
+        let samples_in = s.metrics.samples_in.get();
+        let rate = (samples_in - self.last_in) / dt.as_secs_f64();
+        self.last_in = samples_in;
+        // Exponentially weighted, as Prometheus' ewmaRate (weight 0.2).
+        let in_rate = match self.in_rate {
+            Some(r) => r + 0.2 * (rate - r),
+            None => rate,
+        };
+        self.in_rate = Some(in_rate);
+        let (sent, busy, failing) = s.ctx.take_send_stats();
+        if failing {
+            return None;
+        }
+        let q = &s.cfg.queue_config;
+        let backlog = s.metrics.pending.get().max(0.0);
+        let desired = if sent == 0 {
+            current as f64
+        } else {
+            let per_sample = busy.as_secs_f64() / sent as f64;
+            // A tenth of the backlog per second on top of the arrival rate.
+            per_sample * (in_rate + backlog * 0.1)
+        };
+        let lo = current as f64 * 0.7;
+        let hi = current as f64 * 1.3;
+        if desired > lo && desired < hi {
+            return Some(current);
+        }
+        let n = (desired.ceil() as u64).clamp(q.min_shards.max(1), q.max_shards.max(1));
+        Some(n as usize)
+    }
+}
+
+/// Shard channels carry chunks of at most `max_samples_per_send` samples; this many chunks
+/// per shard fill `queue_config.capacity`.
+pub(crate) fn channel_chunks(capacity: u64, max_per_send: u64) -> usize {
+    (capacity / max_per_send.max(1)).clamp(1, 1024) as usize
+}
+
+/// A shard's sending end, as the reader holds it.
+pub(crate) type ShardTx = mpsc::Sender<Vec<Pending>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(segment: u64, offset: u64) -> WalPosition {
+        WalPosition { segment, offset }
+    }
+
+    #[test]
+    fn tracker_advances_only_over_fully_acknowledged_records() {
+        let t = Tracker::new(pos(1, 0));
+        let a = t.push(pos(1, 10), 2);
+        let b = t.push(pos(1, 20), 0);
+        let c = t.push(pos(1, 30), 1);
+        assert_eq!(t.done(), pos(1, 0));
+        t.ack(c, 1);
+        assert_eq!(t.done(), pos(1, 0), "an earlier record is still open");
+        t.ack(a, 1);
+        assert_eq!(t.done(), pos(1, 0));
+        t.ack(a, 1);
+        assert_eq!(t.done(), pos(1, 30), "a, the empty b and c are all done");
+        let _ = b;
+        // A late or duplicate acknowledgement is ignored.
+        t.ack(a, 5);
+        assert_eq!(t.done(), pos(1, 30));
+    }
+
+    #[test]
+    fn position_file_round_trips_and_rejects_garbage() {
+        let dir = std::env::temp_dir().join(format!("sl-rw-pos-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("q.pos");
+        assert_eq!(load_position(&p).unwrap(), None);
+        save_position(&p, pos(7, 1234)).unwrap();
+        assert_eq!(load_position(&p).unwrap(), Some(pos(7, 1234)));
+        std::fs::write(&p, "7\n").unwrap();
+        assert!(load_position(&p)
+            .unwrap_err()
+            .contains("not a WAL position"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,421 @@
+//! Shards: the tasks that batch a queue's samples and send them, one request at a time per
+//! shard (so each series' samples stay in order), retrying recoverable failures with
+//! exponential backoff until they succeed or the queue stops.
+//!
+//! Outcomes, as Prometheus 2.42 decides them: 2xx delivered; 5xx, network errors and
+//! timeouts retried; 429 retried only with `retry_on_http_429` (honouring `Retry-After`);
+//! any other status refused for good (counted as failed, never resent). A 2.0 request
+//! answered 415 switches the queue to 1.0 (the receiver does not speak 2.0) and is resent.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use sightline_config::QueueConfig;
+use sightline_model::Labels;
+use sightline_scrape::client::Auth;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::encode::{encode_v1, encode_v2, SeriesBatch};
+use super::metrics::QueueMetrics;
+use super::queue::{channel_chunks, ShardTx, Tracker};
+
+/// A sample on its way: the labels it is sent with, its series id (for sharding and
+/// grouping), and the WAL record it came from (for the delivery tracker).
+#[derive(Clone)]
+pub(crate) struct Pending {
+    pub(crate) labels: Arc<Labels>,
+    pub(crate) id: u64,
+    pub(crate) t: i64,
+    pub(crate) v: f64,
+    pub(crate) seq: u64,
+}
+
+/// What every shard of a queue shares.
+pub(crate) struct ShardCtx {
+    pub(crate) name: String,
+    pub(crate) url: url::Url,
+    pub(crate) client: reqwest::Client,
+    pub(crate) auth: Auth,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Duration,
+    pub(crate) queue: QueueConfig,
+    /// Speaks 2.0 (until a receiver answers 415).
+    pub(crate) v2: AtomicBool,
+    pub(crate) metrics: QueueMetrics,
+    highest_sent: AtomicI64,
+    stats: Mutex<SendStats>,
+}
+
+#[derive(Default)]
+struct SendStats {
+    samples: u64,
+    busy: Duration,
+    failing: bool,
+}
+
+impl ShardCtx {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        url: url::Url,
+        client: reqwest::Client,
+        auth: Auth,
+        headers: HeaderMap,
+        timeout: Duration,
+        queue: QueueConfig,
+        v2: bool,
+        metrics: QueueMetrics,
+    ) -> Self {
+        ShardCtx {
+            name,
+            url,
+            client,
+            auth,
+            headers,
+            timeout,
+            queue,
+            v2: AtomicBool::new(v2),
+            metrics,
+            highest_sent: AtomicI64::new(i64::MIN),
+            stats: Mutex::new(SendStats::default()),
+        }
+    }
+
+    /// Samples delivered and time spent sending since the last call, and whether any send
+    /// had to be retried meanwhile.
+    pub(crate) fn take_send_stats(&self) -> (u64, Duration, bool) {
+        let s = std::mem::take(&mut *self.stats.lock());
+        (s.samples, s.busy, s.failing)
+    }
+}
+
+/// Builds the configured extra headers.
+pub(crate) fn header_map(
+    h: &std::collections::BTreeMap<String, String>,
+) -> Result<HeaderMap, String> {
+    let mut m = HeaderMap::new();
+    for (k, v) in h {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| format!("invalid header name {k:?}: {e}"))?;
+        let val =
+            HeaderValue::from_str(v).map_err(|e| format!("invalid value for header {k:?}: {e}"))?;
+        m.insert(name, val);
+    }
+    Ok(m)
+}
+
+/// A queue's running shards.
+pub(crate) struct Shards {
+    txs: Vec<ShardTx>,
+    tasks: Vec<JoinHandle<()>>,
+    ctx: Arc<ShardCtx>,
+    tracker: Arc<Tracker>,
+    cancel: CancellationToken,
+}
+
+impl Shards {
+    pub(crate) fn start(
+        n: usize,
+        ctx: &Arc<ShardCtx>,
+        tracker: &Arc<Tracker>,
+        rt: &tokio::runtime::Handle,
+        cancel: &CancellationToken,
+    ) -> Shards {
+        let depth = channel_chunks(ctx.queue.capacity, ctx.queue.max_samples_per_send);
+        let mut txs = Vec::with_capacity(n);
+        let mut tasks = Vec::with_capacity(n);
+        for _ in 0..n.max(1) {
+            let (tx, rx) = mpsc::channel(depth);
+            txs.push(tx);
+            tasks.push(rt.spawn(run_shard(rx, ctx.clone(), tracker.clone(), cancel.clone())));
+        }
+        Shards {
+            txs,
+            tasks,
+            ctx: ctx.clone(),
+            tracker: tracker.clone(),
+            cancel: cancel.clone(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// Hands a chunk to shard `i`, waiting while it is full (back-pressure: the WAL keeps
+    /// what the reader has not taken). False: the shard is gone (the queue is stopping).
+    pub(crate) fn send(&self, i: usize, chunk: Vec<Pending>, m: &QueueMetrics) -> bool {
+        let n = chunk.len() as f64;
+        m.pending.add(n);
+        if self.txs[i].blocking_send(chunk).is_err() {
+            m.pending.add(-n);
+            return false;
+        }
+        true
+    }
+
+    /// Lets every shard send what it holds, then starts `n` new ones (a series' shard
+    /// depends on the count, so the old ones must drain first to keep order).
+    pub(crate) fn reshard(self, n: usize, rt: &tokio::runtime::Handle) -> Shards {
+        let (ctx, tracker, cancel) = (self.ctx.clone(), self.tracker.clone(), self.cancel.clone());
+        self.close(rt);
+        Shards::start(n, &ctx, &tracker, rt, &cancel)
+    }
+
+    /// Closes the channels and waits for the shards to finish (they send what they hold
+    /// unless the queue is cancelled). Called only on the queue's reader thread, which is
+    /// not a runtime thread, so blocking on the runtime is allowed there.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn close(self, rt: &tokio::runtime::Handle) {
+        drop(self.txs);
+        rt.block_on(async {
+            for t in self.tasks {
+                let _ = t.await;
+            }
+        });
+    }
+}
+
+async fn run_shard(
+    mut rx: mpsc::Receiver<Vec<Pending>>,
+    ctx: Arc<ShardCtx>,
+    tracker: Arc<Tracker>,
+    cancel: CancellationToken,
+) {
+    let max = ctx.queue.max_samples_per_send.max(1) as usize;
+    let mut batch: Vec<Pending> = Vec::with_capacity(max);
+    let mut deadline: Option<tokio::time::Instant> = None;
+    let mut bufs = Buffers::default();
+    loop {
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            m = rx.recv() => match m {
+                Some(chunk) => {
+                    for p in chunk {
+                        batch.push(p);
+                        if batch.len() >= max {
+                            if !send_batch(&ctx, &tracker, &mut batch, &cancel, &mut bufs).await {
+                                return;
+                            }
+                            deadline = None;
+                        }
+                    }
+                    if !batch.is_empty() && deadline.is_none() {
+                        deadline = Some(tokio::time::Instant::now() + ctx.queue.batch_send_deadline);
+                    }
+                }
+                None => {
+                    if !batch.is_empty() {
+                        send_batch(&ctx, &tracker, &mut batch, &cancel, &mut bufs).await;
+                    }
+                    return;
+                }
+            },
+            _ = timer => {
+                deadline = None;
+                if !send_batch(&ctx, &tracker, &mut batch, &cancel, &mut bufs).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Buffers a shard reuses from batch to batch.
+#[derive(Default)]
+struct Buffers {
+    samples: Vec<(i64, f64)>,
+    raw: Vec<u8>,
+    seqs: Vec<u64>,
+}
+
+enum Outcome {
+    Delivered,
+    Refused,
+    Retry(Option<Duration>),
+    /// The receiver does not speak 2.0: resend as 1.0 at once.
+    Downgrade,
+}
+
+/// Sends `batch` until it is delivered or refused for good, then acknowledges it to the
+/// tracker; false when the queue was cancelled first (nothing acknowledged: the WAL still
+/// has it for the next start).
+async fn send_batch(
+    ctx: &ShardCtx,
+    tracker: &Tracker,
+    batch: &mut Vec<Pending>,
+    cancel: &CancellationToken,
+    bufs: &mut Buffers,
+) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    let n = batch.len();
+    // Group each series' samples (a stable sort keeps their order).
+    batch.sort_by_key(|p| p.id);
+    bufs.samples.clear();
+    bufs.samples.extend(batch.iter().map(|p| (p.t, p.v)));
+    let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
+    let mut encoded_v2: Option<bool> = None;
+    let mut body = bytes::Bytes::new();
+    let outcome_ok;
+    loop {
+        let v2 = ctx.v2.load(Ordering::Relaxed);
+        if encoded_v2 != Some(v2) {
+            let mut series = Vec::new();
+            let mut i = 0;
+            while i < n {
+                let mut j = i + 1;
+                while j < n && batch[j].id == batch[i].id {
+                    j += 1;
+                }
+                series.push(SeriesBatch {
+                    labels: &batch[i].labels,
+                    samples: &bufs.samples[i..j],
+                });
+                i = j;
+            }
+            if v2 {
+                encode_v2(&series, &mut bufs.raw);
+            } else {
+                encode_v1(&series, &mut bufs.raw);
+            }
+            body = bytes::Bytes::from(crate::compress(&bufs.raw));
+            encoded_v2 = Some(v2);
+        }
+        let started = Instant::now();
+        let outcome = tokio::select! {
+            _ = cancel.cancelled() => return false,
+            o = attempt(ctx, body.clone(), v2) => o,
+        };
+        let took = started.elapsed();
+        ctx.metrics.duration.observe(took.as_secs_f64());
+        ctx.metrics.bytes.inc_by(body.len() as f64);
+        match outcome {
+            Outcome::Delivered => {
+                ctx.metrics.request("success");
+                let mut s = ctx.stats.lock();
+                s.samples += n as u64;
+                s.busy += took;
+                outcome_ok = true;
+                break;
+            }
+            Outcome::Refused => {
+                ctx.metrics.request("failed");
+                outcome_ok = false;
+                break;
+            }
+            Outcome::Downgrade => {
+                tracing::warn!(queue = %ctx.name, "the receiver does not accept remote write 2.0 (415); sending 1.0");
+                ctx.v2.store(false, Ordering::Relaxed);
+            }
+            Outcome::Retry(after) => {
+                ctx.metrics.request("retried");
+                ctx.metrics.retried.inc_by(n as f64);
+                ctx.stats.lock().failing = true;
+                let wait = after
+                    .unwrap_or(backoff)
+                    .min(ctx.queue.max_backoff.max(backoff));
+                tokio::select! {
+                    _ = cancel.cancelled() => return false,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                backoff = (backoff * 2).min(ctx.queue.max_backoff.max(Duration::from_millis(1)));
+            }
+        }
+    }
+    if outcome_ok {
+        ctx.metrics.samples.inc_by(n as f64);
+        let newest = batch.iter().map(|p| p.t).max().unwrap_or(i64::MIN);
+        let prev = ctx.highest_sent.fetch_max(newest, Ordering::Relaxed);
+        ctx.metrics
+            .highest_sent
+            .set(prev.max(newest) as f64 / 1000.0);
+    } else {
+        ctx.metrics.failed.inc_by(n as f64);
+    }
+    ctx.metrics.pending.add(-(n as f64));
+    bufs.seqs.clear();
+    bufs.seqs.extend(batch.iter().map(|p| p.seq));
+    bufs.seqs.sort_unstable();
+    let mut i = 0;
+    while i < bufs.seqs.len() {
+        let mut j = i + 1;
+        while j < bufs.seqs.len() && bufs.seqs[j] == bufs.seqs[i] {
+            j += 1;
+        }
+        tracker.ack(bufs.seqs[i], (j - i) as u32);
+        i = j;
+    }
+    batch.clear();
+    true
+}
+
+/// One HTTP request and what its answer means.
+async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
+    let (ct, version) = if v2 {
+        (
+            "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+            "2.0.0",
+        )
+    } else {
+        ("application/x-protobuf", "0.1.0")
+    };
+    let req = ctx
+        .client
+        .post(ctx.url.clone())
+        .timeout(ctx.timeout)
+        .headers(ctx.headers.clone())
+        .header(CONTENT_ENCODING, "snappy")
+        .header(CONTENT_TYPE, ct)
+        .header(reqwest::header::USER_AGENT, super::USER_AGENT)
+        .header("X-Prometheus-Remote-Write-Version", version)
+        .body(body);
+    let req = match ctx.auth.apply(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(queue = %ctx.name, error = %e, "remote write credentials unavailable; retrying");
+            return Outcome::Retry(None);
+        }
+    };
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(queue = %ctx.name, error = %e, "remote write request failed; retrying");
+            return Outcome::Retry(None);
+        }
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return Outcome::Delivered;
+    }
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let text = resp.text().await.unwrap_or_default();
+    let text: String = text.chars().take(512).collect();
+    if status.as_u16() == 415 && v2 {
+        return Outcome::Downgrade;
+    }
+    if status.is_server_error() || (status.as_u16() == 429 && ctx.queue.retry_on_http_429) {
+        tracing::warn!(queue = %ctx.name, %status, body = %text.trim(), "remote write: recoverable error; retrying");
+        return Outcome::Retry(retry_after);
+    }
+    tracing::error!(queue = %ctx.name, %status, body = %text.trim(), "remote write: non-recoverable error; dropping the batch");
+    Outcome::Refused
+}
