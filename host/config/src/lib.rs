@@ -17,8 +17,8 @@
 //! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first; environment
 //! variables (`$VAR`, `${VAR}`) in `external_labels` values are expanded, as Prometheus 3 does. `oauth2`, `sigv4`, `azuread` and `google_iam` are rejected as
 //! unsupported, and so is every service discovery other than `static_configs` and
-//! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` and `runtime`
-//! are accepted and ignored.
+//! `file_sd_configs`. `tracing` is validated and kept but not acted upon; `otlp` configures the OTLP
+//! receiver (as Prometheus 3.9's `OTLPConfig`); `runtime` is accepted and ignored.
 //!
 //! # The `plugin` extension
 //!
@@ -62,8 +62,8 @@ use std::path::Path;
 pub use check::{check_config_file, CheckReport};
 pub use config::{
     AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig,
-    QueueConfig, RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig, ScrapeProtocol,
-    StorageConfig, TracingConfig,
+    OtlpConfig, QueueConfig, RemoteReadConfig, RemoteWriteConfig, Scheme, ScrapeConfig,
+    ScrapeProtocol, StorageConfig, TracingConfig, TRANSLATION_STRATEGIES,
 };
 pub use de::{format_bytes, parse_bytes};
 /// Positions in YAML sources, for crates that validate YAML files of their own (rule files).

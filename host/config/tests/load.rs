@@ -641,3 +641,59 @@ fn external_labels_expand_environment_variables() {
         "an unset variable expands to an empty value"
     );
 }
+
+/// The `otlp` block as Prometheus 3.9's `OTLPConfig`: defaults, every key, its validation
+/// errors (with their positions).
+#[test]
+fn otlp_block_as_prometheus() {
+    let c = load_str("", "p.yml").unwrap();
+    assert_eq!(
+        c.otlp.translation_strategy,
+        "UnderscoreEscapingWithSuffixes"
+    );
+    assert!(c.otlp.promote_resource_attributes.is_empty());
+    let c = load_str(
+        "otlp:\n  promote_resource_attributes: [' service.version ', k8s.pod.name]\n  translation_strategy: NoUTF8EscapingWithSuffixes\n  keep_identifying_resource_attributes: true\n  convert_histograms_to_nhcb: true\n  promote_scope_metadata: true\n",
+        "p.yml",
+    )
+    .unwrap();
+    assert_eq!(
+        c.otlp.promote_resource_attributes,
+        vec!["service.version", "k8s.pod.name"]
+    );
+    assert!(c.otlp.allows_utf8());
+    assert!(c.otlp.keep_identifying_resource_attributes && c.otlp.promote_scope_metadata);
+    let c = load_str(
+        "otlp:\n  promote_all_resource_attributes: true\n  ignore_resource_attributes: [host.name]\n",
+        "p.yml",
+    )
+    .unwrap();
+    assert_eq!(c.otlp.ignore_resource_attributes, vec!["host.name"]);
+    for (src, want) in [
+        (
+            "otlp:\n  translation_strategy: Bogus\n",
+            "unsupported OTLP translation strategy \"Bogus\"",
+        ),
+        (
+            "otlp:\n  promote_all_resource_attributes: true\n  promote_resource_attributes: [a]\n",
+            "'promote_all_resource_attributes' and 'promote_resource_attributes' cannot be configured simultaneously",
+        ),
+        (
+            "otlp:\n  ignore_resource_attributes: [a]\n",
+            "'ignore_resource_attributes' cannot be configured unless 'promote_all_resource_attributes' is true",
+        ),
+        (
+            "otlp:\n  promote_resource_attributes: [a, ' a', '']\n",
+            "invalid 'promote_resource_attributes': duplicated promoted OTel resource attribute \"a\"\nempty promoted OTel resource attribute",
+        ),
+        (
+            "global:\n  metric_name_validation_scheme: legacy\notlp:\n  translation_strategy: NoTranslation\n",
+            "OTLP translation strategy \"NoTranslation\" is not allowed when UTF8 is disabled",
+        ),
+        ("otlp:\n  bogus: 1\n", "unknown field `bogus`"),
+    ] {
+        let e = load_str(src, "p.yml").unwrap_err().to_string();
+        assert!(e.contains(want), "{src}: {e}");
+        assert!(e.starts_with("p.yml:"), "{e}");
+    }
+}

@@ -543,6 +543,12 @@ pub(crate) struct ServeArgs {
     #[arg(long = "web.enable-remote-write-receiver")]
     pub(crate) enable_remote_write_receiver: bool,
 
+    /// Enable API endpoint accepting OTLP metrics over HTTP (`POST /api/v1/otlp/v1/metrics`,
+    /// protobuf or JSON). Delta temporality is converted to cumulative. Without it the
+    /// endpoint answers 404, as in Prometheus.
+    #[arg(long = "web.enable-otlp-receiver")]
+    pub(crate) enable_otlp_receiver: bool,
+
     /// Enable shutdown and reload via HTTP requests (`POST /-/quit`, `POST /-/reload`).
     /// Without it they answer 403, as in Prometheus; SIGHUP still reloads.
     #[arg(long = "web.enable-lifecycle")]
@@ -555,6 +561,11 @@ pub(crate) struct ServeArgs {
 
     #[command(flatten)]
     pub(crate) plugin_limits: PluginLimits,
+
+    /// How long to wait on shutdown for the remote-write queues to deliver what the WAL
+    /// holds; what is left is sent after the next start (the queues resume from the WAL).
+    #[arg(long = "storage.remote.flush-deadline", default_value = "1m", value_parser = parse_prom_duration)]
+    pub(crate) remote_flush_deadline: std::time::Duration,
 
     /// Maximum time a query may take before being aborted.
     #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_prom_duration)]
@@ -742,12 +753,20 @@ impl ServeArgs {
                 "web.enable-remote-write-receiver".into(),
                 self.enable_remote_write_receiver.to_string(),
             ),
+            (
+                "web.enable-otlp-receiver".into(),
+                self.enable_otlp_receiver.to_string(),
+            ),
             ("plugins.dir".into(), self.plugins_dir.display().to_string()),
         ]
         .into_iter()
         .chain(self.plugin_limits.flags())
         .chain([
             ("query.timeout".into(), d(self.query_timeout)),
+            (
+                "storage.remote.flush-deadline".into(),
+                d(self.remote_flush_deadline),
+            ),
             (
                 "query.max-samples".into(),
                 self.query_max_samples.to_string(),

@@ -65,6 +65,11 @@ struct Reloader {
     remote_write: Arc<sightline_remote::client::RemoteWrite>,
     status: Arc<RwLock<(bool, i64)>>,
     metrics: ReloadMetrics,
+    /// The OTLP receiver (`--web.enable-otlp-receiver`), whose translation follows the
+    /// configuration's `otlp` block.
+    otlp: Option<Arc<sightline_remote::otlp::Receiver>>,
+    /// `--query.lookback-delta`: `target_info`'s sample interval is half of it.
+    lookback_delta: std::time::Duration,
     /// Serialises reloads.
     lock: tokio::sync::Mutex<()>,
 }
@@ -114,6 +119,9 @@ impl Reloader {
         .context("configuration task failed")??;
         *self.config_yaml.write() = cfg.redacted_yaml();
         *self.external_labels.write() = cfg.global.external_labels.clone();
+        if let Some(otlp) = &self.otlp {
+            otlp.set_settings(otlp_settings(&cfg.otlp, self.lookback_delta));
+        }
         Ok(())
     }
 
@@ -437,6 +445,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         &registry,
     );
 
+    // `POST /api/v1/otlp/v1/metrics`: appends through the same storage path as scrapes; the
+    // translation settings come with each configuration (re)load.
+    let otlp = args.enable_otlp_receiver.then(|| {
+        Arc::new(sightline_remote::otlp::Receiver::new(
+            storage.clone(),
+            sightline_remote::otlp::OtlpMetrics::new(&registry),
+            otlp_settings(&config.otlp, args.query_lookback_delta),
+        ))
+    });
     let config_yaml = Arc::new(RwLock::new(config.redacted_yaml()));
     let reload_status = Arc::new(RwLock::new((true, start_ms)));
     let external_labels = Arc::new(RwLock::new(config.global.external_labels.clone()));
@@ -444,6 +461,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         sightline_remote::client::RemoteWrite::new(
             tsdb.clone(),
             sightline_remote::client::ClientMetrics::new(&registry),
+            Some({
+                let sc = scrape.clone();
+                Arc::new(move || {
+                    sc.active_targets()
+                        .into_iter()
+                        .flat_map(|t| t.metadata)
+                        .collect()
+                })
+            }),
         )
         .context("starting remote write")?,
     );
@@ -460,6 +486,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         remote_write: remote_write.clone(),
         status: reload_status.clone(),
         metrics: reload_metrics,
+        otlp: otlp.clone(),
+        lookback_delta: args.query_lookback_delta,
         lock: tokio::sync::Mutex::new(()),
     });
     // The first application of the configuration: a failure stops startup.
@@ -503,6 +531,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         admin_enabled: args.enable_admin_api,
         subsystems: vec![
             sightline_rules::api::router(rules.clone(), args.enable_admin_api),
+            sightline_remote::client::api::router(remote_write.clone()),
             // `POST /api/v1/write`: appends through the same storage path as scrapes.
             sightline_remote::receiver::router(args.enable_remote_write_receiver.then(|| {
                 sightline_remote::receiver::Receiver::new(
@@ -510,6 +539,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
                     sightline_remote::RemoteMetrics::new(&registry),
                 )
             })),
+            sightline_remote::otlp::router(otlp),
         ],
         root_routers: am
             .iter()
@@ -553,11 +583,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         info!("stopping the alert manager");
         am.stop().await;
     }
-    // Every sample is in the WAL now; what the queues have not delivered stays there (held)
-    // and their positions are saved, so the next start sends it.
+    // Every sample is in the WAL now: the queues deliver it within the flush deadline; what
+    // they have not delivered by then stays there (held), to be sent after the next start.
     info!("stopping remote write");
-    let rw = remote_write.clone();
-    if let Err(e) = tokio::task::spawn_blocking(move || rw.stop()).await {
+    let (rw, deadline) = (remote_write.clone(), args.remote_flush_deadline);
+    if let Err(e) = tokio::task::spawn_blocking(move || rw.drain_and_stop(deadline)).await {
         error!(error = %e, "remote write stop task failed");
     }
     let _ = maintenance.await;
@@ -644,5 +674,30 @@ fn build_info() -> BuildInfo {
             .unwrap_or("unknown")
             .to_string(),
         toolchain: format!("rustc {}", option_env!("RUSTC_VERSION").unwrap_or("1.95")),
+    }
+}
+
+/// The OTLP receiver's translation settings from the configuration's `otlp` block.
+/// `convert_histograms_to_nhcb` is parsed but has no effect: native histograms with custom
+/// buckets need native histograms, which the store does not have yet.
+fn otlp_settings(
+    c: &sightline_config::OtlpConfig,
+    lookback_delta: std::time::Duration,
+) -> sightline_remote::otlp::Settings {
+    use sightline_remote::otlp::naming::Strategy;
+    sightline_remote::otlp::Settings {
+        // The configuration validated the name already.
+        strategy: Strategy::parse(&c.translation_strategy).unwrap_or_default(),
+        promote_all: c.promote_all_resource_attributes,
+        attributes: if c.promote_all_resource_attributes {
+            c.ignore_resource_attributes.clone()
+        } else {
+            c.promote_resource_attributes.clone()
+        },
+        keep_identifying: c.keep_identifying_resource_attributes,
+        promote_scope_metadata: c.promote_scope_metadata,
+        label_underscore_sanitization: c.label_name_underscore_sanitization,
+        label_preserve_multiple_underscores: c.label_name_preserve_multiple_underscores,
+        lookback_delta_ms: i64::try_from(lookback_delta.as_millis()).unwrap_or(i64::MAX),
     }
 }

@@ -13,6 +13,7 @@ pub mod client;
 mod error;
 #[cfg(feature = "receiver")]
 pub mod metrics;
+pub mod otlp;
 mod proto;
 #[cfg(feature = "receiver")]
 pub mod receiver;

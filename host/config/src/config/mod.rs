@@ -17,6 +17,7 @@ use crate::target::TargetGroup;
 
 mod alerting;
 mod global;
+mod otlp;
 mod remote;
 mod scrape;
 mod storage;
@@ -24,6 +25,7 @@ mod storage;
 pub use alerting::{AlertingConfig, AlertmanagerConfig};
 use global::{validate_protocols, FallbackProtocol, SchemeName, ESCAPING_SCHEMES};
 pub use global::{GlobalConfig, Scheme, ScrapeProtocol};
+pub use otlp::{OtlpConfig, TRANSLATION_STRATEGIES};
 use remote::REMOTE_RESERVED_HEADERS;
 pub use remote::{MetadataConfig, QueueConfig, RemoteReadConfig, RemoteWriteConfig};
 use scrape::PartialScrape;
@@ -71,11 +73,9 @@ pub(crate) struct RawConfig {
     storage: Option<RawStorage>,
     remote_write: Option<Vec<Option<RemoteWriteConfig>>>,
     remote_read: Option<Vec<Option<RemoteReadConfig>>>,
-    // Accepted as Prometheus accepts them, and ignored: Sightline has no OTLP receiver or Go
-    // runtime to tune.
+    // Accepted as Prometheus accepts them, and ignored: Sightline has no Go runtime to tune.
     tracing: Option<TracingConfig>,
-    #[allow(dead_code)]
-    otlp: Option<serde::de::IgnoredAny>,
+    otlp: Option<OtlpConfig>,
     #[allow(dead_code)]
     runtime: Option<serde::de::IgnoredAny>,
 }
@@ -117,6 +117,8 @@ pub struct Config {
     /// The `tracing` block, if any (validated, not acted upon).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracing: Option<TracingConfig>,
+    /// The `otlp` block (the OTLP receiver's translation).
+    pub otlp: OtlpConfig,
 }
 
 fn is_default_alerting(a: &AlertingConfig) -> bool {
@@ -341,6 +343,18 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         (l.name.clone(), v)
     }));
     let scheme = NameValidation::from_scheme(&global.metric_name_validation_scheme);
+    let otlp = raw.otlp.unwrap_or_default();
+    if otlp.allows_utf8() && global.metric_name_validation_scheme == "legacy" {
+        return Err(de::error_at(
+            name,
+            src,
+            &["otlp".into(), "translation_strategy".into()],
+            format!(
+                "OTLP translation strategy {:?} is not allowed when UTF8 is disabled",
+                otlp.translation_strategy
+            ),
+        ));
+    }
     let mut alerting = raw.alerting.unwrap_or_default();
     let alerting_err = |rel: Vec<Seg>, msg: String| {
         let mut p: Vec<Seg> = vec!["alerting".into()];
@@ -449,6 +463,7 @@ pub(crate) fn parse(src: &str, name: &str) -> Result<Config> {
         remote_write,
         remote_read,
         tracing: raw.tracing,
+        otlp,
     })
 }
 

@@ -101,7 +101,9 @@ impl UiEnv {
                      scrape_configs:\n\
                      \x20 - job_name: sightline\n    static_configs:\n      - targets: ['{addr}']\n\
                      \x20 - job_name: app\n    static_configs:\n{apps}\
-                     \x20 - job_name: down\n    static_configs:\n      - targets: ['{down}']\n"
+                     \x20 - job_name: down\n    static_configs:\n      - targets: ['{down}']\n\
+                     remote_write:\n\
+                     \x20 - url: http://{down}/api/v1/write\n    name: central\n"
                 )
             },
             &[

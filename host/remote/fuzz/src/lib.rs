@@ -33,3 +33,23 @@ fn check(raw: &[u8]) {
         }
     }
 }
+
+/// The OTLP target's checks: any bytes decode as a protobuf and as a JSON
+/// `ExportMetricsServiceRequest` without panicking, and what decodes re-encodes to bytes that
+/// decode to the same encoding (the memory budget may refuse the smaller re-encoding).
+pub fn otlp(data: &[u8]) {
+    use sightline_remote::otlp::{json, ExportRequest};
+    let stable = |req: &ExportRequest| {
+        let once = req.encode();
+        match ExportRequest::decode(&once) {
+            Ok(again) => assert_eq!(again.encode(), once, "OTLP encoding is not stable"),
+            Err(e) => assert!(e.reason.contains("more than 8 times"), "{e}"),
+        }
+    };
+    if let Ok(req) = ExportRequest::decode(data) {
+        stable(&req);
+    }
+    if let Ok(req) = json::decode(data) {
+        stable(&req);
+    }
+}

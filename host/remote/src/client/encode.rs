@@ -99,27 +99,47 @@ pub(crate) fn encode_v1(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
     }
 }
 
+/// The reference of `text` in the symbol table, added when new.
+fn intern<'a>(symbols: &mut HashMap<&'a str, u32>, order: &mut Vec<&'a str>, text: &'a str) -> u32 {
+    let next = order.len() as u32;
+    *symbols.entry(text).or_insert_with(|| {
+        order.push(text);
+        next
+    })
+}
+
 /// `io.prometheus.write.v2.Request` (remote write 2.0): a symbol table (the empty string
 /// first, as the specification requires) and series as references into it.
-pub(crate) fn encode_v2(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
+pub(crate) fn encode_v2(
+    series: &[SeriesBatch<'_>],
+    meta: Option<&super::meta::MetaMap>,
+    buf: &mut Vec<u8>,
+) {
     buf.clear();
+    let found: Vec<Option<sightline_model::Metadata>> = series
+        .iter()
+        .map(|s| meta.and_then(|m| s.labels.metric_name().and_then(|n| m.lookup(n))))
+        .collect();
     let mut symbols: HashMap<&str, u32> = HashMap::with_capacity(series.len() * 4);
     let mut order: Vec<&str> = vec![""];
     symbols.insert("", 0);
     let mut refs: Vec<u32> = Vec::with_capacity(series.len() * 10);
     let mut spans = Vec::with_capacity(series.len());
-    for s in series {
+    // Per series: (type, help ref, unit ref) of its family, when known.
+    let mut metas: Vec<Option<(i32, u32, u32)>> = Vec::with_capacity(series.len());
+    for (s, md) in series.iter().zip(&found) {
         let start = refs.len();
         for l in s.labels.iter() {
-            for text in [l.name.as_str(), l.value.as_str()] {
-                let next = order.len() as u32;
-                let r = *symbols.entry(text).or_insert_with(|| {
-                    order.push(text);
-                    next
-                });
-                refs.push(r);
-            }
+            refs.push(intern(&mut symbols, &mut order, &l.name));
+            refs.push(intern(&mut symbols, &mut order, &l.value));
         }
+        metas.push(md.as_ref().map(|m| {
+            (
+                super::meta::type_code(m.metric_type),
+                intern(&mut symbols, &mut order, &m.help),
+                intern(&mut symbols, &mut order, &m.unit),
+            )
+        }));
         spans.push(start..refs.len());
     }
     for sym in &order {
@@ -127,7 +147,7 @@ pub(crate) fn encode_v2(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
         put_varint(buf, sym.len() as u64);
         buf.extend_from_slice(sym.as_bytes());
     }
-    for (s, span) in series.iter().zip(spans) {
+    for ((s, span), md) in series.iter().zip(spans).zip(metas) {
         let r = &refs[span];
         let packed: usize = r.iter().map(|&x| varint_len(u64::from(x))).sum();
         let mut body = if r.is_empty() {
@@ -137,6 +157,22 @@ pub(crate) fn encode_v2(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
         };
         for &(t, v) in s.samples {
             body += delimited_len(sample_len(t, v));
+        }
+        let md_len = md.map(|(ty, h, u)| {
+            let mut n = 0;
+            for (v, present) in [
+                (ty as u64, ty != 0),
+                (u64::from(h), h != 0),
+                (u64::from(u), u != 0),
+            ] {
+                if present {
+                    n += 1 + varint_len(v);
+                }
+            }
+            n
+        });
+        if let Some(n) = md_len {
+            body += delimited_len(n);
         }
         buf.push(0x2a); // timeseries = 5
         put_varint(buf, body as u64);
@@ -149,6 +185,20 @@ pub(crate) fn encode_v2(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
         }
         for &(t, v) in s.samples {
             put_sample(buf, 0x12, t, v); // samples = 2
+        }
+        if let (Some((ty, h, u)), Some(n)) = (md, md_len) {
+            buf.push(0x2a); // metadata = 5
+            put_varint(buf, n as u64);
+            for (key, v) in [
+                (0x08u8, ty as u64),
+                (0x18, u64::from(h)),
+                (0x20, u64::from(u)),
+            ] {
+                if v != 0 {
+                    buf.push(key);
+                    put_varint(buf, v);
+                }
+            }
         }
     }
 }
@@ -223,7 +273,7 @@ mod tests {
             })
             .collect();
         let mut buf = Vec::new();
-        encode_v2(&series, &mut buf);
+        encode_v2(&series, None, &mut buf);
         let req = crate::v2::Request::decode(&buf).unwrap();
         assert_eq!(req.symbols[0], "");
         // "job" and "j" appear once although two series use them.
@@ -233,6 +283,39 @@ mod tests {
         assert_eq!(l, vec![("__name__", "x"), ("job", "j")]);
         assert_eq!(req.timeseries[0].samples[0].value, 1.0);
         assert_eq!(req.timeseries[1].samples[1].value, -2.5);
+    }
+
+    #[test]
+    fn v2_carries_each_series_family_metadata_inline() {
+        use sightline_model::{Metadata, MetricType};
+        let meta = crate::client::meta::MetaMap::default();
+        meta.insert(
+            "up",
+            Metadata {
+                metric_type: MetricType::Gauge,
+                help: "Whether the target answered.".into(),
+                unit: String::new(),
+            },
+        );
+        let data = batch();
+        let series: Vec<_> = data
+            .iter()
+            .map(|(l, s)| SeriesBatch {
+                labels: l,
+                samples: s,
+            })
+            .collect();
+        let mut buf = Vec::new();
+        encode_v2(&series, Some(&meta), &mut buf);
+        let req = crate::v2::Request::decode(&buf).unwrap();
+        let m = req.timeseries[0].metadata;
+        assert_eq!(m.metric_type, 2);
+        assert_eq!(
+            req.symbol(m.help_ref).unwrap(),
+            "Whether the target answered."
+        );
+        assert_eq!(m.unit_ref, 0, "no unit: the empty symbol");
+        assert_eq!(req.timeseries[1].metadata, crate::v2::Metadata::default());
     }
 
     #[test]

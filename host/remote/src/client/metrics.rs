@@ -27,6 +27,8 @@ pub struct ClientMetrics {
     duration: Arc<HistogramVec>,
     wal_lost: Arc<CounterVec>,
     wal_segment: Arc<GaugeVec>,
+    metadata: Arc<CounterVec>,
+    metadata_failed: Arc<CounterVec>,
 }
 
 /// One queue's metrics.
@@ -40,6 +42,7 @@ pub(crate) struct QueueMetrics {
     pub(crate) dropped_relabel: Arc<Counter>,
     pub(crate) dropped_too_old: Arc<Counter>,
     pub(crate) dropped_unknown: Arc<Counter>,
+    pub(crate) already_delivered: Arc<Counter>,
     pub(crate) samples_in: Arc<Counter>,
     pub(crate) pending: Arc<Gauge>,
     pub(crate) shards: Arc<Gauge>,
@@ -50,6 +53,8 @@ pub(crate) struct QueueMetrics {
     pub(crate) duration: Arc<Histogram>,
     pub(crate) wal_lost: Arc<Counter>,
     pub(crate) wal_segment: Arc<Gauge>,
+    pub(crate) metadata: Arc<Counter>,
+    pub(crate) metadata_failed: Arc<Counter>,
 }
 
 impl ClientMetrics {
@@ -74,7 +79,7 @@ impl ClientMetrics {
             ),
             dropped: r.counter_vec(
                 "sightline_remote_storage_samples_dropped",
-                "Samples not sent: dropped by write_relabel_configs, older than sample_age_limit, or of a series whose labels the WAL no longer has.",
+                "Samples not sent: dropped by write_relabel_configs (relabel), older than sample_age_limit (too_old), of a series whose labels the WAL no longer has (unknown_series), or resent after a crash to a receiver that already had them (already_delivered).",
                 &["remote_name", "url", "reason"],
             ),
             samples_in: r.counter_vec(
@@ -138,6 +143,16 @@ impl ClientMetrics {
                 "WAL segments deleted before the queue read them (past the WAL hold's age limit).",
                 q,
             ),
+            metadata: r.counter_vec(
+                "sightline_remote_storage_metadata",
+                "Metadata entries delivered (1.0 metadata requests).",
+                q,
+            ),
+            metadata_failed: r.counter_vec(
+                "sightline_remote_storage_metadata_failed",
+                "Metadata entries not delivered (resent in full at the next interval).",
+                q,
+            ),
             wal_segment: r.gauge_vec(
                 "sightline_remote_storage_wal_segment",
                 "WAL segment the queue's delivered position is in.",
@@ -159,6 +174,7 @@ impl ClientMetrics {
             dropped_relabel: self.dropped.with(&[name, url, "relabel"]),
             dropped_too_old: self.dropped.with(&[name, url, "too_old"]),
             dropped_unknown: self.dropped.with(&[name, url, "unknown_series"]),
+            already_delivered: self.dropped.with(&[name, url, "already_delivered"]),
             samples_in: self.samples_in.with(&l),
             pending: self.pending.with(&l),
             shards: self.shards.with(&l),
@@ -169,6 +185,8 @@ impl ClientMetrics {
             duration: self.duration.with(&l),
             wal_lost: self.wal_lost.with(&l),
             wal_segment: self.wal_segment.with(&l),
+            metadata: self.metadata.with(&l),
+            metadata_failed: self.metadata_failed.with(&l),
         }
     }
 }
@@ -207,7 +225,7 @@ impl QueueMetrics {
             v.remove(&l);
         }
         a.duration.remove(&l);
-        for r in ["relabel", "too_old", "unknown_series"] {
+        for r in ["relabel", "too_old", "unknown_series", "already_delivered"] {
             a.dropped.remove(&[n, u, r]);
         }
         for o in ["success", "retried", "failed"] {

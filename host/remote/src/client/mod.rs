@@ -12,7 +12,9 @@
 //! Threads: each queue has one reader thread (blocking file reads, never on the async
 //! workers) and `shards` tasks on the runtime that batch, encode, compress and send.
 
+pub mod api;
 mod encode;
+mod meta;
 pub mod metrics;
 mod queue;
 mod shard;
@@ -29,6 +31,7 @@ use sightline_model::Labels;
 use sightline_tsdb::Tsdb;
 use tokio_util::sync::CancellationToken;
 
+pub use meta::MetadataSource;
 pub use metrics::ClientMetrics;
 
 use crate::{Error, Result};
@@ -44,6 +47,7 @@ pub struct RemoteWrite {
     runtime: tokio::runtime::Handle,
     queues: Mutex<HashMap<String, Queue>>,
     holds: Arc<Holds>,
+    metadata: Option<MetadataSource>,
 }
 
 struct Queue {
@@ -52,6 +56,12 @@ struct Queue {
     cancel: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
     metrics: metrics::QueueMetrics,
+    /// Asks the reader to stop once it has handed out everything the WAL holds.
+    drain: Arc<AtomicBool>,
+    /// Set when the reader is done (drained, cancelled or failed).
+    stopped: Arc<AtomicBool>,
+    ctx: Arc<shard::ShardCtx>,
+    protocol: &'static str,
 }
 
 /// Each queue's oldest needed WAL segment; their minimum is the store's hold.
@@ -109,9 +119,14 @@ fn position_key(name: &str, url: &str) -> String {
 }
 
 impl RemoteWrite {
-    /// The client for the store `tsdb`; positions live under `<data>/remote-write/`. Call
-    /// from within the tokio runtime.
-    pub fn new(tsdb: Arc<Tsdb>, metrics: ClientMetrics) -> Result<RemoteWrite> {
+    /// The client for the store `tsdb`; positions live under `<data>/remote-write/`.
+    /// `metadata` supplies metric metadata (the scrape targets'), sent per
+    /// `metadata_config`. Call from within the tokio runtime.
+    pub fn new(
+        tsdb: Arc<Tsdb>,
+        metrics: ClientMetrics,
+        metadata: Option<MetadataSource>,
+    ) -> Result<RemoteWrite> {
         let dir = tsdb.options().path.join("remote-write");
         // Creating one directory at startup, before any request is served.
         #[allow(clippy::disallowed_methods)]
@@ -129,6 +144,7 @@ impl RemoteWrite {
             metrics,
             runtime: tokio::runtime::Handle::current(),
             queues: Mutex::new(HashMap::new()),
+            metadata,
         })
     }
 
@@ -215,18 +231,46 @@ impl RemoteWrite {
             .or_insert_with(|| Arc::new(AtomicU64::new(u64::MAX)))
             .clone();
         let holds = self.holds.clone();
+        let ctx = Arc::new(ctx);
+        if let Some(src) = &self.metadata {
+            // Gathered even when not sent over 1.0: 2.0 carries it inline.
+            if cfg.metadata_config.send || ctx.v2.load(Ordering::Relaxed) {
+                self.runtime.spawn(meta::run(
+                    src.clone(),
+                    cfg.metadata_config.clone(),
+                    ctx.clone(),
+                    ctx.meta.clone(),
+                    cancel.clone(),
+                ));
+            }
+        }
+        let drain = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let ctx_keep = ctx.clone();
+        let protocol = if cfg.protobuf_message == crate::v2::MESSAGE {
+            "2.0"
+        } else {
+            "1.0"
+        };
+        let position_file = self.dir.join(position_key(name, cfg.url.as_str()));
+        let (tail, replay_until) =
+            queue::open_tail(name, &self.tsdb.options().path, &position_file).map_err(|e| {
+                Error::Config(format!("remote_write {name}: cannot read the WAL: {e}"))
+            })?;
         let setup = queue::ReaderSetup {
-            position_file: self.dir.join(position_key(name, cfg.url.as_str())),
+            position_file,
+            tail: Some(tail),
+            replay_until,
             cfg,
             external,
-            data_dir: self.tsdb.options().path.clone(),
             metrics: metrics.clone(),
-            ctx: Arc::new(ctx),
+            ctx,
             cancel: cancel.clone(),
             runtime: self.runtime.clone(),
             hold,
             on_hold_change: Arc::new(move || holds.update()),
-            stopped: Arc::new(AtomicBool::new(false)),
+            drain: drain.clone(),
+            stopped: stopped.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("sightline-rw-{name}"))
@@ -238,7 +282,39 @@ impl RemoteWrite {
             cancel,
             thread: Some(thread),
             metrics,
+            drain,
+            stopped,
+            ctx: ctx_keep,
+            protocol,
         })
+    }
+
+    /// Lets every queue deliver what the WAL holds, for at most `deadline`
+    /// (`--storage.remote.flush-deadline`), then stops them all. Call after scraping and
+    /// rule evaluation stopped.
+    pub fn drain_and_stop(&self, deadline: std::time::Duration) {
+        let until = std::time::Instant::now() + deadline;
+        let flags: Vec<Arc<AtomicBool>> = {
+            let queues = self.queues.lock();
+            queues
+                .values()
+                .map(|q| {
+                    q.drain.store(true, Ordering::Relaxed);
+                    q.stopped.clone()
+                })
+                .collect()
+        };
+        while std::time::Instant::now() < until && !flags.iter().all(|f| f.load(Ordering::Relaxed))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if !flags.iter().all(|f| f.load(Ordering::Relaxed)) {
+            tracing::warn!(
+                ?deadline,
+                "remote write: flush deadline reached; the rest is sent after the next start"
+            );
+        }
+        self.stop();
     }
 
     /// Stops every queue, saving how far each delivered. What was not delivered stays in

@@ -27,31 +27,55 @@ use super::shard::{Pending, ShardCtx, Shards};
 /// Bytes of WAL read per pass.
 const READ_BYTES: usize = 4 << 20;
 /// How often the delivered position is saved and the WAL hold updated.
-const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// Often, so that a crash leaves little to resend (each resent sample a strict receiver
+/// already has costs a bisection step).
+const SAVE_EVERY: Duration = Duration::from_millis(250);
 /// How often the shard count is reconsidered (Prometheus: 10 s).
 const RESHARD_EVERY: Duration = Duration::from_secs(10);
 
-/// Turns per-sample acknowledgements into "everything up to this WAL position is done".
-#[derive(Default)]
+/// Turns per-sample acknowledgements into "everything up to this WAL position is done",
+/// and keeps the position file: the delivered position, and a high-water mark written
+/// *before* any sample past the previous mark is sent, so that after a crash the queue knows
+/// exactly which resent samples a receiver may already have (see `shard::deliver`).
 pub(crate) struct Tracker {
     inner: Mutex<TrackerInner>,
+    file: Mutex<FileState>,
 }
 
-#[derive(Default)]
 struct TrackerInner {
     /// Sequence number of `entries[0]`.
     base: u64,
     /// Per WAL record read: the position after it and its samples not yet acknowledged.
     entries: VecDeque<(WalPosition, u32)>,
     done: WalPosition,
+    /// The last record handed out: its sequence number and end.
+    handed: (u64, WalPosition),
+}
+
+struct FileState {
+    path: Option<PathBuf>,
+    /// Records up to this sequence number are covered by the saved high-water mark.
+    reserved_seq: Option<u64>,
+    saved: Saved,
 }
 
 impl Tracker {
-    pub(crate) fn new(start: WalPosition) -> Self {
+    pub(crate) fn new(start: WalPosition, path: Option<PathBuf>) -> Self {
+        let saved = Saved {
+            done: start,
+            high: start,
+        };
         Tracker {
             inner: Mutex::new(TrackerInner {
+                base: 0,
+                entries: VecDeque::new(),
                 done: start,
-                ..TrackerInner::default()
+                handed: (0, start),
+            }),
+            file: Mutex::new(FileState {
+                path,
+                reserved_seq: None,
+                saved,
             }),
         }
     }
@@ -62,6 +86,7 @@ impl Tracker {
         let mut t = self.inner.lock();
         let seq = t.base + t.entries.len() as u64;
         t.entries.push_back((pos, samples));
+        t.handed = (seq, pos);
         t.advance();
         seq
     }
@@ -78,9 +103,63 @@ impl Tracker {
         t.advance();
     }
 
-    /// Everything before this position is delivered.
-    pub(crate) fn done(&self) -> WalPosition {
-        self.inner.lock().done
+    /// What the file would say now.
+    #[cfg(test)]
+    pub(crate) fn current(&self) -> Saved {
+        let t = self.inner.lock();
+        let f = self.file.lock();
+        Saved {
+            done: t.done,
+            high: f.saved.high.max(t.done),
+        }
+    }
+
+    /// Before sending samples of records up to `max_seq`: makes sure the saved high-water
+    /// mark covers them (one small file write when it does not yet; at most about once per
+    /// batch, as each write covers everything handed out so far).
+    pub(crate) fn reserve(&self, max_seq: u64) {
+        let mut f = self.file.lock();
+        if f.reserved_seq.is_some_and(|r| r >= max_seq) {
+            return;
+        }
+        let (done, (hseq, hpos)) = {
+            let t = self.inner.lock();
+            (t.done, t.handed)
+        };
+        let next = Saved {
+            done,
+            high: hpos.max(done).max(f.saved.high),
+        };
+        f.reserved_seq = Some(hseq.max(max_seq));
+        Self::write(&mut f, next);
+    }
+
+    /// Saves the delivered position (periodically); returns what the file says.
+    pub(crate) fn save(&self) -> Saved {
+        let done = self.inner.lock().done;
+        let mut f = self.file.lock();
+        let next = Saved {
+            done,
+            high: f.saved.high.max(done),
+        };
+        if next != f.saved {
+            Self::write(&mut f, next);
+        }
+        f.saved
+    }
+
+    fn write(f: &mut FileState, next: Saved) {
+        let Some(path) = &f.path else {
+            f.saved = next;
+            return;
+        };
+        match save_position(path, next) {
+            Ok(()) => f.saved = next,
+            Err(e) => {
+                // Delivery goes on; a crash now may resend a little more than needed.
+                tracing::warn!(file = %path.display(), error = %e, "cannot save the remote write position");
+            }
+        }
     }
 }
 
@@ -94,8 +173,18 @@ impl TrackerInner {
     }
 }
 
-/// The position file: `<segment> <offset>\n`, replaced atomically.
-pub(crate) fn load_position(path: &Path) -> Result<Option<WalPosition>, String> {
+/// What the position file holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Saved {
+    /// Every sample before it was delivered (or refused for good).
+    pub(crate) done: WalPosition,
+    /// No sample after it was delivered.
+    pub(crate) high: WalPosition,
+}
+
+/// The position file: `<segment> <offset> <high segment> <high offset>\n`, replaced
+/// atomically (the high-water pair may be missing: then it equals the first).
+pub(crate) fn load_position(path: &Path) -> Result<Option<Saved>, String> {
     // Runs on the queue's own thread, never on an async worker.
     #[allow(clippy::disallowed_methods)]
     let text = match std::fs::read_to_string(path) {
@@ -103,20 +192,34 @@ pub(crate) fn load_position(path: &Path) -> Result<Option<WalPosition>, String> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let mut it = text.split_whitespace().map(str::parse::<u64>);
-    match (it.next(), it.next(), it.next()) {
-        (Some(Ok(segment)), Some(Ok(offset)), None) => Ok(Some(WalPosition { segment, offset })),
+    let v: Result<Vec<u64>, _> = text.split_whitespace().map(str::parse::<u64>).collect();
+    let pos = |segment, offset| WalPosition { segment, offset };
+    match v.as_deref() {
+        Ok([s, o]) => Ok(Some(Saved {
+            done: pos(*s, *o),
+            high: pos(*s, *o),
+        })),
+        Ok([s, o, hs, ho]) => Ok(Some(Saved {
+            done: pos(*s, *o),
+            high: pos(*hs, *ho).max(pos(*s, *o)),
+        })),
         _ => Err(format!(
-            "{}: not a WAL position (\"<segment> <offset>\"): {text:?}",
+            "{}: not a WAL position (\"<segment> <offset> [<segment> <offset>]\"): {text:?}",
             path.display()
         )),
     }
 }
 
 #[allow(clippy::disallowed_methods)]
-fn save_position(path: &Path, p: WalPosition) -> std::io::Result<()> {
+fn save_position(path: &Path, p: Saved) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{} {}\n", p.segment, p.offset))?;
+    std::fs::write(
+        &tmp,
+        format!(
+            "{} {} {} {}\n",
+            p.done.segment, p.done.offset, p.high.segment, p.high.offset
+        ),
+    )?;
     std::fs::rename(&tmp, path)
 }
 
@@ -124,8 +227,11 @@ fn save_position(path: &Path, p: WalPosition) -> std::io::Result<()> {
 pub(crate) struct ReaderSetup {
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
-    pub(crate) data_dir: PathBuf,
     pub(crate) position_file: PathBuf,
+    /// The WAL, opened where the queue starts.
+    pub(crate) tail: Option<WalTail>,
+    /// Records up to here may have been delivered before a crash.
+    pub(crate) replay_until: WalPosition,
     pub(crate) metrics: QueueMetrics,
     pub(crate) ctx: Arc<ShardCtx>,
     pub(crate) cancel: CancellationToken,
@@ -133,7 +239,37 @@ pub(crate) struct ReaderSetup {
     /// The oldest WAL segment this queue still needs (for the store's hold).
     pub(crate) hold: Arc<AtomicU64>,
     pub(crate) on_hold_change: Arc<dyn Fn() + Send + Sync>,
+    /// Stop once everything the WAL holds is handed out (graceful shutdown).
+    pub(crate) drain: Arc<AtomicBool>,
+    /// Set when the reader has finished (its shards have sent what they held).
     pub(crate) stopped: Arc<AtomicBool>,
+}
+
+/// Where a queue starts: its saved position, or the end of the WAL for a new queue (as
+/// Prometheus: no history), or the oldest segment when the position file is damaged.
+/// Called when the queue is started, so samples committed after that are the queue's.
+pub(crate) fn open_tail(
+    name: &str,
+    data_dir: &Path,
+    position_file: &Path,
+) -> sightline_tsdb::Result<(WalTail, WalPosition)> {
+    match load_position(position_file) {
+        Ok(Some(p)) => {
+            tracing::info!(queue = %name, position = ?p.done, "remote write queue resumes");
+            Ok((WalTail::open(data_dir, Some(p.done))?, p.high))
+        }
+        Ok(None) => {
+            tracing::info!(queue = %name, "new remote write queue: starting at the end of the WAL");
+            Ok((WalTail::open(data_dir, None)?, WalPosition::default()))
+        }
+        Err(e) => {
+            // A damaged position file: resend everything the WAL still has rather than
+            // skip what may not have been delivered.
+            tracing::warn!(queue = %name, error = %e, "remote write position unreadable; resending the whole WAL");
+            let t = WalTail::open_oldest(data_dir)?;
+            Ok((t, WalPosition::default()))
+        }
+    }
 }
 
 /// The labels a series is sent with: external labels added (a series' own label wins), then
@@ -158,31 +294,12 @@ fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Op
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
-pub(crate) fn run_reader(s: ReaderSetup) {
+pub(crate) fn run_reader(mut s: ReaderSetup) {
     let name = s.ctx.name.clone();
-    let opened = match load_position(&s.position_file) {
-        Ok(Some(p)) => {
-            tracing::info!(queue = %name, position = ?p, "remote write queue resumes");
-            WalTail::open(&s.data_dir, Some(p))
-        }
-        Ok(None) => {
-            tracing::info!(queue = %name, "new remote write queue: starting at the end of the WAL");
-            WalTail::open(&s.data_dir, None)
-        }
-        Err(e) => {
-            // A damaged position file: resend everything the WAL still has rather than
-            // skip what may not have been delivered.
-            tracing::warn!(queue = %name, error = %e, "remote write position unreadable; resending the whole WAL");
-            WalTail::open_oldest(&s.data_dir)
-        }
-    };
-    let mut tail = match opened {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(queue = %name, error = %e, "remote write queue cannot open the WAL");
-            s.stopped.store(true, Ordering::Relaxed);
-            return;
-        }
+    let replay_until = s.replay_until;
+    let Some(mut tail) = s.tail.take() else {
+        s.stopped.store(true, Ordering::Relaxed);
+        return;
     };
     let mut series: HashMap<u64, Option<Arc<Labels>>> = HashMap::new();
     if let Err(e) = tail.load_series(|id, l| {
@@ -190,7 +307,7 @@ pub(crate) fn run_reader(s: ReaderSetup) {
     }) {
         tracing::error!(queue = %name, error = %e, "remote write queue cannot read series from the WAL");
     }
-    let tracker = Arc::new(Tracker::new(tail.position()));
+    let tracker = Arc::new(Tracker::new(tail.position(), Some(s.position_file.clone())));
     s.hold.store(tail.position().segment, Ordering::Relaxed);
     (s.on_hold_change)();
     let q = &s.cfg.queue_config;
@@ -206,7 +323,6 @@ pub(crate) fn run_reader(s: ReaderSetup) {
     let chunk = (q.max_samples_per_send.max(1) as usize).min(10_000);
     let mut outbox: Vec<Vec<Pending>> = vec![Vec::new(); shards.len()];
     let mut last_save = Instant::now();
-    let mut saved = tail.position();
     let mut rates = Rates::new(&s.metrics);
     let age_limit = (!q.sample_age_limit.is_zero()).then_some(q.sample_age_limit);
     let mut highest_in = i64::MIN;
@@ -224,6 +340,7 @@ pub(crate) fn run_reader(s: ReaderSetup) {
                 s.metrics.samples_in.inc_by(v.len() as f64);
                 let mut kept = 0u32;
                 let seq = tracker.push(pos, u32::MAX);
+                let replay = pos <= replay_until;
                 for (id, t, val) in v {
                     highest_in = highest_in.max(t);
                     let labels = match series.get(&id) {
@@ -249,6 +366,7 @@ pub(crate) fn run_reader(s: ReaderSetup) {
                         t,
                         v: val,
                         seq,
+                        replay,
                     });
                     if outbox[shard].len() >= chunk {
                         let batch = std::mem::take(&mut outbox[shard]);
@@ -287,7 +405,7 @@ pub(crate) fn run_reader(s: ReaderSetup) {
         }
         if last_save.elapsed() >= SAVE_EVERY {
             last_save = Instant::now();
-            saved = persist(&s, &tracker, saved);
+            persist(&s, &tracker);
             if let Some(n) = rates.desired(&s, shards.len()) {
                 s.metrics.shards_desired.set(n as f64);
                 if n != shards.len() {
@@ -298,29 +416,25 @@ pub(crate) fn run_reader(s: ReaderSetup) {
                 }
             }
         }
+        if idle && s.drain.load(Ordering::Relaxed) {
+            break;
+        }
         if idle {
             // Nothing new: wait a little (the loop checks for cancellation).
             std::thread::sleep(Duration::from_millis(50));
         }
     }
     shards.close(&s.runtime);
-    persist(&s, &tracker, saved);
+    persist(&s, &tracker);
     s.stopped.store(true, Ordering::Relaxed);
 }
 
-fn persist(s: &ReaderSetup, tracker: &Tracker, saved: WalPosition) -> WalPosition {
-    let done = tracker.done();
-    if done != saved {
-        if let Err(e) = save_position(&s.position_file, done) {
-            tracing::warn!(queue = %s.ctx.name, error = %e, "cannot save the remote write position");
-            return saved;
-        }
-        s.metrics.wal_segment.set(done.segment as f64);
-        if s.hold.swap(done.segment, Ordering::Relaxed) != done.segment {
-            (s.on_hold_change)();
-        }
+fn persist(s: &ReaderSetup, tracker: &Tracker) {
+    let seg = tracker.save().done.segment;
+    s.metrics.wal_segment.set(seg as f64);
+    if s.hold.swap(seg, Ordering::Relaxed) != seg {
+        (s.on_hold_change)();
     }
-    done
 }
 
 fn now_ms() -> i64 {
@@ -364,16 +478,24 @@ impl Rates {
             None => rate,
         };
         self.in_rate = Some(in_rate);
-        let (sent, busy, failing) = s.ctx.take_send_stats();
+        let (delivered, busy, failing) = s.ctx.take_send_stats();
         if failing {
             return None;
         }
         let q = &s.cfg.queue_config;
-        let backlog = s.metrics.pending.get().max(0.0);
-        let desired = if sent == 0 {
+        // The backlog: what the shards hold, plus how far delivery is behind the clock at
+        // the arrival rate (the WAL not yet read, which the shards cannot see).
+        let sent = s.metrics.highest_sent.get();
+        let lag = if sent > 0.0 {
+            (now_ms() as f64 / 1000.0 - sent - q.batch_send_deadline.as_secs_f64()).max(0.0)
+        } else {
+            0.0
+        };
+        let backlog = s.metrics.pending.get().max(0.0) + lag * in_rate;
+        let desired = if delivered == 0 {
             current as f64
         } else {
-            let per_sample = busy.as_secs_f64() / sent as f64;
+            let per_sample = busy.as_secs_f64() / delivered as f64;
             // A tenth of the backlog per second on top of the arrival rate.
             per_sample * (in_rate + backlog * 0.1)
         };
@@ -406,21 +528,36 @@ mod tests {
 
     #[test]
     fn tracker_advances_only_over_fully_acknowledged_records() {
-        let t = Tracker::new(pos(1, 0));
+        let t = Tracker::new(pos(1, 0), None);
         let a = t.push(pos(1, 10), 2);
         let b = t.push(pos(1, 20), 0);
         let c = t.push(pos(1, 30), 1);
-        assert_eq!(t.done(), pos(1, 0));
+        assert_eq!(t.current().done, pos(1, 0));
+        // Sending c's samples first reserves everything handed out so far.
+        t.reserve(c);
+        assert_eq!(t.current().high, pos(1, 30));
         t.ack(c, 1);
-        assert_eq!(t.done(), pos(1, 0), "an earlier record is still open");
+        assert_eq!(
+            t.current().done,
+            pos(1, 0),
+            "an earlier record is still open"
+        );
         t.ack(a, 1);
-        assert_eq!(t.done(), pos(1, 0));
+        assert_eq!(t.current().done, pos(1, 0));
         t.ack(a, 1);
-        assert_eq!(t.done(), pos(1, 30), "a, the empty b and c are all done");
+        assert_eq!(
+            t.save().done,
+            pos(1, 30),
+            "a, the empty b and c are all done"
+        );
         let _ = b;
         // A late or duplicate acknowledgement is ignored.
         t.ack(a, 5);
-        assert_eq!(t.done(), pos(1, 30));
+        assert_eq!(t.current().done, pos(1, 30));
+        // The mark only moves forward.
+        let d = t.push(pos(2, 5), 1);
+        t.reserve(d);
+        assert_eq!(t.current().high, pos(2, 5));
     }
 
     #[test]
@@ -429,8 +566,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("q.pos");
         assert_eq!(load_position(&p).unwrap(), None);
-        save_position(&p, pos(7, 1234)).unwrap();
-        assert_eq!(load_position(&p).unwrap(), Some(pos(7, 1234)));
+        let saved = Saved {
+            done: pos(7, 1234),
+            high: pos(8, 10),
+        };
+        save_position(&p, saved).unwrap();
+        assert_eq!(load_position(&p).unwrap(), Some(saved));
+        std::fs::write(&p, "7 1234\n").unwrap();
+        assert_eq!(load_position(&p).unwrap().unwrap().high, pos(7, 1234));
         std::fs::write(&p, "7\n").unwrap();
         assert!(load_position(&p)
             .unwrap_err()

@@ -33,6 +33,9 @@ pub(crate) struct Pending {
     pub(crate) t: i64,
     pub(crate) v: f64,
     pub(crate) seq: u64,
+    /// Read again after a restart from a WAL record the queue may already have delivered
+    /// (between the saved delivered position and the saved high-water mark).
+    pub(crate) replay: bool,
 }
 
 /// What every shard of a queue shares.
@@ -47,8 +50,23 @@ pub(crate) struct ShardCtx {
     /// Speaks 2.0 (until a receiver answers 415).
     pub(crate) v2: AtomicBool,
     pub(crate) metrics: QueueMetrics,
+    /// Families' metadata, for 2.0's inline series metadata.
+    pub(crate) meta: Arc<super::meta::MetaMap>,
     highest_sent: AtomicI64,
     stats: Mutex<SendStats>,
+    /// Why the last attempt failed, for [`Health`].
+    last_reason: Mutex<Option<String>>,
+    /// For the status API: the last delivery, the last error and whether the newest
+    /// attempt failed.
+    pub(crate) health: Mutex<Health>,
+}
+
+/// A queue's recent history, as the status API shows it.
+#[derive(Default, Clone)]
+pub(crate) struct Health {
+    pub(crate) last_success_ms: Option<i64>,
+    pub(crate) last_error: Option<(i64, String)>,
+    pub(crate) failing: bool,
 }
 
 #[derive(Default)]
@@ -81,13 +99,37 @@ impl ShardCtx {
             queue,
             v2: AtomicBool::new(v2),
             metrics,
+            meta: Arc::default(),
             highest_sent: AtomicI64::new(i64::MIN),
             stats: Mutex::new(SendStats::default()),
+            health: Mutex::new(Health::default()),
+            last_reason: Mutex::new(None),
         }
     }
 
     /// Samples delivered and time spent sending since the last call, and whether any send
     /// had to be retried meanwhile.
+    /// The newest timestamp delivered (ms).
+    pub(crate) fn highest_sent(&self) -> Option<i64> {
+        let v = self.highest_sent.load(Ordering::Relaxed);
+        (v != i64::MIN).then_some(v)
+    }
+
+    /// Notes an attempt's outcome: delivered, and whether the queue is now stuck retrying.
+    fn record(&self, delivered: bool, failing: bool, error: Option<String>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut h = self.health.lock();
+        if delivered {
+            h.last_success_ms = Some(now);
+        }
+        h.failing = failing;
+        if let Some(e) = error {
+            h.last_error = Some((now, e));
+        }
+    }
+
     pub(crate) fn take_send_stats(&self) -> (u64, Duration, bool) {
         let s = std::mem::take(&mut *self.stats.lock());
         (s.samples, s.busy, s.failing)
@@ -241,17 +283,34 @@ struct Buffers {
     seqs: Vec<u64>,
 }
 
-enum Outcome {
-    Delivered,
-    Refused,
+pub(crate) enum Outcome {
+    /// 2xx; over 2.0, the samples the receiver says it wrote
+    /// (`X-Prometheus-Remote-Write-Samples-Written`), when it says.
+    Delivered(Option<u64>),
+    /// Refused for good, with this status.
+    Refused(u16),
     Retry(Option<Duration>),
     /// The receiver does not speak 2.0: resend as 1.0 at once.
     Downgrade,
 }
 
-/// Sends `batch` until it is delivered or refused for good, then acknowledges it to the
-/// tracker; false when the queue was cancelled first (nothing acknowledged: the WAL still
-/// has it for the next start).
+/// What became of a batch's samples.
+#[derive(Default)]
+struct Tally {
+    delivered: usize,
+    failed: usize,
+    /// Replayed samples the receiver already had (refused alone as out of order or
+    /// duplicate after a crash).
+    already: usize,
+    newest: Option<i64>,
+}
+
+/// The queue was cancelled mid-send: nothing of the batch is acknowledged.
+struct Cancelled;
+
+/// Sends `batch` until every sample is delivered or refused for good, then acknowledges it
+/// to the tracker; false when the queue was cancelled first (nothing acknowledged: the WAL
+/// still has it for the next start).
 async fn send_batch(
     ctx: &ShardCtx,
     tracker: &Tracker,
@@ -263,88 +322,32 @@ async fn send_batch(
         return true;
     }
     let n = batch.len();
+    // The position file must say these samples may be at the receiver before they may be.
+    if let Some(max_seq) = batch.iter().map(|p| p.seq).max() {
+        tracker.reserve(max_seq);
+    }
     // Group each series' samples (a stable sort keeps their order).
     batch.sort_by_key(|p| p.id);
-    bufs.samples.clear();
-    bufs.samples.extend(batch.iter().map(|p| (p.t, p.v)));
-    let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
-    let mut encoded_v2: Option<bool> = None;
-    let mut body = bytes::Bytes::new();
-    let outcome_ok;
-    loop {
-        let v2 = ctx.v2.load(Ordering::Relaxed);
-        if encoded_v2 != Some(v2) {
-            let mut series = Vec::new();
-            let mut i = 0;
-            while i < n {
-                let mut j = i + 1;
-                while j < n && batch[j].id == batch[i].id {
-                    j += 1;
-                }
-                series.push(SeriesBatch {
-                    labels: &batch[i].labels,
-                    samples: &bufs.samples[i..j],
-                });
-                i = j;
-            }
-            if v2 {
-                encode_v2(&series, &mut bufs.raw);
-            } else {
-                encode_v1(&series, &mut bufs.raw);
-            }
-            body = bytes::Bytes::from(crate::compress(&bufs.raw));
-            encoded_v2 = Some(v2);
-        }
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            _ = cancel.cancelled() => return false,
-            o = attempt(ctx, body.clone(), v2) => o,
-        };
-        let took = started.elapsed();
-        ctx.metrics.duration.observe(took.as_secs_f64());
-        ctx.metrics.bytes.inc_by(body.len() as f64);
-        match outcome {
-            Outcome::Delivered => {
-                ctx.metrics.request("success");
-                let mut s = ctx.stats.lock();
-                s.samples += n as u64;
-                s.busy += took;
-                outcome_ok = true;
-                break;
-            }
-            Outcome::Refused => {
-                ctx.metrics.request("failed");
-                outcome_ok = false;
-                break;
-            }
-            Outcome::Downgrade => {
-                tracing::warn!(queue = %ctx.name, "the receiver does not accept remote write 2.0 (415); sending 1.0");
-                ctx.v2.store(false, Ordering::Relaxed);
-            }
-            Outcome::Retry(after) => {
-                ctx.metrics.request("retried");
-                ctx.metrics.retried.inc_by(n as f64);
-                ctx.stats.lock().failing = true;
-                let wait = after
-                    .unwrap_or(backoff)
-                    .min(ctx.queue.max_backoff.max(backoff));
-                tokio::select! {
-                    _ = cancel.cancelled() => return false,
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                backoff = (backoff * 2).min(ctx.queue.max_backoff.max(Duration::from_millis(1)));
-            }
-        }
+    let mut tally = Tally::default();
+    if deliver(ctx, batch, cancel, bufs, &mut tally).await.is_err() {
+        return false;
     }
-    if outcome_ok {
-        ctx.metrics.samples.inc_by(n as f64);
-        let newest = batch.iter().map(|p| p.t).max().unwrap_or(i64::MIN);
+    if tally.delivered > 0 {
+        ctx.metrics.samples.inc_by(tally.delivered as f64);
+        let mut st = ctx.stats.lock();
+        st.samples += tally.delivered as u64;
+    }
+    if let Some(newest) = tally.newest {
         let prev = ctx.highest_sent.fetch_max(newest, Ordering::Relaxed);
         ctx.metrics
             .highest_sent
             .set(prev.max(newest) as f64 / 1000.0);
-    } else {
-        ctx.metrics.failed.inc_by(n as f64);
+    }
+    if tally.failed > 0 {
+        ctx.metrics.failed.inc_by(tally.failed as f64);
+    }
+    if tally.already > 0 {
+        ctx.metrics.already_delivered.inc_by(tally.already as f64);
     }
     ctx.metrics.pending.add(-(n as f64));
     bufs.seqs.clear();
@@ -363,8 +366,120 @@ async fn send_batch(
     true
 }
 
+/// Sends `items` (grouped by series) with retries. A strict receiver (Prometheus) refuses a
+/// whole 1.0 request with 400 when one sample is older than what it has; after a crash the
+/// queue resends samples it may already have delivered, so such a refusal of a batch
+/// holding replayed samples is bisected until the samples the receiver already has are
+/// isolated and set aside, and the rest is delivered.
+fn deliver<'a>(
+    ctx: &'a ShardCtx,
+    items: &'a [Pending],
+    cancel: &'a CancellationToken,
+    bufs: &'a mut Buffers,
+    tally: &'a mut Tally,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Cancelled>> + Send + 'a>> {
+    Box::pin(async move {
+        let n = items.len();
+        bufs.samples.clear();
+        bufs.samples.extend(items.iter().map(|p| (p.t, p.v)));
+        let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
+        let mut encoded_v2: Option<bool> = None;
+        let mut body = bytes::Bytes::new();
+        loop {
+            let v2 = ctx.v2.load(Ordering::Relaxed);
+            if encoded_v2 != Some(v2) {
+                let mut series = Vec::new();
+                let mut i = 0;
+                while i < n {
+                    let mut j = i + 1;
+                    while j < n && items[j].id == items[i].id {
+                        j += 1;
+                    }
+                    series.push(SeriesBatch {
+                        labels: &items[i].labels,
+                        samples: &bufs.samples[i..j],
+                    });
+                    i = j;
+                }
+                if v2 {
+                    encode_v2(&series, Some(&ctx.meta), &mut bufs.raw);
+                } else {
+                    encode_v1(&series, &mut bufs.raw);
+                }
+                body = bytes::Bytes::from(crate::compress(&bufs.raw));
+                encoded_v2 = Some(v2);
+            }
+            let started = Instant::now();
+            let outcome = tokio::select! {
+                _ = cancel.cancelled() => return Err(Cancelled),
+                o = send_once(ctx, body.clone(), v2) => o,
+            };
+            let took = started.elapsed();
+            ctx.metrics.duration.observe(took.as_secs_f64());
+            ctx.metrics.bytes.inc_by(body.len() as f64);
+            match outcome {
+                Outcome::Delivered(written) => {
+                    ctx.metrics.request("success");
+                    ctx.record(true, false, None);
+                    ctx.stats.lock().busy += took;
+                    // A 2.0 receiver that wrote fewer than it was sent refused the rest
+                    // for good (it would have answered 5xx otherwise).
+                    let w = written.map_or(n, |w| (w as usize).min(n));
+                    if w < n {
+                        tracing::warn!(queue = %ctx.name, sent = n, written = w, "remote write 2.0: the receiver wrote fewer samples than it was sent");
+                        tally.failed += n - w;
+                    }
+                    tally.delivered += w;
+                    let newest = items.iter().map(|p| p.t).max();
+                    tally.newest = tally.newest.max(newest);
+                    return Ok(());
+                }
+                Outcome::Refused(400) if items.iter().any(|p| p.replay) => {
+                    ctx.metrics.request("failed");
+                    ctx.last_reason.lock().take();
+                    if n == 1 {
+                        tally.already += 1;
+                        return Ok(());
+                    }
+                    let (left, right) = items.split_at(n / 2);
+                    deliver(ctx, left, cancel, bufs, tally).await?;
+                    return deliver(ctx, right, cancel, bufs, tally).await;
+                }
+                Outcome::Refused(code) => {
+                    ctx.metrics.request("failed");
+                    let why = ctx.last_reason.lock().take();
+                    let why = why.unwrap_or_else(|| format!("HTTP {code}"));
+                    ctx.record(false, false, Some(format!("{why} ({n} samples dropped)")));
+                    tally.failed += n;
+                    return Ok(());
+                }
+                Outcome::Downgrade => {
+                    tracing::warn!(queue = %ctx.name, "the receiver does not accept remote write 2.0 (415); sending 1.0");
+                    ctx.v2.store(false, Ordering::Relaxed);
+                }
+                Outcome::Retry(after) => {
+                    ctx.metrics.request("retried");
+                    let why = ctx.last_reason.lock().take();
+                    ctx.record(false, true, why);
+                    ctx.metrics.retried.inc_by(n as f64);
+                    ctx.stats.lock().failing = true;
+                    let wait = after
+                        .unwrap_or(backoff)
+                        .min(ctx.queue.max_backoff.max(backoff));
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(Cancelled),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    backoff =
+                        (backoff * 2).min(ctx.queue.max_backoff.max(Duration::from_millis(1)));
+                }
+            }
+        }
+    })
+}
+
 /// One HTTP request and what its answer means.
-async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
+pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
     let (ct, version) = if v2 {
         (
             "application/x-protobuf;proto=io.prometheus.write.v2.Request",
@@ -387,6 +502,7 @@ async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(queue = %ctx.name, error = %e, "remote write credentials unavailable; retrying");
+            *ctx.last_reason.lock() = Some(format!("credentials: {e}"));
             return Outcome::Retry(None);
         }
     };
@@ -394,12 +510,21 @@ async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(queue = %ctx.name, error = %e, "remote write request failed; retrying");
+            *ctx.last_reason.lock() = Some(error_chain(&e));
             return Outcome::Retry(None);
         }
     };
     let status = resp.status();
     if status.is_success() {
-        return Outcome::Delivered;
+        let written = if v2 {
+            resp.headers()
+                .get(crate::receiver::SAMPLES_WRITTEN)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+        } else {
+            None
+        };
+        return Outcome::Delivered(written);
     }
     let retry_after = resp
         .headers()
@@ -414,8 +539,22 @@ async fn attempt(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
     }
     if status.is_server_error() || (status.as_u16() == 429 && ctx.queue.retry_on_http_429) {
         tracing::warn!(queue = %ctx.name, %status, body = %text.trim(), "remote write: recoverable error; retrying");
+        *ctx.last_reason.lock() = Some(format!("HTTP {}: {}", status.as_u16(), text.trim()));
         return Outcome::Retry(retry_after);
     }
     tracing::error!(queue = %ctx.name, %status, body = %text.trim(), "remote write: non-recoverable error; dropping the batch");
-    Outcome::Refused
+    *ctx.last_reason.lock() = Some(format!("HTTP {}: {}", status.as_u16(), text.trim()));
+    Outcome::Refused(status.as_u16())
+}
+
+/// An error and its causes, as one line (reqwest's top-level message alone says little).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }

@@ -30,6 +30,7 @@ const TILES = [
   ['plugins', 'Plugins', 'plugins'],
   ['storage', 'Storage', 'status', 'status'],
   ['ingest', 'Ingest', 'targets', 'targets'],
+  ['remote', 'Remote write', 'status', 'status'],
 ];
 
 const STATUS_TEXT = { ok: 'OK', warn: 'Warning', crit: 'Problem', unknown: 'Unknown', off: 'Not configured' };
@@ -87,6 +88,7 @@ export default {
         plugins: api.optional(api.v1('api/v1/plugins')),
         tsdb: api.v1('api/v1/status/tsdb', { limit: 1 }),
         runtime: api.v1('api/v1/status/runtimeinfo'),
+        remote: api.optional(api.v1('api/v1/status/remote_write')),
         stats: api.query(STATS_EXPR),
       };
       const jobs = [
@@ -101,6 +103,7 @@ export default {
         p.slos.then((d) => slosTile(set, d)).catch((e) => failed('slos', e)),
         p.rules.then((d) => rulesTile(set, d)).catch((e) => failed('rules', e)),
         p.plugins.then((d) => pluginsTile(set, d)).catch((e) => failed('plugins', e)),
+        p.remote.then((d) => remoteTile(set, d)).catch((e) => failed('remote', e)),
         Promise.allSettled([p.tsdb, p.runtime, p.stats]).then(([t, r, s]) => {
           const stats = s.status === 'fulfilled' ? statsOf(s.value) : {};
           storageTile(set, t.status === 'fulfilled' ? t.value : null, r.status === 'fulfilled' ? r.value : null, stats,
@@ -299,4 +302,34 @@ function ingestTile(set, stats, targets, err) {
       h('div', null, h('span', { class: 'muted' }, 'Failing'), h('span', null, fmtPct(failRatio, 1))),
       h('div', null, h('span', { class: 'muted' }, 'Out of order'), h('span', null, fmtNum(stats.outOfOrder || 0) + '/s')),
       h('div', null, h('span', { class: 'muted' }, 'Partitions'), h('span', null, fmtNum(stats.partitions)))));
+}
+
+// Remote write: is the data reaching central storage? A queue retrying for over two minutes,
+// or more than five minutes behind, is a problem; retrying at all, or a recent refusal
+// (samples dropped), is a warning.
+function remoteTile(set, data) {
+  const qs = (data && data.queues) || [];
+  if (!qs.length) return set('remote', 'off', 0, '', h('p', { class: 'muted' }, 'No remote_write configured.'));
+  const now = Date.now();
+  const state = (q) => {
+    const stuck = q.failing && (!q.lastSuccessMs || now - q.lastSuccessMs > 120e3);
+    if (stuck || (q.lagSeconds !== null && q.lagSeconds > 300)) return 'crit';
+    if (q.failing || (q.lastError && now - q.lastError.time < 600e3)) return 'warn';
+    return 'ok';
+  };
+  const states = qs.map(state);
+  const crit = states.filter((x) => x === 'crit').length;
+  const warn = states.filter((x) => x === 'warn').length;
+  const st = crit ? 'crit' : warn ? 'warn' : 'ok';
+  const summary = crit ? `${crit} remote write queue${crit === 1 ? '' : 's'} not delivering` : warn ? 'remote write retrying or dropping' : '';
+  set('remote', st, crit + warn, summary,
+    h('div', { class: 'tile-big' }, crit ? `${crit} stuck` : `${qs.length} queue${qs.length === 1 ? '' : 's'}`,
+      h('small', null, crit ? `of ${qs.length}` : 'delivering')),
+    h('ul', null, qs.slice(0, 4).map((q, i) => h('li', { 'data-queue': q.name, 'data-status': states[i] },
+      h('span', { class: `dot dot-${states[i] === 'ok' ? 'ok' : states[i]}` }), h('b', { class: 'nowrap' }, q.name),
+      h('span', { class: 'muted small nowrap' }, q.protocol),
+      h('span', { class: states[i] === 'ok' ? 'trunc muted' : 'trunc err-text', title: q.lastError ? q.lastError.message : q.url },
+        states[i] === 'ok' ? (q.lagSeconds === null ? 'nothing sent yet' : `${fmtDuration(q.lagSeconds)} behind, ${fmtNum(q.pending)} pending`)
+          : (q.lastError ? q.lastError.message : `${fmtDuration(q.lagSeconds || 0)} behind`))))),
+    qs.length > 4 ? h('p', { class: 'muted small', style: 'margin:0' }, `and ${qs.length - 4} more`) : null);
 }
