@@ -502,14 +502,16 @@ fn receiver_outage_loses_nothing() {
 /// The sender is killed with SIGKILL in the middle and restarted on its data: once its queue
 /// has caught up, each receiver holds every sample the sender's storage holds.
 ///
-/// The receivers are VictoriaMetrics and Sightline over 2.0, which both keep what they can of
-/// a request: after the restart the queue resends from the position it persisted, so a batch
-/// may repeat samples the receiver already has. A receiver that refuses a whole 1.0 request
-/// for one sample it already holds (Prometheus 2.x, Sightline over 1.0: "out of order sample",
-/// 400, which the sender must not retry) would also refuse the new samples in that batch.
+/// After the restart the queue resends from the position it saved, so batches may repeat
+/// samples a receiver already has. The receivers: VictoriaMetrics (keeps everything),
+/// Sightline over 2.0 (writes what it can of a request) and Prometheus 2.42 over 1.0, the
+/// strict case: it refuses a whole 1.0 request for one sample it already holds ("out of
+/// order sample", 400, which the sender must not retry), so the queue has to keep the
+/// replayed samples apart from the new ones.
 #[test]
 fn sender_kill_9_resumes_from_the_wal() {
     need("victoria-metrics");
+    need("prometheus");
     let (_targets, taddr) = bench_targets(TARGETS, SERIES, 600);
     let vdir = tempfile::tempdir().unwrap();
     let (_vm, vaddr) = start_victoria_metrics(vdir.path());
@@ -517,9 +519,21 @@ fn sender_kill_9_resumes_from_the_wal() {
         Some("scrape_configs: []\n"),
         &["--web.enable-remote-write-receiver"],
     );
+    let pdir = tempfile::tempdir().unwrap();
+    let (_prom, paddr) = start_prometheus(
+        pdir.path(),
+        "scrape_configs: []\n",
+        &["--web.enable-remote-write-receiver"],
+    );
     let config = sender_config(
         &taddr,
         &[
+            remote(
+                Some("prom"),
+                &format!("http://{paddr}/api/v1/write"),
+                "",
+                "",
+            ),
             remote(Some("vm"), &format!("http://{vaddr}/api/v1/write"), "", ""),
             remote(
                 Some("sl"),
@@ -547,7 +561,15 @@ fn sender_kill_9_resumes_from_the_wal() {
     let cut = cut_now();
     wait_sent(&sender.addr, &named("vm"), cut, 30);
     wait_sent(&sender.addr, &named("sl"), cut, 30);
+    wait_sent(&sender.addr, &named("prom"), cut, 30);
     let sel = r#"{job="app"}"#;
+    agree("samples per series, Prometheus 2.42 over 1.0", 20, || {
+        named_diff(
+            "prometheus",
+            &counts(&sender.addr, sel, cut),
+            &counts(&paddr, sel, cut),
+        )
+    });
     let vm_counts = || {
         let (kind, a) = vm_export(&vaddr, sel, cut);
         let n = a.into_iter().map(|(k, p)| (k, vec![(cut, p.len() as f64)]));
