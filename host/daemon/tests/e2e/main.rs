@@ -27,6 +27,7 @@ mod query;
 mod remote_auth;
 mod remote_read;
 mod remote_write;
+mod remote_write_out;
 mod rules;
 mod secrets;
 mod seed_alerting;

@@ -348,7 +348,7 @@ impl Drop for TargetServer {
 
 /// Fails the test by name when a peer program is missing: the side-by-side tests need
 /// Debian's `prometheus` (prometheus, promtool), `prometheus-alertmanager` (its daemon and
-/// amtool) and `python3`; `./dev test` and `.ci/run` install them.
+/// amtool), `victoria-metrics` and `python3`; `./dev test` and `.ci/run` install them.
 pub(crate) fn need(cmd: &str) {
     let package = match cmd {
         "prometheus" | "promtool" => "prometheus",
@@ -438,10 +438,17 @@ impl Drop for Proc {
 /// `dir/prometheus.yml`), its data in `dir/data` and `extra` flags; returns the process (killed
 /// when dropped) and its address once it is ready.
 pub(crate) fn start_prometheus(dir: &Path, config: &str, extra: &[&str]) -> (Proc, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let proc = start_prometheus_on(dir, &addr, config, extra);
+    (proc, addr)
+}
+
+/// Like [`start_prometheus`], on `addr` (to restart a killed Prometheus where its clients
+/// expect it, on the same data).
+pub(crate) fn start_prometheus_on(dir: &Path, addr: &str, config: &str, extra: &[&str]) -> Proc {
     need("prometheus");
     let cfg = dir.join("prometheus.yml");
     std::fs::write(&cfg, config).unwrap();
-    let addr = format!("127.0.0.1:{}", free_port());
     let proc = Proc(
         Command::new("prometheus")
             .arg(format!("--config.file={}", cfg.display()))
@@ -458,7 +465,44 @@ pub(crate) fn start_prometheus(dir: &Path, config: &str, extra: &[&str]) -> (Pro
             .expect("start prometheus"),
     );
     eventually(60, "prometheus ready", || {
-        http_get(&addr, "/-/ready").ok().filter(|r| r.0 == 200)
+        http_get(addr, "/-/ready").ok().filter(|r| r.0 == 200)
     });
+    proc
+}
+
+/// Starts Debian's VictoriaMetrics (single node) on a free loopback port with its data in
+/// `dir/vm`; returns the process (killed when dropped) and its address once `/health` answers.
+pub(crate) fn start_victoria_metrics(dir: &Path) -> (Proc, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let proc = start_victoria_metrics_on(dir, &addr);
     (proc, addr)
+}
+
+/// Like [`start_victoria_metrics`], on `addr` (to restart it on the same port and data).
+///
+/// The retention is a century, so that no test's timestamps fall outside it (VictoriaMetrics
+/// silently drops such samples). `-search.latencyOffset=0` makes queries see samples up to
+/// now (by default the last 30 s are hidden as possibly incomplete), and
+/// `-search.disableCache` keeps a retried query from being answered from the response cache.
+/// Raw samples (`/api/v1/export`) become visible a few seconds after they are written, when
+/// VictoriaMetrics flushes its in-memory rows: readers retry.
+pub(crate) fn start_victoria_metrics_on(dir: &Path, addr: &str) -> Proc {
+    need("victoria-metrics");
+    let proc = Proc(
+        Command::new("victoria-metrics")
+            .arg(format!("-httpListenAddr={addr}"))
+            .arg(format!("-storageDataPath={}", dir.join("vm").display()))
+            .arg("-retentionPeriod=100y")
+            .arg("-search.latencyOffset=0")
+            .arg("-search.disableCache")
+            .arg("-loggerLevel=ERROR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start victoria-metrics"),
+    );
+    eventually(30, "victoria-metrics ready", || {
+        http_get(addr, "/health").ok().filter(|r| r.0 == 200)
+    });
+    proc
 }
