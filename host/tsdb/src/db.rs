@@ -424,6 +424,12 @@ impl Tsdb {
             .store(segment.unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
+    /// The newest sample timestamp in the head, if it holds any (cheap: one read lock).
+    pub fn head_max_time(&self) -> Option<TimestampMs> {
+        let t = self.head.read().max_t;
+        (t != i64::MIN).then_some(t)
+    }
+
     /// What opening found (replay counts, repaired corruptions).
     pub fn open_report(&self) -> &OpenReport {
         &self.report

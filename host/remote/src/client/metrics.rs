@@ -114,7 +114,7 @@ impl ClientMetrics {
             ),
             highest_in: r.gauge_vec(
                 "sightline_remote_storage_highest_timestamp_in_seconds",
-                "Newest sample timestamp the queue read from the WAL.",
+                "Newest sample timestamp that came into storage (as Prometheus': minus queue_highest_sent_timestamp_seconds, how far delivery is behind).",
                 q,
             ),
             highest_sent: r.gauge_vec(

@@ -5,8 +5,11 @@
 //! <queue>.pos`) and holds the WAL segments it still needs
 //! ([`sightline_tsdb::Tsdb::set_wal_hold`], bounded by the store's `wal_hold_max_age`), so a
 //! receiver outage, a reload, a graceful restart or a `kill -9` all resume where delivery
-//! stopped, with nothing committed lost (duplicates are possible after a crash; receivers
-//! accept an identical sample again). A new queue starts at the end of the WAL, as in
+//! stopped, with nothing committed lost. After a crash the queue may resend samples a
+//! receiver already has: a lenient receiver (VictoriaMetrics, 2.0 receivers) keeps what it
+//! can, and for a strict one (Prometheus' 1.0 handler refuses a whole request with 400 when a
+//! sample is older than the series' newest) the replayed part of a refused batch is bisected
+//! until the samples it already has are set aside (`shard::deliver`). A new queue starts at the end of the WAL, as in
 //! Prometheus: it does not send history.
 //!
 //! Threads: each queue has one reader thread (blocking file reads, never on the async
@@ -270,6 +273,7 @@ impl RemoteWrite {
             replay_until,
             cfg,
             external,
+            tsdb: self.tsdb.clone(),
             metrics: metrics.clone(),
             ctx,
             cancel: cancel.clone(),

@@ -228,6 +228,9 @@ fn save_position(path: &Path, p: Saved) -> std::io::Result<()> {
 pub(crate) struct ReaderSetup {
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
+    /// The store, for the newest timestamp appended (Prometheus'
+    /// `highest_timestamp_in_seconds`).
+    pub(crate) tsdb: Arc<sightline_tsdb::Tsdb>,
     pub(crate) position_file: PathBuf,
     /// The WAL, opened where the queue starts.
     pub(crate) tail: Option<WalTail>,
@@ -399,8 +402,12 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 gone = true;
             }
         }
-        if highest_in != i64::MIN {
-            s.metrics.highest_in.set(highest_in as f64 / 1000.0);
+        // As Prometheus: the newest sample that came into storage, not the newest the queue
+        // has read (a queue held back by a failing receiver stops reading, and the gap to
+        // the newest sample sent must keep growing for "remote write is behind" to fire).
+        let newest = s.tsdb.head_max_time().unwrap_or(i64::MIN).max(highest_in);
+        if newest != i64::MIN {
+            s.metrics.highest_in.set(newest as f64 / 1000.0);
         }
         let idle = match res {
             Ok(p) => {
