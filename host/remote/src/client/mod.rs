@@ -254,6 +254,24 @@ impl RemoteWrite {
                 ));
             }
         }
+        // `highest_timestamp_in_seconds` as Prometheus has it: the newest sample that came
+        // into storage, not the newest the queue read (a queue held back by a failing
+        // receiver stops reading, and the gap to the newest sample sent must keep growing for
+        // "remote write is behind" to fire). Its own task, as the reader may be blocked.
+        {
+            let (tsdb, m, cancel) = (self.tsdb.clone(), metrics.clone(), cancel.clone());
+            self.runtime.spawn(async move {
+                loop {
+                    if let Some(t) = tsdb.head_max_time() {
+                        m.highest_in.set(t as f64 / 1000.0);
+                    }
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    }
+                }
+            });
+        }
         let drain = Arc::new(AtomicBool::new(false));
         let stopped = Arc::new(AtomicBool::new(false));
         let ctx_keep = ctx.clone();
@@ -273,7 +291,6 @@ impl RemoteWrite {
             replay_until,
             cfg,
             external,
-            tsdb: self.tsdb.clone(),
             metrics: metrics.clone(),
             ctx,
             cancel: cancel.clone(),

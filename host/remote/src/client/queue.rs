@@ -228,9 +228,6 @@ fn save_position(path: &Path, p: Saved) -> std::io::Result<()> {
 pub(crate) struct ReaderSetup {
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
-    /// The store, for the newest timestamp appended (Prometheus'
-    /// `highest_timestamp_in_seconds`).
-    pub(crate) tsdb: Arc<sightline_tsdb::Tsdb>,
     pub(crate) position_file: PathBuf,
     /// The WAL, opened where the queue starts.
     pub(crate) tail: Option<WalTail>,
@@ -335,7 +332,6 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
     let mut last_save = Instant::now();
     let mut rates = Rates::new(&s.metrics);
     let age_limit = (!q.sample_age_limit.is_zero()).then_some(q.sample_age_limit);
-    let mut highest_in = i64::MIN;
     'outer: while !s.cancel.is_cancelled() {
         let min_t = age_limit.map(|a| now_ms() - a.as_millis() as i64);
         let mut gone = false;
@@ -352,7 +348,6 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 let seq = tracker.push(pos, u32::MAX);
                 let replay = pos <= replay_until;
                 for (id, t, val) in v {
-                    highest_in = highest_in.max(t);
                     let labels = match series.get(&id) {
                         Some(Some(l)) => l.clone(),
                         Some(None) => {
@@ -401,13 +396,6 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
             {
                 gone = true;
             }
-        }
-        // As Prometheus: the newest sample that came into storage, not the newest the queue
-        // has read (a queue held back by a failing receiver stops reading, and the gap to
-        // the newest sample sent must keep growing for "remote write is behind" to fire).
-        let newest = s.tsdb.head_max_time().unwrap_or(i64::MIN).max(highest_in);
-        if newest != i64::MIN {
-            s.metrics.highest_in.set(newest as f64 / 1000.0);
         }
         let idle = match res {
             Ok(p) => {
