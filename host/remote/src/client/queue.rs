@@ -275,11 +275,7 @@ pub(crate) fn open_tail(
 
 /// The labels a series is sent with: external labels added (a series' own label wins), then
 /// `write_relabel_configs`. `None`: dropped.
-fn outgoing_labels(
-    l: &Labels,
-    external: &Labels,
-    cfg: &RemoteWriteConfig,
-) -> Option<Arc<OutSeries>> {
+fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Option<OutSeries> {
     let with_ext = if external.is_empty() {
         None
     } else {
@@ -293,9 +289,22 @@ fn outgoing_labels(
     };
     let base = with_ext.as_ref().unwrap_or(l);
     if cfg.write_relabel_configs.is_empty() {
-        return Some(Arc::new(OutSeries::new(base)));
+        return Some(OutSeries::new(base));
     }
-    relabel(base, &cfg.write_relabel_configs).map(|l| Arc::new(OutSeries::new(&l)))
+    relabel(base, &cfg.write_relabel_configs).map(|l| OutSeries::new(&l))
+}
+
+/// Series id to its index in the shards' table (`None`: dropped by relabelling).
+type SeriesMap = HashMap<u64, Option<u32>, foldhash::fast::RandomState>;
+
+/// Records a series the WAL names.
+fn learn(series: &mut SeriesMap, s: &ReaderSetup, id: u64, l: &Labels) {
+    // Ids are never reused: a series seen in the checkpoint and again in a segment is one.
+    if series.contains_key(&id) {
+        return;
+    }
+    let idx = outgoing_labels(l, &s.external, &s.cfg).map(|o| s.ctx.add_series(o));
+    series.insert(id, idx);
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
@@ -306,12 +315,10 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
         s.stopped.store(true, Ordering::Relaxed);
         return;
     };
-    // foldhash, not SipHash: one lookup per sample read, keys are our own ids.
-    let mut series: HashMap<u64, Option<Arc<OutSeries>>, foldhash::fast::RandomState> =
-        HashMap::default();
-    if let Err(e) = tail.load_series(|id, l| {
-        series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
-    }) {
+    // Series id to its index in the shards' table (`None`: dropped by relabelling). foldhash,
+    // not SipHash: one lookup per sample read, keys are our own ids.
+    let mut series: SeriesMap = HashMap::default();
+    if let Err(e) = tail.load_series(|id, l| learn(&mut series, &s, id, &l)) {
         tracing::error!(queue = %name, error = %e, "remote write queue cannot read series from the WAL");
     }
     let tracker = Arc::new(Tracker::new(tail.position(), Some(s.position_file.clone())));
@@ -338,7 +345,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
         let res = tail.read(READ_BYTES, |rec, pos| match rec {
             WalRecord::Series(v) => {
                 for (id, l) in v {
-                    series.insert(id, outgoing_labels(&l, &s.external, &s.cfg));
+                    learn(&mut series, &s, id, &l);
                 }
                 tracker.push(pos, 0);
             }
@@ -348,8 +355,8 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 let seq = tracker.push(pos, u32::MAX);
                 let replay = pos <= replay_until;
                 for (id, t, val) in v {
-                    let labels = match series.get(&id) {
-                        Some(Some(l)) => l.clone(),
+                    let series = match series.get(&id) {
+                        Some(&Some(x)) => x,
                         Some(None) => {
                             s.metrics.dropped_relabel.inc();
                             continue;
@@ -366,7 +373,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                     kept += 1;
                     let shard = (id % outbox.len() as u64) as usize;
                     outbox[shard].push(Pending {
-                        labels,
+                        series,
                         id,
                         t,
                         v: val,

@@ -23,11 +23,11 @@ use super::encode::{encode_v1, encode_v2, OutSeries, SeriesBatch};
 use super::metrics::QueueMetrics;
 use super::queue::{channel_chunks, ShardTx, Tracker};
 
-/// A sample on its way: the labels it is sent with, its series id (for sharding and
+/// A sample on its way: its series' index in the queue's table, its series id (for sharding and
 /// grouping), and the WAL record it came from (for the delivery tracker).
 #[derive(Clone)]
 pub(crate) struct Pending {
-    pub(crate) labels: Arc<OutSeries>,
+    pub(crate) series: u32,
     pub(crate) id: u64,
     pub(crate) t: i64,
     pub(crate) v: f64,
@@ -51,6 +51,9 @@ pub(crate) struct ShardCtx {
     pub(crate) metrics: QueueMetrics,
     /// Families' metadata, for 2.0's inline series metadata.
     pub(crate) meta: Arc<super::meta::MetaMap>,
+    /// Every series the queue has seen, as sent; samples refer to them by index, so a
+    /// sample carries no reference count that the reader and a shard would both touch.
+    pub(crate) series: parking_lot::RwLock<Vec<OutSeries>>,
     highest_sent: AtomicI64,
     stats: Mutex<SendStats>,
     /// Why the last attempt failed, for [`Health`].
@@ -99,6 +102,7 @@ impl ShardCtx {
             v2: AtomicBool::new(v2),
             metrics,
             meta: Arc::default(),
+            series: parking_lot::RwLock::new(Vec::new()),
             highest_sent: AtomicI64::new(i64::MIN),
             stats: Mutex::new(SendStats::default()),
             health: Mutex::new(Health::default()),
@@ -108,6 +112,13 @@ impl ShardCtx {
 
     /// Samples delivered and time spent sending since the last call, and whether any send
     /// had to be retried meanwhile.
+    /// Adds a series to the table; returns its index.
+    pub(crate) fn add_series(&self, s: OutSeries) -> u32 {
+        let mut t = self.series.write();
+        t.push(s);
+        (t.len() - 1) as u32
+    }
+
     /// The newest timestamp delivered (ms).
     pub(crate) fn highest_sent(&self) -> Option<i64> {
         let v = self.highest_sent.load(Ordering::Relaxed);
@@ -433,6 +444,9 @@ fn deliver<'a>(
         loop {
             let v2 = ctx.v2.load(Ordering::Relaxed);
             if encoded_v2 != Some(v2) {
+                // Held while encoding only (never across an await); the reader takes it for
+                // writing only to add a series.
+                let table = ctx.series.read();
                 let mut series = Vec::new();
                 let mut i = 0;
                 while i < n {
@@ -441,7 +455,7 @@ fn deliver<'a>(
                         j += 1;
                     }
                     series.push(SeriesBatch {
-                        series: &items[i].labels,
+                        series: &table[items[i].series as usize],
                         samples: &bufs.samples[i..j],
                     });
                     i = j;
