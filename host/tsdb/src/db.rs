@@ -430,6 +430,13 @@ impl Tsdb {
         (t != i64::MIN).then_some(t)
     }
 
+    /// Which of `ids` the head still holds (one read lock for all): a series it no longer
+    /// holds was garbage-collected (idle past a partition) and no sample will name it again.
+    pub fn head_has_series(&self, ids: &[u64]) -> Vec<bool> {
+        let h = self.head.read();
+        ids.iter().map(|&id| h.contains(id)).collect()
+    }
+
     /// What opening found (replay counts, repaired corruptions).
     pub fn open_report(&self) -> &OpenReport {
         &self.report

@@ -144,3 +144,31 @@ fn the_hold_gives_way_past_its_age_limit() {
     let p = tail.read(1 << 20, |_, _| {}).unwrap();
     assert!(p.segments_lost > 0, "{p:?}");
 }
+
+#[test]
+fn the_head_says_which_series_it_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        partition_duration: Duration::from_secs(60),
+        checkpoint_interval: Duration::ZERO,
+        ..opts(dir.path())
+    })
+    .unwrap();
+    let mut a = db.appender();
+    let old = Labels::from_pairs([("__name__", "old")]);
+    let new = Labels::from_pairs([("__name__", "new")]);
+    let r_old = a.append(None, &old, 1_000, 1.0).unwrap();
+    a.commit().unwrap();
+    // Three partitions later only `new` is written: `old` is idle past a partition.
+    let mut a = db.appender();
+    let r_new = a.append(None, &new, 200_000, 1.0).unwrap();
+    a.commit().unwrap();
+    assert_eq!(db.head_has_series(&[r_old.0, r_new.0]), vec![true, true]);
+    // The first pass seals `old`'s partition; the next one's checkpoint collects it.
+    db.run_maintenance_once().unwrap();
+    db.run_maintenance_once().unwrap();
+    assert_eq!(
+        db.head_has_series(&[r_old.0, r_new.0, 999_999]),
+        vec![false, true, false]
+    );
+}

@@ -39,6 +39,13 @@ impl OutSeries {
         }
     }
 
+    /// A freed slot of the series table.
+    pub(crate) fn empty() -> Self {
+        OutSeries {
+            v1_labels: Box::new([]),
+        }
+    }
+
     /// The labels, read back from their encoding (which this type wrote: well formed).
     pub(crate) fn labels(&self) -> LabelIter<'_> {
         LabelIter { b: &self.v1_labels }

@@ -291,6 +291,7 @@ impl RemoteWrite {
             replay_until,
             cfg,
             external,
+            tsdb: self.tsdb.clone(),
             metrics: metrics.clone(),
             ctx,
             cancel: cancel.clone(),

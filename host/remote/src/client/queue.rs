@@ -135,6 +135,11 @@ impl Tracker {
         Self::write(&mut f, next);
     }
 
+    /// Everything before this position is delivered.
+    pub(crate) fn current_done(&self) -> WalPosition {
+        self.inner.lock().done
+    }
+
     /// Saves the delivered position (periodically); returns what the file says.
     pub(crate) fn save(&self) -> Saved {
         let done = self.inner.lock().done;
@@ -228,6 +233,8 @@ fn save_position(path: &Path, p: Saved) -> std::io::Result<()> {
 pub(crate) struct ReaderSetup {
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
+    /// The store: which series it still holds, for forgetting the others.
+    pub(crate) tsdb: Arc<sightline_tsdb::Tsdb>,
     pub(crate) position_file: PathBuf,
     /// The WAL, opened where the queue starts.
     pub(crate) tail: Option<WalTail>,
@@ -294,17 +301,61 @@ fn outgoing_labels(l: &Labels, external: &Labels, cfg: &RemoteWriteConfig) -> Op
     relabel(base, &cfg.write_relabel_configs).map(|l| OutSeries::new(&l))
 }
 
-/// Series id to its index in the shards' table (`None`: dropped by relabelling).
-type SeriesMap = HashMap<u64, Option<u32>, foldhash::fast::RandomState>;
+/// What the reader knows of a series: its index in the shards' table (`None`: dropped by
+/// relabelling) and the WAL segment of the last record that named it.
+#[derive(Clone, Copy)]
+struct Known {
+    slot: Option<u32>,
+    last_segment: u64,
+}
+
+/// Series id to what the reader knows of it.
+type SeriesMap = HashMap<u64, Known, foldhash::fast::RandomState>;
 
 /// Records a series the WAL names.
-fn learn(series: &mut SeriesMap, s: &ReaderSetup, id: u64, l: &Labels) {
+fn learn(series: &mut SeriesMap, s: &ReaderSetup, id: u64, l: &Labels, segment: u64) {
     // Ids are never reused: a series seen in the checkpoint and again in a segment is one.
-    if series.contains_key(&id) {
+    if let Some(k) = series.get_mut(&id) {
+        k.last_segment = k.last_segment.max(segment);
         return;
     }
-    let idx = outgoing_labels(l, &s.external, &s.cfg).map(|o| s.ctx.add_series(o));
-    series.insert(id, idx);
+    let slot = outgoing_labels(l, &s.external, &s.cfg).map(|o| s.ctx.add_series(o));
+    series.insert(
+        id,
+        Known {
+            slot,
+            last_segment: segment,
+        },
+    );
+}
+
+/// How often a caught-up queue forgets the series the store has dropped.
+const GC_EVERY: Duration = Duration::from_secs(300);
+
+/// The series a queue may forget: those whose last record is in a segment before `done`
+/// (everything they had is delivered) and that the store no longer holds (`alive` says, for
+/// a list of ids). Call only when the reader has read everything the WAL holds, so that no
+/// unread record names them. Returns their table slots to free.
+fn forget_dropped(
+    series: &mut SeriesMap,
+    done: u64,
+    alive: impl FnOnce(&[u64]) -> Vec<bool>,
+) -> Vec<u32> {
+    let old: Vec<u64> = series
+        .iter()
+        .filter(|(_, k)| k.last_segment < done)
+        .map(|(&id, _)| id)
+        .collect();
+    let live = alive(&old);
+    let mut slots = Vec::new();
+    for (id, is_live) in old.iter().zip(live) {
+        if !is_live {
+            if let Some(Known { slot: Some(x), .. }) = series.remove(id) {
+                slots.push(x);
+            }
+        }
+    }
+    slots
 }
 
 /// The reader thread's body. Returns when cancelled (or the shards are gone).
@@ -318,7 +369,9 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
     // Series id to its index in the shards' table (`None`: dropped by relabelling). foldhash,
     // not SipHash: one lookup per sample read, keys are our own ids.
     let mut series: SeriesMap = HashMap::default();
-    if let Err(e) = tail.load_series(|id, l| learn(&mut series, &s, id, &l)) {
+    // Series learnt before the start position are taken as named at its segment.
+    let start_segment = tail.position().segment;
+    if let Err(e) = tail.load_series(|id, l| learn(&mut series, &s, id, &l, start_segment)) {
         tracing::error!(queue = %name, error = %e, "remote write queue cannot read series from the WAL");
     }
     let tracker = Arc::new(Tracker::new(tail.position(), Some(s.position_file.clone())));
@@ -337,6 +390,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
     let chunk = (q.max_samples_per_send.max(1) as usize).min(10_000);
     let mut outbox: Vec<Vec<Pending>> = vec![Vec::new(); shards.len()];
     let mut last_save = Instant::now();
+    let mut last_gc = Instant::now();
     let mut rates = Rates::new(&s.metrics);
     let age_limit = (!q.sample_age_limit.is_zero()).then_some(q.sample_age_limit);
     'outer: while !s.cancel.is_cancelled() {
@@ -345,7 +399,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
         let res = tail.read(READ_BYTES, |rec, pos| match rec {
             WalRecord::Series(v) => {
                 for (id, l) in v {
-                    learn(&mut series, &s, id, &l);
+                    learn(&mut series, &s, id, &l, pos.segment);
                 }
                 tracker.push(pos, 0);
             }
@@ -355,9 +409,12 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 let seq = tracker.push(pos, u32::MAX);
                 let replay = pos <= replay_until;
                 for (id, t, val) in v {
-                    let series = match series.get(&id) {
-                        Some(&Some(x)) => x,
-                        Some(None) => {
+                    let series = match series.get_mut(&id) {
+                        Some(k) if k.slot.is_some() => {
+                            k.last_segment = pos.segment;
+                            k.slot.unwrap_or_default()
+                        }
+                        Some(_) => {
                             s.metrics.dropped_relabel.inc();
                             continue;
                         }
@@ -404,6 +461,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 gone = true;
             }
         }
+        let caught_up = matches!(&res, Ok(p) if p.records == 0);
         let idle = match res {
             Ok(p) => {
                 if p.segments_lost > 0 {
@@ -430,6 +488,16 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                     outbox = vec![Vec::new(); shards.len()];
                     s.metrics.shards.set(shards.len() as f64);
                 }
+            }
+        }
+        if caught_up && last_gc.elapsed() >= GC_EVERY {
+            // Caught up: no unread record can name a series forgotten now.
+            last_gc = Instant::now();
+            let done = tracker.current_done().segment;
+            let slots = forget_dropped(&mut series, done, |ids| s.tsdb.head_has_series(ids));
+            if !slots.is_empty() {
+                tracing::debug!(queue = %name, series = slots.len(), "remote write queue forgot series the store dropped");
+                s.ctx.free_series(&slots);
             }
         }
         if idle && s.drain.load(Ordering::Relaxed) {
@@ -574,6 +642,21 @@ mod tests {
         let d = t.push(pos(2, 5), 1);
         t.reserve(d);
         assert_eq!(t.current().high, pos(2, 5));
+    }
+
+    #[test]
+    fn only_delivered_series_the_store_dropped_are_forgotten() {
+        let mut m = SeriesMap::default();
+        let k = |slot, last_segment| Known { slot, last_segment };
+        m.insert(1, k(Some(0), 3)); // dropped by the store, delivered: forgotten
+        m.insert(2, k(Some(1), 3)); // still in the store: kept
+        m.insert(3, k(Some(2), 5)); // dropped, but its last record is not delivered yet: kept
+        m.insert(4, k(None, 2)); // relabel-dropped and gone: forgotten, no slot
+        let slots = forget_dropped(&mut m, 5, |ids| ids.iter().map(|&id| id == 2).collect());
+        assert_eq!(slots, vec![0]);
+        let mut left: Vec<u64> = m.keys().copied().collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![2, 3]);
     }
 
     #[test]

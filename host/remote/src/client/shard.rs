@@ -54,6 +54,8 @@ pub(crate) struct ShardCtx {
     /// Every series the queue has seen, as sent; samples refer to them by index, so a
     /// sample carries no reference count that the reader and a shard would both touch.
     pub(crate) series: parking_lot::RwLock<Vec<OutSeries>>,
+    /// Slots of the table freed by the reader's garbage collection, reused first.
+    free_slots: Mutex<Vec<u32>>,
     highest_sent: AtomicI64,
     stats: Mutex<SendStats>,
     /// Why the last attempt failed, for [`Health`].
@@ -103,6 +105,7 @@ impl ShardCtx {
             metrics,
             meta: Arc::default(),
             series: parking_lot::RwLock::new(Vec::new()),
+            free_slots: Mutex::new(Vec::new()),
             highest_sent: AtomicI64::new(i64::MIN),
             stats: Mutex::new(SendStats::default()),
             health: Mutex::new(Health::default()),
@@ -115,8 +118,22 @@ impl ShardCtx {
     /// Adds a series to the table; returns its index.
     pub(crate) fn add_series(&self, s: OutSeries) -> u32 {
         let mut t = self.series.write();
+        if let Some(i) = self.free_slots.lock().pop() {
+            t[i as usize] = s;
+            return i;
+        }
         t.push(s);
         (t.len() - 1) as u32
+    }
+
+    /// Frees the slots of series no sample in flight or still to read names.
+    pub(crate) fn free_series(&self, slots: &[u32]) {
+        let mut t = self.series.write();
+        let mut free = self.free_slots.lock();
+        for &i in slots {
+            t[i as usize] = OutSeries::empty();
+            free.push(i);
+        }
     }
 
     /// The newest timestamp delivered (ms).
