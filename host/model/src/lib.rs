@@ -7,6 +7,7 @@
 
 mod error;
 mod format;
+pub mod histogram;
 mod labels;
 pub use labels::{is_valid_label_name, is_valid_metric_name};
 mod matcher;
@@ -14,6 +15,7 @@ mod time;
 
 pub use error::{Error, Result};
 pub use format::{format_go_float, format_timestamp_secs};
+pub use histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 pub use labels::{
     Label, Labels, LabelsBuilder, ALERT_NAME, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, METRIC_NAME,
     QUANTILE_LABEL,

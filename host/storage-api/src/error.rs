@@ -18,6 +18,9 @@ pub enum Error {
     /// Storage is not ready (e.g. WAL replay still running).
     #[error("storage not ready")]
     NotReady,
+    /// The backend does not store this kind of sample; the batch must be rolled back.
+    #[error("storage does not support {0}")]
+    Unsupported(&'static str),
     /// The backend failed; the batch must be rolled back.
     #[error("storage backend failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -13,7 +13,10 @@ mod mem;
 
 pub use error::{Error, Result};
 pub use mem::MemStorage;
-pub use sightline_model::{Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs};
+pub use sightline_model::{
+    FloatHistogram, Histogram, Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs,
+};
+use std::sync::Arc;
 
 /// Something that hands out appenders: the write side of storage.
 pub trait Appendable: Send + Sync {
@@ -59,6 +62,36 @@ pub trait Appender: Send {
     ) -> Result<SeriesRef> {
         let _ = st;
         self.append(series_ref, labels, t, v)
+    }
+
+    /// Appends one native-histogram sample with integer counts (what scrapes produce). A stale
+    /// marker is a histogram whose `sum` is the stale NaN. The same rejections as
+    /// [`Self::append`] apply; a series holds floats and histograms in time order, and a
+    /// histogram at the time of a float (or the reverse) is a duplicate.
+    ///
+    /// Backends without histogram support answer [`Error::Unsupported`], which poisons the batch.
+    fn append_histogram(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        h: &Histogram,
+    ) -> Result<SeriesRef> {
+        let _ = (series_ref, labels, t, h);
+        Err(Error::Unsupported("native histograms"))
+    }
+
+    /// Appends one native-histogram sample with float counts (what rules and remote writers may
+    /// produce). As [`Self::append_histogram`] otherwise.
+    fn append_float_histogram(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        fh: &FloatHistogram,
+    ) -> Result<SeriesRef> {
+        let _ = (series_ref, labels, t, fh);
+        Err(Error::Unsupported("native histograms"))
     }
 
     /// Records metric metadata for a series (type, help, unit). Optional for backends.
@@ -160,6 +193,22 @@ pub trait SampleIterator: Send {
         false
     }
 
+    /// The histogram of the sample most recently returned by [`Self::next_sample`] or
+    /// [`Self::seek`], when that sample is a native-histogram sample; `None` for a float
+    /// sample. For a histogram sample, the [`Sample`]'s `v` is meaningless: readers that know
+    /// histograms must ask this first. Integer histograms are read as float histograms (as
+    /// PromQL computes with them). A stale histogram marker is read as a float stale marker
+    /// (`v` is the stale NaN and this returns `None`), so readers need one staleness check.
+    fn histogram(&self) -> Option<&Arc<FloatHistogram>> {
+        None
+    }
+
+    /// Whether this series may hold native-histogram samples at all. When false, readers skip
+    /// [`Self::histogram`].
+    fn has_histograms(&self) -> bool {
+        false
+    }
+
     /// Drains the rest into a vector (convenience for tests and small reads).
     fn collect_all(&mut self) -> Vec<Sample> {
         let mut v = Vec::new();
@@ -176,6 +225,8 @@ pub struct VecSampleIterator {
     samples: Vec<Sample>,
     /// Start timestamps, parallel to `samples`, when the series has any.
     starts: Option<Vec<TimestampMs>>,
+    /// Histograms, parallel to `samples`, when the series has any (`None` for float samples).
+    hists: Option<Vec<Option<Arc<FloatHistogram>>>>,
     pos: usize,
 }
 
@@ -185,6 +236,7 @@ impl VecSampleIterator {
         VecSampleIterator {
             samples,
             starts: None,
+            hists: None,
             pos: 0,
         }
     }
@@ -195,8 +247,17 @@ impl VecSampleIterator {
         VecSampleIterator {
             samples,
             starts: Some(starts),
+            hists: None,
             pos: 0,
         }
+    }
+
+    /// Adds histograms parallel to the samples (`hists[i]` belongs to `samples[i]`; `None` or a
+    /// missing entry is a float sample). Stale histogram markers must already be float stale
+    /// markers (see [`SampleIterator::histogram`]).
+    pub fn with_histograms(mut self, hists: Vec<Option<Arc<FloatHistogram>>>) -> Self {
+        self.hists = Some(hists);
+        self
     }
 }
 
@@ -210,6 +271,15 @@ impl SampleIterator for VecSampleIterator {
 
     fn has_start_timestamps(&self) -> bool {
         self.starts.is_some()
+    }
+
+    fn histogram(&self) -> Option<&Arc<FloatHistogram>> {
+        let i = self.pos.checked_sub(1)?;
+        self.hists.as_ref()?.get(i)?.as_ref()
+    }
+
+    fn has_histograms(&self) -> bool {
+        self.hists.is_some()
     }
 
     fn next_sample(&mut self) -> Option<Sample> {

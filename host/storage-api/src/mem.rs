@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use sightline_model::{Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs};
+use sightline_model::{
+    stale_nan, FloatHistogram, Histogram, Labels, Matcher, Metadata, Sample, SeriesRef, TimestampMs,
+};
 
 use crate::{
     labels_match, Appendable, Appender, Error, Querier, Queryable, Result, SelectHints, Series,
@@ -16,18 +18,33 @@ use crate::{
 struct MemSeries {
     samples: Vec<Sample>,
     starts: Option<Vec<TimestampMs>>,
+    /// Histograms parallel to `samples` once any sample was a histogram.
+    hists: Option<Vec<Option<Arc<FloatHistogram>>>>,
 }
 
 impl MemSeries {
-    fn push(&mut self, s: Sample, st: TimestampMs) {
+    fn push(&mut self, s: Sample, st: TimestampMs, h: Option<Arc<FloatHistogram>>) {
         if st != 0 && self.starts.is_none() {
             self.starts = Some(vec![0; self.samples.len()]);
         }
         if let Some(v) = &mut self.starts {
             v.push(st);
         }
+        if h.is_some() && self.hists.is_none() {
+            self.hists = Some(vec![None; self.samples.len()]);
+        }
+        if let Some(v) = &mut self.hists {
+            v.push(h);
+        }
         self.samples.push(s);
     }
+}
+
+/// What was last appended to a series: to tell repeats from duplicates.
+#[derive(Clone)]
+struct Last {
+    s: Sample,
+    h: Option<Arc<FloatHistogram>>,
 }
 
 #[derive(Default)]
@@ -74,10 +91,10 @@ impl MemStorage {
 
 struct MemAppender<'a> {
     store: &'a MemStorage,
-    pending: Vec<(Labels, Sample, TimestampMs)>,
+    pending: Vec<(Labels, Sample, TimestampMs, Option<Arc<FloatHistogram>>)>,
     meta: Vec<(String, Metadata)>,
-    /// Newest timestamp per series in this batch, to apply in-order rules within the batch.
-    batch_last: HashMap<Labels, Sample>,
+    /// Newest sample per series in this batch, to apply in-order rules within the batch.
+    batch_last: HashMap<Labels, Last>,
 }
 
 impl Appendable for MemStorage {
@@ -88,6 +105,72 @@ impl Appendable for MemStorage {
             meta: Vec::new(),
             batch_last: HashMap::new(),
         })
+    }
+}
+
+impl MemAppender<'_> {
+    fn push_hist(
+        &mut self,
+        labels: &Labels,
+        t: TimestampMs,
+        stale: bool,
+        f: impl FnOnce() -> FloatHistogram,
+    ) -> Result<SeriesRef> {
+        if stale {
+            // Read back as a float stale marker (see `SampleIterator::histogram`).
+            return self.push(labels, 0, Sample { t, v: stale_nan() }, None);
+        }
+        self.push(labels, 0, Sample { t, v: 0.0 }, Some(Arc::new(f())))
+    }
+
+    fn push(
+        &mut self,
+        labels: &Labels,
+        st: TimestampMs,
+        s: Sample,
+        h: Option<Arc<FloatHistogram>>,
+    ) -> Result<SeriesRef> {
+        if labels.is_empty() {
+            return Err(Error::InvalidSeries(labels.to_string()));
+        }
+        let last = match self.batch_last.get(labels) {
+            Some(l) => Some(l.clone()),
+            None => {
+                let g = self.store.inner.read();
+                g.by_labels
+                    .get(labels)
+                    .and_then(|r| g.series.get(r))
+                    .and_then(|(_, ms)| {
+                        let s = *ms.samples.last()?;
+                        let h = ms.hists.as_ref().and_then(|v| v.last().cloned().flatten());
+                        Some(Last { s, h })
+                    })
+            }
+        };
+        if let Some(last) = last {
+            if s.t < last.s.t {
+                return Err(Error::OutOfOrderSample);
+            }
+            if s.t == last.s.t {
+                // As the TSDB (and Prometheus' head): only the identical value is a harmless
+                // repeat; anything else at the same time, a stale marker included, is a
+                // duplicate.
+                let same = match (&last.h, &h) {
+                    (None, None) => last.s.v.to_bits() == s.v.to_bits(),
+                    (Some(a), Some(b)) => a == b,
+                    _ => false,
+                };
+                if !same {
+                    return Err(Error::DuplicateSampleForTimestamp);
+                }
+                // Same sample again: accepted and ignored, as Prometheus does.
+                return Ok(SeriesRef(labels.stable_hash() | 1));
+            }
+        }
+        self.batch_last
+            .insert(labels.clone(), Last { s, h: h.clone() });
+        self.pending.push((labels.clone(), s, st, h));
+        Ok(SeriesRef(labels.stable_hash() | 1))
     }
 }
 
@@ -110,38 +193,27 @@ impl Appender for MemAppender<'_> {
         t: TimestampMs,
         v: f64,
     ) -> Result<SeriesRef> {
-        if labels.is_empty() {
-            return Err(Error::InvalidSeries(labels.to_string()));
-        }
-        let last = match self.batch_last.get(labels) {
-            Some(s) => Some(*s),
-            None => {
-                let g = self.store.inner.read();
-                g.by_labels
-                    .get(labels)
-                    .and_then(|r| g.series.get(r))
-                    .and_then(|(_, s)| s.samples.last().copied())
-            }
-        };
-        if let Some(last) = last {
-            if t < last.t {
-                return Err(Error::OutOfOrderSample);
-            }
-            if t == last.t {
-                // As the TSDB (and Prometheus' head): only the bit-identical value is a
-                // harmless repeat; anything else at the same time, a stale marker
-                // included, is a duplicate.
-                if last.v.to_bits() != v.to_bits() {
-                    return Err(Error::DuplicateSampleForTimestamp);
-                }
-                // Same sample again: accepted and ignored, as Prometheus does.
-                return Ok(SeriesRef(labels.stable_hash() | 1));
-            }
-        }
-        let s = Sample { t, v };
-        self.batch_last.insert(labels.clone(), s);
-        self.pending.push((labels.clone(), s, st));
-        Ok(SeriesRef(labels.stable_hash() | 1))
+        self.push(labels, st, Sample { t, v }, None)
+    }
+
+    fn append_histogram(
+        &mut self,
+        _r: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        h: &Histogram,
+    ) -> Result<SeriesRef> {
+        self.push_hist(labels, t, h.is_stale(), || h.to_float())
+    }
+
+    fn append_float_histogram(
+        &mut self,
+        _r: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        fh: &FloatHistogram,
+    ) -> Result<SeriesRef> {
+        self.push_hist(labels, t, fh.is_stale(), || fh.clone())
     }
 
     fn update_metadata(&mut self, _r: SeriesRef, labels: &Labels, meta: &Metadata) -> Result<()> {
@@ -153,7 +225,7 @@ impl Appender for MemAppender<'_> {
 
     fn commit(self: Box<Self>) -> Result<()> {
         let mut g = self.store.inner.write();
-        for (labels, s, st) in self.pending {
+        for (labels, s, st, h) in self.pending {
             let r = match g.by_labels.get(&labels) {
                 Some(r) => *r,
                 None => {
@@ -166,7 +238,7 @@ impl Appender for MemAppender<'_> {
             };
             if let Some((_, v)) = g.series.get_mut(&r) {
                 if v.samples.last().is_none_or(|l| l.t < s.t) {
-                    v.push(s, st);
+                    v.push(s, st, h);
                 }
             }
         }
@@ -210,6 +282,7 @@ impl MemQuerier<'_> {
                     let part = MemSeries {
                         samples: s.samples[lo..hi].to_vec(),
                         starts: s.starts.as_ref().map(|st| st[lo..hi].to_vec()),
+                        hists: s.hists.as_ref().map(|h| h[lo..hi].to_vec()),
                     };
                     (l.clone(), part)
                 })
@@ -230,12 +303,19 @@ impl Querier for MemQuerier<'_> {
             v.sort_by(|a, b| a.0.cmp(&b.0));
         }
         Ok(v.into_iter()
-            .map(|(labels, s)| Series {
-                labels,
-                samples: Box::new(match s.starts {
+            .map(|(labels, s)| {
+                let it = match s.starts {
                     Some(st) => VecSampleIterator::with_start_timestamps(s.samples, st),
                     None => VecSampleIterator::new(s.samples),
-                }),
+                };
+                let it = match s.hists {
+                    Some(h) => it.with_histograms(h),
+                    None => it,
+                };
+                Series {
+                    labels,
+                    samples: Box::new(it),
+                }
             })
             .collect())
     }
@@ -341,6 +421,50 @@ mod tests {
         assert_eq!(it.start_timestamp(), 0);
         assert_eq!(it.next_sample().map(|x| x.t), Some(2000));
         assert_eq!(it.start_timestamp(), 1500);
+    }
+
+    #[test]
+    fn histograms_round_trip_and_stale_markers_read_as_floats() {
+        use sightline_model::{Histogram, Span};
+        let s = MemStorage::new();
+        let lbl = l(&[("__name__", "h")]);
+        let h = Histogram {
+            count: 3,
+            sum: 2.5,
+            positive_spans: vec![Span::new(0, 2)],
+            positive_buckets: vec![1, 1],
+            ..Histogram::default()
+        };
+        let mut a = s.appender();
+        a.append(None, &lbl, 1000, 1.0).unwrap();
+        a.append_histogram(None, &lbl, 2000, &h).unwrap();
+        assert!(a.append_histogram(None, &lbl, 2000, &h).is_ok(), "a repeat");
+        assert!(matches!(
+            a.append(None, &lbl, 2000, 1.0),
+            Err(Error::DuplicateSampleForTimestamp)
+        ));
+        let stale = Histogram {
+            sum: stale_nan(),
+            ..Histogram::default()
+        };
+        a.append_histogram(None, &lbl, 3000, &stale).unwrap();
+        a.commit().unwrap();
+        let q = s.querier(0, 5000).unwrap();
+        let mut res = q
+            .select(false, None, &[Matcher::equal("__name__", "h")])
+            .unwrap();
+        let it = &mut res[0].samples;
+        assert!(it.has_histograms());
+        assert_eq!(it.next_sample().map(|x| x.v), Some(1.0));
+        assert!(it.histogram().is_none());
+        assert_eq!(it.next_sample().map(|x| x.t), Some(2000));
+        assert_eq!(
+            it.histogram().map(|h| h.positive_buckets.clone()),
+            Some(vec![1.0, 2.0])
+        );
+        let st = it.next_sample().map(|x| x.v);
+        assert!(st.is_some_and(sightline_model::is_stale_nan));
+        assert!(it.histogram().is_none());
     }
 
     #[test]

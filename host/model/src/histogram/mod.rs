@@ -1,0 +1,198 @@
+//! Native histograms: Prometheus' `model/histogram` (`Histogram`, `FloatHistogram`, spans,
+//! schemas, custom buckets), with the same semantics and the same names in snake case.
+//!
+//! Layout, as in Prometheus: buckets are grouped in [`Span`]s (an `offset` from the end of the
+//! previous span, or from index 0 for the first one, and a `length`). An integer
+//! [`Histogram`] stores its bucket counts delta-encoded (each bucket as the difference from the
+//! previous one, across spans); a [`FloatHistogram`] stores absolute counts.
+//!
+//! For exponential schemas (`-4..=8`) the upper bound of bucket `i` is `2^(i * 2^-schema)`;
+//! with [`CUSTOM_BUCKETS_SCHEMA`] the bounds are `custom_values` (sorted, finite) and only
+//! positive buckets exist: bucket `i` is `(custom_values[i-1], custom_values[i]]`, the last one
+//! ending at `+Inf`.
+
+use std::sync::Arc;
+
+/// The schema of native histograms with custom bucket boundaries (NHCB).
+pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
+/// The smallest exponential schema.
+pub const EXPONENTIAL_SCHEMA_MIN: i32 = -4;
+/// The largest exponential schema.
+pub const EXPONENTIAL_SCHEMA_MAX: i32 = 8;
+
+/// What the writer knows about a counter reset at this sample (`histogram.CounterResetHint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CounterResetHint {
+    /// Unknown: detect a reset by comparing with the previous sample.
+    #[default]
+    Unknown,
+    /// A counter reset happened here.
+    CounterReset,
+    /// No counter reset happened here.
+    NotCounterReset,
+    /// The histogram is a gauge histogram: resets mean nothing.
+    Gauge,
+}
+
+impl CounterResetHint {
+    /// The two-bit code Prometheus' chunks and WAL records use.
+    pub fn code(self) -> u8 {
+        match self {
+            CounterResetHint::Unknown => 0,
+            CounterResetHint::CounterReset => 1,
+            CounterResetHint::NotCounterReset => 2,
+            CounterResetHint::Gauge => 3,
+        }
+    }
+
+    /// The hint of a two-bit code (only the low two bits are read).
+    pub fn from_code(c: u8) -> Self {
+        match c & 3 {
+            1 => CounterResetHint::CounterReset,
+            2 => CounterResetHint::NotCounterReset,
+            3 => CounterResetHint::Gauge,
+            _ => CounterResetHint::Unknown,
+        }
+    }
+}
+
+/// A run of consecutive buckets: `offset` buckets after the previous span's end (for the first
+/// span: after index 0), `length` buckets long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// Gap to the previous span (may be negative only for the first span).
+    pub offset: i32,
+    /// Number of buckets.
+    pub length: u32,
+}
+
+impl Span {
+    /// A span.
+    pub const fn new(offset: i32, length: u32) -> Self {
+        Span { offset, length }
+    }
+}
+
+/// A native histogram with integer counts (`histogram.Histogram`): what scrapes and client
+/// libraries produce. Bucket counts are delta-encoded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Histogram {
+    /// Counter reset knowledge.
+    pub counter_reset_hint: CounterResetHint,
+    /// Resolution: `-4..=8`, or [`CUSTOM_BUCKETS_SCHEMA`].
+    pub schema: i32,
+    /// Width of the zero bucket (`[-zero_threshold, zero_threshold]`).
+    pub zero_threshold: f64,
+    /// Observations in the zero bucket.
+    pub zero_count: u64,
+    /// Total observations (including NaN observations, so it may exceed the bucket total).
+    pub count: u64,
+    /// Sum of observations. A stale marker is a histogram whose `sum` is the stale NaN.
+    pub sum: f64,
+    /// Spans of the positive buckets.
+    pub positive_spans: Vec<Span>,
+    /// Spans of the negative buckets.
+    pub negative_spans: Vec<Span>,
+    /// Positive bucket counts, delta-encoded.
+    pub positive_buckets: Vec<i64>,
+    /// Negative bucket counts, delta-encoded.
+    pub negative_buckets: Vec<i64>,
+    /// Upper bounds of the custom buckets (only with [`CUSTOM_BUCKETS_SCHEMA`]); shared between
+    /// the samples of a series.
+    pub custom_values: Arc<[f64]>,
+}
+
+/// A native histogram with float counts (`histogram.FloatHistogram`): what PromQL computes
+/// with, and what a rule or a remote writer may store. Bucket counts are absolute.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FloatHistogram {
+    /// Counter reset knowledge.
+    pub counter_reset_hint: CounterResetHint,
+    /// Resolution: `-4..=8`, or [`CUSTOM_BUCKETS_SCHEMA`].
+    pub schema: i32,
+    /// Width of the zero bucket.
+    pub zero_threshold: f64,
+    /// Observations in the zero bucket.
+    pub zero_count: f64,
+    /// Total observations.
+    pub count: f64,
+    /// Sum of observations.
+    pub sum: f64,
+    /// Spans of the positive buckets.
+    pub positive_spans: Vec<Span>,
+    /// Spans of the negative buckets.
+    pub negative_spans: Vec<Span>,
+    /// Positive bucket counts (absolute).
+    pub positive_buckets: Vec<f64>,
+    /// Negative bucket counts (absolute).
+    pub negative_buckets: Vec<f64>,
+    /// Upper bounds of the custom buckets (only with [`CUSTOM_BUCKETS_SCHEMA`]).
+    pub custom_values: Arc<[f64]>,
+}
+
+/// Whether `schema` is the custom-buckets schema.
+pub fn is_custom_buckets(schema: i32) -> bool {
+    schema == CUSTOM_BUCKETS_SCHEMA
+}
+
+/// Whether `schema` is a valid exponential schema.
+pub fn is_exponential_schema(schema: i32) -> bool {
+    (EXPONENTIAL_SCHEMA_MIN..=EXPONENTIAL_SCHEMA_MAX).contains(&schema)
+}
+
+impl Histogram {
+    /// Whether this sample is a stale marker.
+    pub fn is_stale(&self) -> bool {
+        crate::is_stale_nan(self.sum)
+    }
+
+    /// The same histogram with float counts (`Histogram.ToFloat`).
+    pub fn to_float(&self) -> FloatHistogram {
+        fn undelta(d: &[i64]) -> Vec<f64> {
+            let mut cur = 0i64;
+            d.iter()
+                .map(|x| {
+                    cur = cur.wrapping_add(*x);
+                    cur as f64
+                })
+                .collect()
+        }
+        FloatHistogram {
+            counter_reset_hint: self.counter_reset_hint,
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            zero_count: self.zero_count as f64,
+            count: self.count as f64,
+            sum: self.sum,
+            positive_spans: self.positive_spans.clone(),
+            negative_spans: self.negative_spans.clone(),
+            positive_buckets: undelta(&self.positive_buckets),
+            negative_buckets: undelta(&self.negative_buckets),
+            custom_values: self.custom_values.clone(),
+        }
+    }
+}
+
+impl FloatHistogram {
+    /// Whether this sample is a stale marker.
+    pub fn is_stale(&self) -> bool {
+        crate::is_stale_nan(self.sum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_float_undeltas_buckets() {
+        let h = Histogram {
+            schema: 0,
+            count: 6,
+            positive_spans: vec![Span::new(0, 2), Span::new(1, 1)],
+            positive_buckets: vec![1, 2, -1],
+            ..Histogram::default()
+        };
+        assert_eq!(h.to_float().positive_buckets, vec![1.0, 3.0, 2.0]);
+    }
+}
