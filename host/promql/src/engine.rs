@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
 #[allow(unused_imports)]
-use crate::hist_compat::HistogramScale;
+use crate::hist_compat::HistogramOps;
 use crate::stack::guard;
 use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
@@ -1400,11 +1400,15 @@ impl<'a> Ev<'a> {
                 self.eval_subquery(e, expr, range, step, offset, at, ts)?,
             )),
             Expr::Binary {
-                op, lhs, rhs, mods, ..
+                op,
+                lhs,
+                rhs,
+                mods,
+                pos,
             } => {
                 let l = self.eval(lhs, ts)?;
                 let r = self.eval(rhs, ts)?;
-                binary::eval_binary(
+                let (v, ann) = binary::eval_binary(
                     *op,
                     mods,
                     l,
@@ -1412,7 +1416,17 @@ impl<'a> Ev<'a> {
                     ts,
                     e as *const Expr as usize,
                     &mut self.binop_cache,
-                )
+                )?;
+                if let Some(a) = ann {
+                    let (msg, warn) = a.message();
+                    let msg = format!("{msg} {}", pos_str(self.text, *pos));
+                    if warn {
+                        self.ann.warn(msg);
+                    } else {
+                        self.ann.info(msg);
+                    }
+                }
+                Ok(v)
             }
             Expr::Aggregate(a) => {
                 let param = match &a.param {

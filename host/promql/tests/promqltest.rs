@@ -8,8 +8,12 @@
 
 use std::path::PathBuf;
 
-use sightline_model::{is_stale_nan, Labels, Sample};
-use sightline_promql::{AtModifier, DurExpr, Engine, EngineOptions, Expr, QueryResult, Value};
+use std::sync::Arc;
+
+use sightline_model::{is_stale_nan, FloatHistogram, Labels, Span};
+use sightline_promql::{
+    AtModifier, DurExpr, Engine, EngineOptions, Expr, QueryResult, RangeSeries, SeriesValue, Value,
+};
 use sightline_storage_api::{Appendable, MemStorage};
 
 /// The pass count this runner must not drop below (raise it as the engine improves).
@@ -92,25 +96,119 @@ fn parse_labels(sel: &str) -> Result<Labels, String> {
         .map_err(|e| format!("bad series {:?}: {e}", sel.trim()))
 }
 
-/// One expanded value: `None` is `_`.
-#[derive(Debug, Clone, Copy)]
+/// One expanded value: a float, a native histogram (with whether its counter reset hint was
+/// written out, which is when the test language compares it) or `_`.
+#[derive(Debug, Clone)]
 enum Item {
     Val(f64),
+    Hist(Arc<FloatHistogram>, bool),
     Skip,
 }
 
 use sightline_promql::scan_float;
 
 /// The steps of a series description's values (the library's expanding notation), with
-/// whether native-histogram values were left out.
+/// whether there are native-histogram values.
 fn expand_values(s: &str) -> Result<(Vec<Item>, bool), String> {
-    let (steps, hist) =
-        sightline_promql::expand_series_values(s, sightline_promql::Histograms::Skip)?;
+    let steps = sightline_promql::expand_series(s)?;
+    let mut hist = false;
     let items = steps
         .into_iter()
-        .map(|v| v.map_or(Item::Skip, Item::Val))
+        .map(|v| match v {
+            None => Item::Skip,
+            Some(SeriesValue::Float(f)) => Item::Val(f),
+            Some(SeriesValue::Histogram { h, hint_set }) => {
+                hist = true;
+                Item::Hist(h, hint_set)
+            }
+        })
         .collect();
     Ok((items, hist))
+}
+
+/// Bucket `(index, count)` pairs without empty buckets: the layout `Compact(0)` leaves, which
+/// is what Prometheus' test compares.
+fn compact_buckets(spans: &[Span], buckets: &[f64]) -> Vec<(i32, f64)> {
+    let mut out = Vec::new();
+    let mut next = 0i32;
+    let mut it = buckets.iter();
+    for sp in spans {
+        let start = next + sp.offset;
+        for k in 0..sp.length as i32 {
+            match it.next() {
+                Some(c) if *c != 0.0 => out.push((start + k, *c)),
+                Some(_) => {}
+                None => return out,
+            }
+        }
+        next = start + sp.length as i32;
+    }
+    out
+}
+
+/// Prometheus' `compareNativeHistogram` (after compacting both).
+fn hist_eq(exp: &FloatHistogram, got: &FloatHistogram, hint_set: bool) -> bool {
+    let buckets_eq = |a: Vec<(i32, f64)>, b: Vec<(i32, f64)>| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.0 == y.0 && float_eq(x.1, y.1))
+    };
+    exp.schema == got.schema
+        && float_eq(exp.count, got.count)
+        && float_eq(exp.sum, got.sum)
+        && (exp.schema != -53 || exp.custom_values[..] == got.custom_values[..])
+        && exp.zero_threshold == got.zero_threshold
+        && float_eq(exp.zero_count, got.zero_count)
+        && buckets_eq(
+            compact_buckets(&exp.negative_spans, &exp.negative_buckets),
+            compact_buckets(&got.negative_spans, &got.negative_buckets),
+        )
+        && buckets_eq(
+            compact_buckets(&exp.positive_spans, &exp.positive_buckets),
+            compact_buckets(&got.positive_spans, &got.positive_buckets),
+        )
+        && (!hint_set || exp.counter_reset_hint == got.counter_reset_hint)
+}
+
+/// Compares one expected series (items at `start + i*step`) with a result series.
+fn compare_series(
+    l: &Labels,
+    items: &[Item],
+    start: i64,
+    step: i64,
+    got: &RangeSeries,
+) -> Result<(), String> {
+    let mut floats = Vec::new();
+    let mut hists = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let t = start + i as i64 * step;
+        match it {
+            Item::Val(v) => floats.push((t, *v)),
+            Item::Hist(h, set) => hists.push((t, h.clone(), *set)),
+            Item::Skip => {}
+        }
+    }
+    let show = || format!("{:?} and {} histograms", got.samples, got.histograms.len());
+    if floats.len() != got.samples.len() || hists.len() != got.histograms.len() {
+        return Err(format!(
+            "series {l}: expected {} floats and {} histograms, got {}",
+            floats.len(),
+            hists.len(),
+            show()
+        ));
+    }
+    for ((t, v), g) in floats.iter().zip(&got.samples) {
+        if *t != g.t || !float_eq(*v, g.v) {
+            return Err(format!("series {l}: want {v}@{t}, got {}", show()));
+        }
+    }
+    for ((t, h, set), g) in hists.iter().zip(&got.histograms) {
+        if *t != g.t || !hist_eq(h, &g.h, *set) {
+            return Err(format!("series {l}: want {h:?}@{t}, got {:?}@{}", g.h, g.t));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default)]
@@ -252,25 +350,7 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
                 .iter()
                 .find(|s| &s.labels == l)
                 .ok_or_else(|| format!("missing series {l}: got {m:?}"))?;
-            let want: Vec<Sample> = items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, it)| match it {
-                    Item::Val(v) => Some(Sample {
-                        t: from + i as i64 * step,
-                        v: *v,
-                    }),
-                    Item::Skip => None,
-                })
-                .collect();
-            if want.len() != s.samples.len()
-                || want
-                    .iter()
-                    .zip(&s.samples)
-                    .any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
-            {
-                return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
-            }
+            compare_series(l, items, from, step, s)?;
         }
         return Ok(());
     }
@@ -289,7 +369,7 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
     }
     for (i, (l, items)) in exp.series.iter().enumerate() {
         let want = match items.first() {
-            Some(Item::Val(x)) => *x,
+            Some(it @ (Item::Val(_) | Item::Hist(..))) => it.clone(),
             _ => return Err("bad expected value".into()),
         };
         let got = if exp.ordered {
@@ -303,8 +383,18 @@ fn compare_instant(res: &QueryResult, exp: &Expect, t: i64) -> Result<(), String
                 .find(|s| &s.labels == l)
                 .ok_or_else(|| format!("missing {l}; got {v:?}"))?
         };
-        if !float_eq(got.v, want) {
-            return Err(format!("{l}: want {want}, got {}", got.v));
+        match (&want, &got.h) {
+            (Item::Val(w), None) if float_eq(got.v, *w) => {}
+            (Item::Hist(w, set), Some(g)) if hist_eq(w, g, *set) => {}
+            _ => {
+                return Err(format!(
+                    "{l}: want {want:?}, got {}",
+                    match &got.h {
+                        Some(h) => format!("{h:?}"),
+                        None => got.v.to_string(),
+                    }
+                ))
+            }
         }
     }
     Ok(())
@@ -323,7 +413,7 @@ fn compare_range(res: &QueryResult, exp: &Expect, start: i64, step: i64) -> Resu
     let want_series: Vec<&(Labels, Vec<Item>)> = exp
         .series
         .iter()
-        .filter(|(_, it)| it.iter().any(|x| matches!(x, Item::Val(_))))
+        .filter(|(_, it)| it.iter().any(|x| !matches!(x, Item::Skip)))
         .collect();
     if let Some(sv) = exp.scalar {
         // A scalar expected from a range eval: one series with no labels.
@@ -344,25 +434,7 @@ fn compare_range(res: &QueryResult, exp: &Expect, start: i64, step: i64) -> Resu
             .iter()
             .find(|s| &s.labels == l)
             .ok_or_else(|| format!("missing series {l}; got {m:?}"))?;
-        let want: Vec<Sample> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| match it {
-                Item::Val(v) => Some(Sample {
-                    t: start + i as i64 * step,
-                    v: *v,
-                }),
-                Item::Skip => None,
-            })
-            .collect();
-        if want.len() != s.samples.len()
-            || want
-                .iter()
-                .zip(&s.samples)
-                .any(|(a, b)| a.t != b.t || !float_eq(a.v, b.v))
-        {
-            return Err(format!("series {l}: want {want:?}, got {:?}", s.samples));
-        }
+        compare_series(l, items, start, step, s)?;
     }
     Ok(())
 }
@@ -598,13 +670,23 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
                     Value::Vector(
                         m.iter()
                             .filter_map(|s| {
-                                s.samples.iter().find(|p| p.t == mid).map(|p| {
+                                let f = s.samples.iter().find(|p| p.t == mid).map(|p| {
                                     sightline_promql::VectorSample {
                                         labels: s.labels.clone(),
                                         t_ms: mid,
                                         v: p.v,
                                         h: None,
                                     }
+                                });
+                                f.or_else(|| {
+                                    s.histograms.iter().find(|p| p.t == mid).map(|p| {
+                                        sightline_promql::VectorSample {
+                                            labels: s.labels.clone(),
+                                            t_ms: mid,
+                                            v: 0.0,
+                                            h: Some(p.h.clone()),
+                                        }
+                                    })
                                 })
                             })
                             .collect(),
@@ -622,6 +704,94 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
         }
     }
     Ok(())
+}
+
+/// The chunk a series' next sample goes to in Prometheus' TSDB head, which is where the
+/// counter reset hints of stored histograms come from: a histogram continuing a counter chunk
+/// reads back as `NotCounterReset`, the first of a chunk as `CounterReset` (when the chunk
+/// was cut for a reset) or `Unknown`, every sample of a gauge chunk as `Gauge`. `MemStorage`
+/// keeps hints as appended, so the runner sets them as the head would.
+#[derive(Default)]
+struct ChunkState {
+    /// The last histogram of the current histogram chunk (`None`: a float chunk or none).
+    last: Option<Arc<FloatHistogram>>,
+    gauge: bool,
+    /// The chunk ended with a stale marker: the next histogram starts a new chunk.
+    stale: bool,
+}
+
+impl ChunkState {
+    fn float(&mut self, v: f64) {
+        if is_stale_nan(v) && self.last.is_some() {
+            // A stale marker after a histogram is a histogram stale marker in that chunk.
+            self.stale = true;
+            return;
+        }
+        self.last = None;
+    }
+
+    fn histogram(&mut self, h: &Arc<FloatHistogram>) -> Arc<FloatHistogram> {
+        use sightline_model::CounterResetHint as H;
+        let gauge = h.counter_reset_hint == H::Gauge;
+        let prev = self.last.take();
+        let continues = prev.as_ref().is_some_and(|p| {
+            !self.stale
+                && self.gauge == gauge
+                && p.schema == h.schema
+                && p.zero_threshold == h.zero_threshold
+                && p.custom_values[..] == h.custom_values[..]
+                && (gauge || (h.counter_reset_hint != H::CounterReset && !is_reset(p, h)))
+        });
+        let hint = if gauge {
+            H::Gauge
+        } else if continues {
+            H::NotCounterReset
+        } else if h.counter_reset_hint == H::CounterReset
+            || prev.as_ref().is_some_and(|p| !self.stale && is_reset(p, h))
+        {
+            H::CounterReset
+        } else {
+            H::Unknown
+        };
+        self.gauge = gauge;
+        self.stale = false;
+        let mut out = (**h).clone();
+        out.counter_reset_hint = hint;
+        let out = Arc::new(out);
+        self.last = Some(out.clone());
+        out
+    }
+}
+
+/// Whether `cur` is a counter reset after `prev` (a simplified `DetectReset`: a count, the zero
+/// bucket or a bucket at the same schema went down, or the custom bounds changed).
+fn is_reset(prev: &FloatHistogram, cur: &FloatHistogram) -> bool {
+    if cur.count < prev.count || cur.zero_count < prev.zero_count {
+        return true;
+    }
+    if prev.schema == -53 || cur.schema == -53 {
+        if prev.custom_values[..] != cur.custom_values[..] {
+            return true;
+        }
+    } else if cur.schema > prev.schema || cur.zero_threshold < prev.zero_threshold {
+        return true;
+    }
+    if cur.schema != prev.schema {
+        return false;
+    }
+    let down = |p: Vec<(i32, f64)>, c: Vec<(i32, f64)>| {
+        p.iter().any(|(i, pc)| {
+            let cc = c.iter().find(|(j, _)| j == i).map_or(0.0, |x| x.1);
+            cc < *pc
+        })
+    };
+    down(
+        compact_buckets(&prev.positive_spans, &prev.positive_buckets),
+        compact_buckets(&cur.positive_spans, &cur.positive_buckets),
+    ) || down(
+        compact_buckets(&prev.negative_spans, &prev.negative_buckets),
+        compact_buckets(&cur.negative_spans, &cur.negative_buckets),
+    )
 }
 
 struct FileStats {
@@ -657,6 +827,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
     let engine = Engine::new(opts);
     let mut st = MemStorage::new();
     let mut hist_series: Vec<Labels> = Vec::new();
+    let mut chunks: std::collections::HashMap<Labels, ChunkState> = Default::default();
     let mut stats = FileStats {
         name: name.clone(),
         pass: 0,
@@ -690,6 +861,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
         if cmd == "clear" {
             st = MemStorage::new();
             hist_series.clear();
+            chunks.clear();
         } else if cmd.starts_with("load") {
             let nhcb = cmd == "load_with_nhcb";
             let step = block[0]
@@ -698,7 +870,7 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                 .and_then(parse_time)
                 .ok_or("bad load step")?;
             let mut app = st.appender();
-            type Points = std::collections::BTreeMap<i64, (f64, i64)>;
+            type Points = std::collections::BTreeMap<i64, (Item, i64)>;
             let mut pending: Vec<(Labels, Points)> = Vec::new();
             // Start-timestamp offsets for the next line's series.
             let mut starts: Option<(Labels, Vec<Option<i64>>)> = None;
@@ -749,16 +921,27 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                     }
                 };
                 for (k, it) in items.iter().enumerate() {
-                    if let Item::Val(v) = it {
+                    if !matches!(it, Item::Skip) {
                         let t = k as i64 * step;
                         let st = offs.get(k).copied().flatten().map(|o| t + o).unwrap_or(0);
-                        pending[idx].1.insert(t, (*v, st));
+                        pending[idx].1.insert(t, (it.clone(), st));
                     }
                 }
             }
             for (labels, samples) in &pending {
-                for (t, (v, st)) in samples {
-                    let _ = app.append_with_start(None, labels, *st, *t, *v);
+                let chunk = chunks.entry(labels.clone()).or_default();
+                for (t, (it, st)) in samples {
+                    let _ = match it {
+                        Item::Val(v) => {
+                            chunk.float(*v);
+                            app.append_with_start(None, labels, *st, *t, *v)
+                        }
+                        Item::Hist(h, _) => {
+                            let h = chunk.histogram(h);
+                            app.append_float_histogram(None, labels, *t, &h)
+                        }
+                        Item::Skip => continue,
+                    };
                 }
             }
             app.commit().map_err(|e| e.to_string())?;
