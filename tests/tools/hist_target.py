@@ -12,7 +12,10 @@ Values are a pure function of (seed, target, series, t) with t = whole seconds s
 (default: the start of this process), so two scrapers reading at the same second see the
 same histograms: bucket counts grow monotonically, like a real request-latency histogram.
 With --classic, each histogram also carries classic buckets (11 bounds), as client_golang
-does when both are configured.
+does when both are configured. With --quantize N, every sample carries an explicit timestamp,
+the time rounded down to a multiple of N seconds, and the values of that time: scrapers that
+honour timestamps and scrape at least every N seconds then store exactly the same samples,
+whatever their phase (side-by-side tests rely on it).
 
 Other endpoints: /stats (JSON: scrapes and histograms served), /-/healthy. Exits after
 --max-seconds.
@@ -170,11 +173,17 @@ class Targets:
         self.histograms = 0
 
     def body(self, k: int) -> bytes:
-        t = max(0, int(time.time()) - self.epoch)
+        now = int(time.time())
+        ts = b""
+        if self.args.quantize > 0:
+            now -= now % self.args.quantize
+            ts = f_varint(6, now * 1000)
+        t = max(0, now - self.epoch)
         metrics = []
         for m, shape in enumerate(self.shapes[k]):
             lbls = labels([("endpoint", f"/api/v{m % 7}/item{m}"), ("method", "GET")])
-            metrics.append(f_bytes(4, lbls + f_bytes(7, histogram(shape, t, self.args.classic))))
+            h = f_bytes(7, histogram(shape, t, self.args.classic))
+            metrics.append(f_bytes(4, lbls + h + ts))
         fam = (
             f_str(1, "http_request_duration_seconds")
             + f_str(2, "Request latency.")
@@ -185,7 +194,7 @@ class Targets:
             f_str(1, "hist_target_scrapes_total")
             + f_str(2, "Scrapes served.")
             + f_varint(3, 0)
-            + f_bytes(4, f_bytes(3, f_double(1, float(self.scrapes))))
+            + f_bytes(4, f_bytes(3, f_double(1, float(self.scrapes))) + ts)
         )
         with self.lock:
             self.scrapes += 1
@@ -201,6 +210,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--epoch", type=int, default=0)
     ap.add_argument("--classic", action="store_true")
+    ap.add_argument("--quantize", type=int, default=0)
     ap.add_argument("--max-seconds", type=float, default=3600)
     args = ap.parse_args()
     targets = Targets(args)
