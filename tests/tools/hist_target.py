@@ -190,11 +190,12 @@ class Targets:
             + f_varint(3, 4)
             + b"".join(metrics)
         )
+        # A counter of the target's seconds, a function of the (quantized) time like the rest.
         counter = (
-            f_str(1, "hist_target_scrapes_total")
-            + f_str(2, "Scrapes served.")
+            f_str(1, "hist_target_seconds_total")
+            + f_str(2, "Seconds since the target's epoch.")
             + f_varint(3, 0)
-            + f_bytes(4, f_bytes(3, f_double(1, float(self.scrapes))) + ts)
+            + f_bytes(4, f_bytes(3, f_double(1, float(t))) + ts)
         )
         with self.lock:
             self.scrapes += 1
