@@ -9,8 +9,6 @@ use crate::ast::{fmt_number, AggregateExpr};
 use crate::engine::{pos_str, Ev};
 use crate::error::{Error, Result};
 use crate::functions::{kahan_inc, quantile};
-#[allow(unused_imports)]
-use crate::hist_compat::HistogramOps;
 use crate::value::{Arg, Elem};
 
 fn group_labels(l: &Labels, a: &AggregateExpr) -> Labels {
@@ -244,7 +242,7 @@ pub(crate) fn aggregate(
         for el in v {
             let mut gl = group_labels(&el.labels, a).builder();
             let value = match &el.h {
-                Some(h) => crate::hist_compat::histogram_string(h),
+                Some(h) => h.to_string(),
                 None => fmt_number(el.v),
             };
             gl.set(label.clone(), value);

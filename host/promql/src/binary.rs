@@ -8,8 +8,6 @@ use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
 use crate::ast::{BinModifiers, BinOp, Card};
 use crate::engine::{drops_name, matching_names};
 use crate::error::{Error, Result};
-#[allow(unused_imports)]
-use crate::hist_compat::HistogramOps;
 use crate::value::{Arg, Elem};
 
 /// An annotation a binary operation raises (Prometheus reports the last one of a step).

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_model::{is_stale_nan, FloatHistogram, Labels, MatchOp, Sample};
+use sightline_model::{is_stale_nan, CounterResetHint, FloatHistogram, Labels, MatchOp, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
@@ -15,8 +15,6 @@ use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
-#[allow(unused_imports)]
-use crate::hist_compat::HistogramOps;
 use crate::stack::guard;
 use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
@@ -1306,8 +1304,16 @@ impl<'a> Ev<'a> {
                         n += 1;
                         ss.floats.push(Sample { t, v: el.v });
                     }
-                    Some(h) => {
+                    Some(mut h) => {
                         n += hpoint_size(&h);
+                        // As Prometheus: explicit counter reset hints mean nothing across a
+                        // subquery's steps (samples may be skipped or repeated).
+                        if matches!(
+                            h.counter_reset_hint,
+                            CounterResetHint::NotCounterReset | CounterResetHint::CounterReset
+                        ) {
+                            Arc::make_mut(&mut h).counter_reset_hint = CounterResetHint::Unknown;
+                        }
                         ss.hists.push(HPoint { t, h });
                     }
                 }

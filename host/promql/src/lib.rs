@@ -30,7 +30,6 @@ mod engine;
 mod error;
 mod functions;
 mod fxhash;
-mod hist_compat;
 mod lexer;
 mod parser;
 mod series_desc;

@@ -12,8 +12,6 @@
 
 use std::sync::Arc;
 
-#[allow(unused_imports)]
-use crate::hist_compat::HistogramOps;
 use sightline_model::{stale_nan, CounterResetHint, FloatHistogram, Labels, Span};
 
 /// One value of an expanded series description.

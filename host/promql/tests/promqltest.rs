@@ -706,6 +706,141 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
     Ok(())
 }
 
+/// A classic histogram at one time being collected for conversion (Prometheus'
+/// `convertnhcb.TempHistogram`).
+#[derive(Default, Clone)]
+struct TempHistogram {
+    buckets: Vec<(f64, f64)>,
+    count: Option<f64>,
+    sum: f64,
+    err: bool,
+}
+
+impl TempHistogram {
+    fn set_bucket_count(&mut self, le: f64, count: f64) {
+        if self.err || le.is_nan() || count < 0.0 {
+            self.err = true;
+            return;
+        }
+        let i = self.buckets.partition_point(|(b, _)| *b < le);
+        if self.buckets.get(i).is_some_and(|(b, _)| *b == le) {
+            return;
+        }
+        let below = i.checked_sub(1).map(|j| self.buckets[j].1);
+        let above = self.buckets.get(i).map(|x| x.1);
+        if below.is_some_and(|b| count < b) || above.is_some_and(|a| count > a) {
+            self.err = true;
+            return;
+        }
+        self.buckets.insert(i, (le, count));
+    }
+
+    /// `TempHistogram.Convert`: custom bounds from the `le`s, bucket counts de-cumulated.
+    fn convert(mut self) -> Option<FloatHistogram> {
+        if self.err {
+            return None;
+        }
+        let count = match self.count {
+            Some(c) => c,
+            None => self.buckets.last().map_or(0.0, |b| b.1),
+        };
+        if self.buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+            self.buckets.push((f64::INFINITY, count));
+        }
+        if self.buckets.last().map(|b| b.1) != Some(count) {
+            return None;
+        }
+        let mut prev = 0.0;
+        let mut buckets = Vec::with_capacity(self.buckets.len());
+        for (_, c) in &self.buckets {
+            buckets.push(c - prev);
+            prev = *c;
+        }
+        let bounds: Vec<f64> = self.buckets[..self.buckets.len() - 1]
+            .iter()
+            .map(|b| b.0)
+            .collect();
+        let mut h = FloatHistogram {
+            schema: -53,
+            count,
+            sum: self.sum,
+            positive_spans: vec![Span::new(0, buckets.len() as u32)],
+            positive_buckets: buckets,
+            custom_values: Arc::from(bounds),
+            ..FloatHistogram::default()
+        };
+        h.compact(0);
+        Some(h)
+    }
+}
+
+/// The native histograms with custom buckets `load_with_nhcb` adds for the classic
+/// histograms of a load block (`_bucket`/`_count`/`_sum` series), as Prometheus' test does.
+#[allow(clippy::type_complexity)]
+fn classic_to_nhcb(
+    pending: &[(Labels, std::collections::BTreeMap<i64, (Item, i64)>)],
+) -> Vec<(Labels, Vec<(i64, FloatHistogram)>)> {
+    let mut out: Vec<(Labels, std::collections::BTreeMap<i64, TempHistogram>)> = Vec::new();
+    for (labels, samples) in pending {
+        let Some(name) = labels.metric_name() else {
+            continue;
+        };
+        let (kind, base) = if let Some(b) = name.strip_suffix("_bucket") {
+            (0, b)
+        } else if let Some(b) = name.strip_suffix("_sum") {
+            (1, b)
+        } else if let Some(b) = name.strip_suffix("_count") {
+            (2, b)
+        } else {
+            continue;
+        };
+        let le = if kind == 0 {
+            match labels.get("le").and_then(|v| v.parse::<f64>().ok()) {
+                Some(le) if !le.is_nan() => le,
+                _ => continue,
+            }
+        } else {
+            0.0
+        };
+        let mut b = labels.builder();
+        b.set("__name__", base.to_string());
+        b.del("le");
+        let base_labels = b.build();
+        let idx = match out.iter().position(|(l, _)| *l == base_labels) {
+            Some(i) => i,
+            None => {
+                out.push((base_labels, Default::default()));
+                out.len() - 1
+            }
+        };
+        for (t, (it, _)) in samples {
+            let Item::Val(v) = it else {
+                continue;
+            };
+            let th = out[idx].1.entry(*t).or_default();
+            match kind {
+                0 => th.set_bucket_count(le, *v),
+                1 => th.sum = *v,
+                _ => {
+                    if *v < 0.0 {
+                        th.err = true;
+                    }
+                    th.count = Some(*v);
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(l, by_t)| {
+            let hs = by_t
+                .into_iter()
+                .filter_map(|(t, th)| th.convert().map(|h| (t, h)))
+                .collect();
+            (l, hs)
+        })
+        .collect()
+}
+
 /// The chunk a series' next sample goes to in Prometheus' TSDB head, which is where the
 /// counter reset hints of stored histograms come from: a histogram continuing a counter chunk
 /// reads back as `NotCounterReset`, the first of a chunk as `CounterReset` (when the chunk
@@ -763,21 +898,21 @@ impl ChunkState {
     }
 }
 
-/// Whether `cur` is a counter reset after `prev` (a simplified `DetectReset`: a count, the zero
-/// bucket or a bucket at the same schema went down, or the custom bounds changed).
+/// Whether appending `cur` after `prev` is a counter reset to the TSDB head (the checks of
+/// Prometheus' `FloatHistogramAppender.appendable`, in its order).
 fn is_reset(prev: &FloatHistogram, cur: &FloatHistogram) -> bool {
-    if cur.count < prev.count || cur.zero_count < prev.zero_count {
+    if cur.count < prev.count {
         return true;
     }
-    if prev.schema == -53 || cur.schema == -53 {
-        if prev.custom_values[..] != cur.custom_values[..] {
-            return true;
-        }
-    } else if cur.schema > prev.schema || cur.zero_threshold < prev.zero_threshold {
-        return true;
-    }
-    if cur.schema != prev.schema {
+    if cur.schema != prev.schema || cur.zero_threshold != prev.zero_threshold {
+        // A new chunk, but not a reset.
         return false;
+    }
+    if cur.schema == -53 && prev.custom_values[..] != cur.custom_values[..] {
+        return true;
+    }
+    if cur.zero_count < prev.zero_count {
+        return true;
     }
     let down = |p: Vec<(i32, f64)>, c: Vec<(i32, f64)>| {
         p.iter().any(|(i, pc)| {
@@ -942,6 +1077,15 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
                         }
                         Item::Skip => continue,
                     };
+                }
+            }
+            if nhcb {
+                for (labels, samples) in classic_to_nhcb(&pending) {
+                    let chunk = chunks.entry(labels.clone()).or_default();
+                    for (t, h) in samples {
+                        let h = chunk.histogram(&Arc::new(h));
+                        let _ = app.append_float_histogram(None, &labels, t, &h);
+                    }
                 }
             }
             app.commit().map_err(|e| e.to_string())?;
