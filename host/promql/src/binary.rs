@@ -96,6 +96,11 @@ impl ElemOut {
     }
 }
 
+/// Whether `op` trims histogram buckets (`</`, `>/`).
+fn is_trim(op: BinOp) -> bool {
+    matches!(op, BinOp::TrimUpper | BinOp::TrimLower)
+}
+
 /// Prometheus' `vectorElemBinop` over floats and native histograms.
 fn elem_binop(
     op: BinOp,
@@ -105,6 +110,7 @@ fn elem_binop(
     hr: Option<&Arc<FloatHistogram>>,
 ) -> ElemOut {
     match (hl, hr) {
+        (None, None) if is_trim(op) => ElemOut::incompatible("float", op, "float"),
         (None, None) => {
             let (v, keep) = scalar_op(op, l, r);
             ElemOut::float(v, keep)
@@ -126,6 +132,11 @@ fn elem_binop(
             BinOp::Div => {
                 let mut x = (**h).clone();
                 x.div(r).compact(0);
+                ElemOut::hist(x)
+            }
+            BinOp::TrimUpper | BinOp::TrimLower => {
+                let mut x = (**h).clone();
+                x.trim_buckets(r, op == BinOp::TrimUpper);
                 ElemOut::hist(x)
             }
             _ => ElemOut::incompatible("histogram", op, "float"),
@@ -187,7 +198,9 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
         BinOp::Lte => (l, l <= r),
         BinOp::Gt => (l, l > r),
         BinOp::Gte => (l, l >= r),
-        BinOp::And | BinOp::Or | BinOp::Unless => (f64::NAN, false),
+        BinOp::And | BinOp::Or | BinOp::Unless | BinOp::TrimUpper | BinOp::TrimLower => {
+            (f64::NAN, false)
+        }
     }
 }
 
@@ -260,7 +273,7 @@ fn vector_scalar(
 ) -> Vec<Elem> {
     let mut out = Vec::with_capacity(v.len());
     for mut el in v {
-        let (mut val, mut keep, mut h) = if el.h.is_none() {
+        let (mut val, mut keep, mut h) = if el.h.is_none() && !is_trim(op) {
             // The float path, kept free of histogram work.
             let (lv, rv) = if swap { (s, el.v) } else { (el.v, s) };
             let (v, k) = scalar_op(op, lv, rv);
@@ -417,7 +430,7 @@ fn vector_vector(
         } else {
             (ls.h.as_ref(), rs.h.as_ref())
         };
-        let (mut val, keep, mut hval) = if hl.is_none() && hr.is_none() {
+        let (mut val, keep, mut hval) = if hl.is_none() && hr.is_none() && !is_trim(op) {
             let (v, k) = scalar_op(op, fl, fr);
             (v, k, None)
         } else {

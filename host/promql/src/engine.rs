@@ -1169,8 +1169,7 @@ impl<'a> Ev<'a> {
                 }
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
-                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, lb);
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -1204,8 +1203,16 @@ impl<'a> Ev<'a> {
                     (lo, seek_after(&s.samples, pos[si].1.max(lo), t_ref))
                 };
                 pos[si] = (lo, hi);
-                let fw = window_bounds(&s.samples, lo, hi, start, t_ref, vs, self.lookback);
-                let hw = hist_window(s.hists.as_ref(), start, t_ref);
+                let (fw, hw) = windows(
+                    &s.samples,
+                    lo,
+                    hi,
+                    s.hists.as_ref(),
+                    start,
+                    t_ref,
+                    vs,
+                    self.lookback,
+                );
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -1748,8 +1755,7 @@ impl<'a> Ev<'a> {
                 s.advance(pull, start.saturating_sub(extra), true)?;
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
-                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, lb);
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -2019,17 +2025,68 @@ fn instant_sample(
     })
 }
 
-/// The histogram points of a range selector's window `(start, t_ref]`, when there are any.
-#[allow(clippy::type_complexity)]
-fn hist_window(
+/// The float window `lo..hi` and the histogram window of a range selector over one series.
+/// Anchored and smoothed selectors add the one sample just before the window and (smoothed)
+/// the one just after it, whichever kind it is. `None` for a part with no samples.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn windows(
+    floats: &[Sample],
+    lo: usize,
+    hi: usize,
     hists: Option<&Arc<Vec<HPoint>>>,
     start: i64,
     t_ref: i64,
-) -> Option<(Option<Arc<Vec<HPoint>>>, usize, usize)> {
-    let h = hists?;
-    let lo = h.partition_point(|x| x.t <= start);
-    let hi = h.partition_point(|x| x.t <= t_ref);
-    (lo < hi).then(|| (Some(h.clone()), lo, hi))
+    vs: &VectorSelector,
+    lookback: i64,
+) -> (
+    Option<(usize, usize)>,
+    Option<(Option<Arc<Vec<HPoint>>>, usize, usize)>,
+) {
+    let Some(hs) = hists else {
+        return (
+            window_bounds(floats, lo, hi, start, t_ref, vs, lookback),
+            None,
+        );
+    };
+    let hlo = hs.partition_point(|x| x.t <= start);
+    let hhi = hs.partition_point(|x| x.t <= t_ref);
+    if !(vs.anchored || vs.smoothed) {
+        let fw = (lo < hi).then_some((lo, hi));
+        let hw = (hlo < hhi).then(|| (Some(hs.clone()), hlo, hhi));
+        return (fw, hw);
+    }
+    let inside = hi > lo || hhi > hlo;
+    let floor = start.saturating_sub(lookback);
+    // The newest sample before the window, of either kind.
+    let fb = (lo > 0 && floats[lo - 1].t > floor).then(|| floats[lo - 1].t);
+    let hb = (hlo > 0 && hs[hlo - 1].t > floor).then(|| hs[hlo - 1].t);
+    let (f_before, h_before) = match (fb, hb) {
+        (Some(f), Some(h)) => (f > h, h > f),
+        (f, h) => (f.is_some(), h.is_some()),
+    };
+    // The oldest sample after the window, of either kind (smoothed only).
+    let fa = (vs.smoothed && hi < floats.len() && floats[hi].t.saturating_sub(t_ref) < lookback)
+        .then(|| floats[hi].t);
+    let ha = (vs.smoothed && hhi < hs.len() && hs[hhi].t.saturating_sub(t_ref) < lookback)
+        .then(|| hs[hhi].t);
+    let (f_after, h_after) = match (fa, ha) {
+        (Some(f), Some(h)) => (f < h, h < f),
+        (f, h) => (f.is_some(), h.is_some()),
+    };
+    if vs.anchored && !inside {
+        return (None, None);
+    }
+    let before = f_before || h_before;
+    let after = f_after || h_after;
+    if vs.smoothed && !inside && !(before && after) {
+        return (None, None);
+    }
+    let (lo2, hi2) = (lo - usize::from(f_before), hi + usize::from(f_after));
+    let (hlo2, hhi2) = (hlo - usize::from(h_before), hhi + usize::from(h_after));
+    (
+        (lo2 < hi2).then_some((lo2, hi2)),
+        (hlo2 < hhi2).then(|| (Some(hs.clone()), hlo2, hhi2)),
+    )
 }
 
 /// The sample count of histogram points `lo..hi` of `h` (see [`hpoint_size`]).
