@@ -1033,14 +1033,20 @@ impl<'a> Ev<'a> {
             let mut out = Vec::new();
             let mut res = Ok(());
             let mut n = 0;
+            let mut issues = Vec::new();
             for s in streams.iter_mut() {
                 res = s.advance(pull, t_ref.saturating_sub(lb), false);
                 if res.is_err() {
                     break;
                 }
                 let hs = s.hbuf.as_deref().map_or(&[][..], |h| &h[..]);
-                let Some(p) = instant_sample(&s.buf, hs, t_ref, lb, vs.smoothed) else {
-                    continue;
+                let p = match instant_sample(&s.buf, hs, t_ref, lb, vs.smoothed) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(issue) => {
+                        issues.push((issue, s.labels.clone()));
+                        continue;
+                    }
                 };
                 let el = if start_ts {
                     let st = p
@@ -1064,6 +1070,7 @@ impl<'a> Ev<'a> {
             }
             self.streams.insert(key, streams);
             res?;
+            self.smoothing_issues(vs, issues);
             self.count_samples(n)?;
             return Ok(out);
         }
@@ -1073,6 +1080,7 @@ impl<'a> Ev<'a> {
         };
         let mut out = Vec::new();
         let mut n = 0;
+        let mut issues = Vec::new();
         let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
         for (si, s) in data.iter().enumerate() {
             let idx = if fresh {
@@ -1083,8 +1091,13 @@ impl<'a> Ev<'a> {
             pos[si].1 = idx;
             if let Some(hs) = &s.hists {
                 // A series with histograms: the newest of its float and histogram points.
-                let Some(p) = instant_sample(&s.samples, hs, t_ref, lb, vs.smoothed) else {
-                    continue;
+                let p = match instant_sample(&s.samples, hs, t_ref, lb, vs.smoothed) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(issue) => {
+                        issues.push((issue, s.labels.clone()));
+                        continue;
+                    }
                 };
                 if start_ts {
                     let st = p.idx.and_then(|i| s.st.as_ref().and_then(|x| x.get(i)));
@@ -1136,8 +1149,25 @@ impl<'a> Ev<'a> {
             out.push(Elem::float(s.labels.clone(), smp.t, v, false));
         }
         self.cursors.insert(key, (t_ref, pos));
+        self.smoothing_issues(vs, issues);
         self.count_samples(n)?;
         Ok(out)
+    }
+
+    /// The warnings of a smoothed selector that dropped series.
+    fn smoothing_issues(&mut self, vs: &VectorSelector, issues: Vec<(SmoothIssue, Arc<Labels>)>) {
+        for (issue, labels) in issues {
+            let name = labels.get_or_empty("__name__");
+            let pos = pos_str(self.text, vs.pos);
+            self.ann.warn(match issue {
+                SmoothIssue::Mixed => format!(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name {name:?} {pos}"
+                ),
+                SmoothIssue::MixedSchemas => format!(
+                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {name:?} {pos}"
+                ),
+            });
+        }
     }
 
     fn select_matrix(
@@ -1980,6 +2010,95 @@ struct InstantPoint {
 /// sample within the lookback window unless it is a staleness marker (stale markers are
 /// floats, also in histogram series); `smoothed` interpolates floats towards the next sample.
 fn instant_sample(
+    samples: &[Sample],
+    hists: &[HPoint],
+    t_ref: i64,
+    lookback: i64,
+    smoothed: bool,
+) -> std::result::Result<Option<InstantPoint>, SmoothIssue> {
+    if smoothed && !hists.is_empty() {
+        return smoothed_histogram(samples, hists, t_ref, lookback);
+    }
+    Ok(plain_sample(samples, hists, t_ref, lookback, smoothed))
+}
+
+/// Why a smoothed selector dropped a series at a step (Prometheus warns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SmoothIssue {
+    /// Floats and histograms around the step.
+    Mixed,
+    /// An exponential and a custom-buckets histogram around the step.
+    MixedSchemas,
+}
+
+/// A smoothed selector over a series with histograms (Prometheus' `smoothSeries`): the
+/// histogram at the step, interpolated between its neighbours, or the previous one carried
+/// forward (with an unknown counter reset hint).
+fn smoothed_histogram(
+    samples: &[Sample],
+    hists: &[HPoint],
+    t_ref: i64,
+    lookback: i64,
+) -> std::result::Result<Option<InstantPoint>, SmoothIssue> {
+    let (lo_t, hi_t) = (
+        t_ref.saturating_sub(lookback),
+        t_ref.saturating_add(lookback),
+    );
+    let in_window = |t: i64| t > lo_t && t <= hi_t;
+    let h_lo = hists.partition_point(|x| x.t <= lo_t);
+    let h_hi = hists.partition_point(|x| x.t <= hi_t);
+    let window = &hists[h_lo..h_hi];
+    let floats = samples.iter().any(|x| in_window(x.t) && !is_stale_nan(x.v));
+    if window.is_empty() {
+        return Ok(if floats {
+            plain_sample(samples, &[], t_ref, lookback, true)
+        } else {
+            None
+        });
+    }
+    if floats {
+        return Err(SmoothIssue::Mixed);
+    }
+    let i = window.partition_point(|x| x.t < t_ref);
+    let point = |h: Arc<FloatHistogram>| {
+        Some(InstantPoint {
+            idx: None,
+            t: t_ref,
+            v: 0.0,
+            h: Some(h),
+        })
+    };
+    if let Some(p) = window.get(i).filter(|p| p.t == t_ref) {
+        return Ok(point(p.h.clone()));
+    }
+    if i > 0 && i < window.len() {
+        let (prev, next) = (&window[i - 1], &window[i]);
+        if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+            return Err(SmoothIssue::MixedSchemas);
+        }
+        let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge
+            || next.h.counter_reset_hint != CounterResetHint::Gauge;
+        let fraction = (t_ref - prev.t) as f64 / (next.t - prev.t) as f64;
+        let mut res = (*next.h).clone();
+        if is_counter && next.h.detect_reset(&prev.h) {
+            res.mul(fraction);
+        } else {
+            res.sub(&prev.h).map_err(|_| SmoothIssue::MixedSchemas)?;
+            res.mul(fraction);
+            res.add(&prev.h).map_err(|_| SmoothIssue::MixedSchemas)?;
+        }
+        return Ok(point(Arc::new(res)));
+    }
+    if i > 0 {
+        let mut h = (*window[i - 1].h).clone();
+        h.counter_reset_hint = CounterResetHint::Unknown;
+        return Ok(point(Arc::new(h)));
+    }
+    Ok(None)
+}
+
+/// The newest float or histogram sample at `t_ref` (see [`instant_sample`]).
+fn plain_sample(
     samples: &[Sample],
     hists: &[HPoint],
     t_ref: i64,

@@ -1,8 +1,11 @@
 //! Runs every Prometheus promqltest script in `tests/conformance/promql` against the engine
-//! over `MemStorage`, printing per-file and total pass counts. Native-histogram evals are
-//! counted separately (the store has no histogram samples yet).
+//! over `MemStorage`, printing per-file and total pass counts. Native-histogram evals (those
+//! reading a histogram series or expecting histograms) are counted separately. Histograms are
+//! loaded with the counter reset hints Prometheus' TSDB head would give them (see
+//! [`ChunkState`]), and `load_with_nhcb` adds custom-bucket histograms for classic ones.
 //!
-//! `PROMQLTEST_FILE=<substring>` restricts the files; `PROMQLTEST_VERBOSE=1` prints failures.
+//! `PROMQLTEST_FILE=<substring>` restricts the files; `PROMQLTEST_VERBOSE=1` prints failures
+//! (`PROMQLTEST_NATIVE=1` includes the native-histogram ones).
 
 #![allow(clippy::expect_used)]
 
@@ -17,7 +20,7 @@ use sightline_promql::{
 use sightline_storage_api::{Appendable, MemStorage};
 
 /// The pass count this runner must not drop below (raise it as the engine improves).
-const FLOOR: usize = 1384;
+const FLOOR: usize = 1638;
 
 fn suite_dir() -> PathBuf {
     sightline_tests::vendored("conformance/promql")
@@ -652,7 +655,15 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
         if range_check {
             let r = engine.range_query(st, expr, t - 60_000, t + 60_000, 60_000);
             let mid = *t;
-            check_result(&r, &c.exp, |res| {
+            // As Prometheus' test, the range re-run compares values, not annotations.
+            let values_only = Expect {
+                fail: c.exp.fail.clone(),
+                ordered: c.exp.ordered,
+                scalar: c.exp.scalar,
+                series: c.exp.series.clone(),
+                ..Default::default()
+            };
+            check_result(&r, &values_only, |res| {
                 // Take the middle step as an instant result.
                 let m = match &res.value {
                     Value::Matrix(m) => m,
@@ -843,8 +854,8 @@ fn classic_to_nhcb(
 
 /// The chunk a series' next sample goes to in Prometheus' TSDB head, which is where the
 /// counter reset hints of stored histograms come from: a histogram continuing a counter chunk
-/// reads back as `NotCounterReset`, the first of a chunk as `CounterReset` (when the chunk
-/// was cut for a reset) or `Unknown`, every sample of a gauge chunk as `Gauge`. `MemStorage`
+/// reads back as `NotCounterReset`, the first of a chunk as `Unknown`, every sample of a
+/// gauge chunk as `Gauge`. `MemStorage`
 /// keeps hints as appended, so the runner sets them as the head would.
 #[derive(Default)]
 struct ChunkState {
@@ -877,14 +888,12 @@ impl ChunkState {
                 && p.custom_values[..] == h.custom_values[..]
                 && (gauge || (h.counter_reset_hint != H::CounterReset && !is_reset(p, h)))
         });
+        // The first sample of a chunk reads back as `Unknown` even when the chunk was cut
+        // for a counter reset (Prometheus issue 15346, which the suite's expectations follow).
         let hint = if gauge {
             H::Gauge
         } else if continues {
             H::NotCounterReset
-        } else if h.counter_reset_hint == H::CounterReset
-            || prev.as_ref().is_some_and(|p| !self.stale && is_reset(p, h))
-        {
-            H::CounterReset
         } else {
             H::Unknown
         };
