@@ -434,6 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn histogram_notation() {
+        let v = expand_series(
+            "{{schema:1 sum:5 count:4 z_bucket:1 z_bucket_w:0.001 buckets:[1 2] offset:-1 n_buckets:[3] counter_reset_hint:gauge}} _ {{count:1 buckets:[1]}}+{{count:2 buckets:[1 1]}}x2 stale",
+        )
+        .unwrap();
+        assert_eq!(v.len(), 6);
+        let Some(SeriesValue::Histogram { h, hint_set }) = &v[0] else {
+            panic!("{v:?}")
+        };
+        assert!(*hint_set);
+        assert_eq!((h.schema, h.sum, h.count, h.zero_count), (1, 5.0, 4.0, 1.0));
+        assert_eq!(h.zero_threshold, 0.001);
+        assert_eq!(h.positive_spans, [Span::new(-1, 2)]);
+        assert_eq!(h.negative_buckets, [3.0]);
+        assert_eq!(h.counter_reset_hint, CounterResetHint::Gauge);
+        assert!(v[1].is_none());
+        let Some(SeriesValue::Histogram { h, hint_set }) = &v[4] else {
+            panic!("{v:?}")
+        };
+        assert!(!*hint_set);
+        assert_eq!(h.count, 5.0);
+        assert!(matches!(v[5], Some(SeriesValue::Float(f)) if sightline_model::is_stale_nan(f)));
+        assert!(expand_series("{{sum:1 sum:2}}").is_err());
+        assert!(expand_series("{{bogus:1}}").is_err());
+    }
+
+    #[test]
     fn labels_and_errors() {
         let (l, _) = parse_series_desc(r#"http_requests{job="api", code="500"} 1"#).unwrap();
         assert_eq!(l.get("__name__"), Some("http_requests"));
