@@ -1532,6 +1532,16 @@ impl<'a> Ev<'a> {
         let mut infos: Vec<(Arc<Labels>, i64)> = Vec::new();
         if let Some(d) = self.data.get(&key) {
             for s in d.iter() {
+                if let Some(hs) = &s.hists {
+                    let p = plain_sample(&s.samples, hs, rt, self.lookback, false);
+                    if p.is_some_and(|p| p.h.is_some())
+                        && name_ms
+                            .iter()
+                            .all(|m| m.matches(s.labels.get_or_empty(&m.name)))
+                    {
+                        return Err(Error::Execution("info sample should be float".into()));
+                    }
+                }
                 let idx = s.samples.partition_point(|x| x.t <= rt);
                 if idx == 0 {
                     continue;
