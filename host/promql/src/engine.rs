@@ -509,7 +509,9 @@ struct StreamSeries {
     /// Native-histogram samples (only for series whose storage may have them).
     hbuf: Option<Arc<Vec<HPoint>>>,
     iter: Box<dyn sightline_storage_api::SampleIterator>,
-    pending: Option<Pending>,
+    pending: Option<(Sample, i64)>,
+    /// The histogram of `pending`, when it is a histogram sample.
+    pending_h: Option<Arc<FloatHistogram>>,
     max_t: i64,
     last_ref: i64,
     /// Samples read from storage so far (for [`crate::QueryStats`]).
@@ -528,27 +530,29 @@ impl StreamSeries {
         let buf = Arc::make_mut(&mut self.buf);
         let mut st = self.st.as_mut().map(Arc::make_mut);
         let mut hbuf = self.hbuf.as_mut().map(Arc::make_mut);
-        while let Some(p) = self.pending.take() {
-            if p.s.t > pull_to || p.s.t > self.max_t {
-                self.pending = Some(p);
+        while let Some((p, p_st)) = self.pending {
+            if p.t > pull_to || p.t > self.max_t {
                 break;
             }
-            match (p.h, hbuf.as_mut()) {
+            match (self.pending_h.take(), hbuf.as_mut()) {
                 (Some(h), Some(hb)) => {
                     self.read += hpoint_size(&h);
-                    hb.push(HPoint { t: p.s.t, h });
+                    hb.push(HPoint { t: p.t, h });
                 }
                 _ => {
                     self.read += 1;
-                    if !(strip_stale && is_stale_nan(p.s.v)) {
-                        buf.push(p.s);
+                    if !(strip_stale && is_stale_nan(p.v)) {
+                        buf.push(p);
                         if let Some(st) = st.as_mut() {
-                            st.push(p.st);
+                            st.push(p_st);
                         }
                     }
                 }
             }
-            self.pending = next_pending(self.iter.as_mut());
+            self.pending = next_with_st(self.iter.as_mut());
+            if hbuf.is_some() {
+                self.pending_h = self.iter.histogram().cloned();
+            }
         }
         let k = buf.partition_point(|x| x.t <= drop_upto);
         if k > 0 && (k >= 64 || k * 2 >= buf.len()) {
@@ -567,31 +571,10 @@ impl StreamSeries {
     }
 }
 
-/// A sample read ahead from storage: its start timestamp and, for a histogram sample, the
-/// histogram.
-struct Pending {
-    s: Sample,
-    st: i64,
-    h: Option<Arc<FloatHistogram>>,
-}
-
-/// The next sample with its start timestamp and histogram.
-fn next_pending(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<Pending> {
+/// The next sample and its start timestamp.
+fn next_with_st(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<(Sample, i64)> {
     let s = it.next_sample()?;
-    Some(pending_of(it, s))
-}
-
-fn pending_of(it: &dyn sightline_storage_api::SampleIterator, s: Sample) -> Pending {
-    let h = if it.has_histograms() {
-        it.histogram().cloned()
-    } else {
-        None
-    };
-    Pending {
-        s,
-        st: it.start_timestamp(),
-        h,
-    }
+    Some((s, it.start_timestamp()))
 }
 
 /// How many float samples a histogram sample counts as against `--query.max-samples` and in
@@ -854,9 +837,13 @@ impl<'a> Ev<'a> {
                     let pending = s
                         .samples
                         .seek(n.min + 1)
-                        .map(|p| pending_of(s.samples.as_ref(), p));
+                        .map(|p| (p, s.samples.start_timestamp()));
                     let st = s.samples.has_start_timestamps().then(Default::default);
                     let hbuf = s.samples.has_histograms().then(Default::default);
+                    let pending_h = match hbuf {
+                        Some(_) => s.samples.histogram().cloned(),
+                        None => None,
+                    };
                     streams.push(StreamSeries {
                         labels: Arc::new(s.labels),
                         buf: Arc::new(Vec::new()),
@@ -864,6 +851,7 @@ impl<'a> Ev<'a> {
                         hbuf,
                         iter: s.samples,
                         pending,
+                        pending_h,
                         max_t: n.max,
                         last_ref: i64::MIN,
                         read: 0,
