@@ -86,7 +86,7 @@ impl Tsdb {
                         writes.push(PartWrite {
                             labels,
                             id,
-                            chunks: anychunk::encode_any(&samples)?,
+                            chunks: anychunk::encode_any(&samples, false)?,
                         });
                     }
                 }

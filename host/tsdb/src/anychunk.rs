@@ -231,8 +231,19 @@ impl HistOpen {
 
 /// Encodes samples (sorted by time) into chunks: floats in their smallest encoding, histograms
 /// in Prometheus' encodings, a new chunk at every change of kind, every [`MAX_SAMPLES`]
-/// samples and wherever the histogram appender asks for one.
-pub(crate) fn encode_any(samples: &[AnySample]) -> Result<Vec<ChunkTuple>> {
+/// samples and wherever the histogram appender asks for one. With `head`, float chunks are
+/// XOR (what the head appends to and its checkpoint restores); else the smallest encoding.
+pub(crate) fn encode_any(samples: &[AnySample], head: bool) -> Result<Vec<ChunkTuple>> {
+    let floats_out = |f: &[Sample]| -> Vec<ChunkTuple> {
+        if head {
+            f.chunks(usize::from(MAX_SAMPLES))
+                .zip(chunk::encode_chunks(f))
+                .filter_map(|(src, c)| Some((src.first()?.t, src.last()?.t, Arc::from(c))))
+                .collect()
+        } else {
+            chunk::encode_chunks_best(f)
+        }
+    };
     let mut out: Vec<ChunkTuple> = Vec::new();
     let mut floats: Vec<Sample> = Vec::new();
     let mut open: Option<HistOpen> = None;
@@ -251,7 +262,7 @@ pub(crate) fn encode_any(samples: &[AnySample]) -> Result<Vec<ChunkTuple>> {
             }
             AnyValue::H(h) => {
                 if !floats.is_empty() {
-                    out.extend(chunk::encode_chunks_best(&floats));
+                    out.extend(floats_out(&floats));
                     floats.clear();
                 }
                 let mut prev = None;
@@ -280,7 +291,7 @@ pub(crate) fn encode_any(samples: &[AnySample]) -> Result<Vec<ChunkTuple>> {
     }
     flush_hist(&mut open, &mut out);
     if !floats.is_empty() {
-        out.extend(chunk::encode_chunks_best(&floats));
+        out.extend(floats_out(&floats));
     }
     Ok(out)
 }

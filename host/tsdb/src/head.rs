@@ -1051,15 +1051,7 @@ impl HeadInner {
                         }
                     }
                 }
-                // The float chunks of `encode_any` are in their smallest encoding; the
-                // open one must be XOR to take appends.
-                Some((_, _, b)) => {
-                    s.open = XorAppender::from_chunk(
-                        &crate::chunk::encode_chunks(&crate::chunk::decode_all(&b)?)
-                            .pop()
-                            .unwrap_or_default(),
-                    )?;
-                }
+                Some((_, _, b)) => s.open = XorAppender::from_chunk(&b)?,
                 None => {}
             }
         }
@@ -1258,7 +1250,7 @@ fn encode_any_partitioned(
         let p = partition_start(first.t, partition_ms);
         let end =
             start + samples[start..].partition_point(|s| partition_start(s.t, partition_ms) == p);
-        out.extend(crate::anychunk::encode_any(&samples[start..end])?);
+        out.extend(crate::anychunk::encode_any(&samples[start..end], true)?);
         start = end;
     }
     Ok(out)

@@ -1025,7 +1025,7 @@ pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTupl
     }
     all.sort_by_key(|s| s.t);
     all.dedup_by_key(|s| s.t);
-    crate::anychunk::encode_any(&all)
+    crate::anychunk::encode_any(&all, false)
 }
 
 /// Groups series from several partitions by labels and renumbers them 1..n in label order.
@@ -1061,7 +1061,7 @@ pub(crate) fn writes_from_any(
     for (i, (labels, mut samples)) in sorted.into_iter().enumerate() {
         samples.sort_by_key(|s| s.t);
         samples.dedup_by_key(|s| s.t);
-        let chunks = crate::anychunk::encode_any(&samples)?;
+        let chunks = crate::anychunk::encode_any(&samples, false)?;
         if !chunks.is_empty() {
             out.push(PartWrite {
                 labels,
