@@ -198,6 +198,7 @@ fn elem(labels: Arc<Labels>, ts: i64, v: f64, drop: bool) -> Elem {
         labels,
         t: ts,
         v,
+        h: None,
         drop_name: drop,
     }
 }
