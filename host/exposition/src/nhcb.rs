@@ -2,8 +2,6 @@
 //! `util/convertnhcb`. A [`TempHistogram`] collects the `_bucket`, `_count` and `_sum`
 //! values of one classic histogram (in any order; buckets by their `le`) and converts them
 //! into an integer histogram when every count is a whole number, a float one otherwise.
-//! Also here: `compact`, the canonical bucket layout (Prometheus' `Histogram.Compact`),
-//! which the protobuf parser and the conversion apply before handing a histogram out.
 
 use std::sync::Arc;
 
@@ -204,7 +202,7 @@ impl TempHistogram {
             prev_count = c;
             prev_delta = delta;
         }
-        compact(&mut h, 2);
+        h.compact(2);
         Ok(Converted::Int(h))
     }
 
@@ -235,115 +233,14 @@ impl TempHistogram {
             custom_values: Self::custom_values(buckets),
             ..FloatHistogram::default()
         };
-        compact_float(&mut fh, 0);
+        fh.compact(0);
         Ok(Converted::Float(fh))
     }
-}
-
-/// Lays out absolute bucket counts canonically: empty buckets at the edges of spans are cut,
-/// runs of more than `max_empty` empty buckets split a span, and spans closer than
-/// `max_empty + 1` buckets are joined (with explicit empty buckets between them). The
-/// result is the one Prometheus' `compactBuckets` gives. The caller has checked that the
-/// spans describe exactly as many buckets as there are counts.
-fn compact_abs<T: Copy + PartialEq + Default>(
-    spans: &mut Vec<Span>,
-    counts: &mut Vec<T>,
-    max_empty: usize,
-) {
-    let zero = T::default();
-    let mut kept: Vec<(i64, T)> = Vec::with_capacity(counts.len());
-    let mut idx: i64 = 0;
-    let mut i = 0usize;
-    for (n, s) in spans.iter().enumerate() {
-        // The first span's offset is its start; later ones are gaps after the previous end.
-        idx = if n == 0 {
-            i64::from(s.offset)
-        } else {
-            idx + i64::from(s.offset)
-        };
-        for _ in 0..s.length {
-            let Some(&c) = counts.get(i) else { break };
-            if c != zero {
-                kept.push((idx, c));
-            }
-            i += 1;
-            idx += 1;
-        }
-    }
-    spans.clear();
-    counts.clear();
-    let mut end: i64 = 0;
-    for (k, &(at, c)) in kept.iter().enumerate() {
-        let gap = at - end;
-        if k > 0 && gap <= max_empty as i64 {
-            for _ in 0..gap {
-                counts.push(zero);
-            }
-            if let Some(last) = spans.last_mut() {
-                last.length += gap as u32 + 1;
-            }
-        } else {
-            let offset = if k == 0 { at } else { gap };
-            spans.push(Span::new(offset as i32, 1));
-        }
-        counts.push(c);
-        end = at + 1;
-    }
-}
-
-/// Prometheus' `Histogram.Compact(max_empty)` for an integer (delta-encoded) histogram.
-pub fn compact(h: &mut Histogram, max_empty: usize) {
-    fn side(spans: &mut Vec<Span>, deltas: &mut Vec<i64>, max_empty: usize) {
-        let mut cur = 0i64;
-        let mut abs: Vec<i64> = deltas
-            .iter()
-            .map(|d| {
-                cur = cur.wrapping_add(*d);
-                cur
-            })
-            .collect();
-        compact_abs(spans, &mut abs, max_empty);
-        let mut prev = 0i64;
-        deltas.clear();
-        deltas.extend(abs.iter().map(|&a| {
-            let d = a.wrapping_sub(prev);
-            prev = a;
-            d
-        }));
-    }
-    side(&mut h.positive_spans, &mut h.positive_buckets, max_empty);
-    side(&mut h.negative_spans, &mut h.negative_buckets, max_empty);
-}
-
-/// Prometheus' `FloatHistogram.Compact(max_empty)`.
-pub fn compact_float(fh: &mut FloatHistogram, max_empty: usize) {
-    compact_abs(&mut fh.positive_spans, &mut fh.positive_buckets, max_empty);
-    compact_abs(&mut fh.negative_spans, &mut fh.negative_buckets, max_empty);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compact_cuts_empty_buckets_and_joins_spans() {
-        let mut h = Histogram {
-            positive_spans: vec![Span::new(-2, 4), Span::new(0, 2), Span::new(3, 2)],
-            // Absolute: 0 1 0 2 | 2 0 | 0 3
-            positive_buckets: vec![0, 1, -1, 2, 0, -2, 0, 3],
-            ..Histogram::default()
-        };
-        compact(&mut h, 0);
-        assert_eq!(
-            h.positive_spans,
-            vec![Span::new(-1, 1), Span::new(1, 2), Span::new(5, 1)]
-        );
-        assert_eq!(h.positive_buckets, vec![1, 1, 0, 1]);
-        let mut f = h.to_float();
-        compact_float(&mut f, 1);
-        assert_eq!(f.positive_spans, vec![Span::new(-1, 4), Span::new(5, 1)]);
-        assert_eq!(f.positive_buckets, vec![1.0, 0.0, 2.0, 2.0, 3.0]);
-    }
 
     /// Prometheus' `TestNHCBConvert` cases.
     #[test]

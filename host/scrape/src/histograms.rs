@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use sightline_model::histogram::{
     is_exponential_schema, EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN,
 };
-use sightline_model::{FloatHistogram, Histogram, Span};
+use sightline_model::{FloatHistogram, Histogram};
 
 use crate::append::HistogramOptions;
 use crate::{Error, Result};
@@ -35,113 +35,21 @@ pub(crate) fn pick_schema(factor: f64) -> i32 {
     }
 }
 
-/// The index of bucket `idx` of `origin` in the coarser `target` schema.
-fn target_idx(idx: i32, origin: i32, target: i32) -> i32 {
-    ((idx - 1) >> (origin - target)) + 1
+fn reduce_int(h: &mut Histogram, target: i32) -> Result<()> {
+    h.reduce_resolution(target)
+        .map_err(|e| Error::Parse(format!("reducing a histogram's resolution: {e}")))
 }
 
-/// Prometheus' `reduceResolution` on absolute counts: buckets that fall into one target
-/// bucket are added; the layout keeps every bucket (empty ones too). The spans have been
-/// checked against the buckets by the parser.
-fn reduce<T: Copy + std::ops::AddAssign>(
-    spans: &mut Vec<Span>,
-    counts: &mut Vec<T>,
-    origin: i32,
-    target: i32,
-) {
-    let mut out_spans: Vec<Span> = Vec::new();
-    let mut out: Vec<T> = Vec::new();
-    let (mut idx, mut i, mut last) = (0i32, 0usize, 0i32);
-    for s in spans.iter() {
-        idx = idx.wrapping_add(s.offset);
-        for _ in 0..s.length {
-            let Some(&c) = counts.get(i) else { break };
-            let t = target_idx(idx, origin, target);
-            match out_spans.last_mut() {
-                None => {
-                    out_spans.push(Span::new(t, 1));
-                    out.push(c);
-                }
-                Some(_) if t == last => {
-                    if let Some(b) = out.last_mut() {
-                        *b += c;
-                    }
-                }
-                Some(sp) if t == last + 1 => {
-                    sp.length += 1;
-                    out.push(c);
-                }
-                Some(_) => {
-                    out_spans.push(Span::new(t - last - 1, 1));
-                    out.push(c);
-                }
-            }
-            last = t;
-            idx = idx.wrapping_add(1);
-            i += 1;
-        }
-    }
-    *spans = out_spans;
-    *counts = out;
-}
-
-fn reduce_int(h: &mut Histogram, target: i32) {
-    fn side(spans: &mut Vec<Span>, deltas: &mut Vec<i64>, origin: i32, target: i32) {
-        let mut cur = 0i64;
-        let mut abs: Vec<i64> = deltas
-            .iter()
-            .map(|d| {
-                cur = cur.wrapping_add(*d);
-                cur
-            })
-            .collect();
-        reduce(spans, &mut abs, origin, target);
-        let mut prev = 0i64;
-        *deltas = abs
-            .iter()
-            .map(|&a| {
-                let d = a.wrapping_sub(prev);
-                prev = a;
-                d
-            })
-            .collect();
-    }
-    side(
-        &mut h.positive_spans,
-        &mut h.positive_buckets,
-        h.schema,
-        target,
-    );
-    side(
-        &mut h.negative_spans,
-        &mut h.negative_buckets,
-        h.schema,
-        target,
-    );
-    h.schema = target;
-}
-
-fn reduce_float(h: &mut FloatHistogram, target: i32) {
-    reduce(
-        &mut h.positive_spans,
-        &mut h.positive_buckets,
-        h.schema,
-        target,
-    );
-    reduce(
-        &mut h.negative_spans,
-        &mut h.negative_buckets,
-        h.schema,
-        target,
-    );
-    h.schema = target;
+fn reduce_float(h: &mut FloatHistogram, target: i32) -> Result<()> {
+    h.reduce_resolution(target)
+        .map_err(|e| Error::Parse(format!("reducing a histogram's resolution: {e}")))
 }
 
 /// Applies the job's limits to an integer histogram (a copy only when it must change).
 pub(crate) fn limit_int<'h>(h: &'h Histogram, o: &HistogramOptions) -> Result<Cow<'h, Histogram>> {
     let mut h = Cow::Borrowed(h);
     if is_exponential_schema_reserved(h.schema) && h.schema > o.max_schema {
-        reduce_int(h.to_mut(), o.max_schema);
+        reduce_int(h.to_mut(), o.max_schema)?;
     }
     if o.bucket_limit > 0 {
         let n = |h: &Histogram| h.positive_buckets.len() + h.negative_buckets.len();
@@ -153,7 +61,7 @@ pub(crate) fn limit_int<'h>(h: &'h Histogram, o: &HistogramOptions) -> Result<Co
                 return Err(Error::BucketLimit);
             }
             let target = h.schema - 1;
-            reduce_int(h.to_mut(), target);
+            reduce_int(h.to_mut(), target)?;
         }
     }
     Ok(h)
@@ -166,7 +74,7 @@ pub(crate) fn limit_float<'h>(
 ) -> Result<Cow<'h, FloatHistogram>> {
     let mut h = Cow::Borrowed(h);
     if is_exponential_schema_reserved(h.schema) && h.schema > o.max_schema {
-        reduce_float(h.to_mut(), o.max_schema);
+        reduce_float(h.to_mut(), o.max_schema)?;
     }
     if o.bucket_limit > 0 {
         let n = |h: &FloatHistogram| h.positive_buckets.len() + h.negative_buckets.len();
@@ -178,7 +86,7 @@ pub(crate) fn limit_float<'h>(
                 return Err(Error::BucketLimit);
             }
             let target = h.schema - 1;
-            reduce_float(h.to_mut(), target);
+            reduce_float(h.to_mut(), target)?;
         }
     }
     Ok(h)
@@ -187,6 +95,7 @@ pub(crate) fn limit_float<'h>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sightline_model::Span;
 
     #[test]
     fn pick_schema_as_prometheus() {

@@ -34,7 +34,7 @@ pub use encode::{
     TYPE_SUMMARY, TYPE_UNTYPED,
 };
 
-use crate::nhcb::{compact, compact_float, Converted, TempHistogram};
+use crate::nhcb::{Converted, TempHistogram};
 use crate::ParseError;
 use msg::{Family, Metric as Msg};
 use wire::{err, varint, R};
@@ -572,7 +572,7 @@ impl<'a> ProtoParser<'a> {
             fh.positive_buckets.clone_from(&h.positive_counts);
             fh.negative_buckets.clone_from(&h.negative_counts);
             fh.custom_values = Default::default();
-            compact_float(fh, 0);
+            fh.compact(0);
             Kind::FloatHist
         } else {
             let sh = &mut self.h;
@@ -587,7 +587,7 @@ impl<'a> ProtoParser<'a> {
             sh.positive_buckets.clone_from(&h.positive_deltas);
             sh.negative_buckets.clone_from(&h.negative_deltas);
             sh.custom_values = Default::default();
-            compact(sh, 0);
+            sh.compact(0);
             Kind::Int
         }
     }

@@ -630,6 +630,44 @@ fn every_truncation_and_corruption_is_an_error_not_a_panic() {
     }
 }
 
+/// Spans at the ends of the index range, empty ones among them: compaction must not overflow.
+#[test]
+fn extreme_span_offsets_do_not_overflow() {
+    for spans in [
+        vec![
+            Span::new(i32::MAX, 0),
+            Span::new(i32::MAX, 1),
+            Span::new(i32::MAX, 1),
+        ],
+        vec![
+            Span::new(i32::MIN, 1),
+            Span::new(i32::MIN, 0),
+            Span::new(-1, 1),
+        ],
+        vec![Span::new(i32::MAX, 2)],
+    ] {
+        let body = encode_delimited(&[MetricFamily {
+            name: "x".into(),
+            metric_type: TYPE_HISTOGRAM,
+            metric: vec![Metric {
+                histogram: Some(HistogramMsg {
+                    sample_count: 2,
+                    schema: 8,
+                    positive_span: spans.clone(),
+                    positive_delta: vec![1, -1],
+                    negative_span: spans,
+                    negative_delta: vec![0, 2],
+                    ..HistogramMsg::default()
+                }),
+                ..Metric::default()
+            }],
+            ..MetricFamily::default()
+        }]);
+        let out = collect(&body, ProtoOptions::default()).unwrap();
+        assert!(matches!(out[2], Out::Hist { .. }), "{out:?}");
+    }
+}
+
 #[test]
 fn openmetrics_floats_for_le_and_quantile() {
     for (v, s) in [

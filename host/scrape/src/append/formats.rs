@@ -202,9 +202,11 @@ impl ScrapeCache {
                 b.push_unchecked(l.name.as_str(), l.value.as_str());
             }
         };
+        // As Prometheus, a conversion that is not a valid histogram is dropped.
         let (h, fh): (Option<Histogram>, Option<FloatHistogram>) = match converted {
-            Converted::Int(h) => (Some(h), None),
-            Converted::Float(f) => (None, Some(f)),
+            Converted::Int(h) if h.validate().is_ok() => (Some(h), None),
+            Converted::Float(f) if f.validate().is_ok() => (None, Some(f)),
+            _ => return Ok(()),
         };
         let value = match (&h, &fh) {
             (Some(h), _) => SampleValue::Histogram(h),
