@@ -10,3 +10,4 @@ mod float;
 mod generic;
 mod int;
 mod iter;
+mod robustness;
