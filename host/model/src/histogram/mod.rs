@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 mod bounds;
+mod convert;
 mod error;
 mod float;
 mod float_ops;
@@ -24,6 +25,7 @@ mod iter;
 #[cfg(test)]
 mod tests;
 
+pub use convert::{convert_nhcb_to_classic, format_openmetrics_float, NhcbRef};
 pub use error::{
     HistogramError, HistogramErrorKind, EXPONENTIAL_SCHEMA_MAX_RESERVED,
     EXPONENTIAL_SCHEMA_MIN_RESERVED,
