@@ -503,3 +503,15 @@ fn test_expression_notation() {
         "{{schema:1 count:5 sum:10 z_bucket:1 z_bucket_w:0.001 counter_reset_hint:gauge offset:1 buckets:[1 0 3]}}"
     );
 }
+
+#[test]
+fn go_g_decimal_form_matches_rust_shortest() {
+    // Inside the decimal range Go's %g digits are Rust's shortest round-trip digits.
+    let mut x = 0.000_123_456_789_f64;
+    while x < 1e6 {
+        for v in [x, -x, x * 1.000_000_7, (x * 1000.0).round() / 1000.0] {
+            assert_eq!(go_g(v), format!("{v}"), "{v:e}");
+        }
+        x *= 1.37;
+    }
+}
