@@ -748,7 +748,9 @@ pub(crate) fn add_buckets(
                                 spans_a[1].offset.wrapping_sub(index_b.wrapping_add(1));
                         }
                         break 'body;
-                    } else if spans_a[0].offset == index_b {
+                    } else if spans_a[0].offset == index_b && spans_a[0].length > 0 {
+                        // Go also takes this shortcut for an empty first span, adding into
+                        // the wrong bucket; an empty span goes the general way here.
                         add_at(buckets_a, comp_a.as_deref_mut(), 0, bucket_b, comp_bucket_b);
                         break 'body;
                     }

@@ -515,3 +515,27 @@ fn go_g_decimal_form_matches_rust_shortest() {
         x *= 1.37;
     }
 }
+
+#[test]
+fn add_into_an_empty_first_span() {
+    // Go adds b's bucket 2 into a's first bucket (index 3) because a's first span is empty
+    // and starts at 2; here it lands in bucket 2.
+    let mut a = FloatHistogram {
+        count: 5.0,
+        negative_spans: vec![Span::new(2, 0), Span::new(1, 2)],
+        negative_buckets: vec![2.0, 3.0],
+        ..FloatHistogram::default()
+    };
+    let b = FloatHistogram {
+        count: 1.0,
+        negative_spans: vec![Span::new(2, 1)],
+        negative_buckets: vec![1.0],
+        ..FloatHistogram::default()
+    };
+    a.add(&b).unwrap();
+    let got: Vec<(i32, f64)> = a
+        .negative_bucket_iterator()
+        .map(|b| (b.index, b.count))
+        .collect();
+    assert_eq!(got, [(2, 1.0), (3, 2.0), (4, 3.0)]);
+}

@@ -11,4 +11,5 @@ mod float;
 mod generic;
 mod int;
 mod iter;
+mod model_check;
 mod robustness;
