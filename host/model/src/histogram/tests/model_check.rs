@@ -253,3 +253,67 @@ fn integer_compaction_and_reduction_agree_with_the_naive_model() {
         }
     }
 }
+
+#[test]
+fn zero_bucket_reconciliation_keeps_every_observation() {
+    let mut r = Rng(0xfeed_beef_0000_0042);
+    let thresholds = [0.0, 0.001, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0];
+    let mut checked = 0;
+    for round in 0..8000 {
+        let schema = r.below(3) as i32 - 1;
+        let mut a = histogram(&mut r, schema);
+        let mut b = histogram(&mut r, schema);
+        a.zero_threshold = thresholds[r.below(thresholds.len() as u64) as usize];
+        b.zero_threshold = thresholds[r.below(thresholds.len() as u64) as usize];
+        a.zero_count = r.below(3) as f64;
+        b.zero_count = r.below(3) as f64;
+        // Inputs with populated buckets inside their own zero bucket stay as they are (in
+        // Go too); only clean inputs can be checked for a clean result.
+        let clean = |h: &FloatHistogram| {
+            h.positive_bucket_iterator()
+                .all(|b| b.count == 0.0 || b.lower >= h.zero_threshold)
+                && h.negative_bucket_iterator()
+                    .all(|b| b.count == 0.0 || b.upper <= -h.zero_threshold)
+        };
+        if !clean(&a) || !clean(&b) {
+            continue;
+        }
+        checked += 1;
+        let total = |h: &FloatHistogram| {
+            h.zero_count
+                + h.positive_buckets
+                    .iter()
+                    .chain(&h.negative_buckets)
+                    .fold(0.0, |x, y| x + y)
+        };
+        let want = total(&a) + total(&b);
+        let mut x = a.clone();
+        x.add(&b).unwrap();
+        assert_eq!(total(&x), want, "round {round}");
+        assert!(
+            x.zero_threshold >= a.zero_threshold.max(b.zero_threshold),
+            "round {round}"
+        );
+        // No populated bucket is left inside the zero bucket.
+        for bucket in x.positive_bucket_iterator().filter(|b| b.count != 0.0) {
+            assert!(
+                bucket.lower >= x.zero_threshold,
+                "round {round}: {bucket} in {x}"
+            );
+        }
+        for bucket in x.negative_bucket_iterator().filter(|b| b.count != 0.0) {
+            assert!(
+                bucket.upper <= -x.zero_threshold,
+                "round {round}: {bucket} in {x}"
+            );
+        }
+        // Kahan addition reconciles the same way.
+        let mut k = a.clone();
+        let (c, _) = k.kahan_add(&b, None).unwrap();
+        k.add(&c).unwrap();
+        k.compact(0);
+        x.compact(0);
+        assert!(k.equals(&x), "round {round}: {k} vs {x}");
+    }
+    assert!(checked > 1000, "{checked}");
+}
