@@ -12,6 +12,7 @@ use sightline_model::{Labels, LabelsBuilder, MatchOp, Sample};
 use crate::ast::{fmt_number, Expr, PosRange, ValueType};
 use crate::engine::{pos_str, Annotations};
 use crate::error::{Error, Result};
+use crate::quantile::{bucket_fraction, bucket_quantile, ClassicBucket};
 use crate::value::{Arg, Elem, FnOut, MatrixArg};
 
 /// What a function sees at one evaluation step besides its arguments.
@@ -860,103 +861,6 @@ fn check_dup_labels(v: &[Elem]) -> Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-struct Bucket {
-    upper: f64,
-    count: f64,
-}
-
-fn almost_equal(a: f64, b: f64, eps: f64) -> bool {
-    if a == b {
-        return true;
-    }
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    let min_normal = f64::MIN_POSITIVE;
-    if a == 0.0 || b == 0.0 || abs_sum < min_normal {
-        return diff < eps * min_normal;
-    }
-    diff / abs_sum.min(f64::MAX) < eps
-}
-
-/// Prometheus' `BucketQuantile`: (value, forced monotonicity).
-fn bucket_quantile(q: f64, mut b: Vec<Bucket>) -> (f64, bool, bool) {
-    if q.is_nan() {
-        return (f64::NAN, false, false);
-    }
-    if q < 0.0 {
-        return (f64::NEG_INFINITY, false, false);
-    }
-    if q > 1.0 {
-        return (f64::INFINITY, false, false);
-    }
-    b.sort_by(|x, y| {
-        x.upper
-            .partial_cmp(&y.upper)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
-        return (f64::NAN, false, false);
-    }
-    // Coalesce buckets with the same bound.
-    let mut c: Vec<Bucket> = Vec::with_capacity(b.len());
-    for x in b {
-        match c.last_mut() {
-            Some(l) if l.upper == x.upper => l.count += x.count,
-            _ => c.push(x),
-        }
-    }
-    let mut b = c;
-    let mut forced = false;
-    let mut fixed = false;
-    let mut prev = b[0].count;
-    for bk in b.iter_mut().skip(1) {
-        let curr = bk.count;
-        if curr == prev {
-            continue;
-        }
-        if almost_equal(prev, curr, 1e-12) {
-            bk.count = prev;
-            fixed = true;
-            continue;
-        }
-        if curr < prev {
-            bk.count = prev;
-            forced = true;
-            continue;
-        }
-        prev = curr;
-    }
-    if b.len() < 2 {
-        return (f64::NAN, forced, fixed);
-    }
-    let obs = b[b.len() - 1].count;
-    if obs == 0.0 {
-        return (f64::NAN, forced, fixed);
-    }
-    if obs.is_nan() {
-        return (f64::NAN, forced, fixed);
-    }
-    let mut rank = q * obs;
-    let n = b.len() - 1;
-    let idx = b[..n].partition_point(|x| x.count < rank);
-    if idx == n {
-        return (b[n - 1].upper, forced, fixed);
-    }
-    if idx == 0 && b[0].upper <= 0.0 {
-        return (b[0].upper, forced, fixed);
-    }
-    let mut start = 0.0;
-    let end = b[idx].upper;
-    let mut count = b[idx].count;
-    if idx > 0 {
-        start = b[idx - 1].upper;
-        count -= b[idx - 1].count;
-        rank -= b[idx - 1].count;
-    }
-    (start + (end - start) * (rank / count), forced, fixed)
-}
-
 fn parse_go_float(s: &str) -> Option<f64> {
     let t = s.trim();
     match t.to_ascii_lowercase().as_str() {
@@ -990,8 +894,8 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
     let groups = group_buckets(ctx, v, 1);
     let mut out = Vec::with_capacity(groups.len());
     for (labels, buckets) in groups {
-        let (val, forced, _) = bucket_quantile(q, buckets);
-        if forced {
+        let (val, fixes) = bucket_quantile(q, buckets);
+        if fixes.forced_monotonic {
             let name = labels.metric_name().unwrap_or("").to_string();
             let p = ctx.arg_pos(1);
             ctx.info(
@@ -1004,92 +908,13 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
     Ok(FnOut::Vector(out))
 }
 
-fn bucket_fraction(lower: f64, upper: f64, mut b: Vec<Bucket>) -> f64 {
-    b.sort_by(|x, y| {
-        x.upper
-            .partial_cmp(&y.upper)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
-        return f64::NAN;
-    }
-    let mut c: Vec<Bucket> = Vec::with_capacity(b.len());
-    for x in b {
-        match c.last_mut() {
-            Some(l) if l.upper == x.upper => l.count += x.count,
-            _ => c.push(x),
-        }
-    }
-    let b = c;
-    let count = b[b.len() - 1].count;
-    if count == 0.0 || lower.is_nan() || upper.is_nan() {
-        return f64::NAN;
-    }
-    if lower >= upper {
-        return 0.0;
-    }
-    let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
-    let (mut lower_set, mut upper_set) = (false, false);
-    for (i, bk) in b.iter().enumerate() {
-        let lower_bound = if i > 0 {
-            b[i - 1].upper
-        } else if bk.upper > 0.0 {
-            0.0
-        } else {
-            f64::NEG_INFINITY
-        };
-        let upper_bound = bk.upper;
-        // A bucket without a finite width is never interpolated: it contributes nothing to
-        // a fraction bounded inside it.
-        let infinite = lower_bound == f64::NEG_INFINITY || upper_bound == f64::INFINITY;
-        let interp = |v: f64| -> f64 {
-            if infinite {
-                // The first bucket counts as if the value were at its upper end, the last
-                // (+Inf) bucket as if at its lower end.
-                return if upper_bound == f64::INFINITY {
-                    rank
-                } else {
-                    bk.count
-                };
-            }
-            rank + (bk.count - rank) * (v - lower_bound) / (upper_bound - lower_bound)
-        };
-        if !lower_set && lower_bound >= lower {
-            lower_rank = rank;
-            lower_set = true;
-        }
-        if !upper_set && lower_bound >= upper {
-            upper_rank = rank;
-            upper_set = true;
-        }
-        if lower_set && upper_set {
-            break;
-        }
-        if !lower_set && lower_bound < lower && upper_bound > lower {
-            lower_rank = interp(lower);
-            lower_set = true;
-        }
-        if !upper_set && lower_bound < upper && upper_bound > upper {
-            upper_rank = interp(upper);
-            upper_set = true;
-        }
-        if lower_set && upper_set {
-            break;
-        }
-        rank = bk.count;
-    }
-    if !lower_set || lower_rank > count {
-        lower_rank = count;
-    }
-    if !upper_set || upper_rank > count {
-        upper_rank = count;
-    }
-    (upper_rank - lower_rank) / count
-}
-
 /// Groups classic-histogram bucket series by their labels without `le`.
-fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<(Arc<Labels>, Vec<Bucket>)> {
-    let mut groups: Vec<(Arc<Labels>, Vec<Bucket>)> = Vec::new();
+fn group_buckets(
+    ctx: &mut FnCtx<'_>,
+    v: Vec<Elem>,
+    arg: usize,
+) -> Vec<(Arc<Labels>, Vec<ClassicBucket>)> {
+    let mut groups: Vec<(Arc<Labels>, Vec<ClassicBucket>)> = Vec::new();
     let mut idx: crate::fxhash::FxMap<u64, usize> = Default::default();
     let le_name = ["le".to_string()];
     for e in v {
@@ -1131,7 +956,7 @@ fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<(Arc<Labe
                 groups.len() - 1
             }
         };
-        groups[i].1.push(Bucket { upper, count: e.v });
+        groups[i].1.push(ClassicBucket { upper, count: e.v });
     }
     groups
 }
@@ -1186,8 +1011,8 @@ fn histogram_quantiles_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut>
     let mut out = Vec::new();
     for (l, b) in groups {
         for q in &qs {
-            let (val, forced, _) = bucket_quantile(*q, b.clone());
-            if forced {
+            let (val, fixes) = bucket_quantile(*q, b.clone());
+            if fixes.forced_monotonic {
                 let name = l.metric_name().unwrap_or("").to_string();
                 let p = ctx.arg_pos(0);
                 ctx.info(
