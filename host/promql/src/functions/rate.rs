@@ -1,0 +1,343 @@
+//! Counter and gauge functions over range vectors: `rate`, `increase`, `delta`, `irate`,
+//! `idelta`, `resets` and `changes`, with start-timestamp handling.
+
+use super::over_time::{over_time, over_time_st};
+use super::*;
+
+/// `__name__` and `__type__` without binary searches: labels starting with `__` sort before
+/// every lowercase name, so a short scan from the front finds them.
+fn name_and_type(l: &Labels) -> (Option<&str>, Option<&str>) {
+    let (mut name, mut typ) = (None, None);
+    for lb in l.iter() {
+        let first = lb.name.as_bytes().first().copied().unwrap_or(0);
+        if first > b'_' {
+            break;
+        }
+        if lb.name == "__name__" {
+            name = Some(lb.value.as_str());
+        } else if lb.name == "__type__" {
+            typ = Some(lb.value.as_str());
+        }
+    }
+    (name, typ)
+}
+
+fn has_counter_suffix(name: &str) -> bool {
+    name.ends_with("_total")
+        || name.ends_with("_sum")
+        || name.ends_with("_count")
+        || name.ends_with("_bucket")
+}
+
+/// Whether a start timestamp says the counter restarted between two samples (Prometheus'
+/// `isStartTimestampReset`): the current start lies after the previous sample, or points at it
+/// while the previous sample had a known start of its own (a delta series).
+fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, cur_t: i64) -> bool {
+    // Unset (0), invalid (after the sample) or OTel's "unknown start" (equal to it).
+    if cur_st == 0 || cur_st >= cur_t || cur_st < prev_t {
+        return false;
+    }
+    if cur_st > prev_t {
+        return true;
+    }
+    // cur_st == prev_t: a delta point, or a cumulative one with an unknown start.
+    if prev_st > prev_t {
+        return false;
+    }
+    prev_st != 0 && prev_st != prev_t
+}
+
+/// Whether a sample's start timestamp overlaps the previous sample (Prometheus'
+/// `checkStartTimeOverlap`), which earns a warning.
+fn start_time_overlaps(prev_st: i64, prev_t: i64, cur_st: i64) -> bool {
+    cur_st != 0 && cur_st < prev_t && cur_st != prev_st
+}
+
+const START_TIME_OVERLAP: &str =
+    "sample has start time that overlaps with previous sample timestamp for metric";
+
+/// Prometheus' `extrapolatedRate`, with its use of stored start timestamps: a reset shown by a
+/// start timestamp counts like a value drop, and a first sample whose start lies inside the
+/// window stands for a zero at that start instead of extrapolating to the left.
+/// Returns the value and whether start timestamps overlapped (a warning).
+fn extrapolated_rate(
+    s: &[Sample],
+    sts: Option<&[i64]>,
+    m: &MatrixArg,
+    is_counter: bool,
+    is_rate: bool,
+) -> (Option<f64>, bool) {
+    if s.is_empty() {
+        return (None, false);
+    }
+    let sts = if is_counter { sts.unwrap_or(&[]) } else { &[] };
+    let first = s[0];
+    let last = s[s.len() - 1];
+    let mut result = last.v - first.v;
+    let mut overlap = false;
+    if is_counter {
+        for i in 1..s.len() {
+            let (prev, cur) = (s[i - 1], s[i]);
+            let st_reset = match (sts.get(i - 1), sts.get(i)) {
+                (Some(&prev_st), Some(&cur_st)) => {
+                    overlap |= start_time_overlaps(prev_st, prev.t, cur_st);
+                    is_start_timestamp_reset(prev_st, prev.t, cur_st, cur.t)
+                }
+                _ => false,
+            };
+            if cur.v < prev.v || st_reset {
+                result += prev.v;
+            }
+        }
+    }
+    let mut dur_to_start = (first.t - m.start) as f64 / 1000.0;
+    let mut dur_to_end = (m.end - last.t) as f64 / 1000.0;
+    let mut sampled = (last.t - first.t) as f64 / 1000.0;
+    let avg = if s.len() > 1 {
+        sampled / (s.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let threshold = avg * 1.1;
+    match sts.first() {
+        Some(&st0) if st0 != 0 && st0 > m.start && st0 < first.t => {
+            // A zero at the first sample's start replaces extrapolation to the left.
+            dur_to_start = 0.0;
+            sampled = (last.t - st0) as f64 / 1000.0;
+            result += first.v;
+        }
+        _ if s.len() < 2 => return (None, overlap),
+        _ => {
+            if dur_to_start >= threshold {
+                dur_to_start = avg / 2.0;
+            }
+            if is_counter {
+                let mut dur_to_zero = dur_to_start;
+                if result > 0.0 && first.v >= 0.0 {
+                    dur_to_zero = sampled * (first.v / result);
+                }
+                if dur_to_zero < dur_to_start {
+                    dur_to_start = dur_to_zero;
+                }
+            }
+        }
+    }
+    if dur_to_end >= threshold {
+        dur_to_end = avg / 2.0;
+    }
+    let mut factor = if sampled != 0.0 {
+        (sampled + dur_to_start + dur_to_end) / sampled
+    } else {
+        1.0
+    };
+    if is_rate {
+        factor /= m.range as f64 / 1000.0;
+    }
+    (Some(result * factor), overlap)
+}
+
+/// The value a series had at `t` by linear interpolation between neighbours (for anchored and
+/// smoothed selectors).
+fn interpolate(s: &[Sample], t: i64, smoothed: bool, is_counter: bool) -> Option<f64> {
+    let idx = s.partition_point(|p| p.t <= t);
+    if idx == 0 {
+        return s.first().map(|p| p.v);
+    }
+    let a = s[idx - 1];
+    if a.t == t || !smoothed || idx >= s.len() {
+        return Some(a.v);
+    }
+    let b = s[idx];
+    let f = (t - a.t) as f64 / (b.t - a.t) as f64;
+    if is_counter && b.v < a.v {
+        // A counter reset between the neighbours: the counter restarted from zero.
+        return Some(b.v * f);
+    }
+    Some(a.v + (b.v - a.v) * f)
+}
+
+/// Rate/increase/delta over an anchored or smoothed window.
+fn extended_rate(
+    s: &[Sample],
+    m: &MatrixArg,
+    is_counter: bool,
+    is_rate: bool,
+    smoothed: bool,
+) -> Option<f64> {
+    // Samples strictly inside (start, end].
+    let inside: Vec<Sample> = s
+        .iter()
+        .copied()
+        .filter(|p| p.t > m.start && p.t <= m.end)
+        .collect();
+    let vstart = interpolate(s, m.start, smoothed, is_counter)?;
+    let vend = if smoothed {
+        interpolate(s, m.end, true, is_counter)?
+    } else {
+        inside.last().map(|p| p.v).unwrap_or(vstart)
+    };
+    let mut pts = vec![Sample {
+        t: m.start,
+        v: vstart,
+    }];
+    pts.extend(inside.iter().copied());
+    if smoothed {
+        if pts.last().is_some_and(|p| p.t != m.end) {
+            pts.push(Sample { t: m.end, v: vend });
+        } else if let Some(p) = pts.last_mut() {
+            p.v = vend;
+        }
+    }
+    if pts.len() < 2 && !smoothed {
+        return None;
+    }
+    let mut result = pts[pts.len() - 1].v - pts[0].v;
+    if is_counter {
+        let mut prev = pts[0].v;
+        for p in &pts[1..] {
+            if p.v < prev {
+                result += prev;
+            }
+            prev = p.v;
+        }
+    }
+    if is_rate {
+        result /= m.range as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_rate: bool) {
+    reg(
+        r,
+        name,
+        &[M],
+        0,
+        false,
+        V,
+        Arc::new(move |ctx, mut a| {
+            let m = take_mat(&mut a, 0);
+            let (anchored, smoothed) = match ctx.args.first() {
+                Some(Expr::Matrix { vs, .. }) => (vs.anchored, vs.smoothed),
+                _ => (false, false),
+            };
+            let mut out = Vec::with_capacity(m.series.len());
+            for w in &m.series {
+                let s = w.samples();
+                let v = if anchored || smoothed {
+                    extended_rate(s, &m, is_counter, is_rate, smoothed)
+                } else {
+                    let (v, overlap) =
+                        extrapolated_rate(s, w.start_timestamps(), &m, is_counter, is_rate);
+                    if overlap {
+                        warn_start_overlap(ctx, &w.labels);
+                    }
+                    v
+                };
+                // Each series is checked once per query: reading its labels every step costs
+                // cache misses on large range queries.
+                let first_visit = is_counter && !s.is_empty() && {
+                    let key = (
+                        ctx.call_pos.start | (1 << 48),
+                        Arc::as_ptr(&w.labels) as usize,
+                    );
+                    match ctx.hash_cache.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(_) => false,
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert((w.labels.clone(), 0, 0.0));
+                            true
+                        }
+                    }
+                };
+                if first_visit {
+                    let (name, typ) = name_and_type(&w.labels);
+                    if let Some(n) = name {
+                        if let Some(t) = typ {
+                            if t != "counter" && t != "histogram" {
+                                let msg = format!("metric might not be a counter, __type__ label is not set to \"counter\" or \"histogram\": {n:?}");
+                                let p = ctx.arg_pos(0);
+                                ctx.info(&msg, p);
+                            }
+                        } else if !has_counter_suffix(n) {
+                            let msg = format!(
+                                "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {n:?}"
+                            );
+                            let p = ctx.arg_pos(0);
+                            ctx.info(&msg, p);
+                        }
+                    }
+                }
+                if let Some(v) = v {
+                    out.push(elem(w.labels.clone(), ctx.ts, v, true));
+                }
+            }
+            Ok(FnOut::Vector(out))
+        }),
+    );
+}
+
+/// The start-time overlap warning, once per metric name and call site.
+fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
+    let name = labels.metric_name().unwrap_or("");
+    let msg = format!("{START_TIME_OVERLAP} {name:?}");
+    let p = ctx.arg_pos(0);
+    ctx.warn(&msg, p);
+}
+
+/// `irate` (with `sts`, a start-timestamp reset counts as a counter reset) and `idelta`.
+fn instant_value(s: &[Sample], sts: Option<&[i64]>, is_rate: bool) -> Option<f64> {
+    if s.len() < 2 {
+        return None;
+    }
+    let last = s[s.len() - 1];
+    let prev = s[s.len() - 2];
+    let st_reset = match sts {
+        Some(st) if st.len() == s.len() => {
+            is_start_timestamp_reset(st[s.len() - 2], prev.t, st[s.len() - 1], last.t)
+        }
+        _ => false,
+    };
+    let mut result = if is_rate && (last.v < prev.v || st_reset) {
+        last.v
+    } else {
+        last.v - prev.v
+    };
+    let interval = last.t - prev.t;
+    if interval == 0 {
+        return None;
+    }
+    if is_rate {
+        result /= interval as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+/// Registers the rate functions.
+pub(super) fn register(r: &mut FunctionRegistry) {
+    rate_fn(r, "rate", true, true);
+    rate_fn(r, "increase", true, false);
+    rate_fn(r, "delta", false, false);
+    over_time_st(r, "irate", |s, st| instant_value(s, st, true));
+    over_time(r, "idelta", true, |s| instant_value(s, None, false));
+    over_time(r, "changes", true, |s| {
+        let mut n = 0.0;
+        for w in s.windows(2) {
+            if !(w[1].v == w[0].v || (w[1].v.is_nan() && w[0].v.is_nan())) {
+                n += 1.0;
+            }
+        }
+        Some(n)
+    });
+    over_time_st(r, "resets", |s, sts| {
+        let sts = sts.filter(|x| x.len() == s.len());
+        let mut n = 0.0;
+        for i in 1..s.len() {
+            let st_reset = sts
+                .is_some_and(|st| is_start_timestamp_reset(st[i - 1], s[i - 1].t, st[i], s[i].t));
+            if s[i].v < s[i - 1].v || st_reset {
+                n += 1.0;
+            }
+        }
+        Some(n)
+    });
+}
