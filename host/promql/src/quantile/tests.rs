@@ -264,3 +264,39 @@ fn variance_uses_bucket_midpoints() {
     assert_eq!(histogram_variance(&c), 0.0);
     assert_eq!(histogram_avg(&c), 2.0);
 }
+
+/// `histogram_quantile_3` of the conformance suite's native_histograms.test.
+#[test]
+fn quantile_matches_the_conformance_suite() {
+    let h = FloatHistogram {
+        schema: 0,
+        count: 24.0,
+        sum: 100.0,
+        zero_count: 4.0,
+        zero_threshold: 0.001,
+        positive_spans: vec![Span::new(0, 5)],
+        positive_buckets: vec![2.0, 3.0, 0.0, 1.0, 4.0],
+        negative_spans: vec![Span::new(0, 5)],
+        negative_buckets: vec![2.0, 3.0, 0.0, 1.0, 4.0],
+        ..FloatHistogram::default()
+    };
+    for (q, want) in [
+        (1.0, 16.0),
+        (0.99, 15.34822590920423),
+        (0.9, 10.556063286183155),
+        (0.7, 1.2030250360821164),
+        (0.55, 0.0006),
+        (0.5, 0.0),
+        (0.45, -0.0006),
+        (0.3, -1.2030250360821169),
+        (0.1, -10.556063286183155),
+        (0.01, -15.34822590920423),
+        (0.0, -16.0),
+    ] {
+        let got = histogram_quantile(q, &h).0;
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1e-3),
+            "q={q}: {got} != {want}"
+        );
+    }
+}
