@@ -14,6 +14,7 @@ mod admin;
 mod dto;
 mod error;
 mod federate;
+mod hist_buckets;
 mod params;
 mod query;
 mod render;

@@ -6,7 +6,7 @@
 //! a point costs the ~25 bytes of its text, and the rendering runs inside the query's
 //! concurrency slot, so the memory bound of `--query.max-concurrency` covers it.
 
-use sightline_model::{format_go_float, format_timestamp_secs, Labels};
+use sightline_model::{format_go_float, format_timestamp_secs, FloatHistogram, Labels};
 use sightline_promql::{QueryResult, Value as PValue};
 
 /// Appends `s` as a JSON string literal.
@@ -58,6 +58,58 @@ fn push_pair(out: &mut Vec<u8>, t_ms: i64, v: f64) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(format_go_float(v).as_bytes());
     out.extend_from_slice(b"\"]");
+}
+
+fn push_float(out: &mut Vec<u8>, v: f64) {
+    out.push(b'"');
+    out.extend_from_slice(format_go_float(v).as_bytes());
+    out.push(b'"');
+}
+
+/// `[t, {histogram}]`, as Prometheus' `marshalHPointJSON`.
+fn push_hpair(out: &mut Vec<u8>, t_ms: i64, h: &FloatHistogram) {
+    out.push(b'[');
+    out.extend_from_slice(format_timestamp_secs(t_ms).as_bytes());
+    out.push(b',');
+    push_histogram(out, h);
+    out.push(b']');
+}
+
+/// A native histogram as Prometheus' `jsonutil.MarshalHistogram` writes it: count, sum and
+/// the non-empty buckets from the lowest up, each as `[boundaryRule, "lower", "upper",
+/// "count"]` (rule 0: upper bound inclusive, 1: lower inclusive, 2: neither, 3: both).
+pub(crate) fn push_histogram(out: &mut Vec<u8>, h: &FloatHistogram) {
+    out.extend_from_slice(br#"{"count":"#);
+    push_float(out, h.count);
+    out.extend_from_slice(br#","sum":"#);
+    push_float(out, h.sum);
+    let mut first = true;
+    for b in crate::hist_buckets::all_buckets(h) {
+        if b.count == 0.0 {
+            continue;
+        }
+        out.extend_from_slice(if first { &br#","buckets":["#[..] } else { b"," });
+        first = false;
+        let rule = match (b.lower_inclusive, b.upper_inclusive) {
+            (true, true) => b'3',
+            (true, false) => b'1',
+            (false, true) => b'0',
+            (false, false) => b'2',
+        };
+        out.push(b'[');
+        out.push(rule);
+        out.push(b',');
+        push_float(out, b.lower);
+        out.push(b',');
+        push_float(out, b.upper);
+        out.push(b',');
+        push_float(out, b.count);
+        out.push(b']');
+    }
+    if !first {
+        out.push(b']');
+    }
+    out.push(b'}');
 }
 
 fn push_strings(out: &mut Vec<u8>, key: &str, items: &[String]) {
@@ -145,8 +197,16 @@ pub(crate) fn query_success(
                 }
                 out.extend_from_slice(br#"{"metric":"#);
                 push_labels(&mut out, &s.labels);
-                out.extend_from_slice(br#","value":"#);
-                push_pair(&mut out, s.t_ms, s.v);
+                match &s.h {
+                    None => {
+                        out.extend_from_slice(br#","value":"#);
+                        push_pair(&mut out, s.t_ms, s.v);
+                    }
+                    Some(h) => {
+                        out.extend_from_slice(br#","histogram":"#);
+                        push_hpair(&mut out, s.t_ms, h);
+                    }
+                }
                 out.push(b'}');
             }
             out.push(b']');
@@ -160,15 +220,29 @@ pub(crate) fn query_success(
                 }
                 out.extend_from_slice(br#"{"metric":"#);
                 push_labels(&mut out, &s.labels);
-                out.extend_from_slice(br#","values":["#);
-                out.reserve(s.samples.len() * 26);
-                for (j, x) in s.samples.iter().enumerate() {
-                    if j > 0 {
-                        out.push(b',');
+                // As Prometheus: `values` and `histograms` only when there are any.
+                if !s.samples.is_empty() {
+                    out.extend_from_slice(br#","values":["#);
+                    out.reserve(s.samples.len() * 26);
+                    for (j, x) in s.samples.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        push_pair(&mut out, x.t, x.v);
                     }
-                    push_pair(&mut out, x.t, x.v);
+                    out.push(b']');
                 }
-                out.extend_from_slice(b"]}");
+                if !s.histograms.is_empty() {
+                    out.extend_from_slice(br#","histograms":["#);
+                    for (j, x) in s.histograms.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        push_hpair(&mut out, x.t, &x.h);
+                    }
+                    out.push(b']');
+                }
+                out.push(b'}');
             }
             out.push(b']');
         }
@@ -195,6 +269,55 @@ mod tests {
 
     fn parse(b: &[u8]) -> serde_json::Value {
         serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
+    }
+
+    #[test]
+    fn histograms_render_as_prometheus_does() {
+        use sightline_model::{FloatHistogram, Span};
+        use std::sync::Arc;
+        let h = Arc::new(FloatHistogram {
+            schema: 0,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            count: 4.0,
+            sum: 5.0,
+            positive_spans: vec![Span::new(0, 3)],
+            positive_buckets: vec![1.0, 0.0, 2.0],
+            negative_spans: vec![Span::new(1, 1)],
+            negative_buckets: vec![3.0],
+            ..FloatHistogram::default()
+        });
+        let labels = Labels::from_pairs([("__name__", "h")]);
+        let res = QueryResult {
+            value: PValue::Vector(vec![VectorSample {
+                labels: labels.clone(),
+                t_ms: 1500,
+                v: 0.0,
+                h: Some(h.clone()),
+            }]),
+            warnings: vec![],
+            infos: vec![],
+            stats: Default::default(),
+        };
+        assert_eq!(
+            String::from_utf8(query_success(&res, 0, None)).unwrap(),
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"h"},"histogram":[1.500,{"count":"4","sum":"5","buckets":[[1,"-2","-1","3"],[3,"-0.001","0.001","1"],[0,"0.5","1","1"],[0,"2","4","2"]]}]}]}}"#
+        );
+        let res = QueryResult {
+            value: PValue::Matrix(vec![RangeSeries {
+                labels,
+                samples: vec![],
+                histograms: vec![sightline_promql::HPoint { t: 2000, h }],
+            }]),
+            warnings: vec![],
+            infos: vec![],
+            stats: Default::default(),
+        };
+        let text = String::from_utf8(query_success(&res, 0, None)).unwrap();
+        assert!(
+            text.contains(r#"{"metric":{"__name__":"h"},"histograms":[[2,{"count":"4""#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -225,6 +348,7 @@ mod tests {
                         v: f64::NAN,
                     },
                 ],
+                histograms: vec![],
             }]),
             warnings: vec!["w".into()],
             infos: vec![],
@@ -241,6 +365,7 @@ mod tests {
                     labels: labels.clone(),
                     t_ms: -1,
                     v: 1e-7,
+                    h: None,
                 };
                 3
             ]),

@@ -56,6 +56,7 @@ fn from_plugin(v: QueryValue, ts: i64, plugin: &str) -> sightline_promql::Result
                         labels: Arc::new(s.labels),
                         t: ts,
                         v: last.v,
+                        h: None,
                         drop_name: false,
                     })
                 })

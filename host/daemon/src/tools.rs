@@ -170,6 +170,28 @@ fn metric(m: &Value) -> String {
     format!("{name}{{{}}}", labels.join(", "))
 }
 
+/// A native histogram of the HTTP API as Prometheus' `FloatHistogram.String` prints it:
+/// `{count:4, sum:5, [-0.001,0.001]:1, (0.5,1]:1}`.
+fn histogram_text(h: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let mut parts = vec![
+        format!("count:{}", s(&h["count"])),
+        format!("sum:{}", s(&h["sum"])),
+    ];
+    for b in h["buckets"].as_array().into_iter().flatten() {
+        let rule = b[0].as_u64().unwrap_or(0);
+        let open = if rule == 1 || rule == 3 { '[' } else { '(' };
+        let close = if rule == 0 || rule == 3 { ']' } else { ')' };
+        parts.push(format!(
+            "{open}{},{}{close}:{}",
+            s(&b[1]),
+            s(&b[2]),
+            s(&b[3])
+        ));
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
 /// Renders a result: one line per series (`metric  value  @time`), ranges as `value @time`
 /// pairs.
 fn table(data: &Value) -> String {
@@ -182,14 +204,15 @@ fn table(data: &Value) -> String {
                 .unwrap_or(&empty)
                 .iter()
                 .map(|r| {
-                    (
-                        metric(&r["metric"]),
-                        format!(
+                    let v = match r.get("histogram") {
+                        Some(h) => format!("{} @{}", histogram_text(&h[1]), h[0]),
+                        None => format!(
                             "{} @{}",
                             r["value"][1].as_str().unwrap_or(""),
                             r["value"][0]
                         ),
-                    )
+                    };
+                    (metric(&r["metric"]), v)
                 })
                 .collect();
             let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
@@ -201,8 +224,19 @@ fn table(data: &Value) -> String {
             for r in data["result"].as_array().unwrap_or(&empty) {
                 out.push_str(&metric(&r["metric"]));
                 out.push('\n');
+                // Floats and histograms in time order, as one list.
+                let mut points: Vec<(f64, String, String)> = Vec::new();
                 for p in r["values"].as_array().unwrap_or(&empty) {
-                    out.push_str(&format!("  {} @{}\n", p[1].as_str().unwrap_or(""), p[0]));
+                    let v = p[1].as_str().unwrap_or("").to_string();
+                    points.push((p[0].as_f64().unwrap_or(0.0), p[0].to_string(), v));
+                }
+                for p in r["histograms"].as_array().unwrap_or(&empty) {
+                    let v = histogram_text(&p[1]);
+                    points.push((p[0].as_f64().unwrap_or(0.0), p[0].to_string(), v));
+                }
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for (_, t, v) in points {
+                    out.push_str(&format!("  {v} @{t}\n"));
                 }
             }
         }
@@ -217,4 +251,28 @@ fn table(data: &Value) -> String {
         out.push_str("(empty result)\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_show_native_histograms() {
+        let h = serde_json::json!({"count":"4","sum":"5","buckets":[[3,"-0.001","0.001","1"],[0,"2","4","3"]]});
+        let data = serde_json::json!({"resultType":"vector","result":[
+            {"metric":{"__name__":"h"},"histogram":[1.5,h.clone()]}
+        ]});
+        assert_eq!(
+            table(&data),
+            "h{}  {count:4, sum:5, [-0.001,0.001]:1, (2,4]:3} @1.5\n"
+        );
+        let data = serde_json::json!({"resultType":"matrix","result":[
+            {"metric":{"__name__":"h"},"values":[[2,"1"]],"histograms":[[1,h]]}
+        ]});
+        assert_eq!(
+            table(&data),
+            "h{}\n  {count:4, sum:5, [-0.001,0.001]:1, (2,4]:3} @1\n  1 @2\n"
+        );
+    }
 }

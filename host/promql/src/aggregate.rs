@@ -149,6 +149,7 @@ pub(crate) fn aggregate(
                     labels: g.labels,
                     t: ts,
                     v: g.value,
+                    h: None,
                     drop_name: false,
                 })
                 .collect(),
@@ -290,6 +291,7 @@ pub(crate) fn aggregate(
             labels: g.labels,
             t: ts,
             v: value,
+            h: None,
             drop_name: g.drop,
         });
     }

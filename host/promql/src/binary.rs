@@ -283,6 +283,7 @@ fn vector_vector(
             labels: metric,
             t: ts,
             v: value,
+            h: None,
             drop_name: drop,
         });
         Ok(())
@@ -301,6 +302,7 @@ fn vector_vector(
                         labels: Arc::new(Labels::empty()),
                         t: ts,
                         v: fv,
+                        h: None,
                         drop_name: false,
                     };
                     emit(ls, &rs, ls.v, fv, s, None, &mut out)?;
@@ -318,6 +320,7 @@ fn vector_vector(
                 labels: rs.labels.clone(),
                 t: ts,
                 v: fv,
+                h: None,
                 drop_name: true,
             };
             let ml = match_labels(&rs.labels, &names, mods.on);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_model::{is_stale_nan, Labels, MatchOp, Sample};
+use sightline_model::{is_stale_nan, FloatHistogram, Labels, MatchOp, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
@@ -15,9 +15,11 @@ use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
+#[allow(unused_imports)]
+use crate::hist_compat::HistogramScale;
 use crate::stack::guard;
 use crate::value::{
-    Arg, Elem, FnOut, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
+    Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
@@ -286,6 +288,7 @@ impl Engine {
                             labels: finish_labels(&e),
                             t_ms: start,
                             v: e.v,
+                            h: e.h,
                         });
                     }
                     check_dups(out.iter().map(|s| &s.labels))?;
@@ -302,6 +305,7 @@ impl Engine {
                                 (*w.labels).clone()
                             },
                             samples: w.samples().to_vec(),
+                            histograms: w.histograms().to_vec(),
                         })
                         .collect();
                     check_dups(out.iter().map(|s| &s.labels))?;
@@ -324,6 +328,7 @@ impl Engine {
                             out.push(RangeSeries {
                                 labels: Labels::empty(),
                                 samples: vec![],
+                                histograms: vec![],
                             });
                             out.len() - 1
                         });
@@ -346,6 +351,7 @@ impl Engine {
                                             out.push(RangeSeries {
                                                 labels: l.clone(),
                                                 samples: vec![],
+                                                histograms: vec![],
                                             });
                                             series.insert(l, out.len() - 1);
                                             out.len() - 1
@@ -355,13 +361,24 @@ impl Engine {
                                     i
                                 }
                             };
-                            if out[idx].samples.last().is_some_and(|s| s.t == ts) {
+                            let rs = &mut out[idx];
+                            if rs.samples.last().is_some_and(|s| s.t == ts)
+                                || rs.histograms.last().is_some_and(|s| s.t == ts)
+                            {
                                 return Err(Error::Execution(
                                     "vector cannot contain metrics with the same labelset".into(),
                                 ));
                             }
-                            out[idx].samples.push(Sample { t: ts, v: e.v });
-                            ev.out_samples += 1;
+                            match e.h {
+                                None => {
+                                    rs.samples.push(Sample { t: ts, v: e.v });
+                                    ev.out_samples += 1;
+                                }
+                                Some(h) => {
+                                    ev.out_samples += hpoint_size(&h);
+                                    rs.histograms.push(HPoint { t: ts, h });
+                                }
+                            }
                         }
                     }
                     _ => {
@@ -475,9 +492,12 @@ fn check_dups<'a>(it: impl Iterator<Item = &'a Labels>) -> Result<()> {
 
 struct LSeries {
     labels: Arc<Labels>,
+    /// Float samples (and stale markers, which are floats even in histogram series).
     samples: Arc<Vec<Sample>>,
     /// Start timestamps parallel to `samples` (only for series whose storage has them).
     st: Option<Arc<Vec<i64>>>,
+    /// Native-histogram samples (only for series whose storage may have them).
+    hists: Option<Arc<Vec<HPoint>>>,
 }
 
 /// A series read lazily while the step loop moves forward: `buf` holds only the samples the
@@ -488,8 +508,10 @@ struct StreamSeries {
     buf: Arc<Vec<Sample>>,
     /// Start timestamps parallel to `buf` (only for series whose storage has them).
     st: Option<Arc<Vec<i64>>>,
+    /// Native-histogram samples (only for series whose storage may have them).
+    hbuf: Option<Arc<Vec<HPoint>>>,
     iter: Box<dyn sightline_storage_api::SampleIterator>,
-    pending: Option<(Sample, i64)>,
+    pending: Option<Pending>,
     max_t: i64,
     last_ref: i64,
     /// Samples read from storage so far (for [`crate::QueryStats`]).
@@ -507,18 +529,28 @@ impl StreamSeries {
         self.last_ref = pull_to;
         let buf = Arc::make_mut(&mut self.buf);
         let mut st = self.st.as_mut().map(Arc::make_mut);
-        while let Some((p, p_st)) = self.pending {
-            if p.t > pull_to || p.t > self.max_t {
+        let mut hbuf = self.hbuf.as_mut().map(Arc::make_mut);
+        while let Some(p) = self.pending.take() {
+            if p.s.t > pull_to || p.s.t > self.max_t {
+                self.pending = Some(p);
                 break;
             }
-            self.read += 1;
-            if !(strip_stale && is_stale_nan(p.v)) {
-                buf.push(p);
-                if let Some(st) = st.as_mut() {
-                    st.push(p_st);
+            match (p.h, hbuf.as_mut()) {
+                (Some(h), Some(hb)) => {
+                    self.read += hpoint_size(&h);
+                    hb.push(HPoint { t: p.s.t, h });
+                }
+                _ => {
+                    self.read += 1;
+                    if !(strip_stale && is_stale_nan(p.s.v)) {
+                        buf.push(p.s);
+                        if let Some(st) = st.as_mut() {
+                            st.push(p.st);
+                        }
+                    }
                 }
             }
-            self.pending = next_with_st(self.iter.as_mut());
+            self.pending = next_pending(self.iter.as_mut());
         }
         let k = buf.partition_point(|x| x.t <= drop_upto);
         if k > 0 && (k >= 64 || k * 2 >= buf.len()) {
@@ -527,14 +559,57 @@ impl StreamSeries {
                 st.drain(..k.min(st.len()));
             }
         }
+        if let Some(hb) = hbuf {
+            let k = hb.partition_point(|x| x.t <= drop_upto);
+            if k > 0 && (k >= 16 || k * 2 >= hb.len()) {
+                hb.drain(..k);
+            }
+        }
         Ok(())
     }
 }
 
-/// The next sample and its start timestamp.
-fn next_with_st(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<(Sample, i64)> {
+/// A sample read ahead from storage: its start timestamp and, for a histogram sample, the
+/// histogram.
+struct Pending {
+    s: Sample,
+    st: i64,
+    h: Option<Arc<FloatHistogram>>,
+}
+
+/// The next sample with its start timestamp and histogram.
+fn next_pending(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<Pending> {
     let s = it.next_sample()?;
-    Some((s, it.start_timestamp()))
+    Some(pending_of(it, s))
+}
+
+fn pending_of(it: &dyn sightline_storage_api::SampleIterator, s: Sample) -> Pending {
+    let h = if it.has_histograms() {
+        it.histogram().cloned()
+    } else {
+        None
+    };
+    Pending {
+        s,
+        st: it.start_timestamp(),
+        h,
+    }
+}
+
+/// How many float samples a histogram sample counts as against `--query.max-samples` and in
+/// the query statistics (Prometheus' `HPoint.size`: its bytes over the 16 of a float sample).
+pub(crate) fn hpoint_size(h: &FloatHistogram) -> usize {
+    (float_histogram_size(h) + 8) / 16
+}
+
+/// Prometheus' `FloatHistogram.Size`: the bytes a histogram takes.
+fn float_histogram_size(h: &FloatHistogram) -> usize {
+    168 + 8
+        * (h.positive_spans.len()
+            + h.negative_spans.len()
+            + h.positive_buckets.len()
+            + h.negative_buckets.len()
+            + h.custom_values.len())
 }
 
 pub(crate) struct Ev<'a> {
@@ -565,6 +640,14 @@ pub(crate) struct Ev<'a> {
     read_samples: usize,
     /// The most samples held at once so far (for [`crate::QueryStats`]).
     peak_samples: usize,
+}
+
+/// One series of a subquery's result while it is assembled.
+struct SubSeries {
+    labels: Arc<Labels>,
+    floats: Vec<Sample>,
+    hists: Vec<HPoint>,
+    drop: bool,
 }
 
 struct Need {
@@ -773,12 +856,14 @@ impl<'a> Ev<'a> {
                     let pending = s
                         .samples
                         .seek(n.min + 1)
-                        .map(|p| (p, s.samples.start_timestamp()));
+                        .map(|p| pending_of(s.samples.as_ref(), p));
                     let st = s.samples.has_start_timestamps().then(Default::default);
+                    let hbuf = s.samples.has_histograms().then(Default::default);
                     streams.push(StreamSeries {
                         labels: Arc::new(s.labels),
                         buf: Arc::new(Vec::new()),
                         st,
+                        hbuf,
                         iter: s.samples,
                         pending,
                         max_t: n.max,
@@ -805,30 +890,49 @@ impl<'a> Ev<'a> {
                 }
                 let mut samples = Vec::new();
                 let mut sts = s.samples.has_start_timestamps().then(Vec::new);
+                let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
                 let mut cur = s.samples.seek(n.min + 1);
+                let mut size = 0usize;
                 while let Some(smp) = cur {
                     if smp.t > n.max {
                         break;
                     }
-                    if !(n.is_matrix && is_stale_nan(smp.v)) {
+                    let h = match hists.as_ref() {
+                        Some(_) => s.samples.histogram().cloned(),
+                        None => None,
+                    };
+                    if let (Some(h), Some(hs)) = (h, hists.as_mut()) {
+                        if only_last {
+                            samples.clear();
+                            hs.clear();
+                            size = 0;
+                        }
+                        size += hpoint_size(&h);
+                        hs.push(HPoint { t: smp.t, h });
+                    } else if !(n.is_matrix && is_stale_nan(smp.v)) {
                         if only_last {
                             samples.clear();
                             if let Some(v) = sts.as_mut() {
                                 v.clear();
                             }
+                            if let Some(hs) = hists.as_mut() {
+                                hs.clear();
+                            }
+                            size = 0;
                         }
                         samples.push(smp);
+                        size += 1;
                         if let Some(v) = sts.as_mut() {
                             v.push(s.samples.start_timestamp());
                         }
                     }
                     cur = s.samples.next_sample();
                 }
-                if samples.is_empty() {
+                if samples.is_empty() && hists.as_ref().is_none_or(|h| h.is_empty()) {
                     continue;
                 }
-                loaded_total += samples.len();
-                self.read_samples += samples.len();
+                loaded_total += size;
+                self.read_samples += size;
                 if loaded_total > self.max_samples {
                     return Err(Error::TooManySamples("query execution"));
                 }
@@ -836,6 +940,7 @@ impl<'a> Ev<'a> {
                     labels: Arc::new(s.labels),
                     samples: Arc::new(samples),
                     st: sts.map(Arc::new),
+                    hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
                 });
             }
             // Storage order is kept, as Prometheus keeps it (it selects unsorted).
@@ -920,8 +1025,8 @@ impl<'a> Ev<'a> {
         let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
         let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
         let key = vs as *const VectorSelector as usize;
+        let lb = self.lookback;
         if let Some(mut streams) = self.streams.remove(&key) {
-            let lb = self.lookback;
             let pull = if vs.smoothed {
                 t_ref.saturating_add(lb - 1)
             } else {
@@ -929,29 +1034,39 @@ impl<'a> Ev<'a> {
             };
             let mut out = Vec::new();
             let mut res = Ok(());
+            let mut n = 0;
             for s in streams.iter_mut() {
                 res = s.advance(pull, t_ref.saturating_sub(lb), false);
                 if res.is_err() {
                     break;
                 }
-                if let Some((i, t, v)) = instant_value(&s.buf, t_ref, lb, vs.smoothed) {
-                    let (t, v) = if start_ts {
-                        let st = s.st.as_ref().and_then(|x| x.get(i)).copied().unwrap_or(0);
-                        (ts, st as f64 / 1000.0)
-                    } else {
-                        (t, v)
-                    };
-                    out.push(Elem {
+                let hs = s.hbuf.as_deref().map_or(&[][..], |h| &h[..]);
+                let Some(p) = instant_sample(&s.buf, hs, t_ref, lb, vs.smoothed) else {
+                    continue;
+                };
+                let el = if start_ts {
+                    let st = p
+                        .idx
+                        .and_then(|i| s.st.as_ref().and_then(|x| x.get(i)))
+                        .copied()
+                        .unwrap_or(0);
+                    n += 1;
+                    Elem::float(s.labels.clone(), ts, st as f64 / 1000.0, true)
+                } else {
+                    n += p.h.as_deref().map_or(1, hpoint_size);
+                    Elem {
                         labels: s.labels.clone(),
-                        t,
-                        v,
-                        drop_name: start_ts,
-                    });
-                }
+                        t: p.t,
+                        v: p.v,
+                        h: p.h,
+                        drop_name: false,
+                    }
+                };
+                out.push(el);
             }
             self.streams.insert(key, streams);
             res?;
-            self.count_samples(out.len())?;
+            self.count_samples(n)?;
             return Ok(out);
         }
         let data = match self.data.get(&key) {
@@ -959,6 +1074,7 @@ impl<'a> Ev<'a> {
             None => return Ok(vec![]),
         };
         let mut out = Vec::new();
+        let mut n = 0;
         let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
         for (si, s) in data.iter().enumerate() {
             let idx = if fresh {
@@ -967,40 +1083,62 @@ impl<'a> Ev<'a> {
                 seek_after(&s.samples, pos[si].1, t_ref)
             };
             pos[si].1 = idx;
+            if let Some(hs) = &s.hists {
+                // A series with histograms: the newest of its float and histogram points.
+                let Some(p) = instant_sample(&s.samples, hs, t_ref, lb, vs.smoothed) else {
+                    continue;
+                };
+                if start_ts {
+                    let st = p.idx.and_then(|i| s.st.as_ref().and_then(|x| x.get(i)));
+                    n += 1;
+                    out.push(Elem::float(
+                        s.labels.clone(),
+                        ts,
+                        st.copied().unwrap_or(0) as f64 / 1000.0,
+                        true,
+                    ));
+                    continue;
+                }
+                n += p.h.as_deref().map_or(1, hpoint_size);
+                out.push(Elem {
+                    labels: s.labels.clone(),
+                    t: p.t,
+                    v: p.v,
+                    h: p.h,
+                    drop_name: false,
+                });
+                continue;
+            }
             if idx == 0 {
                 continue;
             }
             let smp = s.samples[idx - 1];
-            if smp.t <= t_ref.saturating_sub(self.lookback) || is_stale_nan(smp.v) {
+            if smp.t <= t_ref.saturating_sub(lb) || is_stale_nan(smp.v) {
                 continue;
             }
+            n += 1;
             if start_ts {
                 let st = s.st.as_ref().and_then(|x| x.get(idx - 1)).copied();
-                out.push(Elem {
-                    labels: s.labels.clone(),
-                    t: ts,
-                    v: st.unwrap_or(0) as f64 / 1000.0,
-                    drop_name: true,
-                });
+                out.push(Elem::float(
+                    s.labels.clone(),
+                    ts,
+                    st.unwrap_or(0) as f64 / 1000.0,
+                    true,
+                ));
                 continue;
             }
             let mut v = smp.v;
             if vs.smoothed && smp.t < t_ref {
                 if let Some(nx) = s.samples.get(idx) {
-                    if nx.t.saturating_sub(t_ref) < self.lookback && !is_stale_nan(nx.v) {
+                    if nx.t.saturating_sub(t_ref) < lb && !is_stale_nan(nx.v) {
                         v = smp.v + (nx.v - smp.v) * (t_ref - smp.t) as f64 / (nx.t - smp.t) as f64;
                     }
                 }
             }
-            out.push(Elem {
-                labels: s.labels.clone(),
-                t: smp.t,
-                v,
-                drop_name: false,
-            });
+            out.push(Elem::float(s.labels.clone(), smp.t, v, false));
         }
         self.cursors.insert(key, (t_ref, pos));
-        self.count_samples(out.len())?;
+        self.count_samples(n)?;
         Ok(out)
     }
 
@@ -1033,17 +1171,25 @@ impl<'a> Ev<'a> {
                 }
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                if let Some((lo, hi)) = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb) {
-                    n += hi - lo;
-                    out.push(Window {
-                        labels: s.labels.clone(),
-                        data: s.buf.clone(),
-                        lo,
-                        hi,
-                        drop_name: false,
-                        st: s.st.clone(),
-                    });
+                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
+                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                if fw.is_none() && hw.is_none() {
+                    continue;
                 }
+                let (lo, hi) = fw.unwrap_or((0, 0));
+                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
+                n += hi - lo + hist_samples(hdata.as_deref(), hlo, hhi);
+                out.push(Window {
+                    labels: s.labels.clone(),
+                    data: s.buf.clone(),
+                    lo,
+                    hi,
+                    hdata,
+                    hlo,
+                    hhi,
+                    drop_name: false,
+                    st: s.st.clone(),
+                });
             }
             self.streams.insert(key, streams);
             res?;
@@ -1060,19 +1206,25 @@ impl<'a> Ev<'a> {
                     (lo, seek_after(&s.samples, pos[si].1.max(lo), t_ref))
                 };
                 pos[si] = (lo, hi);
-                if let Some((lo, hi)) =
-                    window_bounds(&s.samples, lo, hi, start, t_ref, vs, self.lookback)
-                {
-                    n += hi - lo;
-                    out.push(Window {
-                        labels: s.labels.clone(),
-                        data: s.samples.clone(),
-                        lo,
-                        hi,
-                        drop_name: false,
-                        st: s.st.clone(),
-                    });
+                let fw = window_bounds(&s.samples, lo, hi, start, t_ref, vs, self.lookback);
+                let hw = hist_window(s.hists.as_ref(), start, t_ref);
+                if fw.is_none() && hw.is_none() {
+                    continue;
                 }
+                let (lo, hi) = fw.unwrap_or((0, 0));
+                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
+                n += hi - lo + hist_samples(hdata.as_deref(), hlo, hhi);
+                out.push(Window {
+                    labels: s.labels.clone(),
+                    data: s.samples.clone(),
+                    lo,
+                    hi,
+                    hdata,
+                    hlo,
+                    hhi,
+                    drop_name: false,
+                    st: s.st.clone(),
+                });
             }
             self.cursors.insert(key, (t_ref, pos));
         }
@@ -1109,7 +1261,7 @@ impl<'a> Ev<'a> {
         // Series are found by the address of a label set they keep alive, else by value.
         let mut by_ptr: FxMap<usize, usize> = FxMap::default();
         let mut index: HashMap<Arc<Labels>, usize> = HashMap::new();
-        let mut series: Vec<(Arc<Labels>, Vec<Sample>, bool)> = Vec::new();
+        let mut series: Vec<SubSeries> = Vec::new();
         let mut n = 0;
         while t <= t_ref {
             self.check()?;
@@ -1118,12 +1270,7 @@ impl<'a> Ev<'a> {
                 None => {
                     let v = match self.eval(inner, t)? {
                         Arg::Vector(v) => v,
-                        Arg::Scalar(s) => vec![Elem {
-                            labels: Arc::new(Labels::empty()),
-                            t,
-                            v: s,
-                            drop_name: false,
-                        }],
+                        Arg::Scalar(s) => vec![Elem::float(Arc::new(Labels::empty()), t, s, false)],
                         _ => {
                             return Err(Error::Execution(
                                 "subquery must evaluate to an instant vector".into(),
@@ -1135,20 +1282,33 @@ impl<'a> Ev<'a> {
                 }
             };
             for el in vec {
-                n += 1;
                 let i = match by_ptr.get(&(Arc::as_ptr(&el.labels) as usize)) {
-                    Some(i) => Some(*i),
-                    None => index.get(&el.labels).copied(),
+                    Some(i) => *i,
+                    None => match index.get(&el.labels) {
+                        Some(i) => *i,
+                        None => {
+                            by_ptr.insert(Arc::as_ptr(&el.labels) as usize, series.len());
+                            index.insert(el.labels.clone(), series.len());
+                            series.push(SubSeries {
+                                labels: el.labels.clone(),
+                                floats: Vec::new(),
+                                hists: Vec::new(),
+                                drop: false,
+                            });
+                            series.len() - 1
+                        }
+                    },
                 };
-                match i {
-                    Some(i) => {
-                        series[i].1.push(Sample { t, v: el.v });
-                        series[i].2 |= el.drop_name;
-                    }
+                let ss = &mut series[i];
+                ss.drop |= el.drop_name;
+                match el.h {
                     None => {
-                        by_ptr.insert(Arc::as_ptr(&el.labels) as usize, series.len());
-                        index.insert(el.labels.clone(), series.len());
-                        series.push((el.labels, vec![Sample { t, v: el.v }], el.drop_name));
+                        n += 1;
+                        ss.floats.push(Sample { t, v: el.v });
+                    }
+                    Some(h) => {
+                        n += hpoint_size(&h);
+                        ss.hists.push(HPoint { t, h });
                     }
                 }
             }
@@ -1166,18 +1326,22 @@ impl<'a> Ev<'a> {
             *m = m.split_off(&(start + 1));
         }
         self.count_samples(n)?;
-        series.sort_by(|a, b| a.0.cmp(&b.0));
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
         let out = series
             .into_iter()
-            .map(|(labels, s, drop)| {
-                let len = s.len();
+            .map(|s| {
+                let len = s.floats.len();
+                let hlen = s.hists.len();
                 // Subqueries cut the propagation of start timestamps, as in Prometheus.
                 Window {
-                    labels,
-                    data: Arc::new(s),
+                    labels: s.labels,
+                    data: Arc::new(s.floats),
                     lo: 0,
                     hi: len,
-                    drop_name: drop,
+                    hdata: (hlen > 0).then(|| Arc::new(s.hists)),
+                    hlo: 0,
+                    hhi: hlen,
+                    drop_name: s.drop,
                     st: None,
                 }
             })
@@ -1213,6 +1377,9 @@ impl<'a> Ev<'a> {
                     Arg::Vector(mut els) => {
                         for el in &mut els {
                             el.v = -el.v;
+                            if let Some(h) = el.h.as_mut() {
+                                Arc::make_mut(h).mul(-1.0);
+                            }
                             el.drop_name = true;
                         }
                         Arg::Vector(els)
@@ -1399,9 +1566,7 @@ impl<'a> Ev<'a> {
             }
             out.push(Elem {
                 labels: Arc::new(b.build()),
-                t: el.t,
-                v: el.v,
-                drop_name: el.drop_name,
+                ..el
             });
         }
         Ok(Arg::Vector(out))
@@ -1563,15 +1728,22 @@ impl<'a> Ev<'a> {
                 s.advance(pull, start.saturating_sub(extra), true)?;
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let Some((lo, hi)) = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb) else {
+                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
+                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                if fw.is_none() && hw.is_none() {
                     continue;
-                };
+                }
+                let (lo, hi) = fw.unwrap_or((0, 0));
+                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
                 let m = MatrixArg {
                     series: vec![Window {
                         labels: s.labels.clone(),
                         data: s.buf.clone(),
                         lo,
                         hi,
+                        hdata,
+                        hlo,
+                        hhi,
                         drop_name: false,
                         st: s.st.clone(),
                     }],
@@ -1769,15 +1941,41 @@ fn selectors_under_subqueries_node(
     }
 }
 
-/// The sample an instant vector selector sees at `t_ref`: the newest one within the lookback
-/// window unless it is a staleness marker; `smoothed` interpolates towards the next sample.
-fn instant_value(
+/// What an instant vector selector sees of one series at a time.
+struct InstantPoint {
+    /// Index of the float sample (for its start timestamp); `None` for a histogram.
+    idx: Option<usize>,
+    t: i64,
+    v: f64,
+    h: Option<Arc<FloatHistogram>>,
+}
+
+/// The sample an instant vector selector sees at `t_ref`: the newest float or histogram
+/// sample within the lookback window unless it is a staleness marker (stale markers are
+/// floats, also in histogram series); `smoothed` interpolates floats towards the next sample.
+fn instant_sample(
     samples: &[Sample],
+    hists: &[HPoint],
     t_ref: i64,
     lookback: i64,
     smoothed: bool,
-) -> Option<(usize, i64, f64)> {
+) -> Option<InstantPoint> {
     let idx = samples.partition_point(|x| x.t <= t_ref);
+    let hidx = hists.partition_point(|x| x.t <= t_ref);
+    if hidx > 0 {
+        let hp = &hists[hidx - 1];
+        if idx == 0 || samples[idx - 1].t < hp.t {
+            if hp.t <= t_ref.saturating_sub(lookback) {
+                return None;
+            }
+            return Some(InstantPoint {
+                idx: None,
+                t: hp.t,
+                v: 0.0,
+                h: Some(hp.h.clone()),
+            });
+        }
+    }
     if idx == 0 {
         return None;
     }
@@ -1793,7 +1991,31 @@ fn instant_value(
             }
         }
     }
-    Some((idx - 1, smp.t, v))
+    Some(InstantPoint {
+        idx: Some(idx - 1),
+        t: smp.t,
+        v,
+        h: None,
+    })
+}
+
+/// The histogram points of a range selector's window `(start, t_ref]`, when there are any.
+#[allow(clippy::type_complexity)]
+fn hist_window(
+    hists: Option<&Arc<Vec<HPoint>>>,
+    start: i64,
+    t_ref: i64,
+) -> Option<(Option<Arc<Vec<HPoint>>>, usize, usize)> {
+    let h = hists?;
+    let lo = h.partition_point(|x| x.t <= start);
+    let hi = h.partition_point(|x| x.t <= t_ref);
+    (lo < hi).then(|| (Some(h.clone()), lo, hi))
+}
+
+/// The sample count of histogram points `lo..hi` of `h` (see [`hpoint_size`]).
+fn hist_samples(h: Option<&Vec<HPoint>>, lo: usize, hi: usize) -> usize {
+    h.and_then(|h| h.get(lo..hi))
+        .map_or(0, |h| h.iter().map(|p| hpoint_size(&p.h)).sum())
 }
 
 /// The part of `samples` a range selector passes on, given the plain window `lo..hi`:

@@ -20,8 +20,9 @@
 //!   `drop_name` flag that is applied when evaluation ends.
 //! - Functions live in a [`FunctionRegistry`]; a plugin adds one with
 //!   [`FunctionRegistry::register`] and an [`Engine::with_registry`] engine evaluates it.
-//! - Native histograms and start timestamps are not supported: the storage seam carries
-//!   float samples only.
+//! - Native histograms follow Prometheus' split of float and histogram points: an [`Elem`]
+//!   carries an optional `Arc<FloatHistogram>`, a [`Window`] keeps its float `Sample`s and
+//!   its [`HPoint`]s apart, so float-only series pay no per-sample histogram cost.
 mod aggregate;
 mod ast;
 mod binary;
@@ -29,6 +30,7 @@ mod engine;
 mod error;
 mod functions;
 mod fxhash;
+mod hist_compat;
 mod lexer;
 mod parser;
 pub mod quantile;
@@ -49,7 +51,8 @@ pub use series_desc::{
 };
 pub use stack::MAX_DEPTH;
 pub use value::{
-    Arg, Elem, FnOut, MatrixArg, QueryResult, QueryStats, RangeSeries, Value, VectorSample, Window,
+    Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, QueryStats, RangeSeries, Value, VectorSample,
+    Window,
 };
 
 use sightline_model::Matcher;

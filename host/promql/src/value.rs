@@ -2,7 +2,17 @@
 
 use std::sync::Arc;
 
-use sightline_model::{Labels, Sample};
+use sightline_model::{FloatHistogram, Labels, Sample};
+
+/// One native-histogram point of a series (Prometheus' `HPoint`): float points stay plain
+/// [`Sample`]s (`FPoint`) so that float-only paths carry no histogram overhead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HPoint {
+    /// Timestamp in milliseconds.
+    pub t: i64,
+    /// The histogram (shared: selectors hand out the stored one without copying).
+    pub h: Arc<FloatHistogram>,
+}
 
 /// One sample of an instant vector result.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,8 +21,10 @@ pub struct VectorSample {
     pub labels: Labels,
     /// The evaluation timestamp in milliseconds.
     pub t_ms: i64,
-    /// The value.
+    /// The float value (meaningless when `h` is set).
     pub v: f64,
+    /// The native histogram, when the sample is one (rendered as `histogram`).
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// One series of a range vector (matrix) result.
@@ -20,8 +32,10 @@ pub struct VectorSample {
 pub struct RangeSeries {
     /// The series' labels.
     pub labels: Labels,
-    /// Its samples in time order.
+    /// Its float samples in time order (rendered as `values`).
     pub samples: Vec<Sample>,
+    /// Its native-histogram samples in time order (rendered as `histograms`).
+    pub histograms: Vec<HPoint>,
 }
 
 /// A query's result value.
@@ -94,23 +108,57 @@ pub struct Elem {
     pub labels: Arc<Labels>,
     /// The timestamp of the sample the value came from (the step time for computed values).
     pub t: i64,
-    /// The value.
+    /// The float value (meaningless when `h` is set; by convention 0).
     pub v: f64,
+    /// The native histogram, when the element is one (Prometheus' `Sample.H`).
+    pub h: Option<Arc<FloatHistogram>>,
     /// Whether `__name__` is removed when evaluation ends (delayed name removal).
     pub drop_name: bool,
 }
 
-/// The samples of one series inside a range selector's window.
+impl Elem {
+    /// A float element.
+    pub fn float(labels: Arc<Labels>, t: i64, v: f64, drop_name: bool) -> Self {
+        Elem {
+            labels,
+            t,
+            v,
+            h: None,
+            drop_name,
+        }
+    }
+
+    /// A native-histogram element.
+    pub fn histogram(labels: Arc<Labels>, t: i64, h: Arc<FloatHistogram>, drop_name: bool) -> Self {
+        Elem {
+            labels,
+            t,
+            v: 0.0,
+            h: Some(h),
+            drop_name,
+        }
+    }
+}
+
+/// The samples of one series inside a range selector's window: its float points
+/// ([`Self::samples`]) and, apart, its native-histogram points ([`Self::histograms`]), as
+/// Prometheus' `Series{Floats, Histograms}`.
 #[derive(Debug, Clone)]
 pub struct Window {
     /// The series' labels.
     pub labels: Arc<Labels>,
-    /// Backing samples (shared).
+    /// Backing float samples (shared).
     pub data: Arc<Vec<Sample>>,
     /// First index in the window.
     pub lo: usize,
     /// One past the last index in the window.
     pub hi: usize,
+    /// Backing histogram points (shared), when the series has any.
+    pub hdata: Option<Arc<Vec<HPoint>>>,
+    /// First index of `hdata` in the window.
+    pub hlo: usize,
+    /// One past the last index of `hdata` in the window.
+    pub hhi: usize,
     /// Whether `__name__` is removed when evaluation ends.
     pub drop_name: bool,
     /// Start timestamps parallel to `data`, when the window comes straight from a range
@@ -119,9 +167,32 @@ pub struct Window {
 }
 
 impl Window {
-    /// The samples inside the window.
+    /// A window of float samples only.
+    pub fn floats(labels: Arc<Labels>, data: Arc<Vec<Sample>>, lo: usize, hi: usize) -> Self {
+        Window {
+            labels,
+            data,
+            lo,
+            hi,
+            hdata: None,
+            hlo: 0,
+            hhi: 0,
+            drop_name: false,
+            st: None,
+        }
+    }
+
+    /// The float samples inside the window.
     pub fn samples(&self) -> &[Sample] {
         &self.data[self.lo..self.hi]
+    }
+
+    /// The native-histogram samples inside the window (empty for a float-only series).
+    pub fn histograms(&self) -> &[HPoint] {
+        match &self.hdata {
+            Some(h) => h.get(self.hlo..self.hhi).unwrap_or(&[]),
+            None => &[],
+        }
     }
 
     /// The start timestamps of [`Self::samples`] (0 = unknown), if the series has any.

@@ -603,6 +603,7 @@ fn run_eval(engine: &Engine, st: &MemStorage, c: &EvalCase) -> Result<(), String
                                         labels: s.labels.clone(),
                                         t_ms: mid,
                                         v: p.v,
+                                        h: None,
                                     }
                                 })
                             })

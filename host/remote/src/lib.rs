@@ -12,6 +12,8 @@
 pub mod client;
 mod error;
 #[cfg(feature = "receiver")]
+pub mod histconv;
+#[cfg(feature = "receiver")]
 pub mod metrics;
 pub mod otlp;
 mod proto;

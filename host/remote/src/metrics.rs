@@ -14,6 +14,7 @@ pub struct RemoteMetrics {
     pub(crate) exemplars: Arc<Counter>,
     pub(crate) metadata: Arc<Counter>,
     pub(crate) written: Arc<Counter>,
+    pub(crate) histograms_written: Arc<Counter>,
     pub(crate) rejected: Arc<CounterVec>,
 }
 
@@ -50,11 +51,15 @@ impl RemoteMetrics {
                 "sightline_remote_write_samples_written",
                 "Float samples from remote-write requests committed to storage.",
             ),
+            histograms_written: registry.counter(
+                "sightline_remote_write_histograms_written",
+                "Native histogram samples from remote-write requests committed to storage.",
+            ),
             rejected: registry.counter_vec(
                 "sightline_remote_write_rejected",
                 "Samples, histograms and exemplars of remote-write requests not stored, by kind \
                  and reason (out_of_order, duplicate, out_of_bounds, too_far_in_future, \
-                 invalid_labels, unsupported, rolled_back).",
+                 invalid_labels, invalid_histogram, unsupported, rolled_back).",
                 &["kind", "reason"],
             ),
         }

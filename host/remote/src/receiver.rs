@@ -13,7 +13,8 @@
 //! and answers 400 with the storage's error text (no retry: the sender drops the batch). 2.0
 //! writes partially, as Prometheus 3: rejected series and samples are listed in a 400 answer
 //! while the rest is committed, and `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-
-//! Written` say what was stored. The store has no native histograms or exemplars yet: they are
+//! Written` say what was stored. Native histograms (integer and float, custom buckets included)
+//! are stored like samples, under the same rules. The store has no exemplars yet: they are
 //! decoded, counted (`sightline_remote_write_rejected_total{reason="unsupported"}`) and left out.
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use sightline_model::{Label, Labels, Metadata, MetricType, SeriesRef, METRIC_NAM
 use sightline_storage_api::{Appendable, Appender, Error as StorageError};
 use tracing::{debug, error, warn};
 
+use crate::histconv::{to_model, ModelHistogram};
 use crate::{v1, v2, Error, RemoteMetrics};
 
 const PROTOBUF: &str = "application/x-protobuf";
@@ -315,21 +317,53 @@ fn append(
     })
 }
 
+/// One histogram append, bounded on the future as samples are.
+fn append_hist(
+    app: &mut dyn Appender,
+    r: Option<SeriesRef>,
+    ls: &Labels,
+    h: &v1::Histogram,
+    max_t: i64,
+) -> Result<SeriesRef, (StorageError, &'static str)> {
+    if h.timestamp > max_t {
+        return Err((StorageError::OutOfBounds, "too_far_in_future"));
+    }
+    let res = match to_model(h) {
+        ModelHistogram::Int(m) => app.append_histogram(r, ls, h.timestamp, &m),
+        ModelHistogram::Float(m) => app.append_float_histogram(r, ls, h.timestamp, &m),
+    };
+    res.map_err(|e| {
+        let why = match &e {
+            StorageError::InvalidHistogram(_) => "invalid_histogram",
+            _ => reason(&e),
+        };
+        (e, why)
+    })
+}
+
 fn write_v1(rx: &Receiver, req: v1::WriteRequest, now: i64) -> Outcome {
     let m = &rx.metrics;
-    let total: usize = req.timeseries.iter().map(|t| t.samples.len()).sum();
+    let total: usize = req
+        .timeseries
+        .iter()
+        .map(|t| t.samples.len() + t.histograms.len())
+        .sum();
     m.series.inc_by(req.timeseries.len() as f64);
-    m.samples.inc_by(total as f64);
+    m.samples.inc_by(
+        req.timeseries
+            .iter()
+            .map(|t| t.samples.len())
+            .sum::<usize>() as f64,
+    );
     m.metadata.inc_by(req.metadata.len() as f64);
     let max_t = now + MAX_AHEAD_MS;
     let mut app = rx.storage.appender();
     let mut written = 0usize;
+    let mut hists_written = 0usize;
     let mut invalid = 0usize;
     for ts in req.timeseries {
-        let hist = ts.histograms.len();
-        m.histograms.inc_by(hist as f64);
+        m.histograms.inc_by(ts.histograms.len() as f64);
         m.exemplars.inc_by(ts.exemplars.len() as f64);
-        m.reject("histogram", "unsupported", hist);
         m.reject("exemplar", "unsupported", ts.exemplars.len());
         let labels = ts
             .labels
@@ -344,52 +378,76 @@ fn write_v1(rx: &Receiver, req: v1::WriteRequest, now: i64) -> Outcome {
             Err(msg) => {
                 // Prometheus 3 skips such a series with a warning and still answers 204.
                 warn!(error = %msg, "remote write: invalid metric name or labels");
-                invalid += ts.samples.len();
+                invalid += ts.samples.len() + ts.histograms.len();
                 continue;
             }
         };
         let mut r = None;
+        // Samples first, then histograms, as Prometheus' handler appends them.
+        let mut failure = None;
         for s in &ts.samples {
             match append(app.as_mut(), r, &ls, 0, s.timestamp, s.value, max_t) {
                 Ok(x) => {
                     r = Some(x);
                     written += 1;
                 }
-                Err((e, why)) => {
-                    let sample_level = e.is_sample_rejection();
-                    if sample_level {
-                        error!(error = %e, series = %ls, timestamp = s.timestamp,
-                            "Out of order sample from remote write");
-                    } else {
-                        error!(error = %e, "Error while remote writing the v1 request");
-                    }
-                    if let Err(re) = app.rollback() {
-                        error!(error = %re, "remote write: rollback failed");
-                    }
-                    m.reject("sample", "invalid_labels", invalid);
-                    if sample_level {
-                        m.reject("sample", why, 1);
-                        m.reject("sample", "rolled_back", total - invalid - 1);
-                        let msg = if why == "too_far_in_future" {
-                            format!("{e}: timestamp is too far in the future")
-                        } else {
-                            e.to_string()
-                        };
-                        return Outcome::error(StatusCode::BAD_REQUEST, msg);
-                    }
-                    m.reject("sample", "rolled_back", total - invalid);
-                    return Outcome::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+                Err(e) => {
+                    failure = Some(("sample", s.timestamp, e));
+                    break;
                 }
             }
+        }
+        if failure.is_none() {
+            for h in &ts.histograms {
+                match append_hist(app.as_mut(), r, &ls, h, max_t) {
+                    Ok(x) => {
+                        r = Some(x);
+                        hists_written += 1;
+                    }
+                    Err(e) => {
+                        failure = Some(("histogram", h.timestamp, e));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some((kind, t, (e, why))) = failure {
+            let sample_level = e.is_sample_rejection();
+            if matches!(e, StorageError::InvalidHistogram(_)) {
+                error!(error = %e, series = %ls, timestamp = t,
+                    "Invalid histogram received");
+            } else if sample_level {
+                error!(error = %e, series = %ls, timestamp = t,
+                    "Out of order {kind} from remote write");
+            } else {
+                error!(error = %e, "Error while remote writing the v1 request");
+            }
+            if let Err(re) = app.rollback() {
+                error!(error = %re, "remote write: rollback failed");
+            }
+            m.reject("sample", "invalid_labels", invalid);
+            if sample_level {
+                m.reject(kind, why, 1);
+                m.reject("sample", "rolled_back", total - invalid - 1);
+                let msg = if why == "too_far_in_future" {
+                    format!("{e}: timestamp is too far in the future")
+                } else {
+                    e.to_string()
+                };
+                return Outcome::error(StatusCode::BAD_REQUEST, msg);
+            }
+            m.reject("sample", "rolled_back", total - invalid);
+            return Outcome::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
         }
     }
     m.reject("sample", "invalid_labels", invalid);
     if let Err(e) = app.commit() {
         error!(error = %e, "Error while remote writing the v1 request");
-        m.reject("sample", "rolled_back", written);
+        m.reject("sample", "rolled_back", written + hists_written);
         return Outcome::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     }
     m.written.inc_by(written as f64);
+    m.histograms_written.inc_by(hists_written as f64);
     Outcome::ok(None)
 }
 
@@ -423,6 +481,7 @@ fn write_v2(rx: &Receiver, req: &v2::Request, now: i64) -> Outcome {
     let mut app = rx.storage.appender();
     let mut bad: Vec<String> = Vec::new();
     let mut written = 0usize;
+    let mut hists_written = 0usize;
     for ts in &req.timeseries {
         m.samples.inc_by(ts.samples.len() as f64);
         m.histograms.inc_by(ts.histograms.len() as f64);
@@ -459,7 +518,6 @@ fn write_v2(rx: &Receiver, req: &v2::Request, now: i64) -> Outcome {
             ));
             continue;
         }
-        m.reject("histogram", "unsupported", ts.histograms.len());
         let mut r = None;
         for s in &ts.samples {
             let st = if s.start_timestamp != 0 {
@@ -491,6 +549,32 @@ fn write_v2(rx: &Receiver, req: &v2::Request, now: i64) -> Outcome {
                 }
             }
         }
+        for h in &ts.histograms {
+            match append_hist(app.as_mut(), r, &ls, h, max_t) {
+                Ok(x) => {
+                    r = Some(x);
+                    hists_written += 1;
+                }
+                Err((e, why)) if e.is_sample_rejection() => {
+                    m.reject("histogram", why, 1);
+                    let e = if why == "too_far_in_future" {
+                        format!("{e}: timestamp is too far in the future")
+                    } else {
+                        e.to_string()
+                    };
+                    bad.push(format!("{e} for series {ls}"));
+                }
+                Err((e, _)) => {
+                    error!(error = %e, "Error while remote writing the v2 request");
+                    if let Err(re) = app.rollback() {
+                        error!(error = %re, "remote write: rollback failed");
+                    }
+                    m.reject("sample", "rolled_back", written);
+                    m.reject("histogram", "rolled_back", hists_written);
+                    return Outcome::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+                }
+            }
+        }
         if let (Some(r), Some(md)) = (r, meta) {
             if let Err(e) = app.update_metadata(r, &ls, &md) {
                 debug!(error = %e, series = %ls, "remote write: metadata not stored");
@@ -500,16 +584,18 @@ fn write_v2(rx: &Receiver, req: &v2::Request, now: i64) -> Outcome {
     if let Err(e) = app.commit() {
         error!(error = %e, "Error while remote writing the v2 request");
         m.reject("sample", "rolled_back", written);
+        m.reject("histogram", "rolled_back", hists_written);
         return Outcome::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     }
     m.written.inc_by(written as f64);
+    m.histograms_written.inc_by(hists_written as f64);
     if bad.is_empty() {
-        Outcome::ok(Some((written, 0, 0)))
+        Outcome::ok(Some((written, hists_written, 0)))
     } else {
         Outcome {
             status: StatusCode::BAD_REQUEST,
             message: bad.join("\n"),
-            written: Some((written, 0, 0)),
+            written: Some((written, hists_written, 0)),
         }
     }
 }

@@ -411,16 +411,34 @@ fn histograms_and_summaries_become_classic_series() {
 }
 
 #[test]
-fn exponential_histograms_and_bad_temporality_are_rejected_and_counted() {
+fn exponential_histograms_become_native_histograms_and_bad_temporality_is_rejected() {
+    let exp = |t: u64, flags: u32| ExpHistogramPoint {
+        start_time_unix_nano: T0,
+        time_unix_nano: t,
+        count: 7,
+        sum: Some(12.5),
+        scale: 2,
+        zero_count: 1,
+        positive: ExpBuckets {
+            offset: -1,
+            bucket_counts: vec![2, 0, 3],
+        },
+        negative: ExpBuckets {
+            offset: 0,
+            bucket_counts: vec![1],
+        },
+        flags,
+        ..Default::default()
+    };
     let req = request(
         SERVICE,
         vec![
             Metric {
                 name: "exp".into(),
                 description: String::new(),
-                unit: String::new(),
+                unit: "s".into(),
                 data: Data::ExponentialHistogram {
-                    times: vec![T0, T0 + SEC],
+                    points: vec![exp(T0, 0), exp(T0 + SEC, FLAG_NO_RECORDED_VALUE)],
                     temporality: 2,
                 },
             },
@@ -429,7 +447,23 @@ fn exponential_histograms_and_bad_temporality_are_rejected_and_counted() {
     );
     let t = translate::translate(&req, &settings());
     let reasons: Vec<(&str, usize)> = t.rejected.iter().map(|(r, n, _)| (*r, *n)).collect();
-    assert_eq!(reasons, vec![("unsupported", 2), ("invalid", 1)]);
+    assert_eq!(reasons, vec![("invalid", 1)]);
+    let s = find(
+        &t,
+        r#"__name__="exp_seconds",instance="pod-1",job="shop/checkout""#,
+    );
+    assert_eq!(s.len(), 2);
+    let h = s[0].histogram.as_deref().expect("a native histogram");
+    assert_eq!(h.schema, 2);
+    assert_eq!((h.count, h.zero_count, h.sum), (7, 1, 12.5));
+    // OTel index -1 is Prometheus index 0; the empty bucket between is kept (gap <= 2).
+    assert_eq!(
+        (h.positive_spans.clone(), h.positive_buckets.clone()),
+        (vec![sightline_model::Span::new(0, 3)], vec![2, -2, 3])
+    );
+    assert_eq!(h.negative_buckets, vec![1]);
+    let stale = s[1].histogram.as_deref().expect("a native histogram");
+    assert!(sightline_model::is_stale_nan(stale.sum));
 }
 
 #[test]
@@ -519,7 +553,8 @@ async fn handler_writes_deltas_as_cumulative_and_answers_in_the_request_encoding
     let doc = format!(
         r#"{{"resourceMetrics":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"checkout"}}}},{{"key":"service.namespace","value":{{"stringValue":"shop"}}}},{{"key":"service.instance.id","value":{{"stringValue":"pod-1"}}}}]}},"scopeMetrics":[{{"metrics":[
         {{"name":"jobs","sum":{{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{{"startTimeUnixNano":"{st}","timeUnixNano":"{t1}","asDouble":1}}]}}}},
-        {{"name":"exp","exponentialHistogram":{{"aggregationTemporality":2,"dataPoints":[{{"timeUnixNano":"{t1}"}}]}}}}]}}]}}]}}"#,
+        {{"name":"exp","exponentialHistogram":{{"aggregationTemporality":2,"dataPoints":[{{"timeUnixNano":"{t1}","scale":-5}}]}}}},
+        {{"name":"lat","exponentialHistogram":{{"aggregationTemporality":2,"dataPoints":[{{"timeUnixNano":"{t1}","count":"3","sum":1.5,"scale":1,"positive":{{"offset":0,"bucketCounts":["1","2"]}}}}]}}}}]}}]}}]}}"#,
         st = t,
         t1 = t + SEC
     );
@@ -536,9 +571,25 @@ async fn handler_writes_deltas_as_cumulative_and_answers_in_the_request_encoding
     assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "2", "{v}");
     let msg = v["partialSuccess"]["errorMessage"].as_str().unwrap();
     assert!(
-        msg.contains("exponential histogram") && msg.contains("out of order"),
+        msg.contains("Scale must be >= -4, was -5") && msg.contains("out of order"),
         "{msg}"
     );
+    {
+        use sightline_storage_api::Queryable;
+        let q = storage.querier(0, i64::MAX).unwrap();
+        let mut res = q
+            .select(
+                false,
+                None,
+                &[sightline_model::Matcher::equal("__name__", "lat")],
+            )
+            .unwrap();
+        let it = &mut res[0].samples;
+        assert!(it.next_sample().is_some());
+        let h = it.histogram().expect("stored as a native histogram");
+        assert_eq!((h.schema, h.count, h.sum), (1, 3.0, 1.5));
+        assert_eq!(h.positive_buckets, vec![1.0, 2.0]);
+    }
 
     // Gzip.
     let req = request(

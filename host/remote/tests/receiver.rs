@@ -247,7 +247,20 @@ async fn v2_partial_writes_with_written_headers() {
                     timestamp: 1000,
                     start_timestamp: 0,
                 }],
-                histograms: vec![Default::default()],
+                histograms: vec![
+                    sightline_remote::histconv::from_int(
+                        2000,
+                        &sightline_model::Histogram {
+                            count: 3,
+                            sum: 4.5,
+                            positive_spans: vec![sightline_model::Span::new(0, 2)],
+                            positive_buckets: vec![1, 1],
+                            ..Default::default()
+                        },
+                    ),
+                    // Older than the series' sample: out of order, reported.
+                    sightline_remote::histconv::from_int(500, &Default::default()),
+                ],
                 ..Default::default()
             },
         ],
@@ -258,10 +271,30 @@ async fn v2_partial_writes_with_written_headers() {
         text.starts_with("parsing labels for series [1, 99]: symbol reference 99 is out of range"),
         "{text}"
     );
-    // Two samples of `up` and the one of `other` (its histogram is not stored: no native
-    // histograms in the store yet).
+    assert!(
+        text.contains("out of order sample for series {__name__=\"other\"}"),
+        "{text}"
+    );
+    // Two samples of `up`, the one of `other` and its first histogram.
     assert_eq!(h["x-prometheus-remote-write-samples-written"], "3");
-    assert_eq!(h["x-prometheus-remote-write-histograms-written"], "0");
+    assert_eq!(h["x-prometheus-remote-write-histograms-written"], "1");
+    {
+        use sightline_storage_api::Queryable;
+        let q = mem.querier(0, 10_000).unwrap();
+        let mut s = q
+            .select(
+                false,
+                None,
+                &[sightline_model::Matcher::equal("__name__", "other")],
+            )
+            .unwrap();
+        let it = &mut s[0].samples;
+        assert_eq!(it.next_sample().map(|s| s.v), Some(3.0));
+        assert_eq!(it.next_sample().map(|s| s.t), Some(2000));
+        let h = it.histogram().expect("a histogram sample");
+        assert_eq!(h.positive_buckets, vec![1.0, 2.0]);
+        assert_eq!(h.count, 3.0);
+    }
     assert_eq!(h["x-prometheus-remote-write-exemplars-written"], "0");
     // Out of order in 2.0: reported, the others written.
     let req2 = v2::Request {

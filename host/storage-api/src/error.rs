@@ -12,6 +12,11 @@ pub enum Error {
     /// The sample is outside the appendable time window (e.g. older than the head allows).
     #[error("out of bounds")]
     OutOfBounds,
+    /// A native histogram that is not valid (Prometheus' `histogram.Error`: e.g. negative
+    /// bucket counts, spans and buckets that disagree, a count below the buckets' total). Only
+    /// this sample is dropped; the message is the histogram package's.
+    #[error("{0}")]
+    InvalidHistogram(String),
     /// A label set that cannot be stored (empty, or with an invalid name).
     #[error("invalid series {0}")]
     InvalidSeries(String),
@@ -31,7 +36,10 @@ impl Error {
     pub fn is_sample_rejection(&self) -> bool {
         matches!(
             self,
-            Error::OutOfOrderSample | Error::DuplicateSampleForTimestamp | Error::OutOfBounds
+            Error::OutOfOrderSample
+                | Error::DuplicateSampleForTimestamp
+                | Error::OutOfBounds
+                | Error::InvalidHistogram(_)
         )
     }
 }

@@ -201,12 +201,7 @@ pub(crate) fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
 }
 
 fn elem(labels: Arc<Labels>, ts: i64, v: f64, drop: bool) -> Elem {
-    Elem {
-        labels,
-        t: ts,
-        v,
-        drop_name: drop,
-    }
+    Elem::float(labels, ts, v, drop)
 }
 
 fn take_vec(a: &mut [Arg], i: usize) -> Vec<Elem> {

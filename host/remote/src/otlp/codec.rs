@@ -62,7 +62,7 @@ impl Data {
             Data::None => 0,
             Data::Gauge(p) | Data::Sum { points: p, .. } => p.len(),
             Data::Histogram { points, .. } => points.len(),
-            Data::ExponentialHistogram { times, .. } => times.len(),
+            Data::ExponentialHistogram { points, .. } => points.len(),
             Data::Summary(p) => p.len(),
         }
     }
@@ -276,9 +276,9 @@ fn metric(buf: &[u8], base: usize, budget: &Budget) -> R<Metric> {
                 };
             }
             10 => {
-                let d = data(v, at, budget, "exponential_histogram", exp_point_time)?;
+                let d = data(v, at, budget, "exponential_histogram", exp_point)?;
                 m.data = Data::ExponentialHistogram {
-                    times: d.points,
+                    points: d.points,
                     temporality: d.temporality,
                 };
             }
@@ -397,15 +397,51 @@ fn histogram_point(buf: &[u8], base: usize, budget: &Budget) -> R<HistogramPoint
     Ok(p)
 }
 
-fn exp_point_time(buf: &[u8], base: usize, _budget: &Budget) -> R<u64> {
-    let mut t = 0;
+fn exp_buckets(v: Value<'_>, at: usize, budget: &Budget, name: &'static str) -> R<ExpBuckets> {
+    let (b, off) = v.message(at).map_err(|e| e.at(name, None))?;
+    let mut out = ExpBuckets::default();
+    fields(b, off, |field, v, at| {
+        match field {
+            1 => out.offset = v.sint32(at).map_err(|e| e.at("offset", None))?,
+            2 => {
+                let mut err = Ok(());
+                v.packed_varints(at, |c| {
+                    if err.is_ok() {
+                        err = budget.charge(8, at);
+                    }
+                    out.bucket_counts.push(c);
+                })
+                .map_err(|e| e.at("bucket_counts", None))?;
+                err?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|e| e.at(name, None))?;
+    Ok(out)
+}
+
+fn exp_point(buf: &[u8], base: usize, budget: &Budget) -> R<ExpHistogramPoint> {
+    let mut p = ExpHistogramPoint::default();
     fields(buf, base, |field, v, at| {
-        if field == 3 {
-            t = fixed64(v, at, "time_unix_nano")?;
+        match field {
+            1 => attr(v, at, budget, &mut p.attributes)?,
+            2 => p.start_time_unix_nano = fixed64(v, at, "start_time_unix_nano")?,
+            3 => p.time_unix_nano = fixed64(v, at, "time_unix_nano")?,
+            4 => p.count = fixed64(v, at, "count")?,
+            5 => p.sum = Some(v.double(at).map_err(|e| e.at("sum", None))?),
+            6 => p.scale = v.sint32(at).map_err(|e| e.at("scale", None))?,
+            7 => p.zero_count = fixed64(v, at, "zero_count")?,
+            8 => p.positive = exp_buckets(v, at, budget, "positive")?,
+            9 => p.negative = exp_buckets(v, at, budget, "negative")?,
+            10 => p.flags = v.uint32(at).map_err(|e| e.at("flags", None))?,
+            14 => p.zero_threshold = v.double(at).map_err(|e| e.at("zero_threshold", None))?,
+            _ => {}
         }
         Ok(())
     })?;
-    Ok(t)
+    Ok(p)
 }
 
 fn summary_point(buf: &[u8], base: usize, budget: &Budget) -> R<SummaryPoint> {
@@ -544,9 +580,31 @@ fn encode_scope_metrics(w: &mut Writer, sm: &ScopeMetrics) {
                     }
                     w.int32(2, *temporality);
                 }),
-                Data::ExponentialHistogram { times, temporality } => w.message(10, |w| {
-                    for t in times {
-                        w.message(1, |w| fixed(w, 3, *t));
+                Data::ExponentialHistogram {
+                    points,
+                    temporality,
+                } => w.message(10, |w| {
+                    for p in points {
+                        w.message(1, |w| {
+                            attrs(w, 1, &p.attributes);
+                            fixed(w, 2, p.start_time_unix_nano);
+                            fixed(w, 3, p.time_unix_nano);
+                            fixed(w, 4, p.count);
+                            if let Some(s) = p.sum {
+                                w.varint((5 << 3) | 1);
+                                w.buf.extend_from_slice(&s.to_bits().to_le_bytes());
+                            }
+                            w.sint32(6, p.scale);
+                            fixed(w, 7, p.zero_count);
+                            for (f, b) in [(8, &p.positive), (9, &p.negative)] {
+                                w.message(f, |w| {
+                                    w.sint32(1, b.offset);
+                                    w.packed_varints(2, b.bucket_counts.iter().copied());
+                                });
+                            }
+                            w.uint64(10, u64::from(p.flags));
+                            w.double(14, p.zero_threshold);
+                        });
                     }
                     w.int32(2, *temporality);
                 }),

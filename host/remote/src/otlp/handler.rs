@@ -318,7 +318,11 @@ pub fn write(rx: &Receiver, req: &ExportRequest, now_ms: i64) -> Outcome {
                 continue;
             }
             let hint = last.filter(|(l, _)| *l == &s.labels).map(|(_, r)| r);
-            match app.append_with_start(hint, &s.labels, st, s.t_ms, v) {
+            let res = match &s.histogram {
+                Some(h) => app.append_histogram(hint, &s.labels, s.t_ms, h),
+                None => app.append_with_start(hint, &s.labels, st, s.t_ms, v),
+            };
+            match res {
                 Ok(r) => {
                     written += 1;
                     // Metadata once per series and request, as Prometheus' combined appender.

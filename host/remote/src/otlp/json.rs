@@ -329,9 +329,7 @@ fn metric(v: &Value) -> R<Metric> {
         m.data = ctx(
             obj(h).and_then(|h| {
                 Ok(Data::ExponentialHistogram {
-                    times: list(h, "dataPoints", "data_points", |p| {
-                        u64_field(obj(p)?, "timeUnixNano", "time_unix_nano")
-                    })?,
+                    points: list(h, "dataPoints", "data_points", exp_point)?,
                     temporality: temporality(h)?,
                 })
             }),
@@ -378,6 +376,34 @@ fn histogram_point(v: &Value) -> R<HistogramPoint> {
         bucket_counts: list(o, "bucketCounts", "bucket_counts", u64_of)?,
         explicit_bounds: list(o, "explicitBounds", "explicit_bounds", f64_of)?,
         flags: flags(o)?,
+    })
+}
+
+fn exp_buckets(o: &Obj, camel: &str, snake: &str) -> R<ExpBuckets> {
+    let Some(b) = field(o, camel, snake) else {
+        return Ok(ExpBuckets::default());
+    };
+    let b = obj(b)?;
+    Ok(ExpBuckets {
+        offset: opt(b, "offset", "offset", i64_of)?.unwrap_or(0) as i32,
+        bucket_counts: list(b, "bucketCounts", "bucket_counts", u64_of)?,
+    })
+}
+
+fn exp_point(v: &Value) -> R<ExpHistogramPoint> {
+    let o = obj(v)?;
+    Ok(ExpHistogramPoint {
+        attributes: list(o, "attributes", "attributes", key_value)?,
+        start_time_unix_nano: u64_field(o, "startTimeUnixNano", "start_time_unix_nano")?,
+        time_unix_nano: u64_field(o, "timeUnixNano", "time_unix_nano")?,
+        count: u64_field(o, "count", "count")?,
+        sum: opt(o, "sum", "sum", f64_of)?,
+        scale: opt(o, "scale", "scale", i64_of)?.unwrap_or(0) as i32,
+        zero_count: u64_field(o, "zeroCount", "zero_count")?,
+        positive: exp_buckets(o, "positive", "positive")?,
+        negative: exp_buckets(o, "negative", "negative")?,
+        flags: flags(o)?,
+        zero_threshold: opt(o, "zeroThreshold", "zero_threshold", f64_of)?.unwrap_or(0.0),
     })
 }
 

@@ -57,8 +57,8 @@ impl OtlpMetrics {
             ),
             points_rejected: registry.counter_vec(
                 "sightline_otlp_datapoints_rejected",
-                "OTLP data points not translated, by reason (unsupported: exponential histograms; \
-                 invalid: bad temporality, name or label).",
+                "OTLP data points not translated, by reason (invalid: bad temporality, scale, \
+                 name or label).",
                 &["reason"],
             ),
             written: registry.counter(

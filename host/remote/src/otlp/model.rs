@@ -87,16 +87,51 @@ pub enum Data {
         /// `Histogram.aggregation_temporality`.
         temporality: i32,
     },
-    /// Field 10: only the points' timestamps are kept (the store has no native histograms
-    /// yet, so the points are counted and rejected).
+    /// Field 10.
     ExponentialHistogram {
-        /// `time_unix_nano` of every data point.
-        times: Vec<u64>,
+        /// `ExponentialHistogram.data_points`.
+        points: Vec<ExpHistogramPoint>,
         /// `ExponentialHistogram.aggregation_temporality`.
         temporality: i32,
     },
     /// Field 11.
     Summary(Vec<SummaryPoint>),
+}
+
+/// `ExponentialHistogramDataPoint.Buckets`: dense counts from `offset`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpBuckets {
+    /// Field 1 (`sint32`): the index of the first bucket.
+    pub offset: i32,
+    /// Field 2: the counts of consecutive buckets.
+    pub bucket_counts: Vec<u64>,
+}
+
+/// `ExponentialHistogramDataPoint`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpHistogramPoint {
+    /// Field 1.
+    pub attributes: Vec<KeyValue>,
+    /// Field 2.
+    pub start_time_unix_nano: u64,
+    /// Field 3.
+    pub time_unix_nano: u64,
+    /// Field 4.
+    pub count: u64,
+    /// Field 5 (`optional`).
+    pub sum: Option<f64>,
+    /// Field 6 (`sint32`).
+    pub scale: i32,
+    /// Field 7.
+    pub zero_count: u64,
+    /// Field 8.
+    pub positive: ExpBuckets,
+    /// Field 9.
+    pub negative: ExpBuckets,
+    /// Field 10.
+    pub flags: u32,
+    /// Field 14 (Prometheus does not use it yet: its zero threshold is always 1e-128).
+    pub zero_threshold: f64,
 }
 
 /// `NumberDataPoint`.

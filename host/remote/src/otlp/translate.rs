@@ -13,13 +13,19 @@
 //!   lookback delta from the resource's earliest to its latest point;
 //! - a point flagged "no recorded value" becomes a staleness marker.
 //!
-//! Exponential histograms are counted as rejected (`unsupported`): the store has no native
-//! histograms yet. Delta sums and histograms are accumulated into cumulative ones by the
-//! caller (`delta.rs`); this module marks which samples are deltas.
+//! Exponential histograms become native histograms (`exponentialToNativeHistogram`: scales
+//! above 8 are merged down to 8, scales below -4 are rejected, the zero threshold is
+//! Prometheus' 1e-128, the reset hint unknown, or gauge for delta temporality as Prometheus
+//! does without its `otlp-deltatocumulative` feature). Delta sums and explicit-bucket
+//! histograms are accumulated into cumulative ones by the caller (`delta.rs`); this module
+//! marks which samples are deltas.
 
 use std::collections::BTreeMap;
 
-use sightline_model::{Label, Labels, Metadata, MetricType, METRIC_NAME};
+use sightline_model::histogram::{EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN};
+use sightline_model::{
+    CounterResetHint, Histogram, Label, Labels, Metadata, MetricType, Span, METRIC_NAME,
+};
 
 use super::model::*;
 use super::naming::{self, Kind, LabelNamer, Strategy};
@@ -61,6 +67,8 @@ pub struct Sample {
     pub delta: bool,
     /// The family's metadata, to record once per series and request.
     pub meta: std::sync::Arc<Metadata>,
+    /// A native histogram sample (then `value` is unused): an exponential histogram's point.
+    pub histogram: Option<Box<Histogram>>,
 }
 
 /// What a request's translation produced.
@@ -150,7 +158,9 @@ fn point_times(d: &Data) -> Vec<u64> {
             p.iter().map(|p| p.time_unix_nano).collect()
         }
         Data::Histogram { points, .. } => points.iter().map(|p| p.time_unix_nano).collect(),
-        Data::ExponentialHistogram { times, .. } => times.clone(),
+        Data::ExponentialHistogram { points, .. } => {
+            points.iter().map(|p| p.time_unix_nano).collect()
+        }
         Data::Summary(p) => p.iter().map(|p| p.time_unix_nano).collect(),
     }
 }
@@ -191,24 +201,17 @@ impl Converter<'_> {
                 },
                 *temporality,
             ),
-            Data::Histogram { temporality, .. } => (Kind::Other, *temporality),
-            Data::ExponentialHistogram { .. } => {
-                self.out.reject(
-                    "unsupported",
-                    n,
-                    format!(
-                        "exponential histogram {:?}: native histograms are not supported by this server",
-                        m.name
-                    ),
-                );
-                return;
-            }
+            Data::Histogram { temporality, .. }
+            | Data::ExponentialHistogram { temporality, .. } => (Kind::Other, *temporality),
             Data::Summary(_) => (Kind::Other, 0),
         };
         if n == 0 {
             return;
         }
-        let has_temporality = matches!(m.data, Data::Sum { .. } | Data::Histogram { .. });
+        let has_temporality = matches!(
+            m.data,
+            Data::Sum { .. } | Data::Histogram { .. } | Data::ExponentialHistogram { .. }
+        );
         if has_temporality
             && temporality != TEMPORALITY_CUMULATIVE
             && temporality != TEMPORALITY_DELTA
@@ -238,7 +241,9 @@ impl Converter<'_> {
                 MetricType::Gauge
             }
             (Data::Sum { .. }, _) => MetricType::Counter,
-            (Data::Histogram { .. }, _) => MetricType::Histogram,
+            (Data::Histogram { .. } | Data::ExponentialHistogram { .. }, _) => {
+                MetricType::Histogram
+            }
             _ => MetricType::Summary,
         };
         let meta = std::sync::Arc::new(Metadata {
@@ -342,7 +347,34 @@ impl Converter<'_> {
                     }
                 }
             }
-            Data::None | Data::ExponentialHistogram { .. } => {}
+            Data::ExponentialHistogram { points, .. } => {
+                for (i, p) in points.iter().enumerate() {
+                    let Some(base) = self.base_labels(resource, &p.attributes, scope, n - i) else {
+                        return;
+                    };
+                    let h = match exponential_to_native(p, delta) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            self.out.reject("invalid", 1, e);
+                            continue;
+                        }
+                    };
+                    let labels = self.labels(&base, &name, None);
+                    self.out.samples.push(Sample {
+                        labels,
+                        start_ms: ms(p.start_time_unix_nano),
+                        t_ms: ms(p.time_unix_nano),
+                        value: 0.0,
+                        // Delta exponential histograms are stored as gauge histograms, as
+                        // Prometheus does: summing histograms of different layouts over time
+                        // is left to queries.
+                        delta: false,
+                        meta: meta.clone(),
+                        histogram: Some(Box::new(h)),
+                    });
+                }
+            }
+            Data::None => {}
         }
     }
 
@@ -358,6 +390,25 @@ impl Converter<'_> {
         delta: bool,
         meta: &std::sync::Arc<Metadata>,
     ) {
+        let labels = self.labels(base, name, extra);
+        self.out.samples.push(Sample {
+            labels,
+            start_ms: ms(st),
+            t_ms: ms(t),
+            value,
+            delta,
+            meta: meta.clone(),
+            histogram: None,
+        });
+    }
+
+    /// The series of a point: its base labels, `__name__` and one extra label.
+    fn labels(
+        &self,
+        base: &BTreeMap<String, String>,
+        name: &str,
+        extra: Option<(&str, &str)>,
+    ) -> Labels {
         let mut v: Vec<Label> = Vec::with_capacity(base.len() + 2);
         let mut pending: Vec<(&str, &str)> = vec![(METRIC_NAME, name)];
         if let Some(e) = extra {
@@ -381,14 +432,7 @@ impl Converter<'_> {
         }
         v.extend(it.map(|(k, val)| Label::new(k, val)));
         v.retain(|l| !l.value.is_empty());
-        self.out.samples.push(Sample {
-            labels: Labels::from_sorted_unchecked(v),
-            start_ms: ms(st),
-            t_ms: ms(t),
-            value,
-            delta,
-            meta: meta.clone(),
-        });
+        Labels::from_sorted_unchecked(v)
     }
 
     /// `createAttributes` without the metric name; `None` (and the metric's points rejected)
@@ -583,6 +627,106 @@ impl Converter<'_> {
     }
 }
 
+/// Prometheus' zero threshold for converted exponential histograms.
+const DEFAULT_ZERO_THRESHOLD: f64 = 1e-128;
+
+/// `exponentialToNativeHistogram`.
+fn exponential_to_native(p: &ExpHistogramPoint, delta: bool) -> Result<Histogram, String> {
+    let mut scale = p.scale;
+    if scale < EXPONENTIAL_SCHEMA_MIN {
+        return Err(format!(
+            "cannot convert exponential to native histogram. Scale must be >= {EXPONENTIAL_SCHEMA_MIN}, was {scale}"
+        ));
+    }
+    let mut scale_down = 0;
+    if scale > EXPONENTIAL_SCHEMA_MAX {
+        scale_down = scale - EXPONENTIAL_SCHEMA_MAX;
+        scale = EXPONENTIAL_SCHEMA_MAX;
+    }
+    let (positive_spans, positive_buckets) =
+        convert_buckets_layout(&p.positive.bucket_counts, p.positive.offset, scale_down);
+    let (negative_spans, negative_buckets) =
+        convert_buckets_layout(&p.negative.bucket_counts, p.negative.offset, scale_down);
+    let mut h = Histogram {
+        counter_reset_hint: if delta {
+            CounterResetHint::Gauge
+        } else {
+            CounterResetHint::Unknown
+        },
+        schema: scale,
+        zero_threshold: DEFAULT_ZERO_THRESHOLD,
+        zero_count: p.zero_count,
+        positive_spans,
+        positive_buckets,
+        negative_spans,
+        negative_buckets,
+        ..Histogram::default()
+    };
+    if p.flags & FLAG_NO_RECORDED_VALUE != 0 {
+        h.sum = sightline_model::stale_nan();
+        h.count = sightline_model::STALE_NAN_BITS;
+    } else {
+        h.sum = p.sum.unwrap_or(0.0);
+        h.count = p.count;
+    }
+    Ok(h)
+}
+
+/// `convertBucketsLayout` with `adjustOffset`: OTel's dense buckets (index 0 is `(1, base]`)
+/// to Prometheus' spans and deltas (index 0 is `(1/base, 1]`), merging `2^scale_down` buckets
+/// into one, with a new span only for gaps of more than two empty buckets (as client_golang).
+fn convert_buckets_layout(counts: &[u64], offset: i32, scale_down: i32) -> (Vec<Span>, Vec<i64>) {
+    if counts.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    let mut deltas: Vec<i64> = Vec::new();
+    let mut prev = 0i64;
+    let mut push = |spans: &mut Vec<Span>, deltas: &mut Vec<i64>, count: i64| {
+        if let Some(last) = spans.last_mut() {
+            last.length += 1;
+        }
+        deltas.push(count.wrapping_sub(prev));
+        prev = count;
+    };
+    let shift = |i: i32| (i >> scale_down) + 1;
+    let mut bucket_idx = shift(offset);
+    spans.push(Span::new(shift(offset), 0));
+    let mut count = 0i64;
+    for (i, c) in counts.iter().enumerate() {
+        let next = shift((i as i32).wrapping_add(offset));
+        if bucket_idx == next {
+            count = count.wrapping_add(*c as i64);
+            continue;
+        }
+        if count == 0 {
+            count = *c as i64;
+            continue;
+        }
+        let gap = next - bucket_idx - 1;
+        if gap > 2 {
+            spans.push(Span::new(gap, 0));
+        } else {
+            for _ in 0..gap {
+                push(&mut spans, &mut deltas, 0);
+            }
+        }
+        push(&mut spans, &mut deltas, count);
+        count = *c as i64;
+        bucket_idx = next;
+    }
+    let gap = shift((counts.len() as i32).wrapping_add(offset) - 1) - bucket_idx;
+    if gap > 2 {
+        spans.push(Span::new(gap, 0));
+    } else {
+        for _ in 0..gap {
+            push(&mut spans, &mut deltas, 0);
+        }
+    }
+    push(&mut spans, &mut deltas, count);
+    (spans, deltas)
+}
+
 /// Go's `strconv.FormatFloat(f, 'f', -1, 64)`, as `le` and `quantile` values are written.
 pub(crate) fn format_float(f: f64) -> String {
     if f.is_nan() {
@@ -591,5 +735,80 @@ pub(crate) fn format_float(f: f64) -> String {
         if f > 0.0 { "+Inf" } else { "-Inf" }.into()
     } else {
         format!("{f}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cases of Prometheus' `TestConvertBucketsLayout` (spans as (offset, length)).
+    #[test]
+    fn bucket_layout_as_prometheus() {
+        type Case = (&'static [u64], i32, i32, &'static [(i32, u32)], &'static [i64]);
+        let cases: &[Case] = &[
+            (&[4, 3, 2, 1], 0, 0, &[(1, 4)], &[4, -1, -1, -1]),
+            (&[4, 3, 2, 1], 0, 1, &[(1, 2)], &[7, -4]),
+            (&[4, 3, 2, 1], 0, 2, &[(1, 1)], &[10]),
+            (&[4, 3, 2, 1], 1, 0, &[(2, 4)], &[4, -1, -1, -1]),
+            (&[4, 3, 2, 1], 1, 1, &[(1, 3)], &[4, 1, -4]),
+            (&[4, 3, 2, 1], 1, 2, &[(1, 2)], &[9, -8]),
+            (
+                &[4, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                4,
+                0,
+                &[(5, 4), (12, 1)],
+                &[4, -2, -2, 2, -1],
+            ),
+            (
+                &[4, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                4,
+                1,
+                &[(3, 2), (6, 1)],
+                &[6, -4, -1],
+            ),
+        ];
+        for (counts, offset, down, spans, deltas) in cases {
+            let (s, d) = convert_buckets_layout(counts, *offset, *down);
+            let s: Vec<(i32, u32)> = s.iter().map(|s| (s.offset, s.length)).collect();
+            assert_eq!(
+                (&s[..], &d[..]),
+                (*spans, *deltas),
+                "{counts:?} {offset} {down}"
+            );
+        }
+    }
+
+    #[test]
+    fn scales_are_capped_and_checked() {
+        let p = ExpHistogramPoint {
+            scale: 10,
+            count: 10,
+            sum: Some(3.5),
+            zero_count: 1,
+            positive: ExpBuckets {
+                offset: 0,
+                bucket_counts: vec![4, 3, 2],
+            },
+            ..ExpHistogramPoint::default()
+        };
+        let h = exponential_to_native(&p, false).expect("converts");
+        assert_eq!(h.schema, 8);
+        assert_eq!(h.positive_buckets, vec![9]);
+        assert_eq!((h.count, h.zero_count, h.sum), (10, 1, 3.5));
+        assert_eq!(h.zero_threshold, 1e-128);
+        assert_eq!(h.counter_reset_hint, CounterResetHint::Unknown);
+        assert_eq!(
+            exponential_to_native(&p, true).map(|h| h.counter_reset_hint),
+            Ok(CounterResetHint::Gauge)
+        );
+        let low = ExpHistogramPoint {
+            scale: -5,
+            ..ExpHistogramPoint::default()
+        };
+        assert_eq!(
+            exponential_to_native(&low, false).err().as_deref(),
+            Some("cannot convert exponential to native histogram. Scale must be >= -4, was -5")
+        );
     }
 }

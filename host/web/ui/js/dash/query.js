@@ -102,6 +102,12 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
     keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [key, r] of keyed) {
       const name = legendName(r.metric || {}, t.legendFormat, p.expr, key);
+      if (r.histogram) {
+        // A native histogram has no single value: reducers see NaN, tables its text.
+        const [ts, hg] = r.histogram;
+        rows.push({ refId: t.refId, metric: r.metric || {}, name, value: NaN, histogram: hg, time: ts * 1000 });
+        continue;
+      }
       if (instant || r.value) {
         const [ts, v] = r.value || [0, 'NaN'];
         rows.push({ refId: t.refId, metric: r.metric || {}, name, value: sampleValue(v), time: ts * 1000 });
@@ -113,7 +119,15 @@ export async function runPanel(panel, { vars, range, width, signal, limit, mode 
         const x = sampleValue(v);
         if (i >= 0 && i < n && Number.isFinite(x)) values[i] = x;
       }
-      series.push({ refId: t.refId, metric: r.metric || {}, name, values });
+      let hists = null;
+      if (r.histograms) {
+        hists = new Array(n).fill(null);
+        for (const [ts, hg] of r.histograms) {
+          const i = Math.round((ts * 1000 - start) / stepMs);
+          if (i >= 0 && i < n) hists[i] = hg;
+        }
+      }
+      series.push({ refId: t.refId, metric: r.metric || {}, name, values, hists });
     }
   }
   return { kind: mode, xs, stepMs, start, end, series, rows, exprs: plans.map((p) => p.expr), errors };
@@ -124,11 +138,56 @@ function leValue(le) {
   return Number(le);
 }
 
+/** The brackets of the API's bucket boundary rules (0 `(lo,hi]`, 1 `[lo,hi)`, 2 `(lo,hi)`, 3 `[lo,hi]`). */
+function bucketText([rule, lo, hi, c]) {
+  const open = rule === 1 || rule === 3 ? '[' : '(';
+  const close = rule === 0 || rule === 3 ? ']' : ')';
+  return `${open}${lo},${hi}${close}:${c}`;
+}
+
+/** A native histogram of the API (`{count, sum, buckets}`) as one line of text. */
+export function histogramText(hg) {
+  if (!hg) return '';
+  const buckets = (hg.buckets || []).map(bucketText).join(' ');
+  return `count=${hg.count} sum=${hg.sum}${buckets ? ` {${buckets}}` : ''}`;
+}
+
+function shortBound(x) {
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  return String(Number(x.toPrecision(4)));
+}
+
 /**
- * Heatmap buckets: series with an `le` label become Prometheus histogram buckets (summed per
- * bound, de-accumulated); other series are bucketed by value into about 20 bands.
+ * Native-histogram heatmap: every bucket of every series' histograms, summed per bucket
+ * (lower, upper bound) and step; buckets ordered by bound. Histograms of different
+ * resolutions over time give overlapping rows, each drawn at its own bounds' rank.
+ */
+function nativeHeatmap(res, native) {
+  const n = res.xs.length;
+  const rows = new Map();
+  for (const s of native) {
+    s.hists.forEach((hg, i) => {
+      if (!hg) return;
+      for (const [, lo, hi, c] of hg.buckets || []) {
+        const k = `${lo}|${hi}`;
+        let r = rows.get(k);
+        if (!r) rows.set(k, (r = { lo: sampleValue(lo), hi: sampleValue(hi), counts: new Array(n).fill(null) }));
+        r.counts[i] = (r.counts[i] ?? 0) + sampleValue(c);
+      }
+    });
+  }
+  const sorted = [...rows.values()].sort((a, b) => a.lo - b.lo || a.hi - b.hi);
+  return { xs: res.xs, stepS: res.stepMs / 1000, buckets: sorted.map((r) => shortBound(r.hi)), counts: sorted.map((r) => r.counts), bucketLabel: 'le' };
+}
+
+/**
+ * Heatmap buckets: native histograms by their buckets; series with an `le` label become
+ * Prometheus histogram buckets (summed per bound, de-accumulated); other series are bucketed
+ * by value into about 20 bands.
  */
 export function toHeatmap(res) {
+  const native = res.series.filter((s) => s.hists);
+  if (native.length) return nativeHeatmap(res, native);
   const withLe = res.series.filter((s) => s.metric.le != null);
   const n = res.xs.length;
   if (withLe.length && withLe.length === res.series.length) {

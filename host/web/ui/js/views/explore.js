@@ -6,8 +6,8 @@ import { fetchJSON, h, seriesName, setUrlQuery } from '../dash/util.js';
 import { attachCompletion } from '../dash/complete.js';
 import { formatDuration, parseDuration, parseTime, roundInterval } from '../dash/time.js';
 import { formatValue, isoDateTime } from '../dash/units.js';
-import { sampleValue } from '../dash/query.js';
-import { timeChart } from '../lib/chart.js';
+import { histogramText, sampleValue, toHeatmap } from '../dash/query.js';
+import { heatmapChart, timeChart } from '../lib/chart.js';
 
 const HISTORY_KEY = 'sightline.explore.history';
 const RANGES = ['5m', '15m', '30m', '1h', '3h', '6h', '12h', '1d', '2d', '7d', '30d'];
@@ -258,8 +258,18 @@ export default {
       const n = Math.max(1, Math.round((end - start) / stepMs) + 1);
       const xs = Array.from({ length: n }, (_, i) => (start + i * stepMs) / 1000);
       const series = [];
+      const hseries = [];
       if (data.resultType === 'matrix') {
         for (const r of data.result || []) {
+          if (r.histograms) {
+            const hists = new Array(n).fill(null);
+            for (const [t, hg] of r.histograms) {
+              const i = Math.round((t * 1000 - start) / stepMs);
+              if (i >= 0 && i < n) hists[i] = hg;
+            }
+            hseries.push({ metric: r.metric || {}, values: [], hists });
+          }
+          if (!r.values) continue;
           const values = new Array(n).fill(null);
           for (const [t, v] of r.values || []) {
             const i = Math.round((t * 1000 - start) / stepMs);
@@ -268,6 +278,18 @@ export default {
           }
           series.push({ label: seriesName(r.metric || {}), values });
         }
+      }
+      if (hseries.length && !series.length) {
+        // Only native histograms: a heatmap of their buckets, summed over the series.
+        const hm = toHeatmap({ xs, stepMs, series: hseries });
+        let cells = 0;
+        for (const row of hm.counts) for (const c of row) if (c != null) cells++;
+        const box = h('div', { class: 'explore-graph', 'data-result': '', 'data-series': String(hseries.length), 'data-histograms': String(hseries.length), 'data-points': String(cells) });
+        if (chart) chart.destroy();
+        result.replaceChildren(box);
+        chart = heatmapChart(box, {});
+        chart.setData({ ...hm, range: [fromMs / 1000, toMs / 1000] });
+        return;
       }
       let points = 0;
       for (const s of series) for (const v of s.values) if (v != null) points++;
@@ -304,8 +326,17 @@ export default {
         chart = null;
       }
       let rows;
-      if (data.resultType === 'vector') rows = (data.result || []).map((r) => ({ labels: seriesName(r.metric || {}), value: sampleValue(r.value[1]), text: r.value[1] }));
-      else if (data.resultType === 'matrix') rows = (data.result || []).map((r) => ({ labels: seriesName(r.metric || {}), value: (r.values || []).length, text: (r.values || []).map((v) => `${v[1]} @${v[0]}`).join('\n') }));
+      if (data.resultType === 'vector')
+        rows = (data.result || []).map((r) =>
+          r.histogram
+            ? { labels: seriesName(r.metric || {}), value: sampleValue(r.histogram[1].count), text: histogramText(r.histogram[1]) }
+            : { labels: seriesName(r.metric || {}), value: sampleValue(r.value[1]), text: r.value[1] },
+        );
+      else if (data.resultType === 'matrix')
+        rows = (data.result || []).map((r) => {
+          const pts = [...(r.values || []).map((v) => [v[0], v[1]]), ...(r.histograms || []).map((v) => [v[0], histogramText(v[1])])].sort((a, b) => a[0] - b[0]);
+          return { labels: seriesName(r.metric || {}), value: pts.length, text: pts.map((v) => `${v[1]} @${v[0]}`).join('\n') };
+        });
       else rows = [{ labels: data.resultType, value: sampleValue(data.result?.[1]), text: String(data.result?.[1]) }];
       const drawRows = () => {
         const sorted = [...rows].sort((a, b) => {
