@@ -92,7 +92,9 @@ fn sort_fn(r: &mut FunctionRegistry, name: &'static str, desc: bool) {
                 let p = ctx.call_pos;
                 ctx.warn("sort is ineffective for range queries since results are always ordered by labels", p);
             }
+            // Histograms have no order by value: they are dropped (`filterFloats`).
             let mut v = take_vec(&mut a, 0);
+            v.retain(|e| e.h.is_none());
             v.sort_by(|x, y| cmp_nan_last(x.v, y.v, desc));
             Ok(FnOut::Vector(v))
         }),
@@ -275,8 +277,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
         false,
         V,
         Arc::new(|ctx, a| {
-            let empty =
-                matches!(&a[0], Arg::Matrix(m) if m.series.iter().all(|w| w.samples().is_empty()));
+            let empty = matches!(&a[0], Arg::Matrix(m) if m.series.iter().all(|w| w.samples().is_empty() && w.histograms().is_empty()));
             if !empty {
                 return Ok(FnOut::Vector(vec![]));
             }

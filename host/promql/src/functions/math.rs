@@ -14,6 +14,7 @@ fn math_fn(r: &mut FunctionRegistry, name: &str, f: fn(f64) -> f64) {
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, f(e.v), true))
                     .collect(),
             ))
@@ -51,6 +52,7 @@ fn time_fn(r: &mut FunctionRegistry, name: &str, f: fn(chrono::DateTime<chrono::
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, conv(e.v), true))
                     .collect(),
             ))
@@ -198,6 +200,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, (e.v * inv + 0.5).floor() / inv, true))
                     .collect(),
             ))
@@ -218,6 +221,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             }
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, e.v.max(lo).min(hi), true))
                     .collect(),
             ))
@@ -235,6 +239,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, e.v.max(lo), true))
                     .collect(),
             ))
@@ -252,6 +257,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             let v = take_vec(&mut a, 0);
             Ok(FnOut::Vector(
                 v.into_iter()
+                    .filter(|e| e.h.is_none())
                     .map(|e| elem(e.labels, ctx.ts, e.v.min(hi), true))
                     .collect(),
             ))
@@ -316,7 +322,14 @@ pub(super) fn register(r: &mut FunctionRegistry) {
         S,
         Arc::new(|_, a| {
             Ok(FnOut::Scalar(match &a[0] {
-                Arg::Vector(v) if v.len() == 1 => v[0].v,
+                // Histograms are ignored: the one float, if there is exactly one.
+                Arg::Vector(v) => {
+                    let mut floats = v.iter().filter(|e| e.h.is_none());
+                    match (floats.next(), floats.next()) {
+                        (Some(e), None) => e.v,
+                        _ => f64::NAN,
+                    }
+                }
                 _ => f64::NAN,
             }))
         }),

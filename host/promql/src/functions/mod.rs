@@ -204,6 +204,20 @@ fn elem(labels: Arc<Labels>, ts: i64, v: f64, drop: bool) -> Elem {
     Elem::float(labels, ts, v, drop)
 }
 
+/// A series' metric name (empty without one).
+pub(crate) fn metric_name(l: &Labels) -> &str {
+    l.metric_name().unwrap_or("")
+}
+
+/// Prometheus' `maybeAddMetricName`: ` for metric name "x"` unless the name is empty.
+pub(crate) fn with_metric_name(msg: &str, name: &str) -> String {
+    if name.is_empty() {
+        msg.to_string()
+    } else {
+        format!("{msg} for metric name {name:?}")
+    }
+}
+
 fn take_vec(a: &mut [Arg], i: usize) -> Vec<Elem> {
     match a.get_mut(i) {
         Some(Arg::Vector(v)) => std::mem::take(v),

@@ -745,7 +745,13 @@ mod tests {
     /// Cases of Prometheus' `TestConvertBucketsLayout` (spans as (offset, length)).
     #[test]
     fn bucket_layout_as_prometheus() {
-        type Case = (&'static [u64], i32, i32, &'static [(i32, u32)], &'static [i64]);
+        type Case = (
+            &'static [u64],
+            i32,
+            i32,
+            &'static [(i32, u32)],
+            &'static [i64],
+        );
         let cases: &[Case] = &[
             (&[4, 3, 2, 1], 0, 0, &[(1, 4)], &[4, -1, -1, -1]),
             (&[4, 3, 2, 1], 0, 1, &[(1, 2)], &[7, -4]),
