@@ -106,6 +106,12 @@ pub(crate) fn range_query_fn(
             .range_query(&*storage, expr, start, end, step)
             .map_err(|e| e.to_string())?;
         match res.value {
+            sightline_promql::Value::Matrix(m) if m.iter().any(|s| !s.histograms.is_empty()) => {
+                Err(
+                    "backfilling rules whose results are native histograms is not supported yet"
+                        .to_string(),
+                )
+            }
             sightline_promql::Value::Matrix(m) => Ok(m
                 .into_iter()
                 .map(|s| {

@@ -207,7 +207,11 @@ impl Group {
             let mut returned = HashSet::with_capacity(vector.len());
             let mut append_error = None;
             for s in vector {
-                match app.append(None, &s.labels, ts, s.v) {
+                let res = match &s.h {
+                    Some(h) => app.append_float_histogram(None, &s.labels, ts, h),
+                    None => app.append(None, &s.labels, ts, s.v),
+                };
+                match res {
                     Ok(_) => {
                         returned.insert(s.labels);
                     }

@@ -24,8 +24,10 @@ pub const RESOLVED_RETENTION_MS: i64 = 15 * 60 * 1000;
 pub struct Sample {
     /// Labels, with `__name__` when it has one.
     pub labels: Labels,
-    /// Value.
+    /// Value (0 for a native-histogram sample).
     pub v: f64,
+    /// The native histogram, when the sample is one (recording rules store it as such).
+    pub h: Option<std::sync::Arc<sightline_model::FloatHistogram>>,
 }
 
 /// Evaluates PromQL at one instant: the seam through which rules read data. A scalar result
@@ -295,7 +297,11 @@ impl Rule {
                         .to_string(),
                 );
             }
-            out.push(Sample { labels, v: s.v });
+            out.push(Sample {
+                labels,
+                v: s.v,
+                h: s.h,
+            });
         }
         if limit > 0 && out.len() > limit {
             return Err(format!(
@@ -491,6 +497,7 @@ fn alert_sample(labels: &Labels, state: AlertState, v: f64) -> Sample {
     Sample {
         labels: b.build(),
         v,
+        h: None,
     }
 }
 
@@ -500,6 +507,7 @@ fn for_state_sample(labels: &Labels, v: f64) -> Sample {
     Sample {
         labels: b.build(),
         v,
+        h: None,
     }
 }
 

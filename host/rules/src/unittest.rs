@@ -435,6 +435,7 @@ fn run_group(
                 Ok(l) => exp.push(Sample {
                     labels: l,
                     v: s.value,
+                    h: None,
                 }),
                 Err(e) => {
                     errs.push(format!(
@@ -547,11 +548,13 @@ pub fn instant_samples(
             .map(|s| Sample {
                 labels: s.labels,
                 v: s.v,
+                h: s.h,
             })
             .collect()),
         sightline_promql::Value::Scalar { v, .. } => Ok(vec![Sample {
             labels: Labels::empty(),
             v,
+            h: None,
         }]),
         _ => Err("rule result is not a vector or scalar".to_string()),
     }

@@ -161,3 +161,52 @@ fn for_state_is_restored_shifted_by_the_downtime() {
     after.eval(11 * m, &deps);
     assert_eq!(after.rules[0].alerts()[0].state, AlertState::Firing);
 }
+
+#[test]
+fn recording_rules_store_native_histograms_as_histograms() {
+    use sightline_model::{Histogram, Matcher, Span};
+    use sightline_storage_api::Queryable;
+    let storage = Arc::new(MemStorage::new());
+    let query = engine_query_fn(Engine::new(EngineOptions::default()), storage.clone());
+    let deps = Deps {
+        query: &query,
+        appendable: &*storage,
+        expander: &NoTemplates,
+        notifier: &Recorder::default(),
+        external_labels: &Labels::empty(),
+        external_url: "http://x",
+        resend_delay: Duration::from_secs(60),
+    };
+    let labels = Labels::from_pairs([("__name__", "lat"), ("job", "a")]);
+    let h = Histogram {
+        schema: 1,
+        count: 5,
+        sum: 7.5,
+        zero_threshold: 0.001,
+        zero_count: 1,
+        positive_spans: vec![Span::new(0, 2)],
+        positive_buckets: vec![1, 2],
+        ..Histogram::default()
+    };
+    let mut app = storage.appender();
+    app.append_histogram(None, &labels, 0, &h).unwrap();
+    app.commit().unwrap();
+    let mut g = group(
+        "groups:\n- name: g\n  rules:\n  - record: job:lat:copy\n    expr: lat\n    labels: {rule: r}\n",
+    );
+    g.eval(30_000, &deps);
+    assert!(
+        g.rules[0].info.last_error.is_none(),
+        "{:?}",
+        g.rules[0].info.last_error
+    );
+    let q = storage.querier(0, 60_000).unwrap();
+    let mut got = q
+        .select(false, None, &[Matcher::equal("__name__", "job:lat:copy")])
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].labels.get("rule"), Some("r"));
+    let it = &mut got[0].samples;
+    assert_eq!(it.next_sample().map(|s| s.t), Some(30_000));
+    assert_eq!(it.histogram().map(|x| (**x).clone()), Some(h.to_float()));
+}

@@ -32,12 +32,14 @@
 //! the on-disk layout byte by byte.
 
 mod admin;
+mod anychunk;
 mod chunk;
 mod db;
 mod enc;
 mod error;
 mod head;
 mod headchunks;
+mod histchunk;
 mod import;
 mod partfile;
 mod postings;
@@ -45,6 +47,7 @@ mod query;
 mod store;
 mod syncer;
 mod wal;
+mod wal_hist;
 mod waltail;
 
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};

@@ -13,6 +13,32 @@
 
 use std::sync::Arc;
 
+mod bounds;
+mod error;
+mod float;
+mod float_ops;
+mod float_trim;
+mod generic;
+mod int;
+mod iter;
+#[cfg(test)]
+mod tests;
+
+pub use error::{
+    HistogramError, HistogramErrorKind, EXPONENTIAL_SCHEMA_MAX_RESERVED,
+    EXPONENTIAL_SCHEMA_MIN_RESERVED,
+};
+pub use float_ops::AddOutcome;
+pub use generic::{
+    custom_bucket_bounds_match, get_bound, get_bound_exponential, go_g,
+    is_exponential_schema_reserved, is_known_schema, is_valid_schema, kahan_dec, kahan_inc, Bucket,
+    BucketCount,
+};
+pub use iter::{
+    AllFloatBucketIterator, CumulativeBucketIterator, FloatBucketIterator, RegularBucketIterator,
+    ReverseFloatBucketIterator,
+};
+
 /// The schema of native histograms with custom bucket boundaries (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
 /// The smallest exponential schema.
@@ -145,54 +171,11 @@ impl Histogram {
     pub fn is_stale(&self) -> bool {
         crate::is_stale_nan(self.sum)
     }
-
-    /// The same histogram with float counts (`Histogram.ToFloat`).
-    pub fn to_float(&self) -> FloatHistogram {
-        fn undelta(d: &[i64]) -> Vec<f64> {
-            let mut cur = 0i64;
-            d.iter()
-                .map(|x| {
-                    cur = cur.wrapping_add(*x);
-                    cur as f64
-                })
-                .collect()
-        }
-        FloatHistogram {
-            counter_reset_hint: self.counter_reset_hint,
-            schema: self.schema,
-            zero_threshold: self.zero_threshold,
-            zero_count: self.zero_count as f64,
-            count: self.count as f64,
-            sum: self.sum,
-            positive_spans: self.positive_spans.clone(),
-            negative_spans: self.negative_spans.clone(),
-            positive_buckets: undelta(&self.positive_buckets),
-            negative_buckets: undelta(&self.negative_buckets),
-            custom_values: self.custom_values.clone(),
-        }
-    }
 }
 
 impl FloatHistogram {
     /// Whether this sample is a stale marker.
     pub fn is_stale(&self) -> bool {
         crate::is_stale_nan(self.sum)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn to_float_undeltas_buckets() {
-        let h = Histogram {
-            schema: 0,
-            count: 6,
-            positive_spans: vec![Span::new(0, 2), Span::new(1, 1)],
-            positive_buckets: vec![1, 2, -1],
-            ..Histogram::default()
-        };
-        assert_eq!(h.to_float().positive_buckets, vec![1.0, 3.0, 2.0]);
     }
 }

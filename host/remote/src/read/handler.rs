@@ -343,15 +343,19 @@ pub fn samples_response(
         let mut n = 0usize;
         for mut s in select(h, q, ext, false)? {
             let mut buf = Vec::new();
+            let mut hists = Vec::new();
             while let Some(smp) = s.samples.next_sample() {
                 n += 1;
                 if limit > 0 && n > limit {
                     h.metrics.rejected.with(&["sample_limit"]).inc();
                     return Err(Failure::bad(format!("exceeded sample limit ({limit})")));
                 }
-                buf.push((smp.t, smp.v));
+                match s.samples.histogram() {
+                    Some(fh) => hists.push(crate::histconv::from_float(smp.t, fh)),
+                    None => buf.push((smp.t, smp.v)),
+                }
             }
-            w.series(&merge_labels(&s.labels, ext), buf.into_iter());
+            w.series_with_histograms(&merge_labels(&s.labels, ext), buf.into_iter(), &hists);
             nseries += 1;
         }
         nsamples += n;
@@ -397,6 +401,15 @@ pub fn stream_frames(
                 send(super::frame::frame(&msg))
             };
             while let Some(smp) = s.samples.next_sample() {
+                if s.samples.histogram().is_some() {
+                    // Streamed histogram chunks need Prometheus' histogram chunk encoding;
+                    // refusing is better than leaving the samples out.
+                    return Err(Failure::bad(format!(
+                        "series {} holds native histograms, which streamed remote read does not \
+                         carry yet: ask for SAMPLES",
+                        s.labels
+                    )));
+                }
                 if cur.len() == SAMPLES_PER_CHUNK {
                     // A next chunk exists: 2.42 keeps filling the frame while it has room.
                     let full = std::mem::take(&mut cur);

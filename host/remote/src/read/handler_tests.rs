@@ -396,3 +396,46 @@ async fn concurrent_limit_makes_requests_wait() {
     assert_eq!(second.await.unwrap(), 200);
     assert_eq!(metrics.queries.get(), 0.0);
 }
+
+#[test]
+fn samples_answers_carry_native_histograms_and_streamed_ones_refuse_them() {
+    use sightline_model::{Histogram, Span};
+    let s = Arc::new(MemStorage::new());
+    let ls = Labels::from_pairs([("__name__", "lat")]);
+    let h = Histogram {
+        schema: 2,
+        count: 4,
+        sum: 3.0,
+        positive_spans: vec![Span::new(1, 2)],
+        positive_buckets: vec![1, 2],
+        ..Histogram::default()
+    };
+    let mut app = s.appender();
+    app.append(None, &ls, 1_000, 1.0).unwrap();
+    app.append_histogram(None, &ls, 2_000, &h).unwrap();
+    app.commit().unwrap();
+    let handler = ReadHandler::new(
+        s,
+        Arc::new(Labels::empty),
+        ReadOptions::default(),
+        ReadMetrics::unregistered(),
+    );
+    let req = ReadRequest {
+        queries: vec![query(vec![eq("__name__", "lat")], 0, 10_000)],
+        accepted_response_types: vec![],
+    };
+    let body = samples_response(&handler, &req, &Labels::empty()).unwrap();
+    let raw = crate::decompress(&body, 1 << 30).unwrap();
+    let resp = ReadResponse::decode(&raw).unwrap();
+    let ts = &resp.results[0].timeseries[0];
+    assert_eq!(ts.samples.len(), 1);
+    assert_eq!(ts.histograms.len(), 1);
+    let got = crate::histconv::to_model(&ts.histograms[0]);
+    assert_eq!(
+        got,
+        crate::histconv::ModelHistogram::Float(sightline_model::FloatHistogram { ..h.to_float() })
+    );
+    assert_eq!(ts.histograms[0].timestamp, 2_000);
+    let err = stream_frames(&handler, &req, &Labels::empty(), |_| true).unwrap_err();
+    assert!(format!("{err:?}").contains("native histograms"), "{err:?}");
+}

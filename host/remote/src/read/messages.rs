@@ -341,6 +341,16 @@ impl QueryResultWriter {
         labels: impl IntoIterator<Item = &'a Label>,
         samples: impl Iterator<Item = (i64, f64)>,
     ) {
+        self.series_with_histograms(labels, samples, &[]);
+    }
+
+    /// Appends a series with native-histogram samples too (`TimeSeries.histograms`).
+    pub fn series_with_histograms<'a>(
+        &mut self,
+        labels: impl IntoIterator<Item = &'a Label>,
+        samples: impl Iterator<Item = (i64, f64)>,
+        histograms: &[crate::v1::Histogram],
+    ) {
         let w = &mut self.series;
         w.buf.clear();
         for l in labels {
@@ -348,6 +358,9 @@ impl QueryResultWriter {
         }
         for (t, v) in samples {
             write_sample(w, t, v);
+        }
+        for h in histograms {
+            w.message(4, |w| crate::v1::encode_histogram(w, h));
         }
         let mut out = Writer {
             buf: std::mem::take(&mut self.body),
