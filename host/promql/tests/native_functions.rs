@@ -244,3 +244,156 @@ fn nan_observations_are_reported() {
         vec!["PromQL info: input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name \"n\" (1:32)"]
     );
 }
+
+/// `incr_histogram` of native_histograms.test: every 5m one more observation in (1,2].
+fn incr() -> Data {
+    let pts: Vec<(i64, FloatHistogram)> = (0..=10)
+        .map(|i| {
+            let f = i as f64;
+            let mut h = hist(0, 4.0 + f, 4.0 + 2.0 * f, (0.0, 0.0), &[1.0, 2.0 + f, 1.0]);
+            h.counter_reset_hint = CounterResetHint::NotCounterReset;
+            (i * 5 * M, h)
+        })
+        .collect();
+    Data::new().hists(&[("__name__", "incr_histogram")], &pts)
+}
+
+impl Data {
+    /// The one histogram result.
+    fn hist_of(&self, q: &str, t: i64) -> (FloatHistogram, QueryResult) {
+        let r = self.query(q, t);
+        match &r.value {
+            Value::Vector(v) if v.len() == 1 && v[0].h.is_some() => {
+                ((**v[0].h.as_ref().unwrap()).clone(), r)
+            }
+            v => panic!("{q}: {v:?}"),
+        }
+    }
+}
+
+#[test]
+fn rate_of_a_counter_histogram() {
+    let d = incr();
+    let (h, r) = d.hist_of("rate(incr_histogram[10m])", 50 * M);
+    assert!(r.warnings.is_empty() && r.infos.is_empty(), "{r:?}");
+    assert!(
+        close(h.count, 1.0 / 300.0) && close(h.sum, 2.0 / 300.0),
+        "{h:?}"
+    );
+    assert_eq!(h.positive_spans, vec![Span::new(1, 1)]);
+    assert!(close(h.positive_buckets[0], 1.0 / 300.0));
+    assert_eq!(h.counter_reset_hint, CounterResetHint::Gauge);
+    let q = d.one("histogram_quantile(0.5, rate(incr_histogram[10m]))", 50 * M);
+    assert!(close(q, std::f64::consts::SQRT_2), "{q}");
+    // increase extrapolates like rate: 10m of 1 per 5m.
+    let (h, _) = d.hist_of("increase(incr_histogram[10m])", 50 * M);
+    assert!(close(h.count, 2.0), "{h:?}");
+    let (h, _) = d.hist_of("irate(incr_histogram[10m])", 50 * M);
+    assert!(close(h.count, 1.0 / 300.0), "{h:?}");
+}
+
+#[test]
+fn delta_and_idelta_want_gauges() {
+    let d = incr();
+    let (h, r) = d.hist_of("delta(incr_histogram[10m])", 50 * M);
+    assert!(close(h.count, 2.0), "{h:?}");
+    assert_eq!(
+        r.warnings,
+        vec![
+            "PromQL warning: this native histogram metric is not a gauge: \"incr_histogram\" (1:7)"
+        ]
+    );
+    let (_, r) = d.hist_of("idelta(incr_histogram[10m])", 50 * M);
+    assert_eq!(r.warnings.len(), 1, "{r:?}");
+}
+
+#[test]
+fn counter_functions_warn_about_gauge_histograms() {
+    let pts: Vec<(i64, FloatHistogram)> = (0..3)
+        .map(|i| {
+            let mut h = hist(0, 2.0 + i as f64, 1.0, (0.0, 0.0), &[2.0 + i as f64]);
+            h.counter_reset_hint = CounterResetHint::Gauge;
+            (i * M, h)
+        })
+        .collect();
+    let d = Data::new().hists(&[("__name__", "g")], &pts);
+    let (_, r) = d.hist_of("rate(g[5m])", 2 * M);
+    assert_eq!(
+        r.warnings,
+        vec!["PromQL warning: this native histogram metric is not a counter: \"g\" (1:6)"]
+    );
+    let (h, r) = d.hist_of("delta(g[5m])", 2 * M);
+    assert!(r.warnings.is_empty(), "{r:?}");
+    assert!(h.count > 0.0);
+}
+
+#[test]
+fn a_counter_reset_adds_the_value_before_it() {
+    let mk = |c: f64| hist(0, c, c, (0.0, 0.0), &[c]);
+    let d = Data::new().hists(
+        &[("__name__", "c")],
+        &[
+            (0, mk(10.0)),
+            (M, mk(20.0)),
+            (2 * M, mk(5.0)),
+            (3 * M, mk(15.0)),
+        ],
+    );
+    // 10 -> 20, reset, 5 -> 15: an increase of 10 + 5 + 10 over the 180s sampled,
+    // extrapolated by the 59s to the window's start.
+    let (h, _) = d.hist_of("increase(c[3m59s])", 3 * M);
+    assert!(close(h.count, 25.0 * 239.0 / 180.0), "{h:?}");
+    assert_eq!(d.one("resets(c[5m])", 3 * M), 1.0);
+    assert_eq!(d.one("changes(c[5m])", 3 * M), 3.0);
+}
+
+#[test]
+fn mixed_floats_and_histograms_in_a_range() {
+    let d = Data::new().hists(
+        &[("__name__", "m")],
+        &[(0, hist(0, 1.0, 1.0, (0.0, 0.0), &[1.0]))],
+    );
+    let d = d.floats(&[("__name__", "m")], &[(M, 3.0), (2 * M, 5.0)]);
+    let r = d.query("rate(m[5m])", 2 * M);
+    assert!(matches!(&r.value, Value::Vector(v) if v.is_empty()));
+    assert_eq!(
+        r.warnings,
+        vec!["PromQL warning: encountered a mix of histograms and floats for metric name \"m\" (1:6)"]
+    );
+    let r = d.query("sum_over_time(m[5m])", 2 * M);
+    assert!(matches!(&r.value, Value::Vector(v) if v.is_empty()));
+    assert_eq!(r.warnings.len(), 1);
+    // Float-only functions use the floats and say so.
+    let r = d.query("max_over_time(m[5m])", 2 * M);
+    assert!(
+        matches!(&r.value, Value::Vector(v) if v[0].v == 5.0),
+        "{:?}",
+        r.value
+    );
+    assert_eq!(
+        r.infos,
+        vec!["PromQL info: ignored histograms in a range containing both floats and histograms for metric name \"m\" (1:15)"]
+    );
+    assert_eq!(d.one("count_over_time(m[5m])", 2 * M), 3.0);
+    assert_eq!(d.one("ts_of_first_over_time(m[5m])", 2 * M), 0.0);
+    assert_eq!(d.one("ts_of_last_over_time(m[5m])", 2 * M), 120.0);
+    assert_eq!(d.one("last_over_time(m[5m])", 2 * M), 5.0);
+    let (h, _) = d.hist_of("first_over_time(m[5m])", 2 * M);
+    assert_eq!(h.count, 1.0);
+    assert_eq!(d.one("changes(m[5m])", 2 * M), 2.0);
+    assert_eq!(d.one("resets(m[5m])", 2 * M), 1.0);
+    // Only histograms: float-only functions give nothing.
+    let r = d.query("max_over_time(m[30s])", 0);
+    assert!(matches!(&r.value, Value::Vector(v) if v.is_empty()));
+}
+
+#[test]
+fn sum_and_avg_over_time_of_histograms() {
+    let d = incr();
+    let (h, _) = d.hist_of("sum_over_time(incr_histogram[10m])", 50 * M);
+    // The points at 45m and 50m: counts 13 and 14.
+    assert_eq!(h.count, 27.0);
+    let (h, _) = d.hist_of("avg_over_time(incr_histogram[10m])", 50 * M);
+    assert_eq!(h.count, 13.5);
+    assert_eq!(h.sum, 23.0);
+}

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::quantile::{bucket_fraction, bucket_quantile, ClassicBucket};
 use crate::value::{Arg, Elem, FnOut, MatrixArg};
 
+mod hist_range;
 mod histogram;
 mod labels;
 mod math;

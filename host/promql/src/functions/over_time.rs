@@ -1,33 +1,57 @@
 //! The `*_over_time` aggregations and the other functions of a range's values (`deriv`,
 //! `predict_linear`, `double_exponential_smoothing`).
 
+use sightline_model::FloatHistogram;
+
+use super::hist_range::{
+    avg_histograms, histograms_ignored, mixed_floats_histograms, sum_histograms, Annos,
+};
+use super::histogram::check_quantile;
 use super::*;
+use crate::value::{HPoint, Window};
 
-/// A range function computing one float per window (or none).
-pub(super) fn over_time(
+/// What a range function makes of one series' window.
+pub(super) enum Res {
+    /// A float.
+    F(f64),
+    /// A native histogram.
+    H(FloatHistogram),
+}
+
+/// Applies `f` to every series' window of `m` (floats and histograms), flushing the
+/// annotations each raises (pointing at the first argument, as Prometheus' functions do).
+pub(super) fn each_window(
+    ctx: &mut FnCtx<'_>,
+    m: &MatrixArg,
+    drop: bool,
+    mut f: impl FnMut(&mut FnCtx<'_>, &Window, &mut Annos) -> Option<Res>,
+) -> Vec<Elem> {
+    let mut out = Vec::with_capacity(m.series.len());
+    for w in &m.series {
+        if w.samples().is_empty() && w.histograms().is_empty() {
+            continue;
+        }
+        let mut annos = Annos::default();
+        let r = f(ctx, w, &mut annos);
+        annos.flush(ctx, 0);
+        let drop = drop || w.drop_name;
+        match r {
+            Some(Res::F(v)) => out.push(elem(w.labels.clone(), ctx.ts, v, drop)),
+            Some(Res::H(h)) => {
+                out.push(Elem::histogram(w.labels.clone(), ctx.ts, Arc::new(h), drop))
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// A range function of each series' window.
+pub(super) fn window_fn(
     r: &mut FunctionRegistry,
     name: &str,
     drop: bool,
-    f: fn(&[Sample]) -> Option<f64>,
-) {
-    window_fn(r, name, drop, move |s, _| f(s));
-}
-
-/// A range function computing one float per window from its samples and their start
-/// timestamps (only `irate` and `resets` look at those, as in Prometheus).
-pub(super) fn over_time_st(
-    r: &mut FunctionRegistry,
-    name: &str,
-    f: fn(&[Sample], Option<&[i64]>) -> Option<f64>,
-) {
-    window_fn(r, name, true, f);
-}
-
-fn window_fn(
-    r: &mut FunctionRegistry,
-    name: &str,
-    drop: bool,
-    f: impl Fn(&[Sample], Option<&[i64]>) -> Option<f64> + Send + Sync + 'static,
+    f: impl Fn(&mut FnCtx<'_>, &Window, &MatrixArg, &mut Annos) -> Option<Res> + Send + Sync + 'static,
 ) {
     reg(
         r,
@@ -38,19 +62,47 @@ fn window_fn(
         V,
         Arc::new(move |ctx, mut a| {
             let m = take_mat(&mut a, 0);
-            let mut out = Vec::with_capacity(m.series.len());
-            for w in m.series {
-                let s = w.samples();
-                if s.is_empty() {
-                    continue;
-                }
-                if let Some(v) = f(s, w.start_timestamps()) {
-                    out.push(elem(w.labels.clone(), ctx.ts, v, drop || w.drop_name));
-                }
-            }
+            let out = each_window(ctx, &m, drop, |ctx, w, annos| f(ctx, w, &m, annos));
             Ok(FnOut::Vector(out))
         }),
     );
+}
+
+/// A window's floats for a function that ignores histograms: none without floats, and an
+/// info when histograms were ignored.
+pub(super) fn floats_of<'w>(w: &'w Window, annos: &mut Annos) -> Option<&'w [Sample]> {
+    let s = w.samples();
+    if s.is_empty() {
+        return None;
+    }
+    if !w.histograms().is_empty() {
+        annos.info(histograms_ignored(metric_name(&w.labels)));
+    }
+    Some(s)
+}
+
+/// A window's floats for a function that needs at least two of them (`deriv`,
+/// `predict_linear`, `double_exponential_smoothing`); histograms are ignored with an info.
+fn two_floats_of<'w>(w: &'w Window, annos: &mut Annos) -> Option<&'w [Sample]> {
+    let s = w.samples();
+    let ignored = !w.histograms().is_empty();
+    if s.len() < 2 {
+        if s.len() == 1 && ignored {
+            annos.info(histograms_ignored(metric_name(&w.labels)));
+        }
+        return None;
+    }
+    if ignored {
+        annos.info(histograms_ignored(metric_name(&w.labels)));
+    }
+    Some(s)
+}
+
+/// A function of a window's floats that ignores its histograms.
+fn float_fn(r: &mut FunctionRegistry, name: &str, f: fn(&[Sample]) -> f64) {
+    window_fn(r, name, true, move |_, w, _, annos| {
+        floats_of(w, annos).map(|s| Res::F(f(s)))
+    });
 }
 
 fn linear_regression(s: &[Sample], intercept_t: i64) -> (f64, f64) {
@@ -130,68 +182,112 @@ fn ts_of(s: &[Sample], pick: fn(&Sample, &Sample) -> bool) -> Option<f64> {
     Some(best.t as f64 / 1000.0)
 }
 
+/// `sum_over_time` and `avg_over_time`: of floats, or of histograms, not of a mix.
+fn sum_or_avg(
+    w: &Window,
+    annos: &mut Annos,
+    floats: fn(&[Sample]) -> f64,
+    hists: fn(&[HPoint], &str, &mut Annos) -> Option<FloatHistogram>,
+) -> Option<Res> {
+    let (s, hs) = (w.samples(), w.histograms());
+    if !s.is_empty() && !hs.is_empty() {
+        annos.warn(mixed_floats_histograms(metric_name(&w.labels)));
+        return None;
+    }
+    if hs.is_empty() {
+        return Some(Res::F(floats(s)));
+    }
+    hists(hs, metric_name(&w.labels), annos).map(Res::H)
+}
+
+fn sum_of(s: &[Sample]) -> f64 {
+    let (mut sum, mut c) = (0.0, 0.0);
+    for p in s {
+        (sum, c) = kahan_inc(p.v, sum, c);
+    }
+    if sum.is_infinite() {
+        sum
+    } else {
+        sum + c
+    }
+}
+
+/// `first_over_time` / `last_over_time`: the oldest (newest) point, float or histogram.
+fn pick_end(w: &Window, last: bool) -> Option<Res> {
+    let (s, hs) = (w.samples(), w.histograms());
+    let f = if last { s.last() } else { s.first() };
+    let h = if last { hs.last() } else { hs.first() };
+    match (f, h) {
+        (Some(f), Some(h)) if (last && f.t > h.t) || (!last && f.t < h.t) => Some(Res::F(f.v)),
+        (_, Some(h)) => Some(Res::H(h.h.copy())),
+        (Some(f), None) => Some(Res::F(f.v)),
+        (None, None) => None,
+    }
+}
+
 /// Registers the over-time functions.
 pub(super) fn register(r: &mut FunctionRegistry) {
-    over_time(r, "sum_over_time", true, |s| {
-        let (mut sum, mut c) = (0.0, 0.0);
-        for p in s {
-            (sum, c) = kahan_inc(p.v, sum, c);
-        }
-        Some(if sum.is_infinite() { sum } else { sum + c })
+    window_fn(r, "sum_over_time", true, |_, w, _, annos| {
+        sum_or_avg(w, annos, sum_of, sum_histograms)
     });
-    over_time(r, "avg_over_time", true, |s| Some(avg_of(s)));
-    over_time(r, "count_over_time", true, |s| Some(s.len() as f64));
-    over_time(r, "min_over_time", true, |s| {
+    window_fn(r, "avg_over_time", true, |_, w, _, annos| {
+        sum_or_avg(w, annos, avg_of, avg_histograms)
+    });
+    window_fn(r, "count_over_time", true, |_, w, _, _| {
+        Some(Res::F((w.samples().len() + w.histograms().len()) as f64))
+    });
+    float_fn(r, "min_over_time", |s| {
         let mut m = s[0].v;
         for p in &s[1..] {
             if p.v < m || m.is_nan() {
                 m = p.v;
             }
         }
-        Some(m)
+        m
     });
-    over_time(r, "max_over_time", true, |s| {
+    float_fn(r, "max_over_time", |s| {
         let mut m = s[0].v;
         for p in &s[1..] {
             if p.v > m || m.is_nan() {
                 m = p.v;
             }
         }
-        Some(m)
+        m
     });
-    over_time(r, "last_over_time", false, |s| s.last().map(|p| p.v));
-    over_time(r, "first_over_time", false, |s| s.first().map(|p| p.v));
-    over_time(r, "present_over_time", true, |_| Some(1.0));
-    over_time(r, "stddev_over_time", true, |s| Some(variance_of(s).sqrt()));
-    over_time(r, "stdvar_over_time", true, |s| Some(variance_of(s)));
-    over_time(r, "deriv", true, |s| {
-        if s.len() < 2 {
-            return None;
-        }
-        Some(linear_regression(s, s[0].t).0)
+    window_fn(r, "last_over_time", false, |_, w, _, _| pick_end(w, true));
+    window_fn(r, "first_over_time", false, |_, w, _, _| pick_end(w, false));
+    window_fn(r, "present_over_time", true, |_, _, _, _| Some(Res::F(1.0)));
+    float_fn(r, "stddev_over_time", |s| variance_of(s).sqrt());
+    float_fn(r, "stdvar_over_time", variance_of);
+    window_fn(r, "deriv", true, |_, w, _, annos| {
+        let s = two_floats_of(w, annos)?;
+        Some(Res::F(linear_regression(s, s[0].t).0))
     });
-    over_time(r, "mad_over_time", true, |s| {
+    float_fn(r, "mad_over_time", |s| {
         let vals: Vec<f64> = s.iter().map(|p| p.v).collect();
         if vals.iter().any(|v| v.is_nan()) {
-            return Some(f64::NAN);
+            return f64::NAN;
         }
         let med = quantile(0.5, vals.clone());
-        Some(quantile(
-            0.5,
-            vals.iter().map(|v| (v - med).abs()).collect(),
-        ))
+        quantile(0.5, vals.iter().map(|v| (v - med).abs()).collect())
     });
-    over_time(r, "ts_of_max_over_time", true, |s| {
-        ts_of(s, |p, b| p.v >= b.v || b.v.is_nan())
+    window_fn(r, "ts_of_max_over_time", true, |_, w, _, annos| {
+        let s = floats_of(w, annos)?;
+        ts_of(s, |p, b| p.v >= b.v || b.v.is_nan()).map(Res::F)
     });
-    over_time(r, "ts_of_min_over_time", true, |s| {
-        ts_of(s, |p, b| p.v <= b.v || b.v.is_nan())
+    window_fn(r, "ts_of_min_over_time", true, |_, w, _, annos| {
+        let s = floats_of(w, annos)?;
+        ts_of(s, |p, b| p.v <= b.v || b.v.is_nan()).map(Res::F)
     });
-    over_time(r, "ts_of_last_over_time", true, |s| {
-        s.last().map(|p| p.t as f64 / 1000.0)
+    window_fn(r, "ts_of_last_over_time", true, |_, w, _, _| {
+        let f = w.samples().last().map_or(i64::MIN, |p| p.t);
+        let h = w.histograms().last().map_or(i64::MIN, |p| p.t);
+        Some(Res::F(f.max(h) as f64 / 1000.0))
     });
-    over_time(r, "ts_of_first_over_time", true, |s| {
-        s.first().map(|p| p.t as f64 / 1000.0)
+    window_fn(r, "ts_of_first_over_time", true, |_, w, _, _| {
+        let f = w.samples().first().map_or(i64::MAX, |p| p.t);
+        let h = w.histograms().first().map_or(i64::MAX, |p| p.t);
+        Some(Res::F(f.min(h) as f64 / 1000.0))
     });
     reg(
         r,
@@ -202,26 +298,21 @@ pub(super) fn register(r: &mut FunctionRegistry) {
         V,
         Arc::new(|ctx, mut a| {
             let q = a[0].scalar();
-            if !(0.0..=1.0).contains(&q) {
-                let p = ctx.arg_pos(0);
-                ctx.warn(
-                    &format!(
-                        "quantile value should be between 0 and 1, got {}",
-                        fmt_number(q)
-                    ),
-                    p,
-                );
-            }
             let m = take_mat(&mut a, 1);
-            let mut out = vec![];
-            for w in m.series {
+            let mut warned = false;
+            let out = each_window(ctx, &m, true, |ctx, w, annos| {
                 let s = w.samples();
                 if s.is_empty() {
-                    continue;
+                    return None;
                 }
-                let v = quantile(q, s.iter().map(|p| p.v).collect());
-                out.push(elem(w.labels.clone(), ctx.ts, v, true));
-            }
+                if !warned {
+                    // Prometheus checks the quantile only for series that have floats.
+                    check_quantile(ctx, q, 0);
+                    warned = true;
+                }
+                let s = floats_of(w, annos)?;
+                Some(Res::F(quantile(q, s.iter().map(|p| p.v).collect())))
+            });
             Ok(FnOut::Vector(out))
         }),
     );
@@ -235,15 +326,11 @@ pub(super) fn register(r: &mut FunctionRegistry) {
         Arc::new(|ctx, mut a| {
             let d = a[1].scalar();
             let m = take_mat(&mut a, 0);
-            let mut out = vec![];
-            for w in m.series {
-                let s = w.samples();
-                if s.len() < 2 {
-                    continue;
-                }
+            let out = each_window(ctx, &m, true, |ctx, w, annos| {
+                let s = two_floats_of(w, annos)?;
                 let (slope, icpt) = linear_regression(s, ctx.ts);
-                out.push(elem(w.labels.clone(), ctx.ts, slope * d + icpt, true));
-            }
+                Some(Res::F(slope * d + icpt))
+            });
             Ok(FnOut::Vector(out))
         }),
     );
@@ -268,12 +355,8 @@ pub(super) fn register(r: &mut FunctionRegistry) {
                     )));
                 }
                 let m = take_mat(&mut a, 0);
-                let mut out = vec![];
-                for w in m.series {
-                    let s = w.samples();
-                    if s.len() < 2 {
-                        continue;
-                    }
+                let out = each_window(ctx, &m, true, |_, w, annos| {
+                    let s = two_floats_of(w, annos)?;
                     let (mut s0, mut s1, mut b) = (0.0, s[0].v, s[1].v - s[0].v);
                     for (i, p) in s.iter().enumerate().skip(1) {
                         let x = sf * p.v;
@@ -284,8 +367,8 @@ pub(super) fn register(r: &mut FunctionRegistry) {
                         s0 = s1;
                         s1 = x + y;
                     }
-                    out.push(elem(w.labels.clone(), ctx.ts, s1, true));
-                }
+                    Some(Res::F(s1))
+                });
                 Ok(FnOut::Vector(out))
             }),
         );

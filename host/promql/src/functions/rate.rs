@@ -1,8 +1,15 @@
 //! Counter and gauge functions over range vectors: `rate`, `increase`, `delta`, `irate`,
 //! `idelta`, `resets` and `changes`, with start-timestamp handling.
 
-use super::over_time::{over_time, over_time_st};
+use sightline_model::FloatHistogram;
+
+use super::hist_range::{
+    extended_histogram_rate, extrapolated_histogram_rate, instant_histogram,
+    mixed_floats_histograms, Annos,
+};
+use super::over_time::{window_fn, Res};
 use super::*;
+use crate::value::Window;
 
 /// `__name__` and `__type__` without binary searches: labels starting with `__` sort before
 /// every lowercase name, so a short scan from the front finds them.
@@ -224,6 +231,26 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
             let mut out = Vec::with_capacity(m.series.len());
             for w in &m.series {
                 let s = w.samples();
+                let hs = w.histograms();
+                if !hs.is_empty() {
+                    let name = metric_name(&w.labels);
+                    let mut annos = Annos::default();
+                    let h = if !s.is_empty() {
+                        annos.warn(mixed_floats_histograms(name));
+                        None
+                    } else if anchored || smoothed {
+                        extended_histogram_rate(
+                            hs, &m, is_counter, is_rate, smoothed, name, &mut annos,
+                        )
+                    } else {
+                        extrapolated_histogram_rate(hs, &m, is_counter, is_rate, name, &mut annos)
+                    };
+                    annos.flush(ctx, 0);
+                    if let Some(h) = h {
+                        out.push(Elem::histogram(w.labels.clone(), ctx.ts, Arc::new(h), true));
+                    }
+                    continue;
+                }
                 let v = if anchored || smoothed {
                     extended_rate(s, &m, is_counter, is_rate, smoothed)
                 } else {
@@ -284,32 +311,165 @@ fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
     ctx.warn(&msg, p);
 }
 
-/// `irate` (with `sts`, a start-timestamp reset counts as a counter reset) and `idelta`.
-fn instant_value(s: &[Sample], sts: Option<&[i64]>, is_rate: bool) -> Option<f64> {
-    if s.len() < 2 {
+/// One point of a window, float or histogram, with its start timestamp (0 = unknown).
+#[derive(Clone, Copy)]
+struct Pt<'a> {
+    t: i64,
+    v: PtVal<'a>,
+    st: i64,
+}
+
+#[derive(Clone, Copy)]
+enum PtVal<'a> {
+    F(f64),
+    H(&'a FloatHistogram),
+}
+
+/// Prometheus' `instantValue`: `irate` and `idelta` of a window's last two points (floats or
+/// histograms; a float next to a histogram gives nothing but a warning). For `irate` a
+/// start-timestamp reset counts as a counter reset.
+fn instant_value(w: &Window, is_rate: bool, annos: &mut Annos) -> Option<Res> {
+    let (s, hs) = (w.samples(), w.histograms());
+    if s.len() + hs.len() < 2 {
         return None;
     }
-    let last = s[s.len() - 1];
-    let prev = s[s.len() - 2];
-    let st_reset = match sts {
-        Some(st) if st.len() == s.len() => {
-            is_start_timestamp_reset(st[s.len() - 2], prev.t, st[s.len() - 1], last.t)
+    let sts = w.start_timestamps();
+    let mut ss: Vec<Pt<'_>> = (s.len().saturating_sub(2)..s.len())
+        .map(|i| Pt {
+            t: s[i].t,
+            v: PtVal::F(s[i].v),
+            st: sts.and_then(|x| x.get(i)).copied().unwrap_or(0),
+        })
+        .collect();
+    // Merge the last two histograms in, keeping the newest two points in time order.
+    for p in &hs[hs.len().saturating_sub(2)..] {
+        let x = Pt {
+            t: p.t,
+            v: PtVal::H(&p.h),
+            st: 0,
+        };
+        match ss.len() {
+            0 => ss.push(x),
+            1 if x.t < ss[0].t => ss.insert(0, x),
+            1 => ss.push(x),
+            _ if x.t < ss[0].t => {}
+            _ if x.t > ss[1].t => {
+                ss[0] = ss[1];
+                ss[1] = x;
+            }
+            _ => ss[0] = x,
         }
-        _ => false,
-    };
-    let mut result = if is_rate && (last.v < prev.v || st_reset) {
-        last.v
-    } else {
-        last.v - prev.v
-    };
-    let interval = last.t - prev.t;
+    }
+    let (a, b) = (ss[0], ss[1]);
+    let interval = b.t - a.t;
     if interval == 0 {
         return None;
     }
-    if is_rate {
-        result /= interval as f64 / 1000.0;
+    match (a.v, b.v) {
+        (PtVal::F(x), PtVal::F(y)) => {
+            let reset = y < x || is_start_timestamp_reset(a.st, a.t, b.st, b.t);
+            let mut r = if is_rate && reset { y } else { y - x };
+            if is_rate {
+                r /= interval as f64 / 1000.0;
+            }
+            Some(Res::F(r))
+        }
+        (PtVal::H(x), PtVal::H(y)) => {
+            instant_histogram(x, y, interval, is_rate, metric_name(&w.labels), annos).map(Res::H)
+        }
+        _ => {
+            annos.warn(mixed_floats_histograms(metric_name(&w.labels)));
+            None
+        }
     }
-    Some(result)
+}
+
+/// Prometheus' `pickFirstSampleIndices`: where `changes` and `resets` start in a window's
+/// floats and histograms. An anchored window starts at its newest point at or before the
+/// range start, whatever its type; `None` when no point lies after the range start.
+fn pick_first(w: &Window, m: &MatrixArg, anchored: bool) -> Option<(usize, usize)> {
+    if !anchored {
+        return Some((0, 0));
+    }
+    let (s, hs) = (w.samples(), w.histograms());
+    let lf = s.partition_point(|p| p.t <= m.start);
+    let lh = hs.partition_point(|p| p.t <= m.start);
+    if lf >= s.len() && lh >= hs.len() {
+        return None;
+    }
+    match (lf.checked_sub(1), lh.checked_sub(1)) {
+        (None, None) => Some((0, 0)),
+        (Some(f), None) => Some((f, lh)),
+        (Some(f), Some(h)) if s[f].t >= hs[h].t => Some((f, lh)),
+        (_, Some(h)) => Some((lf, h)),
+    }
+}
+
+/// A window's points from `first` on, floats and histograms merged in time order.
+fn merged<'a>(w: &'a Window, first: (usize, usize)) -> Vec<Pt<'a>> {
+    let (s, hs) = (w.samples(), w.histograms());
+    let sts = w.start_timestamps();
+    let (mut i, mut j) = first;
+    let mut out = Vec::with_capacity(s.len() + hs.len() - i - j);
+    while i < s.len() || j < hs.len() {
+        if j >= hs.len() || (i < s.len() && s[i].t <= hs[j].t) {
+            out.push(Pt {
+                t: s[i].t,
+                v: PtVal::F(s[i].v),
+                st: sts.and_then(|x| x.get(i)).copied().unwrap_or(0),
+            });
+            i += 1;
+        } else {
+            out.push(Pt {
+                t: hs[j].t,
+                v: PtVal::H(&hs[j].h),
+                st: 0,
+            });
+            j += 1;
+        }
+    }
+    out
+}
+
+/// `resets` of a window with histograms: a histogram counter reset, or a change between a
+/// float and a histogram, counts as a reset.
+fn resets_mixed(pts: &[Pt<'_>]) -> f64 {
+    let mut n = 0.0;
+    for p in pts.windows(2) {
+        let (a, b) = (p[0], p[1]);
+        let reset = match (a.v, b.v) {
+            (PtVal::F(x), PtVal::F(y)) => y < x || is_start_timestamp_reset(a.st, a.t, b.st, b.t),
+            (PtVal::H(x), PtVal::H(y)) => {
+                is_start_timestamp_reset(a.st, a.t, b.st, b.t) || y.detect_reset(x)
+            }
+            _ => true,
+        };
+        if reset {
+            n += 1.0;
+        }
+    }
+    n
+}
+
+/// `changes` of a window with histograms: a histogram that differs from the previous one,
+/// or a change between a float and a histogram, counts as a change.
+fn changes_mixed(pts: &[Pt<'_>]) -> f64 {
+    let mut n = 0.0;
+    for p in pts.windows(2) {
+        let changed = match (p[0].v, p[1].v) {
+            (PtVal::F(x), PtVal::F(y)) => !(y == x || (y.is_nan() && x.is_nan())),
+            (PtVal::H(x), PtVal::H(y)) => !y.equals(x),
+            _ => true,
+        };
+        if changed {
+            n += 1.0;
+        }
+    }
+    n
+}
+
+fn is_anchored(ctx: &FnCtx<'_>) -> bool {
+    matches!(ctx.args.first(), Some(Expr::Matrix { vs, .. }) if vs.anchored)
 }
 
 /// Registers the rate functions.
@@ -317,27 +477,42 @@ pub(super) fn register(r: &mut FunctionRegistry) {
     rate_fn(r, "rate", true, true);
     rate_fn(r, "increase", true, false);
     rate_fn(r, "delta", false, false);
-    over_time_st(r, "irate", |s, st| instant_value(s, st, true));
-    over_time(r, "idelta", true, |s| instant_value(s, None, false));
-    over_time(r, "changes", true, |s| {
-        let mut n = 0.0;
-        for w in s.windows(2) {
-            if !(w[1].v == w[0].v || (w[1].v.is_nan() && w[0].v.is_nan())) {
-                n += 1.0;
-            }
-        }
-        Some(n)
+    window_fn(r, "irate", true, |_, w, _, annos| {
+        instant_value(w, true, annos)
     });
-    over_time_st(r, "resets", |s, sts| {
-        let sts = sts.filter(|x| x.len() == s.len());
-        let mut n = 0.0;
-        for i in 1..s.len() {
-            let st_reset = sts
-                .is_some_and(|st| is_start_timestamp_reset(st[i - 1], s[i - 1].t, st[i], s[i].t));
-            if s[i].v < s[i - 1].v || st_reset {
-                n += 1.0;
+    window_fn(r, "idelta", true, |_, w, _, annos| {
+        instant_value(w, false, annos)
+    });
+    window_fn(r, "changes", true, |ctx, w, m, _| {
+        let s = w.samples();
+        if w.histograms().is_empty() {
+            let mut n = 0.0;
+            for w in s.windows(2) {
+                if !(w[1].v == w[0].v || (w[1].v.is_nan() && w[0].v.is_nan())) {
+                    n += 1.0;
+                }
             }
+            return Some(Res::F(n));
         }
-        Some(n)
+        let first = pick_first(w, m, is_anchored(ctx))?;
+        Some(Res::F(changes_mixed(&merged(w, first))))
+    });
+    window_fn(r, "resets", true, |ctx, w, m, _| {
+        let s = w.samples();
+        if w.histograms().is_empty() {
+            let sts = w.start_timestamps().filter(|x| x.len() == s.len());
+            let mut n = 0.0;
+            for i in 1..s.len() {
+                let st_reset = sts.is_some_and(|st| {
+                    is_start_timestamp_reset(st[i - 1], s[i - 1].t, st[i], s[i].t)
+                });
+                if s[i].v < s[i - 1].v || st_reset {
+                    n += 1.0;
+                }
+            }
+            return Some(Res::F(n));
+        }
+        let first = pick_first(w, m, is_anchored(ctx))?;
+        Some(Res::F(resets_mixed(&merged(w, first))))
     });
 }
