@@ -5,13 +5,11 @@
 //! The functions return what Prometheus reports as annotations as plain values
 //! ([`NativeAnno`]); the callers turn them into messages with the metric name and position.
 
-pub mod buckets;
 pub mod classic;
 
-use sightline_model::histogram::{is_custom_buckets, FloatHistogram};
+use sightline_model::histogram::{is_custom_buckets, Bucket, FloatHistogram};
 
 use crate::functions::kahan_inc;
-use buckets::{all_buckets, all_buckets_reverse, Bucket};
 
 pub use classic::{bucket_fraction, bucket_quantile, BucketFixes, ClassicBucket};
 
@@ -66,17 +64,17 @@ pub fn histogram_quantile(q: f64, h: &FloatHistogram) -> (f64, Option<NativeAnno
     // With NaN observations only the forward walk finds the right rank, since they count
     // in `count` but in no bucket; otherwise the walk starts from the nearer end.
     let forward = h.sum.is_nan() || q < 0.5;
-    let mut it: Box<dyn Iterator<Item = Bucket>> = if forward {
-        Box::new(all_buckets(h))
+    let mut it = if forward {
+        h.all_bucket_iterator()
     } else {
-        Box::new(all_buckets_reverse(h))
+        h.all_reverse_bucket_iterator()
     };
     let mut rank = if forward {
         q * h.count
     } else {
         (1.0 - q) * h.count
     };
-    let mut bucket = Bucket::default();
+    let mut bucket = Bucket::<f64>::default();
     let mut count = 0.0;
     for b in it.by_ref() {
         bucket = b;
@@ -176,7 +174,7 @@ pub fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> (f64, O
     let custom = is_custom_buckets(h.schema);
     let (mut count, mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0, 0.0);
     let (mut lower_set, mut upper_set) = (false, false);
-    let mut it = all_buckets(h);
+    let mut it = h.all_bucket_iterator();
     for mut b in it.by_ref() {
         count += b.count;
         let mut zero_bucket = false;
@@ -249,7 +247,7 @@ pub fn histogram_variance(h: &FloatHistogram) -> f64 {
     let mean = h.sum / h.count;
     let custom = is_custom_buckets(h.schema);
     let (mut variance, mut c) = (0.0, 0.0);
-    for b in all_buckets(h) {
+    for b in h.all_bucket_iterator() {
         if b.count == 0.0 {
             continue;
         }

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use sightline_model::histogram::{FloatHistogram, Span, CUSTOM_BUCKETS_SCHEMA};
 
-use super::buckets::{all_buckets, all_buckets_reverse, get_bound, get_bound_exponential};
 use super::*;
+use sightline_model::histogram::{get_bound, get_bound_exponential};
 
 const SQRT2: f64 = std::f64::consts::SQRT_2;
 
@@ -70,7 +70,8 @@ fn iterators_walk_spans_with_gaps_both_ways() {
         negative_buckets: vec![4.0, 6.0],
         ..FloatHistogram::default()
     };
-    let fwd: Vec<(i32, f64, f64, f64)> = all_buckets(&h)
+    let fwd: Vec<(i32, f64, f64, f64)> = h
+        .all_bucket_iterator()
         .map(|b| (b.index, b.lower, b.upper, b.count))
         .collect();
     assert_eq!(
@@ -84,7 +85,8 @@ fn iterators_walk_spans_with_gaps_both_ways() {
             (3, 4.0, 8.0, 3.0),
         ]
     );
-    let mut rev: Vec<(i32, f64, f64, f64)> = all_buckets_reverse(&h)
+    let mut rev: Vec<(i32, f64, f64, f64)> = h
+        .all_reverse_bucket_iterator()
         .map(|b| (b.index, b.lower, b.upper, b.count))
         .collect();
     rev.reverse();
@@ -101,7 +103,10 @@ fn iterators_cut_buckets_at_the_zero_threshold() {
         positive_buckets: vec![1.0, 2.0],
         ..FloatHistogram::default()
     };
-    let b: Vec<(f64, f64)> = all_buckets(&h).map(|b| (b.lower, b.upper)).collect();
+    let b: Vec<(f64, f64)> = h
+        .all_bucket_iterator()
+        .map(|b| (b.lower, b.upper))
+        .collect();
     assert_eq!(b, vec![(-0.3, 0.3), (0.3, 0.25), (0.3, 0.5)]);
 }
 
