@@ -146,6 +146,10 @@ fn float_functions_drop_histograms() {
         assert_eq!(v.len(), 1, "{q}: {v:?}");
         assert!(v[0].0.contains("k=\"f\""), "{q}: {v:?}");
     }
+    // Clamping with a NaN bound gives NaN, as Go's math.Max/Min do.
+    assert!(d.one("clamp(m, 0, NaN)", M).is_nan());
+    assert!(d.one("clamp(m, NaN, 0)", M).is_nan());
+    assert_eq!(d.one("clamp_min(m, -Inf)", M), -4.0);
     assert!(matches!(d.query("scalar(m)", M).value, Value::Scalar { v, .. } if v == -4.0));
     assert_eq!(d.floats_of("timestamp(m)", M).len(), 2);
     // label_replace keeps histograms.

@@ -222,7 +222,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             Ok(FnOut::Vector(
                 v.into_iter()
                     .filter(|e| e.h.is_none())
-                    .map(|e| elem(e.labels, ctx.ts, e.v.max(lo).min(hi), true))
+                    .map(|e| elem(e.labels, ctx.ts, go_max(lo, go_min(hi, e.v)), true))
                     .collect(),
             ))
         }),
@@ -240,7 +240,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             Ok(FnOut::Vector(
                 v.into_iter()
                     .filter(|e| e.h.is_none())
-                    .map(|e| elem(e.labels, ctx.ts, e.v.max(lo), true))
+                    .map(|e| elem(e.labels, ctx.ts, go_max(lo, e.v), true))
                     .collect(),
             ))
         }),
@@ -258,7 +258,7 @@ pub(super) fn register(r: &mut FunctionRegistry) {
             Ok(FnOut::Vector(
                 v.into_iter()
                     .filter(|e| e.h.is_none())
-                    .map(|e| elem(e.labels, ctx.ts, e.v.min(hi), true))
+                    .map(|e| elem(e.labels, ctx.ts, go_min(hi, e.v), true))
                     .collect(),
             ))
         }),
@@ -355,4 +355,40 @@ pub(super) fn register(r: &mut FunctionRegistry) {
     time_fn(r, "minute", |d| d.minute() as f64);
     time_fn(r, "month", |d| d.month() as f64);
     time_fn(r, "year", |d| d.year() as f64);
+}
+
+/// Go's `math.Max`: an infinity wins over NaN, NaN over everything else.
+fn go_max(a: f64, b: f64) -> f64 {
+    if a == f64::INFINITY || b == f64::INFINITY {
+        f64::INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && b == 0.0 {
+        // +0 wins over -0.
+        if a.is_sign_negative() {
+            b
+        } else {
+            a
+        }
+    } else {
+        a.max(b)
+    }
+}
+
+/// Go's `math.Min`: an infinity wins over NaN, NaN over everything else.
+fn go_min(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY || b == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && b == 0.0 {
+        // -0 wins over +0.
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
+    } else {
+        a.min(b)
+    }
 }
