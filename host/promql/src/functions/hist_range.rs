@@ -10,6 +10,7 @@ use sightline_model::histogram::{
     AddOutcome, CounterResetHint, FloatHistogram, HistogramError, HistogramErrorKind,
 };
 
+use super::rate::{is_start_timestamp_reset, start_time_overlaps, START_TIME_OVERLAP};
 use super::*;
 use crate::value::HPoint;
 
@@ -146,16 +147,22 @@ fn combine(
     }
 }
 
-/// Prometheus' `histogramRate` (without start timestamps, which histogram windows do not
-/// carry): the increase from the first to the last point, counter resets added back for
-/// counters, as a gauge histogram in the lowest schema seen. `None` when the histograms
-/// cannot be combined.
+/// Prometheus' `histogramRate`: the increase from the first to the last point, counter
+/// resets (by hint, bucket comparison or start timestamp, `sts` being parallel to `points`
+/// or empty) added back for counters, as a gauge histogram in the lowest schema seen.
+/// `None` when the histograms cannot be combined.
 pub(super) fn histogram_rate(
     points: &[HPoint],
+    sts: &[i64],
     is_counter: bool,
     name: &str,
     annos: &mut Annos,
 ) -> Option<FloatHistogram> {
+    // A start timestamp pointing past the previous point also marks a reset.
+    let st_reset = |i: usize| {
+        i + 1 < sts.len()
+            && is_start_timestamp_reset(sts[i], points[i].t, sts[i + 1], points[i + 1].t)
+    };
     let last = &points[points.len() - 1].h;
     let empty;
     let mut prev: &FloatHistogram = &points[0].h;
@@ -168,7 +175,7 @@ pub(super) fn histogram_rate(
     // incompatibility of its bucket layout.
     if is_counter {
         let second = &points[1].h;
-        if second.detect_reset(prev) {
+        if st_reset(0) || second.detect_reset(prev) {
             empty = FloatHistogram {
                 schema: second.schema,
                 custom_values: second.custom_values.clone(),
@@ -211,9 +218,17 @@ pub(super) fn histogram_rate(
         Err(_) => {}
     }
     if is_counter {
-        for p in &points[1..] {
+        let mut overlap_seen = false;
+        for (i, p) in points[1..].iter().enumerate() {
             let curr: &FloatHistogram = &p.h;
-            if curr.detect_reset(prev) {
+            if !overlap_seen
+                && i + 1 < sts.len()
+                && start_time_overlaps(sts[i], points[i].t, sts[i + 1])
+            {
+                annos.warn(format!("{START_TIME_OVERLAP} {name:?}"));
+                overlap_seen = true;
+            }
+            if st_reset(i) || curr.detect_reset(prev) {
                 match h.add(prev) {
                     Ok(o) => {
                         if o.nhcb_bounds_reconciled {
@@ -238,39 +253,69 @@ pub(super) fn histogram_rate(
 }
 
 /// The histogram branch of Prometheus' `extrapolatedRate`: [`histogram_rate`] extrapolated to
-/// the window's edges as for floats.
+/// the window's edges as for floats. A counter whose first start timestamp lies inside the
+/// window is taken to start from zero there instead of being extrapolated to the left (which
+/// also gives a rate from a single point).
 pub(super) fn extrapolated_histogram_rate(
     hs: &[HPoint],
+    sts: Option<&[i64]>,
     m: &MatrixArg,
     is_counter: bool,
     is_rate: bool,
     name: &str,
     annos: &mut Annos,
 ) -> Option<FloatHistogram> {
-    // A single point gives nothing without a start timestamp, which histograms lack here.
-    if hs.len() < 2 {
-        return None;
-    }
-    let mut result = histogram_rate(hs, is_counter, name, annos)?;
+    let sts = sts.filter(|s| s.len() == hs.len()).unwrap_or(&[]);
     let (first, last) = (&hs[0], &hs[hs.len() - 1]);
+    let mut result = if hs.len() > 1 {
+        Some(histogram_rate(hs, sts, is_counter, name, annos)?)
+    } else {
+        None
+    };
     let mut to_start = (first.t - m.start) as f64 / 1000.0;
     let mut to_end = (m.end - last.t) as f64 / 1000.0;
-    let sampled = (last.t - first.t) as f64 / 1000.0;
-    let avg = sampled / (hs.len() - 1) as f64;
+    let mut sampled = (last.t - first.t) as f64 / 1000.0;
+    let avg = if hs.len() > 1 {
+        sampled / (hs.len() - 1) as f64
+    } else {
+        0.0
+    };
     let threshold = avg * 1.1;
-    if to_start >= threshold {
-        to_start = avg / 2.0;
-    }
-    if is_counter {
-        // Counters cannot go below zero: extrapolate no further left than the zero point.
-        let mut to_zero = to_start;
-        if result.count > 0.0 && first.h.count >= 0.0 {
-            to_zero = sampled * (first.h.count / result.count);
+    match sts.first() {
+        Some(&st0) if is_counter && st0 != 0 && st0 > m.start && st0 < first.t => {
+            // A zero at the first point's start replaces extrapolation to the left.
+            to_start = 0.0;
+            sampled = (last.t - st0) as f64 / 1000.0;
+            match result.as_mut() {
+                None => result = Some(first.h.copy()),
+                Some(r) => {
+                    if !combine(r, &first.h, HistOp::Add, annos, name) {
+                        return None;
+                    }
+                }
+            }
         }
-        if to_zero < to_start {
-            to_start = to_zero;
+        _ if hs.len() < 2 => return None,
+        _ => {
+            if to_start >= threshold {
+                to_start = avg / 2.0;
+            }
+            if is_counter {
+                // Counters cannot go below zero: extrapolate no further left than the zero
+                // point.
+                let mut to_zero = to_start;
+                if let Some(r) = &result {
+                    if r.count > 0.0 && first.h.count >= 0.0 {
+                        to_zero = sampled * (first.h.count / r.count);
+                    }
+                }
+                if to_zero < to_start {
+                    to_start = to_zero;
+                }
+            }
         }
     }
+    let mut result = result?;
     if to_end >= threshold {
         to_end = avg / 2.0;
     }
@@ -646,3 +691,7 @@ fn finish_aggregation(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "hist_range_tests.rs"]
+mod tests;

@@ -39,7 +39,7 @@ fn has_counter_suffix(name: &str) -> bool {
 /// Whether a start timestamp says the counter restarted between two samples (Prometheus'
 /// `isStartTimestampReset`): the current start lies after the previous sample, or points at it
 /// while the previous sample had a known start of its own (a delta series).
-fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, cur_t: i64) -> bool {
+pub(super) fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, cur_t: i64) -> bool {
     // Unset (0), invalid (after the sample) or OTel's "unknown start" (equal to it).
     if cur_st == 0 || cur_st >= cur_t || cur_st < prev_t {
         return false;
@@ -56,11 +56,11 @@ fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, cur_t: i64) 
 
 /// Whether a sample's start timestamp overlaps the previous sample (Prometheus'
 /// `checkStartTimeOverlap`), which earns a warning.
-fn start_time_overlaps(prev_st: i64, prev_t: i64, cur_st: i64) -> bool {
+pub(super) fn start_time_overlaps(prev_st: i64, prev_t: i64, cur_st: i64) -> bool {
     cur_st != 0 && cur_st < prev_t && cur_st != prev_st
 }
 
-const START_TIME_OVERLAP: &str =
+pub(super) const START_TIME_OVERLAP: &str =
     "sample has start time that overlaps with previous sample timestamp for metric";
 
 /// Prometheus' `extrapolatedRate`, with its use of stored start timestamps: a reset shown by a
@@ -243,7 +243,15 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                             hs, &m, is_counter, is_rate, smoothed, name, &mut annos,
                         )
                     } else {
-                        extrapolated_histogram_rate(hs, &m, is_counter, is_rate, name, &mut annos)
+                        extrapolated_histogram_rate(
+                            hs,
+                            histogram_start_timestamps(w),
+                            &m,
+                            is_counter,
+                            is_rate,
+                            name,
+                            &mut annos,
+                        )
                     };
                     annos.flush(ctx, 0);
                     if let Some(h) = h {
@@ -311,6 +319,15 @@ fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
     ctx.warn(&msg, p);
 }
 
+/// The start timestamps of a window's histograms (0 = unknown), parallel to
+/// [`Window::histograms`]. Windows carry start timestamps for their floats only so far (the
+/// engine reads none for histogram samples), so this is `None`; the histogram paths of
+/// `rate`, `increase`, `irate` and `resets` already use them as Prometheus does.
+fn histogram_start_timestamps(w: &Window) -> Option<&[i64]> {
+    let _ = w;
+    None
+}
+
 /// One point of a window, float or histogram, with its start timestamp (0 = unknown).
 #[derive(Clone, Copy)]
 struct Pt<'a> {
@@ -342,11 +359,13 @@ fn instant_value(w: &Window, is_rate: bool, annos: &mut Annos) -> Option<Res> {
         })
         .collect();
     // Merge the last two histograms in, keeping the newest two points in time order.
-    for p in &hs[hs.len().saturating_sub(2)..] {
+    let hsts = histogram_start_timestamps(w);
+    let from = hs.len().saturating_sub(2);
+    for (i, p) in hs.iter().enumerate().skip(from) {
         let x = Pt {
             t: p.t,
             v: PtVal::H(&p.h),
-            st: 0,
+            st: hsts.and_then(|x| x.get(i)).copied().unwrap_or(0),
         };
         match ss.len() {
             0 => ss.push(x),
@@ -409,6 +428,7 @@ fn pick_first(w: &Window, m: &MatrixArg, anchored: bool) -> Option<(usize, usize
 fn merged<'a>(w: &'a Window, first: (usize, usize)) -> Vec<Pt<'a>> {
     let (s, hs) = (w.samples(), w.histograms());
     let sts = w.start_timestamps();
+    let hsts = histogram_start_timestamps(w);
     let (mut i, mut j) = first;
     let mut out = Vec::with_capacity(s.len() + hs.len() - i - j);
     while i < s.len() || j < hs.len() {
@@ -423,7 +443,7 @@ fn merged<'a>(w: &'a Window, first: (usize, usize)) -> Vec<Pt<'a>> {
             out.push(Pt {
                 t: hs[j].t,
                 v: PtVal::H(&hs[j].h),
-                st: 0,
+                st: hsts.and_then(|x| x.get(j)).copied().unwrap_or(0),
             });
             j += 1;
         }
