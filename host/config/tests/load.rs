@@ -697,3 +697,86 @@ fn otlp_block_as_prometheus() {
         assert!(e.starts_with("p.yml:"), "{e}");
     }
 }
+
+/// The native-histogram keys as Prometheus 3 has them: `scrape_native_histograms` (global and
+/// per job, default false) picks the proto-first default protocols; the classic and NHCB
+/// switches inherit from `global`; limits are per job; bad values are located.
+#[test]
+fn native_histogram_keys() {
+    let cfg = load_str(
+        "global:\n  scrape_native_histograms: true\n  always_scrape_classic_histograms: true\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_native_histograms: false\n    convert_classic_histograms_to_nhcb: true\n    always_scrape_classic_histograms: false\n    native_histogram_bucket_limit: 160\n    native_histogram_min_bucket_factor: 1.1\n    fallback_scrape_protocol: PrometheusText0.0.4\n",
+        "n.yml",
+    )
+    .unwrap();
+    let (a, b) = (&cfg.scrape_configs[0], &cfg.scrape_configs[1]);
+    assert!(a.scrape_native_histograms && a.always_scrape_classic_histograms);
+    assert!(!a.convert_classic_histograms_to_nhcb);
+    let mut proto_first = vec![ScrapeProtocol::PrometheusProto];
+    proto_first.extend(ScrapeProtocol::DEFAULT);
+    assert_eq!(a.scrape_protocols, proto_first);
+    assert!(a.accept_header().starts_with(
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,"
+    ));
+    assert!(!b.scrape_native_histograms && !b.always_scrape_classic_histograms);
+    assert!(b.convert_classic_histograms_to_nhcb);
+    assert_eq!(b.scrape_protocols, ScrapeProtocol::DEFAULT.to_vec());
+    assert_eq!(b.native_histogram_bucket_limit, 160);
+    assert_eq!(b.native_histogram_min_bucket_factor, 1.1);
+    assert_eq!(
+        b.fallback_scrape_protocol,
+        Some(ScrapeProtocol::PrometheusText0_0_4)
+    );
+    // Defaults: everything off, OpenMetrics first.
+    let cfg = load_str("scrape_configs:\n  - job_name: a\n", "n.yml").unwrap();
+    let a = &cfg.scrape_configs[0];
+    assert!(!a.scrape_native_histograms && !a.always_scrape_classic_histograms);
+    assert!(!a.convert_classic_histograms_to_nhcb);
+    assert_eq!(
+        (
+            a.native_histogram_bucket_limit,
+            a.native_histogram_min_bucket_factor
+        ),
+        (0, 0.0)
+    );
+    assert_eq!(a.scrape_protocols, ScrapeProtocol::DEFAULT.to_vec());
+    // An explicit global protocol list wins over the native-histogram default.
+    let cfg = load_str(
+        "global:\n  scrape_protocols: [PrometheusText0.0.4]\nscrape_configs:\n  - job_name: a\n    scrape_native_histograms: true\n",
+        "n.yml",
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.scrape_configs[0].scrape_protocols,
+        [ScrapeProtocol::PrometheusText0_0_4]
+    );
+    for (src, at, msg) in [
+        (
+            "scrape_configs:\n  - job_name: a\n    native_histogram_bucket_limit: -1\n",
+            "n.yml:3:36:",
+            "invalid type: integer `-1`",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    native_histogram_min_bucket_factor: big\n",
+            "n.yml:3:41:",
+            "invalid type",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    scrape_native_histograms: maybe\n",
+            "n.yml:3:31:",
+            "invalid type",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    fallback_scrape_protocol: Proto\n",
+            "n.yml:3:31:",
+            "invalid fallback_scrape_protocol: unknown scrape protocol Proto",
+        ),
+        (
+            "global:\n  convert_classic_histograms_to_nhcb: 3\n",
+            "n.yml:2:39:",
+            "invalid type",
+        ),
+    ] {
+        let e = load_str(src, "n.yml").unwrap_err().to_string();
+        assert!(e.starts_with(at) && e.contains(msg), "{src:?}: {e}");
+    }
+}

@@ -6,6 +6,8 @@ use std::fmt;
 ///
 /// `line` and `column` are 1-based; `column` counts bytes within the line. `Display` renders
 /// `line:column: message`, close to the wording Prometheus uses in a target's `lastError`.
+/// A binary format (protobuf) has no lines: `line` is 0 and `column` is the 0-based byte
+/// offset, rendered `protobuf: byte N: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ParseError {
     /// 1-based line number.
@@ -18,6 +20,9 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "protobuf: byte {}: {}", self.column, self.message);
+        }
         write!(f, "{}:{}: {}", self.line, self.column, self.message)
     }
 }

@@ -1,5 +1,7 @@
 //! Exposition formats: parsing and writing the Prometheus text format 0.0.4 and
-//! OpenMetrics 1.0 text.
+//! OpenMetrics 1.0 text, and parsing (and, for tests and fixtures, writing) Prometheus'
+//! protobuf exposition ([`proto`]), native histograms included; [`nhcb`] converts classic
+//! histograms to native histograms with custom buckets.
 //!
 //! This crate owns the "parse" step of a scrape and the "write" step of `/metrics`: bytes in,
 //! entries out, and entries in, bytes out. It knows nothing of HTTP, targets, relabelling or
@@ -61,8 +63,10 @@ mod encode;
 mod error;
 mod labels;
 mod lex;
+pub mod nhcb;
 mod om;
 mod parser;
+pub mod proto;
 
 use std::borrow::Cow;
 
@@ -75,6 +79,35 @@ use sightline_model::{LabelsBuilder, MetricType, METRIC_NAME};
 /// The `Accept` header a scraper should send: OpenMetrics 1.0 preferred, text 0.0.4 as the
 /// fallback (the order Prometheus uses).
 pub const SCRAPE_ACCEPT_HEADER: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// The media type a scrape's `Content-Type` announces, which picks the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaType {
+    /// `text/plain` (the text format).
+    PromText,
+    /// `application/openmetrics-text`.
+    OpenMetrics,
+    /// `application/vnd.google.protobuf` (delimited `MetricFamily` messages).
+    Protobuf,
+}
+
+impl MediaType {
+    /// The media type of a `Content-Type` header value when it is one Prometheus scrapes
+    /// (parameters ignored, as Prometheus' `extractMediaType` does); `None` for a blank,
+    /// unparsable or unknown one.
+    pub fn from_content_type(ct: &str) -> Option<MediaType> {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case("text/plain") {
+            Some(MediaType::PromText)
+        } else if media.eq_ignore_ascii_case("application/openmetrics-text") {
+            Some(MediaType::OpenMetrics)
+        } else if media.eq_ignore_ascii_case("application/vnd.google.protobuf") {
+            Some(MediaType::Protobuf)
+        } else {
+            None
+        }
+    }
+}
 
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

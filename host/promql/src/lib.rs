@@ -32,6 +32,7 @@ mod functions;
 mod fxhash;
 mod lexer;
 mod parser;
+pub mod quantile;
 mod series_desc;
 mod stack;
 mod value;

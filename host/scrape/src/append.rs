@@ -4,13 +4,17 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sightline_exposition::{Entry, Format, SeriesEntry};
+use sightline_exposition::{Entry, Format};
 use sightline_model::{
-    stale_nan, Labels, LabelsBuilder, Metadata, MetricType, SeriesRef, METRIC_NAME,
+    stale_nan, FloatHistogram, Histogram, Labels, LabelsBuilder, Metadata, MetricType, SeriesRef,
+    METRIC_NAME,
 };
 use sightline_storage_api::Appender;
 
 use crate::{Error, Result};
+
+mod formats;
+pub(crate) use formats::BodyFormat;
 
 /// Metric relabelling, supplied by the manager (built from `metric_relabel_configs`).
 /// Returns `None` when the series is dropped.
@@ -28,6 +32,43 @@ pub(crate) struct AppendOptions {
     pub(crate) label_limit: usize,
     pub(crate) label_name_length_limit: usize,
     pub(crate) label_value_length_limit: usize,
+    /// How histograms are scraped.
+    pub(crate) histograms: HistogramOptions,
+}
+
+/// The job's native-histogram settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HistogramOptions {
+    /// `scrape_native_histograms`: read the native parts of protobuf histograms.
+    pub(crate) native: bool,
+    /// `always_scrape_classic_histograms`: keep the classic series too.
+    pub(crate) always_classic: bool,
+    /// `convert_classic_histograms_to_nhcb`.
+    pub(crate) nhcb: bool,
+    /// `native_histogram_bucket_limit` (0 = none).
+    pub(crate) bucket_limit: usize,
+    /// The schema `native_histogram_min_bucket_factor` allows at most (8 = no limit).
+    pub(crate) max_schema: i32,
+}
+
+impl Default for HistogramOptions {
+    fn default() -> Self {
+        HistogramOptions {
+            native: false,
+            always_classic: false,
+            nhcb: false,
+            bucket_limit: 0,
+            max_schema: sightline_model::histogram::EXPONENTIAL_SCHEMA_MAX,
+        }
+    }
+}
+
+/// The value of one scraped sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SampleValue<'h> {
+    Float(f64),
+    Histogram(&'h Histogram),
+    FloatHistogram(&'h FloatHistogram),
 }
 
 impl AppendOptions {
@@ -42,6 +83,7 @@ impl AppendOptions {
             label_limit: 0,
             label_name_length_limit: 0,
             label_value_length_limit: 0,
+            histograms: HistogramOptions::default(),
         }
     }
 }
@@ -61,6 +103,10 @@ pub struct AppendOutcome {
     pub duplicate: usize,
     /// Samples rejected as out of the appendable window.
     pub out_of_bounds: usize,
+    /// Native histograms rejected as invalid.
+    pub invalid_histograms: usize,
+    /// Exemplars read (parsed and counted; storage keeps none).
+    pub exemplars: usize,
 }
 
 struct CacheEntry {
@@ -167,9 +213,14 @@ impl ScrapeCache {
         self.metadata_version
     }
 
-    /// The slot of `raw`, created (labels built, relabelled, checked) if it is new.
-    fn slot(&mut self, pos: usize, s: &SeriesEntry<'_>, opts: &AppendOptions) -> Result<u32> {
-        let raw = s.raw;
+    /// The slot of `raw`, created (labels built by `fill`, relabelled, checked) if it is new.
+    fn slot(
+        &mut self,
+        pos: usize,
+        raw: &[u8],
+        fill: impl FnOnce(&mut LabelsBuilder),
+        opts: &AppendOptions,
+    ) -> Result<u32> {
         if let Some(slot) = self.last.predict(pos, raw) {
             return Ok(slot);
         }
@@ -177,7 +228,7 @@ impl ScrapeCache {
             return Ok(slot);
         }
         self.builder.clear();
-        s.labels_into(&mut self.builder);
+        fill(&mut self.builder);
         let sample_labels = self.builder.build();
         let labels = final_labels(&sample_labels, opts);
         if let Some(l) = &labels {
@@ -254,52 +305,35 @@ impl ScrapeCache {
                 }
                 _ => continue,
             };
-            let pos = out.scraped;
-            out.scraped += 1;
-            let explicit_ts = opts.honor_timestamps && s.timestamp_ms.is_some();
-            let t = if opts.honor_timestamps {
-                s.timestamp_ms.unwrap_or(ts)
-            } else {
-                ts
-            };
-            let iter = self.iter;
-            let slot = self.slot(pos, &s, opts)?;
-            self.next.push(s.raw, slot);
-            let ce = &mut self.slots[slot as usize];
-            // Not seen in the last completed pass (nor earlier in this one). A pass that
-            // ended early without `append_failed` does not count as completed.
-            let is_new =
-                ce.seen_iter == 0 || (ce.seen_iter != iter && ce.seen_iter != self.completed);
-            if ce.seen_iter != iter {
-                self.seen += 1;
-            }
-            ce.seen_iter = iter;
-            let Some(labels) = &ce.labels else { continue };
-            out.post_relabel += 1;
-            if opts.sample_limit > 0 && out.post_relabel > opts.sample_limit {
-                return Err(Error::SampleLimit);
-            }
-            match app.append(ce.series_ref, labels, t, s.value) {
-                Ok(r) => {
-                    ce.series_ref = Some(r);
-                    if is_new && !self.prev.contains(&ce.hash) {
-                        out.series_added += 1;
-                    }
-                }
-                Err(sightline_storage_api::Error::OutOfOrderSample) => out.out_of_order += 1,
-                Err(sightline_storage_api::Error::DuplicateSampleForTimestamp) => {
-                    out.duplicate += 1
-                }
-                Err(sightline_storage_api::Error::OutOfBounds) => out.out_of_bounds += 1,
-                Err(e) => return Err(e.into()),
-            }
-            if is_new || ce.tracked == explicit_ts {
-                self.churn = true;
-            }
-            ce.tracked = !explicit_ts;
+            let (raw, ts_opt, value) = (s.raw, s.timestamp_ms, s.value);
+            self.add_sample(
+                app,
+                &mut out,
+                raw,
+                |b| s.labels_into(b),
+                ts_opt,
+                0,
+                SampleValue::Float(value),
+                ts,
+                opts,
+            )?;
         }
+        self.end_body(app, new_meta, format == Format::OpenMetrics, ts)?;
+        Ok(out)
+    }
+
+    /// After the body: metadata to storage when it changed, stale markers, cache settled.
+    /// `authoritative`: the format always states every family's metadata (OpenMetrics,
+    /// protobuf), so an empty set replaces a non-empty one.
+    pub(crate) fn end_body(
+        &mut self,
+        app: &mut dyn Appender,
+        new_meta: HashMap<String, Metadata>,
+        authoritative: bool,
+        ts: i64,
+    ) -> Result<()> {
         // Metadata goes to storage when it changes (and on the first scrape), not every time.
-        if (format == Format::OpenMetrics || !new_meta.is_empty()) && new_meta != self.metadata {
+        if (authoritative || !new_meta.is_empty()) && new_meta != self.metadata {
             self.metadata = new_meta;
             self.metadata_version += 1;
             self.metadata_stored = false;
@@ -314,11 +348,88 @@ impl ScrapeCache {
                 }
             }
         }
-        self.finish(app, ts)?;
-        Ok(out)
+        self.finish(app, ts)
     }
 
-    fn begin(&mut self) {
+    /// Appends one sample: finds or creates its cache slot (`raw` is its identity, `fill`
+    /// builds its labels on a miss), applies the sample and histogram limits, appends, and
+    /// counts. `ts_opt` is the sample's own timestamp, `st` its start timestamp (0 = none),
+    /// `ts` the scrape's.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn add_sample(
+        &mut self,
+        app: &mut dyn Appender,
+        out: &mut AppendOutcome,
+        raw: &[u8],
+        fill: impl FnOnce(&mut LabelsBuilder),
+        ts_opt: Option<i64>,
+        st: i64,
+        value: SampleValue<'_>,
+        ts: i64,
+        opts: &AppendOptions,
+    ) -> Result<()> {
+        let pos = out.scraped;
+        out.scraped += 1;
+        let explicit_ts = opts.honor_timestamps && ts_opt.is_some();
+        let t = if opts.honor_timestamps {
+            ts_opt.unwrap_or(ts)
+        } else {
+            ts
+        };
+        let iter = self.iter;
+        let slot = self.slot(pos, raw, fill, opts)?;
+        self.next.push(raw, slot);
+        let ce = &mut self.slots[slot as usize];
+        // Not seen in the last completed pass (nor earlier in this one). A pass that
+        // ended early without `append_failed` does not count as completed.
+        let is_new = ce.seen_iter == 0 || (ce.seen_iter != iter && ce.seen_iter != self.completed);
+        if ce.seen_iter != iter {
+            self.seen += 1;
+        }
+        ce.seen_iter = iter;
+        let Some(labels) = &ce.labels else {
+            return Ok(());
+        };
+        out.post_relabel += 1;
+        // A histogram counts as one sample, as in Prometheus.
+        if opts.sample_limit > 0 && out.post_relabel > opts.sample_limit {
+            return Err(Error::SampleLimit);
+        }
+        let res = match value {
+            SampleValue::Float(v) if st != 0 => {
+                app.append_with_start(ce.series_ref, labels, st, t, v)
+            }
+            SampleValue::Float(v) => app.append(ce.series_ref, labels, t, v),
+            SampleValue::Histogram(h) => {
+                let h = crate::histograms::limit_int(h, &opts.histograms)?;
+                app.append_histogram(ce.series_ref, labels, t, &h)
+            }
+            SampleValue::FloatHistogram(h) => {
+                let h = crate::histograms::limit_float(h, &opts.histograms)?;
+                app.append_float_histogram(ce.series_ref, labels, t, &h)
+            }
+        };
+        match res {
+            Ok(r) => {
+                ce.series_ref = Some(r);
+                if is_new && !self.prev.contains(&ce.hash) {
+                    out.series_added += 1;
+                }
+            }
+            Err(sightline_storage_api::Error::OutOfOrderSample) => out.out_of_order += 1,
+            Err(sightline_storage_api::Error::DuplicateSampleForTimestamp) => out.duplicate += 1,
+            Err(sightline_storage_api::Error::OutOfBounds) => out.out_of_bounds += 1,
+            Err(sightline_storage_api::Error::InvalidHistogram(_)) => out.invalid_histograms += 1,
+            Err(e) => return Err(e.into()),
+        }
+        if is_new || ce.tracked == explicit_ts {
+            self.churn = true;
+        }
+        ce.tracked = !explicit_ts;
+        Ok(())
+    }
+
+    pub(crate) fn begin(&mut self) {
         self.iter += 1;
         self.seen = 0;
         self.churn = false;

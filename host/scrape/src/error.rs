@@ -20,6 +20,10 @@ pub enum Error {
     /// More samples than `sample_limit` after metric relabelling.
     #[error("sample limit exceeded")]
     SampleLimit,
+    /// A native histogram had more buckets than `native_histogram_bucket_limit` and could not
+    /// be reduced to fit.
+    #[error("histogram bucket limit exceeded")]
+    BucketLimit,
     /// A series had more labels than `label_limit`, or a name/value over its length limit.
     #[error("{0}")]
     LabelLimit(String),

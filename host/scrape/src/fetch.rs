@@ -1,5 +1,12 @@
 //! Fetching one target's exposition over HTTP(S): `Accept` negotiation, gzip, the scrape
 //! timeout, `body_size_limit`, and credentials re-read on every scrape as Prometheus does.
+//!
+//! Negotiation is Prometheus 3's: the job's `scrape_protocols` become the `Accept` header
+//! (decreasing `q`, see `ScrapeConfig::accept_header`), and the response's `Content-Type`
+//! picks the parser: `text/plain`, `application/openmetrics-text` or
+//! `application/vnd.google.protobuf`. A missing, unparsable or other type uses
+//! `fallback_scrape_protocol`; without one, Sightline reads the text format (as Prometheus 2
+//! did) where Prometheus 3 fails the scrape, so existing targets keep working.
 
 use std::time::Duration;
 
@@ -9,9 +16,65 @@ use futures::StreamExt;
 use crate::client::Auth;
 use crate::{Error, Result};
 
-/// Checked at compile time.
-const ACCEPT: reqwest::header::HeaderValue =
-    reqwest::header::HeaderValue::from_static(sightline_exposition::SCRAPE_ACCEPT_HEADER);
+use crate::append::BodyFormat;
+use sightline_config::ScrapeProtocol;
+use sightline_exposition::{Format, MediaType};
+
+/// A job's content negotiation: the `Accept` header it sends and the format it falls back on.
+#[derive(Debug, Clone)]
+pub(crate) struct Negotiation {
+    pub(crate) accept: reqwest::header::HeaderValue,
+    pub(crate) fallback: Option<BodyFormat>,
+}
+
+impl Negotiation {
+    /// The job's `scrape_protocols` and `fallback_scrape_protocol`.
+    pub(crate) fn of(sc: &sightline_config::ScrapeConfig) -> Self {
+        Negotiation {
+            accept: reqwest::header::HeaderValue::from_str(&sc.accept_header()).unwrap_or(
+                reqwest::header::HeaderValue::from_static(
+                    sightline_exposition::SCRAPE_ACCEPT_HEADER,
+                ),
+            ),
+            fallback: sc.fallback_scrape_protocol.map(protocol_format),
+        }
+    }
+
+    /// The format of a response with this `Content-Type`.
+    pub(crate) fn format(&self, content_type: &str) -> BodyFormat {
+        match MediaType::from_content_type(content_type) {
+            Some(MediaType::PromText) => BodyFormat::Text(Format::PromText),
+            Some(MediaType::OpenMetrics) => BodyFormat::Text(Format::OpenMetrics),
+            Some(MediaType::Protobuf) => BodyFormat::Proto,
+            None => self.fallback.unwrap_or(BodyFormat::Text(Format::PromText)),
+        }
+    }
+}
+
+impl Default for Negotiation {
+    /// Prometheus 2's `Accept` header, text as the fallback.
+    fn default() -> Self {
+        Negotiation {
+            accept: reqwest::header::HeaderValue::from_static(
+                sightline_exposition::SCRAPE_ACCEPT_HEADER,
+            ),
+            fallback: None,
+        }
+    }
+}
+
+/// The parser of a scrape protocol.
+fn protocol_format(p: ScrapeProtocol) -> BodyFormat {
+    match p {
+        ScrapeProtocol::PrometheusProto => BodyFormat::Proto,
+        ScrapeProtocol::PrometheusText0_0_4 | ScrapeProtocol::PrometheusText1_0_0 => {
+            BodyFormat::Text(Format::PromText)
+        }
+        ScrapeProtocol::OpenMetricsText0_0_1 | ScrapeProtocol::OpenMetricsText1_0_0 => {
+            BodyFormat::Text(Format::OpenMetrics)
+        }
+    }
+}
 
 /// One HTTP target.
 #[derive(Debug, Clone)]
@@ -25,12 +88,13 @@ pub(crate) struct HttpFetcher {
     /// 0 = unlimited.
     body_size_limit: u64,
     user_agent: reqwest::header::HeaderValue,
+    negotiation: Negotiation,
 }
 
-/// A fetched body with its content type.
+/// A fetched body with the format its content type announces.
 pub(crate) struct Fetched {
     pub(crate) body: Bytes,
-    pub(crate) content_type: String,
+    pub(crate) format: BodyFormat,
 }
 
 impl HttpFetcher {
@@ -40,6 +104,7 @@ impl HttpFetcher {
         auth: Auth,
         body_size_limit: u64,
         user_agent: &str,
+        negotiation: Negotiation,
     ) -> HttpFetcher {
         HttpFetcher {
             client,
@@ -48,6 +113,7 @@ impl HttpFetcher {
             body_size_limit,
             user_agent: reqwest::header::HeaderValue::from_str(user_agent)
                 .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Sightline")),
+            negotiation,
         }
     }
 
@@ -59,7 +125,7 @@ impl HttpFetcher {
             Err(raw) => self.client.get(raw),
         };
         let mut req = req
-            .header(reqwest::header::ACCEPT, ACCEPT)
+            .header(reqwest::header::ACCEPT, self.negotiation.accept.clone())
             .header(reqwest::header::USER_AGENT, self.user_agent.clone())
             .header(
                 "X-Prometheus-Scrape-Timeout-Seconds",
@@ -75,12 +141,12 @@ impl HttpFetcher {
                 status.canonical_reason().unwrap_or("")
             )));
         }
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let format = self.negotiation.format(
+            resp.headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        );
         let mut body =
             BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
         let mut stream = resp.bytes_stream();
@@ -96,7 +162,7 @@ impl HttpFetcher {
         }
         Ok(Fetched {
             body: body.freeze(),
-            content_type,
+            format,
         })
     }
 }

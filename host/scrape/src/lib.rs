@@ -15,6 +15,7 @@ mod append;
 pub mod client;
 mod error;
 mod fetch;
+mod histograms;
 mod manager;
 mod scrape_loop;
 mod target;

@@ -428,6 +428,7 @@ impl ManagerHandle {
                     pool.auth.clone(),
                     sc.body_size_limit,
                     concat!("Sightline/", env!("CARGO_PKG_VERSION")),
+                    crate::fetch::Negotiation::of(sc),
                 )),
             };
             let spec = LoopSpec {
@@ -698,6 +699,13 @@ fn append_options(sc: &ScrapeConfig, target_labels: &Labels) -> AppendOptions {
         label_limit: sc.label_limit as usize,
         label_name_length_limit: sc.label_name_length_limit as usize,
         label_value_length_limit: sc.label_value_length_limit as usize,
+        histograms: crate::append::HistogramOptions {
+            native: sc.scrape_native_histograms,
+            always_classic: sc.always_scrape_classic_histograms,
+            nhcb: sc.convert_classic_histograms_to_nhcb,
+            bucket_limit: usize::try_from(sc.native_histogram_bucket_limit).unwrap_or(usize::MAX),
+            max_schema: crate::histograms::pick_schema(sc.native_histogram_min_bucket_factor),
+        },
     }
 }
 

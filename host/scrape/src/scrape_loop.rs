@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use sightline_config::redact_url_passwords;
 use sightline_exposition::Format;
+
+use crate::append::BodyFormat;
 use sightline_model::{now_ms, stale_nan, Labels, SeriesRef};
 use sightline_storage_api::Appendable;
 use sightline_telemetry::supervise::{supervise, Backoff};
@@ -313,13 +315,13 @@ fn write_end_of_run(
 /// Bodies up to this size are appended on the scrape task's worker thread.
 const INLINE_INGEST_BYTES: usize = 256 * 1024;
 
-async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Format), Error> {
+async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, BodyFormat), Error> {
     match source {
         Source::Http(f) => {
             let r = tokio::time::timeout(timeout, f.fetch(timeout))
                 .await
                 .map_err(|_| Error::Timeout)??;
-            Ok((r.body, Format::from_content_type(&r.content_type)))
+            Ok((r.body, r.format))
         }
         Source::Plugin {
             collector,
@@ -336,7 +338,7 @@ async fn fetch(source: &Source, timeout: Duration) -> Result<(bytes::Bytes, Form
                     limit: *body_size_limit,
                 });
             }
-            Ok((r.into(), Format::PromText))
+            Ok((r.into(), BodyFormat::Text(Format::PromText)))
         }
     }
 }
@@ -350,21 +352,23 @@ fn ingest(
     cache: &mut ScrapeCache,
     report_refs: &mut ReportRefs,
     report_labels: &[Labels],
-    fetched: Result<(bytes::Bytes, Format), Error>,
+    fetched: Result<(bytes::Bytes, BodyFormat), Error>,
     ts: i64,
     duration: Duration,
 ) -> (AppendOutcome, Option<Error>) {
     let mut app = storage.appender();
     let (outcome, mut err) = match fetched {
-        Ok((body, format)) => match cache.append(app.as_mut(), &body, format, ts, &spec.opts) {
-            Ok(o) => (o, None),
-            Err(e) => {
-                // Parse errors and limits void the whole scrape, as in Prometheus.
-                let _ = app.rollback();
-                app = storage.appender();
-                (AppendOutcome::default(), Some(e))
+        Ok((body, format)) => {
+            match cache.append_body(app.as_mut(), &body, format, ts, &spec.opts) {
+                Ok(o) => (o, None),
+                Err(e) => {
+                    // Parse errors and limits void the whole scrape, as in Prometheus.
+                    let _ = app.rollback();
+                    app = storage.appender();
+                    (AppendOutcome::default(), Some(e))
+                }
             }
-        },
+        }
         Err(e) => (AppendOutcome::default(), Some(e)),
     };
     if err.is_some() {

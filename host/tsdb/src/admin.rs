@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sightline_model::{Matcher, Sample, TimestampMs};
 
+use crate::anychunk;
 use crate::chunk;
 use crate::db::Tsdb;
 use crate::error::{Error, Result};
@@ -76,16 +77,16 @@ impl Tsdb {
                 // deleted samples and swap it in, as Prometheus rewrites a block.
                 let mut writes = Vec::new();
                 for (id, labels, chunks) in Store::read_all(&p)? {
-                    let mut samples: Vec<Sample> = Vec::new();
+                    let mut samples = Vec::new();
                     for c in &chunks {
-                        samples.extend(chunk::decode_all(&c.data)?);
+                        samples.extend(anychunk::decode_any(&c.data)?);
                     }
                     samples.retain(|s| !deleted(id, s.t));
                     if !samples.is_empty() {
                         writes.push(PartWrite {
                             labels,
                             id,
-                            chunks: chunk::encode_chunks_best(&samples),
+                            chunks: anychunk::encode_any(&samples, false)?,
                         });
                     }
                 }
@@ -119,11 +120,11 @@ impl Tsdb {
             let ids: Vec<u64> = intervals.keys().copied().collect();
             // The chunks of these series in head chunk files, read in first: a rewritten
             // series keeps all its data in memory until the checkpoint below persists it.
-            let mut persisted: IdMap<Vec<Sample>> = IdMap::default();
+            let mut persisted: IdMap<Vec<anychunk::AnySample>> = IdMap::default();
             for (id, chunks) in self.head_refs_data(&ids)? {
                 let e = persisted.entry(id).or_default();
                 for c in &chunks {
-                    e.extend(chunk::decode_all(&c.data)?);
+                    e.extend(anychunk::decode_any(&c.data)?);
                 }
             }
             let reset = self.head.write().delete_samples(
@@ -160,12 +161,21 @@ impl Tsdb {
         if !skip_head {
             let data = self.head_data(postings::PostingsSource::all, i64::MIN, i64::MAX)?;
             let pms = self.partition_ms();
-            let mut by_part: HashMap<TimestampMs, HashMap<sightline_model::Labels, Vec<Sample>>> =
-                HashMap::new();
+            let mut by_part: HashMap<
+                TimestampMs,
+                HashMap<sightline_model::Labels, Vec<anychunk::AnySample>>,
+            > = HashMap::new();
             for d in data {
-                let mut samples = d.ooo;
+                let mut samples: Vec<anychunk::AnySample> = d
+                    .ooo
+                    .iter()
+                    .map(|s| anychunk::AnySample {
+                        t: s.t,
+                        v: anychunk::AnyValue::F(s.v),
+                    })
+                    .collect();
                 for c in &d.chunks {
-                    samples.extend(chunk::decode_all(&c.data)?);
+                    samples.extend(anychunk::decode_any(&c.data)?);
                 }
                 for s in samples {
                     by_part
@@ -178,7 +188,7 @@ impl Tsdb {
             }
             let mut built = Vec::new();
             for (p, series) in by_part {
-                let writes: Vec<PartWrite> = crate::store::writes_from_samples(series);
+                let writes: Vec<PartWrite> = crate::store::writes_from_any(series)?;
                 built.push(dst.build_sealed(p, p.saturating_add(pms), &writes)?);
             }
             dst.publish(built, &[])?;

@@ -447,6 +447,9 @@ pub(crate) fn chunk_len(chunk: &[u8]) -> Result<u16> {
     match chunk {
         [ENCODING_XOR, a, b, ..] => Ok(u16::from_be_bytes([*a, *b])),
         [ENCODING_DECIMAL, a, b, _, _, _, ..] => Ok(u16::from_be_bytes([*a, *b])),
+        [crate::histchunk::ENCODING_HISTOGRAM | crate::histchunk::ENCODING_FLOAT_HISTOGRAM, a, b, _, ..] => {
+            Ok(u16::from_be_bytes([*a, *b]))
+        }
         [enc, _, _, ..] => Err(Error::Corrupt(format!("unknown chunk encoding {enc}"))),
         _ => Err(Error::Corrupt("chunk shorter than its header".into())),
     }

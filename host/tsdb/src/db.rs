@@ -11,8 +11,9 @@ use parking_lot::{Mutex, RwLock};
 use sightline_model::{Labels, SeriesRef, TimestampMs};
 use sightline_storage_api::{Appendable, Appender, Querier, Queryable};
 
+use crate::anychunk::HistValue;
 use crate::error::{Error, Result};
-use crate::head::{check_order, partition_start, ApplyStats, HeadInner, Reject, Verdict};
+use crate::head::{check_order, partition_start, ApplyStats, HeadInner, LastKind, Reject, Verdict};
 use crate::headchunks::{HeadChunks, Mark};
 use crate::query::TsdbQuerier;
 use crate::store::{self, PartWrite, Partition, Store, StoredChunk};
@@ -357,6 +358,12 @@ impl Tsdb {
                     report.wal_samples += v.len() as u64;
                     for (id, t, val) in v {
                         head.apply(id, t, val, &mut st);
+                    }
+                }
+                Record::Histograms(v) => {
+                    report.wal_samples += v.len() as u64;
+                    for (id, t, h) in v {
+                        head.apply_hist(id, t, &h, &mut st);
                     }
                 }
                 Record::State(_) | Record::HeadChunksMark(_) => {}
@@ -1012,6 +1019,9 @@ struct TsdbAppender<'a> {
     /// state only; a series appended twice in one batch is ordered (and a late or duplicate
     /// sample counted and dropped) when the batch is applied at commit.
     samples: Vec<(u64, TimestampMs, u64)>,
+    /// Histogram samples of the batch, applied after the floats (as Prometheus' head commits
+    /// floats, then histograms).
+    hists: Vec<crate::wal_hist::HistSample>,
 }
 
 impl Appendable for Tsdb {
@@ -1025,20 +1035,28 @@ impl Appendable for Tsdb {
             unlogged: Vec::new(),
             epoch: None,
             samples: Vec::new(),
+            hists: Vec::new(),
         })
     }
 }
 
-impl Appender for TsdbAppender<'_> {
-    fn append(
+impl TsdbAppender<'_> {
+    /// Resolves (or creates) the series: id, newest sample, OOO bound, min valid time, and
+    /// the kind of the newest sample.
+    #[allow(clippy::type_complexity)]
+    fn resolve(
         &mut self,
         series_ref: Option<SeriesRef>,
         labels: &Labels,
-        t: TimestampMs,
-        v: f64,
-    ) -> sightline_storage_api::Result<SeriesRef> {
+    ) -> sightline_storage_api::Result<(
+        u64,
+        Option<(TimestampMs, u64)>,
+        Option<TimestampMs>,
+        TimestampMs,
+        crate::head::LastKind,
+    )> {
         let db = self.db;
-        let (id, head_last, ooo_min, min_valid) = {
+        let res = {
             let h = db.head.read();
             if self.epoch.is_none() {
                 self.epoch = Some(h.gc_epoch);
@@ -1057,11 +1075,11 @@ impl Appender for TsdbAppender<'_> {
                 }
             };
             match found {
-                Some((id, (last, logged))) => {
+                Some((id, (last, logged, kind))) => {
                     if !logged {
                         self.unlogged.push(id);
                     }
-                    (id, last, h.ooo_min_t(), h.min_valid_t)
+                    (id, last, h.ooo_min_t(), h.min_valid_t, kind)
                 }
                 None => {
                     drop(h);
@@ -1072,10 +1090,129 @@ impl Appender for TsdbAppender<'_> {
                         inc(&db.counters.series_created, 1);
                     }
                     self.unlogged.push(id);
-                    (id, h.last(id).flatten(), h.ooo_min_t(), h.min_valid_t)
+                    let kind = h.last_kind(id);
+                    (id, h.last(id).flatten(), h.ooo_min_t(), h.min_valid_t, kind)
                 }
             }
         };
+        Ok(res)
+    }
+
+    /// Checks and buffers a histogram sample.
+    fn append_hist(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        h: HistValue,
+    ) -> sightline_storage_api::Result<SeriesRef> {
+        if let Err(e) = validate(&h) {
+            return Err(sightline_storage_api::Error::Backend(Box::new(e)));
+        }
+        let (id, ..) = self.resolve(series_ref, labels)?;
+        let db = self.db;
+        let verdict = db.head.read().check_hist(id, t, &h);
+        match verdict {
+            Err(r) => Err(self.reject(r)),
+            Ok(Verdict::Identical) => Ok(SeriesRef(id)),
+            Ok(_) => {
+                self.hists.push((id, t, h));
+                Ok(SeriesRef(id))
+            }
+        }
+    }
+
+    /// Counts a rejection and names it.
+    fn reject(&self, r: Reject) -> sightline_storage_api::Error {
+        let db = self.db;
+        match r {
+            Reject::OutOfBounds => {
+                inc(&db.counters.out_of_bounds, 1);
+                sightline_storage_api::Error::OutOfBounds
+            }
+            Reject::OutOfOrder => {
+                inc(&db.counters.out_of_order, 1);
+                sightline_storage_api::Error::OutOfOrderSample
+            }
+            Reject::Duplicate => {
+                inc(&db.counters.duplicates, 1);
+                sightline_storage_api::Error::DuplicateSampleForTimestamp
+            }
+        }
+    }
+}
+
+/// Checks that a histogram's bucket lists match its spans (what the chunk encoders index by)
+/// and that a custom-buckets histogram has bounds for its buckets.
+fn validate(h: &HistValue) -> Result<()> {
+    use crate::histchunk::count_spans;
+    let (schema, ps, ns, pb, nb, cv) = match h {
+        HistValue::Int(x) => (
+            x.schema,
+            &x.positive_spans,
+            &x.negative_spans,
+            x.positive_buckets.len(),
+            x.negative_buckets.len(),
+            x.custom_values.len(),
+        ),
+        HistValue::Float(x) => (
+            x.schema,
+            &x.positive_spans,
+            &x.negative_spans,
+            x.positive_buckets.len(),
+            x.negative_buckets.len(),
+            x.custom_values.len(),
+        ),
+    };
+    if h.is_stale() {
+        return Ok(());
+    }
+    let custom = sightline_model::histogram::is_custom_buckets(schema);
+    if !custom && !sightline_model::histogram::is_exponential_schema(schema) {
+        return Err(Error::InvalidArgument(format!(
+            "histogram has unknown schema {schema}"
+        )));
+    }
+    if count_spans(ps) != pb || count_spans(ns) != nb {
+        return Err(Error::InvalidArgument(
+            "histogram spans and bucket counts do not match".into(),
+        ));
+    }
+    if custom && (nb != 0 || cv == 0) {
+        return Err(Error::InvalidArgument(
+            "custom-buckets histogram needs bounds and no negative buckets".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Appender for TsdbAppender<'_> {
+    fn append(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        v: f64,
+    ) -> sightline_storage_api::Result<SeriesRef> {
+        let db = self.db;
+        let (id, head_last, ooo_min, min_valid, kind) = self.resolve(series_ref, labels)?;
+        match kind {
+            LastKind::Float => {}
+            // As Prometheus' head appender: a stale marker for a series whose newest sample
+            // is a histogram becomes a stale histogram.
+            k if sightline_model::is_stale_nan(v) => {
+                return self.append_hist(
+                    Some(SeriesRef(id)),
+                    labels,
+                    t,
+                    crate::head::stale_hist(k == LastKind::FloatHist),
+                );
+            }
+            _ if head_last.is_some_and(|(lt, _)| lt == t) => {
+                return Err(self.reject(Reject::Duplicate));
+            }
+            _ => {}
+        }
         match check_order(head_last, t, v, ooo_min, min_valid) {
             Err(Reject::OutOfBounds) => {
                 inc(&db.counters.out_of_bounds, 1);
@@ -1097,10 +1234,30 @@ impl Appender for TsdbAppender<'_> {
         }
     }
 
+    fn append_histogram(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        h: &sightline_model::Histogram,
+    ) -> sightline_storage_api::Result<SeriesRef> {
+        self.append_hist(series_ref, labels, t, HistValue::Int(h.clone()))
+    }
+
+    fn append_float_histogram(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        t: TimestampMs,
+        fh: &sightline_model::FloatHistogram,
+    ) -> sightline_storage_api::Result<SeriesRef> {
+        self.append_hist(series_ref, labels, t, HistValue::Float(fh.clone()))
+    }
+
     fn commit(self: Box<Self>) -> sightline_storage_api::Result<()> {
         let db = self.db;
         inc(&db.counters.commits, 1);
-        if self.samples.is_empty() {
+        if self.samples.is_empty() && self.hists.is_empty() {
             return Ok(());
         }
         let mut wal = db.wal.lock();
@@ -1111,7 +1268,11 @@ impl Appender for TsdbAppender<'_> {
             // the whole batch before anything is written, so nothing acknowledged is lost.
             // Only checked when a collection ran since this batch started.
             if self.epoch != Some(h.gc_epoch) {
-                if let Some((id, _, _)) = self.samples.iter().find(|s| !h.contains(s.0)) {
+                let ids = self.samples.iter().map(|s| s.0);
+                if let Some(id) = ids
+                    .chain(self.hists.iter().map(|s| s.0))
+                    .find(|id| !h.contains(*id))
+                {
                     return Err(Error::InvalidArgument(format!(
                         "series {id} was removed from the head during the batch; retry"
                     ))
@@ -1131,7 +1292,12 @@ impl Appender for TsdbAppender<'_> {
             let refs: Vec<(u64, &Labels)> = new_series.iter().map(|(id, l)| (*id, l)).collect();
             wal::encode_series(&mut buf, &refs, wal.compress);
         }
-        wal::encode_samples(&mut buf, &self.samples, wal.compress);
+        if !self.samples.is_empty() {
+            wal::encode_samples(&mut buf, &self.samples, wal.compress);
+        }
+        if !self.hists.is_empty() {
+            wal::encode_histograms(&mut buf, &self.hists, wal.compress);
+        }
         wal.buf = buf;
         if let Err(e) = wal.write_buf() {
             wal.buf.clear();
@@ -1146,6 +1312,9 @@ impl Appender for TsdbAppender<'_> {
             let mut h = db.head.write();
             for &(id, t, v) in &self.samples {
                 h.apply(id, t, f64::from_bits(v), &mut st);
+            }
+            for (id, t, hv) in &self.hists {
+                h.apply_hist(*id, *t, hv, &mut st);
             }
         }
         drop(wal);

@@ -42,6 +42,11 @@ impl<'a> Dec<'a> {
         Dec { buf, pos: 0 }
     }
 
+    /// Bytes consumed so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use sightline_model::{Label, Labels, Sample, TimestampMs};
 
+use crate::anychunk::{HistOpen, HistValue};
 use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
 use crate::headchunks::ChunkRef;
@@ -83,6 +84,29 @@ pub(crate) struct ClosedChunk {
 
 const FLAG_LOGGED: u8 = 1;
 const FLAG_GC_SEEN: u8 = 4;
+/// The newest sample is a histogram (`HistState::last`).
+const FLAG_LAST_HIST: u8 = 8;
+
+/// Native-histogram state of a series that has ever held one (boxed: most series never do).
+pub(crate) struct HistState {
+    /// The open histogram chunk; when it is non-empty the XOR chunk is empty.
+    open: Option<HistOpen>,
+    /// The newest sample, when it is a histogram: to tell repeats from duplicates.
+    last: Option<HistValue>,
+    /// Prometheus' `nextAt` and `histogramChunkHasComputedEndTime`: when to cut the chunk.
+    next_at: TimestampMs,
+    computed_end: bool,
+}
+
+/// What the append path needs to know of a series' newest sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LastKind {
+    Float,
+    /// A histogram of integer counts.
+    Int,
+    /// A histogram of float counts.
+    FloatHist,
+}
 
 /// One series of the head.
 pub(crate) struct MemSeries {
@@ -97,6 +121,57 @@ pub(crate) struct MemSeries {
     last_t: TimestampMs,
     last_v: u64,
     flags: u8,
+    hist: Option<Box<HistState>>,
+}
+
+impl MemSeries {
+    /// The open chunk of either kind: (min_t, max_t, bytes).
+    fn open_chunk(&self) -> Option<(TimestampMs, TimestampMs, &[u8])> {
+        if !self.open.is_empty() {
+            return Some((self.open.min_t(), self.open.max_t(), self.open.bytes()));
+        }
+        let o = self.hist.as_ref()?.open.as_ref()?;
+        (!o.is_empty()).then(|| (o.min_t(), o.max_t(), o.bytes()))
+    }
+
+    /// Closes the open chunk of either kind.
+    fn take_open(&mut self) -> Option<ClosedChunk> {
+        if !self.open.is_empty() {
+            let full = std::mem::take(&mut self.open);
+            let (min_t, max_t) = (full.min_t(), full.max_t());
+            return Some(ClosedChunk {
+                min_t,
+                max_t,
+                data: Arc::from(full.into_bytes()),
+            });
+        }
+        let o = self.hist.as_mut()?.open.take()?;
+        (!o.is_empty()).then(|| ClosedChunk {
+            min_t: o.min_t(),
+            max_t: o.max_t(),
+            data: Arc::from(o.into_bytes()),
+        })
+    }
+
+    fn last_kind(&self) -> LastKind {
+        if self.flags & FLAG_LAST_HIST == 0 {
+            return LastKind::Float;
+        }
+        match self.hist.as_ref().and_then(|h| h.last.as_ref()) {
+            Some(HistValue::Float(_)) => LastKind::FloatHist,
+            _ => LastKind::Int,
+        }
+    }
+}
+
+/// Prometheus' `computeChunkEndTime`: an end time for the chunk so that it fills about
+/// evenly up to `max_t` at the rate it filled so far.
+fn compute_chunk_end_time(start: i64, cur: i64, max_t: i64, ratio_to_full: f64) -> i64 {
+    let n = (max_t - start) as f64 / ((cur - start + 1) as f64 * ratio_to_full);
+    if n <= 1.0 {
+        return max_t;
+    }
+    (start as f64 + (max_t - start) as f64 / n.floor()) as i64
 }
 
 /// Why a sample was not applied.
@@ -266,13 +341,39 @@ impl HeadInner {
 
     /// One lookup for the append path: `None` if the series is unknown, else its newest
     /// sample (if any) and whether its series record is already in the WAL.
-    pub(crate) fn append_info(&self, id: u64) -> Option<(Option<(TimestampMs, u64)>, bool)> {
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn append_info(
+        &self,
+        id: u64,
+    ) -> Option<(Option<(TimestampMs, u64)>, bool, LastKind)> {
         let s = self.series.get(&id)?;
         s.open.prefetch_tail();
         Some((
             (s.last_t != i64::MIN).then_some((s.last_t, s.last_v)),
             s.flags & FLAG_LOGGED != 0,
+            s.last_kind(),
         ))
+    }
+
+    /// The ordering rules for a histogram sample of series `id` (unknown series: in order).
+    pub(crate) fn check_hist(
+        &self,
+        id: u64,
+        t: TimestampMs,
+        h: &HistValue,
+    ) -> std::result::Result<Verdict, Reject> {
+        match self.series.get(&id) {
+            Some(s) => check_order_hist(s, t, h, self.min_valid_t),
+            None if t < self.min_valid_t => Err(Reject::OutOfBounds),
+            None => Ok(Verdict::InOrder),
+        }
+    }
+
+    /// The kind of a series' newest sample (`Float` for an unknown or empty series).
+    pub(crate) fn last_kind(&self, id: u64) -> LastKind {
+        self.series
+            .get(&id)
+            .map_or(LastKind::Float, |s| s.last_kind())
     }
 
     /// The newest sample of a series (None if unknown or empty).
@@ -327,6 +428,7 @@ impl HeadInner {
                 last_t: i64::MIN,
                 last_v: 0,
                 flags: 0,
+                hist: None,
             },
         );
         match self.by_hash.get(&hash) {
@@ -380,6 +482,21 @@ impl HeadInner {
         let Some(s) = self.series.get_mut(&id) else {
             return;
         };
+        match s.last_kind() {
+            LastKind::Float => {}
+            // As Prometheus' head: a stale marker for a series whose newest sample is a
+            // histogram is stored as a stale histogram of the same kind.
+            kind if sightline_model::is_stale_nan(v) => {
+                let h = stale_hist(kind == LastKind::FloatHist);
+                return self.apply_hist(id, t, &h, st);
+            }
+            // A float at the time of a histogram is a duplicate.
+            _ if t == s.last_t => {
+                st.duplicates += 1;
+                return;
+            }
+            _ => {}
+        }
         let last = (s.last_t != i64::MIN).then_some((s.last_t, s.last_v));
         match check_order(last, t, v, ooo_min, min_valid) {
             Err(Reject::OutOfOrder) => st.out_of_order += 1,
@@ -400,6 +517,19 @@ impl HeadInner {
                 }
             },
             Ok(Verdict::InOrder) => {
+                // A float after histograms: the histogram chunk ends here.
+                if let Some(hs) = s.hist.as_mut() {
+                    hs.last = None;
+                    if let Some(o) = hs.open.take().filter(|o| !o.is_empty()) {
+                        s.closed.push(ClosedChunk {
+                            min_t: o.min_t(),
+                            max_t: o.max_t(),
+                            data: Arc::from(o.into_bytes()),
+                        });
+                        st.chunks_cut += 1;
+                    }
+                }
+                s.flags &= !FLAG_LAST_HIST;
                 if !s.open.is_empty()
                     && (s.open.len() >= MAX_SAMPLES
                         || partition_start(t, partition_ms)
@@ -426,6 +556,43 @@ impl HeadInner {
     }
 
     /// Copies out what a query over `[min_t, max_t]` needs for the series `ids`.
+    /// Applies one histogram sample with the ordering rules (histograms have no out-of-order
+    /// window: an older one is rejected, as in Prometheus 2.x without OOO native histograms).
+    pub(crate) fn apply_hist(
+        &mut self,
+        id: u64,
+        t: TimestampMs,
+        h: &HistValue,
+        st: &mut ApplyStats,
+    ) {
+        let partition_ms = self.partition_ms;
+        let min_valid = self.min_valid_t;
+        let Some(s) = self.series.get_mut(&id) else {
+            return;
+        };
+        match check_order_hist(s, t, h, min_valid) {
+            Err(Reject::OutOfOrder) => st.out_of_order += 1,
+            Err(Reject::Duplicate) => st.duplicates += 1,
+            Err(Reject::OutOfBounds) => st.out_of_bounds += 1,
+            Ok(Verdict::Identical | Verdict::OutOfOrderAccepted) => {}
+            Ok(Verdict::InOrder) => {
+                if let Err(e) = append_hist(s, t, h, partition_ms, st) {
+                    tracing::warn!(error = %e, series = id, "histogram sample not stored");
+                    return;
+                }
+                s.last_t = t;
+                s.last_v = match h {
+                    HistValue::Int(x) => x.sum.to_bits(),
+                    HistValue::Float(x) => x.sum.to_bits(),
+                };
+                s.flags = (s.flags & !FLAG_GC_SEEN) | FLAG_LAST_HIST;
+                st.appended += 1;
+                self.min_t = self.min_t.min(t);
+                self.max_t = self.max_t.max(t);
+            }
+        }
+    }
+
     pub(crate) fn series_data(
         &self,
         ids: &[u64],
@@ -443,12 +610,14 @@ impl HeadInner {
                 .filter(|c| c.max_t >= min_t && c.min_t <= max_t)
                 .cloned()
                 .collect();
-            if !s.open.is_empty() && s.open.max_t() >= min_t && s.open.min_t() <= max_t {
-                chunks.push(ClosedChunk {
-                    min_t: s.open.min_t(),
-                    max_t: s.open.max_t(),
-                    data: Arc::from(s.open.bytes()),
-                });
+            if let Some((lo, hi, bytes)) = s.open_chunk() {
+                if hi >= min_t && lo <= max_t {
+                    chunks.push(ClosedChunk {
+                        min_t: lo,
+                        max_t: hi,
+                        data: Arc::from(bytes),
+                    });
+                }
             }
             let ooo: Vec<Sample> = s
                 .ooo
@@ -567,6 +736,15 @@ impl HeadInner {
             if !s.open.is_empty() && s.open.max_t() < t {
                 s.open = XorAppender::new();
             }
+            if let Some(hs) = s.hist.as_mut() {
+                if hs
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| !o.is_empty() && o.max_t() < t)
+                {
+                    hs.open = None;
+                }
+            }
             s.ooo.retain(|x| x.t >= t);
         }
     }
@@ -584,8 +762,8 @@ impl HeadInner {
                 continue;
             };
             let mut chunks: Vec<Vec<u8>> = s.closed.iter().map(|c| c.data.to_vec()).collect();
-            if !s.open.is_empty() {
-                chunks.push(s.open.bytes().to_vec());
+            if let Some((_, _, bytes)) = s.open_chunk() {
+                chunks.push(bytes.to_vec());
             }
             out.push(SeriesSnapshot {
                 id: *id,
@@ -606,8 +784,27 @@ impl HeadInner {
         let n = snap.chunks.len();
         let mut closed = Vec::new();
         let mut open = XorAppender::new();
+        let mut hist_open: Option<HistOpen> = None;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (i, c) in snap.chunks.into_iter().enumerate() {
+            if crate::anychunk::is_histogram_chunk(&c) {
+                let a = HistOpen::resume(c)?;
+                if a.is_empty() {
+                    continue;
+                }
+                lo = lo.min(a.min_t());
+                hi = hi.max(a.max_t());
+                if i + 1 == n {
+                    hist_open = Some(a);
+                } else {
+                    closed.push(ClosedChunk {
+                        min_t: a.min_t(),
+                        max_t: a.max_t(),
+                        data: Arc::from(a.into_bytes()),
+                    });
+                }
+                continue;
+            }
             let a = XorAppender::resume(c)?;
             if a.is_empty() {
                 continue;
@@ -635,6 +832,29 @@ impl HeadInner {
             s.last_t = snap.last_t;
             s.last_v = snap.last_v;
             s.flags = FLAG_LOGGED;
+            s.hist = None;
+            if let Some(o) = hist_open {
+                // The newest sample is the open histogram chunk's last one: it is what the
+                // next append is compared with.
+                let last = crate::anychunk::decode_any(o.bytes())?
+                    .pop()
+                    .filter(|x| x.t == s.last_t)
+                    .and_then(|x| match x.v {
+                        crate::anychunk::AnyValue::H(h) => Some(h),
+                        crate::anychunk::AnyValue::F(_) => None,
+                    });
+                if last.is_some() {
+                    s.flags |= FLAG_LAST_HIST;
+                }
+                let next_at =
+                    partition_start(o.min_t(), self.partition_ms).saturating_add(self.partition_ms);
+                s.hist = Some(Box::new(HistState {
+                    open: Some(o),
+                    last,
+                    next_at,
+                    computed_end: false,
+                }));
+            }
         }
         if lo <= hi {
             self.min_t = self.min_t.min(lo);
@@ -648,14 +868,12 @@ impl HeadInner {
     pub(crate) fn close_all_chunks(&mut self, only_before: Option<TimestampMs>) {
         let partition_ms = self.partition_ms;
         for s in self.series.values_mut() {
-            if !s.open.is_empty() && only_before.is_none_or(|b| s.open.max_t() < b) {
-                let full = std::mem::take(&mut s.open);
-                let (min_t, max_t) = (full.min_t(), full.max_t());
-                s.closed.push(ClosedChunk {
-                    min_t,
-                    max_t,
-                    data: Arc::from(full.into_bytes()),
-                });
+            if s.open_chunk()
+                .is_some_and(|(_, hi, _)| only_before.is_none_or(|b| hi < b))
+            {
+                if let Some(c) = s.take_open() {
+                    s.closed.push(c);
+                }
             }
             // Out-of-order samples before the bound are closed, later ones stay.
             let n = only_before.map_or(s.ooo.len(), |b| s.ooo.partition_point(|x| x.t < b));
@@ -678,7 +896,7 @@ impl HeadInner {
     pub(crate) fn gc(&mut self, cutoff: TimestampMs) -> Vec<u64> {
         let mut victims = Vec::new();
         for (id, s) in self.series.iter_mut() {
-            let idle = s.open.is_empty()
+            let idle = s.open_chunk().is_none()
                 && s.closed.is_empty()
                 && s.refs.is_empty()
                 && s.ooo.is_empty()
@@ -757,9 +975,9 @@ impl HeadInner {
                 lo = lo.min(a.min_t);
                 hi = hi.max(b.max_t());
             }
-            if !s.open.is_empty() {
-                lo = lo.min(s.open.min_t());
-                hi = hi.max(s.open.max_t());
+            if let Some((a, b, _)) = s.open_chunk() {
+                lo = lo.min(a);
+                hi = hi.max(b);
             }
             if let (Some(a), Some(b)) = (s.ooo.first(), s.ooo.last()) {
                 lo = lo.min(a.t);
@@ -779,7 +997,7 @@ impl HeadInner {
         &mut self,
         ids: &[u64],
         deleted: &dyn Fn(u64, TimestampMs) -> bool,
-        persisted: &mut IdMap<Vec<Sample>>,
+        persisted: &mut IdMap<Vec<crate::anychunk::AnySample>>,
     ) -> Result<Vec<u64>> {
         let partition_ms = self.partition_ms;
         let mut reset = Vec::new();
@@ -789,9 +1007,11 @@ impl HeadInner {
             };
             let mut all = persisted.remove(id).unwrap_or_default();
             for c in &s.closed {
-                all.extend(crate::chunk::decode_all(&c.data)?);
+                all.extend(crate::anychunk::decode_any(&c.data)?);
             }
-            all.extend(crate::chunk::decode_all(s.open.bytes())?);
+            if let Some((_, _, b)) = s.open_chunk() {
+                all.extend(crate::anychunk::decode_any(b)?);
+            }
             let before = all.len() + s.ooo.len();
             all.retain(|x| !deleted(*id, x.t));
             s.ooo.retain(|x| !deleted(*id, x.t));
@@ -804,23 +1024,36 @@ impl HeadInner {
             }
             all.sort_by_key(|x| x.t);
             all.dedup_by_key(|x| x.t);
-            let mut chunks = encode_partitioned(&all, partition_ms);
+            let mut chunks = encode_any_partitioned(&all, partition_ms)?;
             let open_bytes = chunks.pop();
             s.closed = chunks
                 .into_iter()
-                .filter_map(|c| {
-                    let a = XorAppender::from_chunk(&c).ok()?;
-                    Some(ClosedChunk {
-                        min_t: a.min_t(),
-                        max_t: a.max_t(),
-                        data: Arc::from(c),
-                    })
-                })
+                .map(|(min_t, max_t, data)| ClosedChunk { min_t, max_t, data })
                 .collect();
-            s.open = match open_bytes {
-                Some(b) => XorAppender::from_chunk(&b)?,
-                None => XorAppender::new(),
-            };
+            s.open = XorAppender::new();
+            if let Some(hs) = s.hist.as_mut() {
+                hs.open = None;
+            }
+            match open_bytes {
+                Some((_, _, b)) if crate::anychunk::is_histogram_chunk(&b) => {
+                    let o = HistOpen::resume(b.to_vec())?;
+                    let next_at =
+                        partition_start(o.min_t(), partition_ms).saturating_add(partition_ms);
+                    match s.hist.as_mut() {
+                        Some(hs) => hs.open = Some(o),
+                        None => {
+                            s.hist = Some(Box::new(HistState {
+                                open: Some(o),
+                                last: None,
+                                next_at,
+                                computed_end: false,
+                            }))
+                        }
+                    }
+                }
+                Some((_, _, b)) => s.open = XorAppender::from_chunk(&b)?,
+                None => {}
+            }
         }
         Ok(reset)
     }
@@ -829,7 +1062,7 @@ impl HeadInner {
     pub(crate) fn num_chunks(&self) -> usize {
         self.series
             .values()
-            .map(|s| s.closed.len() + s.refs.len() + usize::from(!s.open.is_empty()))
+            .map(|s| s.closed.len() + s.refs.len() + usize::from(s.open_chunk().is_some()))
             .sum()
     }
 
@@ -842,6 +1075,10 @@ impl HeadInner {
                 per_series
                     + s.labels.len() * 8
                     + s.open.heap_bytes()
+                    + s.hist.as_ref().map_or(0, |h| {
+                        std::mem::size_of::<HistState>()
+                            + h.open.as_ref().map_or(0, |o| o.bytes().len() * 2)
+                    })
                     + s.closed.iter().map(|c| c.data.len() + 40).sum::<usize>()
                     + s.refs.capacity() * std::mem::size_of::<ChunkRef>()
                     + s.ooo.capacity() * 16
@@ -869,6 +1106,156 @@ impl HeadInner {
 }
 
 /// Encodes time-sorted samples into chunks that never cross a partition boundary.
+/// A stale marker as a histogram of either kind.
+pub(crate) fn stale_hist(float: bool) -> HistValue {
+    let sum = sightline_model::stale_nan();
+    if float {
+        HistValue::Float(sightline_model::FloatHistogram {
+            sum,
+            ..Default::default()
+        })
+    } else {
+        HistValue::Int(sightline_model::Histogram {
+            sum,
+            ..Default::default()
+        })
+    }
+}
+
+/// The ordering rules for a histogram sample against the series' newest sample.
+fn check_order_hist(
+    s: &MemSeries,
+    t: TimestampMs,
+    h: &HistValue,
+    min_valid_t: TimestampMs,
+) -> std::result::Result<Verdict, Reject> {
+    if t < min_valid_t {
+        return Err(Reject::OutOfBounds);
+    }
+    if s.last_t == i64::MIN || t > s.last_t {
+        return Ok(Verdict::InOrder);
+    }
+    if t == s.last_t {
+        let last = (s.flags & FLAG_LAST_HIST != 0)
+            .then(|| s.hist.as_ref().and_then(|x| x.last.as_ref()))
+            .flatten();
+        return match last {
+            Some(l) if l.is_stale() && h.is_stale() => Ok(Verdict::Identical),
+            Some(l) if l == h => Ok(Verdict::Identical),
+            // A float stale marker at the time of a stale histogram is the same marker.
+            None if h.is_stale() && sightline_model::is_stale_nan(f64::from_bits(s.last_v)) => {
+                Ok(Verdict::Identical)
+            }
+            _ => Err(Reject::Duplicate),
+        };
+    }
+    if h.is_stale() {
+        // As for floats: a late stale marker says nothing.
+        return Ok(Verdict::Identical);
+    }
+    Err(Reject::OutOfOrder)
+}
+
+/// Appends an in-order histogram sample, cutting chunks where Prometheus'
+/// `histogramsAppendPreprocessor` and the chunk appender do.
+fn append_hist(
+    s: &mut MemSeries,
+    t: TimestampMs,
+    h: &HistValue,
+    partition_ms: i64,
+    st: &mut ApplyStats,
+) -> Result<()> {
+    // A histogram after floats: the float chunk ends here.
+    if !s.open.is_empty() {
+        let full = std::mem::take(&mut s.open);
+        let (min_t, max_t) = (full.min_t(), full.max_t());
+        s.closed.push(ClosedChunk {
+            min_t,
+            max_t,
+            data: Arc::from(full.into_bytes()),
+        });
+        st.chunks_cut += 1;
+    }
+    let hs = s.hist.get_or_insert_with(|| {
+        Box::new(HistState {
+            open: None,
+            last: None,
+            next_at: i64::MIN,
+            computed_end: false,
+        })
+    });
+    let range_end = |t: TimestampMs| partition_start(t, partition_ms).saturating_add(partition_ms);
+    let mut prev: Option<HistOpen> = None;
+    let cut = match &hs.open {
+        None => true,
+        Some(o) if o.is_empty() => true,
+        // A change of kind (integer ⇄ float counts) starts a new chunk.
+        Some(o) if !o.same_kind(h) => true,
+        Some(o) => {
+            let (num, bytes) = (o.len(), o.bytes().len() - 1);
+            let next_range = if hs.computed_end {
+                range_end(o.min_t())
+            } else {
+                hs.next_at
+            };
+            if !hs.computed_end && bytes >= crate::histchunk::TARGET_BYTES / 4 {
+                let ratio = crate::histchunk::TARGET_BYTES as f64 / bytes as f64;
+                hs.next_at = compute_chunk_end_time(o.min_t(), o.max_t(), hs.next_at, ratio);
+                hs.computed_end = true;
+            }
+            let cut = (t >= hs.next_at || bytes >= crate::histchunk::TARGET_BYTES * 2)
+                && (num >= crate::histchunk::MIN_SAMPLES || t >= next_range);
+            // Never cross a partition boundary, never overflow the u16 count.
+            cut || t >= range_end(o.min_t()) || num >= u16::MAX - 1
+        }
+    };
+    if cut {
+        if let Some(o) = hs.open.take().filter(|o| !o.is_empty()) {
+            s.closed.push(ClosedChunk {
+                min_t: o.min_t(),
+                max_t: o.max_t(),
+                data: Arc::from(o.bytes()),
+            });
+            st.chunks_cut += 1;
+            prev = Some(o);
+        }
+        hs.open = Some(HistOpen::for_value(h));
+        hs.next_at = range_end(t);
+        hs.computed_end = false;
+    }
+    let Some(open) = hs.open.as_mut() else {
+        return Ok(());
+    };
+    if let Some(new) = open.append(prev.as_ref(), t, h)? {
+        let full = std::mem::replace(open, new);
+        s.closed.push(ClosedChunk {
+            min_t: full.min_t(),
+            max_t: full.max_t(),
+            data: Arc::from(full.into_bytes()),
+        });
+        st.chunks_cut += 1;
+        hs.next_at = range_end(t);
+    }
+    hs.last = Some(h.clone());
+    Ok(())
+}
+
+fn encode_any_partitioned(
+    samples: &[crate::anychunk::AnySample],
+    partition_ms: i64,
+) -> Result<Vec<crate::chunk::ChunkTuple>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while let Some(first) = samples.get(start) {
+        let p = partition_start(first.t, partition_ms);
+        let end =
+            start + samples[start..].partition_point(|s| partition_start(s.t, partition_ms) == p);
+        out.extend(crate::anychunk::encode_any(&samples[start..end], true)?);
+        start = end;
+    }
+    Ok(out)
+}
+
 fn encode_partitioned(samples: &[Sample], partition_ms: i64) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut start = 0;

@@ -32,12 +32,14 @@
 //! the on-disk layout byte by byte.
 
 mod admin;
+mod anychunk;
 mod chunk;
 mod db;
 mod enc;
 mod error;
 mod head;
 mod headchunks;
+mod histchunk;
 mod import;
 mod partfile;
 mod postings;
@@ -45,8 +47,10 @@ mod query;
 mod store;
 mod syncer;
 mod wal;
+mod wal_hist;
 mod waltail;
 
+pub use anychunk::HistValue;
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
 pub use error::{Error, Result};
 pub use import::{

@@ -5,10 +5,11 @@ use std::collections::hash_map::Entry;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sightline_model::{Labels, Matcher, Sample, TimestampMs};
+use sightline_model::{FloatHistogram, Labels, Matcher, Sample, TimestampMs};
 use sightline_storage_api::{labels_match, Querier, SampleIterator, SelectHints, Series};
 
-use crate::chunk::{self, ChunkIter};
+use crate::anychunk::{self, ReadSample};
+use crate::chunk::ChunkIter;
 use crate::db::Tsdb;
 use crate::error::Result;
 use crate::head::IdMap;
@@ -28,8 +29,13 @@ pub(crate) struct SeriesIter {
     chunks: Vec<StoredChunk>,
     next_chunk: usize,
     cur: Option<ChunkIter<Arc<[u8]>>>,
+    /// The decoded samples of the current histogram chunk (at most a chunk's worth).
+    hcur: Option<(Vec<ReadSample>, usize)>,
+    /// The histogram of the sample last returned.
+    hist: Option<Arc<FloatHistogram>>,
+    has_hist: bool,
     /// Used instead of `chunks` when chunks overlap or out-of-order samples exist.
-    eager: Option<(Vec<Sample>, usize)>,
+    eager: Option<(Vec<ReadSample>, usize)>,
     min_t: TimestampMs,
     max_t: TimestampMs,
     deleted: Vec<(TimestampMs, TimestampMs)>,
@@ -44,19 +50,20 @@ impl SeriesIter {
         deleted: Vec<(TimestampMs, TimestampMs)>,
     ) -> Self {
         chunks.sort_by_key(|c| (c.min_t, c.max_t));
+        let has_hist = chunks.iter().any(|c| anychunk::is_histogram_chunk(&c.data));
         let overlapping = chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t);
         let eager = if overlapping || !extra.is_empty() {
-            let mut all = extra;
+            let mut all: Vec<ReadSample> = extra.into_iter().map(|s| (s, None)).collect();
             for c in &chunks {
-                match chunk::decode_all(&c.data) {
+                match anychunk::decode_read(&c.data) {
                     Ok(v) => all.extend(v),
                     Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
                 }
             }
             // Stable sort keeps the first source for equal timestamps.
-            all.sort_by_key(|s| s.t);
-            all.dedup_by_key(|s| s.t);
-            all.retain(|s| {
+            all.sort_by_key(|s| s.0.t);
+            all.dedup_by_key(|s| s.0.t);
+            all.retain(|(s, _)| {
                 s.t >= min_t && s.t <= max_t && !deleted.iter().any(|(a, b)| s.t >= *a && s.t <= *b)
             });
             Some((all, 0))
@@ -67,6 +74,9 @@ impl SeriesIter {
             chunks,
             next_chunk: 0,
             cur: None,
+            hcur: None,
+            hist: None,
+            has_hist,
             eager,
             min_t,
             max_t,
@@ -78,11 +88,18 @@ impl SeriesIter {
         self.deleted.iter().any(|(a, b)| t >= *a && t <= *b)
     }
 
-    fn raw_next(&mut self) -> Option<Sample> {
+    fn raw_next(&mut self) -> Option<ReadSample> {
         loop {
+            if let Some((v, pos)) = self.hcur.as_mut() {
+                if let Some(s) = v.get(*pos) {
+                    *pos += 1;
+                    return Some(s.clone());
+                }
+                self.hcur = None;
+            }
             if let Some(it) = self.cur.as_mut() {
                 if let Some(s) = it.next_sample() {
-                    return Some(s);
+                    return Some((s, None));
                 }
                 if let Some(e) = it.error() {
                     tracing::warn!(error = %e, "chunk ended early");
@@ -91,6 +108,13 @@ impl SeriesIter {
             }
             let c = self.chunks.get(self.next_chunk)?;
             self.next_chunk += 1;
+            if anychunk::is_histogram_chunk(&c.data) {
+                match anychunk::decode_read(&c.data) {
+                    Ok(v) => self.hcur = Some((v, 0)),
+                    Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
+                }
+                continue;
+            }
             match ChunkIter::new(c.data.clone()) {
                 Ok(it) => self.cur = Some(it),
                 Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
@@ -101,28 +125,41 @@ impl SeriesIter {
 
 impl SampleIterator for SeriesIter {
     fn next_sample(&mut self) -> Option<Sample> {
+        self.hist = None;
         if let Some((v, pos)) = self.eager.as_mut() {
-            let s = v.get(*pos).copied();
+            let s = v.get(*pos).cloned();
             *pos += 1;
-            return s;
+            let (s, h) = s?;
+            self.hist = h;
+            return Some(s);
         }
         loop {
-            let s = self.raw_next()?;
+            let (s, h) = self.raw_next()?;
             if s.t < self.min_t || self.is_deleted(s.t) {
                 continue;
             }
             if s.t > self.max_t {
                 self.chunks.clear();
                 self.cur = None;
+                self.hcur = None;
                 return None;
             }
+            self.hist = h;
             return Some(s);
         }
     }
 
+    fn histogram(&self) -> Option<&Arc<FloatHistogram>> {
+        self.hist.as_ref()
+    }
+
+    fn has_histograms(&self) -> bool {
+        self.has_hist
+    }
+
     fn seek(&mut self, t: TimestampMs) -> Option<Sample> {
         if let Some((v, pos)) = self.eager.as_mut() {
-            *pos += v[(*pos).min(v.len())..].partition_point(|s| s.t < t);
+            *pos += v[(*pos).min(v.len())..].partition_point(|s| s.0.t < t);
             return self.next_sample();
         }
         // Skip whole chunks that end before `t`.
@@ -133,6 +170,7 @@ impl SampleIterator for SeriesIter {
                 .is_some_and(|c| c.max_t < t)
         {
             self.cur = None;
+            self.hcur = None;
             while self
                 .chunks
                 .get(self.next_chunk)
@@ -293,6 +331,9 @@ impl Querier for TsdbQuerier<'_> {
                     chunks: it.chunks.clone(),
                     next_chunk: 0,
                     cur: None,
+                    hcur: None,
+                    hist: None,
+                    has_hist: it.has_hist,
                     eager: None,
                     min_t: it.min_t,
                     max_t: it.max_t,

@@ -1019,13 +1019,13 @@ pub(crate) fn merge_chunks(mut chunks: Vec<StoredChunk>) -> Result<Vec<ChunkTupl
             .map(|c| (c.min_t, c.max_t, chunk::compact(c.data)))
             .collect());
     }
-    let mut all: Vec<Sample> = Vec::new();
+    let mut all: Vec<crate::anychunk::AnySample> = Vec::new();
     for c in &chunks {
-        all.extend(chunk::decode_all(&c.data)?);
+        all.extend(crate::anychunk::decode_any(&c.data)?);
     }
     all.sort_by_key(|s| s.t);
     all.dedup_by_key(|s| s.t);
-    Ok(chunk::encode_chunks_best(&all))
+    crate::anychunk::encode_any(&all, false)
 }
 
 /// Groups series from several partitions by labels and renumbers them 1..n in label order.
@@ -1047,6 +1047,28 @@ pub(crate) fn merge_partitions(sources: &[Partition]) -> Result<Vec<PartWrite>> 
             id: i as u64 + 1,
             chunks,
         });
+    }
+    Ok(out)
+}
+
+/// Builds partition writes from per-series lists of samples of any kind (snapshots of the head).
+pub(crate) fn writes_from_any(
+    series: HashMap<Labels, Vec<crate::anychunk::AnySample>>,
+) -> Result<Vec<PartWrite>> {
+    let mut sorted: Vec<(Labels, Vec<crate::anychunk::AnySample>)> = series.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(sorted.len());
+    for (i, (labels, mut samples)) in sorted.into_iter().enumerate() {
+        samples.sort_by_key(|s| s.t);
+        samples.dedup_by_key(|s| s.t);
+        let chunks = crate::anychunk::encode_any(&samples, false)?;
+        if !chunks.is_empty() {
+            out.push(PartWrite {
+                labels,
+                id: i as u64 + 1,
+                chunks,
+            });
+        }
     }
     Ok(out)
 }

@@ -75,6 +75,8 @@ pub(crate) enum Record {
     State(SeriesSnapshot),
     /// How far the head chunk files are covered by this checkpoint (checkpoint files only).
     HeadChunksMark(crate::headchunks::Mark),
+    /// Native-histogram samples (Prometheus' record types 7 to 10).
+    Histograms(Vec<crate::wal_hist::HistSample>),
 }
 
 /// Frames a record whose payload `body` writes; with `compress`, the payload is stored
@@ -164,6 +166,17 @@ pub(crate) fn encode_samples(
             pt = t;
         }
     });
+}
+
+/// Appends the histogram sample records of a batch (one per record type used).
+pub(crate) fn encode_histograms(
+    buf: &mut Vec<u8>,
+    samples: &[crate::wal_hist::HistSample],
+    compress: bool,
+) {
+    for (typ, payload) in crate::wal_hist::encode(samples) {
+        frame_maybe_compressed(buf, typ, compress, |b| b.extend_from_slice(&payload));
+    }
 }
 
 pub(crate) fn encode_tombstone(buf: &mut Vec<u8>, t: &Tombstone) {
@@ -319,6 +332,9 @@ fn decode_record(typ: u8, body: &[u8]) -> Result<Record> {
                 seq,
                 offset: d.uvarint()?,
             }))
+        }
+        crate::wal_hist::REC_HISTOGRAMS..=crate::wal_hist::REC_CUSTOM_FLOAT_HISTOGRAMS => {
+            Ok(Record::Histograms(crate::wal_hist::decode(typ, body)?))
         }
         x => Err(Error::Corrupt(format!("unknown record type {x}"))),
     }
@@ -829,8 +845,8 @@ mod tests {
                     assert_eq!((t.seq, t.min_t, t.max_t), (3, -5, 9));
                     tombs += 1
                 }
-                Record::State(_) | Record::HeadChunksMark(_) => {
-                    panic!("no checkpoint records in segments")
+                Record::State(_) | Record::HeadChunksMark(_) | Record::Histograms(_) => {
+                    panic!("no checkpoint or histogram records in segments")
                 }
             }
             Ok(())

@@ -1,0 +1,215 @@
+//! Tests of the histogram chunk port.
+
+use std::sync::Arc;
+
+use sightline_model::histogram::{FloatHistogram, Histogram, Span, CUSTOM_BUCKETS_SCHEMA};
+
+use super::*;
+
+fn h(k: i64, spans: Vec<Span>, buckets: Vec<i64>) -> Histogram {
+    let total: i64 = {
+        let mut c = 0;
+        buckets
+            .iter()
+            .map(|d| {
+                c += d;
+                c
+            })
+            .sum()
+    };
+    Histogram {
+        schema: 1,
+        count: (total + k) as u64,
+        zero_count: k as u64,
+        sum: k as f64 * 0.5,
+        zero_threshold: 0.001,
+        positive_spans: spans,
+        positive_buckets: buckets,
+        ..Histogram::default()
+    }
+}
+
+fn decode_int(b: &[u8]) -> Vec<(i64, Histogram)> {
+    let mut it = HistIter::new(b).unwrap();
+    let mut v = Vec::new();
+    while it.next(b) {
+        let mut x = it.at_histogram();
+        x.counter_reset_hint = Default::default();
+        v.push((it.t, x));
+    }
+    assert!(it.err.is_none());
+    v
+}
+
+#[test]
+fn varbit_round_trips_at_every_bucket_edge() {
+    let vals = [
+        0i64,
+        1,
+        -3,
+        4,
+        5,
+        -31,
+        32,
+        33,
+        -255,
+        256,
+        2048,
+        -131071,
+        131072,
+        16777216,
+        1 << 40,
+        i64::MIN,
+        i64::MAX,
+    ];
+    let mut b = BStream::new(new_chunk(ENCODING_HISTOGRAM));
+    for v in vals {
+        put_varbit_int(&mut b, v);
+        put_varbit_uint(&mut b, v as u64);
+    }
+    let mut r = BReader::new(b.buf.len());
+    for v in vals {
+        assert_eq!(read_varbit_int(&mut r, &b.buf), Some(v));
+        assert_eq!(read_varbit_uint(&mut r, &b.buf), Some(v as u64));
+    }
+    // Prometheus' putVarbitInt(1): `10` then `001`.
+    let mut b = BStream::new(Vec::new());
+    put_varbit_int(&mut b, 1);
+    assert_eq!(b.buf, vec![0b1000_1000]);
+}
+
+#[test]
+fn int_chunk_round_trips_and_recodes_when_buckets_appear() {
+    let mut a = HistAppender::new();
+    let mut want = Vec::new();
+    for k in 0..30 {
+        let x = h(k, vec![Span::new(0, 2)], vec![k, 1]);
+        assert!(matches!(
+            a.append(None, k * 1000, &x).unwrap(),
+            Appended::Same
+        ));
+        want.push((k * 1000, x));
+    }
+    // A new bucket: the chunk is recoded in place, earlier samples get an empty bucket.
+    let x = h(30, vec![Span::new(0, 3)], vec![30, 1, 5]);
+    assert!(matches!(
+        a.append(None, 30_000, &x).unwrap(),
+        Appended::Same
+    ));
+    let got = decode_int(a.bytes());
+    assert_eq!(got.len(), 31);
+    assert_eq!(got[30], (30_000, x));
+    assert_eq!(got[3].1.positive_spans, vec![Span::new(0, 3)]);
+    assert_eq!(got[3].1.to_float().positive_buckets, vec![3.0, 4.0, 0.0]);
+    // Resuming from the bytes continues identically.
+    let mut b = HistAppender::resume(a.bytes().to_vec()).unwrap();
+    let y = h(31, vec![Span::new(0, 3)], vec![31, 1, 5]);
+    a.append(None, 31_000, &y).unwrap();
+    b.append(None, 31_000, &y).unwrap();
+    assert_eq!(a.bytes(), b.bytes());
+    // A counter reset cuts a new chunk with the reset header.
+    let z = h(0, vec![Span::new(0, 3)], vec![0, 0, 0]);
+    match a.append(None, 32_000, &z).unwrap() {
+        Appended::New(n) => {
+            assert_eq!(n.header(), COUNTER_RESET);
+            assert_eq!(decode_int(n.bytes()), vec![(32_000, z)]);
+        }
+        Appended::Same => panic!("a counter reset must cut a chunk"),
+    }
+}
+
+#[test]
+fn float_and_custom_bucket_chunks_round_trip() {
+    let mut a = FloatHistAppender::new();
+    let mut want = Vec::new();
+    for k in 0..50 {
+        let x = FloatHistogram {
+            schema: 0,
+            count: 10.0 + k as f64 * 1.25,
+            sum: k as f64 / 3.0,
+            positive_spans: vec![Span::new(-2, 3)],
+            positive_buckets: vec![1.0, 2.5 + k as f64, 3.0],
+            negative_spans: vec![Span::new(1, 1)],
+            negative_buckets: vec![0.5],
+            ..FloatHistogram::default()
+        };
+        assert!(matches!(
+            a.append(None, k * 15_000, &x).unwrap(),
+            Appended::Same
+        ));
+        want.push((k * 15_000, x));
+    }
+    let mut it = FloatHistIter::new(a.bytes()).unwrap();
+    let b = a.bytes();
+    for (t, w) in &want {
+        assert!(it.next(b));
+        let mut g = it.at_float_histogram();
+        g.counter_reset_hint = Default::default();
+        assert_eq!((it.t, g), (*t, w.clone()));
+    }
+    assert!(!it.next(b));
+    let mut c = HistAppender::new();
+    let cv: Arc<[f64]> = Arc::from(vec![0.005, 0.1, 1.0, 1e9 + 0.5]);
+    for k in 0..10 {
+        let x = Histogram {
+            schema: CUSTOM_BUCKETS_SCHEMA,
+            count: 2 * k as u64,
+            sum: 1.0,
+            positive_spans: vec![Span::new(0, 2)],
+            positive_buckets: vec![k, 0],
+            custom_values: cv.clone(),
+            ..Histogram::default()
+        };
+        c.append(None, k, &x).unwrap();
+    }
+    let got = decode_int(c.bytes());
+    assert_eq!(got.len(), 10);
+    assert_eq!(&*got[9].1.custom_values, &*cv);
+}
+
+/// The size figure in BENCHMARKS.md: a latency histogram scraped every 15 s (schema 3, 32
+/// populated buckets, each bucket growing by a few observations a scrape, sum by their
+/// latencies), 120 samples a chunk.
+#[test]
+fn bytes_per_sample_of_a_realistic_latency_histogram() {
+    let mut rng = fastrand::Rng::with_seed(42);
+    let mut abs = vec![0i64; 32];
+    let (mut count, mut sum) = (0u64, 0.0f64);
+    let mut a = HistAppender::new();
+    for k in 0..120i64 {
+        for (i, b) in abs.iter_mut().enumerate() {
+            // Most observations land mid-range, as for a latency distribution.
+            let weight = 16 - (i as i64 - 16).abs();
+            let n = rng.i64(0..=weight.max(1));
+            *b += n;
+            count += n as u64;
+            sum += n as f64 * 2f64.powf((i as f64 - 40.0) / 8.0);
+        }
+        let mut prev = 0;
+        let deltas = abs
+            .iter()
+            .map(|x| {
+                let d = x - prev;
+                prev = *x;
+                d
+            })
+            .collect();
+        let x = Histogram {
+            schema: 3,
+            zero_threshold: 2f64.powi(-128),
+            count,
+            sum,
+            positive_spans: vec![Span::new(-40, 32)],
+            positive_buckets: deltas,
+            ..Histogram::default()
+        };
+        let t = k * 15_000 + rng.i64(-20..=20);
+        assert!(matches!(a.append(None, t, &x).unwrap(), Appended::Same));
+    }
+    let per = (a.bytes().len() - 1) as f64 / 120.0;
+    println!(
+        "int histogram chunk: {} bytes for 120 samples, {per:.1} bytes/sample",
+        a.bytes().len() - 1
+    );
+    assert!(per < 40.0, "{per} bytes a sample");
+}
