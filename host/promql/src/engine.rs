@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
 use crate::stack::guard;
+use crate::stats_decoding::StatsDecoder;
 use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
@@ -512,6 +513,8 @@ struct StreamSeries {
     pending: Option<(Sample, i64)>,
     /// The histogram of `pending`, when it is a histogram sample.
     pending_h: Option<Arc<FloatHistogram>>,
+    /// Set when the selector reads histograms without buckets (`histogram_count` & co).
+    decoder: Option<StatsDecoder>,
     max_t: i64,
     last_ref: i64,
     /// Samples read from storage so far (for [`crate::QueryStats`]).
@@ -537,6 +540,10 @@ impl StreamSeries {
             match (self.pending_h.take(), hbuf.as_mut()) {
                 (Some(h), Some(hb)) => {
                     self.read += hpoint_size(&h);
+                    let h = match self.decoder.as_mut() {
+                        Some(d) => d.decode(&h),
+                        None => h,
+                    };
                     hb.push(HPoint { t: p.t, h });
                 }
                 _ => {
@@ -815,6 +822,7 @@ impl<'a> Ev<'a> {
         let mut in_sub = std::collections::HashSet::new();
         selectors_under_subqueries(e, false, &mut in_sub);
         let has_info = calls_function(e, "info");
+        let stats = crate::stats_decoding::stats_selectors(e);
         for n in &mut needs {
             n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
         }
@@ -852,6 +860,7 @@ impl<'a> Ev<'a> {
                         iter: s.samples,
                         pending,
                         pending_h,
+                        decoder: stats.contains(&n.key).then(StatsDecoder::default),
                         max_t: n.max,
                         last_ref: i64::MIN,
                         read: 0,
@@ -877,6 +886,7 @@ impl<'a> Ev<'a> {
                 let mut samples = Vec::new();
                 let mut sts = s.samples.has_start_timestamps().then(Vec::new);
                 let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
+                let mut decoder = stats.contains(&n.key).then(StatsDecoder::default);
                 let mut cur = s.samples.seek(n.min + 1);
                 let mut size = 0usize;
                 while let Some(smp) = cur {
@@ -894,6 +904,10 @@ impl<'a> Ev<'a> {
                             size = 0;
                         }
                         size += hpoint_size(&h);
+                        let h = match decoder.as_mut() {
+                            Some(d) => d.decode(&h),
+                            None => h,
+                        };
                         hs.push(HPoint { t: smp.t, h });
                     } else if !(n.is_matrix && is_stale_nan(smp.v)) {
                         if only_last {

@@ -35,6 +35,7 @@ mod parser;
 pub mod quantile;
 mod series_desc;
 mod stack;
+mod stats_decoding;
 mod value;
 
 pub use ast::{
