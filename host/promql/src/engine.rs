@@ -497,6 +497,8 @@ struct LSeries {
     st: Option<Arc<Vec<i64>>>,
     /// Native-histogram samples (only for series whose storage may have them).
     hists: Option<Arc<Vec<HPoint>>>,
+    /// Start timestamps parallel to `hists` (only when the storage has start timestamps).
+    hst: Option<Arc<Vec<i64>>>,
 }
 
 /// A series read lazily while the step loop moves forward: `buf` holds only the samples the
@@ -509,6 +511,8 @@ struct StreamSeries {
     st: Option<Arc<Vec<i64>>>,
     /// Native-histogram samples (only for series whose storage may have them).
     hbuf: Option<Arc<Vec<HPoint>>>,
+    /// Start timestamps parallel to `hbuf` (only when the storage has start timestamps).
+    hst: Option<Arc<Vec<i64>>>,
     iter: Box<dyn sightline_storage_api::SampleIterator>,
     pending: Option<(Sample, i64)>,
     /// The histogram of `pending`, when it is a histogram sample.
@@ -533,6 +537,7 @@ impl StreamSeries {
         let buf = Arc::make_mut(&mut self.buf);
         let mut st = self.st.as_mut().map(Arc::make_mut);
         let mut hbuf = self.hbuf.as_mut().map(Arc::make_mut);
+        let mut hst = self.hst.as_mut().map(Arc::make_mut);
         while let Some((p, p_st)) = self.pending {
             if p.t > pull_to || p.t > self.max_t {
                 break;
@@ -545,6 +550,9 @@ impl StreamSeries {
                         None => h,
                     };
                     hb.push(HPoint { t: p.t, h });
+                    if let Some(v) = hst.as_mut() {
+                        v.push(p_st);
+                    }
                 }
                 _ => {
                     self.read += 1;
@@ -572,6 +580,9 @@ impl StreamSeries {
             let k = hb.partition_point(|x| x.t <= drop_upto);
             if k > 0 && (k >= 16 || k * 2 >= hb.len()) {
                 hb.drain(..k);
+                if let Some(v) = hst {
+                    v.drain(..k.min(v.len()));
+                }
             }
         }
         Ok(())
@@ -848,6 +859,7 @@ impl<'a> Ev<'a> {
                         .map(|p| (p, s.samples.start_timestamp()));
                     let st = s.samples.has_start_timestamps().then(Default::default);
                     let hbuf = s.samples.has_histograms().then(Default::default);
+                    let hst = (hbuf.is_some() && st.is_some()).then(Default::default);
                     let pending_h = match hbuf {
                         Some(_) => s.samples.histogram().cloned(),
                         None => None,
@@ -857,6 +869,7 @@ impl<'a> Ev<'a> {
                         buf: Arc::new(Vec::new()),
                         st,
                         hbuf,
+                        hst,
                         iter: s.samples,
                         pending,
                         pending_h,
@@ -887,6 +900,7 @@ impl<'a> Ev<'a> {
                 let mut sts = s.samples.has_start_timestamps().then(Vec::new);
                 let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
                 let mut decoder = stats.contains(&n.key).then(StatsDecoder::default);
+                let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
                 let mut cur = s.samples.seek(n.min + 1);
                 let mut size = 0usize;
                 while let Some(smp) = cur {
@@ -901,7 +915,16 @@ impl<'a> Ev<'a> {
                         if only_last {
                             samples.clear();
                             hs.clear();
+                            if let Some(v) = sts.as_mut() {
+                                v.clear();
+                            }
+                            if let Some(v) = hst.as_mut() {
+                                v.clear();
+                            }
                             size = 0;
+                        }
+                        if let Some(v) = hst.as_mut() {
+                            v.push(s.samples.start_timestamp());
                         }
                         size += hpoint_size(&h);
                         let h = match decoder.as_mut() {
@@ -917,6 +940,9 @@ impl<'a> Ev<'a> {
                             }
                             if let Some(hs) = hists.as_mut() {
                                 hs.clear();
+                            }
+                            if let Some(v) = hst.as_mut() {
+                                v.clear();
                             }
                             size = 0;
                         }
@@ -940,6 +966,9 @@ impl<'a> Ev<'a> {
                     labels: Arc::new(s.labels),
                     samples: Arc::new(samples),
                     st: sts.map(Arc::new),
+                    hst: hst
+                        .filter(|_| hists.as_ref().is_some_and(|h| !h.is_empty()))
+                        .map(Arc::new),
                     hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
                 });
             }
@@ -1054,6 +1083,7 @@ impl<'a> Ev<'a> {
                     let st = p
                         .idx
                         .and_then(|i| s.st.as_ref().and_then(|x| x.get(i)))
+                        .or_else(|| p.hidx.and_then(|i| s.hst.as_ref().and_then(|x| x.get(i))))
                         .copied()
                         .unwrap_or(0);
                     n += 1;
@@ -1102,7 +1132,10 @@ impl<'a> Ev<'a> {
                     }
                 };
                 if start_ts {
-                    let st = p.idx.and_then(|i| s.st.as_ref().and_then(|x| x.get(i)));
+                    let st = p
+                        .idx
+                        .and_then(|i| s.st.as_ref().and_then(|x| x.get(i)))
+                        .or_else(|| p.hidx.and_then(|i| s.hst.as_ref().and_then(|x| x.get(i))));
                     n += 1;
                     out.push(Elem::float(
                         s.labels.clone(),
@@ -1213,6 +1246,7 @@ impl<'a> Ev<'a> {
                     data: s.buf.clone(),
                     lo,
                     hi,
+                    hst: hdata.as_ref().and(s.hst.clone()),
                     hdata,
                     hlo,
                     hhi,
@@ -1256,6 +1290,7 @@ impl<'a> Ev<'a> {
                     data: s.samples.clone(),
                     lo,
                     hi,
+                    hst: hdata.as_ref().and(s.hst.clone()),
                     hdata,
                     hlo,
                     hhi,
@@ -1384,6 +1419,7 @@ impl<'a> Ev<'a> {
                     lo: 0,
                     hi: len,
                     hdata: (hlen > 0).then(|| Arc::new(s.hists)),
+                    hst: None,
                     hlo: 0,
                     hhi: hlen,
                     drop_name: s.drop,
@@ -1809,6 +1845,7 @@ impl<'a> Ev<'a> {
                         data: s.buf.clone(),
                         lo,
                         hi,
+                        hst: hdata.as_ref().and(s.hst.clone()),
                         hdata,
                         hlo,
                         hhi,
@@ -2011,6 +2048,8 @@ fn selectors_under_subqueries_node(
 
 /// What an instant vector selector sees of one series at a time.
 struct InstantPoint {
+    /// Index of the histogram sample (for its start timestamp); `None` for a float.
+    hidx: Option<usize>,
     /// Index of the float sample (for its start timestamp); `None` for a histogram.
     idx: Option<usize>,
     t: i64,
@@ -2075,6 +2114,7 @@ fn smoothed_histogram(
     let point = |h: Arc<FloatHistogram>| {
         Some(InstantPoint {
             idx: None,
+            hidx: None,
             t: t_ref,
             v: 0.0,
             h: Some(h),
@@ -2127,6 +2167,7 @@ fn plain_sample(
             }
             return Some(InstantPoint {
                 idx: None,
+                hidx: Some(hidx - 1),
                 t: hp.t,
                 v: 0.0,
                 h: Some(hp.h.clone()),
@@ -2150,6 +2191,7 @@ fn plain_sample(
     }
     Some(InstantPoint {
         idx: Some(idx - 1),
+        hidx: None,
         t: smp.t,
         v,
         h: None,

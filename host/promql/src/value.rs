@@ -159,6 +159,9 @@ pub struct Window {
     pub hlo: usize,
     /// One past the last index of `hdata` in the window.
     pub hhi: usize,
+    /// Start timestamps parallel to `hdata`, when the window comes straight from a range
+    /// selector over a series that has them.
+    pub hst: Option<Arc<Vec<i64>>>,
     /// Whether `__name__` is removed when evaluation ends.
     pub drop_name: bool,
     /// Start timestamps parallel to `data`, when the window comes straight from a range
@@ -177,6 +180,7 @@ impl Window {
             hdata: None,
             hlo: 0,
             hhi: 0,
+            hst: None,
             drop_name: false,
             st: None,
         }
@@ -185,6 +189,11 @@ impl Window {
     /// The float samples inside the window.
     pub fn samples(&self) -> &[Sample] {
         &self.data[self.lo..self.hi]
+    }
+
+    /// The start timestamps of [`Self::histograms`] (0 = unknown), if the series has any.
+    pub fn histogram_start_timestamps(&self) -> Option<&[i64]> {
+        self.hst.as_ref().and_then(|s| s.get(self.hlo..self.hhi))
     }
 
     /// The native-histogram samples inside the window (empty for a float-only series).

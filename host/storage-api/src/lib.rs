@@ -94,6 +94,21 @@ pub trait Appender: Send {
         Err(Error::Unsupported("native histograms"))
     }
 
+    /// [`Self::append_float_histogram`] with the sample's start timestamp (`st`, 0 when
+    /// unknown), read back by [`SampleIterator::start_timestamp`]. Backends that keep no start
+    /// timestamps drop `st`.
+    fn append_float_histogram_with_start(
+        &mut self,
+        series_ref: Option<SeriesRef>,
+        labels: &Labels,
+        st: TimestampMs,
+        t: TimestampMs,
+        fh: &FloatHistogram,
+    ) -> Result<SeriesRef> {
+        let _ = st;
+        self.append_float_histogram(series_ref, labels, t, fh)
+    }
+
     /// Records metric metadata for a series (type, help, unit). Optional for backends.
     fn update_metadata(
         &mut self,

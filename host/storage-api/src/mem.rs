@@ -112,15 +112,16 @@ impl MemAppender<'_> {
     fn push_hist(
         &mut self,
         labels: &Labels,
+        st: TimestampMs,
         t: TimestampMs,
         stale: bool,
         f: impl FnOnce() -> FloatHistogram,
     ) -> Result<SeriesRef> {
         if stale {
             // Read back as a float stale marker (see `SampleIterator::histogram`).
-            return self.push(labels, 0, Sample { t, v: stale_nan() }, None);
+            return self.push(labels, st, Sample { t, v: stale_nan() }, None);
         }
-        self.push(labels, 0, Sample { t, v: 0.0 }, Some(Arc::new(f())))
+        self.push(labels, st, Sample { t, v: 0.0 }, Some(Arc::new(f())))
     }
 
     fn push(
@@ -203,7 +204,7 @@ impl Appender for MemAppender<'_> {
         t: TimestampMs,
         h: &Histogram,
     ) -> Result<SeriesRef> {
-        self.push_hist(labels, t, h.is_stale(), || h.to_float())
+        self.push_hist(labels, 0, t, h.is_stale(), || h.to_float())
     }
 
     fn append_float_histogram(
@@ -213,7 +214,18 @@ impl Appender for MemAppender<'_> {
         t: TimestampMs,
         fh: &FloatHistogram,
     ) -> Result<SeriesRef> {
-        self.push_hist(labels, t, fh.is_stale(), || fh.clone())
+        self.push_hist(labels, 0, t, fh.is_stale(), || fh.clone())
+    }
+
+    fn append_float_histogram_with_start(
+        &mut self,
+        _r: Option<SeriesRef>,
+        labels: &Labels,
+        st: TimestampMs,
+        t: TimestampMs,
+        fh: &FloatHistogram,
+    ) -> Result<SeriesRef> {
+        self.push_hist(labels, st, t, fh.is_stale(), || fh.clone())
     }
 
     fn update_metadata(&mut self, _r: SeriesRef, labels: &Labels, meta: &Metadata) -> Result<()> {
@@ -421,6 +433,29 @@ mod tests {
         assert_eq!(it.start_timestamp(), 0);
         assert_eq!(it.next_sample().map(|x| x.t), Some(2000));
         assert_eq!(it.start_timestamp(), 1500);
+    }
+
+    #[test]
+    fn histogram_start_timestamps_round_trip() {
+        let s = MemStorage::new();
+        let lbl = l(&[("__name__", "h")]);
+        let mut a = s.appender();
+        let fh = FloatHistogram {
+            count: 1.0,
+            ..FloatHistogram::default()
+        };
+        a.append_float_histogram_with_start(None, &lbl, 500, 1000, &fh)
+            .unwrap();
+        a.commit().unwrap();
+        let q = s.querier(0, 5000).unwrap();
+        let mut res = q
+            .select(false, None, &[Matcher::equal("__name__", "h")])
+            .unwrap();
+        let it = &mut res[0].samples;
+        assert!(it.has_start_timestamps() && it.has_histograms());
+        assert_eq!(it.next_sample().map(|x| x.t), Some(1000));
+        assert_eq!(it.start_timestamp(), 500);
+        assert_eq!(it.histogram().map(|h| h.count), Some(1.0));
     }
 
     #[test]

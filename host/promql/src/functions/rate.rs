@@ -320,12 +320,9 @@ fn warn_start_overlap(ctx: &mut FnCtx<'_>, labels: &Labels) {
 }
 
 /// The start timestamps of a window's histograms (0 = unknown), parallel to
-/// [`Window::histograms`]. Windows carry start timestamps for their floats only so far (the
-/// engine reads none for histogram samples), so this is `None`; the histogram paths of
-/// `rate`, `increase`, `irate` and `resets` already use them as Prometheus does.
+/// [`Window::histograms`], when the series has them.
 fn histogram_start_timestamps(w: &Window) -> Option<&[i64]> {
-    let _ = w;
-    None
+    w.histogram_start_timestamps()
 }
 
 /// One point of a window, float or histogram, with its start timestamp (0 = unknown).
