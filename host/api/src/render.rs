@@ -321,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn custom_bucket_histograms_render_with_their_bounds() {
+        use sightline_model::{FloatHistogram, Span};
+        let mut out = Vec::new();
+        push_histogram(
+            &mut out,
+            &FloatHistogram {
+                schema: -53,
+                count: 6.0,
+                sum: f64::NAN,
+                positive_spans: vec![Span::new(0, 3)],
+                positive_buckets: vec![1.0, 2.0, 3.0],
+                custom_values: std::sync::Arc::from(vec![1.0, 2.0]),
+                ..FloatHistogram::default()
+            },
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"count":"6","sum":"NaN","buckets":[[3,"-Inf","1","1"],[0,"1","2","2"],[0,"2","+Inf","3"]]}"#
+        );
+    }
+
+    #[test]
     fn strings_are_escaped_as_json() {
         for s in [
             "plain",
