@@ -33,6 +33,7 @@ mod fxhash;
 mod lexer;
 mod parser;
 pub mod quantile;
+mod select;
 mod series_desc;
 mod stack;
 mod stats_decoding;
