@@ -515,12 +515,13 @@ pub(super) fn extended_histogram_rate(
 }
 
 /// The histogram branch of `instantValue` (`irate` / `idelta` of the last two points, both
-/// histograms).
+/// histograms); `st_reset` says their start timestamps show a counter reset.
 pub(super) fn instant_histogram(
     prev: &FloatHistogram,
     last: &FloatHistogram,
     interval_ms: i64,
     is_rate: bool,
+    st_reset: bool,
     name: &str,
     annos: &mut Annos,
 ) -> Option<FloatHistogram> {
@@ -531,7 +532,8 @@ pub(super) fn instant_histogram(
     if !is_rate && (!is_gauge(last) || !is_gauge(prev)) {
         annos.warn(not_gauge(name));
     }
-    if !is_rate || !last.detect_reset(prev) {
+    // A counter reset (by hint, buckets or start timestamp) leaves the last histogram as it is.
+    if !is_rate || (!st_reset && !last.detect_reset(prev)) {
         match r.sub(prev) {
             Ok(o) => {
                 if o.nhcb_bounds_reconciled {

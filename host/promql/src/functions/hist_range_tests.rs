@@ -70,3 +70,17 @@ fn overlapping_start_timestamps_warn_once() {
         )]
     );
 }
+
+/// start_timestamps.test: `irate` across a reset shown only by the start timestamp.
+#[test]
+fn irate_over_a_start_timestamp_reset_is_the_last_histogram() {
+    let (a, b) = (pt(420_000, 300.0), pt(480_000, 360.0));
+    let mut annos = Annos::default();
+    let r = instant_histogram(&a.h, &b.h, 60_000, true, true, "s", &mut annos).expect("a rate");
+    assert_eq!(r.count, 6.0);
+    let r = instant_histogram(&a.h, &b.h, 60_000, true, false, "s", &mut annos).expect("a rate");
+    assert_eq!(r.count, 1.0);
+    // idelta ignores resets.
+    let r = instant_histogram(&a.h, &b.h, 60_000, false, true, "s", &mut annos).expect("a delta");
+    assert_eq!(r.count, 60.0);
+}

@@ -391,7 +391,9 @@ fn instant_value(w: &Window, is_rate: bool, annos: &mut Annos) -> Option<Res> {
             Some(Res::F(r))
         }
         (PtVal::H(x), PtVal::H(y)) => {
-            instant_histogram(x, y, interval, is_rate, metric_name(&w.labels), annos).map(Res::H)
+            let st_reset = is_start_timestamp_reset(a.st, a.t, b.st, b.t);
+            let name = metric_name(&w.labels);
+            instant_histogram(x, y, interval, is_rate, st_reset, name, annos).map(Res::H)
         }
         _ => {
             annos.warn(mixed_floats_histograms(metric_name(&w.labels)));
