@@ -167,44 +167,13 @@ fn float_and_custom_bucket_chunks_round_trip() {
     assert_eq!(&*got[9].1.custom_values, &*cv);
 }
 
-/// The size figure in BENCHMARKS.md: a latency histogram scraped every 15 s (schema 3, 32
-/// populated buckets, each bucket growing by a few observations a scrape, sum by their
-/// latencies), 120 samples a chunk.
+/// The size figure in BENCHMARKS.md: 120 samples of `latency_histograms` in one chunk.
 #[test]
 fn bytes_per_sample_of_a_realistic_latency_histogram() {
-    let mut rng = fastrand::Rng::with_seed(42);
-    let mut abs = vec![0i64; 32];
-    let (mut count, mut sum) = (0u64, 0.0f64);
+    let samples = crate::bench_support::latency_histograms(120, 42);
     let mut a = HistAppender::new();
-    for k in 0..120i64 {
-        for (i, b) in abs.iter_mut().enumerate() {
-            // Most observations land mid-range, as for a latency distribution.
-            let weight = 16 - (i as i64 - 16).abs();
-            let n = rng.i64(0..=weight.max(1));
-            *b += n;
-            count += n as u64;
-            sum += n as f64 * 2f64.powf((i as f64 - 40.0) / 8.0);
-        }
-        let mut prev = 0;
-        let deltas = abs
-            .iter()
-            .map(|x| {
-                let d = x - prev;
-                prev = *x;
-                d
-            })
-            .collect();
-        let x = Histogram {
-            schema: 3,
-            zero_threshold: 2f64.powi(-128),
-            count,
-            sum,
-            positive_spans: vec![Span::new(-40, 32)],
-            positive_buckets: deltas,
-            ..Histogram::default()
-        };
-        let t = k * 15_000 + rng.i64(-20..=20);
-        assert!(matches!(a.append(None, t, &x).unwrap(), Appended::Same));
+    for (t, h) in &samples {
+        assert!(matches!(a.append(None, *t, h).unwrap(), Appended::Same));
     }
     let per = (a.bytes().len() - 1) as f64 / 120.0;
     println!(
@@ -282,4 +251,15 @@ fn golden_chunks_match_prometheus_byte_for_byte() {
         n_chunks += 1;
     }
     assert_eq!(n_chunks, 2);
+}
+
+/// The fuzzer's round trip on a few fixed and pseudo-random inputs (so `cargo test` runs
+/// the oracle too).
+#[test]
+fn fuzz_round_trip_oracle_holds_on_sample_inputs() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    for n in 0..200 {
+        let data: Vec<u8> = (0..(n * 13 % 1500)).map(|_| rng.u8(..)).collect();
+        crate::bench_support::histogram_round_trip(&data);
+    }
 }
