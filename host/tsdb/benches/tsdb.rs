@@ -145,7 +145,7 @@ fn bench_histogram_chunks(c: &mut Criterion) {
     let mut g = c.benchmark_group("histogram_chunk");
     g.throughput(Throughput::Elements(120));
     g.bench_function("encode_120", |b| {
-        b.iter(|| bench_support::encode_histograms(&samples))
+        b.iter(|| bench_support::append_histograms(&samples))
     });
     let chunks = bench_support::encode_histograms(&samples);
     let bytes: usize = chunks.iter().map(|c| c.len() - 1).sum();

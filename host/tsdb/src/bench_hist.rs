@@ -21,6 +21,20 @@ pub fn encode_histograms(samples: &[(i64, Histogram)]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Appends integer histograms to chunks as the head's appender does (a new chunk where the
+/// appender asks for one); returns the chunks' bytes in total. No copies of the input.
+pub fn append_histograms(samples: &[(i64, Histogram)]) -> usize {
+    let mut a = crate::histchunk::HistAppender::new();
+    let mut done = 0;
+    for (t, h) in samples {
+        if let Ok(crate::histchunk::Appended::New(n)) = a.append(None, *t, h) {
+            done += a.bytes().len();
+            a = n;
+        }
+    }
+    done + a.bytes().len()
+}
+
 /// Decodes a chunk of any encoding as a reader does; returns the samples read.
 pub fn decode_any_chunk(chunk: &[u8]) -> usize {
     anychunk::decode_read(chunk).map_or(0, |v| v.len())

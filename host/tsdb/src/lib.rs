@@ -65,7 +65,8 @@ pub mod bench_support {
     use sightline_model::Sample;
 
     pub use crate::bench_hist::{
-        decode_any_chunk, encode_histograms, histogram_round_trip, latency_histograms,
+        append_histograms, decode_any_chunk, encode_histograms, histogram_round_trip,
+        latency_histograms,
     };
 
     /// Encodes samples into XOR chunks.

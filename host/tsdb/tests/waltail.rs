@@ -172,3 +172,40 @@ fn the_head_says_which_series_it_dropped() {
         vec![false, true, false]
     );
 }
+
+/// Histogram sample records (Prometheus' types 7 to 10) are skipped by the tail: the float
+/// samples around them all arrive, and nothing fails.
+#[test]
+fn a_tail_skips_histogram_records() {
+    use sightline_model::histogram::{Histogram, Span};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let mut tail = WalTail::open(dir.path(), None).unwrap();
+    let mut names = HashMap::new();
+    for k in 0..50i64 {
+        let mut a = db.appender();
+        let h = Histogram {
+            schema: 0,
+            count: k as u64,
+            sum: k as f64,
+            positive_spans: vec![Span::new(0, 1)],
+            positive_buckets: vec![k],
+            ..Histogram::default()
+        };
+        a.append_histogram(None, &Labels::from_pairs([("__name__", "h")]), k * 1000, &h)
+            .unwrap();
+        a.append_float_histogram(
+            None,
+            &Labels::from_pairs([("__name__", "fh")]),
+            k * 1000,
+            &h.to_float(),
+        )
+        .unwrap();
+        let l = Labels::from_pairs([("__name__", "m"), ("i", "0")]);
+        a.append(None, &l, k * 1000, k as f64).unwrap();
+        a.commit().unwrap();
+    }
+    let got = drain(&mut tail, &mut names);
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().enumerate().all(|(k, s)| s.1 == k as i64 * 1000));
+}

@@ -201,6 +201,24 @@ impl HistAppender {
         if h.zero_count < self.z_cnt {
             return ret(false, COUNTER_RESET);
         }
+        // The common case, the same layout: only a decreasing bucket (a reset) matters. As
+        // `expandIntSpansAndBuckets` decides it, without building the absolute counts.
+        if self.p_spans == h.positive_spans && self.n_spans == h.negative_spans {
+            let grows = |a: &[i64], b: &[i64]| {
+                let (mut x, mut y) = (0i64, 0i64);
+                a.iter().zip(b).all(|(da, db)| {
+                    x = x.wrapping_add(*da);
+                    y = y.wrapping_add(*db);
+                    x <= y
+                })
+            };
+            if grows(&self.p_buckets, &h.positive_buckets)
+                && grows(&self.n_buckets, &h.negative_buckets)
+            {
+                return ret(true, NOT_COUNTER_RESET);
+            }
+            return ret(false, COUNTER_RESET);
+        }
         let Some((pf, pb)) = expand_spans_and_buckets(
             &self.p_spans,
             &h.positive_spans,
@@ -377,7 +395,8 @@ impl HistAppender {
             }
             return Ok(Appended::Same);
         }
-        let mut h = h.clone();
+        // Copied only when backward inserts change it.
+        let mut h = std::borrow::Cow::Borrowed(h);
         if h.counter_reset_hint != CounterResetHint::Gauge {
             let (pf, nf, pb, nb, ok, hint) = self.appendable(&h);
             if !ok || hint != NOT_COUNTER_RESET {
@@ -387,14 +406,15 @@ impl HistAppender {
                 return Ok(Appended::New(happ));
             }
             if !pb.is_empty() || !nb.is_empty() {
+                let hm = h.to_mut();
                 if pf.is_empty() && nf.is_empty() {
-                    h.positive_spans = self.p_spans.clone();
-                    h.negative_spans = self.n_spans.clone();
+                    hm.positive_spans = self.p_spans.clone();
+                    hm.negative_spans = self.n_spans.clone();
                 } else {
-                    h.positive_spans = adjust_for_inserts(&h.positive_spans, &pb);
-                    h.negative_spans = adjust_for_inserts(&h.negative_spans, &nb);
+                    hm.positive_spans = adjust_for_inserts(&hm.positive_spans, &pb);
+                    hm.negative_spans = adjust_for_inserts(&hm.negative_spans, &nb);
                 }
-                recode_histogram(&mut h, &pb, &nb);
+                recode_histogram(hm, &pb, &nb);
             }
             if !pf.is_empty() || !nf.is_empty() {
                 let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;
@@ -413,9 +433,10 @@ impl HistAppender {
             return Ok(Appended::New(happ));
         }
         if !pb.is_empty() || !nb.is_empty() {
-            h.positive_spans = pm;
-            h.negative_spans = nm;
-            recode_histogram(&mut h, &pb, &nb);
+            let hm = h.to_mut();
+            hm.positive_spans = pm;
+            hm.negative_spans = nm;
+            recode_histogram(hm, &pb, &nb);
         }
         if !pf.is_empty() || !nf.is_empty() {
             let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;

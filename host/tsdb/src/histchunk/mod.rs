@@ -112,22 +112,21 @@ impl BStream {
         self.buf.push(byt << self.free);
     }
 
-    /// Writes the low `n` bits of `u` (n ≤ 64), most significant first.
+    /// Writes the low `n` bits of `u` (n ≤ 64), most significant first: the bits Go's
+    /// `writeBits` writes, a byte's worth at a time instead of one by one.
     fn write_bits(&mut self, u: u64, n: u32) {
-        if n == 0 {
-            return;
-        }
-        let mut u = if n == 64 { u } else { u << (64 - n) };
-        let mut n = n;
-        while n >= 8 {
-            self.write_byte((u >> 56) as u8);
-            u <<= 8;
-            n -= 8;
-        }
+        let mut n = n.min(64);
         while n > 0 {
-            self.write_bit((u >> 63) == 1);
-            u <<= 1;
-            n -= 1;
+            if self.free == 0 {
+                self.buf.push(0);
+                self.free = 8;
+            }
+            let take = n.min(u32::from(self.free));
+            let bits = (u >> (n - take)) & ((1u64 << take) - 1);
+            let i = self.buf.len() - 1;
+            self.buf[i] |= (bits as u8) << (u32::from(self.free) - take);
+            self.free -= take as u8;
+            n -= take;
         }
     }
 }
