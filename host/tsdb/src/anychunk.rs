@@ -163,9 +163,40 @@ pub(crate) fn to_read(s: AnySample) -> ReadSample {
     }
 }
 
-/// Decodes a chunk for a reader.
+/// Decodes a chunk for a reader (histograms straight to float histograms).
 pub(crate) fn decode_read(c: &[u8]) -> Result<Vec<ReadSample>> {
-    Ok(decode_any(c)?.into_iter().map(to_read).collect())
+    let read = |t: TimestampMs, stale: bool, f: &dyn Fn() -> FloatHistogram| {
+        if stale {
+            (Sample { t, v: stale_nan() }, None)
+        } else {
+            (Sample { t, v: 0.0 }, Some(Arc::new(f())))
+        }
+    };
+    match c.first() {
+        Some(&ENCODING_HISTOGRAM) => {
+            let mut it = HistIter::new(c)?;
+            let mut out = Vec::with_capacity(usize::from(it.num_total()));
+            while it.next(c) {
+                out.push(read(it.t, it.is_stale(), &|| it.at_float_histogram()));
+            }
+            match it.err.take() {
+                Some(e) => Err(e),
+                None => Ok(out),
+            }
+        }
+        Some(&ENCODING_FLOAT_HISTOGRAM) => {
+            let mut it = FloatHistIter::new(c)?;
+            let mut out = Vec::with_capacity(usize::from(it.num_total()));
+            while it.next(c) {
+                out.push(read(it.t, it.is_stale(), &|| it.at_float_histogram()));
+            }
+            match it.err.take() {
+                Some(e) => Err(e),
+                None => Ok(out),
+            }
+        }
+        _ => Ok(decode_any(c)?.into_iter().map(to_read).collect()),
+    }
 }
 
 /// Open histogram chunk of either kind.

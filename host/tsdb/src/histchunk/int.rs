@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sightline_model::histogram::{CounterResetHint, Histogram, Span};
+use sightline_model::histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 use sightline_model::is_stale_nan;
 
 use super::spans::{
@@ -654,6 +654,38 @@ impl HistIter {
     /// Whether the current sample is a stale marker.
     pub(crate) fn is_stale(&self) -> bool {
         is_stale_nan(self.sum)
+    }
+
+    /// `AtFloatHistogram`: the counts as floats, without an integer copy first.
+    pub(crate) fn at_float_histogram(&self) -> FloatHistogram {
+        if self.is_stale() {
+            return FloatHistogram {
+                sum: self.sum,
+                ..FloatHistogram::default()
+            };
+        }
+        let undelta = |d: &[i64]| {
+            let mut cur = 0i64;
+            d.iter()
+                .map(|x| {
+                    cur = cur.wrapping_add(*x);
+                    cur as f64
+                })
+                .collect::<Vec<f64>>()
+        };
+        FloatHistogram {
+            counter_reset_hint: read_hint(self.header, self.num_read),
+            schema: self.schema,
+            zero_threshold: self.z_threshold,
+            zero_count: self.z_cnt as f64,
+            count: self.cnt as f64,
+            sum: self.sum,
+            positive_spans: self.p_spans.clone(),
+            negative_spans: self.n_spans.clone(),
+            positive_buckets: undelta(&self.p_buckets),
+            negative_buckets: undelta(&self.n_buckets),
+            custom_values: self.custom_values.clone(),
+        }
     }
 
     /// `AtHistogram`.

@@ -233,15 +233,21 @@ pub(crate) fn put_varbit_uint(b: &mut BStream, v: u64) {
     b.write_bits(v, 64);
 }
 
-/// Reads a varbit prefix: the payload size (0 for the value 0, 64 for the 9-byte form).
+/// Reads a varbit prefix: the payload size (0 for the value 0, 64 for the 9-byte form). The
+/// prefix is up to eight `1` bits ended by a `0` (none after eight): all read in one peek.
 fn read_varbit_size(r: &mut BReader, b: &[u8]) -> Option<u32> {
-    let mut ones = 0;
-    while ones < 8 {
-        if !r.read_bit(b)? {
-            break;
-        }
-        ones += 1;
+    let avail = r.bits_left().min(8) as u32;
+    if avail == 0 {
+        return None;
     }
+    let save = r.pos;
+    let w = (r.read_bits(b, avail)? << (8 - avail)) as u8;
+    let ones = (!w).leading_zeros().min(8);
+    if ones < 8 && ones >= avail {
+        // The terminating zero is past the end.
+        return None;
+    }
+    r.pos = save + (ones + u32::from(ones < 8)) as usize;
     Some(match ones {
         0 => 0,
         1 => 3,
