@@ -503,6 +503,12 @@ impl HeadInner {
         let Some(s) = self.series.get_mut(&id) else {
             return;
         };
+        // Appenders validate; this guards the encoders against a WAL record that passed its
+        // checksum yet holds buckets that do not match their spans.
+        if let Err(e) = h.validate() {
+            tracing::warn!(error = %e, series = id, "invalid histogram sample skipped");
+            return;
+        }
         match check_order_hist(s, t, h, min_valid) {
             Err(Reject::OutOfOrder) => st.out_of_order += 1,
             Err(Reject::Duplicate) => st.duplicates += 1,

@@ -322,3 +322,35 @@ fn compaction_and_retention_keep_histogram_series() {
         assert_eq!(g, &Got::H(k as i64 * 60_000, norm(hist(k).to_float())));
     }
 }
+
+/// With an out-of-order window, late floats are still accepted; late histograms are not
+/// (no out-of-order native histograms, as Prometheus without that feature).
+#[test]
+fn out_of_order_window_takes_floats_not_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        out_of_order_window: Duration::from_secs(3600),
+        ..opts(dir.path())
+    })
+    .unwrap();
+    let mut a = db.appender();
+    a.append_histogram(None, &lbl("h"), 600_000, &hist(1))
+        .unwrap();
+    a.append(None, &lbl("f"), 600_000, 1.0).unwrap();
+    a.commit().unwrap();
+    let mut a = db.appender();
+    assert!(matches!(
+        a.append_histogram(None, &lbl("h"), 300_000, &hist(0)),
+        Err(ApiError::OutOfOrderSample)
+    ));
+    a.append(None, &lbl("f"), 300_000, 0.5).unwrap();
+    a.commit().unwrap();
+    assert_eq!(read(&db, "h").len(), 1);
+    assert_eq!(
+        read(&db, "f"),
+        vec![
+            Got::F(300_000, 0.5f64.to_bits()),
+            Got::F(600_000, 1.0f64.to_bits())
+        ]
+    );
+}

@@ -170,6 +170,15 @@ impl BReader {
         }
         let byte = self.pos / 8;
         let off = (self.pos % 8) as u32;
+        // Most fields (varbit payloads, prefixes) fit one 8-byte window.
+        if off + n <= 64 {
+            if let Some(w) = b.get(byte..byte + 8) {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(w);
+                self.pos = end;
+                return Some((u64::from_be_bytes(a) << off) >> (64 - n));
+            }
+        }
         let mut tmp = [0u8; 16];
         let avail = (b.len() - byte).min(16);
         tmp[..avail].copy_from_slice(&b[byte..byte + avail]);
