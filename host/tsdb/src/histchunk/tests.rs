@@ -180,6 +180,28 @@ fn bytes_per_sample_of_a_realistic_latency_histogram() {
         "int histogram chunk: {} bytes for 120 samples, {per:.1} bytes/sample",
         a.bytes().len() - 1
     );
+    // The same data as a classic histogram: 32 cumulative `_bucket` series plus `+Inf`,
+    // `_count` and `_sum`, each in its persisted float chunk (the smaller of XOR and decimal).
+    let mut series: Vec<Vec<sightline_model::Sample>> = vec![Vec::new(); 35];
+    for (t, h) in &samples {
+        let f = h.to_float();
+        let mut cum = 0.0;
+        for (i, b) in f.positive_buckets.iter().enumerate() {
+            cum += b;
+            series[i].push(sightline_model::Sample { t: *t, v: cum });
+        }
+        series[32].push(sightline_model::Sample { t: *t, v: f.count });
+        series[33].push(sightline_model::Sample { t: *t, v: f.count });
+        series[34].push(sightline_model::Sample { t: *t, v: f.sum });
+    }
+    let classic: usize = series
+        .iter()
+        .map(|s| crate::chunk::encode_best(s).len())
+        .sum();
+    println!(
+        "classic histogram, 35 float series: {classic} bytes, {:.1} bytes per histogram sample",
+        classic as f64 / 120.0
+    );
     assert!(per < 40.0, "{per} bytes a sample");
 }
 
