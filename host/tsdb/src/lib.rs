@@ -57,7 +57,9 @@ pub use import::{
     import_openmetrics, ImportProgress, ImportSample, ImportSource, ImportStats, OpenMetricsSource,
 };
 pub use wal::FsyncPolicy;
-pub use waltail::{TailProgress, WalPosition, WalRecord, WalTail};
+pub use waltail::{
+    TailProgress, WalHistogram, WalPosition, WalRecord, WalRecordWithHistograms, WalTail,
+};
 
 /// Internals exposed for the criterion benches only; not a stable API.
 #[doc(hidden)]

@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use sightline_model::{Labels, TimestampMs};
+use sightline_model::{FloatHistogram, Histogram, Labels, TimestampMs};
 
 use crate::error::{Error, Result};
 use crate::wal::{self, Record};
@@ -41,6 +41,27 @@ pub enum WalRecord {
     Series(Vec<(u64, Labels)>),
     /// Float samples: series id, timestamp, value (stale markers included).
     Samples(Vec<(u64, TimestampMs, f64)>),
+}
+
+/// A record as a histogram-aware WAL reader sees it ([`WalTail::read_with_histograms`]).
+#[derive(Debug)]
+pub enum WalRecordWithHistograms {
+    /// New series: id and labels.
+    Series(Vec<(u64, Labels)>),
+    /// Float samples: series id, timestamp, value (stale markers included).
+    Samples(Vec<(u64, TimestampMs, f64)>),
+    /// Native-histogram samples (Prometheus' record types 7 to 10): series id, timestamp,
+    /// histogram. A stale marker is a histogram whose sum is the stale NaN.
+    Histograms(Vec<(u64, TimestampMs, WalHistogram)>),
+}
+
+/// A native-histogram sample's value as logged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WalHistogram {
+    /// Integer counts (what scrapes produce).
+    Int(Histogram),
+    /// Float counts.
+    Float(FloatHistogram),
 }
 
 /// What one [`WalTail::read`] call did.
@@ -143,10 +164,25 @@ impl WalTail {
     /// Reads the complete records available now, up to about `max_bytes`, calling `f` with
     /// each and the position just after it. Returns what was read; zero records means the
     /// reader is at the end of the WAL (call again later).
+    /// Histogram sample records are skipped (their end is still a position); readers that
+    /// forward histograms use [`Self::read_with_histograms`].
     pub fn read(
         &mut self,
         max_bytes: usize,
         mut f: impl FnMut(WalRecord, WalPosition),
+    ) -> Result<TailProgress> {
+        self.read_with_histograms(max_bytes, |r, at| match r {
+            WalRecordWithHistograms::Series(v) => f(WalRecord::Series(v), at),
+            WalRecordWithHistograms::Samples(v) => f(WalRecord::Samples(v), at),
+            WalRecordWithHistograms::Histograms(_) => {}
+        })
+    }
+
+    /// As [`Self::read`], with native-histogram sample records as well.
+    pub fn read_with_histograms(
+        &mut self,
+        max_bytes: usize,
+        mut f: impl FnMut(WalRecordWithHistograms, WalPosition),
     ) -> Result<TailProgress> {
         let mut prog = TailProgress::default();
         loop {
@@ -264,7 +300,7 @@ impl WalTail {
     fn read_segment(
         &mut self,
         budget: usize,
-        f: &mut impl FnMut(WalRecord, WalPosition),
+        f: &mut impl FnMut(WalRecordWithHistograms, WalPosition),
     ) -> Result<((u64, u64), Stop)> {
         let Some(file) = self.file.as_mut() else {
             return Ok(((0, 0), Stop::End));
@@ -289,8 +325,26 @@ impl WalTail {
                         offset: self.pos.offset + off as u64,
                     };
                     match rec {
-                        Record::Series(v) => f(WalRecord::Series(v), at),
-                        Record::Samples(v) => f(WalRecord::Samples(v), at),
+                        Record::Series(v) => f(WalRecordWithHistograms::Series(v), at),
+                        Record::Samples(v) => f(WalRecordWithHistograms::Samples(v), at),
+                        Record::Histograms(v) => f(
+                            WalRecordWithHistograms::Histograms(
+                                v.into_iter()
+                                    .map(|(id, t, h)| {
+                                        let h = match h {
+                                            crate::anychunk::HistValue::Int(h) => {
+                                                WalHistogram::Int(h)
+                                            }
+                                            crate::anychunk::HistValue::Float(h) => {
+                                                WalHistogram::Float(h)
+                                            }
+                                        };
+                                        (id, t, h)
+                                    })
+                                    .collect(),
+                            ),
+                            at,
+                        ),
                         // Tombstones and checkpoint-only records mean nothing to readers,
                         // but their end is still a position.
                         _ => {}

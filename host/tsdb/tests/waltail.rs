@@ -209,3 +209,52 @@ fn a_tail_skips_histogram_records() {
     assert_eq!(got.len(), 50);
     assert!(got.iter().enumerate().all(|(k, s)| s.1 == k as i64 * 1000));
 }
+
+/// `read_with_histograms` hands the histogram records over, integer and float, with the
+/// stale marker a float stale marker on a histogram series becomes.
+#[test]
+fn a_histogram_aware_tail_sees_histogram_samples() {
+    use sightline_model::histogram::{Histogram, Span};
+    use sightline_tsdb::{WalHistogram, WalRecordWithHistograms};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let mut tail = WalTail::open(dir.path(), None).unwrap();
+    let h = Histogram {
+        schema: 0,
+        count: 2,
+        sum: 1.5,
+        positive_spans: vec![Span::new(0, 1)],
+        positive_buckets: vec![2],
+        ..Histogram::default()
+    };
+    let l = Labels::from_pairs([("__name__", "h")]);
+    let mut a = db.appender();
+    a.append_histogram(None, &l, 1000, &h).unwrap();
+    a.append_float_histogram(
+        None,
+        &Labels::from_pairs([("__name__", "fh")]),
+        1000,
+        &h.to_float(),
+    )
+    .unwrap();
+    a.commit().unwrap();
+    let mut a = db.appender();
+    a.append(None, &l, 2000, sightline_model::stale_nan())
+        .unwrap();
+    a.commit().unwrap();
+    let mut got = Vec::new();
+    tail.read_with_histograms(1 << 20, |r, _| {
+        if let WalRecordWithHistograms::Histograms(v) = r {
+            got.extend(v);
+        }
+    })
+    .unwrap();
+    assert_eq!(got.len(), 3);
+    assert!(got
+        .iter()
+        .any(|x| x.1 == 1000 && x.2 == WalHistogram::Int(h.clone())));
+    assert!(got.iter().any(|x| x.2 == WalHistogram::Float(h.to_float())));
+    assert!(got
+        .iter()
+        .any(|x| x.1 == 2000 && matches!(&x.2, WalHistogram::Int(s) if s.is_stale())));
+}
