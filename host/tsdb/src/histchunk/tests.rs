@@ -285,3 +285,65 @@ fn fuzz_round_trip_oracle_holds_on_sample_inputs() {
         crate::bench_support::histogram_round_trip(&data);
     }
 }
+
+/// Gauge histograms: buckets may come and go both ways without a new chunk (the layout
+/// widens to the union), and every sample reads back with the same non-empty buckets.
+#[test]
+fn gauge_histograms_take_layout_changes_both_ways() {
+    use sightline_model::histogram::CounterResetHint;
+    let mk = |k: i64, spans: Vec<Span>, abs: Vec<i64>| {
+        let mut prev = 0;
+        let deltas = abs
+            .iter()
+            .map(|x| {
+                let d = x - prev;
+                prev = *x;
+                d
+            })
+            .collect();
+        Histogram {
+            counter_reset_hint: CounterResetHint::Gauge,
+            schema: 0,
+            count: abs.iter().sum::<i64>() as u64,
+            sum: k as f64,
+            positive_spans: spans,
+            positive_buckets: deltas,
+            ..Histogram::default()
+        }
+    };
+    let samples = [
+        mk(0, vec![Span::new(0, 2)], vec![5, 3]),
+        // Fewer observations and a bucket gone: fine for a gauge.
+        mk(1, vec![Span::new(1, 1)], vec![1]),
+        // A new bucket before the others.
+        mk(2, vec![Span::new(-2, 1), Span::new(1, 2)], vec![4, 2, 2]),
+    ];
+    let mut a = HistAppender::new();
+    for (k, h) in samples.iter().enumerate() {
+        assert!(
+            matches!(a.append(None, k as i64, h).unwrap(), Appended::Same),
+            "sample {k}"
+        );
+    }
+    assert_eq!(a.header(), GAUGE_TYPE);
+    let got = decode_int(a.bytes());
+    let nonempty = |h: &Histogram| {
+        let f = h.to_float();
+        let mut idx = 0i64;
+        let mut c = f.positive_buckets.iter();
+        let mut out = Vec::new();
+        for s in &f.positive_spans {
+            idx += i64::from(s.offset);
+            for _ in 0..s.length {
+                if let Some(v) = c.next().filter(|v| **v != 0.0) {
+                    out.push((idx, *v));
+                }
+                idx += 1;
+            }
+        }
+        (f.count, f.sum, out)
+    };
+    for ((_, g), w) in got.iter().zip(&samples) {
+        assert_eq!(nonempty(g), nonempty(w));
+    }
+}
