@@ -213,3 +213,31 @@ pub(super) fn append_hist(
     hs.last = Some(h.clone());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::head::HeadInner;
+
+    /// Prometheus' size rule: histogram chunks aim at 1 KiB (an end time computed once a
+    /// chunk holds a quarter of that) and are cut at 2 KiB, with at least 10 samples.
+    #[test]
+    fn histogram_chunks_are_cut_by_size_as_prometheus_does() {
+        let mut head = HeadInner::new(2 * 3600 * 1000, 0);
+        let labels = sightline_model::Labels::from_pairs([("__name__", "h")]);
+        let id = head.create(None, labels.stable_hash(), &labels);
+        let mut st = ApplyStats::default();
+        for (t, h) in crate::bench_support::latency_histograms(400, 1) {
+            head.apply_hist(id, t, &HistValue::Int(h), &mut st);
+        }
+        assert_eq!(st.appended, 400);
+        let closed = head.closed_chunks();
+        let chunks = &closed[0].1;
+        assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+        for c in chunks {
+            let n = crate::chunk::chunk_len(&c.data).unwrap_or(0);
+            assert!(n >= 10, "{n} samples");
+            assert!(c.data.len() < 2 * 1024 + 100, "{} bytes", c.data.len());
+        }
+    }
+}
