@@ -138,10 +138,39 @@ fn bench_replay(c: &mut Criterion) {
     g.finish();
 }
 
+/// Native-histogram chunks (Prometheus' encoding): append 120 samples of a latency
+/// histogram into chunks, and read them back as float histograms.
+fn bench_histogram_chunks(c: &mut Criterion) {
+    let samples = bench_support::latency_histograms(120, 42);
+    let mut g = c.benchmark_group("histogram_chunk");
+    g.throughput(Throughput::Elements(120));
+    g.bench_function("encode_120", |b| {
+        b.iter(|| bench_support::append_histograms(&samples))
+    });
+    let chunks = bench_support::encode_histograms(&samples);
+    let bytes: usize = chunks.iter().map(|c| c.len() - 1).sum();
+    println!(
+        "histogram chunks, 120 samples of schema 3 with 32 buckets: {} chunk(s), {bytes} bytes \
+         ({:.2} bytes/sample, Prometheus' chunk bytes)",
+        chunks.len(),
+        bytes as f64 / 120.0
+    );
+    g.bench_function("decode_120", |b| {
+        b.iter(|| {
+            chunks
+                .iter()
+                .map(|c| bench_support::decode_any_chunk(c))
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_append,
     bench_chunks,
+    bench_histogram_chunks,
     bench_postings,
     bench_replay
 );

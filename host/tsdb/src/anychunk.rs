@@ -30,6 +30,51 @@ impl HistValue {
         }
     }
 
+    /// Checks that a histogram's bucket lists match its spans (what the chunk encoders index by)
+    /// and that a custom-buckets histogram has bounds for its buckets.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let h = self;
+        use crate::histchunk::count_spans;
+        let (schema, ps, ns, pb, nb, cv) = match h {
+            HistValue::Int(x) => (
+                x.schema,
+                &x.positive_spans,
+                &x.negative_spans,
+                x.positive_buckets.len(),
+                x.negative_buckets.len(),
+                x.custom_values.len(),
+            ),
+            HistValue::Float(x) => (
+                x.schema,
+                &x.positive_spans,
+                &x.negative_spans,
+                x.positive_buckets.len(),
+                x.negative_buckets.len(),
+                x.custom_values.len(),
+            ),
+        };
+        if h.is_stale() {
+            return Ok(());
+        }
+        let custom = sightline_model::histogram::is_custom_buckets(schema);
+        if !custom && !sightline_model::histogram::is_exponential_schema(schema) {
+            return Err(Error::InvalidArgument(format!(
+                "histogram has unknown schema {schema}"
+            )));
+        }
+        if count_spans(ps) != pb || count_spans(ns) != nb {
+            return Err(Error::InvalidArgument(
+                "histogram spans and bucket counts do not match".into(),
+            ));
+        }
+        if custom && (nb != 0 || cv == 0) {
+            return Err(Error::InvalidArgument(
+                "custom-buckets histogram needs bounds and no negative buckets".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The float histogram a reader gets.
     pub(crate) fn to_float(&self) -> FloatHistogram {
         match self {
@@ -120,9 +165,40 @@ pub(crate) fn to_read(s: AnySample) -> ReadSample {
     }
 }
 
-/// Decodes a chunk for a reader.
+/// Decodes a chunk for a reader (histograms straight to float histograms).
 pub(crate) fn decode_read(c: &[u8]) -> Result<Vec<ReadSample>> {
-    Ok(decode_any(c)?.into_iter().map(to_read).collect())
+    let read = |t: TimestampMs, stale: bool, f: &dyn Fn() -> FloatHistogram| {
+        if stale {
+            (Sample { t, v: stale_nan() }, None)
+        } else {
+            (Sample { t, v: 0.0 }, Some(Arc::new(f())))
+        }
+    };
+    match c.first() {
+        Some(&ENCODING_HISTOGRAM) => {
+            let mut it = HistIter::new(c)?;
+            let mut out = Vec::with_capacity(usize::from(it.num_total()));
+            while it.next(c) {
+                out.push(read(it.t, it.is_stale(), &|| it.at_float_histogram()));
+            }
+            match it.err.take() {
+                Some(e) => Err(e),
+                None => Ok(out),
+            }
+        }
+        Some(&ENCODING_FLOAT_HISTOGRAM) => {
+            let mut it = FloatHistIter::new(c)?;
+            let mut out = Vec::with_capacity(usize::from(it.num_total()));
+            while it.next(c) {
+                out.push(read(it.t, it.is_stale(), &|| it.at_float_histogram()));
+            }
+            match it.err.take() {
+                Some(e) => Err(e),
+                None => Ok(out),
+            }
+        }
+        _ => Ok(decode_any(c)?.into_iter().map(to_read).collect()),
+    }
 }
 
 /// Open histogram chunk of either kind.

@@ -1106,7 +1106,7 @@ impl TsdbAppender<'_> {
         t: TimestampMs,
         h: HistValue,
     ) -> sightline_storage_api::Result<SeriesRef> {
-        if let Err(e) = validate(&h) {
+        if let Err(e) = h.validate() {
             return Err(sightline_storage_api::Error::Backend(Box::new(e)));
         }
         let (id, ..) = self.resolve(series_ref, labels)?;
@@ -1140,50 +1140,6 @@ impl TsdbAppender<'_> {
             }
         }
     }
-}
-
-/// Checks that a histogram's bucket lists match its spans (what the chunk encoders index by)
-/// and that a custom-buckets histogram has bounds for its buckets.
-fn validate(h: &HistValue) -> Result<()> {
-    use crate::histchunk::count_spans;
-    let (schema, ps, ns, pb, nb, cv) = match h {
-        HistValue::Int(x) => (
-            x.schema,
-            &x.positive_spans,
-            &x.negative_spans,
-            x.positive_buckets.len(),
-            x.negative_buckets.len(),
-            x.custom_values.len(),
-        ),
-        HistValue::Float(x) => (
-            x.schema,
-            &x.positive_spans,
-            &x.negative_spans,
-            x.positive_buckets.len(),
-            x.negative_buckets.len(),
-            x.custom_values.len(),
-        ),
-    };
-    if h.is_stale() {
-        return Ok(());
-    }
-    let custom = sightline_model::histogram::is_custom_buckets(schema);
-    if !custom && !sightline_model::histogram::is_exponential_schema(schema) {
-        return Err(Error::InvalidArgument(format!(
-            "histogram has unknown schema {schema}"
-        )));
-    }
-    if count_spans(ps) != pb || count_spans(ns) != nb {
-        return Err(Error::InvalidArgument(
-            "histogram spans and bucket counts do not match".into(),
-        ));
-    }
-    if custom && (nb != 0 || cv == 0) {
-        return Err(Error::InvalidArgument(
-            "custom-buckets histogram needs bounds and no negative buckets".into(),
-        ));
-    }
-    Ok(())
 }
 
 impl Appender for TsdbAppender<'_> {

@@ -15,10 +15,14 @@ use std::sync::Arc;
 use sightline_model::{Label, Labels, Sample, TimestampMs};
 
 use crate::anychunk::{HistOpen, HistValue};
+
+mod hist;
 use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
 use crate::headchunks::ChunkRef;
 use crate::postings::{Postings, PostingsSource};
+use hist::{append_hist, check_order_hist, HistState};
+pub(crate) use hist::{stale_hist, LastKind};
 
 /// A hasher for keys that are already well distributed or sequential (series ids, label hashes).
 #[derive(Default, Clone, Copy)]
@@ -87,27 +91,6 @@ const FLAG_GC_SEEN: u8 = 4;
 /// The newest sample is a histogram (`HistState::last`).
 const FLAG_LAST_HIST: u8 = 8;
 
-/// Native-histogram state of a series that has ever held one (boxed: most series never do).
-pub(crate) struct HistState {
-    /// The open histogram chunk; when it is non-empty the XOR chunk is empty.
-    open: Option<HistOpen>,
-    /// The newest sample, when it is a histogram: to tell repeats from duplicates.
-    last: Option<HistValue>,
-    /// Prometheus' `nextAt` and `histogramChunkHasComputedEndTime`: when to cut the chunk.
-    next_at: TimestampMs,
-    computed_end: bool,
-}
-
-/// What the append path needs to know of a series' newest sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LastKind {
-    Float,
-    /// A histogram of integer counts.
-    Int,
-    /// A histogram of float counts.
-    FloatHist,
-}
-
 /// One series of the head.
 pub(crate) struct MemSeries {
     /// (name, value) symbol ids, sorted by name.
@@ -122,56 +105,6 @@ pub(crate) struct MemSeries {
     last_v: u64,
     flags: u8,
     hist: Option<Box<HistState>>,
-}
-
-impl MemSeries {
-    /// The open chunk of either kind: (min_t, max_t, bytes).
-    fn open_chunk(&self) -> Option<(TimestampMs, TimestampMs, &[u8])> {
-        if !self.open.is_empty() {
-            return Some((self.open.min_t(), self.open.max_t(), self.open.bytes()));
-        }
-        let o = self.hist.as_ref()?.open.as_ref()?;
-        (!o.is_empty()).then(|| (o.min_t(), o.max_t(), o.bytes()))
-    }
-
-    /// Closes the open chunk of either kind.
-    fn take_open(&mut self) -> Option<ClosedChunk> {
-        if !self.open.is_empty() {
-            let full = std::mem::take(&mut self.open);
-            let (min_t, max_t) = (full.min_t(), full.max_t());
-            return Some(ClosedChunk {
-                min_t,
-                max_t,
-                data: Arc::from(full.into_bytes()),
-            });
-        }
-        let o = self.hist.as_mut()?.open.take()?;
-        (!o.is_empty()).then(|| ClosedChunk {
-            min_t: o.min_t(),
-            max_t: o.max_t(),
-            data: Arc::from(o.into_bytes()),
-        })
-    }
-
-    fn last_kind(&self) -> LastKind {
-        if self.flags & FLAG_LAST_HIST == 0 {
-            return LastKind::Float;
-        }
-        match self.hist.as_ref().and_then(|h| h.last.as_ref()) {
-            Some(HistValue::Float(_)) => LastKind::FloatHist,
-            _ => LastKind::Int,
-        }
-    }
-}
-
-/// Prometheus' `computeChunkEndTime`: an end time for the chunk so that it fills about
-/// evenly up to `max_t` at the rate it filled so far.
-fn compute_chunk_end_time(start: i64, cur: i64, max_t: i64, ratio_to_full: f64) -> i64 {
-    let n = (max_t - start) as f64 / ((cur - start + 1) as f64 * ratio_to_full);
-    if n <= 1.0 {
-        return max_t;
-    }
-    (start as f64 + (max_t - start) as f64 / n.floor()) as i64
 }
 
 /// Why a sample was not applied.
@@ -570,6 +503,12 @@ impl HeadInner {
         let Some(s) = self.series.get_mut(&id) else {
             return;
         };
+        // Appenders validate; this guards the encoders against a WAL record that passed its
+        // checksum yet holds buckets that do not match their spans.
+        if let Err(e) = h.validate() {
+            tracing::warn!(error = %e, series = id, "invalid histogram sample skipped");
+            return;
+        }
         match check_order_hist(s, t, h, min_valid) {
             Err(Reject::OutOfOrder) => st.out_of_order += 1,
             Err(Reject::Duplicate) => st.duplicates += 1,
@@ -1106,140 +1045,6 @@ impl HeadInner {
 }
 
 /// Encodes time-sorted samples into chunks that never cross a partition boundary.
-/// A stale marker as a histogram of either kind.
-pub(crate) fn stale_hist(float: bool) -> HistValue {
-    let sum = sightline_model::stale_nan();
-    if float {
-        HistValue::Float(sightline_model::FloatHistogram {
-            sum,
-            ..Default::default()
-        })
-    } else {
-        HistValue::Int(sightline_model::Histogram {
-            sum,
-            ..Default::default()
-        })
-    }
-}
-
-/// The ordering rules for a histogram sample against the series' newest sample.
-fn check_order_hist(
-    s: &MemSeries,
-    t: TimestampMs,
-    h: &HistValue,
-    min_valid_t: TimestampMs,
-) -> std::result::Result<Verdict, Reject> {
-    if t < min_valid_t {
-        return Err(Reject::OutOfBounds);
-    }
-    if s.last_t == i64::MIN || t > s.last_t {
-        return Ok(Verdict::InOrder);
-    }
-    if t == s.last_t {
-        let last = (s.flags & FLAG_LAST_HIST != 0)
-            .then(|| s.hist.as_ref().and_then(|x| x.last.as_ref()))
-            .flatten();
-        return match last {
-            Some(l) if l.is_stale() && h.is_stale() => Ok(Verdict::Identical),
-            Some(l) if l == h => Ok(Verdict::Identical),
-            // A float stale marker at the time of a stale histogram is the same marker.
-            None if h.is_stale() && sightline_model::is_stale_nan(f64::from_bits(s.last_v)) => {
-                Ok(Verdict::Identical)
-            }
-            _ => Err(Reject::Duplicate),
-        };
-    }
-    if h.is_stale() {
-        // As for floats: a late stale marker says nothing.
-        return Ok(Verdict::Identical);
-    }
-    Err(Reject::OutOfOrder)
-}
-
-/// Appends an in-order histogram sample, cutting chunks where Prometheus'
-/// `histogramsAppendPreprocessor` and the chunk appender do.
-fn append_hist(
-    s: &mut MemSeries,
-    t: TimestampMs,
-    h: &HistValue,
-    partition_ms: i64,
-    st: &mut ApplyStats,
-) -> Result<()> {
-    // A histogram after floats: the float chunk ends here.
-    if !s.open.is_empty() {
-        let full = std::mem::take(&mut s.open);
-        let (min_t, max_t) = (full.min_t(), full.max_t());
-        s.closed.push(ClosedChunk {
-            min_t,
-            max_t,
-            data: Arc::from(full.into_bytes()),
-        });
-        st.chunks_cut += 1;
-    }
-    let hs = s.hist.get_or_insert_with(|| {
-        Box::new(HistState {
-            open: None,
-            last: None,
-            next_at: i64::MIN,
-            computed_end: false,
-        })
-    });
-    let range_end = |t: TimestampMs| partition_start(t, partition_ms).saturating_add(partition_ms);
-    let mut prev: Option<HistOpen> = None;
-    let cut = match &hs.open {
-        None => true,
-        Some(o) if o.is_empty() => true,
-        // A change of kind (integer ⇄ float counts) starts a new chunk.
-        Some(o) if !o.same_kind(h) => true,
-        Some(o) => {
-            let (num, bytes) = (o.len(), o.bytes().len() - 1);
-            let next_range = if hs.computed_end {
-                range_end(o.min_t())
-            } else {
-                hs.next_at
-            };
-            if !hs.computed_end && bytes >= crate::histchunk::TARGET_BYTES / 4 {
-                let ratio = crate::histchunk::TARGET_BYTES as f64 / bytes as f64;
-                hs.next_at = compute_chunk_end_time(o.min_t(), o.max_t(), hs.next_at, ratio);
-                hs.computed_end = true;
-            }
-            let cut = (t >= hs.next_at || bytes >= crate::histchunk::TARGET_BYTES * 2)
-                && (num >= crate::histchunk::MIN_SAMPLES || t >= next_range);
-            // Never cross a partition boundary, never overflow the u16 count.
-            cut || t >= range_end(o.min_t()) || num >= u16::MAX - 1
-        }
-    };
-    if cut {
-        if let Some(o) = hs.open.take().filter(|o| !o.is_empty()) {
-            s.closed.push(ClosedChunk {
-                min_t: o.min_t(),
-                max_t: o.max_t(),
-                data: Arc::from(o.bytes()),
-            });
-            st.chunks_cut += 1;
-            prev = Some(o);
-        }
-        hs.open = Some(HistOpen::for_value(h));
-        hs.next_at = range_end(t);
-        hs.computed_end = false;
-    }
-    let Some(open) = hs.open.as_mut() else {
-        return Ok(());
-    };
-    if let Some(new) = open.append(prev.as_ref(), t, h)? {
-        let full = std::mem::replace(open, new);
-        s.closed.push(ClosedChunk {
-            min_t: full.min_t(),
-            max_t: full.max_t(),
-            data: Arc::from(full.into_bytes()),
-        });
-        st.chunks_cut += 1;
-        hs.next_at = range_end(t);
-    }
-    hs.last = Some(h.clone());
-    Ok(())
-}
-
 fn encode_any_partitioned(
     samples: &[crate::anychunk::AnySample],
     partition_ms: i64,

@@ -33,6 +33,7 @@
 
 mod admin;
 mod anychunk;
+mod bench_hist;
 mod chunk;
 mod db;
 mod enc;
@@ -64,6 +65,11 @@ pub use waltail::{TailProgress, WalPosition, WalRecord, WalTail};
 pub mod bench_support {
     use sightline_model::Sample;
 
+    pub use crate::bench_hist::{
+        append_histograms, decode_any_chunk, encode_histograms, histogram_round_trip,
+        latency_histograms,
+    };
+
     /// Encodes samples into XOR chunks.
     pub fn encode_chunks(samples: &[Sample]) -> Vec<Vec<u8>> {
         crate::chunk::encode_chunks(samples)
@@ -81,7 +87,7 @@ pub mod bench_support {
 
     /// Decodes one chunk; returns the number of samples.
     pub fn decode_chunk(chunk: &[u8]) -> usize {
-        crate::chunk::decode_all(chunk).map_or(0, |v| v.len())
+        crate::anychunk::decode_any(chunk).map_or(0, |v| v.len())
     }
 
     /// Opens a partition file and reads every series record, chunk and postings list of
@@ -97,7 +103,7 @@ pub mod bench_support {
                 let _ = f.values_with_prefix(&l.name, "");
             }
             for (_, c) in f.chunks(&rec.chunks).unwrap_or_default() {
-                n += crate::chunk::decode_all(&c).map_or(0, |v| v.len());
+                n += crate::anychunk::decode_any(&c).map_or(0, |v| v.len());
             }
         }
         let _ = f.label_names();

@@ -146,6 +146,7 @@ impl WalTail {
     /// Reads the complete records available now, up to about `max_bytes`, calling `f` with
     /// each and the position just after it. Returns what was read; zero records means the
     /// reader is at the end of the WAL (call again later).
+    /// Histogram sample records come as [`WalRecord::Histograms`].
     pub fn read(
         &mut self,
         max_bytes: usize,

@@ -10,12 +10,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sightline_model::{stale_nan, Labels, Matcher};
+use sightline_model::histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
+use sightline_model::{is_stale_nan, stale_nan, Labels, Matcher};
 use sightline_storage_api::{Appendable, Queryable};
 use sightline_tsdb::{FsyncPolicy, Tsdb, TsdbOptions};
 
 const ENV: &str = "SIGHTLINE_TSDB_CRASH_CHILD";
 const SERIES: u64 = 40;
+/// Native-histogram series: integer, integer, float counts, and one switching between
+/// floats and histograms every 30 batches.
+const HSERIES: u64 = 4;
 
 fn options(dir: &Path) -> TsdbOptions {
     TsdbOptions {
@@ -40,6 +44,62 @@ fn value(b: u64, i: u64) -> f64 {
         2 => f64::from_bits(b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i),
         _ => (b * 1000 + i) as f64 / 3.0,
     }
+}
+
+fn hlabels(i: u64) -> Labels {
+    Labels::from_pairs([("__name__", "crash_h".to_string()), ("i", i.to_string())])
+}
+
+/// What histogram series `i` gets in batch `b`: `None` for a float sample (`value`), a
+/// stale marker every 13 batches, a counter reset every 97, a new bucket from batch 50 on.
+fn hvalue(b: u64, i: u64) -> Option<Histogram> {
+    if i == 3 && (b / 30).is_multiple_of(2) {
+        return None;
+    }
+    if b % 13 == 5 {
+        return Some(Histogram {
+            sum: stale_nan(),
+            ..Histogram::default()
+        });
+    }
+    let k = (b % 97) as i64;
+    let n = if b >= 50 { 4 } else { 3 };
+    let buckets: Vec<i64> = (0..n)
+        .map(|j| if j == 0 { k + i as i64 } else { 1 })
+        .collect();
+    let abs: i64 = (0..n).map(|j| k + i as i64 + j).sum();
+    Some(Histogram {
+        schema: 1,
+        count: abs as u64,
+        sum: b as f64 * 0.5,
+        positive_spans: vec![Span::new(-1, n as u32)],
+        positive_buckets: buckets,
+        ..Histogram::default()
+    })
+}
+
+/// What a histogram says, independent of its layout: a chunk recoded for a new bucket gives
+/// earlier samples that bucket, empty (as Prometheus does).
+fn meaning(h: &FloatHistogram) -> (i32, u64, u64, u64, Vec<(i64, u64)>) {
+    let mut idx = 0i64;
+    let mut counts = h.positive_buckets.iter();
+    let mut buckets = Vec::new();
+    for s in &h.positive_spans {
+        idx += i64::from(s.offset);
+        for _ in 0..s.length {
+            if let Some(c) = counts.next().filter(|c| **c != 0.0) {
+                buckets.push((idx, c.to_bits()));
+            }
+            idx += 1;
+        }
+    }
+    (
+        h.schema,
+        h.count.to_bits(),
+        h.sum.to_bits(),
+        h.zero_count.to_bits(),
+        buckets,
+    )
 }
 
 fn child(dir: &Path) {
@@ -71,6 +131,16 @@ fn child(dir: &Path) {
                 )
                 .expect("append");
             cache[i as usize] = Some(r);
+        }
+        for i in 0..HSERIES {
+            let (l, t) = (hlabels(i), (b * 1000) as i64);
+            match hvalue(b, i) {
+                None => a.append(None, &l, t, value(b, i)),
+                Some(h) if h.is_stale() => a.append(None, &l, t, stale_nan()),
+                Some(h) if i == 2 => a.append_float_histogram(None, &l, t, &h.to_float()),
+                Some(h) => a.append_histogram(None, &l, t, &h),
+            }
+            .expect("append histogram");
         }
         a.commit().expect("commit");
         println!("{b}");
@@ -113,6 +183,46 @@ fn verify(dir: &Path, acked: &[u64]) -> (u64, u64) {
                 Some(value(b, i).to_bits()),
                 "series {i} batch {b} lost or changed"
             );
+        }
+    }
+    for i in 0..HSERIES {
+        let mut res = q
+            .select(
+                false,
+                None,
+                &[
+                    Matcher::equal("__name__", "crash_h"),
+                    Matcher::equal("i", i.to_string()),
+                ],
+            )
+            .unwrap();
+        let mut got: std::collections::HashMap<i64, (u64, Option<FloatHistogram>)> =
+            Default::default();
+        if let Some(s) = res.first_mut() {
+            while let Some(x) = s.samples.next_sample() {
+                let h = s.samples.histogram().map(|h| {
+                    let mut h = (**h).clone();
+                    h.counter_reset_hint = CounterResetHint::Unknown;
+                    h
+                });
+                got.insert(x.t, (x.v.to_bits(), h));
+            }
+        }
+        for &b in acked {
+            let t = (b * 1000) as i64;
+            let g = got.get(&t);
+            match hvalue(b, i) {
+                None => assert_eq!(g.map(|x| x.0), Some(value(b, i).to_bits())),
+                Some(h) if h.is_stale() => assert!(
+                    g.is_some_and(|x| x.1.is_none() && is_stale_nan(f64::from_bits(x.0))),
+                    "histogram series {i} batch {b}: stale marker lost"
+                ),
+                Some(h) => assert_eq!(
+                    g.and_then(|x| x.1.as_ref()).map(meaning),
+                    Some(meaning(&h.to_float())),
+                    "histogram series {i} batch {b} lost or changed"
+                ),
+            }
         }
     }
     paths

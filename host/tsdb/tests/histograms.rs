@@ -262,3 +262,95 @@ fn deleting_histogram_samples_rewrites_their_chunks() {
     assert_eq!(got.len(), 200);
     assert_eq!(got[0], Got::H(15_000 * 100, norm(hist(100).to_float())));
 }
+
+#[test]
+fn compaction_and_retention_keep_histogram_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    // 30 hours at 1 min of a histogram series and a mixed one.
+    let mut want = Vec::new();
+    let mut want_m = Vec::new();
+    for k in 0..1800u64 {
+        let t = k as i64 * 60_000;
+        let mut a = db.appender();
+        a.append_histogram(None, &lbl("h"), t, &hist(k)).unwrap();
+        want.push(Got::H(t, norm(hist(k).to_float())));
+        if k % 2 == 0 {
+            a.append(None, &lbl("m"), t, k as f64).unwrap();
+            want_m.push(Got::F(t, (k as f64).to_bits()));
+        } else {
+            a.append_float_histogram(None, &lbl("m"), t, &fhist(k))
+                .unwrap();
+            want_m.push(Got::H(t, norm(fhist(k))));
+        }
+        a.commit().unwrap();
+        if k % 300 == 299 {
+            db.run_maintenance_once().unwrap();
+        }
+    }
+    for _ in 0..3 {
+        db.run_maintenance_once().unwrap();
+    }
+    let parts = db.metrics().partitions;
+    check(
+        &db,
+        &[("h", want), ("m", want_m)],
+        "after sealing and compaction",
+    );
+    assert!(
+        (2..29).contains(&parts),
+        "{parts} partitions: some were compacted"
+    );
+    db.close().unwrap();
+    // Retention drops whole old partitions (compaction made them up to 27 h long); what is
+    // left reads the same.
+    let db = Tsdb::open(TsdbOptions {
+        retention_time: Duration::from_secs(2 * 3600),
+        ..opts(dir.path())
+    })
+    .unwrap();
+    db.run_maintenance_once().unwrap();
+    let got = read(&db, "h");
+    assert!(
+        got.len() < 1800 && got.len() >= 120,
+        "{} samples left",
+        got.len()
+    );
+    let first = 1800 - got.len() as u64;
+    for (i, g) in got.iter().enumerate() {
+        let k = first + i as u64;
+        assert_eq!(g, &Got::H(k as i64 * 60_000, norm(hist(k).to_float())));
+    }
+}
+
+/// With an out-of-order window, late floats are still accepted; late histograms are not
+/// (no out-of-order native histograms, as Prometheus without that feature).
+#[test]
+fn out_of_order_window_takes_floats_not_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(TsdbOptions {
+        out_of_order_window: Duration::from_secs(3600),
+        ..opts(dir.path())
+    })
+    .unwrap();
+    let mut a = db.appender();
+    a.append_histogram(None, &lbl("h"), 600_000, &hist(1))
+        .unwrap();
+    a.append(None, &lbl("f"), 600_000, 1.0).unwrap();
+    a.commit().unwrap();
+    let mut a = db.appender();
+    assert!(matches!(
+        a.append_histogram(None, &lbl("h"), 300_000, &hist(0)),
+        Err(ApiError::OutOfOrderSample)
+    ));
+    a.append(None, &lbl("f"), 300_000, 0.5).unwrap();
+    a.commit().unwrap();
+    assert_eq!(read(&db, "h").len(), 1);
+    assert_eq!(
+        read(&db, "f"),
+        vec![
+            Got::F(300_000, 0.5f64.to_bits()),
+            Got::F(600_000, 1.0f64.to_bits())
+        ]
+    );
+}

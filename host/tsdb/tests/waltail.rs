@@ -173,3 +173,89 @@ fn the_head_says_which_series_it_dropped() {
         vec![false, true, false]
     );
 }
+
+/// Histogram sample records (Prometheus' types 7 to 10) are skipped by the tail: the float
+/// samples around them all arrive, and nothing fails.
+#[test]
+fn a_tail_skips_histogram_records() {
+    use sightline_model::histogram::{Histogram, Span};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let mut tail = WalTail::open(dir.path(), None).unwrap();
+    let mut names = HashMap::new();
+    for k in 0..50i64 {
+        let mut a = db.appender();
+        let h = Histogram {
+            schema: 0,
+            count: k as u64,
+            sum: k as f64,
+            positive_spans: vec![Span::new(0, 1)],
+            positive_buckets: vec![k],
+            ..Histogram::default()
+        };
+        a.append_histogram(None, &Labels::from_pairs([("__name__", "h")]), k * 1000, &h)
+            .unwrap();
+        a.append_float_histogram(
+            None,
+            &Labels::from_pairs([("__name__", "fh")]),
+            k * 1000,
+            &h.to_float(),
+        )
+        .unwrap();
+        let l = Labels::from_pairs([("__name__", "m"), ("i", "0")]);
+        a.append(None, &l, k * 1000, k as f64).unwrap();
+        a.commit().unwrap();
+    }
+    let got = drain(&mut tail, &mut names);
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().enumerate().all(|(k, s)| s.1 == k as i64 * 1000));
+}
+
+/// A tail hands the histogram records over, integer and float, with the
+/// stale marker a float stale marker on a histogram series becomes.
+#[test]
+fn a_histogram_aware_tail_sees_histogram_samples() {
+    use sightline_model::histogram::{Histogram, Span};
+    use sightline_tsdb::HistValue;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let mut tail = WalTail::open(dir.path(), None).unwrap();
+    let h = Histogram {
+        schema: 0,
+        count: 2,
+        sum: 1.5,
+        positive_spans: vec![Span::new(0, 1)],
+        positive_buckets: vec![2],
+        ..Histogram::default()
+    };
+    let l = Labels::from_pairs([("__name__", "h")]);
+    let mut a = db.appender();
+    a.append_histogram(None, &l, 1000, &h).unwrap();
+    a.append_float_histogram(
+        None,
+        &Labels::from_pairs([("__name__", "fh")]),
+        1000,
+        &h.to_float(),
+    )
+    .unwrap();
+    a.commit().unwrap();
+    let mut a = db.appender();
+    a.append(None, &l, 2000, sightline_model::stale_nan())
+        .unwrap();
+    a.commit().unwrap();
+    let mut got = Vec::new();
+    tail.read(1 << 20, |r, _| {
+        if let WalRecord::Histograms(v) = r {
+            got.extend(v);
+        }
+    })
+    .unwrap();
+    assert_eq!(got.len(), 3);
+    assert!(got
+        .iter()
+        .any(|x| x.1 == 1000 && x.2 == HistValue::Int(h.clone())));
+    assert!(got.iter().any(|x| x.2 == HistValue::Float(h.to_float())));
+    assert!(got
+        .iter()
+        .any(|x| x.1 == 2000 && matches!(&x.2, HistValue::Int(s) if s.is_stale())));
+}

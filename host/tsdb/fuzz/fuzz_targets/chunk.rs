@@ -1,12 +1,24 @@
 //! Any bytes as a chunk: decoding never panics. Bytes read as samples: the persisted
-//! encoding (XOR or decimal, whichever is smaller) decodes to exactly those samples.
+//! encoding (XOR or decimal, whichever is smaller) decodes to exactly those samples. Bytes
+//! read as native histograms (integer or float counts, growing and new buckets, counter
+//! resets, stale markers): Prometheus' histogram chunk encodings, with the head's chunk
+//! cuts and recoding, decode to the same histograms. Any bytes behind a histogram encoding
+//! byte: decoding never panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sightline_model::Sample;
-use sightline_tsdb::bench_support::{decode_chunk, decode_samples, encode_best};
+use sightline_tsdb::bench_support::{
+    decode_chunk, decode_samples, encode_best, histogram_round_trip,
+};
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode_chunk(data);
+    for enc in [3u8, 4] {
+        let mut c = vec![enc];
+        c.extend_from_slice(data);
+        let _ = decode_chunk(&c);
+    }
+    histogram_round_trip(data);
     let mut samples: Vec<Sample> = data
         .chunks_exact(16)
         .take(120)

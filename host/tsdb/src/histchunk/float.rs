@@ -193,6 +193,21 @@ impl FloatHistAppender {
         if h.zero_count < self.z_cnt.value {
             return ret(false, true);
         }
+        // The common case, the same layout: only a decreasing bucket (a reset) matters.
+        if self.p_spans == h.positive_spans && self.n_spans == h.negative_spans {
+            // Go's `aCount > bCount` is false for NaN: a NaN count is not a reset.
+            let grows = |a: &[XorValue], b: &[f64]| {
+                a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.value.partial_cmp(y) != Some(std::cmp::Ordering::Greater))
+            };
+            if grows(&self.p_buckets, &h.positive_buckets)
+                && grows(&self.n_buckets, &h.negative_buckets)
+            {
+                return ret(true, false);
+            }
+            return ret(false, true);
+        }
         let pa: Vec<f64> = self.p_buckets.iter().map(|x| x.value).collect();
         let Some((pf, pb)) =
             expand_spans_and_buckets(&self.p_spans, &h.positive_spans, &pa, &h.positive_buckets)
@@ -387,7 +402,8 @@ impl FloatHistAppender {
             }
             return Ok(Appended::Same);
         }
-        let mut h = h.clone();
+        // Copied only when backward inserts change it.
+        let mut h = std::borrow::Cow::Borrowed(h);
         if h.counter_reset_hint != CounterResetHint::Gauge {
             let (pf, nf, pb, nb, ok, reset) = self.appendable(&h);
             if !ok || reset {
@@ -399,14 +415,15 @@ impl FloatHistAppender {
                 return Ok(Appended::New(happ));
             }
             if !pb.is_empty() || !nb.is_empty() {
+                let hm = h.to_mut();
                 if pf.is_empty() && nf.is_empty() {
-                    h.positive_spans = self.p_spans.clone();
-                    h.negative_spans = self.n_spans.clone();
+                    hm.positive_spans = self.p_spans.clone();
+                    hm.negative_spans = self.n_spans.clone();
                 } else {
-                    h.positive_spans = adjust_for_inserts(&h.positive_spans, &pb);
-                    h.negative_spans = adjust_for_inserts(&h.negative_spans, &nb);
+                    hm.positive_spans = adjust_for_inserts(&hm.positive_spans, &pb);
+                    hm.negative_spans = adjust_for_inserts(&hm.negative_spans, &nb);
                 }
-                recode_float_histogram(&mut h, &pb, &nb);
+                recode_float_histogram(hm, &pb, &nb);
             }
             if !pf.is_empty() || !nf.is_empty() {
                 let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;
@@ -425,9 +442,10 @@ impl FloatHistAppender {
             return Ok(Appended::New(happ));
         }
         if !pb.is_empty() || !nb.is_empty() {
-            h.positive_spans = pm;
-            h.negative_spans = nm;
-            recode_float_histogram(&mut h, &pb, &nb);
+            let hm = h.to_mut();
+            hm.positive_spans = pm;
+            hm.negative_spans = nm;
+            recode_float_histogram(hm, &pb, &nb);
         }
         if !pf.is_empty() || !nf.is_empty() {
             let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sightline_model::histogram::{CounterResetHint, Histogram, Span};
+use sightline_model::histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 use sightline_model::is_stale_nan;
 
 use super::spans::{
@@ -201,6 +201,24 @@ impl HistAppender {
         if h.zero_count < self.z_cnt {
             return ret(false, COUNTER_RESET);
         }
+        // The common case, the same layout: only a decreasing bucket (a reset) matters. As
+        // `expandIntSpansAndBuckets` decides it, without building the absolute counts.
+        if self.p_spans == h.positive_spans && self.n_spans == h.negative_spans {
+            let grows = |a: &[i64], b: &[i64]| {
+                let (mut x, mut y) = (0i64, 0i64);
+                a.iter().zip(b).all(|(da, db)| {
+                    x = x.wrapping_add(*da);
+                    y = y.wrapping_add(*db);
+                    x <= y
+                })
+            };
+            if grows(&self.p_buckets, &h.positive_buckets)
+                && grows(&self.n_buckets, &h.negative_buckets)
+            {
+                return ret(true, NOT_COUNTER_RESET);
+            }
+            return ret(false, COUNTER_RESET);
+        }
         let Some((pf, pb)) = expand_spans_and_buckets(
             &self.p_spans,
             &h.positive_spans,
@@ -377,7 +395,8 @@ impl HistAppender {
             }
             return Ok(Appended::Same);
         }
-        let mut h = h.clone();
+        // Copied only when backward inserts change it.
+        let mut h = std::borrow::Cow::Borrowed(h);
         if h.counter_reset_hint != CounterResetHint::Gauge {
             let (pf, nf, pb, nb, ok, hint) = self.appendable(&h);
             if !ok || hint != NOT_COUNTER_RESET {
@@ -387,14 +406,15 @@ impl HistAppender {
                 return Ok(Appended::New(happ));
             }
             if !pb.is_empty() || !nb.is_empty() {
+                let hm = h.to_mut();
                 if pf.is_empty() && nf.is_empty() {
-                    h.positive_spans = self.p_spans.clone();
-                    h.negative_spans = self.n_spans.clone();
+                    hm.positive_spans = self.p_spans.clone();
+                    hm.negative_spans = self.n_spans.clone();
                 } else {
-                    h.positive_spans = adjust_for_inserts(&h.positive_spans, &pb);
-                    h.negative_spans = adjust_for_inserts(&h.negative_spans, &nb);
+                    hm.positive_spans = adjust_for_inserts(&hm.positive_spans, &pb);
+                    hm.negative_spans = adjust_for_inserts(&hm.negative_spans, &nb);
                 }
-                recode_histogram(&mut h, &pb, &nb);
+                recode_histogram(hm, &pb, &nb);
             }
             if !pf.is_empty() || !nf.is_empty() {
                 let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;
@@ -413,9 +433,10 @@ impl HistAppender {
             return Ok(Appended::New(happ));
         }
         if !pb.is_empty() || !nb.is_empty() {
-            h.positive_spans = pm;
-            h.negative_spans = nm;
-            recode_histogram(&mut h, &pb, &nb);
+            let hm = h.to_mut();
+            hm.positive_spans = pm;
+            hm.negative_spans = nm;
+            recode_histogram(hm, &pb, &nb);
         }
         if !pf.is_empty() || !nf.is_empty() {
             let mut happ = self.recode(&pf, &nf, &h.positive_spans, &h.negative_spans)?;
@@ -633,6 +654,38 @@ impl HistIter {
     /// Whether the current sample is a stale marker.
     pub(crate) fn is_stale(&self) -> bool {
         is_stale_nan(self.sum)
+    }
+
+    /// `AtFloatHistogram`: the counts as floats, without an integer copy first.
+    pub(crate) fn at_float_histogram(&self) -> FloatHistogram {
+        if self.is_stale() {
+            return FloatHistogram {
+                sum: self.sum,
+                ..FloatHistogram::default()
+            };
+        }
+        let undelta = |d: &[i64]| {
+            let mut cur = 0i64;
+            d.iter()
+                .map(|x| {
+                    cur = cur.wrapping_add(*x);
+                    cur as f64
+                })
+                .collect::<Vec<f64>>()
+        };
+        FloatHistogram {
+            counter_reset_hint: read_hint(self.header, self.num_read),
+            schema: self.schema,
+            zero_threshold: self.z_threshold,
+            zero_count: self.z_cnt as f64,
+            count: self.cnt as f64,
+            sum: self.sum,
+            positive_spans: self.p_spans.clone(),
+            negative_spans: self.n_spans.clone(),
+            positive_buckets: undelta(&self.p_buckets),
+            negative_buckets: undelta(&self.n_buckets),
+            custom_values: self.custom_values.clone(),
+        }
     }
 
     /// `AtHistogram`.

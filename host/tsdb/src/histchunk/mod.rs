@@ -112,22 +112,21 @@ impl BStream {
         self.buf.push(byt << self.free);
     }
 
-    /// Writes the low `n` bits of `u` (n ≤ 64), most significant first.
+    /// Writes the low `n` bits of `u` (n ≤ 64), most significant first: the bits Go's
+    /// `writeBits` writes, a byte's worth at a time instead of one by one.
     fn write_bits(&mut self, u: u64, n: u32) {
-        if n == 0 {
-            return;
-        }
-        let mut u = if n == 64 { u } else { u << (64 - n) };
-        let mut n = n;
-        while n >= 8 {
-            self.write_byte((u >> 56) as u8);
-            u <<= 8;
-            n -= 8;
-        }
+        let mut n = n.min(64);
         while n > 0 {
-            self.write_bit((u >> 63) == 1);
-            u <<= 1;
-            n -= 1;
+            if self.free == 0 {
+                self.buf.push(0);
+                self.free = 8;
+            }
+            let take = n.min(u32::from(self.free));
+            let bits = (u >> (n - take)) & ((1u64 << take) - 1);
+            let i = self.buf.len() - 1;
+            self.buf[i] |= (bits as u8) << (u32::from(self.free) - take);
+            self.free -= take as u8;
+            n -= take;
         }
     }
 }
@@ -171,6 +170,15 @@ impl BReader {
         }
         let byte = self.pos / 8;
         let off = (self.pos % 8) as u32;
+        // Most fields (varbit payloads, prefixes) fit one 8-byte window.
+        if off + n <= 64 {
+            if let Some(w) = b.get(byte..byte + 8) {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(w);
+                self.pos = end;
+                return Some((u64::from_be_bytes(a) << off) >> (64 - n));
+            }
+        }
         let mut tmp = [0u8; 16];
         let avail = (b.len() - byte).min(16);
         tmp[..avail].copy_from_slice(&b[byte..byte + avail]);
@@ -234,15 +242,21 @@ pub(crate) fn put_varbit_uint(b: &mut BStream, v: u64) {
     b.write_bits(v, 64);
 }
 
-/// Reads a varbit prefix: the payload size (0 for the value 0, 64 for the 9-byte form).
+/// Reads a varbit prefix: the payload size (0 for the value 0, 64 for the 9-byte form). The
+/// prefix is up to eight `1` bits ended by a `0` (none after eight): all read in one peek.
 fn read_varbit_size(r: &mut BReader, b: &[u8]) -> Option<u32> {
-    let mut ones = 0;
-    while ones < 8 {
-        if !r.read_bit(b)? {
-            break;
-        }
-        ones += 1;
+    let avail = r.bits_left().min(8) as u32;
+    if avail == 0 {
+        return None;
     }
+    let save = r.pos;
+    let w = (r.read_bits(b, avail)? << (8 - avail)) as u8;
+    let ones = (!w).leading_zeros().min(8);
+    if ones < 8 && ones >= avail {
+        // The terminating zero is past the end.
+        return None;
+    }
+    r.pos = save + (ones + u32::from(ones < 8)) as usize;
     Some(match ones {
         0 => 0,
         1 => 3,
