@@ -6,11 +6,16 @@
 //! untyped family per metric name, in name order; timestamps in milliseconds and values as
 //! Go's `strconv.FormatFloat(v, 'g', -1, 64)` writes them.
 //!
+//! Native histograms are federated as Prometheus 3 does: over the delimited protobuf format
+//! (negotiated by `Accept`, as a Prometheus scraping with native histograms asks for it) as
+//! native histograms, in a `HISTOGRAM` (or, for gauge histograms, `GAUGE_HISTOGRAM`) family of
+//! their own; histograms with custom buckets (NHCB) as classic histograms in every format;
+//! exponential ones are left out of the text formats, which cannot carry them.
+//!
 //! Differences from 2.42, each deliberate: OpenMetrics is served when the `Accept` header asks
 //! for it (2.42 only negotiates the text format and delimited protobuf; Prometheus itself asks
-//! for OpenMetrics first when it scrapes); protobuf is not offered (a protobuf request gets
-//! the text format, which every Prometheus scraper accepts); within a family, series are in
-//! label order (2.42's unstable sort by name leaves them in no particular order). Like
+//! for OpenMetrics first when it scrapes); within a family, series are in label order (2.42's
+//! unstable sort by name leaves them in no particular order). Like
 //! Prometheus, the samples are not counted against `--query.max-samples`: the response holds
 //! one sample per matched series, which is what the selection already held in memory.
 //!
@@ -29,8 +34,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use parking_lot::RwLock;
+use sightline_exposition::proto as pb;
+use sightline_model::histogram::is_custom_buckets;
 use sightline_model::{
-    format_timestamp_secs, is_stale_nan, Labels, MatchOp, Matcher, INSTANCE_LABEL, METRIC_NAME,
+    format_timestamp_secs, is_stale_nan, CounterResetHint, FloatHistogram, Labels, MatchOp,
+    Matcher, INSTANCE_LABEL, METRIC_NAME,
 };
 use sightline_storage_api::{Queryable, SelectHints};
 
@@ -60,6 +68,8 @@ pub fn federate_router(opts: FederateOptions) -> Router {
 enum Format {
     Text,
     OpenMetrics,
+    /// Varint-length-delimited `io.prometheus.client.MetricFamily` messages.
+    Protobuf,
 }
 
 impl Format {
@@ -67,35 +77,45 @@ impl Format {
         match self {
             Format::Text => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
         }
     }
 }
 
-/// `expfmt.NegotiateIncludingOpenMetrics` without protobuf: the media ranges in decreasing
-/// quality (stable for equal ones); the first that is OpenMetrics (version 0.0.1, 1.0.0 or
-/// none) or `text/plain` (version 0.0.4 or none) wins; the text format otherwise.
+/// `expfmt.NegotiateIncludingOpenMetrics`: the media ranges in decreasing quality (stable for
+/// equal ones); the first that is delimited protobuf of `MetricFamily`, OpenMetrics (version
+/// 0.0.1, 1.0.0 or none) or `text/plain` (version 0.0.4 or none) wins; the text format
+/// otherwise.
 fn negotiate(headers: &HeaderMap) -> Format {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Format::Text;
     };
-    let mut ranges: Vec<(f64, &str, Option<&str>)> = Vec::new();
+    let mut ranges: Vec<(f64, &str, Option<&str>, bool)> = Vec::new();
     for part in accept.split(',') {
         let mut fields = part.split(';').map(str::trim);
         let media = fields.next().unwrap_or_default();
         let (mut q, mut version) = (1.0, None);
+        let (mut proto, mut delimited) = (false, false);
         for f in fields {
             if let Some((k, v)) = f.split_once('=') {
                 match k.trim() {
                     "q" => q = v.trim().parse().unwrap_or(0.0),
                     "version" => version = Some(v.trim()),
+                    "proto" => proto = v.trim() == "io.prometheus.client.MetricFamily",
+                    "encoding" => delimited = v.trim() == "delimited",
                     _ => {}
                 }
             }
         }
-        ranges.push((q, media, version));
+        ranges.push((q, media, version, proto && delimited));
     }
     ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (_, media, version) in ranges {
+    for (_, media, version, proto) in ranges {
+        if media.eq_ignore_ascii_case("application/vnd.google.protobuf") && proto {
+            return Format::Protobuf;
+        }
         if media.eq_ignore_ascii_case("application/openmetrics-text")
             && matches!(version, None | Some("0.0.1") | Some("1.0.0"))
         {
@@ -123,11 +143,12 @@ fn http_error(status: StatusCode, msg: &str) -> Response {
     r
 }
 
-/// One output series: its labels and latest sample.
+/// One output series: its labels and latest sample (a float, or a native histogram).
 struct Row {
     labels: Labels,
     t: i64,
     v: f64,
+    h: Option<Arc<FloatHistogram>>,
 }
 
 async fn federate(
@@ -216,13 +237,14 @@ fn select(opts: &FederateOptions, sets: &[Vec<Matcher>], now: i64) -> Result<Vec
         {
             let mut last = None;
             while let Some(smp) = s.samples.next_sample() {
-                last = Some(smp);
+                last = Some((smp, s.samples.histogram().cloned()));
             }
             match last {
-                Some(smp) if !is_stale_nan(smp.v) => rows.push(Row {
+                Some((smp, h)) if h.is_some() || !is_stale_nan(smp.v) => rows.push(Row {
                     labels: s.labels,
                     t: smp.t,
                     v: smp.v,
+                    h,
                 }),
                 _ => {}
             }
@@ -259,7 +281,7 @@ impl Iterator for Chunks {
         let mut out = Vec::with_capacity(CHUNK + 1024);
         while out.len() < CHUNK {
             match self.rows.next() {
-                Some(r) => self.enc.write(&mut out, &r.labels, r.t, r.v),
+                Some(r) => self.enc.write(&mut out, &r),
                 None => {
                     self.enc.finish(&mut out);
                     self.done = true;
@@ -277,11 +299,34 @@ impl Iterator for Chunks {
 
 /// Writes series as `federate.go` hands them to the Go encoder: a `# TYPE <name> untyped`
 /// line (`unknown` in OpenMetrics) when the name changes, then the series' labels in order
-/// without `__name__`, then the external labels it lacks, the value and the timestamp.
+/// without `__name__`, then the external labels it lacks, the value and the timestamp. A
+/// family ends where the name, or the kind of sample (float, histogram, gauge histogram),
+/// changes. In protobuf, each family is one delimited message.
 struct FamilyWriter {
     format: Format,
     externals: Vec<(String, String)>,
     last_name: String,
+    last_kind: Kind,
+    /// The protobuf family being built.
+    family: Option<pb::MetricFamily>,
+}
+
+/// What a family holds, as `federate.go` tells families apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Float,
+    Histogram,
+    GaugeHistogram,
+}
+
+impl Kind {
+    fn of(h: Option<&FloatHistogram>) -> Kind {
+        match h {
+            None => Kind::Float,
+            Some(h) if h.counter_reset_hint == CounterResetHint::Gauge => Kind::GaugeHistogram,
+            Some(_) => Kind::Histogram,
+        }
+    }
 }
 
 impl FamilyWriter {
@@ -290,26 +335,86 @@ impl FamilyWriter {
             format,
             externals,
             last_name: String::new(),
+            last_kind: Kind::Float,
+            family: None,
         }
     }
 
-    fn write(&mut self, out: &mut Vec<u8>, labels: &Labels, t: i64, v: f64) {
-        let name = labels.get_or_empty(METRIC_NAME);
+    /// The series' labels without `__name__` and empty ones, then the external labels it
+    /// lacks.
+    fn pairs<'a>(&'a self, labels: &'a Labels) -> impl Iterator<Item = (&'a str, &'a str)> {
+        labels
+            .iter()
+            .filter(|l| l.name != METRIC_NAME && !l.value.is_empty())
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .chain(
+                self.externals
+                    .iter()
+                    .filter(|(n, _)| !labels.has(n))
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>, r: &Row) {
+        let name = r.labels.get_or_empty(METRIC_NAME);
         if name.is_empty() {
             // Prometheus logs and skips nameless series.
             return;
         }
-        if name != self.last_name {
+        let h = r.h.as_deref();
+        if self.format == Format::Protobuf {
+            return self.write_proto(out, name, r);
+        }
+        if h.is_some_and(|h| !is_custom_buckets(h.schema)) {
+            // The text formats cannot carry exponential native histograms.
+            return;
+        }
+        let kind = Kind::of(h);
+        if name != self.last_name || kind != self.last_kind {
             out.extend_from_slice(b"# TYPE ");
             out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(match self.format {
-                Format::Text => b" untyped\n".as_slice(),
-                Format::OpenMetrics => b" unknown\n".as_slice(),
+            out.extend_from_slice(match (self.format, kind) {
+                (Format::Text, Kind::Float) => b" untyped\n".as_slice(),
+                (_, Kind::Float) => b" unknown\n".as_slice(),
+                (Format::Text, _) => b" histogram\n".as_slice(),
+                (_, Kind::Histogram) => b" histogram\n".as_slice(),
+                (_, Kind::GaugeHistogram) => b" gaugehistogram\n".as_slice(),
             });
             self.last_name.clear();
             self.last_name.push_str(name);
+            self.last_kind = kind;
         }
+        match h {
+            None => self.sample(out, name, "", &r.labels, None, r.v, r.t),
+            Some(h) => {
+                // An NHCB as the classic histogram it came from: cumulative buckets with
+                // `le`, `+Inf`, then `_sum` and `_count` (`makeClassicHistogram`).
+                let bucket = format!("{name}_bucket");
+                for (le, c) in classic_buckets(h) {
+                    let le = go_float_text(le);
+                    self.sample(out, &bucket, "", &r.labels, Some(&le), c, r.t);
+                }
+                self.sample(out, &bucket, "", &r.labels, Some("+Inf"), h.count, r.t);
+                self.sample(out, name, "_sum", &r.labels, None, h.sum, r.t);
+                self.sample(out, name, "_count", &r.labels, None, h.count, r.t);
+            }
+        }
+    }
+
+    /// One text line: `name{labels,le} value timestamp`.
+    #[allow(clippy::too_many_arguments)]
+    fn sample(
+        &self,
+        out: &mut Vec<u8>,
+        name: &str,
+        suffix: &str,
+        labels: &Labels,
+        le: Option<&str>,
+        v: f64,
+        t: i64,
+    ) {
         out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
         let mut first = true;
         let mut label = |out: &mut Vec<u8>, n: &str, v: &str| {
             out.push(if first { b'{' } else { b',' });
@@ -319,15 +424,11 @@ impl FamilyWriter {
             escape_label_value(out, v);
             out.push(b'"');
         };
-        for l in labels.iter() {
-            if l.name != METRIC_NAME && !l.value.is_empty() {
-                label(out, &l.name, &l.value);
-            }
+        for (n, v) in self.pairs(labels) {
+            label(out, n, v);
         }
-        for (n, v) in &self.externals {
-            if !labels.has(n) {
-                label(out, n, v);
-            }
+        if let Some(le) = le {
+            label(out, "le", le);
         }
         if !first {
             out.push(b'}');
@@ -336,20 +437,128 @@ impl FamilyWriter {
         write_go_float(out, v);
         out.push(b' ');
         match self.format {
+            Format::OpenMetrics => out.extend_from_slice(om_timestamp(t).as_bytes()),
             // Writing to a Vec cannot fail.
-            Format::Text => {
+            _ => {
                 let _ = write!(out, "{t}");
             }
-            Format::OpenMetrics => out.extend_from_slice(om_timestamp(t).as_bytes()),
         }
         out.push(b'\n');
     }
 
+    fn write_proto(&mut self, out: &mut Vec<u8>, name: &str, r: &Row) {
+        let h = r.h.as_deref();
+        let kind = Kind::of(h);
+        if self.family.is_none() || name != self.last_name || kind != self.last_kind {
+            self.flush(out);
+            self.family = Some(pb::MetricFamily {
+                name: name.to_string(),
+                metric_type: match kind {
+                    Kind::Float => pb::TYPE_UNTYPED,
+                    Kind::Histogram => pb::TYPE_HISTOGRAM,
+                    Kind::GaugeHistogram => pb::TYPE_GAUGE_HISTOGRAM,
+                },
+                ..Default::default()
+            });
+            self.last_name.clear();
+            self.last_name.push_str(name);
+            self.last_kind = kind;
+        }
+        let label: Vec<(String, String)> = self
+            .pairs(&r.labels)
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let mut m = pb::Metric {
+            label,
+            timestamp_ms: r.t,
+            ..Default::default()
+        };
+        match h {
+            None => m.untyped = Some(r.v),
+            Some(h) if is_custom_buckets(h.schema) => {
+                m.histogram = Some(pb::HistogramMsg {
+                    sample_count_float: h.count,
+                    sample_sum: h.sum,
+                    bucket: classic_buckets(h)
+                        .into_iter()
+                        .map(|(le, c)| pb::Bucket {
+                            upper_bound: le,
+                            cumulative_count_float: c,
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                });
+            }
+            Some(h) => {
+                m.histogram = Some(pb::HistogramMsg {
+                    sample_count_float: h.count,
+                    sample_sum: h.sum,
+                    schema: h.schema,
+                    zero_threshold: h.zero_threshold,
+                    zero_count_float: h.zero_count,
+                    negative_span: h.negative_spans.clone(),
+                    negative_count: h.negative_buckets.clone(),
+                    positive_span: h.positive_spans.clone(),
+                    positive_count: h.positive_buckets.clone(),
+                    ..Default::default()
+                });
+            }
+        }
+        if let Some(f) = &mut self.family {
+            f.metric.push(m);
+        }
+    }
+
+    /// Writes the protobuf family being built, if any.
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        if let Some(f) = self.family.take() {
+            out.extend_from_slice(&pb::encode_delimited(std::slice::from_ref(&f)));
+        }
+    }
+
     fn finish(&mut self, out: &mut Vec<u8>) {
+        self.flush(out);
         if self.format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");
         }
     }
+}
+
+/// The cumulative classic buckets (upper bound, count) of a histogram with custom buckets,
+/// one per custom value, without `+Inf` (`makeClassicHistogram`).
+fn classic_buckets(h: &FloatHistogram) -> Vec<(f64, f64)> {
+    let mut by_index: Vec<f64> = vec![0.0; h.custom_values.len()];
+    let mut idx: i64 = 0;
+    let mut k = 0usize;
+    for s in &h.positive_spans {
+        idx += i64::from(s.offset);
+        for _ in 0..s.length {
+            if let (Ok(i), Some(c)) = (usize::try_from(idx), h.positive_buckets.get(k)) {
+                if let Some(slot) = by_index.get_mut(i) {
+                    *slot += c;
+                }
+            }
+            idx += 1;
+            k += 1;
+        }
+    }
+    let mut cum = 0.0;
+    h.custom_values
+        .iter()
+        .zip(by_index)
+        .map(|(le, c)| {
+            cum += c;
+            (*le, cum)
+        })
+        .collect()
+}
+
+/// A float as Go's text encoder writes it, as text.
+fn go_float_text(v: f64) -> String {
+    let mut out = Vec::new();
+    write_go_float(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Escapes a label value as the text format and OpenMetrics do: `\`, `"` and newline.

@@ -297,3 +297,116 @@ async fn v2_falls_back_to_v1_on_415() {
     let r = rw.clone();
     tokio::task::spawn_blocking(move || r.stop()).await.unwrap();
 }
+
+/// Histograms and floats of one series reach a real receiver (ours, over `MemStorage`) over
+/// 1.0 and 2.0: integer, float and custom-bucket histograms as they were stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_histograms_are_sent_over_1_0_and_2_0() {
+    use sightline_model::histogram::CUSTOM_BUCKETS_SCHEMA;
+    use sightline_model::{FloatHistogram, Histogram, Matcher, Span};
+    use sightline_storage_api::{MemStorage, Queryable};
+    for proto in ["prometheus.WriteRequest", "io.prometheus.write.v2.Request"] {
+        let mem = Arc::new(MemStorage::new());
+        let app =
+            sightline_remote::receiver::router(Some(sightline_remote::receiver::Receiver::new(
+                mem.clone(),
+                sightline_remote::RemoteMetrics::unregistered(),
+            )));
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(l, app).await });
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        let reg = Registry::new();
+        let rw = Arc::new(RemoteWrite::new(db.clone(), ClientMetrics::new(&reg), None).unwrap());
+        rw.apply(
+            &[config(
+                &format!("http://{addr}/write"),
+                &format!("protobuf_message: {proto}"),
+            )],
+            &Labels::empty(),
+        )
+        .unwrap();
+        let lat = Labels::from_pairs([("__name__", "lat")]);
+        let nhcb = Labels::from_pairs([("__name__", "nhcb")]);
+        let mut want_int = Vec::new();
+        for k in 1..=5u64 {
+            let h = Histogram {
+                schema: 3,
+                count: 10 * k,
+                sum: 2.5 * k as f64,
+                zero_threshold: 1e-128,
+                zero_count: k,
+                positive_spans: vec![Span::new(-3, 2), Span::new(4, 1)],
+                positive_buckets: vec![k as i64, 2, 1 + k as i64 * 3],
+                ..Histogram::default()
+            };
+            let f = FloatHistogram {
+                schema: CUSTOM_BUCKETS_SCHEMA,
+                count: 3.0 * k as f64,
+                sum: 1.5,
+                positive_spans: vec![Span::new(0, 3)],
+                positive_buckets: vec![k as f64, k as f64, k as f64],
+                custom_values: Arc::from(&[0.1, 1.0][..]),
+                ..FloatHistogram::default()
+            };
+            let mut a = db.appender();
+            a.append_histogram(None, &lat, k as i64 * 1000, &h).unwrap();
+            a.append_float_histogram(None, &nhcb, k as i64 * 1000, &f)
+                .unwrap();
+            a.commit().unwrap();
+            want_int.push(h.to_float());
+        }
+        let read = |name: &str| {
+            let q = mem.querier(0, i64::MAX).unwrap();
+            let mut out = Vec::new();
+            for mut s in q
+                .select(false, None, &[Matcher::equal("__name__", name)])
+                .unwrap()
+            {
+                while s.samples.next_sample().is_some() {
+                    out.extend(s.samples.histogram().map(|h| (**h).clone()));
+                }
+            }
+            out
+        };
+        wait_for("10 histograms", 20, || {
+            read("lat").len() == 5 && read("nhcb").len() == 5
+        })
+        .await;
+        let got = read("lat");
+        for (g, w) in got.iter().zip(&want_int) {
+            assert_eq!(
+                (
+                    g.schema,
+                    g.count,
+                    g.sum,
+                    &g.positive_spans,
+                    &g.positive_buckets
+                ),
+                (
+                    w.schema,
+                    w.count,
+                    w.sum,
+                    &w.positive_spans,
+                    &w.positive_buckets
+                ),
+                "{proto}"
+            );
+        }
+        let got = read("nhcb");
+        assert_eq!(got[4].custom_values.as_ref(), &[0.1, 1.0], "{proto}");
+        assert_eq!(got[4].positive_buckets, vec![5.0, 5.0, 5.0], "{proto}");
+        assert_eq!(
+            metric(&reg, "sightline_remote_storage_histograms_in", None),
+            10.0
+        );
+        assert_eq!(
+            metric(&reg, "sightline_remote_storage_samples_failed", None),
+            0.0
+        );
+        let r = rw.clone();
+        tokio::task::spawn_blocking(move || r.stop()).await.unwrap();
+        server.abort();
+    }
+}

@@ -13,10 +13,12 @@ use crate::histchunk::{
     ENCODING_HISTOGRAM,
 };
 
-/// A histogram sample's value, as appended.
+/// A histogram sample's value, as appended (and as WAL readers see it).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum HistValue {
+pub enum HistValue {
+    /// Integer counts.
     Int(Histogram),
+    /// Float counts.
     Float(FloatHistogram),
 }
 

@@ -50,6 +50,7 @@ mod wal;
 mod wal_hist;
 mod waltail;
 
+pub use anychunk::HistValue;
 pub use db::{HeadStats, MaintenanceReport, OpenReport, Tsdb, TsdbMetrics, TsdbOptions, TsdbStats};
 pub use error::{Error, Result};
 pub use import::{

@@ -41,6 +41,9 @@ pub enum WalRecord {
     Series(Vec<(u64, Labels)>),
     /// Float samples: series id, timestamp, value (stale markers included).
     Samples(Vec<(u64, TimestampMs, f64)>),
+    /// Native-histogram samples: series id, timestamp, histogram (stale markers are
+    /// histograms whose sum is the stale NaN).
+    Histograms(Vec<(u64, TimestampMs, crate::HistValue)>),
 }
 
 /// What one [`WalTail::read`] call did.
@@ -291,6 +294,7 @@ impl WalTail {
                     match rec {
                         Record::Series(v) => f(WalRecord::Series(v), at),
                         Record::Samples(v) => f(WalRecord::Samples(v), at),
+                        Record::Histograms(v) => f(WalRecord::Histograms(v), at),
                         // Tombstones and checkpoint-only records mean nothing to readers,
                         // but their end is still a position.
                         _ => {}

@@ -41,6 +41,7 @@ fn drain(tail: &mut WalTail, names: &mut HashMap<u64, Labels>) -> Vec<(String, i
             .read(1000, |rec, _| match rec {
                 WalRecord::Series(v) => names.extend(v),
                 WalRecord::Samples(v) => samples.extend(v),
+                WalRecord::Histograms(_) => {}
             })
             .unwrap();
         for (id, t, v) in samples {

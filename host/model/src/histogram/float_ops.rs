@@ -702,6 +702,10 @@ pub(crate) fn add_buckets(
     for span_b in spans_b {
         index_b = index_b.wrapping_add(span_b.offset);
         for _ in 0..span_b.length {
+            if b_idx_b >= buckets_b.len() {
+                // Spans promising more buckets than there are (Go would panic): stop.
+                return;
+            }
             'body: {
                 if lower_than_threshold
                     && is_exponential_schema(schema)
@@ -734,7 +738,7 @@ pub(crate) fn add_buckets(
                         insert(buckets_a, comp_a.as_deref_mut(), 0);
                         if !spans_a.is_empty() && spans_a[0].offset == index_b.wrapping_add(1) {
                             spans_a[0].length = spans_a[0].length.wrapping_add(1);
-                            spans_a[0].offset -= 1;
+                            spans_a[0].offset = spans_a[0].offset.wrapping_sub(1);
                             break 'body;
                         }
                         spans_a.insert(0, Span::new(index_b, 1));
@@ -744,7 +748,9 @@ pub(crate) fn add_buckets(
                                 spans_a[1].offset.wrapping_sub(index_b.wrapping_add(1));
                         }
                         break 'body;
-                    } else if spans_a[0].offset == index_b {
+                    } else if spans_a[0].offset == index_b && spans_a[0].length > 0 {
+                        // Go also takes this shortcut for an empty first span, adding into
+                        // the wrong bucket; an empty span goes the general way here.
                         add_at(buckets_a, comp_a.as_deref_mut(), 0, bucket_b, comp_bucket_b);
                         break 'body;
                     }
@@ -760,7 +766,7 @@ pub(crate) fn add_buckets(
                     if delta_index < remaining_in_span {
                         // The bucket is in the current span.
                         i_bucket += delta_index as isize;
-                        i_in_span += delta_index;
+                        i_in_span = i_in_span.wrapping_add(delta_index);
                         add_at(
                             buckets_a,
                             comp_a.as_deref_mut(),
@@ -780,16 +786,18 @@ pub(crate) fn add_buckets(
                         if delta_index == 0 {
                             // Right after the previous span: extend it.
                             if is < spans_a.len() {
-                                spans_a[is].offset -= 1;
+                                spans_a[is].offset = spans_a[is].offset.wrapping_sub(1);
                             }
                             i_span -= 1;
                             let prev = i_span as usize;
                             i_in_span = spans_a[prev].length as i32;
                             spans_a[prev].length = spans_a[prev].length.wrapping_add(1);
-                        } else if is < spans_a.len() && delta_index == spans_a[is].offset - 1 {
+                        } else if is < spans_a.len()
+                            && delta_index == spans_a[is].offset.wrapping_sub(1)
+                        {
                             // Right before the next span: extend it.
                             i_in_span = 0;
-                            spans_a[is].offset -= 1;
+                            spans_a[is].offset = spans_a[is].offset.wrapping_sub(1);
                             spans_a[is].length = spans_a[is].length.wrapping_add(1);
                         } else {
                             // Not adjacent to any span: a new span.
@@ -912,6 +920,9 @@ pub(crate) fn add_custom_buckets_with_mismatches(
             for span in spans {
                 src_idx += i64::from(span.offset);
                 for _ in 0..span.length {
+                    if bucket_idx >= buckets.len() {
+                        return;
+                    }
                     if let Some(&value) = buckets.get(bucket_idx) {
                         // The +Inf bucket unless a common bound at or above the source bound.
                         let mut t = n - 1;
@@ -957,7 +968,7 @@ pub(crate) fn add_custom_buckets_with_mismatches(
         c_dest.push(c_target[i]);
         let idx = i as i32;
         match dest_spans.last_mut() {
-            Some(s) if idx == last_idx + 1 => s.length += 1,
+            Some(s) if idx == last_idx + 1 => s.length = s.length.wrapping_add(1),
             Some(_) => dest_spans.push(Span::new(idx - last_idx - 1, 1)),
             None => dest_spans.push(Span::new(idx, 1)),
         }

@@ -10,10 +10,19 @@
 //! with [`CUSTOM_BUCKETS_SCHEMA`] the bounds are `custom_values` (sorted, finite) and only
 //! positive buckets exist: bucket `i` is `(custom_values[i-1], custom_values[i]]`, the last one
 //! ending at `+Inf`.
+//!
+//! Files by responsibility: `generic.rs` (schema math, bounds, span reduction, compaction,
+//! validation helpers, Go number formatting, Kahan summation; the bound table is in
+//! `bounds.rs`), `iter.rs` (bucket iterators of both types), `float.rs` (copying, `String`,
+//! scaling, equality, compaction, validation), `float_ops.rs` (add/sub/Kahan add, zero-bucket
+//! and schema reconciliation, reset detection), `float_trim.rs` (`trim_buckets`), `int.rs`
+//! (the integer histogram), `convert.rs` (custom buckets to classic series), `error.rs`.
+//! Where Go panics on a misuse, these return an error (or stop iterating) instead.
 
 use std::sync::Arc;
 
 mod bounds;
+mod convert;
 mod error;
 mod float;
 mod float_ops;
@@ -24,6 +33,7 @@ mod iter;
 #[cfg(test)]
 mod tests;
 
+pub use convert::{convert_nhcb_to_classic, format_openmetrics_float, NhcbRef};
 pub use error::{
     HistogramError, HistogramErrorKind, EXPONENTIAL_SCHEMA_MAX_RESERVED,
     EXPONENTIAL_SCHEMA_MIN_RESERVED,

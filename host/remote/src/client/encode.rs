@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use sightline_model::Labels;
+use sightline_tsdb::HistValue;
 
 /// A series as a queue sends it: its outgoing labels in their 1.0 encoding (the repeated
 /// `labels` fields of a `TimeSeries`), made once when the series is first seen rather than
@@ -111,6 +112,30 @@ impl<'a> Iterator for LabelIter<'a> {
 pub(crate) struct SeriesBatch<'a> {
     pub(crate) series: &'a OutSeries,
     pub(crate) samples: &'a [(i64, f64)],
+    /// Its native-histogram samples, oldest first.
+    pub(crate) histograms: &'a [(i64, &'a HistValue)],
+}
+
+/// The `prometheus.Histogram` bodies of a series' histograms (1.0 and 2.0 share the message;
+/// 2.0 adds `custom_values`, which the generic encoder writes when there are any).
+fn histogram_bodies(hs: &[(i64, &HistValue)]) -> Vec<Vec<u8>> {
+    hs.iter()
+        .map(|(t, h)| {
+            let wire = match h {
+                HistValue::Int(h) => crate::histconv::from_int(*t, h),
+                HistValue::Float(h) => crate::histconv::from_float(*t, h),
+            };
+            let mut w = crate::proto::Writer::default();
+            crate::v1::encode_histogram(&mut w, &wire);
+            w.buf
+        })
+        .collect()
+}
+
+fn put_delimited(buf: &mut Vec<u8>, key: u8, body: &[u8]) {
+    buf.push(key);
+    put_varint(buf, body.len() as u64);
+    buf.extend_from_slice(body);
 }
 
 fn varint_len(v: u64) -> usize {
@@ -171,9 +196,13 @@ pub(crate) fn encode_v1(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
     buf.clear();
     for s in series {
         let labels = &s.series.v1_labels;
+        let hists = histogram_bodies(s.histograms);
         let mut body = labels.len();
         for &(t, v) in s.samples {
             body += delimited_len(sample_len(t, v));
+        }
+        for h in &hists {
+            body += delimited_len(h.len());
         }
         buf.reserve(body + 11);
         buf.push(0x0a); // timeseries = 1
@@ -181,6 +210,9 @@ pub(crate) fn encode_v1(series: &[SeriesBatch<'_>], buf: &mut Vec<u8>) {
         buf.extend_from_slice(labels);
         for &(t, v) in s.samples {
             put_sample(buf, 0x12, t, v); // samples = 2
+        }
+        for h in &hists {
+            put_delimited(buf, 0x22, h); // histograms = 4
         }
     }
 }
@@ -248,6 +280,10 @@ pub(crate) fn encode_v2(
         for &(t, v) in s.samples {
             body += delimited_len(sample_len(t, v));
         }
+        let hists = histogram_bodies(s.histograms);
+        for h in &hists {
+            body += delimited_len(h.len());
+        }
         let md_len = md.map(|(ty, h, u)| {
             let mut n = 0;
             for (v, present) in [
@@ -275,6 +311,9 @@ pub(crate) fn encode_v2(
         }
         for &(t, v) in s.samples {
             put_sample(buf, 0x12, t, v); // samples = 2
+        }
+        for h in &hists {
+            put_delimited(buf, 0x1a, h); // histograms = 3
         }
         if let (Some((ty, h, u)), Some(n)) = (md, md_len) {
             buf.push(0x2a); // metadata = 5
@@ -323,6 +362,7 @@ mod tests {
             .map(|(l, s)| SeriesBatch {
                 series: l,
                 samples: s,
+                histograms: &[],
             })
             .collect()
     }

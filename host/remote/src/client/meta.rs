@@ -106,7 +106,7 @@ pub(crate) async fn run(
                 let body = bytes::Bytes::from(crate::compress(&req.encode()));
                 let outcome = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    o = send_once(&ctx, body, false) => o,
+                    o = send_once(&ctx, body, false, 0) => o,
                 };
                 match outcome {
                     Outcome::Delivered(_) => ctx.metrics.metadata.inc_by(chunk.len() as f64),

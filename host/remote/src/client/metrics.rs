@@ -15,6 +15,7 @@ pub struct ClientMetrics {
     retried: Arc<CounterVec>,
     dropped: Arc<CounterVec>,
     samples_in: Arc<CounterVec>,
+    histograms_in: Arc<CounterVec>,
     pending: Arc<GaugeVec>,
     shards: Arc<GaugeVec>,
     shards_desired: Arc<GaugeVec>,
@@ -44,6 +45,7 @@ pub(crate) struct QueueMetrics {
     pub(crate) dropped_unknown: Arc<Counter>,
     pub(crate) already_delivered: Arc<Counter>,
     pub(crate) samples_in: Arc<Counter>,
+    pub(crate) histograms_in: Arc<Counter>,
     pub(crate) pending: Arc<Gauge>,
     pub(crate) shards: Arc<Gauge>,
     pub(crate) shards_desired: Arc<Gauge>,
@@ -85,6 +87,12 @@ impl ClientMetrics {
             samples_in: r.counter_vec(
                 "sightline_remote_storage_samples_in",
                 "Samples read from the WAL by the queue.",
+                q,
+            ),
+            histograms_in: r.counter_vec(
+                "sightline_remote_storage_histograms_in",
+                "Native-histogram samples read from the WAL by the queue (they also count in \
+                 the samples figures once queued).",
                 q,
             ),
             pending: r.gauge_vec(
@@ -176,6 +184,7 @@ impl ClientMetrics {
             dropped_unknown: self.dropped.with(&[name, url, "unknown_series"]),
             already_delivered: self.dropped.with(&[name, url, "already_delivered"]),
             samples_in: self.samples_in.with(&l),
+            histograms_in: self.histograms_in.with(&l),
             pending: self.pending.with(&l),
             shards: self.shards.with(&l),
             shards_desired: self.shards_desired.with(&l),
@@ -207,6 +216,7 @@ impl QueueMetrics {
             &a.failed,
             &a.retried,
             &a.samples_in,
+            &a.histograms_in,
             &a.bytes,
             &a.wal_lost,
         ] {

@@ -403,12 +403,26 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                 }
                 tracker.push(pos, 0);
             }
-            WalRecord::Samples(v) => {
-                s.metrics.samples_in.inc_by(v.len() as f64);
+            rec @ (WalRecord::Samples(_) | WalRecord::Histograms(_)) => {
+                type Item = (u64, i64, f64, Option<Arc<sightline_tsdb::HistValue>>);
+                let items: Box<dyn Iterator<Item = Item>> = match rec {
+                    WalRecord::Samples(v) => {
+                        s.metrics.samples_in.inc_by(v.len() as f64);
+                        Box::new(v.into_iter().map(|(id, t, val)| (id, t, val, None)))
+                    }
+                    WalRecord::Histograms(v) => {
+                        s.metrics.histograms_in.inc_by(v.len() as f64);
+                        Box::new(
+                            v.into_iter()
+                                .map(|(id, t, h)| (id, t, 0.0, Some(Arc::new(h)))),
+                        )
+                    }
+                    WalRecord::Series(_) => Box::new(std::iter::empty()),
+                };
                 let mut kept = 0u32;
                 let seq = tracker.push(pos, u32::MAX);
                 let replay = pos <= replay_until;
-                for (id, t, val) in v {
+                for (id, t, val, h) in items {
                     let series = match series.get_mut(&id) {
                         Some(k) if k.slot.is_some() => {
                             k.last_segment = pos.segment;
@@ -434,6 +448,7 @@ pub(crate) fn run_reader(mut s: ReaderSetup) {
                         id,
                         t,
                         v: val,
+                        h,
                         seq,
                         replay,
                     });

@@ -31,6 +31,8 @@ pub(crate) struct Pending {
     pub(crate) id: u64,
     pub(crate) t: i64,
     pub(crate) v: f64,
+    /// A native-histogram sample (then `v` is unused).
+    pub(crate) h: Option<Arc<sightline_tsdb::HistValue>>,
     pub(crate) seq: u64,
     /// Read again after a restart from a WAL record the queue may already have delivered
     /// (between the saved delivered position and the saved high-water mark).
@@ -356,8 +358,8 @@ impl Buffers {
 }
 
 pub(crate) enum Outcome {
-    /// 2xx; over 2.0, the samples the receiver says it wrote
-    /// (`X-Prometheus-Remote-Write-Samples-Written`), when it says.
+    /// 2xx; over 2.0, the samples and histograms the receiver says it wrote
+    /// (`X-Prometheus-Remote-Write-{Samples,Histograms}-Written`), when it says.
     Delivered(Option<u64>),
     /// Refused for good, with this status.
     Refused(u16),
@@ -454,7 +456,14 @@ fn deliver<'a>(
     Box::pin(async move {
         let n = items.len();
         bufs.samples.clear();
-        bufs.samples.extend(items.iter().map(|p| (p.t, p.v)));
+        bufs.samples
+            .extend(items.iter().filter(|p| p.h.is_none()).map(|p| (p.t, p.v)));
+        // Histogram samples by reference, in the items' order (most batches have none).
+        let hists: Vec<(i64, &sightline_tsdb::HistValue)> = items
+            .iter()
+            .filter_map(|p| p.h.as_deref().map(|h| (p.t, h)))
+            .collect();
+        let nhists = hists.len();
         let mut backoff = ctx.queue.min_backoff.max(Duration::from_millis(1));
         let mut encoded_v2: Option<bool> = None;
         let mut body = bytes::Bytes::new();
@@ -465,16 +474,21 @@ fn deliver<'a>(
                 // writing only to add a series.
                 let table = ctx.series.read();
                 let mut series = Vec::new();
-                let mut i = 0;
+                let (mut i, mut f, mut hi) = (0, 0, 0);
                 while i < n {
                     let mut j = i + 1;
                     while j < n && items[j].id == items[i].id {
                         j += 1;
                     }
+                    let nh = items[i..j].iter().filter(|p| p.h.is_some()).count();
+                    let nf = (j - i) - nh;
                     series.push(SeriesBatch {
                         series: &table[items[i].series as usize],
-                        samples: &bufs.samples[i..j],
+                        samples: &bufs.samples[f..f + nf],
+                        histograms: &hists[hi..hi + nh],
                     });
+                    f += nf;
+                    hi += nh;
                     i = j;
                 }
                 if v2 {
@@ -488,7 +502,7 @@ fn deliver<'a>(
             let started = Instant::now();
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return Err(Cancelled),
-                o = send_once(ctx, body.clone(), v2) => o,
+                o = send_once(ctx, body.clone(), v2, nhists) => o,
             };
             let took = started.elapsed();
             ctx.metrics.duration.observe(took.as_secs_f64());
@@ -555,7 +569,14 @@ fn deliver<'a>(
 }
 
 /// One HTTP request and what its answer means.
-pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> Outcome {
+/// Sends one body; `hists` is the number of histograms in it (what a 2.0 receiver that does
+/// not count histograms is taken to have written).
+pub(crate) async fn send_once(
+    ctx: &ShardCtx,
+    body: bytes::Bytes,
+    v2: bool,
+    hists: usize,
+) -> Outcome {
     let (ct, version) = if v2 {
         (
             "application/x-protobuf;proto=io.prometheus.write.v2.Request",
@@ -592,11 +613,17 @@ pub(crate) async fn send_once(ctx: &ShardCtx, body: bytes::Bytes, v2: bool) -> O
     };
     let status = resp.status();
     if status.is_success() {
-        let written = if v2 {
+        let header = |name: &str| {
             resp.headers()
-                .get(crate::receiver::SAMPLES_WRITTEN)
+                .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|s| s.trim().parse::<u64>().ok())
+        };
+        // Samples and histograms written, when the receiver says (a receiver that counts
+        // samples only says nothing of histograms: none refused).
+        let written = if v2 {
+            header(crate::receiver::SAMPLES_WRITTEN)
+                .map(|s| s + header(crate::receiver::HISTOGRAMS_WRITTEN).unwrap_or(hists as u64))
         } else {
             None
         };

@@ -503,3 +503,39 @@ fn test_expression_notation() {
         "{{schema:1 count:5 sum:10 z_bucket:1 z_bucket_w:0.001 counter_reset_hint:gauge offset:1 buckets:[1 0 3]}}"
     );
 }
+
+#[test]
+fn go_g_decimal_form_matches_rust_shortest() {
+    // Inside the decimal range Go's %g digits are Rust's shortest round-trip digits.
+    let mut x = 0.000_123_456_789_f64;
+    while x < 1e6 {
+        for v in [x, -x, x * 1.000_000_7, (x * 1000.0).round() / 1000.0] {
+            assert_eq!(go_g(v), format!("{v}"), "{v:e}");
+        }
+        x *= 1.37;
+    }
+}
+
+#[test]
+fn add_into_an_empty_first_span() {
+    // Go adds b's bucket 2 into a's first bucket (index 3) because a's first span is empty
+    // and starts at 2; here it lands in bucket 2.
+    let mut a = FloatHistogram {
+        count: 5.0,
+        negative_spans: vec![Span::new(2, 0), Span::new(1, 2)],
+        negative_buckets: vec![2.0, 3.0],
+        ..FloatHistogram::default()
+    };
+    let b = FloatHistogram {
+        count: 1.0,
+        negative_spans: vec![Span::new(2, 1)],
+        negative_buckets: vec![1.0],
+        ..FloatHistogram::default()
+    };
+    a.add(&b).unwrap();
+    let got: Vec<(i32, f64)> = a
+        .negative_bucket_iterator()
+        .map(|b| (b.index, b.count))
+        .collect();
+    assert_eq!(got, [(2, 1.0), (3, 2.0), (4, 3.0)]);
+}

@@ -188,3 +188,58 @@ fn kahan_compact_span_merge() {
     assert_eq!(h.positive_buckets, vec![1.0, 0.0, 2.0, 0.0, 3.0]);
     assert_eq!(c.positive_buckets, vec![0.1, 0.0, 0.2, 0.0, 0.3]);
 }
+
+#[test]
+fn convert_nhcb_to_classic_series() {
+    let name = crate::Labels::from_pairs([("__name__", "test_metric"), ("job", "j")]);
+    let series = |v: Vec<(crate::Labels, f64)>| -> Vec<(String, f64)> {
+        v.into_iter()
+            .map(|(l, x)| {
+                let s: Vec<String> = l
+                    .iter()
+                    .map(|l| format!("{}={}", l.name, l.value))
+                    .collect();
+                (s.join(","), x)
+            })
+            .collect()
+    };
+    let h = Histogram {
+        schema: CUSTOM_BUCKETS_SCHEMA,
+        custom_values: vec![1.0, 2.0, 3.0].into(),
+        positive_spans: vec![Span::new(0, 3)],
+        positive_buckets: vec![10, 20, 30],
+        count: 100,
+        sum: 100.0,
+        ..Histogram::default()
+    };
+    let want = vec![
+        ("__name__=test_metric_bucket,job=j,le=1.0".to_string(), 10.0),
+        ("__name__=test_metric_bucket,job=j,le=2.0".to_string(), 40.0),
+        (
+            "__name__=test_metric_bucket,job=j,le=3.0".to_string(),
+            100.0,
+        ),
+        (
+            "__name__=test_metric_bucket,job=j,le=+Inf".to_string(),
+            100.0,
+        ),
+        ("__name__=test_metric_count,job=j".to_string(), 100.0),
+        ("__name__=test_metric_sum,job=j".to_string(), 100.0),
+    ];
+    assert_eq!(
+        series(convert_nhcb_to_classic(NhcbRef::Int(&h), &name).unwrap()),
+        want
+    );
+    let f = h.to_float();
+    assert_eq!(
+        series(convert_nhcb_to_classic(NhcbRef::Float(&f), &name).unwrap()),
+        want
+    );
+    let e = convert_nhcb_to_classic(NhcbRef::Float(&FloatHistogram::default()), &name).unwrap_err();
+    assert_eq!(e.to_string(), "unsupported histogram schema, not a NHCB");
+    let e = convert_nhcb_to_classic(NhcbRef::Int(&h), &crate::Labels::empty()).unwrap_err();
+    assert_eq!(e.to_string(), "metric name label '__name__' is missing");
+    assert_eq!(format_openmetrics_float(1e6), "1e+06");
+    assert_eq!(format_openmetrics_float(0.25), "0.25");
+    assert_eq!(format_openmetrics_float(-3.0), "-3.0");
+}

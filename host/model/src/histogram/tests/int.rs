@@ -134,3 +134,42 @@ fn to_float_of_custom_buckets_drops_unused_fields() {
     assert!(f.negative_buckets.is_empty() && f.negative_spans.is_empty());
     assert_eq!(&*f.custom_values, &[1.0]);
 }
+
+#[test]
+fn to_float_keeps_buckets_and_string() {
+    // Go's `TestHistogramToFloat` idea over every valid histogram of the tables: the float
+    // version prints the same and iterates the same buckets.
+    let mut checked = 0;
+    let inputs = int_compact_cases()
+        .into_iter()
+        .filter_map(|c| c.input)
+        .chain(int_string_cases().into_iter().filter_map(|c| c.histogram))
+        .chain(int_validation_cases().into_iter().filter_map(|c| c.h));
+    for h in inputs {
+        if h.validate().is_err() {
+            continue;
+        }
+        let f = h.to_float();
+        assert_eq!(f.to_string(), h.to_string());
+        let ib: Vec<(i32, f64)> = h
+            .positive_bucket_iterator()
+            .map(|b| (b.index, b.count as f64))
+            .collect();
+        let fb: Vec<(i32, f64)> = f
+            .positive_bucket_iterator()
+            .map(|b| (b.index, b.count))
+            .collect();
+        assert_eq!(ib, fb);
+        let ib: Vec<(i32, f64)> = h
+            .negative_bucket_iterator()
+            .map(|b| (b.index, b.count as f64))
+            .collect();
+        let fb: Vec<(i32, f64)> = f
+            .negative_bucket_iterator()
+            .map(|b| (b.index, b.count))
+            .collect();
+        assert_eq!(ib, fb);
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked}");
+}
