@@ -37,6 +37,8 @@ pub use encode::{
 use crate::nhcb::{Converted, TempHistogram};
 use crate::ParseError;
 use msg::{Family, Metric as Msg};
+/// The `le` and `quantile` values (Prometheus' `FormatOpenMetricsFloat`).
+pub use sightline_model::histogram::format_openmetrics_float;
 use wire::{err, varint, R};
 
 /// How histograms are read (Prometheus' `ParserOptions`).
@@ -215,41 +217,6 @@ fn metric_type(t: i32) -> MetricType {
         HISTOGRAM => MetricType::Histogram,
         GAUGE_HISTOGRAM => MetricType::GaugeHistogram,
         _ => MetricType::Unknown,
-    }
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` with `.0` appended when the result has neither
-/// `.` nor `e` (Prometheus' `FormatOpenMetricsFloat`, used for `le` and `quantile`).
-pub fn format_openmetrics_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.into();
-    }
-    // Shortest round-trip digits and the decimal exponent.
-    let e = format!("{:e}", f.abs());
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let m = if digits.len() > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits.clone()
-        };
-        let es = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{es}{:02}", exp.abs());
-    }
-    let s = format!("{sign}{}", f.abs());
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
     }
 }
 
