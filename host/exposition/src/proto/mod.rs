@@ -18,7 +18,10 @@
 //! The input is hostile: every length and count is checked before use, spans are checked
 //! against the bucket counts before any bucket walk, and an error carries the byte offset
 //! (`line` 0, `column` = offset) of the field that is wrong. As with the text parsers, the
-//! first error ends the stream.
+//! first error ends the stream. Only one family's metric list and one metric are decoded at a
+//! time, into reused buffers; their memory is linear in that metric's bytes (at worst about
+//! 40 times, for a metric of empty classic buckets, as in Prometheus' decoder), so a job's
+//! `body_size_limit` bounds it.
 
 mod encode;
 mod msg;
