@@ -734,6 +734,16 @@ mod tests {
         );
         assert_eq!(
             h("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
+            Format::Protobuf
+        );
+        // What Prometheus 2.42 sends with native histograms enabled.
+        assert_eq!(
+            h("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,text/plain;version=0.0.4;q=0.3"),
+            Format::Protobuf
+        );
+        // The text form of protobuf is not offered.
+        assert_eq!(
+            h("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"),
             Format::Text
         );
         assert_eq!(h("*/*"), Format::Text);
@@ -760,16 +770,19 @@ mod tests {
                 labels: labels(&[("__name__", "up"), ("instance", "a:1"), ("job", "j")]),
                 t: 1000,
                 v: 1.0,
+                h: None,
             },
             Row {
                 labels: labels(&[("__name__", "up"), ("cluster", "own"), ("job", "k\"\n\\")]),
                 t: 1001,
                 v: 0.0,
+                h: None,
             },
             Row {
                 labels: labels(&[("__name__", "weird")]),
                 t: 1002,
                 v: 1e21,
+                h: None,
             },
         ];
         assert_eq!(
@@ -784,6 +797,7 @@ mod tests {
             labels: labels(&[("__name__", "up"), ("job", "j")]),
             t: 1_500,
             v: 1.0,
+            h: None,
         }];
         let with_instance = labels(&[("instance", "zz")]);
         assert_eq!(
@@ -795,12 +809,124 @@ mod tests {
     }
 
     #[test]
+    fn native_histograms_over_protobuf_and_nhcb_as_classic_in_text() {
+        use sightline_model::histogram::CUSTOM_BUCKETS_SCHEMA;
+        use sightline_model::Span;
+        let exp = FloatHistogram {
+            schema: 1,
+            count: 6.0,
+            sum: 9.5,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            positive_spans: vec![Span::new(0, 2)],
+            positive_buckets: vec![2.0, 3.0],
+            ..FloatHistogram::default()
+        };
+        let nhcb = FloatHistogram {
+            schema: CUSTOM_BUCKETS_SCHEMA,
+            count: 7.0,
+            sum: 3.25,
+            positive_spans: vec![Span::new(0, 1), Span::new(1, 2)],
+            positive_buckets: vec![1.0, 2.0, 4.0],
+            custom_values: Arc::from(&[0.1, 0.5, 1.0][..]),
+            ..FloatHistogram::default()
+        };
+        let rows = || {
+            vec![
+                Row {
+                    labels: labels(&[("__name__", "lat"), ("job", "j")]),
+                    t: 2000,
+                    v: 0.0,
+                    h: Some(Arc::new(exp.clone())),
+                },
+                Row {
+                    labels: labels(&[("__name__", "lat"), ("job", "k")]),
+                    t: 2000,
+                    v: 0.0,
+                    h: Some(Arc::new(FloatHistogram {
+                        counter_reset_hint: CounterResetHint::Gauge,
+                        ..exp.clone()
+                    })),
+                },
+                Row {
+                    labels: labels(&[("__name__", "req"), ("job", "j")]),
+                    t: 3000,
+                    v: 0.0,
+                    h: Some(Arc::new(nhcb.clone())),
+                },
+                Row {
+                    labels: labels(&[("__name__", "up"), ("job", "j")]),
+                    t: 3000,
+                    v: 1.0,
+                    h: None,
+                },
+            ]
+        };
+        let ext = labels(&[("instance", "x")]);
+        // Text: the exponential histograms are left out, the NHCB is a classic histogram.
+        assert_eq!(
+            render(Format::Text, &ext, rows()),
+            "# TYPE req histogram\n\
+             req_bucket{job=\"j\",instance=\"x\",le=\"0.1\"} 1 3000\n\
+             req_bucket{job=\"j\",instance=\"x\",le=\"0.5\"} 1 3000\n\
+             req_bucket{job=\"j\",instance=\"x\",le=\"1\"} 3 3000\n\
+             req_bucket{job=\"j\",instance=\"x\",le=\"+Inf\"} 7 3000\n\
+             req_sum{job=\"j\",instance=\"x\"} 3.25 3000\n\
+             req_count{job=\"j\",instance=\"x\"} 7 3000\n\
+             # TYPE up untyped\n\
+             up{job=\"j\",instance=\"x\"} 1 3000\n"
+        );
+        // Protobuf: read back with the scrape parser, every histogram as it was.
+        let chunks = Chunks {
+            rows: rows().into_iter(),
+            enc: FamilyWriter::new(Format::Protobuf, external_pairs(&ext)),
+            done: false,
+        };
+        let body: Vec<u8> = chunks.flat_map(|b| b.to_vec()).collect();
+        let mut p = sightline_exposition::proto::parse_proto(&body, Default::default());
+        let mut hists = Vec::new();
+        let mut floats = Vec::new();
+        while let Some(e) = p.next_entry() {
+            if let sightline_exposition::proto::ProtoEntry::Sample(s) = e.unwrap() {
+                let mut b = sightline_model::LabelsBuilder::default();
+                s.labels_into(&mut b);
+                let l = b.build().to_string();
+                match &s.value {
+                    sightline_exposition::proto::ProtoValue::Float(v) => floats.push((l, *v)),
+                    other => hists.push((l, format!("{other:?}"))),
+                }
+            }
+        }
+        // The two exponential histograms as native ones; the NHCB as a classic histogram.
+        assert_eq!(hists.len(), 2, "{hists:?}");
+        assert!(hists[0].0.contains("job=\"j\""), "{hists:?}");
+        assert!(
+            hists[0].1.contains("positive_buckets: [2.0, 3.0]"),
+            "{hists:?}"
+        );
+        assert!(hists[1].1.contains("Gauge"), "{hists:?}");
+        let has = |parts: &[&str], v: f64| {
+            floats
+                .iter()
+                .any(|(l, x)| parts.iter().all(|p| l.contains(p)) && *x == v)
+        };
+        assert!(has(&["\"up\""], 1.0), "{floats:?}");
+        assert!(has(&["\"req_bucket\"", "le=\"1.0\""], 3.0), "{floats:?}");
+        assert!(has(&["\"req_bucket\"", "le=\"+Inf\""], 7.0), "{floats:?}");
+        assert!(
+            has(&["\"req_count\""], 7.0) && has(&["\"req_sum\""], 3.25),
+            "{floats:?}"
+        );
+    }
+
+    #[test]
     fn big_outputs_come_in_chunks() {
         let rows: Vec<Row> = (0..5000)
             .map(|i| Row {
                 labels: labels(&[("__name__", "m"), ("i", &i.to_string())]),
                 t: i,
                 v: i as f64,
+                h: None,
             })
             .collect();
         let chunks = Chunks {

@@ -14,7 +14,6 @@ mod admin;
 mod dto;
 mod error;
 mod federate;
-mod hist_buckets;
 mod params;
 mod query;
 mod render;

@@ -84,7 +84,7 @@ pub(crate) fn push_histogram(out: &mut Vec<u8>, h: &FloatHistogram) {
     out.extend_from_slice(br#","sum":"#);
     push_float(out, h.sum);
     let mut first = true;
-    for b in crate::hist_buckets::all_buckets(h) {
+    for b in h.all_bucket_iterator() {
         if b.count == 0.0 {
             continue;
         }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sightline_model::{Labels, LabelsBuilder};
+use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
 
 use crate::ast::{fmt_number, AggregateExpr};
 use crate::engine::{pos_str, Ev};
@@ -31,6 +31,8 @@ fn group_labels(l: &Labels, a: &AggregateExpr) -> Labels {
 
 struct Group {
     labels: Arc<Labels>,
+    /// Whether the group has taken a sample at this step.
+    seen: bool,
     value: f64,
     comp: f64,
     mean: f64,
@@ -38,6 +40,122 @@ struct Group {
     incremental: bool,
     drop: bool,
     items: Vec<Elem>,
+    /// The running histogram sum (or mean, once `hist_incremental`).
+    hist: Option<FloatHistogram>,
+    /// The Kahan compensation of `hist`.
+    hist_comp: Option<FloatHistogram>,
+    hist_incremental: bool,
+    has_float: bool,
+    has_hist: bool,
+    /// The group mixed exponential and custom-bucket histograms.
+    incompatible: bool,
+    counter_reset_seen: bool,
+    not_counter_reset_seen: bool,
+}
+
+impl Group {
+    fn new(labels: Arc<Labels>) -> Self {
+        Group {
+            labels,
+            seen: false,
+            value: 0.0,
+            comp: 0.0,
+            mean: 0.0,
+            count: 0.0,
+            incremental: false,
+            drop: false,
+            items: vec![],
+            hist: None,
+            hist_comp: None,
+            hist_incremental: false,
+            has_float: false,
+            has_hist: false,
+            incompatible: false,
+            counter_reset_seen: false,
+            not_counter_reset_seen: false,
+        }
+    }
+
+    fn note_hint(&mut self, h: &FloatHistogram) {
+        match h.counter_reset_hint {
+            CounterResetHint::CounterReset => self.counter_reset_seen = true,
+            CounterResetHint::NotCounterReset => self.not_counter_reset_seen = true,
+            _ => {}
+        }
+    }
+
+    /// Adds `h` to the running sum (or mean, for `avg`), as Prometheus' `aggregation` does
+    /// with Kahan compensation. `Err(true)` means custom bounds were reconciled (an info, the
+    /// addition happened); `Err(false)` an incompatible schema.
+    fn add_histogram(&mut self, avg: bool, h: &FloatHistogram) -> Result<(), bool> {
+        let n = self.count;
+        let mut reconciled = false;
+        if !avg {
+            let Some(sum) = self.hist.as_mut() else {
+                return Ok(());
+            };
+            let (c, o) = sum.kahan_add(h, self.hist_comp.take()).map_err(|_| false)?;
+            self.hist_comp = Some(c);
+            reconciled = o.nhcb_bounds_reconciled;
+        } else {
+            if !self.hist_incremental {
+                let Some(sum) = self.hist.as_ref() else {
+                    return Ok(());
+                };
+                let mut v = sum.clone();
+                let (c, o) = v.kahan_add(h, self.hist_comp.clone()).map_err(|_| false)?;
+                reconciled = o.nhcb_bounds_reconciled;
+                if !v.has_overflow() {
+                    self.hist = Some(v);
+                    self.hist_comp = Some(c);
+                    return if reconciled { Err(true) } else { Ok(()) };
+                }
+                self.hist_incremental = true;
+                if let Some(m) = self.hist.as_mut() {
+                    m.div(n - 1.0);
+                }
+                if let Some(c) = self.hist_comp.as_mut() {
+                    c.div(n - 1.0);
+                }
+            }
+            let q = (n - 1.0) / n;
+            if let Some(c) = self.hist_comp.as_mut() {
+                c.mul(q);
+            }
+            let mut to_add = h.clone();
+            to_add.div(n);
+            let Some(mean) = self.hist.as_mut() else {
+                return Ok(());
+            };
+            mean.mul(q);
+            let (c, o) = mean
+                .kahan_add(&to_add, self.hist_comp.take())
+                .map_err(|_| false)?;
+            self.hist_comp = Some(c);
+            reconciled |= o.nhcb_bounds_reconciled;
+        }
+        if reconciled {
+            Err(true)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The final histogram of a `sum` or `avg` group.
+    fn finish_histogram(self, avg: bool) -> Option<FloatHistogram> {
+        let mut h = self.hist?;
+        if avg && !self.hist_incremental {
+            h.div(self.count);
+            if let Some(mut c) = self.hist_comp {
+                c.div(self.count);
+                let _ = h.add(&c);
+            }
+        } else if let Some(c) = self.hist_comp {
+            let _ = h.add(&c);
+        }
+        h.compact(0);
+        Some(h)
+    }
 }
 
 pub(crate) fn aggregate(
@@ -123,22 +241,19 @@ pub(crate) fn aggregate(
     if op == "count_values" {
         for el in v {
             let mut gl = group_labels(&el.labels, a).builder();
-            gl.set(label.clone(), fmt_number(el.v));
+            let value = match &el.h {
+                Some(h) => h.to_string(),
+                None => fmt_number(el.v),
+            };
+            gl.set(label.clone(), value);
             let gl = gl.build();
             match index.get(&gl) {
                 Some(&i) => order[i].value += 1.0,
                 None => {
                     index.insert(gl.clone(), order.len());
-                    order.push(Group {
-                        labels: Arc::new(gl),
-                        value: 1.0,
-                        comp: 0.0,
-                        mean: 0.0,
-                        count: 1.0,
-                        incremental: false,
-                        drop: false,
-                        items: vec![],
-                    });
+                    let mut g = Group::new(Arc::new(gl));
+                    g.value = 1.0;
+                    order.push(g);
                 }
             }
         }
@@ -167,6 +282,13 @@ pub(crate) fn aggregate(
     }
     names.sort();
     names.dedup();
+    let expr_pos = pos_str(ev.text, a.expr.pos());
+    let agg_pos = pos_str(ev.text, a.pos);
+    let ignored = |ev: &mut Ev<'_>, what: &str, pos: &str| {
+        ev.ann.info(format!(
+            "PromQL info: ignored histogram in {what} aggregation {pos}"
+        ));
+    };
     let mut hindex: crate::fxhash::FxMap<u64, usize> = Default::default();
     for el in v {
         let node = a as *const AggregateExpr as usize;
@@ -174,48 +296,101 @@ pub(crate) fn aggregate(
         let gi = match hindex.get(&h) {
             Some(&i) => i,
             None => {
-                let node = a as *const AggregateExpr as usize;
                 let gl = ev.cached_labels(node, h, || group_labels(&el.labels, a));
                 hindex.insert(h, order.len());
-                let f = el.v;
-                order.push(Group {
-                    labels: gl,
-                    value: match op {
-                        "count" | "group" => 1.0,
-                        "stddev" | "stdvar" => {
-                            if f.is_finite() {
-                                0.0
-                            } else {
-                                f64::NAN
-                            }
-                        }
-                        _ => f,
-                    },
-                    comp: 0.0,
-                    mean: f,
-                    count: 1.0,
-                    incremental: false,
-                    drop: el.drop_name,
-                    items: vec![],
-                });
-                if keep_items {
-                    if let Some(g) = order.last_mut() {
-                        push_item(op, g, el, k, ratio);
-                    }
-                }
-                continue;
+                order.push(Group::new(gl));
+                order.len() - 1
             }
         };
         let g = &mut order[gi];
+        if !g.seen {
+            // The first sample of the group (Prometheus re-initialises a group whose first
+            // sample was a histogram an operator ignores).
+            let f = el.v;
+            g.seen = true;
+            g.drop = el.drop_name;
+            g.count = 1.0;
+            g.mean = f;
+            g.comp = 0.0;
+            g.value = match op {
+                "count" | "group" => 1.0,
+                "stddev" | "stdvar" => {
+                    if f.is_finite() {
+                        0.0
+                    } else {
+                        f64::NAN
+                    }
+                }
+                _ => f,
+            };
+            match (op, &el.h) {
+                ("sum" | "avg", Some(h)) => {
+                    g.has_hist = true;
+                    g.note_hint(h);
+                    g.hist = Some((**h).clone());
+                }
+                ("sum" | "avg", None) => g.has_float = true,
+                ("stddev" | "stdvar" | "quantile" | "min" | "max", Some(_)) => {
+                    g.seen = false;
+                    ignored(ev, op, &expr_pos);
+                    continue;
+                }
+                ("topk" | "bottomk", Some(_)) => {
+                    g.seen = false;
+                    ignored(ev, op, &agg_pos);
+                    continue;
+                }
+                _ => {}
+            }
+            if keep_items {
+                push_item(op, g, el, k, ratio);
+            }
+            continue;
+        }
+        if g.incompatible {
+            continue;
+        }
         g.drop |= el.drop_name;
         let f = el.v;
+        if let Some(hv) = &el.h {
+            match op {
+                "sum" | "avg" => {
+                    g.has_hist = true;
+                    g.count += 1.0;
+                    if g.hist.is_some() {
+                        g.note_hint(hv);
+                        if let Err(e) = g.add_histogram(op == "avg", hv) {
+                            if e {
+                                ev.ann.info(format!(
+                                    "PromQL info: mismatched custom buckets were reconciled during aggregation {expr_pos}"
+                                ));
+                            } else {
+                                ev.ann.warn(format!(
+                                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {expr_pos}",
+                                    el.labels.get_or_empty("__name__")
+                                ));
+                                g.incompatible = true;
+                            }
+                        }
+                    }
+                }
+                "count" => g.count += 1.0,
+                "group" => {}
+                "max" | "min" | "stddev" | "stdvar" | "quantile" => ignored(ev, op, &expr_pos),
+                "topk" | "bottomk" => ignored(ev, op, &agg_pos),
+                _ => push_item(op, g, el, k, ratio),
+            }
+            continue;
+        }
         match op {
             "sum" => {
+                g.has_float = true;
                 let (s, c) = kahan_inc(f, g.value, g.comp);
                 g.value = s;
                 g.comp = c;
             }
             "avg" => {
+                g.has_float = true;
                 g.count += 1.0;
                 if !g.incremental {
                     let (s, c) = kahan_inc(f, g.value, g.comp);
@@ -233,7 +408,7 @@ pub(crate) fn aggregate(
                 g.mean = m;
                 g.comp = c;
             }
-            "count" => g.value += 1.0,
+            "count" => g.count += 1.0,
             "group" => {}
             "max" => {
                 if g.value < f || g.value.is_nan() {
@@ -258,6 +433,31 @@ pub(crate) fn aggregate(
     }
     let mut out = Vec::with_capacity(order.len());
     for g in order {
+        if !g.seen {
+            continue;
+        }
+        if matches!(op, "sum" | "avg") && g.has_hist {
+            if g.has_float {
+                ev.ann.warn(format!(
+                    "PromQL warning: encountered a mix of histograms and floats for aggregation {expr_pos}"
+                ));
+                continue;
+            }
+            if g.incompatible {
+                continue;
+            }
+            if g.counter_reset_seen && g.not_counter_reset_seen {
+                ev.ann.warn(format!(
+                    "PromQL warning: conflicting counter resets during histogram aggregation {expr_pos}"
+                ));
+            }
+            let (labels, drop) = (g.labels.clone(), g.drop);
+            let Some(h) = g.finish_histogram(op == "avg") else {
+                continue;
+            };
+            out.push(Elem::histogram(labels, ts, Arc::new(h), drop));
+            continue;
+        }
         let value = match op {
             "sum" => g.value + g.comp,
             "avg" => {
@@ -267,11 +467,17 @@ pub(crate) fn aggregate(
                     g.value / g.count + g.comp / g.count
                 }
             }
-            "count" | "group" | "max" | "min" => g.value,
+            "count" => g.count,
+            "group" | "max" | "min" => g.value,
             "stdvar" => g.value / g.count,
             "stddev" => (g.value / g.count).sqrt(),
             "quantile" => {
-                let vals: Vec<f64> = g.items.iter().map(|e| e.v).collect();
+                let vals: Vec<f64> = g
+                    .items
+                    .iter()
+                    .filter(|e| e.h.is_none())
+                    .map(|e| e.v)
+                    .collect();
                 quantile(phi, vals)
             }
             "topk" | "bottomk" => {
@@ -287,13 +493,7 @@ pub(crate) fn aggregate(
             }
             _ => return Err(Error::Execution(format!("unknown aggregation {op:?}"))),
         };
-        out.push(Elem {
-            labels: g.labels,
-            t: ts,
-            v: value,
-            h: None,
-            drop_name: g.drop,
-        });
+        out.push(Elem::float(g.labels, ts, value, g.drop));
     }
     Ok(Arg::Vector(out))
 }

@@ -69,6 +69,10 @@ pub enum BinOp {
     Gt,
     /// `>=`
     Gte,
+    /// `</`: a histogram without its observations above the bound.
+    TrimUpper,
+    /// `>/`: a histogram without its observations below the bound.
+    TrimLower,
     /// `and`
     And,
     /// `or`
@@ -94,6 +98,8 @@ impl BinOp {
             BinOp::Lte => "<=",
             BinOp::Gt => ">",
             BinOp::Gte => ">=",
+            BinOp::TrimUpper => "</",
+            BinOp::TrimLower => ">/",
             BinOp::And => "and",
             BinOp::Or => "or",
             BinOp::Unless => "unless",
@@ -117,7 +123,14 @@ impl BinOp {
         match self {
             BinOp::Or => 1,
             BinOp::And | BinOp::Unless => 2,
-            BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Lte | BinOp::Gt | BinOp::Gte => 3,
+            BinOp::Eql
+            | BinOp::Neq
+            | BinOp::Lt
+            | BinOp::Lte
+            | BinOp::Gt
+            | BinOp::Gte
+            | BinOp::TrimUpper
+            | BinOp::TrimLower => 3,
             BinOp::Add | BinOp::Sub => 4,
             BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Atan2 => 5,
             BinOp::Pow => 6,

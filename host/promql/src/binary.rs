@@ -3,12 +3,183 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sightline_model::{Labels, LabelsBuilder};
+use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
 
 use crate::ast::{BinModifiers, BinOp, Card};
 use crate::engine::{drops_name, matching_names};
 use crate::error::{Error, Result};
 use crate::value::{Arg, Elem};
+
+/// An annotation a binary operation raises (Prometheus reports the last one of a step).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum BinAnn {
+    /// `incompatible sample types encountered for binary operator` (info).
+    IncompatibleTypes(&'static str, BinOp, &'static str),
+    /// `conflicting counter resets during histogram addition/subtraction` (warning).
+    CounterResetCollision(&'static str),
+    /// `mismatched custom buckets were reconciled during addition/subtraction` (info).
+    MismatchedCustomBuckets(&'static str),
+    /// `incompatible bucket layout encountered for binary operator` (warning).
+    IncompatibleLayout(BinOp),
+}
+
+impl BinAnn {
+    /// The annotation text without its position, and whether it is a warning.
+    pub(crate) fn message(&self) -> (String, bool) {
+        match self {
+            BinAnn::IncompatibleTypes(l, op, r) => {
+                let op = op.as_str();
+                (
+                    format!("PromQL info: incompatible sample types encountered for binary operator {op:?}: {l} {op} {r}"),
+                    false,
+                )
+            }
+            BinAnn::CounterResetCollision(what) => (
+                format!("PromQL warning: conflicting counter resets during histogram {what}"),
+                true,
+            ),
+            BinAnn::MismatchedCustomBuckets(what) => (
+                format!("PromQL info: mismatched custom buckets were reconciled during {what}"),
+                false,
+            ),
+            BinAnn::IncompatibleLayout(op) => (
+                format!(
+                    "PromQL warning: incompatible bucket layout encountered for binary operator {}",
+                    op.as_str()
+                ),
+                true,
+            ),
+        }
+    }
+}
+
+/// The outcome of an operation on two vector elements (Prometheus' `vectorElemBinop`).
+struct ElemOut {
+    v: f64,
+    h: Option<Arc<FloatHistogram>>,
+    keep: bool,
+    /// An info raised alongside a result.
+    info: Option<BinAnn>,
+    /// An error or annotation that drops the element.
+    err: Option<BinAnn>,
+}
+
+impl ElemOut {
+    fn float(v: f64, keep: bool) -> Self {
+        ElemOut {
+            v,
+            h: None,
+            keep,
+            info: None,
+            err: None,
+        }
+    }
+
+    fn hist(h: FloatHistogram) -> Self {
+        ElemOut {
+            v: 0.0,
+            h: Some(Arc::new(h)),
+            keep: true,
+            info: None,
+            err: None,
+        }
+    }
+
+    fn incompatible(l: &'static str, op: BinOp, r: &'static str) -> Self {
+        ElemOut {
+            v: 0.0,
+            h: None,
+            keep: false,
+            info: None,
+            err: Some(BinAnn::IncompatibleTypes(l, op, r)),
+        }
+    }
+}
+
+/// Whether `op` trims histogram buckets (`</`, `>/`).
+fn is_trim(op: BinOp) -> bool {
+    matches!(op, BinOp::TrimUpper | BinOp::TrimLower)
+}
+
+/// Prometheus' `vectorElemBinop` over floats and native histograms.
+fn elem_binop(
+    op: BinOp,
+    l: f64,
+    r: f64,
+    hl: Option<&Arc<FloatHistogram>>,
+    hr: Option<&Arc<FloatHistogram>>,
+) -> ElemOut {
+    match (hl, hr) {
+        (None, None) if is_trim(op) => ElemOut::incompatible("float", op, "float"),
+        (None, None) => {
+            let (v, keep) = scalar_op(op, l, r);
+            ElemOut::float(v, keep)
+        }
+        (None, Some(h)) => match op {
+            BinOp::Mul => {
+                let mut x = (**h).clone();
+                x.mul(l).compact(0);
+                ElemOut::hist(x)
+            }
+            _ => ElemOut::incompatible("float", op, "histogram"),
+        },
+        (Some(h), None) => match op {
+            BinOp::Mul => {
+                let mut x = (**h).clone();
+                x.mul(r).compact(0);
+                ElemOut::hist(x)
+            }
+            BinOp::Div => {
+                let mut x = (**h).clone();
+                x.div(r).compact(0);
+                ElemOut::hist(x)
+            }
+            BinOp::TrimUpper | BinOp::TrimLower => {
+                let mut x = (**h).clone();
+                x.trim_buckets(r, op == BinOp::TrimUpper);
+                ElemOut::hist(x)
+            }
+            _ => ElemOut::incompatible("histogram", op, "float"),
+        },
+        (Some(a), Some(b)) => match op {
+            BinOp::Add | BinOp::Sub => {
+                let mut x = (**a).clone();
+                let add = op == BinOp::Add;
+                let what = if add { "addition" } else { "subtraction" };
+                let res = if add { x.add(b) } else { x.sub(b) };
+                let Ok(outcome) = res else {
+                    let mut o = ElemOut::float(0.0, false);
+                    o.err = Some(BinAnn::IncompatibleLayout(op));
+                    return o;
+                };
+                if !add {
+                    // A difference of histograms is a gauge.
+                    x.counter_reset_hint = CounterResetHint::Gauge;
+                }
+                x.compact(0);
+                let mut o = ElemOut::hist(x);
+                if outcome.counter_reset_collision {
+                    o.err = Some(BinAnn::CounterResetCollision(what));
+                }
+                if outcome.nhcb_bounds_reconciled {
+                    o.info = Some(BinAnn::MismatchedCustomBuckets(what));
+                }
+                o
+            }
+            BinOp::Eql | BinOp::Neq => {
+                let eq = a.equals(b);
+                ElemOut {
+                    v: 0.0,
+                    h: Some(a.clone()),
+                    keep: if op == BinOp::Eql { eq } else { !eq },
+                    info: None,
+                    err: None,
+                }
+            }
+            _ => ElemOut::incompatible("histogram", op, "histogram"),
+        },
+    }
+}
 
 /// Applies `op` to two floats; the bool says whether a comparison holds (always true for
 /// arithmetic).
@@ -27,7 +198,9 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
         BinOp::Lte => (l, l <= r),
         BinOp::Gt => (l, l > r),
         BinOp::Gte => (l, l >= r),
-        BinOp::And | BinOp::Or | BinOp::Unless => (f64::NAN, false),
+        BinOp::And | BinOp::Or | BinOp::Unless | BinOp::TrimUpper | BinOp::TrimLower => {
+            (f64::NAN, false)
+        }
     }
 }
 
@@ -36,6 +209,7 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
 pub(crate) type BinopCache =
     crate::fxhash::FxMap<(usize, usize, usize), (Arc<Labels>, Arc<Labels>, Arc<Labels>)>;
 
+/// Evaluates a binary operation at one step; the annotation is the last one the step raised.
 pub(crate) fn eval_binary(
     op: BinOp,
     mods: &BinModifiers,
@@ -44,42 +218,48 @@ pub(crate) fn eval_binary(
     ts: i64,
     node: usize,
     cache: &mut BinopCache,
-) -> Result<Arg> {
-    match (l, r) {
+) -> Result<(Arg, Option<BinAnn>)> {
+    let mut ann = None;
+    let out = match (l, r) {
         (Arg::Scalar(a), Arg::Scalar(b)) => {
             let (v, keep) = scalar_op(op, a, b);
             if op.is_comparison() {
-                Ok(Arg::Scalar(if keep { 1.0 } else { 0.0 }))
+                Arg::Scalar(if keep { 1.0 } else { 0.0 })
             } else {
-                Ok(Arg::Scalar(v))
+                Arg::Scalar(v)
             }
         }
-        (Arg::Vector(v), Arg::Scalar(s)) => Ok(Arg::Vector(vector_scalar(
+        (Arg::Vector(v), Arg::Scalar(s)) => Arg::Vector(vector_scalar(
             op,
             mods.return_bool,
             v,
             s,
             false,
             ts,
-        ))),
-        (Arg::Scalar(s), Arg::Vector(v)) => Ok(Arg::Vector(vector_scalar(
+            &mut ann,
+        )),
+        (Arg::Scalar(s), Arg::Vector(v)) => Arg::Vector(vector_scalar(
             op,
             mods.return_bool,
             v,
             s,
             true,
             ts,
-        ))),
-        (Arg::Vector(a), Arg::Vector(b)) => Ok(Arg::Vector(match op {
+            &mut ann,
+        )),
+        (Arg::Vector(a), Arg::Vector(b)) => Arg::Vector(match op {
             BinOp::And => set_and(mods, a, b, false),
             BinOp::Unless => set_and(mods, a, b, true),
             BinOp::Or => set_or(mods, a, b),
-            _ => vector_vector(op, mods, a, b, ts, node, cache)?,
-        })),
-        _ => Err(Error::Execution(
-            "binary expression must contain only scalar and instant vector types".into(),
-        )),
-    }
+            _ => vector_vector(op, mods, a, b, ts, node, cache, &mut ann)?,
+        }),
+        _ => {
+            return Err(Error::Execution(
+                "binary expression must contain only scalar and instant vector types".into(),
+            ))
+        }
+    };
+    Ok((out, ann))
 }
 
 fn vector_scalar(
@@ -89,20 +269,41 @@ fn vector_scalar(
     s: f64,
     swap: bool,
     ts: i64,
+    ann: &mut Option<BinAnn>,
 ) -> Vec<Elem> {
     let mut out = Vec::with_capacity(v.len());
     for mut el in v {
-        let (lv, rv) = if swap { (s, el.v) } else { (el.v, s) };
-        let (mut val, mut keep) = scalar_op(op, lv, rv);
+        let (mut val, mut keep, mut h) = if el.h.is_none() && !is_trim(op) {
+            // The float path, kept free of histogram work.
+            let (lv, rv) = if swap { (s, el.v) } else { (el.v, s) };
+            let (v, k) = scalar_op(op, lv, rv);
+            (v, k, None)
+        } else {
+            let (lv, rv) = if swap { (s, el.v) } else { (el.v, s) };
+            let (hl, hr) = if swap {
+                (None, el.h.as_ref())
+            } else {
+                (el.h.as_ref(), None)
+            };
+            let o = elem_binop(op, lv, rv, hl, hr);
+            if let Some(e) = o.err {
+                *ann = Some(e);
+                continue;
+            }
+            (o.v, o.keep, o.h)
+        };
         if op.is_comparison() && swap {
             val = el.v;
+            h = el.h.clone();
         }
         if return_bool {
             val = if keep { 1.0 } else { 0.0 };
+            h = None;
             keep = true;
         }
         if keep {
             el.v = val;
+            el.h = h;
             if drops_name(op) || return_bool {
                 el.drop_name = true;
             }
@@ -173,6 +374,7 @@ fn result_labels(ls: &Labels, rs: &Labels, mods: &BinModifiers) -> Labels {
     b.build()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn vector_vector(
     op: BinOp,
     mods: &BinModifiers,
@@ -181,6 +383,7 @@ fn vector_vector(
     ts: i64,
     node: usize,
     cache: &mut BinopCache,
+    ann: &mut Option<BinAnn>,
 ) -> Result<Vec<Elem>> {
     let fill = mods.fill_left.is_some() || mods.fill_right.is_some();
     if (lhs.is_empty() || rhs.is_empty()) && !fill {
@@ -222,10 +425,29 @@ fn vector_vector(
                     out: &mut Vec<Elem>|
      -> Result<()> {
         let (fl, fr) = if swapped { (rv, lv) } else { (lv, rv) };
-        let (mut val, keep) = scalar_op(op, fl, fr);
+        let (hl, hr) = if swapped {
+            (rs.h.as_ref(), ls.h.as_ref())
+        } else {
+            (ls.h.as_ref(), rs.h.as_ref())
+        };
+        let (mut val, keep, mut hval) = if hl.is_none() && hr.is_none() && !is_trim(op) {
+            let (v, k) = scalar_op(op, fl, fr);
+            (v, k, None)
+        } else {
+            let o = elem_binop(op, fl, fr, hl, hr);
+            if let Some(e) = o.err {
+                *ann = Some(e);
+                return Ok(());
+            }
+            if let Some(i) = o.info {
+                *ann = Some(i);
+            }
+            (o.v, o.keep, o.h)
+        };
         if op.is_comparison() && swapped {
             // Comparisons keep the value of the left-hand side as written.
             val = fl;
+            hval = hl.cloned();
         }
         let metric = match &override_labels {
             Some(l) => Arc::new(l.clone()),
@@ -270,6 +492,7 @@ fn vector_vector(
         }
         if mods.return_bool {
             val = if keep { 1.0 } else { 0.0 };
+            hval = None;
         } else if !keep {
             return Ok(());
         }
@@ -283,7 +506,7 @@ fn vector_vector(
             labels: metric,
             t: ts,
             v: value,
-            h: None,
+            h: hval,
             drop_name: drop,
         });
         Ok(())

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_model::{is_stale_nan, FloatHistogram, Labels, MatchOp, Sample};
+use sightline_model::{is_stale_nan, CounterResetHint, FloatHistogram, Labels, MatchOp, Sample};
 use sightline_storage_api::{Queryable, SelectHints};
 
 use crate::aggregate;
@@ -15,8 +15,6 @@ use crate::binary;
 use crate::error::{Error, Result};
 use crate::functions::{FnCtx, FunctionRegistry};
 use crate::fxhash::FxMap;
-#[allow(unused_imports)]
-use crate::hist_compat::HistogramScale;
 use crate::stack::guard;
 use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
@@ -1035,14 +1033,20 @@ impl<'a> Ev<'a> {
             let mut out = Vec::new();
             let mut res = Ok(());
             let mut n = 0;
+            let mut issues = Vec::new();
             for s in streams.iter_mut() {
                 res = s.advance(pull, t_ref.saturating_sub(lb), false);
                 if res.is_err() {
                     break;
                 }
                 let hs = s.hbuf.as_deref().map_or(&[][..], |h| &h[..]);
-                let Some(p) = instant_sample(&s.buf, hs, t_ref, lb, vs.smoothed) else {
-                    continue;
+                let p = match instant_sample(&s.buf, hs, t_ref, lb, vs.smoothed) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(issue) => {
+                        issues.push((issue, s.labels.clone()));
+                        continue;
+                    }
                 };
                 let el = if start_ts {
                     let st = p
@@ -1066,6 +1070,7 @@ impl<'a> Ev<'a> {
             }
             self.streams.insert(key, streams);
             res?;
+            self.smoothing_issues(vs, issues);
             self.count_samples(n)?;
             return Ok(out);
         }
@@ -1075,6 +1080,7 @@ impl<'a> Ev<'a> {
         };
         let mut out = Vec::new();
         let mut n = 0;
+        let mut issues = Vec::new();
         let (mut pos, fresh) = self.take_cursor(key, t_ref, data.len());
         for (si, s) in data.iter().enumerate() {
             let idx = if fresh {
@@ -1085,8 +1091,13 @@ impl<'a> Ev<'a> {
             pos[si].1 = idx;
             if let Some(hs) = &s.hists {
                 // A series with histograms: the newest of its float and histogram points.
-                let Some(p) = instant_sample(&s.samples, hs, t_ref, lb, vs.smoothed) else {
-                    continue;
+                let p = match instant_sample(&s.samples, hs, t_ref, lb, vs.smoothed) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(issue) => {
+                        issues.push((issue, s.labels.clone()));
+                        continue;
+                    }
                 };
                 if start_ts {
                     let st = p.idx.and_then(|i| s.st.as_ref().and_then(|x| x.get(i)));
@@ -1138,8 +1149,25 @@ impl<'a> Ev<'a> {
             out.push(Elem::float(s.labels.clone(), smp.t, v, false));
         }
         self.cursors.insert(key, (t_ref, pos));
+        self.smoothing_issues(vs, issues);
         self.count_samples(n)?;
         Ok(out)
+    }
+
+    /// The warnings of a smoothed selector that dropped series.
+    fn smoothing_issues(&mut self, vs: &VectorSelector, issues: Vec<(SmoothIssue, Arc<Labels>)>) {
+        for (issue, labels) in issues {
+            let name = labels.get_or_empty("__name__");
+            let pos = pos_str(self.text, vs.pos);
+            self.ann.warn(match issue {
+                SmoothIssue::Mixed => format!(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name {name:?} {pos}"
+                ),
+                SmoothIssue::MixedSchemas => format!(
+                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {name:?} {pos}"
+                ),
+            });
+        }
     }
 
     fn select_matrix(
@@ -1171,8 +1199,7 @@ impl<'a> Ev<'a> {
                 }
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
-                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, lb);
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -1206,8 +1233,16 @@ impl<'a> Ev<'a> {
                     (lo, seek_after(&s.samples, pos[si].1.max(lo), t_ref))
                 };
                 pos[si] = (lo, hi);
-                let fw = window_bounds(&s.samples, lo, hi, start, t_ref, vs, self.lookback);
-                let hw = hist_window(s.hists.as_ref(), start, t_ref);
+                let (fw, hw) = windows(
+                    &s.samples,
+                    lo,
+                    hi,
+                    s.hists.as_ref(),
+                    start,
+                    t_ref,
+                    vs,
+                    self.lookback,
+                );
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -1306,8 +1341,16 @@ impl<'a> Ev<'a> {
                         n += 1;
                         ss.floats.push(Sample { t, v: el.v });
                     }
-                    Some(h) => {
+                    Some(mut h) => {
                         n += hpoint_size(&h);
+                        // As Prometheus: explicit counter reset hints mean nothing across a
+                        // subquery's steps (samples may be skipped or repeated).
+                        if matches!(
+                            h.counter_reset_hint,
+                            CounterResetHint::NotCounterReset | CounterResetHint::CounterReset
+                        ) {
+                            Arc::make_mut(&mut h).counter_reset_hint = CounterResetHint::Unknown;
+                        }
                         ss.hists.push(HPoint { t, h });
                     }
                 }
@@ -1400,11 +1443,15 @@ impl<'a> Ev<'a> {
                 self.eval_subquery(e, expr, range, step, offset, at, ts)?,
             )),
             Expr::Binary {
-                op, lhs, rhs, mods, ..
+                op,
+                lhs,
+                rhs,
+                mods,
+                pos,
             } => {
                 let l = self.eval(lhs, ts)?;
                 let r = self.eval(rhs, ts)?;
-                binary::eval_binary(
+                let (v, ann) = binary::eval_binary(
                     *op,
                     mods,
                     l,
@@ -1412,7 +1459,17 @@ impl<'a> Ev<'a> {
                     ts,
                     e as *const Expr as usize,
                     &mut self.binop_cache,
-                )
+                )?;
+                if let Some(a) = ann {
+                    let (msg, warn) = a.message();
+                    let msg = format!("{msg} {}", pos_str(self.text, *pos));
+                    if warn {
+                        self.ann.warn(msg);
+                    } else {
+                        self.ann.info(msg);
+                    }
+                }
+                Ok(v)
             }
             Expr::Aggregate(a) => {
                 let param = match &a.param {
@@ -1475,6 +1532,16 @@ impl<'a> Ev<'a> {
         let mut infos: Vec<(Arc<Labels>, i64)> = Vec::new();
         if let Some(d) = self.data.get(&key) {
             for s in d.iter() {
+                if let Some(hs) = &s.hists {
+                    let p = plain_sample(&s.samples, hs, rt, self.lookback, false);
+                    if p.is_some_and(|p| p.h.is_some())
+                        && name_ms
+                            .iter()
+                            .all(|m| m.matches(s.labels.get_or_empty(&m.name)))
+                    {
+                        return Err(Error::Execution("info sample should be float".into()));
+                    }
+                }
                 let idx = s.samples.partition_point(|x| x.t <= rt);
                 if idx == 0 {
                     continue;
@@ -1728,8 +1795,7 @@ impl<'a> Ev<'a> {
                 s.advance(pull, start.saturating_sub(extra), true)?;
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let fw = window_bounds(&s.buf, lo, hi, start, t_ref, vs, lb);
-                let hw = hist_window(s.hbuf.as_ref(), start, t_ref);
+                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, lb);
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
@@ -1959,6 +2025,95 @@ fn instant_sample(
     t_ref: i64,
     lookback: i64,
     smoothed: bool,
+) -> std::result::Result<Option<InstantPoint>, SmoothIssue> {
+    if smoothed && !hists.is_empty() {
+        return smoothed_histogram(samples, hists, t_ref, lookback);
+    }
+    Ok(plain_sample(samples, hists, t_ref, lookback, smoothed))
+}
+
+/// Why a smoothed selector dropped a series at a step (Prometheus warns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SmoothIssue {
+    /// Floats and histograms around the step.
+    Mixed,
+    /// An exponential and a custom-buckets histogram around the step.
+    MixedSchemas,
+}
+
+/// A smoothed selector over a series with histograms (Prometheus' `smoothSeries`): the
+/// histogram at the step, interpolated between its neighbours, or the previous one carried
+/// forward (with an unknown counter reset hint).
+fn smoothed_histogram(
+    samples: &[Sample],
+    hists: &[HPoint],
+    t_ref: i64,
+    lookback: i64,
+) -> std::result::Result<Option<InstantPoint>, SmoothIssue> {
+    let (lo_t, hi_t) = (
+        t_ref.saturating_sub(lookback),
+        t_ref.saturating_add(lookback),
+    );
+    let in_window = |t: i64| t > lo_t && t <= hi_t;
+    let h_lo = hists.partition_point(|x| x.t <= lo_t);
+    let h_hi = hists.partition_point(|x| x.t <= hi_t);
+    let window = &hists[h_lo..h_hi];
+    let floats = samples.iter().any(|x| in_window(x.t) && !is_stale_nan(x.v));
+    if window.is_empty() {
+        return Ok(if floats {
+            plain_sample(samples, &[], t_ref, lookback, true)
+        } else {
+            None
+        });
+    }
+    if floats {
+        return Err(SmoothIssue::Mixed);
+    }
+    let i = window.partition_point(|x| x.t < t_ref);
+    let point = |h: Arc<FloatHistogram>| {
+        Some(InstantPoint {
+            idx: None,
+            t: t_ref,
+            v: 0.0,
+            h: Some(h),
+        })
+    };
+    if let Some(p) = window.get(i).filter(|p| p.t == t_ref) {
+        return Ok(point(p.h.clone()));
+    }
+    if i > 0 && i < window.len() {
+        let (prev, next) = (&window[i - 1], &window[i]);
+        if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+            return Err(SmoothIssue::MixedSchemas);
+        }
+        let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge
+            || next.h.counter_reset_hint != CounterResetHint::Gauge;
+        let fraction = (t_ref - prev.t) as f64 / (next.t - prev.t) as f64;
+        let mut res = (*next.h).clone();
+        if is_counter && next.h.detect_reset(&prev.h) {
+            res.mul(fraction);
+        } else {
+            res.sub(&prev.h).map_err(|_| SmoothIssue::MixedSchemas)?;
+            res.mul(fraction);
+            res.add(&prev.h).map_err(|_| SmoothIssue::MixedSchemas)?;
+        }
+        return Ok(point(Arc::new(res)));
+    }
+    if i > 0 {
+        let mut h = (*window[i - 1].h).clone();
+        h.counter_reset_hint = CounterResetHint::Unknown;
+        return Ok(point(Arc::new(h)));
+    }
+    Ok(None)
+}
+
+/// The newest float or histogram sample at `t_ref` (see [`instant_sample`]).
+fn plain_sample(
+    samples: &[Sample],
+    hists: &[HPoint],
+    t_ref: i64,
+    lookback: i64,
+    smoothed: bool,
 ) -> Option<InstantPoint> {
     let idx = samples.partition_point(|x| x.t <= t_ref);
     let hidx = hists.partition_point(|x| x.t <= t_ref);
@@ -1999,17 +2154,68 @@ fn instant_sample(
     })
 }
 
-/// The histogram points of a range selector's window `(start, t_ref]`, when there are any.
-#[allow(clippy::type_complexity)]
-fn hist_window(
+/// The float window `lo..hi` and the histogram window of a range selector over one series.
+/// Anchored and smoothed selectors add the one sample just before the window and (smoothed)
+/// the one just after it, whichever kind it is. `None` for a part with no samples.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn windows(
+    floats: &[Sample],
+    lo: usize,
+    hi: usize,
     hists: Option<&Arc<Vec<HPoint>>>,
     start: i64,
     t_ref: i64,
-) -> Option<(Option<Arc<Vec<HPoint>>>, usize, usize)> {
-    let h = hists?;
-    let lo = h.partition_point(|x| x.t <= start);
-    let hi = h.partition_point(|x| x.t <= t_ref);
-    (lo < hi).then(|| (Some(h.clone()), lo, hi))
+    vs: &VectorSelector,
+    lookback: i64,
+) -> (
+    Option<(usize, usize)>,
+    Option<(Option<Arc<Vec<HPoint>>>, usize, usize)>,
+) {
+    let Some(hs) = hists else {
+        return (
+            window_bounds(floats, lo, hi, start, t_ref, vs, lookback),
+            None,
+        );
+    };
+    let hlo = hs.partition_point(|x| x.t <= start);
+    let hhi = hs.partition_point(|x| x.t <= t_ref);
+    if !(vs.anchored || vs.smoothed) {
+        let fw = (lo < hi).then_some((lo, hi));
+        let hw = (hlo < hhi).then(|| (Some(hs.clone()), hlo, hhi));
+        return (fw, hw);
+    }
+    let inside = hi > lo || hhi > hlo;
+    let floor = start.saturating_sub(lookback);
+    // The newest sample before the window, of either kind.
+    let fb = (lo > 0 && floats[lo - 1].t > floor).then(|| floats[lo - 1].t);
+    let hb = (hlo > 0 && hs[hlo - 1].t > floor).then(|| hs[hlo - 1].t);
+    let (f_before, h_before) = match (fb, hb) {
+        (Some(f), Some(h)) => (f > h, h > f),
+        (f, h) => (f.is_some(), h.is_some()),
+    };
+    // The oldest sample after the window, of either kind (smoothed only).
+    let fa = (vs.smoothed && hi < floats.len() && floats[hi].t.saturating_sub(t_ref) < lookback)
+        .then(|| floats[hi].t);
+    let ha = (vs.smoothed && hhi < hs.len() && hs[hhi].t.saturating_sub(t_ref) < lookback)
+        .then(|| hs[hhi].t);
+    let (f_after, h_after) = match (fa, ha) {
+        (Some(f), Some(h)) => (f < h, h < f),
+        (f, h) => (f.is_some(), h.is_some()),
+    };
+    if vs.anchored && !inside {
+        return (None, None);
+    }
+    let before = f_before || h_before;
+    let after = f_after || h_after;
+    if vs.smoothed && !inside && !(before && after) {
+        return (None, None);
+    }
+    let (lo2, hi2) = (lo - usize::from(f_before), hi + usize::from(f_after));
+    let (hlo2, hhi2) = (hlo - usize::from(h_before), hhi + usize::from(h_after));
+    (
+        (lo2 < hi2).then_some((lo2, hi2)),
+        (hlo2 < hhi2).then(|| (Some(hs.clone()), hlo2, hhi2)),
+    )
 }
 
 /// The sample count of histogram points `lo..hi` of `h` (see [`hpoint_size`]).

@@ -31,6 +31,10 @@ pub(crate) enum Tok {
     Lte,
     Gt,
     Gte,
+    /// `</` (trim the buckets above a bound).
+    TrimUpper,
+    /// `>/` (trim the buckets below a bound).
+    TrimLower,
     Assign,
     EqlRegex,
     NeqRegex,
@@ -66,6 +70,8 @@ impl Tok {
             Tok::Lte => "<op:<=>".to_string(),
             Tok::Gt => "<op:>>".to_string(),
             Tok::Gte => "<op:>=>".to_string(),
+            Tok::TrimUpper => "<op:</>".to_string(),
+            Tok::TrimLower => "<op:>/>".to_string(),
             Tok::Assign => "\"=\"".to_string(),
             Tok::EqlRegex => "\"=~\"".to_string(),
             Tok::NeqRegex => "\"!~\"".to_string(),
@@ -223,6 +229,8 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
                 ))
             }
             b'<' if two == b"<=" => (Tok::Lte, 2),
+            b'<' if two == b"</" => (Tok::TrimUpper, 2),
+            b'>' if two == b">/" => (Tok::TrimLower, 2),
             b'<' => (Tok::Lt, 1),
             b'>' if two == b">=" => (Tok::Gte, 2),
             b'>' => (Tok::Gt, 1),

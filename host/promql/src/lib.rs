@@ -30,9 +30,9 @@ mod engine;
 mod error;
 mod functions;
 mod fxhash;
-mod hist_compat;
 mod lexer;
 mod parser;
+pub mod quantile;
 mod series_desc;
 mod stack;
 mod value;
@@ -45,8 +45,8 @@ pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
 pub use series_desc::{
-    expand_series_values, parse_series_desc, parse_series_labels, scan_float, split_series_desc,
-    Histograms, SeriesStep,
+    expand_series, expand_series_values, parse_series_desc, parse_series_labels, scan_float,
+    split_series_desc, Histograms, SeriesStep, SeriesValue,
 };
 pub use stack::MAX_DEPTH;
 pub use value::{

@@ -191,6 +191,8 @@ impl<'a> Parser<'a> {
             Tok::Lte => BinOp::Lte,
             Tok::Gt => BinOp::Gt,
             Tok::Gte => BinOp::Gte,
+            Tok::TrimUpper => BinOp::TrimUpper,
+            Tok::TrimLower => BinOp::TrimLower,
             Tok::Ident(s) => match s.to_ascii_lowercase().as_str() {
                 "and" => BinOp::And,
                 "or" => BinOp::Or,

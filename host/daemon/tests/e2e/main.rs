@@ -40,5 +40,6 @@ mod support;
 mod tools;
 mod ui;
 mod ui_env;
+mod ui_native;
 mod web;
 mod web_ui;
