@@ -14,7 +14,8 @@
 //! Semantics follow Prometheus 3: no default port is added to targets; label names follow the
 //! UTF-8 rules (any non-empty string) unless `metric_name_validation_scheme: legacy` asks for
 //! `[a-zA-Z_][a-zA-Z0-9_]*`, and relabel rules inherit that scheme from their scrape config (or
-//! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first; environment
+//! `global`) as in Prometheus; `scrape_protocols` defaults to OpenMetrics first (protobuf first
+//! when `scrape_native_histograms` is on, unless `global` lists protocols); environment
 //! variables (`$VAR`, `${VAR}`) in `external_labels` values are expanded, as Prometheus 3 does. `oauth2` is implemented
 //! for every HTTP client and `sigv4` for `remote_write` (static credentials only: `profile` and
 //! `role_arn` are rejected); `sigv4` elsewhere, `azuread` and `google_iam` are rejected as

@@ -51,18 +51,6 @@ impl Negotiation {
     }
 }
 
-impl Default for Negotiation {
-    /// Prometheus 2's `Accept` header, text as the fallback.
-    fn default() -> Self {
-        Negotiation {
-            accept: reqwest::header::HeaderValue::from_static(
-                sightline_exposition::SCRAPE_ACCEPT_HEADER,
-            ),
-            fallback: None,
-        }
-    }
-}
-
 /// The parser of a scrape protocol.
 fn protocol_format(p: ScrapeProtocol) -> BodyFormat {
     match p {

@@ -11,7 +11,7 @@ use crate::de::{map_with, scalar_with, ByteSize, Dur, LabelMap, Str};
 /// A scrape protocol that can be negotiated with `Accept`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScrapeProtocol {
-    /// `PrometheusProto` (protobuf; Sightline's scraper may not implement it).
+    /// `PrometheusProto` (the delimited protobuf exposition, native histograms included).
     PrometheusProto,
     /// `PrometheusText0.0.4`.
     PrometheusText0_0_4,

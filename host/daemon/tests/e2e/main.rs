@@ -17,6 +17,7 @@ mod heavy;
 mod hostile_mix;
 mod http_config;
 mod lang_plugins;
+mod native_histogram_scrape;
 mod node_exporter_parity;
 mod otlp;
 mod plugin_new;

@@ -18,7 +18,10 @@
 //! The input is hostile: every length and count is checked before use, spans are checked
 //! against the bucket counts before any bucket walk, and an error carries the byte offset
 //! (`line` 0, `column` = offset) of the field that is wrong. As with the text parsers, the
-//! first error ends the stream.
+//! first error ends the stream. Only one family's metric list and one metric are decoded at a
+//! time, into reused buffers; their memory is linear in that metric's bytes (at worst about
+//! 40 times, for a metric of empty classic buckets, as in Prometheus' decoder), so a job's
+//! `body_size_limit` bounds it.
 
 mod encode;
 mod msg;
@@ -37,6 +40,8 @@ pub use encode::{
 use crate::nhcb::{Converted, TempHistogram};
 use crate::ParseError;
 use msg::{Family, Metric as Msg};
+/// The `le` and `quantile` values (Prometheus' `FormatOpenMetricsFloat`).
+pub use sightline_model::histogram::format_openmetrics_float;
 use wire::{err, varint, R};
 
 /// How histograms are read (Prometheus' `ParserOptions`).
@@ -215,41 +220,6 @@ fn metric_type(t: i32) -> MetricType {
         HISTOGRAM => MetricType::Histogram,
         GAUGE_HISTOGRAM => MetricType::GaugeHistogram,
         _ => MetricType::Unknown,
-    }
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` with `.0` appended when the result has neither
-/// `.` nor `e` (Prometheus' `FormatOpenMetricsFloat`, used for `le` and `quantile`).
-pub fn format_openmetrics_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.into();
-    }
-    // Shortest round-trip digits and the decimal exponent.
-    let e = format!("{:e}", f.abs());
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let m = if digits.len() > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits.clone()
-        };
-        let es = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{es}{:02}", exp.abs());
-    }
-    let s = format!("{sign}{}", f.abs());
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
     }
 }
 

@@ -141,15 +141,21 @@ impl ScrapeCache {
                     continue;
                 }
             };
-            b.clear();
-            s.labels_into(&mut b);
-            let labels = b.build();
-            if nhcb.collecting && nhcb.different(&labels) {
-                self.emit_nhcb(app, &mut out, &mut nhcb, ts, opts)?;
-            }
             let exemplars = usize::from(s.exemplar.is_some());
             out.exemplars += exemplars;
-            let classic = nhcb.take(&labels, s.value, s.timestamp_ms, exemplars);
+            // Labels are decoded only inside histogram families: nothing else can convert.
+            let classic = if nhcb.family.1 == MetricType::Histogram {
+                b.clear();
+                s.labels_into(&mut b);
+                let labels = b.build();
+                if nhcb.collecting && nhcb.different(&labels) {
+                    self.emit_nhcb(app, &mut out, &mut nhcb, ts, opts)?;
+                }
+                nhcb.take(&labels, s.value, s.timestamp_ms, exemplars)
+            } else {
+                self.emit_nhcb(app, &mut out, &mut nhcb, ts, opts)?;
+                false
+            };
             if classic && !keep {
                 continue;
             }
