@@ -30,6 +30,7 @@ mod engine;
 mod error;
 mod functions;
 mod fxhash;
+mod head_hints;
 mod lexer;
 mod parser;
 pub mod quantile;
@@ -46,6 +47,7 @@ pub use ast::{
 pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
+pub use head_hints::{compact_buckets, HeadHints};
 pub use series_desc::{
     expand_series, expand_series_values, parse_series_desc, parse_series_labels, scan_float,
     split_series_desc, Histograms, SeriesStep, SeriesValue,

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sightline_model::{Labels, LabelsBuilder, ALERT_NAME};
-use sightline_promql::{Engine, EngineOptions};
+use sightline_promql::{Engine, EngineOptions, SeriesValue};
 use sightline_storage_api::{Appendable, MemStorage, Queryable};
 
 use crate::file::{self, Dur, TemplateCheck};
@@ -426,16 +426,18 @@ fn run_group(
         };
         let mut exp = Vec::with_capacity(case.exp_samples.len());
         for s in &case.exp_samples {
-            let parsed = if s.histogram.is_some() {
-                Err("native histograms are not supported in exp_samples".to_string())
-            } else {
-                parse_metric(&s.labels)
-            };
+            let parsed = parse_metric(&s.labels).and_then(|l| {
+                let h = match s.histogram.as_deref().filter(|h| !h.is_empty()) {
+                    Some(text) => Some(parse_exp_histogram(text)?),
+                    None => None,
+                };
+                Ok((l, h))
+            });
             match parsed {
-                Ok(l) => exp.push(Sample {
+                Ok((l, h)) => exp.push(Sample {
                     labels: l,
                     v: s.value,
-                    h: None,
+                    h,
                 }),
                 Err(e) => {
                     errs.push(format!(
@@ -452,10 +454,11 @@ fn run_group(
         exp.sort_by(|a, b| a.labels.cmp(&b.labels));
         got.sort_by(|a, b| a.labels.cmp(&b.labels));
         let equal = exp.len() == got.len()
-            && exp
-                .iter()
-                .zip(&got)
-                .all(|(e, g)| e.labels == g.labels && float_equal(e.v, g.v, fuzzy));
+            && exp.iter().zip(&got).all(|(e, g)| {
+                e.labels == g.labels
+                    && float_equal(e.v, g.v, fuzzy)
+                    && histogram_text(e) == histogram_text(g)
+            });
         if !equal {
             errs.push(format!(
                 "    expr: {:?}, time: {},\n        exp: {}\n        got: {}",
@@ -503,14 +506,28 @@ fn load_series(
     let step = rule_ms(interval);
     let mut app = storage.appender();
     for s in series {
-        let (labels, values) =
-            sightline_promql::parse_series_desc(&format!("{} {}", s.series, s.values))?;
+        let (sel, vals) =
+            sightline_promql::split_series_desc(&format!("{} {}", s.series, s.values));
+        let labels = sightline_promql::parse_series_labels(&sel)?;
+        let values = sightline_promql::expand_series(&vals)?;
+        // promtool loads into a TSDB head, whose chunks give histograms their counter
+        // reset hints; the in-memory store keeps hints as appended, so set them here.
+        let mut hints = sightline_promql::HeadHints::default();
         for (i, v) in values.iter().enumerate() {
-            if let Some(v) = v {
-                let t = mint + step * i as i64;
-                app.append(None, &labels, t, *v)
-                    .map_err(|e| format!("{}: {e}", s.series))?;
-            }
+            let t = mint + step * i as i64;
+            let r = match v {
+                Some(SeriesValue::Float(v)) => {
+                    hints.float(*v);
+                    app.append(None, &labels, t, *v)
+                }
+                // As promtool's loader: histograms go in as float histograms.
+                Some(SeriesValue::Histogram { h, .. }) => {
+                    let h = hints.histogram(h);
+                    app.append_float_histogram(None, &labels, t, &h)
+                }
+                None => continue,
+            };
+            r.map_err(|e| format!("{}: {e}", s.series))?;
         }
     }
     app.commit().map_err(|e| e.to_string())
@@ -602,12 +619,32 @@ fn indent_lines(lines: &str, indent: &str) -> String {
     out
 }
 
+/// An expected `histogram:` (`{{...}}`): exactly one histogram value, as promtool reads it.
+fn parse_exp_histogram(text: &str) -> Result<Arc<sightline_model::FloatHistogram>, String> {
+    let values = sightline_promql::expand_series(text)?;
+    match values.as_slice() {
+        [Some(SeriesValue::Histogram { h, .. })] => Ok(h.clone()),
+        [one] => Err(format!("expected histogram, got {one:?}")),
+        more => Err(format!("expected 1 value, got {}", more.len())),
+    }
+}
+
+/// What promtool compares histograms by: `HistogramTestExpression` (empty for a float).
+fn histogram_text(s: &Sample) -> String {
+    s.h.as_deref()
+        .map(sightline_model::FloatHistogram::test_expression)
+        .unwrap_or_default()
+}
+
 fn samples_string(v: &[Sample]) -> String {
     if v.is_empty() {
         return "nil".to_string();
     }
     v.iter()
-        .map(|s| format!("{} {}", s.labels, go_float_e(s.v)))
+        .map(|s| match &s.h {
+            Some(h) => format!("{} {}", s.labels, h.test_expression()),
+            None => format!("{} {}", s.labels, go_float_e(s.v)),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

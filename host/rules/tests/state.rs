@@ -210,3 +210,57 @@ fn recording_rules_store_native_histograms_as_histograms() {
     assert_eq!(it.next_sample().map(|s| s.t), Some(30_000));
     assert_eq!(it.histogram().map(|x| (**x).clone()), Some(h.to_float()));
 }
+
+#[test]
+fn unit_tests_load_and_compare_native_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("t.yml");
+    std::fs::write(
+        &test,
+        r#"
+tests:
+  - interval: 1m
+    input_series:
+      - series: h
+        values: '{{schema:0 sum:1 count:2 buckets:[2]}}+{{sum:1 count:2 buckets:[2]}}x3'
+    promql_expr_test:
+      - expr: h
+        eval_time: 2m
+        exp_samples:
+          - labels: h
+            histogram: '{{schema:0 sum:3 count:6 counter_reset_hint:not_reset buckets:[6]}}'
+      - expr: histogram_count(h)
+        eval_time: 3m
+        exp_samples:
+          - labels: '{}'
+            value: 8
+"#,
+    )
+    .unwrap();
+    let opts = sightline_rules::unittest::TestOptions {
+        expander: &NoTemplates,
+        templates: &|_, _| Ok(()),
+        run: None,
+        ignore_unknown_fields: false,
+    };
+    let ok = sightline_rules::unittest::run_file(&test, &opts);
+    assert!(
+        ok.passed,
+        "the histograms load and compare: {:?}",
+        ok.errors
+    );
+    std::fs::write(
+        &test,
+        std::fs::read_to_string(&test)
+            .unwrap()
+            .replace("sum:3 count:6", "sum:3 count:7"),
+    )
+    .unwrap();
+    let bad = sightline_rules::unittest::run_file(&test, &opts);
+    assert!(!bad.passed, "a different histogram fails");
+    assert!(
+        bad.errors.iter().any(|e| e.contains("count:7")),
+        "{:?}",
+        bad.errors
+    );
+}
