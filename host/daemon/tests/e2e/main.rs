@@ -18,6 +18,7 @@ mod hostile_mix;
 mod http_config;
 mod lang_plugins;
 mod native_histogram_scrape;
+mod native_histograms;
 mod node_exporter_parity;
 mod otlp;
 mod plugin_new;

@@ -4,13 +4,15 @@
 //!
 //! The targets stamp every sample with the time rounded down to an even second (`--quantize
 //! 2`) and both servers scrape every second, so they store exactly the same samples whatever
-//! their scrape phases. Queries are asked at odd seconds, away from every sample, so 2.42's
-//! closed range windows and 3.x's left-open ones (which Sightline follows) select the same
-//! samples.
+//! their scrape phases. Queries are asked at odd seconds with even ranges, so no window edge
+//! falls on a sample and 2.42's closed range windows select what 3.x's left-open ones (which
+//! Sightline follows) do.
 //!
-//! Where 2.42's semantics differ from 3.x's (which Sightline follows), the query is not
-//! compared but listed in `DIFFERENT_IN_3X` with the reason; those are checked on Sightline
-//! alone for shape.
+//! Where 2.42's semantics differ from 3.x's, the query is listed in `DIFFERENT_IN_3X` with
+//! the reason and checked another way: quantiles and fractions within 1% of 2.42's (3.x
+//! changed the interpolation inside exponential buckets), and what 2.42 cannot compute
+//! (scaling, `last_over_time`, `avg`, `sum_over_time` of histograms) against 2.42's raw
+//! samples or for shape.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -22,43 +24,77 @@ use crate::support::{eventually, free_port, http_get, need, urlencode, vendored,
 
 const METRIC: &str = "http_request_duration_seconds";
 
-/// Queries whose 2.42 and 3.x answers agree.
+/// Queries whose 2.42 and 3.x answers agree. Ranges are even so that, asked at an odd
+/// second, no window starts on a sample (2.42's windows are closed on the left, 3.x's open).
 const SAME: &[&str] = &[
     "http_request_duration_seconds",
     "http_request_duration_seconds offset 4s",
     "histogram_count(http_request_duration_seconds)",
     "histogram_sum(http_request_duration_seconds)",
-    "rate(http_request_duration_seconds[9s])",
-    "increase(http_request_duration_seconds[9s])",
-    "histogram_count(rate(http_request_duration_seconds[9s]))",
-    "histogram_sum(rate(http_request_duration_seconds[9s]))",
-    "sum(rate(http_request_duration_seconds[9s]))",
-    "sum by (job) (rate(http_request_duration_seconds[9s]))",
-    "histogram_count(sum by (method) (increase(http_request_duration_seconds[13s])))",
-    "http_request_duration_seconds * 2",
-    "http_request_duration_seconds / 4",
-    "histogram_sum(rate(http_request_duration_seconds[9s])) / histogram_count(rate(http_request_duration_seconds[9s]))",
+    "rate(http_request_duration_seconds[8s])",
+    "increase(http_request_duration_seconds[12s])",
+    "histogram_count(rate(http_request_duration_seconds[8s]))",
+    "histogram_sum(rate(http_request_duration_seconds[8s]))",
+    "sum(rate(http_request_duration_seconds[8s]))",
+    "sum by (job) (rate(http_request_duration_seconds[8s]))",
+    "histogram_count(sum by (method) (increase(http_request_duration_seconds[12s])))",
+    "http_request_duration_seconds + http_request_duration_seconds",
+    "histogram_sum(rate(http_request_duration_seconds[8s])) / histogram_count(rate(http_request_duration_seconds[8s]))",
     "count(http_request_duration_seconds)",
-    "last_over_time(http_request_duration_seconds[5s])",
-    "sum_over_time(http_request_duration_seconds[5s])",
 ];
 
-/// Queries whose semantics changed after 2.42, with the change; Sightline's answers are
-/// checked for shape only.
-const DIFFERENT_IN_3X: &[(&str, &str)] = &[
+/// Queries 2.42 answers differently from 3.x (which Sightline follows), with why, and how
+/// Sightline's answer is checked instead.
+const DIFFERENT_IN_3X: &[(&str, &str, Check)] = &[
     (
-        "histogram_quantile(0.9, rate(http_request_duration_seconds[9s]))",
-        "3.x interpolates exponential buckets exponentially (2.42 linearly)",
+        "histogram_quantile(0.9, rate(http_request_duration_seconds[8s]))",
+        "3.x interpolates inside exponential buckets exponentially, 2.42 linearly",
+        Check::Within1Percent,
     ),
     (
-        "histogram_quantile(0.5, sum by (method) (rate(http_request_duration_seconds[9s])))",
-        "3.x interpolates exponential buckets exponentially (2.42 linearly)",
+        "histogram_quantile(0.5, sum by (method) (rate(http_request_duration_seconds[8s])))",
+        "3.x interpolates inside exponential buckets exponentially, 2.42 linearly",
+        Check::Within1Percent,
     ),
     (
-        "histogram_fraction(0, 0.01, rate(http_request_duration_seconds[9s]))",
-        "3.x interpolates exponential buckets exponentially (2.42 linearly)",
+        "histogram_fraction(0, 0.01, rate(http_request_duration_seconds[8s]))",
+        "3.x interpolates inside exponential buckets exponentially, 2.42 linearly",
+        Check::Within1Percent,
+    ),
+    (
+        "http_request_duration_seconds * 2",
+        "2.42 returns the histogram unscaled",
+        Check::TwiceTheCount,
+    ),
+    (
+        "last_over_time(http_request_duration_seconds[4s])",
+        "2.42 answers 0 for histograms",
+        Check::TheLatest,
+    ),
+    (
+        "avg(http_request_duration_seconds)",
+        "2.42 answers 0 for histograms",
+        Check::Histograms,
+    ),
+    (
+        "sum_over_time(http_request_duration_seconds[4s])",
+        "2.42 answers 0 for histograms",
+        Check::Histograms,
     ),
 ];
+
+/// How a query of [`DIFFERENT_IN_3X`] is checked.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    /// Floats within 1% of 2.42's (the interpolation changed, not the data).
+    Within1Percent,
+    /// Histograms with twice the count of 2.42's raw series.
+    TwiceTheCount,
+    /// The raw series' histograms, as 2.42 answers for the plain selector.
+    TheLatest,
+    /// Histograms, one per series at least.
+    Histograms,
+}
 
 /// A sample of an answer: a float, or a histogram as (count, sum, buckets as [rule, lo, hi,
 /// count]).
@@ -82,7 +118,14 @@ fn hist(v: &Value) -> Point {
         .as_array()
         .map(|bs| {
             bs.iter()
-                .map(|b| (b[0].as_i64().unwrap_or(-1), num(&b[1]), num(&b[2]), num(&b[3])))
+                .map(|b| {
+                    (
+                        b[0].as_i64().unwrap_or(-1),
+                        num(&b[1]),
+                        num(&b[2]),
+                        num(&b[3]),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -91,11 +134,19 @@ fn hist(v: &Value) -> Point {
 
 /// An answer as series (labels) → (time in ms, point).
 fn answer(v: &Value) -> BTreeMap<String, Vec<(i64, Point)>> {
+    answer_keyed(v, true)
+}
+
+/// As [`answer`], keyed by the labels without `__name__` unless `named`.
+fn answer_keyed(v: &Value, named: bool) -> BTreeMap<String, Vec<(i64, Point)>> {
     let mut out = BTreeMap::new();
     let t = |p: &Value| (p.as_f64().unwrap_or_default() * 1000.0).round() as i64;
     for s in v["data"]["result"].as_array().expect("a vector or matrix") {
-        let labels: BTreeMap<String, String> =
+        let mut labels: BTreeMap<String, String> =
             serde_json::from_value(s["metric"].clone()).unwrap_or_default();
+        if !named {
+            labels.remove("__name__");
+        }
         let mut pts = Vec::new();
         if let Some(p) = s.get("value") {
             pts.push((t(&p[0]), Point::Float(num(&p[1]))));
@@ -103,10 +154,20 @@ fn answer(v: &Value) -> BTreeMap<String, Vec<(i64, Point)>> {
         if let Some(p) = s.get("histogram") {
             pts.push((t(&p[0]), hist(&p[1])));
         }
-        for p in s.get("values").and_then(Value::as_array).into_iter().flatten() {
+        for p in s
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             pts.push((t(&p[0]), Point::Float(num(&p[1]))));
         }
-        for p in s.get("histograms").and_then(Value::as_array).into_iter().flatten() {
+        for p in s
+            .get("histograms")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             pts.push((t(&p[0]), hist(&p[1])));
         }
         pts.sort_by_key(|p| p.0);
@@ -129,9 +190,10 @@ fn same_point(a: &Point, b: &Point) -> bool {
             same(*c1, *c2)
                 && same(*s1, *s2)
                 && b1.len() == b2.len()
-                && b1.iter().zip(b2).all(|(p, q)| {
-                    p.0 == q.0 && same(p.1, q.1) && same(p.2, q.2) && same(p.3, q.3)
-                })
+                && b1
+                    .iter()
+                    .zip(b2)
+                    .all(|(p, q)| p.0 == q.0 && same(p.1, q.1) && same(p.2, q.2) && same(p.3, q.3))
         }
         _ => false,
     }
@@ -190,7 +252,9 @@ fn start_targets() -> (Proc, String) {
 }
 
 fn scrape_config(targets: &str, extra_global: &str) -> String {
-    let mut s = format!("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n{extra_global}scrape_configs:\n");
+    let mut s = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n{extra_global}scrape_configs:\n"
+    );
     for i in 0..2 {
         s.push_str(&format!(
             "- job_name: h{i}\n  metrics_path: /metrics/{i}\n  static_configs: [{{targets: ['{targets}']}}]\n"
@@ -215,7 +279,10 @@ fn native_histograms_match_prometheus_2_42() {
     // 30 s of data in both.
     let start = sightline_model::now_ms();
     let query_at = |addr: &str, q: &str, t: i64| {
-        get_json(addr, &format!("/api/v1/query?query={}&time={}", urlencode(q), secs(t)))
+        get_json(
+            addr,
+            &format!("/api/v1/query?query={}&time={}", urlencode(q), secs(t)),
+        )
     };
     eventually(90, "30 s of histograms in both", || {
         let t = sightline_model::now_ms();
@@ -230,7 +297,10 @@ fn native_histograms_match_prometheus_2_42() {
     // Odd seconds in the last 20 s, away from every (even-second) sample.
     let now = sightline_model::now_ms() / 1000 * 1000;
     let odd = |t: i64| if (t / 1000) % 2 == 0 { t - 1000 } else { t };
-    let times: Vec<i64> = [4_000, 9_000, 16_000].iter().map(|back| odd(now - back)).collect();
+    let times: Vec<i64> = [4_000, 9_000, 16_000]
+        .iter()
+        .map(|back| odd(now - back))
+        .collect();
     let mut diffs = Vec::new();
     let mut compared = 0;
     for q in SAME {
@@ -257,15 +327,58 @@ fn native_histograms_match_prometheus_2_42() {
             compared += 1;
         }
     }
-    for (q, why) in DIFFERENT_IN_3X {
-        let ours = answer(&query_at(&d.addr, q, times[0]));
+    for (q, why, check) in DIFFERENT_IN_3X {
+        let t = times[0];
+        let ours = answer(&query_at(&d.addr, q, t));
         assert!(!ours.is_empty(), "{q} ({why}): Sightline answers");
-        for pts in ours.values() {
-            for (_, p) in pts {
-                assert!(
-                    matches!(p, Point::Float(v) if v.is_finite()),
-                    "{q}: a finite float, got {p:?}"
-                );
+        let raw = answer_keyed(&query_at(&paddr, METRIC, t), false);
+        let ours = answer_keyed(&query_at(&d.addr, q, t), false);
+        let theirs = answer_keyed(&query_at(&paddr, q, t), false);
+        for (k, pts) in &ours {
+            let p = &pts[0].1;
+            let fail = |what: &str| format!("{q} ({why}): {k}: {what}: {p:?}");
+            match check {
+                Check::Within1Percent => {
+                    let Some(Point::Float(x)) = theirs.get(k).map(|v| v[0].1.clone()) else {
+                        panic!("{}", fail("2.42 has no float"));
+                    };
+                    let Point::Float(o) = p else {
+                        panic!("{}", fail("not a float"));
+                    };
+                    assert!(
+                        (o - x).abs() <= 0.01 * x.abs(),
+                        "{}",
+                        fail(&format!("2.42: {x}"))
+                    );
+                }
+                Check::TwiceTheCount | Check::TheLatest => {
+                    let Some(Point::Hist(c, _, _)) = raw.get(k).map(|v| v[0].1.clone()) else {
+                        panic!("{}", fail("2.42 has no raw histogram"));
+                    };
+                    let Point::Hist(oc, _, _) = p else {
+                        panic!("{}", fail("not a histogram"));
+                    };
+                    let want = if matches!(check, Check::TwiceTheCount) {
+                        2.0 * c
+                    } else {
+                        c
+                    };
+                    assert!(
+                        same(*oc, want),
+                        "{}",
+                        fail(&format!("count {want} expected"))
+                    );
+                    if matches!(check, Check::TheLatest) {
+                        assert!(
+                            same_point(p, &raw[k][0].1),
+                            "{}",
+                            fail("not the raw sample")
+                        );
+                    }
+                }
+                Check::Histograms => {
+                    assert!(matches!(p, Point::Hist(..)), "{}", fail("not a histogram"));
+                }
             }
         }
     }
