@@ -230,7 +230,10 @@ pub(crate) fn aggregate(
                 .map(|p| p.str().to_string())
                 .unwrap_or_default();
             if !sightline_model::is_valid_label_name(&label) {
-                return Err(Error::Execution(format!("invalid label name {label:?}")));
+                return Err(Error::Execution(format!(
+                    "invalid label name {}",
+                    crate::ast::go_quote(&label)
+                )));
             }
         }
         _ => {}

@@ -511,7 +511,8 @@ pub(crate) fn fmt_number(v: f64) -> String {
     }
 }
 
-fn go_quote(s: &str) -> String {
+/// Go's `%q` of a string (bytes that were not UTF-8 in a literal spelled `\xNN` again).
+pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -522,7 +523,10 @@ fn go_quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
+            c => match crate::lexer::raw_byte(c) {
+                Some(b) => out.push_str(&format!("\\x{b:02x}")),
+                None => out.push(c),
+            },
         }
     }
     out.push('"');

@@ -461,16 +461,31 @@ fn lex_string(input: &str, i: usize) -> Result<(String, usize), ParseError> {
     Ok((s, j + 1 - i))
 }
 
+/// Where bytes of a string literal that are not UTF-8 (`"a\xc5z"`) go: each becomes the
+/// private-use character `RAW_BYTE_BASE + byte`, so that printing the expression or an error
+/// can spell the byte again as Go does (`\xc5`) instead of losing it to U+FFFD.
+pub(crate) const RAW_BYTE_BASE: u32 = 0x10_FF00;
+
+/// The byte a character of [`RAW_BYTE_BASE`]'s range stands for.
+pub(crate) fn raw_byte(c: char) -> Option<u8> {
+    (c as u32)
+        .checked_sub(RAW_BYTE_BASE)
+        .and_then(|b| u8::try_from(b).ok())
+}
+
 /// Decodes Go string escapes.
 pub(crate) fn unquote(s: &str, quote: char) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut bytes: Vec<u8> = Vec::new();
     let mut it = s.chars().peekable();
     let flush = |bytes: &mut Vec<u8>, out: &mut String| {
-        if !bytes.is_empty() {
-            out.push_str(&String::from_utf8_lossy(bytes));
-            bytes.clear();
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.extend(char::from_u32(RAW_BYTE_BASE + u32::from(*b)));
+            }
         }
+        bytes.clear();
     };
     while let Some(c) = it.next() {
         if c != '\\' {
@@ -521,4 +536,23 @@ pub(crate) fn unquote(s: &str, quote: char) -> Result<String, String> {
     }
     flush(&mut bytes, &mut out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod raw_byte_tests {
+    use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_survive_unquoting() {
+        let s = unquote(r"a\xc5z\xc3\xa9", '"').expect("valid escapes");
+        let chars: Vec<char> = s.chars().collect();
+        assert_eq!(chars[0], 'a');
+        assert_eq!(raw_byte(chars[1]), Some(0xc5));
+        assert_eq!(
+            &s[s.len() - 3..],
+            "zé",
+            "valid UTF-8 from escapes stays text"
+        );
+        assert_eq!(raw_byte('a'), None);
+    }
 }
