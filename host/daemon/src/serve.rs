@@ -694,8 +694,6 @@ fn build_info() -> BuildInfo {
 }
 
 /// The OTLP receiver's translation settings from the configuration's `otlp` block.
-/// `convert_histograms_to_nhcb` is parsed but has no effect: native histograms with custom
-/// buckets need native histograms, which the store does not have yet.
 fn otlp_settings(
     c: &sightline_config::OtlpConfig,
     lookback_delta: std::time::Duration,
@@ -715,5 +713,6 @@ fn otlp_settings(
         label_underscore_sanitization: c.label_name_underscore_sanitization,
         label_preserve_multiple_underscores: c.label_name_preserve_multiple_underscores,
         lookback_delta_ms: i64::try_from(lookback_delta.as_millis()).unwrap_or(i64::MAX),
+        convert_histograms_to_nhcb: c.convert_histograms_to_nhcb,
     }
 }

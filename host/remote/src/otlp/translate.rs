@@ -50,6 +50,9 @@ pub struct Settings {
     /// The query lookback delta in milliseconds (`target_info`'s sample interval is half of
     /// it); 0 means Prometheus' default of 5 minutes.
     pub lookback_delta_ms: i64,
+    /// `convert_histograms_to_nhcb`: explicit-bucket histograms become native histograms with
+    /// custom buckets instead of classic `_bucket`/`_sum`/`_count` series.
+    pub convert_histograms_to_nhcb: bool,
 }
 
 /// One sample to append.
@@ -269,6 +272,24 @@ impl Converter<'_> {
                         delta,
                         &meta,
                     );
+                }
+            }
+            Data::Histogram { points, .. } if self.settings.convert_histograms_to_nhcb => {
+                for (i, p) in points.iter().enumerate() {
+                    let Some(base) = self.base_labels(resource, &p.attributes, scope, n - i) else {
+                        return;
+                    };
+                    let labels = self.labels(&base, &name, None);
+                    self.out.samples.push(Sample {
+                        labels,
+                        start_ms: ms(p.start_time_unix_nano),
+                        t_ms: ms(p.time_unix_nano),
+                        value: 0.0,
+                        // As exponential histograms: deltas are gauge histograms.
+                        delta: false,
+                        meta: meta.clone(),
+                        histogram: Some(Box::new(explicit_to_nhcb(p, delta))),
+                    });
                 }
             }
             Data::Histogram { points, .. } => {
@@ -643,10 +664,18 @@ fn exponential_to_native(p: &ExpHistogramPoint, delta: bool) -> Result<Histogram
         scale_down = scale - EXPONENTIAL_SCHEMA_MAX;
         scale = EXPONENTIAL_SCHEMA_MAX;
     }
-    let (positive_spans, positive_buckets) =
-        convert_buckets_layout(&p.positive.bucket_counts, p.positive.offset, scale_down);
-    let (negative_spans, negative_buckets) =
-        convert_buckets_layout(&p.negative.bucket_counts, p.negative.offset, scale_down);
+    let (positive_spans, positive_buckets) = convert_buckets_layout(
+        &p.positive.bucket_counts,
+        p.positive.offset,
+        scale_down,
+        true,
+    );
+    let (negative_spans, negative_buckets) = convert_buckets_layout(
+        &p.negative.bucket_counts,
+        p.negative.offset,
+        scale_down,
+        true,
+    );
     let mut h = Histogram {
         counter_reset_hint: if delta {
             CounterResetHint::Gauge
@@ -672,10 +701,46 @@ fn exponential_to_native(p: &ExpHistogramPoint, delta: bool) -> Result<Histogram
     Ok(h)
 }
 
-/// `convertBucketsLayout` with `adjustOffset`: OTel's dense buckets (index 0 is `(1, base]`)
-/// to Prometheus' spans and deltas (index 0 is `(1/base, 1]`), merging `2^scale_down` buckets
-/// into one, with a new span only for gaps of more than two empty buckets (as client_golang).
-fn convert_buckets_layout(counts: &[u64], offset: i32, scale_down: i32) -> (Vec<Span>, Vec<i64>) {
+/// `explicitHistogramToCustomBucketsHistogram`: the explicit bounds become the custom values,
+/// the per-bucket counts the buckets (leading empty ones skipped), the reset hint unknown or,
+/// for deltas, gauge.
+fn explicit_to_nhcb(p: &HistogramPoint, delta: bool) -> Histogram {
+    let offset = p.bucket_counts.iter().take_while(|c| **c == 0).count();
+    let (positive_spans, positive_buckets) =
+        convert_buckets_layout(&p.bucket_counts[offset..], offset as i32, 0, false);
+    let mut h = Histogram {
+        counter_reset_hint: if delta {
+            CounterResetHint::Gauge
+        } else {
+            CounterResetHint::Unknown
+        },
+        schema: sightline_model::histogram::CUSTOM_BUCKETS_SCHEMA,
+        positive_spans,
+        positive_buckets,
+        custom_values: p.explicit_bounds.as_slice().into(),
+        ..Histogram::default()
+    };
+    if p.flags & FLAG_NO_RECORDED_VALUE != 0 {
+        h.sum = sightline_model::stale_nan();
+        h.count = sightline_model::STALE_NAN_BITS;
+    } else {
+        h.sum = p.sum.unwrap_or(0.0);
+        h.count = p.count;
+    }
+    h
+}
+
+/// `convertBucketsLayout`: dense bucket counts from `offset` to Prometheus' spans and deltas,
+/// merging `2^scale_down` buckets into one, with a new span only for gaps of more than two
+/// empty buckets (as client_golang). With `adjust` (exponential histograms) OTel's index 0,
+/// `(1, base]`, becomes Prometheus' index 1, since Prometheus' index 0 is `(1/base, 1]`;
+/// custom buckets keep their indexes.
+fn convert_buckets_layout(
+    counts: &[u64],
+    offset: i32,
+    scale_down: i32,
+    adjust: bool,
+) -> (Vec<Span>, Vec<i64>) {
     if counts.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -691,7 +756,7 @@ fn convert_buckets_layout(counts: &[u64], offset: i32, scale_down: i32) -> (Vec<
     };
     let shift = |i: i32| (i >> scale_down) + 1;
     let mut bucket_idx = shift(offset);
-    spans.push(Span::new(shift(offset), 0));
+    spans.push(Span::new(if adjust { shift(offset) } else { offset }, 0));
     let mut count = 0i64;
     for (i, c) in counts.iter().enumerate() {
         let next = shift((i as i32).wrapping_add(offset));
@@ -775,7 +840,7 @@ mod tests {
             ),
         ];
         for (counts, offset, down, spans, deltas) in cases {
-            let (s, d) = convert_buckets_layout(counts, *offset, *down);
+            let (s, d) = convert_buckets_layout(counts, *offset, *down, true);
             let s: Vec<(i32, u32)> = s.iter().map(|s| (s.offset, s.length)).collect();
             assert_eq!(
                 (&s[..], &d[..]),
@@ -783,6 +848,28 @@ mod tests {
                 "{counts:?} {offset} {down}"
             );
         }
+    }
+
+    #[test]
+    fn explicit_histograms_become_custom_bucket_histograms() {
+        let p = HistogramPoint {
+            count: 5,
+            sum: Some(12.0),
+            bucket_counts: vec![0, 2, 0, 3],
+            explicit_bounds: vec![0.1, 1.0, 10.0],
+            ..HistogramPoint::default()
+        };
+        let h = explicit_to_nhcb(&p, false);
+        assert_eq!(h.schema, -53);
+        assert_eq!(h.custom_values.as_ref(), &[0.1, 1.0, 10.0]);
+        assert_eq!(h.positive_spans, vec![Span::new(1, 3)]);
+        assert_eq!(h.positive_buckets, vec![2, -2, 3]);
+        assert_eq!((h.count, h.sum), (5, 12.0));
+        assert!(h.validate().is_ok());
+        assert_eq!(
+            explicit_to_nhcb(&p, true).counter_reset_hint,
+            CounterResetHint::Gauge
+        );
     }
 
     #[test]
