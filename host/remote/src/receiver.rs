@@ -31,6 +31,7 @@ use tracing::{debug, error, warn};
 
 use crate::histconv::{to_model, ModelHistogram};
 use crate::{v1, v2, Error, RemoteMetrics};
+use sightline_model::histogram::{EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED};
 
 const PROTOBUF: &str = "application/x-protobuf";
 /// Response headers of 2.0.
@@ -328,9 +329,33 @@ fn append_hist(
     if h.timestamp > max_t {
         return Err((StorageError::OutOfBounds, "too_far_in_future"));
     }
+    // As Prometheus 3's `remoteWriteAppender`: a schema above 8 (up to the reserved 52) is
+    // reduced to 8 rather than refused.
+    let reducible =
+        |schema: i32| schema > EXPONENTIAL_SCHEMA_MAX && schema <= EXPONENTIAL_SCHEMA_MAX_RESERVED;
     let res = match to_model(h) {
-        ModelHistogram::Int(m) => app.append_histogram(r, ls, h.timestamp, &m),
-        ModelHistogram::Float(m) => app.append_float_histogram(r, ls, h.timestamp, &m),
+        ModelHistogram::Int(mut m) => {
+            if reducible(m.schema) {
+                if let Err(e) = m.reduce_resolution(EXPONENTIAL_SCHEMA_MAX) {
+                    return Err((
+                        StorageError::InvalidHistogram(e.to_string()),
+                        "invalid_histogram",
+                    ));
+                }
+            }
+            app.append_histogram(r, ls, h.timestamp, &m)
+        }
+        ModelHistogram::Float(mut m) => {
+            if reducible(m.schema) {
+                if let Err(e) = m.reduce_resolution(EXPONENTIAL_SCHEMA_MAX) {
+                    return Err((
+                        StorageError::InvalidHistogram(e.to_string()),
+                        "invalid_histogram",
+                    ));
+                }
+            }
+            app.append_float_histogram(r, ls, h.timestamp, &m)
+        }
     };
     res.map_err(|e| {
         let why = match &e {

@@ -341,3 +341,44 @@ async fn v2_partial_writes_with_written_headers() {
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert_eq!(h["x-prometheus-remote-write-samples-written"], "1");
 }
+
+#[tokio::test]
+async fn histograms_above_schema_8_are_reduced_to_8() {
+    let (mem, app) = setup();
+    let h = sightline_model::Histogram {
+        schema: 10,
+        count: 4,
+        sum: 2.0,
+        positive_spans: vec![sightline_model::Span::new(1, 4)],
+        positive_buckets: vec![1, 0, 0, 0],
+        ..Default::default()
+    };
+    let req = sightline_remote::v1::WriteRequest {
+        timeseries: vec![sightline_remote::v1::TimeSeries {
+            labels: vec![sightline_remote::v1::Label {
+                name: "__name__".into(),
+                value: "fine".into(),
+            }],
+            histograms: vec![sightline_remote::histconv::from_int(1000, &h)],
+            ..Default::default()
+        }],
+        metadata: vec![],
+    };
+    let (st, _, text) = post(&app, None, Some("snappy"), compress(&req.encode())).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{text}");
+    use sightline_storage_api::Queryable;
+    let q = mem.querier(0, 10_000).unwrap();
+    let mut s = q
+        .select(
+            false,
+            None,
+            &[sightline_model::Matcher::equal("__name__", "fine")],
+        )
+        .unwrap();
+    let it = &mut s[0].samples;
+    assert!(it.next_sample().is_some());
+    let got = it.histogram().expect("a histogram");
+    assert_eq!(got.schema, 8);
+    // Schema-10 buckets 1 to 4 are schema-8 bucket 1.
+    assert_eq!(got.positive_buckets, vec![4.0]);
+}
