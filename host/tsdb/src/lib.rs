@@ -34,6 +34,7 @@
 mod admin;
 mod anychunk;
 mod bench_hist;
+mod bench_read;
 mod chunk;
 mod db;
 mod enc;
@@ -69,6 +70,23 @@ pub mod bench_support {
         append_histograms, decode_any_chunk, encode_histograms, histogram_round_trip,
         latency_histograms,
     };
+    pub use crate::bench_read::{iterate_series, seek_series, BenchHead};
+
+    /// Encodes samples into head chunks (XOR, at most 120 samples each) with their
+    /// time ranges, as the head holds them.
+    pub fn encode_head_chunks(samples: &[Sample]) -> Vec<(i64, i64, std::sync::Arc<[u8]>)> {
+        samples
+            .chunks(120)
+            .zip(crate::chunk::encode_chunks(samples))
+            .filter_map(|(s, c)| Some((s.first()?.t, s.last()?.t, std::sync::Arc::from(c))))
+            .collect()
+    }
+
+    /// Encodes samples into persisted chunks (the smaller of XOR and decimal) with their
+    /// time ranges, as partition files hold them.
+    pub fn encode_persisted_chunks(samples: &[Sample]) -> Vec<(i64, i64, std::sync::Arc<[u8]>)> {
+        crate::chunk::encode_chunks_best(samples)
+    }
 
     /// Encodes samples into XOR chunks.
     pub fn encode_chunks(samples: &[Sample]) -> Vec<Vec<u8>> {
