@@ -147,29 +147,45 @@ impl UiEnv {
         });
     }
 
-    /// Waits (at most 60 s) until a range query of the app's request rate at `step_s`, its
-    /// range aligned to the step as Grafana aligns it, has a point at the range's end: a
-    /// dashboard at that step then has data to draw.
+    /// Waits (at most 90 s) until range queries of the app's request rate and of the seed's
+    /// error ratio at `step_s`, their range aligned to the step as Grafana aligns it, have a
+    /// number at the range's end: a dashboard at that step then has data to draw. The error
+    /// ratio is 0/0 (NaN, no point drawn) until one of the slow 5xx counters has moved
+    /// inside its 5-minute window, which a freshly started target may take a while to do;
+    /// once it has, it stays a number for the window's length.
     pub(crate) fn wait_range_data(&self, step_s: i64) {
-        eventually(60, &format!("request rates at a {step_s}s step"), || {
-            let end = sightline_model::now_ms() / 1000 / step_s * step_s;
-            let v = self.d.get_json(&format!(
-                "/api/v1/query_range?query={}&start={}&end={end}&step={step_s}",
-                urlencode("rate(http_requests_total[5m])"),
-                end - 10 * step_s
-            ));
-            let series = v["data"]["result"].as_array()?.clone();
-            series
-                .iter()
-                .any(|s| {
-                    s["values"]
-                        .as_array()
-                        .and_then(|v| v.last())
-                        .and_then(|p| p[0].as_f64())
-                        == Some(end as f64)
-                })
-                .then_some(())
-        });
+        let exprs = [
+            "rate(http_requests_total[5m])",
+            "rate(http_requests_total{status=~'5..'}[5m]) / rate(http_requests_total[5m])",
+        ];
+        eventually(
+            90,
+            &format!("request and error rates at a {step_s}s step"),
+            || {
+                let end = sightline_model::now_ms() / 1000 / step_s * step_s;
+                exprs
+                    .iter()
+                    .all(|q| {
+                        let v = self.d.get_json(&format!(
+                            "/api/v1/query_range?query={}&start={}&end={end}&step={step_s}",
+                            urlencode(q),
+                            end - 10 * step_s
+                        ));
+                        v["data"]["result"].as_array().is_some_and(|series| {
+                            series.iter().any(|s| {
+                                s["values"]
+                                    .as_array()
+                                    .and_then(|v| v.last())
+                                    .is_some_and(|p| {
+                                        p[0].as_f64() == Some(end as f64)
+                                            && p[1].as_str().is_some_and(|x| x != "NaN")
+                                    })
+                            })
+                        })
+                    })
+                    .then_some(())
+            },
+        );
     }
 
     /// `http://<daemon>/<route>`: the UI's routes are relative to the root here.
