@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use sightline_model::{Label, Labels, Sample, TimestampMs};
+use sightline_model::{ArcStr, Label, Labels, Sample, TimestampMs};
 
 use crate::anychunk::{HistOpen, HistValue};
 
@@ -400,8 +400,8 @@ impl HeadInner {
             s.labels
                 .iter()
                 .map(|&(n, v)| Label {
-                    name: self.symbols.get(n).to_string(),
-                    value: self.symbols.get(v).to_string(),
+                    name: ArcStr::from(&**self.symbols.get(n)),
+                    value: ArcStr::from(&**self.symbols.get(v)),
                 })
                 .collect(),
         )

@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sightline_model::{Label, Labels, TimestampMs};
+use sightline_model::{ArcStr, Label, Labels, TimestampMs};
 
 use crate::chunk::ChunkTuple;
 use crate::enc::{put_str, put_uvarint, put_varint, Dec};
@@ -272,8 +272,8 @@ impl PartFile {
                 return Err(Error::Corrupt("labels not sorted or empty value".into()));
             }
             labels.push(Label {
-                name: name.to_string(),
-                value: value.to_string(),
+                name: ArcStr::from(&**name),
+                value: ArcStr::from(&**value),
             });
         }
         let chunks = decode_index(self.min_t, &mut d)?;
