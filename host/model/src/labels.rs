@@ -27,10 +27,34 @@ pub const ALERT_NAME: &str = "alertname";
 /// Both strings are shared: cloning a label (or a whole [`Labels`]) copies two pointers and
 /// bumps two reference counts. `ArcStr` compares, orders, hashes, displays and serialises
 /// as the `str` it holds, and compares equal with `str`, `&str` and `String`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Label {
     pub name: ArcStr,
     pub value: ArcStr,
+}
+
+/// Orders by name, then value, as `str`s. Strings handed out by one symbol table are often
+/// the same allocation (every series' `__name__` name, a shared `job` value), so the same
+/// pointer answers `Equal` without reading the bytes: sorting a query's series then touches
+/// far less memory.
+impl Ord for Label {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        cmp_shared(&self.name, &o.name).then_with(|| cmp_shared(&self.value, &o.value))
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+fn cmp_shared(a: &ArcStr, b: &ArcStr) -> std::cmp::Ordering {
+    if ArcStr::ptr_eq(a, b) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.as_str().cmp(b.as_str())
+    }
 }
 
 impl Label {
@@ -364,6 +388,31 @@ mod tests {
     fn display_escapes() {
         let l = Labels::from_pairs([("a", "x\"y\\z\n")]);
         assert_eq!(l.to_string(), r#"{a="x\"y\\z\n"}"#);
+    }
+
+    #[test]
+    fn label_strings_are_shared_and_compare_as_str() {
+        let owned = String::from("job");
+        let a = Label::new("job", owned.clone());
+        let b = Label::new(&owned, ArcStr::from("job"));
+        assert_eq!(a, b);
+        assert!(a.name == "job" && a.name == *"job" && a.name == owned);
+        assert_eq!(a.name.to_string(), "job");
+        let l = Labels::from_pairs([("b", "2"), ("a", "1")]);
+        let copy = l.clone();
+        assert!(ArcStr::ptr_eq(
+            &l.as_slice()[0].value,
+            &copy.as_slice()[0].value
+        ));
+        let bigger = Labels::from_pairs([("a", "1"), ("b", "3")]);
+        assert!(copy < bigger);
+        assert!(copy.cmp(&l).is_eq());
+        let built = l.builder().build();
+        assert!(ArcStr::ptr_eq(
+            &l.as_slice()[1].name,
+            &built.as_slice()[1].name
+        ));
+        assert_eq!(built.get("a"), Some("1"));
     }
 
     #[test]

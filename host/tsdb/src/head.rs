@@ -1309,4 +1309,33 @@ mod tests {
         assert_eq!(h.num_series(), 0);
         assert!(h.postings.is_empty());
     }
+
+    #[test]
+    fn query_labels_share_the_symbol_strings() {
+        let mut h = HeadInner::new(7_200_000, 0);
+        let a = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        let b = Labels::from_pairs([("__name__", "m"), ("job", "b")]);
+        let id_a = h.create(None, a.stable_hash(), &a);
+        let id_b = h.create(None, b.stable_hash(), &b);
+        let (Some(la), Some(lb)) = (h.labels_of(id_a), h.labels_of(id_b)) else {
+            panic!("series missing");
+        };
+        assert_eq!((&la, &lb), (&a, &b));
+        // Both series' `__name__` label is the head's one interned string, which is also
+        // the string of the label set that created the symbol: no copies.
+        for l in [&la, &lb, &a] {
+            assert!(ArcStr::ptr_eq(
+                &l.as_slice()[0].name,
+                &la.as_slice()[0].name
+            ));
+            assert!(ArcStr::ptr_eq(
+                &l.as_slice()[0].value,
+                &la.as_slice()[0].value
+            ));
+        }
+        let again = h.labels_of(id_a);
+        assert!(
+            again.is_some_and(|x| ArcStr::ptr_eq(&x.as_slice()[1].value, &a.as_slice()[1].value))
+        );
+    }
 }
