@@ -8,7 +8,7 @@ use sightline_scrape::{DroppedTarget, TargetSnapshot};
 pub(crate) fn labels(l: &Labels) -> Value {
     let mut m = Map::with_capacity(l.len());
     for x in l.iter() {
-        m.insert(x.name.clone(), Value::String(x.value.clone()));
+        m.insert(x.name.to_string(), Value::String(x.value.to_string()));
     }
     Value::Object(m)
 }

@@ -194,7 +194,7 @@ async fn federate(
 fn external_pairs(ext: &Labels) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = ext
         .iter()
-        .map(|l| (l.name.clone(), l.value.clone()))
+        .map(|l| (l.name.to_string(), l.value.to_string()))
         .collect();
     if !ext.has(INSTANCE_LABEL) {
         v.push((INSTANCE_LABEL.to_string(), String::new()));

@@ -5,7 +5,7 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sightline_model::{is_valid_label_name, Labels, LabelsBuilder};
+use sightline_model::{is_valid_label_name, ArcStr, Labels, LabelsBuilder};
 
 use crate::de::{map_with, scalar_with, LabelName, Str};
 
@@ -518,7 +518,7 @@ fn apply(cfg: &RelabelConfig, b: &mut LabelsBuilder) -> bool {
             b.set(cfg.target_label.clone(), v.to_string());
         }
         Action::LabelMap => {
-            let snapshot: Vec<(String, String)> = b
+            let snapshot: Vec<(ArcStr, ArcStr)> = b
                 .iter()
                 .map(|l| (l.name.clone(), l.value.clone()))
                 .collect();

@@ -1,6 +1,13 @@
 //! Label sets: sorted by name, unique names, empty values dropped by the builder.
+//!
+//! Label names and values are [`ArcStr`]s: shared, immutable, reference-counted strings one
+//! pointer wide. The head's and the partition files' symbol tables hand out clones of their
+//! interned strings, so building a series' label set for a query bumps reference counts
+//! instead of copying strings, and a label set cloned through a query shares its strings.
 
 use std::fmt;
+
+pub use arcstr::ArcStr;
 
 /// `__name__`, the label holding the metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -16,14 +23,44 @@ pub const QUANTILE_LABEL: &str = "quantile";
 pub const ALERT_NAME: &str = "alertname";
 
 /// One label pair.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Both strings are shared: cloning a label (or a whole [`Labels`]) copies two pointers and
+/// bumps two reference counts. `ArcStr` compares, orders, hashes, displays and serialises
+/// as the `str` it holds, and compares equal with `str`, `&str` and `String`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Label {
-    pub name: String,
-    pub value: String,
+    pub name: ArcStr,
+    pub value: ArcStr,
+}
+
+/// Orders by name, then value, as `str`s. Strings handed out by one symbol table are often
+/// the same allocation (every series' `__name__` name, a shared `job` value), so the same
+/// pointer answers `Equal` without reading the bytes: sorting a query's series then touches
+/// far less memory.
+impl Ord for Label {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        cmp_shared(&self.name, &o.name).then_with(|| cmp_shared(&self.value, &o.value))
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+fn cmp_shared(a: &ArcStr, b: &ArcStr) -> std::cmp::Ordering {
+    if ArcStr::ptr_eq(a, b) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.as_str().cmp(b.as_str())
+    }
 }
 
 impl Label {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    /// A label from anything that converts into a shared string: `&str`, `String`, `&String`
+    /// (these copy once) or an `ArcStr` (a reference-count bump).
+    pub fn new(name: impl Into<ArcStr>, value: impl Into<ArcStr>) -> Self {
         Label {
             name: name.into(),
             value: value.into(),
@@ -45,7 +82,7 @@ impl Labels {
     }
 
     /// Builds from pairs in any order; later duplicates win, empty values are dropped.
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+    pub fn from_pairs<N: Into<ArcStr>, V: Into<ArcStr>>(
         pairs: impl IntoIterator<Item = (N, V)>,
     ) -> Self {
         let mut b = LabelsBuilder::new();
@@ -144,7 +181,9 @@ impl Labels {
     pub fn hash_for_labels(&self, names: &[String], include: bool) -> u64 {
         let mut h = xxhash_rust::xxh64::Xxh64::new(0);
         for l in &self.0 {
-            let listed = names.binary_search(&l.name).is_ok();
+            let listed = names
+                .binary_search_by(|n| n.as_str().cmp(l.name.as_str()))
+                .is_ok();
             if listed == include {
                 h.update(l.name.as_bytes());
                 h.update(&[0xff]);
@@ -211,7 +250,7 @@ impl LabelsBuilder {
     }
 
     /// Sets `name` to `value`; an empty value deletes the label.
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+    pub fn set(&mut self, name: impl Into<ArcStr>, value: impl Into<ArcStr>) -> &mut Self {
         let name = name.into();
         let value = value.into();
         match self.labels.iter_mut().find(|l| l.name == name) {
@@ -276,8 +315,8 @@ impl LabelsBuilder {
     /// rejected duplicates.
     pub fn push_unchecked(
         &mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
+        name: impl Into<ArcStr>,
+        value: impl Into<ArcStr>,
     ) -> &mut Self {
         self.labels.push(Label {
             name: name.into(),
@@ -349,6 +388,31 @@ mod tests {
     fn display_escapes() {
         let l = Labels::from_pairs([("a", "x\"y\\z\n")]);
         assert_eq!(l.to_string(), r#"{a="x\"y\\z\n"}"#);
+    }
+
+    #[test]
+    fn label_strings_are_shared_and_compare_as_str() {
+        let owned = String::from("job");
+        let a = Label::new("job", owned.clone());
+        let b = Label::new(&owned, ArcStr::from("job"));
+        assert_eq!(a, b);
+        assert!(a.name == "job" && a.name == *"job" && a.name == owned);
+        assert_eq!(a.name.to_string(), "job");
+        let l = Labels::from_pairs([("b", "2"), ("a", "1")]);
+        let copy = l.clone();
+        assert!(ArcStr::ptr_eq(
+            &l.as_slice()[0].value,
+            &copy.as_slice()[0].value
+        ));
+        let bigger = Labels::from_pairs([("a", "1"), ("b", "3")]);
+        assert!(copy < bigger);
+        assert!(copy.cmp(&l).is_eq());
+        let built = l.builder().build();
+        assert!(ArcStr::ptr_eq(
+            &l.as_slice()[1].name,
+            &built.as_slice()[1].name
+        ));
+        assert_eq!(built.get("a"), Some("1"));
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub use error::{Error, Result};
 pub use format::{format_go_float, format_timestamp_secs};
 pub use histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 pub use labels::{
-    Label, Labels, LabelsBuilder, ALERT_NAME, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, METRIC_NAME,
-    QUANTILE_LABEL,
+    ArcStr, Label, Labels, LabelsBuilder, ALERT_NAME, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL,
+    METRIC_NAME, QUANTILE_LABEL,
 };
 pub use matcher::{MatchOp, Matcher};
 pub use time::{format_duration, now_ms, parse_duration, DurationParseError};

@@ -208,7 +208,7 @@ pub(crate) fn notification_from_group(g: &AlertGroup) -> Notification {
 pub(crate) fn scope_of(n: &Notification, base: TemplateScope) -> TemplateScope {
     let map = |l: &sightline_model::Labels| {
         l.iter()
-            .map(|l| (l.name.clone(), l.value.clone()))
+            .map(|l| (l.name.to_string(), l.value.to_string()))
             .collect::<BTreeMap<_, _>>()
     };
     let status = |s: AlertStatus| match s {

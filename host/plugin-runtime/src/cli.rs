@@ -355,7 +355,7 @@ const ERROR_TEXT_BYTES: usize = 64 * 1024;
 fn labels_json(l: &Labels) -> Value {
     Value::Object(
         l.iter()
-            .map(|l| (l.name.clone(), Value::String(l.value.clone())))
+            .map(|l| (l.name.to_string(), Value::String(l.value.to_string())))
             .collect(),
     )
 }

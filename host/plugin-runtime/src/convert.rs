@@ -79,10 +79,7 @@ fn labels_from_wit(name: &str, what: &str, v: Vec<wit::types::Label>) -> Result<
                 ),
             ));
         }
-        labels.push(sightline_model::Label {
-            name: l.name,
-            value: l.value,
-        });
+        labels.push(sightline_model::Label::new(l.name, l.value));
     }
     labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     if let Some(w) = labels.windows(2).find(|w| w[0].name == w[1].name) {
@@ -101,8 +98,8 @@ fn labels_from_wit(name: &str, what: &str, v: Vec<wit::types::Label>) -> Result<
 fn labels_to_wit(l: &Labels) -> Vec<wit::types::Label> {
     l.iter()
         .map(|l| wit::types::Label {
-            name: l.name.clone(),
-            value: l.value.clone(),
+            name: l.name.to_string(),
+            value: l.value.to_string(),
         })
         .collect()
 }

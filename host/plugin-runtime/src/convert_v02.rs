@@ -27,8 +27,8 @@ fn label_from_v01(l: w1::types::Label) -> w2::types::Label {
 fn labels_to_wit(l: &Labels) -> Vec<w2::types::Label> {
     l.iter()
         .map(|l| w2::types::Label {
-            name: l.name.clone(),
-            value: l.value.clone(),
+            name: l.name.to_string(),
+            value: l.value.to_string(),
         })
         .collect()
 }

@@ -15,13 +15,13 @@ fn group_labels(l: &Labels, a: &AggregateExpr) -> Labels {
     let mut b = LabelsBuilder::with_capacity(a.grouping.len());
     if a.without {
         for lb in l.iter() {
-            if lb.name != "__name__" && !a.grouping.contains(&lb.name) {
+            if lb.name != "__name__" && !a.grouping.iter().any(|g| *g == *lb.name) {
                 b.push_unchecked(lb.name.clone(), lb.value.clone());
             }
         }
     } else {
         for lb in l.iter() {
-            if a.grouping.contains(&lb.name) {
+            if a.grouping.iter().any(|g| *g == *lb.name) {
                 b.push_unchecked(lb.name.clone(), lb.value.clone());
             }
         }

@@ -323,7 +323,9 @@ fn sig(labels: &Labels, names: &[String], on: bool) -> u64 {
 fn match_labels(labels: &Labels, names: &[String], on: bool) -> Labels {
     let mut b = LabelsBuilder::new();
     for l in labels.iter() {
-        let listed = names.binary_search(&l.name).is_ok();
+        let listed = names
+            .binary_search_by(|n| n.as_str().cmp(l.name.as_str()))
+            .is_ok();
         if listed == on {
             b.set(l.name.clone(), l.value.clone());
         }
@@ -354,7 +356,7 @@ fn result_labels(ls: &Labels, rs: &Labels, mods: &BinModifiers) -> Labels {
     let mut b = ls.builder();
     if mods.card == Card::OneToOne {
         if mods.on {
-            b.retain(|l| mods.matching.contains(&l.name));
+            b.retain(|l| mods.matching.iter().any(|m| *m == *l.name));
         } else {
             for n in &mods.matching {
                 b.del(n);

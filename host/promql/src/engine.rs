@@ -1598,7 +1598,7 @@ impl<'a> Ev<'a> {
             }
             let inst = el.labels.get_or_empty("instance");
             let job = el.labels.get_or_empty("job");
-            let mut added: Vec<(String, String)> = Vec::new();
+            let mut added: Vec<(sightline_model::ArcStr, sightline_model::ArcStr)> = Vec::new();
             let mut found = false;
             // Per info metric name, only the series with the newest sample counts (churn).
             let mut chosen: Vec<(&Arc<Labels>, i64)> = Vec::new();

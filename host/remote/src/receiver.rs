@@ -393,10 +393,7 @@ fn write_v1(rx: &Receiver, req: v1::WriteRequest, now: i64) -> Outcome {
         let labels = ts
             .labels
             .into_iter()
-            .map(|l| Label {
-                name: l.name,
-                value: l.value,
-            })
+            .map(|l| Label::new(l.name, l.value))
             .collect();
         let ls = match to_labels(labels) {
             Ok(ls) => ls,

@@ -300,11 +300,9 @@ impl Group {
                     sightline_model::METRIC_NAME,
                     ALERT_FOR_STATE_METRIC_NAME,
                 )];
-                matchers.extend(
-                    a.labels
-                        .iter()
-                        .map(|l| sightline_model::Matcher::equal(l.name.clone(), l.value.clone())),
-                );
+                matchers.extend(a.labels.iter().map(|l| {
+                    sightline_model::Matcher::equal(l.name.to_string(), l.value.to_string())
+                }));
                 let series = match querier.select(false, None, &matchers) {
                     Ok(s) => s,
                     Err(e) => {

@@ -55,7 +55,7 @@ impl sightline_template::QueryFn for Query<'_> {
                 labels: s
                     .labels
                     .iter()
-                    .map(|l| (l.name.clone(), l.value.clone()))
+                    .map(|l| (l.name.to_string(), l.value.to_string()))
                     .collect(),
                 value: s.v,
             })
@@ -65,7 +65,7 @@ impl sightline_template::QueryFn for Query<'_> {
 
 fn map(l: &sightline_model::Labels) -> BTreeMap<String, String> {
     l.iter()
-        .map(|l| (l.name.clone(), l.value.clone()))
+        .map(|l| (l.name.to_string(), l.value.to_string()))
         .collect()
 }
 

@@ -621,9 +621,9 @@ fn resolve_target(sc: &ScrapeConfig, full: &Labels, discovered: Labels) -> Resul
         if let Some(k) = l.name.strip_prefix(sightline_config::PARAM_LABEL_PREFIX) {
             let e = params.entry(k.to_string()).or_default();
             if e.is_empty() {
-                e.push(l.value.clone());
+                e.push(l.value.to_string());
             } else {
-                e[0] = l.value.clone();
+                e[0] = l.value.to_string();
             }
         }
     }

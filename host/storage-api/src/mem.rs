@@ -345,7 +345,7 @@ impl Querier for MemQuerier<'_> {
         let set: BTreeSet<String> = self
             .matching(matchers)
             .into_iter()
-            .flat_map(|(l, _)| l.into_vec().into_iter().map(|l| l.name))
+            .flat_map(|(l, _)| l.into_vec().into_iter().map(|l| l.name.to_string()))
             .collect();
         Ok(set.into_iter().collect())
     }

@@ -1,7 +1,7 @@
 //! Small binary encoding helpers shared by the WAL and the sled layout: LEB128 varints,
 //! zigzag, length-prefixed strings and label sets.
 
-use sightline_model::{Label, Labels};
+use sightline_model::{ArcStr, Label, Labels};
 
 use crate::error::{Error, Result};
 
@@ -119,8 +119,8 @@ impl<'a> Dec<'a> {
         }
         let mut v: Vec<Label> = Vec::with_capacity(n);
         for _ in 0..n {
-            let name = self.str()?.to_string();
-            let value = self.str()?.to_string();
+            let name = ArcStr::from(self.str()?);
+            let value = ArcStr::from(self.str()?);
             if v.last().is_some_and(|l| l.name >= name) || value.is_empty() {
                 return Err(self.err("labels not sorted or empty value"));
             }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use sightline_model::{Label, Labels, Sample, TimestampMs};
+use sightline_model::{ArcStr, Label, Labels, Sample, TimestampMs};
 
 use crate::anychunk::{HistOpen, HistValue};
 
@@ -50,25 +50,28 @@ impl Hasher for IdHasher {
 pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// Interned strings shared by all label sets of the head.
+///
+/// The strings are the same [`ArcStr`]s that label sets hold: building a series' labels for
+/// a query clones them (a reference-count bump each), and a new symbol keeps the string of
+/// the label set that introduced it rather than copying it.
 #[derive(Default)]
 pub(crate) struct Symbols {
-    ids: HashMap<Arc<str>, u32>,
-    strs: Vec<Arc<str>>,
+    ids: HashMap<ArcStr, u32>,
+    strs: Vec<ArcStr>,
 }
 
 impl Symbols {
-    fn intern(&mut self, s: &str) -> u32 {
-        if let Some(id) = self.ids.get(s) {
+    fn intern(&mut self, s: &ArcStr) -> u32 {
+        if let Some(id) = self.ids.get(s.as_str()) {
             return *id;
         }
-        let a: Arc<str> = Arc::from(s);
         let id = self.strs.len() as u32;
-        self.strs.push(a.clone());
-        self.ids.insert(a, id);
+        self.strs.push(s.clone());
+        self.ids.insert(s.clone(), id);
         id
     }
 
-    pub(crate) fn get(&self, id: u32) -> &Arc<str> {
+    pub(crate) fn get(&self, id: u32) -> &ArcStr {
         // Symbol ids are only created by `intern`, so they are always in range.
         &self.strs[id as usize]
     }
@@ -201,7 +204,7 @@ pub(crate) struct HeadInner {
     series: IdMap<MemSeries>,
     by_hash: IdMap<u64>,
     collisions: IdMap<Vec<u64>>,
-    postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
+    postings: BTreeMap<ArcStr, BTreeMap<ArcStr, Vec<u64>>>,
     all: Vec<u64>,
     pub(crate) next_id: u64,
     /// Bumped whenever garbage collection removes series (appenders compare it at commit).
@@ -250,8 +253,7 @@ impl HeadInner {
     fn labels_equal(&self, s: &MemSeries, labels: &Labels) -> bool {
         s.labels.len() == labels.len()
             && s.labels.iter().zip(labels.iter()).all(|(&(n, v), l)| {
-                *self.symbols.get(n).as_ref() == *l.name
-                    && *self.symbols.get(v).as_ref() == *l.value
+                *self.symbols.get(n) == l.name && *self.symbols.get(v) == l.value
             })
     }
 
@@ -400,8 +402,8 @@ impl HeadInner {
             s.labels
                 .iter()
                 .map(|&(n, v)| Label {
-                    name: self.symbols.get(n).to_string(),
-                    value: self.symbols.get(v).to_string(),
+                    name: self.symbols.get(n).clone(),
+                    value: self.symbols.get(v).clone(),
                 })
                 .collect(),
         )
@@ -1033,7 +1035,7 @@ impl HeadInner {
     }
 
     /// `(label name, value, series count)` for every pair (for stats).
-    pub(crate) fn postings_cardinalities(&self) -> Vec<(Arc<str>, Arc<str>, usize)> {
+    pub(crate) fn postings_cardinalities(&self) -> Vec<(ArcStr, ArcStr, usize)> {
         let mut out = Vec::new();
         for (n, vals) in &self.postings {
             for (v, list) in vals {
@@ -1306,5 +1308,34 @@ mod tests {
         assert_eq!(gone, vec![id_b], "empty series survive one pass");
         assert_eq!(h.num_series(), 0);
         assert!(h.postings.is_empty());
+    }
+
+    #[test]
+    fn query_labels_share_the_symbol_strings() {
+        let mut h = HeadInner::new(7_200_000, 0);
+        let a = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        let b = Labels::from_pairs([("__name__", "m"), ("job", "b")]);
+        let id_a = h.create(None, a.stable_hash(), &a);
+        let id_b = h.create(None, b.stable_hash(), &b);
+        let (Some(la), Some(lb)) = (h.labels_of(id_a), h.labels_of(id_b)) else {
+            panic!("series missing");
+        };
+        assert_eq!((&la, &lb), (&a, &b));
+        // Both series' `__name__` label is the head's one interned string, which is also
+        // the string of the label set that created the symbol: no copies.
+        for l in [&la, &lb, &a] {
+            assert!(ArcStr::ptr_eq(
+                &l.as_slice()[0].name,
+                &la.as_slice()[0].name
+            ));
+            assert!(ArcStr::ptr_eq(
+                &l.as_slice()[0].value,
+                &la.as_slice()[0].value
+            ));
+        }
+        let again = h.labels_of(id_a);
+        assert!(
+            again.is_some_and(|x| ArcStr::ptr_eq(&x.as_slice()[1].value, &a.as_slice()[1].value))
+        );
     }
 }

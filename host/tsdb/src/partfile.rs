@@ -19,9 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use sightline_model::{Label, Labels, TimestampMs};
+use sightline_model::{ArcStr, Label, Labels, TimestampMs};
 
 use crate::chunk::ChunkTuple;
 use crate::enc::{put_str, put_uvarint, put_varint, Dec};
@@ -73,7 +72,8 @@ pub(crate) struct PartFile {
     file: File,
     pub(crate) len: u64,
     min_t: TimestampMs,
-    symbols: Vec<Arc<str>>,
+    /// Decoded once when the file is opened; series records' labels share these strings.
+    symbols: Vec<ArcStr>,
     /// (name symbol, value symbol, offset of the postings list), in label order.
     pairs: Vec<(u32, u32, u64)>,
     /// Offset of series record `id` at `series[id - 1]`; the last entry is the end.
@@ -140,9 +140,9 @@ impl PartFile {
         let at = |e: Error, section: u64| corrupt(&format!("{e} (section at byte {section})"));
         let mut d = Dec::new(&sym_bytes);
         let n = d.uvarint().map_err(|e| at(e, sym_off))? as usize;
-        let mut symbols: Vec<Arc<str>> = Vec::with_capacity(n.min(sym_bytes.len()));
+        let mut symbols: Vec<ArcStr> = Vec::with_capacity(n.min(sym_bytes.len()));
         for _ in 0..n {
-            symbols.push(Arc::from(d.str().map_err(|e| at(e, sym_off))?));
+            symbols.push(ArcStr::from(d.str().map_err(|e| at(e, sym_off))?));
         }
         let mut d = Dec::new(&tables);
         let n = d.uvarint().map_err(|e| at(e, ptable_off))? as usize;
@@ -196,7 +196,7 @@ impl PartFile {
         self.series.len() as u64 - 1
     }
 
-    fn symbol(&self, s: u64) -> Result<&Arc<str>> {
+    fn symbol(&self, s: u64) -> Result<&ArcStr> {
         self.symbols.get(s as usize).ok_or_else(|| {
             Error::Corrupt(format!("{}: symbol {s} out of range", self.path.display()))
         })
@@ -272,8 +272,8 @@ impl PartFile {
                 return Err(Error::Corrupt("labels not sorted or empty value".into()));
             }
             labels.push(Label {
-                name: name.to_string(),
-                value: value.to_string(),
+                name: name.clone(),
+                value: value.clone(),
             });
         }
         let chunks = decode_index(self.min_t, &mut d)?;
@@ -640,6 +640,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn l(pairs: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(pairs.iter().copied())

@@ -395,7 +395,7 @@ impl Querier for TsdbQuerier<'_> {
         } else {
             for l in self.label_sets(matchers)? {
                 for x in &l {
-                    set.insert(x.name.clone());
+                    set.insert(x.name.to_string());
                 }
             }
         }

@@ -303,8 +303,8 @@ pub fn merge_labels(series: &Labels, ext: &Labels) -> Vec<Label> {
     let (mut i, mut j) = (0, 0);
     let push = |out: &mut Vec<Label>, l: &sightline_model::Label| {
         out.push(Label {
-            name: l.name.clone(),
-            value: l.value.clone(),
+            name: l.name.to_string(),
+            value: l.value.to_string(),
         })
     };
     while i < a.len() && j < b.len() {
