@@ -37,6 +37,19 @@ fn head_labels(i: usize) -> Labels {
     ])
 }
 
+/// The process's resident set size (Linux), 0 when unknown.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn m(op: MatchOp, name: &str, value: &str) -> Matcher {
     Matcher::new(op, name, value).unwrap()
 }
@@ -50,9 +63,24 @@ fn quick(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
 fn bench_postings(c: &mut Criterion) {
     // Built on first use, so a filter that skips these groups does not pay for it.
     let head_cell = OnceCell::new();
-    let head =
-        || head_cell.get_or_init(|| bench_support::BenchHead::new((0..SERIES).map(head_labels)));
-    use MatchOp::{Equal as Eq, NotEqual as Ne, RegexMatch as Re};
+    let head = || {
+        head_cell.get_or_init(|| {
+            let mut h = bench_support::BenchHead::new((0..SERIES).map(head_labels));
+            let built = h.postings_bytes();
+            let rss_built = rss_kib();
+            h.trim_postings();
+            eprintln!(
+                "read_postings fixture: {SERIES} series; postings {:.1} B/series as built, \
+                 {:.1} B/series trimmed; VmRSS {} KiB built, {} KiB trimmed",
+                built as f64 / SERIES as f64,
+                h.postings_bytes() as f64 / SERIES as f64,
+                rss_built,
+                rss_kib()
+            );
+            h
+        })
+    };
+    use MatchOp::{Equal as Eq, NotEqual as Ne, RegexMatch as Re, RegexNoMatch as Nre};
     // metric_301 lives on instances with inst % 10 == 3; job_3 and job_13 hold some of them.
     let cases: Vec<(&str, Vec<Matcher>)> = vec![
         ("eq_name_1k", vec![m(Eq, "__name__", "metric_301")]),
@@ -104,6 +132,28 @@ fn bench_postings(c: &mut Criterion) {
             "re_scan_instance_10k_values",
             vec![m(Eq, "job", "job_3"), m(Re, "instance", ".*-1[0-9]3:.*")],
         ),
+        // Session 13: negative regexes, `.+`, an empty-value matcher and a lone negative
+        // matcher (subtracted from every series).
+        (
+            "name_x_instance_re_ne_prefix",
+            vec![
+                m(Eq, "__name__", "metric_301"),
+                m(Nre, "instance", "host-1.*"),
+            ],
+        ),
+        (
+            "name_x_job_dot_plus_100_values",
+            vec![m(Eq, "__name__", "metric_301"), m(Re, "job", ".+")],
+        ),
+        (
+            "name_x_missing_label_empty",
+            vec![m(Eq, "__name__", "metric_301"), m(Eq, "pod", "")],
+        ),
+        ("env_ne_alone_1m", vec![m(Ne, "env", "prod")]),
+        (
+            "re_set_alone_3_values",
+            vec![m(Re, "job", "job_3|job_13|job_23")],
+        ),
     ];
     let mut g = c.benchmark_group("read_postings");
     quick(&mut g);
@@ -112,6 +162,33 @@ fn bench_postings(c: &mut Criterion) {
             let head = head();
             b.iter(|| head.select(ms))
         });
+    }
+    g.finish();
+
+    // One regex tested against the 10,000 `instance` values, with the plain compiled regex
+    // and with the postings code's fast paths (literal checks before the regex).
+    let mut g = c.benchmark_group("read_regex");
+    quick(&mut g);
+    let values: Vec<String> = (0..10_000).map(|i| format!("host-{i}:9100")).collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    g.throughput(Throughput::Elements(values.len() as u64));
+    for (name, pat) in [
+        ("contains", ".*-1[0-9]3:.*"),
+        ("prefix", "host-1.*"),
+        ("suffix", ".*3:9100"),
+        ("set", "host-1:9100|host-2:9100|host-3:9100"),
+        ("opaque", "host-[0-9]+3:9100"),
+    ] {
+        let mt = m(MatchOp::RegexMatch, "instance", pat);
+        g.bench_function(format!("{name}_analyse"), |b| {
+            b.iter(|| bench_support::regex_analyse(&mt))
+        });
+        for fast in [false, true] {
+            let label = if fast { "fast" } else { "plain" };
+            g.bench_function(format!("{name}_{label}_10k"), |b| {
+                b.iter(|| bench_support::regex_count(&mt, &values, fast))
+            });
+        }
     }
     g.finish();
 

@@ -159,7 +159,11 @@ impl Tsdb {
         let dst = Store::open(&dir, 8 << 20)?;
         self.store.copy_partitions_to(&dst)?;
         if !skip_head {
-            let data = self.head_data(postings::PostingsSource::all, i64::MIN, i64::MAX)?;
+            let data = self.head_data(
+                |h| postings::PostingsSource::all(h).map(std::borrow::Cow::into_owned),
+                i64::MIN,
+                i64::MAX,
+            )?;
             let pms = self.partition_ms();
             let mut by_part: HashMap<
                 TimestampMs,

@@ -31,10 +31,35 @@ impl BenchHead {
         postings::select(&self.0, matchers).unwrap_or_default()
     }
 
-    /// Builds the label sets of `ids` from the head's interned form, as a `select` does.
+    /// Bytes of the head's postings index (lists with their slack, headers, tree entries).
+    pub fn postings_bytes(&self) -> usize {
+        self.0.postings_bytes()
+    }
+
+    /// Trims the postings lists' growth slack as maintenance does; returns the bytes freed.
+    pub fn trim_postings(&mut self) -> usize {
+        self.0.trim_postings()
+    }
+
+    /// Builds the label sets of `ids`    /// Builds the label sets of `ids` from the head's interned form, as a `select` does.
     pub fn labels_for(&self, ids: &[u64]) -> Vec<Labels> {
         self.0.labels_for(ids)
     }
+}
+
+/// Counts the `values` a regex matcher accepts, with the matcher's compiled regex alone
+/// (`fast == false`) or through the postings code's fast paths (`fast == true`).
+pub fn regex_count(m: &Matcher, values: &[&str], fast: bool) -> usize {
+    if fast {
+        postings::fast_regex_count(m, values, 1)
+    } else {
+        values.iter().filter(|v| m.matches(v)).count()
+    }
+}
+
+/// Analyses a regex matcher's pattern for its fast paths, as `select` does once per call.
+pub fn regex_analyse(m: &Matcher) -> usize {
+    postings::fast_regex_count(m, &[], 0)
 }
 
 /// Iterates one series over `chunks` (`(min_t, max_t, bytes)`, non-overlapping) with the

@@ -645,6 +645,7 @@ impl Tsdb {
                 let cutoff = h.max_t.saturating_sub(self.partition_ms);
                 removed = h.gc(cutoff);
                 h.recompute_bounds();
+                h.trim_postings();
             }
         }
         inc(&self.counters.series_removed, removed.len() as u64);

@@ -8,6 +8,7 @@
 //! id (the [`SeriesRef`](sightline_model::SeriesRef) handed to appenders) without hashing
 //! labels, or by the labels' stable hash.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ mod hist;
 use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
 use crate::headchunks::ChunkRef;
-use crate::postings::{Postings, PostingsSource};
+use crate::postings::{List, PostingsSource};
 use hist::{append_hist, check_order_hist, HistState};
 pub(crate) use hist::{stale_hist, LastKind};
 
@@ -1029,6 +1030,46 @@ impl HeadInner {
             + self.symbols.len() * 48
     }
 
+    /// Gives back the slack of postings lists: lists grow by doubling while series are
+    /// created and keep their capacity when garbage collection removes ids, so after a
+    /// creation burst or churn up to half of a list is unused. Lists keep 1/16 headroom so a
+    /// list still growing does not reallocate on its next id. Returns the bytes freed.
+    pub(crate) fn trim_postings(&mut self) -> usize {
+        fn trim(l: &mut Vec<u64>) -> usize {
+            let before = l.capacity();
+            if before > l.len() + l.len() / 8 + 2 {
+                l.shrink_to(l.len() + l.len() / 16);
+            }
+            (before - l.capacity()) * 8
+        }
+        let mut freed = trim(&mut self.all);
+        for vals in self.postings.values_mut() {
+            for l in vals.values_mut() {
+                freed += trim(l);
+            }
+        }
+        freed
+    }
+
+    /// Bytes the postings index holds: lists (with their slack), list headers and the tree
+    /// entries (keys are shared with the symbol table; a B-tree entry costs about its key
+    /// and value plus a share of its node).
+    pub(crate) fn postings_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<Arc<str>>() + std::mem::size_of::<Vec<u64>>() + 8;
+        self.all.capacity() * 8
+            + self
+                .postings
+                .values()
+                .map(|vals| {
+                    entry
+                        + vals
+                            .values()
+                            .map(|l| entry + l.capacity() * 8)
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
     /// Label names present in the head.
     pub(crate) fn label_names(&self) -> Vec<String> {
         self.postings.keys().map(|k| k.to_string()).collect()
@@ -1097,13 +1138,13 @@ fn insert_sorted(v: &mut Vec<u64>, id: u64) {
 }
 
 impl PostingsSource for HeadInner {
-    fn postings(&self, name: &str, value: &str) -> Result<Postings> {
-        Ok(self
-            .postings
-            .get(name)
-            .and_then(|vals| vals.get(value))
-            .cloned()
-            .unwrap_or_default())
+    fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
+        Ok(Cow::Borrowed(
+            self.postings
+                .get(name)
+                .and_then(|vals| vals.get(value))
+                .map_or(&[][..], |l| l.as_slice()),
+        ))
     }
 
     fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
@@ -1120,8 +1161,30 @@ impl PostingsSource for HeadInner {
             .collect())
     }
 
-    fn all(&self) -> Result<Postings> {
-        Ok(self.all.clone())
+    /// Walks the values in place: a regex that scans ten thousand values copies none of
+    /// them, and lends the lists of those it accepts.
+    fn matching_postings(
+        &self,
+        name: &str,
+        prefix: &str,
+        accept: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Vec<List<'_>>> {
+        let Some(vals) = self.postings.get(name) else {
+            return Ok(Vec::new());
+        };
+        Ok(vals
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(v, _)| v.starts_with(prefix))
+            .filter(|(v, _)| accept(v))
+            .map(|(_, l)| Cow::Borrowed(l.as_slice()))
+            .collect())
+    }
+
+    fn all(&self) -> Result<List<'_>> {
+        Ok(Cow::Borrowed(&self.all))
     }
 }
 

@@ -70,7 +70,9 @@ pub mod bench_support {
         append_histograms, decode_any_chunk, encode_histograms, histogram_round_trip,
         latency_histograms,
     };
-    pub use crate::bench_read::{iterate_series, seek_series, BenchHead};
+    pub use crate::bench_read::{
+        iterate_series, regex_analyse, regex_count, seek_series, BenchHead,
+    };
 
     /// Encodes samples into head chunks (XOR, at most 120 samples each) with their
     /// time ranges, as the head holds them.

@@ -15,6 +15,7 @@
 //! fsynced before the partition is published in sled; a file no published partition names
 //! is a leftover and is deleted on open.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write;
@@ -25,7 +26,7 @@ use sightline_model::{ArcStr, Label, Labels, TimestampMs};
 use crate::chunk::ChunkTuple;
 use crate::enc::{put_str, put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
-use crate::postings::{Postings, PostingsSource};
+use crate::postings::{List, PostingsSource};
 use crate::wal::crc32c;
 
 /// First bytes of every partition file.
@@ -350,13 +351,13 @@ impl PartFile {
 }
 
 impl PostingsSource for PartFile {
-    fn postings(&self, name: &str, value: &str) -> Result<Postings> {
+    fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
         let r = self.name_range(name);
         let Some(v) = self.find_symbol(value) else {
-            return Ok(Vec::new());
+            return Ok(Cow::Owned(Vec::new()));
         };
         let Ok(i) = self.pairs[r.clone()].binary_search_by(|p| p.1.cmp(&v)) else {
-            return Ok(Vec::new());
+            return Ok(Cow::Owned(Vec::new()));
         };
         // Lists are stored in table order: one ends where the next starts.
         let i = r.start + i;
@@ -371,7 +372,7 @@ impl PostingsSource for PartFile {
             prev = prev.wrapping_add(d.uvarint()?);
             out.push(prev);
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
@@ -385,8 +386,8 @@ impl PostingsSource for PartFile {
         Ok(out)
     }
 
-    fn all(&self) -> Result<Postings> {
-        Ok((1..=self.num_series()).collect())
+    fn all(&self) -> Result<List<'_>> {
+        Ok(Cow::Owned((1..=self.num_series()).collect()))
     }
 }
 

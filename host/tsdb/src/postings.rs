@@ -1,60 +1,116 @@
 //! Postings: sorted lists of series ids per label pair, their set algebra, and the resolution
 //! of label matchers into a postings list (Prometheus' `PostingsForMatchers`).
 //!
-//! Both the head (in memory) and persisted partitions (sled) implement [`PostingsSource`], so
-//! the matcher logic and its regex fast paths exist once.
+//! Both the head (in memory) and persisted partitions implement [`PostingsSource`], so the
+//! matcher logic and its regex fast paths exist once. Sources lend their lists (`Cow`): the
+//! head's lists are intersected in place, and only the result is copied out.
+
+mod fastregex;
+
+use std::borrow::Cow;
 
 use sightline_model::{MatchOp, Matcher};
 
 use crate::error::Result;
+use fastregex::{FastRegex, Shape};
 
 /// Sorted, deduplicated series ids.
 pub(crate) type Postings = Vec<u64>;
 
+/// A postings list lent by a source (the head) or decoded for the caller (partitions).
+pub(crate) type List<'a> = Cow<'a, [u64]>;
+
 /// Where postings come from.
 pub(crate) trait PostingsSource {
     /// Ids of series with `name="value"`.
-    fn postings(&self, name: &str, value: &str) -> Result<Postings>;
+    fn postings(&self, name: &str, value: &str) -> Result<List<'_>>;
     /// Values of `name` (sorted) that start with `prefix`.
     fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>>;
+    /// The lists of the values of `name` starting with `prefix` that `accept` takes. The
+    /// default looks each accepted value up; a source that can walk its values in place
+    /// (the head) avoids copying them.
+    fn matching_postings(
+        &self,
+        name: &str,
+        prefix: &str,
+        accept: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Vec<List<'_>>> {
+        let mut out = Vec::new();
+        for v in self.values_with_prefix(name, prefix)? {
+            if accept(&v) {
+                out.push(self.postings(name, &v)?);
+            }
+        }
+        Ok(out)
+    }
     /// Every series id.
-    fn all(&self) -> Result<Postings>;
+    fn all(&self) -> Result<List<'_>>;
 }
 
-/// `a ∩ b`.
+/// The first index at or after `from` whose id is `>= x` (`list.len()` when none): an
+/// exponential probe then a binary search, so long runs are skipped, not walked.
+fn seek(list: &[u64], from: usize, x: u64) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    let mut hi = from;
+    while hi < list.len() && list[hi] < x {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(list.len());
+    lo + list[lo..hi].partition_point(|&y| y < x)
+}
+
+/// `a ∩ b`: walks the smaller list and seeks in the larger.
 pub(crate) fn intersect(a: &[u64], b: &[u64]) -> Postings {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let mut out = Vec::with_capacity(small.len());
-    // Galloping through the larger list when the sizes differ a lot.
-    if small.len() * 16 < large.len() {
-        let mut lo = 0;
-        for &x in small {
-            match large[lo..].binary_search(&x) {
-                Ok(i) => {
-                    out.push(x);
-                    lo += i + 1;
-                }
-                Err(i) => lo += i,
-            }
-            if lo >= large.len() {
-                break;
-            }
-        }
-        return out;
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
+    let mut j = 0;
+    for &x in small {
+        j = seek(large, j, x);
+        match large.get(j) {
+            Some(&y) if y == x => {
+                out.push(x);
                 j += 1;
             }
+            Some(_) => {}
+            None => break,
         }
     }
     out
+}
+
+/// Sets `mark[i] = to` for every `acc[i]` that is in `list`, walking the smaller of the two
+/// and seeking in the other.
+fn mark(acc: &[u64], list: &[u64], mark: &mut [bool], to: bool) {
+    if list.len() < acc.len() {
+        let mut i = 0;
+        for &x in list {
+            i = seek(acc, i, x);
+            match acc.get(i) {
+                Some(&y) if y == x => {
+                    mark[i] = to;
+                    i += 1;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    } else {
+        let mut j = 0;
+        for (i, &x) in acc.iter().enumerate() {
+            j = seek(list, j, x);
+            match list.get(j) {
+                Some(&y) if y == x => {
+                    mark[i] = to;
+                    j += 1;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
 }
 
 /// `a ∪ b`.
@@ -83,206 +139,238 @@ pub(crate) fn union(a: &[u64], b: &[u64]) -> Postings {
     out
 }
 
-/// Union of many lists.
-pub(crate) fn union_all(lists: Vec<Postings>) -> Postings {
+/// Union of many lists, merged pairwise (each id is copied `log2(lists)` times).
+pub(crate) fn union_all(lists: Vec<List<'_>>) -> Postings {
     let mut lists = lists;
     while lists.len() > 1 {
         let mut next = Vec::with_capacity(lists.len() / 2 + 1);
         let mut it = lists.into_iter();
         while let Some(a) = it.next() {
             match it.next() {
-                Some(b) => next.push(union(&a, &b)),
+                Some(b) => next.push(Cow::Owned(union(&a, &b))),
                 None => next.push(a),
             }
         }
         lists = next;
     }
-    lists.pop().unwrap_or_default()
+    lists.pop().map(Cow::into_owned).unwrap_or_default()
 }
 
-/// `a \ b`.
+/// `a \ b`: walks `a` and seeks in `b`.
+#[cfg(test)]
 pub(crate) fn subtract(a: &[u64], b: &[u64]) -> Postings {
-    let mut out = Vec::with_capacity(a.len());
-    let mut j = 0;
-    for &x in a {
-        while j < b.len() && b[j] < x {
-            j += 1;
+    let mut keep = vec![true; a.len()];
+    mark(a, b, &mut keep, false);
+    a.iter()
+        .zip(keep)
+        .filter_map(|(&x, k)| k.then_some(x))
+        .collect()
+}
+
+/// Which values of a label a matcher (or its complement) selects.
+enum Values<'m> {
+    /// One value.
+    Eq(&'m str),
+    /// Every value the label has.
+    All,
+    /// Values the regex accepts (`negate`: rejects).
+    Re(&'m FastRegex<'m>, bool),
+}
+
+/// One matcher, resolved to the label values whose series it keeps or removes.
+struct Plan<'m> {
+    name: &'m str,
+    values: Values<'m>,
+    /// Series holding one of the values are removed (rather than kept).
+    negative: bool,
+}
+
+impl Plan<'_> {
+    /// Cheap plans are lookups; the others walk the label's values.
+    fn cheap(&self) -> bool {
+        match &self.values {
+            Values::Eq(_) => true,
+            Values::All => false,
+            Values::Re(r, negate) => !negate && matches!(r.shape, Shape::Set(_)),
         }
-        if j < b.len() && b[j] == x {
-            continue;
-        }
-        out.push(x);
     }
-    out
+
+    /// The lists whose union the plan selects.
+    fn lists<'s, S: PostingsSource + ?Sized>(&self, src: &'s S) -> Result<Vec<List<'s>>> {
+        match &self.values {
+            Values::Eq(v) => Ok(vec![src.postings(self.name, v)?]),
+            Values::All => src.matching_postings(self.name, "", &mut |_| true),
+            Values::Re(r, false) => match &r.shape {
+                Shape::Set(set) => {
+                    let mut out = Vec::with_capacity(set.len());
+                    // Series never hold an empty value: "" selects nothing by lookup.
+                    for v in set.iter().filter(|v| !v.is_empty()) {
+                        let l = src.postings(self.name, v)?;
+                        if !l.is_empty() {
+                            out.push(l);
+                        }
+                    }
+                    Ok(out)
+                }
+                _ => src.matching_postings(self.name, r.prefix(), &mut |v| r.matches(v)),
+            },
+            Values::Re(r, true) => src.matching_postings(self.name, "", &mut |v| !r.matches(v)),
+        }
+    }
 }
 
-/// Whether a regex matcher is `.*` (matches everything) or `.+` (every non-empty value).
-fn is_dot_star(m: &Matcher) -> bool {
-    m.value == ".*"
-}
-
-fn is_dot_plus(m: &Matcher) -> bool {
-    m.value == ".+"
-}
-
-/// Postings of series whose `m.name` value (non-empty) satisfies `m` used positively.
-/// `m` is an `=`/`=~` matcher here, or the positive form of a negative one.
-fn postings_for_positive<S: PostingsSource + ?Sized>(
-    src: &S,
-    name: &str,
-    op: MatchOp,
-    m: &Matcher,
-) -> Result<Postings> {
-    match op {
-        MatchOp::Equal => src.postings(name, &m.value),
-        _ => {
-            if is_dot_plus(m) || is_dot_star(m) {
-                let vals = src.values_with_prefix(name, "")?;
-                return union_values(src, name, &vals);
+/// Plans `m`; `None` when it keeps every series (`=~".*"`).
+fn plan<'m>(m: &'m Matcher, re: Option<&'m FastRegex<'m>>) -> Option<Plan<'m>> {
+    let (values, negative) = match (m.op, re) {
+        // `l=""` keeps series without the label: remove those that have it.
+        (MatchOp::Equal, _) if m.value.is_empty() => (Values::All, true),
+        (MatchOp::Equal, _) => (Values::Eq(&m.value), false),
+        (MatchOp::NotEqual, _) if m.value.is_empty() => (Values::All, false),
+        (MatchOp::NotEqual, _) => (Values::Eq(&m.value), true),
+        (MatchOp::RegexMatch | MatchOp::RegexNoMatch, Some(r)) => {
+            let positive = m.op == MatchOp::RegexMatch;
+            // A matcher accepting "" also keeps series lacking the label, so it is resolved
+            // as the removal of the series whose value it rejects.
+            let accepts_empty = r.matches("") == positive;
+            match (&r.shape, positive, accepts_empty) {
+                (Shape::Any, true, _) => return None,
+                (Shape::NonEmpty, true, _) | (Shape::Any, false, _) => (Values::All, !positive),
+                (Shape::NonEmpty, false, _) => (Values::All, true),
+                (_, true, false) => (Values::Re(r, false), false),
+                (_, true, true) => (Values::Re(r, true), true),
+                (_, false, true) => (Values::Re(r, false), true),
+                (_, false, false) => (Values::Re(r, true), false),
             }
-            if let Some(set) = m.set_matches() {
-                let mut vals: Vec<String> = set.into_iter().filter(|v| !v.is_empty()).collect();
-                vals.sort();
-                vals.dedup();
-                return union_values(src, name, &vals);
-            }
-            let prefix = m.literal_prefix().unwrap_or("");
-            let vals: Vec<String> = src
-                .values_with_prefix(name, prefix)?
-                .into_iter()
-                .filter(|v| m.matches(v))
-                .collect();
-            union_values(src, name, &vals)
         }
-    }
+        // A regex matcher always carries its regex.
+        (MatchOp::RegexMatch | MatchOp::RegexNoMatch, None) => (Values::All, false),
+    };
+    Some(Plan {
+        name: &m.name,
+        values,
+        negative,
+    })
 }
 
-fn union_values<S: PostingsSource + ?Sized>(
-    src: &S,
-    name: &str,
-    vals: &[String],
-) -> Result<Postings> {
-    let mut lists = Vec::with_capacity(vals.len());
-    for v in vals {
-        lists.push(src.postings(name, v)?);
+/// Intersects `acc` with the union of `lists` without building the union: each list marks
+/// the ids of `acc` it holds.
+fn keep_in_union(acc: &[u64], lists: &[List<'_>]) -> Postings {
+    if let [one] = lists {
+        return intersect(acc, one);
     }
-    Ok(union_all(lists))
+    let mut keep = vec![false; acc.len()];
+    for l in lists {
+        mark(acc, l, &mut keep, true);
+    }
+    acc.iter()
+        .zip(keep)
+        .filter_map(|(&x, k)| k.then_some(x))
+        .collect()
+}
+
+/// Counts the `values` the regex matcher `m` accepts through the fast paths, `rounds`
+/// times over with one analysis (for benches: `rounds == 0` times the analysis alone).
+pub(crate) fn fast_regex_count(m: &Matcher, values: &[&str], rounds: usize) -> usize {
+    let Some(re) = m.regex() else {
+        return 0;
+    };
+    let r = FastRegex::new(&m.value, re);
+    let mut n = 0;
+    for _ in 0..rounds {
+        n += values.iter().filter(|v| r.matches(v)).count();
+    }
+    n
 }
 
 /// Resolves `matchers` (ANDed) into sorted series ids.
 ///
 /// Like Prometheus: matchers that match the empty string also select series lacking the
 /// label; negative matchers are subtracted from the positive set (or from all series when no
-/// positive matcher selects anything on its own).
+/// positive matcher selects anything on its own). Lookups run first and the smallest list
+/// leads; matchers that walk a label's values run only while the result is non-empty; lists
+/// are intersected by seeking and only the result is copied.
 pub(crate) fn select<S: PostingsSource + ?Sized>(
     src: &S,
     matchers: &[Matcher],
 ) -> Result<Postings> {
-    let mut its: Vec<Postings> = Vec::new();
-    let mut nots: Vec<Postings> = Vec::new();
-    // A matcher that is `.*` matches everything and is dropped.
-    for m in matchers {
-        if m.op == MatchOp::RegexMatch && is_dot_star(m) {
-            continue;
+    // The commonest selector, a lone `__name__="…"`, needs no planning.
+    if let [m] = matchers {
+        if m.op == MatchOp::Equal && !m.value.is_empty() {
+            return Ok(src.postings(&m.name, &m.value)?.into_owned());
         }
-        let matches_empty = m.matches_empty();
-        match (m.op, matches_empty) {
-            // `l=""`, `l=~"|x"`...: series without the label, or with a matching value.
-            (MatchOp::Equal | MatchOp::RegexMatch, true) => {
-                // Everything minus series whose value does NOT match.
-                let vals = src.values_with_prefix(&m.name, "")?;
-                let bad: Vec<String> = vals.into_iter().filter(|v| !m.matches(v)).collect();
-                nots.push(union_values(src, &m.name, &bad)?);
-            }
-            (MatchOp::Equal | MatchOp::RegexMatch, false) => {
-                its.push(postings_for_positive(src, &m.name, m.op, m)?);
-            }
-            // `l!="x"`, `l!~"x"` where "" is accepted: subtract series whose value matches the
-            // positive form.
-            (MatchOp::NotEqual, true) => nots.push(src.postings(&m.name, &m.value)?),
-            (MatchOp::RegexNoMatch, true) => {
-                if is_dot_star(m) {
-                    return Ok(Vec::new());
-                }
-                if is_dot_plus(m) {
-                    let vals = src.values_with_prefix(&m.name, "")?;
-                    nots.push(union_values(src, &m.name, &vals)?);
-                    continue;
-                }
-                let vals: Vec<String> = match m.set_matches_negated() {
-                    Some(set) => set,
-                    None => {
-                        let prefix = m.negated_literal_prefix().unwrap_or_default();
-                        src.values_with_prefix(&m.name, &prefix)?
-                            .into_iter()
-                            .filter(|v| !m.matches(v))
-                            .collect()
+    }
+    let regexes: Vec<Option<FastRegex<'_>>> = matchers
+        .iter()
+        .map(|m| m.regex().map(|re| FastRegex::new(&m.value, re)))
+        .collect();
+    let mut plans = Vec::with_capacity(matchers.len());
+    for (m, re) in matchers.iter().zip(&regexes) {
+        if let Some(p) = plan(m, re.as_ref()) {
+            // `l!~".*"` and the like keep nothing at all.
+            if p.negative && matches!(p.values, Values::All) && re.is_some() {
+                if let Some(r) = re {
+                    if r.shape == Shape::Any {
+                        return Ok(Vec::new());
                     }
-                };
-                nots.push(union_values(src, &m.name, &vals)?);
+                }
             }
-            // `l!=""`, `l!~""`, `l!~"|x"`: series that have the label with an accepted value.
-            (MatchOp::NotEqual | MatchOp::RegexNoMatch, false) => {
-                let vals: Vec<String> = src
-                    .values_with_prefix(&m.name, "")?
-                    .into_iter()
-                    .filter(|v| m.matches(v))
-                    .collect();
-                its.push(union_values(src, &m.name, &vals)?);
-            }
+            plans.push(p);
         }
     }
-    let mut base = if its.is_empty() {
-        src.all()?
-    } else {
-        its.sort_by_key(|p| p.len());
-        let mut it = its.into_iter();
-        let mut acc = it.next().unwrap_or_default();
-        for p in it {
-            if acc.is_empty() {
-                break;
-            }
-            acc = intersect(&acc, &p);
+    // Positive lookups first, smallest first; then positive walks; then removals.
+    let mut cheap: Vec<Vec<List<'_>>> = Vec::new();
+    for p in plans.iter().filter(|p| !p.negative && p.cheap()) {
+        let lists = p.lists(src)?;
+        if lists.is_empty() {
+            return Ok(Vec::new());
         }
-        acc
+        cheap.push(lists);
+    }
+    cheap.sort_by_key(|ls| ls.iter().map(|l| l.len()).sum::<usize>());
+    let mut acc: Option<List<'_>> = None;
+    for lists in cheap {
+        acc = Some(match acc {
+            None if lists.len() == 1 => lists.into_iter().next().unwrap_or_default(),
+            None => Cow::Owned(union_all(lists)),
+            Some(a) => Cow::Owned(keep_in_union(&a, &lists)),
+        });
+        if acc.as_ref().is_some_and(|a| a.is_empty()) {
+            return Ok(Vec::new());
+        }
+    }
+    for p in plans.iter().filter(|p| !p.negative && !p.cheap()) {
+        let lists = p.lists(src)?;
+        acc = Some(match acc {
+            None => Cow::Owned(union_all(lists)),
+            Some(a) => Cow::Owned(keep_in_union(&a, &lists)),
+        });
+        if acc.as_ref().is_some_and(|a| a.is_empty()) {
+            return Ok(Vec::new());
+        }
+    }
+    let acc = match acc {
+        Some(a) => a,
+        None => src.all()?,
     };
-    for n in nots {
-        if base.is_empty() {
-            break;
+    let mut keep: Option<Vec<bool>> = None;
+    for p in plans.iter().filter(|p| p.negative) {
+        for l in p.lists(src)? {
+            mark(
+                &acc,
+                &l,
+                keep.get_or_insert_with(|| vec![true; acc.len()]),
+                false,
+            );
         }
-        base = subtract(&base, &n);
     }
-    Ok(base)
-}
-
-/// Helpers for negative regex matchers: the fast paths of the positive form.
-trait NegatedFastPaths {
-    fn set_matches_negated(&self) -> Option<Vec<String>>;
-    fn negated_literal_prefix(&self) -> Option<String>;
-}
-
-impl NegatedFastPaths for Matcher {
-    /// For `l!~"a|b"`, the literal values whose series must be removed.
-    fn set_matches_negated(&self) -> Option<Vec<String>> {
-        if self.op != MatchOp::RegexNoMatch {
-            return None;
-        }
-        let pos = Matcher::new(MatchOp::RegexMatch, self.name.clone(), self.value.clone()).ok()?;
-        let mut set: Vec<String> = pos
-            .set_matches()?
-            .into_iter()
-            .filter(|v| !v.is_empty())
-            .collect();
-        set.sort();
-        set.dedup();
-        Some(set)
-    }
-
-    /// For `l!~"foo.*"`, the prefix every value to remove starts with.
-    fn negated_literal_prefix(&self) -> Option<String> {
-        let pos = Matcher::new(MatchOp::RegexMatch, self.name.clone(), self.value.clone()).ok()?;
-        pos.literal_prefix().map(str::to_string)
-    }
+    Ok(match keep {
+        None => acc.into_owned(),
+        Some(keep) => acc
+            .iter()
+            .zip(keep)
+            .filter_map(|(&x, k)| k.then_some(x))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -294,14 +382,15 @@ mod tests {
     struct Brute(Vec<Vec<(&'static str, &'static str)>>);
 
     impl PostingsSource for Brute {
-        fn postings(&self, name: &str, value: &str) -> Result<Postings> {
-            Ok(self
-                .0
-                .iter()
-                .enumerate()
-                .filter(|(_, ls)| ls.iter().any(|(n, v)| *n == name && *v == value))
-                .map(|(i, _)| i as u64)
-                .collect())
+        fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
+            Ok(Cow::Owned(
+                self.0
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, ls)| ls.iter().any(|(n, v)| *n == name && *v == value))
+                    .map(|(i, _)| i as u64)
+                    .collect(),
+            ))
         }
         fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
             let mut m = BTreeMap::new();
@@ -314,8 +403,8 @@ mod tests {
             }
             Ok(m.into_keys().collect())
         }
-        fn all(&self) -> Result<Postings> {
-            Ok((0..self.0.len() as u64).collect())
+        fn all(&self) -> Result<List<'_>> {
+            Ok(Cow::Owned((0..self.0.len() as u64).collect()))
         }
     }
 
@@ -350,7 +439,12 @@ mod tests {
         }
         assert_eq!(union(&[1, 2, 3], &[2, 3, 4]), vec![1, 2, 3, 4]);
         assert_eq!(
-            union_all(vec![vec![5], vec![1, 3], vec![2, 3], vec![]]),
+            union_all(vec![
+                Cow::Owned(vec![5]),
+                Cow::Borrowed(&[1, 3][..]),
+                Cow::Owned(vec![2, 3]),
+                Cow::Owned(vec![])
+            ]),
             vec![1, 2, 3, 5]
         );
     }
@@ -441,6 +535,87 @@ mod tests {
                 .map(|(i, _)| i as u64)
                 .collect();
             assert_eq!(got, want, "matchers {ms:?}");
+        }
+    }
+
+    /// Random label sets and random matchers (all four operators, empty values, labels a
+    /// series lacks, regexes of every shape): `select` over the head and over a plain source
+    /// must both agree with testing every series against every matcher.
+    #[test]
+    fn random_matchers_agree_with_brute_force() {
+        use sightline_model::Labels;
+        let names = ["__name__", "job", "env", "code", "pod"];
+        let values = [
+            "", "a", "b", "ab", "api", "api2", "db", "x:1", "x\ny", "5xx", "é",
+        ];
+        let patterns = [
+            ".*", ".+", "", "a", "a|b", "a|", "ap.*", ".*b", ".*p.*", "a.+", "(api|db)", "[ab]",
+            "a.*|b", ".*:1", "x.*y", "(?i)A.*", "5..|", "api2?", "a\\b", ".*a.*b.*", "db|.*2",
+        ];
+        let ops = [
+            MatchOp::Equal,
+            MatchOp::NotEqual,
+            MatchOp::RegexMatch,
+            MatchOp::RegexNoMatch,
+        ];
+        let mut rng = fastrand::Rng::with_seed(13);
+        for round in 0..60 {
+            let sets: Vec<Vec<(&'static str, &'static str)>> = (0..rng.usize(1..80))
+                .map(|i| {
+                    let mut ls: Vec<(&'static str, &'static str)> = Vec::new();
+                    for n in names {
+                        if rng.bool() {
+                            ls.push((n, values[rng.usize(1..values.len())]));
+                        }
+                    }
+                    // A unique label keeps label sets distinct (the head merges duplicates).
+                    ls.push(("uid", Box::leak(i.to_string().into_boxed_str())));
+                    ls
+                })
+                .collect();
+            let mut head = crate::head::HeadInner::new(3_600_000, 0);
+            for ls in &sets {
+                let l = Labels::from_pairs(ls.iter().map(|(n, v)| (*n, v.to_string())));
+                head.create(None, l.stable_hash(), &l);
+            }
+            // Trimmed lists must read the same.
+            head.trim_postings();
+            let brute = Brute(sets);
+            for _ in 0..100 {
+                let ms: Vec<Matcher> = (0..rng.usize(1..4))
+                    .map(|_| {
+                        let op = ops[rng.usize(..ops.len())];
+                        let v = match op {
+                            MatchOp::Equal | MatchOp::NotEqual => values[rng.usize(..values.len())],
+                            _ => patterns[rng.usize(..patterns.len())],
+                        };
+                        Matcher::new(op, names[rng.usize(..names.len())], v).unwrap()
+                    })
+                    .collect();
+                let want: Vec<u64> = brute
+                    .0
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, ls)| {
+                        ms.iter().all(|m| {
+                            m.matches(
+                                ls.iter()
+                                    .find(|(n, _)| *n == m.name)
+                                    .map(|(_, v)| *v)
+                                    .unwrap_or(""),
+                            )
+                        })
+                    })
+                    .map(|(i, _)| i as u64)
+                    .collect();
+                assert_eq!(select(&brute, &ms).unwrap(), want, "round {round} {ms:?}");
+                let from_head: Vec<u64> = select(&head, &ms)
+                    .unwrap()
+                    .into_iter()
+                    .map(|id| id - 1)
+                    .collect();
+                assert_eq!(from_head, want, "head, round {round} {ms:?}");
+            }
         }
     }
 }

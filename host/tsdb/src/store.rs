@@ -7,6 +7,7 @@
 //!
 //! Invariant: this is the only module that names sled, and no sled type leaves the crate.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use crate::enc::put_labels;
 use crate::enc::{put_uvarint, put_varint, Dec};
 use crate::error::{Error, Result};
 use crate::partfile::{self, PartFile, SeriesWrite};
-use crate::postings::{self, Postings, PostingsSource};
+use crate::postings::{self, List, Postings, PostingsSource};
 use crate::wal::{decode_matchers, encode_matchers, Tombstone};
 
 /// Partition the head wrote into before head chunk files existed (older stores).
@@ -186,10 +187,10 @@ pub(crate) struct PartSeries {
 struct TreeSource<'a>(&'a sled::Tree);
 
 impl PostingsSource for TreeSource<'_> {
-    fn postings(&self, name: &str, value: &str) -> Result<Postings> {
+    fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
         match self.0.get(postings_key(name, value))? {
-            Some(v) => decode_postings(&v),
-            None => Ok(Vec::new()),
+            Some(v) => decode_postings(&v).map(Cow::Owned),
+            None => Ok(Cow::Owned(Vec::new())),
         }
     }
 
@@ -207,13 +208,13 @@ impl PostingsSource for TreeSource<'_> {
         Ok(out)
     }
 
-    fn all(&self) -> Result<Postings> {
+    fn all(&self) -> Result<List<'_>> {
         let mut out = Vec::new();
         for kv in self.0.scan_prefix(b"S") {
             let (k, _) = kv?;
             out.push(u64_from(&k[1..])?);
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 }
 
