@@ -53,7 +53,8 @@ pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 /// Interned strings shared by all label sets of the head.
 #[derive(Default)]
 pub(crate) struct Symbols {
-    ids: HashMap<Arc<str>, u32>,
+    /// foldhash instead of SipHash: every label of every new series is looked up here.
+    ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     strs: Vec<Arc<str>>,
 }
 
@@ -431,9 +432,20 @@ impl HeadInner {
         }
     }
 
-    pub(crate) fn labels_of(&self, id: u64) -> Option<Labels> {
-        let s = self.series.get(&id)?;
-        Some(self.build_labels(s))
+    /// Appends the series record entry of `id` (its id and labels, as
+    /// [`crate::wal::encode_series`] writes them) from the interned strings; false if the
+    /// series is unknown.
+    pub(crate) fn put_series_entry(&self, id: u64, buf: &mut Vec<u8>) -> bool {
+        let Some(s) = self.series.get(&id) else {
+            return false;
+        };
+        crate::enc::put_uvarint(buf, id);
+        crate::enc::put_uvarint(buf, s.labels.len() as u64);
+        for &(n, v) in s.labels.iter() {
+            crate::enc::put_str(buf, self.symbols.get(n));
+            crate::enc::put_str(buf, self.symbols.get(v));
+        }
+        true
     }
 
     fn build_labels(&self, s: &MemSeries) -> Labels {
@@ -1200,6 +1212,27 @@ mod tests {
         Option<i64>,
         std::result::Result<Verdict, Reject>,
     );
+
+    /// A commit's series record, encoded from the interned strings, is the one
+    /// `encode_series` writes from the label set.
+    #[test]
+    fn series_entries_encode_as_series_records() {
+        let mut head = HeadInner::new(2 * 3600 * 1000, 0);
+        let a = lbl(&[("__name__", "up"), ("job", "x")]);
+        let b = lbl(&[("__name__", "up"), ("job", "y"), ("zone", "é")]);
+        let ia = head.create(None, a.stable_hash(), &a);
+        let ib = head.create(None, b.stable_hash(), &b);
+        let mut entries = Vec::new();
+        assert!(head.put_series_entry(ia, &mut entries));
+        assert!(head.put_series_entry(ib, &mut entries));
+        assert!(!head.put_series_entry(999, &mut entries));
+        for compress in [false, true] {
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            crate::wal::encode_series_entries(&mut got, 2, &entries, compress);
+            crate::wal::encode_series(&mut want, &[(ia, &a), (ib, &b)], compress);
+            assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn order_rules() {
