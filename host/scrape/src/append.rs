@@ -2,6 +2,7 @@
 //! staleness markers. Pure with respect to IO, so it is tested without a network.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use sightline_exposition::{Entry, Format};
@@ -118,13 +119,31 @@ struct CacheEntry {
     seen_iter: u64,
     /// Whether its last sample had no explicit timestamp (only those get stale markers).
     tracked: bool,
+    /// Where its raw series bytes are in [`RawArena`].
+    raw_at: u32,
+    raw_len: u32,
 }
 
-/// The raw series bytes of one scrape in body order, back to back, with their slots.
+/// The raw series bytes of every entry, back to back, in the order they were first seen
+/// (a target's body order), each stored once: the index and the body order refer to them by
+/// slot.
+#[derive(Default)]
+struct RawArena {
+    bytes: Vec<u8>,
+    /// Bytes of evicted entries, reclaimed by [`ScrapeCache::compact`].
+    garbage: usize,
+}
+
+/// The raw bytes of `slot`.
+fn raw_of<'a>(slots: &[CacheEntry], arena: &'a RawArena, slot: u32) -> &'a [u8] {
+    let e = &slots[slot as usize];
+    let at = e.raw_at as usize;
+    arena.bytes.get(at..at + e.raw_len as usize).unwrap_or(&[])
+}
+
+/// The slots of one scrape's series in body order.
 #[derive(Default)]
 struct Order {
-    keys: Vec<u8>,
-    ends: Vec<usize>,
     slots: Vec<u32>,
     /// The format of the body they came from, which accepted every one of them.
     format: Option<Format>,
@@ -132,28 +151,8 @@ struct Order {
 
 impl Order {
     fn clear(&mut self) {
-        self.keys.clear();
-        self.ends.clear();
         self.slots.clear();
         self.format = None;
-    }
-
-    /// The raw series bytes at position `i`.
-    fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.keys.get(start..end)
-    }
-
-    fn push(&mut self, raw: &[u8], slot: u32) {
-        self.keys.extend_from_slice(raw);
-        self.ends.push(self.keys.len());
-        self.slots.push(slot);
-    }
-
-    /// The slot of position `i` if that position held exactly `raw`.
-    fn predict(&self, i: usize, raw: &[u8]) -> Option<u32> {
-        (self.get(i)? == raw).then(|| self.slots[i])
     }
 }
 
@@ -163,15 +162,20 @@ impl Order {
 /// Keying by the raw series bytes means a series seen before costs no label decoding,
 /// relabelling or allocation. A target's body lists its series in the same order scrape
 /// after scrape, so the cache first compares each series with the one at the same position
-/// in the previous body (bytes stored back to back: a sequential comparison) and only on a
-/// mismatch looks it up by hash. The hash lookup, whose key and entry are cache misses, was
-/// the largest item of the ingest profile.
+/// in the previous body (bytes stored back to back in the arena: a sequential comparison)
+/// and only on a mismatch looks it up by hash. The hash lookup, whose key and entry are
+/// cache misses, was the largest item of the ingest profile. The raw bytes are stored once,
+/// in the arena; the index holds only slots (issue 21: they were stored three times, ≈ 400
+/// bytes a series).
 #[derive(Default)]
 pub struct ScrapeCache {
     slots: Vec<CacheEntry>,
     free: Vec<u32>,
+    raw: RawArena,
+    /// Slots by the hash of their raw bytes, compared against the arena on lookup.
+    index: hashbrown::HashTable<u32>,
     /// foldhash (seeded per process) instead of SipHash.
-    index: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    hasher: foldhash::fast::RandomState,
     /// The previous successful body's order, and this one's as it is read.
     last: Order,
     next: Order,
@@ -221,12 +225,27 @@ impl ScrapeCache {
         fill: impl FnOnce(&mut LabelsBuilder),
         opts: &AppendOptions,
     ) -> Result<u32> {
-        if let Some(slot) = self.last.predict(pos, raw) {
+        if let Some(&slot) = self.last.slots.get(pos) {
+            if raw_of(&self.slots, &self.raw, slot) == raw {
+                return Ok(slot);
+            }
+        }
+        let h = self.hasher.hash_one(raw);
+        let (slots, arena) = (&self.slots, &self.raw);
+        if let Some(&slot) = self.index.find(h, |&s| raw_of(slots, arena, s) == raw) {
             return Ok(slot);
         }
-        if let Some(&slot) = self.index.get(raw) {
-            return Ok(slot);
-        }
+        let (raw_at, raw_len) = match (
+            u32::try_from(self.raw.bytes.len()),
+            u32::try_from(raw.len()),
+        ) {
+            (Ok(at), Ok(len)) if at.checked_add(len).is_some() => (at, len),
+            _ => {
+                return Err(Error::Parse(
+                    "scrape cache full: the target's series text exceeds 4 GiB".to_string(),
+                ))
+            }
+        };
         self.builder.clear();
         fill(&mut self.builder);
         let sample_labels = self.builder.build();
@@ -241,7 +260,10 @@ impl ScrapeCache {
             series_ref: None,
             seen_iter: 0,
             tracked: false,
+            raw_at,
+            raw_len,
         };
+        self.raw.bytes.extend_from_slice(raw);
         #[cfg(test)]
         {
             self.created += 1;
@@ -256,7 +278,9 @@ impl ScrapeCache {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(raw.into(), slot);
+        let (slots, arena, hasher) = (&self.slots, &self.raw, &self.hasher);
+        self.index
+            .insert_unique(h, slot, |&s| hasher.hash_one(raw_of(slots, arena, s)));
         Ok(slot)
     }
 
@@ -281,7 +305,10 @@ impl ScrapeCache {
         let expect = self.last.format == Some(format);
         loop {
             let known = if expect {
-                self.last.get(out.scraped)
+                self.last
+                    .slots
+                    .get(out.scraped)
+                    .map(|&slot| raw_of(&self.slots, &self.raw, slot))
             } else {
                 None
             };
@@ -378,7 +405,7 @@ impl ScrapeCache {
         };
         let iter = self.iter;
         let slot = self.slot(pos, raw, fill, opts)?;
-        self.next.push(raw, slot);
+        self.next.slots.push(slot);
         let ce = &mut self.slots[slot as usize];
         // Not seen in the last completed pass (nor earlier in this one). A pass that
         // ended early without `append_failed` does not count as completed.
@@ -487,11 +514,14 @@ impl ScrapeCache {
         }
         let slots = &mut self.slots;
         let free = &mut self.free;
-        self.index.retain(|_, &mut i| {
+        let garbage = &mut self.raw.garbage;
+        self.index.retain(|&mut i| {
             let e = &mut slots[i as usize];
             let keep = e.seen_iter == iter;
             if !keep {
                 e.labels = None;
+                *garbage += e.raw_len as usize;
+                e.raw_len = 0;
                 free.push(i);
             }
             keep
@@ -499,7 +529,42 @@ impl ScrapeCache {
         std::mem::swap(&mut self.prev, &mut self.cur);
         // Every slot in this scrape's order was seen in it, so none of them was freed.
         std::mem::swap(&mut self.last, &mut self.next);
+        self.compact();
         res
+    }
+
+    /// Rewrites the arena without the bytes of evicted entries once they are half of it,
+    /// in the last body's order (so the next scrape compares sequentially again), and
+    /// gives back growth slack.
+    fn compact(&mut self) {
+        let len = self.raw.bytes.len();
+        if self.raw.garbage > 4096 && self.raw.garbage * 2 > len {
+            let mut bytes = Vec::with_capacity(len - self.raw.garbage);
+            let mut moved = vec![false; self.slots.len()];
+            // After `finish`, the live entries are exactly those of the last body.
+            for &slot in &self.last.slots {
+                let Some(m) = moved.get_mut(slot as usize) else {
+                    continue;
+                };
+                if std::mem::replace(m, true) {
+                    continue;
+                }
+                let e = &mut self.slots[slot as usize];
+                let at = e.raw_at as usize;
+                let src = self
+                    .raw
+                    .bytes
+                    .get(at..at + e.raw_len as usize)
+                    .unwrap_or(&[]);
+                // The new arena is no larger than the old one, whose offsets fit in u32.
+                e.raw_at = bytes.len() as u32;
+                bytes.extend_from_slice(src);
+            }
+            self.raw.bytes = bytes;
+            self.raw.garbage = 0;
+        } else if self.raw.bytes.capacity() > len + len / 4 + 4096 {
+            self.raw.bytes.shrink_to(len + len / 8);
+        }
     }
 
     /// Stale markers for every series of the last scrape (the target went away).
@@ -632,6 +697,40 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Under churn the arena of raw series bytes is compacted, and series found after a
+    /// compaction (in body order and, reordered, through the hash index) are the same ones.
+    #[test]
+    fn raw_arena_is_compacted_under_churn_and_lookups_stay_right() {
+        let st = MemStorage::new();
+        let mut c = ScrapeCache::new();
+        let opts = AppendOptions::for_test(target());
+        for round in 0..20i64 {
+            let mut stay: Vec<String> = (0..200)
+                .map(|i| format!("stay_metric_with_a_long_name{{i=\"{i}\"}} {round}\n"))
+                .collect();
+            if round % 2 == 1 {
+                stay.reverse();
+            }
+            let mut body = stay.concat();
+            for i in 0..200 {
+                body += &format!("churn_metric_with_a_long_name{{r=\"{round}\",i=\"{i}\"}} 1\n");
+            }
+            let out = scrape(&mut c, &st, &body, 1000 * (round + 1), &opts).unwrap();
+            assert_eq!(out.scraped, 400);
+            let added = if round == 0 { 400 } else { 200 };
+            assert_eq!(out.series_added, added, "round {round}");
+        }
+        assert_eq!(c.created, 200 + 200 * 20);
+        // Live: 400 series of about 50 bytes; without compaction it would be 4,200 of them.
+        assert!(c.raw.bytes.len() < 800 * 60, "{} bytes", c.raw.bytes.len());
+        let v = values(&st, "stay_metric_with_a_long_name");
+        assert_eq!(v.len(), 200);
+        for (_, samples) in &v {
+            let want: Vec<(i64, f64)> = (0..20).map(|r| (1000 * (r + 1), r as f64)).collect();
+            assert_eq!(samples, &want);
+        }
     }
 
     #[test]

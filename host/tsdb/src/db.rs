@@ -1063,6 +1063,8 @@ impl TsdbAppender<'_> {
                 self.epoch = Some(h.gc_epoch);
             }
             // The fast path: a valid reference costs one hash lookup and no label hashing.
+            // Otherwise the labels are hashed once, for the lookup and a creation.
+            let mut hash = None;
             let found = match series_ref.and_then(|r| h.append_info(r.0).map(|i| (r.0, i))) {
                 Some(x) => Some(x),
                 None => {
@@ -1071,7 +1073,8 @@ impl TsdbAppender<'_> {
                             labels.to_string(),
                         ));
                     }
-                    h.lookup(labels.stable_hash(), labels)
+                    let hv = *hash.insert(labels.stable_hash());
+                    h.lookup(hv, labels)
                         .and_then(|id| h.append_info(id).map(|i| (id, i)))
                 }
             };
@@ -1086,7 +1089,8 @@ impl TsdbAppender<'_> {
                     drop(h);
                     let mut h = db.head.write();
                     let before = h.num_series();
-                    let id = h.create(None, labels.stable_hash(), labels);
+                    let hash = hash.unwrap_or_else(|| labels.stable_hash());
+                    let id = h.create(None, hash, labels);
                     if h.num_series() > before {
                         inc(&db.counters.series_created, 1);
                     }
@@ -1218,7 +1222,9 @@ impl Appender for TsdbAppender<'_> {
             return Ok(());
         }
         let mut wal = db.wal.lock();
-        let mut new_series: Vec<(u64, Labels)> = Vec::new();
+        // New series' WAL entries, encoded from the head's interned strings.
+        let mut new_series: Vec<u64> = Vec::new();
+        let mut entries: Vec<u8> = Vec::new();
         {
             let mut h = db.head.write();
             // A series garbage-collected since it was resolved cannot be logged by id: fail
@@ -1237,17 +1243,14 @@ impl Appender for TsdbAppender<'_> {
                 }
             }
             for id in &self.unlogged {
-                if h.mark_logged(*id) {
-                    if let Some(l) = h.labels_of(*id) {
-                        new_series.push((*id, l));
-                    }
+                if h.mark_logged(*id) && h.put_series_entry(*id, &mut entries) {
+                    new_series.push(*id);
                 }
             }
         }
         let mut buf = std::mem::take(&mut wal.buf);
         if !new_series.is_empty() {
-            let refs: Vec<(u64, &Labels)> = new_series.iter().map(|(id, l)| (*id, l)).collect();
-            wal::encode_series(&mut buf, &refs, wal.compress);
+            wal::encode_series_entries(&mut buf, new_series.len(), &entries, wal.compress);
         }
         if !self.samples.is_empty() {
             wal::encode_samples(&mut buf, &self.samples, wal.compress);
@@ -1259,7 +1262,7 @@ impl Appender for TsdbAppender<'_> {
         if let Err(e) = wal.write_buf() {
             wal.buf.clear();
             let mut h = db.head.write();
-            for (id, _) in &new_series {
+            for id in &new_series {
                 h.unmark_logged(*id);
             }
             return Err(e.into());

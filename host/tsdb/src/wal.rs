@@ -138,6 +138,8 @@ pub(crate) fn crc32c(data: &[u8]) -> u32 {
     !crc
 }
 
+/// (Commits write the same bytes with [`encode_series_entries`].)
+#[cfg(test)]
 pub(crate) fn encode_series(buf: &mut Vec<u8>, series: &[(u64, &Labels)], compress: bool) {
     frame_maybe_compressed(buf, REC_SERIES, compress, |b| {
         put_uvarint(b, series.len() as u64);
@@ -145,6 +147,20 @@ pub(crate) fn encode_series(buf: &mut Vec<u8>, series: &[(u64, &Labels)], compre
             put_uvarint(b, *id);
             put_labels(b, l);
         }
+    });
+}
+
+/// A series record from entries the head encoded (`count` times an id and its labels, as
+/// [`encode_series`] writes them), so a commit builds no label sets for it.
+pub(crate) fn encode_series_entries(
+    buf: &mut Vec<u8>,
+    count: usize,
+    entries: &[u8],
+    compress: bool,
+) {
+    frame_maybe_compressed(buf, REC_SERIES, compress, |b| {
+        put_uvarint(b, count as u64);
+        b.extend_from_slice(entries);
     });
 }
 

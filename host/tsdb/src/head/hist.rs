@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use sightline_model::TimestampMs;
 
-use super::{partition_start, ApplyStats, ClosedChunk, MemSeries, Reject, Verdict, FLAG_LAST_HIST};
+use super::{
+    partition_start, ApplyStats, ClosedChunk, Cold, MemSeries, Reject, Verdict, FLAG_LAST_HIST,
+};
 use crate::anychunk::{HistOpen, HistValue};
 use crate::error::Result;
 
-/// Native-histogram state of a series that has ever held one (boxed: most series never do).
+/// Native-histogram state of a series that has ever held one (in the series' cold part:
+/// most series never do).
 pub(crate) struct HistState {
     /// The open histogram chunk; when it is non-empty the XOR chunk is empty.
     pub(super) open: Option<HistOpen>,
@@ -36,7 +39,7 @@ impl MemSeries {
         if !self.open.is_empty() {
             return Some((self.open.min_t(), self.open.max_t(), self.open.bytes()));
         }
-        let o = self.hist.as_ref()?.open.as_ref()?;
+        let o = self.hist()?.open.as_ref()?;
         (!o.is_empty()).then(|| (o.min_t(), o.max_t(), o.bytes()))
     }
 
@@ -51,7 +54,7 @@ impl MemSeries {
                 data: Arc::from(full.into_bytes()),
             });
         }
-        let o = self.hist.as_mut()?.open.take()?;
+        let o = self.hist_mut()?.open.take()?;
         (!o.is_empty()).then(|| ClosedChunk {
             min_t: o.min_t(),
             max_t: o.max_t(),
@@ -63,7 +66,7 @@ impl MemSeries {
         if self.flags & FLAG_LAST_HIST == 0 {
             return LastKind::Float;
         }
-        match self.hist.as_ref().and_then(|h| h.last.as_ref()) {
+        match self.hist().and_then(|h| h.last.as_ref()) {
             Some(HistValue::Float(_)) => LastKind::FloatHist,
             _ => LastKind::Int,
         }
@@ -111,7 +114,7 @@ pub(super) fn check_order_hist(
     }
     if t == s.last_t {
         let last = (s.flags & FLAG_LAST_HIST != 0)
-            .then(|| s.hist.as_ref().and_then(|x| x.last.as_ref()))
+            .then(|| s.hist().and_then(|x| x.last.as_ref()))
             .flatten();
         return match last {
             Some(l) if l.is_stale() && h.is_stale() => Ok(Verdict::Identical),
@@ -143,20 +146,19 @@ pub(super) fn append_hist(
     if !s.open.is_empty() {
         let full = std::mem::take(&mut s.open);
         let (min_t, max_t) = (full.min_t(), full.max_t());
-        s.closed.push(ClosedChunk {
+        s.cold().closed.push(ClosedChunk {
             min_t,
             max_t,
             data: Arc::from(full.into_bytes()),
         });
         st.chunks_cut += 1;
     }
-    let hs = s.hist.get_or_insert_with(|| {
-        Box::new(HistState {
-            open: None,
-            last: None,
-            next_at: i64::MIN,
-            computed_end: false,
-        })
+    let cold: &mut Cold = s.cold();
+    let hs = cold.hist.get_or_insert(HistState {
+        open: None,
+        last: None,
+        next_at: i64::MIN,
+        computed_end: false,
     });
     let range_end = |t: TimestampMs| partition_start(t, partition_ms).saturating_add(partition_ms);
     let mut prev: Option<HistOpen> = None;
@@ -185,7 +187,7 @@ pub(super) fn append_hist(
     };
     if cut {
         if let Some(o) = hs.open.take().filter(|o| !o.is_empty()) {
-            s.closed.push(ClosedChunk {
+            cold.closed.push(ClosedChunk {
                 min_t: o.min_t(),
                 max_t: o.max_t(),
                 data: Arc::from(o.bytes()),
@@ -202,7 +204,7 @@ pub(super) fn append_hist(
     };
     if let Some(new) = open.append(prev.as_ref(), t, h)? {
         let full = std::mem::replace(open, new);
-        s.closed.push(ClosedChunk {
+        cold.closed.push(ClosedChunk {
             min_t: full.min_t(),
             max_t: full.max_t(),
             data: Arc::from(full.into_bytes()),
