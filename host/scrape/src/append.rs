@@ -15,6 +15,7 @@ use sightline_storage_api::Appender;
 use crate::{Error, Result};
 
 mod formats;
+mod strings;
 pub(crate) use formats::BodyFormat;
 
 /// Metric relabelling, supplied by the manager (built from `metric_relabel_configs`).
@@ -199,6 +200,8 @@ pub struct ScrapeCache {
     /// Whether `metadata` went to storage in a batch that was not rolled back.
     metadata_stored: bool,
     builder: LabelsBuilder,
+    /// The label strings of the cached label sets, one copy each.
+    strings: strings::Strings,
 }
 
 impl ScrapeCache {
@@ -253,6 +256,7 @@ impl ScrapeCache {
         if let Some(l) = &labels {
             check_label_limits(l, opts)?;
         }
+        let labels = labels.map(|l| self.strings.intern_labels(&l));
         let hash = labels.as_ref().map(|l| l.stable_hash()).unwrap_or(0);
         let entry = CacheEntry {
             labels,
@@ -526,6 +530,7 @@ impl ScrapeCache {
             }
             keep
         });
+        self.strings.sweep();
         std::mem::swap(&mut self.prev, &mut self.cur);
         // Every slot in this scrape's order was seen in it, so none of them was freed.
         std::mem::swap(&mut self.last, &mut self.next);
