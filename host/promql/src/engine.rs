@@ -2,7 +2,7 @@
 //! expression tree step by step over the loaded data.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -607,6 +607,98 @@ impl StreamSeries {
     }
 }
 
+/// Reads one series of a non-streamed selector: its samples within the selector's range (only
+/// the newest with `only_last`), or `None` when it has none; with the samples it counts.
+fn load_series(
+    s: &mut sightline_storage_api::Series,
+    n: &Need,
+    only_last: bool,
+    is_stats: bool,
+) -> Option<(LSeries, usize)> {
+    let mut samples = Vec::new();
+    let mut sts = s.samples.has_start_timestamps().then(Vec::new);
+    let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
+    let mut decoder = is_stats.then(StatsDecoder::default);
+    let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
+    let mut cur = s.samples.seek(n.min + 1);
+    let mut size = 0usize;
+    while let Some(smp) = cur {
+        if smp.t > n.max {
+            break;
+        }
+        let h = match hists.as_ref() {
+            Some(_) => s.samples.histogram().cloned(),
+            None => None,
+        };
+        if let (Some(h), Some(hs)) = (h, hists.as_mut()) {
+            if only_last {
+                samples.clear();
+                hs.clear();
+                if let Some(v) = sts.as_mut() {
+                    v.clear();
+                }
+                if let Some(v) = hst.as_mut() {
+                    v.clear();
+                }
+                size = 0;
+            }
+            if let Some(v) = hst.as_mut() {
+                v.push(s.samples.start_timestamp());
+            }
+            size += hpoint_size(&h);
+            let h = match decoder.as_mut() {
+                Some(d) => d.decode(&h),
+                None => h,
+            };
+            hs.push(HPoint { t: smp.t, h });
+        } else if !(n.is_matrix && is_stale_nan(smp.v)) {
+            if only_last {
+                samples.clear();
+                if let Some(v) = sts.as_mut() {
+                    v.clear();
+                }
+                if let Some(hs) = hists.as_mut() {
+                    hs.clear();
+                }
+                if let Some(v) = hst.as_mut() {
+                    v.clear();
+                }
+                size = 0;
+            }
+            samples.push(smp);
+            size += 1;
+            if let Some(v) = sts.as_mut() {
+                v.push(s.samples.start_timestamp());
+            }
+        }
+        cur = s.samples.next_sample();
+    }
+    if samples.is_empty() && hists.as_ref().is_none_or(|h| h.is_empty()) {
+        return None;
+    }
+    let ls = LSeries {
+        labels: Arc::new(std::mem::take(&mut s.labels)),
+        samples: Arc::new(samples),
+        st: sts.map(Arc::new),
+        hst: hst
+            .filter(|_| hists.as_ref().is_some_and(|h| !h.is_empty()))
+            .map(Arc::new),
+        hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
+    };
+    Some((ls, size))
+}
+
+/// The cancellation and timeout checks of [`Ev::check`], for worker threads.
+fn check_limits(cancel: Option<&AtomicBool>, deadline: Instant) -> Result<()> {
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Error::Canceled("query execution"));
+    }
+    if Instant::now() > deadline {
+        return Err(Error::Timeout("query execution"));
+    }
+    Ok(())
+}
+
 /// The next sample and its start timestamp.
 fn next_with_st(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<(Sample, i64)> {
     let s = it.next_sample()?;
@@ -897,87 +989,45 @@ impl<'a> Ev<'a> {
                 && !n.vs.smoothed
                 && !in_sub.contains(&n.key)
                 && !has_info;
-            let mut loaded = Vec::with_capacity(series.len());
-            for (si, mut s) in series.into_iter().enumerate() {
-                if si % 1024 == 1023 {
-                    self.check()?;
-                }
-                let mut samples = Vec::new();
-                let mut sts = s.samples.has_start_timestamps().then(Vec::new);
-                let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
-                let mut decoder = stats.contains(&n.key).then(StatsDecoder::default);
-                let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
-                let mut cur = s.samples.seek(n.min + 1);
-                let mut size = 0usize;
-                while let Some(smp) = cur {
-                    if smp.t > n.max {
-                        break;
-                    }
-                    let h = match hists.as_ref() {
-                        Some(_) => s.samples.histogram().cloned(),
-                        None => None,
+            let is_stats = stats.contains(&n.key);
+            let mut series = series;
+            let threads = if series.len() >= self.par_min_series {
+                self.threads
+            } else {
+                1
+            };
+            let chunk = precompute::chunk_size(series.len(), threads);
+            let total = AtomicUsize::new(loaded_total);
+            let (cancel, deadline, max_samples) = (self.cancel, self.deadline, self.max_samples);
+            let need = &n;
+            let parts = crate::parallel::map_chunks(&mut series, chunk, threads, |_, c| {
+                check_limits(cancel, deadline)?;
+                let mut out = Vec::with_capacity(c.len());
+                for s in c.iter_mut() {
+                    let Some((ls, size)) = load_series(s, need, only_last, is_stats) else {
+                        continue;
                     };
-                    if let (Some(h), Some(hs)) = (h, hists.as_mut()) {
-                        if only_last {
-                            samples.clear();
-                            hs.clear();
-                            if let Some(v) = sts.as_mut() {
-                                v.clear();
-                            }
-                            if let Some(v) = hst.as_mut() {
-                                v.clear();
-                            }
-                            size = 0;
-                        }
-                        if let Some(v) = hst.as_mut() {
-                            v.push(s.samples.start_timestamp());
-                        }
-                        size += hpoint_size(&h);
-                        let h = match decoder.as_mut() {
-                            Some(d) => d.decode(&h),
-                            None => h,
-                        };
-                        hs.push(HPoint { t: smp.t, h });
-                    } else if !(n.is_matrix && is_stale_nan(smp.v)) {
-                        if only_last {
-                            samples.clear();
-                            if let Some(v) = sts.as_mut() {
-                                v.clear();
-                            }
-                            if let Some(hs) = hists.as_mut() {
-                                hs.clear();
-                            }
-                            if let Some(v) = hst.as_mut() {
-                                v.clear();
-                            }
-                            size = 0;
-                        }
-                        samples.push(smp);
-                        size += 1;
-                        if let Some(v) = sts.as_mut() {
-                            v.push(s.samples.start_timestamp());
-                        }
+                    if total.fetch_add(size, Ordering::Relaxed) + size > max_samples {
+                        return Err(Error::TooManySamples("query execution"));
                     }
-                    cur = s.samples.next_sample();
+                    out.push(ls);
                 }
-                if samples.is_empty() && hists.as_ref().is_none_or(|h| h.is_empty()) {
-                    continue;
+                Ok(out)
+            })?;
+            // The storage iterators (and whatever chunks they hold) go before the next selector.
+            drop(series);
+            let now_total = total.into_inner();
+            self.read_samples += now_total - loaded_total;
+            loaded_total = now_total;
+            let loaded: Vec<LSeries> = if parts.len() == 1 {
+                parts.into_iter().flatten().collect()
+            } else {
+                let mut v = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+                for p in parts {
+                    v.extend(p);
                 }
-                loaded_total += size;
-                self.read_samples += size;
-                if loaded_total > self.max_samples {
-                    return Err(Error::TooManySamples("query execution"));
-                }
-                loaded.push(LSeries {
-                    labels: Arc::new(s.labels),
-                    samples: Arc::new(samples),
-                    st: sts.map(Arc::new),
-                    hst: hst
-                        .filter(|_| hists.as_ref().is_some_and(|h| !h.is_empty()))
-                        .map(Arc::new),
-                    hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
-                });
-            }
+                v
+            };
             // Storage order is kept, as Prometheus keeps it (it selects unsorted).
             self.data.insert(n.key, Arc::new(loaded));
         }
