@@ -583,6 +583,11 @@ pub(crate) struct ServeArgs {
     #[arg(long = "query.max-concurrency", default_value_t = 20)]
     pub(crate) query_max_concurrency: usize,
 
+    /// Threads one query may use for its per-series work on large selectors (0: the available
+    /// cores). Sightline only: Prometheus evaluates each query on one core.
+    #[arg(long = "query.parallelism", default_value_t = 0)]
+    pub(crate) query_parallelism: usize,
+
     /// Maximum overall number of samples to return via the remote read interface
     /// (`POST /api/v1/read`), in a single query. 0 means no limit. This limit is ignored for
     /// streamed response types.
@@ -790,6 +795,10 @@ impl ServeArgs {
             (
                 "query.max-concurrency".into(),
                 self.query_max_concurrency.to_string(),
+            ),
+            (
+                "query.parallelism".into(),
+                self.query_parallelism.to_string(),
             ),
             (
                 "storage.remote.read-sample-limit".into(),

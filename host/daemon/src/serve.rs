@@ -368,6 +368,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             max_samples: args.query_max_samples,
             lookback_delta: args.query_lookback_delta,
             max_concurrency: args.query_max_concurrency,
+            parallelism: args.query_parallelism,
             ..sightline_promql::EngineOptions::default()
         },
         crate::query_plugins::registry(&plugin_host),

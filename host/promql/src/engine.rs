@@ -2,7 +2,7 @@
 //! expression tree step by step over the loaded data.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,8 @@ use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
 
+mod precompute;
+
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -37,6 +39,12 @@ pub struct EngineOptions {
     pub max_concurrency: usize,
     /// Step of subqueries without an explicit resolution.
     pub default_subquery_step: Duration,
+    /// Threads one query may use for its per-series work (0: the available cores; 1: none
+    /// beyond the calling thread).
+    pub parallelism: usize,
+    /// The fewest series a selector needs before its per-series work is split across threads
+    /// (below it the threads cost more than they save).
+    pub parallel_min_series: usize,
 }
 
 impl Default for EngineOptions {
@@ -47,6 +55,8 @@ impl Default for EngineOptions {
             lookback_delta: Duration::from_secs(300),
             max_concurrency: 20,
             default_subquery_step: Duration::from_secs(60),
+            parallelism: 0,
+            parallel_min_series: 4_096,
         }
     }
 }
@@ -269,6 +279,11 @@ impl Engine {
             precomputed: HashMap::new(),
             read_samples: 0,
             peak_samples: 0,
+            threads: match self.opts.parallelism {
+                0 => crate::parallel::default_parallelism(),
+                n => n,
+            },
+            par_min_series: self.opts.parallel_min_series.max(1),
         };
         let load_started = Instant::now();
         ev.load(q, expr)?;
@@ -592,6 +607,98 @@ impl StreamSeries {
     }
 }
 
+/// Reads one series of a non-streamed selector: its samples within the selector's range (only
+/// the newest with `only_last`), or `None` when it has none; with the samples it counts.
+fn load_series(
+    s: &mut sightline_storage_api::Series,
+    n: &Need,
+    only_last: bool,
+    is_stats: bool,
+) -> Option<(LSeries, usize)> {
+    let mut samples = Vec::new();
+    let mut sts = s.samples.has_start_timestamps().then(Vec::new);
+    let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
+    let mut decoder = is_stats.then(StatsDecoder::default);
+    let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
+    let mut cur = s.samples.seek(n.min + 1);
+    let mut size = 0usize;
+    while let Some(smp) = cur {
+        if smp.t > n.max {
+            break;
+        }
+        let h = match hists.as_ref() {
+            Some(_) => s.samples.histogram().cloned(),
+            None => None,
+        };
+        if let (Some(h), Some(hs)) = (h, hists.as_mut()) {
+            if only_last {
+                samples.clear();
+                hs.clear();
+                if let Some(v) = sts.as_mut() {
+                    v.clear();
+                }
+                if let Some(v) = hst.as_mut() {
+                    v.clear();
+                }
+                size = 0;
+            }
+            if let Some(v) = hst.as_mut() {
+                v.push(s.samples.start_timestamp());
+            }
+            size += hpoint_size(&h);
+            let h = match decoder.as_mut() {
+                Some(d) => d.decode(&h),
+                None => h,
+            };
+            hs.push(HPoint { t: smp.t, h });
+        } else if !(n.is_matrix && is_stale_nan(smp.v)) {
+            if only_last {
+                samples.clear();
+                if let Some(v) = sts.as_mut() {
+                    v.clear();
+                }
+                if let Some(hs) = hists.as_mut() {
+                    hs.clear();
+                }
+                if let Some(v) = hst.as_mut() {
+                    v.clear();
+                }
+                size = 0;
+            }
+            samples.push(smp);
+            size += 1;
+            if let Some(v) = sts.as_mut() {
+                v.push(s.samples.start_timestamp());
+            }
+        }
+        cur = s.samples.next_sample();
+    }
+    if samples.is_empty() && hists.as_ref().is_none_or(|h| h.is_empty()) {
+        return None;
+    }
+    let ls = LSeries {
+        labels: Arc::new(std::mem::take(&mut s.labels)),
+        samples: Arc::new(samples),
+        st: sts.map(Arc::new),
+        hst: hst
+            .filter(|_| hists.as_ref().is_some_and(|h| !h.is_empty()))
+            .map(Arc::new),
+        hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
+    };
+    Some((ls, size))
+}
+
+/// The cancellation and timeout checks of [`Ev::check`], for worker threads.
+fn check_limits(cancel: Option<&AtomicBool>, deadline: Instant) -> Result<()> {
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Error::Canceled("query execution"));
+    }
+    if Instant::now() > deadline {
+        return Err(Error::Timeout("query execution"));
+    }
+    Ok(())
+}
+
 /// The next sample and its start timestamp.
 fn next_with_st(it: &mut dyn sightline_storage_api::SampleIterator) -> Option<(Sample, i64)> {
     let s = it.next_sample()?;
@@ -626,6 +733,10 @@ pub(crate) struct Ev<'a> {
     read_samples: usize,
     /// The most samples held at once so far (for [`crate::QueryStats`]).
     peak_samples: usize,
+    /// Threads the query's per-series work may use.
+    pub(crate) threads: usize,
+    /// Series a selector needs before its work is split across threads.
+    pub(crate) par_min_series: usize,
 }
 
 /// One series of a subquery's result while it is assembled.
@@ -878,87 +989,45 @@ impl<'a> Ev<'a> {
                 && !n.vs.smoothed
                 && !in_sub.contains(&n.key)
                 && !has_info;
-            let mut loaded = Vec::with_capacity(series.len());
-            for (si, mut s) in series.into_iter().enumerate() {
-                if si % 1024 == 1023 {
-                    self.check()?;
-                }
-                let mut samples = Vec::new();
-                let mut sts = s.samples.has_start_timestamps().then(Vec::new);
-                let mut hists: Option<Vec<HPoint>> = s.samples.has_histograms().then(Vec::new);
-                let mut decoder = stats.contains(&n.key).then(StatsDecoder::default);
-                let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
-                let mut cur = s.samples.seek(n.min + 1);
-                let mut size = 0usize;
-                while let Some(smp) = cur {
-                    if smp.t > n.max {
-                        break;
-                    }
-                    let h = match hists.as_ref() {
-                        Some(_) => s.samples.histogram().cloned(),
-                        None => None,
+            let is_stats = stats.contains(&n.key);
+            let mut series = series;
+            let threads = if series.len() >= self.par_min_series {
+                self.threads
+            } else {
+                1
+            };
+            let chunk = precompute::chunk_size(series.len(), threads);
+            let total = AtomicUsize::new(loaded_total);
+            let (cancel, deadline, max_samples) = (self.cancel, self.deadline, self.max_samples);
+            let need = &n;
+            let parts = crate::parallel::map_chunks(&mut series, chunk, threads, |_, c| {
+                check_limits(cancel, deadline)?;
+                let mut out = Vec::with_capacity(c.len());
+                for s in c.iter_mut() {
+                    let Some((ls, size)) = load_series(s, need, only_last, is_stats) else {
+                        continue;
                     };
-                    if let (Some(h), Some(hs)) = (h, hists.as_mut()) {
-                        if only_last {
-                            samples.clear();
-                            hs.clear();
-                            if let Some(v) = sts.as_mut() {
-                                v.clear();
-                            }
-                            if let Some(v) = hst.as_mut() {
-                                v.clear();
-                            }
-                            size = 0;
-                        }
-                        if let Some(v) = hst.as_mut() {
-                            v.push(s.samples.start_timestamp());
-                        }
-                        size += hpoint_size(&h);
-                        let h = match decoder.as_mut() {
-                            Some(d) => d.decode(&h),
-                            None => h,
-                        };
-                        hs.push(HPoint { t: smp.t, h });
-                    } else if !(n.is_matrix && is_stale_nan(smp.v)) {
-                        if only_last {
-                            samples.clear();
-                            if let Some(v) = sts.as_mut() {
-                                v.clear();
-                            }
-                            if let Some(hs) = hists.as_mut() {
-                                hs.clear();
-                            }
-                            if let Some(v) = hst.as_mut() {
-                                v.clear();
-                            }
-                            size = 0;
-                        }
-                        samples.push(smp);
-                        size += 1;
-                        if let Some(v) = sts.as_mut() {
-                            v.push(s.samples.start_timestamp());
-                        }
+                    if total.fetch_add(size, Ordering::Relaxed) + size > max_samples {
+                        return Err(Error::TooManySamples("query execution"));
                     }
-                    cur = s.samples.next_sample();
+                    out.push(ls);
                 }
-                if samples.is_empty() && hists.as_ref().is_none_or(|h| h.is_empty()) {
-                    continue;
+                Ok(out)
+            })?;
+            // The storage iterators (and whatever chunks they hold) go before the next selector.
+            drop(series);
+            let now_total = total.into_inner();
+            self.read_samples += now_total - loaded_total;
+            loaded_total = now_total;
+            let loaded: Vec<LSeries> = if parts.len() == 1 {
+                parts.into_iter().flatten().collect()
+            } else {
+                let mut v = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+                for p in parts {
+                    v.extend(p);
                 }
-                loaded_total += size;
-                self.read_samples += size;
-                if loaded_total > self.max_samples {
-                    return Err(Error::TooManySamples("query execution"));
-                }
-                loaded.push(LSeries {
-                    labels: Arc::new(s.labels),
-                    samples: Arc::new(samples),
-                    st: sts.map(Arc::new),
-                    hst: hst
-                        .filter(|_| hists.as_ref().is_some_and(|h| !h.is_empty()))
-                        .map(Arc::new),
-                    hists: hists.filter(|h| !h.is_empty()).map(Arc::new),
-                });
-            }
+                v
+            };
             // Storage order is kept, as Prometheus keeps it (it selects unsorted).
             self.data.insert(n.key, Arc::new(loaded));
         }
@@ -1695,195 +1764,6 @@ impl<'a> Ev<'a> {
             Expr::Binary { lhs, .. } => self.ref_time(lhs, ts),
             _ => ts,
         }
-    }
-
-    /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
-    /// are computed series by series over all steps before the step loop runs, as
-    /// Prometheus does: each series' samples are read once and stay in cache.
-    fn precompute_calls(&mut self, e: &Expr) -> Result<()> {
-        guard(|| self.precompute_calls_node(e))
-    }
-
-    fn precompute_calls_node(&mut self, e: &Expr) -> Result<()> {
-        match e {
-            Expr::Call { func, args, pos } => {
-                if self.try_precompute(e, func, args, *pos)? {
-                    return Ok(());
-                }
-                for a in args {
-                    self.precompute_calls(a)?;
-                }
-                Ok(())
-            }
-            // Subqueries evaluate their inner expression at their own steps.
-            Expr::Subquery { .. }
-            | Expr::Number { .. }
-            | Expr::Str { .. }
-            | Expr::Vector(_)
-            | Expr::Matrix { .. } => Ok(()),
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(expr),
-            Expr::Binary { lhs, rhs, .. } => {
-                self.precompute_calls(lhs)?;
-                self.precompute_calls(rhs)
-            }
-            Expr::Aggregate(a) => {
-                if let Some(p) = &a.param {
-                    self.precompute_calls(p)?;
-                }
-                self.precompute_calls(&a.expr)
-            }
-        }
-    }
-
-    fn try_precompute(
-        &mut self,
-        e: &Expr,
-        func: &str,
-        args: &[Expr],
-        pos: PosRange,
-    ) -> Result<bool> {
-        const PER_SERIES: &[&str] = &[
-            "rate",
-            "increase",
-            "delta",
-            "irate",
-            "idelta",
-            "sum_over_time",
-            "avg_over_time",
-            "count_over_time",
-            "min_over_time",
-            "max_over_time",
-            "last_over_time",
-            "first_over_time",
-            "present_over_time",
-            "stddev_over_time",
-            "stdvar_over_time",
-            "changes",
-            "resets",
-            "deriv",
-            "mad_over_time",
-            "ts_of_max_over_time",
-            "ts_of_min_over_time",
-            "ts_of_last_over_time",
-            "ts_of_first_over_time",
-            "quantile_over_time",
-            "predict_linear",
-            "double_exponential_smoothing",
-            "holt_winters",
-        ];
-        if !PER_SERIES.contains(&func) || self.interval <= 0 {
-            return Ok(false);
-        }
-        // Exactly one range selector argument; every other argument a literal.
-        let mut lits: Vec<Option<Arg>> = Vec::with_capacity(args.len());
-        let mut sel: Option<(usize, &VectorSelector, &DurExpr)> = None;
-        for (i, a) in args.iter().enumerate() {
-            match a {
-                Expr::Matrix { vs, range, .. } if sel.is_none() => {
-                    sel = Some((i, vs, range));
-                    lits.push(None);
-                }
-                Expr::Number { v, .. } => lits.push(Some(Arg::Scalar(*v))),
-                Expr::Str { s, .. } => lits.push(Some(Arg::Str(s.clone()))),
-                _ => return Ok(false),
-            }
-        }
-        let Some((mi, vs, range)) = sel else {
-            return Ok(false);
-        };
-        let key = vs as *const VectorSelector as usize;
-        let Some(mut streams) = self.streams.remove(&key) else {
-            return Ok(false);
-        };
-        let Some(def) = self.reg.get(func).cloned() else {
-            self.streams.insert(key, streams);
-            return Ok(false);
-        };
-        let n_steps = ((self.end - self.start) / self.interval + 1) as usize;
-        let mut out: Vec<Vec<Elem>> = vec![Vec::new(); n_steps];
-        let off = vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0);
-        let r = self.dur(range);
-        let lb = self.lookback;
-        let extra = if vs.anchored || vs.smoothed { lb } else { 0 };
-        let mut total = 0usize;
-        for s in streams.iter_mut() {
-            self.check()?;
-            for (i, slot) in out.iter_mut().enumerate() {
-                let ts = self.start + i as i64 * self.interval;
-                let t_ref = self.at_ms(&vs.at).unwrap_or(ts).saturating_sub(off);
-                let start = t_ref.saturating_sub(r);
-                let pull = if vs.smoothed {
-                    t_ref.saturating_add(lb - 1)
-                } else {
-                    t_ref
-                };
-                s.advance(pull, start.saturating_sub(extra), true)?;
-                let lo = s.buf.partition_point(|x| x.t <= start);
-                let hi = s.buf.partition_point(|x| x.t <= t_ref);
-                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, lb);
-                if fw.is_none() && hw.is_none() {
-                    continue;
-                }
-                let (lo, hi) = fw.unwrap_or((0, 0));
-                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
-                let m = MatrixArg {
-                    series: vec![Window {
-                        labels: s.labels.clone(),
-                        data: s.buf.clone(),
-                        lo,
-                        hi,
-                        hst: hdata.as_ref().and(s.hst.clone()),
-                        hdata,
-                        hlo,
-                        hhi,
-                        drop_name: false,
-                        st: s.st.clone(),
-                    }],
-                    start,
-                    end: t_ref,
-                    range: r,
-                };
-                let mut m = Some(m);
-                let vals: Vec<Arg> = lits
-                    .iter()
-                    .enumerate()
-                    .map(|(j, l)| match l {
-                        Some(a) => a.clone(),
-                        None if j == mi => Arg::Matrix(m.take().unwrap_or(MatrixArg {
-                            series: vec![],
-                            start,
-                            end: t_ref,
-                            range: r,
-                        })),
-                        None => Arg::Scalar(f64::NAN),
-                    })
-                    .collect();
-                let mut ctx = FnCtx {
-                    ts,
-                    start: self.start,
-                    end: self.end,
-                    step: self.interval,
-                    is_range_query: true,
-                    args,
-                    call_pos: pos,
-                    text: self.text,
-                    ann: &mut self.ann,
-                    label_cache: &mut self.label_cache,
-                    hash_cache: &mut self.hash_cache,
-                };
-                if let FnOut::Vector(v) = (def.imp)(&mut ctx, vals)? {
-                    total += v.len();
-                    slot.extend(v);
-                }
-            }
-            if total > self.max_samples {
-                return Err(Error::TooManySamples("query execution"));
-            }
-        }
-        // These streams are used up here rather than returned to `self.streams`.
-        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
-        self.precomputed.insert(e as *const Expr as usize, out);
-        Ok(true)
     }
 
     fn eval_call(&mut self, func: &str, args: &[Expr], pos: PosRange, ts: i64) -> Result<Arg> {

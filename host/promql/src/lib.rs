@@ -32,6 +32,7 @@ mod functions;
 mod fxhash;
 mod head_hints;
 mod lexer;
+mod parallel;
 mod parser;
 pub mod quantile;
 mod select;

@@ -861,11 +861,20 @@ fn run_file(path: &std::path::Path, verbose: bool) -> Result<FileStats, String> 
             }
         })
         .collect();
-    let opts = EngineOptions {
+    let mut opts = EngineOptions {
         max_samples: 10_000,
         timeout: std::time::Duration::from_secs(100),
         ..Default::default()
     };
+    // `SIGHTLINE_PROMQLTEST_PARALLELISM=n` runs every query's per-series work on n threads,
+    // however few series it has (the parallel path must give the same answers).
+    if let Some(n) = std::env::var("SIGHTLINE_PROMQLTEST_PARALLELISM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.parallelism = n;
+        opts.parallel_min_series = 1;
+    }
     let engine = Engine::new(opts);
     let mut st = MemStorage::new();
     let mut hist_series: Vec<Labels> = Vec::new();

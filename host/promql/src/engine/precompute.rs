@@ -1,0 +1,326 @@
+//! Range functions over a streamed range selector in a range query (`rate(x[5m])`,
+//! `max_over_time(...)`), computed for all steps before the step loop runs, a chunk of series
+//! at a time and chunks in parallel on large selectors.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use super::{Annotations, Ev, StreamSeries};
+use crate::ast::{DurExpr, Expr, PosRange, VectorSelector};
+use crate::error::{Error, Result};
+use crate::functions::{FnCtx, FunctionDef};
+use crate::fxhash::FxMap;
+use crate::parallel::map_chunks;
+use crate::select::windows;
+use crate::stack::guard;
+use crate::value::{Arg, Elem, FnOut, MatrixArg, Window};
+
+impl Ev<'_> {
+    /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
+    /// are computed over all steps before the step loop runs, as Prometheus does: each
+    /// series' samples are read once, a chunk of series at a time, and stay in cache.
+    pub(super) fn precompute_calls(&mut self, e: &Expr) -> Result<()> {
+        guard(|| self.precompute_calls_node(e))
+    }
+
+    fn precompute_calls_node(&mut self, e: &Expr) -> Result<()> {
+        match e {
+            Expr::Call { func, args, pos } => {
+                if self.try_precompute(e, func, args, *pos)? {
+                    return Ok(());
+                }
+                for a in args {
+                    self.precompute_calls(a)?;
+                }
+                Ok(())
+            }
+            // Subqueries evaluate their inner expression at their own steps.
+            Expr::Subquery { .. }
+            | Expr::Number { .. }
+            | Expr::Str { .. }
+            | Expr::Vector(_)
+            | Expr::Matrix { .. } => Ok(()),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(expr),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.precompute_calls(lhs)?;
+                self.precompute_calls(rhs)
+            }
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    self.precompute_calls(p)?;
+                }
+                self.precompute_calls(&a.expr)
+            }
+        }
+    }
+
+    fn try_precompute(
+        &mut self,
+        e: &Expr,
+        func: &str,
+        args: &[Expr],
+        pos: PosRange,
+    ) -> Result<bool> {
+        const PER_SERIES: &[&str] = &[
+            "rate",
+            "increase",
+            "delta",
+            "irate",
+            "idelta",
+            "sum_over_time",
+            "avg_over_time",
+            "count_over_time",
+            "min_over_time",
+            "max_over_time",
+            "last_over_time",
+            "first_over_time",
+            "present_over_time",
+            "stddev_over_time",
+            "stdvar_over_time",
+            "changes",
+            "resets",
+            "deriv",
+            "mad_over_time",
+            "ts_of_max_over_time",
+            "ts_of_min_over_time",
+            "ts_of_last_over_time",
+            "ts_of_first_over_time",
+            "quantile_over_time",
+            "predict_linear",
+            "double_exponential_smoothing",
+            "holt_winters",
+        ];
+        if !PER_SERIES.contains(&func) || self.interval <= 0 {
+            return Ok(false);
+        }
+        // Exactly one range selector argument; every other argument a literal.
+        let mut lits: Vec<Option<Arg>> = Vec::with_capacity(args.len());
+        let mut sel: Option<(usize, &VectorSelector, &DurExpr)> = None;
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                Expr::Matrix { vs, range, .. } if sel.is_none() => {
+                    sel = Some((i, vs, range));
+                    lits.push(None);
+                }
+                Expr::Number { v, .. } => lits.push(Some(Arg::Scalar(*v))),
+                Expr::Str { s, .. } => lits.push(Some(Arg::Str(s.clone()))),
+                _ => return Ok(false),
+            }
+        }
+        let Some((mi, vs, range)) = sel else {
+            return Ok(false);
+        };
+        let key = vs as *const VectorSelector as usize;
+        let Some(mut streams) = self.streams.remove(&key) else {
+            return Ok(false);
+        };
+        let Some(def) = self.reg.get(func).cloned() else {
+            self.streams.insert(key, streams);
+            return Ok(false);
+        };
+        let job = Job {
+            def: &def,
+            lits: &lits,
+            mi,
+            args,
+            pos,
+            text: self.text,
+            start: self.start,
+            end: self.end,
+            interval: self.interval,
+            n_steps: ((self.end - self.start) / self.interval + 1) as usize,
+            at: self.at_ms(&vs.at),
+            off: vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0),
+            r: self.dur(range),
+            lb: self.lookback,
+            vs,
+            cancel: self.cancel,
+            deadline: self.deadline,
+            max_samples: self.max_samples,
+            total: AtomicUsize::new(0),
+        };
+        let threads = if streams.len() >= self.par_min_series {
+            self.threads
+        } else {
+            1
+        };
+        let chunk = chunk_size(streams.len(), threads);
+        let chunks = map_chunks(&mut streams, chunk, threads, |_, c| job.run(c))?;
+        let mut out: Vec<Vec<Elem>> = vec![Vec::new(); job.n_steps];
+        for c in chunks {
+            for w in c.ann.warnings {
+                self.ann.warn(w);
+            }
+            for i in c.ann.infos {
+                self.ann.info(i);
+            }
+            for (row, part) in out.iter_mut().zip(c.rows) {
+                if row.is_empty() {
+                    *row = part;
+                } else {
+                    row.extend(part);
+                }
+            }
+        }
+        // These streams are used up here rather than returned to `self.streams`.
+        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
+        self.precomputed.insert(e as *const Expr as usize, out);
+        Ok(true)
+    }
+}
+
+/// Series per chunk of precomputation: enough to amortise one function call per chunk and step,
+/// few enough that the chunk's samples stay in cache across its steps.
+const CHUNK_SERIES: usize = 256;
+
+/// The chunk size for `n` series on `threads` threads: [`CHUNK_SERIES`], or smaller so that
+/// every thread gets a few chunks (only with a low `parallel_min_series`, as in tests).
+pub(super) fn chunk_size(n: usize, threads: usize) -> usize {
+    if threads <= 1 {
+        return CHUNK_SERIES;
+    }
+    n.div_ceil(threads * 4).clamp(1, CHUNK_SERIES)
+}
+
+/// What every chunk of one precomputed call shares.
+struct Job<'j> {
+    def: &'j FunctionDef,
+    lits: &'j [Option<Arg>],
+    /// The argument position of the range selector.
+    mi: usize,
+    args: &'j [Expr],
+    pos: PosRange,
+    text: &'j str,
+    start: i64,
+    end: i64,
+    interval: i64,
+    n_steps: usize,
+    at: Option<i64>,
+    off: i64,
+    r: i64,
+    lb: i64,
+    vs: &'j VectorSelector,
+    cancel: Option<&'j AtomicBool>,
+    deadline: Instant,
+    max_samples: usize,
+    /// Output samples of every chunk so far (against `--query.max-samples`).
+    total: AtomicUsize,
+}
+
+/// One chunk's rows (one per step, its series in order) and the annotations it raised.
+struct ChunkRows {
+    rows: Vec<Vec<Elem>>,
+    ann: Annotations,
+}
+
+impl Job<'_> {
+    fn check(&self) -> Result<()> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::Canceled("query execution"));
+        }
+        if Instant::now() > self.deadline {
+            return Err(Error::Timeout("query execution"));
+        }
+        Ok(())
+    }
+
+    /// Evaluates the call over `series` at every step: one call of the function per step with
+    /// the windows of all the chunk's series (in order), so the output of a step is what the
+    /// step-by-step evaluation gives for these series.
+    fn run(&self, series: &mut [StreamSeries]) -> Result<ChunkRows> {
+        let vs = self.vs;
+        let extra = if vs.anchored || vs.smoothed {
+            self.lb
+        } else {
+            0
+        };
+        let mut ann = Annotations::default();
+        let mut label_cache = FxMap::default();
+        let mut hash_cache = FxMap::default();
+        let mut rows: Vec<Vec<Elem>> = Vec::with_capacity(self.n_steps);
+        for i in 0..self.n_steps {
+            self.check()?;
+            let ts = self.start + i as i64 * self.interval;
+            let t_ref = self.at.unwrap_or(ts).saturating_sub(self.off);
+            let start = t_ref.saturating_sub(self.r);
+            let pull = if vs.smoothed {
+                t_ref.saturating_add(self.lb - 1)
+            } else {
+                t_ref
+            };
+            let mut wins = Vec::with_capacity(series.len());
+            for s in series.iter_mut() {
+                s.advance(pull, start.saturating_sub(extra), true)?;
+                let lo = s.buf.partition_point(|x| x.t <= start);
+                let hi = s.buf.partition_point(|x| x.t <= t_ref);
+                let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, self.lb);
+                if fw.is_none() && hw.is_none() {
+                    continue;
+                }
+                let (lo, hi) = fw.unwrap_or((0, 0));
+                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
+                wins.push(Window {
+                    labels: s.labels.clone(),
+                    data: s.buf.clone(),
+                    lo,
+                    hi,
+                    hst: hdata.as_ref().and(s.hst.clone()),
+                    hdata,
+                    hlo,
+                    hhi,
+                    drop_name: false,
+                    st: s.st.clone(),
+                });
+            }
+            if wins.is_empty() {
+                rows.push(Vec::new());
+                continue;
+            }
+            let mut m = Some(MatrixArg {
+                series: wins,
+                start,
+                end: t_ref,
+                range: self.r,
+            });
+            let vals: Vec<Arg> = self
+                .lits
+                .iter()
+                .enumerate()
+                .map(|(j, l)| match l {
+                    Some(a) => a.clone(),
+                    None if j == self.mi => Arg::Matrix(m.take().unwrap_or(MatrixArg {
+                        series: vec![],
+                        start,
+                        end: t_ref,
+                        range: self.r,
+                    })),
+                    None => Arg::Scalar(f64::NAN),
+                })
+                .collect();
+            let mut ctx = FnCtx {
+                ts,
+                start: self.start,
+                end: self.end,
+                step: self.interval,
+                is_range_query: true,
+                args: self.args,
+                call_pos: self.pos,
+                text: self.text,
+                ann: &mut ann,
+                label_cache: &mut label_cache,
+                hash_cache: &mut hash_cache,
+            };
+            match (self.def.imp)(&mut ctx, vals)? {
+                FnOut::Vector(v) => {
+                    let total = self.total.fetch_add(v.len(), Ordering::Relaxed) + v.len();
+                    if total > self.max_samples {
+                        return Err(Error::TooManySamples("query execution"));
+                    }
+                    rows.push(v);
+                }
+                FnOut::Scalar(_) => rows.push(Vec::new()),
+            }
+        }
+        Ok(ChunkRows { rows, ann })
+    }
+}
