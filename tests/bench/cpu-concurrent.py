@@ -15,6 +15,11 @@ is bounded; everything started is stopped and its directory removed.
 
 With --against, a second Sightline binary takes Prometheus' place: an A/B of two builds
 under identical conditions (the ratio is --sightline / --against).
+
+With --queries N, after the rounds both servers answer the peers' query list
+(../shared/bench/prom_run.py in query-only mode, N runs a query, median) over the same
+window of the same data, one server after the other, and each server's RSS is sampled every
+0.2 s during its own pass (peak RSS with queries running).
 """
 from __future__ import annotations
 
@@ -91,6 +96,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=30, help="seconds before the first round")
     ap.add_argument("--target-port", type=int, default=19300)
     ap.add_argument("--against", help="a second Sightline binary to compare with instead of Prometheus")
+    ap.add_argument("--queries", type=int, default=0,
+                    help="runs a query for the query phase after the rounds (0: no query phase)")
+    ap.add_argument("--range-step", default="15s", help="step of the query phase's range queries")
     args = ap.parse_args()
     if not Path(args.sightline).is_file():
         raise SystemExit(f"no Sightline binary at {args.sightline} (cargo build --release -p sightline-daemon)")
@@ -162,6 +170,8 @@ def main() -> None:
                   flush=True)
         print(f"\nmedian ratio over {args.rounds} rounds of {args.window:.0f} s: {statistics.median(ratios):.2f}x "
               f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
+        if args.queries > 0:
+            query_phase(args, work, servers, base_name, time.time() - args.warmup - args.rounds * args.window)
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -173,6 +183,53 @@ def main() -> None:
                 p.kill()
                 p.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def query_phase(args, work: Path, servers, base_name: str, start: float) -> None:
+    """Both servers answer the peers' queries over the same window, one after the other."""
+    import json
+    import threading
+    harness = ROOT.parent / "shared" / "bench" / "prom_run.py"
+    if not harness.is_file():
+        raise SystemExit(f"the peers' harness is not at {harness}")
+    end = time.time()
+    results, peaks = {}, {}
+    for n, p, port, _ in servers:
+        peak = [0]
+        done = threading.Event()
+
+        def sample(pid=p.pid, peak=peak, done=done):
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_bytes(pid))
+                done.wait(0.2)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        out = work / f"queries-{n}.json"
+        subprocess.run([sys.executable, str(harness), "--base-url", f"http://127.0.0.1:{port}",
+                        "--end", f"{end:.3f}", "--window", f"{end - start:.0f}", "--runs", str(args.queries),
+                        "--range-step", args.range_step, "--query-timeout", "120", "--out", str(out)],
+                       stdout=subprocess.DEVNULL, check=False)
+        done.set()
+        th.join(timeout=5)
+        peaks[n] = peak[0]
+        results[n] = {(q["query"], q["kind"]): q for q in json.loads(out.read_text())["queries"]}
+    base, sl = results["prometheus"], results["sightline"]
+    print(f"\n| query | kind | {base_name} ms | Sightline ms | ratio |\n|---|---|---|---|---|")
+    ratios = []
+    for key, q in base.items():
+        a, b = q.get("median_ms"), sl.get(key, {}).get("median_ms")
+        r = "–"
+        if a and b:
+            ratios.append(b / a)
+            r = f"{b / a:.2f}x"
+        err = sl.get(key, {}).get("error") or q.get("error")
+        print(f"| `{key[0]}` | {key[1]} | {a} | {b} | {r}{' (' + err + ')' if err else ''} |")
+    if ratios:
+        g = statistics.geometric_mean(ratios)
+        print(f"\ngeometric mean of query latency ratios: {g:.2f}x (max {max(ratios):.2f}x)")
+    print(f"peak RSS during its query pass: {base_name} {peaks['prometheus'] / 2**20:.0f} MiB, "
+          f"Sightline {peaks['sightline'] / 2**20:.0f} MiB, ratio {peaks['sightline'] / max(1, peaks['prometheus']):.2f}x")
 
 
 if __name__ == "__main__":
