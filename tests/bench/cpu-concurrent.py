@@ -35,52 +35,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_ready
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 TARGETS = ROOT / "tests" / "tools" / "targets.py"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return (int(rest[11]) + int(rest[12])) / CLK_TCK
 
 
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
-def metric_sum(port: int, name: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        body = r.read().decode()
-    total, found = 0.0, False
-    for line in body.splitlines():
-        if line.startswith(name) and line[len(name)] in " {":
-            total += float(line.rsplit(" ", 1)[1])
-            found = True
-    if not found:
-        raise RuntimeError(f"{name} not in :{port}/metrics")
-    return total
 
 
-def wait_ready(port: int, proc: subprocess.Popen, limit: float = 60) -> None:
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server on :{port} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"server on :{port} not ready within {limit} s")
 
 
 def main() -> None:

@@ -1,0 +1,54 @@
+"""Helpers the concurrent benchmarks share: process CPU and RSS from /proc, a server's own
+metrics, and waiting for readiness. Everything talks to 127.0.0.1 only; every wait is bounded."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def metric_sum(port: int, name: str, timeout: float = 30) -> float:
+    """The sum of every series of `name` on a server's /metrics (raises if there is none)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as r:
+        body = r.read().decode()
+    total, found = 0.0, False
+    for line in body.splitlines():
+        if line.startswith(name) and line[len(name)] in " {":
+            total += float(line.rsplit(" ", 1)[1])
+            found = True
+    if not found:
+        raise RuntimeError(f"{name} not in :{port}/metrics")
+    return total
+
+
+def wait_ready(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server on :{port} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on :{port} not ready within {limit} s")
