@@ -544,6 +544,28 @@ struct StreamSeries {
 }
 
 impl StreamSeries {
+    /// The window of this series' buffers that `select::windows` found (absent parts empty).
+    pub(crate) fn window(
+        &self,
+        fw: Option<(usize, usize)>,
+        hw: Option<crate::select::HistWindow>,
+    ) -> Window {
+        let (lo, hi) = fw.unwrap_or((0, 0));
+        let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
+        Window {
+            labels: self.labels.clone(),
+            data: self.buf.clone(),
+            lo,
+            hi,
+            hst: hdata.as_ref().and(self.hst.clone()),
+            hdata,
+            hlo,
+            hhi,
+            drop_name: false,
+            st: self.st.clone(),
+        }
+    }
+
     /// Reads samples up to `pull_to` and forgets those at or before `drop_upto`.
     fn advance(&mut self, pull_to: i64, drop_upto: i64, strip_stale: bool) -> Result<()> {
         if pull_to < self.last_ref {
@@ -1294,21 +1316,9 @@ impl<'a> Ev<'a> {
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
-                let (lo, hi) = fw.unwrap_or((0, 0));
-                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
-                n += hi - lo + hist_samples(hdata.as_deref(), hlo, hhi);
-                out.push(Window {
-                    labels: s.labels.clone(),
-                    data: s.buf.clone(),
-                    lo,
-                    hi,
-                    hst: hdata.as_ref().and(s.hst.clone()),
-                    hdata,
-                    hlo,
-                    hhi,
-                    drop_name: false,
-                    st: s.st.clone(),
-                });
+                let w = s.window(fw, hw);
+                n += w.hi - w.lo + hist_samples(w.hdata.as_deref(), w.hlo, w.hhi);
+                out.push(w);
             }
             self.streams.insert(key, streams);
             res?;

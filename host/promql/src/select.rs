@@ -177,10 +177,13 @@ pub(crate) fn plain_sample(
     })
 }
 
+/// A histogram window: the backing points (if the series has any) and the window's bounds.
+pub(crate) type HistWindow = (Option<Arc<Vec<HPoint>>>, usize, usize);
+
 /// The float window `lo..hi` and the histogram window of a range selector over one series.
 /// Anchored and smoothed selectors add the one sample just before the window and (smoothed)
 /// the one just after it, whichever kind it is. `None` for a part with no samples.
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn windows(
     floats: &[Sample],
     lo: usize,
@@ -190,10 +193,7 @@ pub(crate) fn windows(
     t_ref: i64,
     vs: &VectorSelector,
     lookback: i64,
-) -> (
-    Option<(usize, usize)>,
-    Option<(Option<Arc<Vec<HPoint>>>, usize, usize)>,
-) {
+) -> (Option<(usize, usize)>, Option<HistWindow>) {
     let Some(hs) = hists else {
         return (
             window_bounds(floats, lo, hi, start, t_ref, vs, lookback),

@@ -13,7 +13,7 @@ use crate::fxhash::FxMap;
 use crate::parallel::map_chunks;
 use crate::select::windows;
 use crate::stack::guard;
-use crate::value::{Arg, Elem, FnOut, MatrixArg, Window};
+use crate::value::{Arg, Elem, FnOut, MatrixArg};
 
 impl Ev<'_> {
     /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
@@ -257,20 +257,7 @@ impl Job<'_> {
                 if fw.is_none() && hw.is_none() {
                     continue;
                 }
-                let (lo, hi) = fw.unwrap_or((0, 0));
-                let (hdata, hlo, hhi) = hw.unwrap_or((None, 0, 0));
-                wins.push(Window {
-                    labels: s.labels.clone(),
-                    data: s.buf.clone(),
-                    lo,
-                    hi,
-                    hst: hdata.as_ref().and(s.hst.clone()),
-                    hdata,
-                    hlo,
-                    hhi,
-                    drop_name: false,
-                    st: s.st.clone(),
-                });
+                wins.push(s.window(fw, hw));
             }
             if wins.is_empty() {
                 rows.push(Vec::new());
