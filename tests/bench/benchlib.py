@@ -52,3 +52,20 @@ def wait_ready(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"server on :{port} not ready within {limit} s")
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
+    """Waits for a synthetic target process (`/-/healthy`), so no server's first scrape
+    finds it still building its series (an `up` of 0 only one server would see)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"targets on :{port} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/healthy", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"targets on :{port} not healthy within {limit} s")

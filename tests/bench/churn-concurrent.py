@@ -35,7 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_ready
+from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_healthy, wait_ready
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -94,6 +94,7 @@ def main() -> None:
              "--churn-after", "-1",
              "--port", str(args.target_port), "--max-seconds", str(int(total))],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_healthy(args.target_port, procs[-1])
         targets = [f"127.0.0.1:{args.target_port + i}" for i in range(args.targets)]
         cfg = work / "prometheus.yml"
         cfg.write_text(

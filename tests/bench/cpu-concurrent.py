@@ -35,7 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_ready
+from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_healthy, wait_ready
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -82,6 +82,7 @@ def main() -> None:
              "--series-per-target", str(args.series_per_target),
              "--port", str(args.target_port), "--max-seconds", str(int(total))],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_healthy(args.target_port, procs[-1])
         cfg = work / "prometheus.yml"
         cfg.write_text(
             f"global: {{scrape_interval: {args.scrape_interval}, scrape_timeout: {args.scrape_interval}}}\n"
