@@ -39,33 +39,27 @@ def metric_sum(port: int, name: str, timeout: float = 30) -> float:
     return total
 
 
-def wait_ready(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
+def wait_http(port: int, path: str, proc: subprocess.Popen, what: str, limit: float = 120) -> None:
+    """Waits until `path` on `port` answers 200, while `proc` (serving it) is alive."""
     deadline = time.time() + limit
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server on :{port} exited with {proc.returncode}")
+            raise SystemExit(f"{what} on :{port} exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"server on :{port} not ready within {limit} s")
+    raise SystemExit(f"{what} on :{port}: {path} not answering within {limit} s")
+
+
+def wait_ready(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
+    wait_http(port, "/-/ready", proc, "server", limit)
 
 
 def wait_healthy(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
     """Waits for a synthetic target process (`/-/healthy`), so no server's first scrape
     finds it still building its series (an `up` of 0 only one server would see)."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"targets on :{port} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/healthy", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"targets on :{port} not healthy within {limit} s")
+    wait_http(port, "/-/healthy", proc, "targets", limit)
