@@ -381,6 +381,27 @@ mod tests {
     /// A brute-force source over explicit label sets.
     struct Brute(Vec<Vec<(&'static str, &'static str)>>);
 
+    impl Brute {
+        /// Ids (positions) of the label sets every matcher accepts, checked one by one.
+        fn matching(&self, ms: &[Matcher]) -> Vec<u64> {
+            self.0
+                .iter()
+                .enumerate()
+                .filter(|(_, ls)| {
+                    ms.iter().all(|m| {
+                        m.matches(
+                            ls.iter()
+                                .find(|(n, _)| *n == m.name)
+                                .map(|(_, v)| *v)
+                                .unwrap_or(""),
+                        )
+                    })
+                })
+                .map(|(i, _)| i as u64)
+                .collect()
+        }
+    }
+
     impl PostingsSource for Brute {
         fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
             Ok(Cow::Owned(
@@ -518,22 +539,7 @@ mod tests {
                 .map(|(op, n, v)| Matcher::new(*op, *n, *v).unwrap())
                 .collect();
             let got = select(&src, &ms).unwrap();
-            let want: Vec<u64> = src
-                .0
-                .iter()
-                .enumerate()
-                .filter(|(_, ls)| {
-                    ms.iter().all(|m| {
-                        m.matches(
-                            ls.iter()
-                                .find(|(n, _)| *n == m.name)
-                                .map(|(_, v)| *v)
-                                .unwrap_or(""),
-                        )
-                    })
-                })
-                .map(|(i, _)| i as u64)
-                .collect();
+            let want = src.matching(&ms);
             assert_eq!(got, want, "matchers {ms:?}");
         }
     }
@@ -592,22 +598,7 @@ mod tests {
                         Matcher::new(op, names[rng.usize(..names.len())], v).unwrap()
                     })
                     .collect();
-                let want: Vec<u64> = brute
-                    .0
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, ls)| {
-                        ms.iter().all(|m| {
-                            m.matches(
-                                ls.iter()
-                                    .find(|(n, _)| *n == m.name)
-                                    .map(|(_, v)| *v)
-                                    .unwrap_or(""),
-                            )
-                        })
-                    })
-                    .map(|(i, _)| i as u64)
-                    .collect();
+                let want = brute.matching(&ms);
                 assert_eq!(select(&brute, &ms).unwrap(), want, "round {round} {ms:?}");
                 let from_head: Vec<u64> = select(&head, &ms)
                     .unwrap()
