@@ -9,25 +9,11 @@ use sightline_model::{stale_nan, Labels};
 use sightline_promql::{Engine, EngineOptions, Error, QueryResult, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
-/// A small deterministic generator (xorshift64*), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 const LES: &[&str] = &["0.1", "0.5", "1", "5", "+Inf"];
 
 fn store(seed: u64) -> MemStorage {
-    let mut rng = Rng(seed | 1);
+    // Seeded, so that failures reproduce.
+    let mut rng = fastrand::Rng::with_seed(seed);
     let st = MemStorage::new();
     let mut a = st.appender();
     let mut series: Vec<Labels> = Vec::new();
@@ -59,31 +45,31 @@ fn store(seed: u64) -> MemStorage {
     for l in &series {
         let is_up = l.metric_name() == Some("up");
         let is_bucket = l.metric_name() == Some("req_duration_bucket");
-        let mut v = rng.below(100) as f64;
-        let mut t = rng.below(30_000) as i64;
+        let mut v = rng.u64(..100) as f64;
+        let mut t = rng.u64(..30_000) as i64;
         while t < 3_600_000 {
-            match rng.below(100) {
+            match rng.u64(..100) {
                 // A gap, a staleness marker, a counter reset.
                 0..=3 => t += 300_000,
                 4..=5 => {
                     a.append(None, l, t, stale_nan()).unwrap();
                     t += 1_000;
                 }
-                6 if !is_bucket => v = rng.below(10) as f64,
+                6 if !is_bucket => v = rng.u64(..10) as f64,
                 _ => {}
             }
             v += if is_up {
                 0.0
             } else {
-                rng.below(50) as f64 / 4.0
+                rng.u64(..50) as f64 / 4.0
             };
             let val = if is_up {
-                (rng.below(10) > 1) as u8 as f64
+                (rng.u64(..10) > 1) as u8 as f64
             } else {
                 v
             };
             a.append(None, l, t, val).unwrap();
-            t += 10_000 + rng.below(25_000) as i64;
+            t += 10_000 + rng.u64(..25_000) as i64;
         }
     }
     a.commit().unwrap();
