@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
-import os
 import shutil
 import signal
 import socket
@@ -34,21 +33,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchlib import cpu_seconds, rss_bytes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / CLK_TCK
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * PAGE
 
 
 def free_port() -> int:

@@ -35,36 +35,28 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchlib import cpu_seconds, metric_sum, rss_bytes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 HARNESS = ROOT.parent / "shared" / "bench" / "prom_run.py"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
 
 
-def metric_sum(port: int, name: str) -> float | None:
+def metric_or_none(port: int, name: str) -> float | None:
+    """A server metric, or None while the server does not answer or lacks it."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
-            body = r.read().decode()
-    except OSError:
+        return metric_sum(port, name)
+    except (OSError, RuntimeError):
         return None
-    total, found = 0.0, False
-    for line in body.splitlines():
-        if line.startswith(name) and line[len(name)] in " {":
-            total += float(line.rsplit(" ", 1)[1])
-            found = True
-    return total if found else None
 
 
 def proc_stat(pid: int) -> tuple[float, int] | None:
+    """CPU seconds and RSS of a process, or None once it is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            rest = f.read().rsplit(")", 1)[1].split()
-        with open(f"/proc/{pid}/status") as f:
-            rss = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
-    except (OSError, StopIteration):
+        return cpu_seconds(pid), rss_bytes(pid)
+    except OSError:
         return None
-    return (int(rest[11]) + int(rest[12])) / CLK_TCK, rss
 
 
 def server_pid(data_dir: Path) -> int | None:
@@ -148,8 +140,8 @@ def main() -> int:
                 st = proc_stat(pid) if pid else None
                 if st is not None:
                     row = {"t_s": round(time.time() - started, 1),
-                           "head_series": metric_sum(PORT, metrics[1]),
-                           "samples_appended": metric_sum(PORT, metrics[0]),
+                           "head_series": metric_or_none(PORT, metrics[1]),
+                           "samples_appended": metric_or_none(PORT, metrics[0]),
                            "cpu_s": st[0], "rss_bytes": st[1]}
                     progress.append(row)
                     f.write(",".join(str(row[k]) for k in row) + "\n")
@@ -206,7 +198,7 @@ def main() -> int:
                 "ready_s": round(ready, 2) if ready is not None else None,
                 "exit": srv.poll(),
                 "rss_bytes": st[1] if st else None,
-                "head_series": metric_sum(PORT, metrics[1]) if ready is not None else None,
+                "head_series": metric_or_none(PORT, metrics[1]) if ready is not None else None,
             }
         finally:
             srv.send_signal(signal.SIGTERM)
