@@ -1221,6 +1221,23 @@ fn insert_sorted(v: &mut Vec<u64>, id: u64) {
     }
 }
 
+impl HeadInner {
+    /// The values of label `name` that start with `prefix`, in order, with their lists.
+    fn postings_with_prefix<'a, 'p>(
+        &'a self,
+        name: &str,
+        prefix: &'p str,
+    ) -> impl Iterator<Item = (&'a ArcStr, &'a Vec<u64>)> + use<'a, 'p> {
+        self.postings.get(name).into_iter().flat_map(move |vals| {
+            vals.range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(v, _)| v.starts_with(prefix))
+        })
+    }
+}
+
 impl PostingsSource for HeadInner {
     fn postings(&self, name: &str, value: &str) -> Result<List<'_>> {
         Ok(Cow::Borrowed(
@@ -1232,15 +1249,8 @@ impl PostingsSource for HeadInner {
     }
 
     fn values_with_prefix(&self, name: &str, prefix: &str) -> Result<Vec<String>> {
-        let Some(vals) = self.postings.get(name) else {
-            return Ok(Vec::new());
-        };
-        Ok(vals
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(v, _)| v.starts_with(prefix))
+        Ok(self
+            .postings_with_prefix(name, prefix)
             .map(|(v, _)| v.to_string())
             .collect())
     }
@@ -1253,15 +1263,8 @@ impl PostingsSource for HeadInner {
         prefix: &str,
         accept: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Vec<List<'_>>> {
-        let Some(vals) = self.postings.get(name) else {
-            return Ok(Vec::new());
-        };
-        Ok(vals
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(v, _)| v.starts_with(prefix))
+        Ok(self
+            .postings_with_prefix(name, prefix)
             .filter(|(v, _)| accept(v))
             .map(|(_, l)| Cow::Borrowed(l.as_slice()))
             .collect())
