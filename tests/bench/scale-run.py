@@ -170,8 +170,9 @@ def main() -> int:
     print(f"harness exit {rc}; max head series {result['max_head_series']:,.0f}; "
           f"max RSS {result['max_rss_bytes'] / 2**30:.2f} GiB", flush=True)
 
-    # Restart on the data left behind, without scrape targets.
-    if rc == 0 and data.is_dir():
+    # Restart on the data left behind, without scrape targets: after a clean stop, or after the
+    # server was killed (out of memory under the cap), which is a crash-recovery replay.
+    if data.is_dir():
         cfg = work / "empty.yml"
         cfg.write_text("global: {scrape_interval: 60s}\nscrape_configs: []\n")
         restart = [a.format(config=str(cfg), data=str(data), listen=f"127.0.0.1:{PORT}")

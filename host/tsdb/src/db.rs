@@ -309,6 +309,7 @@ impl Tsdb {
             .extend(store.open_problems.iter().cloned());
         let wal_dir = opts.path.join("wal");
         let mut mark: Option<Mark> = None;
+        head.begin_bulk_load();
         let (ckpt_seg, ckpt) = wal::load_checkpoint(&wal_dir, |rec| {
             match rec {
                 Record::State(snap) => {
@@ -376,6 +377,7 @@ impl Tsdb {
             }
             Ok(())
         })?;
+        head.end_bulk_load();
         // Data the checkpoint held for partitions sealed after it was written.
         head.drop_before(sealed_before);
         head.recompute_bounds();
