@@ -179,7 +179,12 @@ impl Tsdb {
                     })
                     .collect();
                 for c in &d.chunks {
-                    samples.extend(anychunk::decode_any(&c.data)?);
+                    // A head chunk is cut at its `max_t` (see `head_read`).
+                    samples.extend(
+                        anychunk::decode_any(&c.data)?
+                            .into_iter()
+                            .filter(|s| s.t <= c.max_t),
+                    );
                 }
                 for s in samples {
                     by_part

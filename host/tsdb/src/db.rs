@@ -957,43 +957,6 @@ impl Tsdb {
             .collect()
     }
 
-    /// Head data of the series `select` picks, in `[min_t, max_t]`, with the chunks in head
-    /// chunk files read in (all of them in one pass, neighbouring records read together).
-    pub(crate) fn head_data(
-        &self,
-        select: impl FnOnce(&HeadInner) -> Result<Vec<u64>>,
-        min_t: TimestampMs,
-        max_t: TimestampMs,
-    ) -> Result<Vec<HeadSeries>> {
-        let (data, files) = {
-            let h = self.head.read();
-            let ids = select(&h)?;
-            // Files are pinned under the head lock: sealing drops references under the
-            // write lock before it deletes files, so every reference taken here stays
-            // readable.
-            (h.series_data(&ids, min_t, max_t), self.head_chunks.pin())
-        };
-        let groups: Vec<&[_]> = data.iter().map(|d| &d.refs[..]).collect();
-        let read = files.read_groups(&groups);
-        Ok(data
-            .into_iter()
-            .zip(read)
-            .map(|(d, persisted)| {
-                let mut chunks: Vec<StoredChunk> = persisted.into_iter().flatten().collect();
-                chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
-                    min_t: c.min_t,
-                    max_t: c.max_t,
-                    data: c.data,
-                }));
-                HeadSeries {
-                    labels: d.labels,
-                    chunks,
-                    ooo: d.ooo,
-                }
-            })
-            .collect())
-    }
-
     pub(crate) fn full_checkpoint_locked(&self) -> Result<()> {
         let mut m = MaintState {
             last_checkpoint: Instant::now(),
@@ -1002,13 +965,6 @@ impl Tsdb {
         self.checkpoint(&mut m, false)?;
         Ok(())
     }
-}
-
-/// One head series as a reader sees it: chunks in memory and read from head chunk files.
-pub(crate) struct HeadSeries {
-    pub(crate) labels: Labels,
-    pub(crate) chunks: Vec<StoredChunk>,
-    pub(crate) ooo: Vec<sightline_model::Sample>,
 }
 
 /// The appender: buffers a batch, writes it to the WAL and applies it to the head on commit.

@@ -40,6 +40,7 @@ mod db;
 mod enc;
 mod error;
 mod head;
+mod head_read;
 mod headchunks;
 mod histchunk;
 mod import;

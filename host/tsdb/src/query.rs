@@ -26,9 +26,13 @@ pub(crate) struct TsdbQuerier<'a> {
 
 /// Iterates one series' samples inside a time range, skipping deleted intervals.
 pub(crate) struct SeriesIter {
+    /// Chunks by time; a sample past its chunk's `max_t` is not returned (a head chunk is
+    /// cut at the time the query's head read began, see `head_read`).
     chunks: Vec<StoredChunk>,
     next_chunk: usize,
     cur: Option<ChunkIter<Arc<[u8]>>>,
+    /// The `max_t` of the chunk `cur` iterates.
+    cur_max_t: TimestampMs,
     /// The decoded samples of the current histogram chunk (at most a chunk's worth).
     hcur: Option<(Vec<ReadSample>, usize)>,
     /// The histogram of the sample last returned.
@@ -56,7 +60,7 @@ impl SeriesIter {
             let mut all: Vec<ReadSample> = extra.into_iter().map(|s| (s, None)).collect();
             for c in &chunks {
                 match anychunk::decode_read(&c.data) {
-                    Ok(v) => all.extend(v),
+                    Ok(v) => all.extend(v.into_iter().filter(|s| s.0.t <= c.max_t)),
                     Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
                 }
             }
@@ -74,6 +78,7 @@ impl SeriesIter {
             chunks,
             next_chunk: 0,
             cur: None,
+            cur_max_t: TimestampMs::MAX,
             hcur: None,
             hist: None,
             has_hist,
@@ -98,8 +103,14 @@ impl SeriesIter {
                 self.hcur = None;
             }
             if let Some(it) = self.cur.as_mut() {
-                if let Some(s) = it.next_sample() {
-                    return Some((s, None));
+                match it.next_sample() {
+                    Some(s) if s.t <= self.cur_max_t => return Some((s, None)),
+                    // Past the chunk's cut: the rest of it is too.
+                    Some(_) => {
+                        self.cur = None;
+                        continue;
+                    }
+                    None => {}
                 }
                 if let Some(e) = it.error() {
                     tracing::warn!(error = %e, "chunk ended early");
@@ -110,13 +121,19 @@ impl SeriesIter {
             self.next_chunk += 1;
             if anychunk::is_histogram_chunk(&c.data) {
                 match anychunk::decode_read(&c.data) {
-                    Ok(v) => self.hcur = Some((v, 0)),
+                    Ok(mut v) => {
+                        v.retain(|s| s.0.t <= c.max_t);
+                        self.hcur = Some((v, 0));
+                    }
                     Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
                 }
                 continue;
             }
             match ChunkIter::new(c.data.clone()) {
-                Ok(it) => self.cur = Some(it),
+                Ok(it) => {
+                    self.cur = Some(it);
+                    self.cur_max_t = c.max_t;
+                }
                 Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
             }
         }
@@ -331,6 +348,7 @@ impl Querier for TsdbQuerier<'_> {
                     chunks: it.chunks.clone(),
                     next_chunk: 0,
                     cur: None,
+                    cur_max_t: TimestampMs::MAX,
                     hcur: None,
                     hist: None,
                     has_hist: it.has_hist,
