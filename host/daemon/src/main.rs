@@ -27,6 +27,12 @@ use cli::{Cli, Command, LogFormat, LogLevel};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The server caps malloc arenas at one per core before any thread starts, unless glibc's
+    // own variable sets them: see `limit_allocator_arenas` (queries' peak RSS, issue 21).
+    if matches!(cli.command, Command::Serve(_)) && std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        sightline_telemetry::limit_allocator_arenas(cores);
+    }
     // `test rules` reports failing rules in its own output, as promtool does.
     let default_level = match cli.command {
         Command::Serve(_) => LogLevel::Info,

@@ -25,6 +25,7 @@ use crate::value::{
 };
 
 mod precompute;
+mod release;
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
 #[derive(Debug, Clone)]
@@ -1026,7 +1027,9 @@ impl<'a> Ev<'a> {
                 check_limits(cancel, deadline)?;
                 let mut out = Vec::with_capacity(c.len());
                 for s in c.iter_mut() {
-                    let Some((ls, size)) = load_series(s, need, only_last, is_stats) else {
+                    let loaded = load_series(s, need, only_last, is_stats);
+                    release::release_series(s);
+                    let Some((ls, size)) = loaded else {
                         continue;
                     };
                     if total.fetch_add(size, Ordering::Relaxed) + size > max_samples {
@@ -1036,7 +1039,8 @@ impl<'a> Ev<'a> {
                 }
                 Ok(out)
             })?;
-            // The storage iterators (and whatever chunks they hold) go before the next selector.
+            // What is left of the storage's series (each was released once read) goes before
+            // the next selector.
             drop(series);
             let now_total = total.into_inner();
             self.read_samples += now_total - loaded_total;

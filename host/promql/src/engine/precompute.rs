@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use super::release::release_stream;
 use super::{Annotations, Ev, StreamSeries};
 use crate::ast::{DurExpr, Expr, PosRange, VectorSelector};
 use crate::error::{Error, Result};
@@ -308,6 +309,9 @@ impl Job<'_> {
                 FnOut::Scalar(_) => rows.push(Vec::new()),
             }
         }
+        // The chunk's series are read to the end: their storage goes now, while later chunks
+        // are computed, rather than with the whole selector.
+        series.iter_mut().for_each(release_stream);
         Ok(ChunkRows { rows, ann })
     }
 }
