@@ -239,7 +239,8 @@ fn parallel_steps_keep_annotation_order_and_sample_counts() {
 #[test]
 fn parallel_steps_honour_max_samples_across_blocks() {
     let st = store(11);
-    let q = "rate(http_requests_total[5m])";
+    // Not a bare precomputed call (whose steps stay on one thread): an aggregation over one.
+    let q = "sum by (instance, endpoint, status) (rate(http_requests_total[5m]))";
     let total = match engine(false, 50_000_000)
         .range_query(&st, q, 0, 3_600_000, 15_000)
         .unwrap()
