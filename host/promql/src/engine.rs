@@ -25,6 +25,7 @@ use crate::value::{
 };
 
 mod precompute;
+mod range_steps;
 mod release;
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
@@ -332,87 +333,7 @@ impl Engine {
                 }
             }
         } else {
-            let mut series: HashMap<Labels, usize> = HashMap::new();
-            let mut by_ptr: FxMap<(usize, bool), (Arc<Labels>, usize)> = FxMap::default();
-            let mut out: Vec<RangeSeries> = Vec::new();
-            let mut ts = start;
-            while ts <= end {
-                ev.check()?;
-                ev.step_samples = 0;
-                let v = ev.eval(expr, ts)?;
-                match v {
-                    Arg::Scalar(v) => {
-                        let idx = *series.entry(Labels::empty()).or_insert_with(|| {
-                            out.push(RangeSeries {
-                                labels: Labels::empty(),
-                                samples: vec![],
-                                histograms: vec![],
-                            });
-                            out.len() - 1
-                        });
-                        out[idx].samples.push(Sample { t: ts, v });
-                        ev.out_samples += 1;
-                    }
-                    Arg::Vector(els) => {
-                        for e in els {
-                            // Most elements share their label set with earlier steps (same
-                            // `Arc`): look those up by address, keeping the `Arc` alive so the
-                            // address cannot be reused within the query.
-                            let key = (Arc::as_ptr(&e.labels) as usize, e.drop_name);
-                            let idx = match by_ptr.get(&key) {
-                                Some((_, i)) => *i,
-                                None => {
-                                    let l = finish_labels(&e);
-                                    let i = match series.get(&l) {
-                                        Some(i) => *i,
-                                        None => {
-                                            out.push(RangeSeries {
-                                                labels: l.clone(),
-                                                samples: vec![],
-                                                histograms: vec![],
-                                            });
-                                            series.insert(l, out.len() - 1);
-                                            out.len() - 1
-                                        }
-                                    };
-                                    by_ptr.insert(key, (e.labels.clone(), i));
-                                    i
-                                }
-                            };
-                            let rs = &mut out[idx];
-                            if rs.samples.last().is_some_and(|s| s.t == ts)
-                                || rs.histograms.last().is_some_and(|s| s.t == ts)
-                            {
-                                return Err(Error::Execution(
-                                    "vector cannot contain metrics with the same labelset".into(),
-                                ));
-                            }
-                            match e.h {
-                                None => {
-                                    rs.samples.push(Sample { t: ts, v: e.v });
-                                    ev.out_samples += 1;
-                                }
-                                Some(h) => {
-                                    ev.out_samples += hpoint_size(&h);
-                                    rs.histograms.push(HPoint { t: ts, h });
-                                }
-                            }
-                        }
-                    }
-                    _ => {
-                        return Err(Error::Execution(
-                            "unexpected value type in range query".into(),
-                        ))
-                    }
-                }
-                ev.note_peak(0);
-                if ev.out_samples + ev.step_samples > ev.max_samples {
-                    return Err(Error::TooManySamples("query execution"));
-                }
-                ts += step;
-            }
-            out.sort_by(|a, b| a.labels.cmp(&b.labels));
-            Value::Matrix(out)
+            Value::Matrix(ev.range_steps(expr)?)
         };
         // Streamed selectors count what they read as they go.
         let streamed: usize = ev.streams.values().flatten().map(|s| s.read).sum();

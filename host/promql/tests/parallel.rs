@@ -205,3 +205,57 @@ fn parallel_evaluation_honours_cancellation() {
         .expect_err("canceled");
     assert!(matches!(err, Error::Canceled(_)), "{err:?}");
 }
+
+/// Range queries whose steps run in parallel blocks (every selector precomputed): the same
+/// annotations in the same order, and the same sample statistics, as one thread.
+#[test]
+fn parallel_steps_keep_annotation_order_and_sample_counts() {
+    let st = store(0x5eed);
+    let (one, many) = (engine(false, 50_000_000), engine(true, 50_000_000));
+    for q in [
+        "histogram_quantile(0.95, rate(req_duration_bucket[5m])) + rate(up[5m])",
+        "histogram_quantile(1.5, rate(req_duration_bucket[5m]))",
+        "sum by (le) (rate(up[5m])) / sum by (le) (rate(req_duration_bucket[5m]))",
+        r#"rate(http_requests_total{status=~"5.."}[5m]) / ignoring(status) group_left sum without(status) (rate(http_requests_total[5m]))"#,
+    ] {
+        for (start, end, step) in [(600_000, 3_600_000, 15_000), (0, 180_000, 15_000)] {
+            let a = one.range_query(&st, q, start, end, step).unwrap();
+            let b = many.range_query(&st, q, start, end, step).unwrap();
+            assert_eq!(canonical(&a), canonical(&b), "{q}");
+            assert_eq!(a.warnings, b.warnings, "{q}");
+            assert_eq!(a.infos, b.infos, "{q}");
+            assert_eq!(
+                (a.stats.total_queryable_samples, a.stats.peak_samples),
+                (b.stats.total_queryable_samples, b.stats.peak_samples),
+                "{q}"
+            );
+        }
+    }
+}
+
+/// The samples limit of a range query whose steps run in parallel blocks is checked against
+/// the running totals of all earlier steps, as on one thread: a limit only the later blocks'
+/// steps cross fails the same way.
+#[test]
+fn parallel_steps_honour_max_samples_across_blocks() {
+    let st = store(11);
+    // Not a bare precomputed call (whose steps stay on one thread): an aggregation over one.
+    let q = "sum by (instance, endpoint, status) (rate(http_requests_total[5m]))";
+    let total = match engine(false, 50_000_000)
+        .range_query(&st, q, 0, 3_600_000, 15_000)
+        .unwrap()
+        .value
+    {
+        Value::Matrix(m) => m.iter().map(|s| s.samples.len()).sum::<usize>(),
+        other => panic!("{other:?}"),
+    };
+    for limit in [total / 2, total * 3 / 4, total - 1, total, total + 1_000] {
+        let a = engine(false, limit).range_query(&st, q, 0, 3_600_000, 15_000);
+        let b = engine(true, limit).range_query(&st, q, 0, 3_600_000, 15_000);
+        match (a, b) {
+            (Err(Error::TooManySamples(_)), Err(Error::TooManySamples(_))) => {}
+            (Ok(a), Ok(b)) => assert_eq!(canonical(&a), canonical(&b), "{limit}"),
+            (a, b) => panic!("{limit}: {a:?} vs {b:?}"),
+        }
+    }
+}

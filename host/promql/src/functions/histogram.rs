@@ -68,10 +68,18 @@ fn histogram_quantile_fn(ctx: &mut FnCtx<'_>, mut a: Vec<Arg>) -> Result<FnOut> 
         native_info(ctx, anno, &labels, 1);
         out.push(elem(labels, ctx.ts, val, true));
     }
+    // The info names the metric only: one per name is enough (annotations are deduplicated),
+    // which spares formatting it for every group of every step.
+    let mut noted: Option<Arc<Labels>> = None;
     for (labels, buckets) in groups {
         let (val, fixes) = bucket_quantile(q, buckets);
-        if fixes.forced_monotonic {
+        if fixes.forced_monotonic
+            && noted
+                .as_ref()
+                .is_none_or(|n| metric_name(n) != metric_name(&labels))
+        {
             forced_monotonicity_info(ctx, &labels, 1);
+            noted = Some(labels.clone());
         }
         out.push(elem(labels, ctx.ts, val, true));
     }
