@@ -12,20 +12,13 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sightline_promql::{Engine, EngineOptions};
-use sightline_tsdb::{FsyncPolicy, Tsdb, TsdbOptions};
 
 #[path = "support/heavy_store.rs"]
 mod heavy_store;
-use heavy_store::{fill, POINTS, QUERIES, SCRAPE_MS};
+use heavy_store::{filled_tsdb, POINTS, QUERIES, SCRAPE_MS};
 
 fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let st = Tsdb::open(TsdbOptions {
-        wal_fsync: FsyncPolicy::Never,
-        ..TsdbOptions::new(dir.path())
-    })
-    .expect("open tsdb");
-    fill(&st);
+    let (_dir, st) = filled_tsdb();
     let mut opts = EngineOptions::default();
     if let Some(p) = std::env::var("SIGHTLINE_BENCH_PARALLELISM")
         .ok()

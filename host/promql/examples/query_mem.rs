@@ -21,11 +21,10 @@ use std::time::Instant;
 use sightline_model::{MatchOp, Matcher};
 use sightline_promql::{Engine, EngineOptions};
 use sightline_storage_api::Queryable;
-use sightline_tsdb::{FsyncPolicy, Tsdb, TsdbOptions};
 
 #[path = "../benches/support/heavy_store.rs"]
 mod heavy_store;
-use heavy_store::{fill, POINTS, QUERIES, SCRAPE_MS};
+use heavy_store::{filled_tsdb, POINTS, QUERIES, SCRAPE_MS};
 
 struct Counting;
 
@@ -103,13 +102,7 @@ fn selectors(q: &str) -> Vec<Vec<Matcher>> {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let st = Tsdb::open(TsdbOptions {
-        wal_fsync: FsyncPolicy::Never,
-        ..TsdbOptions::new(dir.path())
-    })
-    .expect("open tsdb");
-    fill(&st);
+    let (_dir, st) = filled_tsdb();
     let engine = Engine::new(EngineOptions::default());
     let end = (POINTS - 1) * SCRAPE_MS;
     let names: Vec<String> = std::env::args().skip(1).collect();

@@ -4,6 +4,7 @@
 
 use sightline_model::{Labels, SeriesRef};
 use sightline_storage_api::Appendable;
+use sightline_tsdb::{FsyncPolicy, Tsdb, TsdbOptions};
 
 const TARGETS: usize = 100;
 const SERIES_PER_TARGET: usize = 1_000;
@@ -36,6 +37,19 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
         r#"rate(http_requests_total{status=~"5.."}[5m]) / ignoring(status) group_left sum without(status) (rate(http_requests_total[5m]))"#,
     ),
 ];
+
+/// A TSDB in a temporary directory (returned with it: the directory lives as long as it),
+/// filled by [`fill`].
+pub(crate) fn filled_tsdb() -> (tempfile::TempDir, Tsdb) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let st = Tsdb::open(TsdbOptions {
+        wal_fsync: FsyncPolicy::Never,
+        ..TsdbOptions::new(dir.path())
+    })
+    .expect("open tsdb");
+    fill(&st);
+    (dir, st)
+}
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE"];
 const ENDPOINTS: &[&str] = &[
