@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_fake::{golden, ls, t, Fake};
+use api_fake::{days_since, golden, ls, shift_dates, t, Fake};
 use sightline_alerts::api::router;
 
 const AMTOOL: &str = "/usr/bin/amtool";
@@ -60,7 +60,10 @@ const NOW: &str = "2026-12-05T02:33:20Z";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amtool_queries_print_what_they_print_against_alertmanager() {
     need_amtool();
-    let fake = Fake::from_recorded("amtool", t(NOW));
+    // amtool hides silences whose end has passed on its own clock: the recording is moved
+    // to today, and so are the dates in what amtool is expected to print.
+    let days = days_since(t(NOW));
+    let fake = Fake::from_recorded_shifted("amtool", t(NOW) + days * 86_400_000, days);
     let url = serve(fake).await;
     let cases: &[(&str, &[&str])] = &[
         ("alert_query", &["alert", "query"]),
@@ -99,7 +102,7 @@ async fn amtool_queries_print_what_they_print_against_alertmanager() {
         let got = amtool(&url, args).await;
         assert_eq!(
             got,
-            golden(&format!("amtool/{name}.out")),
+            shift_dates(&golden(&format!("amtool/{name}.out")), days),
             "amtool {args:?}"
         );
     }

@@ -28,6 +28,60 @@ pub fn ls(pairs: &[(&str, &str)]) -> LabelSet {
         .collect()
 }
 
+/// Whole days to move a recording made at `recorded_now` forward so that, on the real clock,
+/// it is at most a day old: a client that compares dates with its own clock (amtool drops
+/// silences whose end has passed) then sees what it saw when the recording was made.
+pub fn days_since(recorded_now: i64) -> i64 {
+    const DAY_MS: i64 = 86_400_000;
+    let real = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    ((real - recorded_now).max(0) + DAY_MS - 1) / DAY_MS
+}
+
+/// `text` with every date written `YYYY-MM-DD` and followed by a time (`T12:00:00` or
+/// ` 12:00:00`, as RFC 3339 and amtool's tables write them) moved `days` later; the times of
+/// day stay, so column widths and everything else are unchanged.
+pub fn shift_dates(text: &str, days: i64) -> String {
+    if days == 0 {
+        return text.to_string();
+    }
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let is_date = digits(i..i + 4)
+            && b.get(i + 4) == Some(&b'-')
+            && digits(i + 5..i + 7)
+            && b.get(i + 7) == Some(&b'-')
+            && digits(i + 8..i + 10)
+            && matches!(b.get(i + 10), Some(b'T' | b' '))
+            && digits(i + 11..i + 13)
+            && b.get(i + 13) == Some(&b':')
+            && (i == 0 || !b[i - 1].is_ascii_digit());
+        if is_date {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(&text[i..i + 10], "%Y-%m-%d") {
+                out.push_str(
+                    &(d + chrono::Days::new(days as u64))
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                );
+                i += 10;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().unwrap();
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
 pub fn golden(name: &str) -> String {
     let p = format!("{}/tests/testdata/api/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(p).unwrap()
@@ -202,8 +256,15 @@ impl Fake {
     /// A backend holding what Alertmanager answered: `alerts.json` and `silences.json` of
     /// `GET /api/v2/alerts` and `/silences`, `status.json` of `/status`, under `dir`.
     pub fn from_recorded(dir: &str, now: i64) -> Arc<Fake> {
-        let read =
-            |f: &str| -> Value { serde_json::from_str(&golden(&format!("{dir}/{f}"))).unwrap() };
+        Self::from_recorded_shifted(dir, now, 0)
+    }
+
+    /// [`Fake::from_recorded`] with every date in the recording moved `days` later
+    /// ([`shift_dates`]), for clients that compare the data with their own clock.
+    pub fn from_recorded_shifted(dir: &str, now: i64, days: i64) -> Arc<Fake> {
+        let read = |f: &str| -> Value {
+            serde_json::from_str(&shift_dates(&golden(&format!("{dir}/{f}")), days)).unwrap()
+        };
         let alerts = read("alerts.json")
             .as_array()
             .unwrap()
