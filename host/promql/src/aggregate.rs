@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
 
 use crate::ast::{fmt_number, AggregateExpr};
-use crate::engine::{pos_str, Ev};
+use crate::engine::{pos_str, Annotations, Ev};
 use crate::error::{Error, Result};
 use crate::functions::{kahan_inc, quantile};
 use crate::value::{Arg, Elem};
@@ -29,7 +29,7 @@ fn group_labels(l: &Labels, a: &AggregateExpr) -> Labels {
     b.build()
 }
 
-struct Group {
+pub(crate) struct Group {
     labels: Arc<Labels>,
     /// Whether the group has taken a sample at this step.
     seen: bool,
@@ -41,9 +41,10 @@ struct Group {
     drop: bool,
     items: Vec<Elem>,
     /// The running histogram sum (or mean, once `hist_incremental`).
-    hist: Option<FloatHistogram>,
+    /// (Boxed: most groups never hold one, and streamed aggregations keep a group per step.)
+    hist: Option<Box<FloatHistogram>>,
     /// The Kahan compensation of `hist`.
-    hist_comp: Option<FloatHistogram>,
+    hist_comp: Option<Box<FloatHistogram>>,
     hist_incremental: bool,
     has_float: bool,
     has_hist: bool,
@@ -54,7 +55,7 @@ struct Group {
 }
 
 impl Group {
-    fn new(labels: Arc<Labels>) -> Self {
+    pub(crate) fn new(labels: Arc<Labels>) -> Self {
         Group {
             labels,
             seen: false,
@@ -94,8 +95,10 @@ impl Group {
             let Some(sum) = self.hist.as_mut() else {
                 return Ok(());
             };
-            let (c, o) = sum.kahan_add(h, self.hist_comp.take()).map_err(|_| false)?;
-            self.hist_comp = Some(c);
+            let (c, o) = sum
+                .kahan_add(h, self.hist_comp.take().map(|c| *c))
+                .map_err(|_| false)?;
+            self.hist_comp = Some(Box::new(c));
             reconciled = o.nhcb_bounds_reconciled;
         } else {
             if !self.hist_incremental {
@@ -103,11 +106,13 @@ impl Group {
                     return Ok(());
                 };
                 let mut v = sum.clone();
-                let (c, o) = v.kahan_add(h, self.hist_comp.clone()).map_err(|_| false)?;
+                let (c, o) = v
+                    .kahan_add(h, self.hist_comp.as_deref().cloned())
+                    .map_err(|_| false)?;
                 reconciled = o.nhcb_bounds_reconciled;
                 if !v.has_overflow() {
                     self.hist = Some(v);
-                    self.hist_comp = Some(c);
+                    self.hist_comp = Some(Box::new(c));
                     return if reconciled { Err(true) } else { Ok(()) };
                 }
                 self.hist_incremental = true;
@@ -129,9 +134,9 @@ impl Group {
             };
             mean.mul(q);
             let (c, o) = mean
-                .kahan_add(&to_add, self.hist_comp.take())
+                .kahan_add(&to_add, self.hist_comp.take().map(|c| *c))
                 .map_err(|_| false)?;
-            self.hist_comp = Some(c);
+            self.hist_comp = Some(Box::new(c));
             reconciled |= o.nhcb_bounds_reconciled;
         }
         if reconciled {
@@ -154,26 +159,48 @@ impl Group {
             let _ = h.add(&c);
         }
         h.compact(0);
-        Some(h)
+        Some(*h)
     }
 }
 
-pub(crate) fn aggregate(
-    ev: &mut Ev<'_>,
-    a: &AggregateExpr,
-    param: Option<Arg>,
-    v: Vec<Elem>,
-    ts: i64,
-) -> Result<Arg> {
+/// What an aggregation needs besides its input, prepared once per evaluation step (or once
+/// per query when the aggregation is streamed, `engine/stream_agg.rs`).
+pub(crate) struct Spec<'a> {
+    pub(crate) a: &'a AggregateExpr,
+    op: &'a str,
+    k: i64,
+    ratio: f64,
+    phi: f64,
+    /// The label names of the grouping hash (sorted; `__name__` added for `without`).
+    names: Vec<String>,
+    keep_items: bool,
+    expr_pos: String,
+    agg_pos: String,
+}
+
+/// An aggregation's parameter checked: nothing to do, `count_values` with its label, or the
+/// aggregation to run.
+pub(crate) enum Prepared<'a> {
+    Empty,
+    CountValues(String),
+    Run(Spec<'a>),
+}
+
+/// Checks the parameter of `a` (raising its warnings) and prepares the aggregation.
+pub(crate) fn prepare<'a>(
+    ann: &mut Annotations,
+    text: &str,
+    a: &'a AggregateExpr,
+    param: Option<&Arg>,
+) -> Result<Prepared<'a>> {
     let op = a.op.as_str();
     let param_pos = a.param.as_ref().map(|p| p.pos()).unwrap_or(a.pos);
     let mut k: i64 = 0;
     let mut ratio = 0.0;
     let mut phi = 0.0;
-    let mut label = String::new();
     match op {
         "topk" | "bottomk" | "limitk" => {
-            let f = param.as_ref().map(|p| p.scalar()).unwrap_or(f64::NAN);
+            let f = param.map(|p| p.scalar()).unwrap_or(f64::NAN);
             if f.is_nan() {
                 return Err(Error::Execution("Parameter value is NaN".into()));
             }
@@ -191,89 +218,51 @@ pub(crate) fn aggregate(
             }
             k = f as i64;
             if k < 1 {
-                return Ok(Arg::Vector(vec![]));
+                return Ok(Prepared::Empty);
             }
         }
         "limit_ratio" => {
-            let f = param.as_ref().map(|p| p.scalar()).unwrap_or(f64::NAN);
+            let f = param.map(|p| p.scalar()).unwrap_or(f64::NAN);
             if f.is_nan() {
                 return Err(Error::Execution("Ratio value is NaN".into()));
             }
             ratio = f;
             if !(-1.0..=1.0).contains(&f) {
                 let capped = f.clamp(-1.0, 1.0);
-                ev.ann.warn(format!(
+                ann.warn(format!(
                     "PromQL warning: ratio value should be between -1 and 1, got {}, capping to {} {}",
                     fmt_number(f),
                     fmt_number(capped),
-                    pos_str(ev.text, param_pos)
+                    pos_str(text, param_pos)
                 ));
                 ratio = capped;
             }
             if ratio == 0.0 {
-                return Ok(Arg::Vector(vec![]));
+                return Ok(Prepared::Empty);
             }
         }
         "quantile" => {
-            phi = param.as_ref().map(|p| p.scalar()).unwrap_or(f64::NAN);
+            phi = param.map(|p| p.scalar()).unwrap_or(f64::NAN);
             if !(0.0..=1.0).contains(&phi) {
-                ev.ann.warn(format!(
+                ann.warn(format!(
                     "PromQL warning: quantile value should be between 0 and 1, got {} {}",
                     fmt_number(phi),
-                    pos_str(ev.text, param_pos)
+                    pos_str(text, param_pos)
                 ));
             }
         }
         "count_values" => {
-            label = param
-                .as_ref()
-                .map(|p| p.str().to_string())
-                .unwrap_or_default();
+            let label = param.map(|p| p.str().to_string()).unwrap_or_default();
             if !sightline_model::is_valid_label_name(&label) {
                 return Err(Error::Execution(format!(
                     "invalid label name {}",
                     crate::ast::go_quote(&label)
                 )));
             }
+            return Ok(Prepared::CountValues(label));
         }
         _ => {}
     }
-
-    let mut order: Vec<Group> = Vec::new();
-    let mut index: HashMap<Labels, usize> = HashMap::new();
-    if op == "count_values" {
-        for el in v {
-            let mut gl = group_labels(&el.labels, a).builder();
-            let value = match &el.h {
-                Some(h) => h.to_string(),
-                None => fmt_number(el.v),
-            };
-            gl.set(label.clone(), value);
-            let gl = gl.build();
-            match index.get(&gl) {
-                Some(&i) => order[i].value += 1.0,
-                None => {
-                    index.insert(gl.clone(), order.len());
-                    let mut g = Group::new(Arc::new(gl));
-                    g.value = 1.0;
-                    order.push(g);
-                }
-            }
-        }
-        return Ok(Arg::Vector(
-            order
-                .into_iter()
-                .map(|g| Elem {
-                    labels: g.labels,
-                    t: ts,
-                    v: g.value,
-                    h: None,
-                    drop_name: false,
-                })
-                .collect(),
-        ));
-    }
-
     let keep_items = matches!(
         op,
         "topk" | "bottomk" | "limitk" | "limit_ratio" | "quantile"
@@ -285,27 +274,106 @@ pub(crate) fn aggregate(
     }
     names.sort();
     names.dedup();
-    let expr_pos = pos_str(ev.text, a.expr.pos());
-    let agg_pos = pos_str(ev.text, a.pos);
-    let ignored = |ev: &mut Ev<'_>, what: &str, pos: &str| {
-        ev.ann.info(format!(
-            "PromQL info: ignored histogram in {what} aggregation {pos}"
-        ));
+    Ok(Prepared::Run(Spec {
+        a,
+        op,
+        k,
+        ratio,
+        phi,
+        names,
+        keep_items,
+        expr_pos: pos_str(text, a.expr.pos()),
+        agg_pos: pos_str(text, a.pos),
+    }))
+}
+
+impl Spec<'_> {
+    /// The hash that identifies the group of a series with labels `l`.
+    pub(crate) fn group_hash(&self, l: &Labels) -> u64 {
+        l.hash_for_labels(&self.names, !self.a.without)
+    }
+
+    /// The labels of the group of a series with labels `l`.
+    pub(crate) fn group_labels(&self, l: &Labels) -> Labels {
+        group_labels(l, self.a)
+    }
+}
+
+pub(crate) fn aggregate(
+    ev: &mut Ev<'_>,
+    a: &AggregateExpr,
+    param: Option<Arg>,
+    v: Vec<Elem>,
+    ts: i64,
+) -> Result<Arg> {
+    let spec = match prepare(&mut ev.ann, ev.text, a, param.as_ref())? {
+        Prepared::Empty => return Ok(Arg::Vector(vec![])),
+        Prepared::CountValues(label) => return Ok(Arg::Vector(count_values(a, &label, v, ts))),
+        Prepared::Run(spec) => spec,
     };
+    let node = a as *const AggregateExpr as usize;
+    let mut order: Vec<Group> = Vec::new();
     let mut hindex: crate::fxhash::FxMap<u64, usize> = Default::default();
     for el in v {
-        let node = a as *const AggregateExpr as usize;
-        let h = ev.cached_hash(node, &el.labels, |l| l.hash_for_labels(&names, !a.without));
+        let h = ev.cached_hash(node, &el.labels, |l| spec.group_hash(l));
         let gi = match hindex.get(&h) {
             Some(&i) => i,
             None => {
-                let gl = ev.cached_labels(node, h, || group_labels(&el.labels, a));
+                let gl = ev.cached_labels(node, h, || spec.group_labels(&el.labels));
                 hindex.insert(h, order.len());
                 order.push(Group::new(gl));
                 order.len() - 1
             }
         };
-        let g = &mut order[gi];
+        order[gi].add(&spec, el, &mut ev.ann);
+    }
+    Ok(Arg::Vector(finish(&spec, order, ts, &mut ev.ann)?))
+}
+
+/// `count_values`: how many elements have each value, by group.
+fn count_values(a: &AggregateExpr, label: &str, v: Vec<Elem>, ts: i64) -> Vec<Elem> {
+    let mut order: Vec<Group> = Vec::new();
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    for el in v {
+        let mut gl = group_labels(&el.labels, a).builder();
+        let value = match &el.h {
+            Some(h) => h.to_string(),
+            None => fmt_number(el.v),
+        };
+        gl.set(label.to_string(), value);
+        let gl = gl.build();
+        match index.get(&gl) {
+            Some(&i) => order[i].value += 1.0,
+            None => {
+                index.insert(gl.clone(), order.len());
+                let mut g = Group::new(Arc::new(gl));
+                g.value = 1.0;
+                order.push(g);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|g| Elem {
+            labels: g.labels,
+            t: ts,
+            v: g.value,
+            h: None,
+            drop_name: false,
+        })
+        .collect()
+}
+
+impl Group {
+    /// Adds one element of the group's input (Prometheus' `aggregation` loop body).
+    pub(crate) fn add(&mut self, spec: &Spec<'_>, el: Elem, ann: &mut Annotations) {
+        let op = spec.op;
+        let ignored = |ann: &mut Annotations, pos: &str| {
+            ann.info(format!(
+                "PromQL info: ignored histogram in {op} aggregation {pos}"
+            ));
+        };
+        let g = self;
         if !g.seen {
             // The first sample of the group (Prometheus re-initialises a group whose first
             // sample was a histogram an operator ignores).
@@ -330,28 +398,28 @@ pub(crate) fn aggregate(
                 ("sum" | "avg", Some(h)) => {
                     g.has_hist = true;
                     g.note_hint(h);
-                    g.hist = Some((**h).clone());
+                    g.hist = Some(Box::new((**h).clone()));
                 }
                 ("sum" | "avg", None) => g.has_float = true,
                 ("stddev" | "stdvar" | "quantile" | "min" | "max", Some(_)) => {
                     g.seen = false;
-                    ignored(ev, op, &expr_pos);
-                    continue;
+                    ignored(ann, &spec.expr_pos);
+                    return;
                 }
                 ("topk" | "bottomk", Some(_)) => {
                     g.seen = false;
-                    ignored(ev, op, &agg_pos);
-                    continue;
+                    ignored(ann, &spec.agg_pos);
+                    return;
                 }
                 _ => {}
             }
-            if keep_items {
-                push_item(op, g, el, k, ratio);
+            if spec.keep_items {
+                push_item(op, g, el, spec.k, spec.ratio);
             }
-            continue;
+            return;
         }
         if g.incompatible {
-            continue;
+            return;
         }
         g.drop |= el.drop_name;
         let f = el.v;
@@ -364,13 +432,15 @@ pub(crate) fn aggregate(
                         g.note_hint(hv);
                         if let Err(e) = g.add_histogram(op == "avg", hv) {
                             if e {
-                                ev.ann.info(format!(
-                                    "PromQL info: mismatched custom buckets were reconciled during aggregation {expr_pos}"
+                                ann.info(format!(
+                                    "PromQL info: mismatched custom buckets were reconciled during aggregation {}",
+                                    spec.expr_pos
                                 ));
                             } else {
-                                ev.ann.warn(format!(
-                                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {expr_pos}",
-                                    el.labels.get_or_empty("__name__")
+                                ann.warn(format!(
+                                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {}",
+                                    el.labels.get_or_empty("__name__"),
+                                    spec.expr_pos
                                 ));
                                 g.incompatible = true;
                             }
@@ -379,11 +449,11 @@ pub(crate) fn aggregate(
                 }
                 "count" => g.count += 1.0,
                 "group" => {}
-                "max" | "min" | "stddev" | "stdvar" | "quantile" => ignored(ev, op, &expr_pos),
-                "topk" | "bottomk" => ignored(ev, op, &agg_pos),
-                _ => push_item(op, g, el, k, ratio),
+                "max" | "min" | "stddev" | "stdvar" | "quantile" => ignored(ann, &spec.expr_pos),
+                "topk" | "bottomk" => ignored(ann, &spec.agg_pos),
+                _ => push_item(op, g, el, spec.k, spec.ratio),
             }
-            continue;
+            return;
         }
         match op {
             "sum" => {
@@ -400,7 +470,7 @@ pub(crate) fn aggregate(
                     if !s.is_infinite() {
                         g.value = s;
                         g.comp = c;
-                        continue;
+                        return;
                     }
                     g.incremental = true;
                     g.mean = g.value / (g.count - 1.0);
@@ -431,9 +501,19 @@ pub(crate) fn aggregate(
                 g.comp = c;
                 g.value += delta * (f - (g.mean + g.comp));
             }
-            _ => push_item(op, g, el, k, ratio),
+            _ => push_item(op, g, el, spec.k, spec.ratio),
         }
     }
+}
+
+/// The output of the groups `order` (in their order) at `ts`.
+pub(crate) fn finish(
+    spec: &Spec<'_>,
+    order: Vec<Group>,
+    ts: i64,
+    ann: &mut Annotations,
+) -> Result<Vec<Elem>> {
+    let op = spec.op;
     let mut out = Vec::with_capacity(order.len());
     for g in order {
         if !g.seen {
@@ -441,8 +521,9 @@ pub(crate) fn aggregate(
         }
         if matches!(op, "sum" | "avg") && g.has_hist {
             if g.has_float {
-                ev.ann.warn(format!(
-                    "PromQL warning: encountered a mix of histograms and floats for aggregation {expr_pos}"
+                ann.warn(format!(
+                    "PromQL warning: encountered a mix of histograms and floats for aggregation {}",
+                    spec.expr_pos
                 ));
                 continue;
             }
@@ -450,8 +531,9 @@ pub(crate) fn aggregate(
                 continue;
             }
             if g.counter_reset_seen && g.not_counter_reset_seen {
-                ev.ann.warn(format!(
-                    "PromQL warning: conflicting counter resets during histogram aggregation {expr_pos}"
+                ann.warn(format!(
+                    "PromQL warning: conflicting counter resets during histogram aggregation {}",
+                    spec.expr_pos
                 ));
             }
             let (labels, drop) = (g.labels.clone(), g.drop);
@@ -481,7 +563,7 @@ pub(crate) fn aggregate(
                     .filter(|e| e.h.is_none())
                     .map(|e| e.v)
                     .collect();
-                quantile(phi, vals)
+                quantile(spec.phi, vals)
             }
             "topk" | "bottomk" => {
                 let mut items = g.items;
@@ -498,7 +580,7 @@ pub(crate) fn aggregate(
         };
         out.push(Elem::float(g.labels, ts, value, g.drop));
     }
-    Ok(Arg::Vector(out))
+    Ok(out)
 }
 
 /// Orders so the "best" element for topk (largest) / bottomk (smallest) comes first; NaN last.

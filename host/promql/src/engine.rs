@@ -27,6 +27,7 @@ use crate::value::{
 mod precompute;
 mod range_steps;
 mod release;
+mod stream_agg;
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).
 #[derive(Debug, Clone)]
@@ -108,6 +109,15 @@ impl Annotations {
     pub(crate) fn info(&mut self, s: String) {
         if !self.infos.contains(&s) {
             self.infos.push(s);
+        }
+    }
+    /// Adds `other`'s annotations after these (in its order, without repeats).
+    pub(crate) fn merge(&mut self, other: Annotations) {
+        for w in other.warnings {
+            self.warn(w);
+        }
+        for i in other.infos {
+            self.info(i);
         }
     }
 }
@@ -279,6 +289,7 @@ impl Engine {
             hash_cache: FxMap::default(),
             binop_cache: FxMap::default(),
             precomputed: HashMap::new(),
+            step_ann: FxMap::default(),
             read_samples: 0,
             peak_samples: 0,
             threads: match self.opts.parallelism {
@@ -673,6 +684,9 @@ pub(crate) struct Ev<'a> {
     pub(crate) hash_cache: FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
     binop_cache: binary::BinopCache,
     precomputed: HashMap<usize, Vec<Vec<Elem>>>,
+    /// Annotations a precomputed node raised at a step, by (node, step): handed over with the
+    /// step's row (streamed aggregations, `engine/stream_agg.rs`).
+    step_ann: FxMap<(usize, usize), Annotations>,
     /// Samples the non-streamed selectors loaded (for [`crate::QueryStats`]).
     read_samples: usize,
     /// The most samples held at once so far (for [`crate::QueryStats`]).
@@ -1500,6 +1514,9 @@ impl<'a> Ev<'a> {
                 }
                 Ok(v)
             }
+            Expr::Aggregate(_) if self.precomputed.contains_key(&(e as *const Expr as usize)) => {
+                Ok(Arg::Vector(self.take_precomputed(e, ts)))
+            }
             Expr::Aggregate(a) => {
                 let param = match &a.param {
                     Some(p) => Some(self.eval(p, ts)?),
@@ -1513,19 +1530,7 @@ impl<'a> Ev<'a> {
             }
             Expr::Call { func, args, .. } if func == "info" => self.eval_info(e, args, ts),
             Expr::Call { .. } if self.precomputed.contains_key(&(e as *const Expr as usize)) => {
-                let key = e as *const Expr as usize;
-                let idx = if self.interval > 0 {
-                    ((ts - self.start) / self.interval) as usize
-                } else {
-                    0
-                };
-                let v = self
-                    .precomputed
-                    .get_mut(&key)
-                    .and_then(|p| p.get_mut(idx))
-                    .map(std::mem::take)
-                    .unwrap_or_default();
-                Ok(Arg::Vector(v))
+                Ok(Arg::Vector(self.take_precomputed(e, ts)))
             }
             Expr::Call { func, args, .. } if func == "start_timestamp" => {
                 // Start timestamps reach the function only straight from a selector: of any
@@ -1545,6 +1550,25 @@ impl<'a> Ev<'a> {
             }
             Expr::Call { func, args, pos } => self.eval_call(func, args, *pos, ts),
         }
+    }
+
+    /// The precomputed row of `e` at step `ts` (each is taken once), with the annotations the
+    /// step raised.
+    fn take_precomputed(&mut self, e: &Expr, ts: i64) -> Vec<Elem> {
+        let key = e as *const Expr as usize;
+        let idx = if self.interval > 0 {
+            ((ts - self.start) / self.interval) as usize
+        } else {
+            0
+        };
+        if let Some(a) = self.step_ann.remove(&(key, idx)) {
+            self.ann.merge(a);
+        }
+        self.precomputed
+            .get_mut(&key)
+            .and_then(|p| p.get_mut(idx))
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn eval_info(&mut self, e: &Expr, args: &[Expr], ts: i64) -> Result<Arg> {

@@ -239,8 +239,9 @@ fn parallel_steps_keep_annotation_order_and_sample_counts() {
 #[test]
 fn parallel_steps_honour_max_samples_across_blocks() {
     let st = store(11);
-    // Not a bare precomputed call (whose steps stay on one thread): an aggregation over one.
-    let q = "sum by (instance, endpoint, status) (rate(http_requests_total[5m]))";
+    // Not a bare precomputed call or streamed aggregation (whose steps stay on one thread):
+    // an aggregation over an expression of one.
+    let q = "sum by (instance, endpoint, status) (rate(http_requests_total[5m]) * 1)";
     let total = match engine(false, 50_000_000)
         .range_query(&st, q, 0, 3_600_000, 15_000)
         .unwrap()
@@ -258,4 +259,83 @@ fn parallel_steps_honour_max_samples_across_blocks() {
             (a, b) => panic!("{limit}: {a:?} vs {b:?}"),
         }
     }
+}
+
+/// Aggregations over a precomputed range function are streamed (`engine/stream_agg.rs`): the
+/// same series, values (bit for bit) and annotations as aggregating step by step, which
+/// `... * 1` forces, on one thread and on many.
+#[test]
+fn streamed_aggregations_equal_step_by_step_ones() {
+    let st = store(0xa99);
+    let (one, many) = (engine(false, 50_000_000), engine(true, 50_000_000));
+    for op in [
+        "sum", "avg", "count", "group", "min", "max", "stddev", "stdvar",
+    ] {
+        for grouping in ["", "by (instance)", "without (status)", "by (le)"] {
+            for f in [
+                "rate(http_requests_total[5m])",
+                "max_over_time(req_duration_bucket[10m])",
+                "deriv(http_requests_total[3m] offset 1m)",
+            ] {
+                let streamed = format!("{op} {grouping} ({f})");
+                let stepped = format!("{op} {grouping} ({f} * 1)");
+                for (start, end, step) in [(0, 3_600_000, 30_000)] {
+                    let reference = one.range_query(&st, &stepped, start, end, step).unwrap();
+                    for e in [&one, &many] {
+                        let r = e.range_query(&st, &streamed, start, end, step).unwrap();
+                        assert_eq!(canonical(&r), canonical(&reference), "{streamed}");
+                        assert_eq!(r.warnings, reference.warnings, "{streamed}");
+                        assert_eq!(r.infos, reference.infos, "{streamed}");
+                        assert_eq!(
+                            r.stats.total_queryable_samples,
+                            reference.stats.total_queryable_samples,
+                            "{streamed}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A streamed aggregation holds a chunk of its input and the groups, not the whole input: it
+/// answers under a samples limit that the step-by-step aggregation (holding the function's
+/// output for every series and step, as Prometheus does) exceeds.
+#[test]
+fn streamed_aggregations_hold_groups_not_every_input_series() {
+    let st = store(7);
+    let f = r#"rate({__name__=~"http_requests_total|req_duration_bucket"}[5m])"#;
+    let q = format!("sum by (instance) ({f})");
+    let stepped = format!("sum by (instance) ({f} * 1)");
+    let (start, end, step) = (0, 3_600_000, 15_000);
+    // One chunk (256 series) at 241 steps and 12 groups at every step.
+    let limit = 256 * 241 + 12 * 241;
+    let outputs = match engine(false, 50_000_000)
+        .range_query(&st, f, start, end, step)
+        .unwrap()
+        .value
+    {
+        Value::Matrix(m) => m.iter().map(|s| s.samples.len()).sum::<usize>(),
+        other => panic!("{other:?}"),
+    };
+    assert!(outputs > limit, "{outputs} outputs of {f}");
+    let reference = engine(false, 50_000_000)
+        .range_query(&st, &stepped, start, end, step)
+        .unwrap();
+    let err = engine(false, limit)
+        .range_query(&st, &stepped, start, end, step)
+        .expect_err("the step-by-step aggregation holds every series' output");
+    assert!(matches!(err, Error::TooManySamples(_)), "{err:?}");
+    for parallel in [false, true] {
+        let r = engine(parallel, limit)
+            .range_query(&st, &q, start, end, step)
+            .unwrap();
+        // `x * 1` is `x` bit for bit.
+        assert_eq!(canonical(&r), canonical(&reference), "parallel {parallel}");
+    }
+    // Still bounded: a limit below one chunk's rows is refused.
+    let err = engine(false, 1_000)
+        .range_query(&st, &q, start, end, step)
+        .expect_err("a chunk's rows exceed the limit");
+    assert!(matches!(err, Error::TooManySamples(_)), "{err:?}");
 }

@@ -16,7 +16,7 @@ use crate::select::windows;
 use crate::stack::guard;
 use crate::value::{Arg, Elem, FnOut, MatrixArg};
 
-impl Ev<'_> {
+impl<'a> Ev<'a> {
     /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
     /// are computed over all steps before the step loop runs, as Prometheus does: each
     /// series' samples are read once, a chunk of series at a time, and stay in cache.
@@ -47,6 +47,9 @@ impl Ev<'_> {
                 self.precompute_calls(rhs)
             }
             Expr::Aggregate(a) => {
+                if self.try_stream_aggregate(e, a)? {
+                    return Ok(());
+                }
                 if let Some(p) = &a.param {
                     self.precompute_calls(p)?;
                 }
@@ -62,6 +65,38 @@ impl Ev<'_> {
         args: &[Expr],
         pos: PosRange,
     ) -> Result<bool> {
+        let Some((call, mut streams)) = self.take_call(func, args) else {
+            return Ok(false);
+        };
+        let job = self.job(&call, args, pos, self.max_samples);
+        let threads = self.threads_for(streams.len());
+        let chunk = chunk_size(streams.len(), threads);
+        let chunks = map_chunks(&mut streams, chunk, threads, |_, c| job.run(c))?;
+        let mut out: Vec<Vec<Elem>> = vec![Vec::new(); job.n_steps];
+        for c in chunks {
+            self.ann.merge(c.ann);
+            for (row, part) in out.iter_mut().zip(c.rows) {
+                if row.is_empty() {
+                    *row = part;
+                } else {
+                    row.extend(part);
+                }
+            }
+        }
+        // These streams are used up here rather than returned to `self.streams`.
+        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
+        self.precomputed.insert(e as *const Expr as usize, out);
+        Ok(true)
+    }
+
+    /// The streamed selector and literal arguments of a call that can be precomputed: a range
+    /// function whose one range-selector argument is streamed and whose other arguments are
+    /// literals. The selector's streams are taken out of `self.streams`.
+    pub(super) fn take_call<'e>(
+        &mut self,
+        func: &str,
+        args: &'e [Expr],
+    ) -> Option<(Call<'e>, Vec<StreamSeries>)> {
         const PER_SERIES: &[&str] = &[
             "rate",
             "increase",
@@ -92,7 +127,7 @@ impl Ev<'_> {
             "holt_winters",
         ];
         if !PER_SERIES.contains(&func) || self.interval <= 0 {
-            return Ok(false);
+            return None;
         }
         // Exactly one range selector argument; every other argument a literal.
         let mut lits: Vec<Option<Arg>> = Vec::with_capacity(args.len());
@@ -105,24 +140,42 @@ impl Ev<'_> {
                 }
                 Expr::Number { v, .. } => lits.push(Some(Arg::Scalar(*v))),
                 Expr::Str { s, .. } => lits.push(Some(Arg::Str(s.clone()))),
-                _ => return Ok(false),
+                _ => return None,
             }
         }
-        let Some((mi, vs, range)) = sel else {
-            return Ok(false);
-        };
+        let (mi, vs, range) = sel?;
+        let def = self.reg.get(func).cloned()?;
         let key = vs as *const VectorSelector as usize;
-        let Some(mut streams) = self.streams.remove(&key) else {
-            return Ok(false);
-        };
-        let Some(def) = self.reg.get(func).cloned() else {
-            self.streams.insert(key, streams);
-            return Ok(false);
-        };
-        let job = Job {
-            def: &def,
-            lits: &lits,
-            mi,
+        let streams = self.streams.remove(&key)?;
+        Some((
+            Call {
+                def,
+                lits,
+                mi,
+                vs,
+                range,
+            },
+            streams,
+        ))
+    }
+
+    /// The work every chunk of `call` shares; `max_samples` bounds the call's output samples
+    /// over all chunks and steps.
+    pub(super) fn job<'j>(
+        &self,
+        call: &'j Call<'j>,
+        args: &'j [Expr],
+        pos: PosRange,
+        max_samples: usize,
+    ) -> Job<'j>
+    where
+        'a: 'j,
+    {
+        let vs = call.vs;
+        Job {
+            def: &call.def,
+            lits: &call.lits,
+            mi: call.mi,
             args,
             pos,
             text: self.text,
@@ -132,42 +185,33 @@ impl Ev<'_> {
             n_steps: ((self.end - self.start) / self.interval + 1) as usize,
             at: self.at_ms(&vs.at),
             off: vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0),
-            r: self.dur(range),
+            r: self.dur(call.range),
             lb: self.lookback,
             vs,
             cancel: self.cancel,
             deadline: self.deadline,
-            max_samples: self.max_samples,
+            max_samples,
             total: AtomicUsize::new(0),
-        };
-        let threads = if streams.len() >= self.par_min_series {
+        }
+    }
+
+    /// The threads for work over `n` series.
+    pub(super) fn threads_for(&self, n: usize) -> usize {
+        if n >= self.par_min_series {
             self.threads
         } else {
             1
-        };
-        let chunk = chunk_size(streams.len(), threads);
-        let chunks = map_chunks(&mut streams, chunk, threads, |_, c| job.run(c))?;
-        let mut out: Vec<Vec<Elem>> = vec![Vec::new(); job.n_steps];
-        for c in chunks {
-            for w in c.ann.warnings {
-                self.ann.warn(w);
-            }
-            for i in c.ann.infos {
-                self.ann.info(i);
-            }
-            for (row, part) in out.iter_mut().zip(c.rows) {
-                if row.is_empty() {
-                    *row = part;
-                } else {
-                    row.extend(part);
-                }
-            }
         }
-        // These streams are used up here rather than returned to `self.streams`.
-        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
-        self.precomputed.insert(e as *const Expr as usize, out);
-        Ok(true)
     }
+}
+
+/// A precomputable call's parts (see [`Ev::take_call`]).
+pub(super) struct Call<'e> {
+    def: FunctionDef,
+    lits: Vec<Option<Arg>>,
+    mi: usize,
+    vs: &'e VectorSelector,
+    range: &'e DurExpr,
 }
 
 /// Series per chunk of precomputation: enough to amortise one function call per chunk and step,
@@ -184,7 +228,7 @@ pub(super) fn chunk_size(n: usize, threads: usize) -> usize {
 }
 
 /// What every chunk of one precomputed call shares.
-struct Job<'j> {
+pub(super) struct Job<'j> {
     def: &'j FunctionDef,
     lits: &'j [Option<Arg>],
     /// The argument position of the range selector.
@@ -195,7 +239,7 @@ struct Job<'j> {
     start: i64,
     end: i64,
     interval: i64,
-    n_steps: usize,
+    pub(super) n_steps: usize,
     at: Option<i64>,
     off: i64,
     r: i64,
@@ -209,9 +253,9 @@ struct Job<'j> {
 }
 
 /// One chunk's rows (one per step, its series in order) and the annotations it raised.
-struct ChunkRows {
-    rows: Vec<Vec<Elem>>,
-    ann: Annotations,
+pub(super) struct ChunkRows {
+    pub(super) rows: Vec<Vec<Elem>>,
+    pub(super) ann: Annotations,
 }
 
 impl Job<'_> {
@@ -228,7 +272,7 @@ impl Job<'_> {
     /// Evaluates the call over `series` at every step: one call of the function per step with
     /// the windows of all the chunk's series (in order), so the output of a step is what the
     /// step-by-step evaluation gives for these series.
-    fn run(&self, series: &mut [StreamSeries]) -> Result<ChunkRows> {
+    pub(super) fn run(&self, series: &mut [StreamSeries]) -> Result<ChunkRows> {
         let vs = self.vs;
         let extra = if vs.anchored || vs.smoothed {
             self.lb
