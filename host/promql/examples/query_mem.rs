@@ -1,7 +1,7 @@
 //! Peak heap per query over the heavy bench's 100,000-series TSDB head (issue 21):
 //! `cargo run --release -p sightline-promql --example query_mem [-- NAME...]` prints, for each of
 //! the benchmark harness' queries (instant at the end, range over the last 3 minutes at 15 s
-//! steps), the heap the query held at its peak above what was live before it (result
+//! steps, or the last `SIGHTLINE_QUERY_MEM_RANGE` seconds, at most 900), the heap the query held at its peak above what was live before it (result
 //! included), what it still held after the result was dropped, what `select` alone holds for
 //! the query's selectors (the storage iterators, before any sample is read) and the median
 //! time of five further runs.
@@ -105,6 +105,10 @@ fn main() {
     let (_dir, st) = filled_tsdb();
     let engine = Engine::new(EngineOptions::default());
     let end = (POINTS - 1) * SCRAPE_MS;
+    let range_ms: i64 = std::env::var("SIGHTLINE_QUERY_MEM_RANGE")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .map_or(180_000, |s| s * 1_000);
     let names: Vec<String> = std::env::args().skip(1).collect();
     println!(
         "{:<18} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8}",
@@ -130,7 +134,7 @@ fn main() {
             let before = LIVE.load(Ordering::Relaxed);
             let (r, peak, _) = measure(|| {
                 if range {
-                    engine.range_query(&st, q, end - 180_000, end, 15_000)
+                    engine.range_query(&st, q, end - range_ms, end, 15_000)
                 } else {
                     engine.instant_query(&st, q, end)
                 }
@@ -143,7 +147,7 @@ fn main() {
                 .map(|_| {
                     measure(|| {
                         if range {
-                            engine.range_query(&st, q, end - 180_000, end, 15_000)
+                            engine.range_query(&st, q, end - range_ms, end, 15_000)
                         } else {
                             engine.instant_query(&st, q, end)
                         }
