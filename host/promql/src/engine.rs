@@ -265,7 +265,7 @@ impl Engine {
             )));
         }
         validate(expr)?;
-        let mut ev = Ev {
+        let mut ev = Ev::new(Scope {
             reg: &self.reg,
             text,
             start,
@@ -273,31 +273,16 @@ impl Engine {
             interval: step,
             lookback: lookback.as_millis() as i64,
             sub_step_default: self.opts.default_subquery_step.as_millis() as i64,
-            data: HashMap::new(),
-            streams: HashMap::new(),
-            ann: Annotations::default(),
             deadline: opts.started.unwrap_or_else(Instant::now) + timeout,
             cancel,
             max_samples: self.opts.max_samples,
-            step_samples: 0,
-            out_samples: 0,
-            sub_cache: HashMap::new(),
             is_range,
-            checks: 0,
-            cursors: FxMap::default(),
-            label_cache: FxMap::default(),
-            hash_cache: FxMap::default(),
-            binop_cache: FxMap::default(),
-            precomputed: HashMap::new(),
-            step_ann: FxMap::default(),
-            read_samples: 0,
-            peak_samples: 0,
             threads: match self.opts.parallelism {
                 0 => crate::parallel::default_parallelism(),
                 n => n,
             },
             par_min_series: self.opts.parallel_min_series.max(1),
-        };
+        });
         let load_started = Instant::now();
         ev.load(q, expr)?;
         if is_range {
@@ -695,6 +680,80 @@ pub(crate) struct Ev<'a> {
     pub(crate) threads: usize,
     /// Series a selector needs before its work is split across threads.
     pub(crate) par_min_series: usize,
+}
+
+/// What an evaluator is given: the query, its time range and limits (everything else in an
+/// [`Ev`] is data, caches and counters built while it runs).
+#[derive(Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub(crate) reg: &'a FunctionRegistry,
+    pub(crate) text: &'a str,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) interval: i64,
+    pub(crate) lookback: i64,
+    pub(crate) sub_step_default: i64,
+    pub(crate) deadline: Instant,
+    pub(crate) cancel: Option<&'a AtomicBool>,
+    pub(crate) max_samples: usize,
+    pub(crate) is_range: bool,
+    pub(crate) threads: usize,
+    pub(crate) par_min_series: usize,
+}
+
+impl<'a> Ev<'a> {
+    /// An evaluator with no data loaded and empty caches.
+    pub(crate) fn new(s: Scope<'a>) -> Self {
+        Ev {
+            reg: s.reg,
+            text: s.text,
+            start: s.start,
+            end: s.end,
+            interval: s.interval,
+            lookback: s.lookback,
+            sub_step_default: s.sub_step_default,
+            data: HashMap::new(),
+            streams: HashMap::new(),
+            ann: Annotations::default(),
+            deadline: s.deadline,
+            cancel: s.cancel,
+            max_samples: s.max_samples,
+            step_samples: 0,
+            out_samples: 0,
+            sub_cache: HashMap::new(),
+            is_range: s.is_range,
+            checks: 0,
+            cursors: FxMap::default(),
+            label_cache: FxMap::default(),
+            hash_cache: FxMap::default(),
+            binop_cache: FxMap::default(),
+            precomputed: HashMap::new(),
+            step_ann: FxMap::default(),
+            read_samples: 0,
+            peak_samples: 0,
+            threads: s.threads,
+            par_min_series: s.par_min_series,
+        }
+    }
+
+    /// The scope this evaluator was made with.
+    pub(crate) fn scope(&self) -> Scope<'a> {
+        Scope {
+            reg: self.reg,
+            text: self.text,
+            start: self.start,
+            end: self.end,
+            interval: self.interval,
+            lookback: self.lookback,
+            sub_step_default: self.sub_step_default,
+            deadline: self.deadline,
+            cancel: self.cancel,
+            max_samples: self.max_samples,
+            is_range: self.is_range,
+            threads: self.threads,
+            par_min_series: self.par_min_series,
+        }
+    }
 }
 
 /// One series of a subquery's result while it is assembled.

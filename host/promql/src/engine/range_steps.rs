@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use sightline_model::{Labels, Sample};
 
-use super::{finish_labels, Annotations, Ev};
+use super::{finish_labels, Annotations, Ev, Scope};
 use crate::ast::Expr;
 use crate::error::{Error, Result};
 use crate::fxhash::FxMap;
@@ -230,36 +230,15 @@ impl<'a> Ev<'a> {
     /// An evaluator for a block of steps: the same query and loaded data, its own caches and
     /// counters, and the precomputed rows of its steps only.
     fn fork(&self, precomputed: HashMap<usize, Vec<Vec<Elem>>>) -> Ev<'a> {
-        Ev {
-            reg: self.reg,
-            text: self.text,
-            start: self.start,
-            end: self.end,
-            interval: self.interval,
-            lookback: self.lookback,
-            sub_step_default: self.sub_step_default,
-            data: self.data.clone(),
-            streams: self.streams.keys().map(|k| (*k, Vec::new())).collect(),
-            ann: Annotations::default(),
-            deadline: self.deadline,
-            cancel: self.cancel,
-            max_samples: self.max_samples,
-            step_samples: 0,
-            out_samples: 0,
-            sub_cache: HashMap::new(),
-            is_range: self.is_range,
-            checks: 0,
-            cursors: FxMap::default(),
-            label_cache: FxMap::default(),
-            hash_cache: FxMap::default(),
-            binop_cache: FxMap::default(),
-            precomputed,
-            step_ann: self.step_ann.clone(),
-            read_samples: 0,
-            peak_samples: 0,
+        let mut ev = Ev::new(Scope {
             threads: 1,
-            par_min_series: self.par_min_series,
-        }
+            ..self.scope()
+        });
+        ev.data = self.data.clone();
+        ev.streams = self.streams.keys().map(|k| (*k, Vec::new())).collect();
+        ev.precomputed = precomputed;
+        ev.step_ann = self.step_ann.clone();
+        ev
     }
 
     fn range_steps_parallel(
