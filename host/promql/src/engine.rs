@@ -286,7 +286,8 @@ impl Engine {
         let load_started = Instant::now();
         ev.load(q, expr)?;
         if is_range {
-            ev.precompute_calls(expr)?;
+            ev.precompute_calls(q, expr)?;
+            ev.load_deferred(q)?;
         }
         let prepare = load_started.elapsed();
         let eval_started = Instant::now();
@@ -547,6 +548,43 @@ impl StreamSeries {
     }
 }
 
+/// The streams of a streamed selector's series (storage order kept).
+fn make_streams(
+    series: Vec<sightline_storage_api::Series>,
+    n: &Need,
+    is_stats: bool,
+) -> Vec<StreamSeries> {
+    let mut streams = Vec::with_capacity(series.len());
+    for mut s in series {
+        let pending = s
+            .samples
+            .seek(n.min + 1)
+            .map(|p| (p, s.samples.start_timestamp()));
+        let st = s.samples.has_start_timestamps().then(Default::default);
+        let hbuf = s.samples.has_histograms().then(Default::default);
+        let hst = (hbuf.is_some() && st.is_some()).then(Default::default);
+        let pending_h = match hbuf {
+            Some(_) => s.samples.histogram().cloned(),
+            None => None,
+        };
+        streams.push(StreamSeries {
+            labels: Arc::new(s.labels),
+            buf: Arc::new(Vec::new()),
+            st,
+            hbuf,
+            hst,
+            iter: s.samples,
+            pending,
+            pending_h,
+            decoder: is_stats.then(StatsDecoder::default),
+            max_t: n.max,
+            last_ref: i64::MIN,
+            read: 0,
+        });
+    }
+    streams
+}
+
 /// Reads one series of a non-streamed selector: its samples within the selector's range (only
 /// the newest with `only_last`), or `None` when it has none; with the samples it counts.
 fn load_series(
@@ -672,6 +710,10 @@ pub(crate) struct Ev<'a> {
     /// Annotations a precomputed node raised at a step, by (node, step): handed over with the
     /// step's row (streamed aggregations, `engine/stream_agg.rs`).
     step_ann: FxMap<(usize, usize), Annotations>,
+    /// Streamed selectors whose series are read only when their aggregation is streamed, a
+    /// storage batch at a time (`engine/stream_agg.rs`); with whether they read histogram
+    /// statistics only.
+    deferred: HashMap<usize, (Need, bool)>,
     /// Samples the non-streamed selectors loaded (for [`crate::QueryStats`]).
     read_samples: usize,
     /// The most samples held at once so far (for [`crate::QueryStats`]).
@@ -729,6 +771,7 @@ impl<'a> Ev<'a> {
             binop_cache: FxMap::default(),
             precomputed: HashMap::new(),
             step_ann: FxMap::default(),
+            deferred: HashMap::new(),
             read_samples: 0,
             peak_samples: 0,
             threads: s.threads,
@@ -952,6 +995,11 @@ impl<'a> Ev<'a> {
         for n in &mut needs {
             n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
         }
+        let lazy = if self.is_range {
+            stream_agg::lazy_selectors(e)
+        } else {
+            Default::default()
+        };
         let mut loaded_total: usize = 0;
         let min = needs.iter().map(|n| n.min).min().unwrap_or(0);
         let max = needs.iter().map(|n| n.max).max().unwrap_or(0);
@@ -964,36 +1012,14 @@ impl<'a> Ev<'a> {
                 step: self.interval,
                 func: n.func.clone(),
             };
+            if n.stream && lazy.contains(&n.key) {
+                let is_stats = stats.contains(&n.key);
+                self.deferred.insert(n.key, (n, is_stats));
+                continue;
+            }
             let series = querier.select(false, Some(&hints), &n.vs.matchers)?;
             if n.stream {
-                let mut streams = Vec::with_capacity(series.len());
-                for mut s in series {
-                    let pending = s
-                        .samples
-                        .seek(n.min + 1)
-                        .map(|p| (p, s.samples.start_timestamp()));
-                    let st = s.samples.has_start_timestamps().then(Default::default);
-                    let hbuf = s.samples.has_histograms().then(Default::default);
-                    let hst = (hbuf.is_some() && st.is_some()).then(Default::default);
-                    let pending_h = match hbuf {
-                        Some(_) => s.samples.histogram().cloned(),
-                        None => None,
-                    };
-                    streams.push(StreamSeries {
-                        labels: Arc::new(s.labels),
-                        buf: Arc::new(Vec::new()),
-                        st,
-                        hbuf,
-                        hst,
-                        iter: s.samples,
-                        pending,
-                        pending_h,
-                        decoder: stats.contains(&n.key).then(StatsDecoder::default),
-                        max_t: n.max,
-                        last_ref: i64::MIN,
-                        read: 0,
-                    });
-                }
+                let streams = make_streams(series, &n, stats.contains(&n.key));
                 // Storage order is kept; range results are sorted at the end.
                 self.streams.insert(n.key, streams);
                 continue;

@@ -7,7 +7,9 @@
 
 use sightline_model::{stale_nan, Labels};
 use sightline_promql::{Engine, EngineOptions, Error, QueryResult, Value};
-use sightline_storage_api::{Appendable, MemStorage};
+use sightline_storage_api::{
+    Appendable, MemStorage, Querier, Queryable, SelectHints, Series, SeriesBatches,
+};
 
 const LES: &[&str] = &["0.1", "0.5", "1", "5", "+Inf"];
 
@@ -338,4 +340,107 @@ fn streamed_aggregations_hold_groups_not_every_input_series() {
         .range_query(&st, &q, start, end, step)
         .expect_err("a chunk's rows exceed the limit");
     assert!(matches!(err, Error::TooManySamples(_)), "{err:?}");
+}
+
+/// A store that hands selections over in batches of 7 series, as the TSDB hands them over in
+/// batches of its head reads, and counts the batches.
+struct Batched(MemStorage, std::sync::atomic::AtomicUsize);
+
+struct BatchedQuerier<'a>(Box<dyn Querier + 'a>, &'a std::sync::atomic::AtomicUsize);
+
+struct Sevens<'a>(
+    std::vec::IntoIter<Series>,
+    &'a std::sync::atomic::AtomicUsize,
+);
+
+impl Queryable for Batched {
+    fn querier(
+        &self,
+        min_t: i64,
+        max_t: i64,
+    ) -> sightline_storage_api::Result<Box<dyn Querier + '_>> {
+        Ok(Box::new(BatchedQuerier(
+            self.0.querier(min_t, max_t)?,
+            &self.1,
+        )))
+    }
+}
+
+impl Querier for BatchedQuerier<'_> {
+    fn select(
+        &self,
+        sorted: bool,
+        hints: Option<&SelectHints>,
+        m: &[sightline_model::Matcher],
+    ) -> sightline_storage_api::Result<Vec<Series>> {
+        self.0.select(sorted, hints, m)
+    }
+
+    fn select_batches<'s>(
+        &'s self,
+        hints: Option<&SelectHints>,
+        m: &[sightline_model::Matcher],
+    ) -> sightline_storage_api::Result<Box<dyn SeriesBatches + 's>> {
+        Ok(Box::new(Sevens(
+            self.0.select(false, hints, m)?.into_iter(),
+            self.1,
+        )))
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        m: &[sightline_model::Matcher],
+    ) -> sightline_storage_api::Result<Vec<String>> {
+        self.0.label_values(name, m)
+    }
+
+    fn label_names(
+        &self,
+        m: &[sightline_model::Matcher],
+    ) -> sightline_storage_api::Result<Vec<String>> {
+        self.0.label_names(m)
+    }
+}
+
+impl SeriesBatches for Sevens<'_> {
+    fn next_batch(&mut self) -> sightline_storage_api::Result<Option<Vec<Series>>> {
+        let b: Vec<Series> = self.0.by_ref().take(7).collect();
+        if b.is_empty() {
+            return Ok(None);
+        }
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(b))
+    }
+}
+
+/// A streamed aggregation reads its selector a storage batch at a time (each batch's
+/// series released before the next is read) with the same results as from one selection;
+/// an expression that does not stream the selector after all still gets all of it.
+#[test]
+fn streamed_aggregations_read_storage_in_batches() {
+    let batched = Batched(store(0xba7c), Default::default());
+    let (one, many) = (engine(false, 50_000_000), engine(true, 50_000_000));
+    for q in [
+        "sum by (instance) (rate(http_requests_total[5m]))",
+        "histogram_quantile(0.9, sum by (le) (rate(req_duration_bucket[5m])))",
+        "max without (status) (deriv(http_requests_total[3m] offset 1m)) / count(rate(up[5m]))",
+        "stddev(max_over_time(req_duration_bucket[10m]))",
+    ] {
+        let reference = one
+            .range_query(&batched.0, q, 0, 3_600_000, 30_000)
+            .unwrap();
+        for e in [&one, &many] {
+            let before = batched.1.load(std::sync::atomic::Ordering::Relaxed);
+            let r = e.range_query(&batched, q, 0, 3_600_000, 30_000).unwrap();
+            assert_eq!(canonical(&r), canonical(&reference), "{q}");
+            assert_eq!(r.warnings, reference.warnings, "{q}");
+            assert_eq!(
+                r.stats.total_queryable_samples, reference.stats.total_queryable_samples,
+                "{q}"
+            );
+            let batches = batched.1.load(std::sync::atomic::Ordering::Relaxed) - before;
+            assert!(batches > 5, "{q}: {batches} batches");
+        }
+    }
 }

@@ -156,12 +156,41 @@ pub trait Querier: Send + Sync {
         matchers: &[Matcher],
     ) -> Result<Vec<Series>>;
 
+    /// The series `select(false, hints, matchers)` returns, handed over a batch at a time in
+    /// the same order, so that a caller which reads and drops each batch before asking for the
+    /// next never holds every series' iterator at once. The default hands over `select`'s
+    /// result as one batch.
+    fn select_batches<'s>(
+        &'s self,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Result<Box<dyn SeriesBatches + 's>> {
+        Ok(Box::new(OneBatch(Some(
+            self.select(false, hints, matchers)?,
+        ))))
+    }
+
     /// Sorted distinct values of label `name` over series matching `matchers` (all series when
     /// `matchers` is empty).
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>>;
 
     /// Sorted distinct label names over series matching `matchers` (all series when empty).
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>>;
+}
+
+/// Series handed over a batch at a time ([`Querier::select_batches`]).
+pub trait SeriesBatches {
+    /// The next batch, or `None` once every series was handed over.
+    fn next_batch(&mut self) -> Result<Option<Vec<Series>>>;
+}
+
+/// All series in one batch.
+pub struct OneBatch(pub Option<Vec<Series>>);
+
+impl SeriesBatches for OneBatch {
+    fn next_batch(&mut self) -> Result<Option<Vec<Series>>> {
+        Ok(self.0.take())
+    }
 }
 
 /// A series with its samples in the querier's time range, ascending by timestamp.

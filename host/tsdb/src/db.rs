@@ -271,6 +271,9 @@ pub struct Tsdb {
     pub(crate) tombstones: RwLock<Vec<Tombstone>>,
     pub(crate) counters: Counters,
     maint: Mutex<MaintState>,
+    /// Held (shared) by queries reading the head in batches, which must see the head's data of
+    /// their whole range in every batch; sealing skips its turn while any hold it.
+    pub(crate) seal_gate: RwLock<()>,
     report: OpenReport,
     partition_ms: i64,
     /// The oldest WAL segment a reader still needs (`u64::MAX`: none).
@@ -414,6 +417,7 @@ impl Tsdb {
             store,
             tombstones: RwLock::new(tombstones),
             counters,
+            seal_gate: RwLock::new(()),
             maint: Mutex::new(MaintState {
                 last_checkpoint: Instant::now(),
                 wal_bytes_at_checkpoint: 0,
@@ -548,6 +552,10 @@ impl Tsdb {
     /// partition (and the out-of-order window) past its end, as Prometheus compacts its head
     /// at 1.5 block lengths. Samples older than its end are rejected from then on.
     fn seal_head(&self) -> Result<bool> {
+        // Not while a query reads the head in batches (the next pass seals instead).
+        let Some(_gate) = self.seal_gate.try_write() else {
+            return Ok(false);
+        };
         let pms = self.partition_ms;
         let (start, end, old_valid) = {
             let mut h = self.head.write();

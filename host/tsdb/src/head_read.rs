@@ -40,24 +40,47 @@ impl Tsdb {
         min_t: TimestampMs,
         max_t: TimestampMs,
     ) -> Result<Vec<HeadSeries>> {
-        let (ids, cap) = {
-            let h = self.head.read();
-            (select(&h)?, max_t.min(h.max_t))
-        };
+        let (ids, cap) = self.head_select(select, max_t)?;
         let mut out = Vec::with_capacity(ids.len());
         for batch in ids.chunks(HEAD_READ_BATCH) {
-            let (data, files) = {
-                let h = self.head.read();
-                // Files are pinned under the head lock, with the references they hold:
-                // sealing drops references under the write lock before it deletes files,
-                // so every reference taken here stays readable.
-                (h.series_data(batch, min_t, cap), self.head_chunks.pin())
-            };
-            #[cfg(test)]
-            test_hooks::between_batches(self);
-            let groups: Vec<&[_]> = data.iter().map(|d| &d.refs[..]).collect();
-            let read = files.read_groups(&groups);
-            out.extend(data.into_iter().zip(read).map(|(d, persisted)| {
+            out.extend(self.head_batch(batch, min_t, cap));
+        }
+        Ok(out)
+    }
+
+    /// The ids `select` picks and the time every batch of their read is cut at (`max_t`, or
+    /// the head's newest sample time if older).
+    pub(crate) fn head_select(
+        &self,
+        select: impl FnOnce(&HeadInner) -> Result<Vec<u64>>,
+        max_t: TimestampMs,
+    ) -> Result<(Vec<u64>, TimestampMs)> {
+        let h = self.head.read();
+        Ok((select(&h)?, max_t.min(h.max_t)))
+    }
+
+    /// One batch of a head read (at most [`HEAD_READ_BATCH`] ids, under one acquisition of the
+    /// head's read lock), cut at `cap`.
+    pub(crate) fn head_batch(
+        &self,
+        batch: &[u64],
+        min_t: TimestampMs,
+        cap: TimestampMs,
+    ) -> Vec<HeadSeries> {
+        let (data, files) = {
+            let h = self.head.read();
+            // Files are pinned under the head lock, with the references they hold:
+            // sealing drops references under the write lock before it deletes files,
+            // so every reference taken here stays readable.
+            (h.series_data(batch, min_t, cap), self.head_chunks.pin())
+        };
+        #[cfg(test)]
+        test_hooks::between_batches(self);
+        let groups: Vec<&[_]> = data.iter().map(|d| &d.refs[..]).collect();
+        let read = files.read_groups(&groups);
+        data.into_iter()
+            .zip(read)
+            .map(|(d, persisted)| {
                 let mut chunks: Vec<StoredChunk> = persisted.into_iter().flatten().collect();
                 chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
                     min_t: c.min_t,
@@ -72,9 +95,8 @@ impl Tsdb {
                     chunks,
                     ooo: d.ooo,
                 }
-            }));
-        }
-        Ok(out)
+            })
+            .collect()
     }
 }
 
@@ -195,5 +217,42 @@ mod tests {
         assert_eq!(during, vec![10; SERIES]);
         // The commit is there for the next query.
         assert_eq!(sample_counts(&db, 100_000), vec![11; SERIES]);
+    }
+
+    /// `select_batches` hands over what `select(false, ..)` returns, in the same order, a head
+    /// read batch at a time, and holds sealing off until the batches are dropped.
+    #[test]
+    fn batched_selection_equals_select_and_holds_sealing_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = filled(dir.path());
+        let q = db.querier(2_000, 8_000).unwrap();
+        let m = [Matcher::equal("__name__", "m")];
+        let whole: Vec<(Labels, Vec<(i64, f64)>)> = q
+            .select(false, None, &m)
+            .unwrap()
+            .into_iter()
+            .map(|mut s| {
+                let v = s.samples.collect_all().iter().map(|x| (x.t, x.v)).collect();
+                (s.labels, v)
+            })
+            .collect();
+        assert_eq!(whole.len(), SERIES);
+        let mut batches = q.select_batches(None, &m).unwrap();
+        assert!(db.seal_gate.try_write().is_none(), "sealing must wait");
+        let mut got = Vec::new();
+        let mut n = 0;
+        while let Some(b) = batches.next_batch().unwrap() {
+            assert!(b.len() <= HEAD_READ_BATCH);
+            n += 1;
+            for mut s in b {
+                let v: Vec<(i64, f64)> =
+                    s.samples.collect_all().iter().map(|x| (x.t, x.v)).collect();
+                got.push((s.labels, v));
+            }
+        }
+        assert_eq!(n, SERIES.div_ceil(HEAD_READ_BATCH));
+        assert_eq!(got, whole);
+        drop(batches);
+        assert!(db.seal_gate.try_write().is_some());
     }
 }

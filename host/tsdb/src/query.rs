@@ -6,13 +6,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sightline_model::{FloatHistogram, Labels, Matcher, Sample, TimestampMs};
-use sightline_storage_api::{labels_match, Querier, SampleIterator, SelectHints, Series};
+use sightline_storage_api::{
+    labels_match, OneBatch, Querier, SampleIterator, SelectHints, Series, SeriesBatches,
+};
 
 use crate::anychunk::{self, ReadSample};
 use crate::chunk::ChunkIter;
 use crate::db::Tsdb;
 use crate::error::Result;
 use crate::head::IdMap;
+use crate::head_read::HEAD_READ_BATCH;
 use crate::postings;
 use crate::store::{Partition, Store, StoredChunk};
 use crate::wal::Tombstone;
@@ -22,6 +25,39 @@ pub(crate) struct TsdbQuerier<'a> {
     pub(crate) min_t: TimestampMs,
     pub(crate) max_t: TimestampMs,
     pub(crate) tombstones: Vec<Tombstone>,
+}
+
+/// The head's series of a selection, read a batch at a time ([`Querier::select_batches`]).
+struct HeadBatches<'q> {
+    q: &'q TsdbQuerier<'q>,
+    ids: Vec<u64>,
+    next: usize,
+    cap: TimestampMs,
+    /// Holds sealing off until the last batch is read.
+    _gate: parking_lot::RwLockReadGuard<'q, ()>,
+}
+
+impl SeriesBatches for HeadBatches<'_> {
+    fn next_batch(&mut self) -> sightline_storage_api::Result<Option<Vec<Series>>> {
+        if self.next >= self.ids.len() {
+            return Ok(None);
+        }
+        let end = (self.next + HEAD_READ_BATCH).min(self.ids.len());
+        let batch = &self.ids[self.next..end];
+        self.next = end;
+        let data = self.q.db.head_batch(batch, self.q.min_t, self.cap);
+        Ok(Some(
+            data.into_iter()
+                .filter_map(|d| {
+                    let c = Collected {
+                        chunks: d.chunks,
+                        extra: d.ooo,
+                    };
+                    self.q.series(d.labels, c)
+                })
+                .collect(),
+        ))
+    }
 }
 
 /// Iterates one series' samples inside a time range, skipping deleted intervals.
@@ -219,6 +255,37 @@ impl TsdbQuerier<'_> {
             .collect()
     }
 
+    /// A selected series over the querier's range, or `None` when every sample in it is
+    /// deleted or out of range.
+    fn series(&self, labels: Labels, c: Collected) -> Option<Series> {
+        let deleted = self.deleted_for(&labels);
+        let it = SeriesIter::new(c.chunks, c.extra, self.min_t, self.max_t, deleted);
+        if let Some((v, _)) = &it.eager {
+            if v.is_empty() {
+                return None;
+            }
+        } else if !it.deleted.is_empty() {
+            let mut probe = SeriesIter {
+                chunks: it.chunks.clone(),
+                next_chunk: 0,
+                cur: None,
+                cur_max_t: TimestampMs::MAX,
+                hcur: None,
+                hist: None,
+                has_hist: it.has_hist,
+                eager: None,
+                min_t: it.min_t,
+                max_t: it.max_t,
+                deleted: it.deleted.clone(),
+            };
+            probe.next_sample()?;
+        }
+        Some(Series {
+            labels,
+            samples: Box::new(it),
+        })
+    }
+
     /// The persisted partitions holding data inside the querier's range.
     fn overlapping_partitions(&self) -> Vec<Partition> {
         let mut parts = self.db.store.partitions();
@@ -335,41 +402,43 @@ impl Querier for TsdbQuerier<'_> {
             self.collect(head, matchers, &parts)?
         };
         let mut out: Vec<Series> = Vec::with_capacity(collected.len());
-        for (labels, c) in collected {
-            let deleted = self.deleted_for(&labels);
-            let it = SeriesIter::new(c.chunks, c.extra, self.min_t, self.max_t, deleted);
-            // Series whose every sample is deleted or out of range are not returned.
-            if let Some((v, _)) = &it.eager {
-                if v.is_empty() {
-                    continue;
-                }
-            } else if !it.deleted.is_empty() {
-                let mut probe = SeriesIter {
-                    chunks: it.chunks.clone(),
-                    next_chunk: 0,
-                    cur: None,
-                    cur_max_t: TimestampMs::MAX,
-                    hcur: None,
-                    hist: None,
-                    has_hist: it.has_hist,
-                    eager: None,
-                    min_t: it.min_t,
-                    max_t: it.max_t,
-                    deleted: it.deleted.clone(),
-                };
-                if probe.next_sample().is_none() {
-                    continue;
-                }
-            }
-            out.push(Series {
-                labels,
-                samples: Box::new(it),
-            });
-        }
+        out.extend(
+            collected
+                .into_iter()
+                .filter_map(|(labels, c)| self.series(labels, c)),
+        );
         if sorted {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
         }
         Ok(out)
+    }
+
+    /// The head's series a batch at a time, when no persisted partition overlaps the range
+    /// (otherwise head and partitions are merged by label set first, as `select` does, and
+    /// handed over as one batch). Sealing, which moves head data into a new partition, is held
+    /// off while the batches are read (`Tsdb::seal_gate`), so every batch sees the head's data
+    /// of the whole range, as `select` would.
+    fn select_batches<'s>(
+        &'s self,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> sightline_storage_api::Result<Box<dyn SeriesBatches + 's>> {
+        let gate = self.db.seal_gate.read();
+        if !self.overlapping_partitions().is_empty() {
+            drop(gate);
+            let all = self.select(false, hints, matchers)?;
+            return Ok(Box::new(OneBatch(Some(all))));
+        }
+        let (ids, cap) = self
+            .db
+            .head_select(|h| postings::select(h, matchers), self.max_t)?;
+        Ok(Box::new(HeadBatches {
+            q: self,
+            ids,
+            next: 0,
+            cap,
+            _gate: gate,
+        }))
     }
 
     fn label_values(

@@ -15,23 +15,24 @@ use crate::parallel::map_chunks;
 use crate::select::windows;
 use crate::stack::guard;
 use crate::value::{Arg, Elem, FnOut, MatrixArg};
+use sightline_storage_api::Queryable;
 
 impl<'a> Ev<'a> {
     /// Range functions over a streamed range selector (`rate(x[5m])`, `max_over_time(...)`)
     /// are computed over all steps before the step loop runs, as Prometheus does: each
     /// series' samples are read once, a chunk of series at a time, and stay in cache.
-    pub(super) fn precompute_calls(&mut self, e: &Expr) -> Result<()> {
-        guard(|| self.precompute_calls_node(e))
+    pub(super) fn precompute_calls(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
+        guard(|| self.precompute_calls_node(q, e))
     }
 
-    fn precompute_calls_node(&mut self, e: &Expr) -> Result<()> {
+    fn precompute_calls_node(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
         match e {
             Expr::Call { func, args, pos } => {
-                if self.try_precompute(e, func, args, *pos)? {
+                if self.try_precompute(q, e, func, args, *pos)? {
                     return Ok(());
                 }
                 for a in args {
-                    self.precompute_calls(a)?;
+                    self.precompute_calls(q, a)?;
                 }
                 Ok(())
             }
@@ -41,30 +42,34 @@ impl<'a> Ev<'a> {
             | Expr::Str { .. }
             | Expr::Vector(_)
             | Expr::Matrix { .. } => Ok(()),
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(expr),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(q, expr),
             Expr::Binary { lhs, rhs, .. } => {
-                self.precompute_calls(lhs)?;
-                self.precompute_calls(rhs)
+                self.precompute_calls(q, lhs)?;
+                self.precompute_calls(q, rhs)
             }
             Expr::Aggregate(a) => {
-                if self.try_stream_aggregate(e, a)? {
+                if self.try_stream_aggregate(q, e, a)? {
                     return Ok(());
                 }
                 if let Some(p) = &a.param {
-                    self.precompute_calls(p)?;
+                    self.precompute_calls(q, p)?;
                 }
-                self.precompute_calls(&a.expr)
+                self.precompute_calls(q, &a.expr)
             }
         }
     }
 
     fn try_precompute(
         &mut self,
+        q: &dyn Queryable,
         e: &Expr,
         func: &str,
         args: &[Expr],
         pos: PosRange,
     ) -> Result<bool> {
+        if let Some((_, vs, _)) = precomputable(func, args) {
+            self.undefer(q, vs as *const VectorSelector as usize)?;
+        }
         let Some((call, mut streams)) = self.take_call(func, args) else {
             return Ok(false);
         };
@@ -89,74 +94,41 @@ impl<'a> Ev<'a> {
         Ok(true)
     }
 
-    /// The streamed selector and literal arguments of a call that can be precomputed: a range
-    /// function whose one range-selector argument is streamed and whose other arguments are
-    /// literals. The selector's streams are taken out of `self.streams`.
+    /// The parts of a call that can be precomputed (see [`precomputable`]) whose selector's
+    /// streams are loaded; the streams are taken out of `self.streams`.
     pub(super) fn take_call<'e>(
         &mut self,
         func: &str,
         args: &'e [Expr],
     ) -> Option<(Call<'e>, Vec<StreamSeries>)> {
-        const PER_SERIES: &[&str] = &[
-            "rate",
-            "increase",
-            "delta",
-            "irate",
-            "idelta",
-            "sum_over_time",
-            "avg_over_time",
-            "count_over_time",
-            "min_over_time",
-            "max_over_time",
-            "last_over_time",
-            "first_over_time",
-            "present_over_time",
-            "stddev_over_time",
-            "stdvar_over_time",
-            "changes",
-            "resets",
-            "deriv",
-            "mad_over_time",
-            "ts_of_max_over_time",
-            "ts_of_min_over_time",
-            "ts_of_last_over_time",
-            "ts_of_first_over_time",
-            "quantile_over_time",
-            "predict_linear",
-            "double_exponential_smoothing",
-            "holt_winters",
-        ];
-        if !PER_SERIES.contains(&func) || self.interval <= 0 {
+        let call = self.call_parts(func, args)?;
+        let key = call.vs as *const VectorSelector as usize;
+        let streams = self.streams.remove(&key)?;
+        Some((call, streams))
+    }
+
+    /// The parts of a call that can be precomputed in this query (see [`precomputable`]).
+    pub(super) fn call_parts<'e>(&self, func: &str, args: &'e [Expr]) -> Option<Call<'e>> {
+        if self.interval <= 0 {
             return None;
         }
-        // Exactly one range selector argument; every other argument a literal.
-        let mut lits: Vec<Option<Arg>> = Vec::with_capacity(args.len());
-        let mut sel: Option<(usize, &VectorSelector, &DurExpr)> = None;
-        for (i, a) in args.iter().enumerate() {
-            match a {
-                Expr::Matrix { vs, range, .. } if sel.is_none() => {
-                    sel = Some((i, vs, range));
-                    lits.push(None);
-                }
-                Expr::Number { v, .. } => lits.push(Some(Arg::Scalar(*v))),
-                Expr::Str { s, .. } => lits.push(Some(Arg::Str(s.clone()))),
-                _ => return None,
-            }
-        }
-        let (mi, vs, range) = sel?;
+        let (mi, vs, range) = precomputable(func, args)?;
+        let lits = args
+            .iter()
+            .map(|a| match a {
+                Expr::Number { v, .. } => Some(Arg::Scalar(*v)),
+                Expr::Str { s, .. } => Some(Arg::Str(s.clone())),
+                _ => None,
+            })
+            .collect();
         let def = self.reg.get(func).cloned()?;
-        let key = vs as *const VectorSelector as usize;
-        let streams = self.streams.remove(&key)?;
-        Some((
-            Call {
-                def,
-                lits,
-                mi,
-                vs,
-                range,
-            },
-            streams,
-        ))
+        Some(Call {
+            def,
+            lits,
+            mi,
+            vs,
+            range,
+        })
     }
 
     /// The work every chunk of `call` shares; `max_samples` bounds the call's output samples
@@ -205,12 +177,62 @@ impl<'a> Ev<'a> {
     }
 }
 
+/// Whether a call is a range function of one range selector whose other arguments are
+/// literals, computed per series: its selector's position, the selector and its range.
+pub(super) fn precomputable<'e>(
+    func: &str,
+    args: &'e [Expr],
+) -> Option<(usize, &'e VectorSelector, &'e DurExpr)> {
+    const PER_SERIES: &[&str] = &[
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "sum_over_time",
+        "avg_over_time",
+        "count_over_time",
+        "min_over_time",
+        "max_over_time",
+        "last_over_time",
+        "first_over_time",
+        "present_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "changes",
+        "resets",
+        "deriv",
+        "mad_over_time",
+        "ts_of_max_over_time",
+        "ts_of_min_over_time",
+        "ts_of_last_over_time",
+        "ts_of_first_over_time",
+        "quantile_over_time",
+        "predict_linear",
+        "double_exponential_smoothing",
+        "holt_winters",
+    ];
+    if !PER_SERIES.contains(&func) {
+        return None;
+    }
+    // Exactly one range selector argument; every other argument a literal.
+    let mut sel = None;
+    for (i, a) in args.iter().enumerate() {
+        match a {
+            Expr::Matrix { vs, range, .. } if sel.is_none() => sel = Some((i, vs, range)),
+            Expr::Number { .. } | Expr::Str { .. } => {}
+            _ => return None,
+        }
+    }
+    sel
+}
+
 /// A precomputable call's parts (see [`Ev::take_call`]).
 pub(super) struct Call<'e> {
     def: FunctionDef,
     lits: Vec<Option<Arg>>,
     mi: usize,
-    vs: &'e VectorSelector,
+    pub(super) vs: &'e VectorSelector,
     range: &'e DurExpr,
 }
 

@@ -19,13 +19,18 @@ use std::sync::Arc;
 
 use sightline_model::Labels;
 
-use super::precompute::{chunk_size, ChunkRows};
-use super::{Annotations, Ev};
+use std::collections::HashSet;
+
+use sightline_storage_api::{Queryable, SelectHints};
+
+use super::precompute::{chunk_size, precomputable, ChunkRows};
+use super::{make_streams, Annotations, Ev, Need, StreamSeries};
 use crate::aggregate::{self, Group, Prepared, Spec};
-use crate::ast::{AggregateExpr, Expr};
+use crate::ast::{AggregateExpr, Expr, VectorSelector};
 use crate::error::{Error, Result};
 use crate::fxhash::FxMap;
 use crate::parallel::map_fold_chunks;
+use crate::stack::guard;
 use crate::value::Elem;
 
 /// The elements a chunk's rows may hold (series times steps), about 10 MiB.
@@ -39,45 +44,78 @@ const STREAMED: &[&str] = &[
 impl Ev<'_> {
     /// Streams `e` (the aggregation `a`) when its expression is a precomputable call: the
     /// per-step results go to `precomputed` under `e`, the steps' annotations to `step_ann`.
-    pub(super) fn try_stream_aggregate(&mut self, e: &Expr, a: &AggregateExpr) -> Result<bool> {
-        if a.param.is_some() || !STREAMED.contains(&a.op.as_str()) || self.interval <= 0 {
-            return Ok(false);
-        }
-        let mut inner = a.expr.as_ref();
-        while let Expr::Paren { expr, .. } = inner {
-            inner = expr;
-        }
-        let Expr::Call { func, args, pos } = inner else {
+    /// A selector deferred by `load` is read here a storage batch at a time
+    /// ([`sightline_storage_api::Querier::select_batches`]), each batch's series released
+    /// before the next is read.
+    pub(super) fn try_stream_aggregate(
+        &mut self,
+        q: &dyn Queryable,
+        e: &Expr,
+        a: &AggregateExpr,
+    ) -> Result<bool> {
+        let Some(Expr::Call { func, args, pos }) = streamable(a) else {
             return Ok(false);
         };
+        if self.interval <= 0 {
+            return Ok(false);
+        }
         let mut none = Annotations::default();
         let Prepared::Run(spec) = aggregate::prepare(&mut none, self.text, a, None)? else {
             return Ok(false);
         };
-        let Some((call, mut streams)) = self.take_call(func, args) else {
+        let Some(call) = self.call_parts(func, args) else {
             return Ok(false);
+        };
+        let key = call.vs as *const VectorSelector as usize;
+        let mut source = match (self.deferred.remove(&key), self.streams.remove(&key)) {
+            (Some(d), _) => Source::Deferred(d),
+            (None, Some(streams)) => Source::Loaded(Some(streams)),
+            (None, None) => return Ok(false),
         };
         // The call's output is never held whole: the fold counts what is held instead.
         let job = self.job(&call, args, *pos, usize::MAX);
         let max_samples = self.max_samples;
-        let threads = self.threads_for(streams.len());
-        // A chunk's rows hold its series at every step: fewer series per chunk on long ranges.
-        let chunk = chunk_size(streams.len(), threads).min((CHUNK_ROWS / job.n_steps).max(16));
         let mut fold = Fold::new(&spec, job.n_steps, max_samples);
         let mut call_ann = Annotations::default();
-        map_fold_chunks(
-            &mut streams,
-            chunk,
-            threads,
-            |_, c| Keyed::new(&spec, job.run(c)?, max_samples),
-            |_, mut k| {
-                call_ann.merge(std::mem::take(&mut k.ann));
-                fold.add(k)
-            },
-        )?;
+        let querier;
+        let mut batches = match &mut source {
+            Source::Deferred((n, _)) => {
+                querier = q.querier(n.min.saturating_add(1), n.max)?;
+                Some(querier.select_batches(Some(&hints_for(n, self.interval)), &n.vs.matchers)?)
+            }
+            Source::Loaded(_) => None,
+        };
+        loop {
+            self.check()?;
+            let mut streams = match (&mut source, batches.as_mut()) {
+                (Source::Deferred((n, is_stats)), Some(b)) => match b.next_batch()? {
+                    Some(series) => make_streams(series, n, *is_stats),
+                    None => break,
+                },
+                (Source::Loaded(s), _) => match s.take() {
+                    Some(s) => s,
+                    None => break,
+                },
+                (Source::Deferred(_), None) => break,
+            };
+            let threads = self.threads_for(streams.len());
+            // A chunk's rows hold its series at every step: fewer series per chunk on long
+            // ranges.
+            let chunk = chunk_size(streams.len(), threads).min((CHUNK_ROWS / job.n_steps).max(16));
+            map_fold_chunks(
+                &mut streams,
+                chunk,
+                threads,
+                |_, c| Keyed::new(&spec, job.run(c)?, max_samples),
+                |_, mut k| {
+                    call_ann.merge(std::mem::take(&mut k.ann));
+                    fold.add(k)
+                },
+            )?;
+            self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
+        }
+        drop(batches);
         self.ann.merge(call_ann);
-        self.read_samples += streams.iter().map(|s| s.read).sum::<usize>();
-        drop(streams);
         let key = e as *const Expr as usize;
         let mut rows = Vec::with_capacity(fold.steps.len());
         for (i, mut st) in std::mem::take(&mut fold.steps).into_iter().enumerate() {
@@ -89,6 +127,100 @@ impl Ev<'_> {
         }
         self.precomputed.insert(key, rows);
         Ok(true)
+    }
+
+    /// Loads a deferred selector's streams after all (when what deferred it is not streamed).
+    pub(super) fn undefer(&mut self, q: &dyn Queryable, key: usize) -> Result<()> {
+        if let Some((n, is_stats)) = self.deferred.remove(&key) {
+            let querier = q.querier(n.min.saturating_add(1), n.max)?;
+            let series =
+                querier.select(false, Some(&hints_for(&n, self.interval)), &n.vs.matchers)?;
+            self.streams.insert(key, make_streams(series, &n, is_stats));
+        }
+        Ok(())
+    }
+
+    /// Loads every selector still deferred after precomputation.
+    pub(super) fn load_deferred(&mut self, q: &dyn Queryable) -> Result<()> {
+        let keys: Vec<usize> = self.deferred.keys().copied().collect();
+        for k in keys {
+            self.undefer(q, k)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a streamed aggregation's series come from.
+enum Source {
+    /// Read by `load` (one batch).
+    Loaded(Option<Vec<StreamSeries>>),
+    /// Deferred by `load`: read here in storage batches.
+    Deferred((Need, bool)),
+}
+
+/// The hints `load` gives storage for a selector.
+fn hints_for(n: &Need, interval: i64) -> SelectHints {
+    SelectHints {
+        start: n.min + 1,
+        end: n.max,
+        step: interval,
+        func: n.func.clone(),
+    }
+}
+
+/// The call under `a` when `a` can be streamed: an aggregation of [`STREAMED`] without a
+/// parameter directly over a precomputable call.
+fn streamable(a: &AggregateExpr) -> Option<&Expr> {
+    if a.param.is_some() || !STREAMED.contains(&a.op.as_str()) {
+        return None;
+    }
+    let mut inner = a.expr.as_ref();
+    while let Expr::Paren { expr, .. } = inner {
+        inner = expr;
+    }
+    match inner {
+        Expr::Call { func, args, .. } if precomputable(func, args).is_some() => Some(inner),
+        _ => None,
+    }
+}
+
+/// The range selectors of a range query whose series `load` may leave to a streamed
+/// aggregation (read then in storage batches): those of streamable aggregations.
+pub(super) fn lazy_selectors(e: &Expr) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    guard(|| walk(e, &mut out));
+    out
+}
+
+fn walk(e: &Expr, out: &mut HashSet<usize>) {
+    match e {
+        Expr::Aggregate(a) => {
+            if let Some(Expr::Call { func, args, .. }) = streamable(a) {
+                if let Some((_, vs, _)) = precomputable(func, args) {
+                    out.insert(vs as *const VectorSelector as usize);
+                }
+            }
+            if let Some(p) = &a.param {
+                guard(|| walk(p, out));
+            }
+            guard(|| walk(&a.expr, out));
+        }
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => guard(|| walk(expr, out)),
+        Expr::Binary { lhs, rhs, .. } => {
+            guard(|| walk(lhs, out));
+            guard(|| walk(rhs, out));
+        }
+        Expr::Call { args, .. } => {
+            for a in args {
+                guard(|| walk(a, out));
+            }
+        }
+        // Selectors under subqueries are never streamed.
+        Expr::Subquery { .. }
+        | Expr::Number { .. }
+        | Expr::Str { .. }
+        | Expr::Vector(_)
+        | Expr::Matrix { .. } => {}
     }
 }
 
