@@ -287,8 +287,10 @@ impl Engine {
         ev.load(q, expr)?;
         if is_range {
             ev.precompute_calls(q, expr)?;
-            ev.load_deferred(q)?;
+        } else {
+            ev.stream_aggregates(q, expr)?;
         }
+        ev.load_deferred(q)?;
         let prepare = load_started.elapsed();
         let eval_started = Instant::now();
         let value = if !is_range {
@@ -992,14 +994,12 @@ impl<'a> Ev<'a> {
         selectors_under_subqueries(e, false, &mut in_sub);
         let has_info = calls_function(e, "info");
         let stats = crate::stats_decoding::stats_selectors(e);
+        // Selectors a streamed aggregation reads (a storage batch at a time) are left to it.
+        let mut lazy = stream_agg::lazy_selectors(e);
+        lazy.retain(|k| !in_sub.contains(k));
         for n in &mut needs {
             n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
         }
-        let lazy = if self.is_range {
-            stream_agg::lazy_selectors(e)
-        } else {
-            Default::default()
-        };
         let mut loaded_total: usize = 0;
         let min = needs.iter().map(|n| n.min).min().unwrap_or(0);
         let max = needs.iter().map(|n| n.max).max().unwrap_or(0);
@@ -1012,7 +1012,7 @@ impl<'a> Ev<'a> {
                 step: self.interval,
                 func: n.func.clone(),
             };
-            if n.stream && lazy.contains(&n.key) {
+            if n.is_matrix && lazy.contains(&n.key) {
                 let is_stats = stats.contains(&n.key);
                 self.deferred.insert(n.key, (n, is_stats));
                 continue;
@@ -1033,51 +1033,64 @@ impl<'a> Ev<'a> {
                 && !in_sub.contains(&n.key)
                 && !has_info;
             let is_stats = stats.contains(&n.key);
-            let mut series = series;
-            let threads = if series.len() >= self.par_min_series {
-                self.threads
-            } else {
-                1
-            };
-            let chunk = precompute::chunk_size(series.len(), threads);
-            let total = AtomicUsize::new(loaded_total);
-            let (cancel, deadline, max_samples) = (self.cancel, self.deadline, self.max_samples);
-            let need = &n;
-            let parts = crate::parallel::map_chunks(&mut series, chunk, threads, |_, c| {
-                check_limits(cancel, deadline)?;
-                let mut out = Vec::with_capacity(c.len());
-                for s in c.iter_mut() {
-                    let loaded = load_series(s, need, only_last, is_stats);
-                    release::release_series(s);
-                    let Some((ls, size)) = loaded else {
-                        continue;
-                    };
-                    if total.fetch_add(size, Ordering::Relaxed) + size > max_samples {
-                        return Err(Error::TooManySamples("query execution"));
-                    }
-                    out.push(ls);
-                }
-                Ok(out)
-            })?;
-            // What is left of the storage's series (each was released once read) goes before
-            // the next selector.
-            drop(series);
-            let now_total = total.into_inner();
-            self.read_samples += now_total - loaded_total;
-            loaded_total = now_total;
-            let loaded: Vec<LSeries> = if parts.len() == 1 {
-                parts.into_iter().flatten().collect()
-            } else {
-                let mut v = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-                for p in parts {
-                    v.extend(p);
-                }
-                v
-            };
-            // Storage order is kept, as Prometheus keeps it (it selects unsorted).
-            self.data.insert(n.key, Arc::new(loaded));
+            loaded_total = self.load_whole(&n, series, only_last, is_stats, loaded_total)?;
         }
         Ok(())
+    }
+
+    /// Reads a non-streamed selector's series whole into `data` (in parallel on large
+    /// selections); `loaded_total` samples were loaded by the query's earlier selectors, and
+    /// the new total is returned.
+    fn load_whole(
+        &mut self,
+        n: &Need,
+        mut series: Vec<sightline_storage_api::Series>,
+        only_last: bool,
+        is_stats: bool,
+        loaded_total: usize,
+    ) -> Result<usize> {
+        let threads = if series.len() >= self.par_min_series {
+            self.threads
+        } else {
+            1
+        };
+        let chunk = precompute::chunk_size(series.len(), threads);
+        let total = AtomicUsize::new(loaded_total);
+        let (cancel, deadline, max_samples) = (self.cancel, self.deadline, self.max_samples);
+        let need = n;
+        let parts = crate::parallel::map_chunks(&mut series, chunk, threads, |_, c| {
+            check_limits(cancel, deadline)?;
+            let mut out = Vec::with_capacity(c.len());
+            for s in c.iter_mut() {
+                let loaded = load_series(s, need, only_last, is_stats);
+                release::release_series(s);
+                let Some((ls, size)) = loaded else {
+                    continue;
+                };
+                if total.fetch_add(size, Ordering::Relaxed) + size > max_samples {
+                    return Err(Error::TooManySamples("query execution"));
+                }
+                out.push(ls);
+            }
+            Ok(out)
+        })?;
+        // What is left of the storage's series (each was released once read) goes before
+        // the next selector.
+        drop(series);
+        let now_total = total.into_inner();
+        self.read_samples += now_total - loaded_total;
+        let loaded: Vec<LSeries> = if parts.len() == 1 {
+            parts.into_iter().flatten().collect()
+        } else {
+            let mut v = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            for p in parts {
+                v.extend(p);
+            }
+            v
+        };
+        // Storage order is kept, as Prometheus keeps it (it selects unsorted).
+        self.data.insert(n.key, Arc::new(loaded));
+        Ok(now_total)
     }
 
     /// Per-series positions from the previous evaluation of a selector and whether they are

@@ -263,9 +263,10 @@ fn parallel_steps_honour_max_samples_across_blocks() {
     }
 }
 
-/// Aggregations over a precomputed range function are streamed (`engine/stream_agg.rs`): the
-/// same series, values (bit for bit) and annotations as aggregating step by step, which
-/// `... * 1` forces, on one thread and on many.
+/// Aggregations over a precomputed range function are streamed (`engine/stream_agg.rs`), in
+/// range and instant queries: the same series (in the same order), values (bit for bit) and
+/// annotations as aggregating the function's whole output, which `... * 1` forces, on one
+/// thread and on many.
 #[test]
 fn streamed_aggregations_equal_step_by_step_ones() {
     let st = store(0xa99);
@@ -281,6 +282,16 @@ fn streamed_aggregations_equal_step_by_step_ones() {
             ] {
                 let streamed = format!("{op} {grouping} ({f})");
                 let stepped = format!("{op} {grouping} ({f} * 1)");
+                // Instant queries stream them too (one step).
+                for t in [1_234_567, 3_600_000] {
+                    let reference = one.instant_query(&st, &stepped, t).unwrap();
+                    for e in [&one, &many] {
+                        let r = e.instant_query(&st, &streamed, t).unwrap();
+                        assert_eq!(canonical(&r), canonical(&reference), "{streamed} at {t}");
+                        assert_eq!(r.warnings, reference.warnings, "{streamed}");
+                        assert_eq!(r.infos, reference.infos, "{streamed}");
+                    }
+                }
                 for (start, end, step) in [(0, 3_600_000, 30_000)] {
                     let reference = one.range_query(&st, &stepped, start, end, step).unwrap();
                     for e in [&one, &many] {

@@ -101,17 +101,17 @@ impl<'a> Ev<'a> {
         func: &str,
         args: &'e [Expr],
     ) -> Option<(Call<'e>, Vec<StreamSeries>)> {
+        if self.interval <= 0 {
+            return None;
+        }
         let call = self.call_parts(func, args)?;
         let key = call.vs as *const VectorSelector as usize;
         let streams = self.streams.remove(&key)?;
         Some((call, streams))
     }
 
-    /// The parts of a call that can be precomputed in this query (see [`precomputable`]).
+    /// The parts of a call that can be precomputed (see [`precomputable`]).
     pub(super) fn call_parts<'e>(&self, func: &str, args: &'e [Expr]) -> Option<Call<'e>> {
-        if self.interval <= 0 {
-            return None;
-        }
         let (mi, vs, range) = precomputable(func, args)?;
         let lits = args
             .iter()
@@ -154,7 +154,12 @@ impl<'a> Ev<'a> {
             start: self.start,
             end: self.end,
             interval: self.interval,
-            n_steps: ((self.end - self.start) / self.interval + 1) as usize,
+            // An instant query is one step at `start`.
+            n_steps: if self.interval > 0 {
+                ((self.end - self.start) / self.interval + 1) as usize
+            } else {
+                1
+            },
             at: self.at_ms(&vs.at),
             off: vs.offset.as_ref().map(|d| self.dur(d)).unwrap_or(0),
             r: self.dur(call.range),
@@ -356,7 +361,7 @@ impl Job<'_> {
                 start: self.start,
                 end: self.end,
                 step: self.interval,
-                is_range_query: true,
+                is_range_query: self.interval > 0,
                 args: self.args,
                 call_pos: self.pos,
                 text: self.text,

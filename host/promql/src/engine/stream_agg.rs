@@ -56,9 +56,6 @@ impl Ev<'_> {
         let Some(Expr::Call { func, args, pos }) = streamable(a) else {
             return Ok(false);
         };
-        if self.interval <= 0 {
-            return Ok(false);
-        }
         let mut none = Annotations::default();
         let Prepared::Run(spec) = aggregate::prepare(&mut none, self.text, a, None)? else {
             return Ok(false);
@@ -129,13 +126,54 @@ impl Ev<'_> {
         Ok(true)
     }
 
-    /// Loads a deferred selector's streams after all (when what deferred it is not streamed).
+    /// An instant query's streamed aggregations (outside subqueries), before evaluation.
+    pub(super) fn stream_aggregates(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
+        guard(|| self.stream_aggregates_node(q, e))
+    }
+
+    fn stream_aggregates_node(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
+        match e {
+            Expr::Aggregate(a) => {
+                if self.try_stream_aggregate(q, e, a)? {
+                    return Ok(());
+                }
+                if let Some(p) = &a.param {
+                    self.stream_aggregates(q, p)?;
+                }
+                self.stream_aggregates(q, &a.expr)
+            }
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.stream_aggregates(q, expr),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.stream_aggregates(q, lhs)?;
+                self.stream_aggregates(q, rhs)
+            }
+            Expr::Call { args, .. } => {
+                for a in args {
+                    self.stream_aggregates(q, a)?;
+                }
+                Ok(())
+            }
+            Expr::Subquery { .. }
+            | Expr::Number { .. }
+            | Expr::Str { .. }
+            | Expr::Vector(_)
+            | Expr::Matrix { .. } => Ok(()),
+        }
+    }
+
+    /// Loads a deferred selector after all (when what deferred it is not streamed).
     pub(super) fn undefer(&mut self, q: &dyn Queryable, key: usize) -> Result<()> {
         if let Some((n, is_stats)) = self.deferred.remove(&key) {
             let querier = q.querier(n.min.saturating_add(1), n.max)?;
             let series =
                 querier.select(false, Some(&hints_for(&n, self.interval)), &n.vs.matchers)?;
-            self.streams.insert(key, make_streams(series, &n, is_stats));
+            // As `load` would have read it: streamed in range queries, whole in instant ones.
+            if self.is_range {
+                self.streams.insert(key, make_streams(series, &n, is_stats));
+            } else {
+                let loaded = self.read_samples;
+                self.load_whole(&n, series, false, is_stats, loaded)?;
+            }
         }
         Ok(())
     }
