@@ -44,6 +44,13 @@ fn push_float_as_go(out: &mut Vec<u8>, v: f64, exp_switch: bool) {
         return;
     }
     let mut rb = ryu::Buffer::new();
+    if (1e-5..1e16).contains(&a) {
+        // Here `ryu` writes Go's layout already (`12.34`, `0.001234`), but for the `.0` it
+        // puts after integers; the exponent form it keeps for the ranges outside.
+        let s = rb.format_finite(v).as_bytes();
+        out.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
+        return;
+    }
     let s = rb.format_finite(a).as_bytes();
     // `ryu` writes `123.45`, `0.00012`, `1e21`, `1.5e-7` or `1234.0`: collect the digits and
     // where the decimal point goes (the value is 0.DIGITS x 10^point).
@@ -230,39 +237,49 @@ mod tests {
         assert_eq!(plain(f64::NAN), "NaN");
     }
 
-    /// The model's formatter's bytes on values spread over every exponent, but for ties
-    /// between two shortest digit strings, where these are Go's (the even last digit).
+    /// The model's formatter's bytes, but for ties between two shortest digit strings, where
+    /// these are Go's: the same exponent, the last mantissa digit one apart and even here.
+    fn check(v: f64) {
+        let (got, model) = (float(v), format_go_float(v));
+        if got == model {
+            return;
+        }
+        let (gm, ge) = got.split_once('e').unwrap_or((&got, ""));
+        let (mm, me) = model.split_once('e').unwrap_or((&model, ""));
+        let (g, m) = (gm.as_bytes(), mm.as_bytes());
+        let n = g.len();
+        assert!(
+            ge == me
+                && n == m.len()
+                && g[..n - 1] == m[..n - 1]
+                && g[n - 1].abs_diff(m[n - 1]) == 1
+                && (g[n - 1] - b'0').is_multiple_of(2),
+            "{v:?} ({:#x}): {got} against {model}",
+            v.to_bits()
+        );
+        let back: f64 = got.parse().unwrap_or(f64::NAN);
+        assert_eq!(back.to_bits(), v.to_bits(), "{got}");
+    }
+
     #[test]
     fn random_values_format_as_the_model_does() {
         let mut rng = fastrand::Rng::with_seed(21);
         for _ in 0..300_000 {
-            let v = f64::from_bits(rng.u64(..));
-            let (got, model) = (float(v), format_go_float(v));
-            if got == model {
-                continue;
-            }
-            // A tie: the same exponent, the mantissa's last digit one apart and even here.
-            let (gm, ge) = got.split_once('e').unwrap_or((&got, ""));
-            let (mm, me) = model.split_once('e').unwrap_or((&model, ""));
-            let (g, m) = (gm.as_bytes(), mm.as_bytes());
-            let n = g.len();
-            assert!(
-                ge == me
-                    && n == m.len()
-                    && g[..n - 1] == m[..n - 1]
-                    && g[n - 1].abs_diff(m[n - 1]) == 1
-                    && (g[n - 1] - b'0').is_multiple_of(2),
-                "{v:?} ({:#x}): {got} against {model}",
-                v.to_bits()
-            );
-            let back: f64 = got.parse().unwrap_or(f64::NAN);
-            assert_eq!(back.to_bits(), v.to_bits(), "{got}");
+            // Every exponent.
+            check(f64::from_bits(rng.u64(..)));
+        }
+        for _ in 0..300_000 {
+            // Log-uniform over the ranges where the layouts change (1e-6, 1e-5, 1e15, 1e16,
+            // 1e21).
+            let v = 10f64.powf(rng.f64() * 30.0 - 8.0);
+            check(v);
+            check(-v);
         }
         for _ in 0..100_000 {
             // Rates, ratios and counters as queries produce them.
             let v = rng.u64(..1_000_000) as f64 / [1.0, 3.0, 7.0, 60.0, 1e3, 1e9][rng.usize(..6)];
-            assert_eq!(float(v), format_go_float(v), "{v:?}");
-            assert_eq!(float(-v), format_go_float(-v), "{v:?}");
+            check(v);
+            check(-v);
         }
     }
 
