@@ -17,11 +17,13 @@ mod federate;
 mod params;
 mod query;
 mod render;
+mod render_num;
 mod routes;
 
 pub use admin::{StorageAdmin, TsdbStatus};
 pub use error::{ApiError, ErrorType};
 pub use federate::{federate_router, FederateOptions};
+pub use render::query_json;
 pub use routes::{
     prometheus_cors, router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn,
     Shell, ShellOptions, TargetsSource, MAX_BODY_BYTES,

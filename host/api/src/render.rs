@@ -6,13 +6,21 @@
 //! a point costs the ~25 bytes of its text, and the rendering runs inside the query's
 //! concurrency slot, so the memory bound of `--query.max-concurrency` covers it.
 
-use sightline_model::{format_go_float, format_timestamp_secs, FloatHistogram, Labels};
+use sightline_model::{FloatHistogram, Labels};
+
+use crate::render_num::{push_go_float, push_go_float_plain, push_timestamp_secs};
 use sightline_promql::{QueryResult, Value as PValue};
 
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        // Label names and values hardly ever need escaping: one copy.
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
@@ -54,22 +62,22 @@ fn push_labels(out: &mut Vec<u8>, l: &Labels) {
 
 fn push_pair(out: &mut Vec<u8>, t_ms: i64, v: f64) {
     out.push(b'[');
-    out.extend_from_slice(format_timestamp_secs(t_ms).as_bytes());
+    push_timestamp_secs(out, t_ms);
     out.extend_from_slice(b",\"");
-    out.extend_from_slice(format_go_float(v).as_bytes());
+    push_go_float(out, v);
     out.extend_from_slice(b"\"]");
 }
 
 fn push_float(out: &mut Vec<u8>, v: f64) {
     out.push(b'"');
-    out.extend_from_slice(format_go_float(v).as_bytes());
+    push_go_float(out, v);
     out.push(b'"');
 }
 
 /// `[t, {histogram}]`, as Prometheus' `marshalHPointJSON`.
 fn push_hpair(out: &mut Vec<u8>, t_ms: i64, h: &FloatHistogram) {
     out.push(b'[');
-    out.extend_from_slice(format_timestamp_secs(t_ms).as_bytes());
+    push_timestamp_secs(out, t_ms);
     out.push(b',');
     push_histogram(out, h);
     out.push(b']');
@@ -156,6 +164,12 @@ fn push_stats(out: &mut Vec<u8>, res: &QueryResult, t: &RequestTimings) {
     out.extend_from_slice(body.as_bytes());
 }
 
+/// The success envelope of a query result as `/api/v1/query` and `/api/v1/query_range` send
+/// it when the request sets no `limit` and no `stats` (used by the rendering bench).
+pub fn query_json(res: &QueryResult) -> Vec<u8> {
+    query_success(res, 0, None)
+}
+
 /// The success envelope of a query result, truncated to `limit` series (0 = no limit), with a
 /// "results truncated due to limit" warning when it was, and the `stats` object when the
 /// request asked for it.
@@ -177,12 +191,16 @@ pub(crate) fn query_success(
     out.extend_from_slice(br#"{"status":"success","data":{"resultType":"#);
     match &res.value {
         PValue::Scalar { t_ms, v } => {
-            out.extend_from_slice(br#""scalar","result":"#);
-            push_pair(&mut out, *t_ms, *v);
+            // `Scalar.MarshalJSON`: no switch to the exponent form, unlike sample values.
+            out.extend_from_slice(br#""scalar","result":["#);
+            push_timestamp_secs(&mut out, *t_ms);
+            out.extend_from_slice(b",\"");
+            push_go_float_plain(&mut out, *v);
+            out.extend_from_slice(b"\"]");
         }
         PValue::String { t_ms, s } => {
             out.extend_from_slice(br#""string","result":["#);
-            out.extend_from_slice(format_timestamp_secs(*t_ms).as_bytes());
+            push_timestamp_secs(&mut out, *t_ms);
             out.push(b',');
             push_json_str(&mut out, s);
             out.push(b']');
@@ -214,6 +232,14 @@ pub(crate) fn query_success(
         PValue::Matrix(series) => {
             out.extend_from_slice(br#""matrix","result":["#);
             let n = take(series.len());
+            // One allocation for the whole answer rather than a doubling copy of it every
+            // time it outgrows the buffer (a point is ~20-30 bytes, a series' labels ~100).
+            out.reserve(
+                series[..n]
+                    .iter()
+                    .map(|s| 128 + s.samples.len() * 26)
+                    .sum::<usize>(),
+            );
             for (i, s) in series[..n].iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
@@ -223,7 +249,6 @@ pub(crate) fn query_success(
                 // As Prometheus: `values` and `histograms` only when there are any.
                 if !s.samples.is_empty() {
                     out.extend_from_slice(br#","values":["#);
-                    out.reserve(s.samples.len() * 26);
                     for (j, x) in s.samples.iter().enumerate() {
                         if j > 0 {
                             out.push(b',');
@@ -409,6 +434,20 @@ mod tests {
         assert_eq!(
             String::from_utf8(query_success(&res, 0, None)).unwrap(),
             r#"{"status":"success","data":{"resultType":"scalar","result":[0,"-2.5"]}}"#
+        );
+        // As Prometheus 2.42 answers `1e-7` and `vector(1e-7)`.
+        let res = QueryResult {
+            value: PValue::Scalar {
+                t_ms: 1000,
+                v: 1e-7,
+            },
+            warnings: vec![],
+            infos: vec![],
+            stats: Default::default(),
+        };
+        assert_eq!(
+            String::from_utf8(query_success(&res, 0, None)).unwrap(),
+            r#"{"status":"success","data":{"resultType":"scalar","result":[1,"0.0000001"]}}"#
         );
     }
 }

@@ -24,6 +24,7 @@ use crate::value::{
     Arg, Elem, FnOut, HPoint, MatrixArg, QueryResult, RangeSeries, Value, VectorSample, Window,
 };
 
+mod assemble;
 mod precompute;
 mod range_steps;
 mod release;
@@ -409,6 +410,22 @@ fn finish_labels(e: &Elem) -> Labels {
 
 /// Removes `__name__` and the labels that belong to it (`__type__`, `__unit__`).
 pub(crate) fn drop_name_labels(l: &Labels) -> Labels {
+    let s = l.as_slice();
+    // Label sets as storage hands them out are sorted by name without repeats; dropping some
+    // keeps them so, and the builder's copy, sort and de-duplication would change nothing (a
+    // large range answer drops the name of every one of its series).
+    if s.windows(2).all(|w| w[0].name < w[1].name) {
+        let mut v = Vec::with_capacity(s.len());
+        v.extend(
+            s.iter()
+                .filter(|x| {
+                    !x.value.is_empty()
+                        && !matches!(x.name.as_str(), "__name__" | "__type__" | "__unit__")
+                })
+                .cloned(),
+        );
+        return Labels::from_sorted_unchecked(v);
+    }
     let mut b = l.builder();
     b.del("__name__");
     b.del("__type__");

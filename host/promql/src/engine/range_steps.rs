@@ -156,9 +156,15 @@ impl<'a> Ev<'a> {
     /// Evaluates `expr` at every step of the range query and assembles the result matrix.
     pub(super) fn range_steps(&mut self, expr: &Expr) -> Result<Vec<RangeSeries>> {
         let n_steps = ((self.end - self.start) / self.interval + 1) as usize;
+        let bare = self.precomputed_node(expr);
+        if let Some((key, true)) = bare {
+            if let Some(out) = self.assemble_precomputed(key, n_steps)? {
+                return Ok(out);
+            }
+        }
         let blocks = self.threads.min(n_steps);
         if blocks > 1
-            && !self.is_precomputed_call(expr)
+            && bare.is_none()
             && self.steps_are_independent()
             && self.per_step_rows() >= self.par_min_series
         {
@@ -170,16 +176,21 @@ impl<'a> Ev<'a> {
         Ok(asm.finish())
     }
 
-    /// Whether `expr` is a precomputed call (or streamed aggregation) itself: its steps only hand over their rows, so
-    /// forks would cost more (each builds its series' labels again, the join re-keys them)
-    /// than they save (measured: `rate(x[2m])` 108 -> 144 ms on the heavy bench).
-    fn is_precomputed_call(&self, expr: &Expr) -> bool {
+    /// The key of `expr`'s precomputed rows when it is a precomputed node itself, and whether
+    /// it is a call (not a streamed aggregation): its steps only hand over their rows, so a
+    /// call's matrix is built from them directly (`assemble.rs`; an aggregation's rows carry
+    /// step annotations, so they go through the step loop), and forks would cost more (each
+    /// builds its series' labels again, the join re-keys them) than they save (measured:
+    /// `rate(x[2m])` 108 -> 144 ms on the heavy bench).
+    fn precomputed_node(&self, expr: &Expr) -> Option<(usize, bool)> {
         let mut e = expr;
         while let Expr::Paren { expr, .. } = e {
             e = expr;
         }
-        matches!(e, Expr::Call { .. } | Expr::Aggregate(_))
-            && self.precomputed.contains_key(&(e as *const Expr as usize))
+        let key = e as *const Expr as usize;
+        let is_call = matches!(e, Expr::Call { .. });
+        ((is_call || matches!(e, Expr::Aggregate(_))) && self.precomputed.contains_key(&key))
+            .then_some((key, is_call))
     }
 
     /// Whether no step depends on an earlier one: no streamed selector is left (their buffers
