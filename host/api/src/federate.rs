@@ -578,12 +578,7 @@ fn escape_label_value(out: &mut Vec<u8>, s: &str) {
 /// (`1.5e-05`, `1.2345675e+06`, at least two exponent digits) when the decimal exponent is
 /// below -4 or at least 6 — the 'g' verb's precision for the shortest representation is 6.
 fn write_go_float(out: &mut Vec<u8>, v: f64) {
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-        return;
-    }
-    if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    if crate::render_num::push_non_finite(out, v) {
         return;
     }
     if v == 0.0 {

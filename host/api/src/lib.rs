@@ -19,6 +19,7 @@ mod query;
 mod render;
 mod render_num;
 mod routes;
+mod running;
 
 pub use admin::{StorageAdmin, TsdbStatus};
 pub use error::{ApiError, ErrorType};
@@ -28,3 +29,4 @@ pub use routes::{
     prometheus_cors, router, shell_router, ApiState, BuildInfo, MetricsRenderer, QuitFn, ReloadFn,
     Shell, ShellOptions, TargetsSource, MAX_BODY_BYTES,
 };
+pub use running::RunningQueries;

@@ -2,6 +2,7 @@
 //! `/label/<name>/values`, `/metadata`, `/format_query`, `/query_exemplars`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,16 +111,20 @@ async fn in_query_slot(
 
 /// Runs a query in a query slot and renders its success envelope there too (rendering is
 /// part of a query's memory).
+/// The query is canceled if this future is dropped (the client went away) or the server
+/// shuts down (`ApiState::running`).
 async fn run_query(
     st: &Arc<ApiState>,
     limit: usize,
     stats: bool,
-    f: impl FnOnce(&ApiState) -> sightline_promql::Result<QueryResult> + Send + 'static,
+    f: impl FnOnce(&ApiState, &AtomicBool) -> sightline_promql::Result<QueryResult> + Send + 'static,
 ) -> Response {
     let arrived = std::time::Instant::now();
-    in_query_slot(st, move |s| {
+    let running = st.running.start();
+    let cancel = running.flag();
+    let res = in_query_slot(st, move |s| {
         let queue = arrived.elapsed();
-        let res = f(s).map_err(promql_error)?;
+        let res = f(s, &cancel).map_err(promql_error)?;
         let timings = stats.then(|| crate::render::RequestTimings {
             queue,
             total: arrived.elapsed(),
@@ -131,7 +136,9 @@ async fn run_query(
         )
             .into_response())
     })
-    .await
+    .await;
+    running.finish();
+    res
 }
 
 /// The engine for one request: the shared one, or a copy with the request's `timeout`
@@ -169,8 +176,8 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     let t = time_param(p, "time", sightline_model::now_ms())?;
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, wants_stats(p), move |s| {
-        engine.instant_query(s.storage.as_ref(), &q, t)
+    Ok(run_query(st, limit, wants_stats(p), move |s, cancel| {
+        engine.instant_query_cancelable(s.storage.as_ref(), &q, t, Some(cancel))
     })
     .await)
 }
@@ -211,8 +218,8 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, wants_stats(p), move |s| {
-        engine.range_query(s.storage.as_ref(), &q, start, end, step)
+    Ok(run_query(st, limit, wants_stats(p), move |s, cancel| {
+        engine.range_query_cancelable(s.storage.as_ref(), &q, start, end, step, Some(cancel))
     })
     .await)
 }

@@ -24,13 +24,20 @@ pub(crate) fn push_go_float_plain(out: &mut Vec<u8>, v: f64) {
     push_float_as_go(out, v, false);
 }
 
-fn push_float_as_go(out: &mut Vec<u8>, v: f64, exp_switch: bool) {
+/// Writes `NaN`, `+Inf` or `-Inf` as Go does and returns true, or nothing for a finite `v`.
+pub(crate) fn push_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
-        return;
-    }
-    if v.is_infinite() {
+    } else if v.is_infinite() {
         out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else {
+        return false;
+    }
+    true
+}
+
+fn push_float_as_go(out: &mut Vec<u8>, v: f64, exp_switch: bool) {
+    if push_non_finite(out, v) {
         return;
     }
     if v == 0.0 {

@@ -84,6 +84,8 @@ pub struct ApiState {
     pub engine: Arc<RwLock<sightline_promql::Engine>>,
     /// Bounds concurrent queries (`--query.max-concurrency`).
     pub query_slots: Arc<tokio::sync::Semaphore>,
+    /// The queries running now (canceled when their client goes away and at shutdown).
+    pub running: Arc<crate::RunningQueries>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).
     pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
     /// Storage status and admin operations (`None` for storage without them).

@@ -512,6 +512,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             Box::pin(async move { r.reload().await.map_err(|e| format!("{e:#}")) })
         })
     };
+    let running_queries = Arc::new(sightline_api::RunningQueries::default());
     let state = Arc::new(ApiState {
         storage: storage.clone(),
         targets: Arc::new(ScrapeTargets(scrape.clone())),
@@ -527,6 +528,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
         query_slots: Arc::new(tokio::sync::Semaphore::new(
             args.query_max_concurrency.max(1),
         )),
+        running: running_queries.clone(),
         plugins: crate::plugins::lister(plugin_host.clone()),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
@@ -588,8 +590,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
     }
     shutdown.cancelled().await;
 
-    info!("shutting down: draining HTTP connections");
+    info!("shutting down: canceling running queries, draining HTTP connections");
     ready.store(false, Ordering::Release);
+    running_queries.cancel_all();
     if let Err(e) = server.await {
         error!(error = %e, "HTTP server task failed");
     }

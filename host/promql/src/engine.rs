@@ -168,13 +168,37 @@ impl Engine {
 
     /// Evaluates `expr` at `t_ms`.
     pub fn instant_query(&self, q: &dyn Queryable, expr: &str, t_ms: i64) -> Result<QueryResult> {
+        self.instant_query_cancelable(q, expr, t_ms, None)
+    }
+
+    /// [`Engine::instant_query`] that stops (with [`Error::Canceled`]) once `cancel` is set.
+    pub fn instant_query_cancelable(
+        &self,
+        q: &dyn Queryable,
+        expr: &str,
+        t_ms: i64,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<QueryResult> {
+        self.parse_and_exec(q, expr, (t_ms, t_ms, 0), cancel)
+    }
+
+    /// Parses `expr` (the parse counting against the timeout) and evaluates it over
+    /// `(start, end, step)`.
+    fn parse_and_exec(
+        &self,
+        q: &dyn Queryable,
+        expr: &str,
+        (start, end, step): (i64, i64, i64),
+        cancel: Option<&AtomicBool>,
+    ) -> Result<QueryResult> {
         let started = Some(Instant::now());
         let e = self.parse(expr)?;
         let opts = QueryOptions {
             started,
+            cancel,
             ..Default::default()
         };
-        self.exec_with(q, &e, expr, t_ms, t_ms, 0, &opts)
+        self.exec_with(q, &e, expr, start, end, step, &opts)
     }
 
     /// Evaluates `expr` from `start_ms` to `end_ms` every `step_ms`.
@@ -185,6 +209,19 @@ impl Engine {
         start_ms: i64,
         end_ms: i64,
         step_ms: i64,
+    ) -> Result<QueryResult> {
+        self.range_query_cancelable(q, expr, start_ms, end_ms, step_ms, None)
+    }
+
+    /// [`Engine::range_query`] that stops (with [`Error::Canceled`]) once `cancel` is set.
+    pub fn range_query_cancelable(
+        &self,
+        q: &dyn Queryable,
+        expr: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+        cancel: Option<&AtomicBool>,
     ) -> Result<QueryResult> {
         if step_ms <= 0 {
             return Err(Error::BadData(
@@ -201,13 +238,7 @@ impl Engine {
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
         }
-        let started = Some(Instant::now());
-        let e = self.parse(expr)?;
-        let opts = QueryOptions {
-            started,
-            ..Default::default()
-        };
-        self.exec_with(q, &e, expr, start_ms, end_ms, step_ms, &opts)
+        self.parse_and_exec(q, expr, (start_ms, end_ms, step_ms), cancel)
     }
 
     /// Evaluates a parsed expression. An instant query has `start == end` and `step == 0`.
@@ -289,7 +320,8 @@ impl Engine {
         if is_range {
             ev.precompute_calls(q, expr)?;
         } else {
-            ev.stream_aggregates(q, expr)?;
+            // An instant query's streamed aggregations (one step each).
+            ev.precompute(q, expr, false)?;
         }
         ev.load_deferred(q)?;
         let prepare = load_started.elapsed();

@@ -22,17 +22,23 @@ impl<'a> Ev<'a> {
     /// are computed over all steps before the step loop runs, as Prometheus does: each
     /// series' samples are read once, a chunk of series at a time, and stay in cache.
     pub(super) fn precompute_calls(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
-        guard(|| self.precompute_calls_node(q, e))
+        self.precompute(q, e, true)
     }
 
-    fn precompute_calls_node(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
+    /// Streams the aggregations of `e` that can be (`stream_agg.rs`) and, with `calls`,
+    /// precomputes the range functions (range queries only).
+    pub(super) fn precompute(&mut self, q: &dyn Queryable, e: &Expr, calls: bool) -> Result<()> {
+        guard(|| self.precompute_node(q, e, calls))
+    }
+
+    fn precompute_node(&mut self, q: &dyn Queryable, e: &Expr, calls: bool) -> Result<()> {
         match e {
             Expr::Call { func, args, pos } => {
-                if self.try_precompute(q, e, func, args, *pos)? {
+                if calls && self.try_precompute(q, e, func, args, *pos)? {
                     return Ok(());
                 }
                 for a in args {
-                    self.precompute_calls(q, a)?;
+                    self.precompute(q, a, calls)?;
                 }
                 Ok(())
             }
@@ -42,19 +48,19 @@ impl<'a> Ev<'a> {
             | Expr::Str { .. }
             | Expr::Vector(_)
             | Expr::Matrix { .. } => Ok(()),
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute_calls(q, expr),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.precompute(q, expr, calls),
             Expr::Binary { lhs, rhs, .. } => {
-                self.precompute_calls(q, lhs)?;
-                self.precompute_calls(q, rhs)
+                self.precompute(q, lhs, calls)?;
+                self.precompute(q, rhs, calls)
             }
             Expr::Aggregate(a) => {
                 if self.try_stream_aggregate(q, e, a)? {
                     return Ok(());
                 }
                 if let Some(p) = &a.param {
-                    self.precompute_calls(q, p)?;
+                    self.precompute(q, p, calls)?;
                 }
-                self.precompute_calls(q, &a.expr)
+                self.precompute(q, &a.expr, calls)
             }
         }
     }

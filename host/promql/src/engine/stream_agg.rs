@@ -126,41 +126,6 @@ impl Ev<'_> {
         Ok(true)
     }
 
-    /// An instant query's streamed aggregations (outside subqueries), before evaluation.
-    pub(super) fn stream_aggregates(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
-        guard(|| self.stream_aggregates_node(q, e))
-    }
-
-    fn stream_aggregates_node(&mut self, q: &dyn Queryable, e: &Expr) -> Result<()> {
-        match e {
-            Expr::Aggregate(a) => {
-                if self.try_stream_aggregate(q, e, a)? {
-                    return Ok(());
-                }
-                if let Some(p) = &a.param {
-                    self.stream_aggregates(q, p)?;
-                }
-                self.stream_aggregates(q, &a.expr)
-            }
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.stream_aggregates(q, expr),
-            Expr::Binary { lhs, rhs, .. } => {
-                self.stream_aggregates(q, lhs)?;
-                self.stream_aggregates(q, rhs)
-            }
-            Expr::Call { args, .. } => {
-                for a in args {
-                    self.stream_aggregates(q, a)?;
-                }
-                Ok(())
-            }
-            Expr::Subquery { .. }
-            | Expr::Number { .. }
-            | Expr::Str { .. }
-            | Expr::Vector(_)
-            | Expr::Matrix { .. } => Ok(()),
-        }
-    }
-
     /// Loads a deferred selector after all (when what deferred it is not streamed).
     pub(super) fn undefer(&mut self, q: &dyn Queryable, key: usize) -> Result<()> {
         if let Some((n, is_stats)) = self.deferred.remove(&key) {
