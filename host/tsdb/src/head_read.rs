@@ -220,7 +220,8 @@ mod tests {
     }
 
     /// `select_batches` hands over what `select(false, ..)` returns, in the same order, a head
-    /// read batch at a time, and holds sealing off until the batches are dropped.
+    /// read batch at a time, and holds sealing off until the batches are dropped; during a
+    /// seal it hands the selection over whole.
     #[test]
     fn batched_selection_equals_select_and_holds_sealing_off() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,5 +255,12 @@ mod tests {
         assert_eq!(got, whole);
         drop(batches);
         assert!(db.seal_gate.try_write().is_some());
+        // While a seal runs the selection is handed over whole instead of waiting for it.
+        let sealing = db.seal_gate.write();
+        let mut whole_batch = q.select_batches(None, &m).unwrap();
+        let b = whole_batch.next_batch().unwrap().unwrap();
+        assert_eq!(b.len(), SERIES);
+        assert!(whole_batch.next_batch().unwrap().is_none());
+        drop(sealing);
     }
 }

@@ -415,20 +415,23 @@ impl Querier for TsdbQuerier<'_> {
 
     /// The head's series a batch at a time, when no persisted partition overlaps the range
     /// (otherwise head and partitions are merged by label set first, as `select` does, and
-    /// handed over as one batch). Sealing, which moves head data into a new partition, is held
-    /// off while the batches are read (`Tsdb::seal_gate`), so every batch sees the head's data
-    /// of the whole range, as `select` would.
+    /// handed over as one batch, as also while a seal runs). Sealing, which moves head data
+    /// into a new partition, is held off while the batches are read (`Tsdb::seal_gate`), so
+    /// every batch sees the head's data of the whole range, as `select` would.
     fn select_batches<'s>(
         &'s self,
         hints: Option<&SelectHints>,
         matchers: &[Matcher],
     ) -> sightline_storage_api::Result<Box<dyn SeriesBatches + 's>> {
-        let gate = self.db.seal_gate.read();
-        if !self.overlapping_partitions().is_empty() {
-            drop(gate);
-            let all = self.select(false, hints, matchers)?;
-            return Ok(Box::new(OneBatch(Some(all))));
-        }
+        // While a seal runs (or overlapping partitions exist) the head and the partitions are
+        // read whole and merged, as `select` does, rather than waiting for the seal.
+        let gate = match self.db.seal_gate.try_read() {
+            Some(g) if self.overlapping_partitions().is_empty() => g,
+            _ => {
+                let all = self.select(false, hints, matchers)?;
+                return Ok(Box::new(OneBatch(Some(all))));
+            }
+        };
         let (ids, cap) = self
             .db
             .head_select(|h| postings::select(h, matchers), self.max_t)?;
