@@ -1043,9 +1043,9 @@ impl<'a> Ev<'a> {
         selectors_under_subqueries(e, false, &mut in_sub);
         let has_info = calls_function(e, "info");
         let stats = crate::stats_decoding::stats_selectors(e);
-        // Selectors a streamed aggregation reads (a storage batch at a time) are left to it.
-        let mut lazy = stream_agg::lazy_selectors(e);
-        lazy.retain(|k| !in_sub.contains(k));
+        // Selectors a streamed aggregation reads (a storage batch at a time) are left to it
+        // (never one under a subquery: `lazy_selectors` does not enter them).
+        let lazy = stream_agg::lazy_selectors(e);
         for n in &mut needs {
             n.stream = n.stream && self.is_range && !in_sub.contains(&n.key);
         }
