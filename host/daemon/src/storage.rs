@@ -47,16 +47,11 @@ pub(crate) async fn open(args: &ServeArgs) -> Result<Arc<Tsdb>> {
 /// The `task` label of maintenance panics.
 pub(crate) const MAINTENANCE_TASK: &str = "tsdb_maintenance";
 
-/// Runs retention, compaction, chunk persistence and WAL truncation every minute, then returns
-/// freed memory to the operating system. A pass that panics is logged and counted
+/// Runs retention, compaction, chunk persistence and WAL truncation every minute (the
+/// allocator returns freed memory to the operating system by itself). A pass that panics is logged and counted
 /// (`sightline_task_panics_total{task="tsdb_maintenance"}`); the next one runs a period later.
 pub(crate) async fn maintenance(db: Arc<Tsdb>, cancel: tokio_util::sync::CancellationToken) {
-    let pass = move || {
-        let r = db.run_maintenance_once();
-        // Large queries and compactions leave freed memory in the allocator's arenas.
-        sightline_telemetry::release_free_memory();
-        r
-    };
+    let pass = move || db.run_maintenance_once();
     periodically(MAINTENANCE_PERIOD, pass, cancel).await
 }
 

@@ -19,7 +19,7 @@ pub mod supervise;
 pub use metrics::{
     Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, Registry, DEFAULT_BUCKETS,
 };
-pub use process::{limit_allocator_arenas, process_families, release_free_memory};
+pub use process::{disable_transparent_huge_pages, process_families};
 
 use sightline_model::{Labels, MetricType};
 
