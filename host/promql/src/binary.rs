@@ -225,6 +225,11 @@ type ResultEntry = (Arc<Labels>, Arc<Labels>, Arc<Labels>, u64);
 const CACHE_MAX: usize = 200_000;
 
 impl BinopCache {
+    /// Entries held (results and signatures).
+    pub(crate) fn len(&self) -> usize {
+        self.results.len() + self.sigs.len()
+    }
+
     /// The matching signature of `labels` at `node` (see [`sig`]), computed once per label set.
     fn sig(&mut self, node: usize, labels: &Arc<Labels>, names: &[String], on: bool) -> u64 {
         let key = (node, Arc::as_ptr(labels) as usize);

@@ -376,6 +376,7 @@ impl Engine {
             prepare,
             inner_eval: eval_started.elapsed(),
         };
+        ev.free_leftovers();
         Ok(QueryResult {
             value,
             warnings: ev.ann.warnings,
