@@ -191,3 +191,47 @@ fn matching_and_duplicate_errors_are_still_raised() {
         .unwrap();
     assert!(matches!(ok.value, Value::Vector(v) if v.len() == 4));
 }
+
+/// An instant query's subquery evaluates its inner call at several steps, reusing the bucket
+/// cache between them: its result is the range query's.
+#[test]
+fn subquery_over_quantiles_matches_the_range_query() {
+    let st = store(19);
+    let engine = Engine::new(EngineOptions::default());
+    let inner = "histogram_quantile(0.9, rate(latency_bucket[2m]))";
+    let t = 900_000;
+    let res = engine
+        .instant_query(&st, &format!("max_over_time(({inner})[5m:30s])"), t)
+        .unwrap();
+    let Value::Vector(v) = res.value else {
+        panic!("not a vector");
+    };
+    // The subquery's steps: multiples of 30 s in (t - 5m, t].
+    let range = engine
+        .range_query(&st, inner, t - 300_000 + 30_000, t, 30_000)
+        .unwrap();
+    let Value::Matrix(m) = range.value else {
+        panic!("not a matrix");
+    };
+    let mut want: Vec<(String, u64)> = m
+        .iter()
+        .filter(|s| s.samples.iter().any(|p| !p.v.is_nan()))
+        .map(|s| {
+            let max = s
+                .samples
+                .iter()
+                .map(|p| p.v)
+                .filter(|v| !v.is_nan())
+                .fold(f64::NEG_INFINITY, f64::max);
+            (s.labels.to_string(), max.to_bits())
+        })
+        .collect();
+    want.sort();
+    let mut got: Vec<(String, u64)> = v
+        .iter()
+        .map(|s| (s.labels.to_string(), s.v.to_bits()))
+        .collect();
+    got.sort();
+    assert!(!got.is_empty());
+    assert_eq!(got, want);
+}
