@@ -1,6 +1,6 @@
 //! Binary operators: scalar/scalar, vector/scalar and vector/vector with matching.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
@@ -8,6 +8,7 @@ use sightline_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder};
 use crate::ast::{BinModifiers, BinOp, Card};
 use crate::engine::{drops_name, matching_names};
 use crate::error::{Error, Result};
+use crate::fxhash::{FxMap, FxSet};
 use crate::value::{Arg, Elem};
 
 /// An annotation a binary operation raises (Prometheus reports the last one of a step).
@@ -204,10 +205,67 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
     }
 }
 
-/// Result label sets of vector matching, reused across steps: (node, lhs, rhs) addresses to
-/// the two inputs (kept alive so their addresses stay unique) and the result.
-pub(crate) type BinopCache =
-    crate::fxhash::FxMap<(usize, usize, usize), (Arc<Labels>, Arc<Labels>, Arc<Labels>)>;
+/// What vector matching reuses across steps (a range query's steps, a subquery's) for label
+/// sets it has seen before, keyed by their addresses; every entry keeps its label sets alive, so
+/// an address stays unique while its entry exists.
+#[derive(Default)]
+pub(crate) struct BinopCache {
+    /// (node, lhs, rhs) addresses: the two inputs, the result's label set and its
+    /// `stable_hash` (for the group_left/group_right uniqueness check).
+    results: FxMap<(usize, usize, usize), ResultEntry>,
+    /// (node, input) addresses: the input and its matching signature at that node (the node
+    /// fixes `on`/`ignoring` and their label names).
+    sigs: FxMap<(usize, usize), (Arc<Labels>, u64)>,
+}
+
+/// A cached result label set: the two inputs, the result and its stable hash.
+type ResultEntry = (Arc<Labels>, Arc<Labels>, Arc<Labels>, u64);
+
+/// Entries each map of [`BinopCache`] holds before it starts over (bounds its memory).
+const CACHE_MAX: usize = 200_000;
+
+impl BinopCache {
+    /// Entries held (results and signatures).
+    pub(crate) fn len(&self) -> usize {
+        self.results.len() + self.sigs.len()
+    }
+
+    /// The matching signature of `labels` at `node` (see [`sig`]), computed once per label set.
+    fn sig(&mut self, node: usize, labels: &Arc<Labels>, names: &[String], on: bool) -> u64 {
+        let key = (node, Arc::as_ptr(labels) as usize);
+        if let Some((_, s)) = self.sigs.get(&key) {
+            return *s;
+        }
+        if self.sigs.len() > CACHE_MAX {
+            self.sigs.clear();
+        }
+        let s = sig(labels, names, on);
+        self.sigs.insert(key, (labels.clone(), s));
+        s
+    }
+
+    /// The result label set of matching `ls` with `rs` at `node` and its stable hash.
+    fn result(
+        &mut self,
+        node: usize,
+        ls: &Arc<Labels>,
+        rs: &Arc<Labels>,
+        mods: &BinModifiers,
+    ) -> (Arc<Labels>, u64) {
+        let key = (node, Arc::as_ptr(ls) as usize, Arc::as_ptr(rs) as usize);
+        if let Some((_, _, m, h)) = self.results.get(&key) {
+            return (m.clone(), *h);
+        }
+        if self.results.len() > CACHE_MAX {
+            self.results.clear();
+        }
+        let m = Arc::new(result_labels(ls, rs, mods));
+        let h = m.stable_hash();
+        self.results
+            .insert(key, (ls.clone(), rs.clone(), m.clone(), h));
+        (m, h)
+    }
+}
 
 /// Evaluates a binary operation at one step; the annotation is the last one the step raised.
 pub(crate) fn eval_binary(
@@ -397,9 +455,10 @@ fn vector_vector(
     // Fill values in the (possibly swapped) orientation.
     // The fill values are not swapped with the sides (Prometheus' behaviour).
     let (fill_many, fill_one) = (mods.fill_left, mods.fill_right);
-    let mut right: HashMap<u64, usize> = HashMap::with_capacity(rhs.len());
+    let mut right: FxMap<u64, usize> = FxMap::default();
+    right.reserve(rhs.len());
     for (i, rs) in rhs.iter().enumerate() {
-        let s = sig(&rs.labels, &names, mods.on);
+        let s = cache.sig(node, &rs.labels, &names, mods.on);
         if let Some(&j) = right.get(&s) {
             let side = if swapped { "left" } else { "right" };
             let ml = match_labels(&rs.labels, &names, mods.on);
@@ -415,8 +474,12 @@ fn vector_vector(
         }
         right.insert(s, i);
     }
-    let mut matched_one: HashMap<u64, Option<HashSet<u64>>> = HashMap::new();
-    let mut used_right: HashSet<usize> = HashSet::new();
+    // Per match group: `None` once matched one-to-one, else the stable hashes of the results
+    // it produced (which must differ).
+    let mut matched_one: FxMap<u64, Option<FxSet<u64>>> = FxMap::default();
+    matched_one.reserve(lhs.len().min(rhs.len()));
+    // Which right-hand elements matched (only needed to fill the unmatched ones).
+    let mut used_right = vec![false; if fill_many.is_some() { rhs.len() } else { 0 }];
     let mut out = Vec::new();
     let mut emit = |ls: &Elem,
                     rs: &Elem,
@@ -424,6 +487,7 @@ fn vector_vector(
                     rv: f64,
                     s: u64,
                     override_labels: Option<Labels>,
+                    cache: &mut BinopCache,
                     out: &mut Vec<Elem>|
      -> Result<()> {
         let (fl, fr) = if swapped { (rv, lv) } else { (lv, rv) };
@@ -451,26 +515,9 @@ fn vector_vector(
             val = fl;
             hval = hl.cloned();
         }
-        let metric = match &override_labels {
-            Some(l) => Arc::new(l.clone()),
-            None => {
-                let key = (
-                    node,
-                    Arc::as_ptr(&ls.labels) as usize,
-                    Arc::as_ptr(&rs.labels) as usize,
-                );
-                match cache.get(&key) {
-                    Some((_, _, m)) => m.clone(),
-                    None => {
-                        if cache.len() > 200_000 {
-                            cache.clear();
-                        }
-                        let m = Arc::new(result_labels(&ls.labels, &rs.labels, mods));
-                        cache.insert(key, (ls.labels.clone(), rs.labels.clone(), m.clone()));
-                        m
-                    }
-                }
-            }
+        let (metric, metric_hash) = match &override_labels {
+            Some(l) => (Arc::new(l.clone()), l.stable_hash()),
+            None => cache.result(node, &ls.labels, &rs.labels, mods),
         };
         match mods.card {
             Card::OneToOne => {
@@ -482,9 +529,11 @@ fn vector_vector(
                 matched_one.insert(s, None);
             }
             _ => {
-                let set = matched_one.entry(s).or_insert_with(|| Some(HashSet::new()));
+                let set = matched_one
+                    .entry(s)
+                    .or_insert_with(|| Some(FxSet::default()));
                 if let Some(set) = set {
-                    if !set.insert(metric.stable_hash()) {
+                    if !set.insert(metric_hash) {
                         return Err(Error::Execution(
                             "multiple matches for labels: grouping labels must ensure unique matches".into(),
                         ));
@@ -514,12 +563,14 @@ fn vector_vector(
         Ok(())
     };
     for ls in &lhs {
-        let s = sig(&ls.labels, &names, mods.on);
+        let s = cache.sig(node, &ls.labels, &names, mods.on);
         match right.get(&s) {
             Some(&j) => {
-                used_right.insert(j);
+                if let Some(u) = used_right.get_mut(j) {
+                    *u = true;
+                }
                 let rs = &rhs[j];
-                emit(ls, rs, ls.v, rs.v, s, None, &mut out)?;
+                emit(ls, rs, ls.v, rs.v, s, None, cache, &mut out)?;
             }
             None => {
                 if let Some(fv) = fill_one {
@@ -530,17 +581,17 @@ fn vector_vector(
                         h: None,
                         drop_name: false,
                     };
-                    emit(ls, &rs, ls.v, fv, s, None, &mut out)?;
+                    emit(ls, &rs, ls.v, fv, s, None, cache, &mut out)?;
                 }
             }
         }
     }
     if let Some(fv) = fill_many {
         for (j, rs) in rhs.iter().enumerate() {
-            if used_right.contains(&j) {
+            if used_right[j] {
                 continue;
             }
-            let s = sig(&rs.labels, &names, mods.on);
+            let s = cache.sig(node, &rs.labels, &names, mods.on);
             let ls = Elem {
                 labels: rs.labels.clone(),
                 t: ts,
@@ -549,7 +600,7 @@ fn vector_vector(
                 drop_name: true,
             };
             let ml = match_labels(&rs.labels, &names, mods.on);
-            emit(&ls, rs, fv, rs.v, s, Some(ml), &mut out)?;
+            emit(&ls, rs, fv, rs.v, s, Some(ml), cache, &mut out)?;
         }
     }
     Ok(out)

@@ -327,8 +327,14 @@ impl Job<'_> {
                 t_ref
             };
             let mut wins = Vec::with_capacity(series.len());
+            // The chunk's series mostly hold as many samples as each other: a buffer's first
+            // read starts with room for the largest so far (plus a quarter for what later
+            // steps pull before the buffer drops its front), not growing sample by sample.
+            let mut hint = 0;
             for s in series.iter_mut() {
+                s.reserve_first(hint + hint / 4);
                 s.advance(pull, start.saturating_sub(extra), true)?;
+                hint = hint.max(s.buf.len());
                 let lo = s.buf.partition_point(|x| x.t <= start);
                 let hi = s.buf.partition_point(|x| x.t <= t_ref);
                 let (fw, hw) = windows(&s.buf, lo, hi, s.hbuf.as_ref(), start, t_ref, vs, self.lb);

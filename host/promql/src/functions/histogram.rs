@@ -182,7 +182,11 @@ fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<ClassicGr
                     b.build()
                 });
                 idx.insert(h, groups.len());
-                groups.push((l, vec![]));
+                // A histogram's buckets mostly come together and histograms of one metric
+                // have as many buckets as each other: room for as many as the previous group
+                // holds spares growing bucket by bucket.
+                let room = groups.last().map_or(0, |g| g.1.len());
+                groups.push((l, Vec::with_capacity(room)));
                 groups.len() - 1
             }
         };

@@ -60,14 +60,15 @@ fn sort_and_coalesce(mut b: Vec<ClassicBucket>) -> Vec<ClassicBucket> {
             .partial_cmp(&y.upper)
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let mut c: Vec<ClassicBucket> = Vec::with_capacity(b.len());
-    for x in b {
-        match c.last_mut() {
-            Some(l) if l.upper == x.upper => l.count += x.count,
-            _ => c.push(x),
+    // In place: a bucket whose bound equals the one kept before it adds its count to it.
+    b.dedup_by(|x, kept| {
+        let same = kept.upper == x.upper;
+        if same {
+            kept.count += x.count;
         }
-    }
-    c
+        same
+    });
+    b
 }
 
 /// `ensureMonotonicAndIgnoreSmallDeltas`: counts that differ insignificantly from their
