@@ -9,6 +9,9 @@ use sightline_model::{stale_nan, Labels};
 use sightline_promql::{Engine, EngineOptions, Error, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
+mod common;
+use common::assert_steps_match;
+
 fn random_store(seed: u64) -> MemStorage {
     let mut rng = fastrand::Rng::with_seed(seed);
     let st = MemStorage::new();
@@ -55,33 +58,9 @@ fn bare_precomputed_calls_match_instant_queries_at_every_step() {
         "last_over_time(http_requests_total[1m])",
         "changes(http_requests_total[5m])",
     ] {
-        let (start, end, step) = (300_000, 1_500_000, 15_000);
-        let res = engine.range_query(&st, q, start, end, step).unwrap();
-        let Value::Matrix(m) = res.value else {
-            panic!("{q}: not a matrix");
-        };
+        let m = assert_steps_match(&engine, &st, q);
         assert!(!m.is_empty(), "{q}");
         assert!(m.windows(2).all(|w| w[0].labels < w[1].labels), "{q}");
-        let mut points = 0;
-        let mut t = start;
-        while t <= end {
-            let inst = engine.instant_query(&st, q, t).unwrap();
-            let Value::Vector(v) = inst.value else {
-                panic!("{q}: not a vector");
-            };
-            for s in &v {
-                let rs = m
-                    .iter()
-                    .find(|rs| rs.labels == s.labels)
-                    .unwrap_or_else(|| panic!("{q} at {t}: {} missing", s.labels));
-                let p = rs.samples.iter().find(|p| p.t == t).unwrap();
-                assert_eq!(p.v.to_bits(), s.v.to_bits(), "{q} at {t}: {}", s.labels);
-            }
-            points += v.len();
-            t += step;
-        }
-        let total: usize = m.iter().map(|rs| rs.samples.len()).sum();
-        assert_eq!(total, points, "{q}");
     }
 }
 

@@ -10,6 +10,9 @@ use sightline_model::{stale_nan, Labels};
 use sightline_promql::{Engine, EngineOptions, Error, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
+mod common;
+use common::assert_steps_match;
+
 /// Counters by instance and status and classic histograms by instance, with gaps, staleness
 /// markers and resets, so series come and go between steps.
 fn store(seed: u64) -> MemStorage {
@@ -54,39 +57,6 @@ fn store(seed: u64) -> MemStorage {
     }
     a.commit().unwrap();
     st
-}
-
-/// The range query's value at each step, bit for bit, against the instant query there.
-fn assert_steps_match(engine: &Engine, st: &MemStorage, q: &str) {
-    let (start, end, step) = (300_000, 1_500_000, 15_000);
-    let res = engine.range_query(st, q, start, end, step).unwrap();
-    let Value::Matrix(m) = res.value else {
-        panic!("{q}: not a matrix");
-    };
-    let mut t = start;
-    while t <= end {
-        let inst = engine.instant_query(st, q, t).unwrap();
-        let Value::Vector(v) = inst.value else {
-            panic!("{q}: not a vector");
-        };
-        let mut want: Vec<(String, u64)> = v
-            .iter()
-            .map(|s| (s.labels.to_string(), s.v.to_bits()))
-            .collect();
-        want.sort();
-        let mut got: Vec<(String, u64)> = m
-            .iter()
-            .filter_map(|s| {
-                s.samples
-                    .iter()
-                    .find(|p| p.t == t)
-                    .map(|p| (s.labels.to_string(), p.v.to_bits()))
-            })
-            .collect();
-        got.sort();
-        assert_eq!(got, want, "{q} at {t}");
-        t += step;
-    }
 }
 
 #[test]
