@@ -5,12 +5,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use sightline_model::{stale_nan, Labels};
+use sightline_model::Labels;
 use sightline_promql::{Engine, EngineOptions, Error, Value};
 use sightline_storage_api::{Appendable, MemStorage};
 
 mod common;
-use common::assert_steps_match;
+use common::{assert_steps_match, random_counter};
 
 fn random_store(seed: u64) -> MemStorage {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -23,21 +23,8 @@ fn random_store(seed: u64) -> MemStorage {
                 ("instance", format!("i{inst}")),
                 ("status", status.to_string()),
             ]);
-            let mut v = rng.u64(..100) as f64;
-            let mut t = rng.u64(..60_000) as i64;
-            while t < 1_800_000 {
-                match rng.u64(..100) {
-                    0..=3 => t += 200_000,
-                    4 => {
-                        a.append(None, &l, t, stale_nan()).unwrap();
-                        t += 1_000;
-                    }
-                    5 => v = 0.0,
-                    _ => {}
-                }
-                v += rng.u64(..40) as f64 / 8.0;
+            for (t, v) in random_counter(&mut rng) {
                 a.append(None, &l, t, v).unwrap();
-                t += 5_000 + rng.u64(..20_000) as i64;
             }
         }
     }

@@ -1,5 +1,6 @@
 //! What more than one of the crate's test binaries checks.
 
+use sightline_model::stale_nan;
 use sightline_promql::{Engine, RangeSeries, Value};
 use sightline_storage_api::MemStorage;
 
@@ -37,4 +38,27 @@ pub(crate) fn assert_steps_match(engine: &Engine, st: &MemStorage, q: &str) -> V
         t += step;
     }
     m
+}
+
+/// A counter's samples over the first 30 minutes as `(t, v)`: random steps of 5–25 s, gaps of
+/// 200 s, staleness markers and resets, so the series comes and goes between steps.
+pub(crate) fn random_counter(rng: &mut fastrand::Rng) -> Vec<(i64, f64)> {
+    let mut out = Vec::new();
+    let mut v = rng.u64(..100) as f64;
+    let mut t = rng.u64(..60_000) as i64;
+    while t < 1_800_000 {
+        match rng.u64(..100) {
+            0..=3 => t += 200_000,
+            4 => {
+                out.push((t, stale_nan()));
+                t += 1_000;
+            }
+            5 => v = 0.0,
+            _ => {}
+        }
+        v += rng.u64(..40) as f64 / 8.0;
+        out.push((t, v));
+        t += 5_000 + rng.u64(..20_000) as i64;
+    }
+    out
 }
