@@ -42,14 +42,6 @@ ROOT = HERE.parent.parent
 TARGETS = ROOT / "tests" / "tools" / "churn_target.py"
 
 
-
-
-
-
-
-
-
-
 def interval_seconds(s: str) -> float:
     units = {"ms": 0.001, "s": 1, "m": 60}
     for u in ("ms", "s", "m"):
