@@ -496,6 +496,13 @@ impl Expr {
     }
 }
 
+/// Whether `lhs` is the literal +Inf as the base of `^`. It is written `Inf` there, not
+/// `+Inf` as elsewhere (Prometheus' form): `^` binds tighter than a sign, so `+Inf ^ 2` reads
+/// back as `+(Inf ^ 2)`, another tree (found by the `roundtrip` fuzz target).
+fn is_inf_pow_base(op: BinOp, lhs: &Expr) -> bool {
+    op == BinOp::Pow && matches!(lhs, Expr::Number { v, .. } if *v == f64::INFINITY)
+}
+
 /// Formats a float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` (with `+Inf`).
 pub(crate) fn fmt_number(v: f64) -> String {
     if v.is_nan() {
@@ -657,7 +664,11 @@ impl Expr {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } => {
-                write!(f, "{lhs} {}{mods} {rhs}", op.as_str())
+                if is_inf_pow_base(*op, lhs) {
+                    write!(f, "Inf {}{mods} {rhs}", op.as_str())
+                } else {
+                    write!(f, "{lhs} {}{mods} {rhs}", op.as_str())
+                }
             }
             Expr::Aggregate(a) => {
                 f.write_str(&a.op)?;
@@ -717,7 +728,14 @@ impl Expr {
             Expr::Binary {
                 op, lhs, rhs, mods, ..
             } if split => {
-                lhs.pretty_into(level + 1, lead, out);
+                if is_inf_pow_base(*op, lhs) {
+                    if lead {
+                        indent(out, level + 1);
+                    }
+                    out.push_str("Inf");
+                } else {
+                    lhs.pretty_into(level + 1, lead, out);
+                }
                 out.push('\n');
                 indent(out, level);
                 out.push_str(op.as_str());
