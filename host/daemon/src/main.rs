@@ -6,6 +6,7 @@
 //! crates receive everything they need as arguments.
 
 mod alerts;
+mod allocator;
 mod am;
 mod check;
 mod cli;
@@ -24,14 +25,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, LogFormat, LogLevel};
-
-/// mimalloc instead of glibc's malloc (issue 21). With glibc, a heavy query spent ≈ 30 % of
-/// its CPU in `_int_malloc`, `_int_free`, `unlink_chunk` and `malloc_consolidate`, and the
-/// first query after one paid for consolidating the freed chunks (27-67 ms for `up == 0` at
-/// one million series). Measured against glibc on the same targets at once: heavy queries
-/// 0.35-0.73x the time, ingest CPU 0.95x, RSS a series 1.05x (BENCHMARKS.md, session 16).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
