@@ -532,6 +532,11 @@ where
     // is the other plugins' doing: `host_busy`, not counted as this plugin's error). With
     // every plugin capped at a quarter of the slots, one plugin never takes them all.
     let wait_until = tokio::time::Instant::from_std(started) + loaded.caps.timeout;
+    // The engine compiled `loaded`, so it is built: this only reads it.
+    let rt = match inner.rt.get() {
+        Ok(rt) => rt,
+        Err(e) => return finish(loaded, stats, started, 0, Err(e)),
+    };
     let Ok(Ok(_own)) = tokio::time::timeout_at(wait_until, loaded.slots.acquire()).await else {
         return finish(
             loaded,
@@ -545,8 +550,7 @@ where
             }),
         );
     };
-    let Ok(Ok(_slot)) = tokio::time::timeout_at(wait_until, inner.rt.admission.acquire()).await
-    else {
+    let Ok(Ok(_slot)) = tokio::time::timeout_at(wait_until, rt.admission.acquire()).await else {
         let e = Error::HostBusy {
             name: loaded.name.to_string(),
         };
@@ -561,8 +565,8 @@ where
         return Err(e);
     };
     let _counted = stats.running();
-    let _running = inner.rt.running_call();
-    let (result, high_water) = match inner.rt.new_store(loaded, settings, inner.http.clone()) {
+    let _running = rt.running_call();
+    let (result, high_water) = match rt.new_store(loaded, settings, inner.http.clone()) {
         Err(e) => (Err(e), 0),
         Ok((mut store, stderr)) => {
             store.data_mut().log_gate = stats.log_gate();

@@ -136,13 +136,87 @@ pub(crate) struct Runtime {
     fs_policy: Arc<FsPolicy>,
 }
 
+/// The engine, built when the first plugin file is loaded: a daemon without plugins pays
+/// for neither the engine's memory and code nor its epoch thread (at ten thousand series
+/// the wasm runtime's touched code and linker were a tenth of the process' RSS, issue 21).
+/// The compile cache is opened at once, so its state reads the same before and after.
+pub(crate) struct LazyRuntime {
+    built: std::sync::OnceLock<Runtime>,
+    /// Serialises building: two first loads at once build one engine (and one epoch thread).
+    building: parking_lot::Mutex<Option<Option<ComponentCache>>>,
+    memory_ceiling_bytes: u64,
+    fs_policy: Arc<FsPolicy>,
+}
+
+impl LazyRuntime {
+    /// `cache_dir` (created owner-only if missing, now) holds compiled components; it must
+    /// be a directory only Sightline writes. See [`Runtime::new`] for the rest.
+    pub(crate) fn new(
+        cache_dir: Option<PathBuf>,
+        memory_ceiling_bytes: u64,
+        fs_policy: Arc<FsPolicy>,
+    ) -> Self {
+        LazyRuntime {
+            built: std::sync::OnceLock::new(),
+            building: parking_lot::Mutex::new(Some(cache_dir.map(ComponentCache::open))),
+            memory_ceiling_bytes,
+            fs_policy,
+        }
+    }
+
+    /// The engine, built on first use. A failure to build it is returned to this caller
+    /// and the next one tries again.
+    pub(crate) fn get(&self) -> Result<&Runtime> {
+        if let Some(rt) = self.built.get() {
+            return Ok(rt);
+        }
+        let mut building = self.building.lock();
+        if let Some(rt) = self.built.get() {
+            return Ok(rt);
+        }
+        let cache = building.take().flatten();
+        let reopen = cache.as_ref().map(ComponentCache::dir);
+        match Runtime::new(cache, self.memory_ceiling_bytes, self.fs_policy.clone()) {
+            Ok(rt) => Ok(self.built.get_or_init(|| rt)),
+            Err(e) => {
+                // The cache went into the failed engine; the next attempt opens it again.
+                *building = Some(reopen.map(ComponentCache::open));
+                Err(e)
+            }
+        }
+    }
+
+    /// What no grant reaches.
+    pub(crate) fn fs_policy(&self) -> &FsPolicy {
+        &self.fs_policy
+    }
+
+    /// What the compile cache did so far (all zero and disabled without one).
+    pub(crate) fn cache_stats(&self) -> CacheStats {
+        match self.built.get() {
+            Some(rt) => rt.cache_stats(),
+            None => self
+                .building
+                .lock()
+                .as_ref()
+                .and_then(|c| c.as_ref().map(ComponentCache::stats))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Linear memory all live instances hold together, in bytes.
+    pub(crate) fn guest_memory_bytes(&self) -> u64 {
+        self.built.get().map_or(0, |rt| rt.memory.used())
+    }
+}
+
 impl Runtime {
-    /// Creates the engine; `cache_dir` (created owner-only if missing) holds
-    /// compiled components. It must be a directory only Sightline writes. `fs_policy`
+    /// Creates the engine; `cache` holds compiled components (its directory must be one
+    /// only Sightline writes, see [`ComponentCache::open`]). `fs_policy`
     /// guards every call's filesystem access; `memory_ceiling_bytes` bounds the linear
     /// memory of all live instances together.
     pub(crate) fn new(
-        cache_dir: Option<PathBuf>,
+        cache: Option<ComponentCache>,
         memory_ceiling_bytes: u64,
         fs_policy: Arc<FsPolicy>,
     ) -> Result<Self> {
@@ -184,7 +258,6 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::Runtime(format!("linking host interfaces 0.2.0: {e:#}")))?;
-        let cache = cache_dir.map(ComponentCache::open);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let engine_key = h.finish();
@@ -231,11 +304,6 @@ impl Runtime {
         RunningCall {
             active: self.ticker.active.clone(),
         }
-    }
-
-    /// What no grant reaches.
-    pub(crate) fn fs_policy(&self) -> &FsPolicy {
-        &self.fs_policy
     }
 
     /// What the component cache did so far (all zero and disabled without one).
@@ -566,4 +634,30 @@ fn deserialize_verified(engine: &Engine, serialized: &[u8]) -> wasmtime::Result<
     // read in between. wasmtime additionally checks its version and engine configuration
     // recorded in the bytes and refuses a mismatch.
     unsafe { Component::deserialize(engine, serialized) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No engine until the first use; the cache's state reads the same before and after;
+    /// every use after the first gets the one engine.
+    #[test]
+    fn the_engine_is_built_on_first_use_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let lazy = LazyRuntime::new(
+            Some(dir.path().join("cache")),
+            1 << 30,
+            Arc::new(FsPolicy::new(&[])),
+        );
+        assert!(lazy.built.get().is_none());
+        assert_eq!(lazy.guest_memory_bytes(), 0);
+        let before = lazy.cache_stats();
+        assert!(before.enabled, "the cache is opened at once");
+        let first: *const Runtime = lazy.get().unwrap();
+        let second: *const Runtime = lazy.get().unwrap();
+        assert_eq!(first, second);
+        assert!(lazy.built.get().is_some());
+        assert_eq!(lazy.cache_stats(), before);
+    }
 }

@@ -10,7 +10,7 @@ use parking_lot::{Mutex, RwLock};
 use sightline_telemetry::supervise::{supervise, Backoff};
 
 use crate::cache::CacheStats;
-use crate::engine::{Loaded, Pre, Runtime};
+use crate::engine::{LazyRuntime, Loaded, Pre};
 use crate::error::{Error, Result};
 use crate::fs_guard::FsPolicy;
 use crate::http::{CannedResponse, HttpMode, RecordedRequest};
@@ -211,7 +211,7 @@ fn holder<'a>(
 }
 
 pub(crate) struct Inner {
-    pub(crate) rt: Runtime,
+    pub(crate) rt: LazyRuntime,
     pub(crate) cfg: PluginHostConfig,
     pub(crate) http: HttpMode,
     recorded: Option<Arc<Mutex<crate::http::RecordLog>>>,
@@ -241,11 +241,11 @@ impl PluginHost {
         let fs_policy = tokio::task::spawn_blocking(move || FsPolicy::new(&private))
             .await
             .map_err(|e| Error::Runtime(format!("resolving private paths: {e}")))?;
-        let rt = Runtime::new(
+        let rt = LazyRuntime::new(
             cfg.cache_dir.clone(),
             cfg.ceilings.memory_ceiling_bytes,
             Arc::new(fs_policy),
-        )?;
+        );
         let (http, recorded) = match &cfg.record_http {
             Some(canned) => {
                 let log = Arc::new(Mutex::new(crate::http::RecordLog::default()));
@@ -516,7 +516,7 @@ impl PluginHost {
         let mut loaded = tokio::task::spawn_blocking(move || {
             // A grant into a process directory or a private path is refused at load.
             inner.rt.fs_policy().check_grants(&manifest, &caps)?;
-            inner.rt.load_blocking(&name_owned, &bytes, caps)
+            inner.rt.get()?.load_blocking(&name_owned, &bytes, caps)
         })
         .await
         .map_err(|e| Error::Runtime(format!("compile task failed: {e}")))??;
@@ -633,7 +633,7 @@ impl PluginHost {
     /// Linear memory all live plugin instances hold together, in bytes (at most the
     /// ceiling, `--plugins.memory-ceiling`).
     pub fn guest_memory_bytes(&self) -> u64 {
-        self.inner.rt.memory.used()
+        self.inner.rt.guest_memory_bytes()
     }
 
     /// How many times the plugins directory has been scanned.
