@@ -1,4 +1,4 @@
-//! Reads the numbers of the mimalloc options the daemon sets from the header of the mimalloc
+//! Reads the number of each mimalloc option the daemon sets from the header of the mimalloc
 //! that `libmimalloc-sys` compiles (exported to us as `DEP_MIMALLOC_INCLUDE_DIR`). The
 //! crate's Rust constants do not name them, and the enum's numbering changes between
 //! mimalloc's major versions: taking it from the compiled header keeps the two in step.
@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 /// The options `src/allocator.rs` sets, by their names in `mi_option_t`.
-const OPTIONS: &[&str] = &["arena_eager_commit", "purge_delay"];
+const OPTIONS: &[&str] = &["arena_eager_commit"];
 
 fn main() {
     if let Err(e) = run() {

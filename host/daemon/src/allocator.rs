@@ -1,4 +1,4 @@
-//! The process' allocator: mimalloc, and the two defaults of it the daemon changes.
+//! The process' allocator: mimalloc, and the one default of it the daemon changes.
 //!
 //! mimalloc instead of glibc's malloc (issue 21). With glibc, a heavy query spent ≈ 30 % of
 //! its CPU in `_int_malloc`, `_int_free`, `unlink_chunk` and `malloc_consolidate`, and the
@@ -6,27 +6,27 @@
 //! one million series). Measured against glibc on the same targets at once: heavy queries
 //! 0.35-0.73x the time, ingest CPU 0.95x, RSS a series 1.05x (BENCHMARKS.md, session 16).
 //!
-//! Two of mimalloc's defaults cost a small daemon resident memory it does not use
+//! One of mimalloc's defaults costs a small daemon resident memory it does not use
 //! (BENCHMARKS.md, session 17): eager commit of its arenas (≈ 5 MiB of a 10 k-series
-//! daemon's ≈ 50) and a one-second delay before freed pages go back to the system. mimalloc
-//! reserves its first arena at the process' first allocation, before `main`, so the
-//! options are set from a constructor in `.init_array`, which the loader runs before Rust's
-//! runtime allocates anything. An option set in the environment (`MIMALLOC_<NAME>`) still
-//! wins, as mimalloc documents.
+//! daemon's ≈ 50). mimalloc reserves its first arena at the process' first allocation,
+//! before `main`, so the option is set from a constructor in `.init_array`, which the loader
+//! runs before Rust's runtime allocates anything. The option set in the environment
+//! (`MIMALLOC_ARENA_EAGER_COMMIT`) still wins, as mimalloc documents. The purge delay (how
+//! long freed pages stay before going back to the system) keeps its default of 1 s: at
+//! 100 ms the 10 k-series daemon ended ingest at the same RSS and answered queries 1.3-1.5x
+//! slower (pages returned between queries were faulted in again).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[cfg(target_os = "linux")]
 mod options {
     include!(concat!(env!("OUT_DIR"), "/mimalloc_options.rs"));
 }
 
 /// Arenas are committed as they are used, not when reserved.
+#[cfg(target_os = "linux")]
 const ARENA_EAGER_COMMIT: std::os::raw::c_long = 0;
-/// Freed pages go back to the system after 100 ms, not mimalloc's 1 s: the peak of a query
-/// pass at ten thousand series was 105 MiB with the default and 73 MiB with no delay
-/// (session 16), and a short delay still batches a query's frees into few `madvise` calls.
-const PURGE_DELAY_MS: std::os::raw::c_long = 100;
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
@@ -34,7 +34,7 @@ const PURGE_DELAY_MS: std::os::raw::c_long = 100;
 #[link_section = ".init_array"]
 static CONFIGURE: extern "C" fn() = configure;
 
-/// Sets the daemon's defaults unless the environment names the option. Runs before `main`
+/// Sets the daemon's default unless the environment names the option. Runs before `main`
 /// and must not allocate: `getenv` with static names, `mi_option_set` writes a table entry.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
@@ -54,33 +54,21 @@ extern "C" fn configure() {
         c"MIMALLOC_ARENA_EAGER_COMMIT",
         ARENA_EAGER_COMMIT,
     );
-    set(
-        options::PURGE_DELAY,
-        c"MIMALLOC_PURGE_DELAY",
-        PURGE_DELAY_MS,
-    );
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
-    /// The constructor ran before the test harness' first allocation and set both options
-    /// (the test environment names neither).
+    /// The constructor ran before the test harness' first allocation and set the option
+    /// (unless the test environment names it).
     #[test]
     #[allow(unsafe_code)]
     fn the_constructor_set_the_options() {
-        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some()
-            || std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
-        {
+        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some() {
             return;
         }
         // SAFETY: reading an option has no preconditions.
-        let (eager, delay) = unsafe {
-            (
-                libmimalloc_sys::mi_option_get(super::options::ARENA_EAGER_COMMIT as _),
-                libmimalloc_sys::mi_option_get(super::options::PURGE_DELAY as _),
-            )
-        };
+        let eager =
+            unsafe { libmimalloc_sys::mi_option_get(super::options::ARENA_EAGER_COMMIT as _) };
         assert_eq!(eager, super::ARENA_EAGER_COMMIT);
-        assert_eq!(delay, super::PURGE_DELAY_MS);
     }
 }
