@@ -7,14 +7,14 @@
 //! 0.35-0.73x the time, ingest CPU 0.95x, RSS a series 1.05x (BENCHMARKS.md, session 16).
 //!
 //! One of mimalloc's defaults costs a small daemon resident memory it does not use
-//! (BENCHMARKS.md, session 17): eager commit of its arenas (≈ 5 MiB of a 10 k-series
+//! (BENCHMARKS.md, session 17): eager commit of its arenas (5-7 MiB of a 10 k-series
 //! daemon's ≈ 50). mimalloc reserves its first arena at the process' first allocation,
 //! before `main`, so the option is set from a constructor in `.init_array`, which the loader
 //! runs before Rust's runtime allocates anything. The option set in the environment
 //! (`MIMALLOC_ARENA_EAGER_COMMIT`) still wins, as mimalloc documents. The purge delay (how
 //! long freed pages stay before going back to the system) keeps its default of 1 s: at
-//! 100 ms the 10 k-series daemon ended ingest at the same RSS and answered queries 1.3-1.5x
-//! slower (pages returned between queries were faulted in again).
+//! 100 ms the 10 k-series daemon ended ingest at the same RSS and answered queries ≈ 1.4x
+//! slower (geometric mean; pages returned between queries were faulted in again).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
