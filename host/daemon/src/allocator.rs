@@ -35,25 +35,19 @@ const ARENA_EAGER_COMMIT: std::os::raw::c_long = 0;
 static CONFIGURE: extern "C" fn() = configure;
 
 /// Sets the daemon's default unless the environment names the option. Runs before `main`
-/// and must not allocate: `getenv` with static names, `mi_option_set` writes a table entry.
+/// and must not allocate: `getenv` with a static name, `mi_option_set` writes a table entry.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 extern "C" fn configure() {
-    let set = |option: i32, env: &std::ffi::CStr, value: std::os::raw::c_long| {
-        // SAFETY: `getenv` reads the environment with a NUL-terminated static name; no
-        // other thread exists yet, so nothing can modify the environment meanwhile.
-        let named = !unsafe { libc::getenv(env.as_ptr()) }.is_null();
-        if !named {
-            // SAFETY: `option` is a valid `mi_option_t` (build.rs reads it from the header
-            // of the mimalloc this binary links); `mi_option_set` only stores the value.
-            unsafe { libmimalloc_sys::mi_option_set(option as _, value) };
-        }
-    };
-    set(
-        options::ARENA_EAGER_COMMIT,
-        c"MIMALLOC_ARENA_EAGER_COMMIT",
-        ARENA_EAGER_COMMIT,
-    );
+    // SAFETY: `getenv` reads the environment with a NUL-terminated static name; no other
+    // thread exists yet, so nothing can modify the environment meanwhile.
+    if unsafe { libc::getenv(c"MIMALLOC_ARENA_EAGER_COMMIT".as_ptr()) }.is_null() {
+        // SAFETY: the option is a valid `mi_option_t` (build.rs reads its number from the
+        // header of the mimalloc this binary links); `mi_option_set` only stores the value.
+        unsafe {
+            libmimalloc_sys::mi_option_set(options::ARENA_EAGER_COMMIT as _, ARENA_EAGER_COMMIT)
+        };
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -62,7 +56,7 @@ mod tests {
     /// (unless the test environment names it).
     #[test]
     #[allow(unsafe_code)]
-    fn the_constructor_set_the_options() {
+    fn the_constructor_set_the_option() {
         if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some() {
             return;
         }

@@ -89,11 +89,6 @@ impl ComponentCache {
         }
     }
 
-    /// The cache's directory.
-    pub(crate) fn dir(&self) -> PathBuf {
-        self.dir.clone()
-    }
-
     /// The counters so far.
     pub(crate) fn stats(&self) -> CacheStats {
         CacheStats {

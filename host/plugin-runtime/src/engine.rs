@@ -122,7 +122,7 @@ pub(crate) struct Loaded {
 pub(crate) struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
-    cache: Option<ComponentCache>,
+    cache: Option<Arc<ComponentCache>>,
     /// Hash of the engine's compatibility settings; part of every cache entry's name and tag.
     engine_key: u64,
     ticker: EpochTicker,
@@ -139,11 +139,13 @@ pub(crate) struct Runtime {
 /// The engine, built when the first plugin file is loaded: a daemon without plugins pays
 /// for neither the engine's memory and code nor its epoch thread (at ten thousand series
 /// the wasm runtime's touched code and linker were a tenth of the process' RSS, issue 21).
-/// The compile cache is opened at once, so its state reads the same before and after.
+/// The compile cache is opened at once and shared with the engine, so its state reads the
+/// same before and after.
 pub(crate) struct LazyRuntime {
     built: std::sync::OnceLock<Runtime>,
     /// Serialises building: two first loads at once build one engine (and one epoch thread).
-    building: parking_lot::Mutex<Option<Option<ComponentCache>>>,
+    building: parking_lot::Mutex<()>,
+    cache: Option<Arc<ComponentCache>>,
     memory_ceiling_bytes: u64,
     fs_policy: Arc<FsPolicy>,
 }
@@ -158,7 +160,8 @@ impl LazyRuntime {
     ) -> Self {
         LazyRuntime {
             built: std::sync::OnceLock::new(),
-            building: parking_lot::Mutex::new(Some(cache_dir.map(ComponentCache::open))),
+            building: parking_lot::Mutex::new(()),
+            cache: cache_dir.map(|d| Arc::new(ComponentCache::open(d))),
             memory_ceiling_bytes,
             fs_policy,
         }
@@ -170,20 +173,16 @@ impl LazyRuntime {
         if let Some(rt) = self.built.get() {
             return Ok(rt);
         }
-        let mut building = self.building.lock();
+        let _building = self.building.lock();
         if let Some(rt) = self.built.get() {
             return Ok(rt);
         }
-        let cache = building.take().flatten();
-        let reopen = cache.as_ref().map(ComponentCache::dir);
-        match Runtime::new(cache, self.memory_ceiling_bytes, self.fs_policy.clone()) {
-            Ok(rt) => Ok(self.built.get_or_init(|| rt)),
-            Err(e) => {
-                // The cache went into the failed engine; the next attempt opens it again.
-                *building = Some(reopen.map(ComponentCache::open));
-                Err(e)
-            }
-        }
+        let rt = Runtime::new(
+            self.cache.clone(),
+            self.memory_ceiling_bytes,
+            self.fs_policy.clone(),
+        )?;
+        Ok(self.built.get_or_init(|| rt))
     }
 
     /// What no grant reaches.
@@ -193,15 +192,10 @@ impl LazyRuntime {
 
     /// What the compile cache did so far (all zero and disabled without one).
     pub(crate) fn cache_stats(&self) -> CacheStats {
-        match self.built.get() {
-            Some(rt) => rt.cache_stats(),
-            None => self
-                .building
-                .lock()
-                .as_ref()
-                .and_then(|c| c.as_ref().map(ComponentCache::stats))
-                .unwrap_or_default(),
-        }
+        self.cache
+            .as_deref()
+            .map(ComponentCache::stats)
+            .unwrap_or_default()
     }
 
     /// Linear memory all live instances hold together, in bytes.
@@ -216,7 +210,7 @@ impl Runtime {
     /// guards every call's filesystem access; `memory_ceiling_bytes` bounds the linear
     /// memory of all live instances together.
     pub(crate) fn new(
-        cache: Option<ComponentCache>,
+        cache: Option<Arc<ComponentCache>>,
         memory_ceiling_bytes: u64,
         fs_policy: Arc<FsPolicy>,
     ) -> Result<Self> {
@@ -304,14 +298,6 @@ impl Runtime {
         RunningCall {
             active: self.ticker.active.clone(),
         }
-    }
-
-    /// What the component cache did so far (all zero and disabled without one).
-    pub(crate) fn cache_stats(&self) -> CacheStats {
-        self.cache
-            .as_ref()
-            .map(ComponentCache::stats)
-            .unwrap_or_default()
     }
 
     /// Compiles (or loads from the cache) and links `bytes`. Blocking: call it
@@ -640,8 +626,8 @@ fn deserialize_verified(engine: &Engine, serialized: &[u8]) -> wasmtime::Result<
 mod tests {
     use super::*;
 
-    /// No engine until the first use; the cache's state reads the same before and after;
-    /// every use after the first gets the one engine.
+    /// No engine until the first use, the cache opened at once; every use after the first
+    /// gets the one engine.
     #[test]
     fn the_engine_is_built_on_first_use_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -658,6 +644,5 @@ mod tests {
         let second: *const Runtime = lazy.get().unwrap();
         assert_eq!(first, second);
         assert!(lazy.built.get().is_some());
-        assert_eq!(lazy.cache_stats(), before);
     }
 }

@@ -42,8 +42,9 @@ const PLUGIN: &str = "soak-exporter";
 /// full head chunks go to files every minute, but RSS still climbs until the queries' 5-minute
 /// windows are full of samples, and saws by ~30 MiB as freed memory is returned to the OS.
 /// Measured (2 cores, with glibc's allocator and its minute's `malloc_trim`, before the
-/// switch to mimalloc; the CI dry run of session 16 passed with mimalloc): release over 600 s, 92 MiB after warm-up, 104 MiB at the end, flat
-/// from minute 6 on (per-minute means 98, 107, 101, 103, 107 MiB); debug over 60 s, 92-96 MiB
+/// switch to mimalloc; the CI dry run of session 16 passed with mimalloc): release over
+/// 600 s, 92 MiB after warm-up, 104 MiB at the end, flat from minute 6 on (per-minute means
+/// 98, 107, 101, 103, 107 MiB); debug over 60 s, 92-96 MiB
 /// then 109-115 MiB (limit 131-136). A quarter of the post-warm-up size plus 16 MiB clears
 /// that; a leak that grows with scrapes, queries or reloads at a rate that matters does not.
 const RSS_FACTOR: f64 = 1.25;
