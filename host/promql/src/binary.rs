@@ -208,7 +208,6 @@ pub(crate) fn scalar_op(op: BinOp, l: f64, r: f64) -> (f64, bool) {
 /// What vector matching reuses across steps (a range query's steps, a subquery's) for label
 /// sets it has seen before, keyed by their addresses; every entry keeps its label sets alive, so
 /// an address stays unique while its entry exists.
-#[derive(Default)]
 pub(crate) struct BinopCache {
     /// (node, lhs, rhs) addresses: the two inputs, the result's label set and its
     /// `stable_hash` (for the group_left/group_right uniqueness check).
@@ -216,12 +215,25 @@ pub(crate) struct BinopCache {
     /// (node, input) addresses: the input and its matching signature at that node (the node
     /// fixes `on`/`ignoring` and their label names).
     sigs: FxMap<(usize, usize), (Arc<Labels>, u64)>,
+    /// Entries each map holds before it starts over (bounds its memory; the engine raises it
+    /// to twice the series a query selected, so a large join is not recomputed every step).
+    pub(crate) cap: usize,
+}
+
+impl Default for BinopCache {
+    fn default() -> Self {
+        Self {
+            results: FxMap::default(),
+            sigs: FxMap::default(),
+            cap: CACHE_MAX,
+        }
+    }
 }
 
 /// A cached result label set: the two inputs, the result and its stable hash.
 type ResultEntry = (Arc<Labels>, Arc<Labels>, Arc<Labels>, u64);
 
-/// Entries each map of [`BinopCache`] holds before it starts over (bounds its memory).
+/// Entries each map of [`BinopCache`] holds at least before it starts over.
 const CACHE_MAX: usize = 200_000;
 
 impl BinopCache {
@@ -236,7 +248,7 @@ impl BinopCache {
         if let Some((_, s)) = self.sigs.get(&key) {
             return *s;
         }
-        if self.sigs.len() > CACHE_MAX {
+        if self.sigs.len() > self.cap {
             self.sigs.clear();
         }
         let s = sig(labels, names, on);
@@ -256,7 +268,7 @@ impl BinopCache {
         if let Some((_, _, m, h)) = self.results.get(&key) {
             return (m.clone(), *h);
         }
-        if self.results.len() > CACHE_MAX {
+        if self.results.len() > self.cap {
             self.results.clear();
         }
         let m = Arc::new(result_labels(ls, rs, mods));

@@ -317,6 +317,7 @@ impl Engine {
         });
         let load_started = Instant::now();
         ev.load(q, expr)?;
+        ev.size_caches();
         if is_range {
             ev.precompute_calls(q, expr)?;
         } else {
@@ -324,6 +325,7 @@ impl Engine {
             ev.precompute(q, expr, false)?;
         }
         ev.load_deferred(q)?;
+        ev.size_caches();
         let prepare = load_started.elapsed();
         let eval_started = Instant::now();
         let value = if !is_range {
@@ -780,6 +782,9 @@ pub(crate) struct Ev<'a> {
     cursors: FxMap<usize, (i64, Vec<(usize, usize)>)>,
     pub(crate) label_cache: FxMap<(usize, u64), Arc<Labels>>,
     pub(crate) hash_cache: FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
+    /// The entries `hash_cache` and `label_cache` may hold before they are emptied
+    /// ([`Ev::size_caches`]).
+    pub(crate) cache_cap: usize,
     binop_cache: binary::BinopCache,
     precomputed: HashMap<usize, Vec<Vec<Elem>>>,
     /// Annotations a precomputed node raised at a step, by (node, step): handed over with the
@@ -843,6 +848,7 @@ impl<'a> Ev<'a> {
             cursors: FxMap::default(),
             label_cache: FxMap::default(),
             hash_cache: FxMap::default(),
+            cache_cap: CACHE_MIN,
             binop_cache: binary::BinopCache::default(),
             precomputed: HashMap::new(),
             step_ann: FxMap::default(),
@@ -892,7 +898,30 @@ struct Need {
     func: Option<String>,
 }
 
+/// The fewest entries the per-query label-set caches hold before they are emptied.
+pub(crate) const CACHE_MIN: usize = 500_000;
+
 impl<'a> Ev<'a> {
+    /// Bounds the per-label-set caches by what the query selected. They hold an entry per
+    /// series read (and per group built), keyed by the label set's address, and are emptied
+    /// when full so that label sets made afresh at every step cannot grow them without
+    /// bound. A fixed bound below the selection emptied them at every step instead:
+    /// `histogram_quantile` over 526,200 bucket series rehashed and re-parsed every `le`
+    /// at every step, a third of the query's time.
+    fn size_caches(&mut self) {
+        // Loaded and streamed selectors, and the widest step of each precomputed call (the
+        // streams it read are gone by then).
+        let selected = self.data.values().map(|d| d.len()).sum::<usize>()
+            + self.streams.values().map(Vec::len).sum::<usize>()
+            + self
+                .precomputed
+                .values()
+                .map(|rows| rows.iter().map(Vec::len).max().unwrap_or(0))
+                .sum::<usize>();
+        self.cache_cap = self.cache_cap.max(selected.saturating_mul(2));
+        self.binop_cache.cap = self.binop_cache.cap.max(selected.saturating_mul(2));
+    }
+
     pub(crate) fn check(&mut self) -> Result<()> {
         self.checks = self.checks.wrapping_add(1);
         if let Some(c) = self.cancel {
@@ -1193,7 +1222,7 @@ impl<'a> Ev<'a> {
         if let Some((_, h, _)) = self.hash_cache.get(&key) {
             return *h;
         }
-        if self.hash_cache.len() > 500_000 {
+        if self.hash_cache.len() > self.cache_cap {
             self.hash_cache.clear();
         }
         let h = make(labels);
@@ -1207,7 +1236,7 @@ impl<'a> Ev<'a> {
         key: u64,
         make: impl FnOnce() -> Labels,
     ) -> Arc<Labels> {
-        if self.label_cache.len() > 200_000 {
+        if self.label_cache.len() > self.cache_cap {
             self.label_cache.clear();
         }
         self.label_cache
@@ -1930,6 +1959,7 @@ impl<'a> Ev<'a> {
             ann: &mut self.ann,
             label_cache: &mut self.label_cache,
             hash_cache: &mut self.hash_cache,
+            cache_cap: self.cache_cap,
         };
         let out = (def.imp)(&mut ctx, vals)?;
         Ok(match out {

@@ -380,6 +380,7 @@ impl Job<'_> {
                 ann: &mut ann,
                 label_cache: &mut label_cache,
                 hash_cache: &mut hash_cache,
+                cache_cap: super::CACHE_MIN,
             };
             match (self.def.imp)(&mut ctx, vals)? {
                 FnOut::Vector(v) => {

@@ -249,6 +249,9 @@ impl<'a> Ev<'a> {
         ev.streams = self.streams.keys().map(|k| (*k, Vec::new())).collect();
         ev.precomputed = precomputed;
         ev.step_ann = self.step_ann.clone();
+        // The block's caches are its own; they hold what the whole query's would.
+        ev.cache_cap = self.cache_cap;
+        ev.binop_cache.cap = self.binop_cache.cap;
         ev
     }
 

@@ -166,7 +166,7 @@ fn group_buckets(ctx: &mut FnCtx<'_>, v: Vec<Elem>, arg: usize) -> Vec<ClassicGr
                     }
                 };
                 let h = e.labels.hash_for_labels(&le_name, false);
-                if ctx.hash_cache.len() > 500_000 {
+                if ctx.hash_cache.len() > ctx.cache_cap {
                     ctx.hash_cache.clear();
                 }
                 ctx.hash_cache.insert(key, (e.labels.clone(), h, upper));

@@ -42,6 +42,9 @@ pub struct FnCtx<'a> {
     pub(crate) ann: &'a mut Annotations,
     pub(crate) label_cache: &'a mut crate::fxhash::FxMap<(usize, u64), Arc<Labels>>,
     pub(crate) hash_cache: &'a mut crate::fxhash::FxMap<(usize, usize), (Arc<Labels>, u64, f64)>,
+    /// The entries either cache may hold before it is emptied (grows with the query's
+    /// selection).
+    pub(crate) cache_cap: usize,
 }
 
 impl FnCtx<'_> {
@@ -60,7 +63,7 @@ impl FnCtx<'_> {
     /// A label set built once per query for `key` (per call site) and shared by every step,
     /// which keeps range queries from rebuilding and rehashing identical label sets.
     pub fn cached_labels(&mut self, key: u64, make: impl FnOnce() -> Labels) -> Arc<Labels> {
-        if self.label_cache.len() > 200_000 {
+        if self.label_cache.len() > self.cache_cap {
             self.label_cache.clear();
         }
         self.label_cache
