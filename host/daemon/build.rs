@@ -53,7 +53,7 @@ fn run() -> Result<(), String> {
 /// counts in RSS. Without an order the ≈ 4 MiB of functions a daemon runs are spread over
 /// the 30 MiB of text (wasmtime, cranelift, every command and format), and a 10 k-series
 /// daemon had 17 MiB of it resident. The file lists the functions executed in a profiled
-/// run (`tests/bench/link-order.sh` regenerates it), hottest first; LLD places them first in
+/// run (`tests/bench/link-order.py` regenerates it), hottest first; LLD places them first in
 /// `.text`. Names that no longer exist are skipped, so a stale file costs only the saving.
 ///
 /// Only for the target whose default linker is LLD (`x86_64-unknown-linux-gnu` since Rust
