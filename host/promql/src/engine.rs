@@ -911,8 +911,7 @@ impl<'a> Ev<'a> {
     fn size_caches(&mut self) {
         // Loaded and streamed selectors, and the widest step of each precomputed call (the
         // streams it read are gone by then).
-        let selected = self.data.values().map(|d| d.len()).sum::<usize>()
-            + self.streams.values().map(Vec::len).sum::<usize>()
+        let selected = self.held_series()
             + self
                 .precomputed
                 .values()
@@ -920,6 +919,12 @@ impl<'a> Ev<'a> {
                 .sum::<usize>();
         self.cache_cap = self.cache_cap.max(selected.saturating_mul(2));
         self.binop_cache.cap = self.binop_cache.cap.max(selected.saturating_mul(2));
+    }
+
+    /// The series the loaded and the streamed selectors hold.
+    fn held_series(&self) -> usize {
+        self.data.values().map(|d| d.len()).sum::<usize>()
+            + self.streams.values().map(Vec::len).sum::<usize>()
     }
 
     pub(crate) fn check(&mut self) -> Result<()> {

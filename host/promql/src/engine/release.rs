@@ -55,8 +55,7 @@ impl Ev<'_> {
         let size = self.hash_cache.len()
             + self.label_cache.len()
             + self.binop_cache.len()
-            + self.data.values().map(|d| d.len()).sum::<usize>()
-            + self.streams.values().map(Vec::len).sum::<usize>();
+            + self.held_series();
         let leftovers = (
             std::mem::take(&mut self.data),
             std::mem::take(&mut self.streams),
