@@ -4,7 +4,8 @@
 The release build hands that file to the linker (host/daemon/build.rs), which lays the listed
 functions out first in .text, hottest first, so the pages of code a daemon touches are few
 and adjacent instead of spread over the whole binary (a 10 k-series daemon's file-backed RSS
-went from 23 to 11 MiB). This script profiles the release binary under valgrind's callgrind,
+went from 23 to 11 MiB; a build in another directory matches fewer names, as the `.llvm.<hash>`
+suffixes of promoted local functions hash the source path, and keeps about half of that). This script profiles the release binary under valgrind's callgrind,
 which counts every function that runs, not a sample of them:
 
   1. the benchmark workload: 10 synthetic targets x 1,000 series (tests/tools/targets.py)
