@@ -61,12 +61,13 @@ fn run() -> Result<(), String> {
 /// call it from another codegen unit) is renamed `<name>.llvm.<hash>`, a hash of the compiled
 /// module, which holds paths (the checkout's, in its debug info; `CARGO_HOME`'s, in the
 /// dependencies'). A build in another directory or by another user has other hashes: a clone
-/// elsewhere missed 544 of the 5,359 names and kept half the saving. So those names also go to a linker script, [`HOT_SCRIPT`], as section
-/// patterns with the hash replaced by `*` (each function has its own `.text.<name>` section):
-/// they gather in an output section `.text.hot` placed just before `.text`, where the order
-/// file still sorts the exact names it finds. The script's patterns cost about 1.5 s of link
-/// time (LLD scans every input section for each), which is why the other names stay in the
-/// order file (as script patterns, the 5,359 took 24 s).
+/// elsewhere missed 544 of the 5,359 names and kept half the saving. So those names also go
+/// to a linker script, [`HOT_SCRIPT`], as section patterns with the hash replaced by `*`
+/// (each function has its own `.text.<name>` section): they gather in an output section
+/// `.text.hot` placed just before `.text`, where the order file still sorts the exact names
+/// it finds. The script's patterns cost about 1.5 s of link time (LLD scans every input
+/// section for each), which is why the other names stay in the order file (as script
+/// patterns, the 5,359 took 24 s).
 ///
 /// Only for the target whose default linker is LLD (`x86_64-unknown-linux-gnu` since Rust
 /// 1.90), when no other linker is configured; `SIGHTLINE_LINK_ORDER=0` turns it off.
@@ -171,4 +172,33 @@ fn option_numbers(header: &str) -> Result<Vec<String>, String> {
         }
     }
     Err("mimalloc.h's mi_option_t has no _mi_option_last".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hot_script;
+
+    #[test]
+    fn the_hot_script_globs_the_hash_of_promoted_names_only() {
+        let list = "_ZN3foo3bar17h0123456789abcdefE\n\
+                    _ZN3foo3baz17hfedcba9876543210E.llvm.123456\n\
+                    (below main)\n\
+                    _ZN1a6$LT$b$GT$1c17h00E.llvm.42\n\
+                    bad name.llvm.1\n\
+                    _ZN1x17h11E.llvm.12ab\n";
+        let s = hot_script(list).expect("two names carry a hash");
+        assert!(s.contains(
+            "      .text._ZN3foo3baz17hfedcba9876543210E.llvm.* \
+             .text.unlikely._ZN3foo3baz17hfedcba9876543210E.llvm.*\n"
+        ));
+        assert!(s.contains(".text._ZN1a6$LT$b$GT$1c17h00E.llvm.* "));
+        assert_eq!(s.matches(".llvm.*").count(), 4, "{s}");
+        assert!(
+            !s.contains("_ZN3foo3bar"),
+            "an exact name stays in the order file"
+        );
+        assert!(s.contains("SECTIONS {\n  .text.hot : {\n    *(\n"));
+        assert!(s.ends_with("    )\n  }\n}\nINSERT BEFORE .text;\n"));
+        assert_eq!(hot_script("_ZN3foo3bar17h0123456789abcdefE\n"), None);
+    }
 }

@@ -20,6 +20,12 @@ mod storage;
 mod tools;
 mod web;
 
+// The build script's link-order script writer, tested with the binary's unit tests.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../build.rs"]
+mod build_script;
+
 use std::process::ExitCode;
 
 use clap::Parser;
