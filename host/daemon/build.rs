@@ -59,9 +59,9 @@ fn run() -> Result<(), String> {
 ///
 /// One kind of name cannot be matched exactly: a local function that ThinLTO promotes (to
 /// call it from another codegen unit) is renamed `<name>.llvm.<hash>`, a hash of the compiled
-/// module, which holds paths (the checkout's, in its debug info; `CARGO_HOME`'s, in the
-/// dependencies'). A build in another directory or by another user has other hashes: a clone
-/// elsewhere missed 544 of the 5,359 names and kept half the saving. So those names also go
+/// module, and those hashes differ from build to build: a clone built in another directory
+/// missed 544 of the 5,359 names and kept half the saving (the module holds the checkout's
+/// and `CARGO_HOME`'s paths, the likely cause; an edit to the module changes it too). So those names also go
 /// to a linker script, [`HOT_SCRIPT`], as section patterns with the hash replaced by `*`
 /// (each function has its own `.text.<name>` section): they gather in an output section
 /// `.text.hot` placed just before `.text`, where the order file still sorts the exact names
@@ -107,6 +107,14 @@ fn link_order() {
     }
 }
 
+/// Whether a mangled name (`[A-Za-z0-9_$.]`) can be a linker-script pattern as it is:
+/// anything else would need quoting, and a quoted pattern is not a glob.
+fn plain_symbol(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+}
+
 /// The linker script [`link_order`] writes to `OUT_DIR`.
 const HOT_SCRIPT: &str = "hot-text.ld";
 
@@ -119,14 +127,7 @@ fn hot_script(names: &str) -> Option<String> {
         let Some((base, hash)) = name.rsplit_once(".llvm.") else {
             continue;
         };
-        // Mangled names are `[A-Za-z0-9_$.]`; anything else would need quoting, and a quoted
-        // pattern is not a glob.
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
-        };
-        if plain(base) && hash.bytes().all(|b| b.is_ascii_digit()) {
+        if plain_symbol(base) && hash.bytes().all(|b| b.is_ascii_digit()) {
             patterns.push(format!(
                 "      .text.{base}.llvm.* .text.unlikely.{base}.llvm.*\n"
             ));

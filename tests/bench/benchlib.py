@@ -1,5 +1,6 @@
-"""Helpers the concurrent benchmarks share: process CPU and RSS from /proc, a server's own
-metrics, and waiting for readiness. Everything talks to 127.0.0.1 only; every wait is bounded."""
+"""Helpers the benchmarks share: the seed's queries, process CPU and RSS from /proc, a
+server's own metrics, and waiting for readiness. Everything talks to 127.0.0.1 only; every
+wait is bounded."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,19 @@ import time
 import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The seed document's alert, dashboard and debugging queries (as the peers' harness runs them).
+SEED_QUERIES = [
+    'up == 0',
+    'rate(http_requests_total{status=~"5.."}[2m])',
+    'sum by (endpoint, status) (rate(http_requests_total{status=~"5.."}[5m]))',
+    'histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))',
+    'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))',
+    'topk(5, rate(process_cpu_seconds_total[5m]))',
+    'avg_over_time(up[30m])',
+    'rate(http_requests_total{status=~"5.."}[5m]) / ignoring(status) group_left '
+    'sum without(status) (rate(http_requests_total[5m]))',
+]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -41,22 +41,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from benchlib import wait_ready  # noqa: E402
+from benchlib import SEED_QUERIES as QUERIES, wait_ready  # noqa: E402
 
 ORDER_FILE = ROOT / "host/daemon/link/symbol-order.txt"
 
-# The seed document's alert, dashboard and debugging queries (as the peers' harness runs them).
-QUERIES = [
-    'up == 0',
-    'rate(http_requests_total{status=~"5.."}[2m])',
-    'sum by (endpoint, status) (rate(http_requests_total{status=~"5.."}[5m]))',
-    'histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))',
-    'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))',
-    'topk(5, rate(process_cpu_seconds_total[5m]))',
-    'avg_over_time(up[30m])',
-    'rate(http_requests_total{status=~"5.."}[5m]) / ignoring(status) group_left '
-    'sum without(status) (rate(http_requests_total[5m]))',
-]
 WEB_PATHS = ["/", "/api/v1/targets", "/api/v1/rules", "/api/v1/alerts", "/metrics",
              "/api/v1/status/buildinfo", "/api/v1/label/__name__/values",
              "/api/v1/query?query=up", "/api/v2/alerts", "/api/v2/silences"]

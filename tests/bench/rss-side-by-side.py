@@ -3,8 +3,8 @@
 anonymous and file-backed (the part the link order changes; see host/daemon/build.rs).
 
 All of them scrape the same K synthetic targets (tests/tools/targets.py) at the same
-interval, answer the seed's queries (instant and range) a few times, then idle a little;
-/proc/<pid>/status is read at the end. Side by side, the machine's noise hits every binary
+interval, answer the seed's queries (benchlib.SEED_QUERIES, instant and range) a few times,
+then idle a little; /proc/<pid>/status is read at the end. Side by side, the machine's noise hits every binary
 alike, so compare within a run.
 
   tests/bench/rss-side-by-side.py BIN [BIN ...] [-K 10] [-M 1000] [--seconds 60]
@@ -26,15 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from benchlib import wait_ready  # noqa: E402
-
-QUERIES = [
-    'up == 0',
-    'rate(http_requests_total{status=~"5.."}[2m])',
-    'histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))',
-    'topk(5, rate(process_cpu_seconds_total[5m]))',
-    'avg_over_time(up[30m])',
-]
+from benchlib import SEED_QUERIES, wait_ready  # noqa: E402
 
 
 def status(pid: int) -> dict[str, str]:
@@ -85,7 +77,7 @@ def main() -> int:
         for _ in range(args.passes):
             for _, _, port in procs:
                 now = time.time()
-                for q in QUERIES:
+                for q in SEED_QUERIES:
                     e = urllib.parse.quote(q)
                     for path in (f"/api/v1/query?query={e}",
                                  f"/api/v1/query_range?query={e}&start={now - 600}&end={now}&step=15"):
