@@ -113,6 +113,13 @@ async fn in_query_slot(
 /// part of a query's memory).
 /// The query is canceled if this future is dropped (the client went away) or the server
 /// shuts down (`ApiState::running`).
+///
+/// The response is handed over as soon as it is rendered; the query's value and the
+/// evaluation's large leftovers ([`sightline_promql::defer_frees`]) are freed afterwards
+/// on the same blocking thread, outside the query slot. A heavy query's memory is then
+/// freed by the thread that allocated it while its answer travels, not by another thread
+/// beside the next query, whose allocations would collect those frees (issue 21: the small
+/// query right after a heavy one).
 async fn run_query(
     st: &Arc<ApiState>,
     limit: usize,
@@ -122,21 +129,54 @@ async fn run_query(
     let arrived = std::time::Instant::now();
     let running = st.running.start();
     let cancel = running.flag();
-    let res = in_query_slot(st, move |s| {
-        let queue = arrived.elapsed();
-        let res = f(s, &cancel).map_err(promql_error)?;
-        let timings = stats.then(|| crate::render::RequestTimings {
-            queue,
-            total: arrived.elapsed(),
+    let permit = match st.query_slots.clone().acquire_owned().await {
+        Ok(p) => p,
+        Err(_) => {
+            running.finish();
+            return ApiError::new(ErrorType::Unavailable, "query engine is shutting down")
+                .into_response();
+        }
+    };
+    let st2 = st.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Response>();
+    let task = tokio::task::spawn_blocking(move || {
+        let (out, deferred) = sightline_promql::defer_frees(|| {
+            let queue = arrived.elapsed();
+            let res = f(&st2, &cancel).map_err(promql_error)?;
+            let timings = stats.then(|| crate::render::RequestTimings {
+                queue,
+                total: arrived.elapsed(),
+            });
+            let body = crate::render::query_success(&res, limit, timings.as_ref());
+            let response = (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+            Ok::<_, ApiError>((response, res))
         });
-        let body = crate::render::query_success(&res, limit, timings.as_ref());
-        Ok((
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response())
-    })
-    .await;
+        drop(permit);
+        let value = match out {
+            Ok((response, value)) => {
+                let _ = tx.send(response);
+                Some(value)
+            }
+            Err(e) => {
+                let _ = tx.send(e.into_response());
+                None
+            }
+        };
+        drop(value);
+        drop(deferred);
+    });
+    let res = match rx.await {
+        Ok(r) => r,
+        // The sender went away without a response: the task panicked.
+        Err(_) => match task.await {
+            Err(e) => ApiError::internal(format!("query task failed: {e}")).into_response(),
+            Ok(()) => ApiError::internal("query task ended without an answer").into_response(),
+        },
+    };
     running.finish();
     res
 }

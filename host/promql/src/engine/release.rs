@@ -6,6 +6,7 @@
 //! released as soon as it has been read rather than when the whole selector has: the selector's
 //! peak is then the larger of what storage returned and what the query keeps, not their sum.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use sightline_model::Sample;
@@ -41,16 +42,57 @@ pub(super) fn release_stream(s: &mut StreamSeries) {
     s.hst = None;
 }
 
-/// Cache and data entries past which an evaluation's leftovers are freed on a thread of
-/// their own (below it, freeing them takes less than starting the thread).
+/// Cache and data entries past which an evaluation's leftovers count as large: freed on a
+/// thread of their own, or handed to the caller's [`defer_frees`] scope (below it, freeing
+/// them takes less than starting a thread).
 const FREE_ELSEWHERE_MIN: usize = 10_000;
+
+thread_local! {
+    /// The leftovers of the evaluations run inside this thread's [`defer_frees`] scope.
+    static DEFERRED: RefCell<Option<Vec<Box<dyn Send>>>> = const { RefCell::new(None) };
+}
+
+/// What the evaluations inside a [`defer_frees`] scope left to free. Dropping it frees
+/// them on the dropping thread.
+#[must_use = "dropping it frees the leftovers here; that is what it is for"]
+pub struct Deferred(Vec<Box<dyn Send>>);
+
+impl Deferred {
+    /// True when some evaluation left large leftovers (worth releasing memory after).
+    pub fn is_large(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// Runs `f` with the large leftovers of the evaluations it runs on this thread held back
+/// rather than freed on threads of their own, and returns them with `f`'s result. The HTTP
+/// API evaluates and renders a query inside this scope, hands the response over, and then
+/// frees the leftovers on the same thread: the allocator's pages go back to the thread
+/// that allocated them (no cross-thread frees for the next query's allocations to collect),
+/// and the freeing runs while the answer is on its way instead of beside the next query.
+pub fn defer_frees<R>(f: impl FnOnce() -> R) -> (R, Deferred) {
+    /// Restores the enclosing scope's list even if `f` unwinds.
+    struct Scope(Option<Vec<Box<dyn Send>>>);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            let _ = DEFERRED.try_with(|d| *d.borrow_mut() = outer);
+        }
+    }
+    let scope = Scope(DEFERRED.with(|d| d.borrow_mut().replace(Vec::new())));
+    let out = f();
+    let mine = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+    drop(scope);
+    (out, Deferred(mine))
+}
 
 impl Ev<'_> {
     /// Hands what the evaluation holds once its value is built (the loaded series, the
-    /// per-label-set caches, unread streams) to a short-lived thread that frees them, so the
-    /// answer is rendered and sent meanwhile: on a large query freeing every label set and
-    /// buffer took a tenth of an instant query's time, serially, at its end (the Go runtime
-    /// frees Prometheus' concurrently too). Small leftovers are freed here.
+    /// per-label-set caches, unread streams) on: to the caller's [`defer_frees`] scope if
+    /// there is one, else to a short-lived thread that frees them, so the answer is rendered
+    /// and sent meanwhile: on a large query freeing every label set and buffer took a tenth
+    /// of an instant query's time, serially, at its end (the Go runtime frees Prometheus'
+    /// concurrently too). Small leftovers are freed here.
     pub(super) fn free_leftovers(&mut self) {
         let size = self.hash_cache.len()
             + self.label_cache.len()
@@ -68,10 +110,25 @@ impl Ev<'_> {
         if size < FREE_ELSEWHERE_MIN {
             return;
         }
-        // Should the thread not start, the closure (and the leftovers) is dropped here.
-        let _ = std::thread::Builder::new()
-            .name("query-free".into())
-            .spawn(move || drop(leftovers));
+        let leftovers: Box<dyn Send> = Box::new(leftovers);
+        // Inside a scope the list takes them; without one (or with the thread's storage
+        // gone, when they are freed right here) they come back to be freed elsewhere.
+        let unclaimed = DEFERRED
+            .try_with(|d| match d.borrow_mut().as_mut() {
+                Some(list) => {
+                    list.push(leftovers);
+                    None
+                }
+                None => Some(leftovers),
+            })
+            .ok()
+            .flatten();
+        if let Some(leftovers) = unclaimed {
+            // Should the thread not start, the closure (and the leftovers) is dropped here.
+            let _ = std::thread::Builder::new()
+                .name("query-free".into())
+                .spawn(move || drop(leftovers));
+        }
     }
 }
 
