@@ -114,9 +114,9 @@ async fn in_query_slot(
 /// The query is canceled if this future is dropped (the client went away) or the server
 /// shuts down (`ApiState::running`).
 ///
-/// The response is handed over as soon as it is rendered; the query's value and the
-/// evaluation's large leftovers ([`sightline_promql::defer_frees`]) are freed afterwards
-/// on the same blocking thread, outside the query slot. A heavy query's memory is then
+/// When the evaluation left large leftovers ([`sightline_promql::defer_frees`]) or the
+/// value is large, the response is handed over as soon as it is rendered, and the value and
+/// the leftovers are freed afterwards on the same blocking thread, outside the query slot. A heavy query's memory is then
 /// freed by the thread that allocated it while its answer travels, not by another thread
 /// beside the next query, whose allocations would collect those frees (issue 21: the small
 /// query right after a heavy one).
@@ -155,17 +155,27 @@ async fn run_query(
                 .into_response();
             Ok::<_, ApiError>((response, res))
         });
-        drop(permit);
-        let value = match out {
-            Ok((response, value)) => {
-                let _ = tx.send(response);
-                Some(value)
-            }
-            Err(e) => {
-                let _ = tx.send(e.into_response());
-                None
-            }
+        let (response, value) = match out {
+            Ok((response, value)) => (response, Some(value)),
+            Err(e) => (e.into_response(), None),
         };
+        let large = deferred.is_large()
+            || value
+                .as_ref()
+                .is_some_and(|v| series_count(&v.value) >= LARGE_VALUE);
+        if !large {
+            // Freed before the answer, as any small task: the thread is back among the idle
+            // ones before the client's next request, which then runs on it, on a warm heap
+            // (handing over first let the next request find it still busy and start or
+            // wake another thread: small queries 1.3-1.5x slower at 10 k series).
+            drop(value);
+            drop(deferred);
+            drop(permit);
+            let _ = tx.send(response);
+            return;
+        }
+        drop(permit);
+        let _ = tx.send(response);
         drop(value);
         drop(deferred);
     });
@@ -179,6 +189,18 @@ async fn run_query(
     };
     running.finish();
     res
+}
+
+/// Series in a query's value past which freeing it waits until the answer is handed over
+/// (as the evaluation's large leftovers do).
+const LARGE_VALUE: usize = 10_000;
+
+fn series_count(v: &sightline_promql::Value) -> usize {
+    match v {
+        sightline_promql::Value::Vector(v) => v.len(),
+        sightline_promql::Value::Matrix(m) => m.len(),
+        _ => 0,
+    }
 }
 
 /// The engine for one request: the shared one, or a copy with the request's `timeout`
