@@ -24,20 +24,17 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
-from benchlib import SEED_QUERIES, wait_healthy, wait_ready
+from benchlib import SEED_QUERIES, start_app_targets, stop_all, wait_ready, write_scrape_config
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-TARGETS = ROOT / "tests" / "tools" / "targets.py"
 
 
 CONNS: dict[int, http.client.HTTPConnection] = {}
@@ -101,19 +98,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="after-heavy-"))
     procs: list[subprocess.Popen] = []
     try:
-        total = args.warmup + args.rounds * 120 + 300
-        targets = [f"127.0.0.1:{args.target_port + i}" for i in range(args.targets)]
-        procs.append(subprocess.Popen(
-            [sys.executable, str(TARGETS), "--targets", str(args.targets),
-             "--series-per-target", str(args.series_per_target),
-             "--port", str(args.target_port), "--max-seconds", str(int(total))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_healthy(args.target_port, procs[-1])
+        procs.append(start_app_targets(args.targets, args.series_per_target, args.target_port,
+                                       args.warmup + args.rounds * 120 + 300))
         cfg = work / "prometheus.yml"
-        cfg.write_text(
-            f"global: {{scrape_interval: {args.scrape_interval}, scrape_timeout: {args.scrape_interval}}}\n"
-            "scrape_configs:\n  - job_name: app\n    static_configs:\n"
-            f"      - targets: [{', '.join(repr(t) for t in targets)}]\n")
+        write_scrape_config(cfg, args.scrape_interval, args.targets, args.target_port)
         (work / "plugins").mkdir()
         a_port, b_port = args.target_port - 2, args.target_port - 1
         common = [f"--config.file={cfg}", "--log.level=warn"]
@@ -166,15 +154,7 @@ def main() -> None:
             x, y = statistics.median(res[("Sightline", pos)]), statistics.median(res[(b_name, pos)])
             print(f"| {pos} | {x:.2f} | {y:.2f} | {x / y:.2f}x |")
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
+        stop_all(procs)
         if args.logs:
             Path(args.logs).mkdir(parents=True, exist_ok=True)
             for f in ("a.log", "b.log"):

@@ -4,11 +4,15 @@ wait is bounded."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+TARGETS = Path(__file__).resolve().parent.parent / "tools" / "targets.py"
 
 # The seed document's alert, dashboard and debugging queries (as the peers' harness runs them).
 SEED_QUERIES = [
@@ -77,3 +81,37 @@ def wait_healthy(port: int, proc: subprocess.Popen, limit: float = 120) -> None:
     """Waits for a synthetic target process (`/-/healthy`), so no server's first scrape
     finds it still building its series (an `up` of 0 only one server would see)."""
     wait_http(port, "/-/healthy", proc, "targets", limit)
+
+
+def start_app_targets(count: int, series: int, port: int, seconds: float) -> subprocess.Popen:
+    """Starts `count` synthetic targets of `series` series each (tests/tools/targets.py) on
+    ports `port`.. for at most `seconds`, and waits until they serve."""
+    p = subprocess.Popen(
+        [sys.executable, str(TARGETS), "--targets", str(count), "--series-per-target", str(series),
+         "--port", str(port), "--max-seconds", str(int(seconds))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_healthy(port, p)
+    return p
+
+
+def write_scrape_config(path: Path, interval: str, count: int, port: int) -> None:
+    """A prometheus.yml scraping targets on `port`.. `port + count - 1` every `interval`."""
+    targets = [f"127.0.0.1:{port + i}" for i in range(count)]
+    path.write_text(
+        f"global: {{scrape_interval: {interval}, scrape_timeout: {interval}}}\n"
+        "scrape_configs:\n  - job_name: app\n    static_configs:\n"
+        f"      - targets: [{', '.join(repr(t) for t in targets)}]\n")
+
+
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to each process still running (last started first), then waits for each,
+    killing any that takes longer than 30 s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=10)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_healthy, wait_ready
+from benchlib import cpu_seconds, metric_sum, rss_bytes, stop_all, wait_healthy, wait_ready
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -191,15 +190,7 @@ def main() -> None:
         print(f"\nmedian ratio of CPU per new series over {args.rounds} rounds of {args.window:.0f} s: "
               f"{statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}x)")
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
+        stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 

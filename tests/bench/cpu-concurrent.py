@@ -26,20 +26,18 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from benchlib import cpu_seconds, metric_sum, rss_bytes, wait_healthy, wait_ready
+from benchlib import (cpu_seconds, metric_sum, rss_bytes, start_app_targets, stop_all, wait_ready,
+                      write_scrape_config)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-TARGETS = ROOT / "tests" / "tools" / "targets.py"
 
 
 
@@ -75,19 +73,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cpu-concurrent-"))
     procs: list[subprocess.Popen] = []
     try:
-        total = args.warmup + args.rounds * args.window + 120
-        targets = [f"127.0.0.1:{args.target_port + i}" for i in range(args.targets)]
-        procs.append(subprocess.Popen(
-            [sys.executable, str(TARGETS), "--targets", str(args.targets),
-             "--series-per-target", str(args.series_per_target),
-             "--port", str(args.target_port), "--max-seconds", str(int(total))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_healthy(args.target_port, procs[-1])
+        procs.append(start_app_targets(args.targets, args.series_per_target, args.target_port,
+                                       args.warmup + args.rounds * args.window + 120))
         cfg = work / "prometheus.yml"
-        cfg.write_text(
-            f"global: {{scrape_interval: {args.scrape_interval}, scrape_timeout: {args.scrape_interval}}}\n"
-            "scrape_configs:\n  - job_name: app\n    static_configs:\n"
-            f"      - targets: [{', '.join(repr(t) for t in targets)}]\n")
+        write_scrape_config(cfg, args.scrape_interval, args.targets, args.target_port)
         (work / "plugins").mkdir()
         prom_port, sl_port = args.target_port - 2, args.target_port - 1
         if args.against:
@@ -141,15 +130,7 @@ def main() -> None:
         if args.queries > 0:
             query_phase(args, work, servers, base_name, time.time() - args.warmup - args.rounds * args.window)
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
+        stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 
