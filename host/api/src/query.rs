@@ -115,11 +115,11 @@ async fn in_query_slot(
 /// shuts down (`ApiState::running`).
 ///
 /// When the evaluation left large leftovers ([`sightline_promql::defer_frees`]) or the
-/// value is large, the response is handed over as soon as it is rendered, and the value and
-/// the leftovers are freed afterwards on the same blocking thread, outside the query slot. A heavy query's memory is then
-/// freed by the thread that allocated it while its answer travels, not by another thread
-/// beside the next query, whose allocations would collect those frees (issue 21: the small
-/// query right after a heavy one).
+/// value is large, the response is handed over as soon as it is rendered, and the value
+/// and the leftovers are freed afterwards on the same blocking thread, outside the query
+/// slot: a heavy query's memory is freed by the thread that allocated it while its answer
+/// travels, not by another thread beside the next query (issue 21: the small query right
+/// after a heavy one, BENCHMARKS.md session 20).
 async fn run_query(
     st: &Arc<ApiState>,
     limit: usize,
@@ -163,21 +163,21 @@ async fn run_query(
             || value
                 .as_ref()
                 .is_some_and(|v| series_count(&v.value) >= LARGE_VALUE);
-        if !large {
-            // Freed before the answer, as any small task: the thread is back among the idle
-            // ones before the client's next request, which then runs on it, on a warm heap
-            // (handing over first let the next request find it still busy and start or
-            // wake another thread: small queries 1.3-1.5x slower at 10 k series).
+        if large {
+            drop(permit);
+            let _ = tx.send(response);
+            drop(value);
+            drop(deferred);
+        } else {
+            // A small query frees first, as any small task: its thread is idle again before
+            // the client's next request, which then runs on it. Answering first let that
+            // request find the thread still busy and start or wake another one; small
+            // queries at 10 k series were slower for it (BENCHMARKS.md, session 20).
             drop(value);
             drop(deferred);
             drop(permit);
             let _ = tx.send(response);
-            return;
         }
-        drop(permit);
-        let _ = tx.send(response);
-        drop(value);
-        drop(deferred);
     });
     let res = match rx.await {
         Ok(r) => r,
