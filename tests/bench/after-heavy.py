@@ -6,8 +6,9 @@ so a small query that follows a heavy one is timed while whatever the heavy one 
 (memory being freed or returned to the kernel, threads winding down) is still going on. Here,
 round after round, alternating which server goes first, each server answers:
 
-  the heavy query (instant), then the small query three times at once ("after", as the
-  harness would time it), then, after a pause, the small query three times again ("rested").
+  the heavy query (instant, or range with --heavy-kind range), then the small query three
+  times at once ("after", as the harness would time it), then, after a pause, the small
+  query three times again ("rested").
 
 It prints the median of each position over the rounds for both servers. By default the two
 servers are Sightline and Prometheus 2.42; --against BIN makes it an A/B of two Sightline
@@ -83,6 +84,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--pause", type=float, default=1.5, help="seconds between 'after' and 'rested'")
     ap.add_argument("--heavy", default=SEED_QUERIES[-1])
+    ap.add_argument("--heavy-kind", default="instant", choices=["instant", "range"])
     ap.add_argument("--small", default=SEED_QUERIES[0])
     ap.add_argument("--small-kind", default="range", choices=["instant", "range"])
     ap.add_argument("--step", default="15s")
@@ -136,7 +138,7 @@ def main() -> None:
                 end = time.time()
                 beg = end - min(args.warmup, 3600)
                 t = lambda e, k: query(port, e, k, beg, end, args.step)  # noqa: E731
-                res.setdefault((name, "heavy"), []).append(t(args.heavy, "instant"))
+                res.setdefault((name, "heavy"), []).append(t(args.heavy, args.heavy_kind))
                 after = [t(args.small, args.small_kind) for _ in range(3)]
                 time.sleep(args.pause)
                 rested = [t(args.small, args.small_kind) for _ in range(3)]
@@ -146,7 +148,7 @@ def main() -> None:
                 res.setdefault((name, "after, median of 3"), []).append(statistics.median(after))
                 res.setdefault((name, "rested, median of 3"), []).append(statistics.median(rested))
             print(f"round {r + 1}/{args.rounds} done", flush=True)
-        print(f"\nheavy: `{args.heavy}` (instant); small: `{args.small}` ({args.small_kind}); "
+        print(f"\nheavy: `{args.heavy}` ({args.heavy_kind}); small: `{args.small}` ({args.small_kind}); "
               f"{time.time() - start:.0f} s of data; medians over {args.rounds} rounds, ms\n")
         print(f"| position | Sightline | {b_name} | ratio |\n|---|---|---|---|")
         for pos in ["heavy"] + [f"after #{i}" for i in (1, 2, 3)] + ["after, median of 3"] + \
