@@ -83,6 +83,14 @@ fn promql_error(e: sightline_promql::Error) -> ApiError {
     ApiError::new(kind, message)
 }
 
+/// Waits for one of the `--query.max-concurrency` slots (an error response once the engine
+/// shuts down).
+async fn query_slot(st: &ApiState) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    st.query_slots.clone().acquire_owned().await.map_err(|_| {
+        ApiError::new(ErrorType::Unavailable, "query engine is shutting down").into_response()
+    })
+}
+
 /// Runs a request's work in one of the `--query.max-concurrency` slots on a blocking thread:
 /// parsing, storage reads and rendering never run on the async workers. The slot is held by
 /// the work itself, so a client that goes away does not free it while the work still runs.
@@ -90,12 +98,9 @@ async fn in_query_slot(
     st: &Arc<ApiState>,
     f: impl FnOnce(&ApiState) -> Result<Response, ApiError> + Send + 'static,
 ) -> Response {
-    let permit = match st.query_slots.clone().acquire_owned().await {
+    let permit = match query_slot(st).await {
         Ok(p) => p,
-        Err(_) => {
-            return ApiError::new(ErrorType::Unavailable, "query engine is shutting down")
-                .into_response()
-        }
+        Err(r) => return r,
     };
     let st2 = st.clone();
     let res = tokio::task::spawn_blocking(move || {
@@ -129,12 +134,11 @@ async fn run_query(
     let arrived = std::time::Instant::now();
     let running = st.running.start();
     let cancel = running.flag();
-    let permit = match st.query_slots.clone().acquire_owned().await {
+    let permit = match query_slot(st).await {
         Ok(p) => p,
-        Err(_) => {
+        Err(r) => {
             running.finish();
-            return ApiError::new(ErrorType::Unavailable, "query engine is shutting down")
-                .into_response();
+            return r;
         }
     };
     let st2 = st.clone();
@@ -162,17 +166,17 @@ async fn run_query(
         let large = deferred.is_large()
             || value
                 .as_ref()
-                .is_some_and(|v| series_count(&v.value) >= LARGE_VALUE);
+                .is_some_and(|v| series_count(&v.value) >= sightline_promql::FREE_ELSEWHERE_MIN);
         if large {
             drop(permit);
             let _ = tx.send(response);
             drop(value);
             drop(deferred);
         } else {
-            // A small query frees first, as any small task: its thread is idle again before
-            // the client's next request, which then runs on it. Answering first let that
-            // request find the thread still busy and start or wake another one; small
-            // queries at 10 k series were slower for it (BENCHMARKS.md, session 20).
+            // A small query frees first, as any small task, so its thread is idle again
+            // before the client's next request. Answering first made small queries at 10 k
+            // series slower (BENCHMARKS.md, session 20; the likely cause, not measured: the
+            // next request found the thread still busy and ran on another one).
             drop(value);
             drop(deferred);
             drop(permit);
@@ -190,10 +194,6 @@ async fn run_query(
     running.finish();
     res
 }
-
-/// Series in a query's value past which freeing it waits until the answer is handed over
-/// (as the evaluation's large leftovers do).
-const LARGE_VALUE: usize = 10_000;
 
 fn series_count(v: &sightline_promql::Value) -> usize {
     match v {

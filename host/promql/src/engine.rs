@@ -28,7 +28,7 @@ mod assemble;
 mod precompute;
 mod range_steps;
 mod release;
-pub use release::{defer_frees, Deferred};
+pub use release::{defer_frees, Deferred, FREE_ELSEWHERE_MIN};
 mod stream_agg;
 
 /// Engine limits and defaults (Prometheus' `--query.*` flags).

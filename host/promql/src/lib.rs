@@ -45,7 +45,7 @@ pub use ast::{
     AggregateExpr, AtModifier, BinModifiers, BinOp, Card, DurExpr, Expr, PosRange, ValueType,
     VectorSelector,
 };
-pub use engine::{defer_frees, Deferred, Engine, EngineOptions, QueryOptions};
+pub use engine::{defer_frees, Deferred, Engine, EngineOptions, QueryOptions, FREE_ELSEWHERE_MIN};
 pub use error::{Error, ParseError, Result};
 pub use functions::{FnCtx, FnImpl, FunctionDef, FunctionRegistry};
 pub use head_hints::{compact_buckets, HeadHints};

@@ -1,6 +1,7 @@
 //! A large evaluation's leftovers go to the caller's `defer_frees` scope (to be freed on the
-//! caller's thread after the answer is handed over), a small one's are freed at once, and the
-//! scope leaves nothing behind on the thread (issue 21: the small query after a heavy one).
+//! caller's thread after the answer is handed over), a small one's are freed at once, and a
+//! nested scope does not leak its leftovers to the enclosing one (issue 21: the small query
+//! after a heavy one).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -37,7 +38,7 @@ fn a_large_evaluation_hands_its_leftovers_to_the_scope() {
     );
     drop(deferred);
 
-    // A small one frees its own; a scope holds nothing after it ends.
+    // A small one frees its own: nothing reaches the scope.
     let small = store(10);
     let (_, deferred) = defer_frees(|| engine.instant_query(&small, "sum(rate(m[2m]))", 60_000));
     assert!(!deferred.is_large());

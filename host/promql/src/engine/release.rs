@@ -42,10 +42,10 @@ pub(super) fn release_stream(s: &mut StreamSeries) {
     s.hst = None;
 }
 
-/// Cache and data entries past which an evaluation's leftovers count as large: freed on a
-/// thread of their own, or handed to the caller's [`defer_frees`] scope (below it, freeing
-/// them takes less than starting a thread).
-const FREE_ELSEWHERE_MIN: usize = 10_000;
+/// Cache and data entries (or, for a caller, series in a value) past which memory counts as
+/// large: freed on a thread of their own, or handed to the caller's [`defer_frees`] scope
+/// (below it, freeing them takes less than starting a thread).
+pub const FREE_ELSEWHERE_MIN: usize = 10_000;
 
 thread_local! {
     /// The leftovers of the evaluations run inside this thread's [`defer_frees`] scope.
@@ -58,7 +58,7 @@ thread_local! {
 pub struct Deferred(Vec<Box<dyn Send>>);
 
 impl Deferred {
-    /// True when some evaluation left large leftovers (worth releasing memory after).
+    /// True when some evaluation left large leftovers.
     pub fn is_large(&self) -> bool {
         !self.0.is_empty()
     }
@@ -67,9 +67,8 @@ impl Deferred {
 /// Runs `f` with the large leftovers of the evaluations it runs on this thread held back
 /// rather than freed on threads of their own, and returns them with `f`'s result. The HTTP
 /// API evaluates and renders a query inside this scope, hands the response over, and then
-/// frees the leftovers on the same thread: the allocator's pages go back to the thread
-/// that allocated them (no cross-thread frees for the next query's allocations to collect),
-/// and the freeing runs while the answer is on its way instead of beside the next query.
+/// frees the leftovers on the same thread, the one that allocated them, while the answer is
+/// on its way, instead of on another thread beside the next query.
 pub fn defer_frees<R>(f: impl FnOnce() -> R) -> (R, Deferred) {
     /// Restores the enclosing scope's list even if `f` unwinds.
     struct Scope(Option<Vec<Box<dyn Send>>>);
