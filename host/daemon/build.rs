@@ -88,15 +88,21 @@ fn link_order() {
     };
     // The linker's `-Wl,` splits its argument at commas.
     let usable = |p: &std::path::Path| !p.to_string_lossy().contains(',');
-    if !usable(&path) {
+    // The linker reads a copy in `OUT_DIR`, not the checkout's file: cargo reuses this
+    // script's output while `symbol-order.txt` is unchanged, and a checkout that shares the
+    // target directory (a worktree built for an A/B) would otherwise leave its own absolute
+    // path here, which fails the link once that checkout is gone.
+    let out_dir = PathBuf::from(var("OUT_DIR"));
+    let order = out_dir.join(ORDER_FILE);
+    if !usable(&order) || std::fs::write(&order, &names).is_err() {
         return;
     }
     println!(
         "cargo:rustc-link-arg-bin=sightline=-Wl,--symbol-ordering-file={}",
-        path.display()
+        order.display()
     );
     println!("cargo:rustc-link-arg-bin=sightline=-Wl,--no-warn-symbol-ordering");
-    let script = PathBuf::from(var("OUT_DIR")).join(HOT_SCRIPT);
+    let script = out_dir.join(HOT_SCRIPT);
     if let Some(text) = hot_script(&names) {
         if usable(&script) && std::fs::write(&script, text).is_ok() {
             println!(
@@ -114,6 +120,9 @@ fn plain_symbol(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
 }
+
+/// The copy of `link/symbol-order.txt` [`link_order`] writes to `OUT_DIR` for the linker.
+const ORDER_FILE: &str = "symbol-order.txt";
 
 /// The linker script [`link_order`] writes to `OUT_DIR`.
 const HOT_SCRIPT: &str = "hot-text.ld";
