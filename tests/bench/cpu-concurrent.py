@@ -19,7 +19,9 @@ under identical conditions (the ratio is --sightline / --against).
 With --queries N, after the rounds both servers answer the peers' query list
 (../shared/bench/prom_run.py in query-only mode, N runs a query, median) over the same
 window of the same data, one server after the other, and each server's RSS is sampled every
-0.2 s during its own pass (peak RSS with queries running).
+0.2 s during its own pass (peak RSS with queries running). --query-rounds R repeats the
+passes R times, alternating which server goes first, and reports each query's median over
+the rounds with the range of its ratio.
 """
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=0,
                     help="runs a query for the query phase after the rounds (0: no query phase)")
     ap.add_argument("--range-step", default="15s", help="step of the query phase's range queries")
+    ap.add_argument("--query-rounds", type=int, default=1,
+                    help="query passes per server, alternating which goes first (median over them)")
     args = ap.parse_args()
     if not Path(args.sightline).is_file():
         raise SystemExit(f"no Sightline binary at {args.sightline} (cargo build --release -p sightline-daemon)")
@@ -73,8 +77,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cpu-concurrent-"))
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(start_app_targets(args.targets, args.series_per_target, args.target_port,
-                                       args.warmup + args.rounds * args.window + 120))
+        # The targets outlive the query phase: when they stop, every series goes stale at
+        # once, and both servers write a stale marker for each (a million at 1 M series)
+        # while the other server's queries are being timed.
+        query_bound = args.query_rounds * 1800 if args.queries > 0 else 0
+        targets = start_app_targets(args.targets, args.series_per_target, args.target_port,
+                                    args.warmup + args.rounds * args.window + 120 + query_bound)
+        procs.append(targets)
         cfg = work / "prometheus.yml"
         write_scrape_config(cfg, args.scrape_interval, args.targets, args.target_port)
         (work / "plugins").mkdir()
@@ -129,50 +138,84 @@ def main() -> None:
               f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
         if args.queries > 0:
             query_phase(args, work, servers, base_name, time.time() - args.warmup - args.rounds * args.window)
+            if targets.poll() is not None:
+                raise SystemExit("the targets stopped before the query phase ended: the figures above "
+                                 "include both servers marking every series stale")
     finally:
         stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 
 def query_phase(args, work: Path, servers, base_name: str, start: float) -> None:
-    """Both servers answer the peers' queries over the same window, one after the other."""
+    """Both servers answer the peers' queries over the same window, one after the other.
+
+    With --query-rounds N the passes repeat N times, alternating which server goes first, and
+    each query's figure is the median over the rounds of its per-pass median: a single pass
+    times each sub-millisecond query within a few milliseconds, while the other server may be
+    busy (Go's collector after Prometheus' own heavy queries, either server's scrapes), so the
+    other server's CPU seconds during each pass are printed as well.
+    """
     import json
     import threading
     harness = ROOT.parent / "shared" / "bench" / "prom_run.py"
     if not harness.is_file():
         raise SystemExit(f"the peers' harness is not at {harness}")
     end = time.time()
-    results, peaks = {}, {}
-    for n, p, port, _ in servers:
-        peak = [0]
-        done = threading.Event()
+    medians: dict[str, dict[tuple[str, str], list[float]]] = {n: {} for n, *_ in servers}
+    errors: dict[tuple[str, str], str] = {}
+    peaks = {n: 0 for n, *_ in servers}
+    order = list(servers)
+    for rnd in range(args.query_rounds):
+        for n, p, port, _ in order:
+            others = [(on, op) for on, op, *_ in servers if on != n]
+            other_cpu0 = {on: cpu_seconds(op.pid) for on, op in others}
+            peak = [0]
+            done = threading.Event()
 
-        def sample(pid=p.pid, peak=peak, done=done):
-            while not done.is_set():
-                peak[0] = max(peak[0], rss_bytes(pid))
-                done.wait(0.2)
+            def sample(pid=p.pid, peak=peak, done=done):
+                while not done.is_set():
+                    peak[0] = max(peak[0], rss_bytes(pid))
+                    done.wait(0.2)
 
-        th = threading.Thread(target=sample, daemon=True)
-        th.start()
-        out = work / f"queries-{n}.json"
-        subprocess.run([sys.executable, str(harness), "--base-url", f"http://127.0.0.1:{port}",
-                        "--end", f"{end:.3f}", "--window", f"{end - start:.0f}", "--runs", str(args.queries),
-                        "--range-step", args.range_step, "--query-timeout", "120", "--out", str(out)],
-                       stdout=subprocess.DEVNULL, check=False)
-        done.set()
-        th.join(timeout=5)
-        peaks[n] = peak[0]
-        results[n] = {(q["query"], q["kind"]): q for q in json.loads(out.read_text())["queries"]}
-    base, sl = results["prometheus"], results["sightline"]
-    print(f"\n| query | kind | {base_name} ms | Sightline ms | ratio |\n|---|---|---|---|---|")
+            th = threading.Thread(target=sample, daemon=True)
+            th.start()
+            out = work / f"queries-{n}.json"
+            t0 = time.monotonic()
+            subprocess.run([sys.executable, str(harness), "--base-url", f"http://127.0.0.1:{port}",
+                            "--end", f"{end:.3f}", "--window", f"{end - start:.0f}", "--runs", str(args.queries),
+                            "--range-step", args.range_step, "--query-timeout", "120", "--out", str(out)],
+                           stdout=subprocess.DEVNULL, check=False)
+            took = time.monotonic() - t0
+            done.set()
+            th.join(timeout=5)
+            peaks[n] = max(peaks[n], peak[0])
+            busy = ", ".join(f"{on} used {cpu_seconds(op.pid) - other_cpu0[on]:.1f} CPU s meanwhile"
+                             for on, op in others)
+            print(f"query round {rnd + 1}: {n}'s pass took {took:.0f} s; {busy}", flush=True)
+            for q in json.loads(out.read_text())["queries"]:
+                key = (q["query"], q["kind"])
+                if q.get("median_ms"):
+                    medians[n].setdefault(key, []).append(q["median_ms"])
+                if q.get("error"):
+                    errors[key] = q["error"]
+        order.reverse()
+    base, sl = medians["prometheus"], medians["sightline"]
+    rounds = args.query_rounds
+    spread = " (median over rounds; the ratios' range over rounds)" if rounds > 1 else ""
+    print(f"\n| query | kind | {base_name} ms | Sightline ms | ratio{spread} |\n|---|---|---|---|---|")
     ratios = []
-    for key, q in base.items():
-        a, b = q.get("median_ms"), sl.get(key, {}).get("median_ms")
+    for key, a_runs in base.items():
+        b_runs = sl.get(key, [])
+        a = round(statistics.median(a_runs), 3) if a_runs else None
+        b = round(statistics.median(b_runs), 3) if b_runs else None
         r = "–"
         if a and b:
             ratios.append(b / a)
             r = f"{b / a:.2f}x"
-        err = sl.get(key, {}).get("error") or q.get("error")
+            if rounds > 1 and len(a_runs) == len(b_runs):
+                per = [y / x for x, y in zip(a_runs, b_runs)]
+                r += f" ({min(per):.2f}-{max(per):.2f}x)"
+        err = errors.get(key)
         print(f"| `{key[0]}` | {key[1]} | {a} | {b} | {r}{' (' + err + ')' if err else ''} |")
     if ratios:
         g = statistics.geometric_mean(ratios)
