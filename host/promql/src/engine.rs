@@ -570,6 +570,19 @@ impl StreamSeries {
         let mut st = self.st.as_mut().map(Arc::make_mut);
         let mut hbuf = self.hbuf.as_mut().map(Arc::make_mut);
         let mut hst = self.hst.as_mut().map(Arc::make_mut);
+        if hbuf.is_none() && st.is_none() {
+            // Floats only: the storage appends the samples up to the limit in one call.
+            let limit = pull_to.min(self.max_t);
+            if let Some((p, _)) = self.pending.filter(|(p, _)| p.t <= limit) {
+                self.read += 1;
+                if !(strip_stale && is_stale_nan(p.v)) {
+                    buf.push(p);
+                }
+                let (next, n) = self.iter.next_until(limit, buf, strip_stale);
+                self.read += n;
+                self.pending = next.map(|s| (s, 0));
+            }
+        }
         while let Some((p, p_st)) = self.pending {
             if p.t > pull_to || p.t > self.max_t {
                 break;
@@ -674,6 +687,16 @@ fn load_series(
     let mut hst = (hists.is_some() && sts.is_some()).then(Vec::new);
     let mut cur = s.samples.seek(n.min + 1);
     let mut size = 0usize;
+    if hists.is_none() && sts.is_none() && !only_last {
+        // Floats only: the storage appends the samples in one call.
+        if let Some(first) = cur.take().filter(|f| f.t <= n.max) {
+            if !(n.is_matrix && is_stale_nan(first.v)) {
+                samples.push(first);
+            }
+            s.samples.next_until(n.max, &mut samples, n.is_matrix);
+            size = samples.len();
+        }
+    }
     while let Some(smp) = cur {
         if smp.t > n.max {
             break;

@@ -253,6 +253,24 @@ pub trait SampleIterator: Send {
         false
     }
 
+    /// Appends to `out` the samples [`Self::next_sample`] would return next while their
+    /// timestamp is at most `until`, leaving stale markers out when `drop_stale`, and returns
+    /// the first sample past `until` (consumed, as `next_sample` returned it) with the number
+    /// of samples consumed up to `until`, stale markers included.
+    ///
+    /// For float series only: callers use it when neither [`Self::has_histograms`] nor
+    /// [`Self::has_start_timestamps`] holds, as it keeps neither. The default calls
+    /// `next_sample` per sample ([`next_until_by_sample`]); backends override it to decode
+    /// without a dynamic call per sample.
+    fn next_until(
+        &mut self,
+        until: TimestampMs,
+        out: &mut Vec<Sample>,
+        drop_stale: bool,
+    ) -> (Option<Sample>, usize) {
+        next_until_by_sample(self, until, out, drop_stale)
+    }
+
     /// Drains the rest into a vector (convenience for tests and small reads).
     fn collect_all(&mut self) -> Vec<Sample> {
         let mut v = Vec::new();
@@ -261,6 +279,27 @@ pub trait SampleIterator: Send {
         }
         v
     }
+}
+
+/// [`SampleIterator::next_until`] one [`SampleIterator::next_sample`] at a time: the
+/// default, and the fallback of backends whose fast path does not cover a series.
+pub fn next_until_by_sample<I: SampleIterator + ?Sized>(
+    it: &mut I,
+    until: TimestampMs,
+    out: &mut Vec<Sample>,
+    drop_stale: bool,
+) -> (Option<Sample>, usize) {
+    let mut n = 0;
+    while let Some(s) = it.next_sample() {
+        if s.t > until {
+            return (Some(s), n);
+        }
+        n += 1;
+        if !(drop_stale && sightline_model::is_stale_nan(s.v)) {
+            out.push(s);
+        }
+    }
+    (None, n)
 }
 
 /// A [`SampleIterator`] over an owned vector.

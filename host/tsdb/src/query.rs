@@ -5,9 +5,10 @@ use std::collections::hash_map::Entry;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sightline_model::{FloatHistogram, Labels, Matcher, Sample, TimestampMs};
+use sightline_model::{is_stale_nan, FloatHistogram, Labels, Matcher, Sample, TimestampMs};
 use sightline_storage_api::{
-    labels_match, OneBatch, Querier, SampleIterator, SelectHints, Series, SeriesBatches,
+    labels_match, next_until_by_sample, OneBatch, Querier, SampleIterator, SelectHints, Series,
+    SeriesBatches,
 };
 
 use crate::anychunk::{self, ReadSample};
@@ -153,26 +154,44 @@ impl SeriesIter {
                 }
                 self.cur = None;
             }
-            let c = self.chunks.get(self.next_chunk)?;
-            self.next_chunk += 1;
-            if anychunk::is_histogram_chunk(&c.data) {
-                match anychunk::decode_read(&c.data) {
-                    Ok(mut v) => {
-                        v.retain(|s| s.0.t <= c.max_t);
-                        self.hcur = Some((v, 0));
-                    }
-                    Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
-                }
-                continue;
+            if !self.open_next_chunk() {
+                return None;
             }
-            match ChunkIter::new(c.data.clone()) {
-                Ok(it) => {
-                    self.cur = Some(it);
-                    self.cur_max_t = c.max_t;
+        }
+    }
+
+    /// Opens the next chunk as `cur` (floats) or `hcur` (histograms, decoded whole); false
+    /// when no chunk is left. An undecodable chunk is logged and leaves both empty.
+    fn open_next_chunk(&mut self) -> bool {
+        let Some(c) = self.chunks.get(self.next_chunk) else {
+            return false;
+        };
+        self.next_chunk += 1;
+        if anychunk::is_histogram_chunk(&c.data) {
+            match anychunk::decode_read(&c.data) {
+                Ok(mut v) => {
+                    v.retain(|s| s.0.t <= c.max_t);
+                    self.hcur = Some((v, 0));
                 }
                 Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
             }
+            return true;
         }
+        match ChunkIter::new(c.data.clone()) {
+            Ok(it) => {
+                self.cur = Some(it);
+                self.cur_max_t = c.max_t;
+            }
+            Err(e) => tracing::warn!(error = %e, "skipping undecodable chunk"),
+        }
+        true
+    }
+
+    /// Ends the iteration: a sample past `max_t` was read.
+    fn finish(&mut self) {
+        self.chunks.clear();
+        self.cur = None;
+        self.hcur = None;
     }
 }
 
@@ -192,13 +211,59 @@ impl SampleIterator for SeriesIter {
                 continue;
             }
             if s.t > self.max_t {
-                self.chunks.clear();
-                self.cur = None;
-                self.hcur = None;
+                self.finish();
                 return None;
             }
             self.hist = h;
             return Some(s);
+        }
+    }
+
+    /// The loop of `next_sample` with the chunk iterator's decoding inlined, for series of
+    /// float chunks in time order with nothing deleted (the rest take the per-sample path).
+    fn next_until(
+        &mut self,
+        until: TimestampMs,
+        out: &mut Vec<Sample>,
+        drop_stale: bool,
+    ) -> (Option<Sample>, usize) {
+        if self.eager.is_some() || self.has_hist || !self.deleted.is_empty() {
+            return next_until_by_sample(self, until, out, drop_stale);
+        }
+        self.hist = None;
+        let (min_t, max_t) = (self.min_t, self.max_t);
+        let mut n = 0;
+        loop {
+            if let Some(it) = self.cur.as_mut() {
+                let cut = self.cur_max_t;
+                // Leaves the loop at the chunk's end or cut (the rest of it is past the cut too).
+                while let Some(s) = it.next_sample() {
+                    if s.t > cut {
+                        break;
+                    }
+                    if s.t < min_t {
+                        continue;
+                    }
+                    if s.t > max_t {
+                        self.finish();
+                        return (None, n);
+                    }
+                    if s.t > until {
+                        return (Some(s), n);
+                    }
+                    n += 1;
+                    if !(drop_stale && is_stale_nan(s.v)) {
+                        out.push(s);
+                    }
+                }
+                if let Some(e) = it.error() {
+                    tracing::warn!(error = %e, "chunk ended early");
+                }
+                self.cur = None;
+            }
+            if !self.open_next_chunk() {
+                return (None, n);
+            }
         }
     }
 
@@ -509,5 +574,109 @@ pub(crate) mod test_hooks {
         if us > 0 {
             std::thread::sleep(std::time::Duration::from_micros(us));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::XorAppender;
+
+    /// A float chunk of `samples`, stored with its own bounds or a cut `max_t`.
+    fn chunk(samples: &[(i64, f64)], max_t: Option<i64>) -> StoredChunk {
+        let mut a = XorAppender::new();
+        for &(t, v) in samples {
+            a.append(t, v);
+        }
+        StoredChunk {
+            min_t: samples[0].0,
+            max_t: max_t.unwrap_or(samples[samples.len() - 1].0),
+            data: Arc::from(a.into_bytes()),
+        }
+    }
+
+    fn series(min_t: i64, max_t: i64, deleted: Vec<(i64, i64)>) -> SeriesIter {
+        let stale = sightline_model::stale_nan();
+        let a: Vec<(i64, f64)> = (0..120).map(|i| (i * 10, i as f64)).collect();
+        let mut b: Vec<(i64, f64)> = (120..250).map(|i| (i * 10, i as f64 * 0.5)).collect();
+        b[7].1 = stale;
+        b[8].1 = stale;
+        // The third chunk is cut at 2,600: the samples after it are not the query's.
+        let c: Vec<(i64, f64)> = (250..280).map(|i| (i * 10, -(i as f64))).collect();
+        let chunks = vec![chunk(&a, None), chunk(&b, None), chunk(&c, Some(2_600))];
+        SeriesIter::new(chunks, Vec::new(), min_t, max_t, deleted)
+    }
+
+    /// Reads a whole series with `next_until` at the given limits (each limit's leftover
+    /// sample pushed first, as the engine does), with its sample counts.
+    fn by_batches(mut it: SeriesIter, limits: &[i64], drop_stale: bool) -> (Vec<Sample>, usize) {
+        let (mut out, mut read) = (Vec::new(), 0);
+        let mut pending = it.next_sample();
+        for &limit in limits {
+            let Some(p) = pending.filter(|p| p.t <= limit) else {
+                continue;
+            };
+            read += 1;
+            if !(drop_stale && is_stale_nan(p.v)) {
+                out.push(p);
+            }
+            let (next, n) = it.next_until(limit, &mut out, drop_stale);
+            read += n;
+            pending = next;
+        }
+        (out, read)
+    }
+
+    fn one_by_one(mut it: SeriesIter, drop_stale: bool) -> (Vec<Sample>, usize) {
+        let (mut out, mut read) = (Vec::new(), 0);
+        while let Some(s) = it.next_sample() {
+            read += 1;
+            if !(drop_stale && is_stale_nan(s.v)) {
+                out.push(s);
+            }
+        }
+        (out, read)
+    }
+
+    fn bits(v: &[Sample]) -> Vec<(i64, u64)> {
+        v.iter().map(|s| (s.t, s.v.to_bits())).collect()
+    }
+
+    #[test]
+    fn next_until_returns_what_next_sample_does() {
+        let limits: Vec<i64> = (0..40).map(|i| i * 75 - 3).chain([i64::MAX]).collect();
+        for (min_t, max_t) in [(0, i64::MAX), (555, 2_345), (1_195, 1_205), (3_000, 4_000)] {
+            for deleted in [vec![], vec![(1_000, 1_500)]] {
+                for drop_stale in [false, true] {
+                    let want = one_by_one(series(min_t, max_t, deleted.clone()), drop_stale);
+                    let got =
+                        by_batches(series(min_t, max_t, deleted.clone()), &limits, drop_stale);
+                    assert_eq!(bits(&got.0), bits(&want.0), "{min_t}..{max_t} {deleted:?}");
+                    assert_eq!(got.1, want.1, "samples read, {min_t}..{max_t} {deleted:?}");
+                }
+            }
+        }
+        // The cut chunk ends the series at 2,600, and the stale markers are read but dropped.
+        let (all, read) = one_by_one(series(0, i64::MAX, vec![]), true);
+        assert_eq!(all.last().map(|s| s.t), Some(2_600));
+        assert_eq!(read, all.len() + 2);
+    }
+
+    #[test]
+    fn next_until_stops_at_the_limit_and_hands_back_the_next_sample() {
+        let mut it = series(0, i64::MAX, vec![]);
+        let mut out = Vec::new();
+        let (next, n) = it.next_until(1_195, &mut out, false);
+        assert_eq!(
+            (out.len(), n),
+            (120, 120),
+            "0..=1,190 are the first chunk's"
+        );
+        assert_eq!(next.map(|s| s.t), Some(1_200));
+        // After a sample past `max_t` the series is over.
+        let mut it = series(0, 1_000, vec![]);
+        let (next, n) = it.next_until(5_000, &mut out, false);
+        assert_eq!((next, n), (None, 101));
+        assert!(it.next_sample().is_none());
     }
 }
