@@ -1,12 +1,12 @@
 //! Criterion benches of the TSDB hot paths: append, chunk encode/decode, postings
-//! intersection, WAL replay.
+//! intersection, reading selected series, WAL replay.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is a failure report.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use sightline_model::{Labels, Sample, SeriesRef};
-use sightline_storage_api::Appendable;
+use sightline_model::{Labels, Matcher, Sample, SeriesRef};
+use sightline_storage_api::{Appendable, Queryable, Series};
 use sightline_tsdb::{bench_support, FsyncPolicy, Tsdb, TsdbOptions};
 
 fn series(n: usize) -> Vec<Labels> {
@@ -104,6 +104,78 @@ fn bench_postings(c: &mut Criterion) {
     g.finish();
 }
 
+/// Reading the samples of selected series: one `next_sample` call per sample (how every
+/// reader read before session 21), against `next_until` (the engine's float reads since).
+/// 1,000 counters × 480 samples at 15 s (two hours, four head chunks each); selecting
+/// is the setup, only the reading is timed.
+fn bench_read(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(opts(dir.path())).unwrap();
+    let ls: Vec<Labels> = (0..1_000)
+        .map(|i| {
+            Labels::from_pairs([
+                ("__name__", "requests_total".to_string()),
+                ("instance", format!("host-{}:9100", i % 100)),
+                ("i", i.to_string()),
+            ])
+        })
+        .collect();
+    let mut refs: Vec<Option<SeriesRef>> = vec![None; ls.len()];
+    for k in 0..480i64 {
+        let mut a = db.appender();
+        for (i, l) in ls.iter().enumerate() {
+            let v = (k * (i as i64 % 7 + 1)) as f64;
+            refs[i] = Some(a.append(refs[i], l, k * 15_000, v).unwrap());
+        }
+        a.commit().unwrap();
+    }
+    let select = || -> Vec<Series> {
+        let q = db.querier(0, i64::MAX).unwrap();
+        q.select(false, None, &[Matcher::equal("__name__", "requests_total")])
+            .unwrap()
+    };
+    assert_eq!(select().len(), 1_000);
+    let mut g = c.benchmark_group("read");
+    g.throughput(Throughput::Elements(1_000 * 480));
+    g.bench_function("1k_series_x_480_by_sample", |b| {
+        b.iter_batched(
+            select,
+            |mut all| {
+                let mut out: Vec<Sample> = Vec::with_capacity(480);
+                let mut n = 0;
+                for s in &mut all {
+                    out.clear();
+                    while let Some(p) = s.samples.next_sample() {
+                        out.push(p);
+                    }
+                    n += out.len();
+                }
+                assert_eq!(n, 480_000);
+                all
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("1k_series_x_480_next_until", |b| {
+        b.iter_batched(
+            select,
+            |mut all| {
+                let mut out: Vec<Sample> = Vec::with_capacity(480);
+                let mut n = 0;
+                for s in &mut all {
+                    out.clear();
+                    s.samples.next_until(i64::MAX, &mut out, false);
+                    n += out.len();
+                }
+                assert_eq!(n, 480_000);
+                all
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
 fn bench_replay(c: &mut Criterion) {
     let ls = series(10_000);
     let mut g = c.benchmark_group("wal_replay");
@@ -172,6 +244,7 @@ criterion_group!(
     bench_chunks,
     bench_histogram_chunks,
     bench_postings,
+    bench_read,
     bench_replay
 );
 criterion_main!(benches);
