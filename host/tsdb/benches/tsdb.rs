@@ -137,43 +137,41 @@ fn bench_read(c: &mut Criterion) {
     assert_eq!(select().len(), 1_000);
     let mut g = c.benchmark_group("read");
     g.throughput(Throughput::Elements(1_000 * 480));
-    g.bench_function("1k_series_x_480_by_sample", |b| {
-        b.iter_batched(
-            select,
-            |mut all| {
-                let mut out: Vec<Sample> = Vec::with_capacity(480);
-                let mut n = 0;
-                for s in &mut all {
-                    out.clear();
-                    while let Some(p) = s.samples.next_sample() {
-                        out.push(p);
-                    }
-                    n += out.len();
-                }
-                assert_eq!(n, 480_000);
-                all
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    g.bench_function("1k_series_x_480_next_until", |b| {
-        b.iter_batched(
-            select,
-            |mut all| {
-                let mut out: Vec<Sample> = Vec::with_capacity(480);
-                let mut n = 0;
-                for s in &mut all {
-                    out.clear();
-                    s.samples.next_until(i64::MAX, &mut out, false);
-                    n += out.len();
-                }
-                assert_eq!(n, 480_000);
-                all
-            },
-            BatchSize::LargeInput,
-        )
-    });
+    for (name, by_sample) in [
+        ("1k_series_x_480_by_sample", true),
+        ("1k_series_x_480_next_until", false),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                select,
+                |mut all| {
+                    assert_eq!(read_all(&mut all, by_sample), 480_000);
+                    all
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     g.finish();
+}
+
+/// Reads every sample of `all` into one reused buffer, by `next_sample` or by `next_until`;
+/// the number read.
+fn read_all(all: &mut [Series], by_sample: bool) -> usize {
+    let mut out: Vec<Sample> = Vec::with_capacity(480);
+    let mut n = 0;
+    for s in all {
+        out.clear();
+        if by_sample {
+            while let Some(p) = s.samples.next_sample() {
+                out.push(p);
+            }
+        } else {
+            s.samples.next_until(i64::MAX, &mut out, false);
+        }
+        n += out.len();
+    }
+    n
 }
 
 fn bench_replay(c: &mut Criterion) {
