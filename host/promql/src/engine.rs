@@ -574,11 +574,7 @@ impl StreamSeries {
             // Floats only: the storage appends the samples up to the limit in one call.
             let limit = pull_to.min(self.max_t);
             if let Some((p, _)) = self.pending.filter(|(p, _)| p.t <= limit) {
-                self.read += 1;
-                if !(strip_stale && is_stale_nan(p.v)) {
-                    buf.push(p);
-                }
-                let (next, n) = self.iter.next_until(limit, buf, strip_stale);
+                let (next, n) = read_run(p, self.iter.as_mut(), limit, buf, strip_stale);
                 self.read += n;
                 self.pending = next.map(|s| (s, 0));
             }
@@ -690,10 +686,7 @@ fn load_series(
     if hists.is_none() && sts.is_none() && !only_last {
         // Floats only: the storage appends the samples in one call.
         if let Some(first) = cur.take().filter(|f| f.t <= n.max) {
-            if !(n.is_matrix && is_stale_nan(first.v)) {
-                samples.push(first);
-            }
-            s.samples.next_until(n.max, &mut samples, n.is_matrix);
+            read_run(first, s.samples.as_mut(), n.max, &mut samples, n.is_matrix);
             size = samples.len();
         }
     }
@@ -776,6 +769,26 @@ fn check_limits(cancel: Option<&AtomicBool>, deadline: Instant) -> Result<()> {
         return Err(Error::Timeout("query execution"));
     }
     Ok(())
+}
+
+/// Appends `first`, a sample already read from `it` at or before `until`, and the samples
+/// after it up to `until` to `out` ([`SampleIterator::next_until`], stale markers left out
+/// when `drop_stale`); returns the first sample past `until` and how many were read, `first`
+/// and stale markers included. Float series only.
+///
+/// [`SampleIterator::next_until`]: sightline_storage_api::SampleIterator::next_until
+fn read_run(
+    first: Sample,
+    it: &mut dyn sightline_storage_api::SampleIterator,
+    until: i64,
+    out: &mut Vec<Sample>,
+    drop_stale: bool,
+) -> (Option<Sample>, usize) {
+    if !(drop_stale && is_stale_nan(first.v)) {
+        out.push(first);
+    }
+    let (next, n) = it.next_until(until, out, drop_stale);
+    (next, n + 1)
 }
 
 /// The next sample and its start timestamp.
