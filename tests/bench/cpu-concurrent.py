@@ -163,6 +163,7 @@ def query_phase(args, work: Path, servers, base_name: str, start: float) -> None
     end = time.time()
     medians: dict[str, dict[tuple[str, str], list[float]]] = {n: {} for n, *_ in servers}
     errors: dict[tuple[str, str], str] = {}
+    keys: list[tuple[str, str]] = []
     peaks = {n: 0 for n, *_ in servers}
     order = list(servers)
     for rnd in range(args.query_rounds):
@@ -194,8 +195,10 @@ def query_phase(args, work: Path, servers, base_name: str, start: float) -> None
             print(f"query round {rnd + 1}: {n}'s pass took {took:.0f} s; {busy}", flush=True)
             for q in json.loads(out.read_text())["queries"]:
                 key = (q["query"], q["kind"])
-                if q.get("median_ms"):
-                    medians[n].setdefault(key, []).append(q["median_ms"])
+                if key not in keys:
+                    keys.append(key)
+                # One entry a round (None when the query failed), so rounds pair up below.
+                medians[n].setdefault(key, []).append(q.get("median_ms"))
                 if q.get("error"):
                     errors[key] = q["error"]
         order.reverse()
@@ -204,16 +207,18 @@ def query_phase(args, work: Path, servers, base_name: str, start: float) -> None
     spread = " (median over rounds; the ratios' range over rounds)" if rounds > 1 else ""
     print(f"\n| query | kind | {base_name} ms | Sightline ms | ratio{spread} |\n|---|---|---|---|---|")
     ratios = []
-    for key, a_runs in base.items():
-        b_runs = sl.get(key, [])
+    for key in keys:
+        pairs = list(zip(base.get(key, []), sl.get(key, [])))
+        a_runs = [x for x in base.get(key, []) if x]
+        b_runs = [y for y in sl.get(key, []) if y]
         a = round(statistics.median(a_runs), 3) if a_runs else None
         b = round(statistics.median(b_runs), 3) if b_runs else None
         r = "–"
         if a and b:
             ratios.append(b / a)
             r = f"{b / a:.2f}x"
-            if rounds > 1 and len(a_runs) == len(b_runs):
-                per = [y / x for x, y in zip(a_runs, b_runs)]
+            per = [y / x for x, y in pairs if x and y]
+            if rounds > 1 and per:
                 r += f" ({min(per):.2f}-{max(per):.2f}x)"
         err = errors.get(key)
         print(f"| `{key[0]}` | {key[1]} | {a} | {b} | {r}{' (' + err + ')' if err else ''} |")
