@@ -2,50 +2,10 @@
 //! `ChunkedReadResponse` message is preceded by its length as a uvarint and its CRC-32
 //! (Castagnoli) as a big-endian `u32`.
 
-/// CRC-32C (Castagnoli) of `data`, table driven, as Go's `crc32.Checksum(data,
-/// crc32.MakeTable(crc32.Castagnoli))`.
+/// CRC-32C (Castagnoli) of `data`, as Go's `crc32.Checksum(data,
+/// crc32.MakeTable(crc32.Castagnoli))`, with the CPU's CRC instruction where it has one.
 pub fn crc32c(data: &[u8]) -> u32 {
-    static TABLE: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
-    let t = TABLE.get_or_init(|| {
-        let mut t = [[0u32; 256]; 8];
-        for (i, e) in t[0].iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0x82F6_3B78 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-            *e = c;
-        }
-        for k in 1..8 {
-            let (done, rest) = t.split_at_mut(k);
-            for (i, e) in rest[0].iter_mut().enumerate() {
-                let p = done[k - 1][i];
-                *e = done[0][(p & 0xff) as usize] ^ (p >> 8);
-            }
-        }
-        t
-    });
-    // Slicing by 8: the frames are up to a megabyte, and this runs once per byte sent.
-    let mut crc = !0u32;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
-        crc = t[7][(lo & 0xff) as usize]
-            ^ t[6][((lo >> 8) & 0xff) as usize]
-            ^ t[5][((lo >> 16) & 0xff) as usize]
-            ^ t[4][(lo >> 24) as usize]
-            ^ t[3][c[4] as usize]
-            ^ t[2][c[5] as usize]
-            ^ t[1][c[6] as usize]
-            ^ t[0][c[7] as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = t[0][((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
+    crc32c::crc32c(data)
 }
 
 /// Frames one message: uvarint length, big-endian CRC-32C, the message.
