@@ -525,6 +525,10 @@ struct StreamSeries {
     last_ref: i64,
     /// Samples read from storage so far (for [`crate::QueryStats`]).
     read: usize,
+    /// The index in `buf` of the newest sample whose value is below the one before it (a
+    /// counter reset), if there is one: a window that starts at or after it has none, so
+    /// `rate` need not look for one ([`Window::no_drop`]).
+    last_drop: Option<usize>,
 }
 
 impl StreamSeries {
@@ -547,6 +551,7 @@ impl StreamSeries {
             hhi,
             drop_name: false,
             st: self.st.clone(),
+            no_drop: self.last_drop.is_none_or(|d| d <= lo),
         }
     }
 
@@ -567,6 +572,7 @@ impl StreamSeries {
         }
         self.last_ref = pull_to;
         let buf = Arc::make_mut(&mut self.buf);
+        let old_len = buf.len();
         let mut st = self.st.as_mut().map(Arc::make_mut);
         let mut hbuf = self.hbuf.as_mut().map(Arc::make_mut);
         let mut hst = self.hst.as_mut().map(Arc::make_mut);
@@ -614,9 +620,17 @@ impl StreamSeries {
         // most once on average, and a buffer holds at most twice its window. (Dropping every
         // 64 samples moved a long window's samples again and again: 6 % of a 10 k `rate`
         // range query's CPU was this memmove, BENCHMARKS.md session 22.)
+        // Each sample is compared with the one before it once, as it arrives.
+        if let Some(d) = (old_len.max(1)..buf.len())
+            .rev()
+            .find(|&i| buf[i].v < buf[i - 1].v)
+        {
+            self.last_drop = Some(d);
+        }
         let k = buf.partition_point(|x| x.t <= drop_upto);
         if k > 0 && k * 2 >= buf.len() {
             buf.drain(..k);
+            self.last_drop = self.last_drop.and_then(|d| d.checked_sub(k));
             if let Some(st) = st {
                 st.drain(..k.min(st.len()));
             }
@@ -666,6 +680,7 @@ fn make_streams(
             max_t: n.max,
             last_ref: i64::MIN,
             read: 0,
+            last_drop: None,
         });
     }
     streams
@@ -1552,6 +1567,7 @@ impl<'a> Ev<'a> {
                     hhi,
                     drop_name: false,
                     st: s.st.clone(),
+                    no_drop: false,
                 });
             }
             self.cursors.insert(key, (t_ref, pos));
@@ -1680,6 +1696,7 @@ impl<'a> Ev<'a> {
                     hhi: hlen,
                     drop_name: s.drop,
                     st: None,
+                    no_drop: false,
                 }
             })
             .collect();

@@ -167,6 +167,10 @@ pub struct Window {
     /// Start timestamps parallel to `data`, when the window comes straight from a range
     /// selector over a series that has them (subqueries and expressions cut them off).
     pub st: Option<Arc<Vec<i64>>>,
+    /// Whether the window's floats are known to have no value below the one before it (no
+    /// counter reset), so `rate` and `increase` need not look for one; `false` when not
+    /// known.
+    pub no_drop: bool,
 }
 
 impl Window {
@@ -183,6 +187,7 @@ impl Window {
             hst: None,
             drop_name: false,
             st: None,
+            no_drop: false,
         }
     }
 

@@ -102,6 +102,7 @@ struct BitReader {
 }
 
 impl BitReader {
+    #[inline(always)]
     fn read_bit(&mut self, buf: &[u8]) -> Option<bool> {
         let byte = *buf.get(self.pos_bits / 8)?;
         let bit = (byte >> (7 - (self.pos_bits % 8))) & 1 == 1;
@@ -111,6 +112,7 @@ impl BitReader {
 
     /// Reads `n <= 64` bits: through one 8-byte big-endian window when they fit in it (most
     /// reads are a few bits), else through a 16-byte one.
+    #[inline(always)]
     fn read_bits(&mut self, buf: &[u8], n: u8) -> Option<u64> {
         if n == 0 {
             return Some(0);
@@ -480,7 +482,11 @@ pub(crate) fn chunk_len(chunk: &[u8]) -> Result<u16> {
 pub(crate) struct ChunkIter<B: AsRef<[u8]>> {
     data: B,
     br: BitReader,
-    remaining: u16,
+    /// Samples in the chunk (cut to those read when decoding fails).
+    len: u16,
+    /// Samples returned so far. (One counter a sample: `remaining` beside `read` was updated
+    /// as one 8-byte load and a 4-byte store, and the next sample's load could not be served
+    /// from that store: a quarter of the decoder's samples in a profile sat on it.)
     read: u16,
     t: TimestampMs,
     delta: i64,
@@ -496,7 +502,7 @@ pub(crate) struct ChunkIter<B: AsRef<[u8]>> {
 
 impl<B: AsRef<[u8]>> ChunkIter<B> {
     pub(crate) fn new(data: B) -> Result<Self> {
-        let remaining = chunk_len(data.as_ref())?;
+        let len = chunk_len(data.as_ref())?;
         let dec = match data.as_ref() {
             [ENCODING_DECIMAL, _, _, k, o1, o2, ..] => {
                 let Some(&scale) = POW10.get(usize::from(*k)) else {
@@ -517,7 +523,7 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
             br: BitReader {
                 pos_bits: HEADER * 8,
             },
-            remaining,
+            len,
             read: 0,
             t: 0,
             delta: 0,
@@ -595,18 +601,18 @@ impl<B: AsRef<[u8]>> ChunkIter<B> {
     }
 
     pub(crate) fn next_sample(&mut self) -> Option<Sample> {
-        if self.remaining == 0 || self.err.is_some() {
+        // A decoding error cuts `len` to `read`, so this is also the check for one.
+        if self.read >= self.len {
             return None;
         }
         match self.decode_next() {
             Some(s) => {
-                self.remaining -= 1;
                 self.read += 1;
                 Some(s)
             }
             None => {
                 self.err = Some(format!("chunk truncated after {} samples", self.read));
-                self.remaining = 0;
+                self.len = self.read;
                 None
             }
         }
@@ -909,7 +915,7 @@ pub(crate) fn encode_chunks_best(samples: &[Sample]) -> Vec<ChunkTuple> {
 /// Decodes a whole chunk.
 pub(crate) fn decode_all(chunk: &[u8]) -> Result<Vec<Sample>> {
     let mut it = ChunkIter::new(chunk)?;
-    let mut out = Vec::with_capacity(it.remaining as usize);
+    let mut out = Vec::with_capacity(usize::from(it.len));
     while let Some(s) = it.next_sample() {
         out.push(s);
     }

@@ -89,6 +89,7 @@ pub(super) fn first_drop(s: &[Sample]) -> Option<usize> {
 /// Returns the value and whether start timestamps overlapped (a warning).
 fn extrapolated_rate(
     s: &[Sample],
+    no_drop: bool,
     sts: Option<&[i64]>,
     m: &MatrixArg,
     is_counter: bool,
@@ -104,9 +105,12 @@ fn extrapolated_rate(
     let mut overlap = false;
     if is_counter && sts.is_empty() {
         // Without start timestamps a reset is a drop in value, and most windows have none:
-        // a branch-free scan finds whether there is one, and only then are the drops added in
-        // order (the same additions, in the same order, as the loop below).
-        if let Some(k) = first_drop(s) {
+        // the window's builder may know there is none (`no_drop`, from a streamed series that
+        // compared each sample with the one before it as it arrived), else a branch-free scan
+        // finds whether there is one; only then are the drops added, in order (the same
+        // additions, in the same order, as the loop below).
+        let first = if no_drop { None } else { first_drop(s) };
+        if let Some(k) = first {
             let mut prev = s[k - 1].v;
             for cur in &s[k..] {
                 if cur.v < prev {
@@ -295,8 +299,14 @@ fn rate_fn(r: &mut FunctionRegistry, name: &'static str, is_counter: bool, is_ra
                 let v = if anchored || smoothed {
                     extended_rate(s, &m, is_counter, is_rate, smoothed)
                 } else {
-                    let (v, overlap) =
-                        extrapolated_rate(s, w.start_timestamps(), &m, is_counter, is_rate);
+                    let (v, overlap) = extrapolated_rate(
+                        s,
+                        w.no_drop,
+                        w.start_timestamps(),
+                        &m,
+                        is_counter,
+                        is_rate,
+                    );
                     if overlap {
                         warn_start_overlap(ctx, &w.labels);
                     }
