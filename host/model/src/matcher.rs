@@ -34,20 +34,50 @@ pub struct Matcher {
     re: Option<regex::Regex>,
 }
 
+/// Regexes compiled recently, by pattern. Dashboards and rules send the same selectors again
+/// and again, and compiling even `5..` into the regex crate's engines cost more than a
+/// tenth of a millisecond: 2 % of a 10 k series `rate` range query's CPU (BENCHMARKS.md,
+/// session 22). A compiled `Regex` is shared by reference count and safe across threads.
+/// Bounded: patterns over [`REGEX_CACHE_MAX_LEN`] bytes are not kept, and the cache starts
+/// over once it holds [`REGEX_CACHE_ENTRIES`].
+static REGEX_CACHE: std::sync::Mutex<Option<std::collections::HashMap<String, regex::Regex>>> =
+    std::sync::Mutex::new(None);
+const REGEX_CACHE_ENTRIES: usize = 512;
+const REGEX_CACHE_MAX_LEN: usize = 1024;
+
+/// `^(?s:<pattern>)$` compiled, from the cache when it was compiled recently.
+fn compiled(pattern: &str) -> Result<regex::Regex> {
+    let cacheable = pattern.len() <= REGEX_CACHE_MAX_LEN;
+    if cacheable {
+        if let Ok(cache) = REGEX_CACHE.lock() {
+            if let Some(re) = cache.as_ref().and_then(|c| c.get(pattern)) {
+                return Ok(re.clone());
+            }
+        }
+    }
+    let re = regex::Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| Error::InvalidRegex {
+        pattern: pattern.to_string(),
+        message: e.to_string(),
+    })?;
+    if cacheable {
+        if let Ok(mut cache) = REGEX_CACHE.lock() {
+            let c = cache.get_or_insert_with(Default::default);
+            if c.len() >= REGEX_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(pattern.to_string(), re.clone());
+        }
+    }
+    Ok(re)
+}
+
 impl Matcher {
     /// Builds a matcher; fails only when a regex does not compile.
     pub fn new(op: MatchOp, name: impl Into<String>, value: impl Into<String>) -> Result<Self> {
         let name = name.into();
         let value = value.into();
         let re = match op {
-            MatchOp::RegexMatch | MatchOp::RegexNoMatch => {
-                Some(regex::Regex::new(&format!("^(?s:{value})$")).map_err(|e| {
-                    Error::InvalidRegex {
-                        pattern: value.clone(),
-                        message: e.to_string(),
-                    }
-                })?)
-            }
+            MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(compiled(&value)?),
             _ => None,
         };
         Ok(Matcher {
@@ -143,6 +173,34 @@ impl fmt::Display for Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiled_regexes_are_shared_and_the_cache_stays_bounded() {
+        let a = Matcher::new(MatchOp::RegexMatch, "status", "5..").unwrap();
+        let b = Matcher::new(MatchOp::RegexNoMatch, "code", "5..").unwrap();
+        assert!(a.matches("503") && !a.matches("5030") && !a.matches("200"));
+        assert!(!b.matches("500") && b.matches("200"));
+        // A bad pattern fails every time (errors are not cached).
+        for _ in 0..2 {
+            let e = Matcher::new(MatchOp::RegexMatch, "x", "a(").err().unwrap();
+            assert!(e.to_string().contains("a("), "{e}");
+        }
+        for i in 0..REGEX_CACHE_ENTRIES + 10 {
+            let m = Matcher::new(MatchOp::RegexMatch, "x", format!("v{i}|w")).unwrap();
+            assert!(m.matches(&format!("v{i}")) && m.matches("w") && !m.matches("v"));
+        }
+        let len = REGEX_CACHE.lock().unwrap().as_ref().map_or(0, |c| c.len());
+        assert!(len <= REGEX_CACHE_ENTRIES, "{len}");
+        // Long patterns compile but are not kept.
+        let long = "a".repeat(REGEX_CACHE_MAX_LEN + 1);
+        let m = Matcher::new(MatchOp::RegexMatch, "x", long.clone()).unwrap();
+        assert!(m.matches(&long));
+        assert!(REGEX_CACHE
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|c| !c.contains_key(&long)));
+    }
 
     #[test]
     fn regex_is_anchored_and_dotall() {

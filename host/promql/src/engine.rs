@@ -48,7 +48,9 @@ pub struct EngineOptions {
     /// beyond the calling thread).
     pub parallelism: usize,
     /// The fewest series a selector needs before its per-series work is split across threads
-    /// (below it the threads cost more than they save).
+    /// (below it the threads cost more than they save: at 256, a 10 k series server's
+    /// 1,040-series instant `rate` took 1.18× as long on two threads as on one, and the
+    /// 5xx-share join's range form 1.31×, BENCHMARKS.md session 22).
     pub parallel_min_series: usize,
 }
 
@@ -516,6 +518,11 @@ struct StreamSeries {
     /// Start timestamps parallel to `hbuf` (only when the storage has start timestamps).
     hst: Option<Arc<Vec<i64>>>,
     iter: Box<dyn sightline_storage_api::SampleIterator>,
+    /// Where the iterator is still to be moved to before the first read: the seek (decoding
+    /// a chunk from its start up to the selector's first time) is left to the first
+    /// `advance`, which runs on the query's worker threads, not in the one thread that
+    /// selects the series.
+    seek_from: Option<i64>,
     pending: Option<(Sample, i64)>,
     /// The histogram of `pending`, when it is a histogram sample.
     pending_h: Option<Arc<FloatHistogram>>,
@@ -571,6 +578,15 @@ impl StreamSeries {
             ));
         }
         self.last_ref = pull_to;
+        if let Some(min_t) = self.seek_from.take() {
+            self.pending = self
+                .iter
+                .seek(min_t)
+                .map(|p| (p, self.iter.start_timestamp()));
+            if self.hbuf.is_some() {
+                self.pending_h = self.iter.histogram().cloned();
+            }
+        }
         let buf = Arc::make_mut(&mut self.buf);
         let old_len = buf.len();
         let mut st = self.st.as_mut().map(Arc::make_mut);
@@ -655,18 +671,10 @@ fn make_streams(
     is_stats: bool,
 ) -> Vec<StreamSeries> {
     let mut streams = Vec::with_capacity(series.len());
-    for mut s in series {
-        let pending = s
-            .samples
-            .seek(n.min + 1)
-            .map(|p| (p, s.samples.start_timestamp()));
+    for s in series {
         let st = s.samples.has_start_timestamps().then(Default::default);
         let hbuf = s.samples.has_histograms().then(Default::default);
         let hst = (hbuf.is_some() && st.is_some()).then(Default::default);
-        let pending_h = match hbuf {
-            Some(_) => s.samples.histogram().cloned(),
-            None => None,
-        };
         streams.push(StreamSeries {
             labels: Arc::new(s.labels),
             buf: Arc::new(Vec::new()),
@@ -674,8 +682,9 @@ fn make_streams(
             hbuf,
             hst,
             iter: s.samples,
-            pending,
-            pending_h,
+            seek_from: Some(n.min + 1),
+            pending: None,
+            pending_h: None,
             decoder: is_stats.then(StatsDecoder::default),
             max_t: n.max,
             last_ref: i64::MIN,

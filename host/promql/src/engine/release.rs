@@ -34,6 +34,7 @@ pub(super) fn release_series(s: &mut Series) {
 /// (its labels stay: results share them). What it has read stays counted in `read`.
 pub(super) fn release_stream(s: &mut StreamSeries) {
     s.iter = Box::new(Drained);
+    s.seek_from = None;
     s.pending = None;
     s.pending_h = None;
     s.buf = Arc::new(Vec::new());
