@@ -47,10 +47,11 @@ pub struct EngineOptions {
     /// Threads one query may use for its per-series work (0: the available cores; 1: none
     /// beyond the calling thread).
     pub parallelism: usize,
-    /// The fewest series a selector needs before its per-series work is split across threads
-    /// (below it the threads cost more than they save: at 256, a 10 k series server's
-    /// 1,040-series instant `rate` took 1.18× as long on two threads as on one, and the
-    /// 5xx-share join's range form 1.31×, BENCHMARKS.md session 22).
+    /// The fewest series a selector needs before its per-series work is shared with the query
+    /// helpers (below it, handing work over costs more than it saves). 256 since the helpers
+    /// became long-lived threads: with a new thread per query, a 10 k series server's
+    /// 1,040-series instant `rate` took 1.18× as long on two threads as on one and the
+    /// threshold was 4,096 (BENCHMARKS.md, session 22).
     pub parallel_min_series: usize,
 }
 
@@ -63,7 +64,7 @@ impl Default for EngineOptions {
             max_concurrency: 20,
             default_subquery_step: Duration::from_secs(60),
             parallelism: 0,
-            parallel_min_series: 4_096,
+            parallel_min_series: 256,
         }
     }
 }

@@ -1,13 +1,17 @@
 //! Splitting one query's per-series work across threads (issue 21: Prometheus evaluates each
 //! query on one core).
 //!
-//! Work is cut into chunks of consecutive series; up to `threads` scoped threads take chunks in
-//! increasing order and the results come back in chunk order, so a parallel evaluation returns
-//! exactly what the single-threaded one does. Scoped threads (rather than a global pool such
-//! as rayon's) keep the engine free of process-wide state and of a new dependency: a query
-//! only goes parallel when it has thousands of series, where spawning a thread (tens of
-//! microseconds) is noise, and the threads end with the query, so cancellation and timeouts
-//! need nothing beyond the checks the workers already make.
+//! Work is cut into chunks of consecutive series; the calling thread and up to `threads - 1`
+//! helpers take chunks in increasing order and the results come back in chunk order, so a
+//! parallel evaluation returns exactly what the single-threaded one does.
+//!
+//! The helpers are a process-wide set of long-lived threads that *offer* help ([`run_helped`]):
+//! a query posts offers, works through its chunks itself, and on finishing withdraws the
+//! offers no helper took and waits only for the helpers that did. A busy helper therefore never
+//! delays a query (it does its chunks alone), and no thread is started per query. (Scoped
+//! threads, one per query, cost more than they saved: a new thread starts with an empty
+//! allocator heap, and a 10 k series server's 1,040-series instant `rate` took 1.18× as long on
+//! two such threads as on one, BENCHMARKS.md session 22.)
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -73,12 +77,9 @@ where
             *g = Some(r);
         }
     };
-    std::thread::scope(|s| {
-        // The calling thread works too: `threads - 1` helpers.
-        for _ in 1..threads {
-            s.spawn(worker);
-        }
+    let helped = run_helped(threads, &|| {
         worker();
+        Ok(())
     });
     let mut out = Vec::with_capacity(n_chunks);
     for r in results {
@@ -94,6 +95,7 @@ where
             }
         }
     }
+    helped?;
     if out.len() != n_chunks {
         return Err(Error::Execution(
             "internal error: a query worker stopped early".into(),
@@ -200,18 +202,7 @@ where
             folded.notify_all();
         }
     };
-    let results: Vec<Result<()>> = std::thread::scope(|s| {
-        // The calling thread works too: `threads - 1` helpers.
-        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(worker)).collect();
-        let mut rs = vec![worker()];
-        for h in helpers {
-            rs.push(h.join().unwrap_or_else(|_| Err(poisoned())));
-        }
-        rs
-    });
-    for r in results {
-        r?;
-    }
+    run_helped(threads, &worker)?;
     let g = shared.into_inner().map_err(|_| poisoned())?;
     if let Some(e) = g.fold_err {
         return Err(e);
@@ -228,9 +219,236 @@ where
     Ok(())
 }
 
+/// The most helper threads the process starts (whatever `--query.parallelism` asks for).
+const MAX_HELPERS: usize = 64;
+
+/// The process' query helpers: their offers and how many threads serve them.
+struct Helpers {
+    state: Mutex<HelperState>,
+    /// Signalled when offers are posted.
+    offered: Condvar,
+    /// Signalled when a helper finishes its share of a job.
+    finished: Condvar,
+}
+
+struct HelperState {
+    /// Offers not taken yet (a job's address, once per helper it would take).
+    offers: Vec<JobPtr>,
+    /// Helper threads started.
+    threads: usize,
+}
+
+/// One call's work as the helpers see it. It lives on the caller's stack; see [`run_helped`]
+/// for why helpers never reach it after the call returns.
+struct Job {
+    work: *const (dyn Fn() -> Result<()> + Sync),
+    /// Helpers running `work` now (changed only under the helpers' lock).
+    active: AtomicUsize,
+    /// The first error a helper's run returned, or that one panicked.
+    failed: Mutex<Option<Error>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct JobPtr(*const Job);
+
+// SAFETY: a `JobPtr` is only dereferenced by a helper between taking it (under the lock,
+// raising `active`) and lowering `active` (under the lock); `run_helped` withdraws untaken
+// pointers and waits for `active` to reach zero before its `Job` goes out of scope, and the
+// `work` it points to is `Sync`.
+#[allow(unsafe_code)]
+unsafe impl Send for JobPtr {}
+
+fn helpers() -> &'static Helpers {
+    static HELPERS: std::sync::OnceLock<Helpers> = std::sync::OnceLock::new();
+    HELPERS.get_or_init(|| Helpers {
+        state: Mutex::new(HelperState {
+            offers: Vec::new(),
+            threads: 0,
+        }),
+        offered: Condvar::new(),
+        finished: Condvar::new(),
+    })
+}
+
+fn lock(h: &Helpers) -> std::sync::MutexGuard<'_, HelperState> {
+    // The lock is never held while query code runs, so it is not poisoned in practice.
+    h.state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn helper_loop(h: &'static Helpers) {
+    let mut g = lock(h);
+    loop {
+        let Some(JobPtr(p)) = g.offers.pop() else {
+            g = h.offered.wait(g).unwrap_or_else(|e| e.into_inner());
+            continue;
+        };
+        // SAFETY: the offer was taken under the lock while its caller still waits in
+        // `run_helped` (it withdraws offers and waits for `active` under this lock).
+        #[allow(unsafe_code)]
+        let job = unsafe { &*p };
+        job.active.fetch_add(1, Ordering::Relaxed);
+        drop(g);
+        // SAFETY: `work` outlives the job (see `run_helped`).
+        #[allow(unsafe_code)]
+        let work = unsafe { &*job.work };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        let err = match r {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(Error::Execution(
+                "internal error: a query worker panicked".into(),
+            )),
+        };
+        if let Some(e) = err {
+            let mut f = job.failed.lock().unwrap_or_else(|e| e.into_inner());
+            f.get_or_insert(e);
+        }
+        g = lock(h);
+        // The last use of `job`: once the lock is released the caller may return.
+        job.active.fetch_sub(1, Ordering::Relaxed);
+        h.finished.notify_all();
+    }
+}
+
+/// Runs `work` on the calling thread and on up to `threads - 1` idle helpers at once, and
+/// returns when every run that started has ended: the caller's result, else the first error
+/// (or panic) of a helper's. `work` is expected to share its work out itself (the callers'
+/// workers take chunks from a shared counter until none are left), so helpers that are
+/// busy elsewhere and never start cost nothing.
+pub(crate) fn run_helped(threads: usize, work: &(dyn Fn() -> Result<()> + Sync)) -> Result<()> {
+    let want = threads.saturating_sub(1).min(MAX_HELPERS);
+    if want == 0 {
+        return work();
+    }
+    let h = helpers();
+    // SAFETY: only the lifetime is erased. Helpers reach `work` through `job` only while
+    // `job.active` counts them, and this function does not return (nor unwind) before it has
+    // withdrawn every untaken offer and seen `active` at zero, both under the lock.
+    #[allow(unsafe_code)]
+    let erased: *const (dyn Fn() -> Result<()> + Sync) = unsafe {
+        std::mem::transmute::<
+            &(dyn Fn() -> Result<()> + Sync),
+            &'static (dyn Fn() -> Result<()> + Sync),
+        >(work)
+    };
+    let job = Job {
+        work: erased,
+        active: AtomicUsize::new(0),
+        failed: Mutex::new(None),
+    };
+    let me = JobPtr(&job);
+    {
+        let mut g = lock(h);
+        while g.threads < want {
+            let started = std::thread::Builder::new()
+                .name("query-helper".into())
+                .spawn(move || helper_loop(h));
+            if started.is_err() {
+                break;
+            }
+            g.threads += 1;
+        }
+        for _ in 0..want.min(g.threads) {
+            g.offers.push(me);
+        }
+        h.offered.notify_all();
+    }
+    let mine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    {
+        let mut g = lock(h);
+        g.offers.retain(|o| *o != me);
+        while job.active.load(Ordering::Relaxed) > 0 {
+            g = h.finished.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+    let mine = match mine {
+        Ok(r) => r,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    mine?;
+    match job.failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A caller does all the work itself when the helpers are busy elsewhere, and does not
+    /// wait for them; helpers that do join are waited for and their errors come back.
+    #[test]
+    fn helpers_help_when_idle_and_never_hold_a_caller_up() {
+        use std::sync::mpsc;
+        use std::time::{Duration, Instant};
+        // Occupy every helper (threads - 1 = 1 here, but more may exist from other tests).
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let busy_started = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                run_helped(MAX_HELPERS + 1, &|| {
+                    busy_started.fetch_add(1, Ordering::SeqCst);
+                    let _ = release_rx
+                        .lock()
+                        .map(|r| r.recv_timeout(Duration::from_secs(20)));
+                    Ok(())
+                })
+            });
+            // Wait (bounded) until the blocker runs on its caller and some helpers.
+            let t0 = Instant::now();
+            while busy_started.load(Ordering::SeqCst) < 2 && t0.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // With helpers busy, another caller's parallel map finishes on its own.
+            let mut items: Vec<u64> = (0..1000).collect();
+            let t0 = Instant::now();
+            let sums = map_chunks(&mut items, 10, 4, |_, c| Ok(c.iter().sum::<u64>())).unwrap();
+            assert_eq!(sums.iter().sum::<u64>(), 999 * 1000 / 2);
+            assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+            for _ in 0..MAX_HELPERS + 1 {
+                let _ = release_tx.send(());
+            }
+        });
+        // Errors and panics on helpers come back as errors.
+        let on_helper = || std::thread::current().name() == Some("query-helper");
+        let (mut panics, mut errors) = (0, 0);
+        for i in 0..50 {
+            let helped = AtomicBool::new(false);
+            let r = run_helped(2, &|| {
+                if on_helper() {
+                    helped.store(true, Ordering::SeqCst);
+                    if i % 2 == 0 {
+                        panic!("worker panics");
+                    }
+                    return Err(Error::Execution("helper fails".into()));
+                }
+                // The caller waits a little so that a helper joins.
+                std::thread::sleep(Duration::from_millis(2));
+                Ok(())
+            });
+            if helped.load(Ordering::SeqCst) {
+                let e = r
+                    .expect_err("a helper's panic or error is an error")
+                    .to_string();
+                if i % 2 == 0 {
+                    assert!(e.contains("panicked"), "{e}");
+                    panics += 1;
+                } else {
+                    assert!(e.contains("helper fails"), "{e}");
+                    errors += 1;
+                }
+            } else {
+                assert!(r.is_ok());
+            }
+        }
+        assert!(
+            panics > 0 && errors > 0,
+            "helpers joined: {panics} panics, {errors} errors"
+        );
+    }
 
     #[test]
     fn results_come_back_in_chunk_order_whatever_the_threads() {
