@@ -77,7 +77,13 @@ fn sender_config(taddr: &str, remotes: &[String]) -> String {
 }
 
 fn metrics(addr: &str) -> String {
-    let (code, body) = http_get(addr, "/metrics").unwrap_or_else(|e| panic!("{addr}/metrics: {e}"));
+    // 30 s, not the suite's usual 10: right after a kill -9 the sender replays its WAL and
+    // resends, and with the whole suite on two cores one read of /metrics once timed out
+    // (EAGAIN) at 10 s (session 21). Still bounded, and an answer is still required.
+    let (code, body) =
+        sightline_tests::http_exchange(addr, "GET", "/metrics", &[], b"", Duration::from_secs(30))
+            .map(|(c, _, b)| (c, b))
+            .unwrap_or_else(|e| panic!("{addr}/metrics: {e}"));
     assert_eq!(code, 200, "{addr}/metrics: {body}");
     body
 }
