@@ -35,13 +35,14 @@ pub struct Matcher {
 }
 
 /// Regexes compiled recently, by pattern. Dashboards and rules send the same selectors again
-/// and again, and compiling even `5..` into the regex crate's engines cost more than a
-/// tenth of a millisecond: 2 % of a 10 k series `rate` range query's CPU (BENCHMARKS.md,
-/// session 22). A compiled `Regex` is shared by reference count and safe across threads.
-/// Bounded: patterns over [`REGEX_CACHE_MAX_LEN`] bytes are not kept, and the cache starts
-/// over once it holds [`REGEX_CACHE_ENTRIES`].
-static REGEX_CACHE: std::sync::Mutex<Option<std::collections::HashMap<String, regex::Regex>>> =
-    std::sync::Mutex::new(None);
+/// and again, and compiling `5..` into the regex crate's engines was 2 % of a 10 k series
+/// `rate` range query's CPU in a profile (BENCHMARKS.md, session 22). A compiled `Regex` is
+/// shared by reference count and safe across threads. Bounded: patterns over
+/// [`REGEX_CACHE_MAX_LEN`] bytes are not kept, and the cache starts over once it holds
+/// [`REGEX_CACHE_ENTRIES`].
+static REGEX_CACHE: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>,
+> = std::sync::LazyLock::new(Default::default);
 const REGEX_CACHE_ENTRIES: usize = 512;
 const REGEX_CACHE_MAX_LEN: usize = 1024;
 
@@ -49,10 +50,12 @@ const REGEX_CACHE_MAX_LEN: usize = 1024;
 fn compiled(pattern: &str) -> Result<regex::Regex> {
     let cacheable = pattern.len() <= REGEX_CACHE_MAX_LEN;
     if cacheable {
-        if let Ok(cache) = REGEX_CACHE.lock() {
-            if let Some(re) = cache.as_ref().and_then(|c| c.get(pattern)) {
-                return Ok(re.clone());
-            }
+        if let Some(re) = REGEX_CACHE
+            .lock()
+            .ok()
+            .and_then(|c| c.get(pattern).cloned())
+        {
+            return Ok(re);
         }
     }
     let re = regex::Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| Error::InvalidRegex {
@@ -60,8 +63,7 @@ fn compiled(pattern: &str) -> Result<regex::Regex> {
         message: e.to_string(),
     })?;
     if cacheable {
-        if let Ok(mut cache) = REGEX_CACHE.lock() {
-            let c = cache.get_or_insert_with(Default::default);
+        if let Ok(mut c) = REGEX_CACHE.lock() {
             if c.len() >= REGEX_CACHE_ENTRIES {
                 c.clear();
             }
@@ -189,17 +191,13 @@ mod tests {
             let m = Matcher::new(MatchOp::RegexMatch, "x", format!("v{i}|w")).unwrap();
             assert!(m.matches(&format!("v{i}")) && m.matches("w") && !m.matches("v"));
         }
-        let len = REGEX_CACHE.lock().unwrap().as_ref().map_or(0, |c| c.len());
+        let len = REGEX_CACHE.lock().unwrap().len();
         assert!(len <= REGEX_CACHE_ENTRIES, "{len}");
         // Long patterns compile but are not kept.
         let long = "a".repeat(REGEX_CACHE_MAX_LEN + 1);
         let m = Matcher::new(MatchOp::RegexMatch, "x", long.clone()).unwrap();
         assert!(m.matches(&long));
-        assert!(REGEX_CACHE
-            .lock()
-            .unwrap()
-            .as_ref()
-            .is_some_and(|c| !c.contains_key(&long)));
+        assert!(!REGEX_CACHE.lock().unwrap().contains_key(&long));
     }
 
     #[test]

@@ -633,10 +633,6 @@ impl StreamSeries {
                 self.pending_h = self.iter.histogram().cloned();
             }
         }
-        // The front goes once it is at least as long as what stays: each sample is moved at
-        // most once on average, and a buffer holds at most twice its window. (Dropping every
-        // 64 samples moved a long window's samples again and again: 6 % of a 10 k `rate`
-        // range query's CPU was this memmove, BENCHMARKS.md session 22.)
         // Each sample is compared with the one before it once, as it arrives.
         if let Some(d) = (old_len.max(1)..buf.len())
             .rev()
@@ -644,6 +640,10 @@ impl StreamSeries {
         {
             self.last_drop = Some(d);
         }
+        // The front goes once it is at least as long as what stays: each sample is moved at
+        // most once on average, and a buffer holds at most twice its window. (Dropping every
+        // 64 samples moved a long window's samples again and again; `memmove` was 6 % of a
+        // 10 k `rate` range query's CPU, BENCHMARKS.md session 22.)
         let k = buf.partition_point(|x| x.t <= drop_upto);
         if k > 0 && k * 2 >= buf.len() {
             buf.drain(..k);
