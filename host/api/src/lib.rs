@@ -11,6 +11,7 @@
 //! `oneshot`. Authentication, TLS and connection limits wrap it in the daemon.
 
 mod admin;
+pub mod costs;
 mod dto;
 mod error;
 mod federate;
@@ -22,6 +23,7 @@ mod routes;
 mod running;
 
 pub use admin::{StorageAdmin, TsdbStatus};
+pub use costs::QueryCosts;
 pub use error::{ApiError, ErrorType};
 pub use federate::{federate_router, FederateOptions};
 pub use render::query_json;

@@ -2,15 +2,14 @@
 //! `/label/<name>/values`, `/metadata`, `/format_query`, `/query_exemplars`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use sightline_model::{Labels, Matcher};
-use sightline_promql::{Engine, QueryResult};
+use sightline_promql::{Engine, QueryOptions, QueryResult};
 
 use crate::dto;
 use crate::params::{parse_duration_ms, parse_time, Params, MAX_TIME_MS, MIN_TIME_MS};
@@ -114,10 +113,48 @@ async fn in_query_slot(
     }
 }
 
-/// Runs a query in a query slot and renders its success envelope there too (rendering is
-/// part of a query's memory).
-/// The query is canceled if this future is dropped (the client went away) or the server
-/// shuts down (`ApiState::running`).
+/// Evaluates a query and renders its success envelope (rendering is part of a query's
+/// memory). The value comes back beside the response, for the caller to free when it
+/// chooses.
+fn evaluate<F>(
+    st: &ApiState,
+    limit: usize,
+    stats: bool,
+    arrived: Instant,
+    f: &F,
+    opts: &QueryOptions<'_>,
+) -> sightline_promql::Result<(Response, QueryResult)>
+where
+    F: Fn(&ApiState, &QueryOptions<'_>) -> sightline_promql::Result<QueryResult>,
+{
+    let queue = arrived.elapsed();
+    let res = f(st, opts)?;
+    let timings = stats.then(|| crate::render::RequestTimings {
+        queue,
+        total: arrived.elapsed(),
+    });
+    let body = crate::render::query_success(&res, limit, timings.as_ref());
+    let response = (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    Ok((response, res))
+}
+
+/// Whether a query's value or leftovers are large enough to free after its answer is sent.
+fn large(value: Option<&QueryResult>, deferred: &sightline_promql::Deferred) -> bool {
+    deferred.is_large()
+        || value.is_some_and(|v| series_count(&v.value) >= sightline_promql::FREE_ELSEWHERE_MIN)
+}
+
+/// Runs a query in a query slot and renders its success envelope there too.
+///
+/// A query that was cheap the last time it ran ([`crate::QueryCosts`]) is answered on this
+/// async worker thread, with a timeout of [`crate::costs::INLINE_BUDGET`]; one that runs past
+/// it, and every other query, runs on a blocking thread. There the query is canceled if this
+/// future is dropped (the client went away) or the server shuts down
+/// (`ApiState::running`).
 ///
 /// When the evaluation left large leftovers ([`sightline_promql::defer_frees`]) or the
 /// value is large, the response is handed over as soon as it is rendered, and the value
@@ -125,13 +162,11 @@ async fn in_query_slot(
 /// slot: a heavy query's memory is freed by the thread that allocated it while its answer
 /// travels, not by another thread beside the next query (issue 21: the small query right
 /// after a heavy one, BENCHMARKS.md session 20).
-async fn run_query(
-    st: &Arc<ApiState>,
-    limit: usize,
-    stats: bool,
-    f: impl FnOnce(&ApiState, &AtomicBool) -> sightline_promql::Result<QueryResult> + Send + 'static,
-) -> Response {
-    let arrived = std::time::Instant::now();
+async fn run_query<F>(st: &Arc<ApiState>, limit: usize, stats: bool, key: u64, f: F) -> Response
+where
+    F: Fn(&ApiState, &QueryOptions<'_>) -> sightline_promql::Result<QueryResult> + Send + 'static,
+{
+    let arrived = Instant::now();
     let running = st.running.start();
     let cancel = running.flag();
     let permit = match query_slot(st).await {
@@ -141,33 +176,59 @@ async fn run_query(
             return r;
         }
     };
+    // The timeout of a query that is run again after an inline attempt counts from the
+    // attempt's start.
+    let mut started = None;
+    if st.query_costs.cheap(key) {
+        let began = Instant::now();
+        let opts = QueryOptions {
+            cancel: Some(&*cancel),
+            timeout: Some(crate::costs::INLINE_BUDGET),
+            started: Some(began),
+            ..Default::default()
+        };
+        let (out, deferred) =
+            sightline_promql::defer_frees(|| evaluate(st, limit, stats, arrived, &f, &opts));
+        let cost = began.elapsed();
+        st.query_costs.record(key, cost);
+        match out {
+            Err(sightline_promql::Error::Timeout(_)) => {
+                st.query_costs.count_over_budget();
+                free_elsewhere(None, deferred);
+                started = Some(began);
+            }
+            out => {
+                st.query_costs.count_inline();
+                drop(permit);
+                running.finish();
+                let (response, value) = match out {
+                    Ok((response, value)) => (response, Some(value)),
+                    Err(e) => (promql_error(e).into_response(), None),
+                };
+                if large(value.as_ref(), &deferred) {
+                    free_elsewhere(value, deferred);
+                }
+                return response;
+            }
+        }
+    }
     let st2 = st.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<Response>();
     let task = tokio::task::spawn_blocking(move || {
-        let (out, deferred) = sightline_promql::defer_frees(|| {
-            let queue = arrived.elapsed();
-            let res = f(&st2, &cancel).map_err(promql_error)?;
-            let timings = stats.then(|| crate::render::RequestTimings {
-                queue,
-                total: arrived.elapsed(),
-            });
-            let body = crate::render::query_success(&res, limit, timings.as_ref());
-            let response = (
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response();
-            Ok::<_, ApiError>((response, res))
-        });
+        let began = Instant::now();
+        let opts = QueryOptions {
+            cancel: Some(&*cancel),
+            started,
+            ..Default::default()
+        };
+        let (out, deferred) =
+            sightline_promql::defer_frees(|| evaluate(&st2, limit, stats, arrived, &f, &opts));
+        st2.query_costs.record(key, began.elapsed());
         let (response, value) = match out {
             Ok((response, value)) => (response, Some(value)),
-            Err(e) => (e.into_response(), None),
+            Err(e) => (promql_error(e).into_response(), None),
         };
-        let large = deferred.is_large()
-            || value
-                .as_ref()
-                .is_some_and(|v| series_count(&v.value) >= sightline_promql::FREE_ELSEWHERE_MIN);
-        if large {
+        if large(value.as_ref(), &deferred) {
             drop(permit);
             let _ = tx.send(response);
             drop(value);
@@ -193,6 +254,14 @@ async fn run_query(
     };
     running.finish();
     res
+}
+
+/// Frees what an inline query left on a blocking thread, off the async worker.
+fn free_elsewhere(value: Option<QueryResult>, deferred: sightline_promql::Deferred) {
+    drop(tokio::task::spawn_blocking(move || {
+        drop(value);
+        drop(deferred);
+    }));
 }
 
 fn series_count(v: &sightline_promql::Value) -> usize {
@@ -238,8 +307,9 @@ async fn query_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, ApiErro
     let t = time_param(p, "time", sightline_model::now_ms())?;
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, wants_stats(p), move |s, cancel| {
-        engine.instant_query_cancelable(s.storage.as_ref(), &q, t, Some(cancel))
+    let key = st.query_costs.key(&q, 0, 0);
+    Ok(run_query(st, limit, wants_stats(p), key, move |s, opts| {
+        engine.query_with(s.storage.as_ref(), &q, (t, t, 0), opts)
     })
     .await)
 }
@@ -280,8 +350,9 @@ async fn query_range_inner(st: &Arc<ApiState>, p: &Params) -> Result<Response, A
     }
     let q = p.get("query").unwrap_or("").to_string();
     let engine = engine_for(st, p)?;
-    Ok(run_query(st, limit, wants_stats(p), move |s, cancel| {
-        engine.range_query_cancelable(s.storage.as_ref(), &q, start, end, step, Some(cancel))
+    let key = st.query_costs.key(&q, end - start, step);
+    Ok(run_query(st, limit, wants_stats(p), key, move |s, opts| {
+        engine.query_with(s.storage.as_ref(), &q, (start, end, step), opts)
     })
     .await)
 }
@@ -503,6 +574,153 @@ pub(crate) async fn query_exemplars(State(st): S, p: Params) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::{BuildInfo, TargetsSource};
+    use http_body_util::BodyExt;
+    use sightline_storage_api::MemStorage;
+    use sightline_storage_api::{Appendable, Querier, Queryable};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    /// A store whose queriers take `delay_ms` to open.
+    struct Slow(MemStorage, Arc<AtomicU64>);
+
+    impl Queryable for Slow {
+        fn querier(
+            &self,
+            min_t: i64,
+            max_t: i64,
+        ) -> sightline_storage_api::Result<Box<dyn Querier + '_>> {
+            // A slow disk, as a storage read would block: on whichever thread runs the query.
+            #[allow(clippy::disallowed_methods)]
+            std::thread::sleep(Duration::from_millis(self.1.load(Ordering::Relaxed)));
+            self.0.querier(min_t, max_t)
+        }
+    }
+
+    struct NoTargets;
+
+    impl TargetsSource for NoTargets {
+        fn active(&self) -> Vec<sightline_scrape::TargetSnapshot> {
+            Vec::new()
+        }
+        fn dropped(&self) -> Vec<sightline_scrape::DroppedTarget> {
+            Vec::new()
+        }
+        fn pools(&self) -> Vec<String> {
+            Vec::new()
+        }
+    }
+
+    fn state(storage: Arc<dyn Queryable>) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            storage,
+            targets: Arc::new(NoTargets),
+            config_yaml: Arc::default(),
+            flags: Vec::new(),
+            build: BuildInfo {
+                version: "0".into(),
+                revision: String::new(),
+                branch: String::new(),
+                build_user: String::new(),
+                build_date: String::new(),
+                toolchain: String::new(),
+            },
+            ready: Arc::new(AtomicBool::new(true)),
+            reload: Arc::new(|| Box::pin(async { Ok(()) })),
+            start_time_ms: 0,
+            reload_status: Arc::default(),
+            storage_retention: "15d".into(),
+            engine: Arc::new(parking_lot::RwLock::new(Engine::new(
+                sightline_promql::EngineOptions::default(),
+            ))),
+            query_slots: Arc::new(tokio::sync::Semaphore::new(4)),
+            running: Arc::default(),
+            query_costs: Arc::default(),
+            plugins: Arc::new(|| json!([])),
+            storage_admin: None,
+            admin_enabled: false,
+            subsystems: Vec::new(),
+            root_routers: Vec::new(),
+        })
+    }
+
+    async fn get(st: &Arc<ApiState>, uri: &str) -> (u16, String) {
+        let uri: axum::http::Uri = uri.parse().unwrap();
+        let p = Params::from_parts(
+            &axum::http::Method::GET,
+            &uri,
+            &axum::http::HeaderMap::new(),
+            &axum::body::Bytes::new(),
+        );
+        let r = if uri.path().ends_with("query_range") {
+            query_range(State(st.clone()), p).await
+        } else {
+            query(State(st.clone()), p).await
+        };
+        let status = r.status().as_u16();
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cheap_queries_run_inline_and_one_grown_past_the_budget_runs_again() {
+        let mem = MemStorage::new();
+        let mut app = mem.appender();
+        let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        for t in 0..10 {
+            app.append(None, &up, t * 15_000, 1.0).unwrap();
+        }
+        app.commit().unwrap();
+        let delay = Arc::new(AtomicU64::new(0));
+        let st = state(Arc::new(Slow(mem, delay.clone())));
+        let costs = st.query_costs.clone();
+        let instant = "/api/v1/query?query=up&time=120";
+        let range = "/api/v1/query_range?query=up&start=0&end=120&step=15";
+
+        let (code, first) = get(&st, instant).await;
+        assert_eq!(code, 200, "{first}");
+        assert!(first.contains(r#""value":[120,"1"]"#), "{first}");
+        assert_eq!(
+            costs.inline_total(),
+            0,
+            "a query never seen runs on a blocking thread"
+        );
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!(
+            costs.inline_total(),
+            1,
+            "the same query, cheap last time, runs inline"
+        );
+        let (code, r1) = get(&st, range).await;
+        assert_eq!((code, costs.inline_total()), (200, 1), "another shape");
+        assert_eq!(get(&st, range).await, (200, r1));
+        assert_eq!(costs.inline_total(), 2);
+        // Errors are answered inline too, and the same.
+        let bad = "/api/v1/query?query=sum(&time=120";
+        let (code, e1) = get(&st, bad).await;
+        assert_eq!(code, 400, "{e1}");
+        assert_eq!(get(&st, bad).await, (400, e1));
+        assert_eq!(costs.inline_total(), 3);
+
+        // The store became slow: the inline attempt stops at the budget, and the query is
+        // answered, the same, from a blocking thread.
+        delay.store(
+            crate::costs::INLINE_BUDGET.as_millis() as u64 * 3,
+            Ordering::Relaxed,
+        );
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!((costs.inline_total(), costs.over_budget_total()), (3, 1));
+        // Its last cost is now over the limit: no inline attempt.
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!((costs.inline_total(), costs.over_budget_total()), (3, 1));
+        // Cheap again, inline again.
+        delay.store(0, Ordering::Relaxed);
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!(costs.inline_total(), 3);
+        assert_eq!(get(&st, instant).await, (200, first));
+        assert_eq!((costs.inline_total(), costs.over_budget_total()), (4, 1));
+        assert!(st.running.is_empty());
+        assert_eq!(st.query_slots.available_permits(), 4);
+    }
 
     #[test]
     fn label_name_unescaping() {

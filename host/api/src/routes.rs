@@ -86,6 +86,8 @@ pub struct ApiState {
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// The queries running now (canceled when their client goes away and at shutdown).
     pub running: Arc<crate::RunningQueries>,
+    /// What recent queries cost, to answer the cheap ones without a thread handoff.
+    pub query_costs: Arc<crate::QueryCosts>,
     /// The `/api/v1/plugins` data (CONTRACT.md shape).
     pub plugins: Arc<dyn Fn() -> Value + Send + Sync>,
     /// Storage status and admin operations (`None` for storage without them).

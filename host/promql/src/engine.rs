@@ -192,16 +192,31 @@ impl Engine {
         &self,
         q: &dyn Queryable,
         expr: &str,
-        (start, end, step): (i64, i64, i64),
+        range: (i64, i64, i64),
         cancel: Option<&AtomicBool>,
     ) -> Result<QueryResult> {
-        let started = Some(Instant::now());
-        let e = self.parse(expr)?;
         let opts = QueryOptions {
-            started,
             cancel,
             ..Default::default()
         };
+        self.query_with(q, expr, range, &opts)
+    }
+
+    /// Parses `expr` and evaluates it over `(start, end, step)` (an instant query has
+    /// `start == end` and `step == 0`) with per-query overrides. Parsing counts against the
+    /// timeout, which runs from `opts.started` or, without it, from this call.
+    pub fn query_with(
+        &self,
+        q: &dyn Queryable,
+        expr: &str,
+        (start, end, step): (i64, i64, i64),
+        opts: &QueryOptions<'_>,
+    ) -> Result<QueryResult> {
+        let opts = QueryOptions {
+            started: Some(opts.started.unwrap_or_else(Instant::now)),
+            ..*opts
+        };
+        let e = self.parse(expr)?;
         self.exec_with(q, &e, expr, start, end, step, &opts)
     }
 
