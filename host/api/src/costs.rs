@@ -1,15 +1,16 @@
 //! What each recent query cost, by its text and shape, so that a query which was cheap the
-//! last time it ran is answered on the request's own async worker thread.
+//! last time it ran is answered on the thread that received the request.
 //!
 //! Handing a query to a blocking thread and its answer back costs two thread wake-ups. For a
 //! query that takes a tenth of a millisecond that handoff is a large part of its latency,
 //! more so when the threads were asleep (issue 21: small queries at 10 k series,
 //! BENCHMARKS.md session 23). A query cannot be known to be cheap before it runs, but the
 //! queries a dashboard or an alerting client sends repeat: the same text over the same span
-//! and step. So a query runs inline only when the same query, over a span and step of the
-//! same size, last took at most [`INLINE_MAX`], and even then with a timeout of
+//! and step. So a query runs inline (in `tokio::task::block_in_place`, which first hands the
+//! worker's other tasks to another thread) only when the same query, over a span and step of
+//! the same size, last took at most [`INLINE_MAX`], and even then with a timeout of
 //! [`INLINE_BUDGET`]: one that has grown past it is abandoned and run again on a blocking
-//! thread, so an async worker is never held longer than that by a query.
+//! thread, so no request thread is held longer than that by an inline attempt.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;

@@ -151,10 +151,10 @@ fn large(value: Option<&QueryResult>, deferred: &sightline_promql::Deferred) -> 
 /// Runs a query in a query slot and renders its success envelope there too.
 ///
 /// A query that was cheap the last time it ran ([`crate::QueryCosts`]) is answered on this
-/// async worker thread, with a timeout of [`crate::costs::INLINE_BUDGET`]; one that runs past
-/// it, and every other query, runs on a blocking thread. There the query is canceled if this
-/// future is dropped (the client went away) or the server shuts down
-/// (`ApiState::running`).
+/// thread, inside `block_in_place` (the worker's other tasks move to another thread first),
+/// with a timeout of [`crate::costs::INLINE_BUDGET`]; one that runs past it, and every other
+/// query, runs on a blocking thread. There the query is canceled if this future is dropped
+/// (the client went away); at shutdown (`ApiState::running`) both kinds are.
 ///
 /// When the evaluation left large leftovers ([`sightline_promql::defer_frees`]) or the
 /// value is large, the response is handed over as soon as it is rendered, and the value
@@ -179,7 +179,13 @@ where
     // The timeout of a query that is run again after an inline attempt counts from the
     // attempt's start.
     let mut started = None;
-    if st.query_costs.cheap(key) {
+    // `block_in_place` hands this worker's other tasks to another thread before the query
+    // runs here (it may read partition files): the request itself does not wait for a
+    // thread to wake. It needs a multi-thread runtime; on any other the query goes to a
+    // blocking thread.
+    let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread;
+    if multi_thread && st.query_costs.cheap(key) {
         let began = Instant::now();
         let opts = QueryOptions {
             cancel: Some(&*cancel),
@@ -187,8 +193,9 @@ where
             started: Some(began),
             ..Default::default()
         };
-        let (out, deferred) =
-            sightline_promql::defer_frees(|| evaluate(st, limit, stats, arrived, &f, &opts));
+        let (out, deferred) = tokio::task::block_in_place(|| {
+            sightline_promql::defer_frees(|| evaluate(st, limit, stats, arrived, &f, &opts))
+        });
         let cost = began.elapsed();
         st.query_costs.record(key, cost);
         match out {
@@ -256,7 +263,7 @@ where
     res
 }
 
-/// Frees what an inline query left on a blocking thread, off the async worker.
+/// Frees what an inline query left on a blocking thread, off the request's thread.
 fn free_elsewhere(value: Option<QueryResult>, deferred: sightline_promql::Deferred) {
     drop(tokio::task::spawn_blocking(move || {
         drop(value);
