@@ -15,9 +15,10 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use sightline_telemetry::{Counter, Registry};
 
 /// The longest last cost (evaluation and rendering) of a query that is run inline.
 pub const INLINE_MAX: Duration = Duration::from_millis(1);
@@ -29,15 +30,33 @@ pub const INLINE_BUDGET: Duration = Duration::from_millis(20);
 const MAX_ENTRIES: usize = 4096;
 
 /// The last cost of recent queries, keyed by a hash of their text, span and step.
+/// `Default` counts into counters no registry exports (tests).
 #[derive(Debug, Default)]
 pub struct QueryCosts {
     last: Mutex<HashMap<u64, u32>>,
     hasher: RandomState,
-    inline: AtomicU64,
-    over_budget: AtomicU64,
+    inline: Arc<Counter>,
+    over_budget: Arc<Counter>,
 }
 
 impl QueryCosts {
+    /// An empty memory whose counters are exported through `registry`.
+    pub fn new(registry: &Registry) -> Self {
+        QueryCosts {
+            inline: registry.counter(
+                "sightline_api_queries_inline",
+                "Queries answered on the thread that received the request, because the same \
+                 query (text, span and step) last cost at most 1 ms.",
+            ),
+            over_budget: registry.counter(
+                "sightline_api_queries_inline_over_budget",
+                "Inline query attempts that ran past their 20 ms budget and were run again on \
+                 a blocking thread.",
+            ),
+            ..QueryCosts::default()
+        }
+    }
+
     /// The key of a query: its text, the length of its range (0 for an instant query) and
     /// its step (0 for an instant query). A dashboard's refreshes share a key as their range
     /// slides.
@@ -63,23 +82,23 @@ impl QueryCosts {
 
     /// Counts a query answered inline.
     pub(crate) fn count_inline(&self) {
-        self.inline.fetch_add(1, Ordering::Relaxed);
+        self.inline.inc();
     }
 
     /// Counts an inline attempt abandoned at [`INLINE_BUDGET`].
     pub(crate) fn count_over_budget(&self) {
-        self.over_budget.fetch_add(1, Ordering::Relaxed);
+        self.over_budget.inc();
     }
 
     /// Queries answered on the request's own thread since start.
     pub fn inline_total(&self) -> u64 {
-        self.inline.load(Ordering::Relaxed)
+        self.inline.get() as u64
     }
 
     /// Inline attempts that ran past [`INLINE_BUDGET`] and were run again on a blocking
     /// thread, since start.
     pub fn over_budget_total(&self) -> u64 {
-        self.over_budget.load(Ordering::Relaxed)
+        self.over_budget.get() as u64
     }
 
     /// Queries remembered now.
@@ -118,6 +137,23 @@ mod tests {
         assert!(!c.cheap(k), "the last run counts, not the best");
         c.record(k, INLINE_MAX);
         assert!(c.cheap(k));
+    }
+
+    #[test]
+    fn the_counters_are_exported() {
+        let r = Registry::new();
+        let c = QueryCosts::new(&r);
+        c.count_inline();
+        c.count_inline();
+        c.count_over_budget();
+        let value = |name: &str| {
+            r.gather()
+                .into_iter()
+                .find(|f| f.name == name)
+                .map(|f| f.samples.iter().map(|m| m.value).sum::<f64>())
+        };
+        assert_eq!(value("sightline_api_queries_inline"), Some(2.0));
+        assert_eq!(value("sightline_api_queries_inline_over_budget"), Some(1.0));
     }
 
     #[test]

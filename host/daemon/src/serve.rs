@@ -529,7 +529,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<()> {
             args.query_max_concurrency.max(1),
         )),
         running: running_queries.clone(),
-        query_costs: Arc::default(),
+        query_costs: Arc::new(sightline_api::QueryCosts::new(&registry)),
         plugins: crate::plugins::lister(plugin_host.clone()),
         storage_admin: Some(Arc::new(crate::storage::TsdbAdmin(tsdb.clone()))),
         admin_enabled: args.enable_admin_api,
