@@ -31,15 +31,35 @@ const MAX_ENTRIES: usize = 4096;
 
 /// The last cost of recent queries, keyed by a hash of their text, span and step.
 /// `Default` counts into counters no registry exports (tests).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct QueryCosts {
     last: Mutex<HashMap<u64, u32>>,
     hasher: RandomState,
+    /// The longest last cost of a query run inline ([`INLINE_MAX`] but in tests).
+    inline_max_us: u32,
     inline: Arc<Counter>,
     over_budget: Arc<Counter>,
 }
 
+impl Default for QueryCosts {
+    fn default() -> Self {
+        QueryCosts::with_inline_max(INLINE_MAX)
+    }
+}
+
 impl QueryCosts {
+    /// An empty memory that runs a query inline when it last cost at most `max` (tests
+    /// that must not depend on how fast a loaded machine runs a query use a long one).
+    pub fn with_inline_max(max: Duration) -> Self {
+        QueryCosts {
+            last: Mutex::default(),
+            hasher: RandomState::new(),
+            inline_max_us: u32::try_from(max.as_micros()).unwrap_or(u32::MAX),
+            inline: Arc::default(),
+            over_budget: Arc::default(),
+        }
+    }
+
     /// An empty memory whose counters are exported through `registry`.
     pub fn new(registry: &Registry) -> Self {
         QueryCosts {
@@ -66,8 +86,9 @@ impl QueryCosts {
 
     /// Whether the query last cost at most [`INLINE_MAX`].
     pub fn cheap(&self, key: u64) -> bool {
-        let limit = u32::try_from(INLINE_MAX.as_micros()).unwrap_or(u32::MAX);
-        self.lock().get(&key).is_some_and(|&us| us <= limit)
+        self.lock()
+            .get(&key)
+            .is_some_and(|&us| us <= self.inline_max_us)
     }
 
     /// Remembers what the query cost this time.

@@ -587,6 +587,11 @@ mod tests {
     use sightline_storage_api::{Appendable, Querier, Queryable};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+    /// The longest last cost of a query the tests' API runs inline.
+    const INLINE_MAX_IN_TEST: Duration = Duration::from_millis(250);
+    /// How long the slow store takes: past both the inline budget and the test's limit.
+    const SLOW: Duration = Duration::from_millis(400);
+
     /// A store whose queriers take `delay_ms` to open.
     struct Slow(MemStorage, Arc<AtomicU64>);
 
@@ -641,7 +646,8 @@ mod tests {
             ))),
             query_slots: Arc::new(tokio::sync::Semaphore::new(4)),
             running: Arc::default(),
-            query_costs: Arc::default(),
+            // Not 1 ms: a loaded test machine can take longer than that for any query.
+            query_costs: Arc::new(crate::QueryCosts::with_inline_max(INLINE_MAX_IN_TEST)),
             plugins: Arc::new(|| json!([])),
             storage_admin: None,
             admin_enabled: false,
@@ -710,10 +716,7 @@ mod tests {
 
         // The store became slow: the inline attempt stops at the budget, and the query is
         // answered, the same, from a blocking thread.
-        delay.store(
-            crate::costs::INLINE_BUDGET.as_millis() as u64 * 3,
-            Ordering::Relaxed,
-        );
+        delay.store(SLOW.as_millis() as u64, Ordering::Relaxed);
         assert_eq!(get(&st, instant).await, (200, first.clone()));
         assert_eq!((costs.inline_total(), costs.over_budget_total()), (3, 1));
         // Its last cost is now over the limit: no inline attempt.
