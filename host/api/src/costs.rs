@@ -84,7 +84,8 @@ impl QueryCosts {
         self.hasher.hash_one((query, span_ms, step_ms))
     }
 
-    /// Whether the query last cost at most [`INLINE_MAX`].
+    /// Whether the query last cost at most this memory's limit ([`INLINE_MAX`] outside
+    /// tests).
     pub fn cheap(&self, key: u64) -> bool {
         self.lock()
             .get(&key)
@@ -123,13 +124,9 @@ impl QueryCosts {
     }
 
     /// Queries remembered now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lock().len()
-    }
-
-    /// Whether no query is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u32>> {
