@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use sightline_model::{ArcStr, Label, Labels, Sample, TimestampMs};
 
 use crate::anychunk::{HistOpen, HistValue};
@@ -23,6 +24,7 @@ use crate::chunk::{XorAppender, MAX_SAMPLES};
 use crate::error::Result;
 use crate::headchunks::ChunkRef;
 use crate::postings::{List, PostingsSource};
+use crate::store::StoredChunk;
 use hist::{append_hist, check_order_hist, HistState};
 pub(crate) use hist::{stale_hist, LastKind};
 
@@ -85,11 +87,17 @@ impl Symbols {
 }
 
 /// A full chunk waiting to be persisted.
+///
+/// Its bytes are the open chunk's own buffer, shrunk in place: closing a chunk allocates
+/// nothing (`Bytes::from` a `Vec` whose length is its capacity takes the buffer as it is).
+/// Every series of a scrape closes its chunk at the same sample, so a copy here was a burst
+/// of new memory across the whole head (≈ 0.4 KB a series, BENCHMARKS.md session 24).
+/// Clones (maintenance, checkpoints) share the buffer.
 #[derive(Clone, Debug)]
 pub(crate) struct ClosedChunk {
     pub(crate) min_t: TimestampMs,
     pub(crate) max_t: TimestampMs,
-    pub(crate) data: Arc<[u8]>,
+    pub(crate) data: Bytes,
 }
 
 const FLAG_LOGGED: u8 = 1;
@@ -118,7 +126,8 @@ pub(crate) struct Cold {
     closed: Vec<ClosedChunk>,
     /// Out-of-order samples accepted inside the window, sorted by time.
     ooo: Vec<Sample>,
-    hist: Option<HistState>,
+    /// Boxed: every series that closes a chunk gets a `Cold`, few ever hold histograms.
+    hist: Option<Box<HistState>>,
 }
 
 impl MemSeries {
@@ -131,16 +140,24 @@ impl MemSeries {
     }
 
     fn hist(&self) -> Option<&HistState> {
-        self.cold.as_ref()?.hist.as_ref()
+        self.cold.as_ref()?.hist.as_deref()
     }
 
     fn hist_mut(&mut self) -> Option<&mut HistState> {
-        self.cold.as_mut()?.hist.as_mut()
+        self.cold.as_mut()?.hist.as_deref_mut()
     }
 
     /// The cold part, created if the series had none.
     fn cold(&mut self) -> &mut Cold {
         self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// Keeps a closed chunk until maintenance persists it. The list is sized exactly (most
+    /// series hold one closed chunk at a time; `Vec::push` would reserve four).
+    fn push_closed(&mut self, c: ClosedChunk) {
+        let closed = &mut self.cold().closed;
+        closed.reserve_exact(1);
+        closed.push(c);
     }
 
     /// Frees the cold part once it holds nothing.
@@ -215,7 +232,7 @@ pub(crate) fn check_order(
 /// Chunks and extra samples of one head series, copied out for a query.
 pub(crate) struct SeriesData {
     pub(crate) labels: Labels,
-    pub(crate) chunks: Vec<ClosedChunk>,
+    pub(crate) chunks: Vec<StoredChunk>,
     /// Chunks to read from head chunk files.
     pub(crate) refs: Vec<ChunkRef>,
     pub(crate) ooo: Vec<Sample>,
@@ -579,7 +596,7 @@ impl HeadInner {
                         c.closed.push(ClosedChunk {
                             min_t: o.min_t(),
                             max_t: o.max_t(),
-                            data: Arc::from(o.into_bytes()),
+                            data: Bytes::from(o.into_bytes()),
                         });
                         st.chunks_cut += 1;
                     }
@@ -592,10 +609,10 @@ impl HeadInner {
                 {
                     let full = std::mem::take(&mut s.open);
                     let (min_t, max_t) = (full.min_t(), full.max_t());
-                    s.cold().closed.push(ClosedChunk {
+                    s.push_closed(ClosedChunk {
                         min_t,
                         max_t,
-                        data: Arc::from(full.into_bytes()),
+                        data: Bytes::from(full.into_bytes()),
                     });
                     st.chunks_cut += 1;
                 }
@@ -665,15 +682,22 @@ impl HeadInner {
             let Some(s) = self.series.get(id) else {
                 continue;
             };
-            let mut chunks: Vec<ClosedChunk> = s
+            // Closed chunks are copied like the open one: they exist for at most one
+            // maintenance interval, and keeping them as their own buffers (not `Arc`s) is
+            // what lets closing a chunk allocate nothing.
+            let mut chunks: Vec<StoredChunk> = s
                 .closed()
                 .iter()
                 .filter(|c| c.max_t >= min_t && c.min_t <= max_t)
-                .cloned()
+                .map(|c| StoredChunk {
+                    min_t: c.min_t,
+                    max_t: c.max_t,
+                    data: Arc::from(&c.data[..]),
+                })
                 .collect();
             if let Some((lo, hi, bytes)) = s.open_chunk() {
                 if hi >= min_t && lo <= max_t {
-                    chunks.push(ClosedChunk {
+                    chunks.push(StoredChunk {
                         min_t: lo,
                         max_t: hi,
                         data: Arc::from(bytes),
@@ -866,7 +890,7 @@ impl HeadInner {
                     closed.push(ClosedChunk {
                         min_t: a.min_t(),
                         max_t: a.max_t(),
-                        data: Arc::from(a.into_bytes()),
+                        data: Bytes::from(a.into_bytes()),
                     });
                 }
                 continue;
@@ -884,7 +908,7 @@ impl HeadInner {
                 closed.push(ClosedChunk {
                     min_t,
                     max_t,
-                    data: Arc::from(a.into_bytes()),
+                    data: Bytes::from(a.into_bytes()),
                 });
             }
         }
@@ -917,12 +941,12 @@ impl HeadInner {
                 }
                 let next_at =
                     partition_start(o.min_t(), self.partition_ms).saturating_add(self.partition_ms);
-                s.cold().hist = Some(HistState {
+                s.cold().hist = Some(Box::new(HistState {
                     open: Some(o),
                     last,
                     next_at,
                     computed_end: false,
-                });
+                }));
             }
         }
         if lo <= hi {
@@ -954,7 +978,7 @@ impl HeadInner {
                     cold.closed.push(ClosedChunk {
                         min_t: a.min_t(),
                         max_t: a.max_t(),
-                        data: Arc::from(c),
+                        data: Bytes::from(c),
                     });
                 }
             }
@@ -1100,7 +1124,11 @@ impl HeadInner {
             let open_bytes = chunks.pop();
             s.cold().closed = chunks
                 .into_iter()
-                .map(|(min_t, max_t, data)| ClosedChunk { min_t, max_t, data })
+                .map(|(min_t, max_t, data)| ClosedChunk {
+                    min_t,
+                    max_t,
+                    data: Bytes::copy_from_slice(&data),
+                })
                 .collect();
             s.open = XorAppender::new();
             if let Some(hs) = s.hist_mut() {
@@ -1114,12 +1142,12 @@ impl HeadInner {
                     match s.hist_mut() {
                         Some(hs) => hs.open = Some(o),
                         None => {
-                            s.cold().hist = Some(HistState {
+                            s.cold().hist = Some(Box::new(HistState {
                                 open: Some(o),
                                 last: None,
                                 next_at,
                                 computed_end: false,
-                            })
+                            }))
                         }
                     }
                 }

@@ -82,11 +82,7 @@ impl Tsdb {
             .zip(read)
             .map(|(d, persisted)| {
                 let mut chunks: Vec<StoredChunk> = persisted.into_iter().flatten().collect();
-                chunks.extend(d.chunks.into_iter().map(|c| StoredChunk {
-                    min_t: c.min_t,
-                    max_t: c.max_t,
-                    data: c.data,
-                }));
+                chunks.extend(d.chunks);
                 for c in &mut chunks {
                     c.max_t = c.max_t.min(cap);
                 }

@@ -1,7 +1,7 @@
 //! The head's native-histogram side: per-series histogram state, the ordering rules for a
 //! histogram sample, and Prometheus' chunk-cutting rules for histogram chunks.
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use sightline_model::TimestampMs;
 
@@ -51,14 +51,14 @@ impl MemSeries {
             return Some(ClosedChunk {
                 min_t,
                 max_t,
-                data: Arc::from(full.into_bytes()),
+                data: Bytes::from(full.into_bytes()),
             });
         }
         let o = self.hist_mut()?.open.take()?;
         (!o.is_empty()).then(|| ClosedChunk {
             min_t: o.min_t(),
             max_t: o.max_t(),
-            data: Arc::from(o.into_bytes()),
+            data: Bytes::from(o.into_bytes()),
         })
     }
 
@@ -146,19 +146,21 @@ pub(super) fn append_hist(
     if !s.open.is_empty() {
         let full = std::mem::take(&mut s.open);
         let (min_t, max_t) = (full.min_t(), full.max_t());
-        s.cold().closed.push(ClosedChunk {
+        s.push_closed(ClosedChunk {
             min_t,
             max_t,
-            data: Arc::from(full.into_bytes()),
+            data: Bytes::from(full.into_bytes()),
         });
         st.chunks_cut += 1;
     }
     let cold: &mut Cold = s.cold();
-    let hs = cold.hist.get_or_insert(HistState {
-        open: None,
-        last: None,
-        next_at: i64::MIN,
-        computed_end: false,
+    let hs = cold.hist.get_or_insert_with(|| {
+        Box::new(HistState {
+            open: None,
+            last: None,
+            next_at: i64::MIN,
+            computed_end: false,
+        })
     });
     let range_end = |t: TimestampMs| partition_start(t, partition_ms).saturating_add(partition_ms);
     let mut prev: Option<HistOpen> = None;
@@ -190,7 +192,7 @@ pub(super) fn append_hist(
             cold.closed.push(ClosedChunk {
                 min_t: o.min_t(),
                 max_t: o.max_t(),
-                data: Arc::from(o.bytes()),
+                data: Bytes::copy_from_slice(o.bytes()),
             });
             st.chunks_cut += 1;
             prev = Some(o);
@@ -207,7 +209,7 @@ pub(super) fn append_hist(
         cold.closed.push(ClosedChunk {
             min_t: full.min_t(),
             max_t: full.max_t(),
-            data: Arc::from(full.into_bytes()),
+            data: Bytes::from(full.into_bytes()),
         });
         st.chunks_cut += 1;
         hs.next_at = range_end(t);
