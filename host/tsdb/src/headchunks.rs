@@ -41,8 +41,10 @@ const REC_RESET: u8 = 2;
 const HEADER: usize = 1 + 8 + 8 + 8 + 4;
 /// A new file is started once a file would grow past this.
 const MAX_FILE: u64 = 128 << 20;
-/// Appends are written in pieces of about this size.
-const WRITE_PIECE: usize = 4 << 20;
+/// Appends are written in pieces of about this size. The buffer is freed after each
+/// append: it would otherwise stay resident between maintenance passes (at 4 MiB it was a
+/// tenth of a 10 k-series daemon's memory, BENCHMARKS.md session 24).
+const WRITE_PIECE: usize = 1 << 20;
 /// Neighbouring chunk reads closer than this are merged into one read.
 const READ_GAP: u64 = 16 << 10;
 /// Largest merged read.
@@ -408,6 +410,10 @@ impl HeadChunks {
                     "chunk span {min_t}..{max_t} too long for a head chunk file"
                 )));
             };
+            if w.buf.capacity() == 0 {
+                // Room for a piece and the record that ends it, so it is not doubled.
+                w.buf.reserve_exact(WRITE_PIECE + (64 << 10));
+            }
             put_record(&mut w.buf, REC_CHUNK, id, min_t, max_t, data);
             cur.max_t.fetch_max(max_t, Ordering::Relaxed);
             refs.push(ChunkRef {
@@ -421,7 +427,9 @@ impl HeadChunks {
                 piece_start = w.size;
             }
         }
-        self.flush_piece(&mut w, piece_start)?;
+        let res = self.flush_piece(&mut w, piece_start);
+        w.buf = Vec::new();
+        res?;
         Ok(refs)
     }
 
@@ -435,7 +443,9 @@ impl HeadChunks {
         for id in ids {
             put_record(&mut w.buf, REC_RESET, *id, 0, 0, &[]);
         }
-        self.flush_piece(&mut w, start)
+        let res = self.flush_piece(&mut w, start);
+        w.buf = Vec::new();
+        res
     }
 
     /// Makes sure a current file exists; returns the size a failed piece is cut back to.
@@ -741,6 +751,24 @@ mod tests {
         let (_, rec) = HeadChunks::open(dir.path(), Some(mark), 5).unwrap();
         assert!(!rec.refs.contains_key(&7));
         assert!(!rec.refs.contains_key(&8));
+    }
+
+    #[test]
+    fn appends_larger_than_a_piece_are_written_in_pieces_and_hold_no_buffer_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let (hc, _) = HeadChunks::open(dir.path(), None, i64::MIN).unwrap();
+        let a = chunk(&(0..120).collect::<Vec<i64>>());
+        // Three pieces' worth of records in one append.
+        let n = 3 * WRITE_PIECE / (HEADER + a.len() + 4) + 1;
+        let refs = hc
+            .append((0..n as u64).map(|id| (id, 0, 119, &a[..])))
+            .unwrap();
+        assert_eq!(refs.len(), n);
+        assert_eq!(hc.w.lock().buf.capacity(), 0, "the write buffer is freed");
+        let got = hc.pin().read(&refs);
+        assert!(got.iter().all(|c| c.as_deref() == Some(&a[..])));
+        hc.reset(&[1, 2]).unwrap();
+        assert_eq!(hc.w.lock().buf.capacity(), 0);
     }
 
     #[test]
