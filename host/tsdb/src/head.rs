@@ -130,6 +130,13 @@ pub(crate) struct Cold {
     hist: Option<Box<HistState>>,
 }
 
+/// Keeps a closed chunk in a series' list until maintenance persists it. The list is sized
+/// exactly (most series hold one closed chunk at a time; `Vec::push` would reserve four).
+fn push_closed(list: &mut Vec<ClosedChunk>, c: ClosedChunk) {
+    list.reserve_exact(1);
+    list.push(c);
+}
+
 impl MemSeries {
     fn closed(&self) -> &[ClosedChunk] {
         self.cold.as_ref().map_or(&[], |c| &c.closed)
@@ -150,14 +157,6 @@ impl MemSeries {
     /// The cold part, created if the series had none.
     fn cold(&mut self) -> &mut Cold {
         self.cold.get_or_insert_with(Box::default)
-    }
-
-    /// Keeps a closed chunk until maintenance persists it. The list is sized exactly (most
-    /// series hold one closed chunk at a time; `Vec::push` would reserve four).
-    fn push_closed(&mut self, c: ClosedChunk) {
-        let closed = &mut self.cold().closed;
-        closed.reserve_exact(1);
-        closed.push(c);
     }
 
     /// Frees the cold part once it holds nothing.
@@ -593,11 +592,14 @@ impl HeadInner {
                         hs.open.take()
                     });
                     if let Some(o) = taken.filter(|o| !o.is_empty()) {
-                        c.closed.push(ClosedChunk {
-                            min_t: o.min_t(),
-                            max_t: o.max_t(),
-                            data: Bytes::from(o.into_bytes()),
-                        });
+                        push_closed(
+                            &mut c.closed,
+                            ClosedChunk {
+                                min_t: o.min_t(),
+                                max_t: o.max_t(),
+                                data: Bytes::from(o.into_bytes()),
+                            },
+                        );
                         st.chunks_cut += 1;
                     }
                 }
@@ -609,11 +611,14 @@ impl HeadInner {
                 {
                     let full = std::mem::take(&mut s.open);
                     let (min_t, max_t) = (full.min_t(), full.max_t());
-                    s.push_closed(ClosedChunk {
-                        min_t,
-                        max_t,
-                        data: Bytes::from(full.into_bytes()),
-                    });
+                    push_closed(
+                        &mut s.cold().closed,
+                        ClosedChunk {
+                            min_t,
+                            max_t,
+                            data: Bytes::from(full.into_bytes()),
+                        },
+                    );
                     st.chunks_cut += 1;
                 }
                 s.open.append(t, v);
@@ -965,7 +970,7 @@ impl HeadInner {
                 .is_some_and(|(_, hi, _)| only_before.is_none_or(|b| hi < b))
             {
                 if let Some(c) = s.take_open() {
-                    s.cold().closed.push(c);
+                    push_closed(&mut s.cold().closed, c);
                 }
             }
             // Out-of-order samples before the bound are closed, later ones stay.
@@ -975,11 +980,14 @@ impl HeadInner {
                 let ooo: Vec<Sample> = cold.ooo.drain(..n).collect();
                 for c in encode_partitioned(&ooo, partition_ms) {
                     let a = XorAppender::from_chunk(&c).unwrap_or_default();
-                    cold.closed.push(ClosedChunk {
-                        min_t: a.min_t(),
-                        max_t: a.max_t(),
-                        data: Bytes::from(c),
-                    });
+                    push_closed(
+                        &mut cold.closed,
+                        ClosedChunk {
+                            min_t: a.min_t(),
+                            max_t: a.max_t(),
+                            data: Bytes::from(c),
+                        },
+                    );
                 }
             }
         }
@@ -1127,7 +1135,7 @@ impl HeadInner {
                 .map(|(min_t, max_t, data)| ClosedChunk {
                     min_t,
                     max_t,
-                    data: Bytes::copy_from_slice(&data),
+                    data: Bytes::from_owner(data),
                 })
                 .collect();
             s.open = XorAppender::new();
@@ -1181,7 +1189,10 @@ impl HeadInner {
                             + h.open.as_ref().map_or(0, |o| o.bytes().len() * 2)
                     })
                     + s.cold.as_ref().map_or(0, |_| std::mem::size_of::<Cold>())
-                    + s.closed().iter().map(|c| c.data.len() + 40).sum::<usize>()
+                    + s.closed()
+                        .iter()
+                        .map(|c| c.data.len() + std::mem::size_of::<ClosedChunk>())
+                        .sum::<usize>()
                     + s.refs.capacity() * std::mem::size_of::<ChunkRef>()
                     + s.cold.as_ref().map_or(0, |c| c.ooo.capacity() * 16)
             })

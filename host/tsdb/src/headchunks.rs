@@ -42,8 +42,8 @@ const HEADER: usize = 1 + 8 + 8 + 8 + 4;
 /// A new file is started once a file would grow past this.
 const MAX_FILE: u64 = 128 << 20;
 /// Appends are written in pieces of about this size. The buffer is freed after each
-/// append: it would otherwise stay resident between maintenance passes (at 4 MiB it was a
-/// tenth of a 10 k-series daemon's memory, BENCHMARKS.md session 24).
+/// append: kept, a 4 MiB buffer left a 10 k-series daemon 2.5 MB higher after its first
+/// persist (BENCHMARKS.md, session 24).
 const WRITE_PIECE: usize = 1 << 20;
 /// Neighbouring chunk reads closer than this are merged into one read.
 const READ_GAP: u64 = 16 << 10;

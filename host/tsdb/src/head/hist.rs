@@ -6,7 +6,8 @@ use bytes::Bytes;
 use sightline_model::TimestampMs;
 
 use super::{
-    partition_start, ApplyStats, ClosedChunk, Cold, MemSeries, Reject, Verdict, FLAG_LAST_HIST,
+    partition_start, push_closed, ApplyStats, ClosedChunk, Cold, MemSeries, Reject, Verdict,
+    FLAG_LAST_HIST,
 };
 use crate::anychunk::{HistOpen, HistValue};
 use crate::error::Result;
@@ -146,11 +147,14 @@ pub(super) fn append_hist(
     if !s.open.is_empty() {
         let full = std::mem::take(&mut s.open);
         let (min_t, max_t) = (full.min_t(), full.max_t());
-        s.push_closed(ClosedChunk {
-            min_t,
-            max_t,
-            data: Bytes::from(full.into_bytes()),
-        });
+        push_closed(
+            &mut s.cold().closed,
+            ClosedChunk {
+                min_t,
+                max_t,
+                data: Bytes::from(full.into_bytes()),
+            },
+        );
         st.chunks_cut += 1;
     }
     let cold: &mut Cold = s.cold();
@@ -189,11 +193,14 @@ pub(super) fn append_hist(
     };
     if cut {
         if let Some(o) = hs.open.take().filter(|o| !o.is_empty()) {
-            cold.closed.push(ClosedChunk {
-                min_t: o.min_t(),
-                max_t: o.max_t(),
-                data: Bytes::copy_from_slice(o.bytes()),
-            });
+            push_closed(
+                &mut cold.closed,
+                ClosedChunk {
+                    min_t: o.min_t(),
+                    max_t: o.max_t(),
+                    data: Bytes::copy_from_slice(o.bytes()),
+                },
+            );
             st.chunks_cut += 1;
             prev = Some(o);
         }
@@ -206,11 +213,14 @@ pub(super) fn append_hist(
     };
     if let Some(new) = open.append(prev.as_ref(), t, h)? {
         let full = std::mem::replace(open, new);
-        cold.closed.push(ClosedChunk {
-            min_t: full.min_t(),
-            max_t: full.max_t(),
-            data: Bytes::from(full.into_bytes()),
-        });
+        push_closed(
+            &mut cold.closed,
+            ClosedChunk {
+                min_t: full.min_t(),
+                max_t: full.max_t(),
+                data: Bytes::from(full.into_bytes()),
+            },
+        );
         st.chunks_cut += 1;
         hs.next_at = range_end(t);
     }
