@@ -6,11 +6,18 @@
 //! more so when the threads were asleep (issue 21: small queries at 10 k series,
 //! BENCHMARKS.md session 23). A query cannot be known to be cheap before it runs, but the
 //! queries a dashboard or an alerting client sends repeat: the same text over the same span
-//! and step. So a query runs inline (in `tokio::task::block_in_place`, which first hands the
-//! worker's other tasks to another thread) only when the same query, over a span and step of
-//! the same size, last took at most [`INLINE_MAX`], and even then with a timeout of
-//! [`INLINE_BUDGET`]: one that has grown past it is abandoned and run again on a blocking
-//! thread, so no request thread is held longer than that by an inline attempt.
+//! and step. So a query that last took at most [`INLINE_MAX`] (over a span and step of the
+//! same size) runs inline, in `tokio::task::block_in_place`, which first hands the worker's
+//! other tasks to another thread, with a timeout of [`INLINE_BUDGET`]: one that has grown
+//! past it is abandoned and run again on a blocking thread, so no request thread is held
+//! longer than that by an inline attempt.
+//!
+//! `block_in_place` itself starts or wakes a thread to take the worker's place: a tenth of a
+//! small query's CPU, and a wake-up the answer waits behind (BENCHMARKS.md, session 25). A
+//! query that last took at most [`ON_WORKER_MAX`] is shorter than that handoff, and no longer
+//! than the async runtime's own guidance for work between two awaits, so it runs on the
+//! worker itself, with a timeout of [`ON_WORKER_BUDGET`] (then again on a blocking thread).
+//! The worker's queued tasks can still be taken by the other workers meanwhile.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -26,6 +33,24 @@ pub const INLINE_MAX: Duration = Duration::from_millis(1);
 /// The timeout of an inline attempt; past it the query is run again on a blocking thread.
 pub const INLINE_BUDGET: Duration = Duration::from_millis(20);
 
+/// The longest last cost of a query that runs on the async worker itself.
+pub const ON_WORKER_MAX: Duration = Duration::from_micros(200);
+
+/// The timeout of an attempt on the worker; past it the query is run again on a blocking
+/// thread.
+pub const ON_WORKER_BUDGET: Duration = Duration::from_millis(2);
+
+/// Where a query runs, by what it cost the last time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the async worker that received the request ([`ON_WORKER_MAX`]).
+    Worker,
+    /// On that worker's thread, inside `block_in_place` ([`INLINE_MAX`]).
+    Inline,
+    /// On a blocking thread: never seen, or costly last time.
+    Blocking,
+}
+
 /// Queries remembered; the memory is cleared when it is full (a few tens of KiB at most).
 const MAX_ENTRIES: usize = 4096;
 
@@ -37,25 +62,32 @@ pub struct QueryCosts {
     hasher: RandomState,
     /// The longest last cost of a query run inline ([`INLINE_MAX`] but in tests).
     inline_max_us: u32,
+    /// The longest last cost of a query run on the worker ([`ON_WORKER_MAX`] but in tests).
+    on_worker_max_us: u32,
     inline: Arc<Counter>,
+    on_worker: Arc<Counter>,
     over_budget: Arc<Counter>,
 }
 
 impl Default for QueryCosts {
     fn default() -> Self {
-        QueryCosts::with_inline_max(INLINE_MAX)
+        QueryCosts::with_limits(INLINE_MAX, ON_WORKER_MAX)
     }
 }
 
 impl QueryCosts {
-    /// An empty memory that runs a query inline when it last cost at most `max` (tests
-    /// that must not depend on how fast a loaded machine runs a query use a long one).
-    pub fn with_inline_max(max: Duration) -> Self {
+    /// An empty memory that runs a query inline when it last cost at most `inline_max`, and on
+    /// the worker itself when at most `on_worker_max` (tests that must not depend on how fast
+    /// a loaded machine runs a query use long ones, or zero to keep a path out).
+    pub fn with_limits(inline_max: Duration, on_worker_max: Duration) -> Self {
+        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
         QueryCosts {
             last: Mutex::default(),
             hasher: RandomState::new(),
-            inline_max_us: u32::try_from(max.as_micros()).unwrap_or(u32::MAX),
+            inline_max_us: us(inline_max),
+            on_worker_max_us: us(on_worker_max.min(inline_max)),
             inline: Arc::default(),
+            on_worker: Arc::default(),
             over_budget: Arc::default(),
         }
     }
@@ -68,10 +100,16 @@ impl QueryCosts {
                 "Queries answered on the thread that received the request, because the same \
                  query (text, span and step) last cost at most 1 ms.",
             ),
+            on_worker: registry.counter(
+                "sightline_api_queries_on_worker",
+                "Inline queries answered on the async worker itself, without handing its other \
+                 tasks to another thread first, because the same query last cost at most \
+                 200 us (also counted in sightline_api_queries_inline).",
+            ),
             over_budget: registry.counter(
                 "sightline_api_queries_inline_over_budget",
-                "Inline query attempts that ran past their 20 ms budget and were run again on \
-                 a blocking thread.",
+                "Inline query attempts that ran past their budget (2 ms on the worker, 20 ms \
+                 otherwise) and were run again on a blocking thread.",
             ),
             ..QueryCosts::default()
         }
@@ -84,12 +122,13 @@ impl QueryCosts {
         self.hasher.hash_one((query, span_ms, step_ms))
     }
 
-    /// Whether the query last cost at most this memory's limit ([`INLINE_MAX`] outside
-    /// tests).
-    pub fn cheap(&self, key: u64) -> bool {
-        self.lock()
-            .get(&key)
-            .is_some_and(|&us| us <= self.inline_max_us)
+    /// Where the query runs, by what it cost the last time.
+    pub fn placement(&self, key: u64) -> Placement {
+        match self.lock().get(&key) {
+            Some(&us) if us <= self.on_worker_max_us => Placement::Worker,
+            Some(&us) if us <= self.inline_max_us => Placement::Inline,
+            _ => Placement::Blocking,
+        }
     }
 
     /// Remembers what the query cost this time.
@@ -102,9 +141,12 @@ impl QueryCosts {
         m.insert(key, us);
     }
 
-    /// Counts a query answered inline.
-    pub(crate) fn count_inline(&self) {
+    /// Counts a query answered inline (`on_worker`: on the worker itself).
+    pub(crate) fn count_inline(&self, on_worker: bool) {
         self.inline.inc();
+        if on_worker {
+            self.on_worker.inc();
+        }
     }
 
     /// Counts an inline attempt abandoned at [`INLINE_BUDGET`].
@@ -117,7 +159,12 @@ impl QueryCosts {
         self.inline.get() as u64
     }
 
-    /// Inline attempts that ran past [`INLINE_BUDGET`] and were run again on a blocking
+    /// Queries answered on the async worker itself since start.
+    pub fn on_worker_total(&self) -> u64 {
+        self.on_worker.get() as u64
+    }
+
+    /// Inline attempts that ran past their budget and were run again on a blocking
     /// thread, since start.
     pub fn over_budget_total(&self) -> u64 {
         self.over_budget.get() as u64
@@ -142,27 +189,49 @@ mod tests {
     fn a_query_is_cheap_only_after_a_cheap_run_of_the_same_shape() {
         let c = QueryCosts::default();
         let k = c.key("up == 0", 120_000, 15_000);
-        assert!(!c.cheap(k), "never seen");
+        assert_eq!(c.placement(k), Placement::Blocking, "never seen");
         c.record(k, Duration::from_micros(300));
-        assert!(c.cheap(k));
-        assert!(
-            !c.cheap(c.key("up == 0", 86_400_000, 15_000)),
-            "another span"
-        );
-        assert!(!c.cheap(c.key("up == 0", 120_000, 1_000)), "another step");
-        assert!(!c.cheap(c.key("up == 1", 120_000, 15_000)), "another text");
+        assert_eq!(c.placement(k), Placement::Inline);
+        for other in [
+            c.key("up == 0", 86_400_000, 15_000),
+            c.key("up == 0", 120_000, 1_000),
+            c.key("up == 1", 120_000, 15_000),
+        ] {
+            assert_eq!(c.placement(other), Placement::Blocking, "another shape");
+        }
         c.record(k, INLINE_MAX + Duration::from_micros(1));
-        assert!(!c.cheap(k), "the last run counts, not the best");
+        assert_eq!(
+            c.placement(k),
+            Placement::Blocking,
+            "the last run counts, not the best"
+        );
         c.record(k, INLINE_MAX);
-        assert!(c.cheap(k));
+        assert_eq!(c.placement(k), Placement::Inline);
+        c.record(k, ON_WORKER_MAX + Duration::from_micros(1));
+        assert_eq!(c.placement(k), Placement::Inline);
+        c.record(k, ON_WORKER_MAX);
+        assert_eq!(c.placement(k), Placement::Worker);
+    }
+
+    #[test]
+    fn the_worker_limit_never_exceeds_the_inline_one() {
+        let c = QueryCosts::with_limits(Duration::from_micros(100), Duration::from_millis(1));
+        let k = c.key("up", 0, 0);
+        c.record(k, Duration::from_micros(100));
+        assert_eq!(c.placement(k), Placement::Worker);
+        c.record(k, Duration::from_micros(101));
+        assert_eq!(c.placement(k), Placement::Blocking);
+        let none = QueryCosts::with_limits(Duration::from_millis(1), Duration::ZERO);
+        none.record(k, Duration::from_micros(1));
+        assert_eq!(none.placement(k), Placement::Inline);
     }
 
     #[test]
     fn the_counters_are_exported() {
         let r = Registry::new();
         let c = QueryCosts::new(&r);
-        c.count_inline();
-        c.count_inline();
+        c.count_inline(false);
+        c.count_inline(true);
         c.count_over_budget();
         let value = |name: &str| {
             r.gather()
@@ -171,6 +240,7 @@ mod tests {
                 .map(|f| f.samples.iter().map(|m| m.value).sum::<f64>())
         };
         assert_eq!(value("sightline_api_queries_inline"), Some(2.0));
+        assert_eq!(value("sightline_api_queries_on_worker"), Some(1.0));
         assert_eq!(value("sightline_api_queries_inline_over_budget"), Some(1.0));
     }
 
@@ -183,6 +253,6 @@ mod tests {
         }
         let k = c.key("q", 0, 0);
         c.record(k, Duration::from_micros(10));
-        assert!(c.cheap(k));
+        assert_eq!(c.placement(k), Placement::Worker);
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use sightline_model::{Labels, Matcher};
 use sightline_promql::{Engine, QueryOptions, QueryResult};
 
+use crate::costs::Placement;
 use crate::dto;
 use crate::params::{parse_duration_ms, parse_time, Params, MAX_TIME_MS, MIN_TIME_MS};
 use crate::routes::ApiState;
@@ -150,11 +151,13 @@ fn large(value: Option<&QueryResult>, deferred: &sightline_promql::Deferred) -> 
 
 /// Runs a query in a query slot and renders its success envelope there too.
 ///
-/// A query that was cheap the last time it ran ([`crate::QueryCosts`]) is answered on this
-/// thread, inside `block_in_place` (the worker's other tasks move to another thread first),
-/// with a timeout of [`crate::costs::INLINE_BUDGET`]; one that runs past it, and every other
-/// query, runs on a blocking thread. There the query is canceled if this future is dropped
-/// (the client went away); at shutdown (`ApiState::running`) both kinds are.
+/// Where it runs depends on what the same query cost the last time ([`crate::QueryCosts`]):
+/// a tiny one on this async worker itself, with a timeout of
+/// [`crate::costs::ON_WORKER_BUDGET`]; a cheap one on this thread inside `block_in_place`
+/// (the worker's other tasks move to another thread first), with a timeout of
+/// [`crate::costs::INLINE_BUDGET`]. One that runs past its budget, and every other query,
+/// runs on a blocking thread. There the query is canceled if this future is dropped (the
+/// client went away); at shutdown (`ApiState::running`) every kind is.
 ///
 /// When the evaluation left large leftovers ([`sightline_promql::defer_frees`]) or the
 /// value is large, the response is handed over as soon as it is rendered, and the value
@@ -179,23 +182,35 @@ where
     // The timeout of a query that is run again after an inline attempt counts from the
     // attempt's start.
     let mut started = None;
-    // `block_in_place` hands this worker's other tasks to another thread before the query
-    // runs here (it may read partition files): the request itself does not wait for a
-    // thread to wake. It needs a multi-thread runtime; on any other the query goes to a
-    // blocking thread.
+    // Inline queries need a multi-thread runtime (`block_in_place`, and other workers to
+    // take queued tasks meanwhile); on any other every query goes to a blocking thread.
     let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread;
-    if multi_thread && st.query_costs.cheap(key) {
+    let placement = if multi_thread {
+        st.query_costs.placement(key)
+    } else {
+        Placement::Blocking
+    };
+    if placement != Placement::Blocking {
+        let on_worker = placement == Placement::Worker;
         let began = Instant::now();
         let opts = QueryOptions {
             cancel: Some(&*cancel),
-            timeout: Some(crate::costs::INLINE_BUDGET),
+            timeout: Some(if on_worker {
+                crate::costs::ON_WORKER_BUDGET
+            } else {
+                crate::costs::INLINE_BUDGET
+            }),
             started: Some(began),
             ..Default::default()
         };
-        let (out, deferred) = tokio::task::block_in_place(|| {
-            sightline_promql::defer_frees(|| evaluate(st, limit, stats, arrived, &f, &opts))
-        });
+        let run =
+            || sightline_promql::defer_frees(|| evaluate(st, limit, stats, arrived, &f, &opts));
+        let (out, deferred) = if on_worker {
+            run()
+        } else {
+            tokio::task::block_in_place(run)
+        };
         let cost = began.elapsed();
         st.query_costs.record(key, cost);
         match out {
@@ -205,7 +220,7 @@ where
                 started = Some(began);
             }
             out => {
-                st.query_costs.count_inline();
+                st.query_costs.count_inline(on_worker);
                 drop(permit);
                 running.finish();
                 let (response, value) = match out {
@@ -623,6 +638,14 @@ mod tests {
     }
 
     fn state(storage: Arc<dyn Queryable>) -> Arc<ApiState> {
+        // Not 1 ms: a loaded test machine can take longer than that for any query.
+        state_with(
+            storage,
+            crate::QueryCosts::with_limits(INLINE_MAX_IN_TEST, Duration::ZERO),
+        )
+    }
+
+    fn state_with(storage: Arc<dyn Queryable>, costs: crate::QueryCosts) -> Arc<ApiState> {
         Arc::new(ApiState {
             storage,
             targets: Arc::new(NoTargets),
@@ -646,8 +669,7 @@ mod tests {
             ))),
             query_slots: Arc::new(tokio::sync::Semaphore::new(4)),
             running: Arc::default(),
-            // Not 1 ms: a loaded test machine can take longer than that for any query.
-            query_costs: Arc::new(crate::QueryCosts::with_inline_max(INLINE_MAX_IN_TEST)),
+            query_costs: Arc::new(costs),
             plugins: Arc::new(|| json!([])),
             storage_admin: None,
             admin_enabled: false,
@@ -672,6 +694,47 @@ mod tests {
         let status = r.status().as_u16();
         let body = r.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// A tiny query runs on the worker itself; one that has grown past the worker's short
+    /// budget is answered, the same, from a blocking thread, and is not tried there again
+    /// until it is tiny again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tiny_queries_run_on_the_worker_within_their_budget() {
+        let mem = MemStorage::new();
+        let mut app = mem.appender();
+        let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        for t in 0..10 {
+            app.append(None, &up, t * 15_000, 1.0).unwrap();
+        }
+        app.commit().unwrap();
+        let delay = Arc::new(AtomicU64::new(0));
+        let st = state_with(
+            Arc::new(Slow(mem, delay.clone())),
+            // Both limits long, so a loaded machine's run still counts as tiny.
+            crate::QueryCosts::with_limits(INLINE_MAX_IN_TEST, INLINE_MAX_IN_TEST),
+        );
+        let costs = st.query_costs.clone();
+        let instant = "/api/v1/query?query=up&time=120";
+        let (code, first) = get(&st, instant).await;
+        assert_eq!(code, 200, "{first}");
+        assert_eq!(costs.on_worker_total(), 0, "never seen: a blocking thread");
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!((costs.inline_total(), costs.on_worker_total()), (1, 1));
+
+        // Slower than the worker's budget (2 ms), though within the test's limits: the
+        // attempt is abandoned at the budget and the query answered from a blocking thread.
+        delay.store(50, Ordering::Relaxed);
+        let t0 = Instant::now();
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert!(t0.elapsed() >= Duration::from_millis(50));
+        assert_eq!((costs.on_worker_total(), costs.over_budget_total()), (1, 1));
+        delay.store(0, Ordering::Relaxed);
+        assert_eq!(get(&st, instant).await, (200, first.clone()));
+        assert_eq!(get(&st, instant).await, (200, first));
+        assert!(costs.on_worker_total() >= 2, "tiny again: on the worker");
+        assert!(st.running.is_empty());
+        assert_eq!(st.query_slots.available_permits(), 4);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
