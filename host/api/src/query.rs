@@ -696,11 +696,9 @@ mod tests {
         (status, String::from_utf8(body.to_vec()).unwrap())
     }
 
-    /// A tiny query runs on the worker itself; one that has grown past the worker's short
-    /// budget is answered, the same, from a blocking thread, and is not tried there again
-    /// until it is tiny again.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn tiny_queries_run_on_the_worker_within_their_budget() {
+    /// A store with ten samples of `up{job="a"}` 15 s apart, and the delay of its queriers
+    /// (0 to start with).
+    fn slow_up() -> (Slow, Arc<AtomicU64>) {
         let mem = MemStorage::new();
         let mut app = mem.appender();
         let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
@@ -709,8 +707,17 @@ mod tests {
         }
         app.commit().unwrap();
         let delay = Arc::new(AtomicU64::new(0));
+        (Slow(mem, delay.clone()), delay)
+    }
+
+    /// A tiny query runs on the worker itself; one that has grown past the worker's short
+    /// budget is answered, the same, from a blocking thread, and is not tried there again
+    /// until it is tiny again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tiny_queries_run_on_the_worker_within_their_budget() {
+        let (store, delay) = slow_up();
         let st = state_with(
-            Arc::new(Slow(mem, delay.clone())),
+            Arc::new(store),
             // Both limits long, so a loaded machine's run still counts as tiny.
             crate::QueryCosts::with_limits(INLINE_MAX_IN_TEST, INLINE_MAX_IN_TEST),
         );
@@ -739,15 +746,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cheap_queries_run_inline_and_one_grown_past_the_budget_runs_again() {
-        let mem = MemStorage::new();
-        let mut app = mem.appender();
-        let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
-        for t in 0..10 {
-            app.append(None, &up, t * 15_000, 1.0).unwrap();
-        }
-        app.commit().unwrap();
-        let delay = Arc::new(AtomicU64::new(0));
-        let st = state(Arc::new(Slow(mem, delay.clone())));
+        let (store, delay) = slow_up();
+        let st = state(Arc::new(store));
         let costs = st.query_costs.clone();
         let instant = "/api/v1/query?query=up&time=120";
         let range = "/api/v1/query_range?query=up&start=0&end=120&step=15";
