@@ -609,17 +609,10 @@ impl HeadInner {
                         || partition_start(t, partition_ms)
                             != partition_start(s.open.min_t(), partition_ms))
                 {
-                    let full = std::mem::take(&mut s.open);
-                    let (min_t, max_t) = (full.min_t(), full.max_t());
-                    push_closed(
-                        &mut s.cold().closed,
-                        ClosedChunk {
-                            min_t,
-                            max_t,
-                            data: Bytes::from(full.into_bytes()),
-                        },
-                    );
-                    st.chunks_cut += 1;
+                    if let Some(c) = s.take_float() {
+                        push_closed(&mut s.cold().closed, c);
+                        st.chunks_cut += 1;
+                    }
                 }
                 s.open.append(t, v);
                 s.last_t = t;

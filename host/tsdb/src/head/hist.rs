@@ -44,16 +44,24 @@ impl MemSeries {
         (!o.is_empty()).then(|| (o.min_t(), o.max_t(), o.bytes()))
     }
 
+    /// The open float chunk as a closed one, if it holds samples; the open chunk is left
+    /// empty. The bytes are handed over, not copied.
+    pub(super) fn take_float(&mut self) -> Option<ClosedChunk> {
+        if self.open.is_empty() {
+            return None;
+        }
+        let full = std::mem::take(&mut self.open);
+        Some(ClosedChunk {
+            min_t: full.min_t(),
+            max_t: full.max_t(),
+            data: Bytes::from(full.into_bytes()),
+        })
+    }
+
     /// Closes the open chunk of either kind.
     pub(super) fn take_open(&mut self) -> Option<ClosedChunk> {
-        if !self.open.is_empty() {
-            let full = std::mem::take(&mut self.open);
-            let (min_t, max_t) = (full.min_t(), full.max_t());
-            return Some(ClosedChunk {
-                min_t,
-                max_t,
-                data: Bytes::from(full.into_bytes()),
-            });
+        if let Some(c) = self.take_float() {
+            return Some(c);
         }
         let o = self.hist_mut()?.open.take()?;
         (!o.is_empty()).then(|| ClosedChunk {
@@ -144,17 +152,8 @@ pub(super) fn append_hist(
     st: &mut ApplyStats,
 ) -> Result<()> {
     // A histogram after floats: the float chunk ends here.
-    if !s.open.is_empty() {
-        let full = std::mem::take(&mut s.open);
-        let (min_t, max_t) = (full.min_t(), full.max_t());
-        push_closed(
-            &mut s.cold().closed,
-            ClosedChunk {
-                min_t,
-                max_t,
-                data: Bytes::from(full.into_bytes()),
-            },
-        );
+    if let Some(c) = s.take_float() {
+        push_closed(&mut s.cold().closed, c);
         st.chunks_cut += 1;
     }
     let cold: &mut Cold = s.cold();
