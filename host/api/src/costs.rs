@@ -12,12 +12,13 @@
 //! past it is abandoned and run again on a blocking thread, so no request thread is held
 //! longer than that by an inline attempt.
 //!
-//! `block_in_place` itself starts or wakes a thread to take the worker's place: a tenth of a
-//! small query's CPU, and a wake-up the answer waits behind (BENCHMARKS.md, session 25). A
-//! query that last took at most [`ON_WORKER_MAX`] is shorter than that handoff, and no longer
-//! than the async runtime's own guidance for work between two awaits, so it runs on the
-//! worker itself, with a timeout of [`ON_WORKER_BUDGET`] (then again on a blocking thread).
-//! The worker's queued tasks can still be taken by the other workers meanwhile.
+//! `block_in_place` itself starts or wakes a thread to take the worker's place: 14 % of the
+//! server's CPU in a loop of tiny queries, and a wake-up the answer waits behind
+//! (BENCHMARKS.md, session 25). So a query that last took at most [`ON_WORKER_MAX`] runs on
+//! the worker itself, with a timeout of [`ON_WORKER_BUDGET`] (then again on a blocking
+//! thread). That holds the worker up to twice as long as tokio's guidance for work between
+//! two awaits (10–100 µs) when the query is as cheap as last time, and the other workers take
+//! the worker's queued tasks meanwhile.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -149,7 +150,8 @@ impl QueryCosts {
         }
     }
 
-    /// Counts an inline attempt abandoned at [`INLINE_BUDGET`].
+    /// Counts an inline attempt abandoned at its budget ([`ON_WORKER_BUDGET`] or
+    /// [`INLINE_BUDGET`]).
     pub(crate) fn count_over_budget(&self) {
         self.over_budget.inc();
     }
