@@ -3,7 +3,8 @@
 //! metric relabelling, appends to storage and writes staleness markers.
 //!
 //! Data flow: [`ScrapeManager::apply_config`] → one pool per job (targets from static and
-//! file-based discovery, relabelled) → one [`loop`](scrape_loop) task per target →
+//! file-based discovery, relabelled) → one [`loop`](scrape_loop) task per target (HTTP
+//! targets on the scrape shards' one-worker runtimes) →
 //! [`sightline_storage_api::Appendable`].
 //!
 //! Invariant: this crate never names a storage engine or wasmtime. Exporter plugins reach it
@@ -18,6 +19,7 @@ mod fetch;
 mod histograms;
 mod manager;
 mod scrape_loop;
+mod shards;
 mod target;
 
 pub use append::{AppendOutcome, ScrapeCache};
