@@ -110,50 +110,6 @@ impl PluginCollector for OneSample {
     }
 }
 
-/// `MemStorage` that records which thread appended each job's samples.
-#[derive(Default)]
-struct ThreadsOf {
-    inner: sightline_storage_api::MemStorage,
-    seen: Mutex<Vec<(String, String)>>,
-}
-
-struct ThreadsOfAppender<'a> {
-    inner: Box<dyn sightline_storage_api::Appender + 'a>,
-    owner: &'a ThreadsOf,
-}
-
-impl Appendable for ThreadsOf {
-    fn appender(&self) -> Box<dyn sightline_storage_api::Appender + '_> {
-        Box::new(ThreadsOfAppender {
-            inner: self.inner.appender(),
-            owner: self,
-        })
-    }
-}
-
-impl sightline_storage_api::Appender for ThreadsOfAppender<'_> {
-    fn append(
-        &mut self,
-        series_ref: Option<sightline_model::SeriesRef>,
-        labels: &Labels,
-        t: i64,
-        v: f64,
-    ) -> sightline_storage_api::Result<sightline_model::SeriesRef> {
-        let thread = std::thread::current().name().unwrap_or("").to_string();
-        self.owner
-            .seen
-            .lock()
-            .push((labels.get("job").unwrap_or("").to_string(), thread));
-        self.inner.append(series_ref, labels, t, v)
-    }
-    fn commit(self: Box<Self>) -> sightline_storage_api::Result<()> {
-        self.inner.commit()
-    }
-    fn rollback(self: Box<Self>) -> sightline_storage_api::Result<()> {
-        self.inner.rollback()
-    }
-}
-
 /// A target on 127.0.0.1 that answers every request on a connection with `m 1`, from a
 /// thread that ends with the process.
 fn http_target() -> String {
@@ -197,7 +153,7 @@ fn http_target() -> String {
 /// runtime the manager was made on (where the plugin host runs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_loops_run_on_the_scrape_shards() {
-    let storage = Arc::new(ThreadsOf::default());
+    let storage = Arc::new(Probe::default());
     let m = ScrapeManager::new(storage.clone(), &Registry::new(), Some(Arc::new(OneSample)));
     let addr = http_target();
     let cfg = sightline_config::load_str(
@@ -250,28 +206,32 @@ async fn http_loops_run_on_the_scrape_shards() {
     m.stop().await;
 }
 
-/// `MemStorage` whose first `panics` commits panic (a bug somewhere below the loop).
-struct PanickyStorage {
+/// `MemStorage` whose first `panics` commits panic (a bug somewhere below the loop), which
+/// counts the commits after those and records which thread appended each job's samples.
+#[derive(Default)]
+struct Probe {
     inner: sightline_storage_api::MemStorage,
     panics: std::sync::atomic::AtomicU32,
     commits: std::sync::atomic::AtomicU32,
+    /// (job, thread name) of every append.
+    seen: Mutex<Vec<(String, String)>>,
 }
 
-struct PanickyAppender<'a> {
+struct ProbeAppender<'a> {
     inner: Box<dyn sightline_storage_api::Appender + 'a>,
-    owner: &'a PanickyStorage,
+    owner: &'a Probe,
 }
 
-impl Appendable for PanickyStorage {
+impl Appendable for Probe {
     fn appender(&self) -> Box<dyn sightline_storage_api::Appender + '_> {
-        Box::new(PanickyAppender {
+        Box::new(ProbeAppender {
             inner: self.inner.appender(),
             owner: self,
         })
     }
 }
 
-impl sightline_storage_api::Appender for PanickyAppender<'_> {
+impl sightline_storage_api::Appender for ProbeAppender<'_> {
     fn append(
         &mut self,
         series_ref: Option<sightline_model::SeriesRef>,
@@ -279,6 +239,11 @@ impl sightline_storage_api::Appender for PanickyAppender<'_> {
         t: i64,
         v: f64,
     ) -> sightline_storage_api::Result<sightline_model::SeriesRef> {
+        let thread = std::thread::current().name().unwrap_or("").to_string();
+        self.owner
+            .seen
+            .lock()
+            .push((labels.get("job").unwrap_or("").to_string(), thread));
         self.inner.append(series_ref, labels, t, v)
     }
     fn commit(self: Box<Self>) -> sightline_storage_api::Result<()> {
@@ -301,10 +266,9 @@ impl sightline_storage_api::Appender for PanickyAppender<'_> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_scrape_loop_is_restarted() {
     use std::sync::atomic::Ordering::SeqCst;
-    let storage = Arc::new(PanickyStorage {
-        inner: sightline_storage_api::MemStorage::new(),
+    let storage = Arc::new(Probe {
         panics: std::sync::atomic::AtomicU32::new(2),
-        commits: std::sync::atomic::AtomicU32::new(0),
+        ..Probe::default()
     });
     let m = ScrapeManager::new(storage.clone(), &Registry::new(), Some(Arc::new(OneSample)));
     let cfg = sightline_config::load_str(
