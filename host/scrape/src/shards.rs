@@ -18,7 +18,6 @@ const MAX_SHARDS: usize = 8;
 
 pub(crate) struct Shards {
     runtimes: Vec<Runtime>,
-    handles: Vec<Handle>,
 }
 
 impl Shards {
@@ -28,10 +27,6 @@ impl Shards {
         let n = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_SHARDS);
-        Self::with_count(n)
-    }
-
-    pub(crate) fn with_count(n: usize) -> Option<Self> {
         let mut runtimes = Vec::with_capacity(n);
         for i in 0..n {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -50,13 +45,12 @@ impl Shards {
                 }
             }
         }
-        let handles = runtimes.iter().map(|r| r.handle().clone()).collect();
-        Some(Shards { runtimes, handles })
+        Some(Shards { runtimes })
     }
 
     /// The shard of the target with this key.
     pub(crate) fn handle_for(&self, key: u64) -> &Handle {
-        &self.handles[(key % self.handles.len() as u64) as usize]
+        self.runtimes[(key % self.runtimes.len() as u64) as usize].handle()
     }
 }
 
