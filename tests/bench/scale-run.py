@@ -18,7 +18,8 @@ kept, and adds what a run at ten million series needs:
         [--scrape-interval 60s] [--duration 600] [--mem-limit 20] [--out DIR] [-- prom_run args]
 
 Results: DIR/<server>.json (prom_run.py's result), DIR/<server>-scale.json (progress, outcome,
-restart), DIR/<server>-progress.csv. Compare two runs with tests/bench/ratios.py.
+steady-state ingest CPU a sample once the head stopped growing, restart),
+DIR/<server>-progress.csv. Compare two runs with tests/bench/ratios.py.
 Everything listens on 127.0.0.1 only; every wait is bounded.
 """
 from __future__ import annotations
@@ -83,6 +84,35 @@ def make_cgroup(name: str, gib: float) -> Path | None:
     except OSError as e:
         print(f"no memory cgroup ({e}); running without a cap", file=sys.stderr)
         return None
+
+
+def steady_ingest(progress: list[dict], started: float, result_json: Path) -> dict | None:
+    """CPU a sample over the part of the harness' ingest window after the head stopped growing.
+
+    The harness opens its window once every target has been asked for its first scrape; at
+    millions of series the first round's series creation can run well into it and inflate
+    the window's CPU a sample. This figure starts at the first progress row (5 s apart) where
+    the head already holds its final series count and ends at the last row inside the window,
+    so it is the steady-state cost, WAL checkpoints and other maintenance included.
+    """
+    try:
+        window = json.loads(result_json.read_text())["window"]
+    except (OSError, ValueError, KeyError):
+        return None
+    lo, hi = window["start"] - started, window["end"] - started
+    rows = [p for p in progress
+            if p["head_series"] is not None and p["samples_appended"] is not None and lo <= p["t_s"] <= hi]
+    if not rows:
+        return None
+    top = max(p["head_series"] for p in rows)
+    grown = [i for i, p in enumerate(rows) if p["head_series"] >= top]
+    first, last = rows[grown[0]], rows[-1]
+    samples = last["samples_appended"] - first["samples_appended"]
+    if samples <= 0:
+        return None
+    cpu = last["cpu_s"] - first["cpu_s"]
+    return {"from_s": first["t_s"], "to_s": last["t_s"], "samples": samples, "cpu_s": round(cpu, 2),
+            "cpu_us_per_sample": round(cpu / samples * 1e6, 3)}
 
 
 def main() -> int:
@@ -166,7 +196,12 @@ def main() -> int:
         "max_rss_bytes": max((p["rss_bytes"] for p in progress), default=0),
         "last_progress": progress[-1] if progress else None,
         "progress_points": len(progress),
+        "steady": steady_ingest(progress, started, out / f"{args.server}.json"),
     }
+    if result["steady"]:
+        st = result["steady"]
+        print(f"steady ingest {st['from_s']}-{st['to_s']} s after start: {st['cpu_us_per_sample']} us/sample "
+              f"({st['samples']:,.0f} samples, {st['cpu_s']} s CPU)", flush=True)
     print(f"harness exit {rc}; max head series {result['max_head_series']:,.0f}; "
           f"max RSS {result['max_rss_bytes'] / 2**30:.2f} GiB", flush=True)
 
