@@ -105,8 +105,8 @@ def steady_ingest(progress: list[dict], started: float, result_json: Path) -> di
     if not rows:
         return None
     top = max(p["head_series"] for p in rows)
-    grown = [i for i, p in enumerate(rows) if p["head_series"] >= top]
-    first, last = rows[grown[0]], rows[-1]
+    first = next(p for p in rows if p["head_series"] >= top)
+    last = rows[-1]
     samples = last["samples_appended"] - first["samples_appended"]
     if samples <= 0:
         return None
